@@ -1,0 +1,25 @@
+/** Exit codes of every `coursefed` command; `--help` prints this table. */
+export const ExitCode = {
+  ok: 0,
+  /** A bug or an unexpected failure (the message says what). */
+  internal: 1,
+  /** Wrong usage, or an input that is unreadable or not a valid Moodle backup. */
+  invalidInput: 2,
+  /** `scan`: at least one backup holds personal data. */
+  personalData: 3,
+  /** `sanitize`: the backup holds data that cannot be removed safely; nothing was written. */
+  cannotSanitize: 4,
+} as const;
+
+export const EXIT_CODES_HELP = `
+Exit codes:
+  0  success (scan: every backup is clean)
+  1  unexpected internal error
+  2  wrong usage, or a file that is unreadable or not a valid Moodle backup
+  3  scan: personal data found
+  4  sanitize: data that cannot be removed safely; nothing written`;
+
+/** Where a command's action leaves its exit code for `main` to return. */
+export interface CommandResult {
+  exitCode: number;
+}

@@ -1,0 +1,51 @@
+import { MbzError } from "@coursefed/mbz";
+import { Command, CommanderError } from "commander";
+import { inspectCommand } from "./commands/inspect.ts";
+import { sanitizeCommand } from "./commands/sanitize.ts";
+import { scanCommand } from "./commands/scan.ts";
+import { type CommandResult, EXIT_CODES_HELP, ExitCode } from "./exit-codes.ts";
+
+export function buildProgram(result: CommandResult): Command {
+  const program = new Command("coursefed")
+    .description(
+      "Share Moodle course backups between institutions. Each institution runs a coursefed node beside its Moodle sites; these commands work on backups (.mbz) directly.",
+    )
+    .version("0.1.0")
+    .showHelpAfterError("(run with --help for usage)")
+    .addHelpText("after", EXIT_CODES_HELP)
+    .exitOverride();
+  for (const register of [inspectCommand, scanCommand, sanitizeCommand]) register(program, result);
+  for (const command of program.commands) command.addHelpText("after", EXIT_CODES_HELP).exitOverride();
+  return program;
+}
+
+/** Runs the CLI on `argv` (as in process.argv) and returns the exit code. */
+export async function main(argv: readonly string[]): Promise<number> {
+  const result: CommandResult = { exitCode: ExitCode.ok };
+  const program = buildProgram(result);
+  try {
+    await program.parseAsync([...argv]);
+    return result.exitCode;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // Help and version requests end here too, with code 0.
+      return error.exitCode === 0 ? ExitCode.ok : ExitCode.invalidInput;
+    }
+    if (error instanceof MbzError) {
+      process.stderr.write(`coursefed: ${error.message}\n`);
+      return error.code === "SANITIZE_UNSUPPORTED" || error.code === "SANITIZE_INCOMPLETE"
+        ? ExitCode.cannotSanitize
+        : ExitCode.invalidInput;
+    }
+    if (isFileError(error)) {
+      process.stderr.write(`coursefed: cannot read ${error.path}: ${error.code === "ENOENT" ? "no such file" : error.message}\n`);
+      return ExitCode.invalidInput;
+    }
+    process.stderr.write(`coursefed: unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    return ExitCode.internal;
+  }
+}
+
+function isFileError(error: unknown): error is NodeJS.ErrnoException & { path: string } {
+  return error instanceof Error && typeof (error as NodeJS.ErrnoException).path === "string";
+}
