@@ -90,7 +90,11 @@ export async function buildTarGz(entries: readonly TarEntrySpec[]): Promise<Buff
 /** A moodle_backup.xml with the given root settings and activities. */
 export function moodleBackupXml(options: {
   readonly users?: boolean;
-  readonly activities?: ReadonlyArray<{ readonly module: string; readonly id: number; readonly title: string }>;
+  readonly activities?: ReadonlyArray<{
+    readonly module: string;
+    readonly id: number;
+    readonly title: string;
+  }>;
   readonly release?: string;
 }): string {
   const activities = options.activities ?? [];

@@ -19,9 +19,13 @@ export const fixtureDirectory = join(sharedDirectory, "fixtures", "mbz");
 export function haveFixtures(): boolean {
   if (existsSync(fixtureDirectory)) return true;
   if (process.env.CI) {
-    throw new Error(`Real Moodle backups are missing from ${fixtureDirectory}; CI must run with shared/ beside the repository.`);
+    throw new Error(
+      `Real Moodle backups are missing from ${fixtureDirectory}; CI must run with shared/ beside the repository.`,
+    );
   }
-  console.warn(`Skipping tests on real Moodle backups: ${fixtureDirectory} is absent (set COURSEFED_SHARED to the shared/ folder).`);
+  console.warn(
+    `Skipping tests on real Moodle backups: ${fixtureDirectory} is absent (set COURSEFED_SHARED to the shared/ folder).`,
+  );
   return false;
 }
 

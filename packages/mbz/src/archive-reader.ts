@@ -169,7 +169,10 @@ async function readTarGz(
   };
 
   try {
-    await Promise.all([pipeline(source, createGunzip({ chunkSize: 256 * 1024 }), meter, extract), visitAll()]);
+    await Promise.all([
+      pipeline(source, createGunzip({ chunkSize: 256 * 1024 }), meter, extract),
+      visitAll(),
+    ]);
   } catch (error) {
     source.destroy();
     extract.destroy();
@@ -326,9 +329,8 @@ async function visitZipEntry(
 function translateZipError(error: unknown, member?: string): MbzError {
   if (error instanceof MbzError) return error;
   const message = error instanceof Error ? error.message : String(error);
-  const named = /^(?:absolute path|invalid relative path|invalid characters in fileName): (.*)$/s.exec(
-    message,
-  );
+  const named =
+    /^(?:absolute path|invalid relative path|invalid characters in fileName): (.*)$/s.exec(message);
   if (named) {
     return new MbzError(
       "UNSAFE_MEMBER_NAME",
@@ -338,7 +340,11 @@ function translateZipError(error: unknown, member?: string): MbzError {
     );
   }
   const where = member ? ` in member "${printable(member)}"` : "";
-  if (/end of central directory record signature not found|unexpected EOF|EOF|truncated|exceeds file size/i.test(message)) {
+  if (
+    /end of central directory record signature not found|unexpected EOF|EOF|truncated|exceeds file size/i.test(
+      message,
+    )
+  ) {
     return new MbzError(
       "TRUNCATED",
       `Zip archive is truncated or damaged${where} (${message}). Copy or download it again.`,

@@ -1,4 +1,4 @@
-import { combineHandlers, collectRecords, type Fields, pathEquals } from "./record-collector.ts";
+import { collectRecords, combineHandlers, type Fields, pathEquals } from "./record-collector.ts";
 import type { XmlHandler } from "./xml-stream.ts";
 
 /** What moodle_backup.xml says about a backup, as written. */
@@ -14,9 +14,7 @@ export interface BackupInformation {
 const INFO = ["moodle_backup", "information"];
 
 /** Reads moodle_backup.xml's <information> block into `target`. */
-export function backupInformationHandler(target: {
-  information?: BackupInformation;
-}): XmlHandler {
+export function backupInformationHandler(target: { information?: BackupInformation }): XmlHandler {
   const information = {
     fields: {} as Fields,
     detail: {} as Fields,

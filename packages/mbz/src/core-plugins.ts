@@ -17,7 +17,8 @@
  *   dropped from 4.3.7 and 4.4.3).
  * Removals agree with the release notes: 2.6 (format_scorm), 2.7 (old themes, mod_assignment),
  * 4.0 and 4.2 "Core plugins removed", 5.0 "Feature removals" (Atto, Chat, Survey, MNet) and
- * 5.1 (block_section_links, MDL-80556). Type ltisource has no standard plugins.
+ * 5.1 (block_section_links, MDL-80556). Type ltisource has no standard plugins. The logstore
+ * entries come from lib/plugins.json of 4.5.6 (standard: database, standard; deleted: legacy).
  */
 export interface StandardSpan {
   /** First branch (e.g. "3.9") in which the plugin was standard; absent = standard since 2.0 or earlier. */
@@ -270,6 +271,11 @@ export const STANDARD_PLUGINS: Readonly<Record<string, StandardSpan>> = {
   theme_splash: { until: "2.7" },
   theme_standard: { until: "2.7" },
   theme_standardold: { until: "2.7" },
+  // logstore (its data appears in backups that include logs)
+  logstore_database: { since: "2.7" },
+  // still documented in 4.1; removed by MDL-52805
+  logstore_legacy: { since: "2.7", until: "4.2" },
+  logstore_standard: { since: "2.7" },
   // ltiservice
   ltiservice_basicoutcomes: { since: "3.7" },
   ltiservice_gradebookservices: { since: "3.5" },

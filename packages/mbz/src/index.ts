@@ -1,8 +1,17 @@
 export { type ArchiveMember, formatBytes } from "./archive-reader.ts";
 export type { ContainerFormat } from "./container.ts";
 export { MbzError, type MbzErrorCode } from "./errors.ts";
-export { type BackupReport, type BackupType, type InspectOptions, inspectBackup } from "./inspect.ts";
+export {
+  type BackupReport,
+  type BackupType,
+  type InspectOptions,
+  inspectBackup,
+} from "./inspect.ts";
 export { type ArchiveLimits, DEFAULT_LIMITS } from "./limits.ts";
-export type { PersonalDataCategory, PersonalDataFinding, PersonalDataReport } from "./personal-data.ts";
+export type {
+  PersonalDataCategory,
+  PersonalDataFinding,
+  PersonalDataReport,
+} from "./personal-data.ts";
 export { isStandardPlugin, requiredPlugins } from "./required-plugins.ts";
 export { type SanitizeOptions, type SanitizeResult, sanitizeBackup } from "./sanitize.ts";

@@ -1,5 +1,10 @@
 import type { Readable } from "node:stream";
-import { type ArchiveIdentity, type ArchiveMember, type MemberVisitor, readArchive } from "./archive-reader.ts";
+import {
+  type ArchiveIdentity,
+  type ArchiveMember,
+  type MemberVisitor,
+  readArchive,
+} from "./archive-reader.ts";
 import { type BackupInformation, backupInformationHandler } from "./backup-information.ts";
 import type { ContainerFormat } from "./container.ts";
 import { MbzError } from "./errors.ts";
@@ -11,7 +16,13 @@ import {
   PersonalDataTally,
   userDataRulesFor,
 } from "./personal-data.ts";
-import { collectRecords, combineHandlers, type Fields, isSet, pathEquals } from "./record-collector.ts";
+import {
+  collectRecords,
+  combineHandlers,
+  type Fields,
+  isSet,
+  pathEquals,
+} from "./record-collector.ts";
 import { requiredPlugins } from "./required-plugins.ts";
 import { userRecordHandler } from "./user-records.ts";
 import { parseXmlMember, type XmlHandler, xmlMemberTooLarge } from "./xml-stream.ts";
@@ -108,7 +119,10 @@ export interface InspectOptions {
   readonly onProgress?: (bytesRead: number, totalBytes: number) => void;
 }
 
-export async function inspectBackup(path: string, options: InspectOptions = {}): Promise<BackupReport> {
+export async function inspectBackup(
+  path: string,
+  options: InspectOptions = {},
+): Promise<BackupReport> {
   const analysis = new BackupAnalysis(resolveLimits(options.limits));
   const identity = await readArchive(path, analysis.visitor(), {
     limits: analysis.limits,
@@ -155,7 +169,12 @@ export class BackupAnalysis {
         }
         const handlers = this.handlersFor(member.name);
         return (content: Readable) =>
-          parseXmlMember(member.name, content, combineHandlers(handlers), this.limits.maxXmlMemberBytes);
+          parseXmlMember(
+            member.name,
+            content,
+            combineHandlers(handlers),
+            this.limits.maxXmlMemberBytes,
+          );
       },
     };
   }
@@ -165,16 +184,16 @@ export class BackupAnalysis {
     if (member === "moodle_backup.xml") handlers.push(backupInformationHandler(this.target));
     if (member === "files.xml") handlers.push(this.fileRecords());
     const rules = userDataRulesFor(member);
-    const block = /^(?:course|activities\/[^/]+)\/blocks\/([a-z0-9_]+?)_\d+\/block\.xml$/.exec(member);
+    const block = /^(?:course|activities\/[^/]+)\/blocks\/([a-z0-9_]+?)_\d+\/block\.xml$/.exec(
+      member,
+    );
     const owner = rules?.module ?? (block ? `block_${block[1]}` : undefined);
     if (rules || owner) {
       handlers.push(
         userRecordHandler({
           rules: rules?.records ?? [],
           onRecord: ({ rule }) => this.tally.add(rule.category, owner ?? member),
-          ...(owner
-            ? { onUnrecognised: () => this.tally.addUnrecognised(owner, owner) }
-            : {}),
+          ...(owner ? { onUnrecognised: () => this.tally.addUnrecognised(owner, owner) } : {}),
         }),
       );
     }
@@ -197,7 +216,9 @@ export class BackupAnalysis {
         inventory.fileRecords.bytes += Number(fields.filesize) || 0;
         inventory.useComponent(component);
         const known = inventory.referencedBlobs.get(hash);
-        inventory.referencedBlobs.set(hash, { userDataOnly: userData && (known?.userDataOnly ?? true) });
+        inventory.referencedBlobs.set(hash, {
+          userDataOnly: userData && (known?.userDataOnly ?? true),
+        });
         if (userData) tally.add("userFiles", `${component}/${filearea}`);
       },
     );
@@ -233,7 +254,8 @@ export class BackupAnalysis {
     const format = nonEmpty(info.original_course_format) ?? inventory.course.format ?? null;
     // Activity and section backups restore into an existing course: its format is not needed.
     if (format && type === "course") plugins.add(`format_${format}`);
-    else if (type !== "course" && inventory.course.format) plugins.delete(`format_${inventory.course.format}`);
+    else if (type !== "course" && inventory.course.format)
+      plugins.delete(`format_${inventory.course.format}`);
     let missingBlobs = 0;
     for (const hash of inventory.referencedBlobs.keys()) {
       if (!inventory.blobs.names.has(hash)) missingBlobs++;
@@ -280,7 +302,9 @@ export class BackupAnalysis {
       questionBank: {
         categories: inventory.questionCategories,
         questions: [...inventory.questionsByQtype.values()].reduce((sum, count) => sum + count, 0),
-        byQtype: Object.fromEntries([...inventory.questionsByQtype].sort(([a], [b]) => a.localeCompare(b))),
+        byQtype: Object.fromEntries(
+          [...inventory.questionsByQtype].sort(([a], [b]) => a.localeCompare(b)),
+        ),
       },
       files: {
         count: inventory.fileRecords.count,

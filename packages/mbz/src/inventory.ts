@@ -1,12 +1,43 @@
-import { collectRecords, combineHandlers, type Fields, isSet, pathEquals, pathEndsWith } from "./record-collector.ts";
+import {
+  collectRecords,
+  combineHandlers,
+  type Fields,
+  isSet,
+  pathEndsWith,
+  pathEquals,
+} from "./record-collector.ts";
 import type { XmlHandler } from "./xml-stream.ts";
 
 /** Plugin types whose plugins can put data in, or be needed by, a course backup. */
 const PLUGIN_TYPES = new Set([
-  "mod", "qtype", "qbehaviour", "format", "block", "filter", "enrol", "availability", "gradingform",
-  "assignsubmission", "assignfeedback", "quizaccess", "workshopform", "workshopallocation",
-  "workshopeval", "datafield", "booktool", "customfield", "ltisource", "ltiservice", "qbank",
-  "local", "tool", "tiny", "atto", "editor", "repository", "theme",
+  "mod",
+  "qtype",
+  "qbehaviour",
+  "format",
+  "block",
+  "filter",
+  "enrol",
+  "availability",
+  "gradingform",
+  "assignsubmission",
+  "assignfeedback",
+  "quizaccess",
+  "workshopform",
+  "workshopallocation",
+  "workshopeval",
+  "datafield",
+  "booktool",
+  "customfield",
+  "ltisource",
+  "ltiservice",
+  "qbank",
+  "local",
+  "tool",
+  "tiny",
+  "atto",
+  "editor",
+  "repository",
+  "theme",
 ]);
 
 /** What a backup contains, gathered member by member. */
@@ -43,9 +74,11 @@ export class ContentInventory {
     else if (member === "course/course.xml") handlers.push(courseSettings(this));
     else if (member === "course/enrolments.xml") handlers.push(enrolMethods(this));
     else if (/(^|\/)filters\.xml$/.test(member)) handlers.push(filters(this));
-    else if (/^(course|activities\/[^/]+)\/blocks\/[^/]+\/block\.xml$/.test(member)) handlers.push(block(this));
+    else if (/^(course|activities\/[^/]+)\/blocks\/[^/]+\/block\.xml$/.test(member))
+      handlers.push(block(this));
     else if (/^activities\/[^/]+\/grading\.xml$/.test(member)) handlers.push(gradingMethods(this));
-    else if (/^activities\/([a-z0-9_]+)_\d+\/\1\.xml$/.test(member)) handlers.push(activitySettings(this));
+    else if (/^activities\/([a-z0-9_]+)_\d+\/\1\.xml$/.test(member))
+      handlers.push(activitySettings(this));
     if (/^(sections\/[^/]+\/section|activities\/[^/]+\/module)\.xml$/.test(member)) {
       handlers.push(availability(this));
     }
@@ -64,7 +97,8 @@ function pluginElements(inventory: ContentInventory): XmlHandler {
     open(path) {
       if (pending && path.length === pending.depth + 1) {
         // Subplugin types of third-party modules are unknown to us but needed all the same.
-        if (/^[a-z][a-z0-9_]*$/.test(pending.name)) inventory.plugins.add(`${pending.type}_${pending.name}`);
+        if (/^[a-z][a-z0-9_]*$/.test(pending.name))
+          inventory.plugins.add(`${pending.type}_${pending.name}`);
         pending = undefined;
       }
       const name = path[path.length - 1] as string;
@@ -95,7 +129,8 @@ function questionBank(inventory: ContentInventory): XmlHandler {
     ),
     {
       open(path) {
-        if (pathEquals(path, ["question_categories", "question_category"])) inventory.questionCategories++;
+        if (pathEquals(path, ["question_categories", "question_category"]))
+          inventory.questionCategories++;
       },
     },
   ]);
@@ -170,7 +205,8 @@ function activitySettings(inventory: ContentInventory): XmlHandler {
     {
       close(path, text) {
         const name = path[path.length - 1];
-        if (name === "preferredbehaviour" && path.length === 3) inventory.usePlugin("qbehaviour", text);
+        if (name === "preferredbehaviour" && path.length === 3)
+          inventory.usePlugin("qbehaviour", text);
         if (name === "strategy" && pathEquals(path, ["activity", "workshop", "strategy"])) {
           inventory.usePlugin("workshopform", text);
         }

@@ -9,13 +9,21 @@ export type Fields = Readonly<Record<string, string>>;
  */
 export function collectRecords(
   matches: (path: readonly string[]) => boolean,
-  onRecord: (fields: Fields, attributes: Readonly<Record<string, string>>, path: readonly string[]) => void,
+  onRecord: (
+    fields: Fields,
+    attributes: Readonly<Record<string, string>>,
+    path: readonly string[],
+  ) => void,
 ): XmlHandler {
-  const open: Array<{ depth: number; fields: Record<string, string>; attributes: Record<string, string> }> =
-    [];
+  const open: Array<{
+    depth: number;
+    fields: Record<string, string>;
+    attributes: Record<string, string>;
+  }> = [];
   return {
     open(path, attributes) {
-      if (matches(path)) open.push({ depth: path.length, fields: {}, attributes: { ...attributes } });
+      if (matches(path))
+        open.push({ depth: path.length, fields: {}, attributes: { ...attributes } });
     },
     close(path, text) {
       const current = open.at(-1);

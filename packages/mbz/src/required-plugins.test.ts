@@ -27,9 +27,11 @@ describe("isStandardPlugin", () => {
 
 describe("requiredPlugins", () => {
   it("lists the non-standard plugins, sorted and once each", () => {
-    expect(requiredPlugins(["mod_quiz", "qtype_stack", "format_tiles", "qtype_stack", "block_html"], "4.1")).toEqual([
-      "format_tiles",
-      "qtype_stack",
-    ]);
+    expect(
+      requiredPlugins(
+        ["mod_quiz", "qtype_stack", "format_tiles", "qtype_stack", "block_html"],
+        "4.1",
+      ),
+    ).toEqual(["format_tiles", "qtype_stack"]);
   });
 });

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { readFile, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -82,7 +82,13 @@ describe("sanitize on generated backups", () => {
   <file id="2"><contenthash>${"b".repeat(40)}</contenthash><component>mod_forum</component><filearea>intro</filearea><filename>rules.pdf</filename><filesize>5</filesize></file>
 </files>`;
   const members = (users_: boolean) => [
-    { name: "moodle_backup.xml", data: moodleBackupXml({ users: users_, activities: [{ module: "forum", id: 3, title: "News" }] }) },
+    {
+      name: "moodle_backup.xml",
+      data: moodleBackupXml({
+        users: users_,
+        activities: [{ module: "forum", id: 3, title: "News" }],
+      }),
+    },
     { name: "users.xml", data: users },
     { name: "files.xml", data: files },
     { name: `files/aa/${"a".repeat(40)}`, data: "essay" },
@@ -94,7 +100,10 @@ describe("sanitize on generated backups", () => {
     it(`removes users, posts and their files from a ${container}, keeping the rest`, async () => {
       const input = join(directory, `forum-in.${container}`);
       const output = join(directory, `forum-out.${container}`);
-      await writeFile(input, container === "zip" ? buildZip(members(true)) : await buildTarGz(members(true)));
+      await writeFile(
+        input,
+        container === "zip" ? buildZip(members(true)) : await buildTarGz(members(true)),
+      );
       const before = await inspectBackup(input);
       expect(before.personalData.verdict).toBe("contains-personal-data");
 
@@ -106,7 +115,9 @@ describe("sanitize on generated backups", () => {
       expect(digests.has("users.xml")).toBe(false);
       expect(digests.has(`files/aa/${"a".repeat(40)}`)).toBe(false);
       const original = await memberDigests(input);
-      expect(digests.get(`files/bb/${"b".repeat(40)}`)).toBe(original.get(`files/bb/${"b".repeat(40)}`));
+      expect(digests.get(`files/bb/${"b".repeat(40)}`)).toBe(
+        original.get(`files/bb/${"b".repeat(40)}`),
+      );
       const forumXml = await memberText(output, "activities/forum_3/forum.xml");
       expect(forumXml).not.toContain("Private words");
       expect(forumXml).toContain("<name>News</name>");
@@ -121,7 +132,13 @@ describe("sanitize on generated backups", () => {
     await writeFile(
       input,
       await buildTarGz([
-        { name: "moodle_backup.xml", data: moodleBackupXml({ users: true, activities: [{ module: "pollster", id: 9, title: "Poll" }] }) },
+        {
+          name: "moodle_backup.xml",
+          data: moodleBackupXml({
+            users: true,
+            activities: [{ module: "pollster", id: 9, title: "Poll" }],
+          }),
+        },
         {
           name: "activities/pollster_9/pollster.xml",
           data: `<activity><pollster><votes><vote><userid>4</userid><choice>2</choice></vote></votes></pollster></activity>`,
@@ -137,7 +154,11 @@ describe("sanitize on generated backups", () => {
 });
 
 describe.runIf(haveFixtures())("sanitize on real Moodle backups", () => {
-  for (const name of ["m3107-tgz-course-quiz-users-logs.mbz", "m281-zip-course-automated-users.mbz", "m503-tgz-course-qbank-users-async.mbz"]) {
+  for (const name of [
+    "m3107-tgz-course-quiz-users-logs.mbz",
+    "m281-zip-course-automated-users.mbz",
+    "m503-tgz-course-qbank-users-async.mbz",
+  ]) {
     it(`${name}: output is clean, same container, other members byte-identical`, async () => {
       const output = join(directory, `clean-${name}`);
       const result = await sanitizeBackup(fixture(name), output);
@@ -168,7 +189,11 @@ describe.runIf(haveFixtures())("sanitize on real Moodle backups", () => {
     const count = Number(/Count: (\d+)/.exec(lines[0] ?? "")?.[1]);
     expect(count).toBe(lines.length - 1);
     const sizes = new Map<string, number>();
-    await readArchive(output, { member: (member) => void sizes.set(member.name, member.size) }, { limits: DEFAULT_LIMITS });
+    await readArchive(
+      output,
+      { member: (member) => void sizes.set(member.name, member.size) },
+      { limits: DEFAULT_LIMITS },
+    );
     for (const line of lines.slice(1)) {
       const [name = "", type, size] = line.split("\t");
       expect(sizes.has(name)).toBe(true);

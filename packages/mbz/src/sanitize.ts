@@ -14,7 +14,11 @@ import { type EditRule, XmlRewriter } from "./xml-rewriter.ts";
 
 export interface SanitizeOptions {
   readonly limits?: Partial<ArchiveLimits>;
-  readonly onProgress?: (phase: "scan" | "write" | "verify", bytesRead: number, totalBytes: number) => void;
+  readonly onProgress?: (
+    phase: "scan" | "write" | "verify",
+    bytesRead: number,
+    totalBytes: number,
+  ) => void;
 }
 
 export interface SanitizeResult {
@@ -56,7 +60,9 @@ export async function sanitizeBackup(
   const partialPath = join(workDir, "archive.partial");
   try {
     const rewritten = new Map<string, { path: string; fd: number }>();
-    const analysis = new BackupAnalysis(limits, (member) => rewriterFor(member, workDir, rewritten));
+    const analysis = new BackupAnalysis(limits, (member) =>
+      rewriterFor(member, workDir, rewritten),
+    );
     let identity: Awaited<ReturnType<typeof readArchive>>;
     try {
       identity = await readArchive(inputPath, analysis.visitor(), {
@@ -93,7 +99,9 @@ export async function sanitizeBackup(
       onProgress: (read, total) => options.onProgress?.("verify", read, total),
     });
     if (after.personalData.verdict !== "clean") {
-      const left = after.personalData.findings.map((finding) => `${finding.category} (${finding.count})`);
+      const left = after.personalData.findings.map(
+        (finding) => `${finding.category} (${finding.count})`,
+      );
       throw new MbzError(
         "SANITIZE_INCOMPLETE",
         `Sanitizing left personal data in the output (${left.join(", ")}); nothing was written. Please report this backup to the coursefed developers.`,
@@ -112,7 +120,9 @@ export async function sanitizeBackup(
 }
 
 function droppedCount(before: BackupReport, dropped: Set<string>, blobs: Set<string>): number {
-  let count = before.personalData.findings.some((finding) => finding.category === "userAccounts") ? 1 : 0;
+  let count = before.personalData.findings.some((finding) => finding.category === "userAccounts")
+    ? 1
+    : 0;
   for (const name of dropped) {
     const hash = name.slice(name.lastIndexOf("/") + 1);
     if (name !== "users.xml" && blobs.has(hash)) count++;
@@ -146,7 +156,8 @@ function editRulesFor(member: string): EditRule[] {
   if (member === "files.xml") {
     rules.push({
       path: ["files", "file"],
-      edit: (fields) => (isUserFileArea(fields.component ?? "", fields.filearea ?? "") ? "drop" : "keep"),
+      edit: (fields) =>
+        isUserFileArea(fields.component ?? "", fields.filearea ?? "") ? "drop" : "keep",
     });
   }
   if (member.endsWith("inforef.xml")) {
@@ -184,7 +195,9 @@ async function writeArchive(
   { limits, dropped, rewritten, sizes, onProgress }: WriteOptions,
 ): Promise<void> {
   const archive =
-    format === "zip" ? new ZipArchive({ zlib: { level: 6 } }) : new TarArchive({ gzip: true, gzipOptions: { level: 6 } });
+    format === "zip"
+      ? new ZipArchive({ zlib: { level: 6 } })
+      : new TarArchive({ gzip: true, gzipOptions: { level: 6 } });
   const written = pipeline(archive, createWriteStream(outputPath));
   const append = (source: Readable | Buffer, member: ArchiveMember, size: number) =>
     new Promise<void>((resolve, reject) => {
@@ -208,14 +221,20 @@ async function writeArchive(
     {
       member(member) {
         if (member.isDirectory) {
-          archive.append(null as never, { name: member.name, date: member.modifiedAt, type: "directory" } as never);
+          archive.append(
+            null as never,
+            { name: member.name, date: member.modifiedAt, type: "directory" } as never,
+          );
           return undefined;
         }
         if (dropped.has(member.name)) return undefined;
         const replacement = rewritten.get(member.name);
         if (replacement) {
           return async (content) => {
-            await pipeline(content, new Writable({ write: (_chunk, _encoding, callback) => callback() }));
+            await pipeline(
+              content,
+              new Writable({ write: (_chunk, _encoding, callback) => callback() }),
+            );
             await append(createReadStream(replacement.path), member, sizes.get(member.name) ?? 0);
           };
         }

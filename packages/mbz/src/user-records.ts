@@ -51,9 +51,15 @@ export function userRecordHandler({
   };
 
   return {
-    open(path, _attributes, start) {
+    open(path, attributes, start) {
       const rule = rules.find((candidate) => pathEquals(path, candidate.path));
-      if (rule) frames.push({ rule, depth: path.length, start, fields: {}, inner: [] });
+      // Moodle writes some record fields as attributes (e.g. <state_history userid="2">).
+      if (rule) frames.push({ rule, depth: path.length, start, fields: { ...attributes }, inner: [] });
+      if (!onUnrecognised || frames.length > 0 || unrecognisedDepth !== 0) return;
+      if (Object.entries(attributes).some(([name, value]) => PERSON_FIELDS.has(name) && isSet(value))) {
+        unrecognisedDepth = path.length;
+        onUnrecognised(path);
+      }
     },
     close(path, text, end) {
       const frame = frames.at(-1);
@@ -62,11 +68,19 @@ export function userRecordHandler({
       }
       if (frame && path.length === frame.depth) {
         frames.pop();
-        settle(isUserData(frame.rule, frame.fields) ? [{ rule: frame.rule, start: frame.start, end }] : frame.inner);
+        settle(
+          isUserData(frame.rule, frame.fields)
+            ? [{ rule: frame.rule, start: frame.start, end }]
+            : frame.inner,
+        );
         return;
       }
       if (!onUnrecognised || frames.length > 0) return;
-      if (unrecognisedDepth === 0 && PERSON_FIELDS.has(path[path.length - 1] as string) && isSet(text)) {
+      if (
+        unrecognisedDepth === 0 &&
+        PERSON_FIELDS.has(path[path.length - 1] as string) &&
+        isSet(text)
+      ) {
         unrecognisedDepth = path.length - 1;
         onUnrecognised(path.slice(0, -1));
       } else if (path.length === unrecognisedDepth) {

@@ -21,7 +21,8 @@ async function rewrite(xml: string, rules: EditRule[], chunkSize = 7): Promise<s
   const fd = openSync(path, "w");
   const chunks: Buffer[] = [];
   const bytes = Buffer.from(xml);
-  for (let offset = 0; offset < bytes.length; offset += chunkSize) chunks.push(bytes.subarray(offset, offset + chunkSize));
+  for (let offset = 0; offset < bytes.length; offset += chunkSize)
+    chunks.push(bytes.subarray(offset, offset + chunkSize));
   try {
     await parseXmlMember("test.xml", Readable.from(chunks), new XmlRewriter(fd, rules), 1024 ** 2);
   } finally {
@@ -56,7 +57,10 @@ const quiz = `<?xml version="1.0" encoding="UTF-8"?>
 const rules: EditRule[] = [
   { path: ["activity", "quiz", "attempts", "attempt"], edit: () => "drop" },
   { path: ["activity", "quiz", "attempts", "attempt", "steps", "step"], edit: () => "drop" },
-  { path: ["activity", "quiz", "overrides", "override"], edit: (fields) => (isSet(fields.userid) ? "drop" : "keep") },
+  {
+    path: ["activity", "quiz", "overrides", "override"],
+    edit: (fields) => (isSet(fields.userid) ? "drop" : "keep"),
+  },
 ];
 
 describe("XmlRewriter", () => {
@@ -85,13 +89,19 @@ describe("XmlRewriter", () => {
   });
 
   it("replaces a record's text", async () => {
-    const settings = "<s><setting><name>users</name><value>1</value></setting><setting><name>x</name><value>1</value></setting></s>";
+    const settings =
+      "<s><setting><name>users</name><value>1</value></setting><setting><name>x</name><value>1</value></setting></s>";
     const result = await rewrite(settings, [
       {
         path: ["s", "setting"],
-        edit: (fields) => (fields.name === "users" ? { replace: (text) => text.replace("<value>1</value>", "<value>0</value>") } : "keep"),
+        edit: (fields) =>
+          fields.name === "users"
+            ? { replace: (text) => text.replace("<value>1</value>", "<value>0</value>") }
+            : "keep",
       },
     ]);
-    expect(result).toBe("<s><setting><name>users</name><value>0</value></setting><setting><name>x</name><value>1</value></setting></s>");
+    expect(result).toBe(
+      "<s><setting><name>users</name><value>0</value></setting><setting><name>x</name><value>1</value></setting></s>",
+    );
   });
 });

@@ -49,9 +49,9 @@ export class XmlRewriter implements XmlHandler {
     this.pending += text;
   }
 
-  open(path: readonly string[], _attributes: unknown, start: number): void {
+  open(path: readonly string[], attributes: Readonly<Record<string, string>>, start: number): void {
     const rule = this.rules.find((candidate) => pathEquals(path, candidate.path));
-    if (rule) this.frames.push({ rule, depth: path.length, start, fields: {} });
+    if (rule) this.frames.push({ rule, depth: path.length, start, fields: { ...attributes } });
   }
 
   close(path: readonly string[], text: string, end: number): void {
@@ -63,7 +63,8 @@ export class XmlRewriter implements XmlHandler {
     const edit = frame.rule.edit(frame.fields);
     if (edit === "keep") return;
     // A record settles after the records nested in it: it supersedes their edits.
-    while (this.edits.length > 0 && (this.edits.at(-1) as PendingEdit).start >= frame.start) this.edits.pop();
+    while (this.edits.length > 0 && (this.edits.at(-1) as PendingEdit).start >= frame.start)
+      this.edits.pop();
     this.edits.push({ start: frame.start, end, edit });
   }
 
@@ -77,9 +78,13 @@ export class XmlRewriter implements XmlHandler {
       // An element that has begun but not been reported yet starts at or after the last "<".
       const lastTag = this.pending.lastIndexOf("<");
       if (lastTag >= 0) until = this.pendingStart + lastTag;
+      // Blanks before it may be the indentation of a record about to be dropped.
+      until = this.blanksStart(until);
       const outermost = this.frames[0];
       if (outermost) until = Math.min(until, this.lineStart(outermost.start));
-      for (const edit of this.edits) if (edit.end > until) until = Math.min(until, edit.start);
+      for (const edit of this.edits) {
+        if (edit.end > until) until = Math.min(until, this.lineStart(edit.start));
+      }
     }
     if (until <= this.pendingStart) return;
     let cursor = this.pendingStart;
@@ -107,10 +112,18 @@ export class XmlRewriter implements XmlHandler {
     return this.pending.slice(from - this.pendingStart, to - this.pendingStart);
   }
 
+  /** Where the run of white space that ends at `offset` begins. */
+  private blanksStart(offset: number): number {
+    let index = offset - this.pendingStart;
+    while (index > 0 && /\s/.test(this.pending[index - 1] as string)) index--;
+    return this.pendingStart + index;
+  }
+
   /** Where the line holding `offset` starts, if only blanks stand between; else `offset`. */
   private lineStart(offset: number): number {
     let index = offset - this.pendingStart;
-    while (index > 0 && (this.pending[index - 1] === " " || this.pending[index - 1] === "\t")) index--;
+    while (index > 0 && (this.pending[index - 1] === " " || this.pending[index - 1] === "\t"))
+      index--;
     if (index > 0 && this.pending[index - 1] === "\n") return this.pendingStart + index - 1;
     return offset;
   }

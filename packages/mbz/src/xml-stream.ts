@@ -85,7 +85,10 @@ export async function parseXmlMember(
     }
     feed(decoder.decode());
     if (path.length > 0 || !sawRoot(parser)) {
-      throw malformed(member, path.length > 0 ? `element <${path.at(-1)}> is never closed` : "no root element");
+      throw malformed(
+        member,
+        path.length > 0 ? `element <${path.at(-1)}> is never closed` : "no root element",
+      );
     }
     parser.close();
     handler.end?.();

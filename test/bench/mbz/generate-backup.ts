@@ -18,7 +18,10 @@ export interface GeneratedMember {
   readonly compressible: boolean;
 }
 
-const WORDS = "moodle course quiz forum answer question section lesson student teacher grade page file".split(" ");
+const WORDS =
+  "moodle course quiz forum answer question section lesson student teacher grade page file".split(
+    " ",
+  );
 
 function textBlock(size: number, seed: number): Buffer {
   const parts: string[] = [];
@@ -56,13 +59,25 @@ function* members(totalBytes: number): Generator<GeneratedMember> {
     (_, i) =>
       `        <question id="${i + 1}">\n          <name>Question ${i}</name>\n          <questiontext>${textBlock(400, i).toString()}</questiontext>\n          <qtype>${i % 3 === 0 ? "multichoice" : "truefalse"}</qtype>\n        </question>`,
   );
-  yield { name: ".ARCHIVE_INDEX", data: Buffer.from("Moodle archive file index. Count: 0\n"), compressible: true };
   yield {
-    name: "moodle_backup.xml",
-    data: Buffer.from(moodleBackupXml({ activities: [{ module: "resource", id: 2, title: "Readings" }] })),
+    name: ".ARCHIVE_INDEX",
+    data: Buffer.from("Moodle archive file index. Count: 0\n"),
     compressible: true,
   };
-  yield { name: "files.xml", data: Buffer.from(`<?xml version="1.0" encoding="UTF-8"?>\n<files>\n${fileRecords.join("\n")}\n</files>`), compressible: true };
+  yield {
+    name: "moodle_backup.xml",
+    data: Buffer.from(
+      moodleBackupXml({ activities: [{ module: "resource", id: 2, title: "Readings" }] }),
+    ),
+    compressible: true,
+  };
+  yield {
+    name: "files.xml",
+    data: Buffer.from(
+      `<?xml version="1.0" encoding="UTF-8"?>\n<files>\n${fileRecords.join("\n")}\n</files>`,
+    ),
+    compressible: true,
+  };
   yield {
     name: "questions.xml",
     data: Buffer.from(
@@ -78,7 +93,9 @@ export async function generateTarGz(path: string, totalBytes: number): Promise<v
   const written = pipeline(pack, createGzip({ level: 6 }), createWriteStream(path));
   for (const member of members(totalBytes)) {
     await new Promise<void>((resolve, reject) =>
-      pack.entry({ name: member.name, size: member.data.length }, member.data, (error) => (error ? reject(error) : resolve())),
+      pack.entry({ name: member.name, size: member.data.length }, member.data, (error) =>
+        error ? reject(error) : resolve(),
+      ),
     );
   }
   pack.finalize();

@@ -21,8 +21,12 @@ const inspector = fileURLToPath(new URL("./inspect-once.ts", import.meta.url));
 
 function seconds(command: string, args: readonly string[]): number {
   const start = process.hrtime.bigint();
-  const result = spawnSync(command, args, { stdio: ["ignore", "ignore", "inherit"], maxBuffer: 1 << 30 });
-  if (result.status !== 0) throw new Error(`${command} ${args.join(" ")} failed (${result.status})`);
+  const result = spawnSync(command, args, {
+    stdio: ["ignore", "ignore", "inherit"],
+    maxBuffer: 1 << 30,
+  });
+  if (result.status !== 0)
+    throw new Error(`${command} ${args.join(" ")} failed (${result.status})`);
   return Number(process.hrtime.bigint() - start) / 1e9;
 }
 
@@ -49,12 +53,17 @@ for (const format of ["zip", "tar.gz"] as const) {
   const path = join(directory, `generated-${megabytes}MB.${format === "zip" ? "zip" : "tgz"}`);
   if (!existsSync(path)) {
     process.stderr.write(`generating ${path} ...\n`);
-    await (format === "zip" ? generateZip(path, megabytes * 1024 ** 2) : generateTarGz(path, megabytes * 1024 ** 2));
+    await (format === "zip"
+      ? generateZip(path, megabytes * 1024 ** 2)
+      : generateTarGz(path, megabytes * 1024 ** 2));
   }
   const size = statSync(path).size;
   const sha = best("sha256sum", [path]);
   const inspect = inspectRun(path);
-  const line = [`${format}: ${(size / 1024 ** 2).toFixed(0)} MB file`, `sha256sum ${sha.toFixed(2)} s`];
+  const line = [
+    `${format}: ${(size / 1024 ** 2).toFixed(0)} MB file`,
+    `sha256sum ${sha.toFixed(2)} s`,
+  ];
   if (format === "tar.gz") {
     const tar = best("tar", ["-tzf", path]);
     line.push(`tar -tzf ${tar.toFixed(2)} s`, `inspect ${inspect.seconds.toFixed(2)} s`);
@@ -62,7 +71,9 @@ for (const format of ["zip", "tar.gz"] as const) {
   } else {
     line.push(`inspect ${inspect.seconds.toFixed(2)} s`);
   }
-  line.push(`ratio vs sha256sum ${(inspect.seconds / sha).toFixed(2)}x${format === "zip" ? " (goal <= 1.3x)" : ""}`);
+  line.push(
+    `ratio vs sha256sum ${(inspect.seconds / sha).toFixed(2)}x${format === "zip" ? " (goal <= 1.3x)" : ""}`,
+  );
   line.push(`peak RSS ${inspect.maxRssMb.toFixed(0)} MB (goal < 150 MB)`);
   rows.push(line.join(" | "));
 }

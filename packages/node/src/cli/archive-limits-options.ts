@@ -31,7 +31,9 @@ export function parseByteSize(text: string): number {
 function parseRatio(text: string): number {
   const value = Number(text);
   if (!Number.isFinite(value) || value < 1) {
-    throw new InvalidArgumentError(`"${text}" is not a ratio; write a number of at least 1, e.g. 200.`);
+    throw new InvalidArgumentError(
+      `"${text}" is not a ratio; write a number of at least 1, e.g. 200.`,
+    );
   }
   return value;
 }
@@ -61,7 +63,9 @@ export function archiveLimits(options: {
   maxXml?: number;
 }): Partial<ArchiveLimits> {
   return {
-    ...(options.maxUncompressed !== undefined ? { maxUncompressedBytes: options.maxUncompressed } : {}),
+    ...(options.maxUncompressed !== undefined
+      ? { maxUncompressedBytes: options.maxUncompressed }
+      : {}),
     ...(options.maxRatio !== undefined ? { maxCompressionRatio: options.maxRatio } : {}),
     ...(options.maxXml !== undefined ? { maxXmlMemberBytes: options.maxXml } : {}),
   };

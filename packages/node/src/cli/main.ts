@@ -15,7 +15,8 @@ export function buildProgram(result: CommandResult): Command {
     .addHelpText("after", EXIT_CODES_HELP)
     .exitOverride();
   for (const register of [inspectCommand, scanCommand, sanitizeCommand]) register(program, result);
-  for (const command of program.commands) command.addHelpText("after", EXIT_CODES_HELP).exitOverride();
+  for (const command of program.commands)
+    command.addHelpText("after", EXIT_CODES_HELP).exitOverride();
   return program;
 }
 
@@ -38,10 +39,14 @@ export async function main(argv: readonly string[]): Promise<number> {
         : ExitCode.invalidInput;
     }
     if (isFileError(error)) {
-      process.stderr.write(`coursefed: cannot read ${error.path}: ${error.code === "ENOENT" ? "no such file" : error.message}\n`);
+      process.stderr.write(
+        `coursefed: cannot read ${error.path}: ${error.code === "ENOENT" ? "no such file" : error.message}\n`,
+      );
       return ExitCode.invalidInput;
     }
-    process.stderr.write(`coursefed: unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.stderr.write(
+      `coursefed: unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+    );
     return ExitCode.internal;
   }
 }

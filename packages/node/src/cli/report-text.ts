@@ -20,7 +20,9 @@ const CATEGORY_LABELS: Readonly<Record<string, string>> = {
 
 /** "13 user accounts, 200 grades, ..." */
 export function describeFindings(findings: readonly PersonalDataFinding[]): string {
-  return findings.map((finding) => `${finding.count} ${CATEGORY_LABELS[finding.category] ?? finding.category}`).join(", ");
+  return findings
+    .map((finding) => `${finding.count} ${CATEGORY_LABELS[finding.category] ?? finding.category}`)
+    .join(", ");
 }
 
 /** The human-readable form of `coursefed inspect`. */
@@ -30,9 +32,15 @@ export function formatReport(report: BackupReport): string {
     lines.push(`${`${label}:`.padEnd(18)}${value === null || value === "" ? "-" : value}`);
 
   row("Course", `${report.course.fullname} (${report.course.shortname})`);
-  row("Backup", `${report.type} backup, ${report.modeName} mode, ${report.format}, ${formatBytes(report.size)}`);
+  row(
+    "Backup",
+    `${report.type} backup, ${report.modeName} mode, ${report.format}, ${formatBytes(report.size)}`,
+  );
   row("sha256", report.sha256);
-  row("Moodle", `${report.moodleRelease} (version ${report.moodleVersion}, backup ${report.backupRelease})`);
+  row(
+    "Moodle",
+    `${report.moodleRelease} (version ${report.moodleVersion}, backup ${report.backupRelease})`,
+  );
   row("Made", report.backupDate);
   row("From site", report.originalWwwroot);
   row("Course format", report.course.format);
@@ -40,7 +48,8 @@ export function formatReport(report: BackupReport): string {
   row("Sections", report.sections.length);
   const modules = countBy(report.activities.map((activity) => activity.module));
   row("Activities", `${report.activities.length}${modules ? ` (${modules})` : ""}`);
-  for (const activity of report.activities) lines.push(`${"".padEnd(18)}- ${activity.module}: ${activity.title}`);
+  for (const activity of report.activities)
+    lines.push(`${"".padEnd(18)}- ${activity.module}: ${activity.title}`);
   const qtypes = Object.entries(report.questionBank.byQtype)
     .map(([qtype, count]) => `${count} ${qtype}`)
     .join(", ");
@@ -54,7 +63,12 @@ export function formatReport(report: BackupReport): string {
     .join(", ");
   row("Blocks", blocks);
   row("Filters", report.filters.join(", "));
-  row("Plugins needed", report.requiredPlugins.length > 0 ? report.requiredPlugins.join(", ") : "none beyond standard Moodle");
+  row(
+    "Plugins needed",
+    report.requiredPlugins.length > 0
+      ? report.requiredPlugins.join(", ")
+      : "none beyond standard Moodle",
+  );
   const personal = report.personalData;
   row(
     "Personal data",

@@ -2,8 +2,8 @@ import { inspectBackup } from "@coursefed/mbz";
 import type { Command } from "commander";
 import { addArchiveLimitOptions, archiveLimits } from "../archive-limits-options.ts";
 import { type CommandResult, ExitCode } from "../exit-codes.ts";
-import { formatReport } from "../report-text.ts";
 import { progressBar } from "../progress.ts";
+import { formatReport } from "../report-text.ts";
 
 export function inspectCommand(program: Command, result: CommandResult): void {
   addArchiveLimitOptions(
@@ -23,7 +23,9 @@ export function inspectCommand(program: Command, result: CommandResult): void {
         onProgress: (done, total) => progress.update("inspect", done, total),
       });
       progress.stop();
-      process.stdout.write(options.json ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report));
+      process.stdout.write(
+        options.json ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report),
+      );
       result.exitCode = ExitCode.ok;
     } finally {
       progress.stop();

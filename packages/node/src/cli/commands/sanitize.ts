@@ -2,8 +2,8 @@ import { sanitizeBackup } from "@coursefed/mbz";
 import type { Command } from "commander";
 import { addArchiveLimitOptions, archiveLimits } from "../archive-limits-options.ts";
 import { type CommandResult, ExitCode } from "../exit-codes.ts";
-import { describeFindings } from "../report-text.ts";
 import { progressBar } from "../progress.ts";
+import { describeFindings } from "../report-text.ts";
 
 export function sanitizeCommand(program: Command, result: CommandResult): void {
   addArchiveLimitOptions(

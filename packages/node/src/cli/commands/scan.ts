@@ -2,8 +2,8 @@ import { inspectBackup, MbzError } from "@coursefed/mbz";
 import type { Command } from "commander";
 import { addArchiveLimitOptions, archiveLimits } from "../archive-limits-options.ts";
 import { type CommandResult, ExitCode } from "../exit-codes.ts";
-import { describeFindings } from "../report-text.ts";
 import { progressBar } from "../progress.ts";
+import { describeFindings } from "../report-text.ts";
 
 export function scanCommand(program: Command, result: CommandResult): void {
   addArchiveLimitOptions(
@@ -14,7 +14,10 @@ export function scanCommand(program: Command, result: CommandResult): void {
         "Check each backup's contents (not only its settings) for personal data: user accounts, enrolments, role assignments, group memberships, activity user data, grades, logs, comments, badges awarded, completion data, user files. Prints one verdict per file.",
       )
       .argument("<files...>", "backup files")
-      .option("--json", "print one JSON object per line: {file, verdict, findings} or {file, error}"),
+      .option(
+        "--json",
+        "print one JSON object per line: {file, verdict, findings} or {file, error}",
+      ),
   ).action(async (files: string[], options) => {
     let exitCode: number = ExitCode.ok;
     for (const file of files) {
