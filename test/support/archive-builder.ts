@@ -67,20 +67,21 @@ export interface TarEntrySpec {
 export async function buildTarGz(entries: readonly TarEntrySpec[]): Promise<Buffer> {
   const pack = tarStream.pack();
   const chunks: Buffer[] = [];
-  pack.on("data", (chunk: Buffer) => chunks.push(chunk));
+  pack.on("data", (chunk) => {
+    chunks.push(chunk as Buffer);
+  });
   const ended = new Promise<void>((resolve) => pack.on("end", () => resolve()));
   for (const entry of entries) {
     const data = Buffer.from(entry.data ?? "");
     const type = entry.type ?? "file";
-    pack.entry(
-      {
-        name: entry.name,
-        type,
-        size: type === "file" ? data.length : 0,
-        ...(entry.linkname ? { linkname: entry.linkname } : {}),
-      },
-      type === "file" ? data : undefined,
-    );
+    const header = {
+      name: entry.name,
+      type,
+      size: type === "file" ? data.length : 0,
+      ...(entry.linkname ? { linkname: entry.linkname } : {}),
+    };
+    if (type === "file") pack.entry(header, data);
+    else pack.entry(header, () => {});
   }
   pack.finalize();
   await ended;

@@ -1,3 +1,4 @@
+import { type Fields, isSet } from "./record-collector.ts";
 import {
   COURSE_USER_DATA,
   MODULE_USER_DATA,
@@ -55,6 +56,14 @@ function memberMatches(member: string, glob: string): boolean {
     names.length === pattern.length &&
     pattern.every((segment, index) => segment === "*" || segment === names[index])
   );
+}
+
+/** Whether a record matched by `rule` is user data, given its fields and attributes. */
+export function isUserRecord(rule: UserDataRecord, fields: Fields): boolean {
+  if (rule.whenChildSet !== undefined && !isSet(fields[rule.whenChildSet])) return false;
+  if (rule.whenChildEquals && fields[rule.whenChildEquals[0]] !== rule.whenChildEquals[1])
+    return false;
+  return true;
 }
 
 export function isUserFileArea(component: string, filearea: string): boolean {

@@ -8,8 +8,7 @@ import { type ArchiveMember, readArchive } from "./archive-reader.ts";
 import { MbzError } from "./errors.ts";
 import { BackupAnalysis, type BackupReport, inspectBackup } from "./inspect.ts";
 import { type ArchiveLimits, resolveLimits } from "./limits.ts";
-import { isUserFileArea, userDataRulesFor } from "./personal-data.ts";
-import { isSet } from "./record-collector.ts";
+import { isUserFileArea, isUserRecord, userDataRulesFor } from "./personal-data.ts";
 import { type EditRule, XmlRewriter } from "./xml-rewriter.ts";
 
 export interface SanitizeOptions {
@@ -41,6 +40,7 @@ const USER_DATA_SETTINGS = new Set([
   "logs",
   "grade_histories",
   "comments",
+  "xapistate",
 ]);
 
 const INDEX_MEMBER = ".ARCHIVE_INDEX";
@@ -136,8 +136,7 @@ function editRulesFor(member: string): EditRule[] {
   for (const record of userDataRulesFor(member)?.records ?? []) {
     rules.push({
       path: record.path,
-      edit: (fields) =>
-        record.whenChildSet === undefined || isSet(fields[record.whenChildSet]) ? "drop" : "keep",
+      edit: (fields) => (isUserRecord(record, fields) ? "drop" : "keep"),
     });
   }
   if (member === "moodle_backup.xml") {
@@ -148,7 +147,7 @@ function editRulesFor(member: string): EditRule[] {
         const claimsUsers =
           (fields.level === "root" && USER_DATA_SETTINGS.has(name)) || name.endsWith("_userinfo");
         return claimsUsers && fields.value !== "0"
-          ? { replace: (text) => text.replace(/<value>[^<]*<\/value>/, "<value>0</value>") }
+          ? { replace: (text: string) => text.replace(/<value>[^<]*<\/value>/, "<value>0</value>") }
           : "keep";
       },
     });

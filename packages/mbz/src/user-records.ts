@@ -1,4 +1,5 @@
-import { type Fields, isSet, pathEquals } from "./record-collector.ts";
+import { isUserRecord } from "./personal-data.ts";
+import { isSet, pathEquals } from "./record-collector.ts";
 import type { UserDataRecord } from "./user-data-elements.ts";
 import type { XmlHandler } from "./xml-stream.ts";
 
@@ -54,9 +55,12 @@ export function userRecordHandler({
     open(path, attributes, start) {
       const rule = rules.find((candidate) => pathEquals(path, candidate.path));
       // Moodle writes some record fields as attributes (e.g. <state_history userid="2">).
-      if (rule) frames.push({ rule, depth: path.length, start, fields: { ...attributes }, inner: [] });
+      if (rule)
+        frames.push({ rule, depth: path.length, start, fields: { ...attributes }, inner: [] });
       if (!onUnrecognised || frames.length > 0 || unrecognisedDepth !== 0) return;
-      if (Object.entries(attributes).some(([name, value]) => PERSON_FIELDS.has(name) && isSet(value))) {
+      if (
+        Object.entries(attributes).some(([name, value]) => PERSON_FIELDS.has(name) && isSet(value))
+      ) {
         unrecognisedDepth = path.length;
         onUnrecognised(path);
       }
@@ -69,7 +73,7 @@ export function userRecordHandler({
       if (frame && path.length === frame.depth) {
         frames.pop();
         settle(
-          isUserData(frame.rule, frame.fields)
+          isUserRecord(frame.rule, frame.fields)
             ? [{ rule: frame.rule, start: frame.start, end }]
             : frame.inner,
         );
@@ -88,8 +92,4 @@ export function userRecordHandler({
       }
     },
   };
-}
-
-function isUserData(rule: UserDataRecord, fields: Fields): boolean {
-  return rule.whenChildSet === undefined || isSet(fields[rule.whenChildSet]);
 }

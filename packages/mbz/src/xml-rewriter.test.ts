@@ -96,7 +96,7 @@ describe("XmlRewriter", () => {
         path: ["s", "setting"],
         edit: (fields) =>
           fields.name === "users"
-            ? { replace: (text) => text.replace("<value>1</value>", "<value>0</value>") }
+            ? { replace: (text: string) => text.replace("<value>1</value>", "<value>0</value>") }
             : "keep",
       },
     ]);

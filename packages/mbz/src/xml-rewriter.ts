@@ -3,7 +3,11 @@ import { type Fields, pathEquals } from "./record-collector.ts";
 import type { XmlHandler } from "./xml-stream.ts";
 
 /** What to do with one record: keep it, drop it, or replace its text. */
-export type RecordEdit = "keep" | "drop" | { readonly replace: (text: string) => string };
+export type RecordEdit = "keep" | "drop" | RecordReplacement;
+
+export interface RecordReplacement {
+  readonly replace: (text: string) => string;
+}
 
 export interface EditRule {
   readonly path: readonly string[];
