@@ -52,7 +52,7 @@ export async function readArchive(
   options: ReadArchiveOptions,
 ): Promise<ArchiveIdentity> {
   const { size } = await stat(path);
-  const format = detectContainer(await readHead(path), path);
+  const format = detectContainer(await readHead(path));
   const sha256 =
     format === "zip"
       ? await readZip(path, size, visitor, options)

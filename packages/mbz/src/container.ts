@@ -8,7 +8,7 @@ export type ContainerFormat = "zip" | "tar.gz";
  * Decides the container by its first bytes; file names are not evidence (Moodle names
  * both kinds `.mbz`).
  */
-export function detectContainer(head: Uint8Array, fileName: string): ContainerFormat {
+export function detectContainer(head: Uint8Array): ContainerFormat {
   if (head.length >= 4 && head[0] === 0x50 && head[1] === 0x4b) {
     // Local file header, or the end-of-central-directory record of an empty zip.
     if ((head[2] === 0x03 && head[3] === 0x04) || (head[2] === 0x05 && head[3] === 0x06)) {
@@ -21,8 +21,8 @@ export function detectContainer(head: Uint8Array, fileName: string): ContainerFo
   throw new MbzError(
     "NOT_AN_ARCHIVE",
     head.length === 0
-      ? `${fileName} is empty; a Moodle backup is a zip or tar.gz archive.`
-      : `${fileName} is neither a zip nor a gzip'd tar archive (first bytes ${hex(head)}); is it a Moodle backup (.mbz)?`,
+      ? "The file is empty; a Moodle backup is a zip or tar.gz archive."
+      : `The file is neither a zip nor a gzip'd tar archive (first bytes ${hex(head)}); is it a Moodle backup (.mbz)?`,
   );
 }
 

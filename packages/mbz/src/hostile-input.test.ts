@@ -56,7 +56,7 @@ describe("containers", () => {
   });
 
   it("refuses an empty file", async () => {
-    await expectRefused(await write("empty.mbz", ""), "NOT_AN_ARCHIVE", "is empty");
+    await expectRefused(await write("empty.mbz", ""), "NOT_AN_ARCHIVE", "empty");
   });
 
   it("decides by content, not by name", async () => {

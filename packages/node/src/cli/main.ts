@@ -1,4 +1,3 @@
-import { MbzError } from "@coursefed/mbz";
 import { Command, CommanderError } from "commander";
 import { inspectCommand } from "./commands/inspect.ts";
 import { sanitizeCommand } from "./commands/sanitize.ts";
@@ -32,25 +31,9 @@ export async function main(argv: readonly string[]): Promise<number> {
       // Help and version requests end here too, with code 0.
       return error.exitCode === 0 ? ExitCode.ok : ExitCode.invalidInput;
     }
-    if (error instanceof MbzError) {
-      process.stderr.write(`coursefed: ${error.message}\n`);
-      return error.code === "SANITIZE_UNSUPPORTED" || error.code === "SANITIZE_INCOMPLETE"
-        ? ExitCode.cannotSanitize
-        : ExitCode.invalidInput;
-    }
-    if (isFileError(error)) {
-      process.stderr.write(
-        `coursefed: cannot read ${error.path}: ${error.code === "ENOENT" ? "no such file" : error.message}\n`,
-      );
-      return ExitCode.invalidInput;
-    }
     process.stderr.write(
       `coursefed: unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
     );
     return ExitCode.internal;
   }
-}
-
-function isFileError(error: unknown): error is NodeJS.ErrnoException & { path: string } {
-  return error instanceof Error && typeof (error as NodeJS.ErrnoException).path === "string";
 }

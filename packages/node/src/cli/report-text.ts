@@ -1,27 +1,31 @@
 import { type BackupReport, formatBytes, type PersonalDataFinding } from "@coursefed/mbz";
 
-const CATEGORY_LABELS: Readonly<Record<string, string>> = {
-  userAccounts: "user accounts",
-  enrolments: "enrolments",
-  roleAssignments: "role assignments",
-  groupMemberships: "group memberships",
-  activityUserData: "activity user data",
-  grades: "grades",
-  gradeHistory: "grade history",
-  logs: "log entries",
-  comments: "comments",
-  badgesAwarded: "badges awarded",
-  completion: "completion records",
-  userFiles: "files in user areas",
-  messages: "messages",
-  competencies: "user competencies",
-  ratings: "ratings",
+/** Singular and plural names of each finding category. */
+const CATEGORY_LABELS: Readonly<Record<string, readonly [string, string]>> = {
+  userAccounts: ["user account", "user accounts"],
+  enrolments: ["enrolment", "enrolments"],
+  roleAssignments: ["role assignment", "role assignments"],
+  groupMemberships: ["group membership", "group memberships"],
+  activityUserData: ["activity user record", "activity user records"],
+  grades: ["grade", "grades"],
+  gradeHistory: ["grade history entry", "grade history entries"],
+  logs: ["log entry", "log entries"],
+  comments: ["comment", "comments"],
+  badgesAwarded: ["badge awarded", "badges awarded"],
+  completion: ["completion record", "completion records"],
+  userFiles: ["file in user areas", "files in user areas"],
+  messages: ["message", "messages"],
+  competencies: ["user competency", "user competencies"],
+  ratings: ["rating", "ratings"],
 };
 
 /** "13 user accounts, 200 grades, ..." */
 export function describeFindings(findings: readonly PersonalDataFinding[]): string {
   return findings
-    .map((finding) => `${finding.count} ${CATEGORY_LABELS[finding.category] ?? finding.category}`)
+    .map((finding) => {
+      const [one, many] = CATEGORY_LABELS[finding.category] ?? [finding.category, finding.category];
+      return `${finding.count} ${finding.count === 1 ? one : many}`;
+    })
     .join(", ");
 }
 

@@ -1,5 +1,6 @@
 import { inspectBackup } from "@coursefed/mbz";
 import type { Command } from "commander";
+import { reportFileError } from "../archive-errors.ts";
 import { addArchiveLimitOptions, archiveLimits } from "../archive-limits-options.ts";
 import { type CommandResult, ExitCode } from "../exit-codes.ts";
 import { progressBar } from "../progress.ts";
@@ -27,6 +28,8 @@ export function inspectCommand(program: Command, result: CommandResult): void {
         options.json ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report),
       );
       result.exitCode = ExitCode.ok;
+    } catch (error) {
+      result.exitCode = reportFileError(file, error);
     } finally {
       progress.stop();
     }

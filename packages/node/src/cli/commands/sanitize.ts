@@ -1,5 +1,6 @@
 import { sanitizeBackup } from "@coursefed/mbz";
 import type { Command } from "commander";
+import { reportFileError } from "../archive-errors.ts";
 import { addArchiveLimitOptions, archiveLimits } from "../archive-limits-options.ts";
 import { type CommandResult, ExitCode } from "../exit-codes.ts";
 import { progressBar } from "../progress.ts";
@@ -37,6 +38,8 @@ export function sanitizeCommand(program: Command, result: CommandResult): void {
         );
       }
       result.exitCode = ExitCode.ok;
+    } catch (error) {
+      result.exitCode = reportFileError(input, error);
     } finally {
       progress.stop();
     }

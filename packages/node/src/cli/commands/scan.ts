@@ -1,5 +1,6 @@
 import { inspectBackup, MbzError } from "@coursefed/mbz";
 import type { Command } from "commander";
+import { reportFileError } from "../archive-errors.ts";
 import { addArchiveLimitOptions, archiveLimits } from "../archive-limits-options.ts";
 import { type CommandResult, ExitCode } from "../exit-codes.ts";
 import { progressBar } from "../progress.ts";
@@ -37,14 +38,12 @@ export function scanCommand(program: Command, result: CommandResult): void {
         );
       } catch (error) {
         progress.stop();
-        if (!(error instanceof MbzError)) throw error;
-        exitCode = ExitCode.invalidInput;
-        process.stdout.write(
-          options.json
-            ? `${JSON.stringify({ file, error: { code: error.code, message: error.message } })}\n`
-            : "",
-        );
-        process.stderr.write(`${file}: ${error.message}\n`);
+        exitCode = reportFileError(file, error);
+        if (options.json) {
+          const message = error instanceof Error ? error.message : String(error);
+          const code = error instanceof MbzError ? error.code : "UNREADABLE";
+          process.stdout.write(`${JSON.stringify({ file, error: { code, message } })}\n`);
+        }
       }
     }
     result.exitCode = exitCode;

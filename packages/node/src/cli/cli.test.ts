@@ -1,0 +1,152 @@
+import { spawnSync } from "node:child_process";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { buildTarGz, buildZip, moodleBackupXml } from "../../../../test/support/archive-builder.ts";
+
+const bin = fileURLToPath(new URL("../../bin/coursefed.ts", import.meta.url));
+
+function coursefed(...args: string[]) {
+  const run = spawnSync(process.execPath, [bin, ...args], { encoding: "utf8" });
+  return { code: run.status, stdout: run.stdout, stderr: run.stderr };
+}
+
+let directory: string;
+let clean: string;
+let withUsers: string;
+let unsupported: string;
+let notABackup: string;
+
+beforeAll(async () => {
+  directory = await mkdtemp(join(tmpdir(), "coursefed-cli-"));
+  clean = join(directory, "clean.mbz");
+  withUsers = join(directory, "users.zip");
+  unsupported = join(directory, "plugin.mbz");
+  notABackup = join(directory, "notes.txt");
+  await writeFile(
+    clean,
+    await buildTarGz([
+      {
+        name: "moodle_backup.xml",
+        data: moodleBackupXml({ activities: [{ module: "page", id: 4, title: "Welcome" }] }),
+      },
+    ]),
+  );
+  await writeFile(
+    withUsers,
+    buildZip([
+      { name: "moodle_backup.xml", data: moodleBackupXml({ users: true }) },
+      { name: "users.xml", data: '<users><user id="3"><username>pupil</username></user></users>' },
+    ]),
+  );
+  await writeFile(
+    unsupported,
+    await buildTarGz([
+      {
+        name: "moodle_backup.xml",
+        data: moodleBackupXml({
+          users: true,
+          activities: [{ module: "pollster", id: 9, title: "Poll" }],
+        }),
+      },
+      {
+        name: "activities/pollster_9/pollster.xml",
+        data: '<activity><pollster><votes><vote userid="4"/></votes></pollster></activity>',
+      },
+    ]),
+  );
+  await writeFile(notABackup, "hello");
+});
+afterAll(async () => {
+  await rm(directory, { recursive: true, force: true });
+});
+
+describe("coursefed CLI", () => {
+  for (const command of [[], ["inspect"], ["scan"], ["sanitize"]]) {
+    it(`${["coursefed", ...command].join(" ")} --help documents usage and exit codes`, () => {
+      const run = coursefed(...command, "--help");
+      expect(run.code).toBe(0);
+      expect(run.stdout).toContain("Usage: coursefed");
+      expect(run.stdout).toContain("Exit codes:");
+    });
+  }
+
+  it("refuses wrong usage with exit code 2", () => {
+    expect(coursefed("inspect").code).toBe(2);
+    expect(coursefed("frobnicate").code).toBe(2);
+    expect(coursefed("inspect", clean, "--max-ratio", "lots").stderr).toContain("not a ratio");
+  });
+
+  it("inspect --json prints the documented keys", () => {
+    const run = coursefed("inspect", clean, "--json");
+    expect(run.code).toBe(0);
+    const report = JSON.parse(run.stdout);
+    for (const key of [
+      "format",
+      "sha256",
+      "size",
+      "moodleVersion",
+      "moodleRelease",
+      "backupRelease",
+      "backupDate",
+      "type",
+      "mode",
+      "course",
+      "activities",
+      "requiredPlugins",
+      "files",
+      "personalData",
+    ]) {
+      expect(report).toHaveProperty(key);
+    }
+    expect(report.course).toMatchObject({
+      fullname: "Generated course",
+      shortname: "GEN",
+      format: "topics",
+    });
+    expect(report.activities).toEqual([
+      expect.objectContaining({ module: "page", title: "Welcome" }),
+    ]);
+    expect(report.personalData.verdict).toBe("clean");
+  });
+
+  it("inspect prints a readable summary", () => {
+    const run = coursefed("inspect", withUsers);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/Personal data:\s+YES: 1 user account/);
+  });
+
+  it("scan exits 0 when all are clean, 3 on personal data, 2 on an unreadable file", () => {
+    expect(coursefed("scan", clean).code).toBe(0);
+    const mixed = coursefed("scan", clean, withUsers);
+    expect(mixed.code).toBe(3);
+    expect(mixed.stdout).toContain(`${withUsers}: contains personal data: 1 user account`);
+    const broken = coursefed("scan", withUsers, notABackup);
+    expect(broken.code).toBe(2);
+    expect(broken.stderr).toContain(`${notABackup}: The file is neither a zip nor`);
+    expect(coursefed("scan", join(directory, "missing.mbz")).stderr).toContain("no such file");
+  });
+
+  it("scan --json prints one line per file", () => {
+    const lines = coursefed("scan", "--json", clean, notABackup)
+      .stdout.trim()
+      .split("\n")
+      .map((line) => JSON.parse(line));
+    expect(lines[0]).toMatchObject({ file: clean, verdict: "clean" });
+    expect(lines[1]).toMatchObject({ file: notABackup, error: { code: "NOT_AN_ARCHIVE" } });
+  });
+
+  it("sanitize writes a clean copy, and refuses what it cannot remove with exit code 4", () => {
+    const output = join(directory, "sanitized.zip");
+    const run = coursefed("sanitize", withUsers, output);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain("Removed 1 user account");
+    expect(coursefed("scan", output).code).toBe(0);
+    const refused = coursefed("sanitize", unsupported, join(directory, "never.mbz"));
+    expect(refused.code).toBe(4);
+    expect(refused.stderr).toContain("mod_pollster");
+    expect(coursefed("scan", join(directory, "never.mbz")).code).toBe(2);
+  });
+});
