@@ -1,6 +1,5 @@
 import { createHash, randomBytes } from "node:crypto";
 import { createWriteStream } from "node:fs";
-import { PassThrough } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { createGzip } from "node:zlib";
 import { ZipArchive } from "archiver";
@@ -36,29 +35,12 @@ function textBlock(size: number, seed: number): Buffer {
   return Buffer.from(parts.join(" ").slice(0, size));
 }
 
+/**
+ * Content files come first and are made one at a time, so that the generator itself
+ * holds no more than one file; files.xml, which lists them, follows.
+ */
 function* members(totalBytes: number): Generator<GeneratedMember> {
   const fileRecords: string[] = [];
-  const contentFiles: GeneratedMember[] = [];
-  let bytes = 0;
-  let index = 0;
-  while (bytes < totalBytes) {
-    // Sizes cycle from 4 KiB to 8 MiB, so that there are many files and some big ones.
-    const size = 4096 * 2 ** (index % 12);
-    const compressible = index % 10 < 3;
-    const data = compressible ? textBlock(size, index) : randomBytes(size);
-    const hash = createHash("sha1").update(data).digest("hex");
-    contentFiles.push({ name: `files/${hash.slice(0, 2)}/${hash}`, data, compressible });
-    fileRecords.push(
-      `  <file id="${index + 1}">\n    <contenthash>${hash}</contenthash>\n    <contextid>40</contextid>\n    <component>mod_resource</component>\n    <filearea>content</filearea>\n    <itemid>0</itemid>\n    <filepath>/</filepath>\n    <filename>document-${index}.bin</filename>\n    <userid>$@NULL@$</userid>\n    <filesize>${size}</filesize>\n  </file>`,
-    );
-    bytes += size;
-    index++;
-  }
-  const questions = Array.from(
-    { length: 5000 },
-    (_, i) =>
-      `        <question id="${i + 1}">\n          <name>Question ${i}</name>\n          <questiontext>${textBlock(400, i).toString()}</questiontext>\n          <qtype>${i % 3 === 0 ? "multichoice" : "truefalse"}</qtype>\n        </question>`,
-  );
   yield {
     name: ".ARCHIVE_INDEX",
     data: Buffer.from("Moodle archive file index. Count: 0\n"),
@@ -71,6 +53,24 @@ function* members(totalBytes: number): Generator<GeneratedMember> {
     ),
     compressible: true,
   };
+  let bytes = 0;
+  for (let index = 0; bytes < totalBytes; index++) {
+    // Sizes cycle from 4 KiB to 8 MiB, so that there are many files and some big ones.
+    const size = 4096 * 2 ** (index % 12);
+    const compressible = index % 10 < 3;
+    const data = compressible ? textBlock(size, index) : randomBytes(size);
+    const hash = createHash("sha1").update(data).digest("hex");
+    fileRecords.push(
+      `  <file id="${index + 1}">\n    <contenthash>${hash}</contenthash>\n    <contextid>40</contextid>\n    <component>mod_resource</component>\n    <filearea>content</filearea>\n    <itemid>0</itemid>\n    <filepath>/</filepath>\n    <filename>document-${index}.bin</filename>\n    <userid>$@NULL@$</userid>\n    <filesize>${size}</filesize>\n  </file>`,
+    );
+    bytes += size;
+    yield { name: `files/${hash.slice(0, 2)}/${hash}`, data, compressible };
+  }
+  const questions = Array.from(
+    { length: 5000 },
+    (_, i) =>
+      `        <question id="${i + 1}">\n          <name>Question ${i}</name>\n          <questiontext>${textBlock(400, i).toString()}</questiontext>\n          <qtype>${i % 3 === 0 ? "multichoice" : "truefalse"}</qtype>\n        </question>`,
+  );
   yield {
     name: "files.xml",
     data: Buffer.from(
@@ -85,7 +85,6 @@ function* members(totalBytes: number): Generator<GeneratedMember> {
     ),
     compressible: true,
   };
-  yield* contentFiles;
 }
 
 export async function generateTarGz(path: string, totalBytes: number): Promise<void> {
@@ -104,10 +103,11 @@ export async function generateTarGz(path: string, totalBytes: number): Promise<v
 
 export async function generateZip(path: string, totalBytes: number): Promise<void> {
   const archive = new ZipArchive({ zlib: { level: 6 } });
-  const sink = new PassThrough();
-  const written = pipeline(archive, sink, createWriteStream(path));
+  const written = pipeline(archive, createWriteStream(path));
   for (const member of members(totalBytes)) {
+    const added = new Promise<void>((resolve) => archive.once("entry", () => resolve()));
     archive.append(member.data, { name: member.name, store: !member.compressible });
+    await added;
   }
   await archive.finalize();
   await written;

@@ -1,9 +1,10 @@
 /** Inspects one backup in a fresh process and prints its peak RSS, for the benchmark. */
+import { readFileSync } from "node:fs";
 import { inspectBackup } from "@coursefed/mbz";
 
 const path = process.argv[2];
 if (!path) throw new Error("usage: inspect-once.ts FILE");
 const report = await inspectBackup(path);
-process.stdout.write(
-  `${JSON.stringify({ files: report.files.count, maxRssMb: process.resourceUsage().maxRSS / 1024 })}\n`,
-);
+// VmHWM is this process's own peak; getrusage's maxRSS would include the parent's at fork.
+const peakKb = Number(/VmHWM:\s+(\d+)/.exec(readFileSync("/proc/self/status", "utf8"))?.[1]);
+process.stdout.write(`${JSON.stringify({ files: report.files.count, maxRssMb: peakKb / 1024 })}\n`);

@@ -6,11 +6,11 @@ export interface Progress {
 }
 
 /**
- * A progress bar on stderr when a person is watching (stderr is a terminal), silent
- * otherwise so that pipes and logs stay clean.
+ * A progress bar on stderr when a person is watching (stdout and stderr are terminals),
+ * silent otherwise so that pipes and logs stay clean.
  */
 export function progressBar(enabled: boolean): Progress {
-  if (!enabled || !process.stderr.isTTY) return { update() {}, stop() {} };
+  if (!enabled || !process.stdout.isTTY || !process.stderr.isTTY) return { update() {}, stop() {} };
   const bar = new cliProgress.SingleBar(
     {
       stream: process.stderr,
