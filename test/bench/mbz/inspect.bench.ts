@@ -22,7 +22,7 @@ const inspector = fileURLToPath(new URL("./inspect-once.ts", import.meta.url));
 // Measure with the Node flags the coursefed command runs with (its shebang line).
 const cliFlags = (
   readFileSync(
-    fileURLToPath(new URL("../../../packages/node/bin/coursefed.ts", import.meta.url)),
+    fileURLToPath(new URL("../../../packages/node/bin/coursefed.js", import.meta.url)),
     "utf8",
   )
     .split("\n")[0]

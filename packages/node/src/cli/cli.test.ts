@@ -6,7 +6,7 @@ import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildTarGz, buildZip, moodleBackupXml } from "../../../../test/support/archive-builder.ts";
 
-const bin = fileURLToPath(new URL("../../bin/coursefed.ts", import.meta.url));
+const bin = fileURLToPath(new URL("../../bin/coursefed.js", import.meta.url));
 
 function coursefed(...args: string[]) {
   const run = spawnSync(process.execPath, [bin, ...args], { encoding: "utf8" });
