@@ -158,3 +158,25 @@ ${setting("users", options.users ? "1" : "0")}${setting("activities", "1")}${set
   </information>
 </moodle_backup>`;
 }
+
+/**
+ * A backup whose third-party activity "pollster" holds a vote tied to a user, in the
+ * given form: as a <userid> child or as a userid="..." attribute.
+ */
+export function unknownPluginWithUserData(form: "child" | "attribute"): TarEntrySpec[] {
+  const vote =
+    form === "child" ? "<vote><userid>4</userid><choice>2</choice></vote>" : '<vote userid="4"/>';
+  return [
+    {
+      name: "moodle_backup.xml",
+      data: moodleBackupXml({
+        users: true,
+        activities: [{ module: "pollster", id: 9, title: "Poll" }],
+      }),
+    },
+    {
+      name: "activities/pollster_9/pollster.xml",
+      data: `<activity><pollster><votes>${vote}</votes></pollster></activity>`,
+    },
+  ];
+}

@@ -248,14 +248,14 @@ export class BackupAnalysis {
     const type = (information.detail.type ?? "course") as BackupType;
     const mode = Number(information.detail.mode ?? 10);
     const backupRelease = info.backup_release as string;
-    const plugins = new Set(inventory.plugins);
-    for (const activity of information.activities) inventory.usePlugin("mod", activity.modulename);
-    for (const plugin of inventory.plugins) plugins.add(plugin);
     const format = nonEmpty(info.original_course_format) ?? inventory.course.format ?? null;
+    const plugins = new Set(inventory.plugins);
+    for (const { modulename } of information.activities) {
+      if (isSet(modulename)) plugins.add(`mod_${modulename}`);
+    }
     // Activity and section backups restore into an existing course: its format is not needed.
     if (format && type === "course") plugins.add(`format_${format}`);
-    else if (type !== "course" && inventory.course.format)
-      plugins.delete(`format_${inventory.course.format}`);
+    else if (format) plugins.delete(`format_${format}`);
     let missingBlobs = 0;
     for (const hash of inventory.referencedBlobs.keys()) {
       if (!inventory.blobs.names.has(hash)) missingBlobs++;

@@ -3,7 +3,12 @@ import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildTarGz, buildZip, moodleBackupXml } from "../../../test/support/archive-builder.ts";
+import {
+  buildTarGz,
+  buildZip,
+  moodleBackupXml,
+  unknownPluginWithUserData,
+} from "../../../test/support/archive-builder.ts";
 import { fixture, haveFixtures } from "../../../test/support/shared-fixtures.ts";
 import { readArchive } from "./archive-reader.ts";
 import { MbzError } from "./errors.ts";
@@ -129,22 +134,7 @@ describe("sanitize on generated backups", () => {
   it("refuses a third-party plugin's user data, naming it, and writes nothing", async () => {
     const input = join(directory, "plugin-in.mbz");
     const output = join(directory, "plugin-out.mbz");
-    await writeFile(
-      input,
-      await buildTarGz([
-        {
-          name: "moodle_backup.xml",
-          data: moodleBackupXml({
-            users: true,
-            activities: [{ module: "pollster", id: 9, title: "Poll" }],
-          }),
-        },
-        {
-          name: "activities/pollster_9/pollster.xml",
-          data: `<activity><pollster><votes><vote><userid>4</userid><choice>2</choice></vote></votes></pollster></activity>`,
-        },
-      ]),
-    );
+    await writeFile(input, await buildTarGz(unknownPluginWithUserData("child")));
     const error = await sanitizeBackup(input, output).catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(MbzError);
     expect((error as MbzError).code).toBe("SANITIZE_UNSUPPORTED");

@@ -1,5 +1,5 @@
 import { closeSync, createReadStream, createWriteStream, openSync } from "node:fs";
-import { mkdtemp, rename, rm, stat } from "node:fs/promises";
+import { mkdtemp, rename, rm } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { type Readable, Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
@@ -25,6 +25,7 @@ export interface SanitizeResult {
   readonly before: BackupReport;
   /** The written archive, re-inspected from disk. */
   readonly after: BackupReport;
+  /** Archive members left out: users.xml and files that only user data referred to. */
   readonly removedMembers: number;
   readonly rewrittenMembers: number;
 }
@@ -59,7 +60,7 @@ export async function sanitizeBackup(
   const workDir = await mkdtemp(join(dirname(outputPath), `.${basename(outputPath)}.sanitize-`));
   const partialPath = join(workDir, "archive.partial");
   try {
-    const rewritten = new Map<string, { path: string; fd: number }>();
+    const rewritten = new Map<string, RewrittenMember>();
     const analysis = new BackupAnalysis(limits, (member) =>
       rewriterFor(member, workDir, rewritten),
     );
@@ -85,9 +86,9 @@ export async function sanitizeBackup(
       if (userDataOnly) dropped.add(`files/${hash.slice(0, 2)}/${hash}`);
     }
     const sizes = new Map<string, number>();
-    for (const [member, { path }] of rewritten) sizes.set(member, (await stat(path)).size);
+    for (const [member, { rewriter }] of rewritten) sizes.set(member, rewriter.bytesWritten);
 
-    await writeArchive(inputPath, partialPath, before.format, {
+    const removedMembers = await writeArchive(inputPath, partialPath, before.format, {
       limits,
       dropped,
       rewritten,
@@ -111,23 +112,12 @@ export async function sanitizeBackup(
     return {
       before,
       after,
-      removedMembers: droppedCount(before, dropped, analysis.inventory.blobs.names),
+      removedMembers,
       rewrittenMembers: rewritten.size,
     };
   } finally {
     await rm(workDir, { recursive: true, force: true });
   }
-}
-
-function droppedCount(before: BackupReport, dropped: Set<string>, blobs: Set<string>): number {
-  let count = before.personalData.findings.some((finding) => finding.category === "userAccounts")
-    ? 1
-    : 0;
-  for (const name of dropped) {
-    const hash = name.slice(name.lastIndexOf("/") + 1);
-    if (name !== "users.xml" && blobs.has(hash)) count++;
-  }
-  return count;
 }
 
 /** The edits a member needs, or none. */
@@ -169,14 +159,22 @@ function editRulesFor(member: string): EditRule[] {
 function rewriterFor(
   member: string,
   workDir: string,
-  rewritten: Map<string, { path: string; fd: number }>,
+  rewritten: Map<string, RewrittenMember>,
 ): XmlRewriter | undefined {
   const rules = editRulesFor(member);
   if (rules.length === 0) return undefined;
   const path = join(workDir, `member-${rewritten.size}.xml`);
   const fd = openSync(path, "w");
-  rewritten.set(member, { path, fd });
-  return new XmlRewriter(fd, rules);
+  const rewriter = new XmlRewriter(fd, rules);
+  rewritten.set(member, { path, fd, rewriter });
+  return rewriter;
+}
+
+/** A member's new text, in a temporary file while the archive is being rewritten. */
+interface RewrittenMember {
+  readonly path: string;
+  readonly fd: number;
+  readonly rewriter: XmlRewriter;
 }
 
 interface WriteOptions {
@@ -192,7 +190,8 @@ async function writeArchive(
   outputPath: string,
   format: BackupReport["format"],
   { limits, dropped, rewritten, sizes, onProgress }: WriteOptions,
-): Promise<void> {
+): Promise<number> {
+  let removed = 0;
   const archive =
     format === "zip"
       ? new ZipArchive({ zlib: { level: 6 } })
@@ -226,7 +225,10 @@ async function writeArchive(
           );
           return undefined;
         }
-        if (dropped.has(member.name)) return undefined;
+        if (dropped.has(member.name)) {
+          removed++;
+          return undefined;
+        }
         const replacement = rewritten.get(member.name);
         if (replacement) {
           return async (content) => {
@@ -252,6 +254,7 @@ async function writeArchive(
   );
   await archive.finalize();
   await written;
+  return removed;
 }
 
 /**

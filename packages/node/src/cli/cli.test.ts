@@ -4,7 +4,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildTarGz, buildZip, moodleBackupXml } from "../../../../test/support/archive-builder.ts";
+import {
+  buildTarGz,
+  buildZip,
+  moodleBackupXml,
+  unknownPluginWithUserData,
+} from "../../../../test/support/archive-builder.ts";
 
 const bin = fileURLToPath(new URL("../../bin/coursefed.js", import.meta.url));
 
@@ -41,22 +46,7 @@ beforeAll(async () => {
       { name: "users.xml", data: '<users><user id="3"><username>pupil</username></user></users>' },
     ]),
   );
-  await writeFile(
-    unsupported,
-    await buildTarGz([
-      {
-        name: "moodle_backup.xml",
-        data: moodleBackupXml({
-          users: true,
-          activities: [{ module: "pollster", id: 9, title: "Poll" }],
-        }),
-      },
-      {
-        name: "activities/pollster_9/pollster.xml",
-        data: '<activity><pollster><votes><vote userid="4"/></votes></pollster></activity>',
-      },
-    ]),
-  );
+  await writeFile(unsupported, await buildTarGz(unknownPluginWithUserData("attribute")));
   await writeFile(notABackup, "hello");
 });
 afterAll(async () => {
