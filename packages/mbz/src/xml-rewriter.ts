@@ -38,7 +38,7 @@ export class XmlRewriter implements XmlHandler {
   /** Decoded text not yet written, starting at absolute offset `pendingStart`. */
   private pending = "";
   private pendingStart = 0;
-  bytesWritten = 0;
+  private written = 0;
   private readonly fd: number;
   private readonly rules: readonly EditRule[];
 
@@ -51,6 +51,11 @@ export class XmlRewriter implements XmlHandler {
     // Events for earlier chunks have all been seen: flush what no open record can claim.
     this.flush(false);
     this.pending += text;
+  }
+
+  /** Bytes of the rewritten member written so far. */
+  get bytesWritten(): number {
+    return this.written;
   }
 
   open(path: readonly string[], attributes: Readonly<Record<string, string>>, start: number): void {
@@ -109,7 +114,7 @@ export class XmlRewriter implements XmlHandler {
     this.pending = this.pending.slice(until - this.pendingStart);
     this.pendingStart = until;
     const bytes = Buffer.from(pieces.join(""), "utf8");
-    if (bytes.length > 0) this.bytesWritten += writeSync(this.fd, bytes);
+    if (bytes.length > 0) this.written += writeSync(this.fd, bytes);
   }
 
   private slice(from: number, to: number): string {
