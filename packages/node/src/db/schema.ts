@@ -1,0 +1,48 @@
+/**
+ * The node's database schema: one file, so that every table is seen in one place. The
+ * embedded default is SQLite; migrations are generated from this file by drizzle-kit
+ * (`npm run db:generate`) into ./migrations and applied at start.
+ */
+import { index, integer, sqliteTable, text } from "drizzle-orm/sqlite-core";
+
+/**
+ * Fedify's key-value store (caches, idempotence records, ...). Keys are JSON arrays of
+ * strings, stored as their JSON text so that a prefix of segments is a prefix of text.
+ */
+export const kv = sqliteTable(
+  "kv",
+  {
+    key: text("key").primaryKey(),
+    /** JSON text: JSON null is a value, unlike SQL NULL. */
+    value: text("value").notNull(),
+    /** Milliseconds since the epoch; null never expires. */
+    expiresAt: integer("expires_at"),
+  },
+  (table) => [index("kv_expires_at").on(table.expiresAt)],
+);
+
+/**
+ * Fedify's durable message queue (outgoing deliveries, inbox processing). A message is
+ * deleted once handled; a worker that dies leaves a lease that runs out, and the message
+ * is taken again.
+ */
+export const queueMessages = sqliteTable(
+  "queue_messages",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    message: text("message", { mode: "json" }).notNull(),
+    /** Messages sharing a key are handled one at a time, in the order they were queued. */
+    orderingKey: text("ordering_key"),
+    /** Not to be handled before this time (ms since the epoch). */
+    availableAt: integer("available_at").notNull(),
+    /** Set while a worker holds the message; once past, the message may be taken again. */
+    leasedUntil: integer("leased_until"),
+    /** How many times a worker has taken it. */
+    attempts: integer("attempts").notNull().default(0),
+    enqueuedAt: integer("enqueued_at").notNull(),
+  },
+  (table) => [
+    index("queue_messages_available_at").on(table.availableAt),
+    index("queue_messages_ordering_key").on(table.orderingKey, table.id),
+  ],
+);
