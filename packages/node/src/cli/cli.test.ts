@@ -54,7 +54,7 @@ afterAll(async () => {
 });
 
 describe("coursefed CLI", () => {
-  for (const command of [[], ["inspect"], ["scan"], ["sanitize"]]) {
+  for (const command of [[], ["serve"], ["inspect"], ["scan"], ["sanitize"]]) {
     it(`${["coursefed", ...command].join(" ")} --help documents usage and exit codes`, () => {
       const run = coursefed(...command, "--help");
       expect(run.code).toBe(0);
@@ -62,6 +62,12 @@ describe("coursefed CLI", () => {
       expect(run.stdout).toContain("Exit codes:");
     });
   }
+
+  it("refuses a bad serve configuration with exit code 2 and names the setting", () => {
+    const run = coursefed("serve", "--listen", "nowhere", "--data-dir", join(directory, "node"));
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain("--listen (COURSEFED_LISTEN)");
+  });
 
   it("refuses wrong usage with exit code 2", () => {
     expect(coursefed("inspect").code).toBe(2);

@@ -2,6 +2,7 @@ import { Command, CommanderError } from "commander";
 import { inspectCommand } from "./commands/inspect.ts";
 import { sanitizeCommand } from "./commands/sanitize.ts";
 import { scanCommand } from "./commands/scan.ts";
+import { serveCommand } from "./commands/serve.ts";
 import { type CommandResult, EXIT_CODES_HELP, ExitCode } from "./exit-codes.ts";
 
 export function buildProgram(result: CommandResult): Command {
@@ -13,7 +14,9 @@ export function buildProgram(result: CommandResult): Command {
     .showHelpAfterError("(run with --help for usage)")
     .addHelpText("after", EXIT_CODES_HELP)
     .exitOverride();
-  for (const register of [inspectCommand, scanCommand, sanitizeCommand]) register(program, result);
+  for (const register of [serveCommand, inspectCommand, scanCommand, sanitizeCommand]) {
+    register(program, result);
+  }
   for (const command of program.commands)
     command.addHelpText("after", EXIT_CODES_HELP).exitOverride();
   return program;

@@ -3,7 +3,8 @@
  * embedded default is SQLite; migrations are generated from this file by drizzle-kit
  * (`npm run db:generate`) into ./migrations and applied at start.
  */
-import { index, integer, sqliteTable, text } from "drizzle-orm/sqlite-core";
+import type { JsonWebKey } from "node:crypto";
+import { index, integer, primaryKey, sqliteTable, text } from "drizzle-orm/sqlite-core";
 
 /**
  * Fedify's key-value store (caches, idempotence records, ...). Keys are JSON arrays of
@@ -45,4 +46,36 @@ export const queueMessages = sqliteTable(
     index("queue_messages_available_at").on(table.availableAt),
     index("queue_messages_ordering_key").on(table.orderingKey, table.id),
   ],
+);
+
+/**
+ * Actors this node speaks for: the institution (an Organization) and its teachers
+ * (Persons). `identifier` is the stable path segment of the actor URL; `handle` the
+ * user part of @handle@host, which may be renamed.
+ */
+export const localActors = sqliteTable("local_actors", {
+  id: integer("id").primaryKey({ autoIncrement: true }),
+  identifier: text("identifier").notNull().unique(),
+  handle: text("handle").notNull().unique(),
+  type: text("type", { enum: ["Organization", "Person"] }).notNull(),
+  name: text("name").notNull(),
+  summary: text("summary"),
+  /** Follow requests wait for approval (institutions by default) or are accepted at once. */
+  manuallyApprovesFollowers: integer("manually_approves_followers", { mode: "boolean" }).notNull(),
+  createdAt: integer("created_at").notNull(),
+});
+
+/** Each local actor's key pairs, kept as JWK: RSA for HTTP signatures, Ed25519 for proofs and the manifest JWS. */
+export const actorKeys = sqliteTable(
+  "actor_keys",
+  {
+    actorId: integer("actor_id")
+      .notNull()
+      .references(() => localActors.id, { onDelete: "cascade" }),
+    algorithm: text("algorithm", { enum: ["RSASSA-PKCS1-v1_5", "Ed25519"] }).notNull(),
+    privateKey: text("private_key", { mode: "json" }).$type<JsonWebKey>().notNull(),
+    publicKey: text("public_key", { mode: "json" }).$type<JsonWebKey>().notNull(),
+    createdAt: integer("created_at").notNull(),
+  },
+  (table) => [primaryKey({ columns: [table.actorId, table.algorithm] })],
 );

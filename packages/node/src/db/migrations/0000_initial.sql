@@ -1,3 +1,13 @@
+CREATE TABLE `actor_keys` (
+	`actor_id` integer NOT NULL,
+	`algorithm` text NOT NULL,
+	`private_key` text NOT NULL,
+	`public_key` text NOT NULL,
+	`created_at` integer NOT NULL,
+	PRIMARY KEY(`actor_id`, `algorithm`),
+	FOREIGN KEY (`actor_id`) REFERENCES `local_actors`(`id`) ON UPDATE no action ON DELETE cascade
+);
+--> statement-breakpoint
 CREATE TABLE `kv` (
 	`key` text PRIMARY KEY NOT NULL,
 	`value` text NOT NULL,
@@ -5,6 +15,19 @@ CREATE TABLE `kv` (
 );
 --> statement-breakpoint
 CREATE INDEX `kv_expires_at` ON `kv` (`expires_at`);--> statement-breakpoint
+CREATE TABLE `local_actors` (
+	`id` integer PRIMARY KEY AUTOINCREMENT NOT NULL,
+	`identifier` text NOT NULL,
+	`handle` text NOT NULL,
+	`type` text NOT NULL,
+	`name` text NOT NULL,
+	`summary` text,
+	`manually_approves_followers` integer NOT NULL,
+	`created_at` integer NOT NULL
+);
+--> statement-breakpoint
+CREATE UNIQUE INDEX `local_actors_identifier_unique` ON `local_actors` (`identifier`);--> statement-breakpoint
+CREATE UNIQUE INDEX `local_actors_handle_unique` ON `local_actors` (`handle`);--> statement-breakpoint
 CREATE TABLE `queue_messages` (
 	`id` integer PRIMARY KEY AUTOINCREMENT NOT NULL,
 	`message` text NOT NULL,

@@ -1,0 +1,96 @@
+import type { webcrypto } from "node:crypto";
+import { exportJwk, generateCryptoKeyPair, importJwk } from "@fedify/fedify";
+import { and, eq } from "drizzle-orm";
+import type { NodeDatabase } from "../db/database.ts";
+import { actorKeys, localActors } from "../db/schema.ts";
+
+export type LocalActor = typeof localActors.$inferSelect;
+
+const ALGORITHMS = ["RSASSA-PKCS1-v1_5", "Ed25519"] as const;
+
+/** The actors this node speaks for, and their keys. */
+export class LocalActorRepository {
+  readonly #db: NodeDatabase;
+
+  constructor(db: NodeDatabase) {
+    this.#db = db;
+  }
+
+  byIdentifier(identifier: string): LocalActor | undefined {
+    return this.#db.select().from(localActors).where(eq(localActors.identifier, identifier)).get();
+  }
+
+  byHandle(handle: string): LocalActor | undefined {
+    return this.#db.select().from(localActors).where(eq(localActors.handle, handle)).get();
+  }
+
+  /**
+   * Creates the institution actor on first start, or brings its handle and name in line
+   * with the configuration. Its identifier never changes, so its URL stays valid.
+   */
+  ensureInstitution(handle: string, name: string): LocalActor {
+    const existing = this.#db
+      .select()
+      .from(localActors)
+      .where(eq(localActors.identifier, "institution"))
+      .get();
+    if (existing) {
+      if (existing.handle === handle && existing.name === name) return existing;
+      return this.#db
+        .update(localActors)
+        .set({ handle, name })
+        .where(eq(localActors.id, existing.id))
+        .returning()
+        .get();
+    }
+    return this.#db
+      .insert(localActors)
+      .values({
+        identifier: "institution",
+        handle,
+        type: "Organization",
+        name,
+        manuallyApprovesFollowers: true,
+        createdAt: Date.now(),
+      })
+      .returning()
+      .get();
+  }
+
+  /** The actor's RSA and Ed25519 key pairs, made on first use. */
+  async keyPairs(actor: LocalActor): Promise<webcrypto.CryptoKeyPair[]> {
+    const pairs: webcrypto.CryptoKeyPair[] = [];
+    for (const algorithm of ALGORITHMS) {
+      let stored = this.#storedKey(actor, algorithm);
+      if (!stored) {
+        const pair = await generateCryptoKeyPair(algorithm);
+        // Another request may be making the same key: the first one written is the key.
+        this.#db
+          .insert(actorKeys)
+          .values({
+            actorId: actor.id,
+            algorithm,
+            privateKey: await exportJwk(pair.privateKey),
+            publicKey: await exportJwk(pair.publicKey),
+            createdAt: Date.now(),
+          })
+          .onConflictDoNothing()
+          .run();
+        stored = this.#storedKey(actor, algorithm) as NonNullable<typeof stored>;
+      }
+      pairs.push({
+        privateKey: await importJwk(stored.privateKey, "private"),
+        publicKey: await importJwk(stored.publicKey, "public"),
+      });
+    }
+    return pairs;
+  }
+
+  #storedKey(actor: LocalActor, algorithm: (typeof ALGORITHMS)[number]) {
+    return this.#db
+      .select()
+      .from(actorKeys)
+      .where(and(eq(actorKeys.actorId, actor.id), eq(actorKeys.algorithm, algorithm)))
+      .get();
+  }
+}

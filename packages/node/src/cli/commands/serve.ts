@@ -1,0 +1,59 @@
+import type { Command } from "commander";
+import { CONFIG_ENVIRONMENT, ConfigError, DEFAULT_LISTEN, resolveConfig } from "../../config.ts";
+import { createNode } from "../../node.ts";
+import { startServer } from "../../server.ts";
+import { type CommandResult, ExitCode } from "../exit-codes.ts";
+
+export function serveCommand(program: Command, result: CommandResult): void {
+  program
+    .command("serve")
+    .summary("run this institution's node")
+    .description(
+      "Run the coursefed node: create the data directory on first start (SQLite database, keys), bring its schema up to date, and serve federation and the HTTP API until stopped (Ctrl-C or SIGTERM). Each option can also be set by the environment variable named after it.",
+    )
+    .option(
+      "--data-dir <dir>",
+      `where the node keeps its data [${CONFIG_ENVIRONMENT.dataDir}] (default ./.coursefed)`,
+    )
+    .option(
+      "--url <url>",
+      `public URL peers reach the node at [${CONFIG_ENVIRONMENT.url}] (default http://LISTEN/)`,
+    )
+    .option(
+      "--listen <host:port>",
+      `address to listen on [${CONFIG_ENVIRONMENT.listen}] (default ${DEFAULT_LISTEN})`,
+    )
+    .option(
+      "--handle <name>",
+      `the institution's handle, as in @name@host [${CONFIG_ENVIRONMENT.handle}] (default institution)`,
+    )
+    .option(
+      "--name <text>",
+      `the institution's display name [${CONFIG_ENVIRONMENT.name}] (default the host name)`,
+    )
+    .action(async (options) => {
+      let config: ReturnType<typeof resolveConfig>;
+      try {
+        config = resolveConfig(options);
+      } catch (error) {
+        if (!(error instanceof ConfigError)) throw error;
+        process.stderr.write(`coursefed serve: ${error.message}\n`);
+        result.exitCode = ExitCode.invalidInput;
+        return;
+      }
+      const node = await createNode(config);
+      const server = await startServer(node);
+      const { handle } = node.institution;
+      process.stdout.write(
+        `coursefed node running: ${config.publicUrl.href} (listening on ${server.address.host}:${server.address.port})\n` +
+          `institution actor: @${handle}@${config.publicUrl.host}  data: ${config.dataDir}\n`,
+      );
+      await new Promise<void>((resolve) => {
+        process.once("SIGINT", resolve);
+        process.once("SIGTERM", resolve);
+      });
+      await server.close();
+      await node.close();
+      result.exitCode = ExitCode.ok;
+    });
+}

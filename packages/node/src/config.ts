@@ -1,0 +1,108 @@
+import { resolve } from "node:path";
+
+/** A node's settings, after validation. */
+export interface NodeConfig {
+  /** Where the SQLite database and the blob store live. */
+  readonly dataDir: string;
+  /** The URL peers and browsers use to reach this node (behind a proxy: the proxy's). */
+  readonly publicUrl: URL;
+  /** The address the HTTP server binds. */
+  readonly listen: { readonly host: string; readonly port: number };
+  /** The institution actor: @handle@host. */
+  readonly institution: { readonly handle: string; readonly name: string };
+}
+
+/** Settings as given on the command line or in the environment, not yet checked. */
+export interface NodeConfigInput {
+  readonly dataDir?: string | undefined;
+  readonly url?: string | undefined;
+  readonly listen?: string | undefined;
+  readonly handle?: string | undefined;
+  readonly name?: string | undefined;
+}
+
+export class ConfigError extends Error {
+  override readonly name = "ConfigError";
+  /** The setting at fault, as the user wrote it (flag or variable). */
+  readonly setting: string;
+
+  constructor(setting: string, message: string) {
+    super(`${setting}: ${message}`);
+    this.setting = setting;
+  }
+}
+
+/** Environment variables read when a flag is not given. */
+export const CONFIG_ENVIRONMENT = {
+  dataDir: "COURSEFED_DATA_DIR",
+  url: "COURSEFED_URL",
+  listen: "COURSEFED_LISTEN",
+  handle: "COURSEFED_INSTITUTION_HANDLE",
+  name: "COURSEFED_INSTITUTION_NAME",
+} as const;
+
+export const DEFAULT_LISTEN = "127.0.0.1:8321";
+
+/** Combines flags, environment and defaults, and refuses what cannot work. */
+export function resolveConfig(
+  flags: NodeConfigInput,
+  environment: Readonly<Record<string, string | undefined>> = process.env,
+): NodeConfig {
+  const pick = (key: keyof typeof CONFIG_ENVIRONMENT) =>
+    flags[key] ?? environment[CONFIG_ENVIRONMENT[key]];
+  const listen = parseListen(pick("listen") ?? DEFAULT_LISTEN);
+  const publicUrl = parsePublicUrl(
+    pick("url") ?? `http://${formatHost(listen.host)}:${listen.port}/`,
+  );
+  const handle = pick("handle") ?? "institution";
+  if (!/^[a-z0-9_][a-z0-9_.-]{0,63}$/i.test(handle)) {
+    throw new ConfigError(
+      `--handle (${CONFIG_ENVIRONMENT.handle})`,
+      `"${handle}" is not a usable handle; use letters, digits, "_", "-" or "." (at most 64), e.g. "univ".`,
+    );
+  }
+  return {
+    dataDir: resolve(pick("dataDir") ?? ".coursefed"),
+    publicUrl,
+    listen,
+    institution: { handle, name: pick("name") ?? publicUrl.hostname },
+  };
+}
+
+function parseListen(text: string): { host: string; port: number } {
+  const match = /^(?:\[([^\]]+)\]|([^:]+)):(\d{1,5})$/.exec(text.trim());
+  const port = Number(match?.[3]);
+  if (!match || port > 65535) {
+    throw new ConfigError(
+      `--listen (${CONFIG_ENVIRONMENT.listen})`,
+      `"${text}" is not HOST:PORT; write e.g. 127.0.0.1:8321, 0.0.0.0:8321 or [::1]:8321.`,
+    );
+  }
+  return { host: match[1] ?? (match[2] as string), port };
+}
+
+function parsePublicUrl(text: string): URL {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new ConfigError(
+      `--url (${CONFIG_ENVIRONMENT.url})`,
+      `"${text}" is not a URL; write the address peers reach this node at, e.g. https://courses.univ.example/.`,
+    );
+  }
+  if (url.protocol !== "https:" && url.protocol !== "http:") {
+    throw new ConfigError(`--url (${CONFIG_ENVIRONMENT.url})`, `"${text}" must be an http(s) URL.`);
+  }
+  if (url.pathname !== "/" || url.search || url.hash) {
+    throw new ConfigError(
+      `--url (${CONFIG_ENVIRONMENT.url})`,
+      `"${text}" must be an origin without a path (ActivityPub handles name a host, not a folder).`,
+    );
+  }
+  return url;
+}
+
+function formatHost(host: string): string {
+  return host.includes(":") ? `[${host}]` : host;
+}

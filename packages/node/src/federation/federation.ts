@@ -1,0 +1,32 @@
+import { createFederation, type Federation, type KvStore, type MessageQueue } from "@fedify/fedify";
+import { registerActors } from "./actor.ts";
+import type { FederationServices } from "./context.ts";
+import { registerNodeInfo } from "./nodeinfo.ts";
+
+export interface NodeFederationOptions {
+  readonly kv: KvStore;
+  readonly queue: MessageQueue;
+  /** The public origin: URLs in objects use it whatever address a request came in on. */
+  readonly origin: URL;
+  /** Tests run several nodes on loopback, which Fedify refuses to fetch by default. */
+  readonly allowPrivateAddress?: boolean;
+}
+
+/** The node's Fedify federation, with every dispatcher and listener registered. */
+export function createNodeFederation(
+  options: NodeFederationOptions,
+): Federation<FederationServices> {
+  const federation = createFederation<FederationServices>({
+    kv: options.kv,
+    queue: options.queue,
+    origin: options.origin.origin,
+    allowPrivateAddress: options.allowPrivateAddress ?? false,
+    // The node starts its queue workers itself, with their services and a stop signal.
+    manuallyStartQueue: true,
+  });
+  registerActors(federation);
+  registerNodeInfo(federation);
+  // The inboxes exist from the start (actors name them); activity handlers are added per type.
+  federation.setInboxListeners("/actors/{identifier}/inbox", "/inbox");
+  return federation;
+}

@@ -1,0 +1,75 @@
+import { join } from "node:path";
+import type { Federation } from "@fedify/fedify";
+import { Hono } from "hono";
+import { type LocalActor, LocalActorRepository } from "./actors/local-actors.ts";
+import type { NodeConfig } from "./config.ts";
+import { type NodeDatabase, openDatabase } from "./db/database.ts";
+import type { FederationServices } from "./federation/context.ts";
+import { createNodeFederation } from "./federation/federation.ts";
+import { DatabaseKvStore } from "./federation/kv-store.ts";
+import { DatabaseMessageQueue } from "./federation/message-queue.ts";
+import { federationMiddleware } from "./http/federation-middleware.ts";
+
+export const SOFTWARE_VERSION = "0.1.0";
+
+/** One institution node: its database, federation and HTTP application. */
+export interface CoursefedNode {
+  readonly config: NodeConfig;
+  readonly db: NodeDatabase;
+  readonly federation: Federation<FederationServices>;
+  readonly app: Hono;
+  readonly institution: LocalActor;
+  /** Stops the queue workers and closes the database. */
+  close(): Promise<void>;
+}
+
+export interface CreateNodeOptions {
+  /** Let peers and fetches use loopback and private addresses (tests run nodes on 127.0.0.1). */
+  readonly allowPrivateAddress?: boolean;
+}
+
+/**
+ * Opens (creating on first run) the node's data directory, database and keys, and wires
+ * federation and HTTP. Nothing listens yet: see `startServer`.
+ */
+export async function createNode(
+  config: NodeConfig,
+  options: CreateNodeOptions = {},
+): Promise<CoursefedNode> {
+  const db = openDatabase(join(config.dataDir, "node.sqlite"));
+  const actors = new LocalActorRepository(db);
+  const institution = actors.ensureInstitution(config.institution.handle, config.institution.name);
+  await actors.keyPairs(institution);
+  const services: FederationServices = { actors, softwareVersion: SOFTWARE_VERSION };
+
+  const queue = new DatabaseMessageQueue(db);
+  const federation = createNodeFederation({
+    kv: new DatabaseKvStore(db),
+    queue,
+    origin: config.publicUrl,
+    allowPrivateAddress: options.allowPrivateAddress ?? false,
+  });
+  const workers = new AbortController();
+  const queueStopped = federation.startQueue(services, { signal: workers.signal });
+
+  const app = new Hono();
+  app.use(federationMiddleware(federation, () => services));
+  app.get("/", (c) =>
+    c.text(
+      `coursefed node of ${institution.name}: @${institution.handle}@${config.publicUrl.host}\n`,
+    ),
+  );
+
+  return {
+    config,
+    db,
+    federation,
+    app,
+    institution,
+    async close() {
+      workers.abort();
+      await queueStopped;
+      db.$client.close();
+    },
+  };
+}

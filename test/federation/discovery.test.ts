@@ -1,0 +1,62 @@
+import { parseNodeInfo } from "@fedify/fedify";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startTestNode, type TestNode } from "../support/test-node.ts";
+
+let peer: TestNode;
+beforeAll(async () => {
+  peer = await startTestNode("univ", "Université Exemple");
+});
+afterAll(async () => {
+  await peer.stop();
+});
+
+describe("a node as other servers discover it, over HTTP", () => {
+  it("resolves @handle@host with WebFinger to the institution actor", async () => {
+    // Over http: WebFinger clients use https, which a loopback test node does not serve.
+    const url = new URL("/.well-known/webfinger", peer.url);
+    url.searchParams.set("resource", `acct:univ@${peer.url.host}`);
+    const result = (await (await fetch(url)).json()) as { links: Array<Record<string, string>> };
+    const self = result.links.find((link) => link.rel === "self");
+    expect(self?.href).toBe(new URL("/actors/institution", peer.url).href);
+    expect(self?.type).toBe("application/activity+json");
+  });
+
+  it("serves the institution as an Organization with RSA and Ed25519 keys", async () => {
+    const response = await fetch(new URL("/actors/institution", peer.url), {
+      headers: { accept: "application/activity+json" },
+    });
+    expect(response.status).toBe(200);
+    const actor = (await response.json()) as Record<string, unknown>;
+    expect(actor).toMatchObject({
+      type: "Organization",
+      preferredUsername: "univ",
+      name: "Université Exemple",
+      manuallyApprovesFollowers: true,
+      inbox: new URL("/actors/institution/inbox", peer.url).href,
+      endpoints: { sharedInbox: new URL("/inbox", peer.url).href },
+    });
+    expect(JSON.stringify(actor.publicKey)).toContain("BEGIN PUBLIC KEY");
+    expect((actor.assertionMethod as unknown[]).length).toBe(2);
+  });
+
+  it("answers NodeInfo 2.1 as coursefed speaking activitypub", async () => {
+    const links = (await (await fetch(new URL("/.well-known/nodeinfo", peer.url))).json()) as {
+      links: Array<{ rel: string; href: string }>;
+    };
+    const href = links.links.find((link) => link.rel.endsWith("/schema/2.1"))?.href as string;
+    const info = parseNodeInfo(await (await fetch(href)).json());
+    expect(info?.software.name).toBe("coursefed");
+    expect(info?.protocols).toEqual(["activitypub"]);
+  });
+
+  it("answers 404 for unknown actors and 406 to a browser on an actor URL", async () => {
+    const unknown = await fetch(new URL("/actors/nobody", peer.url), {
+      headers: { accept: "application/activity+json" },
+    });
+    expect(unknown.status).toBe(404);
+    const browser = await fetch(new URL("/actors/institution", peer.url), {
+      headers: { accept: "text/html" },
+    });
+    expect(browser.status).toBe(406);
+  });
+});

@@ -1,0 +1,43 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { resolveConfig } from "../../packages/node/src/config.ts";
+import { type CoursefedNode, createNode } from "../../packages/node/src/node.ts";
+import { startServer } from "../../packages/node/src/server.ts";
+
+export interface TestNode {
+  readonly node: CoursefedNode;
+  readonly url: URL;
+  stop(): Promise<void>;
+}
+
+async function freePort(): Promise<number> {
+  return await new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once("error", reject);
+    probe.listen(0, "127.0.0.1", () => {
+      const address = probe.address();
+      const port = typeof address === "object" && address ? address.port : 0;
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+/** A real node on a loopback port with its own data directory, as a peer would see it. */
+export async function startTestNode(handle: string, name = handle): Promise<TestNode> {
+  const dataDir = mkdtempSync(join(tmpdir(), `coursefed-node-${handle}-`));
+  const port = await freePort();
+  const config = resolveConfig({ dataDir, listen: `127.0.0.1:${port}`, handle, name }, {});
+  const node = await createNode(config, { allowPrivateAddress: true });
+  const server = await startServer(node);
+  return {
+    node,
+    url: config.publicUrl,
+    async stop() {
+      await server.close();
+      await node.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
