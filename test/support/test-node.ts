@@ -25,10 +25,17 @@ async function freePort(): Promise<number> {
 }
 
 /** A real node on a loopback port with its own data directory, as a peer would see it. */
-export async function startTestNode(handle: string, name = handle): Promise<TestNode> {
+export async function startTestNode(
+  handle: string,
+  name = handle,
+  settings: { autoAccept?: string } = {},
+): Promise<TestNode> {
   const dataDir = mkdtempSync(join(tmpdir(), `coursefed-node-${handle}-`));
   const port = await freePort();
-  const config = resolveConfig({ dataDir, listen: `127.0.0.1:${port}`, handle, name }, {});
+  const config = resolveConfig(
+    { dataDir, listen: `127.0.0.1:${port}`, handle, name, ...settings },
+    {},
+  );
   const node = await createNode(config, { allowPrivateAddress: true });
   const server = await startServer(node);
   return {

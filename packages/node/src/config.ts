@@ -10,6 +10,8 @@ export interface NodeConfig {
   readonly listen: { readonly host: string; readonly port: number };
   /** The institution actor: @handle@host. */
   readonly institution: { readonly handle: string; readonly name: string };
+  /** Hosts (with their subdomains) whose requests to follow the institution need no approval. */
+  readonly autoAcceptDomains: readonly string[];
 }
 
 /** Settings as given on the command line or in the environment, not yet checked. */
@@ -19,6 +21,8 @@ export interface NodeConfigInput {
   readonly listen?: string | undefined;
   readonly handle?: string | undefined;
   readonly name?: string | undefined;
+  /** Comma-separated host names. */
+  readonly autoAccept?: string | undefined;
 }
 
 export class ConfigError extends Error {
@@ -39,6 +43,7 @@ export const CONFIG_ENVIRONMENT = {
   listen: "COURSEFED_LISTEN",
   handle: "COURSEFED_INSTITUTION_HANDLE",
   name: "COURSEFED_INSTITUTION_NAME",
+  autoAccept: "COURSEFED_AUTO_ACCEPT",
 } as const;
 
 export const DEFAULT_LISTEN = "127.0.0.1:8321";
@@ -66,6 +71,7 @@ export function resolveConfig(
     publicUrl,
     listen,
     institution: { handle, name: pick("name") ?? publicUrl.hostname },
+    autoAcceptDomains: parseDomains(pick("autoAccept") ?? ""),
   };
 }
 
@@ -105,4 +111,20 @@ function parsePublicUrl(text: string): URL {
 
 function formatHost(host: string): string {
   return host.includes(":") ? `[${host}]` : host;
+}
+
+function parseDomains(text: string): string[] {
+  const domains = text
+    .split(",")
+    .map((domain) => domain.trim().toLowerCase())
+    .filter(Boolean);
+  for (const domain of domains) {
+    if (!/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/.test(domain)) {
+      throw new ConfigError(
+        `--auto-accept (${CONFIG_ENVIRONMENT.autoAccept})`,
+        `"${domain}" is not a host name; write e.g. univ-lyon.example,ac-paris.example.`,
+      );
+    }
+  }
+  return domains;
 }

@@ -8,6 +8,7 @@ import type { FederationServices } from "./federation/context.ts";
 import { createNodeFederation } from "./federation/federation.ts";
 import { DatabaseKvStore } from "./federation/kv-store.ts";
 import { DatabaseMessageQueue } from "./federation/message-queue.ts";
+import { FollowRepository } from "./follows/follow-repository.ts";
 import { federationMiddleware } from "./http/federation-middleware.ts";
 
 export const SOFTWARE_VERSION = "0.1.0";
@@ -19,6 +20,7 @@ export interface CoursefedNode {
   readonly federation: Federation<FederationServices>;
   readonly app: Hono;
   readonly institution: LocalActor;
+  readonly services: FederationServices;
   /** Stops the queue workers and closes the database. */
   close(): Promise<void>;
 }
@@ -40,7 +42,12 @@ export async function createNode(
   const actors = new LocalActorRepository(db);
   const institution = actors.ensureInstitution(config.institution.handle, config.institution.name);
   await actors.keyPairs(institution);
-  const services: FederationServices = { actors, softwareVersion: SOFTWARE_VERSION };
+  const services: FederationServices = {
+    actors,
+    follows: new FollowRepository(db),
+    followPolicy: { autoAcceptDomains: config.autoAcceptDomains },
+    softwareVersion: SOFTWARE_VERSION,
+  };
 
   const queue = new DatabaseMessageQueue(db);
   const federation = createNodeFederation({
@@ -66,6 +73,7 @@ export async function createNode(
     federation,
     app,
     institution,
+    services,
     async close() {
       workers.abort();
       await queueStopped;

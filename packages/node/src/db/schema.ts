@@ -79,3 +79,56 @@ export const actorKeys = sqliteTable(
   },
   (table) => [primaryKey({ columns: [table.actorId, table.algorithm] })],
 );
+
+/** Remote actors this node has dealt with, as last fetched (signatures were checked by Fedify). */
+export const remoteActors = sqliteTable("remote_actors", {
+  uri: text("uri").primaryKey(),
+  /** user@host, when known. */
+  handle: text("handle"),
+  type: text("type").notNull(),
+  name: text("name"),
+  inbox: text("inbox").notNull(),
+  sharedInbox: text("shared_inbox"),
+  fetchedAt: integer("fetched_at").notNull(),
+});
+
+export const FOLLOW_STATES = ["pending", "accepted", "rejected"] as const;
+export type FollowState = (typeof FOLLOW_STATES)[number];
+
+/** Remote actors following local ones: pending until accepted (by an admin or by policy). */
+export const followers = sqliteTable(
+  "followers",
+  {
+    localActorId: integer("local_actor_id")
+      .notNull()
+      .references(() => localActors.id, { onDelete: "cascade" }),
+    actorUri: text("actor_uri")
+      .notNull()
+      .references(() => remoteActors.uri),
+    /** The id of their Follow activity, quoted back in Accept/Reject. */
+    followId: text("follow_id").notNull(),
+    state: text("state", { enum: FOLLOW_STATES }).notNull(),
+    requestedAt: integer("requested_at").notNull(),
+    decidedAt: integer("decided_at"),
+  },
+  (table) => [primaryKey({ columns: [table.localActorId, table.actorUri] })],
+);
+
+/** Local actors following remote ones: pending until the remote side accepts. */
+export const followings = sqliteTable(
+  "followings",
+  {
+    localActorId: integer("local_actor_id")
+      .notNull()
+      .references(() => localActors.id, { onDelete: "cascade" }),
+    actorUri: text("actor_uri")
+      .notNull()
+      .references(() => remoteActors.uri),
+    /** The id of our Follow activity; the Accept or Reject names it. */
+    followId: text("follow_id").notNull().unique(),
+    state: text("state", { enum: FOLLOW_STATES }).notNull(),
+    requestedAt: integer("requested_at").notNull(),
+    decidedAt: integer("decided_at"),
+  },
+  (table) => [primaryKey({ columns: [table.localActorId, table.actorUri] })],
+);

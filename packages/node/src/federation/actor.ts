@@ -21,6 +21,7 @@ export function registerActors(federation: Federation<FederationServices>): void
         summary: actor.summary,
         manuallyApprovesFollowers: actor.manuallyApprovesFollowers,
         inbox: ctx.getInboxUri(identifier),
+        followers: ctx.getFollowersUri(identifier),
         endpoints: new Endpoints({ sharedInbox: ctx.getInboxUri() }),
         publicKey: keys[0]?.cryptographicKey ?? null,
         assertionMethods: keys.map((key) => key.multikey),

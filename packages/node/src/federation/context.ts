@@ -1,7 +1,16 @@
 import type { LocalActorRepository } from "../actors/local-actors.ts";
+import type { FollowRepository } from "../follows/follow-repository.ts";
+
+/** Who may follow without an admin's approval. */
+export interface FollowPolicy {
+  /** Host names (and their subdomains) whose follow requests are accepted at once. */
+  readonly autoAcceptDomains: readonly string[];
+}
 
 /** What Fedify's callbacks get to work with: the node's services, no HTTP. */
 export interface FederationServices {
   readonly actors: LocalActorRepository;
+  readonly follows: FollowRepository;
+  readonly followPolicy: FollowPolicy;
   readonly softwareVersion: string;
 }

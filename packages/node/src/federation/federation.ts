@@ -1,6 +1,9 @@
 import { createFederation, type Federation, type KvStore, type MessageQueue } from "@fedify/fedify";
+import { Accept, Follow, Reject, Undo } from "@fedify/vocab";
 import { registerActors } from "./actor.ts";
 import type { FederationServices } from "./context.ts";
+import { registerFollowers } from "./followers.ts";
+import { onAccept, onFollow, onReject, onUndo } from "./inbox/follows.ts";
 import { registerNodeInfo } from "./nodeinfo.ts";
 
 export interface NodeFederationOptions {
@@ -26,7 +29,12 @@ export function createNodeFederation(
   });
   registerActors(federation);
   registerNodeInfo(federation);
-  // The inboxes exist from the start (actors name them); activity handlers are added per type.
-  federation.setInboxListeners("/actors/{identifier}/inbox", "/inbox");
+  federation
+    .setInboxListeners("/actors/{identifier}/inbox", "/inbox")
+    .on(Follow, onFollow)
+    .on(Accept, onAccept)
+    .on(Reject, onReject)
+    .on(Undo, onUndo);
+  registerFollowers(federation);
   return federation;
 }

@@ -31,6 +31,10 @@ export function serveCommand(program: Command, result: CommandResult): void {
       "--name <text>",
       `the institution's display name [${CONFIG_ENVIRONMENT.name}] (default the host name)`,
     )
+    .option(
+      "--auto-accept <hosts>",
+      `comma-separated hosts whose follow requests need no approval [${CONFIG_ENVIRONMENT.autoAccept}]`,
+    )
     .action(async (options) => {
       let config: ReturnType<typeof resolveConfig>;
       try {

@@ -8,6 +8,31 @@ CREATE TABLE `actor_keys` (
 	FOREIGN KEY (`actor_id`) REFERENCES `local_actors`(`id`) ON UPDATE no action ON DELETE cascade
 );
 --> statement-breakpoint
+CREATE TABLE `followers` (
+	`local_actor_id` integer NOT NULL,
+	`actor_uri` text NOT NULL,
+	`follow_id` text NOT NULL,
+	`state` text NOT NULL,
+	`requested_at` integer NOT NULL,
+	`decided_at` integer,
+	PRIMARY KEY(`local_actor_id`, `actor_uri`),
+	FOREIGN KEY (`local_actor_id`) REFERENCES `local_actors`(`id`) ON UPDATE no action ON DELETE cascade,
+	FOREIGN KEY (`actor_uri`) REFERENCES `remote_actors`(`uri`) ON UPDATE no action ON DELETE no action
+);
+--> statement-breakpoint
+CREATE TABLE `followings` (
+	`local_actor_id` integer NOT NULL,
+	`actor_uri` text NOT NULL,
+	`follow_id` text NOT NULL,
+	`state` text NOT NULL,
+	`requested_at` integer NOT NULL,
+	`decided_at` integer,
+	PRIMARY KEY(`local_actor_id`, `actor_uri`),
+	FOREIGN KEY (`local_actor_id`) REFERENCES `local_actors`(`id`) ON UPDATE no action ON DELETE cascade,
+	FOREIGN KEY (`actor_uri`) REFERENCES `remote_actors`(`uri`) ON UPDATE no action ON DELETE no action
+);
+--> statement-breakpoint
+CREATE UNIQUE INDEX `followings_follow_id_unique` ON `followings` (`follow_id`);--> statement-breakpoint
 CREATE TABLE `kv` (
 	`key` text PRIMARY KEY NOT NULL,
 	`value` text NOT NULL,
@@ -39,4 +64,13 @@ CREATE TABLE `queue_messages` (
 );
 --> statement-breakpoint
 CREATE INDEX `queue_messages_available_at` ON `queue_messages` (`available_at`);--> statement-breakpoint
-CREATE INDEX `queue_messages_ordering_key` ON `queue_messages` (`ordering_key`,`id`);
+CREATE INDEX `queue_messages_ordering_key` ON `queue_messages` (`ordering_key`,`id`);--> statement-breakpoint
+CREATE TABLE `remote_actors` (
+	`uri` text PRIMARY KEY NOT NULL,
+	`handle` text,
+	`type` text NOT NULL,
+	`name` text,
+	`inbox` text NOT NULL,
+	`shared_inbox` text,
+	`fetched_at` integer NOT NULL
+);

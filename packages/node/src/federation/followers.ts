@@ -1,0 +1,35 @@
+import type { Federation } from "@fedify/fedify";
+import { recipientOf } from "../follows/remote-actor.ts";
+import type { FederationServices } from "./context.ts";
+
+const PAGE_SIZE = 50;
+
+/** Each local actor's accepted followers, paged by actor URI. */
+export function registerFollowers(federation: Federation<FederationServices>): void {
+  federation
+    .setFollowersDispatcher("/actors/{identifier}/followers", (ctx, identifier, cursor) => {
+      const actor = ctx.data.actors.byIdentifier(identifier);
+      if (!actor) return null;
+      // Without a cursor Fedify wants every follower: that is how it fans out to them.
+      if (cursor === null) {
+        return {
+          items: ctx.data.follows.followers(actor.id, "accepted").map((f) => recipientOf(f.actor)),
+        };
+      }
+      const page = ctx.data.follows.acceptedFollowersPage(
+        actor.id,
+        cursor === "" ? null : cursor,
+        PAGE_SIZE,
+      );
+      const last = page.at(-1);
+      return {
+        items: page.map((follower) => recipientOf(follower.actor)),
+        nextCursor: page.length === PAGE_SIZE && last ? last.actorUri : null,
+      };
+    })
+    .setCounter((ctx, identifier) => {
+      const actor = ctx.data.actors.byIdentifier(identifier);
+      return actor ? ctx.data.follows.countAcceptedFollowers(actor.id) : null;
+    })
+    .setFirstCursor(() => "");
+}

@@ -1,0 +1,69 @@
+import type { InboxContext } from "@fedify/fedify";
+import { type Accept, Follow, isActor, type Reject, type Undo } from "@fedify/vocab";
+import { answerFollow } from "../../follows/follow-service.ts";
+import { describeRemoteActor } from "../../follows/remote-actor.ts";
+import type { FederationServices, FollowPolicy } from "../context.ts";
+
+type Context = InboxContext<FederationServices>;
+
+/** Someone asks to follow a local actor: accepted at once or kept for an admin, by policy. */
+export async function onFollow(ctx: Context, follow: Follow): Promise<void> {
+  if (!follow.id || !follow.actorId || !follow.objectId) return;
+  const target = ctx.parseUri(follow.objectId);
+  if (target?.type !== "actor") return;
+  const local = ctx.data.actors.byIdentifier(target.identifier);
+  if (!local) return;
+  const follower = await follow.getActor(ctx);
+  if (!isActor(follower) || follower.id?.href !== follow.actorId.href) return;
+  const remote = await describeRemoteActor(follower);
+  ctx.data.follows.rememberActor(remote);
+  const previous = ctx.data.follows.follower(local.id, remote.uri);
+  const accepted =
+    !local.manuallyApprovesFollowers ||
+    previous?.state === "accepted" ||
+    isAutoAccepted(follow.actorId, ctx.data.followPolicy);
+  ctx.data.follows.requestFollow(
+    local.id,
+    remote.uri,
+    follow.id.href,
+    accepted ? "accepted" : "pending",
+  );
+  if (accepted) await answerFollow(ctx, local, remote.uri, "accepted");
+}
+
+/** A remote actor accepted one of our Follows. */
+export async function onAccept(ctx: Context, accept: Accept): Promise<void> {
+  await onAnswer(ctx, accept, "accepted");
+}
+
+/** A remote actor refused one of our Follows (or removed us). */
+export async function onReject(ctx: Context, reject: Reject): Promise<void> {
+  await onAnswer(ctx, reject, "rejected");
+}
+
+async function onAnswer(
+  ctx: Context,
+  answer: Accept | Reject,
+  state: "accepted" | "rejected",
+): Promise<void> {
+  if (!answer.actorId || !answer.objectId) return;
+  // The answer names our Follow by id; only the actor we asked may answer it.
+  ctx.data.follows.answerFollowing(answer.objectId.href, answer.actorId.href, state);
+}
+
+/** A follower takes its Follow back. */
+export async function onUndo(ctx: Context, undo: Undo): Promise<void> {
+  const object = await undo.getObject(ctx);
+  if (!(object instanceof Follow) || !undo.actorId || object.actorId?.href !== undo.actorId.href)
+    return;
+  if (!object.objectId) return;
+  const target = ctx.parseUri(object.objectId);
+  if (target?.type !== "actor") return;
+  const local = ctx.data.actors.byIdentifier(target.identifier);
+  if (local) ctx.data.follows.removeFollower(local.id, undo.actorId.href);
+}
+
+function isAutoAccepted(actor: URL, policy: FollowPolicy): boolean {
+  const host = actor.hostname.toLowerCase();
+  return policy.autoAcceptDomains.some((domain) => host === domain || host.endsWith(`.${domain}`));
+}

@@ -1,0 +1,137 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { answerFollow, follow, unfollow } from "../../packages/node/src/follows/follow-service.ts";
+import { startTestNode, type TestNode } from "../support/test-node.ts";
+
+let university: TestNode;
+let school: TestNode;
+let openCampus: TestNode;
+
+beforeAll(async () => {
+  [university, school, openCampus] = await Promise.all([
+    startTestNode("univ", "University"),
+    startTestNode("school", "School"),
+    startTestNode("campus", "Open campus", { autoAccept: "127.0.0.1" }),
+  ]);
+});
+afterAll(async () => {
+  await Promise.all([university, school, openCampus].map((node) => node?.stop()));
+});
+
+async function until<T>(probe: () => T | undefined, timeoutMs = 15_000): Promise<T> {
+  const start = Date.now();
+  for (;;) {
+    const value = probe();
+    if (value !== undefined) return value;
+    if (Date.now() - start > timeoutMs) throw new Error("timed out waiting for federation");
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+function contextOf(peer: TestNode) {
+  return peer.node.federation.createContext(peer.url, peer.node.services);
+}
+
+const actorUrl = (peer: TestNode) => new URL("/actors/institution", peer.url).href;
+
+describe("following between nodes over loopback HTTP, signed", () => {
+  it("waits for an admin to approve a follow of an institution, then both sides agree", async () => {
+    const schoolActor = school.node.institution;
+    const universityActor = university.node.institution;
+    await follow(contextOf(school), schoolActor, actorUrl(university));
+    expect(
+      school.node.services.follows.following(schoolActor.id, actorUrl(university))?.state,
+    ).toBe("pending");
+
+    const request = await until(() =>
+      university.node.services.follows.follower(universityActor.id, actorUrl(school)),
+    );
+    expect(request.state).toBe("pending");
+
+    await answerFollow(contextOf(university), universityActor, actorUrl(school), "accepted");
+    await until(() =>
+      school.node.services.follows.following(schoolActor.id, actorUrl(university))?.state ===
+      "accepted"
+        ? true
+        : undefined,
+    );
+    const followers = await fetch(new URL("/actors/institution/followers", university.url), {
+      headers: { accept: "application/activity+json" },
+    });
+    expect(((await followers.json()) as { totalItems: number }).totalItems).toBe(1);
+  });
+
+  it("accepts at once a follow from a domain on the auto-accept list", async () => {
+    await follow(contextOf(school), school.node.institution, actorUrl(openCampus));
+    await until(() =>
+      school.node.services.follows.following(school.node.institution.id, actorUrl(openCampus))
+        ?.state === "accepted"
+        ? true
+        : undefined,
+    );
+    expect(
+      openCampus.node.services.follows.follower(openCampus.node.institution.id, actorUrl(school))
+        ?.state,
+    ).toBe("accepted");
+  });
+
+  it("tells the follower when a request is refused", async () => {
+    await follow(contextOf(university), university.node.institution, actorUrl(school));
+    await until(() =>
+      school.node.services.follows.follower(school.node.institution.id, actorUrl(university)),
+    );
+    await answerFollow(
+      contextOf(school),
+      school.node.institution,
+      actorUrl(university),
+      "rejected",
+    );
+    await until(() =>
+      university.node.services.follows.following(university.node.institution.id, actorUrl(school))
+        ?.state === "rejected"
+        ? true
+        : undefined,
+    );
+  });
+
+  it("removes the follower when the follow is undone", async () => {
+    await unfollow(contextOf(school), school.node.institution, actorUrl(openCampus));
+    await until(() =>
+      openCampus.node.services.follows.follower(
+        openCampus.node.institution.id,
+        actorUrl(school),
+      ) === undefined
+        ? true
+        : undefined,
+    );
+  });
+
+  it("refuses to follow something that is not an actor", async () => {
+    await expect(
+      follow(
+        contextOf(school),
+        school.node.institution,
+        new URL("/nodeinfo/2.1", university.url).href,
+      ),
+    ).rejects.toThrow(/not an account|Nothing was found/);
+  });
+
+  it("refuses an unsigned activity and one signed by someone else's claim", async () => {
+    const forged = {
+      "@context": "https://www.w3.org/ns/activitystreams",
+      id: `${actorUrl(school)}/follows/forged`,
+      type: "Follow",
+      actor: actorUrl(school),
+      object: actorUrl(university),
+    };
+    const response = await fetch(new URL("/actors/institution/inbox", university.url), {
+      method: "POST",
+      headers: { "content-type": "application/activity+json" },
+      body: JSON.stringify(forged),
+    });
+    expect(response.status).toBe(401);
+    expect(
+      university.node.services.follows.follower(university.node.institution.id, actorUrl(school))
+        ?.followId,
+    ).not.toBe(forged.id);
+  });
+});
