@@ -2,13 +2,16 @@ import { join } from "node:path";
 import type { Federation } from "@fedify/fedify";
 import { Hono } from "hono";
 import { type LocalActor, LocalActorRepository } from "./actors/local-actors.ts";
+import { BlobStore } from "./blobs/blob-store.ts";
 import type { NodeConfig } from "./config.ts";
+import { CourseRepository } from "./courses/course-repository.ts";
 import { type NodeDatabase, openDatabase } from "./db/database.ts";
 import type { FederationServices } from "./federation/context.ts";
 import { createNodeFederation } from "./federation/federation.ts";
 import { DatabaseKvStore } from "./federation/kv-store.ts";
 import { DatabaseMessageQueue } from "./federation/message-queue.ts";
 import { FollowRepository } from "./follows/follow-repository.ts";
+import { courseRoutes } from "./http/course-routes.ts";
 import { federationMiddleware } from "./http/federation-middleware.ts";
 
 export const SOFTWARE_VERSION = "0.1.0";
@@ -46,6 +49,8 @@ export async function createNode(
     actors,
     follows: new FollowRepository(db),
     followPolicy: { autoAcceptDomains: config.autoAcceptDomains },
+    courses: new CourseRepository(db),
+    blobs: new BlobStore(join(config.dataDir, "blobs")),
     softwareVersion: SOFTWARE_VERSION,
   };
 
@@ -61,6 +66,7 @@ export async function createNode(
 
   const app = new Hono();
   app.use(federationMiddleware(federation, () => services));
+  app.route("/", courseRoutes(services));
   app.get("/", (c) =>
     c.text(
       `coursefed node of ${institution.name}: @${institution.handle}@${config.publicUrl.host}\n`,

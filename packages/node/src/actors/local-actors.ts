@@ -20,6 +20,10 @@ export class LocalActorRepository {
     return this.#db.select().from(localActors).where(eq(localActors.identifier, identifier)).get();
   }
 
+  byId(id: number): LocalActor | undefined {
+    return this.#db.select().from(localActors).where(eq(localActors.id, id)).get();
+  }
+
   byHandle(handle: string): LocalActor | undefined {
     return this.#db.select().from(localActors).where(eq(localActors.handle, handle)).get();
   }

@@ -132,3 +132,64 @@ export const followings = sqliteTable(
   },
   (table) => [primaryKey({ columns: [table.localActorId, table.actorUri] })],
 );
+
+export const VISIBILITIES = ["public", "followers", "private"] as const;
+export type Visibility = (typeof VISIBILITIES)[number];
+
+/** Courses published by this node's actors. The object id is /courses/{id}. */
+export const courses = sqliteTable("courses", {
+  id: text("id").primaryKey(),
+  actorId: integer("actor_id")
+    .notNull()
+    .references(() => localActors.id),
+  title: text("title").notNull(),
+  summary: text("summary"),
+  tags: text("tags", { mode: "json" }).$type<string[]>().notNull(),
+  license: text("license"),
+  visibility: text("visibility", { enum: VISIBILITIES }).notNull(),
+  createdAt: integer("created_at").notNull(),
+  updatedAt: integer("updated_at").notNull(),
+  /** Set when withdrawn: the object answers as a Tombstone. */
+  deletedAt: integer("deleted_at"),
+});
+
+/** Each archive a course was published with; older revisions stay downloadable. */
+export const courseRevisions = sqliteTable(
+  "course_revisions",
+  {
+    courseId: text("course_id")
+      .notNull()
+      .references(() => courses.id),
+    revision: integer("revision").notNull(),
+    sha256: text("sha256").notNull(),
+    size: integer("size").notNull(),
+    /** The signed manifest, a compact JWS. */
+    manifest: text("manifest").notNull(),
+    publishedAt: integer("published_at").notNull(),
+  },
+  (table) => [primaryKey({ columns: [table.courseId, table.revision] })],
+);
+
+/** Courses received from other nodes, after their manifest signature was checked. */
+export const catalogEntries = sqliteTable(
+  "catalog_entries",
+  {
+    objectUri: text("object_uri").primaryKey(),
+    actorUri: text("actor_uri").notNull(),
+    title: text("title").notNull(),
+    /** Sanitized HTML. */
+    summary: text("summary"),
+    tags: text("tags", { mode: "json" }).$type<string[]>().notNull(),
+    revision: integer("revision").notNull(),
+    sha256: text("sha256").notNull(),
+    size: integer("size").notNull(),
+    archiveUrl: text("archive_url").notNull(),
+    /** The verified manifest payload, and the JWS it came in. */
+    manifest: text("manifest", { mode: "json" }).$type<Record<string, unknown>>().notNull(),
+    manifestJws: text("manifest_jws").notNull(),
+    publishedAt: integer("published_at").notNull(),
+    receivedAt: integer("received_at").notNull(),
+    deletedAt: integer("deleted_at"),
+  },
+  (table) => [index("catalog_entries_actor").on(table.actorUri)],
+);

@@ -1,4 +1,6 @@
 import type { LocalActorRepository } from "../actors/local-actors.ts";
+import type { BlobStore } from "../blobs/blob-store.ts";
+import type { CourseRepository } from "../courses/course-repository.ts";
 import type { FollowRepository } from "../follows/follow-repository.ts";
 
 /** Who may follow without an admin's approval. */
@@ -12,5 +14,7 @@ export interface FederationServices {
   readonly actors: LocalActorRepository;
   readonly follows: FollowRepository;
   readonly followPolicy: FollowPolicy;
+  readonly courses: CourseRepository;
+  readonly blobs: BlobStore;
   readonly softwareVersion: string;
 }

@@ -1,8 +1,10 @@
 import { createFederation, type Federation, type KvStore, type MessageQueue } from "@fedify/fedify";
-import { Accept, Follow, Reject, Undo } from "@fedify/vocab";
+import { Accept, Create, Delete, Follow, Reject, Undo, Update } from "@fedify/vocab";
 import { registerActors } from "./actor.ts";
 import type { FederationServices } from "./context.ts";
+import { registerCourseObjects } from "./course-object.ts";
 import { registerFollowers } from "./followers.ts";
+import { onCourseCreateOrUpdate, onCourseDelete } from "./inbox/courses.ts";
 import { onAccept, onFollow, onReject, onUndo } from "./inbox/follows.ts";
 import { registerNodeInfo } from "./nodeinfo.ts";
 
@@ -34,7 +36,11 @@ export function createNodeFederation(
     .on(Follow, onFollow)
     .on(Accept, onAccept)
     .on(Reject, onReject)
-    .on(Undo, onUndo);
+    .on(Undo, onUndo)
+    .on(Create, onCourseCreateOrUpdate)
+    .on(Update, onCourseCreateOrUpdate)
+    .on(Delete, onCourseDelete);
   registerFollowers(federation);
+  registerCourseObjects(federation);
   return federation;
 }

@@ -8,6 +8,49 @@ CREATE TABLE `actor_keys` (
 	FOREIGN KEY (`actor_id`) REFERENCES `local_actors`(`id`) ON UPDATE no action ON DELETE cascade
 );
 --> statement-breakpoint
+CREATE TABLE `catalog_entries` (
+	`object_uri` text PRIMARY KEY NOT NULL,
+	`actor_uri` text NOT NULL,
+	`title` text NOT NULL,
+	`summary` text,
+	`tags` text NOT NULL,
+	`revision` integer NOT NULL,
+	`sha256` text NOT NULL,
+	`size` integer NOT NULL,
+	`archive_url` text NOT NULL,
+	`manifest` text NOT NULL,
+	`manifest_jws` text NOT NULL,
+	`published_at` integer NOT NULL,
+	`received_at` integer NOT NULL,
+	`deleted_at` integer
+);
+--> statement-breakpoint
+CREATE INDEX `catalog_entries_actor` ON `catalog_entries` (`actor_uri`);--> statement-breakpoint
+CREATE TABLE `course_revisions` (
+	`course_id` text NOT NULL,
+	`revision` integer NOT NULL,
+	`sha256` text NOT NULL,
+	`size` integer NOT NULL,
+	`manifest` text NOT NULL,
+	`published_at` integer NOT NULL,
+	PRIMARY KEY(`course_id`, `revision`),
+	FOREIGN KEY (`course_id`) REFERENCES `courses`(`id`) ON UPDATE no action ON DELETE no action
+);
+--> statement-breakpoint
+CREATE TABLE `courses` (
+	`id` text PRIMARY KEY NOT NULL,
+	`actor_id` integer NOT NULL,
+	`title` text NOT NULL,
+	`summary` text,
+	`tags` text NOT NULL,
+	`license` text,
+	`visibility` text NOT NULL,
+	`created_at` integer NOT NULL,
+	`updated_at` integer NOT NULL,
+	`deleted_at` integer,
+	FOREIGN KEY (`actor_id`) REFERENCES `local_actors`(`id`) ON UPDATE no action ON DELETE no action
+);
+--> statement-breakpoint
 CREATE TABLE `followers` (
 	`local_actor_id` integer NOT NULL,
 	`actor_uri` text NOT NULL,

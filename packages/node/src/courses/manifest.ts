@@ -1,0 +1,125 @@
+import type { webcrypto } from "node:crypto";
+import type { BackupReport } from "@coursefed/mbz";
+import { CompactSign, compactVerify, decodeProtectedHeader } from "jose";
+
+export const MBZ_MEDIA_TYPE = "application/vnd.moodle.backup";
+export const MANIFEST_MEDIA_TYPE = "application/json";
+const MANIFEST_TYPE = "application/vnd.coursefed.manifest+json";
+
+/**
+ * What a publishing node vouches for about one revision of a course: signed, so a
+ * receiver can trust it (and the archive digest in it) whichever server relayed it.
+ */
+export interface CourseManifest {
+  readonly object: string;
+  readonly revision: number;
+  readonly archive: {
+    readonly sha256: string;
+    readonly size: number;
+    readonly format: "zip" | "tar.gz";
+  };
+  readonly moodle: {
+    readonly version: string;
+    readonly release: string;
+    readonly backupRelease: string;
+  };
+  readonly course: {
+    readonly fullname: string;
+    readonly shortname: string;
+    readonly format: string | null;
+  };
+  readonly type: BackupReport["type"];
+  readonly sections: number;
+  readonly activities: Readonly<Record<string, number>>;
+  readonly questionTypes: Readonly<Record<string, number>>;
+  readonly languages: readonly string[];
+  readonly requiredPlugins: readonly string[];
+  readonly license: string | null;
+  readonly personalData: "clean";
+  readonly derivedFrom: { readonly object: string; readonly revision: number } | null;
+  readonly publishedAt: string;
+}
+
+export function buildManifest(
+  report: BackupReport,
+  publication: {
+    readonly object: string;
+    readonly revision: number;
+    readonly license: string | null;
+    readonly derivedFrom?: CourseManifest["derivedFrom"];
+    readonly publishedAt: Date;
+  },
+): CourseManifest {
+  const activities: Record<string, number> = {};
+  for (const { module } of report.activities) activities[module] = (activities[module] ?? 0) + 1;
+  return {
+    object: publication.object,
+    revision: publication.revision,
+    archive: { sha256: report.sha256, size: report.size, format: report.format },
+    moodle: {
+      version: report.moodleVersion,
+      release: report.moodleRelease,
+      backupRelease: report.backupRelease,
+    },
+    course: {
+      fullname: report.course.fullname,
+      shortname: report.course.shortname,
+      format: report.course.format,
+    },
+    type: report.type,
+    sections: report.sections.length,
+    activities,
+    questionTypes: report.questionBank.byQtype,
+    languages: report.languages,
+    requiredPlugins: report.requiredPlugins,
+    license: publication.license,
+    personalData: "clean",
+    derivedFrom: publication.derivedFrom ?? null,
+    publishedAt: publication.publishedAt.toISOString(),
+  };
+}
+
+/** Signs the manifest as a compact JWS with the actor's Ed25519 key. */
+export async function signManifest(
+  manifest: CourseManifest,
+  privateKey: webcrypto.CryptoKey,
+  keyId: string,
+): Promise<string> {
+  return await new CompactSign(new TextEncoder().encode(JSON.stringify(manifest)))
+    .setProtectedHeader({ alg: "EdDSA", kid: keyId, typ: MANIFEST_TYPE })
+    .sign(privateKey);
+}
+
+export class ManifestError extends Error {
+  override readonly name = "ManifestError";
+}
+
+/**
+ * Checks a manifest's signature with the key its header names, which `resolveKey` must
+ * only find among the keys of the actor that published the course.
+ */
+export async function verifyManifest(
+  jws: string,
+  resolveKey: (keyId: string) => Promise<webcrypto.CryptoKey | undefined>,
+): Promise<CourseManifest> {
+  let keyId: string | undefined;
+  try {
+    keyId = decodeProtectedHeader(jws).kid;
+  } catch {
+    throw new ManifestError("The manifest is not a JWS.");
+  }
+  if (!keyId) throw new ManifestError("The manifest's signature names no key.");
+  const key = await resolveKey(keyId);
+  if (!key)
+    throw new ManifestError(
+      `The manifest is signed with ${keyId}, which is not a key of the publishing actor.`,
+    );
+  try {
+    const { payload } = await compactVerify(jws, key, { algorithms: ["EdDSA", "Ed25519"] });
+    return JSON.parse(new TextDecoder().decode(payload)) as CourseManifest;
+  } catch (error) {
+    throw new ManifestError(
+      `The manifest's signature does not verify: ${(error as Error).message}`,
+    );
+  }
+}

@@ -1,0 +1,180 @@
+import { createReadStream } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import {
+  type BackupReport,
+  inspectBackup,
+  MbzError,
+  type PersonalDataFinding,
+  sanitizeBackup,
+} from "@coursefed/mbz";
+import type { Context } from "@fedify/fedify";
+import { Create, Delete, PUBLIC_COLLECTION, Tombstone, Update } from "@fedify/vocab";
+import type { LocalActor } from "../actors/local-actors.ts";
+import type { Visibility } from "../db/schema.ts";
+import type { FederationServices } from "../federation/context.ts";
+import { courseDocument } from "../federation/course-object.ts";
+import { Temporal } from "../temporal.ts";
+import type { Course, CourseRevision } from "./course-repository.ts";
+import { buildManifest, signManifest } from "./manifest.ts";
+
+export interface CourseMetadata {
+  readonly title: string;
+  readonly summary?: string | null;
+  readonly tags?: readonly string[];
+  readonly license?: string | null;
+  readonly visibility?: Visibility;
+}
+
+export class PublishError extends Error {
+  override readonly name = "PublishError";
+  readonly code: "INVALID_BACKUP" | "PERSONAL_DATA" | "NOT_FOUND" | "NOT_YOURS";
+  readonly findings: readonly PersonalDataFinding[];
+
+  constructor(
+    code: PublishError["code"],
+    message: string,
+    findings: readonly PersonalDataFinding[] = [],
+  ) {
+    super(message);
+    this.code = code;
+    this.findings = findings;
+  }
+}
+
+/**
+ * Publishes a backup as a course (or, with `courseId`, as a new revision of one): it is
+ * inspected, refused if it holds personal data (unless `sanitize`), stored by digest,
+ * described by a signed manifest, and announced to the actor's followers.
+ */
+export async function publishCourse(
+  ctx: Context<FederationServices>,
+  actor: LocalActor,
+  file: string,
+  metadata: CourseMetadata,
+  options: { readonly courseId?: string; readonly sanitize?: boolean } = {},
+): Promise<{ course: Course; revision: CourseRevision; report: BackupReport }> {
+  const existing = options.courseId ? ctx.data.courses.course(options.courseId) : undefined;
+  if (options.courseId && !existing)
+    throw new PublishError("NOT_FOUND", `There is no course ${options.courseId} here.`);
+  if (existing && existing.actorId !== actor.id) {
+    throw new PublishError("NOT_YOURS", `Course ${existing.id} was published by someone else.`);
+  }
+  const workDir = await mkdtemp(join(tmpdir(), "coursefed-publish-"));
+  try {
+    let archive = file;
+    let report = await inspect(file);
+    if (report.personalData.verdict !== "clean") {
+      if (!options.sanitize) {
+        const list = report.personalData.findings
+          .map((finding) => `${finding.count} ${finding.category}`)
+          .join(", ");
+        throw new PublishError(
+          "PERSONAL_DATA",
+          `The backup holds personal data (${list}); publish a backup made without users, or ask to sanitize it.`,
+          report.personalData.findings,
+        );
+      }
+      archive = join(workDir, "sanitized.mbz");
+      report = (await sanitizeBackup(file, archive)).after;
+    }
+    const stored = await ctx.data.blobs.put(createReadStream(archive), report.sha256);
+    const courseId = existing?.id ?? crypto.randomUUID();
+    const revisionNumber = (ctx.data.courses.latestRevision(courseId)?.revision ?? 0) + 1;
+    const publishedAt = new Date();
+    const objectUri = new URL(`/courses/${courseId}`, ctx.origin).href;
+    const manifest = buildManifest(report, {
+      object: objectUri,
+      revision: revisionNumber,
+      license: metadata.license ?? null,
+      publishedAt,
+    });
+    const signingKey = await signingKeyOf(ctx, actor);
+    const jws = await signManifest(manifest, signingKey.privateKey, signingKey.keyId);
+    const saved = ctx.data.courses.publish(
+      {
+        id: courseId,
+        actorId: actor.id,
+        title: metadata.title,
+        summary: metadata.summary ?? null,
+        tags: [...(metadata.tags ?? [])],
+        license: metadata.license ?? null,
+        visibility: metadata.visibility ?? "public",
+      },
+      {
+        revision: revisionNumber,
+        sha256: stored.sha256,
+        size: stored.size,
+        manifest: jws,
+        publishedAt: publishedAt.getTime(),
+      },
+    );
+    if (saved.course.visibility === "public") {
+      const object = courseDocument(ctx, saved.course, saved.revision, actor.identifier);
+      const Activity = revisionNumber === 1 ? Create : Update;
+      await ctx.sendActivity(
+        { identifier: actor.identifier },
+        "followers",
+        new Activity({
+          id: new URL(`/courses/${courseId}/revisions/${revisionNumber}/activity`, ctx.origin),
+          actor: ctx.getActorUri(actor.identifier),
+          object,
+          tos: object.toIds,
+          ccs: object.ccIds,
+        }),
+        { preferSharedInbox: true },
+      );
+    }
+    return { ...saved, report };
+  } finally {
+    await rm(workDir, { recursive: true, force: true });
+  }
+}
+
+/** Withdraws a course: it stops answering, and followers drop it from their catalogs. */
+export async function withdrawCourse(
+  ctx: Context<FederationServices>,
+  actor: LocalActor,
+  courseId: string,
+): Promise<void> {
+  const course = ctx.data.courses.course(courseId);
+  if (!course || course.deletedAt !== null)
+    throw new PublishError("NOT_FOUND", `There is no course ${courseId} here.`);
+  if (course.actorId !== actor.id)
+    throw new PublishError("NOT_YOURS", `Course ${courseId} was published by someone else.`);
+  ctx.data.courses.withdraw(courseId);
+  const id = new URL(`/courses/${courseId}`, ctx.origin);
+  await ctx.sendActivity(
+    { identifier: actor.identifier },
+    "followers",
+    new Delete({
+      id: new URL(`/courses/${courseId}/delete`, ctx.origin),
+      actor: ctx.getActorUri(actor.identifier),
+      object: new Tombstone({ id, deleted: Temporal.Now.instant() }),
+      tos: [PUBLIC_COLLECTION],
+    }),
+    { preferSharedInbox: true },
+  );
+}
+
+async function inspect(file: string): Promise<BackupReport> {
+  try {
+    return await inspectBackup(file);
+  } catch (error) {
+    if (error instanceof MbzError) throw new PublishError("INVALID_BACKUP", error.message);
+    throw error;
+  }
+}
+
+/** The actor's Ed25519 key and the id under which peers find its public half. */
+async function signingKeyOf(ctx: Context<FederationServices>, actor: LocalActor) {
+  // Both lists come from the same key pairs, in the same order.
+  const pairs = await ctx.data.actors.keyPairs(actor);
+  const published = await ctx.getActorKeyPairs(actor.identifier);
+  const index = pairs.findIndex((pair) => pair.privateKey.algorithm.name === "Ed25519");
+  const keyId = published[index]?.multikey.id;
+  const pair = pairs[index];
+  if (!pair || !keyId) throw new Error(`Actor ${actor.identifier} has no Ed25519 key.`);
+  return { privateKey: pair.privateKey, keyId: keyId.href };
+}

@@ -1,0 +1,143 @@
+import { createHash } from "node:crypto";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  PublishError,
+  publishCourse,
+  withdrawCourse,
+} from "../../packages/node/src/courses/publish-service.ts";
+import { answerFollow, follow } from "../../packages/node/src/follows/follow-service.ts";
+import { fixture, haveFixtures } from "../support/shared-fixtures.ts";
+import { startTestNode, type TestNode } from "../support/test-node.ts";
+
+let publisher: TestNode;
+let follower: TestNode;
+
+const contextOf = (peer: TestNode) =>
+  peer.node.federation.createContext(peer.url, peer.node.services);
+const actorUrl = (peer: TestNode) => new URL("/actors/institution", peer.url).href;
+
+async function until<T>(probe: () => T | undefined | false, timeoutMs = 15_000): Promise<T> {
+  const start = Date.now();
+  for (;;) {
+    const value = probe();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() - start > timeoutMs) throw new Error("timed out waiting for federation");
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+describe.runIf(haveFixtures())("publishing a course to followers", () => {
+  beforeAll(async () => {
+    [publisher, follower] = await Promise.all([
+      startTestNode("univ", "University"),
+      startTestNode("school", "School"),
+    ]);
+    await follow(contextOf(follower), follower.node.institution, actorUrl(publisher));
+    await until(() =>
+      publisher.node.services.follows.follower(publisher.node.institution.id, actorUrl(follower)),
+    );
+    await answerFollow(
+      contextOf(publisher),
+      publisher.node.institution,
+      actorUrl(follower),
+      "accepted",
+    );
+    await until(
+      () =>
+        follower.node.services.follows.following(follower.node.institution.id, actorUrl(publisher))
+          ?.state === "accepted",
+    );
+  });
+  afterAll(async () => {
+    await Promise.all([publisher, follower].map((peer) => peer?.stop()));
+  });
+
+  let courseId: string;
+
+  it("refuses a backup with personal data, listing what it found", async () => {
+    const refused = await publishCourse(
+      contextOf(publisher),
+      publisher.node.institution,
+      fixture("m3107-tgz-course-quiz-users-logs.mbz"),
+      { title: "Quiz course" },
+    ).catch((error: unknown) => error);
+    expect(refused).toBeInstanceOf(PublishError);
+    expect((refused as PublishError).code).toBe("PERSONAL_DATA");
+    expect((refused as PublishError).message).toContain("userAccounts");
+  });
+
+  it("delivers a Create that the follower verifies and lists in its catalog", async () => {
+    const published = await publishCourse(
+      contextOf(publisher),
+      publisher.node.institution,
+      fixture("m324-tgz-course-files-scorm-nousers.mbz"),
+      {
+        title: "SCORM <b>and</b> files",
+        summary: "Forum, folder, IMS CP, SCORM",
+        tags: ["scorm", "demo"],
+        license: "CC-BY-4.0",
+      },
+    );
+    courseId = published.course.id;
+    const objectUri = new URL(`/courses/${courseId}`, publisher.url).href;
+    const entry = await until(() => follower.node.services.courses.catalogEntry(objectUri));
+    expect(entry).toMatchObject({
+      actorUri: actorUrl(publisher),
+      title: "SCORM <b>and</b> files",
+      summary: "<p>Forum, folder, IMS CP, SCORM</p>",
+      tags: ["scorm", "demo"],
+      revision: 1,
+      sha256: published.report.sha256,
+    });
+    expect(entry.manifest).toMatchObject({
+      object: objectUri,
+      requiredPlugins: [],
+      personalData: "clean",
+    });
+  });
+
+  it("serves the archive by digest, whole and in ranges", async () => {
+    const entry = follower.node.services.courses.catalogEntry(
+      new URL(`/courses/${courseId}`, publisher.url).href,
+    );
+    const whole = await fetch(entry?.archiveUrl as string);
+    expect(whole.status).toBe(200);
+    const bytes = Buffer.from(await whole.arrayBuffer());
+    expect(createHash("sha256").update(bytes).digest("hex")).toBe(entry?.sha256);
+    const tail = await fetch(entry?.archiveUrl as string, { headers: { range: "bytes=100-" } });
+    expect(tail.status).toBe(206);
+    expect(Buffer.from(await tail.arrayBuffer()).equals(bytes.subarray(100))).toBe(true);
+    const head = await fetch(entry?.archiveUrl as string, { method: "HEAD" });
+    expect(head.headers.get("etag")).toBe(`"${entry?.sha256}"`);
+    expect(head.headers.get("content-length")).toBe(String(bytes.length));
+    const beyond = await fetch(entry?.archiveUrl as string, {
+      headers: { range: `bytes=${bytes.length}-` },
+    });
+    expect(beyond.status).toBe(416);
+  });
+
+  it("sends an Update for a new revision", async () => {
+    await publishCourse(
+      contextOf(publisher),
+      publisher.node.institution,
+      fixture("m262-tgz-course-availability-nousers.mbz"),
+      { title: "SCORM and files, revised", tags: ["scorm"] },
+      { courseId },
+    );
+    const objectUri = new URL(`/courses/${courseId}`, publisher.url).href;
+    const entry = await until(() => {
+      const held = follower.node.services.courses.catalogEntry(objectUri);
+      return held?.revision === 2 ? held : undefined;
+    });
+    expect(entry.title).toBe("SCORM and files, revised");
+    expect(publisher.node.services.courses.revision(courseId, 1)).toBeDefined();
+  });
+
+  it("sends a Delete when the course is withdrawn, and the follower drops it", async () => {
+    await withdrawCourse(contextOf(publisher), publisher.node.institution, courseId);
+    const objectUri = new URL(`/courses/${courseId}`, publisher.url).href;
+    await until(() => follower.node.services.courses.catalogEntry(objectUri)?.deletedAt);
+    const gone = await fetch(objectUri, { headers: { accept: "application/activity+json" } });
+    expect(gone.status).toBe(404);
+  });
+});
