@@ -9,6 +9,8 @@ import { startServer } from "../../packages/node/src/server.ts";
 export interface TestNode {
   readonly node: CoursefedNode;
   readonly url: URL;
+  /** The admin API token the node made on its first start. */
+  readonly token: string;
   stop(): Promise<void>;
 }
 
@@ -28,7 +30,7 @@ async function freePort(): Promise<number> {
 export async function startTestNode(
   handle: string,
   name = handle,
-  settings: { autoAccept?: string } = {},
+  settings: { autoAccept?: string; maxUpload?: string } = {},
 ): Promise<TestNode> {
   const dataDir = mkdtempSync(join(tmpdir(), `coursefed-node-${handle}-`));
   const port = await freePort();
@@ -41,6 +43,7 @@ export async function startTestNode(
   return {
     node,
     url: config.publicUrl,
+    token: node.initialAdminToken as string,
     async stop() {
       await server.close();
       await node.close();

@@ -1,4 +1,5 @@
 import { resolve } from "node:path";
+import { parseByteSize } from "./byte-size.ts";
 
 /** A node's settings, after validation. */
 export interface NodeConfig {
@@ -12,6 +13,8 @@ export interface NodeConfig {
   readonly institution: { readonly handle: string; readonly name: string };
   /** Hosts (with their subdomains) whose requests to follow the institution need no approval. */
   readonly autoAcceptDomains: readonly string[];
+  /** Largest backup the API accepts. */
+  readonly maxUploadBytes: number;
 }
 
 /** Settings as given on the command line or in the environment, not yet checked. */
@@ -23,6 +26,7 @@ export interface NodeConfigInput {
   readonly name?: string | undefined;
   /** Comma-separated host names. */
   readonly autoAccept?: string | undefined;
+  readonly maxUpload?: string | undefined;
 }
 
 export class ConfigError extends Error {
@@ -44,6 +48,7 @@ export const CONFIG_ENVIRONMENT = {
   handle: "COURSEFED_INSTITUTION_HANDLE",
   name: "COURSEFED_INSTITUTION_NAME",
   autoAccept: "COURSEFED_AUTO_ACCEPT",
+  maxUpload: "COURSEFED_MAX_UPLOAD",
 } as const;
 
 export const DEFAULT_LISTEN = "127.0.0.1:8321";
@@ -72,6 +77,7 @@ export function resolveConfig(
     listen,
     institution: { handle, name: pick("name") ?? publicUrl.hostname },
     autoAcceptDomains: parseDomains(pick("autoAccept") ?? ""),
+    maxUploadBytes: parseMaxUpload(pick("maxUpload") ?? "8GiB"),
   };
 }
 
@@ -127,4 +133,15 @@ function parseDomains(text: string): string[] {
     }
   }
   return domains;
+}
+
+function parseMaxUpload(text: string): number {
+  const bytes = parseByteSize(text);
+  if (bytes === undefined || bytes < 1024) {
+    throw new ConfigError(
+      `--max-upload (${CONFIG_ENVIRONMENT.maxUpload})`,
+      `"${text}" is not a usable size; write e.g. 4GiB or 500MiB.`,
+    );
+  }
+  return bytes;
 }

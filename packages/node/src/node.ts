@@ -2,6 +2,9 @@ import { join } from "node:path";
 import type { Federation } from "@fedify/fedify";
 import { Hono } from "hono";
 import { type LocalActor, LocalActorRepository } from "./actors/local-actors.ts";
+import { createApi, federationContextFor } from "./api/api.ts";
+import { TokenRepository } from "./api/token-repository.ts";
+import { UploadRepository } from "./api/upload-repository.ts";
 import { BlobStore } from "./blobs/blob-store.ts";
 import type { NodeConfig } from "./config.ts";
 import { CourseRepository } from "./courses/course-repository.ts";
@@ -24,6 +27,8 @@ export interface CoursefedNode {
   readonly app: Hono;
   readonly institution: LocalActor;
   readonly services: FederationServices;
+  /** Made on the node's first start only; never stored in clear. */
+  readonly initialAdminToken: string | undefined;
   /** Stops the queue workers and closes the database. */
   close(): Promise<void>;
 }
@@ -65,7 +70,23 @@ export async function createNode(
   const queueStopped = federation.startQueue(services, { signal: workers.signal });
 
   const app = new Hono();
+  const tokens = new TokenRepository(db);
+  // The first start makes an admin token for the institution, shown to whoever started it.
+  const initialAdminToken = tokens.isEmpty()
+    ? tokens.create("initial admin", "admin", institution.id).token
+    : undefined;
+
   app.use(federationMiddleware(federation, () => services));
+  app.route(
+    "/",
+    createApi({
+      services,
+      tokens,
+      uploads: new UploadRepository(db),
+      maxUploadBytes: config.maxUploadBytes,
+      context: federationContextFor(federation, services),
+    }),
+  );
   app.route("/", courseRoutes(services));
   app.get("/", (c) =>
     c.text(
@@ -80,6 +101,7 @@ export async function createNode(
     app,
     institution,
     services,
+    initialAdminToken,
     async close() {
       workers.abort();
       await queueStopped;

@@ -67,6 +67,11 @@ export class BlobStore {
     }
   }
 
+  /** Deletes a blob that nothing refers to (the caller knows it is not published). */
+  async removeUnreferenced(sha256: string): Promise<void> {
+    await rm(this.pathOf(sha256), { force: true });
+  }
+
   /** Bytes `start` to `end` (inclusive) of a stored blob, or all of it. */
   read(sha256: string, range?: { start: number; end: number }): Readable {
     return createReadStream(this.pathOf(sha256), range ?? {});

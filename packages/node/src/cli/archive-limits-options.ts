@@ -1,31 +1,13 @@
 import { type ArchiveLimits, DEFAULT_LIMITS } from "@coursefed/mbz";
 import { type Command, InvalidArgumentError } from "commander";
+import { parseByteSize } from "../byte-size.ts";
 
-const UNITS: Readonly<Record<string, number>> = {
-  "": 1,
-  b: 1,
-  k: 1024,
-  kb: 1000,
-  kib: 1024,
-  m: 1024 ** 2,
-  mb: 1000 ** 2,
-  mib: 1024 ** 2,
-  g: 1024 ** 3,
-  gb: 1000 ** 3,
-  gib: 1024 ** 3,
-  t: 1024 ** 4,
-  tb: 1000 ** 4,
-  tib: 1024 ** 4,
-};
-
-/** Parses "512MiB", "2G", "1500000" into bytes. */
-export function parseByteSize(text: string): number {
-  const match = /^\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*$/i.exec(text);
-  const unit = UNITS[(match?.[2] ?? "").toLowerCase()];
-  if (!match || unit === undefined) {
+function parseSize(text: string): number {
+  const bytes = parseByteSize(text);
+  if (bytes === undefined) {
     throw new InvalidArgumentError(`"${text}" is not a size; write e.g. 512MiB, 2GiB or 1000000.`);
   }
-  return Math.floor(Number(match[1]) * unit);
+  return bytes;
 }
 
 function parseRatio(text: string): number {
@@ -43,7 +25,7 @@ export function addArchiveLimitOptions(command: Command): Command {
     .option(
       "--max-uncompressed <size>",
       `refuse archives that inflate past this size (default ${DEFAULT_LIMITS.maxUncompressedBytes / 1024 ** 3}GiB)`,
-      parseByteSize,
+      parseSize,
     )
     .option(
       "--max-ratio <n>",
@@ -53,7 +35,7 @@ export function addArchiveLimitOptions(command: Command): Command {
     .option(
       "--max-xml <size>",
       `refuse XML members larger than this (default ${DEFAULT_LIMITS.maxXmlMemberBytes / 1024 ** 2}MiB)`,
-      parseByteSize,
+      parseSize,
     );
 }
 

@@ -5,10 +5,12 @@ export const ExitCode = {
   internal: 1,
   /** Wrong usage, or an input that is unreadable or not a valid Moodle backup. */
   invalidInput: 2,
-  /** `scan`: at least one backup holds personal data. */
+  /** `scan`: at least one backup holds personal data; `publish`: refused for it. */
   personalData: 3,
   /** `sanitize`: the backup holds data that cannot be removed safely; nothing was written. */
   cannotSanitize: 4,
+  /** The node could not be reached, or failed. */
+  unavailable: 5,
 } as const;
 
 export const EXIT_CODES_HELP = `
@@ -16,8 +18,9 @@ Exit codes:
   0  success (scan: every backup is clean)
   1  unexpected internal error
   2  wrong usage, or a file that is unreadable or not a valid Moodle backup
-  3  scan: personal data found
-  4  sanitize: data that cannot be removed safely; nothing written`;
+  3  personal data found (scan), or publishing refused for it (publish)
+  4  sanitize: data that cannot be removed safely; nothing written
+  5  the node could not be reached, or failed`;
 
 /** Where a command's action leaves its exit code for `main` to return. */
 export interface CommandResult {

@@ -1,5 +1,6 @@
 import { Command, CommanderError } from "commander";
 import { inspectCommand } from "./commands/inspect.ts";
+import { nodeCommands } from "./commands/node-commands.ts";
 import { sanitizeCommand } from "./commands/sanitize.ts";
 import { scanCommand } from "./commands/scan.ts";
 import { serveCommand } from "./commands/serve.ts";
@@ -14,7 +15,13 @@ export function buildProgram(result: CommandResult): Command {
     .showHelpAfterError("(run with --help for usage)")
     .addHelpText("after", EXIT_CODES_HELP)
     .exitOverride();
-  for (const register of [serveCommand, inspectCommand, scanCommand, sanitizeCommand]) {
+  for (const register of [
+    serveCommand,
+    nodeCommands,
+    inspectCommand,
+    scanCommand,
+    sanitizeCommand,
+  ]) {
     register(program, result);
   }
   for (const command of program.commands)

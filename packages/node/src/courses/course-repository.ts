@@ -1,4 +1,4 @@
-import { and, desc, eq, isNull } from "drizzle-orm";
+import { and, count, desc, eq, isNull, type SQL, sql } from "drizzle-orm";
 import type { NodeDatabase } from "../db/database.ts";
 import { catalogEntries, courseRevisions, courses } from "../db/schema.ts";
 
@@ -99,6 +99,43 @@ export class CourseRepository {
       .onConflictDoUpdate({ target: catalogEntries.objectUri, set: row })
       .run();
     return true;
+  }
+
+  /**
+   * Received courses not withdrawn, newest first. Every word of `q` must appear in the
+   * title, summary or tags (case-insensitively).
+   */
+  searchCatalog(query: {
+    q?: string | undefined;
+    actor?: string | undefined;
+    tag?: string | undefined;
+    limit: number;
+    offset: number;
+  }): { total: number; entries: CatalogEntry[] } {
+    const conditions: SQL[] = [isNull(catalogEntries.deletedAt)];
+    if (query.actor) conditions.push(eq(catalogEntries.actorUri, query.actor));
+    if (query.tag) {
+      conditions.push(
+        sql`exists (select 1 from json_each(${catalogEntries.tags}) where lower(value) = lower(${query.tag}))`,
+      );
+    }
+    for (const word of (query.q ?? "").split(/\s+/).filter(Boolean)) {
+      const pattern = `%${word.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+      conditions.push(
+        sql`lower(${catalogEntries.title} || ' ' || coalesce(${catalogEntries.summary}, '') || ' ' || ${catalogEntries.tags}) like ${pattern} escape '\\'`,
+      );
+    }
+    const where = and(...conditions);
+    const [counted] = this.#db.select({ total: count() }).from(catalogEntries).where(where).all();
+    const entries = this.#db
+      .select()
+      .from(catalogEntries)
+      .where(where)
+      .orderBy(desc(catalogEntries.publishedAt))
+      .limit(query.limit)
+      .offset(query.offset)
+      .all();
+    return { total: counted?.total ?? 0, entries };
   }
 
   catalogEntry(objectUri: string): CatalogEntry | undefined {

@@ -193,3 +193,31 @@ export const catalogEntries = sqliteTable(
   },
   (table) => [index("catalog_entries_actor").on(table.actorUri)],
 );
+
+export const ROLES = ["admin", "teacher"] as const;
+export type Role = (typeof ROLES)[number];
+
+/** API tokens. Only a hash is kept: a token is shown once, when it is made. */
+export const apiTokens = sqliteTable("api_tokens", {
+  id: integer("id").primaryKey({ autoIncrement: true }),
+  name: text("name").notNull(),
+  tokenHash: text("token_hash").notNull().unique(),
+  role: text("role", { enum: ROLES }).notNull(),
+  /** The actor the token publishes and follows as. */
+  actorId: integer("actor_id")
+    .notNull()
+    .references(() => localActors.id, { onDelete: "cascade" }),
+  createdAt: integer("created_at").notNull(),
+  lastUsedAt: integer("last_used_at"),
+});
+
+/** Backups uploaded through the API, waiting to be published (kept on disk by digest). */
+export const uploads = sqliteTable("uploads", {
+  id: text("id").primaryKey(),
+  tokenId: integer("token_id")
+    .notNull()
+    .references(() => apiTokens.id, { onDelete: "cascade" }),
+  sha256: text("sha256").notNull(),
+  size: integer("size").notNull(),
+  createdAt: integer("created_at").notNull(),
+});

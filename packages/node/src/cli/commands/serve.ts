@@ -35,6 +35,10 @@ export function serveCommand(program: Command, result: CommandResult): void {
       "--auto-accept <hosts>",
       `comma-separated hosts whose follow requests need no approval [${CONFIG_ENVIRONMENT.autoAccept}]`,
     )
+    .option(
+      "--max-upload <size>",
+      `largest backup the API accepts [${CONFIG_ENVIRONMENT.maxUpload}] (default 8GiB)`,
+    )
     .action(async (options) => {
       let config: ReturnType<typeof resolveConfig>;
       try {
@@ -52,6 +56,12 @@ export function serveCommand(program: Command, result: CommandResult): void {
         `coursefed node running: ${config.publicUrl.href} (listening on ${server.address.host}:${server.address.port})\n` +
           `institution actor: @${handle}@${config.publicUrl.host}  data: ${config.dataDir}\n`,
       );
+      if (node.initialAdminToken) {
+        process.stdout.write(
+          `\nAdmin API token (shown this once, keep it safe):\n  ${node.initialAdminToken}\n` +
+            `Use it as COURSEFED_TOKEN with coursefed publish/follow/catalog, or as "Authorization: Bearer ...".\n`,
+        );
+      }
       await new Promise<void>((resolve) => {
         process.once("SIGINT", resolve);
         process.once("SIGTERM", resolve);

@@ -8,6 +8,18 @@ CREATE TABLE `actor_keys` (
 	FOREIGN KEY (`actor_id`) REFERENCES `local_actors`(`id`) ON UPDATE no action ON DELETE cascade
 );
 --> statement-breakpoint
+CREATE TABLE `api_tokens` (
+	`id` integer PRIMARY KEY AUTOINCREMENT NOT NULL,
+	`name` text NOT NULL,
+	`token_hash` text NOT NULL,
+	`role` text NOT NULL,
+	`actor_id` integer NOT NULL,
+	`created_at` integer NOT NULL,
+	`last_used_at` integer,
+	FOREIGN KEY (`actor_id`) REFERENCES `local_actors`(`id`) ON UPDATE no action ON DELETE cascade
+);
+--> statement-breakpoint
+CREATE UNIQUE INDEX `api_tokens_token_hash_unique` ON `api_tokens` (`token_hash`);--> statement-breakpoint
 CREATE TABLE `catalog_entries` (
 	`object_uri` text PRIMARY KEY NOT NULL,
 	`actor_uri` text NOT NULL,
@@ -116,4 +128,13 @@ CREATE TABLE `remote_actors` (
 	`inbox` text NOT NULL,
 	`shared_inbox` text,
 	`fetched_at` integer NOT NULL
+);
+--> statement-breakpoint
+CREATE TABLE `uploads` (
+	`id` text PRIMARY KEY NOT NULL,
+	`token_id` integer NOT NULL,
+	`sha256` text NOT NULL,
+	`size` integer NOT NULL,
+	`created_at` integer NOT NULL,
+	FOREIGN KEY (`token_id`) REFERENCES `api_tokens`(`id`) ON UPDATE no action ON DELETE cascade
 );

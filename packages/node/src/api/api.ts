@@ -1,0 +1,75 @@
+import type { Federation, Context as FederationContext } from "@fedify/fedify";
+import { OpenAPIHono } from "@hono/zod-openapi";
+import type { FederationServices } from "../federation/context.ts";
+import { type ApiEnv, requireToken } from "./auth.ts";
+import { problem } from "./problem.ts";
+import { catalogRoutes } from "./routes/catalog.ts";
+import { courseRoutes } from "./routes/courses.ts";
+import { followRoutes } from "./routes/follows.ts";
+import { uploadRoutes } from "./routes/uploads.ts";
+import type { TokenRepository } from "./token-repository.ts";
+import type { UploadRepository } from "./upload-repository.ts";
+
+export interface ApiDependencies {
+  readonly services: FederationServices;
+  readonly tokens: TokenRepository;
+  readonly uploads: UploadRepository;
+  readonly maxUploadBytes: number;
+  /** A Fedify context for the request, so that services can send activities. */
+  readonly context: (request: Request) => FederationContext<FederationServices>;
+}
+
+/**
+ * The HTTP API under /api/v1: everything the CLI (and the web interface) does, with
+ * token auth, `{error: {code, message}}` errors, and its OpenAPI description at
+ * /api/openapi.json generated from the route definitions.
+ */
+export function createApi(dependencies: ApiDependencies): OpenAPIHono {
+  const v1 = new OpenAPIHono<ApiEnv>({
+    defaultHook: (result, c) => {
+      if (!result.success) {
+        return problem(
+          c,
+          400,
+          "invalid_request",
+          "The request does not match the API description.",
+          result.error.issues,
+        );
+      }
+    },
+  });
+  v1.use(requireToken(dependencies.tokens, dependencies.services));
+  uploadRoutes(v1, dependencies);
+  courseRoutes(v1, dependencies);
+  catalogRoutes(v1, dependencies);
+  followRoutes(v1, dependencies);
+
+  const api = new OpenAPIHono();
+  api.route("/api/v1", v1);
+  api.openAPIRegistry.registerComponent("securitySchemes", "token", {
+    type: "http",
+    scheme: "bearer",
+  });
+  api.doc31("/api/openapi.json", {
+    openapi: "3.1.0",
+    info: { title: "coursefed node API", version: "1" },
+    security: [{ token: [] }],
+  });
+  api.onError((error, c) => {
+    console.error(error);
+    return problem(
+      c,
+      500,
+      "internal",
+      "Something went wrong on the node; the error is in its log.",
+    );
+  });
+  return api;
+}
+
+export function federationContextFor(
+  federation: Federation<FederationServices>,
+  services: FederationServices,
+): (request: Request) => FederationContext<FederationServices> {
+  return (request) => federation.createContext(request, services);
+}

@@ -1,0 +1,150 @@
+import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
+import type { Context } from "hono";
+import { PublishError, publishCourse, withdrawCourse } from "../../courses/publish-service.ts";
+import { VISIBILITIES } from "../../db/schema.ts";
+import type { ApiDependencies } from "../api.ts";
+import type { ApiEnv } from "../auth.ts";
+import { ErrorSchema, errorResponses, problem } from "../problem.ts";
+
+const PublishRequest = z
+  .object({
+    uploadId: z.string().uuid().openapi({ description: "From POST /uploads" }),
+    title: z.string().min(1).max(300),
+    summary: z.string().max(20_000).nullish(),
+    tags: z
+      .array(z.string().regex(/^[\p{L}\p{N}_-]{1,64}$/u))
+      .max(30)
+      .optional(),
+    license: z.string().max(100).nullish(),
+    visibility: z.enum(VISIBILITIES).optional(),
+    sanitize: z
+      .boolean()
+      .optional()
+      .openapi({ description: "Remove personal data instead of refusing the backup" }),
+  })
+  .openapi("PublishRequest");
+
+const Published = z
+  .object({
+    id: z.string(),
+    object: z.string().url(),
+    revision: z.number().int(),
+    sha256: z.string(),
+    size: z.number().int(),
+  })
+  .openapi("PublishedCourse");
+
+const publishResponses = {
+  201: {
+    description: "Published and announced to followers",
+    content: { "application/json": { schema: Published } },
+  },
+  404: {
+    description: "No such upload or course",
+    content: { "application/json": { schema: ErrorSchema } },
+  },
+  422: {
+    description: "Personal data found, or not a valid backup",
+    content: { "application/json": { schema: ErrorSchema } },
+  },
+  ...errorResponses,
+} as const;
+
+const publish = createRoute({
+  method: "post",
+  path: "/courses",
+  summary: "Publish an uploaded backup as a new course",
+  request: {
+    body: { required: true, content: { "application/json": { schema: PublishRequest } } },
+  },
+  responses: publishResponses,
+});
+
+const revise = createRoute({
+  method: "post",
+  path: "/courses/{id}/revisions",
+  summary: "Publish an uploaded backup as a new revision of a course (followers get an Update)",
+  request: {
+    params: z.object({ id: z.string() }),
+    body: { required: true, content: { "application/json": { schema: PublishRequest } } },
+  },
+  responses: publishResponses,
+});
+
+const withdraw = createRoute({
+  method: "delete",
+  path: "/courses/{id}",
+  summary: "Withdraw a course (followers get a Delete; copies restored elsewhere stay)",
+  request: { params: z.object({ id: z.string() }) },
+  responses: {
+    204: { description: "Withdrawn" },
+    404: {
+      description: "No such course",
+      content: { "application/json": { schema: ErrorSchema } },
+    },
+    ...errorResponses,
+  },
+});
+
+export function courseRoutes(app: OpenAPIHono<ApiEnv>, dependencies: ApiDependencies): void {
+  app.openapi(publish, (c) => publishFrom(c, dependencies, c.req.valid("json")));
+  app.openapi(revise, (c) =>
+    publishFrom(c, dependencies, c.req.valid("json"), c.req.valid("param").id),
+  );
+  app.openapi(withdraw, async (c) => {
+    try {
+      await withdrawCourse(
+        dependencies.context(c.req.raw),
+        c.get("principal").actor,
+        c.req.valid("param").id,
+      );
+      return c.body(null, 204);
+    } catch (error) {
+      if (!(error instanceof PublishError)) throw error;
+      return problem(
+        c,
+        error.code === "NOT_YOURS" ? 403 : 404,
+        error.code.toLowerCase(),
+        error.message,
+      );
+    }
+  });
+}
+
+async function publishFrom(
+  c: Context<ApiEnv>,
+  { services, uploads, context }: ApiDependencies,
+  request: z.infer<typeof PublishRequest>,
+  courseId?: string,
+) {
+  const { token, actor } = c.get("principal");
+  const upload = uploads.find(request.uploadId, token.id);
+  if (!upload)
+    return problem(c, 404, "upload_not_found", `There is no upload ${request.uploadId} of yours.`);
+  const ctx = context(c.req.raw);
+  try {
+    const result = await publishCourse(ctx, actor, services.blobs.pathOf(upload.sha256), request, {
+      ...(courseId ? { courseId } : {}),
+      sanitize: request.sanitize ?? false,
+    });
+    uploads.remove(upload.id);
+    const { course, revision } = result;
+    const object = new URL(`/courses/${course.id}`, ctx.origin).href;
+    return c.json(
+      {
+        id: course.id,
+        object,
+        revision: revision.revision,
+        sha256: revision.sha256,
+        size: revision.size,
+      },
+      201,
+    );
+  } catch (error) {
+    if (!(error instanceof PublishError)) throw error;
+    if (error.code === "NOT_FOUND") return problem(c, 404, "course_not_found", error.message);
+    if (error.code === "NOT_YOURS") return problem(c, 403, "forbidden", error.message);
+    const findings = error.findings.length > 0 ? error.findings : undefined;
+    return problem(c, 422, error.code.toLowerCase(), error.message, findings);
+  }
+}

@@ -1,0 +1,137 @@
+import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
+import { answerFollow, FollowError, follow } from "../../follows/follow-service.ts";
+import type { ApiDependencies } from "../api.ts";
+import { type ApiEnv, requireAdmin } from "../auth.ts";
+import { ErrorSchema, errorResponses, problem } from "../problem.ts";
+
+const Following = z
+  .object({
+    actor: z.string().url(),
+    handle: z.string().nullable(),
+    state: z.enum(["pending", "accepted", "rejected"]),
+  })
+  .openapi("Following");
+
+const FollowRequest = z
+  .object({
+    actor: z.string().url(),
+    handle: z.string().nullable(),
+    name: z.string().nullable(),
+    requestedAt: z.string(),
+  })
+  .openapi("FollowRequest");
+
+const startFollowing = createRoute({
+  method: "post",
+  path: "/follows",
+  summary: "Follow an institution or teacher on another node (actor URL or @user@host)",
+  request: {
+    body: {
+      required: true,
+      content: {
+        "application/json": { schema: z.object({ target: z.string().min(3).max(2000) }) },
+      },
+    },
+  },
+  responses: {
+    202: {
+      description: "Follow sent; it waits for the other side's answer",
+      content: { "application/json": { schema: Following } },
+    },
+    404: {
+      description: "Nothing to follow there",
+      content: { "application/json": { schema: ErrorSchema } },
+    },
+    422: { description: "Not an actor", content: { "application/json": { schema: ErrorSchema } } },
+    ...errorResponses,
+  },
+});
+
+const listRequests = createRoute({
+  method: "get",
+  path: "/follow-requests",
+  summary: "Follow requests waiting for approval (admin)",
+  middleware: [requireAdmin] as const,
+  responses: {
+    200: {
+      description: "Pending requests",
+      content: { "application/json": { schema: z.object({ items: z.array(FollowRequest) }) } },
+    },
+    ...errorResponses,
+  },
+});
+
+const decide = createRoute({
+  method: "post",
+  path: "/follow-requests/{decision}",
+  summary: "Accept or reject a follow request (admin)",
+  middleware: [requireAdmin] as const,
+  request: {
+    params: z.object({ decision: z.enum(["accept", "reject"]) }),
+    body: {
+      required: true,
+      content: { "application/json": { schema: z.object({ actor: z.string().url() }) } },
+    },
+  },
+  responses: {
+    204: { description: "Answered; the follower is told" },
+    404: {
+      description: "No such request",
+      content: { "application/json": { schema: ErrorSchema } },
+    },
+    ...errorResponses,
+  },
+});
+
+export function followRoutes(
+  app: OpenAPIHono<ApiEnv>,
+  { services, context }: ApiDependencies,
+): void {
+  app.openapi(startFollowing, async (c) => {
+    const { actor } = c.get("principal");
+    try {
+      const following = await follow(context(c.req.raw), actor, c.req.valid("json").target);
+      const remote = services.follows.remoteActor(following.actorUri);
+      return c.json(
+        { actor: following.actorUri, handle: remote?.handle ?? null, state: following.state },
+        202,
+      );
+    } catch (error) {
+      if (!(error instanceof FollowError)) throw error;
+      return problem(
+        c,
+        error.code === "NOT_AN_ACTOR" ? 422 : 404,
+        error.code.toLowerCase(),
+        error.message,
+      );
+    }
+  });
+
+  app.openapi(listRequests, (c) => {
+    const { actor } = c.get("principal");
+    const items = services.follows.followers(actor.id, "pending").map((request) => ({
+      actor: request.actorUri,
+      handle: request.actor.handle,
+      name: request.actor.name,
+      requestedAt: new Date(request.requestedAt).toISOString(),
+    }));
+    return c.json({ items }, 200);
+  });
+
+  app.openapi(decide, async (c) => {
+    const { actor } = c.get("principal");
+    const { decision } = c.req.valid("param");
+    try {
+      await answerFollow(
+        context(c.req.raw),
+        actor,
+        c.req.valid("json").actor,
+        decision === "accept" ? "accepted" : "rejected",
+      );
+      return c.body(null, 204);
+    } catch (error) {
+      if (!(error instanceof FollowError)) throw error;
+      return problem(c, 404, "no_such_request", error.message);
+    }
+  });
+}

@@ -1,0 +1,139 @@
+import { Readable, Transform } from "node:stream";
+import { inspectBackup, MbzError } from "@coursefed/mbz";
+import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
+import type { ApiDependencies } from "../api.ts";
+import type { ApiEnv } from "../auth.ts";
+import { ErrorSchema, errorResponses, problem } from "../problem.ts";
+
+export const UploadSchema = z
+  .object({
+    id: z.string().uuid(),
+    sha256: z.string(),
+    size: z.number().int(),
+    backup: z.object({
+      format: z.enum(["zip", "tar.gz"]),
+      moodleRelease: z.string(),
+      type: z.string(),
+      course: z.object({
+        fullname: z.string(),
+        shortname: z.string(),
+        format: z.string().nullable(),
+      }),
+      requiredPlugins: z.array(z.string()),
+      personalData: z.object({
+        verdict: z.enum(["clean", "contains-personal-data"]),
+        findings: z.array(z.object({ category: z.string(), count: z.number().int() })),
+      }),
+    }),
+  })
+  .openapi("Upload");
+
+const upload = createRoute({
+  method: "post",
+  path: "/uploads",
+  summary: "Upload a Moodle backup (.mbz) to publish it next",
+  description:
+    "Send the file as the raw request body. The backup is inspected at once: the answer says what it is and whether it holds personal data, before anything is published.",
+  request: {
+    body: {
+      required: true,
+      content: {
+        "application/octet-stream": {
+          schema: z.any().openapi({ type: "string", format: "binary" }),
+        },
+      },
+    },
+  },
+  responses: {
+    201: {
+      description: "Stored and inspected",
+      content: { "application/json": { schema: UploadSchema } },
+    },
+    413: {
+      description: "Larger than the node accepts",
+      content: { "application/json": { schema: ErrorSchema } },
+    },
+    422: {
+      description: "Not a valid Moodle backup",
+      content: { "application/json": { schema: ErrorSchema } },
+    },
+    ...errorResponses,
+  },
+});
+
+export function uploadRoutes(
+  app: OpenAPIHono<ApiEnv>,
+  { services, uploads, maxUploadBytes }: ApiDependencies,
+): void {
+  app.openapi(upload, async (c) => {
+    const body = c.req.raw.body;
+    if (!body)
+      return problem(
+        c,
+        422,
+        "empty_upload",
+        "The request has no body: send the backup file as it.",
+      );
+    let received = 0;
+    const cap = new Transform({
+      transform(chunk: Buffer, _encoding, callback) {
+        received += chunk.length;
+        if (received > maxUploadBytes) callback(new UploadTooLarge());
+        else callback(null, chunk);
+      },
+    });
+    let stored: { sha256: string; size: number };
+    try {
+      stored = await services.blobs.put(Readable.fromWeb(body as never).pipe(cap));
+    } catch (error) {
+      if (error instanceof UploadTooLarge) {
+        // The rest of the body is never read: the connection cannot carry another request.
+        c.header("connection", "close");
+        return problem(
+          c,
+          413,
+          "too_large",
+          `The node accepts backups of up to ${maxUploadBytes} bytes.`,
+        );
+      }
+      throw error;
+    }
+    let report: Awaited<ReturnType<typeof inspectBackup>>;
+    try {
+      report = await inspectBackup(services.blobs.pathOf(stored.sha256));
+    } catch (error) {
+      await services.blobs.removeUnreferenced(stored.sha256);
+      if (error instanceof MbzError) return problem(c, 422, "invalid_backup", error.message);
+      throw error;
+    }
+    const record = uploads.add(c.get("principal").token.id, stored.sha256, stored.size);
+    return c.json(
+      {
+        id: record.id,
+        sha256: stored.sha256,
+        size: stored.size,
+        backup: {
+          format: report.format,
+          moodleRelease: report.moodleRelease,
+          type: report.type,
+          course: {
+            fullname: report.course.fullname,
+            shortname: report.course.shortname,
+            format: report.course.format,
+          },
+          requiredPlugins: [...report.requiredPlugins],
+          personalData: {
+            verdict: report.personalData.verdict,
+            findings: report.personalData.findings.map(({ category, count }) => ({
+              category,
+              count,
+            })),
+          },
+        },
+      },
+      201,
+    );
+  });
+}
+
+class UploadTooLarge extends Error {}

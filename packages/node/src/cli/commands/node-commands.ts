@@ -1,0 +1,157 @@
+import type { Command } from "commander";
+import { ApiClient, ApiClientError, addNodeOptions } from "../api-client.ts";
+import { type CommandResult, ExitCode } from "../exit-codes.ts";
+import { progressBar } from "../progress.ts";
+
+/**
+ * Commands that work through a running node's API: publishing, following, approving
+ * follow requests and searching the catalog.
+ */
+export function nodeCommands(program: Command, result: CommandResult): void {
+  const run =
+    (work: (client: ApiClient) => Promise<void>) =>
+    async (options: { node?: string; token?: string }) => {
+      try {
+        await work(new ApiClient(options));
+        result.exitCode = ExitCode.ok;
+      } catch (error) {
+        if (!(error instanceof ApiClientError)) throw error;
+        process.stderr.write(`coursefed: ${error.message}\n`);
+        result.exitCode = error.exitCode;
+      }
+    };
+
+  addNodeOptions(
+    program
+      .command("publish")
+      .summary("publish a backup as a course (or a new revision of one)")
+      .description(
+        "Upload a Moodle backup to the node and publish it: followers receive it (Create, or Update for --course). A backup holding personal data is refused with what was found, unless --sanitize.",
+      )
+      .argument("<file>", "the backup (.mbz)")
+      .requiredOption("--title <title>", "the course's title as others will see it")
+      .option("--summary <text>", "a short description")
+      .option("--tag <tag...>", "subjects, e.g. --tag maths algebra")
+      .option("--license <license>", "e.g. CC-BY-4.0")
+      .option("--visibility <who>", "public, followers or private", "public")
+      .option("--course <id>", "publish as a new revision of this course")
+      .option("--sanitize", "remove personal data instead of refusing the backup")
+      .option("--json", "print the published course as JSON"),
+  ).action(async (file: string, options) =>
+    run(async (client) => {
+      const progress = progressBar(!options.json);
+      const uploaded = await client
+        .upload<{ id: string }>("uploads", file, (sent, total) =>
+          progress.update("upload", sent, total),
+        )
+        .finally(() => progress.stop());
+      const published = await client.json<{
+        id: string;
+        object: string;
+        revision: number;
+        sha256: string;
+      }>(
+        "POST",
+        options.course ? `courses/${encodeURIComponent(options.course)}/revisions` : "courses",
+        {
+          uploadId: uploaded.id,
+          title: options.title,
+          ...(options.summary ? { summary: options.summary } : {}),
+          ...(options.tag ? { tags: options.tag } : {}),
+          ...(options.license ? { license: options.license } : {}),
+          visibility: options.visibility,
+          sanitize: Boolean(options.sanitize),
+        },
+      );
+      process.stdout.write(
+        options.json
+          ? `${JSON.stringify(published)}\n`
+          : `Published revision ${published.revision} of course ${published.id}\n  ${published.object}\n  sha256 ${published.sha256}\n`,
+      );
+    })(options),
+  );
+
+  addNodeOptions(
+    program
+      .command("follow")
+      .summary("follow an institution or teacher on another node")
+      .argument("<target>", "actor URL or @user@host")
+      .option("--json", "print the follow as JSON"),
+  ).action(async (target: string, options) =>
+    run(async (client) => {
+      const following = await client.json<{ actor: string; state: string }>("POST", "follows", {
+        target,
+      });
+      process.stdout.write(
+        options.json
+          ? `${JSON.stringify(following)}\n`
+          : `Follow sent to ${following.actor}: ${following.state}\n`,
+      );
+    })(options),
+  );
+
+  addNodeOptions(
+    program
+      .command("follow-requests")
+      .summary("list follow requests waiting for approval, or answer one (admin)")
+      .option("--accept <actor>", "accept the request of this actor URL")
+      .option("--reject <actor>", "reject the request of this actor URL")
+      .option("--json", "print the requests as JSON"),
+  ).action(async (options) =>
+    run(async (client) => {
+      const decision = options.accept ? "accept" : options.reject ? "reject" : undefined;
+      if (decision) {
+        const actor = options.accept ?? options.reject;
+        await client.json("POST", `follow-requests/${decision}`, { actor });
+        process.stdout.write(`${decision === "accept" ? "Accepted" : "Rejected"} ${actor}\n`);
+        return;
+      }
+      const { items } = await client.json<{
+        items: Array<{ actor: string; handle: string | null; requestedAt: string }>;
+      }>("GET", "follow-requests");
+      if (options.json) process.stdout.write(`${JSON.stringify(items)}\n`);
+      else if (items.length === 0) process.stdout.write("No follow requests are waiting.\n");
+      else
+        for (const item of items)
+          process.stdout.write(`${item.actor}  ${item.handle ?? ""}  ${item.requestedAt}\n`);
+    })(options),
+  );
+
+  addNodeOptions(
+    program
+      .command("catalog")
+      .summary("search the courses this node has received")
+      .option("--query <words>", "words to find in titles, summaries and tags")
+      .option("--tag <tag>", "only courses with this tag")
+      .option("--actor <url>", "only courses from this actor")
+      .option("--limit <n>", "how many", "50")
+      .option("--json", "print {total, items} as JSON"),
+  ).action(async (options) =>
+    run(async (client) => {
+      const query = new URLSearchParams({ limit: options.limit });
+      if (options.query) query.set("q", options.query);
+      if (options.tag) query.set("tag", options.tag);
+      if (options.actor) query.set("actor", options.actor);
+      const found = await client.json<{
+        total: number;
+        items: Array<{
+          title: string;
+          object: string;
+          revision: number;
+          size: number;
+          moodleRelease?: string;
+        }>;
+      }>("GET", `catalog?${query}`);
+      if (options.json) {
+        process.stdout.write(`${JSON.stringify(found)}\n`);
+        return;
+      }
+      process.stdout.write(`${found.total} course${found.total === 1 ? "" : "s"}\n`);
+      for (const item of found.items) {
+        process.stdout.write(
+          `- ${item.title} (revision ${item.revision}, Moodle ${item.moodleRelease ?? "?"})\n  ${item.object}\n`,
+        );
+      }
+    })(options),
+  );
+}
