@@ -30,7 +30,7 @@ async function freePort(): Promise<number> {
 export async function startTestNode(
   handle: string,
   name = handle,
-  settings: { autoAccept?: string; maxUpload?: string } = {},
+  settings: { autoAccept?: string; maxUpload?: string; federation?: string; domains?: string } = {},
 ): Promise<TestNode> {
   const dataDir = mkdtempSync(join(tmpdir(), `coursefed-node-${handle}-`));
   const port = await freePort();

@@ -21,6 +21,12 @@ describe("resolveConfig", () => {
     expect(config.listen).toEqual({ host: "0.0.0.0", port: 9000 });
     expect(config.institution).toEqual({ handle: "faculty", name: "courses.univ.example" });
     expect(resolveConfig({ listen: "[::1]:8080" }, {}).publicUrl.href).toBe("http://[::1]:8080/");
+    expect(
+      resolveConfig(
+        {},
+        { COURSEFED_FEDERATION: "allowlist", COURSEFED_FEDERATION_DOMAINS: "A.example, b.example" },
+      ).federation,
+    ).toEqual({ mode: "allowlist", domains: ["a.example", "b.example"] });
   });
 
   it.each([
@@ -30,6 +36,10 @@ describe("resolveConfig", () => {
     [{ url: "ftp://courses.univ.example/" }, "--url", "http(s)"],
     [{ url: "https://univ.example/courses/" }, "--url", "without a path"],
     [{ handle: "two words" }, "--handle", "not a usable handle"],
+    [{ federation: "closed" }, "--federation", "not a federation mode"],
+    [{ federation: "allowlist" }, "--domains", "needs at least one host"],
+    [{ federation: "blocklist", domains: "bad host" }, "--domains", "not a host name"],
+    [{ maxUpload: "lots" }, "--max-upload", "not a usable size"],
   ])("refuses %o, naming the setting", (flags, setting, message) => {
     expect(() => resolveConfig(flags, {})).toThrow(ConfigError);
     expect(() => resolveConfig(flags, {})).toThrow(message);

@@ -1,5 +1,6 @@
 import { resolve } from "node:path";
 import { parseByteSize } from "./byte-size.ts";
+import type { FederationPolicy } from "./federation/federation-policy.ts";
 
 /** A node's settings, after validation. */
 export interface NodeConfig {
@@ -15,6 +16,7 @@ export interface NodeConfig {
   readonly autoAcceptDomains: readonly string[];
   /** Largest backup the API accepts. */
   readonly maxUploadBytes: number;
+  readonly federation: FederationPolicy;
 }
 
 /** Settings as given on the command line or in the environment, not yet checked. */
@@ -27,6 +29,9 @@ export interface NodeConfigInput {
   /** Comma-separated host names. */
   readonly autoAccept?: string | undefined;
   readonly maxUpload?: string | undefined;
+  readonly federation?: string | undefined;
+  /** Comma-separated host names for the allowlist or blocklist. */
+  readonly domains?: string | undefined;
 }
 
 export class ConfigError extends Error {
@@ -49,6 +54,8 @@ export const CONFIG_ENVIRONMENT = {
   name: "COURSEFED_INSTITUTION_NAME",
   autoAccept: "COURSEFED_AUTO_ACCEPT",
   maxUpload: "COURSEFED_MAX_UPLOAD",
+  federation: "COURSEFED_FEDERATION",
+  domains: "COURSEFED_FEDERATION_DOMAINS",
 } as const;
 
 export const DEFAULT_LISTEN = "127.0.0.1:8321";
@@ -76,8 +83,9 @@ export function resolveConfig(
     publicUrl,
     listen,
     institution: { handle, name: pick("name") ?? publicUrl.hostname },
-    autoAcceptDomains: parseDomains(pick("autoAccept") ?? ""),
+    autoAcceptDomains: parseDomains(pick("autoAccept") ?? "", "autoAccept"),
     maxUploadBytes: parseMaxUpload(pick("maxUpload") ?? "8GiB"),
+    federation: parseFederation(pick("federation") ?? "open", pick("domains") ?? ""),
   };
 }
 
@@ -119,7 +127,7 @@ function formatHost(host: string): string {
   return host.includes(":") ? `[${host}]` : host;
 }
 
-function parseDomains(text: string): string[] {
+function parseDomains(text: string, key: keyof typeof CONFIG_ENVIRONMENT): string[] {
   const domains = text
     .split(",")
     .map((domain) => domain.trim().toLowerCase())
@@ -127,7 +135,7 @@ function parseDomains(text: string): string[] {
   for (const domain of domains) {
     if (!/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/.test(domain)) {
       throw new ConfigError(
-        `--auto-accept (${CONFIG_ENVIRONMENT.autoAccept})`,
+        `${FLAGS[key]} (${CONFIG_ENVIRONMENT[key]})`,
         `"${domain}" is not a host name; write e.g. univ-lyon.example,ac-paris.example.`,
       );
     }
@@ -144,4 +152,33 @@ function parseMaxUpload(text: string): number {
     );
   }
   return bytes;
+}
+
+const FLAGS: Readonly<Record<keyof typeof CONFIG_ENVIRONMENT, string>> = {
+  dataDir: "--data-dir",
+  url: "--url",
+  listen: "--listen",
+  handle: "--handle",
+  name: "--name",
+  autoAccept: "--auto-accept",
+  maxUpload: "--max-upload",
+  federation: "--federation",
+  domains: "--domains",
+};
+
+function parseFederation(mode: string, domains: string): FederationPolicy {
+  if (mode !== "open" && mode !== "allowlist" && mode !== "blocklist") {
+    throw new ConfigError(
+      `--federation (${CONFIG_ENVIRONMENT.federation})`,
+      `"${mode}" is not a federation mode; use open, allowlist or blocklist.`,
+    );
+  }
+  const listed = parseDomains(domains, "domains");
+  if (mode === "allowlist" && listed.length === 0) {
+    throw new ConfigError(
+      `--domains (${CONFIG_ENVIRONMENT.domains})`,
+      "an allowlist needs at least one host; list the servers this node may federate with.",
+    );
+  }
+  return { mode, domains: listed };
 }

@@ -15,6 +15,7 @@ import { DatabaseKvStore } from "./federation/kv-store.ts";
 import { DatabaseMessageQueue } from "./federation/message-queue.ts";
 import { FollowRepository } from "./follows/follow-repository.ts";
 import { courseRoutes } from "./http/course-routes.ts";
+import { federationGuard } from "./http/federation-guard.ts";
 import { federationMiddleware } from "./http/federation-middleware.ts";
 
 export const SOFTWARE_VERSION = "0.1.0";
@@ -54,6 +55,7 @@ export async function createNode(
     actors,
     follows: new FollowRepository(db),
     followPolicy: { autoAcceptDomains: config.autoAcceptDomains },
+    federationPolicy: config.federation,
     courses: new CourseRepository(db),
     blobs: new BlobStore(join(config.dataDir, "blobs")),
     softwareVersion: SOFTWARE_VERSION,
@@ -76,6 +78,7 @@ export async function createNode(
     ? tokens.create("initial admin", "admin", institution.id).token
     : undefined;
 
+  app.use(federationGuard(config.federation));
   app.use(federationMiddleware(federation, () => services));
   app.route(
     "/",

@@ -2,6 +2,7 @@ import type { LocalActorRepository } from "../actors/local-actors.ts";
 import type { BlobStore } from "../blobs/blob-store.ts";
 import type { CourseRepository } from "../courses/course-repository.ts";
 import type { FollowRepository } from "../follows/follow-repository.ts";
+import type { FederationPolicy } from "./federation-policy.ts";
 
 /** Who may follow without an admin's approval. */
 export interface FollowPolicy {
@@ -14,6 +15,7 @@ export interface FederationServices {
   readonly actors: LocalActorRepository;
   readonly follows: FollowRepository;
   readonly followPolicy: FollowPolicy;
+  readonly federationPolicy: FederationPolicy;
   readonly courses: CourseRepository;
   readonly blobs: BlobStore;
   readonly softwareVersion: string;

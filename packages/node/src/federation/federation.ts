@@ -1,8 +1,15 @@
-import { createFederation, type Federation, type KvStore, type MessageQueue } from "@fedify/fedify";
-import { Accept, Create, Delete, Follow, Reject, Undo, Update } from "@fedify/vocab";
+import {
+  createFederation,
+  type Federation,
+  type InboxContext,
+  type KvStore,
+  type MessageQueue,
+} from "@fedify/fedify";
+import { Accept, type Activity, Create, Delete, Follow, Reject, Undo, Update } from "@fedify/vocab";
 import { registerActors } from "./actor.ts";
 import type { FederationServices } from "./context.ts";
 import { registerCourseObjects } from "./course-object.ts";
+import { federatesWith } from "./federation-policy.ts";
 import { registerFollowers } from "./followers.ts";
 import { onCourseCreateOrUpdate, onCourseDelete } from "./inbox/courses.ts";
 import { onAccept, onFollow, onReject, onUndo } from "./inbox/follows.ts";
@@ -15,6 +22,21 @@ export interface NodeFederationOptions {
   readonly origin: URL;
   /** Tests run several nodes on loopback, which Fedify refuses to fetch by default. */
   readonly allowPrivateAddress?: boolean;
+}
+
+/**
+ * Drops activities from actors on servers the federation policy excludes (the HTTP
+ * guard already refuses their signed requests; this covers an actor whose key is
+ * hosted elsewhere).
+ */
+function fromAllowedServers<A extends Activity>(
+  handler: (ctx: InboxContext<FederationServices>, activity: A) => Promise<void>,
+): (ctx: InboxContext<FederationServices>, activity: A) => Promise<void> {
+  return async (ctx, activity) => {
+    if (activity.actorId && federatesWith(ctx.data.federationPolicy, activity.actorId)) {
+      await handler(ctx, activity);
+    }
+  };
 }
 
 /** The node's Fedify federation, with every dispatcher and listener registered. */
@@ -33,13 +55,13 @@ export function createNodeFederation(
   registerNodeInfo(federation);
   federation
     .setInboxListeners("/actors/{identifier}/inbox", "/inbox")
-    .on(Follow, onFollow)
-    .on(Accept, onAccept)
-    .on(Reject, onReject)
-    .on(Undo, onUndo)
-    .on(Create, onCourseCreateOrUpdate)
-    .on(Update, onCourseCreateOrUpdate)
-    .on(Delete, onCourseDelete);
+    .on(Follow, fromAllowedServers(onFollow))
+    .on(Accept, fromAllowedServers(onAccept))
+    .on(Reject, fromAllowedServers(onReject))
+    .on(Undo, fromAllowedServers(onUndo))
+    .on(Create, fromAllowedServers(onCourseCreateOrUpdate))
+    .on(Update, fromAllowedServers(onCourseCreateOrUpdate))
+    .on(Delete, fromAllowedServers(onCourseDelete));
   registerFollowers(federation);
   registerCourseObjects(federation);
   return federation;

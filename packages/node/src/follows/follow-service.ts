@@ -2,13 +2,14 @@ import type { Context } from "@fedify/fedify";
 import { Accept, Follow, isActor, Reject, Undo } from "@fedify/vocab";
 import type { LocalActor } from "../actors/local-actors.ts";
 import type { FederationServices } from "../federation/context.ts";
+import { federatesWith } from "../federation/federation-policy.ts";
 import type { Following } from "./follow-repository.ts";
 import { describeRemoteActor, recipientOf } from "./remote-actor.ts";
 
 /** Why a follow operation could not be done, in words for the person who asked. */
 export class FollowError extends Error {
   override readonly name = "FollowError";
-  readonly code: "NOT_FOUND" | "NOT_AN_ACTOR" | "NO_SUCH_REQUEST";
+  readonly code: "NOT_FOUND" | "NOT_AN_ACTOR" | "NO_SUCH_REQUEST" | "NOT_FEDERATED";
 
   constructor(code: FollowError["code"], message: string) {
     super(message);
@@ -22,6 +23,14 @@ export async function follow(
   local: LocalActor,
   target: string,
 ): Promise<Following> {
+  const targetUrl = URL.canParse(target) ? new URL(target) : undefined;
+  const targetHost = targetUrl?.hostname ?? target.replace(/^@?[^@]+@/, "");
+  if (!federatesWith(ctx.data.federationPolicy, targetHost)) {
+    throw new FollowError(
+      "NOT_FEDERATED",
+      `This node does not federate with ${targetHost} (federation policy).`,
+    );
+  }
   const found = await ctx.lookupObject(target).catch(() => null);
   if (!found)
     throw new FollowError("NOT_FOUND", `Nothing was found at ${target}; check the address.`);

@@ -1,4 +1,5 @@
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
+import type { Context } from "hono";
 import { answerFollow, FollowError, follow } from "../../follows/follow-service.ts";
 import type { ApiDependencies } from "../api.ts";
 import { type ApiEnv, requireAdmin } from "../auth.ts";
@@ -44,6 +45,10 @@ const startFollowing = createRoute({
     },
     422: { description: "Not an actor", content: { "application/json": { schema: ErrorSchema } } },
     ...errorResponses,
+    403: {
+      description: "The federation policy excludes that server",
+      content: { "application/json": { schema: ErrorSchema } },
+    },
   },
 });
 
@@ -98,12 +103,7 @@ export function followRoutes(
       );
     } catch (error) {
       if (!(error instanceof FollowError)) throw error;
-      return problem(
-        c,
-        error.code === "NOT_AN_ACTOR" ? 422 : 404,
-        error.code.toLowerCase(),
-        error.message,
-      );
+      return followRefusal(c, error);
     }
   });
 
@@ -134,4 +134,12 @@ export function followRoutes(
       return problem(c, 404, "no_such_request", error.message);
     }
   });
+}
+
+/** The answer to a follow the node would not or could not send. */
+function followRefusal(c: Context<ApiEnv>, error: FollowError) {
+  const code = error.code.toLowerCase();
+  if (error.code === "NOT_AN_ACTOR") return problem(c, 422, code, error.message);
+  if (error.code === "NOT_FEDERATED") return problem(c, 403, code, error.message);
+  return problem(c, 404, code, error.message);
 }

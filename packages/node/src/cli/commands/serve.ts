@@ -36,6 +36,14 @@ export function serveCommand(program: Command, result: CommandResult): void {
       `comma-separated hosts whose follow requests need no approval [${CONFIG_ENVIRONMENT.autoAccept}]`,
     )
     .option(
+      "--federation <mode>",
+      `open, allowlist or blocklist [${CONFIG_ENVIRONMENT.federation}] (default open)`,
+    )
+    .option(
+      "--domains <hosts>",
+      `comma-separated hosts for the allowlist or blocklist [${CONFIG_ENVIRONMENT.domains}]`,
+    )
+    .option(
       "--max-upload <size>",
       `largest backup the API accepts [${CONFIG_ENVIRONMENT.maxUpload}] (default 8GiB)`,
     )
