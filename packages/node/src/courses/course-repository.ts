@@ -1,4 +1,4 @@
-import { and, count, desc, eq, isNull, type SQL, sql } from "drizzle-orm";
+import { and, count, desc, eq, isNull, lt, type SQL, sql } from "drizzle-orm";
 import type { NodeDatabase } from "../db/database.ts";
 import { catalogEntries, courseRevisions, courses } from "../db/schema.ts";
 
@@ -34,6 +34,39 @@ export class CourseRepository {
       .from(courseRevisions)
       .where(and(eq(courseRevisions.courseId, courseId), eq(courseRevisions.revision, revision)))
       .get();
+  }
+
+  /** An actor's public courses still published, newest first, after `before` (ms) if given. */
+  publicCoursesOf(actorId: number, before: number | null, limit: number): Course[] {
+    return this.#db
+      .select()
+      .from(courses)
+      .where(
+        and(
+          eq(courses.actorId, actorId),
+          eq(courses.visibility, "public"),
+          isNull(courses.deletedAt),
+          before === null ? undefined : lt(courses.createdAt, before),
+        ),
+      )
+      .orderBy(desc(courses.createdAt))
+      .limit(limit)
+      .all();
+  }
+
+  countPublicCourses(actorId: number): number {
+    const [row] = this.#db
+      .select({ total: count() })
+      .from(courses)
+      .where(
+        and(
+          eq(courses.actorId, actorId),
+          eq(courses.visibility, "public"),
+          isNull(courses.deletedAt),
+        ),
+      )
+      .all();
+    return row?.total ?? 0;
   }
 
   /** The published, not withdrawn, course revisions whose archive has this digest. */

@@ -22,6 +22,7 @@ export function registerActors(federation: Federation<FederationServices>): void
         manuallyApprovesFollowers: actor.manuallyApprovesFollowers,
         inbox: ctx.getInboxUri(identifier),
         followers: ctx.getFollowersUri(identifier),
+        outbox: ctx.getOutboxUri(identifier),
         endpoints: new Endpoints({ sharedInbox: ctx.getInboxUri() }),
         publicKey: keys[0]?.cryptographicKey ?? null,
         assertionMethods: keys.map((key) => key.multikey),

@@ -14,6 +14,7 @@ import { registerFollowers } from "./followers.ts";
 import { onCourseCreateOrUpdate, onCourseDelete } from "./inbox/courses.ts";
 import { onAccept, onFollow, onReject, onUndo } from "./inbox/follows.ts";
 import { registerNodeInfo } from "./nodeinfo.ts";
+import { registerOutbox } from "./outbox.ts";
 
 export interface NodeFederationOptions {
   readonly kv: KvStore;
@@ -64,5 +65,6 @@ export function createNodeFederation(
     .on(Delete, fromAllowedServers(onCourseDelete));
   registerFollowers(federation);
   registerCourseObjects(federation);
+  registerOutbox(federation);
   return federation;
 }

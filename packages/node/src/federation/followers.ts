@@ -13,9 +13,13 @@ export function registerFollowers(federation: Federation<FederationServices>): v
       if (!actor) return null;
       // Without a cursor Fedify wants every follower: that is how it fans out to them.
       if (cursor === null) {
-        return {
-          items: ctx.data.follows.followers(actor.id, "accepted").map((f) => recipientOf(f.actor)),
-        };
+        // Nothing is delivered to servers the federation policy excludes.
+        const allowed = ctx.data.follows
+          .followers(actor.id, "accepted")
+          .filter((follower) =>
+            federatesWith(ctx.data.federationPolicy, new URL(follower.actorUri)),
+          );
+        return { items: allowed.map((follower) => recipientOf(follower.actor)) };
       }
       const page = ctx.data.follows.acceptedFollowersPage(
         actor.id,

@@ -1,11 +1,13 @@
-import type { InboxContext } from "@fedify/fedify";
+import type { Context } from "@fedify/fedify";
 import {
-  type Create,
+  type Actor,
+  Create,
   type Delete,
   Document,
   Hashtag,
   isActor,
   Link,
+  traverseCollection,
   type Update,
 } from "@fedify/vocab";
 import { MBZ_MEDIA_TYPE, verifyManifest } from "../../courses/manifest.ts";
@@ -13,19 +15,66 @@ import type { FederationServices } from "../context.ts";
 import { JWS_MEDIA_TYPE } from "../course-object.ts";
 import { sanitizeRemoteHtml } from "../remote-html.ts";
 
-type Context = InboxContext<FederationServices>;
+type FederationContext = Context<FederationServices>;
 
 const MAX_MANIFEST_BYTES = 256 * 1024;
+/** How many of a newly followed actor's past activities are read. */
+const BACKFILL_LIMIT = 500;
 
-/** A course published or revised by an actor we follow: kept once its manifest verifies. */
+/** A course published or revised by an actor we follow. */
 export async function onCourseCreateOrUpdate(
-  ctx: Context,
+  ctx: FederationContext,
   activity: Create | Update,
 ): Promise<void> {
   const object = await activity.getObject(ctx);
-  if (!(object instanceof Document) || !object.id || !activity.actorId) return;
-  // Only the actor a course is attributed to may publish or change it.
-  if (object.attributionId?.href !== activity.actorId.href) return;
+  const actor = await activity.getActor(ctx);
+  if (object instanceof Document && isActor(actor) && activity.actorId) {
+    await receiveCourse(ctx, object, actor);
+  }
+}
+
+/** A course withdrawn by its publisher: dropped from the catalog (restored copies stay). */
+export async function onCourseDelete(ctx: FederationContext, activity: Delete): Promise<void> {
+  if (!activity.objectId || !activity.actorId) return;
+  ctx.data.courses.tombstone(activity.objectId.href, activity.actorId.href);
+}
+
+/**
+ * Reads the outbox of an actor we have just been allowed to follow, so that its earlier
+ * courses reach the catalog too. Each course is checked as if it had been delivered.
+ */
+export async function backfillFrom(ctx: FederationContext, actor: Actor): Promise<number> {
+  const outbox = await actor.getOutbox(ctx);
+  if (!outbox) return 0;
+  let received = 0;
+  let read = 0;
+  for await (const item of traverseCollection(outbox, {
+    documentLoader: ctx.documentLoader,
+    contextLoader: ctx.contextLoader,
+  })) {
+    if (++read > BACKFILL_LIMIT) break;
+    if (!(item instanceof Create) || item.actorId?.href !== actor.id?.href) continue;
+    try {
+      const object = await item.getObject(ctx);
+      if (object instanceof Document && (await receiveCourse(ctx, object, actor))) received++;
+    } catch {
+      // One unreadable course must not stop the others.
+    }
+  }
+  return received;
+}
+
+/**
+ * Keeps a course in the catalog once it is shown to be the actor's: attributed to it,
+ * with a manifest from the actor's own server that verifies with one of its keys and
+ * names this object. Returns whether it was kept.
+ */
+async function receiveCourse(
+  ctx: FederationContext,
+  object: Document,
+  actor: Actor,
+): Promise<boolean> {
+  if (!object.id || !actor.id || object.attributionId?.href !== actor.id.href) return false;
   let archive: Link | undefined;
   let manifestLink: Link | undefined;
   for await (const attachment of object.getAttachments(ctx)) {
@@ -33,11 +82,9 @@ export async function onCourseCreateOrUpdate(
     if (attachment.mediaType === MBZ_MEDIA_TYPE) archive = attachment;
     if (attachment.mediaType === JWS_MEDIA_TYPE) manifestLink = attachment;
   }
-  if (!archive?.href || !manifestLink?.href) return;
+  if (!archive?.href || !manifestLink?.href) return false;
   // Fetch the manifest only from the publisher's own server: a peer cannot point us elsewhere.
-  if (manifestLink.href.origin !== activity.actorId.origin) return;
-  const actor = await activity.getActor(ctx);
-  if (!isActor(actor)) return;
+  if (manifestLink.href.origin !== actor.id.origin) return false;
   const jws = await fetchManifest(manifestLink.href);
   const manifest = await verifyManifest(jws, async (keyId) => {
     for await (const method of actor.getAssertionMethods(ctx)) {
@@ -45,14 +92,14 @@ export async function onCourseCreateOrUpdate(
     }
     return undefined;
   });
-  if (manifest.object !== object.id.href) return;
+  if (manifest.object !== object.id.href) return false;
   const tags: string[] = [];
   for await (const tag of object.getTags(ctx)) {
     if (tag instanceof Hashtag && tag.name) tags.push(tag.name.toString().replace(/^#/, ""));
   }
-  ctx.data.courses.receive({
+  return ctx.data.courses.receive({
     objectUri: object.id.href,
-    actorUri: activity.actorId.href,
+    actorUri: actor.id.href,
     title: object.name?.toString() ?? manifest.course.fullname,
     summary: object.summary ? sanitizeRemoteHtml(object.summary.toString()) : null,
     tags,
@@ -64,12 +111,6 @@ export async function onCourseCreateOrUpdate(
     manifestJws: jws,
     publishedAt: Date.parse(manifest.publishedAt),
   });
-}
-
-/** A course withdrawn by its publisher: dropped from the catalog (restored copies stay). */
-export async function onCourseDelete(ctx: Context, activity: Delete): Promise<void> {
-  if (!activity.objectId || !activity.actorId) return;
-  ctx.data.courses.tombstone(activity.objectId.href, activity.actorId.href);
 }
 
 async function fetchManifest(url: URL): Promise<string> {

@@ -3,6 +3,7 @@ import { type Accept, Follow, isActor, type Reject, type Undo } from "@fedify/vo
 import { answerFollow } from "../../follows/follow-service.ts";
 import { describeRemoteActor } from "../../follows/remote-actor.ts";
 import type { FederationServices, FollowPolicy } from "../context.ts";
+import { backfillFrom } from "./courses.ts";
 
 type Context = InboxContext<FederationServices>;
 
@@ -48,7 +49,14 @@ async function onAnswer(
 ): Promise<void> {
   if (!answer.actorId || !answer.objectId) return;
   // The answer names our Follow by id; only the actor we asked may answer it.
-  ctx.data.follows.answerFollowing(answer.objectId.href, answer.actorId.href, state);
+  const following = ctx.data.follows.answerFollowing(
+    answer.objectId.href,
+    answer.actorId.href,
+    state,
+  );
+  if (!following || state !== "accepted") return;
+  const actor = await answer.getActor(ctx);
+  if (isActor(actor)) await backfillFrom(ctx, actor);
 }
 
 /** A follower takes its Follow back. */

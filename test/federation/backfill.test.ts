@@ -1,0 +1,65 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { publishCourse } from "../../packages/node/src/courses/publish-service.ts";
+import { answerFollow, follow } from "../../packages/node/src/follows/follow-service.ts";
+import { fixture, haveFixtures } from "../support/shared-fixtures.ts";
+import { startTestNode, type TestNode } from "../support/test-node.ts";
+
+let publisher: TestNode;
+let latecomer: TestNode;
+
+const contextOf = (peer: TestNode) =>
+  peer.node.federation.createContext(peer.url, peer.node.services);
+const actorUrl = (peer: TestNode) => new URL("/actors/institution", peer.url).href;
+
+describe.runIf(haveFixtures())("a new follower back-fills from the outbox", () => {
+  beforeAll(async () => {
+    [publisher, latecomer] = await Promise.all([startTestNode("univ"), startTestNode("late")]);
+  });
+  afterAll(async () => {
+    await Promise.all([publisher, latecomer].map((peer) => peer?.stop()));
+  });
+
+  it("lists courses published before the follow, once accepted", async () => {
+    const published = [];
+    for (const [name, title] of [
+      ["m26dev-zip-course-glossary-nousers.mbz", "Glossary"],
+      ["m324-tgz-course-files-scorm-nousers.mbz", "SCORM"],
+    ] as const) {
+      published.push(
+        await publishCourse(contextOf(publisher), publisher.node.institution, fixture(name), {
+          title,
+        }),
+      );
+    }
+    const outbox = await fetch(new URL("/actors/institution/outbox", publisher.url), {
+      headers: { accept: "application/activity+json" },
+    });
+    expect(((await outbox.json()) as { totalItems: number }).totalItems).toBe(2);
+
+    await follow(contextOf(latecomer), latecomer.node.institution, actorUrl(publisher));
+    for (let tries = 0; tries < 100; tries++) {
+      if (
+        publisher.node.services.follows.follower(publisher.node.institution.id, actorUrl(latecomer))
+      )
+        break;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    await answerFollow(
+      contextOf(publisher),
+      publisher.node.institution,
+      actorUrl(latecomer),
+      "accepted",
+    );
+
+    let total = 0;
+    for (let tries = 0; tries < 200 && total < 2; tries++) {
+      total = latecomer.node.services.courses.searchCatalog({ limit: 10, offset: 0 }).total;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    const { entries } = latecomer.node.services.courses.searchCatalog({ limit: 10, offset: 0 });
+    expect(entries.map((entry) => entry.title).sort()).toEqual(["Glossary", "SCORM"]);
+    expect(entries.map((entry) => entry.sha256).sort()).toEqual(
+      published.map((p) => p.report.sha256).sort(),
+    );
+  });
+});
