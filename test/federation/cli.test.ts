@@ -1,4 +1,7 @@
 import { spawn } from "node:child_process";
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fixture, haveFixtures } from "../support/shared-fixtures.ts";
@@ -94,6 +97,14 @@ describe.runIf(haveFixtures())("coursefed commands against running nodes", () =>
     expect(catalog.items.map((item) => item.object)).toContain(course.object);
     const byTag = await coursefed(school, "catalog", "--tag", "languages");
     expect(byTag.stdout).toContain("1 course\n- Glossary course");
+
+    const out = join(mkdtempSync(join(tmpdir(), "coursefed-fetch-")), "glossary.mbz");
+    const fetched = await coursefed(school, "fetch", course.object, "--out", out);
+    expect(fetched.code).toBe(0);
+    expect(fetched.stdout).toContain("verified");
+    expect(
+      readFileSync(out).equals(readFileSync(fixture("m26dev-zip-course-glossary-nousers.mbz"))),
+    ).toBe(true);
   });
 
   it("says when the node cannot be reached or the token is wrong", async () => {

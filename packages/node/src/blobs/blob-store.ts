@@ -1,7 +1,7 @@
 import { createHash, randomUUID } from "node:crypto";
 import { createReadStream, createWriteStream } from "node:fs";
 import { mkdir, rename, rm, stat } from "node:fs/promises";
-import { dirname, join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 
@@ -65,6 +65,19 @@ export class BlobStore {
     } finally {
       await rm(temporary, { force: true });
     }
+  }
+
+  /** Where a download of this blob is assembled until it is verified. */
+  partialPathOf(sha256: string): string {
+    return join(this.#root, "partial", `${basename(this.pathOf(sha256))}.part`);
+  }
+
+  /** Moves a file whose digest the caller has verified into the store. */
+  async adopt(path: string, sha256: string): Promise<StoredBlob> {
+    const target = this.pathOf(sha256);
+    await mkdir(dirname(target), { recursive: true });
+    await rename(path, target);
+    return { sha256, size: (await stat(target)).size };
   }
 
   /** Deletes a blob that nothing refers to (the caller knows it is not published). */

@@ -55,6 +55,14 @@ export class ApiClient {
     this.#token = token;
   }
 
+  /** The full URL of an API path, and the header that authorizes a request to it. */
+  endpoint(path: string): { url: URL; headers: Record<string, string> } {
+    return {
+      url: new URL(path.replace(/^\//, ""), this.#base),
+      headers: { authorization: `Bearer ${this.#token}` },
+    };
+  }
+
   async json<T>(method: string, path: string, body?: unknown): Promise<T> {
     return (await this.#send(method, path, {
       headers: { "content-type": "application/json" },

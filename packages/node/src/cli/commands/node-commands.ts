@@ -1,4 +1,7 @@
+import { rename } from "node:fs/promises";
 import type { Command } from "commander";
+import { BlobDigestError } from "../../blobs/blob-store.ts";
+import { DownloadError, downloadResumably } from "../../blobs/resumable-download.ts";
 import { ApiClient, ApiClientError, addNodeOptions } from "../api-client.ts";
 import { type CommandResult, ExitCode } from "../exit-codes.ts";
 import { progressBar } from "../progress.ts";
@@ -152,6 +155,43 @@ export function nodeCommands(program: Command, result: CommandResult): void {
           `- ${item.title} (revision ${item.revision}, Moodle ${item.moodleRelease ?? "?"})\n  ${item.object}\n`,
         );
       }
+    })(options),
+  );
+
+  addNodeOptions(
+    program
+      .command("fetch")
+      .summary("download a catalog course's archive, verified by its signed digest")
+      .description(
+        "Have the node fetch the archive of a course in its catalog (checked against the sha256 in the publisher's signed manifest), then download it to --out. An interrupted download resumes when run again.",
+      )
+      .argument("<object>", "the course's object id (URL), as `coursefed catalog` shows it")
+      .requiredOption("--out <file>", "where to write the .mbz"),
+  ).action(async (object: string, options) =>
+    run(async (client) => {
+      const { sha256, size } = await client.json<{ sha256: string; size: number }>(
+        "POST",
+        "catalog/fetch",
+        { object },
+      );
+      const { url, headers } = client.endpoint(`archives/${sha256}`);
+      const partial = `${options.out}.part`;
+      const progress = progressBar(true);
+      try {
+        await downloadResumably(url, partial, sha256, {
+          headers,
+          onProgress: (done, total) => progress.update("download", done, total ?? size),
+        });
+      } catch (error) {
+        if (error instanceof DownloadError || error instanceof BlobDigestError) {
+          throw new ApiClientError(error.message, ExitCode.unavailable);
+        }
+        throw error;
+      } finally {
+        progress.stop();
+      }
+      await rename(partial, options.out);
+      process.stdout.write(`Wrote ${options.out} (${size} bytes, sha256 ${sha256}, verified)\n`);
     })(options),
   );
 }

@@ -1,0 +1,85 @@
+import { createHash, randomBytes } from "node:crypto";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { BlobDigestError } from "./blob-store.ts";
+import { DownloadError, downloadResumably } from "./resumable-download.ts";
+
+const archive = randomBytes(3 * 1024 * 1024 + 17);
+const sha256 = createHash("sha256").update(archive).digest("hex");
+const directory = mkdtempSync(join(tmpdir(), "coursefed-download-"));
+const seen: Array<string | undefined> = [];
+let cutNext = false;
+let ignoreRanges = false;
+let server: Server;
+let url: URL;
+
+beforeAll(async () => {
+  server = createServer((request, response) => {
+    seen.push(request.headers.range);
+    const match = /^bytes=(\d+)-$/.exec(request.headers.range ?? "");
+    const start =
+      match && !ignoreRanges && request.headers["if-range"] === `"${sha256}"`
+        ? Number(match[1])
+        : 0;
+    const body = archive.subarray(start);
+    response.writeHead(start > 0 ? 206 : 200, {
+      "content-length": body.length,
+      etag: `"${sha256}"`,
+      ...(start > 0
+        ? { "content-range": `bytes ${start}-${archive.length - 1}/${archive.length}` }
+        : {}),
+    });
+    if (cutNext) {
+      cutNext = false;
+      // Send part of the file, then drop the connection as a failing network would.
+      response.write(body.subarray(0, 1024 * 1024), () => response.socket?.destroy());
+      return;
+    }
+    response.end(body);
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  url = new URL(`http://127.0.0.1:${(server.address() as AddressInfo).port}/blobs/${sha256}`);
+});
+afterAll(() => {
+  server.close();
+  rmSync(directory, { recursive: true, force: true });
+});
+
+describe("downloadResumably", () => {
+  it("resumes a cut download with a Range request and verifies the whole file", async () => {
+    const partial = join(directory, "cut.part");
+    cutNext = true;
+    await expect(downloadResumably(url, partial, sha256)).rejects.toThrow(DownloadError);
+    const kept = readFileSync(partial).length;
+    expect(kept).toBeGreaterThan(0);
+    expect(kept).toBeLessThan(archive.length);
+
+    seen.length = 0;
+    await downloadResumably(url, partial, sha256);
+    expect(seen).toEqual([`bytes=${kept}-`]);
+    expect(readFileSync(partial).equals(archive)).toBe(true);
+  });
+
+  it("starts over when the server answers a range with the whole file", async () => {
+    const partial = join(directory, "ignored.part");
+    writeFileSync(partial, archive.subarray(0, 1000));
+    ignoreRanges = true;
+    try {
+      await downloadResumably(url, partial, sha256);
+    } finally {
+      ignoreRanges = false;
+    }
+    expect(readFileSync(partial).equals(archive)).toBe(true);
+  });
+
+  it("deletes and refuses a file whose digest is not the promised one", async () => {
+    const partial = join(directory, "forged.part");
+    writeFileSync(partial, Buffer.alloc(1000, 7));
+    await expect(downloadResumably(url, partial, sha256)).rejects.toThrow(BlobDigestError);
+    expect(existsSync(partial)).toBe(false);
+  });
+});

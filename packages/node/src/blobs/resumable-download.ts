@@ -1,0 +1,108 @@
+import { createHash } from "node:crypto";
+import { createReadStream, createWriteStream } from "node:fs";
+import { rm, stat } from "node:fs/promises";
+import { Readable, Transform } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import { BlobDigestError } from "./blob-store.ts";
+
+export class DownloadError extends Error {
+  override readonly name = "DownloadError";
+}
+
+/**
+ * Downloads `url` into `partialPath`, continuing from what an earlier attempt left there
+ * (a Range request, guarded by If-Range on the archive's ETag), and checks the whole
+ * file against `sha256`. A file that does not match is deleted and refused.
+ */
+export async function downloadResumably(
+  url: URL,
+  partialPath: string,
+  sha256: string,
+  options: {
+    readonly headers?: Record<string, string>;
+    readonly onProgress?: (done: number, total: number | undefined) => void;
+  } = {},
+): Promise<{ size: number }> {
+  const hash = createHash("sha256");
+  const have = await stat(partialPath).then(
+    (stats) => stats.size,
+    () => 0,
+  );
+  if (have > 0) {
+    // The bytes already here count towards the digest: hash them first.
+    await pipeline(
+      createReadStream(partialPath),
+      new Transform({
+        transform(chunk: Buffer, _encoding, callback) {
+          hash.update(chunk);
+          callback();
+        },
+      }),
+    );
+  }
+  const headers: Record<string, string> = { ...options.headers };
+  if (have > 0) Object.assign(headers, { range: `bytes=${have}-`, "if-range": `"${sha256}"` });
+  let response: Response;
+  try {
+    response = await fetch(url, { headers, redirect: "follow" });
+  } catch (error) {
+    throw new DownloadError(
+      `Cannot reach ${url.origin}: ${(error as Error).message}. Try again; the download will resume.`,
+    );
+  }
+  if (response.status === 416 && have > 0) {
+    // Everything was already here.
+  } else if (response.status === 200 || response.status === 206) {
+    if (response.status === 200 && have > 0) {
+      // The archive changed or the server ignores ranges: start over.
+      await response.body?.cancel();
+      return await restart(url, partialPath, sha256, options);
+    }
+    const total = totalSize(response, have);
+    let done = have;
+    const meter = new Transform({
+      transform(chunk: Buffer, _encoding, callback) {
+        hash.update(chunk);
+        done += chunk.length;
+        options.onProgress?.(done, total);
+        callback(null, chunk);
+      },
+    });
+    try {
+      await pipeline(
+        Readable.fromWeb(response.body as never),
+        meter,
+        createWriteStream(partialPath, { flags: "a" }),
+      );
+    } catch (error) {
+      throw new DownloadError(
+        `The download from ${url.origin} was cut after ${done} bytes (${(error as Error).message}); run it again to resume.`,
+      );
+    }
+  } else {
+    throw new DownloadError(`${url.href} answered ${response.status} ${response.statusText}.`);
+  }
+  const actual = hash.digest("hex");
+  if (actual !== sha256) {
+    await rm(partialPath, { force: true });
+    throw new BlobDigestError(sha256, actual);
+  }
+  return { size: (await stat(partialPath)).size };
+}
+
+async function restart(
+  url: URL,
+  partialPath: string,
+  sha256: string,
+  options: Parameters<typeof downloadResumably>[3],
+): Promise<{ size: number }> {
+  await rm(partialPath, { force: true });
+  return await downloadResumably(url, partialPath, sha256, options);
+}
+
+function totalSize(response: Response, have: number): number | undefined {
+  const range = /\/(\d+)$/.exec(response.headers.get("content-range") ?? "");
+  if (range) return Number(range[1]);
+  const length = Number(response.headers.get("content-length"));
+  return Number.isFinite(length) && length > 0 ? have + length : undefined;
+}

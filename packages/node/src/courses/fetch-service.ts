@@ -1,0 +1,51 @@
+import { mkdir } from "node:fs/promises";
+import { dirname } from "node:path";
+import type { StoredBlob } from "../blobs/blob-store.ts";
+import { downloadResumably } from "../blobs/resumable-download.ts";
+import type { FederationServices } from "../federation/context.ts";
+import { federatesWith } from "../federation/federation-policy.ts";
+
+export class FetchError extends Error {
+  override readonly name = "FetchError";
+  readonly code: "NOT_IN_CATALOG" | "WITHDRAWN" | "FOREIGN_ARCHIVE" | "NOT_FEDERATED";
+
+  constructor(code: FetchError["code"], message: string) {
+    super(message);
+    this.code = code;
+  }
+}
+
+/**
+ * Brings the archive of a course in the catalog into the local blob store: resumed if an
+ * earlier attempt was cut, and kept only if its sha256 is the one the signed manifest gave.
+ */
+export async function fetchCatalogArchive(
+  services: FederationServices,
+  objectUri: string,
+): Promise<StoredBlob> {
+  const entry = services.courses.catalogEntry(objectUri);
+  if (!entry)
+    throw new FetchError(
+      "NOT_IN_CATALOG",
+      `${objectUri} is not in this node's catalog; follow its publisher first.`,
+    );
+  if (entry.deletedAt !== null)
+    throw new FetchError("WITHDRAWN", `${objectUri} was withdrawn by its publisher.`);
+  const held = await services.blobs.has(entry.sha256);
+  if (held) return held;
+  const archive = new URL(entry.archiveUrl);
+  // The archive must come from the publisher's own server, like its manifest.
+  if (archive.origin !== new URL(entry.actorUri).origin) {
+    throw new FetchError(
+      "FOREIGN_ARCHIVE",
+      `The archive of ${objectUri} is not on its publisher's server; refusing to fetch it.`,
+    );
+  }
+  if (!federatesWith(services.federationPolicy, archive)) {
+    throw new FetchError("NOT_FEDERATED", `This node does not federate with ${archive.hostname}.`);
+  }
+  const partial = services.blobs.partialPathOf(entry.sha256);
+  await mkdir(dirname(partial), { recursive: true });
+  await downloadResumably(archive, partial, entry.sha256);
+  return await services.blobs.adopt(partial, entry.sha256);
+}

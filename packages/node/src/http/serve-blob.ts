@@ -1,0 +1,61 @@
+import { stat } from "node:fs/promises";
+import { Readable } from "node:stream";
+import type { Context } from "hono";
+import type { BlobStore } from "../blobs/blob-store.ts";
+
+/**
+ * Answers GET or HEAD for a stored archive: ETag (its digest), If-None-Match, single
+ * ranges with If-Range, so that an interrupted download can resume where it stopped.
+ */
+export async function serveBlob(
+  c: Context,
+  blobs: BlobStore,
+  sha256: string,
+  caching: "public" | "private",
+) {
+  const { size } = await stat(blobs.pathOf(sha256));
+  const etag = `"${sha256}"`;
+  const headers: Record<string, string> = {
+    "content-type": "application/vnd.moodle.backup",
+    "accept-ranges": "bytes",
+    etag,
+    "cache-control": `${caching}, max-age=31536000, immutable`,
+    "content-disposition": `attachment; filename="${sha256}.mbz"`,
+  };
+  if (c.req.header("if-none-match") === etag) return c.body(null, 304, headers);
+  const range = parseRange(c.req.header("range"), size, c.req.header("if-range"), etag);
+  if (range === "unsatisfiable") {
+    return c.body(null, 416, { ...headers, "content-range": `bytes */${size}` });
+  }
+  const { start, end } = range ?? { start: 0, end: size - 1 };
+  const length = size === 0 ? 0 : end - start + 1;
+  headers["content-length"] = String(length);
+  if (range) headers["content-range"] = `bytes ${start}-${end}/${size}`;
+  const status = range ? 206 : 200;
+  if (c.req.method === "HEAD" || length === 0) return c.body(null, status, headers);
+  const body = Readable.toWeb(blobs.read(sha256, { start, end })) as ReadableStream;
+  return c.body(body, status, headers);
+}
+
+/** A single "bytes=a-b" range; several ranges, or an If-Range that no longer matches, get the whole file. */
+function parseRange(
+  header: string | undefined,
+  size: number,
+  ifRange: string | undefined,
+  etag: string,
+): { start: number; end: number } | "unsatisfiable" | undefined {
+  if (!header || (ifRange !== undefined && ifRange !== etag)) return undefined;
+  const match = /^bytes=(\d*)-(\d*)$/.exec(header.trim());
+  if (!match || (match[1] === "" && match[2] === "")) return undefined;
+  let start: number;
+  let end: number;
+  if (match[1] === "") {
+    start = Math.max(0, size - Number(match[2]));
+    end = size - 1;
+  } else {
+    start = Number(match[1]);
+    end = match[2] === "" ? size - 1 : Math.min(Number(match[2]), size - 1);
+  }
+  if (start >= size || start > end) return "unsatisfiable";
+  return { start, end };
+}
