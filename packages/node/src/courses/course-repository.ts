@@ -135,8 +135,8 @@ export class CourseRepository {
   }
 
   /**
-   * Received courses not withdrawn, newest first. Every word of `q` must appear in the
-   * title, summary or tags (case-insensitively).
+   * Received courses not withdrawn. With `q`, every word must start a word of the title,
+   * summary or tags (accents ignored), best matches first; otherwise newest first.
    */
   searchCatalog(query: {
     q?: string | undefined;
@@ -152,10 +152,10 @@ export class CourseRepository {
         sql`exists (select 1 from json_each(${catalogEntries.tags}) where lower(value) = lower(${query.tag}))`,
       );
     }
-    for (const word of (query.q ?? "").split(/\s+/).filter(Boolean)) {
-      const pattern = `%${word.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+    const match = ftsQuery(query.q ?? "");
+    if (match) {
       conditions.push(
-        sql`lower(${catalogEntries.title} || ' ' || coalesce(${catalogEntries.summary}, '') || ' ' || ${catalogEntries.tags}) like ${pattern} escape '\\'`,
+        sql`${catalogEntries}.rowid in (select rowid from catalog_search where catalog_search match ${match})`,
       );
     }
     const where = and(...conditions);
@@ -164,7 +164,14 @@ export class CourseRepository {
       .select()
       .from(catalogEntries)
       .where(where)
-      .orderBy(desc(catalogEntries.publishedAt))
+      .orderBy(
+        ...(match
+          ? [
+              sql`(select bm25(catalog_search) from catalog_search where catalog_search match ${match} and rowid = ${catalogEntries}.rowid)`,
+            ]
+          : []),
+        desc(catalogEntries.publishedAt),
+      )
       .limit(query.limit)
       .offset(query.offset)
       .all();
@@ -188,4 +195,11 @@ export class CourseRepository {
       .run();
     return result.changes > 0;
   }
+}
+
+/** The user's words as an FTS5 query: each a quoted prefix, all required. */
+function ftsQuery(text: string): string | undefined {
+  const words = text.split(/\s+/).filter(Boolean);
+  if (words.length === 0) return undefined;
+  return words.map((word) => `"${word.replaceAll('"', '""')}"*`).join(" ");
 }
