@@ -11,6 +11,9 @@ export interface TestNode {
   readonly url: URL;
   /** The admin API token the node made on its first start. */
   readonly token: string;
+  /** Stops answering HTTP (as if the server were down), and starts again on the same port. */
+  pause(): Promise<void>;
+  resume(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -35,15 +38,26 @@ export async function startTestNode(
   const dataDir = mkdtempSync(join(tmpdir(), `coursefed-node-${handle}-`));
   const port = await freePort();
   const config = resolveConfig(
-    { dataDir, listen: `127.0.0.1:${port}`, handle, name, ...settings },
+    {
+      dataDir,
+      listen: `127.0.0.1:${port}`,
+      handle,
+      name,
+      allowPrivateAddresses: true,
+      ...settings,
+    },
     {},
   );
-  const node = await createNode(config, { allowPrivateAddress: true });
-  const server = await startServer(node);
+  const node = await createNode(config);
+  let server = await startServer(node);
   return {
     node,
     url: config.publicUrl,
     token: node.initialAdminToken as string,
+    pause: () => server.close(),
+    async resume() {
+      server = await startServer(node, port);
+    },
     async stop() {
       await server.close();
       await node.close();

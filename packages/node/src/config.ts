@@ -17,6 +17,8 @@ export interface NodeConfig {
   /** Largest backup the API accepts. */
   readonly maxUploadBytes: number;
   readonly federation: FederationPolicy;
+  /** Let peers live on private and loopback addresses (an intranet, or tests). */
+  readonly allowPrivateAddresses: boolean;
 }
 
 /** Settings as given on the command line or in the environment, not yet checked. */
@@ -32,6 +34,7 @@ export interface NodeConfigInput {
   readonly federation?: string | undefined;
   /** Comma-separated host names for the allowlist or blocklist. */
   readonly domains?: string | undefined;
+  readonly allowPrivateAddresses?: boolean | undefined;
 }
 
 export class ConfigError extends Error {
@@ -56,6 +59,7 @@ export const CONFIG_ENVIRONMENT = {
   maxUpload: "COURSEFED_MAX_UPLOAD",
   federation: "COURSEFED_FEDERATION",
   domains: "COURSEFED_FEDERATION_DOMAINS",
+  allowPrivateAddresses: "COURSEFED_ALLOW_PRIVATE_ADDRESSES",
 } as const;
 
 export const DEFAULT_LISTEN = "127.0.0.1:8321";
@@ -65,7 +69,7 @@ export function resolveConfig(
   flags: NodeConfigInput,
   environment: Readonly<Record<string, string | undefined>> = process.env,
 ): NodeConfig {
-  const pick = (key: keyof typeof CONFIG_ENVIRONMENT) =>
+  const pick = (key: Exclude<keyof typeof CONFIG_ENVIRONMENT, "allowPrivateAddresses">) =>
     flags[key] ?? environment[CONFIG_ENVIRONMENT[key]];
   const listen = parseListen(pick("listen") ?? DEFAULT_LISTEN);
   const publicUrl = parsePublicUrl(
@@ -86,6 +90,9 @@ export function resolveConfig(
     autoAcceptDomains: parseDomains(pick("autoAccept") ?? "", "autoAccept"),
     maxUploadBytes: parseMaxUpload(pick("maxUpload") ?? "8GiB"),
     federation: parseFederation(pick("federation") ?? "open", pick("domains") ?? ""),
+    allowPrivateAddresses:
+      flags.allowPrivateAddresses ??
+      ["1", "true", "yes"].includes(environment[CONFIG_ENVIRONMENT.allowPrivateAddresses] ?? ""),
   };
 }
 
@@ -164,6 +171,7 @@ const FLAGS: Readonly<Record<keyof typeof CONFIG_ENVIRONMENT, string>> = {
   maxUpload: "--max-upload",
   federation: "--federation",
   domains: "--domains",
+  allowPrivateAddresses: "--allow-private-addresses",
 };
 
 function parseFederation(mode: string, domains: string): FederationPolicy {

@@ -34,19 +34,11 @@ export interface CoursefedNode {
   close(): Promise<void>;
 }
 
-export interface CreateNodeOptions {
-  /** Let peers and fetches use loopback and private addresses (tests run nodes on 127.0.0.1). */
-  readonly allowPrivateAddress?: boolean;
-}
-
 /**
  * Opens (creating on first run) the node's data directory, database and keys, and wires
  * federation and HTTP. Nothing listens yet: see `startServer`.
  */
-export async function createNode(
-  config: NodeConfig,
-  options: CreateNodeOptions = {},
-): Promise<CoursefedNode> {
+export async function createNode(config: NodeConfig): Promise<CoursefedNode> {
   const db = openDatabase(join(config.dataDir, "node.sqlite"));
   const actors = new LocalActorRepository(db);
   const institution = actors.ensureInstitution(config.institution.handle, config.institution.name);
@@ -66,7 +58,7 @@ export async function createNode(
     kv: new DatabaseKvStore(db),
     queue,
     origin: config.publicUrl,
-    allowPrivateAddress: options.allowPrivateAddress ?? false,
+    allowPrivateAddress: config.allowPrivateAddresses,
   });
   const workers = new AbortController();
   const queueStopped = federation.startQueue(services, { signal: workers.signal });

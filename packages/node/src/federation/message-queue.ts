@@ -42,7 +42,7 @@ export class DatabaseMessageQueue implements MessageQueue {
   constructor(db: NodeDatabase, options: DatabaseMessageQueueOptions = {}) {
     this.#db = db;
     this.#pollInterval = options.pollInterval ?? 1000;
-    this.#lease = options.lease ?? 5 * 60_000;
+    this.#lease = options.lease ?? 30_000;
     this.#now = options.now ?? Date.now;
     let wakeup = wakeups.get(db.$client);
     if (!wakeup) {

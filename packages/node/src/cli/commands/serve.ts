@@ -47,6 +47,10 @@ export function serveCommand(program: Command, result: CommandResult): void {
       "--max-upload <size>",
       `largest backup the API accepts [${CONFIG_ENVIRONMENT.maxUpload}] (default 8GiB)`,
     )
+    .option(
+      "--allow-private-addresses",
+      `let peers live on private and loopback addresses, e.g. on an intranet [${CONFIG_ENVIRONMENT.allowPrivateAddresses}=1]`,
+    )
     .action(async (options) => {
       let config: ReturnType<typeof resolveConfig>;
       try {

@@ -1,0 +1,154 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { readFile } from "node:fs/promises";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, describe, expect, it } from "vitest";
+import { follow } from "../../packages/node/src/follows/follow-service.ts";
+import { fixture, haveFixtures } from "../support/shared-fixtures.ts";
+import { startTestNode, type TestNode } from "../support/test-node.ts";
+
+const bin = fileURLToPath(new URL("../../packages/node/bin/coursefed.js", import.meta.url));
+const dataDir = mkdtempSync(join(tmpdir(), "coursefed-crash-"));
+let publisher: ChildProcess | undefined;
+let follower: TestNode | undefined;
+
+afterAll(async () => {
+  publisher?.kill("SIGKILL");
+  await follower?.stop();
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+async function freePort(): Promise<number> {
+  return await new Promise((resolve) => {
+    const probe = createServer().listen(0, "127.0.0.1", () => {
+      const { port } = probe.address() as { port: number };
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+/** Runs `coursefed serve` as its own process; resolves once it listens, with what it printed. */
+function serve(port: number): Promise<{ process: ChildProcess; output: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [
+      bin,
+      "serve",
+      "--data-dir",
+      dataDir,
+      "--listen",
+      `127.0.0.1:${port}`,
+      "--handle",
+      "univ",
+      "--allow-private-addresses",
+    ]);
+    let output = "";
+    child.stdout.on("data", (chunk) => {
+      output += chunk;
+      if (
+        output.includes("coursefed node running") &&
+        (output.includes("Admin API token") || !output.includes("\n\n"))
+      ) {
+        setTimeout(() => resolve({ process: child, output }), 200);
+      }
+    });
+    child.stderr.on("data", (chunk) => {
+      output += chunk;
+    });
+    child.on("exit", (code) => reject(new Error(`serve exited with ${code}: ${output}`)));
+  });
+}
+
+async function until(probe: () => boolean | Promise<boolean>, timeoutMs: number): Promise<void> {
+  const start = Date.now();
+  while (!(await probe())) {
+    if (Date.now() - start > timeoutMs) throw new Error("timed out");
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+describe.runIf(haveFixtures())("a node killed with deliveries queued", () => {
+  it("delivers each activity exactly once after it restarts", async () => {
+    const port = await freePort();
+    const base = `http://127.0.0.1:${port}`;
+    const started = await serve(port);
+    publisher = started.process;
+    const token = /Admin API token[^\n]*\n\s+(\S+)/.exec(started.output)?.[1] as string;
+    const api = (path: string, init: RequestInit = {}) =>
+      fetch(`${base}/api/v1${path}`, {
+        ...init,
+        headers: { authorization: `Bearer ${token}`, ...(init.headers as Record<string, string>) },
+      });
+
+    follower = await startTestNode("school");
+    const received = new Map<string, number>();
+    const receive = follower.node.services.courses.receive.bind(follower.node.services.courses);
+    follower.node.services.courses.receive = (entry) => {
+      received.set(entry.objectUri, (received.get(entry.objectUri) ?? 0) + 1);
+      return receive(entry);
+    };
+    const followerActor = new URL("/actors/institution", follower.url).href;
+    await follow(
+      follower.node.federation.createContext(follower.url, follower.node.services),
+      follower.node.institution,
+      `${base}/actors/institution`,
+    );
+    await until(
+      async () =>
+        ((await (await api("/follow-requests")).json()) as { items: unknown[] }).items.length === 1,
+      15_000,
+    );
+    await api("/follow-requests/accept", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ actor: followerActor }),
+    });
+    await until(
+      () =>
+        follower?.node.services.follows.following(
+          follower.node.institution.id,
+          `${base}/actors/institution`,
+        )?.state === "accepted",
+      15_000,
+    );
+
+    // The follower goes down: the Creates wait in the publisher's queue.
+    await follower.pause();
+    const objects: string[] = [];
+    for (const [name, title] of [
+      ["m26dev-zip-course-glossary-nousers.mbz", "Glossary"],
+      ["m324-tgz-course-files-scorm-nousers.mbz", "SCORM"],
+      ["m262-tgz-course-availability-nousers.mbz", "Availability"],
+    ] as const) {
+      const upload = (await (
+        await api("/uploads", {
+          method: "POST",
+          body: await readFile(fixture(name)),
+          headers: { "content-type": "application/octet-stream" },
+        })
+      ).json()) as { id: string };
+      const published = (await (
+        await api("/courses", {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ uploadId: upload.id, title }),
+        })
+      ).json()) as { object: string };
+      objects.push(published.object);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    publisher.kill("SIGKILL");
+    await new Promise((resolve) => publisher?.once("exit", resolve));
+
+    // Back before the publisher restarts: fewer than five failed deliveries, so Fedify's
+    // circuit breaker (which holds a failing peer back for 30 minutes) stays closed.
+    await follower.resume();
+    publisher = (await serve(port)).process;
+    await until(() => objects.every((object) => received.has(object)), 60_000);
+    // Let any duplicate delivery arrive before counting.
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+    expect(objects.map((object) => received.get(object))).toEqual([1, 1, 1]);
+  }, 120_000);
+});
