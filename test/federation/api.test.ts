@@ -1,5 +1,6 @@
 import { readFile } from "node:fs/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { eventually } from "../support/eventually.ts";
 import { fixture, haveFixtures } from "../support/shared-fixtures.ts";
 import { startTestNode, type TestNode } from "../support/test-node.ts";
 
@@ -29,14 +30,6 @@ async function upload(peer: TestNode, bytes: Buffer) {
     headers: { "content-type": "application/octet-stream" },
     body: bytes,
   });
-}
-
-async function until(probe: () => Promise<boolean>, timeoutMs = 15_000): Promise<void> {
-  const start = Date.now();
-  while (!(await probe())) {
-    if (Date.now() - start > timeoutMs) throw new Error("timed out waiting for federation");
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
 }
 
 beforeAll(async () => {
@@ -97,7 +90,9 @@ describe.runIf(haveFixtures())("follow, approve, publish and search through the 
     const followed = await api(school, "/follows", { method: "POST", json: { target: actor } });
     expect(followed).toMatchObject({ status: 202, body: { actor, state: "pending" } });
 
-    await until(async () => (await api(university, "/follow-requests")).body.items.length === 1);
+    await eventually(
+      async () => (await api(university, "/follow-requests")).body.items.length === 1,
+    );
     const requests = await api(university, "/follow-requests");
     const follower = requests.body.items[0].actor as string;
     expect(follower).toBe(new URL("/actors/institution", school.url).href);
@@ -147,7 +142,7 @@ describe.runIf(haveFixtures())("follow, approve, publish and search through the 
     expect(published.status).toBe(201);
     expect(published.body).toMatchObject({ revision: 1, sha256: clean.body.sha256 });
 
-    await until(async () => (await api(school, "/catalog?q=sampler")).body.total === 1);
+    await eventually(async () => (await api(school, "/catalog?q=sampler")).body.total === 1);
     const found = await api(school, "/catalog?q=SCORM%20four&tag=scorm");
     expect(found.body.items[0]).toMatchObject({
       title: "SCORM sampler",

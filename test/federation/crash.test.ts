@@ -1,14 +1,14 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { readFile } from "node:fs/promises";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
 import { follow } from "../../packages/node/src/follows/follow-service.ts";
+import { eventually } from "../support/eventually.ts";
 import { fixture, haveFixtures } from "../support/shared-fixtures.ts";
-import { startTestNode, type TestNode } from "../support/test-node.ts";
+import { freePort, startTestNode, type TestNode } from "../support/test-node.ts";
 
 const bin = fileURLToPath(new URL("../../packages/node/bin/coursefed.js", import.meta.url));
 const dataDir = mkdtempSync(join(tmpdir(), "coursefed-crash-"));
@@ -20,15 +20,6 @@ afterAll(async () => {
   await follower?.stop();
   rmSync(dataDir, { recursive: true, force: true });
 });
-
-async function freePort(): Promise<number> {
-  return await new Promise((resolve) => {
-    const probe = createServer().listen(0, "127.0.0.1", () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
-  });
-}
 
 /** Runs `coursefed serve` as its own process; resolves once it listens, with what it printed. */
 function serve(port: number): Promise<{ process: ChildProcess; output: string }> {
@@ -61,14 +52,6 @@ function serve(port: number): Promise<{ process: ChildProcess; output: string }>
   });
 }
 
-async function until(probe: () => boolean | Promise<boolean>, timeoutMs: number): Promise<void> {
-  const start = Date.now();
-  while (!(await probe())) {
-    if (Date.now() - start > timeoutMs) throw new Error("timed out");
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
-
 describe.runIf(haveFixtures())("a node killed with deliveries queued", () => {
   it("delivers each activity exactly once after it restarts", async () => {
     const port = await freePort();
@@ -95,7 +78,7 @@ describe.runIf(haveFixtures())("a node killed with deliveries queued", () => {
       follower.node.institution,
       `${base}/actors/institution`,
     );
-    await until(
+    await eventually(
       async () =>
         ((await (await api("/follow-requests")).json()) as { items: unknown[] }).items.length === 1,
       15_000,
@@ -105,7 +88,7 @@ describe.runIf(haveFixtures())("a node killed with deliveries queued", () => {
       headers: { "content-type": "application/json" },
       body: JSON.stringify({ actor: followerActor }),
     });
-    await until(
+    await eventually(
       () =>
         follower?.node.services.follows.following(
           follower.node.institution.id,
@@ -146,7 +129,7 @@ describe.runIf(haveFixtures())("a node killed with deliveries queued", () => {
     // circuit breaker (which holds a failing peer back for 30 minutes) stays closed.
     await follower.resume();
     publisher = (await serve(port)).process;
-    await until(() => objects.every((object) => received.has(object)), 60_000);
+    await eventually(() => objects.every((object) => received.has(object)), 60_000);
     // Let any duplicate delivery arrive before counting.
     await new Promise((resolve) => setTimeout(resolve, 2000));
     expect(objects.map((object) => received.get(object))).toEqual([1, 1, 1]);

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { answerFollow, follow, unfollow } from "../../packages/node/src/follows/follow-service.ts";
+import { eventually } from "../support/eventually.ts";
 import { startTestNode, type TestNode } from "../support/test-node.ts";
 
 let university: TestNode;
@@ -17,16 +18,6 @@ afterAll(async () => {
   await Promise.all([university, school, openCampus].map((node) => node?.stop()));
 });
 
-async function until<T>(probe: () => T | undefined, timeoutMs = 15_000): Promise<T> {
-  const start = Date.now();
-  for (;;) {
-    const value = probe();
-    if (value !== undefined) return value;
-    if (Date.now() - start > timeoutMs) throw new Error("timed out waiting for federation");
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
-
 function contextOf(peer: TestNode) {
   return peer.node.federation.createContext(peer.url, peer.node.services);
 }
@@ -42,13 +33,13 @@ describe("following between nodes over loopback HTTP, signed", () => {
       school.node.services.follows.following(schoolActor.id, actorUrl(university))?.state,
     ).toBe("pending");
 
-    const request = await until(() =>
+    const request = await eventually(() =>
       university.node.services.follows.follower(universityActor.id, actorUrl(school)),
     );
     expect(request.state).toBe("pending");
 
     await answerFollow(contextOf(university), universityActor, actorUrl(school), "accepted");
-    await until(() =>
+    await eventually(() =>
       school.node.services.follows.following(schoolActor.id, actorUrl(university))?.state ===
       "accepted"
         ? true
@@ -62,7 +53,7 @@ describe("following between nodes over loopback HTTP, signed", () => {
 
   it("accepts at once a follow from a domain on the auto-accept list", async () => {
     await follow(contextOf(school), school.node.institution, actorUrl(openCampus));
-    await until(() =>
+    await eventually(() =>
       school.node.services.follows.following(school.node.institution.id, actorUrl(openCampus))
         ?.state === "accepted"
         ? true
@@ -76,7 +67,7 @@ describe("following between nodes over loopback HTTP, signed", () => {
 
   it("tells the follower when a request is refused", async () => {
     await follow(contextOf(university), university.node.institution, actorUrl(school));
-    await until(() =>
+    await eventually(() =>
       school.node.services.follows.follower(school.node.institution.id, actorUrl(university)),
     );
     await answerFollow(
@@ -85,7 +76,7 @@ describe("following between nodes over loopback HTTP, signed", () => {
       actorUrl(university),
       "rejected",
     );
-    await until(() =>
+    await eventually(() =>
       university.node.services.follows.following(university.node.institution.id, actorUrl(school))
         ?.state === "rejected"
         ? true
@@ -95,7 +86,7 @@ describe("following between nodes over loopback HTTP, signed", () => {
 
   it("removes the follower when the follow is undone", async () => {
     await unfollow(contextOf(school), school.node.institution, actorUrl(openCampus));
-    await until(() =>
+    await eventually(() =>
       openCampus.node.services.follows.follower(
         openCampus.node.institution.id,
         actorUrl(school),

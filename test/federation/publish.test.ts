@@ -6,6 +6,7 @@ import {
   withdrawCourse,
 } from "../../packages/node/src/courses/publish-service.ts";
 import { answerFollow, follow } from "../../packages/node/src/follows/follow-service.ts";
+import { eventually } from "../support/eventually.ts";
 import { fixture, haveFixtures } from "../support/shared-fixtures.ts";
 import { startTestNode, type TestNode } from "../support/test-node.ts";
 
@@ -16,16 +17,6 @@ const contextOf = (peer: TestNode) =>
   peer.node.federation.createContext(peer.url, peer.node.services);
 const actorUrl = (peer: TestNode) => new URL("/actors/institution", peer.url).href;
 
-async function until<T>(probe: () => T | undefined | false, timeoutMs = 15_000): Promise<T> {
-  const start = Date.now();
-  for (;;) {
-    const value = probe();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() - start > timeoutMs) throw new Error("timed out waiting for federation");
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
-
 describe.runIf(haveFixtures())("publishing a course to followers", () => {
   beforeAll(async () => {
     [publisher, follower] = await Promise.all([
@@ -33,7 +24,7 @@ describe.runIf(haveFixtures())("publishing a course to followers", () => {
       startTestNode("school", "School"),
     ]);
     await follow(contextOf(follower), follower.node.institution, actorUrl(publisher));
-    await until(() =>
+    await eventually(() =>
       publisher.node.services.follows.follower(publisher.node.institution.id, actorUrl(follower)),
     );
     await answerFollow(
@@ -42,7 +33,7 @@ describe.runIf(haveFixtures())("publishing a course to followers", () => {
       actorUrl(follower),
       "accepted",
     );
-    await until(
+    await eventually(
       () =>
         follower.node.services.follows.following(follower.node.institution.id, actorUrl(publisher))
           ?.state === "accepted",
@@ -80,7 +71,7 @@ describe.runIf(haveFixtures())("publishing a course to followers", () => {
     );
     courseId = published.course.id;
     const objectUri = new URL(`/courses/${courseId}`, publisher.url).href;
-    const entry = await until(() => follower.node.services.courses.catalogEntry(objectUri));
+    const entry = await eventually(() => follower.node.services.courses.catalogEntry(objectUri));
     expect(entry).toMatchObject({
       actorUri: actorUrl(publisher),
       title: "SCORM <b>and</b> files",
@@ -125,7 +116,7 @@ describe.runIf(haveFixtures())("publishing a course to followers", () => {
       { courseId },
     );
     const objectUri = new URL(`/courses/${courseId}`, publisher.url).href;
-    const entry = await until(() => {
+    const entry = await eventually(() => {
       const held = follower.node.services.courses.catalogEntry(objectUri);
       return held?.revision === 2 ? held : undefined;
     });
@@ -136,7 +127,7 @@ describe.runIf(haveFixtures())("publishing a course to followers", () => {
   it("sends a Delete when the course is withdrawn, and the follower drops it", async () => {
     await withdrawCourse(contextOf(publisher), publisher.node.institution, courseId);
     const objectUri = new URL(`/courses/${courseId}`, publisher.url).href;
-    await until(() => follower.node.services.courses.catalogEntry(objectUri)?.deletedAt);
+    await eventually(() => follower.node.services.courses.catalogEntry(objectUri)?.deletedAt);
     const gone = await fetch(objectUri, { headers: { accept: "application/activity+json" } });
     expect(gone.status).toBe(404);
   });

@@ -17,7 +17,8 @@ export interface TestNode {
   stop(): Promise<void>;
 }
 
-async function freePort(): Promise<number> {
+/** A TCP port nothing listens on now. */
+export async function freePort(): Promise<number> {
   return await new Promise((resolve, reject) => {
     const probe = createServer();
     probe.once("error", reject);

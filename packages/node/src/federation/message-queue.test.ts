@@ -1,5 +1,6 @@
 import { testMessageQueue } from "@fedify/testing";
 import { afterAll, describe, expect, it } from "vitest";
+import { eventually } from "../../../../test/support/eventually.ts";
 import { temporaryDatabase } from "../db/test-database.ts";
 import { DatabaseMessageQueue } from "./message-queue.ts";
 
@@ -12,14 +13,6 @@ function freshDatabase() {
 afterAll(() => {
   for (const database of databases) database.remove();
 });
-
-async function until(predicate: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const start = Date.now();
-  while (!predicate()) {
-    if (Date.now() - start > timeoutMs) throw new Error("timed out");
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 describe("DatabaseMessageQueue", () => {
   it("passes Fedify's message queue conformance suite, ordering keys included", async () => {
@@ -44,7 +37,7 @@ describe("DatabaseMessageQueue", () => {
     const listening = after.listen((message) => void received.push(message), {
       signal: controller.signal,
     });
-    await until(() => received.length === 3);
+    await eventually(() => received.length === 3);
     await new Promise((resolve) => setTimeout(resolve, 200));
     controller.abort();
     await listening;
@@ -67,7 +60,7 @@ describe("DatabaseMessageQueue", () => {
       },
       { signal: controller.signal },
     );
-    await until(() => taken === 1);
+    await eventually(() => taken === 1);
 
     const survivor = new DatabaseMessageQueue(database.open(), {
       lease: 60_000,
@@ -82,7 +75,7 @@ describe("DatabaseMessageQueue", () => {
     await new Promise((resolve) => setTimeout(resolve, 200));
     expect(received).toEqual([]);
     clock += 61_000;
-    await until(() => received.length === 1);
+    await eventually(() => received.length === 1);
     survivorController.abort();
     controller.abort();
     await listening;
@@ -103,10 +96,10 @@ describe("DatabaseMessageQueue", () => {
       },
       { signal: controller.signal },
     );
-    await until(() => calls === 1);
+    await eventually(() => calls === 1);
     expect(await queue.getDepth()).toMatchObject({ queued: 1, delayed: 1 });
     clock += 5_000;
-    await until(() => calls === 2);
+    await eventually(() => calls === 2);
     controller.abort();
     await listening;
     expect(await queue.getDepth()).toMatchObject({ queued: 0 });
