@@ -1,3 +1,4 @@
+import { signRequest } from "@fedify/fedify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { answerFollow, follow, unfollow } from "../../packages/node/src/follows/follow-service.ts";
 import { eventually } from "../support/eventually.ts";
@@ -124,5 +125,41 @@ describe("following between nodes over loopback HTTP, signed", () => {
       university.node.services.follows.follower(university.node.institution.id, actorUrl(school))
         ?.followId,
     ).not.toBe(forged.id);
+  });
+
+  it("ignores a replayed activity: the same signed Follow delivered twice is handled once", async () => {
+    const ctx = contextOf(school);
+    const keys = await school.node.services.actors.keyPairs(school.node.institution);
+    const [published] = await ctx.getActorKeyPairs("institution");
+    const follow = {
+      "@context": "https://www.w3.org/ns/activitystreams",
+      id: `${actorUrl(school)}/follows/replayed`,
+      type: "Follow",
+      actor: actorUrl(school),
+      object: actorUrl(openCampus),
+    };
+    let handled = 0;
+    const follows = openCampus.node.services.follows;
+    const requestFollow = follows.requestFollow.bind(follows);
+    follows.requestFollow = (...args) => {
+      if (args[2] === follow.id) handled++;
+      return requestFollow(...args);
+    };
+    for (let delivery = 0; delivery < 2; delivery++) {
+      const request = new Request(new URL("/actors/institution/inbox", openCampus.url), {
+        method: "POST",
+        headers: { "content-type": "application/activity+json" },
+        body: JSON.stringify(follow),
+      });
+      const signed = await signRequest(
+        request,
+        keys[0]?.privateKey as Parameters<typeof signRequest>[1],
+        published?.keyId as URL,
+      );
+      expect((await fetch(signed)).status).toBeLessThan(300);
+    }
+    await eventually(() => handled > 0);
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    expect(handled).toBe(1);
   });
 });
