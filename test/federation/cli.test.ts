@@ -107,6 +107,20 @@ describe.runIf(haveFixtures())("coursefed commands against running nodes", () =>
     ).toBe(true);
   });
 
+  it("creates and lists teacher accounts", async () => {
+    const created = await coursefed(
+      university,
+      "teachers",
+      "--add",
+      "grace",
+      "--name",
+      "Grace Hopper",
+    );
+    expect(created.code).toBe(0);
+    expect(created.stdout).toMatch(/API token for grace \(shown this once\):\n {2}cf_/);
+    expect((await coursefed(university, "teachers")).stdout).toContain("@grace  Grace Hopper");
+  });
+
   it("says when the node cannot be reached or the token is wrong", async () => {
     const unreachable = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
       const child = spawn(process.execPath, [

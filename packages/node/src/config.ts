@@ -1,4 +1,5 @@
 import { resolve } from "node:path";
+import { HANDLE } from "./actors/handle.ts";
 import { parseByteSize } from "./byte-size.ts";
 import type { FederationPolicy } from "./federation/federation-policy.ts";
 
@@ -76,7 +77,7 @@ export function resolveConfig(
     pick("url") ?? `http://${formatHost(listen.host)}:${listen.port}/`,
   );
   const handle = pick("handle") ?? "institution";
-  if (!/^[a-z0-9_][a-z0-9_.-]{0,63}$/i.test(handle)) {
+  if (!HANDLE.test(handle)) {
     throw new ConfigError(
       `--handle (${CONFIG_ENVIRONMENT.handle})`,
       `"${handle}" is not a usable handle; use letters, digits, "_", "-" or "." (at most 64), e.g. "univ".`,

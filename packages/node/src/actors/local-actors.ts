@@ -3,10 +3,15 @@ import { exportJwk, generateCryptoKeyPair, importJwk } from "@fedify/fedify";
 import { and, eq } from "drizzle-orm";
 import type { NodeDatabase } from "../db/database.ts";
 import { actorKeys, localActors } from "../db/schema.ts";
+import { HANDLE } from "./handle.ts";
 
 export type LocalActor = typeof localActors.$inferSelect;
 
 const ALGORITHMS = ["RSASSA-PKCS1-v1_5", "Ed25519"] as const;
+
+export class ActorError extends Error {
+  override readonly name = "ActorError";
+}
 
 /** The actors this node speaks for, and their keys. */
 export class LocalActorRepository {
@@ -59,6 +64,36 @@ export class LocalActorRepository {
       })
       .returning()
       .get();
+  }
+
+  /** A teacher account: a Person whose followers need no approval. */
+  createTeacher(handle: string, name: string): LocalActor {
+    if (!HANDLE.test(handle)) {
+      throw new ActorError(
+        `"${handle}" is not a usable handle; use letters, digits, "_", "-" or "." (at most 64).`,
+      );
+    }
+    if (this.byHandle(handle)) throw new ActorError(`The handle "${handle}" is taken.`);
+    return this.#db
+      .insert(localActors)
+      .values({
+        identifier: crypto.randomUUID(),
+        handle,
+        type: "Person",
+        name,
+        manuallyApprovesFollowers: false,
+        createdAt: Date.now(),
+      })
+      .returning()
+      .get();
+  }
+
+  all(): LocalActor[] {
+    return this.#db.select().from(localActors).all();
+  }
+
+  teachers(): LocalActor[] {
+    return this.#db.select().from(localActors).where(eq(localActors.type, "Person")).all();
   }
 
   /** The actor's RSA and Ed25519 key pairs, made on first use. */

@@ -6,6 +6,7 @@ import { problem } from "./problem.ts";
 import { catalogRoutes } from "./routes/catalog.ts";
 import { courseRoutes } from "./routes/courses.ts";
 import { followRoutes } from "./routes/follows.ts";
+import { teacherRoutes } from "./routes/teachers.ts";
 import { uploadRoutes } from "./routes/uploads.ts";
 import type { TokenRepository } from "./token-repository.ts";
 import type { UploadRepository } from "./upload-repository.ts";
@@ -43,6 +44,7 @@ export function createApi(dependencies: ApiDependencies): OpenAPIHono {
   courseRoutes(v1, dependencies);
   catalogRoutes(v1, dependencies);
   followRoutes(v1, dependencies);
+  teacherRoutes(v1, dependencies);
 
   const api = new OpenAPIHono();
   api.route("/api/v1", v1);

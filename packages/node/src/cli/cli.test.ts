@@ -54,7 +54,19 @@ afterAll(async () => {
 });
 
 describe("coursefed CLI", () => {
-  for (const command of [[], ["serve"], ["inspect"], ["scan"], ["sanitize"]]) {
+  for (const command of [
+    [],
+    ["serve"],
+    ["publish"],
+    ["follow"],
+    ["follow-requests"],
+    ["catalog"],
+    ["fetch"],
+    ["teachers"],
+    ["inspect"],
+    ["scan"],
+    ["sanitize"],
+  ]) {
     it(`${["coursefed", ...command].join(" ")} --help documents usage and exit codes`, () => {
       const run = coursefed(...command, "--help");
       expect(run.code).toBe(0);

@@ -10,7 +10,15 @@ import {
   sanitizeBackup,
 } from "@coursefed/mbz";
 import type { Context } from "@fedify/fedify";
-import { Create, Delete, PUBLIC_COLLECTION, Tombstone, Update } from "@fedify/vocab";
+import {
+  Announce,
+  Create,
+  Delete,
+  type Document,
+  PUBLIC_COLLECTION,
+  Tombstone,
+  Update,
+} from "@fedify/vocab";
 import type { LocalActor } from "../actors/local-actors.ts";
 import type { Visibility } from "../db/schema.ts";
 import type { FederationServices } from "../federation/context.ts";
@@ -125,6 +133,7 @@ export async function publishCourse(
         }),
         { preferSharedInbox: true },
       );
+      if (actor.type === "Person") await announceForInstitution(ctx, object);
     }
     return { ...saved, report };
   } finally {
@@ -153,6 +162,30 @@ export async function withdrawCourse(
       actor: ctx.getActorUri(actor.identifier),
       object: new Tombstone({ id, deleted: Temporal.Now.instant() }),
       tos: [PUBLIC_COLLECTION],
+    }),
+    { preferSharedInbox: true },
+  );
+}
+
+/**
+ * The institution boosts its teachers' courses, so that following the institution is
+ * enough to receive every course its people publish.
+ */
+async function announceForInstitution(
+  ctx: Context<FederationServices>,
+  object: Document,
+): Promise<void> {
+  const institution = ctx.data.actors.byIdentifier("institution");
+  if (!institution || !object.id) return;
+  await ctx.sendActivity(
+    { identifier: institution.identifier },
+    "followers",
+    new Announce({
+      id: new URL(`${object.id.href}/announces/${crypto.randomUUID()}`),
+      actor: ctx.getActorUri(institution.identifier),
+      object: object.id,
+      tos: [PUBLIC_COLLECTION],
+      ccs: [ctx.getFollowersUri(institution.identifier)],
     }),
     { preferSharedInbox: true },
   );

@@ -5,13 +5,23 @@ import {
   type KvStore,
   type MessageQueue,
 } from "@fedify/fedify";
-import { Accept, type Activity, Create, Delete, Follow, Reject, Undo, Update } from "@fedify/vocab";
+import {
+  Accept,
+  type Activity,
+  Announce,
+  Create,
+  Delete,
+  Follow,
+  Reject,
+  Undo,
+  Update,
+} from "@fedify/vocab";
 import { registerActors } from "./actor.ts";
 import type { FederationServices } from "./context.ts";
 import { registerCourseObjects } from "./course-object.ts";
 import { federatesWith } from "./federation-policy.ts";
 import { registerFollowers } from "./followers.ts";
-import { onCourseCreateOrUpdate, onCourseDelete } from "./inbox/courses.ts";
+import { onCourseAnnounce, onCourseCreateOrUpdate, onCourseDelete } from "./inbox/courses.ts";
 import { onAccept, onFollow, onReject, onUndo } from "./inbox/follows.ts";
 import { registerNodeInfo } from "./nodeinfo.ts";
 import { registerOutbox } from "./outbox.ts";
@@ -62,7 +72,8 @@ export function createNodeFederation(
     .on(Undo, fromAllowedServers(onUndo))
     .on(Create, fromAllowedServers(onCourseCreateOrUpdate))
     .on(Update, fromAllowedServers(onCourseCreateOrUpdate))
-    .on(Delete, fromAllowedServers(onCourseDelete));
+    .on(Delete, fromAllowedServers(onCourseDelete))
+    .on(Announce, fromAllowedServers(onCourseAnnounce));
   registerFollowers(federation);
   registerCourseObjects(federation);
   registerOutbox(federation);

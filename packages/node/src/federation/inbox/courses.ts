@@ -1,6 +1,7 @@
 import type { Context } from "@fedify/fedify";
 import {
   type Actor,
+  type Announce,
   Create,
   type Delete,
   Document,
@@ -13,6 +14,7 @@ import {
 import { MBZ_MEDIA_TYPE, verifyManifest } from "../../courses/manifest.ts";
 import type { FederationServices } from "../context.ts";
 import { JWS_MEDIA_TYPE } from "../course-object.ts";
+import { federatesWith } from "../federation-policy.ts";
 import { sanitizeRemoteHtml } from "../remote-html.ts";
 
 type FederationContext = Context<FederationServices>;
@@ -30,6 +32,29 @@ export async function onCourseCreateOrUpdate(
   const actor = await activity.getActor(ctx);
   if (object instanceof Document && isActor(actor) && activity.actorId) {
     await receiveCourse(ctx, object, actor);
+  }
+}
+
+/**
+ * A course boosted by an actor we follow (an institution announcing its teachers'
+ * courses): fetched from its publisher and checked like a delivered one.
+ */
+export async function onCourseAnnounce(ctx: FederationContext, announce: Announce): Promise<void> {
+  if (!announce.actorId) return;
+  const announcer = announce.actorId.href;
+  const followsAnnouncer = ctx.data.actors
+    .all()
+    .some((local) => ctx.data.follows.following(local.id, announcer)?.state === "accepted");
+  if (!followsAnnouncer) return;
+  const object = await announce.getObject(ctx);
+  if (!(object instanceof Document)) return;
+  const publisher = await object.getAttribution(ctx);
+  if (
+    isActor(publisher) &&
+    publisher.id &&
+    federatesWith(ctx.data.federationPolicy, publisher.id)
+  ) {
+    await receiveCourse(ctx, object, publisher);
   }
 }
 

@@ -1,0 +1,80 @@
+import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
+import { ActorError } from "../../actors/local-actors.ts";
+import type { ApiDependencies } from "../api.ts";
+import { type ApiEnv, requireAdmin } from "../auth.ts";
+import { ErrorSchema, errorResponses, problem } from "../problem.ts";
+
+const Teacher = z
+  .object({ actor: z.string().url(), handle: z.string(), name: z.string() })
+  .openapi("Teacher");
+
+const create = createRoute({
+  method: "post",
+  path: "/teachers",
+  summary: "Create a teacher account (admin): a Person actor, and an API token shown this once",
+  middleware: [requireAdmin] as const,
+  request: {
+    body: {
+      required: true,
+      content: {
+        "application/json": {
+          schema: z.object({ handle: z.string().min(1).max(64), name: z.string().min(1).max(200) }),
+        },
+      },
+    },
+  },
+  responses: {
+    201: {
+      description: "Created; keep the token, it is not shown again",
+      content: { "application/json": { schema: Teacher.extend({ token: z.string() }) } },
+    },
+    409: {
+      description: "Handle taken or unusable",
+      content: { "application/json": { schema: ErrorSchema } },
+    },
+    ...errorResponses,
+  },
+});
+
+const list = createRoute({
+  method: "get",
+  path: "/teachers",
+  summary: "The node's teacher accounts (admin)",
+  middleware: [requireAdmin] as const,
+  responses: {
+    200: {
+      description: "Teachers",
+      content: { "application/json": { schema: z.object({ items: z.array(Teacher) }) } },
+    },
+    ...errorResponses,
+  },
+});
+
+export function teacherRoutes(
+  app: OpenAPIHono<ApiEnv>,
+  { services, tokens, context }: ApiDependencies,
+): void {
+  app.openapi(create, async (c) => {
+    const { handle, name } = c.req.valid("json");
+    try {
+      const teacher = services.actors.createTeacher(handle, name);
+      await services.actors.keyPairs(teacher);
+      const { token } = tokens.create(`teacher ${handle}`, "teacher", teacher.id);
+      const actor = context(c.req.raw).getActorUri(teacher.identifier).href;
+      return c.json({ actor, handle, name, token }, 201);
+    } catch (error) {
+      if (error instanceof ActorError) return problem(c, 409, "handle_unavailable", error.message);
+      throw error;
+    }
+  });
+
+  app.openapi(list, (c) => {
+    const ctx = context(c.req.raw);
+    const items = services.actors.teachers().map((teacher) => ({
+      actor: ctx.getActorUri(teacher.identifier).href,
+      handle: teacher.handle,
+      name: teacher.name,
+    }));
+    return c.json({ items }, 200);
+  });
+}

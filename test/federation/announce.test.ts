@@ -1,0 +1,107 @@
+import { readFile } from "node:fs/promises";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { answerFollow, follow } from "../../packages/node/src/follows/follow-service.ts";
+import { eventually } from "../support/eventually.ts";
+import { fixture, haveFixtures } from "../support/shared-fixtures.ts";
+import { startTestNode, type TestNode } from "../support/test-node.ts";
+
+let university: TestNode;
+let school: TestNode;
+
+const contextOf = (peer: TestNode) =>
+  peer.node.federation.createContext(peer.url, peer.node.services);
+const institutionOf = (peer: TestNode) => new URL("/actors/institution", peer.url).href;
+
+async function call(
+  peer: TestNode,
+  token: string,
+  path: string,
+  init: { method?: string; json?: unknown; body?: Buffer } = {},
+) {
+  const response = await fetch(new URL(`/api/v1${path}`, peer.url), {
+    method: init.method ?? "GET",
+    headers: {
+      authorization: `Bearer ${token}`,
+      "content-type": init.body ? "application/octet-stream" : "application/json",
+    },
+    body: init.body ?? (init.json === undefined ? null : JSON.stringify(init.json)),
+  });
+  return {
+    status: response.status,
+    body: (await response.json()) as Record<string, unknown> & { error?: { code: string } },
+  };
+}
+
+describe.runIf(haveFixtures())("teachers, and the institution announcing their courses", () => {
+  beforeAll(async () => {
+    [university, school] = await Promise.all([startTestNode("univ"), startTestNode("school")]);
+    await follow(contextOf(school), school.node.institution, institutionOf(university));
+    await eventually(() =>
+      university.node.services.follows.follower(
+        university.node.institution.id,
+        institutionOf(school),
+      ),
+    );
+    await answerFollow(
+      contextOf(university),
+      university.node.institution,
+      institutionOf(school),
+      "accepted",
+    );
+    await eventually(
+      () =>
+        school.node.services.follows.following(
+          school.node.institution.id,
+          institutionOf(university),
+        )?.state === "accepted",
+    );
+  });
+  afterAll(async () => {
+    await Promise.all([university, school].map((peer) => peer?.stop()));
+  });
+
+  it("lets an admin create a teacher, whose token publishes as that teacher", async () => {
+    const created = await call(university, university.token, "/teachers", {
+      method: "POST",
+      json: { handle: "ada", name: "Ada Lovelace" },
+    });
+    expect(created.status).toBe(201);
+    const teacherToken = created.body.token as string;
+    const teacherActor = created.body.actor as string;
+    const actor = (await (
+      await fetch(teacherActor, { headers: { accept: "application/activity+json" } })
+    ).json()) as Record<string, unknown>;
+    expect(actor).toMatchObject({
+      type: "Person",
+      preferredUsername: "ada",
+      manuallyApprovesFollowers: false,
+    });
+
+    expect(
+      (
+        await call(university, university.token, "/teachers", {
+          method: "POST",
+          json: { handle: "ada", name: "Other" },
+        })
+      ).status,
+    ).toBe(409);
+    expect((await call(university, teacherToken, "/follow-requests")).status).toBe(403);
+
+    const upload = await call(university, teacherToken, "/uploads", {
+      method: "POST",
+      body: await readFile(fixture("m285-zip-activity-quiz-nousers.mbz")),
+    });
+    const published = await call(university, teacherToken, "/courses", {
+      method: "POST",
+      json: { uploadId: upload.body.id, title: "Quiz from Ada" },
+    });
+    expect(published.status).toBe(201);
+
+    // The school follows only the institution: the course reaches it through the Announce.
+    const entry = await eventually(() =>
+      school.node.services.courses.catalogEntry(published.body.object as string),
+    );
+    expect(entry.actorUri).toBe(teacherActor);
+    expect(entry.title).toBe("Quiz from Ada");
+  });
+});
