@@ -82,7 +82,13 @@ export async function createNode(config: NodeConfig): Promise<CoursefedNode> {
       context: federationContextFor(federation, services),
     }),
   );
-  app.route("/", courseRoutes(services));
+  app.route(
+    "/",
+    courseRoutes(services, async (request) => {
+      const owner = await federation.createContext(request, services).getSignedKeyOwner();
+      return owner?.id?.href;
+    }),
+  );
   app.get("/", (c) =>
     c.text(
       `coursefed node of ${institution.name}: @${institution.handle}@${config.publicUrl.host}\n`,

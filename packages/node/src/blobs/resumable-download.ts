@@ -20,6 +20,8 @@ export async function downloadResumably(
   sha256: string,
   options: {
     readonly headers?: Record<string, string>;
+    /** Signs the request (with an HTTP signature) before it is sent. */
+    readonly sign?: (request: Request) => Promise<Request>;
     readonly onProgress?: (done: number, total: number | undefined) => void;
   } = {},
 ): Promise<{ size: number }> {
@@ -44,7 +46,8 @@ export async function downloadResumably(
   if (have > 0) Object.assign(headers, { range: `bytes=${have}-`, "if-range": `"${sha256}"` });
   let response: Response;
   try {
-    response = await fetch(url, { headers, redirect: "follow" });
+    const request = new Request(url, { headers, redirect: "follow" });
+    response = await fetch(options.sign ? await options.sign(request) : request);
   } catch (error) {
     throw new DownloadError(
       `Cannot reach ${url.origin}: ${(error as Error).message}. Try again; the download will resume.`,

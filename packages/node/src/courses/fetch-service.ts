@@ -1,9 +1,11 @@
 import { mkdir } from "node:fs/promises";
 import { dirname } from "node:path";
+import type { Context } from "@fedify/fedify";
 import type { StoredBlob } from "../blobs/blob-store.ts";
 import { downloadResumably } from "../blobs/resumable-download.ts";
 import type { FederationServices } from "../federation/context.ts";
 import { federatesWith } from "../federation/federation-policy.ts";
+import { institutionSigner } from "../federation/signed-fetch.ts";
 
 export class FetchError extends Error {
   override readonly name = "FetchError";
@@ -20,9 +22,10 @@ export class FetchError extends Error {
  * earlier attempt was cut, and kept only if its sha256 is the one the signed manifest gave.
  */
 export async function fetchCatalogArchive(
-  services: FederationServices,
+  ctx: Context<FederationServices>,
   objectUri: string,
 ): Promise<StoredBlob> {
+  const services = ctx.data;
   const entry = services.courses.catalogEntry(objectUri);
   if (!entry)
     throw new FetchError(
@@ -46,6 +49,7 @@ export async function fetchCatalogArchive(
   }
   const partial = services.blobs.partialPathOf(entry.sha256);
   await mkdir(dirname(partial), { recursive: true });
-  await downloadResumably(archive, partial, entry.sha256);
+  // Signed, so that a followers-only course's server can see we follow its author.
+  await downloadResumably(archive, partial, entry.sha256, { sign: await institutionSigner(ctx) });
   return await services.blobs.adopt(partial, entry.sha256);
 }

@@ -118,7 +118,8 @@ export async function publishCourse(
         publishedAt: publishedAt.getTime(),
       },
     );
-    if (saved.course.visibility === "public") {
+    // Private courses stay on this node; the others go to followers.
+    if (saved.course.visibility !== "private") {
       const object = courseDocument(ctx, saved.course, saved.revision, actor.identifier);
       const Activity = revisionNumber === 1 ? Create : Update;
       await ctx.sendActivity(
@@ -133,7 +134,8 @@ export async function publishCourse(
         }),
         { preferSharedInbox: true },
       );
-      if (actor.type === "Person") await announceForInstitution(ctx, object);
+      if (actor.type === "Person")
+        await announceForInstitution(ctx, object, saved.course.visibility);
     }
     return { ...saved, report };
   } finally {
@@ -174,6 +176,7 @@ export async function withdrawCourse(
 async function announceForInstitution(
   ctx: Context<FederationServices>,
   object: Document,
+  visibility: Visibility,
 ): Promise<void> {
   const institution = ctx.data.actors.byIdentifier("institution");
   if (!institution || !object.id) return;
@@ -184,8 +187,9 @@ async function announceForInstitution(
       id: new URL(`${object.id.href}/announces/${crypto.randomUUID()}`),
       actor: ctx.getActorUri(institution.identifier),
       object: object.id,
-      tos: [PUBLIC_COLLECTION],
-      ccs: [ctx.getFollowersUri(institution.identifier)],
+      ...(visibility === "public"
+        ? { tos: [PUBLIC_COLLECTION], ccs: [ctx.getFollowersUri(institution.identifier)] }
+        : { tos: [ctx.getFollowersUri(institution.identifier)] }),
     }),
     { preferSharedInbox: true },
   );

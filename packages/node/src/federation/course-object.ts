@@ -1,5 +1,6 @@
 import type { Context, Federation } from "@fedify/fedify";
 import { Document, Hashtag, Link, PUBLIC_COLLECTION } from "@fedify/vocab";
+import { mayRead } from "../courses/access.ts";
 import type { Course, CourseRevision } from "../courses/course-repository.ts";
 import { MBZ_MEDIA_TYPE } from "../courses/manifest.ts";
 import { Temporal } from "../temporal.ts";
@@ -39,8 +40,10 @@ export function courseDocument(
     url: id,
     published: Temporal.Instant.fromEpochMilliseconds(course.createdAt),
     updated: Temporal.Instant.fromEpochMilliseconds(revision.publishedAt),
-    to: PUBLIC_COLLECTION,
-    cc: ctx.getFollowersUri(actorIdentifier),
+    // Followers-only courses are addressed to the followers alone.
+    ...(course.visibility === "public"
+      ? { to: PUBLIC_COLLECTION, cc: ctx.getFollowersUri(actorIdentifier) }
+      : { to: ctx.getFollowersUri(actorIdentifier) }),
     tags: course.tags.map(
       (tag) =>
         new Hashtag({
@@ -63,16 +66,27 @@ export function courseDocument(
   });
 }
 
-/** Public courses answer at /courses/{id}; withdrawn and non-public ones do not. */
+/**
+ * Courses answer at /courses/{id}: public ones to anyone, followers-only ones to a
+ * request signed by an accepted follower; private and withdrawn ones to nobody.
+ */
 export function registerCourseObjects(federation: Federation<FederationServices>): void {
-  federation.setObjectDispatcher(Document, "/courses/{id}", (ctx, { id }) => {
-    const course = ctx.data.courses.course(id);
-    const revision = course && ctx.data.courses.latestRevision(id);
-    if (!course || !revision || course.visibility !== "public" || course.deletedAt !== null)
-      return null;
-    const actor = ctx.data.actors.byId(course.actorId);
-    return actor ? courseDocument(ctx, course, revision, actor.identifier) : null;
-  });
+  federation
+    .setObjectDispatcher(Document, "/courses/{id}", (ctx, { id }) => {
+      const course = ctx.data.courses.course(id);
+      const revision = course && ctx.data.courses.latestRevision(id);
+      if (!course || !revision || course.deletedAt !== null || course.visibility === "private")
+        return null;
+      const actor = ctx.data.actors.byId(course.actorId);
+      return actor ? courseDocument(ctx, course, revision, actor.identifier) : null;
+    })
+    .authorize(async (ctx, { id }) => {
+      const course = ctx.data.courses.course(id);
+      if (!course) return true;
+      if (mayRead(ctx.data, course, undefined)) return true;
+      const requester = (await ctx.getSignedKeyOwner())?.id?.href;
+      return mayRead(ctx.data, course, requester);
+    });
 }
 
 function escapeHtml(text: string): string {

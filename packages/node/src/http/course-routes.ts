@@ -1,25 +1,46 @@
 import { type Context, Hono } from "hono";
+import { mayRead } from "../courses/access.ts";
+import type { Course } from "../courses/course-repository.ts";
 import type { FederationServices } from "../federation/context.ts";
 import { serveBlob } from "./serve-blob.ts";
 
+/** The actor whose HTTP signature a request carries, verified; undefined if unsigned. */
+export type RequesterOf = (request: Request) => Promise<string | undefined>;
+
 /**
  * Downloads: course archives by digest (with ETag, HEAD and single ranges, so clients can
- * resume) and each revision's signed manifest. Only public courses are served here.
+ * resume) and each revision's signed manifest, to whoever may read the course.
  */
-export function courseRoutes(services: FederationServices): Hono {
+export function courseRoutes(services: FederationServices, requesterOf: RequesterOf): Hono {
   const routes = new Hono();
 
-  routes.get("/courses/:id/revisions/:revision/manifest", (c) => {
+  /** Checks access; a signature is only looked at when the course is not public. */
+  const allowed = async (request: Request, courses: readonly Course[]) => {
+    if (courses.some((course) => mayRead(services, course, undefined))) return true;
+    const requester = await requesterOf(request);
+    return (
+      requester !== undefined && courses.some((course) => mayRead(services, course, requester))
+    );
+  };
+
+  routes.get("/courses/:id/revisions/:revision/manifest", async (c) => {
     const course = services.courses.course(c.req.param("id"));
     const revision =
       course && services.courses.revision(course.id, Number(c.req.param("revision")));
-    if (!course || !revision || course.deletedAt !== null)
+    if (!course || !revision || course.deletedAt !== null || course.visibility === "private") {
       return problem(c, 404, "not_found", "No such course revision.");
-    if (course.visibility !== "public")
-      return problem(c, 403, "forbidden", "This course is not public.");
+    }
+    if (!(await allowed(c.req.raw, [course]))) {
+      return problem(
+        c,
+        403,
+        "forbidden",
+        "This course is for its author's followers: sign the request as one.",
+      );
+    }
     return c.body(revision.manifest, 200, {
       "content-type": "application/jose",
-      "cache-control": "public, max-age=31536000, immutable",
+      "cache-control": `${course.visibility === "public" ? "public" : "private"}, max-age=31536000, immutable`,
     });
   });
 
@@ -27,13 +48,23 @@ export function courseRoutes(services: FederationServices): Hono {
     const sha256 = c.req.param("sha256");
     if (!/^[0-9a-f]{64}$/.test(sha256))
       return problem(c, 404, "not_found", "Archives are named by their sha256.");
-    const owners = services.courses.revisionsWithArchive(sha256);
-    if (owners.length === 0)
+    const courses = services.courses
+      .revisionsWithArchive(sha256)
+      .map(({ course }) => course)
+      .filter((course) => course.visibility !== "private");
+    // Private courses are never served to peers: to them the archive does not exist.
+    if (courses.length === 0)
       return problem(c, 404, "not_found", "No course archive has this digest here.");
-    if (!owners.some(({ course }) => course.visibility === "public")) {
-      return problem(c, 403, "forbidden", "This archive belongs to a course that is not public.");
+    if (!(await allowed(c.req.raw, courses))) {
+      return problem(
+        c,
+        403,
+        "forbidden",
+        "This archive is for its author's followers: sign the request as one.",
+      );
     }
-    return await serveBlob(c, services.blobs, sha256, "public");
+    const isPublic = courses.some((course) => course.visibility === "public");
+    return await serveBlob(c, services.blobs, sha256, isPublic ? "public" : "private");
   });
 
   return routes;

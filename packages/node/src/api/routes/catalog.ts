@@ -108,10 +108,13 @@ const downloadArchive = createRoute({
   },
 });
 
-export function catalogRoutes(app: OpenAPIHono<ApiEnv>, { services }: ApiDependencies): void {
+export function catalogRoutes(
+  app: OpenAPIHono<ApiEnv>,
+  { services, context }: ApiDependencies,
+): void {
   app.openapi(fetchArchive, async (c) => {
     try {
-      const stored = await fetchCatalogArchive(services, c.req.valid("json").object);
+      const stored = await fetchCatalogArchive(context(c.req.raw), c.req.valid("json").object);
       return c.json(stored, 200);
     } catch (error) {
       return fetchRefusal(c, error);

@@ -16,6 +16,7 @@ import type { FederationServices } from "../context.ts";
 import { JWS_MEDIA_TYPE } from "../course-object.ts";
 import { federatesWith } from "../federation-policy.ts";
 import { sanitizeRemoteHtml } from "../remote-html.ts";
+import { institutionSigner } from "../signed-fetch.ts";
 
 type FederationContext = Context<FederationServices>;
 
@@ -110,7 +111,7 @@ async function receiveCourse(
   if (!archive?.href || !manifestLink?.href) return false;
   // Fetch the manifest only from the publisher's own server: a peer cannot point us elsewhere.
   if (manifestLink.href.origin !== actor.id.origin) return false;
-  const jws = await fetchManifest(manifestLink.href);
+  const jws = await fetchManifest(manifestLink.href, await institutionSigner(ctx));
   const manifest = await verifyManifest(jws, async (keyId) => {
     for await (const method of actor.getAssertionMethods(ctx)) {
       if (method.id?.href === keyId && method.publicKey) return method.publicKey;
@@ -138,8 +139,14 @@ async function receiveCourse(
   });
 }
 
-async function fetchManifest(url: URL): Promise<string> {
-  const response = await fetch(url, { headers: { accept: JWS_MEDIA_TYPE }, redirect: "error" });
+async function fetchManifest(
+  url: URL,
+  sign: (request: Request) => Promise<Request>,
+): Promise<string> {
+  // Signed: a followers-only course's manifest is only given to its followers.
+  const response = await fetch(
+    await sign(new Request(url, { headers: { accept: JWS_MEDIA_TYPE }, redirect: "error" })),
+  );
   if (!response.ok) throw new Error(`The manifest at ${url.href} answered ${response.status}.`);
   const declared = Number(response.headers.get("content-length") ?? 0);
   if (declared > MAX_MANIFEST_BYTES) throw new Error(`The manifest at ${url.href} is too large.`);
