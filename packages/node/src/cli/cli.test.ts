@@ -81,6 +81,39 @@ describe("coursefed CLI", () => {
     expect(run.stderr).toContain("--listen (COURSEFED_LISTEN)");
   });
 
+  it("names a local file it cannot read when publishing", () => {
+    const missing = join(directory, "missing.mbz");
+    const run = coursefed(
+      "publish",
+      missing,
+      "--title",
+      "T",
+      "--token",
+      "cf_x",
+      "--node",
+      "http://127.0.0.1:9/",
+    );
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain(`${missing}: cannot read or write: no such file`);
+  });
+
+  it("says when serve cannot listen", async () => {
+    const { createServer } = await import("node:net");
+    const blocker = createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, "127.0.0.1", resolve));
+    const { port } = blocker.address() as { port: number };
+    const run = coursefed(
+      "serve",
+      "--listen",
+      `127.0.0.1:${port}`,
+      "--data-dir",
+      join(directory, "busy"),
+    );
+    blocker.close();
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain(`cannot listen on 127.0.0.1:${port}: the port is in use`);
+  });
+
   it("refuses wrong usage with exit code 2", () => {
     expect(coursefed("inspect").code).toBe(2);
     expect(coursefed("frobnicate").code).toBe(2);

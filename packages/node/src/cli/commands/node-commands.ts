@@ -3,6 +3,7 @@ import type { Command } from "commander";
 import { BlobDigestError } from "../../blobs/blob-store.ts";
 import { DownloadError, downloadResumably } from "../../blobs/resumable-download.ts";
 import { ApiClient, ApiClientError, addNodeOptions } from "../api-client.ts";
+import { reportFileError } from "../archive-errors.ts";
 import { type CommandResult, ExitCode } from "../exit-codes.ts";
 import { progressBar } from "../progress.ts";
 
@@ -18,9 +19,15 @@ export function nodeCommands(program: Command, result: CommandResult): void {
         await work(new ApiClient(options));
         result.exitCode = ExitCode.ok;
       } catch (error) {
-        if (!(error instanceof ApiClientError)) throw error;
-        process.stderr.write(`coursefed: ${error.message}\n`);
-        result.exitCode = error.exitCode;
+        if (error instanceof ApiClientError) {
+          process.stderr.write(`coursefed: ${error.message}\n`);
+          result.exitCode = error.exitCode;
+          return;
+        }
+        const file = (error as NodeJS.ErrnoException).path;
+        if (typeof file !== "string") throw error;
+        // A local file that cannot be read or written: name it, and why.
+        result.exitCode = reportFileError(file, error);
       }
     };
 

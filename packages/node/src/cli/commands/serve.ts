@@ -62,7 +62,26 @@ export function serveCommand(program: Command, result: CommandResult): void {
         return;
       }
       const node = await createNode(config);
-      const server = await startServer(node);
+      let server: Awaited<ReturnType<typeof startServer>>;
+      try {
+        server = await startServer(node);
+      } catch (error) {
+        await node.close();
+        const code = (error as NodeJS.ErrnoException).code;
+        if (code !== "EADDRINUSE" && code !== "EACCES" && code !== "EADDRNOTAVAIL") throw error;
+        const { host, port } = config.listen;
+        const why =
+          code === "EADDRINUSE"
+            ? "the port is in use"
+            : code === "EACCES"
+              ? "permission denied"
+              : "no such address here";
+        process.stderr.write(
+          `coursefed serve: cannot listen on ${host}:${port}: ${why}; choose another with --listen.\n`,
+        );
+        result.exitCode = ExitCode.invalidInput;
+        return;
+      }
       const { handle } = node.institution;
       process.stdout.write(
         `coursefed node running: ${config.publicUrl.href} (listening on ${server.address.host}:${server.address.port})\n` +
