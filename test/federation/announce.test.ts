@@ -1,16 +1,12 @@
 import { readFile } from "node:fs/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { answerFollow, follow } from "../../packages/node/src/follows/follow-service.ts";
 import { eventually } from "../support/eventually.ts";
+import { followAndApprove } from "../support/federation-steps.ts";
 import { fixture, haveFixtures } from "../support/shared-fixtures.ts";
 import { startTestNode, type TestNode } from "../support/test-node.ts";
 
 let university: TestNode;
 let school: TestNode;
-
-const contextOf = (peer: TestNode) =>
-  peer.node.federation.createContext(peer.url, peer.node.services);
-const institutionOf = (peer: TestNode) => new URL("/actors/institution", peer.url).href;
 
 async function call(
   peer: TestNode,
@@ -35,26 +31,7 @@ async function call(
 describe.runIf(haveFixtures())("teachers, and the institution announcing their courses", () => {
   beforeAll(async () => {
     [university, school] = await Promise.all([startTestNode("univ"), startTestNode("school")]);
-    await follow(contextOf(school), school.node.institution, institutionOf(university));
-    await eventually(() =>
-      university.node.services.follows.follower(
-        university.node.institution.id,
-        institutionOf(school),
-      ),
-    );
-    await answerFollow(
-      contextOf(university),
-      university.node.institution,
-      institutionOf(school),
-      "accepted",
-    );
-    await eventually(
-      () =>
-        school.node.services.follows.following(
-          school.node.institution.id,
-          institutionOf(university),
-        )?.state === "accepted",
-    );
+    await followAndApprove(school, university);
   });
   afterAll(async () => {
     await Promise.all([university, school].map((peer) => peer?.stop()));

@@ -1,15 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { publishCourse } from "../../packages/node/src/courses/publish-service.ts";
 import { answerFollow, follow } from "../../packages/node/src/follows/follow-service.ts";
+import { contextOf, institutionOf } from "../support/federation-steps.ts";
 import { fixture, haveFixtures } from "../support/shared-fixtures.ts";
 import { startTestNode, type TestNode } from "../support/test-node.ts";
 
 let publisher: TestNode;
 let latecomer: TestNode;
-
-const contextOf = (peer: TestNode) =>
-  peer.node.federation.createContext(peer.url, peer.node.services);
-const actorUrl = (peer: TestNode) => new URL("/actors/institution", peer.url).href;
 
 describe.runIf(haveFixtures())("a new follower back-fills from the outbox", () => {
   beforeAll(async () => {
@@ -36,10 +33,13 @@ describe.runIf(haveFixtures())("a new follower back-fills from the outbox", () =
     });
     expect(((await outbox.json()) as { totalItems: number }).totalItems).toBe(2);
 
-    await follow(contextOf(latecomer), latecomer.node.institution, actorUrl(publisher));
+    await follow(contextOf(latecomer), latecomer.node.institution, institutionOf(publisher));
     for (let tries = 0; tries < 100; tries++) {
       if (
-        publisher.node.services.follows.follower(publisher.node.institution.id, actorUrl(latecomer))
+        publisher.node.services.follows.follower(
+          publisher.node.institution.id,
+          institutionOf(latecomer),
+        )
       )
         break;
       await new Promise((resolve) => setTimeout(resolve, 50));
@@ -47,7 +47,7 @@ describe.runIf(haveFixtures())("a new follower back-fills from the outbox", () =
     await answerFollow(
       contextOf(publisher),
       publisher.node.institution,
-      actorUrl(latecomer),
+      institutionOf(latecomer),
       "accepted",
     );
 

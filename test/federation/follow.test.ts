@@ -2,6 +2,7 @@ import { signRequest } from "@fedify/fedify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { answerFollow, follow, unfollow } from "../../packages/node/src/follows/follow-service.ts";
 import { eventually } from "../support/eventually.ts";
+import { contextOf, institutionOf } from "../support/federation-steps.ts";
 import { startTestNode, type TestNode } from "../support/test-node.ts";
 
 let university: TestNode;
@@ -19,29 +20,23 @@ afterAll(async () => {
   await Promise.all([university, school, openCampus].map((node) => node?.stop()));
 });
 
-function contextOf(peer: TestNode) {
-  return peer.node.federation.createContext(peer.url, peer.node.services);
-}
-
-const actorUrl = (peer: TestNode) => new URL("/actors/institution", peer.url).href;
-
 describe("following between nodes over loopback HTTP, signed", () => {
   it("waits for an admin to approve a follow of an institution, then both sides agree", async () => {
     const schoolActor = school.node.institution;
     const universityActor = university.node.institution;
-    await follow(contextOf(school), schoolActor, actorUrl(university));
+    await follow(contextOf(school), schoolActor, institutionOf(university));
     expect(
-      school.node.services.follows.following(schoolActor.id, actorUrl(university))?.state,
+      school.node.services.follows.following(schoolActor.id, institutionOf(university))?.state,
     ).toBe("pending");
 
     const request = await eventually(() =>
-      university.node.services.follows.follower(universityActor.id, actorUrl(school)),
+      university.node.services.follows.follower(universityActor.id, institutionOf(school)),
     );
     expect(request.state).toBe("pending");
 
-    await answerFollow(contextOf(university), universityActor, actorUrl(school), "accepted");
+    await answerFollow(contextOf(university), universityActor, institutionOf(school), "accepted");
     await eventually(() =>
-      school.node.services.follows.following(schoolActor.id, actorUrl(university))?.state ===
+      school.node.services.follows.following(schoolActor.id, institutionOf(university))?.state ===
       "accepted"
         ? true
         : undefined,
@@ -53,44 +48,48 @@ describe("following between nodes over loopback HTTP, signed", () => {
   });
 
   it("accepts at once a follow from a domain on the auto-accept list", async () => {
-    await follow(contextOf(school), school.node.institution, actorUrl(openCampus));
+    await follow(contextOf(school), school.node.institution, institutionOf(openCampus));
     await eventually(() =>
-      school.node.services.follows.following(school.node.institution.id, actorUrl(openCampus))
+      school.node.services.follows.following(school.node.institution.id, institutionOf(openCampus))
         ?.state === "accepted"
         ? true
         : undefined,
     );
     expect(
-      openCampus.node.services.follows.follower(openCampus.node.institution.id, actorUrl(school))
-        ?.state,
+      openCampus.node.services.follows.follower(
+        openCampus.node.institution.id,
+        institutionOf(school),
+      )?.state,
     ).toBe("accepted");
   });
 
   it("tells the follower when a request is refused", async () => {
-    await follow(contextOf(university), university.node.institution, actorUrl(school));
+    await follow(contextOf(university), university.node.institution, institutionOf(school));
     await eventually(() =>
-      school.node.services.follows.follower(school.node.institution.id, actorUrl(university)),
+      school.node.services.follows.follower(school.node.institution.id, institutionOf(university)),
     );
     await answerFollow(
       contextOf(school),
       school.node.institution,
-      actorUrl(university),
+      institutionOf(university),
       "rejected",
     );
     await eventually(() =>
-      university.node.services.follows.following(university.node.institution.id, actorUrl(school))
-        ?.state === "rejected"
+      university.node.services.follows.following(
+        university.node.institution.id,
+        institutionOf(school),
+      )?.state === "rejected"
         ? true
         : undefined,
     );
   });
 
   it("removes the follower when the follow is undone", async () => {
-    await unfollow(contextOf(school), school.node.institution, actorUrl(openCampus));
+    await unfollow(contextOf(school), school.node.institution, institutionOf(openCampus));
     await eventually(() =>
       openCampus.node.services.follows.follower(
         openCampus.node.institution.id,
-        actorUrl(school),
+        institutionOf(school),
       ) === undefined
         ? true
         : undefined,
@@ -110,10 +109,10 @@ describe("following between nodes over loopback HTTP, signed", () => {
   it("refuses an unsigned activity and one signed by someone else's claim", async () => {
     const forged = {
       "@context": "https://www.w3.org/ns/activitystreams",
-      id: `${actorUrl(school)}/follows/forged`,
+      id: `${institutionOf(school)}/follows/forged`,
       type: "Follow",
-      actor: actorUrl(school),
-      object: actorUrl(university),
+      actor: institutionOf(school),
+      object: institutionOf(university),
     };
     const response = await fetch(new URL("/actors/institution/inbox", university.url), {
       method: "POST",
@@ -122,8 +121,10 @@ describe("following between nodes over loopback HTTP, signed", () => {
     });
     expect(response.status).toBe(401);
     expect(
-      university.node.services.follows.follower(university.node.institution.id, actorUrl(school))
-        ?.followId,
+      university.node.services.follows.follower(
+        university.node.institution.id,
+        institutionOf(school),
+      )?.followId,
     ).not.toBe(forged.id);
   });
 
@@ -133,10 +134,10 @@ describe("following between nodes over loopback HTTP, signed", () => {
     const [published] = await ctx.getActorKeyPairs("institution");
     const follow = {
       "@context": "https://www.w3.org/ns/activitystreams",
-      id: `${actorUrl(school)}/follows/replayed`,
+      id: `${institutionOf(school)}/follows/replayed`,
       type: "Follow",
-      actor: actorUrl(school),
-      object: actorUrl(openCampus),
+      actor: institutionOf(school),
+      object: institutionOf(openCampus),
     };
     let handled = 0;
     const follows = openCampus.node.services.follows;

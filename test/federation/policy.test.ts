@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FollowError, follow } from "../../packages/node/src/follows/follow-service.ts";
+import { contextOf } from "../support/federation-steps.ts";
 import { startTestNode, type TestNode } from "../support/test-node.ts";
 
 let open: TestNode;
@@ -15,9 +16,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await Promise.all([open, closed].map((peer) => peer?.stop()));
 });
-
-const contextOf = (peer: TestNode) =>
-  peer.node.federation.createContext(peer.url, peer.node.services);
 
 describe("federation policy", () => {
   it("refuses signed requests from a blocked server with 403", async () => {

@@ -5,17 +5,13 @@ import {
   publishCourse,
   withdrawCourse,
 } from "../../packages/node/src/courses/publish-service.ts";
-import { answerFollow, follow } from "../../packages/node/src/follows/follow-service.ts";
 import { eventually } from "../support/eventually.ts";
+import { contextOf, followAndApprove, institutionOf } from "../support/federation-steps.ts";
 import { fixture, haveFixtures } from "../support/shared-fixtures.ts";
 import { startTestNode, type TestNode } from "../support/test-node.ts";
 
 let publisher: TestNode;
 let follower: TestNode;
-
-const contextOf = (peer: TestNode) =>
-  peer.node.federation.createContext(peer.url, peer.node.services);
-const actorUrl = (peer: TestNode) => new URL("/actors/institution", peer.url).href;
 
 describe.runIf(haveFixtures())("publishing a course to followers", () => {
   beforeAll(async () => {
@@ -23,21 +19,7 @@ describe.runIf(haveFixtures())("publishing a course to followers", () => {
       startTestNode("univ", "University"),
       startTestNode("school", "School"),
     ]);
-    await follow(contextOf(follower), follower.node.institution, actorUrl(publisher));
-    await eventually(() =>
-      publisher.node.services.follows.follower(publisher.node.institution.id, actorUrl(follower)),
-    );
-    await answerFollow(
-      contextOf(publisher),
-      publisher.node.institution,
-      actorUrl(follower),
-      "accepted",
-    );
-    await eventually(
-      () =>
-        follower.node.services.follows.following(follower.node.institution.id, actorUrl(publisher))
-          ?.state === "accepted",
-    );
+    await followAndApprove(follower, publisher);
   });
   afterAll(async () => {
     await Promise.all([publisher, follower].map((peer) => peer?.stop()));
@@ -73,7 +55,7 @@ describe.runIf(haveFixtures())("publishing a course to followers", () => {
     const objectUri = new URL(`/courses/${courseId}`, publisher.url).href;
     const entry = await eventually(() => follower.node.services.courses.catalogEntry(objectUri));
     expect(entry).toMatchObject({
-      actorUri: actorUrl(publisher),
+      actorUri: institutionOf(publisher),
       title: "SCORM <b>and</b> files",
       summary: "<p>Forum, folder, IMS CP, SCORM</p>",
       tags: ["scorm", "demo"],

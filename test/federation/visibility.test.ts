@@ -2,18 +2,14 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fetchCatalogArchive } from "../../packages/node/src/courses/fetch-service.ts";
 import { publishCourse } from "../../packages/node/src/courses/publish-service.ts";
 import { institutionSigner } from "../../packages/node/src/federation/signed-fetch.ts";
-import { answerFollow, follow } from "../../packages/node/src/follows/follow-service.ts";
 import { eventually } from "../support/eventually.ts";
+import { contextOf, followAndApprove } from "../support/federation-steps.ts";
 import { fixture, haveFixtures } from "../support/shared-fixtures.ts";
 import { startTestNode, type TestNode } from "../support/test-node.ts";
 
 let publisher: TestNode;
 let follower: TestNode;
 let outsider: TestNode;
-
-const contextOf = (peer: TestNode) =>
-  peer.node.federation.createContext(peer.url, peer.node.services);
-const actorUrl = (peer: TestNode) => new URL("/actors/institution", peer.url).href;
 
 describe.runIf(haveFixtures())("who may download what", () => {
   beforeAll(async () => {
@@ -22,21 +18,7 @@ describe.runIf(haveFixtures())("who may download what", () => {
       startTestNode("school"),
       startTestNode("stranger"),
     ]);
-    await follow(contextOf(follower), follower.node.institution, actorUrl(publisher));
-    await eventually(() =>
-      publisher.node.services.follows.follower(publisher.node.institution.id, actorUrl(follower)),
-    );
-    await answerFollow(
-      contextOf(publisher),
-      publisher.node.institution,
-      actorUrl(follower),
-      "accepted",
-    );
-    await eventually(
-      () =>
-        follower.node.services.follows.following(follower.node.institution.id, actorUrl(publisher))
-          ?.state === "accepted",
-    );
+    await followAndApprove(follower, publisher);
   });
   afterAll(async () => {
     await Promise.all([publisher, follower, outsider].map((peer) => peer?.stop()));

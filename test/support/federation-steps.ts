@@ -1,0 +1,36 @@
+import type { Context } from "@fedify/fedify";
+import type { FederationServices } from "../../packages/node/src/federation/context.ts";
+import { answerFollow, follow } from "../../packages/node/src/follows/follow-service.ts";
+import { eventually } from "./eventually.ts";
+import type { TestNode } from "./test-node.ts";
+
+/** A Fedify context on a test node, for calling its services directly. */
+export function contextOf(peer: TestNode): Context<FederationServices> {
+  return peer.node.federation.createContext(peer.url, peer.node.services);
+}
+
+/** The URL of a test node's institution actor. */
+export function institutionOf(peer: TestNode): string {
+  return new URL("/actors/institution", peer.url).href;
+}
+
+/** `follower`'s institution follows `followed`'s, whose admin accepts; returns once both agree. */
+export async function followAndApprove(follower: TestNode, followed: TestNode): Promise<void> {
+  await follow(contextOf(follower), follower.node.institution, institutionOf(followed));
+  await eventually(() =>
+    followed.node.services.follows.follower(followed.node.institution.id, institutionOf(follower)),
+  );
+  await answerFollow(
+    contextOf(followed),
+    followed.node.institution,
+    institutionOf(follower),
+    "accepted",
+  );
+  await eventually(
+    () =>
+      follower.node.services.follows.following(
+        follower.node.institution.id,
+        institutionOf(followed),
+      )?.state === "accepted",
+  );
+}
