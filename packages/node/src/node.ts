@@ -17,6 +17,8 @@ import { FollowRepository } from "./follows/follow-repository.ts";
 import { courseRoutes } from "./http/course-routes.ts";
 import { federationGuard } from "./http/federation-guard.ts";
 import { federationMiddleware } from "./http/federation-middleware.ts";
+import { deliveryFailureRecorder, trackDeliveries } from "./peers/delivery-tracking.ts";
+import { PeerRepository } from "./peers/peer-repository.ts";
 
 export const SOFTWARE_VERSION = "0.1.0";
 
@@ -43,6 +45,7 @@ export async function createNode(config: NodeConfig): Promise<CoursefedNode> {
   const actors = new LocalActorRepository(db);
   const institution = actors.ensureInstitution(config.institution.handle, config.institution.name);
   await actors.keyPairs(institution);
+  const peers = new PeerRepository(db);
   const services: FederationServices = {
     actors,
     follows: new FollowRepository(db),
@@ -50,15 +53,17 @@ export async function createNode(config: NodeConfig): Promise<CoursefedNode> {
     federationPolicy: config.federation,
     courses: new CourseRepository(db),
     blobs: new BlobStore(join(config.dataDir, "blobs")),
+    peers,
     softwareVersion: SOFTWARE_VERSION,
   };
 
-  const queue = new DatabaseMessageQueue(db);
+  const queue = trackDeliveries(new DatabaseMessageQueue(db), peers);
   const federation = createNodeFederation({
     kv: new DatabaseKvStore(db),
     queue,
     origin: config.publicUrl,
     allowPrivateAddress: config.allowPrivateAddresses,
+    onDeliveryError: deliveryFailureRecorder(peers),
   });
   const workers = new AbortController();
   const queueStopped = federation.startQueue(services, { signal: workers.signal });

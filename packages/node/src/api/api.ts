@@ -6,6 +6,7 @@ import { problem } from "./problem.ts";
 import { catalogRoutes } from "./routes/catalog.ts";
 import { courseRoutes } from "./routes/courses.ts";
 import { followRoutes } from "./routes/follows.ts";
+import { peerRoutes } from "./routes/peers.ts";
 import { teacherRoutes } from "./routes/teachers.ts";
 import { uploadRoutes } from "./routes/uploads.ts";
 import type { TokenRepository } from "./token-repository.ts";
@@ -45,6 +46,7 @@ export function createApi(dependencies: ApiDependencies): OpenAPIHono {
   catalogRoutes(v1, dependencies);
   followRoutes(v1, dependencies);
   teacherRoutes(v1, dependencies);
+  peerRoutes(v1, dependencies);
 
   const api = new OpenAPIHono();
   api.route("/api/v1", v1);

@@ -63,6 +63,7 @@ describe("coursefed CLI", () => {
     ["catalog"],
     ["fetch"],
     ["teachers"],
+    ["peers"],
     ["inspect"],
     ["scan"],
     ["sanitize"],

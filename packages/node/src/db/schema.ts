@@ -221,3 +221,15 @@ export const uploads = sqliteTable("uploads", {
   size: integer("size").notNull(),
   createdAt: integer("created_at").notNull(),
 });
+
+/** Delivery to each peer server (by host), so that admins see who is reachable. */
+export const peers = sqliteTable("peers", {
+  host: text("host").primaryKey(),
+  deliveries: integer("deliveries").notNull().default(0),
+  failures: integer("failures").notNull().default(0),
+  /** Failures since the last delivery that went through. */
+  consecutiveFailures: integer("consecutive_failures").notNull().default(0),
+  lastDeliveredAt: integer("last_delivered_at"),
+  lastFailedAt: integer("last_failed_at"),
+  lastError: text("last_error"),
+});

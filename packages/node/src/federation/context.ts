@@ -2,6 +2,7 @@ import type { LocalActorRepository } from "../actors/local-actors.ts";
 import type { BlobStore } from "../blobs/blob-store.ts";
 import type { CourseRepository } from "../courses/course-repository.ts";
 import type { FollowRepository } from "../follows/follow-repository.ts";
+import type { PeerRepository } from "../peers/peer-repository.ts";
 import type { FederationPolicy } from "./federation-policy.ts";
 
 /** Who may follow without an admin's approval. */
@@ -18,5 +19,6 @@ export interface FederationServices {
   readonly federationPolicy: FederationPolicy;
   readonly courses: CourseRepository;
   readonly blobs: BlobStore;
+  readonly peers: PeerRepository;
   readonly softwareVersion: string;
 }

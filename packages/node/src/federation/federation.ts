@@ -33,6 +33,8 @@ export interface NodeFederationOptions {
   readonly origin: URL;
   /** Tests run several nodes on loopback, which Fedify refuses to fetch by default. */
   readonly allowPrivateAddress?: boolean;
+  /** Called for each failed delivery (Fedify retries it later). */
+  readonly onDeliveryError?: (error: Error) => void;
 }
 
 /**
@@ -61,6 +63,7 @@ export function createNodeFederation(
     allowPrivateAddress: options.allowPrivateAddress ?? false,
     // The node starts its queue workers itself, with their services and a stop signal.
     manuallyStartQueue: true,
+    ...(options.onDeliveryError ? { onOutboxError: options.onDeliveryError } : {}),
   });
   registerActors(federation);
   registerNodeInfo(federation);
