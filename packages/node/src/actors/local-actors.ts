@@ -16,6 +16,7 @@ export class ActorError extends Error {
 /** The actors this node speaks for, and their keys. */
 export class LocalActorRepository {
   readonly #db: NodeDatabase;
+  readonly #keyPairs = new Map<number, Promise<webcrypto.CryptoKeyPair[]>>();
 
   constructor(db: NodeDatabase) {
     this.#db = db;
@@ -96,8 +97,21 @@ export class LocalActorRepository {
     return this.#db.select().from(localActors).where(eq(localActors.type, "Person")).all();
   }
 
-  /** The actor's RSA and Ed25519 key pairs, made on first use. */
-  async keyPairs(actor: LocalActor): Promise<webcrypto.CryptoKeyPair[]> {
+  /**
+   * The actor's RSA and Ed25519 key pairs, made on first use. Fedify asks for them on
+   * every signature and every actor fetch: they are read and imported once per actor.
+   */
+  keyPairs(actor: LocalActor): Promise<webcrypto.CryptoKeyPair[]> {
+    let pairs = this.#keyPairs.get(actor.id);
+    if (!pairs) {
+      pairs = this.#loadKeyPairs(actor);
+      this.#keyPairs.set(actor.id, pairs);
+      pairs.catch(() => this.#keyPairs.delete(actor.id));
+    }
+    return pairs;
+  }
+
+  async #loadKeyPairs(actor: LocalActor): Promise<webcrypto.CryptoKeyPair[]> {
     const pairs: webcrypto.CryptoKeyPair[] = [];
     for (const algorithm of ALGORITHMS) {
       let stored = this.#storedKey(actor, algorithm);
