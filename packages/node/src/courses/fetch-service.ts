@@ -3,18 +3,15 @@ import { dirname } from "node:path";
 import type { Context } from "@fedify/fedify";
 import type { StoredBlob } from "../blobs/blob-store.ts";
 import { downloadResumably } from "../blobs/resumable-download.ts";
+import { CodedError } from "../coded-error.ts";
 import type { FederationServices } from "../federation/context.ts";
 import { federatesWith } from "../federation/federation-policy.ts";
 import { institutionSigner } from "../federation/signed-fetch.ts";
 
-export class FetchError extends Error {
+export class FetchError extends CodedError<
+  "NOT_IN_CATALOG" | "WITHDRAWN" | "FOREIGN_ARCHIVE" | "NOT_FEDERATED"
+> {
   override readonly name = "FetchError";
-  readonly code: "NOT_IN_CATALOG" | "WITHDRAWN" | "FOREIGN_ARCHIVE" | "NOT_FEDERATED";
-
-  constructor(code: FetchError["code"], message: string) {
-    super(message);
-    this.code = code;
-  }
 }
 
 /**

@@ -20,6 +20,7 @@ import {
   Update,
 } from "@fedify/vocab";
 import type { LocalActor } from "../actors/local-actors.ts";
+import { CodedError } from "../coded-error.ts";
 import type { Visibility } from "../db/schema.ts";
 import type { FederationServices } from "../federation/context.ts";
 import { courseDocument } from "../federation/course-object.ts";
@@ -35,9 +36,10 @@ export interface CourseMetadata {
   readonly visibility?: Visibility;
 }
 
-export class PublishError extends Error {
+export class PublishError extends CodedError<
+  "INVALID_BACKUP" | "PERSONAL_DATA" | "NOT_FOUND" | "NOT_YOURS"
+> {
   override readonly name = "PublishError";
-  readonly code: "INVALID_BACKUP" | "PERSONAL_DATA" | "NOT_FOUND" | "NOT_YOURS";
   readonly findings: readonly PersonalDataFinding[];
 
   constructor(
@@ -45,8 +47,7 @@ export class PublishError extends Error {
     message: string,
     findings: readonly PersonalDataFinding[] = [],
   ) {
-    super(message);
-    this.code = code;
+    super(code, message);
     this.findings = findings;
   }
 }

@@ -1,20 +1,17 @@
 import type { Context } from "@fedify/fedify";
 import { Accept, Follow, isActor, Reject, Undo } from "@fedify/vocab";
 import type { LocalActor } from "../actors/local-actors.ts";
+import { CodedError } from "../coded-error.ts";
 import type { FederationServices } from "../federation/context.ts";
 import { federatesWith } from "../federation/federation-policy.ts";
 import type { Following } from "./follow-repository.ts";
 import { describeRemoteActor, recipientOf } from "./remote-actor.ts";
 
 /** Why a follow operation could not be done, in words for the person who asked. */
-export class FollowError extends Error {
+export class FollowError extends CodedError<
+  "NOT_FOUND" | "NOT_AN_ACTOR" | "NO_SUCH_REQUEST" | "NOT_FEDERATED"
+> {
   override readonly name = "FollowError";
-  readonly code: "NOT_FOUND" | "NOT_AN_ACTOR" | "NO_SUCH_REQUEST" | "NOT_FEDERATED";
-
-  constructor(code: FollowError["code"], message: string) {
-    super(message);
-    this.code = code;
-  }
 }
 
 /** Asks a remote actor (URL or @user@host) to let `local` follow it. */
