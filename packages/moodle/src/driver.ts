@@ -1,0 +1,73 @@
+/**
+ * What the node needs from a Moodle site, whichever way it reaches it: the `cli` driver
+ * runs Moodle's PHP scripts on the same host, the `ws` driver calls the companion plugin
+ * local_coursefed over web services. Neither trusts Moodle's exit codes alone: an outcome
+ * is checked against what was asked for (see ../../../shared/DESIGN.md, "Moodle side").
+ */
+
+/** A site's identity and what is installed on it, as `probe` reports it. */
+export interface MoodleSiteInfo {
+  /** `$version` of the site, e.g. "2024100706.00". */
+  readonly version: string;
+  /** `$release`, e.g. "4.5.6 (Build: 20250811)". */
+  readonly release: string;
+  /** Major.minor branch, e.g. "4.5". */
+  readonly branch: string;
+  /** Every installed plugin (frankenstyle component, e.g. "mod_quiz") with its version number. */
+  readonly plugins: Readonly<Record<string, number>>;
+  /** The largest backup the site accepts for restore, in bytes; null when unlimited. */
+  readonly maxRestoreBytes: number | null;
+}
+
+/** Where a backup goes on the site. */
+export type RestoreDestination =
+  | { readonly kind: "new-course"; readonly categoryId: number }
+  | {
+      readonly kind: "existing-course";
+      readonly courseId: number;
+      /** merge adds the backup's contents; replace deletes the course's contents first. */
+      readonly mode: "merge" | "replace";
+    };
+
+export interface RestoreRequest {
+  /** Absolute path of the .mbz on the node's disk. */
+  readonly archivePath: string;
+  readonly destination: RestoreDestination;
+  /**
+   * Activity modules the backup holds, by module name ("quiz": 2): the restored course
+   * is checked against them, since Moodle silently drops what it cannot restore.
+   */
+  readonly expectedActivities: Readonly<Record<string, number>>;
+  readonly signal?: AbortSignal;
+}
+
+export interface RestoreOutcome {
+  readonly courseId: number;
+  /** The course's page on the site, e.g. https://moodle.example/course/view.php?id=12. */
+  readonly courseUrl: string;
+  /** Activity modules the restored course holds, by module name. */
+  readonly restoredActivities: Readonly<Record<string, number>>;
+  /** Expected modules Moodle did not restore (name → how many are missing); empty when complete. */
+  readonly missingActivities: Readonly<Record<string, number>>;
+  /** What Moodle printed or reported, for the job's record. */
+  readonly log: string;
+}
+
+export interface BackupRequest {
+  readonly courseId: number;
+  /** Directory the driver writes the .mbz into; the caller owns and removes it. */
+  readonly outputDirectory: string;
+  readonly signal?: AbortSignal;
+}
+
+export interface BackupOutcome {
+  /** Absolute path of the backup, written without user data. */
+  readonly path: string;
+  readonly log: string;
+}
+
+export interface MoodleDriver {
+  probe(signal?: AbortSignal): Promise<MoodleSiteInfo>;
+  restore(request: RestoreRequest): Promise<RestoreOutcome>;
+  backup(request: BackupRequest): Promise<BackupOutcome>;
+}
