@@ -1,5 +1,14 @@
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { ConfigError, resolveConfig } from "./config.ts";
+import { ConfigError, readConfigFile, resolveConfig } from "./config.ts";
+
+function configFile(content: string): string {
+  const path = join(mkdtempSync(join(tmpdir(), "coursefed-config-")), "coursefed.json");
+  writeFileSync(path, content);
+  return path;
+}
 
 describe("resolveConfig", () => {
   it("derives a working local setup from nothing", () => {
@@ -40,6 +49,7 @@ describe("resolveConfig", () => {
     [{ federation: "allowlist" }, "--domains", "needs at least one host"],
     [{ federation: "blocklist", domains: "bad host" }, "--domains", "not a host name"],
     [{ maxUpload: "lots" }, "--max-upload", "not a usable size"],
+    [{ firstKnock: "cavage" }, "--first-knock", "not a signature scheme"],
   ])("refuses %o, naming the setting", (flags, setting, message) => {
     expect(() => resolveConfig(flags, {})).toThrow(ConfigError);
     expect(() => resolveConfig(flags, {})).toThrow(message);
@@ -48,5 +58,46 @@ describe("resolveConfig", () => {
     } catch (error) {
       expect((error as ConfigError).setting).toContain(setting);
     }
+  });
+
+  it("reads a JSON file, under the environment and the flags", () => {
+    const path = configFile(
+      JSON.stringify({
+        dataDir: "data",
+        url: "https://courses.univ.example/",
+        handle: "univ",
+        autoAccept: ["ac-lyon.example", "ac-paris.example"],
+        allowPrivateAddresses: true,
+        firstKnock: "draft-cavage",
+      }),
+    );
+    const file = readConfigFile(path);
+    const config = resolveConfig({ handle: "faculty" }, { COURSEFED_LISTEN: "0.0.0.0:9000" }, file);
+    expect(config.dataDir).toBe(join(path, "..", "data"));
+    expect(config.publicUrl.href).toBe("https://courses.univ.example/");
+    expect(config.institution.handle).toBe("faculty");
+    expect(config.listen.port).toBe(9000);
+    expect(config.autoAcceptDomains).toEqual(["ac-lyon.example", "ac-paris.example"]);
+    expect(config.allowPrivateAddresses).toBe(true);
+    expect(config.firstKnock).toBe("draft-cavage");
+    expect(
+      resolveConfig({}, { COURSEFED_ALLOW_PRIVATE_ADDRESSES: "0" }, file).allowPrivateAddresses,
+    ).toBe(false);
+  });
+
+  it.each([
+    ["{ not json", "cannot read"],
+    ["[1, 2]", "must hold a JSON object"],
+    [JSON.stringify({ port: 8080 }), 'unknown setting "port"'],
+    [JSON.stringify({ maxUpload: 1024 }), '"maxUpload" must be a string'],
+    [JSON.stringify({ allowPrivateAddresses: "yes" }), '"allowPrivateAddresses" must be a boolean'],
+  ])("refuses the file %s, naming it", (content, message) => {
+    const path = configFile(content);
+    expect(() => readConfigFile(path)).toThrow(message);
+    expect(() => readConfigFile(path)).toThrow(path);
+  });
+
+  it("says when the file is missing", () => {
+    expect(() => readConfigFile("/nonexistent/coursefed.json")).toThrow("no such file");
   });
 });

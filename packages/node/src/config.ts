@@ -1,4 +1,5 @@
-import { resolve } from "node:path";
+import { readFileSync } from "node:fs";
+import { dirname, resolve } from "node:path";
 import { HANDLE } from "./actors/handle.ts";
 import { parseByteSize } from "./byte-size.ts";
 import type { FederationPolicy } from "./federation/federation-policy.ts";
@@ -20,7 +21,15 @@ export interface NodeConfig {
   readonly federation: FederationPolicy;
   /** Let peers live on private and loopback addresses (an intranet, or tests). */
   readonly allowPrivateAddresses: boolean;
+  /**
+   * The HTTP signature scheme tried first with a server not met before; the other one is
+   * tried if it refuses (double knock), and what worked is remembered per server.
+   */
+  readonly firstKnock: FirstKnock;
 }
+
+export const FIRST_KNOCKS = ["rfc9421", "draft-cavage"] as const;
+export type FirstKnock = (typeof FIRST_KNOCKS)[number];
 
 /** Settings as given on the command line or in the environment, not yet checked. */
 export interface NodeConfigInput {
@@ -36,6 +45,7 @@ export interface NodeConfigInput {
   /** Comma-separated host names for the allowlist or blocklist. */
   readonly domains?: string | undefined;
   readonly allowPrivateAddresses?: boolean | undefined;
+  readonly firstKnock?: string | undefined;
 }
 
 export class ConfigError extends Error {
@@ -61,17 +71,25 @@ export const CONFIG_ENVIRONMENT = {
   federation: "COURSEFED_FEDERATION",
   domains: "COURSEFED_FEDERATION_DOMAINS",
   allowPrivateAddresses: "COURSEFED_ALLOW_PRIVATE_ADDRESSES",
+  firstKnock: "COURSEFED_FIRST_KNOCK",
 } as const;
+
+/** The variable naming a JSON configuration file, when --config is not given. */
+export const CONFIG_FILE_ENVIRONMENT = "COURSEFED_CONFIG";
 
 export const DEFAULT_LISTEN = "127.0.0.1:8321";
 
-/** Combines flags, environment and defaults, and refuses what cannot work. */
+/**
+ * Combines flags, environment, the configuration file and defaults, in that order of
+ * precedence, and refuses what cannot work.
+ */
 export function resolveConfig(
   flags: NodeConfigInput,
   environment: Readonly<Record<string, string | undefined>> = process.env,
+  file: NodeConfigInput = {},
 ): NodeConfig {
   const pick = (key: Exclude<keyof typeof CONFIG_ENVIRONMENT, "allowPrivateAddresses">) =>
-    flags[key] ?? environment[CONFIG_ENVIRONMENT[key]];
+    flags[key] ?? environment[CONFIG_ENVIRONMENT[key]] ?? file[key];
   const listen = parseListen(pick("listen") ?? DEFAULT_LISTEN);
   const publicUrl = parsePublicUrl(
     pick("url") ?? `http://${formatHost(listen.host)}:${listen.port}/`,
@@ -93,8 +111,51 @@ export function resolveConfig(
     federation: parseFederation(pick("federation") ?? "open", pick("domains") ?? ""),
     allowPrivateAddresses:
       flags.allowPrivateAddresses ??
-      ["1", "true", "yes"].includes(environment[CONFIG_ENVIRONMENT.allowPrivateAddresses] ?? ""),
+      (environment[CONFIG_ENVIRONMENT.allowPrivateAddresses] === undefined
+        ? (file.allowPrivateAddresses ?? false)
+        : ["1", "true", "yes"].includes(environment[CONFIG_ENVIRONMENT.allowPrivateAddresses])),
+    firstKnock: parseFirstKnock(pick("firstKnock") ?? "rfc9421"),
   };
+}
+
+/**
+ * Reads a JSON configuration file whose keys are the settings' names (dataDir, url,
+ * listen, handle, name, autoAccept, maxUpload, federation, domains,
+ * allowPrivateAddresses, firstKnock). A relative dataDir is taken from the file's folder,
+ * so the file means the same whatever directory the node is started from.
+ */
+export function readConfigFile(path: string): NodeConfigInput {
+  const setting = `--config (${CONFIG_FILE_ENVIRONMENT})`;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(path, "utf8"));
+  } catch (error) {
+    const reason =
+      (error as NodeJS.ErrnoException).code === "ENOENT"
+        ? "no such file"
+        : (error as Error).message;
+    throw new ConfigError(setting, `cannot read ${path}: ${reason}.`);
+  }
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
+    throw new ConfigError(setting, `${path} must hold a JSON object of settings.`);
+  }
+  const input: Record<string, string | boolean> = {};
+  for (const [key, value] of Object.entries(parsed)) {
+    if (!Object.hasOwn(CONFIG_ENVIRONMENT, key)) {
+      throw new ConfigError(
+        setting,
+        `${path}: unknown setting "${key}"; the settings are ${Object.keys(CONFIG_ENVIRONMENT).join(", ")}.`,
+      );
+    }
+    const expected = key === "allowPrivateAddresses" ? "boolean" : "string";
+    const listed = (key === "autoAccept" || key === "domains") && Array.isArray(value);
+    if (typeof value !== expected && !listed) {
+      throw new ConfigError(setting, `${path}: "${key}" must be a ${expected}.`);
+    }
+    input[key] = listed ? (value as unknown[]).join(",") : (value as string | boolean);
+  }
+  if (typeof input.dataDir === "string") input.dataDir = resolve(dirname(path), input.dataDir);
+  return input as NodeConfigInput;
 }
 
 function parseListen(text: string): { host: string; port: number } {
@@ -173,7 +234,18 @@ const FLAGS: Readonly<Record<keyof typeof CONFIG_ENVIRONMENT, string>> = {
   federation: "--federation",
   domains: "--domains",
   allowPrivateAddresses: "--allow-private-addresses",
+  firstKnock: "--first-knock",
 };
+
+function parseFirstKnock(text: string): FirstKnock {
+  if (!(FIRST_KNOCKS as readonly string[]).includes(text)) {
+    throw new ConfigError(
+      `--first-knock (${CONFIG_ENVIRONMENT.firstKnock})`,
+      `"${text}" is not a signature scheme; use rfc9421 (HTTP Message Signatures) or draft-cavage (what older servers speak).`,
+    );
+  }
+  return text as FirstKnock;
+}
 
 function parseFederation(mode: string, domains: string): FederationPolicy {
   if (mode !== "open" && mode !== "allowlist" && mode !== "blocklist") {

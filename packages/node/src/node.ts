@@ -64,6 +64,7 @@ export async function createNode(config: NodeConfig): Promise<CoursefedNode> {
     origin: config.publicUrl,
     allowPrivateAddress: config.allowPrivateAddresses,
     onDeliveryError: deliveryFailureRecorder(peers),
+    firstKnock: config.firstKnock,
   });
   const workers = new AbortController();
   const queueStopped = federation.startQueue(services, { signal: workers.signal });

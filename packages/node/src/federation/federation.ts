@@ -16,9 +16,11 @@ import {
   Undo,
   Update,
 } from "@fedify/vocab";
+import type { FirstKnock } from "../config.ts";
 import { registerActors } from "./actor.ts";
 import type { FederationServices } from "./context.ts";
 import { registerCourseObjects } from "./course-object.ts";
+import { deliveryRetryPolicy } from "./delivery-retry.ts";
 import { federatesWith } from "./federation-policy.ts";
 import { registerFollowers } from "./followers.ts";
 import { onCourseAnnounce, onCourseCreateOrUpdate, onCourseDelete } from "./inbox/courses.ts";
@@ -35,7 +37,14 @@ export interface NodeFederationOptions {
   readonly allowPrivateAddress?: boolean;
   /** Called for each failed delivery (Fedify retries it later). */
   readonly onDeliveryError?: (error: Error) => void;
+  /** The HTTP signature scheme tried first with a server not met before. */
+  readonly firstKnock?: FirstKnock;
 }
+
+const SIGNATURE_SPECS = {
+  rfc9421: "rfc9421",
+  "draft-cavage": "draft-cavage-http-signatures-12",
+} as const;
 
 /**
  * Drops activities from actors on servers the federation policy excludes (the HTTP
@@ -64,6 +73,8 @@ export function createNodeFederation(
     // The node starts its queue workers itself, with their services and a stop signal.
     manuallyStartQueue: true,
     ...(options.onDeliveryError ? { onOutboxError: options.onDeliveryError } : {}),
+    firstKnock: SIGNATURE_SPECS[options.firstKnock ?? "rfc9421"],
+    outboxRetryPolicy: deliveryRetryPolicy(),
   });
   registerActors(federation);
   registerNodeInfo(federation);

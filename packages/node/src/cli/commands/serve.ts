@@ -1,5 +1,12 @@
 import type { Command } from "commander";
-import { CONFIG_ENVIRONMENT, ConfigError, DEFAULT_LISTEN, resolveConfig } from "../../config.ts";
+import {
+  CONFIG_ENVIRONMENT,
+  CONFIG_FILE_ENVIRONMENT,
+  ConfigError,
+  DEFAULT_LISTEN,
+  readConfigFile,
+  resolveConfig,
+} from "../../config.ts";
 import { createNode } from "../../node.ts";
 import { startServer } from "../../server.ts";
 import { type CommandResult, ExitCode } from "../exit-codes.ts";
@@ -9,7 +16,11 @@ export function serveCommand(program: Command, result: CommandResult): void {
     .command("serve")
     .summary("run this institution's node")
     .description(
-      "Run the coursefed node: create the data directory on first start (SQLite database, keys), bring its schema up to date, and serve federation and the HTTP API until stopped (Ctrl-C or SIGTERM). Each option can also be set by the environment variable named after it.",
+      "Run the coursefed node: create the data directory on first start (SQLite database, keys), bring its schema up to date, and serve federation and the HTTP API until stopped (Ctrl-C or SIGTERM). Each option can also be set by the environment variable named after it, or in a JSON configuration file (--config) whose keys are the options in camelCase (dataDir, url, listen, handle, name, autoAccept, maxUpload, federation, domains, allowPrivateAddresses, firstKnock). Flags win over the environment, which wins over the file.",
+    )
+    .option(
+      "--config <file>",
+      `JSON configuration file [${CONFIG_FILE_ENVIRONMENT}]; a relative dataDir in it is taken from the file's folder`,
     )
     .option(
       "--data-dir <dir>",
@@ -51,10 +62,15 @@ export function serveCommand(program: Command, result: CommandResult): void {
       "--allow-private-addresses",
       `let peers live on private and loopback addresses, e.g. on an intranet [${CONFIG_ENVIRONMENT.allowPrivateAddresses}=1]`,
     )
+    .option(
+      "--first-knock <scheme>",
+      `HTTP signature scheme tried first with a new server, rfc9421 or draft-cavage; the other is tried if refused [${CONFIG_ENVIRONMENT.firstKnock}] (default rfc9421)`,
+    )
     .action(async (options) => {
       let config: ReturnType<typeof resolveConfig>;
       try {
-        config = resolveConfig(options);
+        const file = options.config ?? process.env[CONFIG_FILE_ENVIRONMENT];
+        config = resolveConfig(options, process.env, file ? readConfigFile(file) : {});
       } catch (error) {
         if (!(error instanceof ConfigError)) throw error;
         process.stderr.write(`coursefed serve: ${error.message}\n`);
