@@ -91,6 +91,11 @@ export function resolveConfig(
   const pick = (key: Exclude<keyof typeof CONFIG_ENVIRONMENT, "allowPrivateAddresses">) =>
     flags[key] ?? environment[CONFIG_ENVIRONMENT[key]] ?? file[key];
   const listen = parseListen(pick("listen") ?? DEFAULT_LISTEN);
+  const allowPrivate = environment[CONFIG_ENVIRONMENT.allowPrivateAddresses];
+  const privateAddressesFromEnvironment =
+    allowPrivate === undefined
+      ? file.allowPrivateAddresses
+      : ["1", "true", "yes"].includes(allowPrivate);
   const publicUrl = parsePublicUrl(
     pick("url") ?? `http://${formatHost(listen.host)}:${listen.port}/`,
   );
@@ -109,11 +114,7 @@ export function resolveConfig(
     autoAcceptDomains: parseDomains(pick("autoAccept") ?? "", "autoAccept"),
     maxUploadBytes: parseMaxUpload(pick("maxUpload") ?? "8GiB"),
     federation: parseFederation(pick("federation") ?? "open", pick("domains") ?? ""),
-    allowPrivateAddresses:
-      flags.allowPrivateAddresses ??
-      (environment[CONFIG_ENVIRONMENT.allowPrivateAddresses] === undefined
-        ? (file.allowPrivateAddresses ?? false)
-        : ["1", "true", "yes"].includes(environment[CONFIG_ENVIRONMENT.allowPrivateAddresses])),
+    allowPrivateAddresses: flags.allowPrivateAddresses ?? privateAddressesFromEnvironment ?? false,
     firstKnock: parseFirstKnock(pick("firstKnock") ?? "rfc9421"),
   };
 }
