@@ -8,6 +8,7 @@ export {
   inspectBackup,
 } from "./inspect.ts";
 export { type ArchiveLimits, DEFAULT_LIMITS } from "./limits.ts";
+export { compareMoodleBranches, type MoodleBranch, parseMoodleBranch } from "./moodle-branch.ts";
 export type {
   PersonalDataCategory,
   PersonalDataFinding,

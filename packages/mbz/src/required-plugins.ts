@@ -1,14 +1,5 @@
 import { NEWEST_KNOWN_BRANCH, STANDARD_PLUGINS } from "./core-plugins.ts";
-
-/** A Moodle branch such as "3.10", as comparable numbers. */
-function parseBranch(branch: string): [number, number] | undefined {
-  const match = /^(\d+)\.(\d+)/.exec(branch.trim());
-  return match ? [Number(match[1]), Number(match[2])] : undefined;
-}
-
-function compareBranches(a: [number, number], b: [number, number]): number {
-  return a[0] - b[0] || a[1] - b[1];
-}
+import { compareMoodleBranches, type MoodleBranch, parseMoodleBranch } from "./moodle-branch.ts";
 
 /**
  * Whether `component` shipped with Moodle on `branch`. A branch newer than the data
@@ -17,12 +8,12 @@ function compareBranches(a: [number, number], b: [number, number]): number {
 export function isStandardPlugin(component: string, branch: string): boolean {
   const span = STANDARD_PLUGINS[component];
   if (!span) return false;
-  const newest = parseBranch(NEWEST_KNOWN_BRANCH) as [number, number];
-  let at = parseBranch(branch) ?? newest;
-  if (compareBranches(at, newest) > 0) at = newest;
-  const since = span.since ? parseBranch(span.since) : undefined;
-  const until = span.until ? parseBranch(span.until) : undefined;
-  return (!since || compareBranches(at, since) >= 0) && (!until || compareBranches(at, until) < 0);
+  const newest = parseMoodleBranch(NEWEST_KNOWN_BRANCH) as MoodleBranch;
+  let at = parseMoodleBranch(branch) ?? newest;
+  if (compareMoodleBranches(at, newest) > 0) at = newest;
+  const since = span.since ? parseMoodleBranch(span.since) : undefined;
+  const until = span.until ? parseMoodleBranch(span.until) : undefined;
+  return (!since || compareMoodleBranches(at, since) >= 0) && (!until || compareMoodleBranches(at, until) < 0);
 }
 
 /** The plugins among `used` that a Moodle of `branch` did not ship, sorted. */
