@@ -1,0 +1,152 @@
+<?php
+// This file is part of coursefed's companion plugin for Moodle - https://moodle.org/
+//
+// Moodle is free software: you can redistribute it and/or modify
+// it under the terms of the GNU General Public License as published by
+// the Free Software Foundation, either version 3 of the License, or
+// (at your option) any later version.
+//
+// Moodle is distributed in the hope that it will be useful,
+// but WITHOUT ANY WARRANTY; without even the implied warranty of
+// MERCHANTABILITY or FITNESS FOR A PARTICULAR PURPOSE.  See the
+// GNU General Public License for more details.
+//
+// You should have received a copy of the GNU General Public License
+// along with Moodle.  If not, see <https://www.gnu.org/licenses/>.
+
+namespace local_coursefed\external;
+
+use context_course;
+use context_coursecat;
+use context_user;
+use core_external\external_api;
+use core_external\external_function_parameters;
+use core_external\external_multiple_structure;
+use core_external\external_single_structure;
+use core_external\external_value;
+use invalid_parameter_exception;
+use local_coursefed\local\course_restorer;
+use moodle_exception;
+use moodle_url;
+
+/**
+ * local_coursefed_restore_course: restores a backup uploaded to the caller's draft area.
+ *
+ * @package    local_coursefed
+ * @copyright  2026 coursefed contributors
+ * @license    https://www.gnu.org/copyleft/gpl.html GNU GPL v3 or later
+ */
+class restore_course extends external_api {
+    /**
+     * Parameters.
+     *
+     * @return external_function_parameters
+     */
+    public static function execute_parameters(): external_function_parameters {
+        return new external_function_parameters([
+            'draftitemid' => new external_value(PARAM_INT,
+                'Draft item id of the uploaded .mbz, as /webservice/upload.php returned it'),
+            'target' => new external_value(PARAM_ALPHA,
+                'newcourse (into categoryid), merge (add to courseid) or replace (delete the contents of courseid first)'),
+            'categoryid' => new external_value(PARAM_INT, 'Category of the new course (target newcourse)', VALUE_DEFAULT, 0),
+            'courseid' => new external_value(PARAM_INT, 'Existing course (targets merge and replace)', VALUE_DEFAULT, 0),
+        ]);
+    }
+
+    /**
+     * Restores the backup without user data; the draft file is deleted either way.
+     *
+     * @param int $draftitemid
+     * @param string $target
+     * @param int $categoryid
+     * @param int $courseid
+     * @return array
+     */
+    public static function execute(int $draftitemid, string $target, int $categoryid = 0, int $courseid = 0): array {
+        global $USER;
+        [
+            'draftitemid' => $draftitemid,
+            'target' => $target,
+            'categoryid' => $categoryid,
+            'courseid' => $courseid,
+        ] = self::validate_parameters(self::execute_parameters(), [
+            'draftitemid' => $draftitemid,
+            'target' => $target,
+            'categoryid' => $categoryid,
+            'courseid' => $courseid,
+        ]);
+
+        if ($target === course_restorer::TARGET_NEW_COURSE) {
+            $context = context_coursecat::instance($categoryid);
+            self::validate_context($context);
+            require_capability('moodle/course:create', $context);
+            $destination = $categoryid;
+        } else if ($target === course_restorer::TARGET_MERGE || $target === course_restorer::TARGET_REPLACE) {
+            $context = context_course::instance($courseid);
+            self::validate_context($context);
+            $destination = $courseid;
+        } else {
+            throw new invalid_parameter_exception("target must be newcourse, merge or replace, not '{$target}'");
+        }
+        require_capability('local/coursefed:restore', $context);
+        require_capability('moodle/restore:restorecourse', $context);
+
+        $fs = get_file_storage();
+        $usercontext = context_user::instance($USER->id);
+        $files = $fs->get_area_files($usercontext->id, 'user', 'draft', $draftitemid, 'id', false);
+        if (count($files) !== 1) {
+            throw new moodle_exception('draftnotonefile', 'local_coursefed', '', count($files));
+        }
+        $archive = reset($files);
+        try {
+            $result = (new course_restorer($USER->id))->restore($archive, $target, $destination);
+        } finally {
+            $fs->delete_area_files($usercontext->id, 'user', 'draft', $draftitemid);
+        }
+
+        return [
+            'courseid' => $result['courseid'],
+            'courseurl' => (new moodle_url('/course/view.php', ['id' => $result['courseid']]))->out(false),
+            'modules' => self::as_list($result['modules']),
+            'restoredmodules' => self::as_list($result['restoredmodules']),
+            'warnings' => $result['warnings'],
+            'log' => $result['log'],
+        ];
+    }
+
+    /**
+     * Turns name => count into the list the return structure describes.
+     *
+     * @param array $counts
+     * @return array
+     */
+    private static function as_list(array $counts): array {
+        $list = [];
+        foreach ($counts as $name => $count) {
+            $list[] = ['name' => $name, 'count' => $count];
+        }
+        return $list;
+    }
+
+    /**
+     * Return structure.
+     *
+     * @return external_single_structure
+     */
+    public static function execute_returns(): external_single_structure {
+        $modules = fn(string $what) => new external_multiple_structure(new external_single_structure([
+            'name' => new external_value(PARAM_PLUGIN, 'Module name, e.g. quiz'),
+            'count' => new external_value(PARAM_INT, 'How many'),
+        ]), $what);
+        return new external_single_structure([
+            'courseid' => new external_value(PARAM_INT, 'The restored course'),
+            'courseurl' => new external_value(PARAM_URL, 'The course page'),
+            'modules' => $modules('Modules the course holds after the restore'),
+            'restoredmodules' => $modules(
+                'Modules this restore created; compare them with the backup: Moodle drops those of missing plugins'),
+            'warnings' => new external_multiple_structure(
+                new external_value(PARAM_RAW, 'A precheck warning'), 'Warnings of the restore precheck'),
+            'log' => new external_value(PARAM_RAW, 'Settings used and warnings, for the caller\'s record'),
+        ]);
+    }
+}

@@ -1,0 +1,256 @@
+<?php
+// This file is part of coursefed's companion plugin for Moodle - https://moodle.org/
+//
+// Moodle is free software: you can redistribute it and/or modify
+// it under the terms of the GNU General Public License as published by
+// the Free Software Foundation, either version 3 of the License, or
+// (at your option) any later version.
+//
+// Moodle is distributed in the hope that it will be useful,
+// but WITHOUT ANY WARRANTY; without even the implied warranty of
+// MERCHANTABILITY or FITNESS FOR A PARTICULAR PURPOSE.  See the
+// GNU General Public License for more details.
+//
+// You should have received a copy of the GNU General Public License
+// along with Moodle.  If not, see <https://www.gnu.org/licenses/>.
+
+namespace local_coursefed\local;
+
+use backup;
+use backup_general_helper;
+use base_setting;
+use moodle_exception;
+use restore_controller;
+use restore_dbops;
+use stored_file;
+
+defined('MOODLE_INTERNAL') || die();
+
+global $CFG;
+require_once($CFG->dirroot . '/backup/util/includes/restore_includes.php');
+require_once($CFG->dirroot . '/course/lib.php');
+
+/**
+ * Restores a backup file without user data and checks what it produced.
+ *
+ * Moodle's own restore tools leave a hidden "Course restoration in progress" course behind when
+ * a restore fails, keep the precheck's reason to themselves, and drop the activities of missing
+ * plugins without a word. This class deletes the course it created when anything fails, reports
+ * the precheck's errors and warnings, and counts the modules the restore created so the caller
+ * can compare them with what the backup held.
+ *
+ * @package    local_coursefed
+ * @copyright  2026 coursefed contributors
+ * @license    https://www.gnu.org/copyleft/gpl.html GNU GPL v3 or later
+ */
+class course_restorer {
+    /** Restore as a new course in a category. */
+    public const TARGET_NEW_COURSE = 'newcourse';
+    /** Add the backup's contents to an existing course. */
+    public const TARGET_MERGE = 'merge';
+    /** Delete an existing course's contents, then restore into it (enrolments and groups are kept). */
+    public const TARGET_REPLACE = 'replace';
+
+    /** @var int the user the restore runs as */
+    private int $userid;
+
+    /**
+     * Constructor.
+     *
+     * @param int $userid the user the restore runs as; Moodle checks this user's capabilities again
+     */
+    public function __construct(int $userid) {
+        $this->userid = $userid;
+    }
+
+    /**
+     * Restores the archive.
+     *
+     * @param stored_file $archive the .mbz (zip or tar.gz)
+     * @param string $target one of the TARGET_* constants
+     * @param int $id the category id for a new course, else the course id
+     * @return array courseid, modules (all the course holds, name => count), restoredmodules (created
+     *     by this restore, name => count), warnings (precheck warnings), log
+     * @throws moodle_exception restorefailed with the reason; a course created here is deleted first
+     */
+    public function restore(stored_file $archive, string $target, int $id): array {
+        $backupid = restore_controller::get_tempdir_name(0, $this->userid);
+        $path = make_backup_temp_directory($backupid);
+        $createdcourseid = null;
+        $controller = null;
+        try {
+            $this->extract($archive, $path);
+            // Reads moodle_backup.xml only: a file that is no backup fails here, before any course exists.
+            $info = backup_general_helper::get_backup_information($backupid);
+
+            if ($target === self::TARGET_NEW_COURSE) {
+                [$fullname, $shortname] = restore_dbops::calculate_course_names(0,
+                    get_string('restoringcourse', 'backup'), get_string('restoringcourseshortname', 'backup'));
+                $createdcourseid = restore_dbops::create_new_course($fullname, $shortname, $id);
+                $courseid = $createdcourseid;
+                $moodletarget = backup::TARGET_NEW_COURSE;
+            } else {
+                $courseid = $id;
+                $moodletarget = $target === self::TARGET_REPLACE ? backup::TARGET_EXISTING_DELETING
+                    : backup::TARGET_EXISTING_ADDING;
+            }
+            $before = $this->module_ids($courseid);
+
+            $controller = new restore_controller($backupid, $courseid, backup::INTERACTIVE_NO, backup::MODE_GENERAL,
+                $this->userid, $moodletarget);
+            if ($controller->get_status() == backup::STATUS_REQUIRE_CONV) {
+                $controller->convert();
+            }
+            $plan = $controller->get_plan();
+            user_data_settings::switch_off($plan, user_data_settings::RESTORE);
+            if ($target === self::TARGET_REPLACE) {
+                // Replacing the contents must not unenrol the course's people: the backup brings none.
+                $this->switch_on($plan, ['keep_roles_and_enrolments', 'keep_groups_and_groupings']);
+            }
+            $settings = user_data_settings::describe($plan, user_data_settings::RESTORE);
+
+            $controller->execute_precheck();
+            $precheck = $controller->get_precheck_results();
+            $warnings = array_values($precheck['warnings'] ?? []);
+            if (!empty($precheck['errors'])) {
+                throw new moodle_exception('precheckfailed', 'local_coursefed', '',
+                    implode('; ', array_map('strval', $precheck['errors'])));
+            }
+            $controller->execute_plan();
+            $controller->destroy();
+            $controller = null;
+
+            if ($createdcourseid !== null && $info->type !== backup::TYPE_1COURSE) {
+                $this->name_after_original_course($createdcourseid, $info);
+            }
+            $modules = $this->module_counts($courseid, []);
+            $restored = $this->module_counts($courseid, $before);
+            $log = "restore settings: {$settings}";
+            foreach ($warnings as $warning) {
+                $log .= "\nprecheck warning: {$warning}";
+            }
+            return [
+                'courseid' => $courseid,
+                'modules' => $modules,
+                'restoredmodules' => $restored,
+                'warnings' => $warnings,
+                'log' => $log,
+            ];
+        } catch (\Throwable $e) {
+            if ($controller !== null) {
+                $controller->destroy();
+            }
+            if ($createdcourseid !== null) {
+                delete_course($createdcourseid, false);
+            }
+            throw new moodle_exception('restorefailed', 'local_coursefed', '', self::reason($e));
+        } finally {
+            fulldelete($path);
+        }
+    }
+
+    /**
+     * Unpacks the archive into the restore's temporary directory.
+     *
+     * @param stored_file $archive
+     * @param string $path
+     * @return void
+     * @throws moodle_exception notabackup when it cannot be unpacked or holds no moodle_backup.xml
+     */
+    private function extract(stored_file $archive, string $path): void {
+        $packer = get_file_packer('application/vnd.moodle.backup');
+        $extracted = $packer->extract_to_pathname($archive, $path, null, null, true);
+        if (!$extracted || !file_exists($path . '/moodle_backup.xml')) {
+            throw new moodle_exception('notabackup', 'local_coursefed', '', $archive->get_filename());
+        }
+    }
+
+    /**
+     * Switches on plan settings that exist and are not locked by the admin.
+     *
+     * @param \base_plan $plan
+     * @param string[] $names
+     * @return void
+     */
+    private function switch_on(\base_plan $plan, array $names): void {
+        foreach ($names as $name) {
+            if (!$plan->setting_exists($name)) {
+                continue;
+            }
+            $setting = $plan->get_setting($name);
+            if ($setting->get_status() == base_setting::NOT_LOCKED) {
+                $setting->set_value(true);
+            }
+        }
+    }
+
+    /**
+     * Gives a new course made from an activity backup the original course's names, as the web UI does.
+     *
+     * @param int $courseid
+     * @param \stdClass $info backup information from moodle_backup.xml
+     * @return void
+     */
+    private function name_after_original_course(int $courseid, \stdClass $info): void {
+        global $DB;
+        [$fullname, $shortname] = restore_dbops::calculate_course_names(0,
+            $info->original_course_fullname ?? get_string('restoretonewcourse', 'backup'),
+            $info->original_course_shortname ?? get_string('newcourse'));
+        $DB->update_record('course', (object) [
+            'id' => $courseid,
+            'fullname' => $fullname,
+            'shortname' => $shortname,
+            'visible' => 1,
+        ]);
+        rebuild_course_cache($courseid, true);
+    }
+
+    /**
+     * Ids of the course's modules.
+     *
+     * @param int $courseid
+     * @return int[]
+     */
+    private function module_ids(int $courseid): array {
+        global $DB;
+        return array_map('intval', $DB->get_fieldset_select('course_modules', 'id', 'course = ?', [$courseid]));
+    }
+
+    /**
+     * How many modules of each type the course holds, leaving out some ids and modules being deleted.
+     *
+     * @param int $courseid
+     * @param int[] $excluded module ids not to count
+     * @return array module name => count
+     */
+    private function module_counts(int $courseid, array $excluded): array {
+        global $DB;
+        $sql = "SELECT cm.id, m.name
+                  FROM {course_modules} cm
+                  JOIN {modules} m ON m.id = cm.module
+                 WHERE cm.course = :courseid AND cm.deletioninprogress = 0";
+        $counts = [];
+        $excludedset = array_flip($excluded);
+        foreach ($DB->get_records_sql_menu($sql, ['courseid' => $courseid]) as $cmid => $name) {
+            if (!isset($excludedset[(int) $cmid])) {
+                $counts[$name] = ($counts[$name] ?? 0) + 1;
+            }
+        }
+        ksort($counts);
+        return $counts;
+    }
+
+    /**
+     * What went wrong, in words an admin can act on: the exception's message and Moodle's debug detail.
+     *
+     * @param \Throwable $e
+     * @return string
+     */
+    private static function reason(\Throwable $e): string {
+        $reason = $e->getMessage();
+        if ($e instanceof moodle_exception && !empty($e->debuginfo) && strpos($reason, $e->debuginfo) === false) {
+            $reason .= ' (' . \core_text::substr(trim($e->debuginfo), 0, 1000) . ')';
+        }
+        return $reason;
+    }
+}

@@ -1,0 +1,40 @@
+<?php
+// This file is part of coursefed's companion plugin for Moodle - https://moodle.org/
+//
+// Moodle is free software: you can redistribute it and/or modify
+// it under the terms of the GNU General Public License as published by
+// the Free Software Foundation, either version 3 of the License, or
+// (at your option) any later version.
+//
+// Moodle is distributed in the hope that it will be useful,
+// but WITHOUT ANY WARRANTY; without even the implied warranty of
+// MERCHANTABILITY or FITNESS FOR A PARTICULAR PURPOSE.  See the
+// GNU General Public License for more details.
+//
+// You should have received a copy of the GNU General Public License
+// along with Moodle.  If not, see <https://www.gnu.org/licenses/>.
+
+/**
+ * English strings.
+ *
+ * @package    local_coursefed
+ * @category   string
+ * @copyright  2026 coursefed contributors
+ * @license    https://www.gnu.org/copyleft/gpl.html GNU GPL v3 or later
+ */
+
+defined('MOODLE_INTERNAL') || die();
+
+$string['backupfailed'] = 'Backup failed: {$a}';
+$string['backupnotwritten'] = 'Moodle did not write the backup file; check the disk space and permissions of the data directory.';
+$string['coursefed:backup'] = 'Back up a course without user data for coursefed';
+$string['coursefed:probe'] = 'Read the site version and installed plugins for coursefed';
+$string['coursefed:restore'] = 'Restore a coursefed backup without user data';
+$string['draftnotonefile'] = 'The draft area given holds {$a} files; upload exactly one backup to /webservice/upload.php first.';
+$string['notabackup'] = '{$a} is not a Moodle backup: it cannot be unpacked or has no moodle_backup.xml.';
+$string['pluginname'] = 'coursefed';
+$string['precheckfailed'] = 'the restore precheck found errors: {$a}';
+$string['privacy:metadata'] = 'The coursefed plugin stores no personal data: it restores and makes course backups without user data, and keeps a backup file for a day only.';
+$string['restorefailed'] = 'Restore failed: {$a}';
+$string['taskdeleteoldbackups'] = 'Delete coursefed backups older than a day';
+$string['userdatalocked'] = 'The site setting "{$a}" is locked on, and coursefed never moves user data; unlock it under Site administration > Courses > Backups.';

@@ -1,0 +1,54 @@
+<?php
+// This file is part of coursefed's companion plugin for Moodle - https://moodle.org/
+//
+// Moodle is free software: you can redistribute it and/or modify
+// it under the terms of the GNU General Public License as published by
+// the Free Software Foundation, either version 3 of the License, or
+// (at your option) any later version.
+//
+// Moodle is distributed in the hope that it will be useful,
+// but WITHOUT ANY WARRANTY; without even the implied warranty of
+// MERCHANTABILITY or FITNESS FOR A PARTICULAR PURPOSE.  See the
+// GNU General Public License for more details.
+//
+// You should have received a copy of the GNU General Public License
+// along with Moodle.  If not, see <https://www.gnu.org/licenses/>.
+
+/**
+ * Library callbacks.
+ *
+ * @package    local_coursefed
+ * @copyright  2026 coursefed contributors
+ * @license    https://www.gnu.org/copyleft/gpl.html GNU GPL v3 or later
+ */
+
+/**
+ * Serves a backup made by local_coursefed_backup_course to the user who asked for it, and to no one else.
+ *
+ * @param stdClass|null $course unused: the files live in a user context
+ * @param stdClass|null $cm unused
+ * @param context $context
+ * @param string $filearea
+ * @param array $args itemid, then the file path and name
+ * @param bool $forcedownload
+ * @param array $options
+ * @return bool false when the file is not served
+ */
+function local_coursefed_pluginfile($course, $cm, $context, $filearea, $args, $forcedownload, array $options = []) {
+    global $USER;
+    if ($filearea !== \local_coursefed\local\course_backup::FILEAREA || $context->contextlevel != CONTEXT_USER) {
+        return false;
+    }
+    require_login(null, false);
+    if ((int) $context->instanceid !== (int) $USER->id) {
+        return false;
+    }
+    $itemid = (int) array_shift($args);
+    $filename = array_pop($args);
+    $filepath = $args ? '/' . implode('/', $args) . '/' : '/';
+    $file = get_file_storage()->get_file($context->id, 'local_coursefed', $filearea, $itemid, $filepath, $filename);
+    if (!$file || $file->is_directory()) {
+        return false;
+    }
+    send_stored_file($file, 0, 0, true, $options);
+}
