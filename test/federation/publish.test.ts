@@ -104,6 +104,45 @@ describe.runIf(haveFixtures())("publishing a course to followers", () => {
     });
     expect(entry.title).toBe("SCORM and files, revised");
     expect(publisher.node.services.courses.revision(courseId, 1)).toBeDefined();
+    // The follower keeps both revisions, and the filters follow the current one (2.6).
+    const held = follower.node.services.courses.catalogRevisions(objectUri);
+    expect(held.map(({ revision }) => revision)).toEqual([2, 1]);
+    const api = async (query: string) => {
+      const response = await fetch(new URL(`/api/v1/catalog?${query}`, follower.url), {
+        headers: { authorization: `Bearer ${follower.token}` },
+      });
+      return ((await response.json()) as { items: Array<{ object: string }> }).items;
+    };
+    expect(await api("moodle=2.6&withoutPlugins=true")).toHaveLength(1);
+    expect(await api("moodle=2.5")).toHaveLength(0);
+    expect(await api(`institution=${publisher.url.host}`)).toHaveLength(1);
+    const shown = await fetch(
+      new URL(`/api/v1/catalog/course?object=${encodeURIComponent(objectUri)}`, follower.url),
+      { headers: { authorization: `Bearer ${follower.token}` } },
+    );
+    const course = (await shown.json()) as { revisions: Array<{ revision: number }> };
+    expect(course.revisions.map(({ revision }) => revision)).toEqual([2, 1]);
+  });
+
+  it("fetches an older revision's archive, verified against its own manifest", async () => {
+    const objectUri = new URL(`/courses/${courseId}`, publisher.url).href;
+    const fetched = await fetch(new URL("/api/v1/catalog/fetch", follower.url), {
+      method: "POST",
+      headers: { authorization: `Bearer ${follower.token}`, "content-type": "application/json" },
+      body: JSON.stringify({ object: objectUri, revision: 1 }),
+    });
+    expect(fetched.status).toBe(200);
+    const first = publisher.node.services.courses.revision(courseId, 1);
+    expect(await fetched.json()).toMatchObject({ revision: 1, sha256: first?.sha256 });
+    const missing = await fetch(new URL("/api/v1/catalog/fetch", follower.url), {
+      method: "POST",
+      headers: { authorization: `Bearer ${follower.token}`, "content-type": "application/json" },
+      body: JSON.stringify({ object: objectUri, revision: 7 }),
+    });
+    expect(missing.status).toBe(404);
+    expect(((await missing.json()) as { error: { message: string } }).error.message).toContain(
+      "revisions held: 2, 1",
+    );
   });
 
   it("sends a Delete when the course is withdrawn, and the follower drops it", async () => {

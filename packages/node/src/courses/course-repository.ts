@@ -1,10 +1,52 @@
-import { and, count, desc, eq, isNull, lt, type SQL, sql } from "drizzle-orm";
+import { parseMoodleBranch } from "@coursefed/mbz";
+import { and, count, desc, eq, isNull, like, lt, lte, or, type SQL, sql } from "drizzle-orm";
+import type { AnySQLiteColumn } from "drizzle-orm/sqlite-core";
 import type { NodeDatabase } from "../db/database.ts";
-import { catalogEntries, courseRevisions, courses } from "../db/schema.ts";
+import { catalogEntries, catalogRevisions, courseRevisions, courses } from "../db/schema.ts";
+import type { CourseManifest } from "./manifest.ts";
 
 export type Course = typeof courses.$inferSelect;
 export type CourseRevision = typeof courseRevisions.$inferSelect;
 export type CatalogEntry = typeof catalogEntries.$inferSelect;
+export type CatalogRevision = typeof catalogRevisions.$inferSelect;
+
+/** A course revision received from its publisher, its manifest verified. */
+export interface ReceivedCourse {
+  readonly objectUri: string;
+  readonly actorUri: string;
+  readonly title: string;
+  /** Sanitized HTML. */
+  readonly summary: string | null;
+  readonly tags: readonly string[];
+  readonly archiveUrl: string;
+  readonly manifest: CourseManifest;
+  readonly manifestJws: string;
+}
+
+/** What the catalog can be searched by; every given criterion must hold. */
+export interface CatalogQuery {
+  /** Words, each the start of a word of the title, summary or tags (accents ignored). */
+  readonly q?: string | undefined;
+  readonly actor?: string | undefined;
+  /** A server's host (with its port if not the default): its institution's and teachers' courses. */
+  readonly institution?: string | undefined;
+  readonly tag?: string | undefined;
+  readonly language?: string | undefined;
+  /** Only backups made on this Moodle branch (e.g. "4.1") or an older one. */
+  readonly moodle?: string | undefined;
+  /** Only courses that need this non-standard plugin. */
+  readonly plugin?: string | undefined;
+  /** Only courses that need no plugin beyond a standard Moodle. */
+  readonly withoutPlugins?: boolean | undefined;
+  readonly limit: number;
+  readonly offset: number;
+}
+
+/** A branch as one comparable number: 4.5 → 405, 3.10 → 310. */
+export function moodleBranchNumber(text: string): number | null {
+  const branch = parseMoodleBranch(text);
+  return branch ? branch[0] * 100 + branch[1] : null;
+}
 
 /** Courses published here, with their revisions; and the catalog of courses received. */
 export class CourseRepository {
@@ -121,36 +163,89 @@ export class CourseRepository {
       .get();
   }
 
-  /** Adds or updates a received course; an older revision than the one held is ignored. */
-  receive(entry: Omit<CatalogEntry, "receivedAt" | "deletedAt">): boolean {
-    const held = this.catalogEntry(entry.objectUri);
-    if (held && held.revision > entry.revision) return false;
-    const row = { ...entry, receivedAt: Date.now(), deletedAt: null };
-    this.#db
-      .insert(catalogEntries)
-      .values(row)
-      .onConflictDoUpdate({ target: catalogEntries.objectUri, set: row })
-      .run();
-    return true;
+  /**
+   * Records a received revision, and makes it the course's current one unless a newer
+   * one is held. Refused (false) when another actor published the course first, or when
+   * a revision already held comes back with another archive: revisions do not change.
+   */
+  receive(course: ReceivedCourse): boolean {
+    const { manifest } = course;
+    return this.#db.transaction((tx) => {
+      const held = tx
+        .select({ actorUri: catalogEntries.actorUri, revision: catalogEntries.revision })
+        .from(catalogEntries)
+        .where(eq(catalogEntries.objectUri, course.objectUri))
+        .get();
+      if (held && held.actorUri !== course.actorUri) return false;
+      const heldRevision = tx
+        .select({ sha256: catalogRevisions.sha256 })
+        .from(catalogRevisions)
+        .where(
+          and(
+            eq(catalogRevisions.objectUri, course.objectUri),
+            eq(catalogRevisions.revision, manifest.revision),
+          ),
+        )
+        .get();
+      if (heldRevision && heldRevision.sha256 !== manifest.archive.sha256) return false;
+      const receivedAt = Date.now();
+      const revision = {
+        objectUri: course.objectUri,
+        revision: manifest.revision,
+        sha256: manifest.archive.sha256,
+        size: manifest.archive.size,
+        archiveUrl: course.archiveUrl,
+        manifest: manifest as unknown as Record<string, unknown>,
+        manifestJws: course.manifestJws,
+        publishedAt: Date.parse(manifest.publishedAt),
+        receivedAt,
+      };
+      if (!held || manifest.revision >= held.revision) {
+        const entry = {
+          ...revision,
+          actorUri: course.actorUri,
+          title: course.title,
+          summary: course.summary,
+          tags: [...course.tags],
+          moodleBranch: moodleBranchNumber(manifest.moodle?.backupRelease ?? ""),
+          languages: [...(manifest.languages ?? [])],
+          requiredPlugins: [...(manifest.requiredPlugins ?? [])],
+          deletedAt: null,
+        };
+        tx.insert(catalogEntries)
+          .values(entry)
+          .onConflictDoUpdate({ target: catalogEntries.objectUri, set: entry })
+          .run();
+      }
+      tx.insert(catalogRevisions).values(revision).onConflictDoNothing().run();
+      return true;
+    });
   }
 
   /**
-   * Received courses not withdrawn. With `q`, every word must start a word of the title,
-   * summary or tags (accents ignored), best matches first; otherwise newest first.
+   * Received courses not withdrawn that meet every criterion given. With `q`, best
+   * matches first; otherwise newest first.
    */
-  searchCatalog(query: {
-    q?: string | undefined;
-    actor?: string | undefined;
-    tag?: string | undefined;
-    limit: number;
-    offset: number;
-  }): { total: number; entries: CatalogEntry[] } {
+  searchCatalog(query: CatalogQuery): { total: number; entries: CatalogEntry[] } {
     const conditions: SQL[] = [isNull(catalogEntries.deletedAt)];
     if (query.actor) conditions.push(eq(catalogEntries.actorUri, query.actor));
-    if (query.tag) {
+    if (query.institution) {
+      const host = query.institution.toLowerCase();
       conditions.push(
-        sql`exists (select 1 from json_each(${catalogEntries.tags}) where lower(value) = lower(${query.tag}))`,
+        or(
+          like(catalogEntries.actorUri, `https://${escapeLike(host)}/%`),
+          like(catalogEntries.actorUri, `http://${escapeLike(host)}/%`),
+        ) as SQL,
       );
+    }
+    if (query.tag) conditions.push(jsonArrayHas(catalogEntries.tags, query.tag));
+    if (query.language) conditions.push(jsonArrayHas(catalogEntries.languages, query.language));
+    if (query.plugin) conditions.push(jsonArrayHas(catalogEntries.requiredPlugins, query.plugin));
+    if (query.withoutPlugins) {
+      conditions.push(sql`json_array_length(${catalogEntries.requiredPlugins}) = 0`);
+    }
+    if (query.moodle) {
+      conditions.push(lte(catalogEntries.moodleBranch, moodleBranchNumber(query.moodle) ?? -1));
     }
     const match = ftsQuery(query.q ?? "");
     if (match) {
@@ -178,6 +273,26 @@ export class CourseRepository {
     return { total: counted?.total ?? 0, entries };
   }
 
+  /** Every revision received of a catalog course, newest first. */
+  catalogRevisions(objectUri: string): CatalogRevision[] {
+    return this.#db
+      .select()
+      .from(catalogRevisions)
+      .where(eq(catalogRevisions.objectUri, objectUri))
+      .orderBy(desc(catalogRevisions.revision))
+      .all();
+  }
+
+  catalogRevision(objectUri: string, revision: number): CatalogRevision | undefined {
+    return this.#db
+      .select()
+      .from(catalogRevisions)
+      .where(
+        and(eq(catalogRevisions.objectUri, objectUri), eq(catalogRevisions.revision, revision)),
+      )
+      .get();
+  }
+
   catalogEntry(objectUri: string): CatalogEntry | undefined {
     return this.#db
       .select()
@@ -195,6 +310,15 @@ export class CourseRepository {
       .run();
     return result.changes > 0;
   }
+}
+
+/** Whether a JSON array column holds `value`, compared without case. */
+function jsonArrayHas(column: AnySQLiteColumn, value: string): SQL {
+  return sql`exists (select 1 from json_each(${column}) where lower(value) = lower(${value}))`;
+}
+
+function escapeLike(text: string): string {
+  return text.replace(/[\\%_]/g, (character) => `\\${character}`);
 }
 
 /** The user's words as an FTS5 query: each a quoted prefix, all required. */

@@ -9,19 +9,21 @@ import { federatesWith } from "../federation/federation-policy.ts";
 import { institutionSigner } from "../federation/signed-fetch.ts";
 
 export class FetchError extends CodedError<
-  "NOT_IN_CATALOG" | "WITHDRAWN" | "FOREIGN_ARCHIVE" | "NOT_FEDERATED"
+  "NOT_IN_CATALOG" | "NO_SUCH_REVISION" | "WITHDRAWN" | "FOREIGN_ARCHIVE" | "NOT_FEDERATED"
 > {
   override readonly name = "FetchError";
 }
 
 /**
- * Brings the archive of a course in the catalog into the local blob store: resumed if an
- * earlier attempt was cut, and kept only if its sha256 is the one the signed manifest gave.
+ * Brings the archive of a course in the catalog (its latest revision, or the one asked
+ * for) into the local blob store: resumed if an earlier attempt was cut, and kept only if
+ * its sha256 is the one the signed manifest gave.
  */
 export async function fetchCatalogArchive(
   ctx: Context<FederationServices>,
   objectUri: string,
-): Promise<StoredBlob> {
+  revisionNumber?: number,
+): Promise<StoredBlob & { revision: number }> {
   const services = ctx.data;
   const entry = services.courses.catalogEntry(objectUri);
   if (!entry)
@@ -31,9 +33,19 @@ export async function fetchCatalogArchive(
     );
   if (entry.deletedAt !== null)
     throw new FetchError("WITHDRAWN", `${objectUri} was withdrawn by its publisher.`);
-  const held = await services.blobs.has(entry.sha256);
-  if (held) return held;
-  const archive = new URL(entry.archiveUrl);
+  const revision = services.courses.catalogRevision(objectUri, revisionNumber ?? entry.revision);
+  if (!revision) {
+    throw new FetchError(
+      "NO_SUCH_REVISION",
+      `This node has not received revision ${revisionNumber} of ${objectUri}; revisions held: ${services.courses
+        .catalogRevisions(objectUri)
+        .map((held) => held.revision)
+        .join(", ")}.`,
+    );
+  }
+  const held = await services.blobs.has(revision.sha256);
+  if (held) return { ...held, revision: revision.revision };
+  const archive = new URL(revision.archiveUrl);
   // The archive must come from the publisher's own server, like its manifest.
   if (archive.origin !== new URL(entry.actorUri).origin) {
     throw new FetchError(
@@ -44,9 +56,11 @@ export async function fetchCatalogArchive(
   if (!federatesWith(services.federationPolicy, archive)) {
     throw new FetchError("NOT_FEDERATED", `This node does not federate with ${archive.hostname}.`);
   }
-  const partial = services.blobs.partialPathOf(entry.sha256);
+  const partial = services.blobs.partialPathOf(revision.sha256);
   await mkdir(dirname(partial), { recursive: true });
   // Signed, so that a followers-only course's server can see we follow its author.
-  await downloadResumably(archive, partial, entry.sha256, { sign: await institutionSigner(ctx) });
-  return await services.blobs.adopt(partial, entry.sha256);
+  await downloadResumably(archive, partial, revision.sha256, {
+    sign: await institutionSigner(ctx),
+  });
+  return { ...(await services.blobs.adopt(partial, revision.sha256)), revision: revision.revision };
 }

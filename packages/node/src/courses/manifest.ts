@@ -1,6 +1,7 @@
 import type { webcrypto } from "node:crypto";
 import type { BackupReport } from "@coursefed/mbz";
 import { CompactSign, compactVerify, decodeProtectedHeader } from "jose";
+import { z } from "zod";
 
 export const MBZ_MEDIA_TYPE = "application/vnd.moodle.backup";
 export const MANIFEST_MEDIA_TYPE = "application/json";
@@ -90,6 +91,32 @@ export async function signManifest(
     .sign(privateKey);
 }
 
+/**
+ * The fields a receiver relies on. A peer's signature says who wrote a manifest, not that
+ * it is well formed; unknown fields are kept, for manifests from newer nodes.
+ */
+const ReceivedManifest = z.looseObject({
+  object: z.url(),
+  revision: z.int().min(1),
+  archive: z.looseObject({
+    sha256: z.string().regex(/^[0-9a-f]{64}$/),
+    size: z.int().min(0),
+    format: z.enum(["zip", "tar.gz"]),
+  }),
+  moodle: z.looseObject({ version: z.string(), release: z.string(), backupRelease: z.string() }),
+  course: z.looseObject({
+    fullname: z.string(),
+    shortname: z.string(),
+    format: z.string().nullable(),
+  }),
+  activities: z.record(z.string(), z.int().min(0)),
+  languages: z.array(z.string()),
+  requiredPlugins: z.array(z.string()),
+  license: z.string().nullable(),
+  derivedFrom: z.object({ object: z.url(), revision: z.int().min(1) }).nullable(),
+  publishedAt: z.iso.datetime({ offset: true }),
+});
+
 export class ManifestError extends Error {
   override readonly name = "ManifestError";
 }
@@ -114,12 +141,26 @@ export async function verifyManifest(
     throw new ManifestError(
       `The manifest is signed with ${keyId}, which is not a key of the publishing actor.`,
     );
+  let payload: Uint8Array;
   try {
-    const { payload } = await compactVerify(jws, key, { algorithms: ["EdDSA", "Ed25519"] });
-    return JSON.parse(new TextDecoder().decode(payload)) as CourseManifest;
+    ({ payload } = await compactVerify(jws, key, { algorithms: ["EdDSA", "Ed25519"] }));
   } catch (error) {
     throw new ManifestError(
       `The manifest's signature does not verify: ${(error as Error).message}`,
     );
   }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(new TextDecoder().decode(payload));
+  } catch {
+    throw new ManifestError("The manifest is signed but is not JSON.");
+  }
+  const checked = ReceivedManifest.safeParse(parsed);
+  if (!checked.success) {
+    const issue = checked.error.issues[0];
+    throw new ManifestError(
+      `The manifest is malformed at ${issue?.path.join(".") || "its top"}: ${issue?.message}.`,
+    );
+  }
+  return checked.data as unknown as CourseManifest;
 }

@@ -170,7 +170,11 @@ export const courseRevisions = sqliteTable(
   (table) => [primaryKey({ columns: [table.courseId, table.revision] })],
 );
 
-/** Courses received from other nodes, after their manifest signature was checked. */
+/**
+ * Courses received from other nodes, after their manifest signature was checked. The
+ * archive columns copy the latest revision's, which is what search and fetch use; every
+ * revision received is in catalog_revisions.
+ */
 export const catalogEntries = sqliteTable(
   "catalog_entries",
   {
@@ -187,11 +191,44 @@ export const catalogEntries = sqliteTable(
     /** The verified manifest payload, and the JWS it came in. */
     manifest: text("manifest", { mode: "json" }).$type<Record<string, unknown>>().notNull(),
     manifestJws: text("manifest_jws").notNull(),
+    /**
+     * The Moodle branch the backup was made on, as major × 100 + minor (4.5 → 405), so
+     * that "restorable on Moodle 4.1" is a comparison; null when the manifest has none.
+     */
+    moodleBranch: integer("moodle_branch"),
+    /** Languages the course uses, and the non-standard plugins it needs (from the manifest). */
+    languages: text("languages", { mode: "json" }).$type<string[]>().notNull().default([]),
+    requiredPlugins: text("required_plugins", { mode: "json" })
+      .$type<string[]>()
+      .notNull()
+      .default([]),
     publishedAt: integer("published_at").notNull(),
     receivedAt: integer("received_at").notNull(),
     deletedAt: integer("deleted_at"),
   },
-  (table) => [index("catalog_entries_actor").on(table.actorUri)],
+  (table) => [
+    index("catalog_entries_actor").on(table.actorUri),
+    index("catalog_entries_moodle_branch").on(table.moodleBranch),
+  ],
+);
+
+/** Every revision of a received course, so older ones stay listed and fetchable. */
+export const catalogRevisions = sqliteTable(
+  "catalog_revisions",
+  {
+    objectUri: text("object_uri")
+      .notNull()
+      .references(() => catalogEntries.objectUri, { onDelete: "cascade" }),
+    revision: integer("revision").notNull(),
+    sha256: text("sha256").notNull(),
+    size: integer("size").notNull(),
+    archiveUrl: text("archive_url").notNull(),
+    manifest: text("manifest", { mode: "json" }).$type<Record<string, unknown>>().notNull(),
+    manifestJws: text("manifest_jws").notNull(),
+    publishedAt: integer("published_at").notNull(),
+    receivedAt: integer("received_at").notNull(),
+  },
+  (table) => [primaryKey({ columns: [table.objectUri, table.revision] })],
 );
 
 export const ROLES = ["admin", "teacher"] as const;

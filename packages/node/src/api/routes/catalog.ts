@@ -2,6 +2,7 @@ import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { BlobDigestError } from "../../blobs/blob-store.ts";
 import { DownloadError } from "../../blobs/resumable-download.ts";
+import type { CatalogEntry as CatalogEntryRow } from "../../courses/course-repository.ts";
 import { FetchError, fetchCatalogArchive } from "../../courses/fetch-service.ts";
 import { serveBlob } from "../../http/serve-blob.ts";
 import type { ApiDependencies } from "../api.ts";
@@ -15,15 +16,32 @@ const CatalogEntry = z
     title: z.string(),
     summary: z.string().nullable().openapi({ description: "Sanitized HTML" }),
     tags: z.array(z.string()),
-    revision: z.number().int(),
+    revision: z.number().int().openapi({ description: "The latest revision received" }),
     sha256: z.string(),
     size: z.number().int(),
     archive: z.string().url(),
     moodleRelease: z.string().optional(),
-    requiredPlugins: z.array(z.string()).optional(),
+    languages: z.array(z.string()),
+    requiredPlugins: z
+      .array(z.string())
+      .openapi({ description: "Plugins a standard Moodle lacks that the course needs" }),
     publishedAt: z.string(),
   })
   .openapi("CatalogEntry");
+
+const CatalogRevision = z
+  .object({
+    revision: z.number().int(),
+    sha256: z.string(),
+    size: z.number().int(),
+    archive: z.string().url(),
+    manifest: z
+      .record(z.string(), z.unknown())
+      .openapi({ description: "The publisher's signed manifest, verified" }),
+    publishedAt: z.string(),
+    receivedAt: z.string(),
+  })
+  .openapi("CatalogRevision");
 
 const list = createRoute({
   method: "get",
@@ -37,19 +55,64 @@ const list = createRoute({
         .optional()
         .openapi({ description: "Words to find in title, summary or tags" }),
       actor: z.string().url().optional(),
+      institution: z
+        .string()
+        .max(253)
+        .optional()
+        .openapi({ description: "A server's host (e.g. courses.univ.example): its courses" }),
       tag: z.string().optional(),
+      language: z.string().max(20).optional().openapi({ description: "e.g. fr" }),
+      moodle: z
+        .string()
+        .regex(/^\d+\.\d+$/)
+        .optional()
+        .openapi({ description: "Only backups made on this Moodle branch or older, e.g. 4.1" }),
+      plugin: z
+        .string()
+        .max(100)
+        .optional()
+        .openapi({ description: "Only courses needing this plugin, e.g. qtype_stack" }),
+      withoutPlugins: z
+        .enum(["true", "false"])
+        .optional()
+        .openapi({ description: "true: only courses a standard Moodle restores whole" }),
       limit: z.coerce.number().int().min(1).max(200).default(50),
       offset: z.coerce.number().int().min(0).default(0),
     }),
   },
   responses: {
     200: {
-      description: "Matching courses, newest first",
+      description: "Matching courses, best matches (with q) or newest first",
       content: {
         "application/json": {
           schema: z.object({ total: z.number().int(), items: z.array(CatalogEntry) }),
         },
       },
+    },
+    ...errorResponses,
+  },
+});
+
+const show = createRoute({
+  method: "get",
+  path: "/catalog/course",
+  summary: "One catalog course with every revision received",
+  request: { query: z.object({ object: z.string().url() }) },
+  responses: {
+    200: {
+      description: "The course, its revisions newest first",
+      content: {
+        "application/json": {
+          schema: CatalogEntry.extend({
+            withdrawn: z.boolean(),
+            revisions: z.array(CatalogRevision),
+          }),
+        },
+      },
+    },
+    404: {
+      description: "Not in the catalog",
+      content: { "application/json": { schema: ErrorSchema } },
     },
     ...errorResponses,
   },
@@ -63,18 +126,36 @@ const fetchArchive = createRoute({
   request: {
     body: {
       required: true,
-      content: { "application/json": { schema: z.object({ object: z.string().url() }) } },
+      content: {
+        "application/json": {
+          schema: z.object({
+            object: z.string().url(),
+            revision: z
+              .number()
+              .int()
+              .min(1)
+              .optional()
+              .openapi({ description: "An older revision; the latest by default" }),
+          }),
+        },
+      },
     },
   },
   responses: {
     200: {
       description: "Here, verified",
       content: {
-        "application/json": { schema: z.object({ sha256: z.string(), size: z.number().int() }) },
+        "application/json": {
+          schema: z.object({
+            sha256: z.string(),
+            size: z.number().int(),
+            revision: z.number().int(),
+          }),
+        },
       },
     },
     404: {
-      description: "Not in the catalog, or withdrawn",
+      description: "Not in the catalog, no such revision, or withdrawn",
       content: { "application/json": { schema: ErrorSchema } },
     },
     409: {
@@ -114,7 +195,8 @@ export function catalogRoutes(
 ): void {
   app.openapi(fetchArchive, async (c) => {
     try {
-      const stored = await fetchCatalogArchive(context(c.req.raw), c.req.valid("json").object);
+      const { object, revision } = c.req.valid("json");
+      const stored = await fetchCatalogArchive(context(c.req.raw), object, revision);
       return c.json(stored, 200);
     } catch (error) {
       return fetchRefusal(c, error);
@@ -135,36 +217,59 @@ export function catalogRoutes(
   });
 
   app.openapi(list, (c) => {
-    const query = c.req.valid("query");
-    const { total, entries } = services.courses.searchCatalog(query);
-    const items = entries.map((entry) => {
-      const manifest = entry.manifest as {
-        moodle?: { release?: string };
-        requiredPlugins?: string[];
-      };
-      return {
-        object: entry.objectUri,
-        actor: entry.actorUri,
-        title: entry.title,
-        summary: entry.summary,
-        tags: entry.tags,
-        revision: entry.revision,
-        sha256: entry.sha256,
-        size: entry.size,
-        archive: entry.archiveUrl,
-        ...(manifest.moodle?.release ? { moodleRelease: manifest.moodle.release } : {}),
-        ...(manifest.requiredPlugins ? { requiredPlugins: manifest.requiredPlugins } : {}),
-        publishedAt: new Date(entry.publishedAt).toISOString(),
-      };
+    const { withoutPlugins, ...query } = c.req.valid("query");
+    const { total, entries } = services.courses.searchCatalog({
+      ...query,
+      withoutPlugins: withoutPlugins === "true",
     });
-    return c.json({ total, items }, 200);
+    return c.json({ total, items: entries.map(catalogEntryJson) }, 200);
   });
+
+  app.openapi(show, (c) => {
+    const { object } = c.req.valid("query");
+    const entry = services.courses.catalogEntry(object);
+    if (!entry) {
+      return problem(c, 404, "not_in_catalog", `${object} is not in this node's catalog.`);
+    }
+    const revisions = services.courses.catalogRevisions(object).map((revision) => ({
+      revision: revision.revision,
+      sha256: revision.sha256,
+      size: revision.size,
+      archive: revision.archiveUrl,
+      manifest: revision.manifest,
+      publishedAt: new Date(revision.publishedAt).toISOString(),
+      receivedAt: new Date(revision.receivedAt).toISOString(),
+    }));
+    return c.json(
+      { ...catalogEntryJson(entry), withdrawn: entry.deletedAt !== null, revisions },
+      200,
+    );
+  });
+}
+
+function catalogEntryJson(entry: CatalogEntryRow) {
+  const release = (entry.manifest as { moodle?: { release?: unknown } }).moodle?.release;
+  return {
+    object: entry.objectUri,
+    actor: entry.actorUri,
+    title: entry.title,
+    summary: entry.summary,
+    tags: entry.tags,
+    revision: entry.revision,
+    sha256: entry.sha256,
+    size: entry.size,
+    archive: entry.archiveUrl,
+    ...(typeof release === "string" ? { moodleRelease: release } : {}),
+    languages: entry.languages,
+    requiredPlugins: entry.requiredPlugins,
+    publishedAt: new Date(entry.publishedAt).toISOString(),
+  };
 }
 
 function fetchRefusal(c: Context<ApiEnv>, error: unknown) {
   if (error instanceof FetchError) {
     const code = error.code.toLowerCase();
-    if (error.code === "NOT_IN_CATALOG" || error.code === "WITHDRAWN")
+    if (["NOT_IN_CATALOG", "NO_SUCH_REVISION", "WITHDRAWN"].includes(error.code))
       return problem(c, 404, code, error.message);
     return problem(c, 409, code, error.message);
   }

@@ -131,37 +131,70 @@ export function nodeCommands(program: Command, result: CommandResult): void {
     program
       .command("catalog")
       .summary("search the courses this node has received")
+      .description(
+        "Search the catalog of courses received from the actors this node follows; every filter given must hold. With --object, show one course and every revision received.",
+      )
       .option("--query <words>", "words to find in titles, summaries and tags")
       .option("--tag <tag>", "only courses with this tag")
       .option("--actor <url>", "only courses from this actor")
+      .option("--institution <host>", "only courses from this server, e.g. courses.univ.example")
+      .option("--language <code>", "only courses in this language, e.g. fr")
+      .option("--moodle <branch>", "only backups made on this Moodle branch or older, e.g. 4.1")
+      .option("--plugin <component>", "only courses that need this plugin, e.g. qtype_stack")
+      .option("--without-plugins", "only courses a standard Moodle restores whole")
+      .option("--object <url>", "show this course with its revisions instead of searching")
       .option("--limit <n>", "how many", "50")
-      .option("--json", "print {total, items} as JSON"),
+      .option("--offset <n>", "skip this many (paging)", "0")
+      .option("--json", "print the API's JSON"),
   ).action(async (options) =>
     run(async (client) => {
-      const query = new URLSearchParams({ limit: options.limit });
-      if (options.query) query.set("q", options.query);
-      if (options.tag) query.set("tag", options.tag);
-      if (options.actor) query.set("actor", options.actor);
-      const found = await client.json<{
-        total: number;
-        items: Array<{
-          title: string;
-          object: string;
-          revision: number;
-          size: number;
-          moodleRelease?: string;
-        }>;
-      }>("GET", `catalog?${query}`);
+      if (options.object) {
+        const course = await client.json<
+          CatalogItem & {
+            withdrawn: boolean;
+            revisions: Array<{
+              revision: number;
+              sha256: string;
+              size: number;
+              publishedAt: string;
+            }>;
+          }
+        >("GET", `catalog/course?${new URLSearchParams({ object: options.object })}`);
+        if (options.json) {
+          process.stdout.write(`${JSON.stringify(course)}\n`);
+          return;
+        }
+        process.stdout.write(describeCatalogItem(course));
+        if (course.withdrawn) process.stdout.write("  withdrawn by its publisher\n");
+        for (const revision of course.revisions) {
+          process.stdout.write(
+            `  revision ${revision.revision}  ${revision.publishedAt}  ${revision.size} bytes  sha256 ${revision.sha256}\n`,
+          );
+        }
+        return;
+      }
+      const query = new URLSearchParams({ limit: options.limit, offset: options.offset });
+      const filters = {
+        q: options.query,
+        tag: options.tag,
+        actor: options.actor,
+        institution: options.institution,
+        language: options.language,
+        moodle: options.moodle,
+        plugin: options.plugin,
+        withoutPlugins: options.withoutPlugins ? "true" : undefined,
+      };
+      for (const [name, value] of Object.entries(filters)) if (value) query.set(name, value);
+      const found = await client.json<{ total: number; items: CatalogItem[] }>(
+        "GET",
+        `catalog?${query}`,
+      );
       if (options.json) {
         process.stdout.write(`${JSON.stringify(found)}\n`);
         return;
       }
       process.stdout.write(`${found.total} course${found.total === 1 ? "" : "s"}\n`);
-      for (const item of found.items) {
-        process.stdout.write(
-          `- ${item.title} (revision ${item.revision}, Moodle ${item.moodleRelease ?? "?"})\n  ${item.object}\n`,
-        );
-      }
+      for (const item of found.items) process.stdout.write(describeCatalogItem(item));
     })(options),
   );
 
@@ -173,13 +206,21 @@ export function nodeCommands(program: Command, result: CommandResult): void {
         "Have the node fetch the archive of a course in its catalog (checked against the sha256 in the publisher's signed manifest), then download it to --out. An interrupted download resumes when run again.",
       )
       .argument("<object>", "the course's object id (URL), as `coursefed catalog` shows it")
-      .requiredOption("--out <file>", "where to write the .mbz"),
+      .requiredOption("--out <file>", "where to write the .mbz")
+      .option("--revision <n>", "an older revision (see `coursefed catalog --object`)"),
   ).action(async (object: string, options) =>
     run(async (client) => {
+      const revision = options.revision === undefined ? undefined : Number(options.revision);
+      if (revision !== undefined && !(Number.isInteger(revision) && revision >= 1)) {
+        throw new ApiClientError(
+          `--revision: "${options.revision}" is not a revision number (1, 2, ...).`,
+          ExitCode.invalidInput,
+        );
+      }
       const { sha256, size } = await client.json<{ sha256: string; size: number }>(
         "POST",
         "catalog/fetch",
-        { object },
+        { object, revision },
       );
       const { url, headers } = client.endpoint(`archives/${sha256}`);
       const partial = `${options.out}.part`;
@@ -273,4 +314,20 @@ export function nodeCommands(program: Command, result: CommandResult): void {
       }
     })(options),
   );
+}
+
+interface CatalogItem {
+  title: string;
+  object: string;
+  revision: number;
+  size: number;
+  moodleRelease?: string;
+  languages: string[];
+  requiredPlugins: string[];
+}
+
+function describeCatalogItem(item: CatalogItem): string {
+  const needs = item.requiredPlugins.length > 0 ? `, needs ${item.requiredPlugins.join(" ")}` : "";
+  const languages = item.languages.length > 0 ? `, ${item.languages.join(" ")}` : "";
+  return `- ${item.title} (revision ${item.revision}, Moodle ${item.moodleRelease ?? "?"}${languages}${needs})\n  ${item.object}\n`;
 }

@@ -101,6 +101,8 @@ async function receiveCourse(
   actor: Actor,
 ): Promise<boolean> {
   if (!object.id || !actor.id || object.attributionId?.href !== actor.id.href) return false;
+  // A publisher names only objects on its own server, so it cannot revise another's.
+  if (object.id.origin !== actor.id.origin) return false;
   let archive: Link | undefined;
   let manifestLink: Link | undefined;
   for await (const attachment of object.getAttachments(ctx)) {
@@ -129,13 +131,9 @@ async function receiveCourse(
     title: object.name?.toString() ?? manifest.course.fullname,
     summary: object.summary ? sanitizeRemoteHtml(object.summary.toString()) : null,
     tags,
-    revision: manifest.revision,
-    sha256: manifest.archive.sha256,
-    size: manifest.archive.size,
     archiveUrl: archive.href.href,
-    manifest: manifest as unknown as Record<string, unknown>,
+    manifest,
     manifestJws: jws,
-    publishedAt: Date.parse(manifest.publishedAt),
   });
 }
 
