@@ -1,3 +1,11 @@
+export { type ActivityCounts, countActivities, missingActivities } from "./activity-counts.ts";
+export {
+  type BackupFacts,
+  backupFactsOf,
+  type CompatibilityProblem,
+  type CompatibilityReport,
+  checkCompatibility,
+} from "./compatibility.ts";
 export type {
   BackupOutcome,
   BackupRequest,
@@ -7,4 +15,5 @@ export type {
   RestoreOutcome,
   RestoreRequest,
 } from "./driver.ts";
+export { CliDriver, type CliDriverConfig } from "./drivers/cli-driver.ts";
 export { MoodleError, type MoodleErrorCode } from "./errors.ts";

@@ -1,0 +1,115 @@
+<?php
+// This file is part of coursefed, https://github.com/coursefed (AGPL-3.0-or-later).
+// It is our own code: it runs against the Moodle APIs of the site it is pointed at, and is
+// loaded by probe.php, restore.php and backup.php beside it.
+//
+// Each script prints exactly one JSON object on its last line of output: either
+// {"ok": true, ...result} or {"ok": false, "error": {"code", "message"}}. Whatever Moodle
+// itself prints goes before it, or into "log" when PHP's output buffer caught it, so the
+// caller never has to interpret Moodle's exit code or free text.
+
+/** A failure the caller can act on; its code is one of the names the node's driver maps. */
+class coursefed_failure extends Exception {
+    /** @var string */
+    public $failurecode;
+    /** @var array extra structured details (e.g. precheck errors) */
+    public $details;
+
+    public function __construct(string $failurecode, string $message, array $details = []) {
+        parent::__construct($message);
+        $this->failurecode = $failurecode;
+        $this->details = $details;
+    }
+}
+
+/**
+ * Loads the Moodle site named by --moodle, runs $action with the parsed options as the
+ * site's main admin, and prints its result (an array) or its failure as one JSON line.
+ *
+ * @param string[] $longoptions getopt() long options the script takes besides moodle:
+ * @param callable $action function(array $options): array
+ */
+function coursefed_run(array $longoptions, callable $action): void {
+    $emitted = false;
+    $emit = function (array $result) use (&$emitted): void {
+        if ($emitted) {
+            return;
+        }
+        $emitted = true;
+        $log = '';
+        while (ob_get_level() > 0) {
+            $log = ob_get_clean() . $log;
+        }
+        $result['log'] = $log;
+        echo "\n", json_encode($result, JSON_UNESCAPED_SLASHES | JSON_INVALID_UTF8_SUBSTITUTE), "\n";
+    };
+    // Moodle code sometimes exit()s on its own (and fatal errors end the script): still
+    // answer with one JSON object, so the caller sees why.
+    register_shutdown_function(function () use ($emit): void {
+        $last = error_get_last();
+        $fatal = $last !== null && in_array($last['type'], [E_ERROR, E_CORE_ERROR, E_COMPILE_ERROR, E_PARSE], true);
+        $emit(['ok' => false, 'error' => [
+            'code' => 'php_exit',
+            'message' => $fatal
+                ? "PHP stopped: {$last['message']} in {$last['file']}:{$last['line']}"
+                : 'The script ended without a result (Moodle exited early; see the log).',
+        ]]);
+    });
+    ob_start();
+    try {
+        $options = getopt('', array_merge(['moodle:'], $longoptions));
+        $moodledir = $options['moodle'] ?? '';
+        if ($moodledir === '' || !is_file($moodledir . '/config.php')) {
+            throw new coursefed_failure('misconfigured', "No Moodle config.php in '{$moodledir}'.");
+        }
+        if (!is_readable($moodledir . '/config.php')) {
+            $user = posix_getpwuid(posix_geteuid())['name'] ?? posix_geteuid();
+            throw new coursefed_failure('misconfigured',
+                "{$moodledir}/config.php is not readable by the user running PHP ({$user}): run PHP as the web server's user, or let it read config.php.");
+        }
+        define('CLI_SCRIPT', true);
+        global $CFG, $DB, $USER;
+        require($moodledir . '/config.php');
+        \core\session\manager::set_user(get_admin());
+        $emit(['ok' => true] + $action($options));
+    } catch (coursefed_failure $failure) {
+        $emit(['ok' => false, 'error' => [
+            'code' => $failure->failurecode,
+            'message' => $failure->getMessage(),
+        ] + $failure->details]);
+    } catch (Throwable $e) {
+        $message = $e->getMessage();
+        if ($e instanceof moodle_exception && !empty($e->debuginfo)) {
+            $message .= " ({$e->debuginfo})";
+        }
+        // Moodle's messages are HTML meant for a page.
+        $message = trim(preg_replace('/\s+/', ' ', strip_tags($message)));
+        $emit(['ok' => false, 'error' => [
+            'code' => $e instanceof dml_connection_exception ? 'db_unreachable' : 'exception',
+            'message' => get_class($e) . ': ' . $message,
+            'trace' => $e->getFile() . ':' . $e->getLine(),
+        ]]);
+    }
+}
+
+/**
+ * Sets a backup or restore setting, when the plan has it, to $value. A setting the site
+ * locked to another value is an error: coursefed must not silently carry user data.
+ */
+function coursefed_set_setting(base_plan $plan, string $name, $value): void {
+    if (!$plan->setting_exists($name)) {
+        return;
+    }
+    $setting = $plan->get_setting($name);
+    if ($setting->get_value() == $value) {
+        return;
+    }
+    try {
+        $setting->set_value($value);
+    } catch (base_setting_exception $e) {
+        throw new coursefed_failure('locked_setting',
+            "The site locks the setting '{$name}' at " . var_export($setting->get_value(), true) .
+            " ({$e->errorcode}); coursefed needs it at " . var_export($value, true) .
+            '. Unlock it in Site administration > Courses > Backups.');
+    }
+}

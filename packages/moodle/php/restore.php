@@ -1,0 +1,123 @@
+<?php
+// This file is part of coursefed (AGPL-3.0-or-later); our own code, run against Moodle's APIs.
+//
+// Usage: php restore.php --moodle=DIR --file=/abs/backup.mbz --category=ID
+//        php restore.php --moodle=DIR --file=/abs/backup.mbz --course=ID --mode=merge|replace
+// Restores a backup WITHOUT its user data (the restore setting "users" is forced to 0, so
+// a backup never brings accounts, enrolments or attempts), reports the precheck's real
+// errors and warnings, deletes the course it created when anything fails, and on success
+// prints the course id and its activity modules counted by module name.
+
+require(__DIR__ . '/cli-bootstrap.php');
+
+coursefed_run(['file:', 'category:', 'course:', 'mode:'], function (array $options): array {
+    global $CFG, $DB, $USER;
+    require_once($CFG->dirroot . '/backup/util/includes/restore_includes.php');
+
+    $file = $options['file'] ?? '';
+    if ($file === '' || !is_readable($file)) {
+        throw new coursefed_failure('not_found', "The backup file '{$file}' does not exist or is not readable.");
+    }
+    $newcourse = isset($options['category']);
+    if ($newcourse) {
+        $category = $DB->get_record('course_categories', ['id' => (int) $options['category']]);
+        if (!$category) {
+            throw new coursefed_failure('not_found', "There is no course category with id {$options['category']}.");
+        }
+        $target = backup::TARGET_NEW_COURSE;
+    } else {
+        $courseid = (int) ($options['course'] ?? 0);
+        if (!$DB->record_exists('course', ['id' => $courseid]) || $courseid == SITEID) {
+            throw new coursefed_failure('not_found', "There is no course with id {$courseid}.");
+        }
+        $mode = $options['mode'] ?? '';
+        $targets = ['merge' => backup::TARGET_EXISTING_ADDING, 'replace' => backup::TARGET_EXISTING_DELETING];
+        if (!isset($targets[$mode])) {
+            throw new coursefed_failure('usage', "Unknown restore mode '{$mode}' (merge or replace).");
+        }
+        $target = $targets[$mode];
+    }
+
+    $tempname = restore_controller::get_tempdir_name(SITEID, $USER->id);
+    $temppath = make_backup_temp_directory($tempname);
+    $createdcourseid = null;
+    $controller = null;
+    try {
+        $packer = get_file_packer('application/vnd.moodle.backup');
+        if (!$packer->extract_to_pathname($file, $temppath, null, null, true)
+                || !is_file($temppath . '/moodle_backup.xml')) {
+            throw new coursefed_failure('bad_archive',
+                'Moodle could not extract the backup, or it holds no moodle_backup.xml: the file is damaged or not a Moodle backup.');
+        }
+        if ($newcourse) {
+            [$fullname, $shortname] = restore_dbops::calculate_course_names(0,
+                get_string('restoringcourse', 'backup'), get_string('restoringcourseshortname', 'backup'));
+            $createdcourseid = restore_dbops::create_new_course($fullname, $shortname, $category->id);
+            $courseid = $createdcourseid;
+        }
+        $controller = new restore_controller($tempname, $courseid, backup::INTERACTIVE_NO,
+            backup::MODE_GENERAL, $USER->id, $target);
+        if ($controller->get_status() == backup::STATUS_REQUIRE_CONV) {
+            $controller->convert();
+        }
+        $plan = $controller->get_plan();
+        coursefed_set_setting($plan, 'users', 0);
+        if ($target == backup::TARGET_EXISTING_DELETING) {
+            // Replacing the contents must not unenrol the people of the receiving course.
+            coursefed_set_setting($plan, 'keep_roles_and_enrolments', 1);
+            coursefed_set_setting($plan, 'keep_groups_and_groupings', 1);
+        }
+        $controller->execute_precheck();
+        $precheck = $controller->get_precheck_results();
+        $warnings = array_values($precheck['warnings'] ?? []);
+        if (!empty($precheck['errors'])) {
+            throw new coursefed_failure('precheck', 'Moodle refused the backup: ' . implode(' ', $precheck['errors']),
+                ['errors' => array_values($precheck['errors']), 'warnings' => $warnings]);
+        }
+        if ($target == backup::TARGET_EXISTING_DELETING) {
+            restore_dbops::delete_course_content($courseid, [
+                'keep_roles_and_enrolments' => 1,
+                'keep_groups_and_groupings' => 1,
+            ]);
+        }
+        $controller->execute_plan();
+        $type = $controller->get_type();
+        $info = $controller->get_info();
+        $controller->destroy();
+        $controller = null;
+
+        if ($newcourse && $type !== backup::TYPE_1COURSE) {
+            // An activity or section backup restored as a new course would keep the
+            // placeholder name "Course restoration in progress": name it after its origin.
+            $course = get_course($courseid);
+            [$course->fullname, $course->shortname] = restore_dbops::calculate_course_names(0,
+                $info->original_course_fullname ?? get_string('restoretonewcourse', 'backup'),
+                $info->original_course_shortname ?? get_string('newcourse'));
+            $course->visible = 1;
+            $DB->update_record('course', $course);
+        }
+        $modules = $DB->get_records_sql_menu(
+            'SELECT m.name, COUNT(cm.id)
+               FROM {course_modules} cm
+               JOIN {modules} m ON m.id = cm.module
+              WHERE cm.course = ? AND cm.deletioninprogress = 0
+           GROUP BY m.name', [$courseid]);
+        return [
+            'courseId' => (int) $courseid,
+            'wwwroot' => (string) $CFG->wwwroot,
+            'modules' => (object) array_map('intval', $modules),
+            'warnings' => $warnings,
+        ];
+    } catch (Throwable $e) {
+        if ($controller !== null) {
+            $controller->destroy();
+        }
+        if ($createdcourseid !== null) {
+            // Never leave a hidden "Course restoration in progress" course behind.
+            delete_course($createdcourseid, false);
+        }
+        throw $e;
+    } finally {
+        fulldelete($temppath);
+    }
+});

@@ -1,0 +1,158 @@
+import { type BackupReport, formatBytes } from "@coursefed/mbz";
+import type { MoodleSiteInfo } from "./driver.ts";
+
+/**
+ * What the compatibility check needs to know about a backup. The node's signed course
+ * manifest has this shape, so a receiver can judge a course before downloading it; an
+ * inspected archive gives the same facts.
+ */
+export interface BackupFacts {
+  readonly moodle: {
+    /** `moodle_version` of the site that wrote the backup, e.g. "2024100705". */
+    readonly version: string;
+    /** e.g. "4.5.5 (Build: 20250609)". */
+    readonly release: string;
+    /** The backup's branch, e.g. "4.5". */
+    readonly backupRelease: string;
+  };
+  /** Non-standard plugins (frankenstyle) the contents need, e.g. ["qtype_stack"]. */
+  readonly requiredPlugins: readonly string[];
+  /** The version of each plugin the backup was written with, where known. */
+  readonly pluginVersions?: Readonly<Record<string, number>>;
+  readonly archive: { readonly size: number };
+}
+
+/** The facts of an inspected archive (the publisher's manifest carries the same). */
+export function backupFactsOf(report: BackupReport): BackupFacts {
+  return {
+    moodle: {
+      version: report.moodleVersion,
+      release: report.moodleRelease,
+      backupRelease: report.backupRelease,
+    },
+    requiredPlugins: report.requiredPlugins,
+    archive: { size: report.size },
+  };
+}
+
+export type CompatibilityProblem =
+  | {
+      readonly kind: "newer-backup";
+      readonly backupBranch: string;
+      readonly siteBranch: string;
+      readonly message: string;
+    }
+  | {
+      readonly kind: "missing-plugins";
+      readonly plugins: readonly string[];
+      readonly message: string;
+    }
+  | {
+      readonly kind: "outdated-plugins";
+      readonly plugins: ReadonlyArray<{
+        readonly component: string;
+        readonly backupVersion: number;
+        readonly siteVersion: number;
+      }>;
+      readonly message: string;
+    }
+  | {
+      readonly kind: "too-large";
+      readonly size: number;
+      readonly limit: number;
+      readonly message: string;
+    };
+
+export interface CompatibilityReport {
+  /** False when any problem stands: restoring anyway needs the user's explicit override. */
+  readonly restorable: boolean;
+  readonly problems: readonly CompatibilityProblem[];
+}
+
+/**
+ * Judges whether a site can restore a backup faithfully. Moodle restores most such
+ * backups with exit code 0 while dropping what it cannot read, so each of these is a
+ * reason to refuse up front rather than a warning to find later.
+ */
+export function checkCompatibility(backup: BackupFacts, site: MoodleSiteInfo): CompatibilityReport {
+  const problems: CompatibilityProblem[] = [];
+
+  const backupBranch =
+    parseBranch(backup.moodle.backupRelease) ?? parseBranch(backup.moodle.release);
+  const siteBranch = parseBranch(site.branch) ?? parseBranch(site.release);
+  if (backupBranch && siteBranch && compareBranches(backupBranch, siteBranch) > 0) {
+    const from = branchName(backupBranch);
+    const to = branchName(siteBranch);
+    problems.push({
+      kind: "newer-backup",
+      backupBranch: from,
+      siteBranch: to,
+      message: `This backup was made with Moodle ${from} (${backup.moodle.release || backup.moodle.version}), newer than this site's Moodle ${to} (${site.release}). Moodle cannot restore backups from a newer branch reliably: what the older site does not know is dropped. Upgrade the site to Moodle ${from} or later, or ask the publisher for a backup made with ${to} or older.`,
+    });
+  }
+
+  const missing = [...new Set(backup.requiredPlugins)]
+    .filter((component) => site.plugins[component] === undefined)
+    .sort();
+  if (missing.length > 0) {
+    const list = missing.join(", ");
+    problems.push({
+      kind: "missing-plugins",
+      plugins: missing,
+      message: `This course needs ${missing.length === 1 ? "a plugin" : "plugins"} the site does not have: ${list}. Without ${missing.length === 1 ? "it" : "them"} Moodle silently drops the activities, questions and files that use ${missing.length === 1 ? "it" : "them"}. Install ${list} on the site (Site administration > Plugins > Install plugins), then restore again.`,
+    });
+  }
+
+  // Core plugins move with the branch, which the check above covers (a newer point
+  // release of the same branch restores fine); only add-ons can lag behind on their own.
+  const outdated = backup.requiredPlugins
+    .filter((component, index, all) => all.indexOf(component) === index)
+    .flatMap((component) => {
+      const backupVersion = backup.pluginVersions?.[component];
+      const siteVersion = site.plugins[component];
+      return backupVersion !== undefined && siteVersion !== undefined && siteVersion < backupVersion
+        ? [{ component, backupVersion, siteVersion }]
+        : [];
+    })
+    .sort((a, b) => a.component.localeCompare(b.component));
+  if (outdated.length > 0) {
+    const list = outdated
+      .map(
+        ({ component, backupVersion, siteVersion }) =>
+          `${component} (site ${siteVersion}, backup ${backupVersion})`,
+      )
+      .join(", ");
+    problems.push({
+      kind: "outdated-plugins",
+      plugins: outdated,
+      message: `The site has older versions of plugins than the backup was made with: ${list}. An older plugin may not read its newer data. Upgrade ${outdated.map(({ component }) => component).join(", ")} on the site, then restore again.`,
+    });
+  }
+
+  if (site.maxRestoreBytes !== null && backup.archive.size > site.maxRestoreBytes) {
+    problems.push({
+      kind: "too-large",
+      size: backup.archive.size,
+      limit: site.maxRestoreBytes,
+      message: `The backup is ${formatBytes(backup.archive.size)}, more than the ${formatBytes(site.maxRestoreBytes)} the site accepts. Raise the site's maximum upload size (Site administration > Security > Site security settings, and PHP's upload_max_filesize/post_max_size), or restore it another way.`,
+    });
+  }
+
+  return { restorable: problems.length === 0, problems };
+}
+
+type Branch = readonly [major: number, minor: number];
+
+/** "4.5", "4.5.6 (Build: 20250811)", "3.10" → [major, minor]. */
+function parseBranch(text: string): Branch | undefined {
+  const match = /^\s*(\d+)\.(\d+)/.exec(text);
+  return match ? [Number(match[1]), Number(match[2])] : undefined;
+}
+
+function compareBranches(a: Branch, b: Branch): number {
+  return a[0] - b[0] || a[1] - b[1];
+}
+
+function branchName([major, minor]: Branch): string {
+  return `${major}.${minor}`;
+}

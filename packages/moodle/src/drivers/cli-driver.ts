@@ -1,0 +1,173 @@
+import { stat } from "node:fs/promises";
+import { isAbsolute, join, resolve } from "node:path";
+import { type ActivityCounts, missingActivities } from "../activity-counts.ts";
+import type {
+  BackupOutcome,
+  BackupRequest,
+  MoodleDriver,
+  MoodleSiteInfo,
+  RestoreOutcome,
+  RestoreRequest,
+} from "../driver.ts";
+import { MoodleError, type MoodleErrorCode } from "../errors.ts";
+import { ConcurrencyLimit } from "./concurrency-limit.ts";
+import { type PhpInvocation, type PhpScriptAnswer, runPhpScript } from "./php-script.ts";
+
+export interface CliDriverConfig {
+  /** The Moodle code directory, the one holding config.php. */
+  readonly moodleDir: string;
+  /** The PHP CLI binary; "php" by default. */
+  readonly php?: string;
+  /** Run PHP as this user (e.g. "www-data", who owns moodledata); needs the node to run as root. */
+  readonly runAsUser?: string;
+  /** Longest a single probe, restore or backup may take before PHP is killed. */
+  readonly timeoutMs: number;
+  /** The site's address for course links; read from the site's config.php when absent. */
+  readonly wwwroot?: string;
+  /** Restores allowed to run at once on this site; 1 by default. */
+  readonly restoreConcurrency?: number;
+}
+
+/**
+ * Talks to a Moodle site on the same host by running our PHP scripts
+ * (packages/moodle/php) against its code: they use Moodle's restore and backup
+ * controllers directly, so the driver gets the precheck's real reasons, restores without
+ * user data, cleans up failed restores, and reads back what was actually restored.
+ */
+export class CliDriver implements MoodleDriver {
+  private readonly config: CliDriverConfig;
+  private readonly restores: ConcurrencyLimit;
+
+  constructor(config: CliDriverConfig) {
+    this.config = { ...config, moodleDir: resolve(config.moodleDir) };
+    this.restores = new ConcurrencyLimit(config.restoreConcurrency ?? 1);
+  }
+
+  async probe(signal?: AbortSignal): Promise<MoodleSiteInfo> {
+    const answer = await this.run("probe.php", [], "MISCONFIGURED", signal);
+    const siteMaxBytes = Number(answer.siteMaxBytes);
+    return {
+      version: String(answer.version),
+      release: String(answer.release),
+      branch: String(answer.branch),
+      plugins: answer.plugins as Record<string, number>,
+      // The archive is read from this host's disk, not uploaded, so PHP's upload limits do
+      // not apply; the site's own maximum upload size, when the admin set one, does.
+      maxRestoreBytes: siteMaxBytes > 0 ? siteMaxBytes : null,
+    };
+  }
+
+  restore(request: RestoreRequest): Promise<RestoreOutcome> {
+    return this.restores.run(async () => {
+      const archivePath = resolve(request.archivePath);
+      const destination = request.destination;
+      const args = [`--file=${archivePath}`];
+      if (destination.kind === "new-course") args.push(`--category=${destination.categoryId}`);
+      else args.push(`--course=${destination.courseId}`, `--mode=${destination.mode}`);
+      const answer = await this.run("restore.php", args, "RESTORE_FAILED", request.signal);
+      const restoredActivities = answer.modules as ActivityCounts;
+      const courseId = Number(answer.courseId);
+      const wwwroot = (this.config.wwwroot ?? String(answer.wwwroot)).replace(/\/+$/, "");
+      const warnings = answer.warnings as string[];
+      return {
+        courseId,
+        courseUrl: `${wwwroot}/course/view.php?id=${courseId}`,
+        restoredActivities,
+        missingActivities: missingActivities(request.expectedActivities, restoredActivities),
+        log: [...warnings.map((warning) => `Precheck warning: ${warning}`), String(answer.log)]
+          .filter((line) => line !== "")
+          .join("\n"),
+      };
+    });
+  }
+
+  async backup(request: BackupRequest): Promise<BackupOutcome> {
+    if (!isAbsolute(request.outputDirectory)) {
+      throw new MoodleError(
+        "BACKUP_FAILED",
+        `The backup directory must be an absolute path, not '${request.outputDirectory}'.`,
+      );
+    }
+    const answer = await this.run(
+      "backup.php",
+      [`--course=${request.courseId}`, `--destination=${request.outputDirectory}`],
+      "BACKUP_FAILED",
+      request.signal,
+    );
+    const path = String(answer.path);
+    // backup.php of Moodle itself exits 0 without writing; ours checks, and so do we.
+    const written = await stat(path).catch(() => undefined);
+    if (!written?.isFile() || written.size === 0) {
+      throw new MoodleError(
+        "BACKUP_FAILED",
+        `Moodle reported a backup at ${path}, but it is not there.`,
+        {
+          log: String(answer.log),
+        },
+      );
+    }
+    return { path, log: String(answer.log) };
+  }
+
+  /**
+   * Runs a script and returns its successful answer, or throws the MoodleError that
+   * says what went wrong; `failure` is the code for anything not more specific.
+   */
+  private async run(
+    script: string,
+    args: readonly string[],
+    failure: MoodleErrorCode,
+    signal: AbortSignal | undefined,
+  ): Promise<Record<string, unknown>> {
+    const { moodleDir } = this.config;
+    const config = await stat(join(moodleDir, "config.php")).catch(() => undefined);
+    if (!config?.isFile()) {
+      throw new MoodleError(
+        "MISCONFIGURED",
+        `${moodleDir} holds no config.php: moodleDir must be the directory of an installed Moodle site (the one with config.php and admin/).`,
+      );
+    }
+    const invocation: PhpInvocation = {
+      php: this.config.php ?? "php",
+      timeoutMs: this.config.timeoutMs,
+      ...(this.config.runAsUser ? { runAsUser: this.config.runAsUser } : {}),
+      ...(signal ? { signal } : {}),
+    };
+    const result = await runPhpScript(script, [`--moodle=${moodleDir}`, ...args], invocation);
+    if (result.answer?.ok === true) return result.answer;
+    throw failureOf(script, result, failure);
+  }
+}
+
+/** PHP's failure codes (see php/*.php) and the driver errors they become. */
+const FAILURE_CODES: Readonly<Record<string, MoodleErrorCode>> = {
+  db_unreachable: "UNREACHABLE",
+  misconfigured: "MISCONFIGURED",
+  locked_setting: "MISCONFIGURED",
+  not_found: "NOT_FOUND",
+};
+
+function failureOf(
+  script: string,
+  result: PhpScriptAnswer,
+  fallback: MoodleErrorCode,
+): MoodleError {
+  const error = result.answer?.error as { code?: string; message?: string } | undefined;
+  if (!error) {
+    return new MoodleError(
+      fallback,
+      `${script} ended (exit code ${result.exitCode}) without an answer: ${lastLines(result.log)}`,
+      { log: result.log },
+    );
+  }
+  const message = error.message ?? "Moodle reported an unnamed error.";
+  const code = FAILURE_CODES[error.code ?? ""] ?? fallback;
+  const detail = error.code === "php_exit" ? `${message} ${lastLines(result.log)}` : message;
+  // The database being down is the one failure a retry can cure.
+  return new MoodleError(code, detail, { transient: code === "UNREACHABLE", log: result.log });
+}
+
+/** The end of a log, which is where PHP and Moodle say what stopped them. */
+function lastLines(log: string): string {
+  return log.trim().split("\n").slice(-5).join(" ").slice(-600);
+}

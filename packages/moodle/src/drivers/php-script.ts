@@ -1,0 +1,139 @@
+import { spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { MoodleError } from "../errors.ts";
+
+/** Where our own PHP scripts live (packages/moodle/php), beside this package's sources. */
+export const PHP_SCRIPT_DIRECTORY = fileURLToPath(new URL("../../php/", import.meta.url));
+
+export interface PhpInvocation {
+  /** The PHP CLI binary. */
+  readonly php: string;
+  /** Run PHP as this system user (through `runuser`, so the node must run as root). */
+  readonly runAsUser?: string;
+  readonly timeoutMs: number;
+  readonly signal?: AbortSignal;
+}
+
+/** What one of our scripts answered: the JSON object it printed last, and everything else. */
+export interface PhpScriptAnswer {
+  /** undefined when the script printed no JSON object (PHP could not start, Moodle died early). */
+  readonly answer: Readonly<Record<string, unknown>> | undefined;
+  readonly exitCode: number | null;
+  /** stdout before the answer, stderr, and the output the script captured from Moodle. */
+  readonly log: string;
+}
+
+/**
+ * Runs one of our scripts in packages/moodle/php and collects its one-line JSON answer.
+ * PHP runs in its own process group, so a timeout or an abort kills it and anything it
+ * started. Failing to start PHP at all is a configuration problem, reported as such.
+ */
+export function runPhpScript(
+  script: string,
+  args: readonly string[],
+  invocation: PhpInvocation,
+): Promise<PhpScriptAnswer> {
+  const phpCommand = [
+    invocation.php,
+    // Moodle 4.5 refuses to run on PHP 8 with fewer; the CLI ini rarely sets it.
+    "-d",
+    "max_input_vars=5000",
+    `${PHP_SCRIPT_DIRECTORY}${script}`,
+    ...args,
+  ];
+  const command = invocation.runAsUser
+    ? ["runuser", "-u", invocation.runAsUser, "--", ...phpCommand]
+    : phpCommand;
+  const signal = invocation.signal;
+  signal?.throwIfAborted();
+
+  return new Promise((resolve, reject) => {
+    const child = spawn(command[0] as string, command.slice(1), {
+      detached: true,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    const stdout: Buffer[] = [];
+    const stderr: Buffer[] = [];
+    child.stdout.on("data", (chunk: Buffer) => stdout.push(chunk));
+    child.stderr.on("data", (chunk: Buffer) => stderr.push(chunk));
+
+    let stoppedBy: "timeout" | "abort" | undefined;
+    const killGroup = (reason: "timeout" | "abort") => {
+      stoppedBy ??= reason;
+      try {
+        if (child.pid !== undefined) process.kill(-child.pid, "SIGKILL");
+      } catch {
+        // The group is already gone.
+      }
+    };
+    const timer = setTimeout(() => killGroup("timeout"), invocation.timeoutMs);
+    const onAbort = () => killGroup("abort");
+    signal?.addEventListener("abort", onAbort, { once: true });
+    const finish = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", onAbort);
+    };
+
+    child.on("error", (error: NodeJS.ErrnoException) => {
+      finish();
+      if (error.code === "ENOENT") {
+        reject(
+          new MoodleError(
+            "MISCONFIGURED",
+            invocation.runAsUser
+              ? `Cannot run '${command[0]}': runuser (util-linux) is needed to run PHP as ${invocation.runAsUser}.`
+              : `The PHP command-line interpreter '${invocation.php}' was not found. Install it with the extensions Moodle needs (on Debian 12: apt-get install php8.2-cli php8.2-pgsql php8.2-intl php8.2-gd php8.2-xml php8.2-mbstring php8.2-curl php8.2-zip php8.2-soap), or set the driver's php to its path.`,
+            { cause: error },
+          ),
+        );
+      } else {
+        reject(
+          new MoodleError("MISCONFIGURED", `Cannot run PHP: ${error.message}`, { cause: error }),
+        );
+      }
+    });
+    child.on("close", (exitCode) => {
+      finish();
+      const out = Buffer.concat(stdout).toString("utf8");
+      const err = Buffer.concat(stderr).toString("utf8");
+      if (stoppedBy === "abort") {
+        reject(signal?.reason);
+        return;
+      }
+      const { answer, before } = lastJsonLine(out);
+      const captured = typeof answer?.log === "string" ? answer.log : "";
+      const log = [before, captured, err].filter((part) => part.trim() !== "").join("\n");
+      if (stoppedBy === "timeout") {
+        reject(
+          new MoodleError(
+            "TIMEOUT",
+            `Moodle did not finish ${script} within ${Math.round(invocation.timeoutMs / 1000)} s; PHP was stopped.`,
+            { transient: true, log },
+          ),
+        );
+        return;
+      }
+      resolve({ answer, exitCode, log });
+    });
+  });
+}
+
+/** Our scripts print their answer as the last line; Moodle may have printed before it. */
+function lastJsonLine(stdout: string): {
+  answer: Record<string, unknown> | undefined;
+  before: string;
+} {
+  const trimmed = stdout.trimEnd();
+  const start = trimmed.lastIndexOf("\n") + 1;
+  const line = trimmed.slice(start);
+  if (!line.startsWith("{")) return { answer: undefined, before: stdout };
+  try {
+    const parsed: unknown = JSON.parse(line);
+    if (parsed && typeof parsed === "object" && !Array.isArray(parsed)) {
+      return { answer: parsed as Record<string, unknown>, before: trimmed.slice(0, start) };
+    }
+  } catch {
+    // Not our answer: treat everything as log.
+  }
+  return { answer: undefined, before: stdout };
+}

@@ -1,0 +1,352 @@
+import { execFile } from "node:child_process";
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { type BackupReport, inspectBackup, sanitizeBackup } from "@coursefed/mbz";
+import {
+  type ActivityCounts,
+  backupFactsOf,
+  CliDriver,
+  checkCompatibility,
+  countActivities,
+  MoodleError,
+  type MoodleSiteInfo,
+  type RestoreOutcome,
+} from "@coursefed/moodle";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import type { MoodleTestSite } from "../support/moodle-site.ts";
+import { fixture, haveFixtures } from "../support/shared-fixtures.ts";
+import { courseModules, queryMoodle } from "./moodle-database.ts";
+
+const run = promisify(execFile);
+const site = inject("moodleSite");
+const ready = site.available && haveFixtures();
+type LiveSite = Extract<MoodleTestSite, { available: true }>;
+
+describe.skipIf(!ready)("cli driver on a real Moodle 4.5.6", () => {
+  const live = site as LiveSite;
+  let driver: CliDriver;
+  let work: string;
+  let siteInfo: MoodleSiteInfo;
+  const timings: string[] = [];
+
+  beforeAll(async () => {
+    driver = new CliDriver({ moodleDir: live.moodleDir, timeoutMs: 120_000 });
+    work = await mkdtemp(join(tmpdir(), "coursefed-moodle-"));
+    siteInfo = await driver.probe();
+  });
+  afterAll(async () => {
+    if (timings.length > 0) console.info(`Restore and backup times:\n  ${timings.join("\n  ")}`);
+    if (work) await rm(work, { recursive: true, force: true });
+  });
+
+  async function inspected(
+    path: string,
+  ): Promise<{ report: BackupReport; expected: ActivityCounts }> {
+    const report = await inspectBackup(path);
+    return { report, expected: countActivities(report.activities) };
+  }
+
+  async function restoreNew(path: string, label: string): Promise<RestoreOutcome> {
+    const { expected } = await inspected(path);
+    const started = performance.now();
+    const outcome = await driver.restore({
+      archivePath: path,
+      destination: { kind: "new-course", categoryId: 1 },
+      expectedActivities: expected,
+    });
+    timings.push(`${label}: ${((performance.now() - started) / 1000).toFixed(2)} s`);
+    return outcome;
+  }
+
+  async function restoringCourses(): Promise<number> {
+    const rows = await queryMoodle(
+      live,
+      "SELECT count(*) FROM mdl_course WHERE fullname = 'Course restoration in progress'",
+    );
+    return Number(rows[0]?.[0]);
+  }
+
+  it("probes the site: version, branch, installed plugins with versions", () => {
+    expect(siteInfo.release).toMatch(/^4\.5\.6 /);
+    expect(siteInfo.version).toMatch(/^2024100706/);
+    expect(siteInfo.branch).toBe("4.5");
+    expect(siteInfo.plugins.mod_quiz).toBeGreaterThanOrEqual(2024100700);
+    expect(siteInfo.plugins.qtype_stack).toBeUndefined();
+    expect(siteInfo.maxRestoreBytes).toBeNull();
+  });
+
+  it.each([
+    ["m26dev-zip-course-glossary-nousers.mbz", "zip from 2.6dev", { glossary: 1 }, "weeks"],
+    [
+      "m324-tgz-course-files-scorm-nousers.mbz",
+      "tar.gz from 3.2",
+      { folder: 1, forum: 1, imscp: 1, scorm: 1 },
+      "topics",
+    ],
+  ])(
+    "restores %s (%s) as a new course with all its activities",
+    async (name, label, modules, format) => {
+      const outcome = await restoreNew(fixture(name), label);
+      expect(outcome.restoredActivities).toEqual(modules);
+      expect(outcome.missingActivities).toEqual({});
+      expect(outcome.courseUrl).toBe(`${live.wwwroot}/course/view.php?id=${outcome.courseId}`);
+      expect(await courseModules(live, outcome.courseId)).toEqual(modules);
+      const [course] = await queryMoodle(
+        live,
+        `SELECT format, fullname FROM mdl_course WHERE id = ${outcome.courseId}`,
+      );
+      expect(course?.[0]).toBe(format);
+      expect(course?.[1]).not.toBe("Course restoration in progress");
+    },
+  );
+
+  it("restores a backup with users and logs (m3107) without bringing any account or enrolment", async () => {
+    const usersBefore = await queryMoodle(live, "SELECT count(*) FROM mdl_user");
+    const outcome = await restoreNew(
+      fixture("m3107-tgz-course-quiz-users-logs.mbz"),
+      "m3107 tar.gz from 3.10, users",
+    );
+    expect(outcome.restoredActivities).toEqual({ quiz: 1 });
+    expect(outcome.missingActivities).toEqual({});
+    expect(await queryMoodle(live, "SELECT count(*) FROM mdl_user")).toEqual(usersBefore);
+    const enrolled = await queryMoodle(
+      live,
+      `SELECT count(*) FROM mdl_user_enrolments ue JOIN mdl_enrol e ON e.id = ue.enrolid WHERE e.courseid = ${outcome.courseId}`,
+    );
+    expect(enrolled).toEqual([["0"]]);
+  });
+
+  it("restores the 4.5 backup with users (m455) that Moodle's own CLI refuses, and reports the studentquiz it dropped", async () => {
+    // restore_backup.php fails on it with a hidden user conflict; without users there is none.
+    const path = fixture("m455-tgz-course-studentquiz-users.mbz");
+    const { report } = await inspected(path);
+    expect(checkCompatibility(backupFactsOf(report), siteInfo).problems).toEqual([
+      expect.objectContaining({ kind: "missing-plugins", plugins: ["mod_studentquiz"] }),
+    ]);
+    const usersBefore = await queryMoodle(live, "SELECT count(*) FROM mdl_user");
+    const outcome = await restoreNew(path, "m455 tar.gz from 4.5, users");
+    expect(outcome.missingActivities).toEqual({ studentquiz: 1 });
+    expect(await courseModules(live, outcome.courseId)).toEqual(outcome.restoredActivities);
+    expect(await queryMoodle(live, "SELECT count(*) FROM mdl_user")).toEqual(usersBefore);
+  });
+
+  it("names mod_surveypro before restoring m44beta, and reports the 20 activities Moodle dropped", async () => {
+    const path = fixture("m44beta-tgz-course-surveypro-nousers.mbz");
+    const { report } = await inspected(path);
+    const check = checkCompatibility(backupFactsOf(report), siteInfo);
+    expect(check.restorable).toBe(false);
+    expect(check.problems.map((problem) => problem.message).join(" ")).toContain("mod_surveypro");
+    const outcome = await restoreNew(path, "m44beta tar.gz from 4.4, surveypro");
+    expect(outcome.restoredActivities).toEqual({ forum: 1 });
+    expect(outcome.missingActivities).toEqual({ surveypro: 20 });
+  });
+
+  it("refuses a 5.0 backup in the check, and passes on Moodle's precheck warning when restored anyway", async () => {
+    const path = fixture("m503-tgz-course-qbank-users-async.mbz");
+    const { report } = await inspected(path);
+    const check = checkCompatibility(backupFactsOf(report), siteInfo);
+    expect(check.problems.map((problem) => problem.kind)).toContain("newer-backup");
+    const outcome = await restoreNew(path, "m503 tar.gz from 5.0 (override)");
+    expect(outcome.log).toMatch(/newer than your currently installed Moodle 4\.5\.6/);
+  });
+
+  it("merges into an existing course, then replaces its contents, keeping the course", async () => {
+    const target = await restoreNew(
+      fixture("m324-tgz-course-files-scorm-nousers.mbz"),
+      "m324 target",
+    );
+    const glossary = fixture("m26dev-zip-course-glossary-nousers.mbz");
+    const merged = await driver.restore({
+      archivePath: glossary,
+      destination: { kind: "existing-course", courseId: target.courseId, mode: "merge" },
+      expectedActivities: { glossary: 1 },
+    });
+    expect(merged.courseId).toBe(target.courseId);
+    expect(await courseModules(live, target.courseId)).toEqual({
+      folder: 1,
+      forum: 1,
+      glossary: 1,
+      imscp: 1,
+      scorm: 1,
+    });
+    const replaced = await driver.restore({
+      archivePath: glossary,
+      destination: { kind: "existing-course", courseId: target.courseId, mode: "replace" },
+      expectedActivities: { glossary: 1 },
+    });
+    expect(replaced).toMatchObject({ courseId: target.courseId, missingActivities: {} });
+    expect(await courseModules(live, target.courseId)).toEqual({ glossary: 1 });
+  });
+
+  it("backs a restored course up without user data", async () => {
+    const sanitized = join(work, "m3107-sanitized.mbz");
+    const { after } = await sanitizeBackup(
+      fixture("m3107-tgz-course-quiz-users-logs.mbz"),
+      sanitized,
+    );
+    expect(after.personalData.verdict).toBe("clean");
+    const restored = await restoreNew(sanitized, "m3107 sanitized");
+    expect(
+      await queryMoodle(
+        live,
+        `SELECT count(*) FROM mdl_user_enrolments ue JOIN mdl_enrol e ON e.id = ue.enrolid WHERE e.courseid = ${restored.courseId}`,
+      ),
+    ).toEqual([["0"]]);
+    const started = performance.now();
+    const outcome = await driver.backup({ courseId: restored.courseId, outputDirectory: work });
+    timings.push(
+      `backup of the m3107 course: ${((performance.now() - started) / 1000).toFixed(2)} s`,
+    );
+    expect(outcome.path).toMatch(/-nu\.mbz$/);
+    const report = await inspectBackup(outcome.path);
+    expect(report.settings.root.users).toBe("0");
+    expect(report.personalData.verdict).toBe("clean");
+    expect(report.moodleRelease).toMatch(/^4\.5\.6/);
+    expect(countActivities(report.activities)).toEqual({ quiz: 1 });
+    // The course's own backup area keeps no copy.
+    const kept = await queryMoodle(
+      live,
+      `SELECT count(*) FROM mdl_files f JOIN mdl_context c ON c.id = f.contextid
+        WHERE c.contextlevel = 50 AND c.instanceid = ${restored.courseId} AND f.component = 'backup' AND f.filename <> '.'`,
+    );
+    expect(kept).toEqual([["0"]]);
+  });
+
+  it("refuses to back up into a directory PHP cannot write, and a course that does not exist", async () => {
+    await expect(
+      driver.backup({ courseId: 1_000_000, outputDirectory: work }),
+    ).rejects.toMatchObject({ code: "NOT_FOUND" });
+    await expect(
+      driver.backup({ courseId: 2, outputDirectory: join(work, "absent") }),
+    ).rejects.toMatchObject({
+      code: "BACKUP_FAILED",
+      message: expect.stringContaining("not writable"),
+    });
+  });
+
+  it("fails a corrupt archive with Moodle's reason and leaves no course behind", async () => {
+    const corrupt = join(work, "corrupt.mbz");
+    const bytes = await readFile(fixture("m324-tgz-course-files-scorm-nousers.mbz"));
+    await writeFile(corrupt, bytes.subarray(0, 4000));
+    const before = await restoringCourses();
+    const error = await driver
+      .restore({
+        archivePath: corrupt,
+        destination: { kind: "new-course", categoryId: 1 },
+        expectedActivities: {},
+      })
+      .catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(MoodleError);
+    expect(error).toMatchObject({ code: "RESTORE_FAILED", transient: false });
+    expect((error as MoodleError).message).toMatch(/could not extract the backup/);
+    expect(await restoringCourses()).toBe(before);
+  });
+
+  it("removes the course it created when the restore fails after creating it", async () => {
+    // A site that locks restoring user data: the restore must refuse, not carry users.
+    const cfg = (value: string) =>
+      run("php", [
+        "-d",
+        "max_input_vars=5000",
+        join(live.moodleDir, "admin/cli/cfg.php"),
+        "--component=restore",
+        "--name=restore_general_users_locked",
+        `--set=${value}`,
+      ]);
+    const before = await restoringCourses();
+    await cfg("1");
+    try {
+      await expect(
+        driver.restore({
+          archivePath: fixture("m3107-tgz-course-quiz-users-logs.mbz"),
+          destination: { kind: "new-course", categoryId: 1 },
+          expectedActivities: { quiz: 1 },
+        }),
+      ).rejects.toMatchObject({
+        code: "MISCONFIGURED",
+        message: expect.stringContaining("'users'"),
+      });
+    } finally {
+      await cfg("0");
+    }
+    expect(await restoringCourses()).toBe(before);
+  });
+
+  it("reports a missing category or course as NOT_FOUND", async () => {
+    const archivePath = fixture("m26dev-zip-course-glossary-nousers.mbz");
+    await expect(
+      driver.restore({
+        archivePath,
+        destination: { kind: "new-course", categoryId: 999_999 },
+        expectedActivities: {},
+      }),
+    ).rejects.toMatchObject({ code: "NOT_FOUND", message: expect.stringContaining("999999") });
+    await expect(
+      driver.restore({
+        archivePath,
+        destination: { kind: "existing-course", courseId: 999_999, mode: "merge" },
+        expectedActivities: {},
+      }),
+    ).rejects.toMatchObject({ code: "NOT_FOUND" });
+  });
+
+  it("says what is wrong with its configuration: no config.php, no PHP", async () => {
+    await expect(
+      new CliDriver({ moodleDir: work, timeoutMs: 10_000 }).probe(),
+    ).rejects.toMatchObject({
+      code: "MISCONFIGURED",
+      message: expect.stringContaining("config.php"),
+    });
+    await expect(
+      new CliDriver({
+        moodleDir: live.moodleDir,
+        php: "/nonexistent/php8.2",
+        timeoutMs: 10_000,
+      }).probe(),
+    ).rejects.toMatchObject({
+      code: "MISCONFIGURED",
+      message: expect.stringContaining("apt-get install php8.2-cli"),
+    });
+  });
+
+  it("reports an unreachable database as a transient failure", async () => {
+    // A config.php for the same code pointing at a database that does not exist.
+    const elsewhere = join(work, "moodle-elsewhere");
+    await mkdir(elsewhere);
+    const config = (await readFile(join(live.moodleDir, "config.php"), "utf8"))
+      .replace(/\$CFG->dbname\s*=\s*'[^']*'/, "$CFG->dbname = 'coursefed_no_such_database'")
+      .replace("__DIR__ . '/lib/setup.php'", `'${live.moodleDir}/lib/setup.php'`);
+    await writeFile(join(elsewhere, "config.php"), config);
+    await expect(
+      new CliDriver({ moodleDir: elsewhere, timeoutMs: 30_000 }).probe(),
+    ).rejects.toMatchObject({
+      code: "UNREACHABLE",
+      transient: true,
+      message: expect.stringContaining("Database connection failed"),
+    });
+  });
+
+  it("stops PHP at the timeout (TIMEOUT, transient) and on abort", async () => {
+    const slow = new CliDriver({ moodleDir: live.moodleDir, timeoutMs: 30 });
+    await expect(slow.probe()).rejects.toMatchObject({ code: "TIMEOUT", transient: true });
+    const controller = new AbortController();
+    const probing = driver.probe(controller.signal);
+    controller.abort(new Error("stopped by the test"));
+    await expect(probing).rejects.toThrow("stopped by the test");
+  });
+
+  it("runs PHP as another user when asked", async () => {
+    // The site's config.php is readable by root only: the refusal proves who ran PHP.
+    const asNobody = new CliDriver({
+      moodleDir: live.moodleDir,
+      runAsUser: "nobody",
+      timeoutMs: 60_000,
+    });
+    await expect(asNobody.probe()).rejects.toMatchObject({
+      code: "MISCONFIGURED",
+      message: expect.stringContaining("not readable by the user running PHP (nobody)"),
+    });
+  });
+});

@@ -1,0 +1,53 @@
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
+import type { MoodleTestSite } from "../support/moodle-site.ts";
+
+const run = promisify(execFile);
+
+/**
+ * Reads the test site's database directly, to check what a driver reports against what
+ * Moodle actually stored. Queries are the tests' own, with numbers only interpolated.
+ */
+export async function queryMoodle(
+  site: Extract<MoodleTestSite, { available: true }>,
+  query: string,
+): Promise<string[][]> {
+  const { database } = site;
+  const { stdout } = await run(
+    "psql",
+    [
+      "-X",
+      "-qtA",
+      "-F",
+      "\t",
+      "-v",
+      "ON_ERROR_STOP=1",
+      "-h",
+      database.host,
+      "-U",
+      database.user,
+      "-d",
+      database.name,
+      "-c",
+      query,
+    ],
+    { env: { ...process.env, PGPASSWORD: database.password } },
+  );
+  return stdout
+    .split("\n")
+    .filter((line) => line !== "")
+    .map((line) => line.split("\t"));
+}
+
+/** A course's activity modules by module name, as mdl_course_modules holds them. */
+export async function courseModules(
+  site: Extract<MoodleTestSite, { available: true }>,
+  courseId: number,
+): Promise<Record<string, number>> {
+  const rows = await queryMoodle(
+    site,
+    `SELECT m.name, count(*) FROM mdl_course_modules cm JOIN mdl_modules m ON m.id = cm.module
+      WHERE cm.course = ${Number(courseId)} AND cm.deletioninprogress = 0 GROUP BY m.name`,
+  );
+  return Object.fromEntries(rows.map(([name, count]) => [name as string, Number(count)]));
+}
