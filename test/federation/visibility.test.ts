@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fetchCatalogArchive } from "../../packages/node/src/courses/fetch-service.ts";
 import { publishCourse } from "../../packages/node/src/courses/publish-service.ts";
@@ -45,6 +46,77 @@ describe.runIf(haveFixtures())("who may download what", () => {
     expect((await fetch(await sign(new Request(archive)))).status).toBe(403);
     const asObject = await fetch(object, { headers: { accept: "application/activity+json" } });
     expect(asObject.status).toBe(401);
+  });
+
+  it("gives an accepted follower a short-lived link that works unsigned, for that archive alone", async () => {
+    const published = await publishCourse(
+      contextOf(publisher),
+      publisher.node.institution,
+      fixture("m285-zip-activity-quiz-nousers.mbz"),
+      { title: "Partners' quiz", visibility: "followers" },
+    );
+    const linkRequest = new URL(
+      `/courses/${published.course.id}/revisions/1/download-link`,
+      publisher.url,
+    );
+    const asFollower = await institutionSigner(contextOf(follower));
+    const answer = await fetch(await asFollower(new Request(linkRequest, { method: "POST" })));
+    expect(answer.status).toBe(200);
+    const { url } = (await answer.json()) as { url: string; expiresAt: string };
+    const download = await fetch(url);
+    expect(download.status).toBe(200);
+    const bytes = Buffer.from(await download.arrayBuffer());
+    expect(createHash("sha256").update(bytes).digest("hex")).toBe(published.revision.sha256);
+
+    // The token names one digest; altered, it is refused.
+    const token = new URL(url).searchParams.get("access_token") as string;
+    const other = await publishCourse(
+      contextOf(publisher),
+      publisher.node.institution,
+      fixture("m3118-tgz-course-tiles-files-nousers.mbz"),
+      { title: "Another partners' course", visibility: "followers" },
+    );
+    const elsewhere = new URL(`/blobs/${other.revision.sha256}`, publisher.url);
+    elsewhere.searchParams.set("access_token", token);
+    expect((await fetch(elsewhere)).status).toBe(403);
+    const tampered = new URL(url);
+    tampered.searchParams.set("access_token", `${token.slice(0, -4)}AAAA`);
+    expect((await fetch(tampered)).status).toBe(403);
+
+    // Neither an unsigned request nor a non-follower gets a link.
+    expect((await fetch(linkRequest, { method: "POST" })).status).toBe(403);
+    const asOutsider = await institutionSigner(contextOf(outsider));
+    expect(
+      (await fetch(await asOutsider(new Request(linkRequest, { method: "POST" })))).status,
+    ).toBe(403);
+  });
+
+  it("lets the author make a download link through the API, never for a private course", async () => {
+    const shared = await publishCourse(
+      contextOf(publisher),
+      publisher.node.institution,
+      fixture("m262-tgz-course-availability-nousers.mbz"),
+      { title: "Linked", visibility: "followers" },
+    );
+    const api = (id: string, body: unknown) =>
+      fetch(new URL(`/api/v1/courses/${id}/download-links`, publisher.url), {
+        method: "POST",
+        headers: { authorization: `Bearer ${publisher.token}`, "content-type": "application/json" },
+        body: JSON.stringify(body),
+      });
+    const made = await api(shared.course.id, { seconds: 120 });
+    expect(made.status).toBe(201);
+    const { url, expiresAt } = (await made.json()) as { url: string; expiresAt: string };
+    expect(Date.parse(expiresAt) - Date.now()).toBeLessThanOrEqual(120_000);
+    expect((await fetch(url, { method: "HEAD" })).status).toBe(200);
+    const hidden = await publishCourse(
+      contextOf(publisher),
+      publisher.node.institution,
+      fixture("m262-tgz-course-availability-nousers.mbz"),
+      { title: "Hidden", visibility: "private" },
+    );
+    expect((await api(hidden.course.id, {})).status).toBe(409);
+    expect((await api(shared.course.id, { seconds: 10 })).status).toBe(400);
   });
 
   it("keeps a private course to itself: not delivered, not served", async () => {

@@ -90,7 +90,7 @@ export async function createNode(config: NodeConfig): Promise<CoursefedNode> {
   );
   app.route(
     "/",
-    courseRoutes(services, async (request) => {
+    courseRoutes(services, config.publicUrl, async (request) => {
       const owner = await federation.createContext(request, services).getSignedKeyOwner();
       return owner?.id?.href;
     }),

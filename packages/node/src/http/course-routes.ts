@@ -1,6 +1,10 @@
 import { type Context, Hono } from "hono";
 import { mayRead } from "../courses/access.ts";
 import type { Course } from "../courses/course-repository.ts";
+import {
+  issueDownloadCapability,
+  verifyDownloadCapability,
+} from "../courses/download-capability.ts";
 import type { FederationServices } from "../federation/context.ts";
 import { serveBlob } from "./serve-blob.ts";
 
@@ -9,9 +13,14 @@ export type RequesterOf = (request: Request) => Promise<string | undefined>;
 
 /**
  * Downloads: course archives by digest (with ETag, HEAD and single ranges, so clients can
- * resume) and each revision's signed manifest, to whoever may read the course.
+ * resume) and each revision's signed manifest, to whoever may read the course, and
+ * short-lived download links for those who may.
  */
-export function courseRoutes(services: FederationServices, requesterOf: RequesterOf): Hono {
+export function courseRoutes(
+  services: FederationServices,
+  origin: URL,
+  requesterOf: RequesterOf,
+): Hono {
   const routes = new Hono();
 
   /** Checks access; a signature is only looked at when the course is not public. */
@@ -44,6 +53,29 @@ export function courseRoutes(services: FederationServices, requesterOf: Requeste
     });
   });
 
+  routes.post("/courses/:id/revisions/:revision/download-link", async (c) => {
+    const course = services.courses.course(c.req.param("id"));
+    const revision =
+      course && services.courses.revision(course.id, Number(c.req.param("revision")));
+    if (!course || !revision || course.deletedAt !== null || course.visibility === "private") {
+      return problem(c, 404, "not_found", "No such course revision.");
+    }
+    const requester = await requesterOf(c.req.raw);
+    if (!mayRead(services, course, requester)) {
+      return problem(
+        c,
+        403,
+        "forbidden",
+        "Download links are for the course's readers: sign the request as an accepted follower.",
+      );
+    }
+    const link = await issueDownloadCapability(services, origin, {
+      sha256: revision.sha256,
+      holder: requester ?? "anyone",
+    });
+    return c.json({ url: link.url.href, expiresAt: link.expiresAt.toISOString() });
+  });
+
   routes.on(["GET", "HEAD"], "/blobs/:sha256", async (c) => {
     const sha256 = c.req.param("sha256");
     if (!/^[0-9a-f]{64}$/.test(sha256))
@@ -55,12 +87,18 @@ export function courseRoutes(services: FederationServices, requesterOf: Requeste
     // Private courses are never served to peers: to them the archive does not exist.
     if (courses.length === 0)
       return problem(c, 404, "not_found", "No course archive has this digest here.");
-    if (!(await allowed(c.req.raw, courses))) {
+    const token = c.req.query("access_token");
+    const permitted = token
+      ? await verifyDownloadCapability(services, origin, token, sha256)
+      : await allowed(c.req.raw, courses);
+    if (!permitted) {
       return problem(
         c,
         403,
         "forbidden",
-        "This archive is for its author's followers: sign the request as one.",
+        token
+          ? "This download link has expired or is not for this archive; ask for a new one."
+          : "This archive is for its author's followers: sign the request as one, or use a download link.",
       );
     }
     const isPublic = courses.some((course) => course.visibility === "public");

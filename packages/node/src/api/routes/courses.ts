@@ -1,5 +1,6 @@
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
+import { CAPABILITY_LIFETIME, issueDownloadCapability } from "../../courses/download-capability.ts";
 import { PublishError, publishCourse, withdrawCourse } from "../../courses/publish-service.ts";
 import { VISIBILITIES } from "../../db/schema.ts";
 import type { ApiDependencies } from "../api.ts";
@@ -86,11 +87,99 @@ const withdraw = createRoute({
   },
 });
 
+const downloadLink = createRoute({
+  method: "post",
+  path: "/courses/{id}/download-links",
+  summary: "A short-lived link to a revision's archive that needs no signature (author or admin)",
+  description:
+    "For handing a followers-only course to someone or something that cannot sign requests. The link works for that archive alone until it expires.",
+  request: {
+    params: z.object({ id: z.string() }),
+    body: {
+      required: true,
+      content: {
+        "application/json": {
+          schema: z.object({
+            revision: z
+              .number()
+              .int()
+              .min(1)
+              .optional()
+              .openapi({ description: "Latest by default" }),
+            seconds: z
+              .number()
+              .int()
+              .min(60)
+              .max(CAPABILITY_LIFETIME.maxSeconds)
+              .optional()
+              .openapi({ description: "Lifetime in seconds; 900 (15 minutes) by default" }),
+          }),
+        },
+      },
+    },
+  },
+  responses: {
+    ...errorResponses,
+    403: {
+      description: "Not the course's author, nor an admin",
+      content: { "application/json": { schema: ErrorSchema } },
+    },
+    201: {
+      description: "The link",
+      content: {
+        "application/json": {
+          schema: z.object({ url: z.string().url(), expiresAt: z.string() }),
+        },
+      },
+    },
+    404: {
+      description: "No such course or revision",
+      content: { "application/json": { schema: ErrorSchema } },
+    },
+    409: {
+      description: "A private course: never served to anyone outside this node",
+      content: { "application/json": { schema: ErrorSchema } },
+    },
+  },
+});
+
 export function courseRoutes(app: OpenAPIHono<ApiEnv>, dependencies: ApiDependencies): void {
   app.openapi(publish, (c) => publishFrom(c, dependencies, c.req.valid("json")));
   app.openapi(revise, (c) =>
     publishFrom(c, dependencies, c.req.valid("json"), c.req.valid("param").id),
   );
+  app.openapi(downloadLink, async (c) => {
+    const { services, context } = dependencies;
+    const { token, actor } = c.get("principal");
+    const course = services.courses.course(c.req.valid("param").id);
+    if (!course || course.deletedAt !== null) {
+      return problem(c, 404, "course_not_found", "There is no such course here.");
+    }
+    if (course.actorId !== actor.id && token.role !== "admin") {
+      return problem(c, 403, "forbidden", "Only the course's author or an admin may do this.");
+    }
+    if (course.visibility === "private") {
+      return problem(
+        c,
+        409,
+        "private_course",
+        "This course is private: its archive is never served outside this node. Change its visibility first.",
+      );
+    }
+    const { revision: number, seconds } = c.req.valid("json");
+    const revision =
+      number === undefined
+        ? services.courses.latestRevision(course.id)
+        : services.courses.revision(course.id, number);
+    if (!revision) return problem(c, 404, "revision_not_found", `There is no revision ${number}.`);
+    const link = await issueDownloadCapability(
+      services,
+      new URL(context(c.req.raw).canonicalOrigin),
+      { sha256: revision.sha256, holder: `token:${token.name}`, ...(seconds ? { seconds } : {}) },
+    );
+    return c.json({ url: link.url.href, expiresAt: link.expiresAt.toISOString() }, 201);
+  });
+
   app.openapi(withdraw, async (c) => {
     try {
       await withdrawCourse(
