@@ -2,6 +2,7 @@ import { join } from "node:path";
 import type { Federation } from "@fedify/fedify";
 import { Hono } from "hono";
 import { type LocalActor, LocalActorRepository } from "./actors/local-actors.ts";
+import { sweepAbandonedUploads } from "./api/abandoned-uploads.ts";
 import { createApi, federationContextFor } from "./api/api.ts";
 import { TokenRepository } from "./api/token-repository.ts";
 import { UploadRepository } from "./api/upload-repository.ts";
@@ -21,6 +22,9 @@ import { deliveryFailureRecorder, trackDeliveries } from "./peers/delivery-track
 import { PeerRepository } from "./peers/peer-repository.ts";
 
 export const SOFTWARE_VERSION = "0.1.0";
+
+/** How often uploads never published are looked for (they are dropped after a day). */
+const UPLOAD_SWEEP_INTERVAL_MS = 3600 * 1000;
 
 /** One institution node: its database, federation and HTTP application. */
 export interface CoursefedNode {
@@ -69,6 +73,15 @@ export async function createNode(config: NodeConfig): Promise<CoursefedNode> {
   const workers = new AbortController();
   const queueStopped = federation.startQueue(services, { signal: workers.signal });
 
+  const uploads = new UploadRepository(db);
+  const sweepUploads = () =>
+    sweepAbandonedUploads(uploads, services.blobs).catch((error: unknown) => {
+      console.error(`coursefed: could not clear abandoned uploads: ${(error as Error).message}`);
+    });
+  const sweeping = setInterval(sweepUploads, UPLOAD_SWEEP_INTERVAL_MS);
+  sweeping.unref();
+  void sweepUploads();
+
   const app = new Hono();
   const tokens = new TokenRepository(db);
   // The first start makes an admin token for the institution, shown to whoever started it.
@@ -83,7 +96,7 @@ export async function createNode(config: NodeConfig): Promise<CoursefedNode> {
     createApi({
       services,
       tokens,
-      uploads: new UploadRepository(db),
+      uploads,
       maxUploadBytes: config.maxUploadBytes,
       context: federationContextFor(federation, services),
     }),
@@ -110,6 +123,7 @@ export async function createNode(config: NodeConfig): Promise<CoursefedNode> {
     services,
     initialAdminToken,
     async close() {
+      clearInterval(sweeping);
       workers.abort();
       await queueStopped;
       db.$client.close();
