@@ -67,9 +67,11 @@ class course_backup {
      */
     public function backup(int $courseid): array {
         $controller = null;
+        $backupid = null;
         try {
             $controller = new backup_controller(backup::TYPE_1COURSE, $courseid, backup::FORMAT_MOODLE,
                 backup::INTERACTIVE_YES, backup::MODE_GENERAL, $this->userid);
+            $backupid = $controller->get_backupid();
             $plan = $controller->get_plan();
             user_data_settings::switch_off($plan, user_data_settings::BACKUP);
             $filename = backup_plan_dbops::get_default_backup_filename(backup::FORMAT_MOODLE, backup::TYPE_1COURSE,
@@ -90,7 +92,17 @@ class course_backup {
             if ($controller !== null) {
                 $controller->destroy();
             }
+            if ($e instanceof moodle_exception && $e->errorcode === 'userdatalocked') {
+                throw $e;
+            }
             throw new moodle_exception('backupfailed', 'local_coursefed', '', $e->getMessage());
+        } finally {
+            if ($backupid !== null) {
+                // Moodle removes the backup's working directory, not the log it wrote beside it.
+                $tempdir = make_backup_temp_directory('', false);
+                fulldelete("{$tempdir}/{$backupid}");
+                fulldelete("{$tempdir}/{$backupid}.log");
+            }
         }
         $url = moodle_url::make_webservice_pluginfile_url($file->get_contextid(), 'local_coursefed', self::FILEAREA,
             $file->get_itemid(), $file->get_filepath(), $file->get_filename());

@@ -143,9 +143,15 @@ class course_restorer {
             if ($createdcourseid !== null) {
                 delete_course($createdcourseid, false);
             }
+            if ($e instanceof moodle_exception && $e->errorcode === 'userdatalocked') {
+                // The admin's setting, not the backup, is at fault: say so as it is.
+                throw $e;
+            }
             throw new moodle_exception('restorefailed', 'local_coursefed', '', self::reason($e));
         } finally {
+            // The unpacked backup, and the log the controller writes beside it.
             fulldelete($path);
+            fulldelete($path . '.log');
         }
     }
 

@@ -1,0 +1,74 @@
+import { MoodleError, type MoodleErrorCode } from "../errors.ts";
+
+/** What Moodle answers instead of a result: web service calls say `message`, upload.php and pluginfile.php say `error`. */
+export interface MoodleFailure {
+  readonly exception?: string;
+  readonly errorcode?: string;
+  readonly message?: string;
+  readonly error?: string;
+  readonly debuginfo?: string | null;
+}
+
+export function isMoodleFailure(answer: unknown): answer is MoodleFailure {
+  return (
+    typeof answer === "object" &&
+    answer !== null &&
+    !Array.isArray(answer) &&
+    typeof (answer as MoodleFailure).errorcode === "string"
+  );
+}
+
+export const PLUGIN_INSTRUCTION =
+  "Install the coursefed companion plugin: copy deploy/moodle-plugin/local_coursefed to <moodle>/local/coursefed, " +
+  "run php admin/cli/upgrade.php --non-interactive, and give the node a token for the 'coursefed' service " +
+  "(see deploy/moodle-plugin/README.md).";
+
+/** Moodle's error codes that name something the admin must fix, whatever the call was. */
+const CODES: Readonly<Record<string, MoodleErrorCode>> = {
+  invalidtoken: "AUTHENTICATION",
+  accessexception: "AUTHENTICATION",
+  nopermissions: "AUTHENTICATION",
+  requireloginerror: "AUTHENTICATION",
+  usernotfullysetup: "AUTHENTICATION",
+  restorefailed: "RESTORE_FAILED",
+  backupfailed: "BACKUP_FAILED",
+  backupnotwritten: "BACKUP_FAILED",
+  userdatalocked: "MISCONFIGURED",
+  invalidcourseid: "NOT_FOUND",
+  filenotfound: "NOT_FOUND",
+};
+
+/**
+ * The MoodleError for an error answer. `fallback` is the code for errors that say nothing
+ * more specific (a restore's unexpected exception is still a failed restore).
+ */
+export function moodleErrorOf(
+  site: string,
+  failure: MoodleFailure,
+  fallback: MoodleErrorCode,
+  log: string,
+): MoodleError {
+  const errorcode = failure.errorcode ?? "";
+  const said = failure.message ?? failure.error ?? errorcode;
+  const detail = failure.debuginfo ? `${said} (${failure.debuginfo})` : said;
+  // A function unknown to the site: Moodle looks it up in external_functions and finds no row.
+  if (errorcode === "invalidrecord" && said.includes("external_functions")) {
+    return new MoodleError(
+      "PLUGIN_MISSING",
+      `${site} does not have the coursefed plugin (local_coursefed). ${PLUGIN_INSTRUCTION}`,
+      { log },
+    );
+  }
+  if (errorcode === "invalidrecord" || errorcode === "invalidcategoryid") {
+    return new MoodleError("NOT_FOUND", `${site}: ${detail}`, { log });
+  }
+  const code = CODES[errorcode] ?? fallback;
+  if (code === "AUTHENTICATION") {
+    return new MoodleError(
+      code,
+      `${site} refused the node's token (${errorcode}: ${detail}). Check that the token is valid, belongs to the 'coursefed' service, and that its user holds the local/coursefed capabilities.`,
+      { log },
+    );
+  }
+  return new MoodleError(code, `${site}: ${detail}`, { log });
+}

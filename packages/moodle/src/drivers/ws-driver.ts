@@ -1,0 +1,148 @@
+import { isAbsolute, join } from "node:path";
+import { type ActivityCounts, missingActivities } from "../activity-counts.ts";
+import type {
+  BackupOutcome,
+  BackupRequest,
+  MoodleDriver,
+  MoodleSiteInfo,
+  RestoreOutcome,
+  RestoreRequest,
+} from "../driver.ts";
+import { MoodleError } from "../errors.ts";
+import { MoodleWebServiceClient, type WsDriverConfig } from "./ws-driver-client.ts";
+
+export type { WsDriverConfig } from "./ws-driver-client.ts";
+
+/** local_coursefed_site_info's answer (deploy/moodle-plugin/local_coursefed/classes/external/site_info.php). */
+interface SiteInfoAnswer {
+  readonly version: string;
+  readonly release: string;
+  readonly branch: string;
+  readonly plugins: ReadonlyArray<{ readonly component: string; readonly version: string }>;
+  readonly maxuploadbytes: number;
+}
+
+type ModuleList = ReadonlyArray<{ readonly name: string; readonly count: number }>;
+
+/** local_coursefed_restore_course's answer. */
+interface RestoreAnswer {
+  readonly courseid: number;
+  readonly courseurl: string;
+  readonly modules: ModuleList;
+  readonly restoredmodules: ModuleList;
+  readonly warnings: readonly string[];
+  readonly log: string;
+}
+
+/** local_coursefed_backup_course's answer. */
+interface BackupAnswer {
+  readonly filename: string;
+  readonly fileurl: string;
+  readonly filesize: number;
+  readonly contenthash: string;
+  readonly log: string;
+}
+
+/**
+ * Talks to a Moodle site over HTTP through the companion plugin local_coursefed
+ * (deploy/moodle-plugin): the plugin restores without user data, reports the precheck's
+ * reasons, deletes the course of a failed restore and counts what the restore created;
+ * this driver uploads the archive, compares those counts with what the backup held, and
+ * downloads backups, checking their SHA-1.
+ */
+export class WsDriver implements MoodleDriver {
+  private readonly client: MoodleWebServiceClient;
+
+  constructor(config: WsDriverConfig) {
+    this.client = new MoodleWebServiceClient(config);
+  }
+
+  async probe(signal?: AbortSignal): Promise<MoodleSiteInfo> {
+    const answer = (await this.client.call(
+      "local_coursefed_site_info",
+      {},
+      "MISCONFIGURED",
+      signal,
+    )) as SiteInfoAnswer;
+    const plugins: Record<string, number> = {};
+    for (const plugin of answer.plugins) plugins[plugin.component] = Number(plugin.version);
+    return {
+      version: answer.version,
+      release: answer.release,
+      branch: branchOf(answer.release, answer.branch),
+      plugins,
+      // The archive goes through webservice/upload.php, so PHP's upload limits count too;
+      // the plugin reports the smallest of them and the site's own maximum.
+      maxRestoreBytes: answer.maxuploadbytes > 0 ? answer.maxuploadbytes : null,
+    };
+  }
+
+  async restore(request: RestoreRequest): Promise<RestoreOutcome> {
+    const draftItemId = await this.client.upload(request.archivePath, request.signal);
+    const destination = request.destination;
+    const target: Record<string, string | number> =
+      destination.kind === "new-course"
+        ? { target: "newcourse", categoryid: destination.categoryId }
+        : { target: destination.mode, courseid: destination.courseId };
+    const answer = (await this.client.call(
+      "local_coursefed_restore_course",
+      { draftitemid: draftItemId, ...target },
+      "RESTORE_FAILED",
+      request.signal,
+    )) as RestoreAnswer;
+    const restoredActivities = countsOf(answer.restoredmodules);
+    return {
+      courseId: answer.courseid,
+      courseUrl: `${this.client.site}/course/view.php?id=${answer.courseid}`,
+      restoredActivities,
+      missingActivities: missingActivities(request.expectedActivities, restoredActivities),
+      log: [...answer.warnings.map((warning) => `Precheck warning: ${warning}`), answer.log]
+        .filter((line) => line !== "")
+        .join("\n"),
+    };
+  }
+
+  async backup(request: BackupRequest): Promise<BackupOutcome> {
+    if (!isAbsolute(request.outputDirectory)) {
+      throw new MoodleError(
+        "BACKUP_FAILED",
+        `The backup directory must be an absolute path, not '${request.outputDirectory}'.`,
+      );
+    }
+    const answer = (await this.client.call(
+      "local_coursefed_backup_course",
+      { courseid: request.courseId },
+      "BACKUP_FAILED",
+      request.signal,
+    )) as BackupAnswer;
+    const path = join(request.outputDirectory, safeFilename(answer.filename, request.courseId));
+    await this.client.download(
+      answer.fileurl,
+      path,
+      { size: answer.filesize, sha1: answer.contenthash },
+      request.signal,
+    );
+    return { path, log: answer.log };
+  }
+}
+
+function countsOf(modules: ModuleList): ActivityCounts {
+  const counts: Record<string, number> = {};
+  for (const { name, count } of modules) counts[name] = count;
+  return counts;
+}
+
+/** "4.5" from the release ("4.5.6 (Build: ...)"); Moodle's compact branch ("405") otherwise. */
+function branchOf(release: string, branch: string): string {
+  const fromRelease = /^(\d+)\.(\d+)/.exec(release);
+  if (fromRelease) return `${fromRelease[1]}.${fromRelease[2]}`;
+  const compact = Number(branch);
+  return Number.isInteger(compact) ? `${Math.floor(compact / 100)}.${compact % 100}` : branch;
+}
+
+/** Moodle names the file; the name must not lead out of the output directory. */
+function safeFilename(name: string, courseId: number): string {
+  return /^[\w.-]+\.mbz$/.test(name) && !name.startsWith(".")
+    ? name
+    : `backup-course-${courseId}.mbz`;
+}

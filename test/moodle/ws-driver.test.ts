@@ -1,0 +1,322 @@
+/**
+ * The ws driver against a real Moodle 4.5.6 site with the companion plugin installed the
+ * way an institution admin would (test/support/moodle-plugin.ts). What the driver reports
+ * is checked against Moodle's own web services (core_course_*), called with the site
+ * script's token for every function, not through the plugin.
+ */
+import { execFile } from "node:child_process";
+import { mkdtemp, rm, stat, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { inspectBackup } from "@coursefed/mbz";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { countActivities } from "../../packages/moodle/src/activity-counts.ts";
+import { WsDriver } from "../../packages/moodle/src/drivers/ws-driver.ts";
+import { MoodleError } from "../../packages/moodle/src/errors.ts";
+import { buildTarGz, moodleBackupXml } from "../support/archive-builder.ts";
+import { installCoursefedPlugin, removeCoursefedPlugin } from "../support/moodle-plugin.ts";
+import { moodleScript } from "../support/moodle-site.ts";
+import { fixture } from "../support/shared-fixtures.ts";
+
+const run = promisify(execFile);
+const site = inject("moodleSite");
+const TIMEOUT_MS = 120_000;
+
+/** Moodle's core web services, with the all-functions token of moodle-test-site.sh. */
+class CoreServices {
+  readonly wwwroot: string;
+  readonly token: string;
+
+  constructor(wwwroot: string, token: string) {
+    this.wwwroot = wwwroot;
+    this.token = token;
+  }
+
+  async call<T>(wsfunction: string, parameters: Record<string, string | number> = {}): Promise<T> {
+    const body = new URLSearchParams({
+      wstoken: this.token,
+      wsfunction,
+      moodlewsrestformat: "json",
+    });
+    for (const [name, value] of Object.entries(parameters)) body.set(name, String(value));
+    const response = await fetch(`${this.wwwroot}/webservice/rest/server.php`, {
+      method: "POST",
+      body,
+    });
+    const answer = (await response.json()) as T & { exception?: string; message?: string };
+    if (answer && typeof answer === "object" && "exception" in answer) {
+      throw new Error(`${wsfunction}: ${answer.message}`);
+    }
+    return answer;
+  }
+
+  /** The course's modules by name, as Moodle lists them on the course page. */
+  async modulesOf(courseId: number): Promise<Record<string, number>> {
+    const sections = await this.call<Array<{ modules: Array<{ modname: string }> }>>(
+      "core_course_get_contents",
+      { courseid: courseId },
+    );
+    return countActivities(
+      sections.flatMap((section) => section.modules.map((module) => ({ module: module.modname }))),
+    );
+  }
+
+  async courses(): Promise<Array<{ id: number; fullname: string; shortname: string }>> {
+    return this.call("core_course_get_courses");
+  }
+
+  async enrolledUsers(courseId: number): Promise<unknown[]> {
+    return this.call("core_enrol_get_enrolled_users", { courseid: courseId });
+  }
+}
+
+async function siteScript(command: string): Promise<string> {
+  const { stdout } = await run("bash", [moodleScript, command], { maxBuffer: 1 << 24 });
+  return stdout.trim();
+}
+
+async function expectedActivitiesOf(path: string): Promise<Record<string, number>> {
+  return { ...countActivities((await inspectBackup(path)).activities) };
+}
+
+async function moodleErrorOf(promise: Promise<unknown>): Promise<MoodleError> {
+  const error = await promise.then(
+    () => undefined,
+    (reason: unknown) => reason,
+  );
+  expect(error).toBeInstanceOf(MoodleError);
+  return error as MoodleError;
+}
+
+describe.skipIf(!site.available)("ws driver on a real Moodle 4.5.6 with local_coursefed", () => {
+  if (!site.available) return;
+  const wwwroot = site.wwwroot;
+  let core: CoreServices;
+  let driver: WsDriver;
+  let scratch: string;
+
+  beforeAll(async () => {
+    await siteScript("serve");
+    core = new CoreServices(wwwroot, (await siteScript("token")).split("\n").at(-1) ?? "");
+    scratch = await mkdtemp(join(tmpdir(), "coursefed-ws-"));
+  });
+
+  afterAll(async () => {
+    if (scratch) await rm(scratch, { recursive: true, force: true });
+  });
+
+  it("says the plugin is missing, and how to install it, on a site without it", async () => {
+    await removeCoursefedPlugin(site);
+    const withoutPlugin = new WsDriver({ url: wwwroot, token: core.token, timeoutMs: TIMEOUT_MS });
+    const error = await moodleErrorOf(withoutPlugin.probe());
+    expect(error.code).toBe("PLUGIN_MISSING");
+    expect(error.transient).toBe(false);
+    expect(error.message).toContain("deploy/moodle-plugin/local_coursefed");
+    expect(error.message).toContain("admin/cli/upgrade.php");
+    const restore = await moodleErrorOf(
+      withoutPlugin.restore({
+        archivePath: fixture("m26dev-zip-course-glossary-nousers.mbz"),
+        destination: { kind: "new-course", categoryId: 1 },
+        expectedActivities: {},
+      }),
+    );
+    expect(restore.code).toBe("PLUGIN_MISSING");
+  });
+
+  describe("with the plugin installed", () => {
+    beforeAll(async () => {
+      const token = await installCoursefedPlugin(site);
+      driver = new WsDriver({ url: wwwroot, token, timeoutMs: TIMEOUT_MS });
+    });
+
+    it("probes the site: version, release, branch, plugins with versions, upload limit", async () => {
+      const info = await driver.probe();
+      expect(info.release).toMatch(/^4\.5\.6 /);
+      expect(info.version).toMatch(/^2024100706/);
+      expect(info.branch).toBe("4.5");
+      expect(info.plugins.mod_quiz).toBeGreaterThan(2024000000);
+      expect(info.plugins.local_coursefed).toBe(2026112300);
+      expect(info.plugins.mod_surveypro).toBeUndefined();
+      expect(info.maxRestoreBytes).toBeGreaterThan(0);
+    });
+
+    it.each([
+      ["a zip from Moodle 2.6", "m26dev-zip-course-glossary-nousers.mbz", {}],
+      ["a tar.gz from Moodle 3.2", "m324-tgz-course-files-scorm-nousers.mbz", {}],
+      // Moodle 5.0's question banks are qbank modules, which 4.5 does not have.
+      [
+        "a tar.gz from Moodle 5.0 with users",
+        "m503-tgz-course-qbank-users-async.mbz",
+        { qbank: 2 },
+      ],
+    ])("restores %s as a new course, without users (%s)", async (_label, name, missing) => {
+      const archivePath = fixture(name);
+      const expectedActivities = await expectedActivitiesOf(archivePath);
+      const started = performance.now();
+      const outcome = await driver.restore({
+        archivePath,
+        destination: { kind: "new-course", categoryId: 1 },
+        expectedActivities,
+      });
+      const seconds = ((performance.now() - started) / 1000).toFixed(2);
+      console.info(`ws restore of ${name}: ${seconds} s`);
+
+      expect(outcome.missingActivities).toEqual(missing);
+      expect(outcome.courseUrl).toBe(`${wwwroot}/course/view.php?id=${outcome.courseId}`);
+      expect(outcome.log).toContain("users=0");
+      // Moodle's own view of the course agrees with the driver's.
+      const onSite = await core.modulesOf(outcome.courseId);
+      expect(onSite).toEqual(outcome.restoredActivities);
+      for (const [module, count] of Object.entries(expectedActivities)) {
+        expect(onSite[module] ?? 0).toBe(
+          count - ((missing as Record<string, number>)[module] ?? 0),
+        );
+      }
+      expect(await core.enrolledUsers(outcome.courseId)).toEqual([]);
+    });
+
+    it("names the activities Moodle dropped for a missing plugin (mod_surveypro)", async () => {
+      const archivePath = fixture("m44beta-tgz-course-surveypro-nousers.mbz");
+      const outcome = await driver.restore({
+        archivePath,
+        destination: { kind: "new-course", categoryId: 1 },
+        expectedActivities: await expectedActivitiesOf(archivePath),
+      });
+      expect(outcome.missingActivities).toEqual({ surveypro: 20 });
+      expect(outcome.restoredActivities).toEqual({ forum: 1 });
+      expect(await core.modulesOf(outcome.courseId)).toEqual({ forum: 1 });
+    });
+
+    it("merges a backup into an existing course, then replaces the course's contents", async () => {
+      const base = await driver.restore({
+        archivePath: fixture("m262-tgz-course-availability-nousers.mbz"),
+        destination: { kind: "new-course", categoryId: 1 },
+        expectedActivities: { page: 14, quiz: 1, forum: 1 },
+      });
+      expect(await core.modulesOf(base.courseId)).toEqual({ page: 14, quiz: 1, forum: 1 });
+
+      const merged = await driver.restore({
+        archivePath: fixture("m285-zip-activity-quiz-nousers.mbz"),
+        destination: { kind: "existing-course", courseId: base.courseId, mode: "merge" },
+        expectedActivities: { quiz: 1 },
+      });
+      expect(merged.courseId).toBe(base.courseId);
+      // Only what this restore added counts as restored; the course keeps its own modules.
+      expect(merged.restoredActivities).toEqual({ quiz: 1 });
+      expect(merged.missingActivities).toEqual({});
+      expect(await core.modulesOf(base.courseId)).toEqual({ page: 14, quiz: 2, forum: 1 });
+
+      const replaced = await driver.restore({
+        archivePath: fixture("m26dev-zip-course-glossary-nousers.mbz"),
+        destination: { kind: "existing-course", courseId: base.courseId, mode: "replace" },
+        expectedActivities: { glossary: 1 },
+      });
+      expect(replaced.courseId).toBe(base.courseId);
+      expect(replaced.restoredActivities).toEqual({ glossary: 1 });
+      expect(await core.modulesOf(base.courseId)).toEqual({ glossary: 1 });
+    });
+
+    it("backs a course up without user data into the output directory", async () => {
+      const restored = await driver.restore({
+        archivePath: fixture("m503-tgz-course-qbank-users-async.mbz"),
+        destination: { kind: "new-course", categoryId: 1 },
+        expectedActivities: {},
+      });
+      const outputDirectory = join(scratch, "backup");
+      await run("mkdir", ["-p", outputDirectory]);
+      const outcome = await driver.backup({ courseId: restored.courseId, outputDirectory });
+
+      expect(outcome.path.startsWith(`${outputDirectory}/`)).toBe(true);
+      expect(outcome.path).toMatch(/-nu\.mbz$/);
+      expect(outcome.log).toContain("users=0");
+      const report = await inspectBackup(outcome.path);
+      expect(report.settings.root.users).toBe("0");
+      expect(report.personalData.verdict).toBe("clean");
+      expect(countActivities(report.activities)).toEqual({ forum: 1, quiz: 1 });
+      expect((await stat(outcome.path)).size).toBe(report.size);
+    });
+
+    it("refuses a bad token as an authentication failure", async () => {
+      const stranger = new WsDriver({ url: wwwroot, token: "0".repeat(32), timeoutMs: TIMEOUT_MS });
+      const error = await moodleErrorOf(stranger.probe());
+      expect(error.code).toBe("AUTHENTICATION");
+      expect(error.transient).toBe(false);
+      const upload = await moodleErrorOf(
+        stranger.restore({
+          archivePath: fixture("m26dev-zip-course-glossary-nousers.mbz"),
+          destination: { kind: "new-course", categoryId: 1 },
+          expectedActivities: {},
+        }),
+      );
+      expect(upload.code).toBe("AUTHENTICATION");
+    });
+
+    it("reports a corrupt archive as a failed restore and leaves no course behind", async () => {
+      const corrupt = join(scratch, "corrupt.mbz");
+      await run("dd", ["if=/dev/urandom", `of=${corrupt}`, "bs=1k", "count=64"]);
+      const before = await core.courses();
+      const error = await moodleErrorOf(
+        driver.restore({
+          archivePath: corrupt,
+          destination: { kind: "new-course", categoryId: 1 },
+          expectedActivities: {},
+        }),
+      );
+      expect(error.code).toBe("RESTORE_FAILED");
+      expect(error.message).toContain("corrupt.mbz is not a Moodle backup");
+      expect(await core.courses()).toEqual(before);
+    });
+
+    it("deletes the course it made when a restore fails after making it", async () => {
+      // Its moodle_backup.xml reads well, so the new course is made; the rest of the backup is missing.
+      const hollow = join(scratch, "hollow.mbz");
+      await writeFile(
+        hollow,
+        await buildTarGz([{ name: "moodle_backup.xml", data: moodleBackupXml({}) }]),
+      );
+      const before = await core.courses();
+      const error = await moodleErrorOf(
+        driver.restore({
+          archivePath: hollow,
+          destination: { kind: "new-course", categoryId: 1 },
+          expectedActivities: {},
+        }),
+      );
+      expect(error.code).toBe("RESTORE_FAILED");
+      expect(error.message).toContain("missing_roles_xml_file");
+      expect(await core.courses()).toEqual(before);
+    });
+
+    it("reports a failed precheck with Moodle's reason", async () => {
+      const before = await core.courses();
+      // Restoring a course backup over the front page is an error of the precheck itself.
+      const error = await moodleErrorOf(
+        driver.restore({
+          archivePath: fixture("m26dev-zip-course-glossary-nousers.mbz"),
+          destination: { kind: "existing-course", courseId: 1, mode: "merge" },
+          expectedActivities: {},
+        }),
+      );
+      expect(error.code).toBe("RESTORE_FAILED");
+      expect(error.message).toContain(
+        "the restore precheck found errors: You can only restore site home backups on the site home",
+      );
+      expect(await core.courses()).toEqual(before);
+    });
+
+    it("says a course that does not exist is not found", async () => {
+      const error = await moodleErrorOf(
+        driver.backup({ courseId: 999_999, outputDirectory: scratch }),
+      );
+      expect(error.code).toBe("NOT_FOUND");
+    });
+
+    it("says an unreachable site is unreachable, transiently", async () => {
+      const nowhere = new WsDriver({ url: "http://127.0.0.1:9", token: "x", timeoutMs: 5_000 });
+      const error = await moodleErrorOf(nowhere.probe());
+      expect(error.code).toBe("UNREACHABLE");
+      expect(error.transient).toBe(true);
+    });
+  });
+});
