@@ -6,6 +6,7 @@ import { promisify } from "node:util";
 import { type BackupReport, inspectBackup, sanitizeBackup } from "@coursefed/mbz";
 import {
   type ActivityCounts,
+  type BackupFacts,
   backupFactsOf,
   CliDriver,
   checkCompatibility,
@@ -15,6 +16,7 @@ import {
   type RestoreOutcome,
 } from "@coursefed/moodle";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { buildManifest } from "../../packages/node/src/courses/manifest.ts";
 import type { MoodleTestSite } from "../support/moodle-site.ts";
 import { fixture, haveFixtures } from "../support/shared-fixtures.ts";
 import { courseModules, queryMoodle } from "./moodle-database.ts";
@@ -141,6 +143,20 @@ describe.skipIf(!ready)("cli driver on a real Moodle 4.5.6", () => {
     const outcome = await restoreNew(path, "m44beta tar.gz from 4.4, surveypro");
     expect(outcome.restoredActivities).toEqual({ forum: 1 });
     expect(outcome.missingActivities).toEqual({ surveypro: 20 });
+  });
+
+  it("checks a course from its signed manifest alone, before any download", async () => {
+    const { report } = await inspected(fixture("m232-zip-course-stackdemo-nousers.mbz"));
+    const manifest = buildManifest(report, {
+      object: "https://node.example/courses/1",
+      revision: 1,
+      license: null,
+      publishedAt: new Date(),
+    });
+    const facts: BackupFacts = manifest;
+    expect(checkCompatibility(facts, siteInfo).problems).toEqual([
+      expect.objectContaining({ kind: "missing-plugins", plugins: ["qtype_stack"] }),
+    ]);
   });
 
   it("refuses a 5.0 backup in the check, and passes on Moodle's precheck warning when restored anyway", async () => {
