@@ -58,8 +58,9 @@ async function sourceVersion(): Promise<string> {
 
 /**
  * Installs (or refreshes) local_coursefed as an institution admin would: copy it to
- * local/coursefed, run admin/cli/upgrade.php, enable web services and REST. Returns a token
- * of the plugin's 'coursefed' service for the site's admin.
+ * local/coursefed, run admin/cli/upgrade.php, then local/coursefed/cli/grant_node_access.php,
+ * which enables web services and REST and returns a token of the 'coursefed' service for a
+ * dedicated user (not an admin) holding the plugin's documented role.
  */
 export async function installCoursefedPlugin(site: MoodleSiteLocation): Promise<string> {
   const target = join(site.moodleDir, "local", "coursefed");
@@ -75,7 +76,12 @@ export async function installCoursefedPlugin(site: MoodleSiteLocation): Promise<
   } else {
     await php(site, ["admin/cli/upgrade.php", "--non-interactive"]);
   }
-  return (await php(site, [], TOKEN_SCRIPT)).trim();
+  // As the plugin's README tells admins: a dedicated user, its role, and a token.
+  const granted = await php(site, [
+    "local/coursefed/cli/grant_node_access.php",
+    "--username=coursefed",
+  ]);
+  return granted.trim();
 }
 
 /** Uninstalls local_coursefed and deletes its code: the site is one without the plugin. */
@@ -85,25 +91,3 @@ export async function removeCoursefedPlugin(site: MoodleSiteLocation): Promise<v
     await php(site, ["admin/cli/uninstall_plugins.php", "--plugins=local_coursefed", "--run"]);
   }
 }
-
-/**
- * Moodle has no command for tokens: this enables web services and REST, and gives the
- * admin a permanent token of the 'coursefed' service db/services.php declares.
- */
-const TOKEN_SCRIPT = `<?php
-define('CLI_SCRIPT', true);
-require(getenv('MOODLE_DIR') . '/config.php');
-set_config('enablewebservices', 1);
-set_config('webserviceprotocols', 'rest');
-$admin = get_admin();
-\\core\\session\\manager::set_user($admin);
-$service = $DB->get_record('external_services', ['shortname' => 'coursefed', 'component' => 'local_coursefed'],
-    '*', MUST_EXIST);
-$token = $DB->get_field('external_tokens', 'token', ['userid' => $admin->id, 'externalserviceid' => $service->id,
-    'tokentype' => EXTERNAL_TOKEN_PERMANENT], IGNORE_MULTIPLE);
-if (!$token) {
-    $token = \\core_external\\util::generate_token(EXTERNAL_TOKEN_PERMANENT, $service, $admin->id,
-        context_system::instance(), 0, '', 'coursefed tests');
-}
-echo $token, "\\n";
-`;

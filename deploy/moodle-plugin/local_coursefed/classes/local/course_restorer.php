@@ -143,7 +143,7 @@ class course_restorer {
             if ($createdcourseid !== null) {
                 delete_course($createdcourseid, false);
             }
-            if ($e instanceof moodle_exception && $e->errorcode === 'userdatalocked') {
+            if ($e instanceof moodle_exception && in_array($e->errorcode, ['userdatalocked', 'settinglocked'])) {
                 // The admin's setting, not the backup, is at fault: say so as it is.
                 throw $e;
             }
@@ -172,11 +172,12 @@ class course_restorer {
     }
 
     /**
-     * Switches on plan settings that exist and are not locked by the admin.
+     * Switches on plan settings that must be on.
      *
      * @param \base_plan $plan
      * @param string[] $names
      * @return void
+     * @throws moodle_exception settinglocked when one is off and locked (by the admin or for lack of a capability)
      */
     private function switch_on(\base_plan $plan, array $names): void {
         foreach ($names as $name) {
@@ -184,9 +185,13 @@ class course_restorer {
                 continue;
             }
             $setting = $plan->get_setting($name);
-            if ($setting->get_status() == base_setting::NOT_LOCKED) {
-                $setting->set_value(true);
+            if ($setting->get_value()) {
+                continue;
             }
+            if ($setting->get_status() != base_setting::NOT_LOCKED) {
+                throw new moodle_exception('settinglocked', 'local_coursefed', '', $name);
+            }
+            $setting->set_value(true);
         }
     }
 

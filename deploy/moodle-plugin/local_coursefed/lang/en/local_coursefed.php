@@ -36,5 +36,7 @@ $string['pluginname'] = 'coursefed';
 $string['precheckfailed'] = 'the restore precheck found errors: {$a}';
 $string['privacy:metadata'] = 'The coursefed plugin stores no personal data: it restores and makes course backups without user data, and keeps a backup file for a day only.';
 $string['restorefailed'] = 'Restore failed: {$a}';
+$string['servicemissing'] = 'The \'coursefed\' web service is not installed; run admin/cli/upgrade.php.';
+$string['settinglocked'] = 'Replacing a course\'s contents needs the restore setting "{$a}" on, so that its people stay enrolled, but it is locked off: unlock it (Site administration > Courses > Backups > General restore defaults) and give the node\'s user moodle/restore:configure.';
 $string['taskdeleteoldbackups'] = 'Delete coursefed backups older than a day';
 $string['userdatalocked'] = 'The site setting "{$a}" is locked on, and coursefed never moves user data; unlock it under Site administration > Courses > Backups.';
