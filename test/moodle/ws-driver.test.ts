@@ -76,6 +76,23 @@ async function siteScript(command: string): Promise<string> {
   return stdout.trim();
 }
 
+/** Files left in the node user's draft area, where the driver uploads archives. */
+async function nodeDraftFiles(database: {
+  name: string;
+  user: string;
+  password: string;
+  host: string;
+}): Promise<number> {
+  const query = `SELECT count(*) FROM mdl_files f JOIN mdl_user u ON u.id = f.userid
+    WHERE u.username = 'coursefed' AND f.component = 'user' AND f.filearea = 'draft'`;
+  const { stdout } = await run(
+    "psql",
+    ["-X", "-qtA", "-h", database.host, "-U", database.user, "-d", database.name, "-c", query],
+    { env: { ...process.env, PGPASSWORD: database.password } },
+  );
+  return Number(stdout.trim());
+}
+
 async function expectedActivitiesOf(path: string): Promise<Record<string, number>> {
   return { ...countActivities((await inspectBackup(path)).activities) };
 }
@@ -215,6 +232,7 @@ describe.skipIf(!site.available)("ws driver on a real Moodle 4.5.6 with local_co
       expect(replaced.courseId).toBe(base.courseId);
       expect(replaced.restoredActivities).toEqual({ glossary: 1 });
       expect(await core.modulesOf(base.courseId)).toEqual({ glossary: 1 });
+      expect(await nodeDraftFiles(site.database)).toBe(0);
     });
 
     it("backs a course up without user data into the output directory", async () => {
@@ -266,6 +284,8 @@ describe.skipIf(!site.available)("ws driver on a real Moodle 4.5.6 with local_co
       expect(error.code).toBe("RESTORE_FAILED");
       expect(error.message).toContain("corrupt.mbz is not a Moodle backup");
       expect(await core.courses()).toEqual(before);
+      // The uploaded archive is deleted whether the restore worked or not.
+      expect(await nodeDraftFiles(site.database)).toBe(0);
     });
 
     it("deletes the course it made when a restore fails after making it", async () => {

@@ -78,6 +78,7 @@ class course_restorer {
         $path = make_backup_temp_directory($backupid);
         $createdcourseid = null;
         $controller = null;
+        $restoreid = null;
         try {
             $this->extract($archive, $path);
             // Reads moodle_backup.xml only: a file that is no backup fails here, before any course exists.
@@ -98,6 +99,7 @@ class course_restorer {
 
             $controller = new restore_controller($backupid, $courseid, backup::INTERACTIVE_NO, backup::MODE_GENERAL,
                 $this->userid, $moodletarget);
+            $restoreid = $controller->get_restoreid();
             if ($controller->get_status() == backup::STATUS_REQUIRE_CONV) {
                 $controller->convert();
             }
@@ -149,9 +151,11 @@ class course_restorer {
             }
             throw new moodle_exception('restorefailed', 'local_coursefed', '', self::reason($e));
         } finally {
-            // The unpacked backup, and the log the controller writes beside it.
             fulldelete($path);
-            fulldelete($path . '.log');
+            if ($restoreid !== null) {
+                // The controller's log lies beside the unpacked backup, named after the restore.
+                fulldelete(make_backup_temp_directory('', false) . "/{$restoreid}.log");
+            }
         }
     }
 
