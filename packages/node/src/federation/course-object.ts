@@ -2,7 +2,7 @@ import type { Context, Federation } from "@fedify/fedify";
 import { Document, Hashtag, Link, PUBLIC_COLLECTION } from "@fedify/vocab";
 import { mayRead } from "../courses/access.ts";
 import type { Course, CourseRevision } from "../courses/course-repository.ts";
-import { MBZ_MEDIA_TYPE } from "../courses/manifest.ts";
+import { type CourseManifest, MBZ_MEDIA_TYPE } from "../courses/manifest.ts";
 import { Temporal } from "../temporal.ts";
 import type { FederationServices } from "./context.ts";
 
@@ -21,9 +21,14 @@ export function manifestUrl(
   return new URL(`/courses/${courseId}/revisions/${revision}/manifest`, ctx.origin);
 }
 
+function tagUrl(ctx: Context<FederationServices>, tag: string): URL {
+  return new URL(`/tags/${encodeURIComponent(tag)}`, ctx.origin);
+}
+
 /**
- * A course as an ActivityPub Document: it shows as a card with title and summary in
- * Mastodon-like software, and carries the archive and its signed manifest as links.
+ * A course as an ActivityPub Document: title and summary for software that shows cards,
+ * a readable `content` for software that shows posts, and the archive and its signed
+ * manifest as links.
  */
 export function courseDocument(
   ctx: Context<FederationServices>,
@@ -36,7 +41,9 @@ export function courseDocument(
     id,
     attribution: ctx.getActorUri(actorIdentifier),
     name: course.title,
-    summary: course.summary === null ? null : `<p>${escapeHtml(course.summary)}</p>`,
+    summary: course.summary === null ? null : paragraphs(course.summary),
+    content: courseContent(ctx, course, revision),
+    mediaType: "text/html",
     url: id,
     published: Temporal.Instant.fromEpochMilliseconds(course.createdAt),
     updated: Temporal.Instant.fromEpochMilliseconds(revision.publishedAt),
@@ -48,7 +55,7 @@ export function courseDocument(
       (tag) =>
         new Hashtag({
           name: `#${tag}`,
-          href: new URL(`/tags/${encodeURIComponent(tag)}`, ctx.origin),
+          href: tagUrl(ctx, tag),
         }),
     ),
     attachments: [
@@ -87,6 +94,65 @@ export function registerCourseObjects(federation: Federation<FederationServices>
       const requester = (await ctx.getSignedKeyOwner())?.id?.href;
       return mayRead(ctx.data, course, requester);
     });
+}
+
+/**
+ * The post as timelines show it (Misskey and others show a Document's content, not its
+ * name or attachments): the summary, the tags as hashtag links in Mastodon's markup, and
+ * what the archive is with a link to download it. Titles, summaries and tags are user
+ * input: everything from them is escaped.
+ */
+function courseContent(
+  ctx: Context<FederationServices>,
+  course: Course,
+  revision: CourseRevision,
+): string {
+  const { moodle } = ownManifest(revision);
+  const hashtags = course.tags
+    .map(
+      (tag) =>
+        `<a href="${escapeHtml(tagUrl(ctx, tag).href)}" class="mention hashtag" rel="tag">#<span>${escapeHtml(tag)}</span></a>`,
+    )
+    .join(" ");
+  const licence = course.license === null ? "" : `, licence ${escapeHtml(course.license)}`;
+  return [
+    course.summary === null ? "" : paragraphs(course.summary),
+    hashtags === "" ? "" : `<p>${hashtags}</p>`,
+    `<p>Moodle course backup, revision ${revision.revision}: ${formatSize(revision.size)}, ` +
+      `Moodle ${escapeHtml(moodle.release)}${licence}. ` +
+      `<a href="${escapeHtml(archiveUrl(ctx, revision.sha256).href)}">Download the .mbz</a></p>`,
+  ].join("");
+}
+
+/** The revision's manifest: this node signed it, so it is read without verifying. */
+function ownManifest(revision: CourseRevision): CourseManifest {
+  const payload = revision.manifest.split(".")[1] ?? "";
+  return JSON.parse(Buffer.from(payload, "base64url").toString("utf8")) as CourseManifest;
+}
+
+/** Plain text as HTML paragraphs: blank lines part paragraphs, single newlines break lines. */
+function paragraphs(text: string): string {
+  return text
+    .trim()
+    .split(/\r?\n\s*\r?\n/)
+    .map((paragraph) => `<p>${escapeHtml(paragraph.trim()).replace(/\r?\n/g, "<br>")}</p>`)
+    .join("");
+}
+
+const SIZE_UNITS = ["byte", "kilobyte", "megabyte", "gigabyte"] as const;
+
+function formatSize(bytes: number): string {
+  const exponent = Math.min(
+    SIZE_UNITS.length - 1,
+    Math.max(0, Math.floor(Math.log10(Math.max(bytes, 1)) / 3)),
+  );
+  return new Intl.NumberFormat("en", {
+    style: "unit",
+    unit: SIZE_UNITS[exponent],
+    // "713 bytes" but "3.4 kB": the short form of a byte is "byte".
+    unitDisplay: exponent === 0 ? "long" : "short",
+    maximumFractionDigits: 1,
+  }).format(bytes / 1000 ** exponent);
 }
 
 function escapeHtml(text: string): string {
