@@ -353,6 +353,26 @@ describe.skipIf(!ready)("cli driver on a real Moodle 4.5.6", () => {
     await expect(probing).rejects.toThrow("stopped by the test");
   });
 
+  it("deletes the course a restore killed at its timeout had created", async () => {
+    // m281 takes about 4.5 s here, and creates its course after about 0.6 s.
+    const hasty = new CliDriver({ moodleDir: live.moodleDir, timeoutMs: 2500 });
+    const error = await hasty
+      .restore({
+        archivePath: fixture("m281-zip-course-automated-users.mbz"),
+        destination: { kind: "new-course", categoryId: 1 },
+        expectedActivities: {},
+      })
+      .catch((caught: unknown) => caught);
+    expect(error).toMatchObject({ code: "TIMEOUT", transient: true });
+    const deleted = /unfinished course (\d+) it had created was deleted/.exec(
+      (error as Error).message,
+    );
+    expect(deleted).not.toBeNull();
+    expect(
+      await queryMoodle(live, `SELECT count(*) FROM mdl_course WHERE id = ${deleted?.[1]}`),
+    ).toEqual([["0"]]);
+  });
+
   it("runs PHP as another user when asked", async () => {
     // The site's config.php is readable by root only: the refusal proves who ran PHP.
     const asNobody = new CliDriver({

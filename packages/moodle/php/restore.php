@@ -54,6 +54,10 @@ coursefed_run(['file:', 'category:', 'course:', 'mode:'], function (array $optio
                 get_string('restoringcourse', 'backup'), get_string('restoringcourseshortname', 'backup'));
             $createdcourseid = restore_dbops::create_new_course($fullname, $shortname, $category->id);
             $courseid = $createdcourseid;
+            // Said at once on stderr: if this process is killed (timeout), the caller knows
+            // which course and temp directory discard.php must remove.
+            fwrite(STDERR, 'coursefed-restore-started: ' .
+                json_encode(['courseId' => (int) $courseid, 'tempdir' => $tempname]) . "\n");
         }
         $controller = new restore_controller($tempname, $courseid, backup::INTERACTIVE_NO,
             backup::MODE_GENERAL, $USER->id, $target);

@@ -64,7 +64,11 @@ export class CliDriver implements MoodleDriver {
       const args = [`--file=${archivePath}`];
       if (destination.kind === "new-course") args.push(`--category=${destination.categoryId}`);
       else args.push(`--course=${destination.courseId}`, `--mode=${destination.mode}`);
-      const answer = await this.run("restore.php", args, "RESTORE_FAILED", request.signal);
+      // After a kill, discard.php deletes only a course whose restore started since then.
+      const startedAt = Math.floor(Date.now() / 1000) - 1;
+      const answer = await this.run("restore.php", args, "RESTORE_FAILED", request.signal, (log) =>
+        this.discardUnfinishedRestore(log, startedAt),
+      );
       const restoredActivities = answer.modules as ActivityCounts;
       const courseId = Number(answer.courseId);
       const wwwroot = (this.config.wwwroot ?? String(answer.wwwroot)).replace(/\/+$/, "");
@@ -110,14 +114,41 @@ export class CliDriver implements MoodleDriver {
   }
 
   /**
+   * A restore killed at its timeout cannot clean up after itself: remove the course it had
+   * created (it said which on stderr) and its temp directory. Returns what was done, for
+   * the error message.
+   */
+  private async discardUnfinishedRestore(log: string, startedAt: number): Promise<string> {
+    const started = /^coursefed-restore-started: (\{.*\})$/m.exec(log);
+    if (!started) return "It had not created a course yet.";
+    const { courseId, tempdir } = JSON.parse(started[1] as string) as {
+      courseId: number;
+      tempdir: string;
+    };
+    try {
+      await this.run(
+        "discard.php",
+        [`--course=${courseId}`, `--since=${startedAt}`, `--tempdir=${tempdir}`],
+        "RESTORE_FAILED",
+        undefined,
+      );
+      return `The unfinished course ${courseId} it had created was deleted.`;
+    } catch (error) {
+      return `The unfinished course ${courseId} it had created could not be deleted (${(error as Error).message}); delete it in Moodle.`;
+    }
+  }
+
+  /**
    * Runs a script and returns its successful answer, or throws the MoodleError that
-   * says what went wrong; `failure` is the code for anything not more specific.
+   * says what went wrong; `failure` is the code for anything not more specific. When
+   * PHP had to be killed, `onKilled` cleans up after it and says what it did.
    */
   private async run(
     script: string,
     args: readonly string[],
     failure: MoodleErrorCode,
     signal: AbortSignal | undefined,
+    onKilled?: (log: string) => Promise<string>,
   ): Promise<Record<string, unknown>> {
     const { moodleDir } = this.config;
     const config = await stat(join(moodleDir, "config.php")).catch(() => undefined);
@@ -134,6 +165,15 @@ export class CliDriver implements MoodleDriver {
       ...(signal ? { signal } : {}),
     };
     const result = await runPhpScript(script, [`--moodle=${moodleDir}`, ...args], invocation);
+    if (result.stoppedBy) {
+      const cleanup = onKilled ? ` ${await onKilled(result.log)}` : "";
+      if (result.stoppedBy === "abort") throw signal?.reason;
+      throw new MoodleError(
+        "TIMEOUT",
+        `Moodle did not finish ${script} within ${Math.round(this.config.timeoutMs / 1000)} s; PHP was stopped.${cleanup}`,
+        { transient: true, log: result.log },
+      );
+    }
     if (result.answer?.ok === true) return result.answer;
     throw failureOf(script, result, failure);
   }

@@ -21,12 +21,15 @@ export interface PhpScriptAnswer {
   readonly exitCode: number | null;
   /** stdout before the answer, stderr, and the output the script captured from Moodle. */
   readonly log: string;
+  /** Set when PHP was killed before it answered: at the timeout, or because the caller aborted. */
+  readonly stoppedBy: "timeout" | "abort" | undefined;
 }
 
 /**
  * Runs one of our scripts in packages/moodle/php and collects its one-line JSON answer.
  * PHP runs in its own process group, so a timeout or an abort kills it and anything it
- * started. Failing to start PHP at all is a configuration problem, reported as such.
+ * started; the caller learns which, and cleans up. Failing to start PHP at all is a
+ * configuration problem, reported as such.
  */
 export function runPhpScript(
   script: string,
@@ -96,24 +99,10 @@ export function runPhpScript(
       finish();
       const out = Buffer.concat(stdout).toString("utf8");
       const err = Buffer.concat(stderr).toString("utf8");
-      if (stoppedBy === "abort") {
-        reject(signal?.reason);
-        return;
-      }
       const { answer, before } = lastJsonLine(out);
       const captured = typeof answer?.log === "string" ? answer.log : "";
       const log = [before, captured, err].filter((part) => part.trim() !== "").join("\n");
-      if (stoppedBy === "timeout") {
-        reject(
-          new MoodleError(
-            "TIMEOUT",
-            `Moodle did not finish ${script} within ${Math.round(invocation.timeoutMs / 1000)} s; PHP was stopped.`,
-            { transient: true, log },
-          ),
-        );
-        return;
-      }
-      resolve({ answer, exitCode, log });
+      resolve({ answer, exitCode, log, stoppedBy });
     });
   });
 }
