@@ -23,6 +23,12 @@ import { PeerRepository } from "./peers/peer-repository.ts";
 
 export const SOFTWARE_VERSION = "0.1.0";
 
+/**
+ * Deliveries made at once: a delivery mostly waits on its peer, so a few in flight keep
+ * one slow server from holding up the others (a fan-out to many followers especially).
+ */
+const DELIVERY_CONCURRENCY = 8;
+
 /** How often uploads never published are looked for (they are dropped after a day). */
 const UPLOAD_SWEEP_INTERVAL_MS = 3600 * 1000;
 
@@ -61,7 +67,16 @@ export async function createNode(config: NodeConfig): Promise<CoursefedNode> {
     softwareVersion: SOFTWARE_VERSION,
   };
 
-  const queue = trackDeliveries(new DatabaseMessageQueue(db), peers);
+  const deliveries = trackDeliveries(
+    new DatabaseMessageQueue(db, { channel: "outbox", concurrency: DELIVERY_CONCURRENCY }),
+    peers,
+  );
+  const queue = {
+    // One at a time: Fedify's check for an activity already handled is not atomic.
+    inbox: new DatabaseMessageQueue(db, { channel: "inbox" }),
+    outbox: deliveries,
+    fanout: deliveries,
+  };
   const federation = createNodeFederation({
     kv: new DatabaseKvStore(db),
     queue,

@@ -31,6 +31,8 @@ export const queueMessages = sqliteTable(
   "queue_messages",
   {
     id: integer("id").primaryKey({ autoIncrement: true }),
+    /** Which queue: incoming activities and deliveries are handled by different workers. */
+    channel: text("channel").notNull().default("outbox"),
     message: text("message", { mode: "json" }).notNull(),
     /** Messages sharing a key are handled one at a time, in the order they were queued. */
     orderingKey: text("ordering_key"),
@@ -43,7 +45,7 @@ export const queueMessages = sqliteTable(
     enqueuedAt: integer("enqueued_at").notNull(),
   },
   (table) => [
-    index("queue_messages_available_at").on(table.availableAt),
+    index("queue_messages_available_at").on(table.channel, table.availableAt),
     index("queue_messages_ordering_key").on(table.orderingKey, table.id),
   ],
 );

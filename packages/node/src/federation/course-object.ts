@@ -1,5 +1,5 @@
 import type { Context, Federation } from "@fedify/fedify";
-import { Document, Hashtag, Link, PUBLIC_COLLECTION } from "@fedify/vocab";
+import { Hashtag, Link, Page, PUBLIC_COLLECTION } from "@fedify/vocab";
 import { mayRead } from "../courses/access.ts";
 import type { Course, CourseRevision } from "../courses/course-repository.ts";
 import { type CourseManifest, MBZ_MEDIA_TYPE } from "../courses/manifest.ts";
@@ -26,18 +26,19 @@ function tagUrl(ctx: Context<FederationServices>, tag: string): URL {
 }
 
 /**
- * A course as an ActivityPub Document: title and summary for software that shows cards,
- * a readable `content` for software that shows posts, and the archive and its signed
- * manifest as links.
+ * A course as an ActivityPub Page, a kind of Document: Mastodon shows a Page's name and
+ * link (it drops a plain Document), Misskey and others its `content`. The archive and its
+ * signed manifest are links. Receivers accept any Document, so older nodes that sent
+ * plain Documents still interoperate.
  */
-export function courseDocument(
+export function courseObject(
   ctx: Context<FederationServices>,
   course: Course,
   revision: CourseRevision,
   actorIdentifier: string,
-): Document {
-  const id = ctx.getObjectUri(Document, { id: course.id });
-  return new Document({
+): Page {
+  const id = ctx.getObjectUri(Page, { id: course.id });
+  return new Page({
     id,
     attribution: ctx.getActorUri(actorIdentifier),
     name: course.title,
@@ -79,13 +80,13 @@ export function courseDocument(
  */
 export function registerCourseObjects(federation: Federation<FederationServices>): void {
   federation
-    .setObjectDispatcher(Document, "/courses/{id}", (ctx, { id }) => {
+    .setObjectDispatcher(Page, "/courses/{id}", (ctx, { id }) => {
       const course = ctx.data.courses.course(id);
       const revision = course && ctx.data.courses.latestRevision(id);
       if (!course || !revision || course.deletedAt !== null || course.visibility === "private")
         return null;
       const actor = ctx.data.actors.byId(course.actorId);
-      return actor ? courseDocument(ctx, course, revision, actor.identifier) : null;
+      return actor ? courseObject(ctx, course, revision, actor.identifier) : null;
     })
     .authorize(async (ctx, { id }) => {
       const course = ctx.data.courses.course(id);
@@ -97,7 +98,7 @@ export function registerCourseObjects(federation: Federation<FederationServices>
 }
 
 /**
- * The post as timelines show it (Misskey and others show a Document's content, not its
+ * The post as timelines show it (Misskey and others show a Page's content, not its
  * name or attachments): the summary, the tags as hashtag links in Mastodon's markup, and
  * what the archive is with a link to download it. Titles, summaries and tags are user
  * input: everything from them is escaped.

@@ -1,6 +1,7 @@
 import {
   createFederation,
   type Federation,
+  type FederationQueueOptions,
   type InboxContext,
   type KvStore,
   type MessageQueue,
@@ -30,7 +31,7 @@ import { registerOutbox } from "./outbox.ts";
 
 export interface NodeFederationOptions {
   readonly kv: KvStore;
-  readonly queue: MessageQueue;
+  readonly queue: MessageQueue | FederationQueueOptions;
   /** The public origin: URLs in objects use it whatever address a request came in on. */
   readonly origin: URL;
   /** Tests run several nodes on loopback, which Fedify refuses to fetch by default. */

@@ -25,6 +25,59 @@ describe("DatabaseMessageQueue", () => {
     );
   }, 120_000);
 
+  it("passes the suite too when each listener handles several messages at once", async () => {
+    const database = freshDatabase();
+    await testMessageQueue(
+      () => new DatabaseMessageQueue(database.open(), { pollInterval: 200, concurrency: 4 }),
+      ({ controller }) => controller.abort(),
+      { testOrderingKey: true },
+    );
+  }, 120_000);
+
+  it("overlaps slow messages, one at a time per ordering key", async () => {
+    const queue = new DatabaseMessageQueue(freshDatabase().open(), { concurrency: 4 });
+    await queue.enqueueMany(["a1", "a2", "a3"], { orderingKey: "peer-a" });
+    await queue.enqueueMany(["b1", "c1", "d1"]);
+    const started: string[] = [];
+    let inFlight = 0;
+    let mostInFlight = 0;
+    const controller = new AbortController();
+    const listening = queue.listen(
+      async (message) => {
+        inFlight++;
+        mostInFlight = Math.max(mostInFlight, inFlight);
+        started.push(message as string);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        inFlight--;
+      },
+      { signal: controller.signal },
+    );
+    await eventually(() => started.length === 6);
+    controller.abort();
+    await listening;
+    expect(mostInFlight).toBe(4);
+    expect(started.filter((message) => message.startsWith("a"))).toEqual(["a1", "a2", "a3"]);
+  });
+
+  it("keeps channels apart: a listener takes only its own channel's messages", async () => {
+    const db = freshDatabase().open();
+    const inbox = new DatabaseMessageQueue(db, { channel: "inbox", pollInterval: 50 });
+    const outbox = new DatabaseMessageQueue(db, { channel: "outbox", pollInterval: 50 });
+    await inbox.enqueue("incoming");
+    await outbox.enqueue("delivery");
+    const received: unknown[] = [];
+    const controller = new AbortController();
+    const listening = inbox.listen((message) => void received.push(message), {
+      signal: controller.signal,
+    });
+    await eventually(() => received.length === 1);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    controller.abort();
+    await listening;
+    expect(received).toEqual(["incoming"]);
+    expect(await outbox.getDepth()).toMatchObject({ queued: 1 });
+  });
+
   it("keeps queued messages across a restart and hands each out once", async () => {
     const database = freshDatabase();
     const first = database.open();

@@ -11,6 +11,11 @@ import type { NodeDatabase } from "../db/database.ts";
 import { queueMessages } from "../db/schema.ts";
 
 export interface DatabaseMessageQueueOptions {
+  /**
+   * The queue's name in the shared table: listeners take only their channel's messages,
+   * so that each kind of work can have its own concurrency. "outbox" by default.
+   */
+  readonly channel?: string;
   /** How often to look for messages queued by other processes (ms). */
   readonly pollInterval?: number;
   /**
@@ -18,6 +23,12 @@ export interface DatabaseMessageQueueOptions {
    * its lease while it works, so this only bounds how long a crashed worker delays a message.
    */
   readonly lease?: number;
+  /**
+   * How many messages one listener handles at a time. Deliveries mostly wait on peers,
+   * so a few in flight keep a slow peer from holding up the others. Ordering keys still
+   * hold: a message is only taken once every earlier one of its key is done.
+   */
+  readonly concurrency?: number;
   readonly now?: () => number;
 }
 
@@ -34,15 +45,19 @@ export class DatabaseMessageQueue implements MessageQueue {
   /** Fedify retries failed deliveries itself by queueing them again with a delay. */
   readonly nativeRetrial = false;
   readonly #db: NodeDatabase;
+  readonly #channel: string;
   readonly #pollInterval: number;
   readonly #lease: number;
+  readonly #concurrency: number;
   readonly #now: () => number;
   readonly #wakeup: EventEmitter;
 
   constructor(db: NodeDatabase, options: DatabaseMessageQueueOptions = {}) {
     this.#db = db;
+    this.#channel = options.channel ?? "outbox";
     this.#pollInterval = options.pollInterval ?? 1000;
     this.#lease = options.lease ?? 30_000;
+    this.#concurrency = options.concurrency ?? 1;
     this.#now = options.now ?? Date.now;
     let wakeup = wakeups.get(db.$client);
     if (!wakeup) {
@@ -68,6 +83,7 @@ export class DatabaseMessageQueue implements MessageQueue {
       .insert(queueMessages)
       .values(
         messages.map((message) => ({
+          channel: this.#channel,
           message,
           orderingKey: options?.orderingKey ?? null,
           availableAt,
@@ -82,7 +98,15 @@ export class DatabaseMessageQueue implements MessageQueue {
     handler: (message: unknown) => Promise<void> | void,
     options: MessageQueueListenOptions = {},
   ): Promise<void> {
-    const { signal } = options;
+    await Promise.all(
+      Array.from({ length: this.#concurrency }, () => this.#work(handler, options.signal)),
+    );
+  }
+
+  async #work(
+    handler: (message: unknown) => Promise<void> | void,
+    signal: AbortSignal | undefined,
+  ): Promise<void> {
     while (!signal?.aborted) {
       const claimed = this.#claim();
       if (!claimed) {
@@ -116,6 +140,7 @@ export class DatabaseMessageQueue implements MessageQueue {
         delayed: sql<number>`coalesce(sum(case when ${queueMessages.availableAt} > ${now} then 1 else 0 end), 0)`,
       })
       .from(queueMessages)
+      .where(eq(queueMessages.channel, this.#channel))
       .all();
     const queued = row?.queued ?? 0;
     const delayed = Number(row?.delayed ?? 0);
@@ -137,6 +162,7 @@ export class DatabaseMessageQueue implements MessageQueue {
           .from(queueMessages)
           .where(
             and(
+              eq(queueMessages.channel, this.#channel),
               lte(queueMessages.availableAt, now),
               or(isNull(queueMessages.leasedUntil), lte(queueMessages.leasedUntil, now)),
               or(
@@ -147,6 +173,7 @@ export class DatabaseMessageQueue implements MessageQueue {
                     .from(earlier)
                     .where(
                       and(
+                        eq(earlier.channel, queueMessages.channel),
                         eq(earlier.orderingKey, queueMessages.orderingKey),
                         lt(earlier.id, queueMessages.id),
                       ),
@@ -183,7 +210,7 @@ export class DatabaseMessageQueue implements MessageQueue {
     const [row] = this.#db
       .select({ next: min(queueMessages.availableAt) })
       .from(queueMessages)
-      .where(gt(queueMessages.availableAt, now))
+      .where(and(eq(queueMessages.channel, this.#channel), gt(queueMessages.availableAt, now)))
       .all();
     const wait = Math.max(
       10,

@@ -2,7 +2,7 @@ import type { Context, Federation } from "@fedify/fedify";
 import { Create } from "@fedify/vocab";
 import type { Course } from "../courses/course-repository.ts";
 import type { FederationServices } from "./context.ts";
-import { courseDocument } from "./course-object.ts";
+import { courseObject } from "./course-object.ts";
 
 const PAGE_SIZE = 20;
 
@@ -40,7 +40,7 @@ function creationOf(
 ): Create[] {
   const revision = ctx.data.courses.latestRevision(course.id);
   if (!revision) return [];
-  const object = courseDocument(ctx, course, revision, identifier);
+  const object = courseObject(ctx, course, revision, identifier);
   return [
     new Create({
       id: new URL(`/courses/${course.id}/revisions/${revision.revision}/activity`, ctx.origin),
