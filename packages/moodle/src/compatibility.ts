@@ -1,4 +1,10 @@
-import { type BackupReport, formatBytes } from "@coursefed/mbz";
+import {
+  type BackupReport,
+  compareMoodleBranches,
+  formatBytes,
+  type MoodleBranch,
+  parseMoodleBranch,
+} from "@coursefed/mbz";
 import type { MoodleSiteInfo } from "./driver.ts";
 
 /**
@@ -78,9 +84,9 @@ export function checkCompatibility(backup: BackupFacts, site: MoodleSiteInfo): C
   const problems: CompatibilityProblem[] = [];
 
   const backupBranch =
-    parseBranch(backup.moodle.backupRelease) ?? parseBranch(backup.moodle.release);
-  const siteBranch = parseBranch(site.branch) ?? parseBranch(site.release);
-  if (backupBranch && siteBranch && compareBranches(backupBranch, siteBranch) > 0) {
+    parseMoodleBranch(backup.moodle.backupRelease) ?? parseMoodleBranch(backup.moodle.release);
+  const siteBranch = parseMoodleBranch(site.branch) ?? parseMoodleBranch(site.release);
+  if (backupBranch && siteBranch && compareMoodleBranches(backupBranch, siteBranch) > 0) {
     const from = branchName(backupBranch);
     const to = branchName(siteBranch);
     problems.push({
@@ -141,18 +147,6 @@ export function checkCompatibility(backup: BackupFacts, site: MoodleSiteInfo): C
   return { restorable: problems.length === 0, problems };
 }
 
-type Branch = readonly [major: number, minor: number];
-
-/** "4.5", "4.5.6 (Build: 20250811)", "3.10" → [major, minor]. */
-function parseBranch(text: string): Branch | undefined {
-  const match = /^\s*(\d+)\.(\d+)/.exec(text);
-  return match ? [Number(match[1]), Number(match[2])] : undefined;
-}
-
-function compareBranches(a: Branch, b: Branch): number {
-  return a[0] - b[0] || a[1] - b[1];
-}
-
-function branchName([major, minor]: Branch): string {
+function branchName([major, minor]: MoodleBranch): string {
   return `${major}.${minor}`;
 }
