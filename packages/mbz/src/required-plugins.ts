@@ -13,7 +13,10 @@ export function isStandardPlugin(component: string, branch: string): boolean {
   if (compareMoodleBranches(at, newest) > 0) at = newest;
   const since = span.since ? parseMoodleBranch(span.since) : undefined;
   const until = span.until ? parseMoodleBranch(span.until) : undefined;
-  return (!since || compareMoodleBranches(at, since) >= 0) && (!until || compareMoodleBranches(at, until) < 0);
+  return (
+    (!since || compareMoodleBranches(at, since) >= 0) &&
+    (!until || compareMoodleBranches(at, until) < 0)
+  );
 }
 
 /** The plugins among `used` that a Moodle of `branch` did not ship, sorted. */

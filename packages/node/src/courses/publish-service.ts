@@ -23,7 +23,7 @@ import type { LocalActor } from "../actors/local-actors.ts";
 import { CodedError } from "../coded-error.ts";
 import type { Visibility } from "../db/schema.ts";
 import type { FederationServices } from "../federation/context.ts";
-import { courseDocument } from "../federation/course-object.ts";
+import { courseObject } from "../federation/course-object.ts";
 import { Temporal } from "../temporal.ts";
 import type { Course, CourseRevision } from "./course-repository.ts";
 import { buildManifest, signManifest } from "./manifest.ts";
@@ -121,7 +121,7 @@ export async function publishCourse(
     );
     // Private courses stay on this node; the others go to followers.
     if (saved.course.visibility !== "private") {
-      const object = courseDocument(ctx, saved.course, saved.revision, actor.identifier);
+      const object = courseObject(ctx, saved.course, saved.revision, actor.identifier);
       const Activity = revisionNumber === 1 ? Create : Update;
       await ctx.sendActivity(
         { identifier: actor.identifier },
