@@ -16,4 +16,5 @@ export type {
   RestoreRequest,
 } from "./driver.ts";
 export { CliDriver, type CliDriverConfig } from "./drivers/cli-driver.ts";
+export { WsDriver, type WsDriverConfig } from "./drivers/ws-driver.ts";
 export { MoodleError, type MoodleErrorCode } from "./errors.ts";
