@@ -199,6 +199,16 @@ const FIXTURES: Readonly<Record<string, Expected>> = {
 };
 
 describe.runIf(haveFixtures())("inspect on real Moodle backups", () => {
+  it("reads the version of each activity module and block the backup holds", async () => {
+    const report = await inspectBackup(fixture("m44beta-tgz-course-surveypro-nousers.mbz"));
+    expect(report.pluginVersions.mod_surveypro).toBe(2024032700);
+    const withBlocks = await inspectBackup(fixture("m26dev-zip-course-glossary-nousers.mbz"));
+    expect(withBlocks.pluginVersions).toMatchObject({
+      mod_glossary: expect.any(Number),
+      block_news_items: 2013050100,
+    });
+  });
+
   for (const [name, expected] of Object.entries(FIXTURES)) {
     it(name, async () => {
       const report = await inspectBackup(fixture(name));
@@ -221,6 +231,9 @@ describe.runIf(haveFixtures())("inspect on real Moodle backups", () => {
         for (const activity of report.activities)
           modules[activity.module] = (modules[activity.module] ?? 0) + 1;
         expect(modules).toEqual(expected.modules);
+      }
+      for (const { module } of report.activities) {
+        expect(report.pluginVersions[`mod_${module}`]).toBeGreaterThan(2000000000);
       }
       if (expected.courseFormat !== undefined)
         expect(report.course.format).toBe(expected.courseFormat);

@@ -106,6 +106,8 @@ export interface BackupReport {
   readonly plugins: readonly string[];
   /** Plugins the contents use that the backup's own Moodle branch did not ship. */
   readonly requiredPlugins: readonly string[];
+  /** Version of each activity module and block the backup holds, as its site had it. */
+  readonly pluginVersions: Readonly<Record<string, number>>;
   readonly personalData: PersonalDataReport;
 }
 
@@ -318,6 +320,9 @@ export class BackupAnalysis {
       languages: [...inventory.languages].sort(),
       plugins: [...plugins].sort(),
       requiredPlugins: requiredPlugins(plugins, backupRelease),
+      pluginVersions: Object.fromEntries(
+        [...inventory.pluginVersions].sort(([a], [b]) => a.localeCompare(b)),
+      ),
       personalData: this.tally.report(settings.root.users === "1"),
     };
   }

@@ -54,6 +54,16 @@ export class ContentInventory {
   readonly referencedBlobs = new Map<string, { userDataOnly: boolean }>();
   readonly blobs = { count: 0, bytes: 0, names: new Set<string>() };
   readonly languages = new Set<string>();
+  /** Versions of activity modules and blocks, as the backup's site had them installed. */
+  readonly pluginVersions = new Map<string, number>();
+
+  /** Keeps the highest version seen for a plugin (attribute `version` of module.xml, block.xml). */
+  recordVersion(component: string, version: string | undefined): void {
+    if (!version || !/^\d+(\.\d+)?$/.test(version)) return;
+    const value = Number(version);
+    if (value > (this.pluginVersions.get(component) ?? 0))
+      this.pluginVersions.set(component, value);
+  }
 
   usePlugin(type: string, name: string | undefined): void {
     if (PLUGIN_TYPES.has(type) && name && /^[a-z][a-z0-9_]*$/.test(name)) {
@@ -82,6 +92,7 @@ export class ContentInventory {
     if (/^(sections\/[^/]+\/section|activities\/[^/]+\/module)\.xml$/.test(member)) {
       handlers.push(availability(this));
     }
+    if (/^activities\/[^/]+\/module\.xml$/.test(member)) handlers.push(moduleVersion(this));
     return handlers;
   }
 }
@@ -181,11 +192,23 @@ function filters(inventory: ContentInventory): XmlHandler {
 function block(inventory: ContentInventory): XmlHandler {
   return collectRecords(
     (path) => pathEquals(path, ["block"]),
-    (fields) => {
+    (fields, attributes) => {
       const name = fields.blockname;
       if (!name) return;
       inventory.blocks.set(name, (inventory.blocks.get(name) ?? 0) + 1);
       inventory.usePlugin("block", name);
+      inventory.recordVersion(`block_${name}`, attributes.version);
+    },
+  );
+}
+
+function moduleVersion(inventory: ContentInventory): XmlHandler {
+  return collectRecords(
+    (path) => pathEquals(path, ["module"]),
+    (fields, attributes) => {
+      if (fields.modulename && /^[a-z][a-z0-9_]*$/.test(fields.modulename)) {
+        inventory.recordVersion(`mod_${fields.modulename}`, attributes.version);
+      }
     },
   );
 }

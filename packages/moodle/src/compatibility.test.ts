@@ -161,6 +161,23 @@ describe.skipIf(!haveFixtures())("checkCompatibility on real backups", () => {
     expect(problem.message).toContain("mod_surveypro, surveyprofield_age");
   });
 
+  it("m455 needs mod_studentquiz at least as new as the backup's", async () => {
+    const facts = backupFactsOf(
+      await inspectBackup(fixture("m455-tgz-course-studentquiz-users.mbz")),
+    );
+    const older = { ...site, plugins: { ...site.plugins, mod_studentquiz: 2023121800 } };
+    expect(checkCompatibility(facts, older).problems).toEqual([
+      expect.objectContaining({
+        kind: "outdated-plugins",
+        plugins: [
+          { component: "mod_studentquiz", backupVersion: 2024092000, siteVersion: 2023121800 },
+        ],
+      }),
+    ]);
+    const current = { ...site, plugins: { ...site.plugins, mod_studentquiz: 2024092000 } };
+    expect(checkCompatibility(facts, current).restorable).toBe(true);
+  });
+
   it("m26dev, from 2.6 with core plugins only, is restorable", async () => {
     expect(await check("m26dev-zip-course-glossary-nousers.mbz")).toEqual({
       restorable: true,

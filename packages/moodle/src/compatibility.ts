@@ -37,6 +37,7 @@ export function backupFactsOf(report: BackupReport): BackupFacts {
       backupRelease: report.backupRelease,
     },
     requiredPlugins: report.requiredPlugins,
+    pluginVersions: report.pluginVersions,
     archive: { size: report.size },
   };
 }
