@@ -25,7 +25,10 @@ export type RestoreDestination =
   | {
       readonly kind: "existing-course";
       readonly courseId: number;
-      /** merge adds the backup's contents; replace deletes the course's contents first. */
+      /**
+       * merge adds the backup's contents; replace deletes the course's contents first,
+       * keeping its enrolments, roles and groups (the people of the course stay).
+       */
       readonly mode: "merge" | "replace";
     };
 

@@ -44,7 +44,7 @@ export class CliDriver implements MoodleDriver {
   }
 
   async probe(signal?: AbortSignal): Promise<MoodleSiteInfo> {
-    const answer = await this.run("probe.php", [], "MISCONFIGURED", signal);
+    const { answer } = await this.run("probe.php", [], "MISCONFIGURED", signal);
     const siteMaxBytes = Number(answer.siteMaxBytes);
     return {
       version: String(answer.version),
@@ -66,8 +66,15 @@ export class CliDriver implements MoodleDriver {
       else args.push(`--course=${destination.courseId}`, `--mode=${destination.mode}`);
       // After a kill, discard.php deletes only a course whose restore started since then.
       const startedAt = Math.floor(Date.now() / 1000) - 1;
-      const answer = await this.run("restore.php", args, "RESTORE_FAILED", request.signal, (log) =>
-        this.discardUnfinishedRestore(log, startedAt),
+      const { answer, log } = await this.run(
+        "restore.php",
+        args,
+        "RESTORE_FAILED",
+        request.signal,
+        async (killedLog) =>
+          destination.kind === "new-course"
+            ? await this.discardUnfinishedRestore(killedLog, startedAt)
+            : `Course ${destination.courseId} may hold part of the backup: check it, or restore again.`,
       );
       const restoredActivities = answer.modules as ActivityCounts;
       const courseId = Number(answer.courseId);
@@ -78,7 +85,7 @@ export class CliDriver implements MoodleDriver {
         courseUrl: `${wwwroot}/course/view.php?id=${courseId}`,
         restoredActivities,
         missingActivities: missingActivities(request.expectedActivities, restoredActivities),
-        log: [...warnings.map((warning) => `Precheck warning: ${warning}`), String(answer.log)]
+        log: [...warnings.map((warning) => `Precheck warning: ${warning}`), log]
           .filter((line) => line !== "")
           .join("\n"),
       };
@@ -92,7 +99,7 @@ export class CliDriver implements MoodleDriver {
         `The backup directory must be an absolute path, not '${request.outputDirectory}'.`,
       );
     }
-    const answer = await this.run(
+    const { answer, log } = await this.run(
       "backup.php",
       [`--course=${request.courseId}`, `--destination=${request.outputDirectory}`],
       "BACKUP_FAILED",
@@ -105,12 +112,10 @@ export class CliDriver implements MoodleDriver {
       throw new MoodleError(
         "BACKUP_FAILED",
         `Moodle reported a backup at ${path}, but it is not there.`,
-        {
-          log: String(answer.log),
-        },
+        { log },
       );
     }
-    return { path, log: String(answer.log) };
+    return { path, log };
   }
 
   /**
@@ -139,9 +144,10 @@ export class CliDriver implements MoodleDriver {
   }
 
   /**
-   * Runs a script and returns its successful answer, or throws the MoodleError that
-   * says what went wrong; `failure` is the code for anything not more specific. When
-   * PHP had to be killed, `onKilled` cleans up after it and says what it did.
+   * Runs a script and returns its successful answer with everything PHP printed, or
+   * throws the MoodleError that says what went wrong; `failure` is the code for anything
+   * not more specific. When PHP had to be killed, `onKilled` cleans up after it and says
+   * what it did.
    */
   private async run(
     script: string,
@@ -149,7 +155,7 @@ export class CliDriver implements MoodleDriver {
     failure: MoodleErrorCode,
     signal: AbortSignal | undefined,
     onKilled?: (log: string) => Promise<string>,
-  ): Promise<Record<string, unknown>> {
+  ): Promise<{ answer: Readonly<Record<string, unknown>>; log: string }> {
     const { moodleDir } = this.config;
     const config = await stat(join(moodleDir, "config.php")).catch(() => undefined);
     if (!config?.isFile()) {
@@ -174,7 +180,7 @@ export class CliDriver implements MoodleDriver {
         { transient: true, log: result.log },
       );
     }
-    if (result.answer?.ok === true) return result.answer;
+    if (result.answer?.ok === true) return { answer: result.answer, log: result.log };
     throw failureOf(script, result, failure);
   }
 }
