@@ -168,7 +168,7 @@ describe.skipIf(!ready)("cli driver on a real Moodle 4.5.6", () => {
     expect(outcome.log).toMatch(/newer than your currently installed Moodle 4\.5\.6/);
   });
 
-  it("merges into an existing course, then replaces its contents, keeping the course", async () => {
+  it("merges into an existing course, then replaces its contents, keeping the course and its people", async () => {
     const target = await restoreNew(
       fixture("m324-tgz-course-files-scorm-nousers.mbz"),
       "m324 target",
@@ -187,6 +187,14 @@ describe.skipIf(!ready)("cli driver on a real Moodle 4.5.6", () => {
       imscp: 1,
       scorm: 1,
     });
+    // A teacher of the receiving course, who must still be there after the replace.
+    await run("php", [
+      "-r",
+      `define('CLI_SCRIPT', true); require('${live.moodleDir}/config.php');
+       echo enrol_try_internal_enrol(${target.courseId}, get_admin()->id, 3) ? 'enrolled' : 'failed';`,
+    ]);
+    const enrolments = `SELECT count(*) FROM mdl_user_enrolments ue JOIN mdl_enrol e ON e.id = ue.enrolid WHERE e.courseid = ${target.courseId}`;
+    expect(await queryMoodle(live, enrolments)).toEqual([["1"]]);
     const replaced = await driver.restore({
       archivePath: glossary,
       destination: { kind: "existing-course", courseId: target.courseId, mode: "replace" },
@@ -194,6 +202,7 @@ describe.skipIf(!ready)("cli driver on a real Moodle 4.5.6", () => {
     });
     expect(replaced).toMatchObject({ courseId: target.courseId, missingActivities: {} });
     expect(await courseModules(live, target.courseId)).toEqual({ glossary: 1 });
+    expect(await queryMoodle(live, enrolments)).toEqual([["1"]]);
   });
 
   it("backs a restored course up without user data", async () => {
