@@ -18,10 +18,19 @@ import { FollowRepository } from "./follows/follow-repository.ts";
 import { courseRoutes } from "./http/course-routes.ts";
 import { federationGuard } from "./http/federation-guard.ts";
 import { federationMiddleware } from "./http/federation-middleware.ts";
+import { MoodleTargetRepository } from "./moodle-targets/target-repository.ts";
 import { deliveryFailureRecorder, trackDeliveries } from "./peers/delivery-tracking.ts";
 import { PeerRepository } from "./peers/peer-repository.ts";
+import { RestoreRepository } from "./restores/restore-repository.ts";
+import { type RestoreMessage, runRestoreJob } from "./restores/restore-service.ts";
 
 export const SOFTWARE_VERSION = "0.1.0";
+
+/**
+ * Restore jobs run at once, over all targets; each driver also lets only one restore at a
+ * time into its own site, so two sites are restored into in parallel at most.
+ */
+const RESTORE_CONCURRENCY = 2;
 
 /**
  * Deliveries made at once: a delivery mostly waits on its peer, so a few in flight keep
@@ -56,6 +65,10 @@ export async function createNode(config: NodeConfig): Promise<CoursefedNode> {
   const institution = actors.ensureInstitution(config.institution.handle, config.institution.name);
   await actors.keyPairs(institution);
   const peers = new PeerRepository(db);
+  const restoreQueue = new DatabaseMessageQueue(db, {
+    channel: "restore",
+    concurrency: RESTORE_CONCURRENCY,
+  });
   const services: FederationServices = {
     actors,
     follows: new FollowRepository(db),
@@ -64,6 +77,9 @@ export async function createNode(config: NodeConfig): Promise<CoursefedNode> {
     courses: new CourseRepository(db),
     blobs: new BlobStore(join(config.dataDir, "blobs")),
     peers,
+    moodleTargets: new MoodleTargetRepository(db),
+    restores: new RestoreRepository(db),
+    restoreQueue,
     softwareVersion: SOFTWARE_VERSION,
   };
 
@@ -86,7 +102,13 @@ export async function createNode(config: NodeConfig): Promise<CoursefedNode> {
     firstKnock: config.firstKnock,
   });
   const workers = new AbortController();
-  const queueStopped = federation.startQueue(services, { signal: workers.signal });
+  const restoreContext = federation.createContext(config.publicUrl, services);
+  const queueStopped = Promise.all([
+    federation.startQueue(services, { signal: workers.signal }),
+    restoreQueue.listen((message) => runRestoreJob(restoreContext, message as RestoreMessage), {
+      signal: workers.signal,
+    }),
+  ]);
 
   const uploads = new UploadRepository(db);
   const sweepUploads = () =>

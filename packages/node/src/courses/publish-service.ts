@@ -26,7 +26,7 @@ import type { FederationServices } from "../federation/context.ts";
 import { courseObject } from "../federation/course-object.ts";
 import { Temporal } from "../temporal.ts";
 import type { Course, CourseRevision } from "./course-repository.ts";
-import { buildManifest, signManifest } from "./manifest.ts";
+import { buildManifest, type CourseManifest, signManifest } from "./manifest.ts";
 
 export interface CourseMetadata {
   readonly title: string;
@@ -62,7 +62,12 @@ export async function publishCourse(
   actor: LocalActor,
   file: string,
   metadata: CourseMetadata,
-  options: { readonly courseId?: string; readonly sanitize?: boolean } = {},
+  options: {
+    readonly courseId?: string;
+    readonly sanitize?: boolean;
+    /** The catalog course this one was restored from and amended: its lineage. */
+    readonly derivedFrom?: CourseManifest["derivedFrom"];
+  } = {},
 ): Promise<{ course: Course; revision: CourseRevision; report: BackupReport }> {
   const existing = options.courseId ? ctx.data.courses.course(options.courseId) : undefined;
   if (options.courseId && !existing)
@@ -97,6 +102,7 @@ export async function publishCourse(
       object: objectUri,
       revision: revisionNumber,
       license: metadata.license ?? null,
+      derivedFrom: options.derivedFrom ?? null,
       publishedAt,
     });
     const signingKey = await signingKeyOf(ctx, actor);

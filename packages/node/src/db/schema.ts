@@ -4,7 +4,14 @@
  * (`npm run db:generate`) into ./migrations and applied at start.
  */
 import type { JsonWebKey } from "node:crypto";
-import { index, integer, primaryKey, sqliteTable, text } from "drizzle-orm/sqlite-core";
+import {
+  index,
+  integer,
+  primaryKey,
+  sqliteTable,
+  text,
+  uniqueIndex,
+} from "drizzle-orm/sqlite-core";
 
 /**
  * Fedify's key-value store (caches, idempotence records, ...). Keys are JSON arrays of
@@ -272,3 +279,140 @@ export const peers = sqliteTable("peers", {
   lastFailedAt: integer("last_failed_at"),
   lastError: text("last_error"),
 });
+
+export const MOODLE_DRIVERS = ["cli", "ws"] as const;
+export type MoodleDriverName = (typeof MOODLE_DRIVERS)[number];
+
+/**
+ * The Moodle sites this node restores into and publishes from. `settings` holds what the
+ * driver needs (cli: moodleDir, php, runAsUser; ws: token) and is never shown back by the
+ * API: a ws token is a secret.
+ */
+export const moodleTargets = sqliteTable("moodle_targets", {
+  id: integer("id").primaryKey({ autoIncrement: true }),
+  name: text("name").notNull().unique(),
+  driver: text("driver", { enum: MOODLE_DRIVERS }).notNull(),
+  /** The site's address, for course links (and the ws driver's requests). */
+  url: text("url").notNull(),
+  settings: text("settings", { mode: "json" }).$type<Record<string, string | number>>().notNull(),
+  /** Where restores go when no category is given. */
+  defaultCategoryId: integer("default_category_id").notNull().default(1),
+  timeoutMs: integer("timeout_ms").notNull(),
+  /** The last probe's answer (version, release, branch, plugins, limits), and when. */
+  siteInfo: text("site_info", { mode: "json" }).$type<Record<string, unknown>>(),
+  probedAt: integer("probed_at"),
+  createdAt: integer("created_at").notNull(),
+});
+
+export const RESTORE_JOB_STATES = ["queued", "running", "succeeded", "refused", "failed"] as const;
+export type RestoreJobState = (typeof RESTORE_JOB_STATES)[number];
+
+/**
+ * A restore of one revision of a catalog course into one Moodle destination. The
+ * destination key ("category:5", "course:12") makes a job idempotent: asking again for the
+ * same revision, target and destination gives back the same job.
+ */
+export const restoreJobs = sqliteTable(
+  "restore_jobs",
+  {
+    id: text("id").primaryKey(),
+    objectUri: text("object_uri").notNull(),
+    revision: integer("revision").notNull(),
+    targetId: integer("target_id")
+      .notNull()
+      .references(() => moodleTargets.id, { onDelete: "cascade" }),
+    destinationKey: text("destination_key").notNull(),
+    /** The RestoreDestination handed to the driver. */
+    destination: text("destination", { mode: "json" })
+      .$type<Record<string, string | number>>()
+      .notNull(),
+    state: text("state", { enum: RESTORE_JOB_STATES }).notNull(),
+    /** Who asked: an API token's name, or the rule that matched. */
+    requestedBy: text("requested_by").notNull(),
+    ruleId: integer("rule_id"),
+    /** Set when the compatibility check was overridden: who took the risk. */
+    overriddenBy: text("overridden_by"),
+    attempts: integer("attempts").notNull().default(0),
+    /** Compatibility problems (refused), or what Moodle did not restore (succeeded). */
+    problems: text("problems", { mode: "json" }).$type<unknown[]>().notNull().default([]),
+    moodleCourseId: integer("moodle_course_id"),
+    courseUrl: text("course_url"),
+    errorCode: text("error_code"),
+    errorMessage: text("error_message"),
+    /** What Moodle printed, kept for failures. */
+    log: text("log"),
+    createdAt: integer("created_at").notNull(),
+    startedAt: integer("started_at"),
+    finishedAt: integer("finished_at"),
+    /** Time spent in the driver (Moodle's own work), for the node's overhead. */
+    moodleMs: integer("moodle_ms"),
+  },
+  (table) => [
+    uniqueIndex("restore_jobs_idempotence").on(
+      table.objectUri,
+      table.revision,
+      table.targetId,
+      table.destinationKey,
+    ),
+    index("restore_jobs_created").on(table.createdAt),
+  ],
+);
+
+export const RULE_EVENTS = ["new", "updated", "both"] as const;
+export const RULE_MODES = ["new-course", "update-in-place"] as const;
+
+/**
+ * Auto-restore: courses from an actor (or with a tag) that arrive new and/or updated are
+ * restored into a target's category, as a new course each time or updating in place the
+ * course restored from the same object before.
+ */
+export const restoreRules = sqliteTable("restore_rules", {
+  id: integer("id").primaryKey({ autoIncrement: true }),
+  actorUri: text("actor_uri"),
+  tag: text("tag"),
+  on: text("on", { enum: RULE_EVENTS }).notNull(),
+  targetId: integer("target_id")
+    .notNull()
+    .references(() => moodleTargets.id, { onDelete: "cascade" }),
+  categoryId: integer("category_id").notNull(),
+  mode: text("mode", { enum: RULE_MODES }).notNull(),
+  createdBy: text("created_by").notNull(),
+  createdAt: integer("created_at").notNull(),
+});
+
+/**
+ * Lineage: which catalog object and revision each Moodle course was restored from, so
+ * that an update lands in the same course and a re-share names its source.
+ */
+export const restoredCourses = sqliteTable(
+  "restored_courses",
+  {
+    targetId: integer("target_id")
+      .notNull()
+      .references(() => moodleTargets.id, { onDelete: "cascade" }),
+    moodleCourseId: integer("moodle_course_id").notNull(),
+    objectUri: text("object_uri").notNull(),
+    revision: integer("revision").notNull(),
+    jobId: text("job_id").notNull(),
+    restoredAt: integer("restored_at").notNull(),
+  },
+  (table) => [
+    primaryKey({ columns: [table.targetId, table.moodleCourseId] }),
+    index("restored_courses_object").on(table.objectUri, table.targetId),
+  ],
+);
+
+/** Courses published from a Moodle course: publishing it again makes a new revision. */
+export const moodlePublications = sqliteTable(
+  "moodle_publications",
+  {
+    targetId: integer("target_id")
+      .notNull()
+      .references(() => moodleTargets.id, { onDelete: "cascade" }),
+    moodleCourseId: integer("moodle_course_id").notNull(),
+    courseId: text("course_id")
+      .notNull()
+      .references(() => courses.id),
+  },
+  (table) => [primaryKey({ columns: [table.targetId, table.moodleCourseId] })],
+);

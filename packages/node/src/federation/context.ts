@@ -1,8 +1,11 @@
+import type { MessageQueue } from "@fedify/fedify";
 import type { LocalActorRepository } from "../actors/local-actors.ts";
 import type { BlobStore } from "../blobs/blob-store.ts";
 import type { CourseRepository } from "../courses/course-repository.ts";
 import type { FollowRepository } from "../follows/follow-repository.ts";
+import type { MoodleTargetRepository } from "../moodle-targets/target-repository.ts";
 import type { PeerRepository } from "../peers/peer-repository.ts";
+import type { RestoreRepository } from "../restores/restore-repository.ts";
 import type { FederationPolicy } from "./federation-policy.ts";
 
 /** Who may follow without an admin's approval. */
@@ -20,5 +23,9 @@ export interface FederationServices {
   readonly courses: CourseRepository;
   readonly blobs: BlobStore;
   readonly peers: PeerRepository;
+  readonly moodleTargets: MoodleTargetRepository;
+  readonly restores: RestoreRepository;
+  /** Where restore jobs are queued (the database queue's "restore" channel). */
+  readonly restoreQueue: MessageQueue;
   readonly softwareVersion: string;
 }

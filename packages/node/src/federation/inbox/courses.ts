@@ -12,6 +12,7 @@ import {
   type Update,
 } from "@fedify/vocab";
 import { MBZ_MEDIA_TYPE, verifyManifest } from "../../courses/manifest.ts";
+import { applyRestoreRules } from "../../restores/auto-restore.ts";
 import type { FederationServices } from "../context.ts";
 import { JWS_MEDIA_TYPE } from "../course-object.ts";
 import { federatesWith } from "../federation-policy.ts";
@@ -32,7 +33,7 @@ export async function onCourseCreateOrUpdate(
   const object = await activity.getObject(ctx);
   const actor = await activity.getActor(ctx);
   if (object instanceof Document && isActor(actor) && activity.actorId) {
-    await receiveCourse(ctx, object, actor);
+    await receiveCourse(ctx, object, actor, { delivered: true });
   }
 }
 
@@ -55,7 +56,7 @@ export async function onCourseAnnounce(ctx: FederationContext, announce: Announc
     publisher.id &&
     federatesWith(ctx.data.federationPolicy, publisher.id)
   ) {
-    await receiveCourse(ctx, object, publisher);
+    await receiveCourse(ctx, object, publisher, { delivered: true, announcedBy: announcer });
   }
 }
 
@@ -82,6 +83,7 @@ export async function backfillFrom(ctx: FederationContext, actor: Actor): Promis
     if (!(item instanceof Create) || item.actorId?.href !== actor.id?.href) continue;
     try {
       const object = await item.getObject(ctx);
+      // Not `delivered`: auto-restore rules are for what arrives from now on, not the past.
       if (object instanceof Document && (await receiveCourse(ctx, object, actor))) received++;
     } catch {
       // One unreadable course must not stop the others.
@@ -93,12 +95,14 @@ export async function backfillFrom(ctx: FederationContext, actor: Actor): Promis
 /**
  * Keeps a course in the catalog once it is shown to be the actor's: attributed to it,
  * with a manifest from the actor's own server that verifies with one of its keys and
- * names this object. Returns whether it was kept.
+ * names this object. A delivered new course or revision goes to the auto-restore rules.
+ * Returns whether it was kept.
  */
 async function receiveCourse(
   ctx: FederationContext,
   object: Document,
   actor: Actor,
+  arrival: { readonly delivered?: boolean; readonly announcedBy?: string } = {},
 ): Promise<boolean> {
   if (!object.id || !actor.id || object.attributionId?.href !== actor.id.href) return false;
   // A publisher names only objects on its own server, so it cannot revise another's.
@@ -125,7 +129,8 @@ async function receiveCourse(
   for await (const tag of object.getTags(ctx)) {
     if (tag instanceof Hashtag && tag.name) tags.push(tag.name.toString().replace(/^#/, ""));
   }
-  return ctx.data.courses.receive({
+  const held = ctx.data.courses.catalogEntry(object.id.href);
+  const kept = ctx.data.courses.receive({
     objectUri: object.id.href,
     actorUri: actor.id.href,
     title: object.name?.toString() ?? manifest.course.fullname,
@@ -135,6 +140,18 @@ async function receiveCourse(
     manifest,
     manifestJws: jws,
   });
+  const arrivedNewer = !held || manifest.revision > held.revision;
+  if (kept && arrivedNewer && arrival.delivered) {
+    await applyRestoreRules(ctx.data, {
+      objectUri: object.id.href,
+      revision: manifest.revision,
+      actorUri: actor.id.href,
+      announcedBy: arrival.announcedBy,
+      tags,
+      isNew: !held,
+    });
+  }
+  return kept;
 }
 
 async function fetchManifest(

@@ -1,0 +1,145 @@
+import { CliDriver, type MoodleDriver, type MoodleSiteInfo, WsDriver } from "@coursefed/moodle";
+import { eq } from "drizzle-orm";
+import { CodedError } from "../coded-error.ts";
+import type { NodeDatabase } from "../db/database.ts";
+import { type MoodleDriverName, moodleTargets } from "../db/schema.ts";
+
+export type MoodleTarget = typeof moodleTargets.$inferSelect;
+
+/** A target as the admin describes it: the driver's settings are checked here. */
+export interface NewMoodleTarget {
+  readonly name: string;
+  readonly driver: MoodleDriverName;
+  readonly url: string;
+  /** cli: the Moodle code directory (holding config.php). */
+  readonly moodleDir?: string | undefined;
+  readonly php?: string | undefined;
+  readonly runAsUser?: string | undefined;
+  /** ws: a token of the plugin's 'coursefed' service. */
+  readonly token?: string | undefined;
+  readonly defaultCategoryId?: number | undefined;
+  readonly timeoutMs?: number | undefined;
+}
+
+export class TargetError extends CodedError<"DUPLICATE" | "NOT_FOUND" | "INVALID"> {
+  override readonly name = "TargetError";
+}
+
+/** A restore of a large course can take many minutes; a probe or a small one, seconds. */
+const DEFAULT_TIMEOUT_MS = 30 * 60 * 1000;
+
+/** The Moodle sites this node serves, and one driver per site (it holds the site's restore lock). */
+export class MoodleTargetRepository {
+  readonly #db: NodeDatabase;
+  readonly #drivers = new Map<number, MoodleDriver>();
+
+  constructor(db: NodeDatabase) {
+    this.#db = db;
+  }
+
+  add(target: NewMoodleTarget): MoodleTarget {
+    if (!/^[a-z0-9][a-z0-9_-]{0,63}$/i.test(target.name)) {
+      throw new TargetError(
+        "INVALID",
+        `"${target.name}" is not a usable target name; use letters, digits, "_" or "-", e.g. "lyon-sciences".`,
+      );
+    }
+    if (!URL.canParse(target.url) || !/^https?:$/.test(new URL(target.url).protocol)) {
+      throw new TargetError(
+        "INVALID",
+        `"${target.url}" is not the http(s) address of a Moodle site.`,
+      );
+    }
+    if (this.byName(target.name)) {
+      throw new TargetError("DUPLICATE", `There is already a Moodle target named ${target.name}.`);
+    }
+    return this.#db
+      .insert(moodleTargets)
+      .values({
+        name: target.name,
+        driver: target.driver,
+        url: target.url.replace(/\/+$/, ""),
+        settings: driverSettings(target),
+        defaultCategoryId: target.defaultCategoryId ?? 1,
+        timeoutMs: target.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+        createdAt: Date.now(),
+      })
+      .returning()
+      .get();
+  }
+
+  all(): MoodleTarget[] {
+    return this.#db.select().from(moodleTargets).orderBy(moodleTargets.name).all();
+  }
+
+  byName(name: string): MoodleTarget | undefined {
+    return this.#db.select().from(moodleTargets).where(eq(moodleTargets.name, name)).get();
+  }
+
+  byId(id: number): MoodleTarget | undefined {
+    return this.#db.select().from(moodleTargets).where(eq(moodleTargets.id, id)).get();
+  }
+
+  /** Forgets a target, its rules and its lineage records; the Moodle site is not touched. */
+  remove(name: string): boolean {
+    const target = this.byName(name);
+    if (!target) return false;
+    this.#drivers.delete(target.id);
+    this.#db.delete(moodleTargets).where(eq(moodleTargets.id, target.id)).run();
+    return true;
+  }
+
+  saveProbe(target: MoodleTarget, info: MoodleSiteInfo): MoodleTarget {
+    return this.#db
+      .update(moodleTargets)
+      .set({ siteInfo: { ...info }, probedAt: Date.now() })
+      .where(eq(moodleTargets.id, target.id))
+      .returning()
+      .get();
+  }
+
+  driverOf(target: MoodleTarget): MoodleDriver {
+    const held = this.#drivers.get(target.id);
+    if (held) return held;
+    const settings = target.settings;
+    const driver =
+      target.driver === "cli"
+        ? new CliDriver({
+            moodleDir: String(settings.moodleDir),
+            timeoutMs: target.timeoutMs,
+            wwwroot: target.url,
+            ...(settings.php ? { php: String(settings.php) } : {}),
+            ...(settings.runAsUser ? { runAsUser: String(settings.runAsUser) } : {}),
+          })
+        : new WsDriver({
+            url: target.url,
+            token: String(settings.token),
+            timeoutMs: target.timeoutMs,
+          });
+    this.#drivers.set(target.id, driver);
+    return driver;
+  }
+}
+
+function driverSettings(target: NewMoodleTarget): Record<string, string> {
+  if (target.driver === "cli") {
+    if (!target.moodleDir) {
+      throw new TargetError(
+        "INVALID",
+        "A cli target needs the Moodle code directory (--moodle-dir), the one holding config.php.",
+      );
+    }
+    return {
+      moodleDir: target.moodleDir,
+      ...(target.php ? { php: target.php } : {}),
+      ...(target.runAsUser ? { runAsUser: target.runAsUser } : {}),
+    };
+  }
+  if (!target.token) {
+    throw new TargetError(
+      "INVALID",
+      "A ws target needs a token of the local_coursefed plugin's service (--token); see deploy/moodle-plugin/README.md.",
+    );
+  }
+  return { token: target.token };
+}

@@ -1,0 +1,56 @@
+import type { RestoreDestination } from "@coursefed/moodle";
+import type { FederationServices } from "../federation/context.ts";
+import { requestRestore } from "./restore-service.ts";
+
+/** A course revision just kept in the catalog, as the rules see it. */
+export interface ArrivedRevision {
+  readonly objectUri: string;
+  readonly revision: number;
+  /** The publisher, and the actor that announced it to us, if it came by an Announce. */
+  readonly actorUri: string;
+  readonly announcedBy?: string | undefined;
+  readonly tags: readonly string[];
+  /** First revision this node has seen of the course, or a newer one of a course it had. */
+  readonly isNew: boolean;
+}
+
+/**
+ * Queues the restores that the auto-restore rules ask for. "update-in-place" restores a
+ * new revision over the Moodle course restored from the same object before (replace
+ * keeps the course id); the first time, it makes a new course in the rule's category.
+ */
+export async function applyRestoreRules(
+  services: FederationServices,
+  arrived: ArrivedRevision,
+): Promise<number> {
+  const rules = [
+    ...services.restores.rulesMatching(arrived.actorUri, arrived.tags),
+    ...(arrived.announcedBy
+      ? services.restores.rulesMatching(arrived.announcedBy, arrived.tags)
+      : []),
+  ].filter(
+    (rule, index, all) =>
+      all.findIndex((other) => other.id === rule.id) === index &&
+      (rule.on === "both" || (rule.on === "new") === arrived.isNew),
+  );
+  for (const rule of rules) {
+    const target = services.moodleTargets.byId(rule.targetId);
+    if (!target) continue;
+    const previous =
+      rule.mode === "update-in-place"
+        ? services.restores.restoredFrom(arrived.objectUri, rule.targetId)[0]
+        : undefined;
+    const destination: RestoreDestination = previous
+      ? { kind: "existing-course", courseId: previous.moodleCourseId, mode: "replace" }
+      : { kind: "new-course", categoryId: rule.categoryId };
+    await requestRestore(services, {
+      objectUri: arrived.objectUri,
+      revision: arrived.revision,
+      targetName: target.name,
+      destination,
+      requestedBy: `rule ${rule.id}`,
+      ruleId: rule.id,
+    });
+  }
+  return rules.length;
+}

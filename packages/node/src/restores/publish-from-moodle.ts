@@ -1,0 +1,47 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Context } from "@fedify/fedify";
+import type { LocalActor } from "../actors/local-actors.ts";
+import { type CourseMetadata, PublishError, publishCourse } from "../courses/publish-service.ts";
+import type { FederationServices } from "../federation/context.ts";
+
+/**
+ * Publishes a course of a Moodle target: the site makes a backup without user data, which
+ * is scanned (it must come out clean) and published like an upload. Publishing the same
+ * Moodle course again makes a new revision of the same object; a course restored from the
+ * catalog names its source in the manifest (`derivedFrom`), so the lineage is kept.
+ */
+export async function publishFromMoodle(
+  ctx: Context<FederationServices>,
+  actor: LocalActor,
+  source: { readonly targetName: string; readonly moodleCourseId: number },
+  metadata: CourseMetadata,
+) {
+  const services = ctx.data;
+  const target = services.moodleTargets.byName(source.targetName);
+  if (!target) {
+    throw new PublishError(
+      "NOT_FOUND",
+      `There is no Moodle target named ${source.targetName}; see coursefed moodle list.`,
+    );
+  }
+  const previous = services.restores.publishedFrom(target.id, source.moodleCourseId);
+  const lineage = services.restores.lineageOf(target.id, source.moodleCourseId);
+  const workDir = await mkdtemp(join(tmpdir(), "coursefed-moodle-backup-"));
+  try {
+    const backup = await services.moodleTargets
+      .driverOf(target)
+      .backup({ courseId: source.moodleCourseId, outputDirectory: workDir });
+    const published = await publishCourse(ctx, actor, backup.path, metadata, {
+      ...(previous ? { courseId: previous } : {}),
+      ...(lineage
+        ? { derivedFrom: { object: lineage.objectUri, revision: lineage.revision } }
+        : {}),
+    });
+    services.restores.recordPublication(target.id, source.moodleCourseId, published.course.id);
+    return published;
+  } finally {
+    await rm(workDir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,190 @@
+import {
+  type BackupFacts,
+  checkCompatibility,
+  MoodleError,
+  type RestoreDestination,
+} from "@coursefed/moodle";
+import type { Context } from "@fedify/fedify";
+import { BlobDigestError } from "../blobs/blob-store.ts";
+import { DownloadError } from "../blobs/resumable-download.ts";
+import { CodedError } from "../coded-error.ts";
+import { FetchError, fetchCatalogArchive } from "../courses/fetch-service.ts";
+import type { CourseManifest } from "../courses/manifest.ts";
+import type { FederationServices } from "../federation/context.ts";
+import { Temporal } from "../temporal.ts";
+import type { RestoreJob } from "./restore-repository.ts";
+
+/** A restore job's message on the queue's "restore" channel. */
+export interface RestoreMessage {
+  readonly type: "restore";
+  readonly jobId: string;
+}
+
+/**
+ * After a transient failure (site down, download cut) a job is tried again after each of
+ * these delays in turn, then given up as failed: about an hour and a half in all.
+ */
+export const RESTORE_RETRY_DELAYS_MS = [60_000, 5 * 60_000, 15 * 60_000, 60 * 60_000] as const;
+
+export class RestoreError extends CodedError<
+  "NOT_IN_CATALOG" | "NO_SUCH_REVISION" | "WITHDRAWN" | "NO_SUCH_TARGET"
+> {
+  override readonly name = "RestoreError";
+}
+
+export interface RestoreRequest {
+  readonly objectUri: string;
+  /** The latest revision received, when not given. */
+  readonly revision?: number | undefined;
+  readonly targetName: string;
+  /** The target's default category, as a new course, when not given. */
+  readonly destination?: RestoreDestination | undefined;
+  readonly requestedBy: string;
+  /** Restore even if the compatibility check refuses: `requestedBy` takes the risk. */
+  readonly override?: boolean | undefined;
+  readonly ruleId?: number | undefined;
+}
+
+/**
+ * Asks for a catalog course to be restored into a Moodle target: checks that the course,
+ * revision and target exist, and queues a job (or gives back the one already asked for
+ * the same revision, target and destination).
+ */
+export async function requestRestore(
+  services: FederationServices,
+  request: RestoreRequest,
+): Promise<RestoreJob> {
+  const entry = services.courses.catalogEntry(request.objectUri);
+  if (!entry) {
+    throw new RestoreError(
+      "NOT_IN_CATALOG",
+      `${request.objectUri} is not in this node's catalog; follow its publisher first.`,
+    );
+  }
+  if (entry.deletedAt !== null) {
+    throw new RestoreError("WITHDRAWN", `${request.objectUri} was withdrawn by its publisher.`);
+  }
+  const revision = request.revision ?? entry.revision;
+  if (!services.courses.catalogRevision(request.objectUri, revision)) {
+    throw new RestoreError(
+      "NO_SUCH_REVISION",
+      `This node has not received revision ${revision} of ${request.objectUri}.`,
+    );
+  }
+  const target = services.moodleTargets.byName(request.targetName);
+  if (!target) {
+    throw new RestoreError(
+      "NO_SUCH_TARGET",
+      `There is no Moodle target named ${request.targetName}; see coursefed moodle list.`,
+    );
+  }
+  const destination = request.destination ?? {
+    kind: "new-course",
+    categoryId: target.defaultCategoryId,
+  };
+  const { job, created } = services.restores.request({
+    objectUri: request.objectUri,
+    revision,
+    targetId: target.id,
+    destination,
+    requestedBy: request.requestedBy,
+    ruleId: request.ruleId,
+    overriddenBy: request.override ? request.requestedBy : undefined,
+  });
+  if (created) await queueRestore(services, job);
+  return job;
+}
+
+async function queueRestore(
+  services: FederationServices,
+  job: RestoreJob,
+  delayMs?: number,
+): Promise<void> {
+  const message: RestoreMessage = { type: "restore", jobId: job.id };
+  await services.restoreQueue.enqueue(message, {
+    // One job at a time per destination: two restores into one course must not interleave.
+    orderingKey: `${job.targetId}/${job.destinationKey}`,
+    ...(delayMs ? { delay: Temporal.Duration.from({ milliseconds: delayMs }) } : {}),
+  });
+}
+
+/**
+ * Runs a queued job: fetches and verifies the archive, checks it against what the site
+ * has (probed now), restores it with the target's driver and records the outcome and the
+ * lineage. After a transient failure the job is queued again, later (see
+ * RESTORE_RETRY_DELAYS_MS); any other failure ends it with Moodle's real reason.
+ */
+export async function runRestoreJob(
+  ctx: Context<FederationServices>,
+  message: RestoreMessage,
+): Promise<void> {
+  const services = ctx.data;
+  const queued = services.restores.job(message.jobId);
+  if (!queued || (queued.state !== "queued" && queued.state !== "running")) return;
+  const target = services.moodleTargets.byId(queued.targetId);
+  if (!target) return;
+  const job = services.restores.update(queued.id, {
+    state: "running",
+    attempts: queued.attempts + 1,
+    startedAt: Date.now(),
+  });
+  try {
+    const stored = await fetchCatalogArchive(ctx, job.objectUri, job.revision);
+    const manifest = services.courses.catalogRevision(job.objectUri, job.revision)
+      ?.manifest as unknown as CourseManifest;
+    const driver = services.moodleTargets.driverOf(target);
+    const site = await driver.probe();
+    services.moodleTargets.saveProbe(target, site);
+    const compatibility = checkCompatibility(manifest satisfies BackupFacts, site);
+    if (!compatibility.restorable && job.overriddenBy === null) {
+      services.restores.update(job.id, {
+        state: "refused",
+        problems: [...compatibility.problems],
+        errorCode: "incompatible",
+        errorMessage: compatibility.problems.map((problem) => problem.message).join(" "),
+        finishedAt: Date.now(),
+      });
+      return;
+    }
+    const started = performance.now();
+    const outcome = await driver.restore({
+      archivePath: services.blobs.pathOf(stored.sha256),
+      destination: job.destination as unknown as RestoreDestination,
+      expectedActivities: manifest.activities,
+    });
+    const missing = Object.keys(outcome.missingActivities).length > 0;
+    services.restores.update(job.id, {
+      state: "succeeded",
+      moodleCourseId: outcome.courseId,
+      courseUrl: outcome.courseUrl,
+      moodleMs: Math.round(performance.now() - started),
+      problems: [
+        ...(compatibility.restorable ? [] : compatibility.problems),
+        ...(missing ? [{ kind: "missing-activities", activities: outcome.missingActivities }] : []),
+      ],
+      errorCode: null,
+      errorMessage: null,
+      log: outcome.log,
+      finishedAt: Date.now(),
+    });
+    services.restores.recordLineage(job, outcome.courseId);
+  } catch (error) {
+    const transient =
+      (error instanceof MoodleError && error.transient) || error instanceof DownloadError;
+    const known =
+      error instanceof MoodleError ||
+      error instanceof FetchError ||
+      error instanceof DownloadError ||
+      error instanceof BlobDigestError;
+    if (!known) throw error;
+    const delay = transient ? RESTORE_RETRY_DELAYS_MS[job.attempts - 1] : undefined;
+    const updated = services.restores.update(job.id, {
+      state: delay === undefined ? "failed" : "queued",
+      errorCode: "code" in error ? String(error.code).toLowerCase() : "download_failed",
+      errorMessage: error.message,
+      log: error instanceof MoodleError ? error.log : null,
+      finishedAt: delay === undefined ? Date.now() : null,
+    });
+    if (delay !== undefined) await queueRestore(services, updated, delay);
+  }
+}
