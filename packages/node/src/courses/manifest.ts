@@ -1,5 +1,6 @@
 import type { webcrypto } from "node:crypto";
 import type { BackupReport } from "@coursefed/mbz";
+import { countActivities } from "@coursefed/moodle";
 import { CompactSign, compactVerify, decodeProtectedHeader } from "jose";
 import { z } from "zod";
 
@@ -51,8 +52,6 @@ export function buildManifest(
     readonly publishedAt: Date;
   },
 ): CourseManifest {
-  const activities: Record<string, number> = {};
-  for (const { module } of report.activities) activities[module] = (activities[module] ?? 0) + 1;
   return {
     object: publication.object,
     revision: publication.revision,
@@ -69,7 +68,7 @@ export function buildManifest(
     },
     type: report.type,
     sections: report.sections.length,
-    activities,
+    activities: countActivities(report.activities),
     questionTypes: report.questionBank.byQtype,
     languages: report.languages,
     requiredPlugins: report.requiredPlugins,
