@@ -21,6 +21,8 @@ export default defineConfig({
           name: "moodle",
           include: ["test/moodle/**/*.test.ts"],
           globalSetup: ["test/support/moodle-site.ts"],
+          // One site for every file: some tests change site settings for a moment.
+          fileParallelism: false,
         },
       },
     ],

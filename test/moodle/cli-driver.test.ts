@@ -62,12 +62,25 @@ describe.skipIf(!ready)("cli driver on a real Moodle 4.5.6", () => {
     return outcome;
   }
 
-  async function restoringCourses(): Promise<number> {
+  /** Fails the test unless `attempt` rejects; returns the error. */
+  async function failure(attempt: Promise<unknown>): Promise<MoodleError> {
+    const error = await attempt.then(
+      () => undefined,
+      (caught: unknown) => caught,
+    );
+    expect(error).toBeInstanceOf(MoodleError);
+    return error as MoodleError;
+  }
+
+  /** Whether the course a failed restore had created (restore.php names it on stderr) is still there. */
+  async function createdCourseLeft(error: MoodleError): Promise<boolean | "none created"> {
+    const created = /coursefed-restore-started: \{"courseId":(\d+)/.exec(error.log);
+    if (!created) return "none created";
     const rows = await queryMoodle(
       live,
-      "SELECT count(*) FROM mdl_course WHERE fullname = 'Course restoration in progress'",
+      `SELECT count(*) FROM mdl_course WHERE id = ${created[1]}`,
     );
-    return Number(rows[0]?.[0]);
+    return rows[0]?.[0] !== "0";
   }
 
   it("probes the site: version, branch, installed plugins with versions", () => {
@@ -255,18 +268,44 @@ describe.skipIf(!ready)("cli driver on a real Moodle 4.5.6", () => {
     const corrupt = join(work, "corrupt.mbz");
     const bytes = await readFile(fixture("m324-tgz-course-files-scorm-nousers.mbz"));
     await writeFile(corrupt, bytes.subarray(0, 4000));
-    const before = await restoringCourses();
-    const error = await driver
-      .restore({
+    const error = await failure(
+      driver.restore({
         archivePath: corrupt,
         destination: { kind: "new-course", categoryId: 1 },
         expectedActivities: {},
-      })
-      .catch((caught: unknown) => caught);
-    expect(error).toBeInstanceOf(MoodleError);
+      }),
+    );
     expect(error).toMatchObject({ code: "RESTORE_FAILED", transient: false });
-    expect((error as MoodleError).message).toMatch(/could not extract the backup/);
-    expect(await restoringCourses()).toBe(before);
+    expect(error.message).toMatch(/could not extract the backup/);
+    expect(await createdCourseLeft(error)).toBe("none created");
+  });
+
+  it("fails with the precheck's own reason, which Moodle's CLI hides, and leaves no course behind", async () => {
+    // A backup claiming a pre-release backup format: Moodle's precheck refuses it.
+    const unpacked = join(work, "precheck");
+    await mkdir(unpacked);
+    await run("tar", ["-xzf", fixture("m3107-tgz-course-quiz-users-logs.mbz"), "-C", unpacked]);
+    const information = join(unpacked, "moodle_backup.xml");
+    const xml = await readFile(information, "utf8");
+    await writeFile(
+      information,
+      xml.replace(
+        /<backup_version>\d+<\/backup_version>/,
+        "<backup_version>2010010100</backup_version>",
+      ),
+    );
+    const refused = join(work, "refused.mbz");
+    await run("tar", ["-czf", refused, "-C", unpacked, "."]);
+    const error = await failure(
+      driver.restore({
+        archivePath: refused,
+        destination: { kind: "new-course", categoryId: 1 },
+        expectedActivities: { quiz: 1 },
+      }),
+    );
+    expect(error.code).toBe("RESTORE_FAILED");
+    expect(error.message).toMatch(/^Moodle refused the backup: .*Minimum required is 2010072300/);
+    expect(await createdCourseLeft(error)).toBe(false);
   });
 
   it("removes the course it created when the restore fails after creating it", async () => {
@@ -280,23 +319,22 @@ describe.skipIf(!ready)("cli driver on a real Moodle 4.5.6", () => {
         "--name=restore_general_users_locked",
         `--set=${value}`,
       ]);
-    const before = await restoringCourses();
     await cfg("1");
+    let error: MoodleError;
     try {
-      await expect(
+      error = await failure(
         driver.restore({
           archivePath: fixture("m3107-tgz-course-quiz-users-logs.mbz"),
           destination: { kind: "new-course", categoryId: 1 },
           expectedActivities: { quiz: 1 },
         }),
-      ).rejects.toMatchObject({
-        code: "MISCONFIGURED",
-        message: expect.stringContaining("'users'"),
-      });
+      );
     } finally {
       await cfg("0");
     }
-    expect(await restoringCourses()).toBe(before);
+    expect(error.code).toBe("MISCONFIGURED");
+    expect(error.message).toContain("'users'");
+    expect(await createdCourseLeft(error)).toBe(false);
   });
 
   it("reports a missing category or course as NOT_FOUND", async () => {
