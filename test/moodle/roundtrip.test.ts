@@ -1,0 +1,219 @@
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
+import { inspectBackup } from "@coursefed/mbz";
+import { CliDriver, countActivities } from "@coursefed/moodle";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { publishCourse } from "../../packages/node/src/courses/publish-service.ts";
+import { publishFromMoodle } from "../../packages/node/src/restores/publish-from-moodle.ts";
+import type { RestoreJob } from "../../packages/node/src/restores/restore-repository.ts";
+import { requestRestore } from "../../packages/node/src/restores/restore-service.ts";
+import { eventually } from "../support/eventually.ts";
+import { contextOf, followAndApprove, institutionOf } from "../support/federation-steps.ts";
+import type { MoodleTestSite } from "../support/moodle-site.ts";
+import { fixture, haveFixtures } from "../support/shared-fixtures.ts";
+import { startTestNode, type TestNode } from "../support/test-node.ts";
+import { courseModules, queryMoodle } from "./moodle-database.ts";
+
+const run = promisify(execFile);
+const site = inject("moodleSite");
+type LiveSite = Extract<MoodleTestSite, { available: true }>;
+
+/** A course category of the test site made for this run, so restores land apart. */
+async function createCategory(live: LiveSite, name: string): Promise<number> {
+  const { stdout } = await run(
+    "php",
+    [
+      "-d",
+      "max_input_vars=5000",
+      "-r",
+      `define('CLI_SCRIPT', true); require 'config.php'; echo core_course_category::create(['name' => ${JSON.stringify(name)}])->id;`,
+    ],
+    { cwd: live.moodleDir },
+  );
+  return Number(stdout.trim());
+}
+
+/** Waits for a job to end, whatever its ending. */
+async function finished(peer: TestNode, jobId: string): Promise<RestoreJob> {
+  return await eventually(() => {
+    const job = peer.node.services.restores.job(jobId);
+    return job && ["succeeded", "refused", "failed"].includes(job.state) ? job : undefined;
+  }, 120_000);
+}
+
+describe.skipIf(!(site.available && haveFixtures()))(
+  "publish from Moodle, follow, auto-restore and update in place, on a real Moodle",
+  () => {
+    const live = site as LiveSite;
+    let publisher: TestNode;
+    let follower: TestNode;
+    let sourceCourse: number;
+    let copiesCategory: number;
+
+    beforeAll(async () => {
+      [publisher, follower] = await Promise.all([
+        startTestNode("univ", "University"),
+        startTestNode("school", "School"),
+      ]);
+      await followAndApprove(follower, publisher);
+      for (const peer of [publisher, follower]) {
+        peer.node.services.moodleTargets.add({
+          name: "campus",
+          driver: "cli",
+          url: live.wwwroot,
+          moodleDir: live.moodleDir,
+        });
+      }
+      // The course the publisher's teachers made: a real backup restored into Moodle.
+      const original = fixture("m324-tgz-course-files-scorm-nousers.mbz");
+      const restored = await new CliDriver({
+        moodleDir: live.moodleDir,
+        timeoutMs: 120_000,
+      }).restore({
+        archivePath: original,
+        destination: { kind: "new-course", categoryId: 1 },
+        expectedActivities: countActivities((await inspectBackup(original)).activities),
+      });
+      sourceCourse = restored.courseId;
+      copiesCategory = await createCategory(live, `copies ${Date.now()}`);
+    }, 180_000);
+    afterAll(async () => {
+      await Promise.all([publisher, follower].map((peer) => peer?.stop()));
+    });
+
+    let objectUri: string;
+    let copy: number;
+
+    it("restores a course published from Moodle into the follower's Moodle, by rule", async () => {
+      const target = follower.node.services.moodleTargets.byName("campus");
+      follower.node.services.restores.addRule({
+        actorUri: institutionOf(publisher),
+        tag: null,
+        on: "both",
+        targetId: target?.id as number,
+        categoryId: copiesCategory,
+        mode: "update-in-place",
+        createdBy: "test",
+      });
+      const published = await publishFromMoodle(
+        contextOf(publisher),
+        publisher.node.institution,
+        { targetName: "campus", moodleCourseId: sourceCourse },
+        { title: "Files and SCORM", tags: ["scorm"] },
+      );
+      expect(published.report.personalData.verdict).toBe("clean");
+      objectUri = new URL(`/courses/${published.course.id}`, publisher.url).href;
+
+      const job = await eventually(() =>
+        follower.node.services.restores
+          .jobs({ limit: 10, offset: 0 })
+          .find((candidate) => candidate.objectUri === objectUri),
+      );
+      const done = await finished(follower, job.id);
+      expect(done).toMatchObject({
+        state: "succeeded",
+        revision: 1,
+        requestedBy: expect.stringMatching(/^rule /),
+      });
+      copy = done.moodleCourseId as number;
+      const [[category] = []] = await queryMoodle(
+        live,
+        `SELECT category FROM mdl_course WHERE id = ${copy}`,
+      );
+      expect(Number(category)).toBe(copiesCategory);
+      expect(await courseModules(live, copy)).toEqual(await courseModules(live, sourceCourse));
+      expect(follower.node.services.restores.lineageOf(target?.id as number, copy)).toMatchObject({
+        objectUri,
+        revision: 1,
+      });
+    });
+
+    it("updates the restored copy in place when the publisher shares a new revision", async () => {
+      // The teacher adds a glossary to the course in Moodle and shares it again.
+      const glossary = fixture("m26dev-zip-course-glossary-nousers.mbz");
+      await new CliDriver({ moodleDir: live.moodleDir, timeoutMs: 120_000 }).restore({
+        archivePath: glossary,
+        destination: { kind: "existing-course", courseId: sourceCourse, mode: "merge" },
+        expectedActivities: { glossary: 1 },
+      });
+      const revised = await publishFromMoodle(
+        contextOf(publisher),
+        publisher.node.institution,
+        { targetName: "campus", moodleCourseId: sourceCourse },
+        { title: "Files, SCORM and a glossary", tags: ["scorm"] },
+      );
+      expect(revised.revision.revision).toBe(2);
+      expect(new URL(`/courses/${revised.course.id}`, publisher.url).href).toBe(objectUri);
+
+      const job = await eventually(() =>
+        follower.node.services.restores
+          .jobs({ limit: 10, offset: 0 })
+          .find((candidate) => candidate.objectUri === objectUri && candidate.revision === 2),
+      );
+      const done = await finished(follower, job.id);
+      expect(done).toMatchObject({ state: "succeeded", moodleCourseId: copy });
+      expect(await courseModules(live, copy)).toEqual(await courseModules(live, sourceCourse));
+      expect((await courseModules(live, copy)).glossary).toBe(1);
+    });
+
+    it("names the source when the follower shares its copy again", async () => {
+      const reshared = await publishFromMoodle(
+        contextOf(follower),
+        follower.node.institution,
+        { targetName: "campus", moodleCourseId: copy },
+        { title: "Our amended copy" },
+      );
+      const manifest = JSON.parse(
+        Buffer.from(reshared.revision.manifest.split(".")[1] as string, "base64url").toString(),
+      );
+      expect(manifest.derivedFrom).toEqual({ object: objectUri, revision: 2 });
+    });
+
+    it("refuses a course needing a plugin the site lacks, and restores it on override", async () => {
+      const published = await publishCourse(
+        contextOf(publisher),
+        publisher.node.institution,
+        fixture("m44beta-tgz-course-surveypro-nousers.mbz"),
+        { title: "Surveys" },
+      );
+      const object = new URL(`/courses/${published.course.id}`, publisher.url).href;
+      await eventually(() => follower.node.services.courses.catalogEntry(object));
+      const destination = { kind: "new-course", categoryId: copiesCategory } as const;
+      const refused = await finished(
+        follower,
+        (
+          await requestRestore(follower.node.services, {
+            objectUri: object,
+            targetName: "campus",
+            destination,
+            requestedBy: "teacher",
+          })
+        ).id,
+      );
+      expect(refused.state).toBe("refused");
+      expect(refused.errorMessage).toContain("mod_surveypro");
+
+      const overridden = await finished(
+        follower,
+        (
+          await requestRestore(follower.node.services, {
+            objectUri: object,
+            targetName: "campus",
+            destination,
+            requestedBy: "admin",
+            override: true,
+          })
+        ).id,
+      );
+      // The same job, asked again with the override: Moodle's outcome is reported as it is.
+      expect(overridden).toMatchObject({
+        id: refused.id,
+        state: "succeeded",
+        overriddenBy: "admin",
+      });
+      expect(overridden.problems).toContainEqual(
+        expect.objectContaining({ kind: "missing-activities", activities: { surveypro: 20 } }),
+      );
+    });
+  },
+);
