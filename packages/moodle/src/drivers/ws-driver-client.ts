@@ -55,6 +55,8 @@ export class MoodleWebServiceClient {
       const response = await fetch(`${this.site}/webservice/rest/server.php`, {
         method: "POST",
         body,
+        // A POST redirected becomes a GET without its parameters.
+        redirect: "error",
         signal: combined,
       });
       return this.answerOf(response, wsfunction, fallback);
@@ -67,9 +69,15 @@ export class MoodleWebServiceClient {
     url.searchParams.set("token", this.config.token);
     return this.withDeadline("the upload", "RESTORE_FAILED", signal, async (combined) => {
       const form = new FormData();
-      // openAsBlob reads the file from disk as the request body is sent.
+      // openAsBlob reads the file from disk as the request is sent; fetch only streams it
+      // with redirects refused: to follow one it keeps the whole body (1 GB upload: 1 GB held).
       form.append("file_1", await openAsBlob(path), basename(path));
-      const response = await fetch(url, { method: "POST", body: form, signal: combined });
+      const response = await fetch(url, {
+        method: "POST",
+        body: form,
+        redirect: "error",
+        signal: combined,
+      });
       const answer = await this.answerOf(response, "the upload", "RESTORE_FAILED");
       const [file] = Array.isArray(answer) ? (answer as UploadedFile[]) : [];
       if (!file) {
@@ -242,6 +250,13 @@ export class MoodleWebServiceClient {
           {
             cause: error,
           },
+        );
+      }
+      if (causeOf(error).includes("redirect")) {
+        throw new MoodleError(
+          "MISCONFIGURED",
+          `${this.site} redirected ${what}: configure the site's exact address, as its wwwroot says (scheme, host, path).`,
+          { cause: error },
         );
       }
       throw new MoodleError(
