@@ -44,7 +44,8 @@ export default async function setup(project: TestProject): Promise<void> {
   project.provide("moodleSite", await prepareMoodleSite());
 }
 
-async function prepareMoodleSite(): Promise<MoodleTestSite> {
+/** Installs the site, or makes sure the installed one is up; says why not where it cannot. */
+export async function prepareMoodleSite(): Promise<MoodleTestSite> {
   const missing = await missingPrerequisites();
   if (missing.length > 0) {
     const what = missing.join("; ");

@@ -2,6 +2,7 @@ import {
   type BackupFacts,
   checkCompatibility,
   MoodleError,
+  type MoodleSiteInfo,
   type RestoreDestination,
 } from "@coursefed/moodle";
 import type { Context } from "@fedify/fedify";
@@ -11,6 +12,7 @@ import { CodedError } from "../coded-error.ts";
 import { FetchError, fetchCatalogArchive } from "../courses/fetch-service.ts";
 import type { CourseManifest } from "../courses/manifest.ts";
 import type { FederationServices } from "../federation/context.ts";
+import type { MoodleTarget } from "../moodle-targets/target-repository.ts";
 import { Temporal } from "../temporal.ts";
 import type { RestoreJob } from "./restore-repository.ts";
 
@@ -43,6 +45,25 @@ export interface RestoreRequest {
   /** Restore even if the compatibility check refuses: `requestedBy` takes the risk. */
   readonly override?: boolean | undefined;
   readonly ruleId?: number | undefined;
+}
+
+/**
+ * How long a probe of a site is trusted before a restore: plugins are rarely installed,
+ * and a probe costs a PHP start (or a web-service call) per job otherwise. An admin who
+ * has just installed a plugin probes again (coursefed moodle probe).
+ */
+export const PROBE_FRESHNESS_MS = 10 * 60 * 1000;
+
+async function currentSiteInfo(
+  services: FederationServices,
+  target: MoodleTarget,
+): Promise<MoodleSiteInfo> {
+  if (target.siteInfo && target.probedAt && Date.now() - target.probedAt < PROBE_FRESHNESS_MS) {
+    return target.siteInfo as unknown as MoodleSiteInfo;
+  }
+  const site = await services.moodleTargets.driverOf(target).probe();
+  services.moodleTargets.saveProbe(target, site);
+  return site;
 }
 
 /**
@@ -110,7 +131,7 @@ async function queueRestore(
 
 /**
  * Runs a queued job: fetches and verifies the archive, checks it against what the site
- * has (probed now), restores it with the target's driver and records the outcome and the
+ * has (probed within PROBE_FRESHNESS_MS), restores it with the target's driver and records the outcome and the
  * lineage. After a transient failure the job is queued again, later (see
  * RESTORE_RETRY_DELAYS_MS); any other failure ends it with Moodle's real reason.
  */
@@ -133,8 +154,7 @@ export async function runRestoreJob(
     const manifest = services.courses.catalogRevision(job.objectUri, job.revision)
       ?.manifest as unknown as CourseManifest;
     const driver = services.moodleTargets.driverOf(target);
-    const site = await driver.probe();
-    services.moodleTargets.saveProbe(target, site);
+    const site = await currentSiteInfo(services, target);
     const compatibility = checkCompatibility(manifest satisfies BackupFacts, site);
     if (!compatibility.restorable && job.overriddenBy === null) {
       services.restores.update(job.id, {

@@ -1,0 +1,86 @@
+/**
+ * The node's own overhead in a restore job, against Moodle's own restore time measured in
+ * the same jobs: a follower restores a course it received (download from the publisher,
+ * digest check, compatibility check against a fresh probe, queueing, records) into a real
+ * Moodle through the cli driver. Prints the overhead as a fraction of the whole job.
+ *
+ * Needs the Moodle test site (shared/moodle; installed or reused as the tests do) and
+ * the real backups. RESTORES (default 5) sets how many jobs are timed per fixture.
+ * `npm run bench:restore`.
+ */
+import { publishCourse } from "../../../packages/node/src/courses/publish-service.ts";
+import type { RestoreJob } from "../../../packages/node/src/restores/restore-repository.ts";
+import { requestRestore } from "../../../packages/node/src/restores/restore-service.ts";
+import { eventually } from "../../support/eventually.ts";
+import { contextOf, followAndApprove } from "../../support/federation-steps.ts";
+import { prepareMoodleSite } from "../../support/moodle-site.ts";
+import { fixture } from "../../support/shared-fixtures.ts";
+import { startTestNode } from "../../support/test-node.ts";
+
+const restores = Number(process.env.RESTORES ?? 5);
+const fixtures = [
+  "m26dev-zip-course-glossary-nousers.mbz",
+  "m324-tgz-course-files-scorm-nousers.mbz",
+  "m232-zip-course-stackdemo-nousers.mbz",
+];
+
+const site = await prepareMoodleSite();
+if (!site.available) {
+  process.stderr.write(`${site.reason}\n`);
+  process.exit(2);
+}
+const publisher = await startTestNode("univ");
+const follower = await startTestNode("school");
+await followAndApprove(follower, publisher);
+follower.node.services.moodleTargets.add({
+  name: "bench",
+  driver: "cli",
+  url: site.wwwroot,
+  moodleDir: site.moodleDir,
+});
+
+const lines: string[] = [];
+let allJobs = 0;
+let allMoodle = 0;
+for (const name of fixtures) {
+  const published = await publishCourse(
+    contextOf(publisher),
+    publisher.node.institution,
+    fixture(name),
+    { title: name },
+  );
+  const objectUri = new URL(`/courses/${published.course.id}`, publisher.url).href;
+  await eventually(() => follower.node.services.courses.catalogEntry(objectUri));
+  let jobTotal = 0;
+  let moodleTotal = 0;
+  for (let round = 0; round < restores; round++) {
+    // A new course each round: the finished job is deleted below, as jobs are idempotent.
+    const started = performance.now();
+    const job = await requestRestore(follower.node.services, {
+      objectUri,
+      targetName: "bench",
+      destination: { kind: "new-course", categoryId: 1 },
+      requestedBy: `bench ${round}`,
+      // qtype_stack is missing on a vanilla site: restore anyway, as an admin would.
+      override: true,
+    });
+    const done: RestoreJob = await eventually(() => {
+      const held = follower.node.services.restores.job(job.id);
+      return held && ["succeeded", "refused", "failed"].includes(held.state) ? held : undefined;
+    }, 300_000);
+    if (done.state !== "succeeded") throw new Error(`${name}: ${done.state} ${done.errorMessage}`);
+    jobTotal += performance.now() - started;
+    moodleTotal += done.moodleMs ?? 0;
+    follower.node.db.$client.prepare("delete from restore_jobs where id = ?").run(done.id);
+  }
+  allJobs += jobTotal;
+  allMoodle += moodleTotal;
+  lines.push(
+    `${name}: job ${(jobTotal / restores).toFixed(0)} ms, Moodle's restore ${(moodleTotal / restores).toFixed(0)} ms, node overhead ${(((jobTotal - moodleTotal) / jobTotal) * 100).toFixed(1)}% of the job`,
+  );
+}
+lines.push(
+  `all: node overhead ${(((allJobs - allMoodle) / allJobs) * 100).toFixed(1)}% of ${(allJobs / 1000).toFixed(1)} s of restore jobs (${restores} per fixture)`,
+);
+await Promise.all([publisher.stop(), follower.stop()]);
+process.stdout.write(`${lines.join("\n")}\n`);
