@@ -62,7 +62,9 @@ class CoreServices {
     );
   }
 
-  async courses(): Promise<Array<{ id: number; fullname: string; shortname: string }>> {
+  async courses(): Promise<
+    Array<{ id: number; fullname: string; shortname: string; visible: number }>
+  > {
     return this.call("core_course_get_courses");
   }
 
@@ -191,6 +193,20 @@ describe.skipIf(!site.available)("ws driver on a real Moodle 4.5.6 with local_co
         );
       }
       expect(await core.enrolledUsers(outcome.courseId)).toEqual([]);
+    });
+
+    it("restores an activity backup as a visible new course named after its original course", async () => {
+      const outcome = await driver.restore({
+        archivePath: fixture("m285-zip-activity-quiz-nousers.mbz"),
+        destination: { kind: "new-course", categoryId: 1 },
+        expectedActivities: { quiz: 1 },
+      });
+      expect(outcome.missingActivities).toEqual({});
+      expect(await core.modulesOf(outcome.courseId)).toEqual({ quiz: 1 });
+      const course = (await core.courses()).find((each) => each.id === outcome.courseId);
+      // "... copy N" when the site already has a course of that name.
+      expect(course?.fullname).toMatch(/^Backup test( copy \d+)?$/);
+      expect(course?.visible).toBe(1);
     });
 
     it("names the activities Moodle dropped for a missing plugin (mod_surveypro)", async () => {
