@@ -32,13 +32,21 @@ export function courseRoutes(
     );
   };
 
-  routes.get("/courses/:id/revisions/:revision/manifest", async (c) => {
-    const course = services.courses.course(c.req.param("id"));
+  /** The revision a path names, if its course is still published to peers. */
+  const servedRevision = (c: Context) => {
+    const course = services.courses.course(c.req.param("id") ?? "");
     const revision =
       course && services.courses.revision(course.id, Number(c.req.param("revision")));
     if (!course || !revision || course.deletedAt !== null || course.visibility === "private") {
-      return problem(c, 404, "not_found", "No such course revision.");
+      return undefined;
     }
+    return { course, revision };
+  };
+
+  routes.get("/courses/:id/revisions/:revision/manifest", async (c) => {
+    const served = servedRevision(c);
+    if (!served) return problem(c, 404, "not_found", "No such course revision.");
+    const { course, revision } = served;
     if (!(await allowed(c.req.raw, [course]))) {
       return problem(
         c,
@@ -54,12 +62,9 @@ export function courseRoutes(
   });
 
   routes.post("/courses/:id/revisions/:revision/download-link", async (c) => {
-    const course = services.courses.course(c.req.param("id"));
-    const revision =
-      course && services.courses.revision(course.id, Number(c.req.param("revision")));
-    if (!course || !revision || course.deletedAt !== null || course.visibility === "private") {
-      return problem(c, 404, "not_found", "No such course revision.");
-    }
+    const served = servedRevision(c);
+    if (!served) return problem(c, 404, "not_found", "No such course revision.");
+    const { course, revision } = served;
     const requester = await requesterOf(c.req.raw);
     if (!mayRead(services, course, requester)) {
       return problem(
