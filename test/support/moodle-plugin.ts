@@ -49,7 +49,8 @@ async function installedVersion(site: MoodleSiteLocation): Promise<string> {
   }
 }
 
-async function sourceVersion(): Promise<string> {
+/** The version of the plugin in this repository, from its version.php. */
+export async function sourceVersion(): Promise<string> {
   const versionFile = await readFile(join(pluginSource, "version.php"), "utf8");
   const match = /\$plugin->version\s*=\s*(\d+)/.exec(versionFile);
   if (!match?.[1]) throw new Error(`No $plugin->version in ${pluginSource}/version.php`);

@@ -28,9 +28,9 @@
 defined('MOODLE_INTERNAL') || die();
 
 $capabilities = [
-    // Restore a shared backup into a category or an existing course.
+    // Restore a shared backup into a category or an existing course (replacing its contents).
     'local/coursefed:restore' => [
-        'riskbitmask' => RISK_CONFIG | RISK_XSS,
+        'riskbitmask' => RISK_CONFIG | RISK_XSS | RISK_DATALOSS,
         'captype' => 'write',
         'contextlevel' => CONTEXT_COURSECAT,
         'archetypes' => [

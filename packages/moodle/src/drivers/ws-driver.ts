@@ -58,12 +58,11 @@ export class WsDriver implements MoodleDriver {
   }
 
   async probe(signal?: AbortSignal): Promise<MoodleSiteInfo> {
-    const answer = (await this.client.call(
+    const answer = shaped<SiteInfoAnswer>(
+      await this.client.call("local_coursefed_site_info", {}, "MISCONFIGURED", signal),
       "local_coursefed_site_info",
-      {},
-      "MISCONFIGURED",
-      signal,
-    )) as SiteInfoAnswer;
+      ["version", "release", "branch", "plugins", "maxuploadbytes"],
+    );
     const plugins: Record<string, number> = {};
     for (const plugin of answer.plugins) plugins[plugin.component] = Number(plugin.version);
     return {
@@ -84,12 +83,16 @@ export class WsDriver implements MoodleDriver {
       destination.kind === "new-course"
         ? { target: "newcourse", categoryid: destination.categoryId }
         : { target: destination.mode, courseid: destination.courseId };
-    const answer = (await this.client.call(
+    const answer = shaped<RestoreAnswer>(
+      await this.client.call(
+        "local_coursefed_restore_course",
+        { draftitemid: draftItemId, ...target },
+        "RESTORE_FAILED",
+        request.signal,
+      ),
       "local_coursefed_restore_course",
-      { draftitemid: draftItemId, ...target },
-      "RESTORE_FAILED",
-      request.signal,
-    )) as RestoreAnswer;
+      ["courseid", "restoredmodules", "warnings", "log"],
+    );
     const restoredActivities = countsOf(answer.restoredmodules);
     return {
       courseId: answer.courseid,
@@ -109,12 +112,16 @@ export class WsDriver implements MoodleDriver {
         `The backup directory must be an absolute path, not '${request.outputDirectory}'.`,
       );
     }
-    const answer = (await this.client.call(
+    const answer = shaped<BackupAnswer>(
+      await this.client.call(
+        "local_coursefed_backup_course",
+        { courseid: request.courseId },
+        "BACKUP_FAILED",
+        request.signal,
+      ),
       "local_coursefed_backup_course",
-      { courseid: request.courseId },
-      "BACKUP_FAILED",
-      request.signal,
-    )) as BackupAnswer;
+      ["filename", "fileurl", "filesize", "contenthash", "log"],
+    );
     const path = join(request.outputDirectory, safeFilename(answer.filename, request.courseId));
     await this.client.download(
       answer.fileurl,
@@ -124,6 +131,29 @@ export class WsDriver implements MoodleDriver {
     );
     return { path, log: answer.log };
   }
+}
+
+/**
+ * The plugin's answer, once it has every field the driver reads: a different answer comes
+ * from another version of local_coursefed than this driver's.
+ */
+function shaped<T>(
+  answer: unknown,
+  wsfunction: string,
+  fields: ReadonlyArray<keyof T & string>,
+): T {
+  const missing =
+    typeof answer === "object" && answer !== null
+      ? fields.filter((field) => !(field in answer))
+      : [...fields];
+  if (missing.length > 0) {
+    throw new MoodleError(
+      "MISCONFIGURED",
+      `${wsfunction} answered without ${missing.join(", ")}: install the local_coursefed of this coursefed release (deploy/moodle-plugin) on the site.`,
+      { log: JSON.stringify(answer).slice(0, 4000) },
+    );
+  }
+  return answer as T;
 }
 
 function countsOf(modules: ModuleList): ActivityCounts {
