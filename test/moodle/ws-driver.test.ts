@@ -99,6 +99,12 @@ async function nodeDraftFiles(database: {
   return Number(stdout.trim());
 }
 
+/** Runs one of Moodle's CLI scripts on the test site. */
+async function moodleCli(args: readonly string[]): Promise<void> {
+  if (!site.available) throw new Error(site.reason);
+  await run("php", ["-d", "max_input_vars=5000", ...args], { cwd: site.moodleDir });
+}
+
 async function expectedActivitiesOf(path: string): Promise<Record<string, number>> {
   return { ...countActivities((await inspectBackup(path)).activities) };
 }
@@ -350,6 +356,27 @@ describe.skipIf(!site.available)("ws driver on a real Moodle 4.5.6 with local_co
         driver.backup({ courseId: 999_999, outputDirectory: scratch }),
       );
       expect(error.code).toBe("NOT_FOUND");
+    });
+
+    it("gives up after timeoutMs, transiently, and leaves the caller's abort to the caller", async () => {
+      const hurried = new WsDriver({ url: wwwroot, token: "0".repeat(32), timeoutMs: 1 });
+      const error = await moodleErrorOf(hurried.probe());
+      expect(error.code).toBe("TIMEOUT");
+      expect(error.transient).toBe(true);
+      const aborted = driver.probe(AbortSignal.abort(new Error("the node is shutting down")));
+      await expect(aborted).rejects.toThrow("the node is shutting down");
+    });
+
+    it("says to enable REST when the site's web services answer 403", async () => {
+      await moodleCli(["admin/cli/cfg.php", "--name=webserviceprotocols", "--set="]);
+      try {
+        const error = await moodleErrorOf(driver.probe());
+        expect(error.code).toBe("MISCONFIGURED");
+        expect(error.message).toContain("enable web services and the REST protocol");
+      } finally {
+        await moodleCli(["admin/cli/cfg.php", "--name=webserviceprotocols", "--set=rest"]);
+      }
+      expect((await driver.probe()).branch).toBe("4.5");
     });
 
     it("says an unreachable site is unreachable, transiently", async () => {
