@@ -117,6 +117,21 @@ describe.skipIf(!ready)("cli driver on a real Moodle 4.5.6", () => {
     },
   );
 
+  it("restores an activity backup (m285, zip from 2.8) as a visible course named after its original", async () => {
+    const outcome = await restoreNew(
+      fixture("m285-zip-activity-quiz-nousers.mbz"),
+      "m285 activity zip from 2.8",
+    );
+    expect(outcome.missingActivities).toEqual({});
+    expect(await courseModules(live, outcome.courseId)).toEqual({ quiz: 1 });
+    const [course] = await queryMoodle(
+      live,
+      `SELECT fullname, visible FROM mdl_course WHERE id = ${outcome.courseId}`,
+    );
+    expect(course?.[0]).toMatch(/^Backup test/);
+    expect(course?.[1]).toBe("1");
+  });
+
   it("restores a backup with users and logs (m3107) without bringing any account or enrolment", async () => {
     const usersBefore = await queryMoodle(live, "SELECT count(*) FROM mdl_user");
     const outcome = await restoreNew(
@@ -421,6 +436,12 @@ describe.skipIf(!ready)("cli driver on a real Moodle 4.5.6", () => {
   });
 
   it("runs PHP as another user when asked", async () => {
+    const asRoot = new CliDriver({
+      moodleDir: live.moodleDir,
+      runAsUser: "root",
+      timeoutMs: 60_000,
+    });
+    expect((await asRoot.probe()).branch).toBe("4.5");
     // The site's config.php is readable by root only: the refusal proves who ran PHP.
     const asNobody = new CliDriver({
       moodleDir: live.moodleDir,
