@@ -48,7 +48,9 @@ export async function onCourseAnnounce(ctx: FederationContext, announce: Announc
     .all()
     .some((local) => ctx.data.follows.following(local.id, announcer)?.state === "accepted");
   if (!followsAnnouncer) return;
-  const object = await announce.getObject(ctx);
+  // A boost of something we may not read (a followers-only course of someone we do not
+  // follow) is dropped, not retried: asking again would get the same answer.
+  const object = await announce.getObject(ctx).catch(() => null);
   if (!(object instanceof Document)) return;
   const publisher = await object.getAttribution(ctx);
   if (

@@ -1,0 +1,66 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { BoostError, boostCourse } from "../../packages/node/src/courses/boost-service.ts";
+import { publishCourse } from "../../packages/node/src/courses/publish-service.ts";
+import { eventually } from "../support/eventually.ts";
+import { contextOf, followAndApprove, institutionOf } from "../support/federation-steps.ts";
+import { fixture, haveFixtures } from "../support/shared-fixtures.ts";
+import { startTestNode, type TestNode } from "../support/test-node.ts";
+
+let university: TestNode;
+let academy: TestNode;
+let school: TestNode;
+
+describe.runIf(haveFixtures())("a node boosting another's course to its own followers", () => {
+  beforeAll(async () => {
+    [university, academy, school] = await Promise.all([
+      startTestNode("univ"),
+      startTestNode("academy"),
+      startTestNode("school"),
+    ]);
+    // The academy follows the university; the school follows only the academy.
+    await followAndApprove(academy, university);
+    await followAndApprove(school, academy);
+  });
+  afterAll(async () => {
+    await Promise.all([university, academy, school].map((peer) => peer?.stop()));
+  });
+
+  async function publishAt(visibility: "public" | "followers", title: string) {
+    const published = await publishCourse(
+      contextOf(university),
+      university.node.institution,
+      fixture("m285-zip-activity-quiz-nousers.mbz"),
+      { title, visibility },
+    );
+    const object = new URL(`/courses/${published.course.id}`, university.url).href;
+    await eventually(() => academy.node.services.courses.catalogEntry(object));
+    return object;
+  }
+
+  it("reaches the followers of the booster, verified against its publisher", async () => {
+    const object = await publishAt("public", "Quiz worth sharing");
+    await boostCourse(contextOf(academy), academy.node.institution, object);
+    const entry = await eventually(() => school.node.services.courses.catalogEntry(object));
+    // Kept as the university's course, not the academy's: the manifest was checked with
+    // the university's key.
+    expect(entry).toMatchObject({
+      actorUri: institutionOf(university),
+      title: "Quiz worth sharing",
+    });
+  });
+
+  it("refuses to boost a followers-only course, or one it has not received", async () => {
+    const object = await publishAt("followers", "For partners");
+    const refused = await boostCourse(contextOf(academy), academy.node.institution, object).catch(
+      (error: unknown) => error,
+    );
+    expect(refused).toBeInstanceOf(BoostError);
+    expect((refused as BoostError).code).toBe("NOT_PUBLIC");
+    const unknown = await boostCourse(
+      contextOf(academy),
+      academy.node.institution,
+      new URL("/courses/nope", university.url).href,
+    ).catch((error: unknown) => error);
+    expect((unknown as BoostError).code).toBe("NOT_IN_CATALOG");
+  });
+});
