@@ -14,12 +14,12 @@ export interface PhpInvocation {
   readonly signal?: AbortSignal;
 }
 
-/** What one of our scripts answered: the JSON object it printed last, and everything else. */
+/** What one of our scripts answered: its JSON object, and everything else it printed. */
 export interface PhpScriptAnswer {
   /** undefined when the script printed no JSON object (PHP could not start, Moodle died early). */
   readonly answer: Readonly<Record<string, unknown>> | undefined;
   readonly exitCode: number | null;
-  /** stdout before the answer, stderr, and the output the script captured from Moodle. */
+  /** The rest of stdout, the output the script captured from Moodle, and stderr. */
   readonly log: string;
   /** Set when PHP was killed before it answered: at the timeout, or because the caller aborted. */
   readonly stoppedBy: "timeout" | "abort" | undefined;
@@ -99,30 +99,36 @@ export function runPhpScript(
       finish();
       const out = Buffer.concat(stdout).toString("utf8");
       const err = Buffer.concat(stderr).toString("utf8");
-      const { answer, before } = lastJsonLine(out);
+      const { answer, rest } = answerLine(out);
       const captured = typeof answer?.log === "string" ? answer.log : "";
-      const log = [before, captured, err].filter((part) => part.trim() !== "").join("\n");
+      const log = [rest, captured, err]
+        .map((part) => part.trim())
+        .filter((part) => part !== "")
+        .join("\n");
       resolve({ answer, exitCode, log, stoppedBy });
     });
   });
 }
 
-/** Our scripts print their answer as the last line; Moodle may have printed before it. */
-function lastJsonLine(stdout: string): {
+/**
+ * Our scripts print their answer as one line starting `{"ok":`, normally the last; Moodle
+ * may print before it, and its shutdown handlers (debugging output) after it.
+ */
+function answerLine(stdout: string): {
   answer: Record<string, unknown> | undefined;
-  before: string;
+  rest: string;
 } {
-  const trimmed = stdout.trimEnd();
-  const start = trimmed.lastIndexOf("\n") + 1;
-  const line = trimmed.slice(start);
-  if (!line.startsWith("{")) return { answer: undefined, before: stdout };
-  try {
-    const parsed: unknown = JSON.parse(line);
-    if (parsed && typeof parsed === "object" && !Array.isArray(parsed)) {
-      return { answer: parsed as Record<string, unknown>, before: trimmed.slice(0, start) };
+  const lines = stdout.split("\n");
+  for (let index = lines.length - 1; index >= 0; index--) {
+    const line = lines[index] as string;
+    if (!line.startsWith('{"ok":')) continue;
+    try {
+      const answer = JSON.parse(line) as Record<string, unknown>;
+      lines.splice(index, 1);
+      return { answer, rest: lines.join("\n") };
+    } catch {
+      // A line Moodle printed that only looks like ours.
     }
-  } catch {
-    // Not our answer: treat everything as log.
   }
-  return { answer: undefined, before: stdout };
+  return { answer: undefined, rest: stdout };
 }

@@ -1,0 +1,86 @@
+import { chmod, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runPhpScript } from "./php-script.ts";
+
+/** Whether a process runs: gone, or a zombie nobody reaped yet (PID 1 in a container may not). */
+async function isRunning(pid: number): Promise<boolean> {
+  const stat = await readFile(`/proc/${pid}/stat`, "utf8").catch(() => undefined);
+  return stat !== undefined && !/^\d+ \(.*\) Z /.test(stat);
+}
+
+/** Stand-ins for the PHP binary: shell scripts that behave as PHP and Moodle may. */
+describe("runPhpScript", () => {
+  let directory: string;
+
+  beforeAll(async () => {
+    directory = await mkdtemp(join(tmpdir(), "coursefed-php-"));
+  });
+  afterAll(async () => {
+    await rm(directory, { recursive: true, force: true });
+  });
+
+  async function fakePhp(name: string, body: string): Promise<string> {
+    const path = join(directory, name);
+    await writeFile(path, `#!/bin/sh\n${body}\n`);
+    await chmod(path, 0o755);
+    return path;
+  }
+
+  it("finds the answer among what Moodle printed before and after it, and keeps the rest as log", async () => {
+    const php = await fakePhp(
+      "noisy",
+      `echo "Moodle notice"; echo '{"ok":true,"courseId":7,"log":"captured"}'; echo "debugging at shutdown"; echo "a warning" >&2`,
+    );
+    const result = await runPhpScript("probe.php", [], { php, timeoutMs: 10_000 });
+    expect(result.answer).toEqual({ ok: true, courseId: 7, log: "captured" });
+    expect(result.stoppedBy).toBeUndefined();
+    expect(result.log).toBe("Moodle notice\ndebugging at shutdown\ncaptured\na warning");
+  });
+
+  it("hands over the script and its arguments after Moodle's max_input_vars", async () => {
+    const php = await fakePhp("echo-args", `printf '{"ok":true,"args":"%s"}\\n' "$*"`);
+    const result = await runPhpScript("restore.php", ["--course=3"], { php, timeoutMs: 10_000 });
+    expect(result.answer?.args).toMatch(
+      /^-d max_input_vars=5000 \/.*\/php\/restore\.php --course=3$/,
+    );
+  });
+
+  it("reports no answer when PHP printed none", async () => {
+    const php = await fakePhp("dies", `echo "PHP Fatal error: out of memory" >&2; exit 255`);
+    const result = await runPhpScript("probe.php", [], { php, timeoutMs: 10_000 });
+    expect(result).toMatchObject({ answer: undefined, exitCode: 255 });
+    expect(result.log).toContain("out of memory");
+  });
+
+  it("kills PHP's whole process group at the timeout", async () => {
+    const pidFile = join(directory, "child.pid");
+    const php = await fakePhp("hangs", `sleep 30 >/dev/null 2>&1 & echo $! > ${pidFile}; wait`);
+    const result = await runPhpScript("restore.php", [], { php, timeoutMs: 300 });
+    expect(result.stoppedBy).toBe("timeout");
+    const child = Number(await readFile(pidFile, "utf8"));
+    expect(await isRunning(child)).toBe(false);
+  });
+
+  it("stops PHP when the caller aborts", async () => {
+    const php = await fakePhp("slow", "sleep 30");
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(), 100);
+    const result = await runPhpScript("backup.php", [], {
+      php,
+      timeoutMs: 10_000,
+      signal: controller.signal,
+    });
+    expect(result.stoppedBy).toBe("abort");
+  });
+
+  it("says how to install PHP when the binary is missing", async () => {
+    await expect(
+      runPhpScript("probe.php", [], { php: join(directory, "no-php"), timeoutMs: 1000 }),
+    ).rejects.toMatchObject({
+      code: "MISCONFIGURED",
+      message: expect.stringContaining("apt-get install php8.2-cli"),
+    });
+  });
+});
