@@ -67,6 +67,13 @@ export async function prepareMoodleSite(): Promise<MoodleTestSite> {
       `Could not set up the Moodle test site with ${moodleScript}: ${stderr?.trim() || (error as Error).message}`,
     );
   }
+  // The address the site was installed with, which a later MOODLE_PORT does not change.
+  const { stdout: wwwroot } = await run("php", [
+    "-d",
+    "max_input_vars=5000",
+    join(siteDirectory(), "admin/cli/cfg.php"),
+    "--name=wwwroot",
+  ]);
   const seconds = ((performance.now() - started) / 1000).toFixed(1);
   console.info(
     `Moodle test site ${siteDirectory()} ${alreadyInstalled ? "reused" : "installed"} in ${seconds} s.`,
@@ -74,7 +81,7 @@ export async function prepareMoodleSite(): Promise<MoodleTestSite> {
   return {
     available: true,
     moodleDir: siteDirectory(),
-    wwwroot: `http://127.0.0.1:${process.env.MOODLE_PORT ?? "8080"}`,
+    wwwroot: wwwroot.trim(),
     database: {
       name: process.env.MOODLE_DB_NAME ?? "moodle",
       user: process.env.MOODLE_DB_USER ?? "moodleuser",
