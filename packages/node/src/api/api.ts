@@ -6,7 +6,10 @@ import { problem } from "./problem.ts";
 import { catalogRoutes } from "./routes/catalog.ts";
 import { courseRoutes } from "./routes/courses.ts";
 import { followRoutes } from "./routes/follows.ts";
+import { moodleTargetRoutes } from "./routes/moodle-targets.ts";
 import { peerRoutes } from "./routes/peers.ts";
+import { restoreRoutes } from "./routes/restores.ts";
+import { ruleRoutes } from "./routes/rules.ts";
 import { teacherRoutes } from "./routes/teachers.ts";
 import { uploadRoutes } from "./routes/uploads.ts";
 import type { TokenRepository } from "./token-repository.ts";
@@ -47,6 +50,9 @@ export function createApi(dependencies: ApiDependencies): OpenAPIHono {
   followRoutes(v1, dependencies);
   teacherRoutes(v1, dependencies);
   peerRoutes(v1, dependencies);
+  moodleTargetRoutes(v1, dependencies);
+  restoreRoutes(v1, dependencies);
+  ruleRoutes(v1, dependencies);
 
   const api = new OpenAPIHono();
   api.route("/api/v1", v1);

@@ -72,6 +72,17 @@ export class MoodleTargetRepository {
     return this.#db.select().from(moodleTargets).orderBy(moodleTargets.name).all();
   }
 
+  /** Each target's name by id: jobs and rules refer to targets by id, people by name. */
+  namesById(): Map<number, string> {
+    return new Map(
+      this.#db
+        .select({ id: moodleTargets.id, name: moodleTargets.name })
+        .from(moodleTargets)
+        .all()
+        .map((target) => [target.id, target.name]),
+    );
+  }
+
   byName(name: string): MoodleTarget | undefined {
     return this.#db.select().from(moodleTargets).where(eq(moodleTargets.name, name)).get();
   }

@@ -1,13 +1,16 @@
+import { type BackupFacts, checkCompatibility, type MoodleSiteInfo } from "@coursefed/moodle";
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { BlobDigestError } from "../../blobs/blob-store.ts";
 import { DownloadError } from "../../blobs/resumable-download.ts";
 import type { CatalogEntry as CatalogEntryRow } from "../../courses/course-repository.ts";
 import { FetchError, fetchCatalogArchive } from "../../courses/fetch-service.ts";
+import type { CourseManifest } from "../../courses/manifest.ts";
 import { serveBlob } from "../../http/serve-blob.ts";
 import type { ApiDependencies } from "../api.ts";
 import type { ApiEnv } from "../auth.ts";
 import { ErrorSchema, errorResponses, problem } from "../problem.ts";
+import { RestoreProblem } from "./restores.ts";
 
 const CatalogEntry = z
   .object({
@@ -112,6 +115,52 @@ const show = createRoute({
     },
     404: {
       description: "Not in the catalog",
+      content: { "application/json": { schema: ErrorSchema } },
+    },
+    ...errorResponses,
+  },
+});
+
+const compatibility = createRoute({
+  method: "get",
+  path: "/catalog/compatibility",
+  summary: "Whether each Moodle target can restore a catalog course faithfully",
+  description:
+    "Judged on the course's signed manifest and each target's last probe, before anything is downloaded. A target never probed is listed with probed: false (probe it: POST /moodle/targets/{name}/probe).",
+  request: {
+    query: z.object({
+      object: z.string().url(),
+      revision: z.coerce
+        .number()
+        .int()
+        .min(1)
+        .optional()
+        .openapi({ description: "The latest received by default" }),
+    }),
+  },
+  responses: {
+    200: {
+      description: "One verdict per target, by name",
+      content: {
+        "application/json": {
+          schema: z.object({
+            object: z.string().url(),
+            revision: z.number().int(),
+            targets: z.array(
+              z.object({
+                target: z.string(),
+                probed: z.boolean(),
+                probedAt: z.string().optional(),
+                restorable: z.boolean().optional(),
+                problems: z.array(RestoreProblem).optional(),
+              }),
+            ),
+          }),
+        },
+      },
+    },
+    404: {
+      description: "Not in the catalog, or no such revision",
       content: { "application/json": { schema: ErrorSchema } },
     },
     ...errorResponses,
@@ -223,6 +272,37 @@ export function catalogRoutes(
       withoutPlugins: withoutPlugins === "true",
     });
     return c.json({ total, items: entries.map(catalogEntryJson) }, 200);
+  });
+
+  app.openapi(compatibility, (c) => {
+    const { object, revision: number } = c.req.valid("query");
+    const entry = services.courses.catalogEntry(object);
+    if (!entry) {
+      return problem(c, 404, "not_in_catalog", `${object} is not in this node's catalog.`);
+    }
+    const revision = services.courses.catalogRevision(object, number ?? entry.revision);
+    if (!revision) {
+      return problem(
+        c,
+        404,
+        "no_such_revision",
+        `This node has not received revision ${number} of ${object}.`,
+      );
+    }
+    const facts = revision.manifest as unknown as CourseManifest satisfies BackupFacts;
+    const targets = services.moodleTargets.all().map((target) => {
+      if (target.siteInfo === null || target.probedAt === null)
+        return { target: target.name, probed: false };
+      const report = checkCompatibility(facts, target.siteInfo as unknown as MoodleSiteInfo);
+      return {
+        target: target.name,
+        probed: true,
+        probedAt: new Date(target.probedAt).toISOString(),
+        restorable: report.restorable,
+        problems: [...report.problems] as z.infer<typeof RestoreProblem>[],
+      };
+    });
+    return c.json({ object, revision: revision.revision, targets }, 200);
   });
 
   app.openapi(show, (c) => {

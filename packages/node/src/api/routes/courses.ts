@@ -1,11 +1,17 @@
+import { MoodleError } from "@coursefed/moodle";
+import type { Context as FederationContext } from "@fedify/fedify";
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
+import type { Course, CourseRevision } from "../../courses/course-repository.ts";
 import { CAPABILITY_LIFETIME, issueDownloadCapability } from "../../courses/download-capability.ts";
 import { PublishError, publishCourse, withdrawCourse } from "../../courses/publish-service.ts";
 import { VISIBILITIES } from "../../db/schema.ts";
+import type { FederationServices } from "../../federation/context.ts";
+import { publishFromMoodle } from "../../restores/publish-from-moodle.ts";
 import type { ApiDependencies } from "../api.ts";
 import type { ApiEnv } from "../auth.ts";
 import { ErrorSchema, errorResponses, problem } from "../problem.ts";
+import { moodleFailureResponse, moodleProblem } from "./moodle-targets.ts";
 
 const PublishRequest = z
   .object({
@@ -34,6 +40,13 @@ const Published = z
     size: z.number().int(),
   })
   .openapi("PublishedCourse");
+
+const FromMoodleRequest = PublishRequest.omit({ uploadId: true, sanitize: true })
+  .extend({
+    target: z.string().openapi({ description: "The Moodle target's name" }),
+    courseId: z.number().int().min(1).openapi({ description: "The course's id on that site" }),
+  })
+  .openapi("PublishFromMoodleRequest");
 
 const publishResponses = {
   201: {
@@ -70,6 +83,29 @@ const revise = createRoute({
     body: { required: true, content: { "application/json": { schema: PublishRequest } } },
   },
   responses: publishResponses,
+});
+
+// Declared apart, like publishResponses: spread inline into createRoute, errorResponses'
+// statuses are lost from the handler's allowed return types.
+const fromMoodleResponses = {
+  ...publishResponses,
+  404: {
+    description: "No such target, or no such course on the site",
+    content: { "application/json": { schema: ErrorSchema } },
+  },
+  502: moodleFailureResponse,
+} as const;
+
+const publishFromMoodleRoute = createRoute({
+  method: "post",
+  path: "/courses/from-moodle",
+  summary: "Publish a course of a Moodle target (its backup made without user data)",
+  description:
+    "The site makes the backup, which must come out clean of personal data. Publishing the same Moodle course again makes a new revision; a course restored from the catalog names its source (derivedFrom).",
+  request: {
+    body: { required: true, content: { "application/json": { schema: FromMoodleRequest } } },
+  },
+  responses: fromMoodleResponses,
 });
 
 const withdraw = createRoute({
@@ -148,6 +184,29 @@ export function courseRoutes(app: OpenAPIHono<ApiEnv>, dependencies: ApiDependen
   app.openapi(revise, (c) =>
     publishFrom(c, dependencies, c.req.valid("json"), c.req.valid("param").id),
   );
+  app.openapi(publishFromMoodleRoute, async (c) => {
+    const { target, courseId, ...metadata } = c.req.valid("json");
+    const ctx = dependencies.context(c.req.raw);
+    try {
+      const published = await publishFromMoodle(
+        ctx,
+        c.get("principal").actor,
+        { targetName: target, moodleCourseId: courseId },
+        metadata,
+      );
+      return c.json(publishedJson(ctx, published), 201);
+    } catch (error) {
+      if (error instanceof MoodleError) {
+        // A course id that the site does not have is the caller's mistake, not Moodle's.
+        if (error.code === "NOT_FOUND") return problem(c, 404, "moodle_not_found", error.message);
+        return moodleProblem(c, error);
+      }
+      if (error instanceof PublishError && error.code === "NOT_FOUND")
+        return problem(c, 404, "target_not_found", error.message);
+      return publishRefusal(c, error);
+    }
+  });
+
   app.openapi(downloadLink, async (c) => {
     const { services, context } = dependencies;
     const { token, actor } = c.get("principal");
@@ -212,28 +271,39 @@ async function publishFrom(
     return problem(c, 404, "upload_not_found", `There is no upload ${request.uploadId} of yours.`);
   const ctx = context(c.req.raw);
   try {
-    const result = await publishCourse(ctx, actor, services.blobs.pathOf(upload.sha256), request, {
-      ...(courseId ? { courseId } : {}),
-      sanitize: request.sanitize ?? false,
-    });
-    uploads.remove(upload.id);
-    const { course, revision } = result;
-    const object = new URL(`/courses/${course.id}`, ctx.origin).href;
-    return c.json(
-      {
-        id: course.id,
-        object,
-        revision: revision.revision,
-        sha256: revision.sha256,
-        size: revision.size,
-      },
-      201,
+    const published = await publishCourse(
+      ctx,
+      actor,
+      services.blobs.pathOf(upload.sha256),
+      request,
+      { ...(courseId ? { courseId } : {}), sanitize: request.sanitize ?? false },
     );
+    uploads.remove(upload.id);
+    return c.json(publishedJson(ctx, published), 201);
   } catch (error) {
-    if (!(error instanceof PublishError)) throw error;
-    if (error.code === "NOT_FOUND") return problem(c, 404, "course_not_found", error.message);
-    if (error.code === "NOT_YOURS") return problem(c, 403, "forbidden", error.message);
-    const findings = error.findings.length > 0 ? error.findings : undefined;
-    return problem(c, 422, error.code.toLowerCase(), error.message, findings);
+    if (error instanceof PublishError && error.code === "NOT_FOUND")
+      return problem(c, 404, "course_not_found", error.message);
+    return publishRefusal(c, error);
   }
+}
+
+function publishedJson(
+  ctx: FederationContext<FederationServices>,
+  { course, revision }: { course: Course; revision: CourseRevision },
+) {
+  return {
+    id: course.id,
+    object: new URL(`/courses/${course.id}`, ctx.origin).href,
+    revision: revision.revision,
+    sha256: revision.sha256,
+    size: revision.size,
+  };
+}
+
+/** Why publishing was refused: not the caller's course, or not a clean, valid backup. */
+function publishRefusal(c: Context<ApiEnv>, error: unknown) {
+  if (!(error instanceof PublishError)) throw error;
+  if (error.code === "NOT_YOURS") return problem(c, 403, "forbidden", error.message);
+  const findings = error.findings.length > 0 ? error.findings : undefined;
+  return problem(c, 422, error.code.toLowerCase(), error.message, findings);
 }

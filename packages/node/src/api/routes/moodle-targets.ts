@@ -1,0 +1,271 @@
+import { MoodleError, type MoodleSiteInfo } from "@coursefed/moodle";
+import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
+import type { Context } from "hono";
+import { MOODLE_DRIVERS } from "../../db/schema.ts";
+import { type MoodleTarget, TargetError } from "../../moodle-targets/target-repository.ts";
+import type { ApiDependencies } from "../api.ts";
+import { type ApiEnv, requireAdmin } from "../auth.ts";
+import { ErrorSchema, errorResponses, problem } from "../problem.ts";
+
+const TargetName = z
+  .string()
+  .openapi({ description: 'Letters, digits, "_" or "-", e.g. lyon-sciences' });
+
+const Target = z
+  .object({
+    name: z.string(),
+    driver: z.enum(MOODLE_DRIVERS),
+    url: z.string().url(),
+    defaultCategoryId: z.number().int(),
+    timeoutMs: z.number().int(),
+    probe: z
+      .object({
+        version: z.string(),
+        release: z.string(),
+        branch: z.string(),
+        plugins: z.number().int().openapi({ description: "How many plugins are installed" }),
+        probedAt: z.string(),
+      })
+      .nullable()
+      .openapi({ description: "What the last probe found; null if never probed" }),
+    createdAt: z.string(),
+  })
+  .openapi("MoodleTarget", {
+    description: "A Moodle site this node restores into (its driver's secrets are never shown)",
+  });
+
+const NewTarget = z
+  .object({
+    name: TargetName,
+    driver: z.enum(MOODLE_DRIVERS).openapi({
+      description:
+        "cli: Moodle on this host, run through its PHP scripts; ws: a remote Moodle with the local_coursefed plugin, over web services",
+    }),
+    url: z.string().openapi({ description: "The site's address, for course links" }),
+    moodleDir: z
+      .string()
+      .min(1)
+      .optional()
+      .openapi({ description: "cli: the Moodle code directory (holding config.php)" }),
+    php: z.string().min(1).optional().openapi({ description: 'cli: the PHP binary ("php")' }),
+    runAsUser: z
+      .string()
+      .min(1)
+      .optional()
+      .openapi({ description: "cli: run PHP as this user, e.g. www-data (the node runs as root)" }),
+    token: z
+      .string()
+      .min(1)
+      .optional()
+      .openapi({ description: "ws: a token of the local_coursefed plugin's service" }),
+    defaultCategoryId: z
+      .number()
+      .int()
+      .min(1)
+      .optional()
+      .openapi({ description: "Where restores go when no category is given; 1 by default" }),
+    timeoutMs: z.number().int().min(1000).optional().openapi({
+      description: "Longest a probe, restore or backup may take; 30 minutes by default",
+    }),
+  })
+  .openapi("NewMoodleTarget");
+
+/** Settings that belong to one driver only: given for the other, they are a mistake. */
+const DRIVER_SETTINGS = {
+  cli: ["moodleDir", "php", "runAsUser"],
+  ws: ["token"],
+} as const satisfies Record<
+  (typeof MOODLE_DRIVERS)[number],
+  ReadonlyArray<keyof typeof NewTarget.shape>
+>;
+
+const Probe = z
+  .object({
+    target: z.string(),
+    version: z.string().openapi({ example: "2024100706.00" }),
+    release: z.string().openapi({ example: "4.5.6 (Build: 20250811)" }),
+    branch: z.string().openapi({ example: "4.5" }),
+    maxRestoreBytes: z
+      .number()
+      .int()
+      .nullable()
+      .openapi({ description: "The largest backup the site restores; null when unlimited" }),
+    plugins: z
+      .record(z.string(), z.number())
+      .openapi({ description: "Every installed plugin (frankenstyle) with its version" }),
+    probedAt: z.string(),
+  })
+  .openapi("MoodleProbe");
+
+export const moodleFailureResponse = {
+  description:
+    "Moodle failed or could not be reached: the code is moodle_ + the driver's reason (moodle_unreachable, moodle_misconfigured, ...), details.log what Moodle printed",
+  content: { "application/json": { schema: ErrorSchema } },
+} as const;
+
+const notFound = {
+  description: "No such target",
+  content: { "application/json": { schema: ErrorSchema } },
+} as const;
+
+const list = createRoute({
+  method: "get",
+  path: "/moodle/targets",
+  summary: "The Moodle sites this node restores into and publishes from (admin)",
+  middleware: [requireAdmin] as const,
+  responses: {
+    200: {
+      description: "Targets, by name",
+      content: { "application/json": { schema: z.object({ items: z.array(Target) }) } },
+    },
+    ...errorResponses,
+  },
+});
+
+const create = createRoute({
+  method: "post",
+  path: "/moodle/targets",
+  summary: "Add a Moodle site as a target (admin)",
+  description:
+    "Nothing is asked of the site yet: probe it next (POST /moodle/targets/{name}/probe) to check that the node reaches it.",
+  middleware: [requireAdmin] as const,
+  request: {
+    body: { required: true, content: { "application/json": { schema: NewTarget } } },
+  },
+  responses: {
+    201: { description: "Added", content: { "application/json": { schema: Target } } },
+    400: {
+      description: "Unusable name or URL, or settings missing (or not for this driver)",
+      content: { "application/json": { schema: ErrorSchema } },
+    },
+    409: {
+      description: "A target has this name already",
+      content: { "application/json": { schema: ErrorSchema } },
+    },
+    ...errorResponses,
+  },
+});
+
+const remove = createRoute({
+  method: "delete",
+  path: "/moodle/targets/{name}",
+  summary: "Forget a target, its rules, restore jobs and lineage (admin); the site is untouched",
+  middleware: [requireAdmin] as const,
+  request: { params: z.object({ name: z.string() }) },
+  responses: { 204: { description: "Forgotten" }, 404: notFound, ...errorResponses },
+});
+
+const probe = createRoute({
+  method: "post",
+  path: "/moodle/targets/{name}/probe",
+  summary: "Ask the site what it runs: Moodle version and every plugin (admin)",
+  description:
+    "The answer is kept: the compatibility of catalog courses with the target is judged on it.",
+  middleware: [requireAdmin] as const,
+  request: { params: z.object({ name: z.string() }) },
+  responses: {
+    200: { description: "What the site runs", content: { "application/json": { schema: Probe } } },
+    404: notFound,
+    502: moodleFailureResponse,
+    ...errorResponses,
+  },
+});
+
+export function moodleTargetRoutes(app: OpenAPIHono<ApiEnv>, { services }: ApiDependencies): void {
+  app.openapi(list, (c) => c.json({ items: services.moodleTargets.all().map(targetJson) }, 200));
+
+  app.openapi(create, (c) => {
+    const request = c.req.valid("json");
+    const foreign = Object.entries(DRIVER_SETTINGS)
+      .filter(([driver]) => driver !== request.driver)
+      .flatMap(([, settings]) => settings.filter((setting) => request[setting] !== undefined));
+    if (foreign.length > 0) {
+      return problem(
+        c,
+        400,
+        "invalid_target",
+        `${foreign.join(", ")} ${foreign.length === 1 ? "is" : "are"} not used by the ${request.driver} driver; leave ${foreign.length === 1 ? "it" : "them"} out.`,
+      );
+    }
+    try {
+      return c.json(targetJson(services.moodleTargets.add(request)), 201);
+    } catch (error) {
+      if (!(error instanceof TargetError)) throw error;
+      if (error.code === "DUPLICATE") return problem(c, 409, "target_exists", error.message);
+      return problem(c, 400, "invalid_target", error.message);
+    }
+  });
+
+  app.openapi(remove, (c) => {
+    const { name } = c.req.valid("param");
+    if (!services.moodleTargets.remove(name)) return targetNotFound(c, name);
+    return c.body(null, 204);
+  });
+
+  app.openapi(probe, async (c) => {
+    const { name } = c.req.valid("param");
+    const target = services.moodleTargets.byName(name);
+    if (!target) return targetNotFound(c, name);
+    try {
+      const info = await services.moodleTargets.driverOf(target).probe();
+      const saved = services.moodleTargets.saveProbe(target, info);
+      return c.json(
+        {
+          target: saved.name,
+          version: info.version,
+          release: info.release,
+          branch: info.branch,
+          maxRestoreBytes: info.maxRestoreBytes,
+          plugins: { ...info.plugins },
+          probedAt: new Date(saved.probedAt ?? Date.now()).toISOString(),
+        },
+        200,
+      );
+    } catch (error) {
+      if (error instanceof MoodleError) return moodleProblem(c, error);
+      throw error;
+    }
+  });
+}
+
+export function targetNotFound(c: Context, name: string) {
+  return problem(
+    c,
+    404,
+    "target_not_found",
+    `There is no Moodle target named ${name}; see coursefed moodle list.`,
+  );
+}
+
+/** A Moodle failure as the API reports it: the driver's reason, and what Moodle printed. */
+export function moodleProblem(c: Context, error: MoodleError) {
+  return problem(
+    c,
+    502,
+    `moodle_${error.code.toLowerCase()}`,
+    error.message,
+    error.log ? { log: error.log } : undefined,
+  );
+}
+
+function targetJson(target: MoodleTarget) {
+  const site = target.siteInfo as MoodleSiteInfo | null;
+  return {
+    name: target.name,
+    driver: target.driver,
+    url: target.url,
+    defaultCategoryId: target.defaultCategoryId,
+    timeoutMs: target.timeoutMs,
+    probe:
+      site && target.probedAt !== null
+        ? {
+            version: site.version,
+            release: site.release,
+            branch: site.branch,
+            plugins: Object.keys(site.plugins).length,
+            probedAt: new Date(target.probedAt).toISOString(),
+          }
+        : null,
+    createdAt: new Date(target.createdAt).toISOString(),
+  };
+}

@@ -1,0 +1,250 @@
+import type { RestoreDestination } from "@coursefed/moodle";
+import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
+import { RESTORE_JOB_STATES } from "../../db/schema.ts";
+import type { RestoreJob } from "../../restores/restore-repository.ts";
+import { RestoreError, requestRestore } from "../../restores/restore-service.ts";
+import type { ApiDependencies } from "../api.ts";
+import type { ApiEnv } from "../auth.ts";
+import { ErrorSchema, errorResponses, problem } from "../problem.ts";
+
+/** A compatibility problem (see @coursefed/moodle checkCompatibility) or missing activities. */
+export const RestoreProblem = z
+  .object({
+    kind: z.string().openapi({
+      description: "newer-backup, missing-plugins, outdated-plugins, too-large, missing-activities",
+    }),
+    message: z.string().optional(),
+  })
+  .catchall(z.unknown())
+  .openapi("RestoreProblem");
+
+const Destination = z
+  .union([
+    z.object({ kind: z.literal("new-course"), categoryId: z.number().int() }),
+    z.object({
+      kind: z.literal("existing-course"),
+      courseId: z.number().int(),
+      mode: z.enum(["merge", "replace"]),
+    }),
+  ])
+  .openapi("RestoreDestination");
+
+const JobSummary = z.object({
+  id: z.string(),
+  object: z.string().url(),
+  revision: z.number().int(),
+  target: z.string(),
+  destination: Destination,
+  state: z.enum(RESTORE_JOB_STATES),
+  requestedBy: z.string().openapi({ description: "The API token's name, or `rule N`" }),
+  overriddenBy: z
+    .string()
+    .nullable()
+    .openapi({ description: "Who had the compatibility check overridden" }),
+  attempts: z.number().int(),
+  problems: z.array(RestoreProblem).openapi({
+    description:
+      "refused: why the site cannot restore it faithfully; succeeded: the problems overridden and the activities Moodle did not restore",
+  }),
+  moodleCourseId: z.number().int().nullable(),
+  courseUrl: z.string().nullable(),
+  errorCode: z.string().nullable(),
+  errorMessage: z
+    .string()
+    .nullable()
+    .openapi({ description: "Why it failed or was refused; while queued, why it is retried" }),
+  createdAt: z.string(),
+  startedAt: z.string().nullable().openapi({ description: "Of the latest attempt" }),
+  finishedAt: z.string().nullable(),
+  durations: z.object({
+    totalMs: z.number().int().nullable().openapi({ description: "From request to outcome" }),
+    runMs: z.number().int().nullable().openapi({ description: "The last attempt" }),
+    moodleMs: z.number().int().nullable().openapi({ description: "Spent in Moodle's restore" }),
+  }),
+});
+
+const Job = JobSummary.extend({
+  log: z.string().nullable().openapi({ description: "What Moodle printed" }),
+}).openapi("RestoreJob");
+
+const RestoreRequest = z
+  .object({
+    object: z.string().url().openapi({ description: "A catalog course's object id" }),
+    revision: z
+      .number()
+      .int()
+      .min(1)
+      .optional()
+      .openapi({ description: "The latest received by default" }),
+    target: z.string().openapi({ description: "A Moodle target's name" }),
+    categoryId: z.number().int().min(1).optional().openapi({
+      description:
+        "Restore as a new course in this category; the target's default category when neither this nor intoCourse is given",
+    }),
+    intoCourse: z
+      .number()
+      .int()
+      .min(1)
+      .optional()
+      .openapi({ description: "Restore into this existing course (needs mode)" }),
+    mode: z.enum(["merge", "replace"]).optional().openapi({
+      description:
+        "With intoCourse: merge adds the contents; replace deletes the course's contents first, keeping its people",
+    }),
+    override: z.boolean().optional().openapi({
+      description: "Restore even if the compatibility check refuses: the caller takes the risk",
+    }),
+  })
+  .openapi("RestoreRequest");
+
+const request = createRoute({
+  method: "post",
+  path: "/restores",
+  summary: "Restore a catalog course into a Moodle target",
+  description:
+    "Queues a job (see GET /restores/{id}): the archive is fetched and verified, checked against what the site runs, and restored without user data. Asking again for the same revision, target and destination gives back the same job (a failed or refused one is queued again).",
+  request: {
+    body: { required: true, content: { "application/json": { schema: RestoreRequest } } },
+  },
+  responses: {
+    202: {
+      description: "Queued (or the job asked for before)",
+      content: { "application/json": { schema: Job } },
+    },
+    400: {
+      description: "Both a category and a course, or a course without mode",
+      content: { "application/json": { schema: ErrorSchema } },
+    },
+    404: {
+      description: "Not in the catalog, no such revision, or no such target",
+      content: { "application/json": { schema: ErrorSchema } },
+    },
+    409: {
+      description: "Withdrawn by its publisher",
+      content: { "application/json": { schema: ErrorSchema } },
+    },
+    ...errorResponses,
+  },
+});
+
+const list = createRoute({
+  method: "get",
+  path: "/restores",
+  summary: "Restore jobs, newest first",
+  request: {
+    query: z.object({
+      state: z.enum(RESTORE_JOB_STATES).optional(),
+      limit: z.coerce.number().int().min(1).max(200).default(50),
+      offset: z.coerce.number().int().min(0).default(0),
+    }),
+  },
+  responses: {
+    200: {
+      description: "Jobs (without Moodle's log: see GET /restores/{id})",
+      content: { "application/json": { schema: z.object({ items: z.array(JobSummary) }) } },
+    },
+    ...errorResponses,
+  },
+});
+
+const show = createRoute({
+  method: "get",
+  path: "/restores/{id}",
+  summary: "One restore job: its state, outcome, problems, Moodle's log and durations",
+  request: { params: z.object({ id: z.string() }) },
+  responses: {
+    200: { description: "The job", content: { "application/json": { schema: Job } } },
+    404: { description: "No such job", content: { "application/json": { schema: ErrorSchema } } },
+    ...errorResponses,
+  },
+});
+
+export function restoreRoutes(app: OpenAPIHono<ApiEnv>, { services }: ApiDependencies): void {
+  app.openapi(request, async (c) => {
+    const body = c.req.valid("json");
+    const destination = destinationOf(body);
+    if (typeof destination === "string") return problem(c, 400, "invalid_request", destination);
+    try {
+      const job = await requestRestore(services, {
+        objectUri: body.object,
+        revision: body.revision,
+        targetName: body.target,
+        destination,
+        requestedBy: c.get("principal").token.name,
+        override: body.override,
+      });
+      return c.json(jobJson(job, services.moodleTargets.namesById()), 202);
+    } catch (error) {
+      if (!(error instanceof RestoreError)) throw error;
+      if (error.code === "WITHDRAWN") return problem(c, 409, "withdrawn", error.message);
+      const code = error.code === "NO_SUCH_TARGET" ? "target_not_found" : error.code.toLowerCase();
+      return problem(c, 404, code, error.message);
+    }
+  });
+
+  app.openapi(list, (c) => {
+    const { state, limit, offset } = c.req.valid("query");
+    const jobs = services.restores.jobs({ ...(state ? { states: [state] } : {}), limit, offset });
+    const names = services.moodleTargets.namesById();
+    return c.json({ items: jobs.map((job) => summaryJson(job, names)) }, 200);
+  });
+
+  app.openapi(show, (c) => {
+    const { id } = c.req.valid("param");
+    const job = services.restores.job(id);
+    if (!job) return problem(c, 404, "restore_not_found", `There is no restore job ${id}.`);
+    return c.json(jobJson(job, services.moodleTargets.namesById()), 200);
+  });
+}
+
+/** Where the request asks the course to go, or why that cannot be understood. */
+function destinationOf(
+  body: z.infer<typeof RestoreRequest>,
+): RestoreDestination | undefined | string {
+  if (body.intoCourse !== undefined) {
+    if (body.categoryId !== undefined)
+      return "Give either categoryId (a new course) or intoCourse (an existing one), not both.";
+    if (!body.mode)
+      return "Restoring into an existing course needs mode: merge (add the contents) or replace (delete the course's contents first).";
+    return { kind: "existing-course", courseId: body.intoCourse, mode: body.mode };
+  }
+  if (body.mode) return "mode applies to intoCourse (restoring into an existing course).";
+  return body.categoryId === undefined
+    ? undefined
+    : { kind: "new-course", categoryId: body.categoryId };
+}
+
+const iso = (time: number | null) => (time === null ? null : new Date(time).toISOString());
+
+function summaryJson(job: RestoreJob, targetNames: ReadonlyMap<number, string>) {
+  return {
+    id: job.id,
+    object: job.objectUri,
+    revision: job.revision,
+    // Removing a target removes its jobs: every job's target is there.
+    target: targetNames.get(job.targetId) as string,
+    destination: job.destination as unknown as z.infer<typeof Destination>,
+    state: job.state,
+    requestedBy: job.requestedBy,
+    overriddenBy: job.overriddenBy,
+    attempts: job.attempts,
+    problems: job.problems as z.infer<typeof RestoreProblem>[],
+    moodleCourseId: job.moodleCourseId,
+    courseUrl: job.courseUrl,
+    errorCode: job.errorCode,
+    errorMessage: job.errorMessage,
+    createdAt: new Date(job.createdAt).toISOString(),
+    startedAt: iso(job.startedAt),
+    finishedAt: iso(job.finishedAt),
+    durations: {
+      totalMs: job.finishedAt === null ? null : job.finishedAt - job.createdAt,
+      runMs:
+        job.finishedAt === null || job.startedAt === null ? null : job.finishedAt - job.startedAt,
+      moodleMs: job.moodleMs,
+    },
+  };
+}
+
+function jobJson(job: RestoreJob, targetNames: ReadonlyMap<number, string>) {
+  return { ...summaryJson(job, targetNames), log: job.log };
+}

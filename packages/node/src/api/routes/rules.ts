@@ -1,0 +1,142 @@
+import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
+import { RULE_EVENTS, RULE_MODES } from "../../db/schema.ts";
+import type { RestoreRule } from "../../restores/restore-repository.ts";
+import type { ApiDependencies } from "../api.ts";
+import { type ApiEnv, requireAdmin } from "../auth.ts";
+import { ErrorSchema, errorResponses, problem } from "../problem.ts";
+import { targetNotFound } from "./moodle-targets.ts";
+
+const ruleFields = {
+  actor: z.string().url().nullable().openapi({
+    description:
+      "Courses published or announced by this actor (an institution announces its teachers' courses)",
+  }),
+  tag: z.string().min(1).max(64).nullable().openapi({ description: "Courses with this tag" }),
+  on: z.enum(RULE_EVENTS).openapi({
+    description: "new: a course's first revision; updated: its later ones; both",
+  }),
+  target: z.string().openapi({ description: "A Moodle target's name" }),
+  categoryId: z.number().int().min(1),
+  mode: z.enum(RULE_MODES).openapi({
+    description:
+      "new-course: a new course each time; update-in-place: a new revision replaces the contents of the course restored from the same course before (its people stay)",
+  }),
+};
+
+const Rule = z
+  .object({ id: z.number().int(), ...ruleFields, createdBy: z.string(), createdAt: z.string() })
+  .openapi("RestoreRule");
+
+const NewRule = z
+  .object({
+    ...ruleFields,
+    actor: ruleFields.actor.unwrap().optional(),
+    tag: ruleFields.tag.unwrap().optional(),
+  })
+  .openapi("NewRestoreRule", {
+    description: "Give an actor, a tag or both: every one given must match",
+  });
+
+const list = createRoute({
+  method: "get",
+  path: "/rules",
+  summary: "Auto-restore rules: which received courses are restored where (admin)",
+  middleware: [requireAdmin] as const,
+  responses: {
+    200: {
+      description: "Rules, oldest first",
+      content: { "application/json": { schema: z.object({ items: z.array(Rule) }) } },
+    },
+    ...errorResponses,
+  },
+});
+
+const create = createRoute({
+  method: "post",
+  path: "/rules",
+  summary: "Restore received courses automatically (admin)",
+  description:
+    "Each course that arrives in the catalog and matches is restored into the target's category, as restores asked by `rule N` (see GET /restores).",
+  middleware: [requireAdmin] as const,
+  request: {
+    body: { required: true, content: { "application/json": { schema: NewRule } } },
+  },
+  responses: {
+    201: { description: "Added", content: { "application/json": { schema: Rule } } },
+    400: {
+      description: "Neither an actor nor a tag",
+      content: { "application/json": { schema: ErrorSchema } },
+    },
+    404: {
+      description: "No such target",
+      content: { "application/json": { schema: ErrorSchema } },
+    },
+    ...errorResponses,
+  },
+});
+
+const remove = createRoute({
+  method: "delete",
+  path: "/rules/{id}",
+  summary: "Remove an auto-restore rule (admin); what it restored stays",
+  middleware: [requireAdmin] as const,
+  request: { params: z.object({ id: z.coerce.number().int() }) },
+  responses: {
+    204: { description: "Removed" },
+    404: { description: "No such rule", content: { "application/json": { schema: ErrorSchema } } },
+    ...errorResponses,
+  },
+});
+
+export function ruleRoutes(app: OpenAPIHono<ApiEnv>, { services }: ApiDependencies): void {
+  app.openapi(list, (c) => {
+    const names = services.moodleTargets.namesById();
+    return c.json({ items: services.restores.rules().map((rule) => ruleJson(rule, names)) }, 200);
+  });
+
+  app.openapi(create, (c) => {
+    const body = c.req.valid("json");
+    if (body.actor === undefined && body.tag === undefined) {
+      return problem(
+        c,
+        400,
+        "invalid_request",
+        "A rule needs an actor, a tag or both: restoring every course received is not a rule.",
+      );
+    }
+    const target = services.moodleTargets.byName(body.target);
+    if (!target) return targetNotFound(c, body.target);
+    const rule = services.restores.addRule({
+      actorUri: body.actor ?? null,
+      tag: body.tag ?? null,
+      on: body.on,
+      targetId: target.id,
+      categoryId: body.categoryId,
+      mode: body.mode,
+      createdBy: c.get("principal").token.name,
+    });
+    return c.json(ruleJson(rule, services.moodleTargets.namesById()), 201);
+  });
+
+  app.openapi(remove, (c) => {
+    const { id } = c.req.valid("param");
+    if (!services.restores.removeRule(id))
+      return problem(c, 404, "rule_not_found", `There is no rule ${id}.`);
+    return c.body(null, 204);
+  });
+}
+
+function ruleJson(rule: RestoreRule, targetNames: ReadonlyMap<number, string>) {
+  return {
+    id: rule.id,
+    actor: rule.actorUri,
+    tag: rule.tag,
+    on: rule.on,
+    // Removing a target removes its rules: every rule's target is there.
+    target: targetNames.get(rule.targetId) as string,
+    categoryId: rule.categoryId,
+    mode: rule.mode,
+    createdBy: rule.createdBy,
+    createdAt: new Date(rule.createdAt).toISOString(),
+  };
+}

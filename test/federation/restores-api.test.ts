@@ -1,0 +1,427 @@
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { MoodleSiteInfo } from "@coursefed/moodle";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { publishCourse } from "../../packages/node/src/courses/publish-service.ts";
+import { buildTarGz, moodleBackupXml } from "../support/archive-builder.ts";
+import { eventually } from "../support/eventually.ts";
+import { contextOf, followAndApprove } from "../support/federation-steps.ts";
+import { startTestNode, type TestNode } from "../support/test-node.ts";
+
+let university: TestNode;
+let school: TestNode;
+let teacherToken: string;
+/** A course of the university's, in the school's catalog: made on Moodle 4.5. */
+let object: string;
+let workDir: string;
+/** A Moodle code directory that does not exist. */
+let missingMoodle: string;
+
+async function api(path: string, init: { method?: string; json?: unknown; token?: string } = {}) {
+  const response = await fetch(new URL(`/api/v1${path}`, school.url), {
+    method: init.method ?? "GET",
+    headers: {
+      authorization: `Bearer ${init.token ?? school.token}`,
+      ...(init.json === undefined ? {} : { "content-type": "application/json" }),
+    },
+    body: init.json === undefined ? null : JSON.stringify(init.json),
+  });
+  const text = await response.text();
+  return { status: response.status, body: text ? JSON.parse(text) : undefined };
+}
+
+const siteOn = (branch: string): MoodleSiteInfo => ({
+  version: "2022112800",
+  release: `${branch}.0 (Build: 20221128)`,
+  branch,
+  plugins: { mod_page: 2022112800, mod_quiz: 2022112800 },
+  maxRestoreBytes: null,
+});
+
+beforeAll(async () => {
+  workDir = await mkdtemp(join(tmpdir(), "coursefed-restores-api-"));
+  missingMoodle = join(workDir, "no-moodle-here");
+  [university, school] = await Promise.all([
+    startTestNode("univ", "University"),
+    startTestNode("school", "School"),
+  ]);
+  await followAndApprove(school, university);
+  const backup = join(workDir, "course.mbz");
+  await writeFile(
+    backup,
+    await buildTarGz([
+      {
+        name: "moodle_backup.xml",
+        data: moodleBackupXml({ activities: [{ module: "page", id: 4, title: "Welcome" }] }),
+      },
+    ]),
+  );
+  const published = await publishCourse(
+    contextOf(university),
+    university.node.institution,
+    backup,
+    {
+      title: "Generated",
+      tags: ["maths"],
+    },
+  );
+  object = new URL(`/courses/${published.course.id}`, university.url).href;
+  await eventually(() => school.node.services.courses.catalogEntry(object));
+  const teacher = await api("/teachers", {
+    method: "POST",
+    json: { handle: "ada", name: "Ada Lovelace" },
+  });
+  teacherToken = teacher.body.token;
+});
+afterAll(async () => {
+  await Promise.all([university, school].map((peer) => peer?.stop()));
+  await rm(workDir, { recursive: true, force: true });
+});
+
+describe("Moodle targets over the API", () => {
+  it("adds, lists and removes targets, never showing their secrets", async () => {
+    const local = await api("/moodle/targets", {
+      method: "POST",
+      json: {
+        name: "local",
+        driver: "cli",
+        url: "https://moodle.school.example/",
+        moodleDir: missingMoodle,
+      },
+    });
+    expect(local.status).toBe(201);
+    expect(local.body).toMatchObject({
+      name: "local",
+      driver: "cli",
+      url: "https://moodle.school.example",
+      defaultCategoryId: 1,
+      timeoutMs: 30 * 60 * 1000,
+      probe: null,
+    });
+    const remote = await api("/moodle/targets", {
+      method: "POST",
+      json: {
+        name: "remote",
+        driver: "ws",
+        url: "https://moodle.elsewhere.example",
+        token: "ws-secret-token",
+        defaultCategoryId: 5,
+        timeoutMs: 60_000,
+      },
+    });
+    expect(remote.status).toBe(201);
+    expect(remote.body).toMatchObject({ defaultCategoryId: 5, timeoutMs: 60_000 });
+
+    const listed = await api("/moodle/targets");
+    expect(listed.status).toBe(200);
+    expect(listed.body.items.map((target: { name: string }) => target.name)).toEqual([
+      "local",
+      "remote",
+    ]);
+    const shown = JSON.stringify([local.body, remote.body, listed.body]);
+    expect(shown).not.toContain("ws-secret-token");
+    expect(shown).not.toContain(missingMoodle);
+
+    expect((await api("/moodle/targets/remote", { method: "DELETE" })).status).toBe(204);
+    const again = await api("/moodle/targets/remote", { method: "DELETE" });
+    expect(again.status).toBe(404);
+    expect(again.body.error.code).toBe("target_not_found");
+  });
+
+  it("refuses unusable targets and says why", async () => {
+    const refusals: Array<[Record<string, unknown>, number, string, string]> = [
+      [
+        { name: "two words", driver: "cli", url: "https://m.example", moodleDir: "/srv/moodle" },
+        400,
+        "invalid_target",
+        "not a usable target name",
+      ],
+      [
+        { name: "nourl", driver: "cli", url: "ftp://m.example", moodleDir: "/srv/moodle" },
+        400,
+        "invalid_target",
+        "not the http(s) address",
+      ],
+      [
+        { name: "nodir", driver: "cli", url: "https://m.example" },
+        400,
+        "invalid_target",
+        "needs the Moodle code directory",
+      ],
+      [
+        { name: "notoken", driver: "ws", url: "https://m.example" },
+        400,
+        "invalid_target",
+        "needs a token",
+      ],
+      [
+        { name: "mixed", driver: "ws", url: "https://m.example", token: "t", moodleDir: "/srv" },
+        400,
+        "invalid_target",
+        "moodleDir is not used by the ws driver",
+      ],
+      [
+        { name: "local", driver: "cli", url: "https://m.example", moodleDir: "/srv/moodle" },
+        409,
+        "target_exists",
+        "already a Moodle target named local",
+      ],
+    ];
+    for (const [json, status, code, message] of refusals) {
+      const response = await api("/moodle/targets", { method: "POST", json });
+      expect({ status: response.status, code: response.body.error.code }).toEqual({ status, code });
+      expect(response.body.error.message).toContain(message);
+    }
+    const unknownDriver = await api("/moodle/targets", {
+      method: "POST",
+      json: { name: "x", driver: "ftp", url: "https://m.example" },
+    });
+    expect(unknownDriver.status).toBe(400);
+  });
+
+  it("answers a probe Moodle cannot answer with 502 and the driver's reason", async () => {
+    const response = await api("/moodle/targets/local/probe", { method: "POST" });
+    expect(response.status).toBe(502);
+    expect(response.body.error.code).toBe("moodle_misconfigured");
+    expect(response.body.error.message).toContain(`${missingMoodle} holds no config.php`);
+    expect((await api("/moodle/targets/nowhere/probe", { method: "POST" })).status).toBe(404);
+    expect((await api("/moodle/targets")).body.items[0].probe).toBeNull();
+  });
+});
+
+describe("compatibility of a catalog course with each target", () => {
+  it("judges each probed target on its last probe, and lists the others as not probed", async () => {
+    const services = school.node.services;
+    for (const [name, branch] of [
+      ["old", "4.1"],
+      ["current", "4.5"],
+    ] as const) {
+      const target = services.moodleTargets.add({
+        name,
+        driver: "cli",
+        url: `https://${name}.example`,
+        moodleDir: missingMoodle,
+      });
+      services.moodleTargets.saveProbe(target, siteOn(branch));
+    }
+    const response = await api(`/catalog/compatibility?${new URLSearchParams({ object })}`);
+    expect(response.status).toBe(200);
+    expect(response.body.revision).toBe(1);
+    const byName = Object.fromEntries(
+      response.body.targets.map((verdict: { target: string }) => [verdict.target, verdict]),
+    );
+    expect(byName.local).toEqual({ target: "local", probed: false });
+    expect(byName.current).toMatchObject({ probed: true, restorable: true, problems: [] });
+    expect(byName.old).toMatchObject({ probed: true, restorable: false });
+    expect(byName.old.problems).toEqual([
+      expect.objectContaining({ kind: "newer-backup", backupBranch: "4.5", siteBranch: "4.1" }),
+    ]);
+    expect((await api("/moodle/targets")).body.items).toContainEqual(
+      expect.objectContaining({
+        name: "old",
+        probe: expect.objectContaining({ branch: "4.1", plugins: 2 }),
+      }),
+    );
+
+    const missing = await api(
+      `/catalog/compatibility?${new URLSearchParams({ object: `${object}-nope` })}`,
+    );
+    expect(missing.body.error.code).toBe("not_in_catalog");
+    const revision = await api(
+      `/catalog/compatibility?${new URLSearchParams({ object, revision: "7" })}`,
+    );
+    expect(revision.status).toBe(404);
+    expect(revision.body.error.code).toBe("no_such_revision");
+  });
+});
+
+describe("restores over the API", () => {
+  it("refuses what cannot be restored, with a reason", async () => {
+    const cases: Array<[Record<string, unknown>, number, string]> = [
+      [{ object: "https://nowhere.example/courses/1", target: "local" }, 404, "not_in_catalog"],
+      [{ object, target: "nowhere" }, 404, "target_not_found"],
+      [{ object, target: "local", revision: 3 }, 404, "no_such_revision"],
+      [
+        { object, target: "local", categoryId: 2, intoCourse: 5, mode: "merge" },
+        400,
+        "invalid_request",
+      ],
+      [{ object, target: "local", intoCourse: 5 }, 400, "invalid_request"],
+      [{ object, target: "local", categoryId: 2, mode: "replace" }, 400, "invalid_request"],
+    ];
+    for (const [json, status, code] of cases) {
+      const response = await api("/restores", { method: "POST", json });
+      expect({ status: response.status, code: response.body.error.code }).toEqual({ status, code });
+    }
+    const both = await api("/restores", {
+      method: "POST",
+      json: { object, target: "local", categoryId: 2, intoCourse: 5, mode: "merge" },
+    });
+    expect(both.body.error.message).toContain("not both");
+  });
+
+  it("queues a job once per destination and records why Moodle failed it", async () => {
+    const asked = await api("/restores", {
+      method: "POST",
+      json: { object, target: "local", categoryId: 3 },
+    });
+    expect(asked.status).toBe(202);
+    expect(asked.body).toMatchObject({
+      object,
+      revision: 1,
+      target: "local",
+      destination: { kind: "new-course", categoryId: 3 },
+      requestedBy: "initial admin",
+      overriddenBy: null,
+    });
+    const again = await api("/restores", {
+      method: "POST",
+      json: { object, target: "local", categoryId: 3 },
+    });
+    expect(again.body.id).toBe(asked.body.id);
+
+    const failed = await eventually(async () => {
+      const job = (await api(`/restores/${asked.body.id}`)).body;
+      return job.state === "failed" && job;
+    });
+    expect(failed).toMatchObject({ errorCode: "misconfigured", courseUrl: null, attempts: 1 });
+    expect(failed.errorMessage).toContain("holds no config.php");
+    expect(failed.durations.totalMs).toBeGreaterThanOrEqual(0);
+    expect(failed.finishedAt).not.toBeNull();
+
+    const listed = await api("/restores?state=failed");
+    expect(listed.body.items.map((job: { id: string }) => job.id)).toEqual([asked.body.id]);
+    expect(listed.body.items[0]).not.toHaveProperty("log");
+    expect((await api("/restores?state=succeeded")).body.items).toEqual([]);
+    expect((await api("/restores?state=lost")).status).toBe(400);
+    const unknown = await api("/restores/00000000-0000-0000-0000-000000000000");
+    expect(unknown.status).toBe(404);
+    expect(unknown.body.error.code).toBe("restore_not_found");
+  });
+});
+
+describe("auto-restore rules over the API", () => {
+  it("adds, lists and removes rules, and refuses incomplete ones", async () => {
+    const noMatch = await api("/rules", {
+      method: "POST",
+      json: { on: "new", target: "local", categoryId: 3, mode: "new-course" },
+    });
+    expect(noMatch.status).toBe(400);
+    expect(noMatch.body.error.message).toContain("an actor, a tag or both");
+    const noTarget = await api("/rules", {
+      method: "POST",
+      json: { tag: "maths", on: "new", target: "nowhere", categoryId: 3, mode: "new-course" },
+    });
+    expect(noTarget.status).toBe(404);
+    expect(noTarget.body.error.code).toBe("target_not_found");
+    const badMode = await api("/rules", {
+      method: "POST",
+      json: { tag: "maths", on: "sometimes", target: "local", categoryId: 3, mode: "new-course" },
+    });
+    expect(badMode.status).toBe(400);
+
+    const actor = new URL("/actors/institution", university.url).href;
+    const added = await api("/rules", {
+      method: "POST",
+      json: { actor, on: "both", target: "local", categoryId: 4, mode: "update-in-place" },
+    });
+    expect(added.status).toBe(201);
+    expect(added.body).toMatchObject({
+      actor,
+      tag: null,
+      on: "both",
+      target: "local",
+      categoryId: 4,
+      mode: "update-in-place",
+      createdBy: "initial admin",
+    });
+    expect((await api("/rules")).body.items).toEqual([added.body]);
+    expect((await api(`/rules/${added.body.id}`, { method: "DELETE" })).status).toBe(204);
+    const gone = await api(`/rules/${added.body.id}`, { method: "DELETE" });
+    expect(gone.status).toBe(404);
+    expect(gone.body.error.code).toBe("rule_not_found");
+    expect((await api("/rules")).body.items).toEqual([]);
+  });
+});
+
+describe("publishing from Moodle over the API", () => {
+  it("names the target or the Moodle failure", async () => {
+    const unknown = await api("/courses/from-moodle", {
+      method: "POST",
+      json: { target: "nowhere", courseId: 2, title: "From Moodle" },
+    });
+    expect(unknown.status).toBe(404);
+    expect(unknown.body.error.code).toBe("target_not_found");
+    const broken = await api("/courses/from-moodle", {
+      method: "POST",
+      json: { target: "local", courseId: 2, title: "From Moodle" },
+    });
+    expect(broken.status).toBe(502);
+    expect(broken.body.error.code).toBe("moodle_misconfigured");
+  });
+});
+
+describe("who may do what", () => {
+  it("keeps targets and rules to admins, and lets teachers restore", async () => {
+    const adminOnly: Array<[string, string, unknown?]> = [
+      ["GET", "/moodle/targets"],
+      [
+        "POST",
+        "/moodle/targets",
+        { name: "t", driver: "ws", url: "https://m.example", token: "x" },
+      ],
+      ["DELETE", "/moodle/targets/local"],
+      ["POST", "/moodle/targets/local/probe"],
+      ["GET", "/rules"],
+      [
+        "POST",
+        "/rules",
+        { tag: "x", on: "new", target: "local", categoryId: 1, mode: "new-course" },
+      ],
+      ["DELETE", "/rules/1"],
+    ];
+    for (const [method, path, json] of adminOnly) {
+      const response = await api(path, { method, json, token: teacherToken });
+      expect({ method, path, status: response.status }).toEqual({ method, path, status: 403 });
+    }
+    expect(
+      (await api("/moodle/targets")).body.items.map((t: { name: string }) => t.name),
+    ).toContain("local");
+
+    expect((await api("/restores", { token: teacherToken })).status).toBe(200);
+    const asked = await api("/restores", {
+      method: "POST",
+      json: { object, target: "current" },
+      token: teacherToken,
+    });
+    expect(asked.status).toBe(202);
+    expect(asked.body).toMatchObject({
+      requestedBy: "teacher ada",
+      destination: { kind: "new-course", categoryId: 1 },
+    });
+    const compatibility = await api(`/catalog/compatibility?${new URLSearchParams({ object })}`, {
+      token: teacherToken,
+    });
+    expect(compatibility.status).toBe(200);
+  });
+
+  it("describes the new routes in OpenAPI", async () => {
+    const document = (await (await fetch(new URL("/api/openapi.json", school.url))).json()) as {
+      paths: Record<string, unknown>;
+    };
+    expect(Object.keys(document.paths)).toEqual(
+      expect.arrayContaining([
+        "/api/v1/moodle/targets",
+        "/api/v1/moodle/targets/{name}",
+        "/api/v1/moodle/targets/{name}/probe",
+        "/api/v1/restores",
+        "/api/v1/restores/{id}",
+        "/api/v1/rules",
+        "/api/v1/rules/{id}",
+        "/api/v1/catalog/compatibility",
+        "/api/v1/courses/from-moodle",
+      ]),
+    );
+  });
+});
