@@ -62,6 +62,20 @@ describe.skipIf(!ready)("cli driver on a real Moodle 4.5.6", () => {
     return outcome;
   }
 
+  /** A copy of m3107 (tar.gz) with its files changed by `edit`. */
+  async function alteredBackup(
+    name: string,
+    edit: (unpacked: string) => Promise<void>,
+  ): Promise<string> {
+    const unpacked = join(work, name);
+    await mkdir(unpacked);
+    await run("tar", ["-xzf", fixture("m3107-tgz-course-quiz-users-logs.mbz"), "-C", unpacked]);
+    await edit(unpacked);
+    const path = join(work, `${name}.mbz`);
+    await run("tar", ["-czf", path, "-C", unpacked, "."]);
+    return path;
+  }
+
   /** Fails the test unless `attempt` rejects; returns the error. */
   async function failure(attempt: Promise<unknown>): Promise<MoodleError> {
     const error = await attempt.then(
@@ -297,20 +311,17 @@ describe.skipIf(!ready)("cli driver on a real Moodle 4.5.6", () => {
 
   it("fails with the precheck's own reason, which Moodle's CLI hides, and leaves no course behind", async () => {
     // A backup claiming a pre-release backup format: Moodle's precheck refuses it.
-    const unpacked = join(work, "precheck");
-    await mkdir(unpacked);
-    await run("tar", ["-xzf", fixture("m3107-tgz-course-quiz-users-logs.mbz"), "-C", unpacked]);
-    const information = join(unpacked, "moodle_backup.xml");
-    const xml = await readFile(information, "utf8");
-    await writeFile(
-      information,
-      xml.replace(
-        /<backup_version>\d+<\/backup_version>/,
-        "<backup_version>2010010100</backup_version>",
-      ),
-    );
-    const refused = join(work, "refused.mbz");
-    await run("tar", ["-czf", refused, "-C", unpacked, "."]);
+    const refused = await alteredBackup("precheck", async (unpacked) => {
+      const information = join(unpacked, "moodle_backup.xml");
+      const xml = await readFile(information, "utf8");
+      await writeFile(
+        information,
+        xml.replace(
+          /<backup_version>\d+<\/backup_version>/,
+          "<backup_version>2010010100</backup_version>",
+        ),
+      );
+    });
     const error = await failure(
       driver.restore({
         archivePath: refused,
@@ -321,6 +332,43 @@ describe.skipIf(!ready)("cli driver on a real Moodle 4.5.6", () => {
     expect(error.code).toBe("RESTORE_FAILED");
     expect(error.message).toMatch(/^Moodle refused the backup: .*Minimum required is 2010072300/);
     expect(await createdCourseLeft(error)).toBe(false);
+  });
+
+  it("fails part way with Moodle's reason: a new course is deleted (not kept in the recycle bin), an existing one is said to be changed", async () => {
+    const broken = await alteredBackup("broken", async (unpacked) => {
+      await writeFile(join(unpacked, "activities/quiz_2/quiz.xml"), "<activity><broken");
+    });
+    const recycled = "SELECT count(*) FROM mdl_tool_recyclebin_category";
+    const recycledBefore = await queryMoodle(live, recycled);
+    const error = await failure(
+      driver.restore({
+        archivePath: broken,
+        destination: { kind: "new-course", categoryId: 1 },
+        expectedActivities: { quiz: 1 },
+      }),
+    );
+    expect(error.code).toBe("RESTORE_FAILED");
+    expect(error.message).toContain("xml_parsing_error");
+    expect(await createdCourseLeft(error)).toBe(false);
+    expect(await queryMoodle(live, recycled)).toEqual(recycledBefore);
+
+    const target = await restoreNew(
+      fixture("m26dev-zip-course-glossary-nousers.mbz"),
+      "m26dev target",
+    );
+    const merged = await failure(
+      driver.restore({
+        archivePath: broken,
+        destination: { kind: "existing-course", courseId: target.courseId, mode: "merge" },
+        expectedActivities: { quiz: 1 },
+      }),
+    );
+    expect(merged.code).toBe("RESTORE_FAILED");
+    expect(merged.message).toMatch(
+      new RegExp(
+        `^Restoring into course ${target.courseId} failed part way, so the course may now hold part of the backup .*xml_parsing_error`,
+      ),
+    );
   });
 
   it("removes the course it created when the restore fails after creating it", async () => {

@@ -78,18 +78,31 @@ function coursefed_run(array $longoptions, callable $action): void {
             'message' => $failure->getMessage(),
         ] + $failure->details]);
     } catch (Throwable $e) {
-        $message = $e->getMessage();
-        if ($e instanceof moodle_exception && !empty($e->debuginfo)) {
-            $message .= " ({$e->debuginfo})";
-        }
-        // Moodle's messages are HTML meant for a page.
-        $message = trim(preg_replace('/\s+/', ' ', strip_tags($message)));
         $emit(['ok' => false, 'error' => [
             'code' => $e instanceof dml_connection_exception ? 'db_unreachable' : 'exception',
-            'message' => get_class($e) . ': ' . $message,
+            'message' => coursefed_describe($e),
             'trace' => $e->getFile() . ':' . $e->getLine(),
         ]]);
     }
+}
+
+/** An exception as one line of text: its class, message and Moodle's debug info. */
+function coursefed_describe(Throwable $e): string {
+    $message = $e->getMessage();
+    if ($e instanceof moodle_exception && !empty($e->debuginfo)) {
+        $message .= " ({$e->debuginfo})";
+    }
+    // Moodle's messages are HTML meant for a page.
+    return get_class($e) . ': ' . trim(preg_replace('/\s+/', ' ', strip_tags($message)));
+}
+
+/**
+ * Deletes a course a restore created and did not finish, as Moodle's own restore UI does:
+ * marked as the restore's, so the recycle bin does not keep a copy of the debris.
+ */
+function coursefed_delete_restored_course(stdClass $course): bool {
+    $course->deletesource = 'restore';
+    return delete_course($course, false);
 }
 
 /**

@@ -26,7 +26,7 @@ coursefed_run(['course:', 'since:', 'tempdir:'], function (array $options): arra
             throw new coursefed_failure('refused',
                 "Course {$courseid} is not a restore started since " . date('c', $since) . ' left unfinished; it was kept.');
         }
-        $deleted = delete_course($course, false);
+        $deleted = coursefed_delete_restored_course($course);
     }
     $tempname = $options['tempdir'] ?? '';
     if (preg_match('/^[0-9a-f]{32}$/', $tempname)) {

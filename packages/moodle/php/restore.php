@@ -42,6 +42,7 @@ coursefed_run(['file:', 'category:', 'course:', 'mode:'], function (array $optio
     $temppath = make_backup_temp_directory($tempname);
     $createdcourseid = null;
     $controller = null;
+    $changing = false;
     try {
         $packer = get_file_packer('application/vnd.moodle.backup');
         if (!$packer->extract_to_pathname($file, $temppath, null, null, true)
@@ -78,6 +79,8 @@ coursefed_run(['file:', 'category:', 'course:', 'mode:'], function (array $optio
             throw new coursefed_failure('precheck', 'Moodle refused the backup: ' . implode(' ', $precheck['errors']),
                 ['errors' => array_values($precheck['errors']), 'warnings' => $warnings]);
         }
+        // From here on an existing course changes, and a failure cannot undo it.
+        $changing = true;
         if ($target == backup::TARGET_EXISTING_DELETING) {
             restore_dbops::delete_course_content($courseid, [
                 'keep_roles_and_enrolments' => 1,
@@ -114,11 +117,23 @@ coursefed_run(['file:', 'category:', 'course:', 'mode:'], function (array $optio
         ];
     } catch (Throwable $e) {
         if ($controller !== null) {
+            try {
+                // The precheck created them; a failed plan leaves them for the next restore.
+                restore_controller_dbops::drop_restore_temp_tables($controller->get_restoreid());
+            } catch (Throwable $notcreated) {
+                // The failure came before the precheck.
+            }
             $controller->destroy();
         }
         if ($createdcourseid !== null) {
             // Never leave a hidden "Course restoration in progress" course behind.
-            delete_course($createdcourseid, false);
+            coursefed_delete_restored_course(get_course($createdcourseid));
+        } else if ($changing) {
+            $what = $target == backup::TARGET_EXISTING_DELETING
+                ? 'has lost its previous contents and may hold part of the backup'
+                : 'may now hold part of the backup (check its activities)';
+            throw new coursefed_failure('partial', "Restoring into course {$courseid} failed part way, so the course {$what}: "
+                . coursefed_describe($e));
         }
         throw $e;
     } finally {
