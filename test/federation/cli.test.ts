@@ -107,6 +107,41 @@ describe.runIf(haveFixtures())("coursefed commands against running nodes", () =>
     ).toBe(true);
   });
 
+  it("restores a catalog course, and says why Moodle failed it", async () => {
+    const { items } = JSON.parse((await coursefed(school, "catalog", "--json")).stdout) as {
+      items: Array<{ object: string; title: string }>;
+    };
+    const glossary = items.find((item) => item.title === "Glossary course")?.object as string;
+    const moodleDir = join(mkdtempSync(join(tmpdir(), "coursefed-no-moodle-")), "moodle");
+    const added = await coursefed(
+      school,
+      "moodle",
+      "add",
+      "school-moodle",
+      "--driver",
+      "cli",
+      "--url",
+      "https://moodle.school.example",
+      "--moodle-dir",
+      moodleDir,
+    );
+    expect(added.code).toBe(0);
+    const restored = await coursefed(
+      school,
+      "restore",
+      glossary,
+      "--target",
+      "school-moodle",
+      "--wait",
+    );
+    expect(restored.code).toBe(5);
+    expect(restored.stdout).toMatch(/^Restore job [0-9a-f-]{36}: queued\n/);
+    expect(restored.stderr).toContain("the restore failed (misconfigured)");
+    expect(restored.stderr).toContain(`${moodleDir} holds no config.php`);
+    const failed = await coursefed(school, "restores", "--state", "failed");
+    expect(failed.stdout).toContain(`${glossary} (revision 1)`);
+  });
+
   it("creates and lists teacher accounts", async () => {
     const created = await coursefed(
       university,
@@ -156,5 +191,143 @@ describe.runIf(haveFixtures())("coursefed commands against running nodes", () =>
     });
     expect(wrong.code).toBe(2);
     expect(wrong.stderr).toContain("token is not valid");
+  });
+});
+
+describe("coursefed moodle and rules against a running node", () => {
+  const moodleDir = join(tmpdir(), "coursefed-nowhere", "moodle");
+
+  it("adds, lists, probes and removes Moodle targets", async () => {
+    const added = await coursefed(
+      university,
+      "moodle",
+      "add",
+      "local",
+      "--driver",
+      "cli",
+      "--url",
+      "https://moodle.univ.example",
+      "--moodle-dir",
+      moodleDir,
+      "--category",
+      "4",
+      "--timeout",
+      "10m",
+    );
+    expect(added.code).toBe(0);
+    expect(added.stdout).toContain("Added Moodle target local (cli, https://moodle.univ.example");
+    const remote = await coursefed(
+      university,
+      "moodle",
+      "add",
+      "remote",
+      "--driver",
+      "ws",
+      "--url",
+      "https://moodle.elsewhere.example",
+      "--ws-token",
+      "ws-secret",
+    );
+    expect(remote.code).toBe(0);
+    const incomplete = await coursefed(
+      university,
+      "moodle",
+      "add",
+      "nodir",
+      "--driver",
+      "cli",
+      "--url",
+      "https://moodle.univ.example",
+    );
+    expect(incomplete.code).toBe(2);
+    expect(incomplete.stderr).toContain("needs the Moodle code directory");
+
+    const listed = await coursefed(university, "moodle", "list", "--json");
+    expect(listed.stdout).not.toContain("ws-secret");
+    expect(JSON.parse(listed.stdout)).toEqual([
+      expect.objectContaining({ name: "local", defaultCategoryId: 4, timeoutMs: 600_000 }),
+      expect.objectContaining({ name: "remote", driver: "ws", probe: null }),
+    ]);
+    expect((await coursefed(university, "moodle", "list")).stdout).toContain(
+      "never probed (coursefed moodle probe local)",
+    );
+
+    const probed = await coursefed(university, "moodle", "probe", "local");
+    expect(probed.code).toBe(5);
+    expect(probed.stderr).toContain(`${moodleDir} holds no config.php`);
+
+    expect((await coursefed(university, "moodle", "remove", "remote")).code).toBe(0);
+    const again = await coursefed(university, "moodle", "remove", "remote");
+    expect(again.code).toBe(2);
+    expect(again.stderr).toContain("There is no Moodle target named remote");
+  });
+
+  it("publishes from Moodle only through a target that works", async () => {
+    const unknown = await coursefed(
+      university,
+      "publish",
+      "--from-moodle",
+      "nowhere",
+      "--course",
+      "2",
+      "--title",
+      "T",
+    );
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain("There is no Moodle target named nowhere");
+    const broken = await coursefed(
+      university,
+      "publish",
+      "--from-moodle",
+      "local",
+      "--course",
+      "2",
+      "--title",
+      "T",
+    );
+    expect(broken.code).toBe(5);
+    expect(broken.stderr).toContain("holds no config.php");
+  });
+
+  it("adds, lists and removes auto-restore rules", async () => {
+    const added = await coursefed(
+      university,
+      "rules",
+      "--add",
+      "--tag",
+      "maths",
+      "--on",
+      "both",
+      "--target",
+      "local",
+      "--category",
+      "3",
+    );
+    expect(added.code).toBe(0);
+    expect(added.stdout).toMatch(
+      /^Added rule \d+: new or updated courses tagged maths → local, category 3, new-course/,
+    );
+    const [rule] = JSON.parse((await coursefed(university, "rules", "--json")).stdout);
+    expect(rule).toMatchObject({ tag: "maths", on: "both", target: "local", categoryId: 3 });
+    expect((await coursefed(university, "rules", "--remove", String(rule.id))).code).toBe(0);
+    expect((await coursefed(university, "rules")).stdout).toBe("No auto-restore rules.\n");
+  });
+
+  it("refuses a restore into both a new and an existing course", async () => {
+    const run = await coursefed(
+      university,
+      "restore",
+      "https://school.example/courses/1",
+      "--target",
+      "local",
+      "--category",
+      "2",
+      "--into-course",
+      "5",
+      "--mode",
+      "merge",
+    );
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain("cannot be used with option '--into-course <id>'");
   });
 });

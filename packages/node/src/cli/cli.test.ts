@@ -64,6 +64,14 @@ describe("coursefed CLI", () => {
     ["fetch"],
     ["teachers"],
     ["peers"],
+    ["moodle"],
+    ["moodle", "add"],
+    ["moodle", "list"],
+    ["moodle", "probe"],
+    ["moodle", "remove"],
+    ["restore"],
+    ["restores"],
+    ["rules"],
     ["inspect"],
     ["scan"],
     ["sanitize"],
@@ -119,6 +127,48 @@ describe("coursefed CLI", () => {
     expect(coursefed("inspect").code).toBe(2);
     expect(coursefed("frobnicate").code).toBe(2);
     expect(coursefed("inspect", clean, "--max-ratio", "lots").stderr).toContain("not a ratio");
+  });
+
+  it("refuses contradictory or incomplete Moodle options before asking the node", () => {
+    // An unreachable node: each of these must be refused without trying it (exit 2, not 5).
+    const node = ["--token", "cf_x", "--node", "http://127.0.0.1:9/"];
+    const object = "https://univ.example/courses/1";
+    const refusals: Array<[string[], string]> = [
+      [
+        ["restore", object, "--target", "t", "--category", "2", "--into-course", "3"],
+        "cannot be used with option '--into-course <id>'",
+      ],
+      [["restore", object, "--target", "t", "--revision", "last"], "not a whole number"],
+      [["publish", "--title", "T"], "Give the backup FILE to publish, or --from-moodle"],
+      [["publish", clean, "--from-moodle", "t", "--course", "2", "--title", "T"], "not both"],
+      [["publish", "--from-moodle", "t", "--title", "T"], "--from-moodle needs --course"],
+      [["publish", "--from-moodle", "t", "--course", "two", "--title", "T"], "--course:"],
+      [
+        [
+          "moodle",
+          "add",
+          "m",
+          "--driver",
+          "ftp",
+          "--url",
+          "https://m.example",
+          "--moodle-dir",
+          "/",
+        ],
+        "Allowed choices are cli, ws",
+      ],
+      [
+        ["moodle", "add", "m", "--driver", "ws", "--url", "https://m.example", "--timeout", "soon"],
+        "not a duration",
+      ],
+      [["rules", "--add", "--tag", "maths"], "--add needs --target, --category"],
+      [["rules", "--add", "--remove", "1"], "cannot be used with option '--add'"],
+    ];
+    for (const [args, message] of refusals) {
+      const run = coursefed(...args, ...node);
+      expect({ args, code: run.code }).toEqual({ args, code: 2 });
+      expect(run.stderr).toContain(message);
+    }
   });
 
   it("inspect --json prints the documented keys", () => {

@@ -7,6 +7,8 @@ export const ExitCode = {
   invalidInput: 2,
   /** `scan`: at least one backup holds personal data; `publish`: refused for it. */
   personalData: 3,
+  /** `restore`: refused by the compatibility check (the problems are listed). */
+  incompatible: 3,
   /** `sanitize`: the backup holds data that cannot be removed safely; nothing was written. */
   cannotSanitize: 4,
   /** The node could not be reached, or failed. */
@@ -18,9 +20,10 @@ Exit codes:
   0  success (scan: every backup is clean)
   1  unexpected internal error
   2  wrong usage, or a file that is unreadable or not a valid Moodle backup
-  3  personal data found (scan), or publishing refused for it (publish)
+  3  personal data found (scan), or publishing refused for it (publish);
+     restore refused: the Moodle site cannot restore the course faithfully
   4  sanitize: data that cannot be removed safely; nothing written
-  5  the node could not be reached, or failed`;
+  5  the node could not be reached, or failed (restore: Moodle failed)`;
 
 /** Where a command's action leaves its exit code for `main` to return. */
 export interface CommandResult {

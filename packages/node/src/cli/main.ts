@@ -1,5 +1,6 @@
 import { Command, CommanderError } from "commander";
 import { inspectCommand } from "./commands/inspect.ts";
+import { moodleCommands } from "./commands/moodle-commands.ts";
 import { nodeCommands } from "./commands/node-commands.ts";
 import { sanitizeCommand } from "./commands/sanitize.ts";
 import { scanCommand } from "./commands/scan.ts";
@@ -18,15 +19,23 @@ export function buildProgram(result: CommandResult): Command {
   for (const register of [
     serveCommand,
     nodeCommands,
+    moodleCommands,
     inspectCommand,
     scanCommand,
     sanitizeCommand,
   ]) {
     register(program, result);
   }
-  for (const command of program.commands)
-    command.addHelpText("after", EXIT_CODES_HELP).exitOverride();
+  addExitCodesHelp(program.commands);
   return program;
+}
+
+/** Every command and subcommand (`coursefed moodle add`) documents the exit codes. */
+function addExitCodesHelp(commands: readonly Command[]): void {
+  for (const command of commands) {
+    command.addHelpText("after", EXIT_CODES_HELP).exitOverride();
+    addExitCodesHelp(command.commands);
+  }
 }
 
 /** Runs the CLI on `argv` (as in process.argv) and returns the exit code. */

@@ -2,9 +2,10 @@ import { rename } from "node:fs/promises";
 import type { Command } from "commander";
 import { BlobDigestError } from "../../blobs/blob-store.ts";
 import { DownloadError, downloadResumably } from "../../blobs/resumable-download.ts";
-import { ApiClient, ApiClientError, addNodeOptions } from "../api-client.ts";
-import { reportFileError } from "../archive-errors.ts";
+import { ApiClientError, addNodeOptions } from "../api-client.ts";
 import { type CommandResult, ExitCode } from "../exit-codes.ts";
+import { nodeAction } from "../node-action.ts";
+import { parsePositiveInteger } from "../option-parsers.ts";
 import { progressBar } from "../progress.ts";
 
 /**
@@ -12,67 +13,75 @@ import { progressBar } from "../progress.ts";
  * follow requests and searching the catalog.
  */
 export function nodeCommands(program: Command, result: CommandResult): void {
-  const run =
-    (work: (client: ApiClient) => Promise<void>) =>
-    async (options: { node?: string; token?: string }) => {
-      try {
-        await work(new ApiClient(options));
-        result.exitCode = ExitCode.ok;
-      } catch (error) {
-        if (error instanceof ApiClientError) {
-          process.stderr.write(`coursefed: ${error.message}\n`);
-          result.exitCode = error.exitCode;
-          return;
-        }
-        const file = (error as NodeJS.ErrnoException).path;
-        if (typeof file !== "string") throw error;
-        // A local file that cannot be read or written: name it, and why.
-        result.exitCode = reportFileError(file, error);
-      }
-    };
+  const run = nodeAction(result);
 
   addNodeOptions(
     program
       .command("publish")
       .summary("publish a backup as a course (or a new revision of one)")
       .description(
-        "Upload a Moodle backup to the node and publish it: followers receive it (Create, or Update for --course). A backup holding personal data is refused with what was found, unless --sanitize.",
+        "Upload a Moodle backup to the node and publish it: followers receive it (Create, or Update for --course). A backup holding personal data is refused with what was found, unless --sanitize. With --from-moodle, the node has a Moodle target back up one of its courses without user data and publishes that instead of a FILE; publishing the same Moodle course again makes a new revision, and a course restored from the catalog names its source.",
       )
-      .argument("<file>", "the backup (.mbz)")
+      .argument("[file]", "the backup (.mbz); leave out with --from-moodle")
       .requiredOption("--title <title>", "the course's title as others will see it")
       .option("--summary <text>", "a short description")
       .option("--tag <tag...>", "subjects, e.g. --tag maths algebra")
       .option("--license <license>", "e.g. CC-BY-4.0")
       .option("--visibility <who>", "public, followers or private", "public")
-      .option("--course <id>", "publish as a new revision of this course")
+      .option(
+        "--course <id>",
+        "with FILE: publish as a new revision of this course; with --from-moodle: the course's id on the Moodle site",
+      )
+      .option(
+        "--from-moodle <target>",
+        "publish a course of this Moodle target (see `coursefed moodle list`)",
+      )
       .option("--sanitize", "remove personal data instead of refusing the backup")
       .option("--json", "print the published course as JSON"),
-  ).action(async (file: string, options) =>
+  ).action(async (file: string | undefined, options) =>
     run(async (client) => {
-      const progress = progressBar(!options.json);
-      const uploaded = await client
-        .upload<{ id: string }>("uploads", file, (sent, total) =>
-          progress.update("upload", sent, total),
-        )
-        .finally(() => progress.stop());
-      const published = await client.json<{
-        id: string;
-        object: string;
-        revision: number;
-        sha256: string;
-      }>(
-        "POST",
-        options.course ? `courses/${encodeURIComponent(options.course)}/revisions` : "courses",
-        {
-          uploadId: uploaded.id,
-          title: options.title,
-          ...(options.summary ? { summary: options.summary } : {}),
-          ...(options.tag ? { tags: options.tag } : {}),
-          ...(options.license ? { license: options.license } : {}),
-          visibility: options.visibility,
-          sanitize: Boolean(options.sanitize),
-        },
-      );
+      const metadata = {
+        title: options.title,
+        ...(options.summary ? { summary: options.summary } : {}),
+        ...(options.tag ? { tags: options.tag } : {}),
+        ...(options.license ? { license: options.license } : {}),
+        visibility: options.visibility,
+      };
+      let published: { id: string; object: string; revision: number; sha256: string };
+      if (options.fromMoodle) {
+        const refusal =
+          file !== undefined
+            ? "Give either a backup FILE or --from-moodle, not both."
+            : options.course === undefined
+              ? "--from-moodle needs --course: the course's id on the Moodle site."
+              : options.sanitize
+                ? "--sanitize does not apply to --from-moodle: the site makes its backup without user data, and the node refuses it if personal data remains."
+                : undefined;
+        if (refusal) throw new ApiClientError(refusal, ExitCode.invalidInput);
+        published = await client.json("POST", "courses/from-moodle", {
+          target: options.fromMoodle,
+          courseId: parseCourseId(options.course),
+          ...metadata,
+        });
+      } else {
+        if (file === undefined) {
+          throw new ApiClientError(
+            "Give the backup FILE to publish, or --from-moodle TARGET --course ID.",
+            ExitCode.invalidInput,
+          );
+        }
+        const progress = progressBar(!options.json);
+        const uploaded = await client
+          .upload<{ id: string }>("uploads", file, (sent, total) =>
+            progress.update("upload", sent, total),
+          )
+          .finally(() => progress.stop());
+        published = await client.json(
+          "POST",
+          options.course ? `courses/${encodeURIComponent(options.course)}/revisions` : "courses",
+          { uploadId: uploaded.id, ...metadata, sanitize: Boolean(options.sanitize) },
+        );
+      }
       process.stdout.write(
         options.json
           ? `${JSON.stringify(published)}\n`
@@ -207,20 +216,17 @@ export function nodeCommands(program: Command, result: CommandResult): void {
       )
       .argument("<object>", "the course's object id (URL), as `coursefed catalog` shows it")
       .requiredOption("--out <file>", "where to write the .mbz")
-      .option("--revision <n>", "an older revision (see `coursefed catalog --object`)"),
+      .option(
+        "--revision <n>",
+        "an older revision (see `coursefed catalog --object`)",
+        parsePositiveInteger,
+      ),
   ).action(async (object: string, options) =>
     run(async (client) => {
-      const revision = options.revision === undefined ? undefined : Number(options.revision);
-      if (revision !== undefined && !(Number.isInteger(revision) && revision >= 1)) {
-        throw new ApiClientError(
-          `--revision: "${options.revision}" is not a revision number (1, 2, ...).`,
-          ExitCode.invalidInput,
-        );
-      }
       const { sha256, size } = await client.json<{ sha256: string; size: number }>(
         "POST",
         "catalog/fetch",
-        { object, revision },
+        { object, revision: options.revision },
       );
       const { url, headers } = client.endpoint(`archives/${sha256}`);
       const partial = `${options.out}.part`;
@@ -314,6 +320,15 @@ export function nodeCommands(program: Command, result: CommandResult): void {
       }
     })(options),
   );
+}
+
+/** A Moodle course id given to --course, as a usage error when it is not one. */
+function parseCourseId(text: string): number {
+  try {
+    return parsePositiveInteger(text);
+  } catch (error) {
+    throw new ApiClientError(`--course: ${(error as Error).message}`, ExitCode.invalidInput);
+  }
 }
 
 interface CatalogItem {
