@@ -1,12 +1,13 @@
 <?php
-// This file is part of coursefed, https://github.com/coursefed (AGPL-3.0-or-later).
-// It is our own code: it runs against the Moodle APIs of the site it is pointed at, and is
-// loaded by probe.php, restore.php and backup.php beside it.
+// This file is part of coursefed (AGPL-3.0-or-later). It is our own code: it runs against
+// the Moodle APIs of the site it is pointed at, and is loaded by probe.php, restore.php,
+// backup.php and discard.php beside it.
 //
-// Each script prints exactly one JSON object on its last line of output: either
-// {"ok": true, ...result} or {"ok": false, "error": {"code", "message"}}. Whatever Moodle
-// itself prints goes before it, or into "log" when PHP's output buffer caught it, so the
-// caller never has to interpret Moodle's exit code or free text.
+// Each script prints exactly one JSON object, on one line starting {"ok":, normally the
+// last: either {"ok": true, ...result} or {"ok": false, "error": {"code", "message"}}.
+// What Moodle prints goes into its "log" when PHP's output buffer caught it, or around
+// it (mtrace writes to STDOUT directly; shutdown handlers run after it), so the caller
+// never has to interpret Moodle's exit code or free text.
 
 /** A failure the caller can act on; its code is one of the names the node's driver maps. */
 class coursefed_failure extends Exception {
