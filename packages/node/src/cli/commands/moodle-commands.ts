@@ -37,7 +37,10 @@ export function moodleCommands(program: Command, result: CommandResult): void {
           .makeOptionMandatory(),
       )
       .requiredOption("--url <url>", "the site's address, e.g. https://moodle.univ.example")
-      .option("--moodle-dir <dir>", "cli: the Moodle code directory (the one with config.php)")
+      .option(
+        "--moodle-dir <dir>",
+        "cli: the Moodle code directory on the node's host (the one with config.php), as an absolute path",
+      )
       .option("--php <bin>", "cli: the PHP binary (default php)")
       .option(
         "--run-as <user>",
