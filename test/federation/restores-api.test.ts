@@ -380,6 +380,7 @@ describe("who may do what", () => {
         { tag: "x", on: "new", target: "local", categoryId: 1, mode: "new-course" },
       ],
       ["DELETE", "/rules/1"],
+      ["POST", "/courses/from-moodle", { target: "local", courseId: 2, title: "Not mine" }],
     ];
     for (const [method, path, json] of adminOnly) {
       const response = await api(path, { method, json, token: teacherToken });

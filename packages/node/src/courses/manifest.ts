@@ -36,6 +36,12 @@ export interface CourseManifest {
   readonly questionTypes: Readonly<Record<string, number>>;
   readonly languages: readonly string[];
   readonly requiredPlugins: readonly string[];
+  /**
+   * The version of each plugin the backup was written with, where the backup says (its
+   * activities' and blocks'), so receivers can tell a site whose plugin is too old.
+   * Absent from manifests signed before it was added.
+   */
+  readonly pluginVersions?: Readonly<Record<string, number>>;
   readonly license: string | null;
   readonly personalData: "clean";
   readonly derivedFrom: { readonly object: string; readonly revision: number } | null;
@@ -72,6 +78,7 @@ export function buildManifest(
     questionTypes: report.questionBank.byQtype,
     languages: report.languages,
     requiredPlugins: report.requiredPlugins,
+    pluginVersions: report.pluginVersions,
     license: publication.license,
     personalData: "clean",
     derivedFrom: publication.derivedFrom ?? null,
@@ -111,6 +118,7 @@ const ReceivedManifest = z.looseObject({
   activities: z.record(z.string(), z.int().min(0)),
   languages: z.array(z.string()),
   requiredPlugins: z.array(z.string()),
+  pluginVersions: z.record(z.string(), z.number()).optional(),
   license: z.string().nullable(),
   derivedFrom: z.object({ object: z.url(), revision: z.int().min(1) }).nullable(),
   publishedAt: z.iso.datetime({ offset: true }),

@@ -119,7 +119,8 @@ export class RestoreRepository {
       .all();
   }
 
-  update(id: string, changes: Partial<Omit<RestoreJob, "id">>): RestoreJob {
+  /** Undefined when the job is gone (its target was removed meanwhile). */
+  update(id: string, changes: Partial<Omit<RestoreJob, "id">>): RestoreJob | undefined {
     return this.#db
       .update(restoreJobs)
       .set(changes)

@@ -149,6 +149,7 @@ export async function runRestoreJob(
     attempts: queued.attempts + 1,
     startedAt: Date.now(),
   });
+  if (!job) return;
   try {
     const stored = await fetchCatalogArchive(ctx, job.objectUri, job.revision);
     const manifest = services.courses.catalogRevision(job.objectUri, job.revision)
@@ -173,7 +174,7 @@ export async function runRestoreJob(
       expectedActivities: manifest.activities,
     });
     const missing = Object.keys(outcome.missingActivities).length > 0;
-    services.restores.update(job.id, {
+    const done = services.restores.update(job.id, {
       state: "succeeded",
       moodleCourseId: outcome.courseId,
       courseUrl: outcome.courseUrl,
@@ -187,7 +188,7 @@ export async function runRestoreJob(
       log: outcome.log,
       finishedAt: Date.now(),
     });
-    services.restores.recordLineage(job, outcome.courseId);
+    if (done) services.restores.recordLineage(done, outcome.courseId);
   } catch (error) {
     const transient =
       (error instanceof MoodleError && error.transient) || error instanceof DownloadError;
@@ -205,6 +206,6 @@ export async function runRestoreJob(
       log: error instanceof MoodleError ? error.log : null,
       finishedAt: delay === undefined ? Date.now() : null,
     });
-    if (delay !== undefined) await queueRestore(services, updated, delay);
+    if (updated && delay !== undefined) await queueRestore(services, updated, delay);
   }
 }

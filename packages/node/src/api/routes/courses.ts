@@ -9,7 +9,7 @@ import { VISIBILITIES } from "../../db/schema.ts";
 import type { FederationServices } from "../../federation/context.ts";
 import { publishFromMoodle } from "../../restores/publish-from-moodle.ts";
 import type { ApiDependencies } from "../api.ts";
-import type { ApiEnv } from "../auth.ts";
+import { type ApiEnv, requireAdmin } from "../auth.ts";
 import { ErrorSchema, errorResponses, problem } from "../problem.ts";
 import { moodleFailureResponse, moodleProblem } from "./moodle-targets.ts";
 
@@ -99,9 +99,10 @@ const fromMoodleResponses = {
 const publishFromMoodleRoute = createRoute({
   method: "post",
   path: "/courses/from-moodle",
-  summary: "Publish a course of a Moodle target (its backup made without user data)",
+  summary: "Publish a course of a Moodle target (its backup made without user data) (admin)",
   description:
-    "The site makes the backup, which must come out clean of personal data. Publishing the same Moodle course again makes a new revision; a course restored from the catalog names its source (derivedFrom).",
+    "The site makes the backup, which must come out clean of personal data. Publishing the same Moodle course again makes a new revision; a course restored from the catalog names its source (derivedFrom). Admin only: this node cannot tell which teacher a Moodle course belongs to, and a teacher must not publish a colleague's course as their own.",
+  middleware: [requireAdmin] as const,
   request: {
     body: { required: true, content: { "application/json": { schema: FromMoodleRequest } } },
   },

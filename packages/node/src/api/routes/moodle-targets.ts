@@ -171,6 +171,9 @@ const probe = createRoute({
   },
 });
 
+/** How long an admin's probe may take before it is reported as a timeout. */
+const PROBE_TIMEOUT_MS = 60_000;
+
 export function moodleTargetRoutes(app: OpenAPIHono<ApiEnv>, { services }: ApiDependencies): void {
   app.openapi(list, (c) => c.json({ items: services.moodleTargets.all().map(targetJson) }, 200));
 
@@ -207,7 +210,10 @@ export function moodleTargetRoutes(app: OpenAPIHono<ApiEnv>, { services }: ApiDe
     const target = services.moodleTargets.byName(name);
     if (!target) return targetNotFound(c, name);
     try {
-      const info = await services.moodleTargets.driverOf(target).probe();
+      // Whoever asked is waiting on the answer: not for a restore's long timeout.
+      const info = await services.moodleTargets
+        .driverOf(target)
+        .probe(AbortSignal.timeout(PROBE_TIMEOUT_MS));
       const saved = services.moodleTargets.saveProbe(target, info);
       return c.json(
         {
@@ -223,6 +229,16 @@ export function moodleTargetRoutes(app: OpenAPIHono<ApiEnv>, { services }: ApiDe
       );
     } catch (error) {
       if (error instanceof MoodleError) return moodleProblem(c, error);
+      if (error instanceof DOMException && error.name === "TimeoutError") {
+        return moodleProblem(
+          c,
+          new MoodleError(
+            "TIMEOUT",
+            `${target.url} did not answer the probe within ${PROBE_TIMEOUT_MS / 1000} s.`,
+            { transient: true },
+          ),
+        );
+      }
       throw error;
     }
   });
