@@ -505,5 +505,15 @@ describe.skipIf(!ready)("cli driver on a real Moodle 4.5.6", () => {
       code: "MISCONFIGURED",
       message: expect.stringContaining("not readable by the user running PHP (nobody)"),
     });
+    // A backup's directory is handed to the user running PHP, who must exist.
+    const nobodyHere = new CliDriver({
+      moodleDir: live.moodleDir,
+      runAsUser: "no-such-user",
+      timeoutMs: 60_000,
+    });
+    await expect(nobodyHere.backup({ courseId: 1, outputDirectory: work })).rejects.toMatchObject({
+      code: "MISCONFIGURED",
+      message: expect.stringContaining("no user no-such-user"),
+    });
   });
 });

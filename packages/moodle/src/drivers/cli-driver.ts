@@ -1,5 +1,7 @@
-import { stat } from "node:fs/promises";
+import { execFile } from "node:child_process";
+import { chown, stat } from "node:fs/promises";
 import { isAbsolute, join, resolve } from "node:path";
+import { promisify } from "node:util";
 import { type ActivityCounts, missingActivities } from "../activity-counts.ts";
 import type {
   BackupOutcome,
@@ -99,6 +101,8 @@ export class CliDriver implements MoodleDriver {
         `The backup directory must be an absolute path, not '${request.outputDirectory}'.`,
       );
     }
+    // PHP runs as the site's user, who must be able to write the backup here.
+    if (this.config.runAsUser) await giveTo(this.config.runAsUser, request.outputDirectory);
     const { answer, log } = await this.run(
       "backup.php",
       [`--course=${request.courseId}`, `--destination=${request.outputDirectory}`],
@@ -216,4 +220,19 @@ function failureOf(
 /** The end of a log, which is where PHP and Moodle say what stopped them. */
 function lastLines(log: string): string {
   return log.trim().split("\n").slice(-5).join(" ").slice(-600);
+}
+
+/** Makes `user` (and their group) the owner of a directory the node created. */
+async function giveTo(user: string, directory: string): Promise<void> {
+  const id = async (flag: "-u" | "-g") => {
+    try {
+      return Number((await promisify(execFile)("id", [flag, user])).stdout.trim());
+    } catch {
+      throw new MoodleError(
+        "MISCONFIGURED",
+        `There is no user ${user} on this host to run Moodle's PHP as; fix the target's runAsUser.`,
+      );
+    }
+  };
+  await chown(directory, await id("-u"), await id("-g"));
 }
