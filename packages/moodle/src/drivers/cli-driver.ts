@@ -2,7 +2,7 @@ import { execFile } from "node:child_process";
 import { chown, stat } from "node:fs/promises";
 import { isAbsolute, join, resolve } from "node:path";
 import { promisify } from "node:util";
-import { type ActivityCounts, missingActivities } from "../activity-counts.ts";
+import type { ActivityCounts } from "../activity-counts.ts";
 import type {
   BackupOutcome,
   BackupRequest,
@@ -12,6 +12,7 @@ import type {
   RestoreRequest,
 } from "../driver.ts";
 import { MoodleError, type MoodleErrorCode } from "../errors.ts";
+import { restoreOutcome } from "../restore-outcome.ts";
 import { ConcurrencyLimit } from "./concurrency-limit.ts";
 import { type PhpInvocation, type PhpScriptAnswer, runPhpScript } from "./php-script.ts";
 
@@ -78,19 +79,14 @@ export class CliDriver implements MoodleDriver {
             ? await this.discardUnfinishedRestore(killedLog, startedAt)
             : `Course ${destination.courseId} may hold part of the backup: check it, or restore again.`,
       );
-      const restoredActivities = answer.modules as ActivityCounts;
-      const courseId = Number(answer.courseId);
-      const wwwroot = (this.config.wwwroot ?? String(answer.wwwroot)).replace(/\/+$/, "");
-      const warnings = answer.warnings as string[];
-      return {
-        courseId,
-        courseUrl: `${wwwroot}/course/view.php?id=${courseId}`,
-        restoredActivities,
-        missingActivities: missingActivities(request.expectedActivities, restoredActivities),
-        log: [...warnings.map((warning) => `Precheck warning: ${warning}`), log]
-          .filter((line) => line !== "")
-          .join("\n"),
-      };
+      return restoreOutcome({
+        courseId: Number(answer.courseId),
+        wwwroot: this.config.wwwroot ?? String(answer.wwwroot),
+        restoredActivities: answer.modules as ActivityCounts,
+        expectedActivities: request.expectedActivities,
+        warnings: answer.warnings as string[],
+        log,
+      });
     });
   }
 

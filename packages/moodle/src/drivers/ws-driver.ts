@@ -1,5 +1,5 @@
 import { isAbsolute, join } from "node:path";
-import { type ActivityCounts, missingActivities } from "../activity-counts.ts";
+import type { ActivityCounts } from "../activity-counts.ts";
 import type {
   BackupOutcome,
   BackupRequest,
@@ -9,6 +9,7 @@ import type {
   RestoreRequest,
 } from "../driver.ts";
 import { MoodleError } from "../errors.ts";
+import { restoreOutcome } from "../restore-outcome.ts";
 import { MoodleWebServiceClient, type WsDriverConfig } from "./ws-driver-client.ts";
 
 export type { WsDriverConfig } from "./ws-driver-client.ts";
@@ -93,16 +94,14 @@ export class WsDriver implements MoodleDriver {
       "local_coursefed_restore_course",
       ["courseid", "restoredmodules", "warnings", "log"],
     );
-    const restoredActivities = countsOf(answer.restoredmodules);
-    return {
+    return restoreOutcome({
       courseId: answer.courseid,
-      courseUrl: `${this.client.site}/course/view.php?id=${answer.courseid}`,
-      restoredActivities,
-      missingActivities: missingActivities(request.expectedActivities, restoredActivities),
-      log: [...answer.warnings.map((warning) => `Precheck warning: ${warning}`), answer.log]
-        .filter((line) => line !== "")
-        .join("\n"),
-    };
+      wwwroot: this.client.site,
+      restoredActivities: countsOf(answer.restoredmodules),
+      expectedActivities: request.expectedActivities,
+      warnings: answer.warnings,
+      log: answer.log,
+    });
   }
 
   async backup(request: BackupRequest): Promise<BackupOutcome> {
