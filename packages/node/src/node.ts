@@ -1,6 +1,10 @@
 import { join } from "node:path";
 import type { Federation } from "@fedify/fedify";
 import { Hono } from "hono";
+import { AccountRepository } from "./accounts/account-repository.ts";
+import { createAccount } from "./accounts/account-service.ts";
+import { LoginThrottle } from "./accounts/login-throttle.ts";
+import { SessionRepository } from "./accounts/session-repository.ts";
 import { type LocalActor, LocalActorRepository } from "./actors/local-actors.ts";
 import { sweepAbandonedUploads } from "./api/abandoned-uploads.ts";
 import { createApi, federationContextFor } from "./api/api.ts";
@@ -23,6 +27,7 @@ import { deliveryFailureRecorder, trackDeliveries } from "./peers/delivery-track
 import { PeerRepository } from "./peers/peer-repository.ts";
 import { RestoreRepository } from "./restores/restore-repository.ts";
 import { type RestoreMessage, runRestoreJob } from "./restores/restore-service.ts";
+import { createWebApp } from "./web/web-app.ts";
 
 export const SOFTWARE_VERSION = "0.1.0";
 
@@ -51,6 +56,8 @@ export interface CoursefedNode {
   readonly services: FederationServices;
   /** Made on the node's first start only; never stored in clear. */
   readonly initialAdminToken: string | undefined;
+  /** The password of the `admin` web account, made when there is no web account yet. */
+  readonly initialAdminPassword: string | undefined;
   /** Stops the queue workers and closes the database. */
   close(): Promise<void>;
 }
@@ -126,6 +133,16 @@ export async function createNode(config: NodeConfig): Promise<CoursefedNode> {
     ? tokens.create("initial admin", "admin", institution.id).token
     : undefined;
 
+  const accounts = new AccountRepository(db);
+  const initialAdminPassword = accounts.isEmpty()
+    ? (
+        await createAccount(
+          { actors, accounts },
+          { username: "admin", role: "admin", displayName: institution.name },
+        )
+      ).password
+    : undefined;
+
   app.use(federationGuard(config.federation));
   app.use(federationMiddleware(federation, () => services));
   app.route(
@@ -145,10 +162,24 @@ export async function createNode(config: NodeConfig): Promise<CoursefedNode> {
       return owner?.id?.href;
     }),
   );
+  app.route(
+    "/",
+    createWebApp({
+      services,
+      accounts,
+      sessions: new SessionRepository(db),
+      throttle: new LoginThrottle(db),
+      context: federationContextFor(federation, services),
+      publicUrl: config.publicUrl,
+      siteName: institution.name,
+    }),
+  );
   app.get("/", (c) =>
-    c.text(
-      `coursefed node of ${institution.name}: @${institution.handle}@${config.publicUrl.host}\n`,
-    ),
+    c.req.header("accept")?.includes("text/html")
+      ? c.redirect("/catalog", 303)
+      : c.text(
+          `coursefed node of ${institution.name}: @${institution.handle}@${config.publicUrl.host}\n`,
+        ),
   );
 
   return {
@@ -159,6 +190,7 @@ export async function createNode(config: NodeConfig): Promise<CoursefedNode> {
     institution,
     services,
     initialAdminToken,
+    initialAdminPassword,
     async close() {
       clearInterval(sweeping);
       workers.abort();

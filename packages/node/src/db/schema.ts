@@ -416,3 +416,55 @@ export const moodlePublications = sqliteTable(
   },
   (table) => [primaryKey({ columns: [table.targetId, table.moodleCourseId] })],
 );
+
+export const WEB_ROLES = ["admin", "teacher", "viewer"] as const;
+export type WebRole = (typeof WEB_ROLES)[number];
+
+/**
+ * People who sign in to the web interface. Each acts as a local actor: admins and viewers
+ * as the institution, teachers as their own Person. The password is kept as an scrypt
+ * hash with its parameters and salt (see accounts/password.ts).
+ */
+export const webAccounts = sqliteTable("web_accounts", {
+  id: integer("id").primaryKey({ autoIncrement: true }),
+  username: text("username").notNull().unique(),
+  displayName: text("display_name").notNull(),
+  role: text("role", { enum: WEB_ROLES }).notNull(),
+  actorId: integer("actor_id")
+    .notNull()
+    .references(() => localActors.id, { onDelete: "cascade" }),
+  passwordHash: text("password_hash").notNull(),
+  createdAt: integer("created_at").notNull(),
+  passwordChangedAt: integer("password_changed_at").notNull(),
+  lastLoginAt: integer("last_login_at"),
+});
+
+/**
+ * Signed-in browsers. The cookie holds a random 256-bit id; only its sha256 is kept, so a
+ * copy of the database cannot be replayed as a session. The CSRF token is per session.
+ */
+export const webSessions = sqliteTable(
+  "web_sessions",
+  {
+    idHash: text("id_hash").primaryKey(),
+    accountId: integer("account_id")
+      .notNull()
+      .references(() => webAccounts.id, { onDelete: "cascade" }),
+    csrfToken: text("csrf_token").notNull(),
+    createdAt: integer("created_at").notNull(),
+    /** Pushed forward while the session is used, never past createdAt + the absolute limit. */
+    expiresAt: integer("expires_at").notNull(),
+  },
+  (table) => [index("web_sessions_account").on(table.accountId)],
+);
+
+/** Failed sign-ins by username and address, for rate limiting; old rows are pruned. */
+export const loginFailures = sqliteTable(
+  "login_failures",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    key: text("key").notNull(),
+    failedAt: integer("failed_at").notNull(),
+  },
+  (table) => [index("login_failures_key").on(table.key, table.failedAt)],
+);

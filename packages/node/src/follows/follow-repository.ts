@@ -1,4 +1,4 @@
-import { and, asc, count, eq, gt } from "drizzle-orm";
+import { and, asc, count, desc, eq, gt } from "drizzle-orm";
 import type { NodeDatabase } from "../db/database.ts";
 import { type FollowState, followers, followings, remoteActors } from "../db/schema.ts";
 
@@ -150,6 +150,18 @@ export class FollowRepository {
       .from(followings)
       .where(and(eq(followings.localActorId, localActorId), eq(followings.actorUri, actorUri)))
       .get();
+  }
+
+  /** Whom a local actor follows or asked to follow, newest request first. */
+  followings(localActorId: number): Array<Following & { actor: RemoteActor }> {
+    return this.#db
+      .select()
+      .from(followings)
+      .innerJoin(remoteActors, eq(followings.actorUri, remoteActors.uri))
+      .where(eq(followings.localActorId, localActorId))
+      .orderBy(desc(followings.requestedAt))
+      .all()
+      .map((row) => ({ ...row.followings, actor: row.remote_actors }));
   }
 
   forgetFollowing(localActorId: number, actorUri: string): void {

@@ -1,0 +1,103 @@
+import { createHash, randomBytes } from "node:crypto";
+import { eq, lt } from "drizzle-orm";
+import type { NodeDatabase } from "../db/database.ts";
+import { webAccounts, webSessions } from "../db/schema.ts";
+import type { WebAccount } from "./account-repository.ts";
+
+/** A session ends after this long without a request... */
+export const SESSION_IDLE_MS = 8 * 3600 * 1000;
+/** ...and in any case this long after sign-in. */
+export const SESSION_MAX_MS = 7 * 24 * 3600 * 1000;
+/** Renewal writes at most this often per session, not on every request. */
+const RENEWAL_GRANULARITY_MS = 60 * 1000;
+
+export interface WebSession {
+  readonly account: WebAccount;
+  readonly csrfToken: string;
+  readonly expiresAt: number;
+}
+
+/** Server-side sessions, found by the sha256 of the cookie's random id. */
+export class SessionRepository {
+  readonly #db: NodeDatabase;
+  readonly #now: () => number;
+
+  constructor(db: NodeDatabase, now: () => number = Date.now) {
+    this.#db = db;
+    this.#now = now;
+  }
+
+  /** Starts a session; the id returned goes in the cookie and is not kept in clear. */
+  create(accountId: number): { id: string; session: WebSession } {
+    // Sign-ins are rare: a good moment to forget the sessions that ended.
+    this.#purgeExpired();
+    const id = randomBytes(32).toString("base64url");
+    const now = this.#now();
+    const row = this.#db
+      .insert(webSessions)
+      .values({
+        idHash: hashSessionId(id),
+        accountId,
+        csrfToken: randomBytes(32).toString("base64url"),
+        createdAt: now,
+        expiresAt: now + SESSION_IDLE_MS,
+      })
+      .returning()
+      .get();
+    const account = this.#db.select().from(webAccounts).where(eq(webAccounts.id, accountId)).get();
+    return {
+      id,
+      session: {
+        account: account as WebAccount,
+        csrfToken: row.csrfToken,
+        expiresAt: row.expiresAt,
+      },
+    };
+  }
+
+  /** The live session with this id, its expiry pushed forward; undefined once expired. */
+  authenticate(id: string): WebSession | undefined {
+    const idHash = hashSessionId(id);
+    const found = this.#db
+      .select()
+      .from(webSessions)
+      .innerJoin(webAccounts, eq(webSessions.accountId, webAccounts.id))
+      .where(eq(webSessions.idHash, idHash))
+      .get();
+    if (!found) return undefined;
+    const now = this.#now();
+    const session = found.web_sessions;
+    if (session.expiresAt <= now) {
+      this.#db.delete(webSessions).where(eq(webSessions.idHash, idHash)).run();
+      return undefined;
+    }
+    let expiresAt = session.expiresAt;
+    const renewed = Math.min(now + SESSION_IDLE_MS, session.createdAt + SESSION_MAX_MS);
+    if (renewed - expiresAt >= RENEWAL_GRANULARITY_MS) {
+      this.#db
+        .update(webSessions)
+        .set({ expiresAt: renewed })
+        .where(eq(webSessions.idHash, idHash))
+        .run();
+      expiresAt = renewed;
+    }
+    return { account: found.web_accounts, csrfToken: session.csrfToken, expiresAt };
+  }
+
+  destroy(id: string): void {
+    this.#db
+      .delete(webSessions)
+      .where(eq(webSessions.idHash, hashSessionId(id)))
+      .run();
+  }
+
+  /** Forgets expired sessions (each is refused anyway once expired). */
+  #purgeExpired(): void {
+    this.#db.delete(webSessions).where(lt(webSessions.expiresAt, this.#now())).run();
+  }
+}
+
+// 256 random bits: a plain hash suffices, as for API tokens.
+function hashSessionId(id: string): string {
+  return createHash("sha256").update(id).digest("hex");
+}

@@ -1,0 +1,46 @@
+import { randomBytes, timingSafeEqual } from "node:crypto";
+import type { MiddlewareHandler } from "hono";
+import { getCookie, setCookie } from "hono/cookie";
+import { errorPage } from "./pages/error-page.ts";
+import { cookieOptions } from "./session-cookie.ts";
+import type { WebContext, WebEnv } from "./web-env.ts";
+
+/** The hidden field every form carries. */
+export const CSRF_FIELD = "_csrf";
+/**
+ * Before sign-in there is no session to hold a token: the sign-in form is protected by a
+ * random value both in this cookie and in the form (double submit), which another site
+ * can neither read nor set.
+ */
+const LOGIN_CSRF_COOKIE = "coursefed_login_csrf";
+
+/** The token the request's forms must carry. */
+export function csrfToken(c: WebContext): string {
+  const session = c.get("session");
+  if (session) return session.csrfToken;
+  let token = getCookie(c, LOGIN_CSRF_COOKIE);
+  if (!token || !/^[\w-]{43}$/.test(token)) {
+    token = randomBytes(32).toString("base64url");
+    setCookie(c, LOGIN_CSRF_COOKIE, token, cookieOptions(c.get("publicUrl")));
+  }
+  return token;
+}
+
+/** Refuses, with 403 and a page saying why, any POST whose form lacks the right token. */
+export const checkCsrf: MiddlewareHandler<WebEnv> = async (c, next) => {
+  if (c.req.method !== "POST") return next();
+  const form = await c.req.parseBody().catch(() => ({}) as Record<string, unknown>);
+  const sent = form[CSRF_FIELD];
+  const expected = c.get("session")?.csrfToken ?? getCookie(c, LOGIN_CSRF_COOKIE);
+  if (typeof sent !== "string" || !expected || !sameToken(sent, expected)) {
+    const t = c.get("t");
+    return errorPage(c, 403, t.csrfTitle, t.csrfExplanation);
+  }
+  return next();
+};
+
+function sameToken(a: string, b: string): boolean {
+  const left = Buffer.from(a);
+  const right = Buffer.from(b);
+  return left.length === right.length && timingSafeEqual(left, right);
+}

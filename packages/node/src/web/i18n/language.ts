@@ -1,0 +1,39 @@
+import { en, type Messages } from "./en.ts";
+import { fr } from "./fr.ts";
+
+export const LANGUAGES = ["en", "fr"] as const;
+export type Language = (typeof LANGUAGES)[number];
+
+export const CATALOGUES: Readonly<Record<Language, Messages>> = { en, fr };
+
+/** The cookie the language switch sets; it wins over the browser's Accept-Language. */
+export const LANGUAGE_COOKIE = "coursefed_lang";
+
+function isLanguage(value: string | undefined): value is Language {
+  return (LANGUAGES as readonly string[]).includes(value ?? "");
+}
+
+/** The language chosen by the switch, else the browser's first we speak, else English. */
+export function chooseLanguage(
+  cookie: string | undefined,
+  acceptLanguage: string | undefined,
+): Language {
+  if (isLanguage(cookie)) return cookie;
+  const preferences = (acceptLanguage ?? "")
+    .split(",")
+    .map((part) => {
+      const [range = "", ...parameters] = part.trim().split(";");
+      const quality = parameters.map((p) => /^\s*q=([\d.]+)\s*$/.exec(p)?.[1]).find(Boolean);
+      return {
+        language: range.trim().toLowerCase().split("-")[0],
+        quality: quality ? Number(quality) : 1,
+      };
+    })
+    .filter((preference) => preference.quality > 0)
+    .sort((a, b) => b.quality - a.quality);
+  return preferences.map((p) => p.language).find(isLanguage) ?? "en";
+}
+
+export function parseLanguage(value: string | undefined): Language | undefined {
+  return isLanguage(value) ? value : undefined;
+}

@@ -1,0 +1,146 @@
+import type { Hono } from "hono";
+import { html, raw } from "hono/html";
+import type { CatalogEntry } from "../../courses/course-repository.ts";
+import type { FederationServices } from "../../federation/context.ts";
+import { formatDate, formatSize, hostOf } from "../format.ts";
+import { type Markup, page } from "../layout.ts";
+import { requireRole } from "../roles.ts";
+import type { WebContext, WebDependencies, WebEnv } from "../web-env.ts";
+
+const PAGE_SIZE = 20;
+
+/** The search form's fields, as read from the query string. */
+interface CatalogFilters {
+  readonly q: string;
+  readonly institution: string;
+  readonly tag: string;
+  readonly language: string;
+  readonly moodle: string;
+  readonly plugin: string;
+  readonly withoutPlugins: boolean;
+}
+
+function filtersOf(c: WebContext): CatalogFilters {
+  const field = (name: string, max: number) => (c.req.query(name) ?? "").trim().slice(0, max);
+  const moodle = field("moodle", 10);
+  return {
+    q: field("q", 200),
+    institution: field("institution", 253),
+    tag: field("tag", 100),
+    language: field("language", 20),
+    moodle: /^\d+\.\d+$/.test(moodle) ? moodle : "",
+    plugin: field("plugin", 100),
+    withoutPlugins: c.req.query("withoutPlugins") === "true",
+  };
+}
+
+/** What an entry's manifest says, read defensively (it is the publisher's JSON). */
+export function manifestFacts(manifest: Record<string, unknown>) {
+  const moodle = manifest.moodle as { release?: unknown } | undefined;
+  return {
+    release: typeof moodle?.release === "string" ? moodle.release : undefined,
+    license: typeof manifest.license === "string" ? manifest.license : undefined,
+  };
+}
+
+/** A course's summary: HTML the node sanitized when it received it, so shown as HTML. */
+export function sanitizedSummary(summary: string | null): Markup {
+  return summary ? html`<div class="summary">${raw(summary)}</div>` : html``;
+}
+
+function courseCard(c: WebContext, services: FederationServices, entry: CatalogEntry): Markup {
+  const t = c.get("t");
+  const language = c.get("language");
+  const facts = manifestFacts(entry.manifest);
+  const link = `/catalog/course?object=${encodeURIComponent(entry.objectUri)}`;
+  const author = services.follows.remoteActor(entry.actorUri);
+  return html`<article class="course-card">
+<header>
+<h2><a href="${link}">${entry.title}</a></h2>
+<p class="byline">${author?.name ?? author?.handle ?? entry.actorUri} · <span class="institution">${hostOf(entry.actorUri)}</span></p>
+</header>
+${sanitizedSummary(entry.summary)}
+<dl class="facts">
+<div><dt>${t.size}</dt><dd>${formatSize(entry.size, language)}</dd></div>
+<div><dt>${t.moodleRelease}</dt><dd>${facts.release ?? t.unknown}</dd></div>
+<div><dt>${t.requiredPlugins}</dt><dd>${entry.requiredPlugins.length ? entry.requiredPlugins.join(", ") : t.noneStandard}</dd></div>
+<div><dt>${t.license}</dt><dd>${facts.license ?? t.unknown}</dd></div>
+<div><dt>${t.updated}</dt><dd><time datetime="${new Date(entry.publishedAt).toISOString()}">${formatDate(entry.publishedAt, language)}</time></dd></div>
+</dl>
+${entry.tags.length ? html`<ul class="tags" aria-label="${t.tags}">${entry.tags.map((tag) => html`<li><a href="/catalog?tag=${encodeURIComponent(tag)}">#${tag}</a></li>`)}</ul>` : ""}
+</article>`;
+}
+
+function searchForm(c: WebContext, filters: CatalogFilters): Markup {
+  const t = c.get("t");
+  const advanced = Boolean(
+    filters.institution ||
+      filters.tag ||
+      filters.language ||
+      filters.moodle ||
+      filters.plugin ||
+      filters.withoutPlugins,
+  );
+  return html`<form method="get" action="/catalog" class="catalog-search" role="search">
+<fieldset role="group">
+<label for="q" class="visually-hidden">${t.searchLabel}</label>
+<input type="search" id="q" name="q" value="${filters.q}" placeholder="${t.searchPlaceholder}">
+<button type="submit">${t.search}</button>
+</fieldset>
+<details${advanced ? html` open` : ""}>
+<summary>${t.filters}</summary>
+<div class="filter-grid">
+<label>${t.institution}<input name="institution" value="${filters.institution}" placeholder="courses.univ.example"></label>
+<label>${t.tag}<input name="tag" value="${filters.tag}"></label>
+<label>${t.language}<input name="language" value="${filters.language}" placeholder="fr"></label>
+<label>${t.moodleAtMost}<input name="moodle" value="${filters.moodle}" placeholder="4.1" pattern="\\d+\\.\\d+" inputmode="decimal"></label>
+<label>${t.plugin}<input name="plugin" value="${filters.plugin}" placeholder="qtype_stack"></label>
+<label class="checkbox"><input type="checkbox" name="withoutPlugins" value="true"${filters.withoutPlugins ? html` checked` : ""}> ${t.withoutPlugins}</label>
+</div>
+</details>
+</form>`;
+}
+
+function pager(c: WebContext, pageNumber: number, pages: number): Markup {
+  if (pages <= 1) return html``;
+  const t = c.get("t");
+  const url = new URL(c.req.url);
+  const link = (n: number) => {
+    url.searchParams.set("page", String(n));
+    return `/catalog${url.search}`;
+  };
+  return html`<nav class="pager" aria-label="${t.pages}"><ul>
+${pageNumber > 1 ? html`<li><a href="${link(pageNumber - 1)}" rel="prev">${t.previous}</a></li>` : ""}
+<li aria-current="page">${t.pageOf(pageNumber, pages)}</li>
+${pageNumber < pages ? html`<li><a href="${link(pageNumber + 1)}" rel="next">${t.next}</a></li>` : ""}
+</ul></nav>`;
+}
+
+export function catalogRoutes(app: Hono<WebEnv>, { services }: WebDependencies): void {
+  app.get("/catalog", requireRole("viewer"), (c) => {
+    const t = c.get("t");
+    const filters = filtersOf(c);
+    const requested = Number.parseInt(c.req.query("page") ?? "1", 10);
+    const pageNumber = Number.isSafeInteger(requested) && requested > 0 ? requested : 1;
+    const { total, entries } = services.courses.searchCatalog({
+      q: filters.q || undefined,
+      institution: filters.institution || undefined,
+      tag: filters.tag || undefined,
+      language: filters.language || undefined,
+      moodle: filters.moodle || undefined,
+      plugin: filters.plugin || undefined,
+      withoutPlugins: filters.withoutPlugins,
+      limit: PAGE_SIZE,
+      offset: (pageNumber - 1) * PAGE_SIZE,
+    });
+    const pages = Math.max(1, Math.ceil(total / PAGE_SIZE));
+    return page(c, {
+      title: t.catalogTitle,
+      main: html`<hgroup><h1>${t.catalogTitle}</h1><p>${t.catalogIntro}</p></hgroup>
+${searchForm(c, filters)}
+<p class="result-count" role="status">${t.resultCount(total)}</p>
+${entries.length ? html`<div class="course-grid">${entries.map((entry) => courseCard(c, services, entry))}</div>` : html`<article class="empty"><p>${t.catalogEmpty}</p><p><a href="/feeds">${t.catalogEmptyHint}</a></p></article>`}
+${pager(c, pageNumber, pages)}`,
+    });
+  });
+}

@@ -1,0 +1,224 @@
+import {
+  type BackupFacts,
+  type CompatibilityProblem,
+  checkCompatibility,
+  type MoodleSiteInfo,
+} from "@coursefed/moodle";
+import type { Hono } from "hono";
+import { html } from "hono/html";
+import type { CatalogEntry } from "../../courses/course-repository.ts";
+import type { CourseManifest } from "../../courses/manifest.ts";
+import type { FederationServices } from "../../federation/context.ts";
+import type { MoodleTarget } from "../../moodle-targets/target-repository.ts";
+import { formatDate, formatDateTime, formatSize, hostOf } from "../format.ts";
+import type { Messages } from "../i18n/en.ts";
+import { csrfField, type Markup, page } from "../layout.ts";
+import { hasRole, requireRole } from "../roles.ts";
+import type { WebContext, WebDependencies, WebEnv } from "../web-env.ts";
+import { manifestFacts, sanitizedSummary } from "./catalog-page.ts";
+import { errorPage } from "./error-page.ts";
+
+export function courseLink(objectUri: string): string {
+  return `/catalog/course?object=${encodeURIComponent(objectUri)}`;
+}
+
+/** A compatibility problem in the page's language, with the plugins or versions it names. */
+export function problemText(
+  t: Messages,
+  problem: CompatibilityProblem | { kind: string; message?: string },
+): string {
+  switch (problem.kind) {
+    case "newer-backup": {
+      const p = problem as Extract<CompatibilityProblem, { kind: "newer-backup" }>;
+      return t.problemNewerBackup(p.backupBranch, p.siteBranch);
+    }
+    case "missing-plugins":
+      return t.problemMissingPlugins(
+        (problem as Extract<CompatibilityProblem, { kind: "missing-plugins" }>).plugins.join(", "),
+      );
+    case "outdated-plugins":
+      return t.problemOutdatedPlugins(
+        (problem as Extract<CompatibilityProblem, { kind: "outdated-plugins" }>).plugins
+          .map((p) => p.component)
+          .join(", "),
+      );
+    case "too-large":
+      return t.problemTooLarge;
+    default:
+      return problem.message ?? problem.kind;
+  }
+}
+
+function compatibilitySection(
+  c: WebContext,
+  services: FederationServices,
+  entry: CatalogEntry,
+): Markup {
+  const t = c.get("t");
+  const targets = services.moodleTargets.all();
+  const facts = entry.manifest as unknown as CourseManifest satisfies BackupFacts;
+  const rows = targets.map((target) => {
+    if (!target.siteInfo || target.probedAt === null) {
+      return html`<li class="compat compat-unknown"><strong>${target.name}</strong> <span class="badge badge-neutral">${t.notProbed}</span></li>`;
+    }
+    const report = checkCompatibility(facts, target.siteInfo as unknown as MoodleSiteInfo);
+    return report.restorable
+      ? html`<li class="compat compat-ok"><strong>${target.name}</strong> <span class="badge badge-ok">✓ ${t.restorable}</span></li>`
+      : html`<li class="compat compat-problem"><strong>${target.name}</strong> <span class="badge badge-error">✗ ${t.notRestorable}</span>
+<ul>${report.problems.map((problem) => html`<li>${problemText(t, problem)}</li>`)}</ul></li>`;
+  });
+  return html`<section aria-labelledby="compatibility">
+<h2 id="compatibility">${t.compatibility}</h2>
+${targets.length ? html`<ul class="compat-list">${rows}</ul>` : html`<p>${t.noTargets}</p>`}
+</section>`;
+}
+
+function restoreForm(c: WebContext, entry: CatalogEntry, targets: readonly MoodleTarget[]): Markup {
+  const t = c.get("t");
+  if (entry.deletedAt !== null) return html``;
+  if (targets.length === 0)
+    return html`<section aria-labelledby="restore"><h2 id="restore">${t.restoreTitle}</h2><p>${t.noTargets}</p></section>`;
+  return html`<section aria-labelledby="restore">
+<h2 id="restore">${t.restoreTitle}</h2>
+<form method="post" action="/catalog/restore" class="restore-form">
+${csrfField(c)}
+<input type="hidden" name="object" value="${entry.objectUri}">
+<label for="restore-target">${t.target}</label>
+<select id="restore-target" name="target" required>
+${targets.map((target) => html`<option value="${target.name}">${target.name} (${hostOf(target.url)})</option>`)}
+</select>
+<fieldset>
+<legend>${t.destination}</legend>
+<label><input type="radio" name="destination" value="new-course" checked> ${t.asNewCourse}</label>
+<label for="restore-category">${t.category}</label>
+<input id="restore-category" name="categoryId" type="number" min="1" inputmode="numeric" placeholder="${t.defaultCategory}" aria-describedby="category-help">
+<small id="category-help">${t.categoryHelp}</small>
+<label><input type="radio" name="destination" value="existing-course"> ${t.intoExistingCourse}</label>
+<div class="grid">
+<div><label for="restore-course">${t.moodleCourseId}</label>
+<input id="restore-course" name="intoCourse" type="number" min="1" inputmode="numeric"></div>
+<div><label for="restore-mode">${t.mode}</label>
+<select id="restore-mode" name="mode"><option value="merge">${t.modeMerge}</option><option value="replace">${t.modeReplace}</option></select></div>
+</div>
+</fieldset>
+<label class="override"><input type="checkbox" name="override" value="true" aria-describedby="override-warning"> ${t.override}</label>
+<p id="override-warning" class="warning"><small>${t.overrideWarning}</small></p>
+<button type="submit">${t.restoreButton}</button>
+</form>
+</section>`;
+}
+
+function followButtons(c: WebContext, services: FederationServices, entry: CatalogEntry): Markup {
+  const t = c.get("t");
+  const session = c.get("session");
+  if (!session || !hasRole(session.account.role, "teacher")) return html``;
+  const author = services.follows.remoteActor(entry.actorUri);
+  const following = services.follows.following(session.account.actorId, entry.actorUri);
+  const label = author?.type === "Organization" ? t.followInstitution : t.followAuthor;
+  if (following) {
+    return html`<p class="follow-state"><span class="badge ${following.state === "accepted" ? "badge-ok" : "badge-neutral"}">${t.followStates[following.state]}</span> ${author?.name ?? entry.actorUri}</p>`;
+  }
+  return html`<form method="post" action="/feeds/follow" class="inline">
+${csrfField(c)}
+<input type="hidden" name="target" value="${entry.actorUri}">
+<input type="hidden" name="back" value="${courseLink(entry.objectUri)}">
+<button type="submit" class="secondary">${label}: ${author?.name ?? author?.handle ?? hostOf(entry.actorUri)}</button>
+</form>`;
+}
+
+function lineageSection(c: WebContext, services: FederationServices, entry: CatalogEntry): Markup {
+  const t = c.get("t");
+  const language = c.get("language");
+  const derived = (entry.manifest as unknown as CourseManifest).derivedFrom;
+  const copies = services.moodleTargets
+    .all()
+    .flatMap((target) =>
+      services.restores.restoredFrom(entry.objectUri, target.id).map((copy) => ({ target, copy })),
+    );
+  if (!derived && copies.length === 0) return html``;
+  const source = derived ? services.courses.catalogEntry(derived.object) : undefined;
+  return html`<section aria-labelledby="lineage">
+<h2 id="lineage">${t.lineage}</h2>
+${derived ? html`<p>${t.derivedFrom} ${source ? html`<a href="${courseLink(derived.object)}">${source.title}</a>` : html`<code>${derived.object}</code>`} (${t.revisionNumber(derived.revision)})</p>` : ""}
+${
+  copies.length
+    ? html`<p>${t.restoredCopies}</p><ul>${copies.map(
+        ({ target, copy }) =>
+          html`<li><a href="${new URL(`/course/view.php?id=${copy.moodleCourseId}`, target.url).href}">${target.name} · ${t.moodleCourse(copy.moodleCourseId)}</a> — ${t.revisionNumber(copy.revision)}, ${formatDate(copy.restoredAt, language)}</li>`,
+      )}</ul>`
+    : ""
+}
+</section>`;
+}
+
+function revisionsSection(
+  c: WebContext,
+  services: FederationServices,
+  entry: CatalogEntry,
+): Markup {
+  const t = c.get("t");
+  const language = c.get("language");
+  const revisions = services.courses.catalogRevisions(entry.objectUri);
+  return html`<section aria-labelledby="revisions">
+<h2 id="revisions">${t.revisions}</h2>
+<div class="table-scroll"><table class="striped">
+<thead><tr><th scope="col">${t.revision}</th><th scope="col">${t.published}</th><th scope="col">${t.received}</th><th scope="col">${t.size}</th><th scope="col">${t.digest}</th></tr></thead>
+<tbody>${revisions.map(
+    (revision) =>
+      html`<tr><td>${revision.revision}</td><td>${formatDateTime(revision.publishedAt, language)}</td><td>${formatDateTime(revision.receivedAt, language)}</td><td>${formatSize(revision.size, language)}</td><td><code class="digest">${revision.sha256}</code></td></tr>`,
+  )}</tbody>
+</table></div>
+</section>`;
+}
+
+export function coursePageRoutes(app: Hono<WebEnv>, { services }: WebDependencies): void {
+  app.get("/catalog/course", requireRole("viewer"), (c) => {
+    const t = c.get("t");
+    const language = c.get("language");
+    const object = c.req.query("object") ?? "";
+    const entry = services.courses.catalogEntry(object);
+    if (!entry) return errorPage(c, 404, t.notInCatalogTitle, t.notInCatalog);
+    const facts = manifestFacts(entry.manifest);
+    const author = services.follows.remoteActor(entry.actorUri);
+    const teacher = hasRole(
+      (c.get("session") as NonNullable<WebEnv["Variables"]["session"]>).account.role,
+      "teacher",
+    );
+    return page(c, {
+      title: entry.title,
+      main: html`<nav aria-label="${t.breadcrumb}"><ul><li><a href="/catalog">${t.catalogTitle}</a></li><li>${entry.title}</li></ul></nav>
+<article class="course">
+<header>
+<h1>${entry.title}</h1>
+<p class="byline">${t.by} <a href="${entry.actorUri}" rel="external">${author?.name ?? author?.handle ?? entry.actorUri}</a> · <span class="institution">${hostOf(entry.actorUri)}</span></p>
+${entry.deletedAt !== null ? html`<p class="notice notice-error">${t.withdrawn}</p>` : ""}
+</header>
+${sanitizedSummary(entry.summary)}
+<dl class="facts">
+<div><dt>${t.revision}</dt><dd>${entry.revision}</dd></div>
+<div><dt>${t.size}</dt><dd>${formatSize(entry.size, language)}</dd></div>
+<div><dt>${t.moodleRelease}</dt><dd>${facts.release ?? t.unknown}</dd></div>
+<div><dt>${t.requiredPlugins}</dt><dd>${entry.requiredPlugins.length ? entry.requiredPlugins.join(", ") : t.noneStandard}</dd></div>
+<div><dt>${t.license}</dt><dd>${facts.license ?? t.unknown}</dd></div>
+<div><dt>${t.languages}</dt><dd>${entry.languages.length ? entry.languages.join(", ") : t.unknown}</dd></div>
+<div><dt>${t.updated}</dt><dd>${formatDate(entry.publishedAt, language)}</dd></div>
+</dl>
+${entry.tags.length ? html`<ul class="tags" aria-label="${t.tags}">${entry.tags.map((tag) => html`<li><a href="/catalog?tag=${encodeURIComponent(tag)}">#${tag}</a></li>`)}</ul>` : ""}
+${
+  teacher
+    ? html`<div class="actions">
+${entry.deletedAt === null ? html`<form method="post" action="/catalog/download" class="inline">${csrfField(c)}<input type="hidden" name="object" value="${entry.objectUri}"><button type="submit">${t.download}</button></form>` : ""}
+${followButtons(c, services, entry)}
+</div>`
+    : ""
+}
+</article>
+<div class="grid course-panels">
+${compatibilitySection(c, services, entry)}
+${teacher ? restoreForm(c, entry, services.moodleTargets.all()) : ""}
+</div>
+${lineageSection(c, services, entry)}
+${revisionsSection(c, services, entry)}`,
+    });
+  });
+}

@@ -1,0 +1,103 @@
+import type { Hono } from "hono";
+import { html } from "hono/html";
+import type { LocalActor } from "../../actors/local-actors.ts";
+import { FollowError, follow, unfollow } from "../../follows/follow-service.ts";
+import { formatDate, localPath } from "../format.ts";
+import { csrfField, type Markup, page } from "../layout.ts";
+import { requireRole } from "../roles.ts";
+import type { WebContext, WebDependencies, WebEnv } from "../web-env.ts";
+
+const NOTICES = ["followed", "unfollowed"] as const;
+
+function actorLabel(actor: { name: string | null; handle: string | null; uri: string }): Markup {
+  return html`<strong>${actor.name ?? actor.handle ?? actor.uri}</strong>${actor.handle ? html` <small class="handle">@${actor.handle}</small>` : ""}`;
+}
+
+function feedsPage(
+  c: WebContext,
+  services: WebDependencies["services"],
+  actor: LocalActor,
+  options: { error?: string; target?: string; status?: 200 | 403 | 404 | 422 } = {},
+) {
+  const t = c.get("t");
+  const language = c.get("language");
+  const notice = NOTICES.find((n) => n === c.req.query("notice"));
+  const followings = services.follows.followings(actor.id);
+  const followers = services.follows.followers(actor.id, "accepted");
+  const waiting = services.follows.followers(actor.id, "pending");
+  return page(c, {
+    title: t.feedsTitle,
+    status: options.status ?? 200,
+    main: html`<hgroup><h1>${t.feedsTitle}</h1><p>${t.feedsIntro(actor.name)}</p></hgroup>
+${notice ? html`<p class="notice notice-ok" role="status">${t.feedNotices[notice]}</p>` : ""}
+<section aria-labelledby="follow-heading">
+<h2 id="follow-heading">${t.followSomeone}</h2>
+<form method="post" action="/feeds/follow">
+${csrfField(c)}
+<label for="follow-target">${t.followTarget}</label>
+<fieldset role="group">
+<input id="follow-target" name="target" required placeholder="@institution@courses.univ.example" value="${options.target ?? ""}" aria-describedby="follow-help${options.error ? " follow-error" : ""}"${options.error ? html` aria-invalid="true"` : ""}>
+<button type="submit">${t.follow}</button>
+</fieldset>
+<small id="follow-help">${t.followHelp}</small>
+${options.error ? html`<p class="notice notice-error" id="follow-error" role="alert">${options.error}</p>` : ""}
+</form>
+</section>
+<section aria-labelledby="following-heading">
+<h2 id="following-heading">${t.following} <small>(${followings.length})</small></h2>
+${
+  followings.length
+    ? html`<ul class="people">${followings.map(
+        (
+          f,
+        ) => html`<li>${actorLabel(f.actor)} <span class="badge ${f.state === "accepted" ? "badge-ok" : f.state === "rejected" ? "badge-error" : "badge-neutral"}">${t.followStates[f.state]}</span> <small>${t.since(formatDate(f.decidedAt ?? f.requestedAt, language))}</small>
+<form method="post" action="/feeds/unfollow" class="inline">${csrfField(c)}<input type="hidden" name="actor" value="${f.actorUri}"><button type="submit" class="secondary outline compact" aria-label="${t.unfollowNamed(f.actor.name ?? f.actor.handle ?? f.actorUri)}">${t.unfollow}</button></form></li>`,
+      )}</ul>`
+    : html`<p class="empty">${t.followingNone}</p>`
+}
+</section>
+<section aria-labelledby="followers-heading">
+<h2 id="followers-heading">${t.followers} <small>(${followers.length})</small></h2>
+${followers.length ? html`<ul class="people">${followers.map((f) => html`<li>${actorLabel(f.actor)} <small>${t.since(formatDate(f.decidedAt ?? f.requestedAt, language))}</small></li>`)}</ul>` : html`<p class="empty">${t.followersNone}</p>`}
+${waiting.length ? html`<p>${t.waitingApproval(waiting.length)}</p>` : ""}
+</section>`,
+  });
+}
+
+export function feedsRoutes(app: Hono<WebEnv>, { services, context }: WebDependencies): void {
+  const actorOf = (c: WebContext) => {
+    const session = c.get("session") as NonNullable<WebEnv["Variables"]["session"]>;
+    return services.actors.byId(session.account.actorId) as LocalActor;
+  };
+
+  app.get("/feeds", requireRole("teacher"), (c) => feedsPage(c, services, actorOf(c)));
+
+  app.post("/feeds/follow", requireRole("teacher"), async (c) => {
+    const form = await c.req.parseBody();
+    const target = typeof form.target === "string" ? form.target.trim() : "";
+    const actor = actorOf(c);
+    try {
+      await follow(context(c.req.raw), actor, target);
+    } catch (error) {
+      if (!(error instanceof FollowError)) throw error;
+      const status =
+        error.code === "NOT_FEDERATED" ? 403 : error.code === "NOT_AN_ACTOR" ? 422 : 404;
+      return feedsPage(c, services, actor, { error: error.message, target, status });
+    }
+    const back = typeof form.back === "string" ? localPath(form.back, "") : "";
+    return c.redirect(back || "/feeds?notice=followed", 303);
+  });
+
+  app.post("/feeds/unfollow", requireRole("teacher"), async (c) => {
+    const form = await c.req.parseBody();
+    const actorUri = typeof form.actor === "string" ? form.actor : "";
+    const actor = actorOf(c);
+    try {
+      await unfollow(context(c.req.raw), actor, actorUri);
+    } catch (error) {
+      if (!(error instanceof FollowError)) throw error;
+      return feedsPage(c, services, actor, { error: error.message, status: 404 });
+    }
+    return c.redirect("/feeds?notice=unfollowed", 303);
+  });
+}

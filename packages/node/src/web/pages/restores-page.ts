@@ -1,0 +1,76 @@
+import type { Hono } from "hono";
+import { html } from "hono/html";
+import type { RestoreJob } from "../../restores/restore-repository.ts";
+import { formatDateTime } from "../format.ts";
+import { type Markup, page } from "../layout.ts";
+import { requireRole } from "../roles.ts";
+import type { WebContext, WebDependencies, WebEnv } from "../web-env.ts";
+import { courseLink, problemText } from "./course-page.ts";
+
+const PAGE_SIZE = 50;
+/** While a job is queued or running, the page reloads itself this often. */
+const REFRESH_SECONDS = 5;
+
+const BADGE: Readonly<Record<RestoreJob["state"], string>> = {
+  queued: "badge-neutral",
+  running: "badge-running",
+  succeeded: "badge-ok",
+  refused: "badge-error",
+  failed: "badge-error",
+};
+
+function destinationText(c: WebContext, job: RestoreJob): string {
+  const t = c.get("t");
+  const destination = job.destination as {
+    kind: string;
+    categoryId?: number;
+    courseId?: number;
+    mode?: string;
+  };
+  return destination.kind === "existing-course"
+    ? t.intoCourseText(
+        destination.courseId ?? 0,
+        destination.mode === "replace" ? t.modeReplace : t.modeMerge,
+      )
+    : t.inCategoryText(destination.categoryId ?? 0);
+}
+
+function jobCard(
+  c: WebContext,
+  services: WebDependencies["services"],
+  job: RestoreJob,
+  targetName: string,
+): Markup {
+  const t = c.get("t");
+  const language = c.get("language");
+  const entry = services.courses.catalogEntry(job.objectUri);
+  const problems = job.problems as Array<{ kind: string; message?: string }>;
+  return html`<article class="job" id="job-${job.id}">
+<header class="job-header">
+<h2><a href="${courseLink(job.objectUri)}">${entry?.title ?? job.objectUri}</a> <small>${t.revisionNumber(job.revision)}</small></h2>
+<span class="badge ${BADGE[job.state]}">${t.jobStates[job.state]}</span>
+</header>
+<p>${t.target}: <strong>${targetName}</strong> · ${destinationText(c, job)} · ${t.requestedBy(job.requestedBy)} · <time datetime="${new Date(job.createdAt).toISOString()}">${formatDateTime(job.createdAt, language)}</time>${job.attempts > 1 ? html` · ${t.attempts(job.attempts)}` : ""}</p>
+${job.overriddenBy ? html`<p class="warning"><small>${t.overriddenBy(job.overriddenBy)}</small></p>` : ""}
+${job.state === "succeeded" && job.courseUrl ? html`<p><a href="${job.courseUrl}" role="button" class="compact">${t.openMoodleCourse(job.moodleCourseId ?? 0)}</a></p>` : ""}
+${job.errorMessage ? html`<p class="${job.state === "queued" ? "notice" : "notice notice-error"}">${job.state === "queued" ? t.willRetry : ""}${job.errorMessage}${job.errorCode ? html` <code>${job.errorCode}</code>` : ""}</p>` : ""}
+${problems.length ? html`<ul class="problems">${problems.map((problem) => html`<li>${problemText(t, problem)}</li>`)}</ul>` : ""}
+${job.log ? html`<details><summary>${t.moodleLog}</summary><pre class="log">${job.log}</pre></details>` : ""}
+</article>`;
+}
+
+export function restoresRoutes(app: Hono<WebEnv>, { services }: WebDependencies): void {
+  app.get("/restores", requireRole("teacher"), (c) => {
+    const t = c.get("t");
+    const jobs = services.restores.jobs({ limit: PAGE_SIZE, offset: 0 });
+    const names = services.moodleTargets.namesById();
+    const active = jobs.some((job) => job.state === "queued" || job.state === "running");
+    return page(c, {
+      title: t.restoresTitle,
+      refreshSeconds: active ? REFRESH_SECONDS : undefined,
+      main: html`<hgroup><h1>${t.restoresTitle}</h1><p>${t.restoresIntro}</p></hgroup>
+${active ? html`<p class="notice" role="status">${t.autoRefresh(REFRESH_SECONDS)}</p>` : ""}
+${jobs.length ? jobs.map((job) => jobCard(c, services, job, names.get(job.targetId) ?? "?")) : html`<article class="empty"><p>${t.noRestores}</p><p><a href="/catalog">${t.noRestoresHint}</a></p></article>`}`,
+    });
+  });
+}

@@ -1,0 +1,32 @@
+import type { MiddlewareHandler } from "hono";
+import type { WebRole } from "../db/schema.ts";
+import { errorPage } from "./pages/error-page.ts";
+import type { WebEnv } from "./web-env.ts";
+
+const RANK: Readonly<Record<WebRole, number>> = { viewer: 0, teacher: 1, admin: 2 };
+
+export function hasRole(role: WebRole, atLeast: WebRole): boolean {
+  return RANK[role] >= RANK[atLeast];
+}
+
+/**
+ * Lets through a signed-in account of at least this role. Anyone else is sent to sign in
+ * (a page) or refused with 403 (a form sent without a session, or by a lesser role).
+ */
+export function requireRole(atLeast: WebRole): MiddlewareHandler<WebEnv> {
+  return async (c, next) => {
+    const session = c.get("session");
+    const t = c.get("t");
+    if (!session) {
+      if (c.req.method === "GET") {
+        const url = new URL(c.req.url);
+        return c.redirect(`/login?next=${encodeURIComponent(url.pathname + url.search)}`, 303);
+      }
+      return errorPage(c, 403, t.signInNeededTitle, t.signInNeeded);
+    }
+    if (!hasRole(session.account.role, atLeast)) {
+      return errorPage(c, 403, t.forbiddenTitle, t.forbidden(t.roles[session.account.role]));
+    }
+    return next();
+  };
+}

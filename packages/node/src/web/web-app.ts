@@ -1,0 +1,88 @@
+import { Hono } from "hono";
+import { getCookie, setCookie } from "hono/cookie";
+import { secureHeaders } from "hono/secure-headers";
+import { assetRoutes } from "./assets.ts";
+import { checkCsrf } from "./csrf.ts";
+import { localPath } from "./format.ts";
+import { CATALOGUES, chooseLanguage, LANGUAGE_COOKIE, parseLanguage } from "./i18n/language.ts";
+import { catalogRoutes } from "./pages/catalog-page.ts";
+import { courseActionRoutes } from "./pages/course-actions.ts";
+import { coursePageRoutes } from "./pages/course-page.ts";
+import { feedsRoutes } from "./pages/feeds-page.ts";
+import { loginRoutes } from "./pages/login-page.ts";
+import { restoresRoutes } from "./pages/restores-page.ts";
+import { loadSession } from "./session-cookie.ts";
+import type { WebDependencies, WebEnv } from "./web-env.ts";
+
+/** Paths the web interface answers; everything else goes on to federation and the API. */
+const WEB_PATHS = [
+  "/login",
+  "/logout",
+  "/language",
+  "/catalog",
+  "/catalog/*",
+  "/restores",
+  "/feeds",
+  "/feeds/*",
+];
+
+/**
+ * The server-rendered web interface: sessions from a cookie, the page's language, CSRF
+ * checked on every POST, then one file of routes per page. Pages call the same domain
+ * services as the API.
+ */
+export function createWebApp(dependencies: WebDependencies): Hono<WebEnv> {
+  const app = new Hono<WebEnv>();
+  assetRoutes(app);
+  for (const path of WEB_PATHS) {
+    app.use(
+      path,
+      secureHeaders({
+        contentSecurityPolicy: {
+          defaultSrc: ["'self'"],
+          // No script runs on these pages; remote summaries could not run one anyway.
+          scriptSrc: ["'none'"],
+          styleSrc: ["'self'"],
+          imgSrc: ["'self'", "https:", "data:"],
+          formAction: ["'self'"],
+          frameAncestors: ["'none'"],
+        },
+      }),
+      async (c, next) => {
+        const language = chooseLanguage(
+          getCookie(c, LANGUAGE_COOKIE),
+          c.req.header("accept-language"),
+        );
+        c.set("language", language);
+        c.set("t", CATALOGUES[language]);
+        c.set("publicUrl", dependencies.publicUrl);
+        c.set("siteName", dependencies.siteName);
+        c.header("vary", "Cookie, Accept-Language");
+        c.header("cache-control", "no-store");
+        await next();
+      },
+      loadSession(dependencies.sessions, dependencies.publicUrl),
+      checkCsrf,
+    );
+  }
+
+  app.get("/language", (c) => {
+    const language = parseLanguage(c.req.query("set"));
+    if (language) {
+      setCookie(c, LANGUAGE_COOKIE, language, {
+        path: "/",
+        sameSite: "Lax",
+        secure: dependencies.publicUrl.protocol === "https:",
+        maxAge: 365 * 24 * 3600,
+      });
+    }
+    return c.redirect(localPath(c.req.query("back")), 303);
+  });
+  loginRoutes(app, dependencies);
+  catalogRoutes(app, dependencies);
+  coursePageRoutes(app, dependencies);
+  courseActionRoutes(app, dependencies);
+  restoresRoutes(app, dependencies);
+  feedsRoutes(app, dependencies);
+  return app;
+}

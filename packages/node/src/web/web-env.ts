@@ -1,0 +1,36 @@
+import type { Context as FederationContext } from "@fedify/fedify";
+import type { Context } from "hono";
+import type { AccountRepository } from "../accounts/account-repository.ts";
+import type { LoginThrottle } from "../accounts/login-throttle.ts";
+import type { SessionRepository, WebSession } from "../accounts/session-repository.ts";
+import type { FederationServices } from "../federation/context.ts";
+import type { Messages } from "./i18n/en.ts";
+import type { Language } from "./i18n/language.ts";
+
+export interface WebDependencies {
+  readonly services: FederationServices;
+  readonly accounts: AccountRepository;
+  readonly sessions: SessionRepository;
+  readonly throttle: LoginThrottle;
+  /** A Fedify context for the request, so that services can send activities. */
+  readonly context: (request: Request) => FederationContext<FederationServices>;
+  readonly publicUrl: URL;
+  /** The institution's display name, for the page header. */
+  readonly siteName: string;
+}
+
+export type WebEnv = {
+  Variables: {
+    /** The signed-in session, if any, and its cookie's id (to sign out). */
+    session: WebSession | undefined;
+    sessionId: string | undefined;
+    language: Language;
+    t: Messages;
+    /** Where the node is reached: https makes cookies Secure. */
+    publicUrl: URL;
+    /** The institution's display name, for the page header. */
+    siteName: string;
+  };
+};
+
+export type WebContext = Context<WebEnv>;
