@@ -1,4 +1,5 @@
 import { Command, CommanderError } from "commander";
+import { accountsCommand } from "./commands/accounts.ts";
 import { inspectCommand } from "./commands/inspect.ts";
 import { moodleCommands } from "./commands/moodle-commands.ts";
 import { nodeCommands } from "./commands/node-commands.ts";
@@ -20,6 +21,7 @@ export function buildProgram(result: CommandResult): Command {
     serveCommand,
     nodeCommands,
     moodleCommands,
+    accountsCommand,
     inspectCommand,
     scanCommand,
     sanitizeCommand,

@@ -109,6 +109,13 @@ export function serveCommand(program: Command, result: CommandResult): void {
             `Use it as COURSEFED_TOKEN with coursefed publish/follow/catalog, or as "Authorization: Bearer ...".\n`,
         );
       }
+      if (node.initialAdminPassword) {
+        process.stdout.write(
+          `\nWeb interface: ${new URL("/login", config.publicUrl).href}\n` +
+            `  username admin, password (shown this once): ${node.initialAdminPassword}\n` +
+            `Reset it with coursefed accounts --reset-password admin; add accounts with coursefed accounts --add.\n`,
+        );
+      }
       await new Promise<void>((resolve) => {
         process.once("SIGINT", resolve);
         process.once("SIGTERM", resolve);

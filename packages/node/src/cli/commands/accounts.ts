@@ -1,0 +1,111 @@
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import type { Command } from "commander";
+import { AccountRepository } from "../../accounts/account-repository.ts";
+import { AccountError, createAccount, resetPassword } from "../../accounts/account-service.ts";
+import { LocalActorRepository } from "../../actors/local-actors.ts";
+import {
+  CONFIG_ENVIRONMENT,
+  CONFIG_FILE_ENVIRONMENT,
+  ConfigError,
+  readConfigFile,
+  resolveConfig,
+} from "../../config.ts";
+import { openDatabase } from "../../db/database.ts";
+import { WEB_ROLES, type WebRole } from "../../db/schema.ts";
+import { type CommandResult, ExitCode } from "../exit-codes.ts";
+
+/**
+ * Web accounts are managed on the node's host, in its data directory, like `serve`: an
+ * admin who lost the web password can still reset it, and no API token can make one.
+ */
+export function accountsCommand(program: Command, result: CommandResult): void {
+  program
+    .command("accounts")
+    .summary("list web accounts, add one (--add) or reset a password (on the node's host)")
+    .description(
+      "Works on the node's data directory (the same --data-dir or --config as serve; the node may be running). Admins and viewers act as the institution; a teacher acts as the teacher actor of the same handle, created if needed. --add and --reset-password print a new random password once; resetting also signs the account out everywhere.",
+    )
+    .option("--config <file>", `JSON configuration file [${CONFIG_FILE_ENVIRONMENT}]`)
+    .option(
+      "--data-dir <dir>",
+      `the node's data [${CONFIG_ENVIRONMENT.dataDir}] (default ./.coursefed)`,
+    )
+    .option("--add <username>", "create an account")
+    .option("--role <role>", `with --add: ${WEB_ROLES.join(", ")}`, "viewer")
+    .option("--name <text>", "with --add: the display name (default the username)")
+    .option("--reset-password <username>", "give the account a new random password")
+    .option("--json", "print JSON")
+    .action(async (options) => {
+      let dataDir: string;
+      try {
+        const file = options.config ?? process.env[CONFIG_FILE_ENVIRONMENT];
+        dataDir = resolveConfig(options, process.env, file ? readConfigFile(file) : {}).dataDir;
+      } catch (error) {
+        if (!(error instanceof ConfigError)) throw error;
+        return fail(result, error.message);
+      }
+      const databasePath = join(dataDir, "node.sqlite");
+      if (!existsSync(databasePath)) {
+        return fail(
+          result,
+          `No node in ${dataDir}; start it once with coursefed serve, or give --data-dir.`,
+        );
+      }
+      if (options.add && !(WEB_ROLES as readonly string[]).includes(options.role)) {
+        return fail(result, `--role must be one of ${WEB_ROLES.join(", ")}.`);
+      }
+      const db = openDatabase(databasePath);
+      try {
+        const accounts = new AccountRepository(db);
+        const print = (text: string, json: unknown) =>
+          process.stdout.write(options.json ? `${JSON.stringify(json)}\n` : text);
+        if (options.add) {
+          const { account, password } = await createAccount(
+            { actors: new LocalActorRepository(db), accounts },
+            { username: options.add, role: options.role as WebRole, displayName: options.name },
+          );
+          print(
+            `Created ${account.username} (${account.role}); password (shown this once):\n  ${password}\n`,
+            { username: account.username, role: account.role, password },
+          );
+        } else if (options.resetPassword) {
+          const password = await resetPassword(accounts, options.resetPassword);
+          print(`New password for ${options.resetPassword} (shown this once):\n  ${password}\n`, {
+            username: options.resetPassword,
+            password,
+          });
+        } else {
+          const items = accounts.all().map((account) => ({
+            username: account.username,
+            displayName: account.displayName,
+            role: account.role,
+            lastLoginAt:
+              account.lastLoginAt === null ? null : new Date(account.lastLoginAt).toISOString(),
+          }));
+          print(
+            items.length === 0
+              ? "No web accounts.\n"
+              : items
+                  .map(
+                    (a) =>
+                      `${a.username}  ${a.role}  ${a.displayName}  last sign-in: ${a.lastLoginAt ?? "never"}\n`,
+                  )
+                  .join(""),
+            items,
+          );
+        }
+        result.exitCode = ExitCode.ok;
+      } catch (error) {
+        if (!(error instanceof AccountError)) throw error;
+        fail(result, error.message);
+      } finally {
+        db.$client.close();
+      }
+    });
+}
+
+function fail(result: CommandResult, message: string): void {
+  process.stderr.write(`coursefed accounts: ${message}\n`);
+  result.exitCode = ExitCode.invalidInput;
+}
