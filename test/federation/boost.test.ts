@@ -56,6 +56,15 @@ describe.runIf(haveFixtures())("a node boosting another's course to its own foll
     );
     expect(refused).toBeInstanceOf(BoostError);
     expect((refused as BoostError).code).toBe("NOT_PUBLIC");
+    const throughApi = await fetch(new URL("/api/v1/catalog/boost", academy.url), {
+      method: "POST",
+      headers: { authorization: `Bearer ${academy.token}`, "content-type": "application/json" },
+      body: JSON.stringify({ object }),
+    });
+    expect(throughApi.status).toBe(409);
+    expect(((await throughApi.json()) as { error: { code: string } }).error.code).toBe(
+      "not_public",
+    );
     const unknown = await boostCourse(
       contextOf(academy),
       academy.node.institution,

@@ -59,6 +59,7 @@ describe("coursefed CLI", () => {
     ["serve"],
     ["publish"],
     ["follow"],
+    ["boost"],
     ["follow-requests"],
     ["catalog"],
     ["fetch"],

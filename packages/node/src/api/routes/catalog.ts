@@ -3,6 +3,7 @@ import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { BlobDigestError } from "../../blobs/blob-store.ts";
 import { DownloadError } from "../../blobs/resumable-download.ts";
+import { BoostError, boostCourse } from "../../courses/boost-service.ts";
 import type { CatalogEntry as CatalogEntryRow } from "../../courses/course-repository.ts";
 import { FetchError, fetchCatalogArchive } from "../../courses/fetch-service.ts";
 import type { CourseManifest } from "../../courses/manifest.ts";
@@ -238,6 +239,35 @@ const downloadArchive = createRoute({
   },
 });
 
+const boost = createRoute({
+  method: "post",
+  path: "/catalog/boost",
+  summary: "Share a public catalog course with your own followers (an Announce)",
+  description:
+    "The followers' servers fetch the course from its publisher and verify it there; a followers-only course cannot be boosted.",
+  request: {
+    body: {
+      required: true,
+      content: { "application/json": { schema: z.object({ object: z.string().url() }) } },
+    },
+  },
+  responses: {
+    ...errorResponses,
+    202: {
+      description: "Announced to the followers of the token's actor",
+      content: { "application/json": { schema: z.object({ announce: z.string().url() }) } },
+    },
+    404: {
+      description: "Not in the catalog",
+      content: { "application/json": { schema: ErrorSchema } },
+    },
+    409: {
+      description: "Withdrawn, or not public",
+      content: { "application/json": { schema: ErrorSchema } },
+    },
+  },
+});
+
 export function catalogRoutes(
   app: OpenAPIHono<ApiEnv>,
   { services, context }: ApiDependencies,
@@ -303,6 +333,21 @@ export function catalogRoutes(
       };
     });
     return c.json({ object, revision: revision.revision, targets }, 200);
+  });
+
+  app.openapi(boost, async (c) => {
+    try {
+      const announce = await boostCourse(
+        context(c.req.raw),
+        c.get("principal").actor,
+        c.req.valid("json").object,
+      );
+      return c.json({ announce: announce.href }, 202);
+    } catch (error) {
+      if (!(error instanceof BoostError)) throw error;
+      const status = error.code === "NOT_IN_CATALOG" ? 404 : 409;
+      return problem(c, status, error.code.toLowerCase(), error.message);
+    }
   });
 
   app.openapi(show, (c) => {
