@@ -31,7 +31,12 @@ export const checkCsrf: MiddlewareHandler<WebEnv> = async (c, next) => {
   if (c.req.method !== "POST") return next();
   const form = await c.req.parseBody().catch(() => ({}) as Record<string, unknown>);
   const sent = form[CSRF_FIELD];
-  const expected = c.get("session")?.csrfToken ?? getCookie(c, LOGIN_CSRF_COOKIE);
+  const session = c.get("session");
+  const expected = session
+    ? session.csrfToken
+    : c.req.path === "/login"
+      ? getCookie(c, LOGIN_CSRF_COOKIE)
+      : undefined;
   if (typeof sent !== "string" || !expected || !sameToken(sent, expected)) {
     const t = c.get("t");
     return errorPage(c, 403, t.csrfTitle, t.csrfExplanation);

@@ -19,13 +19,14 @@ export function formatDate(time: number, language: Language): string {
   return new Intl.DateTimeFormat(LOCALES[language], { dateStyle: "medium" }).format(time);
 }
 
+/** Date and time in UTC, said so: the node's readers are in several time zones. */
 export function formatDateTime(time: number, language: Language): string {
-  return new Intl.DateTimeFormat(LOCALES[language], {
+  const text = new Intl.DateTimeFormat(LOCALES[language], {
     dateStyle: "medium",
     timeStyle: "short",
     timeZone: "UTC",
-    timeZoneName: "short",
   }).format(time);
+  return `${text} UTC`;
 }
 
 /** The host (with a non-default port) an actor or object lives on: its institution. */

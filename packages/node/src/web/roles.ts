@@ -1,7 +1,8 @@
 import type { MiddlewareHandler } from "hono";
+import type { WebAccount } from "../accounts/account-repository.ts";
 import type { WebRole } from "../db/schema.ts";
 import { errorPage } from "./pages/error-page.ts";
-import type { WebEnv } from "./web-env.ts";
+import type { WebContext, WebEnv } from "./web-env.ts";
 
 const RANK: Readonly<Record<WebRole, number>> = { viewer: 0, teacher: 1, admin: 2 };
 
@@ -29,4 +30,11 @@ export function requireRole(atLeast: WebRole): MiddlewareHandler<WebEnv> {
     }
     return next();
   };
+}
+
+/** The signed-in account, on a route behind requireRole. */
+export function accountOf(c: WebContext): WebAccount {
+  const session = c.get("session");
+  if (!session) throw new Error("accountOf is for routes behind requireRole");
+  return session.account;
 }

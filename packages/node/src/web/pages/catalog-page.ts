@@ -4,7 +4,7 @@ import type { CatalogEntry } from "../../courses/course-repository.ts";
 import type { FederationServices } from "../../federation/context.ts";
 import { formatDate, formatSize, hostOf } from "../format.ts";
 import { type Markup, page } from "../layout.ts";
-import { requireRole } from "../roles.ts";
+import { accountOf, hasRole, requireRole } from "../roles.ts";
 import type { WebContext, WebDependencies, WebEnv } from "../web-env.ts";
 
 const PAGE_SIZE = 20;
@@ -134,12 +134,13 @@ export function catalogRoutes(app: Hono<WebEnv>, { services }: WebDependencies):
       offset: (pageNumber - 1) * PAGE_SIZE,
     });
     const pages = Math.max(1, Math.ceil(total / PAGE_SIZE));
+    const mayFollow = hasRole(accountOf(c).role, "teacher");
     return page(c, {
       title: t.catalogTitle,
       main: html`<hgroup><h1>${t.catalogTitle}</h1><p>${t.catalogIntro}</p></hgroup>
 ${searchForm(c, filters)}
 <p class="result-count" role="status">${t.resultCount(total)}</p>
-${entries.length ? html`<div class="course-grid">${entries.map((entry) => courseCard(c, services, entry))}</div>` : html`<article class="empty"><p>${t.catalogEmpty}</p><p><a href="/feeds">${t.catalogEmptyHint}</a></p></article>`}
+${entries.length ? html`<div class="course-grid">${entries.map((entry) => courseCard(c, services, entry))}</div>` : html`<article class="empty"><p>${t.catalogEmpty}</p>${mayFollow ? html`<p><a href="/feeds">${t.catalogEmptyHint}</a></p>` : ""}</article>`}
 ${pager(c, pageNumber, pages)}`,
     });
   });

@@ -6,7 +6,7 @@ import { FetchError, fetchCatalogArchive } from "../../courses/fetch-service.ts"
 import { serveBlob } from "../../http/serve-blob.ts";
 import { RestoreError, requestRestore } from "../../restores/restore-service.ts";
 import type { Messages } from "../i18n/en.ts";
-import { requireRole } from "../roles.ts";
+import { accountOf, requireRole } from "../roles.ts";
 import type { WebDependencies, WebEnv } from "../web-env.ts";
 import { errorPage } from "./error-page.ts";
 
@@ -49,7 +49,7 @@ export function courseActionRoutes(
     const destination = destinationOf(form, t);
     if (destination && "error" in destination)
       return errorPage(c, 400, t.restoreRefusedTitle, destination.error);
-    const account = (c.get("session") as NonNullable<WebEnv["Variables"]["session"]>).account;
+    const account = accountOf(c);
     try {
       const job = await requestRestore(services, {
         objectUri: text(form, "object"),

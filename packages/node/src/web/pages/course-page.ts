@@ -13,7 +13,7 @@ import type { MoodleTarget } from "../../moodle-targets/target-repository.ts";
 import { formatDate, formatDateTime, formatSize, hostOf } from "../format.ts";
 import type { Messages } from "../i18n/en.ts";
 import { csrfField, type Markup, page } from "../layout.ts";
-import { hasRole, requireRole } from "../roles.ts";
+import { accountOf, hasRole, requireRole } from "../roles.ts";
 import type { WebContext, WebDependencies, WebEnv } from "../web-env.ts";
 import { manifestFacts, sanitizedSummary } from "./catalog-page.ts";
 import { errorPage } from "./error-page.ts";
@@ -180,10 +180,7 @@ export function coursePageRoutes(app: Hono<WebEnv>, { services }: WebDependencie
     if (!entry) return errorPage(c, 404, t.notInCatalogTitle, t.notInCatalog);
     const facts = manifestFacts(entry.manifest);
     const author = services.follows.remoteActor(entry.actorUri);
-    const teacher = hasRole(
-      (c.get("session") as NonNullable<WebEnv["Variables"]["session"]>).account.role,
-      "teacher",
-    );
+    const teacher = hasRole(accountOf(c).role, "teacher");
     return page(c, {
       title: entry.title,
       main: html`<nav aria-label="${t.breadcrumb}"><ul><li><a href="/catalog">${t.catalogTitle}</a></li><li>${entry.title}</li></ul></nav>

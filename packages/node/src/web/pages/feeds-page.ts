@@ -4,7 +4,7 @@ import type { LocalActor } from "../../actors/local-actors.ts";
 import { FollowError, follow, unfollow } from "../../follows/follow-service.ts";
 import { formatDate, localPath } from "../format.ts";
 import { csrfField, type Markup, page } from "../layout.ts";
-import { requireRole } from "../roles.ts";
+import { accountOf, requireRole } from "../roles.ts";
 import type { WebContext, WebDependencies, WebEnv } from "../web-env.ts";
 
 const NOTICES = ["followed", "unfollowed"] as const;
@@ -66,8 +66,7 @@ ${waiting.length ? html`<p>${t.waitingApproval(waiting.length)}</p>` : ""}
 
 export function feedsRoutes(app: Hono<WebEnv>, { services, context }: WebDependencies): void {
   const actorOf = (c: WebContext) => {
-    const session = c.get("session") as NonNullable<WebEnv["Variables"]["session"]>;
-    return services.actors.byId(session.account.actorId) as LocalActor;
+    return services.actors.byId(accountOf(c).actorId) as LocalActor;
   };
 
   app.get("/feeds", requireRole("teacher"), (c) => feedsPage(c, services, actorOf(c)));

@@ -1,0 +1,179 @@
+import { createHash } from "node:crypto";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { AccountRepository } from "../../packages/node/src/accounts/account-repository.ts";
+import { createAccount } from "../../packages/node/src/accounts/account-service.ts";
+import { publishCourse } from "../../packages/node/src/courses/publish-service.ts";
+import { answerFollow } from "../../packages/node/src/follows/follow-service.ts";
+import { eventually } from "../support/eventually.ts";
+import { contextOf, institutionOf } from "../support/federation-steps.ts";
+import { fixture, haveFixtures } from "../support/shared-fixtures.ts";
+import { freePort, startTestNode, type TestNode } from "../support/test-node.ts";
+import { webFingerOverHttp } from "./loopback-webfinger.ts";
+import { WebClient } from "./web-client.ts";
+
+const XSS_TITLE = `Chimie <script>alert("title")</script><img src=x onerror=alert(1)>`;
+const XSS_SUMMARY = `<p>Des <strong>réactions</strong> sûres.</p><script>alert("summary")</script><img src="x" onerror="alert(2)"><a href="javascript:alert(3)">lien</a>`;
+
+let publisher: TestNode;
+let follower: TestNode;
+let restoreFetch: () => void;
+
+/** Markup that would run a script: a script element, an event handler or a javascript: URL. */
+function activeMarkup(html: string): string[] {
+  return [
+    ...html.matchAll(/<script\b[^>]*>|<[a-z][^>]*\son[a-z]+\s*=|<[a-z][^>]*=\s*["']?javascript:/gi),
+  ].map((match) => match[0]);
+}
+
+describe.runIf(haveFixtures())("web pages with a course received from another node", () => {
+  let teacher: WebClient;
+  let objectUri: string;
+  let sha256: string;
+
+  beforeAll(async () => {
+    [publisher, follower] = await Promise.all([
+      startTestNode("univ", "Université Exemple"),
+      startTestNode("school"),
+    ]);
+    const published = await publishCourse(
+      contextOf(publisher),
+      publisher.node.institution,
+      fixture("m26dev-zip-course-glossary-nousers.mbz"),
+      { title: XSS_TITLE, summary: XSS_SUMMARY, tags: ["chimie"], license: "CC-BY-4.0" },
+    );
+    restoreFetch = webFingerOverHttp([publisher.url.host]);
+    objectUri = new URL(`/courses/${published.course.id}`, publisher.url).href;
+    sha256 = published.report.sha256;
+    follower.node.services.moodleTargets.add({
+      name: "nowhere",
+      driver: "ws",
+      url: `http://127.0.0.1:${await freePort()}`,
+      token: "t",
+      timeoutMs: 5000,
+    });
+    const { password } = await createAccount(
+      { actors: follower.node.services.actors, accounts: new AccountRepository(follower.node.db) },
+      { username: "marie", role: "teacher", displayName: "Marie Curie" },
+    );
+    teacher = new WebClient(follower.url);
+    expect((await teacher.login("marie", password)).status).toBe(303);
+  });
+  afterAll(async () => {
+    restoreFetch?.();
+    await Promise.all([publisher, follower].map((peer) => peer?.stop()));
+  });
+
+  it("follows a remote institution by its handle from the feeds page", async () => {
+    await teacher.page("/feeds");
+    const handle = `@univ@${publisher.url.host}`;
+    const sent = await teacher.post("/feeds/follow", { target: handle });
+    expect(sent.status).toBe(303);
+    expect(sent.headers.get("location")).toBe("/feeds?notice=followed");
+    const feeds = await teacher.page("/feeds?notice=followed");
+    expect(feeds.html).toContain("Follow request sent.");
+    expect(feeds.html).toContain("Université Exemple");
+    // A teacher follows as themself; the institution's admin at the other end approves.
+    const marie = follower.node.services.actors.byHandle("marie");
+    const marieUri = new URL(`/actors/${marie?.identifier}`, follower.url).href;
+    await eventually(() =>
+      publisher.node.services.follows.follower(publisher.node.institution.id, marieUri),
+    );
+    expect(feeds.html).toContain("waiting for approval");
+    await answerFollow(contextOf(publisher), publisher.node.institution, marieUri, "accepted");
+    await eventually(() => follower.node.services.courses.catalogEntry(objectUri));
+    expect((await teacher.page("/feeds")).html).toMatch(/badge-ok">accepted/);
+  });
+
+  it("shows a remote course's hostile title and summary inert in the catalog and on its page", async () => {
+    const catalog = await teacher.page("/catalog?q=chimie");
+    expect(catalog.status).toBe(200);
+    expect(catalog.html).toContain("1 course");
+    expect(catalog.html).toContain("Chimie &lt;script&gt;");
+    // The summary arrives as the publisher's sanitized HTML: here its text, shown as text.
+    expect(catalog.html).toMatch(/class="summary"><p>[^<]*Des [^<]*r\u00e9actions/);
+    expect(activeMarkup(catalog.html)).toEqual([]);
+
+    const course = await teacher.page(`/catalog/course?object=${encodeURIComponent(objectUri)}`);
+    expect(course.status).toBe(200);
+    expect(course.html).toContain(
+      `<title>Chimie &lt;script&gt;alert(&quot;title&quot;)&lt;/script&gt;`,
+    );
+    expect(course.html).toContain(sha256);
+    expect(course.html).toContain("CC-BY-4.0");
+    expect(course.html).toMatch(
+      /nowhere<\/strong> <span class="badge badge-neutral">not probed yet/,
+    );
+    expect(activeMarkup(course.html)).toEqual([]);
+    // No script may run on these pages at all, whatever a summary holds.
+    const response = await teacher.get("/catalog");
+    expect(response.headers.get("content-security-policy")).toContain("script-src 'none'");
+  });
+
+  it("renders the catalog and course page in French", async () => {
+    const french = new WebClient(follower.url, { "accept-language": "fr" });
+    const { password } = await createAccount(
+      { actors: follower.node.services.actors, accounts: new AccountRepository(follower.node.db) },
+      { username: "lecteur", role: "viewer" },
+    );
+    await french.login("lecteur", password);
+    const catalog = await french.page("/catalog");
+    expect(catalog.html).toContain('<html lang="fr">');
+    expect(catalog.html).toContain("1 cours");
+    expect(catalog.html).toContain("Plugins nécessaires");
+    const course = await french.page(`/catalog/course?object=${encodeURIComponent(objectUri)}`);
+    expect(course.html).toContain("Révisions");
+    expect(course.html).toContain("pas encore interrogé");
+    expect(activeMarkup(course.html)).toEqual([]);
+    // A viewer reads, and is offered nothing to act with.
+    expect(course.html).not.toContain('action="/catalog/restore"');
+    expect(course.html).not.toContain('action="/catalog/download"');
+  });
+
+  it("downloads the archive through the node, verified", async () => {
+    await teacher.page(`/catalog/course?object=${encodeURIComponent(objectUri)}`);
+    const response = await teacher.post("/catalog/download", { object: objectUri });
+    expect(response.status).toBe(200);
+    expect(response.headers.get("content-disposition")).toContain("attachment");
+    const bytes = Buffer.from(await response.arrayBuffer());
+    expect(createHash("sha256").update(bytes).digest("hex")).toBe(sha256);
+  });
+
+  it("asks for a restore and shows the job, refreshing while it waits, with why it waits", async () => {
+    await teacher.page(`/catalog/course?object=${encodeURIComponent(objectUri)}`);
+    const asked = await teacher.post("/catalog/restore", {
+      object: objectUri,
+      target: "nowhere",
+      destination: "new-course",
+      categoryId: "4",
+    });
+    expect(asked.status).toBe(303);
+    const [job] = follower.node.services.restores.jobs({ limit: 1, offset: 0 });
+    expect(job).toMatchObject({
+      requestedBy: "web marie",
+      destination: { kind: "new-course", categoryId: 4 },
+    });
+    expect(asked.headers.get("location")).toBe(`/restores#job-${job?.id}`);
+    await eventually(() => follower.node.services.restores.job(job?.id as string)?.errorMessage);
+    const restores = await teacher.page("/restores");
+    expect(restores.html).toContain('<meta http-equiv="refresh" content="5">');
+    expect(restores.html).toContain("new course in category 4");
+    expect(restores.html).toContain("Will be tried again");
+    expect(activeMarkup(restores.html)).toEqual([]);
+
+    const refused = await teacher.post("/catalog/restore", {
+      object: objectUri,
+      target: "nowhere",
+      destination: "existing-course",
+      intoCourse: "12",
+    });
+    expect(refused.status).toBe(400);
+    expect(await refused.text()).toContain("Choose merge or replace");
+  });
+
+  it("stops following from the feeds page", async () => {
+    await teacher.page("/feeds");
+    const response = await teacher.post("/feeds/unfollow", { actor: institutionOf(publisher) });
+    expect(response.headers.get("location")).toBe("/feeds?notice=unfollowed");
+    expect((await teacher.page("/feeds")).html).toContain("Nobody yet.");
+  });
+});
