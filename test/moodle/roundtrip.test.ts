@@ -4,6 +4,7 @@ import { inspectBackup } from "@coursefed/mbz";
 import { CliDriver, countActivities } from "@coursefed/moodle";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { publishCourse } from "../../packages/node/src/courses/publish-service.ts";
+import { FINISHED_RESTORE_STATES } from "../../packages/node/src/db/schema.ts";
 import { publishFromMoodle } from "../../packages/node/src/restores/publish-from-moodle.ts";
 import type { RestoreJob } from "../../packages/node/src/restores/restore-repository.ts";
 import { requestRestore } from "../../packages/node/src/restores/restore-service.ts";
@@ -37,7 +38,7 @@ async function createCategory(live: LiveSite, name: string): Promise<number> {
 async function finished(peer: TestNode, jobId: string): Promise<RestoreJob> {
   return await eventually(() => {
     const job = peer.node.services.restores.job(jobId);
-    return job && ["succeeded", "refused", "failed"].includes(job.state) ? job : undefined;
+    return job && FINISHED_RESTORE_STATES.has(job.state) ? job : undefined;
   }, 120_000);
 }
 

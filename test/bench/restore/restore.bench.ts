@@ -9,6 +9,7 @@
  * `npm run bench:restore`.
  */
 import { publishCourse } from "../../../packages/node/src/courses/publish-service.ts";
+import { FINISHED_RESTORE_STATES } from "../../../packages/node/src/db/schema.ts";
 import type { RestoreJob } from "../../../packages/node/src/restores/restore-repository.ts";
 import { requestRestore } from "../../../packages/node/src/restores/restore-service.ts";
 import { eventually } from "../../support/eventually.ts";
@@ -66,7 +67,7 @@ for (const name of fixtures) {
     });
     const done: RestoreJob = await eventually(() => {
       const held = follower.node.services.restores.job(job.id);
-      return held && ["succeeded", "refused", "failed"].includes(held.state) ? held : undefined;
+      return held && FINISHED_RESTORE_STATES.has(held.state) ? held : undefined;
     }, 300_000);
     if (done.state !== "succeeded") throw new Error(`${name}: ${done.state} ${done.errorMessage}`);
     jobTotal += performance.now() - started;

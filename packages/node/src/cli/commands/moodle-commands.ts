@@ -1,6 +1,11 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { formatBytes } from "@coursefed/mbz";
 import { type Command, Option } from "commander";
+import {
+  FINISHED_RESTORE_STATES,
+  RESTORE_JOB_STATES,
+  type RestoreJobState,
+} from "../../db/schema.ts";
 import { type ApiClient, ApiClientError, addNodeOptions } from "../api-client.ts";
 import { type CommandResult, ExitCode } from "../exit-codes.ts";
 import { nodeAction } from "../node-action.ts";
@@ -189,7 +194,7 @@ export function moodleCommands(program: Command, result: CommandResult): void {
       });
       process.stdout.write(`Restore job ${job.id}: ${job.state}\n`);
       if (options.wait) job = await waitForOutcome(client, job);
-      return FINISHED.has(job.state) ? reportOutcome(job) : ExitCode.ok;
+      return FINISHED_RESTORE_STATES.has(job.state) ? reportOutcome(job) : ExitCode.ok;
     })(options),
   );
 
@@ -201,13 +206,7 @@ export function moodleCommands(program: Command, result: CommandResult): void {
         "Each job: its state (queued, running, succeeded, refused, failed), where the course went or why not. --id shows one job in full, with the compatibility problems, durations and what Moodle printed.",
       )
       .addOption(
-        new Option("--state <state>", "only jobs in this state").choices([
-          "queued",
-          "running",
-          "succeeded",
-          "refused",
-          "failed",
-        ]),
+        new Option("--state <state>", "only jobs in this state").choices(RESTORE_JOB_STATES),
       )
       .option("--id <job>", "show this job in full")
       .option("--limit <n>", "how many (the newest)", parsePositiveInteger, 50)
@@ -332,7 +331,7 @@ interface RestoreJob {
   destination:
     | { kind: "new-course"; categoryId: number }
     | { kind: "existing-course"; courseId: number; mode: string };
-  state: "queued" | "running" | "succeeded" | "refused" | "failed";
+  state: RestoreJobState;
   requestedBy: string;
   overriddenBy: string | null;
   attempts: number;
@@ -358,16 +357,14 @@ interface Rule {
   createdBy: string;
 }
 
-const FINISHED: ReadonlySet<RestoreJob["state"]> = new Set(["succeeded", "refused", "failed"]);
-
 /** Polls the job until it ends, saying on stderr when it starts or is retried. */
 async function waitForOutcome(client: ApiClient, job: RestoreJob): Promise<RestoreJob> {
   let seen = `${job.state} ${job.attempts}`;
-  while (!FINISHED.has(job.state)) {
+  while (!FINISHED_RESTORE_STATES.has(job.state)) {
     await sleep(POLL_INTERVAL_MS);
     job = await client.json<RestoreJob>("GET", `restores/${encodeURIComponent(job.id)}`);
     const now = `${job.state} ${job.attempts}`;
-    if (now === seen || FINISHED.has(job.state)) continue;
+    if (now === seen || FINISHED_RESTORE_STATES.has(job.state)) continue;
     seen = now;
     process.stderr.write(
       job.state === "running"
