@@ -9,6 +9,7 @@ import { contextOf, institutionOf } from "../support/federation-steps.ts";
 import { fixture, haveFixtures } from "../support/shared-fixtures.ts";
 import { freePort, startTestNode, type TestNode } from "../support/test-node.ts";
 import { webFingerOverHttp } from "./loopback-webfinger.ts";
+import { addProbedTargets } from "./probed-targets.ts";
 import { WebClient } from "./web-client.ts";
 
 const XSS_TITLE = `Chimie <script>alert("title")</script><img src=x onerror=alert(1)>`;
@@ -51,6 +52,7 @@ describe.runIf(haveFixtures())("web pages with a course received from another no
       token: "t",
       timeoutMs: 5000,
     });
+    addProbedTargets(follower);
     const { password } = await createAccount(
       { actors: follower.node.services.actors, accounts: new AccountRepository(follower.node.db) },
       { username: "marie", role: "teacher", displayName: "Marie Curie" },
@@ -101,7 +103,13 @@ describe.runIf(haveFixtures())("web pages with a course received from another no
     expect(course.html).toContain(sha256);
     expect(course.html).toContain("CC-BY-4.0");
     expect(course.html).toMatch(
-      /nowhere<\/strong> <span class="badge badge-neutral">not probed yet/,
+      /compat-unknown"><strong>nowhere<\/strong> <span class="badge badge-neutral">not probed yet/,
+    );
+    expect(course.html).toMatch(
+      /compat-ok"><strong>moodle-45<\/strong> <span class="badge badge-ok">✓ restorable/,
+    );
+    expect(course.html).toMatch(
+      /compat-problem"><strong>moodle-small<\/strong>[^]*?The backup is larger than the site accepts\./,
     );
     expect(activeMarkup(course.html)).toEqual([]);
     // No script may run on these pages at all, whatever a summary holds.

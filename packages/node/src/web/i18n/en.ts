@@ -71,6 +71,7 @@ export const en = {
   downloadFailedTitle: "Download failed",
   followAuthor: "Follow the author",
   followInstitution: "Follow the institution",
+  youFollow: (name: string) => `You follow ${name}`,
   compatibility: "Compatibility with our Moodle sites",
   notProbed: "not probed yet",
   restorable: "restorable",
@@ -117,6 +118,9 @@ export const en = {
   restoresIntro: "Courses being restored into this node's Moodle sites, newest first.",
   autoRefresh: (seconds: number) =>
     `A job is under way: this page refreshes every ${seconds} seconds.`,
+  stopRefreshing: "Stop refreshing",
+  refreshStopped: "A job is under way; this page no longer refreshes by itself.",
+  refreshNow: "Refresh now",
   noRestores: "No restore asked for yet.",
   noRestoresHint: "Find a course to restore in the catalog",
   jobStates: {

@@ -69,6 +69,7 @@ export const fr: Messages = {
   downloadFailedTitle: "Échec du téléchargement",
   followAuthor: "Suivre l’auteur",
   followInstitution: "Suivre l’établissement",
+  youFollow: (name: string) => `Vous suivez ${name}`,
   compatibility: "Compatibilité avec nos sites Moodle",
   notProbed: "pas encore interrogé",
   restorable: "restaurable",
@@ -116,6 +117,9 @@ export const fr: Messages = {
     "Les cours en cours de restauration dans les sites Moodle de ce nœud, les plus récents d’abord.",
   autoRefresh: (seconds: number) =>
     `Une restauration est en cours : cette page se recharge toutes les ${seconds} secondes.`,
+  stopRefreshing: "Arrêter le rechargement",
+  refreshStopped: "Une restauration est en cours ; cette page ne se recharge plus d’elle-même.",
+  refreshNow: "Recharger maintenant",
   noRestores: "Aucune restauration demandée pour l’instant.",
   noRestoresHint: "Trouver un cours à restaurer dans le catalogue",
   jobStates: {

@@ -81,7 +81,7 @@ function searchForm(c: WebContext, filters: CatalogFilters): Markup {
       filters.plugin ||
       filters.withoutPlugins,
   );
-  return html`<form method="get" action="/catalog" class="catalog-search" role="search">
+  return html`<search><form method="get" action="/catalog" class="catalog-search">
 <fieldset role="group">
 <label for="q" class="visually-hidden">${t.searchLabel}</label>
 <input type="search" id="q" name="q" value="${filters.q}" placeholder="${t.searchPlaceholder}">
@@ -98,7 +98,7 @@ function searchForm(c: WebContext, filters: CatalogFilters): Markup {
 <label class="checkbox"><input type="checkbox" name="withoutPlugins" value="true"${filters.withoutPlugins ? html` checked` : ""}> ${t.withoutPlugins}</label>
 </div>
 </details>
-</form>`;
+</form></search>`;
 }
 
 function pager(c: WebContext, pageNumber: number, pages: number): Markup {

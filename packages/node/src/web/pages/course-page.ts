@@ -116,7 +116,7 @@ function followButtons(c: WebContext, services: FederationServices, entry: Catal
   const following = services.follows.following(session.account.actorId, entry.actorUri);
   const label = author?.type === "Organization" ? t.followInstitution : t.followAuthor;
   if (following) {
-    return html`<p class="follow-state"><span class="badge ${following.state === "accepted" ? "badge-ok" : "badge-neutral"}">${t.followStates[following.state]}</span> ${author?.name ?? entry.actorUri}</p>`;
+    return html`<p class="follow-state">${t.youFollow(author?.name ?? hostOf(entry.actorUri))} <span class="badge ${following.state === "accepted" ? "badge-ok" : "badge-neutral"}">${t.followStates[following.state]}</span></p>`;
   }
   return html`<form method="post" action="/feeds/follow" class="inline">
 ${csrfField(c)}

@@ -10,7 +10,10 @@ import type { WebContext, WebDependencies, WebEnv } from "../web-env.ts";
 const NOTICES = ["followed", "unfollowed"] as const;
 
 function actorLabel(actor: { name: string | null; handle: string | null; uri: string }): Markup {
-  return html`<strong>${actor.name ?? actor.handle ?? actor.uri}</strong>${actor.handle ? html` <small class="handle">@${actor.handle}</small>` : ""}`;
+  // Only a whole user@host is worth showing; a URL says where the actor is otherwise.
+  const handle =
+    actor.handle && /^[^@\s]+@[^@\s]+$/.test(actor.handle) ? `@${actor.handle}` : actor.uri;
+  return html`<strong>${actor.name ?? handle}</strong> <small class="handle">${handle}</small>`;
 }
 
 function feedsPage(

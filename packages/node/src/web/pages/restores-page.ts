@@ -65,11 +65,19 @@ export function restoresRoutes(app: Hono<WebEnv>, { services }: WebDependencies)
     const jobs = services.restores.jobs({ limit: PAGE_SIZE, offset: 0 });
     const names = services.moodleTargets.namesById();
     const active = jobs.some((job) => job.state === "queued" || job.state === "running");
+    // WCAG 2.2.1: whoever needs more time (a screen reader midway through a log) turns it off.
+    const refreshing = active && c.req.query("refresh") !== "off";
     return page(c, {
       title: t.restoresTitle,
-      refreshSeconds: active ? REFRESH_SECONDS : undefined,
+      refreshSeconds: refreshing ? REFRESH_SECONDS : undefined,
       main: html`<hgroup><h1>${t.restoresTitle}</h1><p>${t.restoresIntro}</p></hgroup>
-${active ? html`<p class="notice" role="status">${t.autoRefresh(REFRESH_SECONDS)}</p>` : ""}
+${
+  refreshing
+    ? html`<p class="notice refresh-notice" role="status">${t.autoRefresh(REFRESH_SECONDS)} <a href="/restores?refresh=off">${t.stopRefreshing}</a></p>`
+    : active
+      ? html`<p class="notice refresh-notice" role="status">${t.refreshStopped} <a href="/restores">${t.refreshNow}</a></p>`
+      : ""
+}
 ${jobs.length ? jobs.map((job) => jobCard(c, services, job, names.get(job.targetId) ?? "?")) : html`<article class="empty"><p>${t.noRestores}</p><p><a href="/catalog">${t.noRestoresHint}</a></p></article>`}`,
     });
   });
