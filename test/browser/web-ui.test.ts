@@ -22,7 +22,7 @@ let objectUri: string;
 async function tabTo(text: string, limit = 40): Promise<void> {
   for (let i = 0; i < limit; i++) {
     await page.keyboard.press("Tab");
-    const focused = await page.evaluate(() => document.activeElement?.textContent ?? "");
+    const focused = (await page.evaluate("document.activeElement?.textContent ?? ''")) as string;
     if (focused.includes(text)) return;
   }
   throw new Error(`Tab never reached "${text}"`);
@@ -161,9 +161,15 @@ describe.runIf(haveChromium() && haveFixtures())(
       expect(await page.textContent(".job .badge")).toMatch(/^(queued|running)$/);
       // The page reloads itself while the job waits; the reason shows up on a reload.
       await expect
-        .poll(async () => (await page.reload(), await page.textContent(".job")), {
-          timeout: 20_000,
-        })
+        .poll(
+          async () => {
+            await page.reload();
+            return await page.textContent(".job");
+          },
+          {
+            timeout: 20_000,
+          },
+        )
         .toContain("Will be tried again");
       expect(await page.getAttribute('meta[http-equiv="refresh"]', "content")).toBe("5");
       await screenshot(page, "restores");
