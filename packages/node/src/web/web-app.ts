@@ -15,16 +15,8 @@ import { loadSession } from "./session-cookie.ts";
 import type { WebDependencies, WebEnv } from "./web-env.ts";
 
 /** Paths the web interface answers; everything else goes on to federation and the API. */
-const WEB_PATHS = [
-  "/login",
-  "/logout",
-  "/language",
-  "/catalog",
-  "/catalog/*",
-  "/restores",
-  "/feeds",
-  "/feeds/*",
-];
+// "/catalog/*" also matches "/catalog" itself: listing both would run the middleware twice.
+const WEB_PATHS = ["/login", "/logout", "/language", "/catalog/*", "/restores", "/feeds/*"];
 
 /**
  * The server-rendered web interface: sessions from a cookie, the page's language, CSRF
