@@ -146,11 +146,36 @@ describe.runIf(haveFixtures())("web pages with a course received from another no
     expect(createHash("sha256").update(bytes).digest("hex")).toBe(sha256);
   });
 
+  it("offers every revision received, to download and to restore", async () => {
+    const courseId = new URL(objectUri).pathname.split("/").pop() as string;
+    const second = await publishCourse(
+      contextOf(publisher),
+      publisher.node.institution,
+      fixture("m262-tgz-course-availability-nousers.mbz"),
+      { title: XSS_TITLE, summary: XSS_SUMMARY },
+      { courseId },
+    );
+    await eventually(() => follower.node.services.courses.catalogEntry(objectUri)?.revision === 2);
+    const course = await teacher.page(`/catalog/course?object=${encodeURIComponent(objectUri)}`);
+    expect(course.html).toContain('<option value="2" selected>revision 2</option>');
+    expect(course.html).toContain('aria-label="Download revision 1 (.mbz)"');
+    const digestOf = async (fields: Record<string, string>) => {
+      const response = await teacher.post("/catalog/download", { object: objectUri, ...fields });
+      expect(response.status).toBe(200);
+      return createHash("sha256")
+        .update(Buffer.from(await response.arrayBuffer()))
+        .digest("hex");
+    };
+    expect(await digestOf({ revision: "1" })).toBe(sha256);
+    expect(await digestOf({})).toBe(second.report.sha256);
+  });
+
   it("asks for a restore and shows the job, refreshing while it waits, with why it waits", async () => {
     await teacher.page(`/catalog/course?object=${encodeURIComponent(objectUri)}`);
     const asked = await teacher.post("/catalog/restore", {
       object: objectUri,
       target: "nowhere",
+      revision: "1",
       destination: "new-course",
       categoryId: "4",
     });
@@ -158,6 +183,7 @@ describe.runIf(haveFixtures())("web pages with a course received from another no
     const [job] = follower.node.services.restores.jobs({ limit: 1, offset: 0 });
     expect(job).toMatchObject({
       requestedBy: "web marie",
+      revision: 1,
       destination: { kind: "new-course", categoryId: 4 },
     });
     expect(asked.headers.get("location")).toBe(`/restores#job-${job?.id}`);
@@ -176,6 +202,18 @@ describe.runIf(haveFixtures())("web pages with a course received from another no
     });
     expect(refused.status).toBe(400);
     expect(await refused.text()).toContain("Choose merge or replace");
+  });
+
+  it("says on the feeds page why a follow could not be sent, keeping what was typed", async () => {
+    await teacher.page("/feeds");
+    const nobody = `@nobody@127.0.0.1:${await freePort()}`;
+    const response = await teacher.post("/feeds/follow", { target: nobody });
+    expect(response.status).toBe(404);
+    const html = await response.text();
+    expect(html).toContain(`Nothing was found at ${nobody}; check the address.`);
+    expect(html).toContain(
+      `value="${nobody}" aria-describedby="follow-help follow-error" aria-invalid="true"`,
+    );
   });
 
   it("stops following from the feeds page", async () => {

@@ -53,6 +53,7 @@ export function courseActionRoutes(
     try {
       const job = await requestRestore(services, {
         objectUri: text(form, "object"),
+        revision: positiveInteger(text(form, "revision")),
         targetName: text(form, "target"),
         destination,
         requestedBy: `web ${account.username}`,
@@ -74,7 +75,11 @@ export function courseActionRoutes(
     const t = c.get("t");
     const form = await c.req.parseBody();
     try {
-      const stored = await fetchCatalogArchive(context(c.req.raw), text(form, "object"));
+      const stored = await fetchCatalogArchive(
+        context(c.req.raw),
+        text(form, "object"),
+        positiveInteger(text(form, "revision")),
+      );
       return (await serveBlob(c, services.blobs, stored.sha256, "private")) as Response;
     } catch (error) {
       if (error instanceof FetchError) {

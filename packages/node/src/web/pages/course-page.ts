@@ -6,7 +6,7 @@ import {
 } from "@coursefed/moodle";
 import type { Hono } from "hono";
 import { html } from "hono/html";
-import type { CatalogEntry } from "../../courses/course-repository.ts";
+import type { CatalogEntry, CatalogRevision } from "../../courses/course-repository.ts";
 import type { CourseManifest } from "../../courses/manifest.ts";
 import type { FederationServices } from "../../federation/context.ts";
 import type { MoodleTarget } from "../../moodle-targets/target-repository.ts";
@@ -73,7 +73,12 @@ ${targets.length ? html`<ul class="compat-list">${rows}</ul>` : html`<p>${t.noTa
 </section>`;
 }
 
-function restoreForm(c: WebContext, entry: CatalogEntry, targets: readonly MoodleTarget[]): Markup {
+function restoreForm(
+  c: WebContext,
+  entry: CatalogEntry,
+  targets: readonly MoodleTarget[],
+  revisions: readonly CatalogRevision[],
+): Markup {
   const t = c.get("t");
   if (entry.deletedAt !== null) return html``;
   if (targets.length === 0)
@@ -87,6 +92,12 @@ ${csrfField(c)}
 <select id="restore-target" name="target" required>
 ${targets.map((target) => html`<option value="${target.name}">${target.name} (${hostOf(target.url)})</option>`)}
 </select>
+${
+  revisions.length > 1
+    ? html`<label for="restore-revision">${t.revision}</label>
+<select id="restore-revision" name="revision">${revisions.map((revision) => html`<option value="${revision.revision}"${revision.revision === entry.revision ? html` selected` : ""}>${t.revisionNumber(revision.revision)}</option>`)}</select>`
+    : ""
+}
 <fieldset>
 <legend>${t.destination}</legend>
 <label><input type="radio" name="destination" value="new-course" checked> ${t.asNewCourse}</label>
@@ -151,21 +162,26 @@ ${
 </section>`;
 }
 
+/** Every revision received; a teacher may download any of them (the button above is the latest). */
 function revisionsSection(
   c: WebContext,
-  services: FederationServices,
   entry: CatalogEntry,
+  revisions: readonly CatalogRevision[],
+  mayDownload: boolean,
 ): Markup {
   const t = c.get("t");
   const language = c.get("language");
-  const revisions = services.courses.catalogRevisions(entry.objectUri);
+  const download = (revision: number) =>
+    mayDownload
+      ? html`<td><form method="post" action="/catalog/download" class="inline">${csrfField(c)}<input type="hidden" name="object" value="${entry.objectUri}"><input type="hidden" name="revision" value="${revision}"><button type="submit" class="secondary outline compact" aria-label="${t.downloadRevision(revision)}">${t.downloadShort}</button></form></td>`
+      : "";
   return html`<section aria-labelledby="revisions">
 <h2 id="revisions">${t.revisions}</h2>
 <div class="table-scroll"><table class="striped">
-<thead><tr><th scope="col">${t.revision}</th><th scope="col">${t.published}</th><th scope="col">${t.received}</th><th scope="col">${t.size}</th><th scope="col">${t.digest}</th></tr></thead>
+<thead><tr><th scope="col">${t.revision}</th><th scope="col">${t.published}</th><th scope="col">${t.received}</th><th scope="col">${t.size}</th><th scope="col">${t.digest}</th>${mayDownload ? html`<th scope="col">${t.downloadColumn}</th>` : ""}</tr></thead>
 <tbody>${revisions.map(
     (revision) =>
-      html`<tr><td>${revision.revision}</td><td>${formatDateTime(revision.publishedAt, language)}</td><td>${formatDateTime(revision.receivedAt, language)}</td><td>${formatSize(revision.size, language)}</td><td><code class="digest">${revision.sha256}</code></td></tr>`,
+      html`<tr><td>${revision.revision}</td><td>${formatDateTime(revision.publishedAt, language)}</td><td>${formatDateTime(revision.receivedAt, language)}</td><td>${formatSize(revision.size, language)}</td><td><code class="digest">${revision.sha256}</code></td>${download(revision.revision)}</tr>`,
   )}</tbody>
 </table></div>
 </section>`;
@@ -181,6 +197,7 @@ export function coursePageRoutes(app: Hono<WebEnv>, { services }: WebDependencie
     const facts = manifestFacts(entry.manifest);
     const author = services.follows.remoteActor(entry.actorUri);
     const teacher = hasRole(accountOf(c).role, "teacher");
+    const revisions = services.courses.catalogRevisions(entry.objectUri);
     return page(c, {
       title: entry.title,
       main: html`<nav aria-label="${t.breadcrumb}"><ul><li><a href="/catalog">${t.catalogTitle}</a></li><li>${entry.title}</li></ul></nav>
@@ -212,10 +229,10 @@ ${followButtons(c, services, entry)}
 </article>
 <div class="grid course-panels">
 ${compatibilitySection(c, services, entry)}
-${teacher ? restoreForm(c, entry, services.moodleTargets.all()) : ""}
+${teacher ? restoreForm(c, entry, services.moodleTargets.all(), revisions) : ""}
 </div>
 ${lineageSection(c, services, entry)}
-${revisionsSection(c, services, entry)}`,
+${revisionsSection(c, entry, revisions, teacher && entry.deletedAt === null)}`,
     });
   });
 }
