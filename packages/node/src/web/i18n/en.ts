@@ -15,6 +15,8 @@ export const en = {
   footer: "coursefed — Moodle courses shared between institutions over ActivityPub",
   roles: { admin: "admin", teacher: "teacher", viewer: "viewer" },
   backToCatalog: "Back to the catalog",
+  /** Between a label and its value. */
+  colon: ": ",
 
   signInTitle: "Sign in",
   signInIntro: "Sign in with the account your node's administrator gave you.",

@@ -13,6 +13,7 @@ export const fr: Messages = {
   footer: "coursefed — des cours Moodle partagés entre établissements par ActivityPub",
   roles: { admin: "administrateur", teacher: "enseignant", viewer: "lecteur" },
   backToCatalog: "Retour au catalogue",
+  colon: "\u00a0: ",
 
   signInTitle: "Connexion",
   signInIntro: "Connectez-vous avec le compte que l’administrateur de votre nœud vous a donné.",

@@ -50,7 +50,7 @@ function jobCard(
 <h2><a href="${courseLink(job.objectUri)}">${entry?.title ?? job.objectUri}</a> <small>${t.revisionNumber(job.revision)}</small></h2>
 <span class="badge ${BADGE[job.state]}">${t.jobStates[job.state]}</span>
 </header>
-<p>${t.target}: <strong>${targetName}</strong> · ${destinationText(c, job)} · ${t.requestedBy(job.requestedBy)} · <time datetime="${new Date(job.createdAt).toISOString()}">${formatDateTime(job.createdAt, language)}</time>${job.attempts > 1 ? html` · ${t.attempts(job.attempts)}` : ""}</p>
+<p>${t.target}${t.colon}<strong>${targetName}</strong> · ${destinationText(c, job)} · ${t.requestedBy(job.requestedBy)} · <time datetime="${new Date(job.createdAt).toISOString()}">${formatDateTime(job.createdAt, language)}</time>${job.attempts > 1 ? html` · ${t.attempts(job.attempts)}` : ""}</p>
 ${job.overriddenBy ? html`<p class="warning"><small>${t.overriddenBy(job.overriddenBy)}</small></p>` : ""}
 ${job.state === "succeeded" && job.courseUrl ? html`<p><a href="${job.courseUrl}" role="button" class="compact">${t.openMoodleCourse(job.moodleCourseId ?? 0)}</a></p>` : ""}
 ${job.errorMessage ? html`<p class="${job.state === "queued" ? "notice" : "notice notice-error"}">${job.state === "queued" ? t.willRetry : ""}${job.errorMessage}${job.errorCode ? html` <code>${job.errorCode}</code>` : ""}</p>` : ""}
