@@ -142,6 +142,38 @@ describe.runIf(haveFixtures())("coursefed commands against running nodes", () =>
     expect(failed.stdout).toContain(`${glossary} (revision 1)`);
   });
 
+  it("says when the compatibility check refuses a restore, with exit code 3", async () => {
+    const { items } = JSON.parse((await coursefed(school, "catalog", "--json")).stdout) as {
+      items: Array<{ object: string; title: string }>;
+    };
+    const glossary = items.find((item) => item.title === "Glossary course")?.object as string;
+    const target = school.node.services.moodleTargets.add({
+      name: "old-moodle",
+      driver: "cli",
+      url: "https://old.school.example",
+      moodleDir: join(tmpdir(), "coursefed-old-moodle"),
+    });
+    // What a probe of a Moodle 2.5 site said a moment ago: older than the 2.6 backup.
+    school.node.services.moodleTargets.saveProbe(target, {
+      version: "2013051400",
+      release: "2.5 (Build: 20130514)",
+      branch: "2.5",
+      plugins: { mod_glossary: 2013050100 },
+      maxRestoreBytes: null,
+    });
+    const refused = await coursefed(
+      school,
+      "restore",
+      glossary,
+      "--target",
+      "old-moodle",
+      "--wait",
+    );
+    expect(refused.code).toBe(3);
+    expect(refused.stderr).toContain("2.6");
+    expect(refused.stderr).toContain("--override");
+  });
+
   it("creates and lists teacher accounts", async () => {
     const created = await coursefed(
       university,
