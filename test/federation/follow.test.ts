@@ -33,6 +33,10 @@ describe("following between nodes over loopback HTTP, signed", () => {
       university.node.services.follows.follower(universityActor.id, institutionOf(school)),
     );
     expect(request.state).toBe("pending");
+    // Remembered as @handle@host, with the port of a node that is not on 443.
+    expect(university.node.services.follows.remoteActor(institutionOf(school))?.handle).toBe(
+      `school@${school.url.host}`,
+    );
 
     await answerFollow(contextOf(university), universityActor, institutionOf(school), "accepted");
     await eventually(() =>

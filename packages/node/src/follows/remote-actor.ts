@@ -12,6 +12,11 @@ export async function describeRemoteActor(actor: Actor): Promise<Omit<RemoteActo
   } catch {
     // Some servers publish no WebFinger; the URI still identifies the actor.
   }
+  // Fedify gives "user@" for a server it cannot ask over https (one on an intranet or
+  // loopback address, with a port): the actor's own host completes it.
+  if (handle !== null && !/^[^@\s]+@[^@\s]+$/.test(handle)) {
+    handle = actor.preferredUsername ? `${actor.preferredUsername}@${actor.id.host}` : null;
+  }
   return {
     uri: actor.id.href,
     handle,
