@@ -474,3 +474,25 @@ export const loginFailures = sqliteTable(
   },
   (table) => [index("login_failures_key").on(table.key, table.failedAt)],
 );
+
+export const AUDIT_ACTORS = ["web", "api"] as const;
+export type AuditActorKind = (typeof AUDIT_ACTORS)[number];
+
+/**
+ * What admins did, from the web pages or the API: who (a web account's username or an API
+ * token's name), what, to what. Kept for the admins to read; nothing acts on it.
+ */
+export const auditLog = sqliteTable(
+  "audit_log",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    at: integer("at").notNull(),
+    byKind: text("by_kind", { enum: AUDIT_ACTORS }).notNull(),
+    byName: text("by_name").notNull(),
+    action: text("action").notNull(),
+    /** What the action was on: a target's name, an actor's URL, a username, ... */
+    target: text("target"),
+    details: text("details", { mode: "json" }).$type<Record<string, unknown>>(),
+  },
+  (table) => [index("audit_log_at").on(table.at)],
+);
