@@ -10,6 +10,7 @@ import { sweepAbandonedUploads } from "./api/abandoned-uploads.ts";
 import { createApi, federationContextFor } from "./api/api.ts";
 import { TokenRepository } from "./api/token-repository.ts";
 import { UploadRepository } from "./api/upload-repository.ts";
+import { AuditLog } from "./audit/audit-log.ts";
 import { BlobStore } from "./blobs/blob-store.ts";
 import type { NodeConfig } from "./config.ts";
 import { CourseRepository } from "./courses/course-repository.ts";
@@ -134,6 +135,7 @@ export async function createNode(config: NodeConfig): Promise<CoursefedNode> {
     : undefined;
 
   const accounts = new AccountRepository(db);
+  const audit = new AuditLog(db);
   const initialAdminPassword = accounts.isEmpty()
     ? (
         await createAccount(
@@ -152,6 +154,7 @@ export async function createNode(config: NodeConfig): Promise<CoursefedNode> {
       tokens,
       uploads,
       maxUploadBytes: config.maxUploadBytes,
+      audit,
       context: federationContextFor(federation, services),
     }),
   );
@@ -169,6 +172,9 @@ export async function createNode(config: NodeConfig): Promise<CoursefedNode> {
       accounts,
       sessions: new SessionRepository(db),
       throttle: new LoginThrottle(db),
+      tokens,
+      audit,
+      maxUploadBytes: config.maxUploadBytes,
       context: federationContextFor(federation, services),
       publicUrl: config.publicUrl,
       siteName: institution.name,

@@ -1,4 +1,4 @@
-import { asc, eq } from "drizzle-orm";
+import { asc, count, eq } from "drizzle-orm";
 import type { NodeDatabase } from "../db/database.ts";
 import { type WebRole, webAccounts, webSessions } from "../db/schema.ts";
 
@@ -52,6 +52,25 @@ export class AccountRepository {
         .run();
       tx.delete(webSessions).where(eq(webSessions.accountId, id)).run();
     });
+  }
+
+  /** A new role may come with a new actor (a teacher acts as their own). */
+  setRole(id: number, role: WebRole, actorId: number): void {
+    this.#db.update(webAccounts).set({ role, actorId }).where(eq(webAccounts.id, id)).run();
+  }
+
+  /** Deletes the account; its sessions go with it. */
+  remove(id: number): void {
+    this.#db.delete(webAccounts).where(eq(webAccounts.id, id)).run();
+  }
+
+  countWithRole(role: WebRole): number {
+    const [row] = this.#db
+      .select({ total: count() })
+      .from(webAccounts)
+      .where(eq(webAccounts.role, role))
+      .all();
+    return row?.total ?? 0;
   }
 
   recordLogin(id: number): void {

@@ -5,7 +5,9 @@ import type { WebRole } from "../db/schema.ts";
 import type { AccountRepository, WebAccount } from "./account-repository.ts";
 import { hashPassword, randomPassword, verifyPassword } from "./password.ts";
 
-export class AccountError extends CodedError<"INVALID_USERNAME" | "TAKEN" | "NOT_FOUND"> {
+export class AccountError extends CodedError<
+  "INVALID_USERNAME" | "TAKEN" | "NOT_FOUND" | "LAST_ADMIN" | "SELF"
+> {
   override readonly name = "AccountError";
 }
 
@@ -42,15 +44,7 @@ export async function createAccount(
     throw new AccountError("TAKEN", `There is already an account named ${username}.`);
   }
   const displayName = request.displayName ?? username;
-  const actor =
-    role === "teacher"
-      ? teacherActor(stores.actors, username, displayName)
-      : stores.actors.byIdentifier("institution");
-  if (!actor)
-    throw new AccountError(
-      "NOT_FOUND",
-      "This node has no institution actor yet; start it once with coursefed serve.",
-    );
+  const actor = actorForRole(stores.actors, role, username, displayName);
   const password = randomPassword();
   const account = stores.accounts.create({
     username,
@@ -60,6 +54,74 @@ export async function createAccount(
     passwordHash: await hashPassword(password),
   });
   return { account, password };
+}
+
+/** Admins and viewers act as the institution; a teacher as the Person of their handle. */
+function actorForRole(
+  actors: LocalActorRepository,
+  role: WebRole,
+  username: string,
+  displayName: string,
+) {
+  const actor =
+    role === "teacher"
+      ? teacherActor(actors, username, displayName)
+      : actors.byIdentifier("institution");
+  if (!actor)
+    throw new AccountError(
+      "NOT_FOUND",
+      "This node has no institution actor yet; start it once with coursefed serve.",
+    );
+  return actor;
+}
+
+function accountNamed(accounts: AccountRepository, username: string): WebAccount {
+  const account = accounts.byUsername(username);
+  if (!account) throw new AccountError("NOT_FOUND", `There is no account named ${username}.`);
+  return account;
+}
+
+/** Refuses to take away the node's last admin: nobody could then manage it from the web. */
+function keepAnAdmin(accounts: AccountRepository, account: WebAccount): void {
+  if (account.role === "admin" && accounts.countWithRole("admin") <= 1) {
+    throw new AccountError(
+      "LAST_ADMIN",
+      `${account.username} is the last admin: make another account admin first.`,
+    );
+  }
+}
+
+/**
+ * Gives an account another role, and the actor that goes with it. `by` is who asks: an
+ * admin cannot change their own role (nor lock themself out by mistake).
+ */
+export function changeRole(
+  stores: AccountStores,
+  request: { username: string; role: WebRole; by: string },
+): WebAccount {
+  const account = accountNamed(stores.accounts, request.username);
+  if (account.role === request.role) return account;
+  if (account.username === request.by) {
+    throw new AccountError("SELF", "You cannot change your own role; ask another admin.");
+  }
+  keepAnAdmin(stores.accounts, account);
+  const actor = actorForRole(stores.actors, request.role, account.username, account.displayName);
+  stores.accounts.setRole(account.id, request.role, actor.id);
+  return { ...account, role: request.role, actorId: actor.id };
+}
+
+/** Removes an account and its sessions; never one's own, never the last admin. */
+export function removeAccount(
+  accounts: AccountRepository,
+  request: { username: string; by: string },
+): WebAccount {
+  const account = accountNamed(accounts, request.username);
+  if (account.username === request.by) {
+    throw new AccountError("SELF", "You cannot remove your own account; ask another admin.");
+  }
+  keepAnAdmin(accounts, account);
+  accounts.remove(account.id);
+  return account;
 }
 
 function teacherActor(actors: LocalActorRepository, handle: string, name: string) {
@@ -78,8 +140,7 @@ export async function resetPassword(
   accounts: AccountRepository,
   username: string,
 ): Promise<string> {
-  const account = accounts.byUsername(username);
-  if (!account) throw new AccountError("NOT_FOUND", `There is no account named ${username}.`);
+  const account = accountNamed(accounts, username);
   const password = randomPassword();
   accounts.setPasswordHash(account.id, await hashPassword(password));
   return password;

@@ -1,5 +1,6 @@
 import type { Federation, Context as FederationContext } from "@fedify/fedify";
 import { OpenAPIHono } from "@hono/zod-openapi";
+import type { AuditLog } from "../audit/audit-log.ts";
 import type { FederationServices } from "../federation/context.ts";
 import { type ApiEnv, requireToken } from "./auth.ts";
 import { problem } from "./problem.ts";
@@ -20,6 +21,8 @@ export interface ApiDependencies {
   readonly tokens: TokenRepository;
   readonly uploads: UploadRepository;
   readonly maxUploadBytes: number;
+  /** Where admin actions are recorded. */
+  readonly audit: AuditLog;
   /** A Fedify context for the request, so that services can send activities. */
   readonly context: (request: Request) => FederationContext<FederationServices>;
 }

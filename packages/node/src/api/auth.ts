@@ -1,5 +1,6 @@
 import type { MiddlewareHandler } from "hono";
 import type { LocalActor } from "../actors/local-actors.ts";
+import type { AuditActor } from "../audit/audit-log.ts";
 import type { FederationServices } from "../federation/context.ts";
 import { problem } from "./problem.ts";
 import type { ApiToken, TokenRepository } from "./token-repository.ts";
@@ -35,6 +36,11 @@ export function requireToken(
     c.set("principal", { token, actor });
     await next();
   };
+}
+
+/** The caller as the audit log names it: the token's name. */
+export function auditActorOf(principal: Principal): AuditActor {
+  return { kind: "api", name: principal.token.name };
 }
 
 /** Refuses a caller whose role is not admin. */

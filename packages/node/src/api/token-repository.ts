@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from "node:crypto";
-import { count, eq } from "drizzle-orm";
+import { asc, count, eq } from "drizzle-orm";
 import type { NodeDatabase } from "../db/database.ts";
 import { apiTokens, type Role } from "../db/schema.ts";
 
@@ -27,6 +27,16 @@ export class TokenRepository {
       .returning()
       .get();
     return { token, record };
+  }
+
+  /** Every token's record (never the token itself), oldest first. */
+  all(): ApiToken[] {
+    return this.#db.select().from(apiTokens).orderBy(asc(apiTokens.id)).all();
+  }
+
+  /** Deletes the token: it is refused from now on. Returns its record, if there was one. */
+  revoke(id: number): ApiToken | undefined {
+    return this.#db.delete(apiTokens).where(eq(apiTokens.id, id)).returning().get();
   }
 
   /** The token's record, if the token is valid; notes its use. */

@@ -25,6 +25,12 @@ export class TargetError extends CodedError<"DUPLICATE" | "NOT_FOUND" | "INVALID
   override readonly name = "TargetError";
 }
 
+/** Settings that belong to one driver only: given for the other, they are a mistake. */
+const DRIVER_SETTINGS = {
+  cli: ["moodleDir", "php", "runAsUser"],
+  ws: ["token"],
+} as const satisfies Record<MoodleDriverName, ReadonlyArray<keyof NewMoodleTarget>>;
+
 /** A restore of a large course can take many minutes; a probe or a small one, seconds. */
 const DEFAULT_TIMEOUT_MS = 30 * 60 * 1000;
 
@@ -48,6 +54,15 @@ export class MoodleTargetRepository {
       throw new TargetError(
         "INVALID",
         `"${target.url}" is not the http(s) address of a Moodle site.`,
+      );
+    }
+    const foreign = Object.entries(DRIVER_SETTINGS)
+      .filter(([driver]) => driver !== target.driver)
+      .flatMap(([, settings]) => settings.filter((setting) => target[setting] !== undefined));
+    if (foreign.length > 0) {
+      throw new TargetError(
+        "INVALID",
+        `${foreign.join(", ")} ${foreign.length === 1 ? "is" : "are"} not used by the ${target.driver} driver; leave ${foreign.length === 1 ? "it" : "them"} out.`,
       );
     }
     if (this.byName(target.name)) {

@@ -3,6 +3,8 @@ import type { Context } from "hono";
 import type { AccountRepository } from "../accounts/account-repository.ts";
 import type { LoginThrottle } from "../accounts/login-throttle.ts";
 import type { SessionRepository, WebSession } from "../accounts/session-repository.ts";
+import type { TokenRepository } from "../api/token-repository.ts";
+import type { AuditLog } from "../audit/audit-log.ts";
 import type { FederationServices } from "../federation/context.ts";
 import type { Messages } from "./i18n/en.ts";
 import type { Language } from "./i18n/language.ts";
@@ -12,6 +14,11 @@ export interface WebDependencies {
   readonly accounts: AccountRepository;
   readonly sessions: SessionRepository;
   readonly throttle: LoginThrottle;
+  readonly tokens: TokenRepository;
+  /** Where admin actions are recorded. */
+  readonly audit: AuditLog;
+  /** The largest upload the node accepts, for the settings page. */
+  readonly maxUploadBytes: number;
   /** A Fedify context for the request, so that services can send activities. */
   readonly context: (request: Request) => FederationContext<FederationServices>;
   readonly publicUrl: URL;

@@ -2,7 +2,7 @@ import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { answerFollow, FollowError, follow } from "../../follows/follow-service.ts";
 import type { ApiDependencies } from "../api.ts";
-import { type ApiEnv, requireAdmin } from "../auth.ts";
+import { type ApiEnv, auditActorOf, requireAdmin } from "../auth.ts";
 import { ErrorSchema, errorResponses, problem } from "../problem.ts";
 
 const Following = z
@@ -90,7 +90,7 @@ const decide = createRoute({
 
 export function followRoutes(
   app: OpenAPIHono<ApiEnv>,
-  { services, context }: ApiDependencies,
+  { services, context, audit }: ApiDependencies,
 ): void {
   app.openapi(startFollowing, async (c) => {
     const { actor } = c.get("principal");
@@ -127,6 +127,12 @@ export function followRoutes(
         actor,
         c.req.valid("json").actor,
         decision === "accept" ? "accepted" : "rejected",
+      );
+      audit.record(
+        auditActorOf(c.get("principal")),
+        `follow-request.${decision}`,
+        c.req.valid("json").actor,
+        { to: actor.handle },
       );
       return c.body(null, 204);
     } catch (error) {

@@ -2,9 +2,11 @@ import { MoodleError, type MoodleSiteInfo } from "@coursefed/moodle";
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { MOODLE_DRIVERS } from "../../db/schema.ts";
+import { probeTarget } from "../../moodle-targets/probe-target.ts";
 import { type MoodleTarget, TargetError } from "../../moodle-targets/target-repository.ts";
+import { noSuchTargetMessage } from "../../restores/rule-service.ts";
 import type { ApiDependencies } from "../api.ts";
-import { type ApiEnv, requireAdmin } from "../auth.ts";
+import { type ApiEnv, auditActorOf, requireAdmin } from "../auth.ts";
 import { ErrorSchema, errorResponses, problem } from "../problem.ts";
 
 const TargetName = z
@@ -69,15 +71,6 @@ const NewTarget = z
     }),
   })
   .openapi("NewMoodleTarget");
-
-/** Settings that belong to one driver only: given for the other, they are a mistake. */
-const DRIVER_SETTINGS = {
-  cli: ["moodleDir", "php", "runAsUser"],
-  ws: ["token"],
-} as const satisfies Record<
-  (typeof MOODLE_DRIVERS)[number],
-  ReadonlyArray<keyof typeof NewTarget.shape>
->;
 
 const Probe = z
   .object({
@@ -171,27 +164,21 @@ const probe = createRoute({
   },
 });
 
-/** How long an admin's probe may take before it is reported as a timeout. */
-const PROBE_TIMEOUT_MS = 60_000;
-
-export function moodleTargetRoutes(app: OpenAPIHono<ApiEnv>, { services }: ApiDependencies): void {
+export function moodleTargetRoutes(
+  app: OpenAPIHono<ApiEnv>,
+  { services, audit }: ApiDependencies,
+): void {
   app.openapi(list, (c) => c.json({ items: services.moodleTargets.all().map(targetJson) }, 200));
 
   app.openapi(create, (c) => {
     const request = c.req.valid("json");
-    const foreign = Object.entries(DRIVER_SETTINGS)
-      .filter(([driver]) => driver !== request.driver)
-      .flatMap(([, settings]) => settings.filter((setting) => request[setting] !== undefined));
-    if (foreign.length > 0) {
-      return problem(
-        c,
-        400,
-        "invalid_target",
-        `${foreign.join(", ")} ${foreign.length === 1 ? "is" : "are"} not used by the ${request.driver} driver; leave ${foreign.length === 1 ? "it" : "them"} out.`,
-      );
-    }
     try {
-      return c.json(targetJson(services.moodleTargets.add(request)), 201);
+      const target = services.moodleTargets.add(request);
+      audit.record(auditActorOf(c.get("principal")), "target.add", target.name, {
+        driver: target.driver,
+        url: target.url,
+      });
+      return c.json(targetJson(target), 201);
     } catch (error) {
       if (!(error instanceof TargetError)) throw error;
       if (error.code === "DUPLICATE") return problem(c, 409, "target_exists", error.message);
@@ -202,6 +189,7 @@ export function moodleTargetRoutes(app: OpenAPIHono<ApiEnv>, { services }: ApiDe
   app.openapi(remove, (c) => {
     const { name } = c.req.valid("param");
     if (!services.moodleTargets.remove(name)) return targetNotFound(c, name);
+    audit.record(auditActorOf(c.get("principal")), "target.remove", name);
     return c.body(null, 204);
   });
 
@@ -209,12 +197,10 @@ export function moodleTargetRoutes(app: OpenAPIHono<ApiEnv>, { services }: ApiDe
     const { name } = c.req.valid("param");
     const target = services.moodleTargets.byName(name);
     if (!target) return targetNotFound(c, name);
+    const by = auditActorOf(c.get("principal"));
     try {
-      // Whoever asked is waiting on the answer: not for a restore's long timeout.
-      const info = await services.moodleTargets
-        .driverOf(target)
-        .probe(AbortSignal.timeout(PROBE_TIMEOUT_MS));
-      const saved = services.moodleTargets.saveProbe(target, info);
+      const { saved, info } = await probeTarget(services.moodleTargets, target);
+      audit.record(by, "target.probe", name, { release: info.release });
       return c.json(
         {
           target: saved.name,
@@ -228,29 +214,15 @@ export function moodleTargetRoutes(app: OpenAPIHono<ApiEnv>, { services }: ApiDe
         200,
       );
     } catch (error) {
-      if (error instanceof MoodleError) return moodleProblem(c, error);
-      if (error instanceof DOMException && error.name === "TimeoutError") {
-        return moodleProblem(
-          c,
-          new MoodleError(
-            "TIMEOUT",
-            `${target.url} did not answer the probe within ${PROBE_TIMEOUT_MS / 1000} s.`,
-            { transient: true },
-          ),
-        );
-      }
-      throw error;
+      if (!(error instanceof MoodleError)) throw error;
+      audit.record(by, "target.probe", name, { error: error.code });
+      return moodleProblem(c, error);
     }
   });
 }
 
 export function targetNotFound(c: Context, name: string) {
-  return problem(
-    c,
-    404,
-    "target_not_found",
-    `There is no Moodle target named ${name}; see coursefed moodle list.`,
-  );
+  return problem(c, 404, "target_not_found", noSuchTargetMessage(name));
 }
 
 /** A Moodle failure as the API reports it: the driver's reason, and what Moodle printed. */

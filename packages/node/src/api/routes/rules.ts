@@ -1,10 +1,10 @@
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import { RULE_EVENTS, RULE_MODES } from "../../db/schema.ts";
 import type { RestoreRule } from "../../restores/restore-repository.ts";
+import { addRule, type NewRule, RuleError, ruleDetails } from "../../restores/rule-service.ts";
 import type { ApiDependencies } from "../api.ts";
-import { type ApiEnv, requireAdmin } from "../auth.ts";
+import { type ApiEnv, auditActorOf, requireAdmin } from "../auth.ts";
 import { ErrorSchema, errorResponses, problem } from "../problem.ts";
-import { targetNotFound } from "./moodle-targets.ts";
 
 const ruleFields = {
   actor: z.string().url().nullable().openapi({
@@ -88,7 +88,7 @@ const remove = createRoute({
   },
 });
 
-export function ruleRoutes(app: OpenAPIHono<ApiEnv>, { services }: ApiDependencies): void {
+export function ruleRoutes(app: OpenAPIHono<ApiEnv>, { services, audit }: ApiDependencies): void {
   app.openapi(list, (c) => {
     const names = services.moodleTargets.namesById();
     return c.json({ items: services.restores.rules().map((rule) => ruleJson(rule, names)) }, 200);
@@ -96,32 +96,33 @@ export function ruleRoutes(app: OpenAPIHono<ApiEnv>, { services }: ApiDependenci
 
   app.openapi(create, (c) => {
     const body = c.req.valid("json");
-    if (body.actor === undefined && body.tag === undefined) {
-      return problem(
-        c,
-        400,
-        "invalid_request",
-        "A rule needs an actor, a tag or both: restoring every course received is not a rule.",
-      );
+    const by = auditActorOf(c.get("principal"));
+    try {
+      const request: NewRule = {
+        actorUri: body.actor,
+        tag: body.tag,
+        on: body.on,
+        targetName: body.target,
+        categoryId: body.categoryId,
+        mode: body.mode,
+        createdBy: by.name,
+      };
+      const rule = addRule(services, request);
+      audit.record(by, "rule.add", String(rule.id), ruleDetails(request));
+      return c.json(ruleJson(rule, services.moodleTargets.namesById()), 201);
+    } catch (error) {
+      if (!(error instanceof RuleError)) throw error;
+      if (error.code === "TARGET_NOT_FOUND")
+        return problem(c, 404, "target_not_found", error.message);
+      return problem(c, 400, "invalid_request", error.message);
     }
-    const target = services.moodleTargets.byName(body.target);
-    if (!target) return targetNotFound(c, body.target);
-    const rule = services.restores.addRule({
-      actorUri: body.actor ?? null,
-      tag: body.tag ?? null,
-      on: body.on,
-      targetId: target.id,
-      categoryId: body.categoryId,
-      mode: body.mode,
-      createdBy: c.get("principal").token.name,
-    });
-    return c.json(ruleJson(rule, services.moodleTargets.namesById()), 201);
   });
 
   app.openapi(remove, (c) => {
     const { id } = c.req.valid("param");
     if (!services.restores.removeRule(id))
       return problem(c, 404, "rule_not_found", `There is no rule ${id}.`);
+    audit.record(auditActorOf(c.get("principal")), "rule.remove", String(id));
     return c.body(null, 204);
   });
 }

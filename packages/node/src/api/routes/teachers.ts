@@ -1,7 +1,7 @@
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import { ActorError } from "../../actors/local-actors.ts";
 import type { ApiDependencies } from "../api.ts";
-import { type ApiEnv, requireAdmin } from "../auth.ts";
+import { type ApiEnv, auditActorOf, requireAdmin } from "../auth.ts";
 import { ErrorSchema, errorResponses, problem } from "../problem.ts";
 
 const Teacher = z
@@ -52,7 +52,7 @@ const list = createRoute({
 
 export function teacherRoutes(
   app: OpenAPIHono<ApiEnv>,
-  { services, tokens, context }: ApiDependencies,
+  { services, tokens, context, audit }: ApiDependencies,
 ): void {
   app.openapi(create, async (c) => {
     const { handle, name } = c.req.valid("json");
@@ -61,6 +61,7 @@ export function teacherRoutes(
       await services.actors.keyPairs(teacher);
       const { token } = tokens.create(`teacher ${handle}`, "teacher", teacher.id);
       const actor = context(c.req.raw).getActorUri(teacher.identifier).href;
+      audit.record(auditActorOf(c.get("principal")), "teacher.add", handle, { name });
       return c.json({ actor, handle, name, token }, 201);
     } catch (error) {
       if (error instanceof ActorError) return problem(c, 409, "handle_unavailable", error.message);

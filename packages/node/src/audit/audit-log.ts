@@ -1,0 +1,64 @@
+import { count, desc } from "drizzle-orm";
+import type { NodeDatabase } from "../db/database.ts";
+import { type AuditActorKind, auditLog } from "../db/schema.ts";
+
+/** Every admin action recorded, from the web pages and the API alike. */
+export const AUDIT_ACTIONS = [
+  "follow-request.accept",
+  "follow-request.reject",
+  "target.add",
+  "target.probe",
+  "target.remove",
+  "rule.add",
+  "rule.remove",
+  "teacher.add",
+  "account.add",
+  "account.role",
+  "account.reset-password",
+  "account.remove",
+  "token.create",
+  "token.revoke",
+] as const;
+export type AuditAction = (typeof AUDIT_ACTIONS)[number];
+
+export type AuditEntry = Omit<typeof auditLog.$inferSelect, "action"> & { action: AuditAction };
+
+/** Who did it: a web account (its username) or an API token (its name). */
+export interface AuditActor {
+  readonly kind: AuditActorKind;
+  readonly name: string;
+}
+
+/** The audit log of admin actions: appended to, read newest first, never changed. */
+export class AuditLog {
+  readonly #db: NodeDatabase;
+
+  constructor(db: NodeDatabase) {
+    this.#db = db;
+  }
+
+  record(
+    by: AuditActor,
+    action: AuditAction,
+    target: string | null,
+    details: Record<string, unknown> | null = null,
+  ): void {
+    this.#db
+      .insert(auditLog)
+      .values({ at: Date.now(), byKind: by.kind, byName: by.name, action, target, details })
+      .run();
+  }
+
+  /** A page of entries, newest first, and how many there are in all. */
+  page(options: { limit: number; offset: number }): { entries: AuditEntry[]; total: number } {
+    const entries = this.#db
+      .select()
+      .from(auditLog)
+      .orderBy(desc(auditLog.at), desc(auditLog.id))
+      .limit(options.limit)
+      .offset(options.offset)
+      .all() as AuditEntry[];
+    const [row] = this.#db.select({ total: count() }).from(auditLog).all();
+    return { entries, total: row?.total ?? 0 };
+  }
+}

@@ -1,0 +1,53 @@
+import { CodedError } from "../coded-error.ts";
+import type { FederationServices } from "../federation/context.ts";
+import type { RestoreRule } from "./restore-repository.ts";
+
+export class RuleError extends CodedError<"NO_MATCHER" | "TARGET_NOT_FOUND"> {
+  override readonly name = "RuleError";
+}
+
+/** An auto-restore rule as an admin asks for it, by target name. */
+export interface NewRule {
+  readonly actorUri?: string | undefined;
+  readonly tag?: string | undefined;
+  readonly on: RestoreRule["on"];
+  readonly targetName: string;
+  readonly categoryId: number;
+  readonly mode: RestoreRule["mode"];
+  readonly createdBy: string;
+}
+
+/** The refusal of a target name nothing is called, as every caller words it. */
+export function noSuchTargetMessage(name: string): string {
+  return `There is no Moodle target named ${name}; see coursefed moodle list.`;
+}
+
+/** Adds a rule once it matches something (an actor, a tag) and its target exists. */
+export function addRule(
+  services: Pick<FederationServices, "moodleTargets" | "restores">,
+  rule: NewRule,
+): RestoreRule {
+  if (!rule.actorUri && !rule.tag) {
+    throw new RuleError(
+      "NO_MATCHER",
+      "A rule needs an actor, a tag or both: restoring every course received is not a rule.",
+    );
+  }
+  const target = services.moodleTargets.byName(rule.targetName);
+  if (!target) throw new RuleError("TARGET_NOT_FOUND", noSuchTargetMessage(rule.targetName));
+  return services.restores.addRule({
+    actorUri: rule.actorUri ?? null,
+    tag: rule.tag ?? null,
+    on: rule.on,
+    targetId: target.id,
+    categoryId: rule.categoryId,
+    mode: rule.mode,
+    createdBy: rule.createdBy,
+  });
+}
+
+/** What a rule matches and does, as the audit log keeps it. */
+export function ruleDetails(rule: NewRule): Record<string, unknown> {
+  const { actorUri, tag, on, targetName, categoryId, mode } = rule;
+  return { actor: actorUri ?? null, tag: tag ?? null, on, target: targetName, categoryId, mode };
+}
