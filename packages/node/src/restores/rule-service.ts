@@ -7,7 +7,7 @@ export class RuleError extends CodedError<"NO_MATCHER" | "TARGET_NOT_FOUND"> {
 }
 
 /** An auto-restore rule as an admin asks for it, by target name. */
-export interface NewRule {
+export interface RuleRequest {
   readonly actorUri?: string | undefined;
   readonly tag?: string | undefined;
   readonly on: RestoreRule["on"];
@@ -25,7 +25,7 @@ export function noSuchTargetMessage(name: string): string {
 /** Adds a rule once it matches something (an actor, a tag) and its target exists. */
 export function addRule(
   services: Pick<FederationServices, "moodleTargets" | "restores">,
-  rule: NewRule,
+  rule: RuleRequest,
 ): RestoreRule {
   if (!rule.actorUri && !rule.tag) {
     throw new RuleError(
@@ -47,7 +47,7 @@ export function addRule(
 }
 
 /** What a rule matches and does, as the audit log keeps it. */
-export function ruleDetails(rule: NewRule): Record<string, unknown> {
+export function ruleDetails(rule: RuleRequest): Record<string, unknown> {
   const { actorUri, tag, on, targetName, categoryId, mode } = rule;
   return { actor: actorUri ?? null, tag: tag ?? null, on, target: targetName, categoryId, mode };
 }

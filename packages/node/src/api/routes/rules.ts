@@ -1,7 +1,7 @@
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import { RULE_EVENTS, RULE_MODES } from "../../db/schema.ts";
 import type { RestoreRule } from "../../restores/restore-repository.ts";
-import { addRule, type NewRule, RuleError, ruleDetails } from "../../restores/rule-service.ts";
+import { addRule, type RuleRequest, RuleError, ruleDetails } from "../../restores/rule-service.ts";
 import type { ApiDependencies } from "../api.ts";
 import { type ApiEnv, auditActorOf, requireAdmin } from "../auth.ts";
 import { ErrorSchema, errorResponses, problem } from "../problem.ts";
@@ -98,7 +98,7 @@ export function ruleRoutes(app: OpenAPIHono<ApiEnv>, { services, audit }: ApiDep
     const body = c.req.valid("json");
     const by = auditActorOf(c.get("principal"));
     try {
-      const request: NewRule = {
+      const request: RuleRequest = {
         actorUri: body.actor,
         tag: body.tag,
         on: body.on,
