@@ -20,6 +20,8 @@ const NAVIGATION: readonly NavigationItem[] = [
   { path: "/catalog", label: (t) => t.navCatalog, role: "viewer" },
   { path: "/restores", label: (t) => t.navRestores, role: "teacher" },
   { path: "/feeds", label: (t) => t.navFeeds, role: "teacher" },
+  { path: "/rules", label: (t) => t.navRules, role: "admin" },
+  { path: "/admin", label: (t) => t.navAdmin, role: "admin" },
 ];
 
 export interface PageOptions {

@@ -5,18 +5,35 @@ import { assetRoutes } from "./assets.ts";
 import { checkCsrf } from "./csrf.ts";
 import { localPath } from "./format.ts";
 import { CATALOGUES, chooseLanguage, LANGUAGE_COOKIE, parseLanguage } from "./i18n/language.ts";
+import { adminAccountsRoutes } from "./pages/admin-accounts-page.ts";
+import { adminAuditRoutes } from "./pages/admin-audit-page.ts";
+import { adminFollowRequestsRoutes } from "./pages/admin-follow-requests-page.ts";
+import { adminPeersRoutes } from "./pages/admin-peers-page.ts";
+import { adminSettingsRoutes } from "./pages/admin-settings-page.ts";
+import { adminTargetsRoutes } from "./pages/admin-targets-page.ts";
+import { adminTokensRoutes } from "./pages/admin-tokens-page.ts";
 import { catalogRoutes } from "./pages/catalog-page.ts";
 import { courseActionRoutes } from "./pages/course-actions.ts";
 import { coursePageRoutes } from "./pages/course-page.ts";
 import { feedsRoutes } from "./pages/feeds-page.ts";
 import { loginRoutes } from "./pages/login-page.ts";
 import { restoresRoutes } from "./pages/restores-page.ts";
+import { rulesRoutes } from "./pages/rules-page.ts";
 import { loadSession } from "./session-cookie.ts";
 import type { WebDependencies, WebEnv } from "./web-env.ts";
 
 /** Paths the web interface answers; everything else goes on to federation and the API. */
 // "/catalog/*" also matches "/catalog" itself: listing both would run the middleware twice.
-const WEB_PATHS = ["/login", "/logout", "/language", "/catalog/*", "/restores", "/feeds/*"];
+const WEB_PATHS = [
+  "/login",
+  "/logout",
+  "/language",
+  "/catalog/*",
+  "/restores",
+  "/feeds/*",
+  "/admin/*",
+  "/rules/*",
+];
 
 /**
  * The server-rendered web interface: sessions from a cookie, the page's language, CSRF
@@ -76,5 +93,13 @@ export function createWebApp(dependencies: WebDependencies): Hono<WebEnv> {
   courseActionRoutes(app, dependencies);
   restoresRoutes(app, dependencies);
   feedsRoutes(app, dependencies);
+  adminSettingsRoutes(app, dependencies);
+  adminFollowRequestsRoutes(app, dependencies);
+  adminPeersRoutes(app, dependencies);
+  adminTargetsRoutes(app, dependencies);
+  adminAccountsRoutes(app, dependencies);
+  adminTokensRoutes(app, dependencies);
+  adminAuditRoutes(app, dependencies);
+  rulesRoutes(app, dependencies);
   return app;
 }

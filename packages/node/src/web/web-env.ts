@@ -17,7 +17,7 @@ export interface WebDependencies {
   readonly tokens: TokenRepository;
   /** Where admin actions are recorded. */
   readonly audit: AuditLog;
-  /** The largest upload the node accepts, for the settings page. */
+  /** The largest backup an upload may be, as for the API. */
   readonly maxUploadBytes: number;
   /** A Fedify context for the request, so that services can send activities. */
   readonly context: (request: Request) => FederationContext<FederationServices>;

@@ -1,0 +1,46 @@
+import type { Hono } from "hono";
+import { html } from "hono/html";
+import { formatDateTime } from "../format.ts";
+import { requireRole } from "../roles.ts";
+import type { WebDependencies, WebEnv } from "../web-env.ts";
+import { adminPage } from "./admin-shell.ts";
+
+const PAGE_SIZE = 50;
+
+/** What admins did, newest first, from the pages and the API alike. */
+export function adminAuditRoutes(app: Hono<WebEnv>, { audit }: WebDependencies): void {
+  app.get("/admin/audit", requireRole("admin"), (c) => {
+    const t = c.get("t");
+    const language = c.get("language");
+    const requested = Number.parseInt(c.req.query("page") ?? "1", 10);
+    const pageNumber = Number.isSafeInteger(requested) && requested > 0 ? requested : 1;
+    const { entries, total } = audit.page({
+      limit: PAGE_SIZE,
+      offset: (pageNumber - 1) * PAGE_SIZE,
+    });
+    const pages = Math.max(1, Math.ceil(total / PAGE_SIZE));
+    return adminPage(c, {
+      section: "/admin/audit",
+      title: t.auditTitle,
+      intro: t.auditIntro,
+      main: entries.length
+        ? html`<div class="table-scroll"><table class="striped audit">
+<thead><tr><th scope="col">${t.auditWhen}</th><th scope="col">${t.auditWho}</th><th scope="col">${t.auditAction}</th><th scope="col">${t.auditTarget}</th><th scope="col">${t.auditDetails}</th></tr></thead>
+<tbody>${entries.map(
+            (entry) =>
+              html`<tr><td><time datetime="${new Date(entry.at).toISOString()}">${formatDateTime(entry.at, language)}</time></td><td>${entry.byName} <small class="badge badge-neutral">${t.auditVia[entry.byKind]}</small></td><td>${t.auditActions[entry.action] ?? entry.action}</td><td>${entry.target ? html`<code>${entry.target}</code>` : ""}</td><td>${entry.details ? html`<code class="details">${JSON.stringify(entry.details)}</code>` : ""}</td></tr>`,
+          )}</tbody>
+</table></div>
+${
+  pages > 1
+    ? html`<nav class="pager" aria-label="${t.pages}"><ul>
+${pageNumber > 1 ? html`<li><a href="/admin/audit?page=${pageNumber - 1}" rel="prev">${t.previous}</a></li>` : ""}
+<li aria-current="page">${t.pageOf(pageNumber, pages)}</li>
+${pageNumber < pages ? html`<li><a href="/admin/audit?page=${pageNumber + 1}" rel="next">${t.next}</a></li>` : ""}
+</ul></nav>`
+    : ""
+}`
+        : html`<article class="empty"><p>${t.auditEmpty}</p></article>`,
+    });
+  });
+}

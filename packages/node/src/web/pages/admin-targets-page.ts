@@ -1,0 +1,219 @@
+import { MoodleError, type MoodleSiteInfo } from "@coursefed/moodle";
+import type { Hono } from "hono";
+import { html } from "hono/html";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
+import { MOODLE_DRIVERS, type MoodleDriverName } from "../../db/schema.ts";
+import { probeTarget } from "../../moodle-targets/probe-target.ts";
+import { type NewMoodleTarget, TargetError } from "../../moodle-targets/target-repository.ts";
+import { noSuchTargetMessage } from "../../restores/rule-service.ts";
+import { formatDateTime } from "../format.ts";
+import { csrfField, type Markup } from "../layout.ts";
+import { requireRole } from "../roles.ts";
+import type { WebContext, WebDependencies, WebEnv } from "../web-env.ts";
+import {
+  adminPage,
+  confirmPage,
+  type Form,
+  formText,
+  notice,
+  webAuditActor,
+} from "./admin-shell.ts";
+
+const NOTICES = ["added", "removed"] as const;
+/** The end of what Moodle printed is where its error is; the start is noise. */
+const LOG_TAIL_LINES = 40;
+
+type Services = WebDependencies["services"];
+
+interface TargetsPageOptions {
+  readonly status?: ContentfulStatusCode;
+  /** Shown above the list: a probe's answer or failure, or why the form was refused. */
+  readonly outcome?: Markup;
+  /** The refused form's values (never its token), to fix rather than retype. */
+  readonly form?: Form;
+  readonly formError?: string;
+}
+
+function targetsPage(c: WebContext, services: Services, options: TargetsPageOptions = {}) {
+  const t = c.get("t");
+  const language = c.get("language");
+  const done = NOTICES.find((n) => n === c.req.query("notice"));
+  const targets = services.moodleTargets.all();
+  const value = (name: string) => (options.form ? formText(options.form, name) : "");
+  const driver = (value("driver") || "cli") as MoodleDriverName;
+  return adminPage(c, {
+    section: "/admin/targets",
+    title: t.targetsTitle,
+    intro: t.targetsIntro,
+    status: options.status ?? 200,
+    main: html`${done ? notice("ok", t.targetNotices[done]) : ""}
+${options.outcome ?? ""}
+${
+  targets.length
+    ? html`<div class="table-scroll"><table class="striped">
+<thead><tr><th scope="col">${t.targetName}</th><th scope="col">${t.driver}</th><th scope="col">${t.targetUrl}</th><th scope="col">${t.defaultCategoryColumn}</th><th scope="col">${t.lastProbe}</th><th scope="col"><span class="visually-hidden">${t.actions}</span></th></tr></thead>
+<tbody>${targets.map((target) => {
+        const site = target.siteInfo as MoodleSiteInfo | null;
+        return html`<tr><th scope="row">${target.name}</th><td><code>${target.driver}</code></td><td><a href="${target.url}" rel="external">${target.url}</a></td><td>${target.defaultCategoryId}</td>
+<td>${site && target.probedAt !== null ? html`${site.release}<br><small>${t.pluginCount(Object.keys(site.plugins).length)} · ${formatDateTime(target.probedAt, language)}</small>` : html`<span class="badge badge-neutral">${t.notProbed}</span>`}</td>
+<td class="row-actions"><form method="post" action="/admin/targets/probe" class="inline">${csrfField(c)}<input type="hidden" name="name" value="${target.name}"><button type="submit" class="compact" aria-label="${t.probeNamed(target.name)}">${t.probe}</button></form>
+<a href="/admin/targets/remove?name=${encodeURIComponent(target.name)}" role="button" class="secondary outline compact" aria-label="${t.removeNamed(target.name)}">${t.remove}</a></td></tr>`;
+      })}</tbody>
+</table></div>`
+    : html`<article class="empty"><p>${t.noTargetsYet}</p></article>`
+}
+<section aria-labelledby="add-target">
+<h2 id="add-target">${t.addTarget}</h2>
+<form method="post" action="/admin/targets" class="admin-form">
+${csrfField(c)}
+${options.formError ? html`<p class="notice notice-error" role="alert" id="target-error">${options.formError}</p>` : ""}
+<div class="grid">
+<label>${t.targetName}<input name="name" required pattern="[A-Za-z0-9][A-Za-z0-9_\\-]{0,63}" value="${value("name")}" placeholder="lyon-sciences" aria-describedby="name-help"><small id="name-help">${t.targetNameHelp}</small></label>
+<label>${t.targetUrl}<input name="url" type="url" required value="${value("url")}" placeholder="https://moodle.univ.example"></label>
+</div>
+<div class="grid">
+<label>${t.driver}<select name="driver">${MOODLE_DRIVERS.map((d) => html`<option value="${d}"${d === driver ? " selected" : ""}>${t.drivers[d]}</option>`)}</select></label>
+<label>${t.defaultCategoryColumn}<input name="defaultCategoryId" inputmode="numeric" value="${value("defaultCategoryId")}" placeholder="1"></label>
+</div>
+<fieldset><legend>${t.cliSettings}</legend>
+<div class="grid">
+<label>${t.moodleDir}<input name="moodleDir" value="${value("moodleDir")}" placeholder="/var/www/moodle"></label>
+<label>${t.phpBinary}<input name="php" value="${value("php")}" placeholder="php"></label>
+<label>${t.runAsUser}<input name="runAsUser" value="${value("runAsUser")}" placeholder="www-data"></label>
+</div>
+</fieldset>
+<fieldset><legend>${t.wsSettings}</legend>
+<label>${t.wsToken}<input name="token" type="password" autocomplete="off" aria-describedby="token-help"><small id="token-help">${t.wsTokenHelp}</small></label>
+</fieldset>
+<button type="submit">${t.addTarget}</button>
+</form>
+</section>`,
+  });
+}
+
+/** What a probe found: the site's Moodle and every plugin with its version. */
+function probeAnswer(c: WebContext, name: string, info: MoodleSiteInfo): Markup {
+  const t = c.get("t");
+  const plugins = Object.entries(info.plugins).sort(([a], [b]) => a.localeCompare(b));
+  return html`<article class="probe-result" role="status" aria-labelledby="probe-heading">
+<h2 id="probe-heading"><span class="badge badge-ok">${t.probeOk}</span> ${t.probeOf(name)}</h2>
+<dl class="facts">
+<div><dt>${t.moodleVersion}</dt><dd>${info.version}</dd></div>
+<div><dt>${t.moodleReleaseLabel}</dt><dd>${info.release}</dd></div>
+<div><dt>${t.moodleBranch}</dt><dd>${info.branch}</dd></div>
+<div><dt>${t.plugins}</dt><dd>${plugins.length}</dd></div>
+</dl>
+<details><summary>${t.pluginList(plugins.length)}</summary><ul class="plugin-list">${plugins.map(([plugin, version]) => html`<li><code>${plugin}</code> <small>${version}</small></li>`)}</ul></details>
+</article>`;
+}
+
+function probeFailure(c: WebContext, name: string, error: MoodleError): Markup {
+  const t = c.get("t");
+  const log = error.log?.trimEnd().split("\n").slice(-LOG_TAIL_LINES).join("\n");
+  return html`<article class="notice notice-error probe-result" role="alert" aria-labelledby="probe-heading">
+<h2 id="probe-heading">${t.probeFailed(name)}</h2>
+<p>${error.message} <code>${error.code}</code></p>
+${log ? html`<p>${t.endOfMoodleLog}</p><pre class="log">${log}</pre>` : ""}
+</article>`;
+}
+
+/** The form as the API's body: empty fields are not given. */
+function newTarget(form: Form): NewMoodleTarget | { error: "category" } {
+  const optional = (name: string) => formText(form, name) || undefined;
+  const category = formText(form, "defaultCategoryId");
+  const defaultCategoryId = category === "" ? undefined : Number(category);
+  if (
+    defaultCategoryId !== undefined &&
+    !(Number.isSafeInteger(defaultCategoryId) && defaultCategoryId > 0)
+  ) {
+    return { error: "category" };
+  }
+  return {
+    name: formText(form, "name"),
+    driver: MOODLE_DRIVERS.find((d) => d === formText(form, "driver")) ?? "cli",
+    url: formText(form, "url"),
+    moodleDir: optional("moodleDir"),
+    php: optional("php"),
+    runAsUser: optional("runAsUser"),
+    token: optional("token"),
+    defaultCategoryId,
+  };
+}
+
+export function adminTargetsRoutes(app: Hono<WebEnv>, { services, audit }: WebDependencies): void {
+  app.get("/admin/targets", requireRole("admin"), (c) => targetsPage(c, services));
+
+  app.post("/admin/targets", requireRole("admin"), async (c) => {
+    const t = c.get("t");
+    const form = await c.req.parseBody();
+    const request = newTarget(form);
+    if ("error" in request) {
+      return targetsPage(c, services, { status: 400, form, formError: t.restoreBadCategory });
+    }
+    try {
+      const target = services.moodleTargets.add(request);
+      audit.record(webAuditActor(c), "target.add", target.name, {
+        driver: target.driver,
+        url: target.url,
+      });
+    } catch (error) {
+      if (!(error instanceof TargetError)) throw error;
+      const status = error.code === "DUPLICATE" ? 409 : 400;
+      return targetsPage(c, services, { status, form, formError: error.message });
+    }
+    return c.redirect("/admin/targets?notice=added", 303);
+  });
+
+  app.post("/admin/targets/probe", requireRole("admin"), async (c) => {
+    const form = await c.req.parseBody();
+    const name = formText(form, "name");
+    const target = services.moodleTargets.byName(name);
+    if (!target) {
+      return targetsPage(c, services, {
+        status: 404,
+        outcome: notice("error", noSuchTargetMessage(name)),
+      });
+    }
+    const by = webAuditActor(c);
+    try {
+      const { info } = await probeTarget(services.moodleTargets, target);
+      audit.record(by, "target.probe", name, { release: info.release });
+      return targetsPage(c, services, { outcome: probeAnswer(c, name, info) });
+    } catch (error) {
+      if (!(error instanceof MoodleError)) throw error;
+      audit.record(by, "target.probe", name, { error: error.code });
+      return targetsPage(c, services, { status: 502, outcome: probeFailure(c, name, error) });
+    }
+  });
+
+  app.get("/admin/targets/remove", requireRole("admin"), (c) => {
+    const t = c.get("t");
+    const name = c.req.query("name") ?? "";
+    if (!services.moodleTargets.byName(name)) {
+      return targetsPage(c, services, {
+        status: 404,
+        outcome: notice("error", noSuchTargetMessage(name)),
+      });
+    }
+    return confirmPage(c, {
+      section: "/admin/targets",
+      title: t.removeTargetTitle(name),
+      question: t.removeTargetQuestion(name),
+      action: "/admin/targets/remove",
+      fields: { name },
+      button: t.removeNamed(name),
+    });
+  });
+
+  app.post("/admin/targets/remove", requireRole("admin"), async (c) => {
+    const name = formText(await c.req.parseBody(), "name");
+    if (!services.moodleTargets.remove(name)) {
+      return targetsPage(c, services, {
+        status: 404,
+        outcome: notice("error", noSuchTargetMessage(name)),
+      });
+    }
+    audit.record(webAuditActor(c), "target.remove", name);
+    return c.redirect("/admin/targets?notice=removed", 303);
+  });
+}

@@ -1,0 +1,121 @@
+import type { Hono } from "hono";
+import { html } from "hono/html";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
+import { RULE_EVENTS, RULE_MODES } from "../../db/schema.ts";
+import { addRule, RuleError, type RuleRequest, ruleDetails } from "../../restores/rule-service.ts";
+import { formatDate } from "../format.ts";
+import { csrfField, page } from "../layout.ts";
+import { requireRole } from "../roles.ts";
+import type { WebContext, WebDependencies, WebEnv } from "../web-env.ts";
+import { type Form, formText, notice, webAuditActor } from "./admin-shell.ts";
+
+const NOTICES = ["added", "removed"] as const;
+const MAX_TAG_LENGTH = 64;
+
+type Services = WebDependencies["services"];
+
+function rulesPage(
+  c: WebContext,
+  services: Services,
+  options: { status?: ContentfulStatusCode; error?: string; form?: Form } = {},
+) {
+  const t = c.get("t");
+  const language = c.get("language");
+  const done = NOTICES.find((n) => n === c.req.query("notice"));
+  const names = services.moodleTargets.namesById();
+  const targets = services.moodleTargets.all();
+  const rules = services.restores.rules();
+  const value = (name: string) => (options.form ? formText(options.form, name) : "");
+  const selected = (name: string, option: string, fallback: string) =>
+    (value(name) || fallback) === option ? " selected" : "";
+  return page(c, {
+    title: t.rulesTitle,
+    status: options.status ?? 200,
+    main: html`<hgroup><h1>${t.rulesTitle}</h1><p>${t.rulesIntro}</p></hgroup>
+${done ? notice("ok", t.ruleNotices[done]) : ""}
+${
+  rules.length
+    ? html`<div class="table-scroll"><table class="striped">
+<thead><tr><th scope="col">${t.ruleMatches}</th><th scope="col">${t.ruleOn}</th><th scope="col">${t.target}</th><th scope="col">${t.category}</th><th scope="col">${t.mode}</th><th scope="col">${t.ruleCreated}</th><th scope="col"><span class="visually-hidden">${t.actions}</span></th></tr></thead>
+<tbody>${rules.map(
+        (rule) =>
+          html`<tr><th scope="row">${rule.actorUri ? html`<span>${t.ruleFrom} <code>${rule.actorUri}</code></span>` : ""}${rule.actorUri && rule.tag ? html`<br>` : ""}${rule.tag ? html`<span>${t.ruleTagged} <code>#${rule.tag}</code></span>` : ""}</th><td>${t.ruleEvents[rule.on]}</td><td>${names.get(rule.targetId) ?? "?"}</td><td>${rule.categoryId}</td><td>${t.ruleModes[rule.mode]}</td><td>${formatDate(rule.createdAt, language)}<br><small>${rule.createdBy}</small></td>
+<td class="row-actions"><form method="post" action="/rules/remove" class="inline">${csrfField(c)}<input type="hidden" name="id" value="${rule.id}"><button type="submit" class="secondary outline compact" aria-label="${t.removeRuleNamed(rule.id)}">${t.remove}</button></form></td></tr>`,
+      )}</tbody>
+</table></div>`
+    : html`<article class="empty"><p>${t.noRules}</p></article>`
+}
+<section aria-labelledby="add-rule">
+<h2 id="add-rule">${t.addRule}</h2>
+${
+  targets.length
+    ? html`<form method="post" action="/rules" class="admin-form">
+${csrfField(c)}
+${options.error ? html`<p class="notice notice-error" role="alert">${options.error}</p>` : ""}
+<div class="grid">
+<label>${t.ruleActor}<input name="actor" type="url" value="${value("actor")}" placeholder="https://courses.univ.example/actors/institution"></label>
+<label>${t.ruleTag}<input name="tag" maxlength="${MAX_TAG_LENGTH}" value="${value("tag")}" placeholder="chimie"></label>
+</div>
+<p><small>${t.ruleMatchHelp}</small></p>
+<div class="grid">
+<label>${t.ruleOn}<select name="on">${RULE_EVENTS.map((event) => html`<option value="${event}"${selected("on", event, "both")}>${t.ruleEvents[event]}</option>`)}</select></label>
+<label>${t.target}<select name="target" required>${targets.map((target) => html`<option value="${target.name}"${selected("target", target.name, "")}>${target.name}</option>`)}</select></label>
+<label>${t.category}<input name="categoryId" required inputmode="numeric" value="${value("categoryId")}" placeholder="1"></label>
+<label>${t.mode}<select name="mode">${RULE_MODES.map((mode) => html`<option value="${mode}"${selected("mode", mode, "new-course")}>${t.ruleModes[mode]}</option>`)}</select></label>
+</div>
+<button type="submit">${t.addRule}</button>
+</form>`
+    : html`<p class="empty">${t.rulesNeedTarget} <a href="/admin/targets">${t.targetsTitle}</a></p>`
+}
+</section>`,
+  });
+}
+
+/** The form as the API's body, or why it cannot be one (as the API's schema says). */
+function ruleRequest(
+  form: Form,
+  createdBy: string,
+  t: WebContext["var"]["t"],
+): RuleRequest | { error: string } {
+  const actorUri = formText(form, "actor") || undefined;
+  const tag = formText(form, "tag") || undefined;
+  const category = formText(form, "categoryId");
+  const categoryId = Number(category);
+  const on = RULE_EVENTS.find((event) => event === formText(form, "on"));
+  const mode = RULE_MODES.find((m) => m === formText(form, "mode"));
+  if (actorUri && !URL.canParse(actorUri)) return { error: t.ruleBadActor };
+  if (tag && tag.length > MAX_TAG_LENGTH) return { error: t.ruleBadTag(MAX_TAG_LENGTH) };
+  if (!/^\d{1,9}$/.test(category) || categoryId < 1) return { error: t.restoreBadCategory };
+  if (!on || !mode) return { error: t.ruleBadChoice };
+  return { actorUri, tag, on, mode, categoryId, targetName: formText(form, "target"), createdBy };
+}
+
+export function rulesRoutes(app: Hono<WebEnv>, { services, audit }: WebDependencies): void {
+  app.get("/rules", requireRole("admin"), (c) => rulesPage(c, services));
+
+  app.post("/rules", requireRole("admin"), async (c) => {
+    const form = await c.req.parseBody();
+    const by = webAuditActor(c);
+    const request = ruleRequest(form, `web ${by.name}`, c.get("t"));
+    if ("error" in request)
+      return rulesPage(c, services, { status: 400, error: request.error, form });
+    try {
+      const rule = addRule(services, request);
+      audit.record(by, "rule.add", String(rule.id), ruleDetails(request));
+    } catch (error) {
+      if (!(error instanceof RuleError)) throw error;
+      const status = error.code === "TARGET_NOT_FOUND" ? 404 : 400;
+      return rulesPage(c, services, { status, error: error.message, form });
+    }
+    return c.redirect("/rules?notice=added", 303);
+  });
+
+  app.post("/rules/remove", requireRole("admin"), async (c) => {
+    const id = Number(formText(await c.req.parseBody(), "id"));
+    if (!Number.isSafeInteger(id) || !services.restores.removeRule(id)) {
+      return rulesPage(c, services, { status: 404, error: c.get("t").noSuchRule(String(id)) });
+    }
+    audit.record(webAuditActor(c), "rule.remove", String(id));
+    return c.redirect("/rules?notice=removed", 303);
+  });
+}
