@@ -111,6 +111,48 @@ export class CourseRepository {
     return row?.total ?? 0;
   }
 
+  /** Courses published here and not withdrawn, newest first: one actor's, or everyone's. */
+  publishedCourses(actorId?: number): Course[] {
+    return this.#db
+      .select()
+      .from(courses)
+      .where(
+        and(
+          isNull(courses.deletedAt),
+          actorId === undefined ? undefined : eq(courses.actorId, actorId),
+        ),
+      )
+      .orderBy(desc(courses.updatedAt))
+      .all();
+  }
+
+  /** Public courses published here with this tag, newest first. */
+  publicCoursesTagged(tag: string, limit: number): Course[] {
+    return this.#db
+      .select()
+      .from(courses)
+      .where(
+        and(
+          eq(courses.visibility, "public"),
+          isNull(courses.deletedAt),
+          sql`exists (select 1 from json_each(${courses.tags}) where value = ${tag})`,
+        ),
+      )
+      .orderBy(desc(courses.updatedAt))
+      .limit(limit)
+      .all();
+  }
+
+  /** A course's revisions, newest first. */
+  revisions(courseId: string): CourseRevision[] {
+    return this.#db
+      .select()
+      .from(courseRevisions)
+      .where(eq(courseRevisions.courseId, courseId))
+      .orderBy(desc(courseRevisions.revision))
+      .all();
+  }
+
   /** The published, not withdrawn, course revisions whose archive has this digest. */
   revisionsWithArchive(sha256: string): Array<{ course: Course; revision: CourseRevision }> {
     return this.#db

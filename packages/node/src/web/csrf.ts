@@ -26,23 +26,42 @@ export function csrfToken(c: WebContext): string {
   return token;
 }
 
+/** Where a script sending a raw request body (an upload) puts the token. */
+export const CSRF_HEADER = "x-csrf-token";
+/**
+ * Forms whose body is a file streamed as it arrives: reading the token here would buffer
+ * the whole body, so the route reads it from the form's first field, before the file,
+ * with `csrfAccepted`.
+ */
+const STREAMED_FORMS: readonly string[] = ["/publish/upload"];
+
 /** Refuses, with 403 and a page saying why, any POST whose form lacks the right token. */
 export const checkCsrf: MiddlewareHandler<WebEnv> = async (c, next) => {
   if (c.req.method !== "POST") return next();
-  const form = await c.req.parseBody().catch(() => ({}) as Record<string, unknown>);
-  const sent = form[CSRF_FIELD];
+  const header = c.req.header(CSRF_HEADER);
+  if (
+    header === undefined &&
+    STREAMED_FORMS.includes(c.req.path) &&
+    c.req.header("content-type")?.startsWith("multipart/form-data")
+  )
+    return next();
+  const sent =
+    header ?? (await c.req.parseBody().catch(() => ({}) as Record<string, unknown>))[CSRF_FIELD];
+  if (csrfAccepted(c, sent)) return next();
+  const t = c.get("t");
+  return errorPage(c, 403, t.csrfTitle, t.csrfExplanation);
+};
+
+/** Whether a POST carries the token of its session (or of the sign-in form). */
+export function csrfAccepted(c: WebContext, sent: unknown): boolean {
   const session = c.get("session");
   const expected = session
     ? session.csrfToken
     : c.req.path === "/login"
       ? getCookie(c, LOGIN_CSRF_COOKIE)
       : undefined;
-  if (typeof sent !== "string" || !expected || !sameToken(sent, expected)) {
-    const t = c.get("t");
-    return errorPage(c, 403, t.csrfTitle, t.csrfExplanation);
-  }
-  return next();
-};
+  return typeof sent === "string" && expected !== undefined && sameToken(sent, expected);
+}
 
 function sameToken(a: string, b: string): boolean {
   const left = Buffer.from(a);

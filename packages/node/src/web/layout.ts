@@ -20,6 +20,7 @@ const NAVIGATION: readonly NavigationItem[] = [
   { path: "/catalog", label: (t) => t.navCatalog, role: "viewer" },
   { path: "/restores", label: (t) => t.navRestores, role: "teacher" },
   { path: "/feeds", label: (t) => t.navFeeds, role: "teacher" },
+  { path: "/my-courses", label: (t) => t.navMyCourses, role: "teacher" },
   { path: "/rules", label: (t) => t.navRules, role: "admin" },
   { path: "/admin", label: (t) => t.navAdmin, role: "admin" },
 ];
@@ -31,6 +32,8 @@ export interface PageOptions {
   /** Reloads the page after this many seconds (a job still running), without script. */
   readonly refreshSeconds?: number | undefined;
   readonly headers?: Record<string, string>;
+  /** Our own scripts (under /assets) that enhance the page; it works without them. */
+  readonly scripts?: readonly string[];
 }
 
 /** The form field every POST form carries. */
@@ -72,6 +75,7 @@ ${options.refreshSeconds ? html`<meta http-equiv="refresh" content="${options.re
 <title>${options.title} · ${c.get("siteName")} · coursefed</title>
 <link rel="stylesheet" href="/assets/pico.min.css">
 <link rel="stylesheet" href="/assets/coursefed.css">
+${(options.scripts ?? []).map((src) => html`<script src="${src}" type="module"></script>`)}
 </head>
 <body>
 <a class="skip-link" href="#main">${t.skipToContent}</a>

@@ -17,6 +17,9 @@ import { courseActionRoutes } from "./pages/course-actions.ts";
 import { coursePageRoutes } from "./pages/course-page.ts";
 import { feedsRoutes } from "./pages/feeds-page.ts";
 import { loginRoutes } from "./pages/login-page.ts";
+import { myCoursesRoutes } from "./pages/my-courses-page.ts";
+import { publicRoutes } from "./pages/public-pages.ts";
+import { publishRoutes } from "./pages/publish-page.ts";
 import { restoresRoutes } from "./pages/restores-page.ts";
 import { rulesRoutes } from "./pages/rules-page.ts";
 import { loadSession } from "./session-cookie.ts";
@@ -33,7 +36,14 @@ const WEB_PATHS = [
   "/feeds/*",
   "/admin/*",
   "/rules/*",
+  "/publish/*",
+  "/my-courses/*",
+  "/actors/:identifier",
+  "/courses/:id",
+  "/tags/:tag",
 ];
+/** The only pages that run a script: our own, the upload's progress bar. */
+const SCRIPTED_PATHS = ["/publish/*"];
 
 /**
  * The server-rendered web interface: sessions from a cookie, the page's language, CSRF
@@ -49,8 +59,8 @@ export function createWebApp(dependencies: WebDependencies): Hono<WebEnv> {
       secureHeaders({
         contentSecurityPolicy: {
           defaultSrc: ["'self'"],
-          // No script runs on these pages; remote summaries could not run one anyway.
-          scriptSrc: ["'none'"],
+          // No script runs on these pages but our own upload's; remote summaries could not run one anyway.
+          scriptSrc: SCRIPTED_PATHS.includes(path) ? ["'self'"] : ["'none'"],
           styleSrc: ["'self'"],
           imgSrc: ["'self'", "https:", "data:"],
           formAction: ["'self'"],
@@ -93,6 +103,9 @@ export function createWebApp(dependencies: WebDependencies): Hono<WebEnv> {
   courseActionRoutes(app, dependencies);
   restoresRoutes(app, dependencies);
   feedsRoutes(app, dependencies);
+  publishRoutes(app, dependencies);
+  myCoursesRoutes(app, dependencies);
+  publicRoutes(app, dependencies);
   adminSettingsRoutes(app, dependencies);
   adminFollowRequestsRoutes(app, dependencies);
   adminPeersRoutes(app, dependencies);

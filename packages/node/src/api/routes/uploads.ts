@@ -1,6 +1,5 @@
-import { Readable, Transform } from "node:stream";
-import { inspectBackup, MbzError } from "@coursefed/mbz";
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
+import { ReceiveBackupError, receiveBackup } from "../../courses/receive-backup.ts";
 import type { ApiDependencies } from "../api.ts";
 import type { ApiEnv } from "../auth.ts";
 import { ErrorSchema, errorResponses, problem } from "../problem.ts";
@@ -66,46 +65,24 @@ export function uploadRoutes(
   { services, uploads, maxUploadBytes }: ApiDependencies,
 ): void {
   app.openapi(upload, async (c) => {
-    const body = c.req.raw.body;
-    if (!body)
+    let received: Awaited<ReturnType<typeof receiveBackup>>;
+    try {
+      received = await receiveBackup(services.blobs, c.req.raw.body, maxUploadBytes);
+    } catch (error) {
+      if (!(error instanceof ReceiveBackupError)) throw error;
+      if (error.code === "TOO_LARGE") {
+        // The rest of the body is never read: the connection cannot carry another request.
+        c.header("connection", "close");
+        return problem(c, 413, "too_large", error.message);
+      }
       return problem(
         c,
         422,
-        "empty_upload",
-        "The request has no body: send the backup file as it.",
+        error.code === "EMPTY" ? "empty_upload" : "invalid_backup",
+        error.message,
       );
-    let received = 0;
-    const cap = new Transform({
-      transform(chunk: Buffer, _encoding, callback) {
-        received += chunk.length;
-        if (received > maxUploadBytes) callback(new UploadTooLarge());
-        else callback(null, chunk);
-      },
-    });
-    let stored: { sha256: string; size: number };
-    try {
-      stored = await services.blobs.put(Readable.fromWeb(body as never).pipe(cap));
-    } catch (error) {
-      if (error instanceof UploadTooLarge) {
-        // The rest of the body is never read: the connection cannot carry another request.
-        c.header("connection", "close");
-        return problem(
-          c,
-          413,
-          "too_large",
-          `The node accepts backups of up to ${maxUploadBytes} bytes.`,
-        );
-      }
-      throw error;
     }
-    let report: Awaited<ReturnType<typeof inspectBackup>>;
-    try {
-      report = await inspectBackup(services.blobs.pathOf(stored.sha256));
-    } catch (error) {
-      await services.blobs.removeUnreferenced(stored.sha256);
-      if (error instanceof MbzError) return problem(c, 422, "invalid_backup", error.message);
-      throw error;
-    }
+    const { report, ...stored } = received;
     const record = uploads.add(c.get("principal").token.id, stored.sha256, stored.size);
     return c.json(
       {
@@ -135,5 +112,3 @@ export function uploadRoutes(
     );
   });
 }
-
-class UploadTooLarge extends Error {}
