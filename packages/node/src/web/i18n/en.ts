@@ -279,7 +279,7 @@ export const en = {
   changeRole: "Change",
   changeRoleOf: (username: string) => `Change the role of ${username}`,
   resetPassword: "Reset password",
-  resetPasswordOf: (username: string) => `Reset the password of ${username}`,
+  resetPasswordOf: (username: string) => `Reset password of ${username}`,
   addAccount: "Add an account",
   usernameHelp: 'Letters, digits, "_", "-" or "."; a teacher\'s is also their handle.',
   rolesHelp:

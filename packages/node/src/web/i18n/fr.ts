@@ -276,7 +276,7 @@ export const fr: Messages = {
   changeRole: "Changer",
   changeRoleOf: (username: string) => `Changer le rôle de ${username}`,
   resetPassword: "Nouveau mot de passe",
-  resetPasswordOf: (username: string) => `Donner un nouveau mot de passe à ${username}`,
+  resetPasswordOf: (username: string) => `Nouveau mot de passe pour ${username}`,
   addAccount: "Ajouter un compte",
   usernameHelp:
     "Lettres, chiffres, «\u00a0_\u00a0», «\u00a0-\u00a0» ou «\u00a0.\u00a0»\u00a0; celui d’un enseignant est aussi son identifiant fédéré.",
