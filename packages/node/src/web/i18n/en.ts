@@ -169,7 +169,7 @@ export const en = {
     followed: "Follow request sent. Courses arrive once it is accepted.",
     unfollowed: "No longer followed.",
   },
-  navRules: "Auto-restore",
+  navRules: "Rules",
   navAdmin: "Admin",
   adminNavigation: "Administration",
   actions: "Actions",

@@ -165,7 +165,7 @@ export const fr: Messages = {
     followed: "Demande d’abonnement envoyée. Les cours arrivent une fois acceptée.",
     unfollowed: "Abonnement supprimé.",
   },
-  navRules: "Restauration auto",
+  navRules: "Règles",
   navAdmin: "Administration",
   adminNavigation: "Administration",
   actions: "Actions",

@@ -7,6 +7,14 @@ import { adminPage } from "./admin-shell.ts";
 
 const PAGE_SIZE = 50;
 
+/** The details kept with an entry, as "key: value" pairs (absent values left out). */
+function detailsText(details: Record<string, unknown> | null): string {
+  return Object.entries(details ?? {})
+    .filter(([, value]) => value !== null && value !== undefined)
+    .map(([key, value]) => `${key}: ${typeof value === "string" ? value : JSON.stringify(value)}`)
+    .join(" · ");
+}
+
 /** What admins did, newest first, from the pages and the API alike. */
 export function adminAuditRoutes(app: Hono<WebEnv>, { audit }: WebDependencies): void {
   app.get("/admin/audit", requireRole("admin"), (c) => {
@@ -28,7 +36,7 @@ export function adminAuditRoutes(app: Hono<WebEnv>, { audit }: WebDependencies):
 <thead><tr><th scope="col">${t.auditWhen}</th><th scope="col">${t.auditWho}</th><th scope="col">${t.auditAction}</th><th scope="col">${t.auditTarget}</th><th scope="col">${t.auditDetails}</th></tr></thead>
 <tbody>${entries.map(
             (entry) =>
-              html`<tr><td><time datetime="${new Date(entry.at).toISOString()}">${formatDateTime(entry.at, language)}</time></td><td>${entry.byName} <small class="badge badge-neutral">${t.auditVia[entry.byKind]}</small></td><td>${t.auditActions[entry.action] ?? entry.action}</td><td>${entry.target ? html`<code>${entry.target}</code>` : ""}</td><td>${entry.details ? html`<code class="details">${JSON.stringify(entry.details)}</code>` : ""}</td></tr>`,
+              html`<tr><td><time datetime="${new Date(entry.at).toISOString()}">${formatDateTime(entry.at, language)}</time></td><td>${entry.byName} <small class="badge badge-neutral">${t.auditVia[entry.byKind]}</small></td><td>${t.auditActions[entry.action] ?? entry.action}</td><td>${entry.target ? html`<code>${entry.target}</code>` : ""}</td><td class="details">${detailsText(entry.details)}</td></tr>`,
           )}</tbody>
 </table></div>
 ${
