@@ -330,6 +330,15 @@ describe("admin console and auto-restore rules pages", () => {
       mode: "new-course",
     });
     expect(badCategory.status).toBe(400);
+    expect(await badCategory.text()).toContain("A category id is a positive whole number.");
+    const badActor = await admin.post("/rules", {
+      actor: "institution",
+      on: "both",
+      target: "moodle-45",
+      categoryId: "2",
+      mode: "new-course",
+    });
+    expect(await badActor.text()).toContain("is not an actor&#39;s address");
     const added = await admin.post("/rules", {
       actor: institutionOf(other),
       tag: "chimie",

@@ -2,7 +2,7 @@ import { CodedError } from "../coded-error.ts";
 import type { FederationServices } from "../federation/context.ts";
 import type { RestoreRule } from "./restore-repository.ts";
 
-export class RuleError extends CodedError<"NO_MATCHER" | "TARGET_NOT_FOUND"> {
+export class RuleError extends CodedError<"NO_MATCHER" | "INVALID" | "TARGET_NOT_FOUND"> {
   override readonly name = "RuleError";
 }
 
@@ -17,12 +17,18 @@ export interface RuleRequest {
   readonly createdBy: string;
 }
 
+/** A tag longer than this is a mistake (tags are words, not sentences). */
+export const MAX_RULE_TAG_LENGTH = 64;
+
 /** The refusal of a target name nothing is called, as every caller words it. */
 export function noSuchTargetMessage(name: string): string {
   return `There is no Moodle target named ${name}; see coursefed moodle list.`;
 }
 
-/** Adds a rule once it matches something (an actor, a tag) and its target exists. */
+/**
+ * Adds a rule once it matches something (an actor's URL, a tag of at most 64 characters),
+ * restores into a real category, and its target exists.
+ */
 export function addRule(
   services: Pick<FederationServices, "moodleTargets" | "restores">,
   rule: RuleRequest,
@@ -32,6 +38,21 @@ export function addRule(
       "NO_MATCHER",
       "A rule needs an actor, a tag or both: restoring every course received is not a rule.",
     );
+  }
+  if (
+    rule.actorUri &&
+    !(URL.canParse(rule.actorUri) && /^https?:$/.test(new URL(rule.actorUri).protocol))
+  ) {
+    throw new RuleError(
+      "INVALID",
+      `"${rule.actorUri}" is not an actor's address; give the URL of an institution or a teacher.`,
+    );
+  }
+  if (rule.tag && rule.tag.length > MAX_RULE_TAG_LENGTH) {
+    throw new RuleError("INVALID", `A tag is at most ${MAX_RULE_TAG_LENGTH} characters.`);
+  }
+  if (!Number.isSafeInteger(rule.categoryId) || rule.categoryId < 1) {
+    throw new RuleError("INVALID", "A category id is a positive whole number.");
   }
   const target = services.moodleTargets.byName(rule.targetName);
   if (!target) throw new RuleError("TARGET_NOT_FOUND", noSuchTargetMessage(rule.targetName));

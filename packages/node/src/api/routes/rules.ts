@@ -1,7 +1,13 @@
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import { RULE_EVENTS, RULE_MODES } from "../../db/schema.ts";
 import type { RestoreRule } from "../../restores/restore-repository.ts";
-import { addRule, type RuleRequest, RuleError, ruleDetails } from "../../restores/rule-service.ts";
+import {
+  addRule,
+  MAX_RULE_TAG_LENGTH,
+  RuleError,
+  type RuleRequest,
+  ruleDetails,
+} from "../../restores/rule-service.ts";
 import type { ApiDependencies } from "../api.ts";
 import { type ApiEnv, auditActorOf, requireAdmin } from "../auth.ts";
 import { ErrorSchema, errorResponses, problem } from "../problem.ts";
@@ -11,7 +17,12 @@ const ruleFields = {
     description:
       "Courses published or announced by this actor (an institution announces its teachers' courses)",
   }),
-  tag: z.string().min(1).max(64).nullable().openapi({ description: "Courses with this tag" }),
+  tag: z
+    .string()
+    .min(1)
+    .max(MAX_RULE_TAG_LENGTH)
+    .nullable()
+    .openapi({ description: "Courses with this tag" }),
   on: z.enum(RULE_EVENTS).openapi({
     description: "new: a course's first revision; updated: its later ones; both",
   }),

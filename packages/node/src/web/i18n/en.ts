@@ -362,8 +362,6 @@ export const en = {
   ruleTag: "Tagged",
   ruleMatchHelp: "Give an actor, a tag or both: a course must match every one given.",
   rulesNeedTarget: "A rule restores into a Moodle site: add one first.",
-  ruleBadActor: "The actor is the address (URL) of an institution or a teacher.",
-  ruleBadTag: (max: number) => `A tag is at most ${max} characters.`,
   ruleBadChoice: "Choose when and how the rule restores.",
   ruleNotices: { added: "Rule added.", removed: "Rule removed; what it restored stays." },
   noSuchRule: (id: string) => `There is no rule ${id}.`,

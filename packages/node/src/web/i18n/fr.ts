@@ -365,8 +365,6 @@ export const fr: Messages = {
   ruleMatchHelp:
     "Donnez un acteur, une étiquette ou les deux\u00a0: un cours doit correspondre à chacun de ceux donnés.",
   rulesNeedTarget: "Une règle restaure dans un site Moodle\u00a0: ajoutez-en d’abord un.",
-  ruleBadActor: "L’acteur est l’adresse (URL) d’un établissement ou d’un enseignant.",
-  ruleBadTag: (max: number) => `Une étiquette fait au plus ${max} caractères.`,
   ruleBadChoice: "Choisissez quand et comment la règle restaure.",
   ruleNotices: {
     added: "Règle ajoutée.",
@@ -452,7 +450,8 @@ export const fr: Messages = {
   sanitizeExplanation:
     "Le nœud peut retirer les données personnelles (utilisateurs, inscriptions, notes, journaux, fichiers des utilisateurs) et publier le reste. La sauvegarde telle que déposée n’est jamais publiée.",
   sanitizeAndPublish: "Retirer les données personnelles et publier",
-  personalDataRefused: "Cette sauvegarde contient des données personnelles : elle n’a pas été publiée.",
+  personalDataRefused:
+    "Cette sauvegarde contient des données personnelles : elle n’a pas été publiée.",
   describeCourse: "Décrire le cours",
   publishRevisionOf: (title: string) => `Nouvelle révision de « ${title} »`,
   courseTitle: "Titre",

@@ -2,22 +2,27 @@ import type { Hono } from "hono";
 import { html } from "hono/html";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { RULE_EVENTS, RULE_MODES } from "../../db/schema.ts";
-import { addRule, RuleError, type RuleRequest, ruleDetails } from "../../restores/rule-service.ts";
+import {
+  addRule,
+  MAX_RULE_TAG_LENGTH,
+  RuleError,
+  type RuleRequest,
+  ruleDetails,
+} from "../../restores/rule-service.ts";
 import { formatDate } from "../format.ts";
-import { csrfField, page } from "../layout.ts";
+import { csrfField, type Markup, page } from "../layout.ts";
 import { requireRole } from "../roles.ts";
 import type { WebContext, WebDependencies, WebEnv } from "../web-env.ts";
 import { type Form, formText, notice, webAuditActor } from "./admin-shell.ts";
 
 const NOTICES = ["added", "removed"] as const;
-const MAX_TAG_LENGTH = 64;
 
 type Services = WebDependencies["services"];
 
 function rulesPage(
   c: WebContext,
   services: Services,
-  options: { status?: ContentfulStatusCode; error?: string; form?: Form } = {},
+  options: { status?: ContentfulStatusCode; outcome?: Markup; error?: string; form?: Form } = {},
 ) {
   const t = c.get("t");
   const language = c.get("language");
@@ -33,6 +38,7 @@ function rulesPage(
     status: options.status ?? 200,
     main: html`<hgroup><h1>${t.rulesTitle}</h1><p>${t.rulesIntro}</p></hgroup>
 ${done ? notice("ok", t.ruleNotices[done]) : ""}
+${options.outcome ?? ""}
 ${
   rules.length
     ? html`<div class="table-scroll"><table class="striped">
@@ -54,7 +60,7 @@ ${csrfField(c)}
 ${options.error ? html`<p class="notice notice-error" role="alert">${options.error}</p>` : ""}
 <div class="grid">
 <label>${t.ruleActor}<input name="actor" type="url" value="${value("actor")}" placeholder="https://courses.univ.example/actors/institution"></label>
-<label>${t.ruleTag}<input name="tag" maxlength="${MAX_TAG_LENGTH}" value="${value("tag")}" placeholder="chimie"></label>
+<label>${t.ruleTag}<input name="tag" maxlength="${MAX_RULE_TAG_LENGTH}" value="${value("tag")}" placeholder="chimie"></label>
 </div>
 <p><small>${t.ruleMatchHelp}</small></p>
 <div class="grid">
@@ -71,23 +77,26 @@ ${options.error ? html`<p class="notice notice-error" role="alert">${options.err
   });
 }
 
-/** The form as the API's body, or why it cannot be one (as the API's schema says). */
+/** The form as the API's body; addRule checks it as it checks the API's. */
 function ruleRequest(
   form: Form,
   createdBy: string,
   t: WebContext["var"]["t"],
 ): RuleRequest | { error: string } {
-  const actorUri = formText(form, "actor") || undefined;
-  const tag = formText(form, "tag") || undefined;
-  const category = formText(form, "categoryId");
-  const categoryId = Number(category);
   const on = RULE_EVENTS.find((event) => event === formText(form, "on"));
   const mode = RULE_MODES.find((m) => m === formText(form, "mode"));
-  if (actorUri && !URL.canParse(actorUri)) return { error: t.ruleBadActor };
-  if (tag && tag.length > MAX_TAG_LENGTH) return { error: t.ruleBadTag(MAX_TAG_LENGTH) };
-  if (!/^\d{1,9}$/.test(category) || categoryId < 1) return { error: t.restoreBadCategory };
   if (!on || !mode) return { error: t.ruleBadChoice };
-  return { actorUri, tag, on, mode, categoryId, targetName: formText(form, "target"), createdBy };
+  const category = formText(form, "categoryId");
+  return {
+    actorUri: formText(form, "actor") || undefined,
+    tag: formText(form, "tag") || undefined,
+    on,
+    mode,
+    // Not a whole number (or empty): NaN, which addRule refuses in words.
+    categoryId: /^\d+$/.test(category) ? Number(category) : Number.NaN,
+    targetName: formText(form, "target"),
+    createdBy,
+  };
 }
 
 export function rulesRoutes(app: Hono<WebEnv>, { services, audit }: WebDependencies): void {
@@ -113,7 +122,10 @@ export function rulesRoutes(app: Hono<WebEnv>, { services, audit }: WebDependenc
   app.post("/rules/remove", requireRole("admin"), async (c) => {
     const id = Number(formText(await c.req.parseBody(), "id"));
     if (!Number.isSafeInteger(id) || !services.restores.removeRule(id)) {
-      return rulesPage(c, services, { status: 404, error: c.get("t").noSuchRule(String(id)) });
+      return rulesPage(c, services, {
+        status: 404,
+        outcome: notice("error", c.get("t").noSuchRule(String(id))),
+      });
     }
     audit.record(webAuditActor(c), "rule.remove", String(id));
     return c.redirect("/rules?notice=removed", 303);
