@@ -61,7 +61,7 @@ export function publicRoutes(app: Hono<WebEnv>, { services, publicUrl }: WebDepe
 <hgroup><h1>${actor.name}</h1><p><span class="handle">${handle}</span> · ${actor.type === "Organization" ? t.institutionProfile : t.teacherProfile}</p></hgroup>
 </header>
 ${actor.summary ? html`<p class="summary">${actor.summary}</p>` : ""}
-<div class="course-panels">
+<div class="grid course-panels">
 <section aria-labelledby="public-courses">
 <h2 id="public-courses">${t.publicCourses} <small>(${services.courses.countPublicCourses(actor.id)})</small></h2>
 ${courseList(c, courses, t.noPublicCourses)}
