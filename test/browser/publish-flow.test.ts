@@ -88,6 +88,8 @@ describe.runIf(haveChromium() && haveFixtures())("publishing in a browser", () =
       sawFull =
         (await page.evaluate("document.getElementById('upload-bar').value")) === 100 &&
         ((await page.textContent("#upload-status")) ?? "").includes("100%");
+      // Pico animates the bar's width: let it reach the end before the picture.
+      await page.waitForTimeout(500);
       await screenshot(page, "publish-progress");
       await devtools.send("Fetch.continueResponse", { requestId });
     });

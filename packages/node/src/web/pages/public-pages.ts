@@ -95,7 +95,7 @@ ${courseList(c, courses, t.noPublicCourses)}
     const downloadable = course.visibility === "public";
     return page(c, {
       title: course.title,
-      main: html`<article class="course">
+      main: html`<article class="course public-course">
 <header>
 <h1>${course.title}</h1>
 <p class="byline">${t.by} <a href="/actors/${author.identifier}">${author.name}</a> <small class="handle">${handleOf(author, publicUrl)}</small> ${course.visibility === "public" ? "" : visibilityBadge(c, course)}</p>
