@@ -166,7 +166,7 @@ export const fr: Messages = {
     unfollowed: "Abonnement supprimé.",
   },
   navRules: "Règles",
-  navAdmin: "Administration",
+  navAdmin: "Admin",
   adminNavigation: "Administration",
   actions: "Actions",
   cancel: "Annuler",
