@@ -6,6 +6,7 @@ import { follow } from "../../packages/node/src/follows/follow-service.ts";
 import { eventually } from "../support/eventually.ts";
 import { contextOf, institutionOf } from "../support/federation-steps.ts";
 import { startTestNode, type TestNode } from "../support/test-node.ts";
+import { startSiteInfoServer } from "../web/admin-moodle-site-info.ts";
 import { addProbedTargets } from "../web/probed-targets.ts";
 import { haveChromium, launchChromium, screenshot, seriousAxeViolations } from "./chromium.ts";
 
@@ -120,6 +121,23 @@ describe.runIf(haveChromium())("the admin console in a browser", () => {
     expect(await page.textContent(".probe-result")).toContain("holds no config.php");
     await screenshot(page, "admin-targets-probe-failed");
     await expectAccessible();
+    const site = await startSiteInfoServer();
+    try {
+      node.node.services.moodleTargets.add({
+        name: "campus",
+        driver: "ws",
+        url: site.url,
+        token: "t",
+      });
+      await visit("/admin/targets");
+      await page.getByRole("button", { name: "Probe campus" }).click();
+      expect(await page.textContent(".probe-result h2")).toContain("What campus runs");
+      await page.locator(".probe-result summary").click();
+      await screenshot(page, "admin-targets-probe");
+      await expectAccessible();
+    } finally {
+      await site.close();
+    }
     await visit("/admin/targets/remove?name=moodle-lab");
     await screenshot(page, "admin-targets-remove");
     await expectAccessible();

@@ -9,6 +9,7 @@ import { follow } from "../../packages/node/src/follows/follow-service.ts";
 import { eventually } from "../support/eventually.ts";
 import { contextOf, institutionOf } from "../support/federation-steps.ts";
 import { startTestNode, type TestNode } from "../support/test-node.ts";
+import { startSiteInfoServer } from "./admin-moodle-site-info.ts";
 import { WebClient } from "./web-client.ts";
 
 let node: TestNode;
@@ -219,6 +220,32 @@ describe("admin console and auto-restore rules pages", () => {
     expect((await admin.post("/admin/targets/remove", { name: "lyon" })).status).toBe(404);
   });
 
+  it("probes a ws site and shows its Moodle and every plugin, never its token", async () => {
+    const site = await startSiteInfoServer();
+    try {
+      await admin.page("/admin/targets");
+      const added = await admin.post("/admin/targets", {
+        name: "campus",
+        driver: "ws",
+        url: site.url,
+        token: "ws-secret-token",
+      });
+      expect(added.status).toBe(303);
+      const probe = await admin.post("/admin/targets/probe", { name: "campus" });
+      expect(probe.status).toBe(200);
+      const html = await probe.text();
+      expect(html).toContain("What campus runs");
+      expect(html).toContain("<dd>2024100706.00</dd>");
+      expect(html).toContain("<dd>4.5.6 (Build: 20250811)</dd>");
+      expect(html).toContain("<dd>4.5</dd>");
+      expect(html).toContain("<code>local_coursefed</code> <small>2025081100</small>");
+      expect(html).toMatch(/4\.5\.6 \(Build: 20250811\)<br><small>3 plugins · /);
+      expect(html).not.toContain("ws-secret-token");
+    } finally {
+      await site.close();
+    }
+  });
+
   it("adds a user whose shown password signs in, changes roles, resets passwords, never removes the last admin", async () => {
     const accounts = new AccountRepository(node.node.db);
     await admin.page("/admin/accounts");
@@ -385,6 +412,7 @@ describe("admin console and auto-restore rules pages", () => {
       "admin: added a Moodle site lyon",
       "admin: probed a Moodle site lyon",
       "admin: removed a Moodle site lyon",
+      "admin: probed a Moodle site campus",
       "admin: added an account claire",
       "claire: removed an account admin",
       "claire: changed a role viewer",
