@@ -49,7 +49,7 @@ describe("a node as other servers discover it, over HTTP", () => {
     expect(info?.protocols).toEqual(["activitypub"]);
   });
 
-  it("answers 404 for unknown actors and 406 to a browser on an actor URL", async () => {
+  it("answers 404 for unknown actors, a page to a browser, 406 to anything else", async () => {
     const unknown = await fetch(new URL("/actors/nobody", peer.url), {
       headers: { accept: "application/activity+json" },
     });
@@ -57,6 +57,11 @@ describe("a node as other servers discover it, over HTTP", () => {
     const browser = await fetch(new URL("/actors/institution", peer.url), {
       headers: { accept: "text/html" },
     });
-    expect(browser.status).toBe(406);
+    expect(browser.status).toBe(200);
+    expect(browser.headers.get("content-type")).toContain("text/html");
+    const other = await fetch(new URL("/actors/institution", peer.url), {
+      headers: { accept: "application/xml" },
+    });
+    expect(other.status).toBe(406);
   });
 });

@@ -7,6 +7,16 @@ const progress = document.getElementById("upload-progress");
 const bar = document.getElementById("upload-bar");
 const status = document.getElementById("upload-status");
 
+/** Shows the bar with a progress line, or (`error`) only the line, as an error. */
+function show(text, error = false) {
+  progress.hidden = false;
+  bar.hidden = error;
+  for (const label of progress.querySelectorAll("label")) label.hidden = error;
+  status.classList.toggle("notice", error);
+  status.classList.toggle("notice-error", error);
+  status.textContent = text;
+}
+
 if (form && input && progress && bar && status && "upload" in new XMLHttpRequest()) {
   form.addEventListener("submit", (event) => {
     const file = input.files?.[0];
@@ -14,12 +24,9 @@ if (form && input && progress && bar && status && "upload" in new XMLHttpRequest
     event.preventDefault();
     // The node refuses it anyway (413); saying so now spares sending gigabytes for nothing.
     if (file.size > Number(form.dataset.maxBytes)) {
-      progress.hidden = false;
-      bar.hidden = true;
-      status.textContent = form.dataset.tooLarge ?? "";
+      show(form.dataset.tooLarge ?? "", true);
       return;
     }
-    bar.hidden = false;
     const button = form.querySelector("button[type=submit]");
     const token = form.querySelector("input[name=_csrf]")?.value ?? "";
     const request = new XMLHttpRequest();
@@ -31,11 +38,11 @@ if (form && input && progress && bar && status && "upload" in new XMLHttpRequest
       const percent = Math.floor((progressEvent.loaded / progressEvent.total) * 100);
       bar.value = percent;
       bar.textContent = `${percent}%`;
-      status.textContent = `${percent}%`;
+      show(`${percent}%`);
     });
     request.upload.addEventListener("load", () => {
       bar.value = 100;
-      status.textContent = `100% — ${form.dataset.scanning ?? ""}`;
+      show(`100% — ${form.dataset.scanning ?? ""}`);
     });
     request.addEventListener("load", () => {
       // A published scan is a page of its own; a refusal (too large, not a backup) is
@@ -54,13 +61,12 @@ if (form && input && progress && bar && status && "upload" in new XMLHttpRequest
       }
     });
     request.addEventListener("error", () => {
-      status.textContent = form.dataset.failed ?? "";
+      show(form.dataset.failed ?? "", true);
       if (button) button.disabled = false;
     });
-    progress.hidden = false;
     if (button) button.disabled = true;
     bar.value = 0;
-    status.textContent = "0%";
+    show("0%");
     request.send(file);
   });
 }
