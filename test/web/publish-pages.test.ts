@@ -1,4 +1,5 @@
-import { readFileSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { existsSync, readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AccountRepository } from "../../packages/node/src/accounts/account-repository.ts";
 import { createAccount } from "../../packages/node/src/accounts/account-service.ts";
@@ -162,6 +163,11 @@ describe.runIf(haveFixtures())("publishing from the web interface", () => {
     const [course] = publisher.node.services.courses.publishedCourses(marie?.id);
     expect(course?.title).toBe("Quiz sans étudiants");
     expect(course?.visibility).toBe("followers");
+    // The backup as uploaded, with its personal data, is not kept once published sanitized.
+    const original = createHash("sha256")
+      .update(readFileSync(fixture(WITH_USERS)))
+      .digest("hex");
+    expect(existsSync(publisher.node.services.blobs.pathOf(original))).toBe(false);
   });
 
   it("answers an upload over the cap with a page saying so (413)", async () => {

@@ -175,6 +175,7 @@ export async function createNode(config: NodeConfig): Promise<CoursefedNode> {
       tokens,
       audit,
       maxUploadBytes: config.maxUploadBytes,
+      uploads,
       context: federationContextFor(federation, services),
       publicUrl: config.publicUrl,
       siteName: institution.name,

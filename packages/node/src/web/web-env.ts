@@ -4,6 +4,7 @@ import type { AccountRepository } from "../accounts/account-repository.ts";
 import type { LoginThrottle } from "../accounts/login-throttle.ts";
 import type { SessionRepository, WebSession } from "../accounts/session-repository.ts";
 import type { TokenRepository } from "../api/token-repository.ts";
+import type { UploadRepository } from "../api/upload-repository.ts";
 import type { AuditLog } from "../audit/audit-log.ts";
 import type { FederationServices } from "../federation/context.ts";
 import type { Messages } from "./i18n/en.ts";
@@ -19,6 +20,8 @@ export interface WebDependencies {
   readonly audit: AuditLog;
   /** The largest backup an upload may be, as for the API. */
   readonly maxUploadBytes: number;
+  /** The API's uploads: whether an archive a web upload leaves behind is still used. */
+  readonly uploads: UploadRepository;
   /** A Fedify context for the request, so that services can send activities. */
   readonly context: (request: Request) => FederationContext<FederationServices>;
   readonly publicUrl: URL;

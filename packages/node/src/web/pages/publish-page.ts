@@ -73,9 +73,17 @@ ${VISIBILITIES.map(
 
 export function publishRoutes(
   app: Hono<WebEnv>,
-  { services, context, maxUploadBytes }: WebDependencies,
+  { services, context, maxUploadBytes, uploads }: WebDependencies,
 ): void {
   const pending = new PendingUploads();
+  /**
+   * Deletes an archive nothing needs any more: an upload abandoned, or the original of a
+   * backup published sanitized (it holds the personal data that was removed).
+   */
+  const discard = async (sha256: string) => {
+    if (!pending.holds(sha256) && !uploads.archiveInUse(sha256))
+      await services.blobs.removeUnreferenced(sha256);
+  };
   const actorOf = (c: WebContext) => services.actors.byId(accountOf(c).actorId) as LocalActor;
   /** The course a new revision is for: the signed-in actor's own, still published. */
   const ownCourse = (c: WebContext, id: string | undefined): Course | undefined => {
@@ -209,13 +217,14 @@ ${
         body = form.file ?? null;
       }
       const received = await receiveBackup(services.blobs, body, maxUploadBytes);
-      const upload = pending.add({
+      const { pending: upload, expired } = pending.add({
         accountId: accountOf(c).id,
         sha256: received.sha256,
         size: received.size,
         report: received.report,
         courseId: course?.id,
       });
+      for (const old of expired) await discard(old.sha256);
       return c.redirect(`/publish/review/${upload.id}`, 303);
     } catch (error) {
       if (error instanceof UploadFormError)
@@ -267,6 +276,7 @@ ${
         },
       );
       pending.remove(upload.id);
+      await discard(upload.sha256);
       return c.redirect(
         `/my-courses?notice=published&course=${encodeURIComponent(published.course.id)}`,
         303,

@@ -23,14 +23,22 @@ const KEPT_MS = 24 * 3600 * 1000;
 export class PendingUploads {
   readonly #uploads = new Map<string, PendingUpload>();
 
-  add(upload: Omit<PendingUpload, "id" | "createdAt">): PendingUpload {
+  /** Keeps an upload; returns those older than a day, forgotten now. */
+  add(upload: Omit<PendingUpload, "id" | "createdAt">): {
+    pending: PendingUpload;
+    expired: PendingUpload[];
+  } {
     const now = Date.now();
-    for (const [id, old] of this.#uploads) {
-      if (old.createdAt < now - KEPT_MS) this.#uploads.delete(id);
-    }
+    const expired = [...this.#uploads.values()].filter((old) => old.createdAt < now - KEPT_MS);
+    for (const old of expired) this.#uploads.delete(old.id);
     const pending = { ...upload, id: crypto.randomUUID(), createdAt: now };
     this.#uploads.set(pending.id, pending);
-    return pending;
+    return { pending, expired };
+  }
+
+  /** Whether an upload still waiting has these bytes. */
+  holds(sha256: string): boolean {
+    return [...this.#uploads.values()].some((upload) => upload.sha256 === sha256);
   }
 
   find(id: string, accountId: number): PendingUpload | undefined {
