@@ -136,6 +136,22 @@ describe.runIf(haveChromium() && haveFixtures())("publishing in a browser", () =
     await page.waitForURL(/\/my-courses\?notice=published/);
   });
 
+  it("shows the publish pages in French, accessible too", async () => {
+    await page.goto(new URL("/language?set=fr&back=/publish", publisher.url).href);
+    await page.waitForURL(/\/publish$/);
+    expect(await page.textContent("h1")).toBe("Publier un cours");
+    await expectAccessible("publish-fr");
+    await page.setInputFiles("#upload-file", fixture("m3107-tgz-course-quiz-users-logs.mbz"));
+    await page.getByRole("button", { name: "Déposer et vérifier" }).click();
+    await page.waitForURL(/\/publish\/review\//);
+    expect(await page.textContent(".verdict")).toContain("Données personnelles trouvées");
+    await expectAccessible("publish-refusal-fr");
+    await page.goto(new URL("/my-courses", publisher.url).href);
+    await expectAccessible("my-courses-fr");
+    await page.goto(new URL("/language?set=en&back=/my-courses", publisher.url).href);
+    await page.waitForURL(/\/my-courses$/);
+  });
+
   it("says at once that a file over the node's limit is too large", async () => {
     await page.goto(new URL("/publish", publisher.url).href);
     await page.setInputFiles("#upload-file", fixture("m324-tgz-course-files-scorm-nousers.mbz"));
