@@ -85,9 +85,14 @@ describe.runIf(haveChromium() && haveFixtures())("publishing in a browser", () =
     });
     let sawFull = false;
     devtools.on("Fetch.requestPaused", async ({ requestId }) => {
-      sawFull =
-        (await page.evaluate("document.getElementById('upload-bar').value")) === 100 &&
-        ((await page.textContent("#upload-status")) ?? "").includes("100%");
+      // The last progress events may reach the page after the answer's headers: wait for
+      // them (the answer is held meanwhile), up to 10 s on a busy machine.
+      for (let tries = 0; tries < 100 && !sawFull; tries++) {
+        sawFull =
+          (await page.evaluate("document.getElementById('upload-bar').value")) === 100 &&
+          ((await page.textContent("#upload-status")) ?? "").includes("100%");
+        if (!sawFull) await new Promise((resolve) => setTimeout(resolve, 100));
+      }
       // Pico animates the bar's width: let it reach the end before the picture.
       await page.waitForTimeout(500);
       await screenshot(page, "publish-progress");
