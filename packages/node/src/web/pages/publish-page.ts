@@ -1,3 +1,4 @@
+import type { Readable } from "node:stream";
 import { MbzError } from "@coursefed/mbz";
 import { MoodleError } from "@coursefed/moodle";
 import type { Hono } from "hono";
@@ -46,7 +47,7 @@ function metadataOf(form: MetadataForm): CourseMetadata {
 }
 
 /** Title, summary, tags, licence and visibility, filled with what is known already. */
-export function metadataFields(c: WebContext, values: CourseMetadata, prefix: string): Markup {
+function metadataFields(c: WebContext, values: CourseMetadata, prefix: string): Markup {
   const t = c.get("t");
   const visibility: Visibility = values.visibility ?? "public";
   return html`<label for="${prefix}-title">${t.courseTitle}</label>
@@ -206,7 +207,7 @@ ${
     const course = ownCourse(c, c.req.query("course"));
     if (c.req.query("course") && !course)
       return errorPage(c, 404, t.courseNotFoundTitle, t.notYourCourse);
-    let body: ReadableStream<Uint8Array> | import("node:stream").Readable | null = c.req.raw.body;
+    let body: ReadableStream<Uint8Array> | Readable | null = c.req.raw.body;
     const type = c.req.header("content-type") ?? "";
     try {
       if (type.startsWith("multipart/form-data")) {
