@@ -1,4 +1,5 @@
 import { mkdtempSync, rmSync } from "node:fs";
+import { utimes } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Readable } from "node:stream";
@@ -26,10 +27,14 @@ describe("sweepAbandonedUploads", () => {
   const tokenId = new TokenRepository(db).create("teacher", "teacher", institution.id).record.id;
   const store = (text: string) => blobs.put(Readable.from([Buffer.from(text)]));
 
-  it("drops uploads never published after a day, keeping archives still in use", async () => {
+  it("drops uploads never published after a day, and archives nothing uses any more", async () => {
     const forgotten = await store("forgotten backup");
     const published = await store("published backup");
     const fresh = await store("fresh backup");
+    // The original of a backup published sanitized: no upload or course names it.
+    const original = await store("original with personal data");
+    // A web upload waiting for its form: named by nothing yet, but written recently.
+    const waiting = await store("web upload being reviewed");
     const old = [
       uploads.add(tokenId, forgotten.sha256, 1),
       uploads.add(tokenId, published.sha256, 1),
@@ -50,11 +55,16 @@ describe("sweepAbandonedUploads", () => {
     const recent = uploads.add(tokenId, fresh.sha256, 1);
     db.$client.prepare("update uploads set created_at = ? where id = ?").run(later - 10, recent.id);
 
-    expect(await sweepAbandonedUploads(uploads, blobs, later)).toBe(2);
+    const recently = new Date(later - 10);
+    await utimes(blobs.pathOf(waiting.sha256), recently, recently);
+
+    expect(await sweepAbandonedUploads(uploads, blobs, later)).toEqual({ uploads: 2, archives: 2 });
     for (const upload of old) expect(uploads.find(upload.id, tokenId)).toBeUndefined();
     expect(await blobs.has(forgotten.sha256)).toBeUndefined();
     expect(await blobs.has(published.sha256)).toBeDefined();
     expect(uploads.find(recent.id, tokenId)).toBeDefined();
     expect(await blobs.has(fresh.sha256)).toBeDefined();
+    expect(await blobs.has(original.sha256)).toBeUndefined();
+    expect(await blobs.has(waiting.sha256)).toBeDefined();
   });
 });

@@ -8,18 +8,24 @@ import type { UploadRepository } from "./upload-repository.ts";
 export const ABANDONED_UPLOAD_AGE_MS = 24 * 3600 * 1000;
 
 /**
- * Forgets uploads never published within ABANDONED_UPLOAD_AGE_MS, and deletes their
- * archives unless something else still uses the same bytes. Returns how many were dropped.
+ * Forgets uploads never published within ABANDONED_UPLOAD_AGE_MS, then deletes every
+ * archive at least that old that nothing uses: theirs, a web upload never published, the
+ * original of a backup published sanitized (it holds the personal data that was removed),
+ * one a crash left behind. Returns how many uploads and archives went.
  */
 export async function sweepAbandonedUploads(
   uploads: UploadRepository,
   blobs: BlobStore,
   now: number = Date.now(),
-): Promise<number> {
-  const abandoned = uploads.olderThan(now - ABANDONED_UPLOAD_AGE_MS);
-  for (const upload of abandoned) {
-    uploads.remove(upload.id);
-    if (!uploads.archiveInUse(upload.sha256)) await blobs.removeUnreferenced(upload.sha256);
+): Promise<{ uploads: number; archives: number }> {
+  const cutoff = now - ABANDONED_UPLOAD_AGE_MS;
+  const abandoned = uploads.olderThan(cutoff);
+  for (const upload of abandoned) uploads.remove(upload.id);
+  let archives = 0;
+  for await (const sha256 of blobs.writtenBefore(cutoff)) {
+    if (uploads.archiveInUse(sha256)) continue;
+    await blobs.removeUnreferenced(sha256);
+    archives++;
   }
-  return abandoned.length;
+  return { uploads: abandoned.length, archives };
 }

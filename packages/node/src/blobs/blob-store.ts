@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from "node:crypto";
 import { createReadStream, createWriteStream } from "node:fs";
-import { mkdir, rename, rm, stat } from "node:fs/promises";
+import { mkdir, readdir, rename, rm, stat } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
@@ -83,6 +83,23 @@ export class BlobStore {
   /** Deletes a blob that nothing refers to (the caller knows it is not published). */
   async removeUnreferenced(sha256: string): Promise<void> {
     await rm(this.pathOf(sha256), { force: true });
+  }
+
+  /** The digests of the blobs last written before `before` (ms since the epoch). */
+  async *writtenBefore(before: number): AsyncGenerator<string> {
+    const folders = async (path: string) =>
+      (await readdir(path).catch(() => [] as string[])).filter((name) =>
+        /^[0-9a-f]{2}$/.test(name),
+      );
+    for (const first of await folders(this.#root)) {
+      for (const second of await folders(join(this.#root, first))) {
+        for (const name of await readdir(join(this.#root, first, second))) {
+          if (!SHA256.test(name)) continue;
+          const written = await stat(join(this.#root, first, second, name)).catch(() => undefined);
+          if (written && written.mtimeMs < before) yield name;
+        }
+      }
+    }
   }
 
   /** Bytes `start` to `end` (inclusive) of a stored blob, or all of it. */

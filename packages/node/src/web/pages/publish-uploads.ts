@@ -18,7 +18,8 @@ const KEPT_MS = 24 * 3600 * 1000;
 /**
  * Web uploads between the upload and the publish form, each visible to its account only.
  * The API keeps its uploads per API token in the database; a web account has no token,
- * and an upload whose scan nobody read is not worth keeping past a restart.
+ * and an upload whose scan nobody read is not worth keeping past a restart: its archive,
+ * which nothing names, goes with the node's hourly sweep once a day old.
  */
 export class PendingUploads {
   readonly #uploads = new Map<string, PendingUpload>();
