@@ -57,6 +57,7 @@ describe("coursefed CLI", () => {
   for (const command of [
     [],
     ["serve"],
+    ["accounts"],
     ["publish"],
     ["follow"],
     ["boost"],
