@@ -23,16 +23,10 @@ export async function applyRestoreRules(
   services: FederationServices,
   arrived: ArrivedRevision,
 ): Promise<number> {
-  const rules = [
-    ...services.restores.rulesMatching(arrived.actorUri, arrived.tags),
-    ...(arrived.announcedBy
-      ? services.restores.rulesMatching(arrived.announcedBy, arrived.tags)
-      : []),
-  ].filter(
-    (rule, index, all) =>
-      all.findIndex((other) => other.id === rule.id) === index &&
-      (rule.on === "both" || (rule.on === "new") === arrived.isNew),
-  );
+  const actors = arrived.announcedBy ? [arrived.actorUri, arrived.announcedBy] : [arrived.actorUri];
+  const rules = services.restores
+    .rulesMatching(actors, arrived.tags)
+    .filter((rule) => rule.on === "both" || (rule.on === "new") === arrived.isNew);
   for (const rule of rules) {
     const target = services.moodleTargets.byId(rule.targetId);
     if (!target) continue;

@@ -189,13 +189,16 @@ export class RestoreRepository {
     return this.#db.delete(restoreRules).where(eq(restoreRules.id, id)).run().changes > 0;
   }
 
-  /** Rules whose actor (or any actor) and tag (or any tag) match a received course. */
-  rulesMatching(actorUri: string, tags: readonly string[]): RestoreRule[] {
+  /**
+   * Rules whose actor (any of `actorUris`, or any actor) and tag (or any tag) match a
+   * received course: its publisher, and the actor that announced it, if any.
+   */
+  rulesMatching(actorUris: readonly string[], tags: readonly string[]): RestoreRule[] {
     const lowered = new Set(tags.map((tag) => tag.toLowerCase()));
     return this.#db
       .select()
       .from(restoreRules)
-      .where(or(isNull(restoreRules.actorUri), eq(restoreRules.actorUri, actorUri)))
+      .where(or(isNull(restoreRules.actorUri), inArray(restoreRules.actorUri, [...actorUris])))
       .all()
       .filter((rule) => rule.tag === null || lowered.has(rule.tag.toLowerCase()));
   }

@@ -12,6 +12,7 @@ import { CodedError } from "../coded-error.ts";
 import { FetchError, fetchCatalogArchive } from "../courses/fetch-service.ts";
 import type { CourseManifest } from "../courses/manifest.ts";
 import type { FederationServices } from "../federation/context.ts";
+import { probeTarget } from "../moodle-targets/probe-target.ts";
 import type { MoodleTarget } from "../moodle-targets/target-repository.ts";
 import { Temporal } from "../temporal.ts";
 import type { RestoreJob } from "./restore-repository.ts";
@@ -61,9 +62,7 @@ async function currentSiteInfo(
   if (target.siteInfo && target.probedAt && Date.now() - target.probedAt < PROBE_FRESHNESS_MS) {
     return target.siteInfo as unknown as MoodleSiteInfo;
   }
-  const site = await services.moodleTargets.driverOf(target).probe();
-  services.moodleTargets.saveProbe(target, site);
-  return site;
+  return (await probeTarget(services.moodleTargets, target)).info;
 }
 
 /**
