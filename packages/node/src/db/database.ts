@@ -1,30 +1,32 @@
-import { mkdirSync } from "node:fs";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
-import Database from "better-sqlite3";
-import { type BetterSQLite3Database, drizzle } from "drizzle-orm/better-sqlite3";
-import { migrate } from "drizzle-orm/better-sqlite3/migrator";
-import * as schema from "./schema.ts";
+import type { NodePgDatabase } from "drizzle-orm/node-postgres";
+import type * as tables from "./schema.postgres.ts";
 
-export type NodeDatabase = BetterSQLite3Database<typeof schema> & {
-  readonly $client: Database.Database;
-};
+export type Dialect = "sqlite" | "postgres";
 
-const MIGRATIONS = join(dirname(fileURLToPath(import.meta.url)), "migrations");
+/** The node's tables, as query builders take them (one set per dialect, same columns). */
+export type Tables = typeof tables;
 
 /**
- * Opens (creating it if needed) the node's SQLite database and brings its schema up to
- * date. WAL lets readers work while one writer commits; the busy timeout lets several
- * processes share the file instead of failing on a lock.
+ * The node's database, SQLite or PostgreSQL. Repositories are written once against
+ * this: drizzle's query builders, with the tables of `tables` (never imported from a
+ * schema file, which would tie them to one dialect), awaited. Builders and types are
+ * PostgreSQL's; the SQLite database answers the same calls (schema-parity.test.ts and
+ * the test suite run on both keep that true). What differs is behind `dialect`.
  */
-export function openDatabase(path: string): NodeDatabase {
-  if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
-  const client = new Database(path);
-  client.pragma("journal_mode = WAL");
-  client.pragma("busy_timeout = 5000");
-  client.pragma("foreign_keys = ON");
-  client.pragma("synchronous = NORMAL");
-  const db = drizzle(client, { schema });
-  migrate(db, { migrationsFolder: MIGRATIONS });
-  return db;
+export type NodeDatabase = NodePgDatabase<Tables> & {
+  readonly dialect: Dialect;
+  readonly tables: Tables;
+  /** Where the data lives, for messages: a file path, or the URL without its password. */
+  readonly location: string;
+  close(): Promise<void>;
+};
+
+/** Opens the database at `location`: a postgres:// URL, or the path of a SQLite file. */
+export async function openDatabase(location: string): Promise<NodeDatabase> {
+  if (/^postgres(ql)?:\/\//i.test(location)) {
+    const { openPostgresDatabase } = await import("./postgres-database.ts");
+    return openPostgresDatabase(location);
+  }
+  const { openSqliteDatabase } = await import("./sqlite-database.ts");
+  return openSqliteDatabase(location);
 }
