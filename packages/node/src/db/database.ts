@@ -1,7 +1,7 @@
 import type { NodePgDatabase } from "drizzle-orm/node-postgres";
 import type * as tables from "./schema.postgres.ts";
 
-export type Dialect = "sqlite" | "postgres";
+export type DatabaseEngine = "sqlite" | "postgres";
 
 /** The node's tables, as query builders take them (one set per dialect, same columns). */
 export type Tables = typeof tables;
@@ -11,10 +11,10 @@ export type Tables = typeof tables;
  * this: drizzle's query builders, with the tables of `tables` (never imported from a
  * schema file, which would tie them to one dialect), awaited. Builders and types are
  * PostgreSQL's; the SQLite database answers the same calls (schema-parity.test.ts and
- * the test suite run on both keep that true). What differs is behind `dialect`.
+ * the test suite run on both keep that true). What differs is behind `engine`.
  */
 export type NodeDatabase = NodePgDatabase<Tables> & {
-  readonly dialect: Dialect;
+  readonly engine: DatabaseEngine;
   readonly tables: Tables;
   /** Where the data lives, for messages: a file path, or the URL without its password. */
   readonly location: string;

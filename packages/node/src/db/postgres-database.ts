@@ -30,7 +30,7 @@ export async function openPostgresDatabase(url: string): Promise<NodeDatabase> {
     lock.release();
   }
   return Object.assign(db, {
-    dialect: "postgres" as const,
+    engine: "postgres" as const,
     tables,
     location: withoutPassword(url),
     close: () => pool.end(),

@@ -45,7 +45,7 @@ export function openSqliteDatabase(path: string): NodeDatabase {
   );
   const transaction = db.transaction.bind(db);
   return Object.assign(db, {
-    dialect: "sqlite" as const,
+    engine: "sqlite" as const,
     // The two schema files define the same tables (schema-parity.test.ts): SQLite's
     // builders take SQLite's, under the common type.
     tables: schema as unknown as Tables,
