@@ -1,13 +1,20 @@
 import { readFileSync } from "node:fs";
-import { dirname, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { HANDLE } from "./actors/handle.ts";
 import { parseByteSize } from "./byte-size.ts";
 import type { FederationPolicy } from "./federation/federation-policy.ts";
 
 /** A node's settings, after validation. */
 export interface NodeConfig {
-  /** Where the SQLite database and the blob store live. */
+  /** Where the blob store (and, by default, the SQLite database) live. */
   readonly dataDir: string;
+  /**
+   * The database: the path of the embedded SQLite file (in dataDir), or a postgres://
+   * URL, where several node processes share one database.
+   */
+  readonly database: string;
+  /** How many node processes `serve` runs (each serves HTTP and works the queues). */
+  readonly workers: number;
   /** The URL peers and browsers use to reach this node (behind a proxy: the proxy's). */
   readonly publicUrl: URL;
   /** The address the HTTP server binds. */
@@ -34,6 +41,8 @@ export type FirstKnock = (typeof FIRST_KNOCKS)[number];
 /** Settings as given on the command line or in the environment, not yet checked. */
 export interface NodeConfigInput {
   readonly dataDir?: string | undefined;
+  readonly databaseUrl?: string | undefined;
+  readonly workers?: string | undefined;
   readonly url?: string | undefined;
   readonly listen?: string | undefined;
   readonly handle?: string | undefined;
@@ -62,6 +71,9 @@ export class ConfigError extends Error {
 /** Environment variables read when a flag is not given. */
 export const CONFIG_ENVIRONMENT = {
   dataDir: "COURSEFED_DATA_DIR",
+  /** The name most hosting platforms and tools use for it. */
+  databaseUrl: "DATABASE_URL",
+  workers: "COURSEFED_WORKERS",
   url: "COURSEFED_URL",
   listen: "COURSEFED_LISTEN",
   handle: "COURSEFED_INSTITUTION_HANDLE",
@@ -106,8 +118,20 @@ export function resolveConfig(
       `"${handle}" is not a usable handle; use letters, digits, "_", "-" or "." (at most 64), e.g. "univ".`,
     );
   }
+  const dataDir = resolve(pick("dataDir") ?? ".coursefed");
+  const databaseUrl = pick("databaseUrl");
+  const database = databaseUrl ? parseDatabaseUrl(databaseUrl) : join(dataDir, "node.sqlite");
+  const workers = parseWorkers(pick("workers") ?? "1");
+  if (workers > 1 && !databaseUrl) {
+    throw new ConfigError(
+      `--workers (${CONFIG_ENVIRONMENT.workers})`,
+      `${workers} processes need a database they can share: set --database-url (${CONFIG_ENVIRONMENT.databaseUrl}) to a postgres:// URL, or run one process on SQLite.`,
+    );
+  }
   return {
-    dataDir: resolve(pick("dataDir") ?? ".coursefed"),
+    dataDir,
+    database,
+    workers,
     publicUrl,
     listen,
     institution: { handle, name: pick("name") ?? publicUrl.hostname },
@@ -120,8 +144,8 @@ export function resolveConfig(
 }
 
 /**
- * Reads a JSON configuration file whose keys are the settings' names (dataDir, url,
- * listen, handle, name, autoAccept, maxUpload, federation, domains,
+ * Reads a JSON configuration file whose keys are the settings' names (dataDir,
+ * databaseUrl, workers, url, listen, handle, name, autoAccept, maxUpload, federation, domains,
  * allowPrivateAddresses, firstKnock). A relative dataDir is taken from the file's folder,
  * so the file means the same whatever directory the node is started from.
  */
@@ -150,13 +174,55 @@ export function readConfigFile(path: string): NodeConfigInput {
     }
     const expected = key === "allowPrivateAddresses" ? "boolean" : "string";
     const listed = (key === "autoAccept" || key === "domains") && Array.isArray(value);
-    if (typeof value !== expected && !listed) {
+    const counted = key === "workers" && typeof value === "number";
+    if (typeof value !== expected && !listed && !counted) {
       throw new ConfigError(setting, `${path}: "${key}" must be a ${expected}.`);
     }
-    input[key] = listed ? (value as unknown[]).join(",") : (value as string | boolean);
+    input[key] = listed
+      ? (value as unknown[]).join(",")
+      : counted
+        ? String(value)
+        : (value as string | boolean);
   }
   if (typeof input.dataDir === "string") input.dataDir = resolve(dirname(path), input.dataDir);
   return input as NodeConfigInput;
+}
+
+function parseDatabaseUrl(text: string): string {
+  const setting = `--database-url (${CONFIG_ENVIRONMENT.databaseUrl})`;
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new ConfigError(
+      setting,
+      "not a URL; write postgres://USER:PASSWORD@HOST:5432/DATABASE, or leave it unset for the embedded SQLite database.",
+    );
+  }
+  if (url.protocol !== "postgres:" && url.protocol !== "postgresql:") {
+    throw new ConfigError(
+      setting,
+      `${url.protocol} databases are not supported; write a postgres:// URL, or leave it unset for the embedded SQLite database.`,
+    );
+  }
+  if (url.pathname.length <= 1) {
+    throw new ConfigError(
+      setting,
+      "name the database after the host, e.g. postgres://coursefed@db.example/coursefed.",
+    );
+  }
+  return text;
+}
+
+function parseWorkers(text: string): number {
+  const workers = Number(text);
+  if (!Number.isInteger(workers) || workers < 1 || workers > 64) {
+    throw new ConfigError(
+      `--workers (${CONFIG_ENVIRONMENT.workers})`,
+      `"${text}" is not a number of processes; write a whole number from 1 to 64 (about one per core).`,
+    );
+  }
+  return workers;
 }
 
 function parseListen(text: string): { host: string; port: number } {
@@ -226,6 +292,8 @@ function parseMaxUpload(text: string): number {
 
 const FLAGS: Readonly<Record<keyof typeof CONFIG_ENVIRONMENT, string>> = {
   dataDir: "--data-dir",
+  databaseUrl: "--database-url",
+  workers: "--workers",
   url: "--url",
   listen: "--listen",
   handle: "--handle",

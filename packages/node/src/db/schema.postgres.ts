@@ -380,3 +380,10 @@ export const auditLog = pgTable(
   },
   (table) => [index("audit_log_at").on(table.at)],
 );
+
+export const scheduledTasks = pgTable("scheduled_tasks", {
+  name: text("name").primaryKey(),
+  nextRunAt: bigint("next_run_at", { mode: "number" }).notNull(),
+  lastRunBy: text("last_run_by"),
+  lastRunAt: bigint("last_run_at", { mode: "number" }),
+});

@@ -496,3 +496,17 @@ export const auditLog = sqliteTable(
   },
   (table) => [index("audit_log_at").on(table.at)],
 );
+
+/**
+ * Periodic housekeeping (sweeping abandoned uploads, ...), run once per period by
+ * whichever node process claims it first: several processes share one database, and
+ * each would otherwise do the same work.
+ */
+export const scheduledTasks = sqliteTable("scheduled_tasks", {
+  name: text("name").primaryKey(),
+  /** Not to be run again before this time (ms since the epoch). */
+  nextRunAt: integer("next_run_at").notNull(),
+  /** The process that ran it last (host and pid), for admins wondering where. */
+  lastRunBy: text("last_run_by"),
+  lastRunAt: integer("last_run_at"),
+});
