@@ -1,6 +1,7 @@
 import { count, desc } from "drizzle-orm";
 import type { NodeDatabase } from "../db/database.ts";
-import { type AuditActorKind, auditLog } from "../db/schema.ts";
+import type { auditLog } from "../db/schema.postgres.ts";
+import type { AuditActorKind } from "../db/schema.ts";
 
 /** Every admin action recorded, from the web pages and the API alike. */
 export const AUDIT_ACTIONS = [
@@ -37,28 +38,31 @@ export class AuditLog {
     this.#db = db;
   }
 
-  record(
+  async record(
     by: AuditActor,
     action: AuditAction,
     target: string | null,
     details: Record<string, unknown> | null = null,
-  ): void {
-    this.#db
+  ): Promise<void> {
+    const { auditLog } = this.#db.tables;
+    await this.#db
       .insert(auditLog)
-      .values({ at: Date.now(), byKind: by.kind, byName: by.name, action, target, details })
-      .run();
+      .values({ at: Date.now(), byKind: by.kind, byName: by.name, action, target, details });
   }
 
   /** A page of entries, newest first, and how many there are in all. */
-  page(options: { limit: number; offset: number }): { entries: AuditEntry[]; total: number } {
-    const entries = this.#db
+  async page(options: {
+    limit: number;
+    offset: number;
+  }): Promise<{ entries: AuditEntry[]; total: number }> {
+    const { auditLog } = this.#db.tables;
+    const entries = (await this.#db
       .select()
       .from(auditLog)
       .orderBy(desc(auditLog.at), desc(auditLog.id))
       .limit(options.limit)
-      .offset(options.offset)
-      .all() as AuditEntry[];
-    const [row] = this.#db.select({ total: count() }).from(auditLog).all();
+      .offset(options.offset)) as AuditEntry[];
+    const [row] = await this.#db.select({ total: count() }).from(auditLog);
     return { entries, total: row?.total ?? 0 };
   }
 }

@@ -2,7 +2,8 @@ import { CliDriver, type MoodleDriver, type MoodleSiteInfo, WsDriver } from "@co
 import { eq } from "drizzle-orm";
 import { CodedError } from "../coded-error.ts";
 import type { NodeDatabase } from "../db/database.ts";
-import { type MoodleDriverName, moodleTargets } from "../db/schema.ts";
+import type { moodleTargets } from "../db/schema.postgres.ts";
+import type { MoodleDriverName } from "../db/schema.ts";
 
 export type MoodleTarget = typeof moodleTargets.$inferSelect;
 
@@ -43,7 +44,8 @@ export class MoodleTargetRepository {
     this.#db = db;
   }
 
-  add(target: NewMoodleTarget): MoodleTarget {
+  async add(target: NewMoodleTarget): Promise<MoodleTarget> {
+    const { moodleTargets } = this.#db.tables;
     if (!/^[a-z0-9][a-z0-9_-]{0,63}$/i.test(target.name)) {
       throw new TargetError(
         "INVALID",
@@ -65,10 +67,10 @@ export class MoodleTargetRepository {
         `${foreign.join(", ")} ${foreign.length === 1 ? "is" : "are"} not used by the ${target.driver} driver; leave ${foreign.length === 1 ? "it" : "them"} out.`,
       );
     }
-    if (this.byName(target.name)) {
+    if (await this.byName(target.name)) {
       throw new TargetError("DUPLICATE", `There is already a Moodle target named ${target.name}.`);
     }
-    return this.#db
+    const [added] = await this.#db
       .insert(moodleTargets)
       .values({
         name: target.name,
@@ -79,49 +81,62 @@ export class MoodleTargetRepository {
         timeoutMs: target.timeoutMs ?? DEFAULT_TIMEOUT_MS,
         createdAt: Date.now(),
       })
-      .returning()
-      .get();
+      .returning();
+    return added as MoodleTarget;
   }
 
-  all(): MoodleTarget[] {
-    return this.#db.select().from(moodleTargets).orderBy(moodleTargets.name).all();
+  async all(): Promise<MoodleTarget[]> {
+    const { moodleTargets } = this.#db.tables;
+    return await this.#db.select().from(moodleTargets).orderBy(moodleTargets.name);
   }
 
   /** Each target's name by id: jobs and rules refer to targets by id, people by name. */
-  namesById(): Map<number, string> {
-    return new Map(
-      this.#db
-        .select({ id: moodleTargets.id, name: moodleTargets.name })
-        .from(moodleTargets)
-        .all()
-        .map((target) => [target.id, target.name]),
-    );
+  async namesById(): Promise<Map<number, string>> {
+    const { moodleTargets } = this.#db.tables;
+    const targets = await this.#db
+      .select({ id: moodleTargets.id, name: moodleTargets.name })
+      .from(moodleTargets);
+    return new Map(targets.map((target) => [target.id, target.name]));
   }
 
-  byName(name: string): MoodleTarget | undefined {
-    return this.#db.select().from(moodleTargets).where(eq(moodleTargets.name, name)).get();
+  async byName(name: string): Promise<MoodleTarget | undefined> {
+    const { moodleTargets } = this.#db.tables;
+    const [target] = await this.#db
+      .select()
+      .from(moodleTargets)
+      .where(eq(moodleTargets.name, name))
+      .limit(1);
+    return target;
   }
 
-  byId(id: number): MoodleTarget | undefined {
-    return this.#db.select().from(moodleTargets).where(eq(moodleTargets.id, id)).get();
+  async byId(id: number): Promise<MoodleTarget | undefined> {
+    const { moodleTargets } = this.#db.tables;
+    const [target] = await this.#db
+      .select()
+      .from(moodleTargets)
+      .where(eq(moodleTargets.id, id))
+      .limit(1);
+    return target;
   }
 
   /** Forgets a target, its rules and its lineage records; the Moodle site is not touched. */
-  remove(name: string): boolean {
-    const target = this.byName(name);
+  async remove(name: string): Promise<boolean> {
+    const { moodleTargets } = this.#db.tables;
+    const target = await this.byName(name);
     if (!target) return false;
     this.#drivers.delete(target.id);
-    this.#db.delete(moodleTargets).where(eq(moodleTargets.id, target.id)).run();
+    await this.#db.delete(moodleTargets).where(eq(moodleTargets.id, target.id));
     return true;
   }
 
-  saveProbe(target: MoodleTarget, info: MoodleSiteInfo): MoodleTarget {
-    return this.#db
+  async saveProbe(target: MoodleTarget, info: MoodleSiteInfo): Promise<MoodleTarget> {
+    const { moodleTargets } = this.#db.tables;
+    const [saved] = await this.#db
       .update(moodleTargets)
       .set({ siteInfo: { ...info }, probedAt: Date.now() })
       .where(eq(moodleTargets.id, target.id))
-      .returning()
-      .get();
+      .returning();
+    return saved as MoodleTarget;
   }
 
   driverOf(target: MoodleTarget): MoodleDriver {

@@ -1,6 +1,6 @@
 import { asc, eq, sql } from "drizzle-orm";
 import type { NodeDatabase } from "../db/database.ts";
-import { peers } from "../db/schema.ts";
+import type { peers } from "../db/schema.postgres.ts";
 
 export type PeerRecord = typeof peers.$inferSelect;
 
@@ -12,9 +12,10 @@ export class PeerRepository {
     this.#db = db;
   }
 
-  recordDelivery(host: string): void {
+  async recordDelivery(host: string): Promise<void> {
+    const { peers } = this.#db.tables;
     const now = Date.now();
-    this.#db
+    await this.#db
       .insert(peers)
       .values({ host, deliveries: 1, lastDeliveredAt: now })
       .onConflictDoUpdate({
@@ -24,14 +25,14 @@ export class PeerRepository {
           consecutiveFailures: 0,
           lastDeliveredAt: now,
         },
-      })
-      .run();
+      });
   }
 
-  recordFailure(host: string, error: string): void {
+  async recordFailure(host: string, error: string): Promise<void> {
+    const { peers } = this.#db.tables;
     const now = Date.now();
     const lastError = error.slice(0, 500);
-    this.#db
+    await this.#db
       .insert(peers)
       .values({ host, failures: 1, consecutiveFailures: 1, lastFailedAt: now, lastError })
       .onConflictDoUpdate({
@@ -42,16 +43,18 @@ export class PeerRepository {
           lastFailedAt: now,
           lastError,
         },
-      })
-      .run();
+      });
   }
 
-  peer(host: string): PeerRecord | undefined {
-    return this.#db.select().from(peers).where(eq(peers.host, host)).get();
+  async peer(host: string): Promise<PeerRecord | undefined> {
+    const { peers } = this.#db.tables;
+    const [peer] = await this.#db.select().from(peers).where(eq(peers.host, host)).limit(1);
+    return peer;
   }
 
-  all(): PeerRecord[] {
-    return this.#db.select().from(peers).orderBy(asc(peers.host)).all();
+  async all(): Promise<PeerRecord[]> {
+    const { peers } = this.#db.tables;
+    return await this.#db.select().from(peers).orderBy(asc(peers.host));
   }
 }
 

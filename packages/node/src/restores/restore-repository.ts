@@ -1,13 +1,8 @@
 import type { RestoreDestination } from "@coursefed/moodle";
 import { and, desc, eq, inArray, isNull, or } from "drizzle-orm";
 import type { NodeDatabase } from "../db/database.ts";
-import {
-  moodlePublications,
-  type RestoreJobState,
-  restoredCourses,
-  restoreJobs,
-  restoreRules,
-} from "../db/schema.ts";
+import type { restoredCourses, restoreJobs, restoreRules } from "../db/schema.postgres.ts";
+import type { RestoreJobState } from "../db/schema.ts";
 
 export type RestoreJob = typeof restoreJobs.$inferSelect;
 export type RestoreRule = typeof restoreRules.$inferSelect;
@@ -43,10 +38,11 @@ export class RestoreRepository {
    * before (a failed or refused one is queued again, with the new override if any).
    * `created` says whether it needs to be queued.
    */
-  request(record: RestoreRequestRecord): { job: RestoreJob; created: boolean } {
-    return this.#db.transaction((tx) => {
+  async request(record: RestoreRequestRecord): Promise<{ job: RestoreJob; created: boolean }> {
+    const { restoreJobs } = this.#db.tables;
+    return await this.#db.transaction(async (tx) => {
       const key = destinationKey(record.destination);
-      const held = tx
+      const [held] = await tx
         .select()
         .from(restoreJobs)
         .where(
@@ -57,12 +53,12 @@ export class RestoreRepository {
             eq(restoreJobs.destinationKey, key),
           ),
         )
-        .get();
+        .limit(1);
       if (held && held.state !== "failed" && held.state !== "refused") {
         return { job: held, created: false };
       }
       if (held) {
-        const again = tx
+        const [again] = await tx
           .update(restoreJobs)
           .set({
             state: "queued",
@@ -78,11 +74,10 @@ export class RestoreRepository {
             moodleMs: null,
           })
           .where(eq(restoreJobs.id, held.id))
-          .returning()
-          .get();
-        return { job: again, created: true };
+          .returning();
+        return { job: again as RestoreJob, created: true };
       }
-      const job = tx
+      const [job] = await tx
         .insert(restoreJobs)
         .values({
           id: crypto.randomUUID(),
@@ -97,40 +92,50 @@ export class RestoreRepository {
           overriddenBy: record.overriddenBy ?? null,
           createdAt: Date.now(),
         })
-        .returning()
-        .get();
-      return { job, created: true };
+        .returning();
+      return { job: job as RestoreJob, created: true };
     });
   }
 
-  job(id: string): RestoreJob | undefined {
-    return this.#db.select().from(restoreJobs).where(eq(restoreJobs.id, id)).get();
+  async job(id: string): Promise<RestoreJob | undefined> {
+    const { restoreJobs } = this.#db.tables;
+    const [job] = await this.#db.select().from(restoreJobs).where(eq(restoreJobs.id, id)).limit(1);
+    return job;
   }
 
   /** Newest first; with `states`, only jobs in one of them. */
-  jobs(options: { states?: readonly RestoreJobState[]; limit: number; offset: number }) {
-    return this.#db
+  async jobs(options: {
+    states?: readonly RestoreJobState[];
+    limit: number;
+    offset: number;
+  }): Promise<RestoreJob[]> {
+    const { restoreJobs } = this.#db.tables;
+    return await this.#db
       .select()
       .from(restoreJobs)
       .where(options.states ? inArray(restoreJobs.state, [...options.states]) : undefined)
       .orderBy(desc(restoreJobs.createdAt))
       .limit(options.limit)
-      .offset(options.offset)
-      .all();
+      .offset(options.offset);
   }
 
   /** Undefined when the job is gone (its target was removed meanwhile). */
-  update(id: string, changes: Partial<Omit<RestoreJob, "id">>): RestoreJob | undefined {
-    return this.#db
+  async update(
+    id: string,
+    changes: Partial<Omit<RestoreJob, "id">>,
+  ): Promise<RestoreJob | undefined> {
+    const { restoreJobs } = this.#db.tables;
+    const [job] = await this.#db
       .update(restoreJobs)
       .set(changes)
       .where(eq(restoreJobs.id, id))
-      .returning()
-      .get();
+      .returning();
+    return job;
   }
 
   /** Records that a Moodle course holds this revision of the object now. */
-  recordLineage(job: RestoreJob, moodleCourseId: number): void {
+  async recordLineage(job: RestoreJob, moodleCourseId: number): Promise<void> {
+    const { restoredCourses } = this.#db.tables;
     const row = {
       targetId: job.targetId,
       moodleCourseId,
@@ -139,29 +144,29 @@ export class RestoreRepository {
       jobId: job.id,
       restoredAt: Date.now(),
     };
-    this.#db
+    await this.#db
       .insert(restoredCourses)
       .values(row)
       .onConflictDoUpdate({
         target: [restoredCourses.targetId, restoredCourses.moodleCourseId],
         set: row,
-      })
-      .run();
+      });
   }
 
   /** Where an object was restored on a target, most recent first. */
-  restoredFrom(objectUri: string, targetId: number): RestoredCourse[] {
-    return this.#db
+  async restoredFrom(objectUri: string, targetId: number): Promise<RestoredCourse[]> {
+    const { restoredCourses } = this.#db.tables;
+    return await this.#db
       .select()
       .from(restoredCourses)
       .where(and(eq(restoredCourses.objectUri, objectUri), eq(restoredCourses.targetId, targetId)))
-      .orderBy(desc(restoredCourses.restoredAt))
-      .all();
+      .orderBy(desc(restoredCourses.restoredAt));
   }
 
   /** Which object a Moodle course was restored from, if it was. */
-  lineageOf(targetId: number, moodleCourseId: number): RestoredCourse | undefined {
-    return this.#db
+  async lineageOf(targetId: number, moodleCourseId: number): Promise<RestoredCourse | undefined> {
+    const { restoredCourses } = this.#db.tables;
+    const [lineage] = await this.#db
       .select()
       .from(restoredCourses)
       .where(
@@ -170,42 +175,54 @@ export class RestoreRepository {
           eq(restoredCourses.moodleCourseId, moodleCourseId),
         ),
       )
-      .get();
+      .limit(1);
+    return lineage;
   }
 
-  addRule(rule: Omit<RestoreRule, "id" | "createdAt">): RestoreRule {
-    return this.#db
+  async addRule(rule: Omit<RestoreRule, "id" | "createdAt">): Promise<RestoreRule> {
+    const { restoreRules } = this.#db.tables;
+    const [added] = await this.#db
       .insert(restoreRules)
       .values({ ...rule, createdAt: Date.now() })
-      .returning()
-      .get();
+      .returning();
+    return added as RestoreRule;
   }
 
-  rules(): RestoreRule[] {
-    return this.#db.select().from(restoreRules).orderBy(restoreRules.id).all();
+  async rules(): Promise<RestoreRule[]> {
+    const { restoreRules } = this.#db.tables;
+    return await this.#db.select().from(restoreRules).orderBy(restoreRules.id);
   }
 
-  removeRule(id: number): boolean {
-    return this.#db.delete(restoreRules).where(eq(restoreRules.id, id)).run().changes > 0;
+  async removeRule(id: number): Promise<boolean> {
+    const { restoreRules } = this.#db.tables;
+    const removed = await this.#db
+      .delete(restoreRules)
+      .where(eq(restoreRules.id, id))
+      .returning({ id: restoreRules.id });
+    return removed.length > 0;
   }
 
   /**
    * Rules whose actor (any of `actorUris`, or any actor) and tag (or any tag) match a
    * received course: its publisher, and the actor that announced it, if any.
    */
-  rulesMatching(actorUris: readonly string[], tags: readonly string[]): RestoreRule[] {
+  async rulesMatching(
+    actorUris: readonly string[],
+    tags: readonly string[],
+  ): Promise<RestoreRule[]> {
+    const { restoreRules } = this.#db.tables;
     const lowered = new Set(tags.map((tag) => tag.toLowerCase()));
-    return this.#db
+    const rules = await this.#db
       .select()
       .from(restoreRules)
-      .where(or(isNull(restoreRules.actorUri), inArray(restoreRules.actorUri, [...actorUris])))
-      .all()
-      .filter((rule) => rule.tag === null || lowered.has(rule.tag.toLowerCase()));
+      .where(or(isNull(restoreRules.actorUri), inArray(restoreRules.actorUri, [...actorUris])));
+    return rules.filter((rule) => rule.tag === null || lowered.has(rule.tag.toLowerCase()));
   }
 
   /** The local course published from this Moodle course before, if any. */
-  publishedFrom(targetId: number, moodleCourseId: number): string | undefined {
-    return this.#db
+  async publishedFrom(targetId: number, moodleCourseId: number): Promise<string | undefined> {
+    const { moodlePublications } = this.#db.tables;
+    const [publication] = await this.#db
       .select({ courseId: moodlePublications.courseId })
       .from(moodlePublications)
       .where(
@@ -214,14 +231,19 @@ export class RestoreRepository {
           eq(moodlePublications.moodleCourseId, moodleCourseId),
         ),
       )
-      .get()?.courseId;
+      .limit(1);
+    return publication?.courseId;
   }
 
-  recordPublication(targetId: number, moodleCourseId: number, courseId: string): void {
-    this.#db
+  async recordPublication(
+    targetId: number,
+    moodleCourseId: number,
+    courseId: string,
+  ): Promise<void> {
+    const { moodlePublications } = this.#db.tables;
+    await this.#db
       .insert(moodlePublications)
       .values({ targetId, moodleCourseId, courseId })
-      .onConflictDoNothing()
-      .run();
+      .onConflictDoNothing();
   }
 }

@@ -1,0 +1,90 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { NodeDatabase } from "../db/database.ts";
+import { type TemporaryDatabase, temporaryDatabase } from "../db/test-database.ts";
+import { MoodleTargetRepository } from "../moodle-targets/target-repository.ts";
+import { RestoreRepository, type RestoreRequestRecord } from "./restore-repository.ts";
+
+describe("RestoreRepository.request", () => {
+  let database: TemporaryDatabase;
+  let db: NodeDatabase;
+  let restores: RestoreRepository;
+  let targetId: number;
+
+  beforeAll(async () => {
+    database = await temporaryDatabase();
+    db = await database.open();
+    restores = new RestoreRepository(db);
+    const target = await new MoodleTargetRepository(db).add({
+      name: "lyon-sciences",
+      driver: "ws",
+      url: "https://moodle.lyon.example",
+      token: "token",
+    });
+    targetId = target.id;
+  });
+
+  afterAll(async () => {
+    await db.close();
+    await database.remove();
+  });
+
+  function request(objectUri: string, overrides: Partial<RestoreRequestRecord> = {}) {
+    return restores.request({
+      objectUri,
+      revision: 1,
+      targetId,
+      destination: { kind: "new-course", categoryId: 3 },
+      requestedBy: "admin",
+      ...overrides,
+    });
+  }
+
+  it("gives the same job when asked twice for the same revision, target and destination", async () => {
+    const first = await request("https://univ.example/courses/a");
+    const second = await request("https://univ.example/courses/a");
+    expect(first.created).toBe(true);
+    expect(first.job.state).toBe("queued");
+    expect(second).toEqual({ job: first.job, created: false });
+  });
+
+  it("makes another job for another revision or destination", async () => {
+    const first = await request("https://univ.example/courses/b");
+    const revision = await request("https://univ.example/courses/b", { revision: 2 });
+    const destination = await request("https://univ.example/courses/b", {
+      destination: { kind: "existing-course", courseId: 12, mode: "merge" },
+    });
+    expect(revision.created).toBe(true);
+    expect(destination.created).toBe(true);
+    expect(new Set([first.job.id, revision.job.id, destination.job.id]).size).toBe(3);
+  });
+
+  it("queues a failed job again, cleared, with the new override", async () => {
+    const { job } = await request("https://univ.example/courses/c");
+    await restores.update(job.id, {
+      state: "failed",
+      attempts: 3,
+      errorCode: "MOODLE_FAILED",
+      errorMessage: "restore failed",
+      startedAt: 1,
+      finishedAt: 2,
+    });
+    const again = await request("https://univ.example/courses/c", {
+      requestedBy: "teacher",
+      overriddenBy: "admin",
+    });
+    expect(again.created).toBe(true);
+    expect(again.job).toMatchObject({
+      id: job.id,
+      state: "queued",
+      requestedBy: "teacher",
+      overriddenBy: "admin",
+      attempts: 0,
+      problems: [],
+      errorCode: null,
+      errorMessage: null,
+      startedAt: null,
+      finishedAt: null,
+    });
+    expect(await restores.job(job.id)).toEqual(again.job);
+  });
+});
