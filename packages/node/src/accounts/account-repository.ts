@@ -1,6 +1,7 @@
 import { asc, count, eq } from "drizzle-orm";
 import type { NodeDatabase } from "../db/database.ts";
-import { type WebRole, webAccounts, webSessions } from "../db/schema.ts";
+import type { webAccounts } from "../db/schema.postgres.ts";
+import type { WebRole } from "../db/schema.ts";
 
 export type WebAccount = typeof webAccounts.$inferSelect;
 
@@ -12,72 +13,91 @@ export class AccountRepository {
     this.#db = db;
   }
 
-  isEmpty(): boolean {
-    return this.#db.select({ id: webAccounts.id }).from(webAccounts).limit(1).all().length === 0;
+  async isEmpty(): Promise<boolean> {
+    const { webAccounts } = this.#db.tables;
+    const some = await this.#db.select({ id: webAccounts.id }).from(webAccounts).limit(1);
+    return some.length === 0;
   }
 
-  all(): WebAccount[] {
-    return this.#db.select().from(webAccounts).orderBy(asc(webAccounts.username)).all();
+  async all(): Promise<WebAccount[]> {
+    const { webAccounts } = this.#db.tables;
+    return await this.#db.select().from(webAccounts).orderBy(asc(webAccounts.username));
   }
 
-  byUsername(username: string): WebAccount | undefined {
-    return this.#db.select().from(webAccounts).where(eq(webAccounts.username, username)).get();
+  async byUsername(username: string): Promise<WebAccount | undefined> {
+    const { webAccounts } = this.#db.tables;
+    const [account] = await this.#db
+      .select()
+      .from(webAccounts)
+      .where(eq(webAccounts.username, username))
+      .limit(1);
+    return account;
   }
 
-  byId(id: number): WebAccount | undefined {
-    return this.#db.select().from(webAccounts).where(eq(webAccounts.id, id)).get();
+  async byId(id: number): Promise<WebAccount | undefined> {
+    const { webAccounts } = this.#db.tables;
+    const [account] = await this.#db
+      .select()
+      .from(webAccounts)
+      .where(eq(webAccounts.id, id))
+      .limit(1);
+    return account;
   }
 
-  create(account: {
+  async create(account: {
     username: string;
     displayName: string;
     role: WebRole;
     actorId: number;
     passwordHash: string;
-  }): WebAccount {
+  }): Promise<WebAccount> {
+    const { webAccounts } = this.#db.tables;
     const now = Date.now();
-    return this.#db
+    const [created] = await this.#db
       .insert(webAccounts)
       .values({ ...account, createdAt: now, passwordChangedAt: now })
-      .returning()
-      .get();
+      .returning();
+    return created as WebAccount;
   }
 
   /** A new password also ends every session of the account. */
-  setPasswordHash(id: number, passwordHash: string): void {
-    this.#db.transaction((tx) => {
-      tx.update(webAccounts)
+  async setPasswordHash(id: number, passwordHash: string): Promise<void> {
+    const { webAccounts, webSessions } = this.#db.tables;
+    await this.#db.transaction(async (tx) => {
+      await tx
+        .update(webAccounts)
         .set({ passwordHash, passwordChangedAt: Date.now() })
-        .where(eq(webAccounts.id, id))
-        .run();
-      tx.delete(webSessions).where(eq(webSessions.accountId, id)).run();
+        .where(eq(webAccounts.id, id));
+      await tx.delete(webSessions).where(eq(webSessions.accountId, id));
     });
   }
 
   /** A new role may come with a new actor (a teacher acts as their own). */
-  setRole(id: number, role: WebRole, actorId: number): void {
-    this.#db.update(webAccounts).set({ role, actorId }).where(eq(webAccounts.id, id)).run();
+  async setRole(id: number, role: WebRole, actorId: number): Promise<void> {
+    const { webAccounts } = this.#db.tables;
+    await this.#db.update(webAccounts).set({ role, actorId }).where(eq(webAccounts.id, id));
   }
 
   /** Deletes the account; its sessions go with it. */
-  remove(id: number): void {
-    this.#db.delete(webAccounts).where(eq(webAccounts.id, id)).run();
+  async remove(id: number): Promise<void> {
+    const { webAccounts } = this.#db.tables;
+    await this.#db.delete(webAccounts).where(eq(webAccounts.id, id));
   }
 
-  countWithRole(role: WebRole): number {
-    const [row] = this.#db
+  async countWithRole(role: WebRole): Promise<number> {
+    const { webAccounts } = this.#db.tables;
+    const [row] = await this.#db
       .select({ total: count() })
       .from(webAccounts)
-      .where(eq(webAccounts.role, role))
-      .all();
+      .where(eq(webAccounts.role, role));
     return row?.total ?? 0;
   }
 
-  recordLogin(id: number): void {
-    this.#db
+  async recordLogin(id: number): Promise<void> {
+    const { webAccounts } = this.#db.tables;
+    await this.#db
       .update(webAccounts)
       .set({ lastLoginAt: Date.now() })
-      .where(eq(webAccounts.id, id))
-      .run();
+      .where(eq(webAccounts.id, id));
   }
 }

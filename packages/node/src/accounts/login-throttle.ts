@@ -1,6 +1,5 @@
 import { and, asc, count, eq, gt, lte } from "drizzle-orm";
 import type { NodeDatabase } from "../db/database.ts";
-import { loginFailures } from "../db/schema.ts";
 
 /** Failed sign-ins allowed per username and address within the window... */
 export const LOGIN_FAILURES_ALLOWED = 5;
@@ -22,40 +21,37 @@ export class LoginThrottle {
   }
 
   /** When the pair may try again, if it may not now. */
-  blockedUntil(username: string, address: string): number | undefined {
+  async blockedUntil(username: string, address: string): Promise<number | undefined> {
+    const { loginFailures } = this.#db.tables;
     const key = throttleKey(username, address);
     const since = this.#now() - LOGIN_WINDOW_MS;
     const recent = and(eq(loginFailures.key, key), gt(loginFailures.failedAt, since));
-    const [row] = this.#db.select({ total: count() }).from(loginFailures).where(recent).all();
+    const [row] = await this.#db.select({ total: count() }).from(loginFailures).where(recent);
     if ((row?.total ?? 0) < LOGIN_FAILURES_ALLOWED) return undefined;
-    const oldest = this.#db
+    const [oldest] = await this.#db
       .select({ failedAt: loginFailures.failedAt })
       .from(loginFailures)
       .where(recent)
       .orderBy(asc(loginFailures.failedAt))
-      .limit(1)
-      .get();
+      .limit(1);
     return (oldest?.failedAt ?? this.#now()) + LOGIN_WINDOW_MS;
   }
 
-  recordFailure(username: string, address: string): void {
+  async recordFailure(username: string, address: string): Promise<void> {
+    const { loginFailures } = this.#db.tables;
     const now = this.#now();
-    this.#db.transaction((tx) => {
-      tx.delete(loginFailures)
-        .where(lte(loginFailures.failedAt, now - LOGIN_WINDOW_MS))
-        .run();
-      tx.insert(loginFailures)
-        .values({ key: throttleKey(username, address), failedAt: now })
-        .run();
+    await this.#db.transaction(async (tx) => {
+      await tx.delete(loginFailures).where(lte(loginFailures.failedAt, now - LOGIN_WINDOW_MS));
+      await tx.insert(loginFailures).values({ key: throttleKey(username, address), failedAt: now });
     });
   }
 
   /** A successful sign-in forgets the pair's failures. */
-  clear(username: string, address: string): void {
-    this.#db
+  async clear(username: string, address: string): Promise<void> {
+    const { loginFailures } = this.#db.tables;
+    await this.#db
       .delete(loginFailures)
-      .where(eq(loginFailures.key, throttleKey(username, address)))
-      .run();
+      .where(eq(loginFailures.key, throttleKey(username, address)));
   }
 }
 

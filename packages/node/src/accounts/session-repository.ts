@@ -1,7 +1,6 @@
 import { createHash, randomBytes } from "node:crypto";
 import { eq, lt } from "drizzle-orm";
 import type { NodeDatabase } from "../db/database.ts";
-import { webAccounts, webSessions } from "../db/schema.ts";
 import type { WebAccount } from "./account-repository.ts";
 
 /** A session ends after this long without a request... */
@@ -28,12 +27,13 @@ export class SessionRepository {
   }
 
   /** Starts a session; the id returned goes in the cookie and is not kept in clear. */
-  create(accountId: number): { id: string; session: WebSession } {
+  async create(accountId: number): Promise<{ id: string; session: WebSession }> {
+    const { webAccounts, webSessions } = this.#db.tables;
     // Sign-ins are rare: a good moment to forget the sessions that ended.
-    this.#purgeExpired();
+    await this.#purgeExpired();
     const id = randomBytes(32).toString("base64url");
     const now = this.#now();
-    const row = this.#db
+    const [stored] = await this.#db
       .insert(webSessions)
       .values({
         idHash: hashSessionId(id),
@@ -42,58 +42,54 @@ export class SessionRepository {
         createdAt: now,
         expiresAt: now + SESSION_IDLE_MS,
       })
-      .returning()
-      .get();
-    const account = this.#db.select().from(webAccounts).where(eq(webAccounts.id, accountId)).get();
-    return {
-      id,
-      session: {
-        account: account as WebAccount,
-        csrfToken: row.csrfToken,
-        expiresAt: row.expiresAt,
-      },
-    };
+      .returning();
+    const [account] = await this.#db
+      .select()
+      .from(webAccounts)
+      .where(eq(webAccounts.id, accountId))
+      .limit(1);
+    const { csrfToken, expiresAt } = stored as NonNullable<typeof stored>;
+    return { id, session: { account: account as WebAccount, csrfToken, expiresAt } };
   }
 
   /** The live session with this id, its expiry pushed forward; undefined once expired. */
-  authenticate(id: string): WebSession | undefined {
+  async authenticate(id: string): Promise<WebSession | undefined> {
+    const { webAccounts, webSessions } = this.#db.tables;
     const idHash = hashSessionId(id);
-    const found = this.#db
+    const [found] = await this.#db
       .select()
       .from(webSessions)
       .innerJoin(webAccounts, eq(webSessions.accountId, webAccounts.id))
       .where(eq(webSessions.idHash, idHash))
-      .get();
+      .limit(1);
     if (!found) return undefined;
     const now = this.#now();
     const session = found.web_sessions;
     if (session.expiresAt <= now) {
-      this.#db.delete(webSessions).where(eq(webSessions.idHash, idHash)).run();
+      await this.#db.delete(webSessions).where(eq(webSessions.idHash, idHash));
       return undefined;
     }
     let expiresAt = session.expiresAt;
     const renewed = Math.min(now + SESSION_IDLE_MS, session.createdAt + SESSION_MAX_MS);
     if (renewed - expiresAt >= RENEWAL_GRANULARITY_MS) {
-      this.#db
+      await this.#db
         .update(webSessions)
         .set({ expiresAt: renewed })
-        .where(eq(webSessions.idHash, idHash))
-        .run();
+        .where(eq(webSessions.idHash, idHash));
       expiresAt = renewed;
     }
     return { account: found.web_accounts, csrfToken: session.csrfToken, expiresAt };
   }
 
-  destroy(id: string): void {
-    this.#db
-      .delete(webSessions)
-      .where(eq(webSessions.idHash, hashSessionId(id)))
-      .run();
+  async destroy(id: string): Promise<void> {
+    const { webSessions } = this.#db.tables;
+    await this.#db.delete(webSessions).where(eq(webSessions.idHash, hashSessionId(id)));
   }
 
   /** Forgets expired sessions (each is refused anyway once expired). */
-  #purgeExpired(): void {
-    this.#db.delete(webSessions).where(lt(webSessions.expiresAt, this.#now())).run();
+  async #purgeExpired(): Promise<void> {
+    const { webSessions } = this.#db.tables;
+    await this.#db.delete(webSessions).where(lt(webSessions.expiresAt, this.#now()));
   }
 }
 

@@ -2,7 +2,7 @@ import type { webcrypto } from "node:crypto";
 import { exportJwk, generateCryptoKeyPair, importJwk } from "@fedify/fedify";
 import { and, eq } from "drizzle-orm";
 import type { NodeDatabase } from "../db/database.ts";
-import { actorKeys, localActors } from "../db/schema.ts";
+import type { localActors } from "../db/schema.postgres.ts";
 import { HANDLE } from "./handle.ts";
 
 export type LocalActor = typeof localActors.$inferSelect;
@@ -22,38 +22,61 @@ export class LocalActorRepository {
     this.#db = db;
   }
 
-  byIdentifier(identifier: string): LocalActor | undefined {
-    return this.#db.select().from(localActors).where(eq(localActors.identifier, identifier)).get();
+  async byIdentifier(identifier: string): Promise<LocalActor | undefined> {
+    const { localActors } = this.#db.tables;
+    const [actor] = await this.#db
+      .select()
+      .from(localActors)
+      .where(eq(localActors.identifier, identifier))
+      .limit(1);
+    return actor;
   }
 
-  byId(id: number): LocalActor | undefined {
-    return this.#db.select().from(localActors).where(eq(localActors.id, id)).get();
+  async byId(id: number): Promise<LocalActor | undefined> {
+    const { localActors } = this.#db.tables;
+    const [actor] = await this.#db
+      .select()
+      .from(localActors)
+      .where(eq(localActors.id, id))
+      .limit(1);
+    return actor;
   }
 
-  byHandle(handle: string): LocalActor | undefined {
-    return this.#db.select().from(localActors).where(eq(localActors.handle, handle)).get();
+  async byHandle(handle: string): Promise<LocalActor | undefined> {
+    const { localActors } = this.#db.tables;
+    const [actor] = await this.#db
+      .select()
+      .from(localActors)
+      .where(eq(localActors.handle, handle))
+      .limit(1);
+    return actor;
   }
 
   /**
    * Creates the institution actor on first start, or brings its handle and name in line
    * with the configuration. Its identifier never changes, so its URL stays valid.
    */
-  ensureInstitution(handle: string, name: string): LocalActor {
-    const existing = this.#db
-      .select()
-      .from(localActors)
-      .where(eq(localActors.identifier, "institution"))
-      .get();
-    if (existing) {
-      if (existing.handle === handle && existing.name === name) return existing;
-      return this.#db
-        .update(localActors)
-        .set({ handle, name })
-        .where(eq(localActors.id, existing.id))
-        .returning()
-        .get();
-    }
-    return this.#db
+  async ensureInstitution(handle: string, name: string): Promise<LocalActor> {
+    const { localActors } = this.#db.tables;
+    const existing =
+      (await this.byIdentifier("institution")) ?? (await this.#createInstitution(handle, name));
+    if (existing.handle === handle && existing.name === name) return existing;
+    const [updated] = await this.#db
+      .update(localActors)
+      .set({ handle, name })
+      .where(eq(localActors.id, existing.id))
+      .returning();
+    return updated as LocalActor;
+  }
+
+  /**
+   * Several processes of one node may start together on the same database: the first
+   * insert makes the institution, the others find it. No conflict target: with one,
+   * PostgreSQL would still raise when the other process's row takes the handle first.
+   */
+  async #createInstitution(handle: string, name: string): Promise<LocalActor> {
+    const { localActors } = this.#db.tables;
+    await this.#db
       .insert(localActors)
       .values({
         identifier: "institution",
@@ -63,19 +86,22 @@ export class LocalActorRepository {
         manuallyApprovesFollowers: true,
         createdAt: Date.now(),
       })
-      .returning()
-      .get();
+      .onConflictDoNothing();
+    const institution = await this.byIdentifier("institution");
+    if (!institution) throw new ActorError(`The handle "${handle}" is taken.`);
+    return institution;
   }
 
   /** A teacher account: a Person whose followers need no approval. */
-  createTeacher(handle: string, name: string): LocalActor {
+  async createTeacher(handle: string, name: string): Promise<LocalActor> {
     if (!HANDLE.test(handle)) {
       throw new ActorError(
         `"${handle}" is not a usable handle; use letters, digits, "_", "-" or "." (at most 64).`,
       );
     }
-    if (this.byHandle(handle)) throw new ActorError(`The handle "${handle}" is taken.`);
-    return this.#db
+    if (await this.byHandle(handle)) throw new ActorError(`The handle "${handle}" is taken.`);
+    const { localActors } = this.#db.tables;
+    const [teacher] = await this.#db
       .insert(localActors)
       .values({
         identifier: crypto.randomUUID(),
@@ -85,16 +111,18 @@ export class LocalActorRepository {
         manuallyApprovesFollowers: false,
         createdAt: Date.now(),
       })
-      .returning()
-      .get();
+      .returning();
+    return teacher as LocalActor;
   }
 
-  all(): LocalActor[] {
-    return this.#db.select().from(localActors).all();
+  async all(): Promise<LocalActor[]> {
+    const { localActors } = this.#db.tables;
+    return await this.#db.select().from(localActors);
   }
 
-  teachers(): LocalActor[] {
-    return this.#db.select().from(localActors).where(eq(localActors.type, "Person")).all();
+  async teachers(): Promise<LocalActor[]> {
+    const { localActors } = this.#db.tables;
+    return await this.#db.select().from(localActors).where(eq(localActors.type, "Person"));
   }
 
   /**
@@ -112,24 +140,21 @@ export class LocalActorRepository {
   }
 
   async #loadKeyPairs(actor: LocalActor): Promise<webcrypto.CryptoKeyPair[]> {
+    const { actorKeys } = this.#db.tables;
     const pairs: webcrypto.CryptoKeyPair[] = [];
     for (const algorithm of ALGORITHMS) {
-      let stored = this.#storedKey(actor, algorithm);
+      let stored = await this.#storedKey(actor, algorithm);
       if (!stored) {
         const pair = await generateCryptoKeyPair(algorithm);
-        // Another request may be making the same key: the first one written is the key.
-        this.#db
+        const privateKey = await exportJwk(pair.privateKey);
+        const publicKey = await exportJwk(pair.publicKey);
+        // Another request, or another process, may be making the same key: the first one
+        // written is the key.
+        await this.#db
           .insert(actorKeys)
-          .values({
-            actorId: actor.id,
-            algorithm,
-            privateKey: await exportJwk(pair.privateKey),
-            publicKey: await exportJwk(pair.publicKey),
-            createdAt: Date.now(),
-          })
-          .onConflictDoNothing()
-          .run();
-        stored = this.#storedKey(actor, algorithm) as NonNullable<typeof stored>;
+          .values({ actorId: actor.id, algorithm, privateKey, publicKey, createdAt: Date.now() })
+          .onConflictDoNothing();
+        stored = (await this.#storedKey(actor, algorithm)) as NonNullable<typeof stored>;
       }
       pairs.push({
         privateKey: await importJwk(stored.privateKey, "private"),
@@ -139,11 +164,13 @@ export class LocalActorRepository {
     return pairs;
   }
 
-  #storedKey(actor: LocalActor, algorithm: (typeof ALGORITHMS)[number]) {
-    return this.#db
+  async #storedKey(actor: LocalActor, algorithm: (typeof ALGORITHMS)[number]) {
+    const { actorKeys } = this.#db.tables;
+    const [key] = await this.#db
       .select()
       .from(actorKeys)
       .where(and(eq(actorKeys.actorId, actor.id), eq(actorKeys.algorithm, algorithm)))
-      .get();
+      .limit(1);
+    return key;
   }
 }

@@ -1,6 +1,7 @@
 import { and, asc, count, desc, eq, gt } from "drizzle-orm";
 import type { NodeDatabase } from "../db/database.ts";
-import { type FollowState, followers, followings, remoteActors } from "../db/schema.ts";
+import type { followers, followings, remoteActors } from "../db/schema.postgres.ts";
+import type { FollowState } from "../db/schema.ts";
 
 export type RemoteActor = typeof remoteActors.$inferSelect;
 export type Follower = typeof followers.$inferSelect;
@@ -14,85 +15,99 @@ export class FollowRepository {
     this.#db = db;
   }
 
-  rememberActor(actor: Omit<RemoteActor, "fetchedAt">): void {
+  async rememberActor(actor: Omit<RemoteActor, "fetchedAt">): Promise<void> {
+    const { remoteActors } = this.#db.tables;
     const row = { ...actor, fetchedAt: Date.now() };
-    this.#db
+    await this.#db
       .insert(remoteActors)
       .values(row)
-      .onConflictDoUpdate({ target: remoteActors.uri, set: row })
-      .run();
+      .onConflictDoUpdate({ target: remoteActors.uri, set: row });
   }
 
-  remoteActor(uri: string): RemoteActor | undefined {
-    return this.#db.select().from(remoteActors).where(eq(remoteActors.uri, uri)).get();
+  async remoteActor(uri: string): Promise<RemoteActor | undefined> {
+    const { remoteActors } = this.#db.tables;
+    const [actor] = await this.#db
+      .select()
+      .from(remoteActors)
+      .where(eq(remoteActors.uri, uri))
+      .limit(1);
+    return actor;
   }
 
   /** Records a follow request; a repeated request keeps an earlier decision to accept. */
-  requestFollow(
+  async requestFollow(
     localActorId: number,
     actorUri: string,
     followId: string,
     state: FollowState,
-  ): Follower {
+  ): Promise<Follower> {
+    const { followers } = this.#db.tables;
     const now = Date.now();
     const decidedAt = state === "pending" ? null : now;
-    return this.#db
+    const [follower] = await this.#db
       .insert(followers)
       .values({ localActorId, actorUri, followId, state, requestedAt: now, decidedAt })
       .onConflictDoUpdate({
         target: [followers.localActorId, followers.actorUri],
         set: { followId, state, decidedAt },
       })
-      .returning()
-      .get();
+      .returning();
+    return follower as Follower;
   }
 
-  follower(localActorId: number, actorUri: string): Follower | undefined {
-    return this.#db
+  async follower(localActorId: number, actorUri: string): Promise<Follower | undefined> {
+    const { followers } = this.#db.tables;
+    const [follower] = await this.#db
       .select()
       .from(followers)
       .where(and(eq(followers.localActorId, localActorId), eq(followers.actorUri, actorUri)))
-      .get();
+      .limit(1);
+    return follower;
   }
 
-  decideFollower(
+  async decideFollower(
     localActorId: number,
     actorUri: string,
     state: Exclude<FollowState, "pending">,
-  ): Follower | undefined {
-    return this.#db
+  ): Promise<Follower | undefined> {
+    const { followers } = this.#db.tables;
+    const [follower] = await this.#db
       .update(followers)
       .set({ state, decidedAt: Date.now() })
       .where(and(eq(followers.localActorId, localActorId), eq(followers.actorUri, actorUri)))
-      .returning()
-      .get();
+      .returning();
+    return follower;
   }
 
-  removeFollower(localActorId: number, actorUri: string): void {
-    this.#db
+  async removeFollower(localActorId: number, actorUri: string): Promise<void> {
+    const { followers } = this.#db.tables;
+    await this.#db
       .delete(followers)
-      .where(and(eq(followers.localActorId, localActorId), eq(followers.actorUri, actorUri)))
-      .run();
+      .where(and(eq(followers.localActorId, localActorId), eq(followers.actorUri, actorUri)));
   }
 
-  followers(localActorId: number, state: FollowState): Array<Follower & { actor: RemoteActor }> {
-    return this.#db
+  async followers(
+    localActorId: number,
+    state: FollowState,
+  ): Promise<Array<Follower & { actor: RemoteActor }>> {
+    const { followers, remoteActors } = this.#db.tables;
+    const rows = await this.#db
       .select()
       .from(followers)
       .innerJoin(remoteActors, eq(followers.actorUri, remoteActors.uri))
       .where(and(eq(followers.localActorId, localActorId), eq(followers.state, state)))
-      .orderBy(asc(followers.actorUri))
-      .all()
-      .map((row) => ({ ...row.followers, actor: row.remote_actors }));
+      .orderBy(asc(followers.actorUri));
+    return rows.map((row) => ({ ...row.followers, actor: row.remote_actors }));
   }
 
   /** One page of accepted followers, by actor URI after `after`. */
-  acceptedFollowersPage(
+  async acceptedFollowersPage(
     localActorId: number,
     after: string | null,
     limit: number,
-  ): Array<Follower & { actor: RemoteActor }> {
-    return this.#db
+  ): Promise<Array<Follower & { actor: RemoteActor }>> {
+    const { followers, remoteActors } = this.#db.tables;
+    const rows = await this.#db
       .select()
       .from(followers)
       .innerJoin(remoteActors, eq(followers.actorUri, remoteActors.uri))
@@ -104,70 +119,77 @@ export class FollowRepository {
         ),
       )
       .orderBy(asc(followers.actorUri))
-      .limit(limit)
-      .all()
-      .map((row) => ({ ...row.followers, actor: row.remote_actors }));
+      .limit(limit);
+    return rows.map((row) => ({ ...row.followers, actor: row.remote_actors }));
   }
 
-  countAcceptedFollowers(localActorId: number): number {
-    const [row] = this.#db
+  async countAcceptedFollowers(localActorId: number): Promise<number> {
+    const { followers } = this.#db.tables;
+    const [row] = await this.#db
       .select({ total: count() })
       .from(followers)
-      .where(and(eq(followers.localActorId, localActorId), eq(followers.state, "accepted")))
-      .all();
+      .where(and(eq(followers.localActorId, localActorId), eq(followers.state, "accepted")));
     return row?.total ?? 0;
   }
 
-  startFollowing(localActorId: number, actorUri: string, followId: string): Following {
-    return this.#db
+  async startFollowing(
+    localActorId: number,
+    actorUri: string,
+    followId: string,
+  ): Promise<Following> {
+    const { followings } = this.#db.tables;
+    const [following] = await this.#db
       .insert(followings)
       .values({ localActorId, actorUri, followId, state: "pending", requestedAt: Date.now() })
       .onConflictDoUpdate({
         target: [followings.localActorId, followings.actorUri],
         set: { followId, state: "pending", decidedAt: null },
       })
-      .returning()
-      .get();
+      .returning();
+    return following as Following;
   }
 
   /** Applies the remote side's answer to our Follow; undefined when it names no Follow of ours. */
-  answerFollowing(
+  async answerFollowing(
     followId: string,
     by: string,
     state: Exclude<FollowState, "pending">,
-  ): Following | undefined {
-    return this.#db
+  ): Promise<Following | undefined> {
+    const { followings } = this.#db.tables;
+    const [following] = await this.#db
       .update(followings)
       .set({ state, decidedAt: Date.now() })
       .where(and(eq(followings.followId, followId), eq(followings.actorUri, by)))
-      .returning()
-      .get();
+      .returning();
+    return following;
   }
 
-  following(localActorId: number, actorUri: string): Following | undefined {
-    return this.#db
+  async following(localActorId: number, actorUri: string): Promise<Following | undefined> {
+    const { followings } = this.#db.tables;
+    const [following] = await this.#db
       .select()
       .from(followings)
       .where(and(eq(followings.localActorId, localActorId), eq(followings.actorUri, actorUri)))
-      .get();
+      .limit(1);
+    return following;
   }
 
   /** Whom a local actor follows or asked to follow, newest request first. */
-  followings(localActorId: number): Array<Following & { actor: RemoteActor }> {
-    return this.#db
+  async followings(localActorId: number): Promise<Array<Following & { actor: RemoteActor }>> {
+    const { followings, remoteActors } = this.#db.tables;
+    const rows = await this.#db
       .select()
       .from(followings)
       .innerJoin(remoteActors, eq(followings.actorUri, remoteActors.uri))
       .where(eq(followings.localActorId, localActorId))
-      .orderBy(desc(followings.requestedAt))
-      .all()
-      .map((row) => ({ ...row.followings, actor: row.remote_actors }));
+      .orderBy(desc(followings.requestedAt));
+    return rows.map((row) => ({ ...row.followings, actor: row.remote_actors }));
   }
 
-  forgetFollowing(localActorId: number, actorUri: string): void {
-    this.#db
+  async forgetFollowing(localActorId: number, actorUri: string): Promise<void> {
+    const { followings } = this.#db.tables;
+    await this.#db
       .delete(followings)
-      .where(and(eq(followings.localActorId, localActorId), eq(followings.actorUri, actorUri)))
-      .run();
+      .where(and(eq(followings.localActorId, localActorId), eq(followings.actorUri, actorUri)));
   }
 }
