@@ -53,7 +53,9 @@ describe("the SQLite and PostgreSQL schemas", () => {
     const keys = (config: { primaryKeys: { columns: { name: string }[] }[] }) =>
       config.primaryKeys.map((primaryKey) => primaryKey.columns.map((column) => column.name));
     expect(keys(postgresConfig)).toEqual(keys(sqliteConfig));
-    const indexes = (config: { indexes: { config: { name: string; unique: boolean } }[] }) =>
+    const indexes = (config: {
+      indexes: { config: { name?: string | undefined; unique: boolean } }[];
+    }) =>
       config.indexes.map((index) => `${index.config.name}${index.config.unique ? " unique" : ""}`);
     expect(indexes(postgresConfig).sort()).toEqual(indexes(sqliteConfig).sort());
     const references = (config: {

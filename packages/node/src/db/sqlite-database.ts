@@ -39,7 +39,9 @@ export function openSqliteDatabase(path: string): NodeDatabase {
         return { rows: [] };
       }
       statement.raw(true);
-      return { rows: method === "get" ? statement.get(params) : statement.all(params) };
+      // drizzle's proxy takes a "get" row as the array itself, undefined when none.
+      const rows = method === "get" ? statement.get(params) : statement.all(params);
+      return { rows: rows as unknown[] };
     },
     { schema },
   );

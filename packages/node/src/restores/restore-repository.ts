@@ -1,5 +1,5 @@
 import type { RestoreDestination } from "@coursefed/moodle";
-import { and, desc, eq, inArray, isNull, or } from "drizzle-orm";
+import { and, count, desc, eq, inArray, isNull, or } from "drizzle-orm";
 import type { NodeDatabase } from "../db/database.ts";
 import type { restoredCourses, restoreJobs, restoreRules } from "../db/schema.postgres.ts";
 import type { RestoreJobState } from "../db/schema.ts";
@@ -120,6 +120,16 @@ export class RestoreRepository {
   }
 
   /** Undefined when the job is gone (its target was removed meanwhile). */
+  /** How many jobs are in each state (states with none are left out). */
+  async countByState(): Promise<Partial<Record<RestoreJobState, number>>> {
+    const { restoreJobs } = this.#db.tables;
+    const rows = await this.#db
+      .select({ state: restoreJobs.state, total: count() })
+      .from(restoreJobs)
+      .groupBy(restoreJobs.state);
+    return Object.fromEntries(rows.map((row) => [row.state, row.total]));
+  }
+
   async update(
     id: string,
     changes: Partial<Omit<RestoreJob, "id">>,
