@@ -1,7 +1,8 @@
 import { createHash, randomBytes } from "node:crypto";
 import { asc, count, eq } from "drizzle-orm";
 import type { NodeDatabase } from "../db/database.ts";
-import { apiTokens, type Role } from "../db/schema.ts";
+import type { apiTokens } from "../db/schema.postgres.ts";
+import type { Role } from "../db/schema.ts";
 
 export type ApiToken = typeof apiTokens.$inferSelect;
 
@@ -13,40 +14,50 @@ export class TokenRepository {
     this.#db = db;
   }
 
-  isEmpty(): boolean {
-    const [row] = this.#db.select({ total: count() }).from(apiTokens).all();
+  async isEmpty(): Promise<boolean> {
+    const { apiTokens } = this.#db.tables;
+    const [row] = await this.#db.select({ total: count() }).from(apiTokens);
     return (row?.total ?? 0) === 0;
   }
 
   /** Makes a token and returns it in clear: the only time it exists outside the caller. */
-  create(name: string, role: Role, actorId: number): { token: string; record: ApiToken } {
+  async create(
+    name: string,
+    role: Role,
+    actorId: number,
+  ): Promise<{ token: string; record: ApiToken }> {
+    const { apiTokens } = this.#db.tables;
     const token = `cf_${randomBytes(32).toString("base64url")}`;
-    const record = this.#db
+    const [record] = await this.#db
       .insert(apiTokens)
       .values({ name, role, actorId, tokenHash: hashToken(token), createdAt: Date.now() })
-      .returning()
-      .get();
-    return { token, record };
+      .returning();
+    // An insert returns its one row.
+    return { token, record: record as ApiToken };
   }
 
   /** Every token's record (never the token itself), oldest first. */
-  all(): ApiToken[] {
-    return this.#db.select().from(apiTokens).orderBy(asc(apiTokens.id)).all();
+  async all(): Promise<ApiToken[]> {
+    const { apiTokens } = this.#db.tables;
+    return await this.#db.select().from(apiTokens).orderBy(asc(apiTokens.id));
   }
 
   /** Deletes the token: it is refused from now on. Returns its record, if there was one. */
-  revoke(id: number): ApiToken | undefined {
-    return this.#db.delete(apiTokens).where(eq(apiTokens.id, id)).returning().get();
+  async revoke(id: number): Promise<ApiToken | undefined> {
+    const { apiTokens } = this.#db.tables;
+    const [revoked] = await this.#db.delete(apiTokens).where(eq(apiTokens.id, id)).returning();
+    return revoked;
   }
 
   /** The token's record, if the token is valid; notes its use. */
-  authenticate(token: string): ApiToken | undefined {
-    return this.#db
+  async authenticate(token: string): Promise<ApiToken | undefined> {
+    const { apiTokens } = this.#db.tables;
+    const [record] = await this.#db
       .update(apiTokens)
       .set({ lastUsedAt: Date.now() })
       .where(eq(apiTokens.tokenHash, hashToken(token)))
-      .returning()
-      .get();
+      .returning();
+    return record;
   }
 }
 

@@ -1,18 +1,27 @@
-import { afterAll, describe, expect, it } from "vitest";
-import { temporaryDatabase } from "../db/test-database.ts";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { NodeDatabase } from "../db/database.ts";
+import {
+  TEST_POSTGRES_ENVIRONMENT,
+  type TemporaryDatabase,
+  temporaryDatabase,
+} from "../db/test-database.ts";
 import { CourseRepository, type ReceivedCourse } from "./course-repository.ts";
 import type { CourseManifest } from "./manifest.ts";
 
-const databases: Array<ReturnType<typeof temporaryDatabase>> = [];
-afterAll(() => {
-  for (const database of databases) database.remove();
+const databases: TemporaryDatabase[] = [];
+const opened: NodeDatabase[] = [];
+afterAll(async () => {
+  for (const db of opened) await db.close();
+  for (const database of databases) await database.remove();
 });
 
-/** A repository on a database of its own, so each group of tests sees only its courses. */
-function freshRepository(): CourseRepository {
-  const database = temporaryDatabase();
+/** A database of its own, so that each group of tests sees only its courses. */
+async function freshDatabase(): Promise<NodeDatabase> {
+  const database = await temporaryDatabase();
   databases.push(database);
-  return new CourseRepository(database.open());
+  const db = await database.open();
+  opened.push(db);
+  return db;
 }
 
 const INSTITUTION = "https://univ.example/actors/institution";
@@ -57,125 +66,269 @@ function entry(
 }
 
 describe("CourseRepository.searchCatalog", () => {
-  const courses = freshRepository();
-  courses.receive(
-    entry(
-      "https://univ.example/courses/1",
-      "Histoire du théâtre",
-      "<p>Molière et Racine</p>",
-      ["lettres"],
-      1,
-    ),
-  );
-  courses.receive(
-    entry(
-      "https://univ.example/courses/2",
-      "Algèbre linéaire",
-      "<p>Matrices, espaces vectoriels</p>",
-      ["maths"],
-      2,
-    ),
-  );
-  courses.receive(
-    entry(
-      "https://univ.example/courses/3",
+  let courses: CourseRepository;
+  beforeAll(async () => {
+    courses = new CourseRepository(await freshDatabase());
+    await courses.receive(
+      entry(
+        "https://univ.example/courses/1",
+        "Histoire du théâtre",
+        "<p>Molière et Racine</p>",
+        ["lettres"],
+        1,
+      ),
+    );
+    await courses.receive(
+      entry(
+        "https://univ.example/courses/2",
+        "Algèbre linéaire",
+        "<p>Matrices, espaces vectoriels</p>",
+        ["maths"],
+        2,
+      ),
+    );
+    await courses.receive(
+      entry(
+        "https://univ.example/courses/3",
+        "Théorie des graphes",
+        null,
+        ["maths", "informatique"],
+        3,
+      ),
+    );
+  });
+  const search = async (q?: string, tag?: string) =>
+    (await courses.searchCatalog({ q, tag, limit: 10, offset: 0 })).entries.map(
+      (found) => found.title,
+    );
+
+  it("finds words regardless of accents and case, by prefix, all words required", async () => {
+    expect(await search("theatre")).toEqual(["Histoire du théâtre"]);
+    expect(await search("ALGE")).toEqual(["Algèbre linéaire"]);
+    expect(await search("matrices vectoriels")).toEqual(["Algèbre linéaire"]);
+    expect(await search("matrices graphes")).toEqual([]);
+  });
+
+  it("searches tags, filters by tag, and lists newest first without words", async () => {
+    expect(await search("informatique")).toEqual(["Théorie des graphes"]);
+    expect(await search(undefined, "MATHS")).toEqual(["Théorie des graphes", "Algèbre linéaire"]);
+    expect(await search()).toEqual([
       "Théorie des graphes",
-      null,
-      ["maths", "informatique"],
-      3,
-    ),
-  );
-  const search = (q?: string, tag?: string) =>
-    courses.searchCatalog({ q, tag, limit: 10, offset: 0 }).entries.map((found) => found.title);
-
-  it("finds words regardless of accents and case, by prefix, all words required", () => {
-    expect(search("theatre")).toEqual(["Histoire du théâtre"]);
-    expect(search("ALGE")).toEqual(["Algèbre linéaire"]);
-    expect(search("matrices vectoriels")).toEqual(["Algèbre linéaire"]);
-    expect(search("matrices graphes")).toEqual([]);
+      "Algèbre linéaire",
+      "Histoire du théâtre",
+    ]);
   });
 
-  it("searches tags, filters by tag, and lists newest first without words", () => {
-    expect(search("informatique")).toEqual(["Théorie des graphes"]);
-    expect(search(undefined, "MATHS")).toEqual(["Théorie des graphes", "Algèbre linéaire"]);
-    expect(search()).toEqual(["Théorie des graphes", "Algèbre linéaire", "Histoire du théâtre"]);
-  });
-
-  it("keeps the index in step with updates and withdrawals, and takes any text safely", () => {
-    courses.receive(
+  it("keeps the index in step with updates and withdrawals, and takes any text safely", async () => {
+    await courses.receive(
       entry("https://univ.example/courses/1", "Histoire du cinéma", null, [], 4, { revision: 2 }),
     );
-    expect(search("theatre")).toEqual([]);
-    expect(search("cinema")).toEqual(["Histoire du cinéma"]);
-    courses.tombstone("https://univ.example/courses/1", INSTITUTION);
-    expect(search("cinema")).toEqual([]);
-    expect(search('" OR * NEAR( -')).toEqual([]);
+    expect(await search("theatre")).toEqual([]);
+    expect(await search("cinema")).toEqual(["Histoire du cinéma"]);
+    await courses.tombstone("https://univ.example/courses/1", INSTITUTION);
+    expect(await search("cinema")).toEqual([]);
+    expect(await search('" OR * NEAR( -')).toEqual([]);
   });
 });
 
-describe("CourseRepository.receive", () => {
-  const courses = freshRepository();
-  const uri = "https://univ.example/courses/history";
+describe("CourseRepository.searchCatalog words", () => {
+  let courses: CourseRepository;
+  beforeAll(async () => {
+    courses = new CourseRepository(await freshDatabase());
+    await courses.receive(
+      entry(
+        "https://univ.example/courses/theatre",
+        "Théâtre classique",
+        "<p>Molière, Racine : l'âge d'or</p>",
+        ["Lettres", "e-learning"],
+        1,
+      ),
+    );
+    await courses.receive(
+      entry("https://univ.example/courses/intro", "Introduction course", null, [], 2),
+    );
+    await courses.receive(entry("https://univ.example/courses/graphs", "Graphes", null, [], 3));
+    await courses.receive(
+      entry(
+        "https://univ.example/courses/algorithms",
+        "Algorithmique",
+        "<p>Parcours de graphes, arbres, tris et recherche dans des tableaux</p>",
+        [],
+        4,
+      ),
+    );
+  });
+  const search = async (q: string, tag?: string) =>
+    (await courses.searchCatalog({ q, tag, limit: 10, offset: 0 })).entries.map(
+      (found) => found.title,
+    );
 
-  it("keeps every revision, the newest current, whatever order they arrive in", () => {
-    expect(courses.receive(entry(uri, "Histoire v2", null, [], 20, { revision: 2 }))).toBe(true);
-    expect(courses.receive(entry(uri, "Histoire v1", null, [], 10, { revision: 1 }))).toBe(true);
-    expect(courses.catalogEntry(uri)).toMatchObject({ title: "Histoire v2", revision: 2 });
-    expect(courses.catalogRevisions(uri).map((held) => held.revision)).toEqual([2, 1]);
-    expect(courses.catalogRevision(uri, 1)?.sha256).toBe("1".padStart(64, "0"));
+  it("finds a capitalised accented word by the start of it written without accents", async () => {
+    expect(await search("theatre")).toEqual(["Théâtre classique"]);
+    expect(await search("THEA clas")).toEqual(["Théâtre classique"]);
+    expect(await search("âge")).toEqual(["Théâtre classique"]);
   });
 
-  it("refuses a revision of another actor's course, and a changed archive for a held revision", () => {
+  it("finds words of tags, and filters by tag without case", async () => {
+    expect(await search("lettres")).toEqual(["Théâtre classique"]);
+    expect(await search("e-learn")).toEqual(["Théâtre classique"]);
+    expect(await search("classique", "LETTRES")).toEqual(["Théâtre classique"]);
+    expect(await search("course", "lettres")).toEqual([]);
+  });
+
+  it("takes quotes, parentheses, colons and other query syntax as words", async () => {
+    expect(await search(`"Racine" (Molière):`)).toEqual(["Théâtre classique"]);
+    expect(await search("l'âge")).toEqual(["Théâtre classique"]);
+    expect(await search("racine:*")).toEqual(["Théâtre classique"]);
+    expect(await search("() théâtre")).toEqual(["Théâtre classique"]);
+    for (const text of ["()", "'", "\\", "a&b|!c", "<-> <2>", "x:A", "NOT", "\0"]) {
+      await expect(search(text), text).resolves.toBeInstanceOf(Array);
+    }
+  });
+
+  it("puts the best matches first, not the newest", async () => {
+    expect(await search("graphes")).toEqual(["Graphes", "Algorithmique"]);
+  });
+
+  it("finds the word course", async () => {
+    expect(await search("course")).toEqual(["Introduction course"]);
+  });
+
+  it.runIf(process.env[TEST_POSTGRES_ENVIRONMENT])(
+    "finds an English plural by its stem on PostgreSQL",
+    async () => {
+      expect(await search("courses")).toEqual(["Introduction course"]);
+    },
+  );
+});
+
+describe("CourseRepository.receive", () => {
+  let courses: CourseRepository;
+  beforeAll(async () => {
+    courses = new CourseRepository(await freshDatabase());
+  });
+  const uri = "https://univ.example/courses/history";
+
+  it("keeps every revision, the newest current, whatever order they arrive in", async () => {
+    expect(await courses.receive(entry(uri, "Histoire v2", null, [], 20, { revision: 2 }))).toBe(
+      true,
+    );
+    expect(await courses.receive(entry(uri, "Histoire v1", null, [], 10, { revision: 1 }))).toBe(
+      true,
+    );
+    expect(await courses.catalogEntry(uri)).toMatchObject({ title: "Histoire v2", revision: 2 });
+    expect((await courses.catalogRevisions(uri)).map((held) => held.revision)).toEqual([2, 1]);
+    expect((await courses.catalogRevision(uri, 1))?.sha256).toBe("1".padStart(64, "0"));
+  });
+
+  it("refuses a revision of another actor's course, and a changed archive for a held revision", async () => {
     const hijack = { ...entry(uri, "Mine now", null, [], 30, { revision: 3 }) };
-    expect(courses.receive({ ...hijack, actorUri: "https://evil.example/actors/x" })).toBe(false);
+    expect(await courses.receive({ ...hijack, actorUri: "https://evil.example/actors/x" })).toBe(
+      false,
+    );
     const altered = entry(uri, "Histoire v2", null, [], 20, { revision: 2 });
     const archive = { ...altered.manifest.archive, sha256: "f".repeat(64) };
-    expect(courses.receive({ ...altered, manifest: { ...altered.manifest, archive } })).toBe(false);
-    expect(courses.catalogEntry(uri)).toMatchObject({ title: "Histoire v2", revision: 2 });
-    expect(courses.catalogRevisions(uri)).toHaveLength(2);
+    expect(await courses.receive({ ...altered, manifest: { ...altered.manifest, archive } })).toBe(
+      false,
+    );
+    expect(await courses.catalogEntry(uri)).toMatchObject({ title: "Histoire v2", revision: 2 });
+    expect(await courses.catalogRevisions(uri)).toHaveLength(2);
   });
 });
 
 describe("CourseRepository.searchCatalog filters", () => {
-  const courses = freshRepository();
+  let courses: CourseRepository;
   const moodle = (backupRelease: string) => ({ version: "", release: "", backupRelease });
   const fromA = "https://a.example/actors/institution";
-  courses.receive({
-    ...entry("https://a.example/courses/1", "Old maths", null, [], 1, {
-      moodle: moodle("3.9"),
-      languages: ["en"],
-    }),
-    actorUri: fromA,
+  beforeAll(async () => {
+    courses = new CourseRepository(await freshDatabase());
+    await courses.receive({
+      ...entry("https://a.example/courses/1", "Old maths", null, [], 1, {
+        moodle: moodle("3.9"),
+        languages: ["en"],
+      }),
+      actorUri: fromA,
+    });
+    await courses.receive({
+      ...entry("https://b.example:8443/courses/2", "Stack maths", null, [], 2, {
+        moodle: moodle("4.5"),
+        languages: ["fr", "en"],
+        requiredPlugins: ["qtype_stack"],
+      }),
+      actorUri: "https://b.example:8443/actors/teacher",
+    });
+    await courses.receive({
+      ...entry("https://a.example/courses/3", "New maths", null, [], 3, {
+        moodle: moodle("5.0"),
+        languages: ["fr"],
+      }),
+      actorUri: fromA,
+    });
   });
-  courses.receive({
-    ...entry("https://b.example:8443/courses/2", "Stack maths", null, [], 2, {
-      moodle: moodle("4.5"),
-      languages: ["fr", "en"],
-      requiredPlugins: ["qtype_stack"],
-    }),
-    actorUri: "https://b.example:8443/actors/teacher",
-  });
-  courses.receive({
-    ...entry("https://a.example/courses/3", "New maths", null, [], 3, {
-      moodle: moodle("5.0"),
-      languages: ["fr"],
-    }),
-    actorUri: fromA,
-  });
-  const find = (query: Record<string, string | boolean>) =>
-    courses
-      .searchCatalog({ q: "maths", ...query, limit: 10, offset: 0 })
-      .entries.map((found) => found.title);
+  const find = async (query: Record<string, string | boolean>) => {
+    const { total, entries } = await courses.searchCatalog({
+      q: "maths",
+      ...query,
+      limit: 10,
+      offset: 0,
+    });
+    expect(total).toBe(entries.length);
+    return entries.map((found) => found.title);
+  };
 
-  it("filters by Moodle branch, language, plugins and institution", () => {
-    expect(find({ moodle: "4.5" })).toEqual(["Stack maths", "Old maths"]);
-    expect(find({ moodle: "3.10" })).toEqual(["Old maths"]);
-    expect(find({ moodle: "not a branch" })).toEqual([]);
-    expect(find({ language: "FR" })).toEqual(["New maths", "Stack maths"]);
-    expect(find({ plugin: "qtype_stack" })).toEqual(["Stack maths"]);
-    expect(find({ withoutPlugins: true })).toEqual(["New maths", "Old maths"]);
-    expect(find({ institution: "b.example:8443" })).toEqual(["Stack maths"]);
-    expect(find({ institution: "a.example" })).toEqual(["New maths", "Old maths"]);
-    expect(find({ institution: "%" })).toEqual([]);
+  it("filters by Moodle branch, language, plugins and institution", async () => {
+    expect(await find({ moodle: "4.5" })).toEqual(["Stack maths", "Old maths"]);
+    expect(await find({ moodle: "3.10" })).toEqual(["Old maths"]);
+    expect(await find({ moodle: "not a branch" })).toEqual([]);
+    expect(await find({ language: "FR" })).toEqual(["New maths", "Stack maths"]);
+    expect(await find({ plugin: "qtype_stack" })).toEqual(["Stack maths"]);
+    expect(await find({ withoutPlugins: true })).toEqual(["New maths", "Old maths"]);
+    expect(await find({ institution: "b.example:8443" })).toEqual(["Stack maths"]);
+    expect(await find({ institution: "A.example" })).toEqual(["New maths", "Old maths"]);
+    expect(await find({ institution: "%" })).toEqual([]);
+    expect(await find({ institution: "a_example" })).toEqual([]);
+  });
+});
+
+describe("CourseRepository published courses", () => {
+  let courses: CourseRepository;
+  let actorId: number;
+  beforeAll(async () => {
+    const db = await freshDatabase();
+    courses = new CourseRepository(db);
+    const { localActors } = db.tables;
+    const [actor] = await db
+      .insert(localActors)
+      .values({
+        identifier: "institution",
+        handle: "institution",
+        type: "Organization",
+        name: "Université",
+        manuallyApprovesFollowers: false,
+        createdAt: 0,
+      })
+      .returning({ id: localActors.id });
+    actorId = actor?.id ?? 0;
+  });
+  const publish = (id: string, tags: string[], revision: number, publishedAt: number) =>
+    courses.publish(
+      { id, actorId, title: id, summary: null, tags, license: null, visibility: "public" },
+      { revision, sha256: id.padStart(64, "0"), size: 1, manifest: "{}", publishedAt },
+    );
+
+  it("records revisions, lists public courses by exact tag, and withdraws", async () => {
+    await publish("a", ["Maths"], 1, 10);
+    await publish("b", ["maths"], 1, 20);
+    const { course } = await publish("a", ["Maths"], 2, 30);
+    expect(course).toMatchObject({ id: "a", createdAt: 10, updatedAt: 30 });
+    expect((await courses.latestRevision("a"))?.revision).toBe(2);
+    expect(await courses.countPublicCourses(actorId)).toBe(2);
+    expect((await courses.publicCoursesTagged("Maths", 10)).map((found) => found.id)).toEqual([
+      "a",
+    ]);
+    expect((await courses.revisionsWithArchive("a".padStart(64, "0"))).length).toBe(2);
+    expect((await courses.withdraw("a"))?.deletedAt).toBeTypeOf("number");
+    expect((await courses.publishedCourses(actorId)).map((found) => found.id)).toEqual(["b"]);
+    expect(await courses.publicCoursesTagged("Maths", 10)).toEqual([]);
   });
 });

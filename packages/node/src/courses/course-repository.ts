@@ -1,8 +1,14 @@
 import { parseMoodleBranch } from "@coursefed/mbz";
-import { and, count, desc, eq, isNull, like, lt, lte, or, type SQL, sql } from "drizzle-orm";
-import type { AnySQLiteColumn } from "drizzle-orm/sqlite-core";
+import { and, count, desc, eq, isNull, lt, lte, or, type SQL, sql } from "drizzle-orm";
 import type { NodeDatabase } from "../db/database.ts";
-import { catalogEntries, catalogRevisions, courseRevisions, courses } from "../db/schema.ts";
+import type {
+  catalogEntries,
+  catalogRevisions,
+  courseRevisions,
+  courses,
+} from "../db/schema.postgres.ts";
+import { jsonArrayHas, jsonArrayLength } from "../db/sql-dialect.ts";
+import { catalogTextMatch } from "./catalog-text-search.ts";
 import type { CourseManifest } from "./manifest.ts";
 
 export type Course = typeof courses.$inferSelect;
@@ -56,31 +62,37 @@ export class CourseRepository {
     this.#db = db;
   }
 
-  course(id: string): Course | undefined {
-    return this.#db.select().from(courses).where(eq(courses.id, id)).get();
+  async course(id: string): Promise<Course | undefined> {
+    const { courses } = this.#db.tables;
+    const [course] = await this.#db.select().from(courses).where(eq(courses.id, id)).limit(1);
+    return course;
   }
 
-  latestRevision(courseId: string): CourseRevision | undefined {
-    return this.#db
+  async latestRevision(courseId: string): Promise<CourseRevision | undefined> {
+    const { courseRevisions } = this.#db.tables;
+    const [revision] = await this.#db
       .select()
       .from(courseRevisions)
       .where(eq(courseRevisions.courseId, courseId))
       .orderBy(desc(courseRevisions.revision))
-      .limit(1)
-      .get();
+      .limit(1);
+    return revision;
   }
 
-  revision(courseId: string, revision: number): CourseRevision | undefined {
-    return this.#db
+  async revision(courseId: string, revision: number): Promise<CourseRevision | undefined> {
+    const { courseRevisions } = this.#db.tables;
+    const [found] = await this.#db
       .select()
       .from(courseRevisions)
       .where(and(eq(courseRevisions.courseId, courseId), eq(courseRevisions.revision, revision)))
-      .get();
+      .limit(1);
+    return found;
   }
 
   /** An actor's public courses still published, newest first, after `before` (ms) if given. */
-  publicCoursesOf(actorId: number, before: number | null, limit: number): Course[] {
-    return this.#db
+  async publicCoursesOf(actorId: number, before: number | null, limit: number): Promise<Course[]> {
+    const { courses } = this.#db.tables;
+    return await this.#db
       .select()
       .from(courses)
       .where(
@@ -92,12 +104,12 @@ export class CourseRepository {
         ),
       )
       .orderBy(desc(courses.createdAt))
-      .limit(limit)
-      .all();
+      .limit(limit);
   }
 
-  countPublicCourses(actorId: number): number {
-    const [row] = this.#db
+  async countPublicCourses(actorId: number): Promise<number> {
+    const { courses } = this.#db.tables;
+    const [row] = await this.#db
       .select({ total: count() })
       .from(courses)
       .where(
@@ -106,14 +118,14 @@ export class CourseRepository {
           eq(courses.visibility, "public"),
           isNull(courses.deletedAt),
         ),
-      )
-      .all();
+      );
     return row?.total ?? 0;
   }
 
   /** Courses published here and not withdrawn, newest first: one actor's, or everyone's. */
-  publishedCourses(actorId?: number): Course[] {
-    return this.#db
+  async publishedCourses(actorId?: number): Promise<Course[]> {
+    const { courses } = this.#db.tables;
+    return await this.#db
       .select()
       .from(courses)
       .where(
@@ -122,56 +134,56 @@ export class CourseRepository {
           actorId === undefined ? undefined : eq(courses.actorId, actorId),
         ),
       )
-      .orderBy(desc(courses.updatedAt))
-      .all();
+      .orderBy(desc(courses.updatedAt));
   }
 
-  /** Public courses published here with this tag, newest first. */
-  publicCoursesTagged(tag: string, limit: number): Course[] {
-    return this.#db
+  /** Public courses published here with this tag (case counts), newest first. */
+  async publicCoursesTagged(tag: string, limit: number): Promise<Course[]> {
+    const { courses } = this.#db.tables;
+    const tagged =
+      this.#db.engine === "postgres"
+        ? sql`${courses.tags} @> ${JSON.stringify([tag])}::jsonb`
+        : sql`exists (select 1 from json_each(${courses.tags}) where value = ${tag})`;
+    return await this.#db
       .select()
       .from(courses)
-      .where(
-        and(
-          eq(courses.visibility, "public"),
-          isNull(courses.deletedAt),
-          sql`exists (select 1 from json_each(${courses.tags}) where value = ${tag})`,
-        ),
-      )
+      .where(and(eq(courses.visibility, "public"), isNull(courses.deletedAt), tagged))
       .orderBy(desc(courses.updatedAt))
-      .limit(limit)
-      .all();
+      .limit(limit);
   }
 
   /** A course's revisions, newest first. */
-  revisions(courseId: string): CourseRevision[] {
-    return this.#db
+  async revisions(courseId: string): Promise<CourseRevision[]> {
+    const { courseRevisions } = this.#db.tables;
+    return await this.#db
       .select()
       .from(courseRevisions)
       .where(eq(courseRevisions.courseId, courseId))
-      .orderBy(desc(courseRevisions.revision))
-      .all();
+      .orderBy(desc(courseRevisions.revision));
   }
 
   /** The published, not withdrawn, course revisions whose archive has this digest. */
-  revisionsWithArchive(sha256: string): Array<{ course: Course; revision: CourseRevision }> {
-    return this.#db
+  async revisionsWithArchive(
+    sha256: string,
+  ): Promise<Array<{ course: Course; revision: CourseRevision }>> {
+    const { courses, courseRevisions } = this.#db.tables;
+    const rows = await this.#db
       .select()
       .from(courseRevisions)
       .innerJoin(courses, eq(courseRevisions.courseId, courses.id))
-      .where(and(eq(courseRevisions.sha256, sha256), isNull(courses.deletedAt)))
-      .all()
-      .map((row) => ({ course: row.courses, revision: row.course_revisions }));
+      .where(and(eq(courseRevisions.sha256, sha256), isNull(courses.deletedAt)));
+    return rows.map((row) => ({ course: row.courses, revision: row.course_revisions }));
   }
 
   /** Records a course's new revision (and the course itself on its first). */
-  publish(
+  async publish(
     course: Omit<Course, "createdAt" | "updatedAt" | "deletedAt">,
     revision: Omit<CourseRevision, "courseId">,
-  ): { course: Course; revision: CourseRevision } {
-    return this.#db.transaction((tx) => {
+  ): Promise<{ course: Course; revision: CourseRevision }> {
+    const { courses, courseRevisions } = this.#db.tables;
+    return await this.#db.transaction(async (tx) => {
       const now = revision.publishedAt;
-      const saved = tx
+      const [saved] = await tx
         .insert(courses)
         .values({ ...course, createdAt: now, updatedAt: now })
         .onConflictDoUpdate({
@@ -185,24 +197,24 @@ export class CourseRepository {
             updatedAt: now,
           },
         })
-        .returning()
-        .get();
-      const savedRevision = tx
+        .returning();
+      const [savedRevision] = await tx
         .insert(courseRevisions)
         .values({ ...revision, courseId: course.id })
-        .returning()
-        .get();
-      return { course: saved, revision: savedRevision };
+        .returning();
+      // An insert, or an update on conflict, returns its one row.
+      return { course: saved as Course, revision: savedRevision as CourseRevision };
     });
   }
 
-  withdraw(id: string): Course | undefined {
-    return this.#db
+  async withdraw(id: string): Promise<Course | undefined> {
+    const { courses } = this.#db.tables;
+    const [withdrawn] = await this.#db
       .update(courses)
       .set({ deletedAt: Date.now() })
       .where(eq(courses.id, id))
-      .returning()
-      .get();
+      .returning();
+    return withdrawn;
   }
 
   /**
@@ -210,16 +222,17 @@ export class CourseRepository {
    * one is held. Refused (false) when another actor published the course first, or when
    * a revision already held comes back with another archive: revisions do not change.
    */
-  receive(course: ReceivedCourse): boolean {
+  async receive(course: ReceivedCourse): Promise<boolean> {
+    const { catalogEntries, catalogRevisions } = this.#db.tables;
     const { manifest } = course;
-    return this.#db.transaction((tx) => {
-      const held = tx
+    return await this.#db.transaction(async (tx) => {
+      const [held] = await tx
         .select({ actorUri: catalogEntries.actorUri, revision: catalogEntries.revision })
         .from(catalogEntries)
         .where(eq(catalogEntries.objectUri, course.objectUri))
-        .get();
+        .limit(1);
       if (held && held.actorUri !== course.actorUri) return false;
-      const heldRevision = tx
+      const [heldRevision] = await tx
         .select({ sha256: catalogRevisions.sha256 })
         .from(catalogRevisions)
         .where(
@@ -228,7 +241,7 @@ export class CourseRepository {
             eq(catalogRevisions.revision, manifest.revision),
           ),
         )
-        .get();
+        .limit(1);
       if (heldRevision && heldRevision.sha256 !== manifest.archive.sha256) return false;
       const receivedAt = Date.now();
       const revision = {
@@ -254,12 +267,12 @@ export class CourseRepository {
           requiredPlugins: [...(manifest.requiredPlugins ?? [])],
           deletedAt: null,
         };
-        tx.insert(catalogEntries)
+        await tx
+          .insert(catalogEntries)
           .values(entry)
-          .onConflictDoUpdate({ target: catalogEntries.objectUri, set: entry })
-          .run();
+          .onConflictDoUpdate({ target: catalogEntries.objectUri, set: entry });
       }
-      tx.insert(catalogRevisions).values(revision).onConflictDoNothing().run();
+      await tx.insert(catalogRevisions).values(revision).onConflictDoNothing();
       return true;
     });
   }
@@ -268,104 +281,91 @@ export class CourseRepository {
    * Received courses not withdrawn that meet every criterion given. With `q`, best
    * matches first; otherwise newest first.
    */
-  searchCatalog(query: CatalogQuery): { total: number; entries: CatalogEntry[] } {
+  async searchCatalog(query: CatalogQuery): Promise<{ total: number; entries: CatalogEntry[] }> {
+    const { catalogEntries } = this.#db.tables;
     const conditions: SQL[] = [isNull(catalogEntries.deletedAt)];
     if (query.actor) conditions.push(eq(catalogEntries.actorUri, query.actor));
     if (query.institution) {
-      const host = query.institution.toLowerCase();
+      const host = escapeLike(query.institution.toLowerCase());
       conditions.push(
         or(
-          like(catalogEntries.actorUri, `https://${escapeLike(host)}/%`),
-          like(catalogEntries.actorUri, `http://${escapeLike(host)}/%`),
+          sql`${catalogEntries.actorUri} like ${`https://${host}/%`} escape '\\'`,
+          sql`${catalogEntries.actorUri} like ${`http://${host}/%`} escape '\\'`,
         ) as SQL,
       );
     }
-    if (query.tag) conditions.push(jsonArrayHas(catalogEntries.tags, query.tag));
-    if (query.language) conditions.push(jsonArrayHas(catalogEntries.languages, query.language));
-    if (query.plugin) conditions.push(jsonArrayHas(catalogEntries.requiredPlugins, query.plugin));
+    if (query.tag) conditions.push(jsonArrayHas(this.#db, catalogEntries.tags, query.tag));
+    if (query.language) {
+      conditions.push(jsonArrayHas(this.#db, catalogEntries.languages, query.language));
+    }
+    if (query.plugin) {
+      conditions.push(jsonArrayHas(this.#db, catalogEntries.requiredPlugins, query.plugin));
+    }
     if (query.withoutPlugins) {
-      conditions.push(sql`json_array_length(${catalogEntries.requiredPlugins}) = 0`);
+      conditions.push(eq(jsonArrayLength(this.#db, catalogEntries.requiredPlugins), 0));
     }
     if (query.moodle) {
       conditions.push(lte(catalogEntries.moodleBranch, moodleBranchNumber(query.moodle) ?? -1));
     }
-    const match = ftsQuery(query.q ?? "");
-    if (match) {
-      conditions.push(
-        sql`${catalogEntries}.rowid in (select rowid from catalog_search where catalog_search match ${match})`,
-      );
-    }
+    const match = catalogTextMatch(this.#db, query.q ?? "");
+    if (match) conditions.push(match.where);
     const where = and(...conditions);
-    const [counted] = this.#db.select({ total: count() }).from(catalogEntries).where(where).all();
-    const entries = this.#db
+    const [counted] = await this.#db.select({ total: count() }).from(catalogEntries).where(where);
+    const entries = await this.#db
       .select()
       .from(catalogEntries)
       .where(where)
-      .orderBy(
-        ...(match
-          ? [
-              sql`(select bm25(catalog_search) from catalog_search where catalog_search match ${match} and rowid = ${catalogEntries}.rowid)`,
-            ]
-          : []),
-        desc(catalogEntries.publishedAt),
-      )
+      .orderBy(...(match ? [match.rank] : []), desc(catalogEntries.publishedAt))
       .limit(query.limit)
-      .offset(query.offset)
-      .all();
+      .offset(query.offset);
     return { total: counted?.total ?? 0, entries };
   }
 
   /** Every revision received of a catalog course, newest first. */
-  catalogRevisions(objectUri: string): CatalogRevision[] {
-    return this.#db
+  async catalogRevisions(objectUri: string): Promise<CatalogRevision[]> {
+    const { catalogRevisions } = this.#db.tables;
+    return await this.#db
       .select()
       .from(catalogRevisions)
       .where(eq(catalogRevisions.objectUri, objectUri))
-      .orderBy(desc(catalogRevisions.revision))
-      .all();
+      .orderBy(desc(catalogRevisions.revision));
   }
 
-  catalogRevision(objectUri: string, revision: number): CatalogRevision | undefined {
-    return this.#db
+  async catalogRevision(objectUri: string, revision: number): Promise<CatalogRevision | undefined> {
+    const { catalogRevisions } = this.#db.tables;
+    const [found] = await this.#db
       .select()
       .from(catalogRevisions)
       .where(
         and(eq(catalogRevisions.objectUri, objectUri), eq(catalogRevisions.revision, revision)),
       )
-      .get();
+      .limit(1);
+    return found;
   }
 
-  catalogEntry(objectUri: string): CatalogEntry | undefined {
-    return this.#db
+  async catalogEntry(objectUri: string): Promise<CatalogEntry | undefined> {
+    const { catalogEntries } = this.#db.tables;
+    const [entry] = await this.#db
       .select()
       .from(catalogEntries)
       .where(eq(catalogEntries.objectUri, objectUri))
-      .get();
+      .limit(1);
+    return entry;
   }
 
   /** Marks a received course as withdrawn by its publisher; courses restored from it stay. */
-  tombstone(objectUri: string, actorUri: string): boolean {
-    const result = this.#db
+  async tombstone(objectUri: string, actorUri: string): Promise<boolean> {
+    const { catalogEntries } = this.#db.tables;
+    const withdrawn = await this.#db
       .update(catalogEntries)
       .set({ deletedAt: Date.now() })
       .where(and(eq(catalogEntries.objectUri, objectUri), eq(catalogEntries.actorUri, actorUri)))
-      .run();
-    return result.changes > 0;
+      .returning({ objectUri: catalogEntries.objectUri });
+    return withdrawn.length > 0;
   }
 }
 
-/** Whether a JSON array column holds `value`, compared without case. */
-function jsonArrayHas(column: AnySQLiteColumn, value: string): SQL {
-  return sql`exists (select 1 from json_each(${column}) where lower(value) = lower(${value}))`;
-}
-
+/** `text` matched literally by LIKE, with `escape '\'`: SQLite has no default escape. */
 function escapeLike(text: string): string {
   return text.replace(/[\\%_]/g, (character) => `\\${character}`);
-}
-
-/** The user's words as an FTS5 query: each a quoted prefix, all required. */
-function ftsQuery(text: string): string | undefined {
-  const words = text.split(/\s+/).filter(Boolean);
-  if (words.length === 0) return undefined;
-  return words.map((word) => `"${word.replaceAll('"', '""')}"*`).join(" ");
 }
