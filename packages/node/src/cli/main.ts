@@ -1,6 +1,7 @@
 import { Command, CommanderError } from "commander";
 import { accountsCommand } from "./commands/accounts.ts";
 import { inspectCommand } from "./commands/inspect.ts";
+import { migrateCommand } from "./commands/migrate.ts";
 import { moodleCommands } from "./commands/moodle-commands.ts";
 import { nodeCommands } from "./commands/node-commands.ts";
 import { sanitizeCommand } from "./commands/sanitize.ts";
@@ -22,6 +23,7 @@ export function buildProgram(result: CommandResult): Command {
     nodeCommands,
     moodleCommands,
     accountsCommand,
+    migrateCommand,
     inspectCommand,
     scanCommand,
     sanitizeCommand,

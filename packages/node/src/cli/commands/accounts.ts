@@ -1,5 +1,4 @@
 import { existsSync } from "node:fs";
-import { join } from "node:path";
 import type { Command } from "commander";
 import { AccountRepository } from "../../accounts/account-repository.ts";
 import { AccountError, createAccount, resetPassword } from "../../accounts/account-service.ts";
@@ -8,10 +7,11 @@ import {
   CONFIG_ENVIRONMENT,
   CONFIG_FILE_ENVIRONMENT,
   ConfigError,
+  type NodeConfig,
   readConfigFile,
   resolveConfig,
 } from "../../config.ts";
-import { openDatabase } from "../../db/database.ts";
+import { isDatabaseUrl, openDatabase } from "../../db/database.ts";
 import { WEB_ROLES, type WebRole } from "../../db/schema.ts";
 import { type CommandResult, ExitCode } from "../exit-codes.ts";
 
@@ -31,31 +31,35 @@ export function accountsCommand(program: Command, result: CommandResult): void {
       "--data-dir <dir>",
       `the node's data [${CONFIG_ENVIRONMENT.dataDir}] (default ./.coursefed)`,
     )
+    .option(
+      "--database-url <url>",
+      `the node's PostgreSQL database, if not SQLite in the data directory [${CONFIG_ENVIRONMENT.databaseUrl}]`,
+    )
     .option("--add <username>", "create an account")
     .option("--role <role>", `with --add: ${WEB_ROLES.join(", ")}`, "viewer")
     .option("--name <text>", "with --add: the display name (default the username)")
     .option("--reset-password <username>", "give the account a new random password")
     .option("--json", "print JSON")
     .action(async (options) => {
-      let dataDir: string;
+      let config: NodeConfig;
       try {
         const file = options.config ?? process.env[CONFIG_FILE_ENVIRONMENT];
-        dataDir = resolveConfig(options, process.env, file ? readConfigFile(file) : {}).dataDir;
+        config = resolveConfig(options, process.env, file ? readConfigFile(file) : {});
       } catch (error) {
         if (!(error instanceof ConfigError)) throw error;
         return fail(result, error.message);
       }
-      const databasePath = join(dataDir, "node.sqlite");
-      if (!existsSync(databasePath)) {
+      // A PostgreSQL database is there once configured; a SQLite file only once served.
+      if (!isDatabaseUrl(config.database) && !existsSync(config.database)) {
         return fail(
           result,
-          `No node in ${dataDir}; start it once with coursefed serve, or give --data-dir.`,
+          `No node in ${config.dataDir}; start it once with coursefed serve, or give --data-dir.`,
         );
       }
       if (options.add && !(WEB_ROLES as readonly string[]).includes(options.role)) {
         return fail(result, `--role must be one of ${WEB_ROLES.join(", ")}.`);
       }
-      const db = openDatabase(databasePath);
+      const db = await openDatabase(config.database);
       try {
         const accounts = new AccountRepository(db);
         const print = (text: string, json: unknown) =>
@@ -76,7 +80,7 @@ export function accountsCommand(program: Command, result: CommandResult): void {
             password,
           });
         } else {
-          const items = accounts.all().map((account) => ({
+          const items = (await accounts.all()).map((account) => ({
             username: account.username,
             displayName: account.displayName,
             role: account.role,
@@ -100,7 +104,7 @@ export function accountsCommand(program: Command, result: CommandResult): void {
         if (!(error instanceof AccountError)) throw error;
         fail(result, error.message);
       } finally {
-        db.$client.close();
+        await db.close();
       }
     });
 }
