@@ -17,17 +17,21 @@ import { CourseRepository } from "./courses/course-repository.ts";
 import { type NodeDatabase, openDatabase } from "./db/database.ts";
 import type { FederationServices } from "./federation/context.ts";
 import { createNodeFederation } from "./federation/federation.ts";
+import { federatesWith } from "./federation/federation-policy.ts";
 import { DatabaseKvStore } from "./federation/kv-store.ts";
-import { DatabaseMessageQueue } from "./federation/message-queue.ts";
+import { createMessageQueue } from "./federation/message-queue.ts";
 import { FollowRepository } from "./follows/follow-repository.ts";
 import { courseRoutes } from "./http/course-routes.ts";
 import { federationGuard } from "./http/federation-guard.ts";
 import { federationMiddleware } from "./http/federation-middleware.ts";
 import { MoodleTargetRepository } from "./moodle-targets/target-repository.ts";
+import { checkHealth } from "./observability/health.ts";
+import { NodeMetrics } from "./observability/metrics.ts";
 import { deliveryFailureRecorder, trackDeliveries } from "./peers/delivery-tracking.ts";
-import { PeerRepository } from "./peers/peer-repository.ts";
+import { PeerRepository, peerState } from "./peers/peer-repository.ts";
 import { RestoreRepository } from "./restores/restore-repository.ts";
 import { type RestoreMessage, runRestoreJob } from "./restores/restore-service.ts";
+import { startScheduler } from "./scheduling/scheduled-tasks.ts";
 import { createWebApp } from "./web/web-app.ts";
 
 export const SOFTWARE_VERSION = "0.1.0";
@@ -68,12 +72,11 @@ export interface CoursefedNode {
  * federation and HTTP. Nothing listens yet: see `startServer`.
  */
 export async function createNode(config: NodeConfig): Promise<CoursefedNode> {
-  const db = openDatabase(join(config.dataDir, "node.sqlite"));
+  const db = await openDatabase(config.database);
+  const { institution, initialAdminToken, initialAdminPassword } = await initializeNode(db, config);
   const actors = new LocalActorRepository(db);
-  const institution = actors.ensureInstitution(config.institution.handle, config.institution.name);
-  await actors.keyPairs(institution);
   const peers = new PeerRepository(db);
-  const restoreQueue = new DatabaseMessageQueue(db, {
+  const restoreQueue = createMessageQueue(db, {
     channel: "restore",
     concurrency: RESTORE_CONCURRENCY,
   });
@@ -91,16 +94,14 @@ export async function createNode(config: NodeConfig): Promise<CoursefedNode> {
     softwareVersion: SOFTWARE_VERSION,
   };
 
-  const deliveries = trackDeliveries(
-    new DatabaseMessageQueue(db, { channel: "outbox", concurrency: DELIVERY_CONCURRENCY }),
-    peers,
-  );
-  const queue = {
-    // One at a time: Fedify's check for an activity already handled is not atomic.
-    inbox: new DatabaseMessageQueue(db, { channel: "inbox" }),
-    outbox: deliveries,
-    fanout: deliveries,
-  };
+  const outbox = createMessageQueue(db, {
+    channel: "outbox",
+    concurrency: DELIVERY_CONCURRENCY,
+  });
+  const deliveries = trackDeliveries(outbox, peers);
+  // One at a time: Fedify's check for an activity already handled is not atomic.
+  const inbox = createMessageQueue(db, { channel: "inbox" });
+  const queue = { inbox, outbox: deliveries, fanout: deliveries };
   const federation = createNodeFederation({
     kv: new DatabaseKvStore(db),
     queue,
@@ -119,32 +120,60 @@ export async function createNode(config: NodeConfig): Promise<CoursefedNode> {
   ]);
 
   const uploads = new UploadRepository(db);
-  const sweepUploads = () =>
-    sweepAbandonedUploads(uploads, services.blobs).catch((error: unknown) => {
-      console.error(`coursefed: could not clear abandoned uploads: ${(error as Error).message}`);
-    });
-  const sweeping = setInterval(sweepUploads, UPLOAD_SWEEP_INTERVAL_MS);
-  sweeping.unref();
-  void sweepUploads();
+  const scheduler = startScheduler(
+    db,
+    [
+      {
+        name: "sweep-abandoned-uploads",
+        intervalMs: UPLOAD_SWEEP_INTERVAL_MS,
+        run: async () => void (await sweepAbandonedUploads(uploads, services.blobs)),
+      },
+    ],
+    {
+      onError: (task, error) =>
+        console.error(`coursefed: ${task.name} failed: ${(error as Error).message}`),
+    },
+  );
 
   const app = new Hono();
   const tokens = new TokenRepository(db);
-  // The first start makes an admin token for the institution, shown to whoever started it.
-  const initialAdminToken = tokens.isEmpty()
-    ? tokens.create("initial admin", "admin", institution.id).token
-    : undefined;
-
   const accounts = new AccountRepository(db);
   const audit = new AuditLog(db);
-  const initialAdminPassword = accounts.isEmpty()
-    ? (
-        await createAccount(
-          { actors, accounts },
-          { username: "admin", role: "admin", displayName: institution.name },
-        )
-      ).password
-    : undefined;
+  const queues = { inbox, outbox, restore: restoreQueue };
+  const metrics = new NodeMetrics({
+    queueDepths: async () =>
+      Object.fromEntries(
+        await Promise.all(
+          Object.entries(queues).map(async ([name, q]) => [name, await q.getDepth()] as const),
+        ),
+      ),
+    restoreJobsByState: () => services.restores.countByState(),
+    peersByState: async () => {
+      const states: Record<string, number> = {};
+      for (const peer of await peers.all()) {
+        const state = peerState(peer, federatesWith(config.federation, peer.host));
+        states[state] = (states[state] ?? 0) + 1;
+      }
+      return states;
+    },
+    deliveries: async () => {
+      const all = await peers.all();
+      return {
+        delivered: all.reduce((total, peer) => total + peer.deliveries, 0),
+        failed: all.reduce((total, peer) => total + peer.failures, 0),
+      };
+    },
+  });
 
+  app.use(metrics.timeRequests());
+  app.get("/healthz", async (c) => {
+    const report = await checkHealth(db, queues);
+    return c.json(report, report.status === "ok" ? 200 : 503);
+  });
+  app.get("/metrics", async (c) => {
+    const { contentType, body } = await metrics.exposition();
+    return c.body(body, 200, { "content-type": contentType });
+  });
   app.use(federationGuard(config.federation));
   app.use(federationMiddleware(federation, () => services));
   app.route(
@@ -199,10 +228,45 @@ export async function createNode(config: NodeConfig): Promise<CoursefedNode> {
     initialAdminToken,
     initialAdminPassword,
     async close() {
-      clearInterval(sweeping);
+      await scheduler.stop();
       workers.abort();
       await queueStopped;
-      db.$client.close();
+      await db.close();
     },
   };
+}
+
+/**
+ * What a node's first start makes, once, before any process serves: the institution
+ * actor and its keys, an admin API token and the `admin` web account (their secrets are
+ * returned to be shown once). Later starts only bring the institution's name up to date.
+ */
+export async function initializeNode(
+  db: NodeDatabase,
+  config: NodeConfig,
+): Promise<{
+  institution: LocalActor;
+  initialAdminToken: string | undefined;
+  initialAdminPassword: string | undefined;
+}> {
+  const actors = new LocalActorRepository(db);
+  const institution = await actors.ensureInstitution(
+    config.institution.handle,
+    config.institution.name,
+  );
+  await actors.keyPairs(institution);
+  const tokens = new TokenRepository(db);
+  const initialAdminToken = (await tokens.isEmpty())
+    ? (await tokens.create("initial admin", "admin", institution.id)).token
+    : undefined;
+  const accounts = new AccountRepository(db);
+  const initialAdminPassword = (await accounts.isEmpty())
+    ? (
+        await createAccount(
+          { actors, accounts },
+          { username: "admin", role: "admin", displayName: institution.name },
+        )
+      ).password
+    : undefined;
+  return { institution, initialAdminToken, initialAdminPassword };
 }

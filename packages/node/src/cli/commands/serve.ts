@@ -1,4 +1,6 @@
+import cluster from "node:cluster";
 import type { Command } from "commander";
+import { runWorkerProcesses } from "../../cluster/worker-processes.ts";
 import {
   CONFIG_ENVIRONMENT,
   CONFIG_FILE_ENVIRONMENT,
@@ -7,7 +9,9 @@ import {
   readConfigFile,
   resolveConfig,
 } from "../../config.ts";
-import { createNode } from "../../node.ts";
+import { openDatabase } from "../../db/database.ts";
+import { createNode, initializeNode } from "../../node.ts";
+import { serveClusterMetrics } from "../../observability/metrics.ts";
 import { startServer } from "../../server.ts";
 import { type CommandResult, ExitCode } from "../exit-codes.ts";
 
@@ -16,7 +20,7 @@ export function serveCommand(program: Command, result: CommandResult): void {
     .command("serve")
     .summary("run this institution's node")
     .description(
-      "Run the coursefed node: create the data directory on first start (SQLite database, keys), bring its schema up to date, and serve federation and the HTTP API until stopped (Ctrl-C or SIGTERM). Each option can also be set by the environment variable named after it, or in a JSON configuration file (--config) whose keys are the options in camelCase (dataDir, url, listen, handle, name, autoAccept, maxUpload, federation, domains, allowPrivateAddresses, firstKnock). Flags win over the environment, which wins over the file.",
+      "Run the coursefed node: create the data directory on first start (archives; the SQLite database unless --database-url names a PostgreSQL one; keys), bring the database schema up to date, and serve federation, the web interface and the HTTP API until stopped (Ctrl-C or SIGTERM). With --workers N (PostgreSQL only), N processes share the port, the database and the data directory, and each works the queues. Each option can also be set by the environment variable named after it, or in a JSON configuration file (--config) whose keys are the options in camelCase (dataDir, databaseUrl, workers, url, listen, handle, name, autoAccept, maxUpload, federation, domains, allowPrivateAddresses, firstKnock). Flags win over the environment, which wins over the file.",
     )
     .option(
       "--config <file>",
@@ -25,6 +29,14 @@ export function serveCommand(program: Command, result: CommandResult): void {
     .option(
       "--data-dir <dir>",
       `where the node keeps its data [${CONFIG_ENVIRONMENT.dataDir}] (default ./.coursefed)`,
+    )
+    .option(
+      "--database-url <url>",
+      `PostgreSQL database, postgres://USER:PASSWORD@HOST:5432/DATABASE [${CONFIG_ENVIRONMENT.databaseUrl}] (default SQLite in the data directory)`,
+    )
+    .option(
+      "--workers <n>",
+      `node processes to run, sharing the port; needs --database-url [${CONFIG_ENVIRONMENT.workers}] (default 1)`,
     )
     .option(
       "--url <url>",
@@ -77,6 +89,11 @@ export function serveCommand(program: Command, result: CommandResult): void {
         result.exitCode = ExitCode.invalidInput;
         return;
       }
+      if (config.workers > 1 && cluster.isPrimary) {
+        await superviseWorkers(config);
+        result.exitCode = ExitCode.ok;
+        return;
+      }
       const node = await createNode(config);
       let server: Awaited<ReturnType<typeof startServer>>;
       try {
@@ -99,29 +116,71 @@ export function serveCommand(program: Command, result: CommandResult): void {
         return;
       }
       const { handle } = node.institution;
-      process.stdout.write(
-        `coursefed node running: ${config.publicUrl.href} (listening on ${server.address.host}:${server.address.port})\n` +
-          `institution actor: @${handle}@${config.publicUrl.host}  data: ${config.dataDir}\n`,
-      );
-      if (node.initialAdminToken) {
+      if (cluster.isWorker) {
+        process.stdout.write(`node process ${process.pid} serving\n`);
+      } else {
         process.stdout.write(
-          `\nAdmin API token (shown this once, keep it safe):\n  ${node.initialAdminToken}\n` +
-            `Use it as COURSEFED_TOKEN with coursefed publish/follow/catalog, or as "Authorization: Bearer ...".\n`,
+          `coursefed node running: ${config.publicUrl.href} (listening on ${server.address.host}:${server.address.port})\n` +
+            `institution actor: @${handle}@${config.publicUrl.host}  data: ${config.dataDir}\n`,
         );
+        printFirstStartSecrets(config, node);
       }
-      if (node.initialAdminPassword) {
-        process.stdout.write(
-          `\nWeb interface: ${new URL("/login", config.publicUrl).href}\n` +
-            `  username admin, password (shown this once): ${node.initialAdminPassword}\n` +
-            `Reset it with coursefed accounts --reset-password admin; add accounts with coursefed accounts --add.\n`,
-        );
-      }
+      // Kept listening: Ctrl-C reaches every process of the group, and the primary then
+      // asks its workers to stop as well; a second signal must not cut the shutdown short.
       await new Promise<void>((resolve) => {
-        process.once("SIGINT", resolve);
-        process.once("SIGTERM", resolve);
+        process.on("SIGINT", () => resolve());
+        process.on("SIGTERM", () => resolve());
       });
       await server.close();
       await node.close();
       result.exitCode = ExitCode.ok;
     });
+}
+
+/**
+ * The primary of several node processes: makes what the first start makes (once, so that
+ * processes starting together do not each make an admin token), then runs the workers
+ * and answers their requests for the cluster's metrics.
+ */
+async function superviseWorkers(config: ReturnType<typeof resolveConfig>): Promise<void> {
+  const db = await openDatabase(config.database);
+  let firstStart: Awaited<ReturnType<typeof initializeNode>>;
+  try {
+    firstStart = await initializeNode(db, config);
+  } finally {
+    await db.close();
+  }
+  const { host, port } = config.listen;
+  process.stdout.write(
+    `coursefed node running: ${config.publicUrl.href} (${config.workers} processes listening on ${host}:${port})\n` +
+      `institution actor: @${firstStart.institution.handle}@${config.publicUrl.host}  data: ${config.dataDir}  database: ${db.location}\n`,
+  );
+  printFirstStartSecrets(config, firstStart);
+  serveClusterMetrics();
+  await runWorkerProcesses({
+    count: config.workers,
+    onUnexpectedExit: (worker, code, replaced) =>
+      process.stderr.write(
+        `coursefed serve: node process ${worker.process.pid} exited (code ${code ?? "signal"})${replaced ? "; starting another" : ""}\n`,
+      ),
+  });
+}
+
+function printFirstStartSecrets(
+  config: ReturnType<typeof resolveConfig>,
+  secrets: { initialAdminToken: string | undefined; initialAdminPassword: string | undefined },
+): void {
+  if (secrets.initialAdminToken) {
+    process.stdout.write(
+      `\nAdmin API token (shown this once, keep it safe):\n  ${secrets.initialAdminToken}\n` +
+        `Use it as COURSEFED_TOKEN with coursefed publish/follow/catalog, or as "Authorization: Bearer ...".\n`,
+    );
+  }
+  if (secrets.initialAdminPassword) {
+    process.stdout.write(
+      `\nWeb interface: ${new URL("/login", config.publicUrl).href}\n` +
+        `  username admin, password (shown this once): ${secrets.initialAdminPassword}\n` +
+        `Reset it with coursefed accounts --reset-password admin; add accounts with coursefed accounts --add.\n`,
+    );
+  }
 }
