@@ -1,4 +1,44 @@
-import { defineConfig } from "vitest/config";
+import { existsSync, readdirSync } from "node:fs";
+import { join } from "node:path";
+import { defineConfig, type TestProjectConfiguration } from "vitest/config";
+
+/** Tests that use the node's database, run a second time on PostgreSQL. */
+const DATABASE_TESTS = [
+  "packages/node/src/**/*.test.ts",
+  "test/federation/**/*.test.ts",
+  "test/web/**/*.test.ts",
+];
+
+/**
+ * The PostgreSQL project needs a server: Debian's postgresql package (installed by
+ * .ci/run), or COURSEFED_TEST_POSTGRES_URL. Without either it is left out with a
+ * message, except in CI, where that is an error.
+ */
+function postgresProject(): TestProjectConfiguration[] {
+  const root = "/usr/lib/postgresql";
+  const installed =
+    existsSync(root) &&
+    readdirSync(root).some((version) => existsSync(join(root, version, "bin", "initdb")));
+  if (!installed && !process.env.COURSEFED_TEST_POSTGRES_URL) {
+    const why =
+      "PostgreSQL's server is not installed (apt-get install postgresql) and COURSEFED_TEST_POSTGRES_URL is not set";
+    if (process.env.CI) throw new Error(`The tests on PostgreSQL cannot run in CI: ${why}.`);
+    console.warn(`Skipping the tests on PostgreSQL: ${why}.`);
+    return [];
+  }
+  return [
+    {
+      extends: true,
+      test: {
+        name: "postgres",
+        include: DATABASE_TESTS,
+        exclude: ["**/node_modules/**"],
+        globalSetup: ["test/support/postgres-server.ts"],
+        setupFiles: ["test/support/postgres-environment.ts"],
+      },
+    },
+  ];
+}
 
 export default defineConfig({
   test: {
@@ -25,6 +65,7 @@ export default defineConfig({
           fileParallelism: false,
         },
       },
+      ...postgresProject(),
     ],
   },
 });

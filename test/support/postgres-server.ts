@@ -1,7 +1,8 @@
 /**
  * A throwaway PostgreSQL server for the `postgres` vitest project (vitest globalSetup):
  * a new cluster in a temporary folder on a free loopback port, trusted for local
- * connections, removed at the end of the run. The binaries come from Debian's
+ * connections, removed at the end of the run. postgres-environment.ts hands its URL to
+ * that project's tests only (the `unit` project runs the same files on SQLite). The binaries come from Debian's
  * postgresql package (.ci/run installs it). COURSEFED_TEST_POSTGRES_URL, when set to a
  * superuser's URL, uses that server instead.
  */
@@ -38,13 +39,12 @@ export default async function setup(project: TestProject): Promise<(() => Promis
     return;
   }
   const server = await startServer(binaries);
-  process.env[TEST_POSTGRES_ENVIRONMENT] = server.url;
   project.provide("postgresUrl", server.url);
   return server.stop;
 }
 
 /** The newest installed server's bin folder. */
-function postgresBinaries(): string | undefined {
+export function postgresBinaries(): string | undefined {
   const root = "/usr/lib/postgresql";
   if (!existsSync(root)) return undefined;
   const versions = readdirSync(root)
