@@ -121,7 +121,10 @@ function primaryKeyOf(table: PgTable): string[] {
   const config = getTableConfig(table);
   const keyColumns = config.primaryKeys[0]?.columns ?? config.columns.filter((c) => c.primary);
   const columns = Object.entries(getTableColumns(table));
-  return keyColumns.map((key) => columns.find(([, column]) => column === key)?.[0] as string);
+  // A composite key's columns are copies made for the table's extra config: match names.
+  return keyColumns.map(
+    (key) => columns.find(([, column]) => column.name === key.name)?.[0] as string,
+  );
 }
 
 /**
