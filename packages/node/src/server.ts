@@ -13,8 +13,14 @@ export async function startServer(
   port = node.config.listen.port,
 ): Promise<RunningServer> {
   const server: ServerType = await new Promise((resolve, reject) => {
-    const started = serve({ fetch: node.app.fetch, hostname: node.config.listen.host, port }, () =>
-      resolve(started),
+    const publicOrigin = node.config.publicUrl;
+    const started = serve(
+      {
+        fetch: (request) => node.app.fetch(atPublicOrigin(request, publicOrigin)),
+        hostname: node.config.listen.host,
+        port,
+      },
+      () => resolve(started),
     );
     started.once("error", reject);
   });
@@ -31,4 +37,25 @@ export async function startServer(
         if ("closeAllConnections" in server) server.closeAllConnections();
       }),
   };
+}
+
+/**
+ * The request as addressed to the node's public URL. Behind a TLS-terminating proxy the
+ * socket says http://127.0.0.1:8321 while peers signed https://courses.univ.example/...
+ * (RFC 9421 signs the target URI), and links must name the public address. The node
+ * answers for one origin only, so it is taken from the configuration rather than from
+ * X-Forwarded-* headers, which a client could set when no proxy overwrites them.
+ */
+function atPublicOrigin(request: Request, publicUrl: URL): Request {
+  const url = new URL(request.url);
+  if (url.origin === publicUrl.origin) return request;
+  const rewritten = new URL(`${url.pathname}${url.search}`, publicUrl);
+  return new Request(rewritten, {
+    method: request.method,
+    headers: request.headers,
+    body: request.body,
+    signal: request.signal,
+    // A streamed body (an upload) goes on as it arrives.
+    duplex: "half",
+  } as RequestInit);
 }
