@@ -1,4 +1,5 @@
 import { readFileSync } from "node:fs";
+import { isIP } from "node:net";
 import { dirname, join, resolve } from "node:path";
 import { HANDLE } from "./actors/handle.ts";
 import { parseByteSize } from "./byte-size.ts";
@@ -33,6 +34,12 @@ export interface NodeConfig {
    * tried if it refuses (double knock), and what worked is remembered per server.
    */
   readonly firstKnock: FirstKnock;
+  /**
+   * Addresses of the reverse proxies in front of the node: a request from one of them is
+   * taken to come from the address its X-Forwarded-For names last (what the proxy saw),
+   * for sign-in rate limiting. Requests from anywhere else are taken at their word.
+   */
+  readonly trustedProxies: readonly string[];
 }
 
 export const FIRST_KNOCKS = ["rfc9421", "draft-cavage"] as const;
@@ -55,6 +62,8 @@ export interface NodeConfigInput {
   readonly domains?: string | undefined;
   readonly allowPrivateAddresses?: boolean | undefined;
   readonly firstKnock?: string | undefined;
+  /** Comma-separated IP addresses. */
+  readonly trustProxy?: string | undefined;
 }
 
 export class ConfigError extends Error {
@@ -84,6 +93,7 @@ export const CONFIG_ENVIRONMENT = {
   domains: "COURSEFED_FEDERATION_DOMAINS",
   allowPrivateAddresses: "COURSEFED_ALLOW_PRIVATE_ADDRESSES",
   firstKnock: "COURSEFED_FIRST_KNOCK",
+  trustProxy: "COURSEFED_TRUST_PROXY",
 } as const;
 
 /** The variable naming a JSON configuration file, when --config is not given. */
@@ -140,13 +150,14 @@ export function resolveConfig(
     federation: parseFederation(pick("federation") ?? "open", pick("domains") ?? ""),
     allowPrivateAddresses: flags.allowPrivateAddresses ?? privateAddressesFromEnvironment ?? false,
     firstKnock: parseFirstKnock(pick("firstKnock") ?? "rfc9421"),
+    trustedProxies: parseTrustedProxies(pick("trustProxy") ?? ""),
   };
 }
 
 /**
  * Reads a JSON configuration file whose keys are the settings' names (dataDir,
  * databaseUrl, workers, url, listen, handle, name, autoAccept, maxUpload, federation, domains,
- * allowPrivateAddresses, firstKnock). A relative dataDir is taken from the file's folder,
+ * allowPrivateAddresses, firstKnock, trustProxy). A relative dataDir is taken from the file's folder,
  * so the file means the same whatever directory the node is started from.
  */
 export function readConfigFile(path: string): NodeConfigInput {
@@ -304,7 +315,24 @@ const FLAGS: Readonly<Record<keyof typeof CONFIG_ENVIRONMENT, string>> = {
   domains: "--domains",
   allowPrivateAddresses: "--allow-private-addresses",
   firstKnock: "--first-knock",
+  trustProxy: "--trust-proxy",
 };
+
+function parseTrustedProxies(text: string): string[] {
+  const addresses = text
+    .split(",")
+    .map((address) => address.trim())
+    .filter(Boolean);
+  for (const address of addresses) {
+    if (isIP(address) === 0) {
+      throw new ConfigError(
+        `--trust-proxy (${CONFIG_ENVIRONMENT.trustProxy})`,
+        `"${address}" is not an IP address; list the proxies' addresses as the node sees them, e.g. 127.0.0.1,::1.`,
+      );
+    }
+  }
+  return addresses;
+}
 
 function parseFirstKnock(text: string): FirstKnock {
   if (!(FIRST_KNOCKS as readonly string[]).includes(text)) {

@@ -20,7 +20,7 @@ export function serveCommand(program: Command, result: CommandResult): void {
     .command("serve")
     .summary("run this institution's node")
     .description(
-      "Run the coursefed node: create the data directory on first start (archives; the SQLite database unless --database-url names a PostgreSQL one; keys), bring the database schema up to date, and serve federation, the web interface and the HTTP API until stopped (Ctrl-C or SIGTERM). With --workers N (PostgreSQL only), N processes share the port, the database and the data directory, and each works the queues. Each option can also be set by the environment variable named after it, or in a JSON configuration file (--config) whose keys are the options in camelCase (dataDir, databaseUrl, workers, url, listen, handle, name, autoAccept, maxUpload, federation, domains, allowPrivateAddresses, firstKnock). Flags win over the environment, which wins over the file.",
+      "Run the coursefed node: create the data directory on first start (archives; the SQLite database unless --database-url names a PostgreSQL one; keys), bring the database schema up to date, and serve federation, the web interface and the HTTP API until stopped (Ctrl-C or SIGTERM). With --workers N (PostgreSQL only), N processes share the port, the database and the data directory, and each works the queues. Each option can also be set by the environment variable named after it, or in a JSON configuration file (--config) whose keys are the options in camelCase (dataDir, databaseUrl, workers, url, listen, handle, name, autoAccept, maxUpload, federation, domains, allowPrivateAddresses, firstKnock, trustProxy). Flags win over the environment, which wins over the file.",
     )
     .option(
       "--config <file>",
@@ -77,6 +77,10 @@ export function serveCommand(program: Command, result: CommandResult): void {
     .option(
       "--first-knock <scheme>",
       `HTTP signature scheme tried first with a new server, rfc9421 or draft-cavage; the other is tried if refused [${CONFIG_ENVIRONMENT.firstKnock}] (default rfc9421)`,
+    )
+    .option(
+      "--trust-proxy <addresses>",
+      `comma-separated addresses of the reverse proxies in front of the node, whose X-Forwarded-For is believed [${CONFIG_ENVIRONMENT.trustProxy}]`,
     )
     .action(async (options) => {
       let config: ReturnType<typeof resolveConfig>;
