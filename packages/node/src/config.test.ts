@@ -19,6 +19,40 @@ describe("resolveConfig", () => {
     expect(config.dataDir).toMatch(/\.coursefed$/);
   });
 
+  it("keeps SQLite in the data directory unless DATABASE_URL names a PostgreSQL database", () => {
+    expect(resolveConfig({ dataDir: "/srv/node" }, {}).database).toBe("/srv/node/node.sqlite");
+    const url = "postgres://coursefed:secret@db.example:5432/coursefed";
+    const config = resolveConfig({}, { DATABASE_URL: url, COURSEFED_WORKERS: "3" });
+    expect(config.database).toBe(url);
+    expect(config.workers).toBe(3);
+  });
+
+  it("refuses databases and process counts that cannot work, saying what to write", () => {
+    expect(() => resolveConfig({ databaseUrl: "mysql://db.example/x" }, {})).toThrow(
+      /mysql: databases are not supported; write a postgres:\/\/ URL/,
+    );
+    expect(() => resolveConfig({ databaseUrl: "postgres://db.example" }, {})).toThrow(
+      /name the database/,
+    );
+    expect(() => resolveConfig({ workers: "3" }, {})).toThrow(
+      /3 processes need a database they can share/,
+    );
+    expect(() =>
+      resolveConfig({ workers: "0", databaseUrl: "postgres://db.example/coursefed" }, {}),
+    ).toThrow(/whole number from 1 to 64/);
+  });
+
+  it("believes X-Forwarded-For only from the proxies listed", () => {
+    expect(resolveConfig({}, { COURSEFED_TRUST_PROXY: "127.0.0.1, ::1" }).trustedProxies).toEqual([
+      "127.0.0.1",
+      "::1",
+    ]);
+    expect(resolveConfig({}, {}).trustedProxies).toEqual([]);
+    expect(() => resolveConfig({ trustProxy: "nginx.local" }, {})).toThrow(
+      /"nginx.local" is not an IP address/,
+    );
+  });
+
   it("takes the environment when no flag is given, and flags over it", () => {
     const environment = {
       COURSEFED_URL: "https://courses.univ.example/",
