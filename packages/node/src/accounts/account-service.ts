@@ -1,5 +1,5 @@
 import { HANDLE } from "../actors/handle.ts";
-import { ActorError, type LocalActorRepository } from "../actors/local-actors.ts";
+import { ActorError, type LocalActor, type LocalActorRepository } from "../actors/local-actors.ts";
 import { CodedError } from "../coded-error.ts";
 import type { WebRole } from "../db/schema.ts";
 import type { AccountRepository, WebAccount } from "./account-repository.ts";
@@ -40,13 +40,13 @@ export async function createAccount(
       `"${username}" is not a usable username; use letters, digits, "_", "-" or "." (at most 64).`,
     );
   }
-  if (stores.accounts.byUsername(username)) {
+  if (await stores.accounts.byUsername(username)) {
     throw new AccountError("TAKEN", `There is already an account named ${username}.`);
   }
   const displayName = request.displayName ?? username;
-  const actor = actorForRole(stores.actors, role, username, displayName);
+  const actor = await actorForRole(stores.actors, role, username, displayName);
   const password = randomPassword();
-  const account = stores.accounts.create({
+  const account = await stores.accounts.create({
     username,
     displayName,
     role,
@@ -57,16 +57,16 @@ export async function createAccount(
 }
 
 /** Admins and viewers act as the institution; a teacher as the Person of their handle. */
-function actorForRole(
+async function actorForRole(
   actors: LocalActorRepository,
   role: WebRole,
   username: string,
   displayName: string,
-) {
+): Promise<LocalActor> {
   const actor =
     role === "teacher"
-      ? teacherActor(actors, username, displayName)
-      : actors.byIdentifier("institution");
+      ? await teacherActor(actors, username, displayName)
+      : await actors.byIdentifier("institution");
   if (!actor)
     throw new AccountError(
       "NOT_FOUND",
@@ -75,15 +75,15 @@ function actorForRole(
   return actor;
 }
 
-function accountNamed(accounts: AccountRepository, username: string): WebAccount {
-  const account = accounts.byUsername(username);
+async function accountNamed(accounts: AccountRepository, username: string): Promise<WebAccount> {
+  const account = await accounts.byUsername(username);
   if (!account) throw new AccountError("NOT_FOUND", `There is no account named ${username}.`);
   return account;
 }
 
 /** Refuses to take away the node's last admin: nobody could then manage it from the web. */
-function keepAnAdmin(accounts: AccountRepository, account: WebAccount): void {
-  if (account.role === "admin" && accounts.countWithRole("admin") <= 1) {
+async function keepAnAdmin(accounts: AccountRepository, account: WebAccount): Promise<void> {
+  if (account.role === "admin" && (await accounts.countWithRole("admin")) <= 1) {
     throw new AccountError(
       "LAST_ADMIN",
       `${account.username} is the last admin: make another account admin first.`,
@@ -95,40 +95,49 @@ function keepAnAdmin(accounts: AccountRepository, account: WebAccount): void {
  * Gives an account another role, and the actor that goes with it. `by` is who asks: an
  * admin cannot change their own role (nor lock themself out by mistake).
  */
-export function changeRole(
+export async function changeRole(
   stores: AccountStores,
   request: { username: string; role: WebRole; by: string },
-): WebAccount {
-  const account = accountNamed(stores.accounts, request.username);
+): Promise<WebAccount> {
+  const account = await accountNamed(stores.accounts, request.username);
   if (account.role === request.role) return account;
   if (account.username === request.by) {
     throw new AccountError("SELF", "You cannot change your own role; ask another admin.");
   }
-  keepAnAdmin(stores.accounts, account);
-  const actor = actorForRole(stores.actors, request.role, account.username, account.displayName);
-  stores.accounts.setRole(account.id, request.role, actor.id);
+  await keepAnAdmin(stores.accounts, account);
+  const actor = await actorForRole(
+    stores.actors,
+    request.role,
+    account.username,
+    account.displayName,
+  );
+  await stores.accounts.setRole(account.id, request.role, actor.id);
   return { ...account, role: request.role, actorId: actor.id };
 }
 
 /** Removes an account and its sessions; never one's own, never the last admin. */
-export function removeAccount(
+export async function removeAccount(
   accounts: AccountRepository,
   request: { username: string; by: string },
-): WebAccount {
-  const account = accountNamed(accounts, request.username);
+): Promise<WebAccount> {
+  const account = await accountNamed(accounts, request.username);
   if (account.username === request.by) {
     throw new AccountError("SELF", "You cannot remove your own account; ask another admin.");
   }
-  keepAnAdmin(accounts, account);
-  accounts.remove(account.id);
+  await keepAnAdmin(accounts, account);
+  await accounts.remove(account.id);
   return account;
 }
 
-function teacherActor(actors: LocalActorRepository, handle: string, name: string) {
-  const existing = actors.byHandle(handle);
+async function teacherActor(
+  actors: LocalActorRepository,
+  handle: string,
+  name: string,
+): Promise<LocalActor> {
+  const existing = await actors.byHandle(handle);
   if (existing?.type === "Person") return existing;
   try {
-    return actors.createTeacher(handle, name);
+    return await actors.createTeacher(handle, name);
   } catch (error) {
     if (error instanceof ActorError) throw new AccountError("TAKEN", error.message);
     throw error;
@@ -140,9 +149,9 @@ export async function resetPassword(
   accounts: AccountRepository,
   username: string,
 ): Promise<string> {
-  const account = accountNamed(accounts, username);
+  const account = await accountNamed(accounts, username);
   const password = randomPassword();
-  accounts.setPasswordHash(account.id, await hashPassword(password));
+  await accounts.setPasswordHash(account.id, await hashPassword(password));
   return password;
 }
 
@@ -152,7 +161,7 @@ export async function checkCredentials(
   username: string,
   password: string,
 ): Promise<WebAccount | undefined> {
-  const account = accounts.byUsername(username);
+  const account = await accounts.byUsername(username);
   const matches = await verifyPassword(
     password,
     account?.passwordHash ?? (await unknownUserHash()),

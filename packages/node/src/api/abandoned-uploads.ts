@@ -19,11 +19,11 @@ export async function sweepAbandonedUploads(
   now: number = Date.now(),
 ): Promise<{ uploads: number; archives: number }> {
   const cutoff = now - ABANDONED_UPLOAD_AGE_MS;
-  const abandoned = uploads.olderThan(cutoff);
-  for (const upload of abandoned) uploads.remove(upload.id);
+  const abandoned = await uploads.olderThan(cutoff);
+  for (const upload of abandoned) await uploads.remove(upload.id);
   let archives = 0;
   for await (const sha256 of blobs.writtenBefore(cutoff)) {
-    if (uploads.archiveInUse(sha256)) continue;
+    if (await uploads.archiveInUse(sha256)) continue;
     await blobs.removeUnreferenced(sha256);
     archives++;
   }

@@ -21,8 +21,8 @@ export function requireToken(
   return async (c, next) => {
     const header = c.req.header("authorization") ?? "";
     const match = /^Bearer\s+(\S+)$/i.exec(header);
-    const token = match ? tokens.authenticate(match[1] as string) : undefined;
-    const actor = token ? services.actors.byId(token.actorId) : undefined;
+    const token = match ? await tokens.authenticate(match[1] as string) : undefined;
+    const actor = token ? await services.actors.byId(token.actorId) : undefined;
     if (!token || !actor) {
       return problem(
         c,

@@ -6,17 +6,19 @@ import type { Course } from "./course-repository.ts";
  * followers-only courses, an accepted follower of its author or of the institution that
  * announces it (identified by an HTTP signature); nobody elsewhere if it is private.
  */
-export function mayRead(
+export async function mayRead(
   services: FederationServices,
   course: Course,
   requester: string | undefined,
-): boolean {
+): Promise<boolean> {
   if (course.deletedAt !== null || course.visibility === "private") return false;
   if (course.visibility === "public") return true;
   if (!requester) return false;
-  const institution = services.actors.byIdentifier("institution");
-  return [course.actorId, institution?.id].some(
-    (actorId) =>
-      actorId !== undefined && services.follows.follower(actorId, requester)?.state === "accepted",
-  );
+  const institution = await services.actors.byIdentifier("institution");
+  for (const actorId of [course.actorId, institution?.id]) {
+    if (actorId === undefined) continue;
+    const follower = await services.follows.follower(actorId, requester);
+    if (follower?.state === "accepted") return true;
+  }
+  return false;
 }

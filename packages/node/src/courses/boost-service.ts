@@ -19,7 +19,7 @@ export async function boostCourse(
   actor: LocalActor,
   objectUri: string,
 ): Promise<URL> {
-  const entry = ctx.data.courses.catalogEntry(objectUri);
+  const entry = await ctx.data.courses.catalogEntry(objectUri);
   if (!entry) {
     throw new BoostError("NOT_IN_CATALOG", `${objectUri} is not in this node's catalog.`);
   }

@@ -65,7 +65,7 @@ export async function verifyDownloadCapability(
 }
 
 async function institutionKey(services: FederationServices) {
-  const institution = services.actors.byIdentifier("institution");
+  const institution = await services.actors.byIdentifier("institution");
   const pairs = institution ? await services.actors.keyPairs(institution) : [];
   const pair = pairs.find((candidate) => candidate.privateKey.algorithm.name === "Ed25519");
   if (!pair) throw new Error("The institution has no Ed25519 key.");

@@ -25,7 +25,7 @@ export async function fetchCatalogArchive(
   revisionNumber?: number,
 ): Promise<StoredBlob & { revision: number }> {
   const services = ctx.data;
-  const entry = services.courses.catalogEntry(objectUri);
+  const entry = await services.courses.catalogEntry(objectUri);
   if (!entry)
     throw new FetchError(
       "NOT_IN_CATALOG",
@@ -33,14 +33,15 @@ export async function fetchCatalogArchive(
     );
   if (entry.deletedAt !== null)
     throw new FetchError("WITHDRAWN", `${objectUri} was withdrawn by its publisher.`);
-  const revision = services.courses.catalogRevision(objectUri, revisionNumber ?? entry.revision);
+  const revision = await services.courses.catalogRevision(
+    objectUri,
+    revisionNumber ?? entry.revision,
+  );
   if (!revision) {
+    const held = await services.courses.catalogRevisions(objectUri);
     throw new FetchError(
       "NO_SUCH_REVISION",
-      `This node has not received revision ${revisionNumber} of ${objectUri}; revisions held: ${services.courses
-        .catalogRevisions(objectUri)
-        .map((held) => held.revision)
-        .join(", ")}.`,
+      `This node has not received revision ${revisionNumber} of ${objectUri}; revisions held: ${held.map((each) => each.revision).join(", ")}.`,
     );
   }
   const held = await services.blobs.has(revision.sha256);

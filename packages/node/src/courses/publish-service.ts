@@ -69,7 +69,7 @@ export async function publishCourse(
     readonly derivedFrom?: CourseManifest["derivedFrom"];
   } = {},
 ): Promise<{ course: Course; revision: CourseRevision; report: BackupReport }> {
-  const existing = options.courseId ? ctx.data.courses.course(options.courseId) : undefined;
+  const existing = options.courseId ? await ctx.data.courses.course(options.courseId) : undefined;
   if (options.courseId && !existing)
     throw new PublishError("NOT_FOUND", `There is no course ${options.courseId} here.`);
   if (existing && existing.actorId !== actor.id) {
@@ -95,7 +95,7 @@ export async function publishCourse(
     }
     const stored = await ctx.data.blobs.put(createReadStream(archive), report.sha256);
     const courseId = existing?.id ?? crypto.randomUUID();
-    const revisionNumber = (ctx.data.courses.latestRevision(courseId)?.revision ?? 0) + 1;
+    const revisionNumber = ((await ctx.data.courses.latestRevision(courseId))?.revision ?? 0) + 1;
     const publishedAt = new Date();
     const objectUri = new URL(`/courses/${courseId}`, ctx.origin).href;
     const manifest = buildManifest(report, {
@@ -107,7 +107,7 @@ export async function publishCourse(
     });
     const signingKey = await signingKeyOf(ctx, actor);
     const jws = await signManifest(manifest, signingKey.privateKey, signingKey.keyId);
-    const saved = ctx.data.courses.publish(
+    const saved = await ctx.data.courses.publish(
       {
         id: courseId,
         actorId: actor.id,
@@ -156,12 +156,12 @@ export async function withdrawCourse(
   actor: LocalActor,
   courseId: string,
 ): Promise<void> {
-  const course = ctx.data.courses.course(courseId);
+  const course = await ctx.data.courses.course(courseId);
   if (!course || course.deletedAt !== null)
     throw new PublishError("NOT_FOUND", `There is no course ${courseId} here.`);
   if (course.actorId !== actor.id)
     throw new PublishError("NOT_YOURS", `Course ${courseId} was published by someone else.`);
-  ctx.data.courses.withdraw(courseId);
+  await ctx.data.courses.withdraw(courseId);
   const id = new URL(`/courses/${courseId}`, ctx.origin);
   await ctx.sendActivity(
     { identifier: actor.identifier },
@@ -185,7 +185,7 @@ async function announceForInstitution(
   object: Document,
   visibility: Visibility,
 ): Promise<void> {
-  const institution = ctx.data.actors.byIdentifier("institution");
+  const institution = await ctx.data.actors.byIdentifier("institution");
   if (!institution || !object.id) return;
   await ctx.sendActivity(
     { identifier: institution.identifier },

@@ -38,12 +38,12 @@ export async function follow(
     );
   }
   const remote = await describeRemoteActor(found);
-  ctx.data.follows.rememberActor(remote);
+  await ctx.data.follows.rememberActor(remote);
   const followId = new URL(
     `/actors/${local.identifier}/follows/${crypto.randomUUID()}`,
     ctx.origin,
   );
-  const following = ctx.data.follows.startFollowing(local.id, remote.uri, followId.href);
+  const following = await ctx.data.follows.startFollowing(local.id, remote.uri, followId.href);
   await ctx.sendActivity(
     { identifier: local.identifier },
     recipientOf(remote),
@@ -62,8 +62,8 @@ export async function unfollow(
   local: LocalActor,
   actorUri: string,
 ): Promise<void> {
-  const following = ctx.data.follows.following(local.id, actorUri);
-  const remote = ctx.data.follows.remoteActor(actorUri);
+  const following = await ctx.data.follows.following(local.id, actorUri);
+  const remote = await ctx.data.follows.remoteActor(actorUri);
   if (!following || !remote)
     throw new FollowError("NO_SUCH_REQUEST", `${actorUri} is not followed.`);
   await ctx.sendActivity(
@@ -79,7 +79,7 @@ export async function unfollow(
       }),
     }),
   );
-  ctx.data.follows.forgetFollowing(local.id, actorUri);
+  await ctx.data.follows.forgetFollowing(local.id, actorUri);
 }
 
 /** Accepts or refuses a follow request to `local`, and tells the follower. */
@@ -89,8 +89,8 @@ export async function answerFollow(
   followerUri: string,
   state: "accepted" | "rejected",
 ): Promise<void> {
-  const follower = ctx.data.follows.decideFollower(local.id, followerUri, state);
-  const remote = ctx.data.follows.remoteActor(followerUri);
+  const follower = await ctx.data.follows.decideFollower(local.id, followerUri, state);
+  const remote = await ctx.data.follows.remoteActor(followerUri);
   if (!follower || !remote) {
     throw new FollowError(
       "NO_SUCH_REQUEST",
@@ -113,5 +113,5 @@ export async function answerFollow(
       object: request,
     }),
   );
-  if (state === "rejected") ctx.data.follows.removeFollower(local.id, followerUri);
+  if (state === "rejected") await ctx.data.follows.removeFollower(local.id, followerUri);
 }

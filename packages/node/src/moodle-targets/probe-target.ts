@@ -15,7 +15,7 @@ export async function probeTarget(
 ): Promise<{ saved: MoodleTarget; info: MoodleSiteInfo }> {
   try {
     const info = await targets.driverOf(target).probe(AbortSignal.timeout(PROBE_TIMEOUT_MS));
-    return { saved: targets.saveProbe(target, info), info };
+    return { saved: await targets.saveProbe(target, info), info };
   } catch (error) {
     if (error instanceof DOMException && error.name === "TimeoutError") {
       throw new MoodleError(

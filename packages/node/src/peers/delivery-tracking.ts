@@ -21,19 +21,20 @@ export function trackDeliveries(queue: MessageQueue, peers: PeerRepository): Mes
         if (!inbox) return await handler(message);
         const outcome = { inbox, failed: false };
         await currentDelivery.run(outcome, () => handler(message));
-        if (!outcome.failed) peers.recordDelivery(inbox.host);
+        if (!outcome.failed) await peers.recordDelivery(inbox.host);
       }, options),
   };
 }
 
 /** For Fedify's onOutboxError: records the failure against the peer being delivered to. */
 export function deliveryFailureRecorder(peers: PeerRepository) {
-  return (error: Error): void => {
+  // Fedify awaits this handler and logs what it throws.
+  return async (error: Error): Promise<void> => {
     const outcome = currentDelivery.getStore();
     if (outcome) outcome.failed = true;
     const inbox = error instanceof SendActivityError ? error.inbox : outcome?.inbox;
     const reason = error instanceof SendActivityError ? `HTTP ${error.statusCode}` : error.message;
-    if (inbox) peers.recordFailure(inbox.host, reason);
+    if (inbox) await peers.recordFailure(inbox.host, reason);
   };
 }
 

@@ -24,15 +24,15 @@ export async function applyRestoreRules(
   arrived: ArrivedRevision,
 ): Promise<number> {
   const actors = arrived.announcedBy ? [arrived.actorUri, arrived.announcedBy] : [arrived.actorUri];
-  const rules = services.restores
-    .rulesMatching(actors, arrived.tags)
-    .filter((rule) => rule.on === "both" || (rule.on === "new") === arrived.isNew);
+  const rules = (await services.restores.rulesMatching(actors, arrived.tags)).filter(
+    (rule) => rule.on === "both" || (rule.on === "new") === arrived.isNew,
+  );
   for (const rule of rules) {
-    const target = services.moodleTargets.byId(rule.targetId);
+    const target = await services.moodleTargets.byId(rule.targetId);
     if (!target) continue;
     const previous =
       rule.mode === "update-in-place"
-        ? services.restores.restoredFrom(arrived.objectUri, rule.targetId)[0]
+        ? (await services.restores.restoredFrom(arrived.objectUri, rule.targetId))[0]
         : undefined;
     const destination: RestoreDestination = previous
       ? { kind: "existing-course", courseId: previous.moodleCourseId, mode: "replace" }

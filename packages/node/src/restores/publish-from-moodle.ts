@@ -19,15 +19,15 @@ export async function publishFromMoodle(
   metadata: CourseMetadata,
 ) {
   const services = ctx.data;
-  const target = services.moodleTargets.byName(source.targetName);
+  const target = await services.moodleTargets.byName(source.targetName);
   if (!target) {
     throw new PublishError(
       "NOT_FOUND",
       `There is no Moodle target named ${source.targetName}; see coursefed moodle list.`,
     );
   }
-  const previous = services.restores.publishedFrom(target.id, source.moodleCourseId);
-  const lineage = services.restores.lineageOf(target.id, source.moodleCourseId);
+  const previous = await services.restores.publishedFrom(target.id, source.moodleCourseId);
+  const lineage = await services.restores.lineageOf(target.id, source.moodleCourseId);
   const workDir = await mkdtemp(join(tmpdir(), "coursefed-moodle-backup-"));
   try {
     const backup = await services.moodleTargets
@@ -39,7 +39,11 @@ export async function publishFromMoodle(
         ? { derivedFrom: { object: lineage.objectUri, revision: lineage.revision } }
         : {}),
     });
-    services.restores.recordPublication(target.id, source.moodleCourseId, published.course.id);
+    await services.restores.recordPublication(
+      target.id,
+      source.moodleCourseId,
+      published.course.id,
+    );
     return published;
   } finally {
     await rm(workDir, { recursive: true, force: true });

@@ -74,7 +74,7 @@ export async function requestRestore(
   services: FederationServices,
   request: RestoreRequest,
 ): Promise<RestoreJob> {
-  const entry = services.courses.catalogEntry(request.objectUri);
+  const entry = await services.courses.catalogEntry(request.objectUri);
   if (!entry) {
     throw new RestoreError(
       "NOT_IN_CATALOG",
@@ -85,13 +85,13 @@ export async function requestRestore(
     throw new RestoreError("WITHDRAWN", `${request.objectUri} was withdrawn by its publisher.`);
   }
   const revision = request.revision ?? entry.revision;
-  if (!services.courses.catalogRevision(request.objectUri, revision)) {
+  if (!(await services.courses.catalogRevision(request.objectUri, revision))) {
     throw new RestoreError(
       "NO_SUCH_REVISION",
       `This node has not received revision ${revision} of ${request.objectUri}.`,
     );
   }
-  const target = services.moodleTargets.byName(request.targetName);
+  const target = await services.moodleTargets.byName(request.targetName);
   if (!target) {
     throw new RestoreError(
       "NO_SUCH_TARGET",
@@ -102,7 +102,7 @@ export async function requestRestore(
     kind: "new-course",
     categoryId: target.defaultCategoryId,
   };
-  const { job, created } = services.restores.request({
+  const { job, created } = await services.restores.request({
     objectUri: request.objectUri,
     revision,
     targetId: target.id,
@@ -139,11 +139,11 @@ export async function runRestoreJob(
   message: RestoreMessage,
 ): Promise<void> {
   const services = ctx.data;
-  const queued = services.restores.job(message.jobId);
+  const queued = await services.restores.job(message.jobId);
   if (!queued || (queued.state !== "queued" && queued.state !== "running")) return;
-  const target = services.moodleTargets.byId(queued.targetId);
+  const target = await services.moodleTargets.byId(queued.targetId);
   if (!target) return;
-  const job = services.restores.update(queued.id, {
+  const job = await services.restores.update(queued.id, {
     state: "running",
     attempts: queued.attempts + 1,
     startedAt: Date.now(),
@@ -151,13 +151,13 @@ export async function runRestoreJob(
   if (!job) return;
   try {
     const stored = await fetchCatalogArchive(ctx, job.objectUri, job.revision);
-    const manifest = services.courses.catalogRevision(job.objectUri, job.revision)
+    const manifest = (await services.courses.catalogRevision(job.objectUri, job.revision))
       ?.manifest as unknown as CourseManifest;
     const driver = services.moodleTargets.driverOf(target);
     const site = await currentSiteInfo(services, target);
     const compatibility = checkCompatibility(manifest satisfies BackupFacts, site);
     if (!compatibility.restorable && job.overriddenBy === null) {
-      services.restores.update(job.id, {
+      await services.restores.update(job.id, {
         state: "refused",
         problems: [...compatibility.problems],
         errorCode: "incompatible",
@@ -173,7 +173,7 @@ export async function runRestoreJob(
       expectedActivities: manifest.activities,
     });
     const missing = Object.keys(outcome.missingActivities).length > 0;
-    const done = services.restores.update(job.id, {
+    const done = await services.restores.update(job.id, {
       state: "succeeded",
       moodleCourseId: outcome.courseId,
       courseUrl: outcome.courseUrl,
@@ -187,7 +187,7 @@ export async function runRestoreJob(
       log: outcome.log,
       finishedAt: Date.now(),
     });
-    if (done) services.restores.recordLineage(done, outcome.courseId);
+    if (done) await services.restores.recordLineage(done, outcome.courseId);
   } catch (error) {
     const transient =
       (error instanceof MoodleError && error.transient) || error instanceof DownloadError;
@@ -198,7 +198,7 @@ export async function runRestoreJob(
       error instanceof BlobDigestError;
     if (!known) throw error;
     const delay = transient ? RESTORE_RETRY_DELAYS_MS[job.attempts - 1] : undefined;
-    const updated = services.restores.update(job.id, {
+    const updated = await services.restores.update(job.id, {
       state: delay === undefined ? "failed" : "queued",
       errorCode: "code" in error ? String(error.code).toLowerCase() : "download_failed",
       errorMessage: error.message,

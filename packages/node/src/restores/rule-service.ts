@@ -29,10 +29,10 @@ export function noSuchTargetMessage(name: string): string {
  * Adds a rule once it matches something (an actor's URL, a tag of at most 64 characters),
  * restores into a real category, and its target exists.
  */
-export function addRule(
+export async function addRule(
   services: Pick<FederationServices, "moodleTargets" | "restores">,
   rule: RuleRequest,
-): RestoreRule {
+): Promise<RestoreRule> {
   if (!rule.actorUri && !rule.tag) {
     throw new RuleError(
       "NO_MATCHER",
@@ -54,9 +54,9 @@ export function addRule(
   if (!Number.isSafeInteger(rule.categoryId) || rule.categoryId < 1) {
     throw new RuleError("INVALID", "A category id is a positive whole number.");
   }
-  const target = services.moodleTargets.byName(rule.targetName);
+  const target = await services.moodleTargets.byName(rule.targetName);
   if (!target) throw new RuleError("TARGET_NOT_FOUND", noSuchTargetMessage(rule.targetName));
-  return services.restores.addRule({
+  return await services.restores.addRule({
     actorUri: rule.actorUri ?? null,
     tag: rule.tag ?? null,
     on: rule.on,

@@ -295,22 +295,22 @@ export function catalogRoutes(
     return (await serveBlob(c, services.blobs, sha256, "private")) as never;
   });
 
-  app.openapi(list, (c) => {
+  app.openapi(list, async (c) => {
     const { withoutPlugins, ...query } = c.req.valid("query");
-    const { total, entries } = services.courses.searchCatalog({
+    const { total, entries } = await services.courses.searchCatalog({
       ...query,
       withoutPlugins: withoutPlugins === "true",
     });
     return c.json({ total, items: entries.map(catalogEntryJson) }, 200);
   });
 
-  app.openapi(compatibility, (c) => {
+  app.openapi(compatibility, async (c) => {
     const { object, revision: number } = c.req.valid("query");
-    const entry = services.courses.catalogEntry(object);
+    const entry = await services.courses.catalogEntry(object);
     if (!entry) {
       return problem(c, 404, "not_in_catalog", `${object} is not in this node's catalog.`);
     }
-    const revision = services.courses.catalogRevision(object, number ?? entry.revision);
+    const revision = await services.courses.catalogRevision(object, number ?? entry.revision);
     if (!revision) {
       return problem(
         c,
@@ -320,7 +320,7 @@ export function catalogRoutes(
       );
     }
     const facts = revision.manifest as unknown as CourseManifest satisfies BackupFacts;
-    const targets = services.moodleTargets.all().map((target) => {
+    const targets = (await services.moodleTargets.all()).map((target) => {
       if (target.siteInfo === null || target.probedAt === null)
         return { target: target.name, probed: false };
       const report = checkCompatibility(facts, target.siteInfo as unknown as MoodleSiteInfo);
@@ -350,13 +350,13 @@ export function catalogRoutes(
     }
   });
 
-  app.openapi(show, (c) => {
+  app.openapi(show, async (c) => {
     const { object } = c.req.valid("query");
-    const entry = services.courses.catalogEntry(object);
+    const entry = await services.courses.catalogEntry(object);
     if (!entry) {
       return problem(c, 404, "not_in_catalog", `${object} is not in this node's catalog.`);
     }
-    const revisions = services.courses.catalogRevisions(object).map((revision) => ({
+    const revisions = (await services.courses.catalogRevisions(object)).map((revision) => ({
       revision: revision.revision,
       sha256: revision.sha256,
       size: revision.size,

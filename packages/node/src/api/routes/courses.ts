@@ -211,7 +211,7 @@ export function courseRoutes(app: OpenAPIHono<ApiEnv>, dependencies: ApiDependen
   app.openapi(downloadLink, async (c) => {
     const { services, context } = dependencies;
     const { token, actor } = c.get("principal");
-    const course = services.courses.course(c.req.valid("param").id);
+    const course = await services.courses.course(c.req.valid("param").id);
     if (!course || course.deletedAt !== null) {
       return problem(c, 404, "course_not_found", "There is no such course here.");
     }
@@ -229,8 +229,8 @@ export function courseRoutes(app: OpenAPIHono<ApiEnv>, dependencies: ApiDependen
     const { revision: number, seconds } = c.req.valid("json");
     const revision =
       number === undefined
-        ? services.courses.latestRevision(course.id)
-        : services.courses.revision(course.id, number);
+        ? await services.courses.latestRevision(course.id)
+        : await services.courses.revision(course.id, number);
     if (!revision) return problem(c, 404, "revision_not_found", `There is no revision ${number}.`);
     const link = await issueDownloadCapability(
       services,
@@ -267,7 +267,7 @@ async function publishFrom(
   courseId?: string,
 ) {
   const { token, actor } = c.get("principal");
-  const upload = uploads.find(request.uploadId, token.id);
+  const upload = await uploads.find(request.uploadId, token.id);
   if (!upload)
     return problem(c, 404, "upload_not_found", `There is no upload ${request.uploadId} of yours.`);
   const ctx = context(c.req.raw);
@@ -279,7 +279,7 @@ async function publishFrom(
       request,
       { ...(courseId ? { courseId } : {}), sanitize: request.sanitize ?? false },
     );
-    uploads.remove(upload.id);
+    await uploads.remove(upload.id);
     return c.json(publishedJson(ctx, published), 201);
   } catch (error) {
     if (error instanceof PublishError && error.code === "NOT_FOUND")

@@ -96,7 +96,7 @@ export function followRoutes(
     const { actor } = c.get("principal");
     try {
       const following = await follow(context(c.req.raw), actor, c.req.valid("json").target);
-      const remote = services.follows.remoteActor(following.actorUri);
+      const remote = await services.follows.remoteActor(following.actorUri);
       return c.json(
         { actor: following.actorUri, handle: remote?.handle ?? null, state: following.state },
         202,
@@ -107,9 +107,9 @@ export function followRoutes(
     }
   });
 
-  app.openapi(listRequests, (c) => {
+  app.openapi(listRequests, async (c) => {
     const { actor } = c.get("principal");
-    const items = services.follows.followers(actor.id, "pending").map((request) => ({
+    const items = (await services.follows.followers(actor.id, "pending")).map((request) => ({
       actor: request.actorUri,
       handle: request.actor.handle,
       name: request.actor.name,
@@ -128,7 +128,7 @@ export function followRoutes(
         c.req.valid("json").actor,
         decision === "accept" ? "accepted" : "rejected",
       );
-      audit.record(
+      await audit.record(
         auditActorOf(c.get("principal")),
         `follow-request.${decision}`,
         c.req.valid("json").actor,

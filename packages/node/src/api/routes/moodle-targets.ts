@@ -168,13 +168,15 @@ export function moodleTargetRoutes(
   app: OpenAPIHono<ApiEnv>,
   { services, audit }: ApiDependencies,
 ): void {
-  app.openapi(list, (c) => c.json({ items: services.moodleTargets.all().map(targetJson) }, 200));
+  app.openapi(list, async (c) =>
+    c.json({ items: (await services.moodleTargets.all()).map(targetJson) }, 200),
+  );
 
-  app.openapi(create, (c) => {
+  app.openapi(create, async (c) => {
     const request = c.req.valid("json");
     try {
-      const target = services.moodleTargets.add(request);
-      audit.record(auditActorOf(c.get("principal")), "target.add", target.name, {
+      const target = await services.moodleTargets.add(request);
+      await audit.record(auditActorOf(c.get("principal")), "target.add", target.name, {
         driver: target.driver,
         url: target.url,
       });
@@ -186,21 +188,21 @@ export function moodleTargetRoutes(
     }
   });
 
-  app.openapi(remove, (c) => {
+  app.openapi(remove, async (c) => {
     const { name } = c.req.valid("param");
-    if (!services.moodleTargets.remove(name)) return targetNotFound(c, name);
-    audit.record(auditActorOf(c.get("principal")), "target.remove", name);
+    if (!(await services.moodleTargets.remove(name))) return targetNotFound(c, name);
+    await audit.record(auditActorOf(c.get("principal")), "target.remove", name);
     return c.body(null, 204);
   });
 
   app.openapi(probe, async (c) => {
     const { name } = c.req.valid("param");
-    const target = services.moodleTargets.byName(name);
+    const target = await services.moodleTargets.byName(name);
     if (!target) return targetNotFound(c, name);
     const by = auditActorOf(c.get("principal"));
     try {
       const { saved, info } = await probeTarget(services.moodleTargets, target);
-      audit.record(by, "target.probe", name, { release: info.release });
+      await audit.record(by, "target.probe", name, { release: info.release });
       return c.json(
         {
           target: saved.name,
@@ -215,7 +217,7 @@ export function moodleTargetRoutes(
       );
     } catch (error) {
       if (!(error instanceof MoodleError)) throw error;
-      audit.record(by, "target.probe", name, { error: error.code });
+      await audit.record(by, "target.probe", name, { error: error.code });
       return moodleProblem(c, error);
     }
   });

@@ -36,8 +36,8 @@ const list = createRoute({
 const iso = (time: number | null) => (time === null ? null : new Date(time).toISOString());
 
 export function peerRoutes(app: OpenAPIHono<ApiEnv>, { services }: ApiDependencies): void {
-  app.openapi(list, (c) => {
-    const items = services.peers.all().map((peer) => ({
+  app.openapi(list, async (c) => {
+    const items = (await services.peers.all()).map((peer) => ({
       host: peer.host,
       state: peerState(
         peer,

@@ -173,7 +173,7 @@ export function restoreRoutes(app: OpenAPIHono<ApiEnv>, { services }: ApiDepende
         requestedBy: c.get("principal").token.name,
         override: body.override,
       });
-      return c.json(jobJson(job, services.moodleTargets.namesById()), 202);
+      return c.json(jobJson(job, await services.moodleTargets.namesById()), 202);
     } catch (error) {
       if (!(error instanceof RestoreError)) throw error;
       if (error.code === "WITHDRAWN") return problem(c, 409, "withdrawn", error.message);
@@ -182,18 +182,22 @@ export function restoreRoutes(app: OpenAPIHono<ApiEnv>, { services }: ApiDepende
     }
   });
 
-  app.openapi(list, (c) => {
+  app.openapi(list, async (c) => {
     const { state, limit, offset } = c.req.valid("query");
-    const jobs = services.restores.jobs({ ...(state ? { states: [state] } : {}), limit, offset });
-    const names = services.moodleTargets.namesById();
+    const jobs = await services.restores.jobs({
+      ...(state ? { states: [state] } : {}),
+      limit,
+      offset,
+    });
+    const names = await services.moodleTargets.namesById();
     return c.json({ items: jobs.map((job) => summaryJson(job, names)) }, 200);
   });
 
-  app.openapi(show, (c) => {
+  app.openapi(show, async (c) => {
     const { id } = c.req.valid("param");
-    const job = services.restores.job(id);
+    const job = await services.restores.job(id);
     if (!job) return problem(c, 404, "restore_not_found", `There is no restore job ${id}.`);
-    return c.json(jobJson(job, services.moodleTargets.namesById()), 200);
+    return c.json(jobJson(job, await services.moodleTargets.namesById()), 200);
   });
 }
 

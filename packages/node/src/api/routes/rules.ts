@@ -100,12 +100,13 @@ const remove = createRoute({
 });
 
 export function ruleRoutes(app: OpenAPIHono<ApiEnv>, { services, audit }: ApiDependencies): void {
-  app.openapi(list, (c) => {
-    const names = services.moodleTargets.namesById();
-    return c.json({ items: services.restores.rules().map((rule) => ruleJson(rule, names)) }, 200);
+  app.openapi(list, async (c) => {
+    const names = await services.moodleTargets.namesById();
+    const rules = await services.restores.rules();
+    return c.json({ items: rules.map((rule) => ruleJson(rule, names)) }, 200);
   });
 
-  app.openapi(create, (c) => {
+  app.openapi(create, async (c) => {
     const body = c.req.valid("json");
     const by = auditActorOf(c.get("principal"));
     try {
@@ -118,9 +119,9 @@ export function ruleRoutes(app: OpenAPIHono<ApiEnv>, { services, audit }: ApiDep
         mode: body.mode,
         createdBy: by.name,
       };
-      const rule = addRule(services, request);
-      audit.record(by, "rule.add", String(rule.id), ruleDetails(request));
-      return c.json(ruleJson(rule, services.moodleTargets.namesById()), 201);
+      const rule = await addRule(services, request);
+      await audit.record(by, "rule.add", String(rule.id), ruleDetails(request));
+      return c.json(ruleJson(rule, await services.moodleTargets.namesById()), 201);
     } catch (error) {
       if (!(error instanceof RuleError)) throw error;
       if (error.code === "TARGET_NOT_FOUND")
@@ -129,11 +130,11 @@ export function ruleRoutes(app: OpenAPIHono<ApiEnv>, { services, audit }: ApiDep
     }
   });
 
-  app.openapi(remove, (c) => {
+  app.openapi(remove, async (c) => {
     const { id } = c.req.valid("param");
-    if (!services.restores.removeRule(id))
+    if (!(await services.restores.removeRule(id)))
       return problem(c, 404, "rule_not_found", `There is no rule ${id}.`);
-    audit.record(auditActorOf(c.get("principal")), "rule.remove", String(id));
+    await audit.record(auditActorOf(c.get("principal")), "rule.remove", String(id));
     return c.body(null, 204);
   });
 }

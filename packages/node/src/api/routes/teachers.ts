@@ -57,11 +57,11 @@ export function teacherRoutes(
   app.openapi(create, async (c) => {
     const { handle, name } = c.req.valid("json");
     try {
-      const teacher = services.actors.createTeacher(handle, name);
+      const teacher = await services.actors.createTeacher(handle, name);
       await services.actors.keyPairs(teacher);
-      const { token } = tokens.create(`teacher ${handle}`, "teacher", teacher.id);
+      const { token } = await tokens.create(`teacher ${handle}`, "teacher", teacher.id);
       const actor = context(c.req.raw).getActorUri(teacher.identifier).href;
-      audit.record(auditActorOf(c.get("principal")), "teacher.add", handle, { name });
+      await audit.record(auditActorOf(c.get("principal")), "teacher.add", handle, { name });
       return c.json({ actor, handle, name, token }, 201);
     } catch (error) {
       if (error instanceof ActorError) return problem(c, 409, "handle_unavailable", error.message);
@@ -69,9 +69,9 @@ export function teacherRoutes(
     }
   });
 
-  app.openapi(list, (c) => {
+  app.openapi(list, async (c) => {
     const ctx = context(c.req.raw);
-    const items = services.actors.teachers().map((teacher) => ({
+    const items = (await services.actors.teachers()).map((teacher) => ({
       actor: ctx.getActorUri(teacher.identifier).href,
       handle: teacher.handle,
       name: teacher.name,

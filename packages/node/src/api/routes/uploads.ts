@@ -83,7 +83,7 @@ export function uploadRoutes(
       );
     }
     const { report, ...stored } = received;
-    const record = uploads.add(c.get("principal").token.id, stored.sha256, stored.size);
+    const record = await uploads.add(c.get("principal").token.id, stored.sha256, stored.size);
     return c.json(
       {
         id: record.id,
