@@ -36,7 +36,7 @@ describe.runIf(haveFixtures())("a new follower back-fills from the outbox", () =
     await follow(contextOf(latecomer), latecomer.node.institution, institutionOf(publisher));
     for (let tries = 0; tries < 100; tries++) {
       if (
-        publisher.node.services.follows.follower(
+        await publisher.node.services.follows.follower(
           publisher.node.institution.id,
           institutionOf(latecomer),
         )
@@ -53,10 +53,13 @@ describe.runIf(haveFixtures())("a new follower back-fills from the outbox", () =
 
     let total = 0;
     for (let tries = 0; tries < 200 && total < 2; tries++) {
-      total = latecomer.node.services.courses.searchCatalog({ limit: 10, offset: 0 }).total;
+      total = (await latecomer.node.services.courses.searchCatalog({ limit: 10, offset: 0 })).total;
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
-    const { entries } = latecomer.node.services.courses.searchCatalog({ limit: 10, offset: 0 });
+    const { entries } = await latecomer.node.services.courses.searchCatalog({
+      limit: 10,
+      offset: 0,
+    });
     expect(entries.map((entry) => entry.title).sort()).toEqual(["Glossary", "SCORM"]);
     expect(entries.map((entry) => entry.sha256).sort()).toEqual(
       published.map((p) => p.report.sha256).sort(),

@@ -147,14 +147,14 @@ describe.runIf(haveFixtures())("coursefed commands against running nodes", () =>
       items: Array<{ object: string; title: string }>;
     };
     const glossary = items.find((item) => item.title === "Glossary course")?.object as string;
-    const target = school.node.services.moodleTargets.add({
+    const target = await school.node.services.moodleTargets.add({
       name: "old-moodle",
       driver: "cli",
       url: "https://old.school.example",
       moodleDir: join(tmpdir(), "coursefed-old-moodle"),
     });
     // What a probe of a Moodle 2.5 site said a moment ago: older than the 2.6 backup.
-    school.node.services.moodleTargets.saveProbe(target, {
+    await school.node.services.moodleTargets.saveProbe(target, {
       version: "2013051400",
       release: "2.5 (Build: 20130514)",
       branch: "2.5",

@@ -89,10 +89,12 @@ describe.runIf(haveFixtures())("a node killed with deliveries queued", () => {
       body: JSON.stringify({ actor: followerActor }),
     });
     await eventually(
-      () =>
-        follower?.node.services.follows.following(
-          follower.node.institution.id,
-          `${base}/actors/institution`,
+      async () =>
+        (
+          await follower?.node.services.follows.following(
+            follower.node.institution.id,
+            `${base}/actors/institution`,
+          )
         )?.state === "accepted",
       15_000,
     );

@@ -26,7 +26,8 @@ describe("following between nodes over loopback HTTP, signed", () => {
     const universityActor = university.node.institution;
     await follow(contextOf(school), schoolActor, institutionOf(university));
     expect(
-      school.node.services.follows.following(schoolActor.id, institutionOf(university))?.state,
+      (await school.node.services.follows.following(schoolActor.id, institutionOf(university)))
+        ?.state,
     ).toBe("pending");
 
     const request = await eventually(() =>
@@ -34,16 +35,15 @@ describe("following between nodes over loopback HTTP, signed", () => {
     );
     expect(request.state).toBe("pending");
     // Remembered as @handle@host, with the port of a node that is not on 443.
-    expect(university.node.services.follows.remoteActor(institutionOf(school))?.handle).toBe(
-      `school@${school.url.host}`,
-    );
+    expect(
+      (await university.node.services.follows.remoteActor(institutionOf(school)))?.handle,
+    ).toBe(`school@${school.url.host}`);
 
     await answerFollow(contextOf(university), universityActor, institutionOf(school), "accepted");
-    await eventually(() =>
-      school.node.services.follows.following(schoolActor.id, institutionOf(university))?.state ===
-      "accepted"
-        ? true
-        : undefined,
+    await eventually(
+      async () =>
+        (await school.node.services.follows.following(schoolActor.id, institutionOf(university)))
+          ?.state === "accepted",
     );
     const followers = await fetch(new URL("/actors/institution/followers", university.url), {
       headers: { accept: "application/activity+json" },
@@ -53,16 +53,21 @@ describe("following between nodes over loopback HTTP, signed", () => {
 
   it("accepts at once a follow from a domain on the auto-accept list", async () => {
     await follow(contextOf(school), school.node.institution, institutionOf(openCampus));
-    await eventually(() =>
-      school.node.services.follows.following(school.node.institution.id, institutionOf(openCampus))
-        ?.state === "accepted"
-        ? true
-        : undefined,
+    await eventually(
+      async () =>
+        (
+          await school.node.services.follows.following(
+            school.node.institution.id,
+            institutionOf(openCampus),
+          )
+        )?.state === "accepted",
     );
     expect(
-      openCampus.node.services.follows.follower(
-        openCampus.node.institution.id,
-        institutionOf(school),
+      (
+        await openCampus.node.services.follows.follower(
+          openCampus.node.institution.id,
+          institutionOf(school),
+        )
       )?.state,
     ).toBe("accepted");
   });
@@ -78,25 +83,25 @@ describe("following between nodes over loopback HTTP, signed", () => {
       institutionOf(university),
       "rejected",
     );
-    await eventually(() =>
-      university.node.services.follows.following(
-        university.node.institution.id,
-        institutionOf(school),
-      )?.state === "rejected"
-        ? true
-        : undefined,
+    await eventually(
+      async () =>
+        (
+          await university.node.services.follows.following(
+            university.node.institution.id,
+            institutionOf(school),
+          )
+        )?.state === "rejected",
     );
   });
 
   it("removes the follower when the follow is undone", async () => {
     await unfollow(contextOf(school), school.node.institution, institutionOf(openCampus));
-    await eventually(() =>
-      openCampus.node.services.follows.follower(
-        openCampus.node.institution.id,
-        institutionOf(school),
-      ) === undefined
-        ? true
-        : undefined,
+    await eventually(
+      async () =>
+        (await openCampus.node.services.follows.follower(
+          openCampus.node.institution.id,
+          institutionOf(school),
+        )) === undefined,
     );
   });
 
@@ -125,9 +130,11 @@ describe("following between nodes over loopback HTTP, signed", () => {
     });
     expect(response.status).toBe(401);
     expect(
-      university.node.services.follows.follower(
-        university.node.institution.id,
-        institutionOf(school),
+      (
+        await university.node.services.follows.follower(
+          university.node.institution.id,
+          institutionOf(school),
+        )
       )?.followId,
     ).not.toBe(forged.id);
   });

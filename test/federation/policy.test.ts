@@ -42,7 +42,7 @@ describe("federation policy", () => {
     await new Promise((resolve) => setTimeout(resolve, 1500));
     const requester = new URL("/actors/institution", open.url).href;
     expect(
-      closed.node.services.follows.follower(closed.node.institution.id, requester),
+      await closed.node.services.follows.follower(closed.node.institution.id, requester),
     ).toBeUndefined();
   });
 

@@ -70,7 +70,7 @@ describe.runIf(haveFixtures())("publishing a course to followers", () => {
   });
 
   it("serves the archive by digest, whole and in ranges", async () => {
-    const entry = follower.node.services.courses.catalogEntry(
+    const entry = await follower.node.services.courses.catalogEntry(
       new URL(`/courses/${courseId}`, publisher.url).href,
     );
     const whole = await fetch(entry?.archiveUrl as string);
@@ -98,14 +98,14 @@ describe.runIf(haveFixtures())("publishing a course to followers", () => {
       { courseId },
     );
     const objectUri = new URL(`/courses/${courseId}`, publisher.url).href;
-    const entry = await eventually(() => {
-      const held = follower.node.services.courses.catalogEntry(objectUri);
+    const entry = await eventually(async () => {
+      const held = await follower.node.services.courses.catalogEntry(objectUri);
       return held?.revision === 2 ? held : undefined;
     });
     expect(entry.title).toBe("SCORM and files, revised");
-    expect(publisher.node.services.courses.revision(courseId, 1)).toBeDefined();
+    expect(await publisher.node.services.courses.revision(courseId, 1)).toBeDefined();
     // The follower keeps both revisions, and the filters follow the current one (2.6).
-    const held = follower.node.services.courses.catalogRevisions(objectUri);
+    const held = await follower.node.services.courses.catalogRevisions(objectUri);
     expect(held.map(({ revision }) => revision)).toEqual([2, 1]);
     const api = async (query: string) => {
       const response = await fetch(new URL(`/api/v1/catalog?${query}`, follower.url), {
@@ -132,7 +132,7 @@ describe.runIf(haveFixtures())("publishing a course to followers", () => {
       body: JSON.stringify({ object: objectUri, revision: 1 }),
     });
     expect(fetched.status).toBe(200);
-    const first = publisher.node.services.courses.revision(courseId, 1);
+    const first = await publisher.node.services.courses.revision(courseId, 1);
     expect(await fetched.json()).toMatchObject({ revision: 1, sha256: first?.sha256 });
     const missing = await fetch(new URL("/api/v1/catalog/fetch", follower.url), {
       method: "POST",
@@ -148,7 +148,9 @@ describe.runIf(haveFixtures())("publishing a course to followers", () => {
   it("sends a Delete when the course is withdrawn, and the follower drops it", async () => {
     await withdrawCourse(contextOf(publisher), publisher.node.institution, courseId);
     const objectUri = new URL(`/courses/${courseId}`, publisher.url).href;
-    await eventually(() => follower.node.services.courses.catalogEntry(objectUri)?.deletedAt);
+    await eventually(
+      async () => (await follower.node.services.courses.catalogEntry(objectUri))?.deletedAt,
+    );
     const gone = await fetch(objectUri, { headers: { accept: "application/activity+json" } });
     expect(gone.status).toBe(404);
   });

@@ -24,7 +24,7 @@ describe.runIf(haveFixtures())("restore jobs, whatever the Moodle site does", ()
     objectUri = new URL(`/courses/${published.course.id}`, publisher.url).href;
     await eventually(() => follower.node.services.courses.catalogEntry(objectUri));
     // A site that is down: nothing listens on its port.
-    follower.node.services.moodleTargets.add({
+    await follower.node.services.moodleTargets.add({
       name: "down",
       driver: "ws",
       url: `http://127.0.0.1:${await freePort()}`,
@@ -61,14 +61,14 @@ describe.runIf(haveFixtures())("restore jobs, whatever the Moodle site does", ()
       targetName: "down",
       requestedBy: "teacher",
     });
-    const retrying = await eventually(() => {
-      const held = follower.node.services.restores.job(job.id);
+    const retrying = await eventually(async () => {
+      const held = await follower.node.services.restores.job(job.id);
       return held?.attempts === 1 && held.state === "queued" ? held : undefined;
     });
     expect(retrying.errorCode).toBe("unreachable");
     expect(retrying.errorMessage).toContain("127.0.0.1");
     // The archive was fetched and verified before the site was tried.
-    const sha256 = follower.node.services.courses.catalogEntry(objectUri)?.sha256 as string;
+    const sha256 = (await follower.node.services.courses.catalogEntry(objectUri))?.sha256 as string;
     expect(await follower.node.services.blobs.has(sha256)).toBeDefined();
     const depth = await follower.node.services.restoreQueue.getDepth?.();
     expect(depth?.delayed).toBeGreaterThanOrEqual(1);

@@ -197,13 +197,13 @@ describe("compatibility of a catalog course with each target", () => {
       ["old", "4.1"],
       ["current", "4.5"],
     ] as const) {
-      const target = services.moodleTargets.add({
+      const target = await services.moodleTargets.add({
         name,
         driver: "cli",
         url: `https://${name}.example`,
         moodleDir: missingMoodle,
       });
-      services.moodleTargets.saveProbe(target, siteOn(branch));
+      await services.moodleTargets.saveProbe(target, siteOn(branch));
     }
     const response = await api(`/catalog/compatibility?${new URLSearchParams({ object })}`);
     expect(response.status).toBe(200);

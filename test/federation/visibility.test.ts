@@ -133,6 +133,6 @@ describe.runIf(haveFixtures())("who may download what", () => {
     );
     expect(download.status).toBe(404);
     await new Promise((resolve) => setTimeout(resolve, 1000));
-    expect(follower.node.services.courses.catalogEntry(object)).toBeUndefined();
+    expect(await follower.node.services.courses.catalogEntry(object)).toBeUndefined();
   });
 });

@@ -263,8 +263,8 @@ describe.each(scenarios)("a Fedify 1.x server signing with $scheme", (scenario) 
   it("unfollows with an Undo, and leaves the followers collection", async () => {
     await peer.undo(follow);
     await eventually(
-      () =>
-        node.node.services.follows.follower(node.node.institution.id, peer.actorId.href) ===
+      async () =>
+        (await node.node.services.follows.follower(node.node.institution.id, peer.actorId.href)) ===
         undefined,
     );
     const organization = await peer.lookup(institution);

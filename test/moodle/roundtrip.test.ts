@@ -36,8 +36,8 @@ async function createCategory(live: LiveSite, name: string): Promise<number> {
 
 /** Waits for a job to end, whatever its ending. */
 async function finished(peer: TestNode, jobId: string): Promise<RestoreJob> {
-  return await eventually(() => {
-    const job = peer.node.services.restores.job(jobId);
+  return await eventually(async () => {
+    const job = await peer.node.services.restores.job(jobId);
     return job && FINISHED_RESTORE_STATES.has(job.state) ? job : undefined;
   }, 120_000);
 }
@@ -58,7 +58,7 @@ describe.skipIf(!(site.available && haveFixtures()))(
       ]);
       await followAndApprove(follower, publisher);
       for (const peer of [publisher, follower]) {
-        peer.node.services.moodleTargets.add({
+        await peer.node.services.moodleTargets.add({
           name: "campus",
           driver: "cli",
           url: live.wwwroot,
@@ -86,8 +86,8 @@ describe.skipIf(!(site.available && haveFixtures()))(
     let copy: number;
 
     it("restores a course published from Moodle into the follower's Moodle, by rule", async () => {
-      const target = follower.node.services.moodleTargets.byName("campus");
-      follower.node.services.restores.addRule({
+      const target = await follower.node.services.moodleTargets.byName("campus");
+      await follower.node.services.restores.addRule({
         actorUri: institutionOf(publisher),
         tag: null,
         on: "both",
@@ -105,10 +105,10 @@ describe.skipIf(!(site.available && haveFixtures()))(
       expect(published.report.personalData.verdict).toBe("clean");
       objectUri = new URL(`/courses/${published.course.id}`, publisher.url).href;
 
-      const job = await eventually(() =>
-        follower.node.services.restores
-          .jobs({ limit: 10, offset: 0 })
-          .find((candidate) => candidate.objectUri === objectUri),
+      const job = await eventually(async () =>
+        (await follower.node.services.restores.jobs({ limit: 10, offset: 0 })).find(
+          (candidate) => candidate.objectUri === objectUri,
+        ),
       );
       const done = await finished(follower, job.id);
       expect(done).toMatchObject({
@@ -123,7 +123,9 @@ describe.skipIf(!(site.available && haveFixtures()))(
       );
       expect(Number(category)).toBe(copiesCategory);
       expect(await courseModules(live, copy)).toEqual(await courseModules(live, sourceCourse));
-      expect(follower.node.services.restores.lineageOf(target?.id as number, copy)).toMatchObject({
+      expect(
+        await follower.node.services.restores.lineageOf(target?.id as number, copy),
+      ).toMatchObject({
         objectUri,
         revision: 1,
       });
@@ -146,10 +148,10 @@ describe.skipIf(!(site.available && haveFixtures()))(
       expect(revised.revision.revision).toBe(2);
       expect(new URL(`/courses/${revised.course.id}`, publisher.url).href).toBe(objectUri);
 
-      const job = await eventually(() =>
-        follower.node.services.restores
-          .jobs({ limit: 10, offset: 0 })
-          .find((candidate) => candidate.objectUri === objectUri && candidate.revision === 2),
+      const job = await eventually(async () =>
+        (await follower.node.services.restores.jobs({ limit: 10, offset: 0 })).find(
+          (candidate) => candidate.objectUri === objectUri && candidate.revision === 2,
+        ),
       );
       const done = await finished(follower, job.id);
       expect(done).toMatchObject({ state: "succeeded", moodleCourseId: copy });

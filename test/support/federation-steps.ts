@@ -27,10 +27,12 @@ export async function followAndApprove(follower: TestNode, followed: TestNode): 
     "accepted",
   );
   await eventually(
-    () =>
-      follower.node.services.follows.following(
-        follower.node.institution.id,
-        institutionOf(followed),
+    async () =>
+      (
+        await follower.node.services.follows.following(
+          follower.node.institution.id,
+          institutionOf(followed),
+        )
       )?.state === "accepted",
   );
 }

@@ -3,6 +3,10 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { resolveConfig } from "../../packages/node/src/config.ts";
+import {
+  TEST_POSTGRES_ENVIRONMENT,
+  temporaryDatabase,
+} from "../../packages/node/src/db/test-database.ts";
 import { type CoursefedNode, createNode } from "../../packages/node/src/node.ts";
 import { startServer } from "../../packages/node/src/server.ts";
 
@@ -30,7 +34,11 @@ export async function freePort(): Promise<number> {
   });
 }
 
-/** A real node on a loopback port with its own data directory, as a peer would see it. */
+/**
+ * A real node on a loopback port with its own data directory, as a peer would see it.
+ * When the tests run on PostgreSQL, it gets a fresh database of its own there; otherwise
+ * the SQLite file in its data directory.
+ */
 export async function startTestNode(
   handle: string,
   name = handle,
@@ -38,9 +46,11 @@ export async function startTestNode(
 ): Promise<TestNode> {
   const dataDir = mkdtempSync(join(tmpdir(), `coursefed-node-${handle}-`));
   const port = await freePort();
+  const database = process.env[TEST_POSTGRES_ENVIRONMENT] ? await temporaryDatabase() : undefined;
   const config = resolveConfig(
     {
       dataDir,
+      databaseUrl: database?.location,
       listen: `127.0.0.1:${port}`,
       handle,
       name,
@@ -62,6 +72,7 @@ export async function startTestNode(
     async stop() {
       await server.close();
       await node.close();
+      await database?.remove();
       rmSync(dataDir, { recursive: true, force: true });
     },
   };

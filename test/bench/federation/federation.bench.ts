@@ -72,7 +72,7 @@ const sinkPort = await listen(sink);
 const institution = publisher.node.institution;
 for (let i = 0; i < followers; i++) {
   const uri = `http://127.0.0.1:${sinkPort}/users/${i}`;
-  publisher.node.services.follows.rememberActor({
+  await publisher.node.services.follows.rememberActor({
     uri,
     handle: null,
     type: "Person",
@@ -80,7 +80,12 @@ for (let i = 0; i < followers; i++) {
     inbox: `${uri}/inbox`,
     sharedInbox: null,
   });
-  publisher.node.services.follows.requestFollow(institution.id, uri, `${uri}#follow`, "accepted");
+  await publisher.node.services.follows.requestFollow(
+    institution.id,
+    uri,
+    `${uri}#follow`,
+    "accepted",
+  );
 }
 received = 0;
 let start = performance.now();

@@ -8,6 +8,7 @@
  * the real backups. RESTORES (default 5) sets how many jobs are timed per fixture.
  * `npm run bench:restore`.
  */
+import { eq } from "drizzle-orm";
 import { publishCourse } from "../../../packages/node/src/courses/publish-service.ts";
 import { FINISHED_RESTORE_STATES } from "../../../packages/node/src/db/schema.ts";
 import type { RestoreJob } from "../../../packages/node/src/restores/restore-repository.ts";
@@ -33,7 +34,7 @@ if (!site.available) {
 const publisher = await startTestNode("univ");
 const follower = await startTestNode("school");
 await followAndApprove(follower, publisher);
-follower.node.services.moodleTargets.add({
+await follower.node.services.moodleTargets.add({
   name: "bench",
   driver: "cli",
   url: site.wwwroot,
@@ -65,14 +66,15 @@ for (const name of fixtures) {
       // qtype_stack is missing on a vanilla site: restore anyway, as an admin would.
       override: true,
     });
-    const done: RestoreJob = await eventually(() => {
-      const held = follower.node.services.restores.job(job.id);
+    const done: RestoreJob = await eventually(async () => {
+      const held = await follower.node.services.restores.job(job.id);
       return held && FINISHED_RESTORE_STATES.has(held.state) ? held : undefined;
     }, 300_000);
     if (done.state !== "succeeded") throw new Error(`${name}: ${done.state} ${done.errorMessage}`);
     jobTotal += performance.now() - started;
     moodleTotal += done.moodleMs ?? 0;
-    follower.node.db.$client.prepare("delete from restore_jobs where id = ?").run(done.id);
+    const { db } = follower.node;
+    await db.delete(db.tables.restoreJobs).where(eq(db.tables.restoreJobs.id, done.id));
   }
   allJobs += jobTotal;
   allMoodle += moodleTotal;

@@ -10,7 +10,7 @@ import type { FederationServices } from "./context.ts";
 export function registerActors(federation: Federation<FederationServices>): void {
   federation
     .setActorDispatcher("/actors/{identifier}", async (ctx, identifier) => {
-      const actor = ctx.data.actors.byIdentifier(identifier);
+      const actor = await ctx.data.actors.byIdentifier(identifier);
       if (!actor) return null;
       const keys = await ctx.getActorKeyPairs(identifier);
       const Type = actor.type === "Organization" ? Organization : Person;
@@ -30,8 +30,8 @@ export function registerActors(federation: Federation<FederationServices>): void
       });
     })
     .setKeyPairsDispatcher(async (ctx, identifier) => {
-      const actor = ctx.data.actors.byIdentifier(identifier);
+      const actor = await ctx.data.actors.byIdentifier(identifier);
       return actor ? await ctx.data.actors.keyPairs(actor) : [];
     })
-    .mapHandle((ctx, handle) => ctx.data.actors.byHandle(handle)?.identifier ?? null);
+    .mapHandle(async (ctx, handle) => (await ctx.data.actors.byHandle(handle))?.identifier ?? null);
 }

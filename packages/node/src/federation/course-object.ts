@@ -80,20 +80,20 @@ export function courseObject(
  */
 export function registerCourseObjects(federation: Federation<FederationServices>): void {
   federation
-    .setObjectDispatcher(Page, "/courses/{id}", (ctx, { id }) => {
-      const course = ctx.data.courses.course(id);
-      const revision = course && ctx.data.courses.latestRevision(id);
+    .setObjectDispatcher(Page, "/courses/{id}", async (ctx, { id }) => {
+      const course = await ctx.data.courses.course(id);
+      const revision = course && (await ctx.data.courses.latestRevision(id));
       if (!course || !revision || course.deletedAt !== null || course.visibility === "private")
         return null;
-      const actor = ctx.data.actors.byId(course.actorId);
+      const actor = await ctx.data.actors.byId(course.actorId);
       return actor ? courseObject(ctx, course, revision, actor.identifier) : null;
     })
     .authorize(async (ctx, { id }) => {
-      const course = ctx.data.courses.course(id);
+      const course = await ctx.data.courses.course(id);
       if (!course) return true;
-      if (mayRead(ctx.data, course, undefined)) return true;
+      if (await mayRead(ctx.data, course, undefined)) return true;
       const requester = (await ctx.getSignedKeyOwner())?.id?.href;
-      return mayRead(ctx.data, course, requester);
+      return await mayRead(ctx.data, course, requester);
     });
 }
 

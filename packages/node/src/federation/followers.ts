@@ -8,20 +8,18 @@ const PAGE_SIZE = 50;
 /** Each local actor's accepted followers, paged by actor URI. */
 export function registerFollowers(federation: Federation<FederationServices>): void {
   federation
-    .setFollowersDispatcher("/actors/{identifier}/followers", (ctx, identifier, cursor) => {
-      const actor = ctx.data.actors.byIdentifier(identifier);
+    .setFollowersDispatcher("/actors/{identifier}/followers", async (ctx, identifier, cursor) => {
+      const actor = await ctx.data.actors.byIdentifier(identifier);
       if (!actor) return null;
       // Without a cursor Fedify wants every follower: that is how it fans out to them.
       if (cursor === null) {
         // Nothing is delivered to servers the federation policy excludes.
-        const allowed = ctx.data.follows
-          .followers(actor.id, "accepted")
-          .filter((follower) =>
-            federatesWith(ctx.data.federationPolicy, new URL(follower.actorUri)),
-          );
+        const allowed = (await ctx.data.follows.followers(actor.id, "accepted")).filter(
+          (follower) => federatesWith(ctx.data.federationPolicy, new URL(follower.actorUri)),
+        );
         return { items: allowed.map((follower) => recipientOf(follower.actor)) };
       }
-      const page = ctx.data.follows.acceptedFollowersPage(
+      const page = await ctx.data.follows.acceptedFollowersPage(
         actor.id,
         cursor === "" ? null : cursor,
         PAGE_SIZE,
@@ -32,9 +30,9 @@ export function registerFollowers(federation: Federation<FederationServices>): v
         nextCursor: page.length === PAGE_SIZE && last ? last.actorUri : null,
       };
     })
-    .setCounter((ctx, identifier) => {
-      const actor = ctx.data.actors.byIdentifier(identifier);
-      return actor ? ctx.data.follows.countAcceptedFollowers(actor.id) : null;
+    .setCounter(async (ctx, identifier) => {
+      const actor = await ctx.data.actors.byIdentifier(identifier);
+      return actor ? await ctx.data.follows.countAcceptedFollowers(actor.id) : null;
     })
     .setFirstCursor(() => "");
 }

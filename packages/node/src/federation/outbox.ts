@@ -12,33 +12,35 @@ const PAGE_SIZE = 20;
  */
 export function registerOutbox(federation: Federation<FederationServices>): void {
   federation
-    .setOutboxDispatcher("/actors/{identifier}/outbox", (ctx, identifier, cursor) => {
-      const actor = ctx.data.actors.byIdentifier(identifier);
+    .setOutboxDispatcher("/actors/{identifier}/outbox", async (ctx, identifier, cursor) => {
+      const actor = await ctx.data.actors.byIdentifier(identifier);
       if (!actor || cursor === null) return null;
-      const page = ctx.data.courses.publicCoursesOf(
+      const page = await ctx.data.courses.publicCoursesOf(
         actor.id,
         cursor === "" ? null : Number(cursor),
         PAGE_SIZE,
       );
       const last = page.at(-1);
       return {
-        items: page.flatMap((course) => creationOf(ctx, course, identifier)),
+        items: (
+          await Promise.all(page.map((course) => creationOf(ctx, course, identifier)))
+        ).flat(),
         nextCursor: page.length === PAGE_SIZE && last ? String(last.createdAt) : null,
       };
     })
-    .setCounter((ctx, identifier) => {
-      const actor = ctx.data.actors.byIdentifier(identifier);
-      return actor ? ctx.data.courses.countPublicCourses(actor.id) : null;
+    .setCounter(async (ctx, identifier) => {
+      const actor = await ctx.data.actors.byIdentifier(identifier);
+      return actor ? await ctx.data.courses.countPublicCourses(actor.id) : null;
     })
     .setFirstCursor(() => "");
 }
 
-function creationOf(
+async function creationOf(
   ctx: Context<FederationServices>,
   course: Course,
   identifier: string,
-): Create[] {
-  const revision = ctx.data.courses.latestRevision(course.id);
+): Promise<Create[]> {
+  const revision = await ctx.data.courses.latestRevision(course.id);
   if (!revision) return [];
   const object = courseObject(ctx, course, revision, identifier);
   return [

@@ -8,7 +8,7 @@ import type { FederationServices } from "./context.ts";
 export async function institutionSigner(
   ctx: Context<FederationServices>,
 ): Promise<(request: Request) => Promise<Request>> {
-  const institution = ctx.data.actors.byIdentifier("institution");
+  const institution = await ctx.data.actors.byIdentifier("institution");
   if (!institution) throw new Error("This node has no institution actor.");
   const [rsa] = await ctx.data.actors.keyPairs(institution);
   const [published] = await ctx.getActorKeyPairs(institution.identifier);

@@ -23,20 +23,25 @@ export function courseRoutes(
 ): Hono {
   const routes = new Hono();
 
+  const mayReadAny = async (courses: readonly Course[], requester: string | undefined) => {
+    for (const course of courses) {
+      if (await mayRead(services, course, requester)) return true;
+    }
+    return false;
+  };
+
   /** Checks access; a signature is only looked at when the course is not public. */
   const allowed = async (request: Request, courses: readonly Course[]) => {
-    if (courses.some((course) => mayRead(services, course, undefined))) return true;
+    if (await mayReadAny(courses, undefined)) return true;
     const requester = await requesterOf(request);
-    return (
-      requester !== undefined && courses.some((course) => mayRead(services, course, requester))
-    );
+    return requester !== undefined && (await mayReadAny(courses, requester));
   };
 
   /** The revision a path names, if its course is still published to peers. */
-  const servedRevision = (c: Context) => {
-    const course = services.courses.course(c.req.param("id") ?? "");
+  const servedRevision = async (c: Context) => {
+    const course = await services.courses.course(c.req.param("id") ?? "");
     const revision =
-      course && services.courses.revision(course.id, Number(c.req.param("revision")));
+      course && (await services.courses.revision(course.id, Number(c.req.param("revision"))));
     if (!course || !revision || course.deletedAt !== null || course.visibility === "private") {
       return undefined;
     }
@@ -44,7 +49,7 @@ export function courseRoutes(
   };
 
   routes.get("/courses/:id/revisions/:revision/manifest", async (c) => {
-    const served = servedRevision(c);
+    const served = await servedRevision(c);
     if (!served) return problem(c, 404, "not_found", "No such course revision.");
     const { course, revision } = served;
     if (!(await allowed(c.req.raw, [course]))) {
@@ -62,11 +67,11 @@ export function courseRoutes(
   });
 
   routes.post("/courses/:id/revisions/:revision/download-link", async (c) => {
-    const served = servedRevision(c);
+    const served = await servedRevision(c);
     if (!served) return problem(c, 404, "not_found", "No such course revision.");
     const { course, revision } = served;
     const requester = await requesterOf(c.req.raw);
-    if (!mayRead(services, course, requester)) {
+    if (!(await mayRead(services, course, requester))) {
       return problem(
         c,
         403,
@@ -85,8 +90,7 @@ export function courseRoutes(
     const sha256 = c.req.param("sha256");
     if (!/^[0-9a-f]{64}$/.test(sha256))
       return problem(c, 404, "not_found", "Archives are named by their sha256.");
-    const courses = services.courses
-      .revisionsWithArchive(sha256)
+    const courses = (await services.courses.revisionsWithArchive(sha256))
       .map(({ course }) => course)
       .filter((course) => course.visibility !== "private");
     // Private courses are never served to peers: to them the archive does not exist.

@@ -44,10 +44,10 @@ export async function onCourseCreateOrUpdate(
 export async function onCourseAnnounce(ctx: FederationContext, announce: Announce): Promise<void> {
   if (!announce.actorId) return;
   const announcer = announce.actorId.href;
-  const followsAnnouncer = ctx.data.actors
-    .all()
-    .some((local) => ctx.data.follows.following(local.id, announcer)?.state === "accepted");
-  if (!followsAnnouncer) return;
+  const followings = await Promise.all(
+    (await ctx.data.actors.all()).map((local) => ctx.data.follows.following(local.id, announcer)),
+  );
+  if (!followings.some((following) => following?.state === "accepted")) return;
   // A boost of something we may not read (a followers-only course of someone we do not
   // follow) is dropped, not retried: asking again would get the same answer.
   const object = await announce.getObject(ctx).catch(() => null);
@@ -65,7 +65,7 @@ export async function onCourseAnnounce(ctx: FederationContext, announce: Announc
 /** A course withdrawn by its publisher: dropped from the catalog (restored copies stay). */
 export async function onCourseDelete(ctx: FederationContext, activity: Delete): Promise<void> {
   if (!activity.objectId || !activity.actorId) return;
-  ctx.data.courses.tombstone(activity.objectId.href, activity.actorId.href);
+  await ctx.data.courses.tombstone(activity.objectId.href, activity.actorId.href);
 }
 
 /**
@@ -131,8 +131,8 @@ async function receiveCourse(
   for await (const tag of object.getTags(ctx)) {
     if (tag instanceof Hashtag && tag.name) tags.push(tag.name.toString().replace(/^#/, ""));
   }
-  const held = ctx.data.courses.catalogEntry(object.id.href);
-  const kept = ctx.data.courses.receive({
+  const held = await ctx.data.courses.catalogEntry(object.id.href);
+  const kept = await ctx.data.courses.receive({
     objectUri: object.id.href,
     actorUri: actor.id.href,
     title: object.name?.toString() ?? manifest.course.fullname,

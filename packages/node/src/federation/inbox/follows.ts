@@ -12,18 +12,18 @@ export async function onFollow(ctx: Context, follow: Follow): Promise<void> {
   if (!follow.id || !follow.actorId || !follow.objectId) return;
   const target = ctx.parseUri(follow.objectId);
   if (target?.type !== "actor") return;
-  const local = ctx.data.actors.byIdentifier(target.identifier);
+  const local = await ctx.data.actors.byIdentifier(target.identifier);
   if (!local) return;
   const follower = await follow.getActor(ctx);
   if (!isActor(follower) || follower.id?.href !== follow.actorId.href) return;
   const remote = await describeRemoteActor(follower);
-  ctx.data.follows.rememberActor(remote);
-  const previous = ctx.data.follows.follower(local.id, remote.uri);
+  await ctx.data.follows.rememberActor(remote);
+  const previous = await ctx.data.follows.follower(local.id, remote.uri);
   const accepted =
     !local.manuallyApprovesFollowers ||
     previous?.state === "accepted" ||
     isAutoAccepted(follow.actorId, ctx.data.followPolicy);
-  ctx.data.follows.requestFollow(
+  await ctx.data.follows.requestFollow(
     local.id,
     remote.uri,
     follow.id.href,
@@ -49,7 +49,7 @@ async function onAnswer(
 ): Promise<void> {
   if (!answer.actorId || !answer.objectId) return;
   // The answer names our Follow by id; only the actor we asked may answer it.
-  const following = ctx.data.follows.answerFollowing(
+  const following = await ctx.data.follows.answerFollowing(
     answer.objectId.href,
     answer.actorId.href,
     state,
@@ -67,8 +67,8 @@ export async function onUndo(ctx: Context, undo: Undo): Promise<void> {
   if (!object.objectId) return;
   const target = ctx.parseUri(object.objectId);
   if (target?.type !== "actor") return;
-  const local = ctx.data.actors.byIdentifier(target.identifier);
-  if (local) ctx.data.follows.removeFollower(local.id, undo.actorId.href);
+  const local = await ctx.data.actors.byIdentifier(target.identifier);
+  if (local) await ctx.data.follows.removeFollower(local.id, undo.actorId.href);
 }
 
 function isAutoAccepted(actor: URL, policy: FollowPolicy): boolean {
