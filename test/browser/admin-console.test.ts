@@ -41,8 +41,8 @@ describe.runIf(haveChromium())("the admin console in a browser", () => {
       startTestNode("univ", "Université Exemple"),
       startTestNode("school", "Lycée Exemple"),
     ]);
-    addProbedTargets(node);
-    node.node.services.moodleTargets.add({
+    await addProbedTargets(node);
+    await node.node.services.moodleTargets.add({
       name: "moodle-lab",
       driver: "cli",
       url: "https://moodle-lab.example",
@@ -93,9 +93,13 @@ describe.runIf(haveChromium())("the admin console in a browser", () => {
     await page.waitForURL(/notice=accept/);
     expect(await page.textContent("[role=status]")).toContain("Accepted");
     await eventually(
-      () =>
-        other.node.services.follows.following(other.node.institution.id, institutionOf(node))
-          ?.state === "accepted",
+      async () =>
+        (
+          await other.node.services.follows.following(
+            other.node.institution.id,
+            institutionOf(node),
+          )
+        )?.state === "accepted",
     );
     await expectAccessible();
   });
@@ -103,7 +107,7 @@ describe.runIf(haveChromium())("the admin console in a browser", () => {
   it("shows the peers with their delivery state", async () => {
     // The Accept was delivered to the other node: it is a peer now.
     await eventually(() => node.node.services.peers.peer(other.url.host));
-    node.node.services.peers.recordFailure(
+    await node.node.services.peers.recordFailure(
       "gone.example",
       "fetch failed: getaddrinfo ENOTFOUND gone.example",
     );
@@ -123,7 +127,7 @@ describe.runIf(haveChromium())("the admin console in a browser", () => {
     await expectAccessible();
     const site = await startSiteInfoServer();
     try {
-      node.node.services.moodleTargets.add({
+      await node.node.services.moodleTargets.add({
         name: "campus",
         driver: "ws",
         url: site.url,
@@ -143,7 +147,7 @@ describe.runIf(haveChromium())("the admin console in a browser", () => {
     await expectAccessible();
     await page.getByRole("button", { name: "Remove moodle-lab" }).click();
     await page.waitForURL(/notice=removed/);
-    expect(node.node.services.moodleTargets.byName("moodle-lab")).toBeUndefined();
+    expect(await node.node.services.moodleTargets.byName("moodle-lab")).toBeUndefined();
   });
 
   it("adds an account and shows its password once", async () => {

@@ -119,9 +119,9 @@ describe.runIf(haveChromium() && haveFixtures())("publishing in a browser", () =
     await page.waitForURL(/\/my-courses\?notice=published/);
     expect(await page.textContent(".notice-ok")).toContain("Published");
     await expectAccessible("my-courses");
-    const course = publisher.node.services.courses
-      .publishedCourses()
-      .find((c) => c.title === "Glossaire de chimie");
+    const course = (await publisher.node.services.courses.publishedCourses()).find(
+      (c) => c.title === "Glossaire de chimie",
+    );
     await eventually(() =>
       follower.node.services.courses.catalogEntry(
         new URL(`/courses/${course?.id}`, publisher.url).href,
@@ -169,9 +169,9 @@ describe.runIf(haveChromium() && haveFixtures())("publishing in a browser", () =
 
   it("asks before withdrawing, and the public pages show the course to anyone", async () => {
     await page.goto(new URL("/my-courses", publisher.url).href);
-    const course = publisher.node.services.courses
-      .publishedCourses()
-      .find((c) => c.title === "Glossaire de chimie");
+    const course = (await publisher.node.services.courses.publishedCourses()).find(
+      (c) => c.title === "Glossaire de chimie",
+    );
     await page.getByRole("button", { name: "Withdraw Glossaire de chimie" }).click();
     await page.waitForURL(/\/withdraw$/);
     await expectAccessible("withdraw-confirm");
@@ -181,8 +181,9 @@ describe.runIf(haveChromium() && haveFixtures())("publishing in a browser", () =
       bypassCSP: true,
     });
     const anonymous = await reader.newPage();
+    const marie = await publisher.node.services.actors.byHandle("marie");
     for (const [path, name] of [
-      [`/actors/${publisher.node.services.actors.byHandle("marie")?.identifier}`, "public-profile"],
+      [`/actors/${marie?.identifier}`, "public-profile"],
       [`/courses/${course?.id}`, "public-course"],
       ["/tags/chimie", "public-tag"],
     ] as const) {

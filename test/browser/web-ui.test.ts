@@ -69,14 +69,14 @@ describe.runIf(haveChromium() && haveFixtures())(
       );
       objectUri = new URL(`/courses/${published.course.id}`, publisher.url).href;
       // A Moodle site that is not there: the restore job waits and says why.
-      follower.node.services.moodleTargets.add({
+      await follower.node.services.moodleTargets.add({
         name: "moodle-lycee",
         driver: "ws",
         url: `http://127.0.0.1:${await freePort()}`,
         token: "t",
         timeoutMs: 5000,
       });
-      addProbedTargets(follower);
+      await addProbedTargets(follower);
       browser = await launchChromium();
       context = await browser.newContext({
         bypassCSP: true,

@@ -1,5 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { AccountRepository } from "../../packages/node/src/accounts/account-repository.ts";
+import {
+  AccountRepository,
+  type WebAccount,
+} from "../../packages/node/src/accounts/account-repository.ts";
 import {
   AccountError,
   checkCredentials,
@@ -19,7 +22,10 @@ import {
 } from "../../packages/node/src/accounts/session-repository.ts";
 import { LocalActorRepository } from "../../packages/node/src/actors/local-actors.ts";
 import type { NodeDatabase } from "../../packages/node/src/db/database.ts";
-import { temporaryDatabase } from "../../packages/node/src/db/test-database.ts";
+import {
+  type TemporaryDatabase,
+  temporaryDatabase,
+} from "../../packages/node/src/db/test-database.ts";
 
 describe("password hashing", () => {
   it("stores scrypt with its parameters and a fresh salt, and verifies only the right password", async () => {
@@ -48,22 +54,23 @@ describe("password hashing", () => {
 });
 
 describe("accounts, sessions and the login throttle", () => {
-  const database = temporaryDatabase();
+  let database: TemporaryDatabase;
   let db: NodeDatabase;
   let accounts: AccountRepository;
   let actors: LocalActorRepository;
   let now = Date.UTC(2026, 0, 1);
   const clock = () => now;
 
-  beforeAll(() => {
-    db = database.open();
+  beforeAll(async () => {
+    database = await temporaryDatabase();
+    db = await database.open();
     accounts = new AccountRepository(db);
     actors = new LocalActorRepository(db);
-    actors.ensureInstitution("univ", "Université");
+    await actors.ensureInstitution("univ", "Université");
   });
-  afterAll(() => {
-    db.$client.close();
-    database.remove();
+  afterAll(async () => {
+    await db.close();
+    await database.remove();
   });
 
   it("links admins to the institution and teachers to their own Person actor", async () => {
@@ -72,8 +79,8 @@ describe("accounts, sessions and the login throttle", () => {
       { actors, accounts },
       { username: "marie", role: "teacher", displayName: "Marie" },
     );
-    expect(actors.byId(admin.account.actorId)?.identifier).toBe("institution");
-    const person = actors.byId(teacher.account.actorId);
+    expect((await actors.byId(admin.account.actorId))?.identifier).toBe("institution");
+    const person = await actors.byId(teacher.account.actorId);
     expect(person).toMatchObject({ type: "Person", handle: "marie", name: "Marie" });
     expect(await checkCredentials(accounts, "marie", teacher.password)).toMatchObject({
       username: "marie",
@@ -88,54 +95,50 @@ describe("accounts, sessions and the login throttle", () => {
     ).rejects.toThrow(/not a usable username/);
   });
 
-  it("ends a session after its idle time, renews it while used, and never past its maximum", () => {
+  it("ends a session after its idle time, renews it while used, and never past its maximum", async () => {
     const sessions = new SessionRepository(db, clock);
-    const account = accounts.byUsername("root") as NonNullable<
-      ReturnType<AccountRepository["byUsername"]>
-    >;
-    const { id } = sessions.create(account.id);
+    const account = (await accounts.byUsername("root")) as WebAccount;
+    const { id } = await sessions.create(account.id);
     now += SESSION_IDLE_MS - 1000;
-    const renewed = sessions.authenticate(id);
+    const renewed = await sessions.authenticate(id);
     expect(renewed?.expiresAt).toBe(now + SESSION_IDLE_MS);
     now += SESSION_IDLE_MS - 1000;
-    expect(sessions.authenticate(id)).toBeDefined();
+    expect(await sessions.authenticate(id)).toBeDefined();
     now += SESSION_IDLE_MS + 1;
-    expect(sessions.authenticate(id)).toBeUndefined();
+    expect(await sessions.authenticate(id)).toBeUndefined();
 
-    const { id: busy } = sessions.create(account.id);
+    const { id: busy } = await sessions.create(account.id);
     const start = now;
     while (now < start + SESSION_MAX_MS - SESSION_IDLE_MS) {
       now += SESSION_IDLE_MS / 2;
-      expect(sessions.authenticate(busy)).toBeDefined();
+      expect(await sessions.authenticate(busy)).toBeDefined();
     }
     now = start + SESSION_MAX_MS;
-    expect(sessions.authenticate(busy)).toBeUndefined();
-    expect(sessions.authenticate("not-a-session")).toBeUndefined();
+    expect(await sessions.authenticate(busy)).toBeUndefined();
+    expect(await sessions.authenticate("not-a-session")).toBeUndefined();
   });
 
   it("ends every session of an account whose password is reset", async () => {
     const sessions = new SessionRepository(db, clock);
-    const account = accounts.byUsername("marie") as NonNullable<
-      ReturnType<AccountRepository["byUsername"]>
-    >;
-    const { id } = sessions.create(account.id);
+    const account = (await accounts.byUsername("marie")) as WebAccount;
+    const { id } = await sessions.create(account.id);
     const password = await resetPassword(accounts, "marie");
-    expect(sessions.authenticate(id)).toBeUndefined();
+    expect(await sessions.authenticate(id)).toBeUndefined();
     expect(await checkCredentials(accounts, "marie", password)).toBeDefined();
   });
 
-  it("blocks a username from one address after too many failures, for the rest of the window", () => {
+  it("blocks a username from one address after too many failures, for the rest of the window", async () => {
     const throttle = new LoginThrottle(db, clock);
     for (let i = 0; i < LOGIN_FAILURES_ALLOWED; i++) {
-      expect(throttle.blockedUntil("root", "10.0.0.1")).toBeUndefined();
-      throttle.recordFailure("root", "10.0.0.1");
+      expect(await throttle.blockedUntil("root", "10.0.0.1")).toBeUndefined();
+      await throttle.recordFailure("root", "10.0.0.1");
       now += 1000;
     }
-    const until = throttle.blockedUntil("root", "10.0.0.1");
+    const until = await throttle.blockedUntil("root", "10.0.0.1");
     expect(until).toBe(now - LOGIN_FAILURES_ALLOWED * 1000 + LOGIN_WINDOW_MS);
-    expect(throttle.blockedUntil("root", "10.0.0.2")).toBeUndefined();
-    expect(throttle.blockedUntil("ROOT", "10.0.0.1")).toBe(until);
+    expect(await throttle.blockedUntil("root", "10.0.0.2")).toBeUndefined();
+    expect(await throttle.blockedUntil("ROOT", "10.0.0.1")).toBe(until);
     now = until as number;
-    expect(throttle.blockedUntil("root", "10.0.0.1")).toBeUndefined();
+    expect(await throttle.blockedUntil("root", "10.0.0.1")).toBeUndefined();
   });
 });

@@ -114,8 +114,8 @@ describe("admin console and auto-restore rules pages", () => {
       "/login?next=%2Fadmin%2Ftokens",
     );
     // Nothing of what they sent was done.
-    expect(node.node.services.moodleTargets.byName("t")).toBeUndefined();
-    expect(new AccountRepository(node.node.db).byUsername("intruder")).toBeUndefined();
+    expect(await node.node.services.moodleTargets.byName("t")).toBeUndefined();
+    expect(await new AccountRepository(node.node.db).byUsername("intruder")).toBeUndefined();
   });
 
   it("refuses every admin form without its CSRF token or with a wrong one (403)", async () => {
@@ -146,9 +146,13 @@ describe("admin console and auto-restore rules pages", () => {
     expect(accepted.status).toBe(303);
     expect(accepted.headers.get("location")).toBe("/admin/follow-requests?notice=accept");
     await eventually(
-      () =>
-        other.node.services.follows.following(other.node.institution.id, institutionOf(node))
-          ?.state === "accepted",
+      async () =>
+        (
+          await other.node.services.follows.following(
+            other.node.institution.id,
+            institutionOf(node),
+          )
+        )?.state === "accepted",
     );
     const after = await admin.page("/admin/follow-requests?notice=accept");
     expect(after.html).toContain("Accepted: the follower is told");
@@ -213,10 +217,10 @@ describe("admin console and auto-restore rules pages", () => {
     const confirm = await admin.page("/admin/targets/remove?name=lyon");
     expect(confirm.status).toBe(200);
     expect(confirm.html).toContain("Remove lyon?");
-    expect(node.node.services.moodleTargets.byName("lyon")).toBeDefined();
+    expect(await node.node.services.moodleTargets.byName("lyon")).toBeDefined();
     const removed = await admin.post("/admin/targets/remove", { name: "lyon" });
     expect(removed.headers.get("location")).toBe("/admin/targets?notice=removed");
-    expect(node.node.services.moodleTargets.byName("lyon")).toBeUndefined();
+    expect(await node.node.services.moodleTargets.byName("lyon")).toBeUndefined();
     expect((await admin.post("/admin/targets/remove", { name: "lyon" })).status).toBe(404);
   });
 
@@ -275,17 +279,17 @@ describe("admin console and auto-restore rules pages", () => {
     // Claire removes the first admin, after a confirmation; his session ends with him.
     const confirm = await claire.page("/admin/accounts/remove?username=admin");
     expect(confirm.html).toContain("Remove admin?");
-    expect(accounts.byUsername("admin")).toBeDefined();
+    expect(await accounts.byUsername("admin")).toBeDefined();
     expect((await claire.post("/admin/accounts/remove", { username: "admin" })).status).toBe(303);
-    expect(accounts.byUsername("admin")).toBeUndefined();
+    expect(await accounts.byUsername("admin")).toBeUndefined();
     expect((await admin.get("/admin")).headers.get("location")).toBe("/login?next=%2Fadmin");
 
     // Claire is now the last admin: no one may demote or remove her.
     const stores = { actors: node.node.services.actors, accounts };
-    expect(() => changeRole(stores, { username: "claire", role: "viewer", by: "x" })).toThrow(
-      "claire is the last admin: make another account admin first.",
-    );
-    expect(() => removeAccount(accounts, { username: "claire", by: "x" })).toThrow(
+    await expect(
+      changeRole(stores, { username: "claire", role: "viewer", by: "x" }),
+    ).rejects.toThrow("claire is the last admin: make another account admin first.");
+    await expect(removeAccount(accounts, { username: "claire", by: "x" })).rejects.toThrow(
       "claire is the last admin",
     );
 
@@ -296,8 +300,8 @@ describe("admin console and auto-restore rules pages", () => {
       role: "teacher",
     });
     expect(promoted.headers.get("location")).toBe("/admin/accounts?notice=role");
-    expect(accounts.byUsername("viewer")?.role).toBe("teacher");
-    expect(node.node.services.actors.byHandle("viewer")?.type).toBe("Person");
+    expect((await accounts.byUsername("viewer"))?.role).toBe("teacher");
+    expect((await node.node.services.actors.byHandle("viewer"))?.type).toBe("Person");
 
     // A reset password is shown once; the old one no longer opens the account.
     const reset = await claire.post("/admin/accounts/reset-password", { username: "teacher" });
@@ -334,7 +338,7 @@ describe("admin console and auto-restore rules pages", () => {
   });
 
   it("adds and removes an auto-restore rule with the API's checks", async () => {
-    node.node.services.moodleTargets.add({
+    await node.node.services.moodleTargets.add({
       name: "moodle-45",
       driver: "ws",
       url: "https://moodle-45.example",
@@ -375,7 +379,7 @@ describe("admin console and auto-restore rules pages", () => {
       mode: "update-in-place",
     });
     expect(added.headers.get("location")).toBe("/rules?notice=added");
-    const [rule] = node.node.services.restores.rules();
+    const [rule] = await node.node.services.restores.rules();
     expect(rule).toMatchObject({
       tag: "chimie",
       on: "updated",
@@ -388,7 +392,7 @@ describe("admin console and auto-restore rules pages", () => {
     expect(page.html).toContain(institutionOf(other));
     const removed = await admin.post("/rules/remove", { id: String(rule?.id) });
     expect(removed.headers.get("location")).toBe("/rules?notice=removed");
-    expect(node.node.services.restores.rules()).toEqual([]);
+    expect(await node.node.services.restores.rules()).toEqual([]);
   });
 
   it("lists admin actions newest first with who did them, from the pages and from the API", async () => {

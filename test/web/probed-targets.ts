@@ -5,13 +5,13 @@ import type { TestNode } from "../support/test-node.ts";
  * Two Moodle targets as their last probe saw them, never contacted: "moodle-45" restores
  * any small standard course, "moodle-small" refuses backups over 1 kB.
  */
-export function addProbedTargets(node: TestNode): void {
+export async function addProbedTargets(node: TestNode): Promise<void> {
   const targets = node.node.services.moodleTargets;
   for (const [name, maxRestoreBytes] of [
     ["moodle-45", null],
     ["moodle-small", 1000],
   ] as const) {
-    const target = targets.add({
+    const target = await targets.add({
       name,
       driver: "cli",
       url: `https://${name}.example`,
@@ -24,6 +24,6 @@ export function addProbedTargets(node: TestNode): void {
       plugins: { mod_glossary: 2024100700 },
       maxRestoreBytes,
     };
-    targets.saveProbe(target, site);
+    await targets.saveProbe(target, site);
   }
 }

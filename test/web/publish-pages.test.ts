@@ -111,9 +111,9 @@ describe.runIf(haveFixtures())("publishing from the web interface", () => {
     });
     expect(published.status).toBe(303);
     expect(published.headers.get("location")).toMatch(/^\/my-courses\?notice=published&course=/);
-    const course = publisher.node.services.courses
-      .publishedCourses(publisher.node.institution.id)
-      .find((c) => c.title === "Glossaire de chimie");
+    const course = (
+      await publisher.node.services.courses.publishedCourses(publisher.node.institution.id)
+    ).find((c) => c.title === "Glossaire de chimie");
     expect(course?.tags).toEqual(["chimie", "glossaire"]);
     const objectUri = new URL(`/courses/${course?.id}`, publisher.url).href;
     await eventually(() => follower.node.services.courses.catalogEntry(objectUri));
@@ -150,8 +150,8 @@ describe.runIf(haveFixtures())("publishing from the web interface", () => {
     const asIs = await teacher.post(action, { title: "Quiz", visibility: "public" });
     expect(asIs.status).toBe(422);
     expect(await asIs.text()).toContain("holds personal data: it was not published");
-    const marie = publisher.node.services.actors.byHandle("marie");
-    expect(publisher.node.services.courses.publishedCourses(marie?.id)).toEqual([]);
+    const marie = await publisher.node.services.actors.byHandle("marie");
+    expect(await publisher.node.services.courses.publishedCourses(marie?.id)).toEqual([]);
 
     const sanitized = await teacher.post(action, {
       title: "Quiz sans étudiants",
@@ -160,7 +160,7 @@ describe.runIf(haveFixtures())("publishing from the web interface", () => {
     });
     expect(sanitized.status).toBe(303);
     // A teacher publishes as their own actor, not as the institution.
-    const [course] = publisher.node.services.courses.publishedCourses(marie?.id);
+    const [course] = await publisher.node.services.courses.publishedCourses(marie?.id);
     expect(course?.title).toBe("Quiz sans étudiants");
     expect(course?.visibility).toBe("followers");
     // The backup as uploaded, with its personal data, is not kept once published sanitized.
@@ -187,8 +187,8 @@ describe.runIf(haveFixtures())("publishing from the web interface", () => {
   });
 
   it("publishes a new revision of one's course, then withdraws it after confirming", async () => {
-    const marie = publisher.node.services.actors.byHandle("marie");
-    const [course] = publisher.node.services.courses.publishedCourses(marie?.id);
+    const marie = await publisher.node.services.actors.byHandle("marie");
+    const [course] = await publisher.node.services.courses.publishedCourses(marie?.id);
     const mine = await teacher.page("/my-courses");
     expect(mine.html).toContain(`href="/publish?course=${course?.id}"`);
     const form = await teacher.page(`/publish?course=${course?.id}`);
@@ -207,7 +207,7 @@ describe.runIf(haveFixtures())("publishing from the web interface", () => {
     expect(
       (await teacher.post(action, { title: "Quiz, révision 2", visibility: "followers" })).status,
     ).toBe(303);
-    expect(publisher.node.services.courses.revisions(course?.id ?? "")).toHaveLength(2);
+    expect(await publisher.node.services.courses.revisions(course?.id ?? "")).toHaveLength(2);
     expect((await teacher.page("/my-courses")).html).toContain("revision 2");
 
     // Another account's course is out of reach.
@@ -218,7 +218,9 @@ describe.runIf(haveFixtures())("publishing from the web interface", () => {
     expect(confirm.html).toContain("This cannot be undone.");
     const withdrawn = await teacher.post(`/my-courses/${course?.id}/withdraw`, {});
     expect(withdrawn.headers.get("location")).toBe("/my-courses?notice=withdrawn");
-    expect(publisher.node.services.courses.course(course?.id ?? "")?.deletedAt).not.toBeNull();
+    expect(
+      (await publisher.node.services.courses.course(course?.id ?? ""))?.deletedAt,
+    ).not.toBeNull();
   });
 
   it("lets an admin see every course; a viewer publishes nothing", async () => {

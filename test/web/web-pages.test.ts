@@ -45,14 +45,14 @@ describe.runIf(haveFixtures())("web pages with a course received from another no
     restoreFetch = webFingerOverHttp([publisher.url.host]);
     objectUri = new URL(`/courses/${published.course.id}`, publisher.url).href;
     sha256 = published.report.sha256;
-    follower.node.services.moodleTargets.add({
+    await follower.node.services.moodleTargets.add({
       name: "nowhere",
       driver: "ws",
       url: `http://127.0.0.1:${await freePort()}`,
       token: "t",
       timeoutMs: 5000,
     });
-    addProbedTargets(follower);
+    await addProbedTargets(follower);
     const { password } = await createAccount(
       { actors: follower.node.services.actors, accounts: new AccountRepository(follower.node.db) },
       { username: "marie", role: "teacher", displayName: "Marie Curie" },
@@ -75,7 +75,7 @@ describe.runIf(haveFixtures())("web pages with a course received from another no
     expect(feeds.html).toContain("Follow request sent.");
     expect(feeds.html).toContain("Université Exemple");
     // A teacher follows as themself; the institution's admin at the other end approves.
-    const marie = follower.node.services.actors.byHandle("marie");
+    const marie = await follower.node.services.actors.byHandle("marie");
     const marieUri = new URL(`/actors/${marie?.identifier}`, follower.url).href;
     await eventually(() =>
       publisher.node.services.follows.follower(publisher.node.institution.id, marieUri),
@@ -155,7 +155,9 @@ describe.runIf(haveFixtures())("web pages with a course received from another no
       { title: XSS_TITLE, summary: XSS_SUMMARY },
       { courseId },
     );
-    await eventually(() => follower.node.services.courses.catalogEntry(objectUri)?.revision === 2);
+    await eventually(
+      async () => (await follower.node.services.courses.catalogEntry(objectUri))?.revision === 2,
+    );
     const course = await teacher.page(`/catalog/course?object=${encodeURIComponent(objectUri)}`);
     expect(course.html).toContain('<option value="2" selected>revision 2</option>');
     expect(course.html).toContain('aria-label="Download revision 1 (.mbz)"');
@@ -180,14 +182,16 @@ describe.runIf(haveFixtures())("web pages with a course received from another no
       categoryId: "4",
     });
     expect(asked.status).toBe(303);
-    const [job] = follower.node.services.restores.jobs({ limit: 1, offset: 0 });
+    const [job] = await follower.node.services.restores.jobs({ limit: 1, offset: 0 });
     expect(job).toMatchObject({
       requestedBy: "web marie",
       revision: 1,
       destination: { kind: "new-course", categoryId: 4 },
     });
     expect(asked.headers.get("location")).toBe(`/restores#job-${job?.id}`);
-    await eventually(() => follower.node.services.restores.job(job?.id as string)?.errorMessage);
+    await eventually(
+      async () => (await follower.node.services.restores.job(job?.id as string))?.errorMessage,
+    );
     const restores = await teacher.page("/restores");
     expect(restores.html).toContain('<meta http-equiv="refresh" content="5">');
     expect(restores.html).toContain("new course in category 4");

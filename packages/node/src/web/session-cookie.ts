@@ -18,7 +18,7 @@ export function loadSession(
 ): MiddlewareHandler<WebEnv> {
   return async (c, next) => {
     const id = getCookie(c, SESSION_COOKIE);
-    const session = id ? sessions.authenticate(id) : undefined;
+    const session = id ? await sessions.authenticate(id) : undefined;
     if (id && !session) deleteCookie(c, SESSION_COOKIE, cookieOptions(publicUrl));
     c.set("session", session);
     c.set("sessionId", session ? id : undefined);

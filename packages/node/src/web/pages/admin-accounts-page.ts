@@ -46,7 +46,7 @@ function passwordShown(c: WebContext, username: string, password: string): Marku
 </article>`;
 }
 
-function accountsPage(
+async function accountsPage(
   c: WebContext,
   dependencies: WebDependencies,
   options: {
@@ -59,6 +59,7 @@ function accountsPage(
   const t = c.get("t");
   const language = c.get("language");
   const me = accountOf(c).username;
+  const all = await dependencies.accounts.all();
   const done = NOTICES.find((n) => n === c.req.query("notice"));
   const value = (name: string) => (options.form ? formText(options.form, name) : "");
   const chosenRole = (options.form && roleOf(options.form)) ?? "teacher";
@@ -76,7 +77,7 @@ function accountsPage(
 ${options.outcome ?? ""}
 <div class="table-scroll"><table class="striped">
 <thead><tr><th scope="col">${t.username}</th><th scope="col">${t.displayName}</th><th scope="col">${t.role}</th><th scope="col">${t.lastSignIn}</th><th scope="col"><span class="visually-hidden">${t.actions}</span></th></tr></thead>
-<tbody>${dependencies.accounts.all().map((account) => {
+<tbody>${all.map((account) => {
       const self = account.username === me;
       return html`<tr><th scope="row">${account.username}${self ? html` <small class="badge badge-neutral">${t.you}</small>` : ""}</th><td>${account.displayName}</td>
 <td>${
@@ -121,7 +122,7 @@ export function adminAccountsRoutes(app: Hono<WebEnv>, dependencies: WebDependen
         role,
         displayName: formText(form, "displayName") || undefined,
       });
-      audit.record(webAuditActor(c), "account.add", account.username, { role });
+      await audit.record(webAuditActor(c), "account.add", account.username, { role });
       return accountsPage(c, dependencies, {
         status: 201,
         outcome: passwordShown(c, account.username, password),
@@ -142,7 +143,7 @@ export function adminAccountsRoutes(app: Hono<WebEnv>, dependencies: WebDependen
     const role = roleOf(form);
     if (!role) return c.redirect("/admin/accounts", 303);
     try {
-      changeRole(stores, { username, role, by: accountOf(c).username });
+      await changeRole(stores, { username, role, by: accountOf(c).username });
     } catch (error) {
       if (!(error instanceof AccountError)) throw error;
       return accountsPage(c, dependencies, {
@@ -150,7 +151,7 @@ export function adminAccountsRoutes(app: Hono<WebEnv>, dependencies: WebDependen
         outcome: notice("error", error.message),
       });
     }
-    audit.record(webAuditActor(c), "account.role", username, { role });
+    await audit.record(webAuditActor(c), "account.role", username, { role });
     return c.redirect("/admin/accounts?notice=role", 303);
   });
 
@@ -158,7 +159,7 @@ export function adminAccountsRoutes(app: Hono<WebEnv>, dependencies: WebDependen
     const username = formText(await c.req.parseBody(), "username");
     try {
       const password = await resetPassword(accounts, username);
-      audit.record(webAuditActor(c), "account.reset-password", username);
+      await audit.record(webAuditActor(c), "account.reset-password", username);
       return accountsPage(c, dependencies, { outcome: passwordShown(c, username, password) });
     } catch (error) {
       if (!(error instanceof AccountError)) throw error;
@@ -185,7 +186,7 @@ export function adminAccountsRoutes(app: Hono<WebEnv>, dependencies: WebDependen
   app.post("/admin/accounts/remove", requireRole("admin"), async (c) => {
     const username = formText(await c.req.parseBody(), "username");
     try {
-      removeAccount(accounts, { username, by: accountOf(c).username });
+      await removeAccount(accounts, { username, by: accountOf(c).username });
     } catch (error) {
       if (!(error instanceof AccountError)) throw error;
       return accountsPage(c, dependencies, {
@@ -193,7 +194,7 @@ export function adminAccountsRoutes(app: Hono<WebEnv>, dependencies: WebDependen
         outcome: notice("error", error.message),
       });
     }
-    audit.record(webAuditActor(c), "account.remove", username);
+    await audit.record(webAuditActor(c), "account.remove", username);
     return c.redirect("/admin/accounts?notice=removed", 303);
   });
 }

@@ -17,12 +17,12 @@ function detailsText(details: Record<string, unknown> | null): string {
 
 /** What admins did, newest first, from the pages and the API alike. */
 export function adminAuditRoutes(app: Hono<WebEnv>, { audit }: WebDependencies): void {
-  app.get("/admin/audit", requireRole("admin"), (c) => {
+  app.get("/admin/audit", requireRole("admin"), async (c) => {
     const t = c.get("t");
     const language = c.get("language");
     const requested = Number.parseInt(c.req.query("page") ?? "1", 10);
     const pageNumber = Number.isSafeInteger(requested) && requested > 0 ? requested : 1;
-    const { entries, total } = audit.page({
+    const { entries, total } = await audit.page({
       limit: PAGE_SIZE,
       offset: (pageNumber - 1) * PAGE_SIZE,
     });

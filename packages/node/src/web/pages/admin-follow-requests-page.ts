@@ -10,14 +10,20 @@ import { adminPage, formText, notice, webAuditActor } from "./admin-shell.ts";
 const DECISIONS = ["accept", "reject"] as const;
 
 /** Follow requests waiting for approval, to the institution and to each teacher. */
-function requestsPage(c: WebContext, services: WebDependencies["services"], refusal?: string) {
+async function requestsPage(
+  c: WebContext,
+  services: WebDependencies["services"],
+  refusal?: string,
+) {
   const t = c.get("t");
   const language = c.get("language");
   const done = DECISIONS.find((decision) => decision === c.req.query("notice"));
-  const locals = services.actors.all();
-  const waiting = locals.flatMap((local) =>
-    services.follows.followers(local.id, "pending").map((request) => ({ local, request })),
-  );
+  const waiting = [];
+  for (const local of await services.actors.all()) {
+    for (const request of await services.follows.followers(local.id, "pending")) {
+      waiting.push({ local, request });
+    }
+  }
   return adminPage(c, {
     section: "/admin/follow-requests",
     title: t.followRequestsTitle,
@@ -51,7 +57,7 @@ export function adminFollowRequestsRoutes(
   app.post("/admin/follow-requests", requireRole("admin"), async (c) => {
     const form = await c.req.parseBody();
     const decision = DECISIONS.find((d) => d === formText(form, "decision"));
-    const local = services.actors.byIdentifier(formText(form, "local"));
+    const local = await services.actors.byIdentifier(formText(form, "local"));
     const actorUri = formText(form, "actor");
     if (!decision || !local) return requestsPage(c, services, c.get("t").followRequestGone);
     try {
@@ -65,7 +71,9 @@ export function adminFollowRequestsRoutes(
       if (!(error instanceof FollowError)) throw error;
       return requestsPage(c, services, error.message);
     }
-    audit.record(webAuditActor(c), `follow-request.${decision}`, actorUri, { to: local.handle });
+    await audit.record(webAuditActor(c), `follow-request.${decision}`, actorUri, {
+      to: local.handle,
+    });
     return c.redirect(`/admin/follow-requests?notice=${decision}`, 303);
   });
 }

@@ -16,14 +16,14 @@ const BADGE: Readonly<Record<PeerState, string>> = {
 
 /** Delivery to each peer server, as GET /api/v1/peers reports it. */
 export function adminPeersRoutes(app: Hono<WebEnv>, { services }: WebDependencies): void {
-  app.get("/admin/peers", requireRole("admin"), (c) => {
+  app.get("/admin/peers", requireRole("admin"), async (c) => {
     const t = c.get("t");
     const language = c.get("language");
     const when = (time: number | null) =>
       time === null
         ? html`<span class="empty">${t.never}</span>`
         : html`<time datetime="${new Date(time).toISOString()}">${formatDateTime(time, language)}</time>`;
-    const peers = services.peers.all().map((peer) => ({
+    const peers = (await services.peers.all()).map((peer) => ({
       peer,
       state: peerState(
         peer,

@@ -10,9 +10,9 @@ export function adminSettingsRoutes(
   app: Hono<WebEnv>,
   { services, publicUrl, maxUploadBytes }: WebDependencies,
 ): void {
-  app.get("/admin", requireRole("admin"), (c) => {
+  app.get("/admin", requireRole("admin"), async (c) => {
     const t = c.get("t");
-    const institution = services.actors.byIdentifier("institution");
+    const institution = await services.actors.byIdentifier("institution");
     const policy = services.federationPolicy;
     const autoAccept = services.followPolicy.autoAcceptDomains;
     const list = (items: readonly string[]) =>

@@ -34,11 +34,11 @@ interface TargetsPageOptions {
   readonly formError?: string;
 }
 
-function targetsPage(c: WebContext, services: Services, options: TargetsPageOptions = {}) {
+async function targetsPage(c: WebContext, services: Services, options: TargetsPageOptions = {}) {
   const t = c.get("t");
   const language = c.get("language");
   const done = NOTICES.find((n) => n === c.req.query("notice"));
-  const targets = services.moodleTargets.all();
+  const targets = await services.moodleTargets.all();
   const value = (name: string) => (options.form ? formText(options.form, name) : "");
   const driver = (value("driver") || "cli") as MoodleDriverName;
   return adminPage(c, {
@@ -151,8 +151,8 @@ export function adminTargetsRoutes(app: Hono<WebEnv>, { services, audit }: WebDe
       return targetsPage(c, services, { status: 400, form, formError: t.restoreBadCategory });
     }
     try {
-      const target = services.moodleTargets.add(request);
-      audit.record(webAuditActor(c), "target.add", target.name, {
+      const target = await services.moodleTargets.add(request);
+      await audit.record(webAuditActor(c), "target.add", target.name, {
         driver: target.driver,
         url: target.url,
       });
@@ -167,7 +167,7 @@ export function adminTargetsRoutes(app: Hono<WebEnv>, { services, audit }: WebDe
   app.post("/admin/targets/probe", requireRole("admin"), async (c) => {
     const form = await c.req.parseBody();
     const name = formText(form, "name");
-    const target = services.moodleTargets.byName(name);
+    const target = await services.moodleTargets.byName(name);
     if (!target) {
       return targetsPage(c, services, {
         status: 404,
@@ -177,19 +177,19 @@ export function adminTargetsRoutes(app: Hono<WebEnv>, { services, audit }: WebDe
     const by = webAuditActor(c);
     try {
       const { info } = await probeTarget(services.moodleTargets, target);
-      audit.record(by, "target.probe", name, { release: info.release });
+      await audit.record(by, "target.probe", name, { release: info.release });
       return targetsPage(c, services, { outcome: probeAnswer(c, name, info) });
     } catch (error) {
       if (!(error instanceof MoodleError)) throw error;
-      audit.record(by, "target.probe", name, { error: error.code });
+      await audit.record(by, "target.probe", name, { error: error.code });
       return targetsPage(c, services, { status: 502, outcome: probeFailure(c, name, error) });
     }
   });
 
-  app.get("/admin/targets/remove", requireRole("admin"), (c) => {
+  app.get("/admin/targets/remove", requireRole("admin"), async (c) => {
     const t = c.get("t");
     const name = c.req.query("name") ?? "";
-    if (!services.moodleTargets.byName(name)) {
+    if (!(await services.moodleTargets.byName(name))) {
       return targetsPage(c, services, {
         status: 404,
         outcome: notice("error", noSuchTargetMessage(name)),
@@ -207,13 +207,13 @@ export function adminTargetsRoutes(app: Hono<WebEnv>, { services, audit }: WebDe
 
   app.post("/admin/targets/remove", requireRole("admin"), async (c) => {
     const name = formText(await c.req.parseBody(), "name");
-    if (!services.moodleTargets.remove(name)) {
+    if (!(await services.moodleTargets.remove(name))) {
       return targetsPage(c, services, {
         status: 404,
         outcome: notice("error", noSuchTargetMessage(name)),
       });
     }
-    audit.record(webAuditActor(c), "target.remove", name);
+    await audit.record(webAuditActor(c), "target.remove", name);
     return c.redirect("/admin/targets?notice=removed", 303);
   });
 }

@@ -10,14 +10,15 @@ import { adminPage, formText, notice, webAuditActor } from "./admin-shell.ts";
 /** Longest token name, as the API's teacher tokens ("teacher " + a 64-character handle). */
 const MAX_NAME_LENGTH = 100;
 
-function tokensPage(
+async function tokensPage(
   c: WebContext,
   { services, tokens }: WebDependencies,
   options: { status?: ContentfulStatusCode; outcome?: Markup } = {},
 ) {
   const t = c.get("t");
   const language = c.get("language");
-  const actors = services.actors.all();
+  const actors = await services.actors.all();
+  const all = await tokens.all();
   const actorName = new Map(actors.map((actor) => [actor.id, `@${actor.handle}`]));
   return adminPage(c, {
     section: "/admin/tokens",
@@ -28,7 +29,7 @@ function tokensPage(
 ${options.outcome ?? ""}
 <div class="table-scroll"><table class="striped">
 <thead><tr><th scope="col">${t.tokenName}</th><th scope="col">${t.role}</th><th scope="col">${t.actsAs}</th><th scope="col">${t.created}</th><th scope="col">${t.lastUsed}</th><th scope="col"><span class="visually-hidden">${t.actions}</span></th></tr></thead>
-<tbody>${tokens.all().map(
+<tbody>${all.map(
       (token) =>
         html`<tr><th scope="row">${token.name}</th><td><span class="role role-${token.role}">${t.roles[token.role]}</span></td><td><code>${actorName.get(token.actorId) ?? "?"}</code></td><td>${formatDateTime(token.createdAt, language)}</td><td>${token.lastUsedAt === null ? html`<span class="empty">${t.never}</span>` : formatDateTime(token.lastUsedAt, language)}</td>
 <td class="row-actions"><form method="post" action="/admin/tokens/revoke" class="inline">${csrfField(c)}<input type="hidden" name="id" value="${token.id}"><button type="submit" class="secondary outline compact" aria-label="${t.revokeNamed(token.name)}">${t.revoke}</button></form></td></tr>`,
@@ -58,7 +59,7 @@ export function adminTokensRoutes(app: Hono<WebEnv>, dependencies: WebDependenci
     const t = c.get("t");
     const form = await c.req.parseBody();
     const name = formText(form, "name");
-    const actor = services.actors.byIdentifier(formText(form, "actor"));
+    const actor = await services.actors.byIdentifier(formText(form, "actor"));
     if (!name || name.length > MAX_NAME_LENGTH || !actor) {
       return tokensPage(c, dependencies, {
         status: 400,
@@ -67,8 +68,8 @@ export function adminTokensRoutes(app: Hono<WebEnv>, dependencies: WebDependenci
     }
     // The institution's tokens are admin tokens; a teacher's act as that teacher only.
     const role = actor.type === "Organization" ? "admin" : "teacher";
-    const { token } = tokens.create(name, role, actor.id);
-    audit.record(webAuditActor(c), "token.create", name, { role, actor: actor.handle });
+    const { token } = await tokens.create(name, role, actor.id);
+    await audit.record(webAuditActor(c), "token.create", name, { role, actor: actor.handle });
     return tokensPage(c, dependencies, {
       status: 201,
       outcome: html`<article class="secret" role="status" aria-labelledby="secret-heading">
@@ -81,14 +82,14 @@ export function adminTokensRoutes(app: Hono<WebEnv>, dependencies: WebDependenci
 
   app.post("/admin/tokens/revoke", requireRole("admin"), async (c) => {
     const id = Number(formText(await c.req.parseBody(), "id"));
-    const revoked = Number.isSafeInteger(id) ? tokens.revoke(id) : undefined;
+    const revoked = Number.isSafeInteger(id) ? await tokens.revoke(id) : undefined;
     if (!revoked) {
       return tokensPage(c, dependencies, {
         status: 404,
         outcome: notice("error", c.get("t").noSuchToken),
       });
     }
-    audit.record(webAuditActor(c), "token.revoke", revoked.name, { role: revoked.role });
+    await audit.record(webAuditActor(c), "token.revoke", revoked.name, { role: revoked.role });
     return c.redirect("/admin/tokens?notice=revoked", 303);
   });
 }

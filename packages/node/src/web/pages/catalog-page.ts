@@ -1,7 +1,7 @@
 import type { Hono } from "hono";
 import { html, raw } from "hono/html";
 import type { CatalogEntry } from "../../courses/course-repository.ts";
-import type { FederationServices } from "../../federation/context.ts";
+import type { RemoteActor } from "../../follows/follow-repository.ts";
 import { formatDate, formatSize, hostOf } from "../format.ts";
 import { type Markup, page } from "../layout.ts";
 import { accountOf, hasRole, requireRole } from "../roles.ts";
@@ -48,12 +48,12 @@ export function sanitizedSummary(summary: string | null): Markup {
   return summary ? html`<div class="summary">${raw(summary)}</div>` : html``;
 }
 
-function courseCard(c: WebContext, services: FederationServices, entry: CatalogEntry): Markup {
+/** An entry of the catalog, with its author as this node last saw them (if it did). */
+function courseCard(c: WebContext, entry: CatalogEntry, author: RemoteActor | undefined): Markup {
   const t = c.get("t");
   const language = c.get("language");
   const facts = manifestFacts(entry.manifest);
   const link = `/catalog/course?object=${encodeURIComponent(entry.objectUri)}`;
-  const author = services.follows.remoteActor(entry.actorUri);
   return html`<article class="course-card">
 <header>
 <h2><a href="${link}">${entry.title}</a></h2>
@@ -117,12 +117,12 @@ ${pageNumber < pages ? html`<li><a href="${link(pageNumber + 1)}" rel="next">${t
 }
 
 export function catalogRoutes(app: Hono<WebEnv>, { services }: WebDependencies): void {
-  app.get("/catalog", requireRole("viewer"), (c) => {
+  app.get("/catalog", requireRole("viewer"), async (c) => {
     const t = c.get("t");
     const filters = filtersOf(c);
     const requested = Number.parseInt(c.req.query("page") ?? "1", 10);
     const pageNumber = Number.isSafeInteger(requested) && requested > 0 ? requested : 1;
-    const { total, entries } = services.courses.searchCatalog({
+    const { total, entries } = await services.courses.searchCatalog({
       q: filters.q || undefined,
       institution: filters.institution || undefined,
       tag: filters.tag || undefined,
@@ -133,6 +133,9 @@ export function catalogRoutes(app: Hono<WebEnv>, { services }: WebDependencies):
       limit: PAGE_SIZE,
       offset: (pageNumber - 1) * PAGE_SIZE,
     });
+    const authors = await Promise.all(
+      entries.map((entry) => services.follows.remoteActor(entry.actorUri)),
+    );
     const pages = Math.max(1, Math.ceil(total / PAGE_SIZE));
     const mayFollow = hasRole(accountOf(c).role, "teacher");
     return page(c, {
@@ -140,7 +143,7 @@ export function catalogRoutes(app: Hono<WebEnv>, { services }: WebDependencies):
       main: html`<hgroup><h1>${t.catalogTitle}</h1><p>${t.catalogIntro}</p></hgroup>
 ${searchForm(c, filters)}
 <p class="result-count" role="status">${t.resultCount(total)}</p>
-${entries.length ? html`<div class="course-grid">${entries.map((entry) => courseCard(c, services, entry))}</div>` : html`<article class="empty"><p>${t.catalogEmpty}</p>${mayFollow ? html`<p><a href="/feeds">${t.catalogEmptyHint}</a></p>` : ""}</article>`}
+${entries.length ? html`<div class="course-grid">${entries.map((entry, i) => courseCard(c, entry, authors[i]))}</div>` : html`<article class="empty"><p>${t.catalogEmpty}</p>${mayFollow ? html`<p><a href="/feeds">${t.catalogEmptyHint}</a></p>` : ""}</article>`}
 ${pager(c, pageNumber, pages)}`,
     });
   });

@@ -9,6 +9,7 @@ import { html } from "hono/html";
 import type { CatalogEntry, CatalogRevision } from "../../courses/course-repository.ts";
 import type { CourseManifest } from "../../courses/manifest.ts";
 import type { FederationServices } from "../../federation/context.ts";
+import type { RemoteActor } from "../../follows/follow-repository.ts";
 import type { MoodleTarget } from "../../moodle-targets/target-repository.ts";
 import { formatDate, formatDateTime, formatSize, hostOf } from "../format.ts";
 import type { Messages } from "../i18n/en.ts";
@@ -51,11 +52,10 @@ export function problemText(
 
 function compatibilitySection(
   c: WebContext,
-  services: FederationServices,
   entry: CatalogEntry,
+  targets: readonly MoodleTarget[],
 ): Markup {
   const t = c.get("t");
-  const targets = services.moodleTargets.all();
   const facts = entry.manifest as unknown as CourseManifest satisfies BackupFacts;
   const rows = targets.map((target) => {
     if (!target.siteInfo || target.probedAt === null) {
@@ -119,12 +119,16 @@ ${
 </section>`;
 }
 
-function followButtons(c: WebContext, services: FederationServices, entry: CatalogEntry): Markup {
+async function followButtons(
+  c: WebContext,
+  services: FederationServices,
+  entry: CatalogEntry,
+  author: RemoteActor | undefined,
+): Promise<Markup> {
   const t = c.get("t");
   const session = c.get("session");
   if (!session || !hasRole(session.account.role, "teacher")) return html``;
-  const author = services.follows.remoteActor(entry.actorUri);
-  const following = services.follows.following(session.account.actorId, entry.actorUri);
+  const following = await services.follows.following(session.account.actorId, entry.actorUri);
   const label = author?.type === "Organization" ? t.followInstitution : t.followAuthor;
   if (following) {
     return html`<p class="follow-state">${t.youFollow(author?.name ?? hostOf(entry.actorUri))} <span class="badge ${following.state === "accepted" ? "badge-ok" : "badge-neutral"}">${t.followStates[following.state]}</span></p>`;
@@ -137,17 +141,23 @@ ${csrfField(c)}
 </form>`;
 }
 
-function lineageSection(c: WebContext, services: FederationServices, entry: CatalogEntry): Markup {
+async function lineageSection(
+  c: WebContext,
+  services: FederationServices,
+  entry: CatalogEntry,
+  targets: readonly MoodleTarget[],
+): Promise<Markup> {
   const t = c.get("t");
   const language = c.get("language");
   const derived = (entry.manifest as unknown as CourseManifest).derivedFrom;
-  const copies = services.moodleTargets
-    .all()
-    .flatMap((target) =>
-      services.restores.restoredFrom(entry.objectUri, target.id).map((copy) => ({ target, copy })),
-    );
+  const copies = [];
+  for (const target of targets) {
+    for (const copy of await services.restores.restoredFrom(entry.objectUri, target.id)) {
+      copies.push({ target, copy });
+    }
+  }
   if (!derived && copies.length === 0) return html``;
-  const source = derived ? services.courses.catalogEntry(derived.object) : undefined;
+  const source = derived ? await services.courses.catalogEntry(derived.object) : undefined;
   return html`<section aria-labelledby="lineage">
 <h2 id="lineage">${t.lineage}</h2>
 ${derived ? html`<p>${t.derivedFrom} ${source ? html`<a href="${courseLink(derived.object)}">${source.title}</a>` : html`<code>${derived.object}</code>`} (${t.revisionNumber(derived.revision)})</p>` : ""}
@@ -188,16 +198,19 @@ function revisionsSection(
 }
 
 export function coursePageRoutes(app: Hono<WebEnv>, { services }: WebDependencies): void {
-  app.get("/catalog/course", requireRole("viewer"), (c) => {
+  app.get("/catalog/course", requireRole("viewer"), async (c) => {
     const t = c.get("t");
     const language = c.get("language");
     const object = c.req.query("object") ?? "";
-    const entry = services.courses.catalogEntry(object);
+    const entry = await services.courses.catalogEntry(object);
     if (!entry) return errorPage(c, 404, t.notInCatalogTitle, t.notInCatalog);
     const facts = manifestFacts(entry.manifest);
-    const author = services.follows.remoteActor(entry.actorUri);
+    const author = await services.follows.remoteActor(entry.actorUri);
     const teacher = hasRole(accountOf(c).role, "teacher");
-    const revisions = services.courses.catalogRevisions(entry.objectUri);
+    const revisions = await services.courses.catalogRevisions(entry.objectUri);
+    const targets = await services.moodleTargets.all();
+    const follow = teacher ? await followButtons(c, services, entry, author) : "";
+    const lineage = await lineageSection(c, services, entry, targets);
     return page(c, {
       title: entry.title,
       main: html`<nav aria-label="${t.breadcrumb}"><ul><li><a href="/catalog">${t.catalogTitle}</a></li><li>${entry.title}</li></ul></nav>
@@ -222,16 +235,16 @@ ${
   teacher
     ? html`<div class="actions">
 ${entry.deletedAt === null ? html`<form method="post" action="/catalog/download" class="inline">${csrfField(c)}<input type="hidden" name="object" value="${entry.objectUri}"><button type="submit">${t.download}</button></form>` : ""}
-${followButtons(c, services, entry)}
+${follow}
 </div>`
     : ""
 }
 </article>
 <div class="grid course-panels">
-${compatibilitySection(c, services, entry)}
-${teacher ? restoreForm(c, entry, services.moodleTargets.all(), revisions) : ""}
+${compatibilitySection(c, entry, targets)}
+${teacher ? restoreForm(c, entry, targets, revisions) : ""}
 </div>
-${lineageSection(c, services, entry)}
+${lineage}
 ${revisionsSection(c, entry, revisions, teacher && entry.deletedAt === null)}`,
     });
   });

@@ -16,7 +16,7 @@ function actorLabel(actor: { name: string | null; handle: string | null; uri: st
   return html`<strong>${actor.name ?? handle}</strong> <small class="handle">${handle}</small>`;
 }
 
-function feedsPage(
+async function feedsPage(
   c: WebContext,
   services: WebDependencies["services"],
   actor: LocalActor,
@@ -25,9 +25,9 @@ function feedsPage(
   const t = c.get("t");
   const language = c.get("language");
   const notice = NOTICES.find((n) => n === c.req.query("notice"));
-  const followings = services.follows.followings(actor.id);
-  const followers = services.follows.followers(actor.id, "accepted");
-  const waiting = services.follows.followers(actor.id, "pending");
+  const followings = await services.follows.followings(actor.id);
+  const followers = await services.follows.followers(actor.id, "accepted");
+  const waiting = await services.follows.followers(actor.id, "pending");
   return page(c, {
     title: t.feedsTitle,
     status: options.status ?? 200,
@@ -68,16 +68,15 @@ ${waiting.length ? html`<p>${t.waitingApproval(waiting.length)}</p>` : ""}
 }
 
 export function feedsRoutes(app: Hono<WebEnv>, { services, context }: WebDependencies): void {
-  const actorOf = (c: WebContext) => {
-    return services.actors.byId(accountOf(c).actorId) as LocalActor;
-  };
+  const actorOf = async (c: WebContext) =>
+    (await services.actors.byId(accountOf(c).actorId)) as LocalActor;
 
-  app.get("/feeds", requireRole("teacher"), (c) => feedsPage(c, services, actorOf(c)));
+  app.get("/feeds", requireRole("teacher"), async (c) => feedsPage(c, services, await actorOf(c)));
 
   app.post("/feeds/follow", requireRole("teacher"), async (c) => {
     const form = await c.req.parseBody();
     const target = typeof form.target === "string" ? form.target.trim() : "";
-    const actor = actorOf(c);
+    const actor = await actorOf(c);
     try {
       await follow(context(c.req.raw), actor, target);
     } catch (error) {
@@ -93,7 +92,7 @@ export function feedsRoutes(app: Hono<WebEnv>, { services, context }: WebDepende
   app.post("/feeds/unfollow", requireRole("teacher"), async (c) => {
     const form = await c.req.parseBody();
     const actorUri = typeof form.actor === "string" ? form.actor : "";
-    const actor = actorOf(c);
+    const actor = await actorOf(c);
     try {
       await unfollow(context(c.req.raw), actor, actorUri);
     } catch (error) {

@@ -55,7 +55,7 @@ export function loginRoutes(
     const password = typeof form.password === "string" ? form.password : "";
     const next = localPath(typeof form.next === "string" ? form.next : undefined);
     const address = clientAddress(c);
-    const blockedUntil = throttle.blockedUntil(username, address);
+    const blockedUntil = await throttle.blockedUntil(username, address);
     if (blockedUntil !== undefined) {
       const seconds = Math.max(1, Math.ceil((blockedUntil - Date.now()) / 1000));
       return errorPage(c, 429, t.tooManyAttemptsTitle, t.tooManyAttempts(Math.ceil(seconds / 60)), {
@@ -64,21 +64,21 @@ export function loginRoutes(
     }
     const account = await checkCredentials(accounts, username, password);
     if (!account) {
-      throttle.recordFailure(username, address);
+      await throttle.recordFailure(username, address);
       return loginForm(c, { username, error: t.wrongCredentials, next, status: 401 });
     }
-    throttle.clear(username, address);
-    accounts.recordLogin(account.id);
+    await throttle.clear(username, address);
+    await accounts.recordLogin(account.id);
     const previous = c.get("sessionId");
-    if (previous) sessions.destroy(previous);
-    const { id } = sessions.create(account.id);
+    if (previous) await sessions.destroy(previous);
+    const { id } = await sessions.create(account.id);
     setSessionCookie(c, c.get("publicUrl"), id);
     return c.redirect(next, 303);
   });
 
-  app.post("/logout", (c) => {
+  app.post("/logout", async (c) => {
     const id = c.get("sessionId");
-    if (id) sessions.destroy(id);
+    if (id) await sessions.destroy(id);
     clearSessionCookie(c, c.get("publicUrl"));
     return c.redirect("/login", 303);
   });

@@ -18,29 +18,34 @@ export function visibilityBadge(c: WebContext, course: Course): Markup {
 }
 
 export function myCoursesRoutes(app: Hono<WebEnv>, { services, context }: WebDependencies): void {
-  const actorOf = (c: WebContext) => services.actors.byId(accountOf(c).actorId) as LocalActor;
+  const actorOf = async (c: WebContext) =>
+    (await services.actors.byId(accountOf(c).actorId)) as LocalActor;
   /** A course the signed-in actor published, still published. */
-  const ownCourse = (c: WebContext): Course | undefined => {
-    const course = services.courses.course(c.req.param("id") ?? "");
-    return course && course.deletedAt === null && course.actorId === actorOf(c).id
+  const ownCourse = async (c: WebContext): Promise<Course | undefined> => {
+    const course = await services.courses.course(c.req.param("id") ?? "");
+    return course && course.deletedAt === null && course.actorId === (await actorOf(c)).id
       ? course
       : undefined;
   };
 
-  app.get("/my-courses", requireRole("teacher"), (c) => {
+  app.get("/my-courses", requireRole("teacher"), async (c) => {
     const t = c.get("t");
     const language = c.get("language");
-    const actor = actorOf(c);
+    const actor = await actorOf(c);
     // Admins see every course published here; they may change only their institution's.
     const admin = hasRole(accountOf(c).role, "admin");
-    const courses = services.courses.publishedCourses(admin ? undefined : actor.id);
+    const courses = await services.courses.publishedCourses(admin ? undefined : actor.id);
     const notice = NOTICES.find((n) => n === c.req.query("notice"));
     const highlighted = c.req.query("course");
     const authors = new Map<number, LocalActor | undefined>();
-    const authorOf = (id: number) => {
-      if (!authors.has(id)) authors.set(id, services.actors.byId(id));
-      return authors.get(id);
-    };
+    const listed = [];
+    for (const course of courses) {
+      if (!authors.has(course.actorId)) {
+        authors.set(course.actorId, await services.actors.byId(course.actorId));
+      }
+      const revisions = await services.courses.revisions(course.id);
+      listed.push({ course, revisions, author: authors.get(course.actorId) });
+    }
     return page(c, {
       title: t.myCoursesTitle,
       main: html`<hgroup><h1>${t.myCoursesTitle}</h1><p>${admin ? t.myCoursesIntroAdmin : t.myCoursesIntro(actor.name)}</p></hgroup>
@@ -49,10 +54,8 @@ ${notice ? html`<p class="notice notice-ok" role="status">${t.myCoursesNotices[n
 ${
   courses.length === 0
     ? html`<p class="empty">${t.myCoursesNone}</p>`
-    : html`<ul class="my-courses">${courses.map((course) => {
-        const revisions = services.courses.revisions(course.id);
+    : html`<ul class="my-courses">${listed.map(({ course, revisions, author }) => {
         const mine = course.actorId === actor.id;
-        const author = authorOf(course.actorId);
         return html`<li${course.id === highlighted ? html` class="highlighted"` : ""}>
 <article aria-labelledby="course-${course.id}">
 <header class="job-header"><h2 id="course-${course.id}"><a href="/courses/${course.id}">${course.title}</a></h2> ${visibilityBadge(c, course)}</header>
@@ -75,9 +78,9 @@ ${
     });
   });
 
-  app.get("/my-courses/:id/withdraw", requireRole("teacher"), (c) => {
+  app.get("/my-courses/:id/withdraw", requireRole("teacher"), async (c) => {
     const t = c.get("t");
-    const course = ownCourse(c);
+    const course = await ownCourse(c);
     if (!course) return errorPage(c, 404, t.courseNotFoundTitle, t.notYourCourse);
     return page(c, {
       title: t.withdrawTitle(course.title),
@@ -95,10 +98,10 @@ ${csrfField(c)}
 
   app.post("/my-courses/:id/withdraw", requireRole("teacher"), async (c) => {
     const t = c.get("t");
-    const course = ownCourse(c);
+    const course = await ownCourse(c);
     if (!course) return errorPage(c, 404, t.courseNotFoundTitle, t.notYourCourse);
     try {
-      await withdrawCourse(context(c.req.raw), actorOf(c), course.id);
+      await withdrawCourse(context(c.req.raw), await actorOf(c), course.id);
     } catch (error) {
       if (error instanceof PublishError)
         return errorPage(c, 404, t.courseNotFoundTitle, t.notYourCourse);

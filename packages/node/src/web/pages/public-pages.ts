@@ -48,12 +48,13 @@ function tagList(c: WebContext, tags: readonly string[]): Markup {
  * courses and how to follow it, a course, and the courses of a tag.
  */
 export function publicRoutes(app: Hono<WebEnv>, { services, publicUrl }: WebDependencies): void {
-  app.get("/actors/:identifier", browsersOnly, (c) => {
+  app.get("/actors/:identifier", browsersOnly, async (c) => {
     const t = c.get("t");
-    const actor = services.actors.byIdentifier(c.req.param("identifier") ?? "");
+    const actor = await services.actors.byIdentifier(c.req.param("identifier") ?? "");
     if (!actor) return errorPage(c, 404, t.notFoundTitle, t.actorNotFound);
     const handle = handleOf(actor, publicUrl);
-    const courses = services.courses.publicCoursesOf(actor.id, null, LISTED);
+    const courses = await services.courses.publicCoursesOf(actor.id, null, LISTED);
+    const count = await services.courses.countPublicCourses(actor.id);
     return page(c, {
       title: actor.name,
       main: html`<header class="profile">
@@ -63,7 +64,7 @@ export function publicRoutes(app: Hono<WebEnv>, { services, publicUrl }: WebDepe
 ${actor.summary ? html`<p class="summary">${actor.summary}</p>` : ""}
 <div class="grid course-panels">
 <section aria-labelledby="public-courses">
-<h2 id="public-courses">${t.publicCourses} <small>(${services.courses.countPublicCourses(actor.id)})</small></h2>
+<h2 id="public-courses">${t.publicCourses} <small>(${count})</small></h2>
 ${courseList(c, courses, t.noPublicCourses)}
 </section>
 <section aria-labelledby="how-to-follow">
@@ -77,12 +78,12 @@ ${courseList(c, courses, t.noPublicCourses)}
     });
   });
 
-  app.get("/courses/:id", browsersOnly, (c) => {
+  app.get("/courses/:id", browsersOnly, async (c) => {
     const t = c.get("t");
     const language = c.get("language");
-    const course = services.courses.course(c.req.param("id") ?? "");
-    const revisions = course ? services.courses.revisions(course.id) : [];
-    const author = course && services.actors.byId(course.actorId);
+    const course = await services.courses.course(c.req.param("id") ?? "");
+    const revisions = course ? await services.courses.revisions(course.id) : [];
+    const author = course && (await services.actors.byId(course.actorId));
     // As for peers: a course that is not public does not exist for an anonymous reader.
     const readable =
       course &&
@@ -122,13 +123,14 @@ ${course.license ? html`<dt>${t.courseLicense}</dt><dd>${course.license}</dd>` :
     });
   });
 
-  app.get("/tags/:tag", browsersOnly, (c) => {
+  app.get("/tags/:tag", browsersOnly, async (c) => {
     const t = c.get("t");
     const tag = c.req.param("tag") ?? "";
+    const courses = await services.courses.publicCoursesTagged(tag, LISTED);
     return page(c, {
       title: `#${tag}`,
       main: html`<hgroup><h1>#${tag}</h1><p>${t.tagIntro(c.get("siteName"))}</p></hgroup>
-${courseList(c, services.courses.publicCoursesTagged(tag, LISTED), t.noTaggedCourses)}`,
+${courseList(c, courses, t.noTaggedCourses)}`,
     });
   });
 }

@@ -82,35 +82,39 @@ export function publishRoutes(
    * backup published sanitized (it holds the personal data that was removed).
    */
   const discard = async (sha256: string) => {
-    if (!pending.holds(sha256) && !uploads.archiveInUse(sha256))
+    if (!pending.holds(sha256) && !(await uploads.archiveInUse(sha256)))
       await services.blobs.removeUnreferenced(sha256);
   };
-  const actorOf = (c: WebContext) => services.actors.byId(accountOf(c).actorId) as LocalActor;
+  const actorOf = async (c: WebContext) =>
+    (await services.actors.byId(accountOf(c).actorId)) as LocalActor;
   /** The course a new revision is for: the signed-in actor's own, still published. */
-  const ownCourse = (c: WebContext, id: string | undefined): Course | undefined => {
-    const course = id ? services.courses.course(id) : undefined;
-    return course && course.deletedAt === null && course.actorId === actorOf(c).id
+  const ownCourse = async (c: WebContext, id: string | undefined): Promise<Course | undefined> => {
+    const course = id ? await services.courses.course(id) : undefined;
+    return course && course.deletedAt === null && course.actorId === (await actorOf(c)).id
       ? course
       : undefined;
   };
 
-  const uploadPage = (
+  const uploadPage = async (
     c: WebContext,
     options: { moodleError?: string; moodleValues?: MetadataForm; status?: 200 | 404 | 422 } = {},
   ) => {
     const t = c.get("t");
     const requested = c.req.query("course");
-    const course = ownCourse(c, requested);
+    const course = await ownCourse(c, requested);
     if (requested && !course) return errorPage(c, 404, t.courseNotFoundTitle, t.notYourCourse);
     const admin = hasRole(accountOf(c).role, "admin");
-    const targets = admin ? services.moodleTargets.all() : [];
+    const targets = admin ? await services.moodleTargets.all() : [];
+    const intro = course
+      ? t.newRevisionIntro(course.title)
+      : t.publishIntro((await actorOf(c)).name);
     const action = `/publish/upload${course ? `?course=${encodeURIComponent(course.id)}` : ""}`;
     return page(c, {
       title: course ? t.newRevisionTitle : t.publishTitle,
       status: options.status ?? 200,
       scripts: ["/assets/upload.js"],
       main: html`<hgroup><h1>${course ? t.newRevisionTitle : t.publishTitle}</h1>
-<p>${course ? t.newRevisionIntro(course.title) : t.publishIntro(actorOf(c).name)}</p></hgroup>
+<p>${intro}</p></hgroup>
 <section aria-labelledby="upload-heading">
 <h2 id="upload-heading">${t.uploadBackup}</h2>
 <form method="post" action="${action}" enctype="multipart/form-data" id="upload-form" data-max-bytes="${maxUploadBytes}" data-scanning="${t.uploadScanning}" data-failed="${t.uploadNetworkError}" data-too-large="${t.tooLarge(formatSize(maxUploadBytes, c.get("language")))}">
@@ -153,14 +157,14 @@ ${metadataFields(c, metadataOf(options.moodleValues ?? {}), "moodle")}
     });
   };
 
-  const reviewPage = (
+  const reviewPage = async (
     c: WebContext,
     upload: PendingUpload,
     options: { error?: string; values?: CourseMetadata; status?: 200 | 422 } = {},
   ) => {
     const t = c.get("t");
     const report = upload.report;
-    const course = ownCourse(c, upload.courseId);
+    const course = await ownCourse(c, upload.courseId);
     const personal = report.personalData.verdict !== "clean";
     const unsanitizable = report.personalData.unrecognisedPlugins;
     const values: CourseMetadata =
@@ -204,7 +208,7 @@ ${
 
   app.post("/publish/upload", requireRole("teacher"), async (c) => {
     const t = c.get("t");
-    const course = ownCourse(c, c.req.query("course"));
+    const course = await ownCourse(c, c.req.query("course"));
     if (c.req.query("course") && !course)
       return errorPage(c, 404, t.courseNotFoundTitle, t.notYourCourse);
     let body: ReadableStream<Uint8Array> | Readable | null = c.req.raw.body;
@@ -268,7 +272,7 @@ ${
     try {
       const published = await publishCourse(
         context(c.req.raw),
-        actorOf(c),
+        await actorOf(c),
         services.blobs.pathOf(upload.sha256),
         metadata,
         {
@@ -309,7 +313,7 @@ ${
     try {
       const published = await publishFromMoodle(
         context(c.req.raw),
-        actorOf(c),
+        await actorOf(c),
         { targetName: text(form, "target"), moodleCourseId },
         metadata,
       );

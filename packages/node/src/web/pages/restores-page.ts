@@ -1,5 +1,6 @@
 import type { Hono } from "hono";
 import { html } from "hono/html";
+import type { CatalogEntry } from "../../courses/course-repository.ts";
 import type { RestoreJob } from "../../restores/restore-repository.ts";
 import { formatDateTime } from "../format.ts";
 import { type Markup, page } from "../layout.ts";
@@ -35,15 +36,15 @@ function destinationText(c: WebContext, job: RestoreJob): string {
     : t.inCategoryText(destination.categoryId ?? 0);
 }
 
+/** A job, with the catalog's entry for its course (if the catalog still has it). */
 function jobCard(
   c: WebContext,
-  services: WebDependencies["services"],
   job: RestoreJob,
+  entry: CatalogEntry | undefined,
   targetName: string,
 ): Markup {
   const t = c.get("t");
   const language = c.get("language");
-  const entry = services.courses.catalogEntry(job.objectUri);
   const problems = job.problems as Array<{ kind: string; message?: string }>;
   return html`<article class="job" id="job-${job.id}">
 <header class="job-header">
@@ -60,10 +61,13 @@ ${job.log ? html`<details><summary>${t.moodleLog}</summary><pre class="log">${jo
 }
 
 export function restoresRoutes(app: Hono<WebEnv>, { services }: WebDependencies): void {
-  app.get("/restores", requireRole("teacher"), (c) => {
+  app.get("/restores", requireRole("teacher"), async (c) => {
     const t = c.get("t");
-    const jobs = services.restores.jobs({ limit: PAGE_SIZE, offset: 0 });
-    const names = services.moodleTargets.namesById();
+    const jobs = await services.restores.jobs({ limit: PAGE_SIZE, offset: 0 });
+    const names = await services.moodleTargets.namesById();
+    const entries = await Promise.all(
+      jobs.map((job) => services.courses.catalogEntry(job.objectUri)),
+    );
     const active = jobs.some((job) => job.state === "queued" || job.state === "running");
     // WCAG 2.2.1: whoever needs more time (a screen reader midway through a log) turns it off.
     const refreshing = active && c.req.query("refresh") !== "off";
@@ -78,7 +82,7 @@ ${
       ? html`<p class="notice refresh-notice" role="status">${t.refreshStopped} <a href="/restores">${t.refreshNow}</a></p>`
       : ""
 }
-${jobs.length ? jobs.map((job) => jobCard(c, services, job, names.get(job.targetId) ?? "?")) : html`<article class="empty"><p>${t.noRestores}</p><p><a href="/catalog">${t.noRestoresHint}</a></p></article>`}`,
+${jobs.length ? jobs.map((job, i) => jobCard(c, job, entries[i], names.get(job.targetId) ?? "?")) : html`<article class="empty"><p>${t.noRestores}</p><p><a href="/catalog">${t.noRestoresHint}</a></p></article>`}`,
     });
   });
 }

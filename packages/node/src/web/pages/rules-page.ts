@@ -19,7 +19,7 @@ const NOTICES = ["added", "removed"] as const;
 
 type Services = WebDependencies["services"];
 
-function rulesPage(
+async function rulesPage(
   c: WebContext,
   services: Services,
   options: { status?: ContentfulStatusCode; outcome?: Markup; error?: string; form?: Form } = {},
@@ -27,9 +27,9 @@ function rulesPage(
   const t = c.get("t");
   const language = c.get("language");
   const done = NOTICES.find((n) => n === c.req.query("notice"));
-  const names = services.moodleTargets.namesById();
-  const targets = services.moodleTargets.all();
-  const rules = services.restores.rules();
+  const names = await services.moodleTargets.namesById();
+  const targets = await services.moodleTargets.all();
+  const rules = await services.restores.rules();
   const value = (name: string) => (options.form ? formText(options.form, name) : "");
   const selected = (name: string, option: string, fallback: string) =>
     (value(name) || fallback) === option ? " selected" : "";
@@ -109,8 +109,8 @@ export function rulesRoutes(app: Hono<WebEnv>, { services, audit }: WebDependenc
     if ("error" in request)
       return rulesPage(c, services, { status: 400, error: request.error, form });
     try {
-      const rule = addRule(services, request);
-      audit.record(by, "rule.add", String(rule.id), ruleDetails(request));
+      const rule = await addRule(services, request);
+      await audit.record(by, "rule.add", String(rule.id), ruleDetails(request));
     } catch (error) {
       if (!(error instanceof RuleError)) throw error;
       const status = error.code === "TARGET_NOT_FOUND" ? 404 : 400;
@@ -121,13 +121,13 @@ export function rulesRoutes(app: Hono<WebEnv>, { services, audit }: WebDependenc
 
   app.post("/rules/remove", requireRole("admin"), async (c) => {
     const id = Number(formText(await c.req.parseBody(), "id"));
-    if (!Number.isSafeInteger(id) || !services.restores.removeRule(id)) {
+    if (!Number.isSafeInteger(id) || !(await services.restores.removeRule(id))) {
       return rulesPage(c, services, {
         status: 404,
         outcome: notice("error", c.get("t").noSuchRule(String(id))),
       });
     }
-    audit.record(webAuditActor(c), "rule.remove", String(id));
+    await audit.record(webAuditActor(c), "rule.remove", String(id));
     return c.redirect("/rules?notice=removed", 303);
   });
 }
