@@ -1,41 +1,55 @@
 import { testMessageQueue } from "@fedify/testing";
 import { afterAll, describe, expect, it } from "vitest";
 import { eventually } from "../../../../test/support/eventually.ts";
-import { temporaryDatabase } from "../db/test-database.ts";
-import { DatabaseMessageQueue } from "./message-queue.ts";
+import type { NodeDatabase } from "../db/database.ts";
+import { type TemporaryDatabase, temporaryDatabase } from "../db/test-database.ts";
+import { createMessageQueue, type DatabaseMessageQueueOptions } from "./message-queue.ts";
 
-const databases: Array<ReturnType<typeof temporaryDatabase>> = [];
-function freshDatabase() {
-  const database = temporaryDatabase();
+const databases: TemporaryDatabase[] = [];
+const opened: NodeDatabase[] = [];
+
+async function freshDatabase(): Promise<TemporaryDatabase> {
+  const database = await temporaryDatabase();
   databases.push(database);
   return database;
 }
-afterAll(() => {
-  for (const database of databases) database.remove();
+
+/** A queue on its own connection to `database`, as another process would have. */
+async function queueOn(database: TemporaryDatabase, options: DatabaseMessageQueueOptions = {}) {
+  const db = await database.open();
+  opened.push(db);
+  return createMessageQueue(db, options);
+}
+
+afterAll(async () => {
+  for (const db of opened) await db.close();
+  for (const database of databases) await database.remove();
 });
+
+const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe("DatabaseMessageQueue", () => {
   it("passes Fedify's message queue conformance suite, ordering keys included", async () => {
-    const database = freshDatabase();
-    // Two connections to one file, as two processes would have.
+    const database = await freshDatabase();
+    // Two connections to one database, as two processes would have.
     await testMessageQueue(
-      () => new DatabaseMessageQueue(database.open(), { pollInterval: 200 }),
+      () => queueOn(database, { pollInterval: 200 }),
       ({ controller }) => controller.abort(),
       { testOrderingKey: true },
     );
   }, 120_000);
 
   it("passes the suite too when each listener handles several messages at once", async () => {
-    const database = freshDatabase();
+    const database = await freshDatabase();
     await testMessageQueue(
-      () => new DatabaseMessageQueue(database.open(), { pollInterval: 200, concurrency: 4 }),
+      () => queueOn(database, { pollInterval: 200, concurrency: 4 }),
       ({ controller }) => controller.abort(),
       { testOrderingKey: true },
     );
   }, 120_000);
 
   it("overlaps slow messages, one at a time per ordering key", async () => {
-    const queue = new DatabaseMessageQueue(freshDatabase().open(), { concurrency: 4 });
+    const queue = await queueOn(await freshDatabase(), { concurrency: 4 });
     await queue.enqueueMany(["a1", "a2", "a3"], { orderingKey: "peer-a" });
     await queue.enqueueMany(["b1", "c1", "d1"]);
     const started: string[] = [];
@@ -47,7 +61,7 @@ describe("DatabaseMessageQueue", () => {
         inFlight++;
         mostInFlight = Math.max(mostInFlight, inFlight);
         started.push(message as string);
-        await new Promise((resolve) => setTimeout(resolve, 100));
+        await pause(100);
         inFlight--;
       },
       { signal: controller.signal },
@@ -59,10 +73,126 @@ describe("DatabaseMessageQueue", () => {
     expect(started.filter((message) => message.startsWith("a"))).toEqual(["a1", "a2", "a3"]);
   });
 
+  it("hands each of 300 messages to exactly one of three processes' listeners", async () => {
+    const database = await freshDatabase();
+    const options = { pollInterval: 200, concurrency: 4 };
+    const [first, second, third] = await Promise.all([
+      queueOn(database, options),
+      queueOn(database, options),
+      queueOn(database, options),
+    ]);
+    const handled = new Map<number, number>();
+    const byQueue = new Map<number, number>();
+    const controller = new AbortController();
+    const listening = [first, second, third].map((queue, index) =>
+      queue.listen(
+        async (message) => {
+          const n = message as number;
+          handled.set(n, (handled.get(n) ?? 0) + 1);
+          byQueue.set(index, (byQueue.get(index) ?? 0) + 1);
+          await pause(Math.random() * 5);
+        },
+        { signal: controller.signal },
+      ),
+    );
+    const messages = Array.from({ length: 300 }, (_, n) => n);
+    // From each of the three, in batches and one by one, while the others take.
+    await Promise.all([
+      first.enqueueMany(messages.slice(0, 100)),
+      ...messages.slice(100, 200).map((n) => second.enqueue(n)),
+      third.enqueueMany(messages.slice(200, 250)),
+      third.enqueueMany(messages.slice(250)),
+    ]);
+    await eventually(() => handled.size === 300, 30_000);
+    await pause(300);
+    controller.abort();
+    await Promise.all(listening);
+    expect([...handled.values()].every((times) => times === 1)).toBe(true);
+    expect([...byQueue.values()].reduce((sum, n) => sum + n)).toBe(300);
+    expect(byQueue.size).toBeGreaterThan(1);
+    expect(await first.getDepth()).toEqual({ queued: 0, delayed: 0, ready: 0 });
+  }, 60_000);
+
+  it("keeps an ordering key's messages in order and one at a time across processes", async () => {
+    const database = await freshDatabase();
+    const options = { pollInterval: 100, concurrency: 3 };
+    const queues = await Promise.all([
+      queueOn(database, options),
+      queueOn(database, options),
+      queueOn(database, options),
+    ]);
+    const keys = ["peer-a", "peer-b", "peer-c"] as const;
+    const seen = new Map<string, number[]>(keys.map((key) => [key, []]));
+    const inFlight = new Map<string, number>();
+    let overlapped = false;
+    let unkeyed = 0;
+    const controller = new AbortController();
+    const listening = queues.map((queue) =>
+      queue.listen(
+        async (message) => {
+          const { key, n } = message as { key: string | null; n: number };
+          if (key === null) {
+            unkeyed++;
+            return;
+          }
+          if (inFlight.get(key)) overlapped = true;
+          inFlight.set(key, 1);
+          seen.get(key)?.push(n);
+          await pause(Math.random() * 10);
+          inFlight.set(key, 0);
+        },
+        { signal: controller.signal },
+      ),
+    );
+    // Each key from a process of its own, unkeyed messages from all three in turn.
+    for (let n = 0; n < 20; n++) {
+      for (const [index, queue] of queues.entries()) {
+        await queue.enqueue({ key: keys[index], n }, { orderingKey: keys[index] });
+        if (n % 3 === index) await queue.enqueue({ key: null, n });
+      }
+    }
+    await eventually(() => [...seen.values()].every((ns) => ns.length === 20) && unkeyed === 20);
+    controller.abort();
+    await Promise.all(listening);
+    expect(overlapped).toBe(false);
+    for (const ns of seen.values()) expect(ns).toEqual(Array.from({ length: 20 }, (_, n) => n));
+  }, 60_000);
+
+  it("wakes a listener at once on an enqueue, without waiting for its poll", async () => {
+    const database = await freshDatabase();
+    // One database object for both on SQLite (in-process wakeups), two on PostgreSQL.
+    const listener = await queueOn(database, { pollInterval: 60_000 });
+    const received: number[] = [];
+    const controller = new AbortController();
+    const listening = listener.listen((message) => void received.push(message as number), {
+      signal: controller.signal,
+    });
+    await pause(300);
+    const started = Date.now();
+    await listener.enqueue(1);
+    await eventually(() => received.length === 1);
+    expect(Date.now() - started).toBeLessThan(5_000);
+    controller.abort();
+    await listening;
+  });
+
+  it("stops listening promptly on abort", async () => {
+    const queue = await queueOn(await freshDatabase(), { pollInterval: 60_000, concurrency: 3 });
+    const controller = new AbortController();
+    const listening = queue.listen(() => {}, { signal: controller.signal });
+    await pause(300);
+    const aborted = Date.now();
+    controller.abort();
+    await listening;
+    expect(Date.now() - aborted).toBeLessThan(1_000);
+  });
+
   it("keeps channels apart: a listener takes only its own channel's messages", async () => {
-    const db = freshDatabase().open();
-    const inbox = new DatabaseMessageQueue(db, { channel: "inbox", pollInterval: 50 });
-    const outbox = new DatabaseMessageQueue(db, { channel: "outbox", pollInterval: 50 });
+    const database = await freshDatabase();
+    const db = await database.open();
+    opened.push(db);
+    const inbox = createMessageQueue(db, { channel: "inbox", pollInterval: 50 });
+    const outbox = createMessageQueue(db, { channel: "outbox", pollInterval: 50 });
     await inbox.enqueue("incoming");
     await outbox.enqueue("delivery");
     const received: unknown[] = [];
@@ -71,7 +201,7 @@ describe("DatabaseMessageQueue", () => {
       signal: controller.signal,
     });
     await eventually(() => received.length === 1);
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    await pause(200);
     controller.abort();
     await listening;
     expect(received).toEqual(["incoming"]);
@@ -79,19 +209,19 @@ describe("DatabaseMessageQueue", () => {
   });
 
   it("keeps queued messages across a restart and hands each out once", async () => {
-    const database = freshDatabase();
-    const first = database.open();
-    await new DatabaseMessageQueue(first).enqueueMany(["a", "b", "c"]);
-    first.$client.close();
+    const database = await freshDatabase();
+    const first = await database.open();
+    await createMessageQueue(first).enqueueMany(["a", "b", "c"]);
+    await first.close();
 
-    const after = new DatabaseMessageQueue(database.open(), { pollInterval: 50 });
+    const after = await queueOn(database, { pollInterval: 50 });
     const received: unknown[] = [];
     const controller = new AbortController();
     const listening = after.listen((message) => void received.push(message), {
       signal: controller.signal,
     });
     await eventually(() => received.length === 3);
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    await pause(200);
     controller.abort();
     await listening;
     expect(received.sort()).toEqual(["a", "b", "c"]);
@@ -99,9 +229,9 @@ describe("DatabaseMessageQueue", () => {
   });
 
   it("gives a message held by a dead worker to another once the lease runs out", async () => {
-    const database = freshDatabase();
+    const database = await freshDatabase();
     let clock = Date.now();
-    const crashed = new DatabaseMessageQueue(database.open(), { lease: 60_000, now: () => clock });
+    const crashed = await queueOn(database, { lease: 60_000, now: () => clock });
     await crashed.enqueue("orphan");
     // A worker takes the message and dies with it: simulated by a handler that never returns.
     const controller = new AbortController();
@@ -115,7 +245,7 @@ describe("DatabaseMessageQueue", () => {
     );
     await eventually(() => taken === 1);
 
-    const survivor = new DatabaseMessageQueue(database.open(), {
+    const survivor = await queueOn(database, {
       lease: 60_000,
       pollInterval: 20,
       now: () => clock,
@@ -125,7 +255,7 @@ describe("DatabaseMessageQueue", () => {
     const listening = survivor.listen((message) => void received.push(message), {
       signal: survivorController.signal,
     });
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    await pause(200);
     expect(received).toEqual([]);
     clock += 61_000;
     await eventually(() => received.length === 1);
@@ -136,9 +266,9 @@ describe("DatabaseMessageQueue", () => {
   });
 
   it("retries a message whose handler failed, later", async () => {
-    const database = freshDatabase();
+    const database = await freshDatabase();
     let clock = Date.now();
-    const queue = new DatabaseMessageQueue(database.open(), { pollInterval: 20, now: () => clock });
+    const queue = await queueOn(database, { pollInterval: 20, now: () => clock });
     await queue.enqueue({ n: 1 });
     let calls = 0;
     const controller = new AbortController();

@@ -5,10 +5,23 @@ import type {
   MessageQueueEnqueueOptions,
   MessageQueueListenOptions,
 } from "@fedify/fedify";
-import { and, asc, count, eq, gt, isNull, lt, lte, min, notExists, or, sql } from "drizzle-orm";
-import { alias } from "drizzle-orm/sqlite-core";
+import {
+  aliasedTable,
+  and,
+  asc,
+  count,
+  eq,
+  gt,
+  isNull,
+  lt,
+  lte,
+  min,
+  notExists,
+  or,
+  sql,
+} from "drizzle-orm";
 import type { NodeDatabase } from "../db/database.ts";
-import { queueMessages } from "../db/schema.ts";
+import { PostgresWakeups } from "./postgres-message-queue.ts";
 
 export interface DatabaseMessageQueueOptions {
   /**
@@ -16,7 +29,7 @@ export interface DatabaseMessageQueueOptions {
    * so that each kind of work can have its own concurrency. "outbox" by default.
    */
   readonly channel?: string;
-  /** How often to look for messages queued by other processes (ms). */
+  /** How often to look for messages whose wakeup did not reach this listener (ms). */
   readonly pollInterval?: number;
   /**
    * How long a worker holds a message before others may take it (ms). A worker renews
@@ -32,8 +45,39 @@ export interface DatabaseMessageQueueOptions {
   readonly now?: () => number;
 }
 
-/** Listeners in this process sharing a database are woken at once by an enqueue. */
-const wakeups = new WeakMap<object, EventEmitter>();
+/**
+ * How listeners learn that messages were queued, so that they need not wait for their
+ * next poll. Polling remains for what a wakeup does not reach.
+ */
+export interface QueueWakeups {
+  /** Tells the listeners of `channel` that messages were queued on it. */
+  announce(channel: string): Promise<void>;
+  /**
+   * Calls `wake` whenever messages are announced on `channel`, until `signal` aborts;
+   * then resolves once it has let go of what it held.
+   */
+  watch(channel: string, wake: () => void, signal: AbortSignal | undefined): Promise<void>;
+}
+
+/**
+ * The node's message queue for one channel on `db`, woken across processes where the
+ * engine can: PostgreSQL's LISTEN/NOTIFY; on SQLite, enqueues in this process wake its
+ * listeners at once and other processes' are found by polling.
+ */
+export function createMessageQueue(
+  db: NodeDatabase,
+  options: DatabaseMessageQueueOptions = {},
+): DatabaseMessageQueue {
+  const wakeups = db.engine === "postgres" ? new PostgresWakeups(db) : new InProcessWakeups(db);
+  return new DatabaseMessageQueue(db, wakeups, options);
+}
+
+interface ClaimedMessage {
+  readonly id: number;
+  readonly message: unknown;
+  /** How many times a worker has taken it, this time included. */
+  readonly attempts: number;
+}
 
 /**
  * Fedify's message queue on the node's database: durable across restarts, safe with
@@ -45,27 +89,21 @@ export class DatabaseMessageQueue implements MessageQueue {
   /** Fedify retries failed deliveries itself by queueing them again with a delay. */
   readonly nativeRetrial = false;
   readonly #db: NodeDatabase;
+  readonly #wakeups: QueueWakeups;
   readonly #channel: string;
   readonly #pollInterval: number;
   readonly #lease: number;
   readonly #concurrency: number;
   readonly #now: () => number;
-  readonly #wakeup: EventEmitter;
 
-  constructor(db: NodeDatabase, options: DatabaseMessageQueueOptions = {}) {
+  constructor(db: NodeDatabase, wakeups: QueueWakeups, options: DatabaseMessageQueueOptions = {}) {
     this.#db = db;
+    this.#wakeups = wakeups;
     this.#channel = options.channel ?? "outbox";
     this.#pollInterval = options.pollInterval ?? 1000;
     this.#lease = options.lease ?? 30_000;
     this.#concurrency = options.concurrency ?? 1;
     this.#now = options.now ?? Date.now;
-    let wakeup = wakeups.get(db.$client);
-    if (!wakeup) {
-      wakeup = new EventEmitter();
-      wakeup.setMaxListeners(0);
-      wakeups.set(db.$client, wakeup);
-    }
-    this.#wakeup = wakeup;
   }
 
   async enqueue(message: unknown, options?: MessageQueueEnqueueOptions): Promise<void> {
@@ -77,155 +115,250 @@ export class DatabaseMessageQueue implements MessageQueue {
     options?: MessageQueueEnqueueOptions,
   ): Promise<void> {
     if (messages.length === 0) return;
+    const { queueMessages } = this.#db.tables;
     const now = this.#now();
     const availableAt = now + (options?.delay?.total({ unit: "millisecond" }) ?? 0);
-    this.#db
-      .insert(queueMessages)
-      .values(
-        messages.map((message) => ({
-          channel: this.#channel,
-          message,
-          orderingKey: options?.orderingKey ?? null,
-          availableAt,
-          enqueuedAt: now,
-        })),
-      )
-      .run();
-    this.#wakeup.emit("enqueued");
+    await this.#db.insert(queueMessages).values(
+      messages.map((message) => ({
+        channel: this.#channel,
+        message,
+        orderingKey: options?.orderingKey ?? null,
+        availableAt,
+        enqueuedAt: now,
+      })),
+    );
+    // The messages are stored: a listener the wakeup misses finds them at its next poll,
+    // so a failed wakeup must not make the caller queue them again.
+    await this.#wakeups.announce(this.#channel).catch(() => {});
   }
 
   async listen(
     handler: (message: unknown) => Promise<void> | void,
     options: MessageQueueListenOptions = {},
   ): Promise<void> {
-    await Promise.all(
-      Array.from({ length: this.#concurrency }, () => this.#work(handler, options.signal)),
-    );
+    const doorbell = new Doorbell();
+    await Promise.all([
+      this.#wakeups.watch(this.#channel, () => doorbell.ring(), options.signal),
+      ...Array.from({ length: this.#concurrency }, () =>
+        this.#work(handler, doorbell, options.signal),
+      ),
+    ]);
   }
 
   async #work(
     handler: (message: unknown) => Promise<void> | void,
+    doorbell: Doorbell,
     signal: AbortSignal | undefined,
   ): Promise<void> {
     while (!signal?.aborted) {
-      const claimed = this.#claim();
-      if (!claimed) {
-        await this.#idle(signal);
-        continue;
-      }
-      const renewal = setInterval(() => this.#renew(claimed.id), this.#lease / 3);
+      const rings = doorbell.rings;
+      let wait: number;
       try {
-        await handler(claimed.message);
-        this.#db.delete(queueMessages).where(eq(queueMessages.id, claimed.id)).run();
-      } catch {
-        // Fedify's own handlers do not throw; anything else gets another try later,
-        // backing off so that a poison message does not spin.
-        const backoff = Math.min(2 ** claimed.attempts * 1000, 3_600_000);
-        this.#db
-          .update(queueMessages)
-          .set({ leasedUntil: null, availableAt: this.#now() + backoff })
-          .where(eq(queueMessages.id, claimed.id))
-          .run();
-      } finally {
-        clearInterval(renewal);
+        const claimed = await this.#claim();
+        if (claimed) {
+          await this.#handle(claimed, handler);
+          continue;
+        }
+        wait = await this.#untilNextDue();
+      } catch (error) {
+        // The database is away for a moment (a restart, a lost connection): workers
+        // outlive it and try again, rather than the node silently stopping its queues.
+        console.error(`coursefed: queue ${this.#channel}: ${(error as Error).message}`);
+        wait = this.#pollInterval;
       }
+      await doorbell.wait(rings, wait, signal);
     }
   }
 
+  async #handle(
+    claimed: ClaimedMessage,
+    handler: (message: unknown) => Promise<void> | void,
+  ): Promise<void> {
+    const { queueMessages } = this.#db.tables;
+    // A renewal that fails is tried again on the next tick: the lease lasts three.
+    const renewal = setInterval(
+      () => void this.#renew(claimed.id).catch(() => {}),
+      this.#lease / 3,
+    );
+    let failed = false;
+    try {
+      await handler(claimed.message);
+    } catch {
+      failed = true;
+    } finally {
+      clearInterval(renewal);
+    }
+    if (!failed) {
+      await this.#db.delete(queueMessages).where(eq(queueMessages.id, claimed.id));
+      return;
+    }
+    // Fedify's own handlers do not throw; anything else gets another try later,
+    // backing off so that a poison message does not spin.
+    const backoff = Math.min(2 ** (claimed.attempts - 1) * 1000, 3_600_000);
+    await this.#db
+      .update(queueMessages)
+      .set({ leasedUntil: null, availableAt: this.#now() + backoff })
+      .where(eq(queueMessages.id, claimed.id));
+  }
+
   async getDepth(): Promise<MessageQueueDepth> {
+    const { queueMessages } = this.#db.tables;
     const now = this.#now();
-    const [row] = this.#db
+    const [row] = await this.#db
       .select({
         queued: count(),
         delayed: sql<number>`coalesce(sum(case when ${queueMessages.availableAt} > ${now} then 1 else 0 end), 0)`,
       })
       .from(queueMessages)
-      .where(eq(queueMessages.channel, this.#channel))
-      .all();
+      .where(eq(queueMessages.channel, this.#channel));
     const queued = row?.queued ?? 0;
+    // PostgreSQL's sum of integers is a bigint, which arrives as text.
     const delayed = Number(row?.delayed ?? 0);
     return { queued, delayed, ready: queued - delayed };
   }
 
-  /** Takes the next message that is due, not held by a worker, and first of its ordering key. */
-  #claim(): { id: number; message: unknown; attempts: number } | undefined {
-    const earlier = alias(queueMessages, "earlier");
-    return this.#db.transaction(
-      (tx) => {
-        const now = this.#now();
-        const next = tx
-          .select({
-            id: queueMessages.id,
-            message: queueMessages.message,
-            attempts: queueMessages.attempts,
-          })
-          .from(queueMessages)
-          .where(
-            and(
-              eq(queueMessages.channel, this.#channel),
-              lte(queueMessages.availableAt, now),
-              or(isNull(queueMessages.leasedUntil), lte(queueMessages.leasedUntil, now)),
-              or(
-                isNull(queueMessages.orderingKey),
-                notExists(
-                  tx
-                    .select({ id: earlier.id })
-                    .from(earlier)
-                    .where(
-                      and(
-                        eq(earlier.channel, queueMessages.channel),
-                        eq(earlier.orderingKey, queueMessages.orderingKey),
-                        lt(earlier.id, queueMessages.id),
-                      ),
-                    ),
+  /**
+   * Takes the next message that is due, not held by a worker, and first of its ordering
+   * key, in one statement. On PostgreSQL, workers of other processes run the same
+   * statement at the same moment: the candidate row is locked, and a row another worker
+   * has locked is skipped rather than waited for. The ordering-key check reads the table
+   * without locks, so an earlier message of the key blocks later ones while another
+   * worker holds or is taking it.
+   */
+  async #claim(): Promise<ClaimedMessage | undefined> {
+    const { queueMessages } = this.#db.tables;
+    const earlier = aliasedTable(queueMessages, "earlier");
+    const now = this.#now();
+    const next = this.#db
+      .select({ id: queueMessages.id })
+      .from(queueMessages)
+      .where(
+        and(
+          eq(queueMessages.channel, this.#channel),
+          lte(queueMessages.availableAt, now),
+          or(isNull(queueMessages.leasedUntil), lte(queueMessages.leasedUntil, now)),
+          or(
+            isNull(queueMessages.orderingKey),
+            notExists(
+              this.#db
+                .select({ id: earlier.id })
+                .from(earlier)
+                .where(
+                  and(
+                    eq(earlier.channel, queueMessages.channel),
+                    eq(earlier.orderingKey, queueMessages.orderingKey),
+                    lt(earlier.id, queueMessages.id),
+                  ),
                 ),
-              ),
             ),
-          )
-          .orderBy(asc(queueMessages.availableAt), asc(queueMessages.id))
-          .limit(1)
-          .get();
-        if (!next) return undefined;
-        tx.update(queueMessages)
-          .set({ leasedUntil: now + this.#lease, attempts: next.attempts + 1 })
-          .where(eq(queueMessages.id, next.id))
-          .run();
-        return next;
-      },
-      { behavior: "immediate" },
-    );
+          ),
+        ),
+      )
+      .orderBy(asc(queueMessages.availableAt), asc(queueMessages.id))
+      .limit(1);
+    const [claimed] = await this.#db
+      .update(queueMessages)
+      .set({ leasedUntil: now + this.#lease, attempts: sql`${queueMessages.attempts} + 1` })
+      .where(
+        eq(
+          queueMessages.id,
+          // A SQLite statement has the database to itself: it needs no row locks.
+          this.#db.engine === "postgres" ? next.for("update", { skipLocked: true }) : next,
+        ),
+      )
+      .returning({
+        id: queueMessages.id,
+        message: queueMessages.message,
+        attempts: queueMessages.attempts,
+      });
+    return claimed;
   }
 
-  #renew(id: number): void {
-    this.#db
+  async #renew(id: number): Promise<void> {
+    const { queueMessages } = this.#db.tables;
+    await this.#db
       .update(queueMessages)
       .set({ leasedUntil: this.#now() + this.#lease })
-      .where(eq(queueMessages.id, id))
-      .run();
+      .where(eq(queueMessages.id, id));
   }
 
-  /** Waits for an enqueue here, the next delayed message, the poll interval, or abort. */
-  async #idle(signal: AbortSignal | undefined): Promise<void> {
+  /** How long until the channel's next delayed message is due, at most the poll interval. */
+  async #untilNextDue(): Promise<number> {
+    const { queueMessages } = this.#db.tables;
     const now = this.#now();
-    const [row] = this.#db
+    const [row] = await this.#db
       .select({ next: min(queueMessages.availableAt) })
       .from(queueMessages)
-      .where(and(eq(queueMessages.channel, this.#channel), gt(queueMessages.availableAt, now)))
-      .all();
-    const wait = Math.max(
+      .where(and(eq(queueMessages.channel, this.#channel), gt(queueMessages.availableAt, now)));
+    return Math.max(
       10,
       Math.min(this.#pollInterval, (row?.next ?? Number.POSITIVE_INFINITY) - now),
     );
+  }
+}
+
+/**
+ * Wakes one listener's idle workers. A worker notes `rings` before it looks for work, so
+ * that a ring while it looks still cuts its next wait short.
+ */
+class Doorbell {
+  #rings = 0;
+  readonly #waiting = new Set<() => void>();
+
+  get rings(): number {
+    return this.#rings;
+  }
+
+  ring(): void {
+    this.#rings++;
+    for (const wake of this.#waiting) wake();
+  }
+
+  /** Waits `ms`, or until a ring (none since `rings`) or `signal` aborts. */
+  async wait(rings: number, ms: number, signal: AbortSignal | undefined): Promise<void> {
+    if (this.#rings !== rings || signal?.aborted) return;
     await new Promise<void>((resolve) => {
       const done = () => {
         clearTimeout(timer);
-        this.#wakeup.off("enqueued", done);
+        this.#waiting.delete(done);
         signal?.removeEventListener("abort", done);
         resolve();
       };
-      const timer = setTimeout(done, wait);
-      this.#wakeup.once("enqueued", done);
+      const timer = setTimeout(done, ms);
+      this.#waiting.add(done);
       signal?.addEventListener("abort", done, { once: true });
     });
+  }
+}
+
+/** Per opened database: its listeners in this process, woken by its enqueues. */
+const inProcessEmitters = new WeakMap<NodeDatabase, EventEmitter>();
+
+/**
+ * Wakeups within this process only: SQLite has no way to signal another process, whose
+ * listeners find new messages by polling.
+ */
+class InProcessWakeups implements QueueWakeups {
+  readonly #emitter: EventEmitter;
+
+  constructor(db: NodeDatabase) {
+    let emitter = inProcessEmitters.get(db);
+    if (!emitter) {
+      emitter = new EventEmitter();
+      emitter.setMaxListeners(0);
+      inProcessEmitters.set(db, emitter);
+    }
+    this.#emitter = emitter;
+  }
+
+  async announce(channel: string): Promise<void> {
+    this.#emitter.emit(channel);
+  }
+
+  async watch(channel: string, wake: () => void, signal: AbortSignal | undefined): Promise<void> {
+    if (signal?.aborted) return;
+    this.#emitter.on(channel, wake);
+    await new Promise((resolve) => signal?.addEventListener("abort", resolve, { once: true }));
+    this.#emitter.off(channel, wake);
   }
 }
