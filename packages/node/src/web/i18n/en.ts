@@ -36,6 +36,17 @@ export const en = {
   csrfTitle: "Form expired",
   csrfExplanation:
     "This form was not sent from a page of this site, or it has expired (for example after signing in again). Go back, reload the page and send it again.",
+  signInWith: (provider: string) => `Sign in with ${provider}`,
+  signInLocally: "Or with an account of this node",
+  oidcFailedTitle: "Sign-in failed",
+  oidcStartAgain:
+    "This sign-in was started too long ago, or in another tab or browser. Go back to the sign-in page and start again.",
+  oidcRefused: (provider: string) => `${provider} did not sign you in.`,
+  oidcUnavailable: (provider: string) =>
+    `Signing in with ${provider} does not work at the moment. Tell your node's administrator what went wrong:`,
+  oidcNoRole: (provider: string) =>
+    `Your ${provider} account gives no access to this node. Ask your node's administrator to be let in.`,
+  oidcAccountRefused: "This node cannot open an account for you:",
 
   catalogTitle: "Catalog",
   catalogIntro: "Courses received from the institutions and teachers this node follows.",

@@ -31,6 +31,17 @@ export const fr: Messages = {
   csrfTitle: "Formulaire expiré",
   csrfExplanation:
     "Ce formulaire n’a pas été envoyé depuis une page de ce site, ou il a expiré (par exemple après une nouvelle connexion). Revenez en arrière, rechargez la page et renvoyez-le.",
+  signInWith: (provider: string) => `Se connecter avec ${provider}`,
+  signInLocally: "Ou avec un compte de ce nœud",
+  oidcFailedTitle: "Connexion impossible",
+  oidcStartAgain:
+    "Cette connexion a été commencée il y a trop longtemps, ou dans un autre onglet ou navigateur. Revenez à la page de connexion et recommencez.",
+  oidcRefused: (provider: string) => `${provider} n’a pas validé votre connexion.`,
+  oidcUnavailable: (provider: string) =>
+    `La connexion avec ${provider} ne fonctionne pas pour le moment. Transmettez ceci à l’administrateur de votre nœud :`,
+  oidcNoRole: (provider: string) =>
+    `Votre compte ${provider} ne donne pas accès à ce nœud. Demandez à l’administrateur de votre nœud de vous y admettre.`,
+  oidcAccountRefused: "Ce nœud ne peut pas vous ouvrir de compte :",
 
   catalogTitle: "Catalogue",
   catalogIntro: "Les cours reçus des établissements et enseignants que ce nœud suit.",
