@@ -16,7 +16,8 @@ export async function startServer(
     const publicOrigin = node.config.publicUrl;
     const started = serve(
       {
-        fetch: (request) => node.app.fetch(atPublicOrigin(request, publicOrigin)),
+        // env carries the socket (getConnInfo reads the client's address from it).
+        fetch: (request, env) => node.app.fetch(atPublicOrigin(request, publicOrigin), env),
         hostname: node.config.listen.host,
         port,
       },
