@@ -329,19 +329,26 @@ export const moodlePublications = pgTable(
   (table) => [primaryKey({ columns: [table.targetId, table.moodleCourseId] })],
 );
 
-export const webAccounts = pgTable("web_accounts", {
-  id: integer("id").primaryKey().generatedByDefaultAsIdentity(),
-  username: text("username").notNull().unique(),
-  displayName: text("display_name").notNull(),
-  role: text("role", { enum: WEB_ROLES }).notNull(),
-  actorId: integer("actor_id")
-    .notNull()
-    .references(() => localActors.id, { onDelete: "cascade" }),
-  passwordHash: text("password_hash").notNull(),
-  createdAt: bigint("created_at", { mode: "number" }).notNull(),
-  passwordChangedAt: bigint("password_changed_at", { mode: "number" }).notNull(),
-  lastLoginAt: bigint("last_login_at", { mode: "number" }),
-});
+export const webAccounts = pgTable(
+  "web_accounts",
+  {
+    id: integer("id").primaryKey().generatedByDefaultAsIdentity(),
+    username: text("username").notNull().unique(),
+    displayName: text("display_name").notNull(),
+    role: text("role", { enum: WEB_ROLES }).notNull(),
+    actorId: integer("actor_id")
+      .notNull()
+      .references(() => localActors.id, { onDelete: "cascade" }),
+    passwordHash: text("password_hash").notNull(),
+    createdAt: bigint("created_at", { mode: "number" }).notNull(),
+    passwordChangedAt: bigint("password_changed_at", { mode: "number" }).notNull(),
+    lastLoginAt: bigint("last_login_at", { mode: "number" }),
+    oidcIssuer: text("oidc_issuer"),
+    oidcSubject: text("oidc_subject"),
+    disabledAt: bigint("disabled_at", { mode: "number" }),
+  },
+  (table) => [uniqueIndex("web_accounts_oidc").on(table.oidcIssuer, table.oidcSubject)],
+);
 
 export const webSessions = pgTable(
   "web_sessions",
@@ -386,4 +393,23 @@ export const scheduledTasks = pgTable("scheduled_tasks", {
   nextRunAt: bigint("next_run_at", { mode: "number" }).notNull(),
   lastRunBy: text("last_run_by"),
   lastRunAt: bigint("last_run_at", { mode: "number" }),
+});
+
+export const nodeSettings = pgTable("node_settings", {
+  key: text("key").primaryKey(),
+  value: jsonb("value").$type<unknown>().notNull(),
+  updatedAt: bigint("updated_at", { mode: "number" }).notNull(),
+  updatedBy: text("updated_by").notNull(),
+});
+
+export const webUploads = pgTable("web_uploads", {
+  id: text("id").primaryKey(),
+  accountId: integer("account_id")
+    .notNull()
+    .references(() => webAccounts.id, { onDelete: "cascade" }),
+  sha256: text("sha256").notNull(),
+  size: bigint("size", { mode: "number" }).notNull(),
+  report: jsonb("report").$type<Record<string, unknown>>().notNull(),
+  courseId: text("course_id"),
+  createdAt: bigint("created_at", { mode: "number" }).notNull(),
 });

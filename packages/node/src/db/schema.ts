@@ -431,19 +431,31 @@ export type WebRole = (typeof WEB_ROLES)[number];
  * as the institution, teachers as their own Person. The password is kept as an scrypt
  * hash with its parameters and salt (see accounts/password.ts).
  */
-export const webAccounts = sqliteTable("web_accounts", {
-  id: integer("id").primaryKey({ autoIncrement: true }),
-  username: text("username").notNull().unique(),
-  displayName: text("display_name").notNull(),
-  role: text("role", { enum: WEB_ROLES }).notNull(),
-  actorId: integer("actor_id")
-    .notNull()
-    .references(() => localActors.id, { onDelete: "cascade" }),
-  passwordHash: text("password_hash").notNull(),
-  createdAt: integer("created_at").notNull(),
-  passwordChangedAt: integer("password_changed_at").notNull(),
-  lastLoginAt: integer("last_login_at"),
-});
+export const webAccounts = sqliteTable(
+  "web_accounts",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    username: text("username").notNull().unique(),
+    displayName: text("display_name").notNull(),
+    role: text("role", { enum: WEB_ROLES }).notNull(),
+    actorId: integer("actor_id")
+      .notNull()
+      .references(() => localActors.id, { onDelete: "cascade" }),
+    passwordHash: text("password_hash").notNull(),
+    createdAt: integer("created_at").notNull(),
+    passwordChangedAt: integer("password_changed_at").notNull(),
+    lastLoginAt: integer("last_login_at"),
+    /**
+     * Set for an account opened by single sign-on: the OpenID provider and its subject
+     * ("sub") name the person; the username may be renamed at the provider, these not.
+     */
+    oidcIssuer: text("oidc_issuer"),
+    oidcSubject: text("oidc_subject"),
+    /** Set when an admin disabled the account: it cannot sign in, its sessions are ended. */
+    disabledAt: integer("disabled_at"),
+  },
+  (table) => [uniqueIndex("web_accounts_oidc").on(table.oidcIssuer, table.oidcSubject)],
+);
 
 /**
  * Signed-in browsers. The cookie holds a random 256-bit id; only its sha256 is kept, so a
@@ -509,4 +521,36 @@ export const scheduledTasks = sqliteTable("scheduled_tasks", {
   /** The process that ran it last (host and pid), for admins wondering where. */
   lastRunBy: text("last_run_by"),
   lastRunAt: integer("last_run_at"),
+});
+
+/**
+ * Settings admins change in the web console (federation policy, auto-accepted hosts),
+ * which then take precedence over the configuration the node was started with. JSON
+ * values, one row per setting.
+ */
+export const nodeSettings = sqliteTable("node_settings", {
+  key: text("key").primaryKey(),
+  value: text("value", { mode: "json" }).$type<unknown>().notNull(),
+  updatedAt: integer("updated_at").notNull(),
+  /** The admin's username, for the console. */
+  updatedBy: text("updated_by").notNull(),
+});
+
+/**
+ * Backups uploaded through the web interface, inspected, waiting for their account to
+ * fill in the publish form. In the database, not in memory: with several node processes
+ * the form may be posted to another one than the upload.
+ */
+export const webUploads = sqliteTable("web_uploads", {
+  id: text("id").primaryKey(),
+  accountId: integer("account_id")
+    .notNull()
+    .references(() => webAccounts.id, { onDelete: "cascade" }),
+  sha256: text("sha256").notNull(),
+  size: integer("size").notNull(),
+  /** The backup's inspection (@coursefed/mbz BackupReport), shown with the form. */
+  report: text("report", { mode: "json" }).$type<Record<string, unknown>>().notNull(),
+  /** The course it is to become a new revision of, if any. */
+  courseId: text("course_id"),
+  createdAt: integer("created_at").notNull(),
 });
