@@ -24,6 +24,7 @@ import { FollowRepository } from "./follows/follow-repository.ts";
 import { courseRoutes } from "./http/course-routes.ts";
 import { federationGuard } from "./http/federation-guard.ts";
 import { federationMiddleware } from "./http/federation-middleware.ts";
+import { RequestsInFlight } from "./http/requests-in-flight.ts";
 import { MoodleTargetRepository } from "./moodle-targets/target-repository.ts";
 import { checkHealth } from "./observability/health.ts";
 import { NodeMetrics } from "./observability/metrics.ts";
@@ -47,6 +48,9 @@ const RESTORE_CONCURRENCY = 2;
  * one slow server from holding up the others (a fan-out to many followers especially).
  */
 const DELIVERY_CONCURRENCY = 8;
+
+/** How long closing waits for requests still being handled before closing the database. */
+const REQUEST_DRAIN_MS = 10_000;
 
 /** How often uploads never published are looked for (they are dropped after a day). */
 const UPLOAD_SWEEP_INTERVAL_MS = 3600 * 1000;
@@ -165,6 +169,8 @@ export async function createNode(config: NodeConfig): Promise<CoursefedNode> {
     },
   });
 
+  const requests = new RequestsInFlight();
+  app.use(requests.track());
   app.use(metrics.timeRequests());
   app.get("/healthz", async (c) => {
     const report = await checkHealth(db, queues);
@@ -231,6 +237,8 @@ export async function createNode(config: NodeConfig): Promise<CoursefedNode> {
       await scheduler.stop();
       workers.abort();
       await queueStopped;
+      // A request whose client went away (the server closed) may still be writing.
+      await requests.drained(REQUEST_DRAIN_MS);
       await db.close();
     },
   };
