@@ -29,8 +29,12 @@ export interface PageOptions {
   readonly title: string;
   readonly main: Markup;
   readonly status?: ContentfulStatusCode;
-  /** Reloads the page after this many seconds (a job still running), without script. */
-  readonly refreshSeconds?: number | undefined;
+  /**
+   * Reloads the page after a while (a job still running), without script. The address is
+   * given: a refresh to the page's own address is not made when it has a #fragment
+   * (the browser takes it as a jump within the page).
+   */
+  readonly refresh?: { readonly seconds: number; readonly url: string } | undefined;
   readonly headers?: Record<string, string>;
   /** Our own scripts (under /assets) that enhance the page; it works without them. */
   readonly scripts?: readonly string[];
@@ -71,7 +75,7 @@ export function page(c: WebContext, options: PageOptions) {
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-${options.refreshSeconds ? html`<meta http-equiv="refresh" content="${options.refreshSeconds}">` : ""}
+${options.refresh ? html`<meta http-equiv="refresh" content="${options.refresh.seconds}; url=${options.refresh.url}">` : ""}
 <title>${options.title} · ${c.get("siteName")} · coursefed</title>
 <link rel="stylesheet" href="/assets/pico.min.css">
 <link rel="stylesheet" href="/assets/coursefed.css">

@@ -73,7 +73,7 @@ export function restoresRoutes(app: Hono<WebEnv>, { services }: WebDependencies)
     const refreshing = active && c.req.query("refresh") !== "off";
     return page(c, {
       title: t.restoresTitle,
-      refreshSeconds: refreshing ? REFRESH_SECONDS : undefined,
+      refresh: refreshing ? { seconds: REFRESH_SECONDS, url: "/restores" } : undefined,
       main: html`<hgroup><h1>${t.restoresTitle}</h1><p>${t.restoresIntro}</p></hgroup>
 ${
   refreshing
