@@ -70,10 +70,13 @@ export class ConfigError extends Error {
   override readonly name = "ConfigError";
   /** The setting at fault, as the user wrote it (flag or variable). */
   readonly setting: string;
+  /** What is wrong, without the setting's name: for the console, where a field names it. */
+  readonly reason: string;
 
   constructor(setting: string, message: string) {
     super(`${setting}: ${message}`);
     this.setting = setting;
+    this.reason = message;
   }
 }
 
@@ -274,7 +277,11 @@ function formatHost(host: string): string {
   return host.includes(":") ? `[${host}]` : host;
 }
 
-function parseDomains(text: string, key: keyof typeof CONFIG_ENVIRONMENT): string[] {
+/**
+ * Comma-separated host names, lowercased; ConfigError names `key`'s flag. Exported for
+ * the settings admins change in the console, checked by the same rules.
+ */
+export function parseDomains(text: string, key: keyof typeof CONFIG_ENVIRONMENT): string[] {
   const domains = text
     .split(",")
     .map((domain) => domain.trim().toLowerCase())
@@ -344,7 +351,8 @@ function parseFirstKnock(text: string): FirstKnock {
   return text as FirstKnock;
 }
 
-function parseFederation(mode: string, domains: string): FederationPolicy {
+/** A federation mode and its comma-separated hosts; exported for the console's settings. */
+export function parseFederation(mode: string, domains: string): FederationPolicy {
   if (mode !== "open" && mode !== "allowlist" && mode !== "blocklist") {
     throw new ConfigError(
       `--federation (${CONFIG_ENVIRONMENT.federation})`,

@@ -33,6 +33,7 @@ import { PeerRepository, peerState } from "./peers/peer-repository.ts";
 import { RestoreRepository } from "./restores/restore-repository.ts";
 import { type RestoreMessage, runRestoreJob } from "./restores/restore-service.ts";
 import { startScheduler } from "./scheduling/scheduled-tasks.ts";
+import { NodeSettings } from "./settings/node-settings.ts";
 import { createWebApp } from "./web/web-app.ts";
 
 export const SOFTWARE_VERSION = "0.1.0";
@@ -87,8 +88,10 @@ export async function createNode(config: NodeConfig): Promise<CoursefedNode> {
   const services: FederationServices = {
     actors,
     follows: new FollowRepository(db),
-    followPolicy: { autoAcceptDomains: config.autoAcceptDomains },
-    federationPolicy: config.federation,
+    settings: new NodeSettings(db, {
+      federation: config.federation,
+      autoAcceptDomains: config.autoAcceptDomains,
+    }),
     courses: new CourseRepository(db),
     blobs: new BlobStore(join(config.dataDir, "blobs")),
     peers,
@@ -154,8 +157,9 @@ export async function createNode(config: NodeConfig): Promise<CoursefedNode> {
     restoreJobsByState: () => services.restores.countByState(),
     peersByState: async () => {
       const states: Record<string, number> = {};
+      const policy = await services.settings.federationPolicy();
       for (const peer of await peers.all()) {
-        const state = peerState(peer, federatesWith(config.federation, peer.host));
+        const state = peerState(peer, federatesWith(policy, peer.host));
         states[state] = (states[state] ?? 0) + 1;
       }
       return states;
@@ -180,7 +184,7 @@ export async function createNode(config: NodeConfig): Promise<CoursefedNode> {
     const { contentType, body } = await metrics.exposition();
     return c.body(body, 200, { "content-type": contentType });
   });
-  app.use(federationGuard(config.federation));
+  app.use(federationGuard(services.settings));
   app.use(federationMiddleware(federation, () => services));
   app.route(
     "/",

@@ -11,6 +11,7 @@ import { moodleTargetRoutes } from "./routes/moodle-targets.ts";
 import { peerRoutes } from "./routes/peers.ts";
 import { restoreRoutes } from "./routes/restores.ts";
 import { ruleRoutes } from "./routes/rules.ts";
+import { settingsRoutes } from "./routes/settings.ts";
 import { teacherRoutes } from "./routes/teachers.ts";
 import { uploadRoutes } from "./routes/uploads.ts";
 import type { TokenRepository } from "./token-repository.ts";
@@ -56,6 +57,7 @@ export function createApi(dependencies: ApiDependencies): OpenAPIHono {
   moodleTargetRoutes(v1, dependencies);
   restoreRoutes(v1, dependencies);
   ruleRoutes(v1, dependencies);
+  settingsRoutes(v1, dependencies);
 
   const api = new OpenAPIHono();
   api.route("/api/v1", v1);

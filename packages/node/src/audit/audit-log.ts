@@ -19,6 +19,9 @@ export const AUDIT_ACTIONS = [
   "account.remove",
   "token.create",
   "token.revoke",
+  "settings.federation",
+  "settings.auto-accept",
+  "settings.reset",
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 

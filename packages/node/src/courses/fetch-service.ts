@@ -54,7 +54,7 @@ export async function fetchCatalogArchive(
       `The archive of ${objectUri} is not on its publisher's server; refusing to fetch it.`,
     );
   }
-  if (!federatesWith(services.federationPolicy, archive)) {
+  if (!federatesWith(await services.settings.federationPolicy(), archive)) {
     throw new FetchError("NOT_FEDERATED", `This node does not federate with ${archive.hostname}.`);
   }
   const partial = services.blobs.partialPathOf(revision.sha256);

@@ -6,20 +6,14 @@ import type { FollowRepository } from "../follows/follow-repository.ts";
 import type { MoodleTargetRepository } from "../moodle-targets/target-repository.ts";
 import type { PeerRepository } from "../peers/peer-repository.ts";
 import type { RestoreRepository } from "../restores/restore-repository.ts";
-import type { FederationPolicy } from "./federation-policy.ts";
-
-/** Who may follow without an admin's approval. */
-export interface FollowPolicy {
-  /** Host names (and their subdomains) whose follow requests are accepted at once. */
-  readonly autoAcceptDomains: readonly string[];
-}
+import type { NodeSettings } from "../settings/node-settings.ts";
 
 /** What Fedify's callbacks get to work with: the node's services, no HTTP. */
 export interface FederationServices {
   readonly actors: LocalActorRepository;
   readonly follows: FollowRepository;
-  readonly followPolicy: FollowPolicy;
-  readonly federationPolicy: FederationPolicy;
+  /** The federation policy and the auto-accepted hosts in force (the console may change them). */
+  readonly settings: NodeSettings;
   readonly courses: CourseRepository;
   readonly blobs: BlobStore;
   readonly peers: PeerRepository;

@@ -1,6 +1,8 @@
+export const FEDERATION_MODES = ["open", "allowlist", "blocklist"] as const;
+
 /** Which servers this node federates with. */
 export interface FederationPolicy {
-  readonly mode: "open" | "allowlist" | "blocklist";
+  readonly mode: (typeof FEDERATION_MODES)[number];
   /** Host names; each also covers its subdomains. */
   readonly domains: readonly string[];
 }

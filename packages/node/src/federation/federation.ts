@@ -56,7 +56,10 @@ function fromAllowedServers<A extends Activity>(
   handler: (ctx: InboxContext<FederationServices>, activity: A) => Promise<void>,
 ): (ctx: InboxContext<FederationServices>, activity: A) => Promise<void> {
   return async (ctx, activity) => {
-    if (activity.actorId && federatesWith(ctx.data.federationPolicy, activity.actorId)) {
+    if (
+      activity.actorId &&
+      federatesWith(await ctx.data.settings.federationPolicy(), activity.actorId)
+    ) {
       await handler(ctx, activity);
     }
   };

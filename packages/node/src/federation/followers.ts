@@ -14,8 +14,9 @@ export function registerFollowers(federation: Federation<FederationServices>): v
       // Without a cursor Fedify wants every follower: that is how it fans out to them.
       if (cursor === null) {
         // Nothing is delivered to servers the federation policy excludes.
+        const policy = await ctx.data.settings.federationPolicy();
         const allowed = (await ctx.data.follows.followers(actor.id, "accepted")).filter(
-          (follower) => federatesWith(ctx.data.federationPolicy, new URL(follower.actorUri)),
+          (follower) => federatesWith(policy, new URL(follower.actorUri)),
         );
         return { items: allowed.map((follower) => recipientOf(follower.actor)) };
       }

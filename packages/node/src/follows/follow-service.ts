@@ -22,7 +22,7 @@ export async function follow(
 ): Promise<Following> {
   const targetUrl = URL.canParse(target) ? new URL(target) : undefined;
   const targetHost = targetUrl?.hostname ?? target.replace(/^@?[^@]+@/, "");
-  if (!federatesWith(ctx.data.federationPolicy, targetHost)) {
+  if (!federatesWith(await ctx.data.settings.federationPolicy(), targetHost)) {
     throw new FollowError(
       "NOT_FEDERATED",
       `This node does not federate with ${targetHost} (federation policy).`,

@@ -37,12 +37,10 @@ const iso = (time: number | null) => (time === null ? null : new Date(time).toIS
 
 export function peerRoutes(app: OpenAPIHono<ApiEnv>, { services }: ApiDependencies): void {
   app.openapi(list, async (c) => {
+    const policy = await services.settings.federationPolicy();
     const items = (await services.peers.all()).map((peer) => ({
       host: peer.host,
-      state: peerState(
-        peer,
-        federatesWith(services.federationPolicy, peer.host.replace(/:\d+$/, "")),
-      ),
+      state: peerState(peer, federatesWith(policy, peer.host.replace(/:\d+$/, ""))),
       deliveries: peer.deliveries,
       failures: peer.failures,
       consecutiveFailures: peer.consecutiveFailures,

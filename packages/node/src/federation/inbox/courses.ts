@@ -56,7 +56,7 @@ export async function onCourseAnnounce(ctx: FederationContext, announce: Announc
   if (
     isActor(publisher) &&
     publisher.id &&
-    federatesWith(ctx.data.federationPolicy, publisher.id)
+    federatesWith(await ctx.data.settings.federationPolicy(), publisher.id)
   ) {
     await receiveCourse(ctx, object, publisher, { delivered: true, announcedBy: announcer });
   }

@@ -2,7 +2,7 @@ import type { InboxContext } from "@fedify/fedify";
 import { type Accept, Follow, isActor, type Reject, type Undo } from "@fedify/vocab";
 import { answerFollow } from "../../follows/follow-service.ts";
 import { describeRemoteActor } from "../../follows/remote-actor.ts";
-import type { FederationServices, FollowPolicy } from "../context.ts";
+import type { FederationServices } from "../context.ts";
 import { backfillFrom } from "./courses.ts";
 
 type Context = InboxContext<FederationServices>;
@@ -22,7 +22,7 @@ export async function onFollow(ctx: Context, follow: Follow): Promise<void> {
   const accepted =
     !local.manuallyApprovesFollowers ||
     previous?.state === "accepted" ||
-    isAutoAccepted(follow.actorId, ctx.data.followPolicy);
+    isAutoAccepted(follow.actorId, await ctx.data.settings.autoAcceptDomains());
   await ctx.data.follows.requestFollow(
     local.id,
     remote.uri,
@@ -71,7 +71,8 @@ export async function onUndo(ctx: Context, undo: Undo): Promise<void> {
   if (local) await ctx.data.follows.removeFollower(local.id, undo.actorId.href);
 }
 
-function isAutoAccepted(actor: URL, policy: FollowPolicy): boolean {
+/** Whether the actor's host is one of `domains` or under one of them. */
+function isAutoAccepted(actor: URL, domains: readonly string[]): boolean {
   const host = actor.hostname.toLowerCase();
-  return policy.autoAcceptDomains.some((domain) => host === domain || host.endsWith(`.${domain}`));
+  return domains.some((domain) => host === domain || host.endsWith(`.${domain}`));
 }

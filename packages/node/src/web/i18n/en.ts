@@ -208,6 +208,24 @@ export const en = {
   maxUpload: "Largest upload",
   settingsFromConfiguration:
     "These are set by the node's configuration (options, environment or JSON file) and take effect when it restarts; see",
+  settingsNotices: {
+    saved: "Saved: every process of this node applies it within a few seconds.",
+    reset: "The configuration's value is in force again.",
+  },
+  federationPolicyNow: "In force",
+  federationMode: "Federate with",
+  federationDomains: "Servers",
+  domainsHelp:
+    "Host names, one a line (each also covers its subdomains): the only servers of an allowlist, the servers a blocklist shuts out.",
+  saveFederationPolicy: "Save the federation policy",
+  autoAcceptLabel: "Servers whose follow requests need no approval",
+  autoAcceptHelp:
+    "Host names, one a line (each also covers its subdomains); leave empty to approve every request here.",
+  saveAutoAccept: "Save the auto-accepted servers",
+  settingFromConfiguration: "From the node's configuration.",
+  settingChangedBy: (name: string, when: string) => `Changed here by ${name}, ${when}.`,
+  resetToConfiguration: "Reset to the configuration's value",
+  configurationValue: "The configuration's value",
 
   followRequestsTitle: "Follow requests",
   followRequestsIntro:
@@ -346,6 +364,9 @@ export const en = {
     "account.remove": "removed an account",
     "token.create": "created an API token",
     "token.revoke": "revoked an API token",
+    "settings.federation": "changed the federation policy",
+    "settings.auto-accept": "changed the auto-accepted servers",
+    "settings.reset": "reset a setting to the configuration's",
   } satisfies Record<AuditAction, string>,
   auditEmpty: "No admin action recorded yet.",
 

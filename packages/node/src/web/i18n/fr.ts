@@ -204,6 +204,24 @@ export const fr: Messages = {
   maxUpload: "Téléversement maximal",
   settingsFromConfiguration:
     "Ils viennent de la configuration du nœud (options, environnement ou fichier JSON) et s’appliquent à son redémarrage\u00a0; voir",
+  settingsNotices: {
+    saved: "Enregistré\u00a0: tous les processus de ce nœud l’appliquent en quelques secondes.",
+    reset: "La valeur de la configuration s’applique de nouveau.",
+  },
+  federationPolicyNow: "En vigueur",
+  federationMode: "Fédérer avec",
+  federationDomains: "Serveurs",
+  domainsHelp:
+    "Noms d’hôte, un par ligne (chacun couvre aussi ses sous-domaines)\u00a0: les seuls serveurs d’une liste blanche, les serveurs qu’une liste noire exclut.",
+  saveFederationPolicy: "Enregistrer la politique de fédération",
+  autoAcceptLabel: "Serveurs dont les demandes d’abonnement se passent d’approbation",
+  autoAcceptHelp:
+    "Noms d’hôte, un par ligne (chacun couvre aussi ses sous-domaines)\u00a0; laisser vide pour approuver ici chaque demande.",
+  saveAutoAccept: "Enregistrer les serveurs acceptés d’office",
+  settingFromConfiguration: "Vient de la configuration du nœud.",
+  settingChangedBy: (name: string, when: string) => `Modifié ici par ${name}, ${when}.`,
+  resetToConfiguration: "Revenir à la valeur de la configuration",
+  configurationValue: "Valeur de la configuration",
 
   followRequestsTitle: "Demandes d’abonnement",
   followRequestsIntro:
@@ -348,6 +366,9 @@ export const fr: Messages = {
     "account.remove": "a supprimé un compte",
     "token.create": "a créé un jeton d’API",
     "token.revoke": "a révoqué un jeton d’API",
+    "settings.federation": "a changé la politique de fédération",
+    "settings.auto-accept": "a changé les serveurs acceptés d’office",
+    "settings.reset": "a rendu un réglage à la configuration",
   },
   auditEmpty: "Aucune action d’administration enregistrée pour l’instant.",
 

@@ -23,12 +23,10 @@ export function adminPeersRoutes(app: Hono<WebEnv>, { services }: WebDependencie
       time === null
         ? html`<span class="empty">${t.never}</span>`
         : html`<time datetime="${new Date(time).toISOString()}">${formatDateTime(time, language)}</time>`;
+    const policy = await services.settings.federationPolicy();
     const peers = (await services.peers.all()).map((peer) => ({
       peer,
-      state: peerState(
-        peer,
-        federatesWith(services.federationPolicy, peer.host.replace(/:\d+$/, "")),
-      ),
+      state: peerState(peer, federatesWith(policy, peer.host.replace(/:\d+$/, ""))),
     }));
     return adminPage(c, {
       section: "/admin/peers",

@@ -1,39 +1,169 @@
 import type { Hono } from "hono";
 import { html } from "hono/html";
-import { formatSize } from "../format.ts";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
+import { FEDERATION_MODES } from "../../federation/federation-policy.ts";
+import {
+  type EffectiveSetting,
+  SETTING_NAMES,
+  type SettingName,
+  SettingsError,
+} from "../../settings/node-settings.ts";
+import { formatDateTime, formatSize } from "../format.ts";
+import { csrfField, type Markup } from "../layout.ts";
 import { requireRole } from "../roles.ts";
-import type { WebDependencies, WebEnv } from "../web-env.ts";
-import { adminPage } from "./admin-shell.ts";
+import type { WebContext, WebDependencies, WebEnv } from "../web-env.ts";
+import { adminPage, type Form, formText, notice, webAuditActor } from "./admin-shell.ts";
 
-/** The node's settings, read-only: they come from its configuration, not from this page. */
-export function adminSettingsRoutes(
-  app: Hono<WebEnv>,
+const NOTICES = ["saved", "reset"] as const;
+
+interface SettingsPageOptions {
+  readonly status?: ContentfulStatusCode;
+  /** The refused form's values, to fix rather than retype, and the domain's refusal. */
+  readonly form?: Form;
+  readonly error?: SettingsError;
+}
+
+/** Host names one a line, as the forms show and take them. */
+function lines(domains: readonly string[]): string {
+  return domains.join("\n");
+}
+
+/**
+ * The node's settings: what the configuration fixes (address, institution, upload
+ * limit), and the federation policy and auto-accepted servers, which admins may change
+ * here; a change is in force in every process of the node within seconds.
+ */
+async function settingsPage(
+  c: WebContext,
   { services, publicUrl, maxUploadBytes }: WebDependencies,
-): void {
-  app.get("/admin", requireRole("admin"), async (c) => {
-    const t = c.get("t");
-    const institution = await services.actors.byIdentifier("institution");
-    const policy = services.federationPolicy;
-    const autoAccept = services.followPolicy.autoAcceptDomains;
-    const list = (items: readonly string[]) =>
-      items.length
-        ? html`<ul class="domains">${items.map((item) => html`<li><code>${item}</code></li>`)}</ul>`
-        : html`<span class="empty">${t.noneListed}</span>`;
-    return adminPage(c, {
-      section: "/admin",
-      title: t.adminSettingsTitle,
-      intro: t.adminSettingsIntro,
-      main: html`<article>
+  options: SettingsPageOptions = {},
+) {
+  const t = c.get("t");
+  const language = c.get("language");
+  const done = NOTICES.find((n) => n === c.req.query("notice"));
+  const institution = await services.actors.byIdentifier("institution");
+  const { policy, autoAccept } = await services.settings.federation();
+  const list = (items: readonly string[]) =>
+    items.length
+      ? html`<ul class="domains">${items.map((item) => html`<li><code>${item}</code></li>`)}</ul>`
+      : html`<span class="empty">${t.noneListed}</span>`;
+  const describePolicy = ({ mode, domains }: typeof policy.value) =>
+    html`${t.federationModes[mode]}${mode === "open" ? "" : list(domains)}`;
+  /** Where a setting's value comes from, and the way back to the configuration's. */
+  const origin = <T>(
+    name: SettingName,
+    setting: EffectiveSetting<T>,
+    describe: (value: T) => Markup,
+  ) =>
+    setting.override
+      ? html`<p class="setting-origin"><small>${t.settingChangedBy(setting.override.updatedBy, formatDateTime(setting.override.updatedAt, language))}</small></p>
+<form method="post" action="/admin/settings/reset" class="inline">${csrfField(c)}<input type="hidden" name="setting" value="${name}">
+<button type="submit" class="secondary outline compact" aria-describedby="${name}-configured">${t.resetToConfiguration}</button></form>
+<p id="${name}-configured"><small>${t.configurationValue}${t.colon}</small>${describe(setting.configured)}</p>`
+      : html`<p class="setting-origin"><small>${t.settingFromConfiguration}</small></p>`;
+  const refused = (field: SettingsError["field"]) =>
+    options.error?.field === field
+      ? html`<p class="notice notice-error" role="alert" id="${field}-error">${options.error.message}</p>`
+      : "";
+  const value = (name: string, current: string) =>
+    options.form && name in options.form ? formText(options.form, name) : current;
+  const mode = value("mode", policy.value.mode);
+  return adminPage(c, {
+    section: "/admin",
+    title: t.adminSettingsTitle,
+    intro: t.adminSettingsIntro,
+    status: options.status ?? 200,
+    main: html`${done ? notice("ok", t.settingsNotices[done]) : ""}
+<article>
 <dl class="settings">
 <dt>${t.publicUrl}</dt><dd><code>${publicUrl.href}</code></dd>
 <dt>${t.institutionHandle}</dt><dd><code>@${institution?.handle ?? "?"}@${publicUrl.host}</code></dd>
 <dt>${t.institutionName}</dt><dd>${institution?.name ?? "?"}</dd>
-<dt>${t.federationPolicy}</dt><dd>${t.federationModes[policy.mode]}${policy.mode === "open" ? "" : list(policy.domains)}</dd>
-<dt>${t.autoAcceptDomains}</dt><dd>${list(autoAccept)}</dd>
-<dt>${t.maxUpload}</dt><dd>${formatSize(maxUploadBytes, c.get("language"))}</dd>
+<dt>${t.maxUpload}</dt><dd>${formatSize(maxUploadBytes, language)}</dd>
 </dl>
+<p><small>${t.settingsFromConfiguration} <code>coursefed serve --help</code></small></p>
 </article>
-<p class="notice">${t.settingsFromConfiguration} <code>coursefed serve --help</code></p>`,
-    });
+<section aria-labelledby="federation-heading">
+<h2 id="federation-heading">${t.federationPolicy}</h2>
+<p>${t.federationPolicyNow}${t.colon}${describePolicy(policy.value)}</p>
+${origin("policy", policy, describePolicy)}
+<form method="post" action="/admin/settings/federation" class="admin-form">
+${csrfField(c)}
+${refused("mode")}${refused("domains")}
+<fieldset><legend>${t.federationMode}</legend>
+${FEDERATION_MODES.map(
+  (m) =>
+    html`<label><input type="radio" name="mode" value="${m}"${m === mode ? html` checked` : ""}> ${t.federationModes[m]}</label>`,
+)}
+</fieldset>
+<label for="domains">${t.federationDomains}</label>
+<textarea id="domains" name="domains" rows="4" aria-describedby="domains-help${options.error?.field === "domains" ? " domains-error" : ""}"${options.error?.field === "domains" ? html` aria-invalid="true"` : ""}>${value("domains", lines(policy.value.domains))}</textarea>
+<small id="domains-help">${t.domainsHelp}</small>
+<button type="submit">${t.saveFederationPolicy}</button>
+</form>
+</section>
+<section aria-labelledby="auto-accept-heading">
+<h2 id="auto-accept-heading">${t.autoAcceptDomains}</h2>
+<p>${list(autoAccept.value)}</p>
+${origin("autoAccept", autoAccept, list)}
+<form method="post" action="/admin/settings/auto-accept" class="admin-form">
+${csrfField(c)}
+${refused("autoAccept")}
+<label for="auto-accept">${t.autoAcceptLabel}</label>
+<textarea id="auto-accept" name="autoAccept" rows="4" aria-describedby="auto-accept-help${options.error?.field === "autoAccept" ? " autoAccept-error" : ""}"${options.error?.field === "autoAccept" ? html` aria-invalid="true"` : ""}>${value("autoAccept", lines(autoAccept.value))}</textarea>
+<small id="auto-accept-help">${t.autoAcceptHelp}</small>
+<button type="submit">${t.saveAutoAccept}</button>
+</form>
+</section>`,
+  });
+}
+
+export function adminSettingsRoutes(app: Hono<WebEnv>, dependencies: WebDependencies): void {
+  const { services, audit } = dependencies;
+
+  app.get("/admin", requireRole("admin"), (c) => settingsPage(c, dependencies));
+
+  app.post("/admin/settings/federation", requireRole("admin"), async (c) => {
+    const form = await c.req.parseBody();
+    const by = webAuditActor(c);
+    try {
+      const { policy } = await services.settings.update(
+        { policy: { mode: formText(form, "mode"), domains: formText(form, "domains") } },
+        by.name,
+      );
+      await audit.record(by, "settings.federation", null, {
+        mode: policy.value.mode,
+        domains: policy.value.domains,
+      });
+    } catch (error) {
+      if (!(error instanceof SettingsError)) throw error;
+      return settingsPage(c, dependencies, { status: 400, form, error });
+    }
+    return c.redirect("/admin?notice=saved", 303);
+  });
+
+  app.post("/admin/settings/auto-accept", requireRole("admin"), async (c) => {
+    const form = await c.req.parseBody();
+    const by = webAuditActor(c);
+    try {
+      const { autoAccept } = await services.settings.update(
+        { autoAccept: formText(form, "autoAccept") },
+        by.name,
+      );
+      await audit.record(by, "settings.auto-accept", null, { domains: autoAccept.value });
+    } catch (error) {
+      if (!(error instanceof SettingsError)) throw error;
+      return settingsPage(c, dependencies, { status: 400, form, error });
+    }
+    return c.redirect("/admin?notice=saved", 303);
+  });
+
+  app.post("/admin/settings/reset", requireRole("admin"), async (c) => {
+    const name = formText(await c.req.parseBody(), "setting");
+    const setting = SETTING_NAMES.find((each) => each === name);
+    if (!setting) return c.redirect("/admin", 303);
+    await services.settings.reset(setting);
+    await audit.record(webAuditActor(c), "settings.reset", setting);
+    return c.redirect("/admin?notice=reset", 303);
   });
 }

@@ -1,0 +1,171 @@
+import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
+import { FEDERATION_MODES } from "../../federation/federation-policy.ts";
+import {
+  type EffectiveSetting,
+  type FederationSettings,
+  SETTING_NAMES,
+  SettingsError,
+} from "../../settings/node-settings.ts";
+import type { ApiDependencies } from "../api.ts";
+import { type ApiEnv, auditActorOf, requireAdmin } from "../auth.ts";
+import { ErrorSchema, errorResponses, problem } from "../problem.ts";
+
+const Policy = z
+  .object({
+    mode: z.enum(FEDERATION_MODES).openapi({
+      description:
+        "open: every server; allowlist: only the domains; blocklist: every server but the domains",
+    }),
+    domains: z
+      .array(z.string())
+      .openapi({ description: "Host names; each also covers its subdomains" }),
+  })
+  .openapi("FederationPolicy");
+
+/** Who changed a setting and when; both null when the configuration's value is in force. */
+const overrideFields = {
+  changedBy: z.string().nullable(),
+  changedAt: z.string().nullable(),
+};
+
+const Settings = z
+  .object({
+    policy: Policy.extend({ configured: Policy, ...overrideFields }),
+    autoAccept: z.object({
+      domains: z.array(z.string()),
+      configured: z.array(z.string()),
+      ...overrideFields,
+    }),
+  })
+  .openapi("FederationSettings", {
+    description:
+      "The settings in force, the configuration's (coursefed serve --federation, --domains, --auto-accept) and who overrode them. Every process of the node applies a change within a few seconds.",
+  });
+
+const settingsResponse = {
+  description: "The settings in force",
+  content: { "application/json": { schema: Settings } },
+} as const;
+
+const show = createRoute({
+  method: "get",
+  path: "/settings/federation",
+  summary: "The federation policy and the servers whose follow requests are auto-accepted (admin)",
+  middleware: [requireAdmin] as const,
+  responses: { 200: settingsResponse, ...errorResponses },
+});
+
+const change = createRoute({
+  method: "put",
+  path: "/settings/federation",
+  summary: "Override the federation policy, the auto-accepted servers, or both (admin)",
+  description:
+    "Checked by the configuration's rules (an allowlist needs a host; host names only); nothing is changed when either is refused. The override takes precedence over the configuration until reset.",
+  middleware: [requireAdmin] as const,
+  request: {
+    body: {
+      required: true,
+      content: {
+        "application/json": {
+          schema: z
+            .object({
+              policy: z
+                .object({
+                  mode: z.string().openapi({ description: "open, allowlist or blocklist" }),
+                  domains: z.array(z.string().max(253)).max(1000).default([]),
+                })
+                .optional(),
+              autoAccept: z.array(z.string().max(253)).max(1000).optional(),
+            })
+            .refine((body) => body.policy !== undefined || body.autoAccept !== undefined, {
+              message: "Give policy, autoAccept or both.",
+            })
+            .openapi("FederationSettingsChange"),
+        },
+      },
+    },
+  },
+  responses: {
+    200: settingsResponse,
+    400: {
+      description: "Refused by the configuration's rules (details.field names the part)",
+      content: { "application/json": { schema: ErrorSchema } },
+    },
+    ...errorResponses,
+  },
+});
+
+const reset = createRoute({
+  method: "delete",
+  path: "/settings/federation/{setting}",
+  summary: "Drop an override: the configuration's value is in force again (admin)",
+  middleware: [requireAdmin] as const,
+  request: { params: z.object({ setting: z.enum(SETTING_NAMES) }) },
+  responses: { 200: settingsResponse, ...errorResponses },
+});
+
+function settingJson<T>(setting: EffectiveSetting<T>) {
+  return {
+    changedBy: setting.override?.updatedBy ?? null,
+    changedAt: setting.override ? new Date(setting.override.updatedAt).toISOString() : null,
+  };
+}
+
+function settingsJson({ policy, autoAccept }: FederationSettings) {
+  return {
+    policy: {
+      mode: policy.value.mode,
+      domains: [...policy.value.domains],
+      configured: { mode: policy.configured.mode, domains: [...policy.configured.domains] },
+      ...settingJson(policy),
+    },
+    autoAccept: {
+      domains: [...autoAccept.value],
+      configured: [...autoAccept.configured],
+      ...settingJson(autoAccept),
+    },
+  };
+}
+
+/** The settings the admin console edits, for admin tokens: the same service, the same checks. */
+export function settingsRoutes(
+  app: OpenAPIHono<ApiEnv>,
+  { services, audit }: ApiDependencies,
+): void {
+  app.openapi(show, async (c) => c.json(settingsJson(await services.settings.federation()), 200));
+
+  app.openapi(change, async (c) => {
+    const { policy, autoAccept } = c.req.valid("json");
+    const by = auditActorOf(c.get("principal"));
+    try {
+      const settings = await services.settings.update(
+        {
+          ...(policy ? { policy: { mode: policy.mode, domains: policy.domains.join(",") } } : {}),
+          ...(autoAccept ? { autoAccept: autoAccept.join(",") } : {}),
+        },
+        by.name,
+      );
+      if (policy) {
+        await audit.record(by, "settings.federation", null, {
+          mode: settings.policy.value.mode,
+          domains: settings.policy.value.domains,
+        });
+      }
+      if (autoAccept)
+        await audit.record(by, "settings.auto-accept", null, {
+          domains: settings.autoAccept.value,
+        });
+      return c.json(settingsJson(settings), 200);
+    } catch (error) {
+      if (!(error instanceof SettingsError)) throw error;
+      return problem(c, 400, "invalid_setting", error.message, { field: error.field });
+    }
+  });
+
+  app.openapi(reset, async (c) => {
+    const { setting } = c.req.valid("param");
+    const settings = await services.settings.reset(setting);
+    await audit.record(auditActorOf(c.get("principal")), "settings.reset", setting);
+    return c.json(settingsJson(settings), 200);
+  });
+}

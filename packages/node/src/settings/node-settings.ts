@@ -1,0 +1,220 @@
+import { eq } from "drizzle-orm";
+import { CodedError } from "../coded-error.ts";
+import { ConfigError, parseDomains, parseFederation } from "../config.ts";
+import type { NodeDatabase } from "../db/database.ts";
+import type { FederationPolicy } from "../federation/federation-policy.ts";
+
+/**
+ * How long a process trusts what it read from node_settings. Every process of a node
+ * reads the table itself, so a change made through one is in force in all of them
+ * within this time, without a query for each request the policy is asked about.
+ */
+export const SETTINGS_CACHE_MS = 5000;
+
+/** The settings admins may change while the node runs. */
+export const SETTING_NAMES = ["policy", "autoAccept"] as const;
+export type SettingName = (typeof SETTING_NAMES)[number];
+
+/** Each setting's row in node_settings. */
+const KEYS: Readonly<Record<SettingName, string>> = {
+  policy: "federation.policy",
+  autoAccept: "federation.auto-accept",
+};
+
+/** The settings the configuration gives, in force until an admin overrides them. */
+export interface ConfiguredSettings {
+  readonly federation: FederationPolicy;
+  readonly autoAcceptDomains: readonly string[];
+}
+
+/** A setting's value in force, the configuration's, and who overrode it, if anyone did. */
+export interface EffectiveSetting<T> {
+  readonly value: T;
+  readonly configured: T;
+  readonly override: { readonly updatedAt: number; readonly updatedBy: string } | null;
+}
+
+export interface FederationSettings {
+  readonly policy: EffectiveSetting<FederationPolicy>;
+  readonly autoAccept: EffectiveSetting<readonly string[]>;
+}
+
+/** A value refused by the configuration's own rules; `field` is the form field at fault. */
+export class SettingsError extends CodedError<"INVALID_SETTING"> {
+  override readonly name = "SettingsError";
+  readonly field: "mode" | "domains" | "autoAccept";
+
+  constructor(field: SettingsError["field"], message: string) {
+    super("INVALID_SETTING", message);
+    this.field = field;
+  }
+}
+
+interface StoredSetting {
+  readonly value: unknown;
+  readonly updatedAt: number;
+  readonly updatedBy: string;
+}
+
+/**
+ * The node's settings in force: an admin's override from node_settings, else the
+ * configuration the node was started with. Everything that applies the federation
+ * policy or the auto-accept list asks here, never the configuration.
+ */
+export class NodeSettings {
+  readonly #db: NodeDatabase;
+  readonly #configured: ConfiguredSettings;
+  readonly #now: () => number;
+  #cache: { readonly readAt: number; readonly settings: Promise<FederationSettings> } | undefined;
+
+  constructor(
+    db: NodeDatabase,
+    configured: ConfiguredSettings,
+    options: { readonly now?: () => number } = {},
+  ) {
+    this.#db = db;
+    this.#configured = configured;
+    this.#now = options.now ?? Date.now;
+  }
+
+  async federationPolicy(): Promise<FederationPolicy> {
+    return (await this.federation()).policy.value;
+  }
+
+  async autoAcceptDomains(): Promise<readonly string[]> {
+    return (await this.federation()).autoAccept.value;
+  }
+
+  /**
+   * Both settings with where they come from, read at most once per SETTINGS_CACHE_MS
+   * (concurrent askers share the read).
+   */
+  async federation(): Promise<FederationSettings> {
+    const now = this.#now();
+    if (!this.#cache || now - this.#cache.readAt >= SETTINGS_CACHE_MS) {
+      const settings = this.#read();
+      this.#cache = { readAt: now, settings };
+      // A failed read is not kept: the next asker tries again.
+      settings.catch(() => {
+        if (this.#cache?.settings === settings) this.#cache = undefined;
+      });
+    }
+    return await this.#cache.settings;
+  }
+
+  /**
+   * Overrides the settings given, once all of them pass the configuration's rules (none
+   * is stored otherwise): the policy's `mode` (open, allowlist or blocklist) and
+   * `domains` as --federation and --domains, the auto-accepted hosts as --auto-accept.
+   * Host names may be separated by commas, spaces or lines.
+   */
+  async update(
+    changes: {
+      readonly policy?: { readonly mode: string; readonly domains: string };
+      readonly autoAccept?: string;
+    },
+    by: string,
+  ): Promise<FederationSettings> {
+    const { policy, autoAccept } = changes;
+    const rows: Array<[string, unknown]> = [];
+    if (policy) {
+      const { mode, domains } = checked(() =>
+        parseFederation(policy.mode.trim(), listText(policy.domains)),
+      );
+      rows.push([KEYS.policy, { mode, domains }]);
+    }
+    if (autoAccept !== undefined) {
+      rows.push([KEYS.autoAccept, checked(() => parseDomains(listText(autoAccept), "autoAccept"))]);
+    }
+    const { nodeSettings } = this.#db.tables;
+    const stored = { updatedAt: this.#now(), updatedBy: by };
+    await this.#db.transaction(async (tx) => {
+      for (const [key, value] of rows) {
+        await tx
+          .insert(nodeSettings)
+          .values({ key, value, ...stored })
+          .onConflictDoUpdate({ target: nodeSettings.key, set: { value, ...stored } });
+      }
+    });
+    // This process sees its own change at once; the others within SETTINGS_CACHE_MS.
+    this.#cache = undefined;
+    return await this.federation();
+  }
+
+  /** Drops an override: the configuration's value is in force again. */
+  async reset(setting: SettingName): Promise<FederationSettings> {
+    const { nodeSettings } = this.#db.tables;
+    await this.#db.delete(nodeSettings).where(eq(nodeSettings.key, KEYS[setting]));
+    this.#cache = undefined;
+    return await this.federation();
+  }
+
+  async #read(): Promise<FederationSettings> {
+    const { nodeSettings } = this.#db.tables;
+    const rows = new Map(
+      (await this.#db.select().from(nodeSettings)).map(({ key, ...stored }) => [key, stored]),
+    );
+    return {
+      policy: effective(rows.get(KEYS.policy), this.#configured.federation, (value) => {
+        const { mode, domains } = value as { mode?: unknown; domains?: unknown };
+        return parseFederation(String(mode), stringList(domains).join(","));
+      }),
+      autoAccept: effective(
+        rows.get(KEYS.autoAccept),
+        this.#configured.autoAcceptDomains,
+        (value) => parseDomains(stringList(value).join(","), "autoAccept"),
+      ),
+    };
+  }
+}
+
+/**
+ * A stored override, parsed again by the configuration's rules: a row that no longer
+ * passes them (written by hand, or by another version) leaves the configuration in force.
+ */
+function effective<T>(
+  stored: StoredSetting | undefined,
+  configured: T,
+  parse: (value: unknown) => T,
+): EffectiveSetting<T> {
+  if (!stored) return { value: configured, configured, override: null };
+  try {
+    return {
+      value: parse(stored.value),
+      configured,
+      override: { updatedAt: stored.updatedAt, updatedBy: stored.updatedBy },
+    };
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    console.error(`coursefed: a stored setting is ignored: ${error.message}`);
+    return { value: configured, configured, override: null };
+  }
+}
+
+/** Host names as a person types them (one a line, or separated by commas), as --domains takes them. */
+function listText(text: string): string {
+  return text
+    .split(/[\n,]/)
+    .map((name) => name.trim())
+    .filter(Boolean)
+    .join(",");
+}
+
+function stringList(value: unknown): string[] {
+  return Array.isArray(value) ? value.map(String) : [];
+}
+
+/** Runs the configuration's check, its refusal as a SettingsError naming the form field. */
+function checked<T>(parse: () => T): T {
+  try {
+    return parse();
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    const field = error.setting.startsWith("--federation")
+      ? "mode"
+      : error.setting.startsWith("--domains")
+        ? "domains"
+        : "autoAccept";
+    throw new SettingsError(field, error.reason);
+  }
+}
