@@ -37,13 +37,22 @@ export async function freePort(): Promise<number> {
 /**
  * A real node on a loopback port with its own data directory, as a peer would see it.
  * When the tests run on PostgreSQL, it gets a fresh database of its own there; otherwise
- * the SQLite file in its data directory.
+ * the SQLite file in its data directory. `oidc` gives the COURSEFED_OIDC_* variables it
+ * starts with, from its URL (a provider must know the node's callback to register it).
  */
 export async function startTestNode(
   handle: string,
   name = handle,
-  settings: { autoAccept?: string; maxUpload?: string; federation?: string; domains?: string } = {},
+  settings: {
+    autoAccept?: string;
+    maxUpload?: string;
+    federation?: string;
+    domains?: string;
+    trustProxy?: string;
+    oidc?: (nodeUrl: URL) => Promise<Readonly<Record<string, string>>>;
+  } = {},
 ): Promise<TestNode> {
+  const { oidc, ...flags } = settings;
   const dataDir = mkdtempSync(join(tmpdir(), `coursefed-node-${handle}-`));
   const port = await freePort();
   const database = process.env[TEST_POSTGRES_ENVIRONMENT] ? await temporaryDatabase() : undefined;
@@ -55,9 +64,9 @@ export async function startTestNode(
       handle,
       name,
       allowPrivateAddresses: true,
-      ...settings,
+      ...flags,
     },
-    {},
+    oidc ? await oidc(new URL(`http://127.0.0.1:${port}/`)) : {},
   );
   const node = await createNode(config);
   let server = await startServer(node);

@@ -3,6 +3,7 @@ import { AccountRepository } from "../../packages/node/src/accounts/account-repo
 import {
   changeRole,
   createAccount,
+  disableAccount,
   removeAccount,
 } from "../../packages/node/src/accounts/account-service.ts";
 import { follow } from "../../packages/node/src/follows/follow-service.ts";
@@ -40,6 +41,8 @@ const ADMIN_FORMS: ReadonlyArray<readonly [string, Record<string, string>]> = [
   ["/admin/accounts/role", { username: "admin", role: "viewer" }],
   ["/admin/accounts/reset-password", { username: "admin" }],
   ["/admin/accounts/remove", { username: "admin" }],
+  ["/admin/accounts/disable", { username: "viewer" }],
+  ["/admin/accounts/enable", { username: "viewer" }],
   ["/admin/tokens", { name: "stolen", actor: "institution" }],
   ["/admin/tokens/revoke", { id: "1" }],
   ["/rules", { tag: "x", on: "both", target: "t", categoryId: "1", mode: "new-course" }],
@@ -310,7 +313,51 @@ describe("admin console and auto-restore rules pages", () => {
       (await new WebClient(node.url).login("teacher", passwords.teacher as string)).status,
     ).toBe(401);
     await signedIn("teacher", fresh);
+    passwords.teacher = fresh;
     admin = claire;
+  });
+
+  it("disables an account (its sessions end at once, it cannot sign in) and enables it again; never oneself, never the last admin", async () => {
+    const accounts = new AccountRepository(node.node.db);
+    const teacher = await signedIn("teacher");
+    const list = await admin.page("/admin/accounts");
+    expect(list.html).toContain('action="/admin/accounts/disable"');
+    expect(list.html).toContain('aria-label="Disable teacher"');
+    // The signed-in admin has no such button for themself.
+    expect(list.html).not.toContain('aria-label="Disable claire"');
+
+    const disabled = await admin.post("/admin/accounts/disable", { username: "teacher" });
+    expect(disabled.headers.get("location")).toBe("/admin/accounts?notice=disabled");
+    expect((await teacher.get("/catalog")).headers.get("location")).toBe("/login?next=%2Fcatalog");
+    const refused = await new WebClient(node.url).login("teacher", passwords.teacher as string);
+    expect(refused.status).toBe(403);
+    expect(await refused.text()).toContain("This account is disabled.");
+    // A wrong password tells nothing more than for any account.
+    const wrong = await new WebClient(node.url).login("teacher", "wrong");
+    expect(wrong.status).toBe(401);
+    expect(await wrong.text()).toContain("Wrong username or password.");
+    const after = await admin.page("/admin/accounts?notice=disabled");
+    expect(after.html).toContain("Account disabled: it cannot sign in, its sessions are ended.");
+    expect(after.html).toMatch(/>teacher <small class="badge badge-error">disabled<\/small>/);
+    expect(after.html).toContain('aria-label="Enable teacher"');
+
+    const self = await admin.post("/admin/accounts/disable", { username: "claire" });
+    expect(self.status).toBe(409);
+    expect(await self.text()).toContain("You cannot disable your own account");
+    // Claire is the last admin who can sign in; a disabled admin does not count as one.
+    await createAccount(
+      { actors: node.node.services.actors, accounts },
+      { username: "dora", role: "admin" },
+    );
+    await disableAccount(accounts, { username: "dora", by: "claire" });
+    await expect(disableAccount(accounts, { username: "claire", by: "x" })).rejects.toThrow(
+      "claire is the last admin",
+    );
+
+    const enabled = await admin.post("/admin/accounts/enable", { username: "teacher" });
+    expect(enabled.headers.get("location")).toBe("/admin/accounts?notice=enabled");
+    expect(await accounts.byUsername("teacher")).toMatchObject({ disabledAt: null });
+    await signedIn("teacher");
   });
 
   it("creates a token shown once, and revokes it: the API then refuses it (401)", async () => {
@@ -421,6 +468,8 @@ describe("admin console and auto-restore rules pages", () => {
       "claire: removed an account admin",
       "claire: changed a role viewer",
       "claire: reset a password teacher",
+      "claire: disabled an account teacher",
+      "claire: enabled an account teacher",
       "claire: created an API token nightly script",
       "claire: revoked an API token nightly script",
       "claire: added an auto-restore rule 1",

@@ -1,6 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { AccountRepository } from "../../packages/node/src/accounts/account-repository.ts";
+import { AccountError, disableAccount } from "../../packages/node/src/accounts/account-service.ts";
+import { NO_PASSWORD } from "../../packages/node/src/accounts/password.ts";
 import { CATALOGUES } from "../../packages/node/src/web/i18n/language.ts";
-import { signInAtProvider } from "../support/oidc-provider.ts";
+import { OIDC_CALLBACK_PATH } from "../../packages/node/src/web/pages/oidc-login.ts";
+import {
+  signInAtProvider,
+  startOidcProvider,
+  type TestOidcProvider,
+} from "../support/oidc-provider.ts";
+import { startTestNode, type TestNode } from "../support/test-node.ts";
 import { type OidcSite, PROVIDER_LABEL, startOidcSite } from "./oidc-site.ts";
 import { WebClient } from "./web-client.ts";
 
@@ -27,7 +36,7 @@ afterAll(async () => {
 async function signIn(
   browser: WebClient,
   login: string,
-  options: { abort?: boolean; next?: string } = {},
+  options: { abort?: boolean; next?: string; callbackUrl?: string } = {},
 ) {
   const start = await browser.get(
     `/login/oidc?next=${encodeURIComponent(options.next ?? "/restores")}`,
@@ -36,7 +45,7 @@ async function signIn(
   const callback = await signInAtProvider(
     new URL(start.headers.get("location") ?? ""),
     login,
-    site.callbackUrl,
+    options.callbackUrl ?? site.callbackUrl,
     options,
   );
   return `${callback.pathname}${callback.search}`;
@@ -100,7 +109,7 @@ describe("sign-in with OpenID Connect", () => {
     expect(await site.sessions.authenticate(first)).toBeUndefined();
   });
 
-  it("maps the role again at every sign-in, on the same account", async () => {
+  it("maps the role again at every sign-in, on the same account; a demotion ends the other sessions", async () => {
     const browser = new WebClient(nodeUrl);
     await browser.get(await signIn(browser, "bob"));
     const first = await signedInAccount(browser);
@@ -109,6 +118,12 @@ describe("sign-in with OpenID Connect", () => {
     const again = new WebClient(nodeUrl);
     await again.get(await signIn(again, "bob"));
     expect(await signedInAccount(again)).toMatchObject({ id: first?.id, role: "viewer" });
+    expect(await signedInAccount(browser)).toBeUndefined();
+    // Promoted again: the viewer's session carries on, as the teacher they now are.
+    PEOPLE.bob = { ...PEOPLE.bob, groups: ["coursefed-teachers"] };
+    const third = new WebClient(nodeUrl);
+    await third.get(await signIn(third, "bob"));
+    expect(await signedInAccount(again)).toMatchObject({ id: first?.id, role: "teacher" });
   });
 
   it("refuses a replayed answer, one from another browser, and one of another sign-in", async () => {
@@ -173,15 +188,33 @@ describe("sign-in with OpenID Connect", () => {
   });
 
   it("shows the account store's refusal", async () => {
-    site.accounts.refusal = "The username carol is taken by a local account.";
+    site.store.refusal = new AccountError("TAKEN", "The usernames carol to carol-50 are taken.");
     try {
       const browser = new WebClient(nodeUrl);
       const refused = await browser.page(await signIn(browser, "carol"));
       expect(refused.status).toBe(403);
-      expect(refused.html).toContain("The username carol is taken by a local account.");
+      expect(refused.html).toContain(
+        `${CATALOGUES.en.oidcAccountRefused} The usernames carol to carol-50 are taken.`,
+      );
+      expect(browser.cookie("coursefed_session")).toBeUndefined();
     } finally {
-      site.accounts.refusal = undefined;
+      site.store.refusal = undefined;
     }
+  });
+
+  it("refuses a disabled account in the person's language, and its session is over", async () => {
+    const browser = new WebClient(nodeUrl);
+    await browser.get(await signIn(browser, "carol"));
+    const carol = await signedInAccount(browser);
+    expect(carol?.username).toBe("carol");
+    await disableAccount(site.accounts, { username: "carol", by: "alice" });
+    expect(await signedInAccount(browser)).toBeUndefined();
+    const french = new WebClient(nodeUrl, { "accept-language": "fr" });
+    const refused = await french.page(await signIn(french, "carol"));
+    expect(refused.status).toBe(403);
+    expect(refused.html).toContain(CATALOGUES.fr.accountDisabled);
+    expect(french.cookie("coursefed_session")).toBeUndefined();
+    expect((await site.accounts.byId(carol?.id ?? 0))?.lastLoginAt).toBe(carol?.lastLoginAt);
   });
 
   it("tells what to fix when the provider is misconfigured", async () => {
@@ -215,5 +248,146 @@ describe("sign-in with OpenID Connect", () => {
     expect(authorization.searchParams.get("redirect_uri")).toBe(
       "https://courses.univ.example/login/oidc/callback",
     );
+  });
+});
+
+describe("single sign-on on a whole node", () => {
+  /** The node's institution is @univ, and it has a local admin (admin) and teacher (marie). */
+  const STAFF: Record<string, Record<string, unknown>> = {
+    "sub-alice": {
+      name: "Alice Martin",
+      preferred_username: "alice",
+      groups: "coursefed-teachers",
+    },
+    "sub-admin": { name: "Mallory", preferred_username: "admin", groups: ["coursefed-admins"] },
+    "sub-marie": {
+      name: "Marie Other",
+      email: "marie@elsewhere.example",
+      groups: "coursefed-teachers",
+    },
+    "sub-univ": { name: "Someone", preferred_username: "univ" },
+  };
+  let provider: TestOidcProvider;
+  let node: TestNode;
+  let accounts: AccountRepository;
+  let callbackUrl: string;
+
+  beforeAll(async () => {
+    node = await startTestNode("univ", "Université", {
+      oidc: async (url) => {
+        callbackUrl = new URL(OIDC_CALLBACK_PATH, url).href;
+        provider = await startOidcProvider({
+          clients: [
+            { client_id: "coursefed", client_secret: "s3cret", redirect_uris: [callbackUrl] },
+          ],
+          people: STAFF,
+        });
+        return {
+          COURSEFED_OIDC_ISSUER: provider.issuer,
+          COURSEFED_OIDC_CLIENT_ID: "coursefed",
+          COURSEFED_OIDC_CLIENT_SECRET: "s3cret",
+          COURSEFED_OIDC_SCOPES: "groups",
+          COURSEFED_OIDC_ADMIN_VALUES: "coursefed-admins",
+          COURSEFED_OIDC_TEACHER_VALUES: "coursefed-teachers",
+          COURSEFED_OIDC_LABEL: PROVIDER_LABEL,
+        };
+      },
+    });
+    accounts = new AccountRepository(node.node.db);
+    // A teacher actor made from the command line, with no web account (yet).
+    await node.node.services.actors.createTeacher("marie", "Marie Curie");
+  });
+  afterAll(async () => {
+    await node?.stop();
+    await provider?.stop();
+  });
+
+  /** Signs in through the node's /login/oidc as the provider's `subject`. */
+  async function signInOnNode(subject: string, language = "en") {
+    const browser = new WebClient(node.url, { "accept-language": language });
+    const answer = await browser.page(
+      await signIn(browser, subject, { next: "/catalog", callbackUrl }),
+    );
+    return { browser, answer };
+  }
+
+  it("offers the provider's button on the sign-in page, and again after a wrong password", async () => {
+    const browser = new WebClient(node.url);
+    const login = await browser.page("/login?next=/feeds");
+    const button = `<a href="/login/oidc?next=%2Ffeeds" role="button" class="sign-in-provider">${CATALOGUES.en.signInWith(PROVIDER_LABEL)}</a>`;
+    expect(login.html).toContain(button);
+    expect(login.html).toContain(CATALOGUES.en.signInLocally);
+    const wrong = await browser.post("/login", {
+      username: "admin",
+      password: "x",
+      next: "/feeds",
+    });
+    expect(wrong.status).toBe(401);
+    expect(await wrong.text()).toContain(button);
+    const french = await new WebClient(node.url, { "accept-language": "fr" }).page("/login");
+    expect(french.html).toContain(CATALOGUES.fr.signInWith(PROVIDER_LABEL));
+  });
+
+  it("makes an account linked to the subject on the real database, and finds it again", async () => {
+    const { browser, answer } = await signInOnNode("sub-alice");
+    expect(answer.status).toBe(303);
+    const catalog = await browser.page("/catalog");
+    expect(catalog.status).toBe(200);
+    expect(catalog.html).toContain("Alice Martin");
+    const alice = await accounts.byOidcSubject(provider.issuer, "sub-alice");
+    expect(alice).toMatchObject({
+      username: "alice",
+      displayName: "Alice Martin",
+      role: "teacher",
+      passwordHash: NO_PASSWORD,
+      disabledAt: null,
+    });
+    expect(await node.node.services.actors.byId(alice?.actorId ?? 0)).toMatchObject({
+      type: "Person",
+      handle: "alice",
+    });
+    await signInOnNode("sub-alice");
+    expect(
+      (await accounts.all()).filter((account) => account.username.startsWith("alice")),
+    ).toHaveLength(1);
+    // No password opens it: the sign-in form refuses the marker as any other.
+    const local = await new WebClient(node.url).login("alice", NO_PASSWORD);
+    expect(local.status).toBe(401);
+  });
+
+  it("never takes over an account or an actor of the same name: the new account gets another", async () => {
+    await signInOnNode("sub-admin");
+    const mallory = await accounts.byOidcSubject(provider.issuer, "sub-admin");
+    expect(mallory).toMatchObject({ username: "admin-2", role: "admin" });
+    expect((await accounts.byUsername("admin"))?.oidcSubject).toBeNull();
+
+    await signInOnNode("sub-marie");
+    const other = await accounts.byOidcSubject(provider.issuer, "sub-marie");
+    expect(other).toMatchObject({
+      username: "marie-2",
+      displayName: "Marie Other",
+      role: "teacher",
+    });
+    const curie = await node.node.services.actors.byHandle("marie");
+    expect(other?.actorId).not.toBe(curie?.id);
+    expect(await node.node.services.actors.byId(other?.actorId ?? 0)).toMatchObject({
+      handle: "marie-2",
+    });
+
+    await signInOnNode("sub-univ");
+    expect(await accounts.byOidcSubject(provider.issuer, "sub-univ")).toMatchObject({
+      username: "univ-2",
+      role: "viewer",
+    });
+  });
+
+  it("refuses a disabled account with a clear message, and ends its session at once", async () => {
+    const { browser } = await signInOnNode("sub-univ");
+    expect((await browser.page("/catalog")).status).toBe(200);
+    await disableAccount(accounts, { username: "univ-2" });
+    expect((await browser.get("/catalog")).headers.get("location")).toBe("/login?next=%2Fcatalog");
+    const { answer } = await signInOnNode("sub-univ", "fr");
+    expect(answer.status).toBe(403);
+    expect(answer.html).toContain(CATALOGUES.fr.accountDisabled);
   });
 });

@@ -2,6 +2,11 @@ import { type ServerType, serve } from "@hono/node-server";
 import { Hono } from "hono";
 import { getCookie } from "hono/cookie";
 import { AccountRepository } from "../../packages/node/src/accounts/account-repository.ts";
+import {
+  type AccountError,
+  type OidcIdentityRequest,
+  oidcAccounts,
+} from "../../packages/node/src/accounts/account-service.ts";
 import type { OidcConfig } from "../../packages/node/src/accounts/oidc/oidc-config.ts";
 import { SessionRepository } from "../../packages/node/src/accounts/session-repository.ts";
 import { LocalActorRepository } from "../../packages/node/src/actors/local-actors.ts";
@@ -15,7 +20,6 @@ import {
 import {
   OIDC_CALLBACK_PATH,
   type OidcAccounts,
-  type OidcIdentityRequest,
   oidcLoginRoutes,
 } from "../../packages/node/src/web/pages/oidc-login.ts";
 import { loadSession } from "../../packages/node/src/web/session-cookie.ts";
@@ -23,41 +27,19 @@ import type { WebEnv } from "../../packages/node/src/web/web-env.ts";
 import { startOidcProvider, type TestOidcProvider } from "../support/oidc-provider.ts";
 
 /**
- * The account store the routes are given, as the node's will be: accounts in the
- * database, linked here to the provider's subjects in memory (the node keeps the link in
- * a column of web_accounts).
+ * The node's account store over the site's database, which a test may make refuse every
+ * sign-in with an error of its choice.
  */
-export class LinkedAccounts implements OidcAccounts {
-  readonly links = new Map<string, number>();
-  /** Set to make the store refuse every sign-in with this sentence. */
-  refusal: string | undefined;
-  readonly #accounts: AccountRepository;
-  readonly #actorId: number;
+export class SiteAccounts implements OidcAccounts {
+  refusal: AccountError | undefined;
+  readonly #store: OidcAccounts;
 
-  constructor(accounts: AccountRepository, actorId: number) {
-    this.#accounts = accounts;
-    this.#actorId = actorId;
+  constructor(store: OidcAccounts) {
+    this.#store = store;
   }
 
   async findOrCreate(identity: OidcIdentityRequest) {
-    if (this.refusal) return { refused: this.refusal };
-    const link = `${identity.issuer} ${identity.subject}`;
-    let id = this.links.get(link);
-    if (id === undefined) {
-      const account = await this.#accounts.create({
-        username: identity.username,
-        displayName: identity.displayName,
-        role: identity.role,
-        actorId: this.#actorId,
-        passwordHash: "none: signs in through the provider",
-      });
-      id = account.id;
-      this.links.set(link, id);
-    } else {
-      await this.#accounts.setRole(id, identity.role, this.#actorId);
-    }
-    await this.#accounts.recordLogin(id);
-    return { id, role: identity.role };
+    return this.refusal ? { refused: this.refusal } : await this.#store.findOrCreate(identity);
   }
 }
 
@@ -66,7 +48,9 @@ export interface OidcSite {
   readonly callbackUrl: string;
   readonly provider: TestOidcProvider;
   readonly sessions: SessionRepository;
-  readonly accounts: LinkedAccounts;
+  readonly accounts: AccountRepository;
+  /** The account store the routes are given. */
+  readonly store: SiteAccounts;
   /** The sign-in routes on a bare web app, with these settings over the defaults. */
   mount(settings?: Partial<OidcConfig>, publicUrl?: URL): Hono<WebEnv>;
   /** Makes the node's server answer with this app from now on. */
@@ -79,18 +63,18 @@ export const PROVIDER_LABEL = "Université SSO";
 /**
  * A real provider and, on another loopback port, the sign-in routes mounted on a bare web
  * app with the middleware the node runs before them (language, session from its cookie)
- * and its stylesheets, a real database for accounts and sessions, and `/whoami` naming who
- * is signed in.
- * `providerHost` may put the provider on another site than the node (localhost).
+ * and its stylesheets, the node's account store on a real database, and `/whoami` naming
+ * who is signed in. (test/web/oidc-login.test.ts also signs in on a whole node.)
  */
 export async function startOidcSite(
   people: Readonly<Record<string, Record<string, unknown>>>,
-  { providerHost }: { providerHost?: "localhost" } = {},
 ): Promise<OidcSite> {
   const database = await temporaryDatabase();
   const db = await database.open();
-  const institution = await new LocalActorRepository(db).ensureInstitution("univ", "Université");
-  const accounts = new LinkedAccounts(new AccountRepository(db), institution.id);
+  const actors = new LocalActorRepository(db);
+  await actors.ensureInstitution("univ", "Université");
+  const accounts = new AccountRepository(db);
+  const store = new SiteAccounts(oidcAccounts({ actors, accounts }));
   const sessions = new SessionRepository(db);
   let app: Hono<WebEnv> | undefined;
   const server = await new Promise<ServerType>((resolve) => {
@@ -110,7 +94,6 @@ export async function startOidcSite(
   const provider = await startOidcProvider({
     clients: [{ client_id: "coursefed", client_secret: "s3cret", redirect_uris: [callbackUrl] }],
     people,
-    ...(providerHost ? { host: providerHost } : {}),
   });
   const mount = (settings: Partial<OidcConfig> = {}, publicUrl = nodeUrl) => {
     const mounted = new Hono<WebEnv>();
@@ -144,7 +127,7 @@ export async function startOidcSite(
         ...settings,
       },
       publicUrl,
-      accounts,
+      accounts: store,
       sessions,
       secret: new Uint8Array(32).fill(7),
     });
@@ -157,6 +140,7 @@ export async function startOidcSite(
     provider,
     sessions,
     accounts,
+    store,
     mount,
     use(next) {
       app = next;

@@ -53,6 +53,31 @@ describe("resolveConfig", () => {
     );
   });
 
+  it("turns single sign-on on from the COURSEFED_OIDC_ variables only", () => {
+    expect(resolveConfig({}, {}).oidc).toBeUndefined();
+    const config = resolveConfig(
+      {},
+      {
+        COURSEFED_OIDC_ISSUER: "https://login.univ.example/realms/staff",
+        COURSEFED_OIDC_CLIENT_ID: "coursefed",
+        COURSEFED_OIDC_TEACHER_VALUES: "staff",
+      },
+    );
+    expect(config.oidc).toMatchObject({
+      issuer: "https://login.univ.example/realms/staff",
+      clientId: "coursefed",
+      clientSecret: undefined,
+      roles: { claim: "groups", teacher: ["staff"], otherwise: "viewer" },
+      label: "login.univ.example",
+    });
+    // A configuration file cannot hold them: the client secret belongs to the environment.
+    const file = configFile(JSON.stringify({ oidcClientSecret: "s3cret" }));
+    expect(() => readConfigFile(file)).toThrow('unknown setting "oidcClientSecret"');
+    expect(() => resolveConfig({}, { COURSEFED_OIDC_CLIENT_ID: "coursefed" })).toThrow(
+      "COURSEFED_OIDC_ISSUER: missing while COURSEFED_OIDC_CLIENT_ID is set",
+    );
+  });
+
   it("takes the environment when no flag is given, and flags over it", () => {
     const environment = {
       COURSEFED_URL: "https://courses.univ.example/",

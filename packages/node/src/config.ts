@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { isIP } from "node:net";
 import { dirname, join, resolve } from "node:path";
+import { type OidcConfig, parseOidcConfig } from "./accounts/oidc/oidc-config.ts";
 import { HANDLE } from "./actors/handle.ts";
 import { parseByteSize } from "./byte-size.ts";
 import type { FederationPolicy } from "./federation/federation-policy.ts";
@@ -40,6 +41,12 @@ export interface NodeConfig {
    * for sign-in rate limiting. Requests from anywhere else are taken at their word.
    */
   readonly trustedProxies: readonly string[];
+  /**
+   * Single sign-on through an OpenID Connect provider, from the COURSEFED_OIDC_*
+   * variables only (it holds a client secret: not for the command line); undefined
+   * without COURSEFED_OIDC_ISSUER, when only local accounts sign in.
+   */
+  readonly oidc: OidcConfig | undefined;
 }
 
 export const FIRST_KNOCKS = ["rfc9421", "draft-cavage"] as const;
@@ -154,6 +161,7 @@ export function resolveConfig(
     allowPrivateAddresses: flags.allowPrivateAddresses ?? privateAddressesFromEnvironment ?? false,
     firstKnock: parseFirstKnock(pick("firstKnock") ?? "rfc9421"),
     trustedProxies: parseTrustedProxies(pick("trustProxy") ?? ""),
+    oidc: parseOidcConfig(environment),
   };
 }
 

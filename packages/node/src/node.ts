@@ -2,8 +2,9 @@ import { join } from "node:path";
 import type { Federation } from "@fedify/fedify";
 import { Hono } from "hono";
 import { AccountRepository } from "./accounts/account-repository.ts";
-import { createAccount } from "./accounts/account-service.ts";
+import { createAccount, oidcAccounts } from "./accounts/account-service.ts";
 import { LoginThrottle } from "./accounts/login-throttle.ts";
+import { oidcCookieSecret } from "./accounts/oidc/oidc-secret.ts";
 import { SessionRepository } from "./accounts/session-repository.ts";
 import { type LocalActor, LocalActorRepository } from "./actors/local-actors.ts";
 import { sweepAbandonedUploads } from "./api/abandoned-uploads.ts";
@@ -218,6 +219,12 @@ export async function createNode(config: NodeConfig): Promise<CoursefedNode> {
       context: federationContextFor(federation, services),
       publicUrl: config.publicUrl,
       siteName: institution.name,
+      trustedProxies: config.trustedProxies,
+      oidc: config.oidc && {
+        config: config.oidc,
+        accounts: oidcAccounts({ actors: services.actors, accounts }),
+        secret: await oidcCookieSecret(db),
+      },
     }),
   );
   app.get("/", (c) =>

@@ -1,4 +1,4 @@
-import { asc, count, eq } from "drizzle-orm";
+import { and, asc, count, eq, isNull } from "drizzle-orm";
 import type { NodeDatabase } from "../db/database.ts";
 import type { webAccounts } from "../db/schema.postgres.ts";
 import type { WebRole } from "../db/schema.ts";
@@ -44,6 +44,17 @@ export class AccountRepository {
     return account;
   }
 
+  /** The account single sign-on opened for this subject of this provider, if any. */
+  async byOidcSubject(issuer: string, subject: string): Promise<WebAccount | undefined> {
+    const { webAccounts } = this.#db.tables;
+    const [account] = await this.#db
+      .select()
+      .from(webAccounts)
+      .where(and(eq(webAccounts.oidcIssuer, issuer), eq(webAccounts.oidcSubject, subject)))
+      .limit(1);
+    return account;
+  }
+
   async create(account: {
     username: string;
     displayName: string;
@@ -58,6 +69,29 @@ export class AccountRepository {
       .values({ ...account, createdAt: now, passwordChangedAt: now })
       .returning();
     return created as WebAccount;
+  }
+
+  /**
+   * Makes an account linked to a provider's subject, or nothing (undefined) when the
+   * username or the link is taken meanwhile: several processes may be signing in at once.
+   */
+  async createLinked(account: {
+    username: string;
+    displayName: string;
+    role: WebRole;
+    actorId: number;
+    passwordHash: string;
+    oidcIssuer: string;
+    oidcSubject: string;
+  }): Promise<WebAccount | undefined> {
+    const { webAccounts } = this.#db.tables;
+    const now = Date.now();
+    const [created] = await this.#db
+      .insert(webAccounts)
+      .values({ ...account, createdAt: now, passwordChangedAt: now })
+      .onConflictDoNothing()
+      .returning();
+    return created;
   }
 
   /** A new password also ends every session of the account. */
@@ -84,12 +118,30 @@ export class AccountRepository {
     await this.#db.delete(webAccounts).where(eq(webAccounts.id, id));
   }
 
-  async countWithRole(role: WebRole): Promise<number> {
+  /** Disabling also ends every session of the account; enabling lets it sign in again. */
+  async setDisabled(id: number, disabled: boolean): Promise<void> {
+    const { webAccounts, webSessions } = this.#db.tables;
+    await this.#db.transaction(async (tx) => {
+      await tx
+        .update(webAccounts)
+        .set({ disabledAt: disabled ? Date.now() : null })
+        .where(eq(webAccounts.id, id));
+      if (disabled) await tx.delete(webSessions).where(eq(webSessions.accountId, id));
+    });
+  }
+
+  async endSessions(id: number): Promise<void> {
+    const { webSessions } = this.#db.tables;
+    await this.#db.delete(webSessions).where(eq(webSessions.accountId, id));
+  }
+
+  /** Accounts of this role that can sign in (disabled ones are not counted). */
+  async countEnabledWithRole(role: WebRole): Promise<number> {
     const { webAccounts } = this.#db.tables;
     const [row] = await this.#db
       .select({ total: count() })
       .from(webAccounts)
-      .where(eq(webAccounts.role, role));
+      .where(and(eq(webAccounts.role, role), isNull(webAccounts.disabledAt)));
     return row?.total ?? 0;
   }
 

@@ -41,6 +41,12 @@ export async function hashPassword(password: string): Promise<string> {
   ].join("$");
 }
 
+/**
+ * The password hash of an account that signs in through the OpenID provider only: no
+ * password can match it, since it is not a hash (verifyPassword refuses it at once).
+ */
+export const NO_PASSWORD = "oidc";
+
 /** Whether `password` is the one `stored` was made from; false for a malformed hash. */
 export async function verifyPassword(password: string, stored: string): Promise<boolean> {
   const parts = stored.split("$");

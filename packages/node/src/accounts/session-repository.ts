@@ -52,7 +52,11 @@ export class SessionRepository {
     return { id, session: { account: account as WebAccount, csrfToken, expiresAt } };
   }
 
-  /** The live session with this id, its expiry pushed forward; undefined once expired. */
+  /**
+   * The live session with this id, its expiry pushed forward; undefined once expired, or
+   * once its account is disabled (disabling ends the sessions too, but a sign-in may have
+   * been finishing at that moment).
+   */
   async authenticate(id: string): Promise<WebSession | undefined> {
     const { webAccounts, webSessions } = this.#db.tables;
     const idHash = hashSessionId(id);
@@ -65,7 +69,7 @@ export class SessionRepository {
     if (!found) return undefined;
     const now = this.#now();
     const session = found.web_sessions;
-    if (session.expiresAt <= now) {
+    if (session.expiresAt <= now || found.web_accounts.disabledAt !== null) {
       await this.#db.delete(webSessions).where(eq(webSessions.idHash, idHash));
       return undefined;
     }

@@ -17,6 +17,8 @@ export const AUDIT_ACTIONS = [
   "account.role",
   "account.reset-password",
   "account.remove",
+  "account.disable",
+  "account.enable",
   "token.create",
   "token.revoke",
   "settings.federation",

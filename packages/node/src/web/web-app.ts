@@ -18,6 +18,7 @@ import { coursePageRoutes } from "./pages/course-page.ts";
 import { feedsRoutes } from "./pages/feeds-page.ts";
 import { loginRoutes } from "./pages/login-page.ts";
 import { myCoursesRoutes } from "./pages/my-courses-page.ts";
+import { oidcLoginRoutes } from "./pages/oidc-login.ts";
 import { publicRoutes } from "./pages/public-pages.ts";
 import { publishRoutes } from "./pages/publish-page.ts";
 import { restoresRoutes } from "./pages/restores-page.ts";
@@ -29,6 +30,7 @@ import type { WebDependencies, WebEnv } from "./web-env.ts";
 // "/catalog/*" also matches "/catalog" itself: listing both would run the middleware twice.
 const WEB_PATHS = [
   "/login",
+  "/login/oidc/*",
   "/logout",
   "/language",
   "/catalog/*",
@@ -98,6 +100,13 @@ export function createWebApp(dependencies: WebDependencies): Hono<WebEnv> {
     return c.redirect(localPath(c.req.query("back")), 303);
   });
   loginRoutes(app, dependencies);
+  if (dependencies.oidc) {
+    oidcLoginRoutes(app, {
+      ...dependencies.oidc,
+      publicUrl: dependencies.publicUrl,
+      sessions: dependencies.sessions,
+    });
+  }
   catalogRoutes(app, dependencies);
   coursePageRoutes(app, dependencies);
   courseActionRoutes(app, dependencies);

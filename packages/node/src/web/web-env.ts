@@ -9,6 +9,7 @@ import type { AuditLog } from "../audit/audit-log.ts";
 import type { FederationServices } from "../federation/context.ts";
 import type { Messages } from "./i18n/en.ts";
 import type { Language } from "./i18n/language.ts";
+import type { OidcLoginDependencies } from "./pages/oidc-login.ts";
 
 export interface WebDependencies {
   readonly services: FederationServices;
@@ -27,6 +28,10 @@ export interface WebDependencies {
   readonly publicUrl: URL;
   /** The institution's display name, for the page header. */
   readonly siteName: string;
+  /** The reverse proxies whose X-Forwarded-For names the client (for sign-in rate limiting). */
+  readonly trustedProxies: readonly string[];
+  /** Single sign-on through an OpenID provider, when the node is configured for it. */
+  readonly oidc?: Pick<OidcLoginDependencies, "config" | "accounts" | "secret">;
 }
 
 export type WebEnv = {

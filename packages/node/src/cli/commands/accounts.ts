@@ -1,7 +1,13 @@
 import { existsSync } from "node:fs";
 import type { Command } from "commander";
 import { AccountRepository } from "../../accounts/account-repository.ts";
-import { AccountError, createAccount, resetPassword } from "../../accounts/account-service.ts";
+import {
+  AccountError,
+  createAccount,
+  disableAccount,
+  enableAccount,
+  resetPassword,
+} from "../../accounts/account-service.ts";
 import { LocalActorRepository } from "../../actors/local-actors.ts";
 import {
   CONFIG_ENVIRONMENT,
@@ -22,9 +28,11 @@ import { type CommandResult, ExitCode } from "../exit-codes.ts";
 export function accountsCommand(program: Command, result: CommandResult): void {
   program
     .command("accounts")
-    .summary("list web accounts, add one (--add) or reset a password (on the node's host)")
+    .summary(
+      "list web accounts, add one (--add), reset a password, disable or enable one (on the node's host)",
+    )
     .description(
-      "Works on the node's data directory (the same --data-dir or --config as serve; the node may be running). Admins and viewers act as the institution; a teacher acts as the teacher actor of the same handle, created if needed. --add and --reset-password print a new random password once; resetting also signs the account out everywhere.",
+      "Works on the node's data directory (the same --data-dir or --config as serve; the node may be running). Admins and viewers act as the institution; a teacher acts as the teacher actor of the same handle, created if needed. --add and --reset-password print a new random password once; resetting also signs the account out everywhere. --disable stops an account from signing in (by password or single sign-on) and signs it out everywhere at once, until --enable; the last admin who can sign in is never disabled. Accounts opened by single sign-on have no password to reset.",
     )
     .option("--config <file>", `JSON configuration file [${CONFIG_FILE_ENVIRONMENT}]`)
     .option(
@@ -39,6 +47,8 @@ export function accountsCommand(program: Command, result: CommandResult): void {
     .option("--role <role>", `with --add: ${WEB_ROLES.join(", ")}`, "viewer")
     .option("--name <text>", "with --add: the display name (default the username)")
     .option("--reset-password <username>", "give the account a new random password")
+    .option("--disable <username>", "stop the account from signing in; its sessions end")
+    .option("--enable <username>", "let a disabled account sign in again")
     .option("--json", "print JSON")
     .action(async (options) => {
       let config: NodeConfig;
@@ -79,6 +89,18 @@ export function accountsCommand(program: Command, result: CommandResult): void {
             username: options.resetPassword,
             password,
           });
+        } else if (options.disable) {
+          await disableAccount(accounts, { username: options.disable });
+          print(`Disabled ${options.disable}: it cannot sign in, and its sessions are ended.\n`, {
+            username: options.disable,
+            disabled: true,
+          });
+        } else if (options.enable) {
+          await enableAccount(accounts, options.enable);
+          print(`Enabled ${options.enable}: it can sign in again.\n`, {
+            username: options.enable,
+            disabled: false,
+          });
         } else {
           const items = (await accounts.all()).map((account) => ({
             username: account.username,
@@ -86,6 +108,8 @@ export function accountsCommand(program: Command, result: CommandResult): void {
             role: account.role,
             lastLoginAt:
               account.lastLoginAt === null ? null : new Date(account.lastLoginAt).toISOString(),
+            disabled: account.disabledAt !== null,
+            singleSignOn: account.oidcSubject !== null,
           }));
           print(
             items.length === 0
@@ -93,7 +117,7 @@ export function accountsCommand(program: Command, result: CommandResult): void {
               : items
                   .map(
                     (a) =>
-                      `${a.username}  ${a.role}  ${a.displayName}  last sign-in: ${a.lastLoginAt ?? "never"}\n`,
+                      `${a.username}  ${a.role}  ${a.displayName}  last sign-in: ${a.lastLoginAt ?? "never"}${a.singleSignOn ? "  single sign-on" : ""}${a.disabled ? "  DISABLED" : ""}\n`,
                   )
                   .join(""),
             items,

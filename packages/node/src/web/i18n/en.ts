@@ -47,6 +47,7 @@ export const en = {
   oidcNoRole: (provider: string) =>
     `Your ${provider} account gives no access to this node. Ask your node's administrator to be let in.`,
   oidcAccountRefused: "This node cannot open an account for you:",
+  accountDisabled: "This account is disabled. Ask your node's administrator.",
 
   catalogTitle: "Catalog",
   catalogIntro: "Courses received from the institutions and teachers this node follows.",
@@ -316,10 +317,21 @@ export const en = {
   passwordFor: (username: string) => `Password of ${username}`,
   shownOnce:
     "Shown this once: give it to its owner now. Resetting it again is the only way to see another.",
-  accountNotices: { role: "Role changed.", removed: "Account removed; its sessions are ended." },
+  accountNotices: {
+    role: "Role changed.",
+    removed: "Account removed; its sessions are ended.",
+    disabled: "Account disabled: it cannot sign in, its sessions are ended.",
+    enabled: "Account enabled: it can sign in again.",
+  },
   removeAccountTitle: (username: string) => `Remove ${username}?`,
   removeAccountQuestion: (username: string) =>
     `${username} can no longer sign in, and is signed out at once. What they published stays.`,
+  disable: "Disable",
+  disableNamed: (username: string) => `Disable ${username}`,
+  enable: "Enable",
+  enableNamed: (username: string) => `Enable ${username}`,
+  disabledBadge: "disabled",
+  singleSignOnBadge: "single sign-on",
 
   tokensTitle: "API tokens",
   tokensIntro:
@@ -362,6 +374,8 @@ export const en = {
     "account.role": "changed a role",
     "account.reset-password": "reset a password",
     "account.remove": "removed an account",
+    "account.disable": "disabled an account",
+    "account.enable": "enabled an account",
     "token.create": "created an API token",
     "token.revoke": "revoked an API token",
     "settings.federation": "changed the federation policy",

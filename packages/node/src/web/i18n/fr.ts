@@ -42,6 +42,7 @@ export const fr: Messages = {
   oidcNoRole: (provider: string) =>
     `Votre compte ${provider} ne donne pas accès à ce nœud. Demandez à l’administrateur de votre nœud de vous y admettre.`,
   oidcAccountRefused: "Ce nœud ne peut pas vous ouvrir de compte :",
+  accountDisabled: "Ce compte est désactivé. Adressez-vous à l’administrateur de votre nœud.",
 
   catalogTitle: "Catalogue",
   catalogIntro: "Les cours reçus des établissements et enseignants que ce nœud suit.",
@@ -317,10 +318,18 @@ export const fr: Messages = {
   accountNotices: {
     role: "Rôle changé.",
     removed: "Compte supprimé\u00a0; ses sessions sont fermées.",
+    disabled: "Compte désactivé\u00a0: il ne peut plus se connecter, ses sessions sont fermées.",
+    enabled: "Compte réactivé\u00a0: il peut de nouveau se connecter.",
   },
   removeAccountTitle: (username: string) => `Supprimer ${username}\u00a0?`,
   removeAccountQuestion: (username: string) =>
     `${username} ne pourra plus se connecter et est déconnecté aussitôt. Ce qu’il a publié reste.`,
+  disable: "Désactiver",
+  disableNamed: (username: string) => `Désactiver ${username}`,
+  enable: "Réactiver",
+  enableNamed: (username: string) => `Réactiver ${username}`,
+  disabledBadge: "désactivé",
+  singleSignOnBadge: "authentification unique",
 
   tokensTitle: "Jetons d’API",
   tokensIntro:
@@ -364,6 +373,8 @@ export const fr: Messages = {
     "account.role": "a changé un rôle",
     "account.reset-password": "a renouvelé un mot de passe",
     "account.remove": "a supprimé un compte",
+    "account.disable": "a désactivé un compte",
+    "account.enable": "a réactivé un compte",
     "token.create": "a créé un jeton d’API",
     "token.revoke": "a révoqué un jeton d’API",
     "settings.federation": "a changé la politique de fédération",

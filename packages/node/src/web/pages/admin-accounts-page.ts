@@ -5,6 +5,8 @@ import {
   AccountError,
   changeRole,
   createAccount,
+  disableAccount,
+  enableAccount,
   removeAccount,
   resetPassword,
 } from "../../accounts/account-service.ts";
@@ -22,7 +24,7 @@ import {
   webAuditActor,
 } from "./admin-shell.ts";
 
-const NOTICES = ["role", "removed"] as const;
+const NOTICES = ["role", "removed", "disabled", "enabled"] as const;
 
 const STATUS: Readonly<Record<AccountError["code"], ContentfulStatusCode>> = {
   INVALID_USERNAME: 400,
@@ -30,6 +32,8 @@ const STATUS: Readonly<Record<AccountError["code"], ContentfulStatusCode>> = {
   NOT_FOUND: 404,
   LAST_ADMIN: 409,
   SELF: 409,
+  DISABLED: 409,
+  SINGLE_SIGN_ON: 409,
 };
 
 function roleOf(form: Form): WebRole | undefined {
@@ -79,15 +83,22 @@ ${options.outcome ?? ""}
 <thead><tr><th scope="col">${t.username}</th><th scope="col">${t.displayName}</th><th scope="col">${t.role}</th><th scope="col">${t.lastSignIn}</th><th scope="col"><span class="visually-hidden">${t.actions}</span></th></tr></thead>
 <tbody>${all.map((account) => {
       const self = account.username === me;
-      return html`<tr><th scope="row">${account.username}${self ? html` <small class="badge badge-neutral">${t.you}</small>` : ""}</th><td>${account.displayName}</td>
+      const disabled = account.disabledAt !== null;
+      const singleSignOn = account.oidcSubject !== null;
+      return html`<tr${disabled ? html` class="account-disabled"` : ""}><th scope="row">${account.username}${self ? html` <small class="badge badge-neutral">${t.you}</small>` : ""}${singleSignOn ? html` <small class="badge badge-neutral">${t.singleSignOnBadge}</small>` : ""}${disabled ? html` <small class="badge badge-error">${t.disabledBadge}</small>` : ""}</th><td>${account.displayName}</td>
 <td>${
         self
           ? html`<span class="role role-${account.role}">${t.roles[account.role]}</span>`
           : html`<form method="post" action="/admin/accounts/role" class="inline role-form">${csrfField(c)}<input type="hidden" name="username" value="${account.username}"><select name="role" aria-label="${t.roleOf(account.username)}">${roleOptions(account.role)}</select><button type="submit" class="secondary outline compact" aria-label="${t.changeRoleOf(account.username)}">${t.changeRole}</button></form>`
       }</td>
 <td>${account.lastLoginAt === null ? html`<span class="empty">${t.never}</span>` : formatDateTime(account.lastLoginAt, language)}</td>
-<td class="row-actions"><form method="post" action="/admin/accounts/reset-password" class="inline">${csrfField(c)}<input type="hidden" name="username" value="${account.username}"><button type="submit" class="secondary outline compact" aria-label="${t.resetPasswordOf(account.username)}">${t.resetPassword}</button></form>
-${self ? "" : html`<a href="/admin/accounts/remove?username=${encodeURIComponent(account.username)}" role="button" class="secondary outline compact" aria-label="${t.removeNamed(account.username)}">${t.remove}</a>`}</td></tr>`;
+<td class="row-actions">${singleSignOn ? "" : html`<form method="post" action="/admin/accounts/reset-password" class="inline">${csrfField(c)}<input type="hidden" name="username" value="${account.username}"><button type="submit" class="secondary outline compact" aria-label="${t.resetPasswordOf(account.username)}">${t.resetPassword}</button></form>`}
+${
+  self
+    ? ""
+    : html`<form method="post" action="/admin/accounts/${disabled ? "enable" : "disable"}" class="inline">${csrfField(c)}<input type="hidden" name="username" value="${account.username}"><button type="submit" class="secondary outline compact" aria-label="${disabled ? t.enableNamed(account.username) : t.disableNamed(account.username)}">${disabled ? t.enable : t.disable}</button></form>
+<a href="/admin/accounts/remove?username=${encodeURIComponent(account.username)}" role="button" class="secondary outline compact" aria-label="${t.removeNamed(account.username)}">${t.remove}</a>`
+}</td></tr>`;
     })}</tbody>
 </table></div>
 <section aria-labelledby="add-account">
@@ -104,6 +115,15 @@ ${options.formError ? html`<p class="notice notice-error" role="alert">${options
 <button type="submit">${t.addAccount}</button>
 </form>
 </section>`,
+  });
+}
+
+/** The accounts page again with the domain's refusal; anything else is thrown on. */
+function refusal(c: WebContext, dependencies: WebDependencies, error: unknown) {
+  if (!(error instanceof AccountError)) throw error;
+  return accountsPage(c, dependencies, {
+    status: STATUS[error.code],
+    outcome: notice("error", error.message),
   });
 }
 
@@ -145,11 +165,7 @@ export function adminAccountsRoutes(app: Hono<WebEnv>, dependencies: WebDependen
     try {
       await changeRole(stores, { username, role, by: accountOf(c).username });
     } catch (error) {
-      if (!(error instanceof AccountError)) throw error;
-      return accountsPage(c, dependencies, {
-        status: STATUS[error.code],
-        outcome: notice("error", error.message),
-      });
+      return refusal(c, dependencies, error);
     }
     await audit.record(webAuditActor(c), "account.role", username, { role });
     return c.redirect("/admin/accounts?notice=role", 303);
@@ -162,12 +178,30 @@ export function adminAccountsRoutes(app: Hono<WebEnv>, dependencies: WebDependen
       await audit.record(webAuditActor(c), "account.reset-password", username);
       return accountsPage(c, dependencies, { outcome: passwordShown(c, username, password) });
     } catch (error) {
-      if (!(error instanceof AccountError)) throw error;
-      return accountsPage(c, dependencies, {
-        status: STATUS[error.code],
-        outcome: notice("error", error.message),
-      });
+      return refusal(c, dependencies, error);
     }
+  });
+
+  app.post("/admin/accounts/disable", requireRole("admin"), async (c) => {
+    const username = formText(await c.req.parseBody(), "username");
+    try {
+      await disableAccount(accounts, { username, by: accountOf(c).username });
+    } catch (error) {
+      return refusal(c, dependencies, error);
+    }
+    await audit.record(webAuditActor(c), "account.disable", username);
+    return c.redirect("/admin/accounts?notice=disabled", 303);
+  });
+
+  app.post("/admin/accounts/enable", requireRole("admin"), async (c) => {
+    const username = formText(await c.req.parseBody(), "username");
+    try {
+      await enableAccount(accounts, username);
+    } catch (error) {
+      return refusal(c, dependencies, error);
+    }
+    await audit.record(webAuditActor(c), "account.enable", username);
+    return c.redirect("/admin/accounts?notice=enabled", 303);
   });
 
   app.get("/admin/accounts/remove", requireRole("admin"), (c) => {
@@ -188,11 +222,7 @@ export function adminAccountsRoutes(app: Hono<WebEnv>, dependencies: WebDependen
     try {
       await removeAccount(accounts, { username, by: accountOf(c).username });
     } catch (error) {
-      if (!(error instanceof AccountError)) throw error;
-      return accountsPage(c, dependencies, {
-        status: STATUS[error.code],
-        outcome: notice("error", error.message),
-      });
+      return refusal(c, dependencies, error);
     }
     await audit.record(webAuditActor(c), "account.remove", username);
     return c.redirect("/admin/accounts?notice=removed", 303);

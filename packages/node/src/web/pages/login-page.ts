@@ -1,16 +1,27 @@
+import { isIP } from "node:net";
 import { getConnInfo } from "@hono/node-server/conninfo";
 import type { Hono } from "hono";
 import { html } from "hono/html";
-import { checkCredentials } from "../../accounts/account-service.ts";
+import { AccountError, checkCredentials } from "../../accounts/account-service.ts";
 import { localPath } from "../format.ts";
 import { csrfField, page } from "../layout.ts";
 import { clearSessionCookie, setSessionCookie } from "../session-cookie.ts";
 import type { WebContext, WebDependencies, WebEnv } from "../web-env.ts";
 import { errorPage } from "./error-page.ts";
 
+/**
+ * The sign-in page: the password form and, with single sign-on, first a link to the
+ * provider (a link, not a form: form-action 'self' would stop a form's redirect there).
+ */
 function loginForm(
   c: WebContext,
-  options: { username?: string; error?: string; next: string; status?: 200 | 401 },
+  options: {
+    username?: string;
+    error?: string;
+    next: string;
+    status?: 200 | 401 | 403;
+    provider: string | undefined;
+  },
 ) {
   const t = c.get("t");
   return page(c, {
@@ -18,7 +29,12 @@ function loginForm(
     status: options.status ?? 200,
     main: html`<article class="narrow">
 <h1>${t.signInTitle}</h1>
-<p>${t.signInIntro}</p>
+${
+  options.provider === undefined
+    ? html`<p>${t.signInIntro}</p>`
+    : html`<p><a href="/login/oidc?next=${encodeURIComponent(options.next)}" role="button" class="sign-in-provider">${t.signInWith(options.provider)}</a></p>
+<p class="sign-in-or">${t.signInLocally}</p>`
+}
 ${options.error ? html`<p class="notice notice-error" role="alert" id="login-error">${options.error}</p>` : ""}
 <form method="post" action="/login">
 ${csrfField(c)}
@@ -33,19 +49,37 @@ ${csrfField(c)}
   });
 }
 
-/** The address a sign-in comes from, for rate limiting. */
-function clientAddress(c: WebContext): string {
-  return getConnInfo(c).remote.address ?? "unknown";
+/**
+ * The address a sign-in comes from, for rate limiting: the TCP peer's, unless the peer is
+ * one of the trusted reverse proxies; then the last address of X-Forwarded-For, the one
+ * the proxy saw (nginx sets it to $remote_addr; earlier ones are the client's say-so).
+ */
+function clientAddress(c: WebContext, trustedProxies: readonly string[]): string {
+  const peer = getConnInfo(c).remote.address;
+  if (peer === undefined) return "unknown";
+  if (!trustedProxies.includes(peer) && !trustedProxies.includes(withoutIpv4Mapping(peer))) {
+    return peer;
+  }
+  const forwarded = c.req.header("x-forwarded-for")?.split(",").at(-1)?.trim();
+  return forwarded && isIP(forwarded) !== 0 ? forwarded : peer;
+}
+
+/** A dual-stack socket writes an IPv4 peer as ::ffff:a.b.c.d; proxies are listed as a.b.c.d. */
+function withoutIpv4Mapping(address: string): string {
+  const mapped = /^::ffff:(.+)$/i.exec(address)?.[1];
+  return mapped !== undefined && isIP(mapped) === 4 ? mapped : address;
 }
 
 export function loginRoutes(
   app: Hono<WebEnv>,
-  { accounts, sessions, throttle }: WebDependencies,
+  { accounts, sessions, throttle, trustedProxies, oidc }: WebDependencies,
 ): void {
+  const provider = oidc?.config.label;
+
   app.get("/login", (c) => {
     const next = localPath(c.req.query("next"));
     if (c.get("session")) return c.redirect(next, 303);
-    return loginForm(c, { next });
+    return loginForm(c, { next, provider });
   });
 
   app.post("/login", async (c) => {
@@ -54,7 +88,7 @@ export function loginRoutes(
     const username = typeof form.username === "string" ? form.username.trim() : "";
     const password = typeof form.password === "string" ? form.password : "";
     const next = localPath(typeof form.next === "string" ? form.next : undefined);
-    const address = clientAddress(c);
+    const address = clientAddress(c, trustedProxies);
     const blockedUntil = await throttle.blockedUntil(username, address);
     if (blockedUntil !== undefined) {
       const seconds = Math.max(1, Math.ceil((blockedUntil - Date.now()) / 1000));
@@ -62,10 +96,16 @@ export function loginRoutes(
         "retry-after": String(seconds),
       });
     }
-    const account = await checkCredentials(accounts, username, password);
+    let account: Awaited<ReturnType<typeof checkCredentials>>;
+    try {
+      account = await checkCredentials(accounts, username, password);
+    } catch (error) {
+      if (!(error instanceof AccountError && error.code === "DISABLED")) throw error;
+      return loginForm(c, { username, error: t.accountDisabled, next, status: 403, provider });
+    }
     if (!account) {
       await throttle.recordFailure(username, address);
-      return loginForm(c, { username, error: t.wrongCredentials, next, status: 401 });
+      return loginForm(c, { username, error: t.wrongCredentials, next, status: 401, provider });
     }
     await throttle.clear(username, address);
     await accounts.recordLogin(account.id);

@@ -2,6 +2,7 @@ import { hkdfSync } from "node:crypto";
 import type { Hono } from "hono";
 import { deleteCookie, getCookie, setCookie } from "hono/cookie";
 import { EncryptJWT, jwtDecrypt } from "jose";
+import type { AccountError, OidcIdentityRequest } from "../../accounts/account-service.ts";
 import { accountNames, roleFromClaims } from "../../accounts/oidc/oidc-claims.ts";
 import { OidcClient, OidcError, type PendingLogin } from "../../accounts/oidc/oidc-client.ts";
 import type { OidcConfig } from "../../accounts/oidc/oidc-config.ts";
@@ -12,29 +13,15 @@ import { cookieOptions, setSessionCookie } from "../session-cookie.ts";
 import type { WebContext, WebEnv } from "../web-env.ts";
 import { errorPage } from "./error-page.ts";
 
-/** Who the provider signed in, as the account store needs it. */
-export interface OidcIdentityRequest {
-  readonly issuer: string;
-  readonly subject: string;
-  /** A free handle-shaped name for a new account (the store may change it if taken). */
-  readonly username: string;
-  readonly displayName: string;
-  /** The role the provider's claims give at this sign-in. */
-  readonly role: WebRole;
-}
-
 /**
- * The web accounts linked to a provider's subjects. `findOrCreate` finds the account
- * linked to (issuer, subject), or makes one; either way it gives it `role` (claims are
- * read again at every sign-in, so someone taken out of the admin group is no longer
- * admin) and records the sign-in. It never links an existing account by username or
- * e-mail: anyone able to choose those at the provider could take it over. It answers
- * `refused` with a sentence for the person when the account cannot be opened.
+ * The web accounts linked to a provider's subjects (`oidcAccounts` in account-service.ts):
+ * `findOrCreate` opens the account of (issuer, subject), made at its first sign-in, with
+ * the role of this sign-in's claims, or says why it is `refused`.
  */
 export interface OidcAccounts {
   findOrCreate(
     identity: OidcIdentityRequest,
-  ): Promise<{ id: number; role: WebRole } | { refused: string }>;
+  ): Promise<{ id: number; role: WebRole } | { refused: AccountError }>;
 }
 
 export interface OidcLoginDependencies {
@@ -142,7 +129,15 @@ export function oidcLoginRoutes(
       role,
     });
     if ("refused" in account) {
-      return errorPage(c, 403, t.oidcFailedTitle, `${t.oidcAccountRefused} ${account.refused}`);
+      const { refused } = account;
+      return errorPage(
+        c,
+        403,
+        t.oidcFailedTitle,
+        refused.code === "DISABLED"
+          ? t.accountDisabled
+          : `${t.oidcAccountRefused} ${refused.message}`,
+      );
     }
     const previous = c.get("sessionId");
     if (previous) await sessions.destroy(previous);
