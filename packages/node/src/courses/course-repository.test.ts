@@ -1,3 +1,4 @@
+import { checkCompatibility, type MoodleSiteInfo } from "@coursefed/moodle";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { NodeDatabase } from "../db/database.ts";
 import {
@@ -5,6 +6,8 @@ import {
   type TemporaryDatabase,
   temporaryDatabase,
 } from "../db/test-database.ts";
+import { FollowRepository } from "../follows/follow-repository.ts";
+import { moodleBranchNumber, type RestoreSite } from "./catalog-restorable.ts";
 import { CourseRepository, type ReceivedCourse } from "./course-repository.ts";
 import type { CourseManifest } from "./manifest.ts";
 
@@ -287,6 +290,140 @@ describe("CourseRepository.searchCatalog filters", () => {
     expect(await find({ institution: "A.example" })).toEqual(["New maths", "Old maths"]);
     expect(await find({ institution: "%" })).toEqual([]);
     expect(await find({ institution: "a_example" })).toEqual([]);
+  });
+});
+
+describe("CourseRepository.searchCatalog by teacher and restorable", () => {
+  let courses: CourseRepository;
+  const teacher = "https://a.example/actors/8d1c";
+  const institution = "https://a.example/actors/institution";
+  const moodle = (backupRelease: string) => ({ version: "", release: "", backupRelease });
+  const sites: Record<string, MoodleSiteInfo> = {
+    older: {
+      version: "2022112800",
+      release: "4.1 (Build: 20221128)",
+      branch: "4.1",
+      plugins: { qtype_stack: 2023010100, mod_quiz: 2022112800 },
+      maxRestoreBytes: 1000,
+    },
+    newer: {
+      version: "2024100700",
+      release: "4.5 (Build: 20241007)",
+      branch: "4.5",
+      plugins: { mod_quiz: 2024100700 },
+      maxRestoreBytes: null,
+    },
+  };
+  const restoreSite = (info: MoodleSiteInfo): RestoreSite => ({
+    branch: moodleBranchNumber(info.branch),
+    plugins: info.plugins,
+    maxRestoreBytes: info.maxRestoreBytes,
+  });
+  /** Each course, and what makes it restorable or not on the two sites. */
+  const received: ReceivedCourse[] = [
+    entry("https://a.example/courses/1", "Plain 3.9", null, [], 1, { moodle: moodle("3.9") }),
+    entry("https://a.example/courses/2", "Stack made on 4.1", null, [], 2, {
+      moodle: moodle("4.1"),
+      requiredPlugins: ["qtype_stack"],
+      pluginVersions: { qtype_stack: 2022060100 },
+    }),
+    entry("https://a.example/courses/3", "Stack too recent", null, [], 3, {
+      moodle: moodle("4.1"),
+      requiredPlugins: ["qtype_stack"],
+      pluginVersions: { qtype_stack: 2024010100 },
+    }),
+    entry("https://a.example/courses/4", "Plain 4.5", null, [], 4, { moodle: moodle("4.5") }),
+    entry("https://a.example/courses/5", "Plain 5.0", null, [], 5, { moodle: moodle("5.0") }),
+    entry("https://a.example/courses/6", "Stack too large", null, [], 6, {
+      moodle: moodle("4.1"),
+      requiredPlugins: ["qtype_stack"],
+      archive: { sha256: "6".repeat(64), size: 5000, format: "zip" },
+    }),
+    entry("https://a.example/courses/7", "Plugin named oddly", null, [], 7, {
+      moodle: moodle("3.9"),
+      requiredPlugins: ['qtype_"odd\\'],
+    }),
+    entry("https://a.example/courses/8", "Stack without versions", null, [], 8, {
+      moodle: moodle("4.1"),
+      requiredPlugins: ["qtype_stack", "qtype_stack"],
+    }),
+    entry("https://a.example/courses/9", "Branch unknown", null, [], 9, {
+      moodle: moodle("unknown"),
+    }),
+  ].map((course, index) => ({ ...course, actorUri: index % 2 ? teacher : institution }));
+
+  beforeAll(async () => {
+    const db = await freshDatabase();
+    courses = new CourseRepository(db);
+    const follows = new FollowRepository(db);
+    const actor = { inbox: "https://a.example/inbox", sharedInbox: null };
+    await follows.rememberActor({
+      ...actor,
+      uri: teacher,
+      type: "Person",
+      name: "Marie Curie",
+      handle: "marie@a.example",
+    });
+    // An institution is no teacher, whatever its name.
+    await follows.rememberActor({
+      ...actor,
+      uri: institution,
+      type: "Organization",
+      name: "Marie's university",
+      handle: "institution@a.example",
+    });
+    for (const course of received) expect(await courses.receive(course)).toBe(true);
+  });
+  const titles = async (query: Partial<Parameters<CourseRepository["searchCatalog"]>[0]>) => {
+    const { total, entries } = await courses.searchCatalog({ limit: 20, offset: 0, ...query });
+    expect(total).toBe(entries.length);
+    return entries.map((found) => found.title).sort();
+  };
+
+  it("filters by a teacher's handle or name, never an institution's", async () => {
+    const theirs = received.filter((course) => course.actorUri === teacher).map((c) => c.title);
+    for (const text of ["marie", "@Marie@a.example", "CURIE", "marie curie"]) {
+      expect(await titles({ teacher: text }), text).toEqual(theirs.sort());
+    }
+    expect(await titles({ teacher: "university" })).toEqual([]);
+    expect(await titles({ teacher: "%" })).toEqual([]);
+    expect(await courses.catalogTeachers()).toEqual([
+      { uri: teacher, name: "Marie Curie", handle: "marie@a.example" },
+    ]);
+  });
+
+  it("keeps the courses one site can restore, as the compatibility check judges them", async () => {
+    for (const chosen of [["older"], ["newer"], ["older", "newer"]]) {
+      const infos = chosen.map((name) => sites[name] as MoodleSiteInfo);
+      const expected = received
+        .filter((course) =>
+          infos.some((info) => checkCompatibility(course.manifest, info).restorable),
+        )
+        .map((course) => course.title)
+        .sort();
+      expect(await titles({ restorableOn: infos.map(restoreSite) }), chosen.join(" and ")).toEqual(
+        expected,
+      );
+    }
+    expect(await titles({ restorableOn: [restoreSite(sites.older as MoodleSiteInfo)] })).toEqual([
+      "Branch unknown",
+      "Plain 3.9",
+      "Stack made on 4.1",
+      "Stack without versions",
+    ]);
+    expect(await titles({ restorableOn: [] })).toEqual([]);
+  });
+
+  it("counts every match while paging, with the other filters", async () => {
+    const restorableOn = Object.values(sites).map(restoreSite);
+    const page = await courses.searchCatalog({ restorableOn, limit: 2, offset: 2 });
+    expect(page.total).toBe(5);
+    expect(page.entries).toHaveLength(2);
+    expect(await titles({ restorableOn, teacher: "marie" })).toEqual([
+      "Plain 4.5",
+      "Stack made on 4.1",
+      "Stack without versions",
+    ]);
   });
 });
 

@@ -1,4 +1,3 @@
-import { parseMoodleBranch } from "@coursefed/mbz";
 import { and, count, desc, eq, isNull, lt, lte, or, type SQL, sql } from "drizzle-orm";
 import type { NodeDatabase } from "../db/database.ts";
 import type {
@@ -8,6 +7,7 @@ import type {
   courses,
 } from "../db/schema.postgres.ts";
 import { jsonArrayHas, jsonArrayLength } from "../db/sql-dialect.ts";
+import { moodleBranchNumber, type RestoreSite, restorableOn } from "./catalog-restorable.ts";
 import { catalogTextMatch } from "./catalog-text-search.ts";
 import type { CourseManifest } from "./manifest.ts";
 
@@ -34,6 +34,11 @@ export interface CatalogQuery {
   /** Words, each the start of a word of the title, summary or tags (accents ignored). */
   readonly q?: string | undefined;
   readonly actor?: string | undefined;
+  /**
+   * Courses published by a teacher (a Person; not an institution) whose handle or name
+   * holds this text, case aside: "marie", "marie@univ.example", "Curie".
+   */
+  readonly teacher?: string | undefined;
   /** A server's host (with its port if not the default): its institution's and teachers' courses. */
   readonly institution?: string | undefined;
   readonly tag?: string | undefined;
@@ -44,14 +49,10 @@ export interface CatalogQuery {
   readonly plugin?: string | undefined;
   /** Only courses that need no plugin beyond a standard Moodle. */
   readonly withoutPlugins?: boolean | undefined;
+  /** Only courses one of these sites can restore faithfully (none when the list is empty). */
+  readonly restorableOn?: readonly RestoreSite[] | undefined;
   readonly limit: number;
   readonly offset: number;
-}
-
-/** A branch as one comparable number: 4.5 → 405, 3.10 → 310. */
-export function moodleBranchNumber(text: string): number | null {
-  const branch = parseMoodleBranch(text);
-  return branch ? branch[0] * 100 + branch[1] : null;
 }
 
 /** Courses published here, with their revisions; and the catalog of courses received. */
@@ -285,6 +286,7 @@ export class CourseRepository {
     const { catalogEntries } = this.#db.tables;
     const conditions: SQL[] = [isNull(catalogEntries.deletedAt)];
     if (query.actor) conditions.push(eq(catalogEntries.actorUri, query.actor));
+    if (query.teacher) conditions.push(this.#byTeacher(query.teacher));
     if (query.institution) {
       const host = escapeLike(query.institution.toLowerCase());
       conditions.push(
@@ -307,6 +309,7 @@ export class CourseRepository {
     if (query.moodle) {
       conditions.push(lte(catalogEntries.moodleBranch, moodleBranchNumber(query.moodle) ?? -1));
     }
+    if (query.restorableOn) conditions.push(restorableOn(this.#db, query.restorableOn));
     const match = catalogTextMatch(this.#db, query.q ?? "");
     if (match) conditions.push(match.where);
     const where = and(...conditions);
@@ -319,6 +322,38 @@ export class CourseRepository {
       .limit(query.limit)
       .offset(query.offset);
     return { total: counted?.total ?? 0, entries };
+  }
+
+  /**
+   * The teachers (Person actors, as this node last saw them) with courses in the catalog,
+   * by name: what the catalog can be narrowed to.
+   */
+  async catalogTeachers(): Promise<
+    Array<{ uri: string; name: string | null; handle: string | null }>
+  > {
+    const { catalogEntries, remoteActors } = this.#db.tables;
+    return await this.#db
+      .selectDistinct({
+        uri: remoteActors.uri,
+        name: remoteActors.name,
+        handle: remoteActors.handle,
+      })
+      .from(remoteActors)
+      .innerJoin(catalogEntries, eq(catalogEntries.actorUri, remoteActors.uri))
+      .where(and(eq(remoteActors.type, "Person"), isNull(catalogEntries.deletedAt)))
+      .orderBy(remoteActors.name, remoteActors.handle, remoteActors.uri);
+  }
+
+  /** Entries whose actor is a known Person whose handle or name holds `text`. */
+  #byTeacher(text: string): SQL {
+    const { catalogEntries, remoteActors } = this.#db.tables;
+    // A handle is stored without its leading "@", as user@host.
+    const pattern = `%${escapeLike(text.trim().replace(/^@/, "").toLowerCase())}%`;
+    return sql`exists (select 1 from ${remoteActors}
+      where ${remoteActors.uri} = ${catalogEntries.actorUri}
+        and ${remoteActors.type} = 'Person'
+        and (lower(coalesce(${remoteActors.handle}, '')) like ${pattern} escape '\\'
+          or lower(coalesce(${remoteActors.name}, '')) like ${pattern} escape '\\'))`;
   }
 
   /** Every revision received of a catalog course, newest first. */

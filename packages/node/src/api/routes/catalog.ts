@@ -4,6 +4,7 @@ import type { Context } from "hono";
 import { BlobDigestError } from "../../blobs/blob-store.ts";
 import { DownloadError } from "../../blobs/resumable-download.ts";
 import { BoostError, boostCourse } from "../../courses/boost-service.ts";
+import { probedSites } from "../../courses/catalog-restorable.ts";
 import type { CatalogEntry as CatalogEntryRow } from "../../courses/course-repository.ts";
 import { FetchError, fetchCatalogArchive } from "../../courses/fetch-service.ts";
 import type { CourseManifest } from "../../courses/manifest.ts";
@@ -59,6 +60,10 @@ const list = createRoute({
         .optional()
         .openapi({ description: "Words to find in title, summary or tags" }),
       actor: z.string().url().optional(),
+      teacher: z.string().max(200).optional().openapi({
+        description:
+          "Courses of a teacher (a Person, not an institution) whose handle or name holds this text, e.g. marie or marie@univ.example (see GET /catalog/teachers)",
+      }),
       institution: z
         .string()
         .max(253)
@@ -80,6 +85,10 @@ const list = createRoute({
         .enum(["true", "false"])
         .optional()
         .openapi({ description: "true: only courses a standard Moodle restores whole" }),
+      restorable: z.enum(["true", "false"]).optional().openapi({
+        description:
+          "true: only courses one of this node's probed Moodle targets can restore faithfully, as GET /catalog/compatibility judges (branch, plugins and their versions, size)",
+      }),
       limit: z.coerce.number().int().min(1).max(200).default(50),
       offset: z.coerce.number().int().min(0).default(0),
     }),
@@ -90,6 +99,31 @@ const list = createRoute({
       content: {
         "application/json": {
           schema: z.object({ total: z.number().int(), items: z.array(CatalogEntry) }),
+        },
+      },
+    },
+    ...errorResponses,
+  },
+});
+
+const teachers = createRoute({
+  method: "get",
+  path: "/catalog/teachers",
+  summary: "The teachers (Person actors) whose courses are in the catalog, by name",
+  responses: {
+    200: {
+      description: "Teachers, as this node last saw them",
+      content: {
+        "application/json": {
+          schema: z.object({
+            items: z.array(
+              z.object({
+                actor: z.string().url(),
+                name: z.string().nullable(),
+                handle: z.string().nullable().openapi({ description: "user@host" }),
+              }),
+            ),
+          }),
         },
       },
     },
@@ -296,12 +330,23 @@ export function catalogRoutes(
   });
 
   app.openapi(list, async (c) => {
-    const { withoutPlugins, ...query } = c.req.valid("query");
+    const { withoutPlugins, restorable, ...query } = c.req.valid("query");
     const { total, entries } = await services.courses.searchCatalog({
       ...query,
       withoutPlugins: withoutPlugins === "true",
+      restorableOn:
+        restorable === "true" ? probedSites(await services.moodleTargets.all()) : undefined,
     });
     return c.json({ total, items: entries.map(catalogEntryJson) }, 200);
+  });
+
+  app.openapi(teachers, async (c) => {
+    const items = (await services.courses.catalogTeachers()).map(({ uri, name, handle }) => ({
+      actor: uri,
+      name,
+      handle,
+    }));
+    return c.json({ items }, 200);
   });
 
   app.openapi(compatibility, async (c) => {

@@ -163,11 +163,19 @@ export function nodeCommands(program: Command, result: CommandResult): void {
       .option("--query <words>", "words to find in titles, summaries and tags")
       .option("--tag <tag>", "only courses with this tag")
       .option("--actor <url>", "only courses from this actor")
+      .option(
+        "--teacher <name>",
+        "only courses of a teacher whose handle or name holds this, e.g. marie or marie@univ.example",
+      )
       .option("--institution <host>", "only courses from this server, e.g. courses.univ.example")
       .option("--language <code>", "only courses in this language, e.g. fr")
       .option("--moodle <branch>", "only backups made on this Moodle branch or older, e.g. 4.1")
       .option("--plugin <component>", "only courses that need this plugin, e.g. qtype_stack")
       .option("--without-plugins", "only courses a standard Moodle restores whole")
+      .option(
+        "--restorable",
+        "only courses one of the node's probed Moodle targets can restore faithfully",
+      )
       .option("--object <url>", "show this course with its revisions instead of searching")
       .option("--limit <n>", "how many", "50")
       .option("--offset <n>", "skip this many (paging)", "0")
@@ -204,11 +212,13 @@ export function nodeCommands(program: Command, result: CommandResult): void {
         q: options.query,
         tag: options.tag,
         actor: options.actor,
+        teacher: options.teacher,
         institution: options.institution,
         language: options.language,
         moodle: options.moodle,
         plugin: options.plugin,
         withoutPlugins: options.withoutPlugins ? "true" : undefined,
+        restorable: options.restorable ? "true" : undefined,
       };
       for (const [name, value] of Object.entries(filters)) if (value) query.set(name, value);
       const found = await client.json<{ total: number; items: CatalogItem[] }>(

@@ -12,6 +12,7 @@ import {
   type Update,
 } from "@fedify/vocab";
 import { MBZ_MEDIA_TYPE, verifyManifest } from "../../courses/manifest.ts";
+import { describeRemoteActor } from "../../follows/remote-actor.ts";
 import { applyRestoreRules } from "../../restores/auto-restore.ts";
 import type { FederationServices } from "../context.ts";
 import { JWS_MEDIA_TYPE } from "../course-object.ts";
@@ -24,6 +25,8 @@ type FederationContext = Context<FederationServices>;
 const MAX_MANIFEST_BYTES = 256 * 1024;
 /** How many of a newly followed actor's past activities are read. */
 const BACKFILL_LIMIT = 500;
+/** How long a publisher's name and handle are kept before they are read again. */
+const AUTHOR_REFRESH_MS = 24 * 3600 * 1000;
 
 /** A course published or revised by an actor we follow. */
 export async function onCourseCreateOrUpdate(
@@ -142,6 +145,7 @@ async function receiveCourse(
     manifest,
     manifestJws: jws,
   });
+  if (kept) await rememberAuthor(ctx, actor);
   const arrivedNewer = !held || manifest.revision > held.revision;
   if (kept && arrivedNewer && arrival.delivered) {
     await applyRestoreRules(ctx.data, {
@@ -154,6 +158,18 @@ async function receiveCourse(
     });
   }
   return kept;
+}
+
+/**
+ * Keeps the publisher's name and handle (a teacher's courses often arrive announced by
+ * their institution, which is the actor followed): the catalog shows them and filters
+ * by teacher. Read again once a day at most, since the handle costs a WebFinger lookup.
+ */
+async function rememberAuthor(ctx: FederationContext, actor: Actor): Promise<void> {
+  if (!actor.id || !actor.inboxId) return;
+  const known = await ctx.data.follows.remoteActor(actor.id.href);
+  if (known && known.fetchedAt > Date.now() - AUTHOR_REFRESH_MS) return;
+  await ctx.data.follows.rememberActor(await describeRemoteActor(actor));
 }
 
 async function fetchManifest(

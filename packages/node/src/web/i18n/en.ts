@@ -61,6 +61,13 @@ export const en = {
   moodleAtMost: "Made on Moodle (at most)",
   plugin: "Needs plugin",
   withoutPlugins: "Only courses a standard Moodle restores whole",
+  teacher: "Teacher",
+  anyTeacher: "Any teacher",
+  restorableOnTargets: "Only courses our Moodle sites can restore",
+  restorableOnTargetsHelp: (sites: number) =>
+    `Judged on the last probe of ${sites === 1 ? "our Moodle site" : `our ${sites} Moodle sites`}: Moodle branch, plugins and size.`,
+  restorableNoProbedTarget:
+    "No Moodle site of this node has been probed yet: no course can be judged restorable.",
   resultCount: (total: number) => (total === 1 ? "1 course" : `${total} courses`),
   catalogEmpty: "No course matches.",
   catalogEmptyHint: "Follow institutions and teachers to receive their courses",

@@ -56,6 +56,13 @@ export const fr: Messages = {
   moodleAtMost: "Fait sur Moodle (au plus)",
   plugin: "Demande le plugin",
   withoutPlugins: "Seulement les cours qu’un Moodle standard restaure en entier",
+  teacher: "Enseignant",
+  anyTeacher: "Tous les enseignants",
+  restorableOnTargets: "Seulement les cours que nos sites Moodle peuvent restaurer",
+  restorableOnTargetsHelp: (sites: number) =>
+    `D’après le dernier sondage ${sites === 1 ? "de notre site Moodle" : `de nos ${sites} sites Moodle`}\u00a0: version de Moodle, plugins et taille.`,
+  restorableNoProbedTarget:
+    "Aucun site Moodle de ce nœud n’a encore été sondé\u00a0: aucun cours ne peut être jugé restaurable.",
   resultCount: (total: number) => `${total} cours`,
   catalogEmpty: "Aucun cours ne correspond.",
   catalogEmptyHint: "Suivez des établissements et des enseignants pour recevoir leurs cours",

@@ -1,6 +1,7 @@
 import type { Hono } from "hono";
 import { html, raw } from "hono/html";
-import type { CatalogEntry } from "../../courses/course-repository.ts";
+import { probedSites } from "../../courses/catalog-restorable.ts";
+import type { CatalogEntry, CourseRepository } from "../../courses/course-repository.ts";
 import type { RemoteActor } from "../../follows/follow-repository.ts";
 import { formatDate, formatSize, hostOf } from "../format.ts";
 import { type Markup, page } from "../layout.ts";
@@ -12,25 +13,33 @@ const PAGE_SIZE = 20;
 /** The search form's fields, as read from the query string. */
 interface CatalogFilters {
   readonly q: string;
+  /** A teacher's actor URI, from the list of those with courses in the catalog. */
+  readonly actor: string;
   readonly institution: string;
   readonly tag: string;
   readonly language: string;
   readonly moodle: string;
   readonly plugin: string;
   readonly withoutPlugins: boolean;
+  /** Only courses one of this node's Moodle targets can restore faithfully. */
+  readonly restorable: boolean;
 }
+
+type Teacher = Awaited<ReturnType<CourseRepository["catalogTeachers"]>>[number];
 
 function filtersOf(c: WebContext): CatalogFilters {
   const field = (name: string, max: number) => (c.req.query(name) ?? "").trim().slice(0, max);
   const moodle = field("moodle", 10);
   return {
     q: field("q", 200),
+    actor: field("actor", 2000),
     institution: field("institution", 253),
     tag: field("tag", 100),
     language: field("language", 20),
     moodle: /^\d+\.\d+$/.test(moodle) ? moodle : "",
     plugin: field("plugin", 100),
     withoutPlugins: c.req.query("withoutPlugins") === "true",
+    restorable: c.req.query("restorable") === "true",
   };
 }
 
@@ -71,10 +80,17 @@ ${entry.tags.length ? html`<ul class="tags" aria-label="${t.tags}">${entry.tags.
 </article>`;
 }
 
-function searchForm(c: WebContext, filters: CatalogFilters): Markup {
+function searchForm(
+  c: WebContext,
+  filters: CatalogFilters,
+  teachers: readonly Teacher[],
+  probedTargets: number,
+): Markup {
   const t = c.get("t");
   const advanced = Boolean(
-    filters.institution ||
+    filters.actor ||
+      filters.restorable ||
+      filters.institution ||
       filters.tag ||
       filters.language ||
       filters.moodle ||
@@ -90,12 +106,18 @@ function searchForm(c: WebContext, filters: CatalogFilters): Markup {
 <details${advanced ? html` open` : ""}>
 <summary>${t.filters}</summary>
 <div class="filter-grid">
+<label>${t.teacher}<select name="actor"><option value="">${t.anyTeacher}</option>${teachers.map(
+    (teacher) =>
+      html`<option value="${teacher.uri}"${teacher.uri === filters.actor ? html` selected` : ""}>${teacher.name ?? teacher.handle ?? teacher.uri}${teacher.name && teacher.handle ? ` (@${teacher.handle})` : ""}</option>`,
+  )}</select></label>
 <label>${t.institution}<input name="institution" value="${filters.institution}" placeholder="courses.univ.example"></label>
 <label>${t.tag}<input name="tag" value="${filters.tag}"></label>
 <label>${t.language}<input name="language" value="${filters.language}" placeholder="fr"></label>
 <label>${t.moodleAtMost}<input name="moodle" value="${filters.moodle}" placeholder="4.1" pattern="\\d+\\.\\d+" inputmode="decimal"></label>
 <label>${t.plugin}<input name="plugin" value="${filters.plugin}" placeholder="qtype_stack"></label>
 <label class="checkbox"><input type="checkbox" name="withoutPlugins" value="true"${filters.withoutPlugins ? html` checked` : ""}> ${t.withoutPlugins}</label>
+<label class="checkbox"><input type="checkbox" name="restorable" value="true"${filters.restorable ? html` checked` : ""} aria-describedby="restorable-help"> ${t.restorableOnTargets}
+<small id="restorable-help">${probedTargets ? t.restorableOnTargetsHelp(probedTargets) : t.restorableNoProbedTarget}</small></label>
 </div>
 </details>
 </form></search>`;
@@ -122,26 +144,30 @@ export function catalogRoutes(app: Hono<WebEnv>, { services }: WebDependencies):
     const filters = filtersOf(c);
     const requested = Number.parseInt(c.req.query("page") ?? "1", 10);
     const pageNumber = Number.isSafeInteger(requested) && requested > 0 ? requested : 1;
+    const sites = probedSites(await services.moodleTargets.all());
     const { total, entries } = await services.courses.searchCatalog({
       q: filters.q || undefined,
+      actor: filters.actor || undefined,
       institution: filters.institution || undefined,
       tag: filters.tag || undefined,
       language: filters.language || undefined,
       moodle: filters.moodle || undefined,
       plugin: filters.plugin || undefined,
       withoutPlugins: filters.withoutPlugins,
+      restorableOn: filters.restorable ? sites : undefined,
       limit: PAGE_SIZE,
       offset: (pageNumber - 1) * PAGE_SIZE,
     });
     const authors = await Promise.all(
       entries.map((entry) => services.follows.remoteActor(entry.actorUri)),
     );
+    const teachers = await services.courses.catalogTeachers();
     const pages = Math.max(1, Math.ceil(total / PAGE_SIZE));
     const mayFollow = hasRole(accountOf(c).role, "teacher");
     return page(c, {
       title: t.catalogTitle,
       main: html`<hgroup><h1>${t.catalogTitle}</h1><p>${t.catalogIntro}</p></hgroup>
-${searchForm(c, filters)}
+${searchForm(c, filters, teachers, sites.length)}
 <p class="result-count" role="status">${t.resultCount(total)}</p>
 ${entries.length ? html`<div class="course-grid">${entries.map((entry, i) => courseCard(c, entry, authors[i]))}</div>` : html`<article class="empty"><p>${t.catalogEmpty}</p>${mayFollow ? html`<p><a href="/feeds">${t.catalogEmptyHint}</a></p>` : ""}</article>`}
 ${pager(c, pageNumber, pages)}`,
