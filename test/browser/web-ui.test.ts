@@ -171,7 +171,9 @@ describe.runIf(haveChromium() && haveFixtures())(
           },
         )
         .toContain("Will be tried again");
-      expect(await page.getAttribute('meta[http-equiv="refresh"]', "content")).toBe("5");
+      expect(await page.getAttribute('meta[http-equiv="refresh"]', "content")).toBe(
+        "5; url=/restores",
+      );
       await screenshot(page, "restores");
       await expectAccessibleWhileRefreshing();
     });

@@ -193,7 +193,7 @@ describe.runIf(haveFixtures())("web pages with a course received from another no
       async () => (await follower.node.services.restores.job(job?.id as string))?.errorMessage,
     );
     const restores = await teacher.page("/restores");
-    expect(restores.html).toContain('<meta http-equiv="refresh" content="5">');
+    expect(restores.html).toContain('<meta http-equiv="refresh" content="5; url=/restores">');
     expect(restores.html).toContain("new course in category 4");
     expect(restores.html).toContain("Will be tried again");
     expect(activeMarkup(restores.html)).toEqual([]);
