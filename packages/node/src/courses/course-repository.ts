@@ -208,6 +208,37 @@ export class CourseRepository {
     });
   }
 
+  /**
+   * Changes a course's metadata without a new revision; with `manifest`, the revision it
+   * names gets that manifest (signed again with the new licence, same archive).
+   */
+  async editMetadata(
+    id: string,
+    metadata: Pick<Course, "title" | "summary" | "license" | "visibility"> & {
+      readonly tags: readonly string[];
+    },
+    updatedAt: number,
+    manifest?: { readonly revision: number; readonly jws: string },
+  ): Promise<Course | undefined> {
+    const { courses, courseRevisions } = this.#db.tables;
+    return await this.#db.transaction(async (tx) => {
+      const [edited] = await tx
+        .update(courses)
+        .set({ ...metadata, tags: [...metadata.tags], updatedAt })
+        .where(eq(courses.id, id))
+        .returning();
+      if (edited && manifest) {
+        await tx
+          .update(courseRevisions)
+          .set({ manifest: manifest.jws })
+          .where(
+            and(eq(courseRevisions.courseId, id), eq(courseRevisions.revision, manifest.revision)),
+          );
+      }
+      return edited;
+    });
+  }
+
   async withdraw(id: string): Promise<Course | undefined> {
     const { courses } = this.#db.tables;
     const [withdrawn] = await this.#db
@@ -222,6 +253,8 @@ export class CourseRepository {
    * Records a received revision, and makes it the course's current one unless a newer
    * one is held. Refused (false) when another actor published the course first, or when
    * a revision already held comes back with another archive: revisions do not change.
+   * A revision held that comes back with its archive (a publisher's edit of the course's
+   * details) brings its metadata and its manifest, signed again, up to date.
    */
   async receive(course: ReceivedCourse): Promise<boolean> {
     const { catalogEntries, catalogRevisions } = this.#db.tables;
@@ -273,7 +306,14 @@ export class CourseRepository {
           .values(entry)
           .onConflictDoUpdate({ target: catalogEntries.objectUri, set: entry });
       }
-      await tx.insert(catalogRevisions).values(revision).onConflictDoNothing();
+      // On conflict the archive is the same (checked above): only the manifest may change.
+      await tx
+        .insert(catalogRevisions)
+        .values(revision)
+        .onConflictDoUpdate({
+          target: [catalogRevisions.objectUri, catalogRevisions.revision],
+          set: { manifest: revision.manifest, manifestJws: revision.manifestJws },
+        });
       return true;
     });
   }

@@ -26,7 +26,7 @@ import type { FederationServices } from "../federation/context.ts";
 import { courseObject } from "../federation/course-object.ts";
 import { Temporal } from "../temporal.ts";
 import type { Course, CourseRevision } from "./course-repository.ts";
-import { buildManifest, type CourseManifest, signManifest } from "./manifest.ts";
+import { buildManifest, type CourseManifest, readOwnManifest, signManifest } from "./manifest.ts";
 
 export interface CourseMetadata {
   readonly title: string;
@@ -36,8 +36,22 @@ export interface CourseMetadata {
   readonly visibility?: Visibility;
 }
 
+/**
+ * How long a course's metadata may be, for the API's schemas and the edit of a published
+ * course alike. `tag` is the API's stricter rule (one word, a hashtag peers can link);
+ * the web form takes tags as typed between commas, so only their length is checked here.
+ */
+export const METADATA_LIMITS = {
+  title: 300,
+  summary: 20_000,
+  license: 100,
+  tags: 30,
+  tagLength: 64,
+  tag: /^[\p{L}\p{N}_-]{1,64}$/u,
+} as const;
+
 export class PublishError extends CodedError<
-  "INVALID_BACKUP" | "PERSONAL_DATA" | "NOT_FOUND" | "NOT_YOURS"
+  "INVALID_BACKUP" | "PERSONAL_DATA" | "NOT_FOUND" | "NOT_YOURS" | "INVALID_METADATA"
 > {
   override readonly name = "PublishError";
   readonly findings: readonly PersonalDataFinding[];
@@ -148,6 +162,116 @@ export async function publishCourse(
   } finally {
     await rm(workDir, { recursive: true, force: true });
   }
+}
+
+/**
+ * Changes a published course's title, summary, tags, licence or visibility without a
+ * new revision: the archive stays, and so does the revision number. Its author may, and
+ * an admin (`mayEditAny`); the course's own actor tells its followers with an Update (the
+ * institution announces a teacher's course again), and a licence goes into the current
+ * revision's manifest, signed again. A course made private is no longer served: its
+ * followers get a Delete, as on withdrawal, and an Update when it is shared again.
+ */
+export async function editCourse(
+  ctx: Context<FederationServices>,
+  editor: { readonly actorId: number; readonly mayEditAny: boolean },
+  courseId: string,
+  changes: Partial<CourseMetadata>,
+): Promise<Course> {
+  const course = await ctx.data.courses.course(courseId);
+  if (!course || course.deletedAt !== null)
+    throw new PublishError("NOT_FOUND", `There is no course ${courseId} here.`);
+  if (course.actorId !== editor.actorId && !editor.mayEditAny)
+    throw new PublishError("NOT_YOURS", `Course ${courseId} was published by someone else.`);
+  const metadata = checkedMetadata({
+    title: changes.title ?? course.title,
+    summary: changes.summary === undefined ? course.summary : changes.summary,
+    tags: [...(changes.tags ?? course.tags)],
+    license: changes.license === undefined ? course.license : changes.license,
+    visibility: changes.visibility ?? course.visibility,
+  });
+  const author = await ctx.data.actors.byId(course.actorId);
+  const revision = await ctx.data.courses.latestRevision(courseId);
+  if (!author || !revision) throw new Error(`Course ${courseId} has no author or no revision.`);
+  const manifest =
+    metadata.license === course.license
+      ? undefined
+      : {
+          revision: revision.revision,
+          jws: await resignManifest(ctx, author, revision, metadata.license),
+        };
+  const edited = await ctx.data.courses.editMetadata(courseId, metadata, Date.now(), manifest);
+  if (!edited) throw new PublishError("NOT_FOUND", `There is no course ${courseId} here.`);
+  const current = manifest ? { ...revision, manifest: manifest.jws } : revision;
+  if (edited.visibility !== "private") {
+    const object = courseObject(ctx, edited, current, author.identifier);
+    await ctx.sendActivity(
+      { identifier: author.identifier },
+      "followers",
+      new Update({
+        // Each edit its own id: receivers handle an activity id once.
+        id: new URL(`/courses/${courseId}/edits/${crypto.randomUUID()}`, ctx.origin),
+        actor: ctx.getActorUri(author.identifier),
+        object,
+        tos: object.toIds,
+        ccs: object.ccIds,
+      }),
+      { preferSharedInbox: true },
+    );
+    if (author.type === "Person") await announceForInstitution(ctx, object, edited.visibility);
+  } else if (course.visibility !== "private") {
+    await ctx.sendActivity(
+      { identifier: author.identifier },
+      "followers",
+      new Delete({
+        id: new URL(`/courses/${courseId}/edits/${crypto.randomUUID()}`, ctx.origin),
+        actor: ctx.getActorUri(author.identifier),
+        object: new Tombstone({
+          id: new URL(`/courses/${courseId}`, ctx.origin),
+          deleted: Temporal.Now.instant(),
+        }),
+        tos: [PUBLIC_COLLECTION],
+      }),
+      { preferSharedInbox: true },
+    );
+  }
+  return edited;
+}
+
+/** The metadata, trimmed, or why it cannot be a course's. */
+function checkedMetadata(metadata: Required<CourseMetadata>): Required<CourseMetadata> {
+  const title = metadata.title.trim();
+  const summary = metadata.summary?.trim() || null;
+  const license = metadata.license?.trim() || null;
+  const refuse = (message: string) => new PublishError("INVALID_METADATA", message);
+  if (!title || title.length > METADATA_LIMITS.title)
+    throw refuse(`Give the course a title of at most ${METADATA_LIMITS.title} characters.`);
+  if (summary && summary.length > METADATA_LIMITS.summary)
+    throw refuse(`The summary is longer than ${METADATA_LIMITS.summary} characters.`);
+  if (license && license.length > METADATA_LIMITS.license)
+    throw refuse(`The licence is longer than ${METADATA_LIMITS.license} characters.`);
+  if (metadata.tags.length > METADATA_LIMITS.tags)
+    throw refuse(`A course has at most ${METADATA_LIMITS.tags} tags.`);
+  const tags = [...new Set(metadata.tags.map((tag) => tag.trim().replace(/^#/, "")))];
+  const badTag = tags.find((tag) => tag === "" || tag.length > METADATA_LIMITS.tagLength);
+  if (badTag !== undefined)
+    throw refuse(`A tag is from 1 to ${METADATA_LIMITS.tagLength} characters: "${badTag}".`);
+  return { ...metadata, title, summary, tags, license };
+}
+
+/** The revision's manifest with another licence, signed again by the course's actor. */
+async function resignManifest(
+  ctx: Context<FederationServices>,
+  author: LocalActor,
+  revision: CourseRevision,
+  license: string | null,
+): Promise<string> {
+  const signingKey = await signingKeyOf(ctx, author);
+  return await signManifest(
+    { ...readOwnManifest(revision.manifest), license },
+    signingKey.privateKey,
+    signingKey.keyId,
+  );
 }
 
 /** Withdraws a course: it stops answering, and followers drop it from their catalogs. */

@@ -2,7 +2,7 @@ import type { Context, Federation } from "@fedify/fedify";
 import { Hashtag, Link, Page, PUBLIC_COLLECTION } from "@fedify/vocab";
 import { mayRead } from "../courses/access.ts";
 import type { Course, CourseRevision } from "../courses/course-repository.ts";
-import { type CourseManifest, MBZ_MEDIA_TYPE } from "../courses/manifest.ts";
+import { MBZ_MEDIA_TYPE, readOwnManifest } from "../courses/manifest.ts";
 import { Temporal } from "../temporal.ts";
 import type { FederationServices } from "./context.ts";
 
@@ -47,7 +47,10 @@ export function courseObject(
     mediaType: "text/html",
     url: id,
     published: Temporal.Instant.fromEpochMilliseconds(course.createdAt),
-    updated: Temporal.Instant.fromEpochMilliseconds(revision.publishedAt),
+    // The latest revision, or the latest edit of the course's details since.
+    updated: Temporal.Instant.fromEpochMilliseconds(
+      Math.max(course.updatedAt, revision.publishedAt),
+    ),
     // Followers-only courses are addressed to the followers alone.
     ...(course.visibility === "public"
       ? { to: PUBLIC_COLLECTION, cc: ctx.getFollowersUri(actorIdentifier) }
@@ -108,7 +111,7 @@ function courseContent(
   course: Course,
   revision: CourseRevision,
 ): string {
-  const { moodle } = ownManifest(revision);
+  const { moodle } = readOwnManifest(revision.manifest);
   const hashtags = course.tags
     .map(
       (tag) =>
@@ -123,12 +126,6 @@ function courseContent(
       `Moodle ${escapeHtml(moodle.release)}${licence}. ` +
       `<a href="${escapeHtml(archiveUrl(ctx, revision.sha256).href)}">Download the .mbz</a></p>`,
   ].join("");
-}
-
-/** The revision's manifest: this node signed it, so it is read without verifying. */
-function ownManifest(revision: CourseRevision): CourseManifest {
-  const payload = revision.manifest.split(".")[1] ?? "";
-  return JSON.parse(Buffer.from(payload, "base64url").toString("utf8")) as CourseManifest;
 }
 
 /** Plain text as HTML paragraphs: blank lines part paragraphs, single newlines break lines. */

@@ -4,7 +4,13 @@ import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import type { Course, CourseRevision } from "../../courses/course-repository.ts";
 import { CAPABILITY_LIFETIME, issueDownloadCapability } from "../../courses/download-capability.ts";
-import { PublishError, publishCourse, withdrawCourse } from "../../courses/publish-service.ts";
+import {
+  editCourse,
+  METADATA_LIMITS,
+  PublishError,
+  publishCourse,
+  withdrawCourse,
+} from "../../courses/publish-service.ts";
 import { VISIBILITIES } from "../../db/schema.ts";
 import type { FederationServices } from "../../federation/context.ts";
 import { publishFromMoodle } from "../../restores/publish-from-moodle.ts";
@@ -13,17 +19,18 @@ import { type ApiEnv, requireAdmin } from "../auth.ts";
 import { ErrorSchema, errorResponses, problem } from "../problem.ts";
 import { moodleFailureResponse, moodleProblem } from "./moodle-targets.ts";
 
+const metadataFields = {
+  title: z.string().min(1).max(METADATA_LIMITS.title),
+  summary: z.string().max(METADATA_LIMITS.summary).nullish(),
+  tags: z.array(z.string().regex(METADATA_LIMITS.tag)).max(METADATA_LIMITS.tags).optional(),
+  license: z.string().max(METADATA_LIMITS.license).nullish(),
+  visibility: z.enum(VISIBILITIES).optional(),
+};
+
 const PublishRequest = z
   .object({
     uploadId: z.string().uuid().openapi({ description: "From POST /uploads" }),
-    title: z.string().min(1).max(300),
-    summary: z.string().max(20_000).nullish(),
-    tags: z
-      .array(z.string().regex(/^[\p{L}\p{N}_-]{1,64}$/u))
-      .max(30)
-      .optional(),
-    license: z.string().max(100).nullish(),
-    visibility: z.enum(VISIBILITIES).optional(),
+    ...metadataFields,
     sanitize: z
       .boolean()
       .optional()
@@ -107,6 +114,54 @@ const publishFromMoodleRoute = createRoute({
     body: { required: true, content: { "application/json": { schema: FromMoodleRequest } } },
   },
   responses: fromMoodleResponses,
+});
+
+const EditRequest = z
+  .object({ ...metadataFields, title: metadataFields.title.optional() })
+  .refine((fields) => Object.values(fields).some((value) => value !== undefined), {
+    message: "Give at least one of title, summary, tags, license and visibility.",
+  })
+  .openapi("CourseEdit", {
+    description: "The fields to change; null clears a summary or licence",
+  });
+
+const EditedCourse = z
+  .object({
+    id: z.string(),
+    object: z.string().url(),
+    revision: z.number().int().openapi({ description: "Unchanged by an edit" }),
+    title: z.string(),
+    summary: z.string().nullable(),
+    tags: z.array(z.string()),
+    license: z.string().nullable(),
+    visibility: z.enum(VISIBILITIES),
+  })
+  .openapi("EditedCourse");
+
+const editResponses = {
+  200: { description: "Changed", content: { "application/json": { schema: EditedCourse } } },
+  404: {
+    description: "No such course",
+    content: { "application/json": { schema: ErrorSchema } },
+  },
+  422: {
+    description: "Metadata refused (an empty title, a tag that is not one word...)",
+    content: { "application/json": { schema: ErrorSchema } },
+  },
+  ...errorResponses,
+} as const;
+
+const edit = createRoute({
+  method: "patch",
+  path: "/courses/{id}",
+  summary: "Change a course's title, summary, tags, licence or visibility, without a new revision",
+  description:
+    "The archive and the revision stay; followers get an Update of the course (a teacher's is announced again by the institution) and change their catalog entry. A new licence is signed into the current revision's manifest. Made private, the course is no longer served and followers get a Delete. The course's author may, and an admin token for any course.",
+  request: {
+    params: z.object({ id: z.string() }),
+    body: { required: true, content: { "application/json": { schema: EditRequest } } },
+  },
+  responses: editResponses,
 });
 
 const withdraw = createRoute({
@@ -238,6 +293,39 @@ export function courseRoutes(app: OpenAPIHono<ApiEnv>, dependencies: ApiDependen
       { sha256: revision.sha256, holder: `token:${token.name}`, ...(seconds ? { seconds } : {}) },
     );
     return c.json({ url: link.url.href, expiresAt: link.expiresAt.toISOString() }, 201);
+  });
+
+  app.openapi(edit, async (c) => {
+    const { token, actor } = c.get("principal");
+    const ctx = dependencies.context(c.req.raw);
+    try {
+      const course = await editCourse(
+        ctx,
+        { actorId: actor.id, mayEditAny: token.role === "admin" },
+        c.req.valid("param").id,
+        c.req.valid("json"),
+      );
+      const revision = await dependencies.services.courses.latestRevision(course.id);
+      return c.json(
+        {
+          id: course.id,
+          object: new URL(`/courses/${course.id}`, ctx.origin).href,
+          revision: revision?.revision ?? 0,
+          title: course.title,
+          summary: course.summary,
+          tags: course.tags,
+          license: course.license,
+          visibility: course.visibility,
+        },
+        200,
+      );
+    } catch (error) {
+      if (!(error instanceof PublishError)) throw error;
+      if (error.code === "NOT_YOURS") return problem(c, 403, "forbidden", error.message);
+      if (error.code === "INVALID_METADATA")
+        return problem(c, 422, "invalid_metadata", error.message);
+      return problem(c, 404, "course_not_found", error.message);
+    }
   });
 
   app.openapi(withdraw, async (c) => {

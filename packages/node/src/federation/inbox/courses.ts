@@ -51,9 +51,17 @@ export async function onCourseAnnounce(ctx: FederationContext, announce: Announc
     (await ctx.data.actors.all()).map((local) => ctx.data.follows.following(local.id, announcer)),
   );
   if (!followings.some((following) => following?.state === "accepted")) return;
-  // A boost of something we may not read (a followers-only course of someone we do not
-  // follow) is dropped, not retried: asking again would get the same answer.
-  const object = await announce.getObject(ctx).catch(() => null);
+  // Fetched afresh and signed as our institution: the shared inbox's loader caches
+  // documents for minutes, and a boost that follows an edit or a new revision must not
+  // get the course as it was. A boost of something we may not read (a followers-only
+  // course of someone we do not follow) is dropped, not retried: asking again would get
+  // the same answer.
+  const object = await announce
+    .getObject({
+      documentLoader: await ctx.getDocumentLoader({ identifier: "institution" }),
+      contextLoader: ctx.contextLoader,
+    })
+    .catch(() => null);
   if (!(object instanceof Document)) return;
   const publisher = await object.getAttribution(ctx);
   if (

@@ -525,6 +525,7 @@ export const en = {
   myCoursesNotices: {
     published: "Published: followers receive it.",
     withdrawn: "Withdrawn: followers remove it from their catalogs.",
+    edited: "Details changed: followers receive them, with the same revision.",
   },
   publishNew: "Publish a course",
   publishedBy: (name: string) => `Published by ${name}`,
@@ -538,6 +539,12 @@ export const en = {
   withdrawExplanation:
     "The course stops being published: its address answers that it is gone, and the nodes that follow you remove it from their catalogs. Courses already restored into Moodle sites stay there. This cannot be undone.",
   withdrawConfirm: "Withdraw the course",
+  editDetails: "Edit details",
+  editDetailsOf: (title: string) => `Edit the details of ${title}`,
+  editTitle: (title: string) => `Details of “${title}”`,
+  editIntro:
+    "Change the title, summary, tags, licence or who may see it. The backup and its revision stay as they are; the nodes that follow the course receive the new details. Made private, the course leaves their catalogs.",
+  saveDetails: "Save the details",
   notFoundTitle: "Not found",
   actorNotFound: "Nobody publishes under this address here.",
   courseGone: "There is no course at this address, or it is not public.",

@@ -528,6 +528,7 @@ export const fr: Messages = {
   myCoursesNotices: {
     published: "Publié : les abonnés le reçoivent.",
     withdrawn: "Retiré : les abonnés le suppriment de leur catalogue.",
+    edited: "Informations modifiées\u00a0: les abonnés les reçoivent, avec la même révision.",
   },
   publishNew: "Publier un cours",
   publishedBy: (name: string) => `Publié par ${name}`,
@@ -541,6 +542,12 @@ export const fr: Messages = {
   withdrawExplanation:
     "Le cours n’est plus publié : son adresse répond qu’il a disparu, et les nœuds abonnés le retirent de leur catalogue. Les cours déjà restaurés dans des sites Moodle y restent. C’est définitif.",
   withdrawConfirm: "Retirer le cours",
+  editDetails: "Modifier les informations",
+  editDetailsOf: (title: string) => `Modifier les informations de ${title}`,
+  editTitle: (title: string) => `Informations de « ${title} »`,
+  editIntro:
+    "Changez le titre, le résumé, les mots-clés, la licence ou qui peut le voir. La sauvegarde et sa révision restent telles quelles\u00a0; les nœuds qui suivent le cours reçoivent les nouvelles informations. Rendu privé, le cours quitte leurs catalogues.",
+  saveDetails: "Enregistrer les informations",
   notFoundTitle: "Introuvable",
   actorNotFound: "Personne ne publie à cette adresse ici.",
   courseGone: "Il n’y a pas de cours à cette adresse, ou il n’est pas public.",

@@ -2,14 +2,20 @@ import type { Hono } from "hono";
 import { html } from "hono/html";
 import type { LocalActor } from "../../actors/local-actors.ts";
 import type { Course } from "../../courses/course-repository.ts";
-import { PublishError, withdrawCourse } from "../../courses/publish-service.ts";
+import {
+  type CourseMetadata,
+  editCourse,
+  PublishError,
+  withdrawCourse,
+} from "../../courses/publish-service.ts";
 import { formatDate, formatSize } from "../format.ts";
 import { csrfField, type Markup, page } from "../layout.ts";
 import { accountOf, hasRole, requireRole } from "../roles.ts";
 import type { WebContext, WebDependencies, WebEnv } from "../web-env.ts";
 import { errorPage } from "./error-page.ts";
+import { metadataFields, metadataOf } from "./publish-page.ts";
 
-const NOTICES = ["published", "withdrawn"] as const;
+const NOTICES = ["published", "withdrawn", "edited"] as const;
 
 export function visibilityBadge(c: WebContext, course: Course): Markup {
   const t = c.get("t");
@@ -26,6 +32,35 @@ export function myCoursesRoutes(app: Hono<WebEnv>, { services, context }: WebDep
     return course && course.deletedAt === null && course.actorId === (await actorOf(c)).id
       ? course
       : undefined;
+  };
+
+  /** A course still published that the signed-in account may edit: its own, or any for an admin. */
+  const editableCourse = async (c: WebContext): Promise<Course | undefined> => {
+    const course = await services.courses.course(c.req.param("id") ?? "");
+    if (!course || course.deletedAt !== null) return undefined;
+    return course.actorId === accountOf(c).actorId || hasRole(accountOf(c).role, "admin")
+      ? course
+      : undefined;
+  };
+
+  const editPage = (
+    c: WebContext,
+    course: Course,
+    options: { values?: CourseMetadata; error?: string; status?: 200 | 422 } = {},
+  ) => {
+    const t = c.get("t");
+    return page(c, {
+      title: t.editTitle(course.title),
+      status: options.status ?? 200,
+      main: html`<hgroup><h1>${t.editTitle(course.title)}</h1><p>${t.editIntro}</p></hgroup>
+${options.error ? html`<p class="notice notice-error" role="alert">${options.error}</p>` : ""}
+<form method="post" action="/my-courses/${course.id}/edit">
+${csrfField(c)}
+${metadataFields(c, options.values ?? course, "edit")}
+<div class="actions"><button type="submit">${t.saveDetails}</button>
+<a href="/my-courses" role="button" class="secondary outline">${t.cancel}</a></div>
+</form>`,
+    });
   };
 
   app.get("/my-courses", requireRole("teacher"), async (c) => {
@@ -66,16 +101,53 @@ ${course.tags.length ? html`<ul class="tags" aria-label="${t.courseTags}">${cour
 <thead><tr><th scope="col">${t.revision}</th><th scope="col">${t.publishedOn}</th><th scope="col">${t.size}</th></tr></thead>
 <tbody>${revisions.map((r) => html`<tr><td>${t.revisionNumber(r.revision)}</td><td>${formatDate(r.publishedAt, language)}</td><td>${formatSize(r.size, language)}</td></tr>`)}</tbody>
 </table></div>
-${
-  mine
-    ? html`<p class="actions"><a href="/publish?course=${course.id}" role="button" class="secondary" aria-label="${t.newRevisionOf(course.title)}">${t.newRevision}</a>
-<a href="/my-courses/${course.id}/withdraw" role="button" class="secondary outline" aria-label="${t.withdrawNamed(course.title)}">${t.withdraw}</a></p>`
-    : ""
-}
+<p class="actions">${
+          // Every course listed may be edited (a teacher sees their own, an admin all of them);
+          // new revisions and withdrawal are for the course's own actor.
+          mine
+            ? html`<a href="/publish?course=${course.id}" role="button" class="secondary" aria-label="${t.newRevisionOf(course.title)}">${t.newRevision}</a>
+`
+            : ""
+        }<a href="/my-courses/${course.id}/edit" role="button" class="secondary outline" aria-label="${t.editDetailsOf(course.title)}">${t.editDetails}</a>${
+          mine
+            ? html`
+<a href="/my-courses/${course.id}/withdraw" role="button" class="secondary outline" aria-label="${t.withdrawNamed(course.title)}">${t.withdraw}</a>`
+            : ""
+        }</p>
 </article></li>`;
       })}</ul>`
 }`,
     });
+  });
+
+  app.get("/my-courses/:id/edit", requireRole("teacher"), async (c) => {
+    const t = c.get("t");
+    const course = await editableCourse(c);
+    if (!course) return errorPage(c, 404, t.courseNotFoundTitle, t.notYourCourse);
+    return editPage(c, course);
+  });
+
+  app.post("/my-courses/:id/edit", requireRole("teacher"), async (c) => {
+    const t = c.get("t");
+    const course = await editableCourse(c);
+    if (!course) return errorPage(c, 404, t.courseNotFoundTitle, t.notYourCourse);
+    const metadata = metadataOf(await c.req.parseBody());
+    if (!metadata.title)
+      return editPage(c, course, { values: metadata, error: t.titleRequired, status: 422 });
+    try {
+      await editCourse(
+        context(c.req.raw),
+        { actorId: accountOf(c).actorId, mayEditAny: hasRole(accountOf(c).role, "admin") },
+        course.id,
+        metadata,
+      );
+    } catch (error) {
+      if (!(error instanceof PublishError)) throw error;
+      if (error.code !== "INVALID_METADATA")
+        return errorPage(c, 404, t.courseNotFoundTitle, t.notYourCourse);
+      return editPage(c, course, { values: metadata, error: error.message, status: 422 });
+    }
+    return c.redirect(`/my-courses?notice=edited&course=${encodeURIComponent(course.id)}`, 303);
   });
 
   app.get("/my-courses/:id/withdraw", requireRole("teacher"), async (c) => {

@@ -19,7 +19,7 @@ import { readUploadForm, UploadFormError } from "./publish-multipart.ts";
 import { scanReport } from "./publish-scan.ts";
 import { type PendingUpload, PendingUploads } from "./publish-uploads.ts";
 
-/** The metadata fields the review form and the Moodle form share, as sent. */
+/** The metadata fields the review form, the Moodle form and the edit form share, as sent. */
 type MetadataForm = Record<string, string | File>;
 
 function text(form: MetadataForm, name: string): string {
@@ -28,7 +28,7 @@ function text(form: MetadataForm, name: string): string {
 }
 
 /** Metadata as the publish service takes it; tags are written separated by commas. */
-function metadataOf(form: MetadataForm): CourseMetadata {
+export function metadataOf(form: MetadataForm): CourseMetadata {
   const visibility = VISIBILITIES.find((v) => v === text(form, "visibility")) ?? "public";
   return {
     title: text(form, "title"),
@@ -47,7 +47,7 @@ function metadataOf(form: MetadataForm): CourseMetadata {
 }
 
 /** Title, summary, tags, licence and visibility, filled with what is known already. */
-function metadataFields(c: WebContext, values: CourseMetadata, prefix: string): Markup {
+export function metadataFields(c: WebContext, values: CourseMetadata, prefix: string): Markup {
   const t = c.get("t");
   const visibility: Visibility = values.visibility ?? "public";
   return html`<label for="${prefix}-title">${t.courseTitle}</label>
