@@ -250,6 +250,8 @@ describe.skipIf(!(site.available && haveFixtures() && haveChromium()))(
         `SELECT fullname, category FROM mdl_course WHERE id = ${moodleCourseId}`,
       );
       expect(Number(courseCategory)).toBe(category);
+      // Named after the catalog title, not the backup's own name ("copy N": the site is kept between runs).
+      expect(fullname).toMatch(new RegExp(`^${TITLE}( copy \\d+)?$`));
       expect(await courseModules(live, moodleCourseId)).toEqual({ glossary: 1 });
       const [[glossary] = []] = await queryMoodle(
         live,

@@ -146,6 +146,72 @@ describe.skipIf(!ready)("cli driver on a real Moodle 4.5.6", () => {
     expect(course?.[1]).toBe("1");
   });
 
+  it("names a new course after the title given, with a unique short name when the name is taken", async () => {
+    // The site is kept between runs: a title of this run only.
+    const title = `Glossaire de chimie organique ${Date.now().toString(36)}`;
+    const glossary = fixture("m26dev-zip-course-glossary-nousers.mbz");
+    const names = (courseId: number) =>
+      queryMoodle(
+        live,
+        `SELECT fullname, shortname, visible FROM mdl_course WHERE id = ${Number(courseId)}`,
+      );
+    const asInBackup = await restoreNew(glossary, "m26dev, the backup's names");
+    const restore = (destination: { fullName?: string; shortName?: string }) =>
+      driver.restore({
+        archivePath: glossary,
+        destination: { kind: "new-course", categoryId: 1, ...destination },
+        expectedActivities: { glossary: 1 },
+      });
+
+    const first = await restore({ fullName: `  ${title}\n` });
+    expect(first.missingActivities).toEqual({});
+    expect(await courseModules(live, first.courseId)).toEqual({ glossary: 1 });
+    const [[, , visibleAsInBackup] = []] = await names(asInBackup.courseId);
+    // The backup's visibility is kept; only the names change.
+    expect(await names(first.courseId)).toEqual([[title, title, visibleAsInBackup]]);
+
+    const again = await restore({ fullName: title });
+    const [[fullname, shortname] = []] = await names(again.courseId);
+    expect(fullname).toBe(`${title} copy 1`);
+    expect(shortname).toBe(`${title}_1`);
+
+    // PARAM_TEXT as Moodle's course form: tags go; a short name of its own.
+    const own = await restore({ fullName: `${title} <b>bis</b> & co`, shortName: `GCO-${title}` });
+    expect(await names(own.courseId)).toEqual([
+      [`${title} bis & co`, `GCO-${title}`, visibleAsInBackup],
+    ]);
+  });
+
+  it("names a course made from an activity backup after the title given, and shows it", async () => {
+    const title = `Quiz de chimie ${Date.now().toString(36)}`;
+    const outcome = await driver.restore({
+      archivePath: fixture("m285-zip-activity-quiz-nousers.mbz"),
+      destination: { kind: "new-course", categoryId: 1, fullName: title },
+      expectedActivities: { quiz: 1 },
+    });
+    expect(
+      await queryMoodle(
+        live,
+        `SELECT fullname, shortname, visible FROM mdl_course WHERE id = ${outcome.courseId}`,
+      ),
+    ).toEqual([[title, title, "1"]]);
+  });
+
+  it("refuses a name longer than Moodle keeps before running PHP", async () => {
+    const courses = "SELECT count(*) FROM mdl_course";
+    const before = await queryMoodle(live, courses);
+    const error = await failure(
+      driver.restore({
+        archivePath: fixture("m26dev-zip-course-glossary-nousers.mbz"),
+        destination: { kind: "new-course", categoryId: 1, fullName: "x".repeat(255) },
+        expectedActivities: {},
+      }),
+    );
+    expect(error).toMatchObject({ code: "RESTORE_FAILED", transient: false, log: "" });
+    expect(error.message).toContain("at most 254 characters");
+    expect(await queryMoodle(live, courses)).toEqual(before);
+  });
+
   it("restores a backup with users and logs (m3107) without bringing any account or enrolment", async () => {
     const usersBefore = await queryMoodle(live, "SELECT count(*) FROM mdl_user");
     const outcome = await restoreNew(

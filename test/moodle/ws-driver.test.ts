@@ -22,6 +22,7 @@ import {
 } from "../support/moodle-plugin.ts";
 import { moodleScript } from "../support/moodle-site.ts";
 import { fixture } from "../support/shared-fixtures.ts";
+import { queryMoodle } from "./moodle-database.ts";
 
 const run = promisify(execFile);
 const site = inject("moodleSite");
@@ -217,6 +218,61 @@ describe.skipIf(!site.available)("ws driver on a real Moodle 4.5.6 with local_co
       // "... copy N" when the site already has a course of that name.
       expect(course?.fullname).toMatch(/^Backup test( copy \d+)?$/);
       expect(course?.visible).toBe(1);
+    });
+
+    it("names a new course after the title given, with a unique short name when the name is taken", async () => {
+      // The site is kept between runs: a title of this run only.
+      const title = `Glossaire de chimie organique ${Date.now().toString(36)}`;
+      const restore = (names: { fullName?: string; shortName?: string }, archive?: string) =>
+        driver.restore({
+          archivePath: fixture(archive ?? "m26dev-zip-course-glossary-nousers.mbz"),
+          destination: { kind: "new-course", categoryId: 1, ...names },
+          expectedActivities: {},
+        });
+      // What Moodle stored (core_course_get_courses answers the names formatted as HTML).
+      const course = async (courseId: number) => {
+        const [[fullname, shortname, visible] = []] = await queryMoodle(
+          site,
+          `SELECT fullname, shortname, visible FROM mdl_course WHERE id = ${Number(courseId)}`,
+        );
+        return { fullname, shortname, visible: Number(visible) };
+      };
+      const asInBackup = await course((await restore({})).courseId);
+
+      const first = await restore({ fullName: `  ${title}\n` });
+      expect(first.log).not.toContain("cannot name");
+      expect(await core.modulesOf(first.courseId)).toEqual({ glossary: 1 });
+      // The backup's visibility is kept; only the names change.
+      expect(await course(first.courseId)).toEqual({
+        fullname: title,
+        shortname: title,
+        visible: asInBackup?.visible,
+      });
+
+      const again = await course((await restore({ fullName: title })).courseId);
+      expect(again).toMatchObject({ fullname: `${title} copy 1`, shortname: `${title}_1` });
+
+      // Cleaned as PARAM_TEXT, not refused; a short name of its own.
+      const own = await restore({
+        fullName: `${title} <b>bis</b> & co`,
+        shortName: `GCO-${title}`,
+      });
+      expect(await course(own.courseId)).toMatchObject({
+        fullname: `${title} bis & co`,
+        shortname: `GCO-${title}`,
+      });
+
+      // A course made from an activity backup, no longer hidden, takes the title too.
+      const quiz = await restore(
+        { fullName: `Quiz ${title}` },
+        "m285-zip-activity-quiz-nousers.mbz",
+      );
+      expect(await course(quiz.courseId)).toEqual({
+        fullname: `Quiz ${title}`,
+        shortname: `Quiz ${title}`,
+        visible: 1,
+      });
+      expect(await nodeDraftFiles(site.database)).toBe(0);
     });
 
     it("names the activities Moodle dropped for a missing plugin (mod_surveypro)", async () => {

@@ -1,16 +1,18 @@
 <?php
 // This file is part of coursefed (AGPL-3.0-or-later); our own code, run against Moodle's APIs.
 //
-// Usage: php restore.php --moodle=DIR --file=/abs/backup.mbz --category=ID
+// Usage: php restore.php --moodle=DIR --file=/abs/backup.mbz --category=ID [--fullname=NAME] [--shortname=NAME]
 //        php restore.php --moodle=DIR --file=/abs/backup.mbz --course=ID --mode=merge|replace
 // Restores a backup WITHOUT its user data (the restore setting "users" is forced to 0, so
 // a backup never brings accounts, enrolments or attempts), reports the precheck's real
 // errors and warnings, deletes the course it created when anything fails, and on success
-// prints the course id and its activity modules counted by module name.
+// prints the course id and its activity modules counted by module name. A new course gets
+// --fullname and --shortname (the short name defaults to the full name) in place of the
+// backup's names, made unique as Moodle's restore does ("copy N", "_N").
 
 require(__DIR__ . '/cli-bootstrap.php');
 
-coursefed_run(['file:', 'category:', 'course:', 'mode:'], function (array $options): array {
+coursefed_run(['file:', 'category:', 'course:', 'mode:', 'fullname:', 'shortname:'], function (array $options): array {
     global $CFG, $DB, $USER;
     require_once($CFG->dirroot . '/backup/util/includes/restore_includes.php');
 
@@ -19,6 +21,11 @@ coursefed_run(['file:', 'category:', 'course:', 'mode:'], function (array $optio
         throw new coursefed_failure('not_found', "The backup file '{$file}' does not exist or is not readable.");
     }
     $newcourse = isset($options['category']);
+    $givenfullname = coursefed_course_name($options, 'fullname', 254);
+    $givenshortname = coursefed_course_name($options, 'shortname', 100);
+    if (!$newcourse && ($givenfullname !== null || $givenshortname !== null)) {
+        throw new coursefed_failure('usage', '--fullname and --shortname name a new course (--category) only.');
+    }
     if ($newcourse) {
         $category = $DB->get_record('course_categories', ['id' => (int) $options['category']]);
         if (!$category) {
@@ -93,15 +100,28 @@ coursefed_run(['file:', 'category:', 'course:', 'mode:'], function (array $optio
         $controller->destroy();
         $controller = null;
 
-        if ($newcourse && $type !== backup::TYPE_1COURSE) {
-            // An activity or section backup restored as a new course would keep the
-            // placeholder name "Course restoration in progress": name it after its origin.
+        if ($newcourse && ($type !== backup::TYPE_1COURSE || $givenfullname !== null || $givenshortname !== null)) {
             $course = get_course($courseid);
-            [$course->fullname, $course->shortname] = restore_dbops::calculate_course_names(0,
-                $info->original_course_fullname ?? get_string('restoretonewcourse', 'backup'),
-                $info->original_course_shortname ?? get_string('newcourse'));
-            $course->visible = 1;
-            $DB->update_record('course', $course);
+            $update = (object) ['id' => $courseid];
+            if ($type === backup::TYPE_1COURSE) {
+                // The restore named it after the backup, and set its visibility: kept.
+                $backupfullname = $course->fullname;
+                $backupshortname = $course->shortname;
+            } else {
+                // An activity or section backup restored as a new course would keep the
+                // hidden placeholder "Course restoration in progress": named after its
+                // origin unless names were given, and shown.
+                $backupfullname = $info->original_course_fullname ?? get_string('restoretonewcourse', 'backup');
+                $backupshortname = $info->original_course_shortname ?? get_string('newcourse');
+                $update->visible = 1;
+            }
+            // Unique among the other courses of the site, as the restore itself makes them.
+            [$update->fullname, $update->shortname] = restore_dbops::calculate_course_names($courseid,
+                $givenfullname ?? $backupfullname, $givenshortname ?? $givenfullname ?? $backupshortname);
+            $DB->update_record('course', $update);
+            rebuild_course_cache($courseid, true);
+            // Course listings are cached; the restore purged them before this rename.
+            cache_helper::purge_by_event('changesincourse');
         }
         $modules = $DB->get_records_sql_menu(
             'SELECT m.name, COUNT(cm.id)
@@ -140,3 +160,22 @@ coursefed_run(['file:', 'category:', 'course:', 'mode:'], function (array $optio
         fulldelete($temppath);
     }
 });
+
+/**
+ * A course name option as Moodle's course form would keep it (PARAM_TEXT, whitespace
+ * folded, trimmed), or null when not given; longer than $max characters is an error.
+ */
+function coursefed_course_name(array $options, string $name, int $max): ?string {
+    if (!isset($options[$name]) || !is_string($options[$name])) {
+        return null;
+    }
+    $value = trim(preg_replace('/[\s\x00-\x1f\x7f]+/u', ' ', clean_param($options[$name], PARAM_TEXT)));
+    if ($value === '') {
+        throw new coursefed_failure('usage', "--{$name} is empty.");
+    }
+    if (core_text::strlen($value) > $max) {
+        throw new coursefed_failure('usage', "--{$name} has " . core_text::strlen($value) .
+            " characters; Moodle keeps at most {$max}.");
+    }
+    return $value;
+}

@@ -21,7 +21,23 @@ export interface MoodleSiteInfo {
 
 /** Where a backup goes on the site. */
 export type RestoreDestination =
-  | { readonly kind: "new-course"; readonly categoryId: number }
+  | {
+      readonly kind: "new-course";
+      readonly categoryId: number;
+      /**
+       * The new course's full name (e.g. the catalog title), at most 254 characters; the
+       * backup's own when absent. Whitespace is folded; Moodle appends " copy N" when a
+       * course of that name exists (restore_dbops::calculate_course_names).
+       */
+      readonly fullName?: string;
+      /**
+       * Its short name, at most 100 characters (the most a restore gives one); the full
+       * name's first 100 characters when absent and `fullName` is given. Made unique by
+       * Moodle with "_N". A name too long or empty fails the restore (MoodleError
+       * RESTORE_FAILED) before Moodle is asked anything: see course-names.ts.
+       */
+      readonly shortName?: string;
+    }
   | {
       readonly kind: "existing-course";
       readonly courseId: number;

@@ -6,6 +6,13 @@ export {
   type CompatibilityReport,
   checkCompatibility,
 } from "./compatibility.ts";
+export {
+  courseNameWithin,
+  MAX_COURSE_FULL_NAME_CHARS,
+  MAX_COURSE_SHORT_NAME_CHARS,
+  type NewCourseNames,
+  newCourseNames,
+} from "./course-names.ts";
 export type {
   BackupOutcome,
   BackupRequest,

@@ -3,6 +3,7 @@ import { chown, stat } from "node:fs/promises";
 import { isAbsolute, join, resolve } from "node:path";
 import { promisify } from "node:util";
 import type { ActivityCounts } from "../activity-counts.ts";
+import { newCourseNames } from "../course-names.ts";
 import type {
   BackupOutcome,
   BackupRequest,
@@ -60,13 +61,21 @@ export class CliDriver implements MoodleDriver {
     };
   }
 
-  restore(request: RestoreRequest): Promise<RestoreOutcome> {
+  async restore(request: RestoreRequest): Promise<RestoreOutcome> {
+    const destination = request.destination;
+    // Checked before waiting for the site: a name Moodle would refuse fails at once.
+    const names = newCourseNames(destination);
     return this.restores.run(async () => {
       const archivePath = resolve(request.archivePath);
-      const destination = request.destination;
       const args = [`--file=${archivePath}`];
-      if (destination.kind === "new-course") args.push(`--category=${destination.categoryId}`);
-      else args.push(`--course=${destination.courseId}`, `--mode=${destination.mode}`);
+      if (destination.kind === "new-course") {
+        args.push(`--category=${destination.categoryId}`);
+        // One argument each (no shell): any character of a name reaches PHP as it is.
+        if (names?.fullName !== undefined) args.push(`--fullname=${names.fullName}`);
+        if (names) args.push(`--shortname=${names.shortName}`);
+      } else {
+        args.push(`--course=${destination.courseId}`, `--mode=${destination.mode}`);
+      }
       // After a kill, discard.php deletes only a course whose restore started since then.
       const startedAt = Math.floor(Date.now() / 1000) - 1;
       const { answer, log } = await this.run(

@@ -1,5 +1,6 @@
 import { isAbsolute, join } from "node:path";
 import type { ActivityCounts } from "../activity-counts.ts";
+import { type NewCourseNames, newCourseNames } from "../course-names.ts";
 import type {
   BackupOutcome,
   BackupRequest,
@@ -22,6 +23,17 @@ interface SiteInfoAnswer {
   readonly plugins: ReadonlyArray<{ readonly component: string; readonly version: string }>;
   readonly maxuploadbytes: number;
 }
+
+/**
+ * The first local_coursefed version whose local_coursefed_restore_course takes `fullname`
+ * and `shortname`. Moodle's web services refuse a parameter a function does not declare
+ * (invalid_parameter_exception, "Unexpected keys"), so the driver sends them only to a
+ * plugin at least this recent; an older one restores the course under the backup's names.
+ */
+export const PLUGIN_VERSION_NAMING_COURSES = 2026112400;
+
+/** How long the plugin version a probe found is trusted before a restore that names a course. */
+const PLUGIN_VERSION_FRESHNESS_MS = 10 * 60 * 1000;
 
 type ModuleList = ReadonlyArray<{ readonly name: string; readonly count: number }>;
 
@@ -53,6 +65,8 @@ interface BackupAnswer {
  */
 export class WsDriver implements MoodleDriver {
   private readonly client: MoodleWebServiceClient;
+  /** local_coursefed's version as the last probe found it, and when. */
+  private plugin: { readonly version: number; readonly at: number } | undefined;
 
   constructor(config: WsDriverConfig) {
     this.client = new MoodleWebServiceClient(config);
@@ -66,6 +80,7 @@ export class WsDriver implements MoodleDriver {
     );
     const plugins: Record<string, number> = {};
     for (const plugin of answer.plugins) plugins[plugin.component] = Number(plugin.version);
+    this.plugin = { version: plugins.local_coursefed ?? 0, at: Date.now() };
     return {
       version: answer.version,
       release: answer.release,
@@ -78,11 +93,13 @@ export class WsDriver implements MoodleDriver {
   }
 
   async restore(request: RestoreRequest): Promise<RestoreOutcome> {
-    const draftItemId = await this.client.upload(request.archivePath, request.signal);
     const destination = request.destination;
+    const names = newCourseNames(destination);
+    const naming = names ? await this.namingParameters(names, request.signal) : undefined;
+    const draftItemId = await this.client.upload(request.archivePath, request.signal);
     const target: Record<string, string | number> =
       destination.kind === "new-course"
-        ? { target: "newcourse", categoryid: destination.categoryId }
+        ? { target: "newcourse", categoryid: destination.categoryId, ...naming?.parameters }
         : { target: destination.mode, courseid: destination.courseId };
     const answer = shaped<RestoreAnswer>(
       await this.client.call(
@@ -100,8 +117,39 @@ export class WsDriver implements MoodleDriver {
       restoredActivities: countsOf(answer.restoredmodules),
       expectedActivities: request.expectedActivities,
       warnings: answer.warnings,
-      log: answer.log,
+      log: naming?.note ? `${answer.log}\n${naming.note}` : answer.log,
     });
+  }
+
+  /**
+   * The restore's `fullname` and `shortname`, when the site's local_coursefed takes them;
+   * otherwise none, and a note for the log saying the course keeps the backup's names.
+   * The plugin's version comes from a probe of the last ten minutes, or from one made now:
+   * an old version is probed again each time, so an upgrade counts at once.
+   */
+  private async namingParameters(
+    names: NewCourseNames,
+    signal: AbortSignal | undefined,
+  ): Promise<{ parameters: Record<string, string>; note?: string }> {
+    const known = this.plugin;
+    const fresh =
+      known !== undefined &&
+      known.version >= PLUGIN_VERSION_NAMING_COURSES &&
+      Date.now() - known.at < PLUGIN_VERSION_FRESHNESS_MS;
+    if (!fresh) await this.probe(signal);
+    const version = this.plugin?.version ?? 0;
+    if (version < PLUGIN_VERSION_NAMING_COURSES) {
+      return {
+        parameters: {},
+        note: `local_coursefed ${version} cannot name a new course, which keeps the backup's names instead of '${names.fullName ?? names.shortName}': upgrade it to version ${PLUGIN_VERSION_NAMING_COURSES} or later (deploy/moodle-plugin).`,
+      };
+    }
+    return {
+      parameters: {
+        ...(names.fullName !== undefined ? { fullname: names.fullName } : {}),
+        shortname: names.shortName,
+      },
+    };
   }
 
   async backup(request: BackupRequest): Promise<BackupOutcome> {

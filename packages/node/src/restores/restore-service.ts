@@ -1,6 +1,8 @@
 import {
   type BackupFacts,
   checkCompatibility,
+  courseNameWithin,
+  MAX_COURSE_FULL_NAME_CHARS,
   MoodleError,
   type MoodleSiteInfo,
   type RestoreDestination,
@@ -129,6 +131,21 @@ async function queueRestore(
 }
 
 /**
+ * A new course is named after the catalog title the user chose (cut to what Moodle keeps),
+ * not the name inside the backup; its short name is derived from it by the driver. Only
+ * the restore gets the name: the job's destination, and so its idempotence key
+ * ("category:N"), stay without it.
+ */
+function namedAfter(
+  destination: RestoreDestination,
+  title: string | undefined,
+): RestoreDestination {
+  if (destination.kind !== "new-course" || title === undefined) return destination;
+  const fullName = courseNameWithin(title, MAX_COURSE_FULL_NAME_CHARS);
+  return fullName === "" ? destination : { ...destination, fullName };
+}
+
+/**
  * Runs a queued job: fetches and verifies the archive, checks it against what the site
  * has (probed within PROBE_FRESHNESS_MS), restores it with the target's driver and records the outcome and the
  * lineage. After a transient failure the job is queued again, later (see
@@ -166,10 +183,11 @@ export async function runRestoreJob(
       });
       return;
     }
+    const entry = await services.courses.catalogEntry(job.objectUri);
     const started = performance.now();
     const outcome = await driver.restore({
       archivePath: services.blobs.pathOf(stored.sha256),
-      destination: job.destination as unknown as RestoreDestination,
+      destination: namedAfter(job.destination as unknown as RestoreDestination, entry?.title),
       expectedActivities: manifest.activities,
     });
     const missing = Object.keys(outcome.missingActivities).length > 0;

@@ -50,6 +50,15 @@ class restore_course extends external_api {
                 'newcourse (into categoryid), merge (add to courseid) or replace (delete the contents of courseid first)'),
             'categoryid' => new external_value(PARAM_INT, 'Category of the new course (target newcourse)', VALUE_DEFAULT, 0),
             'courseid' => new external_value(PARAM_INT, 'Existing course (targets merge and replace)', VALUE_DEFAULT, 0),
+            // Since version 2026112400; the node sends them only to a plugin that has them. PARAM_RAW,
+            // cleaned as PARAM_TEXT below: declared PARAM_TEXT, a title holding "a<b" would be refused
+            // whole (validate_parameters refuses a value its cleaning changes) instead of cleaned.
+            'fullname' => new external_value(PARAM_RAW,
+                'Full name of the new course, at most 254 characters (target newcourse); empty: the backup\'s own',
+                VALUE_DEFAULT, ''),
+            'shortname' => new external_value(PARAM_RAW,
+                'Short name of the new course, at most 100 characters (target newcourse); empty: from fullname if given, '
+                . 'else the backup\'s own', VALUE_DEFAULT, ''),
         ]);
     }
 
@@ -60,27 +69,38 @@ class restore_course extends external_api {
      * @param string $target
      * @param int $categoryid
      * @param int $courseid
+     * @param string $fullname
+     * @param string $shortname
      * @return array
      */
-    public static function execute(int $draftitemid, string $target, int $categoryid = 0, int $courseid = 0): array {
+    public static function execute(int $draftitemid, string $target, int $categoryid = 0, int $courseid = 0,
+            string $fullname = '', string $shortname = ''): array {
         global $USER;
         [
             'draftitemid' => $draftitemid,
             'target' => $target,
             'categoryid' => $categoryid,
             'courseid' => $courseid,
+            'fullname' => $fullname,
+            'shortname' => $shortname,
         ] = self::validate_parameters(self::execute_parameters(), [
             'draftitemid' => $draftitemid,
             'target' => $target,
             'categoryid' => $categoryid,
             'courseid' => $courseid,
+            'fullname' => $fullname,
+            'shortname' => $shortname,
         ]);
+        $fullname = self::course_name($fullname, 'fullname', 254);
+        $shortname = self::course_name($shortname, 'shortname', 100);
 
         if ($target === course_restorer::TARGET_NEW_COURSE) {
             $context = context_coursecat::instance($categoryid);
             self::validate_context($context);
             require_capability('moodle/course:create', $context);
             $destination = $categoryid;
+        } else if ($fullname !== '' || $shortname !== '') {
+            throw new invalid_parameter_exception('fullname and shortname name a new course (target newcourse) only');
         } else if ($target === course_restorer::TARGET_MERGE || $target === course_restorer::TARGET_REPLACE) {
             $context = context_course::instance($courseid);
             self::validate_context($context);
@@ -99,7 +119,7 @@ class restore_course extends external_api {
         }
         $archive = reset($files);
         try {
-            $result = (new course_restorer($USER->id))->restore($archive, $target, $destination);
+            $result = (new course_restorer($USER->id))->restore($archive, $target, $destination, $fullname, $shortname);
         } finally {
             $fs->delete_area_files($usercontext->id, 'user', 'draft', $draftitemid);
         }
@@ -112,6 +132,24 @@ class restore_course extends external_api {
             'warnings' => $result['warnings'],
             'log' => $result['log'],
         ];
+    }
+
+    /**
+     * A course name as Moodle's course form keeps it (PARAM_TEXT): whitespace folded, trimmed, at most $max characters.
+     *
+     * @param string $value the parameter as sent
+     * @param string $name the parameter's name, for the error
+     * @param int $max
+     * @return string '' when not given
+     * @throws invalid_parameter_exception when longer than $max characters
+     */
+    private static function course_name(string $value, string $name, int $max): string {
+        $value = trim(preg_replace('/[\s\x00-\x1f\x7f]+/u', ' ', clean_param($value, PARAM_TEXT)));
+        $length = \core_text::strlen($value);
+        if ($length > $max) {
+            throw new invalid_parameter_exception("{$name} has {$length} characters; Moodle keeps at most {$max}");
+        }
+        return $value;
     }
 
     /**

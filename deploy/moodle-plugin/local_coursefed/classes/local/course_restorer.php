@@ -69,11 +69,14 @@ class course_restorer {
      * @param stored_file $archive the .mbz (zip or tar.gz)
      * @param string $target one of the TARGET_* constants
      * @param int $id the category id for a new course, else the course id
+     * @param string $fullname a new course's full name in place of the backup's; '' keeps it
+     * @param string $shortname a new course's short name; '' takes the full name given, else the backup's
      * @return array courseid, modules (all the course holds, name => count), restoredmodules (created
      *     by this restore, name => count), warnings (precheck warnings), log
      * @throws moodle_exception restorefailed with the reason; a course created here is deleted first
      */
-    public function restore(stored_file $archive, string $target, int $id): array {
+    public function restore(stored_file $archive, string $target, int $id, string $fullname = '',
+            string $shortname = ''): array {
         $backupid = restore_controller::get_tempdir_name(0, $this->userid);
         $path = make_backup_temp_directory($backupid);
         $createdcourseid = null;
@@ -85,9 +88,9 @@ class course_restorer {
             $info = backup_general_helper::get_backup_information($backupid);
 
             if ($target === self::TARGET_NEW_COURSE) {
-                [$fullname, $shortname] = restore_dbops::calculate_course_names(0,
+                [$placeholderfullname, $placeholdershortname] = restore_dbops::calculate_course_names(0,
                     get_string('restoringcourse', 'backup'), get_string('restoringcourseshortname', 'backup'));
-                $createdcourseid = restore_dbops::create_new_course($fullname, $shortname, $id);
+                $createdcourseid = restore_dbops::create_new_course($placeholderfullname, $placeholdershortname, $id);
                 $courseid = $createdcourseid;
                 $moodletarget = backup::TARGET_NEW_COURSE;
             } else {
@@ -122,8 +125,9 @@ class course_restorer {
             $controller->destroy();
             $controller = null;
 
-            if ($createdcourseid !== null && $info->type !== backup::TYPE_1COURSE) {
-                $this->name_after_original_course($createdcourseid, $info);
+            if ($createdcourseid !== null && ($info->type !== backup::TYPE_1COURSE || $fullname !== ''
+                    || $shortname !== '')) {
+                $this->name_course($createdcourseid, $info, $fullname, $shortname);
             }
             $modules = $this->module_counts($courseid, []);
             $restored = $this->module_counts($courseid, $before);
@@ -200,24 +204,36 @@ class course_restorer {
     }
 
     /**
-     * Gives a new course made from an activity backup the original course's names, as the web UI does.
+     * Names a new course after the restore: with the names given, else (a course made from an activity
+     * or section backup, still the hidden placeholder) after the original course and shown, as the web
+     * UI does. A course backup's own visibility is kept. Both names are made unique among the site's
+     * other courses as the restore makes them ("copy N", "_N").
      *
      * @param int $courseid
      * @param \stdClass $info backup information from moodle_backup.xml
+     * @param string $fullname '' for the backup's
+     * @param string $shortname '' for the full name given, else the backup's
      * @return void
      */
-    private function name_after_original_course(int $courseid, \stdClass $info): void {
+    private function name_course(int $courseid, \stdClass $info, string $fullname, string $shortname): void {
         global $DB;
-        [$fullname, $shortname] = restore_dbops::calculate_course_names(0,
-            $info->original_course_fullname ?? get_string('restoretonewcourse', 'backup'),
-            $info->original_course_shortname ?? get_string('newcourse'));
-        $DB->update_record('course', (object) [
-            'id' => $courseid,
-            'fullname' => $fullname,
-            'shortname' => $shortname,
-            'visible' => 1,
-        ]);
+        $update = (object) ['id' => $courseid];
+        if ($info->type === backup::TYPE_1COURSE) {
+            $course = $DB->get_record('course', ['id' => $courseid], 'fullname, shortname', MUST_EXIST);
+            $backupfullname = $course->fullname;
+            $backupshortname = $course->shortname;
+        } else {
+            $backupfullname = $info->original_course_fullname ?? get_string('restoretonewcourse', 'backup');
+            $backupshortname = $info->original_course_shortname ?? get_string('newcourse');
+            $update->visible = 1;
+        }
+        $shortname = $shortname !== '' ? $shortname : ($fullname !== '' ? $fullname : $backupshortname);
+        [$update->fullname, $update->shortname] = restore_dbops::calculate_course_names($courseid,
+            $fullname !== '' ? $fullname : $backupfullname, $shortname);
+        $DB->update_record('course', $update);
         rebuild_course_cache($courseid, true);
+        // Course listings are cached; the restore purged them before this rename.
+        \cache_helper::purge_by_event('changesincourse');
     }
 
     /**
