@@ -35,6 +35,7 @@ import { RestoreRepository } from "./restores/restore-repository.ts";
 import { type RestoreMessage, runRestoreJob } from "./restores/restore-service.ts";
 import { startScheduler } from "./scheduling/scheduled-tasks.ts";
 import { NodeSettings } from "./settings/node-settings.ts";
+import { WebUploadRepository } from "./web/pages/publish-uploads.ts";
 import { createWebApp } from "./web/web-app.ts";
 
 export const SOFTWARE_VERSION = "0.1.0";
@@ -128,13 +129,15 @@ export async function createNode(config: NodeConfig): Promise<CoursefedNode> {
   ]);
 
   const uploads = new UploadRepository(db);
+  const webUploads = new WebUploadRepository(db);
   const scheduler = startScheduler(
     db,
     [
       {
         name: "sweep-abandoned-uploads",
         intervalMs: UPLOAD_SWEEP_INTERVAL_MS,
-        run: async () => void (await sweepAbandonedUploads(uploads, services.blobs)),
+        run: async () =>
+          void (await sweepAbandonedUploads({ uploads, webUploads }, services.blobs)),
       },
     ],
     {
@@ -216,6 +219,7 @@ export async function createNode(config: NodeConfig): Promise<CoursefedNode> {
       audit,
       maxUploadBytes: config.maxUploadBytes,
       uploads,
+      webUploads,
       context: federationContextFor(federation, services),
       publicUrl: config.publicUrl,
       siteName: institution.name,

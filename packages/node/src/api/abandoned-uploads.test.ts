@@ -3,13 +3,17 @@ import { utimes } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Readable } from "node:stream";
+import type { BackupReport } from "@coursefed/mbz";
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { AccountRepository } from "../accounts/account-repository.ts";
+import { createAccount } from "../accounts/account-service.ts";
 import { LocalActorRepository } from "../actors/local-actors.ts";
 import { BlobStore } from "../blobs/blob-store.ts";
 import { CourseRepository } from "../courses/course-repository.ts";
 import type { NodeDatabase } from "../db/database.ts";
 import { type TemporaryDatabase, temporaryDatabase } from "../db/test-database.ts";
+import { WebUploadRepository } from "../web/pages/publish-uploads.ts";
 import { ABANDONED_UPLOAD_AGE_MS, sweepAbandonedUploads } from "./abandoned-uploads.ts";
 import { TokenRepository } from "./token-repository.ts";
 import { UploadRepository } from "./upload-repository.ts";
@@ -20,6 +24,8 @@ describe("sweepAbandonedUploads", () => {
   let database: TemporaryDatabase;
   let db: NodeDatabase;
   let uploads: UploadRepository;
+  let webUploads: WebUploadRepository;
+  let accountId: number;
   let institutionId: number;
   let tokenId: number;
   const blobs = new BlobStore(blobDirectory);
@@ -28,7 +34,14 @@ describe("sweepAbandonedUploads", () => {
     database = await temporaryDatabase();
     db = await database.open();
     uploads = new UploadRepository(db);
-    const institution = await new LocalActorRepository(db).ensureInstitution("univ", "University");
+    webUploads = new WebUploadRepository(db);
+    const actors = new LocalActorRepository(db);
+    const institution = await actors.ensureInstitution("univ", "University");
+    const { account } = await createAccount(
+      { actors, accounts: new AccountRepository(db) },
+      { username: "marie", role: "teacher" },
+    );
+    accountId = account.id;
     institutionId = institution.id;
     const token = await new TokenRepository(db).create("teacher", "teacher", institution.id);
     tokenId = token.record.id;
@@ -42,14 +55,31 @@ describe("sweepAbandonedUploads", () => {
 
   const store = (text: string) => blobs.put(Readable.from([Buffer.from(text)]));
 
+  /** A web upload waiting for its form, made `createdAt`. */
+  const webUpload = async (sha256: string, createdAt: number) => {
+    const pending = await webUploads.add({
+      accountId,
+      sha256,
+      size: 1,
+      report: { sha256 } as unknown as BackupReport,
+      courseId: null,
+    });
+    const { webUploads: table } = db.tables;
+    await db.update(table).set({ createdAt }).where(eq(table.id, pending.id));
+    return pending;
+  };
+
   it("drops uploads never published after a day, and archives nothing uses any more", async () => {
     const forgotten = await store("forgotten backup");
     const published = await store("published backup");
     const fresh = await store("fresh backup");
     // The original of a backup published sanitized: no upload or course names it.
     const original = await store("original with personal data");
-    // A web upload waiting for its form: named by nothing yet, but written recently.
+    // An archive being written for a web upload: named by nothing yet, but written recently.
     const waiting = await store("web upload being reviewed");
+    // A web upload abandoned a day ago, and one made recently of bytes uploaded long ago.
+    const abandonedWeb = await store("web upload never published");
+    const reuploaded = await store("web upload of old bytes");
     const old = [
       await uploads.add(tokenId, forgotten.sha256, 1),
       await uploads.add(tokenId, published.sha256, 1),
@@ -67,6 +97,8 @@ describe("sweepAbandonedUploads", () => {
       { revision: 1, sha256: published.sha256, size: 1, manifest: "jws", publishedAt: 1 },
     );
     const later = Date.now() + ABANDONED_UPLOAD_AGE_MS + 1000;
+    const forgottenWeb = await webUpload(abandonedWeb.sha256, Date.now());
+    const keptWeb = await webUpload(reuploaded.sha256, later - 10);
     const recent = await uploads.add(tokenId, fresh.sha256, 1);
     const { uploads: table } = db.tables;
     await db
@@ -77,7 +109,11 @@ describe("sweepAbandonedUploads", () => {
     const recently = new Date(later - 10);
     await utimes(blobs.pathOf(waiting.sha256), recently, recently);
 
-    expect(await sweepAbandonedUploads(uploads, blobs, later)).toEqual({ uploads: 2, archives: 2 });
+    expect(await sweepAbandonedUploads({ uploads, webUploads }, blobs, later)).toEqual({
+      uploads: 2,
+      webUploads: 1,
+      archives: 3,
+    });
     for (const upload of old) expect(await uploads.find(upload.id, tokenId)).toBeUndefined();
     expect(await blobs.has(forgotten.sha256)).toBeUndefined();
     expect(await blobs.has(published.sha256)).toBeDefined();
@@ -85,5 +121,12 @@ describe("sweepAbandonedUploads", () => {
     expect(await blobs.has(fresh.sha256)).toBeDefined();
     expect(await blobs.has(original.sha256)).toBeUndefined();
     expect(await blobs.has(waiting.sha256)).toBeDefined();
+    expect(await webUploads.find(forgottenWeb.id, accountId, later)).toBeUndefined();
+    expect(await blobs.has(abandonedWeb.sha256)).toBeUndefined();
+    expect(await webUploads.find(keptWeb.id, accountId, later)).toMatchObject({
+      sha256: reuploaded.sha256,
+      report: { sha256: reuploaded.sha256 },
+    });
+    expect(await blobs.has(reuploaded.sha256)).toBeDefined();
   });
 });

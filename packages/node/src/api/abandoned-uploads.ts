@@ -1,4 +1,5 @@
 import type { BlobStore } from "../blobs/blob-store.ts";
+import type { WebUploadRepository } from "../web/pages/publish-uploads.ts";
 import type { UploadRepository } from "./upload-repository.ts";
 
 /**
@@ -8,24 +9,26 @@ import type { UploadRepository } from "./upload-repository.ts";
 export const ABANDONED_UPLOAD_AGE_MS = 24 * 3600 * 1000;
 
 /**
- * Forgets uploads never published within ABANDONED_UPLOAD_AGE_MS, then deletes every
- * archive at least that old that nothing uses: theirs, a web upload never published, the
- * original of a backup published sanitized (it holds the personal data that was removed),
- * one a crash left behind. Returns how many uploads and archives went.
+ * Forgets uploads never published within ABANDONED_UPLOAD_AGE_MS, the API's and the web
+ * pages', then deletes every archive at least that old that nothing uses: theirs, the
+ * original of a backup published sanitized (it holds the personal data that was
+ * removed), one a crash left behind. An archive a web upload still waits with stays.
+ * Returns how many uploads of each kind and archives went.
  */
 export async function sweepAbandonedUploads(
-  uploads: UploadRepository,
+  { uploads, webUploads }: { uploads: UploadRepository; webUploads: WebUploadRepository },
   blobs: BlobStore,
   now: number = Date.now(),
-): Promise<{ uploads: number; archives: number }> {
+): Promise<{ uploads: number; webUploads: number; archives: number }> {
   const cutoff = now - ABANDONED_UPLOAD_AGE_MS;
   const abandoned = await uploads.olderThan(cutoff);
   for (const upload of abandoned) await uploads.remove(upload.id);
+  const forgotten = await webUploads.forgetOlderThan(cutoff);
   let archives = 0;
   for await (const sha256 of blobs.writtenBefore(cutoff)) {
-    if (await uploads.archiveInUse(sha256)) continue;
+    if ((await uploads.archiveInUse(sha256)) || (await webUploads.holds(sha256))) continue;
     await blobs.removeUnreferenced(sha256);
     archives++;
   }
-  return { uploads: abandoned.length, archives };
+  return { uploads: abandoned.length, webUploads: forgotten, archives };
 }

@@ -10,6 +10,7 @@ import type { FederationServices } from "../federation/context.ts";
 import type { Messages } from "./i18n/en.ts";
 import type { Language } from "./i18n/language.ts";
 import type { OidcLoginDependencies } from "./pages/oidc-login.ts";
+import type { WebUploadRepository } from "./pages/publish-uploads.ts";
 
 export interface WebDependencies {
   readonly services: FederationServices;
@@ -23,6 +24,8 @@ export interface WebDependencies {
   readonly maxUploadBytes: number;
   /** The API's uploads: whether an archive a web upload leaves behind is still used. */
   readonly uploads: UploadRepository;
+  /** Backups uploaded through the publish page, waiting for their form (in the database). */
+  readonly webUploads: WebUploadRepository;
   /** A Fedify context for the request, so that services can send activities. */
   readonly context: (request: Request) => FederationContext<FederationServices>;
   readonly publicUrl: URL;

@@ -540,7 +540,7 @@ export const en = {
     "The course stops being published: its address answers that it is gone, and the nodes that follow you remove it from their catalogs. Courses already restored into Moodle sites stay there. This cannot be undone.",
   withdrawConfirm: "Withdraw the course",
   editDetails: "Edit details",
-  editDetailsOf: (title: string) => `Edit the details of ${title}`,
+  editDetailsOf: (title: string) => `Edit details of ${title}`,
   editTitle: (title: string) => `Details of “${title}”`,
   editIntro:
     "Change the title, summary, tags, licence or who may see it. The backup and its revision stay as they are; the nodes that follow the course receive the new details. Made private, the course leaves their catalogs.",

@@ -59,7 +59,7 @@ async function settingsPage(
       ? html`<p class="setting-origin"><small>${t.settingChangedBy(setting.override.updatedBy, formatDateTime(setting.override.updatedAt, language))}</small></p>
 <form method="post" action="/admin/settings/reset" class="inline">${csrfField(c)}<input type="hidden" name="setting" value="${name}">
 <button type="submit" class="secondary outline compact" aria-describedby="${name}-configured">${t.resetToConfiguration}</button></form>
-<p id="${name}-configured"><small>${t.configurationValue}${t.colon}</small>${describe(setting.configured)}</p>`
+<div id="${name}-configured"><small>${t.configurationValue}${t.colon}</small>${describe(setting.configured)}</div>`
       : html`<p class="setting-origin"><small>${t.settingFromConfiguration}</small></p>`;
   const refused = (field: SettingsError["field"]) =>
     options.error?.field === field
@@ -85,7 +85,7 @@ async function settingsPage(
 </article>
 <section aria-labelledby="federation-heading">
 <h2 id="federation-heading">${t.federationPolicy}</h2>
-<p>${t.federationPolicyNow}${t.colon}${describePolicy(policy.value)}</p>
+<div>${t.federationPolicyNow}${t.colon}${describePolicy(policy.value)}</div>
 ${origin("policy", policy, describePolicy)}
 <form method="post" action="/admin/settings/federation" class="admin-form">
 ${csrfField(c)}
@@ -104,7 +104,7 @@ ${FEDERATION_MODES.map(
 </section>
 <section aria-labelledby="auto-accept-heading">
 <h2 id="auto-accept-heading">${t.autoAcceptDomains}</h2>
-<p>${list(autoAccept.value)}</p>
+<div>${list(autoAccept.value)}</div>
 ${origin("autoAccept", autoAccept, list)}
 <form method="post" action="/admin/settings/auto-accept" class="admin-form">
 ${csrfField(c)}

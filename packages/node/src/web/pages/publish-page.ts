@@ -17,7 +17,7 @@ import type { WebContext, WebDependencies, WebEnv } from "../web-env.ts";
 import { errorPage } from "./error-page.ts";
 import { readUploadForm, UploadFormError } from "./publish-multipart.ts";
 import { scanReport } from "./publish-scan.ts";
-import { type PendingUpload, PendingUploads } from "./publish-uploads.ts";
+import type { PendingUpload } from "./publish-uploads.ts";
 
 /** The metadata fields the review form, the Moodle form and the edit form share, as sent. */
 type MetadataForm = Record<string, string | File>;
@@ -74,15 +74,15 @@ ${VISIBILITIES.map(
 
 export function publishRoutes(
   app: Hono<WebEnv>,
-  { services, context, maxUploadBytes, uploads }: WebDependencies,
+  { services, context, maxUploadBytes, uploads, webUploads }: WebDependencies,
 ): void {
-  const pending = new PendingUploads();
   /**
-   * Deletes an archive nothing needs any more: an upload abandoned, or the original of a
-   * backup published sanitized (it holds the personal data that was removed).
+   * Deletes an archive nothing needs any more once its upload is published: the original
+   * of a backup published sanitized holds the personal data that was removed. (Uploads
+   * abandoned go with the node's hourly sweep.)
    */
   const discard = async (sha256: string) => {
-    if (!pending.holds(sha256) && !(await uploads.archiveInUse(sha256)))
+    if (!(await webUploads.holds(sha256)) && !(await uploads.archiveInUse(sha256)))
       await services.blobs.removeUnreferenced(sha256);
   };
   const actorOf = async (c: WebContext) =>
@@ -164,7 +164,7 @@ ${metadataFields(c, metadataOf(options.moodleValues ?? {}), "moodle")}
   ) => {
     const t = c.get("t");
     const report = upload.report;
-    const course = await ownCourse(c, upload.courseId);
+    const course = await ownCourse(c, upload.courseId ?? undefined);
     const personal = report.personalData.verdict !== "clean";
     const unsanitizable = report.personalData.unrecognisedPlugins;
     const values: CourseMetadata =
@@ -222,14 +222,13 @@ ${
         body = form.file ?? null;
       }
       const received = await receiveBackup(services.blobs, body, maxUploadBytes);
-      const { pending: upload, expired } = pending.add({
+      const upload = await webUploads.add({
         accountId: accountOf(c).id,
         sha256: received.sha256,
         size: received.size,
         report: received.report,
-        courseId: course?.id,
+        courseId: course?.id ?? null,
       });
-      for (const old of expired) await discard(old.sha256);
       return c.redirect(`/publish/review/${upload.id}`, 303);
     } catch (error) {
       if (error instanceof UploadFormError)
@@ -254,8 +253,8 @@ ${
     }
   });
 
-  app.get("/publish/review/:id", requireRole("teacher"), (c) => {
-    const upload = pending.find(c.req.param("id"), accountOf(c).id);
+  app.get("/publish/review/:id", requireRole("teacher"), async (c) => {
+    const upload = await webUploads.find(c.req.param("id"), accountOf(c).id);
     const t = c.get("t");
     if (!upload) return errorPage(c, 404, t.uploadGoneTitle, t.uploadGone);
     return reviewPage(c, upload);
@@ -263,7 +262,7 @@ ${
 
   app.post("/publish/review/:id", requireRole("teacher"), async (c) => {
     const t = c.get("t");
-    const upload = pending.find(c.req.param("id"), accountOf(c).id);
+    const upload = await webUploads.find(c.req.param("id"), accountOf(c).id);
     if (!upload) return errorPage(c, 404, t.uploadGoneTitle, t.uploadGone);
     const form = await c.req.parseBody();
     const metadata = metadataOf(form);
@@ -280,7 +279,7 @@ ${
           sanitize: text(form, "sanitize") === "true",
         },
       );
-      pending.remove(upload.id);
+      await webUploads.remove(upload.id);
       await discard(upload.sha256);
       return c.redirect(
         `/my-courses?notice=published&course=${encodeURIComponent(published.course.id)}`,

@@ -1,4 +1,7 @@
 import type { BackupReport } from "@coursefed/mbz";
+import { and, eq, gte, lt } from "drizzle-orm";
+import { ABANDONED_UPLOAD_AGE_MS } from "../../api/abandoned-uploads.ts";
+import type { NodeDatabase } from "../../db/database.ts";
 
 /** A backup uploaded through the web interface, inspected, waiting to be published. */
 export interface PendingUpload {
@@ -8,46 +11,74 @@ export interface PendingUpload {
   readonly size: number;
   readonly report: BackupReport;
   /** The course it is to become a new revision of, if any. */
-  readonly courseId: string | undefined;
+  readonly courseId: string | null;
   readonly createdAt: number;
 }
 
-/** A day to read the scan and fill in the form, as the API's uploads are kept. */
-const KEPT_MS = 24 * 3600 * 1000;
-
 /**
- * Web uploads between the upload and the publish form, each visible to its account only.
- * The API keeps its uploads per API token in the database; a web account has no token,
- * and an upload whose scan nobody read is not worth keeping past a restart: its archive,
- * which nothing names, goes with the node's hourly sweep once a day old.
+ * Web uploads between the upload and the publish form, each visible to its account only,
+ * for a day. In the database (table web_uploads), not in a process's memory: with several
+ * node processes the form may reach another one than the upload did. The API keeps its
+ * uploads per API token (table uploads); a web account has no token. The node's hourly
+ * sweep forgets those a day old, and their archives once nothing else uses them.
  */
-export class PendingUploads {
-  readonly #uploads = new Map<string, PendingUpload>();
+export class WebUploadRepository {
+  readonly #db: NodeDatabase;
 
-  /** Keeps an upload; returns those older than a day, forgotten now. */
-  add(upload: Omit<PendingUpload, "id" | "createdAt">): {
-    pending: PendingUpload;
-    expired: PendingUpload[];
-  } {
-    const now = Date.now();
-    const expired = [...this.#uploads.values()].filter((old) => old.createdAt < now - KEPT_MS);
-    for (const old of expired) this.#uploads.delete(old.id);
-    const pending = { ...upload, id: crypto.randomUUID(), createdAt: now };
-    this.#uploads.set(pending.id, pending);
-    return { pending, expired };
+  constructor(db: NodeDatabase) {
+    this.#db = db;
   }
 
-  /** Whether an upload still waiting has these bytes. */
-  holds(sha256: string): boolean {
-    return [...this.#uploads.values()].some((upload) => upload.sha256 === sha256);
+  async add(upload: Omit<PendingUpload, "id" | "createdAt">): Promise<PendingUpload> {
+    const { webUploads } = this.#db.tables;
+    const pending = { ...upload, id: crypto.randomUUID(), createdAt: Date.now() };
+    await this.#db.insert(webUploads).values({
+      ...pending,
+      report: pending.report as unknown as Record<string, unknown>,
+    });
+    return pending;
   }
 
-  find(id: string, accountId: number): PendingUpload | undefined {
-    const upload = this.#uploads.get(id);
-    return upload?.accountId === accountId ? upload : undefined;
+  /** An upload of this account made less than a day ago, as the API's are kept. */
+  async find(id: string, accountId: number, now = Date.now()): Promise<PendingUpload | undefined> {
+    const { webUploads } = this.#db.tables;
+    const [row] = await this.#db
+      .select()
+      .from(webUploads)
+      .where(
+        and(
+          eq(webUploads.id, id),
+          eq(webUploads.accountId, accountId),
+          gte(webUploads.createdAt, now - ABANDONED_UPLOAD_AGE_MS),
+        ),
+      )
+      .limit(1);
+    return row && { ...row, report: row.report as unknown as BackupReport };
   }
 
-  remove(id: string): void {
-    this.#uploads.delete(id);
+  /** Whether an upload still waiting has these bytes: its archive must stay. */
+  async holds(sha256: string): Promise<boolean> {
+    const { webUploads } = this.#db.tables;
+    const [row] = await this.#db
+      .select({ id: webUploads.id })
+      .from(webUploads)
+      .where(eq(webUploads.sha256, sha256))
+      .limit(1);
+    return row !== undefined;
+  }
+
+  async remove(id: string): Promise<void> {
+    const { webUploads } = this.#db.tables;
+    await this.#db.delete(webUploads).where(eq(webUploads.id, id));
+  }
+
+  /** Forgets the uploads made before `before` (ms since the epoch); returns how many. */
+  async forgetOlderThan(before: number): Promise<number> {
+    const { webUploads } = this.#db.tables;
+    const forgotten = await this.#db
+      .delete(webUploads)
+      .where(lt(webUploads.createdAt, before))
+      .returning({ id: webUploads.id });
+    return forgotten.length;
   }
 }
