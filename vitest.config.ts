@@ -31,7 +31,7 @@ function postgresProject(): TestProjectConfiguration[] {
       extends: true,
       test: {
         name: "postgres",
-        include: DATABASE_TESTS,
+        include: [...DATABASE_TESTS, "test/scale/**/*.test.ts"],
         exclude: ["**/node_modules/**"],
         globalSetup: ["test/support/postgres-server.ts"],
         setupFiles: ["test/support/postgres-environment.ts"],
@@ -50,7 +50,7 @@ export default defineConfig({
         test: {
           name: "unit",
           include: ["packages/*/src/**/*.test.ts", "test/**/*.test.ts"],
-          exclude: ["**/node_modules/**", "test/moodle/**"],
+          exclude: ["**/node_modules/**", "test/moodle/**", "test/scale/**"],
         },
       },
       {
