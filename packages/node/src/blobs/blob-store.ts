@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from "node:crypto";
 import { createReadStream, createWriteStream } from "node:fs";
-import { mkdir, readdir, rename, rm, stat } from "node:fs/promises";
+import { mkdir, open, readdir, rename, rm, stat, utimes } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
@@ -18,6 +18,7 @@ export interface StoredBlob {
  */
 export class BlobStore {
   readonly #root: string;
+  readonly #downloads = new Map<string, Promise<StoredBlob>>();
 
   constructor(root: string) {
     this.#root = root;
@@ -67,17 +68,47 @@ export class BlobStore {
     }
   }
 
-  /** Where a download of this blob is assembled until it is verified. */
-  partialPathOf(sha256: string): string {
-    return join(this.#root, "partial", `${basename(this.pathOf(sha256))}.part`);
+  /**
+   * Brings a blob into the store with `download`, which assembles (and verifies) it at the
+   * partial path it is given, resuming what an earlier attempt left there. One download of
+   * a digest at a time, whatever the number of callers and processes sharing the store:
+   * in this process later callers wait for the first one's result; other processes wait
+   * for its lock file. Two downloads appending to one partial file would mix their bytes.
+   */
+  async download(
+    sha256: string,
+    download: (partialPath: string) => Promise<unknown>,
+  ): Promise<StoredBlob> {
+    const running = this.#downloads.get(sha256);
+    if (running) return await running;
+    const work = this.#downloadAlone(sha256, download);
+    this.#downloads.set(sha256, work);
+    try {
+      return await work;
+    } finally {
+      this.#downloads.delete(sha256);
+    }
   }
 
-  /** Moves a file whose digest the caller has verified into the store. */
-  async adopt(path: string, sha256: string): Promise<StoredBlob> {
-    const target = this.pathOf(sha256);
-    await mkdir(dirname(target), { recursive: true });
-    await rename(path, target);
-    return { sha256, size: (await stat(target)).size };
+  async #downloadAlone(
+    sha256: string,
+    download: (partialPath: string) => Promise<unknown>,
+  ): Promise<StoredBlob> {
+    const partial = join(this.#root, "partial", `${basename(this.pathOf(sha256))}.part`);
+    await mkdir(dirname(partial), { recursive: true });
+    const release = await lockFile(`${partial}.lock`);
+    try {
+      // Another process may have brought it while this one waited for the lock.
+      const held = await this.has(sha256);
+      if (held) return held;
+      await download(partial);
+      const target = this.pathOf(sha256);
+      await mkdir(dirname(target), { recursive: true });
+      await rename(partial, target);
+      return { sha256, size: (await stat(target)).size };
+    } finally {
+      await release();
+    }
   }
 
   /** Deletes a blob that nothing refers to (the caller knows it is not published). */
@@ -115,5 +146,54 @@ export class BlobDigestError extends Error {
     super(
       `The archive's sha256 is ${actual}, not the ${expected} its manifest promises; it was discarded.`,
     );
+  }
+}
+
+/** A lock file not touched for this long was left by a process that died. */
+const STALE_LOCK_MS = 120_000;
+/** How often the holder touches its lock, and how often a waiter looks again. */
+const LOCK_TOUCH_MS = 30_000;
+const LOCK_POLL_MS = 250;
+
+/**
+ * Takes the lock file at `path` (created exclusively, so one holder across processes and
+ * machines sharing the folder), waiting while another holds it. The holder touches it
+ * while it works; a lock left untouched for two minutes is taken over.
+ */
+async function lockFile(path: string): Promise<() => Promise<void>> {
+  for (;;) {
+    try {
+      const handle = await open(path, "wx");
+      await handle.writeFile(`${process.pid}\n`);
+      await handle.close();
+      const touching = setInterval(() => {
+        const now = new Date();
+        utimes(path, now, now).catch(() => {});
+      }, LOCK_TOUCH_MS);
+      touching.unref();
+      return async () => {
+        clearInterval(touching);
+        await rm(path, { force: true });
+      };
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+    }
+    const touched = await stat(path).then(
+      (stats) => stats.mtimeMs,
+      () => undefined,
+    );
+    if (touched !== undefined && Date.now() - touched > STALE_LOCK_MS) {
+      // Renamed away rather than deleted: of several waiters, one moves it.
+      const stale = `${path}.${randomUUID()}`;
+      if (
+        await rename(path, stale).then(
+          () => true,
+          () => false,
+        )
+      )
+        await rm(stale, { force: true });
+      continue;
+    }
+    await new Promise((resolve) => setTimeout(resolve, LOCK_POLL_MS));
   }
 }

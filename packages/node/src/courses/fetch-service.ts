@@ -1,5 +1,3 @@
-import { mkdir } from "node:fs/promises";
-import { dirname } from "node:path";
 import type { Context } from "@fedify/fedify";
 import type { StoredBlob } from "../blobs/blob-store.ts";
 import { downloadResumably } from "../blobs/resumable-download.ts";
@@ -57,11 +55,10 @@ export async function fetchCatalogArchive(
   if (!federatesWith(await services.settings.federationPolicy(), archive)) {
     throw new FetchError("NOT_FEDERATED", `This node does not federate with ${archive.hostname}.`);
   }
-  const partial = services.blobs.partialPathOf(revision.sha256);
-  await mkdir(dirname(partial), { recursive: true });
   // Signed, so that a followers-only course's server can see we follow its author.
-  await downloadResumably(archive, partial, revision.sha256, {
-    sign: await institutionSigner(ctx),
-  });
-  return { ...(await services.blobs.adopt(partial, revision.sha256)), revision: revision.revision };
+  const sign = await institutionSigner(ctx);
+  const stored = await services.blobs.download(revision.sha256, (partial) =>
+    downloadResumably(archive, partial, revision.sha256, { sign }),
+  );
+  return { ...stored, revision: revision.revision };
 }
