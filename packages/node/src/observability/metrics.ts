@@ -82,8 +82,12 @@ export class NodeMetrics {
         set({ outcome: "failed" }, failed);
       },
     );
-    // A worker answers the primary's requests for its figures from this registry.
-    if (cluster.isWorker) AggregatorRegistry.setRegistries([this.registry]);
+    if (cluster.isWorker) {
+      // A worker answers the primary's requests for its figures from this registry;
+      // prom-client starts listening for them when an AggregatorRegistry is made.
+      new AggregatorRegistry();
+      AggregatorRegistry.setRegistries([this.registry]);
+    }
   }
 
   /** Times every request, labelled with the route pattern (not the path: bounded labels). */

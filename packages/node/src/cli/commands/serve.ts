@@ -138,6 +138,8 @@ export function serveCommand(program: Command, result: CommandResult): void {
       });
       await server.close();
       await node.close();
+      // A worker's channel to the primary would keep it alive after everything closed.
+      cluster.worker?.disconnect();
       result.exitCode = ExitCode.ok;
     });
 }
