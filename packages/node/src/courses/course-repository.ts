@@ -1,4 +1,16 @@
-import { and, count, desc, eq, isNull, lt, lte, or, type SQL, sql } from "drizzle-orm";
+import {
+  and,
+  count,
+  desc,
+  eq,
+  getTableColumns,
+  isNull,
+  lt,
+  lte,
+  or,
+  type SQL,
+  sql,
+} from "drizzle-orm";
 import type { NodeDatabase } from "../db/database.ts";
 import type {
   catalogEntries,
@@ -354,9 +366,12 @@ export class CourseRepository {
     if (match) conditions.push(match.where);
     const where = and(...conditions);
     const [counted] = await this.#db.select({ total: count() }).from(catalogEntries).where(where);
-    const entries = await this.#db
-      .select()
+    const listing = this.#db
+      .select(getTableColumns(catalogEntries))
       .from(catalogEntries)
+      .$dynamic();
+    if (match?.join) listing.innerJoin(match.join.table, match.join.on);
+    const entries = await listing
       .where(where)
       .orderBy(...(match ? [match.rank] : []), desc(catalogEntries.publishedAt))
       .limit(query.limit)
