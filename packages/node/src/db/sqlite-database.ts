@@ -1,5 +1,6 @@
+import { randomUUID } from "node:crypto";
 import { mkdirSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import Database from "better-sqlite3";
 import { drizzle as drizzleSync } from "drizzle-orm/better-sqlite3";
@@ -21,15 +22,8 @@ const MIGRATIONS = join(dirname(fileURLToPath(import.meta.url)), "migrations", "
  * transaction to itself.
  */
 export function openSqliteDatabase(path: string): NodeDatabase {
-  if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
-  const client = new Database(path);
-  client.pragma("journal_mode = WAL");
-  client.pragma("busy_timeout = 5000");
-  client.pragma("foreign_keys = ON");
-  client.pragma("synchronous = NORMAL");
-  migrate(drizzleSync(client), { migrationsFolder: MIGRATIONS });
-
-  const gate = new StatementGate();
+  const connection = sharedConnection(path);
+  const { client, gate } = connection;
   const db = drizzle(
     async (sql, params, method) => {
       await gate.enter();
@@ -46,6 +40,7 @@ export function openSqliteDatabase(path: string): NodeDatabase {
     { schema },
   );
   const transaction = db.transaction.bind(db);
+  let closed = false;
   return Object.assign(db, {
     engine: "sqlite" as const,
     // The two schema files define the same tables (schema-parity.test.ts): SQLite's
@@ -55,7 +50,55 @@ export function openSqliteDatabase(path: string): NodeDatabase {
     transaction: ((work: Parameters<typeof transaction>[0]) =>
       gate.exclusive(() => transaction(work, { behavior: "immediate" }))) as typeof transaction,
     close: async () => {
-      await gate.exclusive(async () => client.close());
+      if (closed) return;
+      closed = true;
+      await gate.exclusive(async () => connection.release());
     },
   }) as unknown as NodeDatabase;
+}
+
+interface SharedConnection {
+  readonly client: Database.Database;
+  readonly gate: StatementGate;
+  users: number;
+  release(): void;
+}
+
+/** Each database file's one connection in this process, with the number of its users. */
+const connections = new Map<string, SharedConnection>();
+
+/**
+ * The process's connection to `path`, opened (and migrated) by its first user and closed
+ * by its last. One connection per file, not one per open: a second connection's write
+ * would wait on the first's transaction synchronously, holding up the very event loop
+ * that transaction needs to finish (the node and a command in one process, or tests).
+ */
+function sharedConnection(path: string): SharedConnection {
+  // Every in-memory database is a database of its own.
+  const key = path === ":memory:" ? `:memory:${randomUUID()}` : resolve(path);
+  const held = connections.get(key);
+  if (held) {
+    held.users += 1;
+    return held;
+  }
+  if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
+  const client = new Database(path);
+  client.pragma("journal_mode = WAL");
+  client.pragma("busy_timeout = 5000");
+  client.pragma("foreign_keys = ON");
+  client.pragma("synchronous = NORMAL");
+  migrate(drizzleSync(client), { migrationsFolder: MIGRATIONS });
+  const connection: SharedConnection = {
+    client,
+    gate: new StatementGate(),
+    users: 1,
+    release() {
+      connection.users -= 1;
+      if (connection.users > 0) return;
+      connections.delete(key);
+      client.close();
+    },
+  };
+  connections.set(key, connection);
+  return connection;
 }

@@ -87,4 +87,25 @@ describe("RestoreRepository.request", () => {
     });
     expect(await restores.job(job.id)).toEqual(again.job);
   });
+
+  it("makes one job when processes ask for the same restore at the same moment", async () => {
+    const others = [await database.open(), await database.open(), await database.open()];
+    try {
+      const answers = await Promise.all(
+        others.map((other) =>
+          new RestoreRepository(other).request({
+            objectUri: "https://peer.example/courses/raced",
+            revision: 1,
+            targetId,
+            destination: { kind: "new-course", categoryId: 3 },
+            requestedBy: "rule 1",
+          }),
+        ),
+      );
+      expect(new Set(answers.map((answer) => answer.job.id)).size).toBe(1);
+      expect(answers.filter((answer) => answer.created)).toHaveLength(1);
+    } finally {
+      for (const other of others) await other.close();
+    }
+  });
 });

@@ -42,18 +42,13 @@ export class RestoreRepository {
     const { restoreJobs } = this.#db.tables;
     return await this.#db.transaction(async (tx) => {
       const key = destinationKey(record.destination);
-      const [held] = await tx
-        .select()
-        .from(restoreJobs)
-        .where(
-          and(
-            eq(restoreJobs.objectUri, record.objectUri),
-            eq(restoreJobs.revision, record.revision),
-            eq(restoreJobs.targetId, record.targetId),
-            eq(restoreJobs.destinationKey, key),
-          ),
-        )
-        .limit(1);
+      const sameRequest = and(
+        eq(restoreJobs.objectUri, record.objectUri),
+        eq(restoreJobs.revision, record.revision),
+        eq(restoreJobs.targetId, record.targetId),
+        eq(restoreJobs.destinationKey, key),
+      );
+      const [held] = await tx.select().from(restoreJobs).where(sameRequest).limit(1);
       if (held && held.state !== "failed" && held.state !== "refused") {
         return { job: held, created: false };
       }
@@ -92,8 +87,14 @@ export class RestoreRepository {
           overriddenBy: record.overriddenBy ?? null,
           createdAt: Date.now(),
         })
+        // The same request made at the same moment elsewhere (another process) won.
+        .onConflictDoNothing()
         .returning();
-      return { job: job as RestoreJob, created: true };
+      if (!job) {
+        const [made] = await tx.select().from(restoreJobs).where(sameRequest).limit(1);
+        return { job: made as RestoreJob, created: false };
+      }
+      return { job, created: true };
     });
   }
 

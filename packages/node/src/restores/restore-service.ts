@@ -113,7 +113,13 @@ export async function requestRestore(
     ruleId: request.ruleId,
     overriddenBy: request.override ? request.requestedBy : undefined,
   });
-  if (created) await queueRestore(services, job);
+  // A job asked for again that never started is queued again too: a process that died
+  // between saving a job and queueing it would otherwise leave it waiting for ever. If its
+  // message is still there, the two share the job's ordering key: the second one runs
+  // after the first and finds the job done.
+  if (created || (job.state === "queued" && job.startedAt === null)) {
+    await queueRestore(services, job);
+  }
   return job;
 }
 
