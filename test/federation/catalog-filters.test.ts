@@ -1,18 +1,15 @@
-import { spawn } from "node:child_process";
 import { readFile } from "node:fs/promises";
-import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AccountRepository } from "../../packages/node/src/accounts/account-repository.ts";
 import { createAccount } from "../../packages/node/src/accounts/account-service.ts";
 import { TokenRepository } from "../../packages/node/src/api/token-repository.ts";
+import { coursefed } from "../support/coursefed-cli.ts";
 import { eventually } from "../support/eventually.ts";
 import { followAndApprove } from "../support/federation-steps.ts";
 import { fixture, haveFixtures } from "../support/shared-fixtures.ts";
 import { startTestNode, type TestNode } from "../support/test-node.ts";
 import { addProbedTargets } from "../web/probed-targets.ts";
 import { WebClient } from "../web/web-client.ts";
-
-const bin = fileURLToPath(new URL("../../packages/node/bin/coursefed.js", import.meta.url));
 
 let university: TestNode;
 let school: TestNode;
@@ -48,27 +45,6 @@ async function publish(token: string, file: string, title: string): Promise<stri
 
 function titles(page: CatalogPage): string[] {
   return page.items.map((item) => item.title).sort();
-}
-
-function coursefed(
-  peer: TestNode,
-  ...args: string[]
-): Promise<{ code: number | null; out: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [
-      bin,
-      ...args,
-      "--node",
-      peer.url.href,
-      "--token",
-      peer.token,
-    ]);
-    let out = "";
-    child.stdout.on("data", (chunk) => {
-      out += chunk;
-    });
-    child.on("close", (code) => resolve({ code, out }));
-  });
 }
 
 describe.runIf(haveFixtures())("catalog filters: teacher, and restorable on our targets", () => {
@@ -160,10 +136,10 @@ describe.runIf(haveFixtures())("catalog filters: teacher, and restorable on our 
   it("filters the same from the command line", async () => {
     const both = await coursefed(school, "catalog", "--teacher", "ada", "--restorable", "--json");
     expect(both.code).toBe(0);
-    expect(titles(JSON.parse(both.out) as CatalogPage)).toEqual(["Quiz by Ada"]);
+    expect(titles(JSON.parse(both.stdout) as CatalogPage)).toEqual(["Quiz by Ada"]);
     const text = await coursefed(school, "catalog", "--teacher", "lovelace");
-    expect(text.out).toContain("2 courses");
-    expect(text.out).toContain("Stack by Ada");
+    expect(text.stdout).toContain("2 courses");
+    expect(text.stdout).toContain("Stack by Ada");
   });
 
   it("offers both filters on the catalog page", async () => {

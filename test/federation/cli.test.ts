@@ -2,38 +2,10 @@ import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { coursefedBin as bin, coursefed } from "../support/coursefed-cli.ts";
 import { fixture, haveFixtures } from "../support/shared-fixtures.ts";
 import { startTestNode, type TestNode } from "../support/test-node.ts";
-
-const bin = fileURLToPath(new URL("../../packages/node/bin/coursefed.js", import.meta.url));
-
-// Asynchronous: the nodes answering these commands run in this same process.
-function coursefed(
-  peer: TestNode,
-  ...args: string[]
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [
-      bin,
-      ...args,
-      "--node",
-      peer.url.href,
-      "--token",
-      peer.token,
-    ]);
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk) => {
-      stdout += chunk;
-    });
-    child.stderr.on("data", (chunk) => {
-      stderr += chunk;
-    });
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 let university: TestNode;
 let school: TestNode;

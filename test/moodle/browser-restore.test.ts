@@ -27,7 +27,7 @@ import { type MoodleTestSite, moodleScript } from "../support/moodle-site.ts";
 import { fixture, haveFixtures } from "../support/shared-fixtures.ts";
 import { startTestNode, type TestNode } from "../support/test-node.ts";
 import { webFingerOverHttp } from "../web/loopback-webfinger.ts";
-import { courseModules, queryMoodle } from "./moodle-database.ts";
+import { courseModules, createCategory, queryMoodle } from "./moodle-database.ts";
 
 const run = promisify(execFile);
 const site = inject("moodleSite");
@@ -39,21 +39,6 @@ const TITLE = "Glossaire de chimie organique";
 const TARGET = "campus-moodle";
 /** The admin moodle-test-site.sh installs (MOODLE_ADMIN_PASS changes its password). */
 const MOODLE_ADMIN = { username: "admin", password: process.env.MOODLE_ADMIN_PASS ?? "Admin#1234" };
-
-/** A course category of the test site made for this run, so the restore lands apart. */
-async function createCategory(live: LiveSite, name: string): Promise<number> {
-  const { stdout } = await run(
-    "php",
-    [
-      "-d",
-      "max_input_vars=5000",
-      "-r",
-      `define('CLI_SCRIPT', true); require 'config.php'; echo core_course_category::create(['name' => ${JSON.stringify(name)}])->id;`,
-    ],
-    { cwd: live.moodleDir },
-  );
-  return Number(stdout.trim());
-}
 
 describe.skipIf(!(site.available && haveFixtures() && haveChromium()))(
   "follow, approve, publish, find and restore into a real Moodle, in a browser",

@@ -51,3 +51,21 @@ export async function courseModules(
   );
   return Object.fromEntries(rows.map(([name, count]) => [name as string, Number(count)]));
 }
+
+/** A course category of the test site made for this run, so that restores land apart. */
+export async function createCategory(
+  site: Extract<MoodleTestSite, { available: true }>,
+  name: string,
+): Promise<number> {
+  const { stdout } = await run(
+    "php",
+    [
+      "-d",
+      "max_input_vars=5000",
+      "-r",
+      `define('CLI_SCRIPT', true); require 'config.php'; echo core_course_category::create(['name' => ${JSON.stringify(name)}])->id;`,
+    ],
+    { cwd: site.moodleDir },
+  );
+  return Number(stdout.trim());
+}

@@ -1,5 +1,3 @@
-import { execFile } from "node:child_process";
-import { promisify } from "node:util";
 import { inspectBackup } from "@coursefed/mbz";
 import { CliDriver, countActivities } from "@coursefed/moodle";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
@@ -13,26 +11,10 @@ import { contextOf, followAndApprove, institutionOf } from "../support/federatio
 import type { MoodleTestSite } from "../support/moodle-site.ts";
 import { fixture, haveFixtures } from "../support/shared-fixtures.ts";
 import { startTestNode, type TestNode } from "../support/test-node.ts";
-import { courseModules, queryMoodle } from "./moodle-database.ts";
+import { courseModules, createCategory, queryMoodle } from "./moodle-database.ts";
 
-const run = promisify(execFile);
 const site = inject("moodleSite");
 type LiveSite = Extract<MoodleTestSite, { available: true }>;
-
-/** A course category of the test site made for this run, so restores land apart. */
-async function createCategory(live: LiveSite, name: string): Promise<number> {
-  const { stdout } = await run(
-    "php",
-    [
-      "-d",
-      "max_input_vars=5000",
-      "-r",
-      `define('CLI_SCRIPT', true); require 'config.php'; echo core_course_category::create(['name' => ${JSON.stringify(name)}])->id;`,
-    ],
-    { cwd: live.moodleDir },
-  );
-  return Number(stdout.trim());
-}
 
 /** Waits for a job to end, whatever its ending. */
 async function finished(peer: TestNode, jobId: string): Promise<RestoreJob> {
