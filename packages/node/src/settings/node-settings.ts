@@ -1,4 +1,4 @@
-import { eq } from "drizzle-orm";
+import { eq, inArray } from "drizzle-orm";
 import { CodedError } from "../coded-error.ts";
 import { ConfigError, parseDomains, parseFederation } from "../config.ts";
 import type { NodeDatabase } from "../db/database.ts";
@@ -152,7 +152,13 @@ export class NodeSettings {
   async #read(): Promise<FederationSettings> {
     const { nodeSettings } = this.#db.tables;
     const rows = new Map(
-      (await this.#db.select().from(nodeSettings)).map(({ key, ...stored }) => [key, stored]),
+      // Only these rows: the table also keeps secrets (the sign-in cookie's key).
+      (
+        await this.#db
+          .select()
+          .from(nodeSettings)
+          .where(inArray(nodeSettings.key, Object.values(KEYS)))
+      ).map(({ key, ...stored }) => [key, stored]),
     );
     return {
       policy: effective(rows.get(KEYS.policy), this.#configured.federation, (value) => {
