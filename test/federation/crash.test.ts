@@ -3,14 +3,13 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
 import { follow } from "../../packages/node/src/follows/follow-service.ts";
+import { coursefedBin } from "../support/coursefed-cli.ts";
 import { eventually } from "../support/eventually.ts";
 import { fixture, haveFixtures } from "../support/shared-fixtures.ts";
 import { freePort, startTestNode, type TestNode } from "../support/test-node.ts";
 
-const bin = fileURLToPath(new URL("../../packages/node/bin/coursefed.js", import.meta.url));
 const dataDir = mkdtempSync(join(tmpdir(), "coursefed-crash-"));
 let publisher: ChildProcess | undefined;
 let follower: TestNode | undefined;
@@ -25,7 +24,7 @@ afterAll(async () => {
 function serve(port: number): Promise<{ process: ChildProcess; output: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [
-      bin,
+      coursefedBin,
       "serve",
       "--data-dir",
       dataDir,

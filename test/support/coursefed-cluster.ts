@@ -8,6 +8,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { eq } from "drizzle-orm";
 import type { NodeDatabase } from "../../packages/node/src/db/database.ts";
+import { coursefedBin } from "./coursefed-cli.ts";
 import { eventually } from "./eventually.ts";
 import { repositoryRoot } from "./shared-fixtures.ts";
 import { freePort } from "./test-node.ts";
@@ -48,7 +49,7 @@ export async function startServe(options: {
   const child = spawn(
     process.execPath,
     [
-      "packages/node/bin/coursefed.js",
+      coursefedBin,
       "serve",
       "--workers",
       String(workers),

@@ -1,6 +1,5 @@
 import { spawnSync } from "node:child_process";
 import { dirname } from "node:path";
-import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   AccountRepository,
@@ -39,6 +38,7 @@ import {
   type TemporaryDatabase,
   temporaryDatabase,
 } from "../../packages/node/src/db/test-database.ts";
+import { coursefedBin } from "../support/coursefed-cli.ts";
 import { startTestNode, type TestNode } from "../support/test-node.ts";
 import { WebClient } from "./web-client.ts";
 
@@ -296,7 +296,6 @@ describe("single sign-on accounts, disabled accounts and the cookie secret", () 
   });
 
   it("coursefed accounts --disable and --enable, on the node's database", async () => {
-    const bin = fileURLToPath(new URL("../../packages/node/bin/coursefed.js", import.meta.url));
     const where = process.env[TEST_POSTGRES_ENVIRONMENT]
       ? ["--database-url", database.location]
       : ["--data-dir", dirname(database.location)];
@@ -304,7 +303,7 @@ describe("single sign-on accounts, disabled accounts and the cookie secret", () 
       const environment = Object.fromEntries(
         Object.entries(process.env).filter(([name]) => !name.startsWith("COURSEFED_")),
       );
-      const run = spawnSync(process.execPath, [bin, "accounts", ...where, ...args], {
+      const run = spawnSync(process.execPath, [coursefedBin, "accounts", ...where, ...args], {
         encoding: "utf8",
         env: environment,
       });
