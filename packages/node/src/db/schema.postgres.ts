@@ -239,6 +239,7 @@ export const moodleTargets = pgTable("moodle_targets", {
   url: text("url").notNull(),
   settings: jsonb("settings").$type<Record<string, string | number>>().notNull(),
   defaultCategoryId: integer("default_category_id").notNull().default(1),
+  teacherCategoryIds: jsonb("teacher_category_ids").$type<number[]>().notNull().default([]),
   timeoutMs: bigint("timeout_ms", { mode: "number" }).notNull(),
   siteInfo: jsonb("site_info").$type<Record<string, unknown>>(),
   probedAt: bigint("probed_at", { mode: "number" }),
@@ -258,6 +259,7 @@ export const restoreJobs = pgTable(
     destination: jsonb("destination").$type<Record<string, string | number>>().notNull(),
     state: text("state", { enum: RESTORE_JOB_STATES }).notNull(),
     requestedBy: text("requested_by").notNull(),
+    requestedByActorId: integer("requested_by_actor_id"),
     ruleId: integer("rule_id"),
     overriddenBy: text("overridden_by"),
     attempts: integer("attempts").notNull().default(0),
@@ -280,7 +282,24 @@ export const restoreJobs = pgTable(
       table.destinationKey,
     ),
     index("restore_jobs_created").on(table.createdAt),
+    index("restore_jobs_moodle_course").on(table.targetId, table.moodleCourseId),
   ],
+);
+
+export const moodleCourseGrants = pgTable(
+  "moodle_course_grants",
+  {
+    targetId: integer("target_id")
+      .notNull()
+      .references(() => moodleTargets.id, { onDelete: "cascade" }),
+    moodleCourseId: integer("moodle_course_id").notNull(),
+    actorId: integer("actor_id")
+      .notNull()
+      .references(() => localActors.id, { onDelete: "cascade" }),
+    grantedBy: text("granted_by").notNull(),
+    grantedAt: bigint("granted_at", { mode: "number" }).notNull(),
+  },
+  (table) => [primaryKey({ columns: [table.targetId, table.moodleCourseId, table.actorId] })],
 );
 
 export const restoreRules = pgTable("restore_rules", {

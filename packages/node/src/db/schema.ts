@@ -297,6 +297,14 @@ export const moodleTargets = sqliteTable("moodle_targets", {
   settings: text("settings", { mode: "json" }).$type<Record<string, string | number>>().notNull(),
   /** Where restores go when no category is given. */
   defaultCategoryId: integer("default_category_id").notNull().default(1),
+  /**
+   * The categories where teachers may restore new courses; none by default, so that an
+   * admin decides where teachers' restores may land (admins and rules restore anywhere).
+   */
+  teacherCategoryIds: text("teacher_category_ids", { mode: "json" })
+    .$type<number[]>()
+    .notNull()
+    .default([]),
   timeoutMs: integer("timeout_ms").notNull(),
   /** The last probe's answer (version, release, branch, plugins, limits), and when. */
   siteInfo: text("site_info", { mode: "json" }).$type<Record<string, unknown>>(),
@@ -335,6 +343,11 @@ export const restoreJobs = sqliteTable(
     state: text("state", { enum: RESTORE_JOB_STATES }).notNull(),
     /** Who asked: an API token's name, or the rule that matched. */
     requestedBy: text("requested_by").notNull(),
+    /**
+     * The local actor of the person who asked (null for a rule): a teacher may later
+     * restore into the courses their own jobs created.
+     */
+    requestedByActorId: integer("requested_by_actor_id"),
     ruleId: integer("rule_id"),
     /** Set when the compatibility check was overridden: who took the risk. */
     overriddenBy: text("overridden_by"),
@@ -361,7 +374,29 @@ export const restoreJobs = sqliteTable(
       table.destinationKey,
     ),
     index("restore_jobs_created").on(table.createdAt),
+    index("restore_jobs_moodle_course").on(table.targetId, table.moodleCourseId),
   ],
+);
+
+/**
+ * Existing Moodle courses an admin let one teacher (a local actor) restore into, besides
+ * those the teacher's own restores created.
+ */
+export const moodleCourseGrants = sqliteTable(
+  "moodle_course_grants",
+  {
+    targetId: integer("target_id")
+      .notNull()
+      .references(() => moodleTargets.id, { onDelete: "cascade" }),
+    moodleCourseId: integer("moodle_course_id").notNull(),
+    actorId: integer("actor_id")
+      .notNull()
+      .references(() => localActors.id, { onDelete: "cascade" }),
+    /** The admin who granted it, as the audit log names them. */
+    grantedBy: text("granted_by").notNull(),
+    grantedAt: integer("granted_at").notNull(),
+  },
+  (table) => [primaryKey({ columns: [table.targetId, table.moodleCourseId, table.actorId] })],
 );
 
 export const RULE_EVENTS = ["new", "updated", "both"] as const;
