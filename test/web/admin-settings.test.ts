@@ -116,6 +116,14 @@ describe("federation settings in the admin console and the API", () => {
     );
   });
 
+  it("shows the upload limit in the binary unit it is set in (8GiB: 8 GiB, not 8.6 GB)", async () => {
+    const admin = await signedIn("admin");
+    expect((await admin.page("/admin")).html).toMatch(/<dd>8 GiB<\/dd>/);
+    const french = new WebClient(node.url, { "accept-language": "fr" });
+    await french.login("admin", passwords.admin as string);
+    expect((await french.page("/admin")).html).toMatch(/<dd>8 Gio<\/dd>/);
+  });
+
   it("refuses what the configuration would refuse, keeping the form's values (400)", async () => {
     const admin = await signedIn("admin");
     const empty = await admin.post("/admin/settings/federation", {

@@ -176,7 +176,7 @@ describe.runIf(haveFixtures())("publishing from the web interface", () => {
     expect(big.status).toBe(413);
     const text = await big.text();
     expect(text).toContain("Backup too large");
-    expect(text).toContain("larger than this node accepts (1 MB)");
+    expect(text).toContain("larger than this node accepts (1 MiB)");
   });
 
   it("says a file that is not a backup is refused", async () => {

@@ -11,6 +11,7 @@ import { pipeline } from "node:stream/promises";
 import { createGunzip } from "node:zlib";
 import tarStream from "tar-stream";
 import yauzl from "yauzl";
+import { formatBytes } from "./byte-size.ts";
 import { type ContainerFormat, detectContainer, readHead } from "./container.ts";
 import { MbzError } from "./errors.ts";
 import type { ArchiveLimits } from "./limits.ts";
@@ -404,15 +405,4 @@ async function* fileChunks(path: string): AsyncGenerator<FileChunk> {
   } finally {
     await handle.close();
   }
-}
-
-export function formatBytes(bytes: number): string {
-  const units = ["B", "KiB", "MiB", "GiB", "TiB"];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return `${value >= 10 || unit === 0 ? Math.round(value) : value.toFixed(1)} ${units[unit]}`;
 }

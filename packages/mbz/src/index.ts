@@ -1,4 +1,5 @@
-export { type ArchiveMember, formatBytes } from "./archive-reader.ts";
+export type { ArchiveMember } from "./archive-reader.ts";
+export { type ByteSizeLanguage, formatBytes } from "./byte-size.ts";
 export type { ContainerFormat } from "./container.ts";
 export { MbzError, type MbzErrorCode } from "./errors.ts";
 export {

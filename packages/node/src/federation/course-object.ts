@@ -1,3 +1,4 @@
+import { formatBytes } from "@coursefed/mbz";
 import type { Context, Federation } from "@fedify/fedify";
 import { Hashtag, Link, Page, PUBLIC_COLLECTION } from "@fedify/vocab";
 import { mayRead } from "../courses/access.ts";
@@ -122,7 +123,7 @@ function courseContent(
   return [
     course.summary === null ? "" : paragraphs(course.summary),
     hashtags === "" ? "" : `<p>${hashtags}</p>`,
-    `<p>Moodle course backup, revision ${revision.revision}: ${formatSize(revision.size)}, ` +
+    `<p>Moodle course backup, revision ${revision.revision}: ${formatBytes(revision.size)}, ` +
       `Moodle ${escapeHtml(moodle.release)}${licence}. ` +
       `<a href="${escapeHtml(archiveUrl(ctx, revision.sha256).href)}">Download the .mbz</a></p>`,
   ].join("");
@@ -135,22 +136,6 @@ function paragraphs(text: string): string {
     .split(/\r?\n\s*\r?\n/)
     .map((paragraph) => `<p>${escapeHtml(paragraph.trim()).replace(/\r?\n/g, "<br>")}</p>`)
     .join("");
-}
-
-const SIZE_UNITS = ["byte", "kilobyte", "megabyte", "gigabyte"] as const;
-
-function formatSize(bytes: number): string {
-  const exponent = Math.min(
-    SIZE_UNITS.length - 1,
-    Math.max(0, Math.floor(Math.log10(Math.max(bytes, 1)) / 3)),
-  );
-  return new Intl.NumberFormat("en", {
-    style: "unit",
-    unit: SIZE_UNITS[exponent],
-    // "713 bytes" but "3.4 kB": the short form of a byte is "byte".
-    unitDisplay: exponent === 0 ? "long" : "short",
-    maximumFractionDigits: 1,
-  }).format(bytes / 1000 ** exponent);
 }
 
 function escapeHtml(text: string): string {

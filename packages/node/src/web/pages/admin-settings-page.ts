@@ -1,3 +1,4 @@
+import { formatBytes } from "@coursefed/mbz";
 import type { Hono } from "hono";
 import { html } from "hono/html";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
@@ -8,7 +9,7 @@ import {
   type SettingName,
   SettingsError,
 } from "../../settings/node-settings.ts";
-import { formatDateTime, formatSize } from "../format.ts";
+import { formatDateTime } from "../format.ts";
 import { csrfField, type Markup } from "../layout.ts";
 import { requireRole } from "../roles.ts";
 import type { WebContext, WebDependencies, WebEnv } from "../web-env.ts";
@@ -79,7 +80,7 @@ async function settingsPage(
 <dt>${t.publicUrl}</dt><dd><code>${publicUrl.href}</code></dd>
 <dt>${t.institutionHandle}</dt><dd><code>@${institution?.handle ?? "?"}@${publicUrl.host}</code></dd>
 <dt>${t.institutionName}</dt><dd>${institution?.name ?? "?"}</dd>
-<dt>${t.maxUpload}</dt><dd>${formatSize(maxUploadBytes, language)}</dd>
+<dt>${t.maxUpload}</dt><dd>${formatBytes(maxUploadBytes, language)}</dd>
 </dl>
 <p><small>${t.settingsFromConfiguration} <code>coursefed serve --help</code></small></p>
 </article>

@@ -1,9 +1,10 @@
+import { formatBytes } from "@coursefed/mbz";
 import type { Hono } from "hono";
 import { html, raw } from "hono/html";
 import { probedSites } from "../../courses/catalog-restorable.ts";
 import type { CatalogEntry, CourseRepository } from "../../courses/course-repository.ts";
 import type { RemoteActor } from "../../follows/follow-repository.ts";
-import { formatDate, formatSize, hostOf } from "../format.ts";
+import { formatDate, hostOf } from "../format.ts";
 import { type Markup, page } from "../layout.ts";
 import { accountOf, hasRole, requireRole } from "../roles.ts";
 import type { WebContext, WebDependencies, WebEnv } from "../web-env.ts";
@@ -70,7 +71,7 @@ function courseCard(c: WebContext, entry: CatalogEntry, author: RemoteActor | un
 </header>
 ${sanitizedSummary(entry.summary)}
 <dl class="facts">
-<div><dt>${t.size}</dt><dd>${formatSize(entry.size, language)}</dd></div>
+<div><dt>${t.size}</dt><dd>${formatBytes(entry.size, language)}</dd></div>
 <div><dt>${t.moodleRelease}</dt><dd>${facts.release ?? t.unknown}</dd></div>
 <div><dt>${t.requiredPlugins}</dt><dd>${entry.requiredPlugins.length ? entry.requiredPlugins.join(", ") : t.noneStandard}</dd></div>
 <div><dt>${t.license}</dt><dd>${facts.license ?? t.unknown}</dd></div>

@@ -1,3 +1,4 @@
+import { formatBytes } from "@coursefed/mbz";
 import {
   type BackupFacts,
   type CompatibilityProblem,
@@ -11,7 +12,7 @@ import type { CourseManifest } from "../../courses/manifest.ts";
 import type { FederationServices } from "../../federation/context.ts";
 import type { RemoteActor } from "../../follows/follow-repository.ts";
 import type { MoodleTarget } from "../../moodle-targets/target-repository.ts";
-import { formatDate, formatDateTime, formatSize, hostOf } from "../format.ts";
+import { formatDate, formatDateTime, hostOf } from "../format.ts";
 import type { Messages } from "../i18n/en.ts";
 import { csrfField, type Markup, page } from "../layout.ts";
 import { accountOf, hasRole, requireRole } from "../roles.ts";
@@ -191,7 +192,7 @@ function revisionsSection(
 <thead><tr><th scope="col">${t.revision}</th><th scope="col">${t.published}</th><th scope="col">${t.received}</th><th scope="col">${t.size}</th><th scope="col">${t.digest}</th>${mayDownload ? html`<th scope="col">${t.downloadColumn}</th>` : ""}</tr></thead>
 <tbody>${revisions.map(
     (revision) =>
-      html`<tr><td>${revision.revision}</td><td>${formatDateTime(revision.publishedAt, language)}</td><td>${formatDateTime(revision.receivedAt, language)}</td><td>${formatSize(revision.size, language)}</td><td><code class="digest">${revision.sha256}</code></td>${download(revision.revision)}</tr>`,
+      html`<tr><td>${revision.revision}</td><td>${formatDateTime(revision.publishedAt, language)}</td><td>${formatDateTime(revision.receivedAt, language)}</td><td>${formatBytes(revision.size, language)}</td><td><code class="digest">${revision.sha256}</code></td>${download(revision.revision)}</tr>`,
   )}</tbody>
 </table></div>
 </section>`;
@@ -223,7 +224,7 @@ ${entry.deletedAt !== null ? html`<p class="notice notice-error">${t.withdrawn}<
 ${sanitizedSummary(entry.summary)}
 <dl class="facts">
 <div><dt>${t.revision}</dt><dd>${entry.revision}</dd></div>
-<div><dt>${t.size}</dt><dd>${formatSize(entry.size, language)}</dd></div>
+<div><dt>${t.size}</dt><dd>${formatBytes(entry.size, language)}</dd></div>
 <div><dt>${t.moodleRelease}</dt><dd>${facts.release ?? t.unknown}</dd></div>
 <div><dt>${t.requiredPlugins}</dt><dd>${entry.requiredPlugins.length ? entry.requiredPlugins.join(", ") : t.noneStandard}</dd></div>
 <div><dt>${t.license}</dt><dd>${facts.license ?? t.unknown}</dd></div>

@@ -1,3 +1,4 @@
+import { formatBytes } from "@coursefed/mbz";
 import type { Hono } from "hono";
 import { html } from "hono/html";
 import type { LocalActor } from "../../actors/local-actors.ts";
@@ -8,7 +9,7 @@ import {
   PublishError,
   withdrawCourse,
 } from "../../courses/publish-service.ts";
-import { formatDate, formatSize } from "../format.ts";
+import { formatDate } from "../format.ts";
 import { csrfField, type Markup, page } from "../layout.ts";
 import { accountOf, hasRole, requireRole } from "../roles.ts";
 import type { WebContext, WebDependencies, WebEnv } from "../web-env.ts";
@@ -99,7 +100,7 @@ ${course.tags.length ? html`<ul class="tags" aria-label="${t.courseTags}">${cour
 <div class="table-scroll"><table>
 <caption class="visually-hidden">${t.revisionsOf(course.title)}</caption>
 <thead><tr><th scope="col">${t.revision}</th><th scope="col">${t.publishedOn}</th><th scope="col">${t.size}</th></tr></thead>
-<tbody>${revisions.map((r) => html`<tr><td>${t.revisionNumber(r.revision)}</td><td>${formatDate(r.publishedAt, language)}</td><td>${formatSize(r.size, language)}</td></tr>`)}</tbody>
+<tbody>${revisions.map((r) => html`<tr><td>${t.revisionNumber(r.revision)}</td><td>${formatDate(r.publishedAt, language)}</td><td>${formatBytes(r.size, language)}</td></tr>`)}</tbody>
 </table></div>
 <p class="actions">${
           // Every course listed may be edited (a teacher sees their own, an admin all of them);

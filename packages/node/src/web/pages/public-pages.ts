@@ -1,8 +1,9 @@
+import { formatBytes } from "@coursefed/mbz";
 import type { Context, Hono, Next } from "hono";
 import { html } from "hono/html";
 import type { LocalActor } from "../../actors/local-actors.ts";
 import type { Course } from "../../courses/course-repository.ts";
-import { formatDate, formatSize } from "../format.ts";
+import { formatDate } from "../format.ts";
 import { type Markup, page } from "../layout.ts";
 import type { WebContext, WebDependencies, WebEnv } from "../web-env.ts";
 import { errorPage } from "./error-page.ts";
@@ -114,7 +115,7 @@ ${course.license ? html`<dt>${t.courseLicense}</dt><dd>${course.license}</dd>` :
 <thead><tr><th scope="col">${t.revision}</th><th scope="col">${t.publishedOn}</th><th scope="col">${t.size}</th><th scope="col">sha256</th>${downloadable ? html`<th scope="col"><span class="visually-hidden">${t.download}</span></th>` : ""}</tr></thead>
 <tbody>${revisions.map(
         (r) =>
-          html`<tr><td>${t.revisionNumber(r.revision)}</td><td>${formatDate(r.publishedAt, language)}</td><td>${formatSize(r.size, language)}</td><td><code class="digest">${r.sha256.slice(0, 16)}…</code></td>${downloadable ? html`<td><a href="/blobs/${r.sha256}" download="${course.id}-r${r.revision}.mbz" aria-label="${t.downloadRevision(r.revision)}">${t.downloadShort}</a></td>` : ""}</tr>`,
+          html`<tr><td>${t.revisionNumber(r.revision)}</td><td>${formatDate(r.publishedAt, language)}</td><td>${formatBytes(r.size, language)}</td><td><code class="digest">${r.sha256.slice(0, 16)}…</code></td>${downloadable ? html`<td><a href="/blobs/${r.sha256}" download="${course.id}-r${r.revision}.mbz" aria-label="${t.downloadRevision(r.revision)}">${t.downloadShort}</a></td>` : ""}</tr>`,
       )}</tbody>
 </table></div>
 </section>

@@ -1,5 +1,5 @@
 import type { Readable } from "node:stream";
-import { MbzError } from "@coursefed/mbz";
+import { formatBytes, MbzError } from "@coursefed/mbz";
 import { MoodleError } from "@coursefed/moodle";
 import type { Hono } from "hono";
 import { html } from "hono/html";
@@ -10,7 +10,7 @@ import { ReceiveBackupError, receiveBackup } from "../../courses/receive-backup.
 import { VISIBILITIES, type Visibility } from "../../db/schema.ts";
 import { publishFromMoodle } from "../../restores/publish-from-moodle.ts";
 import { CSRF_FIELD, csrfAccepted } from "../csrf.ts";
-import { formatSize } from "../format.ts";
+
 import { csrfField, type Markup, page } from "../layout.ts";
 import { accountOf, hasRole, requireRole } from "../roles.ts";
 import type { WebContext, WebDependencies, WebEnv } from "../web-env.ts";
@@ -117,11 +117,11 @@ export function publishRoutes(
 <p>${intro}</p></hgroup>
 <section aria-labelledby="upload-heading">
 <h2 id="upload-heading">${t.uploadBackup}</h2>
-<form method="post" action="${action}" enctype="multipart/form-data" id="upload-form" data-max-bytes="${maxUploadBytes}" data-scanning="${t.uploadScanning}" data-failed="${t.uploadNetworkError}" data-too-large="${t.tooLarge(formatSize(maxUploadBytes, c.get("language")))}">
+<form method="post" action="${action}" enctype="multipart/form-data" id="upload-form" data-max-bytes="${maxUploadBytes}" data-scanning="${t.uploadScanning}" data-failed="${t.uploadNetworkError}" data-too-large="${t.tooLarge(formatBytes(maxUploadBytes, c.get("language")))}">
 ${csrfField(c)}
 <label for="upload-file">${t.backupFile}</label>
 <input id="upload-file" name="backup" type="file" accept=".mbz" required aria-describedby="upload-help">
-<small id="upload-help">${t.uploadHelp(formatSize(maxUploadBytes, c.get("language")))}</small>
+<small id="upload-help">${t.uploadHelp(formatBytes(maxUploadBytes, c.get("language")))}</small>
 <div class="upload-progress" id="upload-progress" hidden>
 <label for="upload-bar">${t.uploading}</label>
 <progress id="upload-bar" max="100" value="0"></progress>
@@ -181,7 +181,7 @@ ${metadataFields(c, metadataOf(options.moodleValues ?? {}), "moodle")}
     return page(c, {
       title: t.reviewTitle,
       status: options.status ?? 200,
-      main: html`<hgroup><h1>${t.reviewTitle}</h1><p>${t.reviewIntro(report.name, formatSize(upload.size, c.get("language")))}</p></hgroup>
+      main: html`<hgroup><h1>${t.reviewTitle}</h1><p>${t.reviewIntro(report.name, formatBytes(upload.size, c.get("language")))}</p></hgroup>
 ${options.error ? html`<p class="notice notice-error" role="alert">${options.error}</p>` : ""}
 ${scanReport(c, report)}
 <section aria-labelledby="publish-heading">
@@ -240,7 +240,7 @@ ${
           c,
           413,
           t.tooLargeTitle,
-          t.tooLarge(formatSize(maxUploadBytes, c.get("language"))),
+          t.tooLarge(formatBytes(maxUploadBytes, c.get("language"))),
           { connection: "close" },
         );
       }
