@@ -83,6 +83,57 @@ describe("web interface: sessions, CSRF, rate limiting and roles", () => {
     expect(away.headers.get("location")).toBe("/catalog");
   });
 
+  it("sends the browser only to its own paths, as the browser will read them", async () => {
+    const client = new WebClient(node.url);
+    for (const back of ["%2F%5Cevil.example", "%2F..%2F%2Fevil.example", "https%3Aevil.example"]) {
+      const switched = await client.get(`/language?set=fr&back=${back}`);
+      expect(switched.status).toBe(303);
+      expect(switched.headers.get("location")).toBe("/catalog");
+    }
+    const accented = await client.get("/language?set=fr&back=%2Fcatalog%3Fq%3D%C3%A9t%C3%A9");
+    expect(accented.headers.get("location")).toBe("/catalog?q=%C3%A9t%C3%A9");
+
+    const form = await client.page("/login?next=%2F%2F%2Fevil.example");
+    expect(form.html).toContain('name="next" value="/catalog"');
+    // In a form's body the control characters reach the route: a browser drops the tabs.
+    const away = await client.post("/login", {
+      username: "viewer",
+      password: passwords.viewer as string,
+      next: "/\t\t/evil.example",
+    });
+    expect(away.status).toBe(303);
+    expect(away.headers.get("location")).toBe("/catalog");
+    const signedInAway = await client.get("/login?next=%2F%252F%2Fevil.example");
+    expect(signedInAway.headers.get("location")).toBe("/catalog");
+  });
+
+  it("refuses an address with control characters (400, a page saying so), not accents", async () => {
+    const client = new WebClient(node.url);
+    for (const path of [
+      "/language?set=en&back=/%0a/x",
+      "/language?set=en&back=/%09%09/evil.example",
+      "/login?next=%2Fcatalog%0D%0ASet-Cookie:%20x=1",
+      "/catalog?q=%00",
+      "/catalog?q%07=1",
+      "/tags/a%00b",
+      "/courses/%C2%85",
+    ]) {
+      const response = await client.page(path);
+      expect(response.status, path).toBe(400);
+      expect(response.html, path).toContain("control characters");
+    }
+    const french = new WebClient(node.url, { "accept-language": "fr" });
+    const refused = await french.page("/language?set=fr&back=/%0a/x");
+    expect(refused.status).toBe(400);
+    expect(refused.html).toContain("caractères de contrôle");
+    // Past the guard: the tag page itself answers that no course has the tag.
+    expect((await french.page("/tags/%C3%A9ducation")).status).toBe(404);
+    const search = await french.get(
+      "/login?next=%2Fcatalog%3Fq%3D%C3%A9t%C3%A9%20%C3%A0%20No%C3%ABl",
+    );
+    expect(search.status).toBe(200);
+  });
+
   it("refuses every form without its CSRF token or with a wrong one (403)", async () => {
     const client = await signedIn("admin");
     for (const [path, fields] of POST_ROUTES) {

@@ -2,8 +2,8 @@ import { Hono } from "hono";
 import { getCookie, setCookie } from "hono/cookie";
 import { secureHeaders } from "hono/secure-headers";
 import { assetRoutes } from "./assets.ts";
+import { refuseControlCharacters } from "./control-characters.ts";
 import { checkCsrf } from "./csrf.ts";
-import { localPath } from "./format.ts";
 import { CATALOGUES, chooseLanguage, LANGUAGE_COOKIE, parseLanguage } from "./i18n/language.ts";
 import { adminAccountsRoutes } from "./pages/admin-accounts-page.ts";
 import { adminAuditRoutes } from "./pages/admin-audit-page.ts";
@@ -23,6 +23,7 @@ import { publicRoutes } from "./pages/public-pages.ts";
 import { publishRoutes } from "./pages/publish-page.ts";
 import { restoresRoutes } from "./pages/restores-page.ts";
 import { rulesRoutes } from "./pages/rules-page.ts";
+import { redirectTarget } from "./redirect-target.ts";
 import { loadSession } from "./session-cookie.ts";
 import type { WebDependencies, WebEnv } from "./web-env.ts";
 
@@ -48,9 +49,9 @@ const WEB_PATHS = [
 const SCRIPTED_PATHS = ["/publish/*"];
 
 /**
- * The server-rendered web interface: sessions from a cookie, the page's language, CSRF
- * checked on every POST, then one file of routes per page. Pages call the same domain
- * services as the API.
+ * The server-rendered web interface: sessions from a cookie, the page's language, an
+ * address with control characters refused, CSRF checked on every POST, then one file of
+ * routes per page. Pages call the same domain services as the API.
  */
 export function createWebApp(dependencies: WebDependencies): Hono<WebEnv> {
   const app = new Hono<WebEnv>();
@@ -83,6 +84,7 @@ export function createWebApp(dependencies: WebDependencies): Hono<WebEnv> {
         await next();
       },
       loadSession(dependencies.sessions, dependencies.publicUrl),
+      refuseControlCharacters,
       checkCsrf,
     );
   }
@@ -97,7 +99,7 @@ export function createWebApp(dependencies: WebDependencies): Hono<WebEnv> {
         maxAge: 365 * 24 * 3600,
       });
     }
-    return c.redirect(localPath(c.req.query("back")), 303);
+    return c.redirect(redirectTarget(c.req.query("back"), dependencies.publicUrl), 303);
   });
   loginRoutes(app, dependencies);
   if (dependencies.oidc) {

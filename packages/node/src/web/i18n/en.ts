@@ -48,6 +48,9 @@ export const en = {
     `Your ${provider} account gives no access to this node. Ask your node's administrator to be let in.`,
   oidcAccountRefused: "This node cannot open an account for you:",
   accountDisabled: "This account is disabled. Ask your node's administrator.",
+  controlCharactersTitle: "Address not understood",
+  controlCharacters:
+    "This address holds control characters (a line break, a tab or the like), which no link of this site has. Check the link you followed, or type the address again.",
 
   catalogTitle: "Catalog",
   catalogIntro: "Courses received from the institutions and teachers this node follows.",

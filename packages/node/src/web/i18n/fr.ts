@@ -43,6 +43,9 @@ export const fr: Messages = {
     `Votre compte ${provider} ne donne pas accès à ce nœud. Demandez à l’administrateur de votre nœud de vous y admettre.`,
   oidcAccountRefused: "Ce nœud ne peut pas vous ouvrir de compte :",
   accountDisabled: "Ce compte est désactivé. Adressez-vous à l’administrateur de votre nœud.",
+  controlCharactersTitle: "Adresse incomprise",
+  controlCharacters:
+    "Cette adresse contient des caractères de contrôle (saut de ligne, tabulation ou autre), qu’aucun lien de ce site ne contient. Vérifiez le lien que vous avez suivi, ou saisissez de nouveau l’adresse.",
 
   catalogTitle: "Catalogue",
   catalogIntro: "Les cours reçus des établissements et enseignants que ce nœud suit.",

@@ -2,8 +2,9 @@ import type { Hono } from "hono";
 import { html } from "hono/html";
 import type { LocalActor } from "../../actors/local-actors.ts";
 import { FollowError, follow, unfollow } from "../../follows/follow-service.ts";
-import { formatDate, localPath } from "../format.ts";
+import { formatDate } from "../format.ts";
 import { csrfField, type Markup, page } from "../layout.ts";
+import { redirectTarget } from "../redirect-target.ts";
 import { accountOf, requireRole } from "../roles.ts";
 import type { WebContext, WebDependencies, WebEnv } from "../web-env.ts";
 
@@ -85,7 +86,8 @@ export function feedsRoutes(app: Hono<WebEnv>, { services, context }: WebDepende
         error.code === "NOT_FEDERATED" ? 403 : error.code === "NOT_AN_ACTOR" ? 422 : 404;
       return feedsPage(c, services, actor, { error: error.message, target, status });
     }
-    const back = typeof form.back === "string" ? localPath(form.back, "") : "";
+    const back =
+      typeof form.back === "string" ? redirectTarget(form.back, c.get("publicUrl"), "") : "";
     return c.redirect(back || "/feeds?notice=followed", 303);
   });
 

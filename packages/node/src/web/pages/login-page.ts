@@ -3,8 +3,8 @@ import { getConnInfo } from "@hono/node-server/conninfo";
 import type { Hono } from "hono";
 import { html } from "hono/html";
 import { AccountError, checkCredentials } from "../../accounts/account-service.ts";
-import { localPath } from "../format.ts";
 import { csrfField, page } from "../layout.ts";
+import { redirectTarget } from "../redirect-target.ts";
 import { clearSessionCookie, setSessionCookie } from "../session-cookie.ts";
 import type { WebContext, WebDependencies, WebEnv } from "../web-env.ts";
 import { errorPage } from "./error-page.ts";
@@ -77,7 +77,7 @@ export function loginRoutes(
   const provider = oidc?.config.label;
 
   app.get("/login", (c) => {
-    const next = localPath(c.req.query("next"));
+    const next = redirectTarget(c.req.query("next"), c.get("publicUrl"));
     if (c.get("session")) return c.redirect(next, 303);
     return loginForm(c, { next, provider });
   });
@@ -87,7 +87,10 @@ export function loginRoutes(
     const form = await c.req.parseBody();
     const username = typeof form.username === "string" ? form.username.trim() : "";
     const password = typeof form.password === "string" ? form.password : "";
-    const next = localPath(typeof form.next === "string" ? form.next : undefined);
+    const next = redirectTarget(
+      typeof form.next === "string" ? form.next : undefined,
+      c.get("publicUrl"),
+    );
     const address = clientAddress(c, trustedProxies);
     const blockedUntil = await throttle.blockedUntil(username, address);
     if (blockedUntil !== undefined) {

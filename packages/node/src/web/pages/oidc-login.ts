@@ -8,7 +8,7 @@ import { OidcClient, OidcError, type PendingLogin } from "../../accounts/oidc/oi
 import type { OidcConfig } from "../../accounts/oidc/oidc-config.ts";
 import type { SessionRepository } from "../../accounts/session-repository.ts";
 import type { WebRole } from "../../db/schema.ts";
-import { localPath } from "../format.ts";
+import { redirectTarget } from "../redirect-target.ts";
 import { cookieOptions, setSessionCookie } from "../session-cookie.ts";
 import type { WebContext, WebEnv } from "../web-env.ts";
 import { errorPage } from "./error-page.ts";
@@ -91,7 +91,7 @@ export function oidcLoginRoutes(
   };
 
   app.get(PENDING_PATH, async (c) => {
-    const next = localPath(c.req.query("next"));
+    const next = redirectTarget(c.req.query("next"), publicUrl);
     if (c.get("session")) return c.redirect(next, 303);
     let start: Awaited<ReturnType<OidcClient["start"]>>;
     try {
@@ -143,7 +143,8 @@ export function oidcLoginRoutes(
     if (previous) await sessions.destroy(previous);
     const { id } = await sessions.create(account.id);
     setSessionCookie(c, publicUrl, id);
-    return c.redirect(pending.next, 303);
+    // Checked again: the cookie outlives a change of the rules.
+    return c.redirect(redirectTarget(pending.next, publicUrl), 303);
   });
 }
 
@@ -163,7 +164,7 @@ async function unseal(
         state: state as string,
         nonce: nonce as string,
         codeVerifier: codeVerifier as string,
-        next: localPath(next as string),
+        next: next as string,
       };
     }
   } catch {
