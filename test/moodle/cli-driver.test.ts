@@ -1,7 +1,8 @@
 import { execFile } from "node:child_process";
-import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { chmod, cp, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { type BackupReport, inspectBackup, sanitizeBackup } from "@coursefed/mbz";
 import {
@@ -581,5 +582,41 @@ describe.skipIf(!ready)("cli driver on a real Moodle 4.5.6", () => {
       code: "MISCONFIGURED",
       message: expect.stringContaining("no user no-such-user"),
     });
+  });
+
+  it("runs PHP as another user from an install that user cannot read (a clone in a 0700 home)", async () => {
+    // The driver as installed under a directory only root may enter.
+    const home = await mkdtemp(join(tmpdir(), "coursefed-private-home-"));
+    try {
+      await chmod(home, 0o700);
+      const installed = join(home, "moodle");
+      await cp(fileURLToPath(new URL("../../packages/moodle/", import.meta.url)), installed, {
+        recursive: true,
+        filter: (path) => !path.includes("node_modules"),
+      });
+      const copy = (await import(join(installed, "src/drivers/cli-driver.ts"))) as {
+        CliDriver: typeof CliDriver;
+      };
+      const asNobody = new copy.CliDriver({
+        moodleDir: live.moodleDir,
+        runAsUser: "nobody",
+        timeoutMs: 60_000,
+      });
+      // PHP got as far as the site: nobody may not read its config.php, and is told so.
+      await expect(asNobody.probe()).rejects.toMatchObject({
+        code: "MISCONFIGURED",
+        message: expect.stringContaining(
+          "config.php is not readable by the user running PHP (nobody)",
+        ),
+      });
+      const asRoot = new copy.CliDriver({
+        moodleDir: live.moodleDir,
+        runAsUser: "root",
+        timeoutMs: 60_000,
+      });
+      expect((await asRoot.probe()).branch).toBe("4.5");
+    } finally {
+      await rm(home, { recursive: true, force: true });
+    }
   });
 });

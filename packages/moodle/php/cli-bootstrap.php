@@ -9,6 +9,16 @@
 // it (mtrace writes to STDOUT directly; shutdown handlers run after it), so the caller
 // never has to interpret Moodle's exit code or free text.
 
+// The driver hands PHP the script on stdin, and PHP defines STDIN, STDOUT and STDERR only
+// for a script read from a file; Moodle's CLI code (mtrace, cli_writeln) writes to them.
+foreach (['STDIN' => ['php://stdin', 'r'], 'STDOUT' => ['php://stdout', 'w'], 'STDERR' => ['php://stderr', 'w']]
+        as $coursefedstream => [$coursefedpath, $coursefedmode]) {
+    if (!defined($coursefedstream)) {
+        define($coursefedstream, fopen($coursefedpath, $coursefedmode));
+    }
+}
+unset($coursefedstream, $coursefedpath, $coursefedmode);
+
 /** A failure the caller can act on; its code is one of the names the node's driver maps. */
 class coursefed_failure extends Exception {
     /** @var string */

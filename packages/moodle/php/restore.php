@@ -18,7 +18,14 @@ coursefed_run(['file:', 'category:', 'course:', 'mode:', 'fullname:', 'shortname
 
     $file = $options['file'] ?? '';
     if ($file === '' || !is_readable($file)) {
-        throw new coursefed_failure('not_found', "The backup file '{$file}' does not exist or is not readable.");
+        // The node keeps archives in its data directory; PHP may run as the site's user.
+        $user = posix_getpwuid(posix_geteuid())['name'] ?? posix_geteuid();
+        if ($file !== '' && file_exists($file)) {
+            throw new coursefed_failure('misconfigured',
+                "The backup file '{$file}' is not readable by the user running PHP ({$user}): let that user read the node's archives (in its data directory), or run PHP as a user who can.");
+        }
+        throw new coursefed_failure('not_found',
+            "The backup file '{$file}' is not there for the user running PHP ({$user}): it does not exist, or a directory above it is closed to that user.");
     }
     $newcourse = isset($options['category']);
     $givenfullname = coursefed_course_name($options, 'fullname', 254);

@@ -1,8 +1,22 @@
+import { execFile, execFileSync } from "node:child_process";
 import { chmod, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { runPhpScript } from "./php-script.ts";
+import { phpProgram, runPhpScript } from "./php-script.ts";
+
+const run = promisify(execFile);
+
+/** Whether a PHP CLI is installed, to check that the programs parse. */
+const hasPhp = (() => {
+  try {
+    execFileSync("php", ["--version"], { stdio: "ignore" });
+    return true;
+  } catch {
+    return false;
+  }
+})();
 
 /** Whether a process runs: gone, or a zombie nobody reaped yet (PID 1 in a container may not). */
 async function isRunning(pid: number): Promise<boolean> {
@@ -39,12 +53,29 @@ describe("runPhpScript", () => {
     expect(result.log).toBe("Moodle notice\ndebugging at shutdown\ncaptured\na warning");
   });
 
-  it("hands over the script and its arguments after Moodle's max_input_vars", async () => {
-    const php = await fakePhp("echo-args", `printf '{"ok":true,"args":"%s"}\\n' "$*"`);
-    const result = await runPhpScript("restore.php", ["--course=3"], { php, timeoutMs: 10_000 });
-    expect(result.answer?.args).toMatch(
-      /^-d max_input_vars=5000 \/.*\/php\/restore\.php --course=3$/,
+  it("hands PHP the script on stdin, its arguments after --, and Moodle's max_input_vars", async () => {
+    const received = join(directory, "received.php");
+    const php = await fakePhp(
+      "echo-args",
+      `cat > ${received}; printf '{"ok":true,"args":"%s"}\\n' "$*"`,
     );
+    const result = await runPhpScript("restore.php", ["--course=3"], { php, timeoutMs: 10_000 });
+    expect(result.answer?.args).toBe("-d max_input_vars=5000 -- --course=3");
+    // The script with the bootstrap in place of its require: nothing for PHP to read from disk.
+    const program = await readFile(received, "utf8");
+    expect(program).toBe(await phpProgram("restore.php"));
+    expect(program).toContain("function coursefed_run(");
+    expect(program).toContain("restore_includes.php");
+    expect(program).not.toContain("cli-bootstrap.php');");
+  });
+
+  it.skipIf(!hasPhp)("makes each script one program PHP parses", async () => {
+    for (const script of ["probe.php", "restore.php", "backup.php", "discard.php"]) {
+      const path = join(directory, `whole-${script}`);
+      await writeFile(path, await phpProgram(script));
+      const { stdout } = await run("php", ["-l", path]);
+      expect(stdout).toContain("No syntax errors");
+    }
   });
 
   it("reports no answer when PHP printed none", async () => {

@@ -1,4 +1,5 @@
 import { spawn } from "node:child_process";
+import { readFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { MoodleError } from "../errors.ts";
 
@@ -25,23 +26,45 @@ export interface PhpScriptAnswer {
   readonly stoppedBy: "timeout" | "abort" | undefined;
 }
 
+/** The line each script loads the shared bootstrap with, replaced by the bootstrap itself. */
+const BOOTSTRAP_REQUIRE = "require(__DIR__ . '/cli-bootstrap.php');";
+
+/**
+ * A script and the bootstrap it requires, as one program PHP reads on stdin. PHP running
+ * as another user (www-data) often cannot read the node's install (a home directory or a
+ * clone of mode 0700); what it reads on a pipe needs no permission on any file.
+ */
+export async function phpProgram(script: string): Promise<string> {
+  const [source, bootstrap] = await Promise.all([
+    readFile(`${PHP_SCRIPT_DIRECTORY}${script}`, "utf8"),
+    readFile(`${PHP_SCRIPT_DIRECTORY}cli-bootstrap.php`, "utf8"),
+  ]);
+  if (!source.includes(BOOTSTRAP_REQUIRE)) {
+    throw new Error(`${script} does not load cli-bootstrap.php as ${BOOTSTRAP_REQUIRE}`);
+  }
+  // Both files open with <?php and neither closes it: the bootstrap goes in as code.
+  return source.replace(BOOTSTRAP_REQUIRE, () => bootstrap.replace(/^<\?php\s*/, ""));
+}
+
 /**
  * Runs one of our scripts in packages/moodle/php and collects its one-line JSON answer.
  * PHP runs in its own process group, so a timeout or an abort kills it and anything it
  * started; the caller learns which, and cleans up. Failing to start PHP at all is a
  * configuration problem, reported as such.
  */
-export function runPhpScript(
+export async function runPhpScript(
   script: string,
   args: readonly string[],
   invocation: PhpInvocation,
 ): Promise<PhpScriptAnswer> {
+  const program = await phpProgram(script);
   const phpCommand = [
     invocation.php,
     // Moodle 4.5 refuses to run on PHP 8 with fewer; the CLI ini rarely sets it.
     "-d",
     "max_input_vars=5000",
-    `${PHP_SCRIPT_DIRECTORY}${script}`,
+    // No script file: PHP reads the program on stdin, and what follows -- are its arguments.
+    "--",
     ...args,
   ];
   const command = invocation.runAsUser
@@ -50,11 +73,16 @@ export function runPhpScript(
   const signal = invocation.signal;
   signal?.throwIfAborted();
 
-  return new Promise((resolve, reject) => {
+  return await new Promise((resolve, reject) => {
     const child = spawn(command[0] as string, command.slice(1), {
       detached: true,
-      stdio: ["ignore", "pipe", "pipe"],
+      stdio: ["pipe", "pipe", "pipe"],
+      // The node's working directory may be closed to the other user; PHP needs none.
+      ...(invocation.runAsUser ? { cwd: "/" } : {}),
     });
+    // A PHP that dies before reading its program closes the pipe: its exit says why.
+    child.stdin.on("error", () => {});
+    child.stdin.end(program);
     const stdout: Buffer[] = [];
     const stderr: Buffer[] = [];
     child.stdout.on("data", (chunk: Buffer) => stdout.push(chunk));
