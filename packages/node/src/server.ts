@@ -4,7 +4,11 @@ import type { CoursefedNode } from "./node.ts";
 export interface RunningServer {
   /** Where the server actually listens (the port is known once bound, e.g. for port 0). */
   readonly address: { readonly host: string; readonly port: number };
-  close(): Promise<void>;
+  /**
+   * Stops listening. With `drainMs`, requests under way get that long to finish (idle
+   * connections close at once); without, every connection is cut.
+   */
+  close(options?: { drainMs?: number }): Promise<void>;
 }
 
 /** Serves the node over HTTP on its configured address. */
@@ -32,12 +36,25 @@ export async function startServer(
       : node.config.listen;
   return {
     address,
-    close: () =>
+    close: (options) =>
       new Promise<void>((resolve, reject) => {
-        server.close((error) => (error ? reject(error) : resolve()));
-        if ("closeAllConnections" in server) server.closeAllConnections();
+        const cutOff =
+          options?.drainMs === undefined
+            ? undefined
+            : setTimeout(() => closeAllConnections(server), options.drainMs);
+        server.close((error) => {
+          clearTimeout(cutOff);
+          if (error) reject(error);
+          else resolve();
+        });
+        if (cutOff === undefined) closeAllConnections(server);
+        else if ("closeIdleConnections" in server) server.closeIdleConnections();
       }),
   };
+}
+
+function closeAllConnections(server: ServerType): void {
+  if ("closeAllConnections" in server) server.closeAllConnections();
 }
 
 /**
