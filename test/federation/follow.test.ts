@@ -1,9 +1,14 @@
 import { signRequest } from "@fedify/fedify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { answerFollow, follow, unfollow } from "../../packages/node/src/follows/follow-service.ts";
+import {
+  answerFollow,
+  FollowError,
+  follow,
+  unfollow,
+} from "../../packages/node/src/follows/follow-service.ts";
 import { eventually } from "../support/eventually.ts";
 import { contextOf, institutionOf } from "../support/federation-steps.ts";
-import { startTestNode, type TestNode } from "../support/test-node.ts";
+import { freePort, startTestNode, type TestNode } from "../support/test-node.ts";
 
 let university: TestNode;
 let school: TestNode;
@@ -173,5 +178,113 @@ describe("following between nodes over loopback HTTP, signed", () => {
     await eventually(() => handled > 0);
     await new Promise((resolve) => setTimeout(resolve, 1000));
     expect(handled).toBe(1);
+  });
+});
+
+describe("following by handle on an http intranet, and why a follow is refused", () => {
+  let strict: TestNode;
+  let closed: TestNode;
+
+  beforeAll(async () => {
+    [strict, closed] = await Promise.all([
+      startTestNode("strict", "Strict", { federation: "allowlist", domains: "example.org" }),
+      startTestNode("closed", "Closed", { allowPrivateAddresses: false }),
+    ]);
+  });
+  afterAll(async () => {
+    await Promise.all([strict, closed].map((node) => node?.stop()));
+  });
+
+  /** The FollowError a follow fails with. */
+  async function refusal(from: TestNode, target: string) {
+    const error = await follow(contextOf(from), from.node.institution, target).then(
+      () => undefined,
+      (caught: unknown) => caught,
+    );
+    expect(error).toBeInstanceOf(FollowError);
+    return error as FollowError;
+  }
+
+  it("follows @handle@host of a node on loopback http, as by its actor URL", async () => {
+    const handle = `@univ@${university.url.host}`;
+    const following = await follow(contextOf(openCampus), openCampus.node.institution, handle);
+    expect(following.actorUri).toBe(institutionOf(university));
+    expect(following.state).toBe("pending");
+    const request = await eventually(() =>
+      university.node.services.follows.follower(
+        university.node.institution.id,
+        institutionOf(openCampus),
+      ),
+    );
+    expect(request.state).toBe("pending");
+    // A teacher's handle too, written without the leading @.
+    await expect(
+      follow(contextOf(openCampus), openCampus.node.institution, `nobody@${university.url.host}`),
+    ).rejects.toMatchObject({
+      code: "NOT_FOUND",
+      message: expect.stringContaining(`has no account nobody`),
+    });
+  });
+
+  it("names the federation policy, its setting and how to change it", async () => {
+    const error = await refusal(strict, `@univ@${university.url.host}`);
+    expect(error.code).toBe("NOT_FEDERATED");
+    expect(error.message).toContain("127.0.0.1 is not on this node's federation allowlist");
+    expect(error.message).toContain("example.org");
+    expect(error.message).toContain("COURSEFED_FEDERATION_DOMAINS");
+    expect((await refusal(strict, institutionOf(university))).code).toBe("NOT_FEDERATED");
+  });
+
+  it("names --allow-private-addresses for a private address the node may not reach", async () => {
+    for (const target of [`@univ@${university.url.host}`, institutionOf(university)]) {
+      const error = await refusal(closed, target);
+      expect(error.code).toBe("PRIVATE_ADDRESS");
+      expect(error.message).toContain("127.0.0.1 is a private or loopback address");
+      expect(error.message).toContain("--allow-private-addresses");
+      expect(error.message).toContain("COURSEFED_ALLOW_PRIVATE_ADDRESSES");
+    }
+    // Through the API, as the CLI and the web pages show it.
+    const response = await fetch(new URL("/api/v1/follows", closed.url), {
+      method: "POST",
+      headers: { authorization: `Bearer ${closed.token}`, "content-type": "application/json" },
+      body: JSON.stringify({ target: `@univ@${university.url.host}` }),
+    });
+    expect(response.status).toBe(403);
+    expect(await response.json()).toMatchObject({
+      error: { code: "private_address", message: expect.stringContaining("--allow-private") },
+    });
+  });
+
+  it("says a node that does not answer is unreachable, with the network's reason", async () => {
+    const silent = `127.0.0.1:${await freePort()}`;
+    const byHandle = await refusal(school, `@univ@${silent}`);
+    expect(byHandle.code).toBe("UNREACHABLE");
+    expect(byHandle.message).toContain(`${silent} could not be reached`);
+    expect(byHandle.message).toContain("ECONNREFUSED");
+    const byUrl = await refusal(school, `http://${silent}/actors/institution`);
+    expect(byUrl.code).toBe("UNREACHABLE");
+    expect(byUrl.message).toContain("ECONNREFUSED");
+    const response = await fetch(new URL("/api/v1/follows", school.url), {
+      method: "POST",
+      headers: { authorization: `Bearer ${school.token}`, "content-type": "application/json" },
+      body: JSON.stringify({ target: `@univ@${silent}` }),
+    });
+    expect(response.status).toBe(502);
+    expect(((await response.json()) as { error: { code: string } }).error.code).toBe("unreachable");
+  });
+
+  it("says what was found instead of an actor, and what is not an address at all", async () => {
+    const collection = await refusal(
+      school,
+      new URL("/actors/institution/followers", university.url).href,
+    );
+    expect(collection.code).toBe("NOT_AN_ACTOR");
+    expect(collection.message).toContain("is an ActivityPub OrderedCollection");
+    const missing = await refusal(school, new URL("/actors/nobody", university.url).href);
+    expect(missing.code).toBe("NOT_FOUND");
+    expect(missing.message).toContain("HTTP 404");
+    const garbled = await refusal(school, "univ at the university");
+    expect(garbled.code).toBe("BAD_TARGET");
+    expect(garbled.message).toContain("@user@host");
   });
 });

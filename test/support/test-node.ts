@@ -49,6 +49,8 @@ export async function startTestNode(
     federation?: string;
     domains?: string;
     trustProxy?: string;
+    /** true unless given: test nodes are peers on loopback. */
+    allowPrivateAddresses?: boolean;
     oidc?: (nodeUrl: URL) => Promise<Readonly<Record<string, string>>>;
   } = {},
 ): Promise<TestNode> {

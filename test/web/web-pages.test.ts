@@ -212,9 +212,10 @@ describe.runIf(haveFixtures())("web pages with a course received from another no
     await teacher.page("/feeds");
     const nobody = `@nobody@127.0.0.1:${await freePort()}`;
     const response = await teacher.post("/feeds/follow", { target: nobody });
-    expect(response.status).toBe(404);
+    expect(response.status).toBe(502);
     const html = await response.text();
-    expect(html).toContain(`Nothing was found at ${nobody}; check the address.`);
+    expect(html).toContain(`${nobody.slice("@nobody@".length)} could not be reached to look`);
+    expect(html).toContain("ECONNREFUSED");
     expect(html).toContain(
       `value="${nobody}" aria-describedby="follow-help follow-error" aria-invalid="true"`,
     );

@@ -101,6 +101,7 @@ export async function createNode(config: NodeConfig): Promise<CoursefedNode> {
     restores: new RestoreRepository(db),
     restoreQueue,
     softwareVersion: SOFTWARE_VERSION,
+    allowPrivateAddresses: config.allowPrivateAddresses,
   };
 
   const outbox = createMessageQueue(db, {

@@ -22,4 +22,6 @@ export interface FederationServices {
   /** Where restore jobs are queued (the database queue's "restore" channel). */
   readonly restoreQueue: MessageQueue;
   readonly softwareVersion: string;
+  /** Whether peers may be on private and loopback addresses (--allow-private-addresses). */
+  readonly allowPrivateAddresses: boolean;
 }

@@ -1,17 +1,27 @@
 import type { Context } from "@fedify/fedify";
-import { Accept, Follow, isActor, Reject, Undo } from "@fedify/vocab";
+import { Accept, Follow, Reject, Undo } from "@fedify/vocab";
 import type { LocalActor } from "../actors/local-actors.ts";
-import { CodedError } from "../coded-error.ts";
+import { CONFIG_ENVIRONMENT } from "../config.ts";
 import type { FederationServices } from "../federation/context.ts";
-import { federatesWith } from "../federation/federation-policy.ts";
+import { type FederationPolicy, federatesWith } from "../federation/federation-policy.ts";
+import { FollowError, lookUpActor, parseFollowTarget } from "./actor-lookup.ts";
 import type { Following } from "./follow-repository.ts";
 import { describeRemoteActor, recipientOf } from "./remote-actor.ts";
 
-/** Why a follow operation could not be done, in words for the person who asked. */
-export class FollowError extends CodedError<
-  "NOT_FOUND" | "NOT_AN_ACTOR" | "NO_SUCH_REQUEST" | "NOT_FEDERATED"
-> {
-  override readonly name = "FollowError";
+export { FollowError } from "./actor-lookup.ts";
+
+/** Refuses a host the federation policy excludes, naming the setting and how to change it. */
+function checkFederatesWith(policy: FederationPolicy, host: string): void {
+  if (federatesWith(policy, host)) return;
+  const listed = policy.domains.join(", ") || "none";
+  const why =
+    policy.mode === "allowlist"
+      ? `${host} is not on this node's federation allowlist (federation policy: allowlist of ${listed}).`
+      : `${host} is on this node's federation blocklist (federation policy: blocklist of ${listed}).`;
+  throw new FollowError(
+    "NOT_FEDERATED",
+    `${why} An admin can change the policy in the web console (Settings, Federation policy) or with PUT /api/v1/settings/federation; the node's configuration sets it with --federation and --domains (${CONFIG_ENVIRONMENT.federation}, ${CONFIG_ENVIRONMENT.domains}).`,
+  );
 }
 
 /** Asks a remote actor (URL or @user@host) to let `local` follow it. */
@@ -20,23 +30,12 @@ export async function follow(
   local: LocalActor,
   target: string,
 ): Promise<Following> {
-  const targetUrl = URL.canParse(target) ? new URL(target) : undefined;
-  const targetHost = targetUrl?.hostname ?? target.replace(/^@?[^@]+@/, "");
-  if (!federatesWith(await ctx.data.settings.federationPolicy(), targetHost)) {
-    throw new FollowError(
-      "NOT_FEDERATED",
-      `This node does not federate with ${targetHost} (federation policy).`,
-    );
-  }
-  const found = await ctx.lookupObject(target).catch(() => null);
-  if (!found)
-    throw new FollowError("NOT_FOUND", `Nothing was found at ${target}; check the address.`);
-  if (!isActor(found)) {
-    throw new FollowError(
-      "NOT_AN_ACTOR",
-      `${target} is not an account or institution that can be followed.`,
-    );
-  }
+  const parsed = parseFollowTarget(target);
+  const policy = await ctx.data.settings.federationPolicy();
+  checkFederatesWith(policy, parsed.hostname);
+  const found = await lookUpActor(ctx, parsed);
+  // A handle's WebFinger may name an actor on another server, which the policy judges too.
+  if (found.id) checkFederatesWith(policy, found.id.hostname);
   const remote = await describeRemoteActor(found);
   await ctx.data.follows.rememberActor(remote);
   const followId = new URL(

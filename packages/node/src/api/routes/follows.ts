@@ -43,10 +43,19 @@ const startFollowing = createRoute({
       description: "Nothing to follow there",
       content: { "application/json": { schema: ErrorSchema } },
     },
+    400: {
+      description: "Neither an actor URL nor @user@host",
+      content: { "application/json": { schema: ErrorSchema } },
+    },
     422: { description: "Not an actor", content: { "application/json": { schema: ErrorSchema } } },
     ...errorResponses,
     403: {
-      description: "The federation policy excludes that server",
+      description:
+        "The federation policy excludes that server (not_federated), or it is on a private address this node was not started to reach (private_address)",
+      content: { "application/json": { schema: ErrorSchema } },
+    },
+    502: {
+      description: "The other server could not be reached (unreachable)",
       content: { "application/json": { schema: ErrorSchema } },
     },
   },
@@ -145,7 +154,10 @@ export function followRoutes(
 /** The answer to a follow the node would not or could not send. */
 function followRefusal(c: Context<ApiEnv>, error: FollowError) {
   const code = error.code.toLowerCase();
+  if (error.code === "BAD_TARGET") return problem(c, 400, code, error.message);
   if (error.code === "NOT_AN_ACTOR") return problem(c, 422, code, error.message);
-  if (error.code === "NOT_FEDERATED") return problem(c, 403, code, error.message);
+  if (error.code === "NOT_FEDERATED" || error.code === "PRIVATE_ADDRESS")
+    return problem(c, 403, code, error.message);
+  if (error.code === "UNREACHABLE") return problem(c, 502, code, error.message);
   return problem(c, 404, code, error.message);
 }

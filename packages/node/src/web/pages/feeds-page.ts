@@ -10,6 +10,15 @@ import type { WebContext, WebDependencies, WebEnv } from "../web-env.ts";
 
 const NOTICES = ["followed", "unfollowed"] as const;
 
+/** The page's status for each refusal, as the API answers it (404 for the others). */
+const FOLLOW_REFUSAL_STATUS: Partial<Record<FollowError["code"], 400 | 403 | 422 | 502>> = {
+  BAD_TARGET: 400,
+  NOT_FEDERATED: 403,
+  PRIVATE_ADDRESS: 403,
+  NOT_AN_ACTOR: 422,
+  UNREACHABLE: 502,
+};
+
 function actorLabel(actor: { name: string | null; handle: string | null; uri: string }): Markup {
   // Only a whole user@host is worth showing; a URL says where the actor is otherwise.
   const handle =
@@ -21,7 +30,7 @@ async function feedsPage(
   c: WebContext,
   services: WebDependencies["services"],
   actor: LocalActor,
-  options: { error?: string; target?: string; status?: 200 | 403 | 404 | 422 } = {},
+  options: { error?: string; target?: string; status?: 200 | 400 | 403 | 404 | 422 | 502 } = {},
 ) {
   const t = c.get("t");
   const language = c.get("language");
@@ -82,8 +91,7 @@ export function feedsRoutes(app: Hono<WebEnv>, { services, context }: WebDepende
       await follow(context(c.req.raw), actor, target);
     } catch (error) {
       if (!(error instanceof FollowError)) throw error;
-      const status =
-        error.code === "NOT_FEDERATED" ? 403 : error.code === "NOT_AN_ACTOR" ? 422 : 404;
+      const status = FOLLOW_REFUSAL_STATUS[error.code] ?? 404;
       return feedsPage(c, services, actor, { error: error.message, target, status });
     }
     const back =
