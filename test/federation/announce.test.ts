@@ -51,7 +51,7 @@ describe.runIf(haveFixtures())("teachers, and the institution announcing their c
     expect(actor).toMatchObject({
       type: "Person",
       preferredUsername: "ada",
-      manuallyApprovesFollowers: false,
+      manuallyApprovesFollowers: true,
     });
 
     expect(
@@ -62,7 +62,12 @@ describe.runIf(haveFixtures())("teachers, and the institution announcing their c
         })
       ).status,
     ).toBe(409);
-    expect((await call(university, teacherToken, "/follow-requests")).status).toBe(403);
+    // A teacher answers the requests to follow themself, never the institution's.
+    expect(await call(university, teacherToken, "/follow-requests")).toMatchObject({
+      status: 200,
+      body: { items: [] },
+    });
+    expect((await call(university, teacherToken, "/follow-requests?for=univ")).status).toBe(403);
 
     const upload = await call(university, teacherToken, "/uploads", {
       method: "POST",

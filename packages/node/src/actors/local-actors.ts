@@ -92,7 +92,10 @@ export class LocalActorRepository {
     return institution;
   }
 
-  /** A teacher account: a Person whose followers need no approval. */
+  /**
+   * A teacher account: a Person whose followers, like the institution's, need approval
+   * (by the teacher, or an admin), so that followers-only means followers someone chose.
+   */
   async createTeacher(handle: string, name: string): Promise<LocalActor> {
     if (!HANDLE.test(handle)) {
       throw new ActorError(
@@ -108,7 +111,7 @@ export class LocalActorRepository {
         handle,
         type: "Person",
         name,
-        manuallyApprovesFollowers: false,
+        manuallyApprovesFollowers: true,
         createdAt: Date.now(),
       })
       .returning();

@@ -29,7 +29,8 @@ import type { Course, CourseRevision } from "./course-repository.ts";
 import { buildManifest, type CourseManifest, readOwnManifest, signManifest } from "./manifest.ts";
 
 export interface CourseMetadata {
-  readonly title: string;
+  /** Left out: a new revision keeps its course's, a new course takes the backup's name. */
+  readonly title?: string;
   readonly summary?: string | null;
   readonly tags?: readonly string[];
   readonly license?: string | null;
@@ -47,7 +48,7 @@ export const METADATA_LIMITS = {
   license: 100,
   tags: 30,
   tagLength: 64,
-  tag: /^[\p{L}\p{N}_-]{1,64}$/u,
+  tag: /^[\p{L}\p{N}_-]+(?: [\p{L}\p{N}_-]+)*$/u,
 } as const;
 
 export class PublishError extends CodedError<
@@ -107,6 +108,7 @@ export async function publishCourse(
       archive = join(workDir, "sanitized.mbz");
       report = (await sanitizeBackup(file, archive)).after;
     }
+    const described = describedAs(metadata, existing, report);
     const stored = await ctx.data.blobs.put(createReadStream(archive), report.sha256);
     const courseId = existing?.id ?? crypto.randomUUID();
     const revisionNumber = ((await ctx.data.courses.latestRevision(courseId))?.revision ?? 0) + 1;
@@ -115,7 +117,7 @@ export async function publishCourse(
     const manifest = buildManifest(report, {
       object: objectUri,
       revision: revisionNumber,
-      license: metadata.license ?? null,
+      license: described.license,
       derivedFrom: options.derivedFrom ?? null,
       publishedAt,
     });
@@ -125,11 +127,8 @@ export async function publishCourse(
       {
         id: courseId,
         actorId: actor.id,
-        title: metadata.title,
-        summary: metadata.summary ?? null,
-        tags: [...(metadata.tags ?? [])],
-        license: metadata.license ?? null,
-        visibility: metadata.visibility ?? "public",
+        ...described,
+        tags: [...described.tags],
       },
       {
         revision: revisionNumber,
@@ -162,6 +161,33 @@ export async function publishCourse(
   } finally {
     await rm(workDir, { recursive: true, force: true });
   }
+}
+
+/**
+ * The metadata a publication is stored with. What is left out is kept from the course's
+ * previous revision, so that a teacher publishing a new backup does not lose its licence
+ * or tags (null clears a summary or licence); a new course without a title takes the
+ * course's full name in the backup, as the web's publish form does.
+ */
+function describedAs(
+  metadata: CourseMetadata,
+  existing: Course | undefined,
+  report: BackupReport,
+): Required<CourseMetadata> {
+  const title = metadata.title?.trim() || existing?.title || report.course.fullname.trim();
+  if (!title) {
+    throw new PublishError(
+      "INVALID_METADATA",
+      "The backup names no course, so the course needs a title: give one.",
+    );
+  }
+  return checkedMetadata({
+    title,
+    summary: metadata.summary === undefined ? (existing?.summary ?? null) : metadata.summary,
+    tags: metadata.tags ?? existing?.tags ?? [],
+    license: metadata.license === undefined ? (existing?.license ?? null) : metadata.license,
+    visibility: metadata.visibility ?? existing?.visibility ?? "public",
+  });
 }
 
 /**
@@ -220,19 +246,11 @@ export async function editCourse(
     );
     if (author.type === "Person") await announceForInstitution(ctx, object, edited.visibility);
   } else if (course.visibility !== "private") {
-    await ctx.sendActivity(
-      { identifier: author.identifier },
-      "followers",
-      new Delete({
-        id: new URL(`/courses/${courseId}/edits/${crypto.randomUUID()}`, ctx.origin),
-        actor: ctx.getActorUri(author.identifier),
-        object: new Tombstone({
-          id: new URL(`/courses/${courseId}`, ctx.origin),
-          deleted: Temporal.Now.instant(),
-        }),
-        tos: [PUBLIC_COLLECTION],
-      }),
-      { preferSharedInbox: true },
+    await sendWithdrawal(
+      ctx,
+      author,
+      courseId,
+      new URL(`/courses/${courseId}/edits/${crypto.randomUUID()}`, ctx.origin),
     );
   }
   return edited;
@@ -286,18 +304,44 @@ export async function withdrawCourse(
   if (course.actorId !== actor.id)
     throw new PublishError("NOT_YOURS", `Course ${courseId} was published by someone else.`);
   await ctx.data.courses.withdraw(courseId);
-  const id = new URL(`/courses/${courseId}`, ctx.origin);
-  await ctx.sendActivity(
-    { identifier: actor.identifier },
-    "followers",
-    new Delete({
-      id: new URL(`/courses/${courseId}/delete`, ctx.origin),
-      actor: ctx.getActorUri(actor.identifier),
-      object: new Tombstone({ id, deleted: Temporal.Now.instant() }),
-      tos: [PUBLIC_COLLECTION],
-    }),
-    { preferSharedInbox: true },
-  );
+  await sendWithdrawal(ctx, actor, courseId, new URL(`/courses/${courseId}/delete`, ctx.origin));
+}
+
+/**
+ * Tells everyone who received the course that it is gone: the author's followers, and
+ * for a teacher's course the institution's too, which received it announced (they may
+ * follow the institution alone). Receivers take a Delete from the publisher's own
+ * server for its courses (federation/inbox/courses.ts).
+ */
+async function sendWithdrawal(
+  ctx: Context<FederationServices>,
+  author: LocalActor,
+  courseId: string,
+  activityId: URL,
+): Promise<void> {
+  const object = new Tombstone({
+    id: new URL(`/courses/${courseId}`, ctx.origin),
+    deleted: Temporal.Now.instant(),
+  });
+  const senders = [author];
+  if (author.type === "Person") {
+    const institution = await ctx.data.actors.byIdentifier("institution");
+    if (institution) senders.push(institution);
+  }
+  for (const sender of senders) {
+    await ctx.sendActivity(
+      { identifier: sender.identifier },
+      "followers",
+      new Delete({
+        // Each sender's Delete its own id: receivers handle an activity id once.
+        id: sender === author ? activityId : new URL(`${activityId.href}/announcer`),
+        actor: ctx.getActorUri(sender.identifier),
+        object,
+        tos: [PUBLIC_COLLECTION],
+      }),
+      { preferSharedInbox: true },
+    );
+  }
 }
 
 /**

@@ -19,7 +19,9 @@ export function registerActors(federation: Federation<FederationServices>): void
         preferredUsername: actor.handle,
         name: actor.name,
         summary: actor.summary,
-        manuallyApprovesFollowers: actor.manuallyApprovesFollowers,
+        // Every local actor's follows are approved (inbox/follows.ts), teachers' made
+        // before that was so included, whose rows still say otherwise.
+        manuallyApprovesFollowers: true,
         inbox: ctx.getInboxUri(identifier),
         followers: ctx.getFollowersUri(identifier),
         outbox: ctx.getOutboxUri(identifier),

@@ -26,6 +26,7 @@ import { federatesWith } from "./federation-policy.ts";
 import { registerFollowers } from "./followers.ts";
 import { onCourseAnnounce, onCourseCreateOrUpdate, onCourseDelete } from "./inbox/courses.ts";
 import { onAccept, onFollow, onReject, onUndo } from "./inbox/follows.ts";
+import { inboxRetryPolicy, loggingInboxFailures } from "./inbox-retry.ts";
 import { registerNodeInfo } from "./nodeinfo.ts";
 import { registerOutbox } from "./outbox.ts";
 
@@ -79,19 +80,23 @@ export function createNodeFederation(
     ...(options.onDeliveryError ? { onOutboxError: options.onDeliveryError } : {}),
     firstKnock: SIGNATURE_SPECS[options.firstKnock ?? "rfc9421"],
     outboxRetryPolicy: deliveryRetryPolicy(),
+    inboxRetryPolicy: inboxRetryPolicy(),
   });
+  const listener = <A extends Activity>(
+    handler: (ctx: InboxContext<FederationServices>, activity: A) => Promise<void>,
+  ) => loggingInboxFailures(options.kv, fromAllowedServers(handler));
   registerActors(federation);
   registerNodeInfo(federation);
   federation
     .setInboxListeners("/actors/{identifier}/inbox", "/inbox")
-    .on(Follow, fromAllowedServers(onFollow))
-    .on(Accept, fromAllowedServers(onAccept))
-    .on(Reject, fromAllowedServers(onReject))
-    .on(Undo, fromAllowedServers(onUndo))
-    .on(Create, fromAllowedServers(onCourseCreateOrUpdate))
-    .on(Update, fromAllowedServers(onCourseCreateOrUpdate))
-    .on(Delete, fromAllowedServers(onCourseDelete))
-    .on(Announce, fromAllowedServers(onCourseAnnounce));
+    .on(Follow, listener(onFollow))
+    .on(Accept, listener(onAccept))
+    .on(Reject, listener(onReject))
+    .on(Undo, listener(onUndo))
+    .on(Create, listener(onCourseCreateOrUpdate))
+    .on(Update, listener(onCourseCreateOrUpdate))
+    .on(Delete, listener(onCourseDelete))
+    .on(Announce, listener(onCourseAnnounce));
   registerFollowers(federation);
   registerCourseObjects(federation);
   registerOutbox(federation);

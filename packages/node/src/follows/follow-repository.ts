@@ -174,6 +174,20 @@ export class FollowRepository {
     return following;
   }
 
+  /**
+   * Whether any local actor follows `actorUri` with a follow it accepted: the one test of
+   * whether courses from (or announced by) that actor may enter the catalog.
+   */
+  async followedByAnyLocalActor(actorUri: string): Promise<boolean> {
+    const { followings } = this.#db.tables;
+    const [row] = await this.#db
+      .select({ actorUri: followings.actorUri })
+      .from(followings)
+      .where(and(eq(followings.actorUri, actorUri), eq(followings.state, "accepted")))
+      .limit(1);
+    return row !== undefined;
+  }
+
   /** Whom a local actor follows or asked to follow, newest request first. */
   async followings(localActorId: number): Promise<Array<Following & { actor: RemoteActor }>> {
     const { followings, remoteActors } = this.#db.tables;

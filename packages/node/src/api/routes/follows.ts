@@ -1,8 +1,9 @@
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
+import type { LocalActor } from "../../actors/local-actors.ts";
 import { answerFollow, FollowError, follow } from "../../follows/follow-service.ts";
 import type { ApiDependencies } from "../api.ts";
-import { type ApiEnv, auditActorOf, requireAdmin } from "../auth.ts";
+import { type ApiEnv, auditActorOf } from "../auth.ts";
 import { ErrorSchema, errorResponses, problem } from "../problem.ts";
 
 const Following = z
@@ -61,26 +62,45 @@ const startFollowing = createRoute({
   },
 });
 
+/** Whose requests: the caller's own actor, or for an admin another local actor by handle. */
+const ForQuery = z.object({
+  for: z
+    .string()
+    .max(200)
+    .optional()
+    .openapi({ description: "Handle of a local actor (admin only); default the caller's own" }),
+});
+
 const listRequests = createRoute({
   method: "get",
   path: "/follow-requests",
-  summary: "Follow requests waiting for approval (admin)",
-  middleware: [requireAdmin] as const,
+  summary:
+    "Follow requests waiting for approval: to the caller's actor (a teacher's own), or with `for` to another local actor (admin)",
+  request: { query: ForQuery },
   responses: {
     200: {
       description: "Pending requests",
       content: { "application/json": { schema: z.object({ items: z.array(FollowRequest) }) } },
     },
+    404: {
+      description: "No local actor has that handle",
+      content: { "application/json": { schema: ErrorSchema } },
+    },
     ...errorResponses,
+    403: {
+      description: "Only an admin lists the requests to another actor than their own",
+      content: { "application/json": { schema: ErrorSchema } },
+    },
   },
 });
 
 const decide = createRoute({
   method: "post",
   path: "/follow-requests/{decision}",
-  summary: "Accept or reject a follow request (admin)",
-  middleware: [requireAdmin] as const,
+  summary:
+    "Accept or reject a follow request to the caller's actor (a teacher's own), or with `for` to another local actor (admin)",
   request: {
+    query: ForQuery,
     params: z.object({ decision: z.enum(["accept", "reject"]) }),
     body: {
       required: true,
@@ -116,8 +136,38 @@ export function followRoutes(
     }
   });
 
+  /**
+   * The local actor whose followers the caller decides on: their own (a teacher approves
+   * only their own followers), or for an admin any local actor named by handle.
+   */
+  const approverOf = async (
+    c: Context<ApiEnv>,
+    handle: string | undefined,
+  ): Promise<LocalActor | { status: 403 | 404; code: string; message: string }> => {
+    const { actor, token } = c.get("principal");
+    if (handle === undefined || handle === actor.handle) return actor;
+    if (token.role !== "admin") {
+      return {
+        status: 403,
+        code: "forbidden",
+        message: "Only an admin answers follow requests to another actor than their own.",
+      };
+    }
+    return (
+      (await services.actors.byHandle(handle)) ?? {
+        status: 404,
+        code: "no_such_actor",
+        message: `There is no local actor @${handle}; check the handle.`,
+      }
+    );
+  };
+
   app.openapi(listRequests, async (c) => {
-    const { actor } = c.get("principal");
+    const actor = await approverOf(c, c.req.valid("query").for);
+    if ("status" in actor) {
+      if (actor.status === 403) return problem(c, 403, actor.code, actor.message);
+      return problem(c, 404, actor.code, actor.message);
+    }
     const items = (await services.follows.followers(actor.id, "pending")).map((request) => ({
       actor: request.actorUri,
       handle: request.actor.handle,
@@ -128,7 +178,11 @@ export function followRoutes(
   });
 
   app.openapi(decide, async (c) => {
-    const { actor } = c.get("principal");
+    const actor = await approverOf(c, c.req.valid("query").for);
+    if ("status" in actor) {
+      if (actor.status === 403) return problem(c, 403, actor.code, actor.message);
+      return problem(c, 404, actor.code, actor.message);
+    }
     const { decision } = c.req.valid("param");
     try {
       await answerFollow(

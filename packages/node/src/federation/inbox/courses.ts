@@ -28,29 +28,59 @@ const BACKFILL_LIMIT = 500;
 /** How long a publisher's name and handle are kept before they are read again. */
 const AUTHOR_REFRESH_MS = 24 * 3600 * 1000;
 
-/** A course published or revised by an actor we follow. */
+/**
+ * Whether courses from `publisher`, or announced by `announcer`, may enter the catalog:
+ * only when one of them is followed by a local actor with an accepted follow, whatever
+ * signature or proof carried the activity and whoever forwarded it. Every way a course
+ * arrives (Create, Update, Announce, back-fill) asks this and nothing else.
+ */
+export async function takesCoursesFrom(
+  ctx: FederationContext,
+  publisher: URL,
+  announcer?: URL,
+): Promise<boolean> {
+  if (await ctx.data.follows.followedByAnyLocalActor(publisher.href)) return true;
+  return (
+    announcer !== undefined && (await ctx.data.follows.followedByAnyLocalActor(announcer.href))
+  );
+}
+
+/**
+ * A course published or revised by an actor we follow. Its object must be the actor's
+ * own, on the actor's own server: nothing is fetched from a third server on a sender's
+ * say-so (an embedded object whose id names another host would otherwise be fetched from
+ * there, once per retry).
+ */
 export async function onCourseCreateOrUpdate(
   ctx: FederationContext,
   activity: Create | Update,
 ): Promise<void> {
+  const sender = activity.actorId;
+  const objectId = activity.objectId;
+  if (!sender || !objectId || !(await takesCoursesFrom(ctx, sender))) return;
+  if (objectId.origin !== sender.origin) return;
+  if (activity.id && activity.id.origin !== sender.origin) return;
   const object = await activity.getObject(ctx);
+  if (!(object instanceof Document)) return;
+  // Another actor's course cannot come in under a followed actor's Create: only an
+  // Announce brings someone else's course, and then it is fetched from its publisher.
+  if (object.attributionId?.href !== sender.href) return;
   const actor = await activity.getActor(ctx);
-  if (object instanceof Document && isActor(actor) && activity.actorId) {
+  if (isActor(actor) && actor.id?.href === sender.href) {
     await receiveCourse(ctx, object, actor, { delivered: true });
   }
 }
 
 /**
  * A course boosted by an actor we follow (an institution announcing its teachers'
- * courses): fetched from its publisher and checked like a delivered one.
+ * courses): fetched from its publisher and checked like a delivered one. The announced
+ * object is the one request an Announce may cause to another server than the
+ * announcer's, and only for an announcer we follow; its publisher must be on the
+ * object's own server.
  */
 export async function onCourseAnnounce(ctx: FederationContext, announce: Announce): Promise<void> {
-  if (!announce.actorId) return;
-  const announcer = announce.actorId.href;
-  const followings = await Promise.all(
-    (await ctx.data.actors.all()).map((local) => ctx.data.follows.following(local.id, announcer)),
-  );
-  if (!followings.some((following) => following?.state === "accepted")) return;
+  const announcer = announce.actorId;
+  if (!announcer || !(await takesCoursesFrom(ctx, announcer))) return;
   // Fetched afresh and signed as our institution: the shared inbox's loader caches
   // documents for minutes, and a boost that follows an edit or a new revision must not
   // get the course as it was. A boost of something we may not read (a followers-only
@@ -62,7 +92,8 @@ export async function onCourseAnnounce(ctx: FederationContext, announce: Announc
       contextLoader: ctx.contextLoader,
     })
     .catch(() => null);
-  if (!(object instanceof Document)) return;
+  if (!(object instanceof Document) || !object.id) return;
+  if (object.attributionId?.origin !== object.id.origin) return;
   const publisher = await object.getAttribution(ctx);
   if (
     isActor(publisher) &&
@@ -73,10 +104,20 @@ export async function onCourseAnnounce(ctx: FederationContext, announce: Announc
   }
 }
 
-/** A course withdrawn by its publisher: dropped from the catalog (restored copies stay). */
+/**
+ * A course withdrawn: dropped from the catalog (restored copies stay). Its publisher may
+ * withdraw it, and so may another actor of the publisher's own server — the institution
+ * that announced a teacher's course tells its own followers. That server holds both
+ * actors' keys and serves the course, so it is the authority on it anyway; an actor of
+ * any other server (a booster, a third party) is never heard on it.
+ */
 export async function onCourseDelete(ctx: FederationContext, activity: Delete): Promise<void> {
   if (!activity.objectId || !activity.actorId) return;
-  await ctx.data.courses.tombstone(activity.objectId.href, activity.actorId.href);
+  const entry = await ctx.data.courses.catalogEntry(activity.objectId.href);
+  if (!entry) return;
+  const sender = activity.actorId;
+  if (sender.href !== entry.actorUri && sender.origin !== new URL(entry.actorUri).origin) return;
+  await ctx.data.courses.tombstone(entry.objectUri, entry.actorUri);
 }
 
 /**
@@ -94,6 +135,8 @@ export async function backfillFrom(ctx: FederationContext, actor: Actor): Promis
   })) {
     if (++read > BACKFILL_LIMIT) break;
     if (!(item instanceof Create) || item.actorId?.href !== actor.id?.href) continue;
+    // As for a delivered Create: the actor's own objects only, fetched from nowhere else.
+    if (item.objectId?.origin !== actor.id?.origin) continue;
     try {
       const object = await item.getObject(ctx);
       // Not `delivered`: auto-restore rules are for what arrives from now on, not the past.
@@ -115,9 +158,10 @@ async function receiveCourse(
   ctx: FederationContext,
   object: Document,
   actor: Actor,
-  arrival: { readonly delivered?: boolean; readonly announcedBy?: string } = {},
+  arrival: { readonly delivered?: boolean; readonly announcedBy?: URL } = {},
 ): Promise<boolean> {
   if (!object.id || !actor.id || object.attributionId?.href !== actor.id.href) return false;
+  if (!(await takesCoursesFrom(ctx, actor.id, arrival.announcedBy))) return false;
   // A publisher names only objects on its own server, so it cannot revise another's.
   if (object.id.origin !== actor.id.origin) return false;
   let archive: Link | undefined;
@@ -160,7 +204,7 @@ async function receiveCourse(
       objectUri: object.id.href,
       revision: manifest.revision,
       actorUri: actor.id.href,
-      announcedBy: arrival.announcedBy,
+      announcedBy: arrival.announcedBy?.href,
       tags,
       isNew: !held,
     });

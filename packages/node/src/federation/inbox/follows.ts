@@ -7,7 +7,12 @@ import { backfillFrom } from "./courses.ts";
 
 type Context = InboxContext<FederationServices>;
 
-/** Someone asks to follow a local actor: accepted at once or kept for an admin, by policy. */
+/**
+ * Someone asks to follow a local actor, the institution or a teacher: kept for approval
+ * (an admin, or the teacher for their own actor), except from the auto-accepted servers
+ * or a follower accepted before. Followers read followers-only courses, so none is let in
+ * on its own say-so.
+ */
 export async function onFollow(ctx: Context, follow: Follow): Promise<void> {
   if (!follow.id || !follow.actorId || !follow.objectId) return;
   const target = ctx.parseUri(follow.objectId);
@@ -20,7 +25,6 @@ export async function onFollow(ctx: Context, follow: Follow): Promise<void> {
   await ctx.data.follows.rememberActor(remote);
   const previous = await ctx.data.follows.follower(local.id, remote.uri);
   const accepted =
-    !local.manuallyApprovesFollowers ||
     previous?.state === "accepted" ||
     isAutoAccepted(follow.actorId, await ctx.data.settings.autoAcceptDomains());
   await ctx.data.follows.requestFollow(
