@@ -1,8 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { publishCourse } from "../../packages/node/src/courses/publish-service.ts";
-import { requestRestore } from "../../packages/node/src/restores/restore-service.ts";
+import { grantCourse } from "../../packages/node/src/moodle-targets/teacher-permissions.ts";
+import { applyRestoreRules } from "../../packages/node/src/restores/auto-restore.ts";
+import {
+  type RestoreRequestCommon,
+  requestRestore,
+} from "../../packages/node/src/restores/restore-service.ts";
 import { eventually } from "../support/eventually.ts";
-import { contextOf, followAndApprove } from "../support/federation-steps.ts";
+import { contextOf, followAndApprove, institutionOf } from "../support/federation-steps.ts";
+import { restorePerson } from "../support/restore-person.ts";
 import { fixture, haveFixtures } from "../support/shared-fixtures.ts";
 import { freePort, startTestNode, type TestNode } from "../support/test-node.ts";
 
@@ -43,6 +49,7 @@ describe.runIf(haveFixtures())("restore jobs, whatever the Moodle site does", ()
         targetName: "down",
         destination: { kind: "new-course", categoryId: 3 },
         requestedBy: "teacher",
+        person: restorePerson(follower),
       });
     const first = await ask();
     expect((await ask()).id).toBe(first.id);
@@ -51,6 +58,8 @@ describe.runIf(haveFixtures())("restore jobs, whatever the Moodle site does", ()
       targetName: "down",
       destination: { kind: "existing-course", courseId: 7, mode: "replace" },
       requestedBy: "teacher",
+      confirmed: true,
+      person: restorePerson(follower),
     });
     expect(elsewhere.id).not.toBe(first.id);
   });
@@ -60,6 +69,7 @@ describe.runIf(haveFixtures())("restore jobs, whatever the Moodle site does", ()
       objectUri,
       targetName: "down",
       requestedBy: "teacher",
+      person: restorePerson(follower),
     });
     const retrying = await eventually(async () => {
       const held = await follower.node.services.restores.job(job.id);
@@ -75,11 +85,12 @@ describe.runIf(haveFixtures())("restore jobs, whatever the Moodle site does", ()
   });
 
   it("refuses what cannot be restored, naming it", async () => {
-    const attempt = (request: Partial<Parameters<typeof requestRestore>[1]>) =>
+    const attempt = (request: Partial<RestoreRequestCommon>) =>
       requestRestore(follower.node.services, {
         objectUri,
         targetName: "down",
         requestedBy: "teacher",
+        person: restorePerson(follower),
         ...request,
       }).catch((error: unknown) => error as Error & { code: string });
     expect(await attempt({ objectUri: "https://elsewhere.example/courses/1" })).toMatchObject({
@@ -89,6 +100,188 @@ describe.runIf(haveFixtures())("restore jobs, whatever the Moodle site does", ()
     expect(await attempt({ targetName: "nowhere" })).toMatchObject({
       code: "NO_SUCH_TARGET",
       message: expect.stringContaining("nowhere"),
+    });
+  });
+  describe("the Moodle boundary for people", () => {
+    let teacherId: number;
+    const teacher = () =>
+      restorePerson(follower, { teacherActorId: teacherId, name: "teacher grace" });
+    const ask = (request: Partial<RestoreRequestCommon>, person = teacher()) =>
+      requestRestore(follower.node.services, {
+        objectUri,
+        targetName: "gated",
+        requestedBy: person.auditActor.name,
+        person,
+        ...request,
+      }).catch((error: unknown) => error as Error & { code: string });
+    const auditActions = async () =>
+      (await restorePerson(follower).auditLog.page({ limit: 200, offset: 0 })).entries
+        .filter((entry) => entry.target === "gated")
+        .map((entry) => `${entry.byName} ${entry.action}`);
+
+    beforeAll(async () => {
+      const services = follower.node.services;
+      teacherId = (await services.actors.createTeacher("grace", "Grace Hopper")).id;
+      const gated = await services.moodleTargets.add({
+        name: "gated",
+        driver: "ws",
+        url: `http://127.0.0.1:${await freePort()}`,
+        token: "t",
+        timeoutMs: 5000,
+      });
+      await services.moodleTargets.setTeacherCategories(gated, [5]);
+    });
+
+    it("refuses a teacher on a target no category of which is open to teachers", async () => {
+      const refused = await ask({
+        targetName: "down",
+        destination: { kind: "new-course", categoryId: 5 },
+      });
+      expect(refused).toMatchObject({ code: "NOT_PERMITTED" });
+      expect(refused.message).toContain("Teachers may not restore into down");
+      expect(refused.message).toContain("Ask an admin");
+    });
+
+    it("lets a teacher restore new courses only into the categories opened to teachers", async () => {
+      const elsewhere = await ask({ destination: { kind: "new-course", categoryId: 6 } });
+      expect(elsewhere).toMatchObject({ code: "NOT_PERMITTED" });
+      expect(elsewhere.message).toContain("category 6 of gated");
+      expect(elsewhere.message).toContain("into category 5");
+      // The target's default category (1) is not open either.
+      expect(await ask({})).toMatchObject({ code: "NOT_PERMITTED" });
+      const job = await ask({ destination: { kind: "new-course", categoryId: 5 } });
+      expect(job).toMatchObject({ state: "queued", requestedByActorId: teacherId });
+    });
+
+    it("lets a teacher into an existing course only if their restore made it or an admin granted it", async () => {
+      const into = (courseId: number) => ({
+        destination: { kind: "existing-course", courseId, mode: "replace" } as const,
+        confirmed: true,
+      });
+      const notTheirs = await ask(into(41));
+      expect(notTheirs).toMatchObject({ code: "NOT_PERMITTED" });
+      expect(notTheirs.message).toContain("course 41 is neither");
+
+      // Their own restore made course 41 (Moodle is not there: the outcome is recorded as it would be).
+      const made = await ask({ destination: { kind: "new-course", categoryId: 5 }, revision: 1 });
+      const services = follower.node.services;
+      await eventually(async () => (await services.restores.job(made.id))?.attempts === 1);
+      await services.restores.update(made.id, { state: "succeeded", moodleCourseId: 41 });
+      expect(await ask(into(41))).toMatchObject({
+        state: "queued",
+        destinationKey: "course:41:replace",
+      });
+      // Another teacher's course stays out of reach, until an admin grants it.
+      const other = restorePerson(follower, {
+        teacherActorId: (await services.actors.createTeacher("alan", "Alan Turing")).id,
+        name: "teacher alan",
+      });
+      expect(await ask(into(41), other)).toMatchObject({ code: "NOT_PERMITTED" });
+      await grantCourse(services, restorePerson(follower), "gated", 41, "alan");
+      expect(
+        await ask(
+          { ...into(41), destination: { kind: "existing-course", courseId: 41, mode: "merge" } },
+          other,
+        ),
+      ).toMatchObject({
+        state: "queued",
+      });
+    });
+
+    it("asks whoever restores into an existing course to confirm, naming the course", async () => {
+      const admin = restorePerson(follower);
+      const unconfirmed = await ask(
+        { destination: { kind: "existing-course", courseId: 77, mode: "replace" } },
+        admin,
+      );
+      expect(unconfirmed).toMatchObject({ code: "NEEDS_CONFIRMATION" });
+      expect(unconfirmed.message).toContain("Moodle course 77 on gated deletes its contents");
+      // A course this node restored is named after the catalog title it was given.
+      const services = follower.node.services;
+      const made = await ask({ destination: { kind: "new-course", categoryId: 9 } }, admin);
+      await eventually(async () => (await services.restores.job(made.id))?.attempts === 1);
+      const done = await services.restores.update(made.id, {
+        state: "succeeded",
+        moodleCourseId: 78,
+      });
+      if (done) await services.restores.recordLineage(done, 78);
+      const named = await ask(
+        { destination: { kind: "existing-course", courseId: 78, mode: "merge" } },
+        admin,
+      );
+      expect(named.message).toContain('Moodle course 78 ("Glossary") on gated adds');
+      expect(
+        await ask(
+          {
+            destination: { kind: "existing-course", courseId: 78, mode: "merge" },
+            confirmed: true,
+          },
+          admin,
+        ),
+      ).toMatchObject({ state: "queued" });
+    });
+
+    it("lets only an admin override the compatibility check", async () => {
+      const refused = await ask({
+        destination: { kind: "new-course", categoryId: 5 },
+        override: true,
+      });
+      expect(refused).toMatchObject({ code: "OVERRIDE_NOT_PERMITTED" });
+      expect(refused.message).toContain("Only an admin may override");
+      const overridden = await ask(
+        { destination: { kind: "new-course", categoryId: 12 }, override: true },
+        restorePerson(follower),
+      );
+      expect(overridden).toMatchObject({ state: "queued", overriddenBy: "test admin" });
+    });
+
+    it("keeps in the audit log what people asked, were refused, overrode and confirmed", async () => {
+      const actions = await auditActions();
+      expect(actions).toEqual(
+        expect.arrayContaining([
+          "teacher grace restore.refuse",
+          "teacher grace restore.request",
+          "teacher grace restore.confirm",
+          "teacher alan restore.refuse",
+          "teacher alan restore.confirm",
+          "test admin restore.override",
+          "test admin restore.confirm",
+          "test admin target.grant",
+        ]),
+      );
+      const { entries } = await restorePerson(follower).auditLog.page({ limit: 200, offset: 0 });
+      expect(entries.find((entry) => entry.action === "restore.refuse")?.details).toMatchObject({
+        object: objectUri,
+        reason: expect.stringMatching(/not_permitted/),
+      });
+    });
+
+    it("still runs the rules admins made, into existing courses too, without a confirmation", async () => {
+      const services = follower.node.services;
+      const gated = await services.moodleTargets.byName("gated");
+      const rule = await services.restores.addRule({
+        actorUri: institutionOf(publisher),
+        tag: null,
+        on: "both",
+        targetId: gated?.id as number,
+        categoryId: 30,
+        mode: "update-in-place",
+        createdBy: "test admin",
+      });
+      const arrived = {
+        objectUri,
+        revision: 1,
+        actorUri: institutionOf(publisher),
+        tags: [],
+        isNew: false,
+      };
+      // The course this object was restored into on gated (78, above) is replaced in place.
+      expect(await applyRestoreRules(services, arrived)).toBe(1);
+      const jobs = await services.restores.jobs({ limit: 100, offset: 0 });
+      expect(jobs.find((job) => job.ruleId === rule.id)).toMatchObject({
+        destinationKey: "course:78:replace",
+        requestedByActorId: null,
+      });
     });
   });
 });

@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { MoodleSiteInfo } from "@coursefed/moodle";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { AuditLog } from "../../packages/node/src/audit/audit-log.ts";
 import { publishCourse } from "../../packages/node/src/courses/publish-service.ts";
 import { buildTarGz, moodleBackupXml } from "../support/archive-builder.ts";
 import { eventually } from "../support/eventually.ts";
@@ -362,6 +363,141 @@ describe("publishing from Moodle over the API", () => {
   });
 });
 
+describe("teachers across the Moodle boundary", () => {
+  const restore = (json: Record<string, unknown>, token = teacherToken) =>
+    api("/restores", { method: "POST", json: { object, ...json }, token });
+  const audited = async (action: string) =>
+    (await new AuditLog(school.node.db).page({ limit: 500, offset: 0 })).entries.filter(
+      (entry) => entry.action === action,
+    );
+
+  it("lets an admin set where teachers restore new courses, and refuses a teacher elsewhere", async () => {
+    await school.node.services.moodleTargets.add({
+      name: "gated",
+      driver: "cli",
+      url: "https://gated.example",
+      moodleDir: missingMoodle,
+    });
+    const closed = await restore({ target: "gated", categoryId: 4 });
+    expect(closed.status).toBe(403);
+    expect(closed.body.error.code).toBe("restore_not_permitted");
+    expect(closed.body.error.message).toContain(
+      "Teachers may not restore into gated: an admin has not opened any of its categories",
+    );
+
+    const set = await api("/moodle/targets/gated/teachers", {
+      method: "PUT",
+      json: { categoryIds: [5, 4, 4] },
+    });
+    expect(set.status).toBe(200);
+    expect(set.body.teacherCategoryIds).toEqual([4, 5]);
+    expect(
+      (
+        await api("/moodle/targets/gated/teachers", {
+          method: "PUT",
+          json: { categoryIds: [6] },
+          token: teacherToken,
+        })
+      ).status,
+    ).toBe(403);
+    const invalid = await api("/moodle/targets/gated/teachers", {
+      method: "PUT",
+      json: { categoryIds: [0] },
+    });
+    expect(invalid.status).toBe(400);
+    expect(invalid.body.error.message).toContain("0 is not a Moodle category id");
+    expect(
+      (await api("/moodle/targets/nowhere/teachers", { method: "PUT", json: { categoryIds: [] } }))
+        .status,
+    ).toBe(404);
+
+    const elsewhere = await restore({ target: "gated", categoryId: 9 });
+    expect(elsewhere.status).toBe(403);
+    expect(elsewhere.body.error.message).toContain(
+      "Teachers may not restore into category 9 of gated; they may restore new courses into categories 4, 5.",
+    );
+    const allowed = await restore({ target: "gated", categoryId: 5 });
+    expect(allowed.status).toBe(202);
+    expect(allowed.body.destination).toEqual({ kind: "new-course", categoryId: 5 });
+    expect(await audited("target.teacher-categories")).toContainEqual(
+      expect.objectContaining({
+        byName: "initial admin",
+        target: "gated",
+        details: { before: [], after: [4, 5] },
+      }),
+    );
+  });
+
+  it("lets a teacher into an existing course only once granted, and only confirmed", async () => {
+    const into = { target: "gated", intoCourse: 55, mode: "replace" };
+    const notGranted = await restore({ ...into, confirm: true });
+    expect(notGranted.status).toBe(403);
+    expect(notGranted.body.error.message).toContain("course 55 is neither");
+
+    const grant = (json: Record<string, unknown>, token?: string) =>
+      api("/moodle/targets/gated/grants", { method: "POST", json, token: token ?? school.token });
+    expect((await grant({ courseId: 55, teacher: "ada" }, teacherToken)).status).toBe(403);
+    expect((await grant({ courseId: 55, teacher: "ada" })).status).toBe(201);
+    expect((await grant({ courseId: 55, teacher: "@ada" })).status).toBe(200);
+    const nobody = await grant({ courseId: 55, teacher: "nobody" });
+    expect(nobody.status).toBe(400);
+    expect(nobody.body.error.code).toBe("teacher_not_found");
+    const grants = await api("/moodle/targets/gated/grants");
+    expect(grants.body.items).toEqual([
+      expect.objectContaining({ courseId: 55, teacher: "ada", grantedBy: "initial admin" }),
+    ]);
+
+    const unconfirmed = await restore(into);
+    expect(unconfirmed.status).toBe(409);
+    expect(unconfirmed.body.error.code).toBe("confirmation_required");
+    expect(unconfirmed.body.error.message).toContain(
+      "Moodle course 55 on gated deletes its contents",
+    );
+    const confirmed = await restore({ ...into, confirm: true });
+    expect(confirmed.status).toBe(202);
+    expect(confirmed.body.destination).toEqual({
+      kind: "existing-course",
+      courseId: 55,
+      mode: "replace",
+    });
+
+    expect((await api("/moodle/targets/gated/grants/55/ada", { method: "DELETE" })).status).toBe(
+      204,
+    );
+    const gone = await api("/moodle/targets/gated/grants/55/ada", { method: "DELETE" });
+    expect(gone.status).toBe(404);
+    expect(gone.body.error.code).toBe("grant_not_found");
+    expect((await restore({ ...into, mode: "merge", confirm: true })).status).toBe(403);
+
+    const admin = await restore({ target: "gated", intoCourse: 56, mode: "replace" }, school.token);
+    expect(admin.status).toBe(409);
+    expect((await audited("target.grant")).map((entry) => entry.details)).toEqual([
+      { course: 55, teacher: "ada" },
+    ]);
+    expect(await audited("target.revoke")).toHaveLength(1);
+    expect(await audited("restore.confirm")).toContainEqual(
+      expect.objectContaining({ byName: "teacher ada", target: "gated" }),
+    );
+  });
+
+  it("lets only an admin override the compatibility check", async () => {
+    const refused = await restore({ target: "gated", categoryId: 4, override: true });
+    expect(refused.status).toBe(403);
+    expect(refused.body.error.code).toBe("override_not_permitted");
+    const admin = await restore({ target: "gated", categoryId: 8, override: true }, school.token);
+    expect(admin.status).toBe(202);
+    expect(admin.body.overriddenBy).toBe("initial admin");
+    expect(await audited("restore.override")).toEqual([
+      expect.objectContaining({ byName: "initial admin", target: "gated" }),
+    ]);
+    const refusals = await audited("restore.refuse");
+    expect(refusals.map((entry) => [entry.byName, entry.details?.reason])).toContainEqual([
+      "teacher ada",
+      "override_not_permitted",
+    ]);
+  });
+});
+
 describe("who may do what", () => {
   it("keeps targets and rules to admins, and lets teachers restore", async () => {
     const adminOnly: Array<[string, string, unknown?]> = [
@@ -391,6 +527,8 @@ describe("who may do what", () => {
     ).toContain("local");
 
     expect((await api("/restores", { token: teacherToken })).status).toBe(200);
+    // An admin opens the target's default category to teachers.
+    await api("/moodle/targets/current/teachers", { method: "PUT", json: { categoryIds: [1] } });
     const asked = await api("/restores", {
       method: "POST",
       json: { object, target: "current" },

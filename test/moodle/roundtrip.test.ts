@@ -9,6 +9,7 @@ import { requestRestore } from "../../packages/node/src/restores/restore-service
 import { eventually } from "../support/eventually.ts";
 import { contextOf, followAndApprove, institutionOf } from "../support/federation-steps.ts";
 import type { MoodleTestSite } from "../support/moodle-site.ts";
+import { restorePerson } from "../support/restore-person.ts";
 import { fixture, haveFixtures } from "../support/shared-fixtures.ts";
 import { startTestNode, type TestNode } from "../support/test-node.ts";
 import { courseModules, createCategory, queryMoodle } from "./moodle-database.ts";
@@ -172,6 +173,7 @@ describe.skipIf(!(site.available && haveFixtures()))(
             targetName: "campus",
             destination,
             requestedBy: "teacher",
+            person: restorePerson(follower),
           })
         ).id,
       );
@@ -187,6 +189,7 @@ describe.skipIf(!(site.available && haveFixtures()))(
             destination,
             requestedBy: "admin",
             override: true,
+            person: restorePerson(follower),
           })
         ).id,
       );

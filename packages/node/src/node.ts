@@ -197,6 +197,7 @@ export async function createNode(config: NodeConfig): Promise<CoursefedNode> {
       services,
       tokens,
       uploads,
+      webUploads,
       maxUploadBytes: config.maxUploadBytes,
       audit,
       context: federationContextFor(federation, services),

@@ -16,6 +16,7 @@ import { requestRestore } from "../../../packages/node/src/restores/restore-serv
 import { eventually } from "../../support/eventually.ts";
 import { contextOf, followAndApprove } from "../../support/federation-steps.ts";
 import { prepareMoodleSite } from "../../support/moodle-site.ts";
+import { restorePerson } from "../../support/restore-person.ts";
 import { fixture } from "../../support/shared-fixtures.ts";
 import { startTestNode } from "../../support/test-node.ts";
 
@@ -65,6 +66,7 @@ for (const name of fixtures) {
       requestedBy: `bench ${round}`,
       // qtype_stack is missing on a vanilla site: restore anyway, as an admin would.
       override: true,
+      person: restorePerson(follower),
     });
     const done: RestoreJob = await eventually(async () => {
       const held = await follower.node.services.restores.job(job.id);

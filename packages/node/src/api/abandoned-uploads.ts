@@ -8,6 +8,29 @@ import type { UploadRepository } from "./upload-repository.ts";
  */
 export const ABANDONED_UPLOAD_AGE_MS = 24 * 3600 * 1000;
 
+/** The uploads that may still need an archive: the API's and the web pages'. */
+export interface UploadHolders {
+  readonly uploads: UploadRepository;
+  readonly webUploads: WebUploadRepository;
+}
+
+/**
+ * Deletes an archive nothing needs any more (no course revision, catalog revision or
+ * upload waiting with it). Called as soon as an upload is published, on every path: the
+ * original of a backup published sanitized holds the personal data that was removed, so
+ * it goes at once rather than with the sweep. Returns whether it went.
+ */
+export async function discardUnusedArchive(
+  holders: UploadHolders,
+  blobs: BlobStore,
+  sha256: string,
+): Promise<boolean> {
+  if ((await holders.uploads.archiveInUse(sha256)) || (await holders.webUploads.holds(sha256)))
+    return false;
+  await blobs.removeUnreferenced(sha256);
+  return true;
+}
+
 /**
  * Forgets uploads never published within ABANDONED_UPLOAD_AGE_MS, the API's and the web
  * pages', then deletes every archive at least that old that nothing uses: theirs, the
@@ -16,7 +39,7 @@ export const ABANDONED_UPLOAD_AGE_MS = 24 * 3600 * 1000;
  * Returns how many uploads of each kind and archives went.
  */
 export async function sweepAbandonedUploads(
-  { uploads, webUploads }: { uploads: UploadRepository; webUploads: WebUploadRepository },
+  { uploads, webUploads }: UploadHolders,
   blobs: BlobStore,
   now: number = Date.now(),
 ): Promise<{ uploads: number; webUploads: number; archives: number }> {
@@ -26,9 +49,7 @@ export async function sweepAbandonedUploads(
   const forgotten = await webUploads.forgetOlderThan(cutoff);
   let archives = 0;
   for await (const sha256 of blobs.writtenBefore(cutoff)) {
-    if ((await uploads.archiveInUse(sha256)) || (await webUploads.holds(sha256))) continue;
-    await blobs.removeUnreferenced(sha256);
-    archives++;
+    if (await discardUnusedArchive({ uploads, webUploads }, blobs, sha256)) archives++;
   }
   return { uploads: abandoned.length, webUploads: forgotten, archives };
 }

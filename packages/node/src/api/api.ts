@@ -2,6 +2,7 @@ import type { Federation, Context as FederationContext } from "@fedify/fedify";
 import { OpenAPIHono } from "@hono/zod-openapi";
 import type { AuditLog } from "../audit/audit-log.ts";
 import type { FederationServices } from "../federation/context.ts";
+import type { WebUploadRepository } from "../web/pages/publish-uploads.ts";
 import { type ApiEnv, requireToken } from "./auth.ts";
 import { problem } from "./problem.ts";
 import { catalogRoutes } from "./routes/catalog.ts";
@@ -21,6 +22,8 @@ export interface ApiDependencies {
   readonly services: FederationServices;
   readonly tokens: TokenRepository;
   readonly uploads: UploadRepository;
+  /** The web pages' uploads: an archive one still waits with is not deleted. */
+  readonly webUploads: WebUploadRepository;
   readonly maxUploadBytes: number;
   /** Where admin actions are recorded. */
   readonly audit: AuditLog;

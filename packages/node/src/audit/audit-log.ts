@@ -3,13 +3,24 @@ import type { NodeDatabase } from "../db/database.ts";
 import type { auditLog } from "../db/schema.postgres.ts";
 import type { AuditActorKind } from "../db/schema.ts";
 
-/** Every admin action recorded, from the web pages and the API alike. */
+/**
+ * Every admin action recorded, from the web pages and the API alike, and what admins and
+ * teachers do across the Moodle boundary (restores asked for or refused, overrides,
+ * confirmed merges and replaces, teachers' permissions).
+ */
 export const AUDIT_ACTIONS = [
   "follow-request.accept",
   "follow-request.reject",
   "target.add",
   "target.probe",
   "target.remove",
+  "target.teacher-categories",
+  "target.grant",
+  "target.revoke",
+  "restore.request",
+  "restore.refuse",
+  "restore.override",
+  "restore.confirm",
   "rule.add",
   "rule.remove",
   "teacher.add",

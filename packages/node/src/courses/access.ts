@@ -22,3 +22,29 @@ export async function mayRead(
   }
   return false;
 }
+
+/** Someone of this node asking for an archive by its digest: a token's actor and role. */
+export interface LocalReader {
+  readonly actorId: number;
+  readonly admin: boolean;
+}
+
+/**
+ * Whether a person of this node may download an archive it holds, by digest: one of a
+ * course received from a peer (what the catalog offers every teacher), or of a course
+ * published here that they may read: their own, any for an admin, a public one. Nothing
+ * else: not a private or followers-only course of another teacher, not an upload waiting
+ * to be published, never the original of a backup published sanitized.
+ */
+export async function mayReadArchive(
+  services: FederationServices,
+  reader: LocalReader,
+  sha256: string,
+): Promise<boolean> {
+  if (await services.courses.catalogHoldsArchive(sha256)) return true;
+  for (const { course } of await services.courses.revisionsWithArchive(sha256)) {
+    if (reader.admin || course.actorId === reader.actorId) return true;
+    if (await mayRead(services, course, undefined)) return true;
+  }
+  return false;
+}

@@ -188,6 +188,17 @@ export class CourseRepository {
     return rows.map((row) => ({ course: row.courses, revision: row.course_revisions }));
   }
 
+  /** Whether an archive is one of a course received from a peer (any revision, even withdrawn). */
+  async catalogHoldsArchive(sha256: string): Promise<boolean> {
+    const { catalogRevisions } = this.#db.tables;
+    const [row] = await this.#db
+      .select({ objectUri: catalogRevisions.objectUri })
+      .from(catalogRevisions)
+      .where(eq(catalogRevisions.sha256, sha256))
+      .limit(1);
+    return row !== undefined;
+  }
+
   /** Records a course's new revision (and the course itself on its first). */
   async publish(
     course: Omit<Course, "createdAt" | "updatedAt" | "deletedAt">,

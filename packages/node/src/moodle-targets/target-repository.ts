@@ -1,11 +1,12 @@
 import { CliDriver, type MoodleDriver, type MoodleSiteInfo, WsDriver } from "@coursefed/moodle";
-import { eq } from "drizzle-orm";
+import { and, asc, eq } from "drizzle-orm";
 import { CodedError } from "../coded-error.ts";
 import type { NodeDatabase } from "../db/database.ts";
-import type { moodleTargets } from "../db/schema.postgres.ts";
+import type { moodleCourseGrants, moodleTargets } from "../db/schema.postgres.ts";
 import type { MoodleDriverName } from "../db/schema.ts";
 
 export type MoodleTarget = typeof moodleTargets.$inferSelect;
+export type MoodleCourseGrant = typeof moodleCourseGrants.$inferSelect;
 
 /** A target as the admin describes it: the driver's settings are checked here. */
 export interface NewMoodleTarget {
@@ -137,6 +138,64 @@ export class MoodleTargetRepository {
       .where(eq(moodleTargets.id, target.id))
       .returning();
     return saved as MoodleTarget;
+  }
+
+  /** Sets the categories where teachers may restore new courses (none: teachers may not). */
+  async setTeacherCategories(target: MoodleTarget, categoryIds: readonly number[]) {
+    const { moodleTargets } = this.#db.tables;
+    const [saved] = await this.#db
+      .update(moodleTargets)
+      .set({ teacherCategoryIds: [...new Set(categoryIds)].sort((a, b) => a - b) })
+      .where(eq(moodleTargets.id, target.id))
+      .returning();
+    return saved as MoodleTarget;
+  }
+
+  /** Lets a teacher (their local actor) restore into an existing course; false if they already may. */
+  async grant(
+    target: MoodleTarget,
+    moodleCourseId: number,
+    actorId: number,
+    grantedBy: string,
+  ): Promise<boolean> {
+    const { moodleCourseGrants } = this.#db.tables;
+    const added = await this.#db
+      .insert(moodleCourseGrants)
+      .values({ targetId: target.id, moodleCourseId, actorId, grantedBy, grantedAt: Date.now() })
+      .onConflictDoNothing()
+      .returning();
+    return added.length > 0;
+  }
+
+  /** Takes a grant back; false if there was none. */
+  async revoke(target: MoodleTarget, moodleCourseId: number, actorId: number): Promise<boolean> {
+    const { moodleCourseGrants } = this.#db.tables;
+    const removed = await this.#db
+      .delete(moodleCourseGrants)
+      .where(
+        and(
+          eq(moodleCourseGrants.targetId, target.id),
+          eq(moodleCourseGrants.moodleCourseId, moodleCourseId),
+          eq(moodleCourseGrants.actorId, actorId),
+        ),
+      )
+      .returning();
+    return removed.length > 0;
+  }
+
+  /** A target's grants, by course then actor; with `actorId`, that teacher's only. */
+  async grants(target: MoodleTarget, actorId?: number): Promise<MoodleCourseGrant[]> {
+    const { moodleCourseGrants } = this.#db.tables;
+    return await this.#db
+      .select()
+      .from(moodleCourseGrants)
+      .where(
+        and(
+          eq(moodleCourseGrants.targetId, target.id),
+          actorId === undefined ? undefined : eq(moodleCourseGrants.actorId, actorId),
+        ),
+      )
+      .orderBy(asc(moodleCourseGrants.moodleCourseId), asc(moodleCourseGrants.actorId));
   }
 
   driverOf(target: MoodleTarget): MoodleDriver {

@@ -1,5 +1,5 @@
 import type { RestoreDestination } from "@coursefed/moodle";
-import { and, count, desc, eq, inArray, isNull, or } from "drizzle-orm";
+import { and, count, desc, eq, inArray, isNull, like, or } from "drizzle-orm";
 import type { NodeDatabase } from "../db/database.ts";
 import type { restoredCourses, restoreJobs, restoreRules } from "../db/schema.postgres.ts";
 import type { RestoreJobState } from "../db/schema.ts";
@@ -14,6 +14,8 @@ export interface RestoreRequestRecord {
   readonly targetId: number;
   readonly destination: RestoreDestination;
   readonly requestedBy: string;
+  /** The local actor of the person who asked; undefined for a rule. */
+  readonly requestedByActorId?: number | undefined;
   readonly ruleId?: number | undefined;
   readonly overriddenBy?: string | undefined;
 }
@@ -58,6 +60,7 @@ export class RestoreRepository {
           .set({
             state: "queued",
             requestedBy: record.requestedBy,
+            requestedByActorId: record.requestedByActorId ?? null,
             overriddenBy: record.overriddenBy ?? null,
             attempts: 0,
             problems: [],
@@ -83,6 +86,7 @@ export class RestoreRepository {
           destination: { ...record.destination },
           state: "queued",
           requestedBy: record.requestedBy,
+          requestedByActorId: record.requestedByActorId ?? null,
           ruleId: record.ruleId ?? null,
           overriddenBy: record.overriddenBy ?? null,
           createdAt: Date.now(),
@@ -96,6 +100,28 @@ export class RestoreRepository {
       }
       return { job, created: true };
     });
+  }
+
+  /**
+   * Whether a restore that this actor asked for made this Moodle course (as a new course):
+   * a teacher may restore again into what they created.
+   */
+  async createdBy(targetId: number, moodleCourseId: number, actorId: number): Promise<boolean> {
+    const { restoreJobs } = this.#db.tables;
+    const [made] = await this.#db
+      .select({ id: restoreJobs.id })
+      .from(restoreJobs)
+      .where(
+        and(
+          eq(restoreJobs.targetId, targetId),
+          eq(restoreJobs.moodleCourseId, moodleCourseId),
+          eq(restoreJobs.requestedByActorId, actorId),
+          eq(restoreJobs.state, "succeeded"),
+          like(restoreJobs.destinationKey, "category:%"),
+        ),
+      )
+      .limit(1);
+    return made !== undefined;
   }
 
   async job(id: string): Promise<RestoreJob | undefined> {

@@ -17,6 +17,11 @@ import type { FederationServices } from "../federation/context.ts";
 import { probeTarget } from "../moodle-targets/probe-target.ts";
 import type { MoodleTarget } from "../moodle-targets/target-repository.ts";
 import { Temporal } from "../temporal.ts";
+import {
+  checkRestorePermission,
+  type RestorePerson,
+  type RestoreRefusal,
+} from "./restore-permissions.ts";
 import type { RestoreJob } from "./restore-repository.ts";
 
 /** A restore job's message on the queue's "restore" channel. */
@@ -32,12 +37,12 @@ export interface RestoreMessage {
 export const RESTORE_RETRY_DELAYS_MS = [60_000, 5 * 60_000, 15 * 60_000, 60 * 60_000] as const;
 
 export class RestoreError extends CodedError<
-  "NOT_IN_CATALOG" | "NO_SUCH_REVISION" | "WITHDRAWN" | "NO_SUCH_TARGET"
+  "NOT_IN_CATALOG" | "NO_SUCH_REVISION" | "WITHDRAWN" | "NO_SUCH_TARGET" | RestoreRefusal["code"]
 > {
   override readonly name = "RestoreError";
 }
 
-export interface RestoreRequest {
+export interface RestoreRequestCommon {
   readonly objectUri: string;
   /** The latest revision received, when not given. */
   readonly revision?: number | undefined;
@@ -45,10 +50,21 @@ export interface RestoreRequest {
   /** The target's default category, as a new course, when not given. */
   readonly destination?: RestoreDestination | undefined;
   readonly requestedBy: string;
-  /** Restore even if the compatibility check refuses: `requestedBy` takes the risk. */
+  /** Restore even if the compatibility check refuses: `requestedBy` takes the risk (admins only). */
   readonly override?: boolean | undefined;
-  readonly ruleId?: number | undefined;
+  /** The person confirmed restoring into an existing course (merge or replace). */
+  readonly confirmed?: boolean | undefined;
 }
+
+/**
+ * A restore asked for by a person, whose permissions are checked and whose request is
+ * audited, or by an auto-restore rule (admin-made: neither).
+ */
+export type RestoreRequest = RestoreRequestCommon &
+  (
+    | { readonly person: RestorePerson; readonly ruleId?: undefined }
+    | { readonly ruleId: number; readonly person?: undefined }
+  );
 
 /**
  * How long a probe of a site is trusted before a restore: plugins are rarely installed,
@@ -68,6 +84,19 @@ async function currentSiteInfo(
 }
 
 /**
+ * A restore asked for: its job, and whether the same restore (revision, target and
+ * destination) was asked for before, so whoever asked is told it is the same job.
+ */
+export type RequestedRestore = RestoreJob & {
+  /**
+   * null: a new job; "unchanged": the job asked for before, as it stands (queued, running,
+   * or done); "queued-again": the job asked for before had failed or been refused and is
+   * tried again.
+   */
+  readonly repeat: null | "unchanged" | "queued-again";
+};
+
+/**
  * Asks for a catalog course to be restored into a Moodle target: checks that the course,
  * revision and target exist, and queues a job (or gives back the one already asked for
  * the same revision, target and destination).
@@ -75,7 +104,7 @@ async function currentSiteInfo(
 export async function requestRestore(
   services: FederationServices,
   request: RestoreRequest,
-): Promise<RestoreJob> {
+): Promise<RequestedRestore> {
   const entry = await services.courses.catalogEntry(request.objectUri);
   if (!entry) {
     throw new RestoreError(
@@ -100,19 +129,41 @@ export async function requestRestore(
       `There is no Moodle target named ${request.targetName}; see coursefed moodle list.`,
     );
   }
-  const destination = request.destination ?? {
+  const destination: RestoreDestination = request.destination ?? {
     kind: "new-course",
     categoryId: target.defaultCategoryId,
   };
+  const { person } = request;
+  if (person) {
+    const refusal = await checkRestorePermission(services, person, target, destination, {
+      override: request.override === true,
+      confirmed: request.confirmed === true,
+    });
+    if (refusal) {
+      // A request waiting for its confirmation is a step of asking, not a refusal.
+      if (refusal.code !== "NEEDS_CONFIRMATION") {
+        await person.auditLog.record(person.auditActor, "restore.refuse", target.name, {
+          object: request.objectUri,
+          revision,
+          destination: { ...destination },
+          reason: refusal.code.toLowerCase(),
+        });
+      }
+      throw new RestoreError(refusal.code, refusal.message);
+    }
+  }
+  const askedAt = Date.now();
   const { job, created } = await services.restores.request({
     objectUri: request.objectUri,
     revision,
     targetId: target.id,
     destination,
     requestedBy: request.requestedBy,
+    requestedByActorId: person?.actorId,
     ruleId: request.ruleId,
     overriddenBy: request.override ? request.requestedBy : undefined,
   });
+  if (person) await auditRestore(person, target, job, request);
   // A job asked for again that never started is queued again too: a process that died
   // between saving a job and queueing it would otherwise leave it waiting for ever. If its
   // message is still there, the two share the job's ordering key: the second one runs
@@ -120,7 +171,32 @@ export async function requestRestore(
   if (created || (job.state === "queued" && job.startedAt === null)) {
     await queueRestore(services, job);
   }
-  return job;
+  // A failed or refused job asked for again is queued again under its first date.
+  const repeat = !created ? "unchanged" : job.createdAt < askedAt ? "queued-again" : null;
+  return { ...job, repeat };
+}
+
+/**
+ * A person's restore in the audit log: the request, and apart the decisions that take a
+ * risk, so that they are found on their own: an override, a confirmed merge or replace.
+ */
+async function auditRestore(
+  person: RestorePerson,
+  target: MoodleTarget,
+  job: RestoreJob,
+  request: RestoreRequest,
+): Promise<void> {
+  const details = {
+    object: job.objectUri,
+    revision: job.revision,
+    destination: job.destination,
+    job: job.id,
+  };
+  await person.auditLog.record(person.auditActor, "restore.request", target.name, details);
+  if (request.override)
+    await person.auditLog.record(person.auditActor, "restore.override", target.name, details);
+  if (job.destination.kind === "existing-course")
+    await person.auditLog.record(person.auditActor, "restore.confirm", target.name, details);
 }
 
 async function queueRestore(

@@ -3,6 +3,7 @@ import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { BlobDigestError } from "../../blobs/blob-store.ts";
 import { DownloadError } from "../../blobs/resumable-download.ts";
+import { mayReadArchive } from "../../courses/access.ts";
 import { BoostError, boostCourse } from "../../courses/boost-service.ts";
 import { probedSites } from "../../courses/catalog-restorable.ts";
 import type { CatalogEntry as CatalogEntryRow } from "../../courses/course-repository.ts";
@@ -258,6 +259,8 @@ const downloadArchive = createRoute({
   method: "get",
   path: "/archives/{sha256}",
   summary: "Download an archive this node holds (Range, If-Range and ETag supported)",
+  description:
+    "Only an archive the token may read: of a catalog course (received from a peer), or of a course published here that is the token's own, public, or any for an admin token. Uploads waiting to be published and the originals of backups published sanitized are never served.",
   request: { params: z.object({ sha256: z.string().regex(/^[0-9a-f]{64}$/) }) },
   responses: {
     200: {
@@ -268,8 +271,15 @@ const downloadArchive = createRoute({
         },
       },
     },
-    404: { description: "Not held here", content: { "application/json": { schema: ErrorSchema } } },
+    404: {
+      description: "Not held here, or not an archive of a course",
+      content: { "application/json": { schema: ErrorSchema } },
+    },
     ...errorResponses,
+    403: {
+      description: "Held, but not for this token: another teacher's course that is not public",
+      content: { "application/json": { schema: ErrorSchema } },
+    },
   },
 });
 
@@ -318,15 +328,29 @@ export function catalogRoutes(
 
   app.openapi(downloadArchive, async (c) => {
     const { sha256 } = c.req.valid("param");
-    if (!(await services.blobs.has(sha256))) {
+    const { token, actor } = c.get("principal");
+    const readable = await mayReadArchive(
+      services,
+      { actorId: actor.id, admin: token.role === "admin" },
+      sha256,
+    );
+    if (readable && (await services.blobs.has(sha256))) {
+      return (await serveBlob(c, services.blobs, sha256, "private")) as never;
+    }
+    if (!readable && (await services.courses.revisionsWithArchive(sha256)).length > 0) {
       return problem(
         c,
-        404,
-        "not_found",
-        "This node holds no archive with that digest; fetch it first.",
+        403,
+        "forbidden",
+        "This archive is of another teacher's course that is not public; ask its author or an admin.",
       );
     }
-    return (await serveBlob(c, services.blobs, sha256, "private")) as never;
+    return problem(
+      c,
+      404,
+      "not_found",
+      "This node holds no course archive with that digest: fetch a catalog course first (POST /catalog/fetch).",
+    );
   });
 
   app.openapi(list, async (c) => {

@@ -14,15 +14,23 @@ import {
 import { VISIBILITIES } from "../../db/schema.ts";
 import type { FederationServices } from "../../federation/context.ts";
 import { publishFromMoodle } from "../../restores/publish-from-moodle.ts";
+import { discardUnusedArchive } from "../abandoned-uploads.ts";
 import type { ApiDependencies } from "../api.ts";
 import { type ApiEnv, requireAdmin } from "../auth.ts";
 import { ErrorSchema, errorResponses, problem } from "../problem.ts";
 import { moodleFailureResponse, moodleProblem } from "./moodle-targets.ts";
 
 const metadataFields = {
-  title: z.string().min(1).max(METADATA_LIMITS.title),
+  title: z.string().min(1).max(METADATA_LIMITS.title).optional().openapi({
+    description:
+      "Left out: a new revision keeps its course's title, a new course takes the backup's course name; so do a new revision's summary, tags, licence and visibility",
+  }),
   summary: z.string().max(METADATA_LIMITS.summary).nullish(),
-  tags: z.array(z.string().regex(METADATA_LIMITS.tag)).max(METADATA_LIMITS.tags).optional(),
+  tags: z
+    .array(z.string().regex(METADATA_LIMITS.tag))
+    .max(METADATA_LIMITS.tags)
+    .optional()
+    .openapi({ description: 'Words, or words separated by single spaces: "web programming"' }),
   license: z.string().max(METADATA_LIMITS.license).nullish(),
   visibility: z.enum(VISIBILITIES).optional(),
 };
@@ -117,7 +125,7 @@ const publishFromMoodleRoute = createRoute({
 });
 
 const EditRequest = z
-  .object({ ...metadataFields, title: metadataFields.title.optional() })
+  .object(metadataFields)
   .refine((fields) => Object.values(fields).some((value) => value !== undefined), {
     message: "Give at least one of title, summary, tags, license and visibility.",
   })
@@ -350,7 +358,7 @@ export function courseRoutes(app: OpenAPIHono<ApiEnv>, dependencies: ApiDependen
 
 async function publishFrom(
   c: Context<ApiEnv>,
-  { services, uploads, context }: ApiDependencies,
+  { services, uploads, webUploads, context }: ApiDependencies,
   request: z.infer<typeof PublishRequest>,
   courseId?: string,
 ) {
@@ -368,6 +376,7 @@ async function publishFrom(
       { ...(courseId ? { courseId } : {}), sanitize: request.sanitize ?? false },
     );
     await uploads.remove(upload.id);
+    await discardUnusedArchive({ uploads, webUploads }, services.blobs, upload.sha256);
     return c.json(publishedJson(ctx, published), 201);
   } catch (error) {
     if (error instanceof PublishError && error.code === "NOT_FOUND")

@@ -4,6 +4,13 @@ import type { Context } from "hono";
 import { MOODLE_DRIVERS } from "../../db/schema.ts";
 import { probeTarget } from "../../moodle-targets/probe-target.ts";
 import { type MoodleTarget, TargetError } from "../../moodle-targets/target-repository.ts";
+import {
+  courseGrants,
+  grantCourse,
+  revokeCourse,
+  setTeacherCategories,
+  TeacherPermissionError,
+} from "../../moodle-targets/teacher-permissions.ts";
 import { noSuchTargetMessage } from "../../restores/rule-service.ts";
 import type { ApiDependencies } from "../api.ts";
 import { type ApiEnv, auditActorOf, requireAdmin } from "../auth.ts";
@@ -19,6 +26,10 @@ const Target = z
     driver: z.enum(MOODLE_DRIVERS),
     url: z.string().url(),
     defaultCategoryId: z.number().int(),
+    teacherCategoryIds: z.array(z.number().int()).openapi({
+      description:
+        "Where teachers may restore new courses (PUT /moodle/targets/{name}/teachers); none: nowhere",
+    }),
     timeoutMs: z.number().int(),
     probe: z
       .object({
@@ -164,6 +175,117 @@ const probe = createRoute({
   },
 });
 
+const CourseGrant = z
+  .object({
+    courseId: z.number().int().openapi({ description: "The Moodle course's id" }),
+    teacher: z.string().openapi({ description: "The teacher's handle" }),
+    grantedBy: z.string(),
+    grantedAt: z.string(),
+  })
+  .openapi("MoodleCourseGrant", {
+    description: "An existing Moodle course an admin let a teacher restore into",
+  });
+
+const invalidPermission = {
+  description: "Not a Moodle id, or no such teacher",
+  content: { "application/json": { schema: ErrorSchema } },
+} as const;
+
+const setTeachers = createRoute({
+  method: "put",
+  path: "/moodle/targets/{name}/teachers",
+  summary: "Set the categories where teachers may restore new courses on this target (admin)",
+  description:
+    "Teachers restore new courses only into these categories, and into existing courses only those their own restores created or that an admin granted them (POST /moodle/targets/{name}/grants). An empty list closes the target to teachers' new courses. Audited.",
+  middleware: [requireAdmin] as const,
+  request: {
+    params: z.object({ name: z.string() }),
+    body: {
+      required: true,
+      content: {
+        "application/json": {
+          schema: z.object({ categoryIds: z.array(z.number().int()).max(500) }),
+        },
+      },
+    },
+  },
+  responses: {
+    200: { description: "The target", content: { "application/json": { schema: Target } } },
+    400: invalidPermission,
+    404: notFound,
+    ...errorResponses,
+  },
+});
+
+const listGrants = createRoute({
+  method: "get",
+  path: "/moodle/targets/{name}/grants",
+  summary: "The existing courses of this target granted to teachers (admin)",
+  middleware: [requireAdmin] as const,
+  request: { params: z.object({ name: z.string() }) },
+  responses: {
+    200: {
+      description: "Grants, by course",
+      content: { "application/json": { schema: z.object({ items: z.array(CourseGrant) }) } },
+    },
+    400: invalidPermission,
+    404: notFound,
+    ...errorResponses,
+  },
+});
+
+const addGrant = createRoute({
+  method: "post",
+  path: "/moodle/targets/{name}/grants",
+  summary: "Let a teacher restore into an existing course of this target (admin)",
+  description: "Merging into or replacing it still needs the teacher's confirmation. Audited.",
+  middleware: [requireAdmin] as const,
+  request: {
+    params: z.object({ name: z.string() }),
+    body: {
+      required: true,
+      content: {
+        "application/json": {
+          schema: z.object({
+            courseId: z.number().int().openapi({ description: "The Moodle course's id" }),
+            teacher: z.string().min(1).openapi({ description: "The teacher's handle" }),
+          }),
+        },
+      },
+    },
+  },
+  responses: {
+    201: { description: "Granted" },
+    200: { description: "Granted already" },
+    400: invalidPermission,
+    404: notFound,
+    ...errorResponses,
+  },
+});
+
+const removeGrant = createRoute({
+  method: "delete",
+  path: "/moodle/targets/{name}/grants/{courseId}/{teacher}",
+  summary: "Take back a teacher's grant of an existing course (admin)",
+  middleware: [requireAdmin] as const,
+  request: {
+    params: z.object({
+      name: z.string(),
+      courseId: z.coerce.number().int(),
+      teacher: z.string(),
+    }),
+  },
+  responses: {
+    204: { description: "Taken back" },
+    400: invalidPermission,
+    404: {
+      description: "No such target, or no such grant",
+      content: { "application/json": { schema: ErrorSchema } },
+    },
+    ...errorResponses,
+  },
+});
+
 export function moodleTargetRoutes(
   app: OpenAPIHono<ApiEnv>,
   { services, audit }: ApiDependencies,
@@ -195,6 +317,73 @@ export function moodleTargetRoutes(
     return c.body(null, 204);
   });
 
+  const admin = (c: Context<ApiEnv>) => ({
+    auditActor: auditActorOf(c.get("principal")),
+    auditLog: audit,
+  });
+
+  app.openapi(setTeachers, async (c) => {
+    try {
+      const target = await setTeacherCategories(
+        services,
+        admin(c),
+        c.req.valid("param").name,
+        c.req.valid("json").categoryIds,
+      );
+      return c.json(targetJson(target), 200);
+    } catch (error) {
+      return permissionProblem(c, error);
+    }
+  });
+
+  app.openapi(listGrants, async (c) => {
+    try {
+      const grants = await courseGrants(services, c.req.valid("param").name);
+      const items = grants.map((grant) => ({
+        courseId: grant.moodleCourseId,
+        teacher: grant.teacher,
+        grantedBy: grant.grantedBy,
+        grantedAt: new Date(grant.grantedAt).toISOString(),
+      }));
+      return c.json({ items }, 200);
+    } catch (error) {
+      return permissionProblem(c, error);
+    }
+  });
+
+  app.openapi(addGrant, async (c) => {
+    const { courseId, teacher } = c.req.valid("json");
+    try {
+      const added = await grantCourse(
+        services,
+        admin(c),
+        c.req.valid("param").name,
+        courseId,
+        teacher,
+      );
+      return c.body(null, added ? 201 : 200);
+    } catch (error) {
+      return permissionProblem(c, error);
+    }
+  });
+
+  app.openapi(removeGrant, async (c) => {
+    const { name, courseId, teacher } = c.req.valid("param");
+    try {
+      if (!(await revokeCourse(services, admin(c), name, courseId, teacher))) {
+        return problem(
+          c,
+          404,
+          "grant_not_found",
+          `${teacher} has no grant of course ${courseId} on ${name}.`,
+        );
+      }
+      return c.body(null, 204);
+    } catch (error) {
+      return permissionProblem(c, error);
+    }
+  });
+
   app.openapi(probe, async (c) => {
     const { name } = c.req.valid("param");
     const target = await services.moodleTargets.byName(name);
@@ -223,6 +412,13 @@ export function moodleTargetRoutes(
   });
 }
 
+function permissionProblem(c: Context, error: unknown) {
+  if (!(error instanceof TeacherPermissionError)) throw error;
+  if (error.code === "NO_SUCH_TARGET") return problem(c, 404, "target_not_found", error.message);
+  if (error.code === "NO_SUCH_TEACHER") return problem(c, 400, "teacher_not_found", error.message);
+  return problem(c, 400, "invalid_request", error.message);
+}
+
 export function targetNotFound(c: Context, name: string) {
   return problem(c, 404, "target_not_found", noSuchTargetMessage(name));
 }
@@ -245,6 +441,7 @@ function targetJson(target: MoodleTarget) {
     driver: target.driver,
     url: target.url,
     defaultCategoryId: target.defaultCategoryId,
+    teacherCategoryIds: target.teacherCategoryIds,
     timeoutMs: target.timeoutMs,
     probe:
       site && target.probedAt !== null

@@ -4,7 +4,7 @@ import { RESTORE_JOB_STATES } from "../../db/schema.ts";
 import type { RestoreJob } from "../../restores/restore-repository.ts";
 import { RestoreError, requestRestore } from "../../restores/restore-service.ts";
 import type { ApiDependencies } from "../api.ts";
-import type { ApiEnv } from "../auth.ts";
+import { type ApiEnv, auditActorOf } from "../auth.ts";
 import { ErrorSchema, errorResponses, problem } from "../problem.ts";
 
 /** A compatibility problem (see @coursefed/moodle checkCompatibility) or missing activities. */
@@ -67,6 +67,14 @@ const Job = JobSummary.extend({
   log: z.string().nullable().openapi({ description: "What Moodle printed" }),
 }).openapi("RestoreJob");
 
+/** What POST /restores answers: the job, and whether it was asked for before. */
+const RequestedJob = Job.extend({
+  repeat: z.enum(["unchanged", "queued-again"]).nullable().openapi({
+    description:
+      "null: a new job. Jobs are idempotent (one per revision, target and destination): unchanged, the same restore was asked for before and this is that job as it stands (queued, running or finished: see state); queued-again, that job had failed or been refused and is tried again",
+  }),
+}).openapi("RequestedRestoreJob");
+
 const RestoreRequest = z
   .object({
     object: z.string().url().openapi({ description: "A catalog course's object id" }),
@@ -92,7 +100,12 @@ const RestoreRequest = z
         "With intoCourse: merge adds the contents; replace deletes the course's contents first, keeping its people",
     }),
     override: z.boolean().optional().openapi({
-      description: "Restore even if the compatibility check refuses: the caller takes the risk",
+      description:
+        "Restore even if the compatibility check refuses: the caller takes the risk (admin tokens only)",
+    }),
+    confirm: z.boolean().optional().openapi({
+      description:
+        "With intoCourse: true to confirm merging into or replacing that Moodle course; without it the request is refused with the course named",
     }),
   })
   .openapi("RestoreRequest");
@@ -102,14 +115,14 @@ const request = createRoute({
   path: "/restores",
   summary: "Restore a catalog course into a Moodle target",
   description:
-    "Queues a job (see GET /restores/{id}): the archive is fetched and verified, checked against what the site runs, and restored without user data. Asking again for the same revision, target and destination gives back the same job (a failed or refused one is queued again).",
+    "Queues a job (see GET /restores/{id}): the archive is fetched and verified, checked against what the site runs, and restored without user data. Asking again for the same revision, target and destination gives back the same job (a failed or refused one is queued again). A teacher's token restores new courses only into the categories an admin opened to teachers on the target, and into existing courses only those its teacher's restores created there or that an admin granted (PUT /moodle/targets/{name}/teachers); restoring into an existing course needs confirm: true; only an admin token may override. Every request is in the audit log.",
   request: {
     body: { required: true, content: { "application/json": { schema: RestoreRequest } } },
   },
   responses: {
     202: {
-      description: "Queued (or the job asked for before)",
-      content: { "application/json": { schema: Job } },
+      description: "Queued (or the job asked for before: see repeat)",
+      content: { "application/json": { schema: RequestedJob } },
     },
     400: {
       description: "Both a category and a course, or a course without mode",
@@ -120,10 +133,16 @@ const request = createRoute({
       content: { "application/json": { schema: ErrorSchema } },
     },
     409: {
-      description: "Withdrawn by its publisher",
+      description:
+        "withdrawn: by its publisher; confirmation_required: restoring into an existing course without confirm: true (the message names the course)",
       content: { "application/json": { schema: ErrorSchema } },
     },
     ...errorResponses,
+    403: {
+      description:
+        "restore_not_permitted: a teacher's token, outside what admins let teachers do on this target; override_not_permitted: a teacher's token asked to override",
+      content: { "application/json": { schema: ErrorSchema } },
+    },
   },
 });
 
@@ -159,26 +178,51 @@ const show = createRoute({
   },
 });
 
-export function restoreRoutes(app: OpenAPIHono<ApiEnv>, { services }: ApiDependencies): void {
+export function restoreRoutes(
+  app: OpenAPIHono<ApiEnv>,
+  { services, audit }: ApiDependencies,
+): void {
   app.openapi(request, async (c) => {
     const body = c.req.valid("json");
     const destination = destinationOf(body);
     if (typeof destination === "string") return problem(c, 400, "invalid_request", destination);
+    const principal = c.get("principal");
     try {
       const job = await requestRestore(services, {
         objectUri: body.object,
         revision: body.revision,
         targetName: body.target,
         destination,
-        requestedBy: c.get("principal").token.name,
+        requestedBy: principal.token.name,
         override: body.override,
+        confirmed: body.confirm,
+        person: {
+          actorId: principal.actor.id,
+          admin: principal.token.role === "admin",
+          auditActor: auditActorOf(principal),
+          auditLog: audit,
+        },
       });
-      return c.json(jobJson(job, await services.moodleTargets.namesById()), 202);
+      return c.json(
+        { ...jobJson(job, await services.moodleTargets.namesById()), repeat: job.repeat },
+        202,
+      );
     } catch (error) {
       if (!(error instanceof RestoreError)) throw error;
-      if (error.code === "WITHDRAWN") return problem(c, 409, "withdrawn", error.message);
-      const code = error.code === "NO_SUCH_TARGET" ? "target_not_found" : error.code.toLowerCase();
-      return problem(c, 404, code, error.message);
+      switch (error.code) {
+        case "WITHDRAWN":
+          return problem(c, 409, "withdrawn", error.message);
+        case "NEEDS_CONFIRMATION":
+          return problem(c, 409, "confirmation_required", error.message);
+        case "NOT_PERMITTED":
+          return problem(c, 403, "restore_not_permitted", error.message);
+        case "OVERRIDE_NOT_PERMITTED":
+          return problem(c, 403, "override_not_permitted", error.message);
+        case "NO_SUCH_TARGET":
+          return problem(c, 404, "target_not_found", error.message);
+        default:
+          return problem(c, 404, error.code.toLowerCase(), error.message);
+      }
     }
   });
 

@@ -127,6 +127,16 @@ export const fr: Messages = {
   restoreNeedsCourse: "Indiquez l’identifiant du cours Moodle où restaurer.",
   restoreNeedsMode: "Choisissez fusionner ou remplacer pour un cours existant.",
   restoreBadCategory: "Un identifiant de catégorie est un nombre entier positif.",
+  restoreConfirmTitle: "Restaurer dans un cours existant\u00a0?",
+  restoreConfirmReplace: (course: string, site: string) =>
+    `Remplacer supprime le contenu de ${course} sur ${site} et met celui de cette sauvegarde à sa place. Ses participants restent.`,
+  restoreConfirmMerge: (course: string, site: string) =>
+    `Fusionner ajoute le contenu de cette sauvegarde à ${course} sur ${site}.`,
+  restoreConfirmCheck: "Vérifiez que c’est bien le cours voulu.",
+  restoreConfirmButton: (mode: "merge" | "replace"): string =>
+    mode === "replace" ? "Remplacer son contenu" : "Fusionner dans ce cours",
+  moodleCourseNamed: (id: number, name: string | undefined) =>
+    name === undefined ? `le cours Moodle ${id}` : `le cours Moodle ${id}, «\u00a0${name}\u00a0»`,
   lineage: "Filiation",
   derivedFrom: "Dérivé de",
   restoredCopies: "Restauré ici :",
@@ -293,7 +303,27 @@ export const fr: Messages = {
     added: "Site Moodle ajouté. Sondez-le pour vérifier que le nœud l’atteint.",
     removed:
       "Site Moodle oublié, avec ses règles et ses restaurations\u00a0; le site lui-même n’est pas touché.",
+    teachers: "Catégories des enseignants enregistrées.",
+    granted: "Cours accordé à l’enseignant.",
+    revoked: "Accord retiré.",
   },
+  teacherCategoriesColumn: "Les enseignants restaurent dans",
+  teachersNowhere: "nulle part",
+  teachersOn: (name: string) => `Enseignants sur ${name}`,
+  teachersIntro:
+    "Les enseignants ne restaurent de nouveaux cours que dans ces catégories, et dans des cours existants que ceux que leurs propres restaurations y ont créés ou que vous leur accordez ci-dessous. Les administrateurs et les règles de restauration automatique restaurent partout.",
+  teacherCategories: "Catégories où les enseignants peuvent restaurer de nouveaux cours",
+  teacherCategoriesHelp:
+    "Identifiants de catégories séparés par des virgules\u00a0; vide\u00a0: nulle part.",
+  teacherCategoriesInvalid:
+    "Les identifiants de catégories sont des nombres entiers positifs séparés par des virgules, par exemple 3, 5 (ou rien).",
+  saveTeacherCategories: (name: string) => `Enregistrer les catégories de ${name}`,
+  grantedCourses: "Cours existants accordés à un enseignant",
+  teacherHandle: "Enseignant (identifiant)",
+  grantedBy: "Accordé par",
+  noGrants: "Aucun accordé.",
+  grantCourse: (name: string) => `Accorder un cours de ${name}`,
+  revokeGrant: (course: number, teacher: string) => `Retirer le cours ${course} à ${teacher}`,
   probeOk: "atteint",
   probeOf: (name: string) => `Ce que ${name} fait tourner`,
   probeFailed: (name: string) => `Le sondage de ${name} a échoué`,
@@ -376,6 +406,13 @@ export const fr: Messages = {
     "target.add": "a ajouté un site Moodle",
     "target.probe": "a sondé un site Moodle",
     "target.remove": "a supprimé un site Moodle",
+    "target.teacher-categories": "a changé où les enseignants peuvent restaurer",
+    "target.grant": "a accordé un cours à un enseignant",
+    "target.revoke": "a retiré un cours à un enseignant",
+    "restore.request": "a demandé une restauration",
+    "restore.refuse": "s’est vu refuser une restauration",
+    "restore.override": "a passé outre la vérification de compatibilité",
+    "restore.confirm": "a confirmé une restauration dans un cours existant",
     "rule.add": "a ajouté une règle de restauration automatique",
     "rule.remove": "a supprimé une règle de restauration automatique",
     "teacher.add": "a créé un enseignant",

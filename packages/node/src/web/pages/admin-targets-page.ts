@@ -4,7 +4,18 @@ import { html } from "hono/html";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { MOODLE_DRIVERS, type MoodleDriverName } from "../../db/schema.ts";
 import { probeTarget } from "../../moodle-targets/probe-target.ts";
-import { type NewMoodleTarget, TargetError } from "../../moodle-targets/target-repository.ts";
+import {
+  type MoodleTarget,
+  type NewMoodleTarget,
+  TargetError,
+} from "../../moodle-targets/target-repository.ts";
+import {
+  courseGrants,
+  grantCourse,
+  revokeCourse,
+  setTeacherCategories,
+  TeacherPermissionError,
+} from "../../moodle-targets/teacher-permissions.ts";
 import { noSuchTargetMessage } from "../../restores/rule-service.ts";
 import { formatDateTime } from "../format.ts";
 import { csrfField, type Markup } from "../layout.ts";
@@ -19,7 +30,7 @@ import {
   webAuditActor,
 } from "./admin-shell.ts";
 
-const NOTICES = ["added", "removed"] as const;
+const NOTICES = ["added", "removed", "teachers", "granted", "revoked"] as const;
 /** The end of what Moodle printed is where its error is; the start is noise. */
 const LOG_TAIL_LINES = 40;
 
@@ -51,10 +62,10 @@ ${options.outcome ?? ""}
 ${
   targets.length
     ? html`<div class="table-scroll"><table class="striped">
-<thead><tr><th scope="col">${t.targetName}</th><th scope="col">${t.driver}</th><th scope="col">${t.targetUrl}</th><th scope="col">${t.defaultCategoryColumn}</th><th scope="col">${t.lastProbe}</th><th scope="col"><span class="visually-hidden">${t.actions}</span></th></tr></thead>
+<thead><tr><th scope="col">${t.targetName}</th><th scope="col">${t.driver}</th><th scope="col">${t.targetUrl}</th><th scope="col">${t.defaultCategoryColumn}</th><th scope="col">${t.teacherCategoriesColumn}</th><th scope="col">${t.lastProbe}</th><th scope="col"><span class="visually-hidden">${t.actions}</span></th></tr></thead>
 <tbody>${targets.map((target) => {
         const site = target.siteInfo as MoodleSiteInfo | null;
-        return html`<tr><th scope="row">${target.name}</th><td><code>${target.driver}</code></td><td><a href="${target.url}" rel="external">${target.url}</a></td><td>${target.defaultCategoryId}</td>
+        return html`<tr><th scope="row">${target.name}</th><td><code>${target.driver}</code></td><td><a href="${target.url}" rel="external">${target.url}</a></td><td>${target.defaultCategoryId}</td><td>${target.teacherCategoryIds.length ? target.teacherCategoryIds.join(", ") : html`<span class="badge badge-neutral">${t.teachersNowhere}</span>`}</td>
 <td>${site && target.probedAt !== null ? html`${site.release}<br><small>${t.pluginCount(Object.keys(site.plugins).length)} · ${formatDateTime(target.probedAt, language)}</small>` : html`<span class="badge badge-neutral">${t.notProbed}</span>`}</td>
 <td class="row-actions"><form method="post" action="/admin/targets/probe" class="inline">${csrfField(c)}<input type="hidden" name="name" value="${target.name}"><button type="submit" class="compact" aria-label="${t.probeNamed(target.name)}">${t.probe}</button></form>
 <a href="/admin/targets/remove?name=${encodeURIComponent(target.name)}" role="button" class="secondary outline compact" aria-label="${t.removeNamed(target.name)}">${t.remove}</a></td></tr>`;
@@ -62,6 +73,7 @@ ${
 </table></div>`
     : html`<article class="empty"><p>${t.noTargetsYet}</p></article>`
 }
+${await teachersSections(c, services, targets)}
 <section aria-labelledby="add-target">
 <h2 id="add-target">${t.addTarget}</h2>
 <form method="post" action="/admin/targets" class="admin-form">
@@ -89,6 +101,62 @@ ${options.formError ? html`<p class="notice notice-error" role="alert" id="targe
 </form>
 </section>`,
   });
+}
+
+/**
+ * Per target, what teachers may do there: the categories where they may restore new
+ * courses, and the existing courses granted to one of them (besides those their own
+ * restores created, which they may always restore into again).
+ */
+async function teachersSections(
+  c: WebContext,
+  services: Services,
+  targets: readonly MoodleTarget[],
+): Promise<Markup> {
+  const t = c.get("t");
+  const language = c.get("language");
+  const sections = [];
+  for (const target of targets) {
+    const grants = await courseGrants(services, target.name);
+    const id = `teachers-${target.id}`;
+    sections.push(html`<section aria-labelledby="${id}" class="target-teachers">
+<h2 id="${id}">${t.teachersOn(target.name)}</h2>
+<p><small>${t.teachersIntro}</small></p>
+<form method="post" action="/admin/targets/teachers" class="admin-form">
+${csrfField(c)}<input type="hidden" name="name" value="${target.name}">
+<label>${t.teacherCategories}<input name="categoryIds" value="${target.teacherCategoryIds.join(", ")}" placeholder="3, 5" inputmode="numeric" aria-describedby="${id}-categories-help"><small id="${id}-categories-help">${t.teacherCategoriesHelp}</small></label>
+<button type="submit" class="compact">${t.saveTeacherCategories(target.name)}</button>
+</form>
+<h3>${t.grantedCourses}</h3>
+${
+  grants.length
+    ? html`<div class="table-scroll"><table class="striped">
+<thead><tr><th scope="col">${t.moodleCourseId}</th><th scope="col">${t.teacherHandle}</th><th scope="col">${t.grantedBy}</th><th scope="col"><span class="visually-hidden">${t.actions}</span></th></tr></thead>
+<tbody>${grants.map(
+        (grant) =>
+          html`<tr><td>${grant.moodleCourseId}</td><td>${grant.teacher}</td><td>${grant.grantedBy}, ${formatDateTime(grant.grantedAt, language)}</td>
+<td><form method="post" action="/admin/targets/revoke" class="inline">${csrfField(c)}<input type="hidden" name="name" value="${target.name}"><input type="hidden" name="courseId" value="${grant.moodleCourseId}"><input type="hidden" name="teacher" value="${grant.teacher}"><button type="submit" class="secondary outline compact" aria-label="${t.revokeGrant(grant.moodleCourseId, grant.teacher)}">${t.revoke}</button></form></td></tr>`,
+      )}</tbody></table></div>`
+    : html`<p>${t.noGrants}</p>`
+}
+<form method="post" action="/admin/targets/grant" class="admin-form">
+${csrfField(c)}<input type="hidden" name="name" value="${target.name}">
+<div class="grid">
+<label>${t.moodleCourseId}<input name="courseId" inputmode="numeric" required></label>
+<label>${t.teacherHandle}<input name="teacher" required placeholder="ada"></label>
+</div>
+<button type="submit" class="compact">${t.grantCourse(target.name)}</button>
+</form>
+</section>`);
+  }
+  return html`${sections}`;
+}
+
+/** "3, 5" or "3 5" as category ids; undefined when one is not a positive whole number. */
+function categoryIdsOf(text: string): number[] | undefined {
+  const parts = text.split(/[\s,]+/).filter((part) => part !== "");
+  const ids = parts.map(Number);
+  return ids.every((id) => Number.isSafeInteger(id) && id > 0) ? ids : undefined;
 }
 
 /** What a probe found: the site's Moodle and every plugin with its version. */
@@ -184,6 +252,66 @@ export function adminTargetsRoutes(app: Hono<WebEnv>, { services, audit }: WebDe
       await audit.record(by, "target.probe", name, { error: error.code });
       return targetsPage(c, services, { status: 502, outcome: probeFailure(c, name, error) });
     }
+  });
+
+  const admin = (c: WebContext) => ({ auditActor: webAuditActor(c), auditLog: audit });
+  /** A refused permission change, said on the page; anything else is not ours to catch. */
+  const permissionRefused = (c: WebContext, error: unknown) => {
+    if (!(error instanceof TeacherPermissionError)) throw error;
+    return targetsPage(c, services, {
+      status: error.code === "NO_SUCH_TARGET" ? 404 : 400,
+      outcome: notice("error", error.message),
+    });
+  };
+
+  app.post("/admin/targets/teachers", requireRole("admin"), async (c) => {
+    const t = c.get("t");
+    const form = await c.req.parseBody();
+    const categoryIds = categoryIdsOf(formText(form, "categoryIds"));
+    if (!categoryIds) {
+      return targetsPage(c, services, {
+        status: 400,
+        outcome: notice("error", t.teacherCategoriesInvalid),
+      });
+    }
+    try {
+      await setTeacherCategories(services, admin(c), formText(form, "name"), categoryIds);
+    } catch (error) {
+      return permissionRefused(c, error);
+    }
+    return c.redirect("/admin/targets?notice=teachers", 303);
+  });
+
+  app.post("/admin/targets/grant", requireRole("admin"), async (c) => {
+    const form = await c.req.parseBody();
+    try {
+      await grantCourse(
+        services,
+        admin(c),
+        formText(form, "name"),
+        Number(formText(form, "courseId")),
+        formText(form, "teacher"),
+      );
+    } catch (error) {
+      return permissionRefused(c, error);
+    }
+    return c.redirect("/admin/targets?notice=granted", 303);
+  });
+
+  app.post("/admin/targets/revoke", requireRole("admin"), async (c) => {
+    const form = await c.req.parseBody();
+    try {
+      await revokeCourse(
+        services,
+        admin(c),
+        formText(form, "name"),
+        Number(formText(form, "courseId")),
+        formText(form, "teacher"),
+      );
+    } catch (error) {
+      return permissionRefused(c, error);
+    }
+    return c.redirect("/admin/targets?notice=revoked", 303);
   });
 
   app.get("/admin/targets/remove", requireRole("admin"), async (c) => {

@@ -1,16 +1,20 @@
 import type { RestoreDestination } from "@coursefed/moodle";
 import type { Hono } from "hono";
+import { html } from "hono/html";
 import { BlobDigestError } from "../../blobs/blob-store.ts";
 import { DownloadError } from "../../blobs/resumable-download.ts";
 import { FetchError, fetchCatalogArchive } from "../../courses/fetch-service.ts";
 import { serveBlob } from "../../http/serve-blob.ts";
+import type { MoodleTarget } from "../../moodle-targets/target-repository.ts";
+import { moodleCourseLabel } from "../../restores/restore-permissions.ts";
 import { RestoreError, requestRestore } from "../../restores/restore-service.ts";
 import type { Messages } from "../i18n/en.ts";
+import { csrfField, page } from "../layout.ts";
 import { accountOf, requireRole } from "../roles.ts";
-import type { WebDependencies, WebEnv } from "../web-env.ts";
+import type { WebContext, WebDependencies, WebEnv } from "../web-env.ts";
+import { type Form, webAuditActor } from "./admin-shell.ts";
+import { courseLink } from "./course-page.ts";
 import { errorPage } from "./error-page.ts";
-
-type Form = Record<string, string | File | (string | File)[]>;
 
 function text(form: Form, name: string): string {
   const value = form[name];
@@ -39,9 +43,54 @@ function destinationOf(
   return categoryId ? { kind: "new-course", categoryId } : { error: t.restoreBadCategory };
 }
 
+/**
+ * Merging into or replacing an existing Moodle course is asked again, naming the course
+ * (by the catalog title a restore gave it, when this node made it), before anything is
+ * queued: the same form, sent again with confirm=true.
+ */
+async function confirmRestorePage(
+  c: WebContext,
+  services: WebDependencies["services"],
+  form: Form,
+  destination: Extract<RestoreDestination, { kind: "existing-course" }>,
+) {
+  const t = c.get("t");
+  const targetName = text(form, "target");
+  // requestRestore asks for a confirmation only once the target is known.
+  const target = (await services.moodleTargets.byName(targetName)) as MoodleTarget;
+  const label = await moodleCourseLabel(services, target, destination.courseId);
+  const course = t.moodleCourseNamed(label.id, label.name);
+  const fields: Record<string, string> = {
+    object: text(form, "object"),
+    revision: text(form, "revision"),
+    target: targetName,
+    destination: "existing-course",
+    intoCourse: String(destination.courseId),
+    mode: destination.mode,
+    override: text(form, "override"),
+    confirm: "true",
+  };
+  return page(c, {
+    title: t.restoreConfirmTitle,
+    main: html`<article class="confirm-restore">
+<h1>${t.restoreConfirmTitle}</h1>
+<p>${destination.mode === "replace" ? t.restoreConfirmReplace(course, target.name) : t.restoreConfirmMerge(course, target.name)}</p>
+<p>${t.restoreConfirmCheck}</p>
+<form method="post" action="/catalog/restore">
+${csrfField(c)}
+${Object.entries(fields)
+  .filter(([, value]) => value !== "")
+  .map(([name, value]) => html`<input type="hidden" name="${name}" value="${value}">`)}
+<button type="submit"${destination.mode === "replace" ? html` class="danger"` : ""}>${t.restoreConfirmButton(destination.mode)}</button>
+<a href="${courseLink(fields.object as string)}" role="button" class="secondary outline">${t.cancel}</a>
+</form>
+</article>`,
+  });
+}
+
 export function courseActionRoutes(
   app: Hono<WebEnv>,
-  { services, context }: WebDependencies,
+  { services, context, audit }: WebDependencies,
 ): void {
   app.post("/catalog/restore", requireRole("teacher"), async (c) => {
     const t = c.get("t");
@@ -58,16 +107,30 @@ export function courseActionRoutes(
         destination,
         requestedBy: `web ${account.username}`,
         override: text(form, "override") === "true",
+        confirmed: text(form, "confirm") === "true",
+        person: {
+          actorId: account.actorId,
+          admin: account.role === "admin",
+          auditActor: webAuditActor(c),
+          auditLog: audit,
+        },
       });
-      return c.redirect(`/restores#job-${job.id}`, 303);
+      // The same restore asked for again is the same job: the page says so, and how it stands.
+      const again = job.repeat
+        ? `?${new URLSearchParams({ again: job.id, repeat: job.repeat })}`
+        : "";
+      return c.redirect(`/restores${again}#job-${job.id}`, 303);
     } catch (error) {
       if (!(error instanceof RestoreError)) throw error;
-      return errorPage(
-        c,
-        error.code === "WITHDRAWN" ? 409 : 404,
-        t.restoreRefusedTitle,
-        error.message,
-      );
+      if (error.code === "NEEDS_CONFIRMATION" && destination?.kind === "existing-course")
+        return await confirmRestorePage(c, services, form, destination);
+      const status =
+        error.code === "WITHDRAWN"
+          ? 409
+          : error.code === "NOT_PERMITTED" || error.code === "OVERRIDE_NOT_PERMITTED"
+            ? 403
+            : 404;
+      return errorPage(c, status, t.restoreRefusedTitle, error.message);
     }
   });
 

@@ -15,6 +15,7 @@ import type { MoodleTarget } from "../../moodle-targets/target-repository.ts";
 import { formatDate, formatDateTime, hostOf } from "../format.ts";
 import type { Messages } from "../i18n/en.ts";
 import { csrfField, type Markup, page } from "../layout.ts";
+import { publisherByline } from "../publisher-byline.ts";
 import { accountOf, hasRole, requireRole } from "../roles.ts";
 import type { WebContext, WebDependencies, WebEnv } from "../web-env.ts";
 import { manifestFacts, sanitizedSummary } from "./catalog-page.ts";
@@ -113,8 +114,13 @@ ${
 <select id="restore-mode" name="mode"><option value="merge">${t.modeMerge}</option><option value="replace">${t.modeReplace}</option></select></div>
 </div>
 </fieldset>
-<label class="override"><input type="checkbox" name="override" value="true" aria-describedby="override-warning"> ${t.override}</label>
-<p id="override-warning" class="warning"><small>${t.overrideWarning}</small></p>
+${
+  // Only an admin may take the risk of an override: teachers are not offered it.
+  hasRole(accountOf(c).role, "admin")
+    ? html`<label class="override"><input type="checkbox" name="override" value="true" aria-describedby="override-warning"> ${t.override}</label>
+<p id="override-warning" class="warning"><small>${t.overrideWarning}</small></p>`
+    : ""
+}
 <button type="submit">${t.restoreButton}</button>
 </form>
 </section>`;
@@ -207,6 +213,7 @@ export function coursePageRoutes(app: Hono<WebEnv>, { services }: WebDependencie
     if (!entry) return errorPage(c, 404, t.notInCatalogTitle, t.notInCatalog);
     const facts = manifestFacts(entry.manifest);
     const author = await services.follows.remoteActor(entry.actorUri);
+    const publishers = await services.courses.catalogPublishers([entry.actorUri]);
     const teacher = hasRole(accountOf(c).role, "teacher");
     const revisions = await services.courses.catalogRevisions(entry.objectUri);
     const targets = await services.moodleTargets.all();
@@ -218,7 +225,7 @@ export function coursePageRoutes(app: Hono<WebEnv>, { services }: WebDependencie
 <article class="course">
 <header>
 <h1>${entry.title}</h1>
-<p class="byline">${t.by} <a href="${entry.actorUri}" rel="external">${author?.name ?? author?.handle ?? entry.actorUri}</a> · <span class="institution">${hostOf(entry.actorUri)}</span></p>
+<p class="byline">${t.by} ${publisherByline(entry.actorUri, publishers.get(entry.actorUri), { link: true, handles: true })}</p>
 ${entry.deletedAt !== null ? html`<p class="notice notice-error">${t.withdrawn}</p>` : ""}
 </header>
 ${sanitizedSummary(entry.summary)}

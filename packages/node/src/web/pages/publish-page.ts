@@ -4,6 +4,7 @@ import { MoodleError } from "@coursefed/moodle";
 import type { Hono } from "hono";
 import { html } from "hono/html";
 import type { LocalActor } from "../../actors/local-actors.ts";
+import { discardUnusedArchive } from "../../api/abandoned-uploads.ts";
 import type { Course } from "../../courses/course-repository.ts";
 import { type CourseMetadata, PublishError, publishCourse } from "../../courses/publish-service.ts";
 import { ReceiveBackupError, receiveBackup } from "../../courses/receive-backup.ts";
@@ -76,15 +77,6 @@ export function publishRoutes(
   app: Hono<WebEnv>,
   { services, context, maxUploadBytes, uploads, webUploads }: WebDependencies,
 ): void {
-  /**
-   * Deletes an archive nothing needs any more once its upload is published: the original
-   * of a backup published sanitized holds the personal data that was removed. (Uploads
-   * abandoned go with the node's hourly sweep.)
-   */
-  const discard = async (sha256: string) => {
-    if (!(await webUploads.holds(sha256)) && !(await uploads.archiveInUse(sha256)))
-      await services.blobs.removeUnreferenced(sha256);
-  };
   const actorOf = async (c: WebContext) =>
     (await services.actors.byId(accountOf(c).actorId)) as LocalActor;
   /** The course a new revision is for: the signed-in actor's own, still published. */
@@ -280,7 +272,7 @@ ${
         },
       );
       await webUploads.remove(upload.id);
-      await discard(upload.sha256);
+      await discardUnusedArchive({ uploads, webUploads }, services.blobs, upload.sha256);
       return c.redirect(
         `/my-courses?notice=published&course=${encodeURIComponent(published.course.id)}`,
         303,

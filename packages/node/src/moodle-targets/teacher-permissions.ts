@@ -1,0 +1,151 @@
+import type { AuditActor, AuditLog } from "../audit/audit-log.ts";
+import { CodedError } from "../coded-error.ts";
+import type { FederationServices } from "../federation/context.ts";
+import type { MoodleTarget } from "./target-repository.ts";
+
+export class TeacherPermissionError extends CodedError<
+  "NO_SUCH_TARGET" | "NO_SUCH_TEACHER" | "INVALID"
+> {
+  override readonly name = "TeacherPermissionError";
+}
+
+/** The admin changing what teachers may do, as the audit log names them. */
+export interface PermissionAdmin {
+  readonly auditActor: AuditActor;
+  readonly auditLog: AuditLog;
+}
+
+/** An existing Moodle course an admin let one teacher restore into. */
+export interface CourseGrant {
+  readonly moodleCourseId: number;
+  /** The teacher's handle (@handle@host's user part). */
+  readonly teacher: string;
+  readonly grantedBy: string;
+  readonly grantedAt: number;
+}
+
+/** Moodle's ids are positive; a category list is at most a few hundred. */
+const MAX_TEACHER_CATEGORIES = 500;
+
+async function targetNamed(services: FederationServices, name: string): Promise<MoodleTarget> {
+  const target = await services.moodleTargets.byName(name);
+  if (!target) {
+    throw new TeacherPermissionError(
+      "NO_SUCH_TARGET",
+      `There is no Moodle target named ${name}; see coursefed moodle list.`,
+    );
+  }
+  return target;
+}
+
+async function teacherNamed(services: FederationServices, handle: string) {
+  const teacher = await services.actors.byHandle(handle.replace(/^@/, ""));
+  if (teacher?.type !== "Person") {
+    throw new TeacherPermissionError(
+      "NO_SUCH_TEACHER",
+      `There is no teacher with the handle ${handle} on this node; see coursefed teachers.`,
+    );
+  }
+  return teacher;
+}
+
+function checkMoodleId(id: number, what: string): void {
+  if (!Number.isSafeInteger(id) || id < 1) {
+    throw new TeacherPermissionError(
+      "INVALID",
+      `${id} is not a Moodle ${what} id: use a whole number from 1 up, as in the ${what}'s address (?id=...).`,
+    );
+  }
+}
+
+/**
+ * Sets the categories of a target where teachers may restore new courses; an empty list
+ * closes the target to teachers' new courses (grants and their own courses stay).
+ */
+export async function setTeacherCategories(
+  services: FederationServices,
+  admin: PermissionAdmin,
+  targetName: string,
+  categoryIds: readonly number[],
+): Promise<MoodleTarget> {
+  const target = await targetNamed(services, targetName);
+  for (const id of categoryIds) checkMoodleId(id, "category");
+  if (categoryIds.length > MAX_TEACHER_CATEGORIES) {
+    throw new TeacherPermissionError(
+      "INVALID",
+      `At most ${MAX_TEACHER_CATEGORIES} categories may be opened to teachers on one target; open a parent category instead.`,
+    );
+  }
+  const saved = await services.moodleTargets.setTeacherCategories(target, categoryIds);
+  await admin.auditLog.record(admin.auditActor, "target.teacher-categories", target.name, {
+    before: target.teacherCategoryIds,
+    after: saved.teacherCategoryIds,
+  });
+  return saved;
+}
+
+/** Lets a teacher restore into an existing course; false if they already could by a grant. */
+export async function grantCourse(
+  services: FederationServices,
+  admin: PermissionAdmin,
+  targetName: string,
+  moodleCourseId: number,
+  teacherHandle: string,
+): Promise<boolean> {
+  const target = await targetNamed(services, targetName);
+  checkMoodleId(moodleCourseId, "course");
+  const teacher = await teacherNamed(services, teacherHandle);
+  const added = await services.moodleTargets.grant(
+    target,
+    moodleCourseId,
+    teacher.id,
+    admin.auditActor.name,
+  );
+  if (added) {
+    await admin.auditLog.record(admin.auditActor, "target.grant", target.name, {
+      course: moodleCourseId,
+      teacher: teacher.handle,
+    });
+  }
+  return added;
+}
+
+/** Takes a grant back; false if the teacher had none for that course. */
+export async function revokeCourse(
+  services: FederationServices,
+  admin: PermissionAdmin,
+  targetName: string,
+  moodleCourseId: number,
+  teacherHandle: string,
+): Promise<boolean> {
+  const target = await targetNamed(services, targetName);
+  const teacher = await teacherNamed(services, teacherHandle);
+  const removed = await services.moodleTargets.revoke(target, moodleCourseId, teacher.id);
+  if (removed) {
+    await admin.auditLog.record(admin.auditActor, "target.revoke", target.name, {
+      course: moodleCourseId,
+      teacher: teacher.handle,
+    });
+  }
+  return removed;
+}
+
+/** A target's grants, each with its teacher's handle. */
+export async function courseGrants(
+  services: FederationServices,
+  targetName: string,
+): Promise<CourseGrant[]> {
+  const target = await targetNamed(services, targetName);
+  const grants = await services.moodleTargets.grants(target);
+  const handles = new Map<number, string>();
+  for (const grant of grants) {
+    if (handles.has(grant.actorId)) continue;
+    handles.set(grant.actorId, (await services.actors.byId(grant.actorId))?.handle ?? "?");
+  }
+  return grants.map((grant) => ({
+    moodleCourseId: grant.moodleCourseId,
+    teacher: handles.get(grant.actorId) as string,
+    grantedBy: grant.grantedBy,
+    grantedAt: grant.grantedAt,
+  }));
+}
