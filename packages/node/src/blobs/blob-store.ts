@@ -4,6 +4,7 @@ import { mkdir, open, readdir, rename, rm, stat, utimes } from "node:fs/promises
 import { basename, dirname, join } from "node:path";
 import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
+import { PRIVATE_DIRECTORY_MODE, PRIVATE_FILE_MODE } from "../private-files.ts";
 
 const SHA256 = /^[0-9a-f]{64}$/;
 
@@ -45,7 +46,7 @@ export class BlobStore {
    */
   async put(content: Readable, expected?: string): Promise<StoredBlob> {
     const incoming = join(this.#root, "incoming");
-    await mkdir(incoming, { recursive: true });
+    await mkdir(incoming, { recursive: true, mode: PRIVATE_DIRECTORY_MODE });
     const temporary = join(incoming, randomUUID());
     const hash = createHash("sha256");
     let size = 0;
@@ -54,13 +55,13 @@ export class BlobStore {
         hash.update(chunk);
         size += chunk.length;
       });
-      await pipeline(content, createWriteStream(temporary));
+      await pipeline(content, createWriteStream(temporary, { mode: PRIVATE_FILE_MODE }));
       const sha256 = hash.digest("hex");
       if (expected !== undefined && sha256 !== expected) {
         throw new BlobDigestError(expected, sha256);
       }
       const path = this.pathOf(sha256);
-      await mkdir(dirname(path), { recursive: true });
+      await mkdir(dirname(path), { recursive: true, mode: PRIVATE_DIRECTORY_MODE });
       await rename(temporary, path);
       return { sha256, size };
     } finally {
@@ -95,7 +96,7 @@ export class BlobStore {
     download: (partialPath: string) => Promise<unknown>,
   ): Promise<StoredBlob> {
     const partial = join(this.#root, "partial", `${basename(this.pathOf(sha256))}.part`);
-    await mkdir(dirname(partial), { recursive: true });
+    await mkdir(dirname(partial), { recursive: true, mode: PRIVATE_DIRECTORY_MODE });
     const release = await lockFile(`${partial}.lock`);
     try {
       // Another process may have brought it while this one waited for the lock.
@@ -103,7 +104,7 @@ export class BlobStore {
       if (held) return held;
       await download(partial);
       const target = this.pathOf(sha256);
-      await mkdir(dirname(target), { recursive: true });
+      await mkdir(dirname(target), { recursive: true, mode: PRIVATE_DIRECTORY_MODE });
       await rename(partial, target);
       return { sha256, size: (await stat(target)).size };
     } finally {
@@ -163,7 +164,7 @@ const LOCK_POLL_MS = 250;
 async function lockFile(path: string): Promise<() => Promise<void>> {
   for (;;) {
     try {
-      const handle = await open(path, "wx");
+      const handle = await open(path, "wx", PRIVATE_FILE_MODE);
       await handle.writeFile(`${process.pid}\n`);
       await handle.close();
       const touching = setInterval(() => {

@@ -3,6 +3,7 @@ import { createReadStream, createWriteStream } from "node:fs";
 import { rm, stat } from "node:fs/promises";
 import { Readable, Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
+import { PRIVATE_FILE_MODE } from "../private-files.ts";
 import { BlobDigestError } from "./blob-store.ts";
 
 export class DownloadError extends Error {
@@ -75,7 +76,7 @@ export async function downloadResumably(
       await pipeline(
         Readable.fromWeb(response.body as never),
         meter,
-        createWriteStream(partialPath, { flags: "a" }),
+        createWriteStream(partialPath, { flags: "a", mode: PRIVATE_FILE_MODE }),
       );
     } catch (error) {
       throw new DownloadError(

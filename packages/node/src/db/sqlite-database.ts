@@ -1,11 +1,12 @@
 import { randomUUID } from "node:crypto";
-import { mkdirSync } from "node:fs";
+import { closeSync, mkdirSync, openSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import Database from "better-sqlite3";
 import { drizzle as drizzleSync } from "drizzle-orm/better-sqlite3";
 import { migrate } from "drizzle-orm/better-sqlite3/migrator";
 import { drizzle } from "drizzle-orm/sqlite-proxy";
+import { PRIVATE_DIRECTORY_MODE, PRIVATE_FILE_MODE } from "../private-files.ts";
 import type { NodeDatabase, Tables } from "./database.ts";
 import * as schema from "./schema.ts";
 import { StatementGate } from "./statement-gate.ts";
@@ -81,7 +82,7 @@ function sharedConnection(path: string): SharedConnection {
     held.users += 1;
     return held;
   }
-  if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
+  if (path !== ":memory:") createPrivately(path);
   const client = new Database(path);
   client.pragma("journal_mode = WAL");
   client.pragma("busy_timeout = 5000");
@@ -101,4 +102,18 @@ function sharedConnection(path: string): SharedConnection {
   };
   connections.set(key, connection);
   return connection;
+}
+
+/**
+ * Makes the database's folder and an empty database file, private (see private-files.ts),
+ * unless they exist. SQLite would create the file with 0644 less the umask, and it gives
+ * the -wal and -shm files it makes later the database file's own mode.
+ */
+function createPrivately(path: string): void {
+  mkdirSync(dirname(path), { recursive: true, mode: PRIVATE_DIRECTORY_MODE });
+  try {
+    closeSync(openSync(path, "wx", PRIVATE_FILE_MODE));
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+  }
 }
