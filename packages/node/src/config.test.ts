@@ -42,6 +42,16 @@ describe("resolveConfig", () => {
     ).toThrow(/whole number from 1 to 64/);
   });
 
+  it("takes inbox bodies up to 1 MiB unless told otherwise, from the flag, variable or file", () => {
+    expect(resolveConfig({}, {}).maxInboxBodyBytes).toBe(1024 * 1024);
+    expect(resolveConfig({}, { COURSEFED_MAX_INBOX_BODY: "4MiB" }).maxInboxBodyBytes).toBe(
+      4 * 1024 * 1024,
+    );
+    expect(resolveConfig({ maxInboxBody: "64KiB" }, {}).maxInboxBodyBytes).toBe(64 * 1024);
+    const path = configFile(JSON.stringify({ maxInboxBody: "2MiB" }));
+    expect(resolveConfig({}, {}, readConfigFile(path)).maxInboxBodyBytes).toBe(2 * 1024 * 1024);
+  });
+
   it("believes X-Forwarded-For only from the proxies listed", () => {
     expect(resolveConfig({}, { COURSEFED_TRUST_PROXY: "127.0.0.1, ::1" }).trustedProxies).toEqual([
       "127.0.0.1",
@@ -108,6 +118,8 @@ describe("resolveConfig", () => {
     [{ federation: "allowlist" }, "--domains", "needs at least one host"],
     [{ federation: "blocklist", domains: "bad host" }, "--domains", "not a host name"],
     [{ maxUpload: "lots" }, "--max-upload", "not a usable size"],
+    [{ maxInboxBody: "1KiB" }, "--max-inbox-body", "at least 16KiB"],
+    [{ maxInboxBody: "big" }, "--max-inbox-body", "not a usable size"],
     [{ firstKnock: "cavage" }, "--first-knock", "not a signature scheme"],
   ])("refuses %o, naming the setting", (flags, setting, message) => {
     expect(() => resolveConfig(flags, {})).toThrow(ConfigError);

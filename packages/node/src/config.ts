@@ -27,6 +27,8 @@ export interface NodeConfig {
   readonly autoAcceptDomains: readonly string[];
   /** Largest backup the API accepts. */
   readonly maxUploadBytes: number;
+  /** Largest activity body an inbox accepts, refused with 413 before it is parsed. */
+  readonly maxInboxBodyBytes: number;
   readonly federation: FederationPolicy;
   /** Let peers live on private and loopback addresses (an intranet, or tests). */
   readonly allowPrivateAddresses: boolean;
@@ -64,6 +66,7 @@ export interface NodeConfigInput {
   /** Comma-separated host names. */
   readonly autoAccept?: string | undefined;
   readonly maxUpload?: string | undefined;
+  readonly maxInboxBody?: string | undefined;
   readonly federation?: string | undefined;
   /** Comma-separated host names for the allowlist or blocklist. */
   readonly domains?: string | undefined;
@@ -99,6 +102,7 @@ export const CONFIG_ENVIRONMENT = {
   name: "COURSEFED_INSTITUTION_NAME",
   autoAccept: "COURSEFED_AUTO_ACCEPT",
   maxUpload: "COURSEFED_MAX_UPLOAD",
+  maxInboxBody: "COURSEFED_MAX_INBOX_BODY",
   federation: "COURSEFED_FEDERATION",
   domains: "COURSEFED_FEDERATION_DOMAINS",
   allowPrivateAddresses: "COURSEFED_ALLOW_PRIVATE_ADDRESSES",
@@ -157,6 +161,7 @@ export function resolveConfig(
     institution: { handle, name: pick("name") ?? publicUrl.hostname },
     autoAcceptDomains: parseDomains(pick("autoAccept") ?? "", "autoAccept"),
     maxUploadBytes: parseMaxUpload(pick("maxUpload") ?? "8GiB"),
+    maxInboxBodyBytes: parseMaxInboxBody(pick("maxInboxBody") ?? "1MiB"),
     federation: parseFederation(pick("federation") ?? "open", pick("domains") ?? ""),
     allowPrivateAddresses: flags.allowPrivateAddresses ?? privateAddressesFromEnvironment ?? false,
     firstKnock: parseFirstKnock(pick("firstKnock") ?? "rfc9421"),
@@ -167,8 +172,8 @@ export function resolveConfig(
 
 /**
  * Reads a JSON configuration file whose keys are the settings' names (dataDir,
- * databaseUrl, workers, url, listen, handle, name, autoAccept, maxUpload, federation, domains,
- * allowPrivateAddresses, firstKnock, trustProxy). A relative dataDir is taken from the file's folder,
+ * databaseUrl, workers, url, listen, handle, name, autoAccept, maxUpload, maxInboxBody,
+ * federation, domains, allowPrivateAddresses, firstKnock, trustProxy). A relative dataDir is taken from the file's folder,
  * so the file means the same whatever directory the node is started from.
  */
 export function readConfigFile(path: string): NodeConfigInput {
@@ -316,6 +321,20 @@ function parseMaxUpload(text: string): number {
   return bytes;
 }
 
+/** Activities are a few kilobytes; below 16 KiB even a course's with a long summary would not fit. */
+const MIN_INBOX_BODY_BYTES = 16 * 1024;
+
+function parseMaxInboxBody(text: string): number {
+  const bytes = parseByteSize(text);
+  if (bytes === undefined || bytes < MIN_INBOX_BODY_BYTES) {
+    throw new ConfigError(
+      `--max-inbox-body (${CONFIG_ENVIRONMENT.maxInboxBody})`,
+      `"${text}" is not a usable size; write at least 16KiB, e.g. 1MiB (the default) or 4MiB.`,
+    );
+  }
+  return bytes;
+}
+
 const FLAGS: Readonly<Record<keyof typeof CONFIG_ENVIRONMENT, string>> = {
   dataDir: "--data-dir",
   databaseUrl: "--database-url",
@@ -326,6 +345,7 @@ const FLAGS: Readonly<Record<keyof typeof CONFIG_ENVIRONMENT, string>> = {
   name: "--name",
   autoAccept: "--auto-accept",
   maxUpload: "--max-upload",
+  maxInboxBody: "--max-inbox-body",
   federation: "--federation",
   domains: "--domains",
   allowPrivateAddresses: "--allow-private-addresses",

@@ -22,6 +22,7 @@ import { federatesWith } from "./federation/federation-policy.ts";
 import { DatabaseKvStore } from "./federation/kv-store.ts";
 import { createMessageQueue } from "./federation/message-queue.ts";
 import { FollowRepository } from "./follows/follow-repository.ts";
+import { bodyLimits } from "./http/body-limits.ts";
 import { courseRoutes } from "./http/course-routes.ts";
 import { federationGuard } from "./http/federation-guard.ts";
 import { federationMiddleware } from "./http/federation-middleware.ts";
@@ -181,6 +182,7 @@ export async function createNode(config: NodeConfig): Promise<CoursefedNode> {
   const requests = new RequestsInFlight();
   app.use(requests.track());
   app.use(metrics.timeRequests());
+  app.use(bodyLimits({ inboxBytes: config.maxInboxBodyBytes, uploadBytes: config.maxUploadBytes }));
   app.get("/healthz", async (c) => {
     const report = await checkHealth(db, queues);
     return c.json(report, report.status === "ok" ? 200 : 503);

@@ -2,6 +2,7 @@ import type { Federation, Context as FederationContext } from "@fedify/fedify";
 import { OpenAPIHono } from "@hono/zod-openapi";
 import type { AuditLog } from "../audit/audit-log.ts";
 import type { FederationServices } from "../federation/context.ts";
+import { checkJsonBody } from "../http/json-body.ts";
 import type { WebUploadRepository } from "../web/pages/publish-uploads.ts";
 import { type ApiEnv, requireToken } from "./auth.ts";
 import { problem } from "./problem.ts";
@@ -51,6 +52,8 @@ export function createApi(dependencies: ApiDependencies): OpenAPIHono {
     },
   });
   v1.use(requireToken(dependencies.tokens, dependencies.services));
+  // Only once the caller is known: an unauthenticated body is never parsed.
+  v1.use(checkJsonBody);
   uploadRoutes(v1, dependencies);
   courseRoutes(v1, dependencies);
   catalogRoutes(v1, dependencies);

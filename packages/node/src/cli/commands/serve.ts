@@ -27,7 +27,7 @@ export function serveCommand(program: Command, result: CommandResult): void {
     .command("serve")
     .summary("run this institution's node")
     .description(
-      `Run the coursefed node: create the data directory on first start (archives; the SQLite database unless --database-url names a PostgreSQL one; keys), bring the database schema up to date, and serve federation, the web interface and the HTTP API until stopped (Ctrl-C or SIGTERM). With --workers N (PostgreSQL only), N processes share the port, the database and the data directory, and each works the queues. Each option can also be set by the environment variable named after it, or in a JSON configuration file (--config) whose keys are the options in camelCase (dataDir, databaseUrl, workers, url, listen, handle, name, autoAccept, maxUpload, federation, domains, allowPrivateAddresses, firstKnock, trustProxy). Flags win over the environment, which wins over the file. Single sign-on through an OpenID Connect provider is set by the environment only (it holds the client secret): ${Object.values(OIDC_ENVIRONMENT).join(", ")}; setting ${OIDC_ENVIRONMENT.issuer} turns it on, and the provider must allow the redirect URI URL/login/oidc/callback.`,
+      `Run the coursefed node: create the data directory on first start (archives; the SQLite database unless --database-url names a PostgreSQL one; keys), bring the database schema up to date, and serve federation, the web interface and the HTTP API until stopped (Ctrl-C or SIGTERM). With --workers N (PostgreSQL only), N processes share the port, the database and the data directory, and each works the queues. Each option can also be set by the environment variable named after it, or in a JSON configuration file (--config) whose keys are the options in camelCase (dataDir, databaseUrl, workers, url, listen, handle, name, autoAccept, maxUpload, maxInboxBody, federation, domains, allowPrivateAddresses, firstKnock, trustProxy). Flags win over the environment, which wins over the file. Single sign-on through an OpenID Connect provider is set by the environment only (it holds the client secret): ${Object.values(OIDC_ENVIRONMENT).join(", ")}; setting ${OIDC_ENVIRONMENT.issuer} turns it on, and the provider must allow the redirect URI URL/login/oidc/callback.`,
     )
     .option(
       "--config <file>",
@@ -76,6 +76,10 @@ export function serveCommand(program: Command, result: CommandResult): void {
     .option(
       "--max-upload <size>",
       `largest backup the API accepts [${CONFIG_ENVIRONMENT.maxUpload}] (default 8GiB)`,
+    )
+    .option(
+      "--max-inbox-body <size>",
+      `largest activity the inboxes accept, refused with 413 before it is read further; forms and API requests have fixed limits [${CONFIG_ENVIRONMENT.maxInboxBody}] (default 1MiB)`,
     )
     .option(
       "--allow-private-addresses",

@@ -1,0 +1,325 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { request } from "node:http";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { coursefedBin } from "../support/coursefed-cli.ts";
+import { freePort } from "../support/test-node.ts";
+
+/**
+ * Request bodies are held to their route's limit before anything parses them or works
+ * out who sent them. The node runs as its own process, so that its memory can be read.
+ */
+
+const MiB = 1024 * 1024;
+/** What an attacker sends: far more than any limit. */
+const HUGE = 200 * MiB;
+const MAX_INBOX_BODY = 64 * 1024;
+const MAX_UPLOAD = 2 * MiB;
+
+const dataDir = mkdtempSync(join(tmpdir(), "coursefed-body-limits-"));
+let nodeProcess: ChildProcess | undefined;
+let port = 0;
+let token = "";
+
+beforeAll(async () => {
+  port = await freePort();
+  const started = await serve(port);
+  nodeProcess = started.process;
+  token = /Admin API token[^\n]*\n\s+(\S+)/.exec(started.output)?.[1] as string;
+});
+
+afterAll(() => {
+  nodeProcess?.kill("SIGKILL");
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+function serve(listenPort: number): Promise<{ process: ChildProcess; output: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [
+      coursefedBin,
+      "serve",
+      "--data-dir",
+      dataDir,
+      "--listen",
+      `127.0.0.1:${listenPort}`,
+      "--handle",
+      "univ",
+      "--max-inbox-body",
+      "64KiB",
+      "--max-upload",
+      "2MiB",
+    ]);
+    let output = "";
+    child.stdout.on("data", (chunk) => {
+      output += chunk;
+      if (output.includes("Reset it with")) resolve({ process: child, output });
+    });
+    child.stderr.on("data", (chunk) => {
+      output += chunk;
+    });
+    child.on("exit", (code) => reject(new Error(`serve exited with ${code}: ${output}`)));
+  });
+}
+
+interface Sent {
+  readonly status: number;
+  readonly connection: string | undefined;
+  readonly body: string;
+  /** How much of the body the node let the client write before it answered. */
+  readonly sentBytes: number;
+}
+
+/**
+ * POSTs `bytes` of body (or `body`) as fast as the node takes them, chunked or with a
+ * Content-Length (`declared`, which may lie), and stops writing once the answer has come.
+ */
+function post(
+  path: string,
+  bytes: number,
+  options: { declared?: number; headers?: Record<string, string>; body?: string } = {},
+): Promise<Sent> {
+  return new Promise((resolve, reject) => {
+    const headers: Record<string, string> = { ...options.headers };
+    if (options.declared !== undefined) headers["content-length"] = String(options.declared);
+    else headers["transfer-encoding"] = "chunked";
+    const outgoing = request({
+      host: "127.0.0.1",
+      port,
+      path,
+      method: "POST",
+      headers,
+      agent: false,
+    });
+    const chunk = Buffer.alloc(64 * 1024, "a");
+    let sentBytes = 0;
+    let answered = false;
+    if (options.body !== undefined) {
+      outgoing.end(options.body);
+      sentBytes = Buffer.byteLength(options.body);
+    }
+    const pump = () => {
+      while (!answered && sentBytes < bytes) {
+        const piece = chunk.subarray(0, Math.min(chunk.length, bytes - sentBytes));
+        sentBytes += piece.length;
+        if (!outgoing.write(piece)) {
+          outgoing.once("drain", pump);
+          return;
+        }
+      }
+      if (!answered) outgoing.end();
+    };
+    outgoing.on("response", (response) => {
+      answered = true;
+      let body = "";
+      response.setEncoding("utf8");
+      response.on("data", (text) => {
+        body += text;
+      });
+      const done = () =>
+        resolve({
+          status: response.statusCode ?? 0,
+          connection: response.headers.connection,
+          body,
+          sentBytes,
+        });
+      response.on("end", () => {
+        done();
+        outgoing.destroy();
+      });
+      response.on("error", (error) => reject(new Error(`${path}: the answer was cut: ${error}`)));
+    });
+    outgoing.on("error", (error) => {
+      if (!answered) reject(new Error(`${path}: no answer after ${sentBytes} bytes: ${error}`));
+    });
+    if (options.body === undefined) pump();
+  });
+}
+
+function memoryOf(pid: number, field: "VmRSS" | "VmHWM"): number {
+  const status = readFileSync(`/proc/${pid}/status`, "utf8");
+  return Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)?.[1]) * 1024;
+}
+
+function activity(extra: Record<string, unknown> = {}): string {
+  return JSON.stringify({
+    "@context": "https://www.w3.org/ns/activitystreams",
+    id: "https://elsewhere.example/activities/1",
+    type: "Create",
+    actor: "https://elsewhere.example/actors/someone",
+    object: { type: "Note", content: "hello" },
+    ...extra,
+  });
+}
+
+/** The `{error: {code, message}}` of a refusal. */
+async function problemOf(response: Response): Promise<{ code: string; message: string }> {
+  return ((await response.json()) as { error: { code: string; message: string } }).error;
+}
+
+const json = { "content-type": "application/json" };
+const activityJson = { "content-type": "application/activity+json" };
+const form = { "content-type": "application/x-www-form-urlencoded" };
+
+describe("request body limits", () => {
+  it.runIf(process.platform === "linux")(
+    "keeps the node's memory flat under four unauthenticated 200 MB bodies at once, chunked, declared or lying",
+    async () => {
+      const pid = nodeProcess?.pid as number;
+      const targets = [
+        ["/login", form],
+        ["/inbox", activityJson],
+        ["/actors/institution/inbox", activityJson],
+        ["/api/v1/follows", json],
+      ] as const;
+      // Warm up every route, so that what is measured is the bodies and not code loading.
+      for (let round = 0; round < 3; round++) {
+        await Promise.all(targets.map(([path, headers]) => post(path, 1000, { headers })));
+      }
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      const before = memoryOf(pid, "VmRSS");
+      // Resets the peak ("high water mark") to the current RSS, so VmHWM is this test's peak.
+      writeFileSync(`/proc/${pid}/clear_refs`, "5");
+
+      const rounds: Record<string, { declared?: number }> = {
+        chunked: {},
+        declared: { declared: HUGE },
+        lying: { declared: 1000 },
+      };
+      const answered: string[] = [];
+      for (const [round, { declared }] of Object.entries(rounds)) {
+        const answers = await Promise.all(
+          targets.map(([path, headers]) => post(path, HUGE, { declared, headers })),
+        );
+        for (const [index, answer] of answers.entries()) {
+          answered.push(
+            `${round} ${targets[index]?.[0]}: ${answer.status} after ${answer.sentBytes} bytes`,
+          );
+        }
+      }
+      const grown = memoryOf(pid, "VmHWM") - before;
+      console.info(
+        `body limits: peak RSS grew by ${(grown / MiB).toFixed(1)} MiB under 3 × 4 bodies of 200 MiB (from ${(before / MiB).toFixed(0)} MiB)\n${answered.join("\n")}`,
+      );
+      expect(grown).toBeLessThan(16 * MiB);
+      for (const line of answered) {
+        const [, round, status, sent] = /^(\w+) \S+: (\d+) after (\d+)/.exec(line) ?? [];
+        // The node answered early and stopped reading: the client could not write the 200 MB.
+        expect(Number(sent), line).toBeLessThan(32 * MiB);
+        // A lying Content-Length is answered for the bytes it announced; the rest is not HTTP.
+        if (round !== "lying") expect(["401", "413"], line).toContain(status);
+      }
+    },
+    120_000,
+  );
+
+  it.each([
+    ["/login", form, 256 * 1024],
+    ["/inbox", activityJson, MAX_INBOX_BODY],
+    ["/actors/institution/inbox", activityJson, MAX_INBOX_BODY],
+    ["/api/v1/follows", json, MiB],
+    ["/api/v1/uploads", { "content-type": "application/octet-stream" }, MAX_UPLOAD],
+    // The form around the file may add a little.
+    [
+      "/publish/upload",
+      { "content-type": "multipart/form-data; boundary=x" },
+      MAX_UPLOAD + 64 * 1024,
+    ],
+  ])(
+    "answers 413 to a declared Content-Length over the limit of %s, before authentication",
+    async (path, headers, limit) => {
+      const answer = await post(path, limit + 1, { declared: limit + 1, headers });
+      expect(answer.status).toBe(413);
+      expect(answer.connection).toBe("close");
+      expect(JSON.parse(answer.body).error).toMatchObject({
+        code: "too_large",
+        message: expect.stringContaining(`POST ${path}`),
+      });
+    },
+  );
+
+  it.each([
+    ["/login", form, 256 * 1024],
+    ["/inbox", activityJson, MAX_INBOX_BODY],
+    ["/actors/institution/inbox", activityJson, MAX_INBOX_BODY],
+  ])(
+    "answers 413 to a chunked body once it passes the limit of %s, unsigned or without a session",
+    async (path, headers, limit) => {
+      const answer = await post(path, limit + 64 * 1024, { headers });
+      expect(answer.status).toBe(413);
+      expect(answer.connection).toBe("close");
+      expect(JSON.parse(answer.body).error.code).toBe("too_large");
+    },
+  );
+
+  it("counts a chunked API body once the token is accepted, and answers 413 past the limit", async () => {
+    const answer = await post("/api/v1/follows", 2 * MiB, {
+      headers: { ...json, authorization: `Bearer ${token}` },
+    });
+    expect(answer.status).toBe(413);
+    expect(JSON.parse(answer.body).error.code).toBe("too_large");
+  });
+
+  it.each(["/inbox", "/actors/institution/inbox"])(
+    "holds %s to --max-inbox-body: just under it reaches the signature check, just over is 413",
+    async (path) => {
+      const under = activity({ summary: "x".repeat(MAX_INBOX_BODY - 1024) });
+      // Chunked: counted as it is read, with no length announced.
+      const unsigned = await post(path, 0, { headers: activityJson, body: under });
+      expect(unsigned.status).toBe(401);
+      const over = activity({ summary: "x".repeat(MAX_INBOX_BODY) });
+      const refused = await post(path, 0, { headers: activityJson, body: over });
+      expect(refused.status).toBe(413);
+    },
+  );
+
+  const deep = (depth: number) => `${"[".repeat(depth)}${"]".repeat(depth)}`;
+
+  it.each(["/inbox", "/actors/institution/inbox"])(
+    "answers 400 with what is wrong to absurdly nested or malformed JSON at %s",
+    async (path) => {
+      for (const [body, code] of [
+        [`${activity().slice(0, -1)},"object":${deep(5000)}}`, "too_deep"],
+        [`${activity().slice(0, -1)},`, "malformed_json"],
+      ] as const) {
+        const response = await fetch(`http://127.0.0.1:${port}${path}`, {
+          method: "POST",
+          headers: activityJson,
+          body,
+        });
+        expect(response.status).toBe(400);
+        expect(await problemOf(response)).toMatchObject({
+          code,
+          message: expect.stringMatching(/JSON/),
+        });
+      }
+    },
+  );
+
+  it("answers 400 with what is wrong to absurdly nested or malformed JSON on the API", async () => {
+    for (const [body, code] of [
+      [`{"target": ${deep(5000)}}`, "too_deep"],
+      ['{"target": "@someone@elsewhere.example"', "malformed_json"],
+    ] as const) {
+      const response = await fetch(`http://127.0.0.1:${port}/api/v1/follows`, {
+        method: "POST",
+        headers: { ...json, authorization: `Bearer ${token}` },
+        body,
+      });
+      expect(response.status).toBe(400);
+      expect((await problemOf(response)).code).toBe(code);
+    }
+  });
+
+  it("answers 400 to an activity whose @context cannot be loaded", async () => {
+    const unreachable = `http://127.0.0.1:${await freePort()}/context.jsonld`;
+    const response = await fetch(`http://127.0.0.1:${port}/inbox`, {
+      method: "POST",
+      headers: activityJson,
+      body: activity({ "@context": unreachable }),
+    });
+    expect(response.status).toBe(400);
+    expect((await problemOf(response)).message).toContain(unreachable);
+  });
+});
