@@ -13,6 +13,7 @@ import {
 import { openDatabase } from "../../db/database.ts";
 import { createNode, initializeNode } from "../../node.ts";
 import { serveClusterMetrics } from "../../observability/metrics.ts";
+import { openToOthers, openToOthersWarning } from "../../private-files.ts";
 import { startServer } from "../../server.ts";
 import { type CommandResult, ExitCode } from "../exit-codes.ts";
 
@@ -27,7 +28,7 @@ export function serveCommand(program: Command, result: CommandResult): void {
     .command("serve")
     .summary("run this institution's node")
     .description(
-      `Run the coursefed node: create the data directory on first start (archives; the SQLite database unless --database-url names a PostgreSQL one; keys), bring the database schema up to date, and serve federation, the web interface and the HTTP API until stopped (Ctrl-C or SIGTERM). With --workers N (PostgreSQL only), N processes share the port, the database and the data directory, and each works the queues. Each option can also be set by the environment variable named after it, or in a JSON configuration file (--config) whose keys are the options in camelCase (dataDir, databaseUrl, workers, url, listen, handle, name, autoAccept, maxUpload, maxInboxBody, federation, domains, allowPrivateAddresses, firstKnock, trustProxy). Flags win over the environment, which wins over the file. Single sign-on through an OpenID Connect provider is set by the environment only (it holds the client secret): ${Object.values(OIDC_ENVIRONMENT).join(", ")}; setting ${OIDC_ENVIRONMENT.issuer} turns it on, and the provider must allow the redirect URI URL/login/oidc/callback.`,
+      `Run the coursefed node: create the data directory on first start (archives; the SQLite database unless --database-url names a PostgreSQL one; keys), bring the database schema up to date, and serve federation, the web interface and the HTTP API until stopped (Ctrl-C or SIGTERM). The data directory and what the node writes there are its user's only (folders 0700, files 0600, whatever the umask); when the directory or the SQLite database made earlier is open to other users, serve says so on start with the chmod to run, and changes nothing itself. With --workers N (PostgreSQL only), N processes share the port, the database and the data directory, and each works the queues. Each option can also be set by the environment variable named after it, or in a JSON configuration file (--config) whose keys are the options in camelCase (dataDir, databaseUrl, workers, url, listen, handle, name, autoAccept, maxUpload, maxInboxBody, federation, domains, allowPrivateAddresses, firstKnock, trustProxy). Flags win over the environment, which wins over the file. Single sign-on through an OpenID Connect provider is set by the environment only (it holds the client secret): ${Object.values(OIDC_ENVIRONMENT).join(", ")}; setting ${OIDC_ENVIRONMENT.issuer} turns it on, and the provider must allow the redirect URI URL/login/oidc/callback.`,
     )
     .option(
       "--config <file>",
@@ -103,6 +104,15 @@ export function serveCommand(program: Command, result: CommandResult): void {
         process.stderr.write(`coursefed serve: ${error.message}\n`);
         result.exitCode = ExitCode.invalidInput;
         return;
+      }
+      // Besides the modes given to each file: whatever else the process or a library
+      // writes is private too. Moodle's PHP, run from here, sets its own umask.
+      process.umask(0o077);
+      if (!cluster.isWorker) {
+        const exposed = await openToOthers(config.dataDir, config.database);
+        if (exposed.length > 0) {
+          process.stderr.write(`${openToOthersWarning(config.dataDir, exposed)}\n`);
+        }
       }
       if (config.workers > 1 && cluster.isPrimary) {
         await superviseWorkers(config);
