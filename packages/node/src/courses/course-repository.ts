@@ -4,6 +4,7 @@ import {
   desc,
   eq,
   getTableColumns,
+  inArray,
   isNull,
   lt,
   lte,
@@ -65,6 +66,21 @@ export interface CatalogQuery {
   readonly restorableOn?: readonly RestoreSite[] | undefined;
   readonly limit: number;
   readonly offset: number;
+}
+
+/** A remote actor as the catalog names it. */
+export interface PublisherActor {
+  readonly uri: string;
+  readonly name: string | null;
+  /** user@host, when known. */
+  readonly handle: string | null;
+  readonly type: string;
+}
+
+/** Who published a catalog course: its actor, and the institution on the actor's server. */
+export interface CatalogPublisher {
+  readonly author: PublisherActor | undefined;
+  readonly institution: PublisherActor | undefined;
 }
 
 /** Courses published here, with their revisions; and the catalog of courses received. */
@@ -408,6 +424,56 @@ export class CourseRepository {
       .innerJoin(catalogEntries, eq(catalogEntries.actorUri, remoteActors.uri))
       .where(and(eq(remoteActors.type, "Person"), isNull(catalogEntries.deletedAt)))
       .orderBy(remoteActors.name, remoteActors.handle, remoteActors.uri);
+  }
+
+  /**
+   * Who published these actors' courses, as this node last saw them: each actor, and the
+   * institution (an Organization) on the same server, which a teacher's course comes
+   * announced by. Actors never seen are left out.
+   */
+  async catalogPublishers(actorUris: readonly string[]): Promise<Map<string, CatalogPublisher>> {
+    const { remoteActors } = this.#db.tables;
+    const uris = [...new Set(actorUris)];
+    const origins = [
+      ...new Set(uris.filter((uri) => URL.canParse(uri)).map((uri) => new URL(uri).origin)),
+    ];
+    if (uris.length === 0) return new Map();
+    const known = await this.#db
+      .select({
+        uri: remoteActors.uri,
+        name: remoteActors.name,
+        handle: remoteActors.handle,
+        type: remoteActors.type,
+      })
+      .from(remoteActors)
+      .where(
+        or(
+          inArray(remoteActors.uri, uris),
+          ...origins.map((origin) =>
+            and(
+              eq(remoteActors.type, "Organization"),
+              sql`${remoteActors.uri} like ${`${escapeLike(origin)}/%`} escape '\\'`,
+            ),
+          ),
+        ),
+      )
+      .orderBy(remoteActors.uri);
+    const institutions = new Map<string, PublisherActor>();
+    for (const actor of known) {
+      const origin = new URL(actor.uri).origin;
+      if (actor.type === "Organization" && !institutions.has(origin)) {
+        institutions.set(origin, actor);
+      }
+    }
+    const publishers = new Map<string, CatalogPublisher>();
+    for (const uri of uris) {
+      const origin = URL.canParse(uri) ? new URL(uri).origin : undefined;
+      publishers.set(uri, {
+        author: known.find((actor) => actor.uri === uri),
+        institution: origin ? institutions.get(origin) : undefined,
+      });
+    }
+    return publishers;
   }
 
   /** Entries whose actor is a known Person whose handle or name holds `text`. */

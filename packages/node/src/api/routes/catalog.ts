@@ -5,8 +5,18 @@ import { BlobDigestError } from "../../blobs/blob-store.ts";
 import { DownloadError } from "../../blobs/resumable-download.ts";
 import { mayReadArchive } from "../../courses/access.ts";
 import { BoostError, boostCourse } from "../../courses/boost-service.ts";
+import {
+  activeCatalogFilters,
+  CATALOG_FILTERS,
+  catalogEmptyMessage,
+  catalogEmptyReason,
+} from "../../courses/catalog-empty-reason.ts";
 import { probedSites } from "../../courses/catalog-restorable.ts";
-import type { CatalogEntry as CatalogEntryRow } from "../../courses/course-repository.ts";
+import type {
+  CatalogEntry as CatalogEntryRow,
+  CatalogPublisher,
+  PublisherActor,
+} from "../../courses/course-repository.ts";
 import { FetchError, fetchCatalogArchive } from "../../courses/fetch-service.ts";
 import type { CourseManifest } from "../../courses/manifest.ts";
 import { serveBlob } from "../../http/serve-blob.ts";
@@ -14,6 +24,26 @@ import type { ApiDependencies } from "../api.ts";
 import type { ApiEnv } from "../auth.ts";
 import { ErrorSchema, errorResponses, problem } from "../problem.ts";
 import { RestoreProblem } from "./restores.ts";
+
+const Publisher = z.object({
+  actor: z.string().url().nullable(),
+  name: z.string().nullable().openapi({ description: "Display name" }),
+  handle: z.string().nullable().openapi({ description: "user@host" }),
+});
+
+const EmptyReason = z
+  .object({
+    code: z.enum(["no_probed_target", "filtered", "catalog_empty"]),
+    message: z.string(),
+    filters: z
+      .array(z.enum(CATALOG_FILTERS))
+      .optional()
+      .openapi({ description: "filtered: the criteria given, any of which may be removed" }),
+  })
+  .openapi("CatalogEmptyReason", {
+    description:
+      "Why nothing was found: no Moodle target probed (for restorable), criteria that match nothing, or a catalog that is empty",
+  });
 
 const CatalogEntry = z
   .object({
@@ -32,6 +62,13 @@ const CatalogEntry = z
       .array(z.string())
       .openapi({ description: "Plugins a standard Moodle lacks that the course needs" }),
     publishedAt: z.string(),
+    author: Publisher.nullable().openapi({
+      description: "The course's actor as this node last saw it; null if never seen",
+    }),
+    institution: Publisher.extend({ host: z.string() }).openapi({
+      description:
+        "The institution on the author's server: its host always, its name and actor once this node has seen it",
+    }),
   })
   .openapi("CatalogEntry");
 
@@ -99,7 +136,13 @@ const list = createRoute({
       description: "Matching courses, best matches (with q) or newest first",
       content: {
         "application/json": {
-          schema: z.object({ total: z.number().int(), items: z.array(CatalogEntry) }),
+          schema: z.object({
+            total: z.number().int(),
+            items: z.array(CatalogEntry),
+            emptyReason: EmptyReason.optional().openapi({
+              description: "When total is 0: why, if known",
+            }),
+          }),
         },
       },
     },
@@ -355,13 +398,37 @@ export function catalogRoutes(
 
   app.openapi(list, async (c) => {
     const { withoutPlugins, restorable, ...query } = c.req.valid("query");
+    const sites = probedSites(await services.moodleTargets.all());
     const { total, entries } = await services.courses.searchCatalog({
       ...query,
       withoutPlugins: withoutPlugins === "true",
-      restorableOn:
-        restorable === "true" ? probedSites(await services.moodleTargets.all()) : undefined,
+      restorableOn: restorable === "true" ? sites : undefined,
     });
-    return c.json({ total, items: entries.map(catalogEntryJson) }, 200);
+    const publishers = await services.courses.catalogPublishers(
+      entries.map((entry) => entry.actorUri),
+    );
+    const filters = activeCatalogFilters({
+      ...query,
+      withoutPlugins: withoutPlugins === "true",
+      restorable: restorable === "true",
+    });
+    const reason = await catalogEmptyReason(services.courses, filters, total, sites.length);
+    return c.json(
+      {
+        total,
+        items: entries.map((entry) => catalogEntryJson(entry, publishers.get(entry.actorUri))),
+        ...(reason
+          ? {
+              emptyReason: {
+                ...reason,
+                filters: reason.code === "filtered" ? [...reason.filters] : undefined,
+                message: catalogEmptyMessage(reason),
+              },
+            }
+          : {}),
+      },
+      200,
+    );
   });
 
   app.openapi(teachers, async (c) => {
@@ -434,14 +501,23 @@ export function catalogRoutes(
       publishedAt: new Date(revision.publishedAt).toISOString(),
       receivedAt: new Date(revision.receivedAt).toISOString(),
     }));
+    const publishers = await services.courses.catalogPublishers([entry.actorUri]);
     return c.json(
-      { ...catalogEntryJson(entry), withdrawn: entry.deletedAt !== null, revisions },
+      {
+        ...catalogEntryJson(entry, publishers.get(entry.actorUri)),
+        withdrawn: entry.deletedAt !== null,
+        revisions,
+      },
       200,
     );
   });
 }
 
-function catalogEntryJson(entry: CatalogEntryRow) {
+function publisherJson(actor: PublisherActor | undefined) {
+  return { actor: actor?.uri ?? null, name: actor?.name ?? null, handle: actor?.handle ?? null };
+}
+
+function catalogEntryJson(entry: CatalogEntryRow, publisher: CatalogPublisher | undefined) {
   const release = (entry.manifest as { moodle?: { release?: unknown } }).moodle?.release;
   return {
     object: entry.objectUri,
@@ -457,6 +533,8 @@ function catalogEntryJson(entry: CatalogEntryRow) {
     languages: entry.languages,
     requiredPlugins: entry.requiredPlugins,
     publishedAt: new Date(entry.publishedAt).toISOString(),
+    author: publisher?.author ? publisherJson(publisher.author) : null,
+    institution: { ...publisherJson(publisher?.institution), host: new URL(entry.actorUri).host },
   };
 }
 

@@ -1,4 +1,5 @@
 import { rename } from "node:fs/promises";
+import { formatBytes } from "@coursefed/mbz";
 import type { Command } from "commander";
 import { BlobDigestError } from "../../blobs/blob-store.ts";
 import { DownloadError, downloadResumably } from "../../blobs/resumable-download.ts";
@@ -221,16 +222,18 @@ export function nodeCommands(program: Command, result: CommandResult): void {
         restorable: options.restorable ? "true" : undefined,
       };
       for (const [name, value] of Object.entries(filters)) if (value) query.set(name, value);
-      const found = await client.json<{ total: number; items: CatalogItem[] }>(
-        "GET",
-        `catalog?${query}`,
-      );
+      const found = await client.json<{
+        total: number;
+        items: CatalogItem[];
+        emptyReason?: { code: string; message: string; filters?: string[] };
+      }>("GET", `catalog?${query}`);
       if (options.json) {
         process.stdout.write(`${JSON.stringify(found)}\n`);
         return;
       }
       process.stdout.write(`${found.total} course${found.total === 1 ? "" : "s"}\n`);
       for (const item of found.items) process.stdout.write(describeCatalogItem(item));
+      if (found.emptyReason) process.stdout.write(`${emptyCatalogText(found.emptyReason)}\n`);
     })(options),
   );
 
@@ -358,18 +361,99 @@ function parseCourseId(text: string): number {
   }
 }
 
+interface CatalogPublisher {
+  actor: string | null;
+  name: string | null;
+  handle: string | null;
+}
+
 interface CatalogItem {
   title: string;
   object: string;
+  actor: string;
+  summary: string | null;
+  tags: string[];
   revision: number;
   size: number;
   moodleRelease?: string;
   languages: string[];
   requiredPlugins: string[];
+  author: CatalogPublisher | null;
+  institution: CatalogPublisher & { host: string };
 }
+
+/** How long a summary's line may be: the listing keeps one line per fact. */
+const SUMMARY_LINE = 100;
 
 function describeCatalogItem(item: CatalogItem): string {
   const needs = item.requiredPlugins.length > 0 ? `, needs ${item.requiredPlugins.join(" ")}` : "";
   const languages = item.languages.length > 0 ? `, ${item.languages.join(" ")}` : "";
-  return `- ${item.title} (revision ${item.revision}, Moodle ${item.moodleRelease ?? "?"}${languages}${needs})\n  ${item.object}\n`;
+  const lines = [
+    `- ${item.title} (revision ${item.revision}, ${formatBytes(item.size)}, Moodle ${item.moodleRelease ?? "?"}${languages}${needs})`,
+    `  by ${publisherText(item)}`,
+  ];
+  const summary = summaryLine(item.summary);
+  if (summary) lines.push(`  ${summary}`);
+  if (item.tags.length > 0) lines.push(`  ${item.tags.map((tag) => `#${tag}`).join(" ")}`);
+  lines.push(`  ${item.object}`);
+  return `${lines.join("\n")}\n`;
+}
+
+/** "Ada Lovelace (@ada@univ.example), Université Exemple": names first, handles beside. */
+function publisherText(item: CatalogItem): string {
+  const { author, institution } = item;
+  const institutionText = institution.name
+    ? `${institution.name} (${institution.host})`
+    : institution.host;
+  if (author && author.actor === institution.actor) return institutionText;
+  const handle = author?.handle ? `@${author.handle}` : undefined;
+  const authorText = author?.name
+    ? `${author.name}${handle ? ` (${handle})` : ""}`
+    : (handle ?? item.actor);
+  return `${authorText}, ${institutionText}`;
+}
+
+/** The summary (sanitized HTML) as one line of text, cut at a word. */
+function summaryLine(summary: string | null): string {
+  const text = (summary ?? "")
+    .replace(/<[^>]*>/g, " ")
+    .replace(/&nbsp;/g, " ")
+    .replace(/&lt;/g, "<")
+    .replace(/&gt;/g, ">")
+    .replace(/&quot;/g, '"')
+    .replace(/&#39;/g, "'")
+    .replace(/&amp;/g, "&")
+    .replace(/\s+/g, " ")
+    .trim();
+  if (text.length <= SUMMARY_LINE) return text;
+  const cut = text.slice(0, SUMMARY_LINE - 1);
+  const space = cut.lastIndexOf(" ");
+  return `${space > SUMMARY_LINE / 2 ? cut.slice(0, space) : cut}…`;
+}
+
+/** The API's criteria named as this command's options. */
+const CATALOG_OPTIONS: Readonly<Record<string, string>> = {
+  q: "--query",
+  actor: "--actor",
+  teacher: "--teacher",
+  institution: "--institution",
+  tag: "--tag",
+  language: "--language",
+  moodle: "--moodle",
+  plugin: "--plugin",
+  withoutPlugins: "--without-plugins",
+  restorable: "--restorable",
+};
+
+function emptyCatalogText(reason: { code: string; message: string; filters?: string[] }): string {
+  switch (reason.code) {
+    case "no_probed_target":
+      return "No Moodle target has been probed yet, so no course can be judged restorable: run coursefed moodle probe NAME (admin), or search without --restorable.";
+    case "filtered":
+      return `Nothing matches every option given (${(reason.filters ?? []).map((name) => CATALOG_OPTIONS[name] ?? name).join(", ")}), though the catalog has courses: drop some of them.`;
+    case "catalog_empty":
+      return "The catalog is empty: this node has received no course yet. Follow an institution or a teacher: coursefed follow @handle@host.";
+    default:
+      return reason.message;
+  }
 }

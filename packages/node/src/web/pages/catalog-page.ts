@@ -1,11 +1,22 @@
 import { formatBytes } from "@coursefed/mbz";
 import type { Hono } from "hono";
 import { html, raw } from "hono/html";
+import {
+  activeCatalogFilters,
+  CATALOG_FILTERS,
+  type CatalogEmptyReason,
+  type CatalogFilter,
+  catalogEmptyReason,
+} from "../../courses/catalog-empty-reason.ts";
 import { probedSites } from "../../courses/catalog-restorable.ts";
-import type { CatalogEntry, CourseRepository } from "../../courses/course-repository.ts";
-import type { RemoteActor } from "../../follows/follow-repository.ts";
-import { formatDate, hostOf } from "../format.ts";
+import type {
+  CatalogEntry,
+  CatalogPublisher,
+  CourseRepository,
+} from "../../courses/course-repository.ts";
+import { formatDate } from "../format.ts";
 import { type Markup, page } from "../layout.ts";
+import { publisherByline } from "../publisher-byline.ts";
 import { accountOf, hasRole, requireRole } from "../roles.ts";
 import type { WebContext, WebDependencies, WebEnv } from "../web-env.ts";
 
@@ -59,7 +70,11 @@ export function sanitizedSummary(summary: string | null): Markup {
 }
 
 /** An entry of the catalog, with its author as this node last saw them (if it did). */
-function courseCard(c: WebContext, entry: CatalogEntry, author: RemoteActor | undefined): Markup {
+function courseCard(
+  c: WebContext,
+  entry: CatalogEntry,
+  publisher: CatalogPublisher | undefined,
+): Markup {
   const t = c.get("t");
   const language = c.get("language");
   const facts = manifestFacts(entry.manifest);
@@ -67,7 +82,7 @@ function courseCard(c: WebContext, entry: CatalogEntry, author: RemoteActor | un
   return html`<article class="course-card">
 <header>
 <h2><a href="${link}">${entry.title}</a></h2>
-<p class="byline">${author?.name ?? author?.handle ?? entry.actorUri} · <span class="institution">${hostOf(entry.actorUri)}</span></p>
+<p class="byline">${publisherByline(entry.actorUri, publisher)}</p>
 </header>
 ${sanitizedSummary(entry.summary)}
 <dl class="facts">
@@ -111,17 +126,53 @@ function searchForm(
     (teacher) =>
       html`<option value="${teacher.uri}"${teacher.uri === filters.actor ? html` selected` : ""}>${teacher.name ?? teacher.handle ?? teacher.uri}${teacher.name && teacher.handle ? ` (@${teacher.handle})` : ""}</option>`,
   )}</select></label>
-<label>${t.institution}<input name="institution" value="${filters.institution}" placeholder="courses.univ.example"></label>
+<label>${t.institution}<input name="institution" value="${filters.institution}" placeholder="${t.example("courses.univ.example")}"></label>
 <label>${t.tag}<input name="tag" value="${filters.tag}"></label>
-<label>${t.language}<input name="language" value="${filters.language}" placeholder="fr"></label>
-<label>${t.moodleAtMost}<input name="moodle" value="${filters.moodle}" placeholder="4.1" pattern="\\d+\\.\\d+" inputmode="decimal"></label>
-<label>${t.plugin}<input name="plugin" value="${filters.plugin}" placeholder="qtype_stack"></label>
+<label>${t.language}<input name="language" value="${filters.language}" placeholder="${t.example("fr")}"></label>
+<label>${t.moodleAtMost}<input name="moodle" value="${filters.moodle}" placeholder="${t.example("4.1")}" pattern="\\d+\\.\\d+" inputmode="decimal"></label>
+<label>${t.plugin}<input name="plugin" value="${filters.plugin}" placeholder="${t.example("qtype_stack")}"></label>
 <label class="checkbox"><input type="checkbox" name="withoutPlugins" value="true"${filters.withoutPlugins ? html` checked` : ""}> ${t.withoutPlugins}</label>
-<label class="checkbox"><input type="checkbox" name="restorable" value="true"${filters.restorable ? html` checked` : ""} aria-describedby="restorable-help"> ${t.restorableOnTargets}
-<small id="restorable-help">${probedTargets ? t.restorableOnTargetsHelp(probedTargets) : t.restorableNoProbedTarget}</small></label>
+<div class="checkbox-with-help"><label class="checkbox"><input type="checkbox" name="restorable" value="true"${filters.restorable ? html` checked` : ""} aria-describedby="restorable-help"> ${t.restorableOnTargets}</label>
+<small id="restorable-help">${probedTargets ? t.restorableOnTargetsHelp(probedTargets) : t.restorableNoProbedTarget}</small></div>
 </div>
 </details>
 </form></search>`;
+}
+
+/** A search with only this filter left out, or every filter left out (`undefined`). */
+function searchWithout(c: WebContext, filter: CatalogFilter | undefined): string {
+  const url = new URL(c.req.url);
+  url.searchParams.delete("page");
+  if (filter === undefined) {
+    for (const name of CATALOG_FILTERS) url.searchParams.delete(name);
+  } else {
+    url.searchParams.delete(filter);
+  }
+  return `/catalog${url.search}`;
+}
+
+/** Nothing found, and why when it is known, with the way out. */
+function emptyResult(
+  c: WebContext,
+  reason: CatalogEmptyReason | undefined,
+  mayFollow: boolean,
+): Markup {
+  const t = c.get("t");
+  const follow = mayFollow ? html`<p><a href="/feeds">${t.catalogEmptyHint}</a></p>` : "";
+  switch (reason?.code) {
+    case "no_probed_target":
+      return html`<article class="empty"><p>${t.emptyNoProbedTarget}</p><ul class="empty-actions">
+${hasRole(accountOf(c).role, "admin") ? html`<li><a href="/admin/targets">${t.emptyProbeTargets}</a></li>` : ""}
+<li><a href="${searchWithout(c, "restorable")}">${t.emptyWithoutRestorable}</a></li></ul></article>`;
+    case "filtered":
+      return html`<article class="empty"><p>${t.emptyFiltered}</p>
+<ul class="active-filters">${reason.filters.map((name) => html`<li><a href="${searchWithout(c, name)}" aria-label="${t.removeFilter(t.filterNames[name])}"><span aria-hidden="true">×</span> ${t.filterNames[name]}</a></li>`)}</ul>
+<p><a href="${searchWithout(c, undefined)}" role="button" class="secondary compact">${t.clearFilters}</a></p></article>`;
+    case "catalog_empty":
+      return html`<article class="empty"><p>${t.emptyCatalog}</p>${follow}</article>`;
+    default:
+      return html`<article class="empty"><p>${t.catalogEmpty}</p>${follow}</article>`;
+  }
 }
 
 function pager(c: WebContext, pageNumber: number, pages: number): Markup {
@@ -159,8 +210,14 @@ export function catalogRoutes(app: Hono<WebEnv>, { services }: WebDependencies):
       limit: PAGE_SIZE,
       offset: (pageNumber - 1) * PAGE_SIZE,
     });
-    const authors = await Promise.all(
-      entries.map((entry) => services.follows.remoteActor(entry.actorUri)),
+    const publishers = await services.courses.catalogPublishers(
+      entries.map((entry) => entry.actorUri),
+    );
+    const reason = await catalogEmptyReason(
+      services.courses,
+      activeCatalogFilters(filters),
+      total,
+      sites.length,
     );
     const teachers = await services.courses.catalogTeachers();
     const pages = Math.max(1, Math.ceil(total / PAGE_SIZE));
@@ -170,7 +227,7 @@ export function catalogRoutes(app: Hono<WebEnv>, { services }: WebDependencies):
       main: html`<hgroup><h1>${t.catalogTitle}</h1><p>${t.catalogIntro}</p></hgroup>
 ${searchForm(c, filters, teachers, sites.length)}
 <p class="result-count" role="status">${t.resultCount(total)}</p>
-${entries.length ? html`<div class="course-grid">${entries.map((entry, i) => courseCard(c, entry, authors[i]))}</div>` : html`<article class="empty"><p>${t.catalogEmpty}</p>${mayFollow ? html`<p><a href="/feeds">${t.catalogEmptyHint}</a></p>` : ""}</article>`}
+${entries.length ? html`<div class="course-grid">${entries.map((entry) => courseCard(c, entry, publishers.get(entry.actorUri)))}</div>` : emptyResult(c, reason, mayFollow)}
 ${pager(c, pageNumber, pages)}`,
     });
   });

@@ -37,6 +37,18 @@ function destinationText(c: WebContext, job: RestoreJob): string {
 }
 
 /** A job, with the catalog's entry for its course (if the catalog still has it). */
+/**
+ * The notice on a job asked for again (restores are idempotent: same revision, target and
+ * destination, same job): that it is the same job, and how it stands.
+ */
+function repeatNotice(c: WebContext, job: RestoreJob): Markup {
+  const t = c.get("t");
+  if (c.req.query("again") !== job.id) return html``;
+  const outcome =
+    c.req.query("repeat") === "queued-again" ? t.repeatedQueuedAgain : t.repeatedOutcome[job.state];
+  return html`<p class="notice" role="status">${t.repeatedRestore(formatDateTime(job.createdAt, c.get("language")))} ${outcome}</p>`;
+}
+
 function jobCard(
   c: WebContext,
   job: RestoreJob,
@@ -51,6 +63,7 @@ function jobCard(
 <h2><a href="${courseLink(job.objectUri)}">${entry?.title ?? job.objectUri}</a> <small>${t.revisionNumber(job.revision)}</small></h2>
 <span class="badge ${BADGE[job.state]}">${t.jobStates[job.state]}</span>
 </header>
+${repeatNotice(c, job)}
 <p>${t.target}${t.colon}<strong>${targetName}</strong> · ${destinationText(c, job)} · ${t.requestedBy(job.requestedBy)} · <time datetime="${new Date(job.createdAt).toISOString()}">${formatDateTime(job.createdAt, language)}</time>${job.attempts > 1 ? html` · ${t.attempts(job.attempts)}` : ""}</p>
 ${job.overriddenBy ? html`<p class="warning"><small>${t.overriddenBy(job.overriddenBy)}</small></p>` : ""}
 ${job.state === "succeeded" && job.courseUrl ? html`<p><a href="${job.courseUrl}" role="button" class="compact">${t.openMoodleCourse(job.moodleCourseId ?? 0)}</a></p>` : ""}
