@@ -20,10 +20,3 @@ export function formatDateTime(time: number, language: Language): string {
 export function hostOf(uri: string): string {
   return URL.canParse(uri) ? new URL(uri).host : uri;
 }
-
-/** A path inside this site, safe to redirect to after sign-in or a language switch. */
-export function localPath(candidate: string | undefined, fallback = "/catalog"): string {
-  return candidate?.startsWith("/") && !candidate.startsWith("//") && !candidate.includes("\\")
-    ? candidate
-    : fallback;
-}
