@@ -50,7 +50,7 @@ export default defineConfig({
         test: {
           name: "unit",
           include: ["packages/*/src/**/*.test.ts", "test/**/*.test.ts"],
-          exclude: ["**/node_modules/**", "test/moodle/**", "test/scale/**"],
+          exclude: ["**/node_modules/**", "test/moodle/**", "test/newcomer/**", "test/scale/**"],
         },
       },
       {
@@ -59,7 +59,8 @@ export default defineConfig({
         extends: true,
         test: {
           name: "moodle",
-          include: ["test/moodle/**/*.test.ts"],
+          // test/newcomer restores into the same site, from nodes started as a newcomer would.
+          include: ["test/moodle/**/*.test.ts", "test/newcomer/**/*.test.ts"],
           globalSetup: ["test/support/moodle-site.ts"],
           // One site for every file: some tests change site settings for a moment.
           fileParallelism: false,
