@@ -146,6 +146,21 @@ describe.runIf(haveFixtures())("coursefed commands against running nodes", () =>
     expect(refused.stderr).toContain("--override");
   });
 
+  it("restores into an existing course only with --confirm, naming the course first", async () => {
+    const { items } = JSON.parse((await coursefed(school, "catalog", "--json")).stdout) as {
+      items: Array<{ object: string; title: string }>;
+    };
+    const glossary = items.find((item) => item.title === "Glossary course")?.object as string;
+    const into = ["restore", glossary, "--target", "school-moodle", "--into-course", "12"];
+    const unconfirmed = await coursefed(school, ...into, "--mode", "replace");
+    expect(unconfirmed.code).toBe(2);
+    expect(unconfirmed.stderr).toContain("Moodle course 12 on school-moodle deletes its contents");
+    expect(unconfirmed.stderr).toContain("--confirm");
+    const confirmed = await coursefed(school, ...into, "--mode", "replace", "--confirm");
+    expect(confirmed.code).toBe(0);
+    expect(confirmed.stdout).toMatch(/^Restore job [0-9a-f-]{36}: queued\n/);
+  });
+
   it("creates and lists teacher accounts", async () => {
     const created = await coursefed(
       university,
@@ -291,6 +306,87 @@ describe("coursefed moodle and rules against a running node", () => {
     );
     expect(broken.code).toBe(5);
     expect(broken.stderr).toContain("holds no config.php");
+  });
+
+  it("sets where teachers may restore, and grants and takes back existing courses", async () => {
+    await university.node.services.actors.createTeacher("hedy", "Hedy Lamarr");
+    const opened = await coursefed(
+      university,
+      "moodle",
+      "teachers",
+      "local",
+      "--categories",
+      "3,5",
+    );
+    expect(opened.code).toBe(0);
+    expect(opened.stdout).toContain("teachers restore into categories 3, 5");
+    const invalid = await coursefed(
+      university,
+      "moodle",
+      "teachers",
+      "local",
+      "--categories",
+      "3,x",
+    );
+    expect(invalid.code).toBe(2);
+    expect(invalid.stderr).toContain('"x" is not a whole number');
+    expect(
+      JSON.parse((await coursefed(university, "moodle", "list", "--json")).stdout),
+    ).toContainEqual(expect.objectContaining({ name: "local", teacherCategoryIds: [3, 5] }));
+
+    const granted = await coursefed(
+      university,
+      "moodle",
+      "grant",
+      "local",
+      "--course",
+      "9",
+      "--teacher",
+      "hedy",
+    );
+    expect(granted.code).toBe(0);
+    expect(granted.stdout).toBe("hedy may restore into course 9 of local.\n");
+    const nobody = await coursefed(
+      university,
+      "moodle",
+      "grant",
+      "local",
+      "--course",
+      "9",
+      "--teacher",
+      "nobody",
+    );
+    expect(nobody.code).toBe(2);
+    expect(nobody.stderr).toContain("There is no teacher with the handle nobody");
+    expect((await coursefed(university, "moodle", "grants", "local")).stdout).toMatch(
+      /^course 9 {2}hedy {2}granted by initial admin, /,
+    );
+    expect(
+      (
+        await coursefed(
+          university,
+          "moodle",
+          "revoke",
+          "local",
+          "--course",
+          "9",
+          "--teacher",
+          "hedy",
+        )
+      ).code,
+    ).toBe(0);
+    expect((await coursefed(university, "moodle", "grants", "local")).stdout).toBe(
+      "No course of local is granted to a teacher.\n",
+    );
+    const closed = await coursefed(
+      university,
+      "moodle",
+      "teachers",
+      "local",
+      "--categories",
+      "none",
+    );
+    expect(closed.stdout).toContain("closed to teachers' new courses");
   });
 
   it("adds, lists and removes auto-restore rules", async () => {

@@ -9,7 +9,7 @@ import {
 import { type ApiClient, ApiClientError, addNodeOptions } from "../api-client.ts";
 import { type CommandResult, ExitCode } from "../exit-codes.ts";
 import { nodeAction } from "../node-action.ts";
-import { parseDuration, parsePositiveInteger } from "../option-parsers.ts";
+import { parseDuration, parseIdList, parsePositiveInteger } from "../option-parsers.ts";
 
 /** How often `restore --wait` asks the node how the job is going. */
 const POLL_INTERVAL_MS = 2000;
@@ -151,11 +151,98 @@ export function moodleCommands(program: Command, result: CommandResult): void {
   );
 
   addNodeOptions(
+    moodle
+      .command("teachers")
+      .summary("set the categories of a target where teachers may restore new courses")
+      .description(
+        "Teachers restore new courses only into these categories of the target, and into existing courses only those their own restores created there or that an admin granted them (coursefed moodle grant). Admins and auto-restore rules restore anywhere. Recorded in the audit log.",
+      )
+      .argument("<name>", "the target")
+      .requiredOption(
+        "--categories <ids>",
+        'category ids separated by commas, e.g. 3,5; "none" closes the target to teachers\' new courses',
+        parseIdList,
+      ),
+  ).action(async (name: string, options) =>
+    run(async (client) => {
+      const target = await client.json<Target>(
+        "PUT",
+        `moodle/targets/${encodeURIComponent(name)}/teachers`,
+        { categoryIds: options.categories },
+      );
+      process.stdout.write(describeTarget(target));
+    })(options),
+  );
+
+  const grantOptions = (command: Command) =>
+    addNodeOptions(
+      command
+        .argument("<name>", "the target")
+        .requiredOption("--course <id>", "the Moodle course's id", parsePositiveInteger)
+        .requiredOption("--teacher <handle>", "the teacher's handle (see coursefed teachers)"),
+    );
+
+  grantOptions(
+    moodle
+      .command("grant")
+      .summary("let a teacher restore into an existing course of a target")
+      .description(
+        "Merging into or replacing it still needs the teacher's --confirm. Recorded in the audit log.",
+      ),
+  ).action(async (name: string, options) =>
+    run(async (client) => {
+      await client.json("POST", `moodle/targets/${encodeURIComponent(name)}/grants`, {
+        courseId: options.course,
+        teacher: options.teacher,
+      });
+      process.stdout.write(
+        `${options.teacher} may restore into course ${options.course} of ${name}.\n`,
+      );
+    })(options),
+  );
+
+  grantOptions(
+    moodle.command("revoke").summary("take back a teacher's grant of an existing course"),
+  ).action(async (name: string, options) =>
+    run(async (client) => {
+      await client.json(
+        "DELETE",
+        `moodle/targets/${encodeURIComponent(name)}/grants/${options.course}/${encodeURIComponent(options.teacher)}`,
+      );
+      process.stdout.write(
+        `${options.teacher} may no longer restore into course ${options.course} of ${name} (unless their own restore made it).\n`,
+      );
+    })(options),
+  );
+
+  addNodeOptions(
+    moodle
+      .command("grants")
+      .summary("list the existing courses of a target granted to teachers")
+      .argument("<name>", "the target")
+      .option("--json", "print the API's JSON"),
+  ).action(async (name: string, options) =>
+    run(async (client) => {
+      const { items } = await client.json<{
+        items: { courseId: number; teacher: string; grantedBy: string; grantedAt: string }[];
+      }>("GET", `moodle/targets/${encodeURIComponent(name)}/grants`);
+      if (options.json) process.stdout.write(`${JSON.stringify(items)}\n`);
+      else if (items.length === 0)
+        process.stdout.write(`No course of ${name} is granted to a teacher.\n`);
+      else
+        for (const grant of items)
+          process.stdout.write(
+            `course ${grant.courseId}  ${grant.teacher}  granted by ${grant.grantedBy}, ${grant.grantedAt}\n`,
+          );
+    })(options),
+  );
+
+  addNodeOptions(
     program
       .command("restore")
       .summary("restore a catalog course into a Moodle target")
       .description(
-        "The node fetches the archive (verified against its signed digest), checks it against what the site runs, and restores it without user data: as a new course in the target's default category, in --category, or into an existing course. Asking again for the same revision, target and destination gives back the same job. With --wait, follows the job to its end: exit 0 restored (the course's address is printed), 3 refused by the compatibility check (each problem is printed), 5 Moodle failed (with its reason).",
+        "The node fetches the archive (verified against its signed digest), checks it against what the site runs, and restores it without user data: as a new course in the target's default category, in --category, or into an existing course (--into-course ID --mode merge|replace --confirm). A teacher's token restores only into the categories an admin opened to teachers on the target (coursefed moodle teachers) and into the courses its own restores created there or that an admin granted (coursefed moodle grant); only an admin's token may --override. Asking again for the same revision, target and destination gives back the same job. With --wait, follows the job to its end: exit 0 restored (the course's address is printed), 3 refused by the compatibility check (each problem is printed), 5 Moodle failed (with its reason).",
       )
       .argument("<object>", "the course's object id (URL), as `coursefed catalog` shows it")
       .requiredOption("--target <name>", "the Moodle target (see `coursefed moodle list`)")
@@ -178,7 +265,11 @@ export function moodleCommands(program: Command, result: CommandResult): void {
       )
       .option(
         "--override",
-        "restore even if the compatibility check refuses (you take the risk; it is recorded)",
+        "restore even if the compatibility check refuses (admin tokens only; you take the risk; it is recorded)",
+      )
+      .option(
+        "--confirm",
+        "with --into-course: confirm merging into or replacing that course (without it the node names the course and restores nothing)",
       )
       .option("--wait", "wait for the outcome, and exit with a code that says it"),
   ).action(async (object: string, options) =>
@@ -191,6 +282,7 @@ export function moodleCommands(program: Command, result: CommandResult): void {
         ...(options.intoCourse ? { intoCourse: options.intoCourse } : {}),
         ...(options.mode ? { mode: options.mode } : {}),
         ...(options.override ? { override: true } : {}),
+        ...(options.confirm ? { confirm: true } : {}),
       });
       process.stdout.write(`Restore job ${job.id}: ${job.state}\n`);
       if (options.wait) job = await waitForOutcome(client, job);
@@ -308,6 +400,7 @@ interface Target {
   driver: string;
   url: string;
   defaultCategoryId: number;
+  teacherCategoryIds: number[];
   probe: {
     version: string;
     release: string;
@@ -416,7 +509,10 @@ function describeTarget(target: Target): string {
   const probe = target.probe
     ? `Moodle ${target.probe.release}, ${target.probe.plugins} plugins (probed ${target.probe.probedAt})`
     : `never probed (coursefed moodle probe ${target.name})`;
-  return `${target.name}  ${target.driver}  ${target.url}  category ${target.defaultCategoryId}\n  ${probe}\n`;
+  const teachers = target.teacherCategoryIds.length
+    ? `teachers restore into ${target.teacherCategoryIds.length === 1 ? "category" : "categories"} ${target.teacherCategoryIds.join(", ")}`
+    : "closed to teachers' new courses";
+  return `${target.name}  ${target.driver}  ${target.url}  category ${target.defaultCategoryId}\n  ${probe}\n  ${teachers}\n`;
 }
 
 function describeDestination(job: RestoreJob): string {
