@@ -75,6 +75,16 @@ describe("the HTTP API", () => {
     expect(response.body.error.code).toBe("invalid_request");
   });
 
+  it("answers an address with control characters with 400 and why, accents passing", async () => {
+    for (const path of ["/catalog?tag=a%00", "/catalog?q=line%0Abreak", "/catalog?%09=1"]) {
+      const response = await api(university, path);
+      expect(response.status, path).toBe(400);
+      expect(response.body.error.code).toBe("invalid_request");
+      expect(response.body.error.message).toContain("control characters");
+    }
+    expect((await api(university, "/catalog?q=%C3%A9t%C3%A9&tag=%C3%A9cole")).status).toBe(200);
+  });
+
   it("refuses an upload that is not a backup, or too large", async () => {
     const garbage = await upload(university, Buffer.from("not a backup at all"));
     expect(garbage.status).toBe(422);

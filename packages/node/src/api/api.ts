@@ -2,6 +2,7 @@ import type { Federation, Context as FederationContext } from "@fedify/fedify";
 import { OpenAPIHono } from "@hono/zod-openapi";
 import type { AuditLog } from "../audit/audit-log.ts";
 import type { FederationServices } from "../federation/context.ts";
+import { hasControlCharacters } from "../http/control-characters.ts";
 import { checkJsonBody } from "../http/json-body.ts";
 import type { WebUploadRepository } from "../web/pages/publish-uploads.ts";
 import { type ApiEnv, requireToken } from "./auth.ts";
@@ -50,6 +51,16 @@ export function createApi(dependencies: ApiDependencies): OpenAPIHono {
         );
       }
     },
+  });
+  // A 400 that says why, rather than the 500 of a route passing NUL to PostgreSQL.
+  v1.use(async (c, next) => {
+    if (!hasControlCharacters(new URL(c.req.url))) return next();
+    return problem(
+      c,
+      400,
+      "invalid_request",
+      "The address holds control characters (a line break, a tab, NUL or the like) in its path or its query; no request to this API needs them: remove them.",
+    );
   });
   v1.use(requireToken(dependencies.tokens, dependencies.services));
   // Only once the caller is known: an unauthenticated body is never parsed.

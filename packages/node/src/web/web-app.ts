@@ -2,7 +2,6 @@ import { Hono } from "hono";
 import { getCookie, setCookie } from "hono/cookie";
 import { secureHeaders } from "hono/secure-headers";
 import { assetRoutes } from "./assets.ts";
-import { refuseControlCharacters } from "./control-characters.ts";
 import { checkCsrf } from "./csrf.ts";
 import { CATALOGUES, chooseLanguage, LANGUAGE_COOKIE, parseLanguage } from "./i18n/language.ts";
 import { adminAccountsRoutes } from "./pages/admin-accounts-page.ts";
@@ -24,6 +23,7 @@ import { publishRoutes } from "./pages/publish-page.ts";
 import { restoresRoutes } from "./pages/restores-page.ts";
 import { rulesRoutes } from "./pages/rules-page.ts";
 import { redirectTarget } from "./redirect-target.ts";
+import { refuseControlCharacters } from "./refuse-control-characters.ts";
 import { loadSession } from "./session-cookie.ts";
 import type { WebDependencies, WebEnv } from "./web-env.ts";
 
