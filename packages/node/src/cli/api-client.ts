@@ -64,10 +64,14 @@ export class ApiClient {
   }
 
   async json<T>(method: string, path: string, body?: unknown): Promise<T> {
-    return (await this.#send(method, path, {
-      headers: { "content-type": "application/json" },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    })) as T;
+    // A JSON type without a body is refused by the node as an empty JSON document.
+    return (await this.#send(
+      method,
+      path,
+      body === undefined
+        ? {}
+        : { headers: { "content-type": "application/json" }, body: JSON.stringify(body) },
+    )) as T;
   }
 
   /** Streams a file as the request body, reporting bytes sent. */

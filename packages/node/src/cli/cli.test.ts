@@ -66,6 +66,8 @@ describe("coursefed CLI", () => {
     ["fetch"],
     ["teachers"],
     ["peers"],
+    ["edit"],
+    ["withdraw"],
     ["moodle"],
     ["moodle", "add"],
     ["moodle", "list"],

@@ -1,33 +1,83 @@
+import { readFileSync } from "node:fs";
 import { Command, CommanderError } from "commander";
-import { accountsCommand } from "./commands/accounts.ts";
-import { inspectCommand } from "./commands/inspect.ts";
-import { migrateCommand } from "./commands/migrate.ts";
-import { moodleCommands } from "./commands/moodle-commands.ts";
-import { nodeCommands } from "./commands/node-commands.ts";
-import { sanitizeCommand } from "./commands/sanitize.ts";
-import { scanCommand } from "./commands/scan.ts";
-import { serveCommand } from "./commands/serve.ts";
 import { type CommandResult, EXIT_CODES_HELP, ExitCode } from "./exit-codes.ts";
 
-export function buildProgram(result: CommandResult): Command {
+type RegisterCommands = (program: Command, result: CommandResult) => void;
+
+const serveCommand = async () => (await import("./commands/serve.ts")).serveCommand;
+const nodeCommands = async () => (await import("./commands/node-commands.ts")).nodeCommands;
+const courseCommands = async () => (await import("./commands/course-commands.ts")).courseCommands;
+const moodleCommands = async () => (await import("./commands/moodle-commands.ts")).moodleCommands;
+const accountsCommand = async () => (await import("./commands/accounts.ts")).accountsCommand;
+const migrateCommand = async () => (await import("./commands/migrate.ts")).migrateCommand;
+const inspectCommand = async () => (await import("./commands/inspect.ts")).inspectCommand;
+const scanCommand = async () => (await import("./commands/scan.ts")).scanCommand;
+const sanitizeCommand = async () => (await import("./commands/sanitize.ts")).sanitizeCommand;
+
+/** Every command's module, in the order `coursefed --help` lists them. */
+const ALL_COMMANDS = [
+  serveCommand,
+  nodeCommands,
+  courseCommands,
+  moodleCommands,
+  accountsCommand,
+  migrateCommand,
+  inspectCommand,
+  scanCommand,
+  sanitizeCommand,
+];
+
+/**
+ * The module defining each command, loaded only when that command is run: loading every
+ * command's dependencies (the node, Fedify, drizzle, the archive reader) took most of
+ * each call's start-up, even for a command that only makes one HTTP request. A command
+ * missing here still works: every module is then loaded, as for `coursefed --help`.
+ */
+const COMMAND_MODULES: Readonly<Record<string, () => Promise<RegisterCommands>>> = {
+  serve: serveCommand,
+  publish: nodeCommands,
+  follow: nodeCommands,
+  boost: nodeCommands,
+  "follow-requests": nodeCommands,
+  catalog: nodeCommands,
+  fetch: nodeCommands,
+  teachers: nodeCommands,
+  peers: nodeCommands,
+  edit: courseCommands,
+  withdraw: courseCommands,
+  moodle: moodleCommands,
+  restore: moodleCommands,
+  restores: moodleCommands,
+  rules: moodleCommands,
+  accounts: accountsCommand,
+  migrate: migrateCommand,
+  inspect: inspectCommand,
+  scan: scanCommand,
+  sanitize: sanitizeCommand,
+};
+
+/** This package's version, for --version. */
+function version(): string {
+  const manifest = new URL("../../package.json", import.meta.url);
+  return (JSON.parse(readFileSync(manifest, "utf8")) as { version: string }).version;
+}
+
+/**
+ * The `coursefed` program. With `command`, only the module defining that command is
+ * loaded (if it is a known one); "" loads none (--version); without, every command.
+ */
+export async function buildProgram(result: CommandResult, command?: string): Promise<Command> {
   const program = new Command("coursefed")
     .description(
       "Share Moodle course backups between institutions. Each institution runs a coursefed node beside its Moodle sites; these commands work on backups (.mbz) directly.",
     )
-    .version("0.1.0")
+    .version(version())
     .showHelpAfterError("(run with --help for usage)")
     .addHelpText("after", EXIT_CODES_HELP)
     .exitOverride();
-  for (const register of [
-    serveCommand,
-    nodeCommands,
-    moodleCommands,
-    accountsCommand,
-    migrateCommand,
-    inspectCommand,
-    scanCommand,
-    sanitizeCommand,
-  ]) {
+  const known = command ? COMMAND_MODULES[command] : undefined;
+  const loaders = known ? [known] : command === "" ? [] : ALL_COMMANDS;
+  for (const register of await Promise.all(loaders.map((load) => load()))) {
     register(program, result);
   }
   addExitCodesHelp(program.commands);
@@ -42,11 +92,34 @@ function addExitCodesHelp(commands: readonly Command[]): void {
   }
 }
 
+/**
+ * The command `argv` asks for; undefined for `coursefed --help` or a bare `coursefed`,
+ * and "" for `coursefed --version`, which needs no command at all.
+ */
+function commandAskedFor(argv: readonly string[]): string | undefined {
+  const args = argv.slice(2);
+  const command = args.find((arg) => !arg.startsWith("-"));
+  if (command !== undefined) return command;
+  return args.includes("--version") || args.includes("-V") ? "" : undefined;
+}
+
+/**
+ * Output piped into `head` or a pager that stops reading: the reader has what it wanted,
+ * so the command ends quietly and successfully, rather than with an EPIPE stack trace.
+ */
+function endQuietlyWhenOutputIsClosed(): void {
+  process.stdout.on("error", (error: NodeJS.ErrnoException) => {
+    if (error.code !== "EPIPE") throw error;
+    process.exit(ExitCode.ok);
+  });
+}
+
 /** Runs the CLI on `argv` (as in process.argv) and returns the exit code. */
 export async function main(argv: readonly string[]): Promise<number> {
+  endQuietlyWhenOutputIsClosed();
   const result: CommandResult = { exitCode: ExitCode.ok };
-  const program = buildProgram(result);
   try {
+    const program = await buildProgram(result, commandAskedFor(argv));
     await program.parseAsync([...argv]);
     return result.exitCode;
   } catch (error) {

@@ -15,6 +15,12 @@ export function parseIdList(text: string): number[] {
   return text.split(",").map((part) => parsePositiveInteger(part.trim()));
 }
 
+/** Reads ids separated by commas ("3,5"), or "none" for an empty list. */
+export function parseIdList(text: string): number[] {
+  if (text.trim().toLowerCase() === "none") return [];
+  return text.split(",").map((part) => parsePositiveInteger(part.trim()));
+}
+
 const DURATION_UNITS: Readonly<Record<string, number>> = {
   ms: 1,
   s: 1000,
@@ -30,4 +36,51 @@ export function parseDuration(text: string): number {
     throw new InvalidArgumentError(`"${text}" is not a duration; write e.g. 90s, 30m or 2h.`);
   }
   return Math.round(Number(match[1]) * unit);
+}
+
+/**
+ * Tags as --tag takes them: separated by commas, as in the web's forms, so that a tag may
+ * be several words ("web programming, maths"). Several values, as `--tag maths algebra`
+ * gives, are each a tag too. A value with spaces and no comma could mean either; it is
+ * taken as one tag, and `warning` says so.
+ */
+export function parseTags(values: readonly string[]): { tags: string[]; warning?: string } {
+  const tags = [
+    ...new Set(
+      values
+        .flatMap((value) => value.split(","))
+        .map((tag) => tag.trim().replace(/^#/, "").replace(/\s+/g, " "))
+        .filter(Boolean),
+    ),
+  ];
+  const [only] = values;
+  if (values.length !== 1 || only === undefined || only.includes(",") || !/\S\s+\S/.test(only)) {
+    return { tags };
+  }
+  const words = only.trim().split(/\s+/);
+  return {
+    tags,
+    warning: `took "${tags[0]}" as one tag; tags are separated by commas: --tag "${words.join(", ")}" for ${words.length}.`,
+  };
+}
+
+/** The tags of --tag, with a warning on stderr where the value could be read two ways. */
+export function tagsOption(values: readonly string[]): string[] {
+  const { tags, warning } = parseTags(values);
+  if (warning) process.stderr.write(`coursefed: ${warning}\n`);
+  return tags;
+}
+
+/** A course's id, given as printed by `publish` or as its object URL (…/courses/ID). */
+export function courseIdOf(text: string): string {
+  const trimmed = text.trim();
+  if (!/^https?:\/\//i.test(trimmed)) return trimmed;
+  const path = URL.canParse(trimmed) ? new URL(trimmed).pathname : "";
+  const id = /\/courses\/([^/]+)\/?$/.exec(path)?.[1];
+  if (!id) {
+    throw new InvalidArgumentError(
+      `"${text}" is not a course's URL; give the course's id as \`coursefed publish\` printed it, or its URL ending in /courses/ID.`,
+    );
+  }
+  return decodeURIComponent(id);
 }

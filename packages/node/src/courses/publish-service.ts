@@ -39,8 +39,9 @@ export interface CourseMetadata {
 
 /**
  * How long a course's metadata may be, for the API's schemas and the edit of a published
- * course alike. `tag` is the API's stricter rule (one word, a hashtag peers can link);
- * the web form takes tags as typed between commas, so only their length is checked here.
+ * course alike. `tag` is the API's stricter rule (words of letters, digits, _ and -, one
+ * space between them, as in "web programming": the web's forms and the CLI separate tags
+ * by commas); the web form's tags are taken as typed, so only their length is checked here.
  */
 export const METADATA_LIMITS = {
   title: 300,

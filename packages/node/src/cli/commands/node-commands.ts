@@ -1,13 +1,10 @@
 import { rename } from "node:fs/promises";
 import { formatBytes } from "@coursefed/mbz";
 import type { Command } from "commander";
-import { BlobDigestError } from "../../blobs/blob-store.ts";
-import { DownloadError, downloadResumably } from "../../blobs/resumable-download.ts";
 import { ApiClientError, addNodeOptions } from "../api-client.ts";
 import { type CommandResult, ExitCode } from "../exit-codes.ts";
 import { nodeAction } from "../node-action.ts";
-import { parsePositiveInteger } from "../option-parsers.ts";
-import { progressBar } from "../progress.ts";
+import { parsePositiveInteger, tagsOption } from "../option-parsers.ts";
 
 /**
  * Commands that work through a running node's API: publishing, following, approving
@@ -21,14 +18,17 @@ export function nodeCommands(program: Command, result: CommandResult): void {
       .command("publish")
       .summary("publish a backup as a course (or a new revision of one)")
       .description(
-        "Upload a Moodle backup to the node and publish it: followers receive it (Create, or Update for --course). A backup holding personal data is refused with what was found, unless --sanitize. With --from-moodle, the node has a Moodle target back up one of its courses without user data and publishes that instead of a FILE; publishing the same Moodle course again makes a new revision, and a course restored from the catalog names its source.",
+        "Upload a Moodle backup to the node and publish it: followers receive it (Create, or Update for --course). Without --title, a new course is named as in the backup (its full name); a new revision (--course) keeps its course's title, summary, tags, licence and visibility unless given. A backup holding personal data is refused with what was found, unless --sanitize. With --from-moodle, the node has a Moodle target back up one of its courses without user data and publishes that instead of a FILE; publishing the same Moodle course again makes a new revision, and a course restored from the catalog names its source.",
       )
       .argument("[file]", "the backup (.mbz); leave out with --from-moodle")
-      .requiredOption("--title <title>", "the course's title as others will see it")
+      .option(
+        "--title <title>",
+        "the course's title as others will see it (default: the course's name in the backup)",
+      )
       .option("--summary <text>", "a short description")
-      .option("--tag <tag...>", "subjects, e.g. --tag maths algebra")
+      .option("--tag <tags...>", 'subjects, separated by commas: --tag "web programming, maths"')
       .option("--license <license>", "e.g. CC-BY-4.0")
-      .option("--visibility <who>", "public, followers or private", "public")
+      .option("--visibility <who>", "public, followers or private (default public)")
       .option(
         "--course <id>",
         "with FILE: publish as a new revision of this course; with --from-moodle: the course's id on the Moodle site",
@@ -41,12 +41,13 @@ export function nodeCommands(program: Command, result: CommandResult): void {
       .option("--json", "print the published course as JSON"),
   ).action(async (file: string | undefined, options) =>
     run(async (client) => {
+      // What is left out the node takes from the backup, or from the course's last revision.
       const metadata = {
-        title: options.title,
+        ...(options.title ? { title: options.title } : {}),
         ...(options.summary ? { summary: options.summary } : {}),
-        ...(options.tag ? { tags: options.tag } : {}),
+        ...(options.tag ? { tags: tagsOption(options.tag) } : {}),
         ...(options.license ? { license: options.license } : {}),
-        visibility: options.visibility,
+        ...(options.visibility ? { visibility: options.visibility } : {}),
       };
       let published: { id: string; object: string; revision: number; sha256: string };
       if (options.fromMoodle) {
@@ -71,6 +72,7 @@ export function nodeCommands(program: Command, result: CommandResult): void {
             ExitCode.invalidInput,
           );
         }
+        const { progressBar } = await import("../progress.ts");
         const progress = progressBar(!options.json);
         const uploaded = await client
           .upload<{ id: string }>("uploads", file, (sent, total) =>
@@ -258,6 +260,12 @@ export function nodeCommands(program: Command, result: CommandResult): void {
         "catalog/fetch",
         { object, revision: options.revision },
       );
+      const [{ BlobDigestError }, { DownloadError, downloadResumably }, { progressBar }] =
+        await Promise.all([
+          import("../../blobs/blob-store.ts"),
+          import("../../blobs/resumable-download.ts"),
+          import("../progress.ts"),
+        ]);
       const { url, headers } = client.endpoint(`archives/${sha256}`);
       const partial = `${options.out}.part`;
       const progress = progressBar(true);

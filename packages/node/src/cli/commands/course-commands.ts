@@ -1,0 +1,104 @@
+import type { Command } from "commander";
+import { ApiClientError, addNodeOptions } from "../api-client.ts";
+import { type CommandResult, ExitCode } from "../exit-codes.ts";
+import { nodeAction } from "../node-action.ts";
+import { courseIdOf, tagsOption } from "../option-parsers.ts";
+
+/** What the node answers an edit with: the course as it now is. */
+interface EditedCourse {
+  id: string;
+  object: string;
+  revision: number;
+  title: string;
+  summary: string | null;
+  tags: string[];
+  license: string | null;
+  visibility: string;
+}
+
+/**
+ * Commands on a course this node published: change its details, or withdraw it. The
+ * web's My courses page does the same through the same API.
+ */
+export function courseCommands(program: Command, result: CommandResult): void {
+  const run = nodeAction(result);
+
+  addNodeOptions(
+    program
+      .command("edit")
+      .summary("change a published course's title, summary, tags, licence or visibility")
+      .description(
+        "Change the details of a course published from this node, without a new revision: the archive and its revision number stay, and followers get an Update (a new licence is signed into the current revision's manifest; made private, the course is withdrawn from followers until shared again). Its author may, and an admin token for any course. Only the options given change; an empty value (--summary '') clears a summary, licence or the tags.",
+      )
+      .argument(
+        "<course>",
+        "the course's id, as `coursefed publish` printed it, or its URL",
+        courseIdOf,
+      )
+      .option("--title <title>", "the course's title as others see it")
+      .option("--summary <text>", "a short description")
+      .option(
+        "--tag <tags...>",
+        'subjects, separated by commas: --tag "web programming, maths" (replaces the tags)',
+      )
+      .option("--license <license>", "e.g. CC-BY-4.0")
+      .option("--visibility <who>", "public, followers or private")
+      .option("--json", "print the course as JSON"),
+  ).action(async (course: string, options) =>
+    run(async (client) => {
+      const changes: Record<string, unknown> = {};
+      if (options.title !== undefined) changes.title = options.title;
+      if (options.summary !== undefined) changes.summary = options.summary || null;
+      if (options.license !== undefined) changes.license = options.license || null;
+      if (options.visibility !== undefined) changes.visibility = options.visibility;
+      if (options.tag !== undefined) changes.tags = tagsOption(options.tag);
+      if (Object.keys(changes).length === 0) {
+        throw new ApiClientError(
+          "Nothing to change: give --title, --summary, --tag, --license or --visibility.",
+          ExitCode.invalidInput,
+        );
+      }
+      const edited = await client.json<EditedCourse>(
+        "PATCH",
+        `courses/${encodeURIComponent(course)}`,
+        changes,
+      );
+      process.stdout.write(
+        options.json ? `${JSON.stringify(edited)}\n` : describeEditedCourse(edited),
+      );
+    })(options),
+  );
+
+  addNodeOptions(
+    program
+      .command("withdraw")
+      .summary("withdraw a published course")
+      .description(
+        "Withdraw a course published from this node: it leaves this node's catalog and its archive is no longer served, and followers get a Delete and remove it from theirs. Copies already restored into Moodle sites stay. Its author may, and an admin token for any course.",
+      )
+      .argument(
+        "<course>",
+        "the course's id, as `coursefed publish` printed it, or its URL",
+        courseIdOf,
+      ),
+  ).action(async (course: string, options) =>
+    run(async (client) => {
+      await client.json("DELETE", `courses/${encodeURIComponent(course)}`);
+      process.stdout.write(
+        `Withdrew course ${course}: its followers are told to remove it; copies restored into Moodle sites stay.\n`,
+      );
+    })(options),
+  );
+}
+
+function describeEditedCourse(course: EditedCourse): string {
+  const lines = [
+    `Changed course ${course.id} (revision ${course.revision} unchanged)`,
+    `  title: ${course.title}`,
+    `  tags: ${course.tags.length > 0 ? course.tags.join(", ") : "none"}`,
+    `  licence: ${course.license ?? "not stated"}`,
+    `  visibility: ${course.visibility}`,
+    `  ${course.object}`,
+  ];
+  return `${lines.join("\n")}\n`;
+}
