@@ -15,12 +15,6 @@ export function parseIdList(text: string): number[] {
   return text.split(",").map((part) => parsePositiveInteger(part.trim()));
 }
 
-/** Reads ids separated by commas ("3,5"), or "none" for an empty list. */
-export function parseIdList(text: string): number[] {
-  if (text.trim().toLowerCase() === "none") return [];
-  return text.split(",").map((part) => parsePositiveInteger(part.trim()));
-}
-
 const DURATION_UNITS: Readonly<Record<string, number>> = {
   ms: 1,
   s: 1000,
