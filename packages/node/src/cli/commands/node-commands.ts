@@ -1,5 +1,5 @@
 import { rename } from "node:fs/promises";
-import { formatBytes } from "@coursefed/mbz";
+import { formatBytes } from "@coursefed/mbz/byte-size";
 import type { Command } from "commander";
 import { ApiClientError, addNodeOptions } from "../api-client.ts";
 import { type CommandResult, ExitCode } from "../exit-codes.ts";
