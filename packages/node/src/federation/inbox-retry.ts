@@ -38,7 +38,7 @@ const ATTEMPTS_KEPT = Temporal.Duration.from({ hours: 1 });
 export function loggingInboxFailures<C extends InboxContext<unknown>, A extends Activity>(
   kv: KvStore,
   handler: (ctx: C, activity: A) => Promise<void>,
-  log: (line: string) => void = console.error,
+  log: (line: string) => void = (line) => console.error(line),
 ): (ctx: C, activity: A) => Promise<void> {
   return async (ctx, activity) => {
     try {
