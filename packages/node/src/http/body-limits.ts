@@ -1,4 +1,4 @@
-import type { Socket } from "node:net";
+import type { IncomingMessage } from "node:http";
 import { formatBytes } from "@coursefed/mbz";
 import type { HttpBindings } from "@hono/node-server";
 import type { Context, MiddlewareHandler } from "hono";
@@ -14,17 +14,21 @@ const INBOX_PATH = /^\/(?:actors\/[^/]+\/)?inbox$/;
 const API_UPLOAD_PATH = "/api/v1/uploads";
 const FORM_UPLOAD_PATH = "/publish/upload";
 /**
- * Room for what a browser's upload form wraps around the file (boundaries, the part's
- * headers, the CSRF field): the backup itself is held to --max-upload by receiveBackup.
+ * Past --max-upload, what an upload route may still read: the backup itself is held to
+ * --max-upload by receiveBackup, which answers in the caller's terms (a page in the
+ * teacher's language); this count is the backstop behind it, with room for what a
+ * browser's form wraps around the file and for what the pipeline to disk reads ahead of
+ * receiveBackup's own count.
  */
-const UPLOAD_FORM_OVERHEAD_BYTES = 64 * 1024;
+const UPLOAD_SLACK_BYTES = 1024 * 1024;
 /** API requests are JSON of a few fields; the largest is course metadata (20,000 characters of summary). */
 export const API_BODY_BYTES = 1024 * 1024;
 /** Web forms: the course metadata form is the largest, its summary urlencoded. */
 export const FORM_BODY_BYTES = 256 * 1024;
 
 /**
- * How long a refused connection stays open, its input dropped, after the 413 is sent.
+ * How long a connection answered before its body was all received (a 413, a 401 or a
+ * 403 decided unread) stays open after the answer, what arrives meanwhile dropped.
  * Closing a socket whose input is unread makes the kernel reset the connection, and a
  * client still sending its body would lose the answer with it (nginx's "lingering close").
  */
@@ -46,30 +50,37 @@ export function isInboxPost(method: string, path: string): boolean {
   return method === "POST" && INBOX_PATH.test(path);
 }
 
-/** The limit of a request's body, and what its sender can do about it. */
-export function bodyLimitOf(
-  method: string,
-  path: string,
-  settings: BodyLimitSettings,
-): { readonly bytes: number; readonly advice: string } {
+/** The limits of a request's body, and what its sender can do about them. */
+export interface BodyLimit {
+  /** Most bytes read before the request is refused. */
+  readonly bytes: number;
+  /** A Content-Length over this is refused unread; undefined: the route answers for it. */
+  readonly declaredBytes: number | undefined;
+  readonly advice: string;
+}
+
+export function bodyLimitOf(method: string, path: string, settings: BodyLimitSettings): BodyLimit {
+  const limit = (bytes: number, advice: string) => ({ bytes, declaredBytes: bytes, advice });
   if (isInboxPost(method, path)) {
-    return {
-      bytes: settings.inboxBytes,
-      advice:
-        "no activity needs that much; the node's admin sets this limit with --max-inbox-body.",
-    };
+    return limit(
+      settings.inboxBytes,
+      "no activity needs that much; the node's admin sets this limit with --max-inbox-body.",
+    );
   }
   if (method === "POST" && (path === API_UPLOAD_PATH || path === FORM_UPLOAD_PATH)) {
     return {
-      bytes: settings.uploadBytes + (path === FORM_UPLOAD_PATH ? UPLOAD_FORM_OVERHEAD_BYTES : 0),
+      bytes: settings.uploadBytes + UPLOAD_SLACK_BYTES,
+      // The API's body is the backup. The web form's route says it in the teacher's
+      // language once it knows the teacher, reading nothing before.
+      declaredBytes: path === API_UPLOAD_PATH ? settings.uploadBytes : undefined,
       advice:
         "make the backup smaller (without user files, for instance) or ask the node's admin to raise --max-upload.",
     };
   }
   if (path.startsWith("/api/")) {
-    return { bytes: API_BODY_BYTES, advice: "send only the fields the API describes." };
+    return limit(API_BODY_BYTES, "send only the fields the API describes.");
   }
-  return { bytes: FORM_BODY_BYTES, advice: "send a shorter form." };
+  return limit(FORM_BODY_BYTES, "send a shorter form.");
 }
 
 /**
@@ -84,10 +95,17 @@ export function bodyLimits(settings: BodyLimitSettings): MiddlewareHandler {
   return async (c, next) => {
     const request = c.req.raw;
     if (request.method === "GET" || request.method === "HEAD" || !request.body) return next();
+    const incoming = (c.env as Partial<HttpBindings> | undefined)?.incoming;
+    if (incoming) lingerBeforeClosing(incoming);
     const limit = bodyLimitOf(request.method, c.req.path, settings);
-    const refuse = () => tooLarge(c, limit.bytes, limit.advice);
     const declared = request.headers.get("content-length");
-    if (declared !== null && Number(declared) > limit.bytes) return refuse();
+    if (
+      limit.declaredBytes !== undefined &&
+      declared !== null &&
+      Number(declared) > limit.declaredBytes
+    ) {
+      return tooLarge(c, limit.declaredBytes, limit.advice);
+    }
 
     let exceeded = false;
     let received = 0;
@@ -127,7 +145,7 @@ export function bodyLimits(settings: BodyLimitSettings): MiddlewareHandler {
       // Whatever the route made of the failed read (a 400 for bad JSON, a 500), the
       // answer is 413, without that answer's headers.
       c.res = undefined;
-      c.res = refuse();
+      c.res = tooLarge(c, limit.bytes, limit.advice);
     }
   };
 }
@@ -152,19 +170,22 @@ function tooLarge(c: Context, bytes: number, advice: string): Response {
   );
   // The unread rest of the body cannot be told from a next request: the connection ends.
   response.headers.set("connection", "close");
-  const socket = (c.env as Partial<HttpBindings> | undefined)?.incoming?.socket;
-  if (socket) lingerBeforeClosing(socket);
   return response;
 }
 
 /**
  * Node closes the socket of a "Connection: close" answer as soon as it is written
- * (destroySoon); this one is instead half-closed and destroyed LINGER_MS later. What
- * arrives meanwhile is dropped as it comes, never kept.
+ * (destroySoon), and answers so itself to a request whose body it has not all received.
+ * While the request's body is incomplete, the socket is instead half-closed and
+ * destroyed LINGER_MS later; what arrives meanwhile is dropped as it comes, never kept.
  */
-function lingerBeforeClosing(socket: Socket): void {
+function lingerBeforeClosing(incoming: IncomingMessage): void {
+  const socket = incoming.socket;
+  // On a kept-alive connection, each request replaces the last one's: it is the one answered last.
+  const destroySoon = Object.getPrototypeOf(socket).destroySoon as () => void;
   let lingering = false;
   socket.destroySoon = () => {
+    if (incoming.complete) return destroySoon.call(socket);
     if (lingering) return;
     lingering = true;
     socket.end();

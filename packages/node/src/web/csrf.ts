@@ -35,7 +35,12 @@ export const CSRF_HEADER = "x-csrf-token";
  */
 const STREAMED_FORMS: readonly string[] = ["/publish/upload"];
 
-/** Refuses, with 403 and a page saying why, any POST whose form lacks the right token. */
+/**
+ * Refuses, with 403 and a page saying why, any POST whose form lacks the right token.
+ * Without a session or the sign-in form's cookie no token can be right: the form is
+ * refused unread, so that nobody unknown makes the node parse anything (a streamed
+ * upload's route checks the caller's role before it reads the token).
+ */
 export const checkCsrf: MiddlewareHandler<WebEnv> = async (c, next) => {
   if (c.req.method !== "POST") return next();
   const header = c.req.header(CSRF_HEADER);
@@ -45,22 +50,25 @@ export const checkCsrf: MiddlewareHandler<WebEnv> = async (c, next) => {
     c.req.header("content-type")?.startsWith("multipart/form-data")
   )
     return next();
+  const t = c.get("t");
+  if (expectedToken(c) === undefined) return errorPage(c, 403, t.csrfTitle, t.csrfExplanation);
   const sent =
     header ?? (await c.req.parseBody().catch(() => ({}) as Record<string, unknown>))[CSRF_FIELD];
   if (csrfAccepted(c, sent)) return next();
-  const t = c.get("t");
   return errorPage(c, 403, t.csrfTitle, t.csrfExplanation);
 };
 
 /** Whether a POST carries the token of its session (or of the sign-in form). */
 export function csrfAccepted(c: WebContext, sent: unknown): boolean {
-  const session = c.get("session");
-  const expected = session
-    ? session.csrfToken
-    : c.req.path === "/login"
-      ? getCookie(c, LOGIN_CSRF_COOKIE)
-      : undefined;
+  const expected = expectedToken(c);
   return typeof sent === "string" && expected !== undefined && sameToken(sent, expected);
+}
+
+/** The session's token, or on the sign-in form the cookie's; undefined when there is neither. */
+function expectedToken(c: WebContext): string | undefined {
+  const session = c.get("session");
+  if (session) return session.csrfToken;
+  return c.req.path === "/login" ? getCookie(c, LOGIN_CSRF_COOKIE) : undefined;
 }
 
 function sameToken(a: string, b: string): boolean {
