@@ -1,5 +1,5 @@
 import { execFile } from "node:child_process";
-import { chmod, cp, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { chmod, cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -587,6 +587,43 @@ describe.skipIf(!ready)("cli driver on a real Moodle 4.5.6", () => {
       code: "MISCONFIGURED",
       message: expect.stringContaining("no user no-such-user"),
     });
+  });
+
+  it("restores as another user an archive from the node's closed data directory, handed over open", async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), "coursefed-closed-data-"));
+    try {
+      await chmod(dataDir, 0o700);
+      const archive = join(dataDir, "archive.mbz");
+      await cp(fixture("m26dev-zip-course-glossary-nousers.mbz"), archive);
+      const config = await readFile(join(live.moodleDir, "config.php"), "utf8");
+      const dataroot = /\$CFG->dataroot\s*=\s*'([^']+)'/.exec(config)?.[1] as string;
+      // Root reads anything: PHP is kept out of the node's data directory by open_basedir,
+      // as the site's user is by the directory's mode.
+      const php = join(dataDir, "php-kept-out");
+      await writeFile(
+        php,
+        `#!/bin/sh\nexec php -d open_basedir=${live.moodleDir}:${dataroot}:${tmpdir()}/requestdir "$@"\n`,
+      );
+      await chmod(php, 0o755);
+      const asSiteUser = new CliDriver({
+        moodleDir: live.moodleDir,
+        php,
+        runAsUser: "root",
+        timeoutMs: 120_000,
+      });
+      const outcome = await asSiteUser.restore({
+        archivePath: archive,
+        destination: { kind: "new-course", categoryId: 1 },
+        expectedActivities: { glossary: 1 },
+      });
+      expect(outcome.restoredActivities).toEqual({ glossary: 1 });
+      expect(await courseModules(live, outcome.courseId)).toEqual({ glossary: 1 });
+      // PHP's copy of the archive, in Moodle's backup temp directory, is gone.
+      const left = await readdir(join(dataroot, "temp", "backup")).catch(() => []);
+      expect(left.filter((name) => name.endsWith(".mbz"))).toEqual([]);
+    } finally {
+      await rm(dataDir, { recursive: true, force: true });
+    }
   });
 
   it("runs PHP as another user from an install that user cannot read (a clone in a 0700 home)", async () => {

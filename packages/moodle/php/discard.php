@@ -31,6 +31,8 @@ coursefed_run(['course:', 'since:', 'tempdir:'], function (array $options): arra
     $tempname = $options['tempdir'] ?? '';
     if (preg_match('/^[0-9a-f]{32}$/', $tempname)) {
         fulldelete($CFG->backuptempdir . '/' . $tempname);
+        // The copy of an archive handed over as a file descriptor (restore.php --archive-fd).
+        @unlink($CFG->backuptempdir . '/' . $tempname . '.mbz');
     }
     return ['deleted' => (bool) $deleted];
 });

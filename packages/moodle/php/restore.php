@@ -3,6 +3,7 @@
 //
 // Usage: php restore.php --moodle=DIR --file=/abs/backup.mbz --category=ID [--fullname=NAME] [--shortname=NAME]
 //        php restore.php --moodle=DIR --file=/abs/backup.mbz --course=ID --mode=merge|replace
+//        (--archive-fd=N in place of --file: the backup is read from that open file descriptor)
 // Restores a backup WITHOUT its user data (the restore setting "users" is forced to 0, so
 // a backup never brings accounts, enrolments or attempts), reports the precheck's real
 // errors and warnings, deletes the course it created when anything fails, and on success
@@ -12,12 +13,15 @@
 
 require(__DIR__ . '/cli-bootstrap.php');
 
-coursefed_run(['file:', 'category:', 'course:', 'mode:', 'fullname:', 'shortname:'], function (array $options): array {
+coursefed_run(['file:', 'archive-fd:', 'category:', 'course:', 'mode:', 'fullname:', 'shortname:'], function (array $options): array {
     global $CFG, $DB, $USER;
     require_once($CFG->dirroot . '/backup/util/includes/restore_includes.php');
 
+    // PHP run as the site's user may not enter the node's data directory: the node then
+    // opens the archive itself and hands it over as a file descriptor.
+    $archivefd = isset($options['archive-fd']) ? (int) $options['archive-fd'] : null;
     $file = $options['file'] ?? '';
-    if ($file === '' || !is_readable($file)) {
+    if ($archivefd === null && ($file === '' || !is_readable($file))) {
         // The node keeps archives in its data directory; PHP may run as the site's user.
         $user = posix_getpwuid(posix_geteuid())['name'] ?? posix_geteuid();
         if ($file !== '' && file_exists($file)) {
@@ -57,10 +61,19 @@ coursefed_run(['file:', 'category:', 'course:', 'mode:', 'fullname:', 'shortname
     $createdcourseid = null;
     $controller = null;
     $changing = false;
+    // Beside the extraction directory, so discard.php finds it after a kill.
+    $received = $archivefd === null ? null : "{$CFG->backuptempdir}/{$tempname}.mbz";
     try {
+        if ($received !== null) {
+            $file = coursefed_receive_archive($archivefd, $received);
+        }
         $packer = get_file_packer('application/vnd.moodle.backup');
-        if (!$packer->extract_to_pathname($file, $temppath, null, null, true)
-                || !is_file($temppath . '/moodle_backup.xml')) {
+        $extracted = $packer->extract_to_pathname($file, $temppath, null, null, true);
+        if ($received !== null) {
+            // Extracted, the copy is dead weight for the rest of a long restore.
+            @unlink($received);
+        }
+        if (!$extracted || !is_file($temppath . '/moodle_backup.xml')) {
             throw new coursefed_failure('bad_archive',
                 'Moodle could not extract the backup, or it holds no moodle_backup.xml: the file is damaged or not a Moodle backup.');
         }
@@ -165,8 +178,40 @@ coursefed_run(['file:', 'category:', 'course:', 'mode:', 'fullname:', 'shortname
         throw $e;
     } finally {
         fulldelete($temppath);
+        if ($received !== null && file_exists($received)) {
+            @unlink($received);
+        }
     }
 });
+
+/**
+ * Copies the archive the node opened and handed over on file descriptor $fd into $path
+ * (Moodle's backup temp directory, which PHP's user may write); returns $path.
+ */
+function coursefed_receive_archive(int $fd, string $path): string {
+    $in = @fopen("php://fd/{$fd}", 'rb');
+    if ($in === false) {
+        throw new coursefed_failure('misconfigured',
+            "The node hands the backup over on file descriptor {$fd}, and PHP could not read it: something between them (a wrapper around PHP?) closed it.");
+    }
+    $out = @fopen($path, 'xb');
+    if ($out === false) {
+        fclose($in);
+        $user = posix_getpwuid(posix_geteuid())['name'] ?? posix_geteuid();
+        throw new coursefed_failure('not_writable',
+            "Moodle's backup temp directory is not writable by the user running PHP ({$user}): could not create '{$path}'.");
+    }
+    $expected = fstat($in)['size'] ?? null;
+    $copied = stream_copy_to_stream($in, $out);
+    fclose($in);
+    $closed = fclose($out);
+    if ($copied === false || !$closed || ($expected !== null && $copied !== $expected)) {
+        @unlink($path);
+        throw new coursefed_failure('not_writable',
+            "Could not copy the backup into Moodle's backup temp directory ('{$path}'; copied {$copied} of {$expected} bytes): is the disk full?");
+    }
+    return $path;
+}
 
 /**
  * A course name option as Moodle's course form would keep it (PARAM_TEXT, whitespace

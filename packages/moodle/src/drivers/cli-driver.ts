@@ -15,7 +15,12 @@ import type {
 import { MoodleError, type MoodleErrorCode } from "../errors.ts";
 import { restoreOutcome } from "../restore-outcome.ts";
 import { ConcurrencyLimit } from "./concurrency-limit.ts";
-import { type PhpInvocation, type PhpScriptAnswer, runPhpScript } from "./php-script.ts";
+import {
+  INPUT_FILE_FD,
+  type PhpInvocation,
+  type PhpScriptAnswer,
+  runPhpScript,
+} from "./php-script.ts";
 
 export interface CliDriverConfig {
   /** The Moodle code directory, the one holding config.php. */
@@ -67,7 +72,10 @@ export class CliDriver implements MoodleDriver {
     const names = newCourseNames(destination);
     return this.restores.run(async () => {
       const archivePath = resolve(request.archivePath);
-      const args = [`--file=${archivePath}`];
+      // PHP run as the site's user rarely may read the node's data directory (mode 0700):
+      // the node opens the archive and PHP reads it from the descriptor it inherits.
+      const handedOver = this.config.runAsUser !== undefined;
+      const args = [handedOver ? `--archive-fd=${INPUT_FILE_FD}` : `--file=${archivePath}`];
       if (destination.kind === "new-course") {
         args.push(`--category=${destination.categoryId}`);
         // One argument each (no shell): any character of a name reaches PHP as it is.
@@ -87,6 +95,7 @@ export class CliDriver implements MoodleDriver {
           destination.kind === "new-course"
             ? await this.discardUnfinishedRestore(killedLog, startedAt)
             : `Course ${destination.courseId} may hold part of the backup: check it, or restore again.`,
+        handedOver ? archivePath : undefined,
       );
       return restoreOutcome({
         courseId: Number(answer.courseId),
@@ -156,7 +165,7 @@ export class CliDriver implements MoodleDriver {
    * Runs a script and returns its successful answer with everything PHP printed, or
    * throws the MoodleError that says what went wrong; `failure` is the code for anything
    * not more specific. When PHP had to be killed, `onKilled` cleans up after it and says
-   * what it did.
+   * what it did. `inputFile` is handed to PHP as descriptor INPUT_FILE_FD.
    */
   private async run(
     script: string,
@@ -164,6 +173,7 @@ export class CliDriver implements MoodleDriver {
     failure: MoodleErrorCode,
     signal: AbortSignal | undefined,
     onKilled?: (log: string) => Promise<string>,
+    inputFile?: string,
   ): Promise<{ answer: Readonly<Record<string, unknown>>; log: string }> {
     const { moodleDir } = this.config;
     const config = await stat(join(moodleDir, "config.php")).catch(() => undefined);
@@ -178,6 +188,7 @@ export class CliDriver implements MoodleDriver {
       timeoutMs: this.config.timeoutMs,
       ...(this.config.runAsUser ? { runAsUser: this.config.runAsUser } : {}),
       ...(signal ? { signal } : {}),
+      ...(inputFile ? { inputFile } : {}),
     };
     const result = await runPhpScript(script, [`--moodle=${moodleDir}`, ...args], invocation);
     if (result.stoppedBy) {

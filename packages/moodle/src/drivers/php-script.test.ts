@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { phpProgram, runPhpScript } from "./php-script.ts";
+import { INPUT_FILE_FD, phpProgram, runPhpScript } from "./php-script.ts";
 
 const run = promisify(execFile);
 
@@ -76,6 +76,33 @@ describe("runPhpScript", () => {
       const { stdout } = await run("php", ["-l", path]);
       expect(stdout).toContain("No syntax errors");
     }
+  });
+
+  it("hands PHP an input file on descriptor 3, opened by the node", async () => {
+    const archive = join(directory, "archive.mbz");
+    await writeFile(archive, "backup bytes");
+    const php = await fakePhp(
+      "reads-fd",
+      `cat > /dev/null; printf '{"ok":true,"read":"%s"}\\n' "$(cat <&${INPUT_FILE_FD})"`,
+    );
+    const result = await runPhpScript("restore.php", [`--archive-fd=${INPUT_FILE_FD}`], {
+      php,
+      timeoutMs: 10_000,
+      inputFile: archive,
+    });
+    expect(result.answer?.read).toBe("backup bytes");
+    await expect(
+      runPhpScript("restore.php", [], {
+        php,
+        timeoutMs: 10_000,
+        inputFile: join(directory, "no-such.mbz"),
+      }),
+    ).rejects.toMatchObject({
+      code: "NOT_FOUND",
+      message: expect.stringContaining(
+        `The backup file '${join(directory, "no-such.mbz")}' cannot be opened`,
+      ),
+    });
   });
 
   it("reports no answer when PHP printed none", async () => {

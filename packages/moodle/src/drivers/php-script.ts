@@ -1,10 +1,14 @@
-import { spawn } from "node:child_process";
-import { readFile } from "node:fs/promises";
+import { type ChildProcessByStdio, spawn } from "node:child_process";
+import { type FileHandle, open, readFile } from "node:fs/promises";
+import type { Readable, Writable } from "node:stream";
 import { fileURLToPath } from "node:url";
 import { MoodleError } from "../errors.ts";
 
 /** Where our own PHP scripts live (packages/moodle/php), beside this package's sources. */
 export const PHP_SCRIPT_DIRECTORY = fileURLToPath(new URL("../../php/", import.meta.url));
+
+/** The descriptor PHP reads an invocation's inputFile on: the one after stdin, stdout, stderr. */
+export const INPUT_FILE_FD = 3;
 
 export interface PhpInvocation {
   /** The PHP CLI binary. */
@@ -13,6 +17,11 @@ export interface PhpInvocation {
   readonly runAsUser?: string;
   readonly timeoutMs: number;
   readonly signal?: AbortSignal;
+  /**
+   * A file the node opens and PHP reads as descriptor INPUT_FILE_FD (php://fd/3): PHP run as
+   * another user then needs no right to where the node keeps it.
+   */
+  readonly inputFile?: string;
 }
 
 /** What one of our scripts answered: its JSON object, and everything else it printed. */
@@ -70,16 +79,45 @@ export async function runPhpScript(
   const command = invocation.runAsUser
     ? ["runuser", "-u", invocation.runAsUser, "--", ...phpCommand]
     : phpCommand;
-  const signal = invocation.signal;
-  signal?.throwIfAborted();
+  invocation.signal?.throwIfAborted();
+  const input = invocation.inputFile ? await openInput(invocation.inputFile) : undefined;
 
-  return await new Promise((resolve, reject) => {
+  try {
+    return await runPhp(command, invocation, program, input?.fd);
+  } finally {
+    await input?.close();
+  }
+}
+
+/** The file handed to PHP, opened by the node (which may read it when PHP's user may not). */
+async function openInput(path: string): Promise<FileHandle> {
+  try {
+    return await open(path, "r");
+  } catch (error) {
+    throw new MoodleError(
+      "NOT_FOUND",
+      `The backup file '${path}' cannot be opened: ${(error as Error).message}.`,
+      { cause: error },
+    );
+  }
+}
+
+/** Spawns PHP with its program on stdin (and the input file as descriptor 3), and collects what it says. */
+function runPhp(
+  command: readonly string[],
+  invocation: PhpInvocation,
+  program: string,
+  inputFd: number | undefined,
+): Promise<PhpScriptAnswer> {
+  const signal = invocation.signal;
+  return new Promise<PhpScriptAnswer>((resolve, reject) => {
+    // Typed by hand: node's typings lose the three pipes once a fourth descriptor is added.
     const child = spawn(command[0] as string, command.slice(1), {
       detached: true,
-      stdio: ["pipe", "pipe", "pipe"],
+      stdio: ["pipe", "pipe", "pipe", ...(inputFd === undefined ? [] : [inputFd])],
       // The node's working directory may be closed to the other user; PHP needs none.
       ...(invocation.runAsUser ? { cwd: "/" } : {}),
-    });
+    }) as ChildProcessByStdio<Writable, Readable, Readable>;
     // A PHP that dies before reading its program closes the pipe: its exit says why.
     child.stdin.on("error", () => {});
     child.stdin.end(program);
