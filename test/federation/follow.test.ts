@@ -6,6 +6,7 @@ import {
   follow,
   unfollow,
 } from "../../packages/node/src/follows/follow-service.ts";
+import { coursefed } from "../support/coursefed-cli.ts";
 import { eventually } from "../support/eventually.ts";
 import { contextOf, institutionOf } from "../support/federation-steps.ts";
 import { freePort, startTestNode, type TestNode } from "../support/test-node.ts";
@@ -253,6 +254,10 @@ describe("following by handle on an http intranet, and why a follow is refused",
     expect(await response.json()).toMatchObject({
       error: { code: "private_address", message: expect.stringContaining("--allow-private") },
     });
+    const cli = await coursefed(closed, "follow", `@univ@${university.url.host}`);
+    expect(cli.code).toBe(2);
+    expect(cli.stderr).toMatch(/^coursefed: 127\.0\.0\.1 is a private or loopback address/);
+    expect(cli.stderr).toContain("--allow-private-addresses");
   });
 
   it("says a node that does not answer is unreachable, with the network's reason", async () => {
@@ -271,6 +276,11 @@ describe("following by handle on an http intranet, and why a follow is refused",
     });
     expect(response.status).toBe(502);
     expect(((await response.json()) as { error: { code: string } }).error.code).toBe("unreachable");
+    // The CLI's exit code for a node that could not be reached, and the reason, no trace.
+    const cli = await coursefed(school, "follow", `@univ@${silent}`);
+    expect(cli.code).toBe(5);
+    expect(cli.stderr).toContain("ECONNREFUSED");
+    expect(cli.stderr).not.toMatch(/^\s+at /m);
   });
 
   it("says what was found instead of an actor, and what is not an address at all", async () => {
