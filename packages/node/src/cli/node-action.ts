@@ -1,5 +1,4 @@
 import { ApiClient, ApiClientError } from "./api-client.ts";
-import { reportFileError } from "./archive-errors.ts";
 import { type CommandResult, ExitCode } from "./exit-codes.ts";
 
 /** The end of what Moodle printed is where it says what stopped it. */
@@ -23,7 +22,9 @@ export function nodeAction(result: CommandResult) {
         }
         const file = (error as NodeJS.ErrnoException).path;
         if (typeof file !== "string") throw error;
-        // A local file that cannot be read or written: name it, and why.
+        // A local file that cannot be read or written: name it, and why. Loaded here, as it
+        // loads the archive library, which no command working through a node needs to start.
+        const { reportFileError } = await import("./archive-errors.ts");
         result.exitCode = reportFileError(file, error);
       }
     };

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import { formatBytes } from "@coursefed/mbz";
+import { formatBytes } from "@coursefed/mbz/byte-size";
 import { type Command, Option } from "commander";
 import {
   FINISHED_RESTORE_STATES,

@@ -1,7 +1,6 @@
 import cluster from "node:cluster";
 import type { Command } from "commander";
 import { OIDC_ENVIRONMENT } from "../../accounts/oidc/oidc-config.ts";
-import { runWorkerProcesses } from "../../cluster/worker-processes.ts";
 import {
   CONFIG_ENVIRONMENT,
   CONFIG_FILE_ENVIRONMENT,
@@ -10,11 +9,8 @@ import {
   readConfigFile,
   resolveConfig,
 } from "../../config.ts";
-import { openDatabase } from "../../db/database.ts";
-import { createNode, initializeNode } from "../../node.ts";
-import { serveClusterMetrics } from "../../observability/metrics.ts";
-import { openToOthers, openToOthersWarning } from "../../private-files.ts";
-import { startServer } from "../../server.ts";
+import type { initializeNode } from "../../node.ts";
+import type { startServer } from "../../server.ts";
 import { type CommandResult, ExitCode } from "../exit-codes.ts";
 
 /**
@@ -108,6 +104,14 @@ export function serveCommand(program: Command, result: CommandResult): void {
       // Besides the modes given to each file: whatever else the process or a library
       // writes is private too. Moodle's PHP, run from here, sets its own umask.
       process.umask(0o077);
+      // The node's modules are loaded only now: `serve --help` or a wrong setting needs
+      // none of Fedify, Hono or the database drivers, which take seconds to load.
+      const [{ createNode }, { startServer }, { openToOthers, openToOthersWarning }] =
+        await Promise.all([
+          import("../../node.ts"),
+          import("../../server.ts"),
+          import("../../private-files.ts"),
+        ]);
       if (!cluster.isWorker) {
         const exposed = await openToOthers(config.dataDir, config.database);
         if (exposed.length > 0) {
@@ -172,6 +176,13 @@ export function serveCommand(program: Command, result: CommandResult): void {
  * and answers their requests for the cluster's metrics.
  */
 async function superviseWorkers(config: ReturnType<typeof resolveConfig>): Promise<void> {
+  const [{ openDatabase }, { initializeNode }, { serveClusterMetrics }, { runWorkerProcesses }] =
+    await Promise.all([
+      import("../../db/database.ts"),
+      import("../../node.ts"),
+      import("../../observability/metrics.ts"),
+      import("../../cluster/worker-processes.ts"),
+    ]);
   const db = await openDatabase(config.database);
   let firstStart: Awaited<ReturnType<typeof initializeNode>>;
   try {
