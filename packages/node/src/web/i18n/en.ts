@@ -227,8 +227,8 @@ export const en = {
   unfollowNamed: (name: string) => `Unfollow ${name}`,
   waitingApproval: (n: number) =>
     n === 1
-      ? "1 follow request waits for an administrator."
-      : `${n} follow requests wait for an administrator.`,
+      ? "1 follow request waits for your approval (or an administrator's):"
+      : `${n} follow requests wait for your approval (or an administrator's):`,
   feedNotices: {
     followed: "Follow request sent. Courses arrive once it is accepted.",
     unfollowed: "No longer followed.",

@@ -223,8 +223,8 @@ export const fr: Messages = {
   unfollowNamed: (name: string) => `Ne plus suivre ${name}`,
   waitingApproval: (n: number) =>
     n === 1
-      ? "1 demande d’abonnement attend un administrateur."
-      : `${n} demandes d’abonnement attendent un administrateur.`,
+      ? "1 demande d’abonnement attend votre approbation (ou celle d’un administrateur) :"
+      : `${n} demandes d’abonnement attendent votre approbation (ou celle d’un administrateur) :`,
   feedNotices: {
     followed: "Demande d’abonnement envoyée. Les cours arrivent une fois acceptée.",
     unfollowed: "Abonnement supprimé.",

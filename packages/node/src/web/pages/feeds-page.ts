@@ -1,14 +1,16 @@
 import type { Hono } from "hono";
 import { html } from "hono/html";
 import type { LocalActor } from "../../actors/local-actors.ts";
-import { FollowError, follow, unfollow } from "../../follows/follow-service.ts";
+import { answerFollow, FollowError, follow, unfollow } from "../../follows/follow-service.ts";
 import { formatDate } from "../format.ts";
 import { csrfField, type Markup, page } from "../layout.ts";
 import { redirectTarget } from "../redirect-target.ts";
 import { accountOf, requireRole } from "../roles.ts";
 import type { WebContext, WebDependencies, WebEnv } from "../web-env.ts";
+import { webAuditActor } from "./admin-shell.ts";
 
 const NOTICES = ["followed", "unfollowed"] as const;
+const DECISIONS = ["accept", "reject"] as const;
 
 /** The page's status for each refusal, as the API answers it (404 for the others). */
 const FOLLOW_REFUSAL_STATUS: Partial<Record<FollowError["code"], 400 | 403 | 422 | 502>> = {
@@ -30,11 +32,18 @@ async function feedsPage(
   c: WebContext,
   services: WebDependencies["services"],
   actor: LocalActor,
-  options: { error?: string; target?: string; status?: 200 | 400 | 403 | 404 | 422 | 502 } = {},
+  options: {
+    error?: string;
+    target?: string;
+    status?: 200 | 400 | 403 | 404 | 422 | 502;
+    /** Why a follow request could not be answered. */
+    requestError?: string;
+  } = {},
 ) {
   const t = c.get("t");
   const language = c.get("language");
   const notice = NOTICES.find((n) => n === c.req.query("notice"));
+  const answered = DECISIONS.find((d) => d === c.req.query("answered"));
   const followings = await services.follows.followings(actor.id);
   const followers = await services.follows.followers(actor.id, "accepted");
   const waiting = await services.follows.followers(actor.id, "pending");
@@ -43,6 +52,7 @@ async function feedsPage(
     status: options.status ?? 200,
     main: html`<hgroup><h1>${t.feedsTitle}</h1><p>${t.feedsIntro(actor.name)}</p></hgroup>
 ${notice ? html`<p class="notice notice-ok" role="status">${t.feedNotices[notice]}</p>` : ""}
+${answered ? html`<p class="notice notice-ok" role="status">${t.followRequestAnswered[answered]}</p>` : ""}
 <section aria-labelledby="follow-heading">
 <h2 id="follow-heading">${t.followSomeone}</h2>
 <form method="post" action="/feeds/follow">
@@ -72,12 +82,28 @@ ${
 <section aria-labelledby="followers-heading">
 <h2 id="followers-heading">${t.followers} <small>(${followers.length})</small></h2>
 ${followers.length ? html`<ul class="people">${followers.map((f) => html`<li>${actorLabel(f.actor)} <small>${t.since(formatDate(f.decidedAt ?? f.requestedAt, language))}</small></li>`)}</ul>` : html`<p class="empty">${t.followersNone}</p>`}
-${waiting.length ? html`<p>${t.waitingApproval(waiting.length)}</p>` : ""}
+${options.requestError ? html`<p class="notice notice-error" role="alert">${options.requestError}</p>` : ""}
+${
+  waiting.length
+    ? html`<p>${t.waitingApproval(waiting.length)}</p>
+<ul class="people requests">${waiting.map((request) => {
+        const who = request.actor.name ?? request.actor.handle ?? request.actorUri;
+        return html`<li>${actorLabel(request.actor)} <small>${formatDate(request.requestedAt, language)}</small>
+<form method="post" action="/feeds/follow-requests" class="inline decision">${csrfField(c)}<input type="hidden" name="actor" value="${request.actorUri}">
+<button type="submit" name="decision" value="accept" class="compact" aria-label="${t.acceptNamed(who)}">${t.accept}</button>
+<button type="submit" name="decision" value="reject" class="secondary outline compact" aria-label="${t.rejectNamed(who)}">${t.reject}</button>
+</form></li>`;
+      })}</ul>`
+    : ""
+}
 </section>`,
   });
 }
 
-export function feedsRoutes(app: Hono<WebEnv>, { services, context }: WebDependencies): void {
+export function feedsRoutes(
+  app: Hono<WebEnv>,
+  { services, context, audit }: WebDependencies,
+): void {
   const actorOf = async (c: WebContext) =>
     (await services.actors.byId(accountOf(c).actorId)) as LocalActor;
 
@@ -97,6 +123,32 @@ export function feedsRoutes(app: Hono<WebEnv>, { services, context }: WebDepende
     const back =
       typeof form.back === "string" ? redirectTarget(form.back, c.get("publicUrl"), "") : "";
     return c.redirect(back || "/feeds?notice=followed", 303);
+  });
+
+  // A teacher answers the requests to follow their own actor, and no other's (an admin
+  // answers any on /admin/follow-requests).
+  app.post("/feeds/follow-requests", requireRole("teacher"), async (c) => {
+    const form = await c.req.parseBody();
+    const decision = DECISIONS.find((d) => d === form.decision);
+    const actorUri = typeof form.actor === "string" ? form.actor : "";
+    const actor = await actorOf(c);
+    const gone = c.get("t").followRequestGone;
+    if (!decision) return feedsPage(c, services, actor, { requestError: gone, status: 404 });
+    try {
+      await answerFollow(
+        context(c.req.raw),
+        actor,
+        actorUri,
+        decision === "accept" ? "accepted" : "rejected",
+      );
+    } catch (error) {
+      if (!(error instanceof FollowError)) throw error;
+      return feedsPage(c, services, actor, { requestError: error.message, status: 404 });
+    }
+    await audit.record(webAuditActor(c), `follow-request.${decision}`, actorUri, {
+      to: actor.handle,
+    });
+    return c.redirect(`/feeds?answered=${decision}`, 303);
   });
 
   app.post("/feeds/unfollow", requireRole("teacher"), async (c) => {
