@@ -180,3 +180,49 @@ export function unknownPluginWithUserData(form: "child" | "attribute"): TarEntry
     },
   ];
 }
+
+/**
+ * A tar.gz whose one member is `zeros` bytes of zeros, after `prefix` (incompressible
+ * bytes, so that the bomb goes off only once that much of the file has been read).
+ * The gzip stream is many members, each 1 MiB of zeros compressed once and repeated:
+ * gunzip reads them as one stream, so a few MB expand to GiB without ever being built.
+ */
+export function buildTarGzBomb(zeros: number, prefix: Buffer = Buffer.alloc(0)): Buffer {
+  const mebibyte = 1024 ** 2;
+  const size = prefix.length + zeros;
+  const header = Buffer.alloc(512);
+  header.write("files/00/zeros", 0);
+  header.write("0000644\0", 100);
+  header.write("0000000\0", 108);
+  header.write("0000000\0", 116);
+  header.write(`${size.toString(8).padStart(11, "0")}\0`, 124);
+  header.write("00000000000\0", 136);
+  header.write("        ", 148);
+  header.write("0", 156);
+  header.write("ustar\0", 257);
+  header.write("00", 263);
+  const checksum = header.reduce((sum, byte) => sum + byte, 0);
+  header.write(`${checksum.toString(8).padStart(6, "0")}\0 `, 148);
+  const zerosMember = gzipSync(Buffer.alloc(mebibyte), { level: 9 });
+  const parts = [gzipSync(Buffer.concat([header, prefix]), { level: 0 })];
+  // The member's padding to 512 bytes and the two empty blocks that end a tar are zeros too.
+  const end = ((512 - (size % 512)) % 512) + 1024;
+  for (let left = zeros + end; left > 0; left -= mebibyte) {
+    parts.push(left >= mebibyte ? zerosMember : gzipSync(Buffer.alloc(left), { level: 9 }));
+  }
+  return Buffer.concat(parts);
+}
+
+/** Bytes that do not compress, the same on every run. */
+export function noise(length: number, seed = 1): Buffer {
+  const bytes = Buffer.alloc(length);
+  let state = seed >>> 0 || 1;
+  for (let i = 0; i < length; i++) {
+    // xorshift32
+    state ^= state << 13;
+    state ^= state >>> 17;
+    state ^= state << 5;
+    bytes[i] = state & 0xff;
+  }
+  return bytes;
+}

@@ -134,7 +134,10 @@ async function readTarGz(
 ): Promise<string> {
   const hash = createHash("sha256");
   let compressedRead = 0;
-  const guard = new InflationGuard(limits, () => compressedRead);
+  const gunzip = createGunzip({ chunkSize: 64 * 1024 });
+  // Measured against what gunzip has consumed, not what was read ahead of it: a bomb is
+  // stopped at the ratio of the bytes that made its output, two read buffers sooner.
+  const guard = new InflationGuard(limits, () => gunzip.bytesWritten);
   let currentMember: string | undefined;
 
   const meter = new Transform({
@@ -168,15 +171,16 @@ async function readTarGz(
     }
   };
 
-  const gunzip = createGunzip({ chunkSize: 64 * 1024 });
   const feed = async (): Promise<void> => {
     for await (const chunk of fileChunks(path)) {
+      // Once the pipeline has failed, it alone says why; feeding on would only inflate more.
+      if (gunzip.destroyed) return;
       hash.update(chunk);
       compressedRead += chunk.length;
       onProgress?.(compressedRead, size);
       chunk.handOff(gunzip);
     }
-    gunzip.end();
+    if (!gunzip.destroyed) gunzip.end();
   };
   try {
     await Promise.all([pipeline(gunzip, meter, extract), feed(), visitAll()]);
@@ -246,17 +250,23 @@ async function readZip(
 ): Promise<string> {
   // The hash pass reads the file sequentially while the members are read by random
   // access: both overlap, and selected members only are inflated.
+  let refused = false;
   const hashing = (async () => {
     const hash = createHash("sha256");
     let read = 0;
     for await (const chunk of fileChunks(path)) {
+      // The archive is refused already: reading on (gigabytes, maybe) would tell no one.
+      if (refused) return "";
       hash.update(chunk);
       read += chunk.length;
       onProgress?.(read, size);
     }
     return hash.digest("hex");
   })();
-  const visiting = visitZip(path, size, visitor, limits);
+  const visiting = visitZip(path, size, visitor, limits).catch((error: unknown) => {
+    refused = true;
+    throw error;
+  });
   const [digest] = await Promise.all([hashing, visiting]);
   return digest;
 }
@@ -281,7 +291,9 @@ async function visitZip(
       zip.on("error", fail);
       zip.on("end", resolve);
       zip.on("entry", (entry: yauzl.Entry) => {
-        visitZipEntry(zip, entry, guard, limits, visitor).then(() => zip.readEntry(), fail);
+        visitZipEntry(zip, entry, guard, limits, visitor)
+          .then(() => zip.readEntry())
+          .catch(fail);
       });
       zip.readEntry();
     });
@@ -330,7 +342,15 @@ async function visitZipEntry(
   const checked = new PassThrough();
   content.on("error", (error) => checked.destroy(translateZipError(error, member.name)));
   content.pipe(checked);
-  await read(checked);
+  try {
+    await read(checked);
+  } finally {
+    // A visitor that gave up before the end leaves the member open: yauzl would keep
+    // the file open for it, and its next error would find no one listening.
+    content.unpipe(checked);
+    content.destroy();
+    checked.destroy();
+  }
 }
 
 function translateZipError(error: unknown, member?: string): MbzError {
@@ -385,18 +405,32 @@ async function* fileChunks(path: string): AsyncGenerator<FileChunk> {
   const handle = await open(path, "r");
   const buffers = [Buffer.allocUnsafe(READ_CHUNK), Buffer.allocUnsafe(READ_CHUNK)];
   const released: Array<Promise<void>> = [Promise.resolve(), Promise.resolve()];
+  let taker: Writable | undefined;
   try {
     for (let turn = 0; ; turn++) {
       const slot = turn % 2;
       await released[slot];
+      // A destroyed stream takes nothing more, and zlib may still be reading the buffer
+      // it was writing when it was destroyed: it must not be read into again.
+      if (taker?.destroyed) return;
       const buffer = buffers[slot] as Buffer;
       const { bytesRead } = await handle.read(buffer, 0, READ_CHUNK, null);
       if (bytesRead === 0) break;
       const chunk = buffer.subarray(0, bytesRead) as FileChunk;
       chunk.handOff = (stream) => {
-        // Reading goes on; the next read into this buffer waits until the stream is done with it.
-        released[slot] = new Promise<void>((resolve, reject) => {
-          stream.write(chunk, (error) => (error ? reject(error) : resolve()));
+        taker = stream;
+        // Reading goes on; the next read into this buffer waits until the stream is done
+        // with it. A stream that fails on a chunk (zlib on bad data) never calls that
+        // write back, so its closing frees the buffer too. The failure itself reaches the
+        // reader's caller through the stream, once: nothing is rejected here, where a
+        // rejection would be left to a slot nobody awaits any more.
+        released[slot] = new Promise<void>((resolve) => {
+          const free = () => {
+            stream.off("close", free);
+            resolve();
+          };
+          stream.once("close", free);
+          stream.write(chunk, free);
         });
       };
       yield chunk;

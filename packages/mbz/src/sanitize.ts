@@ -197,6 +197,9 @@ async function writeArchive(
       ? new ZipArchive({ zlib: { level: 6 } })
       : new TarArchive({ gzip: true, gzipOptions: { level: 6 } });
   const written = pipeline(archive, createWriteStream(outputPath));
+  // Awaited only once reading is done; a disk that fills before then must not leave its
+  // rejection unhandled meanwhile (the append in progress hears of it and stops reading).
+  written.catch(() => {});
   const append = (source: Readable | Buffer, member: ArchiveMember, size: number) =>
     new Promise<void>((resolve, reject) => {
       archive.once("error", reject);
@@ -214,7 +217,7 @@ async function writeArchive(
       else source.once("end", done).once("close", done);
     });
 
-  await readArchive(
+  const copied = readArchive(
     inputPath,
     {
       member(member) {
@@ -252,6 +255,14 @@ async function writeArchive(
     },
     { limits, onProgress },
   );
+  try {
+    await copied;
+  } catch (error) {
+    // The writer stops here too; its own failure (if any) follows from this one.
+    archive.destroy();
+    await written.catch(() => {});
+    throw error;
+  }
   await archive.finalize();
   await written;
   return removed;

@@ -6,6 +6,7 @@ import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   buildTarGz,
+  buildTarGzBomb,
   buildZip,
   moodleBackupXml,
   unknownPluginWithUserData,
@@ -212,6 +213,17 @@ describe("coursefed CLI", () => {
     const run = coursefed("inspect", withUsers);
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(/Personal data:\s+YES: 1 user account/);
+  });
+
+  it("inspect refuses a 3 MB tar.gz of 3 GiB of zeros with exit code 2 and one line", async () => {
+    const bomb = join(directory, "bomb.mbz");
+    await writeFile(bomb, buildTarGzBomb(3 * 1024 ** 3));
+    const run = coursefed("inspect", bomb);
+    expect(run.code).toBe(2);
+    // The refusal, once, and no stack trace of a second one reaching the process.
+    expect(run.stderr.startsWith(`${bomb}: Archive`)).toBe(true);
+    expect(run.stderr).toContain("beyond the 200:1 limit; refusing it as a possible archive bomb");
+    expect(run.stderr.trim().split("\n")).toHaveLength(1);
   });
 
   it("scan exits 0 when all are clean, 3 on personal data, 2 on an unreadable file", () => {
