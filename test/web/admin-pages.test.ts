@@ -37,6 +37,9 @@ const ADMIN_FORMS: ReadonlyArray<readonly [string, Record<string, string>]> = [
   ["/admin/targets", { name: "t", driver: "cli", url: "https://m.example", moodleDir: "/m" }],
   ["/admin/targets/probe", { name: "t" }],
   ["/admin/targets/remove", { name: "t" }],
+  ["/admin/targets/teachers", { name: "gated", categoryIds: "1, 2" }],
+  ["/admin/targets/grant", { name: "gated", courseId: "9", teacher: "teacher" }],
+  ["/admin/targets/revoke", { name: "gated", courseId: "9", teacher: "teacher" }],
   ["/admin/accounts", { username: "intruder", role: "admin" }],
   ["/admin/accounts/role", { username: "admin", role: "viewer" }],
   ["/admin/accounts/reset-password", { username: "admin" }],
@@ -225,6 +228,70 @@ describe("admin console and auto-restore rules pages", () => {
     expect(removed.headers.get("location")).toBe("/admin/targets?notice=removed");
     expect(await node.node.services.moodleTargets.byName("lyon")).toBeUndefined();
     expect((await admin.post("/admin/targets/remove", { name: "lyon" })).status).toBe(404);
+  });
+
+  it("sets where teachers restore on a Moodle site and grants them existing courses, audited", async () => {
+    const services = node.node.services;
+    await services.moodleTargets.add({
+      name: "gated",
+      driver: "cli",
+      url: "https://moodle.gated.example",
+      moodleDir: "/nonexistent/moodle",
+    });
+    const page = await admin.page("/admin/targets");
+    expect(page.html).toContain('<h2 id="teachers-');
+    expect(page.html).toContain("Teachers on gated");
+    expect(page.html).toMatch(
+      /<td>1<\/td><td><span class="badge badge-neutral">nowhere<\/span><\/td>/,
+    );
+
+    const invalid = await admin.post("/admin/targets/teachers", {
+      name: "gated",
+      categoryIds: "3, x",
+    });
+    expect(invalid.status).toBe(400);
+    expect(await invalid.text()).toContain("Category ids are positive whole numbers");
+    const saved = await admin.post("/admin/targets/teachers", {
+      name: "gated",
+      categoryIds: "5, 3",
+    });
+    expect(saved.headers.get("location")).toBe("/admin/targets?notice=teachers");
+    expect((await services.moodleTargets.byName("gated"))?.teacherCategoryIds).toEqual([3, 5]);
+    expect((await admin.page("/admin/targets?notice=teachers")).html).toContain(
+      "Teachers&#39; categories saved.",
+    );
+
+    const nobody = await admin.post("/admin/targets/grant", {
+      name: "gated",
+      courseId: "9",
+      teacher: "nobody",
+    });
+    expect(nobody.status).toBe(400);
+    expect(await nobody.text()).toContain("There is no teacher with the handle nobody");
+    const granted = await admin.post("/admin/targets/grant", {
+      name: "gated",
+      courseId: "9",
+      teacher: "teacher",
+    });
+    expect(granted.headers.get("location")).toBe("/admin/targets?notice=granted");
+    const listed = await admin.page("/admin/targets?notice=granted");
+    expect(listed.html).toContain('aria-label="Take back course 9 from teacher"');
+    const revoked = await admin.post("/admin/targets/revoke", {
+      name: "gated",
+      courseId: "9",
+      teacher: "teacher",
+    });
+    expect(revoked.headers.get("location")).toBe("/admin/targets?notice=revoked");
+    expect((await admin.page("/admin/targets")).html).toContain("None granted.");
+
+    const audit = await admin.page("/admin/audit");
+    for (const action of [
+      "changed where teachers may restore",
+      "granted a course to a teacher",
+      "took back a teacher&#39;s course",
+    ]) {
+      expect(audit.html).toContain(action);
+    }
   });
 
   it("probes a ws site and shows its Moodle and every plugin, never its token", async () => {

@@ -4,8 +4,10 @@ import { AccountRepository } from "../../packages/node/src/accounts/account-repo
 import { createAccount } from "../../packages/node/src/accounts/account-service.ts";
 import { publishCourse } from "../../packages/node/src/courses/publish-service.ts";
 import { answerFollow } from "../../packages/node/src/follows/follow-service.ts";
+import { grantCourse } from "../../packages/node/src/moodle-targets/teacher-permissions.ts";
 import { eventually } from "../support/eventually.ts";
 import { contextOf, institutionOf } from "../support/federation-steps.ts";
+import { restorePerson } from "../support/restore-person.ts";
 import { fixture, haveFixtures } from "../support/shared-fixtures.ts";
 import { freePort, startTestNode, type TestNode } from "../support/test-node.ts";
 import { webFingerOverHttp } from "./loopback-webfinger.ts";
@@ -45,13 +47,15 @@ describe.runIf(haveFixtures())("web pages with a course received from another no
     restoreFetch = webFingerOverHttp([publisher.url.host]);
     objectUri = new URL(`/courses/${published.course.id}`, publisher.url).href;
     sha256 = published.report.sha256;
-    await follower.node.services.moodleTargets.add({
+    const nowhere = await follower.node.services.moodleTargets.add({
       name: "nowhere",
       driver: "ws",
       url: `http://127.0.0.1:${await freePort()}`,
       token: "t",
       timeoutMs: 5000,
     });
+    // Teachers may restore new courses into category 4 of it (an admin's choice).
+    await follower.node.services.moodleTargets.setTeacherCategories(nowhere, [4]);
     await addProbedTargets(follower);
     const { password } = await createAccount(
       { actors: follower.node.services.actors, accounts: new AccountRepository(follower.node.db) },
@@ -206,6 +210,62 @@ describe.runIf(haveFixtures())("web pages with a course received from another no
     });
     expect(refused.status).toBe(400);
     expect(await refused.text()).toContain("Choose merge or replace");
+  });
+
+  it("keeps a teacher's restore to what admins allowed, and confirms an existing course first", async () => {
+    const coursePage = await teacher.page(
+      `/catalog/course?object=${encodeURIComponent(objectUri)}`,
+    );
+    expect(coursePage.html).toContain('action="/catalog/restore"');
+    expect(coursePage.html).not.toContain('name="override"');
+    const restore = (fields: Record<string, string>) =>
+      teacher.post("/catalog/restore", { object: objectUri, target: "nowhere", ...fields });
+
+    const elsewhere = await restore({ destination: "new-course", categoryId: "7" });
+    expect(elsewhere.status).toBe(403);
+    expect(await elsewhere.text()).toContain("Teachers may not restore into category 7 of nowhere");
+    const overridden = await restore({
+      destination: "new-course",
+      categoryId: "4",
+      override: "true",
+    });
+    expect(overridden.status).toBe(403);
+    expect(await overridden.text()).toContain("Only an admin may override");
+    const into = { destination: "existing-course", intoCourse: "12", mode: "replace" };
+    const notGranted = await restore(into);
+    expect(notGranted.status).toBe(403);
+    expect(await notGranted.text()).toContain("course 12 is neither");
+
+    const services = follower.node.services;
+    await grantCourse(services, restorePerson(follower), "nowhere", 12, "marie");
+    const confirmation = await restore(into);
+    expect(confirmation.status).toBe(200);
+    const html = await confirmation.text();
+    expect(html).toContain("Restore into an existing course?");
+    expect(html).toContain("Replacing deletes the contents of Moodle course 12 on nowhere");
+    expect(html).toContain('<input type="hidden" name="confirm" value="true">');
+    expect(html).toContain("Replace its contents</button>");
+    const jobsInto12 = async () =>
+      (await services.restores.jobs({ limit: 100, offset: 0 })).filter(
+        (job) => job.destinationKey === "course:12:replace",
+      );
+    expect(await jobsInto12()).toEqual([]);
+
+    const confirmed = await restore({ ...into, confirm: "true" });
+    expect(confirmed.status).toBe(303);
+    expect(await jobsInto12()).toEqual([
+      expect.objectContaining({
+        requestedBy: "web marie",
+        destination: { kind: "existing-course", courseId: 12, mode: "replace" },
+      }),
+    ]);
+    const { entries } = await restorePerson(follower).auditLog.page({ limit: 100, offset: 0 });
+    const marie = entries
+      .filter((entry) => entry.byKind === "web" && entry.byName === "marie")
+      .map((entry) => entry.action);
+    expect(marie).toEqual(
+      expect.arrayContaining(["restore.refuse", "restore.request", "restore.confirm"]),
+    );
   });
 
   it("says on the feeds page why a follow could not be sent, keeping what was typed", async () => {
