@@ -11,6 +11,8 @@ import { checkJsonBody } from "./json-body.ts";
  * answer: the web interface draws pages for browsers, its "not found" page included.
  * An activity sent to an inbox is checked as JSON first (see checkJsonBody).
  */
+const checkInboxBody = checkJsonBody({ whateverItsType: true });
+
 export function federationMiddleware<T>(
   federation: Federation<T>,
   contextData: (request: Request) => T,
@@ -45,7 +47,7 @@ export function federationMiddleware<T>(
   };
   return async (c, next) =>
     isInboxPost(c.req.method, c.req.path)
-      ? checkJsonBody(c, () => handle(c, next))
+      ? checkInboxBody(c, () => handle(c, next))
       : handle(c, next);
 }
 

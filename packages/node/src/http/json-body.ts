@@ -1,4 +1,4 @@
-import type { MiddlewareHandler } from "hono";
+import type { Context, MiddlewareHandler, Next } from "hono";
 import { problem } from "../api/problem.ts";
 import { CodedError } from "../coded-error.ts";
 import { BodyTooLargeError, withBody } from "./body-limits.ts";
@@ -60,12 +60,23 @@ export function isJsonMediaType(contentType: string | undefined): boolean {
  * Refuses with 400, and a message saying what is wrong, a JSON body that is malformed or
  * absurdly nested, before any JSON or JSON-LD parser works on it. The body, held to its
  * route's limit by `bodyLimits`, goes on byte for byte (signatures cover its digest).
+ * `whateverItsType`: the body is read as JSON whatever its Content-Type says, as Fedify
+ * reads an inbox's; otherwise only a body that says it is JSON, as the API's validators.
  */
-export const checkJsonBody: MiddlewareHandler = async (c, next) => {
-  const request = c.req.raw;
-  if (!request.body || !isJsonMediaType(request.headers.get("content-type") ?? undefined)) {
-    return next();
-  }
+export function checkJsonBody({
+  whateverItsType,
+}: {
+  whateverItsType: boolean;
+}): MiddlewareHandler {
+  return async (c, next) => {
+    const request = c.req.raw;
+    const declaredJson = isJsonMediaType(request.headers.get("content-type") ?? undefined);
+    if (!request.body || !(whateverItsType || declaredJson)) return next();
+    return await checked(c, next, request);
+  };
+}
+
+async function checked(c: Context, next: Next, request: Request): Promise<Response | undefined> {
   let bytes: Uint8Array;
   try {
     bytes = new Uint8Array(await request.arrayBuffer());
@@ -87,4 +98,5 @@ export const checkJsonBody: MiddlewareHandler = async (c, next) => {
   }
   c.req.raw = withBody(request, bytes);
   await next();
-};
+  return undefined;
+}
