@@ -4,6 +4,7 @@ import {
   answerFollow,
   FollowError,
   follow,
+  followingState,
   unfollow,
 } from "../../packages/node/src/follows/follow-service.ts";
 import { coursefed } from "../support/coursefed-cli.ts";
@@ -282,6 +283,61 @@ describe("following by handle on an http intranet, and why a follow is refused",
     expect(cli.stderr).toContain("ECONNREFUSED");
     expect(cli.stderr).not.toMatch(/^\s+at /m);
   });
+
+  it("says the other side refused once its Reject came back: the API, and the CLI's follow --wait", async () => {
+    const universityActor = university.node.institution;
+    // The request left pending by the first test is refused first, so that the next one is new.
+    await answerFollow(
+      contextOf(university),
+      universityActor,
+      institutionOf(openCampus),
+      "rejected",
+    );
+    const asking = coursefed(
+      openCampus,
+      "follow",
+      `@univ@${university.url.host}`,
+      "--wait",
+      "--timeout",
+      "40s",
+    );
+    await eventually(
+      () =>
+        university.node.services.follows.follower(universityActor.id, institutionOf(openCampus)),
+      30_000,
+    );
+    await answerFollow(
+      contextOf(university),
+      universityActor,
+      institutionOf(openCampus),
+      "rejected",
+    );
+    const cli = await asking;
+    expect(cli.code).toBe(2);
+    expect(cli.stderr).toContain(
+      `coursefed: @univ@${university.url.host} refused to be followed by @campus: its server answered with a Reject`,
+    );
+    await expect(
+      followingState(
+        openCampus.node.services,
+        openCampus.node.institution,
+        institutionOf(university),
+      ),
+    ).rejects.toMatchObject({ code: "REJECTED" });
+    const response = await fetch(
+      new URL(
+        `/api/v1/follows?${new URLSearchParams({ actor: institutionOf(university) })}`,
+        openCampus.url,
+      ),
+      { headers: { authorization: `Bearer ${openCampus.token}` } },
+    );
+    expect(response.status).toBe(409);
+    expect(((await response.json()) as { error: { code: string } }).error.code).toBe("rejected");
+    // An accepted follow is reported as such.
+    const accepted = await coursefed(school, "follow", institutionOf(openCampus), "--wait");
+    expect(accepted.code).toBe(0);
+    expect(accepted.stdout).toBe(`Follow sent to ${institutionOf(openCampus)}: accepted\n`);
+  }, 60_000);
 
   it("says what was found instead of an actor, and what is not an address at all", async () => {
     const collection = await refusal(

@@ -15,6 +15,7 @@ export class FollowError extends CodedError<
   | "NOT_FEDERATED"
   | "PRIVATE_ADDRESS"
   | "UNREACHABLE"
+  | "REJECTED"
 > {
   override readonly name = "FollowError";
 }

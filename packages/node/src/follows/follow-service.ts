@@ -55,6 +55,31 @@ export async function follow(
   return following;
 }
 
+/**
+ * Where a follow of `actorUri` by `local` stands: pending or accepted; a follow the other
+ * side refused (a Reject came back) is a FollowError saying so, and what to do.
+ */
+export async function followingState(
+  services: FederationServices,
+  local: LocalActor,
+  actorUri: string,
+): Promise<Following> {
+  const following = await services.follows.following(local.id, actorUri);
+  if (!following) {
+    throw new FollowError(
+      "NO_SUCH_REQUEST",
+      `@${local.handle} has not asked to follow ${actorUri}; follow it first.`,
+    );
+  }
+  if (following.state !== "rejected") return following;
+  const remote = await services.follows.remoteActor(actorUri);
+  const when = following.decidedAt ? ` on ${new Date(following.decidedAt).toISOString()}` : "";
+  throw new FollowError(
+    "REJECTED",
+    `${remote?.handle ? `@${remote.handle}` : actorUri} refused to be followed by @${local.handle}: its server answered with a Reject${when}. Ask its admins to accept this node's requests (or to take it off their blocklist), then follow again.`,
+  );
+}
+
 /** Stops following: tells the remote actor, forgets the follow. */
 export async function unfollow(
   ctx: Context<FederationServices>,

@@ -1,7 +1,7 @@
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import type { LocalActor } from "../../actors/local-actors.ts";
-import { answerFollow, FollowError, follow } from "../../follows/follow-service.ts";
+import { answerFollow, FollowError, follow, followingState } from "../../follows/follow-service.ts";
 import type { ApiDependencies } from "../api.ts";
 import { type ApiEnv, auditActorOf } from "../auth.ts";
 import { ErrorSchema, errorResponses, problem } from "../problem.ts";
@@ -13,6 +13,29 @@ const Following = z
     state: z.enum(["pending", "accepted", "rejected"]),
   })
   .openapi("Following");
+
+const showFollowing = createRoute({
+  method: "get",
+  path: "/follows",
+  summary:
+    "Where the caller's follow of an actor stands: pending or accepted; refused by the other side (a Reject came back) is 409 rejected",
+  request: { query: z.object({ actor: z.string().url() }) },
+  responses: {
+    200: {
+      description: "Waiting for the other side's answer, or accepted",
+      content: { "application/json": { schema: Following } },
+    },
+    404: {
+      description: "The caller has not asked to follow that actor (no_such_request)",
+      content: { "application/json": { schema: ErrorSchema } },
+    },
+    409: {
+      description: "The other side refused the follow: a Reject came back (rejected)",
+      content: { "application/json": { schema: ErrorSchema } },
+    },
+    ...errorResponses,
+  },
+});
 
 const FollowRequest = z
   .object({
@@ -133,6 +156,23 @@ export function followRoutes(
     } catch (error) {
       if (!(error instanceof FollowError)) throw error;
       return followRefusal(c, error);
+    }
+  });
+
+  app.openapi(showFollowing, async (c) => {
+    const { actor } = c.get("principal");
+    const target = c.req.valid("query").actor;
+    try {
+      const following = await followingState(services, actor, target);
+      const remote = await services.follows.remoteActor(target);
+      return c.json(
+        { actor: following.actorUri, handle: remote?.handle ?? null, state: following.state },
+        200,
+      );
+    } catch (error) {
+      if (!(error instanceof FollowError)) throw error;
+      if (error.code === "REJECTED") return problem(c, 409, "rejected", error.message);
+      return problem(c, 404, "no_such_request", error.message);
     }
   });
 
