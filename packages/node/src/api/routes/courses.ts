@@ -153,7 +153,7 @@ const editResponses = {
     content: { "application/json": { schema: ErrorSchema } },
   },
   422: {
-    description: "Metadata refused (an empty title, a tag that is not one word...)",
+    description: "Metadata refused (an empty title, a tag of more than 64 characters...)",
     content: { "application/json": { schema: ErrorSchema } },
   },
   ...errorResponses,
