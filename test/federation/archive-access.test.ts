@@ -23,9 +23,11 @@ async function api(path: string, token: string, init: { method?: string; json?: 
     },
     body: init.json === undefined ? null : JSON.stringify(init.json),
   });
-  const type = response.headers.get("content-type") ?? "";
-  const body = type.includes("json") ? await response.json() : await response.arrayBuffer();
-  return { status: response.status, body };
+  // An archive's bytes are read to the end and left out: only JSON answers are looked at.
+  const json = (response.headers.get("content-type") ?? "").includes("json");
+  if (!json) await response.arrayBuffer();
+  const text = json ? await response.text() : "";
+  return { status: response.status, body: text ? JSON.parse(text) : undefined };
 }
 
 async function upload(token: string, bytes: Buffer) {

@@ -3,6 +3,7 @@ import { publishCourse } from "../../packages/node/src/courses/publish-service.t
 import { grantCourse } from "../../packages/node/src/moodle-targets/teacher-permissions.ts";
 import { applyRestoreRules } from "../../packages/node/src/restores/auto-restore.ts";
 import {
+  type RestoreError,
   type RestoreRequestCommon,
   requestRestore,
 } from "../../packages/node/src/restores/restore-service.ts";
@@ -113,7 +114,15 @@ describe.runIf(haveFixtures())("restore jobs, whatever the Moodle site does", ()
         requestedBy: person.auditActor.name,
         person,
         ...request,
-      }).catch((error: unknown) => error as Error & { code: string });
+      });
+    /** The refusal of a request that must be refused. */
+    const refusal = (request: Partial<RestoreRequestCommon>, person = teacher()) =>
+      ask(request, person).then(
+        (job) => {
+          throw new Error(`expected a refusal, got job ${job.id}`);
+        },
+        (error: unknown) => error as RestoreError,
+      );
     const auditActions = async () =>
       (await restorePerson(follower).auditLog.page({ limit: 200, offset: 0 })).entries
         .filter((entry) => entry.target === "gated")
@@ -133,7 +142,7 @@ describe.runIf(haveFixtures())("restore jobs, whatever the Moodle site does", ()
     });
 
     it("refuses a teacher on a target no category of which is open to teachers", async () => {
-      const refused = await ask({
+      const refused = await refusal({
         targetName: "down",
         destination: { kind: "new-course", categoryId: 5 },
       });
@@ -143,12 +152,12 @@ describe.runIf(haveFixtures())("restore jobs, whatever the Moodle site does", ()
     });
 
     it("lets a teacher restore new courses only into the categories opened to teachers", async () => {
-      const elsewhere = await ask({ destination: { kind: "new-course", categoryId: 6 } });
+      const elsewhere = await refusal({ destination: { kind: "new-course", categoryId: 6 } });
       expect(elsewhere).toMatchObject({ code: "NOT_PERMITTED" });
       expect(elsewhere.message).toContain("category 6 of gated");
       expect(elsewhere.message).toContain("into category 5");
       // The target's default category (1) is not open either.
-      expect(await ask({})).toMatchObject({ code: "NOT_PERMITTED" });
+      expect(await refusal({})).toMatchObject({ code: "NOT_PERMITTED" });
       const job = await ask({ destination: { kind: "new-course", categoryId: 5 } });
       expect(job).toMatchObject({ state: "queued", requestedByActorId: teacherId });
     });
@@ -158,7 +167,7 @@ describe.runIf(haveFixtures())("restore jobs, whatever the Moodle site does", ()
         destination: { kind: "existing-course", courseId, mode: "replace" } as const,
         confirmed: true,
       });
-      const notTheirs = await ask(into(41));
+      const notTheirs = await refusal(into(41));
       expect(notTheirs).toMatchObject({ code: "NOT_PERMITTED" });
       expect(notTheirs.message).toContain("course 41 is neither");
 
@@ -176,7 +185,7 @@ describe.runIf(haveFixtures())("restore jobs, whatever the Moodle site does", ()
         teacherActorId: (await services.actors.createTeacher("alan", "Alan Turing")).id,
         name: "teacher alan",
       });
-      expect(await ask(into(41), other)).toMatchObject({ code: "NOT_PERMITTED" });
+      expect(await refusal(into(41), other)).toMatchObject({ code: "NOT_PERMITTED" });
       await grantCourse(services, restorePerson(follower), "gated", 41, "alan");
       expect(
         await ask(
@@ -190,7 +199,7 @@ describe.runIf(haveFixtures())("restore jobs, whatever the Moodle site does", ()
 
     it("asks whoever restores into an existing course to confirm, naming the course", async () => {
       const admin = restorePerson(follower);
-      const unconfirmed = await ask(
+      const unconfirmed = await refusal(
         { destination: { kind: "existing-course", courseId: 77, mode: "replace" } },
         admin,
       );
@@ -205,7 +214,7 @@ describe.runIf(haveFixtures())("restore jobs, whatever the Moodle site does", ()
         moodleCourseId: 78,
       });
       if (done) await services.restores.recordLineage(done, 78);
-      const named = await ask(
+      const named = await refusal(
         { destination: { kind: "existing-course", courseId: 78, mode: "merge" } },
         admin,
       );
@@ -222,7 +231,7 @@ describe.runIf(haveFixtures())("restore jobs, whatever the Moodle site does", ()
     });
 
     it("lets only an admin override the compatibility check", async () => {
-      const refused = await ask({
+      const refused = await refusal({
         destination: { kind: "new-course", categoryId: 5 },
         override: true,
       });
