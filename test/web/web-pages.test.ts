@@ -218,6 +218,8 @@ describe.runIf(haveFixtures())("web pages with a course received from another no
     );
     expect(coursePage.html).toContain('action="/catalog/restore"');
     expect(coursePage.html).not.toContain('name="override"');
+    expect(coursePage.html).toContain("Teachers restore new courses into these categories (");
+    expect(coursePage.html).toContain("nowhere: 4");
     const restore = (fields: Record<string, string>) =>
       teacher.post("/catalog/restore", { object: objectUri, target: "nowhere", ...fields });
 

@@ -153,6 +153,8 @@ export const en = {
   restoreNeedsCourse: "Give the id of the Moodle course to restore into.",
   restoreNeedsMode: "Choose merge or replace for an existing course.",
   restoreBadCategory: "A category id is a positive whole number.",
+  teacherRestoreWhere: (sites: string) =>
+    `Teachers restore new courses into these categories (${sites}), and into the existing courses their own restores made or an admin granted them.`,
   restoreConfirmTitle: "Restore into an existing course?",
   restoreConfirmReplace: (course: string, site: string) =>
     `Replacing deletes the contents of ${course} on ${site} and puts this backup's in their place. Its people stay.`,

@@ -148,6 +148,8 @@ export const fr: Messages = {
   restoreNeedsCourse: "Indiquez l’identifiant du cours Moodle où restaurer.",
   restoreNeedsMode: "Choisissez fusionner ou remplacer pour un cours existant.",
   restoreBadCategory: "Un identifiant de catégorie est un nombre entier positif.",
+  teacherRestoreWhere: (sites: string) =>
+    `Les enseignants restaurent de nouveaux cours dans ces catégories (${sites}), et dans les cours existants que leurs propres restaurations ont créés ou qu’un administrateur leur a accordés.`,
   restoreConfirmTitle: "Restaurer dans un cours existant\u00a0?",
   restoreConfirmReplace: (course: string, site: string) =>
     `Remplacer supprime le contenu de ${course} sur ${site} et met celui de cette sauvegarde à sa place. Ses participants restent.`,

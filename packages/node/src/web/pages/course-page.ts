@@ -105,7 +105,7 @@ ${
 <label><input type="radio" name="destination" value="new-course" checked> ${t.asNewCourse}</label>
 <label for="restore-category">${t.category}</label>
 <input id="restore-category" name="categoryId" type="number" min="1" inputmode="numeric" placeholder="${t.defaultCategory}" aria-describedby="category-help">
-<small id="category-help">${t.categoryHelp}</small>
+<small id="category-help">${t.categoryHelp}${hasRole(accountOf(c).role, "admin") ? "" : html` ${t.teacherRestoreWhere(targets.map((target) => `${target.name}: ${target.teacherCategoryIds.join(", ") || t.teachersNowhere}`).join("; "))}`}</small>
 <label><input type="radio" name="destination" value="existing-course"> ${t.intoExistingCourse}</label>
 <div class="grid">
 <div><label for="restore-course">${t.moodleCourseId}</label>
