@@ -164,6 +164,13 @@ describe.runIf(haveFixtures())("the catalog and restores in a new institution's 
     expect((await call<CatalogPage>(school, "/catalog?restorable=true")).total).toBe(1);
   });
 
+  it("shows the largest backup each probed Moodle site accepts in the sites table", async () => {
+    const sites = await admin.page("/admin/targets");
+    expect(sites.html).toContain('<th scope="col">Largest backup</th>');
+    expect(sites.html).toMatch(/<th scope="row">moodle-45<\/th>[\s\S]*?<td>no limit<\/td>/);
+    expect(sites.html).toMatch(/<th scope="row">moodle-small<\/th>[\s\S]*?<td>1000 B<\/td>/);
+  });
+
   it("names the filters that left nothing, and offers to clear them", async () => {
     const found = await call<CatalogPage>(school, "/catalog?tag=physique&language=de");
     expect(found.emptyReason).toEqual({
@@ -221,7 +228,15 @@ describe.runIf(haveFixtures())("the catalog and restores in a new institution's 
       /role="status">You had already asked for this restore \(same revision, Moodle site and destination\) on [^<]+ UTC\. A restore is made once: this is the same job\. It is (still waiting its turn|running now)\./,
     );
 
-    const cli = await coursefed(school, "restore", object, "--target", "nowhere", "--category", "7");
+    const cli = await coursefed(
+      school,
+      "restore",
+      object,
+      "--target",
+      "nowhere",
+      "--category",
+      "7",
+    );
     expect(cli.code).toBe(0);
     expect(cli.stdout).toContain(`Restore job ${first.id}`);
     expect(cli.stdout).toContain(

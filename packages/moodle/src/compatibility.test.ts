@@ -66,6 +66,21 @@ describe("checkCompatibility on synthetic facts", () => {
     expect(report.problems[0]?.message).toContain("Install");
   });
 
+  it("says of a retired plugin what replaced it, and asks to install none when all are retired", () => {
+    const report = checkCompatibility(facts({ requiredPlugins: ["mod_attforblock"] }), site);
+    expect(report.problems).toEqual([
+      expect.objectContaining({
+        kind: "missing-plugins",
+        plugins: ["mod_attforblock"],
+        retired: [{ component: "mod_attforblock", successor: "mod_attendance" }],
+      }),
+    ]);
+    expect(report.problems[0]?.message).not.toContain("Install");
+    expect(report.problems[0]?.message).toContain(
+      "mod_attforblock no longer exists: it was renamed mod_attendance",
+    );
+  });
+
   it("names add-ons older on the site than in the backup, when versions are known", () => {
     const withStack = { ...site, plugins: { ...site.plugins, qtype_stack: 2023010100 } };
     const report = checkCompatibility(
@@ -148,6 +163,24 @@ describe.skipIf(!haveFixtures())("checkCompatibility on real backups", () => {
       kind: "missing-plugins",
       plugins: ["qtype_coderunner"],
     });
+  });
+
+  it("m281 needs qtype_coderunner, to install, and qtype_ccode, which no longer exists", async () => {
+    const report = await check("m281-zip-course-automated-users.mbz");
+    expect(report.problems).toEqual([
+      expect.objectContaining({
+        kind: "missing-plugins",
+        plugins: ["qtype_ccode", "qtype_coderunner"],
+        retired: [{ component: "qtype_ccode", successor: "qtype_coderunner" }],
+      }),
+    ]);
+    const message = report.problems[0]?.message ?? "";
+    // Install only what exists; for the retired one, what to do instead.
+    expect(message).toContain("Install qtype_coderunner on the site");
+    expect(message).not.toMatch(/Install [^.]*qtype_ccode/);
+    expect(message).toContain(
+      "qtype_ccode no longer exists: CodeRunner (qtype_coderunner) replaced it and does not read its questions: remove the questions of that type",
+    );
   });
 
   it("m44beta needs mod_surveypro and its subplugins, named in one problem", async () => {

@@ -6,6 +6,7 @@ import {
   parseMoodleBranch,
 } from "@coursefed/mbz";
 import type { MoodleSiteInfo } from "./driver.ts";
+import { RETIRED_PLUGINS } from "./retired-plugins.ts";
 
 /**
  * What the compatibility check needs to know about a backup. The node's signed course
@@ -51,7 +52,10 @@ export type CompatibilityProblem =
     }
   | {
       readonly kind: "missing-plugins";
+      /** Every plugin the site lacks, those that can be installed and the retired ones. */
       readonly plugins: readonly string[];
+      /** Those of `plugins` that no longer exist under that name: no use installing them. */
+      readonly retired: ReadonlyArray<{ readonly component: string; readonly successor?: string }>;
       readonly message: string;
     }
   | {
@@ -102,12 +106,7 @@ export function checkCompatibility(backup: BackupFacts, site: MoodleSiteInfo): C
     .filter((component) => site.plugins[component] === undefined)
     .sort();
   if (missing.length > 0) {
-    const list = missing.join(", ");
-    problems.push({
-      kind: "missing-plugins",
-      plugins: missing,
-      message: `This course needs ${missing.length === 1 ? "a plugin" : "plugins"} the site does not have: ${list}. Without ${missing.length === 1 ? "it" : "them"} Moodle silently drops the activities, questions and files that use ${missing.length === 1 ? "it" : "them"}. Install ${list} on the site (Site administration > Plugins > Install plugins), then restore again.`,
-    });
+    problems.push(missingPluginsProblem(missing));
   }
 
   // Core plugins move with the branch, which the check above covers (a newer point
@@ -146,6 +145,30 @@ export function checkCompatibility(backup: BackupFacts, site: MoodleSiteInfo): C
   }
 
   return { restorable: problems.length === 0, problems };
+}
+
+/** What the site lacks, and for each plugin what to do: install it, or, if it is retired, what instead. */
+function missingPluginsProblem(
+  missing: readonly string[],
+): Extract<CompatibilityProblem, { kind: "missing-plugins" }> {
+  const installable = missing.filter((component) => RETIRED_PLUGINS[component] === undefined);
+  const retired = missing.flatMap((component) => {
+    const known = RETIRED_PLUGINS[component];
+    return known ? [{ component, ...(known.successor ? { successor: known.successor } : {}) }] : [];
+  });
+  const list = missing.join(", ");
+  const sentences = [
+    `This course needs ${missing.length === 1 ? "a plugin" : "plugins"} the site does not have: ${list}. Without ${missing.length === 1 ? "it" : "them"} Moodle silently drops the activities, questions and files that use ${missing.length === 1 ? "it" : "them"}.`,
+  ];
+  if (installable.length > 0) {
+    sentences.push(
+      `Install ${installable.join(", ")} on the site (Site administration > Plugins > Install plugins), then restore again.`,
+    );
+  }
+  for (const { component } of retired) {
+    sentences.push(`${component} no longer exists: ${RETIRED_PLUGINS[component]?.advice}.`);
+  }
+  return { kind: "missing-plugins", plugins: missing, retired, message: sentences.join(" ") };
 }
 
 function branchName([major, minor]: MoodleBranch): string {

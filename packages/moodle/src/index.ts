@@ -25,3 +25,4 @@ export type {
 export { CliDriver, type CliDriverConfig } from "./drivers/cli-driver.ts";
 export { WsDriver, type WsDriverConfig } from "./drivers/ws-driver.ts";
 export { MoodleError, type MoodleErrorCode } from "./errors.ts";
+export { RETIRED_PLUGINS, type RetiredPlugin } from "./retired-plugins.ts";

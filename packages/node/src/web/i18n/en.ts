@@ -130,6 +130,8 @@ export const en = {
   problemNewerBackup: (backup: string, site: string) =>
     `Made on Moodle ${backup}, newer than the site's ${site}.`,
   problemMissingPlugins: (plugins: string) => `Plugins missing on the site: ${plugins}.`,
+  problemRetiredPlugin: (plugin: string, successor: string | undefined) =>
+    `${plugin} no longer exists${successor ? ` (${successor} replaced it)` : ""}: no use installing it; remove what uses it from the course, or restore without it.`,
   problemOutdatedPlugins: (plugins: string) =>
     `Plugins older on the site than in the backup: ${plugins}.`,
   problemTooLarge: "The backup is larger than the site accepts.",
@@ -323,6 +325,8 @@ export const en = {
   targetUrl: "Address",
   defaultCategoryColumn: "Default category",
   lastProbe: "Last probe",
+  largestBackup: "Largest backup",
+  noSizeLimit: "no limit",
   pluginCount: (n: number) => (n === 1 ? "1 plugin" : `${n} plugins`),
   probe: "Probe",
   probeNamed: (name: string) => `Probe ${name}`,

@@ -125,6 +125,8 @@ export const fr: Messages = {
   problemNewerBackup: (backup: string, site: string) =>
     `Fait sur Moodle ${backup}, plus récent que le ${site} du site.`,
   problemMissingPlugins: (plugins: string) => `Plugins absents du site : ${plugins}.`,
+  problemRetiredPlugin: (plugin: string, successor: string | undefined) =>
+    `${plugin} n’existe plus${successor ? ` (remplacé par ${successor})` : ""}\u00a0: inutile de l’installer\u00a0; retirez du cours ce qui l’utilise, ou restaurez sans.`,
   problemOutdatedPlugins: (plugins: string) =>
     `Plugins plus anciens sur le site que dans la sauvegarde : ${plugins}.`,
   problemTooLarge: "La sauvegarde dépasse la taille que le site accepte.",
@@ -320,6 +322,8 @@ export const fr: Messages = {
   targetUrl: "Adresse",
   defaultCategoryColumn: "Catégorie par défaut",
   lastProbe: "Dernier sondage",
+  largestBackup: "Plus grande sauvegarde",
+  noSizeLimit: "sans limite",
   pluginCount: (n: number) => (n <= 1 ? `${n} plugin` : `${n} plugins`),
   probe: "Sonder",
   probeNamed: (name: string) => `Sonder ${name}`,

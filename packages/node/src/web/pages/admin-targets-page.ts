@@ -1,3 +1,4 @@
+import { formatBytes } from "@coursefed/mbz";
 import { MoodleError, type MoodleSiteInfo } from "@coursefed/moodle";
 import type { Hono } from "hono";
 import { html } from "hono/html";
@@ -62,11 +63,12 @@ ${options.outcome ?? ""}
 ${
   targets.length
     ? html`<div class="table-scroll"><table class="striped">
-<thead><tr><th scope="col">${t.targetName}</th><th scope="col">${t.driver}</th><th scope="col">${t.targetUrl}</th><th scope="col">${t.defaultCategoryColumn}</th><th scope="col">${t.teacherCategoriesColumn}</th><th scope="col">${t.lastProbe}</th><th scope="col"><span class="visually-hidden">${t.actions}</span></th></tr></thead>
+<thead><tr><th scope="col">${t.targetName}</th><th scope="col">${t.driver}</th><th scope="col">${t.targetUrl}</th><th scope="col">${t.defaultCategoryColumn}</th><th scope="col">${t.teacherCategoriesColumn}</th><th scope="col">${t.lastProbe}</th><th scope="col">${t.largestBackup}</th><th scope="col"><span class="visually-hidden">${t.actions}</span></th></tr></thead>
 <tbody>${targets.map((target) => {
         const site = target.siteInfo as MoodleSiteInfo | null;
         return html`<tr><th scope="row">${target.name}</th><td><code>${target.driver}</code></td><td><a href="${target.url}" rel="external">${target.url}</a></td><td>${target.defaultCategoryId}</td><td>${target.teacherCategoryIds.length ? target.teacherCategoryIds.join(", ") : html`<span class="badge badge-neutral">${t.teachersNowhere}</span>`}</td>
 <td>${site && target.probedAt !== null ? html`${site.release}<br><small>${t.pluginCount(Object.keys(site.plugins).length)} · ${formatDateTime(target.probedAt, language)}</small>` : html`<span class="badge badge-neutral">${t.notProbed}</span>`}</td>
+<td>${site && target.probedAt !== null ? (site.maxRestoreBytes === null ? t.noSizeLimit : formatBytes(site.maxRestoreBytes, language)) : "–"}</td>
 <td class="row-actions"><form method="post" action="/admin/targets/probe" class="inline">${csrfField(c)}<input type="hidden" name="name" value="${target.name}"><button type="submit" class="compact" aria-label="${t.probeNamed(target.name)}">${t.probe}</button></form>
 <a href="/admin/targets/remove?name=${encodeURIComponent(target.name)}" role="button" class="secondary outline compact" aria-label="${t.removeNamed(target.name)}">${t.remove}</a></td></tr>`;
       })}</tbody>

@@ -35,10 +35,14 @@ export function problemText(
       const p = problem as Extract<CompatibilityProblem, { kind: "newer-backup" }>;
       return t.problemNewerBackup(p.backupBranch, p.siteBranch);
     }
-    case "missing-plugins":
-      return t.problemMissingPlugins(
-        (problem as Extract<CompatibilityProblem, { kind: "missing-plugins" }>).plugins.join(", "),
+    case "missing-plugins": {
+      const p = problem as Extract<CompatibilityProblem, { kind: "missing-plugins" }>;
+      // Jobs saved before retired plugins were told apart have no `retired`.
+      const retired = (p.retired ?? []).map((r) =>
+        t.problemRetiredPlugin(r.component, r.successor),
       );
+      return [t.problemMissingPlugins(p.plugins.join(", ")), ...retired].join(" ");
+    }
     case "outdated-plugins":
       return t.problemOutdatedPlugins(
         (problem as Extract<CompatibilityProblem, { kind: "outdated-plugins" }>).plugins
