@@ -242,7 +242,7 @@ export function moodleCommands(program: Command, result: CommandResult): void {
       .command("restore")
       .summary("restore a catalog course into a Moodle target")
       .description(
-        "The node fetches the archive (verified against its signed digest), checks it against what the site runs, and restores it without user data: as a new course in the target's default category, in --category, or into an existing course (--into-course ID --mode merge|replace --confirm). A teacher's token restores only into the categories an admin opened to teachers on the target (coursefed moodle teachers) and into the courses its own restores created there or that an admin granted (coursefed moodle grant); only an admin's token may --override. Asking again for the same revision, target and destination gives back the same job. With --wait, follows the job to its end: exit 0 restored (the course's address is printed), 3 refused by the compatibility check (each problem is printed), 5 Moodle failed (with its reason).",
+        "The node fetches the archive (verified against its signed digest), checks it against what the site runs, and restores it without user data: as a new course in the target's default category, in --category, or into an existing course (--into-course ID --mode merge|replace --confirm). A teacher's token restores only into the categories an admin opened to teachers on the target (coursefed moodle teachers) and into the courses its own restores created there or that an admin granted (coursefed moodle grant); only an admin's token may --override. Asking again for the same revision, target and destination gives back the same job, and says so and how it stands. With --wait, follows the job to its end: exit 0 restored (the course's address is printed), 3 refused by the compatibility check (each problem is printed), 5 Moodle failed (with its reason).",
       )
       .argument("<object>", "the course's object id (URL), as `coursefed catalog` shows it")
       .requiredOption("--target <name>", "the Moodle target (see `coursefed moodle list`)")
@@ -274,7 +274,7 @@ export function moodleCommands(program: Command, result: CommandResult): void {
       .option("--wait", "wait for the outcome, and exit with a code that says it"),
   ).action(async (object: string, options) =>
     run(async (client) => {
-      let job = await client.json<RestoreJob>("POST", "restores", {
+      const requested = await client.json<RequestedRestoreJob>("POST", "restores", {
         object,
         target: options.target,
         ...(options.revision ? { revision: options.revision } : {}),
@@ -284,7 +284,9 @@ export function moodleCommands(program: Command, result: CommandResult): void {
         ...(options.override ? { override: true } : {}),
         ...(options.confirm ? { confirm: true } : {}),
       });
-      process.stdout.write(`Restore job ${job.id}: ${job.state}\n`);
+      process.stdout.write(`Restore job ${requested.id}: ${requested.state}\n`);
+      if (requested.repeat) process.stdout.write(repeatedRestoreText(requested));
+      let job: RestoreJob = requested;
       if (options.wait) job = await waitForOutcome(client, job);
       return FINISHED_RESTORE_STATES.has(job.state) ? reportOutcome(job) : ExitCode.ok;
     })(options),
@@ -530,6 +532,30 @@ function describeJob(job: RestoreJob): string {
         ? `${job.state === "queued" ? "to be retried: " : ""}${job.errorMessage}`
         : describeDestination(job);
   return `${job.id}  ${job.state}  ${job.target}  ${job.createdAt}\n  ${job.object} (revision ${job.revision})\n  ${outcome}\n`;
+}
+
+/** The API's answer to a restore asked for: the job, and whether it was asked for before. */
+interface RequestedRestoreJob extends RestoreJob {
+  repeat: null | "unchanged" | "queued-again";
+}
+
+/**
+ * Restores are idempotent (one job per revision, target and destination): asking again
+ * gives back the same job, which says so and what became of it.
+ */
+function repeatedRestoreText(job: RequestedRestoreJob): string {
+  const asked = `This restore (same revision, target and destination) was asked for before, on ${job.createdAt}: this is the same job`;
+  if (job.repeat === "queued-again") {
+    return `${asked}. It had failed or been refused; it is queued again.\n`;
+  }
+  const outcome: Record<RestoreJobState, string> = {
+    queued: "it is still waiting its turn",
+    running: "it is running now",
+    succeeded: `it succeeded${job.courseUrl ? `: ${job.courseUrl}` : ""}`,
+    refused: "it was refused",
+    failed: "it failed",
+  };
+  return `${asked}, and ${outcome[job.state]}. To restore it once more, choose another destination (--category, --into-course).\n`;
 }
 
 function describeJobInFull(job: RestoreJob): string {
