@@ -3,6 +3,7 @@ import { AccountRepository } from "../../packages/node/src/accounts/account-repo
 import { createAccount } from "../../packages/node/src/accounts/account-service.ts";
 import type { LocalActor } from "../../packages/node/src/actors/local-actors.ts";
 import { follow } from "../../packages/node/src/follows/follow-service.ts";
+import { coursefed } from "../support/coursefed-cli.ts";
 import { eventually } from "../support/eventually.ts";
 import { contextOf, institutionOf } from "../support/federation-steps.ts";
 import { startTestNode, type TestNode } from "../support/test-node.ts";
@@ -71,6 +72,41 @@ describe("a teacher's own follow requests on the web", () => {
       async () =>
         (await school.node.services.follows.following(school.node.institution.id, marie.uri))
           ?.state === "accepted",
+    );
+  });
+
+  it("lets an admin answer for a teacher with coursefed follow-requests --for", async () => {
+    const pierre = await univ.node.services.actors.byHandle("pierre");
+    if (!pierre) throw new Error("pierre was made by the test before");
+    const pierreUri = new URL(`/actors/${pierre.identifier}`, univ.url).href;
+    await follow(contextOf(school), school.node.institution, pierreUri);
+    await eventually(() => univ.node.services.follows.follower(pierre.id, institutionOf(school)));
+
+    const own = await coursefed(univ, "follow-requests");
+    expect(own.stdout).toBe("No follow requests are waiting.\n");
+    const listed = await coursefed(univ, "follow-requests", "--for", "pierre");
+    expect(listed.code).toBe(0);
+    expect(listed.stdout).toContain(institutionOf(school));
+    const unknown = await coursefed(univ, "follow-requests", "--for", "nobody");
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain("There is no local actor @nobody");
+
+    const rejected = await coursefed(
+      univ,
+      "follow-requests",
+      "--for",
+      "pierre",
+      "--reject",
+      institutionOf(school),
+    );
+    expect(rejected.code).toBe(0);
+    expect(await univ.node.services.follows.follower(pierre.id, institutionOf(school))).toBe(
+      undefined,
+    );
+    await eventually(
+      async () =>
+        (await school.node.services.follows.following(school.node.institution.id, pierreUri))
+          ?.state === "rejected",
     );
   });
 });
