@@ -176,6 +176,54 @@ function answerBeforeBody(path: string, headers: Record<string, string>): Promis
   });
 }
 
+/**
+ * Sends `bytes` of chunked body whatever the node answers, as an attacker would, and
+ * gives how much it could write before the node cut the connection, and the answer.
+ */
+function pushRegardless(
+  path: string,
+  bytes: number,
+  headers: Record<string, string>,
+): Promise<{ status: number; sentBytes: number }> {
+  return new Promise((resolve) => {
+    const outgoing = request({
+      host: "127.0.0.1",
+      port,
+      path,
+      method: "POST",
+      headers: { ...headers, "transfer-encoding": "chunked" },
+      agent: false,
+    });
+    const chunk = Buffer.alloc(64 * 1024, "a");
+    let sentBytes = 0;
+    let status = 0;
+    let ended = false;
+    const finish = () => {
+      if (ended) return;
+      ended = true;
+      outgoing.destroy();
+      resolve({ status, sentBytes });
+    };
+    const pump = () => {
+      while (!ended && sentBytes < bytes) {
+        sentBytes += chunk.length;
+        if (!outgoing.write(chunk)) {
+          outgoing.once("drain", pump);
+          return;
+        }
+      }
+      outgoing.end();
+    };
+    outgoing.on("response", (response) => {
+      status = response.statusCode ?? 0;
+      response.resume();
+    });
+    outgoing.on("error", finish);
+    outgoing.on("close", finish);
+    pump();
+  });
+}
+
 function memoryOf(pid: number, field: "VmRSS" | "VmHWM"): number {
   const status = readFileSync(`/proc/${pid}/status`, "utf8");
   return Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)?.[1]) * 1024;
@@ -334,6 +382,22 @@ describe("request body limits", () => {
     expect(
       await answerBeforeBody("/api/v1/uploads", { "content-type": "application/octet-stream" }),
     ).toBe(401);
+  });
+
+  it("stops reading a refused body even from a client that goes on sending", async () => {
+    for (const [path, headers, status] of [
+      ["/login", signInForm, 413],
+      ["/inbox", activityJson, 413],
+      ["/api/v1/follows", json, 401],
+      ["/api/v1/uploads", { "content-type": "application/octet-stream" }, 401],
+    ] as const) {
+      const started = Date.now();
+      const pushed = await pushRegardless(path, HUGE, headers);
+      expect(pushed.status, path).toBe(status);
+      // What the sockets' buffers hold, not the 200 MB: then the connection is cut.
+      expect(pushed.sentBytes, path).toBeLessThan(32 * MiB);
+      expect(Date.now() - started, path).toBeLessThan(10_000);
+    }
   });
 
   const deep = (depth: number) => `${"[".repeat(depth)}${"]".repeat(depth)}`;

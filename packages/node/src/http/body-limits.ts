@@ -146,6 +146,13 @@ export function bodyLimits(settings: BodyLimitSettings): MiddlewareHandler {
       // answer is 413, without that answer's headers.
       c.res = undefined;
       c.res = tooLarge(c, limit.bytes, limit.advice);
+    } else if (incoming && !incoming.complete) {
+      // Answered before its body was all received (a 401 or 403 decided unread): kept
+      // alive, the connection would have Node read the rest to the end, to drop it.
+      const answered = c.res;
+      c.res = undefined;
+      c.res = new Response(answered.body, answered);
+      c.res.headers.set("connection", "close");
     }
   };
 }
@@ -189,6 +196,10 @@ function lingerBeforeClosing(incoming: IncomingMessage): void {
     if (lingering) return;
     lingering = true;
     socket.end();
+    // Node would otherwise read the rest of the body to drop it ("dump"), as fast as it
+    // comes: nothing more is read, whoever asks.
+    socket.pause();
+    socket.resume = () => socket;
     const timer = setTimeout(() => socket.destroy(), LINGER_MS);
     socket.once("close", () => clearTimeout(timer));
   };
