@@ -32,7 +32,8 @@ export function adminAuditRoutes(app: Hono<WebEnv>, { audit }: WebDependencies):
       title: t.auditTitle,
       intro: t.auditIntro,
       main: entries.length
-        ? html`<div class="table-scroll"><table class="striped audit">
+        ? // Wider than a phone: scrolled with the keyboard too (it holds nothing focusable).
+          html`<div class="table-scroll" tabindex="0" role="region" aria-label="${t.auditTitle}"><table class="striped audit">
 <thead><tr><th scope="col">${t.auditWhen}</th><th scope="col">${t.auditWho}</th><th scope="col">${t.auditAction}</th><th scope="col">${t.auditTarget}</th><th scope="col">${t.auditDetails}</th></tr></thead>
 <tbody>${entries.map(
             (entry) =>

@@ -33,7 +33,8 @@ export function adminPeersRoutes(app: Hono<WebEnv>, { services }: WebDependencie
       title: t.peersTitle,
       intro: t.peersIntro,
       main: peers.length
-        ? html`<div class="table-scroll"><table class="striped">
+        ? // Wider than a phone: scrolled with the keyboard too (it holds nothing focusable).
+          html`<div class="table-scroll" tabindex="0" role="region" aria-label="${t.peersTitle}"><table class="striped">
 <thead><tr><th scope="col">${t.peerHost}</th><th scope="col">${t.peerState}</th><th scope="col">${t.peerDeliveries}</th><th scope="col">${t.peerFailures}</th><th scope="col">${t.peerLastDelivery}</th><th scope="col">${t.peerLastError}</th></tr></thead>
 <tbody>${peers.map(
             ({ peer, state }) =>
