@@ -22,13 +22,13 @@ const FORM_UPLOAD_PATH = "/publish/upload";
  */
 const UPLOAD_SLACK_BYTES = 1024 * 1024;
 /** API requests are JSON of a few fields; the largest is course metadata (20,000 characters of summary). */
-export const API_BODY_BYTES = 1024 * 1024;
+const API_BODY_BYTES = 1024 * 1024;
 /** Web forms: the course metadata form is the largest, its summary urlencoded. */
-export const FORM_BODY_BYTES = 256 * 1024;
+const FORM_BODY_BYTES = 256 * 1024;
 
 /**
  * How long a connection answered before its body was all received (a 413, a 401 or a
- * 403 decided unread) stays open after the answer, what arrives meanwhile dropped.
+ * 403 decided unread) stays open after the answer, reading nothing more.
  * Closing a socket whose input is unread makes the kernel reset the connection, and a
  * client still sending its body would lose the answer with it (nginx's "lingering close").
  */
@@ -183,8 +183,8 @@ function tooLarge(c: Context, bytes: number, advice: string): Response {
 /**
  * Node closes the socket of a "Connection: close" answer as soon as it is written
  * (destroySoon), and answers so itself to a request whose body it has not all received.
- * While the request's body is incomplete, the socket is instead half-closed and
- * destroyed LINGER_MS later; what arrives meanwhile is dropped as it comes, never kept.
+ * While the request's body is incomplete, the socket is instead half-closed, no longer
+ * read, and destroyed LINGER_MS later.
  */
 function lingerBeforeClosing(incoming: IncomingMessage): void {
   const socket = incoming.socket;
