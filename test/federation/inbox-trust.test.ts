@@ -1,7 +1,16 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { signObject } from "@fedify/fedify";
-import { Announce, Create, Delete, Link, Page, type Recipient, Tombstone } from "@fedify/vocab";
+import {
+  Announce,
+  Create,
+  Delete,
+  Link,
+  Page,
+  type Recipient,
+  Tombstone,
+  Undo,
+} from "@fedify/vocab";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import type { LocalActor } from "../../packages/node/src/actors/local-actors.ts";
 import { MBZ_MEDIA_TYPE } from "../../packages/node/src/courses/manifest.ts";
@@ -361,7 +370,13 @@ describe.runIf(haveFixtures())("what a node takes in from its inbox", () => {
         actor: relayActor,
         object: courseOn(relay.url.origin),
       });
-      for (const activity of [elsewhere, failing]) {
+      // An Undo of a Follow said to be on a third server: not fetched from there either.
+      const undoElsewhere = new Undo({
+        id: new URL(`/undos/${crypto.randomUUID()}`, relay.url),
+        actor: relayActor,
+        object: new URL(`${thirdOrigin}/follows/1`),
+      });
+      for (const activity of [elsewhere, undoElsewhere, failing]) {
         await ctx.sendActivity({ identifier: "institution" }, sharedInboxOf(school), activity, {
           immediate: true,
         });

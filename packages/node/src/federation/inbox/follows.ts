@@ -65,6 +65,8 @@ async function onAnswer(
 
 /** A follower takes its Follow back. */
 export async function onUndo(ctx: Context, undo: Undo): Promise<void> {
+  // A follower's Follow is on its own server: one named elsewhere is not fetched from there.
+  if (!undo.actorId || undo.objectId?.origin !== undo.actorId.origin) return;
   const object = await undo.getObject(ctx);
   if (!(object instanceof Follow) || !undo.actorId || object.actorId?.href !== undo.actorId.href)
     return;
