@@ -109,3 +109,73 @@ describe("RestoreRepository.request", () => {
     }
   });
 });
+
+describe("RestoreRepository.createdBy", () => {
+  let database: TemporaryDatabase;
+  let db: NodeDatabase;
+  let restores: RestoreRepository;
+  let targetId: number;
+
+  beforeAll(async () => {
+    database = await temporaryDatabase();
+    db = await database.open();
+    restores = new RestoreRepository(db);
+    targetId = (
+      await new MoodleTargetRepository(db).add({
+        name: "campus",
+        driver: "ws",
+        url: "https://moodle.campus.example",
+        token: "token",
+      })
+    ).id;
+  });
+
+  afterAll(async () => {
+    await db.close();
+    await database.remove();
+  });
+
+  /** A job asked for by actor 7 that ended as `state` in Moodle course `courseId`. */
+  async function finished(
+    objectUri: string,
+    destination: RestoreRequestRecord["destination"],
+    state: "succeeded" | "failed",
+    courseId: number,
+  ) {
+    const { job } = await restores.request({
+      objectUri,
+      revision: 1,
+      targetId,
+      destination,
+      requestedBy: "teacher ada",
+      requestedByActorId: 7,
+    });
+    await restores.update(job.id, { state, moodleCourseId: courseId });
+  }
+
+  it("knows the courses an actor's restores made, not those they restored into or that failed", async () => {
+    await finished(
+      "https://univ.example/courses/a",
+      { kind: "new-course", categoryId: 3 },
+      "succeeded",
+      41,
+    );
+    await finished(
+      "https://univ.example/courses/b",
+      { kind: "existing-course", courseId: 42, mode: "replace" },
+      "succeeded",
+      42,
+    );
+    await finished(
+      "https://univ.example/courses/c",
+      { kind: "new-course", categoryId: 3 },
+      "failed",
+      43,
+    );
+    expect(await restores.createdBy(targetId, 41, 7)).toBe(true);
+    expect(await restores.createdBy(targetId, 41, 8)).toBe(false);
+    expect(await restores.createdBy(targetId, 42, 7)).toBe(false);
+    expect(await restores.createdBy(targetId, 43, 7)).toBe(false);
+    expect(await restores.createdBy(targetId + 1, 41, 7)).toBe(false);
+  });
+});
