@@ -132,6 +132,11 @@ export async function createNode(config: NodeConfig): Promise<CoursefedNode> {
 
   const uploads = new UploadRepository(db);
   const webUploads = new WebUploadRepository(db);
+  // What a process that died while writing left in the store goes now: the hourly sweep
+  // below may not be due for the best part of an hour.
+  await services.blobs.removeAbandonedWrites().catch((error: unknown) => {
+    console.error(`coursefed: cleaning the archive store failed: ${(error as Error).message}`);
+  });
   const scheduler = startScheduler(
     db,
     [

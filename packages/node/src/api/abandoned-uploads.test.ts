@@ -1,5 +1,5 @@
 import { mkdtempSync, rmSync } from "node:fs";
-import { utimes } from "node:fs/promises";
+import { readdir, utimes, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Readable } from "node:stream";
@@ -108,12 +108,16 @@ describe("sweepAbandonedUploads", () => {
 
     const recently = new Date(later - 10);
     await utimes(blobs.pathOf(waiting.sha256), recently, recently);
+    // What a process that died in the middle of an upload left.
+    await writeFile(join(blobDirectory, "incoming", "cut-by-a-crash"), "half a backup");
 
     expect(await sweepAbandonedUploads({ uploads, webUploads }, blobs, later)).toEqual({
       uploads: 2,
       webUploads: 1,
       archives: 3,
+      abandonedWrites: 1,
     });
+    expect(await readdir(join(blobDirectory, "incoming"))).toEqual([]);
     for (const upload of old) expect(await uploads.find(upload.id, tokenId)).toBeUndefined();
     expect(await blobs.has(forgotten.sha256)).toBeUndefined();
     expect(await blobs.has(published.sha256)).toBeDefined();

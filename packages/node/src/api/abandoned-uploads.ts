@@ -36,13 +36,14 @@ export async function discardUnusedArchive(
  * pages', then deletes every archive at least that old that nothing uses: theirs, the
  * original of a backup published sanitized (it holds the personal data that was
  * removed), one a crash left behind. An archive a web upload still waits with stays.
- * Returns how many uploads of each kind and archives went.
+ * Also deletes what dead writers left in the store (BlobStore.removeAbandonedWrites).
+ * Returns how many uploads of each kind, archives and abandoned writes went.
  */
 export async function sweepAbandonedUploads(
   { uploads, webUploads }: UploadHolders,
   blobs: BlobStore,
   now: number = Date.now(),
-): Promise<{ uploads: number; webUploads: number; archives: number }> {
+): Promise<{ uploads: number; webUploads: number; archives: number; abandonedWrites: number }> {
   const cutoff = now - ABANDONED_UPLOAD_AGE_MS;
   const abandoned = await uploads.olderThan(cutoff);
   for (const upload of abandoned) await uploads.remove(upload.id);
@@ -51,5 +52,6 @@ export async function sweepAbandonedUploads(
   for await (const sha256 of blobs.writtenBefore(cutoff)) {
     if (await discardUnusedArchive({ uploads, webUploads }, blobs, sha256)) archives++;
   }
-  return { uploads: abandoned.length, webUploads: forgotten, archives };
+  const abandonedWrites = await blobs.removeAbandonedWrites(now);
+  return { uploads: abandoned.length, webUploads: forgotten, archives, abandonedWrites };
 }

@@ -50,6 +50,9 @@ export class BlobStore {
     const temporary = join(incoming, randomUUID());
     const hash = createHash("sha256");
     let size = 0;
+    // Touched while written, even when its sender pauses: an untouched file there is one
+    // a process that died left behind (removeAbandonedWrites).
+    const touching = keepTouched(temporary);
     try {
       content.on("data", (chunk: Buffer) => {
         hash.update(chunk);
@@ -65,8 +68,45 @@ export class BlobStore {
       await rename(temporary, path);
       return { sha256, size };
     } finally {
+      clearInterval(touching);
       await rm(temporary, { force: true });
     }
+  }
+
+  /**
+   * Deletes what writers that died left behind, at start and by the hourly sweep: files
+   * in incoming/ untouched for ABANDONED_WRITE_MS (a live writer touches its file every
+   * TOUCH_MS, whichever process it is: several may share this folder), and partial
+   * downloads untouched for ABANDONED_PARTIAL_MS that no live download holds the lock
+   * of (they are kept that long for the download to resume). Returns how many went.
+   */
+  async removeAbandonedWrites(now: number = Date.now()): Promise<number> {
+    let removed = 0;
+    const touchedAt = async (path: string) =>
+      await stat(path).then(
+        (stats) => stats.mtimeMs,
+        () => undefined,
+      );
+    const incoming = join(this.#root, "incoming");
+    for (const name of await readdir(incoming).catch(() => [] as string[])) {
+      const touched = await touchedAt(join(incoming, name));
+      if (touched !== undefined && now - touched > ABANDONED_WRITE_MS) {
+        await rm(join(incoming, name), { force: true });
+        removed++;
+      }
+    }
+    const partial = join(this.#root, "partial");
+    for (const name of await readdir(partial).catch(() => [] as string[])) {
+      if (!name.endsWith(".part")) continue;
+      const touched = await touchedAt(join(partial, name));
+      const locked = await touchedAt(join(partial, `${name}.lock`));
+      const lockLive = locked !== undefined && now - locked <= STALE_LOCK_MS;
+      if (touched !== undefined && now - touched > ABANDONED_PARTIAL_MS && !lockLive) {
+        await rm(join(partial, name), { force: true });
+        removed++;
+      }
+    }
+    return removed;
   }
 
   /**
@@ -152,9 +192,27 @@ export class BlobDigestError extends Error {
 
 /** A lock file not touched for this long was left by a process that died. */
 const STALE_LOCK_MS = 120_000;
-/** How often the holder touches its lock, and how often a waiter looks again. */
-const LOCK_TOUCH_MS = 30_000;
+/** How often a live writer touches its file or lock, and how often a waiter looks again. */
+const TOUCH_MS = 30_000;
 const LOCK_POLL_MS = 250;
+/**
+ * An incoming file untouched this long was left by a process that died. Far above
+ * TOUCH_MS, so that a writer held up (a busy event loop, a slow disk, clocks apart
+ * between machines sharing the folder) is never taken for a dead one.
+ */
+export const ABANDONED_WRITE_MS = 10 * 60_000;
+/** How long a cut download waits to be resumed before its bytes are given up. */
+export const ABANDONED_PARTIAL_MS = 24 * 3600 * 1000;
+
+/** Touches `path` every TOUCH_MS, until the returned timer is cleared. */
+function keepTouched(path: string): NodeJS.Timeout {
+  const touching = setInterval(() => {
+    const now = new Date();
+    utimes(path, now, now).catch(() => {});
+  }, TOUCH_MS);
+  touching.unref();
+  return touching;
+}
 
 /**
  * Takes the lock file at `path` (created exclusively, so one holder across processes and
@@ -167,11 +225,7 @@ async function lockFile(path: string): Promise<() => Promise<void>> {
       const handle = await open(path, "wx", PRIVATE_FILE_MODE);
       await handle.writeFile(`${process.pid}\n`);
       await handle.close();
-      const touching = setInterval(() => {
-        const now = new Date();
-        utimes(path, now, now).catch(() => {});
-      }, LOCK_TOUCH_MS);
-      touching.unref();
+      const touching = keepTouched(path);
       return async () => {
         clearInterval(touching);
         await rm(path, { force: true });

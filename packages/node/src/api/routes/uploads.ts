@@ -48,6 +48,10 @@ const upload = createRoute({
       description: "Stored and inspected",
       content: { "application/json": { schema: UploadSchema } },
     },
+    400: {
+      description: "The upload stopped before the end of the file",
+      content: { "application/json": { schema: ErrorSchema } },
+    },
     413: {
       description: "Larger than the node accepts",
       content: { "application/json": { schema: ErrorSchema } },
@@ -75,6 +79,8 @@ export function uploadRoutes(
         c.header("connection", "close");
         return problem(c, 413, "too_large", error.message);
       }
+      // A client that went away reads no answer; one behind a proxy that cut it might.
+      if (error.code === "INCOMPLETE") return problem(c, 400, "incomplete_upload", error.message);
       return problem(
         c,
         422,

@@ -223,7 +223,10 @@ ${
       });
       return c.redirect(`/publish/review/${upload.id}`, 303);
     } catch (error) {
-      if (error instanceof UploadFormError)
+      if (
+        error instanceof UploadFormError ||
+        (error instanceof ReceiveBackupError && error.code === "INCOMPLETE")
+      )
         return errorPage(c, 400, t.uploadFailedTitle, t.uploadIncomplete);
       if (!(error instanceof ReceiveBackupError)) throw error;
       if (error.code === "TOO_LARGE") {
