@@ -27,7 +27,7 @@ beforeAll(async () => {
   port = await freePort();
   const started = await serve(port);
   nodeProcess = started.process;
-  token = /Admin API token[^\n]*\n\s+(\S+)/.exec(started.output)?.[1] as string;
+  token = started.token;
 });
 
 afterAll(() => {
@@ -35,7 +35,8 @@ afterAll(() => {
   rmSync(dataDir, { recursive: true, force: true });
 });
 
-function serve(listenPort: number): Promise<{ process: ChildProcess; output: string }> {
+/** Runs `coursefed serve` as its own process; resolves once it listens, with its admin token. */
+function serve(listenPort: number): Promise<{ process: ChildProcess; token: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [
       coursefedBin,
@@ -47,14 +48,16 @@ function serve(listenPort: number): Promise<{ process: ChildProcess; output: str
       "--handle",
       "univ",
       "--max-inbox-body",
-      "64KiB",
+      String(MAX_INBOX_BODY),
       "--max-upload",
-      "2MiB",
+      String(MAX_UPLOAD),
     ]);
     let output = "";
     child.stdout.on("data", (chunk) => {
       output += chunk;
-      if (output.includes("Reset it with")) resolve({ process: child, output });
+      // Printed once it listens, on its first start.
+      const token = /Admin API token[^\n]*\n\s+(\S+)\n/.exec(output)?.[1];
+      if (token) resolve({ process: child, token });
     });
     child.stderr.on("data", (chunk) => {
       output += chunk;
