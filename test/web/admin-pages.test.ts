@@ -275,7 +275,7 @@ describe("admin console and auto-restore rules pages", () => {
     });
     expect(granted.headers.get("location")).toBe("/admin/targets?notice=granted");
     const listed = await admin.page("/admin/targets?notice=granted");
-    expect(listed.html).toContain('aria-label="Take back course 9 from teacher"');
+    expect(listed.html).toContain('aria-label="Revoke course 9 from teacher"');
     const revoked = await admin.post("/admin/targets/revoke", {
       name: "gated",
       courseId: "9",

@@ -363,7 +363,7 @@ export const en = {
   grantedBy: "Granted by",
   noGrants: "None granted.",
   grantCourse: (name: string) => `Grant a course of ${name}`,
-  revokeGrant: (course: number, teacher: string) => `Take back course ${course} from ${teacher}`,
+  revokeGrant: (course: number, teacher: string) => `Revoke course ${course} from ${teacher}`,
   probeOk: "reached",
   probeOf: (name: string) => `What ${name} runs`,
   probeFailed: (name: string) => `The probe of ${name} failed`,

@@ -361,7 +361,7 @@ export const fr: Messages = {
   grantedBy: "Accordé par",
   noGrants: "Aucun accordé.",
   grantCourse: (name: string) => `Accorder un cours de ${name}`,
-  revokeGrant: (course: number, teacher: string) => `Retirer le cours ${course} à ${teacher}`,
+  revokeGrant: (course: number, teacher: string) => `Révoquer le cours ${course} de ${teacher}`,
   probeOk: "atteint",
   probeOf: (name: string) => `Ce que ${name} fait tourner`,
   probeFailed: (name: string) => `Le sondage de ${name} a échoué`,
