@@ -14,7 +14,11 @@ import {
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import type { LocalActor } from "../../packages/node/src/actors/local-actors.ts";
 import { MBZ_MEDIA_TYPE } from "../../packages/node/src/courses/manifest.ts";
-import { publishCourse, withdrawCourse } from "../../packages/node/src/courses/publish-service.ts";
+import {
+  editCourse,
+  publishCourse,
+  withdrawCourse,
+} from "../../packages/node/src/courses/publish-service.ts";
 import { courseObject, JWS_MEDIA_TYPE } from "../../packages/node/src/federation/course-object.ts";
 import { INBOX_ATTEMPTS } from "../../packages/node/src/federation/inbox-retry.ts";
 import { institutionSigner } from "../../packages/node/src/federation/signed-fetch.ts";
@@ -306,7 +310,7 @@ describe.runIf(haveFixtures())("what a node takes in from its inbox", () => {
     expect(await signedGet(new URL(`/blobs/${sha256}`, univ.url))).toBe(200);
   });
 
-  it("drops a teacher's withdrawn course from the catalogs of the institution's followers, and hears no third server on it", async () => {
+  it("drops a teacher's withdrawn or hidden course from the catalogs of the institution's followers, and hears no third server on it", async () => {
     const ada = await univ.node.services.actors.createTeacher("ada", "Ada Lovelace");
     const announced = await publish(univ, ada, "Ada's announced course");
     // The school follows the institution only: the course came announced.
@@ -334,6 +338,19 @@ describe.runIf(haveFixtures())("what a node takes in from its inbox", () => {
     await withdrawCourse(contextOf(univ), ada, announced.split("/").at(-1) as string);
     await eventually(
       async () => (await school.node.services.courses.catalogEntry(announced))?.deletedAt,
+    );
+
+    // Made private, another of her courses leaves those catalogs the same way.
+    const hidden = await publish(univ, ada, "Ada's course made private");
+    await eventually(() => school.node.services.courses.catalogEntry(hidden));
+    await editCourse(
+      contextOf(univ),
+      { actorId: ada.id, mayEditAny: false },
+      hidden.split("/").at(-1) as string,
+      { visibility: "private" },
+    );
+    await eventually(
+      async () => (await school.node.services.courses.catalogEntry(hidden))?.deletedAt,
     );
   });
 
