@@ -14,6 +14,8 @@ const directory = mkdtempSync(join(tmpdir(), "coursefed-download-"));
 const seen: Array<string | undefined> = [];
 let cutNext = false;
 let ignoreRanges = false;
+/** Bytes the server sends after the archive, as a peer that lies about it would. */
+let trailing = 0;
 let server: Server;
 let url: URL;
 
@@ -25,7 +27,7 @@ beforeAll(async () => {
       match && !ignoreRanges && request.headers["if-range"] === `"${sha256}"`
         ? Number(match[1])
         : 0;
-    const body = archive.subarray(start);
+    const body = Buffer.concat([archive.subarray(start), Buffer.alloc(trailing, 1)]);
     response.writeHead(start > 0 ? 206 : 200, {
       "content-length": body.length,
       etag: `"${sha256}"`,
@@ -73,6 +75,30 @@ describe("downloadResumably", () => {
     } finally {
       ignoreRanges = false;
     }
+    expect(readFileSync(partial).equals(archive)).toBe(true);
+  });
+
+  it("stops a server that sends more than the signed size, and keeps nothing of it", async () => {
+    const partial = join(directory, "endless.part");
+    trailing = 8 * 1024 * 1024;
+    try {
+      await expect(
+        downloadResumably(url, partial, sha256, { size: archive.length }),
+      ).rejects.toThrow(
+        `more than the ${archive.length} bytes the archive's signed manifest gives`,
+      );
+    } finally {
+      trailing = 0;
+    }
+    expect(existsSync(partial)).toBe(false);
+  });
+
+  it("starts over from a partial file already past the signed size", async () => {
+    const partial = join(directory, "overgrown.part");
+    writeFileSync(partial, Buffer.concat([archive, Buffer.alloc(10)]));
+    seen.length = 0;
+    await downloadResumably(url, partial, sha256, { size: archive.length });
+    expect(seen).toEqual([undefined]);
     expect(readFileSync(partial).equals(archive)).toBe(true);
   });
 

@@ -13,7 +13,8 @@ export class DownloadError extends Error {
 /**
  * Downloads `url` into `partialPath`, continuing from what an earlier attempt left there
  * (a Range request, guarded by If-Range on the archive's ETag), and checks the whole
- * file against `sha256`. A file that does not match is deleted and refused.
+ * file against `sha256`. A file that does not match is deleted and refused, and so is
+ * one that grows past `size`, as soon as it does.
  */
 export async function downloadResumably(
   url: URL,
@@ -24,6 +25,11 @@ export async function downloadResumably(
     /** Signs the request (with an HTTP signature) before it is sent. */
     readonly sign?: (request: Request) => Promise<Request>;
     readonly onProgress?: (done: number, total: number | undefined) => void;
+    /**
+     * The archive's size as its signed manifest gives it: a server that sends more is cut
+     * off there rather than allowed to fill the disk.
+     */
+    readonly size?: number;
   } = {},
 ): Promise<{ size: number }> {
   const hash = createHash("sha256");
@@ -44,6 +50,10 @@ export async function downloadResumably(
     );
   }
   const headers: Record<string, string> = { ...options.headers };
+  if (options.size !== undefined && have > options.size) {
+    // Bytes from an earlier attempt past the promised size: they can only be wrong.
+    return await restart(url, partialPath, sha256, options);
+  }
   if (have > 0) Object.assign(headers, { range: `bytes=${have}-`, "if-range": `"${sha256}"` });
   let response: Response;
   try {
@@ -56,6 +66,7 @@ export async function downloadResumably(
   }
   if (response.status === 416 && have > 0) {
     // Everything was already here.
+    await response.body?.cancel();
   } else if (response.status === 200 || response.status === 206) {
     if (response.status === 200 && have > 0) {
       // The archive changed or the server ignores ranges: start over.
@@ -64,10 +75,16 @@ export async function downloadResumably(
     }
     const total = totalSize(response, have);
     let done = have;
+    let oversized = false;
     const meter = new Transform({
       transform(chunk: Buffer, _encoding, callback) {
-        hash.update(chunk);
         done += chunk.length;
+        if (options.size !== undefined && done > options.size) {
+          oversized = true;
+          callback(new DownloadError(`more than ${options.size} bytes`));
+          return;
+        }
+        hash.update(chunk);
         options.onProgress?.(done, total);
         callback(null, chunk);
       },
@@ -79,11 +96,19 @@ export async function downloadResumably(
         createWriteStream(partialPath, { flags: "a", mode: PRIVATE_FILE_MODE }),
       );
     } catch (error) {
+      if (oversized) {
+        await rm(partialPath, { force: true });
+        throw new DownloadError(
+          `${url.origin} sent more than the ${options.size} bytes the archive's signed manifest gives; the download was discarded.`,
+        );
+      }
       throw new DownloadError(
         `The download from ${url.origin} was cut after ${done} bytes (${(error as Error).message}); run it again to resume.`,
       );
     }
   } else {
+    // Not read: let the connection go rather than leave the answer pending.
+    await response.body?.cancel();
     throw new DownloadError(`${url.href} answered ${response.status} ${response.statusText}.`);
   }
   const actual = hash.digest("hex");

@@ -58,7 +58,7 @@ export async function fetchCatalogArchive(
   // Signed, so that a followers-only course's server can see we follow its author.
   const sign = await institutionSigner(ctx);
   const stored = await services.blobs.download(revision.sha256, (partial) =>
-    downloadResumably(archive, partial, revision.sha256, { sign }),
+    downloadResumably(archive, partial, revision.sha256, { sign, size: revision.size }),
   );
   return { ...stored, revision: revision.revision };
 }
