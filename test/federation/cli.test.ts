@@ -329,7 +329,7 @@ describe("coursefed moodle and rules against a running node", () => {
       "3,x",
     );
     expect(invalid.code).toBe(2);
-    expect(invalid.stderr).toContain('"x" is not a whole number');
+    expect(invalid.stderr).toContain('"x" is not a Moodle category id');
     expect(
       JSON.parse((await coursefed(university, "moodle", "list", "--json")).stdout),
     ).toContainEqual(expect.objectContaining({ name: "local", teacherCategoryIds: [3, 5] }));

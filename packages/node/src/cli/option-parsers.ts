@@ -9,12 +9,6 @@ export function parsePositiveInteger(text: string): number {
   return value;
 }
 
-/** Reads ids separated by commas ("3,5"), or "none" for an empty list. */
-export function parseIdList(text: string): number[] {
-  if (text.trim().toLowerCase() === "none") return [];
-  return text.split(",").map((part) => parsePositiveInteger(part.trim()));
-}
-
 const DURATION_UNITS: Readonly<Record<string, number>> = {
   ms: 1,
   s: 1000,

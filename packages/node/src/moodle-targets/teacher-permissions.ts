@@ -59,6 +59,25 @@ function checkMoodleId(id: number, what: string): void {
 }
 
 /**
+ * Category ids as admins type them, in the console or on the command line: "3, 5", "3 5"
+ * or "3,5"; "none" or nothing for none.
+ */
+export function categoryIdsFrom(text: string): number[] {
+  const trimmed = text.trim();
+  if (trimmed === "" || trimmed.toLowerCase() === "none") return [];
+  const parts = trimmed.split(/[\s,]+/).filter((part) => part !== "");
+  return parts.map((part) => {
+    if (!/^\d{1,15}$/.test(part) || !Number.isSafeInteger(Number(part)) || Number(part) < 1) {
+      throw new TeacherPermissionError(
+        "INVALID",
+        `"${part}" is not a Moodle category id: give whole numbers from 1 up separated by commas, e.g. 3,5 (or none).`,
+      );
+    }
+    return Number(part);
+  });
+}
+
+/**
  * Sets the categories of a target where teachers may restore new courses; an empty list
  * closes the target to teachers' new courses (grants and their own courses stay).
  */

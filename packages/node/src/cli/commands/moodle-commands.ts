@@ -1,15 +1,29 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { formatBytes } from "@coursefed/mbz/byte-size";
-import { type Command, Option } from "commander";
+import { type Command, InvalidArgumentError, Option } from "commander";
 import {
   FINISHED_RESTORE_STATES,
   RESTORE_JOB_STATES,
   type RestoreJobState,
 } from "../../db/schema.ts";
+import {
+  categoryIdsFrom,
+  TeacherPermissionError,
+} from "../../moodle-targets/teacher-permissions.ts";
 import { type ApiClient, ApiClientError, addNodeOptions } from "../api-client.ts";
 import { type CommandResult, ExitCode } from "../exit-codes.ts";
 import { nodeAction } from "../node-action.ts";
-import { parseDuration, parseIdList, parsePositiveInteger } from "../option-parsers.ts";
+import { parseDuration, parsePositiveInteger } from "../option-parsers.ts";
+
+/** `--categories` as the console reads it (the node checks the ids again). */
+function parseCategoryIds(text: string): number[] {
+  try {
+    return categoryIdsFrom(text);
+  } catch (error) {
+    if (error instanceof TeacherPermissionError) throw new InvalidArgumentError(error.message);
+    throw error;
+  }
+}
 
 /** How often `restore --wait` asks the node how the job is going. */
 const POLL_INTERVAL_MS = 2000;
@@ -161,7 +175,7 @@ export function moodleCommands(program: Command, result: CommandResult): void {
       .requiredOption(
         "--categories <ids>",
         'category ids separated by commas, e.g. 3,5; "none" closes the target to teachers\' new courses',
-        parseIdList,
+        parseCategoryIds,
       ),
   ).action(async (name: string, options) =>
     run(async (client) => {

@@ -11,6 +11,7 @@ import {
   TargetError,
 } from "../../moodle-targets/target-repository.ts";
 import {
+  categoryIdsFrom,
   courseGrants,
   grantCourse,
   revokeCourse,
@@ -154,13 +155,6 @@ ${csrfField(c)}<input type="hidden" name="name" value="${target.name}">
   return html`${sections}`;
 }
 
-/** "3, 5" or "3 5" as category ids; undefined when one is not a positive whole number. */
-function categoryIdsOf(text: string): number[] | undefined {
-  const parts = text.split(/[\s,]+/).filter((part) => part !== "");
-  const ids = parts.map(Number);
-  return ids.every((id) => Number.isSafeInteger(id) && id > 0) ? ids : undefined;
-}
-
 /** What a probe found: the site's Moodle and every plugin with its version. */
 function probeAnswer(c: WebContext, name: string, info: MoodleSiteInfo): Markup {
   const t = c.get("t");
@@ -269,8 +263,11 @@ export function adminTargetsRoutes(app: Hono<WebEnv>, { services, audit }: WebDe
   app.post("/admin/targets/teachers", requireRole("admin"), async (c) => {
     const t = c.get("t");
     const form = await c.req.parseBody();
-    const categoryIds = categoryIdsOf(formText(form, "categoryIds"));
-    if (!categoryIds) {
+    let categoryIds: number[];
+    try {
+      categoryIds = categoryIdsFrom(formText(form, "categoryIds"));
+    } catch (error) {
+      if (!(error instanceof TeacherPermissionError)) throw error;
       return targetsPage(c, services, {
         status: 400,
         outcome: notice("error", t.teacherCategoriesInvalid),
