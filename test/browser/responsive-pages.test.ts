@@ -41,7 +41,23 @@ let school: TestNode;
 let browser: Browser;
 
 /** Each page of the web interface by name, as the school's admin sees it (login: signed out). */
-const pages: Array<{ name: string; path: string; signedOut?: boolean }> = [];
+const pages: Array<{
+  name: string;
+  path: string;
+  signedOut?: boolean;
+  /** For a page that answers a form: what to fill in and send once `path` is open. */
+  submit?: (page: Page) => Promise<void>;
+}> = [];
+
+/** The restore form into an existing course, which answers with a confirmation page. */
+async function askToReplaceCourse(page: Page): Promise<void> {
+  await page.locator("#restore-target").selectOption("moodle-45");
+  await page.locator('input[name="destination"][value="existing-course"]').check();
+  await page.locator("#restore-course").fill("12");
+  await page.locator("#restore-mode").selectOption("replace");
+  await page.locator('form.restore-form button[type="submit"]').click();
+  await page.waitForURL(/\/catalog\/restore$/);
+}
 
 /** What reaches past the viewport (elements and text), to say what breaks the layout when it does. */
 const OVERFLOWING = `(() => {
@@ -131,6 +147,7 @@ describe.runIf(haveChromium() && haveFixtures())(
         { name: "catalog", path: "/catalog" },
         { name: "catalog-filters", path: "/catalog?tag=physique&language=de" },
         { name: "course", path: course },
+        { name: "restore-confirm", path: course, submit: askToReplaceCourse },
         { name: "restores", path: "/restores?refresh=off" },
         { name: "feeds", path: "/feeds" },
         { name: "publish", path: "/publish" },
@@ -141,6 +158,7 @@ describe.runIf(haveChromium() && haveFixtures())(
         { name: "admin-follow-requests", path: "/admin/follow-requests" },
         { name: "admin-peers", path: "/admin/peers" },
         { name: "admin-targets", path: "/admin/targets" },
+        { name: "admin-target-remove", path: "/admin/targets/remove?name=moodle-small" },
         { name: "admin-accounts", path: "/admin/accounts" },
         { name: "admin-tokens", path: "/admin/tokens" },
         { name: "admin-audit", path: "/admin/audit" },
@@ -164,12 +182,13 @@ describe.runIf(haveChromium() && haveFixtures())(
         const overflowing: Record<string, unknown> = {};
         const violations: Record<string, string[]> = {};
         try {
-          for (const { name, path, signedOut: anonymous } of pages) {
+          for (const { name, path, signedOut: anonymous, submit } of pages) {
             const page: Page = await (anonymous ? signedOut : signedIn).newPage();
             for (const viewport of WIDTHS) {
               await page.setViewportSize(viewport);
               await page.goto(new URL(path, school.url).href);
-              expect(new URL(page.url()).pathname, name).toBe(path.split("?")[0]);
+              if (submit) await submit(page);
+              else expect(new URL(page.url()).pathname, name).toBe(path.split("?")[0]);
               expect(await page.getAttribute("html", "lang"), name).toBe(language.code);
               if (viewport.width === 390) {
                 const scrollWidth = (await page.evaluate(
