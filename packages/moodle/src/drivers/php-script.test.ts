@@ -4,7 +4,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { INPUT_FILE_FD, phpProgram, runPhpScript } from "./php-script.ts";
+import {
+  INPUT_FILE_FD,
+  OUTPUT_HEAD_BYTES,
+  OUTPUT_TAIL_BYTES,
+  phpProgram,
+  runPhpScript,
+} from "./php-script.ts";
 
 const run = promisify(execFile);
 
@@ -110,6 +116,20 @@ describe("runPhpScript", () => {
     const result = await runPhpScript("probe.php", [], { php, timeoutMs: 10_000 });
     expect(result).toMatchObject({ answer: undefined, exitCode: 255 });
     expect(result.log).toContain("out of memory");
+  });
+
+  it("keeps the beginning and the end of output without end, and finds the answer in it", async () => {
+    // 40 MiB of debugging lines, then the answer, then more: held to head + tail.
+    const php = await fakePhp(
+      "chatty",
+      `echo "first notice"; yes "debugging line" | head -c 41943040; echo; echo '{"ok":true,"courseId":9}'; echo "last words"`,
+    );
+    const result = await runPhpScript("restore.php", [], { php, timeoutMs: 30_000 });
+    expect(result.answer).toEqual({ ok: true, courseId: 9 });
+    expect(result.log.startsWith("first notice\n")).toBe(true);
+    expect(result.log.endsWith("last words")).toBe(true);
+    expect(result.log).toMatch(/\[\d+ bytes of output left out\]/);
+    expect(result.log.length).toBeLessThanOrEqual(OUTPUT_HEAD_BYTES + OUTPUT_TAIL_BYTES + 100);
   });
 
   it("kills PHP's whole process group at the timeout", async () => {

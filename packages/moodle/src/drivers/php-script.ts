@@ -121,10 +121,10 @@ function runPhp(
     // A PHP that dies before reading its program closes the pipe: its exit says why.
     child.stdin.on("error", () => {});
     child.stdin.end(program);
-    const stdout: Buffer[] = [];
-    const stderr: Buffer[] = [];
-    child.stdout.on("data", (chunk: Buffer) => stdout.push(chunk));
-    child.stderr.on("data", (chunk: Buffer) => stderr.push(chunk));
+    const stdout = new BoundedOutput();
+    const stderr = new BoundedOutput();
+    child.stdout.on("data", (chunk: Buffer) => stdout.add(chunk));
+    child.stderr.on("data", (chunk: Buffer) => stderr.add(chunk));
 
     let stoppedBy: "timeout" | "abort" | undefined;
     const killGroup = (reason: "timeout" | "abort") => {
@@ -142,6 +142,15 @@ function runPhp(
       clearTimeout(timer);
       signal?.removeEventListener("abort", onAbort);
     };
+    // A pipe that fails cannot tell us the rest: PHP is stopped and the
+    // request fails. Without a listener, the error would take the whole node down.
+    let outputFailure: Error | undefined;
+    const onOutputError = (error: Error) => {
+      outputFailure ??= error;
+      killGroup("abort");
+    };
+    child.stdout.on("error", onOutputError);
+    child.stderr.on("error", onOutputError);
 
     child.on("error", (error: NodeJS.ErrnoException) => {
       finish();
@@ -163,8 +172,18 @@ function runPhp(
     });
     child.on("close", (exitCode) => {
       finish();
-      const out = Buffer.concat(stdout).toString("utf8");
-      const err = Buffer.concat(stderr).toString("utf8");
+      const out = stdout.text();
+      const err = stderr.text();
+      if (outputFailure) {
+        reject(
+          new MoodleError(
+            "MISCONFIGURED",
+            `Reading what PHP printed failed (${outputFailure.message}); PHP was stopped.`,
+            { log: [out, err].join("\n").trim(), cause: outputFailure },
+          ),
+        );
+        return;
+      }
       const { answer, rest } = answerLine(out);
       const captured = typeof answer?.log === "string" ? answer.log : "";
       const log = [rest, captured, err]
@@ -174,6 +193,54 @@ function runPhp(
       resolve({ answer, exitCode, log, stoppedBy });
     });
   });
+}
+
+/** What is kept of each of PHP's output streams: its beginning and its end. */
+export const OUTPUT_HEAD_BYTES = 1024 * 1024;
+export const OUTPUT_TAIL_BYTES = 15 * 1024 * 1024;
+
+/**
+ * One of PHP's output streams, held to OUTPUT_HEAD_BYTES + OUTPUT_TAIL_BYTES however much
+ * Moodle prints (a restore with debugging on prints without end): the beginning says
+ * what went wrong first, the end holds our answer line, and the middle is left out, with
+ * a note saying how much.
+ */
+class BoundedOutput {
+  readonly #head: Buffer[] = [];
+  #headBytes = 0;
+  readonly #tail: Buffer[] = [];
+  #tailBytes = 0;
+  #leftOut = 0;
+
+  add(chunk: Buffer): void {
+    let rest = chunk;
+    if (this.#headBytes < OUTPUT_HEAD_BYTES) {
+      const taken = rest.subarray(0, OUTPUT_HEAD_BYTES - this.#headBytes);
+      this.#head.push(taken);
+      this.#headBytes += taken.length;
+      rest = rest.subarray(taken.length);
+    }
+    if (rest.length === 0) return;
+    this.#tail.push(rest);
+    this.#tailBytes += rest.length;
+    while (this.#tailBytes > OUTPUT_TAIL_BYTES) {
+      const first = this.#tail[0] as Buffer;
+      const excess = this.#tailBytes - OUTPUT_TAIL_BYTES;
+      if (first.length <= excess) this.#tail.shift();
+      else this.#tail[0] = first.subarray(excess);
+      const dropped = Math.min(first.length, excess);
+      this.#tailBytes -= dropped;
+      this.#leftOut += dropped;
+    }
+  }
+
+  text(): string {
+    const head = Buffer.concat(this.#head).toString("utf8");
+    const tail = Buffer.concat(this.#tail).toString("utf8");
+    return this.#leftOut === 0
+      ? head + tail
+      : `${head}\n[${this.#leftOut} bytes of output left out]\n${tail}`;
+  }
 }
 
 /**

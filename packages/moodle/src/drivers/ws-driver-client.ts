@@ -123,10 +123,21 @@ export class MoodleWebServiceClient {
       }
       const hash = createHash("sha1");
       let size = 0;
+      const site = this.site;
       const measure = new Transform({
         transform(chunk: Buffer, _encoding, done) {
-          hash.update(chunk);
           size += chunk.length;
+          // A site that sends more than it announced is stopped there, not let fill the disk.
+          if (size > expected.size) {
+            done(
+              new MoodleError(
+                "BACKUP_FAILED",
+                `${site} sent more than the ${expected.size} bytes it announced for ${basename(destination)}; the download was discarded.`,
+              ),
+            );
+            return;
+          }
+          hash.update(chunk);
           done(null, chunk);
         },
       });
