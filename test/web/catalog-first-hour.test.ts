@@ -137,6 +137,12 @@ describe.runIf(haveFixtures())("the catalog and restores in a new institution's 
     expect((lines[3] as string).length).toBeLessThanOrEqual(102);
     expect(lines[4]).toBe("  #chimie #lycee");
     expect(lines[5]).toBe(`  ${object}`);
+    // One course with its revisions: sizes as everywhere else.
+    const one = await coursefed(school, "catalog", "--object", object);
+    expect(one.stdout).toContain(`  by Ada Lovelace (@ada@${host}), Université Exemple (${host})`);
+    expect(one.stdout).toMatch(
+      /\n {2}revision 1 {2}\S+ {2}\d+(\.\d)? KiB {2}sha256 [0-9a-f]{64}\n/,
+    );
   });
 
   it("says restorable finds nothing because no Moodle target was probed, then finds the course once one is", async () => {

@@ -237,7 +237,7 @@ export function nodeCommands(program: Command, result: CommandResult): void {
         if (course.withdrawn) process.stdout.write("  withdrawn by its publisher\n");
         for (const revision of course.revisions) {
           process.stdout.write(
-            `  revision ${revision.revision}  ${revision.publishedAt}  ${revision.size} bytes  sha256 ${revision.sha256}\n`,
+            `  revision ${revision.revision}  ${revision.publishedAt}  ${formatBytes(revision.size)}  sha256 ${revision.sha256}\n`,
           );
         }
         return;
@@ -315,7 +315,9 @@ export function nodeCommands(program: Command, result: CommandResult): void {
         progress.stop();
       }
       await rename(partial, options.out);
-      process.stdout.write(`Wrote ${options.out} (${size} bytes, sha256 ${sha256}, verified)\n`);
+      process.stdout.write(
+        `Wrote ${options.out} (${formatBytes(size)}, sha256 ${sha256}, verified)\n`,
+      );
     })(options),
   );
 
