@@ -152,7 +152,8 @@ describe.runIf(haveFixtures())("what a node takes in from its inbox", () => {
       response.writeHead(404).end();
     });
     const port = await freePort();
-    await new Promise<void>((resolve) => thirdServer.listen(port, "127.0.0.1", resolve));
+    // On every loopback address: it is also asked for as localhost, which may be ::1.
+    await new Promise<void>((resolve) => thirdServer.listen(port, resolve));
     thirdOrigin = `http://127.0.0.1:${(thirdServer.address() as AddressInfo).port}`;
     // Every course tagged chemistry is restored at once on the school's (unreachable) site.
     const target = await school.node.services.moodleTargets.add({
@@ -393,7 +394,17 @@ describe.runIf(haveFixtures())("what a node takes in from its inbox", () => {
         actor: relayActor,
         object: new URL(`${thirdOrigin}/follows/1`),
       });
-      for (const activity of [elsewhere, undoElsewhere, failing]) {
+      // A boost of a course on a server the school's policy excludes: not fetched.
+      await school.node.services.settings.update(
+        { policy: { mode: "blocklist", domains: "localhost" } },
+        "test admin",
+      );
+      const boostOfBlocked = new Announce({
+        id: new URL(`/boosts/${crypto.randomUUID()}`, relay.url),
+        actor: relayActor,
+        object: new URL(`/courses/blocked`, thirdOrigin.replace("127.0.0.1", "localhost")),
+      });
+      for (const activity of [elsewhere, undoElsewhere, boostOfBlocked, failing]) {
         await ctx.sendActivity({ identifier: "institution" }, sharedInboxOf(school), activity, {
           immediate: true,
         });
@@ -415,6 +426,7 @@ describe.runIf(haveFixtures())("what a node takes in from its inbox", () => {
       expect(thirdServerPaths).toEqual([]);
     } finally {
       log.mockRestore();
+      await school.node.services.settings.reset("policy");
     }
   }, 90_000);
 });

@@ -80,7 +80,10 @@ export async function onCourseCreateOrUpdate(
  */
 export async function onCourseAnnounce(ctx: FederationContext, announce: Announce): Promise<void> {
   const announcer = announce.actorId;
-  if (!announcer || !(await takesCoursesFrom(ctx, announcer))) return;
+  if (!announcer || !announce.objectId || !(await takesCoursesFrom(ctx, announcer))) return;
+  const policy = await ctx.data.settings.federationPolicy();
+  // Nothing is fetched from a server the policy excludes, boosted or not.
+  if (!federatesWith(policy, announce.objectId)) return;
   // Fetched afresh and signed as our institution: the shared inbox's loader caches
   // documents for minutes, and a boost that follows an edit or a new revision must not
   // get the course as it was. A boost of something we may not read (a followers-only
@@ -95,11 +98,7 @@ export async function onCourseAnnounce(ctx: FederationContext, announce: Announc
   if (!(object instanceof Document) || !object.id) return;
   if (object.attributionId?.origin !== object.id.origin) return;
   const publisher = await object.getAttribution(ctx);
-  if (
-    isActor(publisher) &&
-    publisher.id &&
-    federatesWith(await ctx.data.settings.federationPolicy(), publisher.id)
-  ) {
+  if (isActor(publisher) && publisher.id && federatesWith(policy, publisher.id)) {
     await receiveCourse(ctx, object, publisher, { delivered: true, announcedBy: announcer });
   }
 }
