@@ -113,7 +113,7 @@ describe.runIf(haveFixtures())("web pages with a course received from another no
       /compat-ok"><strong>moodle-45<\/strong> <span class="badge badge-ok">✓ restorable/,
     );
     expect(course.html).toMatch(
-      /compat-problem"><strong>moodle-small<\/strong>[\s\S]*?The backup is larger than the site accepts\./,
+      /compat-problem"><strong>moodle-small<\/strong>[\s\S]*?The backup \(\d+ KiB\) is larger than the 1000 B the site accepts\./,
     );
     expect(activeMarkup(course.html)).toEqual([]);
     // No script may run on these pages at all, whatever a summary holds.

@@ -134,7 +134,8 @@ export const en = {
     `${plugin} no longer exists${successor ? ` (${successor} replaced it)` : ""}: no use installing it; remove what uses it from the course, or restore without it.`,
   problemOutdatedPlugins: (plugins: string) =>
     `Plugins older on the site than in the backup: ${plugins}.`,
-  problemTooLarge: "The backup is larger than the site accepts.",
+  problemTooLarge: (size: string, limit: string) =>
+    `The backup (${size}) is larger than the ${limit} the site accepts.`,
   restoreTitle: "Restore into Moodle",
   target: "Moodle site",
   destination: "Where",

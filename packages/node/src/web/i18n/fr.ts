@@ -129,7 +129,8 @@ export const fr: Messages = {
     `${plugin} n’existe plus${successor ? ` (remplacé par ${successor})` : ""}\u00a0: inutile de l’installer\u00a0; retirez du cours ce qui l’utilise, ou restaurez sans.`,
   problemOutdatedPlugins: (plugins: string) =>
     `Plugins plus anciens sur le site que dans la sauvegarde : ${plugins}.`,
-  problemTooLarge: "La sauvegarde dépasse la taille que le site accepte.",
+  problemTooLarge: (size: string, limit: string) =>
+    `La sauvegarde (${size}) dépasse les ${limit} que le site accepte.`,
   restoreTitle: "Restaurer dans Moodle",
   target: "Site Moodle",
   destination: "Où",

@@ -12,10 +12,10 @@ describe("a compatibility problem as the course page words it", () => {
   } as const;
 
   it("tells a retired plugin apart from one to install", () => {
-    expect(problemText(en, problem)).toBe(
+    expect(problemText(en, problem, "en")).toBe(
       "Plugins missing on the site: qtype_ccode, qtype_coderunner. qtype_ccode no longer exists (qtype_coderunner replaced it): no use installing it; remove what uses it from the course, or restore without it.",
     );
-    expect(problemText(fr, problem)).toContain(
+    expect(problemText(fr, problem, "fr")).toContain(
       "qtype_ccode n’existe plus (remplacé par qtype_coderunner)",
     );
   });

@@ -14,6 +14,7 @@ import type { RemoteActor } from "../../follows/follow-repository.ts";
 import type { MoodleTarget } from "../../moodle-targets/target-repository.ts";
 import { formatDate, formatDateTime, hostOf } from "../format.ts";
 import type { Messages } from "../i18n/en.ts";
+import type { Language } from "../i18n/language.ts";
 import { csrfField, type Markup, page } from "../layout.ts";
 import { publisherByline } from "../publisher-byline.ts";
 import { accountOf, hasRole, requireRole } from "../roles.ts";
@@ -29,6 +30,7 @@ export function courseLink(objectUri: string): string {
 export function problemText(
   t: Messages,
   problem: CompatibilityProblem | { kind: string; message?: string },
+  language: Language,
 ): string {
   switch (problem.kind) {
     case "newer-backup": {
@@ -49,8 +51,10 @@ export function problemText(
           .map((p) => p.component)
           .join(", "),
       );
-    case "too-large":
-      return t.problemTooLarge;
+    case "too-large": {
+      const p = problem as Extract<CompatibilityProblem, { kind: "too-large" }>;
+      return t.problemTooLarge(formatBytes(p.size, language), formatBytes(p.limit, language));
+    }
     default:
       return problem.message ?? problem.kind;
   }
@@ -71,7 +75,7 @@ function compatibilitySection(
     return report.restorable
       ? html`<li class="compat compat-ok"><strong>${target.name}</strong> <span class="badge badge-ok">✓ ${t.restorable}</span></li>`
       : html`<li class="compat compat-problem"><strong>${target.name}</strong> <span class="badge badge-error">✗ ${t.notRestorable}</span>
-<ul>${report.problems.map((problem) => html`<li>${problemText(t, problem)}</li>`)}</ul></li>`;
+<ul>${report.problems.map((problem) => html`<li>${problemText(t, problem, c.get("language"))}</li>`)}</ul></li>`;
   });
   return html`<section aria-labelledby="compatibility">
 <h2 id="compatibility">${t.compatibility}</h2>

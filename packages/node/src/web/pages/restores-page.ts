@@ -68,7 +68,7 @@ ${repeatNotice(c, job)}
 ${job.overriddenBy ? html`<p class="warning"><small>${t.overriddenBy(job.overriddenBy)}</small></p>` : ""}
 ${job.state === "succeeded" && job.courseUrl ? html`<p><a href="${job.courseUrl}" role="button" class="compact">${t.openMoodleCourse(job.moodleCourseId ?? 0)}</a></p>` : ""}
 ${job.errorMessage ? html`<p class="${job.state === "queued" ? "notice" : "notice notice-error"}">${job.state === "queued" ? t.willRetry : ""}${job.errorMessage}${job.errorCode ? html` <code>${job.errorCode}</code>` : ""}</p>` : ""}
-${problems.length ? html`<ul class="problems">${problems.map((problem) => html`<li>${problemText(t, problem)}</li>`)}</ul>` : ""}
+${problems.length ? html`<ul class="problems">${problems.map((problem) => html`<li>${problemText(t, problem, c.get("language"))}</li>`)}</ul>` : ""}
 ${job.log ? html`<details><summary>${t.moodleLog}</summary><pre class="log">${job.log}</pre></details>` : ""}
 </article>`;
 }
