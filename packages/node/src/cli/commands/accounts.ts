@@ -1,14 +1,5 @@
 import { existsSync } from "node:fs";
 import type { Command } from "commander";
-import { AccountRepository } from "../../accounts/account-repository.ts";
-import {
-  AccountError,
-  createAccount,
-  disableAccount,
-  enableAccount,
-  resetPassword,
-} from "../../accounts/account-service.ts";
-import { LocalActorRepository } from "../../actors/local-actors.ts";
 import {
   CONFIG_ENVIRONMENT,
   CONFIG_FILE_ENVIRONMENT,
@@ -17,7 +8,6 @@ import {
   readConfigFile,
   resolveConfig,
 } from "../../config.ts";
-import { isDatabaseUrl, openDatabase } from "../../db/database.ts";
 import { WEB_ROLES, type WebRole } from "../../db/schema.ts";
 import { type CommandResult, ExitCode } from "../exit-codes.ts";
 
@@ -59,6 +49,18 @@ export function accountsCommand(program: Command, result: CommandResult): void {
         if (!(error instanceof ConfigError)) throw error;
         return fail(result, error.message);
       }
+      // Loaded only now: `accounts --help` needs no database driver.
+      const [
+        { AccountRepository },
+        { AccountError, createAccount, disableAccount, enableAccount, resetPassword },
+        { LocalActorRepository },
+        { isDatabaseUrl, openDatabase },
+      ] = await Promise.all([
+        import("../../accounts/account-repository.ts"),
+        import("../../accounts/account-service.ts"),
+        import("../../actors/local-actors.ts"),
+        import("../../db/database.ts"),
+      ]);
       // A PostgreSQL database is there once configured; a SQLite file only once served.
       if (!isDatabaseUrl(config.database) && !existsSync(config.database)) {
         return fail(
