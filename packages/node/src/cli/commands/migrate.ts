@@ -7,8 +7,6 @@ import {
   readConfigFile,
   resolveConfig,
 } from "../../config.ts";
-import { CopyError, copySqliteToPostgres } from "../../db/copy-to-postgres.ts";
-import { isDatabaseUrl, openDatabase } from "../../db/database.ts";
 import { type CommandResult, ExitCode } from "../exit-codes.ts";
 
 /** Moves a node's data between database engines; the archives (blobs) stay where they are. */
@@ -38,6 +36,9 @@ export function migrateCommand(program: Command, result: CommandResult): void {
         process.stderr.write(`coursefed migrate sqlite-to-postgres: ${message}\n`);
         result.exitCode = ExitCode.invalidInput;
       };
+      // Loaded only now: `migrate --help` needs no database driver.
+      const [{ CopyError, copySqliteToPostgres }, { isDatabaseUrl, openDatabase }] =
+        await Promise.all([import("../../db/copy-to-postgres.ts"), import("../../db/database.ts")]);
       let from: string;
       let to: string | undefined;
       try {
