@@ -152,8 +152,21 @@ async function expectCleanStop(
 }
 
 describe("coursefed serve stops on the signal sent to the process the user started", () => {
-  it("npx coursefed serve, SIGTERM (docker stop, kill, a supervisor)", async () => {
+  it("npx coursefed serve, SIGTERM (docker stop, kill, a supervisor), exits as the node did", async () => {
     const status = await expectCleanStop(await serve("npx", ["coursefed", "serve"]), "SIGTERM");
+    expect(status).toEqual({ code: 0, signal: null });
+  });
+
+  it("npx coursefed serve, SIGINT, exits as the node did", async () => {
+    const status = await expectCleanStop(await serve("npx", ["coursefed", "serve"]), "SIGINT");
+    expect(status).toEqual({ code: 0, signal: null });
+  });
+
+  it("npx through sh, which keeps the signal from the node: the node stops once npm has gone", async () => {
+    const status = await expectCleanStop(
+      await serve("npx", ["--script-shell", "sh", "coursefed", "serve"]),
+      "SIGTERM",
+    );
     // npm ends by the signal it passed on, without waiting for the node, which is why
     // the port and the processes are waited for.
     expect(status).toEqual({ code: null, signal: "SIGTERM" });
