@@ -65,11 +65,13 @@ function handOver(node) {
 }
 
 /**
- * npm and npx run a command through `sh -c`, and pass a SIGTERM or SIGINT on to that
- * shell only: it dies without passing it on, npm exits, and this process would go on
- * alone (a `kill`, `docker stop` or a supervisor's stop would leave the node listening).
- * Our parent changing means that shell is gone, so we stop as if the signal had reached
- * us: `serve` drains its requests and closes the database, any other command ends.
+ * npm and npx run a command through `<script shell> -c`, and pass a SIGTERM or SIGINT on
+ * to that shell only. The project's .npmrc names bash, which hands its place over to the
+ * command; sh (npm's default) stays, and dies of a SIGTERM without passing it on: npm
+ * exits, and this process would go on alone (a `kill`, `docker stop` or a supervisor's
+ * stop would leave the node listening). Our parent changing means that shell is gone, so
+ * we stop as if the signal had reached us: `serve` drains its requests and closes the
+ * database, any other command ends.
  */
 function stopWhenOrphaned() {
   const parent = process.ppid;
