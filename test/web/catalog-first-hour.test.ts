@@ -248,6 +248,19 @@ describe.runIf(haveFixtures())("the catalog and restores in a new institution's 
     expect(cli.stdout).toContain(
       "This restore (same revision, target and destination) was asked for before",
     );
+    // A job that had failed, asked for again, is the same job tried again, and says so.
+    await school.node.services.restores.update(first.id, { state: "failed" });
+    expect(await ask()).toMatchObject({ id: first.id, state: "queued", repeat: "queued-again" });
+    await school.node.services.restores.update(first.id, { state: "failed" });
+    const retried = await admin.post("/catalog/restore", {
+      object,
+      target: "nowhere",
+      destination: "new-course",
+      categoryId: "7",
+    });
+    const retriedPage = await admin.page(retried.headers.get("location") as string);
+    expect(retriedPage.html).toContain("It had failed or been refused: it is tried again now.");
+
     // A new destination is a new job, said as nothing else.
     const elsewhere = await coursefed(school, "restore", object, "--target", "nowhere");
     expect(elsewhere.stdout).not.toContain("asked for before");
