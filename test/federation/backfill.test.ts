@@ -1,7 +1,13 @@
+import { isActor } from "@fedify/vocab";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { publishCourse } from "../../packages/node/src/courses/publish-service.ts";
+import type { LocalActor } from "../../packages/node/src/actors/local-actors.ts";
+import { publishCourse, withdrawCourse } from "../../packages/node/src/courses/publish-service.ts";
+import type { Visibility } from "../../packages/node/src/db/schema.ts";
+import { backfillFrom } from "../../packages/node/src/federation/inbox/courses.ts";
+import { institutionSigner } from "../../packages/node/src/federation/signed-fetch.ts";
 import { answerFollow, follow } from "../../packages/node/src/follows/follow-service.ts";
-import { contextOf, institutionOf } from "../support/federation-steps.ts";
+import { eventually } from "../support/eventually.ts";
+import { contextOf, followAndApprove, institutionOf } from "../support/federation-steps.ts";
 import { fixture, haveFixtures } from "../support/shared-fixtures.ts";
 import { startTestNode, type TestNode } from "../support/test-node.ts";
 
@@ -66,3 +72,151 @@ describe.runIf(haveFixtures())("a new follower back-fills from the outbox", () =
     );
   });
 });
+
+interface OutboxItem {
+  readonly type: string;
+  readonly actor: string;
+  readonly object: string | { readonly id: string };
+}
+
+let university: TestNode;
+let school: TestNode;
+let stranger: TestNode;
+
+describe.runIf(haveFixtures())(
+  "a new follower of an institution back-fills its teachers' courses",
+  () => {
+    const titles = {
+      own: "The institution's own course",
+      open: "Ada's open course",
+      partners: "Ada's course for partners",
+      withdrawn: "Ada's withdrawn course",
+      hidden: "Ada's private course",
+    };
+    /** Each course's object URI, by its key in `titles`. */
+    const objects: Partial<Record<keyof typeof titles, string>> = {};
+    let ada: LocalActor;
+
+    beforeAll(async () => {
+      [university, school, stranger] = await Promise.all([
+        startTestNode("univ"),
+        startTestNode("school"),
+        startTestNode("stranger"),
+      ]);
+      ada = await university.node.services.actors.createTeacher("ada", "Ada Lovelace");
+      const ctx = contextOf(university);
+      const publish = async (key: keyof typeof titles, by: LocalActor, visibility: Visibility) => {
+        const { course } = await publishCourse(
+          ctx,
+          by,
+          fixture("m26dev-zip-course-glossary-nousers.mbz"),
+          { title: titles[key], visibility },
+        );
+        objects[key] = new URL(`/courses/${course.id}`, university.url).href;
+        return course.id;
+      };
+      // All published before anyone follows the university: only a back-fill brings them.
+      await publish("own", university.node.institution, "public");
+      await publish("open", ada, "public");
+      await publish("partners", ada, "followers");
+      await withdrawCourse(ctx, ada, await publish("withdrawn", ada, "public"));
+      await publish("hidden", ada, "private");
+    });
+    afterAll(async () => {
+      await Promise.all([university, school, stranger].map((peer) => peer?.stop()));
+    });
+
+    /** Every activity of the university institution's outbox, as `sign` lets it be read. */
+    async function outboxItems(
+      sign: (request: Request) => Promise<Request> = async (request) => request,
+    ): Promise<OutboxItem[]> {
+      const read = async (url: string) =>
+        (await (
+          await fetch(
+            await sign(new Request(url, { headers: { accept: "application/activity+json" } })),
+          )
+        ).json()) as { first?: string; next?: string; orderedItems?: OutboxItem[] };
+      const items: OutboxItem[] = [];
+      let page = (await read(new URL("/actors/institution/outbox", university.url).href)).first;
+      while (page) {
+        const current = await read(page);
+        items.push(...(current.orderedItems ?? []));
+        page = current.next;
+      }
+      return items;
+    }
+    const objectOf = (item: { object: string | { id: string } }) =>
+      typeof item.object === "string" ? item.object : item.object.id;
+
+    it("lists the teachers' public courses in the institution's outbox as its Announces, nothing withdrawn, private or followers-only for a stranger", async () => {
+      const institution = institutionOf(university);
+      for (const sign of [undefined, await institutionSigner(contextOf(stranger))]) {
+        const items = await outboxItems(sign);
+        expect(items.map((item) => [item.type, item.actor, objectOf(item)]).sort()).toEqual(
+          [
+            ["Announce", institution, objects.open],
+            ["Create", institution, objects.own],
+          ].sort(),
+        );
+      }
+    });
+
+    it("brings the teacher's courses to the follower once approved, by their author, announced by the institution, followers-only ones included; nothing to a follower refused", async () => {
+      await followAndApprove(school, university);
+      const catalog = school.node.services.courses;
+      const listed = await eventually(async () => {
+        const { entries } = await catalog.searchCatalog({ limit: 20, offset: 0 });
+        return entries.length >= 3 && entries;
+      });
+      expect(listed.map((entry) => entry.title).sort()).toEqual(
+        [titles.own, titles.open, titles.partners].sort(),
+      );
+      const adaUri = new URL(`/actors/${ada.identifier}`, university.url).href;
+      const open = listed.find((entry) => entry.objectUri === objects.open);
+      expect(open?.actorUri).toBe(adaUri);
+      const publishers = await catalog.catalogPublishers([adaUri]);
+      expect(publishers.get(adaUri)).toMatchObject({
+        author: { uri: adaUri, name: "Ada Lovelace", type: "Person" },
+        institution: { uri: institutionOf(university), type: "Organization" },
+      });
+      // What the outbox does not list never comes: neither withdrawn nor private.
+      for (const key of ["withdrawn", "hidden"] as const) {
+        expect(await catalog.catalogEntry(objects[key] as string)).toBeUndefined();
+      }
+
+      // A follower refused gets nothing, even if its node reads the outbox, signed, itself.
+      await follow(contextOf(stranger), stranger.node.institution, institutionOf(university));
+      await eventually(() =>
+        university.node.services.follows.follower(
+          university.node.institution.id,
+          institutionOf(stranger),
+        ),
+      );
+      await answerFollow(
+        contextOf(university),
+        university.node.institution,
+        institutionOf(stranger),
+        "rejected",
+      );
+      const ctx = contextOf(stranger);
+      const institution = await ctx.lookupObject(institutionOf(university));
+      if (!isActor(institution)) throw new Error("The university's institution did not answer.");
+      expect(await backfillFrom(ctx, institution, stranger.node.institution)).toBe(0);
+      expect(
+        (await stranger.node.services.courses.searchCatalog({ limit: 20, offset: 0 })).total,
+      ).toBe(0);
+    });
+
+    it("stores nothing twice when the back-fill runs again", async () => {
+      const ctx = contextOf(school);
+      const institution = await ctx.lookupObject(institutionOf(university));
+      if (!isActor(institution)) throw new Error("The university's institution did not answer.");
+      expect(await backfillFrom(ctx, institution, school.node.institution)).toBe(3);
+      const catalog = school.node.services.courses;
+      expect((await catalog.searchCatalog({ limit: 20, offset: 0 })).total).toBe(3);
+      for (const key of ["own", "open", "partners"] as const) {
+        expect(await catalog.catalogRevisions(objects[key] as string)).toHaveLength(1);
+      }
+    });
+  },
+);

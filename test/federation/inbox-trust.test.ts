@@ -20,14 +20,22 @@ import {
   withdrawCourse,
 } from "../../packages/node/src/courses/publish-service.ts";
 import { courseObject, JWS_MEDIA_TYPE } from "../../packages/node/src/federation/course-object.ts";
-import { INBOX_ATTEMPTS } from "../../packages/node/src/federation/inbox-retry.ts";
+import { inboxAttempts } from "../../packages/node/src/federation/inbox-retry.ts";
 import { institutionSigner } from "../../packages/node/src/federation/signed-fetch.ts";
 import { follow } from "../../packages/node/src/follows/follow-service.ts";
 import { Temporal } from "../../packages/node/src/temporal.ts";
 import { eventually } from "../support/eventually.ts";
 import { contextOf, followAndApprove, institutionOf } from "../support/federation-steps.ts";
 import { fixture, haveFixtures } from "../support/shared-fixtures.ts";
-import { freePort, startTestNode, type TestNode } from "../support/test-node.ts";
+import {
+  freePort,
+  startTestNode,
+  TEST_INBOX_RETRY_SCHEDULE,
+  type TestNode,
+} from "../support/test-node.ts";
+
+/** How many times a test node tries an incoming activity, the first included. */
+const INBOX_ATTEMPTS = inboxAttempts(TEST_INBOX_RETRY_SCHEDULE);
 
 /** The school follows univ and relay; outsider is followed by nobody. */
 let univ: TestNode;

@@ -9,6 +9,15 @@ import {
 } from "../../packages/node/src/db/test-database.ts";
 import { type CoursefedNode, createNode } from "../../packages/node/src/node.ts";
 import { startServer } from "../../packages/node/src/server.ts";
+import { Temporal } from "../../packages/node/src/temporal.ts";
+
+/**
+ * Test nodes try a failed incoming activity again after 1, 2 and 4 s, not over the
+ * hour a production node takes: tests see the retries and the drop within seconds.
+ */
+export const TEST_INBOX_RETRY_SCHEDULE = ["PT1S", "PT2S", "PT4S"].map((delay) =>
+  Temporal.Duration.from(delay),
+);
 
 export interface TestNode {
   readonly node: CoursefedNode;
@@ -70,7 +79,7 @@ export async function startTestNode(
     },
     oidc ? await oidc(new URL(`http://127.0.0.1:${port}/`)) : {},
   );
-  const node = await createNode(config);
+  const node = await createNode({ ...config, inboxRetrySchedule: TEST_INBOX_RETRY_SCHEDULE });
   let server = await startServer(node);
   return {
     node,

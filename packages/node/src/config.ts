@@ -5,6 +5,7 @@ import { type OidcConfig, parseOidcConfig } from "./accounts/oidc/oidc-config.ts
 import { HANDLE } from "./actors/handle.ts";
 import { parseByteSize } from "./byte-size.ts";
 import type { FederationPolicy } from "./federation/federation-policy.ts";
+import type { InboxRetrySchedule } from "./federation/inbox-retry.ts";
 
 /** A node's settings, after validation. */
 export interface NodeConfig {
@@ -49,6 +50,11 @@ export interface NodeConfig {
    * without COURSEFED_OIDC_ISSUER, when only local accounts sign in.
    */
   readonly oidc: OidcConfig | undefined;
+  /**
+   * When an incoming activity that failed is tried again; the production schedule
+   * (about an hour) unless given. Not a setting: tests shorten it.
+   */
+  readonly inboxRetrySchedule?: InboxRetrySchedule;
 }
 
 export const FIRST_KNOCKS = ["rfc9421", "draft-cavage"] as const;

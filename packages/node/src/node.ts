@@ -120,6 +120,7 @@ export async function createNode(config: NodeConfig): Promise<CoursefedNode> {
     allowPrivateAddress: config.allowPrivateAddresses,
     onDeliveryError: deliveryFailureRecorder(peers),
     firstKnock: config.firstKnock,
+    inboxRetrySchedule: config.inboxRetrySchedule,
   });
   const workers = new AbortController();
   const restoreContext = federation.createContext(config.publicUrl, services);

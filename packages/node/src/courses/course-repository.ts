@@ -42,6 +42,13 @@ export interface ReceivedCourse {
   readonly manifestJws: string;
 }
 
+/** Whose courses an outbox lists, and whether its reader may see followers-only ones. */
+export interface OutboxSelection {
+  readonly actorId: number;
+  readonly teachers: boolean;
+  readonly followersOnly: boolean;
+}
+
 /** What the catalog can be searched by; every given criterion must hold. */
 export interface CatalogQuery {
   /** Words, each the start of a word of the title, summary or tags (accents ignored). */
@@ -149,6 +156,55 @@ export class CourseRepository {
         ),
       );
     return row?.total ?? 0;
+  }
+
+  /**
+   * The courses an actor's outbox lists, newest first, after `before` (ms) if given: its
+   * own, and with `teachers` every teacher's too (the institution announces them). Only
+   * public ones unless `followersOnly`, for a reader who is one of the actor's followers;
+   * never private or withdrawn ones.
+   */
+  async outboxCourses(
+    selection: OutboxSelection,
+    before: number | null,
+    limit: number,
+  ): Promise<Course[]> {
+    const { courses } = this.#db.tables;
+    return await this.#db
+      .select()
+      .from(courses)
+      .where(
+        and(
+          this.#outboxCondition(selection),
+          before === null ? undefined : lt(courses.createdAt, before),
+        ),
+      )
+      .orderBy(desc(courses.createdAt))
+      .limit(limit);
+  }
+
+  async countOutboxCourses(selection: OutboxSelection): Promise<number> {
+    const { courses } = this.#db.tables;
+    const [row] = await this.#db
+      .select({ total: count() })
+      .from(courses)
+      .where(this.#outboxCondition(selection));
+    return row?.total ?? 0;
+  }
+
+  #outboxCondition(selection: OutboxSelection): SQL | undefined {
+    const { courses, localActors } = this.#db.tables;
+    const teachers = this.#db
+      .select({ id: localActors.id })
+      .from(localActors)
+      .where(eq(localActors.type, "Person"));
+    return and(
+      selection.teachers
+        ? or(eq(courses.actorId, selection.actorId), inArray(courses.actorId, teachers))
+        : eq(courses.actorId, selection.actorId),
+      inArray(courses.visibility, selection.followersOnly ? ["public", "followers"] : ["public"]),
+      isNull(courses.deletedAt),
+    );
   }
 
   /** Courses published here and not withdrawn, newest first: one actor's, or everyone's. */

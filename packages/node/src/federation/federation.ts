@@ -26,7 +26,12 @@ import { federatesWith } from "./federation-policy.ts";
 import { registerFollowers } from "./followers.ts";
 import { onCourseAnnounce, onCourseCreateOrUpdate, onCourseDelete } from "./inbox/courses.ts";
 import { onAccept, onFollow, onReject, onUndo } from "./inbox/follows.ts";
-import { inboxRetryPolicy, loggingInboxFailures } from "./inbox-retry.ts";
+import {
+  INBOX_RETRY_SCHEDULE,
+  type InboxRetrySchedule,
+  inboxRetryPolicy,
+  loggingInboxFailures,
+} from "./inbox-retry.ts";
 import { registerNodeInfo } from "./nodeinfo.ts";
 import { registerOutbox } from "./outbox.ts";
 
@@ -41,6 +46,8 @@ export interface NodeFederationOptions {
   readonly onDeliveryError?: (error: Error) => void;
   /** The HTTP signature scheme tried first with a server not met before. */
   readonly firstKnock?: FirstKnock;
+  /** When a failed incoming activity is tried again: INBOX_RETRY_SCHEDULE unless given. */
+  readonly inboxRetrySchedule?: InboxRetrySchedule | undefined;
 }
 
 const SIGNATURE_SPECS = {
@@ -70,6 +77,7 @@ function fromAllowedServers<A extends Activity>(
 export function createNodeFederation(
   options: NodeFederationOptions,
 ): Federation<FederationServices> {
+  const schedule = options.inboxRetrySchedule ?? INBOX_RETRY_SCHEDULE;
   const federation = createFederation<FederationServices>({
     kv: options.kv,
     queue: options.queue,
@@ -80,11 +88,11 @@ export function createNodeFederation(
     ...(options.onDeliveryError ? { onOutboxError: options.onDeliveryError } : {}),
     firstKnock: SIGNATURE_SPECS[options.firstKnock ?? "rfc9421"],
     outboxRetryPolicy: deliveryRetryPolicy(),
-    inboxRetryPolicy: inboxRetryPolicy(),
+    inboxRetryPolicy: inboxRetryPolicy(schedule),
   });
   const listener = <A extends Activity>(
     handler: (ctx: InboxContext<FederationServices>, activity: A) => Promise<void>,
-  ) => loggingInboxFailures(options.kv, fromAllowedServers(handler));
+  ) => loggingInboxFailures(options.kv, fromAllowedServers(handler), { schedule });
   registerActors(federation);
   registerNodeInfo(federation);
   federation

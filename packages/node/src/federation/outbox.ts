@@ -1,55 +1,106 @@
-import type { Context, Federation } from "@fedify/fedify";
-import { Create } from "@fedify/vocab";
-import type { Course } from "../courses/course-repository.ts";
+import type { Context, Federation, RequestContext } from "@fedify/fedify";
+import { type Activity, Announce, Create } from "@fedify/vocab";
+import type { LocalActor } from "../actors/local-actors.ts";
+import type { Course, OutboxSelection } from "../courses/course-repository.ts";
 import type { FederationServices } from "./context.ts";
 import { courseObject } from "./course-object.ts";
 
 const PAGE_SIZE = 20;
 
 /**
- * Each actor's outbox: a Create for each of its public courses, newest first, in their
- * latest revision. New followers read it to fill their catalog with what came before.
+ * Each actor's outbox, newest first, each course in its latest revision: a Create for
+ * each of its own courses and, in the institution's, an Announce for each of its
+ * teachers' (the institution boosts them as they are published, and its followers must
+ * find those published before they followed). Public courses only, but for a request
+ * signed by one of the actor's accepted followers, who may read its followers-only ones
+ * too; never private or withdrawn ones. New followers read it to fill their catalog with
+ * what came before.
  */
 export function registerOutbox(federation: Federation<FederationServices>): void {
   federation
     .setOutboxDispatcher("/actors/{identifier}/outbox", async (ctx, identifier, cursor) => {
       const actor = await ctx.data.actors.byIdentifier(identifier);
       if (!actor || cursor === null) return null;
-      const page = await ctx.data.courses.publicCoursesOf(
-        actor.id,
+      const page = await ctx.data.courses.outboxCourses(
+        await selectionFor(ctx, actor),
         cursor === "" ? null : Number(cursor),
         PAGE_SIZE,
       );
       const last = page.at(-1);
       return {
-        items: (
-          await Promise.all(page.map((course) => creationOf(ctx, course, identifier)))
-        ).flat(),
+        items: (await Promise.all(page.map((course) => activityOf(ctx, course, actor)))).flat(),
         nextCursor: page.length === PAGE_SIZE && last ? String(last.createdAt) : null,
       };
     })
     .setCounter(async (ctx, identifier) => {
       const actor = await ctx.data.actors.byIdentifier(identifier);
-      return actor ? await ctx.data.courses.countPublicCourses(actor.id) : null;
+      return actor
+        ? await ctx.data.courses.countOutboxCourses(await selectionFor(ctx, actor))
+        : null;
     })
     .setFirstCursor(() => "");
 }
 
-async function creationOf(
+async function selectionFor(
+  ctx: RequestContext<FederationServices>,
+  actor: LocalActor,
+): Promise<OutboxSelection> {
+  return {
+    actorId: actor.id,
+    teachers: actor.type === "Organization",
+    followersOnly: await signedByFollower(ctx, actor),
+  };
+}
+
+/** Whether the request is signed by an accepted follower of `actor`. */
+async function signedByFollower(
+  ctx: RequestContext<FederationServices>,
+  actor: LocalActor,
+): Promise<boolean> {
+  // Unsigned requests are the common case (anyone browsing): no key to look up then.
+  if (!ctx.request.headers.has("signature") && !ctx.request.headers.has("signature-input")) {
+    return false;
+  }
+  const requester = (await ctx.getSignedKeyOwner())?.id?.href;
+  if (!requester) return false;
+  return (await ctx.data.follows.follower(actor.id, requester))?.state === "accepted";
+}
+
+/**
+ * The activity that brought `course` to the actor's followers: the actor's Create of its
+ * own course, or the institution's Announce of a teacher's, which names the course for
+ * the receiver to fetch from its publisher.
+ */
+async function activityOf(
   ctx: Context<FederationServices>,
   course: Course,
-  identifier: string,
-): Promise<Create[]> {
+  owner: LocalActor,
+): Promise<Activity[]> {
   const revision = await ctx.data.courses.latestRevision(course.id);
-  if (!revision) return [];
-  const object = courseObject(ctx, course, revision, identifier);
+  const author = course.actorId === owner.id ? owner : await ctx.data.actors.byId(course.actorId);
+  if (!revision || !author) return [];
+  const object = courseObject(ctx, course, revision, author.identifier);
+  const activityUri = `/courses/${course.id}/revisions/${revision.revision}/activity`;
+  if (author.id === owner.id) {
+    return [
+      new Create({
+        id: new URL(activityUri, ctx.origin),
+        actor: ctx.getActorUri(owner.identifier),
+        object,
+        tos: object.toIds,
+        ccs: object.ccIds,
+        published: object.updated,
+      }),
+    ];
+  }
   return [
-    new Create({
-      id: new URL(`/courses/${course.id}/revisions/${revision.revision}/activity`, ctx.origin),
-      actor: ctx.getActorUri(identifier),
-      object,
-      tos: object.toIds,
-      ccs: object.ccIds,
+    new Announce({
+      id: new URL(`${activityUri}/announce`, ctx.origin),
+      actor: ctx.getActorUri(owner.identifier),
+      object: object.id,
+      ...(course.visibility === "public"
+        ? { tos: object.toIds, ccs: [ctx.getFollowersUri(owner.identifier)] }
+        : { tos: [ctx.getFollowersUri(owner.identifier)] }),
       published: object.updated,
     }),
   ];

@@ -1,7 +1,7 @@
 import type { Context } from "@fedify/fedify";
 import {
   type Actor,
-  type Announce,
+  Announce,
   Create,
   type Delete,
   Document,
@@ -73,34 +73,44 @@ export async function onCourseCreateOrUpdate(
 
 /**
  * A course boosted by an actor we follow (an institution announcing its teachers'
- * courses): fetched from its publisher and checked like a delivered one. The announced
- * object is the one request an Announce may cause to another server than the
- * announcer's, and only for an announcer we follow; its publisher must be on the
- * object's own server.
+ * courses): fetched from its publisher and checked like a delivered one.
  */
 export async function onCourseAnnounce(ctx: FederationContext, announce: Announce): Promise<void> {
+  await receiveAnnounced(ctx, announce, { delivered: true });
+}
+
+/**
+ * Receives the course an Announce names. The announced object is the one request an
+ * Announce may cause to another server than the announcer's, and only for an announcer
+ * we follow, never to a server the federation policy excludes; its publisher must be on
+ * the object's own server. Returns whether the course was kept.
+ */
+async function receiveAnnounced(
+  ctx: FederationContext,
+  announce: Announce,
+  arrival: { readonly delivered: boolean },
+): Promise<boolean> {
   const announcer = announce.actorId;
-  if (!announcer || !announce.objectId || !(await takesCoursesFrom(ctx, announcer))) return;
+  if (!announcer || !announce.objectId || !(await takesCoursesFrom(ctx, announcer))) return false;
   const policy = await ctx.data.settings.federationPolicy();
   // Nothing is fetched from a server the policy excludes, boosted or not.
-  if (!federatesWith(policy, announce.objectId)) return;
+  if (!federatesWith(policy, announce.objectId)) return false;
   // Fetched afresh and signed as our institution: the shared inbox's loader caches
   // documents for minutes, and a boost that follows an edit or a new revision must not
   // get the course as it was. A boost of something we may not read (a followers-only
-  // course of someone we do not follow) is dropped, not retried: asking again would get
-  // the same answer.
+  // course of someone we do not follow, a course withdrawn since: 404 or 410) is dropped,
+  // not retried: asking again would get the same answer.
   const object = await announce
     .getObject({
       documentLoader: await ctx.getDocumentLoader({ identifier: "institution" }),
       contextLoader: ctx.contextLoader,
     })
     .catch(() => null);
-  if (!(object instanceof Document) || !object.id) return;
-  if (object.attributionId?.origin !== object.id.origin) return;
+  if (!(object instanceof Document) || !object.id) return false;
+  if (object.attributionId?.origin !== object.id.origin) return false;
   const publisher = await object.getAttribution(ctx);
-  if (isActor(publisher) && publisher.id && federatesWith(policy, publisher.id)) {
-    await receiveCourse(ctx, object, publisher, { delivered: true, announcedBy: announcer });
-  }
+  if (!isActor(publisher) || !publisher.id || !federatesWith(policy, publisher.id)) return false;
+  return await receiveCourse(ctx, object, publisher, { ...arrival, announcedBy: announcer });
 }
 
 /**
@@ -121,24 +131,40 @@ export async function onCourseDelete(ctx: FederationContext, activity: Delete): 
 
 /**
  * Reads the outbox of an actor we have just been allowed to follow, so that its earlier
- * courses reach the catalog too. Each course is checked as if it had been delivered.
+ * courses reach the catalog too: its own, each checked as if its Create had been
+ * delivered, and those it announced (an institution's teachers' courses), each as if its
+ * Announce had been. The outbox is read signed as `reader`, the local actor whose follow
+ * was accepted, so that it lists the followers-only courses its follower may read. At
+ * most BACKFILL_LIMIT activities are read; reading it again stores nothing twice.
  */
-export async function backfillFrom(ctx: FederationContext, actor: Actor): Promise<number> {
-  const outbox = await actor.getOutbox(ctx);
+export async function backfillFrom(
+  ctx: FederationContext,
+  actor: Actor,
+  reader: { readonly identifier: string } = { identifier: "institution" },
+): Promise<number> {
+  if (!actor.id) return 0;
+  const loaders = {
+    documentLoader: await ctx.getDocumentLoader(reader),
+    contextLoader: ctx.contextLoader,
+  };
+  const outbox = await actor.getOutbox(loaders);
   if (!outbox) return 0;
   let received = 0;
   let read = 0;
-  for await (const item of traverseCollection(outbox, {
-    documentLoader: ctx.documentLoader,
-    contextLoader: ctx.contextLoader,
-  })) {
+  for await (const item of traverseCollection(outbox, loaders)) {
     if (++read > BACKFILL_LIMIT) break;
-    if (!(item instanceof Create) || item.actorId?.href !== actor.id?.href) continue;
-    // As for a delivered Create: the actor's own objects only, fetched from nowhere else.
-    if (item.objectId?.origin !== actor.id?.origin) continue;
+    if (!(item instanceof Announce || item instanceof Create)) continue;
+    // Only the actor's own activities: an outbox cannot speak for anyone else.
+    if (item.actorId?.href !== actor.id.href) continue;
     try {
-      const object = await item.getObject(ctx);
-      // Not `delivered`: auto-restore rules are for what arrives from now on, not the past.
+      if (item instanceof Announce) {
+        // Not `delivered`: auto-restore rules are for what arrives from now on, not the past.
+        if (await receiveAnnounced(ctx, item, { delivered: false })) received++;
+        continue;
+      }
+      // As for a delivered Create: the actor's own objects only, fetched from nowhere else.
+      if (item.objectId?.origin !== actor.id.origin) continue;
+      const object = await item.getObject(loaders);
       if (object instanceof Document && (await receiveCourse(ctx, object, actor))) received++;
     } catch {
       // One unreadable course must not stop the others.

@@ -60,7 +60,8 @@ async function onAnswer(
   );
   if (!following || state !== "accepted") return;
   const actor = await answer.getActor(ctx);
-  if (isActor(actor)) await backfillFrom(ctx, actor);
+  const reader = await ctx.data.actors.byId(following.localActorId);
+  if (isActor(actor) && reader) await backfillFrom(ctx, actor, reader);
 }
 
 /** A follower takes its Follow back. */
