@@ -230,6 +230,10 @@ describe.runIf(haveFixtures())("the catalog and restores in a new institution's 
     const location = asked.headers.get("location") as string;
     expect(location).toBe(`/restores?again=${first.id}&repeat=unchanged#job-${first.id}`);
     const restores = await admin.page(location);
+    // It stays through the page's reloads while the job waits.
+    expect(restores.html).toContain(
+      `<meta http-equiv="refresh" content="5; url=/restores?again=${first.id}&amp;repeat=unchanged">`,
+    );
     expect(restores.html).toMatch(
       /role="status">You had already asked for this restore \(same revision, Moodle site and destination\) on [^<]+ UTC\. A restore is made once: this is the same job\. It is (still waiting its turn|running now)\./,
     );

@@ -73,6 +73,16 @@ ${job.log ? html`<details><summary>${t.moodleLog}</summary><pre class="log">${jo
 </article>`;
 }
 
+/** The page's own address to reload, keeping only what says a restore was asked again. */
+function refreshUrl(c: WebContext): string {
+  const kept = new URLSearchParams();
+  for (const name of ["again", "repeat"]) {
+    const value = c.req.query(name);
+    if (value) kept.set(name, value);
+  }
+  return kept.size ? `/restores?${kept}` : "/restores";
+}
+
 export function restoresRoutes(app: Hono<WebEnv>, { services }: WebDependencies): void {
   app.get("/restores", requireRole("teacher"), async (c) => {
     const t = c.get("t");
@@ -86,7 +96,8 @@ export function restoresRoutes(app: Hono<WebEnv>, { services }: WebDependencies)
     const refreshing = active && c.req.query("refresh") !== "off";
     return page(c, {
       title: t.restoresTitle,
-      refresh: refreshing ? { seconds: REFRESH_SECONDS, url: "/restores" } : undefined,
+      // A repeated restore's notice stays through the reloads, until the job is done.
+      refresh: refreshing ? { seconds: REFRESH_SECONDS, url: refreshUrl(c) } : undefined,
       main: html`<hgroup><h1>${t.restoresTitle}</h1><p>${t.restoresIntro}</p></hgroup>
 ${
   refreshing
