@@ -151,11 +151,27 @@ function searchWithout(c: WebContext, filter: CatalogFilter | undefined): string
   return `/catalog${url.search}`;
 }
 
+/** What a filter is set to, as its chip shows it (a checkbox's name says it all). */
+function filterValue(
+  name: CatalogFilter,
+  filters: CatalogFilters,
+  teachers: readonly Teacher[],
+): string {
+  if (name === "actor") {
+    const teacher = teachers.find((candidate) => candidate.uri === filters.actor);
+    return `: ${teacher?.name ?? teacher?.handle ?? filters.actor}`;
+  }
+  if (name === "teacher" || name === "withoutPlugins" || name === "restorable") return "";
+  return `: ${filters[name]}`;
+}
+
 /** Nothing found, and why when it is known, with the way out. */
 function emptyResult(
   c: WebContext,
   reason: CatalogEmptyReason | undefined,
   mayFollow: boolean,
+  filters: CatalogFilters,
+  teachers: readonly Teacher[],
 ): Markup {
   const t = c.get("t");
   const follow = mayFollow ? html`<p><a href="/feeds">${t.catalogEmptyHint}</a></p>` : "";
@@ -166,7 +182,7 @@ ${hasRole(accountOf(c).role, "admin") ? html`<li><a href="/admin/targets">${t.em
 <li><a href="${searchWithout(c, "restorable")}">${t.emptyWithoutRestorable}</a></li></ul></article>`;
     case "filtered":
       return html`<article class="empty"><p>${t.emptyFiltered}</p>
-<ul class="active-filters">${reason.filters.map((name) => html`<li><a href="${searchWithout(c, name)}" aria-label="${t.removeFilter(t.filterNames[name])}"><span aria-hidden="true">×</span> ${t.filterNames[name]}</a></li>`)}</ul>
+<ul class="active-filters">${reason.filters.map((name) => html`<li><a href="${searchWithout(c, name)}" aria-label="${t.removeFilter(t.filterNames[name])}"><span aria-hidden="true">×</span> ${t.filterNames[name]}${filterValue(name, filters, teachers)}</a></li>`)}</ul>
 <p><a href="${searchWithout(c, undefined)}" role="button" class="secondary compact">${t.clearFilters}</a></p></article>`;
     case "catalog_empty":
       return html`<article class="empty"><p>${t.emptyCatalog}</p>${follow}</article>`;
@@ -227,7 +243,7 @@ export function catalogRoutes(app: Hono<WebEnv>, { services }: WebDependencies):
       main: html`<hgroup><h1>${t.catalogTitle}</h1><p>${t.catalogIntro}</p></hgroup>
 ${searchForm(c, filters, teachers, sites.length)}
 <p class="result-count" role="status">${t.resultCount(total)}</p>
-${entries.length ? html`<div class="course-grid">${entries.map((entry) => courseCard(c, entry, publishers.get(entry.actorUri)))}</div>` : emptyResult(c, reason, mayFollow)}
+${entries.length ? html`<div class="course-grid">${entries.map((entry) => courseCard(c, entry, publishers.get(entry.actorUri)))}</div>` : emptyResult(c, reason, mayFollow, filters, teachers)}
 ${pager(c, pageNumber, pages)}`,
     });
   });
