@@ -142,7 +142,7 @@ describe.skipIf(!site.available)("ws driver on a real Moodle 4.5.6 with local_co
     const error = await moodleErrorOf(withoutPlugin.probe());
     expect(error.code).toBe("PLUGIN_MISSING");
     expect(error.transient).toBe(false);
-    expect(error.message).toContain("deploy/moodle-plugin/local_coursefed");
+    expect(error.message).toContain("packages/moodle-plugin/local_coursefed");
     expect(error.message).toContain("admin/cli/upgrade.php");
     const restore = await moodleErrorOf(
       withoutPlugin.restore({
@@ -378,6 +378,8 @@ describe.skipIf(!site.available)("ws driver on a real Moodle 4.5.6 with local_co
         await buildTarGz([{ name: "moodle_backup.xml", data: moodleBackupXml({}) }]),
       );
       const before = await core.courses();
+      const recycled = "SELECT count(*) FROM mdl_tool_recyclebin_category";
+      const recycledBefore = await queryMoodle(site, recycled);
       const error = await moodleErrorOf(
         driver.restore({
           archivePath: hollow,
@@ -388,6 +390,9 @@ describe.skipIf(!site.available)("ws driver on a real Moodle 4.5.6 with local_co
       expect(error.code).toBe("RESTORE_FAILED");
       expect(error.message).toContain("missing_roles_xml_file");
       expect(await core.courses()).toEqual(before);
+      // Deleted as the restore's debris (the one restorer the cli driver runs too), not kept
+      // in the category's recycle bin.
+      expect(await queryMoodle(site, recycled)).toEqual(recycledBefore);
     });
 
     it("reports a failed precheck with Moodle's reason", async () => {

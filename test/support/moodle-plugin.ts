@@ -7,7 +7,7 @@ import { repositoryRoot } from "./shared-fixtures.ts";
 const run = promisify(execFile);
 
 /** The companion plugin's source in this repository. */
-export const pluginSource = join(repositoryRoot, "deploy", "moodle-plugin", "local_coursefed");
+export const pluginSource = join(repositoryRoot, "packages", "moodle-plugin", "local_coursefed");
 
 /** An installed Moodle site on this host. */
 export interface MoodleSiteLocation {

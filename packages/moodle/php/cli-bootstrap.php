@@ -41,25 +41,26 @@ class coursefed_failure extends Exception {
  * @param callable $action function(array $options): array
  */
 function coursefed_run(array $longoptions, callable $action): void {
-    $emitted = false;
-    $emit = function (array $result) use (&$emitted): void {
-        if ($emitted) {
-            return;
-        }
-        $emitted = true;
-        $log = '';
-        while (ob_get_level() > 0) {
-            $log = ob_get_clean() . $log;
-        }
-        $result['log'] = $log;
-        echo "\n", json_encode($result, JSON_UNESCAPED_SLASHES | JSON_INVALID_UTF8_SUBSTITUTE), "\n";
-    };
+    $options = coursefed_start($longoptions);
+    coursefed_answer(fn(): array => $action($options));
+}
+
+/**
+ * Loads the Moodle site named by --moodle as its main admin and returns the parsed
+ * options; when it cannot, prints why as the script's answer and ends the script. A
+ * script that needs code of the companion plugin loads it after this (the plugin's files
+ * require a loaded Moodle), then answers with coursefed_answer().
+ *
+ * @param string[] $longoptions getopt() long options the script takes besides moodle:
+ * @return array the options
+ */
+function coursefed_start(array $longoptions): array {
     // Moodle code sometimes exit()s on its own (and fatal errors end the script): still
     // answer with one JSON object, so the caller sees why.
-    register_shutdown_function(function () use ($emit): void {
+    register_shutdown_function(function (): void {
         $last = error_get_last();
         $fatal = $last !== null && in_array($last['type'], [E_ERROR, E_CORE_ERROR, E_COMPILE_ERROR, E_PARSE], true);
-        $emit(['ok' => false, 'error' => [
+        coursefed_emit(['ok' => false, 'error' => [
             'code' => 'php_exit',
             'message' => $fatal
                 ? "PHP stopped: {$last['message']} in {$last['file']}:{$last['line']}"
@@ -82,19 +83,55 @@ function coursefed_run(array $longoptions, callable $action): void {
         global $CFG, $DB, $USER;
         require($moodledir . '/config.php');
         \core\session\manager::set_user(get_admin());
-        $emit(['ok' => true] + $action($options));
-    } catch (coursefed_failure $failure) {
-        $emit(['ok' => false, 'error' => [
-            'code' => $failure->failurecode,
-            'message' => $failure->getMessage(),
-        ] + $failure->details]);
+        return $options;
     } catch (Throwable $e) {
-        $emit(['ok' => false, 'error' => [
-            'code' => $e instanceof dml_connection_exception ? 'db_unreachable' : 'exception',
-            'message' => coursefed_describe($e),
-            'trace' => $e->getFile() . ':' . $e->getLine(),
-        ]]);
+        coursefed_emit(coursefed_failure_answer($e));
+        exit(1);
     }
+}
+
+/**
+ * Runs $action on the loaded site and prints its result (an array) or its failure as
+ * the script's one JSON line.
+ *
+ * @param callable $action function(): array
+ */
+function coursefed_answer(callable $action): void {
+    try {
+        coursefed_emit(['ok' => true] + $action());
+    } catch (Throwable $e) {
+        coursefed_emit(coursefed_failure_answer($e));
+    }
+}
+
+/** The answer for a failure: ours with its code and details, or anything else Moodle threw. */
+function coursefed_failure_answer(Throwable $e): array {
+    if ($e instanceof coursefed_failure) {
+        return ['ok' => false, 'error' => [
+            'code' => $e->failurecode,
+            'message' => $e->getMessage(),
+        ] + $e->details];
+    }
+    return ['ok' => false, 'error' => [
+        'code' => $e instanceof dml_connection_exception ? 'db_unreachable' : 'exception',
+        'message' => coursefed_describe($e),
+        'trace' => $e->getFile() . ':' . $e->getLine(),
+    ]];
+}
+
+/** Prints the script's answer with what PHP's output buffer caught as its log, once. */
+function coursefed_emit(array $result): void {
+    static $emitted = false;
+    if ($emitted) {
+        return;
+    }
+    $emitted = true;
+    $log = '';
+    while (ob_get_level() > 0) {
+        $log = ob_get_clean() . $log;
+    }
+    $result['log'] = $log;
+    echo "\n", json_encode($result, JSON_UNESCAPED_SLASHES | JSON_INVALID_UTF8_SUBSTITUTE), "\n";
 }
 
 /** An exception as one line of text: its class, message and Moodle's debug info. */
@@ -105,15 +142,6 @@ function coursefed_describe(Throwable $e): string {
     }
     // Moodle's messages are HTML meant for a page.
     return get_class($e) . ': ' . trim(preg_replace('/\s+/', ' ', strip_tags($message)));
-}
-
-/**
- * Deletes a course a restore created and did not finish, as Moodle's own restore UI does:
- * marked as the restore's, so the recycle bin does not keep a copy of the debris.
- */
-function coursefed_delete_restored_course(stdClass $course): bool {
-    $course->deletesource = 'restore';
-    return delete_course($course, false);
 }
 
 /**

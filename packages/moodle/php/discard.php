@@ -10,9 +10,12 @@
 
 require(__DIR__ . '/cli-bootstrap.php');
 
-coursefed_run(['course:', 'since:', 'tempdir:'], function (array $options): array {
+$options = coursefed_start(['course:', 'since:', 'tempdir:']);
+// The restorer restore.php ran deletes what it leaves unfinished, as it does on failure.
+require(__DIR__ . '/../../moodle-plugin/local_coursefed/classes/local/course_restorer.php');
+
+coursefed_answer(function () use ($options): array {
     global $CFG, $DB;
-    require_once($CFG->dirroot . '/backup/util/includes/restore_includes.php');
     $courseid = (int) ($options['course'] ?? 0);
     $since = (int) ($options['since'] ?? PHP_INT_MAX);
     $course = $DB->get_record('course', ['id' => $courseid]);
@@ -26,13 +29,11 @@ coursefed_run(['course:', 'since:', 'tempdir:'], function (array $options): arra
             throw new coursefed_failure('refused',
                 "Course {$courseid} is not a restore started since " . date('c', $since) . ' left unfinished; it was kept.');
         }
-        $deleted = coursefed_delete_restored_course($course);
+        $deleted = \local_coursefed\local\course_restorer::delete_unfinished_course($course);
     }
     $tempname = $options['tempdir'] ?? '';
     if (preg_match('/^[0-9a-f]{32}$/', $tempname)) {
         fulldelete($CFG->backuptempdir . '/' . $tempname);
-        // The copy of an archive handed over as a file descriptor (restore.php --archive-fd).
-        @unlink($CFG->backuptempdir . '/' . $tempname . '.mbz');
     }
     return ['deleted' => (bool) $deleted];
 });

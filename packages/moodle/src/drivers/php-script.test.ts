@@ -1,7 +1,8 @@
 import { execFile, execFileSync } from "node:child_process";
-import { chmod, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
@@ -160,5 +161,93 @@ describe("runPhpScript", () => {
       code: "MISCONFIGURED",
       message: expect.stringContaining("apt-get install php8.2-cli"),
     });
+  });
+});
+
+describe("phpProgram", () => {
+  let directory: string;
+
+  beforeAll(async () => {
+    directory = await mkdtemp(join(tmpdir(), "coursefed-php-program-"));
+  });
+  afterAll(async () => {
+    await rm(directory, { recursive: true, force: true });
+  });
+
+  /** Writes PHP files under a directory of their own, as packages/moodle/php and its neighbours. */
+  async function scripts(name: string, files: Record<string, string>): Promise<string> {
+    const root = join(directory, name);
+    for (const [path, source] of Object.entries(files)) {
+      await mkdir(dirname(join(root, path)), { recursive: true });
+      await writeFile(join(root, path), source);
+    }
+    return join(root, "php");
+  }
+
+  it("sends restore.php with the companion plugin's restorer, run once the script loaded the site", async () => {
+    const program = await phpProgram("restore.php");
+    const plugin = fileURLToPath(
+      new URL("../../../moodle-plugin/local_coursefed/classes/local/", import.meta.url),
+    );
+    for (const file of ["course_restorer.php", "restore_failure.php", "user_data_settings.php"]) {
+      const source = await readFile(join(plugin, file), "utf8");
+      // The plugin's own file, byte for byte from its imports on, in a namespace block.
+      expect(program).toContain(source.slice(source.indexOf("\nuse ")));
+    }
+    expect(program).not.toMatch(/^require\(__DIR__/m);
+    const loaded = program.indexOf("$options = coursefed_start([");
+    const restorer = program.indexOf("namespace local_coursefed\\local {");
+    const answered = program.indexOf("coursefed_answer(function");
+    expect(loaded).toBeGreaterThan(0);
+    expect(restorer).toBeGreaterThan(loaded);
+    expect(answered).toBeGreaterThan(restorer);
+  });
+
+  it.skipIf(!hasPhp)(
+    "runs a namespaced file's code where it was required, between global blocks",
+    async () => {
+      const php = await scripts("namespaced", {
+        "php/main.php": [
+          "<?php",
+          "require(__DIR__ . '/cli-bootstrap.php');",
+          "define('LOADED', true);",
+          "require(__DIR__ . '/../lib/thing.php');",
+          "echo greeting(), ' ', \\lib\\thing::next(41), \"\\n\";",
+          "",
+        ].join("\n"),
+        "php/cli-bootstrap.php": "<?php\nfunction greeting(): string {\n    return 'hello';\n}\n",
+        "lib/thing.php": [
+          "<?php",
+          "// A plugin file: its header, its namespace, and code that needs the script's setup.",
+          "namespace lib;",
+          "",
+          "defined('LOADED') || die('run too early');",
+          "class thing {",
+          "    public static function next(int $n): int {",
+          "        return $n + 1;",
+          "    }",
+          "}",
+          "",
+        ].join("\n"),
+      });
+      const program = await phpProgram("main.php", php);
+      const child = run("php", []);
+      child.child.stdin?.end(program);
+      expect((await child).stdout).toBe("hello 42\n");
+    },
+  );
+
+  it("refuses a script without the bootstrap, and a file that would end PHP's code", async () => {
+    const php = await scripts("refused", {
+      "php/alone.php": "<?php\necho 'no bootstrap';\n",
+      "php/closing.php": "<?php\nrequire(__DIR__ . '/cli-bootstrap.php');\n",
+      "php/cli-bootstrap.php": "<?php\n// ends here ?>\n<p>HTML</p>\n",
+    });
+    await expect(phpProgram("alone.php", php)).rejects.toThrow(
+      "alone.php does not load cli-bootstrap.php",
+    );
+    await expect(phpProgram("closing.php", php)).rejects.toThrow(
+      "/cli-bootstrap.php holds ?>, which would end the program's PHP code where it is inlined",
+    );
   });
 });

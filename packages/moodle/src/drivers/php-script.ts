@@ -1,10 +1,14 @@
 import { type ChildProcessByStdio, spawn } from "node:child_process";
 import { type FileHandle, open, readFile } from "node:fs/promises";
+import { join } from "node:path";
 import type { Readable, Writable } from "node:stream";
 import { fileURLToPath } from "node:url";
 import { MoodleError } from "../errors.ts";
 
-/** Where our own PHP scripts live (packages/moodle/php), beside this package's sources. */
+/**
+ * Where our own PHP scripts live (packages/moodle/php), beside this package's sources; the
+ * plugin's classes they require are in packages/moodle-plugin, beside this package.
+ */
 export const PHP_SCRIPT_DIRECTORY = fileURLToPath(new URL("../../php/", import.meta.url));
 
 /** The descriptor PHP reads an invocation's inputFile on: the one after stdin, stdout, stderr. */
@@ -35,24 +39,60 @@ export interface PhpScriptAnswer {
   readonly stoppedBy: "timeout" | "abort" | undefined;
 }
 
-/** The line each script loads the shared bootstrap with, replaced by the bootstrap itself. */
-const BOOTSTRAP_REQUIRE = "require(__DIR__ . '/cli-bootstrap.php');";
+/**
+ * The lines a script loads other PHP files with, each at the start of a line of its own,
+ * outside any function: the bootstrap beside it, and the classes of the companion plugin
+ * (packages/moodle-plugin) it shares with the ws driver.
+ */
+const REQUIRE_LINE = /^require\(__DIR__ \. '([^']+)'\);$/gm;
+
+/** A plugin file's namespace declaration, which PHP wants bracketed in a program of several. */
+const NAMESPACE_DECLARATION = /^namespace ([A-Za-z_][A-Za-z0-9_\\]*);$/m;
 
 /**
- * A script and the bootstrap it requires, as one program PHP reads on stdin. PHP running
- * as another user (www-data) often cannot read the node's install (a home directory or a
- * clone of mode 0700); what it reads on a pipe needs no permission on any file.
+ * A script and the files it requires, as one program PHP reads on stdin. PHP running as
+ * another user (www-data) often cannot read the node's install (a home directory or a
+ * clone of mode 0700); what it reads on a pipe needs no permission on any file. A file
+ * declaring a namespace (the plugin's classes) goes in as a namespace block of its own,
+ * so the script's own code is put in global namespace blocks around it; each block runs
+ * where its require stood, so the plugin's files run after the script loaded Moodle.
  */
-export async function phpProgram(script: string): Promise<string> {
-  const [source, bootstrap] = await Promise.all([
-    readFile(`${PHP_SCRIPT_DIRECTORY}${script}`, "utf8"),
-    readFile(`${PHP_SCRIPT_DIRECTORY}cli-bootstrap.php`, "utf8"),
-  ]);
-  if (!source.includes(BOOTSTRAP_REQUIRE)) {
-    throw new Error(`${script} does not load cli-bootstrap.php as ${BOOTSTRAP_REQUIRE}`);
+export async function phpProgram(
+  script: string,
+  directory: string = PHP_SCRIPT_DIRECTORY,
+): Promise<string> {
+  const source = await readFile(join(directory, script), "utf8");
+  const required = [...source.matchAll(REQUIRE_LINE)].map((match) => match[1] as string);
+  if (!required.includes("/cli-bootstrap.php")) {
+    throw new Error(
+      `${script} does not load cli-bootstrap.php as require(__DIR__ . '/cli-bootstrap.php');`,
+    );
   }
-  // Both files open with <?php and neither closes it: the bootstrap goes in as code.
-  return source.replace(BOOTSTRAP_REQUIRE, () => bootstrap.replace(/^<\?php\s*/, ""));
+  const files = new Map<string, string>();
+  await Promise.all(
+    required.map(async (path) => {
+      files.set(path, await readFile(join(directory, path), "utf8"));
+    }),
+  );
+  let namespaced = false;
+  const program = phpCode(script, source).replace(REQUIRE_LINE, (_line, path: string) => {
+    const code = phpCode(path, files.get(path) as string);
+    const namespace = NAMESPACE_DECLARATION.exec(code);
+    if (!namespace) return code;
+    namespaced = true;
+    const body = code.replace(NAMESPACE_DECLARATION, "");
+    return `}\nnamespace ${namespace[1]} {\n${body}\n}\nnamespace {\n`;
+  });
+  return namespaced ? `<?php\nnamespace {\n${program}\n}\n` : `<?php\n${program}`;
+}
+
+/** A PHP file's code without its opening tag; one that closes it cannot be inlined. */
+function phpCode(path: string, source: string): string {
+  if (!source.startsWith("<?php")) throw new Error(`${path} does not start with <?php`);
+  if (source.includes("?>")) {
+    throw new Error(`${path} holds ?>, which would end the program's PHP code where it is inlined`);
+  }
+  return source.replace(/^<\?php\s*/, "");
 }
 
 /**

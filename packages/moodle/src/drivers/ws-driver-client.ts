@@ -11,7 +11,7 @@ import { isMoodleFailure, moodleErrorOf } from "./ws-driver-errors.ts";
 export interface WsDriverConfig {
   /** The site's address (its wwwroot, or another address the node reaches it by). */
   readonly url: string;
-  /** A token of the 'coursefed' service (deploy/moodle-plugin/README.md). */
+  /** A token of the 'coursefed' service (packages/moodle-plugin/README.md). */
   readonly token: string;
   /** Longest a single request (upload, restore, backup, download) may take. */
   readonly timeoutMs: number;

@@ -19,9 +19,9 @@ export function isMoodleFailure(answer: unknown): answer is MoodleFailure {
 }
 
 export const PLUGIN_INSTRUCTION =
-  "Install the coursefed companion plugin: copy deploy/moodle-plugin/local_coursefed to <moodle>/local/coursefed, " +
+  "Install the coursefed companion plugin: copy packages/moodle-plugin/local_coursefed to <moodle>/local/coursefed, " +
   "run php admin/cli/upgrade.php --non-interactive, and give the node a token for the 'coursefed' service " +
-  "(see deploy/moodle-plugin/README.md).";
+  "(see packages/moodle-plugin/README.md).";
 
 /** Moodle's error codes that name something the admin must fix, whatever the call was. */
 const CODES: Readonly<Record<string, MoodleErrorCode>> = {

@@ -15,7 +15,7 @@ import { MoodleWebServiceClient, type WsDriverConfig } from "./ws-driver-client.
 
 export type { WsDriverConfig } from "./ws-driver-client.ts";
 
-/** local_coursefed_site_info's answer (deploy/moodle-plugin/local_coursefed/classes/external/site_info.php). */
+/** local_coursefed_site_info's answer (packages/moodle-plugin/local_coursefed/classes/external/site_info.php). */
 interface SiteInfoAnswer {
   readonly version: string;
   readonly release: string;
@@ -58,7 +58,7 @@ interface BackupAnswer {
 
 /**
  * Talks to a Moodle site over HTTP through the companion plugin local_coursefed
- * (deploy/moodle-plugin): the plugin restores without user data, reports the precheck's
+ * (packages/moodle-plugin): the plugin restores without user data, reports the precheck's
  * reasons, deletes the course of a failed restore and counts what the restore created;
  * this driver uploads the archive, compares those counts with what the backup held, and
  * downloads backups, checking their SHA-1.
@@ -141,7 +141,7 @@ export class WsDriver implements MoodleDriver {
     if (version < PLUGIN_VERSION_NAMING_COURSES) {
       return {
         parameters: {},
-        note: `local_coursefed ${version} cannot name a new course, which keeps the backup's names instead of '${names.fullName ?? names.shortName}': upgrade it to version ${PLUGIN_VERSION_NAMING_COURSES} or later (deploy/moodle-plugin).`,
+        note: `local_coursefed ${version} cannot name a new course, which keeps the backup's names instead of '${names.fullName ?? names.shortName}': upgrade it to version ${PLUGIN_VERSION_NAMING_COURSES} or later (packages/moodle-plugin).`,
       };
     }
     return {
@@ -196,7 +196,7 @@ function shaped<T>(
   if (missing.length > 0) {
     throw new MoodleError(
       "MISCONFIGURED",
-      `${wsfunction} answered without ${missing.join(", ")}: install the local_coursefed of this coursefed release (deploy/moodle-plugin) on the site.`,
+      `${wsfunction} answered without ${missing.join(", ")}: install the local_coursefed of this coursefed release (packages/moodle-plugin) on the site.`,
       { log: JSON.stringify(answer).slice(0, 4000) },
     );
   }

@@ -238,7 +238,7 @@ function driverSettings(target: NewMoodleTarget): Record<string, string> {
   if (!target.token) {
     throw new TargetError(
       "INVALID",
-      "A ws target needs a token of the local_coursefed plugin's service (--ws-token); see deploy/moodle-plugin/README.md.",
+      "A ws target needs a token of the local_coursefed plugin's service (--ws-token); see packages/moodle-plugin/README.md.",
     );
   }
   return { token: target.token };

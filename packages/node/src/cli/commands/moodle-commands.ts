@@ -39,7 +39,7 @@ export function moodleCommands(program: Command, result: CommandResult): void {
     .command("moodle")
     .summary("the Moodle sites this node restores into and publishes from (admin)")
     .description(
-      "A target is one Moodle site: `cli` when it runs on this host (the node runs Moodle's PHP scripts against its code), `ws` when it is elsewhere and has the local_coursefed plugin (see deploy/moodle-plugin/README.md). Add it, then probe it to check that the node reaches it and to learn what it runs. Teachers restore only where an admin lets them: `moodle teachers` opens categories to their new courses, `moodle grant` an existing course to one of them.",
+      "A target is one Moodle site: `cli` when it runs on this host (the node runs Moodle's PHP scripts against its code), `ws` when it is elsewhere and has the local_coursefed plugin (see packages/moodle-plugin/README.md). Add it, then probe it to check that the node reaches it and to learn what it runs. Teachers restore only where an admin lets them: `moodle teachers` opens categories to their new courses, `moodle grant` an existing course to one of them.",
     );
 
   addNodeOptions(

@@ -21,6 +21,7 @@ use backup_general_helper;
 use base_setting;
 use moodle_exception;
 use restore_controller;
+use restore_controller_dbops;
 use restore_dbops;
 use stored_file;
 
@@ -39,6 +40,9 @@ require_once($CFG->dirroot . '/course/lib.php');
  * the precheck's errors and warnings, and counts the modules the restore created so the caller
  * can compare them with what the backup held.
  *
+ * It is the one restorer of coursefed: the plugin's web service runs it, and so does the node's cli
+ * driver, which sends it to PHP on the Moodle host whether the site has the plugin or not.
+ *
  * @package    local_coursefed
  * @copyright  2026 coursefed contributors
  * @license    https://www.gnu.org/copyleft/gpl.html GNU GPL v3 or later
@@ -51,39 +55,61 @@ class course_restorer {
     /** Delete an existing course's contents, then restore into it (enrolments and groups are kept). */
     public const TARGET_REPLACE = 'replace';
 
+    /** The longest full name Moodle keeps (the course table's column). */
+    public const FULLNAME_MAX_LENGTH = 254;
+    /** The longest short name Moodle's restore keeps. */
+    public const SHORTNAME_MAX_LENGTH = 100;
+
     /** @var int the user the restore runs as */
     private int $userid;
+    /** @var callable|null function(int $courseid, string $tempdir), once a new course exists */
+    private $oncoursecreated;
+    /** @var callable|null function(), once the archive is unpacked and read no more */
+    private $onextracted;
 
     /**
      * Constructor.
      *
      * @param int $userid the user the restore runs as; Moodle checks this user's capabilities again
+     * @param callable|null $oncoursecreated function(int $courseid, string $tempdir), called once the new course
+     *     exists: a caller that may be killed before the restore ends (the cli driver, at its timeout) says there
+     *     which course and backup temp directory must be removed then
+     * @param callable|null $onextracted function(), called once the archive is unpacked: a copy the caller made
+     *     for this restore is dead weight for the rest of a long restore
      */
-    public function __construct(int $userid) {
+    public function __construct(int $userid, ?callable $oncoursecreated = null, ?callable $onextracted = null) {
         $this->userid = $userid;
+        $this->oncoursecreated = $oncoursecreated;
+        $this->onextracted = $onextracted;
     }
 
     /**
      * Restores the archive.
      *
-     * @param stored_file $archive the .mbz (zip or tar.gz)
+     * @param stored_file|string $archive the .mbz (zip or tar.gz), as a stored file or a path
      * @param string $target one of the TARGET_* constants
      * @param int $id the category id for a new course, else the course id
      * @param string $fullname a new course's full name in place of the backup's; '' keeps it
      * @param string $shortname a new course's short name; '' takes the full name given, else the backup's
      * @return array courseid, modules (all the course holds, name => count), restoredmodules (created
      *     by this restore, name => count), warnings (precheck warnings), log
-     * @throws moodle_exception restorefailed with the reason; a course created here is deleted first
+     * @throws restore_failure with the reason; a course created here is deleted first
+     * @throws moodle_exception userdatalocked or settinglocked: a setting of the site's stands in the way
      */
-    public function restore(stored_file $archive, string $target, int $id, string $fullname = '',
+    public function restore(stored_file|string $archive, string $target, int $id, string $fullname = '',
             string $shortname = ''): array {
         $backupid = restore_controller::get_tempdir_name(0, $this->userid);
         $path = make_backup_temp_directory($backupid);
         $createdcourseid = null;
+        $courseid = null;
         $controller = null;
         $restoreid = null;
+        $changing = false;
         try {
             $this->extract($archive, $path);
+            if ($this->onextracted !== null) {
+                ($this->onextracted)();
+            }
             // Reads moodle_backup.xml only: a file that is no backup fails here, before any course exists.
             $info = backup_general_helper::get_backup_information($backupid);
 
@@ -93,6 +119,9 @@ class course_restorer {
                 $createdcourseid = restore_dbops::create_new_course($placeholderfullname, $placeholdershortname, $id);
                 $courseid = $createdcourseid;
                 $moodletarget = backup::TARGET_NEW_COURSE;
+                if ($this->oncoursecreated !== null) {
+                    ($this->oncoursecreated)($courseid, $backupid);
+                }
             } else {
                 $courseid = $id;
                 $moodletarget = $target === self::TARGET_REPLACE ? backup::TARGET_EXISTING_DELETING
@@ -116,11 +145,14 @@ class course_restorer {
 
             $controller->execute_precheck();
             $precheck = $controller->get_precheck_results();
-            $warnings = array_values($precheck['warnings'] ?? []);
+            $warnings = array_values(array_map('strval', $precheck['warnings'] ?? []));
             if (!empty($precheck['errors'])) {
-                throw new moodle_exception('precheckfailed', 'local_coursefed', '',
-                    implode('; ', array_map('strval', $precheck['errors'])));
+                $errors = array_values(array_map('strval', $precheck['errors']));
+                throw new restore_failure(restore_failure::PRECHECK,
+                    restore_failure::plugin_string('precheckfailed', implode('; ', $errors)), null, $errors, $warnings);
             }
+            // From here on an existing course changes (replace deletes its contents first), and a failure cannot undo it.
+            $changing = $createdcourseid === null;
             $controller->execute_plan();
             $controller->destroy();
             $controller = null;
@@ -144,16 +176,23 @@ class course_restorer {
             ];
         } catch (\Throwable $e) {
             if ($controller !== null) {
+                try {
+                    // The precheck created them; a failed plan leaves them for the next restore.
+                    restore_controller_dbops::drop_restore_temp_tables($restoreid);
+                } catch (\Throwable $notcreated) {
+                    // The failure came before the precheck.
+                }
                 $controller->destroy();
             }
             if ($createdcourseid !== null) {
-                delete_course($createdcourseid, false);
+                self::delete_unfinished_course(get_course($createdcourseid));
             }
-            if ($e instanceof moodle_exception && in_array($e->errorcode, ['userdatalocked', 'settinglocked'])) {
-                // The admin's setting, not the backup, is at fault: say so as it is.
+            if ($e instanceof restore_failure
+                    || $e instanceof moodle_exception && in_array($e->errorcode, ['userdatalocked', 'settinglocked'])) {
+                // The precheck's reasons, or the admin's setting, not the backup, is at fault: said as it is.
                 throw $e;
             }
-            throw new moodle_exception('restorefailed', 'local_coursefed', '', self::reason($e));
+            throw new restore_failure($changing ? restore_failure::PARTIAL : restore_failure::FAILED, self::reason($e), $e);
         } finally {
             fulldelete($path);
             if ($restoreid !== null) {
@@ -164,18 +203,42 @@ class course_restorer {
     }
 
     /**
+     * Deletes a course a restore created and did not finish, as Moodle's own restore UI does: marked as the
+     * restore's, so the recycle bin does not keep a copy of the debris.
+     *
+     * @param \stdClass $course
+     * @return bool whether it was deleted
+     */
+    public static function delete_unfinished_course(\stdClass $course): bool {
+        $course->deletesource = 'restore';
+        return delete_course($course, false);
+    }
+
+    /**
+     * A course name as Moodle's course form keeps it (PARAM_TEXT): control characters and runs of white space
+     * folded into one space, trimmed. The callers check its length, each with its own kind of error.
+     *
+     * @param string $value
+     * @return string '' when nothing is left
+     */
+    public static function clean_course_name(string $value): string {
+        return trim(preg_replace('/[\s\x00-\x1f\x7f]+/u', ' ', clean_param($value, PARAM_TEXT)));
+    }
+
+    /**
      * Unpacks the archive into the restore's temporary directory.
      *
-     * @param stored_file $archive
+     * @param stored_file|string $archive
      * @param string $path
      * @return void
-     * @throws moodle_exception notabackup when it cannot be unpacked or holds no moodle_backup.xml
+     * @throws restore_failure NOT_A_BACKUP when it cannot be unpacked or holds no moodle_backup.xml
      */
-    private function extract(stored_file $archive, string $path): void {
+    private function extract(stored_file|string $archive, string $path): void {
         $packer = get_file_packer('application/vnd.moodle.backup');
         $extracted = $packer->extract_to_pathname($archive, $path, null, null, true);
         if (!$extracted || !file_exists($path . '/moodle_backup.xml')) {
-            throw new moodle_exception('notabackup', 'local_coursefed', '', $archive->get_filename());
+            $name = is_string($archive) ? basename($archive) : $archive->get_filename();
+            throw new restore_failure(restore_failure::NOT_A_BACKUP, restore_failure::plugin_string('notabackup', $name));
         }
     }
 

@@ -91,8 +91,8 @@ class restore_course extends external_api {
             'fullname' => $fullname,
             'shortname' => $shortname,
         ]);
-        $fullname = self::course_name($fullname, 'fullname', 254);
-        $shortname = self::course_name($shortname, 'shortname', 100);
+        $fullname = self::course_name($fullname, 'fullname', course_restorer::FULLNAME_MAX_LENGTH);
+        $shortname = self::course_name($shortname, 'shortname', course_restorer::SHORTNAME_MAX_LENGTH);
 
         if ($target === course_restorer::TARGET_NEW_COURSE) {
             $context = context_coursecat::instance($categoryid);
@@ -135,7 +135,7 @@ class restore_course extends external_api {
     }
 
     /**
-     * A course name as Moodle's course form keeps it (PARAM_TEXT): whitespace folded, trimmed, at most $max characters.
+     * A course name as the restorer keeps it, at most $max characters.
      *
      * @param string $value the parameter as sent
      * @param string $name the parameter's name, for the error
@@ -144,7 +144,7 @@ class restore_course extends external_api {
      * @throws invalid_parameter_exception when longer than $max characters
      */
     private static function course_name(string $value, string $name, int $max): string {
-        $value = trim(preg_replace('/[\s\x00-\x1f\x7f]+/u', ' ', clean_param($value, PARAM_TEXT)));
+        $value = course_restorer::clean_course_name($value);
         $length = \core_text::strlen($value);
         if ($length > $max) {
             throw new invalid_parameter_exception("{$name} has {$length} characters; Moodle keeps at most {$max}");
