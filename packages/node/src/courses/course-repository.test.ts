@@ -1,6 +1,7 @@
 import { checkCompatibility, type MoodleSiteInfo } from "@coursefed/moodle";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { NodeDatabase } from "../db/database.ts";
+import type { Visibility } from "../db/schema.ts";
 import {
   TEST_POSTGRES_ENVIRONMENT,
   type TemporaryDatabase,
@@ -8,7 +9,11 @@ import {
 } from "../db/test-database.ts";
 import { FollowRepository } from "../follows/follow-repository.ts";
 import { moodleBranchNumber, type RestoreSite } from "./catalog-restorable.ts";
-import { CourseRepository, type ReceivedCourse } from "./course-repository.ts";
+import {
+  CourseRepository,
+  type OutboxSelection,
+  type ReceivedCourse,
+} from "./course-repository.ts";
 import type { CourseManifest } from "./manifest.ts";
 
 const databases: TemporaryDatabase[] = [];
@@ -467,5 +472,65 @@ describe("CourseRepository published courses", () => {
     expect((await courses.withdraw("a"))?.deletedAt).toBeTypeOf("number");
     expect((await courses.publishedCourses(actorId)).map((found) => found.id)).toEqual(["b"]);
     expect(await courses.publicCoursesTagged("Maths", 10)).toEqual([]);
+  });
+});
+
+describe("CourseRepository.outboxCourses", () => {
+  let courses: CourseRepository;
+  const ids = { institution: 0, teacher: 0 };
+  beforeAll(async () => {
+    const db = await freshDatabase();
+    courses = new CourseRepository(db);
+    const { localActors } = db.tables;
+    for (const [key, type] of [
+      ["institution", "Organization"],
+      ["teacher", "Person"],
+    ] as const) {
+      const [actor] = await db
+        .insert(localActors)
+        .values({
+          identifier: key,
+          handle: key,
+          type,
+          name: key,
+          manuallyApprovesFollowers: true,
+          createdAt: 0,
+        })
+        .returning({ id: localActors.id });
+      ids[key] = actor?.id ?? 0;
+    }
+    const publish = (id: string, actorId: number, visibility: Visibility, at: number) =>
+      courses.publish(
+        { id, actorId, title: id, summary: null, tags: [], license: null, visibility },
+        { revision: 1, sha256: id.padStart(64, "0"), size: 1, manifest: "{}", publishedAt: at },
+      );
+    await publish("own", ids.institution, "public", 10);
+    await publish("taught", ids.teacher, "public", 20);
+    await publish("partners", ids.teacher, "followers", 30);
+    await publish("hidden", ids.teacher, "private", 40);
+    await publish("gone", ids.teacher, "public", 50);
+    await courses.withdraw("gone");
+  });
+  const listed = async (selection: OutboxSelection, before: number | null = null) =>
+    (await courses.outboxCourses(selection, before, 10)).map((course) => course.id);
+
+  it("lists the institution's courses and its teachers', newest first, public ones unless for a follower, never private or withdrawn", async () => {
+    const institution = { actorId: ids.institution, teachers: true };
+    expect(await listed({ ...institution, followersOnly: false })).toEqual(["taught", "own"]);
+    expect(await courses.countOutboxCourses({ ...institution, followersOnly: false })).toBe(2);
+    expect(await listed({ ...institution, followersOnly: true })).toEqual([
+      "partners",
+      "taught",
+      "own",
+    ]);
+    expect(await courses.countOutboxCourses({ ...institution, followersOnly: true })).toBe(3);
+    expect(await listed({ ...institution, followersOnly: true }, 30)).toEqual(["taught", "own"]);
+  });
+
+  it("lists a teacher's own courses only", async () => {
+    const teacher = { actorId: ids.teacher, teachers: false, followersOnly: true };
+    expect(await listed(teacher)).toEqual(["partners", "taught"]);
+    const institutionAlone = { actorId: ids.institution, teachers: false, followersOnly: true };
+    expect(await listed(institutionAlone)).toEqual(["own"]);
   });
 });
