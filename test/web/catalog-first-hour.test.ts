@@ -187,7 +187,7 @@ describe.runIf(haveFixtures())("the catalog and restores in a new institution's 
     const page = await admin.page("/catalog?q=chimie&tag=physique&language=de");
     expect(page.html).toContain("No course matches all of these filters");
     expect(page.html).toContain(
-      '<a href="/catalog?q=chimie&amp;language=de" aria-label="Remove the filter tag"><span aria-hidden="true">×</span> tag: physique</a>',
+      '<a href="/catalog?q=chimie&amp;language=de" aria-label="Remove the filter tag: physique"><span aria-hidden="true">×</span> tag: physique</a>',
     );
     expect(page.html).toContain('<a href="/catalog" role="button" class="secondary compact">');
     const cli = await coursefed(school, "catalog", "--tag", "physique", "--language", "de");

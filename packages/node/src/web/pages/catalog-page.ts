@@ -182,7 +182,7 @@ ${hasRole(accountOf(c).role, "admin") ? html`<li><a href="/admin/targets">${t.em
 <li><a href="${searchWithout(c, "restorable")}">${t.emptyWithoutRestorable}</a></li></ul></article>`;
     case "filtered":
       return html`<article class="empty"><p>${t.emptyFiltered}</p>
-<ul class="active-filters">${reason.filters.map((name) => html`<li><a href="${searchWithout(c, name)}" aria-label="${t.removeFilter(t.filterNames[name])}"><span aria-hidden="true">×</span> ${t.filterNames[name]}${filterValue(name, filters, teachers)}</a></li>`)}</ul>
+<ul class="active-filters">${reason.filters.map((name) => html`<li><a href="${searchWithout(c, name)}" aria-label="${t.removeFilter(`${t.filterNames[name]}${filterValue(name, filters, teachers)}`)}"><span aria-hidden="true">×</span> ${t.filterNames[name]}${filterValue(name, filters, teachers)}</a></li>`)}</ul>
 <p><a href="${searchWithout(c, undefined)}" role="button" class="secondary compact">${t.clearFilters}</a></p></article>`;
     case "catalog_empty":
       return html`<article class="empty"><p>${t.emptyCatalog}</p>${follow}</article>`;
