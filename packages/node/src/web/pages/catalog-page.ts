@@ -153,16 +153,18 @@ function searchWithout(c: WebContext, filter: CatalogFilter | undefined): string
 
 /** What a filter is set to, as its chip shows it (a checkbox's name says it all). */
 function filterValue(
+  c: WebContext,
   name: CatalogFilter,
   filters: CatalogFilters,
   teachers: readonly Teacher[],
 ): string {
+  const colon = c.get("t").colon;
   if (name === "actor") {
     const teacher = teachers.find((candidate) => candidate.uri === filters.actor);
-    return `: ${teacher?.name ?? teacher?.handle ?? filters.actor}`;
+    return `${colon}${teacher?.name ?? teacher?.handle ?? filters.actor}`;
   }
   if (name === "teacher" || name === "withoutPlugins" || name === "restorable") return "";
-  return `: ${filters[name]}`;
+  return `${colon}${filters[name]}`;
 }
 
 /** Nothing found, and why when it is known, with the way out. */
@@ -182,7 +184,7 @@ ${hasRole(accountOf(c).role, "admin") ? html`<li><a href="/admin/targets">${t.em
 <li><a href="${searchWithout(c, "restorable")}">${t.emptyWithoutRestorable}</a></li></ul></article>`;
     case "filtered":
       return html`<article class="empty"><p>${t.emptyFiltered}</p>
-<ul class="active-filters">${reason.filters.map((name) => html`<li><a href="${searchWithout(c, name)}" aria-label="${t.removeFilter(`${t.filterNames[name]}${filterValue(name, filters, teachers)}`)}"><span aria-hidden="true">×</span> ${t.filterNames[name]}${filterValue(name, filters, teachers)}</a></li>`)}</ul>
+<ul class="active-filters">${reason.filters.map((name) => html`<li><a href="${searchWithout(c, name)}" aria-label="${t.removeFilter(`${t.filterNames[name]}${filterValue(c, name, filters, teachers)}`)}"><span aria-hidden="true">×</span> ${t.filterNames[name]}${filterValue(c, name, filters, teachers)}</a></li>`)}</ul>
 <p><a href="${searchWithout(c, undefined)}" role="button" class="secondary compact">${t.clearFilters}</a></p></article>`;
     case "catalog_empty":
       return html`<article class="empty"><p>${t.emptyCatalog}</p>${follow}</article>`;
