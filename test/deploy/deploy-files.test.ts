@@ -19,7 +19,7 @@ import {
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
-import { delimiter, dirname, join, resolve } from "node:path";
+import { delimiter, dirname, join, relative, resolve } from "node:path";
 import { promisify } from "node:util";
 import {
   DockerfileParser,
@@ -415,6 +415,33 @@ describe("deploy/Dockerfile", () => {
           }
         }
       }
+    }
+  });
+
+  it("copies every file the cli driver sends to PHP, the companion plugin's restorer among them", () => {
+    const scripts = join(ROOT, "packages/moodle/php");
+    const required = readdirSync(scripts)
+      .filter((name) => name.endsWith(".php"))
+      .flatMap((name) =>
+        [
+          ...read(`packages/moodle/php/${name}`).matchAll(/^require\(__DIR__ \. '([^']+)'\);$/gm),
+        ].map((match) => relative(ROOT, join(scripts, match[1] as string))),
+      );
+    expect(required).toContain(
+      "packages/moodle-plugin/local_coursefed/classes/local/course_restorer.php",
+    );
+    const [build] = STAGES as [Stage];
+    const copied = keyword(build, "COPY").flatMap((copy) =>
+      copy
+        .getArguments()
+        .slice(0, -1)
+        .map((argument) => argument.getValue()),
+    );
+    for (const file of required) {
+      expect(
+        copied.some((source) => file === source || file.startsWith(`${source}/`)),
+        file,
+      ).toBe(true);
     }
   });
 
