@@ -31,17 +31,18 @@ async function isRunning(pid: number): Promise<boolean> {
   return stat !== undefined && !/^\d+ \(.*\) Z /.test(stat);
 }
 
+/** Where the tests of both functions write their stand-ins for PHP and for our scripts. */
+let directory: string;
+
+beforeAll(async () => {
+  directory = await mkdtemp(join(tmpdir(), "coursefed-php-"));
+});
+afterAll(async () => {
+  await rm(directory, { recursive: true, force: true });
+});
+
 /** Stand-ins for the PHP binary: shell scripts that behave as PHP and Moodle may. */
 describe("runPhpScript", () => {
-  let directory: string;
-
-  beforeAll(async () => {
-    directory = await mkdtemp(join(tmpdir(), "coursefed-php-"));
-  });
-  afterAll(async () => {
-    await rm(directory, { recursive: true, force: true });
-  });
-
   async function fakePhp(name: string, body: string): Promise<string> {
     const path = join(directory, name);
     await writeFile(path, `#!/bin/sh\n${body}\n`);
@@ -165,15 +166,6 @@ describe("runPhpScript", () => {
 });
 
 describe("phpProgram", () => {
-  let directory: string;
-
-  beforeAll(async () => {
-    directory = await mkdtemp(join(tmpdir(), "coursefed-php-program-"));
-  });
-  afterAll(async () => {
-    await rm(directory, { recursive: true, force: true });
-  });
-
   /** Writes PHP files under a directory of their own, as packages/moodle/php and its neighbours. */
   async function scripts(name: string, files: Record<string, string>): Promise<string> {
     const root = join(directory, name);
