@@ -1,17 +1,26 @@
 import type { NodePgDatabase } from "drizzle-orm/node-postgres";
-import type * as tables from "./schema.postgres.ts";
+import type { PgTable } from "drizzle-orm/pg-core";
+import type * as schema from "./schema.ts";
 
 export type DatabaseEngine = "sqlite" | "postgres";
 
-/** The node's tables, as query builders take them (one set per dialect, same columns). */
-export type Tables = typeof tables;
+type Schema = typeof schema;
+
+/**
+ * The node's tables, as query builders take them: schema.ts's, without the vocabulary
+ * constants it exports beside them. SQLite's are derived from the same descriptions.
+ */
+export type Tables = {
+  [Name in keyof Schema as Schema[Name] extends PgTable ? Name : never]: Schema[Name];
+};
 
 /**
  * The node's database, SQLite or PostgreSQL. Repositories are written once against
  * this: drizzle's query builders, with the tables of `tables` (never imported from a
  * schema file, which would tie them to one dialect), awaited. Builders and types are
- * PostgreSQL's; the SQLite database answers the same calls (schema-parity.test.ts and
- * the test suite run on both keep that true). What differs is behind `engine`.
+ * PostgreSQL's; the SQLite database answers the same calls, with tables derived from the
+ * same descriptions (schema.sqlite.ts; the test suite runs on both engines). What differs
+ * is behind `engine`.
  */
 export type NodeDatabase = NodePgDatabase<Tables> & {
   readonly engine: DatabaseEngine;

@@ -4,7 +4,7 @@ import { drizzle } from "drizzle-orm/node-postgres";
 import { migrate } from "drizzle-orm/node-postgres/migrator";
 import pg from "pg";
 import type { NodeDatabase } from "./database.ts";
-import * as tables from "./schema.postgres.ts";
+import { postgresTables as tables } from "./schema.postgres.ts";
 
 const MIGRATIONS = join(dirname(fileURLToPath(import.meta.url)), "migrations", "postgres");
 

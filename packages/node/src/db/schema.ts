@@ -1,30 +1,48 @@
 /**
- * The node's database schema: one file, so that every table is seen in one place. The
- * embedded default is SQLite; migrations are generated from this file by drizzle-kit
- * (`npm run db:generate`) into ./migrations and applied at start.
+ * The node's database schema, written once: every table is described here, with why it
+ * and its columns exist, and both engines take their tables from these descriptions.
+ *
+ * The descriptions are drizzle's PostgreSQL tables (pg-core), used as they are:
+ * repositories are typed against PostgreSQL's builders (see NodeDatabase in database.ts),
+ * so these keep their exact types. SQLite's tables are derived from them when
+ * schema.sqlite.ts loads, by reading each table's columns, keys and indexes back
+ * (getTableConfig): milliseconds since the epoch are `bigint` here and `integer` there,
+ * JSON `jsonb` here and `text` there. A derivation the other way would lose PostgreSQL's
+ * types, and an engine-neutral description (a "column kit" per engine) would have to
+ * re-create drizzle's builder types for both engines; SQLite's tables need no exact types
+ * (the SQLite database hands them out under PostgreSQL's), so they are the derived ones.
+ *
+ * What one engine has and the other cannot express (the catalog's text search: SQLite's
+ * FTS5 table, PostgreSQL's generated tsvector column) is in hand-written migrations
+ * (migrations/<engine>/0001_catalog_search.sql), not here. Migrations for both engines are
+ * generated from these descriptions by drizzle-kit (`npm run db:generate`) and applied at
+ * start.
  */
 import type { JsonWebKey } from "node:crypto";
 import {
+  bigint,
+  boolean,
   index,
   integer,
+  jsonb,
+  pgTable,
   primaryKey,
-  sqliteTable,
   text,
   uniqueIndex,
-} from "drizzle-orm/sqlite-core";
+} from "drizzle-orm/pg-core";
 
 /**
  * Fedify's key-value store (caches, idempotence records, ...). Keys are JSON arrays of
  * strings, stored as their JSON text so that a prefix of segments is a prefix of text.
  */
-export const kv = sqliteTable(
+export const kv = pgTable(
   "kv",
   {
     key: text("key").primaryKey(),
     /** JSON text: JSON null is a value, unlike SQL NULL. */
     value: text("value").notNull(),
     /** Milliseconds since the epoch; null never expires. */
-    expiresAt: integer("expires_at"),
+    expiresAt: bigint("expires_at", { mode: "number" }),
   },
   (table) => [index("kv_expires_at").on(table.expiresAt)],
 );
@@ -34,22 +52,22 @@ export const kv = sqliteTable(
  * deleted once handled; a worker that dies leaves a lease that runs out, and the message
  * is taken again.
  */
-export const queueMessages = sqliteTable(
+export const queueMessages = pgTable(
   "queue_messages",
   {
-    id: integer("id").primaryKey({ autoIncrement: true }),
+    id: integer("id").primaryKey().generatedByDefaultAsIdentity(),
     /** Which queue: incoming activities and deliveries are handled by different workers. */
     channel: text("channel").notNull().default("outbox"),
-    message: text("message", { mode: "json" }).notNull(),
+    message: jsonb("message").notNull(),
     /** Messages sharing a key are handled one at a time, in the order they were queued. */
     orderingKey: text("ordering_key"),
     /** Not to be handled before this time (ms since the epoch). */
-    availableAt: integer("available_at").notNull(),
+    availableAt: bigint("available_at", { mode: "number" }).notNull(),
     /** Set while a worker holds the message; once past, the message may be taken again. */
-    leasedUntil: integer("leased_until"),
+    leasedUntil: bigint("leased_until", { mode: "number" }),
     /** How many times a worker has taken it. */
     attempts: integer("attempts").notNull().default(0),
-    enqueuedAt: integer("enqueued_at").notNull(),
+    enqueuedAt: bigint("enqueued_at", { mode: "number" }).notNull(),
   },
   (table) => [
     index("queue_messages_available_at").on(table.channel, table.availableAt),
@@ -62,35 +80,35 @@ export const queueMessages = sqliteTable(
  * (Persons). `identifier` is the stable path segment of the actor URL; `handle` the
  * user part of @handle@host, which may be renamed.
  */
-export const localActors = sqliteTable("local_actors", {
-  id: integer("id").primaryKey({ autoIncrement: true }),
+export const localActors = pgTable("local_actors", {
+  id: integer("id").primaryKey().generatedByDefaultAsIdentity(),
   identifier: text("identifier").notNull().unique(),
   handle: text("handle").notNull().unique(),
   type: text("type", { enum: ["Organization", "Person"] }).notNull(),
   name: text("name").notNull(),
   summary: text("summary"),
   /** Follow requests wait for approval (institutions by default) or are accepted at once. */
-  manuallyApprovesFollowers: integer("manually_approves_followers", { mode: "boolean" }).notNull(),
-  createdAt: integer("created_at").notNull(),
+  manuallyApprovesFollowers: boolean("manually_approves_followers").notNull(),
+  createdAt: bigint("created_at", { mode: "number" }).notNull(),
 });
 
 /** Each local actor's key pairs, kept as JWK: RSA for HTTP signatures, Ed25519 for proofs and the manifest JWS. */
-export const actorKeys = sqliteTable(
+export const actorKeys = pgTable(
   "actor_keys",
   {
     actorId: integer("actor_id")
       .notNull()
       .references(() => localActors.id, { onDelete: "cascade" }),
     algorithm: text("algorithm", { enum: ["RSASSA-PKCS1-v1_5", "Ed25519"] }).notNull(),
-    privateKey: text("private_key", { mode: "json" }).$type<JsonWebKey>().notNull(),
-    publicKey: text("public_key", { mode: "json" }).$type<JsonWebKey>().notNull(),
-    createdAt: integer("created_at").notNull(),
+    privateKey: jsonb("private_key").$type<JsonWebKey>().notNull(),
+    publicKey: jsonb("public_key").$type<JsonWebKey>().notNull(),
+    createdAt: bigint("created_at", { mode: "number" }).notNull(),
   },
   (table) => [primaryKey({ columns: [table.actorId, table.algorithm] })],
 );
 
 /** Remote actors this node has dealt with, as last fetched (signatures were checked by Fedify). */
-export const remoteActors = sqliteTable("remote_actors", {
+export const remoteActors = pgTable("remote_actors", {
   uri: text("uri").primaryKey(),
   /** user@host, when known. */
   handle: text("handle"),
@@ -98,14 +116,14 @@ export const remoteActors = sqliteTable("remote_actors", {
   name: text("name"),
   inbox: text("inbox").notNull(),
   sharedInbox: text("shared_inbox"),
-  fetchedAt: integer("fetched_at").notNull(),
+  fetchedAt: bigint("fetched_at", { mode: "number" }).notNull(),
 });
 
 export const FOLLOW_STATES = ["pending", "accepted", "rejected"] as const;
 export type FollowState = (typeof FOLLOW_STATES)[number];
 
 /** Remote actors following local ones: pending until accepted (by an admin or by policy). */
-export const followers = sqliteTable(
+export const followers = pgTable(
   "followers",
   {
     localActorId: integer("local_actor_id")
@@ -117,14 +135,14 @@ export const followers = sqliteTable(
     /** The id of their Follow activity, quoted back in Accept/Reject. */
     followId: text("follow_id").notNull(),
     state: text("state", { enum: FOLLOW_STATES }).notNull(),
-    requestedAt: integer("requested_at").notNull(),
-    decidedAt: integer("decided_at"),
+    requestedAt: bigint("requested_at", { mode: "number" }).notNull(),
+    decidedAt: bigint("decided_at", { mode: "number" }),
   },
   (table) => [primaryKey({ columns: [table.localActorId, table.actorUri] })],
 );
 
 /** Local actors following remote ones: pending until the remote side accepts. */
-export const followings = sqliteTable(
+export const followings = pgTable(
   "followings",
   {
     localActorId: integer("local_actor_id")
@@ -136,8 +154,8 @@ export const followings = sqliteTable(
     /** The id of our Follow activity; the Accept or Reject names it. */
     followId: text("follow_id").notNull().unique(),
     state: text("state", { enum: FOLLOW_STATES }).notNull(),
-    requestedAt: integer("requested_at").notNull(),
-    decidedAt: integer("decided_at"),
+    requestedAt: bigint("requested_at", { mode: "number" }).notNull(),
+    decidedAt: bigint("decided_at", { mode: "number" }),
   },
   (table) => [primaryKey({ columns: [table.localActorId, table.actorUri] })],
 );
@@ -146,24 +164,24 @@ export const VISIBILITIES = ["public", "followers", "private"] as const;
 export type Visibility = (typeof VISIBILITIES)[number];
 
 /** Courses published by this node's actors. The object id is /courses/{id}. */
-export const courses = sqliteTable("courses", {
+export const courses = pgTable("courses", {
   id: text("id").primaryKey(),
   actorId: integer("actor_id")
     .notNull()
     .references(() => localActors.id),
   title: text("title").notNull(),
   summary: text("summary"),
-  tags: text("tags", { mode: "json" }).$type<string[]>().notNull(),
+  tags: jsonb("tags").$type<string[]>().notNull(),
   license: text("license"),
   visibility: text("visibility", { enum: VISIBILITIES }).notNull(),
-  createdAt: integer("created_at").notNull(),
-  updatedAt: integer("updated_at").notNull(),
+  createdAt: bigint("created_at", { mode: "number" }).notNull(),
+  updatedAt: bigint("updated_at", { mode: "number" }).notNull(),
   /** Set when withdrawn: the object answers as a Tombstone. */
-  deletedAt: integer("deleted_at"),
+  deletedAt: bigint("deleted_at", { mode: "number" }),
 });
 
 /** Each archive a course was published with; older revisions stay downloadable. */
-export const courseRevisions = sqliteTable(
+export const courseRevisions = pgTable(
   "course_revisions",
   {
     courseId: text("course_id")
@@ -171,10 +189,10 @@ export const courseRevisions = sqliteTable(
       .references(() => courses.id),
     revision: integer("revision").notNull(),
     sha256: text("sha256").notNull(),
-    size: integer("size").notNull(),
+    size: bigint("size", { mode: "number" }).notNull(),
     /** The signed manifest, a compact JWS. */
     manifest: text("manifest").notNull(),
-    publishedAt: integer("published_at").notNull(),
+    publishedAt: bigint("published_at", { mode: "number" }).notNull(),
   },
   (table) => [primaryKey({ columns: [table.courseId, table.revision] })],
 );
@@ -184,7 +202,7 @@ export const courseRevisions = sqliteTable(
  * archive columns copy the latest revision's, which is what search and fetch use; every
  * revision received is in catalog_revisions.
  */
-export const catalogEntries = sqliteTable(
+export const catalogEntries = pgTable(
   "catalog_entries",
   {
     objectUri: text("object_uri").primaryKey(),
@@ -192,13 +210,13 @@ export const catalogEntries = sqliteTable(
     title: text("title").notNull(),
     /** Sanitized HTML. */
     summary: text("summary"),
-    tags: text("tags", { mode: "json" }).$type<string[]>().notNull(),
+    tags: jsonb("tags").$type<string[]>().notNull(),
     revision: integer("revision").notNull(),
     sha256: text("sha256").notNull(),
-    size: integer("size").notNull(),
+    size: bigint("size", { mode: "number" }).notNull(),
     archiveUrl: text("archive_url").notNull(),
     /** The verified manifest payload, and the JWS it came in. */
-    manifest: text("manifest", { mode: "json" }).$type<Record<string, unknown>>().notNull(),
+    manifest: jsonb("manifest").$type<Record<string, unknown>>().notNull(),
     manifestJws: text("manifest_jws").notNull(),
     /**
      * The Moodle branch the backup was made on, as major × 100 + minor (4.5 → 405), so
@@ -206,14 +224,11 @@ export const catalogEntries = sqliteTable(
      */
     moodleBranch: integer("moodle_branch"),
     /** Languages the course uses, and the non-standard plugins it needs (from the manifest). */
-    languages: text("languages", { mode: "json" }).$type<string[]>().notNull().default([]),
-    requiredPlugins: text("required_plugins", { mode: "json" })
-      .$type<string[]>()
-      .notNull()
-      .default([]),
-    publishedAt: integer("published_at").notNull(),
-    receivedAt: integer("received_at").notNull(),
-    deletedAt: integer("deleted_at"),
+    languages: jsonb("languages").$type<string[]>().notNull().default([]),
+    requiredPlugins: jsonb("required_plugins").$type<string[]>().notNull().default([]),
+    publishedAt: bigint("published_at", { mode: "number" }).notNull(),
+    receivedAt: bigint("received_at", { mode: "number" }).notNull(),
+    deletedAt: bigint("deleted_at", { mode: "number" }),
   },
   (table) => [
     index("catalog_entries_actor").on(table.actorUri),
@@ -222,7 +237,7 @@ export const catalogEntries = sqliteTable(
 );
 
 /** Every revision of a received course, so older ones stay listed and fetchable. */
-export const catalogRevisions = sqliteTable(
+export const catalogRevisions = pgTable(
   "catalog_revisions",
   {
     objectUri: text("object_uri")
@@ -230,12 +245,12 @@ export const catalogRevisions = sqliteTable(
       .references(() => catalogEntries.objectUri, { onDelete: "cascade" }),
     revision: integer("revision").notNull(),
     sha256: text("sha256").notNull(),
-    size: integer("size").notNull(),
+    size: bigint("size", { mode: "number" }).notNull(),
     archiveUrl: text("archive_url").notNull(),
-    manifest: text("manifest", { mode: "json" }).$type<Record<string, unknown>>().notNull(),
+    manifest: jsonb("manifest").$type<Record<string, unknown>>().notNull(),
     manifestJws: text("manifest_jws").notNull(),
-    publishedAt: integer("published_at").notNull(),
-    receivedAt: integer("received_at").notNull(),
+    publishedAt: bigint("published_at", { mode: "number" }).notNull(),
+    receivedAt: bigint("received_at", { mode: "number" }).notNull(),
   },
   (table) => [primaryKey({ columns: [table.objectUri, table.revision] })],
 );
@@ -244,8 +259,8 @@ export const ROLES = ["admin", "teacher"] as const;
 export type Role = (typeof ROLES)[number];
 
 /** API tokens. Only a hash is kept: a token is shown once, when it is made. */
-export const apiTokens = sqliteTable("api_tokens", {
-  id: integer("id").primaryKey({ autoIncrement: true }),
+export const apiTokens = pgTable("api_tokens", {
+  id: integer("id").primaryKey().generatedByDefaultAsIdentity(),
   name: text("name").notNull(),
   tokenHash: text("token_hash").notNull().unique(),
   role: text("role", { enum: ROLES }).notNull(),
@@ -253,30 +268,30 @@ export const apiTokens = sqliteTable("api_tokens", {
   actorId: integer("actor_id")
     .notNull()
     .references(() => localActors.id, { onDelete: "cascade" }),
-  createdAt: integer("created_at").notNull(),
-  lastUsedAt: integer("last_used_at"),
+  createdAt: bigint("created_at", { mode: "number" }).notNull(),
+  lastUsedAt: bigint("last_used_at", { mode: "number" }),
 });
 
 /** Backups uploaded through the API, waiting to be published (kept on disk by digest). */
-export const uploads = sqliteTable("uploads", {
+export const uploads = pgTable("uploads", {
   id: text("id").primaryKey(),
   tokenId: integer("token_id")
     .notNull()
     .references(() => apiTokens.id, { onDelete: "cascade" }),
   sha256: text("sha256").notNull(),
-  size: integer("size").notNull(),
-  createdAt: integer("created_at").notNull(),
+  size: bigint("size", { mode: "number" }).notNull(),
+  createdAt: bigint("created_at", { mode: "number" }).notNull(),
 });
 
 /** Delivery to each peer server (by host), so that admins see who is reachable. */
-export const peers = sqliteTable("peers", {
+export const peers = pgTable("peers", {
   host: text("host").primaryKey(),
   deliveries: integer("deliveries").notNull().default(0),
   failures: integer("failures").notNull().default(0),
   /** Failures since the last delivery that went through. */
   consecutiveFailures: integer("consecutive_failures").notNull().default(0),
-  lastDeliveredAt: integer("last_delivered_at"),
-  lastFailedAt: integer("last_failed_at"),
+  lastDeliveredAt: bigint("last_delivered_at", { mode: "number" }),
+  lastFailedAt: bigint("last_failed_at", { mode: "number" }),
   lastError: text("last_error"),
 });
 
@@ -288,28 +303,25 @@ export type MoodleDriverName = (typeof MOODLE_DRIVERS)[number];
  * driver needs (cli: moodleDir, php, runAsUser; ws: token) and is never shown back by the
  * API: a ws token is a secret.
  */
-export const moodleTargets = sqliteTable("moodle_targets", {
-  id: integer("id").primaryKey({ autoIncrement: true }),
+export const moodleTargets = pgTable("moodle_targets", {
+  id: integer("id").primaryKey().generatedByDefaultAsIdentity(),
   name: text("name").notNull().unique(),
   driver: text("driver", { enum: MOODLE_DRIVERS }).notNull(),
   /** The site's address, for course links (and the ws driver's requests). */
   url: text("url").notNull(),
-  settings: text("settings", { mode: "json" }).$type<Record<string, string | number>>().notNull(),
+  settings: jsonb("settings").$type<Record<string, string | number>>().notNull(),
   /** Where restores go when no category is given. */
   defaultCategoryId: integer("default_category_id").notNull().default(1),
   /**
    * The categories where teachers may restore new courses; none by default, so that an
    * admin decides where teachers' restores may land (admins and rules restore anywhere).
    */
-  teacherCategoryIds: text("teacher_category_ids", { mode: "json" })
-    .$type<number[]>()
-    .notNull()
-    .default([]),
-  timeoutMs: integer("timeout_ms").notNull(),
+  teacherCategoryIds: jsonb("teacher_category_ids").$type<number[]>().notNull().default([]),
+  timeoutMs: bigint("timeout_ms", { mode: "number" }).notNull(),
   /** The last probe's answer (version, release, branch, plugins, limits), and when. */
-  siteInfo: text("site_info", { mode: "json" }).$type<Record<string, unknown>>(),
-  probedAt: integer("probed_at"),
-  createdAt: integer("created_at").notNull(),
+  siteInfo: jsonb("site_info").$type<Record<string, unknown>>(),
+  probedAt: bigint("probed_at", { mode: "number" }),
+  createdAt: bigint("created_at", { mode: "number" }).notNull(),
 });
 
 export const RESTORE_JOB_STATES = ["queued", "running", "succeeded", "refused", "failed"] as const;
@@ -326,7 +338,7 @@ export const FINISHED_RESTORE_STATES: ReadonlySet<RestoreJobState> = new Set([
  * destination key ("category:5", "course:12") makes a job idempotent: asking again for the
  * same revision, target and destination gives back the same job.
  */
-export const restoreJobs = sqliteTable(
+export const restoreJobs = pgTable(
   "restore_jobs",
   {
     id: text("id").primaryKey(),
@@ -337,9 +349,7 @@ export const restoreJobs = sqliteTable(
       .references(() => moodleTargets.id, { onDelete: "cascade" }),
     destinationKey: text("destination_key").notNull(),
     /** The RestoreDestination handed to the driver. */
-    destination: text("destination", { mode: "json" })
-      .$type<Record<string, string | number>>()
-      .notNull(),
+    destination: jsonb("destination").$type<Record<string, string | number>>().notNull(),
     state: text("state", { enum: RESTORE_JOB_STATES }).notNull(),
     /** Who asked: an API token's name, or the rule that matched. */
     requestedBy: text("requested_by").notNull(),
@@ -353,18 +363,18 @@ export const restoreJobs = sqliteTable(
     overriddenBy: text("overridden_by"),
     attempts: integer("attempts").notNull().default(0),
     /** Compatibility problems (refused), or what Moodle did not restore (succeeded). */
-    problems: text("problems", { mode: "json" }).$type<unknown[]>().notNull().default([]),
+    problems: jsonb("problems").$type<unknown[]>().notNull().default([]),
     moodleCourseId: integer("moodle_course_id"),
     courseUrl: text("course_url"),
     errorCode: text("error_code"),
     errorMessage: text("error_message"),
     /** What Moodle printed, kept for failures. */
     log: text("log"),
-    createdAt: integer("created_at").notNull(),
-    startedAt: integer("started_at"),
-    finishedAt: integer("finished_at"),
+    createdAt: bigint("created_at", { mode: "number" }).notNull(),
+    startedAt: bigint("started_at", { mode: "number" }),
+    finishedAt: bigint("finished_at", { mode: "number" }),
     /** Time spent in the driver (Moodle's own work), for the node's overhead. */
-    moodleMs: integer("moodle_ms"),
+    moodleMs: bigint("moodle_ms", { mode: "number" }),
   },
   (table) => [
     uniqueIndex("restore_jobs_idempotence").on(
@@ -382,7 +392,7 @@ export const restoreJobs = sqliteTable(
  * Existing Moodle courses an admin let one teacher (a local actor) restore into, besides
  * those the teacher's own restores created.
  */
-export const moodleCourseGrants = sqliteTable(
+export const moodleCourseGrants = pgTable(
   "moodle_course_grants",
   {
     targetId: integer("target_id")
@@ -394,7 +404,7 @@ export const moodleCourseGrants = sqliteTable(
       .references(() => localActors.id, { onDelete: "cascade" }),
     /** The admin who granted it, as the audit log names them. */
     grantedBy: text("granted_by").notNull(),
-    grantedAt: integer("granted_at").notNull(),
+    grantedAt: bigint("granted_at", { mode: "number" }).notNull(),
   },
   (table) => [primaryKey({ columns: [table.targetId, table.moodleCourseId, table.actorId] })],
 );
@@ -407,8 +417,8 @@ export const RULE_MODES = ["new-course", "update-in-place"] as const;
  * restored into a target's category, as a new course each time or updating in place the
  * course restored from the same object before.
  */
-export const restoreRules = sqliteTable("restore_rules", {
-  id: integer("id").primaryKey({ autoIncrement: true }),
+export const restoreRules = pgTable("restore_rules", {
+  id: integer("id").primaryKey().generatedByDefaultAsIdentity(),
   actorUri: text("actor_uri"),
   tag: text("tag"),
   on: text("on", { enum: RULE_EVENTS }).notNull(),
@@ -418,14 +428,14 @@ export const restoreRules = sqliteTable("restore_rules", {
   categoryId: integer("category_id").notNull(),
   mode: text("mode", { enum: RULE_MODES }).notNull(),
   createdBy: text("created_by").notNull(),
-  createdAt: integer("created_at").notNull(),
+  createdAt: bigint("created_at", { mode: "number" }).notNull(),
 });
 
 /**
  * Lineage: which catalog object and revision each Moodle course was restored from, so
  * that an update lands in the same course and a re-share names its source.
  */
-export const restoredCourses = sqliteTable(
+export const restoredCourses = pgTable(
   "restored_courses",
   {
     targetId: integer("target_id")
@@ -435,7 +445,7 @@ export const restoredCourses = sqliteTable(
     objectUri: text("object_uri").notNull(),
     revision: integer("revision").notNull(),
     jobId: text("job_id").notNull(),
-    restoredAt: integer("restored_at").notNull(),
+    restoredAt: bigint("restored_at", { mode: "number" }).notNull(),
   },
   (table) => [
     primaryKey({ columns: [table.targetId, table.moodleCourseId] }),
@@ -444,7 +454,7 @@ export const restoredCourses = sqliteTable(
 );
 
 /** Courses published from a Moodle course: publishing it again makes a new revision. */
-export const moodlePublications = sqliteTable(
+export const moodlePublications = pgTable(
   "moodle_publications",
   {
     targetId: integer("target_id")
@@ -466,10 +476,10 @@ export type WebRole = (typeof WEB_ROLES)[number];
  * as the institution, teachers as their own Person. The password is kept as an scrypt
  * hash with its parameters and salt (see accounts/password.ts).
  */
-export const webAccounts = sqliteTable(
+export const webAccounts = pgTable(
   "web_accounts",
   {
-    id: integer("id").primaryKey({ autoIncrement: true }),
+    id: integer("id").primaryKey().generatedByDefaultAsIdentity(),
     username: text("username").notNull().unique(),
     displayName: text("display_name").notNull(),
     role: text("role", { enum: WEB_ROLES }).notNull(),
@@ -477,9 +487,9 @@ export const webAccounts = sqliteTable(
       .notNull()
       .references(() => localActors.id, { onDelete: "cascade" }),
     passwordHash: text("password_hash").notNull(),
-    createdAt: integer("created_at").notNull(),
-    passwordChangedAt: integer("password_changed_at").notNull(),
-    lastLoginAt: integer("last_login_at"),
+    createdAt: bigint("created_at", { mode: "number" }).notNull(),
+    passwordChangedAt: bigint("password_changed_at", { mode: "number" }).notNull(),
+    lastLoginAt: bigint("last_login_at", { mode: "number" }),
     /**
      * Set for an account opened by single sign-on: the OpenID provider and its subject
      * ("sub") name the person; the username may be renamed at the provider, these not.
@@ -487,7 +497,7 @@ export const webAccounts = sqliteTable(
     oidcIssuer: text("oidc_issuer"),
     oidcSubject: text("oidc_subject"),
     /** Set when an admin disabled the account: it cannot sign in, its sessions are ended. */
-    disabledAt: integer("disabled_at"),
+    disabledAt: bigint("disabled_at", { mode: "number" }),
   },
   (table) => [uniqueIndex("web_accounts_oidc").on(table.oidcIssuer, table.oidcSubject)],
 );
@@ -496,7 +506,7 @@ export const webAccounts = sqliteTable(
  * Signed-in browsers. The cookie holds a random 256-bit id; only its sha256 is kept, so a
  * copy of the database cannot be replayed as a session. The CSRF token is per session.
  */
-export const webSessions = sqliteTable(
+export const webSessions = pgTable(
   "web_sessions",
   {
     idHash: text("id_hash").primaryKey(),
@@ -504,20 +514,20 @@ export const webSessions = sqliteTable(
       .notNull()
       .references(() => webAccounts.id, { onDelete: "cascade" }),
     csrfToken: text("csrf_token").notNull(),
-    createdAt: integer("created_at").notNull(),
+    createdAt: bigint("created_at", { mode: "number" }).notNull(),
     /** Pushed forward while the session is used, never past createdAt + the absolute limit. */
-    expiresAt: integer("expires_at").notNull(),
+    expiresAt: bigint("expires_at", { mode: "number" }).notNull(),
   },
   (table) => [index("web_sessions_account").on(table.accountId)],
 );
 
 /** Failed sign-ins by username and address, for rate limiting; old rows are pruned. */
-export const loginFailures = sqliteTable(
+export const loginFailures = pgTable(
   "login_failures",
   {
-    id: integer("id").primaryKey({ autoIncrement: true }),
+    id: integer("id").primaryKey().generatedByDefaultAsIdentity(),
     key: text("key").notNull(),
-    failedAt: integer("failed_at").notNull(),
+    failedAt: bigint("failed_at", { mode: "number" }).notNull(),
   },
   (table) => [index("login_failures_key").on(table.key, table.failedAt)],
 );
@@ -529,17 +539,17 @@ export type AuditActorKind = (typeof AUDIT_ACTORS)[number];
  * What admins did, from the web pages or the API: who (a web account's username or an API
  * token's name), what, to what. Kept for the admins to read; nothing acts on it.
  */
-export const auditLog = sqliteTable(
+export const auditLog = pgTable(
   "audit_log",
   {
-    id: integer("id").primaryKey({ autoIncrement: true }),
-    at: integer("at").notNull(),
+    id: integer("id").primaryKey().generatedByDefaultAsIdentity(),
+    at: bigint("at", { mode: "number" }).notNull(),
     byKind: text("by_kind", { enum: AUDIT_ACTORS }).notNull(),
     byName: text("by_name").notNull(),
     action: text("action").notNull(),
     /** What the action was on: a target's name, an actor's URL, a username, ... */
     target: text("target"),
-    details: text("details", { mode: "json" }).$type<Record<string, unknown>>(),
+    details: jsonb("details").$type<Record<string, unknown>>(),
   },
   (table) => [index("audit_log_at").on(table.at)],
 );
@@ -549,13 +559,13 @@ export const auditLog = sqliteTable(
  * whichever node process claims it first: several processes share one database, and
  * each would otherwise do the same work.
  */
-export const scheduledTasks = sqliteTable("scheduled_tasks", {
+export const scheduledTasks = pgTable("scheduled_tasks", {
   name: text("name").primaryKey(),
   /** Not to be run again before this time (ms since the epoch). */
-  nextRunAt: integer("next_run_at").notNull(),
+  nextRunAt: bigint("next_run_at", { mode: "number" }).notNull(),
   /** The process that ran it last (host and pid), for admins wondering where. */
   lastRunBy: text("last_run_by"),
-  lastRunAt: integer("last_run_at"),
+  lastRunAt: bigint("last_run_at", { mode: "number" }),
 });
 
 /**
@@ -563,10 +573,10 @@ export const scheduledTasks = sqliteTable("scheduled_tasks", {
  * which then take precedence over the configuration the node was started with. JSON
  * values, one row per setting.
  */
-export const nodeSettings = sqliteTable("node_settings", {
+export const nodeSettings = pgTable("node_settings", {
   key: text("key").primaryKey(),
-  value: text("value", { mode: "json" }).$type<unknown>().notNull(),
-  updatedAt: integer("updated_at").notNull(),
+  value: jsonb("value").$type<unknown>().notNull(),
+  updatedAt: bigint("updated_at", { mode: "number" }).notNull(),
   /** The admin's username, for the console. */
   updatedBy: text("updated_by").notNull(),
 });
@@ -576,16 +586,16 @@ export const nodeSettings = sqliteTable("node_settings", {
  * fill in the publish form. In the database, not in memory: with several node processes
  * the form may be posted to another one than the upload.
  */
-export const webUploads = sqliteTable("web_uploads", {
+export const webUploads = pgTable("web_uploads", {
   id: text("id").primaryKey(),
   accountId: integer("account_id")
     .notNull()
     .references(() => webAccounts.id, { onDelete: "cascade" }),
   sha256: text("sha256").notNull(),
-  size: integer("size").notNull(),
+  size: bigint("size", { mode: "number" }).notNull(),
   /** The backup's inspection (@coursefed/mbz BackupReport), shown with the form. */
-  report: text("report", { mode: "json" }).$type<Record<string, unknown>>().notNull(),
+  report: jsonb("report").$type<Record<string, unknown>>().notNull(),
   /** The course it is to become a new revision of, if any. */
   courseId: text("course_id"),
-  createdAt: integer("created_at").notNull(),
+  createdAt: bigint("created_at", { mode: "number" }).notNull(),
 });

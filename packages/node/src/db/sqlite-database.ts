@@ -8,7 +8,7 @@ import { migrate } from "drizzle-orm/better-sqlite3/migrator";
 import { drizzle } from "drizzle-orm/sqlite-proxy";
 import { PRIVATE_DIRECTORY_MODE, PRIVATE_FILE_MODE } from "../private-files.ts";
 import type { NodeDatabase, Tables } from "./database.ts";
-import * as schema from "./schema.ts";
+import { sqliteTables } from "./schema.sqlite.ts";
 import { StatementGate } from "./statement-gate.ts";
 
 const MIGRATIONS = join(dirname(fileURLToPath(import.meta.url)), "migrations", "sqlite");
@@ -38,15 +38,15 @@ export function openSqliteDatabase(path: string): NodeDatabase {
       const rows = method === "get" ? statement.get(params) : statement.all(params);
       return { rows: rows as unknown[] };
     },
-    { schema },
+    { schema: sqliteTables },
   );
   const transaction = db.transaction.bind(db);
   let closed = false;
   return Object.assign(db, {
     engine: "sqlite" as const,
-    // The two schema files define the same tables (schema-parity.test.ts): SQLite's
-    // builders take SQLite's, under the common type.
-    tables: schema as unknown as Tables,
+    // SQLite's tables are derived from the same descriptions as PostgreSQL's
+    // (schema.sqlite.ts): SQLite's builders take them, under the common type.
+    tables: sqliteTables as unknown as Tables,
     location: path,
     transaction: ((work: Parameters<typeof transaction>[0]) =>
       gate.exclusive(() => transaction(work, { behavior: "immediate" }))) as typeof transaction,
