@@ -155,14 +155,15 @@ export const fr: Messages = {
     `Les enseignants restaurent de nouveaux cours dans ces catégories (${sites}), et dans les cours existants que leurs propres restaurations ont créés ou qu’un administrateur leur a accordés.`,
   restoreConfirmTitle: "Restaurer dans un cours existant\u00a0?",
   restoreConfirmReplace: (course: string, site: string) =>
-    `Remplacer supprime le contenu de ${course} sur ${site} et met celui de cette sauvegarde à sa place. Ses participants restent.`,
+    `Remplacer supprime le contenu du ${course} sur ${site} et met celui de cette sauvegarde à sa place. Ses participants restent.`,
   restoreConfirmMerge: (course: string, site: string) =>
-    `Fusionner ajoute le contenu de cette sauvegarde à ${course} sur ${site}.`,
+    `Fusionner ajoute le contenu de cette sauvegarde au ${course} sur ${site}.`,
   restoreConfirmCheck: "Vérifiez que c’est bien le cours voulu.",
   restoreConfirmButton: (mode: "merge" | "replace"): string =>
     mode === "replace" ? "Remplacer son contenu" : "Fusionner dans ce cours",
   moodleCourseNamed: (id: number, name: string | undefined) =>
-    name === undefined ? `le cours Moodle ${id}` : `le cours Moodle ${id}, «\u00a0${name}\u00a0»`,
+    // Without its article: the sentences contract it (« du cours », « au cours »).
+    name === undefined ? `cours Moodle ${id}` : `cours Moodle ${id}, «\u00a0${name}\u00a0»`,
   lineage: "Filiation",
   derivedFrom: "Dérivé de",
   restoredCopies: "Restauré ici :",
