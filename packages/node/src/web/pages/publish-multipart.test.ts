@@ -70,4 +70,17 @@ describe("readUploadForm", () => {
       UploadFormError,
     );
   });
+
+  it("refuses as incomplete a form whose sender went away before its file", async () => {
+    const form = await encoded(randomBytes(2000), 100, { _csrf: "t" });
+    // The connection drops within the text fields: the body's stream errors, as Node's
+    // request stream does when its socket closes.
+    const body = new ReadableStream<Uint8Array>({
+      start(controller) {
+        controller.enqueue(form.bytes.subarray(0, 60));
+        controller.error(new Error("aborted"));
+      },
+    });
+    await expect(readUploadForm(body, form.type)).rejects.toBeInstanceOf(UploadFormError);
+  });
 });

@@ -24,8 +24,22 @@ export async function readUploadForm(
   const boundary = /boundary=(?:"([^"]+)"|([^;\s]+))/i.exec(contentType);
   const separator = boundary?.[1] ?? boundary?.[2];
   if (!body || !separator) throw truncated();
-  const delimiter = Buffer.from(`\r\n--${separator}`);
   const input = new BodyBuffer(body.getReader());
+  try {
+    return await readFields(input, Buffer.from(`\r\n--${separator}`));
+  } catch (error) {
+    // A sender gone before its file (a closed tab, a dropped connection) is an incomplete
+    // form, like one cut short, not a failure of the node.
+    if (error instanceof UploadFormError) throw error;
+    throw truncated();
+  }
+}
+
+/** The text fields before the file, and the file's stream once its part begins. */
+async function readFields(
+  input: BodyBuffer,
+  delimiter: Buffer,
+): Promise<{ fields: Record<string, string>; file: Readable | undefined }> {
   const fields: Record<string, string> = {};
   input.drop((await input.find(delimiter, MAX_FIELD_BYTES)) + delimiter.length);
   for (;;) {
