@@ -11,6 +11,7 @@ import { sql } from "drizzle-orm";
 import {
   bigint,
   boolean,
+  check,
   index,
   integer,
   jsonb,
@@ -18,6 +19,7 @@ import {
   primaryKey,
   text,
   timestamp,
+  unique,
 } from "drizzle-orm/pg-core";
 import { getTableConfig, SQLiteTable } from "drizzle-orm/sqlite-core";
 import { describe, expect, it } from "vitest";
@@ -151,6 +153,25 @@ describe("sqliteTablesOf", () => {
     ]);
     expect(() => sqliteTablesOf({ expression })).toThrow(
       /index events_name: only plain ascending columns have a SQLite form/,
+    );
+  });
+
+  it("refuses a table-level constraint or a unique column SQLite cannot hold", () => {
+    const checked = pgTable("events", { size: integer("size") }, (table) => [
+      check("events_size", sql`${table.size} > 0`),
+    ]);
+    expect(() => sqliteTablesOf({ checked })).toThrow(
+      /schema\.ts, table events: a PostgreSQL schema, a check, a table-level unique constraint/,
+    );
+    const paired = pgTable("events", { a: text("a"), b: text("b") }, (table) => [
+      unique("events_pair").on(table.a, table.b),
+    ]);
+    expect(() => sqliteTablesOf({ paired })).toThrow(/a table-level unique constraint/);
+    const notDistinct = pgTable("events", {
+      a: text("a").unique("events_a", { nulls: "not distinct" }),
+    });
+    expect(() => sqliteTablesOf({ notDistinct })).toThrow(
+      /column a: a unique column with NULLS NOT DISTINCT has no SQLite form/,
     );
   });
 

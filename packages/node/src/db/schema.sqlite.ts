@@ -178,8 +178,12 @@ function sqliteColumnOf(column: PgColumn, where: string): ColumnBuilder {
       `${where}: a default computed in JavaScript or SQL, or a generated column, has no SQLite form here; give a plain default value, or make the column in a hand-written migration.`,
     );
   }
+  if (column.uniqueType !== undefined) {
+    throw new Error(
+      `${where}: a unique column with NULLS NOT DISTINCT has no SQLite form here; make it a plain unique column, or make the constraint in a hand-written migration.`,
+    );
+  }
   const builder = sqliteBuilderOf(column, where);
-  // Builders change in place: each call below adds to the same column.
   if (column.generatedIdentity) {
     if (!column.primary || !is(builder, SQLiteBaseIntegerBuilder)) {
       throw new Error(
