@@ -1,6 +1,6 @@
 import { createReadStream } from "node:fs";
 import { stat } from "node:fs/promises";
-import { Readable, Transform } from "node:stream";
+import { pipeline, Readable, Transform } from "node:stream";
 import type { Command } from "commander";
 import { ExitCode } from "./exit-codes.ts";
 
@@ -89,7 +89,11 @@ export class ApiClient {
         callback(null, chunk);
       },
     });
-    const body = Readable.toWeb(createReadStream(file).pipe(meter)) as ReadableStream;
+    // pipeline, not pipe: a read error (the file moved or cut while sending) then ends
+    // the request instead of being thrown where nothing listens.
+    const body = Readable.toWeb(
+      pipeline(createReadStream(file), meter, () => {}),
+    ) as ReadableStream;
     return (await this.#send("POST", path, {
       headers: { "content-type": "application/octet-stream", "content-length": String(size) },
       body,
