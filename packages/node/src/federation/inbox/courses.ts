@@ -197,8 +197,11 @@ async function receiveCourse(
     if (attachment.mediaType === JWS_MEDIA_TYPE) manifestLink = attachment;
   }
   if (!archive?.href || !manifestLink?.href) return false;
-  // Fetch the manifest only from the publisher's own server: a peer cannot point us elsewhere.
+  // The manifest and the archive only from the publisher's own server: a peer cannot point
+  // us elsewhere (a third server, or an address inside our own network when someone
+  // fetches or restores the course later).
   if (manifestLink.href.origin !== actor.id.origin) return false;
+  if (archive.href.origin !== actor.id.origin) return false;
   const jws = await fetchManifest(manifestLink.href, await institutionSigner(ctx));
   const manifest = await verifyManifest(jws, async (keyId) => {
     for await (const method of actor.getAssertionMethods(ctx)) {
@@ -258,10 +261,27 @@ async function fetchManifest(
     await sign(new Request(url, { headers: { accept: JWS_MEDIA_TYPE }, redirect: "error" })),
   );
   if (!response.ok) throw new Error(`The manifest at ${url.href} answered ${response.status}.`);
+  const tooLarge = () =>
+    new Error(`The manifest at ${url.href} is larger than ${MAX_MANIFEST_BYTES} bytes.`);
   const declared = Number(response.headers.get("content-length") ?? 0);
-  if (declared > MAX_MANIFEST_BYTES) throw new Error(`The manifest at ${url.href} is too large.`);
-  const text = await response.text();
-  if (text.length > MAX_MANIFEST_BYTES)
-    throw new Error(`The manifest at ${url.href} is too large.`);
-  return text.trim();
+  if (declared > MAX_MANIFEST_BYTES) {
+    await response.body?.cancel();
+    throw tooLarge();
+  }
+  // Counted as it arrives: a peer that sends without a length (or more than it said)
+  // must not make us hold more than a manifest's worth.
+  const chunks: Uint8Array[] = [];
+  let received = 0;
+  const reader = response.body?.getReader();
+  while (reader) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    received += value.byteLength;
+    if (received > MAX_MANIFEST_BYTES) {
+      await reader.cancel();
+      throw tooLarge();
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks).toString("utf8").trim();
 }
