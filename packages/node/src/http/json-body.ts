@@ -72,11 +72,16 @@ export function checkJsonBody({
     const request = c.req.raw;
     const declaredJson = isJsonMediaType(request.headers.get("content-type") ?? undefined);
     if (!request.body || !(whateverItsType || declaredJson)) return next();
-    return await checked(c, next, request);
+    return await checked(c, next, request, whateverItsType);
   };
 }
 
-async function checked(c: Context, next: Next, request: Request): Promise<Response | undefined> {
+async function checked(
+  c: Context,
+  next: Next,
+  request: Request,
+  whateverItsType: boolean,
+): Promise<Response | undefined> {
   let bytes: Uint8Array;
   try {
     bytes = new Uint8Array(await request.arrayBuffer());
@@ -84,6 +89,13 @@ async function checked(c: Context, next: Next, request: Request): Promise<Respon
     // bodyLimits, before this, answers for the body it cut short.
     if (error instanceof BodyTooLargeError) return c.body(null, 413);
     throw error;
+  }
+  // A JSON Content-Type on an empty body (curl -X DELETE -H 'content-type: application/json')
+  // is a request without a body: the route says whether it needed one. An inbox always does.
+  if (bytes.length === 0 && !whateverItsType) {
+    c.req.raw = withBody(request, bytes);
+    await next();
+    return undefined;
   }
   try {
     checkJson(bytes);
