@@ -4,6 +4,7 @@ import { dirname, join, resolve } from "node:path";
 import { type OidcConfig, parseOidcConfig } from "./accounts/oidc/oidc-config.ts";
 import { HANDLE } from "./actors/handle.ts";
 import { parseByteSize } from "./byte-size.ts";
+import { ConfigError } from "./config-error.ts";
 import type { FederationPolicy } from "./federation/federation-policy.ts";
 import type { InboxRetrySchedule } from "./federation/inbox-retry.ts";
 
@@ -80,20 +81,6 @@ export interface NodeConfigInput {
   readonly firstKnock?: string | undefined;
   /** Comma-separated IP addresses. */
   readonly trustProxy?: string | undefined;
-}
-
-export class ConfigError extends Error {
-  override readonly name = "ConfigError";
-  /** The setting at fault, as the user wrote it (flag or variable). */
-  readonly setting: string;
-  /** What is wrong, without the setting's name: for the console, where a field names it. */
-  readonly reason: string;
-
-  constructor(setting: string, message: string) {
-    super(`${setting}: ${message}`);
-    this.setting = setting;
-    this.reason = message;
-  }
 }
 
 /** Environment variables read when a flag is not given. */

@@ -247,6 +247,17 @@ export interface OidcIdentityRequest {
 const USERNAME_ATTEMPTS = 50;
 
 /**
+ * The web accounts linked to a provider's subjects (`oidcAccounts` below):
+ * `findOrCreate` opens the account of (issuer, subject), made at its first sign-in, with
+ * the role of this sign-in's claims, or says why it is `refused`.
+ */
+export interface OidcAccounts {
+  findOrCreate(
+    identity: OidcIdentityRequest,
+  ): Promise<{ id: number; role: WebRole } | { refused: AccountError }>;
+}
+
+/**
  * The web accounts single sign-on opens. `findOrCreate` finds the account linked to the
  * provider's (issuer, subject), or makes one; either way it gives it the role the claims
  * give now, so that someone taken out of the admin group is no longer admin (and their

@@ -4,7 +4,9 @@ import type { AuditLog } from "../audit/audit-log.ts";
 import type { FederationServices } from "../federation/context.ts";
 import { hasControlCharacters } from "../http/control-characters.ts";
 import { checkJsonBody } from "../http/json-body.ts";
-import type { WebUploadRepository } from "../web/pages/publish-uploads.ts";
+import type { TokenRepository } from "../tokens/token-repository.ts";
+import type { UploadRepository } from "../uploads/upload-repository.ts";
+import type { WebUploadRepository } from "../uploads/web-upload-repository.ts";
 import { type ApiEnv, requireToken } from "./auth.ts";
 import { problem } from "./problem.ts";
 import { catalogRoutes } from "./routes/catalog.ts";
@@ -17,8 +19,6 @@ import { ruleRoutes } from "./routes/rules.ts";
 import { settingsRoutes } from "./routes/settings.ts";
 import { teacherRoutes } from "./routes/teachers.ts";
 import { uploadRoutes } from "./routes/uploads.ts";
-import type { TokenRepository } from "./token-repository.ts";
-import type { UploadRepository } from "./upload-repository.ts";
 
 export interface ApiDependencies {
   readonly services: FederationServices;

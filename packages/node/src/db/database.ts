@@ -30,16 +30,6 @@ export type NodeDatabase = NodePgDatabase<Tables> & {
   close(): Promise<void>;
 };
 
-/** Opens the database at `location`: a postgres:// URL, or the path of a SQLite file. */
-export async function openDatabase(location: string): Promise<NodeDatabase> {
-  if (isDatabaseUrl(location)) {
-    const { openPostgresDatabase } = await import("./postgres-database.ts");
-    return openPostgresDatabase(location);
-  }
-  const { openSqliteDatabase } = await import("./sqlite-database.ts");
-  return openSqliteDatabase(location);
-}
-
 /** Whether `location` names a PostgreSQL database rather than a SQLite file. */
 export function isDatabaseUrl(location: string): boolean {
   return /^postgres(ql)?:\/\//i.test(location);

@@ -1,6 +1,7 @@
 import { eq, inArray } from "drizzle-orm";
 import { CodedError } from "../coded-error.ts";
-import { ConfigError, parseDomains, parseFederation } from "../config.ts";
+import { parseDomains, parseFederation } from "../config.ts";
+import { ConfigError } from "../config-error.ts";
 import type { NodeDatabase } from "../db/database.ts";
 import type { FederationPolicy } from "../federation/federation-policy.ts";
 

@@ -14,7 +14,7 @@ import {
 import { VISIBILITIES } from "../../db/schema.ts";
 import type { FederationServices } from "../../federation/context.ts";
 import { publishFromMoodle } from "../../restores/publish-from-moodle.ts";
-import { discardUnusedArchive } from "../abandoned-uploads.ts";
+import { discardUnusedArchive } from "../../uploads/abandoned-uploads.ts";
 import type { ApiDependencies } from "../api.ts";
 import { type ApiEnv, requireAdmin } from "../auth.ts";
 import { ErrorSchema, errorResponses, problem } from "../problem.ts";

@@ -1,6 +1,7 @@
 import { formatBytes } from "@coursefed/mbz";
 import type { Hono } from "hono";
 import { html, raw } from "hono/html";
+import { hasRole } from "../../accounts/account-roles.ts";
 import {
   activeCatalogFilters,
   CATALOG_FILTERS,
@@ -17,7 +18,7 @@ import type {
 import { formatDate } from "../format.ts";
 import { type Markup, page } from "../layout.ts";
 import { publisherByline } from "../publisher-byline.ts";
-import { accountOf, hasRole, requireRole } from "../roles.ts";
+import { accountOf, requireRole } from "../roles.ts";
 import type { WebContext, WebDependencies, WebEnv } from "../web-env.ts";
 
 const PAGE_SIZE = 20;

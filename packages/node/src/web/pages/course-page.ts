@@ -7,6 +7,7 @@ import {
 } from "@coursefed/moodle";
 import type { Hono } from "hono";
 import { html } from "hono/html";
+import { hasRole } from "../../accounts/account-roles.ts";
 import type { CatalogEntry, CatalogRevision } from "../../courses/course-repository.ts";
 import type { CourseManifest } from "../../courses/manifest.ts";
 import type { FederationServices } from "../../federation/context.ts";
@@ -17,7 +18,7 @@ import type { Messages } from "../i18n/en.ts";
 import type { Language } from "../i18n/language.ts";
 import { csrfField, type Markup, page } from "../layout.ts";
 import { publisherByline } from "../publisher-byline.ts";
-import { accountOf, hasRole, requireRole } from "../roles.ts";
+import { accountOf, requireRole } from "../roles.ts";
 import type { WebContext, WebDependencies, WebEnv } from "../web-env.ts";
 import { manifestFacts, sanitizedSummary } from "./catalog-page.ts";
 import { errorPage } from "./error-page.ts";

@@ -1,6 +1,7 @@
 import { formatBytes } from "@coursefed/mbz";
 import type { Hono } from "hono";
 import { html } from "hono/html";
+import { hasRole } from "../../accounts/account-roles.ts";
 import type { LocalActor } from "../../actors/local-actors.ts";
 import type { Course } from "../../courses/course-repository.ts";
 import {
@@ -11,7 +12,7 @@ import {
 } from "../../courses/publish-service.ts";
 import { formatDate } from "../format.ts";
 import { csrfField, type Markup, page } from "../layout.ts";
-import { accountOf, hasRole, requireRole } from "../roles.ts";
+import { accountOf, requireRole } from "../roles.ts";
 import type { WebContext, WebDependencies, WebEnv } from "../web-env.ts";
 import { errorPage } from "./error-page.ts";
 import { metadataFields, metadataOf } from "./publish-page.ts";
