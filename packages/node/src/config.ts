@@ -6,6 +6,7 @@ import { HANDLE } from "./actors/handle.ts";
 import { parseByteSize } from "./byte-size.ts";
 import { ConfigError } from "./config-error.ts";
 import type { FederationPolicy } from "./federation/federation-policy.ts";
+import { FIRST_KNOCKS, type FirstKnock } from "./federation/first-knock.ts";
 import type { InboxRetrySchedule } from "./federation/inbox-retry.ts";
 
 /** A node's settings, after validation. */
@@ -57,9 +58,6 @@ export interface NodeConfig {
    */
   readonly inboxRetrySchedule?: InboxRetrySchedule;
 }
-
-export const FIRST_KNOCKS = ["rfc9421", "draft-cavage"] as const;
-export type FirstKnock = (typeof FIRST_KNOCKS)[number];
 
 /** Settings as given on the command line or in the environment, not yet checked. */
 export interface NodeConfigInput {
