@@ -8,7 +8,7 @@
 const NODE = "^packages/node/src/";
 
 /** Plain building blocks: they know no coursefed concern. */
-const FOUNDATION = `${NODE}(coded-error|config-error|temporal|byte-size|private-files)[.]ts$|${NODE}(db|blobs|cluster|scheduling)/`;
+const FOUNDATION = `${NODE}(coded-error|config-error|config-names|temporal|byte-size|private-files)[.]ts$|${NODE}(db|blobs|cluster|scheduling)/`;
 /** One folder per concern, each with its repository and service. */
 const DOMAIN = `${NODE}(accounts|actors|audit|courses|follows|moodle-targets|peers|restores|settings|tokens|uploads)/`;
 const FEDERATION = `${NODE}federation/`;

@@ -1,9 +1,9 @@
 import type { Context } from "@fedify/fedify";
 import { Accept, Follow, Reject, Undo } from "@fedify/vocab";
 import type { LocalActor } from "../actors/local-actors.ts";
-import { CONFIG_ENVIRONMENT } from "../config.ts";
+import { CONFIG_ENVIRONMENT } from "../config-names.ts";
 import type { FederationServices } from "../federation/context.ts";
-import { type FederationPolicy, federatesWith } from "../federation/federation-policy.ts";
+import { type FederationPolicy, federatesWith } from "../settings/federation-policy.ts";
 import { FollowError, lookUpActor, parseFollowTarget } from "./actor-lookup.ts";
 import type { Following } from "./follow-repository.ts";
 import { describeRemoteActor, recipientOf } from "./remote-actor.ts";

@@ -1,6 +1,6 @@
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
-import { FEDERATION_MODES } from "../../federation/federation-policy.ts";
 import { ErrorSchema, errorResponses, problem } from "../../http/problem.ts";
+import { FEDERATION_MODES } from "../../settings/federation-policy.ts";
 import {
   type EffectiveSetting,
   type FederationSettings,

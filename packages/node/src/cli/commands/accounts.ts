@@ -1,13 +1,13 @@
 import { existsSync } from "node:fs";
 import type { Command } from "commander";
 import {
-  CONFIG_ENVIRONMENT,
   CONFIG_FILE_ENVIRONMENT,
   type NodeConfig,
   readConfigFile,
   resolveConfig,
 } from "../../config.ts";
 import { ConfigError } from "../../config-error.ts";
+import { CONFIG_ENVIRONMENT } from "../../config-names.ts";
 import { isDatabaseUrl } from "../../db/database.ts";
 import { WEB_ROLES, type WebRole } from "../../db/schema.ts";
 import { type CommandResult, ExitCode } from "../exit-codes.ts";

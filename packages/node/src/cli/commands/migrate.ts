@@ -1,12 +1,8 @@
 import { existsSync } from "node:fs";
 import type { Command } from "commander";
-import {
-  CONFIG_ENVIRONMENT,
-  CONFIG_FILE_ENVIRONMENT,
-  readConfigFile,
-  resolveConfig,
-} from "../../config.ts";
+import { CONFIG_FILE_ENVIRONMENT, readConfigFile, resolveConfig } from "../../config.ts";
 import { ConfigError } from "../../config-error.ts";
+import { CONFIG_ENVIRONMENT } from "../../config-names.ts";
 import { isDatabaseUrl } from "../../db/database.ts";
 import { type CommandResult, ExitCode } from "../exit-codes.ts";
 

@@ -14,9 +14,9 @@ import {
 import { MBZ_MEDIA_TYPE, verifyManifest } from "../../courses/manifest.ts";
 import { describeRemoteActor } from "../../follows/remote-actor.ts";
 import { applyRestoreRules } from "../../restores/auto-restore.ts";
+import { federatesWith } from "../../settings/federation-policy.ts";
 import type { FederationServices } from "../context.ts";
 import { JWS_MEDIA_TYPE } from "../course-object.ts";
-import { federatesWith } from "../federation-policy.ts";
 import { sanitizeRemoteHtml } from "../remote-html.ts";
 import { institutionSigner } from "../signed-fetch.ts";
 
