@@ -20,7 +20,7 @@ import { DatabaseKvStore } from "./federation/kv-store.ts";
 import { createMessageQueue } from "./federation/message-queue.ts";
 import { FollowRepository } from "./follows/follow-repository.ts";
 import { bodyLimits } from "./http/body-limits.ts";
-import { courseRoutes } from "./http/course-routes.ts";
+import { downloadRoutes } from "./http/download-routes.ts";
 import { federationGuard } from "./http/federation-guard.ts";
 import { federationMiddleware } from "./http/federation-middleware.ts";
 import { RequestsInFlight } from "./http/requests-in-flight.ts";
@@ -214,7 +214,7 @@ export async function createNode(config: NodeConfig): Promise<CoursefedNode> {
   );
   app.route(
     "/",
-    courseRoutes(services, config.publicUrl, async (request) => {
+    downloadRoutes(services, config.publicUrl, async (request) => {
       const owner = await federation.createContext(request, services).getSignedKeyOwner();
       return owner?.id?.href;
     }),

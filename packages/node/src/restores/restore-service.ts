@@ -60,7 +60,7 @@ export interface RestoreRequestCommon {
  * A restore asked for by a person, whose permissions are checked and whose request is
  * audited, or by an auto-restore rule (admin-made: neither).
  */
-export type RestoreRequest = RestoreRequestCommon &
+export type CatalogRestoreRequest = RestoreRequestCommon &
   (
     | { readonly person: RestorePerson; readonly ruleId?: undefined }
     | { readonly ruleId: number; readonly person?: undefined }
@@ -103,7 +103,7 @@ export type RequestedRestore = RestoreJob & {
  */
 export async function requestRestore(
   services: FederationServices,
-  request: RestoreRequest,
+  request: CatalogRestoreRequest,
 ): Promise<RequestedRestore> {
   const entry = await services.courses.catalogEntry(request.objectUri);
   if (!entry) {
@@ -184,7 +184,7 @@ async function auditRestore(
   person: RestorePerson,
   target: MoodleTarget,
   job: RestoreJob,
-  request: RestoreRequest,
+  request: CatalogRestoreRequest,
 ): Promise<void> {
   const details = {
     object: job.objectUri,

@@ -209,7 +209,7 @@ ${pageNumber < pages ? html`<li><a href="${link(pageNumber + 1)}" rel="next">${t
 </ul></nav>`;
 }
 
-export function catalogRoutes(app: Hono<WebEnv>, { services }: WebDependencies): void {
+export function catalogPageRoutes(app: Hono<WebEnv>, { services }: WebDependencies): void {
   app.get("/catalog", requireRole("viewer"), async (c) => {
     const t = c.get("t");
     const filters = filtersOf(c);
