@@ -11,8 +11,8 @@ import {
   traverseCollection,
   type Update,
 } from "@fedify/vocab";
+import { describeRemoteActor } from "../../actors/remote-actor.ts";
 import { MBZ_MEDIA_TYPE, verifyManifest } from "../../courses/manifest.ts";
-import { describeRemoteActor } from "../../follows/remote-actor.ts";
 import { applyRestoreRules } from "../../restores/auto-restore.ts";
 import { federatesWith } from "../../settings/federation-policy.ts";
 import type { FederationServices } from "../context.ts";
