@@ -5,7 +5,15 @@ import { type CommandResult, EXIT_CODES_HELP, ExitCode } from "./exit-codes.ts";
 type RegisterCommands = (program: Command, result: CommandResult) => void;
 
 const serveCommand = async () => (await import("./commands/serve.ts")).serveCommand;
-const nodeCommands = async () => (await import("./commands/node-commands.ts")).nodeCommands;
+const publishCommand = async () => (await import("./commands/publish.ts")).publishCommand;
+const followCommand = async () => (await import("./commands/follow.ts")).followCommand;
+const boostCommand = async () => (await import("./commands/boost.ts")).boostCommand;
+const followRequestsCommand = async () =>
+  (await import("./commands/follow-requests.ts")).followRequestsCommand;
+const catalogCommand = async () => (await import("./commands/catalog.ts")).catalogCommand;
+const fetchCommand = async () => (await import("./commands/fetch.ts")).fetchCommand;
+const teachersCommand = async () => (await import("./commands/teachers.ts")).teachersCommand;
+const peersCommand = async () => (await import("./commands/peers.ts")).peersCommand;
 const courseCommands = async () => (await import("./commands/course-commands.ts")).courseCommands;
 const moodleCommands = async () => (await import("./commands/moodle-commands.ts")).moodleCommands;
 const accountsCommand = async () => (await import("./commands/accounts.ts")).accountsCommand;
@@ -17,7 +25,14 @@ const sanitizeCommand = async () => (await import("./commands/sanitize.ts")).san
 /** Every command's module, in the order `coursefed --help` lists them. */
 const ALL_COMMANDS = [
   serveCommand,
-  nodeCommands,
+  publishCommand,
+  followCommand,
+  boostCommand,
+  followRequestsCommand,
+  catalogCommand,
+  fetchCommand,
+  teachersCommand,
+  peersCommand,
   courseCommands,
   moodleCommands,
   accountsCommand,
@@ -35,14 +50,14 @@ const ALL_COMMANDS = [
  */
 const COMMAND_MODULES: Readonly<Record<string, () => Promise<RegisterCommands>>> = {
   serve: serveCommand,
-  publish: nodeCommands,
-  follow: nodeCommands,
-  boost: nodeCommands,
-  "follow-requests": nodeCommands,
-  catalog: nodeCommands,
-  fetch: nodeCommands,
-  teachers: nodeCommands,
-  peers: nodeCommands,
+  publish: publishCommand,
+  follow: followCommand,
+  boost: boostCommand,
+  "follow-requests": followRequestsCommand,
+  catalog: catalogCommand,
+  fetch: fetchCommand,
+  teachers: teachersCommand,
+  peers: peersCommand,
   edit: courseCommands,
   withdraw: courseCommands,
   moodle: moodleCommands,
