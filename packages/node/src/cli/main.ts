@@ -14,7 +14,8 @@ const catalogCommand = async () => (await import("./commands/catalog.ts")).catal
 const fetchCommand = async () => (await import("./commands/fetch.ts")).fetchCommand;
 const teachersCommand = async () => (await import("./commands/teachers.ts")).teachersCommand;
 const peersCommand = async () => (await import("./commands/peers.ts")).peersCommand;
-const courseCommands = async () => (await import("./commands/course-commands.ts")).courseCommands;
+const editCommand = async () => (await import("./commands/edit.ts")).editCommand;
+const withdrawCommand = async () => (await import("./commands/withdraw.ts")).withdrawCommand;
 const moodleCommands = async () => (await import("./commands/moodle-commands.ts")).moodleCommands;
 const accountsCommand = async () => (await import("./commands/accounts.ts")).accountsCommand;
 const migrateCommand = async () => (await import("./commands/migrate.ts")).migrateCommand;
@@ -33,7 +34,8 @@ const ALL_COMMANDS = [
   fetchCommand,
   teachersCommand,
   peersCommand,
-  courseCommands,
+  editCommand,
+  withdrawCommand,
   moodleCommands,
   accountsCommand,
   migrateCommand,
@@ -58,8 +60,8 @@ const COMMAND_MODULES: Readonly<Record<string, () => Promise<RegisterCommands>>>
   fetch: fetchCommand,
   teachers: teachersCommand,
   peers: peersCommand,
-  edit: courseCommands,
-  withdraw: courseCommands,
+  edit: editCommand,
+  withdraw: withdrawCommand,
   moodle: moodleCommands,
   restore: moodleCommands,
   restores: moodleCommands,
