@@ -16,7 +16,10 @@ const teachersCommand = async () => (await import("./commands/teachers.ts")).tea
 const peersCommand = async () => (await import("./commands/peers.ts")).peersCommand;
 const editCommand = async () => (await import("./commands/edit.ts")).editCommand;
 const withdrawCommand = async () => (await import("./commands/withdraw.ts")).withdrawCommand;
-const moodleCommands = async () => (await import("./commands/moodle-commands.ts")).moodleCommands;
+const moodleCommand = async () => (await import("./commands/moodle.ts")).moodleCommand;
+const restoreCommand = async () => (await import("./commands/restore.ts")).restoreCommand;
+const restoresCommand = async () => (await import("./commands/restores.ts")).restoresCommand;
+const rulesCommand = async () => (await import("./commands/rules.ts")).rulesCommand;
 const accountsCommand = async () => (await import("./commands/accounts.ts")).accountsCommand;
 const migrateCommand = async () => (await import("./commands/migrate.ts")).migrateCommand;
 const inspectCommand = async () => (await import("./commands/inspect.ts")).inspectCommand;
@@ -36,7 +39,10 @@ const ALL_COMMANDS = [
   peersCommand,
   editCommand,
   withdrawCommand,
-  moodleCommands,
+  moodleCommand,
+  restoreCommand,
+  restoresCommand,
+  rulesCommand,
   accountsCommand,
   migrateCommand,
   inspectCommand,
@@ -62,10 +68,10 @@ const COMMAND_MODULES: Readonly<Record<string, () => Promise<RegisterCommands>>>
   peers: peersCommand,
   edit: editCommand,
   withdraw: withdrawCommand,
-  moodle: moodleCommands,
-  restore: moodleCommands,
-  restores: moodleCommands,
-  rules: moodleCommands,
+  moodle: moodleCommand,
+  restore: restoreCommand,
+  restores: restoresCommand,
+  rules: rulesCommand,
   accounts: accountsCommand,
   migrate: migrateCommand,
   inspect: inspectCommand,
