@@ -11,6 +11,7 @@ import { createApi, federationContextFor } from "./api/api.ts";
 import { AuditLog } from "./audit/audit-log.ts";
 import { BlobStore } from "./blobs/blob-store.ts";
 import type { NodeConfig } from "./config.ts";
+import { CatalogEvents } from "./courses/catalog-events.ts";
 import { CourseRepository } from "./courses/course-repository.ts";
 import type { NodeDatabase } from "./db/database.ts";
 import { openDatabase } from "./db/open-database.ts";
@@ -29,6 +30,7 @@ import { checkHealth } from "./observability/health.ts";
 import { NodeMetrics } from "./observability/metrics.ts";
 import { deliveryFailureRecorder, trackDeliveries } from "./peers/delivery-tracking.ts";
 import { PeerRepository, peerState } from "./peers/peer-repository.ts";
+import { applyRestoreRules } from "./restores/auto-restore.ts";
 import { RestoreRepository } from "./restores/restore-repository.ts";
 import { type RestoreMessage, runRestoreJob } from "./restores/restore-service.ts";
 import { startScheduler } from "./scheduling/scheduled-tasks.ts";
@@ -89,6 +91,7 @@ export async function createNode(config: NodeConfig): Promise<CoursefedNode> {
     channel: "restore",
     concurrency: RESTORE_CONCURRENCY,
   });
+  const catalogEvents = new CatalogEvents();
   const services: FederationServices = {
     actors,
     follows: new FollowRepository(db),
@@ -97,6 +100,7 @@ export async function createNode(config: NodeConfig): Promise<CoursefedNode> {
       autoAcceptDomains: config.autoAcceptDomains,
     }),
     courses: new CourseRepository(db),
+    catalogEvents,
     blobs: new BlobStore(join(config.dataDir, "blobs")),
     peers,
     moodleTargets: new MoodleTargetRepository(db),
@@ -105,6 +109,9 @@ export async function createNode(config: NodeConfig): Promise<CoursefedNode> {
     softwareVersion: SOFTWARE_VERSION,
     allowPrivateAddresses: config.allowPrivateAddresses,
   };
+  catalogEvents.onRevisionReceived(async (event) => {
+    await applyRestoreRules(services, event);
+  });
 
   const outbox = createMessageQueue(db, {
     channel: "outbox",

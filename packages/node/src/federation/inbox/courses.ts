@@ -13,7 +13,6 @@ import {
 } from "@fedify/vocab";
 import { describeRemoteActor } from "../../actors/remote-actor.ts";
 import { MBZ_MEDIA_TYPE, verifyManifest } from "../../courses/manifest.ts";
-import { applyRestoreRules } from "../../restores/auto-restore.ts";
 import { federatesWith } from "../../settings/federation-policy.ts";
 import type { FederationServices } from "../context.ts";
 import { JWS_MEDIA_TYPE } from "../course-object.ts";
@@ -225,7 +224,7 @@ async function receiveCourse(
   if (kept) await rememberAuthor(ctx, actor);
   const arrivedNewer = !held || manifest.revision > held.revision;
   if (kept && arrivedNewer && arrival.delivered) {
-    await applyRestoreRules(ctx.data, {
+    await ctx.data.catalogEvents.revisionReceived({
       objectUri: object.id.href,
       revision: manifest.revision,
       actorUri: actor.id.href,
