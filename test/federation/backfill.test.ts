@@ -2,7 +2,7 @@ import { isActor } from "@fedify/vocab";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { LocalActor } from "../../packages/node/src/actors/local-actors.ts";
 import { publishCourse, withdrawCourse } from "../../packages/node/src/courses/publish-service.ts";
-import type { Visibility } from "../../packages/node/src/db/schema.ts";
+import type { Visibility } from "../../packages/node/src/courses/visibility.ts";
 import { backfillFrom } from "../../packages/node/src/federation/inbox/courses.ts";
 import { institutionSigner } from "../../packages/node/src/federation/signed-fetch.ts";
 import { answerFollow, follow } from "../../packages/node/src/follows/follow-service.ts";

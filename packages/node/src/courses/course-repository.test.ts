@@ -1,7 +1,6 @@
 import { checkCompatibility, type MoodleSiteInfo } from "@coursefed/moodle";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { NodeDatabase } from "../db/database.ts";
-import type { Visibility } from "../db/schema.ts";
 import {
   TEST_POSTGRES_ENVIRONMENT,
   type TemporaryDatabase,
@@ -15,6 +14,7 @@ import {
   type ReceivedCourse,
 } from "./course-repository.ts";
 import type { CourseManifest } from "./manifest.ts";
+import type { Visibility } from "./visibility.ts";
 
 const databases: TemporaryDatabase[] = [];
 const opened: NodeDatabase[] = [];

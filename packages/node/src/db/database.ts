@@ -7,8 +7,9 @@ export type DatabaseEngine = "sqlite" | "postgres";
 type Schema = typeof schema;
 
 /**
- * The node's tables, as query builders take them: schema.ts's, without the vocabulary
- * constants it exports beside them. SQLite's are derived from the same descriptions.
+ * The node's tables, as query builders take them: what schema.ts exports that is a table
+ * (the vocabulary its columns use, roles, states, visibilities, lives with the domain, as
+ * courses/visibility.ts). SQLite's are derived from the same descriptions.
  */
 export type Tables = {
   [Name in keyof Schema as Schema[Name] extends PgTable ? Name : never]: Schema[Name];

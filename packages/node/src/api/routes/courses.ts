@@ -11,7 +11,7 @@ import {
   publishCourse,
   withdrawCourse,
 } from "../../courses/publish-service.ts";
-import { VISIBILITIES } from "../../db/schema.ts";
+import { VISIBILITIES } from "../../courses/visibility.ts";
 import type { FederationServices } from "../../federation/context.ts";
 import {
   ErrorSchema,

@@ -1,7 +1,6 @@
 import { MoodleError, type MoodleSiteInfo } from "@coursefed/moodle";
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
-import { MOODLE_DRIVERS } from "../../db/schema.ts";
 import {
   ErrorSchema,
   errorResponses,
@@ -9,6 +8,7 @@ import {
   moodleProblem,
   problem,
 } from "../../http/problem.ts";
+import { MOODLE_DRIVERS } from "../../moodle-targets/moodle-drivers.ts";
 import { probeTarget } from "../../moodle-targets/probe-target.ts";
 import { type MoodleTarget, TargetError } from "../../moodle-targets/target-repository.ts";
 import {

@@ -1,7 +1,7 @@
 import type { RestoreDestination } from "@coursefed/moodle";
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
-import { RESTORE_JOB_STATES } from "../../db/schema.ts";
 import { ErrorSchema, errorResponses, problem } from "../../http/problem.ts";
+import { RESTORE_JOB_STATES } from "../../restores/restore-job-states.ts";
 import type { RestoreJob } from "../../restores/restore-repository.ts";
 import { RestoreError, requestRestore } from "../../restores/restore-service.ts";
 import type { ApiDependencies } from "../api-dependencies.ts";

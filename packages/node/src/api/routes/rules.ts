@@ -1,7 +1,7 @@
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
-import { RULE_EVENTS, RULE_MODES } from "../../db/schema.ts";
 import { ErrorSchema, errorResponses, problem } from "../../http/problem.ts";
 import type { RestoreRule } from "../../restores/restore-repository.ts";
+import { RULE_EVENTS, RULE_MODES } from "../../restores/rule-kinds.ts";
 import {
   addRule,
   MAX_RULE_TAG_LENGTH,

@@ -3,7 +3,7 @@ import { MoodleError, type MoodleSiteInfo } from "@coursefed/moodle";
 import type { Hono } from "hono";
 import { html } from "hono/html";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
-import { MOODLE_DRIVERS, type MoodleDriverName } from "../../db/schema.ts";
+import { MOODLE_DRIVERS, type MoodleDriverName } from "../../moodle-targets/moodle-drivers.ts";
 import { probeTarget } from "../../moodle-targets/probe-target.ts";
 import {
   type MoodleTarget,

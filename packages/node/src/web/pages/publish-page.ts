@@ -8,7 +8,7 @@ import type { LocalActor } from "../../actors/local-actors.ts";
 import type { Course } from "../../courses/course-repository.ts";
 import { type CourseMetadata, PublishError, publishCourse } from "../../courses/publish-service.ts";
 import { ReceiveBackupError, receiveBackup } from "../../courses/receive-backup.ts";
-import { VISIBILITIES, type Visibility } from "../../db/schema.ts";
+import { VISIBILITIES, type Visibility } from "../../courses/visibility.ts";
 import { publishFromMoodle } from "../../restores/publish-from-moodle.ts";
 import { discardUnusedArchive } from "../../uploads/abandoned-uploads.ts";
 import type { PendingUpload } from "../../uploads/web-upload-repository.ts";

@@ -1,7 +1,7 @@
 import type { Hono } from "hono";
 import { html } from "hono/html";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
-import { RULE_EVENTS, RULE_MODES } from "../../db/schema.ts";
+import { RULE_EVENTS, RULE_MODES } from "../../restores/rule-kinds.ts";
 import {
   addRule,
   MAX_RULE_TAG_LENGTH,
