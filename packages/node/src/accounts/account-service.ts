@@ -1,8 +1,8 @@
 import { HANDLE } from "../actors/handle.ts";
 import { ActorError, type LocalActor, type LocalActorRepository } from "../actors/local-actors.ts";
 import { CodedError } from "../coded-error.ts";
+import { WEB_ROLES, type WebRole } from "../vocabulary/account-roles.ts";
 import type { AccountRepository, WebAccount } from "./account-repository.ts";
-import { WEB_ROLES, type WebRole } from "./account-roles.ts";
 import { hashPassword, NO_PASSWORD, randomPassword, verifyPassword } from "./password.ts";
 
 export class AccountError extends CodedError<

@@ -1,4 +1,4 @@
-import type { RestoreJobState } from "../restores/restore-job-states.ts";
+import type { RestoreJobState } from "../vocabulary/restore-job-states.ts";
 
 /* The restore jobs the node reports, as `restore` and `restores` print them. */
 

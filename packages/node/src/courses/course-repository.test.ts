@@ -7,6 +7,7 @@ import {
   temporaryDatabase,
 } from "../db/test-database.ts";
 import { FollowRepository } from "../follows/follow-repository.ts";
+import type { Visibility } from "../vocabulary/visibility.ts";
 import { moodleBranchNumber, type RestoreSite } from "./catalog-restorable.ts";
 import {
   CourseRepository,
@@ -14,7 +15,6 @@ import {
   type ReceivedCourse,
 } from "./course-repository.ts";
 import type { CourseManifest } from "./manifest.ts";
-import type { Visibility } from "./visibility.ts";
 
 const databases: TemporaryDatabase[] = [];
 const opened: NodeDatabase[] = [];

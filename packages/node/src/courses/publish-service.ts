@@ -24,9 +24,9 @@ import { CodedError } from "../coded-error.ts";
 import type { FederationServices } from "../federation/context.ts";
 import { courseObject } from "../federation/course-object.ts";
 import { Temporal } from "../temporal.ts";
+import type { Visibility } from "../vocabulary/visibility.ts";
 import type { Course, CourseRevision } from "./course-repository.ts";
 import { buildManifest, type CourseManifest, readOwnManifest, signManifest } from "./manifest.ts";
-import type { Visibility } from "./visibility.ts";
 
 export interface CourseMetadata {
   /** Left out: a new revision keeps its course's, a new course takes the backup's name. */

@@ -9,7 +9,7 @@ type Schema = typeof schema;
 /**
  * The node's tables, as query builders take them: what schema.ts exports that is a table
  * (the vocabulary its columns use, roles, states, visibilities, lives with the domain, as
- * courses/visibility.ts). SQLite's are derived from the same descriptions.
+ * vocabulary/visibility.ts). SQLite's are derived from the same descriptions.
  */
 export type Tables = {
   [Name in keyof Schema as Schema[Name] extends PgTable ? Name : never]: Schema[Name];

@@ -30,14 +30,14 @@ import {
   text,
   uniqueIndex,
 } from "drizzle-orm/pg-core";
-import { WEB_ROLES } from "../accounts/account-roles.ts";
-import { AUDIT_ACTORS } from "../audit/audit-actors.ts";
-import { VISIBILITIES } from "../courses/visibility.ts";
-import { FOLLOW_STATES } from "../follows/follow-states.ts";
-import { MOODLE_DRIVERS } from "../moodle-targets/moodle-drivers.ts";
-import { RESTORE_JOB_STATES } from "../restores/restore-job-states.ts";
-import { RULE_EVENTS, RULE_MODES } from "../restores/rule-kinds.ts";
-import { ROLES } from "../tokens/token-roles.ts";
+import { WEB_ROLES } from "../vocabulary/account-roles.ts";
+import { AUDIT_ACTORS } from "../vocabulary/audit-actors.ts";
+import { FOLLOW_STATES } from "../vocabulary/follow-states.ts";
+import { MOODLE_DRIVERS } from "../vocabulary/moodle-drivers.ts";
+import { RESTORE_JOB_STATES } from "../vocabulary/restore-job-states.ts";
+import { RULE_EVENTS, RULE_MODES } from "../vocabulary/rule-kinds.ts";
+import { ROLES } from "../vocabulary/token-roles.ts";
+import { VISIBILITIES } from "../vocabulary/visibility.ts";
 
 /**
  * Fedify's key-value store (caches, idempotence records, ...). Keys are JSON arrays of

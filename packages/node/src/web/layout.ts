@@ -1,8 +1,8 @@
 import { html } from "hono/html";
 import type { HtmlEscapedString } from "hono/utils/html";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
-import type { WebRole } from "../accounts/account-roles.ts";
-import { hasRole } from "../accounts/account-roles.ts";
+import type { WebRole } from "../vocabulary/account-roles.ts";
+import { hasRole } from "../vocabulary/account-roles.ts";
 import { CSRF_FIELD, csrfToken } from "./csrf-token.ts";
 import type { WebContext } from "./web-env.ts";
 

@@ -1,7 +1,7 @@
 import type { MiddlewareHandler } from "hono";
 import type { WebAccount } from "../accounts/account-repository.ts";
-import type { WebRole } from "../accounts/account-roles.ts";
-import { hasRole } from "../accounts/account-roles.ts";
+import type { WebRole } from "../vocabulary/account-roles.ts";
+import { hasRole } from "../vocabulary/account-roles.ts";
 import { errorPage } from "./pages/error-page.ts";
 import type { WebContext, WebEnv } from "./web-env.ts";
 

@@ -11,7 +11,6 @@ import {
   publishCourse,
   withdrawCourse,
 } from "../../courses/publish-service.ts";
-import { VISIBILITIES } from "../../courses/visibility.ts";
 import type { FederationServices } from "../../federation/context.ts";
 import {
   ErrorSchema,
@@ -22,6 +21,7 @@ import {
 } from "../../http/problem.ts";
 import { publishFromMoodle } from "../../restores/publish-from-moodle.ts";
 import { discardUnusedArchive } from "../../uploads/abandoned-uploads.ts";
+import { VISIBILITIES } from "../../vocabulary/visibility.ts";
 import type { ApiDependencies } from "../api-dependencies.ts";
 import { type ApiEnv, requireAdmin } from "../auth.ts";
 

@@ -8,7 +8,6 @@ import {
   moodleProblem,
   problem,
 } from "../../http/problem.ts";
-import { MOODLE_DRIVERS } from "../../moodle-targets/moodle-drivers.ts";
 import { probeTarget } from "../../moodle-targets/probe-target.ts";
 import { type MoodleTarget, TargetError } from "../../moodle-targets/target-repository.ts";
 import {
@@ -19,6 +18,7 @@ import {
   TeacherPermissionError,
 } from "../../moodle-targets/teacher-permissions.ts";
 import { noSuchTargetMessage } from "../../restores/rule-service.ts";
+import { MOODLE_DRIVERS } from "../../vocabulary/moodle-drivers.ts";
 import type { ApiDependencies } from "../api-dependencies.ts";
 import { type ApiEnv, auditActorOf, requireAdmin } from "../auth.ts";
 

@@ -1,9 +1,9 @@
 import type { RestoreDestination } from "@coursefed/moodle";
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import { ErrorSchema, errorResponses, problem } from "../../http/problem.ts";
-import { RESTORE_JOB_STATES } from "../../restores/restore-job-states.ts";
 import type { RestoreJob } from "../../restores/restore-repository.ts";
 import { RestoreError, requestRestore } from "../../restores/restore-service.ts";
+import { RESTORE_JOB_STATES } from "../../vocabulary/restore-job-states.ts";
 import type { ApiDependencies } from "../api-dependencies.ts";
 import { type ApiEnv, auditActorOf } from "../auth.ts";
 import { RestoreProblem } from "../restore-problem.ts";

@@ -1,7 +1,6 @@
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import { ErrorSchema, errorResponses, problem } from "../../http/problem.ts";
 import type { RestoreRule } from "../../restores/restore-repository.ts";
-import { RULE_EVENTS, RULE_MODES } from "../../restores/rule-kinds.ts";
 import {
   addRule,
   MAX_RULE_TAG_LENGTH,
@@ -9,6 +8,7 @@ import {
   type RuleRequest,
   ruleDetails,
 } from "../../restores/rule-service.ts";
+import { RULE_EVENTS, RULE_MODES } from "../../vocabulary/rule-kinds.ts";
 import type { ApiDependencies } from "../api-dependencies.ts";
 import { type ApiEnv, auditActorOf, requireAdmin } from "../auth.ts";
 

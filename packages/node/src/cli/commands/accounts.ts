@@ -1,6 +1,5 @@
 import { existsSync } from "node:fs";
 import type { Command } from "commander";
-import { WEB_ROLES, type WebRole } from "../../accounts/account-roles.ts";
 import {
   CONFIG_FILE_ENVIRONMENT,
   type NodeConfig,
@@ -10,6 +9,7 @@ import {
 import { ConfigError } from "../../config-error.ts";
 import { CONFIG_ENVIRONMENT } from "../../config-names.ts";
 import { isDatabaseUrl } from "../../db/database.ts";
+import { WEB_ROLES, type WebRole } from "../../vocabulary/account-roles.ts";
 import { type CommandResult, ExitCode } from "../exit-codes.ts";
 
 /**

@@ -3,7 +3,7 @@ import { type Command, Option } from "commander";
 import {
   FINISHED_RESTORE_STATES,
   type RestoreJobState,
-} from "../../restores/restore-job-states.ts";
+} from "../../vocabulary/restore-job-states.ts";
 import { type ApiClient, addNodeOptions } from "../api-client.ts";
 import { type CommandResult, ExitCode } from "../exit-codes.ts";
 import { nodeAction } from "../node-action.ts";

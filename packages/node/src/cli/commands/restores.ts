@@ -1,5 +1,5 @@
 import { type Command, Option } from "commander";
-import { RESTORE_JOB_STATES } from "../../restores/restore-job-states.ts";
+import { RESTORE_JOB_STATES } from "../../vocabulary/restore-job-states.ts";
 import { addNodeOptions } from "../api-client.ts";
 import type { CommandResult } from "../exit-codes.ts";
 import { nodeAction } from "../node-action.ts";

@@ -1,7 +1,6 @@
 import type { Hono } from "hono";
 import { html } from "hono/html";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
-import { WEB_ROLES, type WebRole } from "../../accounts/account-roles.ts";
 import {
   AccountError,
   changeRole,
@@ -11,6 +10,7 @@ import {
   removeAccount,
   resetPassword,
 } from "../../accounts/account-service.ts";
+import { WEB_ROLES, type WebRole } from "../../vocabulary/account-roles.ts";
 import { formatDateTime } from "../format.ts";
 import { csrfField, type Markup } from "../layout.ts";
 import { accountOf, requireRole } from "../roles.ts";

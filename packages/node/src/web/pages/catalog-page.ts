@@ -1,7 +1,6 @@
 import { formatBytes } from "@coursefed/mbz";
 import type { Hono } from "hono";
 import { html, raw } from "hono/html";
-import { hasRole } from "../../accounts/account-roles.ts";
 import {
   activeCatalogFilters,
   CATALOG_FILTERS,
@@ -15,6 +14,7 @@ import type {
   CatalogPublisher,
   CourseRepository,
 } from "../../courses/course-repository.ts";
+import { hasRole } from "../../vocabulary/account-roles.ts";
 import { formatDate } from "../format.ts";
 import { type Markup, page } from "../layout.ts";
 import { publisherByline } from "../publisher-byline.ts";

@@ -7,12 +7,12 @@ import {
 } from "@coursefed/moodle";
 import type { Hono } from "hono";
 import { html } from "hono/html";
-import { hasRole } from "../../accounts/account-roles.ts";
 import type { CatalogEntry, CatalogRevision } from "../../courses/course-repository.ts";
 import type { CourseManifest } from "../../courses/manifest.ts";
 import type { FederationServices } from "../../federation/context.ts";
 import type { RemoteActor } from "../../follows/follow-repository.ts";
 import type { MoodleTarget } from "../../moodle-targets/target-repository.ts";
+import { hasRole } from "../../vocabulary/account-roles.ts";
 import { formatDate, formatDateTime, hostOf } from "../format.ts";
 import type { Messages } from "../i18n/en.ts";
 import type { Language } from "../i18n/language.ts";

@@ -1,7 +1,6 @@
 import { formatBytes } from "@coursefed/mbz";
 import type { Hono } from "hono";
 import { html } from "hono/html";
-import { hasRole } from "../../accounts/account-roles.ts";
 import type { LocalActor } from "../../actors/local-actors.ts";
 import type { Course } from "../../courses/course-repository.ts";
 import {
@@ -10,6 +9,7 @@ import {
   PublishError,
   withdrawCourse,
 } from "../../courses/publish-service.ts";
+import { hasRole } from "../../vocabulary/account-roles.ts";
 import { formatDate } from "../format.ts";
 import { csrfField, type Markup, page } from "../layout.ts";
 import { accountOf, requireRole } from "../roles.ts";
