@@ -1,7 +1,6 @@
 import type { RestoreDestination } from "@coursefed/moodle";
 import type { RevisionReceived } from "../courses/catalog-events.ts";
-import type { FederationServices } from "../federation/context.ts";
-import { requestRestore } from "./restore-service.ts";
+import { type RestoreRequestStores, requestRestore } from "./restore-service.ts";
 
 /**
  * Queues the restores that the auto-restore rules ask for. "update-in-place" restores a
@@ -9,7 +8,7 @@ import { requestRestore } from "./restore-service.ts";
  * keeps the course id); the first time, it makes a new course in the rule's category.
  */
 export async function applyRestoreRules(
-  services: FederationServices,
+  services: RestoreRequestStores,
   arrived: RevisionReceived,
 ): Promise<number> {
   const actors = arrived.announcedBy ? [arrived.actorUri, arrived.announcedBy] : [arrived.actorUri];
