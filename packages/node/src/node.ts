@@ -27,8 +27,8 @@ import { federationGuard } from "./http/federation-guard.ts";
 import { federationMiddleware } from "./http/federation-middleware.ts";
 import { RequestsInFlight } from "./http/requests-in-flight.ts";
 import { MoodleTargetRepository } from "./moodle-targets/target-repository.ts";
-import { checkHealth } from "./observability/health.ts";
 import { NodeMetrics } from "./observability/metrics.ts";
+import { observabilityRoutes } from "./observability/observability-routes.ts";
 import { PeerRepository, peerState } from "./peers/peer-repository.ts";
 import { applyRestoreRules } from "./restores/auto-restore.ts";
 import { RestoreRepository } from "./restores/restore-repository.ts";
@@ -197,14 +197,7 @@ export async function createNode(config: NodeConfig): Promise<CoursefedNode> {
   app.use(requests.track());
   app.use(metrics.timeRequests());
   app.use(bodyLimits({ inboxBytes: config.maxInboxBodyBytes, uploadBytes: config.maxUploadBytes }));
-  app.get("/healthz", async (c) => {
-    const report = await checkHealth(db, queues);
-    return c.json(report, report.status === "ok" ? 200 : 503);
-  });
-  app.get("/metrics", async (c) => {
-    const { contentType, body } = await metrics.exposition();
-    return c.body(body, 200, { "content-type": contentType });
-  });
+  app.route("/", observabilityRoutes(db, queues, metrics));
   app.use(federationGuard(services.settings));
   app.use(federationMiddleware(federation, () => services));
   app.route(
