@@ -21,7 +21,7 @@ const HTTP = `${NODE}(http|observability)/`;
 const API = `${NODE}api/`;
 const WEB = `${NODE}web/`;
 /** Where the node is put together and started; nothing below may reach it. */
-const COMPOSITION = `${NODE}(node|server|index|config)[.]ts$|${NODE}cli/`;
+const COMPOSITION = `${NODE}(node|node-app|server|index|config)[.]ts$|${NODE}cli/`;
 
 export default {
   forbidden: [
