@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AccountRepository } from "../../packages/node/src/accounts/account-repository.ts";
 import { createAccount } from "../../packages/node/src/accounts/account-service.ts";
-import { TokenRepository } from "../../packages/node/src/api/token-repository.ts";
 import { follow } from "../../packages/node/src/follows/follow-service.ts";
+import { TokenRepository } from "../../packages/node/src/tokens/token-repository.ts";
 import { contextOf, institutionOf } from "../support/federation-steps.ts";
 import { startTestNode, type TestNode } from "../support/test-node.ts";
 import { WebClient } from "./web-client.ts";

@@ -2,7 +2,7 @@ import { readFile } from "node:fs/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AccountRepository } from "../../packages/node/src/accounts/account-repository.ts";
 import { createAccount } from "../../packages/node/src/accounts/account-service.ts";
-import { TokenRepository } from "../../packages/node/src/api/token-repository.ts";
+import { TokenRepository } from "../../packages/node/src/tokens/token-repository.ts";
 import { coursefed } from "../support/coursefed-cli.ts";
 import { eventually } from "../support/eventually.ts";
 import { followAndApprove } from "../support/federation-steps.ts";

@@ -4,6 +4,7 @@ import { getCookie } from "hono/cookie";
 import { AccountRepository } from "../../packages/node/src/accounts/account-repository.ts";
 import {
   type AccountError,
+  type OidcAccounts,
   type OidcIdentityRequest,
   oidcAccounts,
 } from "../../packages/node/src/accounts/account-service.ts";
@@ -19,7 +20,6 @@ import {
 } from "../../packages/node/src/web/i18n/language.ts";
 import {
   OIDC_CALLBACK_PATH,
-  type OidcAccounts,
   oidcLoginRoutes,
 } from "../../packages/node/src/web/pages/oidc-login.ts";
 import { loadSession } from "../../packages/node/src/web/session-cookie.ts";

@@ -2,7 +2,8 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { ConfigError, readConfigFile, resolveConfig } from "./config.ts";
+import { readConfigFile, resolveConfig } from "./config.ts";
+import { ConfigError } from "./config-error.ts";
 
 function configFile(content: string): string {
   const path = join(mkdtempSync(join(tmpdir(), "coursefed-config-")), "coursefed.json");

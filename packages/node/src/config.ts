@@ -4,8 +4,15 @@ import { dirname, join, resolve } from "node:path";
 import { type OidcConfig, parseOidcConfig } from "./accounts/oidc/oidc-config.ts";
 import { HANDLE } from "./actors/handle.ts";
 import { parseByteSize } from "./byte-size.ts";
-import type { FederationPolicy } from "./federation/federation-policy.ts";
+import { ConfigError } from "./config-error.ts";
+import { CONFIG_ENVIRONMENT } from "./config-names.ts";
+import { FIRST_KNOCKS, type FirstKnock } from "./federation/first-knock.ts";
 import type { InboxRetrySchedule } from "./federation/inbox-retry.ts";
+import {
+  type FederationPolicy,
+  parseDomains,
+  parseFederation,
+} from "./settings/federation-policy.ts";
 
 /** A node's settings, after validation. */
 export interface NodeConfig {
@@ -57,9 +64,6 @@ export interface NodeConfig {
   readonly inboxRetrySchedule?: InboxRetrySchedule;
 }
 
-export const FIRST_KNOCKS = ["rfc9421", "draft-cavage"] as const;
-export type FirstKnock = (typeof FIRST_KNOCKS)[number];
-
 /** Settings as given on the command line or in the environment, not yet checked. */
 export interface NodeConfigInput {
   readonly dataDir?: string | undefined;
@@ -81,40 +85,6 @@ export interface NodeConfigInput {
   /** Comma-separated IP addresses. */
   readonly trustProxy?: string | undefined;
 }
-
-export class ConfigError extends Error {
-  override readonly name = "ConfigError";
-  /** The setting at fault, as the user wrote it (flag or variable). */
-  readonly setting: string;
-  /** What is wrong, without the setting's name: for the console, where a field names it. */
-  readonly reason: string;
-
-  constructor(setting: string, message: string) {
-    super(`${setting}: ${message}`);
-    this.setting = setting;
-    this.reason = message;
-  }
-}
-
-/** Environment variables read when a flag is not given. */
-export const CONFIG_ENVIRONMENT = {
-  dataDir: "COURSEFED_DATA_DIR",
-  /** The name most hosting platforms and tools use for it. */
-  databaseUrl: "DATABASE_URL",
-  workers: "COURSEFED_WORKERS",
-  url: "COURSEFED_URL",
-  listen: "COURSEFED_LISTEN",
-  handle: "COURSEFED_INSTITUTION_HANDLE",
-  name: "COURSEFED_INSTITUTION_NAME",
-  autoAccept: "COURSEFED_AUTO_ACCEPT",
-  maxUpload: "COURSEFED_MAX_UPLOAD",
-  maxInboxBody: "COURSEFED_MAX_INBOX_BODY",
-  federation: "COURSEFED_FEDERATION",
-  domains: "COURSEFED_FEDERATION_DOMAINS",
-  allowPrivateAddresses: "COURSEFED_ALLOW_PRIVATE_ADDRESSES",
-  firstKnock: "COURSEFED_FIRST_KNOCK",
-  trustProxy: "COURSEFED_TRUST_PROXY",
-} as const;
 
 /** The variable naming a JSON configuration file, when --config is not given. */
 export const CONFIG_FILE_ENVIRONMENT = "COURSEFED_CONFIG";
@@ -296,26 +266,6 @@ function formatHost(host: string): string {
   return host.includes(":") ? `[${host}]` : host;
 }
 
-/**
- * Comma-separated host names, lowercased; ConfigError names `key`'s flag. Exported for
- * the settings admins change in the console, checked by the same rules.
- */
-export function parseDomains(text: string, key: keyof typeof CONFIG_ENVIRONMENT): string[] {
-  const domains = text
-    .split(",")
-    .map((domain) => domain.trim().toLowerCase())
-    .filter(Boolean);
-  for (const domain of domains) {
-    if (!/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/.test(domain)) {
-      throw new ConfigError(
-        `${FLAGS[key]} (${CONFIG_ENVIRONMENT[key]})`,
-        `"${domain}" is not a host name; write e.g. univ-lyon.example,ac-paris.example.`,
-      );
-    }
-  }
-  return domains;
-}
-
 function parseMaxUpload(text: string): number {
   const bytes = parseByteSize(text);
   if (bytes === undefined || bytes < 1024) {
@@ -341,24 +291,6 @@ function parseMaxInboxBody(text: string): number {
   return bytes;
 }
 
-const FLAGS: Readonly<Record<keyof typeof CONFIG_ENVIRONMENT, string>> = {
-  dataDir: "--data-dir",
-  databaseUrl: "--database-url",
-  workers: "--workers",
-  url: "--url",
-  listen: "--listen",
-  handle: "--handle",
-  name: "--name",
-  autoAccept: "--auto-accept",
-  maxUpload: "--max-upload",
-  maxInboxBody: "--max-inbox-body",
-  federation: "--federation",
-  domains: "--domains",
-  allowPrivateAddresses: "--allow-private-addresses",
-  firstKnock: "--first-knock",
-  trustProxy: "--trust-proxy",
-};
-
 function parseTrustedProxies(text: string): string[] {
   const addresses = text
     .split(",")
@@ -383,22 +315,4 @@ function parseFirstKnock(text: string): FirstKnock {
     );
   }
   return text as FirstKnock;
-}
-
-/** A federation mode and its comma-separated hosts; exported for the console's settings. */
-export function parseFederation(mode: string, domains: string): FederationPolicy {
-  if (mode !== "open" && mode !== "allowlist" && mode !== "blocklist") {
-    throw new ConfigError(
-      `--federation (${CONFIG_ENVIRONMENT.federation})`,
-      `"${mode}" is not a federation mode; use open, allowlist or blocklist.`,
-    );
-  }
-  const listed = parseDomains(domains, "domains");
-  if (mode === "allowlist" && listed.length === 0) {
-    throw new ConfigError(
-      `--domains (${CONFIG_ENVIRONMENT.domains})`,
-      "an allowlist needs at least one host; list the servers this node may federate with.",
-    );
-  }
-  return { mode, domains: listed };
 }

@@ -1,43 +1,33 @@
 import { join } from "node:path";
 import type { Federation } from "@fedify/fedify";
-import { Hono } from "hono";
+import type { Hono } from "hono";
 import { AccountRepository } from "./accounts/account-repository.ts";
-import { createAccount, oidcAccounts } from "./accounts/account-service.ts";
-import { LoginThrottle } from "./accounts/login-throttle.ts";
-import { oidcCookieSecret } from "./accounts/oidc/oidc-secret.ts";
-import { SessionRepository } from "./accounts/session-repository.ts";
+import { createAccount } from "./accounts/account-service.ts";
 import { type LocalActor, LocalActorRepository } from "./actors/local-actors.ts";
-import { sweepAbandonedUploads } from "./api/abandoned-uploads.ts";
-import { createApi, federationContextFor } from "./api/api.ts";
-import { TokenRepository } from "./api/token-repository.ts";
-import { UploadRepository } from "./api/upload-repository.ts";
-import { AuditLog } from "./audit/audit-log.ts";
 import { BlobStore } from "./blobs/blob-store.ts";
 import type { NodeConfig } from "./config.ts";
+import { CatalogEvents } from "./courses/catalog-events.ts";
 import { CourseRepository } from "./courses/course-repository.ts";
-import { type NodeDatabase, openDatabase } from "./db/database.ts";
+import type { NodeDatabase } from "./db/database.ts";
+import { openDatabase } from "./db/open-database.ts";
 import type { FederationServices } from "./federation/context.ts";
+import { deliveryFailureRecorder, trackDeliveries } from "./federation/delivery-tracking.ts";
 import { createNodeFederation } from "./federation/federation.ts";
-import { federatesWith } from "./federation/federation-policy.ts";
 import { DatabaseKvStore } from "./federation/kv-store.ts";
 import { createMessageQueue } from "./federation/message-queue.ts";
 import { FollowRepository } from "./follows/follow-repository.ts";
-import { bodyLimits } from "./http/body-limits.ts";
-import { courseRoutes } from "./http/course-routes.ts";
-import { federationGuard } from "./http/federation-guard.ts";
-import { federationMiddleware } from "./http/federation-middleware.ts";
-import { RequestsInFlight } from "./http/requests-in-flight.ts";
 import { MoodleTargetRepository } from "./moodle-targets/target-repository.ts";
-import { checkHealth } from "./observability/health.ts";
-import { NodeMetrics } from "./observability/metrics.ts";
-import { deliveryFailureRecorder, trackDeliveries } from "./peers/delivery-tracking.ts";
-import { PeerRepository, peerState } from "./peers/peer-repository.ts";
+import { createNodeApp } from "./node-app.ts";
+import { PeerRepository } from "./peers/peer-repository.ts";
+import { applyRestoreRules } from "./restores/auto-restore.ts";
 import { RestoreRepository } from "./restores/restore-repository.ts";
 import { type RestoreMessage, runRestoreJob } from "./restores/restore-service.ts";
 import { startScheduler } from "./scheduling/scheduled-tasks.ts";
 import { NodeSettings } from "./settings/node-settings.ts";
-import { WebUploadRepository } from "./web/pages/publish-uploads.ts";
-import { createWebApp } from "./web/web-app.ts";
+import { TokenRepository } from "./tokens/token-repository.ts";
+import { sweepAbandonedUploads } from "./uploads/abandoned-uploads.ts";
+import { UploadRepository } from "./uploads/upload-repository.ts";
+import { WebUploadRepository } from "./uploads/web-upload-repository.ts";
 
 export const SOFTWARE_VERSION = "0.1.0";
 
@@ -88,6 +78,7 @@ export async function createNode(config: NodeConfig): Promise<CoursefedNode> {
     channel: "restore",
     concurrency: RESTORE_CONCURRENCY,
   });
+  const catalogEvents = new CatalogEvents();
   const services: FederationServices = {
     actors,
     follows: new FollowRepository(db),
@@ -96,6 +87,7 @@ export async function createNode(config: NodeConfig): Promise<CoursefedNode> {
       autoAcceptDomains: config.autoAcceptDomains,
     }),
     courses: new CourseRepository(db),
+    catalogEvents,
     blobs: new BlobStore(join(config.dataDir, "blobs")),
     peers,
     moodleTargets: new MoodleTargetRepository(db),
@@ -104,6 +96,9 @@ export async function createNode(config: NodeConfig): Promise<CoursefedNode> {
     softwareVersion: SOFTWARE_VERSION,
     allowPrivateAddresses: config.allowPrivateAddresses,
   };
+  catalogEvents.onRevisionReceived(async (event) => {
+    await applyRestoreRules(services, event);
+  });
 
   const outbox = createMessageQueue(db, {
     channel: "outbox",
@@ -154,100 +149,17 @@ export async function createNode(config: NodeConfig): Promise<CoursefedNode> {
     },
   );
 
-  const app = new Hono();
-  const tokens = new TokenRepository(db);
-  const accounts = new AccountRepository(db);
-  const audit = new AuditLog(db);
-  const queues = { inbox, outbox, restore: restoreQueue };
-  const metrics = new NodeMetrics({
-    queueDepths: async () =>
-      Object.fromEntries(
-        await Promise.all(
-          Object.entries(queues).map(async ([name, q]) => [name, await q.getDepth()] as const),
-        ),
-      ),
-    restoreJobsByState: () => services.restores.countByState(),
-    peersByState: async () => {
-      const states: Record<string, number> = {};
-      const policy = await services.settings.federationPolicy();
-      for (const peer of await peers.all()) {
-        const state = peerState(peer, federatesWith(policy, peer.host));
-        states[state] = (states[state] ?? 0) + 1;
-      }
-      return states;
-    },
-    deliveries: async () => {
-      const all = await peers.all();
-      return {
-        delivered: all.reduce((total, peer) => total + peer.deliveries, 0),
-        failed: all.reduce((total, peer) => total + peer.failures, 0),
-      };
-    },
+  const { app, requests } = await createNodeApp({
+    config,
+    db,
+    institution,
+    services,
+    federation,
+    peers,
+    queues: { inbox, outbox, restore: restoreQueue },
+    uploads,
+    webUploads,
   });
-
-  const requests = new RequestsInFlight();
-  app.use(requests.track());
-  app.use(metrics.timeRequests());
-  app.use(bodyLimits({ inboxBytes: config.maxInboxBodyBytes, uploadBytes: config.maxUploadBytes }));
-  app.get("/healthz", async (c) => {
-    const report = await checkHealth(db, queues);
-    return c.json(report, report.status === "ok" ? 200 : 503);
-  });
-  app.get("/metrics", async (c) => {
-    const { contentType, body } = await metrics.exposition();
-    return c.body(body, 200, { "content-type": contentType });
-  });
-  app.use(federationGuard(services.settings));
-  app.use(federationMiddleware(federation, () => services));
-  app.route(
-    "/",
-    createApi({
-      services,
-      tokens,
-      uploads,
-      webUploads,
-      maxUploadBytes: config.maxUploadBytes,
-      audit,
-      context: federationContextFor(federation, services),
-    }),
-  );
-  app.route(
-    "/",
-    courseRoutes(services, config.publicUrl, async (request) => {
-      const owner = await federation.createContext(request, services).getSignedKeyOwner();
-      return owner?.id?.href;
-    }),
-  );
-  app.route(
-    "/",
-    createWebApp({
-      services,
-      accounts,
-      sessions: new SessionRepository(db),
-      throttle: new LoginThrottle(db),
-      tokens,
-      audit,
-      maxUploadBytes: config.maxUploadBytes,
-      uploads,
-      webUploads,
-      context: federationContextFor(federation, services),
-      publicUrl: config.publicUrl,
-      siteName: institution.name,
-      trustedProxies: config.trustedProxies,
-      oidc: config.oidc && {
-        config: config.oidc,
-        accounts: oidcAccounts({ actors: services.actors, accounts }),
-        secret: await oidcCookieSecret(db),
-      },
-    }),
-  );
-  app.get("/", (c) =>
-    c.req.header("accept")?.includes("text/html")
-      ? c.redirect("/catalog", 303)
-      : c.text(
-          `coursefed node of ${institution.name}: @${institution.handle}@${config.publicUrl.host}\n`,
-        ),
-  );
 
   return {
     config,

@@ -10,9 +10,9 @@
  */
 import { eq } from "drizzle-orm";
 import { publishCourse } from "../../../packages/node/src/courses/publish-service.ts";
-import { FINISHED_RESTORE_STATES } from "../../../packages/node/src/db/schema.ts";
 import type { RestoreJob } from "../../../packages/node/src/restores/restore-repository.ts";
 import { requestRestore } from "../../../packages/node/src/restores/restore-service.ts";
+import { FINISHED_RESTORE_STATES } from "../../../packages/node/src/vocabulary/restore-job-states.ts";
 import { eventually } from "../../support/eventually.ts";
 import { contextOf, followAndApprove } from "../../support/federation-steps.ts";
 import { prepareMoodleSite } from "../../support/moodle-site.ts";

@@ -26,7 +26,8 @@ import {
   type CatalogQuery,
   CourseRepository,
 } from "../../../packages/node/src/courses/course-repository.ts";
-import { type NodeDatabase, openDatabase } from "../../../packages/node/src/db/database.ts";
+import type { NodeDatabase } from "../../../packages/node/src/db/database.ts";
+import { openDatabase } from "../../../packages/node/src/db/open-database.ts";
 import {
   TEST_POSTGRES_ENVIRONMENT,
   type TemporaryDatabase,

@@ -1,7 +1,7 @@
 import { and, asc, count, eq, isNull } from "drizzle-orm";
 import type { NodeDatabase } from "../db/database.ts";
 import type { webAccounts } from "../db/schema.postgres.ts";
-import type { WebRole } from "../db/schema.ts";
+import type { WebRole } from "../vocabulary/account-roles.ts";
 
 export type WebAccount = typeof webAccounts.$inferSelect;
 

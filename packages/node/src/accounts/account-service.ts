@@ -1,7 +1,7 @@
 import { HANDLE } from "../actors/handle.ts";
 import { ActorError, type LocalActor, type LocalActorRepository } from "../actors/local-actors.ts";
 import { CodedError } from "../coded-error.ts";
-import { WEB_ROLES, type WebRole } from "../db/schema.ts";
+import { WEB_ROLES, type WebRole } from "../vocabulary/account-roles.ts";
 import type { AccountRepository, WebAccount } from "./account-repository.ts";
 import { hashPassword, NO_PASSWORD, randomPassword, verifyPassword } from "./password.ts";
 
@@ -245,6 +245,17 @@ export interface OidcIdentityRequest {
 
 /** Usernames tried for a new single sign-on account: name, name-2, ... name-50. */
 const USERNAME_ATTEMPTS = 50;
+
+/**
+ * The web accounts linked to a provider's subjects (`oidcAccounts` below):
+ * `findOrCreate` opens the account of (issuer, subject), made at its first sign-in, with
+ * the role of this sign-in's claims, or says why it is `refused`.
+ */
+export interface OidcAccounts {
+  findOrCreate(
+    identity: OidcIdentityRequest,
+  ): Promise<{ id: number; role: WebRole } | { refused: AccountError }>;
+}
 
 /**
  * The web accounts single sign-on opens. `findOrCreate` finds the account linked to the

@@ -1,12 +1,11 @@
 import type { Federation, Context as FederationContext } from "@fedify/fedify";
 import { OpenAPIHono } from "@hono/zod-openapi";
-import type { AuditLog } from "../audit/audit-log.ts";
 import type { FederationServices } from "../federation/context.ts";
 import { hasControlCharacters } from "../http/control-characters.ts";
 import { checkJsonBody } from "../http/json-body.ts";
-import type { WebUploadRepository } from "../web/pages/publish-uploads.ts";
+import { problem } from "../http/problem.ts";
+import type { ApiDependencies } from "./api-dependencies.ts";
 import { type ApiEnv, requireToken } from "./auth.ts";
-import { problem } from "./problem.ts";
 import { catalogRoutes } from "./routes/catalog.ts";
 import { courseRoutes } from "./routes/courses.ts";
 import { followRoutes } from "./routes/follows.ts";
@@ -17,21 +16,6 @@ import { ruleRoutes } from "./routes/rules.ts";
 import { settingsRoutes } from "./routes/settings.ts";
 import { teacherRoutes } from "./routes/teachers.ts";
 import { uploadRoutes } from "./routes/uploads.ts";
-import type { TokenRepository } from "./token-repository.ts";
-import type { UploadRepository } from "./upload-repository.ts";
-
-export interface ApiDependencies {
-  readonly services: FederationServices;
-  readonly tokens: TokenRepository;
-  readonly uploads: UploadRepository;
-  /** The web pages' uploads: an archive one still waits with is not deleted. */
-  readonly webUploads: WebUploadRepository;
-  readonly maxUploadBytes: number;
-  /** Where admin actions are recorded. */
-  readonly audit: AuditLog;
-  /** A Fedify context for the request, so that services can send activities. */
-  readonly context: (request: Request) => FederationContext<FederationServices>;
-}
 
 /**
  * The HTTP API under /api/v1: everything the CLI (and the web interface) does, with

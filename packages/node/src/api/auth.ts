@@ -2,8 +2,8 @@ import type { MiddlewareHandler } from "hono";
 import type { LocalActor } from "../actors/local-actors.ts";
 import type { AuditActor } from "../audit/audit-log.ts";
 import type { FederationServices } from "../federation/context.ts";
-import { problem } from "./problem.ts";
-import type { ApiToken, TokenRepository } from "./token-repository.ts";
+import { problem } from "../http/problem.ts";
+import type { ApiToken, TokenRepository } from "../tokens/token-repository.ts";
 
 /** Who is calling: the token and the actor it acts as. */
 export interface Principal {

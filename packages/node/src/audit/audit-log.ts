@@ -1,7 +1,7 @@
 import { count, desc } from "drizzle-orm";
 import type { NodeDatabase } from "../db/database.ts";
 import type { auditLog } from "../db/schema.postgres.ts";
-import type { AuditActorKind } from "../db/schema.ts";
+import type { AuditActorKind } from "../vocabulary/audit-actors.ts";
 
 /**
  * Every admin action recorded, from the web pages and the API alike, and what admins and

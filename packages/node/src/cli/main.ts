@@ -5,9 +5,21 @@ import { type CommandResult, EXIT_CODES_HELP, ExitCode } from "./exit-codes.ts";
 type RegisterCommands = (program: Command, result: CommandResult) => void;
 
 const serveCommand = async () => (await import("./commands/serve.ts")).serveCommand;
-const nodeCommands = async () => (await import("./commands/node-commands.ts")).nodeCommands;
-const courseCommands = async () => (await import("./commands/course-commands.ts")).courseCommands;
-const moodleCommands = async () => (await import("./commands/moodle-commands.ts")).moodleCommands;
+const publishCommand = async () => (await import("./commands/publish.ts")).publishCommand;
+const followCommand = async () => (await import("./commands/follow.ts")).followCommand;
+const boostCommand = async () => (await import("./commands/boost.ts")).boostCommand;
+const followRequestsCommand = async () =>
+  (await import("./commands/follow-requests.ts")).followRequestsCommand;
+const catalogCommand = async () => (await import("./commands/catalog.ts")).catalogCommand;
+const fetchCommand = async () => (await import("./commands/fetch.ts")).fetchCommand;
+const teachersCommand = async () => (await import("./commands/teachers.ts")).teachersCommand;
+const peersCommand = async () => (await import("./commands/peers.ts")).peersCommand;
+const editCommand = async () => (await import("./commands/edit.ts")).editCommand;
+const withdrawCommand = async () => (await import("./commands/withdraw.ts")).withdrawCommand;
+const moodleCommand = async () => (await import("./commands/moodle.ts")).moodleCommand;
+const restoreCommand = async () => (await import("./commands/restore.ts")).restoreCommand;
+const restoresCommand = async () => (await import("./commands/restores.ts")).restoresCommand;
+const rulesCommand = async () => (await import("./commands/rules.ts")).rulesCommand;
 const accountsCommand = async () => (await import("./commands/accounts.ts")).accountsCommand;
 const migrateCommand = async () => (await import("./commands/migrate.ts")).migrateCommand;
 const inspectCommand = async () => (await import("./commands/inspect.ts")).inspectCommand;
@@ -17,9 +29,20 @@ const sanitizeCommand = async () => (await import("./commands/sanitize.ts")).san
 /** Every command's module, in the order `coursefed --help` lists them. */
 const ALL_COMMANDS = [
   serveCommand,
-  nodeCommands,
-  courseCommands,
-  moodleCommands,
+  publishCommand,
+  followCommand,
+  boostCommand,
+  followRequestsCommand,
+  catalogCommand,
+  fetchCommand,
+  teachersCommand,
+  peersCommand,
+  editCommand,
+  withdrawCommand,
+  moodleCommand,
+  restoreCommand,
+  restoresCommand,
+  rulesCommand,
   accountsCommand,
   migrateCommand,
   inspectCommand,
@@ -35,20 +58,20 @@ const ALL_COMMANDS = [
  */
 const COMMAND_MODULES: Readonly<Record<string, () => Promise<RegisterCommands>>> = {
   serve: serveCommand,
-  publish: nodeCommands,
-  follow: nodeCommands,
-  boost: nodeCommands,
-  "follow-requests": nodeCommands,
-  catalog: nodeCommands,
-  fetch: nodeCommands,
-  teachers: nodeCommands,
-  peers: nodeCommands,
-  edit: courseCommands,
-  withdraw: courseCommands,
-  moodle: moodleCommands,
-  restore: moodleCommands,
-  restores: moodleCommands,
-  rules: moodleCommands,
+  publish: publishCommand,
+  follow: followCommand,
+  boost: boostCommand,
+  "follow-requests": followRequestsCommand,
+  catalog: catalogCommand,
+  fetch: fetchCommand,
+  teachers: teachersCommand,
+  peers: peersCommand,
+  edit: editCommand,
+  withdraw: withdrawCommand,
+  moodle: moodleCommand,
+  restore: restoreCommand,
+  restores: restoresCommand,
+  rules: rulesCommand,
   accounts: accountsCommand,
   migrate: migrateCommand,
   inspect: inspectCommand,

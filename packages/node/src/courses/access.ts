@@ -1,5 +1,13 @@
-import type { FederationServices } from "../federation/context.ts";
-import type { Course } from "./course-repository.ts";
+import type { LocalActorRepository } from "../actors/local-actors.ts";
+import type { FollowRepository } from "../follows/follow-repository.ts";
+import type { Course, CourseRepository } from "./course-repository.ts";
+
+/** What deciding who may read a course looks at: the course, its author and their followers. */
+export interface CourseReaders {
+  readonly actors: LocalActorRepository;
+  readonly courses: CourseRepository;
+  readonly follows: FollowRepository;
+}
 
 /**
  * Who may read a course and download its archive: anyone if it is public; for
@@ -7,7 +15,7 @@ import type { Course } from "./course-repository.ts";
  * announces it (identified by an HTTP signature); nobody elsewhere if it is private.
  */
 export async function mayRead(
-  services: FederationServices,
+  services: CourseReaders,
   course: Course,
   requester: string | undefined,
 ): Promise<boolean> {
@@ -37,7 +45,7 @@ export interface LocalReader {
  * to be published, never the original of a backup published sanitized.
  */
 export async function mayReadArchive(
-  services: FederationServices,
+  services: CourseReaders,
   reader: LocalReader,
   sha256: string,
 ): Promise<boolean> {

@@ -1,13 +1,13 @@
 import { checkCompatibility, type MoodleSiteInfo } from "@coursefed/moodle";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { NodeDatabase } from "../db/database.ts";
-import type { Visibility } from "../db/schema.ts";
 import {
   TEST_POSTGRES_ENVIRONMENT,
   type TemporaryDatabase,
   temporaryDatabase,
 } from "../db/test-database.ts";
 import { FollowRepository } from "../follows/follow-repository.ts";
+import type { Visibility } from "../vocabulary/visibility.ts";
 import { moodleBranchNumber, type RestoreSite } from "./catalog-restorable.ts";
 import {
   CourseRepository,

@@ -1,6 +1,11 @@
 import { randomUUID } from "node:crypto";
 import { errors as joseErrors, jwtVerify, SignJWT } from "jose";
-import type { FederationServices } from "../federation/context.ts";
+import type { LocalActorRepository } from "../actors/local-actors.ts";
+
+/** Where download links find the institution's key that signs and checks them. */
+export interface CapabilityKeys {
+  readonly actors: LocalActorRepository;
+}
 
 /** How long a download link lasts unless asked otherwise, and at most. */
 export const CAPABILITY_LIFETIME = { defaultSeconds: 15 * 60, maxSeconds: 24 * 3600 } as const;
@@ -19,7 +24,7 @@ export interface DownloadCapability {
  * Moodle). A JWT signed with the institution's Ed25519 key, for that digest alone.
  */
 export async function issueDownloadCapability(
-  services: FederationServices,
+  services: CapabilityKeys,
   origin: URL,
   grant: { readonly sha256: string; readonly holder: string; readonly seconds?: number },
 ): Promise<DownloadCapability> {
@@ -44,7 +49,7 @@ export async function issueDownloadCapability(
 
 /** Whether `token` is a capability this node issued for the archive `sha256`, still valid. */
 export async function verifyDownloadCapability(
-  services: FederationServices,
+  services: CapabilityKeys,
   origin: URL,
   token: string,
   sha256: string,
@@ -64,7 +69,7 @@ export async function verifyDownloadCapability(
   }
 }
 
-async function institutionKey(services: FederationServices) {
+async function institutionKey(services: CapabilityKeys) {
   const institution = await services.actors.byIdentifier("institution");
   const pairs = institution ? await services.actors.keyPairs(institution) : [];
   const pair = pairs.find((candidate) => candidate.privateKey.algorithm.name === "Ed25519");

@@ -3,8 +3,8 @@ import type { StoredBlob } from "../blobs/blob-store.ts";
 import { downloadResumably } from "../blobs/resumable-download.ts";
 import { CodedError } from "../coded-error.ts";
 import type { FederationServices } from "../federation/context.ts";
-import { federatesWith } from "../federation/federation-policy.ts";
 import { institutionSigner } from "../federation/signed-fetch.ts";
+import { federatesWith } from "../settings/federation-policy.ts";
 
 export class FetchError extends CodedError<
   "NOT_IN_CATALOG" | "NO_SUCH_REVISION" | "WITHDRAWN" | "FOREIGN_ARCHIVE" | "NOT_FEDERATED"

@@ -21,10 +21,10 @@ import {
 } from "@fedify/vocab";
 import type { LocalActor } from "../actors/local-actors.ts";
 import { CodedError } from "../coded-error.ts";
-import type { Visibility } from "../db/schema.ts";
 import type { FederationServices } from "../federation/context.ts";
 import { courseObject } from "../federation/course-object.ts";
 import { Temporal } from "../temporal.ts";
+import type { Visibility } from "../vocabulary/visibility.ts";
 import type { Course, CourseRevision } from "./course-repository.ts";
 import { buildManifest, type CourseManifest, readOwnManifest, signManifest } from "./manifest.ts";
 

@@ -7,8 +7,9 @@ export type DatabaseEngine = "sqlite" | "postgres";
 type Schema = typeof schema;
 
 /**
- * The node's tables, as query builders take them: schema.ts's, without the vocabulary
- * constants it exports beside them. SQLite's are derived from the same descriptions.
+ * The node's tables, as query builders take them: what schema.ts exports that is a table
+ * (the vocabulary its columns use, roles, states, visibilities, lives with the domain, as
+ * vocabulary/visibility.ts). SQLite's are derived from the same descriptions.
  */
 export type Tables = {
   [Name in keyof Schema as Schema[Name] extends PgTable ? Name : never]: Schema[Name];
@@ -29,16 +30,6 @@ export type NodeDatabase = NodePgDatabase<Tables> & {
   readonly location: string;
   close(): Promise<void>;
 };
-
-/** Opens the database at `location`: a postgres:// URL, or the path of a SQLite file. */
-export async function openDatabase(location: string): Promise<NodeDatabase> {
-  if (isDatabaseUrl(location)) {
-    const { openPostgresDatabase } = await import("./postgres-database.ts");
-    return openPostgresDatabase(location);
-  }
-  const { openSqliteDatabase } = await import("./sqlite-database.ts");
-  return openSqliteDatabase(location);
-}
 
 /** Whether `location` names a PostgreSQL database rather than a SQLite file. */
 export function isDatabaseUrl(location: string): boolean {

@@ -1,7 +1,7 @@
 /**
  * PostgreSQL's tables are schema.ts's descriptions as they are (written with pg-core: see
- * there why). This module gathers them without the vocabulary that schema.ts exports
- * beside them, for the PostgreSQL database and for schema.sqlite.ts to derive from.
+ * there why). This module gathers them, for the PostgreSQL database and for
+ * schema.sqlite.ts to derive from.
  * Repositories take their row types from here or from schema.ts: the same tables.
  */
 import { is } from "drizzle-orm";

@@ -30,6 +30,14 @@ import {
   text,
   uniqueIndex,
 } from "drizzle-orm/pg-core";
+import { WEB_ROLES } from "../vocabulary/account-roles.ts";
+import { AUDIT_ACTORS } from "../vocabulary/audit-actors.ts";
+import { FOLLOW_STATES } from "../vocabulary/follow-states.ts";
+import { MOODLE_DRIVERS } from "../vocabulary/moodle-drivers.ts";
+import { RESTORE_JOB_STATES } from "../vocabulary/restore-job-states.ts";
+import { RULE_EVENTS, RULE_MODES } from "../vocabulary/rule-kinds.ts";
+import { ROLES } from "../vocabulary/token-roles.ts";
+import { VISIBILITIES } from "../vocabulary/visibility.ts";
 
 /**
  * Fedify's key-value store (caches, idempotence records, ...). Keys are JSON arrays of
@@ -119,9 +127,6 @@ export const remoteActors = pgTable("remote_actors", {
   fetchedAt: bigint("fetched_at", { mode: "number" }).notNull(),
 });
 
-export const FOLLOW_STATES = ["pending", "accepted", "rejected"] as const;
-export type FollowState = (typeof FOLLOW_STATES)[number];
-
 /** Remote actors following local ones: pending until accepted (by an admin or by policy). */
 export const followers = pgTable(
   "followers",
@@ -159,9 +164,6 @@ export const followings = pgTable(
   },
   (table) => [primaryKey({ columns: [table.localActorId, table.actorUri] })],
 );
-
-export const VISIBILITIES = ["public", "followers", "private"] as const;
-export type Visibility = (typeof VISIBILITIES)[number];
 
 /** Courses published by this node's actors. The object id is /courses/{id}. */
 export const courses = pgTable("courses", {
@@ -255,9 +257,6 @@ export const catalogRevisions = pgTable(
   (table) => [primaryKey({ columns: [table.objectUri, table.revision] })],
 );
 
-export const ROLES = ["admin", "teacher"] as const;
-export type Role = (typeof ROLES)[number];
-
 /** API tokens. Only a hash is kept: a token is shown once, when it is made. */
 export const apiTokens = pgTable("api_tokens", {
   id: integer("id").primaryKey().generatedByDefaultAsIdentity(),
@@ -295,9 +294,6 @@ export const peers = pgTable("peers", {
   lastError: text("last_error"),
 });
 
-export const MOODLE_DRIVERS = ["cli", "ws"] as const;
-export type MoodleDriverName = (typeof MOODLE_DRIVERS)[number];
-
 /**
  * The Moodle sites this node restores into and publishes from. `settings` holds what the
  * driver needs (cli: moodleDir, php, runAsUser; ws: token) and is never shown back by the
@@ -323,15 +319,6 @@ export const moodleTargets = pgTable("moodle_targets", {
   probedAt: bigint("probed_at", { mode: "number" }),
   createdAt: bigint("created_at", { mode: "number" }).notNull(),
 });
-
-export const RESTORE_JOB_STATES = ["queued", "running", "succeeded", "refused", "failed"] as const;
-export type RestoreJobState = (typeof RESTORE_JOB_STATES)[number];
-/** The states a job ends in: nothing more happens to it unless it is asked for again. */
-export const FINISHED_RESTORE_STATES: ReadonlySet<RestoreJobState> = new Set([
-  "succeeded",
-  "refused",
-  "failed",
-]);
 
 /**
  * A restore of one revision of a catalog course into one Moodle destination. The
@@ -409,9 +396,6 @@ export const moodleCourseGrants = pgTable(
   (table) => [primaryKey({ columns: [table.targetId, table.moodleCourseId, table.actorId] })],
 );
 
-export const RULE_EVENTS = ["new", "updated", "both"] as const;
-export const RULE_MODES = ["new-course", "update-in-place"] as const;
-
 /**
  * Auto-restore: courses from an actor (or with a tag) that arrive new and/or updated are
  * restored into a target's category, as a new course each time or updating in place the
@@ -467,9 +451,6 @@ export const moodlePublications = pgTable(
   },
   (table) => [primaryKey({ columns: [table.targetId, table.moodleCourseId] })],
 );
-
-export const WEB_ROLES = ["admin", "teacher", "viewer"] as const;
-export type WebRole = (typeof WEB_ROLES)[number];
 
 /**
  * People who sign in to the web interface. Each acts as a local actor: admins and viewers
@@ -531,9 +512,6 @@ export const loginFailures = pgTable(
   },
   (table) => [index("login_failures_key").on(table.key, table.failedAt)],
 );
-
-export const AUDIT_ACTORS = ["web", "api"] as const;
-export type AuditActorKind = (typeof AUDIT_ACTORS)[number];
 
 /**
  * What admins did, from the web pages or the API: who (a web account's username or an API

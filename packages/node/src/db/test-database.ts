@@ -3,7 +3,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pg from "pg";
-import { type NodeDatabase, openDatabase } from "./database.ts";
+import type { NodeDatabase } from "./database.ts";
+import { openDatabase } from "./open-database.ts";
 
 /**
  * Set (to a superuser's URL) by the test run's PostgreSQL globalSetup for the `postgres`

@@ -1,6 +1,7 @@
 import type { MessageQueue } from "@fedify/fedify";
 import type { LocalActorRepository } from "../actors/local-actors.ts";
 import type { BlobStore } from "../blobs/blob-store.ts";
+import type { CatalogEvents } from "../courses/catalog-events.ts";
 import type { CourseRepository } from "../courses/course-repository.ts";
 import type { FollowRepository } from "../follows/follow-repository.ts";
 import type { MoodleTargetRepository } from "../moodle-targets/target-repository.ts";
@@ -15,6 +16,8 @@ export interface FederationServices {
   /** The federation policy and the auto-accepted hosts in force (the console may change them). */
   readonly settings: NodeSettings;
   readonly courses: CourseRepository;
+  /** Where the inbox tells that a revision was received (auto-restore listens). */
+  readonly catalogEvents: CatalogEvents;
   readonly blobs: BlobStore;
   readonly peers: PeerRepository;
   readonly moodleTargets: MoodleTargetRepository;

@@ -17,12 +17,12 @@ import {
   Undo,
   Update,
 } from "@fedify/vocab";
-import type { FirstKnock } from "../config.ts";
+import { federatesWith } from "../settings/federation-policy.ts";
 import { registerActors } from "./actor.ts";
 import type { FederationServices } from "./context.ts";
 import { registerCourseObjects } from "./course-object.ts";
 import { deliveryRetryPolicy } from "./delivery-retry.ts";
-import { federatesWith } from "./federation-policy.ts";
+import type { FirstKnock } from "./first-knock.ts";
 import { registerFollowers } from "./followers.ts";
 import { onCourseAnnounce, onCourseCreateOrUpdate, onCourseDelete } from "./inbox/courses.ts";
 import { onAccept, onFollow, onReject, onUndo } from "./inbox/follows.ts";

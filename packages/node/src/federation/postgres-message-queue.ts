@@ -1,7 +1,7 @@
 import { setTimeout as delay } from "node:timers/promises";
 import pg from "pg";
 import type { NodeDatabase } from "../db/database.ts";
-import type { QueueWakeups } from "./message-queue.ts";
+import type { QueueWakeups } from "./queue-wakeups.ts";
 
 /** The notification channel the node's queues share; a notification's payload names the queue. */
 const NOTIFICATION_CHANNEL = "coursefed_queue";

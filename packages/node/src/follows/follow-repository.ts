@@ -1,7 +1,7 @@
 import { and, asc, count, desc, eq, gt } from "drizzle-orm";
 import type { NodeDatabase } from "../db/database.ts";
 import type { followers, followings, remoteActors } from "../db/schema.postgres.ts";
-import type { FollowState } from "../db/schema.ts";
+import type { FollowState } from "../vocabulary/follow-states.ts";
 
 export type RemoteActor = typeof remoteActors.$inferSelect;
 export type Follower = typeof followers.$inferSelect;

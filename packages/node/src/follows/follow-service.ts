@@ -1,14 +1,14 @@
 import type { Context } from "@fedify/fedify";
 import { Accept, Follow, Reject, Undo } from "@fedify/vocab";
+import { FollowError, lookUpActor, parseFollowTarget } from "../actors/actor-lookup.ts";
 import type { LocalActor } from "../actors/local-actors.ts";
-import { CONFIG_ENVIRONMENT } from "../config.ts";
+import { describeRemoteActor, recipientOf } from "../actors/remote-actor.ts";
+import { CONFIG_ENVIRONMENT } from "../config-names.ts";
 import type { FederationServices } from "../federation/context.ts";
-import { type FederationPolicy, federatesWith } from "../federation/federation-policy.ts";
-import { FollowError, lookUpActor, parseFollowTarget } from "./actor-lookup.ts";
+import { type FederationPolicy, federatesWith } from "../settings/federation-policy.ts";
 import type { Following } from "./follow-repository.ts";
-import { describeRemoteActor, recipientOf } from "./remote-actor.ts";
 
-export { FollowError } from "./actor-lookup.ts";
+export { FollowError } from "../actors/actor-lookup.ts";
 
 /** Refuses a host the federation policy excludes, naming the setting and how to change it. */
 function checkFederatesWith(policy: FederationPolicy, host: string): void {

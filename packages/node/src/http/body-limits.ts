@@ -2,8 +2,8 @@ import type { IncomingMessage } from "node:http";
 import { formatBytes } from "@coursefed/mbz";
 import type { HttpBindings } from "@hono/node-server";
 import type { Context, MiddlewareHandler } from "hono";
-import { problem } from "../api/problem.ts";
 import { CodedError } from "../coded-error.ts";
+import { problem } from "./problem.ts";
 
 /** Where Fedify takes activities (federation.ts sets these inbox paths). */
 const INBOX_PATH = /^\/(?:actors\/[^/]+\/)?inbox$/;

@@ -1,5 +1,5 @@
 import type { MiddlewareHandler } from "hono";
-import { federatesWith, signerHost } from "../federation/federation-policy.ts";
+import { federatesWith } from "../settings/federation-policy.ts";
 import type { NodeSettings } from "../settings/node-settings.ts";
 
 /**
@@ -20,4 +20,19 @@ export function federationGuard(settings: NodeSettings): MiddlewareHandler {
     }
     await next();
   };
+}
+
+/**
+ * The server that signed a request, from its HTTP signature's key id (RFC 9421
+ * Signature-Input or draft-cavage Signature); undefined for an unsigned request.
+ */
+export function signerHost(headers: Headers): string | undefined {
+  const source = `${headers.get("signature-input") ?? ""} ${headers.get("signature") ?? ""}`;
+  const keyId = /keyid="([^"]+)"/i.exec(source)?.[1];
+  if (!keyId) return undefined;
+  try {
+    return new URL(keyId).hostname.toLowerCase();
+  } catch {
+    return undefined;
+  }
 }

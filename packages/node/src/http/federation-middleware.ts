@@ -1,8 +1,8 @@
 import type { Federation } from "@fedify/fedify";
 import type { Context, MiddlewareHandler, Next } from "hono";
-import { problem } from "../api/problem.ts";
 import { isInboxPost } from "./body-limits.ts";
 import { checkJsonBody } from "./json-body.ts";
+import { problem } from "./problem.ts";
 
 /**
  * Lets Fedify answer the requests it knows (actors, inboxes, WebFinger, NodeInfo) and

@@ -1,7 +1,7 @@
 import type { Context, MiddlewareHandler, Next } from "hono";
-import { problem } from "../api/problem.ts";
 import { CodedError } from "../coded-error.ts";
 import { BodyTooLargeError, withBody } from "./body-limits.ts";
+import { problem } from "./problem.ts";
 
 /**
  * Deeper than any activity or API request nests (an activity with its object, tags and

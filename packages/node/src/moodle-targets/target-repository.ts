@@ -3,7 +3,7 @@ import { and, asc, eq } from "drizzle-orm";
 import { CodedError } from "../coded-error.ts";
 import type { NodeDatabase } from "../db/database.ts";
 import type { moodleCourseGrants, moodleTargets } from "../db/schema.postgres.ts";
-import type { MoodleDriverName } from "../db/schema.ts";
+import type { MoodleDriverName } from "../vocabulary/moodle-drivers.ts";
 
 export type MoodleTarget = typeof moodleTargets.$inferSelect;
 export type MoodleCourseGrant = typeof moodleCourseGrants.$inferSelect;

@@ -1,7 +1,13 @@
+import type { LocalActorRepository } from "../actors/local-actors.ts";
 import type { AuditActor, AuditLog } from "../audit/audit-log.ts";
 import { CodedError } from "../coded-error.ts";
-import type { FederationServices } from "../federation/context.ts";
-import type { MoodleTarget } from "./target-repository.ts";
+import type { MoodleTarget, MoodleTargetRepository } from "./target-repository.ts";
+
+/** The teachers and the Moodle targets whose permissions are granted. */
+export interface TeacherPermissionStores {
+  readonly actors: LocalActorRepository;
+  readonly moodleTargets: MoodleTargetRepository;
+}
 
 export class TeacherPermissionError extends CodedError<
   "NO_SUCH_TARGET" | "NO_SUCH_TEACHER" | "INVALID"
@@ -27,7 +33,7 @@ export interface CourseGrant {
 /** Moodle's ids are positive; a category list is at most a few hundred. */
 const MAX_TEACHER_CATEGORIES = 500;
 
-async function targetNamed(services: FederationServices, name: string): Promise<MoodleTarget> {
+async function targetNamed(services: TeacherPermissionStores, name: string): Promise<MoodleTarget> {
   const target = await services.moodleTargets.byName(name);
   if (!target) {
     throw new TeacherPermissionError(
@@ -38,7 +44,7 @@ async function targetNamed(services: FederationServices, name: string): Promise<
   return target;
 }
 
-async function teacherNamed(services: FederationServices, handle: string) {
+async function teacherNamed(services: TeacherPermissionStores, handle: string) {
   const teacher = await services.actors.byHandle(handle.replace(/^@/, ""));
   if (teacher?.type !== "Person") {
     throw new TeacherPermissionError(
@@ -82,7 +88,7 @@ export function categoryIdsFrom(text: string): number[] {
  * closes the target to teachers' new courses (grants and their own courses stay).
  */
 export async function setTeacherCategories(
-  services: FederationServices,
+  services: TeacherPermissionStores,
   admin: PermissionAdmin,
   targetName: string,
   categoryIds: readonly number[],
@@ -105,7 +111,7 @@ export async function setTeacherCategories(
 
 /** Lets a teacher restore into an existing course; false if they already could by a grant. */
 export async function grantCourse(
-  services: FederationServices,
+  services: TeacherPermissionStores,
   admin: PermissionAdmin,
   targetName: string,
   moodleCourseId: number,
@@ -131,7 +137,7 @@ export async function grantCourse(
 
 /** Takes a grant back; false if the teacher had none for that course. */
 export async function revokeCourse(
-  services: FederationServices,
+  services: TeacherPermissionStores,
   admin: PermissionAdmin,
   targetName: string,
   moodleCourseId: number,
@@ -151,7 +157,7 @@ export async function revokeCourse(
 
 /** A target's grants, each with its teacher's handle. */
 export async function courseGrants(
-  services: FederationServices,
+  services: TeacherPermissionStores,
   targetName: string,
 ): Promise<CourseGrant[]> {
   const target = await targetNamed(services, targetName);

@@ -1,18 +1,6 @@
 import type { RestoreDestination } from "@coursefed/moodle";
-import type { FederationServices } from "../federation/context.ts";
-import { requestRestore } from "./restore-service.ts";
-
-/** A course revision just kept in the catalog, as the rules see it. */
-export interface ArrivedRevision {
-  readonly objectUri: string;
-  readonly revision: number;
-  /** The publisher, and the actor that announced it to us, if it came by an Announce. */
-  readonly actorUri: string;
-  readonly announcedBy?: string | undefined;
-  readonly tags: readonly string[];
-  /** First revision this node has seen of the course, or a newer one of a course it had. */
-  readonly isNew: boolean;
-}
+import type { RevisionReceived } from "../courses/catalog-events.ts";
+import { type RestoreRequestStores, requestRestore } from "./restore-service.ts";
 
 /**
  * Queues the restores that the auto-restore rules ask for. "update-in-place" restores a
@@ -20,8 +8,8 @@ export interface ArrivedRevision {
  * keeps the course id); the first time, it makes a new course in the rule's category.
  */
 export async function applyRestoreRules(
-  services: FederationServices,
-  arrived: ArrivedRevision,
+  services: RestoreRequestStores,
+  arrived: RevisionReceived,
 ): Promise<number> {
   const actors = arrived.announcedBy ? [arrived.actorUri, arrived.announcedBy] : [arrived.actorUri];
   const rules = (await services.restores.rulesMatching(actors, arrived.tags)).filter(

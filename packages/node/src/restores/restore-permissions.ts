@@ -1,7 +1,15 @@
 import type { RestoreDestination } from "@coursefed/moodle";
 import type { AuditActor, AuditLog } from "../audit/audit-log.ts";
-import type { FederationServices } from "../federation/context.ts";
-import type { MoodleTarget } from "../moodle-targets/target-repository.ts";
+import type { CourseRepository } from "../courses/course-repository.ts";
+import type { MoodleTarget, MoodleTargetRepository } from "../moodle-targets/target-repository.ts";
+import type { RestoreRepository } from "./restore-repository.ts";
+
+/** What deciding who may restore over a Moodle course looks at. */
+export interface RestorePermissionStores {
+  readonly courses: CourseRepository;
+  readonly moodleTargets: MoodleTargetRepository;
+  readonly restores: RestoreRepository;
+}
 
 /**
  * A person asking for a restore, from the web or the API: their local actor (a teacher's
@@ -32,7 +40,7 @@ export interface MoodleCourseLabel {
  * name, but a course this node restored was named after its catalog title.
  */
 export async function moodleCourseLabel(
-  services: FederationServices,
+  services: RestorePermissionStores,
   target: MoodleTarget,
   moodleCourseId: number,
 ): Promise<MoodleCourseLabel> {
@@ -55,7 +63,7 @@ export function describeMoodleCourse(label: MoodleCourseLabel, target: MoodleTar
  * restoring into an existing course (merge or replace) is confirmed by whoever asks.
  */
 export async function checkRestorePermission(
-  services: FederationServices,
+  services: RestorePermissionStores,
   person: RestorePerson,
   target: MoodleTarget,
   destination: RestoreDestination,
@@ -101,7 +109,7 @@ function categoryRefusal(target: MoodleTarget, categoryId: number): string | und
 }
 
 async function existingCourseRefusal(
-  services: FederationServices,
+  services: RestorePermissionStores,
   person: RestorePerson,
   target: MoodleTarget,
   moodleCourseId: number,

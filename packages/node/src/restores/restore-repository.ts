@@ -2,7 +2,7 @@ import type { RestoreDestination } from "@coursefed/moodle";
 import { and, count, desc, eq, inArray, isNull, like, or } from "drizzle-orm";
 import type { NodeDatabase } from "../db/database.ts";
 import type { restoredCourses, restoreJobs, restoreRules } from "../db/schema.postgres.ts";
-import type { RestoreJobState } from "../db/schema.ts";
+import type { RestoreJobState } from "../vocabulary/restore-job-states.ts";
 
 export type RestoreJob = typeof restoreJobs.$inferSelect;
 export type RestoreRule = typeof restoreRules.$inferSelect;

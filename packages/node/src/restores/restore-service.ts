@@ -19,6 +19,7 @@ import type { MoodleTarget } from "../moodle-targets/target-repository.ts";
 import { Temporal } from "../temporal.ts";
 import {
   checkRestorePermission,
+  type RestorePermissionStores,
   type RestorePerson,
   type RestoreRefusal,
 } from "./restore-permissions.ts";
@@ -60,7 +61,7 @@ export interface RestoreRequestCommon {
  * A restore asked for by a person, whose permissions are checked and whose request is
  * audited, or by an auto-restore rule (admin-made: neither).
  */
-export type RestoreRequest = RestoreRequestCommon &
+export type CatalogRestoreRequest = RestoreRequestCommon &
   (
     | { readonly person: RestorePerson; readonly ruleId?: undefined }
     | { readonly ruleId: number; readonly person?: undefined }
@@ -84,6 +85,23 @@ async function currentSiteInfo(
 }
 
 /**
+ * Where restore jobs wait for a worker: the node's "restore" queue. Written out here
+ * rather than taken from Fedify, whose queue the node happens to use, so that asking for a
+ * restore knows nothing of federation.
+ */
+export interface RestoreQueue {
+  enqueue(
+    message: RestoreMessage,
+    options: { readonly orderingKey: string; readonly delay?: Temporal.Duration },
+  ): Promise<void>;
+}
+
+/** What asking for a restore uses: the catalog, the targets, the jobs and their queue. */
+export interface RestoreRequestStores extends RestorePermissionStores {
+  readonly restoreQueue: RestoreQueue;
+}
+
+/**
  * A restore asked for: its job, and whether the same restore (revision, target and
  * destination) was asked for before, so whoever asked is told it is the same job.
  */
@@ -102,8 +120,8 @@ export type RequestedRestore = RestoreJob & {
  * the same revision, target and destination).
  */
 export async function requestRestore(
-  services: FederationServices,
-  request: RestoreRequest,
+  services: RestoreRequestStores,
+  request: CatalogRestoreRequest,
 ): Promise<RequestedRestore> {
   const entry = await services.courses.catalogEntry(request.objectUri);
   if (!entry) {
@@ -184,7 +202,7 @@ async function auditRestore(
   person: RestorePerson,
   target: MoodleTarget,
   job: RestoreJob,
-  request: RestoreRequest,
+  request: CatalogRestoreRequest,
 ): Promise<void> {
   const details = {
     object: job.objectUri,
@@ -200,7 +218,7 @@ async function auditRestore(
 }
 
 async function queueRestore(
-  services: FederationServices,
+  services: RestoreRequestStores,
   job: RestoreJob,
   delayMs?: number,
 ): Promise<void> {

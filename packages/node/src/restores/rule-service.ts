@@ -1,6 +1,12 @@
 import { CodedError } from "../coded-error.ts";
-import type { FederationServices } from "../federation/context.ts";
-import type { RestoreRule } from "./restore-repository.ts";
+import type { MoodleTargetRepository } from "../moodle-targets/target-repository.ts";
+import type { RestoreRepository, RestoreRule } from "./restore-repository.ts";
+
+/** Where rules are kept, and the targets they restore into. */
+export interface RuleStores {
+  readonly moodleTargets: MoodleTargetRepository;
+  readonly restores: RestoreRepository;
+}
 
 export class RuleError extends CodedError<"NO_MATCHER" | "INVALID" | "TARGET_NOT_FOUND"> {
   override readonly name = "RuleError";
@@ -29,10 +35,7 @@ export function noSuchTargetMessage(name: string): string {
  * Adds a rule once it matches something (an actor's URL, a tag of at most 64 characters),
  * restores into a real category, and its target exists.
  */
-export async function addRule(
-  services: Pick<FederationServices, "moodleTargets" | "restores">,
-  rule: RuleRequest,
-): Promise<RestoreRule> {
+export async function addRule(services: RuleStores, rule: RuleRequest): Promise<RestoreRule> {
   if (!rule.actorUri && !rule.tag) {
     throw new RuleError(
       "NO_MATCHER",

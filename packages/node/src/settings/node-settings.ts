@@ -1,8 +1,9 @@
 import { eq, inArray } from "drizzle-orm";
 import { CodedError } from "../coded-error.ts";
-import { ConfigError, parseDomains, parseFederation } from "../config.ts";
+import { ConfigError } from "../config-error.ts";
 import type { NodeDatabase } from "../db/database.ts";
-import type { FederationPolicy } from "../federation/federation-policy.ts";
+import type { FederationPolicy } from "./federation-policy.ts";
+import { parseDomains, parseFederation } from "./federation-policy.ts";
 
 /**
  * How long a process trusts what it read from node_settings. Every process of a node

@@ -1,9 +1,9 @@
 import { html } from "hono/html";
 import type { HtmlEscapedString } from "hono/utils/html";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
-import type { WebRole } from "../db/schema.ts";
-import { CSRF_FIELD, csrfToken } from "./csrf.ts";
-import { hasRole } from "./roles.ts";
+import type { WebRole } from "../vocabulary/account-roles.ts";
+import { hasRole } from "../vocabulary/account-roles.ts";
+import { CSRF_FIELD, csrfToken } from "./csrf-token.ts";
 import type { WebContext } from "./web-env.ts";
 
 export type Markup = HtmlEscapedString | Promise<HtmlEscapedString>;

@@ -1,14 +1,9 @@
 import type { MiddlewareHandler } from "hono";
 import type { WebAccount } from "../accounts/account-repository.ts";
-import type { WebRole } from "../db/schema.ts";
+import type { WebRole } from "../vocabulary/account-roles.ts";
+import { hasRole } from "../vocabulary/account-roles.ts";
 import { errorPage } from "./pages/error-page.ts";
 import type { WebContext, WebEnv } from "./web-env.ts";
-
-const RANK: Readonly<Record<WebRole, number>> = { viewer: 0, teacher: 1, admin: 2 };
-
-export function hasRole(role: WebRole, atLeast: WebRole): boolean {
-  return RANK[role] >= RANK[atLeast];
-}
 
 /**
  * Lets through a signed-in account of at least this role. Anyone else is sent to sign in

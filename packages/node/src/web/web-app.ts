@@ -11,7 +11,7 @@ import { adminPeersRoutes } from "./pages/admin-peers-page.ts";
 import { adminSettingsRoutes } from "./pages/admin-settings-page.ts";
 import { adminTargetsRoutes } from "./pages/admin-targets-page.ts";
 import { adminTokensRoutes } from "./pages/admin-tokens-page.ts";
-import { catalogRoutes } from "./pages/catalog-page.ts";
+import { catalogPageRoutes } from "./pages/catalog-page.ts";
 import { courseActionRoutes } from "./pages/course-actions.ts";
 import { coursePageRoutes } from "./pages/course-page.ts";
 import { feedsRoutes } from "./pages/feeds-page.ts";
@@ -109,7 +109,7 @@ export function createWebApp(dependencies: WebDependencies): Hono<WebEnv> {
       sessions: dependencies.sessions,
     });
   }
-  catalogRoutes(app, dependencies);
+  catalogPageRoutes(app, dependencies);
   coursePageRoutes(app, dependencies);
   courseActionRoutes(app, dependencies);
   restoresRoutes(app, dependencies);

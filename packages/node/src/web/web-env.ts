@@ -1,16 +1,29 @@
 import type { Context as FederationContext } from "@fedify/fedify";
 import type { Context } from "hono";
 import type { AccountRepository } from "../accounts/account-repository.ts";
+import type { OidcAccounts } from "../accounts/account-service.ts";
 import type { LoginThrottle } from "../accounts/login-throttle.ts";
+import type { OidcConfig } from "../accounts/oidc/oidc-config.ts";
 import type { SessionRepository, WebSession } from "../accounts/session-repository.ts";
-import type { TokenRepository } from "../api/token-repository.ts";
-import type { UploadRepository } from "../api/upload-repository.ts";
 import type { AuditLog } from "../audit/audit-log.ts";
 import type { FederationServices } from "../federation/context.ts";
+import type { TokenRepository } from "../tokens/token-repository.ts";
+import type { UploadRepository } from "../uploads/upload-repository.ts";
+import type { WebUploadRepository } from "../uploads/web-upload-repository.ts";
 import type { Messages } from "./i18n/en.ts";
 import type { Language } from "./i18n/language.ts";
-import type { OidcLoginDependencies } from "./pages/oidc-login.ts";
-import type { WebUploadRepository } from "./pages/publish-uploads.ts";
+
+export interface OidcLoginDependencies {
+  readonly config: OidcConfig;
+  readonly publicUrl: URL;
+  readonly accounts: OidcAccounts;
+  readonly sessions: Pick<SessionRepository, "create" | "destroy">;
+  /**
+   * At least 32 random bytes, the same in every process of the node and kept across
+   * restarts (a sign-in under way would fail otherwise): it seals the sign-in cookie.
+   */
+  readonly secret: Uint8Array;
+}
 
 export interface WebDependencies {
   readonly services: FederationServices;

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { HANDLE } from "../../actors/handle.ts";
-import type { WebRole } from "../../db/schema.ts";
+import type { WebRole } from "../../vocabulary/account-roles.ts";
 
 /** Which claim values give which role. */
 export interface RoleMapping {

@@ -1,4 +1,4 @@
-import { ConfigError } from "../../config.ts";
+import { ConfigError } from "../../config-error.ts";
 import type { RoleMapping } from "./oidc-claims.ts";
 
 /** Single sign-on through an OpenID Connect provider (or a SAML/Shibboleth bridge speaking it). */

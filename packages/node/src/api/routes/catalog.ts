@@ -19,11 +19,11 @@ import type {
 } from "../../courses/course-repository.ts";
 import { FetchError, fetchCatalogArchive } from "../../courses/fetch-service.ts";
 import type { CourseManifest } from "../../courses/manifest.ts";
+import { ErrorSchema, errorResponses, problem } from "../../http/problem.ts";
 import { serveBlob } from "../../http/serve-blob.ts";
-import type { ApiDependencies } from "../api.ts";
+import type { ApiDependencies } from "../api-dependencies.ts";
 import type { ApiEnv } from "../auth.ts";
-import { ErrorSchema, errorResponses, problem } from "../problem.ts";
-import { RestoreProblem } from "./restores.ts";
+import { RestoreProblem } from "../restore-problem.ts";
 
 const Publisher = z.object({
   actor: z.string().url().nullable(),

@@ -11,14 +11,19 @@ import {
   publishCourse,
   withdrawCourse,
 } from "../../courses/publish-service.ts";
-import { VISIBILITIES } from "../../db/schema.ts";
 import type { FederationServices } from "../../federation/context.ts";
+import {
+  ErrorSchema,
+  errorResponses,
+  moodleFailureResponse,
+  moodleProblem,
+  problem,
+} from "../../http/problem.ts";
 import { publishFromMoodle } from "../../restores/publish-from-moodle.ts";
-import { discardUnusedArchive } from "../abandoned-uploads.ts";
-import type { ApiDependencies } from "../api.ts";
+import { discardUnusedArchive } from "../../uploads/abandoned-uploads.ts";
+import { VISIBILITIES } from "../../vocabulary/visibility.ts";
+import type { ApiDependencies } from "../api-dependencies.ts";
 import { type ApiEnv, requireAdmin } from "../auth.ts";
-import { ErrorSchema, errorResponses, problem } from "../problem.ts";
-import { moodleFailureResponse, moodleProblem } from "./moodle-targets.ts";
 
 const metadataFields = {
   title: z.string().min(1).max(METADATA_LIMITS.title).optional().openapi({

@@ -2,9 +2,9 @@ import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import type { LocalActor } from "../../actors/local-actors.ts";
 import { answerFollow, FollowError, follow, followingState } from "../../follows/follow-service.ts";
-import type { ApiDependencies } from "../api.ts";
+import { ErrorSchema, errorResponses, problem } from "../../http/problem.ts";
+import type { ApiDependencies } from "../api-dependencies.ts";
 import { type ApiEnv, auditActorOf } from "../auth.ts";
-import { ErrorSchema, errorResponses, problem } from "../problem.ts";
 
 const Following = z
   .object({

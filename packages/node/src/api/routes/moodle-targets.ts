@@ -1,7 +1,13 @@
 import { MoodleError, type MoodleSiteInfo } from "@coursefed/moodle";
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
-import { MOODLE_DRIVERS } from "../../db/schema.ts";
+import {
+  ErrorSchema,
+  errorResponses,
+  moodleFailureResponse,
+  moodleProblem,
+  problem,
+} from "../../http/problem.ts";
 import { probeTarget } from "../../moodle-targets/probe-target.ts";
 import { type MoodleTarget, TargetError } from "../../moodle-targets/target-repository.ts";
 import {
@@ -12,9 +18,9 @@ import {
   TeacherPermissionError,
 } from "../../moodle-targets/teacher-permissions.ts";
 import { noSuchTargetMessage } from "../../restores/rule-service.ts";
-import type { ApiDependencies } from "../api.ts";
+import { MOODLE_DRIVERS } from "../../vocabulary/moodle-drivers.ts";
+import type { ApiDependencies } from "../api-dependencies.ts";
 import { type ApiEnv, auditActorOf, requireAdmin } from "../auth.ts";
-import { ErrorSchema, errorResponses, problem } from "../problem.ts";
 
 const TargetName = z
   .string()
@@ -100,12 +106,6 @@ const Probe = z
     probedAt: z.string(),
   })
   .openapi("MoodleProbe");
-
-export const moodleFailureResponse = {
-  description:
-    "Moodle failed or could not be reached: the code is moodle_ + the driver's reason (moodle_unreachable, moodle_misconfigured, ...), details.log what Moodle printed",
-  content: { "application/json": { schema: ErrorSchema } },
-} as const;
 
 const notFound = {
   description: "No such target",
@@ -421,17 +421,6 @@ function permissionProblem(c: Context, error: unknown) {
 
 export function targetNotFound(c: Context, name: string) {
   return problem(c, 404, "target_not_found", noSuchTargetMessage(name));
-}
-
-/** A Moodle failure as the API reports it: the driver's reason, and what Moodle printed. */
-export function moodleProblem(c: Context, error: MoodleError) {
-  return problem(
-    c,
-    502,
-    `moodle_${error.code.toLowerCase()}`,
-    error.message,
-    error.log ? { log: error.log } : undefined,
-  );
 }
 
 function targetJson(target: MoodleTarget) {

@@ -1,9 +1,9 @@
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
-import { federatesWith } from "../../federation/federation-policy.ts";
+import { errorResponses } from "../../http/problem.ts";
 import { peerState } from "../../peers/peer-repository.ts";
-import type { ApiDependencies } from "../api.ts";
+import { federatesWith } from "../../settings/federation-policy.ts";
+import type { ApiDependencies } from "../api-dependencies.ts";
 import { type ApiEnv, requireAdmin } from "../auth.ts";
-import { errorResponses } from "../problem.ts";
 
 const Peer = z
   .object({

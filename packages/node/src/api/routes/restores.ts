@@ -1,22 +1,12 @@
 import type { RestoreDestination } from "@coursefed/moodle";
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
-import { RESTORE_JOB_STATES } from "../../db/schema.ts";
+import { ErrorSchema, errorResponses, problem } from "../../http/problem.ts";
 import type { RestoreJob } from "../../restores/restore-repository.ts";
 import { RestoreError, requestRestore } from "../../restores/restore-service.ts";
-import type { ApiDependencies } from "../api.ts";
+import { RESTORE_JOB_STATES } from "../../vocabulary/restore-job-states.ts";
+import type { ApiDependencies } from "../api-dependencies.ts";
 import { type ApiEnv, auditActorOf } from "../auth.ts";
-import { ErrorSchema, errorResponses, problem } from "../problem.ts";
-
-/** A compatibility problem (see @coursefed/moodle checkCompatibility) or missing activities. */
-export const RestoreProblem = z
-  .object({
-    kind: z.string().openapi({
-      description: "newer-backup, missing-plugins, outdated-plugins, too-large, missing-activities",
-    }),
-    message: z.string().optional(),
-  })
-  .catchall(z.unknown())
-  .openapi("RestoreProblem");
+import { RestoreProblem } from "../restore-problem.ts";
 
 const Destination = z
   .union([

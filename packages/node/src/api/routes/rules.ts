@@ -1,5 +1,5 @@
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
-import { RULE_EVENTS, RULE_MODES } from "../../db/schema.ts";
+import { ErrorSchema, errorResponses, problem } from "../../http/problem.ts";
 import type { RestoreRule } from "../../restores/restore-repository.ts";
 import {
   addRule,
@@ -8,9 +8,9 @@ import {
   type RuleRequest,
   ruleDetails,
 } from "../../restores/rule-service.ts";
-import type { ApiDependencies } from "../api.ts";
+import { RULE_EVENTS, RULE_MODES } from "../../vocabulary/rule-kinds.ts";
+import type { ApiDependencies } from "../api-dependencies.ts";
 import { type ApiEnv, auditActorOf, requireAdmin } from "../auth.ts";
-import { ErrorSchema, errorResponses, problem } from "../problem.ts";
 
 const ruleFields = {
   actor: z.string().url().nullable().openapi({

@@ -1,14 +1,14 @@
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
-import { FEDERATION_MODES } from "../../federation/federation-policy.ts";
+import { ErrorSchema, errorResponses, problem } from "../../http/problem.ts";
+import { FEDERATION_MODES } from "../../settings/federation-policy.ts";
 import {
   type EffectiveSetting,
   type FederationSettings,
   SETTING_NAMES,
   SettingsError,
 } from "../../settings/node-settings.ts";
-import type { ApiDependencies } from "../api.ts";
+import type { ApiDependencies } from "../api-dependencies.ts";
 import { type ApiEnv, auditActorOf, requireAdmin } from "../auth.ts";
-import { ErrorSchema, errorResponses, problem } from "../problem.ts";
 
 const Policy = z
   .object({

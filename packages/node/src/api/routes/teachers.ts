@@ -1,8 +1,8 @@
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import { ActorError } from "../../actors/local-actors.ts";
-import type { ApiDependencies } from "../api.ts";
+import { ErrorSchema, errorResponses, problem } from "../../http/problem.ts";
+import type { ApiDependencies } from "../api-dependencies.ts";
 import { type ApiEnv, auditActorOf, requireAdmin } from "../auth.ts";
-import { ErrorSchema, errorResponses, problem } from "../problem.ts";
 
 const Teacher = z
   .object({ actor: z.string().url(), handle: z.string(), name: z.string() })

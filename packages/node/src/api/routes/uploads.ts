@@ -1,8 +1,8 @@
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import { ReceiveBackupError, receiveBackup } from "../../courses/receive-backup.ts";
-import type { ApiDependencies } from "../api.ts";
+import { ErrorSchema, errorResponses, problem } from "../../http/problem.ts";
+import type { ApiDependencies } from "../api-dependencies.ts";
 import type { ApiEnv } from "../auth.ts";
-import { ErrorSchema, errorResponses, problem } from "../problem.ts";
 
 export const UploadSchema = z
   .object({

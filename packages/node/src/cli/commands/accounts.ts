@@ -1,14 +1,15 @@
 import { existsSync } from "node:fs";
 import type { Command } from "commander";
 import {
-  CONFIG_ENVIRONMENT,
   CONFIG_FILE_ENVIRONMENT,
-  ConfigError,
   type NodeConfig,
   readConfigFile,
   resolveConfig,
 } from "../../config.ts";
-import { WEB_ROLES, type WebRole } from "../../db/schema.ts";
+import { ConfigError } from "../../config-error.ts";
+import { CONFIG_ENVIRONMENT } from "../../config-names.ts";
+import { isDatabaseUrl } from "../../db/database.ts";
+import { WEB_ROLES, type WebRole } from "../../vocabulary/account-roles.ts";
 import { type CommandResult, ExitCode } from "../exit-codes.ts";
 
 /**
@@ -54,12 +55,12 @@ export function accountsCommand(program: Command, result: CommandResult): void {
         { AccountRepository },
         { AccountError, createAccount, disableAccount, enableAccount, resetPassword },
         { LocalActorRepository },
-        { isDatabaseUrl, openDatabase },
+        { openDatabase },
       ] = await Promise.all([
         import("../../accounts/account-repository.ts"),
         import("../../accounts/account-service.ts"),
         import("../../actors/local-actors.ts"),
-        import("../../db/database.ts"),
+        import("../../db/open-database.ts"),
       ]);
       // A PostgreSQL database is there once configured; a SQLite file only once served.
       if (!isDatabaseUrl(config.database) && !existsSync(config.database)) {

@@ -1,12 +1,9 @@
 import { existsSync } from "node:fs";
 import type { Command } from "commander";
-import {
-  CONFIG_ENVIRONMENT,
-  CONFIG_FILE_ENVIRONMENT,
-  ConfigError,
-  readConfigFile,
-  resolveConfig,
-} from "../../config.ts";
+import { CONFIG_FILE_ENVIRONMENT, readConfigFile, resolveConfig } from "../../config.ts";
+import { ConfigError } from "../../config-error.ts";
+import { CONFIG_ENVIRONMENT } from "../../config-names.ts";
+import { isDatabaseUrl } from "../../db/database.ts";
 import { type CommandResult, ExitCode } from "../exit-codes.ts";
 
 /** Moves a node's data between database engines; the archives (blobs) stay where they are. */
@@ -37,8 +34,10 @@ export function migrateCommand(program: Command, result: CommandResult): void {
         result.exitCode = ExitCode.invalidInput;
       };
       // Loaded only now: `migrate --help` needs no database driver.
-      const [{ CopyError, copySqliteToPostgres }, { isDatabaseUrl, openDatabase }] =
-        await Promise.all([import("../../db/copy-to-postgres.ts"), import("../../db/database.ts")]);
+      const [{ CopyError, copySqliteToPostgres }, { openDatabase }] = await Promise.all([
+        import("../../db/copy-to-postgres.ts"),
+        import("../../db/open-database.ts"),
+      ]);
       let from: string;
       let to: string | undefined;
       try {

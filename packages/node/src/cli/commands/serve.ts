@@ -2,13 +2,13 @@ import cluster from "node:cluster";
 import type { Command } from "commander";
 import { OIDC_ENVIRONMENT } from "../../accounts/oidc/oidc-config.ts";
 import {
-  CONFIG_ENVIRONMENT,
   CONFIG_FILE_ENVIRONMENT,
-  ConfigError,
   DEFAULT_LISTEN,
   readConfigFile,
   resolveConfig,
 } from "../../config.ts";
+import { ConfigError } from "../../config-error.ts";
+import { CONFIG_ENVIRONMENT } from "../../config-names.ts";
 import type { initializeNode } from "../../node.ts";
 import type { startServer } from "../../server.ts";
 import { type CommandResult, ExitCode } from "../exit-codes.ts";
@@ -110,7 +110,7 @@ export function serveCommand(program: Command, result: CommandResult): void {
         await Promise.all([
           import("../../node.ts"),
           import("../../server.ts"),
-          import("../../private-files.ts"),
+          import("../private-data-warning.ts"),
         ]);
       if (!cluster.isWorker) {
         const exposed = await openToOthers(config.dataDir, config.database);
@@ -178,7 +178,7 @@ export function serveCommand(program: Command, result: CommandResult): void {
 async function superviseWorkers(config: ReturnType<typeof resolveConfig>): Promise<void> {
   const [{ openDatabase }, { initializeNode }, { serveClusterMetrics }, { runWorkerProcesses }] =
     await Promise.all([
-      import("../../db/database.ts"),
+      import("../../db/open-database.ts"),
       import("../../node.ts"),
       import("../../observability/metrics.ts"),
       import("../../cluster/worker-processes.ts"),

@@ -11,12 +11,11 @@ import {
   traverseCollection,
   type Update,
 } from "@fedify/vocab";
+import { describeRemoteActor } from "../../actors/remote-actor.ts";
 import { MBZ_MEDIA_TYPE, verifyManifest } from "../../courses/manifest.ts";
-import { describeRemoteActor } from "../../follows/remote-actor.ts";
-import { applyRestoreRules } from "../../restores/auto-restore.ts";
+import { federatesWith } from "../../settings/federation-policy.ts";
 import type { FederationServices } from "../context.ts";
 import { JWS_MEDIA_TYPE } from "../course-object.ts";
-import { federatesWith } from "../federation-policy.ts";
 import { sanitizeRemoteHtml } from "../remote-html.ts";
 import { institutionSigner } from "../signed-fetch.ts";
 
@@ -228,7 +227,7 @@ async function receiveCourse(
   if (kept) await rememberAuthor(ctx, actor);
   const arrivedNewer = !held || manifest.revision > held.revision;
   if (kept && arrivedNewer && arrival.delivered) {
-    await applyRestoreRules(ctx.data, {
+    await ctx.data.catalogEvents.revisionReceived({
       objectUri: object.id.href,
       revision: manifest.revision,
       actorUri: actor.id.href,

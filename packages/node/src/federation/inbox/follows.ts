@@ -1,7 +1,7 @@
 import type { InboxContext } from "@fedify/fedify";
 import { type Accept, Follow, isActor, type Reject, type Undo } from "@fedify/vocab";
+import { describeRemoteActor } from "../../actors/remote-actor.ts";
 import { answerFollow } from "../../follows/follow-service.ts";
-import { describeRemoteActor } from "../../follows/remote-actor.ts";
 import type { FederationServices } from "../context.ts";
 import { backfillFrom } from "./courses.ts";
 

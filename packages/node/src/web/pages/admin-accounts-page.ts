@@ -10,7 +10,7 @@ import {
   removeAccount,
   resetPassword,
 } from "../../accounts/account-service.ts";
-import { WEB_ROLES, type WebRole } from "../../db/schema.ts";
+import { WEB_ROLES, type WebRole } from "../../vocabulary/account-roles.ts";
 import { formatDateTime } from "../format.ts";
 import { csrfField, type Markup } from "../layout.ts";
 import { accountOf, requireRole } from "../roles.ts";

@@ -1,7 +1,7 @@
 import type { Hono } from "hono";
 import { html } from "hono/html";
-import { federatesWith } from "../../federation/federation-policy.ts";
 import { type PeerState, peerState } from "../../peers/peer-repository.ts";
+import { federatesWith } from "../../settings/federation-policy.ts";
 import { formatDateTime } from "../format.ts";
 import { requireRole } from "../roles.ts";
 import type { WebDependencies, WebEnv } from "../web-env.ts";

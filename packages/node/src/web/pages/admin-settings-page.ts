@@ -2,7 +2,7 @@ import { formatBytes } from "@coursefed/mbz";
 import type { Hono } from "hono";
 import { html } from "hono/html";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
-import { FEDERATION_MODES } from "../../federation/federation-policy.ts";
+import { FEDERATION_MODES } from "../../settings/federation-policy.ts";
 import {
   type EffectiveSetting,
   SETTING_NAMES,

@@ -3,7 +3,6 @@ import { MoodleError, type MoodleSiteInfo } from "@coursefed/moodle";
 import type { Hono } from "hono";
 import { html } from "hono/html";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
-import { MOODLE_DRIVERS, type MoodleDriverName } from "../../db/schema.ts";
 import { probeTarget } from "../../moodle-targets/probe-target.ts";
 import {
   type MoodleTarget,
@@ -19,6 +18,7 @@ import {
   TeacherPermissionError,
 } from "../../moodle-targets/teacher-permissions.ts";
 import { noSuchTargetMessage } from "../../restores/rule-service.ts";
+import { MOODLE_DRIVERS, type MoodleDriverName } from "../../vocabulary/moodle-drivers.ts";
 import { formatDateTime } from "../format.ts";
 import { csrfField, type Markup } from "../layout.ts";
 import { requireRole } from "../roles.ts";

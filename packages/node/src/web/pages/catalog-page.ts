@@ -14,10 +14,11 @@ import type {
   CatalogPublisher,
   CourseRepository,
 } from "../../courses/course-repository.ts";
+import { hasRole } from "../../vocabulary/account-roles.ts";
 import { formatDate } from "../format.ts";
 import { type Markup, page } from "../layout.ts";
 import { publisherByline } from "../publisher-byline.ts";
-import { accountOf, hasRole, requireRole } from "../roles.ts";
+import { accountOf, requireRole } from "../roles.ts";
 import type { WebContext, WebDependencies, WebEnv } from "../web-env.ts";
 
 const PAGE_SIZE = 20;
@@ -208,7 +209,7 @@ ${pageNumber < pages ? html`<li><a href="${link(pageNumber + 1)}" rel="next">${t
 </ul></nav>`;
 }
 
-export function catalogRoutes(app: Hono<WebEnv>, { services }: WebDependencies): void {
+export function catalogPageRoutes(app: Hono<WebEnv>, { services }: WebDependencies): void {
   app.get("/catalog", requireRole("viewer"), async (c) => {
     const t = c.get("t");
     const filters = filtersOf(c);

@@ -9,9 +9,10 @@ import {
   PublishError,
   withdrawCourse,
 } from "../../courses/publish-service.ts";
+import { hasRole } from "../../vocabulary/account-roles.ts";
 import { formatDate } from "../format.ts";
 import { csrfField, type Markup, page } from "../layout.ts";
-import { accountOf, hasRole, requireRole } from "../roles.ts";
+import { accountOf, requireRole } from "../roles.ts";
 import type { WebContext, WebDependencies, WebEnv } from "../web-env.ts";
 import { errorPage } from "./error-page.ts";
 import { metadataFields, metadataOf } from "./publish-page.ts";

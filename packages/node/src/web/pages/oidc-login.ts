@@ -2,39 +2,12 @@ import { hkdfSync } from "node:crypto";
 import type { Hono } from "hono";
 import { deleteCookie, getCookie, setCookie } from "hono/cookie";
 import { EncryptJWT, jwtDecrypt } from "jose";
-import type { AccountError, OidcIdentityRequest } from "../../accounts/account-service.ts";
 import { accountNames, roleFromClaims } from "../../accounts/oidc/oidc-claims.ts";
 import { OidcClient, OidcError, type PendingLogin } from "../../accounts/oidc/oidc-client.ts";
-import type { OidcConfig } from "../../accounts/oidc/oidc-config.ts";
-import type { SessionRepository } from "../../accounts/session-repository.ts";
-import type { WebRole } from "../../db/schema.ts";
 import { redirectTarget } from "../redirect-target.ts";
 import { cookieOptions, setSessionCookie } from "../session-cookie.ts";
-import type { WebContext, WebEnv } from "../web-env.ts";
+import type { OidcLoginDependencies, WebContext, WebEnv } from "../web-env.ts";
 import { errorPage } from "./error-page.ts";
-
-/**
- * The web accounts linked to a provider's subjects (`oidcAccounts` in account-service.ts):
- * `findOrCreate` opens the account of (issuer, subject), made at its first sign-in, with
- * the role of this sign-in's claims, or says why it is `refused`.
- */
-export interface OidcAccounts {
-  findOrCreate(
-    identity: OidcIdentityRequest,
-  ): Promise<{ id: number; role: WebRole } | { refused: AccountError }>;
-}
-
-export interface OidcLoginDependencies {
-  readonly config: OidcConfig;
-  readonly publicUrl: URL;
-  readonly accounts: OidcAccounts;
-  readonly sessions: Pick<SessionRepository, "create" | "destroy">;
-  /**
-   * At least 32 random bytes, the same in every process of the node and kept across
-   * restarts (a sign-in under way would fail otherwise): it seals the sign-in cookie.
-   */
-  readonly secret: Uint8Array;
-}
 
 /** Holds the sign-in under way between its two legs; sent back to /login/oidc/… only. */
 const PENDING_COOKIE = "coursefed_oidc";

@@ -4,21 +4,21 @@ import { MoodleError } from "@coursefed/moodle";
 import type { Hono } from "hono";
 import { html } from "hono/html";
 import type { LocalActor } from "../../actors/local-actors.ts";
-import { discardUnusedArchive } from "../../api/abandoned-uploads.ts";
 import type { Course } from "../../courses/course-repository.ts";
 import { type CourseMetadata, PublishError, publishCourse } from "../../courses/publish-service.ts";
 import { ReceiveBackupError, receiveBackup } from "../../courses/receive-backup.ts";
-import { VISIBILITIES, type Visibility } from "../../db/schema.ts";
 import { publishFromMoodle } from "../../restores/publish-from-moodle.ts";
-import { CSRF_FIELD, csrfAccepted } from "../csrf.ts";
-
+import { discardUnusedArchive } from "../../uploads/abandoned-uploads.ts";
+import type { PendingUpload } from "../../uploads/web-upload-repository.ts";
+import { hasRole } from "../../vocabulary/account-roles.ts";
+import { VISIBILITIES, type Visibility } from "../../vocabulary/visibility.ts";
+import { CSRF_FIELD, csrfAccepted } from "../csrf-token.ts";
 import { csrfField, type Markup, page } from "../layout.ts";
-import { accountOf, hasRole, requireRole } from "../roles.ts";
+import { accountOf, requireRole } from "../roles.ts";
 import type { WebContext, WebDependencies, WebEnv } from "../web-env.ts";
 import { errorPage } from "./error-page.ts";
 import { readUploadForm, UploadFormError } from "./publish-multipart.ts";
 import { scanReport } from "./publish-scan.ts";
-import type { PendingUpload } from "./publish-uploads.ts";
 
 /** The metadata fields the review form, the Moodle form and the edit form share, as sent. */
 type MetadataForm = Record<string, string | File>;

@@ -1,7 +1,6 @@
 import type { Hono } from "hono";
 import { html } from "hono/html";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
-import { RULE_EVENTS, RULE_MODES } from "../../db/schema.ts";
 import {
   addRule,
   MAX_RULE_TAG_LENGTH,
@@ -9,6 +8,7 @@ import {
   type RuleRequest,
   ruleDetails,
 } from "../../restores/rule-service.ts";
+import { RULE_EVENTS, RULE_MODES } from "../../vocabulary/rule-kinds.ts";
 import { formatDate } from "../format.ts";
 import { csrfField, type Markup, page } from "../layout.ts";
 import { requireRole } from "../roles.ts";

@@ -13,10 +13,10 @@ import { BlobStore } from "../blobs/blob-store.ts";
 import { CourseRepository } from "../courses/course-repository.ts";
 import type { NodeDatabase } from "../db/database.ts";
 import { type TemporaryDatabase, temporaryDatabase } from "../db/test-database.ts";
-import { WebUploadRepository } from "../web/pages/publish-uploads.ts";
+import { TokenRepository } from "../tokens/token-repository.ts";
 import { ABANDONED_UPLOAD_AGE_MS, sweepAbandonedUploads } from "./abandoned-uploads.ts";
-import { TokenRepository } from "./token-repository.ts";
 import { UploadRepository } from "./upload-repository.ts";
+import { WebUploadRepository } from "./web-upload-repository.ts";
 
 const blobDirectory = mkdtempSync(join(tmpdir(), "coursefed-blobs-"));
 

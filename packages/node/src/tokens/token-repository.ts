@@ -2,7 +2,7 @@ import { createHash, randomBytes } from "node:crypto";
 import { asc, count, eq } from "drizzle-orm";
 import type { NodeDatabase } from "../db/database.ts";
 import type { apiTokens } from "../db/schema.postgres.ts";
-import type { Role } from "../db/schema.ts";
+import type { Role } from "../vocabulary/token-roles.ts";
 
 export type ApiToken = typeof apiTokens.$inferSelect;
 

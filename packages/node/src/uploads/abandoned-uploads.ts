@@ -1,5 +1,4 @@
 import type { BlobStore } from "../blobs/blob-store.ts";
-import type { WebUploadRepository } from "../web/pages/publish-uploads.ts";
 import type { UploadRepository } from "./upload-repository.ts";
 
 /**
@@ -8,10 +7,19 @@ import type { UploadRepository } from "./upload-repository.ts";
  */
 export const ABANDONED_UPLOAD_AGE_MS = 24 * 3600 * 1000;
 
+/**
+ * What the sweep needs of the web pages' uploads (WebUploadRepository), written out here
+ * because that repository takes its lifetime, ABANDONED_UPLOAD_AGE_MS, from this file.
+ */
+interface WebUploadHolder {
+  holds(sha256: string): Promise<boolean>;
+  forgetOlderThan(before: number): Promise<number>;
+}
+
 /** The uploads that may still need an archive: the API's and the web pages'. */
 export interface UploadHolders {
   readonly uploads: UploadRepository;
-  readonly webUploads: WebUploadRepository;
+  readonly webUploads: WebUploadHolder;
 }
 
 /**

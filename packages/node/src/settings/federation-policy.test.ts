@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { federatesWith, signerHost } from "./federation-policy.ts";
+import { signerHost } from "../http/federation-guard.ts";
+import { federatesWith } from "./federation-policy.ts";
 
 describe("federation policy", () => {
   it("lets everyone in when open", () => {

@@ -1,6 +1,6 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import { type MessageQueue, SendActivityError } from "@fedify/fedify";
-import type { PeerRepository } from "./peer-repository.ts";
+import type { PeerRepository } from "../peers/peer-repository.ts";
 
 /** The outcome of the delivery being handled in the current async flow. */
 const currentDelivery = new AsyncLocalStorage<{ inbox: URL; failed: boolean }>();

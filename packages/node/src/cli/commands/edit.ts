@@ -16,13 +16,9 @@ interface EditedCourse {
   visibility: string;
 }
 
-/**
- * Commands on a course this node published: change its details, or withdraw it. The
- * web's My courses page does the same through the same API.
- */
-export function courseCommands(program: Command, result: CommandResult): void {
+/** `coursefed edit`: change a published course's title, summary, tags, licence or visibility. */
+export function editCommand(program: Command, result: CommandResult): void {
   const run = nodeAction(result);
-
   addNodeOptions(
     program
       .command("edit")
@@ -65,27 +61,6 @@ export function courseCommands(program: Command, result: CommandResult): void {
       );
       process.stdout.write(
         options.json ? `${JSON.stringify(edited)}\n` : describeEditedCourse(edited),
-      );
-    })(options),
-  );
-
-  addNodeOptions(
-    program
-      .command("withdraw")
-      .summary("withdraw a published course")
-      .description(
-        "Withdraw a course published from this node: it leaves this node's catalog and its archive is no longer served, and followers get a Delete and remove it from theirs. Copies already restored into Moodle sites stay. Its author may, and an admin token for any course.",
-      )
-      .argument(
-        "<course>",
-        "the course's id, as `coursefed publish` printed it, or its URL",
-        courseIdOf,
-      ),
-  ).action(async (course: string, options) =>
-    run(async (client) => {
-      await client.json("DELETE", `courses/${encodeURIComponent(course)}`);
-      process.stdout.write(
-        `Withdrew course ${course}: its followers are told to remove it; copies restored into Moodle sites stay.\n`,
       );
     })(options),
   );

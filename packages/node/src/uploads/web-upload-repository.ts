@@ -1,7 +1,7 @@
 import type { BackupReport } from "@coursefed/mbz";
 import { and, eq, gte, lt } from "drizzle-orm";
-import { ABANDONED_UPLOAD_AGE_MS } from "../../api/abandoned-uploads.ts";
-import type { NodeDatabase } from "../../db/database.ts";
+import type { NodeDatabase } from "../db/database.ts";
+import { ABANDONED_UPLOAD_AGE_MS } from "./abandoned-uploads.ts";
 
 /** A backup uploaded through the web interface, inspected, waiting to be published. */
 export interface PendingUpload {

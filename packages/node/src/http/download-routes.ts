@@ -16,7 +16,7 @@ export type RequesterOf = (request: Request) => Promise<string | undefined>;
  * resume) and each revision's signed manifest, to whoever may read the course, and
  * short-lived download links for those who may.
  */
-export function courseRoutes(
+export function downloadRoutes(
   services: FederationServices,
   origin: URL,
   requesterOf: RequesterOf,

@@ -3,7 +3,7 @@ import { BlockList, isIP } from "node:net";
 import type { Context } from "@fedify/fedify";
 import { type Actor, Object as APObject, getTypeId, isActor } from "@fedify/vocab";
 import { CodedError } from "../coded-error.ts";
-import { CONFIG_ENVIRONMENT } from "../config.ts";
+import { CONFIG_ENVIRONMENT } from "../config-names.ts";
 import type { FederationServices } from "../federation/context.ts";
 
 /** Why a follow operation could not be done, in words for the person who asked. */

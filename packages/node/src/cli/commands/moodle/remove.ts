@@ -1,0 +1,20 @@
+import type { Command } from "commander";
+import { addNodeOptions } from "../../api-client.ts";
+import type { CommandResult } from "../../exit-codes.ts";
+import { nodeAction } from "../../node-action.ts";
+
+/** `coursefed moodle remove`: forget a target, its rules, restore jobs and lineage (the site is untouched). */
+export function moodleRemoveCommand(moodle: Command, result: CommandResult): void {
+  const run = nodeAction(result);
+  addNodeOptions(
+    moodle
+      .command("remove")
+      .summary("forget a target, its rules, restore jobs and lineage (the site is untouched)")
+      .argument("<name>", "the target"),
+  ).action(async (name: string, options) =>
+    run(async (client) => {
+      await client.json("DELETE", `moodle/targets/${encodeURIComponent(name)}`);
+      process.stdout.write(`Removed Moodle target ${name}; its courses stay on the site.\n`);
+    })(options),
+  );
+}

@@ -1,0 +1,136 @@
+import { setTimeout as sleep } from "node:timers/promises";
+import { type Command, Option } from "commander";
+import {
+  FINISHED_RESTORE_STATES,
+  type RestoreJobState,
+} from "../../vocabulary/restore-job-states.ts";
+import { type ApiClient, addNodeOptions } from "../api-client.ts";
+import { type CommandResult, ExitCode } from "../exit-codes.ts";
+import { nodeAction } from "../node-action.ts";
+import { parsePositiveInteger } from "../option-parsers.ts";
+import { describeProblems, type RestoreJob } from "../restore-job-text.ts";
+
+/** How often `restore --wait` asks the node how the job is going. */
+const POLL_INTERVAL_MS = 2000;
+
+/** `coursefed restore`: restore a catalog course into a Moodle target. */
+export function restoreCommand(program: Command, result: CommandResult): void {
+  const run = nodeAction(result);
+
+  addNodeOptions(
+    program
+      .command("restore")
+      .summary("restore a catalog course into a Moodle target")
+      .description(
+        "The node fetches the archive (verified against its signed digest), checks it against what the site runs, and restores it without user data: as a new course in the target's default category, in --category, or into an existing course (--into-course ID --mode merge|replace --confirm). A teacher's token restores only into the categories an admin opened to teachers on the target (coursefed moodle teachers) and into the courses its own restores created there or that an admin granted (coursefed moodle grant); only an admin's token may --override. Asking again for the same revision, target and destination gives back the same job, and says so and how it stands. With --wait, follows the job to its end: exit 0 restored (the course's address is printed), 3 refused by the compatibility check (each problem is printed), 5 Moodle failed (with its reason).",
+      )
+      .argument("<object>", "the course's object id (URL), as `coursefed catalog` shows it")
+      .requiredOption("--target <name>", "the Moodle target (see `coursefed moodle list`)")
+      .option("--revision <n>", "an older revision (the latest by default)", parsePositiveInteger)
+      .addOption(
+        new Option("--category <id>", "restore as a new course in this category")
+          .argParser(parsePositiveInteger)
+          .conflicts("intoCourse"),
+      )
+      .option(
+        "--into-course <id>",
+        "restore into this existing course (with --mode)",
+        parsePositiveInteger,
+      )
+      .addOption(
+        new Option(
+          "--mode <mode>",
+          "with --into-course: merge adds the contents; replace deletes the course's contents first, keeping its people",
+        ).choices(["merge", "replace"]),
+      )
+      .option(
+        "--override",
+        "restore even if the compatibility check refuses (admin tokens only; you take the risk; it is recorded)",
+      )
+      .option(
+        "--confirm",
+        "with --into-course: confirm merging into or replacing that course (without it the node names the course and restores nothing)",
+      )
+      .option("--wait", "wait for the outcome, and exit with a code that says it"),
+  ).action(async (object: string, options) =>
+    run(async (client) => {
+      const requested = await client.json<RequestedRestoreJob>("POST", "restores", {
+        object,
+        target: options.target,
+        ...(options.revision ? { revision: options.revision } : {}),
+        ...(options.category ? { categoryId: options.category } : {}),
+        ...(options.intoCourse ? { intoCourse: options.intoCourse } : {}),
+        ...(options.mode ? { mode: options.mode } : {}),
+        ...(options.override ? { override: true } : {}),
+        ...(options.confirm ? { confirm: true } : {}),
+      });
+      process.stdout.write(`Restore job ${requested.id}: ${requested.state}\n`);
+      if (requested.repeat) process.stdout.write(repeatedRestoreText(requested));
+      let job: RestoreJob = requested;
+      if (options.wait) job = await waitForOutcome(client, job);
+      return FINISHED_RESTORE_STATES.has(job.state) ? reportOutcome(job) : ExitCode.ok;
+    })(options),
+  );
+}
+
+/** Polls the job until it ends, saying on stderr when it starts or is retried. */
+async function waitForOutcome(client: ApiClient, job: RestoreJob): Promise<RestoreJob> {
+  let seen = `${job.state} ${job.attempts}`;
+  while (!FINISHED_RESTORE_STATES.has(job.state)) {
+    await sleep(POLL_INTERVAL_MS);
+    job = await client.json<RestoreJob>("GET", `restores/${encodeURIComponent(job.id)}`);
+    const now = `${job.state} ${job.attempts}`;
+    if (now === seen || FINISHED_RESTORE_STATES.has(job.state)) continue;
+    seen = now;
+    process.stderr.write(
+      job.state === "running"
+        ? `running (attempt ${job.attempts})\n`
+        : `queued to be tried again later: ${job.errorMessage ?? "a transient failure"}\n`,
+    );
+  }
+  return job;
+}
+
+/** Prints how a finished job ended, and returns the exit code that says it. */
+function reportOutcome(job: RestoreJob): number {
+  if (job.state === "succeeded") {
+    process.stdout.write(
+      `Restored into ${job.target} as course ${job.moodleCourseId}:\n  ${job.courseUrl}\n${describeProblems(job)}`,
+    );
+    return ExitCode.ok;
+  }
+  if (job.state === "refused") {
+    process.stderr.write(
+      `coursefed: ${job.target} cannot restore this course faithfully:\n${describeProblems(job)}Fix the site and restore again, or restore anyway with --override.\n`,
+    );
+    return ExitCode.incompatible;
+  }
+  process.stderr.write(
+    `coursefed: the restore failed (${job.errorCode}): ${job.errorMessage}\nWhat Moodle printed: coursefed restores --id ${job.id}\n`,
+  );
+  return ExitCode.unavailable;
+}
+
+/** The API's answer to a restore asked for: the job, and whether it was asked for before. */
+interface RequestedRestoreJob extends RestoreJob {
+  repeat: null | "unchanged" | "queued-again";
+}
+
+/**
+ * Restores are idempotent (one job per revision, target and destination): asking again
+ * gives back the same job, which says so and what became of it.
+ */
+function repeatedRestoreText(job: RequestedRestoreJob): string {
+  const asked = `This restore (same revision, target and destination) was asked for before, on ${job.createdAt}: this is the same job`;
+  if (job.repeat === "queued-again") {
+    return `${asked}. It had failed or been refused; it is queued again.\n`;
+  }
+  const outcome: Record<RestoreJobState, string> = {
+    queued: "it is still waiting its turn",
+    running: "it is running now",
+    succeeded: `it succeeded${job.courseUrl ? `: ${job.courseUrl}` : ""}`,
+    refused: "it was refused",
+    failed: "it failed",
+  };
+  return `${asked}, and ${outcome[job.state]}. To restore it once more, choose another destination (--category, --into-course).\n`;
+}

@@ -1,0 +1,81 @@
+import { type Command, Option } from "commander";
+import { RESTORE_JOB_STATES } from "../../vocabulary/restore-job-states.ts";
+import { addNodeOptions } from "../api-client.ts";
+import type { CommandResult } from "../exit-codes.ts";
+import { nodeAction } from "../node-action.ts";
+import { parsePositiveInteger } from "../option-parsers.ts";
+import { describeProblems, type RestoreJob } from "../restore-job-text.ts";
+
+/** `coursefed restores`: list restore jobs, newest first, or show one with --id. */
+export function restoresCommand(program: Command, result: CommandResult): void {
+  const run = nodeAction(result);
+
+  addNodeOptions(
+    program
+      .command("restores")
+      .summary("list restore jobs, newest first, or show one with --id")
+      .description(
+        "Each job: its state (queued, running, succeeded, refused, failed), where the course went or why not. --id shows one job in full, with the compatibility problems, durations and what Moodle printed.",
+      )
+      .addOption(
+        new Option("--state <state>", "only jobs in this state").choices(RESTORE_JOB_STATES),
+      )
+      .option("--id <job>", "show this job in full")
+      .option("--limit <n>", "how many (the newest)", parsePositiveInteger, 50)
+      .option("--json", "print the API's JSON"),
+  ).action(async (options) =>
+    run(async (client) => {
+      if (options.id) {
+        const job = await client.json<RestoreJob>(
+          "GET",
+          `restores/${encodeURIComponent(options.id)}`,
+        );
+        process.stdout.write(options.json ? `${JSON.stringify(job)}\n` : describeJobInFull(job));
+        return;
+      }
+      const query = new URLSearchParams({
+        limit: String(options.limit),
+        ...(options.state ? { state: options.state } : {}),
+      });
+      const { items } = await client.json<{ items: RestoreJob[] }>("GET", `restores?${query}`);
+      if (options.json) process.stdout.write(`${JSON.stringify(items)}\n`);
+      else if (items.length === 0) process.stdout.write("No restore jobs.\n");
+      else for (const job of items) process.stdout.write(describeJob(job));
+    })(options),
+  );
+}
+
+function describeDestination(job: RestoreJob): string {
+  const destination = job.destination;
+  return destination.kind === "new-course"
+    ? `new course in category ${destination.categoryId}`
+    : `course ${destination.courseId} (${destination.mode})`;
+}
+
+function describeJob(job: RestoreJob): string {
+  const outcome =
+    job.state === "succeeded"
+      ? job.courseUrl
+      : job.errorMessage
+        ? `${job.state === "queued" ? "to be retried: " : ""}${job.errorMessage}`
+        : describeDestination(job);
+  return `${job.id}  ${job.state}  ${job.target}  ${job.createdAt}\n  ${job.object} (revision ${job.revision})\n  ${outcome}\n`;
+}
+
+function describeJobInFull(job: RestoreJob): string {
+  const seconds = (ms: number | null) => (ms === null ? "-" : `${(ms / 1000).toFixed(1)} s`);
+  const lines = [
+    `Restore job ${job.id}: ${job.state}`,
+    `  course      ${job.object} (revision ${job.revision})`,
+    `  into        ${job.target}, ${describeDestination(job)}`,
+    `  asked by    ${job.requestedBy}${job.overriddenBy ? ` (compatibility check overridden by ${job.overriddenBy})` : ""}`,
+    `  attempts    ${job.attempts}`,
+    `  asked at    ${job.createdAt}${job.finishedAt ? `, finished at ${job.finishedAt}` : ""}`,
+    `  took        ${seconds(job.durations.totalMs)} in all, ${seconds(job.durations.moodleMs)} in Moodle`,
+    ...(job.courseUrl ? [`  course URL  ${job.courseUrl}`] : []),
+    ...(job.errorMessage ? [`  reason      (${job.errorCode}) ${job.errorMessage}`] : []),
+  ];
+  const problems = describeProblems(job);
+  const log = job.log ? `Moodle printed:\n${job.log.trimEnd()}\n` : "";
+  return `${lines.join("\n")}\n${problems ? `Problems:\n${problems}` : ""}${log}`;
+}
