@@ -2,7 +2,10 @@ import { createHash } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fetchCatalogArchive } from "../../packages/node/src/courses/fetch-service.ts";
 import { publishCourse } from "../../packages/node/src/courses/publish-service.ts";
-import { institutionSigner } from "../../packages/node/src/federation/signed-fetch.ts";
+import {
+  institutionSigner,
+  withInstitutionSigner,
+} from "../../packages/node/src/federation/signed-fetch.ts";
 import { eventually } from "../support/eventually.ts";
 import { contextOf, followAndApprove } from "../support/federation-steps.ts";
 import { fixture, haveFixtures } from "../support/shared-fixtures.ts";
@@ -37,7 +40,7 @@ describe.runIf(haveFixtures())("who may download what", () => {
 
     // The follower receives it (its manifest fetch is signed) and downloads it, signed.
     await eventually(() => follower.node.services.courses.catalogEntry(object));
-    const stored = await fetchCatalogArchive(contextOf(follower), object);
+    const stored = await fetchCatalogArchive(withInstitutionSigner(contextOf(follower)), object);
     expect(stored.sha256).toBe(published.revision.sha256);
 
     // Anyone else: refused, signed or not.
