@@ -19,7 +19,7 @@ import type {
 } from "../../courses/course-repository.ts";
 import { FetchError, fetchCatalogArchive } from "../../courses/fetch-service.ts";
 import type { CourseManifest } from "../../courses/manifest.ts";
-import { withInstitutionSigner } from "../../federation/signed-fetch.ts";
+import { domainServices } from "../../federation/domain-services.ts";
 import { ErrorSchema, errorResponses, problem } from "../../http/problem.ts";
 import { serveBlob } from "../../http/serve-blob.ts";
 import type { ApiDependencies } from "../api-dependencies.ts";
@@ -364,7 +364,7 @@ export function catalogRoutes(
     try {
       const { object, revision } = c.req.valid("json");
       const stored = await fetchCatalogArchive(
-        withInstitutionSigner(context(c.req.raw)),
+        domainServices(context(c.req.raw)),
         object,
         revision,
       );
@@ -479,7 +479,7 @@ export function catalogRoutes(
   app.openapi(boost, async (c) => {
     try {
       const announce = await boostCourse(
-        context(c.req.raw),
+        domainServices(context(c.req.raw)),
         c.get("principal").actor,
         c.req.valid("json").object,
       );

@@ -1,0 +1,29 @@
+import type { LocalActor } from "./local-actors.ts";
+
+/** A local actor shares a course of another node with its followers. */
+export interface CourseBoosted {
+  readonly type: "course-boosted";
+  readonly actor: LocalActor;
+  readonly objectUri: string;
+}
+
+/**
+ * What a local actor tells other nodes, in the domain's words. The services hand these to
+ * an `Outbound`; federation/outbound.ts, the one bridge, turns each into its activity and
+ * sends it, so that no service builds an activity or knows Fedify.
+ */
+export type OutboundEvent = CourseBoosted;
+
+export interface Outbound {
+  /** Sends the event's activity to whom it concerns; gives back the activity's id. */
+  deliver(event: OutboundEvent): Promise<URL>;
+}
+
+/** What the domain asks of another node's objects, answered by federation/. */
+export interface RemoteObjects {
+  /**
+   * Whether the object is public: asked unsigned, as any follower's server would, so
+   * that only a course shared with everyone answers. An unreachable object is not.
+   */
+  isPublic(objectUri: string): Promise<boolean>;
+}
