@@ -28,7 +28,7 @@ describe.runIf(haveFixtures())("a node boosting another's course to its own foll
 
   async function publishAt(visibility: "public" | "followers", title: string) {
     const published = await publishCourse(
-      contextOf(university),
+      domainServices(contextOf(university)),
       university.node.institution,
       fixture("m285-zip-activity-quiz-nousers.mbz"),
       { title, visibility },

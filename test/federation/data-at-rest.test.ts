@@ -12,6 +12,7 @@ import { downloadResumably } from "../../packages/node/src/blobs/resumable-downl
 import { fetchCatalogArchive } from "../../packages/node/src/courses/fetch-service.ts";
 import { publishCourse } from "../../packages/node/src/courses/publish-service.ts";
 import { openSqliteDatabase } from "../../packages/node/src/db/sqlite-database.ts";
+import { domainServices } from "../../packages/node/src/federation/domain-services.ts";
 import { withInstitutionSigner } from "../../packages/node/src/federation/signed-fetch.ts";
 import { coursefedBin } from "../support/coursefed-cli.ts";
 import { eventually } from "../support/eventually.ts";
@@ -72,7 +73,7 @@ describe.runIf(haveFixtures())("a node's data at rest, under umask 022", () => {
 
   it("is its user's only after it published, received and fetched a course", async () => {
     const published = await publishCourse(
-      contextOf(publisher),
+      domainServices(contextOf(publisher)),
       publisher.node.institution,
       fixture("m324-tgz-course-files-scorm-nousers.mbz"),
       { title: "Private at rest", visibility: "followers" },

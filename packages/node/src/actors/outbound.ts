@@ -1,4 +1,30 @@
+import type { Course, CourseRevision } from "../courses/course-repository.ts";
 import type { LocalActor } from "./local-actors.ts";
+
+/** A course shared beyond this node got a revision: its first (a new course) or a later one. */
+export interface CoursePublished {
+  readonly type: "course-published";
+  readonly actor: LocalActor;
+  readonly course: Course;
+  readonly revision: CourseRevision;
+}
+
+/** A shared course's description changed, without a new revision. */
+export interface CourseEdited {
+  readonly type: "course-edited";
+  readonly author: LocalActor;
+  readonly course: Course;
+  /** The current revision, with its manifest signed again if the licence changed. */
+  readonly revision: CourseRevision;
+}
+
+/** A course is no longer served to those who received it: withdrawn, or made private. */
+export interface CourseWithdrawn {
+  readonly type: "course-withdrawn";
+  readonly author: LocalActor;
+  readonly courseId: string;
+  readonly cause: "withdrawn" | "made-private";
+}
 
 /** A local actor shares a course of another node with its followers. */
 export interface CourseBoosted {
@@ -12,7 +38,7 @@ export interface CourseBoosted {
  * an `Outbound`; federation/outbound.ts, the one bridge, turns each into its activity and
  * sends it, so that no service builds an activity or knows Fedify.
  */
-export type OutboundEvent = CourseBoosted;
+export type OutboundEvent = CoursePublished | CourseEdited | CourseWithdrawn | CourseBoosted;
 
 export interface Outbound {
   /** Sends the event's activity to whom it concerns; gives back the activity's id. */

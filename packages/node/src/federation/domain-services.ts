@@ -1,6 +1,7 @@
 import type { Context } from "@fedify/fedify";
 import type { BoostStores } from "../courses/boost-service.ts";
 import type { ArchiveFetchStores } from "../courses/fetch-service.ts";
+import type { ActorSigningKeys, PublishStores } from "../courses/publish-service.ts";
 import type { FederationServices } from "./context.ts";
 import { outboundBridge, remoteObjects } from "./outbound.ts";
 import { withInstitutionSigner } from "./signed-fetch.ts";
@@ -12,10 +13,28 @@ import { withInstitutionSigner } from "./signed-fetch.ts";
  */
 export function domainServices(
   ctx: Context<FederationServices>,
-): FederationServices & ArchiveFetchStores & BoostStores {
+): FederationServices & ArchiveFetchStores & BoostStores & PublishStores {
   return {
     ...withInstitutionSigner(ctx),
+    origin: ctx.origin,
+    signingKeys: actorSigningKeys(ctx),
     remoteObjects: remoteObjects(ctx),
     outbound: outboundBridge(ctx),
+  };
+}
+
+/** The actors' Ed25519 keys, with the ids their documents publish them under. */
+function actorSigningKeys(ctx: Context<FederationServices>): ActorSigningKeys {
+  return {
+    async ed25519(actor) {
+      // Both lists come from the same key pairs, in the same order.
+      const pairs = await ctx.data.actors.keyPairs(actor);
+      const published = await ctx.getActorKeyPairs(actor.identifier);
+      const index = pairs.findIndex((pair) => pair.privateKey.algorithm.name === "Ed25519");
+      const keyId = published[index]?.multikey.id;
+      const pair = pairs[index];
+      if (!pair || !keyId) throw new Error(`Actor ${actor.identifier} has no Ed25519 key.`);
+      return { privateKey: pair.privateKey, keyId: keyId.href };
+    },
   };
 }

@@ -1,7 +1,19 @@
 import type { Context } from "@fedify/fedify";
-import { Announce, Document, PUBLIC_COLLECTION } from "@fedify/vocab";
+import {
+  Announce,
+  Create,
+  Delete,
+  Document,
+  PUBLIC_COLLECTION,
+  Tombstone,
+  Update,
+} from "@fedify/vocab";
+import type { LocalActor } from "../actors/local-actors.ts";
 import type { Outbound, OutboundEvent, RemoteObjects } from "../actors/outbound.ts";
+import { Temporal } from "../temporal.ts";
+import type { Visibility } from "../vocabulary/visibility.ts";
 import type { FederationServices } from "./context.ts";
+import { courseObject } from "./course-object.ts";
 
 /**
  * The outbound bridge: the one place where the domain's events become activities, sent
@@ -11,6 +23,59 @@ export function outboundBridge(ctx: Context<FederationServices>): Outbound {
   return {
     async deliver(event: OutboundEvent): Promise<URL> {
       switch (event.type) {
+        case "course-published": {
+          const { actor, course, revision } = event;
+          const object = courseObject(ctx, course, revision, actor.identifier);
+          const Activity = revision.revision === 1 ? Create : Update;
+          const id = new URL(
+            `/courses/${course.id}/revisions/${revision.revision}/activity`,
+            ctx.origin,
+          );
+          await ctx.sendActivity(
+            { identifier: actor.identifier },
+            "followers",
+            new Activity({
+              id,
+              actor: ctx.getActorUri(actor.identifier),
+              object,
+              tos: object.toIds,
+              ccs: object.ccIds,
+            }),
+            { preferSharedInbox: true },
+          );
+          if (actor.type === "Person") await announceForInstitution(ctx, object, course.visibility);
+          return id;
+        }
+        case "course-edited": {
+          const { author, course, revision } = event;
+          const object = courseObject(ctx, course, revision, author.identifier);
+          // Each edit its own id: receivers handle an activity id once.
+          const id = new URL(`/courses/${course.id}/edits/${crypto.randomUUID()}`, ctx.origin);
+          await ctx.sendActivity(
+            { identifier: author.identifier },
+            "followers",
+            new Update({
+              id,
+              actor: ctx.getActorUri(author.identifier),
+              object,
+              tos: object.toIds,
+              ccs: object.ccIds,
+            }),
+            { preferSharedInbox: true },
+          );
+          if (author.type === "Person")
+            await announceForInstitution(ctx, object, course.visibility);
+          return id;
+        }
+        case "course-withdrawn": {
+          const { courseId } = event;
+          const id =
+            event.cause === "withdrawn"
+              ? new URL(`/courses/${courseId}/delete`, ctx.origin)
+              : new URL(`/courses/${courseId}/edits/${crypto.randomUUID()}`, ctx.origin);
+          await sendWithdrawal(ctx, event.author, courseId, id);
+          return id;
+        }
         case "course-boosted": {
           const { actor } = event;
           const id = new URL(
@@ -46,4 +111,67 @@ export function remoteObjects(ctx: Context<FederationServices>): RemoteObjects {
       );
     },
   };
+}
+
+/**
+ * Tells everyone who received the course that it is gone: the author's followers, and
+ * for a teacher's course the institution's too, which received it announced (they may
+ * follow the institution alone). Receivers take a Delete from the publisher's own
+ * server for its courses (federation/inbox/courses.ts).
+ */
+async function sendWithdrawal(
+  ctx: Context<FederationServices>,
+  author: LocalActor,
+  courseId: string,
+  activityId: URL,
+): Promise<void> {
+  const object = new Tombstone({
+    id: new URL(`/courses/${courseId}`, ctx.origin),
+    deleted: Temporal.Now.instant(),
+  });
+  const senders = [author];
+  if (author.type === "Person") {
+    const institution = await ctx.data.actors.byIdentifier("institution");
+    if (institution) senders.push(institution);
+  }
+  for (const sender of senders) {
+    await ctx.sendActivity(
+      { identifier: sender.identifier },
+      "followers",
+      new Delete({
+        // Each sender's Delete its own id: receivers handle an activity id once.
+        id: sender === author ? activityId : new URL(`${activityId.href}/announcer`),
+        actor: ctx.getActorUri(sender.identifier),
+        object,
+        tos: [PUBLIC_COLLECTION],
+      }),
+      { preferSharedInbox: true },
+    );
+  }
+}
+
+/**
+ * The institution boosts its teachers' courses, so that following the institution is
+ * enough to receive every course its people publish.
+ */
+async function announceForInstitution(
+  ctx: Context<FederationServices>,
+  object: Document,
+  visibility: Visibility,
+): Promise<void> {
+  const institution = await ctx.data.actors.byIdentifier("institution");
+  if (!institution || !object.id) return;
+  await ctx.sendActivity(
+    { identifier: institution.identifier },
+    "followers",
+    new Announce({
+      id: new URL(`${object.id.href}/announces/${crypto.randomUUID()}`),
+      actor: ctx.getActorUri(institution.identifier),
+      object: object.id,
+      ...(visibility === "public"
+        ? { tos: [PUBLIC_COLLECTION], ccs: [ctx.getFollowersUri(institution.identifier)] }
+        : { tos: [ctx.getFollowersUri(institution.identifier)] }),
+    }),
+    { preferSharedInbox: true },
+  );
 }
