@@ -122,7 +122,7 @@ describe.runIf(haveChromium() && haveFixtures())(
         ),
       );
       await answerFollow(
-        contextOf(publisher),
+        domainServices(contextOf(publisher)),
         publisher.node.institution,
         institutionOf(follower),
         "accepted",

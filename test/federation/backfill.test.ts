@@ -45,7 +45,11 @@ describe.runIf(haveFixtures())("a new follower back-fills from the outbox", () =
     });
     expect(((await outbox.json()) as { totalItems: number }).totalItems).toBe(2);
 
-    await follow(contextOf(latecomer), latecomer.node.institution, institutionOf(publisher));
+    await follow(
+      domainServices(contextOf(latecomer)),
+      latecomer.node.institution,
+      institutionOf(publisher),
+    );
     for (let tries = 0; tries < 100; tries++) {
       if (
         await publisher.node.services.follows.follower(
@@ -57,7 +61,7 @@ describe.runIf(haveFixtures())("a new follower back-fills from the outbox", () =
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
     await answerFollow(
-      contextOf(publisher),
+      domainServices(contextOf(publisher)),
       publisher.node.institution,
       institutionOf(latecomer),
       "accepted",
@@ -191,7 +195,11 @@ describe.runIf(haveFixtures())(
       }
 
       // A follower refused gets nothing, even if its node reads the outbox, signed, itself.
-      await follow(contextOf(stranger), stranger.node.institution, institutionOf(university));
+      await follow(
+        domainServices(contextOf(stranger)),
+        stranger.node.institution,
+        institutionOf(university),
+      );
       await eventually(() =>
         university.node.services.follows.follower(
           university.node.institution.id,
@@ -199,7 +207,7 @@ describe.runIf(haveFixtures())(
         ),
       );
       await answerFollow(
-        contextOf(university),
+        domainServices(contextOf(university)),
         university.node.institution,
         institutionOf(stranger),
         "rejected",

@@ -277,7 +277,7 @@ describe.runIf(haveFixtures())("what a node takes in from its inbox", () => {
         )
       ).status;
 
-    await follow(contextOf(outsider), outsider.node.institution, teacherUri);
+    await follow(domainServices(contextOf(outsider)), outsider.node.institution, teacherUri);
     const request = await eventually(() =>
       univ.node.services.follows.follower(marie.id, institutionOf(outsider)),
     );

@@ -229,7 +229,7 @@ describe(`${WORKERS} node processes on one PostgreSQL database`, () => {
       30_000,
     );
     await answerFollow(
-      contextOf(publisher),
+      domainServices(contextOf(publisher)),
       publisher.node.institution,
       clusterInstitution,
       "accepted",

@@ -86,7 +86,12 @@ describe.runIf(haveFixtures())("web pages with a course received from another no
       publisher.node.services.follows.follower(publisher.node.institution.id, marieUri),
     );
     expect(feeds.html).toContain("waiting for approval");
-    await answerFollow(contextOf(publisher), publisher.node.institution, marieUri, "accepted");
+    await answerFollow(
+      domainServices(contextOf(publisher)),
+      publisher.node.institution,
+      marieUri,
+      "accepted",
+    );
     await eventually(() => follower.node.services.courses.catalogEntry(objectUri));
     expect((await teacher.page("/feeds")).html).toMatch(/badge-ok">accepted/);
   });

@@ -1,4 +1,5 @@
 import type { Course, CourseRevision } from "../courses/course-repository.ts";
+import type { RemoteActor } from "../follows/follow-repository.ts";
 import type { LocalActor } from "./local-actors.ts";
 
 /** A course shared beyond this node got a revision: its first (a new course) or a later one. */
@@ -33,12 +34,47 @@ export interface CourseBoosted {
   readonly objectUri: string;
 }
 
+/** Where a remote actor is reached: its URI and inboxes, as the node keeps them. */
+export type RemoteAddress = Pick<RemoteActor, "uri" | "inbox" | "sharedInbox">;
+
+/** A local actor asks a remote one to let it follow: the Follow kept under `followId`. */
+export interface FollowRequested {
+  readonly type: "follow-requested";
+  readonly local: LocalActor;
+  readonly remote: RemoteAddress;
+  readonly followId: string;
+}
+
+/** A local actor stops following a remote one: its Follow `followId` is undone. */
+export interface FollowUndone {
+  readonly type: "follow-undone";
+  readonly local: LocalActor;
+  readonly remote: RemoteAddress;
+  readonly followId: string;
+}
+
+/** A local actor accepted or refused a remote actor's Follow `followId`. */
+export interface FollowAnswered {
+  readonly type: "follow-answered";
+  readonly local: LocalActor;
+  readonly follower: RemoteAddress;
+  readonly followId: string;
+  readonly state: "accepted" | "rejected";
+}
+
 /**
  * What a local actor tells other nodes, in the domain's words. The services hand these to
  * an `Outbound`; federation/outbound.ts, the one bridge, turns each into its activity and
  * sends it, so that no service builds an activity or knows Fedify.
  */
-export type OutboundEvent = CoursePublished | CourseEdited | CourseWithdrawn | CourseBoosted;
+export type OutboundEvent =
+  | CoursePublished
+  | CourseEdited
+  | CourseWithdrawn
+  | CourseBoosted
+  | FollowRequested
+  | FollowUndone
+  | FollowAnswered;
 
 export interface Outbound {
   /** Sends the event's activity to whom it concerns; gives back the activity's id. */

@@ -2,6 +2,8 @@ import type { Context } from "@fedify/fedify";
 import type { BoostStores } from "../courses/boost-service.ts";
 import type { ArchiveFetchStores } from "../courses/fetch-service.ts";
 import type { ActorSigningKeys, PublishStores } from "../courses/publish-service.ts";
+import type { FollowStores } from "../follows/follow-service.ts";
+import { actorResolver } from "./actor-lookup.ts";
 import type { FederationServices } from "./context.ts";
 import { outboundBridge, remoteObjects } from "./outbound.ts";
 import { withInstitutionSigner } from "./signed-fetch.ts";
@@ -13,11 +15,12 @@ import { withInstitutionSigner } from "./signed-fetch.ts";
  */
 export function domainServices(
   ctx: Context<FederationServices>,
-): FederationServices & ArchiveFetchStores & BoostStores & PublishStores {
+): FederationServices & ArchiveFetchStores & BoostStores & PublishStores & FollowStores {
   return {
     ...withInstitutionSigner(ctx),
     origin: ctx.origin,
     signingKeys: actorSigningKeys(ctx),
+    actorResolver: actorResolver(ctx),
     remoteObjects: remoteObjects(ctx),
     outbound: outboundBridge(ctx),
   };

@@ -1,11 +1,15 @@
 import type { Context } from "@fedify/fedify";
 import {
+  Accept,
   Announce,
   Create,
   Delete,
   Document,
+  Follow,
   PUBLIC_COLLECTION,
+  Reject,
   Tombstone,
+  Undo,
   Update,
 } from "@fedify/vocab";
 import type { LocalActor } from "../actors/local-actors.ts";
@@ -14,6 +18,7 @@ import { Temporal } from "../temporal.ts";
 import type { Visibility } from "../vocabulary/visibility.ts";
 import type { FederationServices } from "./context.ts";
 import { courseObject } from "./course-object.ts";
+import { recipientOf } from "./remote-actor.ts";
 
 /**
  * The outbound bridge: the one place where the domain's events become activities, sent
@@ -74,6 +79,58 @@ export function outboundBridge(ctx: Context<FederationServices>): Outbound {
               ? new URL(`/courses/${courseId}/delete`, ctx.origin)
               : new URL(`/courses/${courseId}/edits/${crypto.randomUUID()}`, ctx.origin);
           await sendWithdrawal(ctx, event.author, courseId, id);
+          return id;
+        }
+        case "follow-requested": {
+          const { local, remote } = event;
+          const id = new URL(event.followId);
+          await ctx.sendActivity(
+            { identifier: local.identifier },
+            recipientOf(remote),
+            new Follow({
+              id,
+              actor: ctx.getActorUri(local.identifier),
+              object: new URL(remote.uri),
+            }),
+          );
+          return id;
+        }
+        case "follow-undone": {
+          const { local, remote } = event;
+          const id = new URL(`${event.followId}/undo`);
+          await ctx.sendActivity(
+            { identifier: local.identifier },
+            recipientOf(remote),
+            new Undo({
+              id,
+              actor: ctx.getActorUri(local.identifier),
+              object: new Follow({
+                id: new URL(event.followId),
+                actor: ctx.getActorUri(local.identifier),
+                object: new URL(remote.uri),
+              }),
+            }),
+          );
+          return id;
+        }
+        case "follow-answered": {
+          const { local, follower } = event;
+          const actor = ctx.getActorUri(local.identifier);
+          const request = new Follow({
+            id: new URL(event.followId),
+            actor: new URL(follower.uri),
+            object: actor,
+          });
+          const Answer = event.state === "accepted" ? Accept : Reject;
+          const id = new URL(
+            `/actors/${local.identifier}/answers/${crypto.randomUUID()}`,
+            ctx.origin,
+          );
+          await ctx.sendActivity(
+            { identifier: local.identifier },
+            recipientOf(follower),
+            new Answer({ id, actor, object: request }),
+          );
           return id;
         }
         case "course-boosted": {

@@ -11,11 +11,11 @@ import {
   traverseCollection,
   type Update,
 } from "@fedify/vocab";
-import { describeRemoteActor } from "../../actors/remote-actor.ts";
 import { MBZ_MEDIA_TYPE, verifyManifest } from "../../courses/manifest.ts";
 import { federatesWith } from "../../settings/federation-policy.ts";
 import type { FederationServices } from "../context.ts";
 import { JWS_MEDIA_TYPE } from "../course-object.ts";
+import { describeRemoteActor } from "../remote-actor.ts";
 import { sanitizeRemoteHtml } from "../remote-html.ts";
 import { institutionSigner } from "../signed-fetch.ts";
 
