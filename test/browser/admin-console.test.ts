@@ -2,6 +2,7 @@ import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AccountRepository } from "../../packages/node/src/accounts/account-repository.ts";
 import { createAccount } from "../../packages/node/src/accounts/account-service.ts";
+import { domainServices } from "../../packages/node/src/federation/domain-services.ts";
 import { follow } from "../../packages/node/src/follows/follow-service.ts";
 import { eventually } from "../support/eventually.ts";
 import { contextOf, institutionOf } from "../support/federation-steps.ts";
@@ -54,7 +55,7 @@ describe.runIf(haveChromium())("the admin console in a browser", () => {
     };
     await createAccount(stores, { username: "marie", role: "teacher", displayName: "Marie Curie" });
     await createAccount(stores, { username: "paul", role: "viewer", displayName: "Paul Martin" });
-    await follow(contextOf(other), other.node.institution, institutionOf(node));
+    await follow(domainServices(contextOf(other)), other.node.institution, institutionOf(node));
     await eventually(() =>
       node.node.services.follows.follower(node.node.institution.id, institutionOf(other)),
     );

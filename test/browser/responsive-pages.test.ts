@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AccountRepository } from "../../packages/node/src/accounts/account-repository.ts";
 import { createAccount } from "../../packages/node/src/accounts/account-service.ts";
 import { publishCourse } from "../../packages/node/src/courses/publish-service.ts";
+import { domainServices } from "../../packages/node/src/federation/domain-services.ts";
 import { eventually } from "../support/eventually.ts";
 import { contextOf, followAndApprove } from "../support/federation-steps.ts";
 import { fixture, haveFixtures, repositoryRoot } from "../support/shared-fixtures.ts";
@@ -108,7 +109,7 @@ describe.runIf(haveChromium() && haveFixtures())(
       );
       const ada = await university.node.services.actors.byId(account.actorId);
       const received = await publishCourse(
-        contextOf(university),
+        domainServices(contextOf(university)),
         ada as NonNullable<typeof ada>,
         fixture("m26dev-zip-course-glossary-nousers.mbz"),
         {
@@ -122,7 +123,7 @@ describe.runIf(haveChromium() && haveFixtures())(
       const object = new URL(`/courses/${received.course.id}`, university.url).href;
       await eventually(() => school.node.services.courses.catalogEntry(object));
       const own = await publishCourse(
-        contextOf(school),
+        domainServices(contextOf(school)),
         school.node.institution,
         fixture("m262-tgz-course-availability-nousers.mbz"),
         { title: "Disponibilité conditionnelle", tags: ["moodle"], license: "CC-BY-4.0" },

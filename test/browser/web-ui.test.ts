@@ -1,6 +1,7 @@
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { publishCourse } from "../../packages/node/src/courses/publish-service.ts";
+import { domainServices } from "../../packages/node/src/federation/domain-services.ts";
 import { answerFollow } from "../../packages/node/src/follows/follow-service.ts";
 import { eventually } from "../support/eventually.ts";
 import { contextOf, institutionOf } from "../support/federation-steps.ts";
@@ -57,7 +58,7 @@ describe.runIf(haveChromium() && haveFixtures())(
       ]);
       restoreFetch = webFingerOverHttp([publisher.url.host]);
       const published = await publishCourse(
-        contextOf(publisher),
+        domainServices(contextOf(publisher)),
         publisher.node.institution,
         fixture("m26dev-zip-course-glossary-nousers.mbz"),
         {
@@ -121,7 +122,7 @@ describe.runIf(haveChromium() && haveFixtures())(
         ),
       );
       await answerFollow(
-        contextOf(publisher),
+        domainServices(contextOf(publisher)),
         publisher.node.institution,
         institutionOf(follower),
         "accepted",

@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { publishCourse } from "../../packages/node/src/courses/publish-service.ts";
+import { domainServices } from "../../packages/node/src/federation/domain-services.ts";
 import { buildTarGz, moodleBackupXml } from "../support/archive-builder.ts";
 import { eventually } from "../support/eventually.ts";
 import { contextOf, followAndApprove } from "../support/federation-steps.ts";
@@ -100,9 +101,14 @@ describe("archives over the API, to whoever may read their course", () => {
     const source = await backup("From the university");
     const file = join(tmpdir(), `coursefed-archive-access-${process.pid}.mbz`);
     await writeFile(file, source);
-    const received = await publishCourse(contextOf(university), university.node.institution, file, {
-      title: "From the university",
-    });
+    const received = await publishCourse(
+      domainServices(contextOf(university)),
+      university.node.institution,
+      file,
+      {
+        title: "From the university",
+      },
+    );
     await rm(file, { force: true });
     const object = new URL(`/courses/${received.course.id}`, university.url).href;
     await eventually(() => school.node.services.courses.catalogEntry(object));

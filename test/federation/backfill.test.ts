@@ -2,6 +2,7 @@ import { isActor } from "@fedify/vocab";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { LocalActor } from "../../packages/node/src/actors/local-actors.ts";
 import { publishCourse, withdrawCourse } from "../../packages/node/src/courses/publish-service.ts";
+import { domainServices } from "../../packages/node/src/federation/domain-services.ts";
 import { backfillFrom } from "../../packages/node/src/federation/inbox/courses.ts";
 import { institutionSigner } from "../../packages/node/src/federation/signed-fetch.ts";
 import { answerFollow, follow } from "../../packages/node/src/follows/follow-service.ts";
@@ -29,9 +30,14 @@ describe.runIf(haveFixtures())("a new follower back-fills from the outbox", () =
       ["m324-tgz-course-files-scorm-nousers.mbz", "SCORM"],
     ] as const) {
       published.push(
-        await publishCourse(contextOf(publisher), publisher.node.institution, fixture(name), {
-          title,
-        }),
+        await publishCourse(
+          domainServices(contextOf(publisher)),
+          publisher.node.institution,
+          fixture(name),
+          {
+            title,
+          },
+        ),
       );
     }
     const outbox = await fetch(new URL("/actors/institution/outbox", publisher.url), {
@@ -39,7 +45,11 @@ describe.runIf(haveFixtures())("a new follower back-fills from the outbox", () =
     });
     expect(((await outbox.json()) as { totalItems: number }).totalItems).toBe(2);
 
-    await follow(contextOf(latecomer), latecomer.node.institution, institutionOf(publisher));
+    await follow(
+      domainServices(contextOf(latecomer)),
+      latecomer.node.institution,
+      institutionOf(publisher),
+    );
     for (let tries = 0; tries < 100; tries++) {
       if (
         await publisher.node.services.follows.follower(
@@ -51,7 +61,7 @@ describe.runIf(haveFixtures())("a new follower back-fills from the outbox", () =
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
     await answerFollow(
-      contextOf(publisher),
+      domainServices(contextOf(publisher)),
       publisher.node.institution,
       institutionOf(latecomer),
       "accepted",
@@ -107,7 +117,7 @@ describe.runIf(haveFixtures())(
       const ctx = contextOf(university);
       const publish = async (key: keyof typeof titles, by: LocalActor, visibility: Visibility) => {
         const { course } = await publishCourse(
-          ctx,
+          domainServices(ctx),
           by,
           fixture("m26dev-zip-course-glossary-nousers.mbz"),
           { title: titles[key], visibility },
@@ -119,7 +129,7 @@ describe.runIf(haveFixtures())(
       await publish("own", university.node.institution, "public");
       await publish("open", ada, "public");
       await publish("partners", ada, "followers");
-      await withdrawCourse(ctx, ada, await publish("withdrawn", ada, "public"));
+      await withdrawCourse(domainServices(ctx), ada, await publish("withdrawn", ada, "public"));
       await publish("hidden", ada, "private");
     });
     afterAll(async () => {
@@ -185,7 +195,11 @@ describe.runIf(haveFixtures())(
       }
 
       // A follower refused gets nothing, even if its node reads the outbox, signed, itself.
-      await follow(contextOf(stranger), stranger.node.institution, institutionOf(university));
+      await follow(
+        domainServices(contextOf(stranger)),
+        stranger.node.institution,
+        institutionOf(university),
+      );
       await eventually(() =>
         university.node.services.follows.follower(
           university.node.institution.id,
@@ -193,7 +207,7 @@ describe.runIf(haveFixtures())(
         ),
       );
       await answerFollow(
-        contextOf(university),
+        domainServices(contextOf(university)),
         university.node.institution,
         institutionOf(stranger),
         "rejected",

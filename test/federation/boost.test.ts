@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BoostError, boostCourse } from "../../packages/node/src/courses/boost-service.ts";
 import { publishCourse } from "../../packages/node/src/courses/publish-service.ts";
+import { domainServices } from "../../packages/node/src/federation/domain-services.ts";
 import { eventually } from "../support/eventually.ts";
 import { contextOf, followAndApprove, institutionOf } from "../support/federation-steps.ts";
 import { fixture, haveFixtures } from "../support/shared-fixtures.ts";
@@ -27,7 +28,7 @@ describe.runIf(haveFixtures())("a node boosting another's course to its own foll
 
   async function publishAt(visibility: "public" | "followers", title: string) {
     const published = await publishCourse(
-      contextOf(university),
+      domainServices(contextOf(university)),
       university.node.institution,
       fixture("m285-zip-activity-quiz-nousers.mbz"),
       { title, visibility },
@@ -39,7 +40,7 @@ describe.runIf(haveFixtures())("a node boosting another's course to its own foll
 
   it("reaches the followers of the booster, verified against its publisher", async () => {
     const object = await publishAt("public", "Quiz worth sharing");
-    await boostCourse(contextOf(academy), academy.node.institution, object);
+    await boostCourse(domainServices(contextOf(academy)), academy.node.institution, object);
     const entry = await eventually(() => school.node.services.courses.catalogEntry(object));
     // Kept as the university's course, not the academy's: the manifest was checked with
     // the university's key.
@@ -51,9 +52,11 @@ describe.runIf(haveFixtures())("a node boosting another's course to its own foll
 
   it("refuses to boost a followers-only course, or one it has not received", async () => {
     const object = await publishAt("followers", "For partners");
-    const refused = await boostCourse(contextOf(academy), academy.node.institution, object).catch(
-      (error: unknown) => error,
-    );
+    const refused = await boostCourse(
+      domainServices(contextOf(academy)),
+      academy.node.institution,
+      object,
+    ).catch((error: unknown) => error);
     expect(refused).toBeInstanceOf(BoostError);
     expect((refused as BoostError).code).toBe("NOT_PUBLIC");
     const throughApi = await fetch(new URL("/api/v1/catalog/boost", academy.url), {
@@ -66,7 +69,7 @@ describe.runIf(haveFixtures())("a node boosting another's course to its own foll
       "not_public",
     );
     const unknown = await boostCourse(
-      contextOf(academy),
+      domainServices(contextOf(academy)),
       academy.node.institution,
       new URL("/courses/nope", university.url).href,
     ).catch((error: unknown) => error);

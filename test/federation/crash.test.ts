@@ -4,6 +4,7 @@ import { readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { domainServices } from "../../packages/node/src/federation/domain-services.ts";
 import { follow } from "../../packages/node/src/follows/follow-service.ts";
 import { coursefedBin } from "../support/coursefed-cli.ts";
 import { eventually } from "../support/eventually.ts";
@@ -73,7 +74,7 @@ describe.runIf(haveFixtures())("a node killed with deliveries queued", () => {
     };
     const followerActor = new URL("/actors/institution", follower.url).href;
     await follow(
-      follower.node.federation.createContext(follower.url, follower.node.services),
+      domainServices(follower.node.federation.createContext(follower.url, follower.node.services)),
       follower.node.institution,
       `${base}/actors/institution`,
     );

@@ -12,6 +12,8 @@ import { downloadResumably } from "../../packages/node/src/blobs/resumable-downl
 import { fetchCatalogArchive } from "../../packages/node/src/courses/fetch-service.ts";
 import { publishCourse } from "../../packages/node/src/courses/publish-service.ts";
 import { openSqliteDatabase } from "../../packages/node/src/db/sqlite-database.ts";
+import { domainServices } from "../../packages/node/src/federation/domain-services.ts";
+import { withInstitutionSigner } from "../../packages/node/src/federation/signed-fetch.ts";
 import { coursefedBin } from "../support/coursefed-cli.ts";
 import { eventually } from "../support/eventually.ts";
 import { contextOf, followAndApprove } from "../support/federation-steps.ts";
@@ -71,14 +73,14 @@ describe.runIf(haveFixtures())("a node's data at rest, under umask 022", () => {
 
   it("is its user's only after it published, received and fetched a course", async () => {
     const published = await publishCourse(
-      contextOf(publisher),
+      domainServices(contextOf(publisher)),
       publisher.node.institution,
       fixture("m324-tgz-course-files-scorm-nousers.mbz"),
       { title: "Private at rest", visibility: "followers" },
     );
     const object = new URL(`/courses/${published.course.id}`, publisher.url).href;
     await eventually(() => follower.node.services.courses.catalogEntry(object));
-    const stored = await fetchCatalogArchive(contextOf(follower), object);
+    const stored = await fetchCatalogArchive(withInstitutionSigner(contextOf(follower)), object);
     expect(stored.sha256).toBe(published.revision.sha256);
 
     const blob = (sha256: string) => join("blobs", sha256.slice(0, 2), sha256.slice(2, 4), sha256);

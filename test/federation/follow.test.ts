@@ -1,5 +1,6 @@
 import { signRequest } from "@fedify/fedify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { domainServices } from "../../packages/node/src/federation/domain-services.ts";
 import {
   answerFollow,
   FollowError,
@@ -31,7 +32,7 @@ describe("following between nodes over loopback HTTP, signed", () => {
   it("waits for an admin to approve a follow of an institution, then both sides agree", async () => {
     const schoolActor = school.node.institution;
     const universityActor = university.node.institution;
-    await follow(contextOf(school), schoolActor, institutionOf(university));
+    await follow(domainServices(contextOf(school)), schoolActor, institutionOf(university));
     expect(
       (await school.node.services.follows.following(schoolActor.id, institutionOf(university)))
         ?.state,
@@ -46,7 +47,12 @@ describe("following between nodes over loopback HTTP, signed", () => {
       (await university.node.services.follows.remoteActor(institutionOf(school)))?.handle,
     ).toBe(`school@${school.url.host}`);
 
-    await answerFollow(contextOf(university), universityActor, institutionOf(school), "accepted");
+    await answerFollow(
+      domainServices(contextOf(university)),
+      universityActor,
+      institutionOf(school),
+      "accepted",
+    );
     await eventually(
       async () =>
         (await school.node.services.follows.following(schoolActor.id, institutionOf(university)))
@@ -59,7 +65,11 @@ describe("following between nodes over loopback HTTP, signed", () => {
   });
 
   it("accepts at once a follow from a domain on the auto-accept list", async () => {
-    await follow(contextOf(school), school.node.institution, institutionOf(openCampus));
+    await follow(
+      domainServices(contextOf(school)),
+      school.node.institution,
+      institutionOf(openCampus),
+    );
     await eventually(
       async () =>
         (
@@ -80,12 +90,16 @@ describe("following between nodes over loopback HTTP, signed", () => {
   });
 
   it("tells the follower when a request is refused", async () => {
-    await follow(contextOf(university), university.node.institution, institutionOf(school));
+    await follow(
+      domainServices(contextOf(university)),
+      university.node.institution,
+      institutionOf(school),
+    );
     await eventually(() =>
       school.node.services.follows.follower(school.node.institution.id, institutionOf(university)),
     );
     await answerFollow(
-      contextOf(school),
+      domainServices(contextOf(school)),
       school.node.institution,
       institutionOf(university),
       "rejected",
@@ -102,7 +116,11 @@ describe("following between nodes over loopback HTTP, signed", () => {
   });
 
   it("removes the follower when the follow is undone", async () => {
-    await unfollow(contextOf(school), school.node.institution, institutionOf(openCampus));
+    await unfollow(
+      domainServices(contextOf(school)),
+      school.node.institution,
+      institutionOf(openCampus),
+    );
     await eventually(
       async () =>
         (await openCampus.node.services.follows.follower(
@@ -115,7 +133,7 @@ describe("following between nodes over loopback HTTP, signed", () => {
   it("refuses to follow something that is not an actor", async () => {
     await expect(
       follow(
-        contextOf(school),
+        domainServices(contextOf(school)),
         school.node.institution,
         new URL("/nodeinfo/2.1", university.url).href,
       ),
@@ -199,7 +217,7 @@ describe("following by handle on an http intranet, and why a follow is refused",
 
   /** The FollowError a follow fails with. */
   async function refusal(from: TestNode, target: string) {
-    const error = await follow(contextOf(from), from.node.institution, target).then(
+    const error = await follow(domainServices(contextOf(from)), from.node.institution, target).then(
       () => undefined,
       (caught: unknown) => caught,
     );
@@ -209,7 +227,11 @@ describe("following by handle on an http intranet, and why a follow is refused",
 
   it("follows @handle@host of a node on loopback http, as by its actor URL", async () => {
     const handle = `@univ@${university.url.host}`;
-    const following = await follow(contextOf(openCampus), openCampus.node.institution, handle);
+    const following = await follow(
+      domainServices(contextOf(openCampus)),
+      openCampus.node.institution,
+      handle,
+    );
     expect(following.actorUri).toBe(institutionOf(university));
     expect(following.state).toBe("pending");
     const request = await eventually(() =>
@@ -221,7 +243,11 @@ describe("following by handle on an http intranet, and why a follow is refused",
     expect(request.state).toBe("pending");
     // A teacher's handle too, written without the leading @.
     await expect(
-      follow(contextOf(openCampus), openCampus.node.institution, `nobody@${university.url.host}`),
+      follow(
+        domainServices(contextOf(openCampus)),
+        openCampus.node.institution,
+        `nobody@${university.url.host}`,
+      ),
     ).rejects.toMatchObject({
       code: "NOT_FOUND",
       message: expect.stringContaining(`has no account nobody`),
@@ -288,7 +314,7 @@ describe("following by handle on an http intranet, and why a follow is refused",
     const universityActor = university.node.institution;
     // The request left pending by the first test is refused first, so that the next one is new.
     await answerFollow(
-      contextOf(university),
+      domainServices(contextOf(university)),
       universityActor,
       institutionOf(openCampus),
       "rejected",
@@ -307,7 +333,7 @@ describe("following by handle on an http intranet, and why a follow is refused",
       30_000,
     );
     await answerFollow(
-      contextOf(university),
+      domainServices(contextOf(university)),
       universityActor,
       institutionOf(openCampus),
       "rejected",

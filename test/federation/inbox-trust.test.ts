@@ -20,6 +20,7 @@ import {
   withdrawCourse,
 } from "../../packages/node/src/courses/publish-service.ts";
 import { courseObject, JWS_MEDIA_TYPE } from "../../packages/node/src/federation/course-object.ts";
+import { domainServices } from "../../packages/node/src/federation/domain-services.ts";
 import { inboxAttempts } from "../../packages/node/src/federation/inbox-retry.ts";
 import { institutionSigner } from "../../packages/node/src/federation/signed-fetch.ts";
 import { follow } from "../../packages/node/src/follows/follow-service.ts";
@@ -82,7 +83,7 @@ async function publish(
   options: { tags?: string[]; visibility?: "public" | "followers"; backup?: string } = {},
 ): Promise<string> {
   const { backup = "m26dev-zip-course-glossary-nousers.mbz", ...metadata } = options;
-  const published = await publishCourse(contextOf(peer), actor, fixture(backup), {
+  const published = await publishCourse(domainServices(contextOf(peer)), actor, fixture(backup), {
     title,
     ...metadata,
   });
@@ -276,7 +277,7 @@ describe.runIf(haveFixtures())("what a node takes in from its inbox", () => {
         )
       ).status;
 
-    await follow(contextOf(outsider), outsider.node.institution, teacherUri);
+    await follow(domainServices(contextOf(outsider)), outsider.node.institution, teacherUri);
     const request = await eventually(() =>
       univ.node.services.follows.follower(marie.id, institutionOf(outsider)),
     );
@@ -344,7 +345,11 @@ describe.runIf(haveFixtures())("what a node takes in from its inbox", () => {
     await syncPoint(relay, "After the relay's Delete");
     expect((await school.node.services.courses.catalogEntry(announced))?.deletedAt).toBeNull();
 
-    await withdrawCourse(contextOf(univ), ada, announced.split("/").at(-1) as string);
+    await withdrawCourse(
+      domainServices(contextOf(univ)),
+      ada,
+      announced.split("/").at(-1) as string,
+    );
     await eventually(
       async () => (await school.node.services.courses.catalogEntry(announced))?.deletedAt,
     );
@@ -353,7 +358,7 @@ describe.runIf(haveFixtures())("what a node takes in from its inbox", () => {
     const hidden = await publish(univ, ada, "Ada's course made private");
     await eventually(() => school.node.services.courses.catalogEntry(hidden));
     await editCourse(
-      contextOf(univ),
+      domainServices(contextOf(univ)),
       { actorId: ada.id, mayEditAny: false },
       hidden.split("/").at(-1) as string,
       { visibility: "private" },

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { publishCourse } from "../../packages/node/src/courses/publish-service.ts";
+import { domainServices } from "../../packages/node/src/federation/domain-services.ts";
 import { eventually } from "../support/eventually.ts";
 import { contextOf, followAndApprove } from "../support/federation-steps.ts";
 import { fixture, haveFixtures } from "../support/shared-fixtures.ts";
@@ -35,7 +36,7 @@ describe.runIf(haveFixtures())("delivery state per peer", () => {
   it("shows a peer retrying while it is down, and ok once deliveries go through again", async () => {
     await follower.pause();
     await publishCourse(
-      contextOf(publisher),
+      domainServices(contextOf(publisher)),
       publisher.node.institution,
       fixture("m285-zip-activity-quiz-nousers.mbz"),
       {

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { domainServices } from "../../packages/node/src/federation/domain-services.ts";
 import { FollowError, follow } from "../../packages/node/src/follows/follow-service.ts";
 import { contextOf } from "../support/federation-steps.ts";
 import { startTestNode, type TestNode } from "../support/test-node.ts";
@@ -35,7 +36,7 @@ describe("federation policy", () => {
 
   it("never records a follow from a blocked server", async () => {
     await follow(
-      contextOf(open),
+      domainServices(contextOf(open)),
       open.node.institution,
       new URL("/actors/institution", closed.url).href,
     );
@@ -48,7 +49,7 @@ describe("federation policy", () => {
 
   it("will not follow an actor on a blocked server", async () => {
     const refused = await follow(
-      contextOf(closed),
+      domainServices(contextOf(closed)),
       closed.node.institution,
       new URL("/actors/institution", open.url).href,
     ).catch((error: unknown) => error);

@@ -5,6 +5,7 @@ import {
   publishCourse,
   withdrawCourse,
 } from "../../packages/node/src/courses/publish-service.ts";
+import { domainServices } from "../../packages/node/src/federation/domain-services.ts";
 import { eventually } from "../support/eventually.ts";
 import { contextOf, followAndApprove, institutionOf } from "../support/federation-steps.ts";
 import { fixture, haveFixtures } from "../support/shared-fixtures.ts";
@@ -29,7 +30,7 @@ describe.runIf(haveFixtures())("publishing a course to followers", () => {
 
   it("refuses a backup with personal data, listing what it found", async () => {
     const refused = await publishCourse(
-      contextOf(publisher),
+      domainServices(contextOf(publisher)),
       publisher.node.institution,
       fixture("m3107-tgz-course-quiz-users-logs.mbz"),
       { title: "Quiz course" },
@@ -41,7 +42,7 @@ describe.runIf(haveFixtures())("publishing a course to followers", () => {
 
   it("delivers a Create that the follower verifies and lists in its catalog", async () => {
     const published = await publishCourse(
-      contextOf(publisher),
+      domainServices(contextOf(publisher)),
       publisher.node.institution,
       fixture("m324-tgz-course-files-scorm-nousers.mbz"),
       {
@@ -91,7 +92,7 @@ describe.runIf(haveFixtures())("publishing a course to followers", () => {
 
   it("sends an Update for a new revision", async () => {
     await publishCourse(
-      contextOf(publisher),
+      domainServices(contextOf(publisher)),
       publisher.node.institution,
       fixture("m262-tgz-course-availability-nousers.mbz"),
       { title: "SCORM and files, revised", tags: ["scorm"] },
@@ -146,7 +147,11 @@ describe.runIf(haveFixtures())("publishing a course to followers", () => {
   });
 
   it("sends a Delete when the course is withdrawn, and the follower drops it", async () => {
-    await withdrawCourse(contextOf(publisher), publisher.node.institution, courseId);
+    await withdrawCourse(
+      domainServices(contextOf(publisher)),
+      publisher.node.institution,
+      courseId,
+    );
     const objectUri = new URL(`/courses/${courseId}`, publisher.url).href;
     await eventually(
       async () => (await follower.node.services.courses.catalogEntry(objectUri))?.deletedAt,

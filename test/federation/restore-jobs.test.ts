@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { publishCourse } from "../../packages/node/src/courses/publish-service.ts";
+import { domainServices } from "../../packages/node/src/federation/domain-services.ts";
 import { grantCourse } from "../../packages/node/src/moodle-targets/teacher-permissions.ts";
 import { applyRestoreRules } from "../../packages/node/src/restores/auto-restore.ts";
 import {
@@ -23,7 +24,7 @@ describe.runIf(haveFixtures())("restore jobs, whatever the Moodle site does", ()
     [publisher, follower] = await Promise.all([startTestNode("univ"), startTestNode("school")]);
     await followAndApprove(follower, publisher);
     const published = await publishCourse(
-      contextOf(publisher),
+      domainServices(contextOf(publisher)),
       publisher.node.institution,
       fixture("m26dev-zip-course-glossary-nousers.mbz"),
       { title: "Glossary" },

@@ -5,6 +5,7 @@ import type { MoodleSiteInfo } from "@coursefed/moodle";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AuditLog } from "../../packages/node/src/audit/audit-log.ts";
 import { publishCourse } from "../../packages/node/src/courses/publish-service.ts";
+import { domainServices } from "../../packages/node/src/federation/domain-services.ts";
 import { buildTarGz, moodleBackupXml } from "../support/archive-builder.ts";
 import { eventually } from "../support/eventually.ts";
 import { contextOf, followAndApprove } from "../support/federation-steps.ts";
@@ -59,7 +60,7 @@ beforeAll(async () => {
     ]),
   );
   const published = await publishCourse(
-    contextOf(university),
+    domainServices(contextOf(university)),
     university.node.institution,
     backup,
     {

@@ -2,7 +2,11 @@ import { createHash } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fetchCatalogArchive } from "../../packages/node/src/courses/fetch-service.ts";
 import { publishCourse } from "../../packages/node/src/courses/publish-service.ts";
-import { institutionSigner } from "../../packages/node/src/federation/signed-fetch.ts";
+import { domainServices } from "../../packages/node/src/federation/domain-services.ts";
+import {
+  institutionSigner,
+  withInstitutionSigner,
+} from "../../packages/node/src/federation/signed-fetch.ts";
 import { eventually } from "../support/eventually.ts";
 import { contextOf, followAndApprove } from "../support/federation-steps.ts";
 import { fixture, haveFixtures } from "../support/shared-fixtures.ts";
@@ -27,7 +31,7 @@ describe.runIf(haveFixtures())("who may download what", () => {
 
   it("gives a followers-only course to an accepted follower, and to nobody else", async () => {
     const published = await publishCourse(
-      contextOf(publisher),
+      domainServices(contextOf(publisher)),
       publisher.node.institution,
       fixture("m324-tgz-course-files-scorm-nousers.mbz"),
       { title: "For our partners", visibility: "followers" },
@@ -37,7 +41,7 @@ describe.runIf(haveFixtures())("who may download what", () => {
 
     // The follower receives it (its manifest fetch is signed) and downloads it, signed.
     await eventually(() => follower.node.services.courses.catalogEntry(object));
-    const stored = await fetchCatalogArchive(contextOf(follower), object);
+    const stored = await fetchCatalogArchive(withInstitutionSigner(contextOf(follower)), object);
     expect(stored.sha256).toBe(published.revision.sha256);
 
     // Anyone else: refused, signed or not.
@@ -50,7 +54,7 @@ describe.runIf(haveFixtures())("who may download what", () => {
 
   it("gives an accepted follower a short-lived link that works unsigned, for that archive alone", async () => {
     const published = await publishCourse(
-      contextOf(publisher),
+      domainServices(contextOf(publisher)),
       publisher.node.institution,
       fixture("m285-zip-activity-quiz-nousers.mbz"),
       { title: "Partners' quiz", visibility: "followers" },
@@ -71,7 +75,7 @@ describe.runIf(haveFixtures())("who may download what", () => {
     // The token names one digest; altered, it is refused.
     const token = new URL(url).searchParams.get("access_token") as string;
     const other = await publishCourse(
-      contextOf(publisher),
+      domainServices(contextOf(publisher)),
       publisher.node.institution,
       fixture("m3118-tgz-course-tiles-files-nousers.mbz"),
       { title: "Another partners' course", visibility: "followers" },
@@ -93,7 +97,7 @@ describe.runIf(haveFixtures())("who may download what", () => {
 
   it("lets the author make a download link through the API, never for a private course", async () => {
     const shared = await publishCourse(
-      contextOf(publisher),
+      domainServices(contextOf(publisher)),
       publisher.node.institution,
       fixture("m262-tgz-course-availability-nousers.mbz"),
       { title: "Linked", visibility: "followers" },
@@ -110,7 +114,7 @@ describe.runIf(haveFixtures())("who may download what", () => {
     expect(Date.parse(expiresAt) - Date.now()).toBeLessThanOrEqual(120_000);
     expect((await fetch(url, { method: "HEAD" })).status).toBe(200);
     const hidden = await publishCourse(
-      contextOf(publisher),
+      domainServices(contextOf(publisher)),
       publisher.node.institution,
       fixture("m262-tgz-course-availability-nousers.mbz"),
       { title: "Hidden", visibility: "private" },
@@ -121,7 +125,7 @@ describe.runIf(haveFixtures())("who may download what", () => {
 
   it("keeps a private course to itself: not delivered, not served", async () => {
     const published = await publishCourse(
-      contextOf(publisher),
+      domainServices(contextOf(publisher)),
       publisher.node.institution,
       fixture("m26dev-zip-course-glossary-nousers.mbz"),
       { title: "Internal only", visibility: "private" },

@@ -2,6 +2,7 @@ import { inspectBackup } from "@coursefed/mbz";
 import { CliDriver, countActivities } from "@coursefed/moodle";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { publishCourse } from "../../packages/node/src/courses/publish-service.ts";
+import { domainServices } from "../../packages/node/src/federation/domain-services.ts";
 import { publishFromMoodle } from "../../packages/node/src/restores/publish-from-moodle.ts";
 import type { RestoreJob } from "../../packages/node/src/restores/restore-repository.ts";
 import { requestRestore } from "../../packages/node/src/restores/restore-service.ts";
@@ -80,7 +81,7 @@ describe.skipIf(!(site.available && haveFixtures()))(
         createdBy: "test",
       });
       const published = await publishFromMoodle(
-        contextOf(publisher),
+        domainServices(contextOf(publisher)),
         publisher.node.institution,
         { targetName: "campus", moodleCourseId: sourceCourse },
         { title: "Files and SCORM", tags: ["scorm"] },
@@ -123,7 +124,7 @@ describe.skipIf(!(site.available && haveFixtures()))(
         expectedActivities: { glossary: 1 },
       });
       const revised = await publishFromMoodle(
-        contextOf(publisher),
+        domainServices(contextOf(publisher)),
         publisher.node.institution,
         { targetName: "campus", moodleCourseId: sourceCourse },
         { title: "Files, SCORM and a glossary", tags: ["scorm"] },
@@ -144,7 +145,7 @@ describe.skipIf(!(site.available && haveFixtures()))(
 
     it("names the source when the follower shares its copy again", async () => {
       const reshared = await publishFromMoodle(
-        contextOf(follower),
+        domainServices(contextOf(follower)),
         follower.node.institution,
         { targetName: "campus", moodleCourseId: copy },
         { title: "Our amended copy" },
@@ -157,7 +158,7 @@ describe.skipIf(!(site.available && haveFixtures()))(
 
     it("refuses a course needing a plugin the site lacks, and restores it on override", async () => {
       const published = await publishCourse(
-        contextOf(publisher),
+        domainServices(contextOf(publisher)),
         publisher.node.institution,
         fixture("m44beta-tgz-course-surveypro-nousers.mbz"),
         { title: "Surveys" },

@@ -19,6 +19,7 @@ import {
   type TemporaryDatabase,
   temporaryDatabase,
 } from "../../packages/node/src/db/test-database.ts";
+import { domainServices } from "../../packages/node/src/federation/domain-services.ts";
 import { answerFollow } from "../../packages/node/src/follows/follow-service.ts";
 import { buildTarGz, moodleBackupXml } from "../support/archive-builder.ts";
 import {
@@ -228,7 +229,7 @@ describe(`${WORKERS} node processes on one PostgreSQL database`, () => {
       30_000,
     );
     await answerFollow(
-      contextOf(publisher),
+      domainServices(contextOf(publisher)),
       publisher.node.institution,
       clusterInstitution,
       "accepted",
@@ -241,7 +242,7 @@ describe(`${WORKERS} node processes on one PostgreSQL database`, () => {
     const archive = join(dataDir, "publisher-course.mbz");
     await writeFile(archive, backup);
     const { course } = await publishCourse(
-      contextOf(publisher),
+      domainServices(contextOf(publisher)),
       publisher.node.institution,
       archive,
       { title: "To restore" },

@@ -1,5 +1,6 @@
 import type { Context } from "@fedify/fedify";
 import type { FederationServices } from "../../packages/node/src/federation/context.ts";
+import { domainServices } from "../../packages/node/src/federation/domain-services.ts";
 import { answerFollow, follow } from "../../packages/node/src/follows/follow-service.ts";
 import { eventually } from "./eventually.ts";
 import type { TestNode } from "./test-node.ts";
@@ -16,12 +17,16 @@ export function institutionOf(peer: TestNode): string {
 
 /** `follower`'s institution follows `followed`'s, whose admin accepts; returns once both agree. */
 export async function followAndApprove(follower: TestNode, followed: TestNode): Promise<void> {
-  await follow(contextOf(follower), follower.node.institution, institutionOf(followed));
+  await follow(
+    domainServices(contextOf(follower)),
+    follower.node.institution,
+    institutionOf(followed),
+  );
   await eventually(() =>
     followed.node.services.follows.follower(followed.node.institution.id, institutionOf(follower)),
   );
   await answerFollow(
-    contextOf(followed),
+    domainServices(contextOf(followed)),
     followed.node.institution,
     institutionOf(follower),
     "accepted",

@@ -6,6 +6,7 @@ import {
   disableAccount,
   removeAccount,
 } from "../../packages/node/src/accounts/account-service.ts";
+import { domainServices } from "../../packages/node/src/federation/domain-services.ts";
 import { follow } from "../../packages/node/src/follows/follow-service.ts";
 import { eventually } from "../support/eventually.ts";
 import { contextOf, institutionOf } from "../support/federation-steps.ts";
@@ -137,7 +138,7 @@ describe("admin console and auto-restore rules pages", () => {
   });
 
   it("accepts a follow request from another node, which learns it is accepted", async () => {
-    await follow(contextOf(other), other.node.institution, institutionOf(node));
+    await follow(domainServices(contextOf(other)), other.node.institution, institutionOf(node));
     await eventually(() =>
       node.node.services.follows.follower(node.node.institution.id, institutionOf(other)),
     );

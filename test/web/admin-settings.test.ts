@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AccountRepository } from "../../packages/node/src/accounts/account-repository.ts";
 import { createAccount } from "../../packages/node/src/accounts/account-service.ts";
+import { domainServices } from "../../packages/node/src/federation/domain-services.ts";
 import { follow } from "../../packages/node/src/follows/follow-service.ts";
 import { TokenRepository } from "../../packages/node/src/tokens/token-repository.ts";
 import { contextOf, institutionOf } from "../support/federation-steps.ts";
@@ -92,7 +93,7 @@ describe("federation settings in the admin console and the API", () => {
       "not_federated",
     );
     // A real follow from the peer is refused as well: it never reaches the node.
-    await follow(contextOf(peer), peer.node.institution, institutionOf(node));
+    await follow(domainServices(contextOf(peer)), peer.node.institution, institutionOf(node));
     await new Promise((resolve) => setTimeout(resolve, 1500));
     expect(
       await node.node.services.follows.follower(node.node.institution.id, institutionOf(peer)),

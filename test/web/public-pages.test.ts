@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { publishCourse } from "../../packages/node/src/courses/publish-service.ts";
+import { domainServices } from "../../packages/node/src/federation/domain-services.ts";
 import { contextOf } from "../support/federation-steps.ts";
 import { fixture, haveFixtures } from "../support/shared-fixtures.ts";
 import { startTestNode, type TestNode } from "../support/test-node.ts";
@@ -29,7 +30,7 @@ describe.runIf(haveFixtures())("public pages for remote readers", () => {
     node = await startTestNode("univ", "Université Exemple");
     const ctx = contextOf(node);
     const archive = fixture("m26dev-zip-course-glossary-nousers.mbz");
-    const published = await publishCourse(ctx, node.node.institution, archive, {
+    const published = await publishCourse(domainServices(ctx), node.node.institution, archive, {
       title: XSS_TITLE,
       summary: XSS_SUMMARY,
       tags: ["chimie", XSS_TAG],
@@ -37,7 +38,7 @@ describe.runIf(haveFixtures())("public pages for remote readers", () => {
     });
     publicId = published.course.id;
     publicSha = published.revision.sha256;
-    const followersOnly = await publishCourse(ctx, node.node.institution, archive, {
+    const followersOnly = await publishCourse(domainServices(ctx), node.node.institution, archive, {
       title: "Réservé aux abonnés",
       visibility: "followers",
       tags: ["chimie"],

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AccountRepository } from "../../packages/node/src/accounts/account-repository.ts";
 import { createAccount } from "../../packages/node/src/accounts/account-service.ts";
 import type { LocalActor } from "../../packages/node/src/actors/local-actors.ts";
+import { domainServices } from "../../packages/node/src/federation/domain-services.ts";
 import { follow } from "../../packages/node/src/follows/follow-service.ts";
 import { coursefed } from "../support/coursefed-cli.ts";
 import { eventually } from "../support/eventually.ts";
@@ -35,7 +36,7 @@ describe("a teacher's own follow requests on the web", () => {
   it("lets the teacher, and no other teacher, accept a follow of their actor", async () => {
     const marie = await signedInTeacher("marie", "Marie Curie");
     const pierre = await signedInTeacher("pierre", "Pierre Curie");
-    await follow(contextOf(school), school.node.institution, marie.uri);
+    await follow(domainServices(contextOf(school)), school.node.institution, marie.uri);
     const request = await eventually(() =>
       univ.node.services.follows.follower(marie.actor.id, institutionOf(school)),
     );
@@ -79,7 +80,7 @@ describe("a teacher's own follow requests on the web", () => {
     const pierre = await univ.node.services.actors.byHandle("pierre");
     if (!pierre) throw new Error("pierre was made by the test before");
     const pierreUri = new URL(`/actors/${pierre.identifier}`, univ.url).href;
-    await follow(contextOf(school), school.node.institution, pierreUri);
+    await follow(domainServices(contextOf(school)), school.node.institution, pierreUri);
     await eventually(() => univ.node.services.follows.follower(pierre.id, institutionOf(school)));
 
     const own = await coursefed(univ, "follow-requests");

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AccountRepository } from "../../packages/node/src/accounts/account-repository.ts";
 import { createAccount } from "../../packages/node/src/accounts/account-service.ts";
 import { publishCourse } from "../../packages/node/src/courses/publish-service.ts";
+import { domainServices } from "../../packages/node/src/federation/domain-services.ts";
 import { answerFollow } from "../../packages/node/src/follows/follow-service.ts";
 import { grantCourse } from "../../packages/node/src/moodle-targets/teacher-permissions.ts";
 import { eventually } from "../support/eventually.ts";
@@ -39,7 +40,7 @@ describe.runIf(haveFixtures())("web pages with a course received from another no
       startTestNode("school"),
     ]);
     const published = await publishCourse(
-      contextOf(publisher),
+      domainServices(contextOf(publisher)),
       publisher.node.institution,
       fixture("m26dev-zip-course-glossary-nousers.mbz"),
       { title: XSS_TITLE, summary: XSS_SUMMARY, tags: ["chimie"], license: "CC-BY-4.0" },
@@ -85,7 +86,12 @@ describe.runIf(haveFixtures())("web pages with a course received from another no
       publisher.node.services.follows.follower(publisher.node.institution.id, marieUri),
     );
     expect(feeds.html).toContain("waiting for approval");
-    await answerFollow(contextOf(publisher), publisher.node.institution, marieUri, "accepted");
+    await answerFollow(
+      domainServices(contextOf(publisher)),
+      publisher.node.institution,
+      marieUri,
+      "accepted",
+    );
     await eventually(() => follower.node.services.courses.catalogEntry(objectUri));
     expect((await teacher.page("/feeds")).html).toMatch(/badge-ok">accepted/);
   });
@@ -153,7 +159,7 @@ describe.runIf(haveFixtures())("web pages with a course received from another no
   it("offers every revision received, to download and to restore", async () => {
     const courseId = new URL(objectUri).pathname.split("/").pop() as string;
     const second = await publishCourse(
-      contextOf(publisher),
+      domainServices(contextOf(publisher)),
       publisher.node.institution,
       fixture("m262-tgz-course-availability-nousers.mbz"),
       { title: XSS_TITLE, summary: XSS_SUMMARY },

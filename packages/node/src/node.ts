@@ -15,6 +15,7 @@ import { deliveryFailureRecorder, trackDeliveries } from "./federation/delivery-
 import { createNodeFederation } from "./federation/federation.ts";
 import { DatabaseKvStore } from "./federation/kv-store.ts";
 import { createMessageQueue } from "./federation/message-queue.ts";
+import { withInstitutionSigner } from "./federation/signed-fetch.ts";
 import { FollowRepository } from "./follows/follow-repository.ts";
 import { MoodleTargetRepository } from "./moodle-targets/target-repository.ts";
 import { createNodeApp } from "./node-app.ts";
@@ -118,10 +119,10 @@ export async function createNode(config: NodeConfig): Promise<CoursefedNode> {
     inboxRetrySchedule: config.inboxRetrySchedule,
   });
   const workers = new AbortController();
-  const restoreContext = federation.createContext(config.publicUrl, services);
+  const restoreStores = withInstitutionSigner(federation.createContext(config.publicUrl, services));
   const queueStopped = Promise.all([
     federation.startQueue(services, { signal: workers.signal }),
-    restoreQueue.listen((message) => runRestoreJob(restoreContext, message as RestoreMessage), {
+    restoreQueue.listen((message) => runRestoreJob(restoreStores, message as RestoreMessage), {
       signal: workers.signal,
     }),
   ]);

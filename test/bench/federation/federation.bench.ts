@@ -12,6 +12,7 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { publishCourse } from "../../../packages/node/src/courses/publish-service.ts";
+import { domainServices } from "../../../packages/node/src/federation/domain-services.ts";
 import { eventually } from "../../support/eventually.ts";
 import { contextOf, followAndApprove } from "../../support/federation-steps.ts";
 import { fixture } from "../../support/shared-fixtures.ts";
@@ -43,7 +44,7 @@ const latencies: number[] = [];
 for (let i = 0; i < publications; i++) {
   const start = performance.now();
   const { course } = await publishCourse(
-    contextOf(publisher),
+    domainServices(contextOf(publisher)),
     publisher.node.institution,
     fixture("m285-zip-activity-quiz-nousers.mbz"),
     {
@@ -90,7 +91,7 @@ for (let i = 0; i < followers; i++) {
 received = 0;
 let start = performance.now();
 await publishCourse(
-  contextOf(publisher),
+  domainServices(contextOf(publisher)),
   institution,
   fixture("m285-zip-activity-quiz-nousers.mbz"),
   { title: "Fan-out" },
@@ -118,7 +119,9 @@ step("measuring download throughput");
 const directory = mkdtempSync(join(tmpdir(), "coursefed-bench-dl-"));
 const big = join(directory, "big.mbz");
 await generateTarGz(big, 256 * 1024 ** 2);
-const { revision } = await publishCourse(contextOf(publisher), institution, big, { title: "Big" });
+const { revision } = await publishCourse(domainServices(contextOf(publisher)), institution, big, {
+  title: "Big",
+});
 const size = statSync(big).size;
 const bare = createServer((_request, response) => {
   response.writeHead(200, { "content-length": size });

@@ -10,6 +10,7 @@
  */
 import { eq } from "drizzle-orm";
 import { publishCourse } from "../../../packages/node/src/courses/publish-service.ts";
+import { domainServices } from "../../../packages/node/src/federation/domain-services.ts";
 import type { RestoreJob } from "../../../packages/node/src/restores/restore-repository.ts";
 import { requestRestore } from "../../../packages/node/src/restores/restore-service.ts";
 import { FINISHED_RESTORE_STATES } from "../../../packages/node/src/vocabulary/restore-job-states.ts";
@@ -47,7 +48,7 @@ let allJobs = 0;
 let allMoodle = 0;
 for (const name of fixtures) {
   const published = await publishCourse(
-    contextOf(publisher),
+    domainServices(contextOf(publisher)),
     publisher.node.institution,
     fixture(name),
     { title: name },

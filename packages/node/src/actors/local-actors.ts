@@ -1,5 +1,4 @@
-import type { webcrypto } from "node:crypto";
-import { exportJwk, generateCryptoKeyPair, importJwk } from "@fedify/fedify";
+import type { JsonWebKey, webcrypto } from "node:crypto";
 import { and, eq } from "drizzle-orm";
 import type { NodeDatabase } from "../db/database.ts";
 import type { localActors } from "../db/schema.postgres.ts";
@@ -8,6 +7,45 @@ import { HANDLE } from "./handle.ts";
 export type LocalActor = typeof localActors.$inferSelect;
 
 const ALGORITHMS = ["RSASSA-PKCS1-v1_5", "Ed25519"] as const;
+type KeyAlgorithm = (typeof ALGORITHMS)[number];
+
+/**
+ * The RSA key is 4096 bits with SHA-256, as Mastodon and the rest of the Fediverse
+ * expect; keys are made, stored and read in the same form Fedify's own helpers use, so
+ * that keys stored by earlier versions of the node still load.
+ */
+const RSA = { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256" } as const;
+
+function generateKeyPair(algorithm: KeyAlgorithm): Promise<webcrypto.CryptoKeyPair> {
+  const params =
+    algorithm === "Ed25519"
+      ? { name: "Ed25519" }
+      : { ...RSA, modulusLength: 4096, publicExponent: new Uint8Array([1, 0, 1]) };
+  return crypto.subtle.generateKey(params, true, [
+    "sign",
+    "verify",
+  ]) as Promise<webcrypto.CryptoKeyPair>;
+}
+
+async function exportJwk(key: webcrypto.CryptoKey): Promise<JsonWebKey> {
+  const jwk = await crypto.subtle.exportKey("jwk", key);
+  // Fedify's form, which earlier versions stored: the curve named as the algorithm too.
+  if (jwk.crv === "Ed25519") jwk.alg = "Ed25519";
+  return jwk as JsonWebKey;
+}
+
+function importJwk(jwk: JsonWebKey, type: "public" | "private"): Promise<webcrypto.CryptoKey> {
+  const usages: webcrypto.KeyUsage[] = type === "public" ? ["verify"] : ["sign"];
+  if (jwk.kty === "RSA" && jwk.alg === "RS256") {
+    return crypto.subtle.importKey("jwk", jwk, RSA, true, usages);
+  }
+  if (jwk.kty === "OKP" && jwk.crv === "Ed25519") {
+    return crypto.subtle.importKey("jwk", jwk, "Ed25519", true, usages);
+  }
+  throw new ActorError(
+    `A stored ${type} key of an actor is neither RS256 nor Ed25519 (kty ${jwk.kty}); the actor_keys table holds a key this node cannot use: delete that row and a new key is made.`,
+  );
+}
 
 export class ActorError extends Error {
   override readonly name = "ActorError";
@@ -148,7 +186,7 @@ export class LocalActorRepository {
     for (const algorithm of ALGORITHMS) {
       let stored = await this.#storedKey(actor, algorithm);
       if (!stored) {
-        const pair = await generateCryptoKeyPair(algorithm);
+        const pair = await generateKeyPair(algorithm);
         const privateKey = await exportJwk(pair.privateKey);
         const publicKey = await exportJwk(pair.publicKey);
         // Another request, or another process, may be making the same key: the first one
@@ -167,7 +205,7 @@ export class LocalActorRepository {
     return pairs;
   }
 
-  async #storedKey(actor: LocalActor, algorithm: (typeof ALGORITHMS)[number]) {
+  async #storedKey(actor: LocalActor, algorithm: KeyAlgorithm) {
     const { actorKeys } = this.#db.tables;
     const [key] = await this.#db
       .select()

@@ -16,6 +16,9 @@ export class DownloadError extends Error {
  * file against `sha256`. A file that does not match is deleted and refused, and so is
  * one that grows past `size`, as soon as it does.
  */
+/** Gives back a request with an HTTP signature added. */
+export type RequestSigner = (request: Request) => Promise<Request>;
+
 export async function downloadResumably(
   url: URL,
   partialPath: string,
@@ -23,7 +26,7 @@ export async function downloadResumably(
   options: {
     readonly headers?: Record<string, string>;
     /** Signs the request (with an HTTP signature) before it is sent. */
-    readonly sign?: (request: Request) => Promise<Request>;
+    readonly sign?: RequestSigner;
     readonly onProgress?: (done: number, total: number | undefined) => void;
     /**
      * The archive's size as its signed manifest gives it: a server that sends more is cut

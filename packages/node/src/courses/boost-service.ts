@@ -1,11 +1,17 @@
-import type { Context } from "@fedify/fedify";
-import { Announce, Document, PUBLIC_COLLECTION } from "@fedify/vocab";
 import type { LocalActor } from "../actors/local-actors.ts";
+import type { Outbound, RemoteObjects } from "../actors/outbound.ts";
 import { CodedError } from "../coded-error.ts";
-import type { FederationServices } from "../federation/context.ts";
+import type { CourseRepository } from "./course-repository.ts";
 
 export class BoostError extends CodedError<"NOT_IN_CATALOG" | "WITHDRAWN" | "NOT_PUBLIC"> {
   override readonly name = "BoostError";
+}
+
+/** What boosting uses: the catalog, the publisher's answer, and the outbound bridge. */
+export interface BoostStores {
+  readonly courses: CourseRepository;
+  readonly remoteObjects: RemoteObjects;
+  readonly outbound: Outbound;
 }
 
 /**
@@ -15,40 +21,22 @@ export class BoostError extends CodedError<"NOT_IN_CATALOG" | "WITHDRAWN" | "NOT
  * Returns the Announce's id.
  */
 export async function boostCourse(
-  ctx: Context<FederationServices>,
+  services: BoostStores,
   actor: LocalActor,
   objectUri: string,
 ): Promise<URL> {
-  const entry = await ctx.data.courses.catalogEntry(objectUri);
+  const entry = await services.courses.catalogEntry(objectUri);
   if (!entry) {
     throw new BoostError("NOT_IN_CATALOG", `${objectUri} is not in this node's catalog.`);
   }
   if (entry.deletedAt !== null) {
     throw new BoostError("WITHDRAWN", `${objectUri} was withdrawn by its publisher.`);
   }
-  // Asked unsigned, as any of our followers' servers would: only a public course answers.
-  const object = await ctx.lookupObject(objectUri).catch(() => null);
-  if (
-    !(object instanceof Document) ||
-    !object.toIds.some((id) => id.href === PUBLIC_COLLECTION.href)
-  ) {
+  if (!(await services.remoteObjects.isPublic(objectUri))) {
     throw new BoostError(
       "NOT_PUBLIC",
       `${objectUri} is not public: its publisher shares it with its own followers only.`,
     );
   }
-  const id = new URL(`/actors/${actor.identifier}/boosts/${crypto.randomUUID()}`, ctx.origin);
-  await ctx.sendActivity(
-    { identifier: actor.identifier },
-    "followers",
-    new Announce({
-      id,
-      actor: ctx.getActorUri(actor.identifier),
-      object: new URL(objectUri),
-      tos: [PUBLIC_COLLECTION],
-      ccs: [ctx.getFollowersUri(actor.identifier)],
-    }),
-    { preferSharedInbox: true },
-  );
-  return id;
+  return await services.outbound.deliver({ type: "course-boosted", actor, objectUri });
 }

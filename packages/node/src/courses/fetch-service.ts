@@ -1,15 +1,26 @@
-import type { Context } from "@fedify/fedify";
-import type { StoredBlob } from "../blobs/blob-store.ts";
-import { downloadResumably } from "../blobs/resumable-download.ts";
+import type { BlobStore, StoredBlob } from "../blobs/blob-store.ts";
+import { downloadResumably, type RequestSigner } from "../blobs/resumable-download.ts";
 import { CodedError } from "../coded-error.ts";
-import type { FederationServices } from "../federation/context.ts";
-import { institutionSigner } from "../federation/signed-fetch.ts";
 import { federatesWith } from "../settings/federation-policy.ts";
+import type { NodeSettings } from "../settings/node-settings.ts";
+import type { CourseRepository } from "./course-repository.ts";
 
 export class FetchError extends CodedError<
   "NOT_IN_CATALOG" | "NO_SUCH_REVISION" | "WITHDRAWN" | "FOREIGN_ARCHIVE" | "NOT_FEDERATED"
 > {
   override readonly name = "FetchError";
+}
+
+/** What fetching an archive uses: the catalog, the blob store, the policy, a signature. */
+export interface ArchiveFetchStores {
+  readonly courses: CourseRepository;
+  readonly blobs: BlobStore;
+  readonly settings: NodeSettings;
+  /**
+   * Signs requests as the institution, so that a followers-only course's server can see
+   * we follow its author. Asked for only when a download is needed; federation/ makes it.
+   */
+  readonly institutionSigner: () => Promise<RequestSigner>;
 }
 
 /**
@@ -18,11 +29,10 @@ export class FetchError extends CodedError<
  * its sha256 is the one the signed manifest gave.
  */
 export async function fetchCatalogArchive(
-  ctx: Context<FederationServices>,
+  services: ArchiveFetchStores,
   objectUri: string,
   revisionNumber?: number,
 ): Promise<StoredBlob & { revision: number }> {
-  const services = ctx.data;
   const entry = await services.courses.catalogEntry(objectUri);
   if (!entry)
     throw new FetchError(
@@ -55,8 +65,7 @@ export async function fetchCatalogArchive(
   if (!federatesWith(await services.settings.federationPolicy(), archive)) {
     throw new FetchError("NOT_FEDERATED", `This node does not federate with ${archive.hostname}.`);
   }
-  // Signed, so that a followers-only course's server can see we follow its author.
-  const sign = await institutionSigner(ctx);
+  const sign = await services.institutionSigner();
   const stored = await services.blobs.download(revision.sha256, (partial) =>
     downloadResumably(archive, partial, revision.sha256, { sign, size: revision.size }),
   );

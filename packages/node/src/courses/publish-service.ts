@@ -1,3 +1,4 @@
+import type { webcrypto } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -9,23 +10,12 @@ import {
   type PersonalDataFinding,
   sanitizeBackup,
 } from "@coursefed/mbz";
-import type { Context } from "@fedify/fedify";
-import {
-  Announce,
-  Create,
-  Delete,
-  type Document,
-  PUBLIC_COLLECTION,
-  Tombstone,
-  Update,
-} from "@fedify/vocab";
-import type { LocalActor } from "../actors/local-actors.ts";
+import type { LocalActor, LocalActorRepository } from "../actors/local-actors.ts";
+import type { Outbound } from "../actors/outbound.ts";
+import type { BlobStore } from "../blobs/blob-store.ts";
 import { CodedError } from "../coded-error.ts";
-import type { FederationServices } from "../federation/context.ts";
-import { courseObject } from "../federation/course-object.ts";
-import { Temporal } from "../temporal.ts";
 import type { Visibility } from "../vocabulary/visibility.ts";
-import type { Course, CourseRevision } from "./course-repository.ts";
+import type { Course, CourseRepository, CourseRevision } from "./course-repository.ts";
 import { buildManifest, type CourseManifest, readOwnManifest, signManifest } from "./manifest.ts";
 
 export interface CourseMetadata {
@@ -69,12 +59,31 @@ export class PublishError extends CodedError<
 }
 
 /**
+ * An actor's Ed25519 key, and the id under which peers find its public half: the key
+ * signs its manifests. federation/ knows the id, which is part of the actor's document.
+ */
+export interface ActorSigningKeys {
+  ed25519(actor: LocalActor): Promise<{ privateKey: webcrypto.CryptoKey; keyId: string }>;
+}
+
+/** What publishing, editing and withdrawing use; the outbound bridge tells the followers. */
+export interface PublishStores {
+  readonly actors: LocalActorRepository;
+  readonly courses: CourseRepository;
+  readonly blobs: BlobStore;
+  /** The node's public origin, which its courses' URIs start with. */
+  readonly origin: string;
+  readonly signingKeys: ActorSigningKeys;
+  readonly outbound: Outbound;
+}
+
+/**
  * Publishes a backup as a course (or, with `courseId`, as a new revision of one): it is
  * inspected, refused if it holds personal data (unless `sanitize`), stored by digest,
  * described by a signed manifest, and announced to the actor's followers.
  */
 export async function publishCourse(
-  ctx: Context<FederationServices>,
+  services: PublishStores,
   actor: LocalActor,
   file: string,
   metadata: CourseMetadata,
@@ -85,7 +94,7 @@ export async function publishCourse(
     readonly derivedFrom?: CourseManifest["derivedFrom"];
   } = {},
 ): Promise<{ course: Course; revision: CourseRevision; report: BackupReport }> {
-  const existing = options.courseId ? await ctx.data.courses.course(options.courseId) : undefined;
+  const existing = options.courseId ? await services.courses.course(options.courseId) : undefined;
   if (options.courseId && !existing)
     throw new PublishError("NOT_FOUND", `There is no course ${options.courseId} here.`);
   if (existing && existing.actorId !== actor.id) {
@@ -110,11 +119,11 @@ export async function publishCourse(
       report = (await sanitizeBackup(file, archive)).after;
     }
     const described = describedAs(metadata, existing, report);
-    const stored = await ctx.data.blobs.put(createReadStream(archive), report.sha256);
+    const stored = await services.blobs.put(createReadStream(archive), report.sha256);
     const courseId = existing?.id ?? crypto.randomUUID();
-    const revisionNumber = ((await ctx.data.courses.latestRevision(courseId))?.revision ?? 0) + 1;
+    const revisionNumber = ((await services.courses.latestRevision(courseId))?.revision ?? 0) + 1;
     const publishedAt = new Date();
-    const objectUri = new URL(`/courses/${courseId}`, ctx.origin).href;
+    const objectUri = new URL(`/courses/${courseId}`, services.origin).href;
     const manifest = buildManifest(report, {
       object: objectUri,
       revision: revisionNumber,
@@ -122,9 +131,9 @@ export async function publishCourse(
       derivedFrom: options.derivedFrom ?? null,
       publishedAt,
     });
-    const signingKey = await signingKeyOf(ctx, actor);
+    const signingKey = await services.signingKeys.ed25519(actor);
     const jws = await signManifest(manifest, signingKey.privateKey, signingKey.keyId);
-    const saved = await ctx.data.courses.publish(
+    const saved = await services.courses.publish(
       {
         id: courseId,
         actorId: actor.id,
@@ -141,22 +150,12 @@ export async function publishCourse(
     );
     // Private courses stay on this node; the others go to followers.
     if (saved.course.visibility !== "private") {
-      const object = courseObject(ctx, saved.course, saved.revision, actor.identifier);
-      const Activity = revisionNumber === 1 ? Create : Update;
-      await ctx.sendActivity(
-        { identifier: actor.identifier },
-        "followers",
-        new Activity({
-          id: new URL(`/courses/${courseId}/revisions/${revisionNumber}/activity`, ctx.origin),
-          actor: ctx.getActorUri(actor.identifier),
-          object,
-          tos: object.toIds,
-          ccs: object.ccIds,
-        }),
-        { preferSharedInbox: true },
-      );
-      if (actor.type === "Person")
-        await announceForInstitution(ctx, object, saved.course.visibility);
+      await services.outbound.deliver({
+        type: "course-published",
+        actor,
+        course: saved.course,
+        revision: saved.revision,
+      });
     }
     return { ...saved, report };
   } finally {
@@ -200,12 +199,12 @@ function describedAs(
  * followers get a Delete, as on withdrawal, and an Update when it is shared again.
  */
 export async function editCourse(
-  ctx: Context<FederationServices>,
+  services: PublishStores,
   editor: { readonly actorId: number; readonly mayEditAny: boolean },
   courseId: string,
   changes: Partial<CourseMetadata>,
 ): Promise<Course> {
-  const course = await ctx.data.courses.course(courseId);
+  const course = await services.courses.course(courseId);
   if (!course || course.deletedAt !== null)
     throw new PublishError("NOT_FOUND", `There is no course ${courseId} here.`);
   if (course.actorId !== editor.actorId && !editor.mayEditAny)
@@ -217,42 +216,33 @@ export async function editCourse(
     license: changes.license === undefined ? course.license : changes.license,
     visibility: changes.visibility ?? course.visibility,
   });
-  const author = await ctx.data.actors.byId(course.actorId);
-  const revision = await ctx.data.courses.latestRevision(courseId);
+  const author = await services.actors.byId(course.actorId);
+  const revision = await services.courses.latestRevision(courseId);
   if (!author || !revision) throw new Error(`Course ${courseId} has no author or no revision.`);
   const manifest =
     metadata.license === course.license
       ? undefined
       : {
           revision: revision.revision,
-          jws: await resignManifest(ctx, author, revision, metadata.license),
+          jws: await resignManifest(services, author, revision, metadata.license),
         };
-  const edited = await ctx.data.courses.editMetadata(courseId, metadata, Date.now(), manifest);
+  const edited = await services.courses.editMetadata(courseId, metadata, Date.now(), manifest);
   if (!edited) throw new PublishError("NOT_FOUND", `There is no course ${courseId} here.`);
   const current = manifest ? { ...revision, manifest: manifest.jws } : revision;
   if (edited.visibility !== "private") {
-    const object = courseObject(ctx, edited, current, author.identifier);
-    await ctx.sendActivity(
-      { identifier: author.identifier },
-      "followers",
-      new Update({
-        // Each edit its own id: receivers handle an activity id once.
-        id: new URL(`/courses/${courseId}/edits/${crypto.randomUUID()}`, ctx.origin),
-        actor: ctx.getActorUri(author.identifier),
-        object,
-        tos: object.toIds,
-        ccs: object.ccIds,
-      }),
-      { preferSharedInbox: true },
-    );
-    if (author.type === "Person") await announceForInstitution(ctx, object, edited.visibility);
+    await services.outbound.deliver({
+      type: "course-edited",
+      author,
+      course: edited,
+      revision: current,
+    });
   } else if (course.visibility !== "private") {
-    await sendWithdrawal(
-      ctx,
+    await services.outbound.deliver({
+      type: "course-withdrawn",
       author,
       courseId,
-      new URL(`/courses/${courseId}/edits/${crypto.randomUUID()}`, ctx.origin),
-    );
+      cause: "made-private",
+    });
   }
   return edited;
 }
@@ -280,12 +270,12 @@ function checkedMetadata(metadata: Required<CourseMetadata>): Required<CourseMet
 
 /** The revision's manifest with another licence, signed again by the course's actor. */
 async function resignManifest(
-  ctx: Context<FederationServices>,
+  services: PublishStores,
   author: LocalActor,
   revision: CourseRevision,
   license: string | null,
 ): Promise<string> {
-  const signingKey = await signingKeyOf(ctx, author);
+  const signingKey = await services.signingKeys.ed25519(author);
   return await signManifest(
     { ...readOwnManifest(revision.manifest), license },
     signingKey.privateKey,
@@ -295,80 +285,22 @@ async function resignManifest(
 
 /** Withdraws a course: it stops answering, and followers drop it from their catalogs. */
 export async function withdrawCourse(
-  ctx: Context<FederationServices>,
+  services: PublishStores,
   actor: LocalActor,
   courseId: string,
 ): Promise<void> {
-  const course = await ctx.data.courses.course(courseId);
+  const course = await services.courses.course(courseId);
   if (!course || course.deletedAt !== null)
     throw new PublishError("NOT_FOUND", `There is no course ${courseId} here.`);
   if (course.actorId !== actor.id)
     throw new PublishError("NOT_YOURS", `Course ${courseId} was published by someone else.`);
-  await ctx.data.courses.withdraw(courseId);
-  await sendWithdrawal(ctx, actor, courseId, new URL(`/courses/${courseId}/delete`, ctx.origin));
-}
-
-/**
- * Tells everyone who received the course that it is gone: the author's followers, and
- * for a teacher's course the institution's too, which received it announced (they may
- * follow the institution alone). Receivers take a Delete from the publisher's own
- * server for its courses (federation/inbox/courses.ts).
- */
-async function sendWithdrawal(
-  ctx: Context<FederationServices>,
-  author: LocalActor,
-  courseId: string,
-  activityId: URL,
-): Promise<void> {
-  const object = new Tombstone({
-    id: new URL(`/courses/${courseId}`, ctx.origin),
-    deleted: Temporal.Now.instant(),
+  await services.courses.withdraw(courseId);
+  await services.outbound.deliver({
+    type: "course-withdrawn",
+    author: actor,
+    courseId,
+    cause: "withdrawn",
   });
-  const senders = [author];
-  if (author.type === "Person") {
-    const institution = await ctx.data.actors.byIdentifier("institution");
-    if (institution) senders.push(institution);
-  }
-  for (const sender of senders) {
-    await ctx.sendActivity(
-      { identifier: sender.identifier },
-      "followers",
-      new Delete({
-        // Each sender's Delete its own id: receivers handle an activity id once.
-        id: sender === author ? activityId : new URL(`${activityId.href}/announcer`),
-        actor: ctx.getActorUri(sender.identifier),
-        object,
-        tos: [PUBLIC_COLLECTION],
-      }),
-      { preferSharedInbox: true },
-    );
-  }
-}
-
-/**
- * The institution boosts its teachers' courses, so that following the institution is
- * enough to receive every course its people publish.
- */
-async function announceForInstitution(
-  ctx: Context<FederationServices>,
-  object: Document,
-  visibility: Visibility,
-): Promise<void> {
-  const institution = await ctx.data.actors.byIdentifier("institution");
-  if (!institution || !object.id) return;
-  await ctx.sendActivity(
-    { identifier: institution.identifier },
-    "followers",
-    new Announce({
-      id: new URL(`${object.id.href}/announces/${crypto.randomUUID()}`),
-      actor: ctx.getActorUri(institution.identifier),
-      object: object.id,
-      ...(visibility === "public"
-        ? { tos: [PUBLIC_COLLECTION], ccs: [ctx.getFollowersUri(institution.identifier)] }
-        : { tos: [ctx.getFollowersUri(institution.identifier)] }),
-    }),
-    { preferSharedInbox: true },
-  );
 }
 
 async function inspect(file: string): Promise<BackupReport> {
@@ -378,16 +310,4 @@ async function inspect(file: string): Promise<BackupReport> {
     if (error instanceof MbzError) throw new PublishError("INVALID_BACKUP", error.message);
     throw error;
   }
-}
-
-/** The actor's Ed25519 key and the id under which peers find its public half. */
-async function signingKeyOf(ctx: Context<FederationServices>, actor: LocalActor) {
-  // Both lists come from the same key pairs, in the same order.
-  const pairs = await ctx.data.actors.keyPairs(actor);
-  const published = await ctx.getActorKeyPairs(actor.identifier);
-  const index = pairs.findIndex((pair) => pair.privateKey.algorithm.name === "Ed25519");
-  const keyId = published[index]?.multikey.id;
-  const pair = pairs[index];
-  if (!pair || !keyId) throw new Error(`Actor ${actor.identifier} has no Ed25519 key.`);
-  return { privateKey: pair.privateKey, keyId: keyId.href };
 }

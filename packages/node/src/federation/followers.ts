@@ -1,7 +1,7 @@
 import type { Federation } from "@fedify/fedify";
-import { recipientOf } from "../actors/remote-actor.ts";
 import { federatesWith } from "../settings/federation-policy.ts";
 import type { FederationServices } from "./context.ts";
+import { recipientOf } from "./remote-actor.ts";
 
 const PAGE_SIZE = 50;
 

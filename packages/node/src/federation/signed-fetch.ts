@@ -1,17 +1,28 @@
 import { type Context, signRequest } from "@fedify/fedify";
+import type { RequestSigner } from "../blobs/resumable-download.ts";
+import type { ArchiveFetchStores } from "../courses/fetch-service.ts";
 import type { FederationServices } from "./context.ts";
 
 /**
  * Signs outgoing requests as the institution, so that a peer can tell a follower's
  * fetch of a followers-only course from anyone else's.
  */
-export async function institutionSigner(
-  ctx: Context<FederationServices>,
-): Promise<(request: Request) => Promise<Request>> {
+export async function institutionSigner(ctx: Context<FederationServices>): Promise<RequestSigner> {
   const institution = await ctx.data.actors.byIdentifier("institution");
   if (!institution) throw new Error("This node has no institution actor.");
   const [rsa] = await ctx.data.actors.keyPairs(institution);
   const [published] = await ctx.getActorKeyPairs(institution.identifier);
   if (!rsa || !published) throw new Error("The institution has no RSA key.");
   return (request) => signRequest(request, rsa.privateKey, published.keyId);
+}
+
+/**
+ * The node's services with the institution's signature, for the domain's archive
+ * fetches (and the restore jobs that make them): the domain signs through it without
+ * knowing Fedify.
+ */
+export function withInstitutionSigner(
+  ctx: Context<FederationServices>,
+): FederationServices & ArchiveFetchStores {
+  return { ...ctx.data, institutionSigner: () => institutionSigner(ctx) };
 }

@@ -1,14 +1,35 @@
-import type { Context } from "@fedify/fedify";
-import { Accept, Follow, Reject, Undo } from "@fedify/vocab";
-import { FollowError, lookUpActor, parseFollowTarget } from "../actors/actor-lookup.ts";
 import type { LocalActor } from "../actors/local-actors.ts";
-import { describeRemoteActor, recipientOf } from "../actors/remote-actor.ts";
+import type { Outbound } from "../actors/outbound.ts";
 import { CONFIG_ENVIRONMENT } from "../config-names.ts";
-import type { FederationServices } from "../federation/context.ts";
 import { type FederationPolicy, federatesWith } from "../settings/federation-policy.ts";
-import type { Following } from "./follow-repository.ts";
+import type { NodeSettings } from "../settings/node-settings.ts";
+import type { Following, FollowRepository, RemoteActor } from "./follow-repository.ts";
+import { FollowError, type FollowTarget, parseFollowTarget } from "./follow-target.ts";
 
-export { FollowError } from "../actors/actor-lookup.ts";
+export { FollowError } from "./follow-target.ts";
+
+/** An actor found on another node: the server it is on, and how the node keeps it. */
+export interface ResolvedActor {
+  /** The host of the actor's id, if it has one: the federation policy judges it too. */
+  readonly hostname: string | undefined;
+  describe(): Promise<Omit<RemoteActor, "fetchedAt">>;
+}
+
+/** Finds the actor a target names on the network; federation/actor-lookup.ts does it. */
+export interface ActorResolver {
+  /** The actor, or a FollowError saying why there is none. */
+  resolve(target: FollowTarget): Promise<ResolvedActor>;
+}
+
+/** What following uses: the follows, the policy, the lookup and the outbound bridge. */
+export interface FollowStores {
+  readonly follows: FollowRepository;
+  readonly settings: NodeSettings;
+  /** The node's public origin, which its Follows' ids start with. */
+  readonly origin: string;
+  readonly actorResolver: ActorResolver;
+  readonly outbound: Outbound;
+}
 
 /** Refuses a host the federation policy excludes, naming the setting and how to change it. */
 function checkFederatesWith(policy: FederationPolicy, host: string): void {
@@ -26,32 +47,29 @@ function checkFederatesWith(policy: FederationPolicy, host: string): void {
 
 /** Asks a remote actor (URL or @user@host) to let `local` follow it. */
 export async function follow(
-  ctx: Context<FederationServices>,
+  services: FollowStores,
   local: LocalActor,
   target: string,
 ): Promise<Following> {
   const parsed = parseFollowTarget(target);
-  const policy = await ctx.data.settings.federationPolicy();
+  const policy = await services.settings.federationPolicy();
   checkFederatesWith(policy, parsed.hostname);
-  const found = await lookUpActor(ctx, parsed);
+  const found = await services.actorResolver.resolve(parsed);
   // A handle's WebFinger may name an actor on another server, which the policy judges too.
-  if (found.id) checkFederatesWith(policy, found.id.hostname);
-  const remote = await describeRemoteActor(found);
-  await ctx.data.follows.rememberActor(remote);
+  if (found.hostname !== undefined) checkFederatesWith(policy, found.hostname);
+  const remote = await found.describe();
+  await services.follows.rememberActor(remote);
   const followId = new URL(
     `/actors/${local.identifier}/follows/${crypto.randomUUID()}`,
-    ctx.origin,
+    services.origin,
   );
-  const following = await ctx.data.follows.startFollowing(local.id, remote.uri, followId.href);
-  await ctx.sendActivity(
-    { identifier: local.identifier },
-    recipientOf(remote),
-    new Follow({
-      id: followId,
-      actor: ctx.getActorUri(local.identifier),
-      object: new URL(remote.uri),
-    }),
-  );
+  const following = await services.follows.startFollowing(local.id, remote.uri, followId.href);
+  await services.outbound.deliver({
+    type: "follow-requested",
+    local,
+    remote,
+    followId: followId.href,
+  });
   return following;
 }
 
@@ -60,7 +78,7 @@ export async function follow(
  * side refused (a Reject came back) is a FollowError saying so, and what to do.
  */
 export async function followingState(
-  services: FederationServices,
+  services: Pick<FollowStores, "follows">,
   local: LocalActor,
   actorUri: string,
 ): Promise<Following> {
@@ -82,60 +100,44 @@ export async function followingState(
 
 /** Stops following: tells the remote actor, forgets the follow. */
 export async function unfollow(
-  ctx: Context<FederationServices>,
+  services: FollowStores,
   local: LocalActor,
   actorUri: string,
 ): Promise<void> {
-  const following = await ctx.data.follows.following(local.id, actorUri);
-  const remote = await ctx.data.follows.remoteActor(actorUri);
+  const following = await services.follows.following(local.id, actorUri);
+  const remote = await services.follows.remoteActor(actorUri);
   if (!following || !remote)
     throw new FollowError("NO_SUCH_REQUEST", `${actorUri} is not followed.`);
-  await ctx.sendActivity(
-    { identifier: local.identifier },
-    recipientOf(remote),
-    new Undo({
-      id: new URL(`${following.followId}/undo`),
-      actor: ctx.getActorUri(local.identifier),
-      object: new Follow({
-        id: new URL(following.followId),
-        actor: ctx.getActorUri(local.identifier),
-        object: new URL(actorUri),
-      }),
-    }),
-  );
-  await ctx.data.follows.forgetFollowing(local.id, actorUri);
+  await services.outbound.deliver({
+    type: "follow-undone",
+    local,
+    remote,
+    followId: following.followId,
+  });
+  await services.follows.forgetFollowing(local.id, actorUri);
 }
 
 /** Accepts or refuses a follow request to `local`, and tells the follower. */
 export async function answerFollow(
-  ctx: Context<FederationServices>,
+  services: FollowStores,
   local: LocalActor,
   followerUri: string,
   state: "accepted" | "rejected",
 ): Promise<void> {
-  const follower = await ctx.data.follows.decideFollower(local.id, followerUri, state);
-  const remote = await ctx.data.follows.remoteActor(followerUri);
+  const follower = await services.follows.decideFollower(local.id, followerUri, state);
+  const remote = await services.follows.remoteActor(followerUri);
   if (!follower || !remote) {
     throw new FollowError(
       "NO_SUCH_REQUEST",
       `${followerUri} has not asked to follow @${local.handle}.`,
     );
   }
-  const actor = ctx.getActorUri(local.identifier);
-  const request = new Follow({
-    id: new URL(follower.followId),
-    actor: new URL(followerUri),
-    object: actor,
+  await services.outbound.deliver({
+    type: "follow-answered",
+    local,
+    follower: remote,
+    followId: follower.followId,
+    state,
   });
-  const Answer = state === "accepted" ? Accept : Reject;
-  await ctx.sendActivity(
-    { identifier: local.identifier },
-    recipientOf(remote),
-    new Answer({
-      id: new URL(`/actors/${local.identifier}/answers/${crypto.randomUUID()}`, ctx.origin),
-      actor,
-      object: request,
-    }),
-  );
-  if (state === "rejected") await ctx.data.follows.removeFollower(local.id, followerUri);
+  if (state === "rejected") await services.follows.removeFollower(local.id, followerUri);
 }

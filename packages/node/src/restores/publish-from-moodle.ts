@@ -1,10 +1,21 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { Context } from "@fedify/fedify";
 import type { LocalActor } from "../actors/local-actors.ts";
-import { type CourseMetadata, PublishError, publishCourse } from "../courses/publish-service.ts";
-import type { FederationServices } from "../federation/context.ts";
+import {
+  type CourseMetadata,
+  PublishError,
+  type PublishStores,
+  publishCourse,
+} from "../courses/publish-service.ts";
+import type { MoodleTargetRepository } from "../moodle-targets/target-repository.ts";
+import type { RestoreRepository } from "./restore-repository.ts";
+
+/** What publishing from Moodle uses: the targets, their lineage, and publishing. */
+export interface PublishFromMoodleStores extends PublishStores {
+  readonly moodleTargets: MoodleTargetRepository;
+  readonly restores: RestoreRepository;
+}
 
 /**
  * Publishes a course of a Moodle target: the site makes a backup without user data, which
@@ -13,12 +24,11 @@ import type { FederationServices } from "../federation/context.ts";
  * catalog names its source in the manifest (`derivedFrom`), so the lineage is kept.
  */
 export async function publishFromMoodle(
-  ctx: Context<FederationServices>,
+  services: PublishFromMoodleStores,
   actor: LocalActor,
   source: { readonly targetName: string; readonly moodleCourseId: number },
   metadata: CourseMetadata,
 ) {
-  const services = ctx.data;
   const target = await services.moodleTargets.byName(source.targetName);
   if (!target) {
     throw new PublishError(
@@ -33,7 +43,7 @@ export async function publishFromMoodle(
     const backup = await services.moodleTargets
       .driverOf(target)
       .backup({ courseId: source.moodleCourseId, outputDirectory: workDir });
-    const published = await publishCourse(ctx, actor, backup.path, metadata, {
+    const published = await publishCourse(services, actor, backup.path, metadata, {
       ...(previous ? { courseId: previous } : {}),
       ...(lineage
         ? { derivedFrom: { object: lineage.objectUri, revision: lineage.revision } }

@@ -7,13 +7,15 @@ import {
   type MoodleSiteInfo,
   type RestoreDestination,
 } from "@coursefed/moodle";
-import type { Context } from "@fedify/fedify";
 import { BlobDigestError } from "../blobs/blob-store.ts";
 import { DownloadError } from "../blobs/resumable-download.ts";
 import { CodedError } from "../coded-error.ts";
-import { FetchError, fetchCatalogArchive } from "../courses/fetch-service.ts";
+import {
+  type ArchiveFetchStores,
+  FetchError,
+  fetchCatalogArchive,
+} from "../courses/fetch-service.ts";
 import type { CourseManifest } from "../courses/manifest.ts";
-import type { FederationServices } from "../federation/context.ts";
 import { probeTarget } from "../moodle-targets/probe-target.ts";
 import type { MoodleTarget } from "../moodle-targets/target-repository.ts";
 import { Temporal } from "../temporal.ts";
@@ -75,7 +77,7 @@ export type CatalogRestoreRequest = RestoreRequestCommon &
 export const PROBE_FRESHNESS_MS = 10 * 60 * 1000;
 
 async function currentSiteInfo(
-  services: FederationServices,
+  services: Pick<RestoreJobStores, "moodleTargets">,
   target: MoodleTarget,
 ): Promise<MoodleSiteInfo> {
   if (target.siteInfo && target.probedAt && Date.now() - target.probedAt < PROBE_FRESHNESS_MS) {
@@ -100,6 +102,9 @@ export interface RestoreQueue {
 export interface RestoreRequestStores extends RestorePermissionStores {
   readonly restoreQueue: RestoreQueue;
 }
+
+/** What running a job uses besides: the blob store, the policy and signed downloads. */
+export interface RestoreJobStores extends RestoreRequestStores, ArchiveFetchStores {}
 
 /**
  * A restore asked for: its job, and whether the same restore (revision, target and
@@ -252,10 +257,9 @@ function namedAfter(
  * RESTORE_RETRY_DELAYS_MS); any other failure ends it with Moodle's real reason.
  */
 export async function runRestoreJob(
-  ctx: Context<FederationServices>,
+  services: RestoreJobStores,
   message: RestoreMessage,
 ): Promise<void> {
-  const services = ctx.data;
   const queued = await services.restores.job(message.jobId);
   if (!queued || (queued.state !== "queued" && queued.state !== "running")) return;
   const target = await services.moodleTargets.byId(queued.targetId);
@@ -267,7 +271,7 @@ export async function runRestoreJob(
   });
   if (!job) return;
   try {
-    const stored = await fetchCatalogArchive(ctx, job.objectUri, job.revision);
+    const stored = await fetchCatalogArchive(services, job.objectUri, job.revision);
     const manifest = (await services.courses.catalogRevision(job.objectUri, job.revision))
       ?.manifest as unknown as CourseManifest;
     const driver = services.moodleTargets.driverOf(target);

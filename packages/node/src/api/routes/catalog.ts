@@ -19,6 +19,7 @@ import type {
 } from "../../courses/course-repository.ts";
 import { FetchError, fetchCatalogArchive } from "../../courses/fetch-service.ts";
 import type { CourseManifest } from "../../courses/manifest.ts";
+import { domainServices } from "../../federation/domain-services.ts";
 import { ErrorSchema, errorResponses, problem } from "../../http/problem.ts";
 import { serveBlob } from "../../http/serve-blob.ts";
 import type { ApiDependencies } from "../api-dependencies.ts";
@@ -362,7 +363,11 @@ export function catalogRoutes(
   app.openapi(fetchArchive, async (c) => {
     try {
       const { object, revision } = c.req.valid("json");
-      const stored = await fetchCatalogArchive(context(c.req.raw), object, revision);
+      const stored = await fetchCatalogArchive(
+        domainServices(context(c.req.raw)),
+        object,
+        revision,
+      );
       return c.json(stored, 200);
     } catch (error) {
       return fetchRefusal(c, error);
@@ -474,7 +479,7 @@ export function catalogRoutes(
   app.openapi(boost, async (c) => {
     try {
       const announce = await boostCourse(
-        context(c.req.raw),
+        domainServices(context(c.req.raw)),
         c.get("principal").actor,
         c.req.valid("json").object,
       );

@@ -12,6 +12,7 @@ import {
   withdrawCourse,
 } from "../../courses/publish-service.ts";
 import type { FederationServices } from "../../federation/context.ts";
+import { domainServices } from "../../federation/domain-services.ts";
 import {
   ErrorSchema,
   errorResponses,
@@ -258,7 +259,7 @@ export function courseRoutes(app: OpenAPIHono<ApiEnv>, dependencies: ApiDependen
     const ctx = dependencies.context(c.req.raw);
     try {
       const published = await publishFromMoodle(
-        ctx,
+        domainServices(ctx),
         c.get("principal").actor,
         { targetName: target, moodleCourseId: courseId },
         metadata,
@@ -313,7 +314,7 @@ export function courseRoutes(app: OpenAPIHono<ApiEnv>, dependencies: ApiDependen
     const ctx = dependencies.context(c.req.raw);
     try {
       const course = await editCourse(
-        ctx,
+        domainServices(ctx),
         { actorId: actor.id, mayEditAny: token.role === "admin" },
         c.req.valid("param").id,
         c.req.valid("json"),
@@ -344,7 +345,7 @@ export function courseRoutes(app: OpenAPIHono<ApiEnv>, dependencies: ApiDependen
   app.openapi(withdraw, async (c) => {
     try {
       await withdrawCourse(
-        dependencies.context(c.req.raw),
+        domainServices(dependencies.context(c.req.raw)),
         c.get("principal").actor,
         c.req.valid("param").id,
       );
@@ -374,7 +375,7 @@ async function publishFrom(
   const ctx = context(c.req.raw);
   try {
     const published = await publishCourse(
-      ctx,
+      domainServices(ctx),
       actor,
       services.blobs.pathOf(upload.sha256),
       request,

@@ -1,6 +1,7 @@
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import type { LocalActor } from "../../actors/local-actors.ts";
+import { domainServices } from "../../federation/domain-services.ts";
 import { answerFollow, FollowError, follow, followingState } from "../../follows/follow-service.ts";
 import { ErrorSchema, errorResponses, problem } from "../../http/problem.ts";
 import type { ApiDependencies } from "../api-dependencies.ts";
@@ -147,7 +148,11 @@ export function followRoutes(
   app.openapi(startFollowing, async (c) => {
     const { actor } = c.get("principal");
     try {
-      const following = await follow(context(c.req.raw), actor, c.req.valid("json").target);
+      const following = await follow(
+        domainServices(context(c.req.raw)),
+        actor,
+        c.req.valid("json").target,
+      );
       const remote = await services.follows.remoteActor(following.actorUri);
       return c.json(
         { actor: following.actorUri, handle: remote?.handle ?? null, state: following.state },
@@ -226,7 +231,7 @@ export function followRoutes(
     const { decision } = c.req.valid("param");
     try {
       await answerFollow(
-        context(c.req.raw),
+        domainServices(context(c.req.raw)),
         actor,
         c.req.valid("json").actor,
         decision === "accept" ? "accepted" : "rejected",

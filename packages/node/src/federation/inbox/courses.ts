@@ -11,11 +11,12 @@ import {
   traverseCollection,
   type Update,
 } from "@fedify/vocab";
-import { describeRemoteActor } from "../../actors/remote-actor.ts";
+import { keepReceivedCourse, withdrawReceivedCourse } from "../../courses/catalog-service.ts";
 import { MBZ_MEDIA_TYPE, verifyManifest } from "../../courses/manifest.ts";
 import { federatesWith } from "../../settings/federation-policy.ts";
 import type { FederationServices } from "../context.ts";
 import { JWS_MEDIA_TYPE } from "../course-object.ts";
+import { describeRemoteActor } from "../remote-actor.ts";
 import { sanitizeRemoteHtml } from "../remote-html.ts";
 import { institutionSigner } from "../signed-fetch.ts";
 
@@ -24,8 +25,6 @@ type FederationContext = Context<FederationServices>;
 const MAX_MANIFEST_BYTES = 256 * 1024;
 /** How many of a newly followed actor's past activities are read. */
 const BACKFILL_LIMIT = 500;
-/** How long a publisher's name and handle are kept before they are read again. */
-const AUTHOR_REFRESH_MS = 24 * 3600 * 1000;
 
 /**
  * Whether courses from `publisher`, or announced by `announcer`, may enter the catalog:
@@ -113,19 +112,12 @@ async function receiveAnnounced(
 }
 
 /**
- * A course withdrawn: dropped from the catalog (restored copies stay). Its publisher may
- * withdraw it, and so may another actor of the publisher's own server — the institution
- * that announced a teacher's course tells its own followers. That server holds both
- * actors' keys and serves the course, so it is the authority on it anyway; an actor of
- * any other server (a booster, a third party) is never heard on it.
+ * A course withdrawn: dropped from the catalog (restored copies stay), if its sender is
+ * heard on it (courses/catalog-service.ts says who is).
  */
 export async function onCourseDelete(ctx: FederationContext, activity: Delete): Promise<void> {
   if (!activity.objectId || !activity.actorId) return;
-  const entry = await ctx.data.courses.catalogEntry(activity.objectId.href);
-  if (!entry) return;
-  const sender = activity.actorId;
-  if (sender.href !== entry.actorUri && sender.origin !== new URL(entry.actorUri).origin) return;
-  await ctx.data.courses.tombstone(entry.objectUri, entry.actorUri);
+  await withdrawReceivedCourse(ctx.data, activity.objectId.href, activity.actorId.href);
 }
 
 /**
@@ -175,8 +167,8 @@ export async function backfillFrom(
 /**
  * Keeps a course in the catalog once it is shown to be the actor's: attributed to it,
  * with a manifest from the actor's own server that verifies with one of its keys and
- * names this object. A delivered new course or revision goes to the auto-restore rules.
- * Returns whether it was kept.
+ * names this object; the catalog service keeps it (courses/catalog-service.ts). Returns
+ * whether it was kept.
  */
 async function receiveCourse(
   ctx: FederationContext,
@@ -213,42 +205,24 @@ async function receiveCourse(
   for await (const tag of object.getTags(ctx)) {
     if (tag instanceof Hashtag && tag.name) tags.push(tag.name.toString().replace(/^#/, ""));
   }
-  const held = await ctx.data.courses.catalogEntry(object.id.href);
-  const kept = await ctx.data.courses.receive({
-    objectUri: object.id.href,
-    actorUri: actor.id.href,
-    title: object.name?.toString() ?? manifest.course.fullname,
-    summary: object.summary ? sanitizeRemoteHtml(object.summary.toString()) : null,
-    tags,
-    archiveUrl: archive.href.href,
-    manifest,
-    manifestJws: jws,
-  });
-  if (kept) await rememberAuthor(ctx, actor);
-  const arrivedNewer = !held || manifest.revision > held.revision;
-  if (kept && arrivedNewer && arrival.delivered) {
-    await ctx.data.catalogEvents.revisionReceived({
+  return await keepReceivedCourse(
+    ctx.data,
+    {
       objectUri: object.id.href,
-      revision: manifest.revision,
       actorUri: actor.id.href,
-      announcedBy: arrival.announcedBy?.href,
+      title: object.name?.toString() ?? manifest.course.fullname,
+      summary: object.summary ? sanitizeRemoteHtml(object.summary.toString()) : null,
       tags,
-      isNew: !held,
-    });
-  }
-  return kept;
-}
-
-/**
- * Keeps the publisher's name and handle (a teacher's courses often arrive announced by
- * their institution, which is the actor followed): the catalog shows them and filters
- * by teacher. Read again once a day at most, since the handle costs a WebFinger lookup.
- */
-async function rememberAuthor(ctx: FederationContext, actor: Actor): Promise<void> {
-  if (!actor.id || !actor.inboxId) return;
-  const known = await ctx.data.follows.remoteActor(actor.id.href);
-  if (known && known.fetchedAt > Date.now() - AUTHOR_REFRESH_MS) return;
-  await ctx.data.follows.rememberActor(await describeRemoteActor(actor));
+      archiveUrl: archive.href.href,
+      manifest,
+      manifestJws: jws,
+    },
+    {
+      delivered: arrival.delivered,
+      announcedBy: arrival.announcedBy?.href,
+      describeAuthor: async () => (actor.inboxId ? await describeRemoteActor(actor) : undefined),
+    },
+  );
 }
 
 async function fetchManifest(

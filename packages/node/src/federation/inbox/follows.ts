@@ -1,8 +1,9 @@
 import type { InboxContext } from "@fedify/fedify";
 import { type Accept, Follow, isActor, type Reject, type Undo } from "@fedify/vocab";
-import { describeRemoteActor } from "../../actors/remote-actor.ts";
 import { answerFollow } from "../../follows/follow-service.ts";
 import type { FederationServices } from "../context.ts";
+import { domainServices } from "../domain-services.ts";
+import { describeRemoteActor } from "../remote-actor.ts";
 import { backfillFrom } from "./courses.ts";
 
 type Context = InboxContext<FederationServices>;
@@ -33,7 +34,7 @@ export async function onFollow(ctx: Context, follow: Follow): Promise<void> {
     follow.id.href,
     accepted ? "accepted" : "pending",
   );
-  if (accepted) await answerFollow(ctx, local, remote.uri, "accepted");
+  if (accepted) await answerFollow(domainServices(ctx), local, remote.uri, "accepted");
 }
 
 /** A remote actor accepted one of our Follows. */

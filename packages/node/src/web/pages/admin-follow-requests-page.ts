@@ -1,5 +1,6 @@
 import type { Hono } from "hono";
 import { html } from "hono/html";
+import { domainServices } from "../../federation/domain-services.ts";
 import { answerFollow, FollowError } from "../../follows/follow-service.ts";
 import { formatDateTime } from "../format.ts";
 import { csrfField } from "../layout.ts";
@@ -62,7 +63,7 @@ export function adminFollowRequestsRoutes(
     if (!decision || !local) return requestsPage(c, services, c.get("t").followRequestGone);
     try {
       await answerFollow(
-        context(c.req.raw),
+        domainServices(context(c.req.raw)),
         local,
         actorUri,
         decision === "accept" ? "accepted" : "rejected",

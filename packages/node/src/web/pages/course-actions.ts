@@ -4,6 +4,7 @@ import { html } from "hono/html";
 import { BlobDigestError } from "../../blobs/blob-store.ts";
 import { DownloadError } from "../../blobs/resumable-download.ts";
 import { FetchError, fetchCatalogArchive } from "../../courses/fetch-service.ts";
+import { withInstitutionSigner } from "../../federation/signed-fetch.ts";
 import { serveBlob } from "../../http/serve-blob.ts";
 import type { MoodleTarget } from "../../moodle-targets/target-repository.ts";
 import { moodleCourseLabel } from "../../restores/restore-permissions.ts";
@@ -139,7 +140,7 @@ export function courseActionRoutes(
     const form = await c.req.parseBody();
     try {
       const stored = await fetchCatalogArchive(
-        context(c.req.raw),
+        withInstitutionSigner(context(c.req.raw)),
         text(form, "object"),
         positiveInteger(text(form, "revision")),
       );

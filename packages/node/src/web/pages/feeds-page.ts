@@ -1,6 +1,7 @@
 import type { Hono } from "hono";
 import { html } from "hono/html";
 import type { LocalActor } from "../../actors/local-actors.ts";
+import { domainServices } from "../../federation/domain-services.ts";
 import { answerFollow, FollowError, follow, unfollow } from "../../follows/follow-service.ts";
 import { formatDate } from "../format.ts";
 import { csrfField, type Markup, page } from "../layout.ts";
@@ -114,7 +115,7 @@ export function feedsRoutes(
     const target = typeof form.target === "string" ? form.target.trim() : "";
     const actor = await actorOf(c);
     try {
-      await follow(context(c.req.raw), actor, target);
+      await follow(domainServices(context(c.req.raw)), actor, target);
     } catch (error) {
       if (!(error instanceof FollowError)) throw error;
       const status = FOLLOW_REFUSAL_STATUS[error.code] ?? 404;
@@ -136,7 +137,7 @@ export function feedsRoutes(
     if (!decision) return feedsPage(c, services, actor, { requestError: gone, status: 404 });
     try {
       await answerFollow(
-        context(c.req.raw),
+        domainServices(context(c.req.raw)),
         actor,
         actorUri,
         decision === "accept" ? "accepted" : "rejected",
@@ -156,7 +157,7 @@ export function feedsRoutes(
     const actorUri = typeof form.actor === "string" ? form.actor : "";
     const actor = await actorOf(c);
     try {
-      await unfollow(context(c.req.raw), actor, actorUri);
+      await unfollow(domainServices(context(c.req.raw)), actor, actorUri);
     } catch (error) {
       if (!(error instanceof FollowError)) throw error;
       return feedsPage(c, services, actor, { error: error.message, status: 404 });

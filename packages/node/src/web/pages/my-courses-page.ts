@@ -9,6 +9,7 @@ import {
   PublishError,
   withdrawCourse,
 } from "../../courses/publish-service.ts";
+import { domainServices } from "../../federation/domain-services.ts";
 import { hasRole } from "../../vocabulary/account-roles.ts";
 import { formatDate } from "../format.ts";
 import { csrfField, type Markup, page } from "../layout.ts";
@@ -138,7 +139,7 @@ ${course.tags.length ? html`<ul class="tags" aria-label="${t.courseTags}">${cour
       return editPage(c, course, { values: metadata, error: t.titleRequired, status: 422 });
     try {
       await editCourse(
-        context(c.req.raw),
+        domainServices(context(c.req.raw)),
         { actorId: accountOf(c).actorId, mayEditAny: hasRole(accountOf(c).role, "admin") },
         course.id,
         metadata,
@@ -175,7 +176,7 @@ ${csrfField(c)}
     const course = await ownCourse(c);
     if (!course) return errorPage(c, 404, t.courseNotFoundTitle, t.notYourCourse);
     try {
-      await withdrawCourse(context(c.req.raw), await actorOf(c), course.id);
+      await withdrawCourse(domainServices(context(c.req.raw)), await actorOf(c), course.id);
     } catch (error) {
       if (error instanceof PublishError)
         return errorPage(c, 404, t.courseNotFoundTitle, t.notYourCourse);

@@ -7,6 +7,7 @@ import type { LocalActor } from "../../actors/local-actors.ts";
 import type { Course } from "../../courses/course-repository.ts";
 import { type CourseMetadata, PublishError, publishCourse } from "../../courses/publish-service.ts";
 import { ReceiveBackupError, receiveBackup } from "../../courses/receive-backup.ts";
+import { domainServices } from "../../federation/domain-services.ts";
 import { publishFromMoodle } from "../../restores/publish-from-moodle.ts";
 import { discardUnusedArchive } from "../../uploads/abandoned-uploads.ts";
 import type { PendingUpload } from "../../uploads/web-upload-repository.ts";
@@ -265,7 +266,7 @@ ${
       return reviewPage(c, upload, { error: t.titleRequired, values: metadata, status: 422 });
     try {
       const published = await publishCourse(
-        context(c.req.raw),
+        domainServices(context(c.req.raw)),
         await actorOf(c),
         services.blobs.pathOf(upload.sha256),
         metadata,
@@ -306,7 +307,7 @@ ${
       return refuse(t.moodleCourseIdInvalid);
     try {
       const published = await publishFromMoodle(
-        context(c.req.raw),
+        domainServices(context(c.req.raw)),
         await actorOf(c),
         { targetName: text(form, "target"), moodleCourseId },
         metadata,
