@@ -49,6 +49,11 @@ export interface OutboxSelection {
   readonly followersOnly: boolean;
 }
 
+/** One actor's own public courses: what its outbox shows to anyone. */
+function publicOnly(actorId: number): OutboxSelection {
+  return { actorId, teachers: false, followersOnly: false };
+}
+
 /** What the catalog can be searched by; every given criterion must hold. */
 export interface CatalogQuery {
   /** Words, each the start of a word of the title, summary or tags (accents ignored). */
@@ -127,35 +132,11 @@ export class CourseRepository {
 
   /** An actor's public courses still published, newest first, after `before` (ms) if given. */
   async publicCoursesOf(actorId: number, before: number | null, limit: number): Promise<Course[]> {
-    const { courses } = this.#db.tables;
-    return await this.#db
-      .select()
-      .from(courses)
-      .where(
-        and(
-          eq(courses.actorId, actorId),
-          eq(courses.visibility, "public"),
-          isNull(courses.deletedAt),
-          before === null ? undefined : lt(courses.createdAt, before),
-        ),
-      )
-      .orderBy(desc(courses.createdAt))
-      .limit(limit);
+    return await this.outboxCourses(publicOnly(actorId), before, limit);
   }
 
   async countPublicCourses(actorId: number): Promise<number> {
-    const { courses } = this.#db.tables;
-    const [row] = await this.#db
-      .select({ total: count() })
-      .from(courses)
-      .where(
-        and(
-          eq(courses.actorId, actorId),
-          eq(courses.visibility, "public"),
-          isNull(courses.deletedAt),
-        ),
-      );
-    return row?.total ?? 0;
+    return await this.countOutboxCourses(publicOnly(actorId));
   }
 
   /**

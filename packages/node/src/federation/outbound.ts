@@ -36,19 +36,7 @@ export function outboundBridge(ctx: Context<FederationServices>): Outbound {
             `/courses/${course.id}/revisions/${revision.revision}/activity`,
             ctx.origin,
           );
-          await ctx.sendActivity(
-            { identifier: actor.identifier },
-            "followers",
-            new Activity({
-              id,
-              actor: ctx.getActorUri(actor.identifier),
-              object,
-              tos: object.toIds,
-              ccs: object.ccIds,
-            }),
-            { preferSharedInbox: true },
-          );
-          if (actor.type === "Person") await announceForInstitution(ctx, object, course.visibility);
+          await sendCourseToFollowers(ctx, actor, course.visibility, object, Activity, id);
           return id;
         }
         case "course-edited": {
@@ -56,20 +44,7 @@ export function outboundBridge(ctx: Context<FederationServices>): Outbound {
           const object = courseObject(ctx, course, revision, author.identifier);
           // Each edit its own id: receivers handle an activity id once.
           const id = new URL(`/courses/${course.id}/edits/${crypto.randomUUID()}`, ctx.origin);
-          await ctx.sendActivity(
-            { identifier: author.identifier },
-            "followers",
-            new Update({
-              id,
-              actor: ctx.getActorUri(author.identifier),
-              object,
-              tos: object.toIds,
-              ccs: object.ccIds,
-            }),
-            { preferSharedInbox: true },
-          );
-          if (author.type === "Person")
-            await announceForInstitution(ctx, object, course.visibility);
+          await sendCourseToFollowers(ctx, author, course.visibility, object, Update, id);
           return id;
         }
         case "course-withdrawn": {
@@ -168,6 +143,33 @@ export function remoteObjects(ctx: Context<FederationServices>): RemoteObjects {
       );
     },
   };
+}
+
+/**
+ * A course's Create or Update to its actor's followers; a teacher's is announced by the
+ * institution too, whose followers would not hear of it otherwise.
+ */
+async function sendCourseToFollowers(
+  ctx: Context<FederationServices>,
+  actor: LocalActor,
+  visibility: Visibility,
+  object: Document,
+  Activity: typeof Create | typeof Update,
+  id: URL,
+): Promise<void> {
+  await ctx.sendActivity(
+    { identifier: actor.identifier },
+    "followers",
+    new Activity({
+      id,
+      actor: ctx.getActorUri(actor.identifier),
+      object,
+      tos: object.toIds,
+      ccs: object.ccIds,
+    }),
+    { preferSharedInbox: true },
+  );
+  if (actor.type === "Person") await announceForInstitution(ctx, object, visibility);
 }
 
 /**

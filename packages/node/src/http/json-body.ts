@@ -92,21 +92,18 @@ async function checked(
   }
   // A JSON Content-Type on an empty body (curl -X DELETE -H 'content-type: application/json')
   // is a request without a body: the route says whether it needed one. An inbox always does.
-  if (bytes.length === 0 && !whateverItsType) {
-    c.req.raw = withBody(request, bytes);
-    await next();
-    return undefined;
-  }
-  try {
-    checkJson(bytes);
-  } catch (error) {
-    if (!(error instanceof JsonBodyError)) throw error;
-    return problem(
-      c,
-      400,
-      error.code === "TOO_DEEP" ? "too_deep" : "malformed_json",
-      error.message,
-    );
+  if (bytes.length > 0 || whateverItsType) {
+    try {
+      checkJson(bytes);
+    } catch (error) {
+      if (!(error instanceof JsonBodyError)) throw error;
+      return problem(
+        c,
+        400,
+        error.code === "TOO_DEEP" ? "too_deep" : "malformed_json",
+        error.message,
+      );
+    }
   }
   c.req.raw = withBody(request, bytes);
   await next();
