@@ -43,7 +43,13 @@ export const METADATA_LIMITS = {
 } as const;
 
 export class PublishError extends CodedError<
-  "INVALID_BACKUP" | "PERSONAL_DATA" | "NOT_FOUND" | "NOT_YOURS" | "INVALID_METADATA"
+  | "INVALID_BACKUP"
+  | "PERSONAL_DATA"
+  | "NOT_FOUND"
+  | "NOT_YOURS"
+  | "INVALID_METADATA"
+  /** Publishing from Moodle: no target of that name. */
+  | "NO_SUCH_TARGET"
 > {
   override readonly name = "PublishError";
   readonly findings: readonly PersonalDataFinding[];

@@ -1,10 +1,7 @@
 import { type BackupFacts, checkCompatibility, type MoodleSiteInfo } from "@coursefed/moodle";
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
-import type { Context } from "hono";
-import { BlobDigestError } from "../../blobs/blob-store.ts";
-import { DownloadError } from "../../blobs/resumable-download.ts";
 import { mayReadArchive } from "../../courses/access.ts";
-import { BoostError, boostCourse } from "../../courses/boost-service.ts";
+import { boostCourse } from "../../courses/boost-service.ts";
 import {
   activeCatalogFilters,
   CATALOG_FILTERS,
@@ -17,7 +14,7 @@ import type {
   CatalogPublisher,
   PublisherActor,
 } from "../../courses/course-repository.ts";
-import { FetchError, fetchCatalogArchive } from "../../courses/fetch-service.ts";
+import { fetchCatalogArchive } from "../../courses/fetch-service.ts";
 import type { CourseManifest } from "../../courses/manifest.ts";
 import { domainServices } from "../../federation/domain-services.ts";
 import { ErrorSchema, errorResponses, problem } from "../../http/problem.ts";
@@ -284,11 +281,12 @@ const fetchArchive = createRoute({
       },
     },
     404: {
-      description: "Not in the catalog, no such revision, or withdrawn",
+      description: "Not in the catalog, or no such revision",
       content: { "application/json": { schema: ErrorSchema } },
     },
     409: {
-      description: "Refused: archive elsewhere than its publisher, or server not federated",
+      description:
+        "Refused: withdrawn by its publisher, or its archive is elsewhere than its publisher",
       content: { "application/json": { schema: ErrorSchema } },
     },
     502: {
@@ -296,6 +294,10 @@ const fetchArchive = createRoute({
       content: { "application/json": { schema: ErrorSchema } },
     },
     ...errorResponses,
+    403: {
+      description: "The token may not do this, or the publisher's server is not federated",
+      content: { "application/json": { schema: ErrorSchema } },
+    },
   },
 });
 
@@ -361,17 +363,9 @@ export function catalogRoutes(
   { services, context }: ApiDependencies,
 ): void {
   app.openapi(fetchArchive, async (c) => {
-    try {
-      const { object, revision } = c.req.valid("json");
-      const stored = await fetchCatalogArchive(
-        domainServices(context(c.req.raw)),
-        object,
-        revision,
-      );
-      return c.json(stored, 200);
-    } catch (error) {
-      return fetchRefusal(c, error);
-    }
+    const { object, revision } = c.req.valid("json");
+    const stored = await fetchCatalogArchive(domainServices(context(c.req.raw)), object, revision);
+    return c.json(stored, 200);
   });
 
   app.openapi(downloadArchive, async (c) => {
@@ -477,18 +471,12 @@ export function catalogRoutes(
   });
 
   app.openapi(boost, async (c) => {
-    try {
-      const announce = await boostCourse(
-        domainServices(context(c.req.raw)),
-        c.get("principal").actor,
-        c.req.valid("json").object,
-      );
-      return c.json({ announce: announce.href }, 202);
-    } catch (error) {
-      if (!(error instanceof BoostError)) throw error;
-      const status = error.code === "NOT_IN_CATALOG" ? 404 : 409;
-      return problem(c, status, error.code.toLowerCase(), error.message);
-    }
+    const announce = await boostCourse(
+      domainServices(context(c.req.raw)),
+      c.get("principal").actor,
+      c.req.valid("json").object,
+    );
+    return c.json({ announce: announce.href }, 202);
   });
 
   app.openapi(show, async (c) => {
@@ -541,17 +529,4 @@ function catalogEntryJson(entry: CatalogEntryRow, publisher: CatalogPublisher | 
     author: publisher?.author ? publisherJson(publisher.author) : null,
     institution: { ...publisherJson(publisher?.institution), host: new URL(entry.actorUri).host },
   };
-}
-
-function fetchRefusal(c: Context<ApiEnv>, error: unknown) {
-  if (error instanceof FetchError) {
-    const code = error.code.toLowerCase();
-    if (["NOT_IN_CATALOG", "NO_SUCH_REVISION", "WITHDRAWN"].includes(error.code))
-      return problem(c, 404, code, error.message);
-    return problem(c, 409, code, error.message);
-  }
-  if (error instanceof DownloadError || error instanceof BlobDigestError) {
-    return problem(c, 502, "download_failed", error.message);
-  }
-  throw error;
 }

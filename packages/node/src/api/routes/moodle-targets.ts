@@ -1,21 +1,14 @@
 import { MoodleError, type MoodleSiteInfo } from "@coursefed/moodle";
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
-import {
-  ErrorSchema,
-  errorResponses,
-  moodleFailureResponse,
-  moodleProblem,
-  problem,
-} from "../../http/problem.ts";
+import { ErrorSchema, errorResponses, moodleFailureResponse, problem } from "../../http/problem.ts";
 import { probeTarget } from "../../moodle-targets/probe-target.ts";
-import { type MoodleTarget, TargetError } from "../../moodle-targets/target-repository.ts";
+import type { MoodleTarget } from "../../moodle-targets/target-repository.ts";
 import {
   courseGrants,
   grantCourse,
   revokeCourse,
   setTeacherCategories,
-  TeacherPermissionError,
 } from "../../moodle-targets/teacher-permissions.ts";
 import { noSuchTargetMessage } from "../../restores/rule-service.ts";
 import { MOODLE_DRIVERS } from "../../vocabulary/moodle-drivers.ts";
@@ -296,18 +289,12 @@ export function moodleTargetRoutes(
 
   app.openapi(create, async (c) => {
     const request = c.req.valid("json");
-    try {
-      const target = await services.moodleTargets.add(request);
-      await audit.record(auditActorOf(c.get("principal")), "target.add", target.name, {
-        driver: target.driver,
-        url: target.url,
-      });
-      return c.json(targetJson(target), 201);
-    } catch (error) {
-      if (!(error instanceof TargetError)) throw error;
-      if (error.code === "DUPLICATE") return problem(c, 409, "target_exists", error.message);
-      return problem(c, 400, "invalid_target", error.message);
-    }
+    const target = await services.moodleTargets.add(request);
+    await audit.record(auditActorOf(c.get("principal")), "target.add", target.name, {
+      driver: target.driver,
+      url: target.url,
+    });
+    return c.json(targetJson(target), 201);
   });
 
   app.openapi(remove, async (c) => {
@@ -323,65 +310,49 @@ export function moodleTargetRoutes(
   });
 
   app.openapi(setTeachers, async (c) => {
-    try {
-      const target = await setTeacherCategories(
-        services,
-        admin(c),
-        c.req.valid("param").name,
-        c.req.valid("json").categoryIds,
-      );
-      return c.json(targetJson(target), 200);
-    } catch (error) {
-      return permissionProblem(c, error);
-    }
+    const target = await setTeacherCategories(
+      services,
+      admin(c),
+      c.req.valid("param").name,
+      c.req.valid("json").categoryIds,
+    );
+    return c.json(targetJson(target), 200);
   });
 
   app.openapi(listGrants, async (c) => {
-    try {
-      const grants = await courseGrants(services, c.req.valid("param").name);
-      const items = grants.map((grant) => ({
-        courseId: grant.moodleCourseId,
-        teacher: grant.teacher,
-        grantedBy: grant.grantedBy,
-        grantedAt: new Date(grant.grantedAt).toISOString(),
-      }));
-      return c.json({ items }, 200);
-    } catch (error) {
-      return permissionProblem(c, error);
-    }
+    const grants = await courseGrants(services, c.req.valid("param").name);
+    const items = grants.map((grant) => ({
+      courseId: grant.moodleCourseId,
+      teacher: grant.teacher,
+      grantedBy: grant.grantedBy,
+      grantedAt: new Date(grant.grantedAt).toISOString(),
+    }));
+    return c.json({ items }, 200);
   });
 
   app.openapi(addGrant, async (c) => {
     const { courseId, teacher } = c.req.valid("json");
-    try {
-      const added = await grantCourse(
-        services,
-        admin(c),
-        c.req.valid("param").name,
-        courseId,
-        teacher,
-      );
-      return c.body(null, added ? 201 : 200);
-    } catch (error) {
-      return permissionProblem(c, error);
-    }
+    const added = await grantCourse(
+      services,
+      admin(c),
+      c.req.valid("param").name,
+      courseId,
+      teacher,
+    );
+    return c.body(null, added ? 201 : 200);
   });
 
   app.openapi(removeGrant, async (c) => {
     const { name, courseId, teacher } = c.req.valid("param");
-    try {
-      if (!(await revokeCourse(services, admin(c), name, courseId, teacher))) {
-        return problem(
-          c,
-          404,
-          "grant_not_found",
-          `${teacher} has no grant of course ${courseId} on ${name}.`,
-        );
-      }
-      return c.body(null, 204);
-    } catch (error) {
-      return permissionProblem(c, error);
+    if (!(await revokeCourse(services, admin(c), name, courseId, teacher))) {
+      return problem(
+        c,
+        404,
+        "grant_not_found",
+        `${teacher} has no grant of course ${courseId} on ${name}.`,
+      );
     }
+    return c.body(null, 204);
   });
 
   app.openapi(probe, async (c) => {
@@ -405,18 +376,13 @@ export function moodleTargetRoutes(
         200,
       );
     } catch (error) {
-      if (!(error instanceof MoodleError)) throw error;
-      await audit.record(by, "target.probe", name, { error: error.code });
-      return moodleProblem(c, error);
+      // The failed probe is on record; the API's error handler answers for it.
+      if (error instanceof MoodleError) {
+        await audit.record(by, "target.probe", name, { error: error.code });
+      }
+      throw error;
     }
   });
-}
-
-function permissionProblem(c: Context, error: unknown) {
-  if (!(error instanceof TeacherPermissionError)) throw error;
-  if (error.code === "NO_SUCH_TARGET") return problem(c, 404, "target_not_found", error.message);
-  if (error.code === "NO_SUCH_TEACHER") return problem(c, 400, "teacher_not_found", error.message);
-  return problem(c, 400, "invalid_request", error.message);
 }
 
 export function targetNotFound(c: Context, name: string) {

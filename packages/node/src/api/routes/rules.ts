@@ -4,7 +4,6 @@ import type { RestoreRule } from "../../restores/restore-repository.ts";
 import {
   addRule,
   MAX_RULE_TAG_LENGTH,
-  RuleError,
   type RuleRequest,
   ruleDetails,
 } from "../../restores/rule-service.ts";
@@ -109,25 +108,18 @@ export function ruleRoutes(app: OpenAPIHono<ApiEnv>, { services, audit }: ApiDep
   app.openapi(create, async (c) => {
     const body = c.req.valid("json");
     const by = auditActorOf(c.get("principal"));
-    try {
-      const request: RuleRequest = {
-        actorUri: body.actor,
-        tag: body.tag,
-        on: body.on,
-        targetName: body.target,
-        categoryId: body.categoryId,
-        mode: body.mode,
-        createdBy: by.name,
-      };
-      const rule = await addRule(services, request);
-      await audit.record(by, "rule.add", String(rule.id), ruleDetails(request));
-      return c.json(ruleJson(rule, await services.moodleTargets.namesById()), 201);
-    } catch (error) {
-      if (!(error instanceof RuleError)) throw error;
-      if (error.code === "TARGET_NOT_FOUND")
-        return problem(c, 404, "target_not_found", error.message);
-      return problem(c, 400, "invalid_request", error.message);
-    }
+    const request: RuleRequest = {
+      actorUri: body.actor,
+      tag: body.tag,
+      on: body.on,
+      targetName: body.target,
+      categoryId: body.categoryId,
+      mode: body.mode,
+      createdBy: by.name,
+    };
+    const rule = await addRule(services, request);
+    await audit.record(by, "rule.add", String(rule.id), ruleDetails(request));
+    return c.json(ruleJson(rule, await services.moodleTargets.namesById()), 201);
   });
 
   app.openapi(remove, async (c) => {

@@ -1,11 +1,10 @@
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
-import { ErrorSchema, errorResponses, problem } from "../../http/problem.ts";
+import { ErrorSchema, errorResponses } from "../../http/problem.ts";
 import { FEDERATION_MODES } from "../../settings/federation-policy.ts";
 import {
   type EffectiveSetting,
   type FederationSettings,
   SETTING_NAMES,
-  SettingsError,
 } from "../../settings/node-settings.ts";
 import type { ApiDependencies } from "../api-dependencies.ts";
 import { type ApiEnv, auditActorOf, requireAdmin } from "../auth.ts";
@@ -137,29 +136,24 @@ export function settingsRoutes(
   app.openapi(change, async (c) => {
     const { policy, autoAccept } = c.req.valid("json");
     const by = auditActorOf(c.get("principal"));
-    try {
-      const settings = await services.settings.update(
-        {
-          ...(policy ? { policy: { mode: policy.mode, domains: policy.domains.join(",") } } : {}),
-          ...(autoAccept ? { autoAccept: autoAccept.join(",") } : {}),
-        },
-        by.name,
-      );
-      if (policy) {
-        await audit.record(by, "settings.federation", null, {
-          mode: settings.policy.value.mode,
-          domains: settings.policy.value.domains,
-        });
-      }
-      if (autoAccept)
-        await audit.record(by, "settings.auto-accept", null, {
-          domains: settings.autoAccept.value,
-        });
-      return c.json(settingsJson(settings), 200);
-    } catch (error) {
-      if (!(error instanceof SettingsError)) throw error;
-      return problem(c, 400, "invalid_setting", error.message, { field: error.field });
+    const settings = await services.settings.update(
+      {
+        ...(policy ? { policy: { mode: policy.mode, domains: policy.domains.join(",") } } : {}),
+        ...(autoAccept ? { autoAccept: autoAccept.join(",") } : {}),
+      },
+      by.name,
+    );
+    if (policy) {
+      await audit.record(by, "settings.federation", null, {
+        mode: settings.policy.value.mode,
+        domains: settings.policy.value.domains,
+      });
     }
+    if (autoAccept)
+      await audit.record(by, "settings.auto-accept", null, {
+        domains: settings.autoAccept.value,
+      });
+    return c.json(settingsJson(settings), 200);
   });
 
   app.openapi(reset, async (c) => {

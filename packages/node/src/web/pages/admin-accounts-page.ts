@@ -10,6 +10,7 @@ import {
   removeAccount,
   resetPassword,
 } from "../../accounts/account-service.ts";
+import { refusalStatus } from "../../http/error-problems.ts";
 import { WEB_ROLES, type WebRole } from "../../vocabulary/account-roles.ts";
 import { formatDateTime } from "../format.ts";
 import { csrfField, type Markup } from "../layout.ts";
@@ -25,16 +26,6 @@ import {
 } from "./admin-shell.ts";
 
 const NOTICES = ["role", "removed", "disabled", "enabled"] as const;
-
-const STATUS: Readonly<Record<AccountError["code"], ContentfulStatusCode>> = {
-  INVALID_USERNAME: 400,
-  TAKEN: 409,
-  NOT_FOUND: 404,
-  LAST_ADMIN: 409,
-  SELF: 409,
-  DISABLED: 409,
-  SINGLE_SIGN_ON: 409,
-};
 
 function roleOf(form: Form): WebRole | undefined {
   return WEB_ROLES.find((role) => role === formText(form, "role"));
@@ -122,7 +113,7 @@ ${options.formError ? html`<p class="notice notice-error" role="alert">${options
 function refusal(c: WebContext, dependencies: WebDependencies, error: unknown) {
   if (!(error instanceof AccountError)) throw error;
   return accountsPage(c, dependencies, {
-    status: STATUS[error.code],
+    status: refusalStatus(error),
     outcome: notice("error", error.message),
   });
 }
@@ -150,7 +141,7 @@ export function adminAccountsRoutes(app: Hono<WebEnv>, dependencies: WebDependen
     } catch (error) {
       if (!(error instanceof AccountError)) throw error;
       return accountsPage(c, dependencies, {
-        status: STATUS[error.code],
+        status: refusalStatus(error),
         form,
         formError: error.message,
       });

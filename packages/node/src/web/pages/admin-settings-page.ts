@@ -2,6 +2,7 @@ import { formatBytes } from "@coursefed/mbz";
 import type { Hono } from "hono";
 import { html } from "hono/html";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
+import { refusalStatus } from "../../http/error-problems.ts";
 import { FEDERATION_MODES } from "../../settings/federation-policy.ts";
 import {
   type EffectiveSetting,
@@ -138,7 +139,7 @@ export function adminSettingsRoutes(app: Hono<WebEnv>, dependencies: WebDependen
       });
     } catch (error) {
       if (!(error instanceof SettingsError)) throw error;
-      return settingsPage(c, dependencies, { status: 400, form, error });
+      return settingsPage(c, dependencies, { status: refusalStatus(error), form, error });
     }
     return c.redirect("/admin?notice=saved", 303);
   });
@@ -154,7 +155,7 @@ export function adminSettingsRoutes(app: Hono<WebEnv>, dependencies: WebDependen
       await audit.record(by, "settings.auto-accept", null, { domains: autoAccept.value });
     } catch (error) {
       if (!(error instanceof SettingsError)) throw error;
-      return settingsPage(c, dependencies, { status: 400, form, error });
+      return settingsPage(c, dependencies, { status: refusalStatus(error), form, error });
     }
     return c.redirect("/admin?notice=saved", 303);
   });

@@ -3,6 +3,7 @@ import { MoodleError, type MoodleSiteInfo } from "@coursefed/moodle";
 import type { Hono } from "hono";
 import { html } from "hono/html";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
+import { refusalStatus } from "../../http/error-problems.ts";
 import { probeTarget } from "../../moodle-targets/probe-target.ts";
 import {
   type MoodleTarget,
@@ -222,8 +223,11 @@ export function adminTargetsRoutes(app: Hono<WebEnv>, { services, audit }: WebDe
       });
     } catch (error) {
       if (!(error instanceof TargetError)) throw error;
-      const status = error.code === "DUPLICATE" ? 409 : 400;
-      return targetsPage(c, services, { status, form, formError: error.message });
+      return targetsPage(c, services, {
+        status: refusalStatus(error),
+        form,
+        formError: error.message,
+      });
     }
     return c.redirect("/admin/targets?notice=added", 303);
   });
@@ -255,7 +259,7 @@ export function adminTargetsRoutes(app: Hono<WebEnv>, { services, audit }: WebDe
   const permissionRefused = (c: WebContext, error: unknown) => {
     if (!(error instanceof TeacherPermissionError)) throw error;
     return targetsPage(c, services, {
-      status: error.code === "NO_SUCH_TARGET" ? 404 : 400,
+      status: refusalStatus(error),
       outcome: notice("error", error.message),
     });
   };
@@ -269,7 +273,7 @@ export function adminTargetsRoutes(app: Hono<WebEnv>, { services, audit }: WebDe
     } catch (error) {
       if (!(error instanceof TeacherPermissionError)) throw error;
       return targetsPage(c, services, {
-        status: 400,
+        status: refusalStatus(error),
         outcome: notice("error", t.teacherCategoriesInvalid),
       });
     }

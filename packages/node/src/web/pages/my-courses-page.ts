@@ -1,6 +1,7 @@
 import { formatBytes } from "@coursefed/mbz";
 import type { Hono } from "hono";
 import { html } from "hono/html";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { LocalActor } from "../../actors/local-actors.ts";
 import type { Course } from "../../courses/course-repository.ts";
 import {
@@ -10,6 +11,7 @@ import {
   withdrawCourse,
 } from "../../courses/publish-service.ts";
 import { domainServices } from "../../federation/domain-services.ts";
+import { refusalStatus } from "../../http/error-problems.ts";
 import { hasRole } from "../../vocabulary/account-roles.ts";
 import { formatDate } from "../format.ts";
 import { csrfField, type Markup, page } from "../layout.ts";
@@ -49,7 +51,7 @@ export function myCoursesRoutes(app: Hono<WebEnv>, { services, context }: WebDep
   const editPage = (
     c: WebContext,
     course: Course,
-    options: { values?: CourseMetadata; error?: string; status?: 200 | 422 } = {},
+    options: { values?: CourseMetadata; error?: string; status?: ContentfulStatusCode } = {},
   ) => {
     const t = c.get("t");
     return page(c, {
@@ -147,8 +149,12 @@ ${course.tags.length ? html`<ul class="tags" aria-label="${t.courseTags}">${cour
     } catch (error) {
       if (!(error instanceof PublishError)) throw error;
       if (error.code !== "INVALID_METADATA")
-        return errorPage(c, 404, t.courseNotFoundTitle, t.notYourCourse);
-      return editPage(c, course, { values: metadata, error: error.message, status: 422 });
+        return errorPage(c, refusalStatus(error), t.courseNotFoundTitle, t.notYourCourse);
+      return editPage(c, course, {
+        values: metadata,
+        error: error.message,
+        status: refusalStatus(error),
+      });
     }
     return c.redirect(`/my-courses?notice=edited&course=${encodeURIComponent(course.id)}`, 303);
   });
@@ -179,7 +185,7 @@ ${csrfField(c)}
       await withdrawCourse(domainServices(context(c.req.raw)), await actorOf(c), course.id);
     } catch (error) {
       if (error instanceof PublishError)
-        return errorPage(c, 404, t.courseNotFoundTitle, t.notYourCourse);
+        return errorPage(c, refusalStatus(error), t.courseNotFoundTitle, t.notYourCourse);
       throw error;
     }
     return c.redirect("/my-courses?notice=withdrawn", 303);

@@ -1,6 +1,7 @@
 import type { Hono } from "hono";
 import { html } from "hono/html";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
+import { refusalStatus } from "../../http/error-problems.ts";
 import {
   addRule,
   MAX_RULE_TAG_LENGTH,
@@ -113,8 +114,7 @@ export function rulesRoutes(app: Hono<WebEnv>, { services, audit }: WebDependenc
       await audit.record(by, "rule.add", String(rule.id), ruleDetails(request));
     } catch (error) {
       if (!(error instanceof RuleError)) throw error;
-      const status = error.code === "TARGET_NOT_FOUND" ? 404 : 400;
-      return rulesPage(c, services, { status, error: error.message, form });
+      return rulesPage(c, services, { status: refusalStatus(error), error: error.message, form });
     }
     return c.redirect("/rules?notice=added", 303);
   });
