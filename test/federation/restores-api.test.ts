@@ -69,7 +69,7 @@ beforeAll(async () => {
     },
   );
   object = new URL(`/courses/${published.course.id}`, university.url).href;
-  await eventually(() => school.node.services.courses.catalogEntry(object));
+  await eventually(() => school.node.services.catalog.catalogEntry(object));
   const teacher = await api("/teachers", {
     method: "POST",
     json: { handle: "ada", name: "Ada Lovelace" },

@@ -1,7 +1,7 @@
 import { MoodleError } from "@coursefed/moodle";
 import { describe, expect, it } from "vitest";
-import { BoostError } from "../courses/boost-service.ts";
-import { FetchError } from "../courses/fetch-service.ts";
+import { BoostError } from "../catalog/boost-service.ts";
+import { FetchError } from "../catalog/fetch-service.ts";
 import { PublishError } from "../courses/publish-service.ts";
 import { FollowError } from "../follows/follow-target.ts";
 import { TeacherPermissionError } from "../moodle-targets/teacher-permissions.ts";

@@ -1,20 +1,20 @@
 import { type BackupFacts, checkCompatibility, type MoodleSiteInfo } from "@coursefed/moodle";
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
-import { mayReadArchive } from "../../courses/access.ts";
-import { boostCourse } from "../../courses/boost-service.ts";
+import { boostCourse } from "../../catalog/boost-service.ts";
 import {
   activeCatalogFilters,
   CATALOG_FILTERS,
   catalogEmptyMessage,
   catalogEmptyReason,
-} from "../../courses/catalog-empty-reason.ts";
-import { probedSites } from "../../courses/catalog-restorable.ts";
+} from "../../catalog/catalog-empty-reason.ts";
 import type {
   CatalogEntry as CatalogEntryRow,
   CatalogPublisher,
   PublisherActor,
-} from "../../courses/course-repository.ts";
-import { fetchCatalogArchive } from "../../courses/fetch-service.ts";
+} from "../../catalog/catalog-repository.ts";
+import { probedSites } from "../../catalog/catalog-restorable.ts";
+import { fetchCatalogArchive } from "../../catalog/fetch-service.ts";
+import { mayReadArchive } from "../../courses/access.ts";
 import type { CourseManifest } from "../../courses/manifest.ts";
 import { domainServices } from "../../federation/domain-services.ts";
 import { ErrorSchema, errorResponses, problem } from "../../http/problem.ts";
@@ -398,12 +398,12 @@ export function catalogRoutes(
   app.openapi(list, async (c) => {
     const { withoutPlugins, restorable, ...query } = c.req.valid("query");
     const sites = probedSites(await services.moodleTargets.all());
-    const { total, entries } = await services.courses.searchCatalog({
+    const { total, entries } = await services.catalog.searchCatalog({
       ...query,
       withoutPlugins: withoutPlugins === "true",
       restorableOn: restorable === "true" ? sites : undefined,
     });
-    const publishers = await services.courses.catalogPublishers(
+    const publishers = await services.catalog.catalogPublishers(
       entries.map((entry) => entry.actorUri),
     );
     const filters = activeCatalogFilters({
@@ -411,7 +411,7 @@ export function catalogRoutes(
       withoutPlugins: withoutPlugins === "true",
       restorable: restorable === "true",
     });
-    const reason = await catalogEmptyReason(services.courses, filters, total, sites.length);
+    const reason = await catalogEmptyReason(services.catalog, filters, total, sites.length);
     return c.json(
       {
         total,
@@ -431,7 +431,7 @@ export function catalogRoutes(
   });
 
   app.openapi(teachers, async (c) => {
-    const items = (await services.courses.catalogTeachers()).map(({ uri, name, handle }) => ({
+    const items = (await services.catalog.catalogTeachers()).map(({ uri, name, handle }) => ({
       actor: uri,
       name,
       handle,
@@ -441,11 +441,11 @@ export function catalogRoutes(
 
   app.openapi(compatibility, async (c) => {
     const { object, revision: number } = c.req.valid("query");
-    const entry = await services.courses.catalogEntry(object);
+    const entry = await services.catalog.catalogEntry(object);
     if (!entry) {
       return problem(c, 404, "not_in_catalog", `${object} is not in this node's catalog.`);
     }
-    const revision = await services.courses.catalogRevision(object, number ?? entry.revision);
+    const revision = await services.catalog.catalogRevision(object, number ?? entry.revision);
     if (!revision) {
       return problem(
         c,
@@ -481,11 +481,11 @@ export function catalogRoutes(
 
   app.openapi(show, async (c) => {
     const { object } = c.req.valid("query");
-    const entry = await services.courses.catalogEntry(object);
+    const entry = await services.catalog.catalogEntry(object);
     if (!entry) {
       return problem(c, 404, "not_in_catalog", `${object} is not in this node's catalog.`);
     }
-    const revisions = (await services.courses.catalogRevisions(object)).map((revision) => ({
+    const revisions = (await services.catalog.catalogRevisions(object)).map((revision) => ({
       revision: revision.revision,
       sha256: revision.sha256,
       size: revision.size,
@@ -494,7 +494,7 @@ export function catalogRoutes(
       publishedAt: new Date(revision.publishedAt).toISOString(),
       receivedAt: new Date(revision.receivedAt).toISOString(),
     }));
-    const publishers = await services.courses.catalogPublishers([entry.actorUri]);
+    const publishers = await services.catalog.catalogPublishers([entry.actorUri]);
     return c.json(
       {
         ...catalogEntryJson(entry, publishers.get(entry.actorUri)),

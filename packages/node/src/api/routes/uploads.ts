@@ -1,6 +1,6 @@
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
-import { ReceiveBackupError, receiveBackup } from "../../courses/receive-backup.ts";
 import { ErrorSchema, errorResponses } from "../../http/problem.ts";
+import { ReceiveBackupError, receiveBackup } from "../../uploads/receive-backup.ts";
 import type { ApiDependencies } from "../api-dependencies.ts";
 import type { ApiEnv } from "../auth.ts";
 

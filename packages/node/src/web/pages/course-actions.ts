@@ -3,7 +3,7 @@ import type { Hono } from "hono";
 import { html } from "hono/html";
 import { BlobDigestError } from "../../blobs/blob-store.ts";
 import { DownloadError } from "../../blobs/resumable-download.ts";
-import { FetchError, fetchCatalogArchive } from "../../courses/fetch-service.ts";
+import { FetchError, fetchCatalogArchive } from "../../catalog/fetch-service.ts";
 import { withInstitutionSigner } from "../../federation/signed-fetch.ts";
 import { refusalStatus } from "../../http/error-problems.ts";
 import { serveBlob } from "../../http/serve-blob.ts";
