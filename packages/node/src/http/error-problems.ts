@@ -124,6 +124,7 @@ const ERROR_PROBLEMS: readonly ErrorProblems[] = [
     NO_MATCHER: badRequest("invalid_request"),
     INVALID: badRequest("invalid_request"),
     TARGET_NOT_FOUND: notFound("target_not_found"),
+    NOT_FOUND: notFound("rule_not_found"),
   }),
   coded(FollowError, {
     BAD_TARGET: badRequest("bad_target"),

@@ -1,7 +1,11 @@
 import type { LocalActorRepository } from "../actors/local-actors.ts";
-import type { AuditActor, AuditLog } from "../audit/audit-log.ts";
+import type { AdminOnRecord } from "../audit/audit-log.ts";
 import { CodedError } from "../coded-error.ts";
-import type { MoodleTarget, MoodleTargetRepository } from "./target-repository.ts";
+import {
+  type MoodleTarget,
+  type MoodleTargetRepository,
+  noSuchTargetMessage,
+} from "./target-repository.ts";
 
 /** The teachers and the Moodle targets whose permissions are granted. */
 export interface TeacherPermissionStores {
@@ -13,12 +17,6 @@ export class TeacherPermissionError extends CodedError<
   "NO_SUCH_TARGET" | "NO_SUCH_TEACHER" | "INVALID"
 > {
   override readonly name = "TeacherPermissionError";
-}
-
-/** The admin changing what teachers may do, as the audit log names them. */
-export interface PermissionAdmin {
-  readonly auditActor: AuditActor;
-  readonly auditLog: AuditLog;
 }
 
 /** An existing Moodle course an admin let one teacher restore into. */
@@ -35,12 +33,7 @@ const MAX_TEACHER_CATEGORIES = 500;
 
 async function targetNamed(services: TeacherPermissionStores, name: string): Promise<MoodleTarget> {
   const target = await services.moodleTargets.byName(name);
-  if (!target) {
-    throw new TeacherPermissionError(
-      "NO_SUCH_TARGET",
-      `There is no Moodle target named ${name}; see coursefed moodle list.`,
-    );
-  }
+  if (!target) throw new TeacherPermissionError("NO_SUCH_TARGET", noSuchTargetMessage(name));
   return target;
 }
 
@@ -89,7 +82,7 @@ export function categoryIdsFrom(text: string): number[] {
  */
 export async function setTeacherCategories(
   services: TeacherPermissionStores,
-  admin: PermissionAdmin,
+  admin: AdminOnRecord,
   targetName: string,
   categoryIds: readonly number[],
 ): Promise<MoodleTarget> {
@@ -112,7 +105,7 @@ export async function setTeacherCategories(
 /** Lets a teacher restore into an existing course; false if they already could by a grant. */
 export async function grantCourse(
   services: TeacherPermissionStores,
-  admin: PermissionAdmin,
+  admin: AdminOnRecord,
   targetName: string,
   moodleCourseId: number,
   teacherHandle: string,
@@ -138,7 +131,7 @@ export async function grantCourse(
 /** Takes a grant back; false if the teacher had none for that course. */
 export async function revokeCourse(
   services: TeacherPermissionStores,
-  admin: PermissionAdmin,
+  admin: AdminOnRecord,
   targetName: string,
   moodleCourseId: number,
   teacherHandle: string,

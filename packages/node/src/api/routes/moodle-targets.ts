@@ -1,16 +1,16 @@
-import { MoodleError, type MoodleSiteInfo } from "@coursefed/moodle";
+import type { MoodleSiteInfo } from "@coursefed/moodle";
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
+import type { AdminOnRecord } from "../../audit/audit-log.ts";
 import { ErrorSchema, errorResponses, moodleFailureResponse, problem } from "../../http/problem.ts";
-import { probeTarget } from "../../moodle-targets/probe-target.ts";
 import type { MoodleTarget } from "../../moodle-targets/target-repository.ts";
+import { addTarget, probeTargetNamed, removeTarget } from "../../moodle-targets/target-service.ts";
 import {
   courseGrants,
   grantCourse,
   revokeCourse,
   setTeacherCategories,
 } from "../../moodle-targets/teacher-permissions.ts";
-import { noSuchTargetMessage } from "../../restores/rule-service.ts";
 import { MOODLE_DRIVERS } from "../../vocabulary/moodle-drivers.ts";
 import type { ApiDependencies } from "../api-dependencies.ts";
 import { type ApiEnv, auditActorOf, requireAdmin } from "../auth.ts";
@@ -287,26 +287,19 @@ export function moodleTargetRoutes(
     c.json({ items: (await services.moodleTargets.all()).map(targetJson) }, 200),
   );
 
+  const admin = (c: Context<ApiEnv>): AdminOnRecord => ({
+    auditActor: auditActorOf(c.get("principal")),
+    auditLog: audit,
+  });
+
   app.openapi(create, async (c) => {
-    const request = c.req.valid("json");
-    const target = await services.moodleTargets.add(request);
-    await audit.record(auditActorOf(c.get("principal")), "target.add", target.name, {
-      driver: target.driver,
-      url: target.url,
-    });
+    const target = await addTarget(services.moodleTargets, admin(c), c.req.valid("json"));
     return c.json(targetJson(target), 201);
   });
 
   app.openapi(remove, async (c) => {
-    const { name } = c.req.valid("param");
-    if (!(await services.moodleTargets.remove(name))) return targetNotFound(c, name);
-    await audit.record(auditActorOf(c.get("principal")), "target.remove", name);
+    await removeTarget(services.moodleTargets, admin(c), c.req.valid("param").name);
     return c.body(null, 204);
-  });
-
-  const admin = (c: Context<ApiEnv>) => ({
-    auditActor: auditActorOf(c.get("principal")),
-    auditLog: audit,
   });
 
   app.openapi(setTeachers, async (c) => {
@@ -356,37 +349,24 @@ export function moodleTargetRoutes(
   });
 
   app.openapi(probe, async (c) => {
-    const { name } = c.req.valid("param");
-    const target = await services.moodleTargets.byName(name);
-    if (!target) return targetNotFound(c, name);
-    const by = auditActorOf(c.get("principal"));
-    try {
-      const { saved, info } = await probeTarget(services.moodleTargets, target);
-      await audit.record(by, "target.probe", name, { release: info.release });
-      return c.json(
-        {
-          target: saved.name,
-          version: info.version,
-          release: info.release,
-          branch: info.branch,
-          maxRestoreBytes: info.maxRestoreBytes,
-          plugins: { ...info.plugins },
-          probedAt: new Date(saved.probedAt ?? Date.now()).toISOString(),
-        },
-        200,
-      );
-    } catch (error) {
-      // The failed probe is on record; the API's error handler answers for it.
-      if (error instanceof MoodleError) {
-        await audit.record(by, "target.probe", name, { error: error.code });
-      }
-      throw error;
-    }
+    const { saved, info } = await probeTargetNamed(
+      services.moodleTargets,
+      admin(c),
+      c.req.valid("param").name,
+    );
+    return c.json(
+      {
+        target: saved.name,
+        version: info.version,
+        release: info.release,
+        branch: info.branch,
+        maxRestoreBytes: info.maxRestoreBytes,
+        plugins: { ...info.plugins },
+        probedAt: new Date(saved.probedAt ?? Date.now()).toISOString(),
+      },
+      200,
+    );
   });
-}
-
-export function targetNotFound(c: Context, name: string) {
-  return problem(c, 404, "target_not_found", noSuchTargetMessage(name));
 }
 
 function targetJson(target: MoodleTarget) {

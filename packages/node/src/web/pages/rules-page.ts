@@ -7,7 +7,7 @@ import {
   MAX_RULE_TAG_LENGTH,
   RuleError,
   type RuleRequest,
-  ruleDetails,
+  removeRule,
 } from "../../restores/rule-service.ts";
 import { RULE_EVENTS, RULE_MODES } from "../../vocabulary/rule-kinds.ts";
 import { formatDate } from "../format.ts";
@@ -110,8 +110,7 @@ export function rulesRoutes(app: Hono<WebEnv>, { services, audit }: WebDependenc
     if ("error" in request)
       return rulesPage(c, services, { status: 400, error: request.error, form });
     try {
-      const rule = await addRule(services, request);
-      await audit.record(by, "rule.add", String(rule.id), ruleDetails(request));
+      await addRule(services, { auditActor: by, auditLog: audit }, request);
     } catch (error) {
       if (!(error instanceof RuleError)) throw error;
       return rulesPage(c, services, { status: refusalStatus(error), error: error.message, form });
@@ -121,13 +120,15 @@ export function rulesRoutes(app: Hono<WebEnv>, { services, audit }: WebDependenc
 
   app.post("/rules/remove", requireRole("admin"), async (c) => {
     const id = Number(formText(await c.req.parseBody(), "id"));
-    if (!Number.isSafeInteger(id) || !(await services.restores.removeRule(id))) {
+    try {
+      await removeRule(services, { auditActor: webAuditActor(c), auditLog: audit }, id);
+    } catch (error) {
+      if (!(error instanceof RuleError)) throw error;
       return rulesPage(c, services, {
-        status: 404,
+        status: refusalStatus(error),
         outcome: notice("error", c.get("t").noSuchRule(String(id))),
       });
     }
-    await audit.record(webAuditActor(c), "rule.remove", String(id));
     return c.redirect("/rules?notice=removed", 303);
   });
 }
