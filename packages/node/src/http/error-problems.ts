@@ -14,6 +14,7 @@ import { TeacherPermissionError } from "../moodle-targets/teacher-permissions.ts
 import { RestoreError } from "../restores/restore-service.ts";
 import { RuleError } from "../restores/rule-service.ts";
 import { SettingsError } from "../settings/node-settings.ts";
+import { TokenError } from "../tokens/token-service.ts";
 import { ReceiveBackupError } from "../uploads/receive-backup.ts";
 import { BodyTooLargeError } from "./body-limits.ts";
 import { JsonBodyError } from "./json-body.ts";
@@ -192,6 +193,7 @@ const ERROR_PROBLEMS: readonly ErrorProblems[] = [
     TOO_DEEP: badRequest("too_deep"),
   }),
   coded(BodyTooLargeError, { TOO_LARGE: { status: 413, code: "too_large" } }),
+  coded(TokenError, { NOT_FOUND: notFound("token_not_found") }),
   single(ActorError, conflict("handle_unavailable")),
   single(DownloadError, badGateway("download_failed")),
   single(BlobDigestError, badGateway("download_failed")),

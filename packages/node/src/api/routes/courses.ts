@@ -3,17 +3,12 @@ import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import type { Course, CourseRevision } from "../../courses/course-repository.ts";
 import { CAPABILITY_LIFETIME, issueDownloadCapability } from "../../courses/download-capability.ts";
-import {
-  editCourse,
-  METADATA_LIMITS,
-  publishCourse,
-  withdrawCourse,
-} from "../../courses/publish-service.ts";
+import { editCourse, METADATA_LIMITS, withdrawCourse } from "../../courses/publish-service.ts";
 import type { FederationServices } from "../../federation/context.ts";
 import { domainServices } from "../../federation/domain-services.ts";
 import { ErrorSchema, errorResponses, moodleFailureResponse, problem } from "../../http/problem.ts";
 import { publishFromMoodle } from "../../restores/publish-from-moodle.ts";
-import { discardUnusedArchive } from "../../uploads/abandoned-uploads.ts";
+import { publishUpload } from "../../uploads/publish-upload.ts";
 import { VISIBILITIES } from "../../vocabulary/visibility.ts";
 import type { ApiDependencies } from "../api-dependencies.ts";
 import { type ApiEnv, requireAdmin } from "../auth.ts";
@@ -336,15 +331,14 @@ async function publishFrom(
   if (!upload)
     return problem(c, 404, "upload_not_found", `There is no upload ${request.uploadId} of yours.`);
   const ctx = context(c.req.raw);
-  const published = await publishCourse(
+  const published = await publishUpload(
     domainServices(ctx),
+    { uploads, webUploads },
     actor,
-    services.blobs.pathOf(upload.sha256),
+    { sha256: upload.sha256, forget: () => uploads.remove(upload.id) },
     request,
     { ...(courseId ? { courseId } : {}), sanitize: request.sanitize ?? false },
   );
-  await uploads.remove(upload.id);
-  await discardUnusedArchive({ uploads, webUploads }, services.blobs, upload.sha256);
   return c.json(publishedJson(ctx, published), 201);
 }
 

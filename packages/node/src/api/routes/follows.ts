@@ -2,7 +2,7 @@ import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import type { LocalActor } from "../../actors/local-actors.ts";
 import { domainServices } from "../../federation/domain-services.ts";
-import { answerFollow, follow, followingState } from "../../follows/follow-service.ts";
+import { answerFollowRequest, follow, followingState } from "../../follows/follow-service.ts";
 import { ErrorSchema, errorResponses, problem } from "../../http/problem.ts";
 import type { ApiDependencies } from "../api-dependencies.ts";
 import { type ApiEnv, auditActorOf } from "../auth.ts";
@@ -217,18 +217,12 @@ export function followRoutes(
       if (actor.status === 403) return problem(c, 403, actor.code, actor.message);
       return problem(c, 404, actor.code, actor.message);
     }
-    const { decision } = c.req.valid("param");
-    await answerFollow(
+    await answerFollowRequest(
       domainServices(context(c.req.raw)),
+      { auditActor: auditActorOf(c.get("principal")), auditLog: audit },
       actor,
       c.req.valid("json").actor,
-      decision === "accept" ? "accepted" : "rejected",
-    );
-    await audit.record(
-      auditActorOf(c.get("principal")),
-      `follow-request.${decision}`,
-      c.req.valid("json").actor,
-      { to: actor.handle },
+      c.req.valid("param").decision,
     );
     return c.body(null, 204);
   });

@@ -1,4 +1,5 @@
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
+import { addTeacher } from "../../actors/teacher-service.ts";
 import { ErrorSchema, errorResponses } from "../../http/problem.ts";
 import type { ApiDependencies } from "../api-dependencies.ts";
 import { type ApiEnv, auditActorOf, requireAdmin } from "../auth.ts";
@@ -55,11 +56,13 @@ export function teacherRoutes(
 ): void {
   app.openapi(create, async (c) => {
     const { handle, name } = c.req.valid("json");
-    const teacher = await services.actors.createTeacher(handle, name);
-    await services.actors.keyPairs(teacher);
-    const { token } = await tokens.create(`teacher ${handle}`, "teacher", teacher.id);
+    const { teacher, token } = await addTeacher(
+      { actors: services.actors, tokens },
+      { auditActor: auditActorOf(c.get("principal")), auditLog: audit },
+      handle,
+      name,
+    );
     const actor = context(c.req.raw).getActorUri(teacher.identifier).href;
-    await audit.record(auditActorOf(c.get("principal")), "teacher.add", handle, { name });
     return c.json({ actor, handle, name, token }, 201);
   });
 

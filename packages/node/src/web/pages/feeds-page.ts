@@ -3,7 +3,12 @@ import { html } from "hono/html";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { LocalActor } from "../../actors/local-actors.ts";
 import { domainServices } from "../../federation/domain-services.ts";
-import { answerFollow, FollowError, follow, unfollow } from "../../follows/follow-service.ts";
+import {
+  answerFollowRequest,
+  FollowError,
+  follow,
+  unfollow,
+} from "../../follows/follow-service.ts";
 import { refusalStatus } from "../../http/error-problems.ts";
 import { formatDate } from "../format.ts";
 import { csrfField, type Markup, page } from "../layout.ts";
@@ -132,11 +137,12 @@ export function feedsRoutes(
     const gone = c.get("t").followRequestGone;
     if (!decision) return feedsPage(c, services, actor, { requestError: gone, status: 404 });
     try {
-      await answerFollow(
+      await answerFollowRequest(
         domainServices(context(c.req.raw)),
+        { auditActor: webAuditActor(c), auditLog: audit },
         actor,
         actorUri,
-        decision === "accept" ? "accepted" : "rejected",
+        decision,
       );
     } catch (error) {
       if (!(error instanceof FollowError)) throw error;
@@ -145,9 +151,6 @@ export function feedsRoutes(
         status: refusalStatus(error),
       });
     }
-    await audit.record(webAuditActor(c), `follow-request.${decision}`, actorUri, {
-      to: actor.handle,
-    });
     return c.redirect(`/feeds?answered=${decision}`, 303);
   });
 

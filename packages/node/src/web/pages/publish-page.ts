@@ -6,11 +6,11 @@ import { html } from "hono/html";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { LocalActor } from "../../actors/local-actors.ts";
 import type { Course } from "../../courses/course-repository.ts";
-import { type CourseMetadata, PublishError, publishCourse } from "../../courses/publish-service.ts";
+import { type CourseMetadata, PublishError } from "../../courses/publish-service.ts";
 import { domainServices } from "../../federation/domain-services.ts";
 import { refusalStatus } from "../../http/error-problems.ts";
 import { publishFromMoodle } from "../../restores/publish-from-moodle.ts";
-import { discardUnusedArchive } from "../../uploads/abandoned-uploads.ts";
+import { publishUpload } from "../../uploads/publish-upload.ts";
 import { ReceiveBackupError, receiveBackup } from "../../uploads/receive-backup.ts";
 import type { PendingUpload } from "../../uploads/web-upload-repository.ts";
 import { hasRole } from "../../vocabulary/account-roles.ts";
@@ -271,18 +271,17 @@ ${
     if (!metadata.title)
       return reviewPage(c, upload, { error: t.titleRequired, values: metadata, status: 422 });
     try {
-      const published = await publishCourse(
+      const published = await publishUpload(
         domainServices(context(c.req.raw)),
+        { uploads, webUploads },
         await actorOf(c),
-        services.blobs.pathOf(upload.sha256),
+        { sha256: upload.sha256, forget: () => webUploads.remove(upload.id) },
         metadata,
         {
           ...(upload.courseId ? { courseId: upload.courseId } : {}),
           sanitize: text(form, "sanitize") === "true",
         },
       );
-      await webUploads.remove(upload.id);
-      await discardUnusedArchive({ uploads, webUploads }, services.blobs, upload.sha256);
       return c.redirect(
         `/my-courses?notice=published&course=${encodeURIComponent(published.course.id)}`,
         303,
