@@ -1,31 +1,16 @@
 import { checkCompatibility, type MoodleSiteInfo } from "@coursefed/moodle";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { CourseManifest } from "../courses/manifest.ts";
-import type { NodeDatabase } from "../db/database.ts";
-import {
-  TEST_POSTGRES_ENVIRONMENT,
-  type TemporaryDatabase,
-  temporaryDatabase,
-} from "../db/test-database.ts";
+import { TEST_POSTGRES_ENVIRONMENT, temporaryDatabases } from "../db/test-database.ts";
 import { FollowRepository } from "../follows/follow-repository.ts";
 import { CatalogRepository, type ReceivedCourse } from "./catalog-repository.ts";
 import { moodleBranchNumber, type RestoreSite } from "./catalog-restorable.ts";
 
-const databases: TemporaryDatabase[] = [];
-const opened: NodeDatabase[] = [];
-afterAll(async () => {
-  for (const db of opened) await db.close();
-  for (const database of databases) await database.remove();
-});
+const databases = temporaryDatabases();
+afterAll(() => databases.removeAll());
 
 /** A database of its own, so that each group of tests sees only its courses. */
-async function freshDatabase(): Promise<NodeDatabase> {
-  const database = await temporaryDatabase();
-  databases.push(database);
-  const db = await database.open();
-  opened.push(db);
-  return db;
-}
+const freshDatabase = databases.open;
 
 const INSTITUTION = "https://univ.example/actors/institution";
 

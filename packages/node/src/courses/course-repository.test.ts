@@ -1,24 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { NodeDatabase } from "../db/database.ts";
-import { type TemporaryDatabase, temporaryDatabase } from "../db/test-database.ts";
+import { temporaryDatabases } from "../db/test-database.ts";
 import type { Visibility } from "../vocabulary/visibility.ts";
 import { CourseRepository, type OutboxSelection } from "./course-repository.ts";
 
-const databases: TemporaryDatabase[] = [];
-const opened: NodeDatabase[] = [];
-afterAll(async () => {
-  for (const db of opened) await db.close();
-  for (const database of databases) await database.remove();
-});
+const databases = temporaryDatabases();
+afterAll(() => databases.removeAll());
 
 /** A database of its own, so that each group of tests sees only its courses. */
-async function freshDatabase(): Promise<NodeDatabase> {
-  const database = await temporaryDatabase();
-  databases.push(database);
-  const db = await database.open();
-  opened.push(db);
-  return db;
-}
+const freshDatabase = databases.open;
 
 describe("CourseRepository published courses", () => {
   let courses: CourseRepository;

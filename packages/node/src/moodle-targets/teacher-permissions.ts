@@ -102,34 +102,28 @@ export async function setTeacherCategories(
   return saved;
 }
 
-/** Lets a teacher restore into an existing course; false if they already could by a grant. */
-export async function grantCourse(
+/** A change of one teacher's grant of one Moodle course on a target (names as admins type them). */
+type GrantChange = (
   services: TeacherPermissionStores,
   admin: AdminOnRecord,
   targetName: string,
   moodleCourseId: number,
   teacherHandle: string,
-): Promise<boolean> {
-  const target = await targetNamed(services, targetName);
-  checkMoodleId(moodleCourseId, "course");
-  const teacher = await teacherNamed(services, teacherHandle);
-  const added = await services.moodleTargets.grant(
-    target,
-    moodleCourseId,
-    teacher.id,
-    admin.auditActor.name,
-  );
-  if (added) {
-    await admin.auditLog.record(admin.auditActor, "target.grant", target.name, {
-      course: moodleCourseId,
-      teacher: teacher.handle,
-    });
-  }
-  return added;
-}
+) => Promise<boolean>;
+
+/** Lets a teacher restore into an existing course; false if they already could by a grant. */
+export const grantCourse: GrantChange = (...change) => changeGrant("target.grant", ...change);
 
 /** Takes a grant back; false if the teacher had none for that course. */
-export async function revokeCourse(
+export const revokeCourse: GrantChange = (...change) => changeGrant("target.revoke", ...change);
+
+/**
+ * Grants or revokes: the target and the teacher found by name, then the change, on the
+ * audit log when it changed anything. A grant needs a real course id; revoking one that
+ * is not names no grant, and changes nothing.
+ */
+async function changeGrant(
+  action: "target.grant" | "target.revoke",
   services: TeacherPermissionStores,
   admin: AdminOnRecord,
   targetName: string,
@@ -137,15 +131,24 @@ export async function revokeCourse(
   teacherHandle: string,
 ): Promise<boolean> {
   const target = await targetNamed(services, targetName);
+  if (action === "target.grant") checkMoodleId(moodleCourseId, "course");
   const teacher = await teacherNamed(services, teacherHandle);
-  const removed = await services.moodleTargets.revoke(target, moodleCourseId, teacher.id);
-  if (removed) {
-    await admin.auditLog.record(admin.auditActor, "target.revoke", target.name, {
+  const changed =
+    action === "target.grant"
+      ? await services.moodleTargets.grant(
+          target,
+          moodleCourseId,
+          teacher.id,
+          admin.auditActor.name,
+        )
+      : await services.moodleTargets.revoke(target, moodleCourseId, teacher.id);
+  if (changed) {
+    await admin.auditLog.record(admin.auditActor, action, target.name, {
       course: moodleCourseId,
       teacher: teacher.handle,
     });
   }
-  return removed;
+  return changed;
 }
 
 /** A target's grants, each with its teacher's handle. */
