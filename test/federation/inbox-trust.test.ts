@@ -13,7 +13,6 @@ import {
 } from "@fedify/vocab";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import type { LocalActor } from "../../packages/node/src/actors/local-actors.ts";
-import { MBZ_MEDIA_TYPE } from "../../packages/node/src/courses/manifest.ts";
 import {
   editCourse,
   publishCourse,
@@ -24,6 +23,7 @@ import { domainServices } from "../../packages/node/src/federation/domain-servic
 import { inboxAttempts } from "../../packages/node/src/federation/inbox-retry.ts";
 import { institutionSigner } from "../../packages/node/src/federation/signed-fetch.ts";
 import { follow } from "../../packages/node/src/follows/follow-service.ts";
+import { MBZ_MEDIA_TYPE } from "../../packages/node/src/manifests/course-manifest.ts";
 import { Temporal } from "../../packages/node/src/temporal.ts";
 import { eventually } from "../support/eventually.ts";
 import { contextOf, followAndApprove, institutionOf } from "../support/federation-steps.ts";

@@ -1,8 +1,8 @@
 import { checkCompatibility, type MoodleSiteInfo } from "@coursefed/moodle";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { CourseManifest } from "../courses/manifest.ts";
 import { TEST_POSTGRES_ENVIRONMENT, temporaryDatabases } from "../db/test-database.ts";
 import { FollowRepository } from "../follows/follow-repository.ts";
+import type { CourseManifest } from "../manifests/course-manifest.ts";
 import { CatalogRepository, type ReceivedCourse } from "./catalog-repository.ts";
 import { moodleBranchNumber, type RestoreSite } from "./catalog-restorable.ts";
 

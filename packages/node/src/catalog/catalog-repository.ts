@@ -11,10 +11,10 @@ import {
   type SQL,
   sql,
 } from "drizzle-orm";
-import type { CourseManifest } from "../courses/manifest.ts";
 import type { NodeDatabase } from "../db/database.ts";
 import type { catalogEntries, catalogRevisions } from "../db/schema.postgres.ts";
 import { jsonArrayHas, jsonArrayLength } from "../db/sql-dialect.ts";
+import type { CourseManifest } from "../manifests/course-manifest.ts";
 import { moodleBranchNumber, type RestoreSite, restorableOn } from "./catalog-restorable.ts";
 import { catalogTextMatch } from "./catalog-text-search.ts";
 

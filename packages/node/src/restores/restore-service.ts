@@ -15,7 +15,7 @@ import {
   fetchCatalogArchive,
 } from "../catalog/fetch-service.ts";
 import { CodedError } from "../coded-error.ts";
-import type { CourseManifest } from "../courses/manifest.ts";
+import type { CourseManifest } from "../manifests/course-manifest.ts";
 import { probeTarget } from "../moodle-targets/probe-target.ts";
 import type { MoodleTarget } from "../moodle-targets/target-repository.ts";
 import { Temporal } from "../temporal.ts";

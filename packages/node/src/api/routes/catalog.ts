@@ -15,10 +15,10 @@ import type {
 import { probedSites } from "../../catalog/catalog-restorable.ts";
 import { fetchCatalogArchive } from "../../catalog/fetch-service.ts";
 import { mayReadArchive } from "../../courses/access.ts";
-import type { CourseManifest } from "../../courses/manifest.ts";
 import { domainServices } from "../../federation/domain-services.ts";
 import { ErrorSchema, errorResponses, problem } from "../../http/problem.ts";
 import { serveBlob } from "../../http/serve-blob.ts";
+import type { CourseManifest } from "../../manifests/course-manifest.ts";
 import type { ApiDependencies } from "../api-dependencies.ts";
 import type { ApiEnv } from "../auth.ts";
 import { RestoreProblem } from "../restore-problem.ts";

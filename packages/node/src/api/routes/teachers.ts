@@ -1,5 +1,5 @@
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
-import { addTeacher } from "../../actors/teacher-service.ts";
+import { addTeacher } from "../../accounts/teacher-service.ts";
 import { ErrorSchema, errorResponses } from "../../http/problem.ts";
 import type { ApiDependencies } from "../api-dependencies.ts";
 import { type ApiEnv, auditActorOf, requireAdmin } from "../auth.ts";

@@ -12,7 +12,7 @@ import {
   type Update,
 } from "@fedify/vocab";
 import { keepReceivedCourse, withdrawReceivedCourse } from "../../catalog/catalog-service.ts";
-import { MBZ_MEDIA_TYPE, verifyManifest } from "../../courses/manifest.ts";
+import { MBZ_MEDIA_TYPE, verifyManifest } from "../../manifests/course-manifest.ts";
 import { federatesWith } from "../../settings/federation-policy.ts";
 import type { FederationServices } from "../context.ts";
 import { JWS_MEDIA_TYPE } from "../course-object.ts";

@@ -8,9 +8,9 @@ import {
 import type { Hono } from "hono";
 import { html } from "hono/html";
 import type { CatalogEntry, CatalogRevision } from "../../catalog/catalog-repository.ts";
-import type { CourseManifest } from "../../courses/manifest.ts";
 import type { FederationServices } from "../../federation/context.ts";
 import type { RemoteActor } from "../../follows/follow-repository.ts";
+import type { CourseManifest } from "../../manifests/course-manifest.ts";
 import type { MoodleTarget } from "../../moodle-targets/target-repository.ts";
 import { hasRole } from "../../vocabulary/account-roles.ts";
 import { formatDate, formatDateTime, hostOf } from "../format.ts";

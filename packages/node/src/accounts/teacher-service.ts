@@ -1,6 +1,6 @@
+import type { LocalActor, LocalActorRepository } from "../actors/local-actors.ts";
 import type { AdminOnRecord } from "../audit/audit-log.ts";
 import type { TokenRepository } from "../tokens/token-repository.ts";
-import type { LocalActor, LocalActorRepository } from "./local-actors.ts";
 
 /** Where adding a teacher writes: their actor, and their first token. */
 export interface TeacherStores {
