@@ -46,6 +46,20 @@ $functions = [
         'type' => 'read',
         'capabilities' => 'local/coursefed:probe',
     ],
+    'local_coursefed_list_categories' => [
+        'classname' => \local_coursefed\external\list_categories::class,
+        'methodname' => 'execute',
+        'description' => 'Lists the categories the caller may restore a new course into, with their paths and course counts.',
+        'type' => 'read',
+        'capabilities' => 'local/coursefed:restore, moodle/restore:restorecourse, moodle/course:create',
+    ],
+    'local_coursefed_list_courses' => [
+        'classname' => \local_coursefed\external\list_courses::class,
+        'methodname' => 'execute',
+        'description' => 'Lists a page of the courses the caller may restore into, searched by words of their names.',
+        'type' => 'read',
+        'capabilities' => 'local/coursefed:restore, moodle/restore:restorecourse',
+    ],
 ];
 
 $services = [
@@ -55,6 +69,8 @@ $services = [
             'local_coursefed_restore_course',
             'local_coursefed_backup_course',
             'local_coursefed_site_info',
+            'local_coursefed_list_categories',
+            'local_coursefed_list_courses',
         ],
         'restrictedusers' => 0,
         'enabled' => 1,
