@@ -46,7 +46,7 @@ export function createApi(dependencies: ApiDependencies): OpenAPIHono {
       "The address holds control characters (a line break, a tab, NUL or the like) in its path or its query; no request to this API needs them: remove them.",
     );
   });
-  v1.use(requireToken(dependencies.tokens, dependencies.services));
+  v1.use(requireToken(dependencies.tokens, dependencies.services, dependencies.moodleSites));
   // Only once the caller is known: an unauthenticated body is never parsed.
   v1.use(checkJsonBody({ whateverItsType: false }));
   uploadRoutes(v1, dependencies);

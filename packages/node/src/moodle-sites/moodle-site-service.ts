@@ -1,0 +1,164 @@
+import { HANDLE } from "../actors/handle.ts";
+import type { LocalActor, LocalActorRepository } from "../actors/local-actors.ts";
+import type { AuditActor, AuditLog } from "../audit/audit-log.ts";
+import { CodedError } from "../coded-error.ts";
+import type { MoodleTarget } from "../moodle-targets/target-repository.ts";
+import type { TokenRepository } from "../tokens/token-repository.ts";
+import type { MoodleUser } from "./acting-user.ts";
+import type { MoodleUserRepository } from "./moodle-user-repository.ts";
+import { registrationCode } from "./registration-code.ts";
+
+/** Why the node will not act for a Moodle user; the message says what the person may do. */
+export class MoodleUserRefused extends CodedError<
+  "MAPPING_REVOKED" | "TEACHER_DISABLED" | "TEACHER_GONE" | "FIRST_USE_NOT_ALLOWED"
+> {
+  override readonly name = "MoodleUserRefused";
+}
+
+/** What the service reads from the node's settings. */
+export interface MoodleSitePolicy {
+  /** Whether a Moodle user the node does not know yet gets a teacher account at once. */
+  moodleUsersBecomeTeachers(): Promise<boolean>;
+}
+
+export interface MoodleSiteServiceParts {
+  readonly users: MoodleUserRepository;
+  readonly actors: LocalActorRepository;
+  readonly tokens: TokenRepository;
+  readonly policy: MoodleSitePolicy;
+  readonly audit: AuditLog;
+  /** The actor a site token acts as when it names no Moodle user. */
+  readonly institution: () => Promise<LocalActor>;
+  /** The node's public URL, which registration codes carry. */
+  readonly publicUrl: URL;
+}
+
+/**
+ * Moodle sites connected to the node: their registration (a site token bound to one
+ * target, carried in a code the plugin's settings page takes) and the Moodle users they
+ * act for, each mapped to a teacher of the node.
+ */
+export class MoodleSiteService {
+  readonly #parts: MoodleSiteServiceParts;
+
+  constructor(parts: MoodleSiteServiceParts) {
+    this.#parts = parts;
+  }
+
+  /**
+   * Issues the target's registration code: a new site token, the previous one (if any)
+   * revoked at once. The code holds the token in clear: it is shown once.
+   */
+  async register(
+    target: MoodleTarget,
+    by: AuditActor,
+  ): Promise<{ code: string; replaced: boolean }> {
+    const { tokens, audit, publicUrl } = this.#parts;
+    const institution = await this.#parts.institution();
+    const { token, revoked } = await tokens.replaceSiteToken(
+      target.id,
+      `site ${target.name}`,
+      institution.id,
+    );
+    await audit.record(by, "site.register", target.name, { replaced: revoked.length > 0 });
+    return {
+      code: registrationCode({ node: publicUrl.href.replace(/\/$/, ""), token }),
+      replaced: revoked.length > 0,
+    };
+  }
+
+  /** Withdraws the target's registration: its site token is refused from now on. */
+  async unregister(target: MoodleTarget, by: AuditActor): Promise<boolean> {
+    const revoked = await this.#parts.tokens.revokeSiteTokens(target.id);
+    if (revoked.length > 0)
+      await this.#parts.audit.record(by, "site.unregister", target.name, null);
+    return revoked.length > 0;
+  }
+
+  /**
+   * The teacher the node acts as for `user` of `target`: the one linked before, or a new
+   * one when the node's policy allows it. Refused when an admin revoked the link or
+   * disabled the teacher's account. `by` names the site token, for the audit log.
+   */
+  async actingTeacher(target: MoodleTarget, user: MoodleUser, by: AuditActor): Promise<LocalActor> {
+    const { users, actors, policy, audit } = this.#parts;
+    const link = await users.find(target.id, user.id);
+    if (link) {
+      if (link.revokedAt !== null) {
+        throw new MoodleUserRefused(
+          "MAPPING_REVOKED",
+          `The coursefed node's admin withdrew ${user.username}'s access from the Moodle site "${target.name}"; ask them to give it back.`,
+        );
+      }
+      const actor = await actors.byId(link.actorId);
+      if (!actor) {
+        throw new MoodleUserRefused(
+          "TEACHER_GONE",
+          `${user.username}'s teacher account on the coursefed node was removed; ask the node's admin.`,
+        );
+      }
+      if (await users.accountDisabled(actor.id)) {
+        throw new MoodleUserRefused(
+          "TEACHER_DISABLED",
+          `The coursefed node's admin disabled the teacher account @${actor.handle} that ${user.username} uses; ask them to enable it.`,
+        );
+      }
+      await users.seen(link, user);
+      return actor;
+    }
+    if (!(await policy.moodleUsersBecomeTeachers())) {
+      throw new MoodleUserRefused(
+        "FIRST_USE_NOT_ALLOWED",
+        `${user.username} has no teacher account on the coursefed node, and the node does not make them from Moodle users (its setting "Moodle users become teachers at first use" is off); ask the node's admin.`,
+      );
+    }
+    const teacher = await actors.createTeacher(
+      await this.#freeHandle(user.username),
+      user.fullname || user.username,
+    );
+    const linked = await users.link(target.id, user, teacher.id);
+    if (linked.actorId !== teacher.id) {
+      // Another request of the same user linked first: theirs holds, this actor is unused.
+      await users.discardActor(teacher.id);
+      return await this.actingTeacher(target, user, by);
+    }
+    await audit.record(by, "site.teacher-add", teacher.handle, {
+      target: target.name,
+      moodleUserId: user.id,
+      username: user.username,
+    });
+    return teacher;
+  }
+
+  /** The target's Moodle users the node acted for. */
+  async users(target: MoodleTarget) {
+    return await this.#parts.users.ofTarget(target.id);
+  }
+
+  /** Refuses a Moodle user from now on; false when the node never acted for them. */
+  async revokeUser(target: MoodleTarget, moodleUserId: number, by: AuditActor): Promise<boolean> {
+    const revoked = await this.#parts.users.revoke(target.id, moodleUserId, by.name);
+    if (revoked) {
+      await this.#parts.audit.record(by, "site.user-revoke", target.name, { moodleUserId });
+    }
+    return revoked;
+  }
+
+  /**
+   * A handle for a new teacher from a Moodle username: what a handle may not hold becomes
+   * "-", and a taken handle gets a number; never an existing actor's, which the Moodle
+   * user would otherwise become.
+   */
+  async #freeHandle(username: string): Promise<string> {
+    const base =
+      username
+        .toLowerCase()
+        .replace(/[^a-z0-9_.-]+/g, "-")
+        .replace(/^[.-]+/, "")
+        .slice(0, 56) || "teacher";
+    for (let n = 1; ; n++) {
+      const handle = n === 1 ? base : `${base}-${n}`;
+      if (HANDLE.test(handle) && !(await this.#parts.actors.byHandle(handle))) return handle;
+    }
+  }
+}
