@@ -7,6 +7,8 @@ import type { FollowRepository } from "../follows/follow-repository.ts";
 import type { MoodleTargetRepository } from "../moodle-targets/target-repository.ts";
 import type { PeerRepository } from "../peers/peer-repository.ts";
 import type { RestoreRepository } from "../restores/restore-repository.ts";
+import type { ShareJobRepository } from "../restores/share-jobs.ts";
+import type { ShareQueue } from "../restores/share-service.ts";
 import type { NodeSettings } from "../settings/node-settings.ts";
 
 /** What Fedify's callbacks get to work with: the node's services, no HTTP. */
@@ -24,6 +26,9 @@ export interface FederationServices {
   readonly restores: RestoreRepository;
   /** Where restore jobs are queued (the database queue's "restore" channel). */
   readonly restoreQueue: MessageQueue;
+  /** Shares of Moodle courses asked for by their sites, and the queue their jobs wait in. */
+  readonly shareJobs: ShareJobRepository;
+  readonly shareQueue: ShareQueue;
   readonly softwareVersion: string;
   /** Whether peers may be on private and loopback addresses (--allow-private-addresses). */
   readonly allowPrivateAddresses: boolean;

@@ -281,6 +281,10 @@ export class RestoreRepository {
     await this.#db
       .insert(moodlePublications)
       .values({ targetId, moodleCourseId, courseId })
-      .onConflictDoNothing();
+      // A course shared again after it was withdrawn is a new course: the mapping follows it.
+      .onConflictDoUpdate({
+        target: [moodlePublications.targetId, moodlePublications.moodleCourseId],
+        set: { courseId },
+      });
   }
 }
