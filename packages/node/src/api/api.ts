@@ -14,6 +14,7 @@ import { peerRoutes } from "./routes/peers.ts";
 import { restoreRoutes } from "./routes/restores.ts";
 import { ruleRoutes } from "./routes/rules.ts";
 import { settingsRoutes } from "./routes/settings.ts";
+import { siteCourseRoutes } from "./routes/site-courses.ts";
 import { teacherRoutes } from "./routes/teachers.ts";
 import { uploadRoutes } from "./routes/uploads.ts";
 
@@ -59,6 +60,7 @@ export function createApi(dependencies: ApiDependencies): OpenAPIHono {
   restoreRoutes(v1, dependencies);
   ruleRoutes(v1, dependencies);
   settingsRoutes(v1, dependencies);
+  siteCourseRoutes(v1, dependencies);
 
   const api = new OpenAPIHono();
   api.route("/api/v1", v1);
