@@ -15,6 +15,7 @@ import { restoreRoutes } from "./routes/restores.ts";
 import { ruleRoutes } from "./routes/rules.ts";
 import { settingsRoutes } from "./routes/settings.ts";
 import { siteCourseRoutes } from "./routes/site-courses.ts";
+import { siteImportRoutes } from "./routes/site-imports.ts";
 import { teacherRoutes } from "./routes/teachers.ts";
 import { uploadRoutes } from "./routes/uploads.ts";
 
@@ -61,6 +62,7 @@ export function createApi(dependencies: ApiDependencies): OpenAPIHono {
   ruleRoutes(v1, dependencies);
   settingsRoutes(v1, dependencies);
   siteCourseRoutes(v1, dependencies);
+  siteImportRoutes(v1, dependencies);
 
   const api = new OpenAPIHono();
   api.route("/api/v1", v1);
