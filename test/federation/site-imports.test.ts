@@ -285,6 +285,10 @@ describe("a course's origin", () => {
       },
     });
     expect(behind.body.origin.changes.summary).toContain("two quizzes");
+    // The course's state at a glance (the share page's) tells the same origin.
+    const state = await api(`/site/courses/${moodleCourseId}`, { token: siteToken });
+    expect(state.status).toBe(200);
+    expect(state.body.origin).toEqual(behind.body.origin);
   });
 
   it("is refused to a token that is not a site's", async () => {

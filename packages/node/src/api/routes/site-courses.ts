@@ -3,6 +3,7 @@ import type { Context } from "hono";
 import { METADATA_LIMITS, PublishError } from "../../courses/publish-service.ts";
 import { domainServices } from "../../federation/domain-services.ts";
 import { ErrorSchema, errorResponses, problem } from "../../http/problem.ts";
+import { originOf } from "../../restores/course-origin.ts";
 import { SHARE_JOB_STATES, type ShareJob } from "../../restores/share-jobs.ts";
 import {
   requestShare,
@@ -14,6 +15,7 @@ import {
 import { VISIBILITIES } from "../../vocabulary/visibility.ts";
 import type { ApiDependencies } from "../api-dependencies.ts";
 import type { ApiEnv, Principal } from "../auth.ts";
+import { CourseOriginSchema, originJson } from "./site-imports.ts";
 
 const MoodleCourse = z.object({
   moodleCourseId: z.coerce
@@ -90,6 +92,10 @@ const SharingStateSchema = z
       .openapi({ description: "The catalog course it was restored from, if any" }),
     job: ShareJobSchema.nullable().openapi({
       description: "The latest share of the course, under way or finished in the last month",
+    }),
+    origin: CourseOriginSchema.nullable().openapi({
+      description:
+        "Where the course came from, if a restore of this node made it, and whether an update is available (as GET /site/courses/{id}/origin)",
     }),
   })
   .openapi("SharingState");
@@ -238,10 +244,13 @@ export function siteCourseRoutes(app: OpenAPIHono<ApiEnv>, dependencies: ApiDepe
     const site = siteOf(c);
     if (site instanceof Response) return site as never;
     const services = domainServices(dependencies.context(c.req.raw));
-    const state = await sharingState(services, site.targetId, c.req.valid("param").moodleCourseId);
+    const { moodleCourseId } = c.req.valid("param");
+    const state = await sharingState(services, site.targetId, moodleCourseId);
+    const origin = await originOf(services, site.targetId, moodleCourseId);
     return c.json(
       {
         ...state,
+        origin: origin ? originJson(origin) : null,
         course: state.course ? { ...state.course, tags: [...state.course.tags] } : null,
         job: state.job ? jobJson(state.job, services.origin) : null,
       },

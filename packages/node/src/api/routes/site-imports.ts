@@ -49,7 +49,8 @@ const Publisher = z.object({
   handle: z.string().nullable(),
 });
 
-const Origin = z
+/** Where a course of a site came from on the network (GET /site/courses/{id} tells it too). */
+export const CourseOriginSchema = z
   .object({
     object: z.string().url(),
     title: z.string(),
@@ -165,7 +166,9 @@ const showOrigin = createRoute({
   responses: {
     200: {
       description: "origin: null for a course this node never restored",
-      content: { "application/json": { schema: z.object({ origin: Origin.nullable() }) } },
+      content: {
+        "application/json": { schema: z.object({ origin: CourseOriginSchema.nullable() }) },
+      },
     },
     ...errorResponses,
     ...siteRefusals,
