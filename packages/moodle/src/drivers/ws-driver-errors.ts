@@ -59,7 +59,13 @@ export function moodleErrorOf(
       { log },
     );
   }
-  if (errorcode === "invalidrecord" || errorcode === "invalidcategoryid") {
+  // Moodle 5.1 names the table only with debugging on ("invalidrecordunknown"): see
+  // pluginMissingWhenNotFound for the one call where that means the plugin is missing.
+  if (
+    errorcode === "invalidrecord" ||
+    errorcode === "invalidrecordunknown" ||
+    errorcode === "invalidcategoryid"
+  ) {
     return new MoodleError("NOT_FOUND", `${site}: ${detail}`, { log });
   }
   const code = CODES[errorcode] ?? fallback;
@@ -71,4 +77,22 @@ export function moodleErrorOf(
     );
   }
   return new MoodleError(code, `${site}: ${detail}`, { log });
+}
+
+/**
+ * For a call that reads no record of its own (local_coursefed_site_info): a missing record
+ * is the function itself, which Moodle 5.1 without debugging reports as an unnamed missing
+ * record instead of naming external_functions as 4.5 does.
+ */
+export function pluginMissingWhenNotFound(site: string): (error: unknown) => never {
+  return (error) => {
+    if (error instanceof MoodleError && error.code === "NOT_FOUND") {
+      throw new MoodleError(
+        "PLUGIN_MISSING",
+        `${site} does not have the coursefed plugin (local_coursefed). ${PLUGIN_INSTRUCTION}`,
+        { log: error.log },
+      );
+    }
+    throw error;
+  };
 }

@@ -16,6 +16,7 @@ import type {
 import { MoodleError } from "../errors.ts";
 import { restoreOutcome } from "../restore-outcome.ts";
 import { MoodleWebServiceClient, type WsDriverConfig } from "./ws-driver-client.ts";
+import { pluginMissingWhenNotFound } from "./ws-driver-errors.ts";
 
 export type { WsDriverConfig } from "./ws-driver-client.ts";
 
@@ -87,7 +88,9 @@ export class WsDriver implements MoodleDriver {
 
   async probe(signal?: AbortSignal): Promise<MoodleSiteInfo> {
     const answer = shaped<SiteInfoAnswer>(
-      await this.client.call("local_coursefed_site_info", {}, "MISCONFIGURED", signal),
+      await this.client
+        .call("local_coursefed_site_info", {}, "MISCONFIGURED", signal)
+        .catch(pluginMissingWhenNotFound(this.client.site)),
       "local_coursefed_site_info",
       ["version", "release", "branch", "plugins"],
     );
