@@ -71,6 +71,7 @@ export async function createNodeApp({
     users: new MoodleUserRepository(db),
     actors: services.actors,
     tokens,
+    targets: services.moodleTargets,
     policy: services.settings,
     audit,
     institution: async () => (await services.actors.byId(institution.id)) ?? institution,

@@ -14,6 +14,7 @@ import { peerRoutes } from "./routes/peers.ts";
 import { restoreRoutes } from "./routes/restores.ts";
 import { ruleRoutes } from "./routes/rules.ts";
 import { settingsRoutes } from "./routes/settings.ts";
+import { siteRoutes } from "./routes/site.ts";
 import { siteCourseRoutes } from "./routes/site-courses.ts";
 import { siteImportRoutes } from "./routes/site-imports.ts";
 import { teacherRoutes } from "./routes/teachers.ts";
@@ -61,6 +62,7 @@ export function createApi(dependencies: ApiDependencies): OpenAPIHono {
   restoreRoutes(v1, dependencies);
   ruleRoutes(v1, dependencies);
   settingsRoutes(v1, dependencies);
+  siteRoutes(v1, dependencies);
   siteCourseRoutes(v1, dependencies);
   siteImportRoutes(v1, dependencies);
 

@@ -1,8 +1,9 @@
+import { MoodleError, type MoodleSiteInfo, WsDriver } from "@coursefed/moodle";
 import { HANDLE } from "../actors/handle.ts";
 import type { LocalActor, LocalActorRepository } from "../actors/local-actors.ts";
 import type { AuditActor, AuditLog } from "../audit/audit-log.ts";
 import { CodedError } from "../coded-error.ts";
-import type { MoodleTarget } from "../moodle-targets/target-repository.ts";
+import type { MoodleTarget, MoodleTargetRepository } from "../moodle-targets/target-repository.ts";
 import type { TokenRepository } from "../tokens/token-repository.ts";
 import type { MoodleUser } from "./acting-user.ts";
 import type { MoodleUserRepository } from "./moodle-user-repository.ts";
@@ -15,6 +16,14 @@ export class MoodleUserRefused extends CodedError<
   override readonly name = "MoodleUserRefused";
 }
 
+/** Why a site's web-service token is not taken; the message says what to do. */
+export class MoodleAccessError extends CodedError<"NOT_WS" | "INVALID_TOKEN" | "PROBE_FAILED"> {
+  override readonly name = "MoodleAccessError";
+}
+
+/** How long checking a site's new token may take: the site's admin is waiting on its page. */
+const ACCESS_PROBE_TIMEOUT_MS = 60_000;
+
 /** What the service reads from the node's settings. */
 export interface MoodleSitePolicy {
   /** Whether a Moodle user the node does not know yet gets a teacher account at once. */
@@ -25,6 +34,7 @@ export interface MoodleSiteServiceParts {
   readonly users: MoodleUserRepository;
   readonly actors: LocalActorRepository;
   readonly tokens: TokenRepository;
+  readonly targets: MoodleTargetRepository;
   readonly policy: MoodleSitePolicy;
   readonly audit: AuditLog;
   /** The actor a site token acts as when it names no Moodle user. */
@@ -73,6 +83,49 @@ export class MoodleSiteService {
     if (revoked.length > 0)
       await this.#parts.audit.record(by, "site.unregister", target.name, null);
     return revoked.length > 0;
+  }
+
+  /**
+   * Takes the token of the plugin's service a registered site sends ("Give the node
+   * access"), once a probe of the site with it succeeds: the target's driver uses it from
+   * then on, and the probe's answer is kept as an admin's probe is. A ws target only: a cli
+   * target runs Moodle's scripts on this host and needs no token.
+   */
+  async giveMoodleAccess(
+    target: MoodleTarget,
+    token: string,
+    by: AuditActor,
+  ): Promise<{ target: MoodleTarget; site: MoodleSiteInfo }> {
+    if (target.driver !== "ws") {
+      throw new MoodleAccessError(
+        "NOT_WS",
+        `The Moodle target "${target.name}" uses the ${target.driver} driver: the node runs Moodle's scripts on its own host and needs no web-service token.`,
+      );
+    }
+    if (!/^[A-Za-z0-9]{16,128}$/.test(token)) {
+      throw new MoodleAccessError(
+        "INVALID_TOKEN",
+        "This is not a Moodle web-service token (16 to 128 letters and digits): send the token of the local_coursefed plugin's service.",
+      );
+    }
+    let site: MoodleSiteInfo;
+    try {
+      site = await new WsDriver({
+        url: target.url,
+        token,
+        timeoutMs: ACCESS_PROBE_TIMEOUT_MS,
+      }).probe(AbortSignal.timeout(ACCESS_PROBE_TIMEOUT_MS));
+    } catch (error) {
+      if (!(error instanceof MoodleError) && !(error instanceof DOMException)) throw error;
+      throw new MoodleAccessError(
+        "PROBE_FAILED",
+        `The node could not use this token at ${target.url}: ${error.message} The target's token is unchanged; check that the node reaches the site at that address (the target's URL on the node).`,
+      );
+    }
+    const { targets, audit } = this.#parts;
+    const saved = await targets.saveProbe(await targets.setWsToken(target, token), site);
+    await audit.record(by, "site.moodle-access", target.name, { release: site.release });
+    return { target: saved, site };
   }
 
   /**

@@ -133,6 +133,8 @@ export class RestoreRepository {
   /** Newest first; with `states`, only jobs in one of them. */
   async jobs(options: {
     states?: readonly RestoreJobState[];
+    /** Only the jobs into this target (a Moodle site's token sees its own only). */
+    targetId?: number;
     limit: number;
     offset: number;
   }): Promise<RestoreJob[]> {
@@ -140,7 +142,12 @@ export class RestoreRepository {
     return await this.#db
       .select()
       .from(restoreJobs)
-      .where(options.states ? inArray(restoreJobs.state, [...options.states]) : undefined)
+      .where(
+        and(
+          options.states ? inArray(restoreJobs.state, [...options.states]) : undefined,
+          options.targetId === undefined ? undefined : eq(restoreJobs.targetId, options.targetId),
+        ),
+      )
       .orderBy(desc(restoreJobs.createdAt))
       .limit(options.limit)
       .offset(options.offset);

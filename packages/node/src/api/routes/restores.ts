@@ -5,7 +5,7 @@ import type { RestoreJob } from "../../restores/restore-repository.ts";
 import { RestoreError, requestRestore } from "../../restores/restore-service.ts";
 import { RESTORE_JOB_STATES } from "../../vocabulary/restore-job-states.ts";
 import type { ApiDependencies } from "../api-dependencies.ts";
-import { type ApiEnv, auditActorOf } from "../auth.ts";
+import { type ApiEnv, auditActorOf, mayUseTarget, otherTargetMessage } from "../auth.ts";
 import { RestoreProblem } from "../restore-problem.ts";
 
 const Destination = z
@@ -177,6 +177,9 @@ export function restoreRoutes(
     const destination = destinationOf(body);
     if (typeof destination === "string") return problem(c, 400, "invalid_request", destination);
     const principal = c.get("principal");
+    if (principal.site && body.target !== principal.site.targetName) {
+      return problem(c, 403, "forbidden", otherTargetMessage(principal));
+    }
     try {
       const job = await requestRestore(services, {
         objectUri: body.object,
@@ -218,8 +221,10 @@ export function restoreRoutes(
 
   app.openapi(list, async (c) => {
     const { state, limit, offset } = c.req.valid("query");
+    const site = c.get("principal").site;
     const jobs = await services.restores.jobs({
       ...(state ? { states: [state] } : {}),
+      ...(site ? { targetId: site.targetId } : {}),
       limit,
       offset,
     });
@@ -230,7 +235,9 @@ export function restoreRoutes(
   app.openapi(show, async (c) => {
     const { id } = c.req.valid("param");
     const job = await services.restores.job(id);
-    if (!job) return problem(c, 404, "restore_not_found", `There is no restore job ${id}.`);
+    if (!job || !mayUseTarget(c.get("principal"), job.targetId)) {
+      return problem(c, 404, "restore_not_found", `There is no restore job ${id}.`);
+    }
     return c.json(jobJson(job, await services.moodleTargets.namesById()), 200);
   });
 }
