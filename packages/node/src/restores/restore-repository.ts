@@ -20,11 +20,20 @@ export interface RestoreRequestRecord {
   readonly overriddenBy?: string | undefined;
 }
 
-/** The key that makes a restore idempotent: one job per revision, target and destination. */
+/**
+ * The key that makes a restore idempotent: one job per revision, target and destination.
+ * A new course's names asked for are part of it ("category:5" without, then the names as
+ * JSON): the same backup restored twice under two names is two courses.
+ */
 export function destinationKey(destination: RestoreDestination): string {
-  return destination.kind === "new-course"
-    ? `category:${destination.categoryId}`
-    : `course:${destination.courseId}:${destination.mode}`;
+  if (destination.kind === "existing-course") {
+    return `course:${destination.courseId}:${destination.mode}`;
+  }
+  const { fullName, shortName } = destination;
+  if (fullName === undefined && shortName === undefined) {
+    return `category:${destination.categoryId}`;
+  }
+  return `category:${destination.categoryId}:${JSON.stringify([fullName ?? null, shortName ?? null])}`;
 }
 
 /** Restore jobs, auto-restore rules and lineage (which Moodle course came from which object). */

@@ -10,7 +10,12 @@ import { RestoreProblem } from "../restore-problem.ts";
 
 const Destination = z
   .union([
-    z.object({ kind: z.literal("new-course"), categoryId: z.number().int() }),
+    z.object({
+      kind: z.literal("new-course"),
+      categoryId: z.number().int(),
+      fullName: z.string().optional().openapi({ description: "As asked" }),
+      shortName: z.string().optional().openapi({ description: "As asked" }),
+    }),
     z.object({
       kind: z.literal("existing-course"),
       courseId: z.number().int(),
@@ -78,6 +83,14 @@ const RestoreRequest = z
     categoryId: z.number().int().min(1).optional().openapi({
       description:
         "Restore as a new course in this category; the target's default category when neither this nor intoCourse is given",
+    }),
+    fullName: z.string().max(1000).optional().openapi({
+      description:
+        "A new course's full name, at most 254 characters; the catalog title when not given. Moodle makes it unique: Name copy 2",
+    }),
+    shortName: z.string().max(1000).optional().openapi({
+      description:
+        "A new course's short name, at most 100 characters; the full name's first 100 characters when not given. Moodle makes it unique: Name_2",
     }),
     intoCourse: z
       .number()
@@ -186,6 +199,7 @@ export function restoreRoutes(
         revision: body.revision,
         targetName: body.target,
         destination,
+        names: { fullName: body.fullName, shortName: body.shortName },
         requestedBy: principal.token.name,
         override: body.override,
         confirmed: body.confirm,
@@ -213,6 +227,8 @@ export function restoreRoutes(
           return problem(c, 403, "override_not_permitted", error.message);
         case "NO_SUCH_TARGET":
           return problem(c, 404, "target_not_found", error.message);
+        case "INVALID_COURSE_NAME":
+          return problem(c, 400, "invalid_course_name", error.message);
         default:
           return problem(c, 404, error.code.toLowerCase(), error.message);
       }
@@ -249,6 +265,8 @@ function destinationOf(
   if (body.intoCourse !== undefined) {
     if (body.categoryId !== undefined)
       return "Give either categoryId (a new course) or intoCourse (an existing one), not both.";
+    if (body.fullName !== undefined || body.shortName !== undefined)
+      return "fullName and shortName name a new course; an existing course keeps its names.";
     if (!body.mode)
       return "Restoring into an existing course needs mode: merge (add the contents) or replace (delete the course's contents first).";
     return { kind: "existing-course", courseId: body.intoCourse, mode: body.mode };

@@ -1,6 +1,8 @@
 import type { Command } from "commander";
 import type { CommandResult } from "../exit-codes.ts";
 import { moodleAddCommand } from "./moodle/add.ts";
+import { moodleCategoriesCommand } from "./moodle/categories.ts";
+import { moodleCoursesCommand } from "./moodle/courses.ts";
 import { moodleGrantCommand } from "./moodle/grant.ts";
 import { moodleGrantsCommand } from "./moodle/grants.ts";
 import { moodleListCommand } from "./moodle/list.ts";
@@ -24,6 +26,8 @@ export function moodleCommand(program: Command, result: CommandResult): void {
   moodleAddCommand(moodle, result);
   moodleListCommand(moodle, result);
   moodleProbeCommand(moodle, result);
+  moodleCategoriesCommand(moodle, result);
+  moodleCoursesCommand(moodle, result);
   moodleRegisterCommand(moodle, result);
   moodleRemoveCommand(moodle, result);
   moodleTeachersCommand(moodle, result);
