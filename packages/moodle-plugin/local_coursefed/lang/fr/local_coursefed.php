@@ -1,0 +1,98 @@
+<?php
+// This file is part of coursefed's companion plugin for Moodle - https://moodle.org/
+//
+// Moodle is free software: you can redistribute it and/or modify
+// it under the terms of the GNU General Public License as published by
+// the Free Software Foundation, either version 3 of the License, or
+// (at your option) any later version.
+//
+// Moodle is distributed in the hope that it will be useful,
+// but WITHOUT ANY WARRANTY; without even the implied warranty of
+// MERCHANTABILITY or FITNESS FOR A PARTICULAR PURPOSE.  See the
+// GNU General Public License for more details.
+//
+// You should have received a copy of the GNU General Public License
+// along with Moodle.  If not, see <https://www.gnu.org/licenses/>.
+
+/**
+ * French strings.
+ *
+ * @package    local_coursefed
+ * @category   string
+ * @copyright  2026 coursefed contributors
+ * @license    https://www.gnu.org/copyleft/gpl.html GNU GPL v3 or later
+ */
+
+defined('MOODLE_INTERNAL') || die();
+
+$string['backupfailed'] = 'La sauvegarde a échoué : {$a}';
+$string['backupnotwritten'] = 'Moodle n\'a pas écrit le fichier de sauvegarde ; vérifiez l\'espace disque et les droits du répertoire de données.';
+$string['coursefed:backup'] = 'Sauvegarder un cours sans données utilisateur pour coursefed';
+$string['coursefed:probe'] = 'Lire la version du site et les plugins installés pour coursefed';
+$string['coursefed:restore'] = 'Restaurer une sauvegarde coursefed sans données utilisateur';
+$string['coursefed:share'] = 'Partager un cours sur le réseau coursefed';
+$string['draftnotonefile'] = 'La zone de brouillon indiquée contient {$a} fichiers ; déposez d\'abord exactement une sauvegarde par /webservice/upload.php.';
+$string['nodebadresponse'] = 'Le nœud coursefed a répondu quelque chose que ce plugin ne sait pas lire ({$a}) ; vérifiez l\'adresse du nœud dans le code d\'inscription, ou demandez à l\'administrateur du nœud.';
+$string['nodeerror'] = 'Le nœud coursefed a refusé : {$a}';
+$string['nodenotconfigured'] = 'Ce site n\'est pas encore relié à un nœud coursefed : un administrateur colle le code d\'inscription du nœud dans Administration du site > Plugins > Plugins locaux > coursefed.';
+$string['nodeunreachable'] = 'Le nœud coursefed n\'a pas pu être joint ({$a}) ; réessayez plus tard, ou demandez à l\'administrateur du site de vérifier l\'adresse du nœud et les hôtes bloqués par Moodle (Administration du site > Généralités > Sécurité > Sécurité HTTP).';
+$string['notabackup'] = '{$a} n\'est pas une sauvegarde Moodle : elle ne peut pas être décompressée ou n\'a pas de moodle_backup.xml.';
+$string['personaldata_activityuserdata'] = 'traces du travail d\'étudiants dans des activités';
+$string['personaldata_badgesawarded'] = 'badges décernés';
+$string['personaldata_comments'] = 'commentaires';
+$string['personaldata_competencies'] = 'compétences d\'utilisateurs';
+$string['personaldata_completion'] = 'états d\'achèvement';
+$string['personaldata_enrolments'] = 'inscriptions';
+$string['personaldata_gradehistory'] = 'entrées d\'historique des notes';
+$string['personaldata_grades'] = 'notes';
+$string['personaldata_groupmemberships'] = 'appartenances à des groupes';
+$string['personaldata_logs'] = 'entrées de journal';
+$string['personaldata_messages'] = 'messages';
+$string['personaldata_ratings'] = 'évaluations';
+$string['personaldata_roleassignments'] = 'attributions de rôles';
+$string['personaldata_useraccounts'] = 'comptes utilisateur';
+$string['personaldata_userfiles'] = 'fichiers dans les espaces personnels';
+$string['pluginname'] = 'coursefed';
+$string['precheckfailed'] = 'la vérification préalable de la restauration a trouvé des erreurs : {$a}';
+$string['privacy:metadata'] = 'Le plugin coursefed ne conserve aucune donnée personnelle : il restaure et fait des sauvegardes de cours sans données utilisateur, et ne garde un fichier de sauvegarde qu\'un jour.';
+$string['restorefailed'] = 'La restauration a échoué : {$a}';
+$string['servicemissing'] = 'Le service web « coursefed » n\'est pas installé ; lancez admin/cli/upgrade.php.';
+$string['settinglocked'] = 'Remplacer le contenu d\'un cours demande que le réglage de restauration « {$a} » soit activé, pour que ses participants restent inscrits, mais il est verrouillé désactivé : déverrouillez-le (Administration du site > Cours > Sauvegardes > Réglages généraux de restauration) et donnez moodle/restore:configure à l\'utilisateur du nœud.';
+$string['sharebutton'] = 'Partager';
+$string['sharechanges'] = 'Partager les modifications';
+$string['sharechangesheading'] = 'Partager les modifications en nouvelle révision';
+$string['sharedby'] = 'Partagé par';
+$string['sharederivedfrom'] = 'Ce cours vient du réseau : il est partagé comme dérivé de {$a->object} (révision {$a->revision}).';
+$string['sharefailed'] = 'Le dernier partage n\'a pas abouti.';
+$string['sharefailedpersonaldata'] = 'Le dernier partage a été refusé : la sauvegarde de ce cours contient des données personnelles, qui ne quittent jamais le site. Retirez-les du cours, puis partagez de nouveau.';
+$string['sharefinding'] = '{$a->count} {$a->what} ({$a->where})';
+$string['shareheading'] = 'Partager ce cours';
+$string['sharejob_backingup'] = 'Moodle fait une sauvegarde du cours sans aucune donnée utilisateur…';
+$string['sharejob_publishing'] = 'Le cours est publié sur le réseau…';
+$string['sharejob_queued'] = 'Le partage attend de commencer…';
+$string['sharejob_scanning'] = 'Le nœud vérifie que la sauvegarde ne contient pas de données personnelles…';
+$string['sharelicense'] = 'Licence';
+$string['sharelicensenone'] = 'Aucune indiquée';
+$string['sharenetwork'] = 'Partager sur le réseau';
+$string['sharerefreshes'] = 'Cette page se recharge d\'elle-même jusqu\'à la fin du partage.';
+$string['sharestate_notshared'] = 'Ce cours n\'est pas partagé sur le réseau.';
+$string['sharestate_shared'] = 'Partagé sur le réseau en révision {$a->revision}, le {$a->date}.';
+$string['sharestate_withdrawn'] = 'Retiré du réseau le {$a}. Le partager de nouveau le publie comme un nouveau cours.';
+$string['sharesummary'] = 'Résumé';
+$string['sharesummary_help'] = 'Ce que les collègues d\'ailleurs lisent du cours dans leur catalogue : du texte brut, 20 000 caractères au plus.';
+$string['sharetaginvalid'] = 'Le mot-clé « {$a->tag} » ne peut pas être utilisé : un mot-clé est fait de mots de lettres, chiffres, _ et -, séparés par une seule espace, {$a->max} caractères au plus.';
+$string['sharetags'] = 'Mots-clés';
+$string['sharetags_help'] = 'Séparés par des virgules, par exemple « chimie organique, travaux pratiques ». Un mot-clé est fait de mots de lettres, chiffres, _ et -.';
+$string['sharetagstoomany'] = '{$a} mots-clés au plus.';
+$string['sharetitle'] = 'Titre';
+$string['shareviewonnode'] = 'Voir le cours sur le réseau';
+$string['sharevisibility'] = 'Qui peut le voir';
+$string['sharevisibility_followers'] = 'Abonnés seulement';
+$string['sharevisibility_help'] = 'Public : tout le réseau. Abonnés seulement : les établissements et personnes que votre nœud a acceptés comme abonnés.';
+$string['sharevisibility_private'] = 'Privé (ce nœud seulement)';
+$string['sharevisibility_public'] = 'Public';
+$string['sharewithdraw'] = 'Retirer du réseau';
+$string['sharewithdrawconfirm'] = 'Retirer « {$a} » du réseau ? Les abonnés apprennent qu\'il n\'est plus là ; les copies déjà restaurées ailleurs restent.';
+$string['sharewithdrawn'] = 'Le cours a été retiré du réseau.';
+$string['taskdeleteoldbackups'] = 'Supprimer les sauvegardes coursefed de plus d\'un jour';
+$string['userdatalocked'] = 'Le réglage du site « {$a} » est verrouillé activé, et coursefed ne transfère jamais de données utilisateur ; déverrouillez-le dans Administration du site > Cours > Sauvegardes.';
