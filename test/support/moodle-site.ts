@@ -125,6 +125,20 @@ export function releasePattern(site: LiveMoodleSite): RegExp {
   return new RegExp(`^${site.version.replaceAll(".", "\\.")} `);
 }
 
+/**
+ * A course's modules as a restore leaves them on this site: from 5.0 on, Moodle keeps
+ * questions in `qbank` modules it makes while restoring (shared/moodle/README.md, "What
+ * differs on 5.1": "A restore makes `qbank` course modules ... which count among the
+ * course's modules"), `banks` of them for a backup holding questions.
+ */
+export function withQuestionBanks(
+  site: LiveMoodleSite,
+  modules: Readonly<Record<string, number>>,
+  banks: number,
+): Record<string, number> {
+  return site.release === "4.5" ? { ...modules } : { ...modules, qbank: banks };
+}
+
 /** Runs a subcommand of moodle-test-site.sh (serve, token, ...) on this site; its stdout. */
 export async function siteScript(
   site: LiveMoodleSite,
