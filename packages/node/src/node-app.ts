@@ -139,6 +139,7 @@ export async function createNodeApp({
       throttle: new LoginThrottle(db),
       tokens,
       audit,
+      moodleSites,
       maxUploadBytes: config.maxUploadBytes,
       uploads,
       webUploads,

@@ -40,6 +40,7 @@ export const AUDIT_ACTIONS = [
   "settings.federation",
   "settings.auto-accept",
   "settings.reset",
+  "settings.moodle-users",
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 

@@ -284,6 +284,13 @@ export const en = {
   settingChangedBy: (name: string, when: string) => `Changed here by ${name}, ${when}.`,
   resetToConfiguration: "Reset to the configuration's value",
   configurationValue: "The configuration's value",
+  moodleUsersHeading: "Moodle users",
+  moodleUsersIntro:
+    "A registered Moodle site acts for its users: each is one of this node's teachers, so what they share carries their name. Moodle decides what they may do in their courses.",
+  moodleUsersBecomeTeachers: "Moodle users become teachers at first use",
+  moodleUsersBecomeTeachersHelp:
+    "When off, a Moodle user the node does not know yet is refused; those it knows keep their teacher account.",
+  saveMoodleUsers: "Save",
 
   followRequestsTitle: "Follow requests",
   followRequestsIntro:
@@ -340,7 +347,13 @@ export const en = {
   wsSettings: "For the ws driver",
   wsToken: "Web service token",
   wsTokenHelp:
-    "A token of the local_coursefed plugin's service; kept by the node and never shown again.",
+    "A token of the local_coursefed plugin's service; kept by the node and never shown again. Leave it empty to let the site give it: issue its registration code, then paste the code on the plugin's settings page and press \"Give the node access\".",
+  registrationCode: "Registration code",
+  registrationCodeNamed: (name: string) => `Issue the registration code of ${name}`,
+  registrationCodeFor: (name: string) => `Registration code for ${name}`,
+  registrationCodeHelp:
+    "Paste it on the Moodle site, in Site administration > Plugins > Local plugins > coursefed. It holds a token of this node: it is shown this once; issue another if it is lost.",
+  registrationCodeReplaced: "The previous code of this site no longer works.",
   targetNotices: {
     added: "Moodle site added. Probe it to check that the node reaches it.",
     removed:
@@ -471,6 +484,7 @@ export const en = {
     "settings.federation": "changed the federation policy",
     "settings.auto-accept": "changed the auto-accepted servers",
     "settings.reset": "reset a setting to the configuration's",
+    "settings.moodle-users": "changed whether Moodle users become teachers",
   } satisfies Record<AuditAction, string>,
   auditEmpty: "No admin action recorded yet.",
 

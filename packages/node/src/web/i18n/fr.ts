@@ -281,6 +281,13 @@ export const fr: Messages = {
   settingChangedBy: (name: string, when: string) => `Modifié ici par ${name}, ${when}.`,
   resetToConfiguration: "Revenir à la valeur de la configuration",
   configurationValue: "Valeur de la configuration",
+  moodleUsersHeading: "Utilisateurs Moodle",
+  moodleUsersIntro:
+    "Un site Moodle enregistré agit pour ses utilisateurs\u00a0: chacun est un enseignant de ce nœud, et ce qu’il partage porte son nom. Moodle décide de ce qu’il peut faire dans ses cours.",
+  moodleUsersBecomeTeachers: "Les utilisateurs Moodle deviennent enseignants à leur première venue",
+  moodleUsersBecomeTeachersHelp:
+    "Désactivé, un utilisateur Moodle que le nœud ne connaît pas encore est refusé\u00a0; ceux qu’il connaît gardent leur compte d’enseignant.",
+  saveMoodleUsers: "Enregistrer",
 
   followRequestsTitle: "Demandes d’abonnement",
   followRequestsIntro:
@@ -338,7 +345,13 @@ export const fr: Messages = {
   wsSettings: "Pour le pilote ws",
   wsToken: "Jeton de service web",
   wsTokenHelp:
-    "Un jeton du service du plugin local_coursefed\u00a0; gardé par le nœud et jamais réaffiché.",
+    "Un jeton du service du plugin local_coursefed\u00a0; gardé par le nœud et jamais réaffiché. Laissez-le vide pour que le site le donne\u00a0: émettez son code d’enregistrement, collez-le sur la page de réglages du plugin et cliquez sur «\u00a0Donner l’accès au nœud\u00a0».",
+  registrationCode: "Code d’enregistrement",
+  registrationCodeNamed: (name: string) => `Émettre le code d’enregistrement de ${name}`,
+  registrationCodeFor: (name: string) => `Code d’enregistrement de ${name}`,
+  registrationCodeHelp:
+    "Collez-le sur le site Moodle, dans Administration du site > Plugins > Plugins locaux > coursefed. Il contient un jeton de ce nœud\u00a0: il n’est affiché qu’une fois\u00a0; émettez-en un autre s’il est perdu.",
+  registrationCodeReplaced: "Le code précédent de ce site ne fonctionne plus.",
   targetNotices: {
     added: "Site Moodle ajouté. Sondez-le pour vérifier que le nœud l’atteint.",
     removed:
@@ -472,6 +485,7 @@ export const fr: Messages = {
     "settings.federation": "a changé la politique de fédération",
     "settings.auto-accept": "a changé les serveurs acceptés d’office",
     "settings.reset": "a rendu un réglage à la configuration",
+    "settings.moodle-users": "a changé si les utilisateurs Moodle deviennent enseignants",
   },
   auditEmpty: "Aucune action d’administration enregistrée pour l’instant.",
 

@@ -71,6 +71,7 @@ ${
 <td>${site && target.probedAt !== null ? html`${site.release}<br><small>${t.pluginCount(Object.keys(site.plugins).length)} · ${formatDateTime(target.probedAt, language)}</small>` : html`<span class="badge badge-neutral">${t.notProbed}</span>`}</td>
 <td>${site && target.probedAt !== null ? (site.maxRestoreBytes === null ? t.noSizeLimit : formatBytes(site.maxRestoreBytes, language)) : "–"}</td>
 <td class="row-actions"><form method="post" action="/admin/targets/probe" class="inline">${csrfField(c)}<input type="hidden" name="name" value="${target.name}"><button type="submit" class="compact" aria-label="${t.probeNamed(target.name)}">${t.probe}</button></form>
+<form method="post" action="/admin/targets/register" class="inline">${csrfField(c)}<input type="hidden" name="name" value="${target.name}"><button type="submit" class="secondary compact" aria-label="${t.registrationCodeNamed(target.name)}">${t.registrationCode}</button></form>
 <a href="/admin/targets/remove?name=${encodeURIComponent(target.name)}" role="button" class="secondary outline compact" aria-label="${t.removeNamed(target.name)}">${t.remove}</a></td></tr>`;
       })}</tbody>
 </table></div>`
@@ -204,8 +205,33 @@ function newTarget(form: Form): NewMoodleTarget | { error: "category" } {
   };
 }
 
-export function adminTargetsRoutes(app: Hono<WebEnv>, { services, audit }: WebDependencies): void {
+export function adminTargetsRoutes(
+  app: Hono<WebEnv>,
+  { services, audit, moodleSites }: WebDependencies,
+): void {
   app.get("/admin/targets", requireRole("admin"), (c) => targetsPage(c, services));
+
+  app.post("/admin/targets/register", requireRole("admin"), async (c) => {
+    const t = c.get("t");
+    const name = formText(await c.req.parseBody(), "name");
+    const target = await services.moodleTargets.byName(name);
+    if (!target) {
+      return targetsPage(c, services, {
+        status: 404,
+        outcome: notice("error", noSuchTargetMessage(name)),
+      });
+    }
+    const { code, replaced } = await moodleSites.register(target, webAuditActor(c));
+    return targetsPage(c, services, {
+      status: 201,
+      outcome: html`<article class="secret" role="status" aria-labelledby="registration-heading">
+<h2 id="registration-heading">${t.registrationCodeFor(name)}</h2>
+<p><code class="secret-value">${code}</code></p>
+<p><small>${t.registrationCodeHelp}</small></p>
+${replaced ? html`<p><small>${t.registrationCodeReplaced}</small></p>` : ""}
+</article>`,
+    });
+  });
 
   app.post("/admin/targets", requireRole("admin"), async (c) => {
     const t = c.get("t");
