@@ -1,5 +1,5 @@
 /**
- * The ws driver against a real Moodle 4.5.6 site with the companion plugin installed the
+ * The ws driver against each real Moodle site (4.5.6 and 5.1.3) with the companion plugin installed the
  * way an institution admin would (test/support/moodle-plugin.ts). What the driver reports
  * is checked against Moodle's own web services (core_course_*), called with the site
  * script's token for every function, not through the plugin.
@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { inspectBackup } from "@coursefed/mbz";
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { countActivities } from "../../packages/moodle/src/activity-counts.ts";
 import { WsDriver } from "../../packages/moodle/src/drivers/ws-driver.ts";
 import { MoodleError } from "../../packages/moodle/src/errors.ts";
@@ -20,12 +20,17 @@ import {
   removeCoursefedPlugin,
   sourceVersion,
 } from "../support/moodle-plugin.ts";
-import { moodleScript } from "../support/moodle-site.ts";
+import {
+  describeOnEachMoodle,
+  type LiveMoodleSite,
+  releasePattern,
+  siteScript,
+  withQuestionBanks,
+} from "../support/moodle-site.ts";
 import { fixture } from "../support/shared-fixtures.ts";
 import { queryMoodle } from "./moodle-database.ts";
 
 const run = promisify(execFile);
-const site = inject("moodleSite");
 const TIMEOUT_MS = 120_000;
 
 /** Moodle's core web services, with the all-functions token of moodle-test-site.sh. */
@@ -78,11 +83,6 @@ class CoreServices {
   }
 }
 
-async function siteScript(command: string): Promise<string> {
-  const { stdout } = await run("bash", [moodleScript, command], { maxBuffer: 1 << 24 });
-  return stdout.trim();
-}
-
 /** Files left in the node user's draft area, where the driver uploads archives. */
 async function nodeDraftFiles(database: {
   name: string;
@@ -101,8 +101,7 @@ async function nodeDraftFiles(database: {
 }
 
 /** Runs one of Moodle's CLI scripts on the test site. */
-async function moodleCli(args: readonly string[]): Promise<void> {
-  if (!site.available) throw new Error(site.reason);
+async function moodleCli(site: LiveMoodleSite, args: readonly string[]): Promise<void> {
   await run("php", ["-d", "max_input_vars=5000", ...args], { cwd: site.moodleDir });
 }
 
@@ -119,16 +118,15 @@ async function moodleErrorOf(promise: Promise<unknown>): Promise<MoodleError> {
   return error as MoodleError;
 }
 
-describe.skipIf(!site.available)("ws driver on a real Moodle 4.5.6 with local_coursefed", () => {
-  if (!site.available) return;
+describeOnEachMoodle("ws driver on a real Moodle with local_coursefed", (site) => {
   const wwwroot = site.wwwroot;
   let core: CoreServices;
   let driver: WsDriver;
   let scratch: string;
 
   beforeAll(async () => {
-    await siteScript("serve");
-    core = new CoreServices(wwwroot, (await siteScript("token")).split("\n").at(-1) ?? "");
+    await siteScript(site, "serve");
+    core = new CoreServices(wwwroot, (await siteScript(site, "token")).split("\n").at(-1) ?? "");
     scratch = await mkdtemp(join(tmpdir(), "coursefed-ws-"));
   });
 
@@ -162,9 +160,9 @@ describe.skipIf(!site.available)("ws driver on a real Moodle 4.5.6 with local_co
 
     it("probes the site: version, release, branch, plugins with versions, upload limit", async () => {
       const info = await driver.probe();
-      expect(info.release).toMatch(/^4\.5\.6 /);
-      expect(info.version).toMatch(/^2024100706/);
-      expect(info.branch).toBe("4.5");
+      expect(info.release).toMatch(releasePattern(site));
+      expect(info.version.startsWith(site.build)).toBe(true);
+      expect(info.branch).toBe(site.release);
       expect(info.plugins.mod_quiz).toBeGreaterThan(2024000000);
       expect(info.plugins.local_coursefed).toBe(Number(await sourceVersion()));
       expect(info.plugins.mod_surveypro).toBeUndefined();
@@ -178,7 +176,7 @@ describe.skipIf(!site.available)("ws driver on a real Moodle 4.5.6 with local_co
       [
         "a tar.gz from Moodle 5.0 with users",
         "m503-tgz-course-qbank-users-async.mbz",
-        { qbank: 2 },
+        site.release === "4.5" ? { qbank: 2 } : {},
       ],
     ])("restores %s as a new course, without users (%s)", async (_label, name, missing) => {
       const archivePath = fixture(name);
@@ -213,7 +211,10 @@ describe.skipIf(!site.available)("ws driver on a real Moodle 4.5.6 with local_co
         expectedActivities: { quiz: 1 },
       });
       expect(outcome.missingActivities).toEqual({});
-      expect(await core.modulesOf(outcome.courseId)).toEqual({ quiz: 1 });
+      // On 5.1 the quiz's questions come in a qbank module (see withQuestionBanks).
+      expect(await core.modulesOf(outcome.courseId)).toEqual(
+        withQuestionBanks(site, { quiz: 1 }, 1),
+      );
       const course = (await core.courses()).find((each) => each.id === outcome.courseId);
       // "... copy N" when the site already has a course of that name.
       expect(course?.fullname).toMatch(/^Backup test( copy \d+)?$/);
@@ -293,7 +294,9 @@ describe.skipIf(!site.available)("ws driver on a real Moodle 4.5.6 with local_co
         destination: { kind: "new-course", categoryId: 1 },
         expectedActivities: { page: 14, quiz: 1, forum: 1 },
       });
-      expect(await core.modulesOf(base.courseId)).toEqual({ page: 14, quiz: 1, forum: 1 });
+      expect(await core.modulesOf(base.courseId)).toEqual(
+        withQuestionBanks(site, { page: 14, quiz: 1, forum: 1 }, 1),
+      );
 
       const merged = await driver.restore({
         archivePath: fixture("m285-zip-activity-quiz-nousers.mbz"),
@@ -302,9 +305,11 @@ describe.skipIf(!site.available)("ws driver on a real Moodle 4.5.6 with local_co
       });
       expect(merged.courseId).toBe(base.courseId);
       // Only what this restore added counts as restored; the course keeps its own modules.
-      expect(merged.restoredActivities).toEqual({ quiz: 1 });
+      expect(merged.restoredActivities).toEqual(withQuestionBanks(site, { quiz: 1 }, 1));
       expect(merged.missingActivities).toEqual({});
-      expect(await core.modulesOf(base.courseId)).toEqual({ page: 14, quiz: 2, forum: 1 });
+      expect(await core.modulesOf(base.courseId)).toEqual(
+        withQuestionBanks(site, { page: 14, quiz: 2, forum: 1 }, 2),
+      );
 
       const replaced = await driver.restore({
         archivePath: fixture("m26dev-zip-course-glossary-nousers.mbz"),
@@ -333,7 +338,9 @@ describe.skipIf(!site.available)("ws driver on a real Moodle 4.5.6 with local_co
       const report = await inspectBackup(outcome.path);
       expect(report.settings.root.users).toBe("0");
       expect(report.personalData.verdict).toBe("clean");
-      expect(countActivities(report.activities)).toEqual({ forum: 1, quiz: 1 });
+      expect(countActivities(report.activities)).toEqual(
+        withQuestionBanks(site, { forum: 1, quiz: 1 }, 2),
+      );
       expect((await stat(outcome.path)).size).toBe(report.size);
     });
 
@@ -429,15 +436,15 @@ describe.skipIf(!site.available)("ws driver on a real Moodle 4.5.6 with local_co
     });
 
     it("says to enable REST when the site's web services answer 403", async () => {
-      await moodleCli(["admin/cli/cfg.php", "--name=webserviceprotocols", "--set="]);
+      await moodleCli(site, ["admin/cli/cfg.php", "--name=webserviceprotocols", "--set="]);
       try {
         const error = await moodleErrorOf(driver.probe());
         expect(error.code).toBe("MISCONFIGURED");
         expect(error.message).toContain("enable web services and the REST protocol");
       } finally {
-        await moodleCli(["admin/cli/cfg.php", "--name=webserviceprotocols", "--set=rest"]);
+        await moodleCli(site, ["admin/cli/cfg.php", "--name=webserviceprotocols", "--set=rest"]);
       }
-      expect((await driver.probe()).branch).toBe("4.5");
+      expect((await driver.probe()).branch).toBe(site.release);
     });
 
     it("says an unreachable site is unreachable, transiently", async () => {
