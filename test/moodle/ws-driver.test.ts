@@ -16,6 +16,11 @@ import { WsDriver } from "../../packages/moodle/src/drivers/ws-driver.ts";
 import { MoodleError } from "../../packages/moodle/src/errors.ts";
 import { buildTarGz, moodleBackupXml } from "../support/archive-builder.ts";
 import {
+  ArchiveLinkServer,
+  downloadsLeft,
+  PullingWsDriver,
+} from "../support/archive-link-server.ts";
+import {
   installCoursefedPlugin,
   removeCoursefedPlugin,
   sourceVersion,
@@ -83,23 +88,6 @@ class CoreServices {
   }
 }
 
-/** Files left in the node user's draft area, where the driver uploads archives. */
-async function nodeDraftFiles(database: {
-  name: string;
-  user: string;
-  password: string;
-  host: string;
-}): Promise<number> {
-  const query = `SELECT count(*) FROM mdl_files f JOIN mdl_user u ON u.id = f.userid
-    WHERE u.username = 'coursefed' AND f.component = 'user' AND f.filearea = 'draft'`;
-  const { stdout } = await run(
-    "psql",
-    ["-X", "-qtA", "-h", database.host, "-U", database.user, "-d", database.name, "-c", query],
-    { env: { ...process.env, PGPASSWORD: database.password } },
-  );
-  return Number(stdout.trim());
-}
-
 /** Runs one of Moodle's CLI scripts on the test site. */
 async function moodleCli(site: LiveMoodleSite, args: readonly string[]): Promise<void> {
   await run("php", ["-d", "max_input_vars=5000", ...args], { cwd: site.moodleDir });
@@ -123,20 +111,28 @@ describeOnEachMoodle("ws driver on a real Moodle with local_coursefed", (site) =
   let core: CoreServices;
   let driver: WsDriver;
   let scratch: string;
+  /** Where the site pulls the archives it restores from, as from a node. */
+  let links: ArchiveLinkServer;
 
   beforeAll(async () => {
+    links = await ArchiveLinkServer.start();
     await siteScript(site, "serve");
     core = new CoreServices(wwwroot, (await siteScript(site, "token")).split("\n").at(-1) ?? "");
     scratch = await mkdtemp(join(tmpdir(), "coursefed-ws-"));
   });
 
   afterAll(async () => {
+    await links?.stop();
     if (scratch) await rm(scratch, { recursive: true, force: true });
   });
 
   it("says the plugin is missing, and how to install it, on a site without it", async () => {
     await removeCoursefedPlugin(site);
-    const withoutPlugin = new WsDriver({ url: wwwroot, token: core.token, timeoutMs: TIMEOUT_MS });
+    const withoutPlugin = new PullingWsDriver(links, {
+      url: wwwroot,
+      token: core.token,
+      timeoutMs: TIMEOUT_MS,
+    });
     const error = await moodleErrorOf(withoutPlugin.probe());
     expect(error.code).toBe("PLUGIN_MISSING");
     expect(error.transient).toBe(false);
@@ -155,10 +151,10 @@ describeOnEachMoodle("ws driver on a real Moodle with local_coursefed", (site) =
   describe("with the plugin installed", () => {
     beforeAll(async () => {
       const token = await installCoursefedPlugin(site);
-      driver = new WsDriver({ url: wwwroot, token, timeoutMs: TIMEOUT_MS });
+      driver = new PullingWsDriver(links, { url: wwwroot, token, timeoutMs: TIMEOUT_MS });
     });
 
-    it("probes the site: version, release, branch, plugins with versions, upload limit", async () => {
+    it("probes the site: version, release, branch, plugins with versions, no upload limit", async () => {
       const info = await driver.probe();
       expect(info.release).toMatch(releasePattern(site));
       expect(info.version.startsWith(site.build)).toBe(true);
@@ -166,7 +162,8 @@ describeOnEachMoodle("ws driver on a real Moodle with local_coursefed", (site) =
       expect(info.plugins.mod_quiz).toBeGreaterThan(2024000000);
       expect(info.plugins.local_coursefed).toBe(Number(await sourceVersion()));
       expect(info.plugins.mod_surveypro).toBeUndefined();
-      expect(info.maxRestoreBytes).toBeGreaterThan(0);
+      // The site pulls what it restores from the node: PHP's upload limits no longer apply.
+      expect(info.maxRestoreBytes).toBeNull();
     });
 
     it.each([
@@ -273,7 +270,7 @@ describeOnEachMoodle("ws driver on a real Moodle with local_coursefed", (site) =
         shortname: `Quiz ${title}`,
         visible: 1,
       });
-      expect(await nodeDraftFiles(site.database)).toBe(0);
+      expect(await downloadsLeft(site)).toEqual([]);
     });
 
     it("names the activities Moodle dropped for a missing plugin (mod_surveypro)", async () => {
@@ -319,7 +316,7 @@ describeOnEachMoodle("ws driver on a real Moodle with local_coursefed", (site) =
       expect(replaced.courseId).toBe(base.courseId);
       expect(replaced.restoredActivities).toEqual({ glossary: 1 });
       expect(await core.modulesOf(base.courseId)).toEqual({ glossary: 1 });
-      expect(await nodeDraftFiles(site.database)).toBe(0);
+      expect(await downloadsLeft(site)).toEqual([]);
     });
 
     it("backs a course up without user data into the output directory", async () => {
@@ -345,7 +342,11 @@ describeOnEachMoodle("ws driver on a real Moodle with local_coursefed", (site) =
     });
 
     it("refuses a bad token as an authentication failure", async () => {
-      const stranger = new WsDriver({ url: wwwroot, token: "0".repeat(32), timeoutMs: TIMEOUT_MS });
+      const stranger = new PullingWsDriver(links, {
+        url: wwwroot,
+        token: "0".repeat(32),
+        timeoutMs: TIMEOUT_MS,
+      });
       const error = await moodleErrorOf(stranger.probe());
       expect(error.code).toBe("AUTHENTICATION");
       expect(error.transient).toBe(false);
@@ -371,10 +372,11 @@ describeOnEachMoodle("ws driver on a real Moodle with local_coursefed", (site) =
         }),
       );
       expect(error.code).toBe("RESTORE_FAILED");
-      expect(error.message).toContain("corrupt.mbz is not a Moodle backup");
+      // The file the site downloaded it into, named after its digest.
+      expect(error.message).toMatch(/[0-9a-f]{16}-\w+\.mbz is not a Moodle backup/);
       expect(await core.courses()).toEqual(before);
-      // The uploaded archive is deleted whether the restore worked or not.
-      expect(await nodeDraftFiles(site.database)).toBe(0);
+      // The downloaded archive is deleted whether the restore worked or not.
+      expect(await downloadsLeft(site)).toEqual([]);
     });
 
     it("deletes the course it made when a restore fails after making it", async () => {

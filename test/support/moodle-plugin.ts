@@ -89,6 +89,12 @@ export async function installCoursefedPlugin(site: MoodleSiteLocation): Promise<
   } else {
     await php(site, ["admin/cli/upgrade.php", "--non-interactive"]);
   }
+  // The site reaches the test nodes on 127.0.0.1 and on any port (it downloads the
+  // archives it restores from them), which Moodle's HTTP security blocks by default. A
+  // setting of the test site's, never the plugin's: institutions' nodes are not on loopback.
+  for (const name of ["curlsecurityblockedhosts", "curlsecurityallowedport"]) {
+    await php(site, ["admin/cli/cfg.php", `--name=${name}`, "--set="]);
+  }
   // As the plugin's README tells admins: a dedicated user, its role, and a token.
   const granted = await php(site, [
     join(target, "cli", "grant_node_access.php"),

@@ -14,6 +14,7 @@ export {
   newCourseNames,
 } from "./course-names.ts";
 export {
+  type ArchiveDownload,
   type BackupOutcome,
   type BackupRequest,
   type CoursePage,

@@ -21,6 +21,7 @@ import { FollowRepository } from "./follows/follow-repository.ts";
 import { MoodleTargetRepository } from "./moodle-targets/target-repository.ts";
 import { createNodeApp } from "./node-app.ts";
 import { PeerRepository } from "./peers/peer-repository.ts";
+import { ArchiveLinks } from "./restores/archive-links.ts";
 import { applyRestoreRules } from "./restores/auto-restore.ts";
 import { RestoreRepository } from "./restores/restore-repository.ts";
 import { type RestoreMessage, runRestoreJob } from "./restores/restore-service.ts";
@@ -103,6 +104,8 @@ export async function createNode(config: NodeConfig): Promise<CoursefedNode> {
     peers,
     moodleTargets: new MoodleTargetRepository(db),
     restores: new RestoreRepository(db),
+    // In the database's key-value store: a link minted by one process is served by any.
+    archiveLinks: new ArchiveLinks(new DatabaseKvStore(db), config.publicUrl),
     restoreQueue,
     shareJobs: new ShareJobRepository(new DatabaseKvStore(db)),
     shareQueue,

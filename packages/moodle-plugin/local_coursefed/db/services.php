@@ -28,7 +28,8 @@ $functions = [
     'local_coursefed_restore_course' => [
         'classname' => \local_coursefed\external\restore_course::class,
         'methodname' => 'execute',
-        'description' => 'Restores a backup uploaded to the draft area, without user data, into a new or an existing course.',
+        'description' => 'Downloads a backup from the coursefed node\'s archive link, checks its size and sha256, and '
+            . 'restores it without user data into a new or an existing course.',
         'type' => 'write',
         'capabilities' => 'local/coursefed:restore, moodle/restore:restorecourse, moodle/course:create',
     ],
@@ -74,9 +75,9 @@ $services = [
         ],
         'restrictedusers' => 0,
         'enabled' => 1,
-        // The node uploads backups to /webservice/upload.php and downloads them with
-        // /webservice/pluginfile.php; both refuse a service without these flags.
-        'uploadfiles' => 1,
+        // The node downloads backups with /webservice/pluginfile.php, which refuses a service without this flag.
+        // Nothing is uploaded: the site pulls the backups it restores from the node (restore_course).
+        'uploadfiles' => 0,
         'downloadfiles' => 1,
     ],
 ];

@@ -36,7 +36,16 @@ const CODES: Readonly<Record<string, MoodleErrorCode>> = {
   userdatalocked: "MISCONFIGURED",
   invalidcourseid: "NOT_FOUND",
   filenotfound: "NOT_FOUND",
+  // The site pulling a backup from the node (archive_download.php): its own settings, or
+  // the node's address as the site reaches it, stand in the way.
+  archiveblocked: "MISCONFIGURED",
+  archiveunreachable: "MISCONFIGURED",
+  // Cut more times than the plugin resumes: the job is tried again later.
+  archiveincomplete: "UNREACHABLE",
 };
+
+/** Moodle's error codes of failures that may pass by themselves. */
+const TRANSIENT_CODES: ReadonlySet<string> = new Set(["archiveincomplete"]);
 
 /**
  * The MoodleError for an error answer. `fallback` is the code for errors that say nothing
@@ -76,7 +85,10 @@ export function moodleErrorOf(
       { log },
     );
   }
-  return new MoodleError(code, `${site}: ${detail}`, { log });
+  return new MoodleError(code, `${site}: ${detail}`, {
+    log,
+    ...(TRANSIENT_CODES.has(errorcode) ? { transient: true } : {}),
+  });
 }
 
 /**

@@ -40,7 +40,7 @@ export const PLUGIN_VERSION_NAMING_COURSES = 2026112400;
  * which PHP's upload_max_filesize and post_max_size limited (2 MB and 8 MB on a stock
  * PHP). The driver restores through no older plugin: it says to update it.
  */
-export const PLUGIN_VERSION_PULLING = 2026120602;
+export const PLUGIN_VERSION_PULLING = 2026120604;
 
 /** The first local_coursefed version with local_coursefed_list_categories and _list_courses. */
 export const PLUGIN_VERSION_LISTING = 2026120601;

@@ -6,6 +6,7 @@ import type { CourseRepository } from "../courses/course-repository.ts";
 import type { FollowRepository } from "../follows/follow-repository.ts";
 import type { MoodleTargetRepository } from "../moodle-targets/target-repository.ts";
 import type { PeerRepository } from "../peers/peer-repository.ts";
+import type { ArchiveLinks } from "../restores/archive-links.ts";
 import type { RestoreRepository } from "../restores/restore-repository.ts";
 import type { ShareJobRepository } from "../restores/share-jobs.ts";
 import type { ShareQueue } from "../restores/share-service.ts";
@@ -24,6 +25,8 @@ export interface FederationServices {
   readonly peers: PeerRepository;
   readonly moodleTargets: MoodleTargetRepository;
   readonly restores: RestoreRepository;
+  /** Download links a Moodle site pulls a restore's archive by (the ws driver). */
+  readonly archiveLinks: ArchiveLinks;
   /** Where restore jobs are queued (the database queue's "restore" channel). */
   readonly restoreQueue: MessageQueue;
   /** Shares of Moodle courses asked for by their sites, and the queue their jobs wait in. */

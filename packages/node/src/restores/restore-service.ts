@@ -21,6 +21,7 @@ import type { CourseManifest } from "../courses/manifest.ts";
 import { probeTarget } from "../moodle-targets/probe-target.ts";
 import type { MoodleTarget } from "../moodle-targets/target-repository.ts";
 import { Temporal } from "../temporal.ts";
+import type { ArchiveLink, ArchiveLinks } from "./archive-links.ts";
 import {
   checkRestorePermission,
   type RestorePermissionStores,
@@ -115,8 +116,13 @@ export interface RestoreRequestStores extends RestorePermissionStores {
   readonly restoreQueue: RestoreQueue;
 }
 
-/** What running a job uses besides: the blob store, the policy and signed downloads. */
-export interface RestoreJobStores extends RestoreRequestStores, ArchiveFetchStores {}
+/**
+ * What running a job uses besides: the blob store, the policy, signed downloads, and the
+ * links a ws target's site pulls the archive by.
+ */
+export interface RestoreJobStores extends RestoreRequestStores, ArchiveFetchStores {
+  readonly archiveLinks: ArchiveLinks;
+}
 
 /**
  * A restore asked for: its job, and whether the same restore (revision, target and
@@ -303,6 +309,13 @@ function namedAfter(
   return fullName === "" ? destination : { ...destination, fullName };
 }
 
+/** A link that cannot be revoked now still dies minutes after its last byte served. */
+async function revokeQuietly(links: ArchiveLinks, link: ArchiveLink): Promise<void> {
+  await links.revoke(link).catch((error: unknown) => {
+    console.error(`coursefed: revoking an archive link failed: ${(error as Error).message}`);
+  });
+}
+
 /**
  * Runs a queued job: fetches and verifies the archive, checks it against what the site
  * has (probed within PROBE_FRESHNESS_MS), restores it with the target's driver and records the outcome and the
@@ -342,11 +355,17 @@ export async function runRestoreJob(
     }
     const entry = await services.courses.catalogEntry(job.objectUri);
     const started = performance.now();
-    const outcome = await driver.restore({
-      archivePath: services.blobs.pathOf(stored.sha256),
-      destination: namedAfter(job.destination as unknown as RestoreDestination, entry?.title),
-      expectedActivities: manifest.activities,
-    });
+    // A ws target's site downloads the archive from the node; the link lives as long as
+    // this attempt (a retry makes a new one).
+    const link = target.driver === "ws" ? await services.archiveLinks.mint(stored) : undefined;
+    const outcome = await driver
+      .restore({
+        archivePath: services.blobs.pathOf(stored.sha256),
+        ...(link ? { download: link } : {}),
+        destination: namedAfter(job.destination as unknown as RestoreDestination, entry?.title),
+        expectedActivities: manifest.activities,
+      })
+      .finally(() => (link ? revokeQuietly(services.archiveLinks, link) : undefined));
     const missing = Object.keys(outcome.missingActivities).length > 0;
     const done = await services.restores.update(job.id, {
       state: "succeeded",

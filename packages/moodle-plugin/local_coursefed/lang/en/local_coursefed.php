@@ -25,12 +25,18 @@
 
 defined('MOODLE_INTERNAL') || die();
 
+$string['archiveblocked'] = 'Moodle\'s HTTP security settings block the coursefed node at {$a->host} ({$a->reason}): a site administrator allows its host and port (Site administration > General > Security > HTTP security: cURL blocked hosts list, cURL allowed ports list).';
+$string['archiveincomplete'] = 'The backup could not be downloaded from the coursefed node: {$a->received} of {$a->size} bytes came in {$a->attempts} attempts ({$a->reason}); nothing was restored. The node tries again later.';
+$string['archivemismatch'] = 'The backup downloaded from the coursefed node is not the one announced: {$a->size} bytes with SHA-256 {$a->actual}, not {$a->expected}; it was deleted and nothing was restored.';
+$string['archiverefused'] = 'The coursefed node at {$a->host} refused the backup\'s download (HTTP {$a->status}: {$a->reason}); nothing was restored.';
+$string['archivetoolarge'] = 'The coursefed node sent more than the {$a} bytes it announced for the backup; the download was stopped and deleted, and nothing was restored.';
+$string['archiveunreachable'] = 'The coursefed node at {$a->host} could not be reached to download the backup ({$a->reason}): check that the node\'s public address is reachable from this Moodle site.';
+$string['archiveunwritable'] = 'The backup could not be written to {$a}: check the disk space and permissions of Moodle\'s data directory.';
 $string['backupfailed'] = 'Backup failed: {$a}';
 $string['backupnotwritten'] = 'Moodle did not write the backup file; check the disk space and permissions of the data directory.';
 $string['coursefed:backup'] = 'Back up a course without user data for coursefed';
 $string['coursefed:probe'] = 'Read the site version and installed plugins for coursefed';
 $string['coursefed:restore'] = 'Restore a coursefed backup without user data';
-$string['draftnotonefile'] = 'The draft area given holds {$a} files; upload exactly one backup to /webservice/upload.php first.';
 $string['nodebadresponse'] = 'The coursefed node answered something this plugin cannot read ({$a}); check the node address in the registration code, or ask the node\'s admin.';
 $string['nodeerror'] = 'The coursefed node refused: {$a}';
 $string['nodenotconfigured'] = 'This site is not connected to a coursefed node yet: an administrator pastes the node\'s registration code under Site administration > Plugins > Local plugins > coursefed.';

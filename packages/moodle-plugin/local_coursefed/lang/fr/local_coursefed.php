@@ -25,13 +25,19 @@
 
 defined('MOODLE_INTERNAL') || die();
 
+$string['archiveblocked'] = 'Les réglages de sécurité HTTP de Moodle bloquent le nœud coursefed à {$a->host} ({$a->reason}) : un administrateur du site autorise son hôte et son port (Administration du site > Généralités > Sécurité > Sécurité HTTP : liste des hôtes bloqués par cURL, ports autorisés par cURL).';
+$string['archiveincomplete'] = 'La sauvegarde n\'a pas pu être téléchargée depuis le nœud coursefed : {$a->received} octets sur {$a->size} reçus en {$a->attempts} tentatives ({$a->reason}) ; rien n\'a été restauré. Le nœud réessaiera plus tard.';
+$string['archivemismatch'] = 'La sauvegarde téléchargée depuis le nœud coursefed n\'est pas celle annoncée : {$a->size} octets d\'empreinte SHA-256 {$a->actual}, et non {$a->expected} ; elle a été supprimée et rien n\'a été restauré.';
+$string['archiverefused'] = 'Le nœud coursefed à {$a->host} a refusé le téléchargement de la sauvegarde (HTTP {$a->status} : {$a->reason}) ; rien n\'a été restauré.';
+$string['archivetoolarge'] = 'Le nœud coursefed a envoyé plus que les {$a} octets annoncés pour la sauvegarde ; le téléchargement a été arrêté et supprimé, et rien n\'a été restauré.';
+$string['archiveunreachable'] = 'Le nœud coursefed à {$a->host} est injoignable pour télécharger la sauvegarde ({$a->reason}) : vérifiez que l\'adresse publique du nœud est joignable depuis ce site Moodle.';
+$string['archiveunwritable'] = 'La sauvegarde n\'a pas pu être écrite dans {$a} : vérifiez l\'espace disque et les droits du dossier de données de Moodle.';
 $string['backupfailed'] = 'La sauvegarde a échoué : {$a}';
 $string['backupnotwritten'] = 'Moodle n\'a pas écrit le fichier de sauvegarde ; vérifiez l\'espace disque et les droits du répertoire de données.';
 $string['coursefed:backup'] = 'Sauvegarder un cours sans données utilisateur pour coursefed';
 $string['coursefed:probe'] = 'Lire la version du site et les plugins installés pour coursefed';
 $string['coursefed:restore'] = 'Restaurer une sauvegarde coursefed sans données utilisateur';
 $string['coursefed:share'] = 'Partager un cours sur le réseau coursefed';
-$string['draftnotonefile'] = 'La zone de brouillon indiquée contient {$a} fichiers ; déposez d\'abord exactement une sauvegarde par /webservice/upload.php.';
 $string['nodebadresponse'] = 'Le nœud coursefed a répondu quelque chose que ce plugin ne sait pas lire ({$a}) ; vérifiez l\'adresse du nœud dans le code d\'inscription, ou demandez à l\'administrateur du nœud.';
 $string['nodeerror'] = 'Le nœud coursefed a refusé : {$a}';
 $string['nodenotconfigured'] = 'Ce site n\'est pas encore relié à un nœud coursefed : un administrateur colle le code d\'inscription du nœud dans Administration du site > Plugins > Plugins locaux > coursefed.';
