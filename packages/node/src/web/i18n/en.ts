@@ -158,6 +158,37 @@ export const en = {
   restoreBadCategory: "A category id is a positive whole number.",
   teacherRestoreWhere: (sites: string) =>
     `Teachers restore new courses into these categories (${sites}), and into the existing courses their own restores made or an admin granted them.`,
+  pickerCategory: "Category",
+  pickerDefaultCategory: "The site's default category",
+  pickerCategoryOption: (path: string, id: number, visible: boolean) =>
+    `${path} (id ${id})${visible ? "" : ", hidden"}`,
+  pickerCategoryId: "Or a category id",
+  pickerCategoriesUnlisted: (site: string, reason: string) =>
+    `The categories of ${site} cannot be listed (${reason}): type a category id.`,
+  pickerCourseOption: (
+    fullName: string,
+    shortName: string,
+    path: string,
+    id: number,
+    visible: boolean,
+  ) => `${fullName} [${shortName}] in ${path} (id ${id})${visible ? "" : ", hidden"}`,
+  pickerCourse: "Course found",
+  pickerCourseSearch: "Find a Moodle course by name",
+  pickerCourseSearchWords: "Words of its full or short name",
+  pickerCourseSearchButton: "Search",
+  pickerCoursesFound: (shown: number, total: number, site: string) =>
+    total > shown
+      ? `${shown} of ${total} courses of ${site} found: choose one below, or search with more words.`
+      : `${total} ${total === 1 ? "course" : "courses"} of ${site} found: choose one below.`,
+  pickerCoursesNone: (site: string) => `No course of ${site} has these words in its name.`,
+  pickerCoursesUnlisted: (site: string, reason: string) =>
+    `The courses of ${site} cannot be listed (${reason}): type the course's id.`,
+  pickerOtherSite: (picked: string, site: string) =>
+    `The category or course chosen is on ${picked}, not on ${site}: choose one of ${site}'s, or choose ${picked} as the Moodle site.`,
+  newCourseFullName: "Full name of the new course",
+  newCourseShortName: "Short name",
+  newCourseNamesHelp:
+    "Empty: the catalog title. Moodle adds “copy 2” or “_2” to a name another course has.",
   restoreConfirmTitle: "Restore into an existing course?",
   restoreConfirmReplace: (course: string, site: string) =>
     `Replacing deletes the contents of ${course} on ${site} and puts this backup's in their place. Its people stay.`,

@@ -153,6 +153,37 @@ export const fr: Messages = {
   restoreBadCategory: "Un identifiant de catégorie est un nombre entier positif.",
   teacherRestoreWhere: (sites: string) =>
     `Les enseignants restaurent de nouveaux cours dans ces catégories (${sites}), et dans les cours existants que leurs propres restaurations ont créés ou qu’un administrateur leur a accordés.`,
+  pickerCategory: "Catégorie",
+  pickerDefaultCategory: "La catégorie par défaut du site",
+  pickerCategoryOption: (path: string, id: number, visible: boolean) =>
+    `${path} (n°\u00a0${id})${visible ? "" : ", cachée"}`,
+  pickerCategoryId: "Ou un identifiant de catégorie",
+  pickerCategoriesUnlisted: (site: string, reason: string) =>
+    `Les catégories de ${site} ne peuvent pas être listées (${reason})\u00a0: indiquez un identifiant de catégorie.`,
+  pickerCourseOption: (
+    fullName: string,
+    shortName: string,
+    path: string,
+    id: number,
+    visible: boolean,
+  ) => `${fullName} [${shortName}] dans ${path} (n°\u00a0${id})${visible ? "" : ", caché"}`,
+  pickerCourse: "Cours trouvé",
+  pickerCourseSearch: "Trouver un cours Moodle par son nom",
+  pickerCourseSearchWords: "Des mots de son nom complet ou abrégé",
+  pickerCourseSearchButton: "Chercher",
+  pickerCoursesFound: (shown: number, total: number, site: string) =>
+    total > shown
+      ? `${shown} cours de ${site} sur ${total} trouvés\u00a0: choisissez-en un ci-dessous, ou cherchez avec plus de mots.`
+      : `${total} cours de ${site} ${total === 1 ? "trouvé" : "trouvés"}\u00a0: choisissez-en un ci-dessous.`,
+  pickerCoursesNone: (site: string) => `Aucun cours de ${site} n’a ces mots dans son nom.`,
+  pickerCoursesUnlisted: (site: string, reason: string) =>
+    `Les cours de ${site} ne peuvent pas être listés (${reason})\u00a0: indiquez l’identifiant du cours.`,
+  pickerOtherSite: (picked: string, site: string) =>
+    `La catégorie ou le cours choisi est sur ${picked}, pas sur ${site}\u00a0: choisissez-en un de ${site}, ou choisissez ${picked} comme site Moodle.`,
+  newCourseFullName: "Nom complet du nouveau cours",
+  newCourseShortName: "Nom abrégé",
+  newCourseNamesHelp:
+    "Vide\u00a0: le titre du catalogue. Moodle ajoute «\u00a0copie 2\u00a0» ou «\u00a0_2\u00a0» à un nom qu’un autre cours porte.",
   restoreConfirmTitle: "Restaurer dans un cours existant\u00a0?",
   restoreConfirmReplace: (course: string, site: string) =>
     `Remplacer supprime le contenu du ${course} sur ${site} et met celui de cette sauvegarde à sa place. Ses participants restent.`,
