@@ -21,6 +21,7 @@ import { buildManifest } from "../../packages/node/src/courses/manifest.ts";
 import { describeOnEachMoodle, releasePattern, withQuestionBanks } from "../support/moodle-site.ts";
 import { fixture, haveFixtures } from "../support/shared-fixtures.ts";
 import { courseModules, queryMoodle } from "./moodle-database.ts";
+import { makePickerFixtures, type PickerFixtures } from "./picker-fixtures.ts";
 
 const run = promisify(execFile);
 describeOnEachMoodle(
@@ -685,3 +686,101 @@ describeOnEachMoodle(
   },
   { when: haveFixtures() },
 );
+
+describeOnEachMoodle("cli driver listing categories and courses", (live) => {
+  let driver: CliDriver;
+  let made: PickerFixtures;
+
+  beforeAll(async () => {
+    driver = new CliDriver({ moodleDir: live.moodleDir, timeoutMs: 120_000 });
+    made = await makePickerFixtures(live.moodleDir);
+  });
+
+  it("lists every category with its path from the top, parent, course count and visibility", async () => {
+    const categories = await driver.listCategories();
+    const ours = categories.filter((category) =>
+      category.path.startsWith(`Sciences ${made.stamp}`),
+    );
+    expect(ours).toEqual([
+      {
+        id: made.sciencesId,
+        name: `Sciences ${made.stamp}`,
+        path: `Sciences ${made.stamp}`,
+        parentId: 0,
+        courseCount: 0,
+        visible: true,
+      },
+      {
+        id: made.chimieId,
+        name: "Chimie",
+        path: `Sciences ${made.stamp} / Chimie`,
+        parentId: made.sciencesId,
+        courseCount: 3,
+        visible: true,
+      },
+      {
+        id: made.archivesId,
+        name: "Archives",
+        path: `Sciences ${made.stamp} / Archives`,
+        parentId: made.sciencesId,
+        courseCount: 0,
+        visible: false,
+      },
+    ]);
+    // Moodle's own default category is there too: the cli driver runs as the site's admin.
+    expect(categories.map((category) => category.id)).toContain(1);
+  });
+
+  it("finds courses by every word of their full or short names, by full name, a page at a time", async () => {
+    const [organique, minerale, physique] = made.courseIds;
+    const chimie = await driver.listCourses({ search: `chimie ${made.stamp}` });
+    expect(chimie).toEqual({
+      total: 2,
+      courses: [
+        {
+          id: minerale,
+          fullName: `Chimie minérale ${made.stamp}`,
+          shortName: `CHMIN${made.stamp}`,
+          categoryId: made.chimieId,
+          categoryPath: `Sciences ${made.stamp} / Chimie`,
+          visible: true,
+        },
+        expect.objectContaining({ id: organique, fullName: `Chimie organique ${made.stamp}` }),
+      ],
+    });
+    // A word of the short name only, in another case.
+    const byShortName = await driver.listCourses({ search: `phy${made.stamp}` });
+    expect(byShortName.courses.map((course) => course.id)).toEqual([physique]);
+    const first = await driver.listCourses({ search: made.stamp, limit: 2 });
+    const second = await driver.listCourses({ search: made.stamp, offset: 2, limit: 2 });
+    expect(first.total).toBe(3);
+    expect(second.total).toBe(3);
+    expect([...first.courses, ...second.courses].map((course) => course.id)).toEqual([
+      minerale,
+      organique,
+      physique,
+    ]);
+    expect(await driver.listCourses({ search: `${made.stamp} nothing-like-this` })).toEqual({
+      total: 0,
+      courses: [],
+    });
+  });
+
+  it("takes search words as they are, quotes and SQL wildcards included", async () => {
+    const wildcard = await driver.listCourses({ search: `% ${made.stamp}` });
+    expect(wildcard.total).toBe(0);
+    const quoted = await driver.listCourses({
+      search: `'; DROP TABLE mdl_course; -- ${made.stamp}`,
+    });
+    expect(quoted.total).toBe(0);
+    expect((await driver.listCourses({ search: made.stamp })).total).toBe(3);
+  });
+
+  it("says what is wrong when the site cannot be listed", async () => {
+    const nowhere = new CliDriver({ moodleDir: "/nonexistent/moodle", timeoutMs: 10_000 });
+    await expect(nowhere.listCategories()).rejects.toMatchObject({ code: "MISCONFIGURED" });
+    await expect(nowhere.listCourses({ search: "x" })).rejects.toMatchObject({
+      code: "MISCONFIGURED",
+    });
+  });
+});

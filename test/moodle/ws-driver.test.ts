@@ -34,6 +34,7 @@ import {
 } from "../support/moodle-site.ts";
 import { fixture } from "../support/shared-fixtures.ts";
 import { queryMoodle } from "./moodle-database.ts";
+import { makePickerFixtures, type PickerFixtures, tokenRestrictedTo } from "./picker-fixtures.ts";
 
 const run = promisify(execFile);
 const TIMEOUT_MS = 120_000;
@@ -455,5 +456,91 @@ describeOnEachMoodle("ws driver on a real Moodle with local_coursefed", (site) =
       expect(error.code).toBe("UNREACHABLE");
       expect(error.transient).toBe(true);
     });
+  });
+});
+
+describeOnEachMoodle("ws driver listing categories and courses", (site) => {
+  let driver: WsDriver;
+  let made: PickerFixtures;
+
+  beforeAll(async () => {
+    await siteScript(site, "serve");
+    const token = await installCoursefedPlugin(site);
+    driver = new WsDriver({ url: site.wwwroot, token, timeoutMs: TIMEOUT_MS });
+    made = await makePickerFixtures(site.moodleDir);
+  });
+
+  it("lists the categories the node's user may restore into, with paths, course counts and visibility", async () => {
+    const categories = await driver.listCategories();
+    expect(
+      categories.filter((category) => category.path.startsWith(`Sciences ${made.stamp}`)),
+    ).toEqual([
+      {
+        id: made.sciencesId,
+        name: `Sciences ${made.stamp}`,
+        path: `Sciences ${made.stamp}`,
+        parentId: 0,
+        courseCount: 0,
+        visible: true,
+      },
+      {
+        id: made.chimieId,
+        name: "Chimie",
+        path: `Sciences ${made.stamp} / Chimie`,
+        parentId: made.sciencesId,
+        courseCount: 3,
+        visible: true,
+      },
+      {
+        id: made.archivesId,
+        name: "Archives",
+        path: `Sciences ${made.stamp} / Archives`,
+        parentId: made.sciencesId,
+        courseCount: 0,
+        visible: false,
+      },
+    ]);
+  });
+
+  it("finds courses by words of their names, a page at a time", async () => {
+    const [organique, minerale, physique] = made.courseIds;
+    const chimie = await driver.listCourses({ search: `CHIMIE ${made.stamp}` });
+    expect(chimie.total).toBe(2);
+    expect(chimie.courses[0]).toEqual({
+      id: minerale,
+      fullName: `Chimie minérale ${made.stamp}`,
+      shortName: `CHMIN${made.stamp}`,
+      categoryId: made.chimieId,
+      categoryPath: `Sciences ${made.stamp} / Chimie`,
+      visible: true,
+    });
+    expect(chimie.courses[1]?.id).toBe(organique);
+    const second = await driver.listCourses({ search: made.stamp, offset: 2, limit: 2 });
+    expect(second).toMatchObject({ total: 3, courses: [{ id: physique }] });
+  });
+
+  it("lists for a user narrowed to one category only that category and its courses", async () => {
+    const token = await tokenRestrictedTo(site.moodleDir, made.chimieId, made.stamp);
+    const narrowed = new WsDriver({ url: site.wwwroot, token, timeoutMs: TIMEOUT_MS });
+    expect((await narrowed.listCategories()).map((category) => category.id)).toEqual([
+      made.chimieId,
+    ]);
+    const courses = await narrowed.listCourses({});
+    expect(courses.total).toBe(3);
+    expect(courses.courses.map((course) => course.id).sort()).toEqual([...made.courseIds].sort());
+  });
+
+  it("refuses a user who may restore nowhere, naming what they lack", async () => {
+    // The role lacks local/coursefed:restore: a restore would be refused everywhere.
+    const token = await tokenRestrictedTo(site.moodleDir, made.chimieId, `${made.stamp}b`, [
+      "moodle/course:create",
+      "moodle/restore:restorecourse",
+    ]);
+    const nowhere = new WsDriver({ url: site.wwwroot, token, timeoutMs: TIMEOUT_MS });
+    const error = await moodleErrorOf(nowhere.listCategories());
+    expect(error.code).toBe("AUTHENTICATION");
+    // Moodle names the capability by its description (lang/en's coursefed:restore).
+    expect(error.message).toContain("Restore a coursefed backup without user data");
+    expect((await moodleErrorOf(nowhere.listCourses({ search: "x" }))).code).toBe("AUTHENTICATION");
   });
 });
