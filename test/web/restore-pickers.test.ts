@@ -15,7 +15,7 @@ import { publishCourse } from "../../packages/node/src/courses/publish-service.t
 import { domainServices } from "../../packages/node/src/federation/domain-services.ts";
 import { buildTarGz, moodleBackupXml } from "../support/archive-builder.ts";
 import { eventually } from "../support/eventually.ts";
-import { contextOf, followAndApprove } from "../support/federation-steps.ts";
+import { contextOf, followAndApprove, institutionOf } from "../support/federation-steps.ts";
 import { type ListingSite, startListingSite } from "../support/moodle-listing-site.ts";
 import { freePort, startTestNode, type TestNode } from "../support/test-node.ts";
 import { WebClient } from "./web-client.ts";
@@ -197,5 +197,60 @@ describe("the restore form's pickers", () => {
     expect(html).toContain("Sciences / Archives (n°\u00a09), cachée");
     expect(html).toContain("Nom complet du nouveau cours");
     expect(html).toContain("Trouver un cours Moodle par son nom");
+  });
+});
+
+describe("the rules page's category picker", () => {
+  it("offers each site's categories by path and makes the rule with the one picked", async () => {
+    const { html } = await admin.page("/rules");
+    expect(html).toContain(`<option value="lyon:7">Sciences / Chimie (id 7)</option>`);
+    expect(html).toMatch(/The categories of down cannot be listed \(.+\): type a category id\./);
+    const added = await admin.post("/rules", {
+      actor: institutionOf(university),
+      tag: "",
+      on: "both",
+      target: "lyon",
+      category: "lyon:7",
+      categoryId: "",
+      mode: "new-course",
+    });
+    expect(added.status).toBe(303);
+    const [rule] = await school.node.services.restores.rules();
+    expect(rule?.categoryId).toBe(7);
+    expect((await admin.page("/rules")).html).toContain("<td>Sciences / Chimie (id 7)</td>");
+    const mixed = await admin.post("/rules", {
+      tag: "optique",
+      on: "both",
+      target: "down",
+      category: "lyon:7",
+      mode: "new-course",
+    });
+    expect(mixed.status).toBe(400);
+    expect(await mixed.text()).toContain("The category or course chosen is on lyon, not on down");
+  });
+});
+
+describe("the categories open to teachers, picked by path", () => {
+  it("shows the open ones chosen among the site's, and saves several picked at once", async () => {
+    const { html } = await admin.page("/admin/targets");
+    const picker = /<select name="categoryIds" multiple[^>]*>([\s\S]*?)<\/select>/.exec(html)?.[1];
+    expect(picker).toContain(`<option value="7" selected>Sciences / Chimie (id 7)</option>`);
+    expect(picker).toContain(`<option value="9">Sciences / Archives (id 9), hidden</option>`);
+    // The site that cannot be listed keeps its field of ids, and says why.
+    expect(html).toMatch(/<input name="categoryIds" value=""[^>]*>/);
+    const saved = await admin.post("/admin/targets/teachers", {
+      name: "lyon",
+      categoryIds: ["4", "9"],
+    });
+    expect(saved.status).toBe(303);
+    expect((await school.node.services.moodleTargets.byName("lyon"))?.teacherCategoryIds).toEqual([
+      4, 9,
+    ]);
+    const none = await admin.post("/admin/targets/teachers", { name: "lyon" });
+    expect(none.status).toBe(303);
+    expect((await school.node.services.moodleTargets.byName("lyon"))?.teacherCategoryIds).toEqual(
+      [],
+    );
+    await admin.post("/admin/targets/teachers", { name: "lyon", categoryIds: ["7"] });
   });
 });

@@ -400,6 +400,8 @@ export const en = {
     "Teachers restore new courses only into these categories, and into existing courses only those their own restores created here or that you grant them below. Admins and auto-restore rules restore anywhere.",
   teacherCategories: "Categories where teachers may restore new courses",
   teacherCategoriesHelp: "Category ids separated by commas; empty: nowhere.",
+  teacherCategoriesPickHelp:
+    "Choose where teachers may restore new courses (Ctrl or ⌘ to choose several); none: nowhere.",
   teacherCategoriesInvalid:
     "Category ids are positive whole numbers separated by commas, e.g. 3, 5 (or nothing).",
   saveTeacherCategories: (name: string) => `Save the categories of ${name}`,

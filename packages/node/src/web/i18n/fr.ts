@@ -399,6 +399,8 @@ export const fr: Messages = {
   teacherCategories: "Catégories où les enseignants peuvent restaurer de nouveaux cours",
   teacherCategoriesHelp:
     "Identifiants de catégories séparés par des virgules\u00a0; vide\u00a0: nulle part.",
+  teacherCategoriesPickHelp:
+    "Choisissez où les enseignants peuvent restaurer de nouveaux cours (Ctrl ou ⌘ pour en choisir plusieurs)\u00a0; aucune\u00a0: nulle part.",
   teacherCategoriesInvalid:
     "Les identifiants de catégories sont des nombres entiers positifs séparés par des virgules, par exemple 3, 5 (ou rien).",
   saveTeacherCategories: (name: string) => `Enregistrer les catégories de ${name}`,
