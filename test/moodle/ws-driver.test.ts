@@ -33,7 +33,7 @@ import {
   withQuestionBanks,
 } from "../support/moodle-site.ts";
 import { fixture } from "../support/shared-fixtures.ts";
-import { queryMoodle } from "./moodle-database.ts";
+import { courseModules, queryMoodle } from "./moodle-database.ts";
 import { makePickerFixtures, type PickerFixtures, tokenRestrictedTo } from "./picker-fixtures.ts";
 
 const run = promisify(execFile);
@@ -287,12 +287,17 @@ describeOnEachMoodle("ws driver on a real Moodle with local_coursefed", (site) =
     });
 
     it("merges a backup into an existing course, then replaces the course's contents", async () => {
+      // Moodle 5.1.3's core_course_get_contents fails on m262's grade availability condition
+      // (availability_grade calls grade_helper, which lives in grade/lib.php, without loading
+      // it: 'Class "grade_helper" not found'): there the modules are read from the database.
+      const modulesOf = (courseId: number) =>
+        site.release === "4.5" ? core.modulesOf(courseId) : courseModules(site, courseId);
       const base = await driver.restore({
         archivePath: fixture("m262-tgz-course-availability-nousers.mbz"),
         destination: { kind: "new-course", categoryId: 1 },
         expectedActivities: { page: 14, quiz: 1, forum: 1 },
       });
-      expect(await core.modulesOf(base.courseId)).toEqual(
+      expect(await modulesOf(base.courseId)).toEqual(
         withQuestionBanks(site, { page: 14, quiz: 1, forum: 1 }, 1),
       );
 
@@ -303,10 +308,11 @@ describeOnEachMoodle("ws driver on a real Moodle with local_coursefed", (site) =
       });
       expect(merged.courseId).toBe(base.courseId);
       // Only what this restore added counts as restored; the course keeps its own modules.
-      expect(merged.restoredActivities).toEqual(withQuestionBanks(site, { quiz: 1 }, 1));
+      // On 5.1 the quiz's questions join the course's own question bank: no qbank is added.
+      expect(merged.restoredActivities).toEqual({ quiz: 1 });
       expect(merged.missingActivities).toEqual({});
-      expect(await core.modulesOf(base.courseId)).toEqual(
-        withQuestionBanks(site, { page: 14, quiz: 2, forum: 1 }, 2),
+      expect(await modulesOf(base.courseId)).toEqual(
+        withQuestionBanks(site, { page: 14, quiz: 2, forum: 1 }, 1),
       );
 
       const replaced = await driver.restore({
@@ -316,7 +322,7 @@ describeOnEachMoodle("ws driver on a real Moodle with local_coursefed", (site) =
       });
       expect(replaced.courseId).toBe(base.courseId);
       expect(replaced.restoredActivities).toEqual({ glossary: 1 });
-      expect(await core.modulesOf(base.courseId)).toEqual({ glossary: 1 });
+      expect(await modulesOf(base.courseId)).toEqual({ glossary: 1 });
       expect(await downloadsLeft(site)).toEqual([]);
     });
 

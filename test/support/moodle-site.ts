@@ -258,11 +258,16 @@ export async function prepareMoodleSite(release: MoodleRelease = "4.5"): Promise
   const environment = { ...process.env, ...layout.environment };
   try {
     await run("bash", [moodleScript, "start-db"], { env: environment, maxBuffer: 1 << 24 });
-    await run("bash", [moodleScript, "install"], {
-      env: environment,
-      maxBuffer: 1 << 24,
-      timeout: 600_000,
-    });
+    // Only where there is no site yet: the script's install takes a config.php whose
+    // cfg.php fails for a failed install and deletes it, which a site that is merely busy
+    // (another run upgrading the plugin, the database restarting) would not survive.
+    if (!alreadyInstalled) {
+      await run("bash", [moodleScript, "install"], {
+        env: environment,
+        maxBuffer: 1 << 24,
+        timeout: 600_000,
+      });
+    }
   } catch (error) {
     const { stderr } = error as { stderr?: string };
     throw new Error(
@@ -270,7 +275,17 @@ export async function prepareMoodleSite(release: MoodleRelease = "4.5"): Promise
     );
   }
   const cfg = (setting: string) =>
-    run("php", ["-d", "max_input_vars=5000", join(layout.moodleDir, "admin/cli/cfg.php"), setting]);
+    run("php", [
+      "-d",
+      "max_input_vars=5000",
+      join(layout.moodleDir, "admin/cli/cfg.php"),
+      setting,
+    ]).catch((error: { stdout?: string; stderr?: string; message: string }) => {
+      const said = `${error.stderr ?? ""}${error.stdout ?? ""}`.trim() || error.message;
+      throw new Error(
+        `The ${name} test site in ${layout.moodleDir} does not answer admin/cli/cfg.php (${said}). If another run is upgrading it, run again; if its install failed half-way, reset it: MOODLE_RELEASE=${release} MOODLE_DIR=${layout.moodleDir} MOODLE_DB_NAME=${layout.database} bash ${moodleScript} reset.`,
+      );
+    });
   // The address the site was installed with, which a later MOODLE_PORT does not change.
   const { stdout: wwwroot } = await cfg("--name=wwwroot");
   // A site installed from another tarball than this release's would make every
