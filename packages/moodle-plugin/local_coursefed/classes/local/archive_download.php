@@ -224,8 +224,11 @@ class archive_download {
         $status = $status ?: (int) ($info['http_code'] ?? 0);
         // A redirect is not followed (the link is the node's own address); a 4xx will not change by asking again.
         if ($status >= 300 && $status < 500) {
+            // A range past the end: the archive is shorter than announced.
+            $reason = $status === 416 ? "the archive ends before the {$this->size} bytes announced"
+                : self::reason_of($errorbody);
             throw new moodle_exception('archiverefused', 'local_coursefed', '', (object) [
-                'host' => $host, 'status' => $status, 'reason' => self::reason_of($errorbody),
+                'host' => $host, 'status' => $status, 'reason' => $reason,
             ]);
         }
         if ($status >= 500) {
