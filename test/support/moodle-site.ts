@@ -162,7 +162,7 @@ export function selectedReleases(): MoodleRelease[] {
   );
   if (unknown.length > 0 || releases.length === 0) {
     throw new Error(
-      `COURSEFED_MOODLE_RELEASES=${asked} names no Moodle release the tests know (${unknown.join(", ")}): use ${MOODLE_RELEASES.join(", ")} or both, comma-separated.`,
+      `COURSEFED_MOODLE_RELEASES=${asked}: the tests have no Moodle site for ${unknown.join(", ")}; name ${MOODLE_RELEASES.join(" or ")}, or both separated by a comma.`,
     );
   }
   return releases as MoodleRelease[];
