@@ -81,35 +81,39 @@ describeOnEachMoodle(
         bulkyPath,
         { count: Math.ceil(BULKY_MIB / FILE_MIB), fileBytes: FILE_MIB * MIB },
       );
-    });
+    }, TIMEOUT_MS);
 
     afterAll(async () => {
       await links?.stop();
       if (scratch) await rm(scratch, { recursive: true, force: true });
     });
 
-    it("restores a backup larger than any upload the site accepts, every byte of it", async () => {
-      // Stock limits: what made the upload of a 12 MB course fail before.
-      expect(await phpUploadLimits()).toEqual({ upload: "2M", post: "8M" });
-      expect(bulky.size).toBeGreaterThan(12 * 1000 * 1000);
-      const started = performance.now();
-      const outcome = await driver.restore({
-        archivePath: bulkyPath,
-        destination: { kind: "new-course", categoryId: 1 },
-        expectedActivities: {},
-      });
-      const seconds = (performance.now() - started) / 1000;
-      console.info(
-        `ws restore of a ${(bulky.size / MIB).toFixed(1)} MiB backup on ${site.name}: ${seconds.toFixed(1)} s`,
-      );
-      expect(outcome.log).toContain("users=0");
-      expect(await summaryFiles(site, outcome.courseId)).toEqual(byName(bulky.files));
-      expect(await downloadsLeft(site)).toEqual([]);
-      // One plain download, no upload anywhere.
-      expect(links.served.filter((request) => request.method === "GET")).toEqual([
-        { method: "GET", range: null, status: 200 },
-      ]);
-    });
+    it(
+      "restores a backup larger than any upload the site accepts, every byte of it",
+      async () => {
+        // Stock limits: what made the upload of a 12 MB course fail before.
+        expect(await phpUploadLimits()).toEqual({ upload: "2M", post: "8M" });
+        expect(bulky.size).toBeGreaterThan(12 * 1000 * 1000);
+        const started = performance.now();
+        const outcome = await driver.restore({
+          archivePath: bulkyPath,
+          destination: { kind: "new-course", categoryId: 1 },
+          expectedActivities: {},
+        });
+        const seconds = (performance.now() - started) / 1000;
+        console.info(
+          `ws restore of a ${(bulky.size / MIB).toFixed(1)} MiB backup on ${site.name}: ${seconds.toFixed(1)} s`,
+        );
+        expect(outcome.log).toContain("users=0");
+        expect(await summaryFiles(site, outcome.courseId)).toEqual(byName(bulky.files));
+        expect(await downloadsLeft(site)).toEqual([]);
+        // One plain download, no upload anywhere.
+        expect(links.served.filter((request) => request.method === "GET")).toEqual([
+          { method: "GET", range: null, status: 200 },
+        ]);
+      },
+      TIMEOUT_MS,
+    );
 
     it("resumes a download cut in the middle with a range, and restores the whole", async () => {
       links.served.length = 0;

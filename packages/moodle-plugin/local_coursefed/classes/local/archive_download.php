@@ -33,8 +33,9 @@ require_once($CFG->libdir . '/filelib.php');
  * security settings (blocked hosts, allowed ports) apply to the node like to any other address.
  *
  * The file lives in the backup temp directory (shared storage, as a restore's own files), under a name of its
- * own; delete() removes it, and a failed download removes it itself. Moodle's backup cleanup deletes what a
- * killed PHP process may have left there.
+ * own; delete() removes it, and a failed download removes it itself. What a killed PHP process left there is
+ * deleted by Moodle's scheduled task \core\task\file_temp_cleanup_task (after $CFG->tempdatafoldercleanup hours,
+ * a week by default).
  *
  * @package    local_coursefed
  * @copyright  2026 coursefed contributors
