@@ -144,7 +144,6 @@ function restoreForm(
   const admin = hasRole(accountOf(c).role, "admin");
   const search = pickers.courseSearch;
   const listedSomewhere = pickers.categories.some((choice) => "categories" in choice);
-  const unlistedSomewhere = pickers.categories.some((choice) => "failure" in choice);
   const found = search && "page" in search ? search.page : undefined;
   return html`<section aria-labelledby="restore">
 <h2 id="restore">${t.restoreTitle}</h2>
@@ -173,12 +172,8 @@ ${categoryOptions(t, pickers.categories)}
 </select>`
     : ""
 }
-${
-  unlistedSomewhere || !listedSomewhere
-    ? html`<label for="restore-category">${listedSomewhere ? t.pickerCategoryId : t.category}</label>
-<input id="restore-category" name="categoryId" type="number" min="1" inputmode="numeric" placeholder="${t.defaultCategory}" aria-describedby="category-help">`
-    : ""
-}
+<label for="restore-category">${listedSomewhere ? t.pickerCategoryId : t.category}</label>
+<input id="restore-category" name="categoryId" type="number" min="1" inputmode="numeric" placeholder="${t.defaultCategory}" aria-describedby="category-help">
 <small id="category-help">${t.categoryHelp}${admin ? "" : html` ${t.teacherRestoreWhere(targets.map((target) => `${target.name}: ${target.teacherCategoryIds.join(", ") || t.teachersNowhere}`).join("; "))}`} ${unlistedNotes(t, pickers.categories, "category-unlisted")}</small>
 <div class="grid">
 <div><label for="restore-full-name">${t.newCourseFullName}</label>
@@ -237,7 +232,7 @@ function courseSearchForm(
         : t.pickerCoursesFound(search.page.courses.length, search.page.total, search.target.name)
     }</p>`;
   }
-  return html`<form method="get" action="/catalog/course#restore" class="course-search" role="search" aria-labelledby="course-search-title">
+  return html`<form method="get" action="/catalog/course#restore" class="course-search" aria-labelledby="course-search-title">
 <h3 id="course-search-title">${t.pickerCourseSearch}</h3>
 <input type="hidden" name="object" value="${entry.objectUri}">
 <div class="grid">
