@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { publishCourse } from "../../packages/node/src/courses/publish-service.ts";
 import { domainServices } from "../../packages/node/src/federation/domain-services.ts";
+import { parseRegistrationCode } from "../../packages/node/src/moodle-sites/registration-code.ts";
 import { buildTarGz, moodleBackupXml } from "../support/archive-builder.ts";
 import { coursefed } from "../support/coursefed-cli.ts";
 import { eventually } from "../support/eventually.ts";
@@ -229,6 +230,27 @@ describe("searching a Moodle course by name", () => {
     expect(nothing.stdout).toBe('No course of lyon matching "zzz".\n');
     const badOffset = await coursefed(school, "moodle", "courses", "lyon", "--offset", "-2");
     expect(badOffset.code).not.toBe(0);
+  });
+});
+
+describe("a Moodle site's own token", () => {
+  it("lists its own site's categories and courses in full, and no other site's", async () => {
+    const issued = await api("/moodle/targets/lyon/registration", { method: "POST" });
+    expect(issued.status).toBe(201);
+    const { token } = parseRegistrationCode(issued.body.code);
+    const categories = await api("/moodle/targets/lyon/categories", { token });
+    expect(categories.status).toBe(200);
+    expect(categories.body.onlyOpenToTeachers).toBe(false);
+    expect(categories.body.items).toHaveLength(LISTED_CATEGORIES.length);
+    const courses = await api("/moodle/targets/lyon/courses?search=optique", { token });
+    expect(courses.body).toMatchObject({ total: 1, items: [{ id: 12, fullName: "Optique" }] });
+    for (const path of ["/moodle/targets/old/categories", "/moodle/targets/old/courses"]) {
+      const other = await api(path, { token });
+      expect(other.status).toBe(403);
+      expect(other.body.error.code).toBe("other_target");
+    }
+    // Not even whether another target exists.
+    expect((await api("/moodle/targets/nowhere/categories", { token })).status).toBe(403);
   });
 });
 
