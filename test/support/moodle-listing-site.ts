@@ -75,10 +75,10 @@ export const LISTED_COURSES: readonly ListedCourse[] = [
  * the two listing functions as the plugin does, searching its courses by every word of
  * their full or short names and paging them; the real listing is tested against real
  * Moodle sites (test/moodle). With `plugin: "old"`, it answers the listing functions as
- * a site whose local_coursefed predates them: no such function.
+ * a site whose local_coursefed predates them: no such function; with `hang`, never.
  */
 export async function startListingSite(
-  options: { plugin?: "current" | "old" } = {},
+  options: { plugin?: "current" | "old"; hang?: boolean } = {},
 ): Promise<ListingSite> {
   const calls: ListingSite["calls"] = [];
   const server: Server = createServer((request, response) => {
@@ -92,6 +92,8 @@ export async function startListingSite(
       response.writeHead(200, { "content-type": "application/json" });
       const listing = wsfunction.startsWith("local_coursefed_list_");
       if (listing) calls.push({ wsfunction, parameters: rest });
+      // A site that takes the request and never answers it.
+      if (listing && options.hang) return;
       if (listing && options.plugin === "old") {
         response.end(
           JSON.stringify({
@@ -110,7 +112,11 @@ export async function startListingSite(
   return {
     url: `http://127.0.0.1:${port}`,
     calls,
-    close: () => new Promise((resolve) => server.close(() => resolve())),
+    close: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }
 

@@ -13,6 +13,7 @@ import { AccountRepository } from "../../packages/node/src/accounts/account-repo
 import { createAccount } from "../../packages/node/src/accounts/account-service.ts";
 import { publishCourse } from "../../packages/node/src/courses/publish-service.ts";
 import { domainServices } from "../../packages/node/src/federation/domain-services.ts";
+import { LISTING_TIMEOUT_MS } from "../../packages/node/src/moodle-targets/target-listing.ts";
 import { buildTarGz, moodleBackupXml } from "../support/archive-builder.ts";
 import { eventually } from "../support/eventually.ts";
 import { contextOf, followAndApprove, institutionOf } from "../support/federation-steps.ts";
@@ -189,6 +190,25 @@ describe("the restore form's pickers", () => {
     expect(html).toContain("contents to Moodle course 30 on lyon");
     expect(html).toContain('<input type="hidden" name="intoCourse" value="30">');
   });
+
+  it("does not wait for a site that never answers longer than a listing may take", async () => {
+    const hanging = await startListingSite({ hang: true });
+    const targets = school.node.services.moodleTargets;
+    await targets.add({ name: "slow", driver: "ws", url: hanging.url, token: "t" });
+    try {
+      const started = Date.now();
+      const { status, html } = await admin.page(coursePath);
+      expect(status).toBe(200);
+      expect(Date.now() - started).toBeLessThan(LISTING_TIMEOUT_MS + 5000);
+      expect(html).toContain(
+        `The categories of slow cannot be listed (slow did not answer within ${LISTING_TIMEOUT_MS / 1000} s.)`,
+      );
+      expect(html).toContain(`<option value="lyon:7">`);
+    } finally {
+      await targets.remove("slow");
+      await hanging.close();
+    }
+  }, 30_000);
 
   it("speaks French", async () => {
     const french = await signedIn("admin", "marie", { "accept-language": "fr-FR,fr;q=0.9" });

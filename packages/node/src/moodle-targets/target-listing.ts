@@ -1,4 +1,10 @@
-import type { CoursePage, CourseSearch, MoodleCategory, MoodleDriver } from "@coursefed/moodle";
+import {
+  type CoursePage,
+  type CourseSearch,
+  type MoodleCategory,
+  type MoodleDriver,
+  MoodleError,
+} from "@coursefed/moodle";
 import { CodedError } from "../coded-error.ts";
 import { noSuchTargetMessage } from "../restores/rule-service.ts";
 import type { MoodleTarget, MoodleTargetRepository } from "./target-repository.ts";
@@ -29,6 +35,34 @@ export interface TargetCategories {
  */
 export const CATEGORY_LIST_FRESHNESS_MS = 60_000;
 
+/**
+ * The longest a listing may take: pages wait for it, and a site that hangs must not hold
+ * them for the driver's timeout (thirty minutes by default, made for restores).
+ */
+export const LISTING_TIMEOUT_MS = 15_000;
+
+/**
+ * Runs a listing within LISTING_TIMEOUT_MS (and the caller's signal): past it, a
+ * transient MoodleError TIMEOUT, which pages show as why the site could not be listed.
+ */
+async function withinListingTime<T>(
+  target: MoodleTarget,
+  signal: AbortSignal | undefined,
+  list: (signal: AbortSignal) => Promise<T>,
+): Promise<T> {
+  const deadline = AbortSignal.timeout(LISTING_TIMEOUT_MS);
+  try {
+    return await list(signal ? AbortSignal.any([signal, deadline]) : deadline);
+  } catch (error) {
+    if (!deadline.aborted || signal?.aborted) throw error;
+    throw new MoodleError(
+      "TIMEOUT",
+      `${target.name} did not answer within ${LISTING_TIMEOUT_MS / 1000} s.`,
+      { transient: true },
+    );
+  }
+}
+
 const listedCategories = new WeakMap<
   MoodleDriver,
   { readonly at: number; readonly categories: readonly MoodleCategory[] }
@@ -51,7 +85,10 @@ export async function targetCategories(
   const driver = targets.driverOf(target);
   let listed = listedCategories.get(driver);
   if (!listed || Date.now() - listed.at > CATEGORY_LIST_FRESHNESS_MS) {
-    listed = { at: Date.now(), categories: await driver.listCategories(signal) };
+    const categories = await withinListingTime(target, signal, (within) =>
+      driver.listCategories(within),
+    );
+    listed = { at: Date.now(), categories };
     listedCategories.set(driver, listed);
   }
   if (viewer.seesWholeSite)
@@ -83,7 +120,11 @@ export async function targetCourses(
     );
   }
   const target = await targetNamed(targets, targetName);
-  return { target, page: await targets.driverOf(target).listCourses(search) };
+  const driver = targets.driverOf(target);
+  const page = await withinListingTime(target, search.signal, (within) =>
+    driver.listCourses({ ...search, signal: within }),
+  );
+  return { target, page };
 }
 
 async function targetNamed(
