@@ -201,6 +201,31 @@ describe("a site token is confined to its own target", () => {
     expect(elsewhere.body.error.message).toContain('its own Moodle target "lyon"');
   });
 
+  it("sees the restore jobs of its own target only", async () => {
+    const targets = node.node.services.moodleTargets;
+    const jobOn = async (name: string) =>
+      (
+        await node.node.services.restores.request({
+          objectUri: `https://peer.example/courses/${name}`,
+          revision: 1,
+          targetId: (await targets.byName(name))?.id as number,
+          destination: { kind: "new-course", categoryId: 1 },
+          requestedBy: "admin",
+        })
+      ).job;
+    const own = await jobOn("lyon");
+    const other = await jobOn("paris");
+    const listed = await api("/restores", { token });
+    expect(listed.status).toBe(200);
+    const ids = listed.body.items.map((item: { id: string }) => item.id);
+    expect(ids).toContain(own.id);
+    expect(ids).not.toContain(other.id);
+    expect((await api(`/restores/${own.id}`, { token })).status).toBe(200);
+    expect((await api(`/restores/${other.id}`, { token })).status).toBe(404);
+    // An admin sees both.
+    expect((await api(`/restores/${other.id}`)).status).toBe(200);
+  });
+
   it("only reads as the institution when it names no Moodle user, apart from /site/*", async () => {
     const write = await api("/courses/some-course", {
       method: "DELETE",
