@@ -367,6 +367,10 @@ describe("naming the new course of a restore", () => {
       fullName: "Optique, version courte",
       shortName: "OPT-C",
     });
+    const shown = await coursefed(school, "restores", "--id", id);
+    expect(shown.stdout).toContain(
+      'into        down, new course "Optique, version courte" in category 9',
+    );
     const refused = await coursefed(
       school,
       "restore",

@@ -152,6 +152,9 @@ describe("the restore form's pickers", () => {
       fullName: "Optique (copie)",
       shortName: "OPT-W",
     });
+    expect((await admin.page("/restores")).html).toContain(
+      "new course “Optique (copie)” in category 9",
+    );
   });
 
   it("refuses a category picked under another site than the one chosen, and a name too long", async () => {

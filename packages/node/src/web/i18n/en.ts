@@ -238,6 +238,8 @@ export const en = {
     failed: "failed",
   },
   inCategoryText: (category: number) => `new course in category ${category}`,
+  inCategoryNamedText: (name: string, category: number) =>
+    `new course “${name}” in category ${category}`,
   intoCourseText: (course: number, mode: string) => `into course ${course}, ${mode}`,
   requestedBy: (who: string) => `asked by ${who}`,
   attempts: (n: number) => `${n} attempts`,

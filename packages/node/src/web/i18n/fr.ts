@@ -235,6 +235,8 @@ export const fr: Messages = {
     failed: "échoué",
   },
   inCategoryText: (category: number) => `nouveau cours dans la catégorie ${category}`,
+  inCategoryNamedText: (name: string, category: number) =>
+    `nouveau cours «\u00a0${name}\u00a0» dans la catégorie ${category}`,
   intoCourseText: (course: number, mode: string) => `dans le cours ${course}, ${mode}`,
   requestedBy: (who: string) => `demandé par ${who}`,
   attempts: (n: number) => `${n} tentatives`,
