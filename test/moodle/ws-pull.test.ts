@@ -202,6 +202,26 @@ describeOnEachMoodle(
       expect(refused.message).toContain("unknown or no longer valid");
       expect(await downloadsLeft(site)).toEqual([]);
     });
+
+    it("says when the node cannot be reached from the site, as a setting to fix", async () => {
+      const link = await links.offer(fixture("m26dev-zip-course-glossary-nousers.mbz"));
+      // Nothing listens on port 9: the node's address, as the site would reach it, is wrong.
+      const nowhere = new URL(link.url.pathname, "http://127.0.0.1:9");
+      const error = await driver
+        .restore({
+          archivePath: "unused",
+          download: { ...link, url: nowhere },
+          destination: { kind: "new-course", categoryId: 1 },
+          expectedActivities: {},
+        })
+        .catch((reason: unknown) => reason as MoodleError);
+      expect(error).toMatchObject({ code: "MISCONFIGURED", transient: false });
+      expect(error.message).toContain(
+        "The coursefed node at 127.0.0.1 could not be reached to download the backup",
+      );
+      expect(error.message).toContain("public address is reachable from this Moodle site");
+      expect(await downloadsLeft(site)).toEqual([]);
+    });
   },
   { when: haveFixtures() },
 );
