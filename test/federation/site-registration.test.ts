@@ -304,6 +304,25 @@ describe("Moodle users and the node's teachers", () => {
     expect(made[0]?.byName).toBe("site lyon");
   });
 
+  it("makes one teacher for a Moodle user's first requests arriving together", async () => {
+    const dora = { id: 50, username: "dora", fullname: "Dora", email: "" };
+    const namesake = { id: 51, username: "dora", fullname: "Another Dora", email: "" };
+    const answers = await Promise.all(
+      [dora, dora, dora, namesake, namesake].map((user) =>
+        api("/site", { token, user: actingUserHeader(user) }),
+      ),
+    );
+    expect(answers.map((answer) => answer.status)).toEqual([200, 200, 200, 200, 200]);
+    const handles = answers.map((answer) => answer.body.actingAs.handle);
+    expect(new Set(handles.slice(0, 3)).size).toBe(1);
+    expect(new Set(handles.slice(3)).size).toBe(1);
+    expect(handles[0]).not.toBe(handles[3]);
+    const doras = (await node.node.services.actors.teachers()).filter((teacher) =>
+      teacher.handle.startsWith("dora"),
+    );
+    expect(doras.map((teacher) => teacher.handle).sort()).toEqual(["dora", "dora-2"]);
+  });
+
   it("never hands a Moodle user an existing teacher whose handle their username matches", async () => {
     // grace was made by an admin above.
     const grace = { id: 7, username: "Grace", fullname: "Not Grace", email: "" };

@@ -133,7 +133,12 @@ export class MoodleSiteService {
    * one when the node's policy allows it. Refused when an admin revoked the link or
    * disabled the teacher's account. `by` names the site token, for the audit log.
    */
-  async actingTeacher(target: MoodleTarget, user: MoodleUser, by: AuditActor): Promise<LocalActor> {
+  async actingTeacher(
+    target: MoodleTarget,
+    user: MoodleUser,
+    by: AuditActor,
+    attempt = 1,
+  ): Promise<LocalActor> {
     const { users, actors, policy, audit } = this.#parts;
     const link = await users.find(target.id, user.id);
     if (link) {
@@ -165,15 +170,23 @@ export class MoodleSiteService {
         `${user.username} has no teacher account on the coursefed node, and the node does not make them from Moodle users (its setting "Moodle users become teachers at first use" is off); ask the node's admin.`,
       );
     }
-    const teacher = await actors.createTeacher(
-      await this.#freeHandle(user.username),
-      user.fullname || user.username,
-    );
+    let teacher: LocalActor;
+    try {
+      teacher = await actors.createTeacher(
+        await this.#freeHandle(user.username),
+        user.fullname || user.username,
+      );
+    } catch (error) {
+      // Another first request took the handle between the check and the insert (the
+      // same user's, which is now linked, or another's): look again, a few times at most.
+      if (attempt >= 3) throw error;
+      return await this.actingTeacher(target, user, by, attempt + 1);
+    }
     const linked = await users.link(target.id, user, teacher.id);
     if (linked.actorId !== teacher.id) {
       // Another request of the same user linked first: theirs holds, this actor is unused.
       await users.discardActor(teacher.id);
-      return await this.actingTeacher(target, user, by);
+      return await this.actingTeacher(target, user, by, attempt + 1);
     }
     await audit.record(by, "site.teacher-add", teacher.handle, {
       target: target.name,
