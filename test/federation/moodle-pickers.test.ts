@@ -233,6 +233,31 @@ describe("searching a Moodle course by name", () => {
   });
 });
 
+describe("the pickers in OpenAPI", () => {
+  it("describes the listing routes and the restore's names", async () => {
+    const document = (await (await fetch(new URL("/api/openapi.json", school.url))).json()) as {
+      paths: Record<string, { get?: { parameters?: Array<{ name: string }> } }>;
+      components: { schemas: Record<string, { properties?: Record<string, unknown> }> };
+    };
+    const courses = document.paths["/api/v1/moodle/targets/{name}/courses"]?.get;
+    expect(courses?.parameters?.map((parameter) => parameter.name)).toEqual(
+      expect.arrayContaining(["name", "search", "limit", "offset"]),
+    );
+    expect(document.paths["/api/v1/moodle/targets/{name}/categories"]?.get).toBeDefined();
+    expect(Object.keys(document.components.schemas.RestoreRequest?.properties ?? {})).toEqual(
+      expect.arrayContaining(["fullName", "shortName"]),
+    );
+    expect(Object.keys(document.components.schemas.MoodleCategory?.properties ?? {})).toEqual([
+      "id",
+      "name",
+      "path",
+      "parentId",
+      "courseCount",
+      "visible",
+    ]);
+  });
+});
+
 describe("a Moodle site's own token", () => {
   it("lists its own site's categories and courses in full, and no other site's", async () => {
     const issued = await api("/moodle/targets/lyon/registration", { method: "POST" });
