@@ -774,6 +774,9 @@ describeOnEachMoodle("cli driver listing categories and courses", (live) => {
     });
     expect(quoted.total).toBe(0);
     expect((await driver.listCourses({ search: made.stamp })).total).toBe(3);
+    // Ten words at most are looked for: an eleventh, found nowhere, is left out.
+    const long = `${made.stamp} ${"chimie ".repeat(9)}nothing-like-this`;
+    expect((await driver.listCourses({ search: long })).total).toBe(2);
   });
 
   it("says what is wrong when the site cannot be listed", async () => {

@@ -41,6 +41,9 @@ class course_listing {
     /** The most courses one page holds. */
     public const MAX_PER_PAGE = 200;
 
+    /** The most words a search looks for; any after them are left out. */
+    public const MAX_WORDS = 10;
+
     /** What restoring a backup as a new course in a category needs there. */
     public const CATEGORY_CAPABILITIES = ['moodle/course:create', 'moodle/restore:restorecourse', 'local/coursefed:restore'];
 
@@ -126,7 +129,9 @@ class course_listing {
         [$allowed, $allowedparams] = $restriction;
         $conditions = ['c.id <> ?'];
         $params = [SITEID];
-        foreach (preg_split('/\s+/u', trim($search), -1, PREG_SPLIT_NO_EMPTY) as $word) {
+        // Two conditions a word: a search of hundreds of words would make a query too long to run.
+        $words = array_slice(preg_split('/\s+/u', trim($search), -1, PREG_SPLIT_NO_EMPTY), 0, self::MAX_WORDS);
+        foreach ($words as $word) {
             $conditions[] = '(' . $DB->sql_like('c.fullname', '?', false, false) . ' OR '
                 . $DB->sql_like('c.shortname', '?', false, false) . ')';
             $pattern = '%' . $DB->sql_like_escape($word) . '%';
