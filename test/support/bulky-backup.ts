@@ -29,11 +29,13 @@ export async function buildBulkyBackup(
   outputPath: string,
   options: { readonly count: number; readonly fileBytes: number },
 ): Promise<BulkyBackup> {
-  const entries: Array<{ header: tarStream.Headers; data: Buffer }> = [];
+  const entries: Array<{ header: tarStream.Header; data: Buffer }> = [];
   const extract = tarStream.extract();
   extract.on("entry", (header, stream, next) => {
     const chunks: Buffer[] = [];
-    stream.on("data", (chunk: Buffer) => chunks.push(chunk));
+    stream.on("data", (chunk: unknown) => {
+      chunks.push(chunk as Buffer);
+    });
     stream.on("end", () => {
       entries.push({ header, data: Buffer.concat(chunks) });
       next();
@@ -49,13 +51,13 @@ export async function buildBulkyBackup(
 
   const pack = tarStream.pack();
   const written = pipeline(pack, createGzip({ level: 1 }), createWriteStream(outputPath));
-  const add = (header: tarStream.Headers, data: Buffer) =>
+  const add = (header: Pick<tarStream.Header, "name"> & Partial<tarStream.Header>, data: Buffer) =>
     new Promise<void>((resolve, reject) =>
       pack.entry({ ...header, size: data.length }, data, (error) =>
         error ? reject(error) : resolve(),
       ),
     );
-  const isFilesXml = (entry: { header: tarStream.Headers }) =>
+  const isFilesXml = (entry: { header: tarStream.Header }) =>
     entry.header.name.replace(/^\.\//, "") === "files.xml";
   // A file is restored only if an inforef.xml names it: the course's names them all.
   const fileIds = Array.from({ length: options.count }, (_, i) => 900_000 + i);
