@@ -136,7 +136,12 @@ describeOnEachMoodle(
       const field = page.locator("#id_s_local_coursefed_registrationcode");
       // Moodle's password field opens for typing with a click on its "edit" link.
       const edit = page.locator('[data-passwordunmask="edit"]');
-      if ((await edit.count()) > 0 && !(await field.isVisible())) await edit.first().click();
+      // Its script may not have started yet when the page shows: click until the field opens.
+      for (let tries = 0; (await edit.count()) > 0 && !(await field.isVisible()); tries++) {
+        if (tries === 20) throw new Error("The registration code field does not open for typing.");
+        await edit.first().click();
+        await page.waitForTimeout(500);
+      }
       await field.fill(code);
       await Promise.all([
         page.waitForLoadState("load"),

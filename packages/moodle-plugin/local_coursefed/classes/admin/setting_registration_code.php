@@ -98,6 +98,28 @@ class setting_registration_code extends \admin_setting_configpasswordunmask {
     }
 
     /**
+     * A plain password field the width of the form: Moodle's own, a dot per character, runs off the page for a
+     * code this long.
+     *
+     * @param string $data the code saved
+     * @param string $query
+     * @return string HTML
+     */
+    public function output_html($data, $query = '') {
+        $input = \html_writer::empty_tag('input', [
+            'type' => 'password',
+            'name' => $this->get_full_name(),
+            'id' => $this->get_id(),
+            'value' => (string) $data,
+            'class' => 'form-control text-ltr',
+            'autocomplete' => 'off',
+            'spellcheck' => 'false',
+        ]);
+        return format_admin_setting($this, $this->visiblename, \html_writer::div($input, 'form-text defaultsnext'),
+            $this->description, true, '', null, $query);
+    }
+
+    /**
      * What the node said when the code was saved, if the site is registered.
      *
      * @return array|null {institution: {name, handle, url}, node: {url, version}, target: {name, driver}}
