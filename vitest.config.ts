@@ -54,15 +54,17 @@ export default defineConfig({
         },
       },
       {
-        // Tests on a real Moodle site: the project's globalSetup installs it once per run
-        // (only when one of these files is selected), before any of them starts.
+        // Tests on real Moodle sites, 4.5.6 and 5.1.3 (COURSEFED_MOODLE_RELEASES picks one):
+        // the project's globalSetup installs them once per run (only when one of these
+        // files is selected), before any of them starts; each suite runs on both
+        // (describeOnEachMoodle in test/support/moodle-site.ts).
         extends: true,
         test: {
           name: "moodle",
           // test/newcomer restores into the same site, from nodes started as a newcomer would.
           include: ["test/moodle/**/*.test.ts", "test/newcomer/**/*.test.ts"],
           globalSetup: ["test/support/moodle-site.ts"],
-          // One site for every file: some tests change site settings for a moment.
+          // The same sites for every file: some tests change site settings for a moment.
           fileParallelism: false,
         },
       },

@@ -1,5 +1,6 @@
 /**
- * The whole path a teacher's course takes, in Chromium, ending in a real Moodle 4.5.6:
+ * The whole path a teacher's course takes, in Chromium, ending in a real Moodle (each of
+ * 4.5.6 and 5.1.3):
  * two nodes on loopback; on the restorer (B) the admin adds the test site as a cli target
  * in the console and probes it, follows the publisher's (A's) institution from the Feeds
  * page; A's admin approves in the console and publishes a real backup through the
@@ -11,10 +12,8 @@
  * Every step goes through the pages; only the fixture set-up (nodes, the Moodle category,
  * starting Moodle's web server) and the checks against Moodle's database go around them.
  */
-import { execFile } from "node:child_process";
-import { promisify } from "node:util";
 import type { Browser, BrowserContext, Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { afterAll, beforeAll, expect, it } from "vitest";
 import {
   haveChromium,
   launchChromium,
@@ -23,27 +22,22 @@ import {
 } from "../browser/chromium.ts";
 import { eventually } from "../support/eventually.ts";
 import { institutionOf } from "../support/federation-steps.ts";
-import { type MoodleTestSite, moodleScript } from "../support/moodle-site.ts";
+import { describeOnEachMoodle, siteScript } from "../support/moodle-site.ts";
 import { fixture, haveFixtures } from "../support/shared-fixtures.ts";
 import { startTestNode, type TestNode } from "../support/test-node.ts";
 import { webFingerOverHttp } from "../web/loopback-webfinger.ts";
 import { courseModules, createCategory, queryMoodle } from "./moodle-database.ts";
 
-const run = promisify(execFile);
-const site = inject("moodleSite");
-type LiveSite = Extract<MoodleTestSite, { available: true }>;
-
-/** A small course backup without users that Moodle 4.5 restores: one glossary, from 2.6. */
+/** A small course backup without users that Moodle 4.5 and 5.1 restore: one glossary, from 2.6. */
 const BACKUP = "m26dev-zip-course-glossary-nousers.mbz";
 const TITLE = "Glossaire de chimie organique";
 const TARGET = "campus-moodle";
 /** The admin moodle-test-site.sh installs (MOODLE_ADMIN_PASS changes its password). */
 const MOODLE_ADMIN = { username: "admin", password: process.env.MOODLE_ADMIN_PASS ?? "Admin#1234" };
 
-describe.skipIf(!(site.available && haveFixtures() && haveChromium()))(
+describeOnEachMoodle(
   "follow, approve, publish, find and restore into a real Moodle, in a browser",
-  () => {
-    const live = site as LiveSite;
+  (live) => {
     let publisher: TestNode;
     let restorer: TestNode;
     let browser: Browser;
@@ -80,7 +74,7 @@ describe.skipIf(!(site.available && haveFixtures() && haveChromium()))(
       // The course link is followed in the browser: Moodle's web server must answer.
       // moodle-test-site.sh serve is idempotent and leaves the server running, as the ws
       // driver's tests do (its pid file is in the site's moodledata).
-      await run("bash", [moodleScript, "serve"], { maxBuffer: 1 << 24 });
+      await siteScript(live, "serve");
       category = await createCategory(live, `browser restores ${Date.now()}`);
       browser = await launchChromium();
       // bypassCSP: axe-core is a script, which the pages forbid.
@@ -112,8 +106,8 @@ describe.skipIf(!(site.available && haveFixtures() && haveChromium()))(
       await b.waitForURL(/notice=added/);
       await b.getByRole("button", { name: `Probe ${TARGET}` }).click();
       expect(await b.textContent(".probe-result h2")).toContain(`What ${TARGET} runs`);
-      expect(await b.textContent(".probe-result")).toContain("4.5.6");
-      expect(await b.textContent("tbody")).toContain("4.5.6");
+      expect(await b.textContent(".probe-result")).toContain(live.version);
+      expect(await b.textContent("tbody")).toContain(live.version);
     }, 90_000);
 
     it("follows A's institution from B's Feeds page", async () => {
@@ -173,7 +167,7 @@ describe.skipIf(!(site.available && haveFixtures() && haveChromium()))(
       await b.getByLabel("Search courses").press("Enter");
       await b.waitForURL(/q=organique/);
       expect(await b.textContent(".result-count")).toBe("1 course");
-      await screenshot(b, "moodle-restore-catalog");
+      await screenshot(b, `moodle-restore-catalog-${live.tag}`);
       await expectAccessible(b);
       await b.getByRole("link", { name: TITLE }).click();
       await b.waitForURL(/\/catalog\/course\?object=/);
@@ -192,7 +186,7 @@ describe.skipIf(!(site.available && haveFixtures() && haveChromium()))(
         );
       const [red, green, blue] = (colour.match(/\d+(\.\d+)?/g) ?? []).map(Number);
       expect(green, colour).toBeGreaterThan(Math.max(red ?? 0, blue ?? 0));
-      await screenshot(b, "moodle-restore-course");
+      await screenshot(b, `moodle-restore-course-${live.tag}`);
       await expectAccessible(b);
     });
 
@@ -224,7 +218,7 @@ describe.skipIf(!(site.available && haveFixtures() && haveChromium()))(
       expect(courseUrl).toMatch(shape);
       moodleCourseId = Number(shape.exec(courseUrl)?.[1]);
       expect(await link.textContent()).toBe(`Open Moodle course ${moodleCourseId}`);
-      await screenshot(b, "moodle-restore-restores");
+      await screenshot(b, `moodle-restore-restores-${live.tag}`);
       await expectAccessible(b);
     }, 120_000);
 
@@ -265,7 +259,8 @@ describe.skipIf(!(site.available && haveFixtures() && haveChromium()))(
         .locator("#courseindex")
         .getByText(glossary as string)
         .waitFor();
-      await screenshot(b, "moodle-restore-moodle-course");
+      await screenshot(b, `moodle-restore-moodle-course-${live.tag}`);
     }, 60_000);
   },
+  { when: haveFixtures() && haveChromium() },
 );

@@ -1,6 +1,6 @@
 import { inspectBackup } from "@coursefed/mbz";
 import { CliDriver, countActivities } from "@coursefed/moodle";
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { afterAll, beforeAll, expect, it } from "vitest";
 import { publishCourse } from "../../packages/node/src/courses/publish-service.ts";
 import { domainServices } from "../../packages/node/src/federation/domain-services.ts";
 import { publishFromMoodle } from "../../packages/node/src/restores/publish-from-moodle.ts";
@@ -9,14 +9,11 @@ import { requestRestore } from "../../packages/node/src/restores/restore-service
 import { FINISHED_RESTORE_STATES } from "../../packages/node/src/vocabulary/restore-job-states.ts";
 import { eventually } from "../support/eventually.ts";
 import { contextOf, followAndApprove, institutionOf } from "../support/federation-steps.ts";
-import type { MoodleTestSite } from "../support/moodle-site.ts";
+import { describeOnEachMoodle } from "../support/moodle-site.ts";
 import { restorePerson } from "../support/restore-person.ts";
 import { fixture, haveFixtures } from "../support/shared-fixtures.ts";
 import { startTestNode, type TestNode } from "../support/test-node.ts";
 import { courseModules, createCategory, queryMoodle } from "./moodle-database.ts";
-
-const site = inject("moodleSite");
-type LiveSite = Extract<MoodleTestSite, { available: true }>;
 
 /** Waits for a job to end, whatever its ending. */
 async function finished(peer: TestNode, jobId: string): Promise<RestoreJob> {
@@ -26,10 +23,9 @@ async function finished(peer: TestNode, jobId: string): Promise<RestoreJob> {
   }, 120_000);
 }
 
-describe.skipIf(!(site.available && haveFixtures()))(
-  "publish from Moodle, follow, auto-restore and update in place, on a real Moodle",
-  () => {
-    const live = site as LiveSite;
+describeOnEachMoodle(
+  "publish from Moodle, follow, auto-restore and update in place",
+  (live) => {
     let publisher: TestNode;
     let follower: TestNode;
     let sourceCourse: number;
@@ -205,4 +201,5 @@ describe.skipIf(!(site.available && haveFixtures()))(
       );
     });
   },
+  { when: haveFixtures() },
 );

@@ -2,26 +2,25 @@
  * A new institution's first hour, as the README tells it (issue 14): the commands a
  * newcomer types, run as typed (`npx coursefed ...` from the project's folder, real
  * processes, fresh data directories, plain http on loopback), between two nodes and into
- * the real Moodle 4.5.6 test site. Each step must succeed and say so in words: a non-zero
- * exit, a stack trace or an error left on stderr is a step a newcomer would trip on.
+ * each real Moodle test site (4.5.6, then 5.1.3). Each step must succeed and say so in
+ * words: a non-zero exit, a stack trace or an error left on stderr is a step a newcomer
+ * would trip on.
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { afterAll, beforeAll, expect, it } from "vitest";
 import { queryMoodle } from "../moodle/moodle-database.ts";
 import { eventually } from "../support/eventually.ts";
-import type { MoodleTestSite } from "../support/moodle-site.ts";
+import { describeOnEachMoodle } from "../support/moodle-site.ts";
 import { fixture, haveFixtures, repositoryRoot } from "../support/shared-fixtures.ts";
 import { freePort } from "../support/test-node.ts";
 
-const site = inject("moodleSite");
 /** Course titles of this run: the Moodle site is kept between runs. */
 const BEFORE_THE_FOLLOW = `First-hour glossary ${Date.now()}`;
 const AFTER_THE_FOLLOW = `Second-hour glossary ${Date.now()}`;
-type LiveSite = Extract<MoodleTestSite, { available: true }>;
 
 interface Outcome {
   readonly code: number | null;
@@ -120,10 +119,9 @@ async function serve(handle: string, name: string, dataDir: string): Promise<Ser
   };
 }
 
-describe.runIf(site.available && haveFixtures())(
+describeOnEachMoodle(
   "a newcomer's first hour: the README's commands on two fresh nodes and a real Moodle",
-  () => {
-    const live = site as LiveSite;
+  (live) => {
     let work: string;
     let publisher: Serving;
     let subscriber: Serving;
@@ -282,7 +280,7 @@ describe.runIf(site.available && haveFixtures())(
         "coursefed moodle probe campus",
         await npxCoursefed(["moodle", "probe", "campus"], asSubscriber()),
       );
-      expect(probed).toContain("4.5.6");
+      expect(probed).toContain(live.version);
     }, 120_000);
 
     it("restores the course into Moodle with coursefed restore --wait", async () => {
@@ -321,4 +319,5 @@ describe.runIf(site.available && haveFixtures())(
       }
     }, 90_000);
   },
+  { when: haveFixtures() },
 );

@@ -4,14 +4,17 @@
  * process killed with SIGKILL mid-way leaves its work to the others once its leases run
  * out (30 s), and the primary starts another in its place.
  */
+import { createHash } from "node:crypto";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { createServer, type ServerResponse } from "node:http";
+import { createServer, get as httpGet, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { Readable } from "node:stream";
 import type { MoodleSiteInfo } from "@coursefed/moodle";
 import { count, eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
+import { BlobStore } from "../../packages/node/src/blobs/blob-store.ts";
 import { publishCourse } from "../../packages/node/src/courses/publish-service.ts";
 import type { NodeDatabase } from "../../packages/node/src/db/database.ts";
 import {
@@ -20,7 +23,9 @@ import {
   temporaryDatabase,
 } from "../../packages/node/src/db/test-database.ts";
 import { domainServices } from "../../packages/node/src/federation/domain-services.ts";
+import { DatabaseKvStore } from "../../packages/node/src/federation/kv-store.ts";
 import { answerFollow } from "../../packages/node/src/follows/follow-service.ts";
+import { ArchiveLinks } from "../../packages/node/src/restores/archive-links.ts";
 import { buildTarGz, moodleBackupXml } from "../support/archive-builder.ts";
 import {
   addFollowers,
@@ -311,4 +316,28 @@ describe(`${WORKERS} node processes on one PostgreSQL database`, () => {
     for (const job of retaken) expect(job.attempts).toBe(2);
     await replaced(killed);
   }, 200_000);
+
+  it("serves an archive link from whichever process a request reaches, and none once revoked", async () => {
+    const blob = await new BlobStore(join(dataDir, "blobs")).put(Readable.from([backup]));
+    // Made as a restore job on any process makes it: in the database's key-value store.
+    const links = new ArchiveLinks(new DatabaseKvStore(db), cluster.url);
+    const link = await links.mint(blob);
+    // A new connection each, so that the primary hands them to different processes.
+    const get = () =>
+      new Promise<{ status: number; sha256: string }>((resolve, reject) => {
+        httpGet(link.url, { agent: false }, (response) => {
+          const hash = createHash("sha256");
+          response.on("data", (chunk: Buffer) => hash.update(chunk));
+          response.on("end", () =>
+            resolve({ status: response.statusCode ?? 0, sha256: hash.digest("hex") }),
+          );
+        }).on("error", reject);
+      });
+    const served = await Promise.all(Array.from({ length: 3 * WORKERS }, get));
+    expect(served.map((each) => each.status)).toEqual(Array(3 * WORKERS).fill(200));
+    expect(new Set(served.map((each) => each.sha256))).toEqual(new Set([blob.sha256]));
+    await links.revoke(link);
+    const refused = await Promise.all(Array.from({ length: 3 * WORKERS }, get));
+    expect(refused.map((each) => each.status)).toEqual(Array(3 * WORKERS).fill(404));
+  });
 });

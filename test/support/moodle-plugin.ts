@@ -1,4 +1,5 @@
 import { execFile } from "node:child_process";
+import { existsSync } from "node:fs";
 import { cp, readFile, rename, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -13,6 +14,16 @@ export const pluginSource = join(repositoryRoot, "packages", "moodle-plugin", "l
 export interface MoodleSiteLocation {
   /** The Moodle code directory, the one holding config.php. */
   readonly moodleDir: string;
+}
+
+/**
+ * Where the plugin goes: local/coursefed under the web root, which is the code directory
+ * up to Moodle 5.0 and its public/ directory from 5.1 on (shared/moodle/README.md).
+ */
+export function pluginDirectory(site: MoodleSiteLocation): string {
+  const publicRoot = join(site.moodleDir, "public");
+  const webRoot = existsSync(join(publicRoot, "version.php")) ? publicRoot : site.moodleDir;
+  return join(webRoot, "local", "coursefed");
 }
 
 /** Moodle 4.5 refuses to run PHP with fewer input variables (see shared/moodle/README.md). */
@@ -59,12 +70,13 @@ export async function sourceVersion(): Promise<string> {
 
 /**
  * Installs (or refreshes) local_coursefed as an institution admin would: copy it to
- * local/coursefed, run admin/cli/upgrade.php, then local/coursefed/cli/grant_node_access.php,
+ * local/coursefed (public/local/coursefed on 5.1), run admin/cli/upgrade.php, then the
+ * plugin's cli/grant_node_access.php,
  * which enables web services and REST and returns a token of the 'coursefed' service for a
  * dedicated user (not an admin) holding the plugin's documented role.
  */
 export async function installCoursefedPlugin(site: MoodleSiteLocation): Promise<string> {
-  const target = join(site.moodleDir, "local", "coursefed");
+  const target = pluginDirectory(site);
   const staging = `${target}.staging`;
   await rm(staging, { recursive: true, force: true });
   await cp(pluginSource, staging, { recursive: true });
@@ -77,9 +89,15 @@ export async function installCoursefedPlugin(site: MoodleSiteLocation): Promise<
   } else {
     await php(site, ["admin/cli/upgrade.php", "--non-interactive"]);
   }
+  // The site reaches the test nodes on 127.0.0.1 and on any port (it downloads the
+  // archives it restores from them), which Moodle's HTTP security blocks by default. A
+  // setting of the test site's, never the plugin's: institutions' nodes are not on loopback.
+  for (const name of ["curlsecurityblockedhosts", "curlsecurityallowedport"]) {
+    await php(site, ["admin/cli/cfg.php", `--name=${name}`, "--set="]);
+  }
   // As the plugin's README tells admins: a dedicated user, its role, and a token.
   const granted = await php(site, [
-    "local/coursefed/cli/grant_node_access.php",
+    join(target, "cli", "grant_node_access.php"),
     "--username=coursefed",
   ]);
   return granted.trim();
@@ -87,7 +105,7 @@ export async function installCoursefedPlugin(site: MoodleSiteLocation): Promise<
 
 /** Uninstalls local_coursefed and deletes its code: the site is one without the plugin. */
 export async function removeCoursefedPlugin(site: MoodleSiteLocation): Promise<void> {
-  await rm(join(site.moodleDir, "local", "coursefed"), { recursive: true, force: true });
+  await rm(pluginDirectory(site), { recursive: true, force: true });
   if ((await installedVersion(site)) !== "") {
     await php(site, ["admin/cli/uninstall_plugins.php", "--plugins=local_coursefed", "--run"]);
   }

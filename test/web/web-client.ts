@@ -38,8 +38,16 @@ export class WebClient {
     return { status: response.status, html };
   }
 
-  /** POSTs a form; the CSRF token is the last page's unless `fields` sets `_csrf`. */
-  async post(path: string, fields: Record<string, string>): Promise<Response> {
+  /**
+   * POSTs a form; the CSRF token is the last page's unless `fields` sets `_csrf`. A list
+   * is sent as several values of one name, as a multiple select sends them.
+   */
+  async post(path: string, fields: Record<string, string | readonly string[]>): Promise<Response> {
+    const body = new URLSearchParams({ _csrf: this.csrf });
+    for (const [name, value] of Object.entries(fields)) {
+      body.delete(name);
+      for (const each of typeof value === "string" ? [value] : value) body.append(name, each);
+    }
     return this.#keep(
       await fetch(new URL(path, this.#base), {
         method: "POST",
@@ -49,7 +57,7 @@ export class WebClient {
           cookie: this.#cookieHeader(),
           "content-type": "application/x-www-form-urlencoded",
         },
-        body: new URLSearchParams({ _csrf: this.csrf, ...fields }),
+        body,
       }),
     );
   }

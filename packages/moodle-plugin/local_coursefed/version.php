@@ -25,10 +25,10 @@
 defined('MOODLE_INTERNAL') || die();
 
 $plugin->component = 'local_coursefed';
-$plugin->version = 2026120600;
+$plugin->version = 2026120606;
 // Moodle 4.2: the external API lives in the core_external namespace from this release on.
 // No $plugin->supported range: Moodle refuses to install a plugin outside it, and nothing here
-// is known to break on later releases (tested on 4.5.6).
+// is known to break on later releases (tested on 4.5.6 and 5.1.3).
 $plugin->requires = 2023042400;
 $plugin->maturity = MATURITY_BETA;
 $plugin->release = '0.2.1';

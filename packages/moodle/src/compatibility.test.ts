@@ -119,6 +119,10 @@ describe("checkCompatibility on synthetic facts", () => {
     ]);
     expect(report.problems[0]?.message).toContain("300 MiB");
     expect(report.problems[0]?.message).toContain("256 MiB");
+    // Only the cli driver reports a limit, the site's own: PHP's upload limits bound neither
+    // driver (the cli driver reads the archive from disk, the ws driver's site pulls it).
+    expect(report.problems[0]?.message).toContain("Raise the site's maximum uploaded file size");
+    expect(report.problems[0]?.message).not.toContain("upload_max_filesize");
   });
 
   it("reports each kind of problem together", () => {

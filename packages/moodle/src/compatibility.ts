@@ -140,7 +140,7 @@ export function checkCompatibility(backup: BackupFacts, site: MoodleSiteInfo): C
       kind: "too-large",
       size: backup.archive.size,
       limit: site.maxRestoreBytes,
-      message: `The backup is ${formatBytes(backup.archive.size)}, more than the ${formatBytes(site.maxRestoreBytes)} the site accepts. Raise the site's maximum upload size (Site administration > Security > Site security settings, and PHP's upload_max_filesize/post_max_size), or restore it another way.`,
+      message: `The backup is ${formatBytes(backup.archive.size)}, more than the ${formatBytes(site.maxRestoreBytes)} the site accepts. Raise the site's maximum uploaded file size (Site administration > Security > Site security settings), or restore it another way.`,
     });
   }
 

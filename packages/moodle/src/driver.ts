@@ -15,7 +15,10 @@ export interface MoodleSiteInfo {
   readonly branch: string;
   /** Every installed plugin (frankenstyle component, e.g. "mod_quiz") with its version number. */
   readonly plugins: Readonly<Record<string, number>>;
-  /** The largest backup the site accepts for restore, in bytes; null when unlimited. */
+  /**
+   * The largest backup the site accepts for restore, in bytes; null when unlimited. The ws
+   * driver's site pulls its backups, so no upload limit applies there: null.
+   */
   readonly maxRestoreBytes: number | null;
 }
 
@@ -48,9 +51,24 @@ export type RestoreDestination =
       readonly mode: "merge" | "replace";
     };
 
+/**
+ * Where a site that pulls its backups (the ws driver's plugin) downloads the archive: a
+ * short-lived link the node serves, with the size and digest the download must have.
+ */
+export interface ArchiveDownload {
+  readonly url: URL;
+  readonly sha256: string;
+  readonly size: number;
+}
+
 export interface RestoreRequest {
   /** Absolute path of the .mbz on the node's disk. */
   readonly archivePath: string;
+  /**
+   * The same archive as a download link: the ws driver hands it to the site, which pulls
+   * the archive (no upload, so no PHP upload limit); the cli driver reads archivePath.
+   */
+  readonly download?: ArchiveDownload;
   readonly destination: RestoreDestination;
   /**
    * Activity modules the backup holds, by module name ("quiz": 2): the restored course
@@ -85,8 +103,60 @@ export interface BackupOutcome {
   readonly log: string;
 }
 
+/** A course category a new course may be restored into. */
+export interface MoodleCategory {
+  readonly id: number;
+  /** As Moodle shows it, multi-language filters applied. */
+  readonly name: string;
+  /** Its names from the top level down, e.g. "Sciences / Chimie". */
+  readonly path: string;
+  /** 0 for a top-level category. */
+  readonly parentId: number;
+  readonly courseCount: number;
+  /** False when hidden from students. */
+  readonly visible: boolean;
+}
+
+/** An existing course a backup may be restored into. */
+export interface MoodleCourseSummary {
+  readonly id: number;
+  readonly fullName: string;
+  readonly shortName: string;
+  readonly categoryId: number;
+  /** Its category's path, e.g. "Sciences / Chimie". */
+  readonly categoryPath: string;
+  readonly visible: boolean;
+}
+
+/** Which courses to list: those whose full or short name holds every word of `search`. */
+export interface CourseSearch {
+  readonly search?: string;
+  /** How many to skip; 0 by default. */
+  readonly offset?: number;
+  /** How many at most, up to MAX_COURSES_PER_PAGE; 50 by default. */
+  readonly limit?: number;
+  readonly signal?: AbortSignal;
+}
+
+/** The most courses one listing returns (local_coursefed's course_listing::MAX_PER_PAGE). */
+export const MAX_COURSES_PER_PAGE = 200;
+
+/** A page of a course search, by full name, and how many the whole search finds. */
+export interface CoursePage {
+  readonly total: number;
+  readonly courses: readonly MoodleCourseSummary[];
+}
+
 export interface MoodleDriver {
   probe(signal?: AbortSignal): Promise<MoodleSiteInfo>;
   restore(request: RestoreRequest): Promise<RestoreOutcome>;
   backup(request: BackupRequest): Promise<BackupOutcome>;
+  /**
+   * The categories the driver's Moodle user may restore a new course into, in Moodle's
+   * order: every one for the cli driver (it runs as the site's admin), those where the ws
+   * driver's user holds moodle/course:create and the restore capabilities otherwise.
+   */
+  listCategories(signal?: AbortSignal): Promise<readonly MoodleCategory[]>;
+  /** A page of the courses the driver's Moodle user may restore into, by full name. */
+  listCourses(search: CourseSearch): Promise<CoursePage>;
 }

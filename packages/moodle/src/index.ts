@@ -13,14 +13,20 @@ export {
   type NewCourseNames,
   newCourseNames,
 } from "./course-names.ts";
-export type {
-  BackupOutcome,
-  BackupRequest,
-  MoodleDriver,
-  MoodleSiteInfo,
-  RestoreDestination,
-  RestoreOutcome,
-  RestoreRequest,
+export {
+  type ArchiveDownload,
+  type BackupOutcome,
+  type BackupRequest,
+  type CoursePage,
+  type CourseSearch,
+  MAX_COURSES_PER_PAGE,
+  type MoodleCategory,
+  type MoodleCourseSummary,
+  type MoodleDriver,
+  type MoodleSiteInfo,
+  type RestoreDestination,
+  type RestoreOutcome,
+  type RestoreRequest,
 } from "./driver.ts";
 export { CliDriver, type CliDriverConfig } from "./drivers/cli-driver.ts";
 export { WsDriver, type WsDriverConfig } from "./drivers/ws-driver.ts";

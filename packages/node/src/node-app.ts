@@ -17,6 +17,8 @@ import { downloadRoutes } from "./http/download-routes.ts";
 import { federationGuard } from "./http/federation-guard.ts";
 import { federationMiddleware } from "./http/federation-middleware.ts";
 import { RequestsInFlight } from "./http/requests-in-flight.ts";
+import { MoodleSiteService } from "./moodle-sites/moodle-site-service.ts";
+import { MoodleUserRepository } from "./moodle-sites/moodle-user-repository.ts";
 import { NodeMetrics } from "./observability/metrics.ts";
 import { observabilityRoutes } from "./observability/observability-routes.ts";
 import { type PeerRepository, peerState } from "./peers/peer-repository.ts";
@@ -65,6 +67,16 @@ export async function createNodeApp({
   const tokens = new TokenRepository(db);
   const accounts = new AccountRepository(db);
   const audit = new AuditLog(db);
+  const moodleSites = new MoodleSiteService({
+    users: new MoodleUserRepository(db),
+    actors: services.actors,
+    tokens,
+    targets: services.moodleTargets,
+    policy: services.settings,
+    audit,
+    institution: async () => (await services.actors.byId(institution.id)) ?? institution,
+    publicUrl: config.publicUrl,
+  });
   const metrics = new NodeMetrics({
     queueDepths: async () =>
       Object.fromEntries(
@@ -107,6 +119,7 @@ export async function createNodeApp({
       webUploads,
       maxUploadBytes: config.maxUploadBytes,
       audit,
+      moodleSites,
       context: federationContextFor(federation, services),
     }),
   );
@@ -126,6 +139,7 @@ export async function createNodeApp({
       throttle: new LoginThrottle(db),
       tokens,
       audit,
+      moodleSites,
       maxUploadBytes: config.maxUploadBytes,
       uploads,
       webUploads,

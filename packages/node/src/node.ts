@@ -13,6 +13,7 @@ import type { NodeDatabase } from "./db/database.ts";
 import { openDatabase } from "./db/open-database.ts";
 import type { FederationServices } from "./federation/context.ts";
 import { deliveryFailureRecorder, trackDeliveries } from "./federation/delivery-tracking.ts";
+import { domainServices } from "./federation/domain-services.ts";
 import { createNodeFederation } from "./federation/federation.ts";
 import { DatabaseKvStore } from "./federation/kv-store.ts";
 import { createMessageQueue } from "./federation/message-queue.ts";
@@ -21,9 +22,12 @@ import { FollowRepository } from "./follows/follow-repository.ts";
 import { MoodleTargetRepository } from "./moodle-targets/target-repository.ts";
 import { createNodeApp } from "./node-app.ts";
 import { PeerRepository } from "./peers/peer-repository.ts";
+import { ArchiveLinks } from "./restores/archive-links.ts";
 import { applyRestoreRules } from "./restores/auto-restore.ts";
 import { RestoreRepository } from "./restores/restore-repository.ts";
 import { type RestoreMessage, runRestoreJob } from "./restores/restore-service.ts";
+import { ShareJobRepository } from "./restores/share-jobs.ts";
+import { runShareJob, type ShareMessage } from "./restores/share-service.ts";
 import { startScheduler } from "./scheduling/scheduled-tasks.ts";
 import { NodeSettings } from "./settings/node-settings.ts";
 import { TokenRepository } from "./tokens/token-repository.ts";
@@ -38,6 +42,12 @@ export const SOFTWARE_VERSION = "0.1.0";
  * time into its own site, so two sites are restored into in parallel at most.
  */
 const RESTORE_CONCURRENCY = 2;
+
+/**
+ * Shares from Moodle run at once: each asks its site for a backup, which loads Moodle as
+ * much as a restore does.
+ */
+const SHARE_CONCURRENCY = 2;
 
 /**
  * Deliveries made at once: a delivery mostly waits on its peer, so a few in flight keep
@@ -80,6 +90,7 @@ export async function createNode(config: NodeConfig): Promise<CoursefedNode> {
     channel: "restore",
     concurrency: RESTORE_CONCURRENCY,
   });
+  const shareQueue = createMessageQueue(db, { channel: "share", concurrency: SHARE_CONCURRENCY });
   const catalogEvents = new CatalogEvents();
   const services: FederationServices = {
     actors,
@@ -95,7 +106,11 @@ export async function createNode(config: NodeConfig): Promise<CoursefedNode> {
     peers,
     moodleTargets: new MoodleTargetRepository(db),
     restores: new RestoreRepository(db),
+    // In the database's key-value store: a link minted by one process is served by any.
+    archiveLinks: new ArchiveLinks(new DatabaseKvStore(db), config.publicUrl),
     restoreQueue,
+    shareJobs: new ShareJobRepository(new DatabaseKvStore(db)),
+    shareQueue,
     softwareVersion: SOFTWARE_VERSION,
     allowPrivateAddresses: config.allowPrivateAddresses,
   };
@@ -122,9 +137,13 @@ export async function createNode(config: NodeConfig): Promise<CoursefedNode> {
   });
   const workers = new AbortController();
   const restoreStores = withInstitutionSigner(federation.createContext(config.publicUrl, services));
+  const shareStores = domainServices(federation.createContext(config.publicUrl, services));
   const queueStopped = Promise.all([
     federation.startQueue(services, { signal: workers.signal }),
     restoreQueue.listen((message) => runRestoreJob(restoreStores, message as RestoreMessage), {
+      signal: workers.signal,
+    }),
+    shareQueue.listen((message) => runShareJob(shareStores, message as ShareMessage), {
       signal: workers.signal,
     }),
   ]);

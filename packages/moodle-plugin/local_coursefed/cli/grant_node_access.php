@@ -27,7 +27,8 @@ define('CLI_SCRIPT', true);
 require(__DIR__ . '/../../../config.php');
 require_once($CFG->libdir . '/clilib.php');
 
-[$options, $unrecognised] = cli_get_params(['username' => 'coursefed', 'help' => false], ['h' => 'help']);
+[$options, $unrecognised] = cli_get_params(['username' => \local_coursefed\local\node_access::DEFAULT_USERNAME, 'help' => false],
+    ['h' => 'help']);
 if ($unrecognised) {
     cli_error(get_string('cliunknowoption', 'admin', implode("\n  ", $unrecognised)));
 }

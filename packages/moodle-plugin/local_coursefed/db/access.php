@@ -46,6 +46,17 @@ $capabilities = [
             'manager' => CAP_ALLOW,
         ],
     ],
+    // Browse the coursefed network and import its courses into the categories and courses where Moodle lets the
+    // user restore (moodle/course:create and moodle/restore:restorecourse decide which), and apply their updates.
+    'local/coursefed:import' => [
+        'riskbitmask' => RISK_XSS | RISK_DATALOSS,
+        'captype' => 'write',
+        'contextlevel' => CONTEXT_COURSECAT,
+        'archetypes' => [
+            'coursecreator' => CAP_ALLOW,
+            'manager' => CAP_ALLOW,
+        ],
+    ],
     // Read the site's version and installed plugins.
     'local/coursefed:probe' => [
         'riskbitmask' => RISK_CONFIG,

@@ -28,7 +28,8 @@ $functions = [
     'local_coursefed_restore_course' => [
         'classname' => \local_coursefed\external\restore_course::class,
         'methodname' => 'execute',
-        'description' => 'Restores a backup uploaded to the draft area, without user data, into a new or an existing course.',
+        'description' => 'Downloads a backup from the coursefed node\'s archive link, checks its size and sha256, and '
+            . 'restores it without user data into a new or an existing course.',
         'type' => 'write',
         'capabilities' => 'local/coursefed:restore, moodle/restore:restorecourse, moodle/course:create',
     ],
@@ -46,6 +47,20 @@ $functions = [
         'type' => 'read',
         'capabilities' => 'local/coursefed:probe',
     ],
+    'local_coursefed_list_categories' => [
+        'classname' => \local_coursefed\external\list_categories::class,
+        'methodname' => 'execute',
+        'description' => 'Lists the categories the caller may restore a new course into, with their paths and course counts.',
+        'type' => 'read',
+        'capabilities' => 'local/coursefed:restore, moodle/restore:restorecourse, moodle/course:create',
+    ],
+    'local_coursefed_list_courses' => [
+        'classname' => \local_coursefed\external\list_courses::class,
+        'methodname' => 'execute',
+        'description' => 'Lists a page of the courses the caller may restore into, searched by words of their names.',
+        'type' => 'read',
+        'capabilities' => 'local/coursefed:restore, moodle/restore:restorecourse',
+    ],
 ];
 
 $services = [
@@ -55,12 +70,14 @@ $services = [
             'local_coursefed_restore_course',
             'local_coursefed_backup_course',
             'local_coursefed_site_info',
+            'local_coursefed_list_categories',
+            'local_coursefed_list_courses',
         ],
         'restrictedusers' => 0,
         'enabled' => 1,
-        // The node uploads backups to /webservice/upload.php and downloads them with
-        // /webservice/pluginfile.php; both refuse a service without these flags.
-        'uploadfiles' => 1,
+        // The node downloads backups with /webservice/pluginfile.php, which refuses a service without this flag.
+        // Nothing is uploaded: the site pulls the backups it restores from the node (restore_course).
+        'uploadfiles' => 0,
         'downloadfiles' => 1,
     ],
 ];

@@ -3,10 +3,14 @@ import { chown, stat } from "node:fs/promises";
 import { isAbsolute, join, resolve } from "node:path";
 import { promisify } from "node:util";
 import type { ActivityCounts } from "../activity-counts.ts";
+import { categoriesOf, coursePageOf, courseSearchWindow } from "../course-listing.ts";
 import { newCourseNames } from "../course-names.ts";
 import type {
   BackupOutcome,
   BackupRequest,
+  CoursePage,
+  CourseSearch,
+  MoodleCategory,
   MoodleDriver,
   MoodleSiteInfo,
   RestoreOutcome,
@@ -134,6 +138,20 @@ export class CliDriver implements MoodleDriver {
       );
     }
     return { path, log };
+  }
+
+  async listCategories(signal?: AbortSignal): Promise<readonly MoodleCategory[]> {
+    const { answer } = await this.run("list_categories.php", [], "MISCONFIGURED", signal);
+    return categoriesOf(answer, "list_categories.php");
+  }
+
+  async listCourses(search: CourseSearch): Promise<CoursePage> {
+    const { offset, limit } = courseSearchWindow(search);
+    const args = [`--offset=${offset}`, `--limit=${limit}`];
+    // One argument (no shell): the words reach PHP as they are.
+    if (search.search?.trim()) args.push(`--search=${search.search.trim()}`);
+    const { answer } = await this.run("list_courses.php", args, "MISCONFIGURED", search.signal);
+    return coursePageOf(answer, "list_courses.php");
   }
 
   /**

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { createWriteStream, openAsBlob } from "node:fs";
+import { createWriteStream } from "node:fs";
 import { rename, rm } from "node:fs/promises";
 import { basename } from "node:path";
 import { Readable, Transform } from "node:stream";
@@ -13,7 +13,7 @@ export interface WsDriverConfig {
   readonly url: string;
   /** A token of the 'coursefed' service (packages/moodle-plugin/README.md). */
   readonly token: string;
-  /** Longest a single request (upload, restore, backup, download) may take. */
+  /** Longest a single request (restore, backup, download) may take. */
   readonly timeoutMs: number;
 }
 
@@ -24,9 +24,9 @@ export interface ExpectedFile {
 }
 
 /**
- * HTTP to a Moodle site's web services: REST calls, uploads to the caller's draft area,
- * and downloads through webservice/pluginfile.php. Files stream both ways, never whole in
- * memory. Every failure becomes a MoodleError.
+ * HTTP to a Moodle site's web services: REST calls, and downloads through
+ * webservice/pluginfile.php, streamed, never whole in memory (the site pulls the archives
+ * it restores from the node itself). Every failure becomes a MoodleError.
  */
 export class MoodleWebServiceClient {
   /** The site's address without a trailing slash. */
@@ -60,42 +60,6 @@ export class MoodleWebServiceClient {
         signal: combined,
       });
       return this.answerOf(response, wsfunction, fallback);
-    });
-  }
-
-  /** Uploads a file to the token user's draft area and returns the draft item id. */
-  upload(path: string, signal: AbortSignal | undefined): Promise<number> {
-    const url = new URL(`${this.site}/webservice/upload.php`);
-    url.searchParams.set("token", this.config.token);
-    return this.withDeadline("the upload", "RESTORE_FAILED", signal, async (combined) => {
-      const form = new FormData();
-      // openAsBlob reads the file from disk as the request is sent; fetch only streams it
-      // with redirects refused: to follow one it keeps the whole body (1 GB upload: 1 GB held).
-      form.append("file_1", await openAsBlob(path), basename(path));
-      const response = await fetch(url, {
-        method: "POST",
-        body: form,
-        redirect: "error",
-        signal: combined,
-      });
-      const answer = await this.answerOf(response, "the upload", "RESTORE_FAILED");
-      const [file] = Array.isArray(answer) ? (answer as UploadedFile[]) : [];
-      if (!file) {
-        // PHP drops a request larger than post_max_size before Moodle sees any file.
-        throw new MoodleError(
-          "RESTORE_FAILED",
-          `${this.site} received no file from the upload of ${basename(path)}: it may exceed PHP's post_max_size.`,
-          { log: JSON.stringify(answer) },
-        );
-      }
-      if (file.error !== undefined || typeof file.itemid !== "number") {
-        throw new MoodleError(
-          "RESTORE_FAILED",
-          `${this.site} refused the upload of ${basename(path)}: ${file.error ?? "no draft item id"}${file.errortype === "fileoversized" ? " (larger than the site's maximum upload size)" : ""}.`,
-          { log: JSON.stringify(answer) },
-        );
-      }
-      return file.itemid;
     });
   }
 
@@ -280,12 +244,6 @@ export class MoodleWebServiceClient {
       );
     }
   }
-}
-
-interface UploadedFile {
-  readonly itemid?: number;
-  readonly error?: string;
-  readonly errortype?: string;
 }
 
 /** Errors of node:fs carry the path they were about; network errors do not. */

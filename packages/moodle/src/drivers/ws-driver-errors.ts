@@ -36,7 +36,16 @@ const CODES: Readonly<Record<string, MoodleErrorCode>> = {
   userdatalocked: "MISCONFIGURED",
   invalidcourseid: "NOT_FOUND",
   filenotfound: "NOT_FOUND",
+  // The site pulling a backup from the node (archive_download.php): its own settings, or
+  // the node's address as the site reaches it, stand in the way.
+  archiveblocked: "MISCONFIGURED",
+  archiveunreachable: "MISCONFIGURED",
+  // Cut more times than the plugin resumes: the job is tried again later.
+  archiveincomplete: "UNREACHABLE",
 };
+
+/** Moodle's error codes of failures that may pass by themselves. */
+const TRANSIENT_CODES: ReadonlySet<string> = new Set(["archiveincomplete"]);
 
 /**
  * The MoodleError for an error answer. `fallback` is the code for errors that say nothing
@@ -59,7 +68,13 @@ export function moodleErrorOf(
       { log },
     );
   }
-  if (errorcode === "invalidrecord" || errorcode === "invalidcategoryid") {
+  // Moodle 5.1 names the table only with debugging on ("invalidrecordunknown"): see
+  // pluginMissingWhenNotFound for the one call where that means the plugin is missing.
+  if (
+    errorcode === "invalidrecord" ||
+    errorcode === "invalidrecordunknown" ||
+    errorcode === "invalidcategoryid"
+  ) {
     return new MoodleError("NOT_FOUND", `${site}: ${detail}`, { log });
   }
   const code = CODES[errorcode] ?? fallback;
@@ -70,5 +85,26 @@ export function moodleErrorOf(
       { log },
     );
   }
-  return new MoodleError(code, `${site}: ${detail}`, { log });
+  return new MoodleError(code, `${site}: ${detail}`, {
+    log,
+    ...(TRANSIENT_CODES.has(errorcode) ? { transient: true } : {}),
+  });
+}
+
+/**
+ * For a call that reads no record of its own (local_coursefed_site_info): a missing record
+ * is the function itself, which Moodle 5.1 without debugging reports as an unnamed missing
+ * record instead of naming external_functions as 4.5 does.
+ */
+export function pluginMissingWhenNotFound(site: string): (error: unknown) => never {
+  return (error) => {
+    if (error instanceof MoodleError && error.code === "NOT_FOUND") {
+      throw new MoodleError(
+        "PLUGIN_MISSING",
+        `${site} does not have the coursefed plugin (local_coursefed). ${PLUGIN_INSTRUCTION}`,
+        { log: error.log },
+      );
+    }
+    throw error;
+  };
 }

@@ -1,9 +1,13 @@
 import { isAbsolute, join } from "node:path";
 import type { ActivityCounts } from "../activity-counts.ts";
-import { type NewCourseNames, newCourseNames } from "../course-names.ts";
+import { categoriesOf, coursePageOf, courseSearchWindow } from "../course-listing.ts";
+import { newCourseNames } from "../course-names.ts";
 import type {
   BackupOutcome,
   BackupRequest,
+  CoursePage,
+  CourseSearch,
+  MoodleCategory,
   MoodleDriver,
   MoodleSiteInfo,
   RestoreOutcome,
@@ -12,6 +16,7 @@ import type {
 import { MoodleError } from "../errors.ts";
 import { restoreOutcome } from "../restore-outcome.ts";
 import { MoodleWebServiceClient, type WsDriverConfig } from "./ws-driver-client.ts";
+import { pluginMissingWhenNotFound } from "./ws-driver-errors.ts";
 
 export type { WsDriverConfig } from "./ws-driver-client.ts";
 
@@ -21,18 +26,26 @@ interface SiteInfoAnswer {
   readonly release: string;
   readonly branch: string;
   readonly plugins: ReadonlyArray<{ readonly component: string; readonly version: string }>;
-  readonly maxuploadbytes: number;
 }
 
 /**
  * The first local_coursefed version whose local_coursefed_restore_course takes `fullname`
- * and `shortname`. Moodle's web services refuse a parameter a function does not declare
- * (invalid_parameter_exception, "Unexpected keys"), so the driver sends them only to a
- * plugin at least this recent; an older one restores the course under the backup's names.
+ * and `shortname`. Every plugin that pulls (PLUGIN_VERSION_PULLING) does.
  */
 export const PLUGIN_VERSION_NAMING_COURSES = 2026112400;
 
-/** How long the plugin version a probe found is trusted before a restore that names a course. */
+/**
+ * The first local_coursefed version whose local_coursefed_restore_course downloads the
+ * backup from a link of the node (`url`, `sha256`, `size`) instead of taking an upload,
+ * which PHP's upload_max_filesize and post_max_size limited (2 MB and 8 MB on a stock
+ * PHP). The driver restores through no older plugin: it says to update it.
+ */
+export const PLUGIN_VERSION_PULLING = 2026120604;
+
+/** The first local_coursefed version with local_coursefed_list_categories and _list_courses. */
+export const PLUGIN_VERSION_LISTING = 2026120601;
+
+/** How long the plugin version a probe found is trusted before a restore. */
 const PLUGIN_VERSION_FRESHNESS_MS = 10 * 60 * 1000;
 
 type ModuleList = ReadonlyArray<{ readonly name: string; readonly count: number }>;
@@ -58,9 +71,10 @@ interface BackupAnswer {
 
 /**
  * Talks to a Moodle site over HTTP through the companion plugin local_coursefed
- * (packages/moodle-plugin): the plugin restores without user data, reports the precheck's
+ * (packages/moodle-plugin): the plugin downloads the archive from the node's link (so no
+ * upload limit of PHP's applies), restores without user data, reports the precheck's
  * reasons, deletes the course of a failed restore and counts what the restore created;
- * this driver uploads the archive, compares those counts with what the backup held, and
+ * this driver hands it the link, compares those counts with what the backup held, and
  * downloads backups, checking their SHA-1.
  */
 export class WsDriver implements MoodleDriver {
@@ -74,9 +88,11 @@ export class WsDriver implements MoodleDriver {
 
   async probe(signal?: AbortSignal): Promise<MoodleSiteInfo> {
     const answer = shaped<SiteInfoAnswer>(
-      await this.client.call("local_coursefed_site_info", {}, "MISCONFIGURED", signal),
+      await this.client
+        .call("local_coursefed_site_info", {}, "MISCONFIGURED", signal)
+        .catch(pluginMissingWhenNotFound(this.client.site)),
       "local_coursefed_site_info",
-      ["version", "release", "branch", "plugins", "maxuploadbytes"],
+      ["version", "release", "branch", "plugins"],
     );
     const plugins: Record<string, number> = {};
     for (const plugin of answer.plugins) plugins[plugin.component] = Number(plugin.version);
@@ -86,25 +102,37 @@ export class WsDriver implements MoodleDriver {
       release: answer.release,
       branch: branchOf(answer.release, answer.branch),
       plugins,
-      // The archive goes through webservice/upload.php, so PHP's upload limits count too;
-      // the plugin reports the smallest of them and the site's own maximum.
-      maxRestoreBytes: answer.maxuploadbytes > 0 ? answer.maxuploadbytes : null,
+      // The site pulls the archive from the node into a temporary file: neither PHP's
+      // upload limits nor the site's maximum upload size (the plugin's `maxuploadbytes`,
+      // still answered for older nodes) apply to a restore.
+      maxRestoreBytes: null,
     };
   }
 
   async restore(request: RestoreRequest): Promise<RestoreOutcome> {
-    const destination = request.destination;
+    const { destination, download } = request;
+    if (!download) {
+      throw new MoodleError(
+        "MISCONFIGURED",
+        `The ws driver restores by handing ${this.client.site} a download link to the archive, and was given none for ${request.archivePath}.`,
+      );
+    }
+    // Checked first: a name Moodle would not keep fails before the site is asked anything.
     const names = newCourseNames(destination);
-    const naming = names ? await this.namingParameters(names, request.signal) : undefined;
-    const draftItemId = await this.client.upload(request.archivePath, request.signal);
+    await this.requirePuller(request.signal);
     const target: Record<string, string | number> =
       destination.kind === "new-course"
-        ? { target: "newcourse", categoryid: destination.categoryId, ...naming?.parameters }
+        ? {
+            target: "newcourse",
+            categoryid: destination.categoryId,
+            ...(names?.fullName !== undefined ? { fullname: names.fullName } : {}),
+            ...(names ? { shortname: names.shortName } : {}),
+          }
         : { target: destination.mode, courseid: destination.courseId };
     const answer = shaped<RestoreAnswer>(
       await this.client.call(
         "local_coursefed_restore_course",
-        { draftitemid: draftItemId, ...target },
+        { url: download.url.href, sha256: download.sha256, size: download.size, ...target },
         "RESTORE_FAILED",
         request.signal,
       ),
@@ -117,39 +145,67 @@ export class WsDriver implements MoodleDriver {
       restoredActivities: countsOf(answer.restoredmodules),
       expectedActivities: request.expectedActivities,
       warnings: answer.warnings,
-      log: naming?.note ? `${answer.log}\n${naming.note}` : answer.log,
+      log: answer.log,
     });
   }
 
   /**
-   * The restore's `fullname` and `shortname`, when the site's local_coursefed takes them;
-   * otherwise none, and a note for the log saying the course keeps the backup's names.
-   * The plugin's version comes from a probe of the last ten minutes, or from one made now:
-   * an old version is probed again each time, so an upgrade counts at once.
+   * Refuses a site whose local_coursefed still expects an upload: it would refuse the
+   * link's parameters ("Unexpected keys"). The version comes from a probe of the last ten
+   * minutes, or from one made now: an old version is probed again each time, so an
+   * upgrade counts at once.
    */
-  private async namingParameters(
-    names: NewCourseNames,
-    signal: AbortSignal | undefined,
-  ): Promise<{ parameters: Record<string, string>; note?: string }> {
+  private async requirePuller(signal: AbortSignal | undefined): Promise<void> {
     const known = this.plugin;
     const fresh =
       known !== undefined &&
-      known.version >= PLUGIN_VERSION_NAMING_COURSES &&
+      known.version >= PLUGIN_VERSION_PULLING &&
       Date.now() - known.at < PLUGIN_VERSION_FRESHNESS_MS;
     if (!fresh) await this.probe(signal);
     const version = this.plugin?.version ?? 0;
-    if (version < PLUGIN_VERSION_NAMING_COURSES) {
-      return {
-        parameters: {},
-        note: `local_coursefed ${version} cannot name a new course, which keeps the backup's names instead of '${names.fullName ?? names.shortName}': upgrade it to version ${PLUGIN_VERSION_NAMING_COURSES} or later (packages/moodle-plugin).`,
-      };
+    if (version < PLUGIN_VERSION_PULLING) {
+      throw new MoodleError(
+        "PLUGIN_MISSING",
+        `${this.client.site} has local_coursefed ${version}, which takes backups as uploads, limited by PHP's upload_max_filesize: update local_coursefed to version ${PLUGIN_VERSION_PULLING} or later (packages/moodle-plugin/README.md), then run admin/cli/upgrade.php. From that version on the site downloads each backup from the node.`,
+      );
     }
-    return {
-      parameters: {
-        ...(names.fullName !== undefined ? { fullname: names.fullName } : {}),
-        shortname: names.shortName,
-      },
-    };
+  }
+
+  async listCategories(signal?: AbortSignal): Promise<readonly MoodleCategory[]> {
+    const answer = await this.listing("local_coursefed_list_categories", {}, signal);
+    return categoriesOf(answer, "local_coursefed_list_categories");
+  }
+
+  async listCourses(search: CourseSearch): Promise<CoursePage> {
+    const { offset, limit } = courseSearchWindow(search);
+    const words = search.search?.trim() ?? "";
+    const answer = await this.listing(
+      "local_coursefed_list_courses",
+      { offset, limit, ...(words ? { search: words } : {}) },
+      search.signal,
+    );
+    return coursePageOf(answer, "local_coursefed_list_courses");
+  }
+
+  /**
+   * Calls a listing function. A site whose plugin predates it answers as if there were no
+   * plugin at all: the plugin is there, only too old, and the admin is told so.
+   */
+  private async listing(
+    wsfunction: string,
+    parameters: Readonly<Record<string, string | number>>,
+    signal: AbortSignal | undefined,
+  ): Promise<unknown> {
+    try {
+      return await this.client.call(wsfunction, parameters, "MISCONFIGURED", signal);
+    } catch (error) {
+      if (!(error instanceof MoodleError) || error.code !== "PLUGIN_MISSING") throw error;
+      throw new MoodleError(
+        "PLUGIN_MISSING",
+        `${this.client.site} has no ${wsfunction}: its local_coursefed is missing or older than version ${PLUGIN_VERSION_LISTING}, the first that lists categories and courses. Upgrade it (packages/moodle-plugin/README.md), then run admin/cli/upgrade.php.`,
+        { log: error.log },
+      );
+    }
   }
 
   async backup(request: BackupRequest): Promise<BackupOutcome> {

@@ -1,6 +1,7 @@
 import type { Context as FederationContext } from "@fedify/fedify";
 import type { AuditLog } from "../audit/audit-log.ts";
 import type { FederationServices } from "../federation/context.ts";
+import type { MoodleSiteService } from "../moodle-sites/moodle-site-service.ts";
 import type { TokenRepository } from "../tokens/token-repository.ts";
 import type { UploadRepository } from "../uploads/upload-repository.ts";
 import type { WebUploadRepository } from "../uploads/web-upload-repository.ts";
@@ -15,6 +16,8 @@ export interface ApiDependencies {
   readonly maxUploadBytes: number;
   /** Where admin actions are recorded. */
   readonly audit: AuditLog;
+  /** Registered Moodle sites and the Moodle users they act for. */
+  readonly moodleSites: MoodleSiteService;
   /** A Fedify context for the request, so that services can send activities. */
   readonly context: (request: Request) => FederationContext<FederationServices>;
 }

@@ -1,7 +1,7 @@
 import type { Federation, Context as FederationContext } from "@fedify/fedify";
 import { OpenAPIHono } from "@hono/zod-openapi";
+import { hasControlCharacters } from "../control-characters.ts";
 import type { FederationServices } from "../federation/context.ts";
-import { hasControlCharacters } from "../http/control-characters.ts";
 import { problemOf } from "../http/error-problems.ts";
 import { checkJsonBody } from "../http/json-body.ts";
 import { problem } from "../http/problem.ts";
@@ -15,6 +15,9 @@ import { peerRoutes } from "./routes/peers.ts";
 import { restoreRoutes } from "./routes/restores.ts";
 import { ruleRoutes } from "./routes/rules.ts";
 import { settingsRoutes } from "./routes/settings.ts";
+import { siteRoutes } from "./routes/site.ts";
+import { siteCourseRoutes } from "./routes/site-courses.ts";
+import { siteImportRoutes } from "./routes/site-imports.ts";
 import { teacherRoutes } from "./routes/teachers.ts";
 import { uploadRoutes } from "./routes/uploads.ts";
 
@@ -47,7 +50,7 @@ export function createApi(dependencies: ApiDependencies): OpenAPIHono {
       "The address holds control characters (a line break, a tab, NUL or the like) in its path or its query; no request to this API needs them: remove them.",
     );
   });
-  v1.use(requireToken(dependencies.tokens, dependencies.services));
+  v1.use(requireToken(dependencies.tokens, dependencies.services, dependencies.moodleSites));
   // Only once the caller is known: an unauthenticated body is never parsed.
   v1.use(checkJsonBody({ whateverItsType: false }));
   uploadRoutes(v1, dependencies);
@@ -60,6 +63,9 @@ export function createApi(dependencies: ApiDependencies): OpenAPIHono {
   restoreRoutes(v1, dependencies);
   ruleRoutes(v1, dependencies);
   settingsRoutes(v1, dependencies);
+  siteRoutes(v1, dependencies);
+  siteCourseRoutes(v1, dependencies);
+  siteImportRoutes(v1, dependencies);
 
   const api = new OpenAPIHono();
   api.route("/api/v1", v1);

@@ -24,6 +24,11 @@ export const AUDIT_ACTIONS = [
   "rule.add",
   "rule.remove",
   "teacher.add",
+  "site.register",
+  "site.unregister",
+  "site.moodle-access",
+  "site.teacher-add",
+  "site.user-revoke",
   "account.add",
   "account.role",
   "account.reset-password",
@@ -35,6 +40,7 @@ export const AUDIT_ACTIONS = [
   "settings.federation",
   "settings.auto-accept",
   "settings.reset",
+  "settings.moodle-users",
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 

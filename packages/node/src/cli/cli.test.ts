@@ -73,6 +73,8 @@ describe("coursefed CLI", () => {
     ["moodle", "add"],
     ["moodle", "list"],
     ["moodle", "probe"],
+    ["moodle", "categories"],
+    ["moodle", "courses"],
     ["moodle", "remove"],
     ["restore"],
     ["restores"],

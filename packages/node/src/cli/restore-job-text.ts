@@ -14,7 +14,7 @@ export interface RestoreJob {
   revision: number;
   target: string;
   destination:
-    | { kind: "new-course"; categoryId: number }
+    | { kind: "new-course"; categoryId: number; fullName?: string; shortName?: string }
     | { kind: "existing-course"; courseId: number; mode: string };
   state: RestoreJobState;
   requestedBy: string;

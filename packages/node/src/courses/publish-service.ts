@@ -103,6 +103,8 @@ export async function publishCourse(
     readonly sanitize?: boolean;
     /** The catalog course this one was restored from and amended: its lineage. */
     readonly derivedFrom?: CourseManifest["derivedFrom"];
+    /** Told when the scan starts, and when the backup passed it and is being published. */
+    readonly onProgress?: (step: "scanning" | "publishing") => Promise<void>;
   } = {},
 ): Promise<{ course: Course; revision: CourseRevision; report: BackupReport }> {
   const existing = options.courseId ? await services.courses.course(options.courseId) : undefined;
@@ -114,6 +116,7 @@ export async function publishCourse(
   const workDir = await mkdtemp(join(tmpdir(), "coursefed-publish-"));
   try {
     let archive = file;
+    await options.onProgress?.("scanning");
     let report = await inspect(file);
     if (report.personalData.verdict !== "clean") {
       if (!options.sanitize) {
@@ -129,6 +132,7 @@ export async function publishCourse(
       archive = join(workDir, "sanitized.mbz");
       report = (await sanitizeBackup(file, archive)).after;
     }
+    await options.onProgress?.("publishing");
     const described = describedAs(metadata, existing, report);
     const stored = await services.blobs.put(createReadStream(archive), report.sha256);
     const courseId = existing?.id ?? crypto.randomUUID();

@@ -63,6 +63,7 @@ export const {
   scheduledTasks,
   nodeSettings,
   webUploads,
+  moodleUsers,
 } = sqliteTables;
 
 /** The SQLite form of each of `tables`, under the same keys. */

@@ -267,6 +267,13 @@ export const apiTokens = pgTable("api_tokens", {
   actorId: integer("actor_id")
     .notNull()
     .references(() => localActors.id, { onDelete: "cascade" }),
+  /**
+   * A site token's Moodle target (role "site"): the one Moodle site it speaks for, and the
+   * only target what it asks may touch. Null for admin and teacher tokens.
+   */
+  moodleTargetId: integer("moodle_target_id").references(() => moodleTargets.id, {
+    onDelete: "cascade",
+  }),
   createdAt: bigint("created_at", { mode: "number" }).notNull(),
   lastUsedAt: bigint("last_used_at", { mode: "number" }),
 });
@@ -577,3 +584,35 @@ export const webUploads = pgTable("web_uploads", {
   courseId: text("course_id"),
   createdAt: bigint("created_at", { mode: "number" }).notNull(),
 });
+
+/**
+ * Moodle users a site token acted for, each mapped to the teacher (local actor) the node
+ * acts as for them: made at their first request when the node's policy allows it, so that
+ * what they publish carries them as author. The name and email are what Moodle last sent,
+ * for admins to recognise who it is. An admin may revoke the mapping: that Moodle user is
+ * refused from then on, rather than given a new teacher at their next request.
+ */
+export const moodleUsers = pgTable(
+  "moodle_users",
+  {
+    targetId: integer("target_id")
+      .notNull()
+      .references(() => moodleTargets.id, { onDelete: "cascade" }),
+    moodleUserId: integer("moodle_user_id").notNull(),
+    actorId: integer("actor_id")
+      .notNull()
+      .references(() => localActors.id, { onDelete: "cascade" }),
+    username: text("username").notNull(),
+    fullName: text("full_name").notNull(),
+    email: text("email").notNull(),
+    createdAt: bigint("created_at", { mode: "number" }).notNull(),
+    lastSeenAt: bigint("last_seen_at", { mode: "number" }).notNull(),
+    revokedAt: bigint("revoked_at", { mode: "number" }),
+    /** The admin who revoked it, as the audit log names them. */
+    revokedBy: text("revoked_by"),
+  },
+  (table) => [
+    primaryKey({ columns: [table.targetId, table.moodleUserId] }),
+    index("moodle_users_actor").on(table.actorId),
+  ],
+);

@@ -7,7 +7,10 @@ import type { CourseRepository } from "../courses/course-repository.ts";
 import type { FollowRepository } from "../follows/follow-repository.ts";
 import type { MoodleTargetRepository } from "../moodle-targets/target-repository.ts";
 import type { PeerRepository } from "../peers/peer-repository.ts";
+import type { ArchiveLinks } from "../restores/archive-links.ts";
 import type { RestoreRepository } from "../restores/restore-repository.ts";
+import type { ShareJobRepository } from "../restores/share-jobs.ts";
+import type { ShareQueue } from "../restores/share-service.ts";
 import type { NodeSettings } from "../settings/node-settings.ts";
 
 /** What Fedify's callbacks get to work with: the node's services, no HTTP. */
@@ -26,8 +29,13 @@ export interface FederationServices {
   readonly peers: PeerRepository;
   readonly moodleTargets: MoodleTargetRepository;
   readonly restores: RestoreRepository;
+  /** Download links a Moodle site pulls a restore's archive by (the ws driver). */
+  readonly archiveLinks: ArchiveLinks;
   /** Where restore jobs are queued (the database queue's "restore" channel). */
   readonly restoreQueue: MessageQueue;
+  /** Shares of Moodle courses asked for by their sites, and the queue their jobs wait in. */
+  readonly shareJobs: ShareJobRepository;
+  readonly shareQueue: ShareQueue;
   readonly softwareVersion: string;
   /** Whether peers may be on private and loopback addresses (--allow-private-addresses). */
   readonly allowPrivateAddresses: boolean;

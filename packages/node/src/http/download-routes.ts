@@ -6,6 +6,7 @@ import {
   verifyDownloadCapability,
 } from "../courses/download-capability.ts";
 import type { FederationServices } from "../federation/context.ts";
+import { archiveLinkRoutes } from "./archive-link-routes.ts";
 import { serveBlob } from "./serve-blob.ts";
 
 /** The actor whose HTTP signature a request carries, verified; undefined if unsigned. */
@@ -113,6 +114,8 @@ export function downloadRoutes(
     const isPublic = courses.some((course) => course.visibility === "public");
     return await serveBlob(c, services.blobs, sha256, isPublic ? "public" : "private");
   });
+
+  routes.route("/", archiveLinkRoutes(services.archiveLinks, services.blobs));
 
   return routes;
 }

@@ -9,10 +9,13 @@ import { BoostError } from "../catalog/boost-service.ts";
 import { FetchError } from "../catalog/fetch-service.ts";
 import { PublishError } from "../courses/publish-service.ts";
 import { FollowError } from "../follows/follow-target.ts";
+import { MoodleAccessError } from "../moodle-sites/moodle-site-service.ts";
+import { TargetListingError } from "../moodle-targets/target-listing.ts";
 import { TargetError } from "../moodle-targets/target-repository.ts";
 import { TeacherPermissionError } from "../moodle-targets/teacher-permissions.ts";
 import { RestoreError } from "../restores/restore-service.ts";
 import { RuleError } from "../restores/rule-service.ts";
+import { ShareError } from "../restores/share-service.ts";
 import { SettingsError } from "../settings/node-settings.ts";
 import { TokenError } from "../tokens/token-service.ts";
 import { ReceiveBackupError } from "../uploads/receive-backup.ts";
@@ -120,6 +123,18 @@ const ERROR_PROBLEMS: readonly ErrorProblems[] = [
     NEEDS_CONFIRMATION: conflict("confirmation_required"),
     NOT_PERMITTED: forbidden("restore_not_permitted"),
     OVERRIDE_NOT_PERMITTED: forbidden("override_not_permitted"),
+    INVALID_COURSE_NAME: badRequest("invalid_course_name"),
+  }),
+  coded(ShareError, {
+    NOT_SHARED: notFound("not_shared"),
+    SHARED_BY_SOMEONE_ELSE: forbidden("shared_by_someone_else"),
+    SHARE_UNDER_WAY: conflict("share_under_way"),
+  }),
+  coded(MoodleAccessError, {
+    // Only a ws target takes a token from its site.
+    NOT_WS: conflict("not_ws_target"),
+    INVALID_TOKEN: badRequest("invalid_token"),
+    PROBE_FAILED: badGateway("moodle_access_failed"),
   }),
   coded(RuleError, {
     NO_MATCHER: badRequest("invalid_request"),
@@ -141,6 +156,10 @@ const ERROR_PROBLEMS: readonly ErrorProblems[] = [
     DUPLICATE: conflict("target_exists"),
     NOT_FOUND: notFound("target_not_found"),
     INVALID: badRequest("invalid_target"),
+  }),
+  coded(TargetListingError, {
+    NO_SUCH_TARGET: notFound("target_not_found"),
+    NOT_PERMITTED: forbidden("listing_not_permitted"),
   }),
   coded(TeacherPermissionError, {
     NO_SUCH_TARGET: notFound("target_not_found"),

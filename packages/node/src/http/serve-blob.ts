@@ -1,17 +1,21 @@
 import { stat } from "node:fs/promises";
-import { Readable } from "node:stream";
+import { Readable, Transform } from "node:stream";
 import type { Context } from "hono";
 import type { BlobStore } from "../blobs/blob-store.ts";
 
 /**
  * Answers GET or HEAD for a stored archive: ETag (its digest), If-None-Match, single
  * ranges with If-Range, so that an interrupted download can resume where it stopped.
+ * "no-store" is for addresses that stop working (archive links): no cache keeps them.
+ * `onProgress`, when given, is called while the body is being sent, at most every
+ * `progressEveryMs`, and once when it ends or is cut.
  */
 export async function serveBlob(
   c: Context,
   blobs: BlobStore,
   sha256: string,
-  caching: "public" | "private",
+  caching: "public" | "private" | "no-store",
+  progress?: { readonly onProgress: () => void; readonly progressEveryMs: number },
 ) {
   const { size } = await stat(blobs.pathOf(sha256));
   const etag = `"${sha256}"`;
@@ -19,7 +23,8 @@ export async function serveBlob(
     "content-type": "application/vnd.moodle.backup",
     "accept-ranges": "bytes",
     etag,
-    "cache-control": `${caching}, max-age=31536000, immutable`,
+    "cache-control":
+      caching === "no-store" ? "no-store" : `${caching}, max-age=31536000, immutable`,
     "content-disposition": `attachment; filename="${sha256}.mbz"`,
   };
   if (c.req.header("if-none-match") === etag) return c.body(null, 304, headers);
@@ -33,8 +38,32 @@ export async function serveBlob(
   if (range) headers["content-range"] = `bytes ${start}-${end}/${size}`;
   const status = range ? 206 : 200;
   if (c.req.method === "HEAD" || length === 0) return c.body(null, status, headers);
-  const body = Readable.toWeb(blobs.read(sha256, { start, end })) as ReadableStream;
+  const content = blobs.read(sha256, { start, end });
+  const body = Readable.toWeb(progress ? reported(content, progress) : content) as ReadableStream;
   return c.body(body, status, headers);
+}
+
+function reported(
+  content: Readable,
+  progress: { readonly onProgress: () => void; readonly progressEveryMs: number },
+): Readable {
+  let reportedAt = Date.now();
+  const counting = new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      if (Date.now() - reportedAt >= progress.progressEveryMs) {
+        reportedAt = Date.now();
+        progress.onProgress();
+      }
+      done(null, chunk);
+    },
+  });
+  // "close" comes after the end and after a cut (the client went away) alike.
+  counting.once("close", () => {
+    content.destroy();
+    progress.onProgress();
+  });
+  content.once("error", (error) => counting.destroy(error));
+  return content.pipe(counting);
 }
 
 /** A single "bytes=a-b" range; several ranges, or an If-Range that no longer matches, get the whole file. */

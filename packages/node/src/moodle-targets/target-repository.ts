@@ -1,4 +1,10 @@
-import { CliDriver, type MoodleDriver, type MoodleSiteInfo, WsDriver } from "@coursefed/moodle";
+import {
+  CliDriver,
+  type MoodleDriver,
+  MoodleError,
+  type MoodleSiteInfo,
+  WsDriver,
+} from "@coursefed/moodle";
 import { and, asc, eq } from "drizzle-orm";
 import { CodedError } from "../coded-error.ts";
 import type { NodeDatabase } from "../db/database.ts";
@@ -145,6 +151,21 @@ export class MoodleTargetRepository {
     return saved as MoodleTarget;
   }
 
+  /**
+   * Gives a ws target the token of the plugin's service its site sent: the next request
+   * to the site uses it.
+   */
+  async setWsToken(target: MoodleTarget, token: string): Promise<MoodleTarget> {
+    const { moodleTargets } = this.#db.tables;
+    const [saved] = await this.#db
+      .update(moodleTargets)
+      .set({ settings: { ...target.settings, token } })
+      .where(eq(moodleTargets.id, target.id))
+      .returning();
+    this.#drivers.delete(target.id);
+    return saved as MoodleTarget;
+  }
+
   /** Sets the categories where teachers may restore new courses (none: teachers may not). */
   async setTeacherCategories(target: MoodleTarget, categoryIds: readonly number[]) {
     const { moodleTargets } = this.#db.tables;
@@ -218,12 +239,24 @@ export class MoodleTargetRepository {
           })
         : new WsDriver({
             url: target.url,
-            token: String(settings.token),
+            token: wsTokenOf(target),
             timeoutMs: target.timeoutMs,
           });
     this.#drivers.set(target.id, driver);
     return driver;
   }
+}
+
+/** A ws target's token, or a refusal saying how it gets one. */
+function wsTokenOf(target: MoodleTarget): string {
+  const token = target.settings.token;
+  if (typeof token !== "string" || !token) {
+    throw new MoodleError(
+      "AUTHENTICATION",
+      `The ws target ${target.name} has no token of the local_coursefed plugin's service yet: register the site (\`coursefed moodle register ${target.name}\` or "Registration code" on the console's Moodle page), paste the code on the plugin's settings page and press "Give the node access"; or remove the target and add it again with --ws-token.`,
+    );
+  }
+  return token;
 }
 
 function driverSettings(target: NewMoodleTarget): Record<string, string> {
@@ -240,11 +273,7 @@ function driverSettings(target: NewMoodleTarget): Record<string, string> {
       ...(target.runAsUser ? { runAsUser: target.runAsUser } : {}),
     };
   }
-  if (!target.token) {
-    throw new TargetError(
-      "INVALID",
-      "A ws target needs a token of the local_coursefed plugin's service (--ws-token); see packages/moodle-plugin/README.md.",
-    );
-  }
-  return { token: target.token };
+  // Without a token the site gives one when it is registered ("Give the node access" on the
+  // plugin's settings page): until then the driver refuses to run.
+  return target.token ? { token: target.token } : {};
 }

@@ -17,17 +17,22 @@ export interface PublishFromMoodleStores extends PublishStores {
   readonly restores: RestoreRepository;
 }
 
+/** The steps of publishing from Moodle, in order, as a share job shows them. */
+export type PublishFromMoodleStep = "backing-up" | "scanning" | "publishing";
+
 /**
  * Publishes a course of a Moodle target: the site makes a backup without user data, which
  * is scanned (it must come out clean) and published like an upload. Publishing the same
- * Moodle course again makes a new revision of the same object; a course restored from the
- * catalog names its source in the manifest (`derivedFrom`), so the lineage is kept.
+ * Moodle course again makes a new revision of the same object (a new object once that one
+ * was withdrawn: followers were told it is gone); a course restored from the catalog names
+ * its source in the manifest (`derivedFrom`), so the lineage is kept.
  */
 export async function publishFromMoodle(
   services: PublishFromMoodleStores,
   actor: LocalActor,
   source: { readonly targetName: string; readonly moodleCourseId: number },
   metadata: CourseMetadata,
+  onProgress?: (step: PublishFromMoodleStep) => Promise<void>,
 ) {
   const target = await services.moodleTargets.byName(source.targetName);
   if (!target) {
@@ -36,10 +41,15 @@ export async function publishFromMoodle(
       `There is no Moodle target named ${source.targetName}; see coursefed moodle list.`,
     );
   }
-  const previous = await services.restores.publishedFrom(target.id, source.moodleCourseId);
+  const publishedAs = await services.restores.publishedFrom(target.id, source.moodleCourseId);
+  const previous =
+    publishedAs && (await services.courses.course(publishedAs))?.deletedAt === null
+      ? publishedAs
+      : undefined;
   const lineage = await services.restores.lineageOf(target.id, source.moodleCourseId);
   const workDir = await mkdtemp(join(tmpdir(), "coursefed-moodle-backup-"));
   try {
+    await onProgress?.("backing-up");
     const backup = await services.moodleTargets
       .driverOf(target)
       .backup({ courseId: source.moodleCourseId, outputDirectory: workDir });
@@ -48,6 +58,7 @@ export async function publishFromMoodle(
       ...(lineage
         ? { derivedFrom: { object: lineage.objectUri, revision: lineage.revision } }
         : {}),
+      ...(onProgress ? { onProgress } : {}),
     });
     await services.restores.recordPublication(
       target.id,

@@ -21,6 +21,12 @@ export interface RestorePerson {
   readonly admin: boolean;
   readonly auditActor: AuditActor;
   readonly auditLog: AuditLog;
+  /**
+   * A Moodle site (its site token, acting for one of its users) asks, and it checked the
+   * user's Moodle capabilities on the destination: the site, not the node's teacher
+   * grants, decides which of its own categories and courses they may restore into.
+   */
+  readonly vouchedBySite?: boolean | undefined;
 }
 
 /** Why a person may not restore as asked; undefined when they may. */
@@ -59,7 +65,8 @@ export function describeMoodleCourse(label: MoodleCourseLabel, target: MoodleTar
  * The Moodle boundary for people (rules are made by admins and not checked here): only
  * an admin may override the compatibility check; a teacher restores new courses only
  * into the categories an admin opened to teachers on that target, and into existing
- * courses only those their own restores created there or that an admin granted them;
+ * courses only those their own restores created there or that an admin granted them
+ * (unless their Moodle site vouches for them: see RestorePerson.vouchedBySite);
  * restoring into an existing course (merge or replace) is confirmed by whoever asks.
  */
 export async function checkRestorePermission(
@@ -76,7 +83,7 @@ export async function checkRestorePermission(
         "Only an admin may override the compatibility check; ask one to restore this course, or restore a revision the site can take.",
     };
   }
-  if (!person.admin) {
+  if (!person.admin && !person.vouchedBySite) {
     const refusal =
       destination.kind === "new-course"
         ? categoryRefusal(target, destination.categoryId)

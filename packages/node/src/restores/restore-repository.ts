@@ -20,11 +20,20 @@ export interface RestoreRequestRecord {
   readonly overriddenBy?: string | undefined;
 }
 
-/** The key that makes a restore idempotent: one job per revision, target and destination. */
+/**
+ * The key that makes a restore idempotent: one job per revision, target and destination.
+ * A new course's names asked for are part of it ("category:5" without, then the names as
+ * JSON): the same backup restored twice under two names is two courses.
+ */
 export function destinationKey(destination: RestoreDestination): string {
-  return destination.kind === "new-course"
-    ? `category:${destination.categoryId}`
-    : `course:${destination.courseId}:${destination.mode}`;
+  if (destination.kind === "existing-course") {
+    return `course:${destination.courseId}:${destination.mode}`;
+  }
+  const { fullName, shortName } = destination;
+  if (fullName === undefined && shortName === undefined) {
+    return `category:${destination.categoryId}`;
+  }
+  return `category:${destination.categoryId}:${JSON.stringify([fullName ?? null, shortName ?? null])}`;
 }
 
 /** Restore jobs, auto-restore rules and lineage (which Moodle course came from which object). */
@@ -133,6 +142,8 @@ export class RestoreRepository {
   /** Newest first; with `states`, only jobs in one of them. */
   async jobs(options: {
     states?: readonly RestoreJobState[];
+    /** Only the jobs into this target (a Moodle site's token sees its own only). */
+    targetId?: number;
     limit: number;
     offset: number;
   }): Promise<RestoreJob[]> {
@@ -140,7 +151,12 @@ export class RestoreRepository {
     return await this.#db
       .select()
       .from(restoreJobs)
-      .where(options.states ? inArray(restoreJobs.state, [...options.states]) : undefined)
+      .where(
+        and(
+          options.states ? inArray(restoreJobs.state, [...options.states]) : undefined,
+          options.targetId === undefined ? undefined : eq(restoreJobs.targetId, options.targetId),
+        ),
+      )
       .orderBy(desc(restoreJobs.createdAt))
       .limit(options.limit)
       .offset(options.offset);
@@ -281,6 +297,10 @@ export class RestoreRepository {
     await this.#db
       .insert(moodlePublications)
       .values({ targetId, moodleCourseId, courseId })
-      .onConflictDoNothing();
+      // A course shared again after it was withdrawn is a new course: the mapping follows it.
+      .onConflictDoUpdate({
+        target: [moodlePublications.targetId, moodlePublications.moodleCourseId],
+        set: { courseId },
+      });
   }
 }

@@ -5,6 +5,8 @@ import {
   MAX_COURSE_FULL_NAME_CHARS,
   MoodleError,
   type MoodleSiteInfo,
+  type NewCourseNames,
+  newCourseNames,
   type RestoreDestination,
 } from "@coursefed/moodle";
 import { BlobDigestError } from "../blobs/blob-store.ts";
@@ -19,6 +21,7 @@ import type { CourseManifest } from "../manifests/course-manifest.ts";
 import { probeTarget } from "../moodle-targets/probe-target.ts";
 import type { MoodleTarget } from "../moodle-targets/target-repository.ts";
 import { Temporal } from "../temporal.ts";
+import type { ArchiveLink, ArchiveLinks } from "./archive-links.ts";
 import {
   checkRestorePermission,
   type RestorePermissionStores,
@@ -40,7 +43,12 @@ export interface RestoreMessage {
 export const RESTORE_RETRY_DELAYS_MS = [60_000, 5 * 60_000, 15 * 60_000, 60 * 60_000] as const;
 
 export class RestoreError extends CodedError<
-  "NOT_IN_CATALOG" | "NO_SUCH_REVISION" | "WITHDRAWN" | "NO_SUCH_TARGET" | RestoreRefusal["code"]
+  | "NOT_IN_CATALOG"
+  | "NO_SUCH_REVISION"
+  | "WITHDRAWN"
+  | "NO_SUCH_TARGET"
+  | "INVALID_COURSE_NAME"
+  | RestoreRefusal["code"]
 > {
   override readonly name = "RestoreError";
 }
@@ -52,6 +60,11 @@ export interface RestoreRequestCommon {
   readonly targetName: string;
   /** The target's default category, as a new course, when not given. */
   readonly destination?: RestoreDestination | undefined;
+  /**
+   * The new course's names, in place of the catalog title (see namedAfter); for a new
+   * course only, in `destination` or the target's default category.
+   */
+  readonly names?: { readonly fullName?: string; readonly shortName?: string } | undefined;
   readonly requestedBy: string;
   /** Restore even if the compatibility check refuses: `requestedBy` takes the risk (admins only). */
   readonly override?: boolean | undefined;
@@ -103,8 +116,13 @@ export interface RestoreRequestStores extends RestorePermissionStores {
   readonly restoreQueue: RestoreQueue;
 }
 
-/** What running a job uses besides: the blob store, the policy and signed downloads. */
-export interface RestoreJobStores extends RestoreRequestStores, ArchiveFetchStores {}
+/**
+ * What running a job uses besides: the blob store, the policy, signed downloads, and the
+ * links a ws target's site pulls the archive by.
+ */
+export interface RestoreJobStores extends RestoreRequestStores, ArchiveFetchStores {
+  readonly archiveLinks: ArchiveLinks;
+}
 
 /**
  * A restore asked for: its job, and whether the same restore (revision, target and
@@ -152,10 +170,10 @@ export async function requestRestore(
       `There is no Moodle target named ${request.targetName}; see coursefed moodle list.`,
     );
   }
-  const destination: RestoreDestination = request.destination ?? {
-    kind: "new-course",
-    categoryId: target.defaultCategoryId,
-  };
+  const destination = withTidyNames(
+    request.destination ?? { kind: "new-course", categoryId: target.defaultCategoryId },
+    request.names,
+  );
   const { person } = request;
   if (person) {
     const refusal = await checkRestorePermission(services, person, target, destination, {
@@ -236,18 +254,66 @@ async function queueRestore(
 }
 
 /**
- * A new course is named after the catalog title the user chose (cut to what Moodle keeps),
- * not the name inside the backup; its short name is derived from it by the driver. Only
- * the restore gets the name: the job's destination, and so its idempotence key
- * ("category:N"), stay without it.
+ * The names a new course is asked to have, as Moodle will keep them (whitespace folded),
+ * so that the same names asked twice are the same job; refused before anything is queued
+ * when Moodle would refuse them (empty, too long).
+ */
+function withTidyNames(
+  asked: RestoreDestination,
+  askedNames: RestoreRequestCommon["names"],
+): RestoreDestination {
+  const named = askedNames?.fullName !== undefined || askedNames?.shortName !== undefined;
+  if (named && asked.kind !== "new-course") {
+    throw new RestoreError(
+      "INVALID_COURSE_NAME",
+      "A full or short name is for a new course; an existing course keeps its names.",
+    );
+  }
+  const destination: RestoreDestination =
+    asked.kind === "new-course" && named
+      ? {
+          ...asked,
+          ...(askedNames?.fullName === undefined ? {} : { fullName: askedNames.fullName }),
+          ...(askedNames?.shortName === undefined ? {} : { shortName: askedNames.shortName }),
+        }
+      : asked;
+  let names: NewCourseNames | undefined;
+  try {
+    names = newCourseNames(destination);
+  } catch (error) {
+    if (!(error instanceof MoodleError)) throw error;
+    throw new RestoreError("INVALID_COURSE_NAME", error.message);
+  }
+  if (!names || destination.kind !== "new-course") return destination;
+  return {
+    kind: "new-course",
+    categoryId: destination.categoryId,
+    ...(destination.fullName === undefined ? {} : { fullName: names.fullName }),
+    ...(destination.shortName === undefined ? {} : { shortName: names.shortName }),
+  };
+}
+
+/**
+ * A new course is named as asked, or else after the catalog title the user chose (cut to
+ * what Moodle keeps), not the name inside the backup; a short name not asked for is
+ * derived from the full name by the driver. Names asked for are part of the job's
+ * destination, and so of its idempotence key; the title is given to the restore only.
  */
 function namedAfter(
   destination: RestoreDestination,
   title: string | undefined,
 ): RestoreDestination {
   if (destination.kind !== "new-course" || title === undefined) return destination;
+  if (destination.fullName !== undefined) return destination;
   const fullName = courseNameWithin(title, MAX_COURSE_FULL_NAME_CHARS);
   return fullName === "" ? destination : { ...destination, fullName };
+}
+
+/** A link that cannot be revoked now still dies minutes after its last byte served. */
+async function revokeQuietly(links: ArchiveLinks, link: ArchiveLink): Promise<void> {
+  await links.revoke(link).catch((error: unknown) => {
+    console.error(`coursefed: revoking an archive link failed: ${(error as Error).message}`);
+  });
 }
 
 /**
@@ -289,11 +355,17 @@ export async function runRestoreJob(
     }
     const entry = await services.catalog.catalogEntry(job.objectUri);
     const started = performance.now();
-    const outcome = await driver.restore({
-      archivePath: services.blobs.pathOf(stored.sha256),
-      destination: namedAfter(job.destination as unknown as RestoreDestination, entry?.title),
-      expectedActivities: manifest.activities,
-    });
+    // A ws target's site downloads the archive from the node; the link lives as long as
+    // this attempt (a retry makes a new one).
+    const link = target.driver === "ws" ? await services.archiveLinks.mint(stored) : undefined;
+    const outcome = await driver
+      .restore({
+        archivePath: services.blobs.pathOf(stored.sha256),
+        ...(link ? { download: link } : {}),
+        destination: namedAfter(job.destination as unknown as RestoreDestination, entry?.title),
+        expectedActivities: manifest.activities,
+      })
+      .finally(() => (link ? revokeQuietly(services.archiveLinks, link) : undefined));
     const missing = Object.keys(outcome.missingActivities).length > 0;
     const done = await services.restores.update(job.id, {
       state: "succeeded",

@@ -22,6 +22,12 @@ const KEYS: Readonly<Record<SettingName, string>> = {
   autoAccept: "federation.auto-accept",
 };
 
+/**
+ * node_settings' row for "Moodle users become teachers at first use": not among
+ * SETTING_NAMES, which are the configuration's federation settings an admin overrides.
+ */
+const MOODLE_USERS_BECOME_TEACHERS = "moodle.users-become-teachers";
+
 /** The settings the configuration gives, in force until an admin overrides them. */
 export interface ConfiguredSettings {
   readonly federation: FederationPolicy;
@@ -67,6 +73,12 @@ export class NodeSettings {
   readonly #configured: ConfiguredSettings;
   readonly #now: () => number;
   #cache: { readonly readAt: number; readonly settings: Promise<FederationSettings> } | undefined;
+  #moodleCache:
+    | {
+        readonly readAt: number;
+        readonly settings: Promise<{ readonly becomeTeachers: EffectiveSetting<boolean> }>;
+      }
+    | undefined;
 
   constructor(
     db: NodeDatabase,
@@ -148,6 +160,60 @@ export class NodeSettings {
     await this.#db.delete(nodeSettings).where(eq(nodeSettings.key, KEYS[setting]));
     this.#cache = undefined;
     return await this.federation();
+  }
+
+  /**
+   * Whether a Moodle user a registered site acts for gets a teacher account at their first
+   * request (allowed unless an admin turned it off): without one, the node refuses them.
+   */
+  async moodleUsersBecomeTeachers(): Promise<boolean> {
+    return (await this.moodleUsers()).becomeTeachers.value;
+  }
+
+  /** The Moodle-users setting with where it comes from, read at most once per SETTINGS_CACHE_MS. */
+  async moodleUsers(): Promise<{ readonly becomeTeachers: EffectiveSetting<boolean> }> {
+    const now = this.#now();
+    if (!this.#moodleCache || now - this.#moodleCache.readAt >= SETTINGS_CACHE_MS) {
+      const settings = this.#readMoodleUsers();
+      this.#moodleCache = { readAt: now, settings };
+      settings.catch(() => {
+        if (this.#moodleCache?.settings === settings) this.#moodleCache = undefined;
+      });
+    }
+    return await this.#moodleCache.settings;
+  }
+
+  /** Turns "Moodle users become teachers at first use" on or off. */
+  async setMoodleUsersBecomeTeachers(
+    value: boolean,
+    by: string,
+  ): Promise<{ readonly becomeTeachers: EffectiveSetting<boolean> }> {
+    const { nodeSettings } = this.#db.tables;
+    const stored = { value, updatedAt: this.#now(), updatedBy: by };
+    await this.#db
+      .insert(nodeSettings)
+      .values({ key: MOODLE_USERS_BECOME_TEACHERS, ...stored })
+      .onConflictDoUpdate({ target: nodeSettings.key, set: stored });
+    this.#moodleCache = undefined;
+    return await this.moodleUsers();
+  }
+
+  async #readMoodleUsers(): Promise<{ readonly becomeTeachers: EffectiveSetting<boolean> }> {
+    const { nodeSettings } = this.#db.tables;
+    const [row] = await this.#db
+      .select()
+      .from(nodeSettings)
+      .where(eq(nodeSettings.key, MOODLE_USERS_BECOME_TEACHERS));
+    const stored = row && typeof row.value === "boolean" ? row : undefined;
+    return {
+      becomeTeachers: stored
+        ? {
+            value: stored.value as boolean,
+            configured: true,
+            override: { updatedAt: stored.updatedAt, updatedBy: stored.updatedBy },
+          }
+        : { value: true, configured: true, override: null },
+    };
   }
 
   async #read(): Promise<FederationSettings> {

@@ -7,6 +7,7 @@ import type { OidcConfig } from "../accounts/oidc/oidc-config.ts";
 import type { SessionRepository, WebSession } from "../accounts/session-repository.ts";
 import type { AuditLog } from "../audit/audit-log.ts";
 import type { FederationServices } from "../federation/context.ts";
+import type { MoodleSiteService } from "../moodle-sites/moodle-site-service.ts";
 import type { TokenRepository } from "../tokens/token-repository.ts";
 import type { UploadRepository } from "../uploads/upload-repository.ts";
 import type { WebUploadRepository } from "../uploads/web-upload-repository.ts";
@@ -33,6 +34,8 @@ export interface WebDependencies {
   readonly tokens: TokenRepository;
   /** Where admin actions are recorded. */
   readonly audit: AuditLog;
+  /** Registered Moodle sites (registration codes) and the Moodle users they act for. */
+  readonly moodleSites: MoodleSiteService;
   /** The largest backup an upload may be, as for the API. */
   readonly maxUploadBytes: number;
   /** The API's uploads: whether an archive a web upload leaves behind is still used. */

@@ -18,19 +18,23 @@ namespace local_coursefed\external;
 
 use context_course;
 use context_coursecat;
-use context_user;
 use core_external\external_api;
 use core_external\external_function_parameters;
 use core_external\external_multiple_structure;
 use core_external\external_single_structure;
 use core_external\external_value;
 use invalid_parameter_exception;
+use local_coursefed\local\archive_download;
 use local_coursefed\local\course_restorer;
-use moodle_exception;
 use moodle_url;
 
 /**
- * local_coursefed_restore_course: restores a backup uploaded to the caller's draft area.
+ * local_coursefed_restore_course: downloads a backup from the node's archive link, then restores it.
+ *
+ * Since version 2026120604 the site pulls the archive (url, sha256, size) instead of taking an upload to the draft
+ * area (draftitemid), which PHP's upload limits bounded. A node older than that still sends draftitemid and is
+ * refused by Moodle's parameter check: upgrade the node first, then the plugin (the node refuses an older plugin
+ * with a message saying to update it).
  *
  * @package    local_coursefed
  * @copyright  2026 coursefed contributors
@@ -44,13 +48,16 @@ class restore_course extends external_api {
      */
     public static function execute_parameters(): external_function_parameters {
         return new external_function_parameters([
-            'draftitemid' => new external_value(PARAM_INT,
-                'Draft item id of the uploaded .mbz, as /webservice/upload.php returned it'),
+            // PARAM_RAW: checked by archive_download (http or https, a host); PARAM_URL would refuse a node on a
+            // bare host name or a port Moodle's URL cleaning does not expect, with a less clear message.
+            'url' => new external_value(PARAM_RAW, 'Archive link of the node, where the .mbz is downloaded from'),
+            'sha256' => new external_value(PARAM_ALPHANUM, 'SHA-256 of the .mbz, 64 hexadecimal digits'),
+            'size' => new external_value(PARAM_INT, 'Size of the .mbz in bytes'),
             'target' => new external_value(PARAM_ALPHA,
                 'newcourse (into categoryid), merge (add to courseid) or replace (delete the contents of courseid first)'),
             'categoryid' => new external_value(PARAM_INT, 'Category of the new course (target newcourse)', VALUE_DEFAULT, 0),
             'courseid' => new external_value(PARAM_INT, 'Existing course (targets merge and replace)', VALUE_DEFAULT, 0),
-            // Since version 2026112400; the node sends them only to a plugin that has them. PARAM_RAW,
+            // Since version 2026112400. PARAM_RAW,
             // cleaned as PARAM_TEXT below: declared PARAM_TEXT, a title holding "a<b" would be refused
             // whole (validate_parameters refuses a value its cleaning changes) instead of cleaned.
             'fullname' => new external_value(PARAM_RAW,
@@ -63,9 +70,12 @@ class restore_course extends external_api {
     }
 
     /**
-     * Restores the backup without user data; the draft file is deleted either way.
+     * Downloads the backup, checks its size and sha256, and restores it without user data; the downloaded file is
+     * deleted either way.
      *
-     * @param int $draftitemid
+     * @param string $url
+     * @param string $sha256
+     * @param int $size
      * @param string $target
      * @param int $categoryid
      * @param int $courseid
@@ -73,18 +83,22 @@ class restore_course extends external_api {
      * @param string $shortname
      * @return array
      */
-    public static function execute(int $draftitemid, string $target, int $categoryid = 0, int $courseid = 0,
-            string $fullname = '', string $shortname = ''): array {
+    public static function execute(string $url, string $sha256, int $size, string $target, int $categoryid = 0,
+            int $courseid = 0, string $fullname = '', string $shortname = ''): array {
         global $USER;
         [
-            'draftitemid' => $draftitemid,
+            'url' => $url,
+            'sha256' => $sha256,
+            'size' => $size,
             'target' => $target,
             'categoryid' => $categoryid,
             'courseid' => $courseid,
             'fullname' => $fullname,
             'shortname' => $shortname,
         ] = self::validate_parameters(self::execute_parameters(), [
-            'draftitemid' => $draftitemid,
+            'url' => $url,
+            'sha256' => $sha256,
+            'size' => $size,
             'target' => $target,
             'categoryid' => $categoryid,
             'courseid' => $courseid,
@@ -111,17 +125,15 @@ class restore_course extends external_api {
         require_capability('local/coursefed:restore', $context);
         require_capability('moodle/restore:restorecourse', $context);
 
-        $fs = get_file_storage();
-        $usercontext = context_user::instance($USER->id);
-        $files = $fs->get_area_files($usercontext->id, 'user', 'draft', $draftitemid, 'id', false);
-        if (count($files) !== 1) {
-            throw new moodle_exception('draftnotonefile', 'local_coursefed', '', count($files));
-        }
-        $archive = reset($files);
+        // Checked before any byte is downloaded: the capabilities above, then the link's parameters.
+        $download = new archive_download($url, $sha256, $size);
+        $archive = $download->fetch();
         try {
-            $result = (new course_restorer($USER->id))->restore($archive, $target, $destination, $fullname, $shortname);
+            // The unpacked backup is all the restore reads: the archive goes as soon as it is unpacked.
+            $restorer = new course_restorer($USER->id, null, fn() => $download->delete());
+            $result = $restorer->restore($archive, $target, $destination, $fullname, $shortname);
         } finally {
-            $fs->delete_area_files($usercontext->id, 'user', 'draft', $draftitemid);
+            $download->delete();
         }
 
         return [

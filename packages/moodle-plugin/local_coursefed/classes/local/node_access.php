@@ -38,6 +38,8 @@ require_once($CFG->dirroot . '/user/lib.php');
 class node_access {
     /** Short name of the role. */
     public const ROLE = 'coursefednode';
+    /** The node's user, unless the CLI is told another: the settings page's "Give the node access" uses it. */
+    public const DEFAULT_USERNAME = 'coursefed';
 
     /** What the node's user may do, everywhere on the site. */
     public const CAPABILITIES = [

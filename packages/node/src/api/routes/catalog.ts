@@ -1,5 +1,6 @@
 import { type BackupFacts, checkCompatibility, type MoodleSiteInfo } from "@coursefed/moodle";
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
+import type { Context } from "hono";
 import { boostCourse } from "../../catalog/boost-service.ts";
 import {
   activeCatalogFilters,
@@ -19,6 +20,7 @@ import { domainServices } from "../../federation/domain-services.ts";
 import { ErrorSchema, errorResponses, problem } from "../../http/problem.ts";
 import { serveBlob } from "../../http/serve-blob.ts";
 import type { CourseManifest } from "../../manifests/course-manifest.ts";
+import type { MoodleTarget } from "../../moodle-targets/target-repository.ts";
 import type { ApiDependencies } from "../api-dependencies.ts";
 import type { ApiEnv } from "../auth.ts";
 import { RestoreProblem } from "../restore-problem.ts";
@@ -121,9 +123,9 @@ const list = createRoute({
         .enum(["true", "false"])
         .optional()
         .openapi({ description: "true: only courses a standard Moodle restores whole" }),
-      restorable: z.enum(["true", "false"]).optional().openapi({
+      restorable: z.enum(["true", "false", "site"]).optional().openapi({
         description:
-          "true: only courses one of this node's probed Moodle targets can restore faithfully, as GET /catalog/compatibility judges (branch, plugins and their versions, size)",
+          "true: only courses one of this node's probed Moodle targets can restore faithfully, as GET /catalog/compatibility judges (branch, plugins and their versions, size); site (a Moodle site's token): only those its own target can",
       }),
       limit: z.coerce.number().int().min(1).max(200).default(50),
       offset: z.coerce.number().int().min(0).default(0),
@@ -143,6 +145,10 @@ const list = createRoute({
           }),
         },
       },
+    },
+    400: {
+      description: "restorable=site asked with a token that is not a Moodle site's",
+      content: { "application/json": { schema: ErrorSchema } },
     },
     ...errorResponses,
   },
@@ -203,7 +209,7 @@ const compatibility = createRoute({
   path: "/catalog/compatibility",
   summary: "Whether each Moodle target can restore a catalog course faithfully",
   description:
-    "Judged on the course's signed manifest and each target's last probe, before anything is downloaded. A target never probed is listed with probed: false (probe it: POST /moodle/targets/{name}/probe).",
+    "Judged on the course's signed manifest and each target's last probe, before anything is downloaded. A target never probed is listed with probed: false (probe it: POST /moodle/targets/{name}/probe). A Moodle site's token sees its own target only.",
   request: {
     query: z.object({
       object: z.string().url(),
@@ -397,11 +403,20 @@ export function catalogRoutes(
 
   app.openapi(list, async (c) => {
     const { withoutPlugins, restorable, ...query } = c.req.valid("query");
-    const sites = probedSites(await services.moodleTargets.all());
+    const targets = await targetsOf(c, services);
+    if (restorable === "site" && !c.get("principal").site) {
+      return problem(
+        c,
+        400,
+        "invalid_request",
+        "restorable=site is for a Moodle site's token (its own target); use restorable=true for every target of this node.",
+      );
+    }
+    const sites = probedSites(targets);
     const { total, entries } = await services.catalog.searchCatalog({
       ...query,
       withoutPlugins: withoutPlugins === "true",
-      restorableOn: restorable === "true" ? sites : undefined,
+      restorableOn: restorable === "true" || restorable === "site" ? sites : undefined,
     });
     const publishers = await services.catalog.catalogPublishers(
       entries.map((entry) => entry.actorUri),
@@ -409,7 +424,7 @@ export function catalogRoutes(
     const filters = activeCatalogFilters({
       ...query,
       withoutPlugins: withoutPlugins === "true",
-      restorable: restorable === "true",
+      restorable: restorable === "true" || restorable === "site",
     });
     const reason = await catalogEmptyReason(services.catalog, filters, total, sites.length);
     return c.json(
@@ -455,7 +470,7 @@ export function catalogRoutes(
       );
     }
     const facts = revision.manifest as unknown as CourseManifest satisfies BackupFacts;
-    const targets = (await services.moodleTargets.all()).map((target) => {
+    const targets = (await targetsOf(c, services)).map((target) => {
       if (target.siteInfo === null || target.probedAt === null)
         return { target: target.name, probed: false };
       const report = checkCompatibility(facts, target.siteInfo as unknown as MoodleSiteInfo);
@@ -504,6 +519,16 @@ export function catalogRoutes(
       200,
     );
   });
+}
+
+/** The Moodle targets a caller may see: a Moodle site's token, its own target only. */
+async function targetsOf(
+  c: Context<ApiEnv>,
+  services: ApiDependencies["services"],
+): Promise<MoodleTarget[]> {
+  const all = await services.moodleTargets.all();
+  const { site } = c.get("principal");
+  return site ? all.filter((target) => target.id === site.targetId) : all;
 }
 
 function publisherJson(actor: PublisherActor | undefined) {

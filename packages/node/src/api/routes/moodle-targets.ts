@@ -1,8 +1,13 @@
-import type { MoodleSiteInfo } from "@coursefed/moodle";
+import { MAX_COURSES_PER_PAGE, type MoodleSiteInfo } from "@coursefed/moodle";
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import type { AdminOnRecord } from "../../audit/audit-log.ts";
 import { ErrorSchema, errorResponses, moodleFailureResponse, problem } from "../../http/problem.ts";
+import {
+  type ListingViewer,
+  targetCategories,
+  targetCourses,
+} from "../../moodle-targets/target-listing.ts";
 import type { MoodleTarget } from "../../moodle-targets/target-repository.ts";
 import { addTarget, probeTargetNamed, removeTarget } from "../../moodle-targets/target-service.ts";
 import {
@@ -13,7 +18,14 @@ import {
 } from "../../moodle-targets/teacher-permissions.ts";
 import { MOODLE_DRIVERS } from "../../vocabulary/moodle-drivers.ts";
 import type { ApiDependencies } from "../api-dependencies.ts";
-import { type ApiEnv, auditActorOf, requireAdmin } from "../auth.ts";
+import {
+  type ApiEnv,
+  auditActorOf,
+  mayUseTarget,
+  otherTargetMessage,
+  type Principal,
+  requireAdmin,
+} from "../auth.ts";
 
 const TargetName = z
   .string()
@@ -165,6 +177,104 @@ const probe = createRoute({
     404: notFound,
     502: moodleFailureResponse,
     ...errorResponses,
+  },
+});
+
+const Category = z
+  .object({
+    id: z.number().int(),
+    name: z.string(),
+    path: z.string().openapi({ example: "Sciences / Chimie" }),
+    parentId: z.number().int().openapi({ description: "0 for a top-level category" }),
+    courseCount: z.number().int(),
+    visible: z.boolean().openapi({ description: "false: hidden from students" }),
+  })
+  .openapi("MoodleCategory", { description: "A category a new course may be restored into" });
+
+const Course = z
+  .object({
+    id: z.number().int(),
+    fullName: z.string(),
+    shortName: z.string(),
+    categoryId: z.number().int(),
+    categoryPath: z.string().openapi({ example: "Sciences / Chimie" }),
+    visible: z.boolean(),
+  })
+  .openapi("MoodleCourse", { description: "An existing course a backup may be restored into" });
+
+const listingFailure = {
+  description:
+    "The site could not be listed: moodle_plugin_missing (a ws site's local_coursefed is missing or too old), moodle_authentication (its user may restore nowhere), moodle_unreachable, ...",
+  content: { "application/json": { schema: ErrorSchema } },
+} as const;
+
+const categories = createRoute({
+  method: "get",
+  path: "/moodle/targets/{name}/categories",
+  summary: "The categories of a target a new course may be restored into, by name",
+  description:
+    "As the site lists them (Moodle's order), with their path from the top. The cli driver lists every category; the ws driver those where the plugin's service user may create and restore courses. An admin token (or the target's own site token) gets all of them; a teacher's, only those an admin opened to teachers (PUT /moodle/targets/{name}/teachers), where its restores may go. Kept a minute.",
+  request: { params: z.object({ name: z.string() }) },
+  responses: {
+    200: {
+      description: "Categories",
+      content: {
+        "application/json": {
+          schema: z.object({
+            target: z.string(),
+            onlyOpenToTeachers: z.boolean().openapi({
+              description: "true: the caller sees only the categories opened to teachers",
+            }),
+            items: z.array(Category),
+          }),
+        },
+      },
+    },
+    404: notFound,
+    502: listingFailure,
+    ...errorResponses,
+    403: {
+      description: "A site token asking about another target",
+      content: { "application/json": { schema: ErrorSchema } },
+    },
+  },
+});
+
+const courses = createRoute({
+  method: "get",
+  path: "/moodle/targets/{name}/courses",
+  summary: "Search a target's courses by name (admin, or the target's own site)",
+  description:
+    "The courses whose full or short name holds every word of `search` (case-insensitive), by full name, a page at a time as the catalog pages. The ws driver lists those the plugin's service user may restore into.",
+  request: {
+    params: z.object({ name: z.string() }),
+    query: z.object({
+      search: z.string().max(200).optional().openapi({ description: "Words; none: every course" }),
+      limit: z.coerce.number().int().min(1).max(MAX_COURSES_PER_PAGE).default(50),
+      offset: z.coerce.number().int().min(0).default(0),
+    }),
+  },
+  responses: {
+    200: {
+      description: "A page of courses, and how many the search finds",
+      content: {
+        "application/json": {
+          schema: z.object({
+            target: z.string(),
+            total: z.number().int(),
+            items: z.array(Course),
+          }),
+        },
+      },
+    },
+    404: notFound,
+    502: listingFailure,
+    ...errorResponses,
+    403: {
+      description:
+        "A teacher's token (teachers restore into the courses granted to them), or a site token asking about another target",
+      content: { "application/json": { schema: ErrorSchema } },
+    },
   },
 });
 
@@ -348,6 +458,42 @@ export function moodleTargetRoutes(
     return c.body(null, 204);
   });
 
+  app.openapi(categories, async (c) => {
+    const { name } = c.req.valid("param");
+    const principal = c.get("principal");
+    const refusal = await otherTargetRefusal(c, services.moodleTargets, principal, name);
+    if (refusal) return refusal;
+    const listed = await targetCategories(
+      services.moodleTargets,
+      name,
+      listingViewerOf(principal),
+      c.req.raw.signal,
+    );
+    return c.json(
+      {
+        target: listed.target.name,
+        onlyOpenToTeachers: listed.onlyOpenToTeachers,
+        items: [...listed.categories],
+      },
+      200,
+    );
+  });
+
+  app.openapi(courses, async (c) => {
+    const { name } = c.req.valid("param");
+    const { search, limit, offset } = c.req.valid("query");
+    const principal = c.get("principal");
+    const refusal = await otherTargetRefusal(c, services.moodleTargets, principal, name);
+    if (refusal) return refusal;
+    const { target, page } = await targetCourses(
+      services.moodleTargets,
+      name,
+      listingViewerOf(principal),
+      { search, limit, offset, signal: c.req.raw.signal },
+    );
+    return c.json({ target: target.name, total: page.total, items: [...page.courses] }, 200);
+  });
+
   app.openapi(probe, async (c) => {
     const { saved, info } = await probeTargetNamed(
       services.moodleTargets,
@@ -367,6 +513,24 @@ export function moodleTargetRoutes(
       200,
     );
   });
+}
+
+/** An admin, or a site about its own target, sees what the site lists; a teacher, less. */
+function listingViewerOf(principal: Principal): ListingViewer {
+  return { seesWholeSite: principal.token.role === "admin" || principal.site !== undefined };
+}
+
+/** A site token asking about a target that is not its own: the 403 that says so. */
+async function otherTargetRefusal(
+  c: Context,
+  targets: ApiDependencies["services"]["moodleTargets"],
+  principal: Principal,
+  name: string,
+) {
+  if (!principal.site) return undefined;
+  const target = await targets.byName(name);
+  if (target && mayUseTarget(principal, target.id)) return undefined;
+  return problem(c, 403, "other_target", otherTargetMessage(principal));
 }
 
 function targetJson(target: MoodleTarget) {

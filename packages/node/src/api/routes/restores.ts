@@ -5,12 +5,17 @@ import type { RestoreJob } from "../../restores/restore-repository.ts";
 import { requestRestore } from "../../restores/restore-service.ts";
 import { RESTORE_JOB_STATES } from "../../vocabulary/restore-job-states.ts";
 import type { ApiDependencies } from "../api-dependencies.ts";
-import { type ApiEnv, auditActorOf } from "../auth.ts";
+import { type ApiEnv, auditActorOf, mayUseTarget, otherTargetMessage } from "../auth.ts";
 import { RestoreProblem } from "../restore-problem.ts";
 
 const Destination = z
   .union([
-    z.object({ kind: z.literal("new-course"), categoryId: z.number().int() }),
+    z.object({
+      kind: z.literal("new-course"),
+      categoryId: z.number().int(),
+      fullName: z.string().optional().openapi({ description: "As asked" }),
+      shortName: z.string().optional().openapi({ description: "As asked" }),
+    }),
     z.object({
       kind: z.literal("existing-course"),
       courseId: z.number().int(),
@@ -78,6 +83,14 @@ const RestoreRequest = z
     categoryId: z.number().int().min(1).optional().openapi({
       description:
         "Restore as a new course in this category; the target's default category when neither this nor intoCourse is given",
+    }),
+    fullName: z.string().max(1000).optional().openapi({
+      description:
+        "A new course's full name, at most 254 characters; the catalog title when not given. Moodle makes it unique: Name copy 2",
+    }),
+    shortName: z.string().max(1000).optional().openapi({
+      description:
+        "A new course's short name, at most 100 characters; the full name's first 100 characters when not given. Moodle makes it unique: Name_2",
     }),
     intoCourse: z
       .number()
@@ -177,11 +190,15 @@ export function restoreRoutes(
     const destination = destinationOf(body);
     if (typeof destination === "string") return problem(c, 400, "invalid_request", destination);
     const principal = c.get("principal");
+    if (principal.site && body.target !== principal.site.targetName) {
+      return problem(c, 403, "forbidden", otherTargetMessage(principal));
+    }
     const job = await requestRestore(services, {
       objectUri: body.object,
       revision: body.revision,
       targetName: body.target,
       destination,
+      names: { fullName: body.fullName, shortName: body.shortName },
       requestedBy: principal.token.name,
       override: body.override,
       confirmed: body.confirm,
@@ -200,8 +217,10 @@ export function restoreRoutes(
 
   app.openapi(list, async (c) => {
     const { state, limit, offset } = c.req.valid("query");
+    const site = c.get("principal").site;
     const jobs = await services.restores.jobs({
       ...(state ? { states: [state] } : {}),
+      ...(site ? { targetId: site.targetId } : {}),
       limit,
       offset,
     });
@@ -212,7 +231,9 @@ export function restoreRoutes(
   app.openapi(show, async (c) => {
     const { id } = c.req.valid("param");
     const job = await services.restores.job(id);
-    if (!job) return problem(c, 404, "restore_not_found", `There is no restore job ${id}.`);
+    if (!job || !mayUseTarget(c.get("principal"), job.targetId)) {
+      return problem(c, 404, "restore_not_found", `There is no restore job ${id}.`);
+    }
     return c.json(jobJson(job, await services.moodleTargets.namesById()), 200);
   });
 }
@@ -224,6 +245,8 @@ function destinationOf(
   if (body.intoCourse !== undefined) {
     if (body.categoryId !== undefined)
       return "Give either categoryId (a new course) or intoCourse (an existing one), not both.";
+    if (body.fullName !== undefined || body.shortName !== undefined)
+      return "fullName and shortName name a new course; an existing course keeps its names.";
     if (!body.mode)
       return "Restoring into an existing course needs mode: merge (add the contents) or replace (delete the course's contents first).";
     return { kind: "existing-course", courseId: body.intoCourse, mode: body.mode };

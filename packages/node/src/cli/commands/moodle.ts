@@ -1,10 +1,13 @@
 import type { Command } from "commander";
 import type { CommandResult } from "../exit-codes.ts";
 import { moodleAddCommand } from "./moodle/add.ts";
+import { moodleCategoriesCommand } from "./moodle/categories.ts";
+import { moodleCoursesCommand } from "./moodle/courses.ts";
 import { moodleGrantCommand } from "./moodle/grant.ts";
 import { moodleGrantsCommand } from "./moodle/grants.ts";
 import { moodleListCommand } from "./moodle/list.ts";
 import { moodleProbeCommand } from "./moodle/probe.ts";
+import { moodleRegisterCommand } from "./moodle/register.ts";
 import { moodleRemoveCommand } from "./moodle/remove.ts";
 import { moodleRevokeCommand } from "./moodle/revoke.ts";
 import { moodleTeachersCommand } from "./moodle/teachers.ts";
@@ -23,6 +26,9 @@ export function moodleCommand(program: Command, result: CommandResult): void {
   moodleAddCommand(moodle, result);
   moodleListCommand(moodle, result);
   moodleProbeCommand(moodle, result);
+  moodleCategoriesCommand(moodle, result);
+  moodleCoursesCommand(moodle, result);
+  moodleRegisterCommand(moodle, result);
   moodleRemoveCommand(moodle, result);
   moodleTeachersCommand(moodle, result);
   moodleGrantCommand(moodle, result);

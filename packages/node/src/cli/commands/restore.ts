@@ -22,7 +22,7 @@ export function restoreCommand(program: Command, result: CommandResult): void {
       .command("restore")
       .summary("restore a catalog course into a Moodle target")
       .description(
-        "The node fetches the archive (verified against its signed digest), checks it against what the site runs, and restores it without user data: as a new course in the target's default category, in --category, or into an existing course (--into-course ID --mode merge|replace --confirm). A teacher's token restores only into the categories an admin opened to teachers on the target (coursefed moodle teachers) and into the courses its own restores created there or that an admin granted (coursefed moodle grant); only an admin's token may --override. Asking again for the same revision, target and destination gives back the same job, and says so and how it stands. With --wait, follows the job to its end: exit 0 restored (the course's address is printed), 3 refused by the compatibility check (each problem is printed), 5 Moodle failed (with its reason).",
+        "The node fetches the archive (verified against its signed digest), checks it against what the site runs, and restores it without user data: as a new course in the target's default category, in --category (see `coursefed moodle categories`), named after the catalog title or --full-name and --short-name (Moodle makes names unique: copy 2, _2), or into an existing course (--into-course ID --mode merge|replace --confirm; see `coursefed moodle courses --search`). A teacher's token restores only into the categories an admin opened to teachers on the target (coursefed moodle teachers) and into the courses its own restores created there or that an admin granted (coursefed moodle grant); only an admin's token may --override. Asking again for the same revision, target and destination gives back the same job, and says so and how it stands. With --wait, follows the job to its end: exit 0 restored (the course's address is printed), 3 refused by the compatibility check (each problem is printed), 5 Moodle failed (with its reason).",
       )
       .argument("<object>", "the course's object id (URL), as `coursefed catalog` shows it")
       .requiredOption("--target <name>", "the Moodle target (see `coursefed moodle list`)")
@@ -31,6 +31,18 @@ export function restoreCommand(program: Command, result: CommandResult): void {
         new Option("--category <id>", "restore as a new course in this category")
           .argParser(parsePositiveInteger)
           .conflicts("intoCourse"),
+      )
+      .addOption(
+        new Option(
+          "--full-name <name>",
+          "the new course's full name (at most 254 characters); the catalog title by default",
+        ).conflicts("intoCourse"),
+      )
+      .addOption(
+        new Option(
+          "--short-name <name>",
+          "the new course's short name (at most 100 characters); the full name's first 100 characters by default",
+        ).conflicts("intoCourse"),
       )
       .option(
         "--into-course <id>",
@@ -59,6 +71,8 @@ export function restoreCommand(program: Command, result: CommandResult): void {
         target: options.target,
         ...(options.revision ? { revision: options.revision } : {}),
         ...(options.category ? { categoryId: options.category } : {}),
+        ...(options.fullName !== undefined ? { fullName: options.fullName } : {}),
+        ...(options.shortName !== undefined ? { shortName: options.shortName } : {}),
         ...(options.intoCourse ? { intoCourse: options.intoCourse } : {}),
         ...(options.mode ? { mode: options.mode } : {}),
         ...(options.override ? { override: true } : {}),

@@ -47,9 +47,12 @@ export function restoresCommand(program: Command, result: CommandResult): void {
 
 function describeDestination(job: RestoreJob): string {
   const destination = job.destination;
-  return destination.kind === "new-course"
+  if (destination.kind !== "new-course")
+    return `course ${destination.courseId} (${destination.mode})`;
+  const named = destination.fullName ?? destination.shortName;
+  return named === undefined
     ? `new course in category ${destination.categoryId}`
-    : `course ${destination.courseId} (${destination.mode})`;
+    : `new course "${named}" in category ${destination.categoryId}`;
 }
 
 function describeJob(job: RestoreJob): string {

@@ -15,7 +15,7 @@ export const en = {
   signIn: "Sign in",
   signOut: "Sign out",
   footer: "coursefed — Moodle courses shared between institutions over ActivityPub",
-  roles: { admin: "admin", teacher: "teacher", viewer: "viewer" },
+  roles: { admin: "admin", teacher: "teacher", viewer: "viewer", site: "Moodle site" },
   backToCatalog: "Back to the catalog",
   /** Between a label and its value. */
   colon: ": ",
@@ -158,6 +158,37 @@ export const en = {
   restoreBadCategory: "A category id is a positive whole number.",
   teacherRestoreWhere: (sites: string) =>
     `Teachers restore new courses into these categories (${sites}), and into the existing courses their own restores made or an admin granted them.`,
+  pickerCategory: "Category",
+  pickerDefaultCategory: "The site's default category",
+  pickerCategoryOption: (path: string, id: number, visible: boolean) =>
+    `${path} (id ${id})${visible ? "" : ", hidden"}`,
+  pickerCategoryId: "Or a category id",
+  pickerCategoriesUnlisted: (site: string, reason: string) =>
+    `The categories of ${site} cannot be listed (${reason}): type a category id.`,
+  pickerCourseOption: (
+    fullName: string,
+    shortName: string,
+    path: string,
+    id: number,
+    visible: boolean,
+  ) => `${fullName} [${shortName}] in ${path} (id ${id})${visible ? "" : ", hidden"}`,
+  pickerCourse: "Course found",
+  pickerCourseSearch: "Find a Moodle course by name",
+  pickerCourseSearchWords: "Words of its full or short name",
+  pickerCourseSearchButton: "Search",
+  pickerCoursesFound: (shown: number, total: number, site: string) =>
+    total > shown
+      ? `${shown} of ${total} courses of ${site} found: choose one below, or search with more words.`
+      : `${total} ${total === 1 ? "course" : "courses"} of ${site} found: choose one below.`,
+  pickerCoursesNone: (site: string) => `No course of ${site} has these words in its name.`,
+  pickerCoursesUnlisted: (site: string, reason: string) =>
+    `The courses of ${site} cannot be listed (${reason}): type the course's id.`,
+  pickerOtherSite: (picked: string, site: string) =>
+    `The category or course chosen is on ${picked}, not on ${site}: choose one of ${site}'s, or choose ${picked} as the Moodle site.`,
+  newCourseFullName: "Full name of the new course",
+  newCourseShortName: "Short name",
+  newCourseNamesHelp:
+    "Empty: the catalog title. Moodle adds “copy 2” or “_2” to a name another course has.",
   restoreConfirmTitle: "Restore into an existing course?",
   restoreConfirmReplace: (course: string, site: string) =>
     `Replacing deletes the contents of ${course} on ${site} and puts this backup's in their place. Its people stay.`,
@@ -207,6 +238,8 @@ export const en = {
     failed: "failed",
   },
   inCategoryText: (category: number) => `new course in category ${category}`,
+  inCategoryNamedText: (name: string, category: number) =>
+    `new course “${name}” in category ${category}`,
   intoCourseText: (course: number, mode: string) => `into course ${course}, ${mode}`,
   requestedBy: (who: string) => `asked by ${who}`,
   attempts: (n: number) => `${n} attempts`,
@@ -284,6 +317,13 @@ export const en = {
   settingChangedBy: (name: string, when: string) => `Changed here by ${name}, ${when}.`,
   resetToConfiguration: "Reset to the configuration's value",
   configurationValue: "The configuration's value",
+  moodleUsersHeading: "Moodle users",
+  moodleUsersIntro:
+    "A registered Moodle site acts for its users: each is one of this node's teachers, so what they share carries their name. Moodle decides what they may do in their courses.",
+  moodleUsersBecomeTeachers: "Moodle users become teachers at first use",
+  moodleUsersBecomeTeachersHelp:
+    "When off, a Moodle user the node does not know yet is refused; those it knows keep their teacher account.",
+  saveMoodleUsers: "Save",
 
   followRequestsTitle: "Follow requests",
   followRequestsIntro:
@@ -340,7 +380,13 @@ export const en = {
   wsSettings: "For the ws driver",
   wsToken: "Web service token",
   wsTokenHelp:
-    "A token of the local_coursefed plugin's service; kept by the node and never shown again.",
+    "A token of the local_coursefed plugin's service; kept by the node and never shown again. Leave it empty to let the site give it: issue its registration code, then paste the code on the plugin's settings page and press \"Give the node access\".",
+  registrationCode: "Registration code",
+  registrationCodeNamed: (name: string) => `Issue the registration code of ${name}`,
+  registrationCodeFor: (name: string) => `Registration code for ${name}`,
+  registrationCodeHelp:
+    "Paste it on the Moodle site, in Site administration > Plugins > Local plugins > coursefed. It holds a token of this node: it is shown this once; issue another if it is lost.",
+  registrationCodeReplaced: "The previous code of this site no longer works.",
   targetNotices: {
     added: "Moodle site added. Probe it to check that the node reaches it.",
     removed:
@@ -356,6 +402,8 @@ export const en = {
     "Teachers restore new courses only into these categories, and into existing courses only those their own restores created here or that you grant them below. Admins and auto-restore rules restore anywhere.",
   teacherCategories: "Categories where teachers may restore new courses",
   teacherCategoriesHelp: "Category ids separated by commas; empty: nowhere.",
+  teacherCategoriesPickHelp:
+    "Choose where teachers may restore new courses (Ctrl or ⌘ to choose several); none: nowhere.",
   teacherCategoriesInvalid:
     "Category ids are positive whole numbers separated by commas, e.g. 3, 5 (or nothing).",
   saveTeacherCategories: (name: string) => `Save the categories of ${name}`,
@@ -455,6 +503,11 @@ export const en = {
     "rule.add": "added an auto-restore rule",
     "rule.remove": "removed an auto-restore rule",
     "teacher.add": "created a teacher",
+    "site.register": "issued a Moodle site's registration code",
+    "site.unregister": "withdrew a Moodle site's registration",
+    "site.moodle-access": "received a Moodle site's web-service token",
+    "site.teacher-add": "made a teacher for a Moodle user",
+    "site.user-revoke": "withdrew a Moodle user's access",
     "account.add": "added an account",
     "account.role": "changed a role",
     "account.reset-password": "reset a password",
@@ -466,6 +519,7 @@ export const en = {
     "settings.federation": "changed the federation policy",
     "settings.auto-accept": "changed the auto-accepted servers",
     "settings.reset": "reset a setting to the configuration's",
+    "settings.moodle-users": "changed whether Moodle users become teachers",
   } satisfies Record<AuditAction, string>,
   auditEmpty: "No admin action recorded yet.",
 

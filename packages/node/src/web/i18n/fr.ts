@@ -11,7 +11,7 @@ export const fr: Messages = {
   signIn: "Se connecter",
   signOut: "Se déconnecter",
   footer: "coursefed — des cours Moodle partagés entre établissements par ActivityPub",
-  roles: { admin: "administrateur", teacher: "enseignant", viewer: "lecteur" },
+  roles: { admin: "administrateur", teacher: "enseignant", viewer: "lecteur", site: "site Moodle" },
   backToCatalog: "Retour au catalogue",
   colon: "\u00a0: ",
 
@@ -153,6 +153,37 @@ export const fr: Messages = {
   restoreBadCategory: "Un identifiant de catégorie est un nombre entier positif.",
   teacherRestoreWhere: (sites: string) =>
     `Les enseignants restaurent de nouveaux cours dans ces catégories (${sites}), et dans les cours existants que leurs propres restaurations ont créés ou qu’un administrateur leur a accordés.`,
+  pickerCategory: "Catégorie",
+  pickerDefaultCategory: "La catégorie par défaut du site",
+  pickerCategoryOption: (path: string, id: number, visible: boolean) =>
+    `${path} (n°\u00a0${id})${visible ? "" : ", cachée"}`,
+  pickerCategoryId: "Ou un identifiant de catégorie",
+  pickerCategoriesUnlisted: (site: string, reason: string) =>
+    `Les catégories de ${site} ne peuvent pas être listées (${reason})\u00a0: indiquez un identifiant de catégorie.`,
+  pickerCourseOption: (
+    fullName: string,
+    shortName: string,
+    path: string,
+    id: number,
+    visible: boolean,
+  ) => `${fullName} [${shortName}] dans ${path} (n°\u00a0${id})${visible ? "" : ", caché"}`,
+  pickerCourse: "Cours trouvé",
+  pickerCourseSearch: "Trouver un cours Moodle par son nom",
+  pickerCourseSearchWords: "Des mots de son nom complet ou abrégé",
+  pickerCourseSearchButton: "Chercher",
+  pickerCoursesFound: (shown: number, total: number, site: string) =>
+    total > shown
+      ? `${shown} cours de ${site} sur ${total} trouvés\u00a0: choisissez-en un ci-dessous, ou cherchez avec plus de mots.`
+      : `${total} cours de ${site} ${total === 1 ? "trouvé" : "trouvés"}\u00a0: choisissez-en un ci-dessous.`,
+  pickerCoursesNone: (site: string) => `Aucun cours de ${site} n’a ces mots dans son nom.`,
+  pickerCoursesUnlisted: (site: string, reason: string) =>
+    `Les cours de ${site} ne peuvent pas être listés (${reason})\u00a0: indiquez l’identifiant du cours.`,
+  pickerOtherSite: (picked: string, site: string) =>
+    `La catégorie ou le cours choisi est sur ${picked}, pas sur ${site}\u00a0: choisissez-en un de ${site}, ou choisissez ${picked} comme site Moodle.`,
+  newCourseFullName: "Nom complet du nouveau cours",
+  newCourseShortName: "Nom abrégé",
+  newCourseNamesHelp:
+    "Vide\u00a0: le titre du catalogue. Moodle ajoute «\u00a0copie 2\u00a0» ou «\u00a0_2\u00a0» à un nom qu’un autre cours porte.",
   restoreConfirmTitle: "Restaurer dans un cours existant\u00a0?",
   restoreConfirmReplace: (course: string, site: string) =>
     `Remplacer supprime le contenu du ${course} sur ${site} et met celui de cette sauvegarde à sa place. Ses participants restent.`,
@@ -204,6 +235,8 @@ export const fr: Messages = {
     failed: "échoué",
   },
   inCategoryText: (category: number) => `nouveau cours dans la catégorie ${category}`,
+  inCategoryNamedText: (name: string, category: number) =>
+    `nouveau cours «\u00a0${name}\u00a0» dans la catégorie ${category}`,
   intoCourseText: (course: number, mode: string) => `dans le cours ${course}, ${mode}`,
   requestedBy: (who: string) => `demandé par ${who}`,
   attempts: (n: number) => `${n} tentatives`,
@@ -281,6 +314,13 @@ export const fr: Messages = {
   settingChangedBy: (name: string, when: string) => `Modifié ici par ${name}, ${when}.`,
   resetToConfiguration: "Revenir à la valeur de la configuration",
   configurationValue: "Valeur de la configuration",
+  moodleUsersHeading: "Utilisateurs Moodle",
+  moodleUsersIntro:
+    "Un site Moodle enregistré agit pour ses utilisateurs\u00a0: chacun est un enseignant de ce nœud, et ce qu’il partage porte son nom. Moodle décide de ce qu’il peut faire dans ses cours.",
+  moodleUsersBecomeTeachers: "Les utilisateurs Moodle deviennent enseignants à leur première venue",
+  moodleUsersBecomeTeachersHelp:
+    "Désactivé, un utilisateur Moodle que le nœud ne connaît pas encore est refusé\u00a0; ceux qu’il connaît gardent leur compte d’enseignant.",
+  saveMoodleUsers: "Enregistrer",
 
   followRequestsTitle: "Demandes d’abonnement",
   followRequestsIntro:
@@ -338,7 +378,13 @@ export const fr: Messages = {
   wsSettings: "Pour le pilote ws",
   wsToken: "Jeton de service web",
   wsTokenHelp:
-    "Un jeton du service du plugin local_coursefed\u00a0; gardé par le nœud et jamais réaffiché.",
+    "Un jeton du service du plugin local_coursefed\u00a0; gardé par le nœud et jamais réaffiché. Laissez-le vide pour que le site le donne\u00a0: émettez son code d’enregistrement, collez-le sur la page de réglages du plugin et cliquez sur «\u00a0Donner l’accès au nœud\u00a0».",
+  registrationCode: "Code d’enregistrement",
+  registrationCodeNamed: (name: string) => `Émettre le code d’enregistrement de ${name}`,
+  registrationCodeFor: (name: string) => `Code d’enregistrement de ${name}`,
+  registrationCodeHelp:
+    "Collez-le sur le site Moodle, dans Administration du site > Plugins > Plugins locaux > coursefed. Il contient un jeton de ce nœud\u00a0: il n’est affiché qu’une fois\u00a0; émettez-en un autre s’il est perdu.",
+  registrationCodeReplaced: "Le code précédent de ce site ne fonctionne plus.",
   targetNotices: {
     added: "Site Moodle ajouté. Sondez-le pour vérifier que le nœud l’atteint.",
     removed:
@@ -355,6 +401,8 @@ export const fr: Messages = {
   teacherCategories: "Catégories où les enseignants peuvent restaurer de nouveaux cours",
   teacherCategoriesHelp:
     "Identifiants de catégories séparés par des virgules\u00a0; vide\u00a0: nulle part.",
+  teacherCategoriesPickHelp:
+    "Choisissez où les enseignants peuvent restaurer de nouveaux cours (Ctrl ou ⌘ pour en choisir plusieurs)\u00a0; aucune\u00a0: nulle part.",
   teacherCategoriesInvalid:
     "Les identifiants de catégories sont des nombres entiers positifs séparés par des virgules, par exemple 3, 5 (ou rien).",
   saveTeacherCategories: (name: string) => `Enregistrer les catégories de ${name}`,
@@ -456,6 +504,11 @@ export const fr: Messages = {
     "rule.add": "a ajouté une règle de restauration automatique",
     "rule.remove": "a supprimé une règle de restauration automatique",
     "teacher.add": "a créé un enseignant",
+    "site.register": "a émis le code d’enregistrement d’un site Moodle",
+    "site.unregister": "a retiré l’enregistrement d’un site Moodle",
+    "site.moodle-access": "a reçu le jeton de services web d’un site Moodle",
+    "site.teacher-add": "a créé un enseignant pour un utilisateur Moodle",
+    "site.user-revoke": "a retiré l’accès d’un utilisateur Moodle",
     "account.add": "a ajouté un compte",
     "account.role": "a changé un rôle",
     "account.reset-password": "a renouvelé un mot de passe",
@@ -467,6 +520,7 @@ export const fr: Messages = {
     "settings.federation": "a changé la politique de fédération",
     "settings.auto-accept": "a changé les serveurs acceptés d’office",
     "settings.reset": "a rendu un réglage à la configuration",
+    "settings.moodle-users": "a changé si les utilisateurs Moodle deviennent enseignants",
   },
   auditEmpty: "Aucune action d’administration enregistrée pour l’instant.",
 

@@ -47,6 +47,7 @@ async function settingsPage(
   const done = NOTICES.find((n) => n === c.req.query("notice"));
   const institution = await services.actors.byIdentifier("institution");
   const { policy, autoAccept } = await services.settings.federation();
+  const { becomeTeachers } = await services.settings.moodleUsers();
   const list = (items: readonly string[]) =>
     items.length
       ? html`<ul class="domains">${items.map((item) => html`<li><code>${item}</code></li>`)}</ul>`
@@ -118,6 +119,17 @@ ${refused("autoAccept")}
 <small id="auto-accept-help">${t.autoAcceptHelp}</small>
 <button type="submit">${t.saveAutoAccept}</button>
 </form>
+</section>
+<section aria-labelledby="moodle-users-heading">
+<h2 id="moodle-users-heading">${t.moodleUsersHeading}</h2>
+<p>${t.moodleUsersIntro}</p>
+<form method="post" action="/admin/settings/moodle-users" class="admin-form">
+${csrfField(c)}
+<label><input type="checkbox" role="switch" name="becomeTeachers" value="on" aria-describedby="moodle-users-help"${becomeTeachers.value ? html` checked` : ""}> ${t.moodleUsersBecomeTeachers}</label>
+<small id="moodle-users-help">${t.moodleUsersBecomeTeachersHelp}</small>
+${becomeTeachers.override ? html`<p class="setting-origin"><small>${t.settingChangedBy(becomeTeachers.override.updatedBy, formatDateTime(becomeTeachers.override.updatedAt, language))}</small></p>` : ""}
+<button type="submit">${t.saveMoodleUsers}</button>
+</form>
 </section>`,
   });
 }
@@ -154,6 +166,15 @@ export function adminSettingsRoutes(app: Hono<WebEnv>, dependencies: WebDependen
       if (!(error instanceof SettingsError)) throw error;
       return settingsPage(c, dependencies, { status: refusalStatus(error), form, error });
     }
+    return c.redirect("/admin?notice=saved", 303);
+  });
+
+  app.post("/admin/settings/moodle-users", requireRole("admin"), async (c) => {
+    const form = await c.req.parseBody();
+    const by = webAuditActor(c);
+    const becomeTeachers = formText(form, "becomeTeachers") === "on";
+    await services.settings.setMoodleUsersBecomeTeachers(becomeTeachers, by.name);
+    await audit.record(by, "settings.moodle-users", null, { becomeTeachers });
     return c.redirect("/admin?notice=saved", 303);
   });
 

@@ -37,6 +37,7 @@ import {
   notice,
   webAuditActor,
 } from "./admin-shell.ts";
+import { type CategoryChoices, categoryChoices } from "./moodle-pickers.ts";
 
 const NOTICES = ["added", "removed", "teachers", "granted", "revoked"] as const;
 /** The end of what Moodle printed is where its error is; the start is noise. */
@@ -77,6 +78,7 @@ ${
 <td>${site && target.probedAt !== null ? html`${site.release}<br><small>${t.pluginCount(Object.keys(site.plugins).length)} · ${formatDateTime(target.probedAt, language)}</small>` : html`<span class="badge badge-neutral">${t.notProbed}</span>`}</td>
 <td>${site && target.probedAt !== null ? (site.maxRestoreBytes === null ? t.noSizeLimit : formatBytes(site.maxRestoreBytes, language)) : "–"}</td>
 <td class="row-actions"><form method="post" action="/admin/targets/probe" class="inline">${csrfField(c)}<input type="hidden" name="name" value="${target.name}"><button type="submit" class="compact" aria-label="${t.probeNamed(target.name)}">${t.probe}</button></form>
+<form method="post" action="/admin/targets/register" class="inline">${csrfField(c)}<input type="hidden" name="name" value="${target.name}"><button type="submit" class="secondary compact" aria-label="${t.registrationCodeNamed(target.name)}">${t.registrationCode}</button></form>
 <a href="/admin/targets/remove?name=${encodeURIComponent(target.name)}" role="button" class="secondary outline compact" aria-label="${t.removeNamed(target.name)}">${t.remove}</a></td></tr>`;
       })}</tbody>
 </table></div>`
@@ -113,6 +115,30 @@ ${options.formError ? html`<p class="notice notice-error" role="alert" id="targe
 }
 
 /**
+ * The categories open to teachers on a target, picked by path among those the site lists
+ * (several at once), the ones open now chosen; as ids typed when the site cannot be
+ * listed, saying why.
+ */
+function teacherCategoriesField(
+  t: WebContext["var"]["t"],
+  target: MoodleTarget,
+  choice: CategoryChoices,
+  id: string,
+): Markup {
+  if ("failure" in choice) {
+    return html`<label>${t.teacherCategories}<input name="categoryIds" value="${target.teacherCategoryIds.join(", ")}" placeholder="3, 5" inputmode="numeric" aria-describedby="${id}-categories-help"><small id="${id}-categories-help">${t.teacherCategoriesHelp} ${t.pickerCategoriesUnlisted(target.name, choice.failure)}</small></label>`;
+  }
+  const open = new Set(target.teacherCategoryIds);
+  const listed = new Set(choice.categories.map((category) => category.id));
+  // Open categories the site no longer lists stay chosen, by id, rather than dropped unseen.
+  const gone = target.teacherCategoryIds.filter((categoryId) => !listed.has(categoryId));
+  return html`<label>${t.teacherCategories}<select name="categoryIds" multiple size="${Math.min(8, Math.max(3, choice.categories.length + gone.length))}" aria-describedby="${id}-categories-help">
+${choice.categories.map((category) => html`<option value="${category.id}"${open.has(category.id) ? html` selected` : ""}>${t.pickerCategoryOption(category.path, category.id, category.visible)}</option>`)}
+${gone.map((categoryId) => html`<option value="${categoryId}" selected>${categoryId}</option>`)}
+</select><small id="${id}-categories-help">${t.teacherCategoriesPickHelp}</small></label>`;
+}
+
+/**
  * Per target, what teachers may do there: the categories where they may restore new
  * courses, and the existing courses granted to one of them (besides those their own
  * restores created, which they may always restore into again).
@@ -125,7 +151,8 @@ async function teachersSections(
   const t = c.get("t");
   const language = c.get("language");
   const sections = [];
-  for (const target of targets) {
+  const choices = await categoryChoices(services, targets, true);
+  for (const [index, target] of targets.entries()) {
     const grants = await courseGrants(services, target.name);
     const id = `teachers-${target.id}`;
     sections.push(html`<section aria-labelledby="${id}" class="target-teachers">
@@ -133,7 +160,7 @@ async function teachersSections(
 <p><small>${t.teachersIntro}</small></p>
 <form method="post" action="/admin/targets/teachers" class="admin-form">
 ${csrfField(c)}<input type="hidden" name="name" value="${target.name}">
-<label>${t.teacherCategories}<input name="categoryIds" value="${target.teacherCategoryIds.join(", ")}" placeholder="3, 5" inputmode="numeric" aria-describedby="${id}-categories-help"><small id="${id}-categories-help">${t.teacherCategoriesHelp}</small></label>
+${teacherCategoriesField(t, target, choices[index] as CategoryChoices, id)}
 <button type="submit" class="compact">${t.saveTeacherCategories(target.name)}</button>
 </form>
 <h3>${t.grantedCourses}</h3>
@@ -210,7 +237,10 @@ function newTarget(form: Form): NewMoodleTarget | { error: "category" } {
   };
 }
 
-export function adminTargetsRoutes(app: Hono<WebEnv>, { services, audit }: WebDependencies): void {
+export function adminTargetsRoutes(
+  app: Hono<WebEnv>,
+  { services, audit, moodleSites }: WebDependencies,
+): void {
   const admin = (c: WebContext): AdminOnRecord => ({
     auditActor: webAuditActor(c),
     auditLog: audit,
@@ -225,6 +255,27 @@ export function adminTargetsRoutes(app: Hono<WebEnv>, { services, audit }: WebDe
   };
 
   app.get("/admin/targets", requireRole("admin"), (c) => targetsPage(c, services));
+
+  app.post("/admin/targets/register", requireRole("admin"), async (c) => {
+    const t = c.get("t");
+    const name = formText(await c.req.parseBody(), "name");
+    let target: MoodleTarget;
+    try {
+      target = await targetNamed(services.moodleTargets, name);
+    } catch (error) {
+      return refused(c, error);
+    }
+    const { code, replaced } = await moodleSites.register(target, webAuditActor(c));
+    return targetsPage(c, services, {
+      status: 201,
+      outcome: html`<article class="secret" role="status" aria-labelledby="registration-heading">
+<h2 id="registration-heading">${t.registrationCodeFor(name)}</h2>
+<p><code class="secret-value">${code}</code></p>
+<p><small>${t.registrationCodeHelp}</small></p>
+${replaced ? html`<p><small>${t.registrationCodeReplaced}</small></p>` : ""}
+</article>`,
+    });
+  });
 
   app.post("/admin/targets", requireRole("admin"), async (c) => {
     const t = c.get("t");
@@ -263,10 +314,14 @@ export function adminTargetsRoutes(app: Hono<WebEnv>, { services, audit }: WebDe
 
   app.post("/admin/targets/teachers", requireRole("admin"), async (c) => {
     const t = c.get("t");
-    const form = await c.req.parseBody();
+    // Several categories picked at once come as several values.
+    const form = await c.req.parseBody({ all: true });
+    const picked = form.categoryIds;
     let categoryIds: number[];
     try {
-      categoryIds = categoryIdsFrom(formText(form, "categoryIds"));
+      categoryIds = categoryIdsFrom(
+        Array.isArray(picked) ? picked.join(",") : formText(form, "categoryIds"),
+      );
     } catch (error) {
       if (!(error instanceof TeacherPermissionError)) throw error;
       return targetsPage(c, services, {

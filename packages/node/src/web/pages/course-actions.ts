@@ -17,6 +17,7 @@ import type { WebContext, WebDependencies, WebEnv } from "../web-env.ts";
 import { type Form, webAuditActor } from "./admin-shell.ts";
 import { courseLink } from "./course-page.ts";
 import { errorPage } from "./error-page.ts";
+import { pickedId } from "./moodle-pickers.ts";
 
 function text(form: Form, name: string): string {
   const value = form[name];
@@ -32,17 +33,35 @@ function destinationOf(
   form: Form,
   t: Messages,
 ): RestoreDestination | undefined | { error: string } {
+  const target = text(form, "target");
   if (text(form, "destination") === "existing-course") {
-    const courseId = positiveInteger(text(form, "intoCourse"));
+    // A course found by name and picked wins over an id typed beside it.
+    const picked = pickedId(text(form, "course"), target, t);
+    if (typeof picked === "object") return picked;
+    const courseId = picked ?? positiveInteger(text(form, "intoCourse"));
     const mode = text(form, "mode");
     if (!courseId) return { error: t.restoreNeedsCourse };
     if (mode !== "merge" && mode !== "replace") return { error: t.restoreNeedsMode };
     return { kind: "existing-course", courseId, mode };
   }
+  const picked = pickedId(text(form, "category"), target, t);
+  if (typeof picked === "object") return picked;
+  if (picked !== undefined) return { kind: "new-course", categoryId: picked };
   const category = text(form, "categoryId");
   if (category === "") return undefined;
   const categoryId = positiveInteger(category);
   return categoryId ? { kind: "new-course", categoryId } : { error: t.restoreBadCategory };
+}
+
+/** The names asked for a new course; an empty field asks for none (the catalog title). */
+function namesOf(form: Form): { fullName?: string; shortName?: string } | undefined {
+  if (text(form, "destination") === "existing-course") return undefined;
+  const fullName = text(form, "fullName");
+  const shortName = text(form, "shortName");
+  return {
+    ...(fullName === "" ? {} : { fullName }),
+    ...(shortName === "" ? {} : { shortName }),
+  };
 }
 
 /**
@@ -107,6 +126,7 @@ export function courseActionRoutes(
         revision: positiveInteger(text(form, "revision")),
         targetName: text(form, "target"),
         destination,
+        names: namesOf(form),
         requestedBy: `web ${account.username}`,
         override: text(form, "override") === "true",
         confirmed: text(form, "confirm") === "true",

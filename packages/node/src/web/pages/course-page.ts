@@ -2,7 +2,9 @@ import { formatBytes } from "@coursefed/mbz";
 import {
   type BackupFacts,
   type CompatibilityProblem,
+  type CoursePage,
   checkCompatibility,
+  MoodleError,
   type MoodleSiteInfo,
 } from "@coursefed/moodle";
 import type { Hono } from "hono";
@@ -11,6 +13,7 @@ import type { CatalogEntry, CatalogRevision } from "../../catalog/catalog-reposi
 import type { FederationServices } from "../../federation/context.ts";
 import type { RemoteActor } from "../../follows/follow-repository.ts";
 import type { CourseManifest } from "../../manifests/course-manifest.ts";
+import { TargetListingError, targetCourses } from "../../moodle-targets/target-listing.ts";
 import type { MoodleTarget } from "../../moodle-targets/target-repository.ts";
 import { hasRole } from "../../vocabulary/account-roles.ts";
 import { formatDate, formatDateTime, hostOf } from "../format.ts";
@@ -22,6 +25,13 @@ import { accountOf, requireRole } from "../roles.ts";
 import type { WebContext, WebDependencies, WebEnv } from "../web-env.ts";
 import { manifestFacts, sanitizedSummary } from "./catalog-page.ts";
 import { errorPage } from "./error-page.ts";
+import {
+  type CategoryChoices,
+  categoryChoices,
+  categoryOptions,
+  pickedValue,
+  unlistedNotes,
+} from "./moodle-pickers.ts";
 
 export function courseLink(objectUri: string): string {
   return `/catalog/course?object=${encodeURIComponent(objectUri)}`;
@@ -84,16 +94,57 @@ ${targets.length ? html`<ul class="compat-list">${rows}</ul>` : html`<p>${t.noTa
 </section>`;
 }
 
+/** What the restore form offers to pick from: each site's categories, and a course search's finds. */
+interface RestorePickers {
+  readonly categories: readonly CategoryChoices[];
+  readonly courseSearch?: CourseSearchOutcome | undefined;
+}
+
+/** An admin's search of a site's courses by name (GET courseTarget, courseSearch). */
+type CourseSearchOutcome =
+  | { readonly target: MoodleTarget; readonly words: string; readonly page: CoursePage }
+  | { readonly target: MoodleTarget; readonly words: string; readonly failure: string };
+
+async function searchedCourses(
+  services: FederationServices,
+  targetName: string,
+  words: string,
+): Promise<CourseSearchOutcome | undefined> {
+  if (targetName === "" || words === "") return undefined;
+  try {
+    const { target, page } = await targetCourses(
+      services.moodleTargets,
+      targetName,
+      { seesWholeSite: true },
+      { search: words, limit: COURSES_OFFERED },
+    );
+    return { target, words, page };
+  } catch (error) {
+    if (error instanceof TargetListingError) return undefined;
+    if (!(error instanceof MoodleError)) throw error;
+    const target = (await services.moodleTargets.byName(targetName)) as MoodleTarget;
+    return { target, words, failure: error.message };
+  }
+}
+
+/** How many courses a search on the course page offers: more words narrow it. */
+const COURSES_OFFERED = 50;
+
 function restoreForm(
   c: WebContext,
   entry: CatalogEntry,
   targets: readonly MoodleTarget[],
   revisions: readonly CatalogRevision[],
+  pickers: RestorePickers,
 ): Markup {
   const t = c.get("t");
   if (entry.deletedAt !== null) return html``;
   if (targets.length === 0)
     return html`<section aria-labelledby="restore"><h2 id="restore">${t.restoreTitle}</h2><p>${t.noTargets}</p></section>`;
+  const admin = hasRole(accountOf(c).role, "admin");
+  const search = pickers.courseSearch;
+  const listedSomewhere = pickers.categories.some((choice) => "categories" in choice);
+  const found = search && "page" in search ? search.page : undefined;
   return html`<section aria-labelledby="restore">
 <h2 id="restore">${t.restoreTitle}</h2>
 <form method="post" action="/catalog/restore" class="restore-form">
@@ -101,7 +152,7 @@ ${csrfField(c)}
 <input type="hidden" name="object" value="${entry.objectUri}">
 <label for="restore-target">${t.target}</label>
 <select id="restore-target" name="target" required>
-${targets.map((target) => html`<option value="${target.name}">${target.name} (${hostOf(target.url)})</option>`)}
+${targets.map((target) => html`<option value="${target.name}"${search?.target.name === target.name ? html` selected` : ""}>${target.name} (${hostOf(target.url)})</option>`)}
 </select>
 ${
   revisions.length > 1
@@ -111,11 +162,35 @@ ${
 }
 <fieldset>
 <legend>${t.destination}</legend>
-<label><input type="radio" name="destination" value="new-course" checked> ${t.asNewCourse}</label>
-<label for="restore-category">${t.category}</label>
+<label><input type="radio" name="destination" value="new-course"${found?.courses.length ? "" : html` checked`}> ${t.asNewCourse}</label>
+${
+  listedSomewhere
+    ? html`<label for="restore-category-picked">${t.pickerCategory}</label>
+<select id="restore-category-picked" name="category" aria-describedby="category-help">
+<option value="">${t.pickerDefaultCategory}</option>
+${categoryOptions(t, pickers.categories)}
+</select>`
+    : ""
+}
+<label for="restore-category">${listedSomewhere ? t.pickerCategoryId : t.category}</label>
 <input id="restore-category" name="categoryId" type="number" min="1" inputmode="numeric" placeholder="${t.defaultCategory}" aria-describedby="category-help">
-<small id="category-help">${t.categoryHelp}${hasRole(accountOf(c).role, "admin") ? "" : html` ${t.teacherRestoreWhere(targets.map((target) => `${target.name}: ${target.teacherCategoryIds.join(", ") || t.teachersNowhere}`).join("; "))}`}</small>
-<label><input type="radio" name="destination" value="existing-course"> ${t.intoExistingCourse}</label>
+<small id="category-help">${t.categoryHelp}${admin ? "" : html` ${t.teacherRestoreWhere(targets.map((target) => `${target.name}: ${target.teacherCategoryIds.join(", ") || t.teachersNowhere}`).join("; "))}`} ${unlistedNotes(t, pickers.categories, "category-unlisted")}</small>
+<div class="grid">
+<div><label for="restore-full-name">${t.newCourseFullName}</label>
+<input id="restore-full-name" name="fullName" maxlength="254" aria-describedby="names-help"></div>
+<div><label for="restore-short-name">${t.newCourseShortName}</label>
+<input id="restore-short-name" name="shortName" maxlength="100" aria-describedby="names-help"></div>
+</div>
+<small id="names-help">${t.newCourseNamesHelp}</small>
+<label><input type="radio" name="destination" value="existing-course"${found?.courses.length ? html` checked` : ""}> ${t.intoExistingCourse}</label>
+${
+  search && found && found.courses.length > 0
+    ? html`<label for="restore-course-picked">${t.pickerCourse}</label>
+<select id="restore-course-picked" name="course">
+${found.courses.map((course) => html`<option value="${pickedValue(search.target, course.id)}">${t.pickerCourseOption(course.fullName, course.shortName, course.categoryPath, course.id, course.visible)}</option>`)}
+</select>`
+    : ""
+}
 <div class="grid">
 <div><label for="restore-course">${t.moodleCourseId}</label>
 <input id="restore-course" name="intoCourse" type="number" min="1" inputmode="numeric"></div>
@@ -125,14 +200,50 @@ ${
 </fieldset>
 ${
   // Only an admin may take the risk of an override: teachers are not offered it.
-  hasRole(accountOf(c).role, "admin")
+  admin
     ? html`<label class="override"><input type="checkbox" name="override" value="true" aria-describedby="override-warning"> ${t.override}</label>
 <p id="override-warning" class="warning"><small>${t.overrideWarning}</small></p>`
     : ""
 }
 <button type="submit">${t.restoreButton}</button>
 </form>
+${admin ? courseSearchForm(c, entry, targets, search) : ""}
 </section>`;
+}
+
+/**
+ * An admin finds an existing course by words of its name: the page comes back with the
+ * courses found offered in the restore form above (no script needed).
+ */
+function courseSearchForm(
+  c: WebContext,
+  entry: CatalogEntry,
+  targets: readonly MoodleTarget[],
+  search: CourseSearchOutcome | undefined,
+): Markup {
+  const t = c.get("t");
+  let outcome: Markup = html``;
+  if (search && "failure" in search) {
+    outcome = html`<p class="notice notice-error" role="status">${t.pickerCoursesUnlisted(search.target.name, search.failure)}</p>`;
+  } else if (search) {
+    outcome = html`<p role="status">${
+      search.page.total === 0
+        ? t.pickerCoursesNone(search.target.name)
+        : t.pickerCoursesFound(search.page.courses.length, search.page.total, search.target.name)
+    }</p>`;
+  }
+  return html`<form method="get" action="/catalog/course#restore" class="course-search" aria-labelledby="course-search-title">
+<h3 id="course-search-title">${t.pickerCourseSearch}</h3>
+<input type="hidden" name="object" value="${entry.objectUri}">
+<div class="grid">
+<div><label for="course-search-target">${t.target}</label>
+<select id="course-search-target" name="courseTarget">${targets.map((target) => html`<option value="${target.name}"${search?.target.name === target.name ? html` selected` : ""}>${target.name}</option>`)}</select></div>
+<div><label for="course-search-words">${t.pickerCourseSearchWords}</label>
+<input id="course-search-words" name="courseSearch" type="search" maxlength="200" value="${search?.words ?? ""}"></div>
+</div>
+<button type="submit" class="secondary">${t.pickerCourseSearchButton}</button>
+${outcome}
+</form>`;
 }
 
 async function followButtons(
@@ -227,6 +338,20 @@ export function coursePageRoutes(app: Hono<WebEnv>, { services }: WebDependencie
     const revisions = await services.catalog.catalogRevisions(entry.objectUri);
     const targets = await services.moodleTargets.all();
     const follow = teacher ? await followButtons(c, services, entry, author) : "";
+    const admin = hasRole(accountOf(c).role, "admin");
+    const pickers: RestorePickers | undefined =
+      teacher && entry.deletedAt === null
+        ? {
+            categories: await categoryChoices(services, targets, admin),
+            courseSearch: admin
+              ? await searchedCourses(
+                  services,
+                  c.req.query("courseTarget") ?? "",
+                  (c.req.query("courseSearch") ?? "").trim(),
+                )
+              : undefined,
+          }
+        : undefined;
     const lineage = await lineageSection(c, services, entry, targets);
     return page(c, {
       title: entry.title,
@@ -259,7 +384,7 @@ ${follow}
 </article>
 <div class="grid course-panels">
 ${compatibilitySection(c, entry, targets)}
-${teacher ? restoreForm(c, entry, targets, revisions) : ""}
+${pickers ? restoreForm(c, entry, targets, revisions, pickers) : ""}
 </div>
 ${lineage}
 ${revisionsSection(c, entry, revisions, teacher && entry.deletedAt === null)}`,

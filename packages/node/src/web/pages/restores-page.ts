@@ -25,15 +25,21 @@ function destinationText(c: WebContext, job: RestoreJob): string {
   const destination = job.destination as {
     kind: string;
     categoryId?: number;
+    fullName?: string;
+    shortName?: string;
     courseId?: number;
     mode?: string;
   };
+  // The names asked for, when any: the full name, else the short one.
+  const named = destination.fullName ?? destination.shortName;
   return destination.kind === "existing-course"
     ? t.intoCourseText(
         destination.courseId ?? 0,
         destination.mode === "replace" ? t.modeReplace : t.modeMerge,
       )
-    : t.inCategoryText(destination.categoryId ?? 0);
+    : named === undefined
+      ? t.inCategoryText(destination.categoryId ?? 0)
+      : t.inCategoryNamedText(named, destination.categoryId ?? 0);
 }
 
 /** A job, with the catalog's entry for its course (if the catalog still has it). */

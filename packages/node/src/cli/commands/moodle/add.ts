@@ -32,7 +32,10 @@ export function moodleAddCommand(moodle: Command, result: CommandResult): void {
         "cli: run PHP as this user, e.g. www-data (owner of moodledata; the node must run as root)",
       )
       // Not --token: that is the node's API token, as for every command here.
-      .option("--ws-token <token>", "ws: a token of the local_coursefed plugin's service")
+      .option(
+        "--ws-token <token>",
+        "ws: a token of the local_coursefed plugin's service; without it, the site gives one once registered (`coursefed moodle register NAME`)",
+      )
       .option(
         "--category <id>",
         "where restores go when no category is given (default 1)",

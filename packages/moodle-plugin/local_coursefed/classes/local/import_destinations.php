@@ -1,0 +1,115 @@
+<?php
+// This file is part of coursefed's companion plugin for Moodle - https://moodle.org/
+//
+// Moodle is free software: you can redistribute it and/or modify
+// it under the terms of the GNU General Public License as published by
+// the Free Software Foundation, either version 3 of the License, or
+// (at your option) any later version.
+//
+// Moodle is distributed in the hope that it will be useful,
+// but WITHOUT ANY WARRANTY; without even the implied warranty of
+// MERCHANTABILITY or FITNESS FOR A PARTICULAR PURPOSE.  See the
+// GNU General Public License for more details.
+//
+// You should have received a copy of the GNU General Public License
+// along with Moodle.  If not, see <https://www.gnu.org/licenses/>.
+
+namespace local_coursefed\local;
+
+use context_course;
+use context_coursecat;
+use core_course_category;
+
+/**
+ * Where Moodle lets a user import a course from the network: Moodle's capabilities decide, never the node.
+ *
+ * A new course goes into a category where the user may create courses and restore (moodle/course:create,
+ * moodle/restore:restorecourse) and import (local/coursefed:import); an existing course is one where they
+ * may restore and import. The import form offers these by name, and the same lists decide what a posted
+ * form may ask, so that a forged id is refused.
+ *
+ * @package    local_coursefed
+ * @copyright  2026 coursefed contributors
+ * @license    https://www.gnu.org/copyleft/gpl.html GNU GPL v3 or later
+ */
+class import_destinations {
+    /** Capabilities needed in a category to import into it as a new course. */
+    private const CATEGORY_CAPABILITIES = ['moodle/course:create', 'moodle/restore:restorecourse', 'local/coursefed:import'];
+    /** Capabilities needed in a course to import into it (merge or replace). */
+    private const COURSE_CAPABILITIES = ['moodle/restore:restorecourse', 'local/coursefed:import'];
+
+    /**
+     * The categories the current user may import a new course into, by id, each named by its path.
+     *
+     * @return array<int, string> id => "Top / Sciences / Chemistry"
+     */
+    public static function categories(): array {
+        $categories = [];
+        // The list already holds only the categories where the user has moodle/course:create.
+        foreach (core_course_category::make_categories_list('moodle/course:create') as $id => $path) {
+            if (has_all_capabilities(self::CATEGORY_CAPABILITIES, context_coursecat::instance($id))) {
+                $categories[(int) $id] = $path;
+            }
+        }
+        return $categories;
+    }
+
+    /**
+     * The courses the current user may import into (merge or replace), by id, each named by its full name.
+     *
+     * @return array<int, string> id => full name (with the short name)
+     */
+    public static function courses(): array {
+        global $USER;
+        $courses = [];
+        $found = get_user_capability_course('moodle/restore:restorecourse', $USER->id, true, 'fullname,shortname',
+            'fullname ASC') ?: [];
+        foreach ($found as $course) {
+            if ((int) $course->id === SITEID) {
+                continue;
+            }
+            $context = context_course::instance($course->id);
+            if (has_all_capabilities(self::COURSE_CAPABILITIES, $context)) {
+                $courses[(int) $course->id] = format_string($course->fullname, true, ['context' => $context])
+                    . ' (' . format_string($course->shortname, true, ['context' => $context]) . ')';
+            }
+        }
+        return $courses;
+    }
+
+    /**
+     * Whether the current user may import a new course into this category.
+     *
+     * @param int $categoryid
+     * @return bool
+     */
+    public static function allows_category(int $categoryid): bool {
+        $category = core_course_category::get($categoryid, IGNORE_MISSING);
+        return $category !== null
+            && has_all_capabilities(self::CATEGORY_CAPABILITIES, context_coursecat::instance($categoryid));
+    }
+
+    /**
+     * Whether the current user may import into this existing course (merge or replace).
+     *
+     * @param int $courseid
+     * @return bool
+     */
+    public static function allows_course(int $courseid): bool {
+        if ($courseid === SITEID) {
+            return false;
+        }
+        $context = context_course::instance($courseid, IGNORE_MISSING);
+        return $context !== false && has_all_capabilities(self::COURSE_CAPABILITIES, $context);
+    }
+
+    /**
+     * Whether the current user holds local/coursefed:import anywhere (the site or a category): who sees the
+     * navigation entry and may browse. Cheap (Moodle caches it), unlike the destination lists.
+     *
+     * @return bool
+     */
+    public static function allowed_anywhere(): bool {
+        return core_course_category::has_capability_on_any(['local/coursefed:import']);
+    }
+}

@@ -1,0 +1,198 @@
+<?php
+// This file is part of coursefed's companion plugin for Moodle - https://moodle.org/
+//
+// Moodle is free software: you can redistribute it and/or modify
+// it under the terms of the GNU General Public License as published by
+// the Free Software Foundation, either version 3 of the License, or
+// (at your option) any later version.
+//
+// Moodle is distributed in the hope that it will be useful,
+// but WITHOUT ANY WARRANTY; without even the implied warranty of
+// MERCHANTABILITY or FITNESS FOR A PARTICULAR PURPOSE.  See the
+// GNU General Public License for more details.
+//
+// You should have received a copy of the GNU General Public License
+// along with Moodle.  If not, see <https://www.gnu.org/licenses/>.
+
+namespace local_coursefed\local;
+
+use core\hook\output\before_standard_top_of_body_html_generation;
+use html_writer;
+use moodle_url;
+use single_button;
+
+/**
+ * On the page of a course imported from the network, for those who may import into it: where it came from
+ * and, when a newer revision is on the node, "Update available" with what changed, Apply and Dismiss.
+ *
+ * Shown as a Moodle notification: the hook runs before the page's notifications are drawn at the top of the
+ * course's main region, the one place every theme shows them.
+ *
+ * @package    local_coursefed
+ * @copyright  2026 coursefed contributors
+ * @license    https://www.gnu.org/copyleft/gpl.html GNU GPL v3 or later
+ */
+class network_notice {
+    /** The table of the updates dismissed, one row per course, catalog course and revision. */
+    public const DISMISSALS = 'local_coursefed_dismissals';
+    /** Seconds a course page waits for the node at most: a slow node must not hold the course back. */
+    private const TIMEOUT = 5;
+
+    /**
+     * Callback of core\hook\output\before_standard_top_of_body_html_generation (Moodle 4.4 and later).
+     *
+     * @param before_standard_top_of_body_html_generation $hook
+     */
+    public static function before_top_of_body(before_standard_top_of_body_html_generation $hook): void {
+        global $PAGE;
+        if (during_initial_install() || !isloggedin() || isguestuser()) {
+            return;
+        }
+        if (strpos((string) $PAGE->pagetype, 'course-view-') !== 0 || (int) $PAGE->course->id === SITEID) {
+            return;
+        }
+        $courseid = (int) $PAGE->course->id;
+        if (!node_client::is_configured() || !import_destinations::allows_course($courseid)) {
+            return;
+        }
+        try {
+            $origin = self::origin_of($courseid, new node_client(null, null, self::TIMEOUT));
+        } catch (node_error $error) {
+            // The course page stays usable when the node is away; the reason goes to the developer log.
+            debugging('coursefed: no origin for course ' . $courseid . ': ' . $error->getMessage(), DEBUG_DEVELOPER);
+            return;
+        }
+        if ($origin !== null) {
+            \core\notification::add(self::render($courseid, $origin), \core\notification::INFO);
+        }
+    }
+
+    /**
+     * Where a course came from, as the node tells it; null when it was not imported from the network.
+     *
+     * @param int $courseid
+     * @param node_client $client
+     * @return array|null the node's origin (object, title, institution, teacher, revision, latestRevision,
+     *     updateAvailable, changes...)
+     * @throws node_error
+     */
+    public static function origin_of(int $courseid, node_client $client): ?array {
+        return $client->request('GET', '/site/courses/' . $courseid . '/origin')['origin'] ?? null;
+    }
+
+    /**
+     * Whether the update to this revision was dismissed in this course.
+     *
+     * @param int $courseid
+     * @param string $object the catalog course's object id
+     * @param int $revision
+     * @return bool
+     */
+    public static function dismissed(int $courseid, string $object, int $revision): bool {
+        global $DB;
+        return $DB->record_exists(self::DISMISSALS, ['courseid' => $courseid, 'objecthash' => hash('sha256', $object),
+            'revision' => $revision]);
+    }
+
+    /**
+     * Dismisses the update to this revision in this course: the notice tells it no more, until a newer one.
+     *
+     * @param int $courseid
+     * @param string $object
+     * @param int $revision
+     */
+    public static function dismiss(int $courseid, string $object, int $revision): void {
+        global $DB;
+        if (self::dismissed($courseid, $object, $revision)) {
+            return;
+        }
+        $DB->insert_record(self::DISMISSALS, ['courseid' => $courseid, 'objecthash' => hash('sha256', $object),
+            'revision' => $revision, 'timecreated' => time()]);
+    }
+
+    /**
+     * The notice's HTML.
+     *
+     * @param int $courseid
+     * @param array $origin
+     * @return string
+     */
+    public static function render(int $courseid, array $origin): string {
+        $institution = $origin['institution']['name'] ?? $origin['institution']['host'];
+        $parts = [s($institution)];
+        if (!empty($origin['teacher'])) {
+            $parts[] = s($origin['teacher']['name'] ?? $origin['teacher']['handle'] ?? '');
+        }
+        $parts[] = s($origin['title']);
+        $parts[] = get_string('networkrevisionn', 'local_coursefed', (int) $origin['revision']);
+        $html = html_writer::tag('p', html_writer::tag('strong', get_string('networkfromnetwork', 'local_coursefed')) . ' '
+            . implode(', ', array_filter($parts, fn($part) => $part !== '')), ['class' => 'coursefed-origin mb-1']);
+        if ($origin['updateAvailable']
+                && !self::dismissed($courseid, $origin['object'], (int) $origin['latestRevision'])) {
+            $html .= self::render_update($courseid, $origin);
+        }
+        return html_writer::div($html, 'coursefed-network-notice');
+    }
+
+    /**
+     * "Update available (rev N → M)", what changed, and the Apply and Dismiss buttons.
+     *
+     * @param int $courseid
+     * @param array $origin
+     * @return string
+     */
+    private static function render_update(int $courseid, array $origin): string {
+        global $OUTPUT;
+        $heading = get_string('networkupdateavailable', 'local_coursefed', [
+            'from' => (int) $origin['revision'],
+            'to' => (int) $origin['latestRevision'],
+        ]);
+        $html = html_writer::tag('p', html_writer::tag('strong', $heading), ['class' => 'coursefed-update mb-1']);
+        $html .= html_writer::alist(self::changes($origin['changes'] ?? []), ['class' => 'coursefed-changes']);
+        $action = new moodle_url('/local/coursefed/update.php', ['id' => $courseid,
+            'revision' => (int) $origin['latestRevision']]);
+        $buttons = [
+            new single_button(new moodle_url($action, ['action' => 'apply', 'mode' => 'merge']),
+                get_string('networkapplymerge', 'local_coursefed'), 'post', single_button::BUTTON_PRIMARY),
+            new single_button(new moodle_url($action, ['action' => 'apply', 'mode' => 'replace']),
+                get_string('networkapplyreplace', 'local_coursefed'), 'post'),
+            new single_button(new moodle_url($action, ['action' => 'dismiss']),
+                get_string('networkdismiss', 'local_coursefed'), 'post'),
+        ];
+        $html .= html_writer::div(implode(' ', array_map(fn($button) => $OUTPUT->render($button), $buttons)),
+            'coursefed-update-actions d-flex flex-wrap gap-2');
+        return $html;
+    }
+
+    /**
+     * What changed, one line each, as the node compared the two revisions' manifests.
+     *
+     * @param array $changes the origin's changes
+     * @return string[] HTML
+     */
+    private static function changes(array $changes): array {
+        $lines = [];
+        if (!empty($changes['title'])) {
+            $lines[] = get_string('networkchangedtitle', 'local_coursefed', ['before' => s($changes['title']['before']),
+                'after' => s($changes['title']['after'])]);
+        }
+        if (!empty($changes['sections'])) {
+            $lines[] = get_string('networkchangedsections', 'local_coursefed', $changes['sections']);
+        }
+        foreach ($changes['activities'] ?? [] as $activity) {
+            $lines[] = get_string('networkchangedactivities', 'local_coursefed', [
+                'module' => s(network_view::module_name($activity['module'])),
+                'before' => (int) $activity['before'],
+                'after' => (int) $activity['after'],
+            ]);
+        }
+        if (!empty($changes['size']) && $changes['size']['before'] !== $changes['size']['after']) {
+            $lines[] = get_string('networkchangedsize', 'local_coursefed', ['before' => display_size($changes['size']['before']),
+                'after' => display_size($changes['size']['after'])]);
+        }
+        if ($lines === []) {
+            $lines[] = get_string('networkchangednothingknown', 'local_coursefed');
+        }
+        return $lines;
+    }
+}

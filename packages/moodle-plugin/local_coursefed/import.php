@@ -1,0 +1,167 @@
+<?php
+// This file is part of coursefed's companion plugin for Moodle - https://moodle.org/
+//
+// Moodle is free software: you can redistribute it and/or modify
+// it under the terms of the GNU General Public License as published by
+// the Free Software Foundation, either version 3 of the License, or
+// (at your option) any later version.
+//
+// Moodle is distributed in the hope that it will be useful,
+// but WITHOUT ANY WARRANTY; without even the implied warranty of
+// MERCHANTABILITY or FITNESS FOR A PARTICULAR PURPOSE.  See the
+// GNU General Public License for more details.
+//
+// You should have received a copy of the GNU General Public License
+// along with Moodle.  If not, see <https://www.gnu.org/licenses/>.
+
+/**
+ * Import a course of the network into a category or a course Moodle lets the user restore into, picked by name.
+ *
+ * Moodle's capabilities decide the destinations (see import_destinations); a posted id is checked against
+ * them again, so a forged form is refused. Replacing a course's contents asks for a confirmation naming it.
+ *
+ * @package    local_coursefed
+ * @copyright  2026 coursefed contributors
+ * @license    https://www.gnu.org/copyleft/gpl.html GNU GPL v3 or later
+ */
+
+require(__DIR__ . '/../../config.php');
+
+use local_coursefed\local\import_destinations;
+use local_coursefed\local\import_request;
+use local_coursefed\local\node_client;
+use local_coursefed\local\node_error;
+
+$object = required_param('object', PARAM_URL);
+$kind = optional_param('destination', '', PARAM_ALPHA);
+$categoryid = optional_param('categoryid', 0, PARAM_INT);
+$courseid = optional_param('courseid', 0, PARAM_INT);
+$mode = optional_param('mode', 'merge', PARAM_ALPHA);
+$confirmed = optional_param('confirm', 0, PARAM_BOOL);
+
+require_login(null, false);
+$context = context_system::instance();
+$PAGE->set_context($context);
+$url = new moodle_url('/local/coursefed/import.php', ['object' => $object]);
+$PAGE->set_url($url);
+$PAGE->set_pagelayout('standard');
+if (!import_destinations::allowed_anywhere()) {
+    throw new required_capability_exception($context, 'local/coursefed:import', 'nopermissions', '');
+}
+$details = new moodle_url('/local/coursefed/network_course.php', ['object' => $object]);
+$PAGE->navbar->add(get_string('networkbrowse', 'local_coursefed'), new moodle_url('/local/coursefed/browse.php'));
+
+$client = new node_client();
+try {
+    $course = $client->request('GET', '/catalog/course?object=' . rawurlencode($object));
+} catch (node_error $error) {
+    $PAGE->set_title(get_string('networkimport', 'local_coursefed'));
+    echo $OUTPUT->header();
+    echo $OUTPUT->notification($error->getMessage(), 'error');
+    echo $OUTPUT->footer();
+    die();
+}
+$title = s($course['title']);
+$PAGE->navbar->add($title, $details);
+$PAGE->navbar->add(get_string('networkimport', 'local_coursefed'));
+$PAGE->set_title(get_string('networkimporttitle', 'local_coursefed', $title));
+$PAGE->set_heading(get_string('networkimporttitle', 'local_coursefed', $title));
+
+$categories = import_destinations::categories();
+$courses = import_destinations::courses();
+$failure = null;
+
+if ($kind !== '') {
+    require_sesskey();
+    $request = new import_request($object, null);
+    if ($kind === 'category') {
+        $request->into_category($categoryid);
+    } else if ($kind === 'course') {
+        $request->into_course($courseid, $mode);
+        if ($mode === 'replace' && !$confirmed) {
+            echo $OUTPUT->header();
+            echo $OUTPUT->confirm(
+                get_string('networkreplaceconfirm', 'local_coursefed', [
+                    'course' => $courses[$courseid] ?? format_string(get_course($courseid)->fullname),
+                    'title' => $title,
+                ]),
+                new single_button(new moodle_url($url, ['destination' => 'course', 'courseid' => $courseid,
+                    'mode' => 'replace', 'confirm' => 1, 'sesskey' => sesskey()]),
+                    get_string('networkreplacecontents', 'local_coursefed'), 'post', single_button::BUTTON_DANGER),
+                new single_button($url, get_string('cancel'), 'get')
+            );
+            echo $OUTPUT->footer();
+            die();
+        }
+    } else {
+        throw new invalid_parameter_exception('destination: category or course');
+    }
+    try {
+        $job = $request->send($client);
+        redirect(new moodle_url('/local/coursefed/import_progress.php', ['job' => $job['id']]));
+    } catch (node_error $error) {
+        $failure = $error->getMessage();
+    }
+}
+
+echo $OUTPUT->header();
+if ($failure !== null) {
+    echo $OUTPUT->notification($failure, 'error');
+}
+if ($categories === [] && $courses === []) {
+    echo $OUTPUT->notification(get_string('networknodestinations', 'local_coursefed'), 'warning');
+    echo $OUTPUT->continue_button($details);
+    echo $OUTPUT->footer();
+    die();
+}
+
+echo html_writer::start_tag('form', ['method' => 'post', 'action' => $url->out(false), 'class' => 'coursefed-import']);
+echo html_writer::empty_tag('input', ['type' => 'hidden', 'name' => 'sesskey', 'value' => sesskey()]);
+if ($categories !== []) {
+    echo html_writer::start_tag('fieldset', ['class' => 'mb-3']);
+    echo html_writer::tag('legend', get_string('networkasnewcourse', 'local_coursefed'), ['class' => 'h5']);
+    echo html_writer::start_div('form-check');
+    echo html_writer::empty_tag('input', ['type' => 'radio', 'name' => 'destination', 'value' => 'category',
+        'id' => 'coursefed-dest-category', 'class' => 'form-check-input', 'checked' => 'checked']);
+    echo html_writer::label(get_string('networkintocategory', 'local_coursefed'), 'coursefed-dest-category', false,
+        ['class' => 'form-check-label']);
+    echo html_writer::end_div();
+    echo html_writer::label(get_string('category'), 'coursefed-categoryid', true, ['class' => 'form-label']);
+    echo html_writer::select($categories, 'categoryid', array_key_first($categories), false,
+        ['id' => 'coursefed-categoryid', 'class' => 'form-select custom-select']);
+    echo html_writer::end_tag('fieldset');
+}
+if ($courses !== []) {
+    echo html_writer::start_tag('fieldset', ['class' => 'mb-3']);
+    echo html_writer::tag('legend', get_string('networkintoexisting', 'local_coursefed'), ['class' => 'h5']);
+    echo html_writer::start_div('form-check');
+    $attributes = ['type' => 'radio', 'name' => 'destination', 'value' => 'course', 'id' => 'coursefed-dest-course',
+        'class' => 'form-check-input'];
+    if ($categories === []) {
+        $attributes['checked'] = 'checked';
+    }
+    echo html_writer::empty_tag('input', $attributes);
+    echo html_writer::label(get_string('networkintocourse', 'local_coursefed'), 'coursefed-dest-course', false,
+        ['class' => 'form-check-label']);
+    echo html_writer::end_div();
+    echo html_writer::label(get_string('course'), 'coursefed-courseid', true, ['class' => 'form-label']);
+    echo html_writer::select($courses, 'courseid', array_key_first($courses), false,
+        ['id' => 'coursefed-courseid', 'class' => 'form-select custom-select mb-2']);
+    foreach (['merge', 'replace'] as $choice) {
+        echo html_writer::start_div('form-check');
+        $attributes = ['type' => 'radio', 'name' => 'mode', 'value' => $choice, 'id' => 'coursefed-mode-' . $choice,
+            'class' => 'form-check-input'];
+        if ($choice === 'merge') {
+            $attributes['checked'] = 'checked';
+        }
+        echo html_writer::empty_tag('input', $attributes);
+        echo html_writer::label(get_string('networkmode' . $choice, 'local_coursefed'), 'coursefed-mode-' . $choice, false,
+            ['class' => 'form-check-label']);
+        echo html_writer::end_div();
+    }
+    echo html_writer::end_tag('fieldset');
+}
+echo html_writer::tag('button', get_string('networkimport', 'local_coursefed'), ['type' => 'submit', 'class' => 'btn btn-primary']);
+echo ' ' . html_writer::link($details, get_string('cancel'), ['class' => 'btn btn-secondary']);
+echo html_writer::end_tag('form');
+echo $OUTPUT->footer();
