@@ -1,4 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  ACTING_USER_HEADER,
+  actingUserHeader,
+} from "../../packages/node/src/moodle-sites/acting-user.ts";
 import { parseRegistrationCode } from "../../packages/node/src/moodle-sites/registration-code.ts";
 import { coursefed } from "../support/coursefed-cli.ts";
 import { startTestNode, type TestNode } from "../support/test-node.ts";
@@ -52,6 +56,36 @@ describe("coursefed moodle register", () => {
     const missing = await coursefed(node, "moodle", "register", "nowhere");
     expect(missing.code).not.toBe(0);
     expect(missing.stderr).toContain("nowhere");
+  });
+
+  it("lists the Moodle users the site acted for, and revokes one", async () => {
+    const issued = JSON.parse(
+      (await coursefed(node, "moodle", "register", "lyon", "--json")).stdout,
+    );
+    const { token } = parseRegistrationCode(issued.code);
+    const asUser = (id: number, username: string) =>
+      fetch(new URL("/api/v1/site", node.url), {
+        headers: {
+          authorization: `Bearer ${token}`,
+          [ACTING_USER_HEADER]: actingUserHeader({ id, username, fullname: "Ada L.", email: "" }),
+        },
+      });
+    expect((await coursefed(node, "moodle", "users", "lyon")).stdout).toContain(
+      "has not acted for any Moodle user yet",
+    );
+    expect((await asUser(12, "ada")).status).toBe(200);
+    const listed = await coursefed(node, "moodle", "users", "lyon");
+    expect(listed.stdout).toMatch(/^12 {2}ada \(Ada L\.\) {2}as @ada {2}last seen /m);
+
+    const refused = await coursefed(node, "moodle", "users", "lyon", "--revoke", "twelve");
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toContain('"twelve" is not a whole number');
+    const revoked = await coursefed(node, "moodle", "users", "lyon", "--revoke", "12");
+    expect(revoked.code).toBe(0);
+    expect((await asUser(12, "ada")).status).toBe(403);
+    expect((await coursefed(node, "moodle", "users", "lyon", "--json")).stdout).toContain(
+      '"revokedAt":"',
+    );
   });
 
   it("explains itself in --help", async () => {

@@ -152,12 +152,6 @@ describe("Moodle targets over the API", () => {
         "needs the Moodle code directory",
       ],
       [
-        { name: "notoken", driver: "ws", url: "https://m.example" },
-        400,
-        "invalid_target",
-        "needs a token",
-      ],
-      [
         { name: "mixed", driver: "ws", url: "https://m.example", token: "t", moodleDir: "/srv" },
         400,
         "invalid_target",

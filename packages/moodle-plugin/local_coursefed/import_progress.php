@@ -27,6 +27,7 @@ require(__DIR__ . '/../../config.php');
 use local_coursefed\local\import_destinations;
 use local_coursefed\local\node_client;
 use local_coursefed\local\node_error;
+use local_coursefed\local\restorer_access;
 
 $jobid = required_param('job', PARAM_ALPHANUMEXT);
 
@@ -66,6 +67,9 @@ if ($waiting && !empty($job['errorMessage'])) {
 }
 if ($job['state'] === 'succeeded' && !empty($job['moodleCourseId'])) {
     $courseurl = new moodle_url('/course/view.php', ['id' => (int) $job['moodleCourseId']]);
+    if (($job['destination']['kind'] ?? '') === 'new-course') {
+        restorer_access::grant((int) $job['moodleCourseId'], (int) $USER->id);
+    }
     echo $OUTPUT->notification(get_string('networkimportdone', 'local_coursefed'), 'success', false);
     echo html_writer::link($courseurl, get_string('networkgotocourse', 'local_coursefed'), ['class' => 'btn btn-primary']);
 } else if ($job['state'] === 'failed' || $job['state'] === 'refused') {

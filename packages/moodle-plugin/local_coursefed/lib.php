@@ -54,3 +54,19 @@ function local_coursefed_pluginfile($course, $cm, $context, $filearea, $args, $f
     }
     send_stored_file($file, 0, 0, true, $options);
 }
+
+/**
+ * Adds the course's coursefed entries to its menu ("More" in the course's secondary navigation).
+ *
+ * @param navigation_node $navigation the course's settings node
+ * @param stdClass $course
+ * @param context $context the course's context
+ */
+function local_coursefed_extend_navigation_course(navigation_node $navigation, stdClass $course, context $context) {
+    // Sharing backs the course up: Moodle's own capability to do so is needed besides the plugin's.
+    if (has_all_capabilities(['local/coursefed:share', 'moodle/backup:backupcourse'], $context)) {
+        $navigation->add(get_string('sharenetwork', 'local_coursefed'),
+            new moodle_url('/local/coursefed/share.php', ['id' => $course->id]),
+            navigation_node::TYPE_SETTING, null, 'local_coursefed_share', new pix_icon('i/share', ''));
+    }
+}

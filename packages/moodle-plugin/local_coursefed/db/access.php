@@ -46,6 +46,17 @@ $capabilities = [
             'manager' => CAP_ALLOW,
         ],
     ],
+    // Share a course on the coursefed network from its page (with moodle/backup:backupcourse too): a backup
+    // without user data goes to the node, which publishes it outside this site.
+    'local/coursefed:share' => [
+        'riskbitmask' => RISK_PERSONAL,
+        'captype' => 'write',
+        'contextlevel' => CONTEXT_COURSE,
+        'archetypes' => [
+            'editingteacher' => CAP_ALLOW,
+            'manager' => CAP_ALLOW,
+        ],
+    ],
     // Browse the coursefed network and import its courses into the categories and courses where Moodle lets the
     // user restore (moodle/course:create and moodle/restore:restorecourse decide which), and apply their updates.
     'local/coursefed:import' => [

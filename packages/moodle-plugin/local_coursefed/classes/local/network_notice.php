@@ -19,7 +19,6 @@ namespace local_coursefed\local;
 use core\hook\output\before_standard_top_of_body_html_generation;
 use html_writer;
 use moodle_url;
-use single_button;
 
 /**
  * On the page of a course imported from the network, for those who may import into it: where it came from
@@ -142,25 +141,27 @@ class network_notice {
      * @return string
      */
     private static function render_update(int $courseid, array $origin): string {
-        global $OUTPUT;
         $heading = get_string('networkupdateavailable', 'local_coursefed', [
             'from' => (int) $origin['revision'],
             'to' => (int) $origin['latestRevision'],
         ]);
         $html = html_writer::tag('p', html_writer::tag('strong', $heading), ['class' => 'coursefed-update mb-1']);
         $html .= html_writer::alist(self::changes($origin['changes'] ?? []), ['class' => 'coursefed-changes']);
-        $action = new moodle_url('/local/coursefed/update.php', ['id' => $courseid,
-            'revision' => (int) $origin['latestRevision']]);
-        $buttons = [
-            new single_button(new moodle_url($action, ['action' => 'apply', 'mode' => 'merge']),
-                get_string('networkapplymerge', 'local_coursefed'), 'post', single_button::BUTTON_PRIMARY),
-            new single_button(new moodle_url($action, ['action' => 'apply', 'mode' => 'replace']),
-                get_string('networkapplyreplace', 'local_coursefed'), 'post'),
-            new single_button(new moodle_url($action, ['action' => 'dismiss']),
-                get_string('networkdismiss', 'local_coursefed'), 'post'),
+        // Links, not forms: Moodle cleans a notification's HTML of forms and buttons. Applying by merging and
+        // dismissing carry the session key; replacing goes through a confirmation page naming the course.
+        $action = ['id' => $courseid, 'revision' => (int) $origin['latestRevision']];
+        $links = [
+            html_writer::link(new moodle_url('/local/coursefed/update.php', $action + ['action' => 'apply',
+                'mode' => 'merge', 'sesskey' => sesskey()]), get_string('networkapplymerge', 'local_coursefed'),
+                ['class' => 'btn btn-primary btn-sm']),
+            html_writer::link(new moodle_url('/local/coursefed/update.php', $action + ['action' => 'apply',
+                'mode' => 'replace', 'sesskey' => sesskey()]), get_string('networkapplyreplace', 'local_coursefed'),
+                ['class' => 'btn btn-secondary btn-sm']),
+            html_writer::link(new moodle_url('/local/coursefed/update.php', $action + ['action' => 'dismiss',
+                'sesskey' => sesskey()]), get_string('networkdismiss', 'local_coursefed'),
+                ['class' => 'btn btn-secondary btn-sm']),
         ];
-        $html .= html_writer::div(implode(' ', array_map(fn($button) => $OUTPUT->render($button), $buttons)),
-            'coursefed-update-actions d-flex flex-wrap gap-2');
+        $html .= html_writer::div(implode(' ', $links), 'coursefed-update-actions');
         return $html;
     }
 

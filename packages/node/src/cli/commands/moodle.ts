@@ -11,6 +11,7 @@ import { moodleRegisterCommand } from "./moodle/register.ts";
 import { moodleRemoveCommand } from "./moodle/remove.ts";
 import { moodleRevokeCommand } from "./moodle/revoke.ts";
 import { moodleTeachersCommand } from "./moodle/teachers.ts";
+import { moodleUsersCommand } from "./moodle/users.ts";
 
 /**
  * `coursefed moodle`: the Moodle sites this node restores into and publishes from, and the
@@ -29,6 +30,7 @@ export function moodleCommand(program: Command, result: CommandResult): void {
   moodleCategoriesCommand(moodle, result);
   moodleCoursesCommand(moodle, result);
   moodleRegisterCommand(moodle, result);
+  moodleUsersCommand(moodle, result);
   moodleRemoveCommand(moodle, result);
   moodleTeachersCommand(moodle, result);
   moodleGrantCommand(moodle, result);

@@ -1,0 +1,77 @@
+<?php
+// This file is part of coursefed's companion plugin for Moodle - https://moodle.org/
+//
+// Moodle is free software: you can redistribute it and/or modify
+// it under the terms of the GNU General Public License as published by
+// the Free Software Foundation, either version 3 of the License, or
+// (at your option) any later version.
+//
+// Moodle is distributed in the hope that it will be useful,
+// but WITHOUT ANY WARRANTY; without even the implied warranty of
+// MERCHANTABILITY or FITNESS FOR A PARTICULAR PURPOSE.  See the
+// GNU General Public License for more details.
+//
+// You should have received a copy of the GNU General Public License
+// along with Moodle.  If not, see <https://www.gnu.org/licenses/>.
+
+namespace local_coursefed\local;
+
+use context_course;
+
+/**
+ * Lets the user who imported a new course into it, as Moodle's own restore does for whoever restores
+ * (restore_fix_restorer_access_step): the node restored it as its own Moodle user, so the teacher who asked
+ * is neither enrolled nor given a role there yet.
+ *
+ * @package    local_coursefed
+ * @copyright  2026 coursefed contributors
+ * @license    https://www.gnu.org/copyleft/gpl.html GNU GPL v3 or later
+ */
+class restorer_access {
+    /**
+     * Gives the user the site's role for restorers ($CFG->restorernewroleid) in a course imported into a
+     * category where Moodle lets them create and restore courses, unless they may manage it already.
+     *
+     * @param int $courseid the new course
+     * @param int $userid the user who imported it
+     * @return bool whether the user may now manage the course
+     */
+    public static function grant(int $courseid, int $userid): bool {
+        global $CFG, $DB;
+        $course = $DB->get_record('course', ['id' => $courseid], 'id, category', IGNORE_MISSING);
+        // Only where the user could have restored the course themselves: the job id alone proves nothing.
+        if (!$course || !import_destinations::allows_category((int) $course->category)) {
+            return false;
+        }
+        $context = context_course::instance($courseid);
+        if (self::manages($context, $userid)) {
+            return true;
+        }
+        if (empty($CFG->restorernewroleid)) {
+            return false;
+        }
+        role_assign($CFG->restorernewroleid, $userid, $context);
+        if (!self::manages($context, $userid) && enrol_is_enabled('manual')) {
+            // A backup without users may bring no manual enrolment method: add one, as Moodle's restore does.
+            $manual = enrol_get_plugin('manual');
+            if ($manual && !$DB->record_exists('enrol', ['enrol' => 'manual', 'courseid' => $courseid])) {
+                $manual->add_instance(get_course($courseid), ['status' => ENROL_INSTANCE_ENABLED,
+                    'roleid' => $manual->get_config('roleid', 0)]);
+            }
+            enrol_try_internal_enrol($courseid, $userid, $CFG->restorernewroleid);
+        }
+        return self::manages($context, $userid);
+    }
+
+    /**
+     * Whether the user may enter and edit the course, as Moodle's restore asks.
+     *
+     * @param context_course $context
+     * @param int $userid
+     * @return bool
+     */
+    private static function manages(context_course $context, int $userid): bool {
+        return is_enrolled($context, $userid, 'moodle/course:update', true)
+            || is_viewing($context, $userid, 'moodle/course:update');
+    }
+}
