@@ -12,20 +12,14 @@ import { publishUpload } from "../../uploads/publish-upload.ts";
 import { VISIBILITIES } from "../../vocabulary/visibility.ts";
 import type { ApiDependencies } from "../api-dependencies.ts";
 import { type ApiEnv, requireAdmin } from "../auth.ts";
+import { courseMetadataFields } from "../course-metadata-fields.ts";
 
 const metadataFields = {
   title: z.string().min(1).max(METADATA_LIMITS.title).optional().openapi({
     description:
       "Left out: a new revision keeps its course's title, a new course takes the backup's course name; so do a new revision's summary, tags, licence and visibility",
   }),
-  summary: z.string().max(METADATA_LIMITS.summary).nullish(),
-  tags: z
-    .array(z.string().regex(METADATA_LIMITS.tag))
-    .max(METADATA_LIMITS.tags)
-    .optional()
-    .openapi({ description: 'Words, or words separated by single spaces: "web programming"' }),
-  license: z.string().max(METADATA_LIMITS.license).nullish(),
-  visibility: z.enum(VISIBILITIES).optional(),
+  ...courseMetadataFields,
 };
 
 const PublishRequest = z

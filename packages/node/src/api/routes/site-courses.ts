@@ -14,6 +14,7 @@ import {
 import { VISIBILITIES } from "../../vocabulary/visibility.ts";
 import type { ApiDependencies } from "../api-dependencies.ts";
 import type { ApiEnv, Principal } from "../auth.ts";
+import { courseMetadataFields } from "../course-metadata-fields.ts";
 import { CourseOriginSchema, originJson } from "./site-imports.ts";
 
 const MoodleCourse = z.object({
@@ -27,14 +28,8 @@ const MoodleCourse = z.object({
 const ShareRequest = z
   .object({
     title: z.string().trim().min(1).max(METADATA_LIMITS.title),
-    summary: z.string().max(METADATA_LIMITS.summary).nullish(),
-    tags: z
-      .array(z.string().regex(METADATA_LIMITS.tag))
-      .max(METADATA_LIMITS.tags)
-      .optional()
-      .openapi({ description: 'Words, or words separated by single spaces: "web programming"' }),
-    license: z.string().max(METADATA_LIMITS.license).nullish(),
-    visibility: z.enum(VISIBILITIES).optional().openapi({ description: "public by default" }),
+    ...courseMetadataFields,
+    visibility: courseMetadataFields.visibility.openapi({ description: "public by default" }),
   })
   .openapi("ShareRequest");
 
