@@ -1,4 +1,5 @@
-import type { FollowRepository, RemoteActor } from "../follows/follow-repository.ts";
+import type { RemoteActor } from "../actors/remote-actors.ts";
+import type { FollowRepository } from "../follows/follow-repository.ts";
 import type { CatalogEvents } from "./catalog-events.ts";
 import type { CatalogRepository, ReceivedCourse } from "./catalog-repository.ts";
 

@@ -1,10 +1,11 @@
 import type { LocalActor } from "../actors/local-actors.ts";
 import type { Outbound } from "../actors/outbound.ts";
+import type { RemoteActor } from "../actors/remote-actors.ts";
 import type { AdminOnRecord } from "../audit/audit-log.ts";
 import { CONFIG_ENVIRONMENT } from "../config-names.ts";
 import { type FederationPolicy, federatesWith } from "../settings/federation-policy.ts";
 import type { NodeSettings } from "../settings/node-settings.ts";
-import type { Following, FollowRepository, RemoteActor } from "./follow-repository.ts";
+import type { Following, FollowRepository } from "./follow-repository.ts";
 import { FollowError, type FollowTarget, parseFollowTarget } from "./follow-target.ts";
 
 export { FollowError } from "./follow-target.ts";

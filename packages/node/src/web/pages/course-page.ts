@@ -9,9 +9,9 @@ import {
 } from "@coursefed/moodle";
 import type { Hono } from "hono";
 import { html } from "hono/html";
+import type { RemoteActor } from "../../actors/remote-actors.ts";
 import type { CatalogEntry, CatalogRevision } from "../../catalog/catalog-repository.ts";
 import type { FederationServices } from "../../federation/context.ts";
-import type { RemoteActor } from "../../follows/follow-repository.ts";
 import type { CourseManifest } from "../../manifests/course-manifest.ts";
 import { TargetListingError, targetCourses } from "../../moodle-targets/target-listing.ts";
 import type { MoodleTarget } from "../../moodle-targets/target-repository.ts";
