@@ -51,6 +51,32 @@ if (!import_destinations::allowed_anywhere()) {
 $details = new moodle_url('/local/coursefed/network_course.php', ['object' => $object]);
 $PAGE->navbar->add(get_string('networkbrowse', 'local_coursefed'), new moodle_url('/local/coursefed/browse.php'));
 
+// What Moodle lets the user restore into is known without the node: with nothing, the node is not asked.
+$categories = import_destinations::categories();
+$courses = import_destinations::courses();
+if ($kind === '' && $categories === [] && $courses === []) {
+    $PAGE->set_title(get_string('networkimport', 'local_coursefed'));
+    echo $OUTPUT->header();
+    echo $OUTPUT->notification(get_string('networknodestinations', 'local_coursefed'), 'warning');
+    echo $OUTPUT->continue_button($details);
+    echo $OUTPUT->footer();
+    die();
+}
+
+// A posted destination is checked against Moodle's capabilities before anything else, whatever the form sent.
+$request = null;
+if ($kind !== '') {
+    require_sesskey();
+    $request = new import_request($object, null);
+    if ($kind === 'category') {
+        $request->into_category($categoryid);
+    } else if ($kind === 'course') {
+        $request->into_course($courseid, $mode);
+    } else {
+        throw new invalid_parameter_exception('destination: category or course');
+    }
+}
+
 $client = new node_client();
 try {
     $course = $client->request('GET', '/catalog/course?object=' . rawurlencode($object));
@@ -67,34 +93,23 @@ $PAGE->navbar->add(get_string('networkimport', 'local_coursefed'));
 $PAGE->set_title(get_string('networkimporttitle', 'local_coursefed', $title));
 $PAGE->set_heading(get_string('networkimporttitle', 'local_coursefed', $title));
 
-$categories = import_destinations::categories();
-$courses = import_destinations::courses();
 $failure = null;
 
-if ($kind !== '') {
-    require_sesskey();
-    $request = new import_request($object, null);
-    if ($kind === 'category') {
-        $request->into_category($categoryid);
-    } else if ($kind === 'course') {
-        $request->into_course($courseid, $mode);
-        if ($mode === 'replace' && !$confirmed) {
-            echo $OUTPUT->header();
-            echo $OUTPUT->confirm(
-                get_string('networkreplaceconfirm', 'local_coursefed', [
-                    'course' => $courses[$courseid] ?? format_string(get_course($courseid)->fullname),
-                    'title' => $title,
-                ]),
-                new single_button(new moodle_url($url, ['destination' => 'course', 'courseid' => $courseid,
-                    'mode' => 'replace', 'confirm' => 1, 'sesskey' => sesskey()]),
-                    get_string('networkreplacecontents', 'local_coursefed'), 'post', single_button::BUTTON_DANGER),
-                new single_button($url, get_string('cancel'), 'get')
-            );
-            echo $OUTPUT->footer();
-            die();
-        }
-    } else {
-        throw new invalid_parameter_exception('destination: category or course');
+if ($request !== null) {
+    if ($kind === 'course' && $mode === 'replace' && !$confirmed) {
+        echo $OUTPUT->header();
+        echo $OUTPUT->confirm(
+            get_string('networkreplaceconfirm', 'local_coursefed', [
+                'course' => $courses[$courseid] ?? format_string(get_course($courseid)->fullname),
+                'title' => $title,
+            ]),
+            new single_button(new moodle_url($url, ['destination' => 'course', 'courseid' => $courseid,
+                'mode' => 'replace', 'confirm' => 1, 'sesskey' => sesskey()]),
+                get_string('networkreplacecontents', 'local_coursefed'), 'post', single_button::BUTTON_DANGER),
+            new single_button($url, get_string('cancel'), 'get')
+        );
+        echo $OUTPUT->footer();
+        die();
     }
     try {
         $job = $request->send($client);
@@ -108,13 +123,6 @@ echo $OUTPUT->header();
 if ($failure !== null) {
     echo $OUTPUT->notification($failure, 'error');
 }
-if ($categories === [] && $courses === []) {
-    echo $OUTPUT->notification(get_string('networknodestinations', 'local_coursefed'), 'warning');
-    echo $OUTPUT->continue_button($details);
-    echo $OUTPUT->footer();
-    die();
-}
-
 echo html_writer::start_tag('form', ['method' => 'post', 'action' => $url->out(false), 'class' => 'coursefed-import']);
 echo html_writer::empty_tag('input', ['type' => 'hidden', 'name' => 'sesskey', 'value' => sesskey()]);
 if ($categories !== []) {
