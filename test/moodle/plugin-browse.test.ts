@@ -156,6 +156,8 @@ describeOnEachMoodle(
   (site) => {
     const stamp = `${Date.now()}`;
     const title = `Glossaire réseau ${stamp}`;
+    /** The name the teacher gives the imported course. */
+    const courseName = `Glossaire (importé) ${stamp}`;
     let university: TestNode;
     let school: TestNode;
     let siteToken: string;
@@ -344,6 +346,10 @@ describeOnEachMoodle(
       await page
         .getByLabel("Category", { exact: true })
         .selectOption({ label: moodle.categoryName });
+      // Named after the catalog title unless the teacher names it otherwise.
+      const fullName = page.getByLabel("Full name of the new course");
+      expect(await fullName.inputValue()).toBe(title);
+      await fullName.fill(courseName);
       await screenshot(page, `moodle-import-en-${site.tag}`);
       await page.getByRole("button", { name: "Import", exact: true }).click();
       const state = await waitForImport();
@@ -356,7 +362,7 @@ describeOnEachMoodle(
         `SELECT fullname, category FROM mdl_course WHERE id = ${moodleCourseId}`,
       );
       expect(Number(category)).toBe(moodle.category);
-      expect(fullname).toBe(title);
+      expect(fullname).toBe(courseName);
       expect(await courseModules(site, moodleCourseId)).toEqual({ glossary: 1 });
       const notice = await noticeOn(href);
       expect(notice).toContain(`From the network: Université Exemple, ${title}, revision 1`);
@@ -406,7 +412,7 @@ describeOnEachMoodle(
       await notice.getByRole("link", { name: "Apply (replace the contents)" }).click();
       await page.waitForURL(/\/local\/coursefed\/update\.php/);
       expect(await page.textContent("#region-main")).toContain(
-        `Replace the contents of the course "${title}" with "${title}"?`,
+        `Replace the contents of the course "${courseName}" with "${title}"?`,
       );
       await page.getByRole("button", { name: "Cancel" }).click();
       await page.waitForURL(/\/course\/view\.php/);

@@ -35,6 +35,7 @@ use local_coursefed\local\node_error;
 $object = required_param('object', PARAM_URL);
 $kind = optional_param('destination', '', PARAM_ALPHA);
 $categoryid = optional_param('categoryid', 0, PARAM_INT);
+$fullname = optional_param('fullname', '', PARAM_TEXT);
 $courseid = optional_param('courseid', 0, PARAM_INT);
 $mode = optional_param('mode', 'merge', PARAM_ALPHA);
 $confirmed = optional_param('confirm', 0, PARAM_BOOL);
@@ -69,7 +70,7 @@ if ($kind !== '') {
     require_sesskey();
     $request = new import_request($object, null);
     if ($kind === 'category') {
-        $request->into_category($categoryid);
+        $request->into_category($categoryid, $fullname);
     } else if ($kind === 'course') {
         $request->into_course($courseid, $mode);
     } else {
@@ -136,7 +137,11 @@ if ($categories !== []) {
     echo html_writer::end_div();
     echo html_writer::label(get_string('category'), 'coursefed-categoryid', true, ['class' => 'form-label']);
     echo html_writer::select($categories, 'categoryid', array_key_first($categories), false,
-        ['id' => 'coursefed-categoryid', 'class' => 'form-select custom-select']);
+        ['id' => 'coursefed-categoryid', 'class' => 'form-select custom-select mb-2']);
+    echo html_writer::label(get_string('networkfullname', 'local_coursefed'), 'coursefed-fullname', true,
+        ['class' => 'form-label d-block']);
+    echo html_writer::empty_tag('input', ['type' => 'text', 'name' => 'fullname', 'id' => 'coursefed-fullname',
+        'value' => $course['title'], 'maxlength' => 254, 'class' => 'form-control']);
     echo html_writer::end_tag('fieldset');
 }
 if ($courses !== []) {
