@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { domainServices } from "../../packages/node/src/federation/domain-services.ts";
 import { follow } from "../../packages/node/src/follows/follow-service.ts";
-import { coursefedBin } from "../support/coursefed-cli.ts";
+import { initialAdminToken, serveNode } from "../support/coursefed-cli.ts";
 import { eventually } from "../support/eventually.ts";
 import { fixture, haveFixtures } from "../support/shared-fixtures.ts";
 import { freePort, startTestNode, type TestNode } from "../support/test-node.ts";
@@ -21,44 +21,13 @@ afterAll(async () => {
   rmSync(dataDir, { recursive: true, force: true });
 });
 
-/** Runs `coursefed serve` as its own process; resolves once it listens, with what it printed. */
-function serve(port: number): Promise<{ process: ChildProcess; output: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [
-      coursefedBin,
-      "serve",
-      "--data-dir",
-      dataDir,
-      "--listen",
-      `127.0.0.1:${port}`,
-      "--handle",
-      "univ",
-      "--allow-private-addresses",
-    ]);
-    let output = "";
-    child.stdout.on("data", (chunk) => {
-      output += chunk;
-      if (
-        output.includes("coursefed node running") &&
-        (output.includes("Admin API token") || !output.includes("\n\n"))
-      ) {
-        setTimeout(() => resolve({ process: child, output }), 200);
-      }
-    });
-    child.stderr.on("data", (chunk) => {
-      output += chunk;
-    });
-    child.on("exit", (code) => reject(new Error(`serve exited with ${code}: ${output}`)));
-  });
-}
-
 describe.runIf(haveFixtures())("a node killed with deliveries queued", () => {
   it("delivers each activity exactly once after it restarts", async () => {
     const port = await freePort();
     const base = `http://127.0.0.1:${port}`;
-    const started = await serve(port);
+    const started = await serveNode(dataDir, port);
     publisher = started.process;
-    const token = /Admin API token[^\n]*\n\s+(\S+)/.exec(started.output)?.[1] as string;
+    const token = initialAdminToken(started.output);
     const api = (path: string, init: RequestInit = {}) =>
       fetch(`${base}/api/v1${path}`, {
         ...init,
@@ -130,7 +99,7 @@ describe.runIf(haveFixtures())("a node killed with deliveries queued", () => {
     // Back before the publisher restarts: fewer than five failed deliveries, so Fedify's
     // circuit breaker (which holds a failing peer back for 30 minutes) stays closed.
     await follower.resume();
-    publisher = (await serve(port)).process;
+    publisher = (await serveNode(dataDir, port)).process;
     await eventually(() => objects.every((object) => received.has(object)), 60_000);
     // Let any duplicate delivery arrive before counting.
     await new Promise((resolve) => setTimeout(resolve, 2000));

@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { MoodleSiteInfo } from "@coursefed/moodle";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { publishCourse } from "../../packages/node/src/courses/publish-service.ts";
+import { publishCourse, withdrawCourse } from "../../packages/node/src/courses/publish-service.ts";
 import { domainServices } from "../../packages/node/src/federation/domain-services.ts";
 import type { RestoreJob } from "../../packages/node/src/restores/restore-repository.ts";
 import { TokenRepository } from "../../packages/node/src/tokens/token-repository.ts";
@@ -289,6 +289,36 @@ describe("a course's origin", () => {
     const state = await api(`/site/courses/${moodleCourseId}`, { token: siteToken });
     expect(state.status).toBe(200);
     expect(state.body.origin).toEqual(behind.body.origin);
+  });
+
+  it("offers no update once its publisher withdrew the course, and says so", async () => {
+    await withdrawCourse(
+      domainServices(contextOf(university)),
+      university.node.institution,
+      courseId,
+    );
+    await eventually(
+      async () => (await school.node.services.catalog.catalogEntry(object))?.deletedAt != null,
+    );
+    const withdrawn = await api(`/site/courses/${moodleCourseId}/origin`, { token: siteToken });
+    expect(withdrawn.body.origin).toMatchObject({
+      revision: 1,
+      latestRevision: 2,
+      updateAvailable: false,
+      withdrawn: true,
+    });
+    // Nor may the withdrawn course be imported again.
+    const again = await api("/site/imports", {
+      method: "POST",
+      ...site(),
+      json: {
+        catalogCourse: object,
+        destination: { kind: "existing-course", courseId: moodleCourseId, mode: "merge" },
+        confirm: true,
+      },
+    });
+    expect(again.status).toBe(409);
+    expect(again.body.error.code).toBe("withdrawn");
   });
 
   it("is refused to a token that is not a site's", async () => {

@@ -1,4 +1,4 @@
-import { spawn } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import type { TestNode } from "./test-node.ts";
 
@@ -33,4 +33,49 @@ export function coursefed(
     });
     child.on("close", (code) => resolve({ code, stdout, stderr }));
   });
+}
+
+/**
+ * Runs `coursefed serve` as a process of its own (one that can be killed and started again
+ * on its data directory); resolves once it listens, with what it printed: on a first start,
+ * the admin API token.
+ */
+export function serveNode(
+  dataDir: string,
+  port: number,
+): Promise<{ process: ChildProcess; output: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [
+      coursefedBin,
+      "serve",
+      "--data-dir",
+      dataDir,
+      "--listen",
+      `127.0.0.1:${port}`,
+      "--handle",
+      "univ",
+      "--allow-private-addresses",
+    ]);
+    let output = "";
+    child.stdout.on("data", (chunk) => {
+      output += chunk;
+      if (
+        output.includes("coursefed node running") &&
+        (output.includes("Admin API token") || !output.includes("\n\n"))
+      ) {
+        setTimeout(() => resolve({ process: child, output }), 200);
+      }
+    });
+    child.stderr.on("data", (chunk) => {
+      output += chunk;
+    });
+    child.on("exit", (code) => reject(new Error(`serve exited with ${code}: ${output}`)));
+  });
+}
+
+/** The admin API token a node's first start printed. */
+export function initialAdminToken(output: string): string {
+  const token = /Admin API token[^\n]*\n\s+(\S+)/.exec(output)?.[1];
+  if (!token) throw new Error(`No admin token in what serve printed: ${output}`);
+  return token;
 }

@@ -35,6 +35,7 @@ use local_coursefed\local\node_error;
 $object = required_param('object', PARAM_URL);
 $kind = optional_param('destination', '', PARAM_ALPHA);
 $categoryid = optional_param('categoryid', 0, PARAM_INT);
+$fullname = optional_param('fullname', '', PARAM_TEXT);
 $courseid = optional_param('courseid', 0, PARAM_INT);
 $mode = optional_param('mode', 'merge', PARAM_ALPHA);
 $confirmed = optional_param('confirm', 0, PARAM_BOOL);
@@ -50,6 +51,32 @@ if (!import_destinations::allowed_anywhere()) {
 }
 $details = new moodle_url('/local/coursefed/network_course.php', ['object' => $object]);
 $PAGE->navbar->add(get_string('networkbrowse', 'local_coursefed'), new moodle_url('/local/coursefed/browse.php'));
+
+// What Moodle lets the user restore into is known without the node: with nothing, the node is not asked.
+$categories = import_destinations::categories();
+$courses = import_destinations::courses();
+if ($kind === '' && $categories === [] && $courses === []) {
+    $PAGE->set_title(get_string('networkimport', 'local_coursefed'));
+    echo $OUTPUT->header();
+    echo $OUTPUT->notification(get_string('networknodestinations', 'local_coursefed'), 'warning');
+    echo $OUTPUT->continue_button($details);
+    echo $OUTPUT->footer();
+    die();
+}
+
+// A posted destination is checked against Moodle's capabilities before anything else, whatever the form sent.
+$request = null;
+if ($kind !== '') {
+    require_sesskey();
+    $request = new import_request($object, null);
+    if ($kind === 'category') {
+        $request->into_category($categoryid, $fullname);
+    } else if ($kind === 'course') {
+        $request->into_course($courseid, $mode);
+    } else {
+        throw new invalid_parameter_exception('destination: category or course');
+    }
+}
 
 $client = new node_client();
 try {
@@ -67,34 +94,23 @@ $PAGE->navbar->add(get_string('networkimport', 'local_coursefed'));
 $PAGE->set_title(get_string('networkimporttitle', 'local_coursefed', $title));
 $PAGE->set_heading(get_string('networkimporttitle', 'local_coursefed', $title));
 
-$categories = import_destinations::categories();
-$courses = import_destinations::courses();
 $failure = null;
 
-if ($kind !== '') {
-    require_sesskey();
-    $request = new import_request($object, null);
-    if ($kind === 'category') {
-        $request->into_category($categoryid);
-    } else if ($kind === 'course') {
-        $request->into_course($courseid, $mode);
-        if ($mode === 'replace' && !$confirmed) {
-            echo $OUTPUT->header();
-            echo $OUTPUT->confirm(
-                get_string('networkreplaceconfirm', 'local_coursefed', [
-                    'course' => $courses[$courseid] ?? format_string(get_course($courseid)->fullname),
-                    'title' => $title,
-                ]),
-                new single_button(new moodle_url($url, ['destination' => 'course', 'courseid' => $courseid,
-                    'mode' => 'replace', 'confirm' => 1, 'sesskey' => sesskey()]),
-                    get_string('networkreplacecontents', 'local_coursefed'), 'post', single_button::BUTTON_DANGER),
-                new single_button($url, get_string('cancel'), 'get')
-            );
-            echo $OUTPUT->footer();
-            die();
-        }
-    } else {
-        throw new invalid_parameter_exception('destination: category or course');
+if ($request !== null) {
+    if ($kind === 'course' && $mode === 'replace' && !$confirmed) {
+        echo $OUTPUT->header();
+        echo $OUTPUT->confirm(
+            get_string('networkreplaceconfirm', 'local_coursefed', [
+                'course' => $courses[$courseid] ?? format_string(get_course($courseid)->fullname),
+                'title' => $title,
+            ]),
+            new single_button(new moodle_url($url, ['destination' => 'course', 'courseid' => $courseid,
+                'mode' => 'replace', 'confirm' => 1, 'sesskey' => sesskey()]),
+                get_string('networkreplacecontents', 'local_coursefed'), 'post', single_button::BUTTON_DANGER),
+            new single_button($url, get_string('cancel'), 'get')
+        );
+        echo $OUTPUT->footer();
+        die();
     }
     try {
         $job = $request->send($client);
@@ -108,13 +124,6 @@ echo $OUTPUT->header();
 if ($failure !== null) {
     echo $OUTPUT->notification($failure, 'error');
 }
-if ($categories === [] && $courses === []) {
-    echo $OUTPUT->notification(get_string('networknodestinations', 'local_coursefed'), 'warning');
-    echo $OUTPUT->continue_button($details);
-    echo $OUTPUT->footer();
-    die();
-}
-
 echo html_writer::start_tag('form', ['method' => 'post', 'action' => $url->out(false), 'class' => 'coursefed-import']);
 echo html_writer::empty_tag('input', ['type' => 'hidden', 'name' => 'sesskey', 'value' => sesskey()]);
 if ($categories !== []) {
@@ -128,7 +137,11 @@ if ($categories !== []) {
     echo html_writer::end_div();
     echo html_writer::label(get_string('category'), 'coursefed-categoryid', true, ['class' => 'form-label']);
     echo html_writer::select($categories, 'categoryid', array_key_first($categories), false,
-        ['id' => 'coursefed-categoryid', 'class' => 'form-select custom-select']);
+        ['id' => 'coursefed-categoryid', 'class' => 'form-select custom-select mb-2']);
+    echo html_writer::label(get_string('networkfullname', 'local_coursefed'), 'coursefed-fullname', true,
+        ['class' => 'form-label d-block']);
+    echo html_writer::empty_tag('input', ['type' => 'text', 'name' => 'fullname', 'id' => 'coursefed-fullname',
+        'value' => $course['title'], 'maxlength' => 254, 'class' => 'form-control']);
     echo html_writer::end_tag('fieldset');
 }
 if ($courses !== []) {

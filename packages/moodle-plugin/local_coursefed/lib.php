@@ -69,4 +69,10 @@ function local_coursefed_extend_navigation_course(navigation_node $navigation, s
             new moodle_url('/local/coursefed/share.php', ['id' => $course->id]),
             navigation_node::TYPE_SETTING, null, 'local_coursefed_share', new pix_icon('i/share', ''));
     }
+    // Importing from the network into this course (or elsewhere) starts from the network's catalog.
+    if (has_capability('local/coursefed:import', $context) && \local_coursefed\local\node_client::is_configured()) {
+        $navigation->add(get_string('networkbrowse', 'local_coursefed'),
+            new moodle_url('/local/coursefed/browse.php'),
+            navigation_node::TYPE_SETTING, null, 'local_coursefed_browse', new pix_icon('i/search', ''));
+    }
 }

@@ -67,8 +67,10 @@ class course_share {
             ];
         }
         $title = format_string($course->fullname, true, ['context' => $context, 'escape' => false]);
-        $summary = trim(html_to_text(format_text($course->summary ?? '', $course->summaryformat ?? FORMAT_HTML,
-            ['context' => $context]), 0, false));
+        $html = format_text($course->summary ?? '', $course->summaryformat ?? FORMAT_HTML, ['context' => $context]);
+        // html_to_text writes bold text and headings in capitals, which would shout in the catalog: plain first.
+        $html = preg_replace(['~</?(strong|b|th)\b[^>]*>~i', '~<(/?)h[1-6]\b[^>]*>~i'], ['', '<$1p>'], $html);
+        $summary = trim(html_to_text($html, 0, false));
         $tags = array_values(array_filter(array_map([self::class, 'tag_from_moodle'],
             core_tag_tag::get_item_tags_array('core', 'course', $course->id))));
         return [

@@ -49,13 +49,19 @@ class import_request {
      * As a new course in a category.
      *
      * @param int $categoryid
+     * @param string $fullname the new course's full name; '' for the catalog title
      * @throws moodle_exception when Moodle does not let the user create and restore a course there
      */
-    public function into_category(int $categoryid): void {
+    public function into_category(int $categoryid, string $fullname = ''): void {
         if (!import_destinations::allows_category($categoryid)) {
             throw new moodle_exception('networknocategorypermission', 'local_coursefed', '', $categoryid);
         }
         $this->destination = ['kind' => 'new-course', 'categoryId' => $categoryid];
+        $fullname = trim($fullname);
+        if ($fullname !== '') {
+            // The node cuts nothing: a longer name than Moodle keeps is refused there, so cut it here.
+            $this->destination['fullName'] = \core_text::substr($fullname, 0, 254);
+        }
     }
 
     /**

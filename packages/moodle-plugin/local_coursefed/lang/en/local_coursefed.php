@@ -62,6 +62,7 @@ $string['networkcoursewithdrawn'] = 'Its publisher withdrew this course from the
 $string['networkderivedfrom'] = 'Derived from {$a->link}, revision {$a->revision}.';
 $string['networkdismiss'] = 'Dismiss';
 $string['networkfromnetwork'] = 'From the network:';
+$string['networkfullname'] = 'Full name of the new course';
 $string['networkgotocourse'] = 'Go to the course';
 $string['networkimport'] = 'Import';
 $string['networkimportdone'] = 'The course was imported.';

@@ -62,6 +62,7 @@ $string['networkcoursewithdrawn'] = 'Son éditeur a retiré ce cours du réseau 
 $string['networkderivedfrom'] = 'Dérivé de {$a->link}, révision {$a->revision}.';
 $string['networkdismiss'] = 'Ignorer';
 $string['networkfromnetwork'] = 'Venu du réseau :';
+$string['networkfullname'] = 'Nom complet du nouveau cours';
 $string['networkgotocourse'] = 'Aller au cours';
 $string['networkimport'] = 'Importer';
 $string['networkimportdone'] = 'Le cours a été importé.';

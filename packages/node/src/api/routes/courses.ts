@@ -316,7 +316,7 @@ export function courseRoutes(app: OpenAPIHono<ApiEnv>, dependencies: ApiDependen
 
 async function publishFrom(
   c: Context<ApiEnv>,
-  { services, uploads, webUploads, context }: ApiDependencies,
+  { uploads, webUploads, context }: ApiDependencies,
   request: z.infer<typeof PublishRequest>,
   courseId?: string,
 ) {
