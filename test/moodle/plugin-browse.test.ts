@@ -22,7 +22,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { publishCourse } from "../../packages/node/src/courses/publish-service.ts";
+import { publishCourse, withdrawCourse } from "../../packages/node/src/courses/publish-service.ts";
 import { domainServices } from "../../packages/node/src/federation/domain-services.ts";
 import { probeTarget } from "../../packages/node/src/moodle-targets/probe-target.ts";
 import { TokenRepository } from "../../packages/node/src/tokens/token-repository.ts";
@@ -514,6 +514,21 @@ describeOnEachMoodle(
         await other.close();
       }
     }, 90_000);
+
+    it("says when the publisher withdrew the course, and offers no update any more", async () => {
+      await withdrawCourse(
+        domainServices(contextOf(university)),
+        university.node.institution,
+        courseId,
+      );
+      await eventually(
+        async () => (await school.node.services.courses.catalogEntry(object))?.deletedAt != null,
+      );
+      const notice = await noticeOn(moodleUrl(`/course/view.php?id=${moodleCourseId}`));
+      expect(notice).toContain(`${title}, revision 2`);
+      expect(notice).toContain("Its publisher has since withdrawn it from the network");
+      expect(notice).not.toContain("Update available");
+    }, 60_000);
   },
   { when: haveFixtures() && haveChromium() },
 );

@@ -105,7 +105,8 @@ if (!empty($manifest['derivedFrom']['object'])) {
 
 echo html_writer::tag('h3', get_string('networkrevisions', 'local_coursefed'));
 $table = new html_table();
-$table->head = [get_string('networkrevision', 'local_coursefed'), get_string('networkpublished', 'local_coursefed'), get_string('size')];
+$table->head = [get_string('networkrevision', 'local_coursefed'), get_string('networkpublished', 'local_coursefed'),
+    get_string('size')];
 foreach ($course['revisions'] as $revision) {
     $table->data[] = [(int) $revision['revision'], userdate(strtotime($revision['publishedAt'])),
         display_size((int) $revision['size'])];

@@ -126,6 +126,9 @@ class network_notice {
         $parts[] = get_string('networkrevisionn', 'local_coursefed', (int) $origin['revision']);
         $html = html_writer::tag('p', html_writer::tag('strong', get_string('networkfromnetwork', 'local_coursefed')) . ' '
             . implode(', ', array_filter($parts, fn($part) => $part !== '')), ['class' => 'coursefed-origin mb-1']);
+        if (!empty($origin['withdrawn'])) {
+            $html .= html_writer::tag('p', get_string('networkoriginwithdrawn', 'local_coursefed'), ['class' => 'mb-1']);
+        }
         if ($origin['updateAvailable']
                 && !self::dismissed($courseid, $origin['object'], (int) $origin['latestRevision'])) {
             $html .= self::render_update($courseid, $origin);

@@ -86,6 +86,7 @@ $string['networkmodereplace'] = 'Replace the course\'s contents (its people stay
 $string['networknocategorypermission'] = 'Moodle does not let you create and restore a course in category {$a}; pick a category from the list.';
 $string['networknocoursepermission'] = 'Moodle does not let you restore into course {$a}; pick a course from the list.';
 $string['networknodestinations'] = 'Moodle lets you restore into no category and no course of this site: ask your admin for the right to create courses in a category.';
+$string['networkoriginwithdrawn'] = 'Its publisher has since withdrawn it from the network: no update will come.';
 $string['networkpublished'] = 'Published';
 $string['networkreplaceconfirm'] = 'Replace the contents of the course "{$a->course}" with "{$a->title}"? Its activities and resources are deleted first; its participants stay enrolled.';
 $string['networkreplacecontents'] = 'Replace the contents';

@@ -86,6 +86,7 @@ $string['networkmodereplace'] = 'Remplacer le contenu du cours (ses participants
 $string['networknocategorypermission'] = 'Moodle ne vous permet pas de créer et restaurer un cours dans la catégorie {$a} ; choisissez une catégorie de la liste.';
 $string['networknocoursepermission'] = 'Moodle ne vous permet pas de restaurer dans le cours {$a} ; choisissez un cours de la liste.';
 $string['networknodestinations'] = 'Moodle ne vous permet de restaurer dans aucune catégorie ni aucun cours de ce site : demandez à votre administrateur le droit de créer des cours dans une catégorie.';
+$string['networkoriginwithdrawn'] = 'Son éditeur l\'a depuis retiré du réseau : aucune mise à jour ne viendra.';
 $string['networkpublished'] = 'Publiée';
 $string['networkreplaceconfirm'] = 'Remplacer le contenu du cours « {$a->course} » par « {$a->title} » ? Ses activités et ressources sont d\'abord supprimées ; ses participants restent inscrits.';
 $string['networkreplacecontents'] = 'Remplacer le contenu';
