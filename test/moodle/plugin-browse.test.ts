@@ -528,6 +528,11 @@ describeOnEachMoodle(
       expect(notice).toContain(`${title}, revision 2`);
       expect(notice).toContain("Its publisher has since withdrawn it from the network");
       expect(notice).not.toContain("Update available");
+      // Deleting the course deletes its dismissed updates.
+      const dismissals = `SELECT count(*) FROM mdl_local_coursefed_dismissals WHERE courseid = ${moodleCourseId}`;
+      expect(await queryMoodle(site, dismissals)).toEqual([["1"]]);
+      await moodlePhp(site, `delete_course(${moodleCourseId}, false);`);
+      expect(await queryMoodle(site, dismissals)).toEqual([["0"]]);
     }, 60_000);
   },
   { when: haveFixtures() && haveChromium() },

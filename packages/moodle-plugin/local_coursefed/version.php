@@ -25,7 +25,7 @@
 defined('MOODLE_INTERNAL') || die();
 
 $plugin->component = 'local_coursefed';
-$plugin->version = 2026120607;
+$plugin->version = 2026120608;
 // Moodle 4.2: the external API lives in the core_external namespace from this release on.
 // No $plugin->supported range: Moodle refuses to install a plugin outside it, and nothing here
 // is known to break on later releases (tested on 4.5.6 and 5.1.3).

@@ -110,6 +110,16 @@ class network_notice {
     }
 
     /**
+     * Observer of \core\event\course_deleted: the course's dismissed updates go with it.
+     *
+     * @param \core\event\course_deleted $event
+     */
+    public static function course_deleted(\core\event\course_deleted $event): void {
+        global $DB;
+        $DB->delete_records(self::DISMISSALS, ['courseid' => $event->objectid]);
+    }
+
+    /**
      * The notice's HTML.
      *
      * @param int $courseid
