@@ -30,14 +30,17 @@ interface ShareFixtures {
   /** An editingteacher of `course` whose role is refused local/coursefed:share there. */
   readonly narrowed: string;
   readonly course: number;
-  /** A course of `teacher` whose backup, even without users, holds students' answers. */
-  readonly personal: number | null;
+  /** A course of `teacher` whose backup, even without users, holds personal data. */
+  readonly personal: number;
+  /** What holds it: a survey a student answered (up to 4.5), or a comment on a question (5.0 on). */
+  readonly kind: "survey" | "comment";
 }
 
 /**
- * Makes a category, a course with an HTML summary and tags, and its teachers; on releases
- * that have mod_survey (up to 4.5), a second course holding a survey that a student answered:
- * Moodle writes survey answers into backups made without user data.
+ * Makes a category, a course with an HTML summary and tags, and its teachers, and a second
+ * course whose backup keeps personal data even made without user data, as Moodle writes
+ * survey answers and question-bank comments into every backup: a survey a student answered
+ * where there is mod_survey (up to 4.5), else a question with a comment on it.
  */
 async function makeFixtures(site: LiveMoodleSite, lang: string): Promise<ShareFixtures> {
   const stamp = `${lang}${Date.now()}${Math.floor(Math.random() * 1000)}`;
@@ -80,7 +83,6 @@ async function makeFixtures(site: LiveMoodleSite, lang: string): Promise<ShareFi
     set_role_contextlevels($narrowedrole, [CONTEXT_COURSE]);
     $narrowed = $user('narrowed');
     $enrol($course->id, $narrowed, $narrowedrole);
-    $personal = null;
     if (file_exists($CFG->dirroot . '/mod/survey/version.php')) {
       $personalcourse = create_course((object) ['fullname' => "Enquête {$stamp}", 'shortname' => "SURVEY{$stamp}",
         'category' => $category->id]);
@@ -96,8 +98,32 @@ async function makeFixtures(site: LiveMoodleSite, lang: string): Promise<ShareFi
           'question' => $question, 'time' => time(), 'answer1' => '3', 'answer2' => '']);
       }
       $personal = (int) $personalcourse->id;
+      $kind = 'survey';
+    } else {
+      // From 5.0: a question of the course's bank with a colleague's comment on it.
+      require_once($CFG->dirroot . '/comment/lib.php');
+      require_once($CFG->libdir . '/questionlib.php');
+      $personalcourse = create_course((object) ['fullname' => "Banque {$stamp}", 'shortname' => "QBANK{$stamp}",
+        'category' => $category->id]);
+      $enrol($personalcourse->id, $teacher, $editing);
+      $bank = create_module((object) ['modulename' => 'qbank', 'course' => $personalcourse->id, 'section' => 0,
+        'name' => 'Banque', 'introeditor' => ['text' => '', 'format' => FORMAT_HTML, 'itemid' => 0], 'visible' => 1]);
+      $bankcontext = context_module::instance($bank->coursemodule);
+      $questioncategory = question_get_default_category($bankcontext->id, true);
+      $text = fn(string $text) => ['text' => $text, 'format' => FORMAT_HTML];
+      $question = question_bank::get_qtype('truefalse')->save_question(
+        (object) ['category' => $questioncategory->id, 'qtype' => 'truefalse'],
+        (object) ['category' => "{$questioncategory->id},{$bankcontext->id}", 'name' => 'Vrai ou faux',
+          'questiontext' => $text('Vrai ?'), 'generalfeedback' => $text(''), 'defaultmark' => 1, 'correctanswer' => 1,
+          'feedbacktrue' => $text(''), 'feedbackfalse' => $text(''), 'penalty' => 1,
+          'status' => \\core_question\\local\\bank\\question_version_status::QUESTION_STATUS_READY]);
+      $comment = new comment((object) ['context' => $bankcontext, 'course' => $personalcourse, 'area' => 'question',
+        'itemid' => $question->id, 'component' => 'qbank_comment']);
+      $comment->add('Une bonne question');
+      $personal = (int) $personalcourse->id;
+      $kind = 'comment';
     }
-    echo json_encode(['teacher' => strtolower("teacher{$stamp}"), 'narrowed' => strtolower("narrowed{$stamp}"),
+    echo json_encode(['kind' => $kind, 'teacher' => strtolower("teacher{$stamp}"), 'narrowed' => strtolower("narrowed{$stamp}"),
       'course' => (int) $course->id, 'personal' => $personal]);`,
   );
   return JSON.parse(made.split("\n").pop() as string) as ShareFixtures;
@@ -150,6 +176,7 @@ const TEXT = {
     withdrawn: "Withdrawn from the network on",
     personal: "holds personal data",
     answers: "records of students' work in activities",
+    comments: "comments",
     unreachable: "could not be reached",
     title: "Title",
   },
@@ -163,6 +190,7 @@ const TEXT = {
     withdrawn: "Retiré du réseau le",
     personal: "contient des données personnelles",
     answers: "traces du travail d'étudiants dans des activités",
+    comments: "commentaires",
     unreachable: "n'a pas pu être joint",
     title: "Titre",
   },
@@ -343,18 +371,19 @@ describeOnEachMoodle(
         expect(state.withdrawnAt).not.toBeNull();
       }, 240_000);
 
-      it(`${lang}: refuses a course whose backup holds personal data, saying what was found`, async (test) => {
-        // mod_survey left Moodle's standard set in 5.0, and the run makes no other course
-        // whose backup without users keeps personal data (question-bank comments would).
-        if (fixtures.personal === null) return test.skip();
+      it(`${lang}: refuses a course whose backup holds personal data, saying what was found`, async () => {
         await page.goto(
           new URL(`/local/coursefed/share.php?id=${fixtures.personal}`, site.wwwroot).href,
         );
         await pressAndSettle(page, page.getByRole("button", { name: text.share, exact: true }));
         const failure = await page.textContent(".coursefed-share-failure");
         expect(failure).toContain(text.personal);
-        expect(failure).toContain(text.answers);
-        expect(failure).toContain("survey");
+        if (fixtures.kind === "survey") {
+          expect(failure).toContain(`2 ${text.answers}`);
+          expect(failure).toContain("survey");
+        } else {
+          expect(failure).toContain(`1 ${text.comments} (questions.xml)`);
+        }
         expect(await page.textContent(".coursefed-share-status")).toBe(text.notShared);
         expect((await stateOnNode(fixtures.personal)).shared).toBe(false);
       }, 180_000);
