@@ -161,18 +161,19 @@ class network_notice {
         $html = html_writer::tag('p', html_writer::tag('strong', $heading), ['class' => 'coursefed-update mb-1']);
         $html .= html_writer::alist(self::changes($origin['changes'] ?? []), ['class' => 'coursefed-changes']);
         // Links, not forms: Moodle cleans a notification's HTML of forms and buttons. Applying by merging and
-        // dismissing carry the session key; replacing goes through a confirmation page naming the course.
+        // dismissing carry the session key; replacing goes through a confirmation page naming the course. The
+        // text colours are set: an alert's own link colour would leave too little contrast on the buttons.
         $action = ['id' => $courseid, 'revision' => (int) $origin['latestRevision']];
         $links = [
             html_writer::link(new moodle_url('/local/coursefed/update.php', $action + ['action' => 'apply',
                 'mode' => 'merge', 'sesskey' => sesskey()]), get_string('networkapplymerge', 'local_coursefed'),
-                ['class' => 'btn btn-primary btn-sm']),
+                ['class' => 'btn btn-primary btn-sm text-white']),
             html_writer::link(new moodle_url('/local/coursefed/update.php', $action + ['action' => 'apply',
                 'mode' => 'replace', 'sesskey' => sesskey()]), get_string('networkapplyreplace', 'local_coursefed'),
-                ['class' => 'btn btn-secondary btn-sm']),
+                ['class' => 'btn btn-secondary btn-sm text-dark']),
             html_writer::link(new moodle_url('/local/coursefed/update.php', $action + ['action' => 'dismiss',
                 'sesskey' => sesskey()]), get_string('networkdismiss', 'local_coursefed'),
-                ['class' => 'btn btn-secondary btn-sm']),
+                ['class' => 'btn btn-secondary btn-sm text-dark']),
         ];
         $html .= html_writer::div(implode(' ', $links), 'coursefed-update-actions');
         return $html;
