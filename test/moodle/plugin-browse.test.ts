@@ -16,10 +16,6 @@
  * Only the fixture set-up (nodes, Moodle users and roles, the plugin's connection to the
  * node) and the checks against Moodle's database go around the pages.
  */
-import { execFile } from "node:child_process";
-import { mkdir, writeFile } from "node:fs/promises";
-import { join } from "node:path";
-import { promisify } from "node:util";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { publishCourse, withdrawCourse } from "../../packages/node/src/courses/publish-service.ts";
@@ -39,9 +35,13 @@ import { describeOnEachMoodle, type LiveMoodleSite, siteScript } from "../suppor
 import { fixture, haveFixtures } from "../support/shared-fixtures.ts";
 import { startTestNode, type TestNode } from "../support/test-node.ts";
 import { webFingerOverHttp } from "../web/loopback-webfinger.ts";
+import {
+  allowFrenchOnMoodle,
+  connectPluginToNode,
+  signInToMoodle,
+} from "./moodle-browser-steps.ts";
 import { courseModules, queryMoodle } from "./moodle-database.ts";
-
-const run = promisify(execFile);
+import { moodlePhp } from "./picker-fixtures.ts";
 
 /** Revision 1: one glossary; revision 2 adds a forum, a folder, an IMS package and a SCORM. */
 const REVISION_1 = "m26dev-zip-course-glossary-nousers.mbz";
@@ -61,21 +61,6 @@ interface MoodleFixture {
   readonly norights: string;
 }
 
-/** Runs PHP inside the site (CLI_SCRIPT, config.php loaded); its output, trimmed. */
-async function moodlePhp(site: LiveMoodleSite, code: string): Promise<string> {
-  const { stdout } = await run(
-    "php",
-    [
-      "-d",
-      "max_input_vars=5000",
-      "-r",
-      `define('CLI_SCRIPT', true); require 'config.php'; ${code}`,
-    ],
-    { cwd: site.moodleDir, maxBuffer: 1 << 24 },
-  );
-  return stdout.trim();
-}
-
 /**
  * A category of the run's own with a teacher who is Moodle's course creator and teacher
  * there (moodle/course:create and moodle/restore:restorecourse, as a restore into a new
@@ -84,7 +69,7 @@ async function moodlePhp(site: LiveMoodleSite, code: string): Promise<string> {
  */
 async function makeMoodleFixture(site: LiveMoodleSite, stamp: string): Promise<MoodleFixture> {
   const out = await moodlePhp(
-    site,
+    site.moodleDir,
     `require_once($CFG->dirroot . '/user/lib.php');
     $stamp = ${JSON.stringify(stamp)};
     $category = core_course_category::create(['name' => "Network imports $stamp"]);
@@ -119,48 +104,6 @@ async function makeMoodleFixture(site: LiveMoodleSite, stamp: string): Promise<M
   return JSON.parse(out) as MoodleFixture;
 }
 
-/**
- * Points the plugin at the school's node with its site token, as its settings page does
- * with a registration code. The site is shared by every Moodle test: other tests may point
- * it elsewhere meanwhile, so each step connects it again. Moodle's curl refuses loopback
- * hosts and ports other than 80 and 443 by default, which the test node uses.
- */
-async function connectSite(site: LiveMoodleSite, node: TestNode, token: string): Promise<void> {
-  await moodlePhp(
-    site,
-    `set_config('nodeurl', ${JSON.stringify(node.url.href.replace(/\/$/, ""))}, 'local_coursefed');
-    set_config('sitetoken', ${JSON.stringify(token)}, 'local_coursefed');
-    set_config('curlsecurityblockedhosts', '');
-    set_config('curlsecurityallowedport', '');`,
-  );
-}
-
-/**
- * French for the plugin's pages: the site has no French language pack (installing one
- * needs the network), so a minimal one is made (its langconfig only); Moodle then shows
- * the plugin's own French strings and English for the rest.
- */
-async function allowFrench(site: LiveMoodleSite): Promise<void> {
-  const dataroot = await moodlePhp(site, "echo $CFG->dataroot;");
-  const directory = join(dataroot, "lang", "fr");
-  await mkdir(directory, { recursive: true });
-  await writeFile(
-    join(directory, "langconfig.php"),
-    `<?php
-defined('MOODLE_INTERNAL') || die();
-$string['thislanguage'] = 'Français';
-$string['thislanguageint'] = 'French';
-$string['parentlanguage'] = '';
-$string['iso6391'] = 'fr';
-$string['locale'] = 'fr_FR.UTF-8';
-$string['localewin'] = 'French_France.1252';
-$string['decsep'] = ',';
-$string['thousandssep'] = ' ';
-`,
-  );
-  await moodlePhp(site, "get_string_manager()->reset_caches(true);");
-}
-
 describeOnEachMoodle(
   "browse the network, import and update from inside Moodle, in a browser",
   (site) => {
@@ -183,21 +126,6 @@ describeOnEachMoodle(
     let merged: Record<string, number>;
 
     const moodleUrl = (path: string) => `${site.wwwroot}${path}`;
-
-    async function signIn(on: Page, username: string): Promise<void> {
-      // Other suites reinstall the plugin and purge the caches of this shared site while this
-      // one runs, which now and then spoils a login token: sign in again then.
-      for (let attempt = 1; ; attempt++) {
-        await on.goto(moodleUrl("/login/index.php"));
-        await on.locator("#username").fill(username);
-        await on.locator("#password").fill(PASSWORD);
-        await Promise.all([on.waitForLoadState("load"), on.locator("#loginbtn").click()]);
-        await on.waitForLoadState("load");
-        if (!new URL(on.url()).pathname.startsWith("/login/")) return;
-        if (attempt === 5) throw new Error(`${username} could not sign in: ${on.url()}`);
-        await on.waitForTimeout(3000);
-      }
-    }
 
     async function publishRevision(backup: string): Promise<void> {
       const published = await publishCourse(
@@ -231,7 +159,7 @@ describeOnEachMoodle(
         if (attempt === 3) {
           throw new Error(`No job: ${page.url()} ${await page.textContent("#region-main")}`);
         }
-        await connectSite(site, school, siteToken);
+        await connectPluginToNode(site, school.url, siteToken);
       }
     }
 
@@ -245,7 +173,7 @@ describeOnEachMoodle(
             if ((await state.count()) > 0) return await state.getAttribute("data-state");
             const shown = await page.textContent("#region-main").catch(() => "");
             // Another test pointed the shared site at its own node meanwhile: point it back.
-            await connectSite(site, school, siteToken);
+            await connectPluginToNode(site, school.url, siteToken);
             await page.reload();
             return `no state on the page: ${shown}`;
           },
@@ -262,7 +190,7 @@ describeOnEachMoodle(
     async function noticeOn(courseUrl: string): Promise<string> {
       const notice = page.locator(".coursefed-network-notice");
       for (let attempt = 1; ; attempt++) {
-        await connectSite(site, school, siteToken);
+        await connectPluginToNode(site, school.url, siteToken);
         await page.goto(courseUrl);
         if ((await notice.count()) > 0) return (await notice.textContent()) as string;
         if (attempt === 3) return `no notice: ${await page.textContent("#region-main")}`;
@@ -295,7 +223,7 @@ describeOnEachMoodle(
         )
       ).token;
       moodle = await makeMoodleFixture(site, stamp);
-      await allowFrench(site);
+      await allowFrenchOnMoodle(site);
       await publishRevision(REVISION_1);
       browser = await launchChromium();
       context = await browser.newContext({
@@ -303,8 +231,8 @@ describeOnEachMoodle(
         locale: "en-GB",
       });
       page = await context.newPage();
-      await connectSite(site, school, siteToken);
-      await signIn(page, moodle.teacher);
+      await connectPluginToNode(site, school.url, siteToken);
+      await signInToMoodle(page, site, moodle.teacher, PASSWORD);
       console.info(
         `Set-up on ${site.name}: ${((performance.now() - started) / 1000).toFixed(1)} s`,
       );
@@ -316,7 +244,7 @@ describeOnEachMoodle(
     });
 
     it("finds the course by a word of its title among those this site can restore", async () => {
-      await connectSite(site, school, siteToken);
+      await connectPluginToNode(site, school.url, siteToken);
       await page.goto(moodleUrl("/my/"));
       // The primary navigation (Moodle's "more menu": its entries are menu items).
       await page
@@ -333,7 +261,7 @@ describeOnEachMoodle(
       const count = page.locator(".coursefed-result-count");
       for (let attempt = 1; attempt < 3; attempt++) {
         if ((await count.count()) > 0 && (await count.textContent()) === "1 course(s)") break;
-        await connectSite(site, school, siteToken);
+        await connectPluginToNode(site, school.url, siteToken);
         await page.reload();
       }
       expect(
@@ -354,7 +282,7 @@ describeOnEachMoodle(
     }, 60_000);
 
     it("shows what the backup holds and that this site restores it", async () => {
-      await connectSite(site, school, siteToken);
+      await connectPluginToNode(site, school.url, siteToken);
       await page.goto(moodleUrl(`/local/coursefed/browse.php?search=1&q=${stamp}`));
       await page.getByRole("link", { name: title }).click();
       await page.waitForURL(/\/local\/coursefed\/network_course\.php\?object=/);
@@ -367,7 +295,7 @@ describeOnEachMoodle(
     }, 60_000);
 
     it("imports into the teacher's category, picked by name; the course exists in Moodle", async () => {
-      await connectSite(site, school, siteToken);
+      await connectPluginToNode(site, school.url, siteToken);
       await page.getByRole("button", { name: "Import", exact: true }).click();
       await page.waitForURL(/\/local\/coursefed\/import\.php/);
       // Moodle's capabilities decide: the teacher's category alone, by its name.
@@ -415,7 +343,7 @@ describeOnEachMoodle(
 
     it("offers revision 2 as an update with what changed; applying it (merge) brings its activities", async () => {
       await publishRevision(REVISION_2);
-      await connectSite(site, school, siteToken);
+      await connectPluginToNode(site, school.url, siteToken);
       const courseUrl = moodleUrl(`/course/view.php?id=${moodleCourseId}`);
       expect(await noticeOn(courseUrl)).toContain("Update available (revision 1 → 2):");
       const notice = page.locator(".coursefed-network-notice");
@@ -449,7 +377,7 @@ describeOnEachMoodle(
 
     it("dismisses revision 3: the notice no longer offers it, and tells the origin still", async () => {
       await publishRevision(REVISION_1);
-      await connectSite(site, school, siteToken);
+      await connectPluginToNode(site, school.url, siteToken);
       const courseUrl = moodleUrl(`/course/view.php?id=${moodleCourseId}`);
       expect(await noticeOn(courseUrl)).toContain("Update available (revision 2 → 3):");
       const notice = page.locator(".coursefed-network-notice");
@@ -478,7 +406,7 @@ describeOnEachMoodle(
     }, 120_000);
 
     it("shows the pages in French", async () => {
-      await connectSite(site, school, siteToken);
+      await connectPluginToNode(site, school.url, siteToken);
       await page.goto(moodleUrl(`/local/coursefed/browse.php?search=1&q=${stamp}&lang=fr`));
       expect(await page.textContent(".coursefed-result-count")).toBe("1 cours");
       expect(await page.textContent("#page-header")).toContain("Parcourir le réseau");
@@ -497,11 +425,11 @@ describeOnEachMoodle(
     }, 120_000);
 
     it("a user without Moodle's right to restore sees no destination, and a forged form is refused", async () => {
-      await connectSite(site, school, siteToken);
+      await connectPluginToNode(site, school.url, siteToken);
       const other = await browser.newContext({ viewport: { width: 1280, height: 900 } });
       const them = await other.newPage();
       try {
-        await signIn(them, moodle.norights);
+        await signInToMoodle(them, site, moodle.norights, PASSWORD);
         const importUrl = moodleUrl(
           `/local/coursefed/import.php?object=${encodeURIComponent(object)}`,
         );
@@ -576,7 +504,7 @@ describeOnEachMoodle(
       // Deleting the course deletes its dismissed updates.
       const dismissals = `SELECT count(*) FROM mdl_local_coursefed_dismissals WHERE courseid = ${moodleCourseId}`;
       expect(await queryMoodle(site, dismissals)).toEqual([["1"]]);
-      await moodlePhp(site, `delete_course(${moodleCourseId}, false);`);
+      await moodlePhp(site.moodleDir, `delete_course(${moodleCourseId}, false);`);
       expect(await queryMoodle(site, dismissals)).toEqual([["0"]]);
     }, 60_000);
   },

@@ -11,8 +11,6 @@
  * Only the fixtures (node, target, site registration, Moodle users and courses) go around
  * the pages; what the node published is checked through its API, as the site sees it.
  */
-import { mkdir, writeFile } from "node:fs/promises";
-import { join } from "node:path";
 import type { Browser, BrowserContext, Locator, Page } from "playwright-core";
 import { afterAll, beforeAll, beforeEach, expect, it } from "vitest";
 import { TokenRepository } from "../../packages/node/src/tokens/token-repository.ts";
@@ -20,6 +18,11 @@ import { haveChromium, launchChromium, screenshot } from "../browser/chromium.ts
 import { installCoursefedPlugin } from "../support/moodle-plugin.ts";
 import { describeOnEachMoodle, type LiveMoodleSite, siteScript } from "../support/moodle-site.ts";
 import { freePort, startTestNode, type TestNode } from "../support/test-node.ts";
+import {
+  allowFrenchOnMoodle,
+  connectPluginToNode,
+  signInToMoodle,
+} from "./moodle-browser-steps.ts";
 import { moodlePhp } from "./picker-fixtures.ts";
 
 const PASSWORD = "Teacher#2026";
@@ -129,42 +132,6 @@ async function makeFixtures(site: LiveMoodleSite, lang: string): Promise<ShareFi
   return JSON.parse(made.split("\n").pop() as string) as ShareFixtures;
 }
 
-/**
- * The site may call a node on 127.0.0.1 at any port: Moodle blocks loopback addresses and
- * ports other than 80 and 443 by default (the plugin never changes this; an admin whose
- * node is on the intranet does, as the test harness does here).
- */
-async function allowLoopbackNode(site: LiveMoodleSite): Promise<void> {
-  for (const name of ["curlsecurityblockedhosts", "curlsecurityallowedport"]) {
-    await moodlePhp(site.moodleDir, `set_config(${JSON.stringify(name)}, '');`);
-  }
-}
-
-/** Points the plugin at a node with a site token, as the settings page saves a registration. */
-async function registerSite(site: LiveMoodleSite, nodeUrl: string, token: string): Promise<void> {
-  await moodlePhp(
-    site.moodleDir,
-    `set_config('nodeurl', ${JSON.stringify(nodeUrl)}, 'local_coursefed');
-    set_config('sitetoken', ${JSON.stringify(token)}, 'local_coursefed');`,
-  );
-}
-
-/**
- * A French language pack holding only its name: Moodle then offers French, takes the
- * plugin's own French strings, and Moodle's from English (the site has no network to fetch
- * the real pack).
- */
-async function installFrenchLanguage(site: LiveMoodleSite): Promise<void> {
-  const dataroot = await moodlePhp(site.moodleDir, "echo $CFG->dataroot;");
-  const directory = join(dataroot, "lang", "fr");
-  await mkdir(directory, { recursive: true });
-  await writeFile(
-    join(directory, "langconfig.php"),
-    "<?php\n$string['thislanguage'] = 'Français';\n$string['thislanguageint'] = 'French';\n$string['parentlanguage'] = '';\n",
-  );
-  await moodlePhp(site.moodleDir, "get_string_manager()->reset_caches(); purge_all_caches();");
-}
-
 const TEXT = {
   en: {
     entry: "Share on the network",
@@ -218,23 +185,8 @@ describeOnEachMoodle(
 
     async function signIn(context: BrowserContext, username: string): Promise<Page> {
       const page = await context.newPage();
-      // On this shared machine Moodle now and then answers "Invalid login" for a user made
-      // seconds before (its log says: wrong password), then takes the same password a little
-      // later: a few tries, and the page's words if none succeeds.
-      for (let attempt = 1; ; attempt++) {
-        await page.goto(new URL("/login/index.php", site.wwwroot).href);
-        await page.locator("#username").fill(username);
-        await page.locator("#password").fill(PASSWORD);
-        await page.locator("#loginbtn").click();
-        await page.waitForLoadState("load");
-        if (!new URL(page.url()).pathname.startsWith("/login/")) return page;
-        if (attempt === 4) {
-          throw new Error(
-            `${username} could not sign in: ${await page.locator("body").innerText()}`,
-          );
-        }
-        await new Promise((resolve) => setTimeout(resolve, 10_000));
-      }
+      await signInToMoodle(page, site, username, PASSWORD);
+      return page;
     }
 
     /** The course menu's link to the share page ("More" holds it), hidden or not: none when absent. */
@@ -270,8 +222,7 @@ describeOnEachMoodle(
     beforeAll(async () => {
       await installCoursefedPlugin(site);
       await siteScript(site, "serve");
-      await allowLoopbackNode(site);
-      await installFrenchLanguage(site);
+      await allowFrenchOnMoodle(site);
       node = await startTestNode("univ", "Université Exemple");
       const target = await node.node.services.moodleTargets.add({
         name: `campus-${site.tag}`,
@@ -287,14 +238,14 @@ describeOnEachMoodle(
           node.node.institution.id,
         )
       ).token;
-      await registerSite(site, node.url.href, siteToken);
+      await connectPluginToNode(site, node.url, siteToken);
       browser = await launchChromium();
     }, 240_000);
 
     // The plugin's registration is the site's: other suites point it at their nodes too
     // (one file at a time in a run, but runs may overlap on a developer's machine).
     beforeEach(async () => {
-      if (node) await registerSite(site, node.url.href, siteToken);
+      if (node) await connectPluginToNode(site, node.url, siteToken);
     });
 
     afterAll(async () => {
@@ -389,7 +340,7 @@ describeOnEachMoodle(
       }, 180_000);
 
       it(`${lang}: says so when the node cannot be reached`, async () => {
-        await registerSite(site, `http://127.0.0.1:${await freePort()}`, siteToken);
+        await connectPluginToNode(site, `http://127.0.0.1:${await freePort()}`, siteToken);
         try {
           await page.goto(
             new URL(`/local/coursefed/share.php?id=${fixtures.course}`, site.wwwroot).href,
@@ -397,7 +348,7 @@ describeOnEachMoodle(
           expect(await page.textContent("#region-main .alert-danger")).toContain(text.unreachable);
           expect(await page.locator("#id_title").count()).toBe(0);
         } finally {
-          await registerSite(site, node.url.href, siteToken);
+          await connectPluginToNode(site, node.url, siteToken);
         }
       }, 60_000);
 
