@@ -31,6 +31,7 @@ use local_coursefed\local\import_destinations;
 use local_coursefed\local\import_request;
 use local_coursefed\local\node_client;
 use local_coursefed\local\node_error;
+use local_coursefed\output\import_page;
 
 $object = required_param('object', PARAM_URL);
 $kind = optional_param('destination', '', PARAM_ALPHA);
@@ -40,15 +41,8 @@ $courseid = optional_param('courseid', 0, PARAM_INT);
 $mode = optional_param('mode', 'merge', PARAM_ALPHA);
 $confirmed = optional_param('confirm', 0, PARAM_BOOL);
 
-require_login(null, false);
-$context = context_system::instance();
-$PAGE->set_context($context);
 $url = new moodle_url('/local/coursefed/import.php', ['object' => $object]);
-$PAGE->set_url($url);
-$PAGE->set_pagelayout('standard');
-if (!import_destinations::allowed_anywhere()) {
-    throw new required_capability_exception($context, 'local/coursefed:import', 'nopermissions', '');
-}
+import_destinations::start_network_page($url);
 $details = new moodle_url('/local/coursefed/network_course.php', ['object' => $object]);
 $PAGE->navbar->add(get_string('networkbrowse', 'local_coursefed'), new moodle_url('/local/coursefed/browse.php'));
 
@@ -98,18 +92,10 @@ $failure = null;
 
 if ($request !== null) {
     if ($kind === 'course' && $mode === 'replace' && !$confirmed) {
-        echo $OUTPUT->header();
-        echo $OUTPUT->confirm(
-            get_string('networkreplaceconfirm', 'local_coursefed', [
-                'course' => $courses[$courseid] ?? format_string(get_course($courseid)->fullname),
-                'title' => $title,
-            ]),
-            new single_button(new moodle_url($url, ['destination' => 'course', 'courseid' => $courseid,
-                'mode' => 'replace', 'confirm' => 1, 'sesskey' => sesskey()]),
-                get_string('networkreplacecontents', 'local_coursefed'), 'post', single_button::BUTTON_DANGER),
-            new single_button($url, get_string('cancel'), 'get')
-        );
-        echo $OUTPUT->footer();
+        import_page::confirm_replace($courses[$courseid] ?? format_string(get_course($courseid)->fullname), $title,
+            new moodle_url($url, ['destination' => 'course', 'courseid' => $courseid, 'mode' => 'replace', 'confirm' => 1,
+                'sesskey' => sesskey()]),
+            $url);
         die();
     }
     try {
@@ -129,12 +115,7 @@ echo html_writer::empty_tag('input', ['type' => 'hidden', 'name' => 'sesskey', '
 if ($categories !== []) {
     echo html_writer::start_tag('fieldset', ['class' => 'mb-3']);
     echo html_writer::tag('legend', get_string('networkasnewcourse', 'local_coursefed'), ['class' => 'h5']);
-    echo html_writer::start_div('form-check');
-    echo html_writer::empty_tag('input', ['type' => 'radio', 'name' => 'destination', 'value' => 'category',
-        'id' => 'coursefed-dest-category', 'class' => 'form-check-input', 'checked' => 'checked']);
-    echo html_writer::label(get_string('networkintocategory', 'local_coursefed'), 'coursefed-dest-category', false,
-        ['class' => 'form-check-label']);
-    echo html_writer::end_div();
+    echo import_page::choice('destination', 'category', get_string('networkintocategory', 'local_coursefed'), true);
     echo html_writer::label(get_string('category'), 'coursefed-categoryid', true, ['class' => 'form-label']);
     echo html_writer::select($categories, 'categoryid', array_key_first($categories), false,
         ['id' => 'coursefed-categoryid', 'class' => 'form-select custom-select mb-2']);
@@ -147,30 +128,13 @@ if ($categories !== []) {
 if ($courses !== []) {
     echo html_writer::start_tag('fieldset', ['class' => 'mb-3']);
     echo html_writer::tag('legend', get_string('networkintoexisting', 'local_coursefed'), ['class' => 'h5']);
-    echo html_writer::start_div('form-check');
-    $attributes = ['type' => 'radio', 'name' => 'destination', 'value' => 'course', 'id' => 'coursefed-dest-course',
-        'class' => 'form-check-input'];
-    if ($categories === []) {
-        $attributes['checked'] = 'checked';
-    }
-    echo html_writer::empty_tag('input', $attributes);
-    echo html_writer::label(get_string('networkintocourse', 'local_coursefed'), 'coursefed-dest-course', false,
-        ['class' => 'form-check-label']);
-    echo html_writer::end_div();
+    echo import_page::choice('destination', 'course', get_string('networkintocourse', 'local_coursefed'),
+        $categories === []);
     echo html_writer::label(get_string('course'), 'coursefed-courseid', true, ['class' => 'form-label']);
     echo html_writer::select($courses, 'courseid', array_key_first($courses), false,
         ['id' => 'coursefed-courseid', 'class' => 'form-select custom-select mb-2']);
     foreach (['merge', 'replace'] as $choice) {
-        echo html_writer::start_div('form-check');
-        $attributes = ['type' => 'radio', 'name' => 'mode', 'value' => $choice, 'id' => 'coursefed-mode-' . $choice,
-            'class' => 'form-check-input'];
-        if ($choice === 'merge') {
-            $attributes['checked'] = 'checked';
-        }
-        echo html_writer::empty_tag('input', $attributes);
-        echo html_writer::label(get_string('networkmode' . $choice, 'local_coursefed'), 'coursefed-mode-' . $choice, false,
-            ['class' => 'form-check-label']);
-        echo html_writer::end_div();
+        echo import_page::choice('mode', $choice, get_string('networkmode' . $choice, 'local_coursefed'), $choice === 'merge');
     }
     echo html_writer::end_tag('fieldset');
 }

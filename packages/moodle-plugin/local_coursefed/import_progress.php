@@ -31,16 +31,9 @@ use local_coursefed\local\restorer_access;
 
 $jobid = required_param('job', PARAM_ALPHANUMEXT);
 
-require_login(null, false);
-$context = context_system::instance();
-$PAGE->set_context($context);
-$PAGE->set_url(new moodle_url('/local/coursefed/import_progress.php', ['job' => $jobid]));
-$PAGE->set_pagelayout('standard');
+import_destinations::start_network_page(new moodle_url('/local/coursefed/import_progress.php', ['job' => $jobid]));
 $PAGE->set_title(get_string('networkimportprogress', 'local_coursefed'));
 $PAGE->set_heading(get_string('networkimportprogress', 'local_coursefed'));
-if (!import_destinations::allowed_anywhere()) {
-    throw new required_capability_exception($context, 'local/coursefed:import', 'nopermissions', '');
-}
 $PAGE->navbar->add(get_string('networkbrowse', 'local_coursefed'), new moodle_url('/local/coursefed/browse.php'));
 
 try {

@@ -32,15 +32,8 @@ use local_coursefed\local\node_error;
 
 $object = required_param('object', PARAM_URL);
 
-require_login(null, false);
-$context = context_system::instance();
-$PAGE->set_context($context);
 $url = new moodle_url('/local/coursefed/network_course.php', ['object' => $object]);
-$PAGE->set_url($url);
-$PAGE->set_pagelayout('standard');
-if (!import_destinations::allowed_anywhere()) {
-    throw new required_capability_exception($context, 'local/coursefed:import', 'nopermissions', '');
-}
+$context = import_destinations::start_network_page($url);
 $browse = new moodle_url('/local/coursefed/browse.php');
 $PAGE->navbar->add(get_string('networkbrowse', 'local_coursefed'), $browse);
 
