@@ -101,3 +101,12 @@ export async function connectPluginToNode(
     set_config('curlsecurityallowedport', '');`,
   );
 }
+
+/**
+ * Forgets the node's answers the plugin's course notices keep for a few minutes (its
+ * "origins" cache), as if those minutes had passed: after the node learnt of a new revision
+ * or a withdrawal, a course's page shows it at once.
+ */
+export async function letCourseNoticesExpire(site: LiveMoodleSite): Promise<void> {
+  await moodlePhp(site.moodleDir, "cache::make('local_coursefed', 'origins')->purge();");
+}

@@ -38,6 +38,7 @@ import { webFingerOverHttp } from "../web/loopback-webfinger.ts";
 import {
   allowFrenchOnMoodle,
   connectPluginToNode,
+  letCourseNoticesExpire,
   signInToMoodle,
 } from "./moodle-browser-steps.ts";
 import { courseModules, queryMoodle } from "./moodle-database.ts";
@@ -142,6 +143,7 @@ describeOnEachMoodle(
         async () =>
           (await school.node.services.courses.catalogEntry(object))?.revision === revision,
       );
+      await letCourseNoticesExpire(site);
     }
 
     /**
@@ -497,6 +499,7 @@ describeOnEachMoodle(
       await eventually(
         async () => (await school.node.services.courses.catalogEntry(object))?.deletedAt != null,
       );
+      await letCourseNoticesExpire(site);
       const notice = await noticeOn(moodleUrl(`/course/view.php?id=${moodleCourseId}`));
       expect(notice).toContain(`${title}, revision 2`);
       expect(notice).toContain("Its publisher has since withdrawn it from the network");

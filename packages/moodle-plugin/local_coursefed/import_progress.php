@@ -25,6 +25,7 @@
 require(__DIR__ . '/../../config.php');
 
 use local_coursefed\local\import_destinations;
+use local_coursefed\local\network_notice;
 use local_coursefed\local\node_client;
 use local_coursefed\local\node_error;
 use local_coursefed\local\restorer_access;
@@ -59,6 +60,8 @@ if ($waiting && !empty($job['errorMessage'])) {
     echo $OUTPUT->notification(s($job['errorMessage']), 'info', false);
 }
 if ($job['state'] === 'succeeded' && !empty($job['moodleCourseId'])) {
+    // The course's page may have asked the node while the job ran: it now has a new origin or revision.
+    network_notice::forget((int) $job['moodleCourseId']);
     $courseurl = new moodle_url('/course/view.php', ['id' => (int) $job['moodleCourseId']]);
     if (($job['destination']['kind'] ?? '') === 'new-course') {
         restorer_access::grant((int) $job['moodleCourseId'], (int) $USER->id);

@@ -68,6 +68,7 @@ if ($origin === null || (int) $origin['latestRevision'] !== $revision || !$origi
 
 if ($action === 'dismiss') {
     network_notice::dismiss($courseid, $origin['object'], $revision);
+    network_notice::forget($courseid);
     redirect($courseurl, get_string('networkupdatedismissed', 'local_coursefed'), null, \core\output\notification::NOTIFY_SUCCESS);
 }
 if ($action !== 'apply') {

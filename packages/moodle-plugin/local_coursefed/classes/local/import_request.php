@@ -101,6 +101,10 @@ class import_request {
             // The user picked merge, or confirmed replacing the course named on the confirmation page.
             $body['confirm'] = true;
         }
-        return $client->request('POST', '/site/imports', $body, $USER)['job'];
+        $job = $client->request('POST', '/site/imports', $body, $USER)['job'];
+        if ($this->destination['kind'] === 'existing-course') {
+            network_notice::forget($this->destination['courseId']);
+        }
+        return $job;
     }
 }

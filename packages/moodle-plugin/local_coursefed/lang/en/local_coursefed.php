@@ -34,6 +34,7 @@ $string['archiveunreachable'] = 'The coursefed node at {$a->host} could not be r
 $string['archiveunwritable'] = 'The backup could not be written to {$a}: check the disk space and permissions of Moodle\'s data directory.';
 $string['backupfailed'] = 'Backup failed: {$a}';
 $string['backupnotwritten'] = 'Moodle did not write the backup file; check the disk space and permissions of the data directory.';
+$string['cachedef_origins'] = 'The coursefed node\'s answers about where courses came from, for the notice on their pages';
 $string['connection'] = 'Connection to the node';
 $string['connectioncli'] = 'The node runs this site\'s Moodle scripts on its own host (cli driver): it needs no web-service access.';
 $string['connectionnone'] = 'Not connected yet: paste the registration code the node\'s admin gives you (on the node\'s console, Moodle sites, "Registration code"; or `coursefed moodle register TARGET`).';

@@ -34,6 +34,7 @@ $string['archiveunreachable'] = 'Le nœud coursefed à {$a->host} est injoignabl
 $string['archiveunwritable'] = 'La sauvegarde n\'a pas pu être écrite dans {$a} : vérifiez l\'espace disque et les droits du dossier de données de Moodle.';
 $string['backupfailed'] = 'La sauvegarde a échoué : {$a}';
 $string['backupnotwritten'] = 'Moodle n\'a pas écrit le fichier de sauvegarde ; vérifiez l\'espace disque et les droits du répertoire de données.';
+$string['cachedef_origins'] = 'Les réponses du nœud coursefed sur l\'origine des cours, pour l\'encadré de leur page';
 $string['connection'] = 'Connexion au nœud';
 $string['connectioncli'] = 'Le nœud exécute les scripts Moodle de ce site sur son propre hôte (pilote cli) : il n\'a besoin d\'aucun accès par services web.';
 $string['connectionnone'] = 'Pas encore connecté : collez le code d\'enregistrement que l\'administrateur du nœud vous donne (sur la console du nœud, Sites Moodle, « Code d\'enregistrement » ; ou `coursefed moodle register CIBLE`).';
