@@ -112,6 +112,8 @@ describeOnEachMoodle(
     const title = `Glossaire réseau ${stamp}`;
     /** The name the teacher gives the imported course. */
     const courseName = `Glossaire (importé) ${stamp}`;
+    /** And the short name. */
+    const courseShortName = `GLOSS-${stamp}`;
     let university: TestNode;
     let school: TestNode;
     let siteToken: string;
@@ -310,6 +312,22 @@ describeOnEachMoodle(
       const fullName = page.getByLabel("Full name of the new course");
       expect(await fullName.inputValue()).toBe(title);
       await fullName.fill(courseName);
+      // The short name is Moodle's (made from the full name) unless the teacher gives one, of
+      // at most 100 characters as the node takes it: a longer one is refused, the form kept.
+      const shortName = page.getByLabel("Short name of the new course (optional)");
+      expect(await shortName.inputValue()).toBe("");
+      await shortName.fill("G".repeat(101));
+      await Promise.all([
+        page.waitForEvent("load"),
+        page.getByRole("button", { name: "Import", exact: true }).click(),
+      ]);
+      expect(page.url()).toContain("/local/coursefed/import.php");
+      expect(await page.textContent("#region-main")).toContain(
+        "The short name is 101 characters long; a Moodle course's short name holds at most 100: shorten it.",
+      );
+      expect(await fullName.inputValue()).toBe(courseName);
+      expect(await shortName.inputValue()).toBe("G".repeat(101));
+      await shortName.fill(courseShortName);
       await screenshot(page, `moodle-import-en-${site.tag}`);
       expect(await seriousAxeViolations(page, MOODLE_OWN)).toEqual([]);
       const form = page.url();
@@ -320,6 +338,7 @@ describeOnEachMoodle(
             .getByLabel("Category", { exact: true })
             .selectOption({ label: moodle.categoryName });
           await page.getByLabel("Full name of the new course").fill(courseName);
+          await page.getByLabel("Short name of the new course (optional)").fill(courseShortName);
         },
         () => page.getByRole("button", { name: "Import", exact: true }).click(),
       );
@@ -328,12 +347,13 @@ describeOnEachMoodle(
       const link = page.getByRole("link", { name: "Go to the course" });
       const href = (await link.getAttribute("href")) as string;
       moodleCourseId = Number(new URL(href).searchParams.get("id"));
-      const [[fullname, category] = []] = await queryMoodle(
+      const [[fullname, shortname, category] = []] = await queryMoodle(
         site,
-        `SELECT fullname, category FROM mdl_course WHERE id = ${moodleCourseId}`,
+        `SELECT fullname, shortname, category FROM mdl_course WHERE id = ${moodleCourseId}`,
       );
       expect(Number(category)).toBe(moodle.category);
       expect(fullname).toBe(courseName);
+      expect(shortname).toBe(courseShortName);
       expect(await courseModules(site, moodleCourseId)).toEqual({ glossary: 1 });
       const notice = await noticeOn(href);
       expect(notice).toContain(`From the network: Université Exemple, ${title}, revision 1`);
@@ -417,6 +437,12 @@ describeOnEachMoodle(
       await page.getByRole("button", { name: "Importer", exact: true }).click();
       await page.waitForURL(/\/local\/coursefed\/import\.php/);
       expect(await page.textContent("legend")).toBe("Comme nouveau cours");
+      expect(await page.getByLabel("Nom abrégé du nouveau cours (facultatif)").inputValue()).toBe(
+        "",
+      );
+      expect(await page.textContent("#coursefed-shortname-hint")).toBe(
+        "Laissé vide, Moodle le tire du nom complet.",
+      );
       await screenshot(page, `moodle-import-fr-${site.tag}`);
       await publishRevision(REVISION_2);
       expect(await noticeOn(moodleUrl(`/course/view.php?id=${moodleCourseId}`))).toContain(

@@ -27,6 +27,7 @@
 
 require(__DIR__ . '/../../config.php');
 
+use local_coursefed\local\course_restorer;
 use local_coursefed\local\import_destinations;
 use local_coursefed\local\import_request;
 use local_coursefed\local\node_client;
@@ -37,6 +38,7 @@ $object = required_param('object', PARAM_URL);
 $kind = optional_param('destination', '', PARAM_ALPHA);
 $categoryid = optional_param('categoryid', 0, PARAM_INT);
 $fullname = optional_param('fullname', '', PARAM_TEXT);
+$shortname = trim(optional_param('shortname', '', PARAM_TEXT));
 $courseid = optional_param('courseid', 0, PARAM_INT);
 $mode = optional_param('mode', 'merge', PARAM_ALPHA);
 $confirmed = optional_param('confirm', 0, PARAM_BOOL);
@@ -60,11 +62,19 @@ if ($kind === '' && $categories === [] && $courses === []) {
 
 // A posted destination is checked against Moodle's capabilities before anything else, whatever the form sent.
 $request = null;
+// What the user typed wrong is said above the form, which keeps what they typed.
+$failure = null;
 if ($kind !== '') {
     require_sesskey();
     $request = new import_request($object, null);
     if ($kind === 'category') {
-        $request->into_category($categoryid, $fullname);
+        $problem = import_request::shortname_problem($shortname);
+        if ($problem !== null) {
+            $failure = get_string('networkshortnametoolong', 'local_coursefed', $problem);
+            $request = null;
+        } else {
+            $request->into_category($categoryid, $fullname, $shortname);
+        }
     } else if ($kind === 'course') {
         $request->into_course($courseid, $mode);
     } else {
@@ -87,8 +97,6 @@ $PAGE->navbar->add($title, $details);
 $PAGE->navbar->add(get_string('networkimport', 'local_coursefed'));
 $PAGE->set_title(get_string('networkimporttitle', 'local_coursefed', $title));
 $PAGE->set_heading(get_string('networkimporttitle', 'local_coursefed', $title));
-
-$failure = null;
 
 if ($request !== null) {
     if ($kind === 'course' && $mode === 'replace' && !$confirmed) {
@@ -122,7 +130,15 @@ if ($categories !== []) {
     echo html_writer::label(get_string('networkfullname', 'local_coursefed'), 'coursefed-fullname', true,
         ['class' => 'form-label d-block']);
     echo html_writer::empty_tag('input', ['type' => 'text', 'name' => 'fullname', 'id' => 'coursefed-fullname',
-        'value' => $course['title'], 'maxlength' => 254, 'class' => 'form-control']);
+        'value' => trim($fullname) !== '' ? $fullname : $course['title'],
+        'maxlength' => course_restorer::FULLNAME_MAX_LENGTH, 'class' => 'form-control mb-2']);
+    echo html_writer::label(get_string('networkshortname', 'local_coursefed'), 'coursefed-shortname', true,
+        ['class' => 'form-label d-block']);
+    // No maxlength: a longer name pasted in would be cut without a word; the server says what is wrong instead.
+    echo html_writer::empty_tag('input', ['type' => 'text', 'name' => 'shortname', 'id' => 'coursefed-shortname',
+        'value' => $shortname, 'class' => 'form-control', 'aria-describedby' => 'coursefed-shortname-hint']);
+    echo html_writer::tag('small', get_string('networkshortnamehint', 'local_coursefed'),
+        ['id' => 'coursefed-shortname-hint', 'class' => 'form-text text-muted']);
     echo html_writer::end_tag('fieldset');
 }
 if ($courses !== []) {
