@@ -5,22 +5,23 @@
  * ws site (test/support/moodle-listing-site.ts); the drivers' listings themselves are
  * tested on real Moodle sites in test/moodle.
  */
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { publishCourse } from "../../packages/node/src/courses/publish-service.ts";
-import { domainServices } from "../../packages/node/src/federation/domain-services.ts";
 import { parseRegistrationCode } from "../../packages/node/src/moodle-sites/registration-code.ts";
-import { buildTarGz, moodleBackupXml } from "../support/archive-builder.ts";
 import { coursefed } from "../support/coursefed-cli.ts";
-import { eventually } from "../support/eventually.ts";
-import { contextOf, followAndApprove } from "../support/federation-steps.ts";
+import {
+  followAndApprove,
+  publishToFollower,
+  writeOnePageBackup,
+} from "../support/federation-steps.ts";
 import {
   LISTED_CATEGORIES,
   type ListingSite,
   startListingSite,
 } from "../support/moodle-listing-site.ts";
+import { type NodeApiCall, nodeApi } from "../support/node-api.ts";
 import { freePort, startTestNode, type TestNode } from "../support/test-node.ts";
 
 let university: TestNode;
@@ -31,18 +32,7 @@ let teacherToken: string;
 let object: string;
 let workDir: string;
 
-async function api(path: string, init: { method?: string; json?: unknown; token?: string } = {}) {
-  const response = await fetch(new URL(`/api/v1${path}`, school.url), {
-    method: init.method ?? "GET",
-    headers: {
-      authorization: `Bearer ${init.token ?? school.token}`,
-      ...(init.json === undefined ? {} : { "content-type": "application/json" }),
-    },
-    body: init.json === undefined ? null : JSON.stringify(init.json),
-  });
-  const text = await response.text();
-  return { status: response.status, body: text ? JSON.parse(text) : undefined };
-}
+const api = (path: string, call: NodeApiCall = {}) => nodeApi(school, path, call);
 
 beforeAll(async () => {
   workDir = await mkdtemp(join(tmpdir(), "coursefed-pickers-"));
@@ -68,24 +58,9 @@ beforeAll(async () => {
   });
   teacherToken = teacher.body.token;
   await followAndApprove(school, university);
-  const backup = join(workDir, "course.mbz");
-  await writeFile(
-    backup,
-    await buildTarGz([
-      {
-        name: "moodle_backup.xml",
-        data: moodleBackupXml({ activities: [{ module: "page", id: 4, title: "Welcome" }] }),
-      },
-    ]),
-  );
-  const published = await publishCourse(
-    domainServices(contextOf(university)),
-    university.node.institution,
-    backup,
-    { title: "Optique ondulatoire" },
-  );
-  object = new URL(`/courses/${published.course.id}`, university.url).href;
-  await eventually(() => school.node.services.catalog.catalogEntry(object));
+  object = await publishToFollower(university, school, await writeOnePageBackup(workDir), {
+    title: "Optique ondulatoire",
+  });
 });
 
 afterAll(async () => {

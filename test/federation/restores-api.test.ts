@@ -1,14 +1,16 @@
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { MoodleSiteInfo } from "@coursefed/moodle";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AuditLog } from "../../packages/node/src/audit/audit-log.ts";
-import { publishCourse } from "../../packages/node/src/courses/publish-service.ts";
-import { domainServices } from "../../packages/node/src/federation/domain-services.ts";
-import { buildTarGz, moodleBackupXml } from "../support/archive-builder.ts";
 import { eventually } from "../support/eventually.ts";
-import { contextOf, followAndApprove } from "../support/federation-steps.ts";
+import {
+  followAndApprove,
+  publishToFollower,
+  writeOnePageBackup,
+} from "../support/federation-steps.ts";
+import { type NodeApiCall, nodeApi } from "../support/node-api.ts";
 import { startTestNode, type TestNode } from "../support/test-node.ts";
 
 let university: TestNode;
@@ -20,18 +22,7 @@ let workDir: string;
 /** A Moodle code directory that does not exist. */
 let missingMoodle: string;
 
-async function api(path: string, init: { method?: string; json?: unknown; token?: string } = {}) {
-  const response = await fetch(new URL(`/api/v1${path}`, school.url), {
-    method: init.method ?? "GET",
-    headers: {
-      authorization: `Bearer ${init.token ?? school.token}`,
-      ...(init.json === undefined ? {} : { "content-type": "application/json" }),
-    },
-    body: init.json === undefined ? null : JSON.stringify(init.json),
-  });
-  const text = await response.text();
-  return { status: response.status, body: text ? JSON.parse(text) : undefined };
-}
+const api = (path: string, call: NodeApiCall = {}) => nodeApi(school, path, call);
 
 const siteOn = (branch: string): MoodleSiteInfo => ({
   version: "2022112800",
@@ -49,27 +40,10 @@ beforeAll(async () => {
     startTestNode("school", "School"),
   ]);
   await followAndApprove(school, university);
-  const backup = join(workDir, "course.mbz");
-  await writeFile(
-    backup,
-    await buildTarGz([
-      {
-        name: "moodle_backup.xml",
-        data: moodleBackupXml({ activities: [{ module: "page", id: 4, title: "Welcome" }] }),
-      },
-    ]),
-  );
-  const published = await publishCourse(
-    domainServices(contextOf(university)),
-    university.node.institution,
-    backup,
-    {
-      title: "Generated",
-      tags: ["maths"],
-    },
-  );
-  object = new URL(`/courses/${published.course.id}`, university.url).href;
-  await eventually(() => school.node.services.catalog.catalogEntry(object));
+  object = await publishToFollower(university, school, await writeOnePageBackup(workDir), {
+    title: "Generated",
+    tags: ["maths"],
+  });
   const teacher = await api("/teachers", {
     method: "POST",
     json: { handle: "ada", name: "Ada Lovelace" },

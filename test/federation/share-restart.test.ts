@@ -109,8 +109,12 @@ describe("a share job and a node restart", () => {
     });
     expect(asked.status).toBe(202);
     const jobId = asked.body.job.id as string;
+    // Killed only once the site has the backup request: the job's state says
+    // "backing-up" a moment before the request leaves, and on a busy machine a node
+    // killed in between would send the restarted node's request to the site's hang.
     await eventually(
       async () =>
+        site.backupsAsked() === 1 &&
         (await call(`/site/share-jobs/${jobId}`, siteToken)).body.job.state === "backing-up",
     );
     node.kill("SIGKILL");

@@ -16,6 +16,7 @@ import { TokenRepository } from "../../packages/node/src/tokens/token-repository
 import { buildTarGz, moodleBackupXml } from "../support/archive-builder.ts";
 import { eventually } from "../support/eventually.ts";
 import { contextOf, followAndApprove } from "../support/federation-steps.ts";
+import { type NodeApiCall, nodeApi } from "../support/node-api.ts";
 import { startTestNode, type TestNode } from "../support/test-node.ts";
 
 let university: TestNode;
@@ -32,22 +33,7 @@ const actingUser = (id: number, username: string) =>
     JSON.stringify({ id, username, fullname: `Teacher ${username}`, email: "" }),
   ).toString("base64url");
 
-async function api(
-  path: string,
-  init: { method?: string; json?: unknown; token?: string; user?: string } = {},
-) {
-  const response = await fetch(new URL(`/api/v1${path}`, school.url), {
-    method: init.method ?? "GET",
-    headers: {
-      authorization: `Bearer ${init.token ?? school.token}`,
-      ...(init.user ? { "coursefed-moodle-user": init.user } : {}),
-      ...(init.json === undefined ? {} : { "content-type": "application/json" }),
-    },
-    body: init.json === undefined ? null : JSON.stringify(init.json),
-  });
-  const text = await response.text();
-  return { status: response.status, body: text ? JSON.parse(text) : undefined };
-}
+const api = (path: string, call: NodeApiCall = {}) => nodeApi(school, path, call);
 
 const site = (token = siteToken, user = actingUser(12, "marie")) => ({ token, user });
 

@@ -9,6 +9,7 @@ import {
   type MoodleUser,
 } from "../../packages/node/src/moodle-sites/acting-user.ts";
 import { parseRegistrationCode } from "../../packages/node/src/moodle-sites/registration-code.ts";
+import { type NodeApiCall, nodeApi } from "../support/node-api.ts";
 import { startTestNode, type TestNode } from "../support/test-node.ts";
 
 let node: TestNode;
@@ -16,22 +17,7 @@ let node: TestNode;
 const GOOD_WS_TOKEN = "0123456789abcdef0123456789abcdef";
 let moodle: { url: string; tokensSeen: string[]; close(): Promise<void> };
 
-async function api(
-  path: string,
-  init: { method?: string; json?: unknown; token?: string; user?: string } = {},
-) {
-  const response = await fetch(new URL(`/api/v1${path}`, node.url), {
-    method: init.method ?? "GET",
-    headers: {
-      authorization: `Bearer ${init.token ?? node.token}`,
-      ...(init.json === undefined ? {} : { "content-type": "application/json" }),
-      ...(init.user === undefined ? {} : { [ACTING_USER_HEADER]: init.user }),
-    },
-    body: init.json === undefined ? null : JSON.stringify(init.json),
-  });
-  const text = await response.text();
-  return { status: response.status, body: text ? JSON.parse(text) : undefined };
-}
+const api = (path: string, call: NodeApiCall = {}) => nodeApi(node, path, call);
 
 /** Registers `target` and returns the site token the code carries. */
 async function register(target: string): Promise<{ token: string; replaced: boolean }> {

@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TokenRepository } from "../../packages/node/src/tokens/token-repository.ts";
 import { buildTarGz, moodleBackupXml } from "../support/archive-builder.ts";
 import { eventually } from "../support/eventually.ts";
+import { type NodeApiCall, nodeApi } from "../support/node-api.ts";
 import { freePort, startTestNode, type TestNode } from "../support/test-node.ts";
 
 /** Moodle course ids on the fake site, by what their backup is. */
@@ -104,23 +105,13 @@ function actingUser(id: number, fullname: string): string {
 const ADA = actingUser(21, "Ada Lovelace");
 const GRACE = actingUser(22, "Grace Hopper");
 
-async function api(
-  path: string,
-  init: { method?: string; json?: unknown; token?: string; user?: string | null } = {},
-) {
-  const user = init.user === undefined ? ADA : init.user;
-  const response = await fetch(new URL(`/api/v1${path}`, node.url), {
-    method: init.method ?? "GET",
-    headers: {
-      authorization: `Bearer ${init.token ?? siteToken}`,
-      ...(user === null ? {} : { "coursefed-moodle-user": user }),
-      ...(init.json === undefined ? {} : { "content-type": "application/json" }),
-    },
-    body: init.json === undefined ? null : JSON.stringify(init.json),
+/** As the site, acting for Ada unless told otherwise (`user: null`: for nobody). */
+const api = (path: string, call: NodeApiCall = {}) =>
+  nodeApi(node, path, {
+    token: siteToken,
+    ...call,
+    user: call.user === undefined ? ADA : call.user,
   });
-  const text = await response.text();
-  return { status: response.status, body: text ? JSON.parse(text) : undefined };
-}
 
 const share = (courseId: number, json: Record<string, unknown> = {}, user?: string) =>
   api(`/site/courses/${courseId}/share`, {

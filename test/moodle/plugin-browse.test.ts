@@ -16,17 +16,18 @@
  * Only the fixture set-up (nodes, Moodle users and roles, the plugin's connection to the
  * node) and the checks against Moodle's database go around the pages.
  */
-import { execFile } from "node:child_process";
-import { mkdir, writeFile } from "node:fs/promises";
-import { join } from "node:path";
-import { promisify } from "node:util";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { publishCourse } from "../../packages/node/src/courses/publish-service.ts";
+import { publishCourse, withdrawCourse } from "../../packages/node/src/courses/publish-service.ts";
 import { domainServices } from "../../packages/node/src/federation/domain-services.ts";
 import { probeTarget } from "../../packages/node/src/moodle-targets/probe-target.ts";
 import { TokenRepository } from "../../packages/node/src/tokens/token-repository.ts";
-import { haveChromium, launchChromium, screenshot } from "../browser/chromium.ts";
+import {
+  haveChromium,
+  launchChromium,
+  screenshot,
+  seriousAxeViolations,
+} from "../browser/chromium.ts";
 import { eventually } from "../support/eventually.ts";
 import { contextOf, followAndApprove } from "../support/federation-steps.ts";
 import { installCoursefedPlugin } from "../support/moodle-plugin.ts";
@@ -34,14 +35,24 @@ import { describeOnEachMoodle, type LiveMoodleSite, siteScript } from "../suppor
 import { fixture, haveFixtures } from "../support/shared-fixtures.ts";
 import { startTestNode, type TestNode } from "../support/test-node.ts";
 import { webFingerOverHttp } from "../web/loopback-webfinger.ts";
+import {
+  allowFrenchOnMoodle,
+  connectPluginToNode,
+  letCourseNoticesExpire,
+  signInToMoodle,
+} from "./moodle-browser-steps.ts";
 import { courseModules, queryMoodle } from "./moodle-database.ts";
-
-const run = promisify(execFile);
+import { moodlePhp } from "./picker-fixtures.ts";
 
 /** Revision 1: one glossary; revision 2 adds a forum, a folder, an IMS package and a SCORM. */
 const REVISION_1 = "m26dev-zip-course-glossary-nousers.mbz";
 const REVISION_2 = "m324-tgz-course-files-scorm-nousers.mbz";
 const PASSWORD = "Teacher#1234";
+/**
+ * What axe finds in Moodle's own page frame rather than in the plugin's content: the user
+ * menu's button (#user-menu-toggle) shows initials its accessible name does not hold.
+ */
+const MOODLE_OWN = ["label-content-name-mismatch"];
 
 interface MoodleFixture {
   readonly category: number;
@@ -49,21 +60,6 @@ interface MoodleFixture {
   readonly elsewhere: number;
   readonly teacher: string;
   readonly norights: string;
-}
-
-/** Runs PHP inside the site (CLI_SCRIPT, config.php loaded); its output, trimmed. */
-async function moodlePhp(site: LiveMoodleSite, code: string): Promise<string> {
-  const { stdout } = await run(
-    "php",
-    [
-      "-d",
-      "max_input_vars=5000",
-      "-r",
-      `define('CLI_SCRIPT', true); require 'config.php'; ${code}`,
-    ],
-    { cwd: site.moodleDir, maxBuffer: 1 << 24 },
-  );
-  return stdout.trim();
 }
 
 /**
@@ -74,7 +70,7 @@ async function moodlePhp(site: LiveMoodleSite, code: string): Promise<string> {
  */
 async function makeMoodleFixture(site: LiveMoodleSite, stamp: string): Promise<MoodleFixture> {
   const out = await moodlePhp(
-    site,
+    site.moodleDir,
     `require_once($CFG->dirroot . '/user/lib.php');
     $stamp = ${JSON.stringify(stamp)};
     $category = core_course_category::create(['name' => "Network imports $stamp"]);
@@ -109,48 +105,6 @@ async function makeMoodleFixture(site: LiveMoodleSite, stamp: string): Promise<M
   return JSON.parse(out) as MoodleFixture;
 }
 
-/**
- * Points the plugin at the school's node with its site token, as its settings page does
- * with a registration code. The site is shared by every Moodle test: other tests may point
- * it elsewhere meanwhile, so each step connects it again. Moodle's curl refuses loopback
- * hosts and ports other than 80 and 443 by default, which the test node uses.
- */
-async function connectSite(site: LiveMoodleSite, node: TestNode, token: string): Promise<void> {
-  await moodlePhp(
-    site,
-    `set_config('nodeurl', ${JSON.stringify(node.url.href.replace(/\/$/, ""))}, 'local_coursefed');
-    set_config('sitetoken', ${JSON.stringify(token)}, 'local_coursefed');
-    set_config('curlsecurityblockedhosts', '');
-    set_config('curlsecurityallowedport', '');`,
-  );
-}
-
-/**
- * French for the plugin's pages: the site has no French language pack (installing one
- * needs the network), so a minimal one is made (its langconfig only); Moodle then shows
- * the plugin's own French strings and English for the rest.
- */
-async function allowFrench(site: LiveMoodleSite): Promise<void> {
-  const dataroot = await moodlePhp(site, "echo $CFG->dataroot;");
-  const directory = join(dataroot, "lang", "fr");
-  await mkdir(directory, { recursive: true });
-  await writeFile(
-    join(directory, "langconfig.php"),
-    `<?php
-defined('MOODLE_INTERNAL') || die();
-$string['thislanguage'] = 'Français';
-$string['thislanguageint'] = 'French';
-$string['parentlanguage'] = '';
-$string['iso6391'] = 'fr';
-$string['locale'] = 'fr_FR.UTF-8';
-$string['localewin'] = 'French_France.1252';
-$string['decsep'] = ',';
-$string['thousandssep'] = ' ';
-`,
-  );
-  await moodlePhp(site, "get_string_manager()->reset_caches(true);");
-}
-
 describeOnEachMoodle(
   "browse the network, import and update from inside Moodle, in a browser",
   (site) => {
@@ -158,6 +112,8 @@ describeOnEachMoodle(
     const title = `Glossaire réseau ${stamp}`;
     /** The name the teacher gives the imported course. */
     const courseName = `Glossaire (importé) ${stamp}`;
+    /** And the short name. */
+    const courseShortName = `GLOSS-${stamp}`;
     let university: TestNode;
     let school: TestNode;
     let siteToken: string;
@@ -174,21 +130,6 @@ describeOnEachMoodle(
 
     const moodleUrl = (path: string) => `${site.wwwroot}${path}`;
 
-    async function signIn(on: Page, username: string): Promise<void> {
-      // Other suites reinstall the plugin and purge the caches of this shared site while this
-      // one runs, which now and then spoils a login token: sign in again then.
-      for (let attempt = 1; ; attempt++) {
-        await on.goto(moodleUrl("/login/index.php"));
-        await on.locator("#username").fill(username);
-        await on.locator("#password").fill(PASSWORD);
-        await Promise.all([on.waitForLoadState("load"), on.locator("#loginbtn").click()]);
-        await on.waitForLoadState("load");
-        if (!new URL(on.url()).pathname.startsWith("/login/")) return;
-        if (attempt === 5) throw new Error(`${username} could not sign in: ${on.url()}`);
-        await on.waitForTimeout(3000);
-      }
-    }
-
     async function publishRevision(backup: string): Promise<void> {
       const published = await publishCourse(
         domainServices(contextOf(university)),
@@ -204,6 +145,26 @@ describeOnEachMoodle(
         async () =>
           (await school.node.services.catalog.catalogEntry(object))?.revision === revision,
       );
+      await letCourseNoticesExpire(site);
+    }
+
+    /**
+     * Submits what asks the node for a job until the progress page shows: a submission that
+     * reached another suite's node (the site is shared) is made again once pointed back.
+     */
+    async function untilTheJobStarts(
+      prepareAgain: () => Promise<void>,
+      submit: () => Promise<void>,
+    ): Promise<void> {
+      for (let attempt = 1; ; attempt++) {
+        if (attempt > 1) await prepareAgain();
+        await Promise.all([page.waitForEvent("load"), submit()]);
+        if (page.url().includes("/local/coursefed/import_progress.php")) return;
+        if (attempt === 3) {
+          throw new Error(`No job: ${page.url()} ${await page.textContent("#region-main")}`);
+        }
+        await connectPluginToNode(site, school.url, siteToken);
+      }
     }
 
     /** Waits on the progress page, which reloads itself, until the job is over. */
@@ -216,7 +177,7 @@ describeOnEachMoodle(
             if ((await state.count()) > 0) return await state.getAttribute("data-state");
             const shown = await page.textContent("#region-main").catch(() => "");
             // Another test pointed the shared site at its own node meanwhile: point it back.
-            await connectSite(site, school, siteToken);
+            await connectPluginToNode(site, school.url, siteToken);
             await page.reload();
             return `no state on the page: ${shown}`;
           },
@@ -233,7 +194,7 @@ describeOnEachMoodle(
     async function noticeOn(courseUrl: string): Promise<string> {
       const notice = page.locator(".coursefed-network-notice");
       for (let attempt = 1; ; attempt++) {
-        await connectSite(site, school, siteToken);
+        await connectPluginToNode(site, school.url, siteToken);
         await page.goto(courseUrl);
         if ((await notice.count()) > 0) return (await notice.textContent()) as string;
         if (attempt === 3) return `no notice: ${await page.textContent("#region-main")}`;
@@ -266,7 +227,7 @@ describeOnEachMoodle(
         )
       ).token;
       moodle = await makeMoodleFixture(site, stamp);
-      await allowFrench(site);
+      await allowFrenchOnMoodle(site);
       await publishRevision(REVISION_1);
       browser = await launchChromium();
       context = await browser.newContext({
@@ -274,8 +235,8 @@ describeOnEachMoodle(
         locale: "en-GB",
       });
       page = await context.newPage();
-      await connectSite(site, school, siteToken);
-      await signIn(page, moodle.teacher);
+      await connectPluginToNode(site, school.url, siteToken);
+      await signInToMoodle(page, site, moodle.teacher, PASSWORD);
       console.info(
         `Set-up on ${site.name}: ${((performance.now() - started) / 1000).toFixed(1)} s`,
       );
@@ -287,7 +248,7 @@ describeOnEachMoodle(
     });
 
     it("finds the course by a word of its title among those this site can restore", async () => {
-      await connectSite(site, school, siteToken);
+      await connectPluginToNode(site, school.url, siteToken);
       await page.goto(moodleUrl("/my/"));
       // The primary navigation (Moodle's "more menu": its entries are menu items).
       await page
@@ -304,7 +265,7 @@ describeOnEachMoodle(
       const count = page.locator(".coursefed-result-count");
       for (let attempt = 1; attempt < 3; attempt++) {
         if ((await count.count()) > 0 && (await count.textContent()) === "1 course(s)") break;
-        await connectSite(site, school, siteToken);
+        await connectPluginToNode(site, school.url, siteToken);
         await page.reload();
       }
       expect(
@@ -315,6 +276,7 @@ describeOnEachMoodle(
       expect(await result.locator("h4").textContent()).toBe(title);
       expect(await result.locator(".coursefed-byline").textContent()).toBe("Université Exemple");
       await screenshot(page, `moodle-browse-en-${site.tag}`);
+      expect(await seriousAxeViolations(page, MOODLE_OWN)).toEqual([]);
       // A word no course holds: nothing, and the node says why.
       await page.getByLabel("Words").fill(`absent${stamp}`);
       await page.getByRole("button", { name: "Search" }).click();
@@ -324,7 +286,7 @@ describeOnEachMoodle(
     }, 60_000);
 
     it("shows what the backup holds and that this site restores it", async () => {
-      await connectSite(site, school, siteToken);
+      await connectPluginToNode(site, school.url, siteToken);
       await page.goto(moodleUrl(`/local/coursefed/browse.php?search=1&q=${stamp}`));
       await page.getByRole("link", { name: title }).click();
       await page.waitForURL(/\/local\/coursefed\/network_course\.php\?object=/);
@@ -337,7 +299,7 @@ describeOnEachMoodle(
     }, 60_000);
 
     it("imports into the teacher's category, picked by name; the course exists in Moodle", async () => {
-      await connectSite(site, school, siteToken);
+      await connectPluginToNode(site, school.url, siteToken);
       await page.getByRole("button", { name: "Import", exact: true }).click();
       await page.waitForURL(/\/local\/coursefed\/import\.php/);
       // Moodle's capabilities decide: the teacher's category alone, by its name.
@@ -350,19 +312,48 @@ describeOnEachMoodle(
       const fullName = page.getByLabel("Full name of the new course");
       expect(await fullName.inputValue()).toBe(title);
       await fullName.fill(courseName);
+      // The short name is Moodle's (made from the full name) unless the teacher gives one, of
+      // at most 100 characters as the node takes it: a longer one is refused, the form kept.
+      const shortName = page.getByLabel("Short name of the new course (optional)");
+      expect(await shortName.inputValue()).toBe("");
+      await shortName.fill("G".repeat(101));
+      await Promise.all([
+        page.waitForEvent("load"),
+        page.getByRole("button", { name: "Import", exact: true }).click(),
+      ]);
+      expect(page.url()).toContain("/local/coursefed/import.php");
+      expect(await page.textContent("#region-main")).toContain(
+        "The short name is 101 characters long; a Moodle course's short name holds at most 100: shorten it.",
+      );
+      expect(await fullName.inputValue()).toBe(courseName);
+      expect(await shortName.inputValue()).toBe("G".repeat(101));
+      await shortName.fill(courseShortName);
       await screenshot(page, `moodle-import-en-${site.tag}`);
-      await page.getByRole("button", { name: "Import", exact: true }).click();
+      expect(await seriousAxeViolations(page, MOODLE_OWN)).toEqual([]);
+      const form = page.url();
+      await untilTheJobStarts(
+        async () => {
+          await page.goto(form);
+          await page
+            .getByLabel("Category", { exact: true })
+            .selectOption({ label: moodle.categoryName });
+          await page.getByLabel("Full name of the new course").fill(courseName);
+          await page.getByLabel("Short name of the new course (optional)").fill(courseShortName);
+        },
+        () => page.getByRole("button", { name: "Import", exact: true }).click(),
+      );
       const state = await waitForImport();
       expect(state, (await page.textContent("#region-main")) ?? "").toBe("succeeded");
       const link = page.getByRole("link", { name: "Go to the course" });
       const href = (await link.getAttribute("href")) as string;
       moodleCourseId = Number(new URL(href).searchParams.get("id"));
-      const [[fullname, category] = []] = await queryMoodle(
+      const [[fullname, shortname, category] = []] = await queryMoodle(
         site,
-        `SELECT fullname, category FROM mdl_course WHERE id = ${moodleCourseId}`,
+        `SELECT fullname, shortname, category FROM mdl_course WHERE id = ${moodleCourseId}`,
       );
       expect(Number(category)).toBe(moodle.category);
       expect(fullname).toBe(courseName);
+      expect(shortname).toBe(courseShortName);
       expect(await courseModules(site, moodleCourseId)).toEqual({ glossary: 1 });
       const notice = await noticeOn(href);
       expect(notice).toContain(`From the network: Université Exemple, ${title}, revision 1`);
@@ -374,7 +365,7 @@ describeOnEachMoodle(
 
     it("offers revision 2 as an update with what changed; applying it (merge) brings its activities", async () => {
       await publishRevision(REVISION_2);
-      await connectSite(site, school, siteToken);
+      await connectPluginToNode(site, school.url, siteToken);
       const courseUrl = moodleUrl(`/course/view.php?id=${moodleCourseId}`);
       expect(await noticeOn(courseUrl)).toContain("Update available (revision 1 → 2):");
       const notice = page.locator(".coursefed-network-notice");
@@ -382,9 +373,13 @@ describeOnEachMoodle(
       expect(changes).toContain("Forum: 0 → 1");
       expect(changes).toContain("Glossary: 1 → 0");
       await screenshot(page, `moodle-update-en-${site.tag}`);
+      expect(await seriousAxeViolations(page, MOODLE_OWN)).toEqual([]);
       // Viewing the course made its announcements forum: what the merge adds is counted from here.
       const before = await courseModules(site, moodleCourseId);
-      await notice.getByRole("link", { name: "Apply (add to the course)" }).click();
+      await untilTheJobStarts(
+        async () => void (await noticeOn(courseUrl)),
+        () => notice.getByRole("link", { name: "Apply (add to the course)" }).click(),
+      );
       const state = await waitForImport();
       expect(state, (await page.textContent("#region-main")) ?? "").toBe("succeeded");
       // Merged: revision 1's glossary stays beside revision 2's activities.
@@ -404,7 +399,7 @@ describeOnEachMoodle(
 
     it("dismisses revision 3: the notice no longer offers it, and tells the origin still", async () => {
       await publishRevision(REVISION_1);
-      await connectSite(site, school, siteToken);
+      await connectPluginToNode(site, school.url, siteToken);
       const courseUrl = moodleUrl(`/course/view.php?id=${moodleCourseId}`);
       expect(await noticeOn(courseUrl)).toContain("Update available (revision 2 → 3):");
       const notice = page.locator(".coursefed-network-notice");
@@ -433,7 +428,7 @@ describeOnEachMoodle(
     }, 120_000);
 
     it("shows the pages in French", async () => {
-      await connectSite(site, school, siteToken);
+      await connectPluginToNode(site, school.url, siteToken);
       await page.goto(moodleUrl(`/local/coursefed/browse.php?search=1&q=${stamp}&lang=fr`));
       expect(await page.textContent(".coursefed-result-count")).toBe("1 cours");
       expect(await page.textContent("#page-header")).toContain("Parcourir le réseau");
@@ -442,6 +437,12 @@ describeOnEachMoodle(
       await page.getByRole("button", { name: "Importer", exact: true }).click();
       await page.waitForURL(/\/local\/coursefed\/import\.php/);
       expect(await page.textContent("legend")).toBe("Comme nouveau cours");
+      expect(await page.getByLabel("Nom abrégé du nouveau cours (facultatif)").inputValue()).toBe(
+        "",
+      );
+      expect(await page.textContent("#coursefed-shortname-hint")).toBe(
+        "Laissé vide, Moodle le tire du nom complet.",
+      );
       await screenshot(page, `moodle-import-fr-${site.tag}`);
       await publishRevision(REVISION_2);
       expect(await noticeOn(moodleUrl(`/course/view.php?id=${moodleCourseId}`))).toContain(
@@ -452,11 +453,11 @@ describeOnEachMoodle(
     }, 120_000);
 
     it("a user without Moodle's right to restore sees no destination, and a forged form is refused", async () => {
-      await connectSite(site, school, siteToken);
+      await connectPluginToNode(site, school.url, siteToken);
       const other = await browser.newContext({ viewport: { width: 1280, height: 900 } });
       const them = await other.newPage();
       try {
-        await signIn(them, moodle.norights);
+        await signInToMoodle(them, site, moodle.norights, PASSWORD);
         const importUrl = moodleUrl(
           `/local/coursefed/import.php?object=${encodeURIComponent(object)}`,
         );
@@ -514,6 +515,27 @@ describeOnEachMoodle(
         await other.close();
       }
     }, 90_000);
+
+    it("says when the publisher withdrew the course, and offers no update any more", async () => {
+      await withdrawCourse(
+        domainServices(contextOf(university)),
+        university.node.institution,
+        courseId,
+      );
+      await eventually(
+        async () => (await school.node.services.catalog.catalogEntry(object))?.deletedAt != null,
+      );
+      await letCourseNoticesExpire(site);
+      const notice = await noticeOn(moodleUrl(`/course/view.php?id=${moodleCourseId}`));
+      expect(notice).toContain(`${title}, revision 2`);
+      expect(notice).toContain("Its publisher has since withdrawn it from the network");
+      expect(notice).not.toContain("Update available");
+      // Deleting the course deletes its dismissed updates.
+      const dismissals = `SELECT count(*) FROM mdl_local_coursefed_dismissals WHERE courseid = ${moodleCourseId}`;
+      expect(await queryMoodle(site, dismissals)).toEqual([["1"]]);
+      await moodlePhp(site.moodleDir, `delete_course(${moodleCourseId}, false);`);
+      expect(await queryMoodle(site, dismissals)).toEqual([["0"]]);
+    }, 60_000);
   },
   { when: haveFixtures() && haveChromium() },
 );

@@ -11,14 +11,13 @@
  * The plugin's registration is site-wide: what this run changes is put back afterwards, for
  * the other suites that use the same site.
  */
-import { mkdir, writeFile } from "node:fs/promises";
-import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { haveChromium, launchChromium, screenshot } from "../browser/chromium.ts";
 import { installCoursefedPlugin } from "../support/moodle-plugin.ts";
 import { describeOnEachMoodle, type LiveMoodleSite, siteScript } from "../support/moodle-site.ts";
 import { startTestNode, type TestNode } from "../support/test-node.ts";
+import { allowFrenchOnMoodle, allowLoopbackNode, signInToMoodle } from "./moodle-browser-steps.ts";
 import { moodlePhp } from "./picker-fixtures.ts";
 
 const PASSWORD = "Registrar#2026";
@@ -38,7 +37,7 @@ const TEXT = {
     continue: "Continue",
   },
   fr: {
-    // Moodle's own strings: the French pack here holds only its name (see installFrenchLanguage).
+    // Moodle's own strings: the French pack here holds only its name (see allowFrenchOnMoodle).
     save: "Save changes",
     connectedTo: "Connecté à Université Exemple (@univ)",
     give: /^Donner (à nouveau )?l'accès au nœud$/,
@@ -75,21 +74,6 @@ async function removeSiteAdmins(site: LiveMoodleSite, usernames: readonly string
   );
 }
 
-/**
- * A French language pack holding only its name: Moodle then offers French and takes the
- * plugin's own French strings (the site has no network to fetch the real pack).
- */
-async function installFrenchLanguage(site: LiveMoodleSite): Promise<void> {
-  const dataroot = await moodlePhp(site.moodleDir, "echo $CFG->dataroot;");
-  const directory = join(dataroot, "lang", "fr");
-  await mkdir(directory, { recursive: true });
-  await writeFile(
-    join(directory, "langconfig.php"),
-    "<?php\n$string['thislanguage'] = 'Français';\n$string['thislanguageint'] = 'French';\n$string['parentlanguage'] = '';\n",
-  );
-  await moodlePhp(site.moodleDir, "get_string_manager()->reset_caches(); purge_all_caches();");
-}
-
 describeOnEachMoodle(
   "registering the site with its node from the plugin's settings page, in a browser",
   (site) => {
@@ -116,18 +100,8 @@ describeOnEachMoodle(
         locale: lang,
       });
       const page = await context.newPage();
-      // Other suites reinstall the plugin and purge the caches of this shared site while
-      // this one runs, which now and then spoils a login token: sign in again then.
-      for (let attempt = 1; ; attempt++) {
-        await page.goto(new URL("/login/index.php", site.wwwroot).href);
-        await page.locator("#username").fill(username);
-        await page.locator("#password").fill(PASSWORD);
-        await Promise.all([page.waitForLoadState("load"), page.locator("#loginbtn").click()]);
-        await page.waitForLoadState("load");
-        if (!new URL(page.url()).pathname.startsWith("/login/")) return page;
-        if (attempt === 5) throw new Error(`${username} could not sign in: ${page.url()}`);
-        await page.waitForTimeout(3000);
-      }
+      await signInToMoodle(page, site, username, PASSWORD);
+      return page;
     }
 
     /** Pastes `code` into the settings page's field and saves the page. */
@@ -161,12 +135,8 @@ describeOnEachMoodle(
         ),
       ) as Record<string, string | false>;
       saved = before;
-      // The node is on 127.0.0.1 at any port, which Moodle blocks by default (a setting of
-      // the test site's: the plugin never changes it).
-      for (const name of ["curlsecurityblockedhosts", "curlsecurityallowedport"]) {
-        await moodlePhp(site.moodleDir, `set_config(${JSON.stringify(name)}, '');`);
-      }
-      await installFrenchLanguage(site);
+      await allowLoopbackNode(site);
+      await allowFrenchOnMoodle(site);
       node = await startTestNode("univ", "Université Exemple");
       // A ws target without a token: the site gives it.
       await node.node.services.moodleTargets.add({

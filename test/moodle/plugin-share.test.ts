@@ -11,8 +11,6 @@
  * Only the fixtures (node, target, site registration, Moodle users and courses) go around
  * the pages; what the node published is checked through its API, as the site sees it.
  */
-import { mkdir, writeFile } from "node:fs/promises";
-import { join } from "node:path";
 import type { Browser, BrowserContext, Locator, Page } from "playwright-core";
 import { afterAll, beforeAll, beforeEach, expect, it } from "vitest";
 import { TokenRepository } from "../../packages/node/src/tokens/token-repository.ts";
@@ -20,6 +18,11 @@ import { haveChromium, launchChromium, screenshot } from "../browser/chromium.ts
 import { installCoursefedPlugin } from "../support/moodle-plugin.ts";
 import { describeOnEachMoodle, type LiveMoodleSite, siteScript } from "../support/moodle-site.ts";
 import { freePort, startTestNode, type TestNode } from "../support/test-node.ts";
+import {
+  allowFrenchOnMoodle,
+  connectPluginToNode,
+  signInToMoodle,
+} from "./moodle-browser-steps.ts";
 import { moodlePhp } from "./picker-fixtures.ts";
 
 const PASSWORD = "Teacher#2026";
@@ -30,14 +33,17 @@ interface ShareFixtures {
   /** An editingteacher of `course` whose role is refused local/coursefed:share there. */
   readonly narrowed: string;
   readonly course: number;
-  /** A course of `teacher` whose backup, even without users, holds students' answers. */
-  readonly personal: number | null;
+  /** A course of `teacher` whose backup, even without users, holds personal data. */
+  readonly personal: number;
+  /** What holds it: a survey a student answered (up to 4.5), or a comment on a question (5.0 on). */
+  readonly kind: "survey" | "comment";
 }
 
 /**
- * Makes a category, a course with an HTML summary and tags, and its teachers; on releases
- * that have mod_survey (up to 4.5), a second course holding a survey that a student answered:
- * Moodle writes survey answers into backups made without user data.
+ * Makes a category, a course with an HTML summary and tags, and its teachers, and a second
+ * course whose backup keeps personal data even made without user data, as Moodle writes
+ * survey answers and question-bank comments into every backup: a survey a student answered
+ * where there is mod_survey (up to 4.5), else a question with a comment on it.
  */
 async function makeFixtures(site: LiveMoodleSite, lang: string): Promise<ShareFixtures> {
   const stamp = `${lang}${Date.now()}${Math.floor(Math.random() * 1000)}`;
@@ -80,7 +86,6 @@ async function makeFixtures(site: LiveMoodleSite, lang: string): Promise<ShareFi
     set_role_contextlevels($narrowedrole, [CONTEXT_COURSE]);
     $narrowed = $user('narrowed');
     $enrol($course->id, $narrowed, $narrowedrole);
-    $personal = null;
     if (file_exists($CFG->dirroot . '/mod/survey/version.php')) {
       $personalcourse = create_course((object) ['fullname' => "Enquête {$stamp}", 'shortname' => "SURVEY{$stamp}",
         'category' => $category->id]);
@@ -96,47 +101,35 @@ async function makeFixtures(site: LiveMoodleSite, lang: string): Promise<ShareFi
           'question' => $question, 'time' => time(), 'answer1' => '3', 'answer2' => '']);
       }
       $personal = (int) $personalcourse->id;
+      $kind = 'survey';
+    } else {
+      // From 5.0: a question of the course's bank with a colleague's comment on it.
+      require_once($CFG->dirroot . '/comment/lib.php');
+      require_once($CFG->libdir . '/questionlib.php');
+      $personalcourse = create_course((object) ['fullname' => "Banque {$stamp}", 'shortname' => "QBANK{$stamp}",
+        'category' => $category->id]);
+      $enrol($personalcourse->id, $teacher, $editing);
+      $bank = create_module((object) ['modulename' => 'qbank', 'course' => $personalcourse->id, 'section' => 0,
+        'name' => 'Banque', 'introeditor' => ['text' => '', 'format' => FORMAT_HTML, 'itemid' => 0], 'visible' => 1]);
+      $bankcontext = context_module::instance($bank->coursemodule);
+      $questioncategory = question_get_default_category($bankcontext->id, true);
+      $text = fn(string $text) => ['text' => $text, 'format' => FORMAT_HTML];
+      $question = question_bank::get_qtype('truefalse')->save_question(
+        (object) ['category' => $questioncategory->id, 'qtype' => 'truefalse'],
+        (object) ['category' => "{$questioncategory->id},{$bankcontext->id}", 'name' => 'Vrai ou faux',
+          'questiontext' => $text('Vrai ?'), 'generalfeedback' => $text(''), 'defaultmark' => 1, 'correctanswer' => 1,
+          'feedbacktrue' => $text(''), 'feedbackfalse' => $text(''), 'penalty' => 1,
+          'status' => \\core_question\\local\\bank\\question_version_status::QUESTION_STATUS_READY]);
+      $comment = new comment((object) ['context' => $bankcontext, 'course' => $personalcourse, 'area' => 'question',
+        'itemid' => $question->id, 'component' => 'qbank_comment']);
+      $comment->add('Une bonne question');
+      $personal = (int) $personalcourse->id;
+      $kind = 'comment';
     }
-    echo json_encode(['teacher' => strtolower("teacher{$stamp}"), 'narrowed' => strtolower("narrowed{$stamp}"),
+    echo json_encode(['kind' => $kind, 'teacher' => strtolower("teacher{$stamp}"), 'narrowed' => strtolower("narrowed{$stamp}"),
       'course' => (int) $course->id, 'personal' => $personal]);`,
   );
   return JSON.parse(made.split("\n").pop() as string) as ShareFixtures;
-}
-
-/**
- * The site may call a node on 127.0.0.1 at any port: Moodle blocks loopback addresses and
- * ports other than 80 and 443 by default (the plugin never changes this; an admin whose
- * node is on the intranet does, as the test harness does here).
- */
-async function allowLoopbackNode(site: LiveMoodleSite): Promise<void> {
-  for (const name of ["curlsecurityblockedhosts", "curlsecurityallowedport"]) {
-    await moodlePhp(site.moodleDir, `set_config(${JSON.stringify(name)}, '');`);
-  }
-}
-
-/** Points the plugin at a node with a site token, as the settings page saves a registration. */
-async function registerSite(site: LiveMoodleSite, nodeUrl: string, token: string): Promise<void> {
-  await moodlePhp(
-    site.moodleDir,
-    `set_config('nodeurl', ${JSON.stringify(nodeUrl)}, 'local_coursefed');
-    set_config('sitetoken', ${JSON.stringify(token)}, 'local_coursefed');`,
-  );
-}
-
-/**
- * A French language pack holding only its name: Moodle then offers French, takes the
- * plugin's own French strings, and Moodle's from English (the site has no network to fetch
- * the real pack).
- */
-async function installFrenchLanguage(site: LiveMoodleSite): Promise<void> {
-  const dataroot = await moodlePhp(site.moodleDir, "echo $CFG->dataroot;");
-  const directory = join(dataroot, "lang", "fr");
-  await mkdir(directory, { recursive: true });
-  await writeFile(
-    join(directory, "langconfig.php"),
-    "<?php\n$string['thislanguage'] = 'Français';\n$string['thislanguageint'] = 'French';\n$string['parentlanguage'] = '';\n",
-  );
-  await moodlePhp(site.moodleDir, "get_string_manager()->reset_caches(); purge_all_caches();");
 }
 
 const TEXT = {
@@ -150,6 +143,7 @@ const TEXT = {
     withdrawn: "Withdrawn from the network on",
     personal: "holds personal data",
     answers: "records of students' work in activities",
+    comments: "comments",
     unreachable: "could not be reached",
     title: "Title",
   },
@@ -163,6 +157,7 @@ const TEXT = {
     withdrawn: "Retiré du réseau le",
     personal: "contient des données personnelles",
     answers: "traces du travail d'étudiants dans des activités",
+    comments: "commentaires",
     unreachable: "n'a pas pu être joint",
     title: "Titre",
   },
@@ -190,23 +185,8 @@ describeOnEachMoodle(
 
     async function signIn(context: BrowserContext, username: string): Promise<Page> {
       const page = await context.newPage();
-      // On this shared machine Moodle now and then answers "Invalid login" for a user made
-      // seconds before (its log says: wrong password), then takes the same password a little
-      // later: a few tries, and the page's words if none succeeds.
-      for (let attempt = 1; ; attempt++) {
-        await page.goto(new URL("/login/index.php", site.wwwroot).href);
-        await page.locator("#username").fill(username);
-        await page.locator("#password").fill(PASSWORD);
-        await page.locator("#loginbtn").click();
-        await page.waitForLoadState("load");
-        if (!new URL(page.url()).pathname.startsWith("/login/")) return page;
-        if (attempt === 4) {
-          throw new Error(
-            `${username} could not sign in: ${await page.locator("body").innerText()}`,
-          );
-        }
-        await new Promise((resolve) => setTimeout(resolve, 10_000));
-      }
+      await signInToMoodle(page, site, username, PASSWORD);
+      return page;
     }
 
     /** The course menu's link to the share page ("More" holds it), hidden or not: none when absent. */
@@ -242,8 +222,7 @@ describeOnEachMoodle(
     beforeAll(async () => {
       await installCoursefedPlugin(site);
       await siteScript(site, "serve");
-      await allowLoopbackNode(site);
-      await installFrenchLanguage(site);
+      await allowFrenchOnMoodle(site);
       node = await startTestNode("univ", "Université Exemple");
       const target = await node.node.services.moodleTargets.add({
         name: `campus-${site.tag}`,
@@ -259,14 +238,14 @@ describeOnEachMoodle(
           node.node.institution.id,
         )
       ).token;
-      await registerSite(site, node.url.href, siteToken);
+      await connectPluginToNode(site, node.url, siteToken);
       browser = await launchChromium();
     }, 240_000);
 
     // The plugin's registration is the site's: other suites point it at their nodes too
     // (one file at a time in a run, but runs may overlap on a developer's machine).
     beforeEach(async () => {
-      if (node) await registerSite(site, node.url.href, siteToken);
+      if (node) await connectPluginToNode(site, node.url, siteToken);
     });
 
     afterAll(async () => {
@@ -343,24 +322,25 @@ describeOnEachMoodle(
         expect(state.withdrawnAt).not.toBeNull();
       }, 240_000);
 
-      it(`${lang}: refuses a course whose backup holds personal data, saying what was found`, async (test) => {
-        // mod_survey left Moodle's standard set in 5.0, and the run makes no other course
-        // whose backup without users keeps personal data (question-bank comments would).
-        if (fixtures.personal === null) return test.skip();
+      it(`${lang}: refuses a course whose backup holds personal data, saying what was found`, async () => {
         await page.goto(
           new URL(`/local/coursefed/share.php?id=${fixtures.personal}`, site.wwwroot).href,
         );
         await pressAndSettle(page, page.getByRole("button", { name: text.share, exact: true }));
         const failure = await page.textContent(".coursefed-share-failure");
         expect(failure).toContain(text.personal);
-        expect(failure).toContain(text.answers);
-        expect(failure).toContain("survey");
+        if (fixtures.kind === "survey") {
+          expect(failure).toContain(`2 ${text.answers}`);
+          expect(failure).toContain("survey");
+        } else {
+          expect(failure).toContain(`1 ${text.comments} (questions.xml)`);
+        }
         expect(await page.textContent(".coursefed-share-status")).toBe(text.notShared);
         expect((await stateOnNode(fixtures.personal)).shared).toBe(false);
       }, 180_000);
 
       it(`${lang}: says so when the node cannot be reached`, async () => {
-        await registerSite(site, `http://127.0.0.1:${await freePort()}`, siteToken);
+        await connectPluginToNode(site, `http://127.0.0.1:${await freePort()}`, siteToken);
         try {
           await page.goto(
             new URL(`/local/coursefed/share.php?id=${fixtures.course}`, site.wwwroot).href,
@@ -368,7 +348,7 @@ describeOnEachMoodle(
           expect(await page.textContent("#region-main .alert-danger")).toContain(text.unreachable);
           expect(await page.locator("#id_title").count()).toBe(0);
         } finally {
-          await registerSite(site, node.url.href, siteToken);
+          await connectPluginToNode(site, node.url, siteToken);
         }
       }, 60_000);
 

@@ -1,7 +1,11 @@
+import { writeFile } from "node:fs/promises";
+import { join } from "node:path";
 import type { Context } from "@fedify/fedify";
+import { publishCourse } from "../../packages/node/src/courses/publish-service.ts";
 import type { FederationServices } from "../../packages/node/src/federation/context.ts";
 import { domainServices } from "../../packages/node/src/federation/domain-services.ts";
 import { answerFollow, follow } from "../../packages/node/src/follows/follow-service.ts";
+import { buildTarGz, moodleBackupXml } from "./archive-builder.ts";
 import { eventually } from "./eventually.ts";
 import type { TestNode } from "./test-node.ts";
 
@@ -40,4 +44,40 @@ export async function followAndApprove(follower: TestNode, followed: TestNode): 
         )
       )?.state === "accepted",
   );
+}
+
+/** Writes `course.mbz` into `directory`: a backup holding one page, "Welcome"; returns its path. */
+export async function writeOnePageBackup(directory: string): Promise<string> {
+  const backup = join(directory, "course.mbz");
+  await writeFile(
+    backup,
+    await buildTarGz([
+      {
+        name: "moodle_backup.xml",
+        data: moodleBackupXml({ activities: [{ module: "page", id: 4, title: "Welcome" }] }),
+      },
+    ]),
+  );
+  return backup;
+}
+
+/**
+ * `publisher`'s institution publishes the backup at `file`; returns the course's object URI once
+ * `follower`'s catalog lists it.
+ */
+export async function publishToFollower(
+  publisher: TestNode,
+  follower: TestNode,
+  file: string,
+  metadata: Parameters<typeof publishCourse>[3],
+): Promise<string> {
+  const published = await publishCourse(
+    domainServices(contextOf(publisher)),
+    publisher.node.institution,
+    file,
+    metadata,
+  );
+  const object = new URL(`/courses/${published.course.id}`, publisher.url).href;
+  await eventually(() => follower.node.services.catalog.catalogEntry(object));
+  return object;
 }

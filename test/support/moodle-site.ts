@@ -80,11 +80,6 @@ declare module "vitest" {
   export interface ProvidedContext {
     /** Every release's site, in MOODLE_RELEASES order. */
     moodleSites: MoodleTestSite[];
-    /**
-     * The 4.5 site alone, for tests written before 5.1 was added; new tests use
-     * describeOnEachMoodle.
-     */
-    moodleSite: MoodleTestSite;
   }
 }
 
@@ -92,9 +87,7 @@ export const moodleScript = join(sharedDirectory, "moodle", "moodle-test-site.sh
 
 /** vitest globalSetup: install (or reuse) the sites and hand their details to the tests. */
 export default async function setup(project: TestProject): Promise<void> {
-  const sites = await prepareMoodleSites();
-  project.provide("moodleSites", sites);
-  project.provide("moodleSite", sites.find((site) => site.release === "4.5") as MoodleTestSite);
+  project.provide("moodleSites", await prepareMoodleSites());
 }
 
 /**

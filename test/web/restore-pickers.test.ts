@@ -5,18 +5,19 @@
  * and the admin's teacher categories pick categories by name too. Against a stand-in ws
  * site (test/support/moodle-listing-site.ts).
  */
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AccountRepository } from "../../packages/node/src/accounts/account-repository.ts";
 import { createAccount } from "../../packages/node/src/accounts/account-service.ts";
-import { publishCourse } from "../../packages/node/src/courses/publish-service.ts";
-import { domainServices } from "../../packages/node/src/federation/domain-services.ts";
 import { LISTING_TIMEOUT_MS } from "../../packages/node/src/moodle-targets/target-listing.ts";
-import { buildTarGz, moodleBackupXml } from "../support/archive-builder.ts";
-import { eventually } from "../support/eventually.ts";
-import { contextOf, followAndApprove, institutionOf } from "../support/federation-steps.ts";
+import {
+  followAndApprove,
+  institutionOf,
+  publishToFollower,
+  writeOnePageBackup,
+} from "../support/federation-steps.ts";
 import { type ListingSite, startListingSite } from "../support/moodle-listing-site.ts";
 import { freePort, startTestNode, type TestNode } from "../support/test-node.ts";
 import { WebClient } from "./web-client.ts";
@@ -58,25 +59,10 @@ beforeAll(async () => {
     timeoutMs: 5000,
   });
   await followAndApprove(school, university);
-  const backup = join(workDir, "course.mbz");
-  await writeFile(
-    backup,
-    await buildTarGz([
-      {
-        name: "moodle_backup.xml",
-        data: moodleBackupXml({ activities: [{ module: "page", id: 4, title: "Welcome" }] }),
-      },
-    ]),
-  );
-  const published = await publishCourse(
-    domainServices(contextOf(university)),
-    university.node.institution,
-    backup,
-    { title: "Optique ondulatoire" },
-  );
-  object = new URL(`/courses/${published.course.id}`, university.url).href;
+  object = await publishToFollower(university, school, await writeOnePageBackup(workDir), {
+    title: "Optique ondulatoire",
+  });
   coursePath = `/catalog/course?object=${encodeURIComponent(object)}`;
-  await eventually(() => school.node.services.catalog.catalogEntry(object));
   admin = await signedIn("admin", "irene");
   teacher = await signedIn("teacher", "pierre");
 });

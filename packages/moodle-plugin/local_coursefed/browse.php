@@ -36,17 +36,10 @@ $teacher = optional_param('teacher', '', PARAM_TEXT);
 $restorable = optional_param('restorable', 0, PARAM_BOOL);
 $searched = optional_param('search', 0, PARAM_BOOL);
 
-require_login(null, false);
-$context = context_system::instance();
-$PAGE->set_context($context);
 $url = new moodle_url('/local/coursefed/browse.php');
-$PAGE->set_url($url);
-$PAGE->set_pagelayout('standard');
+$context = import_destinations::start_network_page($url);
 $PAGE->set_title(get_string('networkbrowse', 'local_coursefed'));
 $PAGE->set_heading(get_string('networkbrowse', 'local_coursefed'));
-if (!import_destinations::allowed_anywhere()) {
-    throw new required_capability_exception($context, 'local/coursefed:import', 'nopermissions', '');
-}
 
 echo $OUTPUT->header();
 echo html_writer::tag('p', get_string('networkbrowseintro', 'local_coursefed'));

@@ -27,28 +27,24 @@
 
 require(__DIR__ . '/../../config.php');
 
+use local_coursefed\local\course_restorer;
 use local_coursefed\local\import_destinations;
 use local_coursefed\local\import_request;
 use local_coursefed\local\node_client;
 use local_coursefed\local\node_error;
+use local_coursefed\output\import_page;
 
 $object = required_param('object', PARAM_URL);
 $kind = optional_param('destination', '', PARAM_ALPHA);
 $categoryid = optional_param('categoryid', 0, PARAM_INT);
 $fullname = optional_param('fullname', '', PARAM_TEXT);
+$shortname = trim(optional_param('shortname', '', PARAM_TEXT));
 $courseid = optional_param('courseid', 0, PARAM_INT);
 $mode = optional_param('mode', 'merge', PARAM_ALPHA);
 $confirmed = optional_param('confirm', 0, PARAM_BOOL);
 
-require_login(null, false);
-$context = context_system::instance();
-$PAGE->set_context($context);
 $url = new moodle_url('/local/coursefed/import.php', ['object' => $object]);
-$PAGE->set_url($url);
-$PAGE->set_pagelayout('standard');
-if (!import_destinations::allowed_anywhere()) {
-    throw new required_capability_exception($context, 'local/coursefed:import', 'nopermissions', '');
-}
+import_destinations::start_network_page($url);
 $details = new moodle_url('/local/coursefed/network_course.php', ['object' => $object]);
 $PAGE->navbar->add(get_string('networkbrowse', 'local_coursefed'), new moodle_url('/local/coursefed/browse.php'));
 
@@ -66,11 +62,19 @@ if ($kind === '' && $categories === [] && $courses === []) {
 
 // A posted destination is checked against Moodle's capabilities before anything else, whatever the form sent.
 $request = null;
+// What the user typed wrong is said above the form, which keeps what they typed.
+$failure = null;
 if ($kind !== '') {
     require_sesskey();
     $request = new import_request($object, null);
     if ($kind === 'category') {
-        $request->into_category($categoryid, $fullname);
+        $problem = import_request::shortname_problem($shortname);
+        if ($problem !== null) {
+            $failure = get_string('networkshortnametoolong', 'local_coursefed', $problem);
+            $request = null;
+        } else {
+            $request->into_category($categoryid, $fullname, $shortname);
+        }
     } else if ($kind === 'course') {
         $request->into_course($courseid, $mode);
     } else {
@@ -94,22 +98,12 @@ $PAGE->navbar->add(get_string('networkimport', 'local_coursefed'));
 $PAGE->set_title(get_string('networkimporttitle', 'local_coursefed', $title));
 $PAGE->set_heading(get_string('networkimporttitle', 'local_coursefed', $title));
 
-$failure = null;
-
 if ($request !== null) {
     if ($kind === 'course' && $mode === 'replace' && !$confirmed) {
-        echo $OUTPUT->header();
-        echo $OUTPUT->confirm(
-            get_string('networkreplaceconfirm', 'local_coursefed', [
-                'course' => $courses[$courseid] ?? format_string(get_course($courseid)->fullname),
-                'title' => $title,
-            ]),
-            new single_button(new moodle_url($url, ['destination' => 'course', 'courseid' => $courseid,
-                'mode' => 'replace', 'confirm' => 1, 'sesskey' => sesskey()]),
-                get_string('networkreplacecontents', 'local_coursefed'), 'post', single_button::BUTTON_DANGER),
-            new single_button($url, get_string('cancel'), 'get')
-        );
-        echo $OUTPUT->footer();
+        import_page::confirm_replace($courses[$courseid] ?? format_string(get_course($courseid)->fullname), $title,
+            new moodle_url($url, ['destination' => 'course', 'courseid' => $courseid, 'mode' => 'replace', 'confirm' => 1,
+                'sesskey' => sesskey()]),
+            $url);
         die();
     }
     try {
@@ -129,48 +123,34 @@ echo html_writer::empty_tag('input', ['type' => 'hidden', 'name' => 'sesskey', '
 if ($categories !== []) {
     echo html_writer::start_tag('fieldset', ['class' => 'mb-3']);
     echo html_writer::tag('legend', get_string('networkasnewcourse', 'local_coursefed'), ['class' => 'h5']);
-    echo html_writer::start_div('form-check');
-    echo html_writer::empty_tag('input', ['type' => 'radio', 'name' => 'destination', 'value' => 'category',
-        'id' => 'coursefed-dest-category', 'class' => 'form-check-input', 'checked' => 'checked']);
-    echo html_writer::label(get_string('networkintocategory', 'local_coursefed'), 'coursefed-dest-category', false,
-        ['class' => 'form-check-label']);
-    echo html_writer::end_div();
+    echo import_page::choice('destination', 'category', get_string('networkintocategory', 'local_coursefed'), true);
     echo html_writer::label(get_string('category'), 'coursefed-categoryid', true, ['class' => 'form-label']);
     echo html_writer::select($categories, 'categoryid', array_key_first($categories), false,
         ['id' => 'coursefed-categoryid', 'class' => 'form-select custom-select mb-2']);
     echo html_writer::label(get_string('networkfullname', 'local_coursefed'), 'coursefed-fullname', true,
         ['class' => 'form-label d-block']);
     echo html_writer::empty_tag('input', ['type' => 'text', 'name' => 'fullname', 'id' => 'coursefed-fullname',
-        'value' => $course['title'], 'maxlength' => 254, 'class' => 'form-control']);
+        'value' => trim($fullname) !== '' ? $fullname : $course['title'],
+        'maxlength' => course_restorer::FULLNAME_MAX_LENGTH, 'class' => 'form-control mb-2']);
+    echo html_writer::label(get_string('networkshortname', 'local_coursefed'), 'coursefed-shortname', true,
+        ['class' => 'form-label d-block']);
+    // No maxlength: a longer name pasted in would be cut without a word; the server says what is wrong instead.
+    echo html_writer::empty_tag('input', ['type' => 'text', 'name' => 'shortname', 'id' => 'coursefed-shortname',
+        'value' => $shortname, 'class' => 'form-control', 'aria-describedby' => 'coursefed-shortname-hint']);
+    echo html_writer::tag('small', get_string('networkshortnamehint', 'local_coursefed'),
+        ['id' => 'coursefed-shortname-hint', 'class' => 'form-text text-muted']);
     echo html_writer::end_tag('fieldset');
 }
 if ($courses !== []) {
     echo html_writer::start_tag('fieldset', ['class' => 'mb-3']);
     echo html_writer::tag('legend', get_string('networkintoexisting', 'local_coursefed'), ['class' => 'h5']);
-    echo html_writer::start_div('form-check');
-    $attributes = ['type' => 'radio', 'name' => 'destination', 'value' => 'course', 'id' => 'coursefed-dest-course',
-        'class' => 'form-check-input'];
-    if ($categories === []) {
-        $attributes['checked'] = 'checked';
-    }
-    echo html_writer::empty_tag('input', $attributes);
-    echo html_writer::label(get_string('networkintocourse', 'local_coursefed'), 'coursefed-dest-course', false,
-        ['class' => 'form-check-label']);
-    echo html_writer::end_div();
+    echo import_page::choice('destination', 'course', get_string('networkintocourse', 'local_coursefed'),
+        $categories === []);
     echo html_writer::label(get_string('course'), 'coursefed-courseid', true, ['class' => 'form-label']);
     echo html_writer::select($courses, 'courseid', array_key_first($courses), false,
         ['id' => 'coursefed-courseid', 'class' => 'form-select custom-select mb-2']);
     foreach (['merge', 'replace'] as $choice) {
-        echo html_writer::start_div('form-check');
-        $attributes = ['type' => 'radio', 'name' => 'mode', 'value' => $choice, 'id' => 'coursefed-mode-' . $choice,
-            'class' => 'form-check-input'];
-        if ($choice === 'merge') {
-            $attributes['checked'] = 'checked';
-        }
-        echo html_writer::empty_tag('input', $attributes);
-        echo html_writer::label(get_string('networkmode' . $choice, 'local_coursefed'), 'coursefed-mode-' . $choice, false,
-            ['class' => 'form-check-label']);
-        echo html_writer::end_div();
+        echo import_page::choice('mode', $choice, get_string('networkmode' . $choice, 'local_coursefed'), $choice === 'merge');
     }
     echo html_writer::end_tag('fieldset');
 }

@@ -25,22 +25,16 @@
 require(__DIR__ . '/../../config.php');
 
 use local_coursefed\local\import_destinations;
+use local_coursefed\local\network_notice;
 use local_coursefed\local\node_client;
 use local_coursefed\local\node_error;
 use local_coursefed\local\restorer_access;
 
 $jobid = required_param('job', PARAM_ALPHANUMEXT);
 
-require_login(null, false);
-$context = context_system::instance();
-$PAGE->set_context($context);
-$PAGE->set_url(new moodle_url('/local/coursefed/import_progress.php', ['job' => $jobid]));
-$PAGE->set_pagelayout('standard');
+import_destinations::start_network_page(new moodle_url('/local/coursefed/import_progress.php', ['job' => $jobid]));
 $PAGE->set_title(get_string('networkimportprogress', 'local_coursefed'));
 $PAGE->set_heading(get_string('networkimportprogress', 'local_coursefed'));
-if (!import_destinations::allowed_anywhere()) {
-    throw new required_capability_exception($context, 'local/coursefed:import', 'nopermissions', '');
-}
 $PAGE->navbar->add(get_string('networkbrowse', 'local_coursefed'), new moodle_url('/local/coursefed/browse.php'));
 
 try {
@@ -66,6 +60,8 @@ if ($waiting && !empty($job['errorMessage'])) {
     echo $OUTPUT->notification(s($job['errorMessage']), 'info', false);
 }
 if ($job['state'] === 'succeeded' && !empty($job['moodleCourseId'])) {
+    // The course's page may have asked the node while the job ran: it now has a new origin or revision.
+    network_notice::forget((int) $job['moodleCourseId']);
     $courseurl = new moodle_url('/course/view.php', ['id' => (int) $job['moodleCourseId']]);
     if (($job['destination']['kind'] ?? '') === 'new-course') {
         restorer_access::grant((int) $job['moodleCourseId'], (int) $USER->id);

@@ -32,15 +32,8 @@ use local_coursefed\local\node_error;
 
 $object = required_param('object', PARAM_URL);
 
-require_login(null, false);
-$context = context_system::instance();
-$PAGE->set_context($context);
 $url = new moodle_url('/local/coursefed/network_course.php', ['object' => $object]);
-$PAGE->set_url($url);
-$PAGE->set_pagelayout('standard');
-if (!import_destinations::allowed_anywhere()) {
-    throw new required_capability_exception($context, 'local/coursefed:import', 'nopermissions', '');
-}
+$context = import_destinations::start_network_page($url);
 $browse = new moodle_url('/local/coursefed/browse.php');
 $PAGE->navbar->add(get_string('networkbrowse', 'local_coursefed'), $browse);
 
@@ -105,7 +98,8 @@ if (!empty($manifest['derivedFrom']['object'])) {
 
 echo html_writer::tag('h3', get_string('networkrevisions', 'local_coursefed'));
 $table = new html_table();
-$table->head = [get_string('networkrevision', 'local_coursefed'), get_string('networkpublished', 'local_coursefed'), get_string('size')];
+$table->head = [get_string('networkrevision', 'local_coursefed'), get_string('networkpublished', 'local_coursefed'),
+    get_string('size')];
 foreach ($course['revisions'] as $revision) {
     $table->data[] = [(int) $revision['revision'], userdate(strtotime($revision['publishedAt'])),
         display_size((int) $revision['size'])];

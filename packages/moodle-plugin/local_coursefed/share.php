@@ -29,6 +29,7 @@ require(__DIR__ . '/../../config.php');
 
 use local_coursefed\form\share_form;
 use local_coursefed\local\course_share;
+use local_coursefed\local\network_notice;
 use local_coursefed\local\node_client;
 use local_coursefed\local\node_error;
 use local_coursefed\output\share_state;
@@ -75,6 +76,7 @@ if ($action === 'withdraw') {
         require_sesskey();
         try {
             $client->request('DELETE', $path . '/share', null, $USER);
+            network_notice::forget((int) $course->id);
             redirect($url, get_string('sharewithdrawn', 'local_coursefed'), null, \core\output\notification::NOTIFY_SUCCESS);
         } catch (node_error $error) {
             redirect($url, s($error->getMessage()), null, \core\output\notification::NOTIFY_ERROR);
@@ -110,6 +112,7 @@ if (!$view->under_way()) {
     if ($data = $form->get_data()) {
         try {
             $client->request('POST', $path . '/share', course_share::request_body($data), $USER);
+            network_notice::forget((int) $course->id);
             redirect($url);
         } catch (node_error $error) {
             $refusal = $error->getMessage();

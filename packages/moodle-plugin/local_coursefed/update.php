@@ -30,6 +30,7 @@ use local_coursefed\local\import_request;
 use local_coursefed\local\network_notice;
 use local_coursefed\local\node_client;
 use local_coursefed\local\node_error;
+use local_coursefed\output\import_page;
 
 $courseid = required_param('id', PARAM_INT);
 $action = required_param('action', PARAM_ALPHA);
@@ -67,6 +68,7 @@ if ($origin === null || (int) $origin['latestRevision'] !== $revision || !$origi
 
 if ($action === 'dismiss') {
     network_notice::dismiss($courseid, $origin['object'], $revision);
+    network_notice::forget($courseid);
     redirect($courseurl, get_string('networkupdatedismissed', 'local_coursefed'), null, \core\output\notification::NOTIFY_SUCCESS);
 }
 if ($action !== 'apply') {
@@ -76,14 +78,8 @@ if ($action !== 'apply') {
 $request = new import_request($origin['object'], $revision);
 $request->into_course($courseid, $mode);
 if ($mode === 'replace' && !$confirmed) {
-    echo $OUTPUT->header();
-    echo $OUTPUT->confirm(
-        get_string('networkreplaceconfirm', 'local_coursefed', ['course' => $coursename, 'title' => s($origin['title'])]),
-        new single_button(new moodle_url($url, ['confirm' => 1, 'sesskey' => sesskey()]),
-            get_string('networkreplacecontents', 'local_coursefed'), 'post', single_button::BUTTON_DANGER),
-        new single_button($courseurl, get_string('cancel'), 'get')
-    );
-    echo $OUTPUT->footer();
+    import_page::confirm_replace($coursename, s($origin['title']),
+        new moodle_url($url, ['confirm' => 1, 'sesskey' => sesskey()]), $courseurl);
     die();
 }
 try {

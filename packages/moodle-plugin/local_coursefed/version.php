@@ -25,10 +25,12 @@
 defined('MOODLE_INTERNAL') || die();
 
 $plugin->component = 'local_coursefed';
-$plugin->version = 2026120607;
-// Moodle 4.2: the external API lives in the core_external namespace from this release on.
+$plugin->version = 2026120609;
+// Moodle 4.5 LTS: the oldest release the plugin is tested on. Its pages' hooks
+// (core\hook\output\before_standard_top_of_body_html_generation, core\hook\navigation\primary_extend)
+// need 4.4, which is out of security support.
 // No $plugin->supported range: Moodle refuses to install a plugin outside it, and nothing here
 // is known to break on later releases (tested on 4.5.6 and 5.1.3).
-$plugin->requires = 2023042400;
+$plugin->requires = 2024100700;
 $plugin->maturity = MATURITY_BETA;
 $plugin->release = '0.2.1';

@@ -95,16 +95,8 @@ class restore_course extends external_api {
             'courseid' => $courseid,
             'fullname' => $fullname,
             'shortname' => $shortname,
-        ] = self::validate_parameters(self::execute_parameters(), [
-            'url' => $url,
-            'sha256' => $sha256,
-            'size' => $size,
-            'target' => $target,
-            'categoryid' => $categoryid,
-            'courseid' => $courseid,
-            'fullname' => $fullname,
-            'shortname' => $shortname,
-        ]);
+        ] = self::validate_parameters(self::execute_parameters(),
+            compact('url', 'sha256', 'size', 'target', 'categoryid', 'courseid', 'fullname', 'shortname'));
         $fullname = self::course_name($fullname, 'fullname', course_restorer::FULLNAME_MAX_LENGTH);
         $shortname = self::course_name($shortname, 'shortname', course_restorer::SHORTNAME_MAX_LENGTH);
 

@@ -18,7 +18,10 @@ namespace local_coursefed\local;
 
 use context_course;
 use context_coursecat;
+use context_system;
 use core_course_category;
+use moodle_url;
+use required_capability_exception;
 
 /**
  * Where Moodle lets a user import a course from the network: Moodle's capabilities decide, never the node.
@@ -111,5 +114,26 @@ class import_destinations {
      */
     public static function allowed_anywhere(): bool {
         return core_course_category::has_capability_on_any(['local/coursefed:import']);
+    }
+
+    /**
+     * Starts a page of the network's (browse, a course's details, import and its progress): signed in, in the
+     * system context (what the user may do is decided per category and course), refused to whoever holds
+     * local/coursefed:import nowhere.
+     *
+     * @param moodle_url $url the page's own address
+     * @return context_system
+     */
+    public static function start_network_page(moodle_url $url): context_system {
+        global $PAGE;
+        require_login(null, false);
+        $context = context_system::instance();
+        $PAGE->set_context($context);
+        $PAGE->set_url($url);
+        $PAGE->set_pagelayout('standard');
+        if (!self::allowed_anywhere()) {
+            throw new required_capability_exception($context, 'local/coursefed:import', 'nopermissions', '');
+        }
+        return $context;
     }
 }

@@ -50,9 +50,11 @@ class import_request {
      *
      * @param int $categoryid
      * @param string $fullname the new course's full name; '' for the catalog title
-     * @throws moodle_exception when Moodle does not let the user create and restore a course there
+     * @param string $shortname the new course's short name; '' for Moodle's, made from the full name
+     * @throws moodle_exception when Moodle does not let the user create and restore a course there, or the short
+     *     name is too long (see shortname_problem)
      */
-    public function into_category(int $categoryid, string $fullname = ''): void {
+    public function into_category(int $categoryid, string $fullname = '', string $shortname = ''): void {
         if (!import_destinations::allows_category($categoryid)) {
             throw new moodle_exception('networknocategorypermission', 'local_coursefed', '', $categoryid);
         }
@@ -60,8 +62,29 @@ class import_request {
         $fullname = trim($fullname);
         if ($fullname !== '') {
             // The node cuts nothing: a longer name than Moodle keeps is refused there, so cut it here.
-            $this->destination['fullName'] = \core_text::substr($fullname, 0, 254);
+            $this->destination['fullName'] = \core_text::substr($fullname, 0, course_restorer::FULLNAME_MAX_LENGTH);
         }
+        $shortname = trim($shortname);
+        $problem = self::shortname_problem($shortname);
+        if ($problem !== null) {
+            throw new moodle_exception('networkshortnametoolong', 'local_coursefed', '', $problem);
+        }
+        if ($shortname !== '') {
+            $this->destination['shortName'] = $shortname;
+        }
+    }
+
+    /**
+     * What is wrong with a short name the user typed, as the node would refuse it: null when nothing (empty is
+     * fine: Moodle makes one). Not cut as the full name is: a short name identifies the course, the user picks it.
+     *
+     * @param string $shortname trimmed
+     * @return array|null ['length' => ..., 'max' => ...] for the string networkshortnametoolong
+     */
+    public static function shortname_problem(string $shortname): ?array {
+        $length = \core_text::strlen($shortname);
+        return $length > course_restorer::SHORTNAME_MAX_LENGTH
+            ? ['length' => $length, 'max' => course_restorer::SHORTNAME_MAX_LENGTH] : null;
     }
 
     /**
@@ -101,6 +124,10 @@ class import_request {
             // The user picked merge, or confirmed replacing the course named on the confirmation page.
             $body['confirm'] = true;
         }
-        return $client->request('POST', '/site/imports', $body, $USER)['job'];
+        $job = $client->request('POST', '/site/imports', $body, $USER)['job'];
+        if ($this->destination['kind'] === 'existing-course') {
+            network_notice::forget($this->destination['courseId']);
+        }
+        return $job;
     }
 }

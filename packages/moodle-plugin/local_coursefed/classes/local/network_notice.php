@@ -34,8 +34,14 @@ use moodle_url;
 class network_notice {
     /** The table of the updates dismissed, one row per course, catalog course and revision. */
     public const DISMISSALS = 'local_coursefed_dismissals';
-    /** Seconds a course page waits for the node at most: a slow node must not hold the course back. */
-    private const TIMEOUT = 5;
+    /** Seconds a course page waits for the node at most, to connect and to answer: a slow node must not hold it back. */
+    private const TIMEOUT = 2;
+    /** The cache of the node's answers (db/caches.php), per course. */
+    private const CACHE = 'origins';
+    /** Seconds an answer of the node's is shown before it is asked again: a new revision shows within them. */
+    private const ANSWER_SECONDS = 300;
+    /** Seconds a node that did not answer is left alone: the course's views meanwhile do not wait for it. */
+    private const UNREACHABLE_SECONDS = 60;
 
     /**
      * Callback of core\hook\output\before_standard_top_of_body_html_generation (Moodle 4.4 and later).
@@ -54,16 +60,58 @@ class network_notice {
         if (!node_client::is_configured() || !import_destinations::allows_course($courseid)) {
             return;
         }
-        try {
-            $origin = self::origin_of($courseid, new node_client(null, null, self::TIMEOUT));
-        } catch (node_error $error) {
-            // The course page stays usable when the node is away; the reason goes to the developer log.
-            debugging('coursefed: no origin for course ' . $courseid . ': ' . $error->getMessage(), DEBUG_DEVELOPER);
-            return;
-        }
+        $origin = self::origin_for_page($courseid);
         if ($origin !== null) {
             \core\notification::add(self::render($courseid, $origin), \core\notification::INFO);
         }
+    }
+
+    /**
+     * Where a course came from, for its page: the node's answer of the last few minutes, else asked with a short
+     * timeout. Null when it was not imported from the network, and while the node does not answer: the course
+     * page stays usable, the reason goes to the developer log.
+     *
+     * @param int $courseid
+     * @return array|null as origin_of()
+     */
+    public static function origin_for_page(int $courseid): ?array {
+        $cache = \cache::make('local_coursefed', self::CACHE);
+        $key = self::cache_key($courseid);
+        $entry = $cache->get($key);
+        if ($entry !== false && $entry['until'] > time()) {
+            return $entry['origin'];
+        }
+        try {
+            $entry = ['origin' => self::origin_of($courseid, new node_client(null, null, self::TIMEOUT)),
+                'until' => time() + self::ANSWER_SECONDS];
+        } catch (node_error $error) {
+            debugging('coursefed: no origin for course ' . $courseid . ': ' . $error->getMessage(), DEBUG_DEVELOPER);
+            $entry = ['origin' => null, 'until' => time() + self::UNREACHABLE_SECONDS];
+        }
+        $cache->set($key, $entry);
+        return $entry['origin'];
+    }
+
+    /**
+     * Forgets the node's answer for a course, whose origin or update just changed (imported into, updated,
+     * update dismissed, shared): its page asks the node again.
+     *
+     * @param int $courseid
+     */
+    public static function forget(int $courseid): void {
+        \cache::make('local_coursefed', self::CACHE)->delete(self::cache_key($courseid));
+    }
+
+    /**
+     * The cache key of a course's origin: the node and the site token in it too, so an answer from the node the
+     * site was connected to before is never shown for another.
+     *
+     * @param int $courseid
+     * @return string
+     */
+    private static function cache_key(int $courseid): string {
+        $connection = get_config('local_coursefed', 'nodeurl') . ' ' . get_config('local_coursefed', 'sitetoken');
+        return $courseid . '_' . substr(sha1($connection), 0, 16);
     }
 
     /**
@@ -110,6 +158,16 @@ class network_notice {
     }
 
     /**
+     * Observer of \core\event\course_deleted: the course's dismissed updates go with it.
+     *
+     * @param \core\event\course_deleted $event
+     */
+    public static function course_deleted(\core\event\course_deleted $event): void {
+        global $DB;
+        $DB->delete_records(self::DISMISSALS, ['courseid' => $event->objectid]);
+    }
+
+    /**
      * The notice's HTML.
      *
      * @param int $courseid
@@ -126,6 +184,9 @@ class network_notice {
         $parts[] = get_string('networkrevisionn', 'local_coursefed', (int) $origin['revision']);
         $html = html_writer::tag('p', html_writer::tag('strong', get_string('networkfromnetwork', 'local_coursefed')) . ' '
             . implode(', ', array_filter($parts, fn($part) => $part !== '')), ['class' => 'coursefed-origin mb-1']);
+        if (!empty($origin['withdrawn'])) {
+            $html .= html_writer::tag('p', get_string('networkoriginwithdrawn', 'local_coursefed'), ['class' => 'mb-1']);
+        }
         if ($origin['updateAvailable']
                 && !self::dismissed($courseid, $origin['object'], (int) $origin['latestRevision'])) {
             $html .= self::render_update($courseid, $origin);
@@ -148,18 +209,19 @@ class network_notice {
         $html = html_writer::tag('p', html_writer::tag('strong', $heading), ['class' => 'coursefed-update mb-1']);
         $html .= html_writer::alist(self::changes($origin['changes'] ?? []), ['class' => 'coursefed-changes']);
         // Links, not forms: Moodle cleans a notification's HTML of forms and buttons. Applying by merging and
-        // dismissing carry the session key; replacing goes through a confirmation page naming the course.
+        // dismissing carry the session key; replacing goes through a confirmation page naming the course. The
+        // text colours are set: an alert's own link colour would leave too little contrast on the buttons.
         $action = ['id' => $courseid, 'revision' => (int) $origin['latestRevision']];
         $links = [
             html_writer::link(new moodle_url('/local/coursefed/update.php', $action + ['action' => 'apply',
                 'mode' => 'merge', 'sesskey' => sesskey()]), get_string('networkapplymerge', 'local_coursefed'),
-                ['class' => 'btn btn-primary btn-sm']),
+                ['class' => 'btn btn-primary btn-sm text-white']),
             html_writer::link(new moodle_url('/local/coursefed/update.php', $action + ['action' => 'apply',
                 'mode' => 'replace', 'sesskey' => sesskey()]), get_string('networkapplyreplace', 'local_coursefed'),
-                ['class' => 'btn btn-secondary btn-sm']),
+                ['class' => 'btn btn-secondary btn-sm text-dark']),
             html_writer::link(new moodle_url('/local/coursefed/update.php', $action + ['action' => 'dismiss',
                 'sesskey' => sesskey()]), get_string('networkdismiss', 'local_coursefed'),
-                ['class' => 'btn btn-secondary btn-sm']),
+                ['class' => 'btn btn-secondary btn-sm text-dark']),
         ];
         $html .= html_writer::div(implode(' ', $links), 'coursefed-update-actions');
         return $html;
