@@ -13,7 +13,6 @@
  */
 import type { Browser, BrowserContext, Locator, Page } from "playwright-core";
 import { afterAll, beforeAll, beforeEach, expect, it } from "vitest";
-import { TokenRepository } from "../../packages/node/src/tokens/token-repository.ts";
 import { haveChromium, launchChromium, screenshot } from "../browser/chromium.ts";
 import { installCoursefedPlugin } from "../support/moodle-plugin.ts";
 import { describeOnEachMoodle, type LiveMoodleSite, siteScript } from "../support/moodle-site.ts";
@@ -21,6 +20,8 @@ import { freePort, startTestNode, type TestNode } from "../support/test-node.ts"
 import {
   allowFrenchOnMoodle,
   connectPluginToNode,
+  newUserPhp,
+  registerSiteOnNode,
   signInToMoodle,
 } from "./moodle-browser-steps.ts";
 import { moodlePhp } from "./picker-fixtures.ts";
@@ -49,8 +50,7 @@ async function makeFixtures(site: LiveMoodleSite, lang: string): Promise<ShareFi
   const stamp = `${lang}${Date.now()}${Math.floor(Math.random() * 1000)}`;
   const made = await moodlePhp(
     site.moodleDir,
-    `require_once($CFG->dirroot . '/user/lib.php');
-    require_once($CFG->dirroot . '/enrol/locallib.php');
+    `require_once($CFG->dirroot . '/enrol/locallib.php');
     $stamp = ${JSON.stringify(stamp)};
     $lang = ${JSON.stringify(lang)};
     $category = core_course_category::create(['name' => "Share {$stamp}"]);
@@ -59,13 +59,8 @@ async function makeFixtures(site: LiveMoodleSite, lang: string): Promise<ShareFi
       'summary' => '<p>Réactions <strong>et</strong> mécanismes</p>', 'summaryformat' => FORMAT_HTML]);
     core_tag_tag::set_item_tags('core', 'course', $course->id, context_course::instance($course->id),
       ['chimie', 'C++ avancé']);
-    $user = function (string $name) use ($stamp, $lang) {
-      global $CFG;
-      return user_create_user((object) ['username' => strtolower("{$name}{$stamp}"), 'auth' => 'manual',
-        'password' => ${JSON.stringify(PASSWORD)}, 'firstname' => ucfirst($name), 'lastname' => $stamp,
-        'email' => "{$name}{$stamp}@example.invalid", 'confirmed' => 1, 'lang' => $lang,
-        'mnethostid' => $CFG->mnet_localhost_id]);
-    };
+    ${newUserPhp(PASSWORD)}
+    $user = fn(string $name) => $newuser(strtolower("{$name}{$stamp}"), ucfirst($name), $stamp, $lang);
     $editing = $DB->get_field('role', 'id', ['shortname' => 'editingteacher'], MUST_EXIST);
     $enrol = function (int $courseid, int $userid, int $roleid) {
       $instance = enrol_get_instances($courseid, true);
@@ -224,20 +219,7 @@ describeOnEachMoodle(
       await siteScript(site, "serve");
       await allowFrenchOnMoodle(site);
       node = await startTestNode("univ", "Université Exemple");
-      const target = await node.node.services.moodleTargets.add({
-        name: `campus-${site.tag}`,
-        driver: "cli",
-        url: site.wwwroot,
-        moodleDir: site.moodleDir,
-        php: "php",
-      });
-      siteToken = (
-        await new TokenRepository(node.node.db).replaceSiteToken(
-          target.id,
-          `campus ${site.tag}`,
-          node.node.institution.id,
-        )
-      ).token;
+      ({ siteToken } = await registerSiteOnNode(node, site, `campus-${site.tag}`));
       await connectPluginToNode(site, node.url, siteToken);
       browser = await launchChromium();
     }, 240_000);
