@@ -14,11 +14,7 @@ export interface NodeApiCall {
  * Calls `/api/v1<path>` on `node`; the status and the parsed JSON body (undefined when empty),
  * untyped as JSON.parse gives it: each test reads what it expects.
  */
-export async function nodeApi(
-  node: TestNode,
-  path: string,
-  call: NodeApiCall = {},
-) {
+export async function nodeApi(node: TestNode, path: string, call: NodeApiCall = {}) {
   const response = await fetch(new URL(`/api/v1${path}`, node.url), {
     method: call.method ?? "GET",
     headers: {
