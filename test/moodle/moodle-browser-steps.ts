@@ -6,7 +6,9 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Page } from "playwright-core";
+import { TokenRepository } from "../../packages/node/src/tokens/token-repository.ts";
 import type { LiveMoodleSite } from "../support/moodle-site.ts";
+import type { TestNode } from "../support/test-node.ts";
 import { moodlePhp } from "./picker-fixtures.ts";
 
 /** Sign-ins tried before giving up, and the pause after the first failed one (then longer). */
@@ -109,4 +111,44 @@ export async function connectPluginToNode(
  */
 export async function letCourseNoticesExpire(site: LiveMoodleSite): Promise<void> {
   await moodlePhp(site.moodleDir, "cache::make('local_coursefed', 'origins')->purge();");
+}
+
+/**
+ * PHP that defines `$newuser($username, $firstname, $lastname, $lang = '')`: makes a Moodle
+ * user of the run's who signs in with `password` (manual authentication, confirmed, a mail
+ * address at example.invalid, the site's language unless `$lang`) and returns its id. For a
+ * test's PHP fixture script, which goes on to give the users their roles.
+ */
+export function newUserPhp(password: string): string {
+  return `require_once($CFG->dirroot . '/user/lib.php');
+    $newuser = function (string $username, string $firstname, string $lastname, string $lang = ''): int {
+      global $CFG;
+      $user = ['username' => $username, 'auth' => 'manual', 'password' => ${JSON.stringify(password)},
+        'firstname' => $firstname, 'lastname' => $lastname, 'email' => "{$username}@example.invalid",
+        'confirmed' => 1, 'mnethostid' => $CFG->mnet_localhost_id];
+      if ($lang !== '') {
+        $user['lang'] = $lang;
+      }
+      return user_create_user((object) $user);
+    };`;
+}
+
+/**
+ * The site as a `cli` target of `node` named `name`, with a site token bound to it, as a
+ * registration code carries one: what the plugin connects with.
+ */
+export async function registerSiteOnNode(node: TestNode, site: LiveMoodleSite, name: string) {
+  const target = await node.node.services.moodleTargets.add({
+    name,
+    driver: "cli",
+    url: site.wwwroot,
+    moodleDir: site.moodleDir,
+    php: "php",
+  });
+  const { token } = await new TokenRepository(node.node.db).replaceSiteToken(
+    target.id,
+    `site ${name}`,
+    node.node.institution.id,
+  );
+  return { target, siteToken: token };
 }

@@ -11,11 +11,10 @@
 import { createServer, type Server } from "node:http";
 import type { Socket } from "node:net";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { TokenRepository } from "../../packages/node/src/tokens/token-repository.ts";
 import { installCoursefedPlugin } from "../support/moodle-plugin.ts";
 import { describeOnEachMoodle, type LiveMoodleSite } from "../support/moodle-site.ts";
 import { startTestNode, type TestNode } from "../support/test-node.ts";
-import { connectPluginToNode } from "./moodle-browser-steps.ts";
+import { connectPluginToNode, registerSiteOnNode } from "./moodle-browser-steps.ts";
 import { moodlePhp } from "./picker-fixtures.ts";
 
 /** A server on loopback; its URL once listening. */
@@ -62,20 +61,7 @@ describeOnEachMoodle("the course notice's cache of the node's answers", (site) =
   beforeAll(async () => {
     await installCoursefedPlugin(site);
     node = await startTestNode("univ", "Université Exemple");
-    const target = await node.node.services.moodleTargets.add({
-      name: `notice-${site.tag}`,
-      driver: "cli",
-      url: site.wwwroot,
-      moodleDir: site.moodleDir,
-      php: "php",
-    });
-    siteToken = (
-      await new TokenRepository(node.node.db).replaceSiteToken(
-        target.id,
-        `notice ${site.tag}`,
-        node.node.institution.id,
-      )
-    ).token;
+    ({ siteToken } = await registerSiteOnNode(node, site, `notice-${site.tag}`));
     proxy = createServer(async (request, response) => {
       if (/\/site\/courses\/\d+\/origin$/.test(request.url ?? "")) {
         originRequests.push(request.url as string);

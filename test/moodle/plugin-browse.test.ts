@@ -21,7 +21,6 @@ import { afterAll, beforeAll, expect, it } from "vitest";
 import { publishCourse, withdrawCourse } from "../../packages/node/src/courses/publish-service.ts";
 import { domainServices } from "../../packages/node/src/federation/domain-services.ts";
 import { probeTarget } from "../../packages/node/src/moodle-targets/probe-target.ts";
-import { TokenRepository } from "../../packages/node/src/tokens/token-repository.ts";
 import {
   haveChromium,
   launchChromium,
@@ -39,6 +38,8 @@ import {
   allowFrenchOnMoodle,
   connectPluginToNode,
   letCourseNoticesExpire,
+  newUserPhp,
+  registerSiteOnNode,
   signInToMoodle,
 } from "./moodle-browser-steps.ts";
 import { courseModules, queryMoodle } from "./moodle-database.ts";
@@ -71,17 +72,12 @@ interface MoodleFixture {
 async function makeMoodleFixture(site: LiveMoodleSite, stamp: string): Promise<MoodleFixture> {
   const out = await moodlePhp(
     site.moodleDir,
-    `require_once($CFG->dirroot . '/user/lib.php');
+    `${newUserPhp(PASSWORD)}
     $stamp = ${JSON.stringify(stamp)};
     $category = core_course_category::create(['name' => "Network imports $stamp"]);
     $elsewhere = core_course_category::create(['name' => "Elsewhere $stamp"]);
-    $user = function (string $username, string $first) use ($CFG): int {
-        return user_create_user(['username' => $username, 'password' => ${JSON.stringify(PASSWORD)},
-            'firstname' => $first, 'lastname' => 'Test', 'email' => "$username@example.com",
-            'auth' => 'manual', 'confirmed' => 1, 'mnethostid' => $CFG->mnet_localhost_id]);
-    };
-    $teacher = $user("browse-teacher-$stamp", 'Camille');
-    $norights = $user("browse-norights-$stamp", 'Dominique');
+    $teacher = $newuser("browse-teacher-$stamp", 'Camille', 'Test');
+    $norights = $newuser("browse-norights-$stamp", 'Dominique', 'Test');
     // Creating a course is the course creator's; restoring one, a teacher's: both, over the category.
     foreach (['coursecreator', 'editingteacher'] as $shortname) {
         $role = $DB->get_field('role', 'id', ['shortname' => $shortname], MUST_EXIST);
@@ -211,21 +207,9 @@ describeOnEachMoodle(
       await followAndApprove(school, university);
       await installCoursefedPlugin(site);
       await siteScript(site, "serve");
-      const target = await school.node.services.moodleTargets.add({
-        name: `campus-${site.tag}`,
-        driver: "cli",
-        url: site.wwwroot,
-        moodleDir: site.moodleDir,
-        php: "php",
-      });
-      await probeTarget(school.node.services.moodleTargets, target);
-      siteToken = (
-        await new TokenRepository(school.node.db).replaceSiteToken(
-          target.id,
-          `site ${target.name}`,
-          school.node.institution.id,
-        )
-      ).token;
+      const registered = await registerSiteOnNode(school, site, `campus-${site.tag}`);
+      siteToken = registered.siteToken;
+      await probeTarget(school.node.services.moodleTargets, registered.target);
       moodle = await makeMoodleFixture(site, stamp);
       await allowFrenchOnMoodle(site);
       await publishRevision(REVISION_1);

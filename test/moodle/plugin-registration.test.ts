@@ -17,7 +17,12 @@ import { haveChromium, launchChromium, screenshot } from "../browser/chromium.ts
 import { installCoursefedPlugin } from "../support/moodle-plugin.ts";
 import { describeOnEachMoodle, type LiveMoodleSite, siteScript } from "../support/moodle-site.ts";
 import { startTestNode, type TestNode } from "../support/test-node.ts";
-import { allowFrenchOnMoodle, allowLoopbackNode, signInToMoodle } from "./moodle-browser-steps.ts";
+import {
+  allowFrenchOnMoodle,
+  allowLoopbackNode,
+  newUserPhp,
+  signInToMoodle,
+} from "./moodle-browser-steps.ts";
 import { moodlePhp } from "./picker-fixtures.ts";
 
 const PASSWORD = "Registrar#2026";
@@ -54,11 +59,8 @@ async function makeSiteAdmin(site: LiveMoodleSite, lang: string): Promise<string
   const username = `registrar${lang}${Date.now()}${Math.floor(Math.random() * 1000)}`;
   await moodlePhp(
     site.moodleDir,
-    `require_once($CFG->dirroot . '/user/lib.php');
-    $id = user_create_user((object) ['username' => ${JSON.stringify(username)}, 'auth' => 'manual',
-      'password' => ${JSON.stringify(PASSWORD)}, 'firstname' => 'Registrar', 'lastname' => ${JSON.stringify(lang)},
-      'email' => ${JSON.stringify(`${username}@example.invalid`)}, 'confirmed' => 1, 'lang' => ${JSON.stringify(lang)},
-      'mnethostid' => $CFG->mnet_localhost_id]);
+    `${newUserPhp(PASSWORD)}
+    $id = $newuser(${JSON.stringify(username)}, 'Registrar', ${JSON.stringify(lang)}, ${JSON.stringify(lang)});
     set_config('siteadmins', $CFG->siteadmins . ',' . $id);`,
   );
   return username;
@@ -224,12 +226,10 @@ describeOnEachMoodle(
       const code = await issueCode();
       const answer = await moodlePhp(
         site.moodleDir,
-        `require_once($CFG->dirroot . '/user/lib.php');
+        `${newUserPhp(PASSWORD)}
         $code = \\local_coursefed\\local\\registration_code::parse(${JSON.stringify(code)});
         $username = 'actor' . ${JSON.stringify(site.tag)} . time() . random_int(0, 999);
-        $id = user_create_user((object) ['username' => $username, 'auth' => 'manual', 'password' => ${JSON.stringify(PASSWORD)},
-          'firstname' => 'Hélène', 'lastname' => "O'Brien-Çelik", 'email' => "$username@example.invalid",
-          'confirmed' => 1, 'mnethostid' => $CFG->mnet_localhost_id]);
+        $id = $newuser($username, 'Hélène', "O'Brien-Çelik");
         $user = $DB->get_record('user', ['id' => $id]);
         $site = (new \\local_coursefed\\local\\node_client($code->nodeurl, $code->token))->request('GET', '/site', null, $user);
         echo json_encode(['username' => $username, 'id' => $id, 'actingAs' => $site['actingAs']]);`,

@@ -1,5 +1,5 @@
-import { createHash, randomBytes } from "node:crypto";
 import { eq, lt } from "drizzle-orm";
+import { hashBearerSecret, newBearerSecret } from "../bearer-secrets.ts";
 import type { NodeDatabase } from "../db/database.ts";
 import type { WebAccount } from "./account-repository.ts";
 
@@ -31,14 +31,14 @@ export class SessionRepository {
     const { webAccounts, webSessions } = this.#db.tables;
     // Sign-ins are rare: a good moment to forget the sessions that ended.
     await this.#purgeExpired();
-    const id = randomBytes(32).toString("base64url");
+    const id = newBearerSecret();
     const now = this.#now();
     const [stored] = await this.#db
       .insert(webSessions)
       .values({
-        idHash: hashSessionId(id),
+        idHash: hashBearerSecret(id),
         accountId,
-        csrfToken: randomBytes(32).toString("base64url"),
+        csrfToken: newBearerSecret(),
         createdAt: now,
         expiresAt: now + SESSION_IDLE_MS,
       })
@@ -59,7 +59,7 @@ export class SessionRepository {
    */
   async authenticate(id: string): Promise<WebSession | undefined> {
     const { webAccounts, webSessions } = this.#db.tables;
-    const idHash = hashSessionId(id);
+    const idHash = hashBearerSecret(id);
     const [found] = await this.#db
       .select()
       .from(webSessions)
@@ -87,7 +87,7 @@ export class SessionRepository {
 
   async destroy(id: string): Promise<void> {
     const { webSessions } = this.#db.tables;
-    await this.#db.delete(webSessions).where(eq(webSessions.idHash, hashSessionId(id)));
+    await this.#db.delete(webSessions).where(eq(webSessions.idHash, hashBearerSecret(id)));
   }
 
   /** Forgets expired sessions (each is refused anyway once expired). */
@@ -95,9 +95,4 @@ export class SessionRepository {
     const { webSessions } = this.#db.tables;
     await this.#db.delete(webSessions).where(lt(webSessions.expiresAt, this.#now()));
   }
-}
-
-// 256 random bits: a plain hash suffices, as for API tokens.
-function hashSessionId(id: string): string {
-  return createHash("sha256").update(id).digest("hex");
 }

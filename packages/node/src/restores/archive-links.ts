@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from "node:crypto";
+import { hashBearerSecret, newBearerSecret } from "../bearer-secrets.ts";
 import type { StoredBlob } from "../blobs/blob-store.ts";
 import { Temporal } from "../temporal.ts";
 
@@ -74,7 +74,7 @@ export class ArchiveLinks {
   }
 
   async mint(blob: StoredBlob): Promise<ArchiveLink> {
-    const token = randomBytes(32).toString("base64url");
+    const token = newBearerSecret();
     const now = this.#now();
     const record: LinkRecord = {
       sha256: blob.sha256,
@@ -82,7 +82,7 @@ export class ArchiveLinks {
       createdAt: now,
       startBy: now + ARCHIVE_LINK_TIMES.START_WITHIN_MS,
     };
-    await this.#store.set([LINK_KEY, hashToken(token)], record, {
+    await this.#store.set([LINK_KEY, hashBearerSecret(token)], record, {
       ttl: Temporal.Duration.from({ milliseconds: ARCHIVE_LINK_TIMES.MAX_LIFETIME_MS }),
     });
     return {
@@ -100,7 +100,7 @@ export class ArchiveLinks {
    */
   async resolve(token: string): Promise<StoredBlob | undefined> {
     if (!isToken(token)) return undefined;
-    const hash = hashToken(token);
+    const hash = hashBearerSecret(token);
     const record = await this.#store.get<LinkRecord>([LINK_KEY, hash]);
     if (!record) return undefined;
     const now = this.#now();
@@ -120,7 +120,7 @@ export class ArchiveLinks {
    */
   async served(token: string): Promise<void> {
     if (!isToken(token)) return;
-    const hash = hashToken(token);
+    const hash = hashBearerSecret(token);
     const at = this.#now();
     // One note after the other, in the order they were taken: a slow earlier write landing
     // last would move the window back.
@@ -144,7 +144,7 @@ export class ArchiveLinks {
   async revoke(link: ArchiveLink): Promise<void> {
     const token = link.url.pathname.slice(PATH.length);
     if (!isToken(token)) return;
-    const hash = hashToken(token);
+    const hash = hashBearerSecret(token);
     await this.#store.delete([LINK_KEY, hash]);
     await this.#store.delete([SERVED_KEY, hash]);
   }
@@ -153,12 +153,4 @@ export class ArchiveLinks {
 /** 32 bytes in base64url: anything else was never a link, and is not looked up. */
 function isToken(token: string): boolean {
   return /^[A-Za-z0-9_-]{43}$/.test(token);
-}
-
-/**
- * Kept as a hash, as API tokens are (tokens/token-repository.ts): whoever reads the
- * key-value store cannot download with what it finds there. 256 random bits need no slow KDF.
- */
-function hashToken(token: string): string {
-  return createHash("sha256").update(token).digest("hex");
 }

@@ -1,5 +1,5 @@
-import { createHash, randomBytes } from "node:crypto";
 import { and, asc, count, eq } from "drizzle-orm";
+import { hashBearerSecret, newBearerSecret } from "../bearer-secrets.ts";
 import type { NodeDatabase } from "../db/database.ts";
 import type { apiTokens } from "../db/schema.postgres.ts";
 import type { Role } from "../vocabulary/token-roles.ts";
@@ -78,10 +78,10 @@ export class TokenRepository {
     values: Pick<ApiToken, "name" | "role" | "actorId" | "moodleTargetId">,
   ): Promise<{ token: string; record: ApiToken }> {
     const { apiTokens } = this.#db.tables;
-    const token = `cf_${randomBytes(32).toString("base64url")}`;
+    const token = `cf_${newBearerSecret()}`;
     const [record] = await db
       .insert(apiTokens)
-      .values({ ...values, tokenHash: hashToken(token), createdAt: Date.now() })
+      .values({ ...values, tokenHash: hashBearerSecret(token), createdAt: Date.now() })
       .returning();
     // An insert returns its one row.
     return { token, record: record as ApiToken };
@@ -106,13 +106,8 @@ export class TokenRepository {
     const [record] = await this.#db
       .update(apiTokens)
       .set({ lastUsedAt: Date.now() })
-      .where(eq(apiTokens.tokenHash, hashToken(token)))
+      .where(eq(apiTokens.tokenHash, hashBearerSecret(token)))
       .returning();
     return record;
   }
-}
-
-// Tokens are 256 random bits: a plain hash is enough, no slow KDF is needed.
-function hashToken(token: string): string {
-  return createHash("sha256").update(token).digest("hex");
 }

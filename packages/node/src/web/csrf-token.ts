@@ -1,5 +1,6 @@
-import { randomBytes, timingSafeEqual } from "node:crypto";
+import { timingSafeEqual } from "node:crypto";
 import { getCookie, setCookie } from "hono/cookie";
+import { newBearerSecret } from "../bearer-secrets.ts";
 import { cookieOptions } from "./session-cookie.ts";
 import type { WebContext } from "./web-env.ts";
 
@@ -18,7 +19,7 @@ export function csrfToken(c: WebContext): string {
   if (session) return session.csrfToken;
   let token = getCookie(c, LOGIN_CSRF_COOKIE);
   if (!token || !/^[\w-]{43}$/.test(token)) {
-    token = randomBytes(32).toString("base64url");
+    token = newBearerSecret();
     setCookie(c, LOGIN_CSRF_COOKIE, token, cookieOptions(c.get("publicUrl")));
   }
   return token;
