@@ -8,14 +8,14 @@
 const NODE = "^packages/node/src/";
 
 /** Plain building blocks: they know no coursefed concern. */
-const FOUNDATION = `${NODE}(coded-error|config-error|config-names|temporal|byte-size|private-files)[.]ts$|${NODE}(db|blobs|cluster|scheduling)/`;
+const FOUNDATION = `${NODE}(bearer-secrets|coded-error|config-error|config-names|control-characters|temporal|byte-size|private-files)[.]ts$|${NODE}(db|blobs|cluster|scheduling)/`;
 /**
  * The domain's vocabulary (roles, visibilities, states, drivers): leaf files that import
  * nothing, at the bottom, so that the schema can describe its columns in the domain's words.
  */
 const VOCABULARY = `${NODE}vocabulary/`;
 /** One folder per concern, each with its repository and service. */
-const DOMAIN = `${NODE}(accounts|actors|audit|courses|follows|moodle-targets|peers|restores|settings|tokens|uploads)/`;
+const DOMAIN = `${NODE}(accounts|actors|audit|catalog|courses|follows|manifests|moodle-sites|moodle-targets|peers|restores|settings|tokens|uploads)/`;
 const FEDERATION = `${NODE}federation/`;
 const HTTP = `${NODE}(http|observability)/`;
 const API = `${NODE}api/`;

@@ -123,7 +123,7 @@ describe.runIf(haveChromium() && haveFixtures())("publishing in a browser", () =
       (c) => c.title === "Glossaire de chimie",
     );
     await eventually(() =>
-      follower.node.services.courses.catalogEntry(
+      follower.node.services.catalog.catalogEntry(
         new URL(`/courses/${course?.id}`, publisher.url).href,
       ),
     );

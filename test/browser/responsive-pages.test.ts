@@ -121,7 +121,7 @@ describe.runIf(haveChromium() && haveFixtures())(
         },
       );
       const object = new URL(`/courses/${received.course.id}`, university.url).href;
-      await eventually(() => school.node.services.courses.catalogEntry(object));
+      await eventually(() => school.node.services.catalog.catalogEntry(object));
       const own = await publishCourse(
         domainServices(contextOf(school)),
         school.node.institution,

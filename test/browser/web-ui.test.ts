@@ -127,7 +127,7 @@ describe.runIf(haveChromium() && haveFixtures())(
         institutionOf(follower),
         "accepted",
       );
-      await eventually(() => follower.node.services.courses.catalogEntry(objectUri));
+      await eventually(() => follower.node.services.catalog.catalogEntry(objectUri));
       await page.reload();
       expect(await page.textContent(".people")).toContain("accepted");
       await screenshot(page, "feeds");

@@ -81,7 +81,7 @@ describe.runIf(haveFixtures())("teachers, and the institution announcing their c
 
     // The school follows only the institution: the course reaches it through the Announce.
     const entry = await eventually(() =>
-      school.node.services.courses.catalogEntry(published.body.object as string),
+      school.node.services.catalog.catalogEntry(published.body.object as string),
     );
     expect(entry.actorUri).toBe(teacherActor);
     expect(entry.title).toBe("Quiz from Ada");

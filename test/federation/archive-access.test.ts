@@ -111,7 +111,7 @@ describe("archives over the API, to whoever may read their course", () => {
     );
     await rm(file, { force: true });
     const object = new URL(`/courses/${received.course.id}`, university.url).href;
-    await eventually(() => school.node.services.courses.catalogEntry(object));
+    await eventually(() => school.node.services.catalog.catalogEntry(object));
     const fetched = await api("/catalog/fetch", grace, { method: "POST", json: { object } });
     expect(fetched.status).toBe(200);
     expect((await api(`/archives/${fetched.body.sha256}`, grace)).status).toBe(200);

@@ -103,7 +103,7 @@ describe.runIf(haveFixtures())("archive links of restore jobs", () => {
       { title: "Glossary" },
     );
     objectUri = new URL(`/courses/${published.course.id}`, publisher.url).href;
-    await eventually(() => follower.node.services.courses.catalogEntry(objectUri));
+    await eventually(() => follower.node.services.catalog.catalogEntry(objectUri));
     await follower.node.services.moodleTargets.add({
       name: "pulling",
       driver: "ws",
@@ -135,7 +135,7 @@ describe.runIf(haveFixtures())("archive links of restore jobs", () => {
   it("hands the site a link to the archive on this node, which it pulls and resumes; the link ends with the job", async () => {
     const done = await restoreInto(3);
     expect(done.state).toBe("succeeded");
-    const catalog = await follower.node.services.courses.catalogEntry(objectUri);
+    const catalog = await follower.node.services.catalog.catalogEntry(objectUri);
     const [pulled] = pulls.splice(0);
     expect(pulled?.parameters).toMatchObject({
       wsfunction: "local_coursefed_restore_course",

@@ -69,10 +69,10 @@ describe.runIf(haveFixtures())("a new follower back-fills from the outbox", () =
 
     let total = 0;
     for (let tries = 0; tries < 200 && total < 2; tries++) {
-      total = (await latecomer.node.services.courses.searchCatalog({ limit: 10, offset: 0 })).total;
+      total = (await latecomer.node.services.catalog.searchCatalog({ limit: 10, offset: 0 })).total;
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
-    const { entries } = await latecomer.node.services.courses.searchCatalog({
+    const { entries } = await latecomer.node.services.catalog.searchCatalog({
       limit: 10,
       offset: 0,
     });
@@ -173,7 +173,7 @@ describe.runIf(haveFixtures())(
 
     it("brings the teacher's courses to the follower once approved, by their author, announced by the institution, followers-only ones included; nothing to a follower refused", async () => {
       await followAndApprove(school, university);
-      const catalog = school.node.services.courses;
+      const catalog = school.node.services.catalog;
       const listed = await eventually(async () => {
         const { entries } = await catalog.searchCatalog({ limit: 20, offset: 0 });
         return entries.length >= 3 && entries;
@@ -217,7 +217,7 @@ describe.runIf(haveFixtures())(
       if (!isActor(institution)) throw new Error("The university's institution did not answer.");
       expect(await backfillFrom(ctx, institution, stranger.node.institution)).toBe(0);
       expect(
-        (await stranger.node.services.courses.searchCatalog({ limit: 20, offset: 0 })).total,
+        (await stranger.node.services.catalog.searchCatalog({ limit: 20, offset: 0 })).total,
       ).toBe(0);
     });
 
@@ -226,7 +226,7 @@ describe.runIf(haveFixtures())(
       const institution = await ctx.lookupObject(institutionOf(university));
       if (!isActor(institution)) throw new Error("The university's institution did not answer.");
       expect(await backfillFrom(ctx, institution, school.node.institution)).toBe(3);
-      const catalog = school.node.services.courses;
+      const catalog = school.node.services.catalog;
       expect((await catalog.searchCatalog({ limit: 20, offset: 0 })).total).toBe(3);
       for (const key of ["own", "open", "partners"] as const) {
         expect(await catalog.catalogRevisions(objects[key] as string)).toHaveLength(1);

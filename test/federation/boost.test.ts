@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { BoostError, boostCourse } from "../../packages/node/src/courses/boost-service.ts";
+import { BoostError, boostCourse } from "../../packages/node/src/catalog/boost-service.ts";
 import { publishCourse } from "../../packages/node/src/courses/publish-service.ts";
 import { domainServices } from "../../packages/node/src/federation/domain-services.ts";
 import { eventually } from "../support/eventually.ts";
@@ -34,14 +34,14 @@ describe.runIf(haveFixtures())("a node boosting another's course to its own foll
       { title, visibility },
     );
     const object = new URL(`/courses/${published.course.id}`, university.url).href;
-    await eventually(() => academy.node.services.courses.catalogEntry(object));
+    await eventually(() => academy.node.services.catalog.catalogEntry(object));
     return object;
   }
 
   it("reaches the followers of the booster, verified against its publisher", async () => {
     const object = await publishAt("public", "Quiz worth sharing");
     await boostCourse(domainServices(contextOf(academy)), academy.node.institution, object);
-    const entry = await eventually(() => school.node.services.courses.catalogEntry(object));
+    const entry = await eventually(() => school.node.services.catalog.catalogEntry(object));
     // Kept as the university's course, not the academy's: the manifest was checked with
     // the university's key.
     expect(entry).toMatchObject({

@@ -73,7 +73,7 @@ describe.runIf(haveFixtures())("catalog filters: teacher, and restorable on our 
       await publish(university.token, "m26dev-zip-course-glossary-nousers.mbz", "Glossary"),
     ];
     for (const object of objects) {
-      await eventually(() => school.node.services.courses.catalogEntry(object));
+      await eventually(() => school.node.services.catalog.catalogEntry(object));
     }
     await addProbedTargets(school);
     restorable = [];
@@ -83,7 +83,7 @@ describe.runIf(haveFixtures())("catalog filters: teacher, and restorable on our 
         school.token,
         `/catalog/compatibility?${new URLSearchParams({ object })}`,
       );
-      const entry = await school.node.services.courses.catalogEntry(object);
+      const entry = await school.node.services.catalog.catalogEntry(object);
       if (verdict.targets.some((target) => target.restorable))
         restorable.push(entry?.title as string);
     }

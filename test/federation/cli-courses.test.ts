@@ -1,6 +1,6 @@
 import { spawn } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { readOwnManifest } from "../../packages/node/src/courses/manifest.ts";
+import { readOwnManifest } from "../../packages/node/src/manifests/course-manifest.ts";
 import { coursefedBin as bin, coursefed } from "../support/coursefed-cli.ts";
 import { fixture, haveFixtures } from "../support/shared-fixtures.ts";
 import { startTestNode, type TestNode } from "../support/test-node.ts";

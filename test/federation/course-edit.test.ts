@@ -43,7 +43,7 @@ const edit = (token: string, id: string, changes: Record<string, unknown>) =>
 
 /** The licence the school's catalog holds for a course, from its signed manifest. */
 async function licenseAtSchool(object: string): Promise<unknown> {
-  return (await school.node.services.courses.catalogEntry(object))?.manifest.license;
+  return (await school.node.services.catalog.catalogEntry(object))?.manifest.license;
 }
 
 describe.runIf(haveFixtures())("editing a published course's details", () => {
@@ -72,7 +72,7 @@ describe.runIf(haveFixtures())("editing a published course's details", () => {
   it("sends the new title, tags and licence to followers, with the same revision and archive", async () => {
     const course = await publish(university.token, "Quiz", "CC-BY-4.0");
     const received = await eventually(() =>
-      school.node.services.courses.catalogEntry(course.object),
+      school.node.services.catalog.catalogEntry(course.object),
     );
     expect(received).toMatchObject({ title: "Quiz", revision: 1, tags: ["quiz"] });
     expect(received.manifest.license).toBe("CC-BY-4.0");
@@ -94,7 +94,7 @@ describe.runIf(haveFixtures())("editing a published course's details", () => {
     expect(await university.node.services.courses.revisions(course.id)).toHaveLength(1);
 
     const updated = await eventually(async () => {
-      const entry = await school.node.services.courses.catalogEntry(course.object);
+      const entry = await school.node.services.catalog.catalogEntry(course.object);
       return entry?.title === "Quiz, revised wording" && entry;
     });
     expect(updated).toMatchObject({
@@ -105,7 +105,7 @@ describe.runIf(haveFixtures())("editing a published course's details", () => {
     });
     // The licence is in the revision's manifest, signed again; the archive did not change.
     expect(await licenseAtSchool(course.object)).toBe("CC-BY-SA-4.0");
-    const revisions = await school.node.services.courses.catalogRevisions(course.object);
+    const revisions = await school.node.services.catalog.catalogRevisions(course.object);
     expect(revisions.map((revision) => [revision.revision, revision.sha256])).toEqual([
       [1, course.sha256],
     ]);
@@ -125,7 +125,7 @@ describe.runIf(haveFixtures())("editing a published course's details", () => {
 
   it("lets a teacher edit their own course from My courses; the institution's followers see it", async () => {
     const course = await publish(tokens.ada as string, "Ada's quiz");
-    await eventually(() => school.node.services.courses.catalogEntry(course.object));
+    await eventually(() => school.node.services.catalog.catalogEntry(course.object));
 
     const ada = new WebClient(university.url);
     await ada.login("ada", passwords.ada as string);
@@ -157,7 +157,7 @@ describe.runIf(haveFixtures())("editing a published course's details", () => {
     );
     // The school follows only the institution, which announces the edit again.
     const updated = await eventually(async () => {
-      const entry = await school.node.services.courses.catalogEntry(course.object);
+      const entry = await school.node.services.catalog.catalogEntry(course.object);
       return entry?.title === "Ada's probability quiz" && entry;
     });
     expect(updated).toMatchObject({ revision: 1, tags: ["probability", "first year"] });
@@ -199,14 +199,14 @@ describe.runIf(haveFixtures())("editing a published course's details", () => {
 
   it("takes a course made private out of followers' catalogs, and brings it back", async () => {
     const course = await publish(university.token, "Shared then private");
-    await eventually(() => school.node.services.courses.catalogEntry(course.object));
+    await eventually(() => school.node.services.catalog.catalogEntry(course.object));
     expect((await edit(university.token, course.id, { visibility: "private" })).status).toBe(200);
     await eventually(
-      async () => (await school.node.services.courses.catalogEntry(course.object))?.deletedAt,
+      async () => (await school.node.services.catalog.catalogEntry(course.object))?.deletedAt,
     );
     expect((await edit(university.token, course.id, { visibility: "public" })).status).toBe(200);
     const back = await eventually(async () => {
-      const entry = await school.node.services.courses.catalogEntry(course.object);
+      const entry = await school.node.services.catalog.catalogEntry(course.object);
       return entry?.deletedAt === null && entry;
     });
     expect(back.revision).toBe(1);

@@ -36,8 +36,8 @@ describe.runIf(haveFixtures())("a node killed with deliveries queued", () => {
 
     follower = await startTestNode("school");
     const received = new Map<string, number>();
-    const receive = follower.node.services.courses.receive.bind(follower.node.services.courses);
-    follower.node.services.courses.receive = (entry) => {
+    const receive = follower.node.services.catalog.receive.bind(follower.node.services.catalog);
+    follower.node.services.catalog.receive = (entry) => {
       received.set(entry.objectUri, (received.get(entry.objectUri) ?? 0) + 1);
       return receive(entry);
     };

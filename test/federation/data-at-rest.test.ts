@@ -9,7 +9,7 @@ import { PassThrough, Readable } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BlobStore } from "../../packages/node/src/blobs/blob-store.ts";
 import { downloadResumably } from "../../packages/node/src/blobs/resumable-download.ts";
-import { fetchCatalogArchive } from "../../packages/node/src/courses/fetch-service.ts";
+import { fetchCatalogArchive } from "../../packages/node/src/catalog/fetch-service.ts";
 import { publishCourse } from "../../packages/node/src/courses/publish-service.ts";
 import { openSqliteDatabase } from "../../packages/node/src/db/sqlite-database.ts";
 import { domainServices } from "../../packages/node/src/federation/domain-services.ts";
@@ -79,7 +79,7 @@ describe.runIf(haveFixtures())("a node's data at rest, under umask 022", () => {
       { title: "Private at rest", visibility: "followers" },
     );
     const object = new URL(`/courses/${published.course.id}`, publisher.url).href;
-    await eventually(() => follower.node.services.courses.catalogEntry(object));
+    await eventually(() => follower.node.services.catalog.catalogEntry(object));
     const stored = await fetchCatalogArchive(withInstitutionSigner(contextOf(follower)), object);
     expect(stored.sha256).toBe(published.revision.sha256);
 

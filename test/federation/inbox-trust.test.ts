@@ -13,7 +13,6 @@ import {
 } from "@fedify/vocab";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import type { LocalActor } from "../../packages/node/src/actors/local-actors.ts";
-import { MBZ_MEDIA_TYPE } from "../../packages/node/src/courses/manifest.ts";
 import {
   editCourse,
   publishCourse,
@@ -24,6 +23,7 @@ import { domainServices } from "../../packages/node/src/federation/domain-servic
 import { inboxAttempts } from "../../packages/node/src/federation/inbox-retry.ts";
 import { institutionSigner } from "../../packages/node/src/federation/signed-fetch.ts";
 import { follow } from "../../packages/node/src/follows/follow-service.ts";
+import { MBZ_MEDIA_TYPE } from "../../packages/node/src/manifests/course-manifest.ts";
 import { Temporal } from "../../packages/node/src/temporal.ts";
 import { eventually } from "../support/eventually.ts";
 import { contextOf, followAndApprove, institutionOf } from "../support/federation-steps.ts";
@@ -142,7 +142,7 @@ async function postToInbox(to: TestNode, body: string, signer?: TestNode): Promi
  */
 async function syncPoint(from: TestNode, title: string, tags: string[] = []): Promise<string> {
   const object = await publish(from, from.node.institution, title, { tags });
-  await eventually(() => school.node.services.courses.catalogEntry(object), 30_000);
+  await eventually(() => school.node.services.catalog.catalogEntry(object), 30_000);
   return object;
 }
 
@@ -207,7 +207,7 @@ describe.runIf(haveFixtures())("what a node takes in from its inbox", () => {
     // the three posts before that.
     const followed = await syncPoint(univ, "Followed chemistry", ["chemistry"]);
     await eventually(async () => (await restoredObjects()).includes(followed));
-    expect(await school.node.services.courses.catalogEntry(unsolicited)).toBeUndefined();
+    expect(await school.node.services.catalog.catalogEntry(unsolicited)).toBeUndefined();
     expect(await restoredObjects()).not.toContain(unsolicited);
   });
 
@@ -233,7 +233,7 @@ describe.runIf(haveFixtures())("what a node takes in from its inbox", () => {
       { immediate: true },
     );
     await syncPoint(relay, "Relay's own course");
-    expect(await school.node.services.courses.catalogEntry(others)).toBeUndefined();
+    expect(await school.node.services.catalog.catalogEntry(others)).toBeUndefined();
 
     // Boosted by the relay, the same course comes in, fetched from its publisher.
     await ctx.sendActivity(
@@ -246,7 +246,7 @@ describe.runIf(haveFixtures())("what a node takes in from its inbox", () => {
       }),
       { immediate: true },
     );
-    const entry = await eventually(() => school.node.services.courses.catalogEntry(others));
+    const entry = await eventually(() => school.node.services.catalog.catalogEntry(others));
     expect(entry.actorUri).toBe(institutionOf(outsider));
   });
 
@@ -324,7 +324,7 @@ describe.runIf(haveFixtures())("what a node takes in from its inbox", () => {
     const ada = await univ.node.services.actors.createTeacher("ada", "Ada Lovelace");
     const announced = await publish(univ, ada, "Ada's announced course");
     // The school follows the institution only: the course came announced.
-    await eventually(() => school.node.services.courses.catalogEntry(announced));
+    await eventually(() => school.node.services.catalog.catalogEntry(announced));
     const adaUri = new URL(`/actors/${ada.identifier}`, univ.url).href;
     expect(
       await school.node.services.follows.following(school.node.institution.id, adaUri),
@@ -343,7 +343,7 @@ describe.runIf(haveFixtures())("what a node takes in from its inbox", () => {
       { immediate: true },
     );
     await syncPoint(relay, "After the relay's Delete");
-    expect((await school.node.services.courses.catalogEntry(announced))?.deletedAt).toBeNull();
+    expect((await school.node.services.catalog.catalogEntry(announced))?.deletedAt).toBeNull();
 
     await withdrawCourse(
       domainServices(contextOf(univ)),
@@ -351,12 +351,12 @@ describe.runIf(haveFixtures())("what a node takes in from its inbox", () => {
       announced.split("/").at(-1) as string,
     );
     await eventually(
-      async () => (await school.node.services.courses.catalogEntry(announced))?.deletedAt,
+      async () => (await school.node.services.catalog.catalogEntry(announced))?.deletedAt,
     );
 
     // Made private, another of her courses leaves those catalogs the same way.
     const hidden = await publish(univ, ada, "Ada's course made private");
-    await eventually(() => school.node.services.courses.catalogEntry(hidden));
+    await eventually(() => school.node.services.catalog.catalogEntry(hidden));
     await editCourse(
       domainServices(contextOf(univ)),
       { actorId: ada.id, mayEditAny: false },
@@ -364,7 +364,7 @@ describe.runIf(haveFixtures())("what a node takes in from its inbox", () => {
       { visibility: "private" },
     );
     await eventually(
-      async () => (await school.node.services.courses.catalogEntry(hidden))?.deletedAt,
+      async () => (await school.node.services.catalog.catalogEntry(hidden))?.deletedAt,
     );
   });
 

@@ -54,7 +54,7 @@ describe.runIf(haveFixtures())("publishing a course to followers", () => {
     );
     courseId = published.course.id;
     const objectUri = new URL(`/courses/${courseId}`, publisher.url).href;
-    const entry = await eventually(() => follower.node.services.courses.catalogEntry(objectUri));
+    const entry = await eventually(() => follower.node.services.catalog.catalogEntry(objectUri));
     expect(entry).toMatchObject({
       actorUri: institutionOf(publisher),
       title: "SCORM <b>and</b> files",
@@ -71,7 +71,7 @@ describe.runIf(haveFixtures())("publishing a course to followers", () => {
   });
 
   it("serves the archive by digest, whole and in ranges", async () => {
-    const entry = await follower.node.services.courses.catalogEntry(
+    const entry = await follower.node.services.catalog.catalogEntry(
       new URL(`/courses/${courseId}`, publisher.url).href,
     );
     const whole = await fetch(entry?.archiveUrl as string);
@@ -100,13 +100,13 @@ describe.runIf(haveFixtures())("publishing a course to followers", () => {
     );
     const objectUri = new URL(`/courses/${courseId}`, publisher.url).href;
     const entry = await eventually(async () => {
-      const held = await follower.node.services.courses.catalogEntry(objectUri);
+      const held = await follower.node.services.catalog.catalogEntry(objectUri);
       return held?.revision === 2 ? held : undefined;
     });
     expect(entry.title).toBe("SCORM and files, revised");
     expect(await publisher.node.services.courses.revision(courseId, 1)).toBeDefined();
     // The follower keeps both revisions, and the filters follow the current one (2.6).
-    const held = await follower.node.services.courses.catalogRevisions(objectUri);
+    const held = await follower.node.services.catalog.catalogRevisions(objectUri);
     expect(held.map(({ revision }) => revision)).toEqual([2, 1]);
     const api = async (query: string) => {
       const response = await fetch(new URL(`/api/v1/catalog?${query}`, follower.url), {
@@ -154,7 +154,7 @@ describe.runIf(haveFixtures())("publishing a course to followers", () => {
     );
     const objectUri = new URL(`/courses/${courseId}`, publisher.url).href;
     await eventually(
-      async () => (await follower.node.services.courses.catalogEntry(objectUri))?.deletedAt,
+      async () => (await follower.node.services.catalog.catalogEntry(objectUri))?.deletedAt,
     );
     const gone = await fetch(objectUri, { headers: { accept: "application/activity+json" } });
     expect(gone.status).toBe(404);

@@ -30,7 +30,7 @@ describe.runIf(haveFixtures())("restore jobs, whatever the Moodle site does", ()
       { title: "Glossary" },
     );
     objectUri = new URL(`/courses/${published.course.id}`, publisher.url).href;
-    await eventually(() => follower.node.services.courses.catalogEntry(objectUri));
+    await eventually(() => follower.node.services.catalog.catalogEntry(objectUri));
     // A site that is down: nothing listens on its port.
     await follower.node.services.moodleTargets.add({
       name: "down",
@@ -80,7 +80,7 @@ describe.runIf(haveFixtures())("restore jobs, whatever the Moodle site does", ()
     expect(retrying.errorCode).toBe("unreachable");
     expect(retrying.errorMessage).toContain("127.0.0.1");
     // The archive was fetched and verified before the site was tried.
-    const sha256 = (await follower.node.services.courses.catalogEntry(objectUri))?.sha256 as string;
+    const sha256 = (await follower.node.services.catalog.catalogEntry(objectUri))?.sha256 as string;
     expect(await follower.node.services.blobs.has(sha256)).toBeDefined();
     const depth = await follower.node.services.restoreQueue.getDepth?.();
     expect(depth?.delayed).toBeGreaterThanOrEqual(1);

@@ -69,7 +69,7 @@ beforeAll(async () => {
   );
   courseId = published.course.id;
   object = new URL(`/courses/${courseId}`, university.url).href;
-  await eventually(() => school.node.services.courses.catalogEntry(object));
+  await eventually(() => school.node.services.catalog.catalogEntry(object));
   const targets = school.node.services.moodleTargets;
   const campus = await targets.add({
     name: "campus",
@@ -257,7 +257,7 @@ describe("a course's origin", () => {
       { courseId },
     );
     await eventually(
-      async () => (await school.node.services.courses.catalogEntry(object))?.revision === 2,
+      async () => (await school.node.services.catalog.catalogEntry(object))?.revision === 2,
     );
     const behind = await api(`/site/courses/${moodleCourseId}/origin`, { token: siteToken });
     expect(behind.body.origin).toMatchObject({
@@ -284,7 +284,7 @@ describe("a course's origin", () => {
       courseId,
     );
     await eventually(
-      async () => (await school.node.services.courses.catalogEntry(object))?.deletedAt != null,
+      async () => (await school.node.services.catalog.catalogEntry(object))?.deletedAt != null,
     );
     const withdrawn = await api(`/site/courses/${moodleCourseId}/origin`, { token: siteToken });
     expect(withdrawn.body.origin).toMatchObject({

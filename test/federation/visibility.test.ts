@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { fetchCatalogArchive } from "../../packages/node/src/courses/fetch-service.ts";
+import { fetchCatalogArchive } from "../../packages/node/src/catalog/fetch-service.ts";
 import { publishCourse } from "../../packages/node/src/courses/publish-service.ts";
 import { domainServices } from "../../packages/node/src/federation/domain-services.ts";
 import {
@@ -40,7 +40,7 @@ describe.runIf(haveFixtures())("who may download what", () => {
     const archive = new URL(`/blobs/${published.revision.sha256}`, publisher.url);
 
     // The follower receives it (its manifest fetch is signed) and downloads it, signed.
-    await eventually(() => follower.node.services.courses.catalogEntry(object));
+    await eventually(() => follower.node.services.catalog.catalogEntry(object));
     const stored = await fetchCatalogArchive(withInstitutionSigner(contextOf(follower)), object);
     expect(stored.sha256).toBe(published.revision.sha256);
 
@@ -137,6 +137,6 @@ describe.runIf(haveFixtures())("who may download what", () => {
     );
     expect(download.status).toBe(404);
     await new Promise((resolve) => setTimeout(resolve, 1000));
-    expect(await follower.node.services.courses.catalogEntry(object)).toBeUndefined();
+    expect(await follower.node.services.catalog.catalogEntry(object)).toBeUndefined();
   });
 });

@@ -22,8 +22,8 @@ import {
 } from "fedify1";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ApiClient } from "../../packages/node/src/cli/api-client.ts";
-import { MBZ_MEDIA_TYPE } from "../../packages/node/src/courses/manifest.ts";
 import { JWS_MEDIA_TYPE } from "../../packages/node/src/federation/course-object.ts";
+import { MBZ_MEDIA_TYPE } from "../../packages/node/src/manifests/course-manifest.ts";
 import { buildTarGz, moodleBackupXml } from "../support/archive-builder.ts";
 import { eventually } from "../support/eventually.ts";
 import { institutionOf } from "../support/federation-steps.ts";

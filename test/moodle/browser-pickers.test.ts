@@ -74,7 +74,7 @@ describeOnEachMoodle(
         { title: "Glossaire de chimie" },
       );
       const object = new URL(`/courses/${published.course.id}`, publisher.url).href;
-      await eventually(() => restorer.node.services.courses.catalogEntry(object));
+      await eventually(() => restorer.node.services.catalog.catalogEntry(object));
       coursePage = new URL(`/catalog/course?object=${encodeURIComponent(object)}`, restorer.url)
         .href;
       browser = await launchChromium();

@@ -160,7 +160,7 @@ describeOnEachMoodle(
     });
 
     it("shows the course in B's catalog, finds it by a word of its title, the site restorable", async () => {
-      await eventually(() => restorer.node.services.courses.catalogEntry(objectUri));
+      await eventually(() => restorer.node.services.catalog.catalogEntry(objectUri));
       await b.goto(new URL("/catalog", restorer.url).href);
       expect(await b.textContent(".course-grid")).toContain(TITLE);
       await b.getByLabel("Search courses").fill("organique");

@@ -17,7 +17,7 @@ import {
   type RestoreOutcome,
 } from "@coursefed/moodle";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { buildManifest } from "../../packages/node/src/courses/manifest.ts";
+import { buildManifest } from "../../packages/node/src/manifests/course-manifest.ts";
 import { describeOnEachMoodle, releasePattern, withQuestionBanks } from "../support/moodle-site.ts";
 import { fixture, haveFixtures } from "../support/shared-fixtures.ts";
 import { courseModules, queryMoodle } from "./moodle-database.ts";

@@ -139,7 +139,7 @@ describeOnEachMoodle(
       const revision = published.revision.revision;
       await eventually(
         async () =>
-          (await school.node.services.courses.catalogEntry(object))?.revision === revision,
+          (await school.node.services.catalog.catalogEntry(object))?.revision === revision,
       );
       await letCourseNoticesExpire(site);
     }
@@ -507,7 +507,7 @@ describeOnEachMoodle(
         courseId,
       );
       await eventually(
-        async () => (await school.node.services.courses.catalogEntry(object))?.deletedAt != null,
+        async () => (await school.node.services.catalog.catalogEntry(object))?.deletedAt != null,
       );
       await letCourseNoticesExpire(site);
       const notice = await noticeOn(moodleUrl(`/course/view.php?id=${moodleCourseId}`));

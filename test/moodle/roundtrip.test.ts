@@ -160,7 +160,7 @@ describeOnEachMoodle(
         { title: "Surveys" },
       );
       const object = new URL(`/courses/${published.course.id}`, publisher.url).href;
-      await eventually(() => follower.node.services.courses.catalogEntry(object));
+      await eventually(() => follower.node.services.catalog.catalogEntry(object));
       const destination = { kind: "new-course", categoryId: copiesCategory } as const;
       const refused = await finished(
         follower,

@@ -78,6 +78,6 @@ export async function publishToFollower(
     metadata,
   );
   const object = new URL(`/courses/${published.course.id}`, publisher.url).href;
-  await eventually(() => follower.node.services.courses.catalogEntry(object));
+  await eventually(() => follower.node.services.catalog.catalogEntry(object));
   return object;
 }

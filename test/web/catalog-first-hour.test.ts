@@ -103,7 +103,7 @@ describe.runIf(haveFixtures())("the catalog and restores in a new institution's 
     ));
     const ada = await university.node.services.actors.byId(account.actorId);
     adaUri = new URL(`/actors/${ada?.identifier}`, university.url).href;
-    await eventually(() => school.node.services.courses.catalogEntry(object));
+    await eventually(() => school.node.services.catalog.catalogEntry(object));
     // The author is remembered when the Announce arrives, after the entry.
     await eventually(() => school.node.services.follows.remoteActor(adaUri));
   });

@@ -116,7 +116,7 @@ describe.runIf(haveFixtures())("publishing from the web interface", () => {
     ).find((c) => c.title === "Glossaire de chimie");
     expect(course?.tags).toEqual(["chimie", "glossaire"]);
     const objectUri = new URL(`/courses/${course?.id}`, publisher.url).href;
-    await eventually(() => follower.node.services.courses.catalogEntry(objectUri));
+    await eventually(() => follower.node.services.catalog.catalogEntry(objectUri));
 
     const mine = await admin.page(published.headers.get("location") ?? "");
     expect(mine.html).toContain("Published: followers receive it.");

@@ -92,7 +92,7 @@ describe.runIf(haveFixtures())("web pages with a course received from another no
       marieUri,
       "accepted",
     );
-    await eventually(() => follower.node.services.courses.catalogEntry(objectUri));
+    await eventually(() => follower.node.services.catalog.catalogEntry(objectUri));
     expect((await teacher.page("/feeds")).html).toMatch(/badge-ok">accepted/);
   });
 
@@ -166,7 +166,7 @@ describe.runIf(haveFixtures())("web pages with a course received from another no
       { courseId },
     );
     await eventually(
-      async () => (await follower.node.services.courses.catalogEntry(objectUri))?.revision === 2,
+      async () => (await follower.node.services.catalog.catalogEntry(objectUri))?.revision === 2,
     );
     const course = await teacher.page(`/catalog/course?object=${encodeURIComponent(objectUri)}`);
     expect(course.html).toContain('<option value="2" selected>revision 2</option>');

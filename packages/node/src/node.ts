@@ -5,8 +5,9 @@ import { AccountRepository } from "./accounts/account-repository.ts";
 import { createAccount } from "./accounts/account-service.ts";
 import { type LocalActor, LocalActorRepository } from "./actors/local-actors.ts";
 import { BlobStore } from "./blobs/blob-store.ts";
+import { CatalogEvents } from "./catalog/catalog-events.ts";
+import { CatalogRepository } from "./catalog/catalog-repository.ts";
 import type { NodeConfig } from "./config.ts";
-import { CatalogEvents } from "./courses/catalog-events.ts";
 import { CourseRepository } from "./courses/course-repository.ts";
 import type { NodeDatabase } from "./db/database.ts";
 import { openDatabase } from "./db/open-database.ts";
@@ -99,6 +100,7 @@ export async function createNode(config: NodeConfig): Promise<CoursefedNode> {
       autoAcceptDomains: config.autoAcceptDomains,
     }),
     courses: new CourseRepository(db),
+    catalog: new CatalogRepository(db),
     catalogEvents,
     blobs: new BlobStore(join(config.dataDir, "blobs")),
     peers,

@@ -52,7 +52,7 @@ for (let i = 0; i < publications; i++) {
     },
   );
   const object = new URL(`/courses/${course.id}`, publisher.url).href;
-  await eventually(() => follower.node.services.courses.catalogEntry(object), 30_000);
+  await eventually(() => follower.node.services.catalog.catalogEntry(object), 30_000);
   latencies.push(performance.now() - start);
 }
 lines.push(

@@ -54,7 +54,7 @@ for (const name of fixtures) {
     { title: name },
   );
   const objectUri = new URL(`/courses/${published.course.id}`, publisher.url).href;
-  await eventually(() => follower.node.services.courses.catalogEntry(objectUri));
+  await eventually(() => follower.node.services.catalog.catalogEntry(objectUri));
   let jobTotal = 0;
   let moodleTotal = 0;
   for (let round = 0; round < restores; round++) {

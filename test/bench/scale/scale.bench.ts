@@ -1,7 +1,7 @@
 /**
  * Scale benchmarks, each figure against another measured in the same run:
  *   - catalog search at CATALOG (default 100,000) entries: p50/p95 of SEARCHES (default
- *     200) searches (words and filters, through CourseRepository.searchCatalog) on SQLite
+ *     200) searches (words and filters, through CatalogRepository.searchCatalog) on SQLite
  *     and on PostgreSQL; and searches per second on PostgreSQL with 3 searchers at once
  *     (a pool each) against 1, over THROUGHPUT_SECONDS (default 15) each;
  *   - deliveries per second: one Create fanned out to FOLLOWERS (default 2,000) inboxes of a
@@ -24,8 +24,8 @@ import { createInterface } from "node:readline";
 import { sql } from "drizzle-orm";
 import {
   type CatalogQuery,
-  CourseRepository,
-} from "../../../packages/node/src/courses/course-repository.ts";
+  CatalogRepository,
+} from "../../../packages/node/src/catalog/catalog-repository.ts";
 import type { NodeDatabase } from "../../../packages/node/src/db/database.ts";
 import { openDatabase } from "../../../packages/node/src/db/open-database.ts";
 import {
@@ -329,11 +329,11 @@ function percentile(values: readonly number[], p: number): number {
 
 /** Each search's latency (ms), one after the other. */
 async function timeSearches(db: NodeDatabase, queries: readonly CatalogQuery[]): Promise<number[]> {
-  const courses = new CourseRepository(db);
+  const catalog = new CatalogRepository(db);
   const latencies: number[] = [];
   for (const query of queries) {
     const started = performance.now();
-    await courses.searchCatalog(query);
+    await catalog.searchCatalog(query);
     latencies.push(performance.now() - started);
   }
   return latencies;
@@ -345,12 +345,12 @@ async function timeSearches(db: NodeDatabase, queries: readonly CatalogQuery[]):
  */
 async function searchAsChild(file: string, from: number): Promise<void> {
   const db = await openDatabase(file);
-  const courses = new CourseRepository(db);
+  const catalog = new CatalogRepository(db);
   const queries = searchQueries(searches);
   for (let index = from; index < queries.length; index++) {
     process.stdout.write(`start ${index}\n`);
     const started = performance.now();
-    await courses.searchCatalog(queries[index] as CatalogQuery);
+    await catalog.searchCatalog(queries[index] as CatalogQuery);
     process.stdout.write(`done ${index} ${performance.now() - started}\n`);
   }
   await db.close();
@@ -421,11 +421,11 @@ async function searchThroughput(
     const until = started + throughputSeconds * 1000;
     const done = await Promise.all(
       pools.map(async (db, index) => {
-        const courses = new CourseRepository(db);
+        const catalog = new CatalogRepository(db);
         let next = Math.floor((index * queries.length) / searchers);
         let count = 0;
         while (performance.now() < until) {
-          await courses.searchCatalog(queries[next++ % queries.length] as CatalogQuery);
+          await catalog.searchCatalog(queries[next++ % queries.length] as CatalogQuery);
           count++;
         }
         return count;

@@ -120,14 +120,15 @@ export async function changeRole(
     throw new AccountError("SELF", "You cannot change your own role; ask another admin.");
   }
   await keepAnAdmin(stores.accounts, account);
-  const actor = await actorForRole(
-    stores.actors,
-    request.role,
-    account.username,
-    account.displayName,
-  );
-  await stores.accounts.setRole(account.id, request.role, actor.id);
+  const actor = await setRole(stores, account, request.role);
   return { ...account, role: request.role, actorId: actor.id };
+}
+
+/** Gives an account a role, with the actor that goes with it (made if it has none yet). */
+async function setRole(stores: AccountStores, account: WebAccount, role: WebRole) {
+  const actor = await actorForRole(stores.actors, role, account.username, account.displayName);
+  await stores.accounts.setRole(account.id, role, actor.id);
+  return actor;
 }
 
 /** Removes an account and its sessions; never one's own, never the last admin. */
@@ -276,13 +277,7 @@ export function oidcAccounts(stores: AccountStores) {
           (await createOidcAccount(stores, identity));
         if (account.disabledAt !== null) throw disabled(account);
         if (account.role !== identity.role) {
-          const actor = await actorForRole(
-            stores.actors,
-            identity.role,
-            account.username,
-            account.displayName,
-          );
-          await stores.accounts.setRole(account.id, identity.role, actor.id);
+          await setRole(stores, account, identity.role);
           // WEB_ROLES goes from the most able role to the least: demoted, the sessions
           // opened with more rights end (this sign-in's session is opened after).
           if (WEB_ROLES.indexOf(identity.role) > WEB_ROLES.indexOf(account.role)) {

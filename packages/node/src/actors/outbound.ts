@@ -1,6 +1,14 @@
-import type { Course, CourseRevision } from "../courses/course-repository.ts";
-import type { RemoteActor } from "../follows/follow-repository.ts";
+import type { courseRevisions, courses } from "../db/schema.postgres.ts";
 import type { LocalActor } from "./local-actors.ts";
+import type { RemoteActor } from "./remote-actors.ts";
+
+/**
+ * A course and a revision as the events carry them: the rows courses/ keeps (its Course
+ * and CourseRevision), named from the schema so that the events, below courses/ and
+ * follows/, import neither.
+ */
+type Course = typeof courses.$inferSelect;
+type CourseRevision = typeof courseRevisions.$inferSelect;
 
 /** A course shared beyond this node got a revision: its first (a new course) or a later one. */
 export interface CoursePublished {

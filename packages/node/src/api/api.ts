@@ -1,7 +1,8 @@
 import type { Federation, Context as FederationContext } from "@fedify/fedify";
 import { OpenAPIHono } from "@hono/zod-openapi";
+import { hasControlCharacters } from "../control-characters.ts";
 import type { FederationServices } from "../federation/context.ts";
-import { hasControlCharacters } from "../http/control-characters.ts";
+import { problemOf } from "../http/error-problems.ts";
 import { checkJsonBody } from "../http/json-body.ts";
 import { problem } from "../http/problem.ts";
 import type { ApiDependencies } from "./api-dependencies.ts";
@@ -77,7 +78,12 @@ export function createApi(dependencies: ApiDependencies): OpenAPIHono {
     info: { title: "coursefed node API", version: "1" },
     security: [{ token: [] }],
   });
+  // A refusal of the domain that a route let through is answered the same on every route.
   api.onError((error, c) => {
+    const refused = problemOf(error);
+    if (refused) {
+      return problem(c, refused.status, refused.code, refused.message, refused.details);
+    }
     console.error(error);
     return problem(
       c,

@@ -52,6 +52,16 @@ export interface AuditActor {
   readonly name: string;
 }
 
+/**
+ * The admin acting, as the audit log names them, and the log their action goes on: a
+ * service that changes what the node does takes it, so that the web and the API record
+ * the same action the same way.
+ */
+export interface AdminOnRecord {
+  readonly auditActor: AuditActor;
+  readonly auditLog: AuditLog;
+}
+
 /** The audit log of admin actions: appended to, read newest first, never changed. */
 export class AuditLog {
   readonly #db: NodeDatabase;

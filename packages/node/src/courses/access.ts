@@ -1,4 +1,5 @@
 import type { LocalActorRepository } from "../actors/local-actors.ts";
+import type { CatalogRepository } from "../catalog/catalog-repository.ts";
 import type { FollowRepository } from "../follows/follow-repository.ts";
 import type { Course, CourseRepository } from "./course-repository.ts";
 
@@ -6,6 +7,7 @@ import type { Course, CourseRepository } from "./course-repository.ts";
 export interface CourseReaders {
   readonly actors: LocalActorRepository;
   readonly courses: CourseRepository;
+  readonly catalog: CatalogRepository;
   readonly follows: FollowRepository;
 }
 
@@ -49,7 +51,7 @@ export async function mayReadArchive(
   reader: LocalReader,
   sha256: string,
 ): Promise<boolean> {
-  if (await services.courses.catalogHoldsArchive(sha256)) return true;
+  if (await services.catalog.catalogHoldsArchive(sha256)) return true;
   for (const { course } of await services.courses.revisionsWithArchive(sha256)) {
     if (reader.admin || course.actorId === reader.actorId) return true;
     if (await mayRead(services, course, undefined)) return true;

@@ -14,9 +14,14 @@ import type { LocalActor, LocalActorRepository } from "../actors/local-actors.ts
 import type { Outbound } from "../actors/outbound.ts";
 import type { BlobStore } from "../blobs/blob-store.ts";
 import { CodedError } from "../coded-error.ts";
+import {
+  buildManifest,
+  type CourseManifest,
+  readOwnManifest,
+  signManifest,
+} from "../manifests/course-manifest.ts";
 import type { Visibility } from "../vocabulary/visibility.ts";
 import type { Course, CourseRepository, CourseRevision } from "./course-repository.ts";
-import { buildManifest, type CourseManifest, readOwnManifest, signManifest } from "./manifest.ts";
 
 export interface CourseMetadata {
   /** Left out: a new revision keeps its course's, a new course takes the backup's name. */
@@ -43,7 +48,13 @@ export const METADATA_LIMITS = {
 } as const;
 
 export class PublishError extends CodedError<
-  "INVALID_BACKUP" | "PERSONAL_DATA" | "NOT_FOUND" | "NOT_YOURS" | "INVALID_METADATA"
+  | "INVALID_BACKUP"
+  | "PERSONAL_DATA"
+  | "NOT_FOUND"
+  | "NOT_YOURS"
+  | "INVALID_METADATA"
+  /** Publishing from Moodle: no target of that name. */
+  | "NO_SUCH_TARGET"
 > {
   override readonly name = "PublishError";
   readonly findings: readonly PersonalDataFinding[];

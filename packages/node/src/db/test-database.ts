@@ -57,3 +57,28 @@ async function asSuperuser(serverUrl: string, statement: string): Promise<void> 
     await client.end();
   }
 }
+
+/**
+ * The fresh databases of one test file: `open` makes one for a group of tests, and
+ * `removeAll` (in afterAll) closes and removes every one made.
+ */
+export function temporaryDatabases(): {
+  open(): Promise<NodeDatabase>;
+  removeAll(): Promise<void>;
+} {
+  const made: TemporaryDatabase[] = [];
+  const opened: NodeDatabase[] = [];
+  return {
+    async open() {
+      const database = await temporaryDatabase();
+      made.push(database);
+      const db = await database.open();
+      opened.push(db);
+      return db;
+    },
+    async removeAll() {
+      for (const db of opened) await db.close();
+      for (const database of made) await database.remove();
+    },
+  };
+}

@@ -1,7 +1,8 @@
 import type { MessageQueue } from "@fedify/fedify";
 import type { LocalActorRepository } from "../actors/local-actors.ts";
 import type { BlobStore } from "../blobs/blob-store.ts";
-import type { CatalogEvents } from "../courses/catalog-events.ts";
+import type { CatalogEvents } from "../catalog/catalog-events.ts";
+import type { CatalogRepository } from "../catalog/catalog-repository.ts";
 import type { CourseRepository } from "../courses/course-repository.ts";
 import type { FollowRepository } from "../follows/follow-repository.ts";
 import type { MoodleTargetRepository } from "../moodle-targets/target-repository.ts";
@@ -18,7 +19,10 @@ export interface FederationServices {
   readonly follows: FollowRepository;
   /** The federation policy and the auto-accepted hosts in force (the console may change them). */
   readonly settings: NodeSettings;
+  /** Our own courses, published here. */
   readonly courses: CourseRepository;
+  /** The courses received from the actors this node follows. */
+  readonly catalog: CatalogRepository;
   /** Where the inbox tells that a revision was received (auto-restore listens). */
   readonly catalogEvents: CatalogEvents;
   readonly blobs: BlobStore;

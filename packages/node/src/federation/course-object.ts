@@ -3,7 +3,7 @@ import type { Context, Federation } from "@fedify/fedify";
 import { Hashtag, Link, Page, PUBLIC_COLLECTION } from "@fedify/vocab";
 import { mayRead } from "../courses/access.ts";
 import type { Course, CourseRevision } from "../courses/course-repository.ts";
-import { MBZ_MEDIA_TYPE, readOwnManifest } from "../courses/manifest.ts";
+import { MBZ_MEDIA_TYPE, readOwnManifest } from "../manifests/course-manifest.ts";
 import { Temporal } from "../temporal.ts";
 import type { FederationServices } from "./context.ts";
 

@@ -1,6 +1,6 @@
 import type { Context } from "@fedify/fedify";
-import type { BoostStores } from "../courses/boost-service.ts";
-import type { ArchiveFetchStores } from "../courses/fetch-service.ts";
+import type { BoostStores } from "../catalog/boost-service.ts";
+import type { ArchiveFetchStores } from "../catalog/fetch-service.ts";
 import type { ActorSigningKeys, PublishStores } from "../courses/publish-service.ts";
 import type { FollowStores } from "../follows/follow-service.ts";
 import { actorResolver } from "./actor-lookup.ts";

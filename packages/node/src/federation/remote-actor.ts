@@ -1,5 +1,5 @@
 import { type Actor, getActorHandle, type Recipient } from "@fedify/vocab";
-import type { RemoteActor } from "../follows/follow-repository.ts";
+import type { RemoteActor } from "../actors/remote-actors.ts";
 
 /** The part of a fetched actor the node keeps. */
 export async function describeRemoteActor(actor: Actor): Promise<Omit<RemoteActor, "fetchedAt">> {

@@ -1,6 +1,6 @@
 import { type Context, signRequest } from "@fedify/fedify";
 import type { RequestSigner } from "../blobs/resumable-download.ts";
-import type { ArchiveFetchStores } from "../courses/fetch-service.ts";
+import type { ArchiveFetchStores } from "../catalog/fetch-service.ts";
 import type { FederationServices } from "./context.ts";
 
 /**

@@ -1,9 +1,9 @@
 import { and, asc, count, desc, eq, gt } from "drizzle-orm";
+import type { RemoteActor } from "../actors/remote-actors.ts";
 import type { NodeDatabase } from "../db/database.ts";
-import type { followers, followings, remoteActors } from "../db/schema.postgres.ts";
+import type { followers, followings } from "../db/schema.postgres.ts";
 import type { FollowState } from "../vocabulary/follow-states.ts";
 
-export type RemoteActor = typeof remoteActors.$inferSelect;
 export type Follower = typeof followers.$inferSelect;
 export type Following = typeof followings.$inferSelect;
 

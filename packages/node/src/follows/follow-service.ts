@@ -1,9 +1,11 @@
 import type { LocalActor } from "../actors/local-actors.ts";
 import type { Outbound } from "../actors/outbound.ts";
+import type { RemoteActor } from "../actors/remote-actors.ts";
+import type { AdminOnRecord } from "../audit/audit-log.ts";
 import { CONFIG_ENVIRONMENT } from "../config-names.ts";
 import { type FederationPolicy, federatesWith } from "../settings/federation-policy.ts";
 import type { NodeSettings } from "../settings/node-settings.ts";
-import type { Following, FollowRepository, RemoteActor } from "./follow-repository.ts";
+import type { Following, FollowRepository } from "./follow-repository.ts";
 import { FollowError, type FollowTarget, parseFollowTarget } from "./follow-target.ts";
 
 export { FollowError } from "./follow-target.ts";
@@ -140,4 +142,22 @@ export async function answerFollow(
     state,
   });
   if (state === "rejected") await services.follows.removeFollower(local.id, followerUri);
+}
+
+/**
+ * A person's answer to a follow request (an admin's, or a teacher's to their own
+ * followers): the answer sent, and on the audit log. The node's own answers (auto-accept)
+ * are not a person's, and call answerFollow.
+ */
+export async function answerFollowRequest(
+  services: FollowStores,
+  by: AdminOnRecord,
+  local: LocalActor,
+  followerUri: string,
+  decision: "accept" | "reject",
+): Promise<void> {
+  await answerFollow(services, local, followerUri, decision === "accept" ? "accepted" : "rejected");
+  await by.auditLog.record(by.auditActor, `follow-request.${decision}`, followerUri, {
+    to: local.handle,
+  });
 }

@@ -1,4 +1,3 @@
-import type { MoodleError } from "@coursefed/moodle";
 import { z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
@@ -40,14 +39,3 @@ export const moodleFailureResponse = {
     "Moodle failed or could not be reached: the code is moodle_ + the driver's reason (moodle_unreachable, moodle_misconfigured, ...), details.log what Moodle printed",
   content: { "application/json": { schema: ErrorSchema } },
 } as const;
-
-/** A Moodle failure as the API reports it: the driver's reason, and what Moodle printed. */
-export function moodleProblem(c: Context, error: MoodleError) {
-  return problem(
-    c,
-    502,
-    `moodle_${error.code.toLowerCase()}`,
-    error.message,
-    error.log ? { log: error.log } : undefined,
-  );
-}

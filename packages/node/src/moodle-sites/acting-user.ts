@@ -1,5 +1,5 @@
 import { CodedError } from "../coded-error.ts";
-import { CONTROL_CHARACTER } from "../http/control-characters.ts";
+import { CONTROL_CHARACTER } from "../control-characters.ts";
 
 /** The header a site token names the Moodle user it acts for with. */
 export const ACTING_USER_HEADER = "Coursefed-Moodle-User";

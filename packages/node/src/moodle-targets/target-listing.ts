@@ -6,8 +6,8 @@ import {
   MoodleError,
 } from "@coursefed/moodle";
 import { CodedError } from "../coded-error.ts";
-import { noSuchTargetMessage } from "../restores/rule-service.ts";
 import type { MoodleTarget, MoodleTargetRepository } from "./target-repository.ts";
+import { noSuchTargetMessage } from "./target-repository.ts";
 
 export class TargetListingError extends CodedError<"NO_SUCH_TARGET" | "NOT_PERMITTED"> {
   override readonly name = "TargetListingError";

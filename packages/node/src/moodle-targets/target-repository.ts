@@ -29,6 +29,11 @@ export interface NewMoodleTarget {
   readonly timeoutMs?: number | undefined;
 }
 
+/** The refusal of a target name nothing is called, as every caller words it. */
+export function noSuchTargetMessage(name: string): string {
+  return `There is no Moodle target named ${name}; see coursefed moodle list.`;
+}
+
 export class TargetError extends CodedError<"DUPLICATE" | "NOT_FOUND" | "INVALID"> {
   override readonly name = "TargetError";
 }

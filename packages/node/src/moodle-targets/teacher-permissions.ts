@@ -1,7 +1,11 @@
 import type { LocalActorRepository } from "../actors/local-actors.ts";
-import type { AuditActor, AuditLog } from "../audit/audit-log.ts";
+import type { AdminOnRecord } from "../audit/audit-log.ts";
 import { CodedError } from "../coded-error.ts";
-import type { MoodleTarget, MoodleTargetRepository } from "./target-repository.ts";
+import {
+  type MoodleTarget,
+  type MoodleTargetRepository,
+  noSuchTargetMessage,
+} from "./target-repository.ts";
 
 /** The teachers and the Moodle targets whose permissions are granted. */
 export interface TeacherPermissionStores {
@@ -13,12 +17,6 @@ export class TeacherPermissionError extends CodedError<
   "NO_SUCH_TARGET" | "NO_SUCH_TEACHER" | "INVALID"
 > {
   override readonly name = "TeacherPermissionError";
-}
-
-/** The admin changing what teachers may do, as the audit log names them. */
-export interface PermissionAdmin {
-  readonly auditActor: AuditActor;
-  readonly auditLog: AuditLog;
 }
 
 /** An existing Moodle course an admin let one teacher restore into. */
@@ -35,12 +33,7 @@ const MAX_TEACHER_CATEGORIES = 500;
 
 async function targetNamed(services: TeacherPermissionStores, name: string): Promise<MoodleTarget> {
   const target = await services.moodleTargets.byName(name);
-  if (!target) {
-    throw new TeacherPermissionError(
-      "NO_SUCH_TARGET",
-      `There is no Moodle target named ${name}; see coursefed moodle list.`,
-    );
-  }
+  if (!target) throw new TeacherPermissionError("NO_SUCH_TARGET", noSuchTargetMessage(name));
   return target;
 }
 
@@ -89,7 +82,7 @@ export function categoryIdsFrom(text: string): number[] {
  */
 export async function setTeacherCategories(
   services: TeacherPermissionStores,
-  admin: PermissionAdmin,
+  admin: AdminOnRecord,
   targetName: string,
   categoryIds: readonly number[],
 ): Promise<MoodleTarget> {
@@ -109,50 +102,53 @@ export async function setTeacherCategories(
   return saved;
 }
 
-/** Lets a teacher restore into an existing course; false if they already could by a grant. */
-export async function grantCourse(
+/** A change of one teacher's grant of one Moodle course on a target (names as admins type them). */
+type GrantChange = (
   services: TeacherPermissionStores,
-  admin: PermissionAdmin,
+  admin: AdminOnRecord,
   targetName: string,
   moodleCourseId: number,
   teacherHandle: string,
-): Promise<boolean> {
-  const target = await targetNamed(services, targetName);
-  checkMoodleId(moodleCourseId, "course");
-  const teacher = await teacherNamed(services, teacherHandle);
-  const added = await services.moodleTargets.grant(
-    target,
-    moodleCourseId,
-    teacher.id,
-    admin.auditActor.name,
-  );
-  if (added) {
-    await admin.auditLog.record(admin.auditActor, "target.grant", target.name, {
-      course: moodleCourseId,
-      teacher: teacher.handle,
-    });
-  }
-  return added;
-}
+) => Promise<boolean>;
+
+/** Lets a teacher restore into an existing course; false if they already could by a grant. */
+export const grantCourse: GrantChange = (...change) => changeGrant("target.grant", ...change);
 
 /** Takes a grant back; false if the teacher had none for that course. */
-export async function revokeCourse(
+export const revokeCourse: GrantChange = (...change) => changeGrant("target.revoke", ...change);
+
+/**
+ * Grants or revokes: the target and the teacher found by name, then the change, on the
+ * audit log when it changed anything. A grant needs a real course id; revoking one that
+ * is not names no grant, and changes nothing.
+ */
+async function changeGrant(
+  action: "target.grant" | "target.revoke",
   services: TeacherPermissionStores,
-  admin: PermissionAdmin,
+  admin: AdminOnRecord,
   targetName: string,
   moodleCourseId: number,
   teacherHandle: string,
 ): Promise<boolean> {
   const target = await targetNamed(services, targetName);
+  if (action === "target.grant") checkMoodleId(moodleCourseId, "course");
   const teacher = await teacherNamed(services, teacherHandle);
-  const removed = await services.moodleTargets.revoke(target, moodleCourseId, teacher.id);
-  if (removed) {
-    await admin.auditLog.record(admin.auditActor, "target.revoke", target.name, {
+  const changed =
+    action === "target.grant"
+      ? await services.moodleTargets.grant(
+          target,
+          moodleCourseId,
+          teacher.id,
+          admin.auditActor.name,
+        )
+      : await services.moodleTargets.revoke(target, moodleCourseId, teacher.id);
+  if (changed) {
+    await admin.auditLog.record(admin.auditActor, action, target.name, {
       course: moodleCourseId,
       teacher: teacher.handle,
     });
   }
-  return removed;
+  return changed;
 }
 
 /** A target's grants, each with its teacher's handle. */

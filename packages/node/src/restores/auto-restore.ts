@@ -1,5 +1,5 @@
 import type { RestoreDestination } from "@coursefed/moodle";
-import type { RevisionReceived } from "../courses/catalog-events.ts";
+import type { RevisionReceived } from "../catalog/catalog-events.ts";
 import { type RestoreRequestStores, requestRestore } from "./restore-service.ts";
 
 /**

@@ -1,4 +1,4 @@
-import type { CourseManifest } from "../courses/manifest.ts";
+import type { CourseManifest } from "../manifests/course-manifest.ts";
 import type { RestorePermissionStores } from "./restore-permissions.ts";
 
 /** Someone who published on the network, as this node last saw them. */
@@ -56,9 +56,9 @@ export async function originOf(
 ): Promise<CourseOrigin | undefined> {
   const lineage = await services.restores.lineageOf(targetId, moodleCourseId);
   if (!lineage) return undefined;
-  const entry = await services.courses.catalogEntry(lineage.objectUri);
+  const entry = await services.catalog.catalogEntry(lineage.objectUri);
   if (!entry) return undefined;
-  const publisher = (await services.courses.catalogPublishers([entry.actorUri])).get(
+  const publisher = (await services.catalog.catalogPublishers([entry.actorUri])).get(
     entry.actorUri,
   );
   const author = publisher?.author;
@@ -96,8 +96,8 @@ async function changesBetween(
   to: number,
 ): Promise<Omit<RevisionChanges, "summary"> | null> {
   const [before, after] = await Promise.all([
-    services.courses.catalogRevision(objectUri, from),
-    services.courses.catalogRevision(objectUri, to),
+    services.catalog.catalogRevision(objectUri, from),
+    services.catalog.catalogRevision(objectUri, to),
   ]);
   if (!after) return null;
   const next = after.manifest as unknown as CourseManifest;

@@ -37,7 +37,7 @@ export async function publishFromMoodle(
   const target = await services.moodleTargets.byName(source.targetName);
   if (!target) {
     throw new PublishError(
-      "NOT_FOUND",
+      "NO_SUCH_TARGET",
       `There is no Moodle target named ${source.targetName}; see coursefed moodle list.`,
     );
   }

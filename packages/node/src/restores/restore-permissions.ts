@@ -1,12 +1,12 @@
 import type { RestoreDestination } from "@coursefed/moodle";
 import type { AuditActor, AuditLog } from "../audit/audit-log.ts";
-import type { CourseRepository } from "../courses/course-repository.ts";
+import type { CatalogRepository } from "../catalog/catalog-repository.ts";
 import type { MoodleTarget, MoodleTargetRepository } from "../moodle-targets/target-repository.ts";
 import type { RestoreRepository } from "./restore-repository.ts";
 
 /** What deciding who may restore over a Moodle course looks at. */
 export interface RestorePermissionStores {
-  readonly courses: CourseRepository;
+  readonly catalog: CatalogRepository;
   readonly moodleTargets: MoodleTargetRepository;
   readonly restores: RestoreRepository;
 }
@@ -51,7 +51,7 @@ export async function moodleCourseLabel(
   moodleCourseId: number,
 ): Promise<MoodleCourseLabel> {
   const lineage = await services.restores.lineageOf(target.id, moodleCourseId);
-  const entry = lineage ? await services.courses.catalogEntry(lineage.objectUri) : undefined;
+  const entry = lineage ? await services.catalog.catalogEntry(lineage.objectUri) : undefined;
   return entry ? { id: moodleCourseId, name: entry.title } : { id: moodleCourseId };
 }
 

@@ -11,13 +11,13 @@ import {
 } from "@coursefed/moodle";
 import { BlobDigestError } from "../blobs/blob-store.ts";
 import { DownloadError } from "../blobs/resumable-download.ts";
-import { CodedError } from "../coded-error.ts";
 import {
   type ArchiveFetchStores,
   FetchError,
   fetchCatalogArchive,
-} from "../courses/fetch-service.ts";
-import type { CourseManifest } from "../courses/manifest.ts";
+} from "../catalog/fetch-service.ts";
+import { CodedError } from "../coded-error.ts";
+import type { CourseManifest } from "../manifests/course-manifest.ts";
 import { probeTarget } from "../moodle-targets/probe-target.ts";
 import type { MoodleTarget } from "../moodle-targets/target-repository.ts";
 import { Temporal } from "../temporal.ts";
@@ -146,7 +146,7 @@ export async function requestRestore(
   services: RestoreRequestStores,
   request: CatalogRestoreRequest,
 ): Promise<RequestedRestore> {
-  const entry = await services.courses.catalogEntry(request.objectUri);
+  const entry = await services.catalog.catalogEntry(request.objectUri);
   if (!entry) {
     throw new RestoreError(
       "NOT_IN_CATALOG",
@@ -157,7 +157,7 @@ export async function requestRestore(
     throw new RestoreError("WITHDRAWN", `${request.objectUri} was withdrawn by its publisher.`);
   }
   const revision = request.revision ?? entry.revision;
-  if (!(await services.courses.catalogRevision(request.objectUri, revision))) {
+  if (!(await services.catalog.catalogRevision(request.objectUri, revision))) {
     throw new RestoreError(
       "NO_SUCH_REVISION",
       `This node has not received revision ${revision} of ${request.objectUri}.`,
@@ -338,7 +338,7 @@ export async function runRestoreJob(
   if (!job) return;
   try {
     const stored = await fetchCatalogArchive(services, job.objectUri, job.revision);
-    const manifest = (await services.courses.catalogRevision(job.objectUri, job.revision))
+    const manifest = (await services.catalog.catalogRevision(job.objectUri, job.revision))
       ?.manifest as unknown as CourseManifest;
     const driver = services.moodleTargets.driverOf(target);
     const site = await currentSiteInfo(services, target);
@@ -353,7 +353,7 @@ export async function runRestoreJob(
       });
       return;
     }
-    const entry = await services.courses.catalogEntry(job.objectUri);
+    const entry = await services.catalog.catalogEntry(job.objectUri);
     const started = performance.now();
     // A ws target's site downloads the archive from the node; the link lives as long as
     // this attempt (a retry makes a new one).

@@ -1,5 +1,9 @@
+import type { AdminOnRecord } from "../audit/audit-log.ts";
 import { CodedError } from "../coded-error.ts";
-import type { MoodleTargetRepository } from "../moodle-targets/target-repository.ts";
+import {
+  type MoodleTargetRepository,
+  noSuchTargetMessage,
+} from "../moodle-targets/target-repository.ts";
 import type { RestoreRepository, RestoreRule } from "./restore-repository.ts";
 
 /** Where rules are kept, and the targets they restore into. */
@@ -8,7 +12,9 @@ export interface RuleStores {
   readonly restores: RestoreRepository;
 }
 
-export class RuleError extends CodedError<"NO_MATCHER" | "INVALID" | "TARGET_NOT_FOUND"> {
+export class RuleError extends CodedError<
+  "NO_MATCHER" | "INVALID" | "TARGET_NOT_FOUND" | "NOT_FOUND"
+> {
   override readonly name = "RuleError";
 }
 
@@ -26,16 +32,15 @@ export interface RuleRequest {
 /** A tag longer than this is a mistake (tags are words, not sentences). */
 export const MAX_RULE_TAG_LENGTH = 64;
 
-/** The refusal of a target name nothing is called, as every caller words it. */
-export function noSuchTargetMessage(name: string): string {
-  return `There is no Moodle target named ${name}; see coursefed moodle list.`;
-}
-
 /**
  * Adds a rule once it matches something (an actor's URL, a tag of at most 64 characters),
- * restores into a real category, and its target exists.
+ * restores into a real category, and its target exists; on the audit log.
  */
-export async function addRule(services: RuleStores, rule: RuleRequest): Promise<RestoreRule> {
+export async function addRule(
+  services: RuleStores,
+  admin: AdminOnRecord,
+  rule: RuleRequest,
+): Promise<RestoreRule> {
   if (!rule.actorUri && !rule.tag) {
     throw new RuleError(
       "NO_MATCHER",
@@ -59,7 +64,7 @@ export async function addRule(services: RuleStores, rule: RuleRequest): Promise<
   }
   const target = await services.moodleTargets.byName(rule.targetName);
   if (!target) throw new RuleError("TARGET_NOT_FOUND", noSuchTargetMessage(rule.targetName));
-  return await services.restores.addRule({
+  const added = await services.restores.addRule({
     actorUri: rule.actorUri ?? null,
     tag: rule.tag ?? null,
     on: rule.on,
@@ -68,10 +73,24 @@ export async function addRule(services: RuleStores, rule: RuleRequest): Promise<
     mode: rule.mode,
     createdBy: rule.createdBy,
   });
+  await admin.auditLog.record(admin.auditActor, "rule.add", String(added.id), ruleDetails(rule));
+  return added;
+}
+
+/** Removes a rule, on the audit log; a RuleError NOT_FOUND if there is none of that id. */
+export async function removeRule(
+  services: Pick<RuleStores, "restores">,
+  admin: AdminOnRecord,
+  id: number,
+): Promise<void> {
+  if (!Number.isSafeInteger(id) || !(await services.restores.removeRule(id))) {
+    throw new RuleError("NOT_FOUND", `There is no rule ${id}.`);
+  }
+  await admin.auditLog.record(admin.auditActor, "rule.remove", String(id));
 }
 
 /** What a rule matches and does, as the audit log keeps it. */
-export function ruleDetails(rule: RuleRequest): Record<string, unknown> {
+function ruleDetails(rule: RuleRequest): Record<string, unknown> {
   const { actorUri, tag, on, targetName, categoryId, mode } = rule;
   return { actor: actorUri ?? null, tag: tag ?? null, on, target: targetName, categoryId, mode };
 }

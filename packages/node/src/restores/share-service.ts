@@ -1,8 +1,8 @@
 import { MoodleError } from "@coursefed/moodle";
 import type { LocalActor } from "../actors/local-actors.ts";
 import { CodedError } from "../coded-error.ts";
-import { readOwnManifest } from "../courses/manifest.ts";
 import { type CourseMetadata, PublishError, withdrawCourse } from "../courses/publish-service.ts";
+import { readOwnManifest } from "../manifests/course-manifest.ts";
 import type { Visibility } from "../vocabulary/visibility.ts";
 import { type PublishFromMoodleStores, publishFromMoodle } from "./publish-from-moodle.ts";
 import { isFinished, type ShareJob, type ShareJobRepository } from "./share-jobs.ts";

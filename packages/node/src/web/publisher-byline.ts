@@ -1,5 +1,5 @@
 import { html } from "hono/html";
-import type { CatalogPublisher } from "../courses/course-repository.ts";
+import type { CatalogPublisher } from "../catalog/catalog-repository.ts";
 import { hostOf } from "./format.ts";
 import type { Markup } from "./layout.ts";
 

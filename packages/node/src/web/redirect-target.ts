@@ -1,4 +1,4 @@
-import { CONTROL_CHARACTER } from "../http/control-characters.ts";
+import { CONTROL_CHARACTER } from "../control-characters.ts";
 
 /** A slash or backslash in disguise within the path, which a proxy may decode. */
 const ENCODED_SLASH = /%(?:2f|5c)/i;

@@ -1,5 +1,5 @@
 import type { MiddlewareHandler } from "hono";
-import { hasControlCharacters } from "../http/control-characters.ts";
+import { hasControlCharacters } from "../control-characters.ts";
 import { errorPage } from "./pages/error-page.ts";
 import type { WebEnv } from "./web-env.ts";
 

@@ -1,27 +1,25 @@
 import { type BackupFacts, checkCompatibility, type MoodleSiteInfo } from "@coursefed/moodle";
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
-import { BlobDigestError } from "../../blobs/blob-store.ts";
-import { DownloadError } from "../../blobs/resumable-download.ts";
-import { mayReadArchive } from "../../courses/access.ts";
-import { BoostError, boostCourse } from "../../courses/boost-service.ts";
+import { boostCourse } from "../../catalog/boost-service.ts";
 import {
   activeCatalogFilters,
   CATALOG_FILTERS,
   catalogEmptyMessage,
   catalogEmptyReason,
-} from "../../courses/catalog-empty-reason.ts";
-import { probedSites } from "../../courses/catalog-restorable.ts";
+} from "../../catalog/catalog-empty-reason.ts";
 import type {
   CatalogEntry as CatalogEntryRow,
   CatalogPublisher,
   PublisherActor,
-} from "../../courses/course-repository.ts";
-import { FetchError, fetchCatalogArchive } from "../../courses/fetch-service.ts";
-import type { CourseManifest } from "../../courses/manifest.ts";
+} from "../../catalog/catalog-repository.ts";
+import { probedSites } from "../../catalog/catalog-restorable.ts";
+import { fetchCatalogArchive } from "../../catalog/fetch-service.ts";
+import { mayReadArchive } from "../../courses/access.ts";
 import { domainServices } from "../../federation/domain-services.ts";
 import { ErrorSchema, errorResponses, problem } from "../../http/problem.ts";
 import { serveBlob } from "../../http/serve-blob.ts";
+import type { CourseManifest } from "../../manifests/course-manifest.ts";
 import type { MoodleTarget } from "../../moodle-targets/target-repository.ts";
 import type { ApiDependencies } from "../api-dependencies.ts";
 import type { ApiEnv } from "../auth.ts";
@@ -289,11 +287,12 @@ const fetchArchive = createRoute({
       },
     },
     404: {
-      description: "Not in the catalog, no such revision, or withdrawn",
+      description: "Not in the catalog, or no such revision",
       content: { "application/json": { schema: ErrorSchema } },
     },
     409: {
-      description: "Refused: archive elsewhere than its publisher, or server not federated",
+      description:
+        "Refused: withdrawn by its publisher, or its archive is elsewhere than its publisher",
       content: { "application/json": { schema: ErrorSchema } },
     },
     502: {
@@ -301,6 +300,10 @@ const fetchArchive = createRoute({
       content: { "application/json": { schema: ErrorSchema } },
     },
     ...errorResponses,
+    403: {
+      description: "The token may not do this, or the publisher's server is not federated",
+      content: { "application/json": { schema: ErrorSchema } },
+    },
   },
 });
 
@@ -366,17 +369,9 @@ export function catalogRoutes(
   { services, context }: ApiDependencies,
 ): void {
   app.openapi(fetchArchive, async (c) => {
-    try {
-      const { object, revision } = c.req.valid("json");
-      const stored = await fetchCatalogArchive(
-        domainServices(context(c.req.raw)),
-        object,
-        revision,
-      );
-      return c.json(stored, 200);
-    } catch (error) {
-      return fetchRefusal(c, error);
-    }
+    const { object, revision } = c.req.valid("json");
+    const stored = await fetchCatalogArchive(domainServices(context(c.req.raw)), object, revision);
+    return c.json(stored, 200);
   });
 
   app.openapi(downloadArchive, async (c) => {
@@ -418,12 +413,12 @@ export function catalogRoutes(
       );
     }
     const sites = probedSites(targets);
-    const { total, entries } = await services.courses.searchCatalog({
+    const { total, entries } = await services.catalog.searchCatalog({
       ...query,
       withoutPlugins: withoutPlugins === "true",
       restorableOn: restorable === "true" || restorable === "site" ? sites : undefined,
     });
-    const publishers = await services.courses.catalogPublishers(
+    const publishers = await services.catalog.catalogPublishers(
       entries.map((entry) => entry.actorUri),
     );
     const filters = activeCatalogFilters({
@@ -431,7 +426,7 @@ export function catalogRoutes(
       withoutPlugins: withoutPlugins === "true",
       restorable: restorable === "true" || restorable === "site",
     });
-    const reason = await catalogEmptyReason(services.courses, filters, total, sites.length);
+    const reason = await catalogEmptyReason(services.catalog, filters, total, sites.length);
     return c.json(
       {
         total,
@@ -451,7 +446,7 @@ export function catalogRoutes(
   });
 
   app.openapi(teachers, async (c) => {
-    const items = (await services.courses.catalogTeachers()).map(({ uri, name, handle }) => ({
+    const items = (await services.catalog.catalogTeachers()).map(({ uri, name, handle }) => ({
       actor: uri,
       name,
       handle,
@@ -461,11 +456,11 @@ export function catalogRoutes(
 
   app.openapi(compatibility, async (c) => {
     const { object, revision: number } = c.req.valid("query");
-    const entry = await services.courses.catalogEntry(object);
+    const entry = await services.catalog.catalogEntry(object);
     if (!entry) {
       return problem(c, 404, "not_in_catalog", `${object} is not in this node's catalog.`);
     }
-    const revision = await services.courses.catalogRevision(object, number ?? entry.revision);
+    const revision = await services.catalog.catalogRevision(object, number ?? entry.revision);
     if (!revision) {
       return problem(
         c,
@@ -491,27 +486,21 @@ export function catalogRoutes(
   });
 
   app.openapi(boost, async (c) => {
-    try {
-      const announce = await boostCourse(
-        domainServices(context(c.req.raw)),
-        c.get("principal").actor,
-        c.req.valid("json").object,
-      );
-      return c.json({ announce: announce.href }, 202);
-    } catch (error) {
-      if (!(error instanceof BoostError)) throw error;
-      const status = error.code === "NOT_IN_CATALOG" ? 404 : 409;
-      return problem(c, status, error.code.toLowerCase(), error.message);
-    }
+    const announce = await boostCourse(
+      domainServices(context(c.req.raw)),
+      c.get("principal").actor,
+      c.req.valid("json").object,
+    );
+    return c.json({ announce: announce.href }, 202);
   });
 
   app.openapi(show, async (c) => {
     const { object } = c.req.valid("query");
-    const entry = await services.courses.catalogEntry(object);
+    const entry = await services.catalog.catalogEntry(object);
     if (!entry) {
       return problem(c, 404, "not_in_catalog", `${object} is not in this node's catalog.`);
     }
-    const revisions = (await services.courses.catalogRevisions(object)).map((revision) => ({
+    const revisions = (await services.catalog.catalogRevisions(object)).map((revision) => ({
       revision: revision.revision,
       sha256: revision.sha256,
       size: revision.size,
@@ -520,7 +509,7 @@ export function catalogRoutes(
       publishedAt: new Date(revision.publishedAt).toISOString(),
       receivedAt: new Date(revision.receivedAt).toISOString(),
     }));
-    const publishers = await services.courses.catalogPublishers([entry.actorUri]);
+    const publishers = await services.catalog.catalogPublishers([entry.actorUri]);
     return c.json(
       {
         ...catalogEntryJson(entry, publishers.get(entry.actorUri)),
@@ -565,17 +554,4 @@ function catalogEntryJson(entry: CatalogEntryRow, publisher: CatalogPublisher | 
     author: publisher?.author ? publisherJson(publisher.author) : null,
     institution: { ...publisherJson(publisher?.institution), host: new URL(entry.actorUri).host },
   };
-}
-
-function fetchRefusal(c: Context<ApiEnv>, error: unknown) {
-  if (error instanceof FetchError) {
-    const code = error.code.toLowerCase();
-    if (["NOT_IN_CATALOG", "NO_SUCH_REVISION", "WITHDRAWN"].includes(error.code))
-      return problem(c, 404, code, error.message);
-    return problem(c, 409, code, error.message);
-  }
-  if (error instanceof DownloadError || error instanceof BlobDigestError) {
-    return problem(c, 502, "download_failed", error.message);
-  }
-  throw error;
 }

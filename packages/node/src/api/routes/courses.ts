@@ -1,44 +1,25 @@
-import { MoodleError } from "@coursefed/moodle";
 import type { Context as FederationContext } from "@fedify/fedify";
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import type { Course, CourseRevision } from "../../courses/course-repository.ts";
 import { CAPABILITY_LIFETIME, issueDownloadCapability } from "../../courses/download-capability.ts";
-import {
-  editCourse,
-  METADATA_LIMITS,
-  PublishError,
-  publishCourse,
-  withdrawCourse,
-} from "../../courses/publish-service.ts";
+import { editCourse, METADATA_LIMITS, withdrawCourse } from "../../courses/publish-service.ts";
 import type { FederationServices } from "../../federation/context.ts";
 import { domainServices } from "../../federation/domain-services.ts";
-import {
-  ErrorSchema,
-  errorResponses,
-  moodleFailureResponse,
-  moodleProblem,
-  problem,
-} from "../../http/problem.ts";
+import { ErrorSchema, errorResponses, moodleFailureResponse, problem } from "../../http/problem.ts";
 import { publishFromMoodle } from "../../restores/publish-from-moodle.ts";
-import { discardUnusedArchive } from "../../uploads/abandoned-uploads.ts";
+import { publishUpload } from "../../uploads/publish-upload.ts";
 import { VISIBILITIES } from "../../vocabulary/visibility.ts";
 import type { ApiDependencies } from "../api-dependencies.ts";
 import { type ApiEnv, requireAdmin } from "../auth.ts";
+import { courseMetadataFields } from "../course-metadata-fields.ts";
 
 const metadataFields = {
   title: z.string().min(1).max(METADATA_LIMITS.title).optional().openapi({
     description:
       "Left out: a new revision keeps its course's title, a new course takes the backup's course name; so do a new revision's summary, tags, licence and visibility",
   }),
-  summary: z.string().max(METADATA_LIMITS.summary).nullish(),
-  tags: z
-    .array(z.string().regex(METADATA_LIMITS.tag))
-    .max(METADATA_LIMITS.tags)
-    .optional()
-    .openapi({ description: 'Words, or words separated by single spaces: "web programming"' }),
-  license: z.string().max(METADATA_LIMITS.license).nullish(),
-  visibility: z.enum(VISIBILITIES).optional(),
+  ...courseMetadataFields,
 };
 
 const PublishRequest = z
@@ -257,24 +238,13 @@ export function courseRoutes(app: OpenAPIHono<ApiEnv>, dependencies: ApiDependen
   app.openapi(publishFromMoodleRoute, async (c) => {
     const { target, courseId, ...metadata } = c.req.valid("json");
     const ctx = dependencies.context(c.req.raw);
-    try {
-      const published = await publishFromMoodle(
-        domainServices(ctx),
-        c.get("principal").actor,
-        { targetName: target, moodleCourseId: courseId },
-        metadata,
-      );
-      return c.json(publishedJson(ctx, published), 201);
-    } catch (error) {
-      if (error instanceof MoodleError) {
-        // A course id that the site does not have is the caller's mistake, not Moodle's.
-        if (error.code === "NOT_FOUND") return problem(c, 404, "moodle_not_found", error.message);
-        return moodleProblem(c, error);
-      }
-      if (error instanceof PublishError && error.code === "NOT_FOUND")
-        return problem(c, 404, "target_not_found", error.message);
-      return publishRefusal(c, error);
-    }
+    const published = await publishFromMoodle(
+      domainServices(ctx),
+      c.get("principal").actor,
+      { targetName: target, moodleCourseId: courseId },
+      metadata,
+    );
+    return c.json(publishedJson(ctx, published), 201);
   });
 
   app.openapi(downloadLink, async (c) => {
@@ -312,59 +282,41 @@ export function courseRoutes(app: OpenAPIHono<ApiEnv>, dependencies: ApiDependen
   app.openapi(edit, async (c) => {
     const { token, actor } = c.get("principal");
     const ctx = dependencies.context(c.req.raw);
-    try {
-      const course = await editCourse(
-        domainServices(ctx),
-        { actorId: actor.id, mayEditAny: token.role === "admin" },
-        c.req.valid("param").id,
-        c.req.valid("json"),
-      );
-      const revision = await dependencies.services.courses.latestRevision(course.id);
-      return c.json(
-        {
-          id: course.id,
-          object: new URL(`/courses/${course.id}`, ctx.origin).href,
-          revision: revision?.revision ?? 0,
-          title: course.title,
-          summary: course.summary,
-          tags: course.tags,
-          license: course.license,
-          visibility: course.visibility,
-        },
-        200,
-      );
-    } catch (error) {
-      if (!(error instanceof PublishError)) throw error;
-      if (error.code === "NOT_YOURS") return problem(c, 403, "forbidden", error.message);
-      if (error.code === "INVALID_METADATA")
-        return problem(c, 422, "invalid_metadata", error.message);
-      return problem(c, 404, "course_not_found", error.message);
-    }
+    const course = await editCourse(
+      domainServices(ctx),
+      { actorId: actor.id, mayEditAny: token.role === "admin" },
+      c.req.valid("param").id,
+      c.req.valid("json"),
+    );
+    const revision = await dependencies.services.courses.latestRevision(course.id);
+    return c.json(
+      {
+        id: course.id,
+        object: new URL(`/courses/${course.id}`, ctx.origin).href,
+        revision: revision?.revision ?? 0,
+        title: course.title,
+        summary: course.summary,
+        tags: course.tags,
+        license: course.license,
+        visibility: course.visibility,
+      },
+      200,
+    );
   });
 
   app.openapi(withdraw, async (c) => {
-    try {
-      await withdrawCourse(
-        domainServices(dependencies.context(c.req.raw)),
-        c.get("principal").actor,
-        c.req.valid("param").id,
-      );
-      return c.body(null, 204);
-    } catch (error) {
-      if (!(error instanceof PublishError)) throw error;
-      return problem(
-        c,
-        error.code === "NOT_YOURS" ? 403 : 404,
-        error.code.toLowerCase(),
-        error.message,
-      );
-    }
+    await withdrawCourse(
+      domainServices(dependencies.context(c.req.raw)),
+      c.get("principal").actor,
+      c.req.valid("param").id,
+    );
+    return c.body(null, 204);
   });
 }
 
 async function publishFrom(
   c: Context<ApiEnv>,
-  { services, uploads, webUploads, context }: ApiDependencies,
+  { uploads, webUploads, context }: ApiDependencies,
   request: z.infer<typeof PublishRequest>,
   courseId?: string,
 ) {
@@ -373,22 +325,15 @@ async function publishFrom(
   if (!upload)
     return problem(c, 404, "upload_not_found", `There is no upload ${request.uploadId} of yours.`);
   const ctx = context(c.req.raw);
-  try {
-    const published = await publishCourse(
-      domainServices(ctx),
-      actor,
-      services.blobs.pathOf(upload.sha256),
-      request,
-      { ...(courseId ? { courseId } : {}), sanitize: request.sanitize ?? false },
-    );
-    await uploads.remove(upload.id);
-    await discardUnusedArchive({ uploads, webUploads }, services.blobs, upload.sha256);
-    return c.json(publishedJson(ctx, published), 201);
-  } catch (error) {
-    if (error instanceof PublishError && error.code === "NOT_FOUND")
-      return problem(c, 404, "course_not_found", error.message);
-    return publishRefusal(c, error);
-  }
+  const published = await publishUpload(
+    domainServices(ctx),
+    { uploads, webUploads },
+    actor,
+    { sha256: upload.sha256, forget: () => uploads.remove(upload.id) },
+    request,
+    { ...(courseId ? { courseId } : {}), sanitize: request.sanitize ?? false },
+  );
+  return c.json(publishedJson(ctx, published), 201);
 }
 
 function publishedJson(
@@ -402,12 +347,4 @@ function publishedJson(
     sha256: revision.sha256,
     size: revision.size,
   };
-}
-
-/** Why publishing was refused: not the caller's course, or not a clean, valid backup. */
-function publishRefusal(c: Context<ApiEnv>, error: unknown) {
-  if (!(error instanceof PublishError)) throw error;
-  if (error.code === "NOT_YOURS") return problem(c, 403, "forbidden", error.message);
-  const findings = error.findings.length > 0 ? error.findings : undefined;
-  return problem(c, 422, error.code.toLowerCase(), error.message, findings);
 }

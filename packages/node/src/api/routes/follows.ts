@@ -2,7 +2,7 @@ import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import type { LocalActor } from "../../actors/local-actors.ts";
 import { domainServices } from "../../federation/domain-services.ts";
-import { answerFollow, FollowError, follow, followingState } from "../../follows/follow-service.ts";
+import { answerFollowRequest, follow, followingState } from "../../follows/follow-service.ts";
 import { ErrorSchema, errorResponses, problem } from "../../http/problem.ts";
 import type { ApiDependencies } from "../api-dependencies.ts";
 import { type ApiEnv, auditActorOf } from "../auth.ts";
@@ -147,38 +147,27 @@ export function followRoutes(
 ): void {
   app.openapi(startFollowing, async (c) => {
     const { actor } = c.get("principal");
-    try {
-      const following = await follow(
-        domainServices(context(c.req.raw)),
-        actor,
-        c.req.valid("json").target,
-      );
-      const remote = await services.follows.remoteActor(following.actorUri);
-      return c.json(
-        { actor: following.actorUri, handle: remote?.handle ?? null, state: following.state },
-        202,
-      );
-    } catch (error) {
-      if (!(error instanceof FollowError)) throw error;
-      return followRefusal(c, error);
-    }
+    const following = await follow(
+      domainServices(context(c.req.raw)),
+      actor,
+      c.req.valid("json").target,
+    );
+    const remote = await services.follows.remoteActor(following.actorUri);
+    return c.json(
+      { actor: following.actorUri, handle: remote?.handle ?? null, state: following.state },
+      202,
+    );
   });
 
   app.openapi(showFollowing, async (c) => {
     const { actor } = c.get("principal");
     const target = c.req.valid("query").actor;
-    try {
-      const following = await followingState(services, actor, target);
-      const remote = await services.follows.remoteActor(target);
-      return c.json(
-        { actor: following.actorUri, handle: remote?.handle ?? null, state: following.state },
-        200,
-      );
-    } catch (error) {
-      if (!(error instanceof FollowError)) throw error;
-      if (error.code === "REJECTED") return problem(c, 409, "rejected", error.message);
-      return problem(c, 404, "no_such_request", error.message);
-    }
+    const following = await followingState(services, actor, target);
+    const remote = await services.follows.remoteActor(target);
+    return c.json(
+      { actor: following.actorUri, handle: remote?.handle ?? null, state: following.state },
+      200,
+    );
   });
 
   /**
@@ -228,35 +217,13 @@ export function followRoutes(
       if (actor.status === 403) return problem(c, 403, actor.code, actor.message);
       return problem(c, 404, actor.code, actor.message);
     }
-    const { decision } = c.req.valid("param");
-    try {
-      await answerFollow(
-        domainServices(context(c.req.raw)),
-        actor,
-        c.req.valid("json").actor,
-        decision === "accept" ? "accepted" : "rejected",
-      );
-      await audit.record(
-        auditActorOf(c.get("principal")),
-        `follow-request.${decision}`,
-        c.req.valid("json").actor,
-        { to: actor.handle },
-      );
-      return c.body(null, 204);
-    } catch (error) {
-      if (!(error instanceof FollowError)) throw error;
-      return problem(c, 404, "no_such_request", error.message);
-    }
+    await answerFollowRequest(
+      domainServices(context(c.req.raw)),
+      { auditActor: auditActorOf(c.get("principal")), auditLog: audit },
+      actor,
+      c.req.valid("json").actor,
+      c.req.valid("param").decision,
+    );
+    return c.body(null, 204);
   });
-}
-
-/** The answer to a follow the node would not or could not send. */
-function followRefusal(c: Context<ApiEnv>, error: FollowError) {
-  const code = error.code.toLowerCase();
-  if (error.code === "BAD_TARGET") return problem(c, 400, code, error.message);
-  if (error.code === "NOT_AN_ACTOR") return problem(c, 422, code, error.message);
-  if (error.code === "NOT_FEDERATED" || error.code === "PRIVATE_ADDRESS")
-    return problem(c, 403, code, error.message);
-  if (error.code === "UNREACHABLE") return problem(c, 502, code, error.message);
-  return problem(c, 404, code, error.message);
 }

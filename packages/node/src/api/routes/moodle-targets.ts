@@ -1,29 +1,21 @@
-import { MAX_COURSES_PER_PAGE, MoodleError, type MoodleSiteInfo } from "@coursefed/moodle";
+import { MAX_COURSES_PER_PAGE, type MoodleSiteInfo } from "@coursefed/moodle";
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
-import {
-  ErrorSchema,
-  errorResponses,
-  moodleFailureResponse,
-  moodleProblem,
-  problem,
-} from "../../http/problem.ts";
-import { probeTarget } from "../../moodle-targets/probe-target.ts";
+import type { AdminOnRecord } from "../../audit/audit-log.ts";
+import { ErrorSchema, errorResponses, moodleFailureResponse, problem } from "../../http/problem.ts";
 import {
   type ListingViewer,
-  TargetListingError,
   targetCategories,
   targetCourses,
 } from "../../moodle-targets/target-listing.ts";
-import { type MoodleTarget, TargetError } from "../../moodle-targets/target-repository.ts";
+import type { MoodleTarget } from "../../moodle-targets/target-repository.ts";
+import { addTarget, probeTargetNamed, removeTarget } from "../../moodle-targets/target-service.ts";
 import {
   courseGrants,
   grantCourse,
   revokeCourse,
   setTeacherCategories,
-  TeacherPermissionError,
 } from "../../moodle-targets/teacher-permissions.ts";
-import { noSuchTargetMessage } from "../../restores/rule-service.ts";
 import { MOODLE_DRIVERS } from "../../vocabulary/moodle-drivers.ts";
 import type { ApiDependencies } from "../api-dependencies.ts";
 import {
@@ -405,165 +397,121 @@ export function moodleTargetRoutes(
     c.json({ items: (await services.moodleTargets.all()).map(targetJson) }, 200),
   );
 
-  app.openapi(create, async (c) => {
-    const request = c.req.valid("json");
-    try {
-      const target = await services.moodleTargets.add(request);
-      await audit.record(auditActorOf(c.get("principal")), "target.add", target.name, {
-        driver: target.driver,
-        url: target.url,
-      });
-      return c.json(targetJson(target), 201);
-    } catch (error) {
-      if (!(error instanceof TargetError)) throw error;
-      if (error.code === "DUPLICATE") return problem(c, 409, "target_exists", error.message);
-      return problem(c, 400, "invalid_target", error.message);
-    }
-  });
-
-  app.openapi(remove, async (c) => {
-    const { name } = c.req.valid("param");
-    if (!(await services.moodleTargets.remove(name))) return targetNotFound(c, name);
-    await audit.record(auditActorOf(c.get("principal")), "target.remove", name);
-    return c.body(null, 204);
-  });
-
-  const admin = (c: Context<ApiEnv>) => ({
+  const admin = (c: Context<ApiEnv>): AdminOnRecord => ({
     auditActor: auditActorOf(c.get("principal")),
     auditLog: audit,
   });
 
+  app.openapi(create, async (c) => {
+    const target = await addTarget(services.moodleTargets, admin(c), c.req.valid("json"));
+    return c.json(targetJson(target), 201);
+  });
+
+  app.openapi(remove, async (c) => {
+    await removeTarget(services.moodleTargets, admin(c), c.req.valid("param").name);
+    return c.body(null, 204);
+  });
+
   app.openapi(setTeachers, async (c) => {
-    try {
-      const target = await setTeacherCategories(
-        services,
-        admin(c),
-        c.req.valid("param").name,
-        c.req.valid("json").categoryIds,
-      );
-      return c.json(targetJson(target), 200);
-    } catch (error) {
-      return permissionProblem(c, error);
-    }
+    const target = await setTeacherCategories(
+      services,
+      admin(c),
+      c.req.valid("param").name,
+      c.req.valid("json").categoryIds,
+    );
+    return c.json(targetJson(target), 200);
   });
 
   app.openapi(listGrants, async (c) => {
-    try {
-      const grants = await courseGrants(services, c.req.valid("param").name);
-      const items = grants.map((grant) => ({
-        courseId: grant.moodleCourseId,
-        teacher: grant.teacher,
-        grantedBy: grant.grantedBy,
-        grantedAt: new Date(grant.grantedAt).toISOString(),
-      }));
-      return c.json({ items }, 200);
-    } catch (error) {
-      return permissionProblem(c, error);
-    }
+    const grants = await courseGrants(services, c.req.valid("param").name);
+    const items = grants.map((grant) => ({
+      courseId: grant.moodleCourseId,
+      teacher: grant.teacher,
+      grantedBy: grant.grantedBy,
+      grantedAt: new Date(grant.grantedAt).toISOString(),
+    }));
+    return c.json({ items }, 200);
   });
 
   app.openapi(addGrant, async (c) => {
     const { courseId, teacher } = c.req.valid("json");
-    try {
-      const added = await grantCourse(
-        services,
-        admin(c),
-        c.req.valid("param").name,
-        courseId,
-        teacher,
-      );
-      return c.body(null, added ? 201 : 200);
-    } catch (error) {
-      return permissionProblem(c, error);
-    }
+    const added = await grantCourse(
+      services,
+      admin(c),
+      c.req.valid("param").name,
+      courseId,
+      teacher,
+    );
+    return c.body(null, added ? 201 : 200);
   });
 
   app.openapi(removeGrant, async (c) => {
     const { name, courseId, teacher } = c.req.valid("param");
-    try {
-      if (!(await revokeCourse(services, admin(c), name, courseId, teacher))) {
-        return problem(
-          c,
-          404,
-          "grant_not_found",
-          `${teacher} has no grant of course ${courseId} on ${name}.`,
-        );
-      }
-      return c.body(null, 204);
-    } catch (error) {
-      return permissionProblem(c, error);
+    if (!(await revokeCourse(services, admin(c), name, courseId, teacher))) {
+      return problem(
+        c,
+        404,
+        "grant_not_found",
+        `${teacher} has no grant of course ${courseId} on ${name}.`,
+      );
     }
+    return c.body(null, 204);
   });
 
   app.openapi(categories, async (c) => {
     const { name } = c.req.valid("param");
     const principal = c.get("principal");
-    try {
-      const refusal = await otherTargetRefusal(c, services.moodleTargets, principal, name);
-      if (refusal) return refusal;
-      const listed = await targetCategories(
-        services.moodleTargets,
-        name,
-        listingViewerOf(principal),
-        c.req.raw.signal,
-      );
-      return c.json(
-        {
-          target: listed.target.name,
-          onlyOpenToTeachers: listed.onlyOpenToTeachers,
-          items: [...listed.categories],
-        },
-        200,
-      );
-    } catch (error) {
-      return listingProblem(c, error);
-    }
+    const refusal = await otherTargetRefusal(c, services.moodleTargets, principal, name);
+    if (refusal) return refusal;
+    const listed = await targetCategories(
+      services.moodleTargets,
+      name,
+      listingViewerOf(principal),
+      c.req.raw.signal,
+    );
+    return c.json(
+      {
+        target: listed.target.name,
+        onlyOpenToTeachers: listed.onlyOpenToTeachers,
+        items: [...listed.categories],
+      },
+      200,
+    );
   });
 
   app.openapi(courses, async (c) => {
     const { name } = c.req.valid("param");
     const { search, limit, offset } = c.req.valid("query");
     const principal = c.get("principal");
-    try {
-      const refusal = await otherTargetRefusal(c, services.moodleTargets, principal, name);
-      if (refusal) return refusal;
-      const { target, page } = await targetCourses(
-        services.moodleTargets,
-        name,
-        listingViewerOf(principal),
-        { search, limit, offset, signal: c.req.raw.signal },
-      );
-      return c.json({ target: target.name, total: page.total, items: [...page.courses] }, 200);
-    } catch (error) {
-      return listingProblem(c, error);
-    }
+    const refusal = await otherTargetRefusal(c, services.moodleTargets, principal, name);
+    if (refusal) return refusal;
+    const { target, page } = await targetCourses(
+      services.moodleTargets,
+      name,
+      listingViewerOf(principal),
+      { search, limit, offset, signal: c.req.raw.signal },
+    );
+    return c.json({ target: target.name, total: page.total, items: [...page.courses] }, 200);
   });
 
   app.openapi(probe, async (c) => {
-    const { name } = c.req.valid("param");
-    const target = await services.moodleTargets.byName(name);
-    if (!target) return targetNotFound(c, name);
-    const by = auditActorOf(c.get("principal"));
-    try {
-      const { saved, info } = await probeTarget(services.moodleTargets, target);
-      await audit.record(by, "target.probe", name, { release: info.release });
-      return c.json(
-        {
-          target: saved.name,
-          version: info.version,
-          release: info.release,
-          branch: info.branch,
-          maxRestoreBytes: info.maxRestoreBytes,
-          plugins: { ...info.plugins },
-          probedAt: new Date(saved.probedAt ?? Date.now()).toISOString(),
-        },
-        200,
-      );
-    } catch (error) {
-      if (!(error instanceof MoodleError)) throw error;
-      await audit.record(by, "target.probe", name, { error: error.code });
-      return moodleProblem(c, error);
-    }
+    const { saved, info } = await probeTargetNamed(
+      services.moodleTargets,
+      admin(c),
+      c.req.valid("param").name,
+    );
+    return c.json(
+      {
+        target: saved.name,
+        version: info.version,
+        release: info.release,
+        branch: info.branch,
+        maxRestoreBytes: info.maxRestoreBytes,
+        plugins: { ...info.plugins },
+        probedAt: new Date(saved.probedAt ?? Date.now()).toISOString(),
+      },
+      200,
+    );
   });
 }
 
@@ -583,24 +531,6 @@ async function otherTargetRefusal(
   const target = await targets.byName(name);
   if (target && mayUseTarget(principal, target.id)) return undefined;
   return problem(c, 403, "other_target", otherTargetMessage(principal));
-}
-
-function listingProblem(c: Context, error: unknown) {
-  if (error instanceof MoodleError) return moodleProblem(c, error);
-  if (!(error instanceof TargetListingError)) throw error;
-  if (error.code === "NO_SUCH_TARGET") return problem(c, 404, "target_not_found", error.message);
-  return problem(c, 403, "listing_not_permitted", error.message);
-}
-
-function permissionProblem(c: Context, error: unknown) {
-  if (!(error instanceof TeacherPermissionError)) throw error;
-  if (error.code === "NO_SUCH_TARGET") return problem(c, 404, "target_not_found", error.message);
-  if (error.code === "NO_SUCH_TEACHER") return problem(c, 400, "teacher_not_found", error.message);
-  return problem(c, 400, "invalid_request", error.message);
-}
-
-export function targetNotFound(c: Context, name: string) {
-  return problem(c, 404, "target_not_found", noSuchTargetMessage(name));
 }
 
 function targetJson(target: MoodleTarget) {

@@ -2,7 +2,7 @@ import type { RestoreDestination } from "@coursefed/moodle";
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import { ErrorSchema, errorResponses, problem } from "../../http/problem.ts";
 import type { RestoreJob } from "../../restores/restore-repository.ts";
-import { RestoreError, requestRestore } from "../../restores/restore-service.ts";
+import { requestRestore } from "../../restores/restore-service.ts";
 import { RESTORE_JOB_STATES } from "../../vocabulary/restore-job-states.ts";
 import type { ApiDependencies } from "../api-dependencies.ts";
 import { type ApiEnv, auditActorOf, mayUseTarget, otherTargetMessage } from "../auth.ts";
@@ -193,46 +193,26 @@ export function restoreRoutes(
     if (principal.site && body.target !== principal.site.targetName) {
       return problem(c, 403, "forbidden", otherTargetMessage(principal));
     }
-    try {
-      const job = await requestRestore(services, {
-        objectUri: body.object,
-        revision: body.revision,
-        targetName: body.target,
-        destination,
-        names: { fullName: body.fullName, shortName: body.shortName },
-        requestedBy: principal.token.name,
-        override: body.override,
-        confirmed: body.confirm,
-        person: {
-          actorId: principal.actor.id,
-          admin: principal.token.role === "admin",
-          auditActor: auditActorOf(principal),
-          auditLog: audit,
-        },
-      });
-      return c.json(
-        { ...jobJson(job, await services.moodleTargets.namesById()), repeat: job.repeat },
-        202,
-      );
-    } catch (error) {
-      if (!(error instanceof RestoreError)) throw error;
-      switch (error.code) {
-        case "WITHDRAWN":
-          return problem(c, 409, "withdrawn", error.message);
-        case "NEEDS_CONFIRMATION":
-          return problem(c, 409, "confirmation_required", error.message);
-        case "NOT_PERMITTED":
-          return problem(c, 403, "restore_not_permitted", error.message);
-        case "OVERRIDE_NOT_PERMITTED":
-          return problem(c, 403, "override_not_permitted", error.message);
-        case "NO_SUCH_TARGET":
-          return problem(c, 404, "target_not_found", error.message);
-        case "INVALID_COURSE_NAME":
-          return problem(c, 400, "invalid_course_name", error.message);
-        default:
-          return problem(c, 404, error.code.toLowerCase(), error.message);
-      }
-    }
+    const job = await requestRestore(services, {
+      objectUri: body.object,
+      revision: body.revision,
+      targetName: body.target,
+      destination,
+      names: { fullName: body.fullName, shortName: body.shortName },
+      requestedBy: principal.token.name,
+      override: body.override,
+      confirmed: body.confirm,
+      person: {
+        actorId: principal.actor.id,
+        admin: principal.token.role === "admin",
+        auditActor: auditActorOf(principal),
+        auditLog: audit,
+      },
+    });
+    return c.json(
+      { ...jobJson(job, await services.moodleTargets.namesById()), repeat: job.repeat },
+      202,
+    );
   });
 
   app.openapi(list, async (c) => {

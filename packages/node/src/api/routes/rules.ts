@@ -1,12 +1,11 @@
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
-import { ErrorSchema, errorResponses, problem } from "../../http/problem.ts";
+import { ErrorSchema, errorResponses } from "../../http/problem.ts";
 import type { RestoreRule } from "../../restores/restore-repository.ts";
 import {
   addRule,
   MAX_RULE_TAG_LENGTH,
-  RuleError,
   type RuleRequest,
-  ruleDetails,
+  removeRule,
 } from "../../restores/rule-service.ts";
 import { RULE_EVENTS, RULE_MODES } from "../../vocabulary/rule-kinds.ts";
 import type { ApiDependencies } from "../api-dependencies.ts";
@@ -109,32 +108,22 @@ export function ruleRoutes(app: OpenAPIHono<ApiEnv>, { services, audit }: ApiDep
   app.openapi(create, async (c) => {
     const body = c.req.valid("json");
     const by = auditActorOf(c.get("principal"));
-    try {
-      const request: RuleRequest = {
-        actorUri: body.actor,
-        tag: body.tag,
-        on: body.on,
-        targetName: body.target,
-        categoryId: body.categoryId,
-        mode: body.mode,
-        createdBy: by.name,
-      };
-      const rule = await addRule(services, request);
-      await audit.record(by, "rule.add", String(rule.id), ruleDetails(request));
-      return c.json(ruleJson(rule, await services.moodleTargets.namesById()), 201);
-    } catch (error) {
-      if (!(error instanceof RuleError)) throw error;
-      if (error.code === "TARGET_NOT_FOUND")
-        return problem(c, 404, "target_not_found", error.message);
-      return problem(c, 400, "invalid_request", error.message);
-    }
+    const request: RuleRequest = {
+      actorUri: body.actor,
+      tag: body.tag,
+      on: body.on,
+      targetName: body.target,
+      categoryId: body.categoryId,
+      mode: body.mode,
+      createdBy: by.name,
+    };
+    const rule = await addRule(services, { auditActor: by, auditLog: audit }, request);
+    return c.json(ruleJson(rule, await services.moodleTargets.namesById()), 201);
   });
 
   app.openapi(remove, async (c) => {
-    const { id } = c.req.valid("param");
-    if (!(await services.restores.removeRule(id)))
-      return problem(c, 404, "rule_not_found", `There is no rule ${id}.`);
-    await audit.record(auditActorOf(c.get("principal")), "rule.remove", String(id));
+    const admin = { auditActor: auditActorOf(c.get("principal")), auditLog: audit };
+    await removeRule(services, admin, c.req.valid("param").id);
     return c.body(null, 204);
   });
 }

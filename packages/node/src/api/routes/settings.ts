@@ -1,12 +1,14 @@
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
-import { ErrorSchema, errorResponses, problem } from "../../http/problem.ts";
+import type { Context } from "hono";
+import type { AdminOnRecord } from "../../audit/audit-log.ts";
+import { ErrorSchema, errorResponses } from "../../http/problem.ts";
 import { FEDERATION_MODES } from "../../settings/federation-policy.ts";
 import {
   type EffectiveSetting,
   type FederationSettings,
   SETTING_NAMES,
-  SettingsError,
 } from "../../settings/node-settings.ts";
+import { changeSettings, resetSetting } from "../../settings/settings-service.ts";
 import type { ApiDependencies } from "../api-dependencies.ts";
 import { type ApiEnv, auditActorOf, requireAdmin } from "../auth.ts";
 
@@ -132,40 +134,24 @@ export function settingsRoutes(
   app: OpenAPIHono<ApiEnv>,
   { services, audit }: ApiDependencies,
 ): void {
+  const admin = (c: Context<ApiEnv>): AdminOnRecord => ({
+    auditActor: auditActorOf(c.get("principal")),
+    auditLog: audit,
+  });
+
   app.openapi(show, async (c) => c.json(settingsJson(await services.settings.federation()), 200));
 
   app.openapi(change, async (c) => {
     const { policy, autoAccept } = c.req.valid("json");
-    const by = auditActorOf(c.get("principal"));
-    try {
-      const settings = await services.settings.update(
-        {
-          ...(policy ? { policy: { mode: policy.mode, domains: policy.domains.join(",") } } : {}),
-          ...(autoAccept ? { autoAccept: autoAccept.join(",") } : {}),
-        },
-        by.name,
-      );
-      if (policy) {
-        await audit.record(by, "settings.federation", null, {
-          mode: settings.policy.value.mode,
-          domains: settings.policy.value.domains,
-        });
-      }
-      if (autoAccept)
-        await audit.record(by, "settings.auto-accept", null, {
-          domains: settings.autoAccept.value,
-        });
-      return c.json(settingsJson(settings), 200);
-    } catch (error) {
-      if (!(error instanceof SettingsError)) throw error;
-      return problem(c, 400, "invalid_setting", error.message, { field: error.field });
-    }
+    const settings = await changeSettings(services.settings, admin(c), {
+      ...(policy ? { policy: { mode: policy.mode, domains: policy.domains.join(",") } } : {}),
+      ...(autoAccept ? { autoAccept: autoAccept.join(",") } : {}),
+    });
+    return c.json(settingsJson(settings), 200);
   });
 
   app.openapi(reset, async (c) => {
-    const { setting } = c.req.valid("param");
-    const settings = await services.settings.reset(setting);
-    await audit.record(auditActorOf(c.get("principal")), "settings.reset", setting);
+    const settings = await resetSetting(services.settings, admin(c), c.req.valid("param").setting);
     return c.json(settingsJson(settings), 200);
   });
 }

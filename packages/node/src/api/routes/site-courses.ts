@@ -1,13 +1,12 @@
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
-import { METADATA_LIMITS, PublishError } from "../../courses/publish-service.ts";
+import { METADATA_LIMITS } from "../../courses/publish-service.ts";
 import { domainServices } from "../../federation/domain-services.ts";
 import { ErrorSchema, errorResponses, problem } from "../../http/problem.ts";
 import { originOf } from "../../restores/course-origin.ts";
 import { SHARE_JOB_STATES, type ShareJob } from "../../restores/share-jobs.ts";
 import {
   requestShare,
-  ShareError,
   type SiteSharer,
   sharingState,
   withdrawShare,
@@ -15,6 +14,7 @@ import {
 import { VISIBILITIES } from "../../vocabulary/visibility.ts";
 import type { ApiDependencies } from "../api-dependencies.ts";
 import type { ApiEnv, Principal } from "../auth.ts";
+import { courseMetadataFields } from "../course-metadata-fields.ts";
 import { CourseOriginSchema, originJson } from "./site-imports.ts";
 
 const MoodleCourse = z.object({
@@ -28,14 +28,8 @@ const MoodleCourse = z.object({
 const ShareRequest = z
   .object({
     title: z.string().trim().min(1).max(METADATA_LIMITS.title),
-    summary: z.string().max(METADATA_LIMITS.summary).nullish(),
-    tags: z
-      .array(z.string().regex(METADATA_LIMITS.tag))
-      .max(METADATA_LIMITS.tags)
-      .optional()
-      .openapi({ description: 'Words, or words separated by single spaces: "web programming"' }),
-    license: z.string().max(METADATA_LIMITS.license).nullish(),
-    visibility: z.enum(VISIBILITIES).optional().openapi({ description: "public by default" }),
+    ...courseMetadataFields,
+    visibility: courseMetadataFields.visibility.openapi({ description: "public by default" }),
   })
   .openapi("ShareRequest");
 
@@ -263,13 +257,8 @@ export function siteCourseRoutes(app: OpenAPIHono<ApiEnv>, dependencies: ApiDepe
     if (sharer instanceof Response) return sharer as never;
     const services = domainServices(dependencies.context(c.req.raw));
     const { moodleCourseId } = c.req.valid("param");
-    try {
-      const { job } = await requestShare(services, sharer, moodleCourseId, c.req.valid("json"));
-      return c.json({ job: jobJson(job, services.origin) }, 202);
-    } catch (error) {
-      if (!(error instanceof ShareError)) throw error;
-      return problem(c, 403, error.code.toLowerCase(), error.message);
-    }
+    const { job } = await requestShare(services, sharer, moodleCourseId, c.req.valid("json"));
+    return c.json({ job: jobJson(job, services.origin) }, 202);
   });
 
   app.openapi(showJob, async (c) => {
@@ -288,20 +277,7 @@ export function siteCourseRoutes(app: OpenAPIHono<ApiEnv>, dependencies: ApiDepe
     const sharer = sharerOf(c);
     if (sharer instanceof Response) return sharer as never;
     const services = domainServices(dependencies.context(c.req.raw));
-    try {
-      await withdrawShare(services, sharer, c.req.valid("param").moodleCourseId);
-      return c.body(null, 204);
-    } catch (error) {
-      if (error instanceof ShareError) {
-        if (error.code === "NOT_SHARED") return problem(c, 404, "not_shared", error.message);
-        if (error.code === "SHARE_UNDER_WAY")
-          return problem(c, 409, "share_under_way", error.message);
-        return problem(c, 403, error.code.toLowerCase(), error.message);
-      }
-      if (error instanceof PublishError) {
-        return problem(c, 404, "not_shared", error.message);
-      }
-      throw error;
-    }
+    await withdrawShare(services, sharer, c.req.valid("param").moodleCourseId);
+    return c.body(null, 204);
   });
 }

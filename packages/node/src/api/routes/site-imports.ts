@@ -4,7 +4,7 @@ import type { Context } from "hono";
 import { ErrorSchema, errorResponses, problem } from "../../http/problem.ts";
 import { originOf } from "../../restores/course-origin.ts";
 import type { RestoreJob } from "../../restores/restore-repository.ts";
-import { RestoreError, requestRestore } from "../../restores/restore-service.ts";
+import { requestRestore } from "../../restores/restore-service.ts";
 import { RESTORE_JOB_STATES } from "../../vocabulary/restore-job-states.ts";
 import type { ApiDependencies } from "../api-dependencies.ts";
 import { type ApiEnv, auditActorOf, type Principal } from "../auth.ts";
@@ -209,37 +209,22 @@ export function siteImportRoutes(
     }
     const body = c.req.valid("json");
     const principal = c.get("principal");
-    try {
-      const job = await requestRestore(services, {
-        objectUri: body.catalogCourse,
-        revision: body.revision,
-        targetName: site.targetName,
-        destination: body.destination as RestoreDestination,
-        requestedBy: `${principal.token.name} for ${moodleUser.username}`,
-        confirmed: body.confirm,
-        person: {
-          actorId: principal.actor.id,
-          admin: false,
-          vouchedBySite: true,
-          auditActor: auditActorOf(principal),
-          auditLog: audit,
-        },
-      });
-      return c.json({ job: importJson(job), repeat: job.repeat }, 202);
-    } catch (error) {
-      if (!(error instanceof RestoreError)) throw error;
-      switch (error.code) {
-        case "WITHDRAWN":
-          return problem(c, 409, "withdrawn", error.message);
-        case "NEEDS_CONFIRMATION":
-          return problem(c, 409, "confirmation_required", error.message);
-        case "NOT_PERMITTED":
-        case "OVERRIDE_NOT_PERMITTED":
-          return problem(c, 403, "restore_not_permitted", error.message);
-        default:
-          return problem(c, 404, error.code.toLowerCase(), error.message);
-      }
-    }
+    const job = await requestRestore(services, {
+      objectUri: body.catalogCourse,
+      revision: body.revision,
+      targetName: site.targetName,
+      destination: body.destination as RestoreDestination,
+      requestedBy: `${principal.token.name} for ${moodleUser.username}`,
+      confirmed: body.confirm,
+      person: {
+        actorId: principal.actor.id,
+        admin: false,
+        vouchedBySite: true,
+        auditActor: auditActorOf(principal),
+        auditLog: audit,
+      },
+    });
+    return c.json({ job: importJson(job), repeat: job.repeat }, 202);
   });
 
   app.openapi(showImport, async (c) => {

@@ -1,7 +1,6 @@
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import { ErrorSchema, errorResponses, problem } from "../../http/problem.ts";
-import { MoodleAccessError } from "../../moodle-sites/moodle-site-service.ts";
-import { noSuchTargetMessage } from "../../restores/rule-service.ts";
+import { targetNamed } from "../../moodle-targets/target-service.ts";
 import type { ApiDependencies } from "../api-dependencies.ts";
 import { type ApiEnv, auditActorOf, requireAdmin, requireSite } from "../auth.ts";
 
@@ -219,38 +218,24 @@ export function siteRoutes(
     const principal = c.get("principal");
     const target = await services.moodleTargets.byId(principal.site?.targetId as number);
     if (!target) throw new Error("The site's target is gone.");
-    try {
-      const given = await moodleSites.giveMoodleAccess(
-        target,
-        c.req.valid("json").token,
-        auditActorOf(principal),
-      );
-      return c.json({ target: target.name, release: given.site.release }, 200);
-    } catch (failure) {
-      if (!(failure instanceof MoodleAccessError)) throw failure;
-      switch (failure.code) {
-        case "NOT_WS":
-          return problem(c, 409, "not_ws_target", failure.message);
-        case "INVALID_TOKEN":
-          return problem(c, 400, "invalid_token", failure.message);
-        default:
-          return problem(c, 502, "moodle_access_failed", failure.message);
-      }
-    }
+    const given = await moodleSites.giveMoodleAccess(
+      target,
+      c.req.valid("json").token,
+      auditActorOf(principal),
+    );
+    return c.json({ target: target.name, release: given.site.release }, 200);
   });
 
   app.openapi(register, async (c) => {
     const { name } = c.req.valid("param");
-    const target = await services.moodleTargets.byName(name);
-    if (!target) return problem(c, 404, "target_not_found", noSuchTargetMessage(name));
+    const target = await targetNamed(services.moodleTargets, name);
     const { code, replaced } = await moodleSites.register(target, auditActorOf(c.get("principal")));
     return c.json({ target: target.name, code, replaced }, 201);
   });
 
   app.openapi(unregister, async (c) => {
     const { name } = c.req.valid("param");
-    const target = await services.moodleTargets.byName(name);
-    if (!target) return problem(c, 404, "target_not_found", noSuchTargetMessage(name));
+    const target = await targetNamed(services.moodleTargets, name);
     if (!(await moodleSites.unregister(target, auditActorOf(c.get("principal"))))) {
       return problem(c, 404, "not_registered", `The Moodle target ${name} is not registered.`);
     }
@@ -259,8 +244,7 @@ export function siteRoutes(
 
   app.openapi(listUsers, async (c) => {
     const { name } = c.req.valid("param");
-    const target = await services.moodleTargets.byName(name);
-    if (!target) return problem(c, 404, "target_not_found", noSuchTargetMessage(name));
+    const target = await targetNamed(services.moodleTargets, name);
     const handles = new Map((await services.actors.teachers()).map((t) => [t.id, t.handle]));
     const iso = (time: number) => new Date(time).toISOString();
     const items = (await moodleSites.users(target)).map((user) => ({
@@ -278,8 +262,7 @@ export function siteRoutes(
 
   app.openapi(revokeUser, async (c) => {
     const { name, moodleUserId } = c.req.valid("param");
-    const target = await services.moodleTargets.byName(name);
-    if (!target) return problem(c, 404, "target_not_found", noSuchTargetMessage(name));
+    const target = await targetNamed(services.moodleTargets, name);
     if (!(await moodleSites.revokeUser(target, moodleUserId, auditActorOf(c.get("principal"))))) {
       return problem(
         c,

@@ -1,6 +1,6 @@
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
-import { ActorError } from "../../actors/local-actors.ts";
-import { ErrorSchema, errorResponses, problem } from "../../http/problem.ts";
+import { addTeacher } from "../../accounts/teacher-service.ts";
+import { ErrorSchema, errorResponses } from "../../http/problem.ts";
 import type { ApiDependencies } from "../api-dependencies.ts";
 import { type ApiEnv, auditActorOf, requireAdmin } from "../auth.ts";
 
@@ -56,17 +56,14 @@ export function teacherRoutes(
 ): void {
   app.openapi(create, async (c) => {
     const { handle, name } = c.req.valid("json");
-    try {
-      const teacher = await services.actors.createTeacher(handle, name);
-      await services.actors.keyPairs(teacher);
-      const { token } = await tokens.create(`teacher ${handle}`, "teacher", teacher.id);
-      const actor = context(c.req.raw).getActorUri(teacher.identifier).href;
-      await audit.record(auditActorOf(c.get("principal")), "teacher.add", handle, { name });
-      return c.json({ actor, handle, name, token }, 201);
-    } catch (error) {
-      if (error instanceof ActorError) return problem(c, 409, "handle_unavailable", error.message);
-      throw error;
-    }
+    const { teacher, token } = await addTeacher(
+      { actors: services.actors, tokens },
+      { auditActor: auditActorOf(c.get("principal")), auditLog: audit },
+      handle,
+      name,
+    );
+    const actor = context(c.req.raw).getActorUri(teacher.identifier).href;
+    return c.json({ actor, handle, name, token }, 201);
   });
 
   app.openapi(list, async (c) => {

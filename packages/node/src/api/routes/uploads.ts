@@ -1,6 +1,6 @@
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
-import { ReceiveBackupError, receiveBackup } from "../../courses/receive-backup.ts";
-import { ErrorSchema, errorResponses, problem } from "../../http/problem.ts";
+import { ErrorSchema, errorResponses } from "../../http/problem.ts";
+import { ReceiveBackupError, receiveBackup } from "../../uploads/receive-backup.ts";
 import type { ApiDependencies } from "../api-dependencies.ts";
 import type { ApiEnv } from "../auth.ts";
 
@@ -73,20 +73,11 @@ export function uploadRoutes(
     try {
       received = await receiveBackup(services.blobs, c.req.raw.body, maxUploadBytes);
     } catch (error) {
-      if (!(error instanceof ReceiveBackupError)) throw error;
-      if (error.code === "TOO_LARGE") {
-        // The rest of the body is never read: the connection cannot carry another request.
+      // The rest of the body is never read: the connection cannot carry another request.
+      if (error instanceof ReceiveBackupError && error.code === "TOO_LARGE") {
         c.header("connection", "close");
-        return problem(c, 413, "too_large", error.message);
       }
-      // A client that went away reads no answer; one behind a proxy that cut it might.
-      if (error.code === "INCOMPLETE") return problem(c, 400, "incomplete_upload", error.message);
-      return problem(
-        c,
-        422,
-        error.code === "EMPTY" ? "empty_upload" : "invalid_backup",
-        error.message,
-      );
+      throw error;
     }
     const { report, ...stored } = received;
     const record = await uploads.add(c.get("principal").token.id, stored.sha256, stored.size);

@@ -11,8 +11,8 @@ import {
   traverseCollection,
   type Update,
 } from "@fedify/vocab";
-import { keepReceivedCourse, withdrawReceivedCourse } from "../../courses/catalog-service.ts";
-import { MBZ_MEDIA_TYPE, verifyManifest } from "../../courses/manifest.ts";
+import { keepReceivedCourse, withdrawReceivedCourse } from "../../catalog/catalog-service.ts";
+import { MBZ_MEDIA_TYPE, verifyManifest } from "../../manifests/course-manifest.ts";
 import { federatesWith } from "../../settings/federation-policy.ts";
 import type { FederationServices } from "../context.ts";
 import { JWS_MEDIA_TYPE } from "../course-object.ts";
@@ -113,7 +113,7 @@ async function receiveAnnounced(
 
 /**
  * A course withdrawn: dropped from the catalog (restored copies stay), if its sender is
- * heard on it (courses/catalog-service.ts says who is).
+ * heard on it (catalog/catalog-service.ts says who is).
  */
 export async function onCourseDelete(ctx: FederationContext, activity: Delete): Promise<void> {
   if (!activity.objectId || !activity.actorId) return;
@@ -167,7 +167,7 @@ export async function backfillFrom(
 /**
  * Keeps a course in the catalog once it is shown to be the actor's: attributed to it,
  * with a manifest from the actor's own server that verifies with one of its keys and
- * names this object; the catalog service keeps it (courses/catalog-service.ts). Returns
+ * names this object; the catalog service keeps it (catalog/catalog-service.ts). Returns
  * whether it was kept.
  */
 async function receiveCourse(

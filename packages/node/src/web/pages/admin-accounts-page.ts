@@ -10,6 +10,8 @@ import {
   removeAccount,
   resetPassword,
 } from "../../accounts/account-service.ts";
+import type { AuditAction } from "../../audit/audit-log.ts";
+import { refusalStatus } from "../../http/error-problems.ts";
 import { WEB_ROLES, type WebRole } from "../../vocabulary/account-roles.ts";
 import { formatDateTime } from "../format.ts";
 import { csrfField, type Markup } from "../layout.ts";
@@ -25,16 +27,6 @@ import {
 } from "./admin-shell.ts";
 
 const NOTICES = ["role", "removed", "disabled", "enabled"] as const;
-
-const STATUS: Readonly<Record<AccountError["code"], ContentfulStatusCode>> = {
-  INVALID_USERNAME: 400,
-  TAKEN: 409,
-  NOT_FOUND: 404,
-  LAST_ADMIN: 409,
-  SELF: 409,
-  DISABLED: 409,
-  SINGLE_SIGN_ON: 409,
-};
 
 function roleOf(form: Form): WebRole | undefined {
   return WEB_ROLES.find((role) => role === formText(form, "role"));
@@ -122,7 +114,7 @@ ${options.formError ? html`<p class="notice notice-error" role="alert">${options
 function refusal(c: WebContext, dependencies: WebDependencies, error: unknown) {
   if (!(error instanceof AccountError)) throw error;
   return accountsPage(c, dependencies, {
-    status: STATUS[error.code],
+    status: refusalStatus(error),
     outcome: notice("error", error.message),
   });
 }
@@ -150,7 +142,7 @@ export function adminAccountsRoutes(app: Hono<WebEnv>, dependencies: WebDependen
     } catch (error) {
       if (!(error instanceof AccountError)) throw error;
       return accountsPage(c, dependencies, {
-        status: STATUS[error.code],
+        status: refusalStatus(error),
         form,
         formError: error.message,
       });
@@ -182,27 +174,33 @@ export function adminAccountsRoutes(app: Hono<WebEnv>, dependencies: WebDependen
     }
   });
 
-  app.post("/admin/accounts/disable", requireRole("admin"), async (c) => {
-    const username = formText(await c.req.parseBody(), "username");
-    try {
-      await disableAccount(accounts, { username, by: accountOf(c).username });
-    } catch (error) {
-      return refusal(c, dependencies, error);
-    }
-    await audit.record(webAuditActor(c), "account.disable", username);
-    return c.redirect("/admin/accounts?notice=disabled", 303);
-  });
+  /**
+   * An action on the account the form names: the service's refusal said on the page, the
+   * action on the audit log, then the list again with the notice of what was done.
+   */
+  const accountAction = (
+    path: string,
+    action: AuditAction,
+    done: (typeof NOTICES)[number],
+    act: (c: WebContext, username: string) => Promise<unknown>,
+  ) =>
+    app.post(path, requireRole("admin"), async (c) => {
+      const username = formText(await c.req.parseBody(), "username");
+      try {
+        await act(c, username);
+      } catch (error) {
+        return refusal(c, dependencies, error);
+      }
+      await audit.record(webAuditActor(c), action, username);
+      return c.redirect(`/admin/accounts?notice=${done}`, 303);
+    });
 
-  app.post("/admin/accounts/enable", requireRole("admin"), async (c) => {
-    const username = formText(await c.req.parseBody(), "username");
-    try {
-      await enableAccount(accounts, username);
-    } catch (error) {
-      return refusal(c, dependencies, error);
-    }
-    await audit.record(webAuditActor(c), "account.enable", username);
-    return c.redirect("/admin/accounts?notice=enabled", 303);
-  });
+  accountAction("/admin/accounts/disable", "account.disable", "disabled", (c, username) =>
+    disableAccount(accounts, { username, by: accountOf(c).username }),
+  );
+  accountAction("/admin/accounts/enable", "account.enable", "enabled", (_c, username) =>
+    enableAccount(accounts, username),
+  );
 
   app.get("/admin/accounts/remove", requireRole("admin"), (c) => {
     const t = c.get("t");
@@ -217,14 +215,7 @@ export function adminAccountsRoutes(app: Hono<WebEnv>, dependencies: WebDependen
     });
   });
 
-  app.post("/admin/accounts/remove", requireRole("admin"), async (c) => {
-    const username = formText(await c.req.parseBody(), "username");
-    try {
-      await removeAccount(accounts, { username, by: accountOf(c).username });
-    } catch (error) {
-      return refusal(c, dependencies, error);
-    }
-    await audit.record(webAuditActor(c), "account.remove", username);
-    return c.redirect("/admin/accounts?notice=removed", 303);
-  });
+  accountAction("/admin/accounts/remove", "account.remove", "removed", (c, username) =>
+    removeAccount(accounts, { username, by: accountOf(c).username }),
+  );
 }

@@ -1,7 +1,7 @@
 import type { Hono } from "hono";
 import { html } from "hono/html";
 import { domainServices } from "../../federation/domain-services.ts";
-import { answerFollow, FollowError } from "../../follows/follow-service.ts";
+import { answerFollowRequest, FollowError } from "../../follows/follow-service.ts";
 import { formatDateTime } from "../format.ts";
 import { csrfField } from "../layout.ts";
 import { requireRole } from "../roles.ts";
@@ -62,19 +62,17 @@ export function adminFollowRequestsRoutes(
     const actorUri = formText(form, "actor");
     if (!decision || !local) return requestsPage(c, services, c.get("t").followRequestGone);
     try {
-      await answerFollow(
+      await answerFollowRequest(
         domainServices(context(c.req.raw)),
+        { auditActor: webAuditActor(c), auditLog: audit },
         local,
         actorUri,
-        decision === "accept" ? "accepted" : "rejected",
+        decision,
       );
     } catch (error) {
       if (!(error instanceof FollowError)) throw error;
       return requestsPage(c, services, error.message);
     }
-    await audit.record(webAuditActor(c), `follow-request.${decision}`, actorUri, {
-      to: local.handle,
-    });
     return c.redirect(`/admin/follow-requests?notice=${decision}`, 303);
   });
 }

@@ -2,6 +2,8 @@ import { formatBytes } from "@coursefed/mbz";
 import type { Hono } from "hono";
 import { html } from "hono/html";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
+import type { AdminOnRecord } from "../../audit/audit-log.ts";
+import { refusalStatus } from "../../http/error-problems.ts";
 import { FEDERATION_MODES } from "../../settings/federation-policy.ts";
 import {
   type EffectiveSetting,
@@ -9,6 +11,7 @@ import {
   type SettingName,
   SettingsError,
 } from "../../settings/node-settings.ts";
+import { changeSettings, resetSetting } from "../../settings/settings-service.ts";
 import { formatDateTime } from "../format.ts";
 import { csrfField, type Markup } from "../layout.ts";
 import { requireRole } from "../roles.ts";
@@ -133,40 +136,35 @@ ${becomeTeachers.override ? html`<p class="setting-origin"><small>${t.settingCha
 
 export function adminSettingsRoutes(app: Hono<WebEnv>, dependencies: WebDependencies): void {
   const { services, audit } = dependencies;
+  const admin = (c: WebContext): AdminOnRecord => ({
+    auditActor: webAuditActor(c),
+    auditLog: audit,
+  });
 
   app.get("/admin", requireRole("admin"), (c) => settingsPage(c, dependencies));
 
   app.post("/admin/settings/federation", requireRole("admin"), async (c) => {
     const form = await c.req.parseBody();
-    const by = webAuditActor(c);
     try {
-      const { policy } = await services.settings.update(
-        { policy: { mode: formText(form, "mode"), domains: formText(form, "domains") } },
-        by.name,
-      );
-      await audit.record(by, "settings.federation", null, {
-        mode: policy.value.mode,
-        domains: policy.value.domains,
+      await changeSettings(services.settings, admin(c), {
+        policy: { mode: formText(form, "mode"), domains: formText(form, "domains") },
       });
     } catch (error) {
       if (!(error instanceof SettingsError)) throw error;
-      return settingsPage(c, dependencies, { status: 400, form, error });
+      return settingsPage(c, dependencies, { status: refusalStatus(error), form, error });
     }
     return c.redirect("/admin?notice=saved", 303);
   });
 
   app.post("/admin/settings/auto-accept", requireRole("admin"), async (c) => {
     const form = await c.req.parseBody();
-    const by = webAuditActor(c);
     try {
-      const { autoAccept } = await services.settings.update(
-        { autoAccept: formText(form, "autoAccept") },
-        by.name,
-      );
-      await audit.record(by, "settings.auto-accept", null, { domains: autoAccept.value });
+      await changeSettings(services.settings, admin(c), {
+        autoAccept: formText(form, "autoAccept"),
+      });
     } catch (error) {
       if (!(error instanceof SettingsError)) throw error;
-      return settingsPage(c, dependencies, { status: 400, form, error });
+      return settingsPage(c, dependencies, { status: refusalStatus(error), form, error });
     }
     return c.redirect("/admin?notice=saved", 303);
   });
@@ -184,8 +182,7 @@ export function adminSettingsRoutes(app: Hono<WebEnv>, dependencies: WebDependen
     const name = formText(await c.req.parseBody(), "setting");
     const setting = SETTING_NAMES.find((each) => each === name);
     if (!setting) return c.redirect("/admin", 303);
-    await services.settings.reset(setting);
-    await audit.record(webAuditActor(c), "settings.reset", setting);
+    await resetSetting(services.settings, admin(c), setting);
     return c.redirect("/admin?notice=reset", 303);
   });
 }

@@ -3,12 +3,19 @@ import { MoodleError, type MoodleSiteInfo } from "@coursefed/moodle";
 import type { Hono } from "hono";
 import { html } from "hono/html";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
-import { probeTarget } from "../../moodle-targets/probe-target.ts";
+import type { AdminOnRecord } from "../../audit/audit-log.ts";
+import { refusalStatus } from "../../http/error-problems.ts";
 import {
   type MoodleTarget,
   type NewMoodleTarget,
   TargetError,
 } from "../../moodle-targets/target-repository.ts";
+import {
+  addTarget,
+  probeTargetNamed,
+  removeTarget,
+  targetNamed,
+} from "../../moodle-targets/target-service.ts";
 import {
   categoryIdsFrom,
   courseGrants,
@@ -17,7 +24,6 @@ import {
   setTeacherCategories,
   TeacherPermissionError,
 } from "../../moodle-targets/teacher-permissions.ts";
-import { noSuchTargetMessage } from "../../restores/rule-service.ts";
 import { MOODLE_DRIVERS, type MoodleDriverName } from "../../vocabulary/moodle-drivers.ts";
 import { formatDateTime } from "../format.ts";
 import { csrfField, type Markup } from "../layout.ts";
@@ -235,17 +241,29 @@ export function adminTargetsRoutes(
   app: Hono<WebEnv>,
   { services, audit, moodleSites }: WebDependencies,
 ): void {
+  const admin = (c: WebContext): AdminOnRecord => ({
+    auditActor: webAuditActor(c),
+    auditLog: audit,
+  });
+  /** A refusal said on the page, with the table's status; anything else is not ours to catch. */
+  const refused = (c: WebContext, error: unknown) => {
+    if (!(error instanceof TeacherPermissionError || error instanceof TargetError)) throw error;
+    return targetsPage(c, services, {
+      status: refusalStatus(error),
+      outcome: notice("error", error.message),
+    });
+  };
+
   app.get("/admin/targets", requireRole("admin"), (c) => targetsPage(c, services));
 
   app.post("/admin/targets/register", requireRole("admin"), async (c) => {
     const t = c.get("t");
     const name = formText(await c.req.parseBody(), "name");
-    const target = await services.moodleTargets.byName(name);
-    if (!target) {
-      return targetsPage(c, services, {
-        status: 404,
-        outcome: notice("error", noSuchTargetMessage(name)),
-      });
+    let target: MoodleTarget;
+    try {
+      target = await targetNamed(services.moodleTargets, name);
+    } catch (error) {
+      return refused(c, error);
     }
     const { code, replaced } = await moodleSites.register(target, webAuditActor(c));
     return targetsPage(c, services, {
@@ -267,15 +285,14 @@ ${replaced ? html`<p><small>${t.registrationCodeReplaced}</small></p>` : ""}
       return targetsPage(c, services, { status: 400, form, formError: t.restoreBadCategory });
     }
     try {
-      const target = await services.moodleTargets.add(request);
-      await audit.record(webAuditActor(c), "target.add", target.name, {
-        driver: target.driver,
-        url: target.url,
-      });
+      await addTarget(services.moodleTargets, admin(c), request);
     } catch (error) {
       if (!(error instanceof TargetError)) throw error;
-      const status = error.code === "DUPLICATE" ? 409 : 400;
-      return targetsPage(c, services, { status, form, formError: error.message });
+      return targetsPage(c, services, {
+        status: refusalStatus(error),
+        form,
+        formError: error.message,
+      });
     }
     return c.redirect("/admin/targets?notice=added", 303);
   });
@@ -283,34 +300,17 @@ ${replaced ? html`<p><small>${t.registrationCodeReplaced}</small></p>` : ""}
   app.post("/admin/targets/probe", requireRole("admin"), async (c) => {
     const form = await c.req.parseBody();
     const name = formText(form, "name");
-    const target = await services.moodleTargets.byName(name);
-    if (!target) {
-      return targetsPage(c, services, {
-        status: 404,
-        outcome: notice("error", noSuchTargetMessage(name)),
-      });
-    }
-    const by = webAuditActor(c);
     try {
-      const { info } = await probeTarget(services.moodleTargets, target);
-      await audit.record(by, "target.probe", name, { release: info.release });
+      const { info } = await probeTargetNamed(services.moodleTargets, admin(c), name);
       return targetsPage(c, services, { outcome: probeAnswer(c, name, info) });
     } catch (error) {
-      if (!(error instanceof MoodleError)) throw error;
-      await audit.record(by, "target.probe", name, { error: error.code });
-      return targetsPage(c, services, { status: 502, outcome: probeFailure(c, name, error) });
+      if (!(error instanceof MoodleError)) return refused(c, error);
+      return targetsPage(c, services, {
+        status: refusalStatus(error),
+        outcome: probeFailure(c, name, error),
+      });
     }
   });
-
-  const admin = (c: WebContext) => ({ auditActor: webAuditActor(c), auditLog: audit });
-  /** A refused permission change, said on the page; anything else is not ours to catch. */
-  const permissionRefused = (c: WebContext, error: unknown) => {
-    if (!(error instanceof TeacherPermissionError)) throw error;
-    return targetsPage(c, services, {
-      status: error.code === "NO_SUCH_TARGET" ? 404 : 400,
-      outcome: notice("error", error.message),
-    });
-  };
 
   app.post("/admin/targets/teachers", requireRole("admin"), async (c) => {
     const t = c.get("t");
@@ -325,58 +325,47 @@ ${replaced ? html`<p><small>${t.registrationCodeReplaced}</small></p>` : ""}
     } catch (error) {
       if (!(error instanceof TeacherPermissionError)) throw error;
       return targetsPage(c, services, {
-        status: 400,
+        status: refusalStatus(error),
         outcome: notice("error", t.teacherCategoriesInvalid),
       });
     }
     try {
       await setTeacherCategories(services, admin(c), formText(form, "name"), categoryIds);
     } catch (error) {
-      return permissionRefused(c, error);
+      return refused(c, error);
     }
     return c.redirect("/admin/targets?notice=teachers", 303);
   });
 
-  app.post("/admin/targets/grant", requireRole("admin"), async (c) => {
-    const form = await c.req.parseBody();
-    try {
-      await grantCourse(
-        services,
-        admin(c),
-        formText(form, "name"),
-        Number(formText(form, "courseId")),
-        formText(form, "teacher"),
-      );
-    } catch (error) {
-      return permissionRefused(c, error);
-    }
-    return c.redirect("/admin/targets?notice=granted", 303);
-  });
-
-  app.post("/admin/targets/revoke", requireRole("admin"), async (c) => {
-    const form = await c.req.parseBody();
-    try {
-      await revokeCourse(
-        services,
-        admin(c),
-        formText(form, "name"),
-        Number(formText(form, "courseId")),
-        formText(form, "teacher"),
-      );
-    } catch (error) {
-      return permissionRefused(c, error);
-    }
-    return c.redirect("/admin/targets?notice=revoked", 303);
-  });
+  // Granting and revoking take the same form: a target, a Moodle course, a teacher.
+  for (const [path, change, done] of [
+    ["/admin/targets/grant", grantCourse, "granted"],
+    ["/admin/targets/revoke", revokeCourse, "revoked"],
+  ] as const) {
+    app.post(path, requireRole("admin"), async (c) => {
+      const form = await c.req.parseBody();
+      try {
+        await change(
+          services,
+          admin(c),
+          formText(form, "name"),
+          Number(formText(form, "courseId")),
+          formText(form, "teacher"),
+        );
+      } catch (error) {
+        return refused(c, error);
+      }
+      return c.redirect(`/admin/targets?notice=${done}`, 303);
+    });
+  }
 
   app.get("/admin/targets/remove", requireRole("admin"), async (c) => {
     const t = c.get("t");
     const name = c.req.query("name") ?? "";
-    if (!(await services.moodleTargets.byName(name))) {
-      return targetsPage(c, services, {
-        status: 404,
-        outcome: notice("error", noSuchTargetMessage(name)),
-      });
+    try {
+      await targetNamed(services.moodleTargets, name);
+    } catch (error) {
+      return refused(c, error);
     }
     return confirmPage(c, {
       section: "/admin/targets",
@@ -389,14 +378,15 @@ ${replaced ? html`<p><small>${t.registrationCodeReplaced}</small></p>` : ""}
   });
 
   app.post("/admin/targets/remove", requireRole("admin"), async (c) => {
-    const name = formText(await c.req.parseBody(), "name");
-    if (!(await services.moodleTargets.remove(name))) {
-      return targetsPage(c, services, {
-        status: 404,
-        outcome: notice("error", noSuchTargetMessage(name)),
-      });
+    try {
+      await removeTarget(
+        services.moodleTargets,
+        admin(c),
+        formText(await c.req.parseBody(), "name"),
+      );
+    } catch (error) {
+      return refused(c, error);
     }
-    await audit.record(webAuditActor(c), "target.remove", name);
     return c.redirect("/admin/targets?notice=removed", 303);
   });
 }

@@ -1,6 +1,9 @@
 import type { Hono } from "hono";
 import { html } from "hono/html";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
+import type { AdminOnRecord } from "../../audit/audit-log.ts";
+import { refusalStatus } from "../../http/error-problems.ts";
+import { createToken, revokeToken, TokenError } from "../../tokens/token-service.ts";
 import { formatDateTime } from "../format.ts";
 import { csrfField, type Markup } from "../layout.ts";
 import { requireRole } from "../roles.ts";
@@ -52,6 +55,10 @@ ${csrfField(c)}
 
 export function adminTokensRoutes(app: Hono<WebEnv>, dependencies: WebDependencies): void {
   const { services, tokens, audit } = dependencies;
+  const admin = (c: WebContext): AdminOnRecord => ({
+    auditActor: webAuditActor(c),
+    auditLog: audit,
+  });
 
   app.get("/admin/tokens", requireRole("admin"), (c) => tokensPage(c, dependencies));
 
@@ -66,10 +73,7 @@ export function adminTokensRoutes(app: Hono<WebEnv>, dependencies: WebDependenci
         outcome: notice("error", t.tokenNeedsName(MAX_NAME_LENGTH)),
       });
     }
-    // The institution's tokens are admin tokens; a teacher's act as that teacher only.
-    const role = actor.type === "Organization" ? "admin" : "teacher";
-    const { token } = await tokens.create(name, role, actor.id);
-    await audit.record(webAuditActor(c), "token.create", name, { role, actor: actor.handle });
+    const token = await createToken(tokens, admin(c), name, actor);
     return tokensPage(c, dependencies, {
       status: 201,
       outcome: html`<article class="secret" role="status" aria-labelledby="secret-heading">
@@ -81,15 +85,15 @@ export function adminTokensRoutes(app: Hono<WebEnv>, dependencies: WebDependenci
   });
 
   app.post("/admin/tokens/revoke", requireRole("admin"), async (c) => {
-    const id = Number(formText(await c.req.parseBody(), "id"));
-    const revoked = Number.isSafeInteger(id) ? await tokens.revoke(id) : undefined;
-    if (!revoked) {
+    try {
+      await revokeToken(tokens, admin(c), Number(formText(await c.req.parseBody(), "id")));
+    } catch (error) {
+      if (!(error instanceof TokenError)) throw error;
       return tokensPage(c, dependencies, {
-        status: 404,
+        status: refusalStatus(error),
         outcome: notice("error", c.get("t").noSuchToken),
       });
     }
-    await audit.record(webAuditActor(c), "token.revoke", revoked.name, { role: revoked.role });
     return c.redirect("/admin/tokens?notice=revoked", 303);
   });
 }

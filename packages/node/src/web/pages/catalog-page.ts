@@ -7,13 +7,13 @@ import {
   type CatalogEmptyReason,
   type CatalogFilter,
   catalogEmptyReason,
-} from "../../courses/catalog-empty-reason.ts";
-import { probedSites } from "../../courses/catalog-restorable.ts";
+} from "../../catalog/catalog-empty-reason.ts";
 import type {
   CatalogEntry,
   CatalogPublisher,
-  CourseRepository,
-} from "../../courses/course-repository.ts";
+  CatalogRepository,
+} from "../../catalog/catalog-repository.ts";
+import { probedSites } from "../../catalog/catalog-restorable.ts";
 import { hasRole } from "../../vocabulary/account-roles.ts";
 import { formatDate } from "../format.ts";
 import { type Markup, page } from "../layout.ts";
@@ -38,7 +38,7 @@ interface CatalogFilters {
   readonly restorable: boolean;
 }
 
-type Teacher = Awaited<ReturnType<CourseRepository["catalogTeachers"]>>[number];
+type Teacher = Awaited<ReturnType<CatalogRepository["catalogTeachers"]>>[number];
 
 function filtersOf(c: WebContext): CatalogFilters {
   const field = (name: string, max: number) => (c.req.query(name) ?? "").trim().slice(0, max);
@@ -216,7 +216,7 @@ export function catalogPageRoutes(app: Hono<WebEnv>, { services }: WebDependenci
     const requested = Number.parseInt(c.req.query("page") ?? "1", 10);
     const pageNumber = Number.isSafeInteger(requested) && requested > 0 ? requested : 1;
     const sites = probedSites(await services.moodleTargets.all());
-    const { total, entries } = await services.courses.searchCatalog({
+    const { total, entries } = await services.catalog.searchCatalog({
       q: filters.q || undefined,
       actor: filters.actor || undefined,
       institution: filters.institution || undefined,
@@ -229,16 +229,16 @@ export function catalogPageRoutes(app: Hono<WebEnv>, { services }: WebDependenci
       limit: PAGE_SIZE,
       offset: (pageNumber - 1) * PAGE_SIZE,
     });
-    const publishers = await services.courses.catalogPublishers(
+    const publishers = await services.catalog.catalogPublishers(
       entries.map((entry) => entry.actorUri),
     );
     const reason = await catalogEmptyReason(
-      services.courses,
+      services.catalog,
       activeCatalogFilters(filters),
       total,
       sites.length,
     );
-    const teachers = await services.courses.catalogTeachers();
+    const teachers = await services.catalog.catalogTeachers();
     const pages = Math.max(1, Math.ceil(total / PAGE_SIZE));
     const mayFollow = hasRole(accountOf(c).role, "teacher");
     return page(c, {

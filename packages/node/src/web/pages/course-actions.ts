@@ -3,8 +3,9 @@ import type { Hono } from "hono";
 import { html } from "hono/html";
 import { BlobDigestError } from "../../blobs/blob-store.ts";
 import { DownloadError } from "../../blobs/resumable-download.ts";
-import { FetchError, fetchCatalogArchive } from "../../courses/fetch-service.ts";
+import { FetchError, fetchCatalogArchive } from "../../catalog/fetch-service.ts";
 import { withInstitutionSigner } from "../../federation/signed-fetch.ts";
+import { refusalStatus } from "../../http/error-problems.ts";
 import { serveBlob } from "../../http/serve-blob.ts";
 import type { MoodleTarget } from "../../moodle-targets/target-repository.ts";
 import { moodleCourseLabel } from "../../restores/restore-permissions.ts";
@@ -145,15 +146,7 @@ export function courseActionRoutes(
       if (!(error instanceof RestoreError)) throw error;
       if (error.code === "NEEDS_CONFIRMATION" && destination?.kind === "existing-course")
         return await confirmRestorePage(c, services, form, destination);
-      const status =
-        error.code === "WITHDRAWN"
-          ? 409
-          : error.code === "NOT_PERMITTED" || error.code === "OVERRIDE_NOT_PERMITTED"
-            ? 403
-            : error.code === "INVALID_COURSE_NAME"
-              ? 400
-              : 404;
-      return errorPage(c, status, t.restoreRefusedTitle, error.message);
+      return errorPage(c, refusalStatus(error), t.restoreRefusedTitle, error.message);
     }
   });
 
@@ -168,12 +161,12 @@ export function courseActionRoutes(
       );
       return (await serveBlob(c, services.blobs, stored.sha256, "private")) as Response;
     } catch (error) {
-      if (error instanceof FetchError) {
-        const missing = ["NOT_IN_CATALOG", "NO_SUCH_REVISION", "WITHDRAWN"].includes(error.code);
-        return errorPage(c, missing ? 404 : 409, t.downloadFailedTitle, error.message);
-      }
-      if (error instanceof DownloadError || error instanceof BlobDigestError) {
-        return errorPage(c, 502, t.downloadFailedTitle, error.message);
+      if (
+        error instanceof FetchError ||
+        error instanceof DownloadError ||
+        error instanceof BlobDigestError
+      ) {
+        return errorPage(c, refusalStatus(error), t.downloadFailedTitle, error.message);
       }
       throw error;
     }

@@ -9,10 +9,10 @@ import {
 } from "@coursefed/moodle";
 import type { Hono } from "hono";
 import { html } from "hono/html";
-import type { CatalogEntry, CatalogRevision } from "../../courses/course-repository.ts";
-import type { CourseManifest } from "../../courses/manifest.ts";
+import type { RemoteActor } from "../../actors/remote-actors.ts";
+import type { CatalogEntry, CatalogRevision } from "../../catalog/catalog-repository.ts";
 import type { FederationServices } from "../../federation/context.ts";
-import type { RemoteActor } from "../../follows/follow-repository.ts";
+import type { CourseManifest } from "../../manifests/course-manifest.ts";
 import { TargetListingError, targetCourses } from "../../moodle-targets/target-listing.ts";
 import type { MoodleTarget } from "../../moodle-targets/target-repository.ts";
 import { hasRole } from "../../vocabulary/account-roles.ts";
@@ -284,7 +284,7 @@ async function lineageSection(
     }
   }
   if (!derived && copies.length === 0) return html``;
-  const source = derived ? await services.courses.catalogEntry(derived.object) : undefined;
+  const source = derived ? await services.catalog.catalogEntry(derived.object) : undefined;
   return html`<section aria-labelledby="lineage">
 <h2 id="lineage">${t.lineage}</h2>
 ${derived ? html`<p>${t.derivedFrom} ${source ? html`<a href="${courseLink(derived.object)}">${source.title}</a>` : html`<code>${derived.object}</code>`} (${t.revisionNumber(derived.revision)})</p>` : ""}
@@ -329,13 +329,13 @@ export function coursePageRoutes(app: Hono<WebEnv>, { services }: WebDependencie
     const t = c.get("t");
     const language = c.get("language");
     const object = c.req.query("object") ?? "";
-    const entry = await services.courses.catalogEntry(object);
+    const entry = await services.catalog.catalogEntry(object);
     if (!entry) return errorPage(c, 404, t.notInCatalogTitle, t.notInCatalog);
     const facts = manifestFacts(entry.manifest);
     const author = await services.follows.remoteActor(entry.actorUri);
-    const publishers = await services.courses.catalogPublishers([entry.actorUri]);
+    const publishers = await services.catalog.catalogPublishers([entry.actorUri]);
     const teacher = hasRole(accountOf(c).role, "teacher");
-    const revisions = await services.courses.catalogRevisions(entry.objectUri);
+    const revisions = await services.catalog.catalogRevisions(entry.objectUri);
     const targets = await services.moodleTargets.all();
     const follow = teacher ? await followButtons(c, services, entry, author) : "";
     const admin = hasRole(accountOf(c).role, "admin");

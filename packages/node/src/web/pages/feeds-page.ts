@@ -1,8 +1,15 @@
 import type { Hono } from "hono";
 import { html } from "hono/html";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { LocalActor } from "../../actors/local-actors.ts";
 import { domainServices } from "../../federation/domain-services.ts";
-import { answerFollow, FollowError, follow, unfollow } from "../../follows/follow-service.ts";
+import {
+  answerFollowRequest,
+  FollowError,
+  follow,
+  unfollow,
+} from "../../follows/follow-service.ts";
+import { refusalStatus } from "../../http/error-problems.ts";
 import { formatDate } from "../format.ts";
 import { csrfField, type Markup, page } from "../layout.ts";
 import { redirectTarget } from "../redirect-target.ts";
@@ -12,15 +19,6 @@ import { webAuditActor } from "./admin-shell.ts";
 
 const NOTICES = ["followed", "unfollowed"] as const;
 const DECISIONS = ["accept", "reject"] as const;
-
-/** The page's status for each refusal, as the API answers it (404 for the others). */
-const FOLLOW_REFUSAL_STATUS: Partial<Record<FollowError["code"], 400 | 403 | 422 | 502>> = {
-  BAD_TARGET: 400,
-  NOT_FEDERATED: 403,
-  PRIVATE_ADDRESS: 403,
-  NOT_AN_ACTOR: 422,
-  UNREACHABLE: 502,
-};
 
 function actorLabel(actor: { name: string | null; handle: string | null; uri: string }): Markup {
   // Only a whole user@host is worth showing; a URL says where the actor is otherwise.
@@ -36,7 +34,7 @@ async function feedsPage(
   options: {
     error?: string;
     target?: string;
-    status?: 200 | 400 | 403 | 404 | 422 | 502;
+    status?: ContentfulStatusCode;
     /** Why a follow request could not be answered. */
     requestError?: string;
   } = {},
@@ -118,8 +116,11 @@ export function feedsRoutes(
       await follow(domainServices(context(c.req.raw)), actor, target);
     } catch (error) {
       if (!(error instanceof FollowError)) throw error;
-      const status = FOLLOW_REFUSAL_STATUS[error.code] ?? 404;
-      return feedsPage(c, services, actor, { error: error.message, target, status });
+      return feedsPage(c, services, actor, {
+        error: error.message,
+        target,
+        status: refusalStatus(error),
+      });
     }
     const back =
       typeof form.back === "string" ? redirectTarget(form.back, c.get("publicUrl"), "") : "";
@@ -136,19 +137,20 @@ export function feedsRoutes(
     const gone = c.get("t").followRequestGone;
     if (!decision) return feedsPage(c, services, actor, { requestError: gone, status: 404 });
     try {
-      await answerFollow(
+      await answerFollowRequest(
         domainServices(context(c.req.raw)),
+        { auditActor: webAuditActor(c), auditLog: audit },
         actor,
         actorUri,
-        decision === "accept" ? "accepted" : "rejected",
+        decision,
       );
     } catch (error) {
       if (!(error instanceof FollowError)) throw error;
-      return feedsPage(c, services, actor, { requestError: error.message, status: 404 });
+      return feedsPage(c, services, actor, {
+        requestError: error.message,
+        status: refusalStatus(error),
+      });
     }
-    await audit.record(webAuditActor(c), `follow-request.${decision}`, actorUri, {
-      to: actor.handle,
-    });
     return c.redirect(`/feeds?answered=${decision}`, 303);
   });
 
@@ -160,7 +162,7 @@ export function feedsRoutes(
       await unfollow(domainServices(context(c.req.raw)), actor, actorUri);
     } catch (error) {
       if (!(error instanceof FollowError)) throw error;
-      return feedsPage(c, services, actor, { error: error.message, status: 404 });
+      return feedsPage(c, services, actor, { error: error.message, status: refusalStatus(error) });
     }
     return c.redirect("/feeds?notice=unfollowed", 303);
   });

@@ -2,7 +2,9 @@ import { isIP } from "node:net";
 import { getConnInfo } from "@hono/node-server/conninfo";
 import type { Hono } from "hono";
 import { html } from "hono/html";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { AccountError, checkCredentials } from "../../accounts/account-service.ts";
+import { refusalStatus } from "../../http/error-problems.ts";
 import { csrfField, page } from "../layout.ts";
 import { redirectTarget } from "../redirect-target.ts";
 import { clearSessionCookie, setSessionCookie } from "../session-cookie.ts";
@@ -19,7 +21,7 @@ function loginForm(
     username?: string;
     error?: string;
     next: string;
-    status?: 200 | 401 | 403;
+    status?: ContentfulStatusCode;
     provider: string | undefined;
   },
 ) {
@@ -104,7 +106,13 @@ export function loginRoutes(
       account = await checkCredentials(accounts, username, password);
     } catch (error) {
       if (!(error instanceof AccountError && error.code === "DISABLED")) throw error;
-      return loginForm(c, { username, error: t.accountDisabled, next, status: 403, provider });
+      return loginForm(c, {
+        username,
+        error: t.accountDisabled,
+        next,
+        status: refusalStatus(error),
+        provider,
+      });
     }
     if (!account) {
       await throttle.recordFailure(username, address);

@@ -1,6 +1,7 @@
 import { formatBytes } from "@coursefed/mbz";
 import type { Hono } from "hono";
 import { html } from "hono/html";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { LocalActor } from "../../actors/local-actors.ts";
 import type { Course } from "../../courses/course-repository.ts";
 import {
@@ -10,6 +11,7 @@ import {
   withdrawCourse,
 } from "../../courses/publish-service.ts";
 import { domainServices } from "../../federation/domain-services.ts";
+import { refusalStatus } from "../../http/error-problems.ts";
 import { hasRole } from "../../vocabulary/account-roles.ts";
 import { formatDate } from "../format.ts";
 import { csrfField, type Markup, page } from "../layout.ts";
@@ -26,36 +28,17 @@ export function visibilityBadge(c: WebContext, course: Course): Markup {
   return html`<span class="badge ${kind}">${t.visibilities[course.visibility]}</span>`;
 }
 
-export function myCoursesRoutes(app: Hono<WebEnv>, { services, context }: WebDependencies): void {
-  const actorOf = async (c: WebContext) =>
-    (await services.actors.byId(accountOf(c).actorId)) as LocalActor;
-  /** A course the signed-in actor published, still published. */
-  const ownCourse = async (c: WebContext): Promise<Course | undefined> => {
-    const course = await services.courses.course(c.req.param("id") ?? "");
-    return course && course.deletedAt === null && course.actorId === (await actorOf(c)).id
-      ? course
-      : undefined;
-  };
-
-  /** A course still published that the signed-in account may edit: its own, or any for an admin. */
-  const editableCourse = async (c: WebContext): Promise<Course | undefined> => {
-    const course = await services.courses.course(c.req.param("id") ?? "");
-    if (!course || course.deletedAt !== null) return undefined;
-    return course.actorId === accountOf(c).actorId || hasRole(accountOf(c).role, "admin")
-      ? course
-      : undefined;
-  };
-
-  const editPage = (
-    c: WebContext,
-    course: Course,
-    options: { values?: CourseMetadata; error?: string; status?: 200 | 422 } = {},
-  ) => {
-    const t = c.get("t");
-    return page(c, {
-      title: t.editTitle(course.title),
-      status: options.status ?? 200,
-      main: html`<hgroup><h1>${t.editTitle(course.title)}</h1><p>${t.editIntro}</p></hgroup>
+/** The form that edits a course's details, again with what was typed and why it was refused. */
+function editPage(
+  c: WebContext,
+  course: Course,
+  options: { values?: CourseMetadata; error?: string; status?: ContentfulStatusCode } = {},
+) {
+  const t = c.get("t");
+  return page(c, {
+    title: t.editTitle(course.title),
+    status: options.status ?? 200,
+    main: html`<hgroup><h1>${t.editTitle(course.title)}</h1><p>${t.editIntro}</p></hgroup>
 ${options.error ? html`<p class="notice notice-error" role="alert">${options.error}</p>` : ""}
 <form method="post" action="/my-courses/${course.id}/edit">
 ${csrfField(c)}
@@ -63,30 +46,34 @@ ${metadataFields(c, options.values ?? course, "edit")}
 <div class="actions"><button type="submit">${t.saveDetails}</button>
 <a href="/my-courses" role="button" class="secondary outline">${t.cancel}</a></div>
 </form>`,
-    });
-  };
+  });
+}
 
-  app.get("/my-courses", requireRole("teacher"), async (c) => {
-    const t = c.get("t");
-    const language = c.get("language");
-    const actor = await actorOf(c);
-    // Admins see every course published here; they may change only their institution's.
-    const admin = hasRole(accountOf(c).role, "admin");
-    const courses = await services.courses.publishedCourses(admin ? undefined : actor.id);
-    const notice = NOTICES.find((n) => n === c.req.query("notice"));
-    const highlighted = c.req.query("course");
-    const authors = new Map<number, LocalActor | undefined>();
-    const listed = [];
-    for (const course of courses) {
-      if (!authors.has(course.actorId)) {
-        authors.set(course.actorId, await services.actors.byId(course.actorId));
-      }
-      const revisions = await services.courses.revisions(course.id);
-      listed.push({ course, revisions, author: authors.get(course.actorId) });
+/** The courses the signed-in account manages: its actor's own, or every one here for an admin. */
+async function myCoursesPage(
+  c: WebContext,
+  services: WebDependencies["services"],
+  actor: LocalActor,
+) {
+  const t = c.get("t");
+  const language = c.get("language");
+  // Admins see every course published here; they may change only their institution's.
+  const admin = hasRole(accountOf(c).role, "admin");
+  const courses = await services.courses.publishedCourses(admin ? undefined : actor.id);
+  const notice = NOTICES.find((n) => n === c.req.query("notice"));
+  const highlighted = c.req.query("course");
+  const authors = new Map<number, LocalActor | undefined>();
+  const listed = [];
+  for (const course of courses) {
+    if (!authors.has(course.actorId)) {
+      authors.set(course.actorId, await services.actors.byId(course.actorId));
     }
-    return page(c, {
-      title: t.myCoursesTitle,
-      main: html`<hgroup><h1>${t.myCoursesTitle}</h1><p>${admin ? t.myCoursesIntroAdmin : t.myCoursesIntro(actor.name)}</p></hgroup>
+    const revisions = await services.courses.revisions(course.id);
+    listed.push({ course, revisions, author: authors.get(course.actorId) });
+  }
+  return page(c, {
+    title: t.myCoursesTitle,
+    main: html`<hgroup><h1>${t.myCoursesTitle}</h1><p>${admin ? t.myCoursesIntroAdmin : t.myCoursesIntro(actor.name)}</p></hgroup>
 ${notice ? html`<p class="notice notice-ok" role="status">${t.myCoursesNotices[notice]}</p>` : ""}
 <p><a href="/publish" role="button">${t.publishNew}</a></p>
 ${
@@ -120,8 +107,32 @@ ${course.tags.length ? html`<ul class="tags" aria-label="${t.courseTags}">${cour
 </article></li>`;
       })}</ul>`
 }`,
-    });
   });
+}
+
+export function myCoursesRoutes(app: Hono<WebEnv>, { services, context }: WebDependencies): void {
+  const actorOf = async (c: WebContext) =>
+    (await services.actors.byId(accountOf(c).actorId)) as LocalActor;
+  /** A course the signed-in actor published, still published. */
+  const ownCourse = async (c: WebContext): Promise<Course | undefined> => {
+    const course = await services.courses.course(c.req.param("id") ?? "");
+    return course && course.deletedAt === null && course.actorId === (await actorOf(c)).id
+      ? course
+      : undefined;
+  };
+
+  /** A course still published that the signed-in account may edit: its own, or any for an admin. */
+  const editableCourse = async (c: WebContext): Promise<Course | undefined> => {
+    const course = await services.courses.course(c.req.param("id") ?? "");
+    if (!course || course.deletedAt !== null) return undefined;
+    return course.actorId === accountOf(c).actorId || hasRole(accountOf(c).role, "admin")
+      ? course
+      : undefined;
+  };
+
+  app.get("/my-courses", requireRole("teacher"), async (c) =>
+    myCoursesPage(c, services, await actorOf(c)),
+  );
 
   app.get("/my-courses/:id/edit", requireRole("teacher"), async (c) => {
     const t = c.get("t");
@@ -147,8 +158,12 @@ ${course.tags.length ? html`<ul class="tags" aria-label="${t.courseTags}">${cour
     } catch (error) {
       if (!(error instanceof PublishError)) throw error;
       if (error.code !== "INVALID_METADATA")
-        return errorPage(c, 404, t.courseNotFoundTitle, t.notYourCourse);
-      return editPage(c, course, { values: metadata, error: error.message, status: 422 });
+        return errorPage(c, refusalStatus(error), t.courseNotFoundTitle, t.notYourCourse);
+      return editPage(c, course, {
+        values: metadata,
+        error: error.message,
+        status: refusalStatus(error),
+      });
     }
     return c.redirect(`/my-courses?notice=edited&course=${encodeURIComponent(course.id)}`, 303);
   });
@@ -179,7 +194,7 @@ ${csrfField(c)}
       await withdrawCourse(domainServices(context(c.req.raw)), await actorOf(c), course.id);
     } catch (error) {
       if (error instanceof PublishError)
-        return errorPage(c, 404, t.courseNotFoundTitle, t.notYourCourse);
+        return errorPage(c, refusalStatus(error), t.courseNotFoundTitle, t.notYourCourse);
       throw error;
     }
     return c.redirect("/my-courses?notice=withdrawn", 303);

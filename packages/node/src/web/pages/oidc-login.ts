@@ -4,6 +4,7 @@ import { deleteCookie, getCookie, setCookie } from "hono/cookie";
 import { EncryptJWT, jwtDecrypt } from "jose";
 import { accountNames, roleFromClaims } from "../../accounts/oidc/oidc-claims.ts";
 import { OidcClient, OidcError, type PendingLogin } from "../../accounts/oidc/oidc-client.ts";
+import { refusalStatus } from "../../http/error-problems.ts";
 import { redirectTarget } from "../redirect-target.ts";
 import { cookieOptions, setSessionCookie } from "../session-cookie.ts";
 import type { OidcLoginDependencies, WebContext, WebEnv } from "../web-env.ts";
@@ -44,11 +45,11 @@ export function oidcLoginRoutes(
     switch (error.code) {
       case "STATE_MISMATCH":
       case "NONCE_MISMATCH":
-        return errorPage(c, 400, t.oidcFailedTitle, t.oidcStartAgain);
+        return errorPage(c, refusalStatus(error), t.oidcFailedTitle, t.oidcStartAgain);
       case "PROVIDER_REFUSED":
         return errorPage(
           c,
-          403,
+          refusalStatus(error),
           t.oidcFailedTitle,
           `${t.oidcRefused(config.label)} ${error.message}`,
         );
@@ -56,7 +57,7 @@ export function oidcLoginRoutes(
         // The rest is for the node's administrator to fix: the details say what.
         return errorPage(
           c,
-          502,
+          refusalStatus(error),
           t.oidcFailedTitle,
           `${t.oidcUnavailable(config.label)} ${error.message}`,
         );

@@ -3,13 +3,15 @@ import { formatBytes, MbzError } from "@coursefed/mbz";
 import { MoodleError } from "@coursefed/moodle";
 import type { Hono } from "hono";
 import { html } from "hono/html";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { LocalActor } from "../../actors/local-actors.ts";
 import type { Course } from "../../courses/course-repository.ts";
-import { type CourseMetadata, PublishError, publishCourse } from "../../courses/publish-service.ts";
-import { ReceiveBackupError, receiveBackup } from "../../courses/receive-backup.ts";
+import { type CourseMetadata, PublishError } from "../../courses/publish-service.ts";
 import { domainServices } from "../../federation/domain-services.ts";
+import { refusalStatus } from "../../http/error-problems.ts";
 import { publishFromMoodle } from "../../restores/publish-from-moodle.ts";
-import { discardUnusedArchive } from "../../uploads/abandoned-uploads.ts";
+import { publishUpload } from "../../uploads/publish-upload.ts";
+import { ReceiveBackupError, receiveBackup } from "../../uploads/receive-backup.ts";
 import type { PendingUpload } from "../../uploads/web-upload-repository.ts";
 import { hasRole } from "../../vocabulary/account-roles.ts";
 import { VISIBILITIES, type Visibility } from "../../vocabulary/visibility.ts";
@@ -90,7 +92,11 @@ export function publishRoutes(
 
   const uploadPage = async (
     c: WebContext,
-    options: { moodleError?: string; moodleValues?: MetadataForm; status?: 200 | 404 | 422 } = {},
+    options: {
+      moodleError?: string;
+      moodleValues?: MetadataForm;
+      status?: ContentfulStatusCode;
+    } = {},
   ) => {
     const t = c.get("t");
     const requested = c.req.query("course");
@@ -234,7 +240,7 @@ ${
         // The rest of the body is never read: the connection cannot carry another request.
         return errorPage(
           c,
-          413,
+          refusalStatus(error),
           t.tooLargeTitle,
           t.tooLarge(formatBytes(maxUploadBytes, c.get("language"))),
           { connection: "close" },
@@ -242,7 +248,7 @@ ${
       }
       return errorPage(
         c,
-        422,
+        refusalStatus(error),
         t.uploadFailedTitle,
         error.code === "EMPTY" ? t.uploadEmpty : t.notABackup(error.message),
       );
@@ -265,18 +271,17 @@ ${
     if (!metadata.title)
       return reviewPage(c, upload, { error: t.titleRequired, values: metadata, status: 422 });
     try {
-      const published = await publishCourse(
+      const published = await publishUpload(
         domainServices(context(c.req.raw)),
+        { uploads, webUploads },
         await actorOf(c),
-        services.blobs.pathOf(upload.sha256),
+        { sha256: upload.sha256, forget: () => webUploads.remove(upload.id) },
         metadata,
         {
           ...(upload.courseId ? { courseId: upload.courseId } : {}),
           sanitize: text(form, "sanitize") === "true",
         },
       );
-      await webUploads.remove(upload.id);
-      await discardUnusedArchive({ uploads, webUploads }, services.blobs, upload.sha256);
       return c.redirect(
         `/my-courses?notice=published&course=${encodeURIComponent(published.course.id)}`,
         303,
@@ -300,8 +305,8 @@ ${
     const form = await c.req.parseBody();
     const metadata = metadataOf(form);
     const moodleCourseId = Number(text(form, "moodleCourseId"));
-    const refuse = (message: string) =>
-      uploadPage(c, { moodleError: message, moodleValues: form, status: 422 });
+    const refuse = (message: string, status: ContentfulStatusCode = 422) =>
+      uploadPage(c, { moodleError: message, moodleValues: form, status });
     if (!metadata.title) return refuse(t.titleRequired);
     if (!Number.isInteger(moodleCourseId) || moodleCourseId < 1)
       return refuse(t.moodleCourseIdInvalid);
@@ -318,9 +323,13 @@ ${
       );
     } catch (error) {
       if (error instanceof PublishError) {
-        return refuse(error.code === "PERSONAL_DATA" ? t.moodlePersonalData : error.message);
+        return refuse(
+          error.code === "PERSONAL_DATA" ? t.moodlePersonalData : error.message,
+          refusalStatus(error),
+        );
       }
-      if (error instanceof MoodleError || error instanceof MbzError) return refuse(error.message);
+      if (error instanceof MoodleError) return refuse(error.message, refusalStatus(error));
+      if (error instanceof MbzError) return refuse(error.message);
       throw error;
     }
   });

@@ -1,6 +1,6 @@
 import type { Hono } from "hono";
 import { html } from "hono/html";
-import type { CatalogEntry } from "../../courses/course-repository.ts";
+import type { CatalogEntry } from "../../catalog/catalog-repository.ts";
 import type { RestoreJob } from "../../restores/restore-repository.ts";
 import { formatDateTime } from "../format.ts";
 import { type Markup, page } from "../layout.ts";
@@ -95,7 +95,7 @@ export function restoresRoutes(app: Hono<WebEnv>, { services }: WebDependencies)
     const jobs = await services.restores.jobs({ limit: PAGE_SIZE, offset: 0 });
     const names = await services.moodleTargets.namesById();
     const entries = await Promise.all(
-      jobs.map((job) => services.courses.catalogEntry(job.objectUri)),
+      jobs.map((job) => services.catalog.catalogEntry(job.objectUri)),
     );
     const active = jobs.some((job) => job.state === "queued" || job.state === "running");
     // WCAG 2.2.1: whoever needs more time (a screen reader midway through a log) turns it off.

@@ -1,12 +1,13 @@
 import type { Hono } from "hono";
 import { html } from "hono/html";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
+import { refusalStatus } from "../../http/error-problems.ts";
 import {
   addRule,
   MAX_RULE_TAG_LENGTH,
   RuleError,
   type RuleRequest,
-  ruleDetails,
+  removeRule,
 } from "../../restores/rule-service.ts";
 import { RULE_EVENTS, RULE_MODES } from "../../vocabulary/rule-kinds.ts";
 import { formatDate } from "../format.ts";
@@ -148,25 +149,25 @@ export function rulesRoutes(app: Hono<WebEnv>, { services, audit }: WebDependenc
     if ("error" in request)
       return rulesPage(c, services, { status: 400, error: request.error, form });
     try {
-      const rule = await addRule(services, request);
-      await audit.record(by, "rule.add", String(rule.id), ruleDetails(request));
+      await addRule(services, { auditActor: by, auditLog: audit }, request);
     } catch (error) {
       if (!(error instanceof RuleError)) throw error;
-      const status = error.code === "TARGET_NOT_FOUND" ? 404 : 400;
-      return rulesPage(c, services, { status, error: error.message, form });
+      return rulesPage(c, services, { status: refusalStatus(error), error: error.message, form });
     }
     return c.redirect("/rules?notice=added", 303);
   });
 
   app.post("/rules/remove", requireRole("admin"), async (c) => {
     const id = Number(formText(await c.req.parseBody(), "id"));
-    if (!Number.isSafeInteger(id) || !(await services.restores.removeRule(id))) {
+    try {
+      await removeRule(services, { auditActor: webAuditActor(c), auditLog: audit }, id);
+    } catch (error) {
+      if (!(error instanceof RuleError)) throw error;
       return rulesPage(c, services, {
-        status: 404,
+        status: refusalStatus(error),
         outcome: notice("error", c.get("t").noSuchRule(String(id))),
       });
     }
-    await audit.record(webAuditActor(c), "rule.remove", String(id));
     return c.redirect("/rules?notice=removed", 303);
   });
 }

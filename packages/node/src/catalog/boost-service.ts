@@ -1,7 +1,7 @@
 import type { LocalActor } from "../actors/local-actors.ts";
 import type { Outbound, RemoteObjects } from "../actors/outbound.ts";
 import { CodedError } from "../coded-error.ts";
-import type { CourseRepository } from "./course-repository.ts";
+import type { CatalogRepository } from "./catalog-repository.ts";
 
 export class BoostError extends CodedError<"NOT_IN_CATALOG" | "WITHDRAWN" | "NOT_PUBLIC"> {
   override readonly name = "BoostError";
@@ -9,7 +9,7 @@ export class BoostError extends CodedError<"NOT_IN_CATALOG" | "WITHDRAWN" | "NOT
 
 /** What boosting uses: the catalog, the publisher's answer, and the outbound bridge. */
 export interface BoostStores {
-  readonly courses: CourseRepository;
+  readonly catalog: CatalogRepository;
   readonly remoteObjects: RemoteObjects;
   readonly outbound: Outbound;
 }
@@ -25,7 +25,7 @@ export async function boostCourse(
   actor: LocalActor,
   objectUri: string,
 ): Promise<URL> {
-  const entry = await services.courses.catalogEntry(objectUri);
+  const entry = await services.catalog.catalogEntry(objectUri);
   if (!entry) {
     throw new BoostError("NOT_IN_CATALOG", `${objectUri} is not in this node's catalog.`);
   }

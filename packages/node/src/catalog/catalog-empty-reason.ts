@@ -1,4 +1,4 @@
-import type { CatalogQuery, CourseRepository } from "./course-repository.ts";
+import type { CatalogQuery, CatalogRepository } from "./catalog-repository.ts";
 
 /** The catalog's search criteria a person sets, by the name the API gives them. */
 export const CATALOG_FILTERS = [
@@ -40,7 +40,7 @@ export function activeCatalogFilters(
  * targets have been probed; the catalog is counted only when the search found nothing.
  */
 export async function catalogEmptyReason(
-  courses: Pick<CourseRepository, "searchCatalog">,
+  catalog: Pick<CatalogRepository, "searchCatalog">,
   filters: readonly CatalogFilter[],
   found: number,
   probedTargets: number,
@@ -48,7 +48,7 @@ export async function catalogEmptyReason(
   if (found > 0) return undefined;
   if (filters.includes("restorable") && probedTargets === 0) return { code: "no_probed_target" };
   if (filters.length === 0) return { code: "catalog_empty" };
-  const { total } = await courses.searchCatalog({ limit: 1, offset: 0 });
+  const { total } = await catalog.searchCatalog({ limit: 1, offset: 0 });
   return total === 0 ? { code: "catalog_empty" } : { code: "filtered", filters };
 }
 

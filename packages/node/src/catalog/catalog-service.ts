@@ -1,13 +1,14 @@
-import type { FollowRepository, RemoteActor } from "../follows/follow-repository.ts";
+import type { RemoteActor } from "../actors/remote-actors.ts";
+import type { FollowRepository } from "../follows/follow-repository.ts";
 import type { CatalogEvents } from "./catalog-events.ts";
-import type { CourseRepository, ReceivedCourse } from "./course-repository.ts";
+import type { CatalogRepository, ReceivedCourse } from "./catalog-repository.ts";
 
 /** How long a publisher's name and handle are kept before they are read again. */
 const AUTHOR_REFRESH_MS = 24 * 3600 * 1000;
 
 /** What keeping received courses uses: the catalog, the remote actors, the events. */
 export interface CatalogStores {
-  readonly courses: CourseRepository;
+  readonly catalog: CatalogRepository;
   readonly follows: FollowRepository;
   readonly catalogEvents: CatalogEvents;
 }
@@ -38,8 +39,8 @@ export async function keepReceivedCourse(
   course: ReceivedCourse,
   arrival: CourseArrival,
 ): Promise<boolean> {
-  const held = await services.courses.catalogEntry(course.objectUri);
-  const kept = await services.courses.receive(course);
+  const held = await services.catalog.catalogEntry(course.objectUri);
+  const kept = await services.catalog.receive(course);
   if (kept) {
     const known = await services.follows.remoteActor(course.actorUri);
     if (!known || known.fetchedAt <= Date.now() - AUTHOR_REFRESH_MS) {
@@ -69,13 +70,13 @@ export async function keepReceivedCourse(
  * actor of any other server (a booster, a third party) is never heard on it.
  */
 export async function withdrawReceivedCourse(
-  services: Pick<CatalogStores, "courses">,
+  services: Pick<CatalogStores, "catalog">,
   objectUri: string,
   senderUri: string,
 ): Promise<void> {
-  const entry = await services.courses.catalogEntry(objectUri);
+  const entry = await services.catalog.catalogEntry(objectUri);
   if (!entry) return;
   const sender = new URL(senderUri);
   if (sender.href !== entry.actorUri && sender.origin !== new URL(entry.actorUri).origin) return;
-  await services.courses.tombstone(entry.objectUri, entry.actorUri);
+  await services.catalog.tombstone(entry.objectUri, entry.actorUri);
 }

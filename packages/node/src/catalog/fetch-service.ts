@@ -3,7 +3,7 @@ import { downloadResumably, type RequestSigner } from "../blobs/resumable-downlo
 import { CodedError } from "../coded-error.ts";
 import { federatesWith } from "../settings/federation-policy.ts";
 import type { NodeSettings } from "../settings/node-settings.ts";
-import type { CourseRepository } from "./course-repository.ts";
+import type { CatalogRepository } from "./catalog-repository.ts";
 
 export class FetchError extends CodedError<
   "NOT_IN_CATALOG" | "NO_SUCH_REVISION" | "WITHDRAWN" | "FOREIGN_ARCHIVE" | "NOT_FEDERATED"
@@ -13,7 +13,7 @@ export class FetchError extends CodedError<
 
 /** What fetching an archive uses: the catalog, the blob store, the policy, a signature. */
 export interface ArchiveFetchStores {
-  readonly courses: CourseRepository;
+  readonly catalog: CatalogRepository;
   readonly blobs: BlobStore;
   readonly settings: NodeSettings;
   /**
@@ -33,7 +33,7 @@ export async function fetchCatalogArchive(
   objectUri: string,
   revisionNumber?: number,
 ): Promise<StoredBlob & { revision: number }> {
-  const entry = await services.courses.catalogEntry(objectUri);
+  const entry = await services.catalog.catalogEntry(objectUri);
   if (!entry)
     throw new FetchError(
       "NOT_IN_CATALOG",
@@ -41,12 +41,12 @@ export async function fetchCatalogArchive(
     );
   if (entry.deletedAt !== null)
     throw new FetchError("WITHDRAWN", `${objectUri} was withdrawn by its publisher.`);
-  const revision = await services.courses.catalogRevision(
+  const revision = await services.catalog.catalogRevision(
     objectUri,
     revisionNumber ?? entry.revision,
   );
   if (!revision) {
-    const held = await services.courses.catalogRevisions(objectUri);
+    const held = await services.catalog.catalogRevisions(objectUri);
     throw new FetchError(
       "NO_SUCH_REVISION",
       `This node has not received revision ${revisionNumber} of ${objectUri}; revisions held: ${held.map((each) => each.revision).join(", ")}.`,

@@ -1,6 +1,11 @@
 import { generateKeyPairSync, type webcrypto } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { type CourseManifest, ManifestError, signManifest, verifyManifest } from "./manifest.ts";
+import {
+  type CourseManifest,
+  ManifestError,
+  signManifest,
+  verifyManifest,
+} from "./course-manifest.ts";
 
 const KEY_ID = "https://univ.example/actors/institution#ed25519";
 const { privateKey, publicKey } = generateKeyPairSync("ed25519");

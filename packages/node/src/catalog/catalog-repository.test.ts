@@ -1,0 +1,413 @@
+import { checkCompatibility, type MoodleSiteInfo } from "@coursefed/moodle";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { TEST_POSTGRES_ENVIRONMENT, temporaryDatabases } from "../db/test-database.ts";
+import { FollowRepository } from "../follows/follow-repository.ts";
+import type { CourseManifest } from "../manifests/course-manifest.ts";
+import { CatalogRepository, type ReceivedCourse } from "./catalog-repository.ts";
+import { moodleBranchNumber, type RestoreSite } from "./catalog-restorable.ts";
+
+const databases = temporaryDatabases();
+afterAll(() => databases.removeAll());
+
+/** A database of its own, so that each group of tests sees only its courses. */
+const freshDatabase = databases.open;
+
+const INSTITUTION = "https://univ.example/actors/institution";
+
+function entry(
+  objectUri: string,
+  title: string,
+  summary: string | null,
+  tags: string[],
+  publishedAt: number,
+  manifest: Partial<CourseManifest> = {},
+): ReceivedCourse {
+  const revision = manifest.revision ?? 1;
+  const sha256 = `${revision}`.padStart(64, "0");
+  return {
+    objectUri,
+    actorUri: INSTITUTION,
+    title,
+    summary,
+    tags,
+    archiveUrl: `https://univ.example/blobs/${sha256}`,
+    manifest: {
+      object: objectUri,
+      revision,
+      archive: { sha256, size: 1, format: "zip" },
+      moodle: { version: "2024100700", release: "4.5 (Build: 20241007)", backupRelease: "4.5" },
+      course: { fullname: title, shortname: title, format: "topics" },
+      type: "course",
+      sections: 1,
+      activities: {},
+      questionTypes: {},
+      languages: ["fr"],
+      requiredPlugins: [],
+      license: null,
+      personalData: "clean",
+      derivedFrom: null,
+      publishedAt: new Date(publishedAt).toISOString(),
+      ...manifest,
+    },
+    manifestJws: "jws",
+  };
+}
+
+describe("CatalogRepository.searchCatalog", () => {
+  let courses: CatalogRepository;
+  beforeAll(async () => {
+    courses = new CatalogRepository(await freshDatabase());
+    await courses.receive(
+      entry(
+        "https://univ.example/courses/1",
+        "Histoire du théâtre",
+        "<p>Molière et Racine</p>",
+        ["lettres"],
+        1,
+      ),
+    );
+    await courses.receive(
+      entry(
+        "https://univ.example/courses/2",
+        "Algèbre linéaire",
+        "<p>Matrices, espaces vectoriels</p>",
+        ["maths"],
+        2,
+      ),
+    );
+    await courses.receive(
+      entry(
+        "https://univ.example/courses/3",
+        "Théorie des graphes",
+        null,
+        ["maths", "informatique"],
+        3,
+      ),
+    );
+  });
+  const search = async (q?: string, tag?: string) =>
+    (await courses.searchCatalog({ q, tag, limit: 10, offset: 0 })).entries.map(
+      (found) => found.title,
+    );
+
+  it("finds words regardless of accents and case, by prefix, all words required", async () => {
+    expect(await search("theatre")).toEqual(["Histoire du théâtre"]);
+    expect(await search("ALGE")).toEqual(["Algèbre linéaire"]);
+    expect(await search("matrices vectoriels")).toEqual(["Algèbre linéaire"]);
+    expect(await search("matrices graphes")).toEqual([]);
+  });
+
+  it("searches tags, filters by tag, and lists newest first without words", async () => {
+    expect(await search("informatique")).toEqual(["Théorie des graphes"]);
+    expect(await search(undefined, "MATHS")).toEqual(["Théorie des graphes", "Algèbre linéaire"]);
+    expect(await search()).toEqual([
+      "Théorie des graphes",
+      "Algèbre linéaire",
+      "Histoire du théâtre",
+    ]);
+  });
+
+  it("keeps the index in step with updates and withdrawals, and takes any text safely", async () => {
+    await courses.receive(
+      entry("https://univ.example/courses/1", "Histoire du cinéma", null, [], 4, { revision: 2 }),
+    );
+    expect(await search("theatre")).toEqual([]);
+    expect(await search("cinema")).toEqual(["Histoire du cinéma"]);
+    await courses.tombstone("https://univ.example/courses/1", INSTITUTION);
+    expect(await search("cinema")).toEqual([]);
+    expect(await search('" OR * NEAR( -')).toEqual([]);
+  });
+});
+
+describe("CatalogRepository.searchCatalog words", () => {
+  let courses: CatalogRepository;
+  beforeAll(async () => {
+    courses = new CatalogRepository(await freshDatabase());
+    await courses.receive(
+      entry(
+        "https://univ.example/courses/theatre",
+        "Théâtre classique",
+        "<p>Molière, Racine : l'âge d'or</p>",
+        ["Lettres", "e-learning"],
+        1,
+      ),
+    );
+    await courses.receive(
+      entry("https://univ.example/courses/intro", "Introduction course", null, [], 2),
+    );
+    await courses.receive(entry("https://univ.example/courses/graphs", "Graphes", null, [], 3));
+    await courses.receive(
+      entry(
+        "https://univ.example/courses/algorithms",
+        "Algorithmique",
+        "<p>Parcours de graphes, arbres, tris et recherche dans des tableaux</p>",
+        [],
+        4,
+      ),
+    );
+  });
+  const search = async (q: string, tag?: string) =>
+    (await courses.searchCatalog({ q, tag, limit: 10, offset: 0 })).entries.map(
+      (found) => found.title,
+    );
+
+  it("finds a capitalised accented word by the start of it written without accents", async () => {
+    expect(await search("theatre")).toEqual(["Théâtre classique"]);
+    expect(await search("THEA clas")).toEqual(["Théâtre classique"]);
+    expect(await search("âge")).toEqual(["Théâtre classique"]);
+  });
+
+  it("finds words of tags, and filters by tag without case", async () => {
+    expect(await search("lettres")).toEqual(["Théâtre classique"]);
+    expect(await search("e-learn")).toEqual(["Théâtre classique"]);
+    expect(await search("classique", "LETTRES")).toEqual(["Théâtre classique"]);
+    expect(await search("course", "lettres")).toEqual([]);
+  });
+
+  it("takes quotes, parentheses, colons and other query syntax as words", async () => {
+    expect(await search(`"Racine" (Molière):`)).toEqual(["Théâtre classique"]);
+    expect(await search("l'âge")).toEqual(["Théâtre classique"]);
+    expect(await search("racine:*")).toEqual(["Théâtre classique"]);
+    expect(await search("() théâtre")).toEqual(["Théâtre classique"]);
+    for (const text of ["()", "'", "\\", "a&b|!c", "<-> <2>", "x:A", "NOT", "\0"]) {
+      await expect(search(text), text).resolves.toBeInstanceOf(Array);
+    }
+  });
+
+  it("puts the best matches first, not the newest", async () => {
+    expect(await search("graphes")).toEqual(["Graphes", "Algorithmique"]);
+  });
+
+  it("finds the word course", async () => {
+    expect(await search("course")).toEqual(["Introduction course"]);
+  });
+
+  it.runIf(process.env[TEST_POSTGRES_ENVIRONMENT])(
+    "finds an English plural by its stem on PostgreSQL",
+    async () => {
+      expect(await search("courses")).toEqual(["Introduction course"]);
+    },
+  );
+});
+
+describe("CatalogRepository.receive", () => {
+  let courses: CatalogRepository;
+  beforeAll(async () => {
+    courses = new CatalogRepository(await freshDatabase());
+  });
+  const uri = "https://univ.example/courses/history";
+
+  it("keeps every revision, the newest current, whatever order they arrive in", async () => {
+    expect(await courses.receive(entry(uri, "Histoire v2", null, [], 20, { revision: 2 }))).toBe(
+      true,
+    );
+    expect(await courses.receive(entry(uri, "Histoire v1", null, [], 10, { revision: 1 }))).toBe(
+      true,
+    );
+    expect(await courses.catalogEntry(uri)).toMatchObject({ title: "Histoire v2", revision: 2 });
+    expect((await courses.catalogRevisions(uri)).map((held) => held.revision)).toEqual([2, 1]);
+    expect((await courses.catalogRevision(uri, 1))?.sha256).toBe("1".padStart(64, "0"));
+  });
+
+  it("refuses a revision of another actor's course, and a changed archive for a held revision", async () => {
+    const hijack = { ...entry(uri, "Mine now", null, [], 30, { revision: 3 }) };
+    expect(await courses.receive({ ...hijack, actorUri: "https://evil.example/actors/x" })).toBe(
+      false,
+    );
+    const altered = entry(uri, "Histoire v2", null, [], 20, { revision: 2 });
+    const archive = { ...altered.manifest.archive, sha256: "f".repeat(64) };
+    expect(await courses.receive({ ...altered, manifest: { ...altered.manifest, archive } })).toBe(
+      false,
+    );
+    expect(await courses.catalogEntry(uri)).toMatchObject({ title: "Histoire v2", revision: 2 });
+    expect(await courses.catalogRevisions(uri)).toHaveLength(2);
+  });
+});
+
+describe("CatalogRepository.searchCatalog filters", () => {
+  let courses: CatalogRepository;
+  const moodle = (backupRelease: string) => ({ version: "", release: "", backupRelease });
+  const fromA = "https://a.example/actors/institution";
+  beforeAll(async () => {
+    courses = new CatalogRepository(await freshDatabase());
+    await courses.receive({
+      ...entry("https://a.example/courses/1", "Old maths", null, [], 1, {
+        moodle: moodle("3.9"),
+        languages: ["en"],
+      }),
+      actorUri: fromA,
+    });
+    await courses.receive({
+      ...entry("https://b.example:8443/courses/2", "Stack maths", null, [], 2, {
+        moodle: moodle("4.5"),
+        languages: ["fr", "en"],
+        requiredPlugins: ["qtype_stack"],
+      }),
+      actorUri: "https://b.example:8443/actors/teacher",
+    });
+    await courses.receive({
+      ...entry("https://a.example/courses/3", "New maths", null, [], 3, {
+        moodle: moodle("5.0"),
+        languages: ["fr"],
+      }),
+      actorUri: fromA,
+    });
+  });
+  const find = async (query: Record<string, string | boolean>) => {
+    const { total, entries } = await courses.searchCatalog({
+      q: "maths",
+      ...query,
+      limit: 10,
+      offset: 0,
+    });
+    expect(total).toBe(entries.length);
+    return entries.map((found) => found.title);
+  };
+
+  it("filters by Moodle branch, language, plugins and institution", async () => {
+    expect(await find({ moodle: "4.5" })).toEqual(["Stack maths", "Old maths"]);
+    expect(await find({ moodle: "3.10" })).toEqual(["Old maths"]);
+    expect(await find({ moodle: "not a branch" })).toEqual([]);
+    expect(await find({ language: "FR" })).toEqual(["New maths", "Stack maths"]);
+    expect(await find({ plugin: "qtype_stack" })).toEqual(["Stack maths"]);
+    expect(await find({ withoutPlugins: true })).toEqual(["New maths", "Old maths"]);
+    expect(await find({ institution: "b.example:8443" })).toEqual(["Stack maths"]);
+    expect(await find({ institution: "A.example" })).toEqual(["New maths", "Old maths"]);
+    expect(await find({ institution: "%" })).toEqual([]);
+    expect(await find({ institution: "a_example" })).toEqual([]);
+  });
+});
+
+describe("CatalogRepository.searchCatalog by teacher and restorable", () => {
+  let courses: CatalogRepository;
+  const teacher = "https://a.example/actors/8d1c";
+  const institution = "https://a.example/actors/institution";
+  const moodle = (backupRelease: string) => ({ version: "", release: "", backupRelease });
+  const sites: Record<string, MoodleSiteInfo> = {
+    older: {
+      version: "2022112800",
+      release: "4.1 (Build: 20221128)",
+      branch: "4.1",
+      plugins: { qtype_stack: 2023010100, mod_quiz: 2022112800 },
+      maxRestoreBytes: 1000,
+    },
+    newer: {
+      version: "2024100700",
+      release: "4.5 (Build: 20241007)",
+      branch: "4.5",
+      plugins: { mod_quiz: 2024100700 },
+      maxRestoreBytes: null,
+    },
+  };
+  const restoreSite = (info: MoodleSiteInfo): RestoreSite => ({
+    branch: moodleBranchNumber(info.branch),
+    plugins: info.plugins,
+    maxRestoreBytes: info.maxRestoreBytes,
+  });
+  /** Each course, and what makes it restorable or not on the two sites. */
+  const received: ReceivedCourse[] = [
+    entry("https://a.example/courses/1", "Plain 3.9", null, [], 1, { moodle: moodle("3.9") }),
+    entry("https://a.example/courses/2", "Stack made on 4.1", null, [], 2, {
+      moodle: moodle("4.1"),
+      requiredPlugins: ["qtype_stack"],
+      pluginVersions: { qtype_stack: 2022060100 },
+    }),
+    entry("https://a.example/courses/3", "Stack too recent", null, [], 3, {
+      moodle: moodle("4.1"),
+      requiredPlugins: ["qtype_stack"],
+      pluginVersions: { qtype_stack: 2024010100 },
+    }),
+    entry("https://a.example/courses/4", "Plain 4.5", null, [], 4, { moodle: moodle("4.5") }),
+    entry("https://a.example/courses/5", "Plain 5.0", null, [], 5, { moodle: moodle("5.0") }),
+    entry("https://a.example/courses/6", "Stack too large", null, [], 6, {
+      moodle: moodle("4.1"),
+      requiredPlugins: ["qtype_stack"],
+      archive: { sha256: "6".repeat(64), size: 5000, format: "zip" },
+    }),
+    entry("https://a.example/courses/7", "Plugin named oddly", null, [], 7, {
+      moodle: moodle("3.9"),
+      requiredPlugins: ['qtype_"odd\\'],
+    }),
+    entry("https://a.example/courses/8", "Stack without versions", null, [], 8, {
+      moodle: moodle("4.1"),
+      requiredPlugins: ["qtype_stack", "qtype_stack"],
+    }),
+    entry("https://a.example/courses/9", "Branch unknown", null, [], 9, {
+      moodle: moodle("unknown"),
+    }),
+  ].map((course, index) => ({ ...course, actorUri: index % 2 ? teacher : institution }));
+
+  beforeAll(async () => {
+    const db = await freshDatabase();
+    courses = new CatalogRepository(db);
+    const follows = new FollowRepository(db);
+    const actor = { inbox: "https://a.example/inbox", sharedInbox: null };
+    await follows.rememberActor({
+      ...actor,
+      uri: teacher,
+      type: "Person",
+      name: "Marie Curie",
+      handle: "marie@a.example",
+    });
+    // An institution is no teacher, whatever its name.
+    await follows.rememberActor({
+      ...actor,
+      uri: institution,
+      type: "Organization",
+      name: "Marie's university",
+      handle: "institution@a.example",
+    });
+    for (const course of received) expect(await courses.receive(course)).toBe(true);
+  });
+  const titles = async (query: Partial<Parameters<CatalogRepository["searchCatalog"]>[0]>) => {
+    const { total, entries } = await courses.searchCatalog({ limit: 20, offset: 0, ...query });
+    expect(total).toBe(entries.length);
+    return entries.map((found) => found.title).sort();
+  };
+
+  it("filters by a teacher's handle or name, never an institution's", async () => {
+    const theirs = received.filter((course) => course.actorUri === teacher).map((c) => c.title);
+    for (const text of ["marie", "@Marie@a.example", "CURIE", "marie curie"]) {
+      expect(await titles({ teacher: text }), text).toEqual(theirs.sort());
+    }
+    expect(await titles({ teacher: "university" })).toEqual([]);
+    expect(await titles({ teacher: "%" })).toEqual([]);
+    expect(await courses.catalogTeachers()).toEqual([
+      { uri: teacher, name: "Marie Curie", handle: "marie@a.example" },
+    ]);
+  });
+
+  it("keeps the courses one site can restore, as the compatibility check judges them", async () => {
+    for (const chosen of [["older"], ["newer"], ["older", "newer"]]) {
+      const infos = chosen.map((name) => sites[name] as MoodleSiteInfo);
+      const expected = received
+        .filter((course) =>
+          infos.some((info) => checkCompatibility(course.manifest, info).restorable),
+        )
+        .map((course) => course.title)
+        .sort();
+      expect(await titles({ restorableOn: infos.map(restoreSite) }), chosen.join(" and ")).toEqual(
+        expected,
+      );
+    }
+    expect(await titles({ restorableOn: [restoreSite(sites.older as MoodleSiteInfo)] })).toEqual([
+      "Branch unknown",
+      "Plain 3.9",
+      "Stack made on 4.1",
+      "Stack without versions",
+    ]);
+    expect(await titles({ restorableOn: [] })).toEqual([]);
+  });
+
+  it("counts every match while paging, with the other filters", async () => {
+    const restorableOn = Object.values(sites).map(restoreSite);
+    const page = await courses.searchCatalog({ restorableOn, limit: 2, offset: 2 });
+    expect(page.total).toBe(5);
+    expect(page.entries).toHaveLength(2);
+    expect(await titles({ restorableOn, teacher: "marie" })).toEqual([
+      "Plain 4.5",
+      "Stack made on 4.1",
+      "Stack without versions",
+    ]);
+  });
+});
