@@ -50,6 +50,8 @@ export interface MoodleSiteServiceParts {
  */
 export class MoodleSiteService {
   readonly #parts: MoodleSiteServiceParts;
+  /** The answers being made, by target and Moodle user id. */
+  readonly #answering = new Map<string, Promise<LocalActor>>();
 
   constructor(parts: MoodleSiteServiceParts) {
     this.#parts = parts;
@@ -132,8 +134,25 @@ export class MoodleSiteService {
    * The teacher the node acts as for `user` of `target`: the one linked before, or a new
    * one when the node's policy allows it. Refused when an admin revoked the link or
    * disabled the teacher's account. `by` names the site token, for the audit log.
+   *
+   * A Moodle page sends several requests at once; in this process they share one answer,
+   * so a user's first visit makes one teacher without racing itself for a handle (the
+   * retries below are for other processes sharing the database).
    */
-  async actingTeacher(
+  async actingTeacher(target: MoodleTarget, user: MoodleUser, by: AuditActor): Promise<LocalActor> {
+    const key = `${target.id} ${user.id}`;
+    const pending = this.#answering.get(key);
+    if (pending) return await pending;
+    const answer = this.#teacherFor(target, user, by);
+    this.#answering.set(key, answer);
+    try {
+      return await answer;
+    } finally {
+      this.#answering.delete(key);
+    }
+  }
+
+  async #teacherFor(
     target: MoodleTarget,
     user: MoodleUser,
     by: AuditActor,
@@ -180,13 +199,13 @@ export class MoodleSiteService {
       // Another first request took the handle between the check and the insert (the
       // same user's, which is now linked, or another's): look again, a few times at most.
       if (attempt >= 3) throw error;
-      return await this.actingTeacher(target, user, by, attempt + 1);
+      return await this.#teacherFor(target, user, by, attempt + 1);
     }
     const linked = await users.link(target.id, user, teacher.id);
     if (linked.actorId !== teacher.id) {
       // Another request of the same user linked first: theirs holds, this actor is unused.
       await users.discardActor(teacher.id);
-      return await this.actingTeacher(target, user, by, attempt + 1);
+      return await this.#teacherFor(target, user, by, attempt + 1);
     }
     await audit.record(by, "site.teacher-add", teacher.handle, {
       target: target.name,
