@@ -61,7 +61,16 @@ async function signedByFollower(
   if (!ctx.request.headers.has("signature") && !ctx.request.headers.has("signature-input")) {
     return false;
   }
-  const requester = (await ctx.getSignedKeyOwner())?.id?.href;
+  let requester: string | undefined;
+  try {
+    requester = (await ctx.getSignedKeyOwner())?.id?.href;
+  } catch (error) {
+    // The signer's key could not be fetched (its server down or unreachable): the request
+    // is read as unsigned, and gets the public listing rather than a 500 that would make
+    // the follower's back-fill fail and come again later.
+    console.warn(`coursefed: outbox: the signer's key could not be read: ${error}`);
+    return false;
+  }
   if (!requester) return false;
   return (await ctx.data.follows.follower(actor.id, requester))?.state === "accepted";
 }
