@@ -98,3 +98,33 @@ export async function tokenRestrictedTo(
     echo \\core_external\\util::generate_token(EXTERNAL_TOKEN_PERMANENT, $service, $userid, $system);`,
   );
 }
+
+/** The categories made by makePickerFixtures, as a site lists them (MoodleCategory). */
+export function sciencesTree(made: PickerFixtures) {
+  return [
+    {
+      id: made.sciencesId,
+      name: `Sciences ${made.stamp}`,
+      path: `Sciences ${made.stamp}`,
+      parentId: 0,
+      courseCount: 0,
+      visible: true,
+    },
+    {
+      id: made.chimieId,
+      name: "Chimie",
+      path: `Sciences ${made.stamp} / Chimie`,
+      parentId: made.sciencesId,
+      courseCount: 3,
+      visible: true,
+    },
+    {
+      id: made.archivesId,
+      name: "Archives",
+      path: `Sciences ${made.stamp} / Archives`,
+      parentId: made.sciencesId,
+      courseCount: 0,
+      visible: false,
+    },
+  ];
+}
