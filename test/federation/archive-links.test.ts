@@ -9,11 +9,9 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PLUGIN_VERSION_PULLING } from "../../packages/moodle/src/drivers/ws-driver.ts";
-import { publishCourse } from "../../packages/node/src/courses/publish-service.ts";
-import { domainServices } from "../../packages/node/src/federation/domain-services.ts";
 import { requestRestore } from "../../packages/node/src/restores/restore-service.ts";
 import { eventually } from "../support/eventually.ts";
-import { contextOf, followAndApprove } from "../support/federation-steps.ts";
+import { followAndApprove, publishToFollower } from "../support/federation-steps.ts";
 import { restorePerson } from "../support/restore-person.ts";
 import { fixture, haveFixtures } from "../support/shared-fixtures.ts";
 import { startTestNode, type TestNode } from "../support/test-node.ts";
@@ -96,14 +94,12 @@ describe.runIf(haveFixtures())("archive links of restore jobs", () => {
     await new Promise<void>((resolve) => site.listen(0, "127.0.0.1", resolve));
     [publisher, follower] = await Promise.all([startTestNode("univ"), startTestNode("school")]);
     await followAndApprove(follower, publisher);
-    const published = await publishCourse(
-      domainServices(contextOf(publisher)),
-      publisher.node.institution,
+    objectUri = await publishToFollower(
+      publisher,
+      follower,
       fixture("m26dev-zip-course-glossary-nousers.mbz"),
       { title: "Glossary" },
     );
-    objectUri = new URL(`/courses/${published.course.id}`, publisher.url).href;
-    await eventually(() => follower.node.services.catalog.catalogEntry(objectUri));
     await follower.node.services.moodleTargets.add({
       name: "pulling",
       driver: "ws",

@@ -1,6 +1,4 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { publishCourse } from "../../packages/node/src/courses/publish-service.ts";
-import { domainServices } from "../../packages/node/src/federation/domain-services.ts";
 import { grantCourse } from "../../packages/node/src/moodle-targets/teacher-permissions.ts";
 import { applyRestoreRules } from "../../packages/node/src/restores/auto-restore.ts";
 import {
@@ -9,7 +7,7 @@ import {
   requestRestore,
 } from "../../packages/node/src/restores/restore-service.ts";
 import { eventually } from "../support/eventually.ts";
-import { contextOf, followAndApprove, institutionOf } from "../support/federation-steps.ts";
+import { followAndApprove, institutionOf, publishToFollower } from "../support/federation-steps.ts";
 import { restorePerson } from "../support/restore-person.ts";
 import { fixture, haveFixtures } from "../support/shared-fixtures.ts";
 import { freePort, startTestNode, type TestNode } from "../support/test-node.ts";
@@ -23,14 +21,12 @@ describe.runIf(haveFixtures())("restore jobs, whatever the Moodle site does", ()
   beforeAll(async () => {
     [publisher, follower] = await Promise.all([startTestNode("univ"), startTestNode("school")]);
     await followAndApprove(follower, publisher);
-    const published = await publishCourse(
-      domainServices(contextOf(publisher)),
-      publisher.node.institution,
+    objectUri = await publishToFollower(
+      publisher,
+      follower,
       fixture("m26dev-zip-course-glossary-nousers.mbz"),
       { title: "Glossary" },
     );
-    objectUri = new URL(`/courses/${published.course.id}`, publisher.url).href;
-    await eventually(() => follower.node.services.catalog.catalogEntry(objectUri));
     // A site that is down: nothing listens on its port.
     await follower.node.services.moodleTargets.add({
       name: "down",
