@@ -64,6 +64,7 @@ export const {
   nodeSettings,
   webUploads,
   moodleUsers,
+  reports,
 } = sqliteTables;
 
 /** The SQLite form of each of `tables`, under the same keys. */

@@ -34,6 +34,7 @@ import { WEB_ROLES } from "../vocabulary/account-roles.ts";
 import { AUDIT_ACTORS } from "../vocabulary/audit-actors.ts";
 import { FOLLOW_STATES } from "../vocabulary/follow-states.ts";
 import { MOODLE_DRIVERS } from "../vocabulary/moodle-drivers.ts";
+import { REPORT_DIRECTIONS, REPORT_REASONS, REPORT_STATES } from "../vocabulary/report-kinds.ts";
 import { RESTORE_JOB_STATES } from "../vocabulary/restore-job-states.ts";
 import { RULE_EVENTS, RULE_MODES } from "../vocabulary/rule-kinds.ts";
 import { ROLES } from "../vocabulary/token-roles.ts";
@@ -614,5 +615,49 @@ export const moodleUsers = pgTable(
   (table) => [
     primaryKey({ columns: [table.targetId, table.moodleUserId] }),
     index("moodle_users_actor").on(table.actorId),
+  ],
+);
+
+/**
+ * Reports about courses (ActivityPub Flags): those our teachers and admins sent about
+ * another node's course, and those other nodes sent about ours. Kept for the admins' queue
+ * in the console, and counted per reporter over the last hour to limit floods.
+ */
+export const reports = pgTable(
+  "reports",
+  {
+    id: text("id").primaryKey(),
+    direction: text("direction", { enum: REPORT_DIRECTIONS }).notNull(),
+    /** The reported course's object IRI. */
+    objectUri: text("object_uri").notNull(),
+    /** The actor who published it, as the Flag named it. */
+    publisherUri: text("publisher_uri").notNull(),
+    /** The course's title when the report was made (it may be withdrawn since). */
+    title: text("title").notNull(),
+    reason: text("reason", { enum: REPORT_REASONS }).notNull(),
+    comment: text("comment").notNull(),
+    /**
+     * Who reported: for a report sent, the local account or token (never told to the
+     * publisher); for one received, the Flag's actor (the reporter's institution).
+     */
+    reporter: text("reporter").notNull(),
+    /** The reporter's server (host[:port]): ours for a report sent. */
+    reporterServer: text("reporter_server").notNull(),
+    /** The Flag's id, so a Flag delivered twice is one report. */
+    activityId: text("activity_id").notNull().unique(),
+    state: text("state", { enum: REPORT_STATES }).notNull(),
+    /** The publisher's answer: written here for a report received, received for one sent. */
+    answer: text("answer"),
+    answeredAt: bigint("answered_at", { mode: "number" }),
+    /** What closed it: dismissed, course-withdrawn, reporter-blocked, publisher-blocked. */
+    resolution: text("resolution"),
+    resolvedBy: text("resolved_by"),
+    resolvedAt: bigint("resolved_at", { mode: "number" }),
+    createdAt: bigint("created_at", { mode: "number" }).notNull(),
+  },
+  (table) => [
+    index("reports_queue").on(table.direction, table.createdAt),
+    index("reports_reporter").on(table.reporter, table.createdAt),
+    index("reports_reporter_server").on(table.reporterServer, table.createdAt),
   ],
 );
