@@ -13,6 +13,7 @@ import {
 import type { LocalActor, LocalActorRepository } from "../actors/local-actors.ts";
 import type { Outbound } from "../actors/outbound.ts";
 import type { BlobStore } from "../blobs/blob-store.ts";
+import type { CatalogRepository } from "../catalog/catalog-repository.ts";
 import { CodedError } from "../coded-error.ts";
 import {
   buildManifest,
@@ -22,6 +23,13 @@ import {
 } from "../manifests/course-manifest.ts";
 import type { Visibility } from "../vocabulary/visibility.ts";
 import type { Course, CourseRepository, CourseRevision } from "./course-repository.ts";
+import {
+  creditOf,
+  derivativeRefusal,
+  type LineageAncestor,
+  lineageOf,
+  summaryWithCredits,
+} from "./licence-lineage.ts";
 
 export interface CourseMetadata {
   /** Left out: a new revision keeps its course's, a new course takes the backup's name. */
@@ -55,6 +63,8 @@ export class PublishError extends CodedError<
   | "INVALID_METADATA"
   /** Publishing from Moodle: no target of that name. */
   | "NO_SUCH_TARGET"
+  /** An ancestor's licence forbids this derivative, or asks for another licence. */
+  | "LICENCE_REFUSED"
 > {
   override readonly name = "PublishError";
   readonly findings: readonly PersonalDataFinding[];
@@ -86,6 +96,8 @@ export interface PublishStores {
   readonly origin: string;
   readonly signingKeys: ActorSigningKeys;
   readonly outbound: Outbound;
+  /** Where the ancestors of a derived course are read, to check and credit their licences. */
+  readonly catalog: CatalogRepository;
 }
 
 /**
@@ -113,6 +125,14 @@ export async function publishCourse(
   if (existing && existing.actorId !== actor.id) {
     throw new PublishError("NOT_YOURS", `Course ${existing.id} was published by someone else.`);
   }
+  // A new revision keeps its course's lineage unless it names another source.
+  const derivedFrom =
+    options.derivedFrom ??
+    (existing ? await previousDerivation(services, existing.id) : null) ??
+    null;
+  // Checked before the scan, so that a refused licence costs no reading of the backup.
+  const lineage = await lineageOf(services, derivedFrom);
+  checkLineage(lineage, metadataWithLineage(metadata, existing, lineage).license ?? null);
   const workDir = await mkdtemp(join(tmpdir(), "coursefed-publish-"));
   try {
     let archive = file;
@@ -133,7 +153,11 @@ export async function publishCourse(
       report = (await sanitizeBackup(file, archive)).after;
     }
     await options.onProgress?.("publishing");
-    const described = describedAs(metadata, existing, report);
+    const described = describedAs(
+      metadataWithLineage(metadata, existing, lineage),
+      existing,
+      report,
+    );
     const stored = await services.blobs.put(createReadStream(archive), report.sha256);
     const courseId = existing?.id ?? crypto.randomUUID();
     const revisionNumber = ((await services.courses.latestRevision(courseId))?.revision ?? 0) + 1;
@@ -143,7 +167,8 @@ export async function publishCourse(
       object: objectUri,
       revision: revisionNumber,
       license: described.license,
-      derivedFrom: options.derivedFrom ?? null,
+      derivedFrom,
+      credits: lineage.filter((ancestor) => ancestor.known !== "unknown").map(creditOf),
       publishedAt,
     });
     const signingKey = await services.signingKeys.ed25519(actor);
@@ -176,6 +201,45 @@ export async function publishCourse(
   } finally {
     await rm(workDir, { recursive: true, force: true });
   }
+}
+
+/** The source the course's latest revision was derived from, if any. */
+async function previousDerivation(
+  services: PublishStores,
+  courseId: string,
+): Promise<CourseManifest["derivedFrom"]> {
+  const latest = await services.courses.latestRevision(courseId);
+  return latest ? readOwnManifest(latest.manifest).derivedFrom : null;
+}
+
+/**
+ * A derived course's metadata: a new one without a licence takes its source's (where it
+ * is known), and its summary credits every ancestor.
+ */
+function metadataWithLineage(
+  metadata: CourseMetadata,
+  existing: Course | undefined,
+  lineage: readonly LineageAncestor[],
+): CourseMetadata {
+  if (lineage.length === 0) return metadata;
+  const license =
+    metadata.license !== undefined
+      ? metadata.license
+      : existing
+        ? existing.license
+        : (lineage[0]?.license ?? null);
+  const summary = metadata.summary === undefined ? (existing?.summary ?? null) : metadata.summary;
+  return {
+    ...metadata,
+    license,
+    summary: summaryWithCredits(summary?.trim() || null, lineage),
+  };
+}
+
+/** Refuses a licence an ancestor's forbids, naming the ancestor and what to do. */
+function checkLineage(lineage: readonly LineageAncestor[], license: string | null): void {
+  const refusal = derivativeRefusal(lineage, license?.trim() || null);
+  if (refusal) throw new PublishError("LICENCE_REFUSED", refusal.message);
 }
 
 /**

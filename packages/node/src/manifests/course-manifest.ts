@@ -45,7 +45,26 @@ export interface CourseManifest {
   readonly license: string | null;
   readonly personalData: "clean";
   readonly derivedFrom: { readonly object: string; readonly revision: number } | null;
+  /**
+   * Every ancestor along `derivedFrom`, the source first, as the publishing node knew them
+   * when it checked their licences: a receiver that holds none of them still reads the
+   * chain, vouched for by this signature. Absent from manifests signed before it was added.
+   */
+  readonly credits?: readonly LineageCredit[];
   readonly publishedAt: string;
+}
+
+/** One ancestor of a derived course, credited: what it was, by whom, under what licence. */
+export interface LineageCredit {
+  readonly object: string;
+  readonly revision: number;
+  /** Null when the ancestor could not be read (not in the catalog, its node unreachable). */
+  readonly title: string | null;
+  readonly authors: readonly string[];
+  readonly institution: string | null;
+  readonly license: string | null;
+  /** Where people read about it: its course page. */
+  readonly url: string;
 }
 
 export function buildManifest(
@@ -55,6 +74,7 @@ export function buildManifest(
     readonly revision: number;
     readonly license: string | null;
     readonly derivedFrom?: CourseManifest["derivedFrom"];
+    readonly credits?: readonly LineageCredit[];
     readonly publishedAt: Date;
   },
 ): CourseManifest {
@@ -82,6 +102,7 @@ export function buildManifest(
     license: publication.license,
     personalData: "clean",
     derivedFrom: publication.derivedFrom ?? null,
+    ...(publication.credits?.length ? { credits: publication.credits } : {}),
     publishedAt: publication.publishedAt.toISOString(),
   };
 }
@@ -127,6 +148,20 @@ const ReceivedManifest = z.looseObject({
   pluginVersions: z.record(z.string(), z.number()).optional(),
   license: z.string().nullable(),
   derivedFrom: z.object({ object: z.url(), revision: z.int().min(1) }).nullable(),
+  credits: z
+    .array(
+      z.looseObject({
+        object: z.url(),
+        revision: z.int().min(1),
+        title: z.string().max(300).nullable(),
+        authors: z.array(z.string().max(300)).max(20),
+        institution: z.string().max(300).nullable(),
+        license: z.string().max(100).nullable(),
+        url: z.url(),
+      }),
+    )
+    .max(50)
+    .optional(),
   publishedAt: z.iso.datetime({ offset: true }),
 });
 
