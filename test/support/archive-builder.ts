@@ -1,4 +1,4 @@
-import { crc32, deflateRawSync, gzipSync } from "node:zlib";
+import { crc32, deflateRawSync, gunzipSync, gzipSync } from "node:zlib";
 import tarStream from "tar-stream";
 
 /** Builds archives byte by byte, including ones no honest tool would write. */
@@ -86,6 +86,36 @@ export async function buildTarGz(entries: readonly TarEntrySpec[]): Promise<Buff
   pack.finalize();
   await ended;
   return gzipSync(Buffer.concat(chunks));
+}
+
+/**
+ * The members of a tar.gz, files and folders in archive order: with buildTarGz, a real
+ * backup can be rewritten member by member into a later revision of itself.
+ */
+export async function readTarGz(bytes: Buffer): Promise<TarEntrySpec[]> {
+  const extract = tarStream.extract();
+  const entries: TarEntrySpec[] = [];
+  const done = new Promise<void>((resolve, reject) => {
+    extract.on("entry", (header, stream, next) => {
+      const chunks: Buffer[] = [];
+      stream.on("data", (chunk: unknown) => {
+        chunks.push(chunk as Buffer);
+      });
+      stream.on("end", () => {
+        entries.push(
+          header.type === "directory"
+            ? { name: header.name, type: "directory" }
+            : { name: header.name, data: Buffer.concat(chunks) },
+        );
+        next();
+      });
+    });
+    extract.on("finish", () => resolve());
+    extract.on("error", reject);
+  });
+  extract.end(gunzipSync(bytes));
+  await done;
+  return entries;
 }
 
 /** A moodle_backup.xml with the given root settings and activities. */

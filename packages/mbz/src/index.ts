@@ -1,4 +1,16 @@
 export type { ArchiveMember } from "./archive-reader.ts";
+export {
+  type ActivityRef,
+  type BackupDiff,
+  type BackupSide,
+  DIFF_FORMAT_VERSION,
+  type DiffOptions,
+  diffBackups,
+  type FileChange,
+  type SectionRef,
+  type SettingChange,
+} from "./backup-diff.ts";
+export { type DiffCounts, diffCounts, diffHeadline, diffText } from "./backup-diff-text.ts";
 export { type ByteSizeLanguage, formatBytes } from "./byte-size.ts";
 export type { ContainerFormat } from "./container.ts";
 export { MbzError, type MbzErrorCode } from "./errors.ts";
