@@ -23,6 +23,7 @@ const rulesCommand = async () => (await import("./commands/rules.ts")).rulesComm
 const accountsCommand = async () => (await import("./commands/accounts.ts")).accountsCommand;
 const migrateCommand = async () => (await import("./commands/migrate.ts")).migrateCommand;
 const inspectCommand = async () => (await import("./commands/inspect.ts")).inspectCommand;
+const diffCommand = async () => (await import("./commands/diff.ts")).diffCommand;
 const scanCommand = async () => (await import("./commands/scan.ts")).scanCommand;
 const sanitizeCommand = async () => (await import("./commands/sanitize.ts")).sanitizeCommand;
 
@@ -46,6 +47,7 @@ const ALL_COMMANDS = [
   accountsCommand,
   migrateCommand,
   inspectCommand,
+  diffCommand,
   scanCommand,
   sanitizeCommand,
 ];
@@ -75,6 +77,7 @@ const COMMAND_MODULES: Readonly<Record<string, () => Promise<RegisterCommands>>>
   accounts: accountsCommand,
   migrate: migrateCommand,
   inspect: inspectCommand,
+  diff: diffCommand,
   scan: scanCommand,
   sanitize: sanitizeCommand,
 };
