@@ -196,6 +196,12 @@ export const courseRevisions = pgTable(
     /** The signed manifest, a compact JWS. */
     manifest: text("manifest").notNull(),
     publishedAt: bigint("published_at", { mode: "number" }).notNull(),
+    /**
+     * What changed since the previous revision, in one sentence, worked out from the two
+     * archives when this one was published; null for a first revision (or when the
+     * previous archive could not be read). The Update followers receive shows it.
+     */
+    changes: text("changes"),
   },
   (table) => [primaryKey({ columns: [table.courseId, table.revision] })],
 );
