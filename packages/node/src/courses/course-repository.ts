@@ -166,7 +166,8 @@ export class CourseRepository {
   /** Records a course's new revision (and the course itself on its first). */
   async publish(
     course: Omit<Course, "createdAt" | "updatedAt" | "deletedAt">,
-    revision: Omit<CourseRevision, "courseId">,
+    // A first revision has no changes to tell, and callers other than publishing none to give.
+    revision: Omit<CourseRevision, "courseId" | "changes"> & { readonly changes?: string | null },
   ): Promise<{ course: Course; revision: CourseRevision }> {
     const { courses, courseRevisions } = this.#db.tables;
     return await this.#db.transaction(async (tx) => {

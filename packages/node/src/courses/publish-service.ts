@@ -30,6 +30,7 @@ import {
   lineageOf,
   summaryWithCredits,
 } from "./licence-lineage.ts";
+import { changesSincePrevious } from "./revision-changes.ts";
 
 export interface CourseMetadata {
   /** Left out: a new revision keeps its course's, a new course takes the backup's name. */
@@ -160,7 +161,8 @@ export async function publishCourse(
     );
     const stored = await services.blobs.put(createReadStream(archive), report.sha256);
     const courseId = existing?.id ?? crypto.randomUUID();
-    const revisionNumber = ((await services.courses.latestRevision(courseId))?.revision ?? 0) + 1;
+    const previous = await services.courses.latestRevision(courseId);
+    const revisionNumber = (previous?.revision ?? 0) + 1;
     const publishedAt = new Date();
     const objectUri = new URL(`/courses/${courseId}`, services.origin).href;
     const manifest = buildManifest(report, {
@@ -186,6 +188,7 @@ export async function publishCourse(
         size: stored.size,
         manifest: jws,
         publishedAt: publishedAt.getTime(),
+        changes: await changesSincePrevious(services.blobs, previous, stored.sha256),
       },
     );
     // Private courses stay on this node; the others go to followers.

@@ -7,7 +7,9 @@ import { BlobDigestError } from "../blobs/blob-store.ts";
 import { DownloadError } from "../blobs/resumable-download.ts";
 import { BoostError } from "../catalog/boost-service.ts";
 import { FetchError } from "../catalog/fetch-service.ts";
+import { ChangesError } from "../catalog/revision-changes.ts";
 import { PublishError } from "../courses/publish-service.ts";
+import { CourseChangesError } from "../courses/revision-changes.ts";
 import { FollowError } from "../follows/follow-target.ts";
 import { MoodleAccessError } from "../moodle-sites/moodle-site-service.ts";
 import { TargetListingError } from "../moodle-targets/target-listing.ts";
@@ -110,6 +112,12 @@ const ERROR_PROBLEMS: readonly ErrorProblems[] = [
     WITHDRAWN: conflict("withdrawn"),
     FOREIGN_ARCHIVE: conflict("foreign_archive"),
     NOT_FEDERATED: forbidden("not_federated"),
+  }),
+  coded(ChangesError, { ARCHIVE_UNAVAILABLE: badGateway("archive_unavailable") }),
+  coded(CourseChangesError, {
+    COURSE_NOT_FOUND: notFound("course_not_found"),
+    NO_SUCH_REVISION: notFound("no_such_revision"),
+    ARCHIVE_MISSING: conflict("archive_missing"),
   }),
   coded(BoostError, {
     NOT_IN_CATALOG: notFound("not_in_catalog"),
