@@ -123,6 +123,10 @@ function courseContent(
   return [
     course.summary === null ? "" : paragraphs(course.summary),
     hashtags === "" ? "" : `<p>${hashtags}</p>`,
+    // Worked out at publishing from the two archives (courses/revision-changes.ts).
+    revision.changes === null
+      ? ""
+      : `<p>Changes since revision ${revision.revision - 1}: ${escapeHtml(revision.changes)}</p>`,
     `<p>Moodle course backup, revision ${revision.revision}: ${formatBytes(revision.size)}, ` +
       `Moodle ${escapeHtml(moodle.release)}${licence}. ` +
       `<a href="${escapeHtml(archiveUrl(ctx, revision.sha256).href)}">Download the .mbz</a></p>`,
