@@ -61,9 +61,11 @@ export async function startTestNode(
     /** true unless given: test nodes are peers on loopback. */
     allowPrivateAddresses?: boolean;
     oidc?: (nodeUrl: URL) => Promise<Readonly<Record<string, string>>>;
+    /** Network searches one server may ask per minute (the node's default unless given). */
+    networkSearchRequestsPerMinute?: number;
   } = {},
 ): Promise<TestNode> {
-  const { oidc, ...flags } = settings;
+  const { oidc, networkSearchRequestsPerMinute, ...flags } = settings;
   const dataDir = mkdtempSync(join(tmpdir(), `coursefed-node-${handle}-`));
   const port = await freePort();
   const database = process.env[TEST_POSTGRES_ENVIRONMENT] ? await temporaryDatabase() : undefined;
@@ -79,7 +81,11 @@ export async function startTestNode(
     },
     oidc ? await oidc(new URL(`http://127.0.0.1:${port}/`)) : {},
   );
-  const node = await createNode({ ...config, inboxRetrySchedule: TEST_INBOX_RETRY_SCHEDULE });
+  const node = await createNode({
+    ...config,
+    inboxRetrySchedule: TEST_INBOX_RETRY_SCHEDULE,
+    networkSearchRequestsPerMinute,
+  });
   let server = await startServer(node);
   return {
     node,

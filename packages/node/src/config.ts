@@ -62,6 +62,11 @@ export interface NodeConfig {
    * (about an hour) unless given. Not a setting: tests shorten it.
    */
   readonly inboxRetrySchedule?: InboxRetrySchedule;
+  /**
+   * Network searches one server may ask of this node per minute (60 unless given). Not a
+   * setting: tests and benchmarks, asking from one node many times a minute, raise it.
+   */
+  readonly networkSearchRequestsPerMinute?: number;
 }
 
 /** Settings as given on the command line or in the environment, not yet checked. */

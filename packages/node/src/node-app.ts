@@ -16,9 +16,11 @@ import { bodyLimits } from "./http/body-limits.ts";
 import { downloadRoutes } from "./http/download-routes.ts";
 import { federationGuard } from "./http/federation-guard.ts";
 import { federationMiddleware } from "./http/federation-middleware.ts";
+import { networkSearchRoutes } from "./http/network-search-routes.ts";
 import { RequestsInFlight } from "./http/requests-in-flight.ts";
 import { MoodleSiteService } from "./moodle-sites/moodle-site-service.ts";
 import { MoodleUserRepository } from "./moodle-sites/moodle-user-repository.ts";
+import { RequesterRateLimit } from "./network-search/requester-rate-limit.ts";
 import { NodeMetrics } from "./observability/metrics.ts";
 import { observabilityRoutes } from "./observability/observability-routes.ts";
 import { type PeerRepository, peerState } from "./peers/peer-repository.ts";
@@ -129,6 +131,16 @@ export async function createNodeApp({
       const owner = await federation.createContext(request, services).getSignedKeyOwner();
       return owner?.id?.href;
     }),
+  );
+  app.route(
+    "/",
+    networkSearchRoutes(
+      services,
+      config.publicUrl,
+      async (request) =>
+        (await federation.createContext(request, services).getSignedKeyOwner())?.id?.href,
+      new RequesterRateLimit(config.networkSearchRequestsPerMinute),
+    ),
   );
   app.route(
     "/",

@@ -11,6 +11,7 @@ import { catalogRoutes } from "./routes/catalog.ts";
 import { courseRoutes } from "./routes/courses.ts";
 import { followRoutes } from "./routes/follows.ts";
 import { moodleTargetRoutes } from "./routes/moodle-targets.ts";
+import { networkSearchRoutes } from "./routes/network-search.ts";
 import { peerRoutes } from "./routes/peers.ts";
 import { restoreRoutes } from "./routes/restores.ts";
 import { ruleRoutes } from "./routes/rules.ts";
@@ -56,6 +57,7 @@ export function createApi(dependencies: ApiDependencies): OpenAPIHono {
   uploadRoutes(v1, dependencies);
   courseRoutes(v1, dependencies);
   catalogRoutes(v1, dependencies);
+  networkSearchRoutes(v1, dependencies);
   followRoutes(v1, dependencies);
   teacherRoutes(v1, dependencies);
   peerRoutes(v1, dependencies);

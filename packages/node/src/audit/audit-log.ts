@@ -41,6 +41,7 @@ export const AUDIT_ACTIONS = [
   "settings.auto-accept",
   "settings.reset",
   "settings.moodle-users",
+  "settings.network-search",
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 

@@ -11,6 +11,8 @@ const boostCommand = async () => (await import("./commands/boost.ts")).boostComm
 const followRequestsCommand = async () =>
   (await import("./commands/follow-requests.ts")).followRequestsCommand;
 const catalogCommand = async () => (await import("./commands/catalog.ts")).catalogCommand;
+const searchNetworkCommand = async () =>
+  (await import("./commands/search-network.ts")).searchNetworkCommand;
 const fetchCommand = async () => (await import("./commands/fetch.ts")).fetchCommand;
 const teachersCommand = async () => (await import("./commands/teachers.ts")).teachersCommand;
 const peersCommand = async () => (await import("./commands/peers.ts")).peersCommand;
@@ -35,6 +37,7 @@ const ALL_COMMANDS = [
   boostCommand,
   followRequestsCommand,
   catalogCommand,
+  searchNetworkCommand,
   fetchCommand,
   teachersCommand,
   peersCommand,
@@ -65,6 +68,7 @@ const COMMAND_MODULES: Readonly<Record<string, () => Promise<RegisterCommands>>>
   boost: boostCommand,
   "follow-requests": followRequestsCommand,
   catalog: catalogCommand,
+  "search-network": searchNetworkCommand,
   fetch: fetchCommand,
   teachers: teachersCommand,
   peers: peersCommand,

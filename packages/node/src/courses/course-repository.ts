@@ -1,6 +1,8 @@
-import { and, count, desc, eq, inArray, isNull, lt, or, type SQL, sql } from "drizzle-orm";
+import { and, count, desc, eq, inArray, isNull, lt, max, or, type SQL, sql } from "drizzle-orm";
 import type { NodeDatabase } from "../db/database.ts";
 import type { courseRevisions, courses } from "../db/schema.postgres.ts";
+import { jsonArrayHas } from "../db/sql-dialect.ts";
+import type { Visibility } from "../vocabulary/visibility.ts";
 
 export type Course = typeof courses.$inferSelect;
 export type CourseRevision = typeof courseRevisions.$inferSelect;
@@ -123,6 +125,49 @@ export class CourseRepository {
         ),
       )
       .orderBy(desc(courses.updatedAt));
+  }
+
+  /**
+   * Courses still published with these visibilities (never private or withdrawn ones),
+   * each with its latest revision, newest first, optionally only those with `tag` (case
+   * aside): what the network search answers a peer from.
+   */
+  async publishedWithLatestRevision(
+    visibilities: readonly Visibility[],
+    tag?: string,
+  ): Promise<Array<{ course: Course; revision: CourseRevision }>> {
+    const { courses, courseRevisions } = this.#db.tables;
+    const latest = this.#db
+      .select({
+        courseId: courseRevisions.courseId,
+        revision: max(courseRevisions.revision).as("latest"),
+      })
+      .from(courseRevisions)
+      .groupBy(courseRevisions.courseId)
+      .as("latest_revisions");
+    const rows = await this.#db
+      .select({ course: courses, revision: courseRevisions })
+      .from(courses)
+      .innerJoin(latest, eq(latest.courseId, courses.id))
+      .innerJoin(
+        courseRevisions,
+        and(
+          eq(courseRevisions.courseId, courses.id),
+          eq(courseRevisions.revision, latest.revision),
+        ),
+      )
+      .where(
+        and(
+          isNull(courses.deletedAt),
+          inArray(
+            courses.visibility,
+            visibilities.filter((each) => each !== "private"),
+          ),
+          tag === undefined ? undefined : jsonArrayHas(this.#db, courses.tags, tag),
+        ),
+      )
+      .orderBy(desc(courses.updatedAt), courses.id);
+    return rows;
   }
 
   /** Public courses published here with this tag (case counts), newest first. */

@@ -1,4 +1,4 @@
-import { and, asc, count, desc, eq, gt } from "drizzle-orm";
+import { and, asc, count, desc, eq, gt, sql } from "drizzle-orm";
 import type { RemoteActor } from "../actors/remote-actors.ts";
 import type { NodeDatabase } from "../db/database.ts";
 import type { followers, followings } from "../db/schema.postgres.ts";
@@ -186,6 +186,39 @@ export class FollowRepository {
       .where(and(eq(followings.actorUri, actorUri), eq(followings.state, "accepted")))
       .limit(1);
     return row !== undefined;
+  }
+
+  /**
+   * The remote actors some local actor follows with an accepted follow, each once: whose
+   * servers a network search asks.
+   */
+  async acceptedFollowingUris(): Promise<string[]> {
+    const { followings } = this.#db.tables;
+    const rows = await this.#db
+      .selectDistinct({ actorUri: followings.actorUri })
+      .from(followings)
+      .where(eq(followings.state, "accepted"))
+      .orderBy(asc(followings.actorUri));
+    return rows.map((row) => row.actorUri);
+  }
+
+  /**
+   * The local actors that an actor of the server at `origin` (scheme, host and port)
+   * follows with an accepted follow: whose followers-only courses that server may see.
+   */
+  async localActorsFollowedFrom(origin: string): Promise<Set<number>> {
+    const { followers } = this.#db.tables;
+    const pattern = `${origin.replace(/[\\%_]/g, (character) => `\\${character}`)}/%`;
+    const rows = await this.#db
+      .selectDistinct({ localActorId: followers.localActorId })
+      .from(followers)
+      .where(
+        and(
+          eq(followers.state, "accepted"),
+          sql`${followers.actorUri} like ${pattern} escape '\\'`,
+        ),
+      );
+    return new Set(rows.map((row) => row.localActorId));
   }
 
   /** Whom a local actor follows or asked to follow, newest request first. */

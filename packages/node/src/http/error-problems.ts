@@ -15,6 +15,7 @@ import { MoodleAccessError } from "../moodle-sites/moodle-site-service.ts";
 import { TargetListingError } from "../moodle-targets/target-listing.ts";
 import { TargetError } from "../moodle-targets/target-repository.ts";
 import { TeacherPermissionError } from "../moodle-targets/teacher-permissions.ts";
+import { NetworkSearchError } from "../network-search/network-search-query.ts";
 import { RestoreError } from "../restores/restore-service.ts";
 import { RuleError } from "../restores/rule-service.ts";
 import { ShareError } from "../restores/share-service.ts";
@@ -112,6 +113,13 @@ const ERROR_PROBLEMS: readonly ErrorProblems[] = [
     WITHDRAWN: conflict("withdrawn"),
     FOREIGN_ARCHIVE: conflict("foreign_archive"),
     NOT_FEDERATED: forbidden("not_federated"),
+  }),
+  coded(NetworkSearchError, {
+    INVALID_QUERY: badRequest("invalid_query"),
+    NOT_FOLLOWED: conflict("not_followed"),
+    NOT_FEDERATED: forbidden("not_federated"),
+    NOT_A_COURSE: unprocessable("not_a_course"),
+    UNREACHABLE: badGateway("unreachable"),
   }),
   coded(ChangesError, { ARCHIVE_UNAVAILABLE: badGateway("archive_unavailable") }),
   coded(CourseChangesError, {

@@ -28,6 +28,9 @@ const KEYS: Readonly<Record<SettingName, string>> = {
  */
 const MOODLE_USERS_BECOME_TEACHERS = "moodle.users-become-teachers";
 
+/** node_settings' row for the network search's second hop (docs/network-search.md). */
+const NETWORK_SEARCH_ONE_HOP = "network-search.one-hop";
+
 /** The settings the configuration gives, in force until an admin overrides them. */
 export interface ConfiguredSettings {
   readonly federation: FederationPolicy;
@@ -77,6 +80,12 @@ export class NodeSettings {
     | {
         readonly readAt: number;
         readonly settings: Promise<{ readonly becomeTeachers: EffectiveSetting<boolean> }>;
+      }
+    | undefined;
+  #networkSearchCache:
+    | {
+        readonly readAt: number;
+        readonly settings: Promise<{ readonly oneHop: EffectiveSetting<boolean> }>;
       }
     | undefined;
 
@@ -196,6 +205,61 @@ export class NodeSettings {
       .onConflictDoUpdate({ target: nodeSettings.key, set: stored });
     this.#moodleCache = undefined;
     return await this.moodleUsers();
+  }
+
+  /**
+   * Whether a network search also asks the nodes that the nodes we follow say they
+   * follow, one hop further (off unless an admin turned it on): more courses found, but
+   * from servers nobody here chose.
+   */
+  async networkSearchOneHop(): Promise<boolean> {
+    return (await this.networkSearch()).oneHop.value;
+  }
+
+  /** The network search setting with where it comes from, read at most once per SETTINGS_CACHE_MS. */
+  async networkSearch(): Promise<{ readonly oneHop: EffectiveSetting<boolean> }> {
+    const now = this.#now();
+    if (!this.#networkSearchCache || now - this.#networkSearchCache.readAt >= SETTINGS_CACHE_MS) {
+      const settings = this.#readNetworkSearch();
+      this.#networkSearchCache = { readAt: now, settings };
+      settings.catch(() => {
+        if (this.#networkSearchCache?.settings === settings) this.#networkSearchCache = undefined;
+      });
+    }
+    return await this.#networkSearchCache.settings;
+  }
+
+  /** Turns the network search's second hop on or off. */
+  async setNetworkSearchOneHop(
+    value: boolean,
+    by: string,
+  ): Promise<{ readonly oneHop: EffectiveSetting<boolean> }> {
+    const { nodeSettings } = this.#db.tables;
+    const stored = { value, updatedAt: this.#now(), updatedBy: by };
+    await this.#db
+      .insert(nodeSettings)
+      .values({ key: NETWORK_SEARCH_ONE_HOP, ...stored })
+      .onConflictDoUpdate({ target: nodeSettings.key, set: stored });
+    this.#networkSearchCache = undefined;
+    return await this.networkSearch();
+  }
+
+  async #readNetworkSearch(): Promise<{ readonly oneHop: EffectiveSetting<boolean> }> {
+    const { nodeSettings } = this.#db.tables;
+    const [row] = await this.#db
+      .select()
+      .from(nodeSettings)
+      .where(eq(nodeSettings.key, NETWORK_SEARCH_ONE_HOP));
+    const stored = row && typeof row.value === "boolean" ? row : undefined;
+    return {
+      oneHop: stored
+        ? {
+            value: stored.value as boolean,
+            configured: false,
+            override: { updatedAt: stored.updatedAt, updatedBy: stored.updatedBy },
+          }
+        : { value: false, configured: false, override: null },
+    };
   }
 
   async #readMoodleUsers(): Promise<{ readonly becomeTeachers: EffectiveSetting<boolean> }> {

@@ -170,7 +170,7 @@ export async function backfillFrom(
  * names this object; the catalog service keeps it (catalog/catalog-service.ts). Returns
  * whether it was kept.
  */
-async function receiveCourse(
+export async function receiveCourse(
   ctx: FederationContext,
   object: Document,
   actor: Actor,

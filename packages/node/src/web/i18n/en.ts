@@ -520,6 +520,7 @@ export const en = {
     "settings.auto-accept": "changed the auto-accepted servers",
     "settings.reset": "reset a setting to the configuration's",
     "settings.moodle-users": "changed whether Moodle users become teachers",
+    "settings.network-search": "changed whether network searches go one hop further",
   } satisfies Record<AuditAction, string>,
   auditEmpty: "No admin action recorded yet.",
 

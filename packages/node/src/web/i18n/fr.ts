@@ -521,6 +521,7 @@ export const fr: Messages = {
     "settings.auto-accept": "a changé les serveurs acceptés d’office",
     "settings.reset": "a rendu un réglage à la configuration",
     "settings.moodle-users": "a changé si les utilisateurs Moodle deviennent enseignants",
+    "settings.network-search": "a changé si les recherches sur le réseau vont un cran plus loin",
   },
   auditEmpty: "Aucune action d’administration enregistrée pour l’instant.",
 

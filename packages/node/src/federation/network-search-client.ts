@@ -1,0 +1,122 @@
+import type { Context } from "@fedify/fedify";
+import { Document, isActor } from "@fedify/vocab";
+import { NetworkSearchAnswer } from "../network-search/network-search-answer.ts";
+import { networkSearchParams } from "../network-search/network-search-query.ts";
+import type { CatalogIntake, PeerSearch } from "../network-search/network-search-service.ts";
+import { ITEMS_PER_NODE } from "../network-search/network-search-service.ts";
+import { checkAddressAllowed } from "./actor-lookup.ts";
+import type { FederationServices } from "./context.ts";
+import { receiveCourse, takesCoursesFrom } from "./inbox/courses.ts";
+import { sanitizeRemoteHtml } from "./remote-html.ts";
+import { institutionSigner } from "./signed-fetch.ts";
+
+/** Where a node answers signed searches (docs/network-search.md). */
+export const NETWORK_SEARCH_PATH = "/federation/search";
+
+/** The most a node's answer may weigh: 20 results with long summaries fit well within it. */
+const MAX_ANSWER_BYTES = 1024 * 1024;
+
+/**
+ * Asks other nodes for their courses, each request signed as our institution (so a node
+ * shows the followers-only courses of the actors we follow), never to a private address
+ * unless the node was started to allow them: the nodes asked one hop further are named
+ * by other servers. An answer is read within a size limit, checked against the answer's
+ * shape, and its summaries sanitized as any remote HTML.
+ */
+export function peerSearch(ctx: Context<FederationServices>): PeerSearch {
+  let signer: ReturnType<typeof institutionSigner> | undefined;
+  return {
+    async ask(origin, query, signal) {
+      const url = new URL(NETWORK_SEARCH_PATH, origin);
+      url.search = networkSearchParams(query).toString();
+      url.searchParams.set("limit", String(ITEMS_PER_NODE));
+      await checkAddressAllowed(url.hostname, ctx.data.allowPrivateAddresses);
+      signer ??= institutionSigner(ctx);
+      const sign = await signer;
+      const response = await fetch(
+        await sign(
+          new Request(url, { headers: { accept: "application/json" }, redirect: "error" }),
+        ),
+        { signal },
+      );
+      if (!response.ok) {
+        await response.body?.cancel();
+        throw new Error(`${url.host} answered HTTP ${response.status}`);
+      }
+      const body = await boundedText(response, MAX_ANSWER_BYTES);
+      const parsed = NetworkSearchAnswer.safeParse(JSON.parse(body));
+      if (!parsed.success)
+        throw new Error(`${url.host} answered something that is not a search answer`);
+      const answer = parsed.data;
+      if (new URL(answer.node).origin !== url.origin) {
+        throw new Error(`${url.host} answered in the name of ${answer.node}`);
+      }
+      return {
+        ...answer,
+        items: answer.items.map((item) => ({
+          ...item,
+          summary: item.summary === null ? null : sanitizeRemoteHtml(item.summary),
+        })),
+      };
+    },
+  };
+}
+
+/** A response's text, refused past `limit` bytes whatever its Content-Length said. */
+async function boundedText(response: Response, limit: number): Promise<string> {
+  const tooLarge = () => new Error(`the answer is larger than ${limit} bytes`);
+  if (Number(response.headers.get("content-length") ?? 0) > limit) {
+    await response.body?.cancel();
+    throw tooLarge();
+  }
+  const chunks: Uint8Array[] = [];
+  let received = 0;
+  const reader = response.body?.getReader();
+  while (reader) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    received += value.byteLength;
+    if (received > limit) {
+      await reader.cancel();
+      throw tooLarge();
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks).toString("utf8");
+}
+
+/**
+ * Brings a course named by a search result into the catalog the way a delivered one
+ * enters it: the object read from its own server signed as our institution, attributed
+ * to an actor of that server, its manifest verified; and only if the publisher, or the
+ * institution on its server that announces its teachers' courses, is followed here
+ * (takesCoursesFrom). A search answer never puts anything in the catalog by itself.
+ */
+export function catalogIntake(ctx: Context<FederationServices>): CatalogIntake {
+  return {
+    async bring(objectUri, institution) {
+      await checkAddressAllowed(objectUri.hostname, ctx.data.allowPrivateAddresses);
+      const documentLoader = await ctx.getDocumentLoader({ identifier: "institution" });
+      const object = await ctx.lookupObject(objectUri, { documentLoader });
+      if (!(object instanceof Document) || object.id?.href !== objectUri.href) {
+        return { kept: false, reason: "not-a-course" };
+      }
+      const attribution = object.attributionId;
+      if (!attribution || attribution.origin !== objectUri.origin) {
+        return { kept: false, reason: "not-a-course" };
+      }
+      if (!(await takesCoursesFrom(ctx, attribution, institution))) {
+        return { kept: false, reason: "not-followed", publisher: attribution.href };
+      }
+      const publisher = await object.getAttribution({
+        documentLoader,
+        contextLoader: ctx.contextLoader,
+      });
+      if (!isActor(publisher) || publisher.id?.href !== attribution.href) {
+        return { kept: false, reason: "not-a-course" };
+      }
+      const kept = await receiveCourse(ctx, object, publisher, { announcedBy: institution });
+      return kept ? { kept: true } : { kept: false, reason: "not-a-course" };
+    },
+  };
+}
