@@ -1,7 +1,21 @@
 import { stat } from "node:fs/promises";
 import { Readable, Transform } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import type { HttpBindings } from "@hono/node-server";
+import { RESPONSE_ALREADY_SENT } from "@hono/node-server/utils/response";
 import type { Context } from "hono";
 import type { BlobStore } from "../blobs/blob-store.ts";
+
+/**
+ * What tells @hono/node-server that the answer was written to the socket already: its
+ * RESPONSE_ALREADY_SENT with the status sent, for the request metrics. Made with that
+ * object's own class, the platform's Response: once serving, the server replaces the
+ * global Response with one whose empty answers it would write a second time.
+ */
+function alreadySent(status: number): Response {
+  const PlatformResponse = RESPONSE_ALREADY_SENT.constructor as typeof Response;
+  return new PlatformResponse(null, { status, headers: RESPONSE_ALREADY_SENT.headers });
+}
 
 /**
  * Answers GET or HEAD for a stored archive: ETag (its digest), If-None-Match, single
@@ -9,6 +23,11 @@ import type { BlobStore } from "../blobs/blob-store.ts";
  * "no-store" is for addresses that stop working (archive links): no cache keeps them.
  * `onProgress`, when given, is called while the body is being sent, at most every
  * `progressEveryMs`, and once when it ends or is cut.
+ *
+ * Under @hono/node-server the file is piped straight into the node:http response: through
+ * a web ReadableStream (Readable.toWeb), every chunk was copied and went through promises
+ * twice, and the garbage kept the collector busy for half of the serving process's time
+ * (docs/performance.md). Elsewhere (Hono's app.request in tests) the body is a web stream.
  */
 export async function serveBlob(
   c: Context,
@@ -38,9 +57,17 @@ export async function serveBlob(
   if (range) headers["content-range"] = `bytes ${start}-${end}/${size}`;
   const status = range ? 206 : 200;
   if (c.req.method === "HEAD" || length === 0) return c.body(null, status, headers);
-  const content = blobs.read(sha256, { start, end });
-  const body = Readable.toWeb(progress ? reported(content, progress) : content) as ReadableStream;
-  return c.body(body, status, headers);
+  const read = blobs.read(sha256, { start, end });
+  const content = progress ? reported(read, progress) : read;
+  const outgoing = (c.env as Partial<HttpBindings> | undefined)?.outgoing;
+  if (!outgoing || outgoing.headersSent) {
+    return c.body(Readable.toWeb(content) as ReadableStream, status, headers);
+  }
+  outgoing.writeHead(status, headers);
+  // A client that goes away ends the pipeline with an error: the file is closed, and the
+  // socket is already gone, so there is no one left to tell.
+  pipeline(content, outgoing).catch(() => {});
+  return alreadySent(status);
 }
 
 function reported(

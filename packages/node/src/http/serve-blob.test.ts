@@ -1,0 +1,138 @@
+import { createHash } from "node:crypto";
+import type { ReadStream } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
+import { get, type IncomingMessage } from "node:http";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Readable } from "node:stream";
+import { type ServerType, serve } from "@hono/node-server";
+import { Hono } from "hono";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { BlobStore } from "../blobs/blob-store.ts";
+import { serveBlob } from "./serve-blob.ts";
+
+/** A blob store that keeps the file streams it hands out, to see how far each was read. */
+class WatchedBlobStore extends BlobStore {
+  readonly streams: ReadStream[] = [];
+
+  override read(sha256: string, range?: { start: number; end: number }): Readable {
+    const stream = super.read(sha256, range) as ReadStream;
+    this.streams.push(stream);
+    return stream;
+  }
+}
+
+const SIZE = 48 * 1024 * 1024;
+const content = Buffer.alloc(SIZE);
+for (let i = 0; i < SIZE; i += 4096) content.writeUInt32BE(i, i);
+const sha256 = createHash("sha256").update(content).digest("hex");
+const directory = mkdtempSync(join(tmpdir(), "coursefed-serve-blob-"));
+const blobs = new WatchedBlobStore(directory);
+let progressCalls = 0;
+let server: ServerType;
+let origin: string;
+
+beforeAll(async () => {
+  await blobs.put(Readable.from([content]));
+  const app = new Hono();
+  app.on(["GET", "HEAD"], "/blob", (c) => serveBlob(c, blobs, sha256, "public"));
+  app.get("/link", (c) =>
+    serveBlob(c, blobs, sha256, "no-store", {
+      progressEveryMs: 1,
+      onProgress: () => {
+        progressCalls++;
+      },
+    }),
+  );
+  server = await new Promise<ServerType>((resolve) => {
+    const started = serve({ fetch: app.fetch, hostname: "127.0.0.1", port: 0 }, () =>
+      resolve(started),
+    );
+  });
+  origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+afterAll(async () => {
+  await new Promise((resolve) => server.close(resolve));
+  rmSync(directory, { recursive: true, force: true });
+});
+
+/** GET over node:http, resolving at the headers, before any of the body is read. */
+function request(path: string, headers: Record<string, string> = {}): Promise<IncomingMessage> {
+  return new Promise((resolve, reject) => {
+    get(`${origin}${path}`, { headers, agent: false }, resolve).once("error", reject);
+  });
+}
+
+async function bodyOf(response: IncomingMessage): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of response) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}
+
+const lastStream = () => blobs.streams.at(-1) as ReadStream;
+const until = async (condition: () => boolean) => {
+  for (let waited = 0; !condition(); waited += 10) {
+    if (waited > 5000) throw new Error("timed out");
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+};
+
+describe("serveBlob over node:http", () => {
+  it("reads the file no faster than a slow client takes it, and sends it whole", async () => {
+    const response = await request("/blob");
+    expect(response.statusCode).toBe(200);
+    // The client reads nothing for a while: the server must stop reading the file at the
+    // socket's buffers, not queue the whole archive in memory ahead of it.
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    expect(lastStream().bytesRead).toBeLessThan(16 * 1024 * 1024);
+    const body = await bodyOf(response);
+    expect(body.length).toBe(SIZE);
+    expect(createHash("sha256").update(body).digest("hex")).toBe(sha256);
+  });
+
+  it("answers ranges, If-Range, If-None-Match and HEAD with the archive's ETag", async () => {
+    const etag = `"${sha256}"`;
+    const resumed = await request("/blob", { range: "bytes=1000-", "if-range": etag });
+    expect(resumed.statusCode).toBe(206);
+    expect(resumed.headers["content-range"]).toBe(`bytes 1000-${SIZE - 1}/${SIZE}`);
+    expect(resumed.headers["content-length"]).toBe(String(SIZE - 1000));
+    expect((await bodyOf(resumed)).equals(content.subarray(1000))).toBe(true);
+
+    const middle = await request("/blob", { range: "bytes=5-9" });
+    expect(middle.statusCode).toBe(206);
+    expect((await bodyOf(middle)).equals(content.subarray(5, 10))).toBe(true);
+
+    const changed = await request("/blob", { range: "bytes=1000-", "if-range": '"other"' });
+    expect(changed.statusCode).toBe(200);
+    expect((await bodyOf(changed)).length).toBe(SIZE);
+
+    const cached = await request("/blob", { "if-none-match": etag });
+    expect(cached.statusCode).toBe(304);
+    expect((await bodyOf(cached)).length).toBe(0);
+
+    const beyond = await request("/blob", { range: `bytes=${SIZE}-` });
+    expect(beyond.statusCode).toBe(416);
+    expect(beyond.headers["content-range"]).toBe(`bytes */${SIZE}`);
+    await bodyOf(beyond);
+
+    const head = await fetch(`${origin}/blob`, { method: "HEAD" });
+    expect(head.status).toBe(200);
+    expect(head.headers.get("etag")).toBe(etag);
+    expect(head.headers.get("content-length")).toBe(String(SIZE));
+    expect(head.headers.get("cache-control")).toBe("public, max-age=31536000, immutable");
+  });
+
+  it("closes the file and reports progress a last time when the client goes away", async () => {
+    progressCalls = 0;
+    const response = await request("/link");
+    expect(response.headers["cache-control"]).toBe("no-store");
+    const stream = lastStream();
+    await new Promise((resolve) => response.once("data", resolve));
+    response.destroy();
+    await until(() => stream.closed);
+    const atClose = progressCalls;
+    expect(atClose).toBeGreaterThan(0);
+    expect(stream.bytesRead).toBeLessThan(SIZE);
+  });
+});

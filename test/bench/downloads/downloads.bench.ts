@@ -1,0 +1,244 @@
+/**
+ * Archive transfer speed and the node's resident memory, against baselines measured in
+ * the same run, with a real `coursefed serve` process as the serving node:
+ *   - served: the node's /blobs/<sha256> (access checks, ETag, ranges) against a bare
+ *     node:http server streaming the same file, both read by `curl -o /dev/null`;
+ *   - fetched from a peer: the node's own fetch path (resumable download, sha256 checked on
+ *     the way, written into a blob store: test/bench/downloads/fetch-once.ts, a process of
+ *     its own) against `curl -o` of the same URL into the same folder;
+ *   - resident memory: the serving node at rest (started, warmed up), and its peak while
+ *     serving a HUGE_GB archive; the fetching process's peak while fetching it.
+ * Each figure is printed with its budget (docs/performance.md says why those budgets).
+ * BENCH_MB sets the content size of the generated archive (default 256, about 180 MB
+ * compressed), HUGE_GB the size of the huge one (default 10; a sparse file in a temp
+ * folder that is deleted after). `--quick` (or QUICK=1) shrinks both for a smoke run.
+ * `npm run bench:downloads`.
+ */
+import { execFile, execFileSync } from "node:child_process";
+import {
+  createReadStream,
+  mkdtempSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  truncateSync,
+  writeFileSync,
+} from "node:fs";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+import { coursefedBin, initialAdminToken, serveNode } from "../../support/coursefed-cli.ts";
+import { freePort } from "../../support/test-node.ts";
+import { generateTarGz } from "../mbz/generate-backup.ts";
+
+const quick = process.argv.includes("--quick") || process.env.QUICK === "1";
+const archiveMb = Number(process.env.BENCH_MB ?? (quick ? 24 : 256));
+const hugeGb = Number(process.env.HUGE_GB ?? (quick ? 0.25 : 10));
+const rounds = quick ? 2 : 5;
+
+/**
+ * Budgets, in MB of resident memory (docs/performance.md): a node at rest, and what a
+ * transfer may add whatever the archive's size (streams hold a few chunks, never the file).
+ */
+const BUDGET = { restMb: 200, servingGrowthMb: 40, fetchingGrowthMb: 60 } as const;
+
+const run = promisify(execFile);
+const step = (text: string) => process.stderr.write(`${text}\n`);
+const mb = (bytes: number) => bytes / 1024 ** 2;
+const directory = mkdtempSync(join(tmpdir(), "coursefed-bench-downloads-"));
+const fetchOnce = fileURLToPath(new URL("./fetch-once.ts", import.meta.url));
+// The fetching process runs with the Node flags the coursefed command runs with.
+const cliFlags = (readFileSync(coursefedBin, "utf8").split("\n")[0]?.split(" node ")[1] ?? "")
+  .split(" ")
+  .filter(Boolean);
+
+function rssMb(pid: number, field: "VmRSS" | "VmHWM" = "VmRSS"): number {
+  const status = readFileSync(`/proc/${pid}/status`, "utf8");
+  return Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1]) / 1024;
+}
+
+/** curl's own transfer time for `url` written to `output`; fails on an HTTP error. */
+async function curl(
+  url: string,
+  output: string,
+  headers: string[] = [],
+): Promise<{ seconds: number; status: number; size: number }> {
+  const { stdout } = await run("curl", [
+    "--silent",
+    "--show-error",
+    "--fail",
+    ...headers.flatMap((header) => ["--header", header]),
+    "--output",
+    output,
+    "--write-out",
+    "%{time_total} %{http_code} %{size_download}",
+    url,
+  ]);
+  const [seconds, status, size] = stdout.trim().split(" ");
+  return { seconds: Number(seconds), status: Number(status), size: Number(size) };
+}
+
+async function fetchByNode(url: string, sha256: string, size: number, store: string) {
+  const { stdout } = await run(
+    process.execPath,
+    [...cliFlags, fetchOnce, url, sha256, String(size), store],
+    { maxBuffer: 1 << 20 },
+  );
+  return JSON.parse(stdout) as {
+    seconds: number;
+    size: number;
+    rssBeforeMb: number;
+    peakRssMb: number;
+  };
+}
+
+/** Samples a process's resident memory every 50 ms while `work` runs; its peak. */
+async function peakRssWhile<T>(pid: number, work: Promise<T>): Promise<[T, number]> {
+  let peak = rssMb(pid);
+  const sampler = setInterval(() => {
+    peak = Math.max(peak, rssMb(pid));
+  }, 50);
+  try {
+    return [await work, Math.max(peak, rssMb(pid))];
+  } finally {
+    clearInterval(sampler);
+  }
+}
+
+const lines: string[] = [];
+const port = await freePort();
+const dataDir = join(directory, "node");
+const served = await serveNode(dataDir, port);
+const pid = served.process.pid as number;
+try {
+  const origin = `http://127.0.0.1:${port}`;
+  const token = initialAdminToken(served.output);
+
+  step(`generating a ${archiveMb} MB backup`);
+  const archive = join(directory, "big.mbz");
+  await generateTarGz(archive, archiveMb * 1024 ** 2);
+  const size = statSync(archive).size;
+
+  // At rest: started, a few pages and API calls answered, then left alone for a moment.
+  for (let i = 0; i < 20; i++) {
+    for (const path of ["/", "/.well-known/nodeinfo", "/api/v1/courses"]) {
+      await fetch(`${origin}${path}`, { headers: { authorization: `Bearer ${token}` } }).then(
+        (response) => response.arrayBuffer(),
+      );
+    }
+  }
+  await new Promise((resolve) => setTimeout(resolve, 2000));
+  const restMb = rssMb(pid);
+  lines.push(
+    `node at rest (coursefed serve, warmed up): RSS ${restMb.toFixed(0)} MB (budget ${BUDGET.restMb} MB)`,
+  );
+
+  step("publishing it");
+  const { stdout } = await run(process.execPath, [
+    coursefedBin,
+    "publish",
+    archive,
+    "--title",
+    "Download bench",
+    "--json",
+    "--node",
+    origin,
+    "--token",
+    token,
+  ]);
+  const published = JSON.parse(stdout) as { sha256: string; size: number };
+  const blobUrl = `${origin}/blobs/${published.sha256}`;
+
+  const bare = createServer((_request, response) => {
+    response.writeHead(200, { "content-length": size });
+    createReadStream(archive).pipe(response);
+  });
+  await new Promise<void>((resolve) => bare.listen(0, "127.0.0.1", resolve));
+  const bareUrl = `http://127.0.0.1:${(bare.address() as AddressInfo).port}/`;
+
+  step("measuring served downloads");
+  // Alternated, best of `rounds`: the machine is shared, and the first read warms the cache.
+  const times = { node: Infinity, bare: Infinity, range: Infinity };
+  for (let round = 0; round < rounds; round++) {
+    const whole = await curl(blobUrl, "/dev/null");
+    if (whole.size !== size) throw new Error(`the node sent ${whole.size} bytes of ${size}`);
+    times.node = Math.min(times.node, whole.seconds);
+    times.bare = Math.min(times.bare, (await curl(bareUrl, "/dev/null")).seconds);
+    // A resumed download: the second half, guarded by If-Range.
+    const half = Math.floor(size / 2);
+    const resumed = await curl(blobUrl, "/dev/null", [
+      `range: bytes=${half}-`,
+      `if-range: "${published.sha256}"`,
+    ]);
+    if (resumed.status !== 206 || resumed.size !== size - half) {
+      throw new Error(`a resumed download got ${resumed.status} with ${resumed.size} bytes`);
+    }
+    times.range = Math.min(times.range, resumed.seconds * (size / (size - half)));
+  }
+  lines.push(
+    `download ${mb(size).toFixed(0)} MB served: node ${(mb(size) / times.node).toFixed(0)} MB/s (resumed range ${(mb(size) / times.range).toFixed(0)} MB/s) vs bare node:http ${(mb(size) / times.bare).toFixed(0)} MB/s = ${(times.bare / times.node).toFixed(2)}x its speed (goal >= 0.95x)`,
+  );
+  bare.close();
+
+  step("measuring fetches from a peer");
+  const store = join(directory, "store");
+  const fetched = { node: Infinity, curl: Infinity };
+  for (let round = 0; round < rounds; round++) {
+    rmSync(store, { recursive: true, force: true });
+    const byNode = await fetchByNode(blobUrl, published.sha256, published.size, store);
+    fetched.node = Math.min(fetched.node, byNode.seconds);
+    rmSync(store, { recursive: true, force: true });
+    execFileSync("mkdir", ["-p", store]);
+    fetched.curl = Math.min(fetched.curl, (await curl(blobUrl, join(store, "curl.mbz"))).seconds);
+  }
+  rmSync(store, { recursive: true, force: true });
+  lines.push(
+    `fetch ${mb(size).toFixed(0)} MB from a peer (sha256 checked, into the blob store): node ${(mb(size) / fetched.node).toFixed(0)} MB/s vs curl -o ${(mb(size) / fetched.curl).toFixed(0)} MB/s = ${(fetched.curl / fetched.node).toFixed(2)}x its speed (goal >= 0.95x)`,
+  );
+
+  step(`measuring memory during a ${hugeGb} GB download`);
+  // A sparse file stands in for a huge archive: the published blob's file is swapped for
+  // it (serving never re-hashes), and the fetch checks it against its own digest.
+  const huge = join(directory, "huge.mbz");
+  const hugeSize = Math.round(hugeGb * 1024 ** 3);
+  writeFileSync(huge, "");
+  truncateSync(huge, hugeSize);
+  const hugeSha = execFileSync("sha256sum", [huge], { encoding: "utf8" }).split(" ")[0] as string;
+  const blobPath = join(
+    dataDir,
+    "blobs",
+    published.sha256.slice(0, 2),
+    published.sha256.slice(2, 4),
+    published.sha256,
+  );
+  renameSync(blobPath, `${blobPath}.aside`);
+  symlinkSync(huge, blobPath);
+  try {
+    const [servedHuge, servingPeak] = await peakRssWhile(pid, curl(blobUrl, "/dev/null"));
+    if (servedHuge.size !== hugeSize) throw new Error(`served ${servedHuge.size} of ${hugeSize}`);
+    lines.push(
+      `serving ${hugeGb} GB: node RSS peak ${servingPeak.toFixed(0)} MB, ${(servingPeak - restMb).toFixed(0)} MB above rest (budget +${BUDGET.servingGrowthMb} MB), ${(mb(hugeSize) / servedHuge.seconds).toFixed(0)} MB/s`,
+    );
+    const [fetchedHuge, servingPeakAgain] = await peakRssWhile(
+      pid,
+      fetchByNode(blobUrl, hugeSha, hugeSize, store),
+    );
+    const growth = fetchedHuge.peakRssMb - fetchedHuge.rssBeforeMb;
+    lines.push(
+      `fetching ${hugeGb} GB from a peer: fetching process RSS peak ${fetchedHuge.peakRssMb.toFixed(0)} MB, ${growth.toFixed(0)} MB above its start (budget +${BUDGET.fetchingGrowthMb} MB; a node would be at ${(restMb + growth).toFixed(0)} MB), ${(mb(hugeSize) / fetchedHuge.seconds).toFixed(0)} MB/s; serving node peak ${servingPeakAgain.toFixed(0)} MB`,
+    );
+  } finally {
+    rmSync(blobPath, { force: true });
+    renameSync(`${blobPath}.aside`, blobPath);
+  }
+} finally {
+  served.process.kill("SIGTERM");
+  await new Promise((resolve) => served.process.once("exit", resolve));
+  rmSync(directory, { recursive: true, force: true });
+}
+process.stdout.write(`${lines.join("\n")}\n`);

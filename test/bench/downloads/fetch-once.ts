@@ -1,0 +1,28 @@
+/**
+ * Fetches one archive into a blob store as a node fetches it from a peer (a resumable
+ * download, sha256-verified, kept only whole), in a process of its own, and prints the
+ * time it took and the process's resident memory before and at its peak, for the benchmark.
+ */
+import { readFileSync } from "node:fs";
+import { BlobStore } from "../../../packages/node/src/blobs/blob-store.ts";
+import { downloadResumably } from "../../../packages/node/src/blobs/resumable-download.ts";
+
+const [url, sha256, size, storeDirectory] = process.argv.slice(2);
+if (!url || !sha256 || !size || !storeDirectory) {
+  throw new Error("usage: fetch-once.ts URL SHA256 SIZE STORE_DIRECTORY");
+}
+const statusKb = (field: string) =>
+  Number(new RegExp(`${field}:\\s+(\\d+)`).exec(readFileSync("/proc/self/status", "utf8"))?.[1]);
+// A running node has its HTTP client loaded and warm (it fetches all day): so has this one.
+await fetch(url, { method: "HEAD" }).then((response) => response.arrayBuffer());
+const beforeKb = statusKb("VmRSS");
+const blobs = new BlobStore(storeDirectory);
+const start = performance.now();
+const stored = await blobs.download(sha256, (partial) =>
+  downloadResumably(new URL(url), partial, sha256, { size: Number(size) }),
+);
+const seconds = (performance.now() - start) / 1000;
+// VmHWM is this process's own peak; getrusage's maxRSS would include the parent's at fork.
+process.stdout.write(
+  `${JSON.stringify({ seconds, size: stored.size, rssBeforeMb: beforeKb / 1024, peakRssMb: statusKb("VmHWM") / 1024 })}\n`,
+);
