@@ -14,6 +14,7 @@ import { moodleTargetRoutes } from "./routes/moodle-targets.ts";
 import { networkSearchRoutes } from "./routes/network-search.ts";
 import { peerRoutes } from "./routes/peers.ts";
 import { restoreRoutes } from "./routes/restores.ts";
+import { revisionChangesRoutes } from "./routes/revision-changes.ts";
 import { ruleRoutes } from "./routes/rules.ts";
 import { settingsRoutes } from "./routes/settings.ts";
 import { siteRoutes } from "./routes/site.ts";
@@ -57,6 +58,7 @@ export function createApi(dependencies: ApiDependencies): OpenAPIHono {
   uploadRoutes(v1, dependencies);
   courseRoutes(v1, dependencies);
   catalogRoutes(v1, dependencies);
+  revisionChangesRoutes(v1, dependencies);
   networkSearchRoutes(v1, dependencies);
   followRoutes(v1, dependencies);
   teacherRoutes(v1, dependencies);

@@ -30,6 +30,11 @@ export async function catalogChanges(
   from: number,
   to: number,
 ): Promise<RevisionChanges> {
+  // A revision never received is refused before anything is downloaded.
+  for (const revision of [from, to]) {
+    if (!(await services.catalog.catalogRevision(objectUri, revision)))
+      await fetchCatalogArchive(services, objectUri, revision);
+  }
   const older = await fetchRevision(services, objectUri, from);
   const newer = await fetchRevision(services, objectUri, to);
   return {

@@ -72,3 +72,16 @@ export function courseIdOf(text: string): string {
   }
   return decodeURIComponent(id);
 }
+
+/** Reads two revisions as "1..3" (from 1 to 3), or one as "3" (from the one before it). */
+export function parseRevisionRange(text: string): { from: number; to: number } {
+  const match = /^\s*(?:(\d+)\s*\.\.\s*)?(\d+)\s*$/.exec(text);
+  const to = Number(match?.[2]);
+  const from = match?.[1] === undefined ? to - 1 : Number(match[1]);
+  if (!match || !Number.isSafeInteger(to) || from < 1 || to < 1) {
+    throw new InvalidArgumentError(
+      `"${text}" is not two revisions; write e.g. 1..2 (from revision 1 to 2), or 2 for the changes revision 2 made.`,
+    );
+  }
+  return { from, to };
+}

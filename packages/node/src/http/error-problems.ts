@@ -1,3 +1,4 @@
+import { MbzError } from "@coursefed/mbz";
 import { MoodleError } from "@coursefed/moodle";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { AccountError } from "../accounts/account-service.ts";
@@ -231,6 +232,8 @@ const ERROR_PROBLEMS: readonly ErrorProblems[] = [
   coded(BodyTooLargeError, { TOO_LARGE: { status: 413, code: "too_large" } }),
   coded(TokenError, { NOT_FOUND: notFound("token_not_found") }),
   single(ActorError, conflict("handle_unavailable")),
+  // An archive held here that cannot be read (a diff reads two): published ones were read whole.
+  single(MbzError, unprocessable("invalid_backup")),
   single(DownloadError, badGateway("download_failed")),
   single(BlobDigestError, badGateway("download_failed")),
 ];

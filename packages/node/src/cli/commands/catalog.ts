@@ -1,8 +1,10 @@
+import type { BackupDiff } from "@coursefed/mbz";
 import { formatBytes } from "@coursefed/mbz/byte-size";
 import type { Command } from "commander";
-import { addNodeOptions } from "../api-client.ts";
-import type { CommandResult } from "../exit-codes.ts";
+import { type ApiClient, ApiClientError, addNodeOptions } from "../api-client.ts";
+import { type CommandResult, ExitCode } from "../exit-codes.ts";
 import { nodeAction } from "../node-action.ts";
+import { parseRevisionRange } from "../option-parsers.ts";
 
 /** `coursefed catalog`: search the courses this node has received. */
 export function catalogCommand(program: Command, result: CommandResult): void {
@@ -31,11 +33,26 @@ export function catalogCommand(program: Command, result: CommandResult): void {
         "only courses one of the node's probed Moodle targets can restore faithfully",
       )
       .option("--object <url>", "show this course with its revisions instead of searching")
+      .option(
+        "--changes <from..to>",
+        "with --object: what changed between two revisions (e.g. 1..2; 2 alone is 1..2), from their archives (docs/diff-json.md for --json)",
+        parseRevisionRange,
+      )
       .option("--limit <n>", "how many", "50")
       .option("--offset <n>", "skip this many (paging)", "0")
       .option("--json", "print the API's JSON"),
   ).action(async (options) =>
     run(async (client) => {
+      if (options.changes && !options.object) {
+        throw new ApiClientError(
+          "--changes needs --object URL: the course whose revisions to compare.",
+          ExitCode.invalidInput,
+        );
+      }
+      if (options.object && options.changes) {
+        await printChanges(client, options.object, options.changes, options.json === true);
+        return;
+      }
       if (options.object) {
         const course = await client.json<
           CatalogItem & {
@@ -88,6 +105,32 @@ export function catalogCommand(program: Command, result: CommandResult): void {
       for (const item of found.items) process.stdout.write(describeCatalogItem(item));
       if (found.emptyReason) process.stdout.write(`${emptyCatalogText(found.emptyReason)}\n`);
     })(options),
+  );
+}
+
+/** `--changes`: the node works the diff out from both archives, fetching them if need be. */
+async function printChanges(
+  client: ApiClient,
+  object: string,
+  range: { from: number; to: number },
+  json: boolean,
+): Promise<void> {
+  const query = new URLSearchParams({
+    object,
+    from: String(range.from),
+    to: String(range.to),
+  });
+  const changes = await client.json<{ from: number; to: number; diff: BackupDiff }>(
+    "GET",
+    `catalog/changes?${query}`,
+  );
+  if (json) {
+    process.stdout.write(`${JSON.stringify(changes)}\n`);
+    return;
+  }
+  const { diffText } = await import("@coursefed/mbz");
+  process.stdout.write(
+    `Revision ${changes.from} → ${changes.to} of ${object}\n${diffText(changes.diff)}\n`,
   );
 }
 

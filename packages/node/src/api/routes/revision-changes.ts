@@ -1,0 +1,208 @@
+import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
+import { catalogChanges } from "../../catalog/revision-changes.ts";
+import { ownCourseChanges } from "../../courses/revision-changes.ts";
+import { domainServices } from "../../federation/domain-services.ts";
+import { ErrorSchema, errorResponses } from "../../http/problem.ts";
+import type { ApiDependencies } from "../api-dependencies.ts";
+import type { ApiEnv } from "../auth.ts";
+
+const SectionRef = z.object({
+  id: z.number().int().nullable(),
+  number: z.number().int().nullable(),
+  title: z.string(),
+});
+const ActivityRef = z.object({
+  id: z.number().int().nullable(),
+  module: z.string().openapi({ description: "quiz, page, forum, ..." }),
+  title: z.string(),
+});
+const SettingChange = z.object({
+  key: z.string(),
+  old: z.string().nullable(),
+  new: z.string().nullable(),
+});
+const FileChange = z.object({
+  component: z.string(),
+  filearea: z.string(),
+  filepath: z.string(),
+  filename: z.string(),
+  activity: ActivityRef.nullable(),
+  oldHash: z.string().nullable(),
+  newHash: z.string().nullable(),
+  oldSize: z.number().int().nullable(),
+  newSize: z.number().int().nullable(),
+});
+const Side = z.object({
+  sha256: z.string(),
+  size: z.number().int(),
+  name: z.string(),
+  backupDate: z.string().nullable(),
+  moodleRelease: z.string(),
+  courseFullname: z.string(),
+});
+
+/** BackupDiff of @coursefed/mbz, as docs/diff-json.md describes it. */
+const BackupDiff = z
+  .object({
+    version: z.number().int(),
+    from: Side,
+    to: Side,
+    matchedBy: z.enum(["ids", "names"]),
+    unchanged: z.boolean(),
+    sections: z.object({
+      added: z.array(SectionRef),
+      removed: z.array(SectionRef),
+      renamed: z.array(SectionRef.extend({ oldTitle: z.string() })),
+      moved: z.array(SectionRef.extend({ oldNumber: z.number().int().nullable() })),
+    }),
+    activities: z.object({
+      added: z.array(ActivityRef.extend({ section: SectionRef.nullable() })),
+      removed: z.array(ActivityRef.extend({ section: SectionRef.nullable() })),
+      renamed: z.array(ActivityRef.extend({ oldTitle: z.string() })),
+      moved: z.array(
+        ActivityRef.extend({
+          fromSection: SectionRef.nullable(),
+          toSection: SectionRef.nullable(),
+        }),
+      ),
+    }),
+    questions: z.object({
+      old: z.number().int(),
+      new: z.number().int(),
+      byQtype: z.array(
+        z.object({ qtype: z.string(), old: z.number().int(), new: z.number().int() }),
+      ),
+    }),
+    files: z.object({
+      added: z.array(FileChange),
+      removed: z.array(FileChange),
+      changed: z.array(FileChange),
+    }),
+    settings: z.object({ course: z.array(SettingChange), backup: z.array(SettingChange) }),
+  })
+  .openapi("BackupDiff", {
+    description: "What changed from one backup to another (docs/diff-json.md)",
+  });
+
+/** The mbz library's types are readonly throughout; the JSON is the same. */
+type DiffJson = z.infer<typeof BackupDiff>;
+
+const revisionNumber = z.coerce.number().int().min(1);
+
+const catalogRoute = createRoute({
+  method: "get",
+  path: "/catalog/changes",
+  summary: "What changed between two revisions of a catalog course",
+  description:
+    "Worked out from the two archives: each is fetched from its publisher (verified against its signed digest) unless this node holds it already, and kept. Sections and activities added, removed, renamed or moved, question counts by type, files by content hash, settings.",
+  request: {
+    query: z.object({
+      object: z.string().url(),
+      from: revisionNumber.openapi({ description: "The older revision" }),
+      to: revisionNumber.openapi({ description: "The newer revision" }),
+    }),
+  },
+  responses: {
+    200: {
+      description: "The changes",
+      content: {
+        "application/json": {
+          schema: z.object({
+            object: z.string().url(),
+            from: z.number().int(),
+            to: z.number().int(),
+            diff: BackupDiff,
+          }),
+        },
+      },
+    },
+    404: {
+      description: "Not in the catalog, or no such revision",
+      content: { "application/json": { schema: ErrorSchema } },
+    },
+    409: {
+      description: "Withdrawn by its publisher, or its archive is elsewhere than its publisher",
+      content: { "application/json": { schema: ErrorSchema } },
+    },
+    422: {
+      description: "An archive is not a readable Moodle backup",
+      content: { "application/json": { schema: ErrorSchema } },
+    },
+    502: {
+      description: "A revision's archive is no longer available from its publisher",
+      content: { "application/json": { schema: ErrorSchema } },
+    },
+    ...errorResponses,
+    403: {
+      description: "The publisher's server is not federated",
+      content: { "application/json": { schema: ErrorSchema } },
+    },
+  },
+});
+
+const courseRoute = createRoute({
+  method: "get",
+  path: "/courses/{id}/changes",
+  summary: "What changed between two revisions of a course published here",
+  description:
+    "Its author and admins may ask about any of their courses; others about a course they may read (public).",
+  request: {
+    params: z.object({ id: z.string() }),
+    query: z.object({
+      from: revisionNumber.openapi({ description: "The older revision" }),
+      to: revisionNumber.openapi({ description: "The newer revision" }),
+    }),
+  },
+  responses: {
+    200: {
+      description: "The changes",
+      content: {
+        "application/json": {
+          schema: z.object({
+            course: z.string(),
+            from: z.number().int(),
+            to: z.number().int(),
+            diff: BackupDiff,
+          }),
+        },
+      },
+    },
+    404: {
+      description: "No such course (or not the caller's to see), or no such revision",
+      content: { "application/json": { schema: ErrorSchema } },
+    },
+    409: {
+      description: "A revision's archive is no longer on this node",
+      content: { "application/json": { schema: ErrorSchema } },
+    },
+    422: {
+      description: "An archive is not a readable Moodle backup",
+      content: { "application/json": { schema: ErrorSchema } },
+    },
+    ...errorResponses,
+  },
+});
+
+export function revisionChangesRoutes(
+  app: OpenAPIHono<ApiEnv>,
+  { services, context }: ApiDependencies,
+): void {
+  app.openapi(catalogRoute, async (c) => {
+    const { object, from, to } = c.req.valid("query");
+    const changes = await catalogChanges(domainServices(context(c.req.raw)), object, from, to);
+    return c.json({ ...changes, diff: changes.diff as DiffJson }, 200);
+  });
+
+  app.openapi(courseRoute, async (c) => {
+    const { token, actor } = c.get("principal");
+    const { from, to } = c.req.valid("query");
+    const changes = await ownCourseChanges(
+      services,
+      { actorId: actor.id, admin: token.role === "admin" },
+      c.req.valid("param").id,
+      from,
+      to,
+    );
+    return c.json({ ...changes, diff: changes.diff as DiffJson }, 200);
+  });
+}

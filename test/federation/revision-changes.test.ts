@@ -1,0 +1,153 @@
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { publishCourse } from "../../packages/node/src/courses/publish-service.ts";
+import { domainServices } from "../../packages/node/src/federation/domain-services.ts";
+import { buildTarGz, moodleBackupXml } from "../support/archive-builder.ts";
+import { coursefed } from "../support/coursefed-cli.ts";
+import { eventually } from "../support/eventually.ts";
+import { contextOf, followAndApprove, publishToFollower } from "../support/federation-steps.ts";
+import { nodeApi } from "../support/node-api.ts";
+import { startTestNode, type TestNode } from "../support/test-node.ts";
+
+let university: TestNode;
+let school: TestNode;
+let directory: string;
+let algebra: { id: string; object: string };
+
+async function backup(
+  name: string,
+  activities: Array<{ module: string; id: number; title: string }>,
+): Promise<string> {
+  const path = join(directory, name);
+  await writeFile(
+    path,
+    await buildTarGz([{ name: "moodle_backup.xml", data: moodleBackupXml({ activities }) }]),
+  );
+  return path;
+}
+
+/** Publishes `file` as revision 1 and `next` as revision 2 of a course the school follows. */
+async function twoRevisions(title: string, file: string, next: string) {
+  const object = await publishToFollower(university, school, file, { title });
+  const id = object.split("/").at(-1) as string;
+  await publishCourse(
+    domainServices(contextOf(university)),
+    university.node.institution,
+    next,
+    {},
+    { courseId: id },
+  );
+  await eventually(
+    async () => (await school.node.services.catalog.catalogEntry(object))?.revision === 2,
+  );
+  return { id, object };
+}
+
+describe("what changed between two revisions, across nodes", () => {
+  beforeAll(async () => {
+    directory = await mkdtemp(join(tmpdir(), "coursefed-changes-"));
+    [university, school] = await Promise.all([startTestNode("univ"), startTestNode("school")]);
+    await followAndApprove(school, university);
+    algebra = await twoRevisions(
+      "Algebra",
+      await backup("algebra-1.mbz", [{ module: "page", id: 4, title: "Welcome" }]),
+      await backup("algebra-2.mbz", [
+        { module: "page", id: 4, title: "Welcome back" },
+        { module: "quiz", id: 5, title: "First check" },
+      ]),
+    );
+  });
+  afterAll(async () => {
+    await Promise.all([university, school].map((peer) => peer?.stop()));
+    await rm(directory, { recursive: true, force: true });
+  });
+
+  it("tells followers in the Update what the new revision changed", async () => {
+    const response = await fetch(algebra.object, {
+      headers: { accept: "application/activity+json" },
+    });
+    const object = (await response.json()) as { content: string };
+    expect(object.content).toContain(
+      "<p>Changes since revision 1: 1 activity added, 1 renamed.</p>",
+    );
+    const first = await university.node.services.courses.revision(algebra.id, 1);
+    expect(first?.changes).toBeNull();
+  });
+
+  it("works the changes of a catalog course out from both archives, fetched verified", async () => {
+    const held = (await school.node.services.catalog.catalogRevisions(algebra.object)).map(
+      (revision) => revision.sha256,
+    );
+    for (const sha256 of held) expect(await school.node.services.blobs.has(sha256)).toBeUndefined();
+    const query = new URLSearchParams({ object: algebra.object, from: "1", to: "2" });
+    const { status, body } = await nodeApi(school, `/catalog/changes?${query}`);
+    expect(status).toBe(200);
+    expect(body).toMatchObject({ object: algebra.object, from: 1, to: 2 });
+    expect(body.diff.activities.added).toEqual([
+      { id: 5, module: "quiz", title: "First check", section: { id: 1, number: 0, title: "0" } },
+    ]);
+    expect(body.diff.activities.renamed).toEqual([
+      { id: 4, module: "page", title: "Welcome back", oldTitle: "Welcome" },
+    ]);
+    for (const sha256 of held) expect(await school.node.services.blobs.has(sha256)).toBeDefined();
+  });
+
+  it("coursefed catalog --object URL --changes 1..2 prints them", async () => {
+    const run = await coursefed(school, "catalog", "--object", algebra.object, "--changes", "1..2");
+    expect(run.stderr).toBe("");
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain(`Revision 1 → 2 of ${algebra.object}`);
+    expect(run.stdout).toContain("1 activity added, 1 renamed.");
+    expect(run.stdout).toContain('quiz "First check" in section 0');
+    const json = await coursefed(
+      school,
+      "catalog",
+      "--object",
+      algebra.object,
+      "--changes",
+      "2",
+      "--json",
+    );
+    expect(JSON.parse(json.stdout).diff.unchanged).toBe(false);
+    const alone = await coursefed(school, "catalog", "--changes", "1..2");
+    expect(alone.code).toBe(2);
+    expect(alone.stderr).toContain("--changes needs --object");
+  });
+
+  it("says so when a revision's archive is no longer available from its publisher", async () => {
+    const geometry = await twoRevisions(
+      "Geometry",
+      await backup("geometry-1.mbz", [{ module: "page", id: 7, title: "Angles" }]),
+      await backup("geometry-2.mbz", [{ module: "page", id: 7, title: "Angles and lines" }]),
+    );
+    const first = await university.node.services.courses.revision(geometry.id, 1);
+    await rm(university.node.services.blobs.pathOf(first?.sha256 as string));
+    const query = new URLSearchParams({ object: geometry.object, from: "1", to: "2" });
+    const { status, body } = await nodeApi(school, `/catalog/changes?${query}`);
+    expect(status).toBe(502);
+    expect(body.error.code).toBe("archive_unavailable");
+    expect(body.error.message).toContain(`The archive of revision 1 of ${geometry.object}`);
+    const missing = await nodeApi(
+      school,
+      `/catalog/changes?${new URLSearchParams({ object: geometry.object, from: "1", to: "9" })}`,
+    );
+    expect(missing.status).toBe(404);
+    expect(missing.body.error.code).toBe("no_such_revision");
+  });
+
+  it("shows the changes of a course published here to its node", async () => {
+    const { status, body } = await nodeApi(
+      university,
+      `/courses/${algebra.id}/changes?from=1&to=2`,
+    );
+    expect(status).toBe(200);
+    expect(body.diff.activities.added.map((activity: { title: string }) => activity.title)).toEqual(
+      ["First check"],
+    );
+    const missing = await nodeApi(university, `/courses/${algebra.id}/changes?from=1&to=3`);
+    expect(missing.status).toBe(404);
+    expect(missing.body.error.message).toContain("has no revision 3");
+  });
+});
