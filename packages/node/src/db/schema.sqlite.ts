@@ -47,6 +47,7 @@ export const {
   courseRevisions,
   catalogEntries,
   catalogRevisions,
+  catalogRestorable,
   apiTokens,
   uploads,
   peers,

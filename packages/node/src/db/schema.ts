@@ -238,11 +238,40 @@ export const catalogEntries = pgTable(
     publishedAt: bigint("published_at", { mode: "number" }).notNull(),
     receivedAt: bigint("received_at", { mode: "number" }).notNull(),
     deletedAt: bigint("deleted_at", { mode: "number" }),
+    /**
+     * The catalog's order, newest first, and its pages' cursor: publishedAt × 1024 plus a
+     * tiebreak, unique (catalog-search-order.ts). SQLite's full-text index is keyed by it,
+     * so that a search reads its matches newest first and stops at a page.
+     */
+    searchKey: bigint("search_key", { mode: "number" }),
+    /**
+     * What the filters look up, as index terms made on arrival (catalog-facets.ts): tags,
+     * languages, plugins, host, actor, branch. Indexed by the full-text index (SQLite) or
+     * a GIN index (PostgreSQL), see the 0014/0008 catalog_search_order migrations.
+     */
+    facets: jsonb("facets").$type<string[]>().notNull().default([]),
   },
   (table) => [
     index("catalog_entries_actor").on(table.actorUri),
     index("catalog_entries_moodle_branch").on(table.moodleBranch),
+    uniqueIndex("catalog_entries_search_key").on(table.searchKey),
   ],
+);
+
+/**
+ * The catalog courses each probed Moodle target can restore faithfully, judged when a
+ * course arrives and when the target is probed (catalog-restorable.ts), so that the
+ * "restorable" filter is a lookup rather than a check of every course's manifest.
+ */
+export const catalogRestorable = pgTable(
+  "catalog_restorable",
+  {
+    targetId: integer("target_id")
+      .notNull()
+      .references(() => moodleTargets.id, { onDelete: "cascade" }),
+    searchKey: bigint("search_key", { mode: "number" }).notNull(),
+  },
+  (table) => [primaryKey({ columns: [table.targetId, table.searchKey] })],
 );
 
 /** Every revision of a received course, so older ones stay listed and fetchable. */
