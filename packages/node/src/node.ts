@@ -22,6 +22,7 @@ import { FollowRepository } from "./follows/follow-repository.ts";
 import { MoodleTargetRepository } from "./moodle-targets/target-repository.ts";
 import { createNodeApp } from "./node-app.ts";
 import { PeerRepository } from "./peers/peer-repository.ts";
+import { ReportRepository } from "./reports/report-repository.ts";
 import { ArchiveLinks } from "./restores/archive-links.ts";
 import { applyRestoreRules } from "./restores/auto-restore.ts";
 import { RestoreRepository } from "./restores/restore-repository.ts";
@@ -111,6 +112,7 @@ export async function createNode(config: NodeConfig): Promise<CoursefedNode> {
     restoreQueue,
     shareJobs: new ShareJobRepository(new DatabaseKvStore(db)),
     shareQueue,
+    reports: new ReportRepository(db),
     softwareVersion: SOFTWARE_VERSION,
     allowPrivateAddresses: config.allowPrivateAddresses,
   };

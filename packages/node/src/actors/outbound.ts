@@ -71,6 +71,30 @@ export interface FollowAnswered {
 }
 
 /**
+ * One of ours reports another node's course: a Flag from our institution (never from the
+ * person) to the course's publisher, naming the course and its publisher.
+ */
+export interface CourseReported {
+  readonly type: "course-reported";
+  /** The Flag's id, under which the publisher's answer comes back. */
+  readonly flagId: string;
+  readonly objectUri: string;
+  readonly publisher: RemoteAddress;
+  readonly reason: string;
+  readonly comment: string;
+}
+
+/** Our admin answers a report received: a Note from our institution, in reply to the Flag. */
+export interface ReportAnswered {
+  readonly type: "report-answered";
+  readonly reportId: string;
+  readonly flagId: string;
+  readonly objectUri: string;
+  readonly reporter: RemoteAddress;
+  readonly text: string;
+}
+
+/**
  * What a local actor tells other nodes, in the domain's words. The services hand these to
  * an `Outbound`; federation/outbound.ts, the one bridge, turns each into its activity and
  * sends it, so that no service builds an activity or knows Fedify.
@@ -82,7 +106,9 @@ export type OutboundEvent =
   | CourseBoosted
   | FollowRequested
   | FollowUndone
-  | FollowAnswered;
+  | FollowAnswered
+  | CourseReported
+  | ReportAnswered;
 
 export interface Outbound {
   /** Sends the event's activity to whom it concerns; gives back the activity's id. */

@@ -13,6 +13,7 @@ import { followRoutes } from "./routes/follows.ts";
 import { moodleTargetRoutes } from "./routes/moodle-targets.ts";
 import { networkSearchRoutes } from "./routes/network-search.ts";
 import { peerRoutes } from "./routes/peers.ts";
+import { reportRoutes } from "./routes/reports.ts";
 import { restoreRoutes } from "./routes/restores.ts";
 import { revisionChangesRoutes } from "./routes/revision-changes.ts";
 import { ruleRoutes } from "./routes/rules.ts";
@@ -63,6 +64,7 @@ export function createApi(dependencies: ApiDependencies): OpenAPIHono {
   followRoutes(v1, dependencies);
   teacherRoutes(v1, dependencies);
   peerRoutes(v1, dependencies);
+  reportRoutes(v1, dependencies);
   moodleTargetRoutes(v1, dependencies);
   restoreRoutes(v1, dependencies);
   ruleRoutes(v1, dependencies);

@@ -41,6 +41,9 @@ export const AUDIT_ACTIONS = [
   "settings.auto-accept",
   "settings.reset",
   "settings.moodle-users",
+  "report.send",
+  "report.answer",
+  "report.resolve",
   "settings.network-search",
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];

@@ -18,6 +18,8 @@ const teachersCommand = async () => (await import("./commands/teachers.ts")).tea
 const peersCommand = async () => (await import("./commands/peers.ts")).peersCommand;
 const editCommand = async () => (await import("./commands/edit.ts")).editCommand;
 const withdrawCommand = async () => (await import("./commands/withdraw.ts")).withdrawCommand;
+const reportCommand = async () => (await import("./commands/report.ts")).reportCommand;
+const reportsCommand = async () => (await import("./commands/reports.ts")).reportsCommand;
 const moodleCommand = async () => (await import("./commands/moodle.ts")).moodleCommand;
 const restoreCommand = async () => (await import("./commands/restore.ts")).restoreCommand;
 const restoresCommand = async () => (await import("./commands/restores.ts")).restoresCommand;
@@ -43,6 +45,8 @@ const ALL_COMMANDS = [
   peersCommand,
   editCommand,
   withdrawCommand,
+  reportCommand,
+  reportsCommand,
   moodleCommand,
   restoreCommand,
   restoresCommand,
@@ -74,6 +78,8 @@ const COMMAND_MODULES: Readonly<Record<string, () => Promise<RegisterCommands>>>
   peers: peersCommand,
   edit: editCommand,
   withdraw: withdrawCommand,
+  report: reportCommand,
+  reports: reportsCommand,
   moodle: moodleCommand,
   restore: restoreCommand,
   restores: restoresCommand,

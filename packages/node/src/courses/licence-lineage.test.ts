@@ -109,7 +109,11 @@ describe("lineageOf", () => {
     };
     return {
       origin,
-      courses: { course: async () => undefined, revision: async () => undefined },
+      courses: {
+        course: async () => undefined,
+        revision: async () => undefined,
+        latestRevision: async () => undefined,
+      },
       actors: { byId: async () => undefined, byIdentifier: async () => undefined },
       catalog: {
         catalogEntry: async (uri: string) =>

@@ -132,12 +132,40 @@ export function derivativeRefusal(
 export interface LineageSources {
   /** Our public origin: an object under it is one of our courses. */
   readonly origin: string;
-  readonly courses: Pick<CourseRepository, "course" | "revision">;
+  readonly courses: Pick<CourseRepository, "course" | "revision" | "latestRevision">;
   readonly actors: Pick<LocalActorRepository, "byId" | "byIdentifier">;
   readonly catalog: Pick<
     CatalogRepository,
     "catalogEntry" | "catalogRevision" | "catalogRevisions" | "catalogPublishers"
   >;
+}
+
+/**
+ * The revision a publisher names as its source: the one given, or the latest this node
+ * holds; undefined when the course is neither ours nor in our catalog (a lineage this node
+ * cannot read is not one it lets a teacher claim).
+ */
+export async function declaredSource(
+  sources: LineageSources,
+  object: string,
+  revision?: number,
+): Promise<{ object: string; revision: number } | undefined> {
+  const ours = new URL("/courses/", sources.origin).href;
+  if (object.startsWith(ours)) {
+    const course = await sources.courses.course(object.slice(ours.length));
+    if (!course) return undefined;
+    const found =
+      revision === undefined
+        ? await sources.courses.latestRevision(course.id)
+        : await sources.courses.revision(course.id, revision);
+    return found ? { object, revision: found.revision } : undefined;
+  }
+  const entry = await sources.catalog.catalogEntry(object);
+  if (!entry) return undefined;
+  if (revision === undefined) return { object, revision: entry.revision };
+  return (await sources.catalog.catalogRevision(object, revision))
+    ? { object, revision }
+    : undefined;
 }
 
 /** Past this many ancestors the chain is cut: a loop or a hostile manifest, not a lineage. */
@@ -154,10 +182,12 @@ const MAX_ANCESTORS = 30;
 export async function lineageOf(
   sources: LineageSources,
   source: CourseManifest["derivedFrom"],
+  /** The credits of the course whose lineage this is, when its manifest has them. */
+  ownCredits: readonly LineageCredit[] = [],
 ): Promise<LineageAncestor[]> {
   const chain: LineageAncestor[] = [];
   const seen = new Set<string>();
-  let credited: readonly LineageCredit[] = [];
+  let credited = ownCredits;
   let next = source;
   while (next && chain.length < MAX_ANCESTORS && !seen.has(next.object)) {
     seen.add(next.object);
@@ -254,6 +284,14 @@ async function heldAncestor(
   };
 }
 
+/** An ancestor's authors, then its institution unless it is its own author (an institution's course). */
+export function creditedNames(ancestor: LineageCredit): string {
+  const names = [...ancestor.authors];
+  if (ancestor.institution && !names.includes(ancestor.institution))
+    names.push(ancestor.institution);
+  return names.join(", ");
+}
+
 /** Marks the credits paragraph in a summary, so a new revision does not add it twice. */
 const CREDITS_HEADING = "Credits:";
 
@@ -269,7 +307,7 @@ export function summaryWithCredits(
   const missing = chain.filter((ancestor) => !summary?.includes(ancestor.url));
   if (missing.length === 0) return summary;
   const lines = missing.map((ancestor) => {
-    const by = [ancestor.authors.join(", "), ancestor.institution].filter(Boolean).join(", ");
+    const by = creditedNames(ancestor);
     return `- "${ancestor.title ?? "unknown title"}"${by ? ` by ${by}` : ""}, licence ${ancestor.license ?? "unknown"}: ${ancestor.url}`;
   });
   const block = summary?.includes(CREDITS_HEADING)

@@ -66,6 +66,8 @@ export class PublishError extends CodedError<
   | "NO_SUCH_TARGET"
   /** An ancestor's licence forbids this derivative, or asks for another licence. */
   | "LICENCE_REFUSED"
+  /** The course named as the source is neither ours nor in our catalog. */
+  | "UNKNOWN_SOURCE"
 > {
   override readonly name = "PublishError";
   readonly findings: readonly PersonalDataFinding[];

@@ -7,6 +7,7 @@ import type { CourseRepository } from "../courses/course-repository.ts";
 import type { FollowRepository } from "../follows/follow-repository.ts";
 import type { MoodleTargetRepository } from "../moodle-targets/target-repository.ts";
 import type { PeerRepository } from "../peers/peer-repository.ts";
+import type { ReportRepository } from "../reports/report-repository.ts";
 import type { ArchiveLinks } from "../restores/archive-links.ts";
 import type { RestoreRepository } from "../restores/restore-repository.ts";
 import type { ShareJobRepository } from "../restores/share-jobs.ts";
@@ -36,6 +37,8 @@ export interface FederationServices {
   /** Shares of Moodle courses asked for by their sites, and the queue their jobs wait in. */
   readonly shareJobs: ShareJobRepository;
   readonly shareQueue: ShareQueue;
+  /** Reports about courses (Flags), sent and received. */
+  readonly reports: ReportRepository;
   readonly softwareVersion: string;
   /** Whether peers may be on private and loopback addresses (--allow-private-addresses). */
   readonly allowPrivateAddresses: boolean;

@@ -134,7 +134,7 @@ function courseContent(
 }
 
 /** Plain text as HTML paragraphs: blank lines part paragraphs, single newlines break lines. */
-function paragraphs(text: string): string {
+export function paragraphs(text: string): string {
   return text
     .trim()
     .split(/\r?\n\s*\r?\n/)

@@ -12,6 +12,7 @@ import {
   Announce,
   Create,
   Delete,
+  Flag,
   Follow,
   Reject,
   Undo,
@@ -25,6 +26,7 @@ import { deliveryRetryPolicy } from "./delivery-retry.ts";
 import type { FirstKnock } from "./first-knock.ts";
 import { registerFollowers } from "./followers.ts";
 import { onCourseAnnounce, onCourseCreateOrUpdate, onCourseDelete } from "./inbox/courses.ts";
+import { answersToReportsOr, onFlag } from "./inbox/flags.ts";
 import { onAccept, onFollow, onReject, onUndo } from "./inbox/follows.ts";
 import {
   INBOX_RETRY_SCHEDULE,
@@ -101,7 +103,8 @@ export function createNodeFederation(
     .on(Accept, listener(onAccept))
     .on(Reject, listener(onReject))
     .on(Undo, listener(onUndo))
-    .on(Create, listener(onCourseCreateOrUpdate))
+    .on(Create, listener(answersToReportsOr(onCourseCreateOrUpdate)))
+    .on(Flag, listener(onFlag))
     .on(Update, listener(onCourseCreateOrUpdate))
     .on(Delete, listener(onCourseDelete))
     .on(Announce, listener(onCourseAnnounce));

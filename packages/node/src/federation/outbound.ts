@@ -19,6 +19,7 @@ import type { Visibility } from "../vocabulary/visibility.ts";
 import type { FederationServices } from "./context.ts";
 import { courseObject } from "./course-object.ts";
 import { recipientOf } from "./remote-actor.ts";
+import { sendReportActivity } from "./report-activities.ts";
 
 /**
  * The outbound bridge: the one place where the domain's events become activities, sent
@@ -108,6 +109,9 @@ export function outboundBridge(ctx: Context<FederationServices>): Outbound {
           );
           return id;
         }
+        case "course-reported":
+        case "report-answered":
+          return await sendReportActivity(ctx, event);
         case "course-boosted": {
           const { actor } = event;
           const id = new URL(

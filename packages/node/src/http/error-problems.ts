@@ -19,6 +19,7 @@ import { TeacherPermissionError } from "../moodle-targets/teacher-permissions.ts
 import { NetworkSearchError } from "../network-search/network-search-query.ts";
 import { RestoreError } from "../restores/restore-service.ts";
 import { RuleError } from "../restores/rule-service.ts";
+import { ReportError } from "../reports/report-service.ts";
 import { ShareError } from "../restores/share-service.ts";
 import { SettingsError } from "../settings/node-settings.ts";
 import { TokenError } from "../tokens/token-service.ts";
@@ -98,6 +99,7 @@ const ERROR_PROBLEMS: readonly ErrorProblems[] = [
       NOT_YOURS: forbidden("forbidden"),
       INVALID_METADATA: unprocessable("invalid_metadata"),
       LICENCE_REFUSED: unprocessable("licence_refused"),
+      UNKNOWN_SOURCE: unprocessable("unknown_source"),
     },
     (error) => (error.findings.length > 0 ? error.findings : undefined),
   ),
@@ -142,6 +144,16 @@ const ERROR_PROBLEMS: readonly ErrorProblems[] = [
     NOT_PERMITTED: forbidden("restore_not_permitted"),
     OVERRIDE_NOT_PERMITTED: forbidden("override_not_permitted"),
     INVALID_COURSE_NAME: badRequest("invalid_course_name"),
+  }),
+  coded(ReportError, {
+    NOT_IN_CATALOG: notFound("not_in_catalog"),
+    NOT_OURS: notFound("course_not_found"),
+    NOT_FOUND: notFound("report_not_found"),
+    INVALID: unprocessable("invalid_report"),
+    RATE_LIMITED: { status: 429, code: "too_many_reports" },
+    WRONG_DIRECTION: conflict("wrong_report_direction"),
+    PUBLISHER_UNKNOWN: badGateway("publisher_unknown"),
+    REPORTER_UNKNOWN: conflict("reporter_unknown"),
   }),
   coded(ShareError, {
     NOT_SHARED: notFound("not_shared"),

@@ -1,6 +1,8 @@
 import type { LocalActor } from "../actors/local-actors.ts";
+import { declaredSource } from "../courses/licence-lineage.ts";
 import {
   type CourseMetadata,
+  PublishError,
   type PublishStores,
   publishCourse,
 } from "../courses/publish-service.ts";
@@ -25,14 +27,29 @@ export async function publishUpload(
   actor: LocalActor,
   upload: WaitingUpload,
   metadata: CourseMetadata,
-  options: { readonly courseId?: string; readonly sanitize?: boolean },
+  options: {
+    readonly courseId?: string;
+    readonly sanitize?: boolean;
+    /** The course this one adapts (ours or in our catalog), its latest revision unless given. */
+    readonly derivedFrom?: { readonly object: string; readonly revision?: number | undefined };
+  },
 ) {
+  const { derivedFrom: declared, ...rest } = options;
+  const derivedFrom = declared
+    ? await declaredSource(services, declared.object, declared.revision)
+    : undefined;
+  if (declared && !derivedFrom) {
+    throw new PublishError(
+      "UNKNOWN_SOURCE",
+      `${declared.object}${declared.revision ? ` (revision ${declared.revision})` : ""} is neither a course of this node nor one in its catalog: name the course you adapted as the catalog lists it (coursefed catalog --object URL).`,
+    );
+  }
   const published = await publishCourse(
     services,
     actor,
     services.blobs.pathOf(upload.sha256),
     metadata,
-    options,
+    { ...rest, ...(derivedFrom ? { derivedFrom } : {}) },
   );
   await upload.forget();
   await discardUnusedArchive(holders, services.blobs, upload.sha256);

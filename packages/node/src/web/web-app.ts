@@ -20,6 +20,7 @@ import { myCoursesRoutes } from "./pages/my-courses-page.ts";
 import { oidcLoginRoutes } from "./pages/oidc-login.ts";
 import { publicRoutes } from "./pages/public-pages.ts";
 import { publishRoutes } from "./pages/publish-page.ts";
+import { reportRoutes } from "./pages/report-pages.ts";
 import { restoresRoutes } from "./pages/restores-page.ts";
 import { rulesRoutes } from "./pages/rules-page.ts";
 import { redirectTarget } from "./redirect-target.ts";
@@ -124,6 +125,7 @@ export function createWebApp(dependencies: WebDependencies): Hono<WebEnv> {
   adminAccountsRoutes(app, dependencies);
   adminTokensRoutes(app, dependencies);
   adminAuditRoutes(app, dependencies);
+  reportRoutes(app, dependencies);
   rulesRoutes(app, dependencies);
   return app;
 }

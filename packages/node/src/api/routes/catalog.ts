@@ -19,6 +19,7 @@ import { mayReadArchive } from "../../courses/access.ts";
 import { domainServices } from "../../federation/domain-services.ts";
 import { ErrorSchema, errorResponses, problem } from "../../http/problem.ts";
 import { serveBlob } from "../../http/serve-blob.ts";
+import { lineageOf } from "../../courses/licence-lineage.ts";
 import type { CourseManifest } from "../../manifests/course-manifest.ts";
 import type { MoodleTarget } from "../../moodle-targets/target-repository.ts";
 import type { ApiDependencies } from "../api-dependencies.ts";
@@ -179,6 +180,19 @@ const teachers = createRoute({
   },
 });
 
+const LineageAncestorSchema = z
+  .object({
+    object: z.string(),
+    revision: z.number().int(),
+    title: z.string().nullable(),
+    authors: z.array(z.string()),
+    institution: z.string().nullable(),
+    license: z.string().nullable(),
+    url: z.string(),
+    known: z.enum(["ours", "catalog", "credited", "unknown"]),
+  })
+  .openapi("LineageAncestor");
+
 const show = createRoute({
   method: "get",
   path: "/catalog/course",
@@ -192,6 +206,10 @@ const show = createRoute({
           schema: CatalogEntry.extend({
             withdrawn: z.boolean(),
             revisions: z.array(CatalogRevision),
+            lineage: z.array(LineageAncestorSchema).openapi({
+              description:
+                "Every course this one adapts (derivedFrom, then its source's, ...), the source first, with authors, institution and licence; known says where the node read it (ours, catalog, credited: from the signed credits of a descendant it holds, unknown: nowhere, the chain stops there)",
+            }),
           }),
         },
       },
@@ -515,6 +533,13 @@ export function catalogRoutes(
         ...catalogEntryJson(entry, publishers.get(entry.actorUri)),
         withdrawn: entry.deletedAt !== null,
         revisions,
+        lineage: (
+          await lineageOf(
+            { ...services, origin: context(c.req.raw).origin },
+            (entry.manifest as unknown as CourseManifest).derivedFrom,
+            (entry.manifest as unknown as CourseManifest).credits,
+          )
+        ).map((ancestor) => ({ ...ancestor, authors: [...ancestor.authors] })),
       },
       200,
     );

@@ -30,6 +30,16 @@ const PublishRequest = z
       .boolean()
       .optional()
       .openapi({ description: "Remove personal data instead of refusing the backup" }),
+    derivedFrom: z
+      .object({
+        object: z.url().max(2000),
+        revision: z.number().int().min(1).optional(),
+      })
+      .optional()
+      .openapi({
+        description:
+          "The course this one adapts: ours or in our catalog, its latest revision unless given. Every ancestor's licence is checked (no derivative of an ND course, share-alike keeps the same licence, NC is carried) and credited; a new revision keeps its course's source unless given",
+      }),
   })
   .openapi("PublishRequest");
 
@@ -60,7 +70,8 @@ const publishResponses = {
     content: { "application/json": { schema: ErrorSchema } },
   },
   422: {
-    description: "Personal data found, or not a valid backup",
+    description:
+      "Personal data found, not a valid backup, a source not in our catalog, or a licence an ancestor's forbids (licence_refused, naming the ancestor)",
     content: { "application/json": { schema: ErrorSchema } },
   },
   ...errorResponses,
@@ -331,7 +342,11 @@ async function publishFrom(
     actor,
     { sha256: upload.sha256, forget: () => uploads.remove(upload.id) },
     request,
-    { ...(courseId ? { courseId } : {}), sanitize: request.sanitize ?? false },
+    {
+      ...(courseId ? { courseId } : {}),
+      sanitize: request.sanitize ?? false,
+      ...(request.derivedFrom ? { derivedFrom: request.derivedFrom } : {}),
+    },
   );
   return c.json(publishedJson(ctx, published), 201);
 }

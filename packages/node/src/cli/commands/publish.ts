@@ -12,7 +12,7 @@ export function publishCommand(program: Command, result: CommandResult): void {
       .command("publish")
       .summary("publish a backup as a course (or a new revision of one)")
       .description(
-        "Upload a Moodle backup to the node and publish it: followers receive it (Create, or Update for --course). Without --title, a new course is named as in the backup (its full name); a new revision (--course) keeps its course's title, summary, tags, licence and visibility unless given. A backup holding personal data is refused with what was found, unless --sanitize. With --from-moodle, the node has a Moodle target back up one of its courses without user data and publishes that instead of a FILE; publishing the same Moodle course again makes a new revision, and a course restored from the catalog names its source.",
+        "Upload a Moodle backup to the node and publish it: followers receive it (Create, or Update for --course). Without --title, a new course is named as in the backup (its full name); a new revision (--course) keeps its course's title, summary, tags, licence and visibility unless given. A backup holding personal data is refused with what was found, unless --sanitize. With --derived-from, the course names the catalog course it adapts: the node checks every ancestor's licence (no derivative of an ND or all-rights-reserved course; share-alike keeps the same licence; NC is carried), refuses naming the ancestor, takes the source's licence when none is given, and credits every ancestor in the summary and the manifest. With --from-moodle, the node has a Moodle target back up one of its courses without user data and publishes that instead of a FILE; publishing the same Moodle course again makes a new revision, and a course restored from the catalog names its source.",
       )
       .argument("[file]", "the backup (.mbz); leave out with --from-moodle")
       .option(
@@ -30,6 +30,10 @@ export function publishCommand(program: Command, result: CommandResult): void {
       .option(
         "--from-moodle <target>",
         "publish a course of this Moodle target (see `coursefed moodle list`)",
+      )
+      .option(
+        "--derived-from <url>",
+        "the catalog course this backup adapts (its object URL; #N for revision N): every ancestor's licence is checked and credited",
       )
       .option("--sanitize", "remove personal data instead of refusing the backup")
       .option("--json", "print the published course as JSON"),
@@ -76,7 +80,12 @@ export function publishCommand(program: Command, result: CommandResult): void {
         published = await client.json(
           "POST",
           options.course ? `courses/${encodeURIComponent(options.course)}/revisions` : "courses",
-          { uploadId: uploaded.id, ...metadata, sanitize: Boolean(options.sanitize) },
+          {
+            uploadId: uploaded.id,
+            ...metadata,
+            sanitize: Boolean(options.sanitize),
+            ...(options.derivedFrom ? { derivedFrom: sourceOption(options.derivedFrom) } : {}),
+          },
         );
       }
       process.stdout.write(
@@ -86,6 +95,22 @@ export function publishCommand(program: Command, result: CommandResult): void {
       );
     })(options),
   );
+}
+
+/** --derived-from URL[#N]: a course's object URL, and the revision after # if any. */
+function sourceOption(text: string): { object: string; revision?: number } {
+  const [object = "", revision] = text.split("#");
+  if (!URL.canParse(object)) {
+    throw new ApiClientError(
+      `--derived-from: "${text}" is not a course's URL; give it as \`coursefed catalog\` shows it.`,
+      ExitCode.invalidInput,
+    );
+  }
+  try {
+    return { object, ...(revision ? { revision: parsePositiveInteger(revision) } : {}) };
+  } catch (error) {
+    throw new ApiClientError(`--derived-from: ${(error as Error).message}`, ExitCode.invalidInput);
+  }
 }
 
 /** A Moodle course id given to --course, as a usage error when it is not one. */

@@ -10,6 +10,7 @@ import type { WebContext } from "../web-env.ts";
 const SECTIONS = [
   ["/admin", (t: Messages) => t.adminSettingsTitle],
   ["/admin/follow-requests", (t: Messages) => t.followRequestsTitle],
+  ["/admin/reports", (t: Messages) => t.reportsTitle],
   ["/admin/peers", (t: Messages) => t.peersTitle],
   ["/admin/targets", (t: Messages) => t.targetsTitle],
   ["/admin/accounts", (t: Messages) => t.accountsTitle],

@@ -11,6 +11,7 @@ import type { Hono } from "hono";
 import { html } from "hono/html";
 import type { RemoteActor } from "../../actors/remote-actors.ts";
 import type { CatalogEntry, CatalogRevision } from "../../catalog/catalog-repository.ts";
+import { lineageOf } from "../../courses/licence-lineage.ts";
 import type { FederationServices } from "../../federation/context.ts";
 import type { CourseManifest } from "../../manifests/course-manifest.ts";
 import { TargetListingError, targetCourses } from "../../moodle-targets/target-listing.ts";
@@ -25,6 +26,8 @@ import { accountOf, requireRole } from "../roles.ts";
 import type { WebContext, WebDependencies, WebEnv } from "../web-env.ts";
 import { manifestFacts, sanitizedSummary } from "./catalog-page.ts";
 import { errorPage } from "./error-page.ts";
+import { lineageList } from "./lineage-list.ts";
+import { reportForm } from "./report-form.ts";
 import {
   type CategoryChoices,
   categoryChoices,
@@ -284,10 +287,14 @@ async function lineageSection(
     }
   }
   if (!derived && copies.length === 0) return html``;
-  const source = derived ? await services.catalog.catalogEntry(derived.object) : undefined;
+  const chain = await lineageOf(
+    { ...services, origin: c.get("publicUrl").origin },
+    derived,
+    (entry.manifest as unknown as CourseManifest).credits,
+  );
   return html`<section aria-labelledby="lineage">
 <h2 id="lineage">${t.lineage}</h2>
-${derived ? html`<p>${t.derivedFrom} ${source ? html`<a href="${courseLink(derived.object)}">${source.title}</a>` : html`<code>${derived.object}</code>`} (${t.revisionNumber(derived.revision)})</p>` : ""}
+${lineageList(c, chain, courseLink)}
 ${
   copies.length
     ? html`<p>${t.restoredCopies}</p><ul>${copies.map(
@@ -361,6 +368,7 @@ export function coursePageRoutes(app: Hono<WebEnv>, { services }: WebDependencie
 <h1>${entry.title}</h1>
 <p class="byline">${t.by} ${publisherByline(entry.actorUri, publishers.get(entry.actorUri), { link: true, handles: true })}</p>
 ${entry.deletedAt !== null ? html`<p class="notice notice-error">${t.withdrawn}</p>` : ""}
+${c.req.query("reported") ? html`<p class="notice notice-ok" role="status">${t.reportSent}</p>` : ""}
 </header>
 ${sanitizedSummary(entry.summary)}
 <dl class="facts">
@@ -378,7 +386,8 @@ ${
     ? html`<div class="actions">
 ${entry.deletedAt === null ? html`<form method="post" action="/catalog/download" class="inline">${csrfField(c)}<input type="hidden" name="object" value="${entry.objectUri}"><button type="submit">${t.download}</button></form>` : ""}
 ${follow}
-</div>`
+</div>
+${entry.deletedAt === null ? reportForm(c, entry) : ""}`
     : ""
 }
 </article>

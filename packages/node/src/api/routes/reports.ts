@@ -1,0 +1,225 @@
+import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
+import { domainServices } from "../../federation/domain-services.ts";
+import { ErrorSchema, errorResponses, problem } from "../../http/problem.ts";
+import type { Report } from "../../reports/report-repository.ts";
+import {
+  answerReport,
+  REPORT_LIMITS,
+  REPORT_RESOLUTIONS,
+  reportCourse,
+  resolveReport,
+} from "../../reports/report-service.ts";
+import { REPORT_DIRECTIONS, REPORT_REASONS, REPORT_STATES } from "../../vocabulary/report-kinds.ts";
+import type { ApiDependencies } from "../api-dependencies.ts";
+import { type ApiEnv, auditActorOf, requireAdmin } from "../auth.ts";
+
+const ReportSchema = z
+  .object({
+    id: z.string(),
+    direction: z.enum(REPORT_DIRECTIONS),
+    object: z.string().openapi({ description: "The reported course's object IRI" }),
+    publisher: z.string(),
+    title: z.string(),
+    reason: z.enum(REPORT_REASONS),
+    comment: z.string(),
+    reporter: z.string().openapi({
+      description:
+        "Sent: our account or token that reported (never told to the publisher). Received: the Flag's actor, the reporting node's institution",
+    }),
+    reporterServer: z.string(),
+    state: z.enum(REPORT_STATES),
+    answer: z.string().nullable(),
+    answeredAt: z.string().nullable(),
+    resolution: z.string().nullable(),
+    resolvedBy: z.string().nullable(),
+    resolvedAt: z.string().nullable(),
+    createdAt: z.string(),
+  })
+  .openapi("Report");
+
+const iso = (time: number | null) => (time === null ? null : new Date(time).toISOString());
+
+function reportJson(report: Report): z.infer<typeof ReportSchema> {
+  return {
+    id: report.id,
+    direction: report.direction,
+    object: report.objectUri,
+    publisher: report.publisherUri,
+    title: report.title,
+    reason: report.reason,
+    comment: report.comment,
+    reporter: report.reporter,
+    reporterServer: report.reporterServer,
+    state: report.state,
+    answer: report.answer,
+    answeredAt: iso(report.answeredAt),
+    resolution: report.resolution,
+    resolvedBy: report.resolvedBy,
+    resolvedAt: iso(report.resolvedAt),
+    createdAt: new Date(report.createdAt).toISOString(),
+  };
+}
+
+const one = { content: { "application/json": { schema: ReportSchema } } };
+const notFound = {
+  description: "No such report",
+  content: { "application/json": { schema: ErrorSchema } },
+};
+
+const send = createRoute({
+  method: "post",
+  path: "/reports",
+  summary: "Report a course of the catalog to this node's admins and its publisher's node",
+  description: `The publisher's node receives a Flag from this node's institution actor (not from the person, who only this node's admins see), with the reason as its summary and the comment as its content. At most ${REPORT_LIMITS.perAccountPerHour} reports per account or token an hour (429 past it); a comment of at most ${REPORT_LIMITS.comment} characters, without control characters other than line breaks.`,
+  request: {
+    body: {
+      required: true,
+      content: {
+        "application/json": {
+          schema: z.object({
+            object: z.string().max(2000).openapi({ description: "The course's object IRI" }),
+            reason: z.enum(REPORT_REASONS),
+            comment: z.string().max(REPORT_LIMITS.comment).default(""),
+          }),
+        },
+      },
+    },
+  },
+  responses: {
+    201: { description: "Kept and sent", ...one },
+    404: {
+      description: "Not a course of our catalog",
+      content: { "application/json": { schema: ErrorSchema } },
+    },
+    429: {
+      description: "Too many reports from this account this hour",
+      content: { "application/json": { schema: ErrorSchema } },
+    },
+    ...errorResponses,
+  },
+});
+
+const list = createRoute({
+  method: "get",
+  path: "/reports",
+  summary: "Reports received about our courses and sent about others', newest first (admin)",
+  middleware: [requireAdmin] as const,
+  request: { query: z.object({ direction: z.enum(REPORT_DIRECTIONS).optional() }) },
+  responses: {
+    200: {
+      description: "Reports",
+      content: { "application/json": { schema: z.object({ items: z.array(ReportSchema) }) } },
+    },
+    ...errorResponses,
+  },
+});
+
+const show = createRoute({
+  method: "get",
+  path: "/reports/{id}",
+  summary: "One report (admin)",
+  middleware: [requireAdmin] as const,
+  request: { params: z.object({ id: z.string() }) },
+  responses: { 200: { description: "The report", ...one }, 404: notFound, ...errorResponses },
+});
+
+const answer = createRoute({
+  method: "post",
+  path: "/reports/{id}/answer",
+  summary: "Answer a report received: a Note in reply to its Flag goes to the reporter (admin)",
+  middleware: [requireAdmin] as const,
+  request: {
+    params: z.object({ id: z.string() }),
+    body: {
+      required: true,
+      content: {
+        "application/json": {
+          schema: z.object({ text: z.string().min(1).max(REPORT_LIMITS.answer) }),
+        },
+      },
+    },
+  },
+  responses: {
+    200: { description: "Answered", ...one },
+    404: notFound,
+    409: {
+      description: "A report we sent (its publisher answers it), or a reporter we cannot reach",
+      content: { "application/json": { schema: ErrorSchema } },
+    },
+    ...errorResponses,
+  },
+});
+
+const resolve = createRoute({
+  method: "post",
+  path: "/reports/{id}/resolve",
+  summary: "Close a report, and act on it (admin)",
+  description:
+    "dismiss: close it as it is; withdraw-course (received): withdraw our course, followers get a Delete; block-reporter (received): block the reporting server through the federation policy; block-publisher (sent): block the publisher's server the same way. Each on the audit log.",
+  middleware: [requireAdmin] as const,
+  request: {
+    params: z.object({ id: z.string() }),
+    body: {
+      required: true,
+      content: {
+        "application/json": { schema: z.object({ action: z.enum(REPORT_RESOLUTIONS) }) },
+      },
+    },
+  },
+  responses: {
+    200: { description: "Closed", ...one },
+    404: notFound,
+    409: {
+      description: "The action does not apply to a report in this direction",
+      content: { "application/json": { schema: ErrorSchema } },
+    },
+    ...errorResponses,
+  },
+});
+
+export function reportRoutes(
+  app: OpenAPIHono<ApiEnv>,
+  { services, context, audit }: ApiDependencies,
+): void {
+  const admin = (principal: Parameters<typeof auditActorOf>[0]) => ({
+    auditActor: auditActorOf(principal),
+    auditLog: audit,
+  });
+  app.openapi(send, async (c) => {
+    const report = await reportCourse(
+      domainServices(context(c.req.raw)),
+      admin(c.get("principal")),
+      c.req.valid("json"),
+    );
+    return c.json(reportJson(report), 201);
+  });
+  app.openapi(list, async (c) => {
+    const items = await services.reports.list(c.req.valid("query").direction);
+    return c.json({ items: items.map(reportJson) }, 200);
+  });
+  app.openapi(show, async (c) => {
+    const report = await services.reports.report(c.req.valid("param").id);
+    if (!report) {
+      return problem(c, 404, "report_not_found", "There is no such report.");
+    }
+    return c.json(reportJson(report), 200);
+  });
+  app.openapi(answer, async (c) => {
+    const report = await answerReport(
+      domainServices(context(c.req.raw)),
+      admin(c.get("principal")),
+      c.req.valid("param").id,
+      c.req.valid("json").text,
+    );
+    return c.json(reportJson(report), 200);
+  });
+  app.openapi(resolve, async (c) => {
+    const report = await resolveReport(
+      domainServices(context(c.req.raw)),
+      admin(c.get("principal")),
+      c.req.valid("param").id,
+      c.req.valid("json").action,
+    );
+    return c.json(reportJson(report), 200);
+  });
+}
