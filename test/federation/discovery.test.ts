@@ -37,6 +37,17 @@ describe("a node as other servers discover it, over HTTP", () => {
     });
     expect(JSON.stringify(actor.publicKey)).toContain("BEGIN PUBLIC KEY");
     expect((actor.assertionMethod as unknown[]).length).toBe(2);
+    // Its page, and the collection of whom it follows (no one yet), without an icon until set.
+    expect(actor.url).toBe(new URL("/actors/institution", peer.url).href);
+    expect(actor.icon).toBeUndefined();
+    const following = (await (
+      await fetch(actor.following as string, { headers: { accept: "application/activity+json" } })
+    ).json()) as Record<string, unknown>;
+    expect(following).toMatchObject({
+      id: new URL("/actors/institution/following", peer.url).href,
+      type: "OrderedCollection",
+      totalItems: 0,
+    });
   });
 
   it("answers NodeInfo 2.1 as coursefed speaking activitypub", async () => {
@@ -47,6 +58,22 @@ describe("a node as other servers discover it, over HTTP", () => {
     const info = parseNodeInfo(await (await fetch(href)).json());
     expect(info?.software.name).toBe("coursefed");
     expect(info?.protocols).toEqual(["activitypub"]);
+    // The institution alone: no teacher, no course yet.
+    expect(info?.usage).toMatchObject({
+      users: { total: 1, activeMonth: 0, activeHalfyear: 0 },
+      localPosts: 0,
+    });
+  });
+
+  it("gives the page, not a 406, to a client that takes any type, as Mastodon does", async () => {
+    for (const accept of ["*/*", undefined, "text/plain, */*;q=0.1"]) {
+      const response = await fetch(new URL("/actors/institution", peer.url), {
+        headers: accept === undefined ? {} : { accept },
+      });
+      expect(response.status, `Accept: ${accept}`).toBe(200);
+      expect(response.headers.get("content-type")).toContain("text/html");
+      expect(response.headers.get("vary")).toContain("Accept");
+    }
   });
 
   it("answers 404 for unknown actors, a page to a browser, 406 to anything else", async () => {

@@ -11,11 +11,13 @@ import { AuditLog } from "./audit/audit-log.ts";
 import type { NodeConfig } from "./config.ts";
 import type { NodeDatabase } from "./db/database.ts";
 import type { FederationServices } from "./federation/context.ts";
+import { synchronizeFollowers } from "./federation/followers-sync.ts";
 import type { DatabaseMessageQueue } from "./federation/message-queue.ts";
 import { bodyLimits } from "./http/body-limits.ts";
 import { downloadRoutes } from "./http/download-routes.ts";
 import { federationGuard } from "./http/federation-guard.ts";
 import { federationMiddleware } from "./http/federation-middleware.ts";
+import { logoRoutes } from "./http/logo-routes.ts";
 import { networkSearchRoutes } from "./http/network-search-routes.ts";
 import { RequestsInFlight } from "./http/requests-in-flight.ts";
 import { MoodleSiteService } from "./moodle-sites/moodle-site-service.ts";
@@ -111,7 +113,12 @@ export async function createNodeApp({
   app.use(bodyLimits({ inboxBytes: config.maxInboxBodyBytes, uploadBytes: config.maxUploadBytes }));
   app.route("/", observabilityRoutes(db, queues, metrics));
   app.use(federationGuard(services.settings));
-  app.use(federationMiddleware(federation, () => services));
+  app.use(
+    federationMiddleware(federation, () => services, {
+      onCollectionSynchronization: (request, actor, header) =>
+        void synchronizeFollowers(federation.createContext(request, services), actor, header),
+    }),
+  );
   app.route(
     "/",
     createApi({
@@ -125,6 +132,7 @@ export async function createNodeApp({
       context: federationContextFor(federation, services),
     }),
   );
+  app.route("/", logoRoutes(services.settings));
   app.route(
     "/",
     downloadRoutes(services, config.publicUrl, async (request) => {

@@ -1,5 +1,5 @@
 import type { JsonWebKey, webcrypto } from "node:crypto";
-import { and, eq } from "drizzle-orm";
+import { and, count, countDistinct, eq, gte, isNull, ne } from "drizzle-orm";
 import type { NodeDatabase } from "../db/database.ts";
 import type { localActors } from "../db/schema.postgres.ts";
 import { HANDLE } from "./handle.ts";
@@ -164,6 +164,42 @@ export class LocalActorRepository {
   async teachers(): Promise<LocalActor[]> {
     const { localActors } = this.#db.tables;
     return await this.#db.select().from(localActors).where(eq(localActors.type, "Person"));
+  }
+
+  /**
+   * What NodeInfo reports: the actors (the institution and its teachers), those that
+   * published a revision within the last 30 and 180 days (the only activity of a local
+   * actor the node sees: no one reads or posts anything else here), and the courses
+   * published and not withdrawn, the private ones apart (they are nobody's posts but
+   * their author's).
+   */
+  async usage(now: number): Promise<{
+    total: number;
+    activeMonth: number;
+    activeHalfyear: number;
+    localPosts: number;
+  }> {
+    const { localActors, courses, courseRevisions } = this.#db.tables;
+    const activeSince = async (since: number) => {
+      const [row] = await this.#db
+        .select({ total: countDistinct(courses.actorId) })
+        .from(courseRevisions)
+        .innerJoin(courses, eq(courses.id, courseRevisions.courseId))
+        .where(gte(courseRevisions.publishedAt, since));
+      return row?.total ?? 0;
+    };
+    const [actors] = await this.#db.select({ total: count() }).from(localActors);
+    const [posts] = await this.#db
+      .select({ total: count() })
+      .from(courses)
+      .where(and(isNull(courses.deletedAt), ne(courses.visibility, "private")));
+    const day = 24 * 3600 * 1000;
+    return {
+      total: actors?.total ?? 0,
+      activeMonth: await activeSince(now - 30 * day),
+      activeHalfyear: await activeSince(now - 180 * day),
+      localPosts: posts?.total ?? 0,
+    };
   }
 
   /**

@@ -45,6 +45,8 @@ export const AUDIT_ACTIONS = [
   "report.answer",
   "report.resolve",
   "settings.network-search",
+  "settings.logo",
+  "settings.logo-removed",
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 

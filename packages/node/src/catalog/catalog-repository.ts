@@ -317,6 +317,19 @@ export class CatalogRepository {
       .limit(1);
     return entry;
   }
+  /**
+   * Marks every course an actor published as withdrawn (the actor was deleted); courses
+   * restored from them stay. Returns how many were still listed.
+   */
+  async tombstoneAllOf(actorUri: string): Promise<number> {
+    const { catalogEntries } = this.#db.tables;
+    const withdrawn = await this.#db
+      .update(catalogEntries)
+      .set({ deletedAt: Date.now() })
+      .where(and(eq(catalogEntries.actorUri, actorUri), isNull(catalogEntries.deletedAt)))
+      .returning({ objectUri: catalogEntries.objectUri });
+    return withdrawn.length;
+  }
   /** Marks a received course as withdrawn by its publisher; courses restored from it stay. */
   async tombstone(objectUri: string, actorUri: string): Promise<boolean> {
     const { catalogEntries } = this.#db.tables;

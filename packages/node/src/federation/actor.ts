@@ -1,5 +1,6 @@
 import type { Federation } from "@fedify/fedify";
-import { Endpoints, Organization, Person } from "@fedify/vocab";
+import { Endpoints, Image, Organization, Person } from "@fedify/vocab";
+import { institutionLogoUrl } from "../http/logo-routes.ts";
 import { Temporal } from "../temporal.ts";
 import type { FederationServices } from "./context.ts";
 
@@ -14,19 +15,31 @@ export function registerActors(federation: Federation<FederationServices>): void
       if (!actor) return null;
       const keys = await ctx.getActorKeyPairs(identifier);
       const Type = actor.type === "Organization" ? Organization : Person;
+      // Only the institution has an image, its logo: teachers' accounts are made from
+      // Moodle users and sign-ins, which bring no picture the node could vouch for.
+      const logo =
+        actor.type === "Organization" ? await ctx.data.settings.institutionLogo() : undefined;
       return new Type({
         id: ctx.getActorUri(identifier),
         preferredUsername: actor.handle,
         name: actor.name,
         summary: actor.summary,
+        // The same URL shows the profile page to a browser (web/pages/public-pages.ts).
+        url: ctx.getActorUri(identifier),
+        icon: logo
+          ? new Image({ url: institutionLogoUrl(ctx.origin, logo), mediaType: logo.mediaType })
+          : null,
         // Every local actor's follows are approved (inbox/follows.ts), teachers' made
         // before that was so included, whose rows still say otherwise.
         manuallyApprovesFollowers: true,
         inbox: ctx.getInboxUri(identifier),
         followers: ctx.getFollowersUri(identifier),
+        following: ctx.getFollowingUri(identifier),
         outbox: ctx.getOutboxUri(identifier),
         endpoints: new Endpoints({ sharedInbox: ctx.getInboxUri() }),
         publicKey: keys[0]?.cryptographicKey ?? null,
+        // RSA and Ed25519 as Multikeys: with the Ed25519 one here Fedify signs what we
+        // send with eddsa-jcs-2022 proofs (FEP-8b32), which receivers check against it.
         assertionMethods: keys.map((key) => key.multikey),
         published: Temporal.Instant.fromEpochMilliseconds(actor.createdAt),
       });

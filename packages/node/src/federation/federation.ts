@@ -14,6 +14,7 @@ import {
   Delete,
   Flag,
   Follow,
+  Move,
   Reject,
   Undo,
   Update,
@@ -24,8 +25,9 @@ import type { FederationServices } from "./context.ts";
 import { registerCourseObjects } from "./course-object.ts";
 import { deliveryRetryPolicy } from "./delivery-retry.ts";
 import type { FirstKnock } from "./first-knock.ts";
-import { registerFollowers } from "./followers.ts";
-import { onCourseAnnounce, onCourseCreateOrUpdate, onCourseDelete } from "./inbox/courses.ts";
+import { registerFollowers, registerFollowing } from "./followers.ts";
+import { onDelete, onMove } from "./inbox/actors.ts";
+import { onCourseAnnounce, onCourseCreateOrUpdate } from "./inbox/courses.ts";
 import { answersToReportsOr, onFlag } from "./inbox/flags.ts";
 import { onAccept, onFollow, onReject, onUndo } from "./inbox/follows.ts";
 import {
@@ -106,9 +108,11 @@ export function createNodeFederation(
     .on(Create, listener(answersToReportsOr(onCourseCreateOrUpdate)))
     .on(Flag, listener(onFlag))
     .on(Update, listener(onCourseCreateOrUpdate))
-    .on(Delete, listener(onCourseDelete))
+    .on(Delete, listener(onDelete))
+    .on(Move, listener(onMove))
     .on(Announce, listener(onCourseAnnounce));
   registerFollowers(federation);
+  registerFollowing(federation);
   registerCourseObjects(federation);
   registerOutbox(federation);
   return federation;

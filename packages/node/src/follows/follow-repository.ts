@@ -233,6 +233,74 @@ export class FollowRepository {
     return rows.map((row) => ({ ...row.followings, actor: row.remote_actors }));
   }
 
+  /** One page of the actors a local actor follows (accepted follows), by actor URI after `after`. */
+  async acceptedFollowingsPage(
+    localActorId: number,
+    after: string | null,
+    limit: number,
+  ): Promise<string[]> {
+    const { followings } = this.#db.tables;
+    const rows = await this.#db
+      .select({ actorUri: followings.actorUri })
+      .from(followings)
+      .where(
+        and(
+          eq(followings.localActorId, localActorId),
+          eq(followings.state, "accepted"),
+          after === null ? undefined : gt(followings.actorUri, after),
+        ),
+      )
+      .orderBy(asc(followings.actorUri))
+      .limit(limit);
+    return rows.map((row) => row.actorUri);
+  }
+
+  async countAcceptedFollowings(localActorId: number): Promise<number> {
+    const { followings } = this.#db.tables;
+    const [row] = await this.#db
+      .select({ total: count() })
+      .from(followings)
+      .where(and(eq(followings.localActorId, localActorId), eq(followings.state, "accepted")));
+    return row?.total ?? 0;
+  }
+
+  /** Every local actor's follow of `actorUri`, whatever its state (an actor deleted or moved). */
+  async followsOf(actorUri: string): Promise<Following[]> {
+    const { followings } = this.#db.tables;
+    return await this.#db.select().from(followings).where(eq(followings.actorUri, actorUri));
+  }
+
+  /** Forgets every follow of and by a remote actor, both ways; returns how many there were. */
+  async forgetActorFollows(actorUri: string): Promise<number> {
+    const { followers, followings } = this.#db.tables;
+    return await this.#db.transaction(async (tx) => {
+      const lost = await tx
+        .delete(followings)
+        .where(eq(followings.actorUri, actorUri))
+        .returning({ actorUri: followings.actorUri });
+      const gone = await tx
+        .delete(followers)
+        .where(eq(followers.actorUri, actorUri))
+        .returning({ actorUri: followers.actorUri });
+      return lost.length + gone.length;
+    });
+  }
+
+  /** Marks a pending follow of ours as accepted without an Accept (one FEP-8fcf showed was lost). */
+  async acceptFollowing(localActorId: number, actorUri: string): Promise<void> {
+    const { followings } = this.#db.tables;
+    await this.#db
+      .update(followings)
+      .set({ state: "accepted", decidedAt: Date.now() })
+      .where(
+        and(
+          eq(followings.localActorId, localActorId),
+          eq(followings.actorUri, actorUri),
+          eq(followings.state, "pending"),
+        ),
+      );
+  }
+
   async forgetFollowing(localActorId: number, actorUri: string): Promise<void> {
     const { followings } = this.#db.tables;
     await this.#db

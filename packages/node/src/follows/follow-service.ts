@@ -161,3 +161,32 @@ export async function answerFollowRequest(
     to: local.handle,
   });
 }
+
+/**
+ * An actor we follow moved to `movedTo` (its Move checked by the inbox): each local actor
+ * that followed it, or asked to, asks to follow the new actor and takes its follow of
+ * the old one back, as Mastodon does for its accounts' follows. The new actor decides on
+ * the requests as on any other; a follow it refuses is told like any refusal. Returns
+ * the local actors whose follows moved.
+ */
+export async function moveFollows(
+  services: FollowStores & {
+    readonly actors: { byId(id: number): Promise<LocalActor | undefined> };
+  },
+  movedFrom: string,
+  movedTo: string,
+): Promise<LocalActor[]> {
+  const moved: LocalActor[] = [];
+  for (const following of await services.follows.followsOf(movedFrom)) {
+    // A follow it refused is not carried over: the new actor would be asked on its behalf.
+    if (following.state === "rejected") continue;
+    const local = await services.actors.byId(following.localActorId);
+    if (!local) continue;
+    if (!(await services.follows.following(local.id, movedTo))) {
+      await follow(services, local, movedTo);
+    }
+    await unfollow(services, local, movedFrom);
+    moved.push(local);
+  }
+  return moved;
+}

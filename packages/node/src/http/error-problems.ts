@@ -21,6 +21,7 @@ import { RestoreError } from "../restores/restore-service.ts";
 import { RuleError } from "../restores/rule-service.ts";
 import { ReportError } from "../reports/report-service.ts";
 import { ShareError } from "../restores/share-service.ts";
+import { LogoError } from "../settings/institution-logo.ts";
 import { SettingsError } from "../settings/node-settings.ts";
 import { TokenError } from "../tokens/token-service.ts";
 import { ReceiveBackupError } from "../uploads/receive-backup.ts";
@@ -195,6 +196,12 @@ const ERROR_PROBLEMS: readonly ErrorProblems[] = [
     NO_SUCH_TARGET: notFound("target_not_found"),
     NO_SUCH_TEACHER: badRequest("teacher_not_found"),
     INVALID: badRequest("invalid_request"),
+  }),
+  coded(LogoError, {
+    EMPTY: badRequest("invalid_logo"),
+    NOT_AN_IMAGE: { status: 415, code: "unsupported_logo_type" },
+    SVG_REFUSED: { status: 415, code: "unsupported_logo_type" },
+    TOO_LARGE: { status: 413, code: "logo_too_large" },
   }),
   coded(SettingsError, { INVALID_SETTING: badRequest("invalid_setting") }, (error) => ({
     field: error.field,

@@ -16,12 +16,25 @@ const checkInboxBody = checkJsonBody({ whateverItsType: true });
 export function federationMiddleware<T>(
   federation: Federation<T>,
   contextData: (request: Request) => T,
+  options: {
+    /**
+     * Called after an inbox took an activity (its signature verified) that came with a
+     * Collection-Synchronization header (FEP-8fcf): the activity's actor and the header.
+     * Not awaited: the sender's answer does not wait for it.
+     */
+    readonly onCollectionSynchronization?: (request: Request, actor: URL, header: string) => void;
+  } = {},
 ): MiddlewareHandler {
   const handle = async (c: Context, next: Next): Promise<void> => {
     const route = async () => {
       await next();
       return c.res;
     };
+    const synchronization =
+      options.onCollectionSynchronization && isInboxPost(c.req.method, c.req.path)
+        ? c.req.header("collection-synchronization")
+        : undefined;
+    const copy = synchronization ? c.req.raw.clone() : undefined;
     let response: Response;
     try {
       response = await federation.fetch(c.req.raw, {
@@ -44,6 +57,10 @@ export function federationMiddleware<T>(
       return;
     }
     if (response !== c.res) c.res = response;
+    if (copy && synchronization && response.ok) {
+      const actor = actorOf(await copy.json().catch(() => undefined));
+      if (actor) options.onCollectionSynchronization?.(c.req.raw, actor, synchronization);
+    }
   };
   return async (c, next) =>
     isInboxPost(c.req.method, c.req.path)
@@ -64,4 +81,11 @@ function jsonLdRefusal(error: unknown): string | undefined {
     return `The activity's @context ${details.url} could not be loaded; use contexts that can be fetched, such as https://www.w3.org/ns/activitystreams.`;
   }
   return `The activity is not JSON-LD this node can process: ${error.message}`;
+}
+
+/** The actor of an activity as JSON (its id, or the id of its embedded actor). */
+function actorOf(activity: unknown): URL | undefined {
+  const actor = (activity as { actor?: unknown } | undefined)?.actor;
+  const id = typeof actor === "string" ? actor : (actor as { id?: unknown } | undefined)?.id;
+  return typeof id === "string" && URL.canParse(id) ? new URL(id) : undefined;
 }

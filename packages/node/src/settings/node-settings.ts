@@ -4,6 +4,7 @@ import { ConfigError } from "../config-error.ts";
 import type { NodeDatabase } from "../db/database.ts";
 import type { FederationPolicy } from "./federation-policy.ts";
 import { parseDomains, parseFederation } from "./federation-policy.ts";
+import { type InstitutionLogo, LOGO_MEDIA_TYPES, type LogoMediaType } from "./institution-logo.ts";
 
 /**
  * How long a process trusts what it read from node_settings. Every process of a node
@@ -30,6 +31,9 @@ const MOODLE_USERS_BECOME_TEACHERS = "moodle.users-become-teachers";
 
 /** node_settings' row for the network search's second hop (docs/network-search.md). */
 const NETWORK_SEARCH_ONE_HOP = "network-search.one-hop";
+
+/** node_settings' row for the institution's logo (institution-logo.ts): its bytes, base64. */
+const INSTITUTION_LOGO = "institution.logo";
 
 /** The settings the configuration gives, in force until an admin overrides them. */
 export interface ConfiguredSettings {
@@ -76,6 +80,9 @@ export class NodeSettings {
   readonly #configured: ConfiguredSettings;
   readonly #now: () => number;
   #cache: { readonly readAt: number; readonly settings: Promise<FederationSettings> } | undefined;
+  #logoCache:
+    | { readonly readAt: number; readonly logo: Promise<InstitutionLogo | undefined> }
+    | undefined;
   #moodleCache:
     | {
         readonly readAt: number;
@@ -205,6 +212,63 @@ export class NodeSettings {
       .onConflictDoUpdate({ target: nodeSettings.key, set: stored });
     this.#moodleCache = undefined;
     return await this.moodleUsers();
+  }
+
+  /**
+   * The institution's logo, if an admin set one, read at most once per SETTINGS_CACHE_MS:
+   * the actor and its icon URL are served from it on every fetch of the institution.
+   */
+  async institutionLogo(): Promise<InstitutionLogo | undefined> {
+    const now = this.#now();
+    if (!this.#logoCache || now - this.#logoCache.readAt >= SETTINGS_CACHE_MS) {
+      const logo = this.#readLogo();
+      this.#logoCache = { readAt: now, logo };
+      logo.catch(() => {
+        if (this.#logoCache?.logo === logo) this.#logoCache = undefined;
+      });
+    }
+    return await this.#logoCache.logo;
+  }
+
+  /** Sets the logo (checked by institution-logo.ts's checkLogo), or removes it with null. */
+  async setInstitutionLogo(logo: InstitutionLogo | null, by: string): Promise<void> {
+    const { nodeSettings } = this.#db.tables;
+    if (logo === null) {
+      await this.#db.delete(nodeSettings).where(eq(nodeSettings.key, INSTITUTION_LOGO));
+    } else {
+      const value = {
+        mediaType: logo.mediaType,
+        sha256: logo.sha256,
+        base64: Buffer.from(logo.bytes).toString("base64"),
+      };
+      const stored = { value, updatedAt: this.#now(), updatedBy: by };
+      await this.#db
+        .insert(nodeSettings)
+        .values({ key: INSTITUTION_LOGO, ...stored })
+        .onConflictDoUpdate({ target: nodeSettings.key, set: stored });
+    }
+    this.#logoCache = undefined;
+  }
+
+  async #readLogo(): Promise<InstitutionLogo | undefined> {
+    const { nodeSettings } = this.#db.tables;
+    const [row] = await this.#db
+      .select()
+      .from(nodeSettings)
+      .where(eq(nodeSettings.key, INSTITUTION_LOGO));
+    const { mediaType, sha256, base64 } = (row?.value ?? {}) as Record<string, unknown>;
+    if (
+      typeof sha256 !== "string" ||
+      typeof base64 !== "string" ||
+      !LOGO_MEDIA_TYPES.includes(mediaType as LogoMediaType)
+    ) {
+      return undefined;
+    }
+    return {
+      mediaType: mediaType as LogoMediaType,
+      sha256,
+      bytes: new Uint8Array(Buffer.from(base64, "base64")),
+    };
   }
 
   /**

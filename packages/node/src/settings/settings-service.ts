@@ -1,4 +1,5 @@
 import type { AdminOnRecord } from "../audit/audit-log.ts";
+import { checkLogo, type InstitutionLogo } from "./institution-logo.ts";
 import type { FederationSettings, NodeSettings, SettingName } from "./node-settings.ts";
 
 /** A change an admin asks for: each setting given replaces the configured one. */
@@ -38,4 +39,26 @@ export async function resetSetting(
   const reset = await settings.reset(setting);
   await admin.auditLog.record(admin.auditActor, "settings.reset", setting);
   return reset;
+}
+
+/**
+ * Sets the institution's logo from the bytes an admin gave (refused with a LogoError
+ * unless a PNG, JPEG or WebP within MAX_LOGO_BYTES), or removes it with null; on the
+ * audit log with the image's digest. Servers that display the institution pick the new
+ * logo up when they next fetch its actor.
+ */
+export async function changeInstitutionLogo(
+  settings: NodeSettings,
+  admin: AdminOnRecord,
+  bytes: Uint8Array | null,
+): Promise<InstitutionLogo | undefined> {
+  const logo = bytes === null ? null : checkLogo(bytes);
+  await settings.setInstitutionLogo(logo, admin.auditActor.name);
+  await admin.auditLog.record(
+    admin.auditActor,
+    logo ? "settings.logo" : "settings.logo-removed",
+    null,
+    logo ? { sha256: logo.sha256, mediaType: logo.mediaType, size: logo.bytes.length } : {},
+  );
+  return logo ?? undefined;
 }

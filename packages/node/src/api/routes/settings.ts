@@ -1,14 +1,20 @@
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import type { AdminOnRecord } from "../../audit/audit-log.ts";
+import { institutionLogoUrl } from "../../http/logo-routes.ts";
 import { ErrorSchema, errorResponses } from "../../http/problem.ts";
 import { FEDERATION_MODES } from "../../settings/federation-policy.ts";
+import type { InstitutionLogo } from "../../settings/institution-logo.ts";
 import {
   type EffectiveSetting,
   type FederationSettings,
   SETTING_NAMES,
 } from "../../settings/node-settings.ts";
-import { changeSettings, resetSetting } from "../../settings/settings-service.ts";
+import {
+  changeInstitutionLogo,
+  changeSettings,
+  resetSetting,
+} from "../../settings/settings-service.ts";
 import type { ApiDependencies } from "../api-dependencies.ts";
 import { type ApiEnv, auditActorOf, requireAdmin } from "../auth.ts";
 
@@ -106,6 +112,78 @@ const reset = createRoute({
   responses: { 200: settingsResponse, ...errorResponses },
 });
 
+const Logo = z
+  .object({
+    url: z.string().nullable().openapi({
+      description: "Where the logo is served (the institution actor's icon); null when none is set",
+    }),
+    mediaType: z.string().nullable(),
+    sha256: z.string().nullable(),
+    size: z.number().int().nullable(),
+  })
+  .openapi("InstitutionLogo");
+
+const logoResponse = {
+  description: "The logo in force",
+  content: { "application/json": { schema: Logo } },
+} as const;
+
+const showLogo = createRoute({
+  method: "get",
+  path: "/settings/logo",
+  summary: "The institution's logo, as its actor shows it (admin)",
+  middleware: [requireAdmin] as const,
+  responses: { 200: logoResponse, ...errorResponses },
+});
+
+const setLogo = createRoute({
+  method: "put",
+  path: "/settings/logo",
+  summary: "Set the institution's logo (admin)",
+  description:
+    "Send the image as the raw request body: PNG, JPEG or WebP, at most 512 KiB, checked by its content. SVG is refused (it may carry script). Servers that display the institution show it as its avatar once they fetch its actor again.",
+  middleware: [requireAdmin] as const,
+  request: {
+    body: {
+      required: true,
+      content: {
+        "application/octet-stream": {
+          schema: z.any().openapi({ type: "string", format: "binary" }),
+        },
+      },
+    },
+  },
+  responses: {
+    200: logoResponse,
+    413: {
+      description: "Larger than a logo may be",
+      content: { "application/json": { schema: ErrorSchema } },
+    },
+    415: {
+      description: "Not a PNG, JPEG or WebP image (SVG included)",
+      content: { "application/json": { schema: ErrorSchema } },
+    },
+    ...errorResponses,
+  },
+});
+
+const removeLogo = createRoute({
+  method: "delete",
+  path: "/settings/logo",
+  summary: "Remove the institution's logo (admin)",
+  middleware: [requireAdmin] as const,
+  responses: { 200: logoResponse, ...errorResponses },
+});
+
+function logoJson(logo: InstitutionLogo | undefined, origin: string) {
+  return {
+    url: logo ? institutionLogoUrl(origin, logo).href : null,
+    mediaType: logo?.mediaType ?? null,
+    sha256: logo?.sha256 ?? null,
+    size: logo?.bytes.length ?? null,
+  };
+}
+
 function settingJson<T>(setting: EffectiveSetting<T>) {
   return {
     changedBy: setting.override?.updatedBy ?? null,
@@ -132,7 +210,7 @@ function settingsJson({ policy, autoAccept }: FederationSettings) {
 /** The settings the admin console edits, for admin tokens: the same service, the same checks. */
 export function settingsRoutes(
   app: OpenAPIHono<ApiEnv>,
-  { services, audit }: ApiDependencies,
+  { services, audit, context }: ApiDependencies,
 ): void {
   const admin = (c: Context<ApiEnv>): AdminOnRecord => ({
     auditActor: auditActorOf(c.get("principal")),
@@ -148,6 +226,21 @@ export function settingsRoutes(
       ...(autoAccept ? { autoAccept: autoAccept.join(",") } : {}),
     });
     return c.json(settingsJson(settings), 200);
+  });
+
+  app.openapi(showLogo, async (c) =>
+    c.json(logoJson(await services.settings.institutionLogo(), context(c.req.raw).origin), 200),
+  );
+
+  app.openapi(setLogo, async (c) => {
+    const bytes = new Uint8Array(await c.req.arrayBuffer());
+    const logo = await changeInstitutionLogo(services.settings, admin(c), bytes);
+    return c.json(logoJson(logo, context(c.req.raw).origin), 200);
+  });
+
+  app.openapi(removeLogo, async (c) => {
+    await changeInstitutionLogo(services.settings, admin(c), null);
+    return c.json(logoJson(undefined, context(c.req.raw).origin), 200);
   });
 
   app.openapi(reset, async (c) => {

@@ -572,6 +572,8 @@ export const en = {
     "report.answer": "answered a report",
     "report.resolve": "closed a report",
     "settings.network-search": "changed whether network searches go one hop further",
+    "settings.logo": "set the institution's logo",
+    "settings.logo-removed": "removed the institution's logo",
   } satisfies Record<AuditAction, string>,
   auditEmpty: "No admin action recorded yet.",
 

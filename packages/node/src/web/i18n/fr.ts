@@ -574,6 +574,8 @@ export const fr: Messages = {
     "report.answer": "a répondu à un signalement",
     "report.resolve": "a clos un signalement",
     "settings.network-search": "a changé si les recherches sur le réseau vont un cran plus loin",
+    "settings.logo": "a changé le logo de l’établissement",
+    "settings.logo-removed": "a retiré le logo de l’établissement",
   },
   auditEmpty: "Aucune action d’administration enregistrée pour l’instant.",
 

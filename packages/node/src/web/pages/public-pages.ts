@@ -13,12 +13,18 @@ import { visibilityBadge } from "./my-courses-page.ts";
 const LISTED = 100;
 
 /**
- * The same URLs answer ActivityStreams to peers (Fedify, before these routes) and HTML
- * to browsers (here). A request that asks for neither gets the plain 404 it always got.
+ * The same URLs answer ActivityStreams to peers (Fedify, before these routes, for any
+ * request naming an ActivityStreams or JSON type) and HTML to everyone else: browsers,
+ * and clients that take any type (an Accept of any type, or none: curl, link previews,
+ * crawlers), which get the page as from Mastodon, whose profile and status routes answer
+ * HTML unless JSON is asked for. A request for some other type gets the plain 404 (406).
  */
 async function browsersOnly(c: Context<WebEnv>, next: Next) {
-  if (!c.req.header("accept")?.includes("text/html")) return c.notFound();
+  const accept = c.req.header("accept");
+  const takesAnything = accept === undefined || /(^|,)\s*\*\/\*\s*(;|,|$)/.test(accept);
+  if (!accept?.includes("text/html") && !takesAnything) return c.notFound();
   await next();
+  c.header("vary", "Accept", { append: true });
 }
 
 function handleOf(actor: LocalActor, publicUrl: URL): string {
