@@ -13,6 +13,7 @@ import { adminTargetsRoutes } from "./pages/admin-targets-page.ts";
 import { adminTokensRoutes } from "./pages/admin-tokens-page.ts";
 import { catalogPageRoutes } from "./pages/catalog-page.ts";
 import { courseActionRoutes } from "./pages/course-actions.ts";
+import { changesPageRoutes } from "./pages/changes-page.ts";
 import { coursePageRoutes } from "./pages/course-page.ts";
 import { feedsRoutes } from "./pages/feeds-page.ts";
 import { loginRoutes } from "./pages/login-page.ts";
@@ -112,6 +113,7 @@ export function createWebApp(dependencies: WebDependencies): Hono<WebEnv> {
   }
   catalogPageRoutes(app, dependencies);
   coursePageRoutes(app, dependencies);
+  changesPageRoutes(app, dependencies);
   courseActionRoutes(app, dependencies);
   restoresRoutes(app, dependencies);
   feedsRoutes(app, dependencies);
