@@ -2,6 +2,8 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { AccountRepository } from "../../packages/node/src/accounts/account-repository.ts";
+import { createAccount } from "../../packages/node/src/accounts/account-service.ts";
 import { publishCourse } from "../../packages/node/src/courses/publish-service.ts";
 import { domainServices } from "../../packages/node/src/federation/domain-services.ts";
 import { buildTarGz, moodleBackupXml } from "../support/archive-builder.ts";
@@ -10,6 +12,7 @@ import { eventually } from "../support/eventually.ts";
 import { contextOf, followAndApprove, publishToFollower } from "../support/federation-steps.ts";
 import { nodeApi } from "../support/node-api.ts";
 import { startTestNode, type TestNode } from "../support/test-node.ts";
+import { WebClient } from "../web/web-client.ts";
 
 let university: TestNode;
 let school: TestNode;
@@ -135,6 +138,34 @@ describe("what changed between two revisions, across nodes", () => {
     );
     expect(missing.status).toBe(404);
     expect(missing.body.error.code).toBe("no_such_revision");
+  });
+
+  it("shows the changes on the web to a teacher, from the course page's revision picker", async () => {
+    const stores = {
+      actors: school.node.services.actors,
+      accounts: new AccountRepository(school.node.db),
+    };
+    const web = new WebClient(school.url);
+    const { password } = await createAccount(stores, { username: "tess", role: "teacher" });
+    await web.login("tess", password);
+    const course = await web.page(`/catalog/course?object=${encodeURIComponent(algebra.object)}`);
+    expect(course.html).toContain('action="/catalog/changes"');
+    const query = new URLSearchParams({ object: algebra.object, from: "1", to: "2" });
+    const changes = await web.page(`/catalog/changes?${query}`);
+    expect(changes.status).toBe(200);
+    expect(changes.html).toContain("Algebra: what changed from revision 1 to 2");
+    expect(changes.html).toContain("quiz “First check” in section 0");
+    expect(changes.html).toContain("page “Welcome” → “Welcome back”");
+    const french = await web.page(`/catalog/changes?${query}`, { "accept-language": "fr" });
+    expect(french.html).toContain("Activités ajoutées");
+
+    const { password: viewerPassword } = await createAccount(stores, {
+      username: "vic",
+      role: "viewer",
+    });
+    const viewer = new WebClient(school.url);
+    await viewer.login("vic", viewerPassword);
+    expect((await viewer.page(`/catalog/changes?${query}`)).status).toBe(403);
   });
 
   it("shows the changes of a course published here to its node", async () => {

@@ -750,6 +750,47 @@ export const en = {
     "To restore this course into a Moodle site, follow its author from your institution's coursefed node: the course then appears in your catalog.",
   tagIntro: (site: string) => `Public courses of ${site} with this tag.`,
   noTaggedCourses: "No public course has this tag.",
+  changes: {
+    title: (title: string, from: number, to: number) =>
+      `${title}: what changed from revision ${from} to ${to}`,
+    compare: "Compare two revisions",
+    from: "From revision",
+    to: "To revision",
+    show: "Show the changes",
+    refusedTitle: "The changes cannot be shown",
+    intro:
+      "Worked out from the two backups themselves: sections, activities, questions, files (by their content) and settings.",
+    none: "Nothing changed between these revisions.",
+    matchedByNames:
+      "These backups come from different Moodle courses (the course was restored elsewhere and published from there): sections and activities are paired by name and type, so a renamed one shows as removed and added.",
+    sectionsAdded: "Sections added",
+    sectionsRemoved: "Sections removed",
+    sectionsRenamed: "Sections renamed",
+    sectionsMoved: "Sections moved",
+    activitiesAdded: "Activities added",
+    activitiesRemoved: "Activities removed",
+    activitiesRenamed: "Activities renamed",
+    activitiesMoved: "Activities moved",
+    questions: "Questions by type",
+    questionTotal: (before: number, after: number) => `Questions: ${before} → ${after}`,
+    filesAdded: "Files added",
+    filesRemoved: "Files removed",
+    filesChanged: "Files changed",
+    courseSettings: "Course settings changed",
+    backupSettings: "Backup settings changed",
+    section: (number: number | null, title: string) =>
+      number === null || title === String(number)
+        ? `section ${title}`
+        : `section ${number} “${title}”`,
+    noSection: "no section",
+    inSection: (where: string) => `in ${where}`,
+    position: (before: number | null, after: number | null) =>
+      `position ${before ?? "?"} → ${after ?? "?"}`,
+    noValue: "(none)",
+    beforeUpdate: (from: number, to: number) =>
+      `What the update changes, from revision ${from} (in the Moodle course) to ${to}`,
+    unavailable: (reason: string) => `The changes cannot be shown: ${reason}`,
+  },
 };
 
 export type Messages = typeof en;

@@ -756,4 +756,45 @@ export const fr: Messages = {
     "Pour restaurer ce cours dans un site Moodle, suivez son auteur depuis le nœud coursefed de votre établissement : le cours apparaît alors dans votre catalogue.",
   tagIntro: (site: string) => `Cours publics de ${site} portant ce mot-clé.`,
   noTaggedCourses: "Aucun cours public ne porte ce mot-clé.",
+  changes: {
+    title: (title: string, from: number, to: number) =>
+      `${title} : ce qui a changé de la révision ${from} à la ${to}`,
+    compare: "Comparer deux révisions",
+    from: "De la révision",
+    to: "À la révision",
+    show: "Voir les changements",
+    refusedTitle: "Les changements ne peuvent pas être affichés",
+    intro:
+      "Établis d’après les deux sauvegardes elles-mêmes : sections, activités, questions, fichiers (d’après leur contenu) et réglages.",
+    none: "Rien n’a changé entre ces révisions.",
+    matchedByNames:
+      "Ces sauvegardes viennent de cours Moodle différents (le cours a été restauré ailleurs et publié de là) : sections et activités sont appariées par nom et type, si bien qu’une activité renommée apparaît supprimée puis ajoutée.",
+    sectionsAdded: "Sections ajoutées",
+    sectionsRemoved: "Sections supprimées",
+    sectionsRenamed: "Sections renommées",
+    sectionsMoved: "Sections déplacées",
+    activitiesAdded: "Activités ajoutées",
+    activitiesRemoved: "Activités supprimées",
+    activitiesRenamed: "Activités renommées",
+    activitiesMoved: "Activités déplacées",
+    questions: "Questions par type",
+    questionTotal: (before: number, after: number) => `Questions : ${before} → ${after}`,
+    filesAdded: "Fichiers ajoutés",
+    filesRemoved: "Fichiers supprimés",
+    filesChanged: "Fichiers modifiés",
+    courseSettings: "Réglages du cours modifiés",
+    backupSettings: "Réglages de la sauvegarde modifiés",
+    section: (number: number | null, title: string) =>
+      number === null || title === String(number)
+        ? `section ${title}`
+        : `section ${number} « ${title} »`,
+    noSection: "aucune section",
+    inSection: (where: string) => `dans la ${where}`,
+    position: (before: number | null, after: number | null) =>
+      `position ${before ?? "?"} → ${after ?? "?"}`,
+    noValue: "(aucun)",
+    beforeUpdate: (from: number, to: number) =>
+      `Ce que la mise à jour change, de la révision ${from} (celle du cours Moodle) à la ${to}`,
+    unavailable: (reason: string) => `Les changements ne peuvent pas être affichés : ${reason}`,
+  },
 };

@@ -25,6 +25,7 @@ import { publisherByline } from "../publisher-byline.ts";
 import { accountOf, requireRole } from "../roles.ts";
 import type { WebContext, WebDependencies, WebEnv } from "../web-env.ts";
 import { manifestFacts, sanitizedSummary } from "./catalog-page.ts";
+import { compareRevisionsForm } from "./changes-markup.ts";
 import { errorPage } from "./error-page.ts";
 import { lineageList } from "./lineage-list.ts";
 import { reportForm } from "./report-form.ts";
@@ -328,6 +329,16 @@ function revisionsSection(
       html`<tr><td>${revision.revision}</td><td>${formatDateTime(revision.publishedAt, language)}</td><td>${formatDateTime(revision.receivedAt, language)}</td><td>${formatBytes(revision.size, language)}</td><td><code class="digest">${revision.sha256}</code></td>${download(revision.revision)}</tr>`,
   )}</tbody>
 </table></div>
+${
+  mayDownload && revisions.length > 1
+    ? compareRevisionsForm(
+        t,
+        entry.objectUri,
+        revisions.map((revision) => revision.revision).sort((a, b) => a - b),
+        { from: Math.max(1, entry.revision - 1), to: entry.revision },
+      )
+    : ""
+}
 </section>`;
 }
 

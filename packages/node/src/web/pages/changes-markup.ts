@@ -1,0 +1,81 @@
+import type { BackupDiff, FileChange, SectionRef } from "@coursefed/mbz";
+import { MbzError } from "@coursefed/mbz";
+import { html } from "hono/html";
+import { BlobDigestError } from "../../blobs/blob-store.ts";
+import { DownloadError } from "../../blobs/resumable-download.ts";
+import { FetchError } from "../../catalog/fetch-service.ts";
+import { ChangesError } from "../../catalog/revision-changes.ts";
+import type { Messages } from "../i18n/en.ts";
+import type { Markup } from "../layout.ts";
+
+/** Longest setting value shown whole (a course summary is a page of HTML). */
+const SHOWN_VALUE_CHARS = 80;
+
+/** The refusals working changes out can meet: the page says them, as the API does. */
+export function isChangesRefusal(error: unknown): error is Error {
+  return (
+    error instanceof ChangesError ||
+    error instanceof FetchError ||
+    error instanceof DownloadError ||
+    error instanceof BlobDigestError ||
+    error instanceof MbzError
+  );
+}
+
+/** Two revision pickers and a button: GET /catalog/changes for one catalog course. */
+export function compareRevisionsForm(
+  t: Messages,
+  object: string,
+  revisions: readonly number[],
+  picked: { from: number; to: number },
+): Markup {
+  const choices = (selected: number) =>
+    revisions.map(
+      (revision) =>
+        html`<option value="${revision}"${revision === selected ? html` selected` : ""}>${revision}</option>`,
+    );
+  return html`<form method="get" action="/catalog/changes" class="compare-revisions">
+<input type="hidden" name="object" value="${object}">
+<fieldset role="group" aria-label="${t.changes.compare}">
+<label>${t.changes.from} <select name="from">${choices(picked.from)}</select></label>
+<label>${t.changes.to} <select name="to">${choices(picked.to)}</select></label>
+<button type="submit" class="secondary">${t.changes.show}</button>
+</fieldset>
+</form>`;
+}
+
+/** A diff as lists, in the page's language; titles and file names are escaped by html``. */
+export function changesMarkup(t: Messages, diff: BackupDiff): Markup {
+  const m = t.changes;
+  if (diff.unchanged) return html`<p>${m.none}</p>`;
+  const section = (ref: SectionRef | null) =>
+    ref ? m.section(ref.number, ref.title) : m.noSection;
+  const shown = (value: string | null) => {
+    if (value === null) return m.noValue;
+    const flat = value.replace(/\s+/g, " ").trim();
+    return flat.length > SHOWN_VALUE_CHARS
+      ? `“${flat.slice(0, SHOWN_VALUE_CHARS - 1)}…”`
+      : `“${flat}”`;
+  };
+  const file = (change: FileChange) =>
+    html`${change.activity ? html`${change.activity.module} “${change.activity.title}”: ` : ""}<code>${change.component}/${change.filearea}${change.filepath}${change.filename}</code>`;
+  const list = <T>(title: string, items: readonly T[], line: (item: T) => unknown): Markup =>
+    items.length === 0
+      ? html``
+      : html`<h3>${title}</h3><ul>${items.map((item) => html`<li>${line(item)}</li>`)}</ul>`;
+  return html`${diff.matchedBy === "names" ? html`<p class="notice">${m.matchedByNames}</p>` : ""}
+${list(m.sectionsAdded, diff.sections.added, section)}
+${list(m.sectionsRemoved, diff.sections.removed, section)}
+${list(m.sectionsRenamed, diff.sections.renamed, (item) => `“${item.oldTitle}” → “${item.title}”`)}
+${list(m.sectionsMoved, diff.sections.moved, (item) => `“${item.title}”: ${m.position(item.oldNumber, item.number)}`)}
+${list(m.activitiesAdded, diff.activities.added, (item) => `${item.module} “${item.title}” ${m.inSection(section(item.section))}`)}
+${list(m.activitiesRemoved, diff.activities.removed, (item) => `${item.module} “${item.title}” (${section(item.section)})`)}
+${list(m.activitiesRenamed, diff.activities.renamed, (item) => `${item.module} “${item.oldTitle}” → “${item.title}”`)}
+${list(m.activitiesMoved, diff.activities.moved, (item) => `${item.module} “${item.title}”: ${section(item.fromSection)} → ${section(item.toSection)}`)}
+${diff.questions.byQtype.length === 0 ? "" : html`<h3>${m.questions}</h3><p>${m.questionTotal(diff.questions.old, diff.questions.new)}</p><ul>${diff.questions.byQtype.map((item) => html`<li><code>${item.qtype}</code>: ${item.old} → ${item.new}</li>`)}</ul>`}
+${list(m.filesAdded, diff.files.added, file)}
+${list(m.filesRemoved, diff.files.removed, file)}
+${list(m.filesChanged, diff.files.changed, file)}
+${list(m.courseSettings, diff.settings.course, (item) => html`<code>${item.key}</code>: ${shown(item.old)} → ${shown(item.new)}`)}
+${list(m.backupSettings, diff.settings.backup, (item) => html`<code>${item.key}</code>: ${shown(item.old)} → ${shown(item.new)}`)}`;
+}
