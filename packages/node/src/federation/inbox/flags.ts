@@ -41,7 +41,9 @@ export async function onFlag(ctx: Context, flag: Flag): Promise<void> {
     });
   } catch (error) {
     if (!(error instanceof ReportError)) throw error;
-    console.warn(`Flag ${flag.id.href} from ${flag.actorId.host} refused: ${error.message}.`);
+    console.warn(
+      `Flag ${flag.id.href} from ${flag.actorId.host} refused: ${error.message.replace(/\.$/, "")}.`,
+    );
     return;
   }
   // Where to send an answer: the reporter as its own server describes it.
@@ -92,7 +94,9 @@ async function onReportAnswer(
     });
   } catch (error) {
     if (!(error instanceof ReportError)) throw error;
-    console.warn(`Answer ${note.id?.href} to a report refused: ${error.message}.`);
+    console.warn(
+      `Answer ${note.id?.href} to a report refused: ${error.message.replace(/\.$/, "")}.`,
+    );
   }
 }
 
