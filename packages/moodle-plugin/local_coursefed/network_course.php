@@ -87,13 +87,38 @@ echo html_writer::tag('h3', get_string('networklicence', 'local_coursefed'));
 echo html_writer::tag('p', s($manifest['license'] ?? get_string('networklicenceunknown', 'local_coursefed')),
     ['class' => 'coursefed-licence']);
 
-if (!empty($manifest['derivedFrom']['object'])) {
+// The node reads the chain from what it holds: its catalog, and the signed credits of the
+// nearest descendant it holds; an ancestor it cannot describe is said to be unknown.
+$lineage = $course['lineage'] ?? [];
+if (!empty($lineage)) {
     echo html_writer::tag('h3', get_string('networklineage', 'local_coursefed'));
-    $source = new moodle_url('/local/coursefed/network_course.php', ['object' => $manifest['derivedFrom']['object']]);
-    echo html_writer::tag('p', get_string('networkderivedfrom', 'local_coursefed', [
-        'link' => html_writer::link($source, s($manifest['derivedFrom']['object'])),
-        'revision' => (int) $manifest['derivedFrom']['revision'],
-    ]));
+    echo html_writer::tag('p', get_string('networklineageintro', 'local_coursefed'));
+    $items = [];
+    foreach ($lineage as $ancestor) {
+        if (($ancestor['known'] ?? 'unknown') === 'unknown') {
+            $items[] = get_string('networklineageunknown', 'local_coursefed', s($ancestor['object']));
+            continue;
+        }
+        $names = $ancestor['authors'] ?? [];
+        if (!empty($ancestor['institution']) && !in_array($ancestor['institution'], $names, true)) {
+            $names[] = $ancestor['institution'];
+        }
+        $title = s($ancestor['title'] ?? $ancestor['object']);
+        $link = $ancestor['known'] === 'catalog'
+            ? html_writer::link(new moodle_url('/local/coursefed/network_course.php', ['object' => $ancestor['object']]), $title)
+            : $title;
+        $item = get_string('networklineageancestor', 'local_coursefed', [
+            'title' => $link,
+            'revision' => (int) $ancestor['revision'],
+            'by' => $names ? get_string('networklineageby', 'local_coursefed', s(implode(', ', $names))) : '',
+            'licence' => s($ancestor['license'] ?? get_string('networklicenceunknown', 'local_coursefed')),
+        ]);
+        if ($ancestor['known'] === 'credited') {
+            $item .= ' ' . html_writer::tag('small', get_string('networklineagecredited', 'local_coursefed'));
+        }
+        $items[] = $item;
+    }
+    echo html_writer::alist($items, ['class' => 'coursefed-lineage'], 'ol');
 }
 
 echo html_writer::tag('h3', get_string('networkrevisions', 'local_coursefed'));
