@@ -3,8 +3,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TEST_POSTGRES_ENVIRONMENT, temporaryDatabases } from "../db/test-database.ts";
 import { FollowRepository } from "../follows/follow-repository.ts";
 import type { CourseManifest } from "../manifests/course-manifest.ts";
+import { MoodleTargetRepository } from "../moodle-targets/target-repository.ts";
 import { CatalogRepository, type ReceivedCourse } from "./catalog-repository.ts";
-import { moodleBranchNumber, type RestoreSite } from "./catalog-restorable.ts";
+import { probedSites, type RestoreSite } from "./catalog-restorable.ts";
 
 const databases = temporaryDatabases();
 afterAll(() => databases.removeAll());
@@ -299,11 +300,10 @@ describe("CatalogRepository.searchCatalog by teacher and restorable", () => {
       maxRestoreBytes: null,
     },
   };
-  const restoreSite = (info: MoodleSiteInfo): RestoreSite => ({
-    branch: moodleBranchNumber(info.branch),
-    plugins: info.plugins,
-    maxRestoreBytes: info.maxRestoreBytes,
-  });
+  /** Each site as a probed target; "older" probed before the courses came, "newer" after. */
+  const restoreSites: Record<string, RestoreSite> = {};
+  const restoreSite = (info: MoodleSiteInfo): RestoreSite =>
+    restoreSites[info === sites.older ? "older" : "newer"] as RestoreSite;
   /** Each course, and what makes it restorable or not on the two sites. */
   const received: ReceivedCourse[] = [
     entry("https://a.example/courses/1", "Plain 3.9", null, [], 1, { moodle: moodle("3.9") }),
@@ -357,7 +357,21 @@ describe("CatalogRepository.searchCatalog by teacher and restorable", () => {
       name: "Marie's university",
       handle: "institution@a.example",
     });
+    const targets = new MoodleTargetRepository(db);
+    const probe = async (name: string) => {
+      const target = await targets.add({
+        name,
+        driver: "ws",
+        url: `https://${name}.example`,
+        token: "token",
+      });
+      const [site] = probedSites([await targets.saveProbe(target, sites[name] as MoodleSiteInfo)]);
+      restoreSites[name] = site as RestoreSite;
+    };
+    // Judged as each course arrives, then all at once when the second site is probed.
+    await probe("older");
     for (const course of received) expect(await courses.receive(course)).toBe(true);
+    await probe("newer");
   });
   const titles = async (query: Partial<Parameters<CatalogRepository["searchCatalog"]>[0]>) => {
     const { total, entries } = await courses.searchCatalog({ limit: 20, offset: 0, ...query });

@@ -4,19 +4,45 @@ import {
   desc,
   eq,
   getTableColumns,
+  gte,
   inArray,
   isNull,
+  lt,
   lte,
+  max,
   or,
   type SQL,
   sql,
 } from "drizzle-orm";
+import { CodedError } from "../coded-error.ts";
 import type { NodeDatabase } from "../db/database.ts";
 import type { catalogEntries, catalogRevisions } from "../db/schema.postgres.ts";
-import { jsonArrayHas, jsonArrayLength } from "../db/sql-dialect.ts";
 import type { CourseManifest } from "../manifests/course-manifest.ts";
-import { moodleBranchNumber, type RestoreSite, restorableOn } from "./catalog-restorable.ts";
-import { catalogTextMatch } from "./catalog-text-search.ts";
+import {
+  actorTerm,
+  branchTermsUpTo,
+  catalogFacets,
+  hostTerm,
+  languageTerm,
+  pluginTerm,
+  tagTerm,
+  WITHOUT_PLUGINS_TERM,
+} from "./catalog-facets.ts";
+import {
+  ensureJudged,
+  judgeRestorable,
+  moodleBranchNumber,
+  probedSites,
+  type RestoreSite,
+  restorableOn,
+} from "./catalog-restorable.ts";
+import {
+  type CatalogTier,
+  catalogWords,
+  postgresWordsMatch,
+  sqliteFacetMatch,
+  sqliteWordsMatch,
+} from "./catalog-text-search.ts";
 
 export type CatalogEntry = typeof catalogEntries.$inferSelect;
 export type CatalogRevision = typeof catalogRevisions.$inferSelect;
@@ -57,7 +83,76 @@ export interface CatalogQuery {
   /** Only courses one of these sites can restore faithfully (none when the list is empty). */
   readonly restorableOn?: readonly RestoreSite[] | undefined;
   readonly limit: number;
-  readonly offset: number;
+  /** How many to skip; or, better on large catalogs, the `cursor` of the page before. */
+  readonly offset?: number | undefined;
+  /** The `nextCursor` of the page before: the page after it. */
+  readonly cursor?: string | undefined;
+}
+
+/**
+ * How many matches a search counts at most: past it, the catalog says "more than" that
+ * (a count is read match by match, and a million courses cannot be within a page's time).
+ */
+export const CATALOG_COUNT_LIMIT = 1000;
+
+/** A page of a catalog search. */
+export interface CatalogPage {
+  /** How many courses match; CATALOG_COUNT_LIMIT when more do (then `totalExact` is false). */
+  readonly total: number;
+  readonly totalExact: boolean;
+  readonly entries: CatalogEntry[];
+  /** What asks for the next page; undefined on the last one. */
+  readonly nextCursor: string | undefined;
+}
+
+export class CatalogSearchError extends CodedError<"INVALID_CURSOR"> {}
+
+/** A search's criteria as the index reads them (see CatalogRepository.#plan). */
+interface SearchPlan {
+  readonly words: readonly string[];
+  /** Each group: a course has one of its facet terms. */
+  readonly terms: ReadonlyArray<readonly string[]>;
+  readonly conditions: readonly SQL[];
+  readonly restorableOn: readonly RestoreSite[] | undefined;
+}
+
+/** Where a page ended: the tier of words and the search key of its last course. */
+interface CatalogCursor {
+  readonly tier: number;
+  readonly key: number;
+}
+
+function catalogCursor(cursor: CatalogCursor): string {
+  return Buffer.from(`${cursor.tier}.${cursor.key}`).toString("base64url");
+}
+
+function parseCatalogCursor(text: string): CatalogCursor {
+  const match = /^([01])\.(\d{1,16})$/.exec(Buffer.from(text, "base64url").toString());
+  const key = Number(match?.[2]);
+  if (!match || !Number.isSafeInteger(key)) {
+    throw new CatalogSearchError(
+      "INVALID_CURSOR",
+      "This page cursor is not one the catalog gave: ask for the first page again, then follow its nextCursor.",
+    );
+  }
+  return { tier: Number(match[1]), key };
+}
+
+/**
+ * A search key for a course published at `publishedAt` that no other course has:
+ * publishedAt × 1024, plus one for each course already published the same millisecond.
+ */
+async function freeSearchKey(
+  tx: Pick<NodeDatabase, "select">,
+  catalogEntries: NodeDatabase["tables"]["catalogEntries"],
+  publishedAt: number,
+): Promise<number> {
+  const base = publishedAt * 1024;
+  const [taken] = await tx
+    .select({ last: max(catalogEntries.searchKey) })
+    .from(catalogEntries)
+    .where(and(gte(catalogEntries.searchKey, base), lt(catalogEntries.searchKey, base + 1024)));
+  return taken?.last == null ? base : Number(taken.last) + 1;
 }
 
 /** A remote actor as the catalog names it. */
@@ -102,9 +197,15 @@ export class CatalogRepository {
   async receive(course: ReceivedCourse): Promise<boolean> {
     const { catalogEntries, catalogRevisions } = this.#db.tables;
     const { manifest } = course;
-    return await this.#db.transaction(async (tx) => {
+    let current: { before: number | null; after: number } | undefined;
+    const kept = await this.#db.transaction(async (tx) => {
       const [held] = await tx
-        .select({ actorUri: catalogEntries.actorUri, revision: catalogEntries.revision })
+        .select({
+          actorUri: catalogEntries.actorUri,
+          revision: catalogEntries.revision,
+          publishedAt: catalogEntries.publishedAt,
+          searchKey: catalogEntries.searchKey,
+        })
         .from(catalogEntries)
         .where(eq(catalogEntries.objectUri, course.objectUri))
         .limit(1);
@@ -133,21 +234,31 @@ export class CatalogRepository {
         receivedAt,
       };
       if (!held || manifest.revision >= held.revision) {
-        const entry = {
-          ...revision,
+        const facts = {
           actorUri: course.actorUri,
-          title: course.title,
-          summary: course.summary,
           tags: [...course.tags],
           moodleBranch: moodleBranchNumber(manifest.moodle?.backupRelease ?? ""),
           languages: [...(manifest.languages ?? [])],
           requiredPlugins: [...(manifest.requiredPlugins ?? [])],
+        };
+        const searchKey =
+          held?.searchKey != null && held.publishedAt === revision.publishedAt
+            ? held.searchKey
+            : await freeSearchKey(tx, catalogEntries, revision.publishedAt);
+        const entry = {
+          ...revision,
+          ...facts,
+          title: course.title,
+          summary: course.summary,
+          searchKey,
+          facets: catalogFacets(this.#db, facts),
           deletedAt: null,
         };
         await tx
           .insert(catalogEntries)
           .values(entry)
           .onConflictDoUpdate({ target: catalogEntries.objectUri, set: entry });
+        current = { before: held?.searchKey ?? null, after: searchKey };
       }
       // On conflict the archive is the same (checked above): only the manifest may change.
       await tx
@@ -159,54 +270,219 @@ export class CatalogRepository {
         });
       return true;
     });
+    if (current) await this.#judgeArrival(course.objectUri, current);
+    return kept;
+  }
+  /** Whether each probed target can restore the course that arrived (its current revision). */
+  async #judgeArrival(
+    objectUri: string,
+    keys: { before: number | null; after: number },
+  ): Promise<void> {
+    const { catalogRestorable, moodleTargets } = this.#db.tables;
+    const stale = keys.before === null ? [keys.after] : [keys.before, keys.after];
+    await this.#db.delete(catalogRestorable).where(inArray(catalogRestorable.searchKey, stale));
+    for (const site of probedSites(await this.#db.select().from(moodleTargets))) {
+      await judgeRestorable(this.#db, site, objectUri);
+    }
   }
   /**
-   * Received courses not withdrawn that meet every criterion given. With `q`, best
-   * matches first; otherwise newest first.
+   * Received courses not withdrawn that meet every criterion given, a page at a time.
+   * With `q`, the courses whose title or tags hold every word first, then the others;
+   * newest first within each (catalog-text-search.ts). The total is counted up to
+   * CATALOG_COUNT_LIMIT: past it, `totalExact` is false and `total` is that limit.
    */
-  async searchCatalog(query: CatalogQuery): Promise<{ total: number; entries: CatalogEntry[] }> {
-    const { catalogEntries } = this.#db.tables;
-    const conditions: SQL[] = [isNull(catalogEntries.deletedAt)];
-    if (query.actor) conditions.push(eq(catalogEntries.actorUri, query.actor));
-    if (query.teacher) conditions.push(this.#byTeacher(query.teacher));
-    if (query.institution) {
-      const host = escapeLike(query.institution.toLowerCase());
-      conditions.push(
-        or(
-          sql`${catalogEntries.actorUri} like ${`https://${host}/%`} escape '\\'`,
-          sql`${catalogEntries.actorUri} like ${`http://${host}/%`} escape '\\'`,
-        ) as SQL,
+  async searchCatalog(query: CatalogQuery): Promise<CatalogPage> {
+    const after = query.cursor === undefined ? undefined : parseCatalogCursor(query.cursor);
+    if (after && query.offset) {
+      throw new CatalogSearchError(
+        "INVALID_CURSOR",
+        "A page is asked for by its cursor or by an offset, not both: leave the offset out.",
       );
     }
-    if (query.tag) conditions.push(jsonArrayHas(this.#db, catalogEntries.tags, query.tag));
-    if (query.language) {
-      conditions.push(jsonArrayHas(this.#db, catalogEntries.languages, query.language));
+    const plan = await this.#plan(query);
+    if (!plan) return { total: 0, totalExact: true, entries: [], nextCursor: undefined };
+    if (plan.restorableOn) await ensureJudged(this.#db, plan.restorableOn);
+    return await this.#db.transaction(async (tx) => {
+      const reader = tx as unknown as NodeDatabase;
+      const counted = await this.#count(reader, plan);
+      const entries: Array<CatalogEntry & { tier: number }> = [];
+      let offset = query.offset ?? 0;
+      const tiers =
+        plan.words.length > 0 ? (["title", "summary"] as const) : ([undefined] as const);
+      for (let tier = after?.tier ?? 0; tier < tiers.length; tier++) {
+        const wanted = query.limit + 1 - entries.length;
+        if (wanted <= 0) break;
+        const before = after && tier === after.tier ? after.key : undefined;
+        const found = await this.#tierPage(reader, plan, tiers[tier], before, wanted, offset);
+        entries.push(...found.map((entry) => ({ ...entry, tier })));
+        if (offset > 0) {
+          // Rows skipped in this tier are not skipped again in the next.
+          offset =
+            found.length > 0
+              ? 0
+              : offset - (await this.#tierCount(reader, plan, tiers[tier], offset));
+        }
+      }
+      const page = entries.slice(0, query.limit);
+      const last = page.at(-1);
+      return {
+        total: counted.total,
+        totalExact: counted.exact,
+        entries: page.map(({ tier: _tier, ...entry }) => entry),
+        nextCursor:
+          entries.length > query.limit && last?.searchKey != null
+            ? catalogCursor({ tier: last.tier, key: last.searchKey })
+            : undefined,
+      };
+    });
+  }
+  /**
+   * The query's criteria as the index reads them: facet terms, the words, what stays a
+   * column condition. Undefined when nothing can match (a teacher no one is, a branch
+   * that is not one).
+   */
+  async #plan(query: CatalogQuery): Promise<SearchPlan | undefined> {
+    const db = this.#db;
+    const { catalogEntries } = db.tables;
+    const terms: string[][] = [];
+    const conditions: SQL[] = [];
+    if (query.actor) terms.push([actorTerm(query.actor)]);
+    if (query.teacher) {
+      const actors = await this.#teachersMatching(query.teacher);
+      if (actors.length === 0) return undefined;
+      terms.push(actors.map(actorTerm));
     }
-    if (query.plugin) {
-      conditions.push(jsonArrayHas(this.#db, catalogEntries.requiredPlugins, query.plugin));
-    }
-    if (query.withoutPlugins) {
-      conditions.push(eq(jsonArrayLength(this.#db, catalogEntries.requiredPlugins), 0));
-    }
+    if (query.institution) terms.push([hostTerm(db, query.institution)]);
+    if (query.tag) terms.push([tagTerm(db, query.tag)]);
+    if (query.language) terms.push([languageTerm(db, query.language)]);
+    if (query.plugin) terms.push([pluginTerm(db, query.plugin)]);
+    if (query.withoutPlugins) terms.push([WITHOUT_PLUGINS_TERM]);
     if (query.moodle) {
-      conditions.push(lte(catalogEntries.moodleBranch, moodleBranchNumber(query.moodle) ?? -1));
+      const branch = moodleBranchNumber(query.moodle);
+      if (branch === null) return undefined;
+      // SQLite reads the branch from its full-text index; PostgreSQL from the column,
+      // which its planner weighs with the GIN index.
+      if (db.engine === "postgres") conditions.push(lte(catalogEntries.moodleBranch, branch));
+      else terms.push(branchTermsUpTo(branch));
     }
-    if (query.restorableOn) conditions.push(restorableOn(this.#db, query.restorableOn));
-    const match = catalogTextMatch(this.#db, query.q ?? "");
-    if (match) conditions.push(match.where);
-    const where = and(...conditions);
-    const [counted] = await this.#db.select({ total: count() }).from(catalogEntries).where(where);
-    const listing = this.#db
+    if (query.restorableOn?.length === 0) return undefined;
+    return {
+      words: catalogWords(query.q ?? ""),
+      terms,
+      conditions,
+      restorableOn: query.restorableOn,
+    };
+  }
+  /** The Person actors whose handle or name holds `text`, case aside. */
+  async #teachersMatching(text: string): Promise<string[]> {
+    const { remoteActors } = this.#db.tables;
+    // A handle is stored without its leading "@", as user@host.
+    const pattern = `%${escapeLike(text.trim().replace(/^@/, "").toLowerCase())}%`;
+    const found = await this.#db
+      .select({ uri: remoteActors.uri })
+      .from(remoteActors)
+      .where(
+        and(
+          eq(remoteActors.type, "Person"),
+          sql`(lower(coalesce(${remoteActors.handle}, '')) like ${pattern} escape '\\'
+            or lower(coalesce(${remoteActors.name}, '')) like ${pattern} escape '\\')`,
+        ),
+      );
+    return found.map((actor) => actor.uri);
+  }
+  /** How many courses match, read up to CATALOG_COUNT_LIMIT + 1 of them. */
+  async #count(db: NodeDatabase, plan: SearchPlan): Promise<{ total: number; exact: boolean }> {
+    const matching = this.#matching(plan, "any", undefined);
+    const rows = await db
+      .select({ total: count() })
+      .from(sql`(${matching} limit ${CATALOG_COUNT_LIMIT + 1}) as matching`);
+    const total = Number(rows[0]?.total ?? 0);
+    return total > CATALOG_COUNT_LIMIT
+      ? { total: CATALOG_COUNT_LIMIT, exact: false }
+      : { total, exact: true };
+  }
+  /** How many courses a tier holds, counted up to `upTo`. */
+  async #tierCount(
+    db: NodeDatabase,
+    plan: SearchPlan,
+    tier: CatalogTier | undefined,
+    upTo: number,
+  ): Promise<number> {
+    const matching = this.#matching(plan, tier ?? "any", undefined);
+    const rows = await db
+      .select({ total: count() })
+      .from(sql`(${matching} limit ${upTo}) as matching`);
+    return Number(rows[0]?.total ?? 0);
+  }
+  /** A tier's courses, newest first, older than `before` when given. */
+  async #tierPage(
+    db: NodeDatabase,
+    plan: SearchPlan,
+    tier: CatalogTier | undefined,
+    before: number | undefined,
+    limit: number,
+    offset: number,
+  ): Promise<CatalogEntry[]> {
+    const { catalogEntries } = this.#db.tables;
+    const keys = this.#matching(plan, tier ?? "any", before);
+    return await db
       .select(getTableColumns(catalogEntries))
       .from(catalogEntries)
-      .$dynamic();
-    if (match?.join) listing.innerJoin(match.join.table, match.join.on);
-    const entries = await listing
-      .where(where)
-      .orderBy(...(match ? [match.rank] : []), desc(catalogEntries.publishedAt))
-      .limit(query.limit)
-      .offset(query.offset);
-    return { total: counted?.total ?? 0, entries };
+      .where(
+        sql`${catalogEntries.searchKey} in (${keys} order by key desc limit ${limit} offset ${offset})`,
+      )
+      .orderBy(desc(catalogEntries.searchKey));
+  }
+  /**
+   * The search keys of the courses matching `plan` (in `tier` when it has words), as a
+   * subquery the index answers in the catalog's order: SQLite's full-text index, which
+   * holds the live courses' words and facets; PostgreSQL's GIN index or its index of live
+   * courses by search_key, whichever its planner finds cheaper.
+   */
+  #matching(plan: SearchPlan, tier: CatalogTier | "any", before: number | undefined): SQL {
+    const db = this.#db;
+    const { catalogEntries } = db.tables;
+    if (db.engine === "postgres") {
+      const conditions = [
+        isNull(catalogEntries.deletedAt),
+        ...(plan.words.length > 0 ? [postgresWordsMatch(db, plan.words, tier)] : []),
+        ...plan.terms.map((group) =>
+          or(
+            ...group.map(
+              (term) => sql`${catalogEntries.facets} @> ${JSON.stringify([term])}::jsonb`,
+            ),
+          ),
+        ),
+        ...plan.conditions,
+        ...(before === undefined ? [] : [lt(catalogEntries.searchKey, before)]),
+        ...(plan.restorableOn
+          ? [restorableOn(db, plan.restorableOn, sql`${catalogEntries.searchKey}`)]
+          : []),
+      ];
+      return sql`select ${catalogEntries.searchKey} as key from ${catalogEntries} where ${and(...conditions)}`;
+    }
+    const match = [
+      ...(plan.words.length > 0 ? [sqliteWordsMatch(plan.words, tier)] : []),
+      ...plan.terms.map(sqliteFacetMatch),
+    ];
+    const restorable = plan.restorableOn
+      ? restorableOn(db, plan.restorableOn, sql`${sql.identifier("catalog_search")}.rowid`)
+      : undefined;
+    if (match.length === 0) {
+      // Nothing for the full-text index: the live courses' index by search_key.
+      return sql`select ${catalogEntries.searchKey} as key from ${catalogEntries} where ${and(
+        isNull(catalogEntries.deletedAt),
+        ...(before === undefined ? [] : [lt(catalogEntries.searchKey, before)]),
+        ...(plan.restorableOn
+          ? [restorableOn(db, plan.restorableOn, sql`${catalogEntries.searchKey}`)]
+          : []),
+      )}`;
+    }
+    return sql`select rowid as key from catalog_search where ${and(
+      sql`catalog_search match ${match.join(" AND ")}`,
+      before === undefined ? undefined : sql`rowid < ${before}`,
+      restorable,
+    )}`;
   }
   /**
    * The teachers (Person actors, as this node last saw them) with courses in the catalog,
@@ -275,17 +551,6 @@ export class CatalogRepository {
       });
     }
     return publishers;
-  }
-  /** Entries whose actor is a known Person whose handle or name holds `text`. */
-  #byTeacher(text: string): SQL {
-    const { catalogEntries, remoteActors } = this.#db.tables;
-    // A handle is stored without its leading "@", as user@host.
-    const pattern = `%${escapeLike(text.trim().replace(/^@/, "").toLowerCase())}%`;
-    return sql`exists (select 1 from ${remoteActors}
-      where ${remoteActors.uri} = ${catalogEntries.actorUri}
-        and ${remoteActors.type} = 'Person'
-        and (lower(coalesce(${remoteActors.handle}, '')) like ${pattern} escape '\\'
-          or lower(coalesce(${remoteActors.name}, '')) like ${pattern} escape '\\'))`;
   }
 
   /** Every revision received of a catalog course, newest first. */

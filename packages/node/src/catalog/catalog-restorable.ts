@@ -1,6 +1,6 @@
 import { parseMoodleBranch } from "@coursefed/mbz";
 import type { MoodleSiteInfo } from "@coursefed/moodle";
-import { and, or, type SQL, sql } from "drizzle-orm";
+import { and, eq, inArray, isNotNull, type SQL, sql } from "drizzle-orm";
 import type { NodeDatabase } from "../db/database.ts";
 import type { MoodleTarget } from "../moodle-targets/target-repository.ts";
 
@@ -12,6 +12,8 @@ export function moodleBranchNumber(text: string): number | null {
 
 /** A Moodle site a catalog course could be restored into, as its last probe found it. */
 export interface RestoreSite {
+  /** The Moodle target it is: what catalog_restorable records its judgements under. */
+  readonly targetId: number;
   /** Its branch as one number (4.5 → 405); null when the probe could not tell. */
   readonly branch: number | null;
   /** Every installed plugin (frankenstyle component) with its version. */
@@ -27,6 +29,7 @@ export function probedSites(targets: readonly MoodleTarget[]): RestoreSite[] {
     const info = target.siteInfo as unknown as MoodleSiteInfo;
     return [
       {
+        targetId: target.id,
         branch: moodleBranchNumber(info.branch) ?? moodleBranchNumber(info.release),
         plugins: info.plugins,
         maxRestoreBytes: info.maxRestoreBytes,
@@ -36,16 +39,100 @@ export function probedSites(targets: readonly MoodleTarget[]): RestoreSite[] {
 }
 
 /**
- * Holds for the catalog entries that at least one of `sites` can restore faithfully:
- * what `checkCompatibility` (@coursefed/moodle) judges on the entry's manifest, in SQL so
- * that the catalog's count and pages stay right. A backup made on the same branch or an
- * older one, every plugin it needs installed and no older than the backup's, and no
- * larger than the site accepts. A backup whose branch is unknown is not held against a
- * site, as the check does not. No site: nothing holds.
+ * Holds for the catalog entries (by their search_key, `searchKey`) that at least one of
+ * `sites` can restore faithfully, as judged when the entry arrived or the site was
+ * probed (see judgeRestorable): a lookup per entry. No site: nothing holds.
  */
-export function restorableOn(db: NodeDatabase, sites: readonly RestoreSite[]): SQL {
-  const conditions = sites.map((site) => siteCondition(db, site));
-  return conditions.length > 0 ? (or(...conditions) as SQL) : sql`1 = 0`;
+export function restorableOn(db: NodeDatabase, sites: readonly RestoreSite[], searchKey: SQL): SQL {
+  const { catalogRestorable } = db.tables;
+  if (sites.length === 0) return sql`1 = 0`;
+  return sql`exists (select 1 from ${catalogRestorable}
+    where ${catalogRestorable.searchKey} = ${searchKey}
+      and ${inArray(
+        catalogRestorable.targetId,
+        sites.map((site) => site.targetId),
+      )})`;
+}
+
+/**
+ * Records which catalog entries `site` can restore faithfully: every entry when the site
+ * was probed again (its earlier judgements are dropped first), or the one that arrived
+ * (`objectUri`). What `checkCompatibility` (@coursefed/moodle) judges on the entry's
+ * manifest, in SQL so that a million entries are judged in one statement.
+ */
+export async function judgeRestorable(
+  db: NodeDatabase,
+  site: RestoreSite,
+  objectUri?: string,
+): Promise<void> {
+  const { catalogEntries, catalogRestorable } = db.tables;
+  if (objectUri === undefined) {
+    await db.delete(catalogRestorable).where(eq(catalogRestorable.targetId, site.targetId));
+    await db.insert(catalogRestorable).values({ targetId: site.targetId, searchKey: JUDGED });
+  }
+  await db
+    .insert(catalogRestorable)
+    .select(
+      db
+        .select({
+          targetId: sql<number>`${site.targetId}`.as("target_id"),
+          searchKey: sql<number>`${catalogEntries.searchKey}`.as("search_key"),
+        })
+        .from(catalogEntries)
+        .where(
+          and(
+            isNotNull(catalogEntries.searchKey),
+            objectUri === undefined ? undefined : eq(catalogEntries.objectUri, objectUri),
+            siteCondition(db, site),
+          ),
+        ),
+    )
+    .onConflictDoNothing();
+}
+
+/**
+ * The row saying a site's judgements cover the whole catalog (search keys are positive):
+ * a target probed before catalog_restorable existed has none, and is judged at its first
+ * search (ensureJudged).
+ */
+const JUDGED = -1;
+
+/** Judges the whole catalog for the sites never judged yet. */
+export async function ensureJudged(db: NodeDatabase, sites: readonly RestoreSite[]): Promise<void> {
+  const { catalogRestorable } = db.tables;
+  if (sites.length === 0) return;
+  const judged = await db
+    .select({ targetId: catalogRestorable.targetId })
+    .from(catalogRestorable)
+    .where(
+      and(
+        eq(catalogRestorable.searchKey, JUDGED),
+        inArray(
+          catalogRestorable.targetId,
+          sites.map((site) => site.targetId),
+        ),
+      ),
+    );
+  const done = new Set(judged.map((row) => row.targetId));
+  for (const site of sites) if (!done.has(site.targetId)) await judgeRestorable(db, site);
+}
+
+/**
+ * A site's probe, recorded: the catalog is judged again for it, unless the probe found
+ * what the previous one did.
+ */
+export async function judgeRestorableAfterProbe(
+  db: NodeDatabase,
+  previous: MoodleTarget,
+  probed: MoodleTarget,
+): Promise<void> {
+  const [site] = probedSites([probed]);
+  if (!site) return;
+  const unchanged =
+    previous.probedAt !== null &&
+    JSON.stringify(previous.siteInfo) === JSON.stringify(probed.siteInfo);
+  if (unchanged) await ensureJudged(db, [site]);
+  else await judgeRestorable(db, site);
 }
 
 function siteCondition(db: NodeDatabase, site: RestoreSite): SQL {

@@ -6,6 +6,7 @@ import {
   WsDriver,
 } from "@coursefed/moodle";
 import { and, asc, eq } from "drizzle-orm";
+import { judgeRestorableAfterProbe } from "../catalog/catalog-restorable.ts";
 import { CodedError } from "../coded-error.ts";
 import type { NodeDatabase } from "../db/database.ts";
 import type { moodleCourseGrants, moodleTargets } from "../db/schema.postgres.ts";
@@ -148,6 +149,8 @@ export class MoodleTargetRepository {
       .set({ siteInfo: { ...info }, probedAt: Date.now() })
       .where(eq(moodleTargets.id, target.id))
       .returning();
+    // What the catalog's "restorable" filter reads is judged now, not at each search.
+    await judgeRestorableAfterProbe(this.#db, target, saved as MoodleTarget);
     return saved as MoodleTarget;
   }
 
