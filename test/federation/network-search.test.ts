@@ -26,6 +26,7 @@ import {
   writeOnePageBackup,
 } from "../support/federation-steps.ts";
 import { freePort, startTestNode, type TestNode } from "../support/test-node.ts";
+import { WebClient } from "../web/web-client.ts";
 
 /**
  * Four nodes on loopback: `searcher` follows `partner` and `neighbour`; `partner` follows
@@ -140,8 +141,10 @@ describe("network search", () => {
       },
     );
     await publish(partner, "algebraPrivate", { title: "Algebra drafts", visibility: "private" });
-    await publish(partner, "algebraWithdrawn", { title: "Algebra withdrawn" });
-    await partner.node.services.courses.withdraw(objects.algebraWithdrawn?.split("/").at(-1) ?? "");
+    const withdrawn = await publish(partner, "algebraWithdrawn", { title: "Algebra withdrawn" });
+    // Withdrawn once delivered: its followers have it, its server no longer gives it.
+    await eventually(() => searcher.node.services.catalog.catalogEntry(withdrawn));
+    await partner.node.services.courses.withdraw(withdrawn.split("/").at(-1) ?? "");
     await publish(
       neighbour,
       "linearOld",
@@ -383,6 +386,42 @@ describe("network search", () => {
         inCatalog: null,
         publisherFollowed: false,
       });
+    } finally {
+      await searcher.node.services.settings.setNetworkSearchOneHop(false, "test");
+    }
+  });
+
+  it("is on the web: the catalog's network option, results with their marks and actions", async () => {
+    const web = new WebClient(searcher.url);
+    expect((await web.login("admin", searcher.node.initialAdminPassword as string)).status).toBe(
+      303,
+    );
+    const catalog = await web.page("/catalog");
+    expect(catalog.html).toContain('formaction="/catalog/network"');
+    await searcher.node.services.settings.setNetworkSearchOneHop(true, "test");
+    try {
+      const found = await web.page("/catalog/network?q=algebra");
+      expect(found.status).toBe(200);
+      expect(found.html).toContain("In the catalog (revision 1)");
+      expect(found.html).toContain(
+        `/catalog/course?object=${encodeURIComponent(objects.algebraPublic as string)}`,
+      );
+      // One hop further, a publisher nobody here follows: follow first.
+      expect(found.html).toContain("One hop further");
+      expect(found.html).toContain("Follow Faraway College");
+      expect(found.html).toContain(`name="target" value="${institutionOf(faraway)}"`);
+      const refused = await web.post("/catalog/network/catalog", {
+        object: objects.geometry as string,
+        institution: institutionOf(faraway),
+      });
+      expect(refused.status).toBe(409);
+      expect(await refused.text()).toContain("follow");
+      const french = await web.page("/catalog/network?q=algebra", { "accept-language": "fr" });
+      expect(french.html).toContain("Chercher sur le réseau");
+      expect(french.html).toContain("Dans le catalogue (révision 1)");
+      const invalid = await web.page("/catalog/network?moodle=latest");
+      expect(invalid.status).toBe(400);
+      expect(invalid.html).toContain("major.minor");
     } finally {
       await searcher.node.services.settings.setNetworkSearchOneHop(false, "test");
     }

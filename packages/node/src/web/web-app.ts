@@ -18,6 +18,7 @@ import { coursePageRoutes } from "./pages/course-page.ts";
 import { feedsRoutes } from "./pages/feeds-page.ts";
 import { loginRoutes } from "./pages/login-page.ts";
 import { myCoursesRoutes } from "./pages/my-courses-page.ts";
+import { networkSearchPageRoutes } from "./pages/network-search-page.ts";
 import { oidcLoginRoutes } from "./pages/oidc-login.ts";
 import { publicRoutes } from "./pages/public-pages.ts";
 import { publishRoutes } from "./pages/publish-page.ts";
@@ -112,6 +113,7 @@ export function createWebApp(dependencies: WebDependencies): Hono<WebEnv> {
     });
   }
   catalogPageRoutes(app, dependencies);
+  networkSearchPageRoutes(app, dependencies);
   coursePageRoutes(app, dependencies);
   changesPageRoutes(app, dependencies);
   courseActionRoutes(app, dependencies);

@@ -72,6 +72,26 @@ export const en = {
   restorableNoProbedTarget:
     "No Moodle site of this node has been probed yet: no course can be judged restorable.",
   resultCount: (total: number) => (total === 1 ? "1 course" : `${total} courses`),
+  searchNetwork: "Search the network",
+  searchCatalogInstead: "Search this node's catalog instead",
+  networkSearchTitle: "Search the network",
+  networkSearchIntro:
+    "Courses of the nodes this node follows, asked now: each node answers for its own courses. Nothing enters the catalog until you bring it in.",
+  networkResultCount: (total: number, nodes: number) =>
+    `${total === 1 ? "1 course" : `${total} courses`} from ${nodes === 1 ? "1 node" : `${nodes} nodes`}`,
+  nodesLate: (count: number, budgetMs: number) =>
+    `${count === 1 ? "1 node" : `${count} nodes`} did not answer in time (${(budgetMs / 1000).toLocaleString("en")} s): their courses are not listed.`,
+  nodesFailed: (count: number) => (count === 1 ? "1 node failed" : `${count} nodes failed`),
+  networkNobodyFollowed: "This node follows no other node yet: there is nobody to ask.",
+  networkNothingFound: "None of the nodes asked has a course that matches.",
+  inCatalogMark: (revision: number) => `In the catalog (revision ${revision})`,
+  notInCatalogMark: "Not in the catalog yet",
+  oneHopFurtherMark: "One hop further",
+  openInCatalog: "Open in the catalog",
+  bringIntoCatalog: "Bring into the catalog",
+  followPublisherFirst: (name: string) => `Follow ${name}`,
+  followBeforeBringing:
+    "This node keeps only courses of those it follows: follow first, then bring the course in.",
   catalogEmpty: "No course matches.",
   catalogEmptyHint: "Follow institutions and teachers to receive their courses",
   example: (value: string) => `e.g. ${value}`,

@@ -67,6 +67,26 @@ export const fr: Messages = {
   restorableNoProbedTarget:
     "Aucun site Moodle de ce nœud n’a encore été sondé\u00a0: aucun cours ne peut être jugé restaurable.",
   resultCount: (total: number) => `${total} cours`,
+  searchNetwork: "Chercher sur le réseau",
+  searchCatalogInstead: "Chercher plutôt dans le catalogue de ce nœud",
+  networkSearchTitle: "Chercher sur le réseau",
+  networkSearchIntro:
+    "Les cours des nœuds que ce nœud suit, demandés à l’instant\u00a0: chaque nœud répond pour ses propres cours. Rien n’entre dans le catalogue tant que vous ne l’y ajoutez pas.",
+  networkResultCount: (total: number, nodes: number) =>
+    `${total} cours de ${nodes === 1 ? "1 nœud" : `${nodes} nœuds`}`,
+  nodesLate: (count: number, budgetMs: number) =>
+    `${count === 1 ? "1 nœud n’a" : `${count} nœuds n’ont`} pas répondu à temps (${(budgetMs / 1000).toLocaleString("fr")}\u00a0s)\u00a0: leurs cours ne sont pas listés.`,
+  nodesFailed: (count: number) => (count === 1 ? "1 nœud a échoué" : `${count} nœuds ont échoué`),
+  networkNobodyFollowed: "Ce nœud ne suit encore aucun autre nœud\u00a0: personne à qui demander.",
+  networkNothingFound: "Aucun des nœuds interrogés n’a de cours qui corresponde.",
+  inCatalogMark: (revision: number) => `Dans le catalogue (révision ${revision})`,
+  notInCatalogMark: "Pas encore dans le catalogue",
+  oneHopFurtherMark: "Un cran plus loin",
+  openInCatalog: "Ouvrir dans le catalogue",
+  bringIntoCatalog: "Ajouter au catalogue",
+  followPublisherFirst: (name: string) => `Suivre ${name}`,
+  followBeforeBringing:
+    "Ce nœud ne garde que les cours de ceux qu’il suit\u00a0: suivez d’abord, puis ajoutez le cours.",
   catalogEmpty: "Aucun cours ne correspond.",
   catalogEmptyHint: "Suivez des établissements et des enseignants pour recevoir leurs cours",
   example: (value: string) => `p.\u00a0ex. ${value}`,

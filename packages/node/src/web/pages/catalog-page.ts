@@ -119,6 +119,7 @@ function searchForm(
 <label for="q" class="visually-hidden">${t.searchLabel}</label>
 <input type="search" id="q" name="q" value="${filters.q}" placeholder="${t.searchPlaceholder}">
 <button type="submit">${t.search}</button>
+<button type="submit" formaction="/catalog/network" class="secondary">${t.searchNetwork}</button>
 </fieldset>
 <details${advanced ? html` open` : ""}>
 <summary>${t.filters}</summary>
