@@ -168,6 +168,73 @@ describe("what changed between two revisions, across nodes", () => {
     expect((await viewer.page(`/catalog/changes?${query}`)).status).toBe(403);
   });
 
+  it("shows what an update changes before it is applied to a restored course", async () => {
+    const target = await school.node.services.moodleTargets.add({
+      name: "campus",
+      driver: "ws",
+      // Nothing listens: the changes are the node's to tell, Moodle is not asked for them.
+      url: "http://127.0.0.1:9",
+      token: "t",
+      timeoutMs: 2_000,
+    });
+    const job = {
+      targetId: target.id,
+      objectUri: algebra.object,
+      revision: 1,
+      id: "earlier-restore",
+    };
+    await school.node.services.restores.recordLineage(job as never, 42);
+    const query = new URLSearchParams({ object: algebra.object, target: "campus", course: "42" });
+    const { status, body } = await nodeApi(school, `/restores/changes?${query}`);
+    expect(status).toBe(200);
+    expect(body.changes).toMatchObject({ from: 1, to: 2 });
+    expect(body.changes.diff.activities.added[0].title).toBe("First check");
+    const elsewhere = await nodeApi(
+      school,
+      `/restores/changes?${query.toString().replace("course=42", "course=43")}`,
+    );
+    expect(elsewhere.body).toEqual({ changes: null });
+    const noTarget = await nodeApi(
+      school,
+      `/restores/changes?${query.toString().replace("campus", "nowhere")}`,
+    );
+    expect(noTarget.status).toBe(404);
+
+    const run = await coursefed(
+      school,
+      "restore",
+      algebra.object,
+      "--target",
+      "campus",
+      "--into-course",
+      "42",
+      "--mode",
+      "merge",
+    );
+    expect(run.stdout).toContain(
+      "What the update changes, from revision 1 (in Moodle course 42) to 2:\n1 activity added, 1 renamed.",
+    );
+
+    const stores = {
+      actors: school.node.services.actors,
+      accounts: new AccountRepository(school.node.db),
+    };
+    const { password } = await createAccount(stores, { username: "ada", role: "admin" });
+    const web = new WebClient(school.url);
+    await web.login("ada", password);
+    await web.page(`/catalog/course?object=${encodeURIComponent(algebra.object)}`);
+    const confirm = await web.post("/catalog/restore", {
+      object: algebra.object,
+      target: "campus",
+      destination: "existing-course",
+      intoCourse: "42",
+      mode: "merge",
+    });
+    const html = await confirm.text();
+    expect(html).toContain("What the update changes, from revision 1 (in the Moodle course) to 2");
+    expect(html).toContain("quiz “First check” in section 0");
+  });
+
   it("shows the changes of a course published here to its node", async () => {
     const { status, body } = await nodeApi(
       university,

@@ -18,6 +18,7 @@ import { TargetError } from "../moodle-targets/target-repository.ts";
 import { TeacherPermissionError } from "../moodle-targets/teacher-permissions.ts";
 import { NetworkSearchError } from "../network-search/network-search-query.ts";
 import { RestoreError } from "../restores/restore-service.ts";
+import { UpdateChangesError } from "../restores/update-changes.ts";
 import { RuleError } from "../restores/rule-service.ts";
 import { ReportError } from "../reports/report-service.ts";
 import { ShareError } from "../restores/share-service.ts";
@@ -126,6 +127,7 @@ const ERROR_PROBLEMS: readonly ErrorProblems[] = [
     UNREACHABLE: badGateway("unreachable"),
   }),
   coded(ChangesError, { ARCHIVE_UNAVAILABLE: badGateway("archive_unavailable") }),
+  coded(UpdateChangesError, { NO_SUCH_TARGET: notFound("target_not_found") }),
   coded(CourseChangesError, {
     COURSE_NOT_FOUND: notFound("course_not_found"),
     NO_SUCH_REVISION: notFound("no_such_revision"),

@@ -2,9 +2,10 @@ import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import { catalogChanges } from "../../catalog/revision-changes.ts";
 import { ownCourseChanges } from "../../courses/revision-changes.ts";
 import { domainServices } from "../../federation/domain-services.ts";
-import { ErrorSchema, errorResponses } from "../../http/problem.ts";
+import { ErrorSchema, errorResponses, problem } from "../../http/problem.ts";
+import { changesBeforeUpdate } from "../../restores/update-changes.ts";
 import type { ApiDependencies } from "../api-dependencies.ts";
-import type { ApiEnv } from "../auth.ts";
+import { type ApiEnv, mayUseTarget, otherTargetMessage } from "../auth.ts";
 
 const SectionRef = z.object({
   id: z.number().int().nullable(),
@@ -183,6 +184,58 @@ const courseRoute = createRoute({
   },
 });
 
+const updateRoute = createRoute({
+  method: "get",
+  path: "/restores/changes",
+  summary: "What restoring a revision into an existing Moodle course would change there",
+  description:
+    "For a Moodle course this node restored from the same catalog course: the changes from the revision it holds (the restores' lineage) to the one asked for, worked out from the two archives as GET /catalog/changes does. changes is null when the Moodle course holds another course, none this node restored, or already that revision. Ask it before applying an update.",
+  request: {
+    query: z.object({
+      object: z.string().url(),
+      target: z.string().openapi({ description: "The Moodle target's name" }),
+      course: revisionNumber.openapi({ description: "The existing Moodle course's id" }),
+      revision: revisionNumber.optional().openapi({ description: "The latest by default" }),
+    }),
+  },
+  responses: {
+    200: {
+      description: "The changes, or null",
+      content: {
+        "application/json": {
+          schema: z.object({
+            changes: z
+              .object({
+                object: z.string().url(),
+                from: z.number().int(),
+                to: z.number().int(),
+                diff: BackupDiff,
+              })
+              .nullable(),
+          }),
+        },
+      },
+    },
+    404: {
+      description: "No such target, not in the catalog, or no such revision",
+      content: { "application/json": { schema: ErrorSchema } },
+    },
+    422: {
+      description: "An archive is not a readable Moodle backup",
+      content: { "application/json": { schema: ErrorSchema } },
+    },
+    502: {
+      description: "A revision's archive is no longer available from its publisher",
+      content: { "application/json": { schema: ErrorSchema } },
+    },
+    ...errorResponses,
+    403: {
+      description: "A Moodle site's token asking about another target",
+      content: { "application/json": { schema: ErrorSchema } },
+    },
+  },
+});
+
 export function revisionChangesRoutes(
   app: OpenAPIHono<ApiEnv>,
   { services, context }: ApiDependencies,
@@ -191,6 +244,22 @@ export function revisionChangesRoutes(
     const { object, from, to } = c.req.valid("query");
     const changes = await catalogChanges(domainServices(context(c.req.raw)), object, from, to);
     return c.json({ ...changes, diff: changes.diff as DiffJson }, 200);
+  });
+
+  app.openapi(updateRoute, async (c) => {
+    const { object, target, course, revision } = c.req.valid("query");
+    const principal = c.get("principal");
+    const named = await services.moodleTargets.byName(target);
+    if (named && !mayUseTarget(principal, named.id)) {
+      return problem(c, 403, "forbidden", otherTargetMessage(principal));
+    }
+    const changes = await changesBeforeUpdate(
+      domainServices(context(c.req.raw)),
+      { targetName: target, moodleCourseId: course },
+      object,
+      revision,
+    );
+    return c.json({ changes: changes && { ...changes, diff: changes.diff as DiffJson } }, 200);
   });
 
   app.openapi(courseRoute, async (c) => {

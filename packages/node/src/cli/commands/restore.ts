@@ -1,10 +1,11 @@
 import { setTimeout as sleep } from "node:timers/promises";
+import type { BackupDiff } from "@coursefed/mbz";
 import { type Command, Option } from "commander";
 import {
   FINISHED_RESTORE_STATES,
   type RestoreJobState,
 } from "../../vocabulary/restore-job-states.ts";
-import { type ApiClient, addNodeOptions } from "../api-client.ts";
+import { type ApiClient, ApiClientError, addNodeOptions } from "../api-client.ts";
 import { type CommandResult, ExitCode } from "../exit-codes.ts";
 import { nodeAction } from "../node-action.ts";
 import { parsePositiveInteger } from "../option-parsers.ts";
@@ -22,7 +23,7 @@ export function restoreCommand(program: Command, result: CommandResult): void {
       .command("restore")
       .summary("restore a catalog course into a Moodle target")
       .description(
-        "The node fetches the archive (verified against its signed digest), checks it against what the site runs, and restores it without user data: as a new course in the target's default category, in --category (see `coursefed moodle categories`), named after the catalog title or --full-name and --short-name (Moodle makes names unique: copy 2, _2), or into an existing course (--into-course ID --mode merge|replace --confirm; see `coursefed moodle courses --search`). A teacher's token restores only into the categories an admin opened to teachers on the target (coursefed moodle teachers) and into the courses its own restores created there or that an admin granted (coursefed moodle grant); only an admin's token may --override. Asking again for the same revision, target and destination gives back the same job, and says so and how it stands. With --wait, follows the job to its end: exit 0 restored (the course's address is printed), 3 refused by the compatibility check (each problem is printed), 5 Moodle failed (with its reason).",
+        "The node fetches the archive (verified against its signed digest), checks it against what the site runs, and restores it without user data: as a new course in the target's default category, in --category (see `coursefed moodle categories`), named after the catalog title or --full-name and --short-name (Moodle makes names unique: copy 2, _2), or into an existing course (--into-course ID --mode merge|replace --confirm; see `coursefed moodle courses --search`): into one restored from the same catalog course, what the update changes (from the revision it holds) is printed first. A teacher's token restores only into the categories an admin opened to teachers on the target (coursefed moodle teachers) and into the courses its own restores created there or that an admin granted (coursefed moodle grant); only an admin's token may --override. Asking again for the same revision, target and destination gives back the same job, and says so and how it stands. With --wait, follows the job to its end: exit 0 restored (the course's address is printed), 3 refused by the compatibility check (each problem is printed), 5 Moodle failed (with its reason).",
       )
       .argument("<object>", "the course's object id (URL), as `coursefed catalog` shows it")
       .requiredOption("--target <name>", "the Moodle target (see `coursefed moodle list`)")
@@ -66,6 +67,15 @@ export function restoreCommand(program: Command, result: CommandResult): void {
       .option("--wait", "wait for the outcome, and exit with a code that says it"),
   ).action(async (object: string, options) =>
     run(async (client) => {
+      if (options.intoCourse) {
+        await printUpdateChanges(
+          client,
+          object,
+          options.target,
+          options.intoCourse,
+          options.revision,
+        );
+      }
       const requested = await client.json<RequestedRestoreJob>("POST", "restores", {
         object,
         target: options.target,
@@ -84,6 +94,36 @@ export function restoreCommand(program: Command, result: CommandResult): void {
       if (options.wait) job = await waitForOutcome(client, job);
       return FINISHED_RESTORE_STATES.has(job.state) ? reportOutcome(job) : ExitCode.ok;
     })(options),
+  );
+}
+
+/**
+ * Into a Moodle course restored from the same catalog course, says first what the update
+ * brings: from the revision the course holds to the one restored. A node that cannot work
+ * it out (an archive its publisher no longer gives) does not stop the restore.
+ */
+async function printUpdateChanges(
+  client: ApiClient,
+  object: string,
+  target: string,
+  course: number,
+  revision: number | undefined,
+): Promise<void> {
+  const query = new URLSearchParams({ object, target, course: String(course) });
+  if (revision) query.set("revision", String(revision));
+  let answer: { changes: { from: number; to: number; diff: BackupDiff } | null };
+  try {
+    answer = await client.json("GET", `restores/changes?${query}`);
+  } catch (error) {
+    if (!(error instanceof ApiClientError)) throw error;
+    process.stderr.write(`The changes this update brings cannot be shown: ${error.message}\n`);
+    return;
+  }
+  if (!answer.changes) return;
+  const { diffText } = await import("@coursefed/mbz");
+  const { from, to, diff } = answer.changes;
+  process.stdout.write(
+    `What the update changes, from revision ${from} (in Moodle course ${course}) to ${to}:\n${diffText(diff)}\n\n`,
   );
 }
 

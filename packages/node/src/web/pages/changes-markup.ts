@@ -3,8 +3,11 @@ import { MbzError } from "@coursefed/mbz";
 import { html } from "hono/html";
 import { BlobDigestError } from "../../blobs/blob-store.ts";
 import { DownloadError } from "../../blobs/resumable-download.ts";
+import type { ArchiveFetchStores } from "../../catalog/fetch-service.ts";
 import { FetchError } from "../../catalog/fetch-service.ts";
 import { ChangesError } from "../../catalog/revision-changes.ts";
+import type { RestorePermissionStores } from "../../restores/restore-permissions.ts";
+import { changesBeforeUpdate, UpdateChangesError } from "../../restores/update-changes.ts";
 import type { Messages } from "../i18n/en.ts";
 import type { Markup } from "../layout.ts";
 
@@ -18,7 +21,8 @@ export function isChangesRefusal(error: unknown): error is Error {
     error instanceof FetchError ||
     error instanceof DownloadError ||
     error instanceof BlobDigestError ||
-    error instanceof MbzError
+    error instanceof MbzError ||
+    error instanceof UpdateChangesError
   );
 }
 
@@ -78,4 +82,30 @@ ${list(m.filesRemoved, diff.files.removed, file)}
 ${list(m.filesChanged, diff.files.changed, file)}
 ${list(m.courseSettings, diff.settings.course, (item) => html`<code>${item.key}</code>: ${shown(item.old)} → ${shown(item.new)}`)}
 ${list(m.backupSettings, diff.settings.backup, (item) => html`<code>${item.key}</code>: ${shown(item.old)} → ${shown(item.new)}`)}`;
+}
+
+/**
+ * Before an update is applied to a Moodle course restored from the same catalog course:
+ * what it changes, from the revision the course holds. Nothing when there is nothing to
+ * compare; a notice, not a refusal, when the changes cannot be worked out.
+ */
+export async function updateChangesSection(
+  t: Messages,
+  stores: ArchiveFetchStores & RestorePermissionStores,
+  objectUri: string,
+  destination: { readonly targetName: string; readonly moodleCourseId: number },
+  revision: number | undefined,
+): Promise<Markup> {
+  let changes: Awaited<ReturnType<typeof changesBeforeUpdate>>;
+  try {
+    changes = await changesBeforeUpdate(stores, destination, objectUri, revision);
+  } catch (error) {
+    if (!isChangesRefusal(error)) throw error;
+    return html`<p class="notice notice-error">${t.changes.unavailable(error.message)}</p>`;
+  }
+  if (!changes) return html``;
+  return html`<section class="update-changes" aria-labelledby="update-changes">
+<h2 id="update-changes">${t.changes.beforeUpdate(changes.from, changes.to)}</h2>
+${changesMarkup(t, changes.diff)}
+</section>`;
 }

@@ -11,10 +11,11 @@ import type { MoodleTarget } from "../../moodle-targets/target-repository.ts";
 import { moodleCourseLabel } from "../../restores/restore-permissions.ts";
 import { RestoreError, requestRestore } from "../../restores/restore-service.ts";
 import type { Messages } from "../i18n/en.ts";
-import { csrfField, page } from "../layout.ts";
+import { csrfField, type Markup, page } from "../layout.ts";
 import { accountOf, requireRole } from "../roles.ts";
 import type { WebContext, WebDependencies, WebEnv } from "../web-env.ts";
 import { type Form, webAuditActor } from "./admin-shell.ts";
+import { updateChangesSection } from "./changes-markup.ts";
 import { courseLink } from "./course-page.ts";
 import { errorPage } from "./error-page.ts";
 import { pickedId } from "./moodle-pickers.ts";
@@ -74,6 +75,8 @@ async function confirmRestorePage(
   services: WebDependencies["services"],
   form: Form,
   destination: Extract<RestoreDestination, { kind: "existing-course" }>,
+  /** What the update changes, when the course holds an earlier revision of the same one. */
+  changes: Markup,
 ) {
   const t = c.get("t");
   const targetName = text(form, "target");
@@ -97,6 +100,7 @@ async function confirmRestorePage(
 <h1>${t.restoreConfirmTitle}</h1>
 <p>${destination.mode === "replace" ? t.restoreConfirmReplace(course, target.name) : t.restoreConfirmMerge(course, target.name)}</p>
 <p>${t.restoreConfirmCheck}</p>
+${changes}
 <form method="post" action="/catalog/restore">
 ${csrfField(c)}
 ${Object.entries(fields)
@@ -145,7 +149,19 @@ export function courseActionRoutes(
     } catch (error) {
       if (!(error instanceof RestoreError)) throw error;
       if (error.code === "NEEDS_CONFIRMATION" && destination?.kind === "existing-course")
-        return await confirmRestorePage(c, services, form, destination);
+        return await confirmRestorePage(
+          c,
+          services,
+          form,
+          destination,
+          await updateChangesSection(
+            t,
+            withInstitutionSigner(context(c.req.raw)),
+            text(form, "object"),
+            { targetName: text(form, "target"), moodleCourseId: destination.courseId },
+            positiveInteger(text(form, "revision")),
+          ),
+        );
       return errorPage(c, refusalStatus(error), t.restoreRefusedTitle, error.message);
     }
   });
