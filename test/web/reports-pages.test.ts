@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -118,6 +118,34 @@ describe("reports and lineage on the web", () => {
     expect(french.html).toContain("Envoyés sur des cours d&#39;autres nœuds");
     expect(french.html).toContain("Retiré du forum, merci.");
     expect(french.html).toContain("Bloquer le serveur de l&#39;éditeur");
+  });
+
+  it("checks the source's licence on the publish form, and credits it", async () => {
+    const teacher = await signedIn(school, "paul", "teacher");
+    await teacher.page("/publish");
+    const form = new FormData();
+    form.set("_csrf", teacher.csrf);
+    form.set("backup", new Blob([await readFile(join(directory, "course.mbz"))]), "course.mbz");
+    const uploaded = await fetch(new URL("/publish/upload", school.url), {
+      method: "POST",
+      redirect: "manual",
+      headers: { cookie: `coursefed_session=${teacher.cookie("coursefed_session")}` },
+      body: form,
+    });
+    const review = await teacher.page(uploaded.headers.get("location") ?? "");
+    expect(review.html).toContain('name="derivedFrom"');
+    const action = /action="(\/publish\/review\/[^"]+)"/.exec(review.html)?.[1] ?? "";
+    const fields = { title: "Optique, version B", visibility: "public", derivedFrom: original };
+    const refused = await teacher.post(action, { ...fields, license: "CC BY-NC 4.0" });
+    expect(refused.status).toBe(422);
+    const page = await refused.text();
+    expect(page).toContain("share-alike: publish it under the same licence");
+    expect(page).toContain(`value="${original}"`);
+    const published = await teacher.post(action, { ...fields, license: "" });
+    expect(published.status).toBe(303);
+    const [course] = await school.node.services.courses.publishedCourses();
+    expect(course?.license).toBe("CC BY-SA 4.0");
+    expect(course?.summary).toContain(`licence CC BY-SA 4.0: ${original}`);
   });
 
   it("keeps the console's queue to admins", async () => {

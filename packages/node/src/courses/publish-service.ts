@@ -218,8 +218,8 @@ async function previousDerivation(
 }
 
 /**
- * A derived course's metadata: a new one without a licence takes its source's (where it
- * is known), and its summary credits every ancestor.
+ * A derived course's metadata: a new one without a licence (none given, or an empty one)
+ * takes its source's where it is known, and its summary credits every ancestor.
  */
 function metadataWithLineage(
   metadata: CourseMetadata,
@@ -227,12 +227,12 @@ function metadataWithLineage(
   lineage: readonly LineageAncestor[],
 ): CourseMetadata {
   if (lineage.length === 0) return metadata;
-  const license =
-    metadata.license !== undefined
-      ? metadata.license
-      : existing
-        ? existing.license
-        : (lineage[0]?.license ?? null);
+  // A new derivative left without a licence (a form's empty field) takes its source's.
+  const license = existing
+    ? metadata.license === undefined
+      ? existing.license
+      : metadata.license
+    : metadata.license?.trim() || (lineage[0]?.license ?? null);
   const summary = metadata.summary === undefined ? (existing?.summary ?? null) : metadata.summary;
   return {
     ...metadata,

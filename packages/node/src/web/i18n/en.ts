@@ -713,6 +713,9 @@ export const en = {
   courseTagsHelp: "Separated by commas, for example: chemistry, first year",
   courseLicense: "Licence",
   courseLicenseHelp: "An SPDX identifier, for example CC-BY-4.0 or CC-BY-SA-4.0",
+  courseDerivedFrom: "Adapted from (optional)",
+  courseDerivedFromHelp:
+    "The address of the catalog course this backup adapts. Its licence and its ancestors' are checked (no derivative of an ND course, share-alike keeps the licence, NC is carried), and each is credited.",
   visibility: "Who may see it",
   visibilities: { public: "Public", followers: "Followers only", private: "Private" },
   visibilityHelp: {

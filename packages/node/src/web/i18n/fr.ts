@@ -719,6 +719,9 @@ export const fr: Messages = {
   courseTagsHelp: "Séparés par des virgules, par exemple : chimie, première année",
   courseLicense: "Licence",
   courseLicenseHelp: "Un identifiant SPDX, par exemple CC-BY-4.0 ou CC-BY-SA-4.0",
+  courseDerivedFrom: "Adapté de (facultatif)",
+  courseDerivedFromHelp:
+    "L'adresse du cours du catalogue que cette sauvegarde adapte. Sa licence et celles de ses ancêtres sont vérifiées (pas de dérivé d'un cours ND, le partage à l'identique garde la licence, NC se transmet), et chacun est crédité.",
   visibility: "Qui peut le voir",
   visibilities: { public: "Public", followers: "Abonnés seulement", private: "Privé" },
   visibilityHelp: {

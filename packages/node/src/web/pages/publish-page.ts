@@ -50,6 +50,22 @@ export function metadataOf(form: MetadataForm): CourseMetadata {
   };
 }
 
+/** The catalog course a new course adapts, as the review form names it ("" when none). */
+function derivedFromOf(form: MetadataForm): string {
+  return text(form, "derivedFrom");
+}
+
+/**
+ * Where a new course names the catalog course it adapts: every ancestor's licence is
+ * checked and credited when it is published (courses/licence-lineage.ts).
+ */
+function derivedFromField(c: WebContext, value: string): Markup {
+  const t = c.get("t");
+  return html`<label for="publish-derived-from">${t.courseDerivedFrom}</label>
+<input id="publish-derived-from" name="derivedFrom" type="url" value="${value}" aria-describedby="publish-derived-from-help">
+<small id="publish-derived-from-help">${t.courseDerivedFromHelp}</small>`;
+}
+
 /** Title, summary, tags, licence and visibility, filled with what is known already. */
 export function metadataFields(c: WebContext, values: CourseMetadata, prefix: string): Markup {
   const t = c.get("t");
@@ -159,7 +175,13 @@ ${metadataFields(c, metadataOf(options.moodleValues ?? {}), "moodle")}
   const reviewPage = async (
     c: WebContext,
     upload: PendingUpload,
-    options: { error?: string; values?: CourseMetadata; status?: 200 | 422 } = {},
+    options: {
+      error?: string;
+      values?: CourseMetadata;
+      /** The source the form named, shown again with a refusal. */
+      derivedFrom?: string;
+      status?: 200 | 422;
+    } = {},
   ) => {
     const t = c.get("t");
     const report = upload.report;
@@ -191,6 +213,7 @@ ${
     : html`<form method="post" action="/publish/review/${upload.id}">
 ${csrfField(c)}
 ${metadataFields(c, values, "publish")}
+${course ? "" : derivedFromField(c, options.derivedFrom ?? "")}
 ${
   personal
     ? html`<p class="warning" id="sanitize-note">${t.sanitizeExplanation}</p>
@@ -280,6 +303,7 @@ ${
         {
           ...(upload.courseId ? { courseId: upload.courseId } : {}),
           sanitize: text(form, "sanitize") === "true",
+          ...(derivedFromOf(form) ? { derivedFrom: { object: derivedFromOf(form) } } : {}),
         },
       );
       return c.redirect(
@@ -296,7 +320,12 @@ ${
             ? error.message
             : undefined;
       if (message === undefined) throw error;
-      return reviewPage(c, upload, { error: message, values: metadata, status: 422 });
+      return reviewPage(c, upload, {
+        error: message,
+        values: metadata,
+        derivedFrom: derivedFromOf(form),
+        status: 422,
+      });
     }
   });
 
