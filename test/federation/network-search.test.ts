@@ -18,6 +18,7 @@ import {
   searchNetwork,
 } from "../../packages/node/src/network-search/network-search-service.ts";
 import { buildTarGz, moodleBackupXml } from "../support/archive-builder.ts";
+import { coursefed } from "../support/coursefed-cli.ts";
 import { eventually } from "../support/eventually.ts";
 import {
   contextOf,
@@ -476,5 +477,41 @@ describe("network search", () => {
       revision: 1,
       alreadyHeld: true,
     });
+    const description = (await (
+      await fetch(new URL("/api/openapi.json", searcher.url))
+    ).json()) as {
+      paths: Record<string, unknown>;
+    };
+    expect(Object.keys(description.paths)).toEqual(
+      expect.arrayContaining([
+        "/api/v1/network-search",
+        "/api/v1/network-search/catalog",
+        "/api/v1/settings/network-search",
+      ]),
+    );
+  });
+
+  it("is on the CLI: coursefed search-network, and --add", async () => {
+    const found = await coursefed(
+      searcher,
+      "search-network",
+      "--query",
+      "geometry",
+      "--budget",
+      "3000",
+    );
+    expect(found.stderr).toBe("");
+    expect(found.code).toBe(0);
+    expect(found.stdout).toContain("Algebra and geometry far away");
+    expect(found.stdout).toContain("in the catalog (revision 1)");
+    const added = await coursefed(searcher, "search-network", "--add", objects.geometry as string);
+    expect(added.code).toBe(0);
+    expect(added.stdout).toContain("Already in the catalog (revision 1)");
+    const refused = await coursefed(searcher, "search-network", "--moodle", "latest");
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain("major.minor");
+    const help = await coursefed(searcher, "search-network", "--help");
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain("--budget <ms>");
   });
 });

@@ -51,13 +51,11 @@ const search = createRoute({
         .optional()
         .openapi({ description: "Text of a teacher's handle or name" }),
       language: z.string().max(20).optional(),
-      moodle: z
-        .string()
-        .regex(/^\d+\.\d+$/)
-        .optional()
-        .openapi({ description: "Backups made on this Moodle branch or older, e.g. 4.1" }),
+      moodle: z.string().max(20).optional().openapi({
+        description: "Backups made on this Moodle branch (major.minor) or older, e.g. 4.1",
+      }),
       plugin: z.string().max(100).optional(),
-      withoutPlugins: z.enum(["true", "false"]).optional(),
+      withoutPlugins: z.string().max(5).optional().openapi({ description: "true or false" }),
       budget: z.coerce
         .number()
         .int()
@@ -201,6 +199,7 @@ export function networkSearchRoutes(
 ): void {
   app.openapi(search, async (c) => {
     const { budget, limit } = c.req.valid("query");
+    // The filters are read as the nodes read them, with the same refusals.
     const query = networkSearchQueryFrom(new URL(c.req.url).searchParams);
     const ctx = context(c.req.raw);
     const result = await searchNetwork(
