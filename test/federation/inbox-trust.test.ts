@@ -100,7 +100,7 @@ async function genuineCreate(peer: TestNode, objectUri: string): Promise<string>
   const course = await peer.node.services.courses.course(id);
   const revision = await peer.node.services.courses.latestRevision(id);
   if (!course || !revision) throw new Error(`no course ${objectUri}`);
-  const object = courseObject(ctx, course, revision, "institution");
+  const object = await courseObject(ctx, course, revision, "institution");
   const create = new Create({
     id: new URL(`/courses/${id}/revisions/1/activity`, peer.url),
     actor: ctx.getActorUri("institution"),
@@ -228,7 +228,7 @@ describe.runIf(haveFixtures())("what a node takes in from its inbox", () => {
       new Create({
         id: new URL(`/injected/${crypto.randomUUID()}`, relay.url),
         actor: ctx.getActorUri("institution"),
-        object: courseObject(outsiderCtx, course, revision, "institution"),
+        object: await courseObject(outsiderCtx, course, revision, "institution"),
       }),
       { immediate: true },
     );

@@ -156,7 +156,32 @@ describe.runIf(haveFixtures())("publishing a course to followers", () => {
     await eventually(
       async () => (await follower.node.services.catalog.catalogEntry(objectUri))?.deletedAt,
     );
+    // Gone for good, and said so: the id answers a Tombstone, the archive and manifest 410.
     const gone = await fetch(objectUri, { headers: { accept: "application/activity+json" } });
-    expect(gone.status).toBe(404);
+    expect(gone.status).toBe(410);
+    expect(await gone.json()).toMatchObject({
+      id: objectUri,
+      type: "Tombstone",
+      formerType: "Note",
+    });
+    const revision = await publisher.node.services.courses.latestRevision(courseId);
+    const manifest = await fetch(
+      new URL(`/courses/${courseId}/revisions/2/manifest`, publisher.url),
+    );
+    expect(manifest.status).toBe(410);
+    expect((await fetch(new URL(`/blobs/${revision?.sha256}`, publisher.url))).status).toBe(410);
+    // The Delete that said so resolves too.
+    const deletion = await fetch(new URL(`/courses/${courseId}/delete`, publisher.url), {
+      headers: { accept: "application/activity+json" },
+    });
+    expect(deletion.status).toBe(200);
+    expect(await deletion.json()).toMatchObject({
+      type: "Delete",
+      actor: institutionOf(publisher),
+      object: { id: objectUri, type: "Tombstone" },
+    });
+    // A browser still gets the page that says the course is gone.
+    const page = await fetch(objectUri, { headers: { accept: "text/html" } });
+    expect(page.headers.get("content-type")).toContain("text/html");
   });
 });

@@ -14,6 +14,7 @@ import type { FederationServices } from "./federation/context.ts";
 import { synchronizeFollowers } from "./federation/followers-sync.ts";
 import type { DatabaseMessageQueue } from "./federation/message-queue.ts";
 import { bodyLimits } from "./http/body-limits.ts";
+import { courseObjectRoutes } from "./http/course-object-routes.ts";
 import { downloadRoutes } from "./http/download-routes.ts";
 import { federationGuard } from "./http/federation-guard.ts";
 import { federationMiddleware } from "./http/federation-middleware.ts";
@@ -133,13 +134,13 @@ export async function createNodeApp({
     }),
   );
   app.route("/", logoRoutes(services.settings));
+  const requesterOf = async (request: Request) =>
+    (await federation.createContext(request, services).getSignedKeyOwner())?.id?.href;
   app.route(
     "/",
-    downloadRoutes(services, config.publicUrl, async (request) => {
-      const owner = await federation.createContext(request, services).getSignedKeyOwner();
-      return owner?.id?.href;
-    }),
+    courseObjectRoutes(services, federationContextFor(federation, services), requesterOf),
   );
+  app.route("/", downloadRoutes(services, config.publicUrl, requesterOf));
   app.route(
     "/",
     networkSearchRoutes(

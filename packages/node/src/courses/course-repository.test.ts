@@ -1,7 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { temporaryDatabases } from "../db/test-database.ts";
 import type { Visibility } from "../vocabulary/visibility.ts";
-import { CourseRepository, type OutboxSelection } from "./course-repository.ts";
+import {
+  CourseRepository,
+  type OutboxPosition,
+  type OutboxSelection,
+} from "./course-repository.ts";
 
 const databases = temporaryDatabases();
 afterAll(() => databases.removeAll());
@@ -88,7 +92,7 @@ describe("CourseRepository.outboxCourses", () => {
     await publish("gone", ids.teacher, "public", 50);
     await courses.withdraw("gone");
   });
-  const listed = async (selection: OutboxSelection, before: number | null = null) =>
+  const listed = async (selection: OutboxSelection, before: OutboxPosition | null = null) =>
     (await courses.outboxCourses(selection, before, 10)).map((course) => course.id);
 
   it("lists the institution's courses and its teachers', newest first, public ones unless for a follower, never private or withdrawn", async () => {
@@ -101,7 +105,9 @@ describe("CourseRepository.outboxCourses", () => {
       "own",
     ]);
     expect(await courses.countOutboxCourses({ ...institution, followersOnly: true })).toBe(3);
-    expect(await listed({ ...institution, followersOnly: true }, 30)).toEqual(["taught", "own"]);
+    expect(
+      await listed({ ...institution, followersOnly: true }, { createdAt: 30, id: "partners" }),
+    ).toEqual(["taught", "own"]);
   });
 
   it("lists a teacher's own courses only", async () => {
@@ -109,5 +115,44 @@ describe("CourseRepository.outboxCourses", () => {
     expect(await listed(teacher)).toEqual(["partners", "taught"]);
     const institutionAlone = { actorId: ids.institution, teachers: false, followersOnly: true };
     expect(await listed(institutionAlone)).toEqual(["own"]);
+  });
+});
+
+describe("CourseRepository.outboxCourses paging", () => {
+  it("pages through courses created in the same millisecond without skipping or repeating one", async () => {
+    const db = await freshDatabase();
+    const courses = new CourseRepository(db);
+    const [actor] = await db
+      .insert(db.tables.localActors)
+      .values({
+        identifier: "institution",
+        handle: "institution",
+        type: "Organization",
+        name: "Université",
+        manuallyApprovesFollowers: true,
+        createdAt: 0,
+      })
+      .returning({ id: db.tables.localActors.id });
+    const actorId = actor?.id ?? 0;
+    const published = Array.from({ length: 25 }, (_, index) => `same-ms-${index}`);
+    for (const id of published) {
+      await courses.publish(
+        { id, actorId, title: id, summary: null, tags: [], license: null, visibility: "public" },
+        { revision: 1, sha256: id.padStart(64, "0"), size: 1, manifest: "{}", publishedAt: 1000 },
+      );
+    }
+    const selection = { actorId, teachers: false, followersOnly: false };
+    const seen: string[] = [];
+    let before: OutboxPosition | null = null;
+    for (;;) {
+      const page: Awaited<ReturnType<CourseRepository["outboxCourses"]>> =
+        await courses.outboxCourses(selection, before, 10);
+      seen.push(...page.map((course) => course.id));
+      const last = page.at(-1);
+      if (page.length < 10 || !last) break;
+      before = { createdAt: last.createdAt, id: last.id };
+    }
+    expect(seen).toHaveLength(published.length);
+    expect(new Set(seen)).toEqual(new Set(published));
   });
 });

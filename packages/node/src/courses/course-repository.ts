@@ -1,4 +1,17 @@
-import { and, count, desc, eq, inArray, isNull, lt, max, or, type SQL, sql } from "drizzle-orm";
+import {
+  and,
+  count,
+  desc,
+  eq,
+  inArray,
+  isNotNull,
+  isNull,
+  lt,
+  max,
+  or,
+  type SQL,
+  sql,
+} from "drizzle-orm";
 import type { NodeDatabase } from "../db/database.ts";
 import type { courseRevisions, courses } from "../db/schema.postgres.ts";
 import { jsonArrayHas } from "../db/sql-dialect.ts";
@@ -12,6 +25,16 @@ export interface OutboxSelection {
   readonly actorId: number;
   readonly teachers: boolean;
   readonly followersOnly: boolean;
+}
+
+/**
+ * Where an outbox page ends: the last course listed. Pages cut on the creation time and,
+ * among courses created in the same millisecond, on the id, so that none is skipped or
+ * listed twice at a page boundary.
+ */
+export interface OutboxPosition {
+  readonly createdAt: number;
+  readonly id: string;
 }
 
 /** One actor's own public courses: what its outbox shows to anyone. */
@@ -54,8 +77,12 @@ export class CourseRepository {
     return found;
   }
 
-  /** An actor's public courses still published, newest first, after `before` (ms) if given. */
-  async publicCoursesOf(actorId: number, before: number | null, limit: number): Promise<Course[]> {
+  /** An actor's public courses still published, newest first, after `before` if given. */
+  async publicCoursesOf(
+    actorId: number,
+    before: OutboxPosition | null,
+    limit: number,
+  ): Promise<Course[]> {
     return await this.outboxCourses(publicOnly(actorId), before, limit);
   }
 
@@ -64,14 +91,14 @@ export class CourseRepository {
   }
 
   /**
-   * The courses an actor's outbox lists, newest first, after `before` (ms) if given: its
+   * The courses an actor's outbox lists, newest first, after `before` if given: its
    * own, and with `teachers` every teacher's too (the institution announces them). Only
    * public ones unless `followersOnly`, for a reader who is one of the actor's followers;
    * never private or withdrawn ones.
    */
   async outboxCourses(
     selection: OutboxSelection,
-    before: number | null,
+    before: OutboxPosition | null,
     limit: number,
   ): Promise<Course[]> {
     const { courses } = this.#db.tables;
@@ -81,10 +108,15 @@ export class CourseRepository {
       .where(
         and(
           this.#outboxCondition(selection),
-          before === null ? undefined : lt(courses.createdAt, before),
+          before === null
+            ? undefined
+            : or(
+                lt(courses.createdAt, before.createdAt),
+                and(eq(courses.createdAt, before.createdAt), lt(courses.id, before.id)),
+              ),
         ),
       )
-      .orderBy(desc(courses.createdAt))
+      .orderBy(desc(courses.createdAt), desc(courses.id))
       .limit(limit);
   }
 
@@ -206,6 +238,21 @@ export class CourseRepository {
       .innerJoin(courses, eq(courseRevisions.courseId, courses.id))
       .where(and(eq(courseRevisions.sha256, sha256), isNull(courses.deletedAt)));
     return rows.map((row) => ({ course: row.courses, revision: row.course_revisions }));
+  }
+
+  /**
+   * Whether the archive with this digest was a revision of a course withdrawn since (and
+   * of no course still published): its address answers 410 Gone.
+   */
+  async archiveOfWithdrawn(sha256: string): Promise<boolean> {
+    const { courses, courseRevisions } = this.#db.tables;
+    const [row] = await this.#db
+      .select({ courseId: courses.id })
+      .from(courseRevisions)
+      .innerJoin(courses, eq(courseRevisions.courseId, courses.id))
+      .where(and(eq(courseRevisions.sha256, sha256), isNotNull(courses.deletedAt)))
+      .limit(1);
+    return row !== undefined;
   }
 
   /** Records a course's new revision (and the course itself on its first). */

@@ -1,23 +1,27 @@
 import type { Context } from "@fedify/fedify";
 import {
   Accept,
+  type Activity,
   Announce,
-  Create,
-  Delete,
-  Document,
   Follow,
   PUBLIC_COLLECTION,
+  type Recipient,
   Reject,
-  Tombstone,
   Undo,
-  Update,
 } from "@fedify/vocab";
 import type { LocalActor } from "../actors/local-actors.ts";
 import type { Outbound, OutboundEvent, RemoteObjects } from "../actors/outbound.ts";
-import { Temporal } from "../temporal.ts";
-import type { Visibility } from "../vocabulary/visibility.ts";
+import type { Course } from "../courses/course-repository.ts";
+import { federatesWith } from "../settings/federation-policy.ts";
 import type { FederationServices } from "./context.ts";
-import { courseObject } from "./course-object.ts";
+import {
+  announceJson,
+  authoredActivityJson,
+  courseActivityIds,
+  wireActivity,
+  withdrawalJson,
+} from "./course-activities.ts";
+import { courseJson, isCourseObject, type WireJson } from "./course-object.ts";
 import { recipientOf } from "./remote-actor.ts";
 import { sendReportActivity } from "./report-activities.ts";
 
@@ -31,30 +35,33 @@ export function outboundBridge(ctx: Context<FederationServices>): Outbound {
       switch (event.type) {
         case "course-published": {
           const { actor, course, revision } = event;
-          const object = courseObject(ctx, course, revision, actor.identifier);
-          const Activity = revision.revision === 1 ? Create : Update;
-          const id = new URL(
-            `/courses/${course.id}/revisions/${revision.revision}/activity`,
-            ctx.origin,
+          const id = courseActivityIds.published(ctx, course.id, revision.revision);
+          const object = courseJson(ctx, course, revision, actor.identifier);
+          await sendCourse(
+            ctx,
+            actor,
+            course,
+            object,
+            revision.revision === 1 ? "Create" : "Update",
+            id,
           );
-          await sendCourseToFollowers(ctx, actor, course.visibility, object, Activity, id);
           return id;
         }
         case "course-edited": {
           const { author, course, revision } = event;
-          const object = courseObject(ctx, course, revision, author.identifier);
-          // Each edit its own id: receivers handle an activity id once.
-          const id = new URL(`/courses/${course.id}/edits/${crypto.randomUUID()}`, ctx.origin);
-          await sendCourseToFollowers(ctx, author, course.visibility, object, Update, id);
+          const id = courseActivityIds.edited(ctx, course.id, course.updatedAt);
+          const object = courseJson(ctx, course, revision, author.identifier);
+          await sendCourse(ctx, author, course, object, "Update", id);
           return id;
         }
         case "course-withdrawn": {
           const { courseId } = event;
+          const now = Date.now();
           const id =
             event.cause === "withdrawn"
-              ? new URL(`/courses/${courseId}/delete`, ctx.origin)
-              : new URL(`/courses/${courseId}/edits/${crypto.randomUUID()}`, ctx.origin);
-          await sendWithdrawal(ctx, event.author, courseId, id);
+              ? courseActivityIds.withdrawn(ctx, courseId)
+              : courseActivityIds.hidden(ctx, courseId, now);
+          await sendWithdrawal(ctx, event.author, courseId, id, now);
           return id;
         }
         case "follow-requested": {
@@ -143,98 +150,108 @@ export function remoteObjects(ctx: Context<FederationServices>): RemoteObjects {
     async isPublic(objectUri: string): Promise<boolean> {
       const object = await ctx.lookupObject(objectUri).catch(() => null);
       return (
-        object instanceof Document && object.toIds.some((id) => id.href === PUBLIC_COLLECTION.href)
+        isCourseObject(object) && object.toIds.some((id) => id.href === PUBLIC_COLLECTION.href)
       );
     },
   };
 }
 
 /**
- * A course's Create or Update to its actor's followers; a teacher's is announced by the
- * institution too, whose followers would not hear of it otherwise.
+ * A course's Create or Update, sent by its author to the author's followers. A teacher's
+ * course reaches the institution's followers too: its Create through the institution's
+ * Announce, its Updates from the teacher directly, since Mastodon and others take an
+ * Update only from the author of what it changes and ignore a second Announce of it.
  */
-async function sendCourseToFollowers(
+async function sendCourse(
   ctx: Context<FederationServices>,
-  actor: LocalActor,
-  visibility: Visibility,
-  object: Document,
-  Activity: typeof Create | typeof Update,
+  author: LocalActor,
+  course: Course,
+  object: WireJson,
+  type: "Create" | "Update",
   id: URL,
 ): Promise<void> {
-  await ctx.sendActivity(
-    { identifier: actor.identifier },
-    "followers",
-    new Activity({
-      id,
-      actor: ctx.getActorUri(actor.identifier),
-      object,
-      tos: object.toIds,
-      ccs: object.ccIds,
+  const institution =
+    author.type === "Person" ? await ctx.data.actors.byIdentifier("institution") : undefined;
+  const published = String(object.updated);
+  const activity = await wireActivity(
+    ctx,
+    authoredActivityJson(type, id, object, {
+      audience:
+        institution && type === "Update" ? ctx.getActorUri(institution.identifier) : undefined,
+      published,
     }),
-    { preferSharedInbox: true },
   );
-  if (actor.type === "Person") await announceForInstitution(ctx, object, visibility);
+  // FEP-8fcf, as Mastodon for its followers-only posts: each receiving server learns
+  // which of its actors we count as followers, and corrects the difference.
+  const options = { preferSharedInbox: true, syncCollection: course.visibility === "followers" };
+  await ctx.sendActivity({ identifier: author.identifier }, "followers", activity, options);
+  if (!institution) return;
+  if (type === "Create") {
+    const announce = announceJson(ctx, object, institution.identifier, {
+      public: course.visibility === "public",
+      published,
+    });
+    await ctx.sendActivity(
+      { identifier: institution.identifier },
+      "followers",
+      await wireActivity(ctx, announce),
+      options,
+    );
+    return;
+  }
+  await sendToInstitutionFollowers(ctx, author, institution, activity);
 }
 
 /**
- * Tells everyone who received the course that it is gone: the author's followers, and
- * for a teacher's course the institution's too, which received it announced (they may
- * follow the institution alone). Receivers take a Delete from the publisher's own
- * server for its courses (federation/inbox/courses.ts).
+ * Sends the author's `activity` to the institution's followers that the author's
+ * followers do not already reach (by shared inbox, or inbox), on servers the federation
+ * policy allows: they received a teacher's course announced, and hear of its edits and
+ * withdrawal from the teacher.
+ */
+async function sendToInstitutionFollowers(
+  ctx: Context<FederationServices>,
+  author: LocalActor,
+  institution: LocalActor,
+  activity: Activity,
+): Promise<void> {
+  const inboxOf = (actor: { readonly inbox: string; readonly sharedInbox: string | null }) =>
+    actor.sharedInbox ?? actor.inbox;
+  const reached = new Set(
+    (await ctx.data.follows.followers(author.id, "accepted")).map((each) => inboxOf(each.actor)),
+  );
+  const policy = await ctx.data.settings.federationPolicy();
+  const others: Recipient[] = (await ctx.data.follows.followers(institution.id, "accepted"))
+    .filter(
+      (each) => federatesWith(policy, new URL(each.actorUri)) && !reached.has(inboxOf(each.actor)),
+    )
+    .map((each) => recipientOf(each.actor));
+  if (others.length === 0) return;
+  await ctx.sendActivity({ identifier: author.identifier }, others, activity, {
+    preferSharedInbox: true,
+  });
+}
+
+/**
+ * Tells everyone who received the course that it is gone, from its author: the author's
+ * followers, and for a teacher's course the institution's too, which received it
+ * announced (they may follow the institution alone). Receivers take a Delete from the
+ * publisher's own server for its courses (federation/inbox/courses.ts).
  */
 async function sendWithdrawal(
   ctx: Context<FederationServices>,
   author: LocalActor,
   courseId: string,
   activityId: URL,
+  deleted: number,
 ): Promise<void> {
-  const object = new Tombstone({
-    id: new URL(`/courses/${courseId}`, ctx.origin),
-    deleted: Temporal.Now.instant(),
-  });
-  const senders = [author];
-  if (author.type === "Person") {
-    const institution = await ctx.data.actors.byIdentifier("institution");
-    if (institution) senders.push(institution);
-  }
-  for (const sender of senders) {
-    await ctx.sendActivity(
-      { identifier: sender.identifier },
-      "followers",
-      new Delete({
-        // Each sender's Delete its own id: receivers handle an activity id once.
-        id: sender === author ? activityId : new URL(`${activityId.href}/announcer`),
-        actor: ctx.getActorUri(sender.identifier),
-        object,
-        tos: [PUBLIC_COLLECTION],
-      }),
-      { preferSharedInbox: true },
-    );
-  }
-}
-
-/**
- * The institution boosts its teachers' courses, so that following the institution is
- * enough to receive every course its people publish.
- */
-async function announceForInstitution(
-  ctx: Context<FederationServices>,
-  object: Document,
-  visibility: Visibility,
-): Promise<void> {
-  const institution = await ctx.data.actors.byIdentifier("institution");
-  if (!institution || !object.id) return;
-  await ctx.sendActivity(
-    { identifier: institution.identifier },
-    "followers",
-    new Announce({
-      id: new URL(`${object.id.href}/announces/${crypto.randomUUID()}`),
-      actor: ctx.getActorUri(institution.identifier),
-      object: object.id,
-      ...(visibility === "public"
-        ? { tos: [PUBLIC_COLLECTION], ccs: [ctx.getFollowersUri(institution.identifier)] }
-        : { tos: [ctx.getFollowersUri(institution.identifier)] }),
-    }),
-    { preferSharedInbox: true },
+  const activity = await wireActivity(
+    ctx,
+    withdrawalJson(ctx, activityId, courseId, author.identifier, deleted),
   );
+  await ctx.sendActivity({ identifier: author.identifier }, "followers", activity, {
+    preferSharedInbox: true,
+  });
+  const institution =
+    author.type === "Person" ? await ctx.data.actors.byIdentifier("institution") : undefined;
+  if (institution) await sendToInstitutionFollowers(ctx, author, institution, activity);
 }

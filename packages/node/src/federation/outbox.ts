@@ -1,9 +1,15 @@
 import type { Context, Federation, RequestContext } from "@fedify/fedify";
-import { type Activity, Announce, Create } from "@fedify/vocab";
+import type { Activity } from "@fedify/vocab";
 import type { LocalActor } from "../actors/local-actors.ts";
-import type { Course, OutboxSelection } from "../courses/course-repository.ts";
+import type { Course, OutboxPosition, OutboxSelection } from "../courses/course-repository.ts";
 import type { FederationServices } from "./context.ts";
-import { courseObject } from "./course-object.ts";
+import {
+  announceJson,
+  authoredActivityJson,
+  courseActivityIds,
+  wireActivity,
+} from "./course-activities.ts";
+import { courseJson } from "./course-object.ts";
 
 const PAGE_SIZE = 20;
 
@@ -21,15 +27,17 @@ export function registerOutbox(federation: Federation<FederationServices>): void
     .setOutboxDispatcher("/actors/{identifier}/outbox", async (ctx, identifier, cursor) => {
       const actor = await ctx.data.actors.byIdentifier(identifier);
       if (!actor || cursor === null) return null;
+      const before = cursor === "" ? null : positionOf(cursor);
+      if (before === undefined) return null;
       const page = await ctx.data.courses.outboxCourses(
         await selectionFor(ctx, actor),
-        cursor === "" ? null : Number(cursor),
+        before,
         PAGE_SIZE,
       );
       const last = page.at(-1);
       return {
         items: (await Promise.all(page.map((course) => activityOf(ctx, course, actor)))).flat(),
-        nextCursor: page.length === PAGE_SIZE && last ? String(last.createdAt) : null,
+        nextCursor: page.length === PAGE_SIZE && last ? `${last.createdAt}.${last.id}` : null,
       };
     })
     .setCounter(async (ctx, identifier) => {
@@ -39,6 +47,12 @@ export function registerOutbox(federation: Federation<FederationServices>): void
         : null;
     })
     .setFirstCursor(() => "");
+}
+
+/** The position a cursor names, "{createdAt}.{id}"; undefined for anything else. */
+function positionOf(cursor: string): OutboxPosition | undefined {
+  const match = /^(\d+)\.(.+)$/.exec(cursor);
+  return match?.[1] && match[2] ? { createdAt: Number(match[1]), id: match[2] } : undefined;
 }
 
 async function selectionFor(
@@ -76,9 +90,9 @@ async function signedByFollower(
 }
 
 /**
- * The activity that brought `course` to the actor's followers: the actor's Create of its
- * own course, or the institution's Announce of a teacher's, which names the course for
- * the receiver to fetch from its publisher.
+ * The activity that brought `course` to the actor's followers, its latest revision
+ * embedded as it is served: the actor's Create of its own course, or the institution's
+ * Announce of a teacher's (receivers fetch it from its publisher all the same).
  */
 async function activityOf(
   ctx: Context<FederationServices>,
@@ -88,29 +102,16 @@ async function activityOf(
   const revision = await ctx.data.courses.latestRevision(course.id);
   const author = course.actorId === owner.id ? owner : await ctx.data.actors.byId(course.actorId);
   if (!revision || !author) return [];
-  const object = courseObject(ctx, course, revision, author.identifier);
-  const activityUri = `/courses/${course.id}/revisions/${revision.revision}/activity`;
-  if (author.id === owner.id) {
-    return [
-      new Create({
-        id: new URL(activityUri, ctx.origin),
-        actor: ctx.getActorUri(owner.identifier),
-        object,
-        tos: object.toIds,
-        ccs: object.ccIds,
-        published: object.updated,
-      }),
-    ];
-  }
-  return [
-    new Announce({
-      id: new URL(`${activityUri}/announce`, ctx.origin),
-      actor: ctx.getActorUri(owner.identifier),
-      object: object.id,
-      ...(course.visibility === "public"
-        ? { tos: object.toIds, ccs: [ctx.getFollowersUri(owner.identifier)] }
-        : { tos: [ctx.getFollowersUri(owner.identifier)] }),
-      published: object.updated,
-    }),
-  ];
+  const object = courseJson(ctx, course, revision, author.identifier);
+  const published = String(object.updated);
+  const json =
+    author.id === owner.id
+      ? authoredActivityJson("Create", courseActivityIds.published(ctx, course.id, 1), object, {
+          published,
+        })
+      : announceJson(ctx, object, owner.identifier, {
+          public: course.visibility === "public",
+          published,
+        });
+  return [await wireActivity(ctx, json)];
 }

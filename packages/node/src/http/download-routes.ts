@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { type Context, Hono } from "hono";
 import { mayRead } from "../courses/access.ts";
 import type { Course } from "../courses/course-repository.ts";
@@ -38,19 +39,22 @@ export function downloadRoutes(
     return requester !== undefined && (await mayReadAny(courses, requester));
   };
 
-  /** The revision a path names, if its course is still published to peers. */
+  /**
+   * The revision a path names, if its course is still published to peers; "withdrawn"
+   * for a revision of a withdrawn course (410 Gone: it will not come back).
+   */
   const servedRevision = async (c: Context) => {
     const course = await services.courses.course(c.req.param("id") ?? "");
     const revision =
       course && (await services.courses.revision(course.id, Number(c.req.param("revision"))));
-    if (!course || !revision || course.deletedAt !== null || course.visibility === "private") {
-      return undefined;
-    }
+    if (course && revision && course.deletedAt !== null) return "withdrawn";
+    if (!course || !revision || course.visibility === "private") return undefined;
     return { course, revision };
   };
 
   routes.get("/courses/:id/revisions/:revision/manifest", async (c) => {
     const served = await servedRevision(c);
+    if (served === "withdrawn") return problem(c, 410, "gone", "This course was withdrawn.");
     if (!served) return problem(c, 404, "not_found", "No such course revision.");
     const { course, revision } = served;
     if (!(await allowed(c.req.raw, [course]))) {
@@ -61,14 +65,20 @@ export function downloadRoutes(
         "This course is for its author's followers: sign the request as one.",
       );
     }
-    return c.body(revision.manifest, 200, {
+    // A licence edit signs the manifest again at the same address: caches ask each time,
+    // and its digest as ETag makes asking cheap.
+    const headers = {
       "content-type": "application/jose",
-      "cache-control": `${course.visibility === "public" ? "public" : "private"}, max-age=31536000, immutable`,
-    });
+      "cache-control": `${course.visibility === "public" ? "public" : "private"}, no-cache`,
+      etag: `"${createHash("sha256").update(revision.manifest).digest("hex")}"`,
+    };
+    if (c.req.header("if-none-match") === headers.etag) return c.body(null, 304, headers);
+    return c.body(revision.manifest, 200, headers);
   });
 
   routes.post("/courses/:id/revisions/:revision/download-link", async (c) => {
     const served = await servedRevision(c);
+    if (served === "withdrawn") return problem(c, 410, "gone", "This course was withdrawn.");
     if (!served) return problem(c, 404, "not_found", "No such course revision.");
     const { course, revision } = served;
     const requester = await requesterOf(c.req.raw);
@@ -95,8 +105,11 @@ export function downloadRoutes(
       .map(({ course }) => course)
       .filter((course) => course.visibility !== "private");
     // Private courses are never served to peers: to them the archive does not exist.
-    if (courses.length === 0)
-      return problem(c, 404, "not_found", "No course archive has this digest here.");
+    if (courses.length === 0) {
+      return (await services.courses.archiveOfWithdrawn(sha256))
+        ? problem(c, 410, "gone", "The course of this archive was withdrawn.")
+        : problem(c, 404, "not_found", "No course archive has this digest here.");
+    }
     const token = c.req.query("access_token");
     const permitted = token
       ? await verifyDownloadCapability(services, origin, token, sha256)
@@ -120,6 +133,6 @@ export function downloadRoutes(
   return routes;
 }
 
-function problem(c: Context, status: 403 | 404, code: string, message: string) {
+function problem(c: Context, status: 403 | 404 | 410, code: string, message: string) {
   return c.json({ error: { code, message } }, status);
 }

@@ -42,8 +42,9 @@ export async function serveBlob(
     "content-type": "application/vnd.moodle.backup",
     "accept-ranges": "bytes",
     etag,
-    "cache-control":
-      caching === "no-store" ? "no-store" : `${caching}, max-age=31536000, immutable`,
+    // The bytes never change, but who may have them does (a course made followers-only,
+    // withdrawn): caches ask again each time, and the ETag makes asking cheap.
+    "cache-control": caching === "no-store" ? "no-store" : `${caching}, no-cache`,
     "content-disposition": `attachment; filename="${sha256}.mbz"`,
   };
   if (c.req.header("if-none-match") === etag) return c.body(null, 304, headers);

@@ -2,25 +2,32 @@ import type { Context } from "@fedify/fedify";
 import {
   type Actor,
   Announce,
+  Object as ASObject,
   Create,
   type Delete,
-  Document,
+  type Document,
   Hashtag,
   isActor,
   Link,
+  type Note,
   traverseCollection,
-  type Update,
+  Update,
 } from "@fedify/vocab";
 import { keepReceivedCourse, withdrawReceivedCourse } from "../../catalog/catalog-service.ts";
 import { MBZ_MEDIA_TYPE, verifyManifest } from "../../manifests/course-manifest.ts";
 import { federatesWith } from "../../settings/federation-policy.ts";
 import type { FederationServices } from "../context.ts";
-import { JWS_MEDIA_TYPE } from "../course-object.ts";
+import { isCourseObject, JWS_MEDIA_TYPE } from "../course-object.ts";
+import { sha256FromDigestMultibase } from "../digest-multibase.ts";
 import { describeRemoteActor } from "../remote-actor.ts";
 import { sanitizeRemoteHtml } from "../remote-html.ts";
 import { institutionSigner } from "../signed-fetch.ts";
 
 type FederationContext = Context<FederationServices>;
+/** A course as received: a Note, or a Document from an older node. */
+type CourseObject = Note | Document;
+/** An object's JSON as its sender wrote it, for what Fedify's model of it leaves out. */
+type ReceivedJson = Record<string, unknown>;
 
 const MAX_MANIFEST_BYTES = 256 * 1024;
 /** How many of a newly followed actor's past activities are read. */
@@ -47,7 +54,11 @@ export async function takesCoursesFrom(
  * A course published or revised by an actor we follow. Its object must be the actor's
  * own, on the actor's own server: nothing is fetched from a third server on a sender's
  * say-so (an embedded object whose id names another host would otherwise be fetched from
- * there, once per retry).
+ * there, once per retry). A teacher's Update also reaches the followers of the
+ * institution that announced the course, naming it as its `audience`: it is taken as if
+ * that institution had announced it again, when we follow the institution and it is an
+ * actor of the teacher's own server (which speaks for both); an audience on any other
+ * server counts for nothing, and a Create is never taken on an audience's account.
  */
 export async function onCourseCreateOrUpdate(
   ctx: FederationContext,
@@ -55,18 +66,63 @@ export async function onCourseCreateOrUpdate(
 ): Promise<void> {
   const sender = activity.actorId;
   const objectId = activity.objectId;
-  if (!sender || !objectId || !(await takesCoursesFrom(ctx, sender))) return;
+  if (!sender || !objectId) return;
+  const announcer =
+    activity instanceof Update
+      ? activity.audienceIds.find((audience) => audience.origin === sender.origin)
+      : undefined;
+  if (!(await takesCoursesFrom(ctx, sender, announcer))) return;
   if (objectId.origin !== sender.origin) return;
   if (activity.id && activity.id.origin !== sender.origin) return;
   const object = await activity.getObject(ctx);
-  if (!(object instanceof Document)) return;
+  if (!isCourseObject(object)) return;
   // Another actor's course cannot come in under a followed actor's Create: only an
   // Announce brings someone else's course, and then it is fetched from its publisher.
   if (object.attributionId?.href !== sender.href) return;
   const actor = await activity.getActor(ctx);
   if (isActor(actor) && actor.id?.href === sender.href) {
-    await receiveCourse(ctx, object, actor, { delivered: true });
+    const received = await embeddedJson(await asReceived(ctx, activity), object);
+    await receiveCourse(
+      ctx,
+      object,
+      actor,
+      { delivered: true, ...(announcer ? { announcedBy: announcer } : {}) },
+      received,
+    );
   }
+}
+
+/**
+ * The activity as its sender wrote it. Fedify hands listeners its reading of a payload
+ * that carries a Linked Data signature, and keeps the payload itself on the inbox context
+ * (to forward it unchanged), where it is read; its id must be the activity's.
+ */
+async function asReceived(ctx: FederationContext, activity: Create | Update): Promise<unknown> {
+  const payload = (ctx as { readonly activity?: unknown }).activity;
+  if (
+    typeof payload === "object" &&
+    payload !== null &&
+    (payload as ReceivedJson).id === activity.id?.href
+  ) {
+    return payload;
+  }
+  return await activity.toJsonLd();
+}
+
+/**
+ * The JSON an activity's sender wrote for its object, with the activity's context; or,
+ * for an object that was not embedded (fetched instead), the fetched document.
+ */
+async function embeddedJson(activity: unknown, object: CourseObject): Promise<unknown> {
+  const embedded = (activity as ReceivedJson | null)?.object;
+  if (typeof embedded === "object" && embedded !== null && !Array.isArray(embedded)) {
+    const json = embedded as ReceivedJson;
+    if (json.id === object.id?.href) {
+      return { "@context": (activity as ReceivedJson)["@context"], ...json };
+    }
+  }
+  // A fetched object keeps the document it was read from.
+  return await object.toJsonLd();
 }
 
 /**
@@ -98,17 +154,34 @@ async function receiveAnnounced(
   // get the course as it was. A boost of something we may not read (a followers-only
   // course of someone we do not follow, a course withdrawn since: 404 or 410) is dropped,
   // not retried: asking again would get the same answer.
-  const object = await announce
-    .getObject({
-      documentLoader: await ctx.getDocumentLoader({ identifier: "institution" }),
-      contextLoader: ctx.contextLoader,
-    })
-    .catch(() => null);
-  if (!(object instanceof Document) || !object.id) return false;
-  if (object.attributionId?.origin !== object.id.origin) return false;
+  // Fetched by its id even when the Announce embeds it: what the announcer says the
+  // course is counts for nothing.
+  const fetched = await fetchCourse(ctx, announce.objectId).catch(() => undefined);
+  if (!fetched) return false;
+  const { object, json } = fetched;
+  if (object.attributionId?.origin !== announce.objectId.origin) return false;
   const publisher = await object.getAttribution(ctx);
   if (!isActor(publisher) || !publisher.id || !federatesWith(policy, publisher.id)) return false;
-  return await receiveCourse(ctx, object, publisher, { ...arrival, announcedBy: announcer });
+  return await receiveCourse(ctx, object, publisher, { ...arrival, announcedBy: announcer }, json);
+}
+
+/**
+ * A course fetched from its id, signed as our institution, and the JSON it was read from;
+ * undefined for anything but a course at that id.
+ */
+async function fetchCourse(
+  ctx: FederationContext,
+  id: URL,
+): Promise<{ object: CourseObject; json: ReceivedJson } | undefined> {
+  const documentLoader = await ctx.getDocumentLoader({ identifier: "institution" });
+  const { document } = await documentLoader(id.href);
+  if (typeof document !== "object" || document === null || Array.isArray(document)) return;
+  const object = await ASObject.fromJsonLd(document, {
+    documentLoader,
+    contextLoader: ctx.contextLoader,
+  });
+  if (!isCourseObject(object) || object.id?.href !== id.href) return undefined;
+  return { object, json: document as ReceivedJson };
 }
 
 /**
@@ -153,10 +226,13 @@ export async function backfillFrom(
         if (await receiveAnnounced(ctx, item, { delivered: false })) received++;
         continue;
       }
-      // As for a delivered Create: the actor's own objects only, fetched from nowhere else.
-      if (item.objectId?.origin !== actor.id.origin) continue;
-      const object = await item.getObject(loaders);
-      if (object instanceof Document && (await receiveCourse(ctx, object, actor))) received++;
+      // As for a delivered Create: the actor's own objects only, fetched from nowhere else
+      // (and fetched: an outbox page's copy is Fedify's reading of it, not what was sent).
+      if (!item.objectId || item.objectId.origin !== actor.id.origin) continue;
+      const fetched = await fetchCourse(ctx, item.objectId);
+      if (fetched && (await receiveCourse(ctx, fetched.object, actor, {}, fetched.json))) {
+        received++;
+      }
     } catch {
       // One unreadable course must not stop the others.
     }
@@ -167,14 +243,18 @@ export async function backfillFrom(
 /**
  * Keeps a course in the catalog once it is shown to be the actor's: attributed to it,
  * with a manifest from the actor's own server that verifies with one of its keys and
- * names this object; the catalog service keeps it (catalog/catalog-service.ts). Returns
- * whether it was kept.
+ * names this object, and an archive that the object and the manifest describe alike
+ * (FEP-1311's digest and size, when the object gives them); the catalog service keeps it
+ * (catalog/catalog-service.ts). `json` is the object as its sender wrote it (for what
+ * Fedify's model leaves out: the digest, the size, the title and summary on the archive
+ * link); without it, what the object gives back. Returns whether it was kept.
  */
 export async function receiveCourse(
   ctx: FederationContext,
-  object: Document,
+  object: CourseObject,
   actor: Actor,
   arrival: { readonly delivered?: boolean; readonly announcedBy?: URL } = {},
+  json?: unknown,
 ): Promise<boolean> {
   if (!object.id || !actor.id || object.attributionId?.href !== actor.id.href) return false;
   if (!(await takesCoursesFrom(ctx, actor.id, arrival.announcedBy))) return false;
@@ -193,6 +273,8 @@ export async function receiveCourse(
   // fetches or restores the course later).
   if (manifestLink.href.origin !== actor.id.origin) return false;
   if (archive.href.origin !== actor.id.origin) return false;
+  const facts = archiveFacts(await (json ?? object.toJsonLd()), archive.href);
+  if ("refusal" in facts) return refused(object.id, facts.refusal);
   const jws = await fetchManifest(manifestLink.href, await institutionSigner(ctx));
   const manifest = await verifyManifest(jws, async (keyId) => {
     for await (const method of actor.getAssertionMethods(ctx)) {
@@ -201,17 +283,31 @@ export async function receiveCourse(
     return undefined;
   });
   if (manifest.object !== object.id.href) return false;
+  if (facts.sha256 !== undefined && facts.sha256 !== manifest.archive.sha256) {
+    return refused(
+      object.id,
+      `its archive link's digestMultibase names sha256 ${facts.sha256}, its signed manifest ${manifest.archive.sha256}.`,
+    );
+  }
+  if (facts.size !== undefined && facts.size !== manifest.archive.size) {
+    return refused(
+      object.id,
+      `its archive link says ${facts.size} bytes, its signed manifest ${manifest.archive.size}.`,
+    );
+  }
   const tags: string[] = [];
   for await (const tag of object.getTags(ctx)) {
     if (tag instanceof Hashtag && tag.name) tags.push(tag.name.toString().replace(/^#/, ""));
   }
+  // Older nodes sent a Page with the title and summary on it, and a link name of their own.
+  const summary = object.summary?.toString() ?? facts.summary;
   return await keepReceivedCourse(
     ctx.data,
     {
       objectUri: object.id.href,
       actorUri: actor.id.href,
-      title: object.name?.toString() ?? manifest.course.fullname,
-      summary: object.summary ? sanitizeRemoteHtml(object.summary.toString()) : null,
+      title: object.name?.toString() ?? facts.title ?? manifest.course.fullname,
+      summary: summary ? sanitizeRemoteHtml(summary) : null,
       tags,
       archiveUrl: archive.href.href,
       manifest,
@@ -223,6 +319,55 @@ export async function receiveCourse(
       describeAuthor: async () => (actor.inboxId ? await describeRemoteActor(actor) : undefined),
     },
   );
+}
+
+/** What the archive link of a received course says of it, read as plain JSON. */
+interface ArchiveFacts {
+  /** The course's title and summary (HTML), as this node's peers write them. */
+  readonly title?: string;
+  readonly summary?: string;
+  /** FEP-1311: the archive's sha256 (hex, from its digestMultibase) and size in bytes. */
+  readonly sha256?: string;
+  readonly size?: number;
+}
+
+/**
+ * Reads the archive link at `href` in `json`: courses from older nodes have none of
+ * these fields, and are taken as before; fields that are there must be well formed.
+ */
+function archiveFacts(json: unknown, href: URL): ArchiveFacts | { refusal: string } {
+  const attachments = (json as ReceivedJson | null)?.attachment;
+  const link = (Array.isArray(attachments) ? attachments : [attachments]).find(
+    (each): each is ReceivedJson =>
+      typeof each === "object" && each !== null && (each as ReceivedJson).href === href.href,
+  );
+  if (!link) return {};
+  const text = (value: unknown) => (typeof value === "string" && value !== "" ? value : undefined);
+  const digest = link.digestMultibase;
+  const sha256 = typeof digest === "string" ? sha256FromDigestMultibase(digest) : undefined;
+  if (digest !== undefined && sha256 === undefined) {
+    return {
+      refusal: `its archive link's digestMultibase ${JSON.stringify(digest)} is not a base58btc sha-256 multihash (FEP-1311).`,
+    };
+  }
+  const size = link.size;
+  if (size !== undefined && !(Number.isSafeInteger(size) && (size as number) >= 0)) {
+    return {
+      refusal: `its archive link's size ${JSON.stringify(size)} is not a number of bytes (FEP-1311).`,
+    };
+  }
+  return {
+    ...(text(link.name) ? { title: text(link.name) } : {}),
+    ...(text(link.summary) ? { summary: text(link.summary) } : {}),
+    ...(sha256 ? { sha256 } : {}),
+    ...(typeof size === "number" ? { size } : {}),
+  };
+}
+
+/** A course turned away, on the log for the node's admin; always false. */
+function refused(objectId: URL, why: string): false {
+  console.warn(`coursefed: inbox: the course ${objectId.href} is refused: ${why}`);
+  return false;
 }
 
 async function fetchManifest(
