@@ -44,9 +44,11 @@ const FOLLOWERS = 1000;
 const RESTORES = 50;
 /**
  * What one node process works at once (DELIVERY_CONCURRENCY and RESTORE_CONCURRENCY in
- * packages/node/src/node.ts): the most a killed process can leave half done.
+ * packages/node/src/node.ts): the most a killed process can leave half done. Deliveries
+ * count twice: the queue deletes handled messages in batches, so as many again may have
+ * been delivered but not yet deleted.
  */
-const DELIVERIES_IN_FLIGHT = 8;
+const DELIVERIES_IN_FLIGHT = 2 * 64;
 const RESTORES_IN_FLIGHT = 2;
 
 /** A site on Moodle 3.9: the compatibility check refuses the 4.5 backup below. */

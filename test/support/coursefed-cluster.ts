@@ -218,7 +218,7 @@ export async function startCountingInbox(): Promise<CountingInbox> {
  */
 export async function addFollowers(
   db: NodeDatabase,
-  inbox: CountingInbox,
+  inbox: Pick<CountingInbox, "port">,
   count: number,
 ): Promise<void> {
   const { localActors, remoteActors, followers } = db.tables;

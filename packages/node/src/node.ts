@@ -12,9 +12,11 @@ import { CourseRepository } from "./courses/course-repository.ts";
 import type { NodeDatabase } from "./db/database.ts";
 import { openDatabase } from "./db/open-database.ts";
 import type { FederationServices } from "./federation/context.ts";
+import { orderDeliveries } from "./federation/delivery-order.ts";
 import { deliveryFailureRecorder, trackDeliveries } from "./federation/delivery-tracking.ts";
+import { DirectDelivery } from "./federation/direct-delivery.ts";
 import { domainServices } from "./federation/domain-services.ts";
-import { createNodeFederation } from "./federation/federation.ts";
+import { createNodeFederation, SIGNATURE_SPECS } from "./federation/federation.ts";
 import { DatabaseKvStore } from "./federation/kv-store.ts";
 import { createMessageQueue } from "./federation/message-queue.ts";
 import { withInstitutionSigner } from "./federation/signed-fetch.ts";
@@ -51,10 +53,12 @@ const RESTORE_CONCURRENCY = 2;
 const SHARE_CONCURRENCY = 2;
 
 /**
- * Deliveries made at once: a delivery mostly waits on its peer, so a few in flight keep
- * one slow server from holding up the others (a fan-out to many followers especially).
+ * Deliveries made at once: a delivery mostly waits on its peer, so many in flight keep
+ * slow servers from holding up the others (a fan-out to many followers especially), and
+ * the queue takes and deletes them by the dozen. Each holds little (the activity is
+ * shared by its fan-out's messages until parsed), so 64 cost a few MB at most.
  */
-const DELIVERY_CONCURRENCY = 8;
+const DELIVERY_CONCURRENCY = 64;
 
 /** How long closing waits for requests still being handled before closing the database. */
 const REQUEST_DRAIN_MS = 10_000;
@@ -124,7 +128,11 @@ export async function createNode(config: NodeConfig): Promise<CoursefedNode> {
     channel: "outbox",
     concurrency: DELIVERY_CONCURRENCY,
   });
-  const deliveries = trackDeliveries(outbox, peers);
+  const deliveries = trackDeliveries(
+    orderDeliveries(outbox),
+    peers,
+    new DirectDelivery(new DatabaseKvStore(db), SIGNATURE_SPECS[config.firstKnock]),
+  );
   // One at a time: Fedify's check for an activity already handled is not atomic.
   const inbox = createMessageQueue(db, { channel: "inbox" });
   const queue = { inbox, outbox: deliveries, fanout: deliveries };

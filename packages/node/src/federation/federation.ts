@@ -54,7 +54,7 @@ export interface NodeFederationOptions {
   readonly inboxRetrySchedule?: InboxRetrySchedule | undefined;
 }
 
-const SIGNATURE_SPECS = {
+export const SIGNATURE_SPECS = {
   rfc9421: "rfc9421",
   "draft-cavage": "draft-cavage-http-signatures-12",
 } as const;

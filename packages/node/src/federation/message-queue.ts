@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from "node:async_hooks";
 import { EventEmitter } from "node:events";
 import type {
   MessageQueue,
@@ -12,6 +13,7 @@ import {
   count,
   eq,
   gt,
+  inArray,
   isNull,
   lt,
   lte,
@@ -62,9 +64,27 @@ export function createMessageQueue(
 interface ClaimedMessage {
   readonly id: number;
   readonly message: unknown;
+  readonly orderingKey: string | null;
   /** How many times a worker has taken it, this time included. */
   readonly attempts: number;
 }
+
+/** A message to queue, with its own ordering key and delay. */
+export interface QueuedMessage {
+  readonly message: unknown;
+  readonly orderingKey?: string | undefined;
+  readonly delay?: MessageQueueEnqueueOptions["delay"];
+}
+
+/** The message a handler is working on, as seen from what the handler queues. */
+interface Handling {
+  readonly queue: DatabaseMessageQueue;
+  readonly claimed: ClaimedMessage;
+  /** Set once the handler queued its own next attempt into the message's row. */
+  replaced: boolean;
+}
+
+const handling = new AsyncLocalStorage<Handling>();
 
 /**
  * Fedify's message queue on the node's database: durable across restarts, safe with
@@ -94,26 +114,64 @@ export class DatabaseMessageQueue implements MessageQueue {
   }
 
   async enqueue(message: unknown, options?: MessageQueueEnqueueOptions): Promise<void> {
-    await this.enqueueMany([message], options);
+    await this.enqueueEach([{ message, orderingKey: options?.orderingKey, delay: options?.delay }]);
   }
 
   async enqueueMany(
     messages: readonly unknown[],
     options?: MessageQueueEnqueueOptions,
   ): Promise<void> {
-    if (messages.length === 0) return;
-    const { queueMessages } = this.#db.tables;
-    const now = this.#now();
-    const availableAt = now + (options?.delay?.total({ unit: "millisecond" }) ?? 0);
-    await this.#db.insert(queueMessages).values(
+    await this.enqueueEach(
       messages.map((message) => ({
-        channel: this.#channel,
         message,
-        orderingKey: options?.orderingKey ?? null,
-        availableAt,
-        enqueuedAt: now,
+        orderingKey: options?.orderingKey,
+        delay: options?.delay,
       })),
     );
+  }
+
+  /**
+   * Queues messages that each have their own ordering key and delay, in one statement per
+   * thousand (a fan-out's deliveries, each ordered per recipient).
+   *
+   * A handler that queues one message under the ordering key of the message it is handling
+   * (Fedify's next attempt at a failed delivery) puts it in that message's place instead:
+   * queued behind, it would let the key's later messages overtake it, an Update reaching
+   * a follower before the Create it updates.
+   */
+  async enqueueEach(entries: readonly QueuedMessage[]): Promise<void> {
+    if (entries.length === 0) return;
+    const { queueMessages } = this.#db.tables;
+    const now = this.#now();
+    const due = (entry: QueuedMessage) => now + (entry.delay?.total({ unit: "millisecond" }) ?? 0);
+    const current = handling.getStore();
+    const [only] = entries;
+    if (
+      entries.length === 1 &&
+      only &&
+      current?.queue === this &&
+      !current.replaced &&
+      current.claimed.orderingKey !== null &&
+      only.orderingKey === current.claimed.orderingKey
+    ) {
+      current.replaced = true;
+      await this.#db
+        .update(queueMessages)
+        .set({ message: only.message, availableAt: due(only), leasedUntil: null, attempts: 0 })
+        .where(eq(queueMessages.id, current.claimed.id));
+    } else {
+      for (let start = 0; start < entries.length; start += INSERT_BATCH) {
+        await this.#db.insert(queueMessages).values(
+          entries.slice(start, start + INSERT_BATCH).map((entry) => ({
+            channel: this.#channel,
+            message: entry.message,
+            orderingKey: entry.orderingKey ?? null,
+            availableAt: due(entry),
+            enqueuedAt: now,
+          })),
+        );
+      }
+    }
     // The messages are stored: a listener the wakeup misses finds them at its next poll,
     // so a failed wakeup must not make the caller queue them again.
     await this.#wakeups.announce(this.#channel).catch(() => {});
@@ -126,24 +184,44 @@ export class DatabaseMessageQueue implements MessageQueue {
     const doorbell = new Doorbell();
     await Promise.all([
       this.#wakeups.watch(this.#channel, () => doorbell.ring(), options.signal),
-      ...Array.from({ length: this.#concurrency }, () =>
-        this.#work(handler, doorbell, options.signal),
-      ),
+      this.#dispatch(handler, doorbell, options.signal),
     ]);
   }
 
-  async #work(
+  /**
+   * Keeps up to `concurrency` messages in hand, taking as many as there are free places in
+   * one statement, and deleting the handled ones in one statement before taking more. A
+   * handler's end frees its place at once only when half the places are free or none is
+   * busy, so that a fan-out costs two statements per batch rather than per delivery.
+   * Messages handled but not yet deleted when the process dies are handled again: delivery
+   * was at least once already.
+   */
+  async #dispatch(
     handler: (message: unknown) => Promise<void> | void,
     doorbell: Doorbell,
     signal: AbortSignal | undefined,
   ): Promise<void> {
+    const inHand = new Set<Promise<void>>();
+    const handled: number[] = [];
+    const freeEnough = () => inHand.size === 0 || inHand.size <= this.#concurrency / 2;
     while (!signal?.aborted) {
       const rings = doorbell.rings;
       let wait: number;
       try {
-        const claimed = await this.#claim();
-        if (claimed) {
-          await this.#handle(claimed, handler);
+        await this.#delete(handled.splice(0));
+        const free = this.#concurrency - inHand.size;
+        const claimed = free > 0 ? await this.#claim(free) : [];
+        for (const message of claimed) {
+          const work: Promise<void> = this.#handle(message, handler).then((deleteNow) => {
+            inHand.delete(work);
+            if (deleteNow) handled.push(message.id);
+            if (freeEnough()) doorbell.ring();
+          });
+          inHand.add(work);
+        }
+        if (free === 0 || claimed.length === free) {
+          // There may be more: look again once places are free.
+          if (!freeEnough()) await doorbell.wait(rings, this.#pollInterval, signal);
           continue;
         }
         wait = await this.#untilNextDue();
@@ -155,37 +233,58 @@ export class DatabaseMessageQueue implements MessageQueue {
       }
       await doorbell.wait(rings, wait, signal);
     }
+    await Promise.all(inHand);
+    await this.#delete(handled.splice(0)).catch(() => {});
   }
 
+  /**
+   * Runs the handler on one message; true when the message is done and its row is to be
+   * deleted (not when it failed and waits for another try, nor when the handler queued
+   * its next attempt in its place).
+   */
   async #handle(
     claimed: ClaimedMessage,
     handler: (message: unknown) => Promise<void> | void,
-  ): Promise<void> {
+  ): Promise<boolean> {
     const { queueMessages } = this.#db.tables;
+    const state: Handling = { queue: this, claimed, replaced: false };
     // A renewal that fails is tried again on the next tick: the lease lasts three.
-    const renewal = setInterval(
-      () => void this.#renew(claimed.id).catch(() => {}),
-      this.#lease / 3,
-    );
+    const renewal = setInterval(() => {
+      if (!state.replaced) void this.#renew(claimed.id).catch(() => {});
+    }, this.#lease / 3);
     let failed = false;
     try {
-      await handler(claimed.message);
+      await handling.run(state, () => handler(claimed.message));
     } catch {
       failed = true;
     } finally {
       clearInterval(renewal);
     }
-    if (!failed) {
-      await this.#db.delete(queueMessages).where(eq(queueMessages.id, claimed.id));
-      return;
-    }
+    if (state.replaced) return false;
+    if (!failed) return true;
     // Fedify's own handlers do not throw; anything else gets another try later,
     // backing off so that a poison message does not spin.
     const backoff = Math.min(2 ** (claimed.attempts - 1) * 1000, 3_600_000);
     await this.#db
       .update(queueMessages)
       .set({ leasedUntil: null, availableAt: this.#now() + backoff })
-      .where(eq(queueMessages.id, claimed.id));
+      .where(eq(queueMessages.id, claimed.id))
+      .catch((error: unknown) => {
+        // Left leased: taken again once the lease runs out.
+        console.error(`coursefed: queue ${this.#channel}: ${(error as Error).message}`);
+      });
+    return false;
+  }
+
+  async #delete(ids: readonly number[]): Promise<void> {
+    if (ids.length === 0) return;
+    const { queueMessages } = this.#db.tables;
+    try {
+      await this.#db.delete(queueMessages).where(inArray(queueMessages.id, [...ids]));
+    } catch (error) {
+      // Left in the table, they are handled again once their leases run out.
+      console.error(`coursefed: queue ${this.#channel}: ${(error as Error).message}`);
+    }
   }
 
   async getDepth(): Promise<MessageQueueDepth> {
@@ -205,14 +304,14 @@ export class DatabaseMessageQueue implements MessageQueue {
   }
 
   /**
-   * Takes the next message that is due, not held by a worker, and first of its ordering
-   * key, in one statement. On PostgreSQL, workers of other processes run the same
-   * statement at the same moment: the candidate row is locked, and a row another worker
-   * has locked is skipped rather than waited for. The ordering-key check reads the table
-   * without locks, so an earlier message of the key blocks later ones while another
-   * worker holds or is taking it.
+   * Takes up to `limit` messages that are due, not held by a worker, and each first of its
+   * ordering key, in one statement, in the order they were queued. On PostgreSQL, workers
+   * of other processes run the same statement at the same moment: the candidate rows are
+   * locked, and rows another worker has locked are skipped rather than waited for. The
+   * ordering-key check reads the table without locks, so an earlier message of the key
+   * blocks later ones while another worker holds or is taking it.
    */
-  async #claim(): Promise<ClaimedMessage | undefined> {
+  async #claim(limit: number): Promise<ClaimedMessage[]> {
     const { queueMessages } = this.#db.tables;
     const earlier = aliasedTable(queueMessages, "earlier");
     const now = this.#now();
@@ -242,12 +341,12 @@ export class DatabaseMessageQueue implements MessageQueue {
         ),
       )
       .orderBy(asc(queueMessages.availableAt), asc(queueMessages.id))
-      .limit(1);
-    const [claimed] = await this.#db
+      .limit(limit);
+    const claimed = await this.#db
       .update(queueMessages)
       .set({ leasedUntil: now + this.#lease, attempts: sql`${queueMessages.attempts} + 1` })
       .where(
-        eq(
+        inArray(
           queueMessages.id,
           // A SQLite statement has the database to itself: it needs no row locks.
           this.#db.engine === "postgres" ? next.for("update", { skipLocked: true }) : next,
@@ -256,9 +355,10 @@ export class DatabaseMessageQueue implements MessageQueue {
       .returning({
         id: queueMessages.id,
         message: queueMessages.message,
+        orderingKey: queueMessages.orderingKey,
         attempts: queueMessages.attempts,
       });
-    return claimed;
+    return claimed.sort((a, b) => a.id - b.id);
   }
 
   async #renew(id: number): Promise<void> {
@@ -283,6 +383,9 @@ export class DatabaseMessageQueue implements MessageQueue {
     );
   }
 }
+
+/** Rows per insert: well within both engines' limits on a statement's parameters. */
+const INSERT_BATCH = 1000;
 
 /**
  * Wakes one listener's idle workers. A worker notes `rings` before it looks for work, so

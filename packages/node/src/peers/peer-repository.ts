@@ -13,15 +13,21 @@ export class PeerRepository {
   }
 
   async recordDelivery(host: string): Promise<void> {
+    await this.recordDeliveries(new Map([[host, 1]]));
+  }
+
+  /** Successful deliveries counted together (a fan-out's), one statement for all hosts. */
+  async recordDeliveries(counts: ReadonlyMap<string, number>): Promise<void> {
+    if (counts.size === 0) return;
     const { peers } = this.#db.tables;
     const now = Date.now();
     await this.#db
       .insert(peers)
-      .values({ host, deliveries: 1, lastDeliveredAt: now })
+      .values([...counts].map(([host, deliveries]) => ({ host, deliveries, lastDeliveredAt: now })))
       .onConflictDoUpdate({
         target: peers.host,
         set: {
-          deliveries: sql`${peers.deliveries} + 1`,
+          deliveries: sql`${peers.deliveries} + excluded.deliveries`,
           consecutiveFailures: 0,
           lastDeliveredAt: now,
         },
