@@ -4,12 +4,13 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AccountRepository } from "../../packages/node/src/accounts/account-repository.ts";
 import { createAccount } from "../../packages/node/src/accounts/account-service.ts";
-import { publishCourse } from "../../packages/node/src/courses/publish-service.ts";
-import { domainServices } from "../../packages/node/src/federation/domain-services.ts";
 import { buildTarGz, moodleBackupXml } from "../support/archive-builder.ts";
 import { coursefed } from "../support/coursefed-cli.ts";
-import { eventually } from "../support/eventually.ts";
-import { contextOf, followAndApprove, publishToFollower } from "../support/federation-steps.ts";
+import {
+  followAndApprove,
+  publishRevisionToFollower,
+  publishToFollower,
+} from "../support/federation-steps.ts";
 import { nodeApi } from "../support/node-api.ts";
 import { startTestNode, type TestNode } from "../support/test-node.ts";
 import { WebClient } from "../web/web-client.ts";
@@ -34,18 +35,8 @@ async function backup(
 /** Publishes `file` as revision 1 and `next` as revision 2 of a course the school follows. */
 async function twoRevisions(title: string, file: string, next: string) {
   const object = await publishToFollower(university, school, file, { title });
-  const id = object.split("/").at(-1) as string;
-  await publishCourse(
-    domainServices(contextOf(university)),
-    university.node.institution,
-    next,
-    {},
-    { courseId: id },
-  );
-  await eventually(
-    async () => (await school.node.services.catalog.catalogEntry(object))?.revision === 2,
-  );
-  return { id, object };
+  await publishRevisionToFollower(university, school, object, next);
+  return { id: object.split("/").at(-1) as string, object };
 }
 
 describe("what changed between two revisions, across nodes", () => {

@@ -81,3 +81,27 @@ export async function publishToFollower(
   await eventually(() => follower.node.services.catalog.catalogEntry(object));
   return object;
 }
+
+/**
+ * `publisher`'s institution publishes the backup at `file` as a new revision of the course
+ * `object` (one publishToFollower made); returns the revision once `follower`'s catalog has it.
+ */
+export async function publishRevisionToFollower(
+  publisher: TestNode,
+  follower: TestNode,
+  object: string,
+  file: string,
+): Promise<number> {
+  const { revision } = await publishCourse(
+    domainServices(contextOf(publisher)),
+    publisher.node.institution,
+    file,
+    {},
+    { courseId: object.split("/").at(-1) as string },
+  );
+  await eventually(
+    async () =>
+      (await follower.node.services.catalog.catalogEntry(object))?.revision === revision.revision,
+  );
+  return revision.revision;
+}
