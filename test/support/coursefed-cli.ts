@@ -38,14 +38,17 @@ export function coursefed(
 /**
  * Runs `coursefed serve` as a process of its own (one that can be killed and started again
  * on its data directory); resolves once it listens, with what it printed: on a first start,
- * the admin API token.
+ * the admin API token. `nodeFlags` go to Node before the launcher (its shebang's flags are
+ * not read when it is started this way).
  */
 export function serveNode(
   dataDir: string,
   port: number,
+  nodeFlags: readonly string[] = [],
 ): Promise<{ process: ChildProcess; output: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [
+      ...nodeFlags,
       coursefedBin,
       "serve",
       "--data-dir",

@@ -5,13 +5,14 @@
  *   - `coursefed --version` and `coursefed catalog --help`: nothing but the CLI itself;
  *   - `coursefed catalog` against a running node: one API call and its output;
  *   - `coursefed serve --help` and `coursefed restores --help`, whose modules are larger.
- * `npm run bench:cli`.
+ * `--quick` (or QUICK=1): one run each, a smoke run for CI. `npm run bench:cli`.
  */
 import { spawn } from "node:child_process";
 import { coursefedBin } from "../../support/coursefed-cli.ts";
 import { startTestNode } from "../../support/test-node.ts";
 
-const runs = Number(process.env.RUNS ?? 7);
+const quick = process.argv.includes("--quick") || process.env.QUICK === "1";
+const runs = Number(process.env.RUNS ?? (quick ? 1 : 7));
 
 /** Wall time of one process from spawn to exit, in ms; fails if it did not exit with 0. */
 function timed(args: readonly string[]): Promise<number> {

@@ -2,7 +2,8 @@
  * Archive transfer speed and the node's resident memory, against baselines measured in
  * the same run, with a real `coursefed serve` process as the serving node:
  *   - served: the node's /blobs/<sha256> (access checks, ETag, ranges) against a bare
- *     node:http server streaming the same file, both read by `curl -o /dev/null`;
+ *     node:http server streaming the same file (a process of its own, with the node's Node
+ *     flags), both read by `curl -o /dev/null`;
  *   - fetched from a peer: the node's own fetch path (resumable download, sha256 checked on
  *     the way, written into a blob store: test/bench/downloads/fetch-once.ts, a process of
  *     its own) against `curl -o` of the same URL into the same folder;
@@ -14,9 +15,8 @@
  * folder that is deleted after). `--quick` (or QUICK=1) shrinks both for a smoke run.
  * `npm run bench:downloads`.
  */
-import { execFile, execFileSync } from "node:child_process";
+import { execFile, execFileSync, spawn } from "node:child_process";
 import {
-  createReadStream,
   mkdtempSync,
   readFileSync,
   renameSync,
@@ -26,8 +26,6 @@ import {
   truncateSync,
   writeFileSync,
 } from "node:fs";
-import { createServer } from "node:http";
-import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -52,7 +50,7 @@ const step = (text: string) => process.stderr.write(`${text}\n`);
 const mb = (bytes: number) => bytes / 1024 ** 2;
 const directory = mkdtempSync(join(tmpdir(), "coursefed-bench-downloads-"));
 const fetchOnce = fileURLToPath(new URL("./fetch-once.ts", import.meta.url));
-// The fetching process runs with the Node flags the coursefed command runs with.
+// The node and the fetching process run with the Node flags the coursefed command runs with.
 const cliFlags = (readFileSync(coursefedBin, "utf8").split("\n")[0]?.split(" node ")[1] ?? "")
   .split(" ")
   .filter(Boolean);
@@ -113,7 +111,8 @@ async function peakRssWhile<T>(pid: number, work: Promise<T>): Promise<[T, numbe
 const lines: string[] = [];
 const port = await freePort();
 const dataDir = join(directory, "node");
-const served = await serveNode(dataDir, port);
+// With the flags deployments give Node (deploy/: systemd units, Dockerfile), as the command's shebang.
+const served = await serveNode(dataDir, port, cliFlags);
 const pid = served.process.pid as number;
 try {
   const origin = `http://127.0.0.1:${port}`;
@@ -125,14 +124,14 @@ try {
   const size = statSync(archive).size;
 
   // At rest: started, a few pages and API calls answered, then left alone for a moment.
-  for (let i = 0; i < 20; i++) {
+  for (let i = 0; i < (quick ? 5 : 20); i++) {
     for (const path of ["/", "/.well-known/nodeinfo", "/api/v1/courses"]) {
       await fetch(`${origin}${path}`, { headers: { authorization: `Bearer ${token}` } }).then(
         (response) => response.arrayBuffer(),
       );
     }
   }
-  await new Promise((resolve) => setTimeout(resolve, 2000));
+  await new Promise((resolve) => setTimeout(resolve, quick ? 500 : 2000));
   const restMb = rssMb(pid);
   lines.push(
     `node at rest (coursefed serve, warmed up): RSS ${restMb.toFixed(0)} MB (budget ${BUDGET.restMb} MB)`,
@@ -154,12 +153,28 @@ try {
   const published = JSON.parse(stdout) as { sha256: string; size: number };
   const blobUrl = `${origin}/blobs/${published.sha256}`;
 
-  const bare = createServer((_request, response) => {
-    response.writeHead(200, { "content-length": size });
-    createReadStream(archive).pipe(response);
+  // The baseline is a process of its own too, with the same Node flags, as the node is.
+  const bare = spawn(
+    process.execPath,
+    [
+      ...cliFlags,
+      "--input-type=module",
+      "--eval",
+      `import { createReadStream } from "node:fs";
+       import { createServer } from "node:http";
+       const server = createServer((_request, response) => {
+         response.writeHead(200, { "content-length": ${size} });
+         createReadStream(${JSON.stringify(archive)}).pipe(response);
+       });
+       server.listen(0, "127.0.0.1", () => process.stdout.write(server.address().port + "\\n"));`,
+    ],
+    { stdio: ["ignore", "pipe", "inherit"] },
+  );
+  const barePort = await new Promise<number>((resolve, reject) => {
+    bare.stdout.once("data", (chunk) => resolve(Number(String(chunk).trim())));
+    bare.once("exit", (code) => reject(new Error(`the bare server exited with ${code}`)));
   });
-  await new Promise<void>((resolve) => bare.listen(0, "127.0.0.1", resolve));
-  const bareUrl = `http://127.0.0.1:${(bare.address() as AddressInfo).port}/`;
+  const bareUrl = `http://127.0.0.1:${barePort}/`;
 
   step("measuring served downloads");
   // Alternated, best of `rounds`: the machine is shared, and the first read warms the cache.
@@ -183,7 +198,7 @@ try {
   lines.push(
     `download ${mb(size).toFixed(0)} MB served: node ${(mb(size) / times.node).toFixed(0)} MB/s (resumed range ${(mb(size) / times.range).toFixed(0)} MB/s) vs bare node:http ${(mb(size) / times.bare).toFixed(0)} MB/s = ${(times.bare / times.node).toFixed(2)}x its speed (goal >= 0.95x)`,
   );
-  bare.close();
+  bare.kill();
 
   step("measuring fetches from a peer");
   const store = join(directory, "store");

@@ -3,24 +3,22 @@
  *   - publish → visible in a follower's catalog: latency p50/p95 over N publications;
  *   - fan-out: one Create delivered to FOLLOWERS inboxes (a sink server), against plain
  *     unsigned POSTs of the same body to the same inboxes;
- *   - download throughput of a published archive, against a bare node:http file server.
- * FOLLOWERS (default 1000) and PUBLICATIONS (default 20) set the sizes. `npm run bench:federation`.
+ * (Download throughput has a benchmark of its own: `npm run bench:downloads`.)
+ * FOLLOWERS (default 1000) and PUBLICATIONS (default 20) set the sizes; `--quick` (or
+ * QUICK=1) shrinks them for CI's smoke run. `npm run bench:federation`.
  */
-import { createReadStream, mkdtempSync, statSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { publishCourse } from "../../../packages/node/src/courses/publish-service.ts";
 import { domainServices } from "../../../packages/node/src/federation/domain-services.ts";
 import { eventually } from "../../support/eventually.ts";
 import { contextOf, followAndApprove } from "../../support/federation-steps.ts";
 import { fixture } from "../../support/shared-fixtures.ts";
 import { startTestNode } from "../../support/test-node.ts";
-import { generateTarGz } from "../mbz/generate-backup.ts";
 
-const followers = Number(process.env.FOLLOWERS ?? 1000);
-const publications = Number(process.env.PUBLICATIONS ?? 20);
+const quick = process.argv.includes("--quick") || process.env.QUICK === "1";
+const followers = Number(process.env.FOLLOWERS ?? (quick ? 50 : 1000));
+const publications = Number(process.env.PUBLICATIONS ?? (quick ? 3 : 20));
 
 async function listen(server: Server): Promise<number> {
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
@@ -113,39 +111,6 @@ lines.push(
   `fan-out to ${followers} inboxes: ${fanout.toFixed(2)} s (signed, queued, 8 deliveries in flight) vs ${plain.toFixed(2)} s plain sequential POSTs = ${(fanout / plain).toFixed(1)}x`,
 );
 sink.close();
-
-step("measuring download throughput");
-// 3. Download throughput of a 256 MB archive against a bare file server.
-const directory = mkdtempSync(join(tmpdir(), "coursefed-bench-dl-"));
-const big = join(directory, "big.mbz");
-await generateTarGz(big, 256 * 1024 ** 2);
-const { revision } = await publishCourse(domainServices(contextOf(publisher)), institution, big, {
-  title: "Big",
-});
-const size = statSync(big).size;
-const bare = createServer((_request, response) => {
-  response.writeHead(200, { "content-length": size });
-  createReadStream(big).pipe(response);
-});
-const barePort = await listen(bare);
-async function drain(url: string): Promise<number> {
-  const begin = performance.now();
-  const response = await fetch(url);
-  const reader = (response.body as ReadableStream<Uint8Array>).getReader();
-  for (;;) {
-    const { done } = await reader.read();
-    if (done) break;
-  }
-  return (performance.now() - begin) / 1000;
-}
-const best = async (url: string) => Math.min(await drain(url), await drain(url), await drain(url));
-const node = await best(new URL(`/blobs/${revision.sha256}`, publisher.url).href);
-const bareTime = await best(`http://127.0.0.1:${barePort}/`);
-lines.push(
-  `download ${(size / 1024 ** 2).toFixed(0)} MB: node ${(size / 1024 ** 2 / node).toFixed(0)} MB/s vs bare node:http ${(size / 1024 ** 2 / bareTime).toFixed(0)} MB/s = ${(node / bareTime).toFixed(2)}x time`,
-);
-bare.close();
-writeFileSync(join(directory, "done"), "");
 
 await publisher.stop();
 await follower.stop();

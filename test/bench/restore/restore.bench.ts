@@ -6,6 +6,7 @@
  *
  * Needs the Moodle test site (shared/moodle; installed or reused as the tests do) and
  * the real backups. RESTORES (default 5) sets how many jobs are timed per fixture.
+ * `--quick` (or QUICK=1): one job of the smallest fixture, a smoke run for CI.
  * `npm run bench:restore`.
  */
 import { eq } from "drizzle-orm";
@@ -21,12 +22,13 @@ import { restorePerson } from "../../support/restore-person.ts";
 import { fixture } from "../../support/shared-fixtures.ts";
 import { startTestNode } from "../../support/test-node.ts";
 
-const restores = Number(process.env.RESTORES ?? 5);
+const quick = process.argv.includes("--quick") || process.env.QUICK === "1";
+const restores = Number(process.env.RESTORES ?? (quick ? 1 : 5));
 const fixtures = [
   "m26dev-zip-course-glossary-nousers.mbz",
   "m324-tgz-course-files-scorm-nousers.mbz",
   "m232-zip-course-stackdemo-nousers.mbz",
-];
+].slice(0, quick ? 1 : undefined);
 
 const site = await prepareMoodleSite();
 if (!site.available) {

@@ -12,6 +12,8 @@ const archive = randomBytes(3 * 1024 * 1024 + 17);
 const sha256 = createHash("sha256").update(archive).digest("hex");
 const directory = mkdtempSync(join(tmpdir(), "coursefed-download-"));
 const seen: Array<string | undefined> = [];
+/** The URL each request's (test) signature was made for, as the server received it. */
+const signedFor: Array<string | undefined> = [];
 let cutNext = false;
 let ignoreRanges = false;
 /** Bytes the server sends after the archive, as a peer that lies about it would. */
@@ -21,6 +23,15 @@ let url: URL;
 
 beforeAll(async () => {
   server = createServer((request, response) => {
+    signedFor.push(request.headers["x-signed-for"] as string | undefined);
+    if (request.url === "/moved") {
+      response.writeHead(302, { location: `/blobs/${sha256}` }).end();
+      return;
+    }
+    if (request.url === "/loop") {
+      response.writeHead(307, { location: "/loop" }).end();
+      return;
+    }
     seen.push(request.headers.range);
     const match = /^bytes=(\d+)-$/.exec(request.headers.range ?? "");
     const start =
@@ -100,6 +111,26 @@ describe("downloadResumably", () => {
     await downloadResumably(url, partial, sha256, { size: archive.length });
     expect(seen).toEqual([undefined]);
     expect(readFileSync(partial).equals(archive)).toBe(true);
+  });
+
+  it("follows a redirect to the archive, signing the request again for where it goes", async () => {
+    const partial = join(directory, "moved.part");
+    signedFor.length = 0;
+    const sign = async (request: Request) => {
+      const signed = new Request(request);
+      signed.headers.set("x-signed-for", request.url);
+      return signed;
+    };
+    await downloadResumably(new URL("/moved", url), partial, sha256, { sign });
+    expect(readFileSync(partial).equals(archive)).toBe(true);
+    expect(signedFor).toEqual([new URL("/moved", url).href, url.href]);
+  });
+
+  it("gives up on a redirect loop, saying so", async () => {
+    const partial = join(directory, "loop.part");
+    await expect(downloadResumably(new URL("/loop", url), partial, sha256)).rejects.toThrow(
+      /Cannot reach .*redirect/,
+    );
   });
 
   it("deletes and refuses a file whose digest is not the promised one", async () => {
