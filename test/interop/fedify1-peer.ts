@@ -18,6 +18,7 @@ import {
   isActor,
   MemoryKvStore,
   Person,
+  type Recipient,
   Reject,
   signRequest,
   Undo,
@@ -57,10 +58,19 @@ export interface Fedify1PeerOptions {
   readonly acceptsRfc9421: boolean;
 }
 
+/** A request to one of the peer's inboxes, as it came: for what Fedify does not parse. */
+export interface RawDelivery {
+  readonly path: string;
+  readonly headers: Headers;
+  readonly body: string;
+}
+
 export interface Fedify1Peer {
   readonly url: URL;
-  /** Its one actor, a Person. */
+  /** Its first actor, a Person. */
   readonly actorId: URL;
+  /** Every POST to its inboxes, with headers and body. */
+  readonly rawIn: readonly RawDelivery[];
   readonly received: readonly ReceivedActivity[];
   /** Deliveries to the peer's inboxes, and what it answered. */
   readonly deliveriesIn: readonly Delivery[];
@@ -70,6 +80,27 @@ export interface Fedify1Peer {
   follow(actorUrl: string): Promise<Follow>;
   /** Takes a Follow back. */
   undo(follow: Follow): Promise<void>;
+  /**
+   * Adds a Person, `identifier`, naming the actors `aliases` (URLs) in alsoKnownAs; it
+   * accepts every Follow at once, as do all the peer's actors but the first.
+   */
+  addActor(identifier: string, aliases?: readonly URL[]): URL;
+  /** The URL of an actor of the peer. */
+  actorUri(identifier: string): URL;
+  /** Sends an activity as one of its actors with Fedify 1.x (HTTP signature, LD signature, proof). */
+  send(
+    identifier: string,
+    activity: Activity,
+    to: Recipient | "followers",
+    options?: { syncCollection?: boolean },
+  ): Promise<void>;
+  /**
+   * Posts `body` (JSON or not) to `inbox` with only an HTTP signature by `signer`'s RSA
+   * key, whatever the body says its actor is; returns the answer.
+   */
+  post(inbox: URL, body: string, signer: string): Promise<Response>;
+  /** Forgets that `follower` follows `identifier` (as if the peer's database lost it). */
+  dropFollower(identifier: string, follower: URL): void;
   /** Fetches and parses an object with the peer's own, signing, document loader. */
   lookup(url: string | URL): Promise<ActivityPubObject | null>;
   documentLoader(): Promise<DocumentLoader>;
@@ -95,6 +126,15 @@ export async function startFedify1Peer(options: Fedify1PeerOptions): Promise<Fed
     await generateCryptoKeyPair("RSASSA-PKCS1-v1_5"),
     await generateCryptoKeyPair("Ed25519"),
   ];
+  /** Actors beyond the first: their keys (one RSA pair is enough, and quick) and aliases. */
+  const others = new Map<
+    string,
+    { keyPairs: Awaited<ReturnType<typeof generateCryptoKeyPair>>[]; aliases: readonly URL[] }
+  >();
+  const sharedRsa = await generateCryptoKeyPair("RSASSA-PKCS1-v1_5");
+  const sharedEd25519 = await generateCryptoKeyPair("Ed25519");
+  const followersOf = new Map<string, Map<string, Recipient>>();
+  const rawIn: RawDelivery[] = [];
   const received: ReceivedActivity[] = [];
   const deliveriesIn: Delivery[] = [];
   const deliveriesOut: Delivery[] = [];
@@ -106,19 +146,27 @@ export async function startFedify1Peer(options: Fedify1PeerOptions): Promise<Fed
   });
   federation
     .setActorDispatcher("/users/{identifier}", async (ctx, identifier) => {
-      if (identifier !== IDENTIFIER) return null;
+      const other = others.get(identifier);
+      if (identifier !== IDENTIFIER && !other) return null;
       const keys = await ctx.getActorKeyPairs(identifier);
       return new Person({
         id: ctx.getActorUri(identifier),
         preferredUsername: identifier,
-        name: "A reader on Fedify 1.x",
+        name: identifier === IDENTIFIER ? "A reader on Fedify 1.x" : `${identifier} on Fedify 1.x`,
         inbox: ctx.getInboxUri(identifier),
         endpoints: new Endpoints({ sharedInbox: ctx.getInboxUri() }),
+        followers: ctx.getFollowersUri(identifier),
         publicKey: keys[0]?.cryptographicKey ?? null,
         assertionMethods: keys.map((key) => key.multikey),
+        aliases: [...(other?.aliases ?? [])],
       });
     })
-    .setKeyPairsDispatcher((_ctx, identifier) => (identifier === IDENTIFIER ? keyPairs : []));
+    .setKeyPairsDispatcher((_ctx, identifier) =>
+      identifier === IDENTIFIER ? keyPairs : (others.get(identifier)?.keyPairs ?? []),
+    );
+  federation.setFollowersDispatcher("/users/{identifier}/followers", (_ctx, identifier) => ({
+    items: [...(followersOf.get(identifier)?.values() ?? [])],
+  }));
 
   const keep = async (ctx: InboxContext<void>, activity: Activity) => {
     // An object from another server (our own Follow in an Accept) is only named by id:
@@ -130,8 +178,45 @@ export async function startFedify1Peer(options: Fedify1PeerOptions): Promise<Fed
       object: sameOrigin ? await activity.getObject({ documentLoader }) : null,
     });
   };
+  /** The peer's actors but the first accept every Follow, and remember the follower. */
+  const acceptFollow = async (ctx: InboxContext<void>, follow: Follow) => {
+    await keep(ctx, follow);
+    const target = follow.objectId && ctx.parseUri(follow.objectId);
+    if (target?.type !== "actor" || target.identifier === IDENTIFIER || !follow.actorId) return;
+    const follower = await follow.getActor(ctx);
+    if (!follower?.id || !follower.inboxId) return;
+    const recipient: Recipient = {
+      id: follower.id,
+      inboxId: follower.inboxId,
+      endpoints: follower.endpoints?.sharedInbox
+        ? { sharedInbox: follower.endpoints.sharedInbox }
+        : null,
+    };
+    const followers = followersOf.get(target.identifier) ?? new Map<string, Recipient>();
+    followers.set(follower.id.href, recipient);
+    followersOf.set(target.identifier, followers);
+    await ctx.sendActivity(
+      { identifier: target.identifier },
+      recipient,
+      new Accept({
+        id: new URL(`/users/${target.identifier}/accepts/${crypto.randomUUID()}`, url),
+        actor: ctx.getActorUri(target.identifier),
+        object: follow,
+      }),
+    );
+  };
+  const undoFollow = async (ctx: InboxContext<void>, undo: Undo) => {
+    await keep(ctx, undo);
+    const undone = await undo.getObject(ctx);
+    const target = undone instanceof Follow && undone.objectId && ctx.parseUri(undone.objectId);
+    if (target && target.type === "actor" && undo.actorId) {
+      followersOf.get(target.identifier)?.delete(undo.actorId.href);
+    }
+  };
   federation
     .setInboxListeners("/users/{identifier}/inbox", "/inbox")
+    .on(Follow, acceptFollow)
+    .on(Undo, undoFollow)
     .on(Accept, keep)
     .on(Reject, keep)
     .on(Create, keep)
@@ -164,6 +249,11 @@ export async function startFedify1Peer(options: Fedify1PeerOptions): Promise<Fed
     const request = await toRequest(incoming, url);
     let response: Response;
     if (request.method === "POST") {
+      rawIn.push({
+        path: new URL(request.url).pathname,
+        headers: new Headers(request.headers),
+        body: await request.clone().text(),
+      });
       const scheme = schemeOf(request);
       const result = await receive(request, scheme);
       response = result.response;
@@ -222,9 +312,47 @@ export async function startFedify1Peer(options: Fedify1PeerOptions): Promise<Fed
     }
   };
 
+  const actorUri = (identifier: string) => context().getActorUri(identifier);
   return {
     url,
     actorId,
+    rawIn,
+    actorUri,
+    addActor(identifier, aliases = []) {
+      others.set(identifier, { keyPairs: [sharedRsa, sharedEd25519], aliases });
+      return actorUri(identifier);
+    },
+    async send(identifier, activity, to, options = {}) {
+      const ctx = context();
+      if (to === "followers") {
+        await ctx.sendActivity({ identifier }, "followers", activity, {
+          syncCollection: options.syncCollection ?? false,
+          immediate: true,
+        });
+      } else {
+        await ctx.sendActivity({ identifier }, to, activity, { immediate: true });
+      }
+    },
+    async post(inbox, body, signer) {
+      const ctx = context();
+      const [rsa] = await ctx.getActorKeyPairs(signer);
+      const pair = signer === IDENTIFIER ? keyPairs[0] : others.get(signer)?.keyPairs[0];
+      if (!rsa || !pair) throw new Error(`The peer has no actor ${signer}.`);
+      const request = await signRequest(
+        new Request(inbox, {
+          method: "POST",
+          headers: { "content-type": "application/activity+json" },
+          body,
+        }),
+        pair.privateKey,
+        rsa.keyId,
+        { spec: options.signsWith },
+      );
+      return await fetch(request);
+    },
+    dropFollower(identifier, follower) {
+      followersOf.get(identifier)?.delete(follower.href);
+    },
     received,
     deliveriesIn,
     deliveriesOut,
