@@ -142,6 +142,17 @@ describe.runIf(haveChromium() && haveFixtures())(
         body: JSON.stringify({ object, target: "moodle-lycee", categoryId: 3 }),
       });
       expect(restore.status).toBe(202);
+      // A report sent, so that the console's queue has one to show with its actions.
+      const report = await fetch(new URL("/api/v1/reports", school.url), {
+        method: "POST",
+        headers: { authorization: `Bearer ${school.token}`, "content-type": "application/json" },
+        body: JSON.stringify({
+          object,
+          reason: "broken",
+          comment: "La section 2 renvoie vers une ressource absente du fichier de sauvegarde.",
+        }),
+      });
+      expect(report.status).toBe(201);
       const course = `/catalog/course?${new URLSearchParams({ object })}`;
       pages.push(
         { name: "login", path: "/login", signedOut: true },
@@ -157,6 +168,7 @@ describe.runIf(haveChromium() && haveFixtures())(
         { name: "rules", path: "/rules" },
         { name: "admin-settings", path: "/admin" },
         { name: "admin-follow-requests", path: "/admin/follow-requests" },
+        { name: "admin-reports", path: "/admin/reports" },
         { name: "admin-peers", path: "/admin/peers" },
         { name: "admin-targets", path: "/admin/targets" },
         { name: "admin-target-remove", path: "/admin/targets/remove?name=moodle-small" },

@@ -172,6 +172,10 @@ describe("licences along the lineage", () => {
         known: "credited",
       }),
     ]);
+    const cli = await coursefed(third, "catalog", "--object", derived.object);
+    expect(cli.stdout).toContain(
+      `adapted from "${await titleAt(school, original)}" (revision 1) by Université A, licence CC BY-NC-SA 4.0 (as its descendant credits it)`,
+    );
     const refused = await publishDerived(third, {
       license: "CC BY-SA 4.0",
       derivedFrom: { object: derived.object },

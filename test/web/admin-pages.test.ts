@@ -21,6 +21,7 @@ const passwords: Record<string, string> = {};
 const ADMIN_PAGES = [
   "/admin",
   "/admin/follow-requests",
+  "/admin/reports",
   "/admin/peers",
   "/admin/targets",
   "/admin/accounts",
@@ -49,6 +50,7 @@ const ADMIN_FORMS: ReadonlyArray<readonly [string, Record<string, string>]> = [
   ["/admin/accounts/enable", { username: "viewer" }],
   ["/admin/tokens", { name: "stolen", actor: "institution" }],
   ["/admin/tokens/revoke", { id: "1" }],
+  ["/admin/reports", { report: "1", action: "block-reporter" }],
   ["/rules", { tag: "x", on: "both", target: "t", categoryId: "1", mode: "new-course" }],
   ["/rules/remove", { id: "1" }],
 ];

@@ -63,6 +63,15 @@ export function catalogCommand(program: Command, result: CommandResult): void {
               size: number;
               publishedAt: string;
             }>;
+            lineage: Array<{
+              object: string;
+              revision: number;
+              title: string | null;
+              authors: string[];
+              institution: string | null;
+              license: string | null;
+              known: string;
+            }>;
           }
         >("GET", `catalog/course?${new URLSearchParams({ object: options.object })}`);
         if (options.json) {
@@ -74,6 +83,17 @@ export function catalogCommand(program: Command, result: CommandResult): void {
         for (const revision of course.revisions) {
           process.stdout.write(
             `  revision ${revision.revision}  ${revision.publishedAt}  ${formatBytes(revision.size)}  sha256 ${revision.sha256}\n`,
+          );
+        }
+        // Its lineage, the source first: each ancestor's authors and licence, or unknown.
+        for (const ancestor of course.lineage ?? []) {
+          const by = [...ancestor.authors, ancestor.institution ?? ""]
+            .filter((name, index, names) => name && names.indexOf(name) === index)
+            .join(", ");
+          process.stdout.write(
+            ancestor.known === "unknown"
+              ? `  adapted from ${ancestor.object} (revision ${ancestor.revision}): not known here\n`
+              : `  adapted from "${ancestor.title}" (revision ${ancestor.revision})${by ? ` by ${by}` : ""}, licence ${ancestor.license ?? "not stated"}${ancestor.known === "credited" ? " (as its descendant credits it)" : ""}\n    ${ancestor.object}\n`,
           );
         }
         return;
