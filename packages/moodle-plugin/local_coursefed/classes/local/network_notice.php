@@ -208,6 +208,20 @@ class network_notice {
         ]);
         $html = html_writer::tag('p', html_writer::tag('strong', $heading), ['class' => 'coursefed-update mb-1']);
         $html .= html_writer::alist(self::changes($origin['changes'] ?? []), ['class' => 'coursefed-changes']);
+        // The manifests tell counts; the page beside works out every change from the two backups themselves.
+        $html .= html_writer::tag('p', html_writer::link(new moodle_url('/local/coursefed/changes.php', ['id' => $courseid]),
+            get_string('networkchangesdetail', 'local_coursefed')), ['class' => 'mb-1']);
+        return $html . self::update_actions($courseid, $origin);
+    }
+
+    /**
+     * The Apply (merge, replace) and Dismiss links of an update, for the notice and the changes page.
+     *
+     * @param int $courseid
+     * @param array $origin
+     * @return string
+     */
+    public static function update_actions(int $courseid, array $origin): string {
         // Links, not forms: Moodle cleans a notification's HTML of forms and buttons. Applying by merging and
         // dismissing carry the session key; replacing goes through a confirmation page naming the course. The
         // text colours are set: an alert's own link colour would leave too little contrast on the buttons.
@@ -223,8 +237,7 @@ class network_notice {
                 'sesskey' => sesskey()]), get_string('networkdismiss', 'local_coursefed'),
                 ['class' => 'btn btn-secondary btn-sm text-dark']),
         ];
-        $html .= html_writer::div(implode(' ', $links), 'coursefed-update-actions');
-        return $html;
+        return html_writer::div(implode(' ', $links), 'coursefed-update-actions');
     }
 
     /**
