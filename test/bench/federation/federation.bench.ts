@@ -17,8 +17,8 @@ import { fixture } from "../../support/shared-fixtures.ts";
 import { startTestNode } from "../../support/test-node.ts";
 
 const quick = process.argv.includes("--quick") || process.env.QUICK === "1";
-const followers = Number(process.env.FOLLOWERS ?? (quick ? 50 : 1000));
-const publications = Number(process.env.PUBLICATIONS ?? (quick ? 3 : 20));
+const followers = Number(process.env.FOLLOWERS ?? (quick ? 20 : 1000));
+const publications = Number(process.env.PUBLICATIONS ?? (quick ? 2 : 20));
 
 async function listen(server: Server): Promise<number> {
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
