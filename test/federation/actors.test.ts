@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { signObject } from "@fedify/fedify";
@@ -9,6 +9,7 @@ import { publishCourse } from "../../packages/node/src/courses/publish-service.t
 import { domainServices } from "../../packages/node/src/federation/domain-services.ts";
 import { institutionSigner } from "../../packages/node/src/federation/signed-fetch.ts";
 import { answerFollow, follow } from "../../packages/node/src/follows/follow-service.ts";
+import { coursefed } from "../support/coursefed-cli.ts";
 import { eventually } from "../support/eventually.ts";
 import { contextOf, institutionOf, writeOnePageBackup } from "../support/federation-steps.ts";
 import { startTestNode, type TestNode } from "../support/test-node.ts";
@@ -133,6 +134,24 @@ describe("the actors of a node as others see them", () => {
     expect((await api(univ, "DELETE", "/settings/logo")).status).toBe(200);
     expect((await actorJson(univ)).icon).toBeUndefined();
     expect((await fetch(logo.url)).status).toBe(404);
+  });
+
+  it("sets the logo from the command line too, with the same checks", async () => {
+    const svgFile = join(workDir, "logo.png");
+    await writeFile(svgFile, '<svg xmlns="http://www.w3.org/2000/svg"/>');
+    const refused = await coursefed(univ, "settings", "logo", svgFile);
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toMatch(/SVG logos are refused/);
+    const pngFile = join(workDir, "logo-really.png");
+    await writeFile(pngFile, PNG);
+    const set = await coursefed(univ, "settings", "logo", pngFile);
+    expect(set.stdout).toMatch(
+      /^The institution's logo: http:\/\/.*\/logo\/[0-9a-f]{64} \(image\/png, \d+ bytes\)\.$/m,
+    );
+    expect(((await actorJson(univ)).icon as { mediaType: string }).mediaType).toBe("image/png");
+    expect((await coursefed(univ, "settings", "logo", "--remove")).stdout).toBe(
+      "The institution has no logo.\n",
+    );
   });
 
   it("counts its actors, those that published lately and its courses in NodeInfo", async () => {

@@ -125,6 +125,42 @@ describe("federation settings in the admin console and the API", () => {
     expect((await french.page("/admin")).html).toMatch(/<dd>8 Gio<\/dd>/);
   });
 
+  it("sets the institution's logo from the console, refusing an SVG in the admin's language", async () => {
+    const french = new WebClient(node.url, { "accept-language": "fr" });
+    await french.login("admin", passwords.admin as string);
+    expect((await french.page("/admin")).html).toContain("Pas encore de logo.");
+    const upload = (bytes: Uint8Array | string, name: string) => {
+      const form = new FormData();
+      form.set("_csrf", french.csrf);
+      form.set("logo", new Blob([bytes]), name);
+      return fetch(new URL("/admin/settings/logo", node.url), {
+        method: "POST",
+        redirect: "manual",
+        headers: {
+          cookie: `coursefed_session=${french.cookie("coursefed_session")}`,
+          "accept-language": "fr",
+        },
+        body: form,
+      });
+    };
+    const svg = await upload('<svg xmlns="http://www.w3.org/2000/svg"/>', "logo.svg");
+    expect(svg.status).toBe(415);
+    expect(await svg.text()).toContain("Les logos SVG sont refusés");
+    const png = Buffer.from(
+      "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==",
+      "base64",
+    );
+    expect((await upload(png, "logo.png")).status).toBe(303);
+    const shown = (await french.page("/admin")).html;
+    const src = /<img src="(\/logo\/[0-9a-f]{64})"/.exec(shown)?.[1];
+    expect(src).toBeDefined();
+    expect((await fetch(new URL(src as string, node.url))).headers.get("content-type")).toBe(
+      "image/png",
+    );
+    expect((await french.post("/admin/settings/logo/remove", {})).status).toBe(303);
+    expect((await french.page("/admin")).html).toContain("Pas encore de logo.");
+  });
+
   it("refuses what the configuration would refuse, keeping the form's values (400)", async () => {
     const admin = await signedIn("admin");
     const empty = await admin.post("/admin/settings/federation", {

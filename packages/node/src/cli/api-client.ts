@@ -79,6 +79,7 @@ export class ApiClient {
     path: string,
     file: string,
     onProgress?: (sent: number, total: number) => void,
+    method: "POST" | "PUT" = "POST",
   ): Promise<T> {
     const { size } = await stat(file);
     let sent = 0;
@@ -94,7 +95,7 @@ export class ApiClient {
     const body = Readable.toWeb(
       pipeline(createReadStream(file), meter, () => {}),
     ) as ReadableStream;
-    return (await this.#send("POST", path, {
+    return (await this.#send(method, path, {
       headers: { "content-type": "application/octet-stream", "content-length": String(size) },
       body,
       duplex: "half",

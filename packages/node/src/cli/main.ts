@@ -16,6 +16,7 @@ const searchNetworkCommand = async () =>
 const fetchCommand = async () => (await import("./commands/fetch.ts")).fetchCommand;
 const teachersCommand = async () => (await import("./commands/teachers.ts")).teachersCommand;
 const peersCommand = async () => (await import("./commands/peers.ts")).peersCommand;
+const settingsCommand = async () => (await import("./commands/settings.ts")).settingsCommand;
 const editCommand = async () => (await import("./commands/edit.ts")).editCommand;
 const withdrawCommand = async () => (await import("./commands/withdraw.ts")).withdrawCommand;
 const reportCommand = async () => (await import("./commands/report.ts")).reportCommand;
@@ -43,6 +44,7 @@ const ALL_COMMANDS = [
   fetchCommand,
   teachersCommand,
   peersCommand,
+  settingsCommand,
   editCommand,
   withdrawCommand,
   reportCommand,
@@ -76,6 +78,7 @@ const COMMAND_MODULES: Readonly<Record<string, () => Promise<RegisterCommands>>>
   fetch: fetchCommand,
   teachers: teachersCommand,
   peers: peersCommand,
+  settings: settingsCommand,
   edit: editCommand,
   withdraw: withdrawCommand,
   report: reportCommand,

@@ -3,6 +3,7 @@ import { formatBytes } from "@coursefed/mbz";
 import type { HttpBindings } from "@hono/node-server";
 import type { Context, MiddlewareHandler } from "hono";
 import { CodedError } from "../coded-error.ts";
+import { MAX_LOGO_BYTES } from "../settings/institution-logo.ts";
 import { problem } from "./problem.ts";
 
 /** Where Fedify takes activities (federation.ts sets these inbox paths). */
@@ -13,6 +14,8 @@ const INBOX_PATH = /^\/(?:actors\/[^/]+\/)?inbox$/;
  */
 const API_UPLOAD_PATH = "/api/v1/uploads";
 const FORM_UPLOAD_PATH = "/publish/upload";
+/** The console's logo form (web/pages/admin-settings-page.ts): an image of MAX_LOGO_BYTES at most. */
+const FORM_LOGO_PATH = "/admin/settings/logo";
 /**
  * Past --max-upload, what an upload route may still read: the backup itself is held to
  * --max-upload by receiveBackup, which answers in the caller's terms (a page in the
@@ -75,6 +78,15 @@ export function bodyLimitOf(method: string, path: string, settings: BodyLimitSet
       declaredBytes: path === API_UPLOAD_PATH ? settings.uploadBytes : undefined,
       advice:
         "make the backup smaller (without user files, for instance) or ask the node's admin to raise --max-upload.",
+    };
+  }
+  if (method === "POST" && path === FORM_LOGO_PATH) {
+    // The route refuses a logo over its own limit in the admin's language; this is the
+    // backstop, with room for the form around the file.
+    return {
+      bytes: 2 * MAX_LOGO_BYTES,
+      declaredBytes: undefined,
+      advice: "a logo is at most 512 KiB.",
     };
   }
   if (path.startsWith("/api/")) {

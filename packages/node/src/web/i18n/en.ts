@@ -395,6 +395,22 @@ export const en = {
 
   followRequestsTitle: "Follow requests",
   followRequestsIntro:
+  logoHeading: "The institution's logo",
+  logoIntro:
+    "Shown as the institution's picture by Mastodon, Misskey and the other servers that display it, once they fetch it again. A PNG, JPEG or WebP image of at most 512 KiB; a square of 400 pixels is plenty.",
+  logoNone: "No logo yet.",
+  logoCurrent: "The logo in force",
+  logoFile: "Image",
+  saveLogo: "Upload the logo",
+  removeLogo: "Remove the logo",
+  logoRefused: {
+    EMPTY: "Choose an image file: the one sent was empty.",
+    NOT_AN_IMAGE:
+      "This file is not a PNG, JPEG or WebP image (its content was read, not its name). Export the logo in one of these formats.",
+    SVG_REFUSED:
+      "SVG logos are refused: an SVG may carry script. Export the logo as PNG, JPEG or WebP.",
+    TOO_LARGE: "This image is larger than 512 KiB; save it smaller.",
+  },
     "Servers asking to follow the institution or its teachers. Accepted followers receive their courses.",
   wantsToFollow: (name: string, handle: string) => `wants to follow ${name} (${handle})`,
   accept: "Accept",

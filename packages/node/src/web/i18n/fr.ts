@@ -392,6 +392,22 @@ export const fr: Messages = {
   saveMoodleUsers: "Enregistrer",
 
   followRequestsTitle: "Demandes d’abonnement",
+  logoHeading: "Le logo de l’établissement",
+  logoIntro:
+    "Affiché comme image de l’établissement par Mastodon, Misskey et les autres serveurs qui le montrent, dès qu’ils le récupèrent de nouveau. Une image PNG, JPEG ou WebP de 512 Kio au plus ; un carré de 400 pixels suffit.",
+  logoNone: "Pas encore de logo.",
+  logoCurrent: "Le logo en vigueur",
+  logoFile: "Image",
+  saveLogo: "Téléverser le logo",
+  removeLogo: "Retirer le logo",
+  logoRefused: {
+    EMPTY: "Choisissez un fichier image : celui envoyé était vide.",
+    NOT_AN_IMAGE:
+      "Ce fichier n’est pas une image PNG, JPEG ou WebP (son contenu a été lu, pas son nom). Exportez le logo dans l’un de ces formats.",
+    SVG_REFUSED:
+      "Les logos SVG sont refusés : un SVG peut contenir un script. Exportez le logo en PNG, JPEG ou WebP.",
+    TOO_LARGE: "Cette image dépasse 512 Kio ; enregistrez-la plus petite.",
+  },
   followRequestsIntro:
     "Les serveurs qui demandent à suivre l’établissement ou ses enseignants. Les abonnés acceptés reçoivent leurs cours.",
   wantsToFollow: (name: string, handle: string) => `veut suivre ${name} (${handle})`,

@@ -4,14 +4,20 @@ import { html } from "hono/html";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { AdminOnRecord } from "../../audit/audit-log.ts";
 import { refusalStatus } from "../../http/error-problems.ts";
+import { institutionLogoUrl } from "../../http/logo-routes.ts";
 import { FEDERATION_MODES } from "../../settings/federation-policy.ts";
+import { LogoError } from "../../settings/institution-logo.ts";
 import {
   type EffectiveSetting,
   SETTING_NAMES,
   type SettingName,
   SettingsError,
 } from "../../settings/node-settings.ts";
-import { changeSettings, resetSetting } from "../../settings/settings-service.ts";
+import {
+  changeInstitutionLogo,
+  changeSettings,
+  resetSetting,
+} from "../../settings/settings-service.ts";
 import { formatDateTime } from "../format.ts";
 import { csrfField, type Markup } from "../layout.ts";
 import { requireRole } from "../roles.ts";
@@ -25,6 +31,7 @@ interface SettingsPageOptions {
   /** The refused form's values, to fix rather than retype, and the domain's refusal. */
   readonly form?: Form;
   readonly error?: SettingsError;
+  readonly logoError?: LogoError;
 }
 
 /** Host names one a line, as the forms show and take them. */
@@ -48,6 +55,7 @@ async function settingsPage(
   const institution = await services.actors.byIdentifier("institution");
   const { policy, autoAccept } = await services.settings.federation();
   const { becomeTeachers } = await services.settings.moodleUsers();
+  const logo = await services.settings.institutionLogo();
   const list = (items: readonly string[]) =>
     items.length
       ? html`<ul class="domains">${items.map((item) => html`<li><code>${item}</code></li>`)}</ul>`
@@ -130,6 +138,19 @@ ${csrfField(c)}
 ${becomeTeachers.override ? html`<p class="setting-origin"><small>${t.settingChangedBy(becomeTeachers.override.updatedBy, formatDateTime(becomeTeachers.override.updatedAt, language))}</small></p>` : ""}
 <button type="submit">${t.saveMoodleUsers}</button>
 </form>
+</section>
+<section aria-labelledby="logo-heading">
+<h2 id="logo-heading">${t.logoHeading}</h2>
+<p id="logo-help">${t.logoIntro}</p>
+${logo ? html`<p><img src="${institutionLogoUrl(publicUrl, logo).pathname}" alt="${t.logoCurrent}" class="institution-logo" width="96" height="96"></p>` : html`<p class="empty">${t.logoNone}</p>`}
+${options.logoError ? html`<p class="notice notice-error" role="alert" id="logo-error">${t.logoRefused[options.logoError.code]}</p>` : ""}
+<form method="post" action="/admin/settings/logo" enctype="multipart/form-data" class="admin-form">
+${csrfField(c)}
+<label for="logo-file">${t.logoFile}</label>
+<input id="logo-file" type="file" name="logo" accept="image/png,image/jpeg,image/webp" required aria-describedby="logo-help${options.logoError ? " logo-error" : ""}"${options.logoError ? html` aria-invalid="true"` : ""}>
+<button type="submit">${t.saveLogo}</button>
+</form>
+${logo ? html`<form method="post" action="/admin/settings/logo/remove" class="inline">${csrfField(c)}<button type="submit" class="secondary outline">${t.removeLogo}</button></form>` : ""}
 </section>`,
   });
 }
@@ -176,6 +197,24 @@ export function adminSettingsRoutes(app: Hono<WebEnv>, dependencies: WebDependen
     await services.settings.setMoodleUsersBecomeTeachers(becomeTeachers, by.name);
     await audit.record(by, "settings.moodle-users", null, { becomeTeachers });
     return c.redirect("/admin?notice=saved", 303);
+  });
+
+  app.post("/admin/settings/logo", requireRole("admin"), async (c) => {
+    const file = (await c.req.parseBody()).logo;
+    const bytes =
+      file instanceof File ? new Uint8Array(await file.arrayBuffer()) : new Uint8Array();
+    try {
+      await changeInstitutionLogo(services.settings, admin(c), bytes);
+    } catch (error) {
+      if (!(error instanceof LogoError)) throw error;
+      return settingsPage(c, dependencies, { status: refusalStatus(error), logoError: error });
+    }
+    return c.redirect("/admin?notice=saved#logo-heading", 303);
+  });
+
+  app.post("/admin/settings/logo/remove", requireRole("admin"), async (c) => {
+    await changeInstitutionLogo(services.settings, admin(c), null);
+    return c.redirect("/admin?notice=saved#logo-heading", 303);
   });
 
   app.post("/admin/settings/reset", requireRole("admin"), async (c) => {
