@@ -13,6 +13,7 @@ import type { NodeDatabase } from "./db/database.ts";
 import type { FederationServices } from "./federation/context.ts";
 import { synchronizeFollowers } from "./federation/followers-sync.ts";
 import type { DatabaseMessageQueue } from "./federation/message-queue.ts";
+import { signedRequester } from "./federation/signed-requester.ts";
 import { bodyLimits } from "./http/body-limits.ts";
 import { courseObjectRoutes } from "./http/course-object-routes.ts";
 import { downloadRoutes } from "./http/download-routes.ts";
@@ -146,8 +147,7 @@ export async function createNodeApp({
     networkSearchRoutes(
       services,
       config.publicUrl,
-      async (request) =>
-        (await federation.createContext(request, services).getSignedKeyOwner())?.id?.href,
+      signedRequester(federation, services),
       new RequesterRateLimit(config.networkSearchRequestsPerMinute),
     ),
   );

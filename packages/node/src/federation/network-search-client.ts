@@ -1,12 +1,12 @@
 import type { Context } from "@fedify/fedify";
-import { Document, isActor } from "@fedify/vocab";
+import { isActor } from "@fedify/vocab";
 import { NetworkSearchAnswer } from "../network-search/network-search-answer.ts";
 import { networkSearchParams } from "../network-search/network-search-query.ts";
 import type { CatalogIntake, PeerSearch } from "../network-search/network-search-service.ts";
 import { ITEMS_PER_NODE } from "../network-search/network-search-service.ts";
 import { checkAddressAllowed } from "./actor-lookup.ts";
 import type { FederationServices } from "./context.ts";
-import { receiveCourse, takesCoursesFrom } from "./inbox/courses.ts";
+import { fetchCourse, receiveCourse, takesCoursesFrom } from "./inbox/courses.ts";
 import { sanitizeRemoteHtml } from "./remote-html.ts";
 import { institutionSigner } from "./signed-fetch.ts";
 
@@ -96,11 +96,9 @@ export function catalogIntake(ctx: Context<FederationServices>): CatalogIntake {
   return {
     async bring(objectUri, institution) {
       await checkAddressAllowed(objectUri.hostname, ctx.data.allowPrivateAddresses);
-      const documentLoader = await ctx.getDocumentLoader({ identifier: "institution" });
-      const object = await ctx.lookupObject(objectUri, { documentLoader });
-      if (!(object instanceof Document) || object.id?.href !== objectUri.href) {
-        return { kept: false, reason: "not-a-course" };
-      }
+      const fetched = await fetchCourse(ctx, objectUri);
+      if (!fetched) return { kept: false, reason: "not-a-course" };
+      const { object, json } = fetched;
       const attribution = object.attributionId;
       if (!attribution || attribution.origin !== objectUri.origin) {
         return { kept: false, reason: "not-a-course" };
@@ -109,13 +107,13 @@ export function catalogIntake(ctx: Context<FederationServices>): CatalogIntake {
         return { kept: false, reason: "not-followed", publisher: attribution.href };
       }
       const publisher = await object.getAttribution({
-        documentLoader,
+        documentLoader: await ctx.getDocumentLoader({ identifier: "institution" }),
         contextLoader: ctx.contextLoader,
       });
       if (!isActor(publisher) || publisher.id?.href !== attribution.href) {
         return { kept: false, reason: "not-a-course" };
       }
-      const kept = await receiveCourse(ctx, object, publisher, { announcedBy: institution });
+      const kept = await receiveCourse(ctx, object, publisher, { announcedBy: institution }, json);
       return kept ? { kept: true } : { kept: false, reason: "not-a-course" };
     },
   };

@@ -169,7 +169,7 @@ async function receiveAnnounced(
  * A course fetched from its id, signed as our institution, and the JSON it was read from;
  * undefined for anything but a course at that id.
  */
-async function fetchCourse(
+export async function fetchCourse(
   ctx: FederationContext,
   id: URL,
 ): Promise<{ object: CourseObject; json: ReceivedJson } | undefined> {
