@@ -25,6 +25,7 @@ const KIND = {
   host: "h",
   actor: "a",
   branch: "m",
+  major: "j",
 } as const;
 
 /**
@@ -69,6 +70,11 @@ export function branchTerm(branch: number): string {
   return `${KIND.branch}${branch}`;
 }
 
+/** Its major version alone (4.5 → 4): "made on 4.x". */
+function majorTerm(major: number): string {
+  return `${KIND.major}${major}`;
+}
+
 /** The host of an http(s) actor URI as written, up to its path; none for another URI. */
 function actorHost(actorUri: string): string | undefined {
   return /^https?:\/\/([^/]+)\//i.exec(actorUri)?.[1];
@@ -84,24 +90,23 @@ export function catalogFacets(db: Pick<NodeDatabase, "engine">, course: FacetSou
     ...(course.requiredPlugins.length === 0 ? [WITHOUT_PLUGINS_TERM] : []),
     ...(host === undefined ? [] : [hostTerm(db, host)]),
     actorTerm(course.actorUri),
-    ...(course.moodleBranch === null ? [] : [branchTerm(course.moodleBranch)]),
+    ...(course.moodleBranch === null
+      ? []
+      : [branchTerm(course.moodleBranch), majorTerm(Math.floor(course.moodleBranch / 100))]),
   ];
   return [...new Set(terms)].sort();
 }
 
 /**
- * The branch terms a "made on this branch or an older one" filter accepts: every branch
- * from 1.0 up to `branch`. Moodle's minor numbers have stayed under 12 (3.11 was the
- * highest); up to 19 are taken, so that an unusual one is not lost.
+ * The terms a "made on this branch or an older one" filter accepts, one of which a
+ * course must have: each older major version (1 to 4 for 5.1), then each branch of the
+ * same major up to it (5.0, 5.1). A handful of terms, where one per branch would be
+ * dozens, each a lookup.
  */
 export function branchTermsUpTo(branch: number): string[] {
-  const terms: string[] = [];
-  const newestMajor = Math.floor(branch / 100);
-  for (let major = 1; major <= newestMajor; major++) {
-    for (let minor = 0; minor < 20; minor++) {
-      const number = major * 100 + minor;
-      if (number <= branch) terms.push(branchTerm(number));
-    }
-  }
-  return terms;
+  const major = Math.floor(branch / 100);
+  return [
+    ...Array.from({ length: Math.max(0, major - 1) }, (_, index) => majorTerm(index + 1)),
+    ...Array.from({ length: (branch % 100) + 1 }, (_, minor) => branchTerm(major * 100 + minor)),
+  ];
 }

@@ -95,6 +95,9 @@ export interface CatalogQuery {
  */
 export const CATALOG_COUNT_LIMIT = 1000;
 
+/** How many teachers a teacher filter looks up by index term, at most (see #plan). */
+const TEACHER_TERMS_MAX = 32;
+
 /** A page of a catalog search. */
 export interface CatalogPage {
   /** How many courses match; CATALOG_COUNT_LIMIT when more do (then `totalExact` is false). */
@@ -350,7 +353,10 @@ export class CatalogRepository {
     if (query.teacher) {
       const actors = await this.#teachersMatching(query.teacher);
       if (actors.length === 0) return undefined;
-      terms.push(actors.map(actorTerm));
+      // Each term is a lookup in the index: past a few dozen teachers ("marie"), each
+      // candidate course's actor is checked instead.
+      if (actors.length <= TEACHER_TERMS_MAX) terms.push(actors.map(actorTerm));
+      else conditions.push(inArray(catalogEntries.actorUri, actors));
     }
     if (query.institution) terms.push([hostTerm(db, query.institution)]);
     if (query.tag) terms.push([tagTerm(db, query.tag)]);
@@ -468,10 +474,18 @@ export class CatalogRepository {
     const restorable = plan.restorableOn
       ? restorableOn(db, plan.restorableOn, sql`${sql.identifier("catalog_search")}.rowid`)
       : undefined;
+    const columns =
+      plan.conditions.length > 0
+        ? sql`exists (select 1 from ${catalogEntries} where ${and(
+            sql`${catalogEntries.searchKey} = ${sql.identifier("catalog_search")}.rowid`,
+            ...plan.conditions,
+          )})`
+        : undefined;
     if (match.length === 0) {
       // Nothing for the full-text index: the live courses' index by search_key.
       return sql`select ${catalogEntries.searchKey} as key from ${catalogEntries} where ${and(
         isNull(catalogEntries.deletedAt),
+        ...plan.conditions,
         ...(before === undefined ? [] : [lt(catalogEntries.searchKey, before)]),
         ...(plan.restorableOn
           ? [restorableOn(db, plan.restorableOn, sql`${catalogEntries.searchKey}`)]
@@ -482,6 +496,7 @@ export class CatalogRepository {
       sql`catalog_search match ${match.join(" AND ")}`,
       before === undefined ? undefined : sql`rowid < ${before}`,
       restorable,
+      columns,
     )}`;
   }
   /**

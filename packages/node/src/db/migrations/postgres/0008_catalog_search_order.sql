@@ -22,7 +22,7 @@ ALTER TABLE "catalog_entries" ADD COLUMN "title_search" tsvector GENERATED ALWAY
 -- search_key: publishedAt × 1024, plus the course's rank among those published the same
 -- millisecond. facets: the terms catalogFacets() makes, hex of the lowercased value
 -- after a letter saying what it is ("t" tag, "l" language, "p" plugin, "n" no plugin,
--- "h" host, "a" actor, "m" branch).
+-- "h" host, "a" actor, "m" branch, "j" its major version).
 UPDATE "catalog_entries" SET
   "search_key" = "ranked"."key",
   "facets" = (
@@ -35,6 +35,7 @@ UPDATE "catalog_entries" SET
         WHERE "catalog_entries"."actor_uri" ~* '^https?://[^/]+/'
       UNION ALL SELECT 'a' || encode(convert_to("catalog_entries"."actor_uri", 'UTF8'), 'hex')
       UNION ALL SELECT 'm' || "catalog_entries"."moodle_branch" WHERE "catalog_entries"."moodle_branch" IS NOT NULL
+      UNION ALL SELECT 'j' || ("catalog_entries"."moodle_branch" / 100) WHERE "catalog_entries"."moodle_branch" IS NOT NULL
     ) AS "terms"
   )
 FROM (

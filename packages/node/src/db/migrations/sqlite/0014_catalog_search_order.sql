@@ -26,7 +26,7 @@ FROM (
 WHERE `ranked`.`entry` = `catalog_entries`.rowid;--> statement-breakpoint
 -- The same terms as catalogFacets() makes: hex of the lowercased value after a letter
 -- saying what it is ("t" tag, "l" language, "p" plugin, "n" no plugin, "h" host, "a"
--- actor, "m" branch). SQLite's lower() folds ASCII only, as the filters always did here.
+-- actor, "m" branch, "j" its major version). SQLite's lower() folds ASCII only, as the filters always did here.
 UPDATE `catalog_entries` SET `facets` = (
   SELECT json_group_array(`term`) FROM (
     SELECT 't' || lower(hex(lower(value))) AS `term` FROM json_each(`catalog_entries`.`tags`)
@@ -39,6 +39,7 @@ UPDATE `catalog_entries` SET `facets` = (
         AND instr(`rest`, '/') > 1
     UNION SELECT 'a' || lower(hex(`catalog_entries`.`actor_uri`))
     UNION SELECT 'm' || `catalog_entries`.`moodle_branch` WHERE `catalog_entries`.`moodle_branch` IS NOT NULL
+    UNION SELECT 'j' || (`catalog_entries`.`moodle_branch` / 100) WHERE `catalog_entries`.`moodle_branch` IS NOT NULL
   )
 );--> statement-breakpoint
 CREATE INDEX `catalog_entries_live` ON `catalog_entries` (`search_key`) WHERE `deleted_at` IS NULL;--> statement-breakpoint
