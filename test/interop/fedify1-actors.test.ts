@@ -170,6 +170,13 @@ describe("a coursefed node seen from a Fedify 1.x server", () => {
     expect(anonymous.status).toBeGreaterThanOrEqual(400);
 
     const delivery = peer.rawIn.find((raw) => raw.body.includes(`"${object}"`));
+    // FEP-8b32: what we send carries an Object Integrity Proof by the teacher's Ed25519 key.
+    const proof = (JSON.parse(delivery?.body ?? "{}") as { proof?: Record<string, unknown> }).proof;
+    expect(proof).toMatchObject({
+      type: "DataIntegrityProof",
+      cryptosuite: "eddsa-jcs-2022",
+      verificationMethod: expect.stringContaining(teacherUri()),
+    });
     const header = delivery?.headers.get("collection-synchronization") ?? "";
     const parameters = Object.fromEntries(
       [...header.matchAll(/(\w+)="([^"]*)"/g)].map((match) => [match[1], match[2]]),
