@@ -684,7 +684,10 @@ export const reports = pgTable(
     /** The publisher's answer: written here for a report received, received for one sent. */
     answer: text("answer"),
     answeredAt: bigint("answered_at", { mode: "number" }),
-    /** What closed it: dismissed, course-withdrawn, reporter-blocked, publisher-blocked. */
+    /**
+     * What closed it: dismissed, course-withdrawn, reporter-blocked, publisher-blocked (the
+     * actor), publisher-server-blocked.
+     */
     resolution: text("resolution"),
     resolvedBy: text("resolved_by"),
     resolvedAt: bigint("resolved_at", { mode: "number" }),
