@@ -1,7 +1,8 @@
 /**
  * What a diff of two large backups costs, as a ratio against inspecting the same two
  * backups in the same run (goal: about 1x, since a diff reads each archive once as
- * inspect does), and the peak RSS of the diffing process (goal < 250 MB: two streams).
+ * inspect does), in wall time and in CPU time (which a machine busy with other work does
+ * not inflate), and the peak RSS of the diffing process (goal < 250 MB: two streams).
  *
  * The two backups are generated separately, so every content file differs: the diff
  * lists each one as changed, its worst case. BENCH_MB sets each backup's content size
@@ -31,18 +32,23 @@ const cliFlags = (
   .split(" ")
   .filter(Boolean);
 
-/** Best time and highest peak RSS of `runs` fresh processes running `script`. */
-function measure(script: string, args: readonly string[]): { seconds: number; maxRssMb: number } {
+/** Best time, least CPU time and highest peak RSS of `runs` fresh processes running `script`. */
+function measure(
+  script: string,
+  args: readonly string[],
+): { seconds: number; cpuSeconds: number; maxRssMb: number } {
   const results = Array.from({ length: runs }, () => {
     const start = process.hrtime.bigint();
     const output = execFileSync(process.execPath, [...cliFlags, here(script), ...args], {
       encoding: "utf8",
     });
     const seconds = Number(process.hrtime.bigint() - start) / 1e9;
-    return { seconds, maxRssMb: JSON.parse(output).maxRssMb as number };
+    const { maxRssMb, cpuSeconds } = JSON.parse(output) as { maxRssMb: number; cpuSeconds: number };
+    return { seconds, maxRssMb, cpuSeconds };
   });
   return {
     seconds: Math.min(...results.map((result) => result.seconds)),
+    cpuSeconds: Math.min(...results.map((result) => result.cpuSeconds)),
     maxRssMb: Math.max(...results.map((result) => result.maxRssMb)),
   };
 }
@@ -63,6 +69,7 @@ for (const format of formats) {
   const inspectNewer = measure("./inspect-once.ts", [paths[1]]);
   const diff = measure("./diff-once.ts", paths);
   const inspectBoth = inspectOlder.seconds + inspectNewer.seconds;
+  const inspectBothCpu = inspectOlder.cpuSeconds + inspectNewer.cpuSeconds;
   const sizeMb = (statSync(paths[0]).size + statSync(paths[1]).size) / 1024 ** 2;
   rows.push(
     [
@@ -70,6 +77,7 @@ for (const format of formats) {
       `inspect + inspect ${inspectBoth.toFixed(2)} s`,
       `diff ${diff.seconds.toFixed(2)} s`,
       `ratio ${(diff.seconds / inspectBoth).toFixed(2)}x (goal about 1x)`,
+      `CPU ${inspectBothCpu.toFixed(2)} s vs ${diff.cpuSeconds.toFixed(2)} s, ratio ${(diff.cpuSeconds / inspectBothCpu).toFixed(2)}x`,
       `peak RSS diff ${diff.maxRssMb.toFixed(0)} MB, inspect ${Math.max(inspectOlder.maxRssMb, inspectNewer.maxRssMb).toFixed(0)} MB (goal < 250 MB)`,
     ].join(" | "),
   );

@@ -1,10 +1,18 @@
-/** Inspects one backup in a fresh process and prints its peak RSS, for the benchmark. */
+/** Inspects one backup in a fresh process and prints its peak RSS and CPU time, for the benchmarks. */
 import { readFileSync } from "node:fs";
 import { inspectBackup } from "@coursefed/mbz";
 
 const path = process.argv[2];
 if (!path) throw new Error("usage: inspect-once.ts FILE");
 const report = await inspectBackup(path);
+// CPU time of the whole process (zlib inflates on libuv's threads): unlike wall time, a
+// busy machine does not inflate it.
+const cpuSeconds = () => {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1e6;
+};
 // VmHWM is this process's own peak; getrusage's maxRSS would include the parent's at fork.
 const peakKb = Number(/VmHWM:\s+(\d+)/.exec(readFileSync("/proc/self/status", "utf8"))?.[1]);
-process.stdout.write(`${JSON.stringify({ files: report.files.count, maxRssMb: peakKb / 1024 })}\n`);
+process.stdout.write(
+  `${JSON.stringify({ files: report.files.count, maxRssMb: peakKb / 1024, cpuSeconds: cpuSeconds() })}\n`,
+);
