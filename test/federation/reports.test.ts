@@ -4,6 +4,8 @@ import { join } from "node:path";
 import { Flag } from "@fedify/vocab";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { AuditLog } from "../../packages/node/src/audit/audit-log.ts";
+import { publishCourse } from "../../packages/node/src/courses/publish-service.ts";
+import { domainServices } from "../../packages/node/src/federation/domain-services.ts";
 import { coursefed } from "../support/coursefed-cli.ts";
 import { eventually } from "../support/eventually.ts";
 import {
@@ -28,6 +30,10 @@ const receivedAtUniv = (object: string) =>
   eventually(async () =>
     (await univ.node.services.reports.list("received")).find((r) => r.objectUri === object),
   );
+
+/** How many deliveries univ made to `peer`'s server. */
+const deliveriesTo = async (peer: TestNode) =>
+  (await univ.node.services.peers.all()).find((p) => p.host === peer.url.host)?.deliveries ?? 0;
 
 /** A Flag from school's institution to univ's, as another node's software might send it. */
 async function flagFromSchool(name: string, objects: string[], content: string, reason?: string) {
@@ -210,6 +216,29 @@ describe("reports between nodes", () => {
     );
   });
 
+  it("blocks the publisher alone from a report we sent: its next course stays out", async () => {
+    const blocked = await nodeApi(school, `/reports/${sent.id}/resolve`, {
+      method: "POST",
+      json: { action: "block-publisher" },
+    });
+    expect(blocked.status).toBe(200);
+    expect(blocked.body.resolution).toBe("publisher-blocked");
+    expect(await school.node.services.blockedActors.list()).toEqual([institutionOf(univ)]);
+    // The server is not blocked: univ's Create is delivered, and dropped by school's inbox.
+    expect((await school.node.services.settings.federationPolicy()).mode).toBe("open");
+    const deliveredBefore = await deliveriesTo(school);
+    const next = await publishCourse(
+      domainServices(contextOf(univ)),
+      univ.node.institution,
+      await writeOnePageBackup(directory),
+      { title: "Physique" },
+    );
+    await eventually(async () => (await deliveriesTo(school)) > deliveredBefore);
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    const object = new URL(`/courses/${next.course.id}`, univ.url).href;
+    expect(await school.node.services.catalog.catalogEntry(object)).toBeUndefined();
+  });
+
   it("blocks the reporter's server, and the publisher's, through the federation policy", async () => {
     const received = await receivedAtUniv(course);
     const blocked = await nodeApi(univ, `/reports/${received.id}/resolve`, {
@@ -224,7 +253,7 @@ describe("reports between nodes", () => {
     });
     const published = await nodeApi(school, `/reports/${sent.id}/resolve`, {
       method: "POST",
-      json: { action: "block-publisher" },
+      json: { action: "block-publisher-server" },
     });
     expect(published.status).toBe(200);
     expect(await school.node.services.settings.federationPolicy()).toEqual({

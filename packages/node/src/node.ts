@@ -24,6 +24,7 @@ import { FollowRepository } from "./follows/follow-repository.ts";
 import { MoodleTargetRepository } from "./moodle-targets/target-repository.ts";
 import { createNodeApp } from "./node-app.ts";
 import { PeerRepository } from "./peers/peer-repository.ts";
+import { BlockedActors } from "./reports/blocked-actors.ts";
 import { ReportRepository } from "./reports/report-repository.ts";
 import { ArchiveLinks } from "./restores/archive-links.ts";
 import { applyRestoreRules } from "./restores/auto-restore.ts";
@@ -117,6 +118,7 @@ export async function createNode(config: NodeConfig): Promise<CoursefedNode> {
     shareJobs: new ShareJobRepository(new DatabaseKvStore(db)),
     shareQueue,
     reports: new ReportRepository(db),
+    blockedActors: new BlockedActors(db),
     softwareVersion: SOFTWARE_VERSION,
     allowPrivateAddresses: config.allowPrivateAddresses,
   };

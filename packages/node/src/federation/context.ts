@@ -7,6 +7,7 @@ import type { CourseRepository } from "../courses/course-repository.ts";
 import type { FollowRepository } from "../follows/follow-repository.ts";
 import type { MoodleTargetRepository } from "../moodle-targets/target-repository.ts";
 import type { PeerRepository } from "../peers/peer-repository.ts";
+import type { BlockedActors } from "../reports/blocked-actors.ts";
 import type { ReportRepository } from "../reports/report-repository.ts";
 import type { ArchiveLinks } from "../restores/archive-links.ts";
 import type { RestoreRepository } from "../restores/restore-repository.ts";
@@ -39,6 +40,8 @@ export interface FederationServices {
   readonly shareQueue: ShareQueue;
   /** Reports about courses (Flags), sent and received. */
   readonly reports: ReportRepository;
+  /** Remote actors an admin blocked from a report: nothing of theirs is handled. */
+  readonly blockedActors: BlockedActors;
   readonly softwareVersion: string;
   /** Whether peers may be on private and loopback addresses (--allow-private-addresses). */
   readonly allowPrivateAddresses: boolean;

@@ -62,7 +62,7 @@ export const SIGNATURE_SPECS = {
 /**
  * Drops activities from actors on servers the federation policy excludes (the HTTP
  * guard already refuses their signed requests; this covers an actor whose key is
- * hosted elsewhere).
+ * hosted elsewhere), and from actors an admin blocked from a report.
  */
 function fromAllowedServers<A extends Activity>(
   handler: (ctx: InboxContext<FederationServices>, activity: A) => Promise<void>,
@@ -70,7 +70,8 @@ function fromAllowedServers<A extends Activity>(
   return async (ctx, activity) => {
     if (
       activity.actorId &&
-      federatesWith(await ctx.data.settings.federationPolicy(), activity.actorId)
+      federatesWith(await ctx.data.settings.federationPolicy(), activity.actorId) &&
+      !(await ctx.data.blockedActors.has(activity.actorId.href))
     ) {
       await handler(ctx, activity);
     }

@@ -10,6 +10,7 @@ import type { FollowRepository } from "../follows/follow-repository.ts";
 import type { NodeSettings } from "../settings/node-settings.ts";
 import { changeSettings } from "../settings/settings-service.ts";
 import { REPORT_REASONS, type ReportReason } from "../vocabulary/report-kinds.ts";
+import type { BlockedActors } from "./blocked-actors.ts";
 import type { Report, ReportRepository } from "./report-repository.ts";
 
 /**
@@ -47,6 +48,7 @@ export interface ReportStores {
   readonly actors: LocalActorRepository;
   readonly follows: FollowRepository;
   readonly settings: NodeSettings;
+  readonly blockedActors: BlockedActors;
   readonly outbound: Outbound;
   /** Our public origin: our courses' IRIs start with it, and so do our Flags' ids. */
   readonly origin: string;
@@ -287,13 +289,16 @@ export const REPORT_RESOLUTIONS = [
   "withdraw-course",
   "block-reporter",
   "block-publisher",
+  "block-publisher-server",
 ] as const;
 export type ReportResolution = (typeof REPORT_RESOLUTIONS)[number];
 
 /**
  * Our admin closes a report: as it is (dismiss), withdrawing our reported course (the
- * followers get a Delete), blocking the reporting server (a report received), or blocking
- * the publisher's server (a report we sent): both through the federation policy.
+ * followers get a Delete), blocking the reporting server (a report received); for a report
+ * we sent, blocking the publisher (that actor alone: nothing it sends is handled, none of
+ * its courses enters the catalog) or its whole server. Servers are blocked through the
+ * federation policy.
  */
 export async function resolveReport(
   services: ReportStores & PublishStores,
@@ -336,8 +341,13 @@ export async function resolveReport(
       break;
     case "block-publisher":
       if (report.direction !== "sent") throw wrong("Blocking the publisher");
-      await blockServer(services, admin, new URL(report.publisherUri).host);
+      await services.blockedActors.block(report.publisherUri, admin.auditActor.name);
       resolution = "publisher-blocked";
+      break;
+    case "block-publisher-server":
+      if (report.direction !== "sent") throw wrong("Blocking the publisher's server");
+      await blockServer(services, admin, new URL(report.publisherUri).host);
+      resolution = "publisher-server-blocked";
       break;
   }
   await admin.auditLog.record(admin.auditActor, "report.resolve", report.objectUri, {

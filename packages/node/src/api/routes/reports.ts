@@ -155,7 +155,7 @@ const resolve = createRoute({
   path: "/reports/{id}/resolve",
   summary: "Close a report, and act on it (admin)",
   description:
-    "dismiss: close it as it is; withdraw-course (received): withdraw our course, followers get a Delete; block-reporter (received): block the reporting server through the federation policy; block-publisher (sent): block the publisher's server the same way. Each on the audit log.",
+    "dismiss: close it as it is; withdraw-course (received): withdraw our course, followers get a Delete; block-reporter (received): block the reporting server through the federation policy; block-publisher (sent): block the publisher, that actor alone (nothing it sends is handled, none of its courses enters the catalog, even announced by another); block-publisher-server (sent): block its whole server through the federation policy. Each on the audit log.",
   middleware: [requireAdmin] as const,
   request: {
     params: z.object({ id: z.string() }),

@@ -33,7 +33,7 @@ export function reportsCommand(program: Command, result: CommandResult): void {
     .command("reports")
     .summary("reports about our courses and those we sent (admin): list, show, answer, resolve")
     .description(
-      "Reports received from other nodes about our courses (ActivityPub Flags) and those this node's people sent about others' courses (coursefed report). A report received may be answered (a Note in reply to its Flag goes to the reporter's server) and resolved: dismiss, withdraw-course (followers get a Delete), block-reporter (its server, through the federation policy); one sent may be resolved with block-publisher (the publisher's server). Every action is on the audit log.",
+      "Reports received from other nodes about our courses (ActivityPub Flags) and those this node's people sent about others' courses (coursefed report). A report received may be answered (a Note in reply to its Flag goes to the reporter's server) and resolved: dismiss, withdraw-course (followers get a Delete), block-reporter (its server, through the federation policy); one sent may be resolved with block-publisher (that actor alone: nothing it sends is handled, none of its courses enters the catalog) or block-publisher-server (its whole server, through the federation policy). Every action is on the audit log.",
     );
   addNodeOptions(
     reports

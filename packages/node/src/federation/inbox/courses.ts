@@ -162,6 +162,8 @@ async function receiveAnnounced(
   if (object.attributionId?.origin !== announce.objectId.origin) return false;
   const publisher = await object.getAttribution(ctx);
   if (!isActor(publisher) || !publisher.id || !federatesWith(policy, publisher.id)) return false;
+  // A publisher an admin blocked from a report stays out, whoever announces its courses.
+  if (await ctx.data.blockedActors.has(publisher.id.href)) return false;
   return await receiveCourse(ctx, object, publisher, { ...arrival, announcedBy: announcer }, json);
 }
 

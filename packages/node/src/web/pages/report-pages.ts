@@ -107,7 +107,7 @@ ${
   report.direction === "received"
     ? html`<label>${t.reportAnswerLabel}<textarea name="answer" rows="2" maxlength="${REPORT_LIMITS.answer}"></textarea></label>
 ${action("answer", t.reportAnswerSend, "")} ${action("withdraw-course", t.reportWithdraw, "danger compact")} ${action("block-reporter", t.reportBlockReporter, "danger compact")} `
-    : html`${action("block-publisher", t.reportBlockPublisher, "danger compact")} `
+    : html`${action("block-publisher", t.reportBlockPublisherActor, "danger compact")} ${action("block-publisher-server", t.reportBlockPublisher, "danger compact")} `
 }${action("dismiss", t.reportDismiss)}
 </form>`
     : ""
