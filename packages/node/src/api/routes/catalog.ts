@@ -16,10 +16,10 @@ import type {
 import { probedSites } from "../../catalog/catalog-restorable.ts";
 import { fetchCatalogArchive } from "../../catalog/fetch-service.ts";
 import { mayReadArchive } from "../../courses/access.ts";
+import { lineageOf } from "../../courses/licence-lineage.ts";
 import { domainServices } from "../../federation/domain-services.ts";
 import { ErrorSchema, errorResponses, problem } from "../../http/problem.ts";
 import { serveBlob } from "../../http/serve-blob.ts";
-import { lineageOf } from "../../courses/licence-lineage.ts";
 import type { CourseManifest } from "../../manifests/course-manifest.ts";
 import type { MoodleTarget } from "../../moodle-targets/target-repository.ts";
 import type { ApiDependencies } from "../api-dependencies.ts";

@@ -28,7 +28,6 @@ import { manifestFacts, sanitizedSummary } from "./catalog-page.ts";
 import { compareRevisionsForm } from "./changes-markup.ts";
 import { errorPage } from "./error-page.ts";
 import { lineageList } from "./lineage-list.ts";
-import { reportForm } from "./report-form.ts";
 import {
   type CategoryChoices,
   categoryChoices,
@@ -36,6 +35,7 @@ import {
   pickedValue,
   unlistedNotes,
 } from "./moodle-pickers.ts";
+import { reportForm } from "./report-form.ts";
 
 export function courseLink(objectUri: string): string {
   return `/catalog/course?object=${encodeURIComponent(objectUri)}`;
