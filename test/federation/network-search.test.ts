@@ -399,7 +399,11 @@ describe("network search", () => {
     );
     const catalog = await web.page("/catalog");
     expect(catalog.html).toContain('formaction="/catalog/network"');
-    await searcher.node.services.settings.setNetworkSearchOneHop(true, "test");
+    // The admin turns the second hop on in the console's settings.
+    const settings = await web.page("/admin");
+    expect(settings.html).toContain('action="/admin/settings/network-search"');
+    expect((await web.post("/admin/settings/network-search", { oneHop: "on" })).status).toBe(303);
+    expect(await searcher.node.services.settings.networkSearchOneHop()).toBe(true);
     try {
       const found = await web.page("/catalog/network?q=algebra");
       expect(found.status).toBe(200);
@@ -424,8 +428,12 @@ describe("network search", () => {
       expect(invalid.status).toBe(400);
       expect(invalid.html).toContain("major.minor");
     } finally {
-      await searcher.node.services.settings.setNetworkSearchOneHop(false, "test");
+      await web.page("/admin");
+      await web.post("/admin/settings/network-search", {});
     }
+    expect(await searcher.node.services.settings.networkSearchOneHop()).toBe(false);
+    const audit = await searcher.node.db.select().from(searcher.node.db.tables.auditLog);
+    expect(audit.filter((entry) => entry.action === "settings.network-search")).toHaveLength(2);
   });
 
   it("brings a result into the catalog only once its publisher is followed", async () => {

@@ -394,6 +394,13 @@ export const en = {
   moodleUsersBecomeTeachersHelp:
     "When off, a Moodle user the node does not know yet is refused; those it knows keep their teacher account.",
   saveMoodleUsers: "Save",
+  networkSearchHeading: "Network search",
+  networkSearchSettingIntro:
+    "A search of the network asks the nodes this node follows for their courses. It can also ask the nodes they follow.",
+  networkSearchOneHop: "Also ask the nodes the followed nodes follow (one hop further)",
+  networkSearchOneHopHelp:
+    "More courses found, from servers nobody here chose to follow; their courses still enter the catalog only once their publisher is followed.",
+  saveNetworkSearch: "Save",
 
   followRequestsTitle: "Follow requests",
   followRequestsIntro:

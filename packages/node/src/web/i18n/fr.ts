@@ -392,6 +392,13 @@ export const fr: Messages = {
   moodleUsersBecomeTeachersHelp:
     "Désactivé, un utilisateur Moodle que le nœud ne connaît pas encore est refusé\u00a0; ceux qu’il connaît gardent leur compte d’enseignant.",
   saveMoodleUsers: "Enregistrer",
+  networkSearchHeading: "Recherche sur le réseau",
+  networkSearchSettingIntro:
+    "Une recherche sur le réseau demande leurs cours aux nœuds que ce nœud suit. Elle peut aussi interroger les nœuds qu’ils suivent.",
+  networkSearchOneHop: "Interroger aussi les nœuds que suivent les nœuds suivis (un cran plus loin)",
+  networkSearchOneHopHelp:
+    "Plus de cours trouvés, sur des serveurs que personne ici n’a choisi de suivre ; leurs cours n’entrent au catalogue qu’une fois leur éditeur suivi.",
+  saveNetworkSearch: "Enregistrer",
 
   followRequestsTitle: "Demandes d’abonnement",
   logoHeading: "Le logo de l’établissement",

@@ -4,6 +4,7 @@ import { html } from "hono/html";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { AdminOnRecord } from "../../audit/audit-log.ts";
 import { refusalStatus } from "../../http/error-problems.ts";
+import { setNetworkSearchOneHop } from "../../network-search/network-search-service.ts";
 import { institutionLogoUrl } from "../../http/logo-routes.ts";
 import { FEDERATION_MODES } from "../../settings/federation-policy.ts";
 import { LogoError } from "../../settings/institution-logo.ts";
@@ -55,6 +56,7 @@ async function settingsPage(
   const institution = await services.actors.byIdentifier("institution");
   const { policy, autoAccept } = await services.settings.federation();
   const { becomeTeachers } = await services.settings.moodleUsers();
+  const { oneHop } = await services.settings.networkSearch();
   const logo = await services.settings.institutionLogo();
   const list = (items: readonly string[]) =>
     items.length
@@ -139,6 +141,17 @@ ${becomeTeachers.override ? html`<p class="setting-origin"><small>${t.settingCha
 <button type="submit">${t.saveMoodleUsers}</button>
 </form>
 </section>
+<section aria-labelledby="network-search-heading">
+<h2 id="network-search-heading">${t.networkSearchHeading}</h2>
+<p>${t.networkSearchSettingIntro}</p>
+<form method="post" action="/admin/settings/network-search" class="admin-form">
+${csrfField(c)}
+<label><input type="checkbox" role="switch" name="oneHop" value="on" aria-describedby="network-search-help"${oneHop.value ? html` checked` : ""}> ${t.networkSearchOneHop}</label>
+<small id="network-search-help">${t.networkSearchOneHopHelp}</small>
+${oneHop.override ? html`<p class="setting-origin"><small>${t.settingChangedBy(oneHop.override.updatedBy, formatDateTime(oneHop.override.updatedAt, language))}</small></p>` : ""}
+<button type="submit">${t.saveNetworkSearch}</button>
+</form>
+</section>
 <section aria-labelledby="logo-heading">
 <h2 id="logo-heading">${t.logoHeading}</h2>
 <p id="logo-help">${t.logoIntro}</p>
@@ -187,6 +200,17 @@ export function adminSettingsRoutes(app: Hono<WebEnv>, dependencies: WebDependen
       if (!(error instanceof SettingsError)) throw error;
       return settingsPage(c, dependencies, { status: refusalStatus(error), form, error });
     }
+    return c.redirect("/admin?notice=saved", 303);
+  });
+
+  app.post("/admin/settings/network-search", requireRole("admin"), async (c) => {
+    const form = await c.req.parseBody();
+    const oneHop = formText(form, "oneHop") === "on";
+    await setNetworkSearchOneHop(
+      services.settings,
+      { auditActor: webAuditActor(c), auditLog: audit },
+      oneHop,
+    );
     return c.redirect("/admin?notice=saved", 303);
   });
 
