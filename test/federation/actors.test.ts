@@ -167,7 +167,8 @@ describe("the actors of a node as others see them", () => {
 });
 
 describe("FEP-8fcf: followers-only deliveries keep both sides' follows the same", () => {
-  it("serves the followers of one server, as its Collection-Synchronization points to", async () => {
+  it("forgets a follow the publisher no longer counts, and undoes one it counts that we do not have", async () => {
+    // What the header's url points to: univ's followers on the school's server, in one page.
     const url = new URL(`${institutionOf(univ)}/followers`);
     url.searchParams.set("base-url", `${school.url.origin}/`);
     const get = async (at: string | URL) =>
@@ -182,9 +183,6 @@ describe("FEP-8fcf: followers-only deliveries keep both sides' follows the same"
     expect(
       page.orderedItems.map((item) => (typeof item === "string" ? item : item.id)).sort(),
     ).toEqual([institutionOf(school), actorUri(school, sam)].sort());
-  });
-
-  it("forgets a follow the publisher no longer counts, and undoes one it counts that we do not have", async () => {
     // univ lost sam's follow (a database restored from before it, say): the school still
     // has it accepted, and would wait in vain for univ's followers-only courses.
     await univ.node.services.follows.removeFollower(

@@ -1,6 +1,6 @@
 import type { Federation } from "@fedify/fedify";
 import { Endpoints, Image, Organization, Person } from "@fedify/vocab";
-import { institutionLogoUrl } from "../http/logo-routes.ts";
+import { institutionLogoUrl } from "../settings/institution-logo.ts";
 import { Temporal } from "../temporal.ts";
 import type { FederationServices } from "./context.ts";
 

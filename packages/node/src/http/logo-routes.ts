@@ -1,17 +1,5 @@
 import { Hono } from "hono";
-import type { InstitutionLogo } from "../settings/institution-logo.ts";
 import type { NodeSettings } from "../settings/node-settings.ts";
-
-/**
- * Where the logo is served: named by its digest, so that a URL always means the same
- * image and may be cached for good; a new logo is a new URL, which the actor names.
- */
-export function institutionLogoUrl(
-  origin: string | URL,
-  logo: Pick<InstitutionLogo, "sha256">,
-): URL {
-  return new URL(`/logo/${logo.sha256}`, origin);
-}
 
 /**
  * The institution's logo, the image in force only: an earlier logo's URL answers 404

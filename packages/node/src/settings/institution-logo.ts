@@ -19,6 +19,18 @@ export interface InstitutionLogo {
   readonly bytes: Uint8Array;
 }
 
+/**
+ * Where the logo is served (http/logo-routes.ts): named by its digest, so that a URL
+ * always means the same image and may be cached for good; a new logo is a new URL, which
+ * the actor names.
+ */
+export function institutionLogoUrl(
+  origin: string | URL,
+  logo: Pick<InstitutionLogo, "sha256">,
+): URL {
+  return new URL(`/logo/${logo.sha256}`, origin);
+}
+
 export class LogoError extends CodedError<"NOT_AN_IMAGE" | "SVG_REFUSED" | "TOO_LARGE" | "EMPTY"> {
   override readonly name = "LogoError";
 }

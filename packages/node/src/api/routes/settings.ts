@@ -1,10 +1,9 @@
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import type { AdminOnRecord } from "../../audit/audit-log.ts";
-import { institutionLogoUrl } from "../../http/logo-routes.ts";
 import { ErrorSchema, errorResponses } from "../../http/problem.ts";
 import { FEDERATION_MODES } from "../../settings/federation-policy.ts";
-import type { InstitutionLogo } from "../../settings/institution-logo.ts";
+import { type InstitutionLogo, institutionLogoUrl } from "../../settings/institution-logo.ts";
 import {
   type EffectiveSetting,
   type FederationSettings,

@@ -5,9 +5,8 @@ import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { AdminOnRecord } from "../../audit/audit-log.ts";
 import { refusalStatus } from "../../http/error-problems.ts";
 import { setNetworkSearchOneHop } from "../../network-search/network-search-service.ts";
-import { institutionLogoUrl } from "../../http/logo-routes.ts";
 import { FEDERATION_MODES } from "../../settings/federation-policy.ts";
-import { LogoError } from "../../settings/institution-logo.ts";
+import { institutionLogoUrl, LogoError } from "../../settings/institution-logo.ts";
 import {
   type EffectiveSetting,
   SETTING_NAMES,
