@@ -251,6 +251,16 @@ describe("reports between nodes", () => {
       mode: "blocklist",
       domains: [school.url.hostname],
     });
+    // The blocked server's next Flag is refused at the door, before anything reads it.
+    const flag = await fetch(new URL("/actors/institution/inbox", univ.url), {
+      method: "POST",
+      headers: {
+        "content-type": "application/activity+json",
+        signature: `keyId="${institutionOf(school)}#main-key",algorithm="rsa-sha256",headers="(request-target)",signature="AA=="`,
+      },
+      body: JSON.stringify({ type: "Flag", actor: institutionOf(school), object: course }),
+    });
+    expect(flag.status).toBe(403);
     const published = await nodeApi(school, `/reports/${sent.id}/resolve`, {
       method: "POST",
       json: { action: "block-publisher-server" },
