@@ -11,6 +11,7 @@ import {
 import { courseJson, type WireJson } from "../../packages/node/src/federation/course-object.ts";
 import { sha256DigestMultibase } from "../../packages/node/src/federation/digest-multibase.ts";
 import { domainServices } from "../../packages/node/src/federation/domain-services.ts";
+import { answerId } from "../../packages/node/src/federation/follow-activities.ts";
 import { eventually } from "../support/eventually.ts";
 import { contextOf, followAndApprove, institutionOf } from "../support/federation-steps.ts";
 import { FEDIVERSE_READERS } from "../support/fediverse-readers.ts";
@@ -415,6 +416,47 @@ describe.runIf(haveFixtures())("course objects as others read them", () => {
       { visibility: "followers" },
     );
     expect((await fetch(archiveUrl, { method: "HEAD" })).status).toBe(403);
+  });
+
+  it("resolves the ids of a Follow and of its Accept while the follow stands", async () => {
+    const following = await school.node.services.follows.following(
+      school.node.institution.id,
+      institutionOf(univ),
+    );
+    if (!following) throw new Error("school does not follow univ");
+    expect(await getJson(following.followId)).toMatchObject({
+      id: following.followId,
+      type: "Follow",
+      actor: institutionOf(school),
+      object: institutionOf(univ),
+    });
+    const accept = answerId(
+      contextOf(univ),
+      "institution",
+      institutionOf(school),
+      following.followId,
+    );
+    expect(await getJson(accept)).toMatchObject({
+      id: accept.href,
+      type: "Accept",
+      actor: institutionOf(univ),
+      object: { id: following.followId, type: "Follow", actor: institutionOf(school) },
+    });
+    // Another request's digest, or no follow at all: nothing there.
+    const other = answerId(
+      contextOf(univ),
+      "institution",
+      institutionOf(school),
+      `${following.followId}x`,
+    );
+    expect((await fetch(other, { headers: AP })).status).toBe(404);
+    const nobody = answerId(
+      contextOf(univ),
+      "institution",
+      institutionOf(outsider),
+      following.followId,
+    );
+    expect((await fetch(nobody, { headers: AP })).status).toBe(404);
   });
 
   it("pages its outbox without skipping or repeating courses created in the same millisecond", async () => {

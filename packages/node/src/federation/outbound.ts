@@ -22,6 +22,7 @@ import {
   withdrawalJson,
 } from "./course-activities.ts";
 import { courseJson, isCourseObject, type WireJson } from "./course-object.ts";
+import { answerId } from "./follow-activities.ts";
 import { recipientOf } from "./remote-actor.ts";
 import { sendReportActivity } from "./report-activities.ts";
 
@@ -105,10 +106,7 @@ export function outboundBridge(ctx: Context<FederationServices>): Outbound {
             object: actor,
           });
           const Answer = event.state === "accepted" ? Accept : Reject;
-          const id = new URL(
-            `/actors/${local.identifier}/answers/${crypto.randomUUID()}`,
-            ctx.origin,
-          );
+          const id = answerId(ctx, local.identifier, follower.uri, event.followId);
           await ctx.sendActivity(
             { identifier: local.identifier },
             recipientOf(follower),

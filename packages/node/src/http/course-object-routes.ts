@@ -16,6 +16,7 @@ import {
   type WireJson,
   withCourseContext,
 } from "../federation/course-object.ts";
+import { answerId, answerIdParts, followDigest } from "../federation/follow-activities.ts";
 import type { RequesterOf } from "./download-routes.ts";
 
 /** How many of a tag's courses its collection lists, newest first. */
@@ -24,7 +25,8 @@ const TAGGED_LISTED = 100;
 /**
  * What ActivityPub readers get where Fedify has nothing to say: a withdrawn course's id
  * answers 410 Gone with a Tombstone, and the ids of the activities that carried courses
- * (course-activities.ts) and of tags resolve. Browsers are passed on to the web pages.
+ * (course-activities.ts), of tags, and of local actors' Follows and Accepts resolve.
+ * Browsers are passed on to the web pages.
  */
 export function courseObjectRoutes(
   services: FederationServices,
@@ -146,6 +148,51 @@ export function courseObjectRoutes(
         type: "OrderedCollection",
         totalItems: courses.length,
         orderedItems: courses.map((course) => new URL(`/courses/${course.id}`, ctx.origin).href),
+      }),
+    );
+  });
+
+  // A local actor's Follow, while it stands (pending or accepted).
+  routes.get("/actors/:identifier/follows/:follow", async (c, next) => {
+    if (!asksForActivityPub(c)) return await next();
+    const local = await services.actors.byIdentifier(c.req.param("identifier"));
+    if (!local) return c.notFound();
+    const ctx = contextOf(c.req.raw);
+    const id = new URL(c.req.path, ctx.origin).href;
+    const following = (await services.follows.followings(local.id)).find(
+      (each) => each.followId === id,
+    );
+    if (!following || following.state === "rejected") return c.notFound();
+    return activity(
+      c,
+      withCourseContext({
+        id,
+        type: "Follow",
+        actor: ctx.getActorUri(local.identifier).href,
+        object: following.actorUri,
+      }),
+    );
+  });
+
+  // A local actor's Accept of a follower, while the follow stands.
+  routes.get("/actors/:identifier/answers/:answer", async (c, next) => {
+    if (!asksForActivityPub(c)) return await next();
+    const local = await services.actors.byIdentifier(c.req.param("identifier"));
+    const parts = answerIdParts(c.req.param("answer"));
+    if (!local || !parts) return c.notFound();
+    const follower = await services.follows.follower(local.id, parts.followerUri);
+    if (follower?.state !== "accepted" || followDigest(follower.followId) !== parts.followDigest) {
+      return c.notFound();
+    }
+    const ctx = contextOf(c.req.raw);
+    const actor = ctx.getActorUri(local.identifier).href;
+    return activity(
+      c,
+      withCourseContext({
+        id: answerId(ctx, local.identifier, follower.actorUri, follower.followId).href,
+        type: "Accept",
+        actor,
+        object: { id: follower.followId, type: "Follow", actor: follower.actorUri, object: actor },
       }),
     );
   });
