@@ -1,11 +1,16 @@
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { copyFile, mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { PublishError } from "../../packages/node/src/courses/publish-service.ts";
+import { domainServices } from "../../packages/node/src/federation/domain-services.ts";
 import { readOwnManifest } from "../../packages/node/src/manifests/course-manifest.ts";
+import type { MoodleTargetRepository } from "../../packages/node/src/moodle-targets/target-repository.ts";
+import { publishFromMoodle } from "../../packages/node/src/restores/publish-from-moodle.ts";
 import { coursefed } from "../support/coursefed-cli.ts";
 import { eventually } from "../support/eventually.ts";
 import {
+  contextOf,
   followAndApprove,
   publishToFollower,
   writeOnePageBackup,
@@ -197,6 +202,48 @@ describe("licences along the lineage", () => {
       [await titleAt(third, derived.object), "CC BY-NC-SA 4.0"],
       [await titleAt(school, original), "CC BY-NC-SA 4.0"],
     ]);
+  });
+
+  it("checks a share from Moodle of a course restored from the catalog the same way", async () => {
+    const target = await school.node.services.moodleTargets.add({
+      name: "campus",
+      driver: "cli",
+      url: "https://moodle.school.example",
+      moodleDir: "/nonexistent",
+      php: "php",
+    });
+    // Moodle course 12 was restored from the ND course: the restores' lineage says so.
+    await school.node.db.insert(school.node.db.tables.restoredCourses).values({
+      targetId: target.id,
+      moodleCourseId: 12,
+      objectUri: noDerivatives,
+      revision: 1,
+      jobId: "restored-by-hand",
+      restoredAt: Date.now(),
+    });
+    // The site's backup of it, as a driver gives one: a file of the backup's.
+    const targets = school.node.services.moodleTargets;
+    const moodleTargets = {
+      byName: (name: string) => targets.byName(name),
+      driverOf: () => ({
+        backup: async ({ outputDirectory }: { outputDirectory: string }) => {
+          const path = join(outputDirectory, "backup.mbz");
+          await copyFile(join(directory, "course.mbz"), path);
+          return { path, log: "" };
+        },
+      }),
+    } as unknown as MoodleTargetRepository;
+    const refused = await publishFromMoodle(
+      { ...domainServices(contextOf(school)), moodleTargets },
+      school.node.institution,
+      { targetName: "campus", moodleCourseId: 12 },
+      { title: "Géométrie (campus)" },
+    ).catch((error: unknown) => error);
+    expect(refused).toBeInstanceOf(PublishError);
+    expect((refused as PublishError).code).toBe("LICENCE_REFUSED");
+    expect((refused as PublishError).message).toContain(
+      `"${await titleAt(school, noDerivatives)}" (Université A)`,
+    );
   });
 
   it("shows the chain on the course page, and through the CLI's --derived-from", async () => {
