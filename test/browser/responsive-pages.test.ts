@@ -122,6 +122,17 @@ describe.runIf(haveChromium() && haveFixtures())(
       );
       const object = new URL(`/courses/${received.course.id}`, university.url).href;
       await eventually(() => school.node.services.catalog.catalogEntry(object));
+      // A second revision, so that the course has changes to show.
+      await publishCourse(
+        domainServices(contextOf(university)),
+        ada as NonNullable<typeof ada>,
+        fixture("m324-tgz-course-files-scorm-nousers.mbz"),
+        {},
+        { courseId: received.course.id },
+      );
+      await eventually(
+        async () => (await school.node.services.catalog.catalogEntry(object))?.revision === 2,
+      );
       const own = await publishCourse(
         domainServices(contextOf(school)),
         school.node.institution,
@@ -160,6 +171,10 @@ describe.runIf(haveChromium() && haveFixtures())(
         { name: "catalog-filters", path: "/catalog?tag=physique&language=de" },
         { name: "course", path: course },
         { name: "restore-confirm", path: course, submit: askToReplaceCourse },
+        {
+          name: "course-changes",
+          path: `/catalog/changes?${new URLSearchParams({ object, from: "1", to: "2" })}`,
+        },
         { name: "restores", path: "/restores?refresh=off" },
         { name: "feeds", path: "/feeds" },
         { name: "publish", path: "/publish" },
