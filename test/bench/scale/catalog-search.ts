@@ -296,13 +296,14 @@ async function withSearchIndexBuiltAfter(db: NodeDatabase, fill: () => Promise<v
     all<Row>(query: SQL): Promise<Row[]>;
     run(query: SQL): Promise<unknown>;
   };
-  const [trigger] = await sqlite.all<{ sql: string }>(
+  // The SQLite driver gives rows as arrays of values.
+  const [[trigger] = []] = await sqlite.all<[string]>(
     sql`select sql from sqlite_master where name = 'catalog_search_insert'`,
   );
   await sqlite.run(sql`drop trigger catalog_search_insert`);
   await fill();
   await sqlite.run(sql`insert into catalog_search(catalog_search) values ('rebuild')`);
-  await sqlite.run(sql.raw((trigger as { sql: string }).sql));
+  await sqlite.run(sql.raw(trigger as string));
 }
 
 async function insertCatalog(db: NodeDatabase, count: number): Promise<void> {
