@@ -209,7 +209,7 @@ describe("a coursefed node seen from a Fedify 1.x server", () => {
     await eventually(() => accepts().length === 1);
     const body = JSON.stringify(await repeated.toJsonLd({ format: "compact" }));
     expect((await peer.post(sharedInbox, body, "reader")).status).toBe(202);
-    await new Promise((resolve) => setTimeout(resolve, 1500));
+    await new Promise((resolve) => setTimeout(resolve, 1000));
     expect(accepts()).toHaveLength(1);
   });
 });
@@ -247,7 +247,7 @@ describe("a coursefed node following a Fedify 1.x server", () => {
         { id: new URL(institution), inboxId: sharedInbox, endpoints: null },
       );
     }
-    await new Promise((resolve) => setTimeout(resolve, 1500));
+    await new Promise((resolve) => setTimeout(resolve, 1000));
     expect(await node.node.services.catalog.searchCatalog({ limit: 10, offset: 0 })).toMatchObject({
       total: 0,
     });
