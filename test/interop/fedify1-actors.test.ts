@@ -152,6 +152,10 @@ describe("a coursefed node seen from a Fedify 1.x server", () => {
       receivedOf(Announce).find((activity) => activity.objectId?.href === object),
     );
     expect(announce.actorId?.href).toBe(institution);
+    // A client that takes anything (a link preview, curl) gets the course's page, not a 406.
+    const anything = await fetch(object, { headers: { accept: "*/*" } });
+    expect(anything.status).toBe(200);
+    expect(anything.headers.get("content-type")).toContain("text/html");
     expect(announce.toIds.map(String)).toEqual([PUBLIC_COLLECTION.href]);
   });
 
