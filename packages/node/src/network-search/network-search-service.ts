@@ -161,9 +161,9 @@ export async function searchNetwork(
   // Whatever is still on its way is not waited for: the search is answered.
   budget.abort();
 
-  const items = await markedResults(stores, query, answers, followedActors);
+  const items = await markedResults(stores, query, answers, followedActors, limit);
   return {
-    items: items.slice(0, limit),
+    items,
     answered: answers.map(({ node }) => node),
     late,
     failed,
@@ -186,9 +186,13 @@ async function markedResults(
   query: NetworkSearchQuery,
   answers: ReadonlyArray<{ node: string; hop: 1 | 2; answer: NetworkSearchAnswer }>,
   followedActors: ReadonlySet<string>,
+  limit: number,
 ): Promise<NetworkSearchResultItem[]> {
   const words = searchWords(query.q ?? "");
-  const merged = new Map<string, { item: NetworkSearchResultItem; score: number }>();
+  const merged = new Map<
+    string,
+    { hit: NetworkSearchHit; node: string; hop: 1 | 2; score: number }
+  >();
   for (const { node, hop, answer } of answers) {
     for (const hit of answer.items) {
       const onNode = [hit.object, hit.institution.actor, hit.teacher?.actor].every(
@@ -197,29 +201,32 @@ async function markedResults(
       if (!onNode || merged.has(hit.object)) continue;
       const score = textRelevance(words, hit);
       if (score === undefined) continue;
-      const held = await stores.catalog.catalogEntry(hit.object);
-      merged.set(hit.object, {
-        score,
-        item: {
-          ...hit,
-          node,
-          hop,
-          inCatalog: held && held.deletedAt === null ? { revision: held.revision } : null,
-          publisherFollowed:
-            followedActors.has(hit.institution.actor) ||
-            (hit.teacher !== null && followedActors.has(hit.teacher.actor)),
-        },
-      });
+      merged.set(hit.object, { hit, node, hop, score });
     }
   }
-  return [...merged.values()]
+  const ranked = [...merged.values()]
     .sort(
       (a, b) =>
         b.score - a.score ||
-        Date.parse(b.item.updated) - Date.parse(a.item.updated) ||
-        a.item.object.localeCompare(b.item.object),
+        Date.parse(b.hit.updated) - Date.parse(a.hit.updated) ||
+        a.hit.object.localeCompare(b.hit.object),
     )
-    .map(({ item }) => item);
+    .slice(0, limit);
+  // Marked once cut to what is shown: a catalog lookup each, not one per answer received.
+  return await Promise.all(
+    ranked.map(async ({ hit, node, hop }) => {
+      const held = await stores.catalog.catalogEntry(hit.object);
+      return {
+        ...hit,
+        node,
+        hop,
+        inCatalog: held && held.deletedAt === null ? { revision: held.revision } : null,
+        publisherFollowed:
+          followedActors.has(hit.institution.actor) ||
+          (hit.teacher !== null && followedActors.has(hit.teacher.actor)),
+      };
+    }),
+  );
 }
 
 function reasonOf(error: unknown): string {

@@ -2,7 +2,7 @@ import type { LocalActor, LocalActorRepository } from "../actors/local-actors.ts
 import { moodleBranchNumber } from "../catalog/catalog-restorable.ts";
 import type { Course, CourseRepository, CourseRevision } from "../courses/course-repository.ts";
 import type { FollowRepository } from "../follows/follow-repository.ts";
-import { readOwnManifest } from "../manifests/course-manifest.ts";
+import { type CourseManifest, readOwnManifest } from "../manifests/course-manifest.ts";
 import type { NetworkSearchHit } from "./network-search-answer.ts";
 import { NetworkSearchError, type NetworkSearchQuery } from "./network-search-query.ts";
 import { searchWords, textRelevance } from "./text-relevance.ts";
@@ -67,8 +67,14 @@ export async function searchOwnCourses(
   const words = searchWords(query.q ?? "");
   const teacher = query.teacher?.trim().replace(/^@/, "").toLowerCase();
   const branch = query.moodle === undefined ? undefined : (moodleBranchNumber(query.moodle) ?? -1);
-  const ranked: Array<Position & { course: Course; revision: CourseRevision; author: LocalActor }> =
-    [];
+  const ranked: Array<
+    Position & {
+      course: Course;
+      revision: CourseRevision;
+      manifest: CourseManifest;
+      author: LocalActor;
+    }
+  > = [];
   for (const { course, revision } of readable) {
     // As mayRead (courses/access.ts): a follower of the author, or of the institution.
     if (
@@ -101,14 +107,14 @@ export async function searchOwnCourses(
     if (score === undefined) continue;
     const position = { score, updated: course.updatedAt, id: course.id };
     if (after && !comesAfter(position, after)) continue;
-    ranked.push({ ...position, course, revision, author });
+    ranked.push({ ...position, course, revision, manifest, author });
   }
   ranked.sort((a, b) => (comesAfter(a, b) ? 1 : comesAfter(b, a) ? -1 : 0));
   const page = ranked.slice(0, limit);
   const last = page.at(-1);
   return {
-    items: page.map(({ course, revision, author }) =>
-      hitOf(origin, course, revision, author, institution),
+    items: page.map(({ course, revision, manifest, author }) =>
+      hitOf(origin, { course, revision, manifest }, author, institution),
     ),
     next: ranked.length > limit && last ? cursorOf(last) : null,
   };
@@ -149,12 +155,14 @@ function positionOf(cursor: string): Position {
 
 function hitOf(
   origin: URL,
-  course: Course,
-  revision: CourseRevision,
+  {
+    course,
+    revision,
+    manifest,
+  }: { course: Course; revision: CourseRevision; manifest: CourseManifest },
   author: LocalActor,
   institution: LocalActor | undefined,
 ): NetworkSearchHit {
-  const manifest = readOwnManifest(revision.manifest);
   const object = new URL(`/courses/${course.id}`, origin).href;
   const branch = moodleBranchNumber(manifest.moodle?.backupRelease ?? "");
   return {
