@@ -401,9 +401,6 @@ export const en = {
   networkSearchOneHopHelp:
     "More courses found, from servers nobody here chose to follow; their courses still enter the catalog only once their publisher is followed.",
   saveNetworkSearch: "Save",
-
-  followRequestsTitle: "Follow requests",
-  followRequestsIntro:
   logoHeading: "The institution's logo",
   logoIntro:
     "Shown as the institution's picture by Mastodon, Misskey and the other servers that display it, once they fetch it again. A PNG, JPEG or WebP image of at most 512 KiB; a square of 400 pixels is plenty.",
@@ -420,6 +417,9 @@ export const en = {
       "SVG logos are refused: an SVG may carry script. Export the logo as PNG, JPEG or WebP.",
     TOO_LARGE: "This image is larger than 512 KiB; save it smaller.",
   },
+
+  followRequestsTitle: "Follow requests",
+  followRequestsIntro:
     "Servers asking to follow the institution or its teachers. Accepted followers receive their courses.",
   wantsToFollow: (name: string, handle: string) => `wants to follow ${name} (${handle})`,
   accept: "Accept",
