@@ -13,16 +13,19 @@ if (!url || !sha256 || !size || !storeDirectory) {
 }
 const statusKb = (field: string) =>
   Number(new RegExp(`${field}:\\s+(\\d+)`).exec(readFileSync("/proc/self/status", "utf8"))?.[1]);
-// A running node has its HTTP client loaded and warm (it fetches all day): so has this one.
+// A running node has its HTTP clients loaded (it fetches all day; fetch loads undici on
+// first use): so has this one.
 await fetch(url, { method: "HEAD" }).then((response) => response.arrayBuffer());
 const beforeKb = statusKb("VmRSS");
 const blobs = new BlobStore(storeDirectory);
 const start = performance.now();
+const cpuBefore = process.cpuUsage();
 const stored = await blobs.download(sha256, (partial) =>
   downloadResumably(new URL(url), partial, sha256, { size: Number(size) }),
 );
 const seconds = (performance.now() - start) / 1000;
+const cpu = process.cpuUsage(cpuBefore);
 // VmHWM is this process's own peak; getrusage's maxRSS would include the parent's at fork.
 process.stdout.write(
-  `${JSON.stringify({ seconds, size: stored.size, rssBeforeMb: beforeKb / 1024, peakRssMb: statusKb("VmHWM") / 1024 })}\n`,
+  `${JSON.stringify({ seconds, cpuSeconds: (cpu.user + cpu.system) / 1e6, size: stored.size, rssBeforeMb: beforeKb / 1024, peakRssMb: statusKb("VmHWM") / 1024 })}\n`,
 );
