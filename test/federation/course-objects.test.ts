@@ -2,7 +2,11 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import type { LocalActor } from "../../packages/node/src/actors/local-actors.ts";
-import { editCourse, publishCourse } from "../../packages/node/src/courses/publish-service.ts";
+import {
+  editCourse,
+  publishCourse,
+  withdrawCourse,
+} from "../../packages/node/src/courses/publish-service.ts";
 import {
   authoredActivityJson,
   courseActivityIds,
@@ -111,6 +115,20 @@ describe.runIf(haveFixtures())("course objects as others read them", () => {
       sharedInbox: null,
     });
     await follows.requestFollow(univ.node.institution.id, follower, `${origin}/follow`, "accepted");
+    // Four more followers on as many inboxes: enough for Fedify to fan the delivery out
+    // through its queue, which must still send our JSON, not its own reading of it.
+    for (const number of [1, 2, 3, 4]) {
+      const uri = `${origin}/actors/${number}`;
+      await follows.rememberActor({
+        uri,
+        handle: `reader${number}@elsewhere.example`,
+        type: "Person",
+        name: `Reader ${number}`,
+        inbox: `${origin}/actors/${number}/inbox`,
+        sharedInbox: null,
+      });
+      await follows.requestFollow(univ.node.institution.id, uri, `${uri}/follow`, "accepted");
+    }
   }, 60_000);
   afterAll(async () => {
     await new Promise((resolve) => capture?.close(resolve));
@@ -220,6 +238,21 @@ describe.runIf(haveFixtures())("course objects as others read them", () => {
     await eventually(
       async () =>
         (await school.node.services.catalog.catalogEntry(course.uri))?.title === "Optics and light",
+      30_000,
+    );
+  });
+
+  it("sends a teacher's withdrawal as a Delete from the teacher to the institution's followers too", async () => {
+    const course = await publish(univ, marie, "Mechanics");
+    await eventually(() => school.node.services.catalog.catalogEntry(course.uri), 30_000);
+    await withdrawCourse(domainServices(contextOf(univ)), marie, course.id);
+    const deletion = await eventually(() => capturedActivity("Delete", course.uri), 30_000);
+    expect(deletion).toMatchObject({
+      actor: new URL(`/actors/${marie.identifier}`, univ.url).href,
+      object: { id: course.uri, type: "Tombstone" },
+    });
+    await eventually(
+      async () => (await school.node.services.catalog.catalogEntry(course.uri))?.deletedAt,
       30_000,
     );
   });

@@ -155,6 +155,14 @@ export function remoteObjects(ctx: Context<FederationServices>): RemoteObjects {
 }
 
 /**
+ * How activities made by wireActivity are sent: to shared inboxes, and queued one message
+ * per inbox with their JSON as it is. Fedify's fan-out (one queued message that a worker
+ * spreads later, from five inboxes up) parses the activity again and sends its own
+ * compaction of it, without FEP-1311's fields and with a proof that no longer matches.
+ */
+const WIRE_DELIVERY = { preferSharedInbox: true, fanout: "skip" } as const;
+
+/**
  * A course's Create or Update, sent by its author to the author's followers. A teacher's
  * course reaches the institution's followers too: its Create through the institution's
  * Announce, its Updates from the teacher directly, since Mastodon and others take an
@@ -181,7 +189,7 @@ async function sendCourse(
   );
   // FEP-8fcf, as Mastodon for its followers-only posts: each receiving server learns
   // which of its actors we count as followers, and corrects the difference.
-  const options = { preferSharedInbox: true, syncCollection: course.visibility === "followers" };
+  const options = { ...WIRE_DELIVERY, syncCollection: course.visibility === "followers" };
   await ctx.sendActivity({ identifier: author.identifier }, "followers", activity, options);
   if (!institution) return;
   if (type === "Create") {
@@ -224,9 +232,7 @@ async function sendToInstitutionFollowers(
     )
     .map((each) => recipientOf(each.actor));
   if (others.length === 0) return;
-  await ctx.sendActivity({ identifier: author.identifier }, others, activity, {
-    preferSharedInbox: true,
-  });
+  await ctx.sendActivity({ identifier: author.identifier }, others, activity, WIRE_DELIVERY);
 }
 
 /**
@@ -246,9 +252,7 @@ async function sendWithdrawal(
     ctx,
     withdrawalJson(ctx, activityId, courseId, author.identifier, deleted),
   );
-  await ctx.sendActivity({ identifier: author.identifier }, "followers", activity, {
-    preferSharedInbox: true,
-  });
+  await ctx.sendActivity({ identifier: author.identifier }, "followers", activity, WIRE_DELIVERY);
   const institution =
     author.type === "Person" ? await ctx.data.actors.byIdentifier("institution") : undefined;
   if (institution) await sendToInstitutionFollowers(ctx, author, institution, activity);
