@@ -183,6 +183,30 @@ describe("FEP-8fcf: followers-only deliveries keep both sides' follows the same"
     expect(
       page.orderedItems.map((item) => (typeof item === "string" ? item : item.id)).sort(),
     ).toEqual([institutionOf(school), actorUri(school, sam)].sort());
+    // A header pointing elsewhere than the sender's own server is not followed.
+    const info = vi.spyOn(console, "info");
+    const note = new Request(new URL("/inbox", school.url), {
+      method: "POST",
+      headers: {
+        "content-type": "application/activity+json",
+        "collection-synchronization": `collectionId="${institutionOf(univ)}/followers", url="http://127.0.0.1:9/followers?base-url=${school.url.origin}/", digest="${"0".repeat(64)}"`,
+      },
+      body: JSON.stringify({
+        "@context": "https://www.w3.org/ns/activitystreams",
+        id: `${institutionOf(univ)}/notes/elsewhere`,
+        type: "Create",
+        actor: institutionOf(univ),
+        object: { id: `${institutionOf(univ)}/notes/1`, type: "Note", content: "hi" },
+      }),
+    });
+    expect((await fetch(await (await institutionSigner(contextOf(univ)))(note))).status).toBe(202);
+    await eventually(() =>
+      info.mock.calls.some(([line]) => /refused: the collection it names is not on/.test(line)),
+    );
+    info.mockRestore();
+    expect(await school.node.services.follows.following(sam.id, institutionOf(univ))).toMatchObject(
+      { state: "accepted" },
+    );
     // univ lost sam's follow (a database restored from before it, say): the school still
     // has it accepted, and would wait in vain for univ's followers-only courses.
     await univ.node.services.follows.removeFollower(
