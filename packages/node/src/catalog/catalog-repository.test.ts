@@ -4,7 +4,11 @@ import { TEST_POSTGRES_ENVIRONMENT, temporaryDatabases } from "../db/test-databa
 import { FollowRepository } from "../follows/follow-repository.ts";
 import type { CourseManifest } from "../manifests/course-manifest.ts";
 import { MoodleTargetRepository } from "../moodle-targets/target-repository.ts";
-import { CatalogRepository, type ReceivedCourse } from "./catalog-repository.ts";
+import {
+  CatalogRepository,
+  CatalogSearchError,
+  type ReceivedCourse,
+} from "./catalog-repository.ts";
 import { probedSites, type RestoreSite } from "./catalog-restorable.ts";
 
 const databases = temporaryDatabases();
@@ -423,5 +427,221 @@ describe("CatalogRepository.searchCatalog by teacher and restorable", () => {
       "Stack made on 4.1",
       "Stack without versions",
     ]);
+  });
+});
+
+describe("CatalogRepository.searchCatalog pages and counts", () => {
+  let db: Awaited<ReturnType<typeof freshDatabase>>;
+  let courses: CatalogRepository;
+  /** Titles holding "graphes" newest first, then the courses that hold it in their summary only. */
+  const inTitles = ["Graphes et arbres", "Graphes graphes graphes", "Théorie des graphes"];
+  const inSummaries = ["Algorithmique", "Combinatoire"];
+  beforeAll(async () => {
+    db = await freshDatabase();
+    courses = new CatalogRepository(db, { countLimit: 4 });
+    const received = [
+      entry("https://univ.example/courses/t1", "Théorie des graphes", null, [], 1),
+      entry("https://univ.example/courses/s1", "Combinatoire", "<p>graphes</p>", [], 2),
+      entry("https://univ.example/courses/t2", "Graphes graphes graphes", null, [], 3),
+      entry("https://univ.example/courses/s2", "Algorithmique", "<p>Des graphes</p>", [], 4),
+      entry("https://univ.example/courses/t3", "Graphes et arbres", null, [], 5),
+      entry("https://univ.example/courses/other", "Histoire", null, ["lettres"], 6),
+    ];
+    for (const course of received) expect(await courses.receive(course)).toBe(true);
+  });
+  /** Every page of a search by its cursor, `limit` at a time. */
+  const byCursor = async (query: { q?: string; tag?: string }, limit: number) => {
+    const pages: string[][] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await courses.searchCatalog({ ...query, limit, cursor });
+      pages.push(page.entries.map((found) => found.title));
+      cursor = page.nextCursor;
+    } while (cursor !== undefined && pages.length < 10);
+    return pages;
+  };
+
+  it("lists title matches newest first, then summary matches, whatever their scores", async () => {
+    const page = await courses.searchCatalog({ q: "graphes", limit: 10 });
+    expect(page.entries.map((found) => found.title)).toEqual([...inTitles, ...inSummaries]);
+    expect(page.nextCursor).toBeUndefined();
+  });
+
+  it("pages by cursor across both tiers, each course once, in the same order", async () => {
+    expect(await byCursor({ q: "graphes" }, 2)).toEqual([
+      inTitles.slice(0, 2),
+      [inTitles[2], inSummaries[0]],
+      [inSummaries[1]],
+    ]);
+    expect((await byCursor({}, 4)).flat()).toEqual([
+      "Histoire",
+      "Graphes et arbres",
+      "Algorithmique",
+      "Graphes graphes graphes",
+      "Combinatoire",
+      "Théorie des graphes",
+    ]);
+  });
+
+  it("pages by offset as by cursor, skipping into the second tier", async () => {
+    const byOffset: string[] = [];
+    for (let offset = 0; offset < 6; offset++) {
+      const page = await courses.searchCatalog({ q: "graphes", limit: 1, offset });
+      byOffset.push(...page.entries.map((found) => found.title));
+    }
+    expect(byOffset).toEqual([...inTitles, ...inSummaries]);
+  });
+
+  it("counts up to its limit, and says when more match", async () => {
+    expect(await courses.searchCatalog({ q: "graphes", limit: 1 })).toMatchObject({
+      total: 4,
+      totalExact: false,
+    });
+    expect(await courses.searchCatalog({ q: "graphes", tag: "lettres", limit: 1 })).toMatchObject({
+      total: 0,
+      totalExact: true,
+    });
+    expect(await courses.searchCatalog({ q: "arbres", limit: 1 })).toMatchObject({
+      total: 1,
+      totalExact: true,
+      nextCursor: undefined,
+    });
+  });
+
+  it("refuses a cursor it did not give, and a cursor with an offset", async () => {
+    for (const cursor of ["", "not a cursor", Buffer.from("2.5").toString("base64url")]) {
+      await expect(courses.searchCatalog({ limit: 2, cursor }), cursor).rejects.toMatchObject({
+        code: "INVALID_CURSOR",
+      });
+    }
+    const { nextCursor } = await courses.searchCatalog({ limit: 2 });
+    await expect(
+      courses.searchCatalog({ limit: 2, cursor: nextCursor, offset: 2 }),
+    ).rejects.toBeInstanceOf(CatalogSearchError);
+  });
+
+  it("keeps a course's place when a revision moves it, and drops withdrawn ones from pages", async () => {
+    await courses.receive(
+      entry("https://univ.example/courses/t1", "Théorie des graphes", null, [], 7, { revision: 2 }),
+    );
+    expect((await byCursor({ q: "graphes" }, 2)).flat()).toEqual([
+      "Théorie des graphes",
+      "Graphes et arbres",
+      "Graphes graphes graphes",
+      ...inSummaries,
+    ]);
+    await courses.tombstone("https://univ.example/courses/t2", INSTITUTION);
+    expect((await byCursor({ q: "graphes" }, 2)).flat()).toEqual([
+      "Théorie des graphes",
+      "Graphes et arbres",
+      ...inSummaries,
+    ]);
+  });
+});
+
+describe("CatalogRepository.searchCatalog filters kept on arrival and probe", () => {
+  let db: Awaited<ReturnType<typeof freshDatabase>>;
+  let courses: CatalogRepository;
+  let targets: MoodleTargetRepository;
+  const site = (plugins: Record<string, number>): MoodleSiteInfo => ({
+    version: "2024100700",
+    release: "4.5 (Build: 20241007)",
+    branch: "4.5",
+    plugins,
+    maxRestoreBytes: null,
+  });
+  beforeAll(async () => {
+    db = await freshDatabase();
+    courses = new CatalogRepository(db);
+    targets = new MoodleTargetRepository(db);
+    const follows = new FollowRepository(db);
+    // More teachers named Marie than the filter looks up one by one.
+    for (let index = 0; index < 40; index++) {
+      const actorUri = `https://a.example/actors/marie-${index}`;
+      await follows.rememberActor({
+        uri: actorUri,
+        type: "Person",
+        name: `Marie ${index}`,
+        handle: `marie${index}@a.example`,
+        inbox: "https://a.example/inbox",
+        sharedInbox: null,
+      });
+      await courses.receive({
+        ...entry(
+          `https://a.example/courses/${index}`,
+          `Cours ${index}`,
+          null,
+          ["Économie"],
+          index,
+          {
+            requiredPlugins: index % 2 ? ["qtype_stack"] : [],
+            moodle: { version: "", release: "", backupRelease: index < 20 ? "3.11" : "4.2" },
+          },
+        ),
+        actorUri,
+      });
+    }
+  });
+  const titles = async (query: Partial<Parameters<CatalogRepository["searchCatalog"]>[0]>) => {
+    const page = await courses.searchCatalog({ limit: 50, ...query });
+    expect(page.totalExact).toBe(true);
+    expect(page.total).toBe(page.entries.length);
+    return page.entries.map((found) => found.title);
+  };
+
+  it("finds the courses of many teachers by name, with the other filters", async () => {
+    expect(await titles({ teacher: "marie" })).toHaveLength(40);
+    expect(await titles({ teacher: "Marie 3" })).toEqual([
+      "Cours 39",
+      "Cours 38",
+      "Cours 37",
+      "Cours 36",
+      "Cours 35",
+      "Cours 34",
+      "Cours 33",
+      "Cours 32",
+      "Cours 31",
+      "Cours 30",
+      "Cours 3",
+    ]);
+    expect(await titles({ teacher: "marie", moodle: "3.11", plugin: "QTYPE_STACK" })).toEqual([
+      "Cours 19",
+      "Cours 17",
+      "Cours 15",
+      "Cours 13",
+      "Cours 11",
+      "Cours 9",
+      "Cours 7",
+      "Cours 5",
+      "Cours 3",
+      "Cours 1",
+    ]);
+    expect(await titles({ moodle: "4.1", withoutPlugins: true, tag: "ÉCONOMIE" })).toEqual(
+      await titles({ moodle: "3.11", withoutPlugins: true }),
+    );
+    expect(await titles({ moodle: "5.0", teacher: "marie 2" })).toHaveLength(11);
+  });
+
+  it("judges restorability again when a target is probed with other plugins", async () => {
+    const target = await targets.add({
+      name: "site",
+      driver: "ws",
+      url: "https://site.example",
+      token: "token",
+    });
+    const restorable = async () =>
+      (await titles({ restorableOn: probedSites(await targets.all()) })).length;
+    await targets.saveProbe(target, site({ mod_quiz: 2024100700 }));
+    expect(await restorable()).toBe(20);
+    await targets.saveProbe(target, site({ mod_quiz: 2024100700, qtype_stack: 2024100700 }));
+    expect(await restorable()).toBe(40);
+    // A course arriving after the probe is judged as it arrives.
+    await courses.receive(
+      entry("https://a.example/courses/new", "Nouveau", null, [], 100, {
+        requiredPlugins: ["mod_unknown"],
+      }),
+    );
+    expect(await restorable()).toBe(40);
+    expect(await titles({ q: "nouveau" })).toEqual(["Nouveau"]);
   });
 });

@@ -179,9 +179,12 @@ export interface CatalogPublisher {
 /** The catalog: the courses received from the actors this node follows, with their revisions. */
 export class CatalogRepository {
   readonly #db: NodeDatabase;
+  readonly #countLimit: number;
 
-  constructor(db: NodeDatabase) {
+  /** `countLimit`: how many matches a search counts at most (CATALOG_COUNT_LIMIT). */
+  constructor(db: NodeDatabase, { countLimit = CATALOG_COUNT_LIMIT } = {}) {
     this.#db = db;
+    this.#countLimit = countLimit;
   }
   /** Whether an archive is one of a course received from a peer (any revision, even withdrawn). */
   async catalogHoldsArchive(sha256: string): Promise<boolean> {
@@ -294,8 +297,8 @@ export class CatalogRepository {
   /**
    * Received courses not withdrawn that meet every criterion given, a page at a time.
    * With `q`, the courses whose title or tags hold every word first, then the others;
-   * newest first within each (catalog-text-search.ts). The total is counted up to
-   * CATALOG_COUNT_LIMIT: past it, `totalExact` is false and `total` is that limit.
+   * newest first within each (catalog-text-search.ts). The total is counted up to the
+   * count limit: past it, `totalExact` is false and `total` is that limit.
    */
   async searchCatalog(query: CatalogQuery): Promise<CatalogPage> {
     const after = query.cursor === undefined ? undefined : parseCatalogCursor(query.cursor);
@@ -399,17 +402,17 @@ export class CatalogRepository {
       );
     return found.map((actor) => actor.uri);
   }
-  /** How many courses match, read up to CATALOG_COUNT_LIMIT + 1 of them. */
+  /** How many courses match, read up to one more than the count limit. */
   async #count(db: NodeDatabase, plan: SearchPlan): Promise<{ total: number; exact: boolean }> {
     const matching = this.#matching(plan, "any", undefined);
     const rows = await this.#byBitmap(db, plan, () =>
       db
         .select({ total: count() })
-        .from(sql`(${matching} limit ${CATALOG_COUNT_LIMIT + 1}) as matching`),
+        .from(sql`(${matching} limit ${this.#countLimit + 1}) as matching`),
     );
     const total = Number(rows[0]?.total ?? 0);
-    return total > CATALOG_COUNT_LIMIT
-      ? { total: CATALOG_COUNT_LIMIT, exact: false }
+    return total > this.#countLimit
+      ? { total: this.#countLimit, exact: false }
       : { total, exact: true };
   }
   /** How many courses a tier holds, counted up to `upTo`. */
