@@ -226,6 +226,25 @@ describe("what changed between two revisions, across nodes", () => {
     expect(html).toContain("quiz “First check” in section 0");
   });
 
+  it("shows the changes of a course published here on its author's pages", async () => {
+    const stores = {
+      actors: university.node.services.actors,
+      accounts: new AccountRepository(university.node.db),
+    };
+    const { password } = await createAccount(stores, { username: "root", role: "admin" });
+    const web = new WebClient(university.url);
+    await web.login("root", password);
+    const mine = await web.page("/my-courses");
+    expect(mine.html).toContain(`href="/my-courses/${algebra.id}/changes"`);
+    const changes = await web.page(`/my-courses/${algebra.id}/changes`);
+    expect(changes.status).toBe(200);
+    expect(changes.html).toContain("Algebra: what changed from revision 1 to 2");
+    expect(changes.html).toContain("quiz “First check” in section 0");
+    const missing = await web.page(`/my-courses/${algebra.id}/changes?from=1&to=5`);
+    expect(missing.status).toBe(404);
+    expect(missing.html).toContain("has no revision 5");
+  });
+
   it("shows the changes of a course published here to its node", async () => {
     const { status, body } = await nodeApi(
       university,

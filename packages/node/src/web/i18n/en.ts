@@ -802,6 +802,7 @@ export const en = {
     title: (title: string, from: number, to: number) =>
       `${title}: what changed from revision ${from} to ${to}`,
     compare: "Compare two revisions",
+    compareOf: (title: string) => `Compare two revisions of ${title}`,
     from: "From revision",
     to: "To revision",
     show: "Show the changes",

@@ -808,6 +808,7 @@ export const fr: Messages = {
     title: (title: string, from: number, to: number) =>
       `${title} : ce qui a changé de la révision ${from} à la ${to}`,
     compare: "Comparer deux révisions",
+    compareOf: (title: string) => `Comparer deux révisions de ${title}`,
     from: "De la révision",
     to: "À la révision",
     show: "Voir les changements",

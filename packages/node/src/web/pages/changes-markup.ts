@@ -26,10 +26,14 @@ export function isChangesRefusal(error: unknown): error is Error {
   );
 }
 
-/** Two revision pickers and a button: GET /catalog/changes for one catalog course. */
+/**
+ * Two revision pickers and a button: a GET to `action` (the catalog's changes page, with
+ * the course's object as a hidden field, or one of our own courses' changes page).
+ */
 export function compareRevisionsForm(
   t: Messages,
-  object: string,
+  action: string,
+  hidden: Readonly<Record<string, string>>,
   revisions: readonly number[],
   picked: { from: number; to: number },
 ): Markup {
@@ -38,8 +42,8 @@ export function compareRevisionsForm(
       (revision) =>
         html`<option value="${revision}"${revision === selected ? html` selected` : ""}>${revision}</option>`,
     );
-  return html`<form method="get" action="/catalog/changes" class="compare-revisions">
-<input type="hidden" name="object" value="${object}">
+  return html`<form method="get" action="${action}" class="compare-revisions">
+${Object.entries(hidden).map(([name, value]) => html`<input type="hidden" name="${name}" value="${value}">`)}
 <fieldset role="group" aria-label="${t.changes.compare}">
 <label>${t.changes.from} <select name="from">${choices(picked.from)}</select></label>
 <label>${t.changes.to} <select name="to">${choices(picked.to)}</select></label>

@@ -333,7 +333,8 @@ ${
   mayDownload && revisions.length > 1
     ? compareRevisionsForm(
         t,
-        entry.objectUri,
+        "/catalog/changes",
+        { object: entry.objectUri },
         revisions.map((revision) => revision.revision).sort((a, b) => a - b),
         { from: Math.max(1, entry.revision - 1), to: entry.revision },
       )

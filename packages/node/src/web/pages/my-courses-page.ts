@@ -99,6 +99,11 @@ ${course.tags.length ? html`<ul class="tags" aria-label="${t.courseTags}">${cour
 `
             : ""
         }<a href="/my-courses/${course.id}/edit" role="button" class="secondary outline" aria-label="${t.editDetailsOf(course.title)}">${t.editDetails}</a>${
+          revisions.length > 1
+            ? html`
+<a href="/my-courses/${course.id}/changes" role="button" class="secondary outline" aria-label="${t.changes.compareOf(course.title)}">${t.changes.compare}</a>`
+            : ""
+        }${
           mine
             ? html`
 <a href="/my-courses/${course.id}/withdraw" role="button" class="secondary outline" aria-label="${t.withdrawNamed(course.title)}">${t.withdraw}</a>`
