@@ -164,6 +164,8 @@ export interface CountingInbox {
   readonly port: number;
   /** `inboxes[n]` is how many times inbox n received the activity. */
   deliveriesOf(activityId: string): { posts: number; inboxes: Map<number, number> };
+  /** The body of the activity's first POST, as the node sent it. */
+  bodyOf(activityId: string): string | undefined;
   /** Requests that were not a POST of an activity to /inbox/N. */
   readonly unexpected: string[];
   close(): Promise<void>;
@@ -172,14 +174,16 @@ export interface CountingInbox {
 export async function startCountingInbox(): Promise<CountingInbox> {
   const received = new Map<string, { posts: number; inboxes: Map<number, number> }>();
   const unexpected: string[] = [];
+  const bodies = new Map<string, string>();
   const server: Server = createServer((request, response) => {
     const chunks: Buffer[] = [];
     request.on("data", (chunk: Buffer) => chunks.push(chunk));
     request.on("end", () => {
       const inbox = /^\/inbox\/(\d+)$/.exec(request.url ?? "")?.[1];
+      const body = Buffer.concat(chunks).toString("utf8");
       let activity: unknown;
       try {
-        activity = JSON.parse(Buffer.concat(chunks).toString("utf8")).id;
+        activity = JSON.parse(body).id;
       } catch {
         activity = undefined;
       }
@@ -192,6 +196,7 @@ export async function startCountingInbox(): Promise<CountingInbox> {
       if (!counts) {
         counts = { posts: 0, inboxes: new Map() };
         received.set(activity, counts);
+        bodies.set(activity, body);
       }
       counts.posts++;
       counts.inboxes.set(Number(inbox), (counts.inboxes.get(Number(inbox)) ?? 0) + 1);
@@ -202,6 +207,7 @@ export async function startCountingInbox(): Promise<CountingInbox> {
   return {
     port: (server.address() as AddressInfo).port,
     deliveriesOf: (activityId) => received.get(activityId) ?? { posts: 0, inboxes: new Map() },
+    bodyOf: (activityId) => bodies.get(activityId),
     unexpected,
     close: () =>
       new Promise<void>((resolve) => {

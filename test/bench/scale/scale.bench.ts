@@ -3,11 +3,14 @@
  *   - catalog search (catalog-search.ts, which says what it measures);
  *   - deliveries per second: one Create fanned out to FOLLOWERS (default 2,000) inboxes of a
  *     counting server by `coursefed serve`, 3 processes against 1 on PostgreSQL, and 1 on
- *     SQLite for reference.
+ *     SQLite, against plain sequential POSTs of the same body to the same inboxes; and the
+ *     node's resident memory (all its processes) at rest and at its peak during the fan-out,
+ *     what the fan-out adds held to FANOUT_RSS_BUDGET_MB per process.
  * PostgreSQL is a throwaway server of its own (Debian's postgresql package). `--quick` (or
- * QUICK=1) shrinks every size for a smoke run. `npm run bench:scale`.
+ * QUICK=1) shrinks every size for a smoke run; PARTS=catalog or PARTS=deliveries runs one
+ * part. `npm run bench:scale`.
  */
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { availableParallelism, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { openDatabase } from "../../../packages/node/src/db/open-database.ts";
@@ -31,18 +34,51 @@ import { catalogSearchFigures } from "./catalog-search.ts";
 
 const quick = process.argv.includes("--quick") || process.env.QUICK === "1";
 const followerCount = Number(process.env.FOLLOWERS ?? (quick ? 200 : 2000));
+const parts = new Set((process.env.PARTS ?? "catalog,deliveries").split(","));
+
+/**
+ * The most a fan-out may add to the resident memory of the node's processes (MB, over
+ * their size at rest, which other benchmarks hold to their own budgets). A process keeps
+ * 64 deliveries in hand (each a parsed activity of a few KB, its signed request and
+ * undici's buffers, well under 100 KB), the fan-out message with every inbox (2,000 URLs,
+ * a few hundred KB) and the batch of a thousand queue rows it inserts (a few MB of
+ * JSON): 64 MB covers that and the garbage not yet collected, and is exceeded by a node
+ * that holds every recipient's delivery at once (2,000 activities and requests).
+ */
+const FANOUT_RSS_BUDGET_MB = 64;
 
 const step = (text: string) => process.stderr.write(`${text}\n`);
 
-/**
- * Deliveries per second of one Create to every follower by `coursefed serve` with
- * `workers` processes: from the publish request to the last inbox reached.
- */
+/** Resident memory of the processes (MB, summed); those that are gone count nothing. */
+function residentMegabytes(pids: readonly number[]): number {
+  let kilobytes = 0;
+  for (const pid of pids) {
+    try {
+      const status = readFileSync(`/proc/${pid}/status`, "utf8");
+      kilobytes += Number(/^VmRSS:\s+(\d+)/m.exec(status)?.[1] ?? 0);
+    } catch {
+      // Exited meanwhile.
+    }
+  }
+  return kilobytes / 1024;
+}
+
+interface FanOutFigures {
+  /** Deliveries per second, from the publish request to the last inbox reached. */
+  readonly rate: number;
+  /** Plain sequential POSTs of the same body to the same inboxes, per second. */
+  readonly plainRate: number;
+  /** The node's processes' resident memory before publishing and at its peak after (MB). */
+  readonly restingMb: number;
+  readonly peakMb: number;
+}
+
+/** One Create to every follower by `coursefed serve` with `workers` processes. */
 async function fanOut(
   inbox: CountingInbox,
   backup: Buffer,
   setup: { workers: number; database?: TemporaryDatabase; label: string },
-): Promise<number> {
+): Promise<FanOutFigures> {
   const dataDir = mkdtempSync(join(tmpdir(), "coursefed-bench-scale-"));
   let serve: ServeProcess | undefined;
   try {
@@ -58,6 +94,13 @@ async function fanOut(
       await db.close();
     }
     const upload = await serve.api("/uploads", { body: backup });
+    const node = serve;
+    const pids = () => [node.pid, ...node.workerPids()];
+    const restingMb = residentMegabytes(pids());
+    let peakMb = restingMb;
+    const sampling = setInterval(() => {
+      peakMb = Math.max(peakMb, residentMegabytes(pids()));
+    }, 50);
     const started = performance.now();
     const published = await serve.api("/courses", {
       json: { uploadId: upload.body.id, title: `Fan-out ${setup.label}` },
@@ -66,9 +109,26 @@ async function fanOut(
     const activity = publicationActivityId(serve.url, published.body.id as string);
     await eventually(() => inbox.deliveriesOf(activity).inboxes.size === followerCount, 600_000);
     const seconds = (performance.now() - started) / 1000;
+    clearInterval(sampling);
     const { posts } = inbox.deliveriesOf(activity);
-    step(`  ${setup.label}: ${followerCount} inboxes in ${seconds.toFixed(1)} s (${posts} POSTs)`);
-    return followerCount / seconds;
+    step(`  ${setup.label}: ${followerCount} inboxes in ${seconds.toFixed(2)} s (${posts} POSTs)`);
+    // The baseline, in the same conditions: the body the node sent, from this process.
+    const body = inbox.bodyOf(activity) as string;
+    const plainStarted = performance.now();
+    for (let n = 0; n < followerCount; n++) {
+      await fetch(`http://127.0.0.1:${inbox.port}/inbox/${n}`, {
+        method: "POST",
+        body,
+        headers: { "content-type": "application/activity+json" },
+      });
+    }
+    const plainSeconds = (performance.now() - plainStarted) / 1000;
+    return {
+      rate: followerCount / seconds,
+      plainRate: followerCount / plainSeconds,
+      restingMb,
+      peakMb,
+    };
   } finally {
     // Thrown away after: no need to wait for a graceful stop.
     await serve?.stop(1000);
@@ -91,8 +151,16 @@ const lines: string[] = [
 ];
 const scratch = mkdtempSync(join(tmpdir(), "coursefed-bench-scale-"));
 try {
-  lines.push(...(await catalogSearchFigures(scratch)));
+  if (parts.has("catalog")) lines.push(...(await catalogSearchFigures(scratch)));
+  if (parts.has("deliveries")) lines.push(...(await deliveryFigures()));
+} finally {
+  rmSync(scratch, { recursive: true, force: true });
+  await postgres.stop();
+}
+process.stdout.write(`${lines.join("\n")}\n`);
+process.exit(0);
 
+async function deliveryFigures(): Promise<string[]> {
   step(`fanning out one Create to ${followerCount} followers`);
   const backup = await buildTarGz([
     {
@@ -101,7 +169,7 @@ try {
     },
   ]);
   const inbox = await startCountingInbox();
-  const rates: number[] = [];
+  const figures: FanOutFigures[] = [];
   for (const [label, workers, engine] of [
     ["SQLite, 1 process", 1, "sqlite"],
     ["PostgreSQL, 1 process", 1, "postgres"],
@@ -109,7 +177,7 @@ try {
   ] as const) {
     const database = engine === "postgres" ? await temporaryDatabase() : undefined;
     try {
-      rates.push(
+      figures.push(
         await fanOut(inbox, backup, { label, workers, ...(database ? { database } : {}) }),
       );
     } finally {
@@ -117,13 +185,16 @@ try {
     }
   }
   await inbox.close();
-  const [sqliteRate, pgRate, clusterRate] = rates as [number, number, number];
-  lines.push(
-    `deliveries to ${followerCount} followers (signed; 8 in flight per process): SQLite 1 process ${sqliteRate.toFixed(0)}/s, PostgreSQL 1 process ${pgRate.toFixed(0)}/s = ${(pgRate / sqliteRate).toFixed(2)}x SQLite, PostgreSQL 3 processes ${clusterRate.toFixed(0)}/s = ${(clusterRate / pgRate).toFixed(2)}x 1 process`,
-  );
-} finally {
-  rmSync(scratch, { recursive: true, force: true });
-  await postgres.stop();
+  const [sqlite, pg, cluster] = figures as [FanOutFigures, FanOutFigures, FanOutFigures];
+  const ofPlain = (figure: FanOutFigures) =>
+    `${figure.rate.toFixed(0)}/s = ${(figure.rate / figure.plainRate).toFixed(2)}x the rate of plain POSTs (${figure.plainRate.toFixed(0)}/s)`;
+  const memory = (figure: FanOutFigures) =>
+    `${figure.restingMb.toFixed(0)} MB at rest, ${figure.peakMb.toFixed(0)} MB at peak (+${(figure.peakMb - figure.restingMb).toFixed(0)} MB)`;
+  return [
+    `deliveries to ${followerCount} followers (signed; up to 64 in hand per process), each against plain sequential POSTs of the same body measured right after:`,
+    `  SQLite 1 process ${ofPlain(sqlite)}`,
+    `  PostgreSQL 1 process ${ofPlain(pg)}; ${(pg.rate / sqlite.rate).toFixed(2)}x SQLite`,
+    `  PostgreSQL 3 processes ${ofPlain(cluster)}; ${(cluster.rate / pg.rate).toFixed(2)}x 1 process on ${availableParallelism()} cores`,
+    `node's resident memory during the fan-out (budget: ${FANOUT_RSS_BUDGET_MB} MB over rest per process): SQLite 1 process ${memory(sqlite)}${sqlite.peakMb - sqlite.restingMb > FANOUT_RSS_BUDGET_MB ? " OVER BUDGET" : ""}; PostgreSQL 3 processes together ${memory(cluster)}${cluster.peakMb - cluster.restingMb > 3 * FANOUT_RSS_BUDGET_MB ? " OVER BUDGET" : ""}`,
+  ];
 }
-process.stdout.write(`${lines.join("\n")}\n`);
-process.exit(0);
