@@ -128,6 +128,11 @@ describe("the actors of a node as others see them", () => {
     expect(served.headers.get("cache-control")).toContain("immutable");
     expect(served.headers.get("x-content-type-options")).toBe("nosniff");
     expect(Buffer.from(await served.arrayBuffer()).equals(PNG)).toBe(true);
+    // The institution's page shows it too.
+    const profile = await (
+      await fetch(new URL("/actors/institution", univ.url), { headers: { accept: "text/html" } })
+    ).text();
+    expect(profile).toContain(`<img class="avatar" src="${new URL(logo.url).pathname}"`);
     // Teachers have no icon: their accounts bring no picture.
     expect((await actorJson(univ, `/actors/${ada.identifier}`)).icon).toBeUndefined();
 

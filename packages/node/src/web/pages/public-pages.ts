@@ -3,6 +3,7 @@ import type { Context, Hono, Next } from "hono";
 import { html } from "hono/html";
 import type { LocalActor } from "../../actors/local-actors.ts";
 import type { Course } from "../../courses/course-repository.ts";
+import { institutionLogoUrl } from "../../settings/institution-logo.ts";
 import { formatDate } from "../format.ts";
 import { type Markup, page } from "../layout.ts";
 import type { WebContext, WebDependencies, WebEnv } from "../web-env.ts";
@@ -60,12 +61,15 @@ export function publicRoutes(app: Hono<WebEnv>, { services, publicUrl }: WebDepe
     const actor = await services.actors.byIdentifier(c.req.param("identifier") ?? "");
     if (!actor) return errorPage(c, 404, t.notFoundTitle, t.actorNotFound);
     const handle = handleOf(actor, publicUrl);
+    // The institution's logo, as other servers show it (its actor's icon).
+    const logo =
+      actor.type === "Organization" ? await services.settings.institutionLogo() : undefined;
     const courses = await services.courses.publicCoursesOf(actor.id, null, LISTED);
     const count = await services.courses.countPublicCourses(actor.id);
     return page(c, {
       title: actor.name,
       main: html`<header class="profile">
-<span class="avatar" aria-hidden="true">${[...actor.name][0] ?? "?"}</span>
+${logo ? html`<img class="avatar" src="${institutionLogoUrl(publicUrl, logo).pathname}" alt="" width="64" height="64">` : html`<span class="avatar" aria-hidden="true">${[...actor.name][0] ?? "?"}</span>`}
 <hgroup><h1>${actor.name}</h1><p><span class="handle">${handle}</span> · ${actor.type === "Organization" ? t.institutionProfile : t.teacherProfile}</p></hgroup>
 </header>
 ${actor.summary ? html`<p class="summary">${actor.summary}</p>` : ""}
