@@ -67,6 +67,8 @@ describe("coursefed CLI", () => {
     ["fetch"],
     ["teachers"],
     ["peers"],
+    ["settings"],
+    ["settings", "logo"],
     ["edit"],
     ["withdraw"],
     ["moodle"],
