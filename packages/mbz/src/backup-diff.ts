@@ -157,7 +157,7 @@ interface FileRecord {
 }
 
 /** What one backup holds that a diff compares, beyond its inspect report. */
-export interface BackupSnapshot {
+interface BackupSnapshot {
   readonly report: BackupReport;
   readonly sectionDetails: ReadonlyMap<string, SectionDetail>;
   readonly courseFields: ReadonlyMap<string, string>;
@@ -419,8 +419,8 @@ function activityRef(activity: Activity): ActivityRef {
   return { id: activity.id, module: activity.module, title: activity.title };
 }
 
-/** Compares two snapshots; exported for callers that already read both. */
-export function compareSnapshots(from: BackupSnapshot, to: BackupSnapshot): BackupDiff {
+/** Compares what two backups hold. */
+function compareSnapshots(from: BackupSnapshot, to: BackupSnapshot): BackupDiff {
   const a = from.report;
   const b = to.report;
   const byId =
