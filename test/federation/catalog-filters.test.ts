@@ -133,6 +133,37 @@ describe.runIf(haveFixtures())("catalog filters: teacher, and restorable on our 
     expect(titles(both)).toEqual(["Quiz by Ada"]);
   });
 
+  it("pages by cursor through the API and the command line, and refuses a cursor it did not give", async () => {
+    const seen: string[] = [];
+    let page = await call<CatalogPage & { totalExact: boolean; nextCursor?: string }>(
+      school,
+      school.token,
+      "/catalog?limit=2",
+    );
+    expect(page).toMatchObject({ total: 3, totalExact: true });
+    seen.push(...page.items.map((item) => item.title));
+    page = await call(school, school.token, `/catalog?limit=2&cursor=${page.nextCursor}`);
+    seen.push(...page.items.map((item) => item.title));
+    expect(page.nextCursor).toBeUndefined();
+    expect(seen.sort()).toEqual(["Glossary", "Quiz by Ada", "Stack by Ada"]);
+
+    const refused = await fetch(new URL("/api/v1/catalog?cursor=nonsense", school.url), {
+      headers: { authorization: `Bearer ${school.token}` },
+    });
+    expect(refused.status).toBe(400);
+    expect(await refused.json()).toMatchObject({ error: { code: "invalid_cursor" } });
+
+    const first = await coursefed(school, "catalog", "--limit", "2");
+    const cursor = /next page: --cursor (\S+)/.exec(first.stdout)?.[1];
+    expect(first.stdout).toContain("3 courses");
+    const second = await coursefed(school, "catalog", "--limit", "2", "--cursor", cursor ?? "");
+    expect(second.code).toBe(0);
+    expect(second.stdout).not.toContain("next page");
+    const listed = `${first.stdout}${second.stdout}`;
+    for (const title of ["Glossary", "Quiz by Ada", "Stack by Ada"])
+      expect(listed).toContain(title);
+  });
+
   it("filters the same from the command line", async () => {
     const both = await coursefed(school, "catalog", "--teacher", "ada", "--restorable", "--json");
     expect(both.code).toBe(0);

@@ -7,6 +7,7 @@ import { ActorError } from "../actors/local-actors.ts";
 import { BlobDigestError } from "../blobs/blob-store.ts";
 import { DownloadError } from "../blobs/resumable-download.ts";
 import { BoostError } from "../catalog/boost-service.ts";
+import { CatalogSearchError } from "../catalog/catalog-repository.ts";
 import { FetchError } from "../catalog/fetch-service.ts";
 import { ChangesError } from "../catalog/revision-changes.ts";
 import { PublishError } from "../courses/publish-service.ts";
@@ -19,9 +20,9 @@ import { TeacherPermissionError } from "../moodle-targets/teacher-permissions.ts
 import { NetworkSearchError } from "../network-search/network-search-query.ts";
 import { ReportError } from "../reports/report-service.ts";
 import { RestoreError } from "../restores/restore-service.ts";
-import { UpdateChangesError } from "../restores/update-changes.ts";
 import { RuleError } from "../restores/rule-service.ts";
 import { ShareError } from "../restores/share-service.ts";
+import { UpdateChangesError } from "../restores/update-changes.ts";
 import { LogoError } from "../settings/institution-logo.ts";
 import { SettingsError } from "../settings/node-settings.ts";
 import { TokenError } from "../tokens/token-service.ts";
@@ -119,19 +120,19 @@ const ERROR_PROBLEMS: readonly ErrorProblems[] = [
     FOREIGN_ARCHIVE: conflict("foreign_archive"),
     NOT_FEDERATED: forbidden("not_federated"),
   }),
-  coded(NetworkSearchError, {
-    INVALID_QUERY: badRequest("invalid_query"),
-    NOT_FOLLOWED: conflict("not_followed"),
-    NOT_FEDERATED: forbidden("not_federated"),
-    NOT_A_COURSE: unprocessable("not_a_course"),
-    UNREACHABLE: badGateway("unreachable"),
-  }),
   coded(ChangesError, { ARCHIVE_UNAVAILABLE: badGateway("archive_unavailable") }),
   coded(UpdateChangesError, { NO_SUCH_TARGET: notFound("target_not_found") }),
   coded(CourseChangesError, {
     COURSE_NOT_FOUND: notFound("course_not_found"),
     NO_SUCH_REVISION: notFound("no_such_revision"),
     ARCHIVE_MISSING: conflict("archive_missing"),
+  }),
+  coded(NetworkSearchError, {
+    INVALID_QUERY: badRequest("invalid_query"),
+    NOT_FOLLOWED: conflict("not_followed"),
+    NOT_FEDERATED: forbidden("not_federated"),
+    NOT_A_COURSE: unprocessable("not_a_course"),
+    UNREACHABLE: badGateway("unreachable"),
   }),
   coded(BoostError, {
     NOT_IN_CATALOG: notFound("not_in_catalog"),
@@ -184,6 +185,9 @@ const ERROR_PROBLEMS: readonly ErrorProblems[] = [
     PRIVATE_ADDRESS: forbidden("private_address"),
     UNREACHABLE: badGateway("unreachable"),
     REJECTED: conflict("rejected"),
+  }),
+  coded(CatalogSearchError, {
+    INVALID_CURSOR: badRequest("invalid_cursor"),
   }),
   coded(TargetError, {
     DUPLICATE: conflict("target_exists"),

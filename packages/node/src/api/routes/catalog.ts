@@ -8,10 +8,11 @@ import {
   catalogEmptyMessage,
   catalogEmptyReason,
 } from "../../catalog/catalog-empty-reason.ts";
-import type {
-  CatalogEntry as CatalogEntryRow,
-  CatalogPublisher,
-  PublisherActor,
+import {
+  CATALOG_COUNT_LIMIT,
+  type CatalogEntry as CatalogEntryRow,
+  type CatalogPublisher,
+  type PublisherActor,
 } from "../../catalog/catalog-repository.ts";
 import { probedSites } from "../../catalog/catalog-restorable.ts";
 import { fetchCatalogArchive } from "../../catalog/fetch-service.ts";
@@ -129,7 +130,12 @@ const list = createRoute({
           "true: only courses one of this node's probed Moodle targets can restore faithfully, as GET /catalog/compatibility judges (branch, plugins and their versions, size); site (a Moodle site's token): only those its own target can",
       }),
       limit: z.coerce.number().int().min(1).max(200).default(50),
-      offset: z.coerce.number().int().min(0).default(0),
+      offset: z.coerce.number().int().min(0).default(0).openapi({
+        description: "How many to skip; on large catalogs, follow nextCursor instead",
+      }),
+      cursor: z.string().max(100).optional().openapi({
+        description: "The nextCursor of the page before: the page after it (without offset)",
+      }),
     }),
   },
   responses: {
@@ -138,7 +144,17 @@ const list = createRoute({
       content: {
         "application/json": {
           schema: z.object({
-            total: z.number().int(),
+            total: z
+              .number()
+              .int()
+              .openapi({
+                description: `How many courses match, counted up to ${CATALOG_COUNT_LIMIT}: when more do, total is ${CATALOG_COUNT_LIMIT} and totalExact false ("more than ${CATALOG_COUNT_LIMIT}")`,
+              }),
+            totalExact: z.boolean(),
+            nextCursor: z
+              .string()
+              .optional()
+              .openapi({ description: "Asks for the next page (cursor=); absent on the last" }),
             items: z.array(CatalogEntry),
             emptyReason: EmptyReason.optional().openapi({
               description: "When total is 0: why, if known",
@@ -431,7 +447,7 @@ export function catalogRoutes(
       );
     }
     const sites = probedSites(targets);
-    const { total, entries } = await services.catalog.searchCatalog({
+    const { total, totalExact, nextCursor, entries } = await services.catalog.searchCatalog({
       ...query,
       withoutPlugins: withoutPlugins === "true",
       restorableOn: restorable === "true" || restorable === "site" ? sites : undefined,
@@ -448,6 +464,8 @@ export function catalogRoutes(
     return c.json(
       {
         total,
+        totalExact,
+        ...(nextCursor ? { nextCursor } : {}),
         items: entries.map((entry) => catalogEntryJson(entry, publishers.get(entry.actorUri))),
         ...(reason
           ? {

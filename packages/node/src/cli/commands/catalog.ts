@@ -40,6 +40,10 @@ export function catalogCommand(program: Command, result: CommandResult): void {
       )
       .option("--limit <n>", "how many", "50")
       .option("--offset <n>", "skip this many (paging)", "0")
+      .option(
+        "--cursor <cursor>",
+        "the page after the one that printed this cursor (faster than --offset on large catalogs)",
+      )
       .option("--json", "print the API's JSON"),
   ).action(async (options) =>
     run(async (client) => {
@@ -99,6 +103,7 @@ export function catalogCommand(program: Command, result: CommandResult): void {
         return;
       }
       const query = new URLSearchParams({ limit: options.limit, offset: options.offset });
+      if (options.cursor) query.set("cursor", options.cursor);
       const filters = {
         q: options.query,
         tag: options.tag,
@@ -114,6 +119,8 @@ export function catalogCommand(program: Command, result: CommandResult): void {
       for (const [name, value] of Object.entries(filters)) if (value) query.set(name, value);
       const found = await client.json<{
         total: number;
+        totalExact: boolean;
+        nextCursor?: string;
         items: CatalogItem[];
         emptyReason?: { code: string; message: string; filters?: string[] };
       }>("GET", `catalog?${query}`);
@@ -121,8 +128,11 @@ export function catalogCommand(program: Command, result: CommandResult): void {
         process.stdout.write(`${JSON.stringify(found)}\n`);
         return;
       }
-      process.stdout.write(`${found.total} course${found.total === 1 ? "" : "s"}\n`);
+      // A large catalog counts its matches up to a limit, and says so.
+      const total = found.totalExact ? `${found.total}` : `more than ${found.total}`;
+      process.stdout.write(`${total} course${found.total === 1 ? "" : "s"}\n`);
       for (const item of found.items) process.stdout.write(describeCatalogItem(item));
+      if (found.nextCursor) process.stdout.write(`next page: --cursor ${found.nextCursor}\n`);
       if (found.emptyReason) process.stdout.write(`${emptyCatalogText(found.emptyReason)}\n`);
     })(options),
   );

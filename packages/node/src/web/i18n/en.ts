@@ -72,6 +72,8 @@ export const en = {
   restorableNoProbedTarget:
     "No Moodle site of this node has been probed yet: no course can be judged restorable.",
   resultCount: (total: number) => (total === 1 ? "1 course" : `${total} courses`),
+  /** A large catalog counts its matches up to a limit (CATALOG_COUNT_LIMIT). */
+  resultCountMoreThan: (total: number) => `More than ${total.toLocaleString("en")} courses`,
   searchNetwork: "Search the network",
   searchCatalogInstead: "Search this node's catalog instead",
   networkSearchTitle: "Search the network",
@@ -119,6 +121,7 @@ export const en = {
   previous: "Previous",
   next: "Next",
   pageOf: (page: number, pages: number) => `Page ${page} of ${pages}`,
+  pageNumber: (page: number) => `Page ${page}`,
   size: "Size",
   moodleRelease: "Moodle",
   requiredPlugins: "Plugins needed",

@@ -67,6 +67,7 @@ export const fr: Messages = {
   restorableNoProbedTarget:
     "Aucun site Moodle de ce nœud n’a encore été sondé\u00a0: aucun cours ne peut être jugé restaurable.",
   resultCount: (total: number) => `${total} cours`,
+  resultCountMoreThan: (total: number) => `Plus de ${total.toLocaleString("fr")} cours`,
   searchNetwork: "Chercher sur le réseau",
   searchCatalogInstead: "Chercher plutôt dans le catalogue de ce nœud",
   networkSearchTitle: "Chercher sur le réseau",
@@ -114,6 +115,7 @@ export const fr: Messages = {
   previous: "Précédente",
   next: "Suivante",
   pageOf: (page: number, pages: number) => `Page ${page} sur ${pages}`,
+  pageNumber: (page: number) => `Page ${page}`,
   size: "Taille",
   moodleRelease: "Moodle",
   requiredPlugins: "Plugins nécessaires",
@@ -399,8 +401,6 @@ export const fr: Messages = {
   networkSearchOneHopHelp:
     "Plus de cours trouvés, sur des serveurs que personne ici n’a choisi de suivre ; leurs cours n’entrent au catalogue qu’une fois leur éditeur suivi.",
   saveNetworkSearch: "Enregistrer",
-
-  followRequestsTitle: "Demandes d’abonnement",
   logoHeading: "Le logo de l’établissement",
   logoIntro:
     "Affiché comme image de l’établissement par Mastodon, Misskey et les autres serveurs qui le montrent, dès qu’ils le récupèrent de nouveau. Une image PNG, JPEG ou WebP de 512 Kio au plus ; un carré de 400 pixels suffit.",
@@ -417,6 +417,8 @@ export const fr: Messages = {
       "Les logos SVG sont refusés : un SVG peut contenir un script. Exportez le logo en PNG, JPEG ou WebP.",
     TOO_LARGE: "Cette image dépasse 512 Kio ; enregistrez-la plus petite.",
   },
+
+  followRequestsTitle: "Demandes d’abonnement",
   followRequestsIntro:
     "Les serveurs qui demandent à suivre l’établissement ou ses enseignants. Les abonnés acceptés reçoivent leurs cours.",
   wantsToFollow: (name: string, handle: string) => `veut suivre ${name} (${handle})`,

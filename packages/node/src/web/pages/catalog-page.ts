@@ -195,8 +195,14 @@ ${hasRole(accountOf(c).role, "admin") ? html`<li><a href="/admin/targets">${t.em
   }
 }
 
-function pager(c: WebContext, pageNumber: number, pages: number): Markup {
-  if (pages <= 1) return html``;
+/** `pages` is undefined when the matches were counted only up to a limit. */
+function pager(
+  c: WebContext,
+  pageNumber: number,
+  pages: number | undefined,
+  hasNext: boolean,
+): Markup {
+  if (pages !== undefined && pages <= 1) return html``;
   const t = c.get("t");
   const url = new URL(c.req.url);
   const link = (n: number) => {
@@ -205,8 +211,8 @@ function pager(c: WebContext, pageNumber: number, pages: number): Markup {
   };
   return html`<nav class="pager" aria-label="${t.pages}"><ul>
 ${pageNumber > 1 ? html`<li><a href="${link(pageNumber - 1)}" rel="prev">${t.previous}</a></li>` : ""}
-<li aria-current="page">${t.pageOf(pageNumber, pages)}</li>
-${pageNumber < pages ? html`<li><a href="${link(pageNumber + 1)}" rel="next">${t.next}</a></li>` : ""}
+<li aria-current="page">${pages === undefined ? t.pageNumber(pageNumber) : t.pageOf(pageNumber, pages)}</li>
+${hasNext ? html`<li><a href="${link(pageNumber + 1)}" rel="next">${t.next}</a></li>` : ""}
 </ul></nav>`;
 }
 
@@ -217,7 +223,7 @@ export function catalogPageRoutes(app: Hono<WebEnv>, { services }: WebDependenci
     const requested = Number.parseInt(c.req.query("page") ?? "1", 10);
     const pageNumber = Number.isSafeInteger(requested) && requested > 0 ? requested : 1;
     const sites = probedSites(await services.moodleTargets.all());
-    const { total, entries } = await services.catalog.searchCatalog({
+    const { total, totalExact, nextCursor, entries } = await services.catalog.searchCatalog({
       q: filters.q || undefined,
       actor: filters.actor || undefined,
       institution: filters.institution || undefined,
@@ -240,15 +246,15 @@ export function catalogPageRoutes(app: Hono<WebEnv>, { services }: WebDependenci
       sites.length,
     );
     const teachers = await services.catalog.catalogTeachers();
-    const pages = Math.max(1, Math.ceil(total / PAGE_SIZE));
+    const pages = totalExact ? Math.max(1, Math.ceil(total / PAGE_SIZE)) : undefined;
     const mayFollow = hasRole(accountOf(c).role, "teacher");
     return page(c, {
       title: t.catalogTitle,
       main: html`<hgroup><h1>${t.catalogTitle}</h1><p>${t.catalogIntro}</p></hgroup>
 ${searchForm(c, filters, teachers, sites.length)}
-<p class="result-count" role="status">${t.resultCount(total)}</p>
+<p class="result-count" role="status">${totalExact ? t.resultCount(total) : t.resultCountMoreThan(total)}</p>
 ${entries.length ? html`<div class="course-grid">${entries.map((entry) => courseCard(c, entry, publishers.get(entry.actorUri)))}</div>` : emptyResult(c, reason, mayFollow, filters, teachers)}
-${pager(c, pageNumber, pages)}`,
+${pager(c, pageNumber, pages, nextCursor !== undefined)}`,
     });
   });
 }
