@@ -19,6 +19,8 @@ let university: TestNode;
 let school: TestNode;
 let directory: string;
 let algebra: { id: string; object: string };
+const originalFetch = globalThis.fetch;
+const delivered: string[] = [];
 
 async function backup(
   name: string,
@@ -44,6 +46,14 @@ describe("what changed between two revisions, across nodes", () => {
     directory = await mkdtemp(join(tmpdir(), "coursefed-changes-"));
     [university, school] = await Promise.all([startTestNode("univ"), startTestNode("school")]);
     await followAndApprove(school, university);
+    // What the university's node posts to the school's inbox: the Update as it travels.
+    globalThis.fetch = async (input, init) => {
+      const request = new Request(input, init);
+      if (request.method === "POST" && request.url.startsWith(`${school.url.origin}/`)) {
+        delivered.push(await request.clone().text());
+      }
+      return await originalFetch(request);
+    };
     algebra = await twoRevisions(
       "Algebra",
       await backup("algebra-1.mbz", [{ module: "page", id: 4, title: "Welcome" }]),
@@ -54,11 +64,19 @@ describe("what changed between two revisions, across nodes", () => {
     );
   });
   afterAll(async () => {
+    globalThis.fetch = originalFetch;
     await Promise.all([university, school].map((peer) => peer?.stop()));
     await rm(directory, { recursive: true, force: true });
   });
 
   it("tells followers in the Update what the new revision changed", async () => {
+    const updates = delivered
+      .map((body) => JSON.parse(body) as { type: string; object: { content: string } })
+      .filter((activity) => activity.type === "Update");
+    expect(updates).toHaveLength(1);
+    expect(updates[0]?.object.content).toContain(
+      "<p>Changes since revision 1: 1 activity added, 1 renamed.</p>",
+    );
     const response = await fetch(algebra.object, {
       headers: { accept: "application/activity+json" },
     });
