@@ -1,11 +1,19 @@
 import { createHash, type JsonWebKey } from "node:crypto";
 import { createServer, type IncomingHttpHeaders } from "node:http";
 import type { AddressInfo } from "node:net";
-import { exportJwk, generateCryptoKeyPair, MemoryKvStore } from "@fedify/fedify";
+import {
+  exportJwk,
+  generateCryptoKeyPair,
+  type KeyCache,
+  MemoryKvStore,
+  verifyRequest,
+} from "@fedify/fedify";
+import { CryptographicKey } from "@fedify/vocab";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DirectDelivery } from "./direct-delivery.ts";
 
 interface Received {
+  readonly url: string;
   readonly headers: IncomingHttpHeaders;
   readonly body: string;
 }
@@ -16,13 +24,18 @@ const server = createServer((request, response) => {
   const chunks: Buffer[] = [];
   request.on("data", (chunk: Buffer) => chunks.push(chunk));
   request.on("end", () => {
-    received.push({ headers: request.headers, body: Buffer.concat(chunks).toString("utf8") });
+    received.push({
+      url: request.url ?? "/",
+      headers: request.headers,
+      body: Buffer.concat(chunks).toString("utf8"),
+    });
     response.writeHead(status).end();
   });
 });
 let origin: string;
 let host: string;
 let privateKey: JsonWebKey;
+let keyCache: KeyCache;
 const keyId = "https://univ.example/actors/institution#main-key";
 
 beforeAll(async () => {
@@ -30,7 +43,15 @@ beforeAll(async () => {
   const { port } = server.address() as AddressInfo;
   origin = `http://127.0.0.1:${port}`;
   host = `127.0.0.1:${port}`;
-  privateKey = await exportJwk((await generateCryptoKeyPair("RSASSA-PKCS1-v1_5")).privateKey);
+  const pair = await generateCryptoKeyPair("RSASSA-PKCS1-v1_5");
+  privateKey = await exportJwk(pair.privateKey);
+  // The receiver's view of the sender's key, as if fetched from its actor.
+  const key = new CryptographicKey({
+    id: new URL(keyId),
+    owner: new URL("https://univ.example/actors/institution"),
+    publicKey: pair.publicKey,
+  });
+  keyCache = { get: async () => key, set: async () => {} };
 });
 
 afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
@@ -58,6 +79,21 @@ function delivery(overrides: Record<string, unknown> = {}) {
 
 const sha256 = (body: string) => createHash("sha256").update(body).digest("base64");
 
+/** Whether the request as the inbox received it carries a valid signature by the key. */
+async function verifies(post: Received | undefined): Promise<boolean> {
+  if (!post) return false;
+  const headers = new Headers();
+  for (const [name, value] of Object.entries(post.headers)) {
+    if (typeof value === "string") headers.set(name, value);
+  }
+  const request = new Request(new URL(post.url, origin), {
+    method: "POST",
+    headers,
+    body: post.body,
+  });
+  return (await verifyRequest(request, { keyCache })) !== null;
+}
+
 describe("DirectDelivery", () => {
   it("delivers a first attempt signed with the first knock, and remembers the scheme", async () => {
     received.length = 0;
@@ -70,6 +106,7 @@ describe("DirectDelivery", () => {
     expect(post?.headers["content-type"]).toBe("application/activity+json");
     expect(post?.headers["content-digest"]).toBe(`sha-256=:${sha256(post?.body ?? "")}:`);
     expect(post?.headers["signature-input"]).toContain(`keyid="${keyId}"`);
+    expect(await verifies(post)).toBe(true);
     expect(await kv.get(["_fedify", "httpMessageSignaturesSpec", origin])).toBe("rfc9421");
   });
 
@@ -87,6 +124,11 @@ describe("DirectDelivery", () => {
     expect(post?.headers.digest).toBe(`SHA-256=${sha256(post?.body ?? "")}`);
     expect(post?.headers.signature).toContain(`keyId="${keyId}"`);
     expect(post?.headers["signature-input"]).toBeUndefined();
+    expect(await verifies(post)).toBe(true);
+    // A body other than the one signed for does not pass.
+    expect(await verifies(post && { ...post, body: post.body.replace("Algèbre", "Algebra") })).toBe(
+      false,
+    );
   });
 
   it("leaves to Fedify a refused delivery, a retry and a held one", async () => {

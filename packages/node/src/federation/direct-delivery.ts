@@ -90,13 +90,21 @@ export class DirectDelivery {
     headers.set("Date", new Date(this.#now()).toUTCString());
     let response: Response;
     try {
+      // Signed without its body, which both schemes cover through the digest header
+      // alone: signRequest copies the request it signs, and a copy of a body is a stream
+      // that fetch then sends in pieces, where the bytes themselves go out in one write.
       const signed = await signRequest(
-        new Request(inbox, { method: "POST", headers, body }),
+        new Request(inbox, { method: "POST", headers }),
         await this.#privateKey(rsa.keyId, rsa.privateKey),
         new URL(rsa.keyId),
         { spec, body: body.buffer as ArrayBuffer },
       );
-      response = await fetch(signed, { redirect: "manual" });
+      response = await fetch(inbox, {
+        method: "POST",
+        headers: signed.headers,
+        body,
+        redirect: "manual",
+      });
       // Read to the end, so that the connection serves the next delivery.
       await response.arrayBuffer();
     } catch {
