@@ -588,15 +588,24 @@ export class CatalogRepository {
     Array<{ uri: string; name: string | null; handle: string | null }>
   > {
     const { catalogEntries, remoteActors } = this.#db.tables;
+    // One lookup per teacher in the index by actor, rather than a join of every course
+    // (the catalog page asks at each search).
     return await this.#db
-      .selectDistinct({
+      .select({
         uri: remoteActors.uri,
         name: remoteActors.name,
         handle: remoteActors.handle,
       })
       .from(remoteActors)
-      .innerJoin(catalogEntries, eq(catalogEntries.actorUri, remoteActors.uri))
-      .where(and(eq(remoteActors.type, "Person"), isNull(catalogEntries.deletedAt)))
+      .where(
+        and(
+          eq(remoteActors.type, "Person"),
+          sql`exists (select 1 from ${catalogEntries} where ${and(
+            eq(catalogEntries.actorUri, remoteActors.uri),
+            isNull(catalogEntries.deletedAt),
+          )})`,
+        ),
+      )
       .orderBy(remoteActors.name, remoteActors.handle, remoteActors.uri);
   }
   /**
