@@ -78,7 +78,7 @@ describe.runIf(haveFixtures())("public pages for remote readers", () => {
       headers: ACTIVITY_JSON,
     });
     expect(object.status).toBe(200);
-    expect(((await object.json()) as { type: string }).type).toBe("Page");
+    expect(((await object.json()) as { type: string }).type).toBe("Note");
   });
 
   it("keeps hostile titles, summaries and tags inert", async () => {
