@@ -82,6 +82,7 @@ describe("coursefed CLI", () => {
     ["restores"],
     ["rules"],
     ["inspect"],
+    ["diff"],
     ["scan"],
     ["sanitize"],
   ]) {
