@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import type { TestNode } from "./test-node.ts";
 
@@ -33,6 +34,15 @@ export function coursefed(
     });
     child.on("close", (code) => resolve({ code, stdout, stderr }));
   });
+}
+
+/**
+ * The flags the launcher's shebang gives Node, as deployments do (deploy/: systemd units,
+ * Dockerfile): a process started as `node coursefed.js` must be given them itself.
+ */
+export function launcherFlags(): string[] {
+  const shebang = readFileSync(coursefedBin, "utf8").split("\n")[0] ?? "";
+  return (shebang.split(" node ")[1] ?? "").split(" ").filter(Boolean);
 }
 
 /**

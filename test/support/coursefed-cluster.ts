@@ -43,12 +43,15 @@ export async function startServe(options: {
   readonly databaseUrl?: string;
   readonly handle?: string;
   readonly startTimeoutMs?: number;
+  /** Flags for Node before the launcher (launcherFlags() for a deployment's). */
+  readonly nodeFlags?: readonly string[];
 }): Promise<ServeProcess> {
   const workers = options.workers ?? 1;
   const port = await freePort();
   const child = spawn(
     process.execPath,
     [
+      ...(options.nodeFlags ?? []),
       coursefedBin,
       "serve",
       "--workers",

@@ -20,6 +20,7 @@ import {
   temporaryDatabase,
 } from "../../../packages/node/src/db/test-database.ts";
 import { buildTarGz, moodleBackupXml } from "../../support/archive-builder.ts";
+import { launcherFlags } from "../../support/coursefed-cli.ts";
 import {
   addFollowers,
   type CountingInbox,
@@ -84,6 +85,8 @@ async function fanOut(
   try {
     serve = await startServe({
       dataDir,
+      // As deployed: the GC flags weigh on a fan-out's allocations and on its memory.
+      nodeFlags: launcherFlags(),
       workers: setup.workers,
       ...(setup.database ? { databaseUrl: setup.database.location } : {}),
     });
