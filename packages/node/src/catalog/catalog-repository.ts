@@ -180,6 +180,8 @@ export interface CatalogPublisher {
 export class CatalogRepository {
   readonly #db: NodeDatabase;
   readonly #countLimit: number;
+  /** The targets whose judgements are known complete (see ensureJudged). */
+  readonly #judged = new Set<number>();
 
   /** `countLimit`: how many matches a search counts at most (CATALOG_COUNT_LIMIT). */
   constructor(db: NodeDatabase, { countLimit = CATALOG_COUNT_LIMIT } = {}) {
@@ -310,9 +312,16 @@ export class CatalogRepository {
     }
     const plan = await this.#plan(query);
     if (!plan) return { total: 0, totalExact: true, entries: [], nextCursor: undefined };
-    if (plan.restorableOn) await ensureJudged(this.#db, plan.restorableOn);
+    if (plan.restorableOn) {
+      // Judgements once complete stay so (a probe judges the whole catalog again before
+      // it answers): asked once per target and process.
+      const unjudged = plan.restorableOn.filter((site) => !this.#judged.has(site.targetId));
+      await ensureJudged(this.#db, unjudged);
+      for (const site of unjudged) this.#judged.add(site.targetId);
+    }
     return await this.#db.transaction(async (tx) => {
       const reader = tx as unknown as NodeDatabase;
+      await this.#readThroughIndex(reader, plan);
       const counted = await this.#count(reader, plan);
       const entries: Array<CatalogEntry & { tier: number }> = [];
       let offset = query.offset ?? 0;
@@ -405,11 +414,9 @@ export class CatalogRepository {
   /** How many courses match, read up to one more than the count limit. */
   async #count(db: NodeDatabase, plan: SearchPlan): Promise<{ total: number; exact: boolean }> {
     const matching = this.#matching(plan, "any", undefined);
-    const rows = await this.#byBitmap(db, plan, () =>
-      db
-        .select({ total: count() })
-        .from(sql`(${matching} limit ${this.#countLimit + 1}) as matching`),
-    );
+    const rows = await db
+      .select({ total: count() })
+      .from(sql`(${matching} limit ${this.#countLimit + 1}) as matching`);
     const total = Number(rows[0]?.total ?? 0);
     return total > this.#countLimit
       ? { total: this.#countLimit, exact: false }
@@ -423,27 +430,23 @@ export class CatalogRepository {
     upTo: number,
   ): Promise<number> {
     const matching = this.#matching(plan, tier ?? "any", undefined);
-    const rows = await this.#byBitmap(db, plan, () =>
-      db.select({ total: count() }).from(sql`(${matching} limit ${upTo}) as matching`),
-    );
+    const rows = await db
+      .select({ total: count() })
+      .from(sql`(${matching} limit ${upTo}) as matching`);
     return Number(rows[0]?.total ?? 0);
   }
   /**
-   * Runs `read` with PostgreSQL reading matches through the GIN index (a bitmap of them)
-   * rather than row by row, when there are words or facets to look up. Its planner
-   * prices a row's tsvector check as a comparison, where it is the reading of a column
-   * kept compressed: it chose to scan the table for a common word (0.2 s to count 1,000
-   * matches at 100,000 courses) where the bitmap takes a fraction of that. The setting
-   * lasts until the search's transaction ends, or until it is set back.
+   * Has PostgreSQL read matches through the GIN index (a bitmap of them) rather than by
+   * scanning the table, for the rest of the search's transaction, when there are words or
+   * facets to look up. Its planner prices a row's tsvector check as a comparison, where
+   * it is the reading of a column kept compressed: it chose to scan the table for a
+   * common word (0.2 s to count 1,000 matches at 100,000 courses) where the bitmap takes a
+   * fraction of that. Pages still walk the index of live courses (see #postgresTierKeys).
    */
-  async #byBitmap<Result>(db: NodeDatabase, plan: SearchPlan, read: () => Promise<Result>) {
+  async #readThroughIndex(db: NodeDatabase, plan: SearchPlan): Promise<void> {
     const indexed = plan.words.length > 0 || plan.terms.length > 0;
-    if (this.#db.engine !== "postgres" || !indexed) return await read();
-    await db.execute(sql`set local enable_seqscan = off`);
-    try {
-      return await read();
-    } finally {
-      await db.execute(sql`set local enable_seqscan = on`);
+    if (this.#db.engine === "postgres" && indexed) {
+      await db.execute(sql`set local enable_seqscan = off`);
     }
   }
   /** A tier's courses, newest first, older than `before` when given. */
@@ -490,29 +493,31 @@ export class CatalogRepository {
   ): Promise<number[]> {
     const { catalogEntries } = this.#db.tables;
     const holds = this.#postgresCondition(plan, tier ?? "any", undefined);
+    // The hits wanted, and the last course walked when the walk went its whole length
+    // (hit false): what the rest is read below.
     const { rows: walked } = await db.execute<{ key: string; hit: boolean }>(
-      sql`select ${catalogEntries.searchKey} as key, (${holds}) as hit from ${catalogEntries}
-        where ${and(
-          isNull(catalogEntries.deletedAt),
-          before === undefined ? undefined : lt(catalogEntries.searchKey, before),
-        )}
-        order by ${catalogEntries.searchKey} desc limit ${WALKED_ROWS}`,
+      sql`with walked as (
+          select ${catalogEntries.searchKey} as key, (${holds}) as hit from ${catalogEntries}
+          where ${and(
+            isNull(catalogEntries.deletedAt),
+            before === undefined ? undefined : lt(catalogEntries.searchKey, before),
+          )}
+          order by ${catalogEntries.searchKey} desc limit ${WALKED_ROWS})
+        (select key, true as hit from walked where hit order by key desc limit ${offset + limit})
+        union all
+        (select min(key), false from walked having count(*) = ${WALKED_ROWS})`,
     );
     const hits = walked.filter((row) => row.hit).map((row) => Number(row.key));
-    const last = walked.at(-1);
-    if (hits.length >= offset + limit || walked.length < WALKED_ROWS || !last) {
-      return hits.slice(offset, offset + limit);
-    }
+    const last = walked.find((row) => !row.hit);
+    if (hits.length >= offset + limit || !last) return hits.slice(offset, offset + limit);
     const taken = hits.slice(offset);
     const rest = this.#postgresCondition(plan, tier ?? "any", Number(last.key));
-    const { rows } = await this.#byBitmap(db, plan, () =>
-      db.execute<{ key: string }>(
-        // "+ 0": not the order of the index of live courses, which the planner would walk
-        // again (2 s to find none of a rare word at 100,000 courses).
-        sql`select ${catalogEntries.searchKey} as key from ${catalogEntries} where ${rest}
-          order by ${catalogEntries.searchKey} + 0 desc
-          limit ${limit - taken.length} offset ${Math.max(0, offset - hits.length)}`,
-      ),
+    const { rows } = await db.execute<{ key: string }>(
+      // "+ 0": not the order of the index of live courses, which the planner would walk
+      // again (2 s to find none of a rare word at 100,000 courses).
+      sql`select ${catalogEntries.searchKey} as key from ${catalogEntries} where ${rest}
+        order by ${catalogEntries.searchKey} + 0 desc
+        limit ${limit - taken.length} offset ${Math.max(0, offset - hits.length)}`,
     );
     return [...taken, ...rows.map((row) => Number(row.key))];
   }
