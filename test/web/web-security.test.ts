@@ -17,6 +17,7 @@ const POST_ROUTES: ReadonlyArray<readonly [string, Record<string, string>]> = [
   ["/catalog/download", { object: "https://elsewhere.example/courses/1" }],
   ["/feeds/follow", { target: "@institution@elsewhere.example" }],
   ["/feeds/unfollow", { actor: "https://elsewhere.example/actors/institution" }],
+  ["/catalog/network/catalog", { object: "https://elsewhere.example/courses/1" }],
 ];
 
 async function signedIn(username: string): Promise<WebClient> {
