@@ -9,6 +9,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
+import { launchChromium, seriousAxeViolations } from "../browser/chromium.ts";
 import { buildTarGz, moodleBackupXml } from "../support/archive-builder.ts";
 import {
   followAndApprove,
@@ -16,9 +17,14 @@ import {
   publishToFollower,
 } from "../support/federation-steps.ts";
 import { installCoursefedPlugin } from "../support/moodle-plugin.ts";
-import { describeOnEachMoodle } from "../support/moodle-site.ts";
+import { describeOnEachMoodle, siteScript } from "../support/moodle-site.ts";
 import { startTestNode, type TestNode } from "../support/test-node.ts";
-import { connectPluginToNode, registerSiteOnNode } from "./moodle-browser-steps.ts";
+import {
+  connectPluginToNode,
+  newUserPhp,
+  registerSiteOnNode,
+  signInToMoodle,
+} from "./moodle-browser-steps.ts";
 import { moodlePhp } from "./picker-fixtures.ts";
 
 describeOnEachMoodle("the update notice's changes, from the node", (site) => {
@@ -27,6 +33,8 @@ describeOnEachMoodle("the update notice's changes, from the node", (site) => {
   let directory: string;
   let object: string;
   let courseId: number;
+  let manager: string;
+  const PASSWORD = "Changes-2026!";
 
   beforeAll(async () => {
     await installCoursefedPlugin(site);
@@ -65,7 +73,11 @@ describeOnEachMoodle("the update notice's changes, from the node", (site) => {
       (
         await moodlePhp(
           site.moodleDir,
-          `$category = core_course_category::create(['name' => 'Update changes ${stamp}']);
+          `${newUserPhp(PASSWORD)}
+          $managerid = $newuser('changes${stamp}', 'Mina', 'Manager');
+          role_assign($DB->get_field('role', 'id', ['shortname' => 'manager']), $managerid,
+            context_system::instance());
+          $category = core_course_category::create(['name' => 'Update changes ${stamp}']);
         echo create_course((object) ['fullname' => 'Algebra ${stamp}', 'shortname' => 'ALG${stamp}',
           'category' => $category->id])->id;`,
         )
@@ -73,6 +85,7 @@ describeOnEachMoodle("the update notice's changes, from the node", (site) => {
         .split("\n")
         .pop(),
     );
+    manager = `changes${stamp}`;
     // As a restore of revision 1 into that course leaves it.
     const job = { targetId: target.id, objectUri: object, revision: 1, id: `restore-${stamp}` };
     await school.node.services.restores.recordLineage(job as never, courseId);
@@ -105,6 +118,25 @@ describeOnEachMoodle("the update notice's changes, from the node", (site) => {
     expect(english).toContain("Welcome → Welcome &amp; back");
     expect(french).toContain("Activités ajoutées");
     expect(french).toContain("Activités renommées");
+  }, 120_000);
+
+  it("shows the page of changes to someone who may update the course, with the update's buttons", async () => {
+    await siteScript(site, "serve");
+    const browser = await launchChromium();
+    try {
+      const page = await browser.newPage();
+      await signInToMoodle(page, site, manager, PASSWORD);
+      await page.goto(new URL(`/local/coursefed/changes.php?id=${courseId}`, site.wwwroot).href);
+      const text = await page.locator("#region-main").innerText();
+      expect(text).toContain("What the update changes (revision 1 → 2)");
+      expect(text).toContain("Activities added");
+      expect(text).toContain("Quiz: First check (section 0)");
+      expect(await page.locator('a[href*="/local/coursefed/update.php"]').count()).toBe(3);
+      // Moodle's own user-menu button mismatches its label: not this page's doing.
+      expect(await seriousAxeViolations(page, ["label-content-name-mismatch"])).toEqual([]);
+    } finally {
+      await browser.close();
+    }
   }, 120_000);
 
   it("passes the node's refusal on as a node_error, with its message", async () => {
