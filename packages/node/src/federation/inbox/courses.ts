@@ -168,14 +168,16 @@ async function receiveAnnounced(
 }
 
 /**
- * A course fetched from its id, signed as our institution, and the JSON it was read from;
- * undefined for anything but a course at that id.
+ * A course fetched from its id, signed as `reader` (our institution unless given: the
+ * local actor whose follow lets it read a followers-only course), and the JSON it was
+ * read from; undefined for anything but a course at that id.
  */
 export async function fetchCourse(
   ctx: FederationContext,
   id: URL,
+  reader: { readonly identifier: string } = { identifier: "institution" },
 ): Promise<{ object: CourseObject; json: ReceivedJson } | undefined> {
-  const documentLoader = await ctx.getDocumentLoader({ identifier: "institution" });
+  const documentLoader = await ctx.getDocumentLoader(reader);
   const { document } = await documentLoader(id.href);
   if (typeof document !== "object" || document === null || Array.isArray(document)) return;
   const object = await ASObject.fromJsonLd(document, {
@@ -231,7 +233,7 @@ export async function backfillFrom(
       // As for a delivered Create: the actor's own objects only, fetched from nowhere else
       // (and fetched: an outbox page's copy is Fedify's reading of it, not what was sent).
       if (!item.objectId || item.objectId.origin !== actor.id.origin) continue;
-      const fetched = await fetchCourse(ctx, item.objectId);
+      const fetched = await fetchCourse(ctx, item.objectId, reader);
       if (fetched && (await receiveCourse(ctx, fetched.object, actor, {}, fetched.json))) {
         received++;
       }
