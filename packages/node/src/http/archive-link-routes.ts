@@ -31,13 +31,16 @@ export function archiveLinkRoutes(links: ArchiveLinks, blobs: BlobStore): Hono {
     // Bytes are about to go out: the resume window opens now, and moves on as they do.
     await links.served(token);
     return await serveBlob(c, blobs, blob.sha256, "no-store", {
-      progressEveryMs: ARCHIVE_LINK_TIMES.PROGRESS_EVERY_MS,
-      onProgress: () => {
-        links.served(token).catch((error: unknown) => {
-          console.error(
-            `coursefed: noting an archive link's download failed: ${(error as Error).message}`,
-          );
-        });
+      toSocket: true,
+      progress: {
+        progressEveryMs: ARCHIVE_LINK_TIMES.PROGRESS_EVERY_MS,
+        onProgress: () => {
+          links.served(token).catch((error: unknown) => {
+            console.error(
+              `coursefed: noting an archive link's download failed: ${(error as Error).message}`,
+            );
+          });
+        },
       },
     });
   });

@@ -125,7 +125,9 @@ export function downloadRoutes(
       );
     }
     const isPublic = courses.some((course) => course.visibility === "public");
-    return await serveBlob(c, services.blobs, sha256, isPublic ? "public" : "private");
+    return await serveBlob(c, services.blobs, sha256, isPublic ? "public" : "private", {
+      toSocket: true,
+    });
   });
 
   routes.route("/", archiveLinkRoutes(services.archiveLinks, services.blobs));

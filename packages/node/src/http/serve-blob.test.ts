@@ -36,15 +36,26 @@ let origin: string;
 beforeAll(async () => {
   await blobs.put(Readable.from([content]));
   const app = new Hono();
-  app.on(["GET", "HEAD"], "/blob", (c) => serveBlob(c, blobs, sha256, "public"));
+  app.on(["GET", "HEAD"], "/blob", (c) =>
+    serveBlob(c, blobs, sha256, "public", { toSocket: true }),
+  );
   app.get("/link", (c) =>
     serveBlob(c, blobs, sha256, "no-store", {
-      progressEveryMs: 1,
-      onProgress: () => {
-        progressCalls++;
+      toSocket: true,
+      progress: {
+        progressEveryMs: 1,
+        onProgress: () => {
+          progressCalls++;
+        },
       },
     }),
   );
+  // As the web pages' secure headers do: a header added once the handler has answered.
+  app.use("/page/*", async (c, next) => {
+    await next();
+    c.res.headers.set("x-content-type-options", "nosniff");
+  });
+  app.get("/page/blob", (c) => serveBlob(c, blobs, sha256, "private"));
   server = await new Promise<ServerType>((resolve) => {
     const started = serve({ fetch: app.fetch, hostname: "127.0.0.1", port: 0 }, () =>
       resolve(started),
@@ -121,6 +132,14 @@ describe("serveBlob over node:http", () => {
     expect(head.headers.get("etag")).toBe(etag);
     expect(head.headers.get("content-length")).toBe(String(SIZE));
     expect(head.headers.get("cache-control")).toBe("public, no-cache");
+  });
+
+  it("keeps the headers middleware adds after the handler, where the route does not send to the socket", async () => {
+    const response = await request("/page/blob", { range: "bytes=0-99" });
+    expect(response.statusCode).toBe(206);
+    expect(response.headers["x-content-type-options"]).toBe("nosniff");
+    expect(response.headers["cache-control"]).toBe("private, no-cache");
+    expect((await bodyOf(response)).equals(content.subarray(0, 100))).toBe(true);
   });
 
   it("closes the file and reports progress a last time when the client goes away", async () => {

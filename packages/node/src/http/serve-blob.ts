@@ -21,20 +21,25 @@ function alreadySent(status: number): Response {
  * Answers GET or HEAD for a stored archive: ETag (its digest), If-None-Match, single
  * ranges with If-Range, so that an interrupted download can resume where it stopped.
  * "no-store" is for addresses that stop working (archive links): no cache keeps them.
- * `onProgress`, when given, is called while the body is being sent, at most every
+ * `progress.onProgress`, when given, is called while the body is being sent, at most every
  * `progressEveryMs`, and once when it ends or is cut.
  *
- * Under @hono/node-server the file is piped straight into the node:http response: through
- * a web ReadableStream (Readable.toWeb), every chunk was copied and went through promises
- * twice, and the garbage kept the collector busy for half of the serving process's time
- * (docs/performance.md). Elsewhere (Hono's app.request in tests) the body is a web stream.
+ * With `toSocket`, under @hono/node-server, the file is piped straight into the node:http
+ * response: through a web ReadableStream (Readable.toWeb) every chunk was copied and went
+ * through promises twice, which the profile showed as the collector's share of the serving
+ * process's time (docs/performance.md). Only for routes where no middleware adds headers
+ * once the handler has answered (the web pages' secure headers do): those would be lost.
+ * Otherwise, and without a socket (Hono's app.request), the body is a web stream.
  */
 export async function serveBlob(
   c: Context,
   blobs: BlobStore,
   sha256: string,
   caching: "public" | "private" | "no-store",
-  progress?: { readonly onProgress: () => void; readonly progressEveryMs: number },
+  options: {
+    readonly progress?: { readonly onProgress: () => void; readonly progressEveryMs: number };
+    readonly toSocket?: boolean;
+  } = {},
 ) {
   const { size } = await stat(blobs.pathOf(sha256));
   const etag = `"${sha256}"`;
@@ -59,8 +64,10 @@ export async function serveBlob(
   const status = range ? 206 : 200;
   if (c.req.method === "HEAD" || length === 0) return c.body(null, status, headers);
   const read = blobs.read(sha256, { start, end });
-  const content = progress ? reported(read, progress) : read;
-  const outgoing = (c.env as Partial<HttpBindings> | undefined)?.outgoing;
+  const content = options.progress ? reported(read, options.progress) : read;
+  const outgoing = options.toSocket
+    ? (c.env as Partial<HttpBindings> | undefined)?.outgoing
+    : undefined;
   if (!outgoing || outgoing.headersSent) {
     return c.body(Readable.toWeb(content) as ReadableStream, status, headers);
   }
