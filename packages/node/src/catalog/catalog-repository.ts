@@ -493,23 +493,31 @@ export class CatalogRepository {
   ): Promise<number[]> {
     const { catalogEntries } = this.#db.tables;
     const holds = this.#postgresCondition(plan, tier ?? "any", undefined);
-    // The hits wanted, and the last course walked when the walk went its whole length
-    // (hit false): what the rest is read below.
-    const { rows: walked } = await db.execute<{ key: string; hit: boolean }>(
-      sql`with walked as (
+    // Read lazily: the walk stops at the page's last hit, a few dozen rows when matches
+    // are common.
+    const { rows: walked } = await db.execute<{ key: string }>(
+      sql`select key from (
           select ${catalogEntries.searchKey} as key, (${holds}) as hit from ${catalogEntries}
           where ${and(
             isNull(catalogEntries.deletedAt),
             before === undefined ? undefined : lt(catalogEntries.searchKey, before),
           )}
-          order by ${catalogEntries.searchKey} desc limit ${WALKED_ROWS})
-        (select key, true as hit from walked where hit order by key desc limit ${offset + limit})
-        union all
-        (select min(key), false from walked having count(*) = ${WALKED_ROWS})`,
+          order by ${catalogEntries.searchKey} desc limit ${WALKED_ROWS}) as walked
+        where hit limit ${offset + limit}`,
     );
-    const hits = walked.filter((row) => row.hit).map((row) => Number(row.key));
-    const last = walked.find((row) => !row.hit);
-    if (hits.length >= offset + limit || !last) return hits.slice(offset, offset + limit);
+    const hits = walked.map((row) => Number(row.key));
+    if (hits.length >= offset + limit) return hits.slice(offset, offset + limit);
+    // Where the walk ended; none when it reached the oldest course.
+    const { rows: ends } = await db.execute<{ key: string }>(
+      sql`select ${catalogEntries.searchKey} as key from ${catalogEntries}
+        where ${and(
+          isNull(catalogEntries.deletedAt),
+          before === undefined ? undefined : lt(catalogEntries.searchKey, before),
+        )}
+        order by ${catalogEntries.searchKey} desc offset ${WALKED_ROWS - 1} limit 1`,
+    );
+    const last = ends[0];
+    if (!last) return hits.slice(offset, offset + limit);
     const taken = hits.slice(offset);
     const rest = this.#postgresCondition(plan, tier ?? "any", Number(last.key));
     const { rows } = await db.execute<{ key: string }>(
