@@ -342,16 +342,35 @@ export class DatabaseMessageQueue implements MessageQueue {
       )
       .orderBy(asc(queueMessages.availableAt), asc(queueMessages.id))
       .limit(limit);
+    const lease = now + this.#lease;
+    if (this.#db.engine === "postgres") {
+      // The candidates are locked once, in a CTE of their own: as a subquery of `IN`, the
+      // planner may run them again for each row it updates, and each run skips the rows
+      // the last one locked, taking more than `limit` messages.
+      const { rows } = (await this.#db.execute(sql`
+        with next as materialized (${next.for("update", { skipLocked: true })})
+        update ${queueMessages}
+        set leased_until = ${lease}, attempts = ${queueMessages.attempts} + 1
+        where ${queueMessages.id} in (select id from next)
+        returning ${queueMessages.id}, ${queueMessages.message},
+          ${queueMessages.orderingKey}, ${queueMessages.attempts}`)) as unknown as {
+        rows: { id: number; message: unknown; ordering_key: string | null; attempts: number }[];
+      };
+      return rows
+        .map((row) => ({
+          id: Number(row.id),
+          message: row.message,
+          orderingKey: row.ordering_key,
+          attempts: Number(row.attempts),
+        }))
+        .sort((a, b) => a.id - b.id);
+    }
+    // A SQLite statement has the database to itself: it needs no row locks, and runs the
+    // subquery once.
     const claimed = await this.#db
       .update(queueMessages)
-      .set({ leasedUntil: now + this.#lease, attempts: sql`${queueMessages.attempts} + 1` })
-      .where(
-        inArray(
-          queueMessages.id,
-          // A SQLite statement has the database to itself: it needs no row locks.
-          this.#db.engine === "postgres" ? next.for("update", { skipLocked: true }) : next,
-        ),
-      )
+      .set({ leasedUntil: lease, attempts: sql`${queueMessages.attempts} + 1` })
+      .where(inArray(queueMessages.id, next))
       .returning({
         id: queueMessages.id,
         message: queueMessages.message,
