@@ -2,7 +2,10 @@ import { parseMoodleBranch } from "@coursefed/mbz";
 import type { MoodleSiteInfo } from "@coursefed/moodle";
 import { and, eq, inArray, isNotNull, type SQL, sql } from "drizzle-orm";
 import type { NodeDatabase } from "../db/database.ts";
-import type { MoodleTarget } from "../moodle-targets/target-repository.ts";
+import type { moodleTargets } from "../db/schema.postgres.ts";
+
+/** A Moodle target as stored (the target repository's MoodleTarget, which calls in here). */
+type MoodleTarget = typeof moodleTargets.$inferSelect;
 
 /** A branch as one comparable number: 4.5 → 405, 3.10 → 310. */
 export function moodleBranchNumber(text: string): number | null {
