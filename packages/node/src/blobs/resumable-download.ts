@@ -202,7 +202,7 @@ const MAX_REDIRECTS = 20;
 
 /**
  * GETs the archive with node:http(s) rather than fetch: the body comes as the socket's own
- * buffers, where fetch's web stream cost the fetching process a third more CPU per byte
+ * buffers, where fetch's web stream cost the fetching process a fifth more CPU per byte
  * (test/bench/downloads, docs/performance.md). The request is signed as a web Request,
  * which is what signers take, and sent with the headers the signature covers.
  */
