@@ -397,7 +397,8 @@ export const fr: Messages = {
   networkSearchHeading: "Recherche sur le réseau",
   networkSearchSettingIntro:
     "Une recherche sur le réseau demande leurs cours aux nœuds que ce nœud suit. Elle peut aussi interroger les nœuds qu’ils suivent.",
-  networkSearchOneHop: "Interroger aussi les nœuds que suivent les nœuds suivis (un cran plus loin)",
+  networkSearchOneHop:
+    "Interroger aussi les nœuds que suivent les nœuds suivis (un cran plus loin)",
   networkSearchOneHopHelp:
     "Plus de cours trouvés, sur des serveurs que personne ici n’a choisi de suivre ; leurs cours n’entrent au catalogue qu’une fois leur éditeur suivi.",
   saveNetworkSearch: "Enregistrer",
