@@ -8,10 +8,15 @@ import type { LocalActor } from "../../packages/node/src/actors/local-actors.ts"
 import { publishCourse } from "../../packages/node/src/courses/publish-service.ts";
 import { domainServices } from "../../packages/node/src/federation/domain-services.ts";
 import { institutionSigner } from "../../packages/node/src/federation/signed-fetch.ts";
-import { answerFollow, follow } from "../../packages/node/src/follows/follow-service.ts";
 import { coursefed } from "../support/coursefed-cli.ts";
 import { eventually } from "../support/eventually.ts";
-import { contextOf, institutionOf, writeOnePageBackup } from "../support/federation-steps.ts";
+import {
+  actorUri,
+  contextOf,
+  followAccepted,
+  institutionOf,
+  writeOnePageBackup,
+} from "../support/federation-steps.ts";
 import { startTestNode, type TestNode } from "../support/test-node.ts";
 
 /** The school follows univ's institution and its teacher ada, as its institution and as its teacher sam. */
@@ -21,21 +26,6 @@ let ada: LocalActor;
 let sam: LocalActor;
 let workDir: string;
 let backup: string;
-
-const actorUri = (peer: TestNode, actor: LocalActor) =>
-  new URL(`/actors/${actor.identifier}`, peer.url).href;
-
-/** `local` on `from` follows `target` on `to`, which accepts as `target`. */
-async function followAccepted(from: TestNode, local: LocalActor, to: TestNode, target: LocalActor) {
-  await follow(domainServices(contextOf(from)), local, actorUri(to, target));
-  await eventually(() => to.node.services.follows.follower(target.id, actorUri(from, local)));
-  await answerFollow(domainServices(contextOf(to)), target, actorUri(from, local), "accepted");
-  await eventually(
-    async () =>
-      (await from.node.services.follows.following(local.id, actorUri(to, target)))?.state ===
-      "accepted",
-  );
-}
 
 async function publish(peer: TestNode, actor: LocalActor, title: string, visibility = "public") {
   const published = await publishCourse(domainServices(contextOf(peer)), actor, backup, {

@@ -7,8 +7,14 @@ import {
   institutionSigner,
   withInstitutionSigner,
 } from "../../packages/node/src/federation/signed-fetch.ts";
+import { follow } from "../../packages/node/src/follows/follow-service.ts";
 import { eventually } from "../support/eventually.ts";
-import { contextOf, followAndApprove } from "../support/federation-steps.ts";
+import {
+  actorUri,
+  contextOf,
+  followAccepted,
+  followAndApprove,
+} from "../support/federation-steps.ts";
 import { fixture, haveFixtures } from "../support/shared-fixtures.ts";
 import { startTestNode, type TestNode } from "../support/test-node.ts";
 
@@ -121,6 +127,48 @@ describe.runIf(haveFixtures())("who may download what", () => {
     );
     expect((await api(hidden.course.id, {})).status).toBe(409);
     expect((await api(shared.course.id, { seconds: 10 })).status).toBe(400);
+  });
+
+  it("gives a teacher's followers-only course to the server of her accepted follower, a teacher there", async () => {
+    // Only teachers follow each other here: the outsider's institution follows nobody.
+    const ada = await publisher.node.services.actors.createTeacher("ada", "Ada");
+    const bob = await publisher.node.services.actors.createTeacher("bob", "Bob");
+    const sam = await outsider.node.services.actors.createTeacher("sam", "Sam");
+    await followAccepted(outsider, sam, publisher, ada);
+    const published = await publishCourse(
+      domainServices(contextOf(publisher)),
+      ada,
+      fixture("m324-tgz-course-files-scorm-nousers.mbz"),
+      { title: "Ada's lab", visibility: "followers" },
+    );
+    const object = new URL(`/courses/${published.course.id}`, publisher.url).href;
+    // Delivered to sam's server, which fetches the manifest and the archive as its own
+    // institution: the catalog it offers all its teachers is the server's.
+    await eventually(() => outsider.node.services.catalog.catalogEntry(object));
+    const stored = await fetchCatalogArchive(withInstitutionSigner(contextOf(outsider)), object);
+    expect(stored.sha256).toBe(published.revision.sha256);
+
+    // Only the actors followed there with an accepted follow: not bob, whom sam has only
+    // asked to follow, nor the institution that announces bob's course.
+    await follow(domainServices(contextOf(outsider)), sam, actorUri(publisher, bob));
+    expect(
+      await eventually(() =>
+        publisher.node.services.follows.follower(bob.id, actorUri(outsider, sam)),
+      ),
+    ).toMatchObject({ state: "pending" });
+    const bobs = await publishCourse(
+      domainServices(contextOf(publisher)),
+      bob,
+      fixture("m285-zip-activity-quiz-nousers.mbz"),
+      { title: "Bob's quiz", visibility: "followers" },
+    );
+    const sign = await institutionSigner(contextOf(outsider));
+    for (const path of [
+      `/blobs/${bobs.revision.sha256}`,
+      `/courses/${bobs.course.id}/revisions/1/manifest`,
+    ]) {
+      expect((await fetch(await sign(new Request(new URL(path, publisher.url))))).status).toBe(403);
+    }
   });
 
   it("keeps a private course to itself: not delivered, not served", async () => {

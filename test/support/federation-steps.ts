@@ -1,6 +1,7 @@
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Context } from "@fedify/fedify";
+import type { LocalActor } from "../../packages/node/src/actors/local-actors.ts";
 import { publishCourse } from "../../packages/node/src/courses/publish-service.ts";
 import type { FederationServices } from "../../packages/node/src/federation/context.ts";
 import { domainServices } from "../../packages/node/src/federation/domain-services.ts";
@@ -17,6 +18,28 @@ export function contextOf(peer: TestNode): Context<FederationServices> {
 /** The URL of a test node's institution actor. */
 export function institutionOf(peer: TestNode): string {
   return new URL("/actors/institution", peer.url).href;
+}
+
+/** The URL of a local actor of a test node. */
+export function actorUri(peer: TestNode, actor: LocalActor): string {
+  return new URL(`/actors/${actor.identifier}`, peer.url).href;
+}
+
+/** `local` on `from` follows `target` on `to`, which accepts as `target`; returns once both agree. */
+export async function followAccepted(
+  from: TestNode,
+  local: LocalActor,
+  to: TestNode,
+  target: LocalActor,
+): Promise<void> {
+  await follow(domainServices(contextOf(from)), local, actorUri(to, target));
+  await eventually(() => to.node.services.follows.follower(target.id, actorUri(from, local)));
+  await answerFollow(domainServices(contextOf(to)), target, actorUri(from, local), "accepted");
+  await eventually(
+    async () =>
+      (await from.node.services.follows.following(local.id, actorUri(to, target)))?.state ===
+      "accepted",
+  );
 }
 
 /** `follower`'s institution follows `followed`'s, whose admin accepts; returns once both agree. */

@@ -13,8 +13,12 @@ export interface CourseReaders {
 
 /**
  * Who may read a course and download its archive: anyone if it is public; for
- * followers-only courses, an accepted follower of its author or of the institution that
- * announces it (identified by an HTTP signature); nobody elsewhere if it is private.
+ * followers-only courses, an actor (identified by an HTTP signature) of a server where its
+ * author, or the institution that announces it, has an accepted follower; nobody
+ * elsewhere if it is private. The server, not the one actor: a followers-only Create goes
+ * to the follower's server (its shared inbox) with the course in it, and that server's
+ * catalog offers it to all its teachers, so the fetches that complete it (manifest,
+ * archive) are the server's, signed by its institution whoever followed.
  */
 export async function mayRead(
   services: CourseReaders,
@@ -24,13 +28,11 @@ export async function mayRead(
   if (course.deletedAt !== null || course.visibility === "private") return false;
   if (course.visibility === "public") return true;
   if (!requester) return false;
+  // A verified key owner's id: always an http(s) URL, whose origin names its server.
+  const followed = await services.follows.localActorsFollowedFrom(new URL(requester).origin);
+  if (followed.has(course.actorId)) return true;
   const institution = await services.actors.byIdentifier("institution");
-  for (const actorId of [course.actorId, institution?.id]) {
-    if (actorId === undefined) continue;
-    const follower = await services.follows.follower(actorId, requester);
-    if (follower?.state === "accepted") return true;
-  }
-  return false;
+  return institution !== undefined && followed.has(institution.id);
 }
 
 /** Someone of this node asking for an archive by its digest: a token's actor and role. */
