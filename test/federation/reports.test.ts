@@ -224,8 +224,10 @@ describe("reports between nodes", () => {
     expect(blocked.status).toBe(200);
     expect(blocked.body.resolution).toBe("publisher-blocked");
     expect(await school.node.services.blockedActors.list()).toEqual([institutionOf(univ)]);
-    // The server is not blocked: univ's Create is delivered, and dropped by school's inbox.
+    // The server is not blocked: univ's Create is delivered, and dropped by school's inbox,
+    // which says so once it has decided (nothing of it is handled after that line).
     expect((await school.node.services.settings.federationPolicy()).mode).toBe("open");
+    const info = vi.spyOn(console, "info");
     const deliveredBefore = await deliveriesTo(school);
     const next = await publishCourse(
       domainServices(contextOf(univ)),
@@ -234,7 +236,12 @@ describe("reports between nodes", () => {
       { title: "Physique" },
     );
     await eventually(async () => (await deliveriesTo(school)) > deliveredBefore);
-    await new Promise((resolve) => setTimeout(resolve, 1500));
+    const create = new URL(`/courses/${next.course.id}/revisions/1/activity`, univ.url).href;
+    const dropped = await eventually(() =>
+      info.mock.calls.map(([line]) => String(line)).find((line) => line.includes(create)),
+    );
+    expect(dropped).toContain(`from ${institutionOf(univ)} is dropped: an admin blocked`);
+    info.mockRestore();
     const object = new URL(`/courses/${next.course.id}`, univ.url).href;
     expect(await school.node.services.catalog.catalogEntry(object)).toBeUndefined();
   });

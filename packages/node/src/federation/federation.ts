@@ -68,13 +68,17 @@ function fromAllowedServers<A extends Activity>(
   handler: (ctx: InboxContext<FederationServices>, activity: A) => Promise<void>,
 ): (ctx: InboxContext<FederationServices>, activity: A) => Promise<void> {
   return async (ctx, activity) => {
-    if (
-      activity.actorId &&
-      federatesWith(await ctx.data.settings.federationPolicy(), activity.actorId) &&
-      !(await ctx.data.blockedActors.has(activity.actorId.href))
-    ) {
-      await handler(ctx, activity);
+    const actor = activity.actorId;
+    if (!actor || !federatesWith(await ctx.data.settings.federationPolicy(), actor)) return;
+    if (await ctx.data.blockedActors.has(actor.href)) {
+      // Its server is still let in, so what it sends arrives: the log says why it went
+      // no further (an admin asking where a course is, a test that it stayed out).
+      console.info(
+        `coursefed: inbox: ${activity.id?.href ?? "an activity"} from ${actor.href} is dropped: an admin blocked that actor from a report.`,
+      );
+      return;
     }
+    await handler(ctx, activity);
   };
 }
 
