@@ -14,6 +14,7 @@ import {
   actorUri,
   contextOf,
   followAccepted,
+  inboxSyncFlag,
   institutionOf,
   writeOnePageBackup,
 } from "../support/federation-steps.ts";
@@ -309,6 +310,7 @@ describe("a remote actor deleted", () => {
     const course = await publish(univ, ada, "Ada's last course");
     await eventually(() => school.node.services.catalog.catalogEntry(course));
     const ctx = contextOf(univ);
+    // Delivered at once: each is in school's inbox when this returns.
     const deletion = (n: number) =>
       ctx.sendActivity(
         { identifier: ada.identifier },
@@ -318,6 +320,7 @@ describe("a remote actor deleted", () => {
           actor: new URL(actorUri(univ, ada)),
           object: new URL(actorUri(univ, ada)),
         }),
+        { immediate: true },
       );
     await deletion(1);
     await eventually(
@@ -331,9 +334,17 @@ describe("a remote actor deleted", () => {
     const withdrawnAt = (await school.node.services.catalog.catalogEntry(course))?.deletedAt;
     // Again (another id): nothing left to change, nothing fails.
     const errors = vi.spyOn(console, "error");
+    const warnings = vi.spyOn(console, "warn");
     await deletion(2);
-    // Nothing to wait for when nothing changes: a second is several times what the first took.
-    await new Promise((resolve) => setTimeout(resolve, 1000));
+    // Nothing changes to wait for: a later activity, once handled, shows the Delete was.
+    const sync = inboxSyncFlag(new URL(institutionOf(univ)));
+    await ctx.sendActivity({ identifier: "institution" }, sharedInboxOf(school), sync, {
+      immediate: true,
+    });
+    await eventually(() =>
+      warnings.mock.calls.some(([line]) => String(line).includes(sync.id?.href ?? "?")),
+    );
+    warnings.mockRestore();
     expect((await school.node.services.catalog.catalogEntry(course))?.deletedAt).toBe(withdrawnAt);
     expect(errors).not.toHaveBeenCalled();
     errors.mockRestore();

@@ -24,7 +24,12 @@ import { publishCourse } from "../../packages/node/src/courses/publish-service.t
 import { domainServices } from "../../packages/node/src/federation/domain-services.ts";
 import { answerFollow, follow } from "../../packages/node/src/follows/follow-service.ts";
 import { eventually } from "../support/eventually.ts";
-import { contextOf, institutionOf, writeOnePageBackup } from "../support/federation-steps.ts";
+import {
+  contextOf,
+  inboxSyncFlag,
+  institutionOf,
+  writeOnePageBackup,
+} from "../support/federation-steps.ts";
 import { startTestNode, type TestNode } from "../support/test-node.ts";
 import { type Fedify1Peer, startFedify1Peer } from "./fedify1-peer.ts";
 
@@ -213,7 +218,13 @@ describe("a coursefed node seen from a Fedify 1.x server", () => {
     await eventually(() => accepts().length === 1);
     const body = JSON.stringify(await repeated.toJsonLd({ format: "compact" }));
     expect((await peer.post(sharedInbox, body, "reader")).status).toBe(202);
-    await new Promise((resolve) => setTimeout(resolve, 1000));
+    // A later Follow, accepted at once too: the inbox takes the repeat first (one activity
+    // at a time, in order), and an Accept the repeat caused would be delivered before this
+    // one's, queued in the same line (same subject, same inbox).
+    const later = await peer.follow(institution);
+    await eventually(() =>
+      receivedOf(Accept).some((accept) => accept.objectId?.href === later.id?.href),
+    );
     expect(accepts()).toHaveLength(1);
   });
 });
@@ -251,7 +262,11 @@ describe("a coursefed node following a Fedify 1.x server", () => {
         { id: new URL(institution), inboxId: sharedInbox, endpoints: null },
       );
     }
-    await new Promise((resolve) => setTimeout(resolve, 1000));
+    // Handled once a later activity is: the node's inbox takes them one at a time, in order.
+    const sync = inboxSyncFlag(author);
+    const syncBody = JSON.stringify(await sync.toJsonLd({ format: "compact" }));
+    expect((await peer.post(sharedInbox, syncBody, "author")).status).toBe(202);
+    await eventually(() => logged.warn.some((line) => line.includes(sync.id?.href ?? "?")));
     expect(await node.node.services.catalog.searchCatalog({ limit: 10, offset: 0 })).toMatchObject({
       total: 0,
     });

@@ -1,6 +1,7 @@
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Context } from "@fedify/fedify";
+import { Flag } from "@fedify/vocab";
 import type { LocalActor } from "../../packages/node/src/actors/local-actors.ts";
 import { publishCourse } from "../../packages/node/src/courses/publish-service.ts";
 import type { FederationServices } from "../../packages/node/src/federation/context.ts";
@@ -127,4 +128,19 @@ export async function publishRevisionToFollower(
       (await follower.node.services.catalog.catalogEntry(object))?.revision === revision.revision,
   );
   return revision.revision;
+}
+
+/**
+ * A Flag that a node's inbox refuses as soon as it reads it, with a warning naming its id
+ * (the id is not on its actor's server: inbox/flags.ts). A node's inbox handles one
+ * activity at a time, in the order they arrived (node.ts): once this warning is logged,
+ * everything delivered to that inbox before it has been handled, and a test can say what
+ * did not happen without waiting for a while.
+ */
+export function inboxSyncFlag(actor: URL): Flag {
+  return new Flag({
+    id: new URL(`https://inbox-sync.invalid/${crypto.randomUUID()}`),
+    actor,
+    objects: [new URL("https://inbox-sync.invalid/nothing")],
+  });
 }
