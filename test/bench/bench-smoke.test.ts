@@ -22,6 +22,7 @@ const FIGURES: Record<string, readonly RegExp[]> = {
     /^node at rest \(coursefed serve, warmed up\): RSS \d+ MB \(budget \d+ MB\)/m,
     /^download \d+ MB served: .* = [\d.]+x its speed/m,
     /^fetch \d+ MB from a peer .* = [\d.]+x its speed/m,
+    /^fetch \d+ MB from a peer over a [\d.]+ Gb\/s link .* = [\d.]+x its speed/m,
     /^serving [\d.]+ GB: node RSS peak \d+ MB, -?\d+ MB above rest \(budget \+\d+ MB\)/m,
     /^fetching [\d.]+ GB from a peer: fetching process RSS peak \d+ MB/m,
   ],
