@@ -1,7 +1,7 @@
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { AccountRepository } from "../../packages/node/src/accounts/account-repository.ts";
 import { createAccount } from "../../packages/node/src/accounts/account-service.ts";
 import { buildTarGz, moodleBackupXml } from "../support/archive-builder.ts";
@@ -19,7 +19,6 @@ let university: TestNode;
 let school: TestNode;
 let directory: string;
 let algebra: { id: string; object: string };
-const originalFetch = globalThis.fetch;
 const delivered: string[] = [];
 
 async function backup(
@@ -46,14 +45,14 @@ describe("what changed between two revisions, across nodes", () => {
     directory = await mkdtemp(join(tmpdir(), "coursefed-changes-"));
     [university, school] = await Promise.all([startTestNode("univ"), startTestNode("school")]);
     await followAndApprove(school, university);
-    // What the university's node posts to the school's inbox: the Update as it travels.
-    globalThis.fetch = async (input, init) => {
-      const request = new Request(input, init);
-      if (request.method === "POST" && request.url.startsWith(`${school.url.origin}/`)) {
-        delivered.push(await request.clone().text());
-      }
-      return await originalFetch(request);
-    };
+    // What the school's inbox is posted: the Update as it arrives, however it was sent
+    // (deliveries need not go through fetch).
+    const federation = school.node.federation;
+    const handle = federation.fetch.bind(federation);
+    vi.spyOn(federation, "fetch").mockImplementation(async (request, options) => {
+      if (request.method === "POST") delivered.push(await request.clone().text());
+      return await handle(request, options);
+    });
     algebra = await twoRevisions(
       "Algebra",
       await backup("algebra-1.mbz", [{ module: "page", id: 4, title: "Welcome" }]),
@@ -64,7 +63,7 @@ describe("what changed between two revisions, across nodes", () => {
     );
   });
   afterAll(async () => {
-    globalThis.fetch = originalFetch;
+    vi.restoreAllMocks();
     await Promise.all([university, school].map((peer) => peer?.stop()));
     await rm(directory, { recursive: true, force: true });
   });
