@@ -99,7 +99,7 @@ export const CATALOG_COUNT_LIMIT = 1000;
 const TEACHER_TERMS_MAX = 32;
 
 /** How many of the table's first pages PostgreSQL reads for a count before its GIN index. */
-const FIRST_PAGES = 500;
+const FIRST_PAGES = 1000;
 
 /** How many of the newest courses PostgreSQL checks in order before using its GIN index. */
 const WALKED_ROWS = 1000;
