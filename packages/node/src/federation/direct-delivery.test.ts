@@ -19,7 +19,10 @@ interface Received {
 }
 
 const received: Received[] = [];
-let status = 202;
+/** The inbox's answer: a status, or one chosen from the request's headers. */
+let status: number | ((headers: IncomingHttpHeaders) => number) = 202;
+/** An Accept-Signature header sent with a refusal: a challenge to sign otherwise. */
+let challenge: string | undefined;
 const server = createServer((request, response) => {
   const chunks: Buffer[] = [];
   request.on("data", (chunk: Buffer) => chunks.push(chunk));
@@ -29,7 +32,9 @@ const server = createServer((request, response) => {
       headers: request.headers,
       body: Buffer.concat(chunks).toString("utf8"),
     });
-    response.writeHead(status).end();
+    const code = typeof status === "number" ? status : status(request.headers);
+    response.writeHead(code, code >= 400 && challenge ? { "Accept-Signature": challenge } : {});
+    response.end();
   });
 });
 let origin: string;
@@ -137,12 +142,51 @@ describe("DirectDelivery", () => {
     const direct = new DirectDelivery(kv, "rfc9421");
     status = 401;
     expect(await direct.deliver(delivery())).toBe(false);
-    expect(received).toHaveLength(1);
+    // Knocked with each scheme, as Fedify's double-knock does.
+    expect(received.map((post) => post.headers["signature-input"] !== undefined)).toEqual([
+      true,
+      false,
+    ]);
     // Not remembered: Fedify's double-knock decides which scheme the server takes.
     expect(await kv.get(["_fedify", "httpMessageSignaturesSpec", origin])).toBeUndefined();
+    status = 403;
+    expect(await direct.deliver(delivery())).toBe(false);
+    expect(received).toHaveLength(3);
     status = 202;
     expect(await direct.deliver(delivery({ attempt: 1 }))).toBe(false);
     expect(await direct.deliver(delivery({ circuitHeld: true }))).toBe(false);
+    expect(received).toHaveLength(3);
+  });
+
+  it("knocks again with draft-cavage where RFC 9421 is refused, and keeps to it", async () => {
+    received.length = 0;
+    // A server that only knows draft-cavage, as Fedify 1.x, Mastodon before 4.5 and others.
+    status = (headers) => (headers["signature-input"] ? 401 : 202);
+    const kv = new MemoryKvStore();
+    const direct = new DirectDelivery(kv, "rfc9421");
+    expect(await direct.deliver(delivery())).toBe(true);
+    expect(await direct.deliver(delivery())).toBe(true);
+    expect(received.map((post) => post.headers["signature-input"] !== undefined)).toEqual([
+      true,
+      false,
+      false,
+    ]);
+    expect(await verifies(received[1])).toBe(true);
+    expect(await kv.get(["_fedify", "httpMessageSignaturesSpec", origin])).toBe(
+      "draft-cavage-http-signatures-12",
+    );
+    // A challenge to sign otherwise is Fedify's to answer.
+    received.length = 0;
+    challenge = 'sig1=("@method" "@target-uri" "@authority" "content-digest");keyid="x"';
+    status = 401;
+    try {
+      expect(await new DirectDelivery(new MemoryKvStore(), "rfc9421").deliver(delivery())).toBe(
+        false,
+      );
+    } finally {
+      challenge = undefined;
+      status = 202;
+    }
     expect(received).toHaveLength(1);
   });
 
@@ -160,6 +204,44 @@ describe("DirectDelivery", () => {
     clock += 5_000;
     expect(await direct.deliver(delivery())).toBe(false);
     expect(received).toHaveLength(2);
+  });
+
+  it("signs each inbox of a fan-out for itself, under either scheme, over kept-alive connections", async () => {
+    let connections = 0;
+    const counted = () => connections++;
+    server.on("connection", counted);
+    for (const spec of ["rfc9421", "draft-cavage-http-signatures-12"] as const) {
+      received.length = 0;
+      status = 202;
+      connections = 0;
+      const direct = new DirectDelivery(new MemoryKvStore(), spec);
+      const inboxes = Array.from({ length: 24 }, (_, i) => `${origin}/users/${i}/inbox`);
+      const delivered = await Promise.all(
+        inboxes.map((inbox) => direct.deliver(delivery({ inbox }))),
+      );
+      expect(delivered.every(Boolean)).toBe(true);
+      expect(received.map((post) => post.url).sort()).toEqual(
+        inboxes.map((inbox) => new URL(inbox).pathname).sort(),
+      );
+      for (const post of received) expect(await verifies(post), `${spec} ${post.url}`).toBe(true);
+      // Another inbox's signature does not pass here.
+      const [first, second] = received as [Received, Received];
+      expect(await verifies({ ...first, url: second.url })).toBe(false);
+      // At most 16 connections to one server, however many deliveries are in hand.
+      expect(connections).toBeGreaterThan(0);
+      expect(connections).toBeLessThanOrEqual(16);
+    }
+    server.off("connection", counted);
+  });
+
+  it("leaves to Fedify a delivery whose inbox cannot be reached", async () => {
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, "127.0.0.1", resolve));
+    const { port } = closed.address() as AddressInfo;
+    await new Promise<void>((resolve) => closed.close(() => resolve()));
+    const direct = new DirectDelivery(new MemoryKvStore(), "rfc9421");
+    expect(await direct.deliver(delivery({ inbox: `http://127.0.0.1:${port}/inbox` }))).toBe(false);
+    expect(await direct.deliver(delivery({ inbox: "ftp://univ.example/inbox" }))).toBe(false);
   });
 
   it("takes only Fedify's deliveries with an RSA key and an inbox it can parse", async () => {

@@ -1,11 +1,8 @@
-import { createHash, type JsonWebKey, type webcrypto } from "node:crypto";
-import {
-  type HttpMessageSignaturesSpec,
-  importJwk,
-  type KvKey,
-  type KvStore,
-  signRequest,
-} from "@fedify/fedify";
+import { createHash, createPrivateKey, type JsonWebKey } from "node:crypto";
+import { Agent as HttpAgent, request as httpRequest } from "node:http";
+import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
+import type { HttpMessageSignaturesSpec, KvKey, KvStore } from "@fedify/fedify";
+import { type SigningKey, signedPostHeaders } from "./http-signature-signer.ts";
 
 /**
  * Where Fedify keeps, per server, the signature scheme it answered to and the state of its
@@ -23,6 +20,29 @@ const SERVER_STATE_TTL = 5_000;
 
 /** Private keys kept imported; a node has two per actor, and few actors deliver at once. */
 const KEY_CACHE_SIZE = 64;
+
+/** Activities kept serialized with their digest: a fan-out or two in flight. */
+const BODY_CACHE_SIZE = 8;
+
+/**
+ * Connections kept open to one server (host and port): enough to overlap the deliveries
+ * in hand, few enough that a fan-out to one big instance does not flood it.
+ */
+const SOCKETS_PER_HOST = 16;
+
+/** How long an inbox may stay silent before the delivery is left to Fedify's retries (ms). */
+const RESPONSE_TIMEOUT = 30_000;
+
+interface InboxAnswer {
+  readonly status: number;
+  /** Whether the inbox asked for a signature of its own making (Accept-Signature). */
+  readonly challenge: boolean;
+}
+
+interface SerializedBody {
+  readonly bytes: Buffer;
+  readonly sha256: string;
+}
 
 /** What Fedify queues for one delivery ("outbox" message), as far as it is read here. */
 interface OutboxMessage {
@@ -47,20 +67,28 @@ interface ServerState {
  * A delivery's first attempt, made here rather than by Fedify's queue handler, which
  * imports the sender's private key anew for each delivery (an RSA key used once signs at
  * half speed) and reads or writes the key-value store four times (the server's signature
- * scheme, its circuit twice, the scheme again). Here keys stay imported and the servers'
- * states are read for all servers at once, every few seconds.
+ * scheme, its circuit twice, the scheme again). Here keys stay imported, the servers'
+ * states are read for all servers at once, every few seconds, an activity is serialized and
+ * hashed once for all its inboxes, the signature headers are built as strings (see
+ * signedPostHeaders) and the POST goes out on node:http with connections kept alive, not
+ * through fetch's Request and Response objects, which cost more than the signature. Idle
+ * kept-alive sockets do not hold the process open (node's Agent unrefs them).
  *
  * It only takes the plain case: a first attempt, to a server with no circuit-breaker
- * record, that accepts the activity at once. Anything else (a refusal, a challenge to sign
- * otherwise, a redirect, a transport error) answers false, and Fedify's handler then
- * delivers the message as it always does, knocking again with its double-knock, retrying
+ * record, that accepts the activity at once, or once asked with the other signature
+ * scheme after a 400 or 401 (as Fedify's double-knock asks). Anything else (a refusal, a
+ * challenge to sign otherwise, a redirect, a transport error) answers false, and Fedify's
+ * handler then delivers the message as it always does, knocking again with its double-knock, retrying
  * under the delivery policy and recording the failure.
  */
 export class DirectDelivery {
   readonly #kv: KvStore;
   readonly #firstKnock: HttpMessageSignaturesSpec;
   readonly #now: () => number;
-  readonly #keys = new Map<string, Promise<webcrypto.CryptoKey>>();
+  readonly #keys = new Map<string, SigningKey>();
+  readonly #bodies = new Map<string, SerializedBody>();
+  readonly #httpAgent = new HttpAgent({ keepAlive: true, maxSockets: SOCKETS_PER_HOST });
+  readonly #httpsAgent = new HttpsAgent({ keepAlive: true, maxSockets: SOCKETS_PER_HOST });
   #state: Promise<ServerState> | undefined;
 
   constructor(kv: KvStore, firstKnock: HttpMessageSignaturesSpec, now: () => number = Date.now) {
@@ -78,41 +106,38 @@ export class DirectDelivery {
     const inbox = new URL(queued.inbox);
     const state = await this.#serverState().catch(() => undefined);
     if (!state || state.troubled.has(inbox.host)) return false;
-    const spec = state.specs.get(inbox.origin) ?? this.#firstKnock;
-    const headers = new Headers(queued.headers);
-    headers.set("Content-Type", "application/activity+json");
-    const body = new TextEncoder().encode(JSON.stringify(queued.activity));
-    // What signRequest would otherwise add through WebCrypto, whose calls each cost more
-    // than hashing the body here does; it signs the headers it finds.
-    const digest = createHash("sha256").update(body).digest("base64");
-    if (spec === "rfc9421") headers.set("Content-Digest", `sha-256=:${digest}:`);
-    else headers.set("Digest", `SHA-256=${digest}`);
-    headers.set("Date", new Date(this.#now()).toUTCString());
-    let response: Response;
-    try {
-      // Signed without its body, which both schemes cover through the digest header
-      // alone: signRequest copies the request it signs, and a copy of a body is a stream
-      // that fetch then sends in pieces, where the bytes themselves go out in one write.
-      const signed = await signRequest(
-        new Request(inbox, { method: "POST", headers }),
-        await this.#privateKey(rsa.keyId, rsa.privateKey),
-        new URL(rsa.keyId),
-        { spec, body: body.buffer as ArrayBuffer },
-      );
-      response = await fetch(inbox, {
-        method: "POST",
-        headers: signed.headers,
-        body,
-        redirect: "manual",
-      });
-      // Read to the end, so that the connection serves the next delivery.
-      await response.arrayBuffer();
-    } catch {
-      return false;
+    const firstSpec = state.specs.get(inbox.origin) ?? this.#firstKnock;
+    const headers = new Map<string, string>();
+    for (const [name, value] of Object.entries(queued.headers ?? {})) {
+      headers.set(name.toLowerCase(), value.trim());
     }
-    if (!response.ok) {
-      // Fedify's double-knock may settle on the other scheme: read it again next time.
-      this.#state = undefined;
+    headers.set("content-type", "application/activity+json");
+    let spec = firstSpec;
+    try {
+      const body = this.#body(queued.activity);
+      const signer = this.#signingKey(rsa.keyId, rsa.privateKey);
+      const knock = async () => {
+        const signed = await signedPostHeaders(
+          { url: inbox, headers, bodySha256: body.sha256, date: new Date(this.#now()) },
+          signer,
+          spec,
+        );
+        signed.set("content-length", String(body.bytes.length));
+        return await this.#post(inbox, Object.fromEntries(signed), body.bytes);
+      };
+      let answer = await knock();
+      if ((answer.status === 400 || answer.status === 401) && !answer.challenge) {
+        // Fedify's double-knock, in its plain case: a server that did not take one scheme
+        // is asked once with the other. A challenge (Accept-Signature) is left to Fedify.
+        spec = spec === "rfc9421" ? "draft-cavage-http-signatures-12" : "rfc9421";
+        answer = await knock();
+      }
+      if (answer.status < 200 || answer.status > 299) {
+        // Fedify's double-knock may settle on a scheme: read them again next time.
+        this.#state = undefined;
+        return false;
+      }
+    } catch {
       return false;
     }
     if (state.specs.get(inbox.origin) !== spec) {
@@ -123,17 +148,63 @@ export class DirectDelivery {
     return true;
   }
 
-  #privateKey(keyId: string, jwk: JsonWebKey): Promise<webcrypto.CryptoKey> {
+  #signingKey(keyId: string, jwk: JsonWebKey): SigningKey {
     // The modulus tells a rotated key under the same id apart.
     const cacheKey = `${keyId} ${jwk.n}`;
     let key = this.#keys.get(cacheKey);
     if (!key) {
       if (this.#keys.size >= KEY_CACHE_SIZE) this.#keys.clear();
-      key = importJwk(jwk, "private");
-      key.catch(() => this.#keys.delete(cacheKey));
+      key = { key: createPrivateKey({ key: jwk, format: "jwk" }), keyId: new URL(keyId) };
       this.#keys.set(cacheKey, key);
     }
     return key;
+  }
+
+  /**
+   * The activity as sent, and its digest: every inbox of a fan-out gets the same body, so
+   * it is hashed once, keyed by its JSON (each queued message holds its own copy).
+   */
+  #body(activity: unknown): SerializedBody {
+    const json = JSON.stringify(activity);
+    let body = this.#bodies.get(json);
+    if (!body) {
+      if (this.#bodies.size >= BODY_CACHE_SIZE) this.#bodies.clear();
+      const bytes = Buffer.from(json);
+      body = { bytes, sha256: createHash("sha256").update(bytes).digest("base64") };
+      this.#bodies.set(json, body);
+    }
+    return body;
+  }
+
+  /** POSTs `body`; answers once the response is read to its end. */
+  #post(url: URL, headers: Record<string, string>, body: Buffer): Promise<InboxAnswer> {
+    const https = url.protocol === "https:";
+    if (!https && url.protocol !== "http:") return Promise.reject(new Error("not HTTP"));
+    return new Promise((resolve, reject) => {
+      const request = (https ? httpsRequest : httpRequest)(
+        url,
+        {
+          method: "POST",
+          headers,
+          agent: https ? this.#httpsAgent : this.#httpAgent,
+          timeout: RESPONSE_TIMEOUT,
+        },
+        (response) => {
+          response.on("error", reject);
+          // Read to the end, so that the connection serves the next delivery.
+          response.on("end", () =>
+            resolve({
+              status: response.statusCode ?? 0,
+              challenge: response.headers["accept-signature"] !== undefined,
+            }),
+          );
+          response.resume();
+        },
+      );
+      request.on("timeout", () => request.destroy(new Error("inbox did not answer in time")));
+      request.on("error", reject);
+      request.end(body);
+    });
   }
 
   /** The servers' states, read again once SERVER_STATE_TTL old (one read at a time). */
