@@ -10,9 +10,10 @@ const ALGORITHMS = ["RSASSA-PKCS1-v1_5", "Ed25519"] as const;
 type KeyAlgorithm = (typeof ALGORITHMS)[number];
 
 /**
- * The RSA key is 4096 bits with SHA-256, as Mastodon and the rest of the Fediverse
- * expect; keys are made, stored and read in the same form Fedify's own helpers use, so
- * that keys stored by earlier versions of the node still load.
+ * New RSA keys are 2048 bits with SHA-256, the size Mastodon makes for its accounts: each
+ * delivery of a fan-out needs its own signature, and a 4096-bit one costs five times the
+ * CPU (1.6 s per 1,000 here against 0.3 s). Keys of either size, stored by earlier
+ * versions, still load: they are made, stored and read in the form Fedify's helpers use.
  */
 const RSA = { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256" } as const;
 
@@ -20,7 +21,7 @@ function generateKeyPair(algorithm: KeyAlgorithm): Promise<webcrypto.CryptoKeyPa
   const params =
     algorithm === "Ed25519"
       ? { name: "Ed25519" }
-      : { ...RSA, modulusLength: 4096, publicExponent: new Uint8Array([1, 0, 1]) };
+      : { ...RSA, modulusLength: 2048, publicExponent: new Uint8Array([1, 0, 1]) };
   return crypto.subtle.generateKey(params, true, [
     "sign",
     "verify",

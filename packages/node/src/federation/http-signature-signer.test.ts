@@ -15,7 +15,7 @@ let signer: SigningKey;
 let keyCache: KeyCache;
 
 beforeAll(async () => {
-  // The node's actors' key kind: RSA-4096, made as local-actors.ts and Fedify make it.
+  // An RSA-4096 key, as Fedify makes them and as actors made before the node chose 2048.
   const pair = await generateCryptoKeyPair("RSASSA-PKCS1-v1_5");
   signer = {
     key: createPrivateKey({ key: await exportJwk(pair.privateKey), format: "jwk" }),

@@ -32,9 +32,9 @@ let signing = 0;
 const waitingToSign: (() => void)[] = [];
 
 /**
- * RSASSA-PKCS1-v1_5 with SHA-256, base64. Off the event loop: an RSA-4096 signature (the
- * node's actors' keys) takes milliseconds, as long as a whole plain POST, and the loop
- * meanwhile sends and reads the other deliveries.
+ * RSASSA-PKCS1-v1_5 with SHA-256, base64. Off the event loop: an RSA signature takes
+ * 0.3 ms (2048 bits, new actors' keys) to 1.6 ms (4096 bits, actors made before), about as
+ * long as a whole plain POST, and the loop meanwhile sends and reads the other deliveries.
  */
 async function rsaSha256(data: string, key: KeyObject): Promise<string> {
   if (signing < SIGNING_THREADS) signing++;
