@@ -69,28 +69,33 @@ export async function judgeRestorable(
   objectUri?: string,
 ): Promise<void> {
   const { catalogEntries, catalogRestorable } = db.tables;
-  if (objectUri === undefined) {
-    await db.delete(catalogRestorable).where(eq(catalogRestorable.targetId, site.targetId));
-    await db.insert(catalogRestorable).values({ targetId: site.targetId, searchKey: JUDGED });
+  const judged = db
+    .select({
+      targetId: sql<number>`${site.targetId}`.as("target_id"),
+      searchKey: sql<number>`${catalogEntries.searchKey}`.as("search_key"),
+    })
+    .from(catalogEntries)
+    .where(
+      and(
+        isNotNull(catalogEntries.searchKey),
+        objectUri === undefined ? undefined : eq(catalogEntries.objectUri, objectUri),
+        siteCondition(db, site),
+      ),
+    );
+  if (objectUri !== undefined) {
+    await db.insert(catalogRestorable).select(judged).onConflictDoNothing();
+    return;
   }
-  await db
-    .insert(catalogRestorable)
-    .select(
-      db
-        .select({
-          targetId: sql<number>`${site.targetId}`.as("target_id"),
-          searchKey: sql<number>`${catalogEntries.searchKey}`.as("search_key"),
-        })
-        .from(catalogEntries)
-        .where(
-          and(
-            isNotNull(catalogEntries.searchKey),
-            objectUri === undefined ? undefined : eq(catalogEntries.objectUri, objectUri),
-            siteCondition(db, site),
-          ),
-        ),
-    )
-    .onConflictDoNothing();
+  // Restore jobs on several processes probe the same site at once: each judges the whole
+  // catalog in one transaction, and the same judgement made twice is no conflict.
+  await db.transaction(async (tx) => {
+    await tx.delete(catalogRestorable).where(eq(catalogRestorable.targetId, site.targetId));
+    await tx
+      .insert(catalogRestorable)
+      .values({ targetId: site.targetId, searchKey: JUDGED })
+      .onConflictDoNothing();
+    await tx.insert(catalogRestorable).select(judged).onConflictDoNothing();
+  });
 }
 
 /**
