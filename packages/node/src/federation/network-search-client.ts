@@ -5,6 +5,7 @@ import { networkSearchParams } from "../network-search/network-search-query.ts";
 import type { CatalogIntake, PeerSearch } from "../network-search/network-search-service.ts";
 import { ITEMS_PER_NODE } from "../network-search/network-search-service.ts";
 import { checkAddressAllowed } from "./actor-lookup.ts";
+import { boundedText } from "./bounded-response.ts";
 import type { FederationServices } from "./context.ts";
 import { fetchCourse, receiveCourse, takesCoursesFrom } from "./inbox/courses.ts";
 import { sanitizeRemoteHtml } from "./remote-html.ts";
@@ -43,7 +44,11 @@ export function peerSearch(ctx: Context<FederationServices>): PeerSearch {
         await response.body?.cancel();
         throw new Error(`${url.host} answered HTTP ${response.status}`);
       }
-      const body = await boundedText(response, MAX_ANSWER_BYTES);
+      const body = await boundedText(
+        response,
+        MAX_ANSWER_BYTES,
+        () => new Error(`the answer is larger than ${MAX_ANSWER_BYTES} bytes`),
+      );
       const parsed = NetworkSearchAnswer.safeParse(JSON.parse(body));
       if (!parsed.success)
         throw new Error(`${url.host} answered something that is not a search answer`);
@@ -60,29 +65,6 @@ export function peerSearch(ctx: Context<FederationServices>): PeerSearch {
       };
     },
   };
-}
-
-/** A response's text, refused past `limit` bytes whatever its Content-Length said. */
-async function boundedText(response: Response, limit: number): Promise<string> {
-  const tooLarge = () => new Error(`the answer is larger than ${limit} bytes`);
-  if (Number(response.headers.get("content-length") ?? 0) > limit) {
-    await response.body?.cancel();
-    throw tooLarge();
-  }
-  const chunks: Uint8Array[] = [];
-  let received = 0;
-  const reader = response.body?.getReader();
-  while (reader) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    received += value.byteLength;
-    if (received > limit) {
-      await reader.cancel();
-      throw tooLarge();
-    }
-    chunks.push(value);
-  }
-  return Buffer.concat(chunks).toString("utf8");
 }
 
 /**

@@ -16,6 +16,7 @@ import {
 import { keepReceivedCourse, withdrawReceivedCourse } from "../../catalog/catalog-service.ts";
 import { MBZ_MEDIA_TYPE, verifyManifest } from "../../manifests/course-manifest.ts";
 import { federatesWith } from "../../settings/federation-policy.ts";
+import { boundedText } from "../bounded-response.ts";
 import type { FederationServices } from "../context.ts";
 import { isCourseObject, JWS_MEDIA_TYPE } from "../course-object.ts";
 import { sha256FromDigestMultibase } from "../digest-multibase.ts";
@@ -383,27 +384,10 @@ async function fetchManifest(
     await sign(new Request(url, { headers: { accept: JWS_MEDIA_TYPE }, redirect: "error" })),
   );
   if (!response.ok) throw new Error(`The manifest at ${url.href} answered ${response.status}.`);
-  const tooLarge = () =>
-    new Error(`The manifest at ${url.href} is larger than ${MAX_MANIFEST_BYTES} bytes.`);
-  const declared = Number(response.headers.get("content-length") ?? 0);
-  if (declared > MAX_MANIFEST_BYTES) {
-    await response.body?.cancel();
-    throw tooLarge();
-  }
-  // Counted as it arrives: a peer that sends without a length (or more than it said)
-  // must not make us hold more than a manifest's worth.
-  const chunks: Uint8Array[] = [];
-  let received = 0;
-  const reader = response.body?.getReader();
-  while (reader) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    received += value.byteLength;
-    if (received > MAX_MANIFEST_BYTES) {
-      await reader.cancel();
-      throw tooLarge();
-    }
-    chunks.push(value);
-  }
-  return Buffer.concat(chunks).toString("utf8").trim();
+  const text = await boundedText(
+    response,
+    MAX_MANIFEST_BYTES,
+    () => new Error(`The manifest at ${url.href} is larger than ${MAX_MANIFEST_BYTES} bytes.`),
+  );
+  return text.trim();
 }
