@@ -103,23 +103,21 @@ await eventually(() => received >= followers, 600_000);
 const fanout = (performance.now() - start) / 1000;
 step(`  delivered ${received} in ${fanout.toFixed(2)} s`);
 const body = sentBody;
+/** Plain sequential POSTs of the fan-out's body to the first `count` inboxes. */
+async function postPlainly(count: number): Promise<void> {
+  for (let i = 0; i < count; i++) {
+    await fetch(`http://127.0.0.1:${sinkPort}/users/${i}/inbox`, {
+      method: "POST",
+      body,
+      headers: { "content-type": "application/activity+json" },
+    });
+  }
+}
 // The baseline gets the same warm start the fan-out had: fetch (undici) is several times
 // slower over its first few hundred requests, which would flatter the fan-out's ratio.
-for (let i = 0; i < Math.min(followers, 300); i++) {
-  await fetch(`http://127.0.0.1:${sinkPort}/users/${i}/inbox`, {
-    method: "POST",
-    body,
-    headers: { "content-type": "application/activity+json" },
-  });
-}
+await postPlainly(Math.min(followers, 300));
 start = performance.now();
-for (let i = 0; i < followers; i++) {
-  await fetch(`http://127.0.0.1:${sinkPort}/users/${i}/inbox`, {
-    method: "POST",
-    body,
-    headers: { "content-type": "application/activity+json" },
-  });
-}
+await postPlainly(followers);
 const plain = (performance.now() - start) / 1000;
 lines.push(
   `fan-out to ${followers} inboxes: ${fanout.toFixed(2)} s (signed, queued, up to 64 in hand) vs ${plain.toFixed(2)} s plain sequential POSTs of the same ${(body.length / 1024).toFixed(1)} KB body = ${(fanout / plain).toFixed(1)}x the time, ${(plain / fanout).toFixed(2)}x the rate`,
