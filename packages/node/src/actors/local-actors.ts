@@ -122,7 +122,6 @@ export class LocalActorRepository {
         handle,
         type: "Organization",
         name,
-        manuallyApprovesFollowers: true,
         createdAt: Date.now(),
       })
       .onConflictDoNothing();
@@ -150,7 +149,6 @@ export class LocalActorRepository {
         handle,
         type: "Person",
         name,
-        manuallyApprovesFollowers: true,
         createdAt: Date.now(),
       })
       .returning();

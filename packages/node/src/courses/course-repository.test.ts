@@ -27,7 +27,6 @@ describe("CourseRepository published courses", () => {
         handle: "institution",
         type: "Organization",
         name: "Université",
-        manuallyApprovesFollowers: false,
         createdAt: 0,
       })
       .returning({ id: localActors.id });
@@ -74,7 +73,6 @@ describe("CourseRepository.outboxCourses", () => {
           handle: key,
           type,
           name: key,
-          manuallyApprovesFollowers: true,
           createdAt: 0,
         })
         .returning({ id: localActors.id });
@@ -129,7 +127,6 @@ describe("CourseRepository.outboxCourses paging", () => {
         handle: "institution",
         type: "Organization",
         name: "Université",
-        manuallyApprovesFollowers: true,
         createdAt: 0,
       })
       .returning({ id: db.tables.localActors.id });

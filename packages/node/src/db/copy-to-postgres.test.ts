@@ -120,7 +120,7 @@ describe("copySqliteToPostgres", () => {
         tags: ["drama", "t0"],
       });
       const [institution] = await to.select().from(to.tables.localActors);
-      expect(institution?.manuallyApprovesFollowers).toBe(true);
+      expect(institution).toMatchObject({ identifier: "institution", type: "Organization" });
       const target = await to
         .insert(to.tables.moodleTargets)
         .values({

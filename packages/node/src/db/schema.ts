@@ -21,7 +21,6 @@
 import type { JsonWebKey } from "node:crypto";
 import {
   bigint,
-  boolean,
   index,
   integer,
   jsonb,
@@ -96,8 +95,6 @@ export const localActors = pgTable("local_actors", {
   type: text("type", { enum: ["Organization", "Person"] }).notNull(),
   name: text("name").notNull(),
   summary: text("summary"),
-  /** Follow requests wait for approval (institutions by default) or are accepted at once. */
-  manuallyApprovesFollowers: boolean("manually_approves_followers").notNull(),
   createdAt: bigint("created_at", { mode: "number" }).notNull(),
 });
 
@@ -348,6 +345,12 @@ export const moodleTargets = pgTable("moodle_targets", {
   driver: text("driver", { enum: MOODLE_DRIVERS }).notNull(),
   /** The site's address, for course links (and the ws driver's requests). */
   url: text("url").notNull(),
+  /**
+   * The node's address as this site reaches it, for the archive links it downloads by;
+   * null: the node's public URL. A site inside the institution's network may reach the
+   * node by an internal address only.
+   */
+  nodeUrl: text("node_url"),
   settings: jsonb("settings").$type<Record<string, string | number>>().notNull(),
   /** Where restores go when no category is given. */
   defaultCategoryId: integer("default_category_id").notNull().default(1),
@@ -400,6 +403,12 @@ export const restoreJobs = pgTable(
     errorMessage: text("error_message"),
     /** What Moodle printed, kept for failures. */
     log: text("log"),
+    /**
+     * What an update of a course restored from the same catalog course changed: the
+     * revisions from and to, and the diff (docs/diff-json.md), or why it could not be
+     * worked out. Null for a new course, or a course that held another catalog course.
+     */
+    changes: jsonb("changes").$type<Record<string, unknown>>(),
     createdAt: bigint("created_at", { mode: "number" }).notNull(),
     startedAt: bigint("started_at", { mode: "number" }),
     finishedAt: bigint("finished_at", { mode: "number" }),

@@ -29,8 +29,8 @@ export function registerActors(federation: Federation<FederationServices>): void
         icon: logo
           ? new Image({ url: institutionLogoUrl(ctx.origin, logo), mediaType: logo.mediaType })
           : null,
-        // Every local actor's follows are approved (inbox/follows.ts), teachers' made
-        // before that was so included, whose rows still say otherwise.
+        // Every local actor's followers are approved (inbox/follows.ts: by an admin or the
+        // teacher, or at once from an auto-accepted server): the one policy, not a setting.
         manuallyApprovesFollowers: true,
         inbox: ctx.getInboxUri(identifier),
         followers: ctx.getFollowersUri(identifier),
