@@ -1,4 +1,5 @@
 import { type BackupDiff, diffBackups } from "@coursefed/mbz";
+import { LruMap } from "../lru-map.ts";
 import type { BlobStore } from "./blob-store.ts";
 
 /**
@@ -9,7 +10,7 @@ import type { BlobStore } from "./blob-store.ts";
  * whose every file changed.
  */
 const KEPT = 32;
-const diffsByStore = new WeakMap<BlobStore, Map<string, Promise<BackupDiff>>>();
+const diffsByStore = new WeakMap<BlobStore, LruMap<string, Promise<BackupDiff>>>();
 
 /**
  * What changed from one stored archive to another. Both must be in the store; an archive
@@ -22,21 +23,15 @@ export function diffStoredArchives(
 ): Promise<BackupDiff> {
   let diffs = diffsByStore.get(blobs);
   if (!diffs) {
-    diffs = new Map();
+    diffs = new LruMap(KEPT);
     diffsByStore.set(blobs, diffs);
   }
   const key = `${fromSha256}:${toSha256}`;
   const known = diffs.get(key);
-  if (known) {
-    // Most recently asked last: the first in the map is the one to forget.
-    diffs.delete(key);
-    diffs.set(key, known);
-    return known;
-  }
+  if (known) return known;
   const diff = diffBackups(blobs.pathOf(fromSha256), blobs.pathOf(toSha256));
   diffs.set(key, diff);
   // A failure is not kept: the next asking tries again (a blob may have been fetched since).
   diff.catch(() => diffs.delete(key));
-  while (diffs.size > KEPT) diffs.delete(diffs.keys().next().value as string);
   return diff;
 }

@@ -6,6 +6,7 @@ import Database from "better-sqlite3";
 import { drizzle as drizzleSync } from "drizzle-orm/better-sqlite3";
 import { migrate } from "drizzle-orm/better-sqlite3/migrator";
 import { drizzle } from "drizzle-orm/sqlite-proxy";
+import { LruMap } from "../lru-map.ts";
 import { PRIVATE_DIRECTORY_MODE, PRIVATE_FILE_MODE } from "../private-files.ts";
 import type { NodeDatabase, Tables } from "./database.ts";
 import { sqliteTables } from "./schema.sqlite.ts";
@@ -99,18 +100,16 @@ function sharedConnection(path: string): SharedConnection {
   client.pragma("foreign_keys = ON");
   client.pragma("synchronous = NORMAL");
   migrate(drizzleSync(client), { migrationsFolder: MIGRATIONS });
-  const statements = new Map<string, Database.Statement>();
+  const statements = new LruMap<string, Database.Statement>(KEPT_STATEMENTS);
   const connection: SharedConnection = {
     client,
     gate: new StatementGate(),
     users: 1,
     prepare(sql) {
       let statement = statements.get(sql);
-      if (statement) statements.delete(sql);
-      else statement = client.prepare(sql);
-      statements.set(sql, statement);
-      if (statements.size > KEPT_STATEMENTS) {
-        statements.delete(statements.keys().next().value as string);
+      if (!statement) {
+        statement = client.prepare(sql);
+        statements.set(sql, statement);
       }
       return statement;
     },

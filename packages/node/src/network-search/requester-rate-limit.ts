@@ -1,3 +1,5 @@
+import { LruMap } from "../lru-map.ts";
+
 /** How many searches one server may ask of this node per window, unless configured. */
 export const DEFAULT_SEARCHES_PER_MINUTE = 60;
 
@@ -16,7 +18,7 @@ const MAX_REMEMBERED = 10_000;
 export class RequesterRateLimit {
   readonly #perMinute: number;
   readonly #now: () => number;
-  readonly #asked = new Map<string, number[]>();
+  readonly #asked = new LruMap<string, number[]>(MAX_REMEMBERED);
 
   constructor(perMinute = DEFAULT_SEARCHES_PER_MINUTE, now: () => number = Date.now) {
     this.#perMinute = perMinute;
@@ -35,13 +37,7 @@ export class RequesterRateLimit {
       return Math.max(1, Math.ceil(((recent[0] as number) + WINDOW_MS - now) / 1000));
     }
     recent.push(now);
-    // Re-inserted, so the map's order is the order servers last asked in.
-    this.#asked.delete(server);
     this.#asked.set(server, recent);
-    if (this.#asked.size > MAX_REMEMBERED) {
-      const oldest = this.#asked.keys().next().value;
-      if (oldest !== undefined) this.#asked.delete(oldest);
-    }
     return undefined;
   }
 }
