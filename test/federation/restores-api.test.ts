@@ -536,3 +536,106 @@ describe("who may do what", () => {
     );
   });
 });
+
+describe("which restore jobs each token sees", () => {
+  it("shows a teacher her own jobs and those into her courses, and an admin every job", async () => {
+    const services = school.node.services;
+    const shared = await services.moodleTargets.add({
+      name: "shared",
+      driver: "cli",
+      url: "https://shared.example",
+      moodleDir: missingMoodle,
+    });
+    const grace = await api("/teachers", {
+      method: "POST",
+      json: { handle: "grace", name: "Grace Hopper" },
+    });
+    const actorOf = async (handle: string) =>
+      (await services.actors.byHandle(handle))?.id as number;
+    const [adaId, graceId] = [await actorOf("ada"), await actorOf("grace")];
+    // Jobs made as the API would, left as they stand: no worker runs them here.
+    const job = async (
+      destination: Parameters<typeof services.restores.request>[0]["destination"],
+      requestedBy: string,
+      requestedByActorId: number | undefined,
+      outcome?: Parameters<typeof services.restores.update>[1],
+    ) => {
+      const { job: made } = await services.restores.request({
+        objectUri: object,
+        revision: 1,
+        targetId: shared.id,
+        destination,
+        requestedBy,
+        requestedByActorId,
+      });
+      if (outcome) await services.restores.update(made.id, outcome);
+      return made.id;
+    };
+    const adas = await job({ kind: "new-course", categoryId: 4 }, "teacher ada", adaId);
+    const gracesFailed = await job(
+      { kind: "new-course", categoryId: 5 },
+      "teacher grace",
+      graceId,
+      {
+        state: "failed",
+        errorMessage: "Grace's course could not be written",
+      },
+    );
+    const gracesCourse = await job(
+      { kind: "new-course", categoryId: 6 },
+      "teacher grace",
+      graceId,
+      {
+        state: "succeeded",
+        moodleCourseId: 70,
+      },
+    );
+    const ruleIntoGraces = await job(
+      { kind: "existing-course", courseId: 70, mode: "replace" },
+      "rule 9",
+      undefined,
+    );
+    const adminInto80 = await job(
+      { kind: "existing-course", courseId: 80, mode: "merge" },
+      "initial admin",
+      undefined,
+    );
+    const adminNew = await job({ kind: "new-course", categoryId: 7 }, "initial admin", undefined);
+
+    const seenBy = async (token: string) =>
+      (await api("/restores?limit=200", { token })).body.items
+        .filter((item: { target: string }) => item.target === "shared")
+        .map((item: { id: string }) => item.id)
+        .sort();
+    const sorted = (ids: string[]) => [...ids].sort();
+    expect(await seenBy(school.token)).toEqual(
+      sorted([adas, gracesFailed, gracesCourse, ruleIntoGraces, adminInto80, adminNew]),
+    );
+    expect(await seenBy(teacherToken)).toEqual([adas]);
+    expect(await seenBy(grace.body.token)).toEqual(
+      sorted([gracesFailed, gracesCourse, ruleIntoGraces]),
+    );
+    // A colleague's job is as absent as one that never was: no course, destination or error.
+    const hidden = await api(`/restores/${gracesFailed}`, { token: teacherToken });
+    expect(hidden.status).toBe(404);
+    expect(hidden.body.error.code).toBe("restore_not_found");
+    expect(JSON.stringify(hidden.body)).not.toContain("could not be written");
+    expect((await api(`/restores/${adas}`, { token: teacherToken })).status).toBe(200);
+    expect((await api(`/restores/${ruleIntoGraces}`, { token: grace.body.token })).status).toBe(
+      200,
+    );
+    expect((await api(`/restores/${adminNew}`, { token: grace.body.token })).status).toBe(404);
+
+    // Granted a course, a teacher sees the jobs into it, whoever asked for them.
+    expect(
+      (
+        await api("/moodle/targets/shared/grants", {
+          method: "POST",
+          json: { courseId: 80, teacher: "ada" },
+        })
+      ).status,
+    ).toBe(201);
+    expect(await seenBy(teacherToken)).toEqual(sorted([adas, adminInto80]));
+    expect((await api(`/restores/${adminInto80}`, { token: teacherToken })).status).toBe(200);
+  });
+});

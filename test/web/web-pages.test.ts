@@ -276,6 +276,60 @@ describe.runIf(haveFixtures())("web pages with a course received from another no
     );
   });
 
+  it("lists to a teacher her restores and those into her courses, and every restore to an admin", async () => {
+    const services = follower.node.services;
+    const accounts = { actors: services.actors, accounts: new AccountRepository(follower.node.db) };
+    const pierre = await createAccount(accounts, {
+      username: "pierre",
+      role: "teacher",
+      displayName: "Pierre Curie",
+    });
+    const admin = await createAccount(accounts, {
+      username: "irene",
+      role: "admin",
+      displayName: "Irène Joliot-Curie",
+    });
+    const target = await services.moodleTargets.byName("nowhere");
+    const pierresActor = (await services.actors.byHandle("pierre"))?.id;
+    const asked = async (destination: { kind: "new-course"; categoryId: number }, by: string) =>
+      (
+        await services.restores.request({
+          objectUri,
+          revision: 1,
+          targetId: target?.id as number,
+          destination,
+          requestedBy: by,
+          requestedByActorId: by === "web pierre" ? pierresActor : undefined,
+        })
+      ).job.id;
+    const pierres = await asked({ kind: "new-course", categoryId: 41 }, "web pierre");
+    await services.restores.update(pierres, {
+      state: "failed",
+      errorMessage: "Pierre's category is full",
+    });
+    const admins = await asked({ kind: "new-course", categoryId: 42 }, "web irene");
+    const maries = (await services.restores.jobs({ limit: 100, offset: 0 })).find(
+      (job) => job.requestedBy === "web marie" && job.destinationKey === "category:4",
+    )?.id;
+    const marie = (await teacher.page("/restores")).html;
+    expect(marie).toContain(`id="job-${maries}"`);
+    expect(marie).not.toContain(`id="job-${pierres}"`);
+    expect(marie).not.toContain("Pierre's category is full");
+    expect(marie).not.toContain("category 41");
+    expect(marie).not.toContain(`id="job-${admins}"`);
+    expect(marie).toContain("the restores into the Moodle courses you may restore into");
+
+    const pierreClient = new WebClient(follower.url);
+    expect((await pierreClient.login("pierre", pierre.password)).status).toBe(303);
+    const his = (await pierreClient.page("/restores")).html;
+    expect(his).toContain(`id="job-${pierres}"`);
+    expect(his).not.toContain(`id="job-${maries}"`);
+    const adminClient = new WebClient(follower.url);
+    expect((await adminClient.login("irene", admin.password)).status).toBe(303);
+    const all = (await adminClient.page("/restores")).html;
+    for (const id of [pierres, admins, maries]) expect(all).toContain(`id="job-${id}"`);
+  });
+
   it("says on the feeds page why a follow could not be sent, keeping what was typed", async () => {
     await teacher.page("/feeds");
     const nobody = `@nobody@127.0.0.1:${await freePort()}`;

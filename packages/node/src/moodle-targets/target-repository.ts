@@ -227,6 +227,15 @@ export class MoodleTargetRepository {
       .orderBy(asc(moodleCourseGrants.moodleCourseId), asc(moodleCourseGrants.actorId));
   }
 
+  /** Every grant one teacher holds, on every target. */
+  async grantsTo(actorId: number): Promise<MoodleCourseGrant[]> {
+    const { moodleCourseGrants } = this.#db.tables;
+    return await this.#db
+      .select()
+      .from(moodleCourseGrants)
+      .where(eq(moodleCourseGrants.actorId, actorId));
+  }
+
   driverOf(target: MoodleTarget): MoodleDriver {
     const held = this.#drivers.get(target.id);
     if (held) return held;

@@ -36,6 +36,24 @@ export function destinationKey(destination: RestoreDestination): string {
   return `category:${destination.categoryId}:${JSON.stringify([fullName ?? null, shortName ?? null])}`;
 }
 
+/** One Moodle course of one target. */
+export interface MoodleCourseRef {
+  readonly targetId: number;
+  readonly moodleCourseId: number;
+}
+
+const RESTORE_MODES = ["merge", "replace"] as const satisfies ReadonlyArray<
+  Extract<RestoreDestination, { kind: "existing-course" }>["mode"]
+>;
+
+function coursesByTarget(courses: readonly MoodleCourseRef[]): Map<number, number[]> {
+  const byTarget = new Map<number, number[]>();
+  for (const { targetId, moodleCourseId } of courses) {
+    byTarget.set(targetId, [...(byTarget.get(targetId) ?? []), moodleCourseId]);
+  }
+  return byTarget;
+}
+
 /** Restore jobs, auto-restore rules and lineage (which Moodle course came from which object). */
 export class RestoreRepository {
   readonly #db: NodeDatabase;
@@ -133,6 +151,27 @@ export class RestoreRepository {
     return made !== undefined;
   }
 
+  /** The Moodle courses this actor's restores made (as new courses), on every target. */
+  async coursesCreatedBy(actorId: number): Promise<MoodleCourseRef[]> {
+    const { restoreJobs } = this.#db.tables;
+    const made = await this.#db
+      .selectDistinct({
+        targetId: restoreJobs.targetId,
+        moodleCourseId: restoreJobs.moodleCourseId,
+      })
+      .from(restoreJobs)
+      .where(
+        and(
+          eq(restoreJobs.requestedByActorId, actorId),
+          eq(restoreJobs.state, "succeeded"),
+          like(restoreJobs.destinationKey, "category:%"),
+        ),
+      );
+    return made.flatMap(({ targetId, moodleCourseId }) =>
+      moodleCourseId === null ? [] : [{ targetId, moodleCourseId }],
+    );
+  }
+
   async job(id: string): Promise<RestoreJob | undefined> {
     const { restoreJobs } = this.#db.tables;
     const [job] = await this.#db.select().from(restoreJobs).where(eq(restoreJobs.id, id)).limit(1);
@@ -144,10 +183,13 @@ export class RestoreRepository {
     states?: readonly RestoreJobState[];
     /** Only the jobs into this target (a Moodle site's token sees its own only). */
     targetId?: number;
+    /** Only the jobs this actor asked for, and those into these Moodle courses. */
+    askedByOrInto?: { readonly actorId: number; readonly courses: readonly MoodleCourseRef[] };
     limit: number;
     offset: number;
   }): Promise<RestoreJob[]> {
     const { restoreJobs } = this.#db.tables;
+    const scope = options.askedByOrInto;
     return await this.#db
       .select()
       .from(restoreJobs)
@@ -155,6 +197,28 @@ export class RestoreRepository {
         and(
           options.states ? inArray(restoreJobs.state, [...options.states]) : undefined,
           options.targetId === undefined ? undefined : eq(restoreJobs.targetId, options.targetId),
+          scope
+            ? or(
+                eq(restoreJobs.requestedByActorId, scope.actorId),
+                ...[...coursesByTarget(scope.courses)].map(([targetId, courseIds]) =>
+                  and(
+                    eq(restoreJobs.targetId, targetId),
+                    // Done, a job names the course it restored into; before, its destination.
+                    or(
+                      inArray(restoreJobs.moodleCourseId, courseIds),
+                      inArray(
+                        restoreJobs.destinationKey,
+                        courseIds.flatMap((id) =>
+                          RESTORE_MODES.map((mode) =>
+                            destinationKey({ kind: "existing-course", courseId: id, mode }),
+                          ),
+                        ),
+                      ),
+                    ),
+                  ),
+                ),
+              )
+            : undefined,
         ),
       )
       .orderBy(desc(restoreJobs.createdAt))

@@ -1,11 +1,16 @@
 import type { RestoreDestination } from "@coursefed/moodle";
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import { ErrorSchema, errorResponses, problem } from "../../http/problem.ts";
+import {
+  type RestoreJobViewer,
+  visibleRestoreJob,
+  visibleRestoreJobs,
+} from "../../restores/job-visibility.ts";
 import type { RestoreJob } from "../../restores/restore-repository.ts";
 import { requestRestore } from "../../restores/restore-service.ts";
 import { RESTORE_JOB_STATES } from "../../vocabulary/restore-job-states.ts";
 import type { ApiDependencies } from "../api-dependencies.ts";
-import { type ApiEnv, auditActorOf, mayUseTarget, otherTargetMessage } from "../auth.ts";
+import { type ApiEnv, auditActorOf, otherTargetMessage, type Principal } from "../auth.ts";
 import { RestoreProblem } from "../restore-problem.ts";
 
 const Destination = z
@@ -153,6 +158,8 @@ const list = createRoute({
   method: "get",
   path: "/restores",
   summary: "Restore jobs, newest first",
+  description:
+    "An admin token sees every job; a teacher's token the jobs its teacher asked for and those into the Moodle courses the teacher may restore into (made by their own restores, or granted by an admin); a Moodle site's token its own target's jobs.",
   request: {
     query: z.object({
       state: z.enum(RESTORE_JOB_STATES).optional(),
@@ -176,7 +183,10 @@ const show = createRoute({
   request: { params: z.object({ id: z.string() }) },
   responses: {
     200: { description: "The job", content: { "application/json": { schema: Job } } },
-    404: { description: "No such job", content: { "application/json": { schema: ErrorSchema } } },
+    404: {
+      description: "No such job, or one this token may not see (see GET /restores)",
+      content: { "application/json": { schema: ErrorSchema } },
+    },
     ...errorResponses,
   },
 });
@@ -217,10 +227,8 @@ export function restoreRoutes(
 
   app.openapi(list, async (c) => {
     const { state, limit, offset } = c.req.valid("query");
-    const site = c.get("principal").site;
-    const jobs = await services.restores.jobs({
+    const jobs = await visibleRestoreJobs(services, viewerOf(c.get("principal")), {
       ...(state ? { states: [state] } : {}),
-      ...(site ? { targetId: site.targetId } : {}),
       limit,
       offset,
     });
@@ -230,12 +238,20 @@ export function restoreRoutes(
 
   app.openapi(show, async (c) => {
     const { id } = c.req.valid("param");
-    const job = await services.restores.job(id);
-    if (!job || !mayUseTarget(c.get("principal"), job.targetId)) {
+    const job = await visibleRestoreJob(services, viewerOf(c.get("principal")), id);
+    if (!job) {
       return problem(c, 404, "restore_not_found", `There is no restore job ${id}.`);
     }
     return c.json(jobJson(job, await services.moodleTargets.namesById()), 200);
   });
+}
+
+/** A site's token sees its target's jobs; an admin's, every job; a teacher's, her own. */
+function viewerOf(principal: Principal): RestoreJobViewer {
+  if (principal.site) return { kind: "site", targetId: principal.site.targetId };
+  return principal.token.role === "admin"
+    ? { kind: "admin" }
+    : { kind: "teacher", actorId: principal.actor.id };
 }
 
 /** Where the request asks the course to go, or why that cannot be understood. */

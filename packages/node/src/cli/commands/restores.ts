@@ -15,7 +15,7 @@ export function restoresCommand(program: Command, result: CommandResult): void {
       .command("restores")
       .summary("list restore jobs, newest first, or show one with --id")
       .description(
-        "Each job: its state (queued, running, succeeded, refused, failed), where the course went or why not. --id shows one job in full, with the compatibility problems, durations and what Moodle printed.",
+        "Each job: its state (queued, running, succeeded, refused, failed), where the course went or why not. --id shows one job in full, with the compatibility problems, durations and what Moodle printed. An admin's token sees every job; a teacher's token the jobs its teacher asked for and those into the Moodle courses the teacher may restore into (made by their own restores, or granted); a Moodle site's token its own target's.",
       )
       .addOption(
         new Option("--state <state>", "only jobs in this state").choices(RESTORE_JOB_STATES),

@@ -285,6 +285,8 @@ export const en = {
 
   restoresTitle: "Restore jobs",
   restoresIntro: "Courses being restored into this node's Moodle sites, newest first.",
+  restoresIntroTeacher:
+    "Your restores, and the restores into the Moodle courses you may restore into, newest first.",
   autoRefresh: (seconds: number) =>
     `A job is under way: this page refreshes every ${seconds} seconds.`,
   stopRefreshing: "Stop refreshing",

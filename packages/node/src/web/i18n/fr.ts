@@ -282,6 +282,8 @@ export const fr: Messages = {
   restoresTitle: "Restaurations",
   restoresIntro:
     "Les cours en cours de restauration dans les sites Moodle de ce nœud, les plus récents d’abord.",
+  restoresIntroTeacher:
+    "Vos restaurations, et celles dans les cours Moodle où vous pouvez restaurer, les plus récentes d’abord.",
   autoRefresh: (seconds: number) =>
     `Une restauration est en cours : cette page se recharge toutes les ${seconds} secondes.`,
   stopRefreshing: "Arrêter le rechargement",

@@ -1,10 +1,11 @@
 import type { Hono } from "hono";
 import { html } from "hono/html";
 import type { CatalogEntry } from "../../catalog/catalog-repository.ts";
+import { visibleRestoreJobs } from "../../restores/job-visibility.ts";
 import type { RestoreJob } from "../../restores/restore-repository.ts";
 import { formatDateTime } from "../format.ts";
 import { type Markup, page } from "../layout.ts";
-import { requireRole } from "../roles.ts";
+import { accountOf, requireRole } from "../roles.ts";
 import type { WebContext, WebDependencies, WebEnv } from "../web-env.ts";
 import { courseLink, problemText } from "./course-page.ts";
 
@@ -92,7 +93,12 @@ function refreshUrl(c: WebContext): string {
 export function restoresRoutes(app: Hono<WebEnv>, { services }: WebDependencies): void {
   app.get("/restores", requireRole("teacher"), async (c) => {
     const t = c.get("t");
-    const jobs = await services.restores.jobs({ limit: PAGE_SIZE, offset: 0 });
+    const account = accountOf(c);
+    const jobs = await visibleRestoreJobs(
+      services,
+      account.role === "admin" ? { kind: "admin" } : { kind: "teacher", actorId: account.actorId },
+      { limit: PAGE_SIZE, offset: 0 },
+    );
     const names = await services.moodleTargets.namesById();
     const entries = await Promise.all(
       jobs.map((job) => services.catalog.catalogEntry(job.objectUri)),
@@ -104,7 +110,7 @@ export function restoresRoutes(app: Hono<WebEnv>, { services }: WebDependencies)
       title: t.restoresTitle,
       // A repeated restore's notice stays through the reloads, until the job is done.
       refresh: refreshing ? { seconds: REFRESH_SECONDS, url: refreshUrl(c) } : undefined,
-      main: html`<hgroup><h1>${t.restoresTitle}</h1><p>${t.restoresIntro}</p></hgroup>
+      main: html`<hgroup><h1>${t.restoresTitle}</h1><p>${account.role === "admin" ? t.restoresIntro : t.restoresIntroTeacher}</p></hgroup>
 ${
   refreshing
     ? html`<p class="notice refresh-notice" role="status">${t.autoRefresh(REFRESH_SECONDS)} <a href="/restores?refresh=off">${t.stopRefreshing}</a></p>`
