@@ -37,6 +37,7 @@ export const sqliteTables = sqliteTablesOf(postgresTables);
 
 export const {
   kv,
+  queuePayloads,
   queueMessages,
   localActors,
   actorKeys,

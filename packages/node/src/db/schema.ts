@@ -56,6 +56,17 @@ export const kv = pgTable(
 );
 
 /**
+ * What many queued messages have in common, stored once: a fan-out's signed activity and
+ * its sender's keys, which each of its deliveries (a message per inbox) would otherwise
+ * hold a copy of. Deleted once no message names it.
+ */
+export const queuePayloads = pgTable("queue_payloads", {
+  /** The SHA-256 of its JSON, base64url: the same parts queued again are the same row. */
+  id: text("id").primaryKey(),
+  payload: jsonb("payload").notNull(),
+});
+
+/**
  * Fedify's durable message queue (outgoing deliveries, inbox processing). A message is
  * deleted once handled; a worker that dies leaves a lease that runs out, and the message
  * is taken again.
@@ -76,10 +87,13 @@ export const queueMessages = pgTable(
     /** How many times a worker has taken it. */
     attempts: integer("attempts").notNull().default(0),
     enqueuedAt: bigint("enqueued_at", { mode: "number" }).notNull(),
+    /** The parts it shares with other messages, put back into it when it is taken. */
+    payloadId: text("payload_id").references(() => queuePayloads.id),
   },
   (table) => [
     index("queue_messages_available_at").on(table.channel, table.availableAt),
     index("queue_messages_ordering_key").on(table.orderingKey, table.id),
+    index("queue_messages_payload").on(table.payloadId),
   ],
 );
 
