@@ -13,7 +13,7 @@ import type { NodeDatabase } from "./db/database.ts";
 import type { FederationServices } from "./federation/context.ts";
 import { synchronizeFollowers } from "./federation/followers-sync.ts";
 import type { DatabaseMessageQueue } from "./federation/message-queue.ts";
-import { signedRequester } from "./federation/signed-requester.ts";
+import type { SignedRequester } from "./federation/signed-requester.ts";
 import { bodyLimits } from "./http/body-limits.ts";
 import { courseObjectRoutes } from "./http/course-object-routes.ts";
 import { downloadRoutes } from "./http/download-routes.ts";
@@ -41,6 +41,8 @@ export interface NodeAppParts {
   readonly institution: LocalActor;
   readonly services: FederationServices;
   readonly federation: Federation<FederationServices>;
+  /** The node's one signed requester, whose kept keys the federation's reads share. */
+  readonly signedRequester: SignedRequester;
   readonly peers: PeerRepository;
   /** The node's queues by name, for /healthz and /metrics. */
   readonly queues: {
@@ -64,6 +66,7 @@ export async function createNodeApp({
   institution,
   services,
   federation,
+  signedRequester,
   peers,
   queues,
   uploads,
@@ -135,8 +138,8 @@ export async function createNodeApp({
     }),
   );
   app.route("/", logoRoutes(services.settings));
-  const requesterOf = async (request: Request) =>
-    (await federation.createContext(request, services).getSignedKeyOwner())?.id?.href;
+  const requesterOf = (request: Request) =>
+    signedRequester(federation.createContext(request, services));
   app.route(
     "/",
     courseObjectRoutes(services, federationContextFor(federation, services), requesterOf),
@@ -147,7 +150,7 @@ export async function createNodeApp({
     networkSearchRoutes(
       services,
       config.publicUrl,
-      signedRequester(federation, services),
+      requesterOf,
       new RequesterRateLimit(config.networkSearchRequestsPerMinute),
     ),
   );

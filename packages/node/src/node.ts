@@ -20,6 +20,7 @@ import { createNodeFederation, SIGNATURE_SPECS } from "./federation/federation.t
 import { DatabaseKvStore } from "./federation/kv-store.ts";
 import { createMessageQueue } from "./federation/message-queue.ts";
 import { withInstitutionSigner } from "./federation/signed-fetch.ts";
+import { signedRequester } from "./federation/signed-requester.ts";
 import { FollowRepository } from "./follows/follow-repository.ts";
 import { MoodleTargetRepository } from "./moodle-targets/target-repository.ts";
 import { createNodeApp } from "./node-app.ts";
@@ -138,6 +139,8 @@ export async function createNode(config: NodeConfig): Promise<CoursefedNode> {
   // One at a time: Fedify's check for an activity already handled is not atomic.
   const inbox = createMessageQueue(db, { channel: "inbox" });
   const queue = { inbox, outbox: deliveries, fanout: deliveries };
+  // One per node: the keys it verified serve the outbox, course objects, downloads and search.
+  const signedReads = signedRequester();
   const federation = createNodeFederation({
     kv: new DatabaseKvStore(db),
     queue,
@@ -146,6 +149,7 @@ export async function createNode(config: NodeConfig): Promise<CoursefedNode> {
     onDeliveryError: deliveryFailureRecorder(peers),
     firstKnock: config.firstKnock,
     inboxRetrySchedule: config.inboxRetrySchedule,
+    signedRequester: signedReads,
   });
   const workers = new AbortController();
   const restoreStores = withInstitutionSigner(federation.createContext(config.publicUrl, services));
@@ -189,6 +193,7 @@ export async function createNode(config: NodeConfig): Promise<CoursefedNode> {
     institution,
     services,
     federation,
+    signedRequester: signedReads,
     peers,
     queues: { inbox, outbox, restore: restoreQueue },
     uploads,

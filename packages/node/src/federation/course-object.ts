@@ -6,6 +6,7 @@ import type { Course, CourseRevision } from "../courses/course-repository.ts";
 import { MBZ_MEDIA_TYPE, readOwnManifest } from "../manifests/course-manifest.ts";
 import type { FederationServices } from "./context.ts";
 import { sha256DigestMultibase } from "./digest-multibase.ts";
+import type { SignedRequester } from "./signed-requester.ts";
 
 /** A JWS: the manifest link's media type, which tells it from the archive link. */
 export const JWS_MEDIA_TYPE = "application/jose";
@@ -142,7 +143,10 @@ export async function courseObject(
  * request signed by an accepted follower; private ones to nobody; withdrawn ones with a
  * Tombstone and 410 (http/course-object-routes.ts, when this answers nothing).
  */
-export function registerCourseObjects(federation: Federation<FederationServices>): void {
+export function registerCourseObjects(
+  federation: Federation<FederationServices>,
+  requesterOf: SignedRequester,
+): void {
   federation
     .setObjectDispatcher(Note, "/courses/{id}", async (ctx, { id }) => {
       const course = await ctx.data.courses.course(id);
@@ -156,8 +160,7 @@ export function registerCourseObjects(federation: Federation<FederationServices>
       const course = await ctx.data.courses.course(id);
       if (!course) return true;
       if (await mayRead(ctx.data, course, undefined)) return true;
-      const requester = (await ctx.getSignedKeyOwner())?.id?.href;
-      return await mayRead(ctx.data, course, requester);
+      return await mayRead(ctx.data, course, await requesterOf(ctx));
     });
 }
 

@@ -38,6 +38,7 @@ import {
 } from "./inbox-retry.ts";
 import { registerNodeInfo } from "./nodeinfo.ts";
 import { registerOutbox } from "./outbox.ts";
+import type { SignedRequester } from "./signed-requester.ts";
 
 export interface NodeFederationOptions {
   readonly kv: KvStore;
@@ -52,6 +53,8 @@ export interface NodeFederationOptions {
   readonly firstKnock?: FirstKnock;
   /** When a failed incoming activity is tried again: INBOX_RETRY_SCHEDULE unless given. */
   readonly inboxRetrySchedule?: InboxRetrySchedule | undefined;
+  /** Who signed a read, with the node's kept keys: the outbox and course objects ask it. */
+  readonly signedRequester: SignedRequester;
 }
 
 export const SIGNATURE_SPECS = {
@@ -118,7 +121,7 @@ export function createNodeFederation(
     .on(Announce, listener(onCourseAnnounce));
   registerFollowers(federation);
   registerFollowing(federation);
-  registerCourseObjects(federation);
-  registerOutbox(federation);
+  registerCourseObjects(federation, options.signedRequester);
+  registerOutbox(federation, options.signedRequester);
   return federation;
 }

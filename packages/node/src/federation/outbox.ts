@@ -10,6 +10,7 @@ import {
   wireActivity,
 } from "./course-activities.ts";
 import { courseJson } from "./course-object.ts";
+import type { SignedRequester } from "./signed-requester.ts";
 
 const PAGE_SIZE = 20;
 
@@ -22,7 +23,10 @@ const PAGE_SIZE = 20;
  * too; never private or withdrawn ones. New followers read it to fill their catalog with
  * what came before.
  */
-export function registerOutbox(federation: Federation<FederationServices>): void {
+export function registerOutbox(
+  federation: Federation<FederationServices>,
+  requesterOf: SignedRequester,
+): void {
   federation
     .setOutboxDispatcher("/actors/{identifier}/outbox", async (ctx, identifier, cursor) => {
       const actor = await ctx.data.actors.byIdentifier(identifier);
@@ -30,7 +34,7 @@ export function registerOutbox(federation: Federation<FederationServices>): void
       const before = cursor === "" ? null : positionOf(cursor);
       if (before === undefined) return null;
       const page = await ctx.data.courses.outboxCourses(
-        await selectionFor(ctx, actor),
+        await selectionFor(ctx, actor, requesterOf),
         before,
         PAGE_SIZE,
       );
@@ -43,7 +47,7 @@ export function registerOutbox(federation: Federation<FederationServices>): void
     .setCounter(async (ctx, identifier) => {
       const actor = await ctx.data.actors.byIdentifier(identifier);
       return actor
-        ? await ctx.data.courses.countOutboxCourses(await selectionFor(ctx, actor))
+        ? await ctx.data.courses.countOutboxCourses(await selectionFor(ctx, actor, requesterOf))
         : null;
     })
     .setFirstCursor(() => "");
@@ -58,35 +62,17 @@ function positionOf(cursor: string): OutboxPosition | undefined {
 async function selectionFor(
   ctx: RequestContext<FederationServices>,
   actor: LocalActor,
+  requesterOf: SignedRequester,
 ): Promise<OutboxSelection> {
+  const requester = await requesterOf(ctx);
   return {
     actorId: actor.id,
     teachers: actor.type === "Organization",
-    followersOnly: await signedByFollower(ctx, actor),
+    // An accepted follower of the actor reads its followers-only courses too.
+    followersOnly:
+      requester !== undefined &&
+      (await ctx.data.follows.follower(actor.id, requester))?.state === "accepted",
   };
-}
-
-/** Whether the request is signed by an accepted follower of `actor`. */
-async function signedByFollower(
-  ctx: RequestContext<FederationServices>,
-  actor: LocalActor,
-): Promise<boolean> {
-  // Unsigned requests are the common case (anyone browsing): no key to look up then.
-  if (!ctx.request.headers.has("signature") && !ctx.request.headers.has("signature-input")) {
-    return false;
-  }
-  let requester: string | undefined;
-  try {
-    requester = (await ctx.getSignedKeyOwner())?.id?.href;
-  } catch (error) {
-    // The signer's key could not be fetched (its server down or unreachable): the request
-    // is read as unsigned, and gets the public listing rather than a 500 that would make
-    // the follower's back-fill fail and come again later.
-    console.warn(`coursefed: outbox: the signer's key could not be read: ${error}`);
-    return false;
-  }
-  if (!requester) return false;
-  return (await ctx.data.follows.follower(actor.id, requester))?.state === "accepted";
 }
 
 /**
