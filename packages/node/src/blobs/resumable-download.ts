@@ -1,11 +1,10 @@
 import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { type FileHandle, open, rm, stat } from "node:fs/promises";
-import { get as httpGet, type IncomingMessage } from "node:http";
-import { get as httpsGet } from "node:https";
 import { Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { PRIVATE_FILE_MODE } from "../private-files.ts";
+import { type ArchiveAnswer, getArchive } from "./archive-get.ts";
 import { BlobDigestError } from "./blob-store.ts";
 
 export class DownloadError extends Error {
@@ -60,7 +59,7 @@ export async function downloadResumably(
     return await restart(url, partialPath, sha256, options);
   }
   if (have > 0) Object.assign(headers, { range: `bytes=${have}-`, "if-range": `"${sha256}"` });
-  let response: IncomingMessage;
+  let response: ArchiveAnswer;
   try {
     response = await requestArchive(url, headers, options.sign);
   } catch (error) {
@@ -68,14 +67,14 @@ export async function downloadResumably(
       `Cannot reach ${url.origin}: ${(error as Error).message}. Try again; the download will resume.`,
     );
   }
-  const status = response.statusCode ?? 0;
+  const status = response.status;
   if (status === 416 && have > 0) {
     // Everything was already here.
-    response.destroy();
+    response.close();
   } else if (status === 200 || status === 206) {
     if (status === 200 && have > 0) {
       // The archive changed or the server ignores ranges: start over.
-      response.destroy();
+      response.close();
       return await restart(url, partialPath, sha256, options);
     }
     const total = totalSize(response, have);
@@ -104,8 +103,8 @@ export async function downloadResumably(
     }
   } else {
     // Not read: let the connection go rather than leave the answer pending.
-    response.destroy();
-    throw new DownloadError(`${url.href} answered ${status} ${response.statusMessage ?? ""}.`);
+    response.close();
+    throw new DownloadError(`${url.href} answered ${status} ${response.statusMessage}.`);
   }
   const actual = hash.digest("hex");
   if (actual !== sha256) {
@@ -116,84 +115,29 @@ export async function downloadResumably(
 }
 
 /**
- * How many received bytes are gathered before one write to the partial file: a few large
- * writes, each under way while the next bytes arrive, instead of a write per network read
- * that held the reading back until it was done (half of the transfer time in the profile).
- */
-const WRITE_BATCH_BYTES = 1024 * 1024;
-
-/**
- * Appends a body to `path`, each chunk seen by `accept` first (which throws to refuse it).
+ * Appends a body to `path`, each piece seen by `accept` first (which throws to refuse it).
  * When the body is cut, what was received before is written all the same, so that the
- * next attempt resumes from there; nothing is written after a refused chunk or a failed write.
+ * next attempt resumes from there; nothing is written after a refused piece or a failed write.
  */
 async function appendTo(
   path: string,
-  body: AsyncIterable<Buffer>,
-  accept: (chunk: Buffer) => void,
+  answer: ArchiveAnswer,
+  accept: (piece: Buffer) => void,
 ): Promise<void> {
   const file = await open(path, "a", PRIVATE_FILE_MODE);
-  let writing: Promise<void> = Promise.resolve();
-  let batch: Buffer[] = [];
-  let batched = 0;
-  const flush = () => {
-    writing = writeAll(file, batch);
-    // Awaited before the next write or at the end; until then its failure is kept for that.
-    writing.catch(() => {});
-    batch = [];
-    batched = 0;
-  };
-  let refused = false;
   try {
-    for await (const chunk of body) {
-      try {
-        accept(chunk);
-      } catch (error) {
-        refused = true;
-        throw error;
-      }
-      batch.push(chunk);
-      batched += chunk.length;
-      if (batched >= WRITE_BATCH_BYTES) {
-        await writing;
-        flush();
-      }
-    }
-    await writing;
-    if (batched > 0) flush();
-    await writing;
-  } catch (error) {
-    const written = await writing.then(
-      () => true,
-      () => false,
-    );
-    if (written && !refused && batched > 0) {
-      flush();
-      await writing.catch(() => {});
-    }
-    throw error;
+    await answer.readBody(accept, (batch) => writeAll(file, batch));
   } finally {
     await file.close();
   }
 }
 
-/**
- * Writes the chunks at the end of the file in one writev (no copy into one buffer: that
- * copy was a tenth of the fetching process's time), and the rest if it wrote less.
- */
-async function writeAll(file: FileHandle, chunks: readonly Buffer[]): Promise<void> {
-  let rest = chunks;
-  while (rest.length > 0) {
-    let { bytesWritten } = await file.writev(rest);
-    const left: Buffer[] = [];
-    for (const chunk of rest) {
-      if (bytesWritten >= chunk.length) bytesWritten -= chunk.length;
-      else {
-        left.push(chunk.subarray(bytesWritten));
-        bytesWritten = 0;
-      }
-    }
-    rest = left;
+/** Writes the whole batch at the end of the file, the rest again if it wrote less. */
+async function writeAll(file: FileHandle, batch: Buffer): Promise<void> {
+  let written = 0;
+  while (written < batch.length) {
+    const { bytesWritten } = await file.write(batch, written, batch.length - written);
+    written += bytesWritten;
   }
 }
 
@@ -201,28 +145,22 @@ async function writeAll(file: FileHandle, chunks: readonly Buffer[]): Promise<vo
 const MAX_REDIRECTS = 20;
 
 /**
- * GETs the archive with node:http(s) rather than fetch: the body comes as the socket's own
- * buffers, where fetch's web stream cost the fetching process a fifth more CPU per byte
- * (test/bench/downloads, docs/performance.md). The request is signed as a web Request,
- * which is what signers take, and sent with the headers the signature covers.
+ * GETs the archive, following redirects. The request is signed as a web Request, which is
+ * what signers take, and sent with the headers the signature covers.
  */
 async function requestArchive(
   url: URL,
   headers: Record<string, string>,
   sign: RequestSigner | undefined,
-): Promise<IncomingMessage> {
+): Promise<ArchiveAnswer> {
   let target = url;
   for (let hops = 0; ; hops++) {
     const unsigned = new Request(target, { headers });
     const request = sign ? await sign(unsigned) : unsigned;
-    const response = await new Promise<IncomingMessage>((resolve, reject) => {
-      const get = target.protocol === "https:" ? httpsGet : httpGet;
-      get(target, { headers: Object.fromEntries(request.headers) }, resolve).once("error", reject);
-    });
-    const location = response.headers.location;
-    const status = response.statusCode ?? 0;
-    if (!location || ![301, 302, 303, 307, 308].includes(status)) return response;
-    response.destroy();
+    const answer = await getArchive(target, Object.fromEntries(request.headers));
+    const location = answer.headers.get("location");
+    if (!location || ![301, 302, 303, 307, 308].includes(answer.status)) return answer;
+    answer.close();
     if (hops === MAX_REDIRECTS) throw new Error(`more than ${MAX_REDIRECTS} redirects`);
     target = new URL(location, target);
   }
@@ -238,9 +176,9 @@ async function restart(
   return await downloadResumably(url, partialPath, sha256, options);
 }
 
-function totalSize(response: IncomingMessage, have: number): number | undefined {
-  const range = /\/(\d+)$/.exec(response.headers["content-range"] ?? "");
+function totalSize(answer: ArchiveAnswer, have: number): number | undefined {
+  const range = /\/(\d+)$/.exec(answer.headers.get("content-range") ?? "");
   if (range) return Number(range[1]);
-  const length = Number(response.headers["content-length"]);
+  const length = Number(answer.headers.get("content-length"));
   return Number.isFinite(length) && length > 0 ? have + length : undefined;
 }

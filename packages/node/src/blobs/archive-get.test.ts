@@ -1,0 +1,301 @@
+import { randomBytes } from "node:crypto";
+import { createServer as createTcpServer, type Server, type Socket } from "node:net";
+import {
+  createServer as createTlsServer,
+  getCACertificates,
+  setDefaultCACertificates,
+} from "node:tls";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type ArchiveAnswer, getArchive } from "./archive-get.ts";
+
+/**
+ * A peer scripted byte by byte: each test says what the server writes on the socket, so
+ * that framing lands split across reads, answers are cut, heads are malformed.
+ */
+let answerWith: (socket: Socket, request: string) => void = () => {};
+const requests: string[] = [];
+function handle(socket: Socket) {
+  let received = "";
+  socket.on("data", (chunk: Buffer) => {
+    received += chunk.toString("latin1");
+    if (!received.includes("\r\n\r\n")) return;
+    requests.push(received);
+    answerWith(socket, received);
+  });
+  socket.on("error", () => {});
+}
+const server: Server = createTcpServer(handle);
+let url: URL;
+
+/** The test's own certificate authority and server certificate, for localhost (EC P-256). */
+const TEST_PEER_KEY = `-----BEGIN PRIVATE KEY-----
+MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgMDQ/xS780bVsYHUm
+FWizL6eRA7ZrYCH7FbH7xTEQbo2hRANCAATT6RHuD2c/ShU/LawuCLyWONRJZnMB
+gE5/eJu0Y38zTbjuMvZ9/8hkhpJ5vJi9VKOnjNzqCMJ9+EKm9/946Msv
+-----END PRIVATE KEY-----`;
+const TEST_PEER_CERTIFICATE = `-----BEGIN CERTIFICATE-----
+MIIBrjCCAVWgAwIBAgIUdJT/1mRVjkBye2b/QaqPmPq9s9wwCgYIKoZIzj0EAwIw
+HjEcMBoGA1UEAwwTY291cnNlZmVkIHRlc3QgcGVlcjAgFw0yNjEyMDYxMTAwNDNa
+GA8yMTI2MTExMjExMDA0M1owHjEcMBoGA1UEAwwTY291cnNlZmVkIHRlc3QgcGVl
+cjBZMBMGByqGSM49AgEGCCqGSM49AwEHA0IABNPpEe4PZz9KFT8trC4IvJY41Elm
+cwGATn94m7RjfzNNuO4y9n3/yGSGknm8mL1Uo6eM3OoIwn34Qqb3/3joyy+jbzBt
+MB0GA1UdDgQWBBQ8N4AmCalKZzDOXQJo1u4eOp/5iDAfBgNVHSMEGDAWgBQ8N4Am
+CalKZzDOXQJo1u4eOp/5iDAPBgNVHRMBAf8EBTADAQH/MBoGA1UdEQQTMBGCCWxv
+Y2FsaG9zdIcEfwAAATAKBggqhkjOPQQDAgNHADBEAiBrndV9A1v5COkmamL0VgFA
+g3IUga5P06qLWNv1QgUWNAIgEVKHyXNzeYNZwjbtJI63Zok6Z+hydcLYD/vpsC6L
+ixQ=
+-----END CERTIFICATE-----`;
+const tlsServer = createTlsServer({ key: TEST_PEER_KEY, cert: TEST_PEER_CERTIFICATE }, handle);
+let tlsUrl: URL;
+
+beforeAll(async () => {
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  url = new URL(`http://127.0.0.1:${(server.address() as { port: number }).port}/blobs/a?x=1`);
+  await new Promise<void>((resolve) => tlsServer.listen(0, "127.0.0.1", resolve));
+  tlsUrl = new URL(`https://localhost:${(tlsServer.address() as { port: number }).port}/blobs/a`);
+});
+afterAll(() => {
+  server.close();
+  tlsServer.close();
+});
+
+const wait = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Writes `pieces` one after the other, each in a write of its own a moment apart. */
+async function writeApart(socket: Socket, pieces: Array<string | Buffer>, then?: "end" | "cut") {
+  for (const piece of pieces) {
+    socket.write(piece);
+    await wait(5);
+  }
+  if (then === "end") socket.end();
+  if (then === "cut") socket.destroy();
+}
+
+/** Reads a body, keeping what was accepted and what was written (in order), apart. */
+async function readAll(
+  answer: ArchiveAnswer,
+  options: { writeDelayMs?: number; refuseAfter?: number; failWrite?: number } = {},
+) {
+  const accepted: Buffer[] = [];
+  const written: Buffer[] = [];
+  let acceptedBytes = 0;
+  let writing = 0;
+  let mostAtOnce = 0;
+  let error: Error | undefined;
+  try {
+    await answer.readBody(
+      (piece) => {
+        if (options.refuseAfter !== undefined && acceptedBytes >= options.refuseAfter) {
+          throw new Error("refused");
+        }
+        acceptedBytes += piece.length;
+        accepted.push(Buffer.from(piece));
+      },
+      async (batch) => {
+        writing++;
+        mostAtOnce = Math.max(mostAtOnce, writing);
+        if (options.writeDelayMs) await wait(options.writeDelayMs);
+        writing--;
+        if (options.failWrite === written.length) throw new Error("disk full");
+        // Copied: the batch's memory is reused once this promise settles.
+        written.push(Buffer.from(batch));
+      },
+    );
+  } catch (caught) {
+    error = caught as Error;
+  }
+  return {
+    accepted: Buffer.concat(accepted),
+    written: Buffer.concat(written),
+    writes: written.map((each) => each.length),
+    mostAtOnce,
+    error,
+  };
+}
+
+describe("getArchive", () => {
+  it("sends a GET with the given headers, the signer's Host if it gave one, and closes after", async () => {
+    requests.length = 0;
+    answerWith = (socket) => void writeApart(socket, ["HTTP/1.1 204 No Content\r\n\r\n"], "end");
+    const answer = await getArchive(url, { host: "peer.example", signature: 'keyId="k"' });
+    expect(answer.status).toBe(204);
+    expect((await readAll(answer)).written.length).toBe(0);
+    const [request] = requests;
+    expect(request?.split("\r\n")[0]).toBe("GET /blobs/a?x=1 HTTP/1.1");
+    expect(request?.match(/^host:/gim)).toEqual(["host:"]);
+    expect(request).toContain("host: peer.example\r\n");
+    expect(request).toContain('signature: keyId="k"\r\n');
+    expect(request).toContain("connection: close\r\n");
+
+    await getArchive(url, {}).then((plain) => plain.close());
+    expect(requests[1]).toContain(`host: ${url.host}\r\n`);
+  });
+
+  it("refuses a header that would end the request's head early", async () => {
+    await expect(getArchive(url, { "x-a": "b\r\nx-injected: yes" })).rejects.toThrow(
+      'the request header "x-a" is not a valid HTTP header',
+    );
+  });
+
+  it("reads the head across several reads, skips an interim answer, joins repeated headers", async () => {
+    const body = randomBytes(1000);
+    answerWith = (socket) =>
+      void writeApart(socket, [
+        "HTTP/1.1 103 Early Hints\r\nlink: </a>\r\n\r\n",
+        "HTTP/1.1 200 OK\r\nx-seen: one\r\n",
+        "X-Seen: two\r\ncontent-length: 1000\r\n\r",
+        Buffer.concat([Buffer.from("\n"), body]),
+      ]);
+    const answer = await getArchive(url, {});
+    expect([answer.status, answer.statusMessage]).toEqual([200, "OK"]);
+    expect(answer.headers.get("x-seen")).toBe("one, two");
+    expect(answer.headers.has("link")).toBe(false);
+    const read = await readAll(answer);
+    expect(read.error).toBeUndefined();
+    expect(read.written.equals(body)).toBe(true);
+  });
+
+  it("takes the chunked coding off a body split anywhere across reads, extensions and trailers included", async () => {
+    const body = randomBytes(300_000);
+    const framed: Array<string | Buffer> = [
+      "HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n",
+    ];
+    let at = 0;
+    for (const size of [1, 70_000, 15, 200_000, 29_984]) {
+      framed.push(`${size.toString(16).toUpperCase()};name=value\r`, "\n");
+      framed.push(body.subarray(at, at + size - 1), body.subarray(at + size - 1, at + size), "\r");
+      framed.push("\n");
+      at += size;
+    }
+    framed.push("0\r\n", "x-checksum: 1\r\n", "\r\n");
+    answerWith = (socket) => void writeApart(socket, framed);
+    const read = await readAll(await getArchive(url, {}));
+    expect(read.error).toBeUndefined();
+    expect(read.accepted.equals(body)).toBe(true);
+    expect(read.written.equals(body)).toBe(true);
+  });
+
+  it("reads a body with neither a length nor chunks until the connection closes", async () => {
+    const body = randomBytes(200_000);
+    answerWith = (socket) =>
+      void writeApart(
+        socket,
+        ["HTTP/1.0 200 OK\r\n\r\n", body.subarray(0, 5), body.subarray(5)],
+        "end",
+      );
+    const read = await readAll(await getArchive(url, {}));
+    expect(read.error).toBeUndefined();
+    expect(read.written.equals(body)).toBe(true);
+  });
+
+  it("loses and mixes no byte when the disk is slower than the network, one write at a time", async () => {
+    const body = randomBytes(6 * 1024 * 1024 + 3);
+    answerWith = (socket) => {
+      socket.write(`HTTP/1.1 200 OK\r\ncontent-length: ${body.length}\r\n\r\n`);
+      socket.end(body);
+    };
+    const read = await readAll(await getArchive(url, {}), { writeDelayMs: 15 });
+    expect(read.error).toBeUndefined();
+    expect(read.written.equals(body)).toBe(true);
+    expect(read.mostAtOnce).toBe(1);
+    // Gathered into large writes, none larger than a batch.
+    expect(read.writes.length).toBeLessThanOrEqual(8);
+    expect(Math.max(...read.writes)).toBeLessThanOrEqual(1024 * 1024);
+  });
+
+  it("writes what came before a cut, then says the body was cut", async () => {
+    const body = randomBytes(3 * 1024 * 1024);
+    answerWith = (socket) => {
+      socket.write(`HTTP/1.1 200 OK\r\ncontent-length: ${body.length}\r\n\r\n`);
+      socket.write(body.subarray(0, 1_500_000), () => socket.destroy());
+    };
+    const read = await readAll(await getArchive(url, {}));
+    expect(read.error?.message).toBe("the connection closed before the end of the body");
+    expect(read.written.length).toBe(read.accepted.length);
+    expect(read.written.length).toBeGreaterThan(0);
+    expect(read.written.equals(body.subarray(0, read.written.length))).toBe(true);
+  });
+
+  it("a chunked body cut between chunks is cut, not complete", async () => {
+    answerWith = (socket) =>
+      void writeApart(
+        socket,
+        ["HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n", "3\r\nabc\r\n"],
+        "end",
+      );
+    const read = await readAll(await getArchive(url, {}));
+    expect(read.error?.message).toBe("the connection closed before the end of the body");
+    expect(read.written.toString()).toBe("abc");
+  });
+
+  it("writes nothing after a piece it refused", async () => {
+    const body = randomBytes(4 * 1024 * 1024);
+    answerWith = (socket) => {
+      socket.write(`HTTP/1.1 200 OK\r\ncontent-length: ${body.length}\r\n\r\n`);
+      socket.end(body);
+    };
+    const read = await readAll(await getArchive(url, {}), { refuseAfter: 2 * 1024 * 1024 });
+    expect(read.error?.message).toBe("refused");
+    expect(read.written.length).toBeLessThanOrEqual(read.accepted.length);
+    expect(read.written.equals(body.subarray(0, read.written.length))).toBe(true);
+  });
+
+  it("stops at a failed write and writes nothing after it", async () => {
+    const body = randomBytes(5 * 1024 * 1024);
+    answerWith = (socket) => {
+      socket.write(`HTTP/1.1 200 OK\r\ncontent-length: ${body.length}\r\n\r\n`);
+      socket.end(body);
+    };
+    const read = await readAll(await getArchive(url, {}), { failWrite: 1 });
+    expect(read.error?.message).toBe("disk full");
+    expect(read.writes).toHaveLength(1);
+  });
+
+  it.each([
+    ["a head that is not HTTP", ["SSH-2.0-OpenSSH\r\n\r\n"], "the answer is not HTTP/1.1"],
+    ["a folded header", ["HTTP/1.1 200 OK\r\nx-a: 1\r\n  folded\r\n\r\n"], "malformed header"],
+    [
+      "a head without end",
+      ["HTTP/1.1 200 OK\r\n", `x-a: ${"a".repeat(17_000)}`],
+      "head is too large",
+    ],
+    [
+      "two different lengths",
+      ["HTTP/1.1 200 OK\r\ncontent-length: 5, 6\r\n\r\nabcdef"],
+      "Content-Length is not a length",
+    ],
+    ["no answer at all", [], "the connection closed before an answer came"],
+  ])("refuses %s", async (_case, pieces, message) => {
+    answerWith = (socket) => void writeApart(socket, pieces, "end");
+    await expect(getArchive(url, {})).rejects.toThrow(message);
+  });
+
+  it("refuses a chunk whose size is not hexadecimal", async () => {
+    answerWith = (socket) =>
+      void writeApart(socket, ["HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n5g\r\n"]);
+    const read = await readAll(await getArchive(url, {}));
+    expect(read.error?.message).toBe("the answer's chunk size is not hexadecimal");
+  });
+
+  it("refuses a peer whose certificate it cannot verify", async () => {
+    answerWith = (socket) => void writeApart(socket, ["HTTP/1.1 204 No Content\r\n\r\n"], "end");
+    await expect(getArchive(tlsUrl, {})).rejects.toThrow(/self-signed certificate/);
+  });
+
+  it("reads over HTTPS as over HTTP", async () => {
+    const body = randomBytes(2 * 1024 * 1024 + 1);
+    answerWith = (socket) => {
+      socket.write(`HTTP/1.1 200 OK\r\ncontent-length: ${body.length}\r\n\r\n`);
+      socket.end(body);
+    };
+    const before = getCACertificates("default");
+    setDefaultCACertificates([...before, TEST_PEER_CERTIFICATE]);
+    try {
+      const read = await readAll(await getArchive(tlsUrl, {}));
+      expect(read.error).toBeUndefined();
+      expect(read.written.equals(body)).toBe(true);
+    } finally {
+      setDefaultCACertificates(before);
+    }
+  });
+});
