@@ -1,3 +1,4 @@
+import type { webcrypto } from "node:crypto";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { generateCryptoKeyPair, signRequest } from "@fedify/fedify";
@@ -22,7 +23,7 @@ let origin: string;
 let ghostOrigin: string;
 /** The requests the keys' server answered, by path. */
 const served: string[] = [];
-let signers: Record<"reader" | "ghost", { privateKey: CryptoKey; keyId: URL }>;
+let signers: Record<"reader" | "ghost", { privateKey: webcrypto.CryptoKey; keyId: URL }>;
 let open: { id: string; sha256: string };
 let followersOnly: { id: string; sha256: string };
 

@@ -1,3 +1,4 @@
+import type { webcrypto } from "node:crypto";
 import {
   type DocumentLoader,
   generateCryptoKeyPair,
@@ -13,7 +14,7 @@ const ACTOR = "https://univ.example/actors/institution";
 const KEY = "https://keys.univ.example/keys/institution";
 const OUTBOX = "https://school.example/actors/institution/outbox";
 
-let privateKey: CryptoKey;
+let privateKey: webcrypto.CryptoKey;
 const documents: Record<string, unknown> = {};
 /** Every document the requester asked for, in order. */
 const loaded: string[] = [];
