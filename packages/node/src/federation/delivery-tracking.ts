@@ -7,6 +7,13 @@ import type { DirectDelivery } from "./direct-delivery.ts";
 const currentDelivery = new AsyncLocalStorage<{ inbox: URL; failed: boolean }>();
 
 /**
+ * How long successes are counted in memory before they are written (ms). Deliveries end
+ * one by one, in ticks of their own: written each tick, a fan-out to 1,000 inboxes wrote
+ * its peers' rows about 660 times, a twentieth of its database time.
+ */
+const TALLY_WINDOW = 100;
+
+/**
  * Successful deliveries per host, written together: a fan-out would otherwise write its
  * peer's row once per delivery. At most one write is under way; what arrives meanwhile
  * goes in the next. Counts not yet written when the process dies are lost: they are
@@ -32,8 +39,8 @@ class DeliveryTally {
   }
 
   async #write(): Promise<void> {
-    // Deliveries ending together (the same tick) share the statement.
-    await new Promise((resolve) => setImmediate(resolve));
+    // Deliveries ending within the window share the statement.
+    await new Promise((resolve) => setTimeout(resolve, TALLY_WINDOW));
     while (this.#pending.size > 0) {
       const counts = this.#pending;
       this.#pending = new Map();
