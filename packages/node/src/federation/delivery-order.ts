@@ -1,5 +1,5 @@
 import type { MessageQueue, MessageQueueEnqueueOptions } from "@fedify/fedify";
-import type { DatabaseMessageQueue } from "./message-queue.ts";
+import type { DatabaseMessageQueue, QueuedMessage } from "./message-queue.ts";
 
 /**
  * Wraps the deliveries queue so that what is sent about one thing reaches each recipient
@@ -16,18 +16,56 @@ import type { DatabaseMessageQueue } from "./message-queue.ts";
  * keeps its place in line (DatabaseMessageQueue.enqueueEach).
  */
 export function orderDeliveries(queue: DatabaseMessageQueue): MessageQueue {
-  const entry = (message: unknown, options: MessageQueueEnqueueOptions | undefined) => ({
-    message,
-    orderingKey: options?.orderingKey ?? deliveryOrderingKey(message),
-    delay: options?.delay,
-  });
+  const entries = (
+    messages: readonly unknown[],
+    options: MessageQueueEnqueueOptions | undefined,
+  ): QueuedMessage[] => {
+    const shared = sharedParts();
+    return messages.map((message) => ({
+      message,
+      orderingKey: options?.orderingKey ?? deliveryOrderingKey(message),
+      delay: options?.delay,
+      shared: shared(message),
+    }));
+  };
   return {
     nativeRetrial: queue.nativeRetrial,
-    enqueue: (message, options) => queue.enqueueEach([entry(message, options)]),
-    enqueueMany: (messages, options) =>
-      queue.enqueueEach(messages.map((message) => entry(message, options))),
+    enqueue: (message, options) => queue.enqueueEach(entries([message], options)),
+    enqueueMany: (messages, options) => queue.enqueueEach(entries(messages, options)),
     getDepth: () => queue.getDepth(),
     listen: (handler, options) => queue.listen(handler, options),
+  };
+}
+
+/**
+ * What a delivery shares with the other deliveries of its fan-out: Fedify gives each of
+ * them the same activity (signed, a few KB) and the sender's private keys, which the
+ * queue then stores once rather than once per inbox. One object per activity and keys,
+ * so that the queue recognizes them as one.
+ */
+function sharedParts(): (message: unknown) => Readonly<Record<string, unknown>> | undefined {
+  const byActivity = new Map<unknown, Map<unknown, Readonly<Record<string, unknown>>>>();
+  return (message) => {
+    const queued = message as { type?: unknown; activity?: unknown; keys?: unknown } | null;
+    if (
+      queued?.type !== "outbox" ||
+      typeof queued.activity !== "object" ||
+      !queued.activity ||
+      !queued.keys
+    ) {
+      return undefined;
+    }
+    let byKeys = byActivity.get(queued.activity);
+    if (!byKeys) {
+      byKeys = new Map();
+      byActivity.set(queued.activity, byKeys);
+    }
+    let parts = byKeys.get(queued.keys);
+    if (!parts) {
+      parts = { activity: queued.activity, keys: queued.keys };
+      byKeys.set(queued.keys, parts);
+    }
+    return parts;
   };
 }
 

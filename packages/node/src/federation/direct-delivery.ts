@@ -21,9 +21,6 @@ const SERVER_STATE_TTL = 5_000;
 /** Private keys kept imported; a node has two per actor, and few actors deliver at once. */
 const KEY_CACHE_SIZE = 64;
 
-/** Activities kept serialized with their digest: a fan-out or two in flight. */
-const BODY_CACHE_SIZE = 8;
-
 /**
  * Connections kept open to one server (host and port): enough to overlap the deliveries
  * in hand, few enough that a fan-out to one big instance does not flood it.
@@ -86,7 +83,7 @@ export class DirectDelivery {
   readonly #firstKnock: HttpMessageSignaturesSpec;
   readonly #now: () => number;
   readonly #keys = new Map<string, SigningKey>();
-  readonly #bodies = new Map<string, SerializedBody>();
+  readonly #bodies = new WeakMap<object, SerializedBody>();
   readonly #httpAgent = new HttpAgent({ keepAlive: true, maxSockets: SOCKETS_PER_HOST });
   readonly #httpsAgent = new HttpsAgent({ keepAlive: true, maxSockets: SOCKETS_PER_HOST });
   #state: Promise<ServerState> | undefined;
@@ -162,16 +159,17 @@ export class DirectDelivery {
 
   /**
    * The activity as sent, and its digest: every inbox of a fan-out gets the same body, so
-   * it is hashed once, keyed by its JSON (each queued message holds its own copy).
+   * it is serialized and hashed once. The queue hands a fan-out's deliveries one activity
+   * object (its payload, DatabaseMessageQueue), which keys it here for as long as any
+   * delivery holds it.
    */
   #body(activity: unknown): SerializedBody {
-    const json = JSON.stringify(activity);
-    let body = this.#bodies.get(json);
+    const keyed = typeof activity === "object" && activity !== null;
+    let body = keyed ? this.#bodies.get(activity) : undefined;
     if (!body) {
-      if (this.#bodies.size >= BODY_CACHE_SIZE) this.#bodies.clear();
-      const bytes = Buffer.from(json);
+      const bytes = Buffer.from(JSON.stringify(activity));
       body = { bytes, sha256: createHash("sha256").update(bytes).digest("base64") };
-      this.#bodies.set(json, body);
+      if (keyed) this.#bodies.set(activity, body);
     }
     return body;
   }

@@ -353,6 +353,103 @@ describe("DatabaseMessageQueue", () => {
     expect(received).toEqual(["orphan"]);
   });
 
+  it("stores what many messages share once, and hands each message whole, across a restart", async () => {
+    const database = await freshDatabase();
+    const first = await database.open();
+    const { queueMessages, queuePayloads } = first.tables;
+    // A fan-out's deliveries: each names its inbox, all carry the same activity and keys.
+    const shared = {
+      activity: { id: "https://univ.example/courses/1/activity", summary: "x".repeat(4000) },
+      keys: [{ keyId: "https://univ.example/actors/institution#main-key" }],
+    };
+    const inboxes = Array.from({ length: 60 }, (_, n) => `https://school${n}.example/inbox`);
+    await createMessageQueue(first).enqueueEach(
+      inboxes.map((inbox) => ({ message: { type: "outbox", inbox, ...shared }, shared })),
+    );
+    expect(await first.select({ id: queuePayloads.id }).from(queuePayloads)).toHaveLength(1);
+    const stored = await first.select({ message: queueMessages.message }).from(queueMessages);
+    expect(stored).toHaveLength(60);
+    for (const { message } of stored) {
+      expect(Object.keys(message as object).sort()).toEqual(["inbox", "type"]);
+    }
+    await first.close();
+
+    const db = await database.open();
+    opened.push(db);
+    const queue = createMessageQueue(db, { pollInterval: 20, concurrency: 8 });
+    const received: Record<string, unknown>[] = [];
+    const controller = new AbortController();
+    const listening = queue.listen(
+      (message) => void received.push(message as Record<string, unknown>),
+      { signal: controller.signal },
+    );
+    await eventually(() => received.length === 60);
+    await eventually(
+      async () => (await db.select({ id: queuePayloads.id }).from(queuePayloads)).length === 0,
+    );
+    controller.abort();
+    await listening;
+    expect(received.map(({ inbox }) => inbox).sort()).toEqual([...inboxes].sort());
+    for (const message of received)
+      expect(message).toEqual({ type: "outbox", inbox: message.inbox, ...shared });
+    // One activity object for all: a delivery serializes and hashes it once per fan-out.
+    expect(new Set(received.map(({ activity }) => activity)).size).toBe(1);
+    expect(await queue.getDepth()).toEqual({ queued: 0, delayed: 0, ready: 0 });
+  });
+
+  it("keeps the payload of a message retried in its place, and drops it once none names it", async () => {
+    const database = await freshDatabase();
+    const db = await database.open();
+    opened.push(db);
+    const { queuePayloads } = db.tables;
+    const queue = createMessageQueue(db, { pollInterval: 20, concurrency: 4 });
+    const shared = { activity: { id: "https://univ.example/a" }, keys: ["key"] };
+    await queue.enqueueEach(
+      ["create", "update"].map((name) => ({
+        message: { name, attempt: 0, ...shared },
+        orderingKey: "course inbox",
+        shared,
+      })),
+    );
+    const handled: string[] = [];
+    const controller = new AbortController();
+    const listening = queue.listen(
+      async (message) => {
+        const { name, attempt, activity } = message as {
+          name: string;
+          attempt: number;
+          activity: unknown;
+        };
+        handled.push(`${name} ${attempt} ${JSON.stringify(activity)}`);
+        if (name === "create" && attempt === 0) {
+          await queue.enqueueEach([
+            {
+              message: { ...(message as object), attempt: 1 },
+              orderingKey: "course inbox",
+              delay: Temporal.Duration.from({ milliseconds: 100 }),
+              shared,
+            },
+          ]);
+          // The payload is still named, by the retry and by the Update behind it.
+          expect(await db.select({ id: queuePayloads.id }).from(queuePayloads)).toHaveLength(1);
+        }
+      },
+      { signal: controller.signal },
+    );
+    await eventually(() => handled.length === 3);
+    await eventually(
+      async () => (await db.select({ id: queuePayloads.id }).from(queuePayloads)).length === 0,
+    );
+    controller.abort();
+    await listening;
+    const activity = JSON.stringify(shared.activity);
+    expect(handled).toEqual([
+      `create 0 ${activity}`,
+      `create 1 ${activity}`,
+      `update 0 ${activity}`,
+    ]);
+  });
+
   it("retries a message whose handler failed, later", async () => {
     const database = await freshDatabase();
     let clock = Date.now();

@@ -1,4 +1,5 @@
 import { AsyncLocalStorage } from "node:async_hooks";
+import { createHash } from "node:crypto";
 import { EventEmitter } from "node:events";
 import type {
   MessageQueue,
@@ -20,6 +21,7 @@ import {
   min,
   notExists,
   or,
+  type SQL,
   sql,
 } from "drizzle-orm";
 import type { NodeDatabase } from "../db/database.ts";
@@ -67,6 +69,8 @@ interface ClaimedMessage {
   readonly orderingKey: string | null;
   /** How many times a worker has taken it, this time included. */
   readonly attempts: number;
+  /** The stored parts it shares with other messages (queue_payloads), if any. */
+  readonly payloadId: string | null;
 }
 
 /** A message to queue, with its own ordering key and delay. */
@@ -74,6 +78,18 @@ export interface QueuedMessage {
   readonly message: unknown;
   readonly orderingKey?: string | undefined;
   readonly delay?: MessageQueueEnqueueOptions["delay"];
+  /**
+   * Properties of the message (an object) that many messages have in common, such as a
+   * fan-out's activity and signing keys: stored once for all of them, given as the same
+   * object to each, and put back into each message when a worker takes it.
+   */
+  readonly shared?: Readonly<Record<string, unknown>> | undefined;
+}
+
+/** The shared parts of one enqueue, each stored once, under the digest of its JSON. */
+interface StoredPayload {
+  readonly id: string;
+  readonly json: string;
 }
 
 /** The message a handler is working on, as seen from what the handler queues. */
@@ -102,6 +118,8 @@ export class DatabaseMessageQueue implements MessageQueue {
   readonly #lease: number;
   readonly #concurrency: number;
   readonly #now: () => number;
+  /** Payloads read, by id: those of the fan-outs being delivered. */
+  readonly #payloads = new Map<string, Readonly<Record<string, unknown>>>();
 
   constructor(db: NodeDatabase, wakeups: QueueWakeups, options: DatabaseMessageQueueOptions = {}) {
     this.#db = db;
@@ -144,37 +162,118 @@ export class DatabaseMessageQueue implements MessageQueue {
     const { queueMessages } = this.#db.tables;
     const now = this.#now();
     const due = (entry: QueuedMessage) => now + (entry.delay?.total({ unit: "millisecond" }) ?? 0);
+    const payloads = new Map<Readonly<Record<string, unknown>>, StoredPayload>();
+    const payloadOf = (entry: QueuedMessage): StoredPayload | undefined => {
+      if (!entry.shared) return undefined;
+      let payload = payloads.get(entry.shared);
+      if (!payload) {
+        const json = JSON.stringify(entry.shared);
+        payload = { id: createHash("sha256").update(json).digest("base64url"), json };
+        payloads.set(entry.shared, payload);
+      }
+      return payload;
+    };
+    // What is stored of a message: without its shared parts, which its payload holds.
+    const stored = (entry: QueuedMessage) => {
+      if (!entry.shared) return entry.message;
+      const own = { ...(entry.message as Record<string, unknown>) };
+      for (const name of Object.keys(entry.shared)) delete own[name];
+      return own;
+    };
     const current = handling.getStore();
     const [only] = entries;
-    if (
+    const replacing =
       entries.length === 1 &&
-      only &&
+      only !== undefined &&
       current?.queue === this &&
       !current.replaced &&
       current.claimed.orderingKey !== null &&
-      only.orderingKey === current.claimed.orderingKey
-    ) {
-      current.replaced = true;
-      await this.#db
-        .update(queueMessages)
-        .set({ message: only.message, availableAt: due(only), leasedUntil: null, attempts: 0 })
-        .where(eq(queueMessages.id, current.claimed.id));
-    } else {
-      for (let start = 0; start < entries.length; start += INSERT_BATCH) {
-        await this.#db.insert(queueMessages).values(
-          entries.slice(start, start + INSERT_BATCH).map((entry) => ({
-            channel: this.#channel,
-            message: entry.message,
-            orderingKey: entry.orderingKey ?? null,
-            availableAt: due(entry),
-            enqueuedAt: now,
-          })),
-        );
+      only.orderingKey === current.claimed.orderingKey;
+    const rows = entries.map((entry) => ({
+      message: stored(entry),
+      orderingKey: entry.orderingKey ?? null,
+      availableAt: due(entry),
+      payloadId: payloadOf(entry)?.id ?? null,
+    }));
+    const write = async (db: Writer) => {
+      await this.#storePayloads(db, [...payloads.values()]);
+      const [row] = rows;
+      if (replacing && current && row) {
+        current.replaced = true;
+        await db
+          .update(queueMessages)
+          .set({ ...row, leasedUntil: null, attempts: 0 })
+          .where(eq(queueMessages.id, current.claimed.id));
+        return;
       }
-    }
+      for (let start = 0; start < rows.length; start += INSERT_BATCH) {
+        await this.#insert(db, rows.slice(start, start + INSERT_BATCH), now);
+      }
+    };
+    // A payload and the messages that name it go in together: a worker of another
+    // process deleting the payload of its last handled message in between would leave
+    // these naming none (the foreign key then refuses that deletion instead).
+    if (payloads.size > 0) await this.#db.transaction(async (tx) => await write(tx));
+    else await write(this.#db);
     // The messages are stored: a listener the wakeup misses finds them at its next poll,
     // so a failed wakeup must not make the caller queue them again.
     await this.#wakeups.announce(this.#channel).catch(() => {});
+  }
+
+  /**
+   * Stores payloads not stored yet. On PostgreSQL an existing one is updated in place,
+   * which locks its row until the transaction ends: a concurrent deletion of a payload no
+   * message names waits, and then finds this transaction's messages naming it.
+   */
+  async #storePayloads(db: Writer, payloads: readonly StoredPayload[]): Promise<void> {
+    if (payloads.length === 0) return;
+    const { queuePayloads } = this.#db.tables;
+    const values = payloads.map(({ id, json }) => ({ id, payload: JSON.parse(json) as unknown }));
+    if (this.#db.engine === "postgres") {
+      await db
+        .insert(queuePayloads)
+        .values(values)
+        .onConflictDoUpdate({ target: queuePayloads.id, set: { id: sql`excluded.id` } });
+    } else {
+      await db.insert(queuePayloads).values(values).onConflictDoNothing();
+    }
+  }
+
+  /**
+   * Inserts rows in one statement whose one parameter is their JSON: built by drizzle as
+   * a parameter per value, a fan-out's thousand rows cost more to build than to store.
+   * Rows come out of the JSON array in its order, so their ids keep the order queued.
+   */
+  async #insert(
+    db: Writer,
+    rows: readonly {
+      message: unknown;
+      orderingKey: string | null;
+      availableAt: number;
+      payloadId: string | null;
+    }[],
+    now: number,
+  ): Promise<void> {
+    const batch = JSON.stringify(
+      rows.map((row) => [row.message, row.orderingKey, row.availableAt, row.payloadId]),
+    );
+    const { queueMessages } = this.#db.tables;
+    const columns = sql.raw(
+      "channel, message, ordering_key, available_at, enqueued_at, payload_id",
+    );
+    if (this.#db.engine === "postgres") {
+      await db.execute(sql`insert into ${queueMessages} (${columns})
+        select ${this.#channel}, row -> 0, row ->> 1, (row ->> 2)::bigint, ${now}, row ->> 3
+        from jsonb_array_elements(${batch}::jsonb) with ordinality as rows(row, position)
+        order by position`);
+      return;
+    }
+    await runOnSqlite(
+      db,
+      sql`insert into ${queueMessages} (${columns})
+        select ${this.#channel}, value -> 0, value ->> 1, value ->> 2, ${now}, value ->> 3
+        from json_each(${batch})`,
+    );
   }
 
   async listen(
@@ -202,7 +301,7 @@ export class DatabaseMessageQueue implements MessageQueue {
     signal: AbortSignal | undefined,
   ): Promise<void> {
     const inHand = new Set<Promise<void>>();
-    const handled: number[] = [];
+    const handled: ClaimedMessage[] = [];
     const freeEnough = () => inHand.size === 0 || inHand.size <= this.#concurrency / 2;
     while (!signal?.aborted) {
       const rings = doorbell.rings;
@@ -214,7 +313,7 @@ export class DatabaseMessageQueue implements MessageQueue {
         for (const message of claimed) {
           const work: Promise<void> = this.#handle(message, handler).then((deleteNow) => {
             inHand.delete(work);
-            if (deleteNow) handled.push(message.id);
+            if (deleteNow) handled.push(message);
             if (freeEnough()) doorbell.ring();
           });
           inHand.add(work);
@@ -276,15 +375,47 @@ export class DatabaseMessageQueue implements MessageQueue {
     return false;
   }
 
-  async #delete(ids: readonly number[]): Promise<void> {
-    if (ids.length === 0) return;
-    const { queueMessages } = this.#db.tables;
+  /** Deletes handled messages, then the payloads that no message names any more. */
+  async #delete(messages: readonly ClaimedMessage[]): Promise<void> {
+    if (messages.length === 0) return;
+    const { queueMessages, queuePayloads } = this.#db.tables;
     try {
-      await this.#db.delete(queueMessages).where(inArray(queueMessages.id, [...ids]));
+      await this.#db.delete(queueMessages).where(
+        inArray(
+          queueMessages.id,
+          messages.map(({ id }) => id),
+        ),
+      );
     } catch (error) {
       // Left in the table, they are handled again once their leases run out.
       console.error(`coursefed: queue ${this.#channel}: ${(error as Error).message}`);
+      return;
     }
+    const payloadIds = [...new Set(messages.map(({ payloadId }) => payloadId))].filter(
+      (id): id is string => id !== null,
+    );
+    if (payloadIds.length === 0) return;
+    const naming = aliasedTable(queueMessages, "naming");
+    const deleted = await this.#db
+      .delete(queuePayloads)
+      .where(
+        and(
+          inArray(queuePayloads.id, payloadIds),
+          notExists(
+            this.#db
+              .select({ id: naming.id })
+              .from(naming)
+              .where(eq(naming.payloadId, queuePayloads.id)),
+          ),
+        ),
+      )
+      .returning({ id: queuePayloads.id })
+      .catch(() => {
+        // Another process queued messages naming one meanwhile (the foreign key refused
+        // the deletion): the payload goes once those are handled.
+        return [];
+      });
+    for (const { id } of deleted) this.#payloads.delete(id);
   }
 
   async getDepth(): Promise<MessageQueueDepth> {
@@ -353,17 +484,26 @@ export class DatabaseMessageQueue implements MessageQueue {
         set leased_until = ${lease}, attempts = ${queueMessages.attempts} + 1
         where ${queueMessages.id} in (select id from next)
         returning ${queueMessages.id}, ${queueMessages.message},
-          ${queueMessages.orderingKey}, ${queueMessages.attempts}`)) as unknown as {
-        rows: { id: number; message: unknown; ordering_key: string | null; attempts: number }[];
+          ${queueMessages.orderingKey}, ${queueMessages.attempts}, ${queueMessages.payloadId}`)) as unknown as {
+        rows: {
+          id: number;
+          message: unknown;
+          ordering_key: string | null;
+          attempts: number;
+          payload_id: string | null;
+        }[];
       };
-      return rows
-        .map((row) => ({
-          id: Number(row.id),
-          message: row.message,
-          orderingKey: row.ordering_key,
-          attempts: Number(row.attempts),
-        }))
-        .sort((a, b) => a.id - b.id);
+      return await this.#withPayloads(
+        rows
+          .map((row) => ({
+            id: Number(row.id),
+            message: row.message,
+            orderingKey: row.ordering_key,
+            attempts: Number(row.attempts),
+            payloadId: row.payload_id,
+          }))
+          .sort((a, b) => a.id - b.id),
+      );
     }
     // A SQLite statement has the database to itself: it needs no row locks, and runs the
     // subquery once.
@@ -376,8 +516,37 @@ export class DatabaseMessageQueue implements MessageQueue {
         message: queueMessages.message,
         orderingKey: queueMessages.orderingKey,
         attempts: queueMessages.attempts,
+        payloadId: queueMessages.payloadId,
       });
-    return claimed.sort((a, b) => a.id - b.id);
+    return await this.#withPayloads(claimed.sort((a, b) => a.id - b.id));
+  }
+
+  /**
+   * The messages with their shared parts put back, read once per payload: the thousand
+   * deliveries of a fan-out then hold one activity, not a copy each.
+   */
+  async #withPayloads(claimed: ClaimedMessage[]): Promise<ClaimedMessage[]> {
+    const missing = [
+      ...new Set(claimed.map(({ payloadId }) => payloadId).filter((id) => id !== null)),
+    ].filter((id) => !this.#payloads.has(id));
+    if (missing.length > 0) {
+      const { queuePayloads } = this.#db.tables;
+      const rows = await this.#db
+        .select({ id: queuePayloads.id, payload: queuePayloads.payload })
+        .from(queuePayloads)
+        .where(inArray(queuePayloads.id, missing));
+      if (this.#payloads.size + rows.length > KEPT_PAYLOADS) this.#payloads.clear();
+      for (const { id, payload } of rows) {
+        this.#payloads.set(id, payload as Readonly<Record<string, unknown>>);
+      }
+    }
+    return claimed.map((each) => {
+      if (each.payloadId === null) return each;
+      const payload = this.#payloads.get(each.payloadId);
+      // A payload is deleted only once no message names it (a foreign key holds it).
+      if (!payload) throw new Error(`queue payload ${each.payloadId} is missing`);
+      return { ...each, message: { ...(each.message as object), ...payload } };
+    });
   }
 
   async #renew(id: number): Promise<void> {
@@ -403,8 +572,19 @@ export class DatabaseMessageQueue implements MessageQueue {
   }
 }
 
-/** Rows per insert: well within both engines' limits on a statement's parameters. */
+/** What queues messages: the database, or a transaction on it. */
+type Writer = Pick<NodeDatabase, "insert" | "update" | "execute">;
+
+/** Rows per insert, a statement each. */
 const INSERT_BATCH = 1000;
+
+/** Payloads kept read: a few fan-outs' activities, a few KB each. */
+const KEPT_PAYLOADS = 16;
+
+/** Runs a statement drizzle's builders do not make, on SQLite (PostgreSQL has `execute`). */
+async function runOnSqlite(db: Writer, query: SQL): Promise<void> {
+  await (db as unknown as { run(query: SQL): Promise<unknown> }).run(query);
+}
 
 /**
  * Wakes one listener's idle workers. A worker notes `rings` before it looks for work, so
