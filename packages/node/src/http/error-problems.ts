@@ -45,6 +45,8 @@ export interface Problem extends ProblemCode {
 /** The HTTP form of one error class: the problem each of its errors is. */
 interface ErrorProblems {
   readonly type: abstract new (...args: never[]) => Error;
+  /** Every problem its errors can be, for the API's description. */
+  readonly problems: readonly ProblemCode[];
   problemOf(error: Error): Problem;
 }
 
@@ -56,6 +58,7 @@ function coded<E extends Error & { readonly code: string }>(
 ): ErrorProblems {
   return {
     type,
+    problems: Object.values(codes),
     problemOf: (error) => {
       const refused = error as E;
       const details = detailsOf(refused);
@@ -73,7 +76,11 @@ function single(
   type: abstract new (...args: never[]) => Error,
   problemCode: ProblemCode,
 ): ErrorProblems {
-  return { type, problemOf: (error) => ({ ...problemCode, message: error.message }) };
+  return {
+    type,
+    problems: [problemCode],
+    problemOf: (error) => ({ ...problemCode, message: error.message }),
+  };
 }
 
 const notFound = (code: string): ProblemCode => ({ status: 404, code });
@@ -269,6 +276,15 @@ export function problemOf(error: unknown): Problem | undefined {
     if (error instanceof entry.type) return entry.problemOf(error);
   }
   return undefined;
+}
+
+const STATUS_OF_CODE: ReadonlyMap<string, ContentfulStatusCode> = new Map(
+  ERROR_PROBLEMS.flatMap((entry) => entry.problems.map(({ code, status }) => [code, status])),
+);
+
+/** The status the API answers a problem code of the domain with; undefined for another. */
+export function problemStatus(code: string): ContentfulStatusCode | undefined {
+  return STATUS_OF_CODE.get(code);
 }
 
 /**

@@ -25,17 +25,3 @@ export function problem<Status extends ContentfulStatusCode>(
     status,
   );
 }
-
-export const errorResponses = {
-  401: { description: "No valid token", content: { "application/json": { schema: ErrorSchema } } },
-  403: {
-    description: "The token may not do this",
-    content: { "application/json": { schema: ErrorSchema } },
-  },
-} as const;
-
-export const moodleFailureResponse = {
-  description:
-    "Moodle failed or could not be reached: the code is moodle_ + the driver's reason (moodle_unreachable, moodle_misconfigured, ...), details.log what Moodle printed",
-  content: { "application/json": { schema: ErrorSchema } },
-} as const;

@@ -19,7 +19,8 @@ import { fetchCatalogArchive } from "../../catalog/fetch-service.ts";
 import { mayReadArchive } from "../../courses/access.ts";
 import { lineageOf } from "../../courses/licence-lineage.ts";
 import { domainServices } from "../../federation/domain-services.ts";
-import { ErrorSchema, errorResponses, problem } from "../../http/problem.ts";
+import { problem } from "../../http/problem.ts";
+import { refusals } from "../../http/refusal-responses.ts";
 import { serveBlob } from "../../http/serve-blob.ts";
 import type { CourseManifest } from "../../manifests/course-manifest.ts";
 import type { MoodleTarget } from "../../moodle-targets/target-repository.ts";
@@ -163,11 +164,10 @@ const list = createRoute({
         },
       },
     },
-    400: {
-      description: "restorable=site asked with a token that is not a Moodle site's",
-      content: { "application/json": { schema: ErrorSchema } },
-    },
-    ...errorResponses,
+    ...refusals({
+      invalid_request: "restorable=site asked with a token that is not a Moodle site's",
+      invalid_cursor: "A cursor this node did not make",
+    }),
   },
 });
 
@@ -192,7 +192,7 @@ const teachers = createRoute({
         },
       },
     },
-    ...errorResponses,
+    ...refusals(),
   },
 });
 
@@ -230,11 +230,9 @@ const show = createRoute({
         },
       },
     },
-    404: {
-      description: "Not in the catalog",
-      content: { "application/json": { schema: ErrorSchema } },
-    },
-    ...errorResponses,
+    ...refusals({
+      not_in_catalog: "Not in the catalog",
+    }),
   },
 });
 
@@ -276,11 +274,10 @@ const compatibility = createRoute({
         },
       },
     },
-    404: {
-      description: "Not in the catalog, or no such revision",
-      content: { "application/json": { schema: ErrorSchema } },
-    },
-    ...errorResponses,
+    ...refusals({
+      not_in_catalog: "Not in the catalog",
+      no_such_revision: "No such revision",
+    }),
   },
 });
 
@@ -320,24 +317,14 @@ const fetchArchive = createRoute({
         },
       },
     },
-    404: {
-      description: "Not in the catalog, or no such revision",
-      content: { "application/json": { schema: ErrorSchema } },
-    },
-    409: {
-      description:
-        "Refused: withdrawn by its publisher, or its archive is elsewhere than its publisher",
-      content: { "application/json": { schema: ErrorSchema } },
-    },
-    502: {
-      description: "Download failed or digest mismatch",
-      content: { "application/json": { schema: ErrorSchema } },
-    },
-    ...errorResponses,
-    403: {
-      description: "The token may not do this, or the publisher's server is not federated",
-      content: { "application/json": { schema: ErrorSchema } },
-    },
+    ...refusals({
+      not_in_catalog: "Not in the catalog",
+      no_such_revision: "No such revision",
+      withdrawn: "Withdrawn by its publisher",
+      foreign_archive: "Its archive is elsewhere than its publisher",
+      download_failed: "The download failed, or the archive did not match its digest",
+      not_federated: "The publisher's server is not federated",
+    }),
   },
 });
 
@@ -357,15 +344,10 @@ const downloadArchive = createRoute({
         },
       },
     },
-    404: {
-      description: "Not held here, or not an archive of a course",
-      content: { "application/json": { schema: ErrorSchema } },
-    },
-    ...errorResponses,
-    403: {
-      description: "Held, but not for this token: another teacher's course that is not public",
-      content: { "application/json": { schema: ErrorSchema } },
-    },
+    ...refusals({
+      not_found: "Not held here, or not an archive of a course",
+      forbidden: "Held, but not for this token: another teacher's course that is not public",
+    }),
   },
 });
 
@@ -382,19 +364,15 @@ const boost = createRoute({
     },
   },
   responses: {
-    ...errorResponses,
     202: {
       description: "Announced to the followers of the token's actor",
       content: { "application/json": { schema: z.object({ announce: z.string().url() }) } },
     },
-    404: {
-      description: "Not in the catalog",
-      content: { "application/json": { schema: ErrorSchema } },
-    },
-    409: {
-      description: "Withdrawn, or not public",
-      content: { "application/json": { schema: ErrorSchema } },
-    },
+    ...refusals({
+      not_in_catalog: "Not in the catalog",
+      withdrawn: "Withdrawn by its publisher",
+      not_public: "Not public: a followers-only course cannot be boosted",
+    }),
   },
 });
 

@@ -6,7 +6,8 @@ import { CAPABILITY_LIFETIME, issueDownloadCapability } from "../../courses/down
 import { editCourse, METADATA_LIMITS, withdrawCourse } from "../../courses/publish-service.ts";
 import type { FederationServices } from "../../federation/context.ts";
 import { domainServices } from "../../federation/domain-services.ts";
-import { ErrorSchema, errorResponses, moodleFailureResponse, problem } from "../../http/problem.ts";
+import { problem } from "../../http/problem.ts";
+import { MOODLE_FAILED, refusals } from "../../http/refusal-responses.ts";
 import { publishFromMoodle } from "../../restores/publish-from-moodle.ts";
 import { publishUpload } from "../../uploads/publish-upload.ts";
 import { VISIBILITIES } from "../../vocabulary/visibility.ts";
@@ -60,21 +61,25 @@ const FromMoodleRequest = PublishRequest.omit({ uploadId: true, sanitize: true }
   })
   .openapi("PublishFromMoodleRequest");
 
+/** What publishing refuses, from an upload or from Moodle. */
+const PUBLISH_REFUSALS = {
+  course_not_found: "No such course (for a revision)",
+  forbidden: "The token may not do this, or the course is another teacher's",
+  personal_data: "Personal data found (details lists it)",
+  invalid_backup: "Not a valid backup",
+  invalid_metadata: "Metadata refused (an empty title, a tag of more than 64 characters...)",
+  unknown_source: "A source not in our catalog",
+  licence_refused: "A licence an ancestor's forbids (the message names the ancestor)",
+};
+
+const published = {
+  description: "Published and announced to followers",
+  content: { "application/json": { schema: Published } },
+};
+
 const publishResponses = {
-  201: {
-    description: "Published and announced to followers",
-    content: { "application/json": { schema: Published } },
-  },
-  404: {
-    description: "No such upload or course",
-    content: { "application/json": { schema: ErrorSchema } },
-  },
-  422: {
-    description:
-      "Personal data found, not a valid backup, a source not in our catalog, or a licence an ancestor's forbids (licence_refused, naming the ancestor)",
-    content: { "application/json": { schema: ErrorSchema } },
-  },
-  ...errorResponses,
+  201: published,
+  ...refusals({ ...PUBLISH_REFUSALS, upload_not_found: "No such upload of yours" }),
 } as const;
 
 const publish = createRoute({
@@ -98,15 +103,16 @@ const revise = createRoute({
   responses: publishResponses,
 });
 
-// Declared apart, like publishResponses: spread inline into createRoute, errorResponses'
+// Declared apart, like publishResponses: spread inline into createRoute, the refusals'
 // statuses are lost from the handler's allowed return types.
 const fromMoodleResponses = {
-  ...publishResponses,
-  404: {
-    description: "No such target, or no such course on the site",
-    content: { "application/json": { schema: ErrorSchema } },
-  },
-  502: moodleFailureResponse,
+  201: published,
+  ...refusals({
+    ...PUBLISH_REFUSALS,
+    target_not_found: "No such target",
+    moodle_not_found: "No such course on the site",
+    "moodle_*": MOODLE_FAILED,
+  }),
 } as const;
 
 const publishFromMoodleRoute = createRoute({
@@ -146,15 +152,11 @@ const EditedCourse = z
 
 const editResponses = {
   200: { description: "Changed", content: { "application/json": { schema: EditedCourse } } },
-  404: {
-    description: "No such course",
-    content: { "application/json": { schema: ErrorSchema } },
-  },
-  422: {
-    description: "Metadata refused (an empty title, a tag of more than 64 characters...)",
-    content: { "application/json": { schema: ErrorSchema } },
-  },
-  ...errorResponses,
+  ...refusals({
+    course_not_found: "No such course",
+    forbidden: "The token may not do this, or the course is another teacher's",
+    invalid_metadata: "Metadata refused (an empty title, a tag of more than 64 characters...)",
+  }),
 } as const;
 
 const edit = createRoute({
@@ -177,11 +179,10 @@ const withdraw = createRoute({
   request: { params: z.object({ id: z.string() }) },
   responses: {
     204: { description: "Withdrawn" },
-    404: {
-      description: "No such course",
-      content: { "application/json": { schema: ErrorSchema } },
-    },
-    ...errorResponses,
+    ...refusals({
+      course_not_found: "No such course",
+      forbidden: "The token may not do this, or the course is another teacher's",
+    }),
   },
 });
 
@@ -217,11 +218,12 @@ const downloadLink = createRoute({
     },
   },
   responses: {
-    ...errorResponses,
-    403: {
-      description: "Not the course's author, nor an admin",
-      content: { "application/json": { schema: ErrorSchema } },
-    },
+    ...refusals({
+      forbidden: "Not the course's author, nor an admin",
+      course_not_found: "No such course",
+      revision_not_found: "No such revision",
+      private_course: "A private course: never served to anyone outside this node",
+    }),
     201: {
       description: "The link",
       content: {
@@ -229,14 +231,6 @@ const downloadLink = createRoute({
           schema: z.object({ url: z.string().url(), expiresAt: z.string() }),
         },
       },
-    },
-    404: {
-      description: "No such course or revision",
-      content: { "application/json": { schema: ErrorSchema } },
-    },
-    409: {
-      description: "A private course: never served to anyone outside this node",
-      content: { "application/json": { schema: ErrorSchema } },
     },
   },
 });

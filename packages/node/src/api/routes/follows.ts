@@ -3,7 +3,8 @@ import type { Context } from "hono";
 import type { LocalActor } from "../../actors/local-actors.ts";
 import { domainServices } from "../../federation/domain-services.ts";
 import { answerFollowRequest, follow, followingState } from "../../follows/follow-service.ts";
-import { ErrorSchema, errorResponses, problem } from "../../http/problem.ts";
+import { problem } from "../../http/problem.ts";
+import { refusals } from "../../http/refusal-responses.ts";
 import type { ApiDependencies } from "../api-dependencies.ts";
 import { type ApiEnv, auditActorOf } from "../auth.ts";
 
@@ -26,15 +27,10 @@ const showFollowing = createRoute({
       description: "Waiting for the other side's answer, or accepted",
       content: { "application/json": { schema: Following } },
     },
-    404: {
-      description: "The caller has not asked to follow that actor (no_such_request)",
-      content: { "application/json": { schema: ErrorSchema } },
-    },
-    409: {
-      description: "The other side refused the follow: a Reject came back (rejected)",
-      content: { "application/json": { schema: ErrorSchema } },
-    },
-    ...errorResponses,
+    ...refusals({
+      no_such_request: "The caller has not asked to follow that actor",
+      rejected: "The other side refused the follow: a Reject came back",
+    }),
   },
 });
 
@@ -64,25 +60,14 @@ const startFollowing = createRoute({
       description: "Follow sent; it waits for the other side's answer",
       content: { "application/json": { schema: Following } },
     },
-    404: {
-      description: "Nothing to follow there",
-      content: { "application/json": { schema: ErrorSchema } },
-    },
-    400: {
-      description: "Neither an actor URL nor @user@host",
-      content: { "application/json": { schema: ErrorSchema } },
-    },
-    422: { description: "Not an actor", content: { "application/json": { schema: ErrorSchema } } },
-    ...errorResponses,
-    403: {
-      description:
-        "The federation policy excludes that server (not_federated), or it is on a private address this node was not started to reach (private_address)",
-      content: { "application/json": { schema: ErrorSchema } },
-    },
-    502: {
-      description: "The other server could not be reached (unreachable)",
-      content: { "application/json": { schema: ErrorSchema } },
-    },
+    ...refusals({
+      not_found: "Nothing to follow there",
+      bad_target: "Neither an actor URL nor @user@host",
+      not_an_actor: "Not an actor",
+      not_federated: "The federation policy excludes that server",
+      private_address: "It is on a private address this node was not started to reach",
+      unreachable: "The other server could not be reached",
+    }),
   },
 });
 
@@ -106,15 +91,10 @@ const listRequests = createRoute({
       description: "Pending requests",
       content: { "application/json": { schema: z.object({ items: z.array(FollowRequest) }) } },
     },
-    404: {
-      description: "No local actor has that handle",
-      content: { "application/json": { schema: ErrorSchema } },
-    },
-    ...errorResponses,
-    403: {
-      description: "Only an admin lists the requests to another actor than their own",
-      content: { "application/json": { schema: ErrorSchema } },
-    },
+    ...refusals({
+      no_such_actor: "No local actor has that handle",
+      forbidden: "Only an admin lists the requests to another actor than their own",
+    }),
   },
 });
 
@@ -133,11 +113,11 @@ const decide = createRoute({
   },
   responses: {
     204: { description: "Answered; the follower is told" },
-    404: {
-      description: "No such request",
-      content: { "application/json": { schema: ErrorSchema } },
-    },
-    ...errorResponses,
+    ...refusals({
+      no_such_request: "No such request",
+      no_such_actor: "No local actor has that handle",
+      forbidden: "Only an admin answers the requests to another actor than their own",
+    }),
   },
 });
 

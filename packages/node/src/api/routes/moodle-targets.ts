@@ -2,7 +2,8 @@ import { MAX_COURSES_PER_PAGE, type MoodleSiteInfo } from "@coursefed/moodle";
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import type { AdminOnRecord } from "../../audit/audit-log.ts";
-import { ErrorSchema, errorResponses, moodleFailureResponse, problem } from "../../http/problem.ts";
+import { problem } from "../../http/problem.ts";
+import { MOODLE_FAILED, refusals } from "../../http/refusal-responses.ts";
 import {
   type ListingViewer,
   targetCategories,
@@ -112,10 +113,7 @@ const Probe = z
   })
   .openapi("MoodleProbe");
 
-const notFound = {
-  description: "No such target",
-  content: { "application/json": { schema: ErrorSchema } },
-} as const;
+const noSuchTarget = { target_not_found: "No such target" };
 
 const list = createRoute({
   method: "get",
@@ -127,7 +125,7 @@ const list = createRoute({
       description: "Targets, by name",
       content: { "application/json": { schema: z.object({ items: z.array(Target) }) } },
     },
-    ...errorResponses,
+    ...refusals(),
   },
 });
 
@@ -143,15 +141,10 @@ const create = createRoute({
   },
   responses: {
     201: { description: "Added", content: { "application/json": { schema: Target } } },
-    400: {
-      description: "Unusable name or URL, or settings missing (or not for this driver)",
-      content: { "application/json": { schema: ErrorSchema } },
-    },
-    409: {
-      description: "A target has this name already",
-      content: { "application/json": { schema: ErrorSchema } },
-    },
-    ...errorResponses,
+    ...refusals({
+      invalid_target: "Unusable name or URL, or settings missing (or not for this driver)",
+      target_exists: "A target has this name already",
+    }),
   },
 });
 
@@ -161,7 +154,7 @@ const remove = createRoute({
   summary: "Forget a target, its rules, restore jobs and lineage (admin); the site is untouched",
   middleware: [requireAdmin] as const,
   request: { params: z.object({ name: z.string() }) },
-  responses: { 204: { description: "Forgotten" }, 404: notFound, ...errorResponses },
+  responses: { 204: { description: "Forgotten" }, ...refusals(noSuchTarget) },
 });
 
 const probe = createRoute({
@@ -174,9 +167,10 @@ const probe = createRoute({
   request: { params: z.object({ name: z.string() }) },
   responses: {
     200: { description: "What the site runs", content: { "application/json": { schema: Probe } } },
-    404: notFound,
-    502: moodleFailureResponse,
-    ...errorResponses,
+    ...refusals({
+      ...noSuchTarget,
+      "moodle_*": MOODLE_FAILED,
+    }),
   },
 });
 
@@ -202,11 +196,12 @@ const Course = z
   })
   .openapi("MoodleCourse", { description: "An existing course a backup may be restored into" });
 
-const listingFailure = {
-  description:
+/** A listing of a target's categories or courses: what it refuses. */
+const LISTING_REFUSALS = {
+  ...noSuchTarget,
+  "moodle_*":
     "The site could not be listed: moodle_plugin_missing (a ws site's local_coursefed is missing or too old), moodle_authentication (its user may restore nowhere), moodle_unreachable, ...",
-  content: { "application/json": { schema: ErrorSchema } },
-} as const;
+};
 
 const categories = createRoute({
   method: "get",
@@ -230,13 +225,10 @@ const categories = createRoute({
         },
       },
     },
-    404: notFound,
-    502: listingFailure,
-    ...errorResponses,
-    403: {
-      description: "A site token asking about another target",
-      content: { "application/json": { schema: ErrorSchema } },
-    },
+    ...refusals({
+      ...LISTING_REFUSALS,
+      other_target: "A site token asking about another target",
+    }),
   },
 });
 
@@ -267,14 +259,11 @@ const courses = createRoute({
         },
       },
     },
-    404: notFound,
-    502: listingFailure,
-    ...errorResponses,
-    403: {
-      description:
-        "A teacher's token (teachers restore into the courses granted to them), or a site token asking about another target",
-      content: { "application/json": { schema: ErrorSchema } },
-    },
+    ...refusals({
+      ...LISTING_REFUSALS,
+      forbidden: "A teacher's token (teachers restore into the courses granted to them)",
+      other_target: "A site token asking about another target",
+    }),
   },
 });
 
@@ -289,10 +278,12 @@ const CourseGrant = z
     description: "An existing Moodle course an admin let a teacher restore into",
   });
 
-const invalidPermission = {
-  description: "Not a Moodle id, or no such teacher",
-  content: { "application/json": { schema: ErrorSchema } },
-} as const;
+/** Teachers' categories and grants: what they refuse. */
+const PERMISSION_REFUSALS = {
+  ...noSuchTarget,
+  invalid_request: "Not a Moodle id",
+  teacher_not_found: "No such teacher",
+};
 
 const setTeachers = createRoute({
   method: "put",
@@ -314,9 +305,7 @@ const setTeachers = createRoute({
   },
   responses: {
     200: { description: "The target", content: { "application/json": { schema: Target } } },
-    400: invalidPermission,
-    404: notFound,
-    ...errorResponses,
+    ...refusals(PERMISSION_REFUSALS),
   },
 });
 
@@ -331,9 +320,7 @@ const listGrants = createRoute({
       description: "Grants, by course",
       content: { "application/json": { schema: z.object({ items: z.array(CourseGrant) }) } },
     },
-    400: invalidPermission,
-    404: notFound,
-    ...errorResponses,
+    ...refusals(PERMISSION_REFUSALS),
   },
 });
 
@@ -360,9 +347,7 @@ const addGrant = createRoute({
   responses: {
     201: { description: "Granted" },
     200: { description: "Granted already" },
-    400: invalidPermission,
-    404: notFound,
-    ...errorResponses,
+    ...refusals(PERMISSION_REFUSALS),
   },
 });
 
@@ -380,12 +365,10 @@ const removeGrant = createRoute({
   },
   responses: {
     204: { description: "Taken back" },
-    400: invalidPermission,
-    404: {
-      description: "No such target, or no such grant",
-      content: { "application/json": { schema: ErrorSchema } },
-    },
-    ...errorResponses,
+    ...refusals({
+      ...PERMISSION_REFUSALS,
+      grant_not_found: "No such grant",
+    }),
   },
 });
 

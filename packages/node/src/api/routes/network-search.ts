@@ -1,7 +1,7 @@
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import { domainServices } from "../../federation/domain-services.ts";
 import { catalogIntake, peerSearch } from "../../federation/network-search-client.ts";
-import { ErrorSchema, errorResponses } from "../../http/problem.ts";
+import { refusals } from "../../http/refusal-responses.ts";
 import { NetworkSearchHit } from "../../network-search/network-search-answer.ts";
 import { networkSearchQueryFrom } from "../../network-search/network-search-query.ts";
 import {
@@ -85,11 +85,9 @@ const search = createRoute({
         },
       },
     },
-    400: {
-      description: "A filter that cannot be read",
-      content: { "application/json": { schema: ErrorSchema } },
-    },
-    ...errorResponses,
+    ...refusals({
+      invalid_query: "A filter that cannot be read",
+    }),
   },
 });
 
@@ -128,23 +126,13 @@ const bring = createRoute({
         },
       },
     },
-    400: {
-      description: "Not a course address",
-      content: { "application/json": { schema: ErrorSchema } },
-    },
-    409: {
-      description: "Its publisher is not followed here: follow first",
-      content: { "application/json": { schema: ErrorSchema } },
-    },
-    422: {
-      description: "Not a course that can be verified",
-      content: { "application/json": { schema: ErrorSchema } },
-    },
-    502: {
-      description: "Its server could not be reached",
-      content: { "application/json": { schema: ErrorSchema } },
-    },
-    ...errorResponses,
+    ...refusals({
+      invalid_query: "Not a course address",
+      not_followed: "Its publisher is not followed here: follow first",
+      not_federated: "The federation policy excludes its server",
+      not_a_course: "Not a course that can be verified",
+      unreachable: "Its server could not be reached",
+    }),
   },
 });
 
@@ -168,7 +156,7 @@ const showSettings = createRoute({
       description: "The setting in force",
       content: { "application/json": { schema: NetworkSearchSettings } },
     },
-    ...errorResponses,
+    ...refusals(),
   },
 });
 
@@ -188,7 +176,7 @@ const changeSettings = createRoute({
       description: "The setting in force",
       content: { "application/json": { schema: NetworkSearchSettings } },
     },
-    ...errorResponses,
+    ...refusals(),
   },
 });
 

@@ -1,5 +1,5 @@
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
-import { errorResponses } from "../../http/problem.ts";
+import { refusals } from "../../http/refusal-responses.ts";
 import { peerState } from "../../peers/peer-repository.ts";
 import { federatesWith } from "../../settings/federation-policy.ts";
 import type { ApiDependencies } from "../api-dependencies.ts";
@@ -29,7 +29,7 @@ const list = createRoute({
       description: "Peers",
       content: { "application/json": { schema: z.object({ items: z.array(Peer) }) } },
     },
-    ...errorResponses,
+    ...refusals(),
   },
 });
 

@@ -1,6 +1,7 @@
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import { domainServices } from "../../federation/domain-services.ts";
-import { ErrorSchema, errorResponses, problem } from "../../http/problem.ts";
+import { problem } from "../../http/problem.ts";
+import { refusals } from "../../http/refusal-responses.ts";
 import type { Report } from "../../reports/report-repository.ts";
 import {
   answerReport,
@@ -61,10 +62,7 @@ function reportJson(report: Report): z.infer<typeof ReportSchema> {
 }
 
 const one = { content: { "application/json": { schema: ReportSchema } } };
-const notFound = {
-  description: "No such report",
-  content: { "application/json": { schema: ErrorSchema } },
-};
+const noSuchReport = { report_not_found: "No such report" };
 
 const send = createRoute({
   method: "post",
@@ -87,15 +85,12 @@ const send = createRoute({
   },
   responses: {
     201: { description: "Kept and sent", ...one },
-    404: {
-      description: "Not a course of our catalog",
-      content: { "application/json": { schema: ErrorSchema } },
-    },
-    429: {
-      description: "Too many reports from this account this hour",
-      content: { "application/json": { schema: ErrorSchema } },
-    },
-    ...errorResponses,
+    ...refusals({
+      not_in_catalog: "Not a course of our catalog",
+      invalid_report: "No reason, or a comment too long or with control characters",
+      too_many_reports: "Too many reports from this account this hour",
+      publisher_unknown: "Its publisher's actor could not be read",
+    }),
   },
 });
 
@@ -110,7 +105,7 @@ const list = createRoute({
       description: "Reports",
       content: { "application/json": { schema: z.object({ items: z.array(ReportSchema) }) } },
     },
-    ...errorResponses,
+    ...refusals(),
   },
 });
 
@@ -120,7 +115,7 @@ const show = createRoute({
   summary: "One report (admin)",
   middleware: [requireAdmin] as const,
   request: { params: z.object({ id: z.string() }) },
-  responses: { 200: { description: "The report", ...one }, 404: notFound, ...errorResponses },
+  responses: { 200: { description: "The report", ...one }, ...refusals(noSuchReport) },
 });
 
 const answer = createRoute({
@@ -141,12 +136,12 @@ const answer = createRoute({
   },
   responses: {
     200: { description: "Answered", ...one },
-    404: notFound,
-    409: {
-      description: "A report we sent (its publisher answers it), or a reporter we cannot reach",
-      content: { "application/json": { schema: ErrorSchema } },
-    },
-    ...errorResponses,
+    ...refusals({
+      report_not_found: "No such report",
+      invalid_report: "An answer empty, too long or with control characters",
+      wrong_report_direction: "A report we sent: its publisher answers it",
+      reporter_unknown: "A reporter we cannot reach",
+    }),
   },
 });
 
@@ -168,12 +163,12 @@ const resolve = createRoute({
   },
   responses: {
     200: { description: "Closed", ...one },
-    404: notFound,
-    409: {
-      description: "The action does not apply to a report in this direction",
-      content: { "application/json": { schema: ErrorSchema } },
-    },
-    ...errorResponses,
+    ...refusals({
+      report_not_found: "No such report",
+      invalid_report:
+        "Not a way to close a report, or blocking the only server an allowlist lets in",
+      wrong_report_direction: "The action does not apply to a report in this direction",
+    }),
   },
 });
 

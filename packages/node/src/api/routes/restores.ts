@@ -1,6 +1,7 @@
 import type { RestoreDestination } from "@coursefed/moodle";
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
-import { ErrorSchema, errorResponses, problem } from "../../http/problem.ts";
+import { problem } from "../../http/problem.ts";
+import { refusals } from "../../http/refusal-responses.ts";
 import {
   type RestoreJobViewer,
   visibleRestoreJob,
@@ -132,25 +133,20 @@ const request = createRoute({
       description: "Queued (or the job asked for before: see repeat)",
       content: { "application/json": { schema: RequestedJob } },
     },
-    400: {
-      description: "Both a category and a course, or a course without mode",
-      content: { "application/json": { schema: ErrorSchema } },
-    },
-    404: {
-      description: "Not in the catalog, no such revision, or no such target",
-      content: { "application/json": { schema: ErrorSchema } },
-    },
-    409: {
-      description:
-        "withdrawn: by its publisher; confirmation_required: restoring into an existing course without confirm: true (the message names the course)",
-      content: { "application/json": { schema: ErrorSchema } },
-    },
-    ...errorResponses,
-    403: {
-      description:
-        "restore_not_permitted: a teacher's token, outside what admins let teachers do on this target; override_not_permitted: a teacher's token asked to override",
-      content: { "application/json": { schema: ErrorSchema } },
-    },
+    ...refusals({
+      invalid_request: "Both a category and a course, or a course without mode",
+      invalid_course_name: "A course name that cannot be used",
+      not_in_catalog: "Not in the catalog",
+      no_such_revision: "No such revision",
+      target_not_found: "No such target",
+      withdrawn: "Withdrawn by its publisher",
+      confirmation_required:
+        "Restoring into an existing course without confirm: true (the message names the course)",
+      forbidden: "The token may not do this, or it is a Moodle site's asking for another target",
+      restore_not_permitted:
+        "A teacher's token, outside what admins let teachers do on this target",
+      override_not_permitted: "A teacher's token asked to override",
+    }),
   },
 });
 
@@ -172,7 +168,7 @@ const list = createRoute({
       description: "Jobs (without Moodle's log: see GET /restores/{id})",
       content: { "application/json": { schema: z.object({ items: z.array(JobSummary) }) } },
     },
-    ...errorResponses,
+    ...refusals(),
   },
 });
 
@@ -183,11 +179,9 @@ const show = createRoute({
   request: { params: z.object({ id: z.string() }) },
   responses: {
     200: { description: "The job", content: { "application/json": { schema: Job } } },
-    404: {
-      description: "No such job, or one this token may not see (see GET /restores)",
-      content: { "application/json": { schema: ErrorSchema } },
-    },
-    ...errorResponses,
+    ...refusals({
+      restore_not_found: "No such job, or one this token may not see (see GET /restores)",
+    }),
   },
 });
 

@@ -2,7 +2,8 @@ import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import { catalogChanges } from "../../catalog/revision-changes.ts";
 import { ownCourseChanges } from "../../courses/revision-changes.ts";
 import { domainServices } from "../../federation/domain-services.ts";
-import { ErrorSchema, errorResponses, problem } from "../../http/problem.ts";
+import { problem } from "../../http/problem.ts";
+import { refusals } from "../../http/refusal-responses.ts";
 import { changesBeforeUpdate } from "../../restores/update-changes.ts";
 import type { ApiDependencies } from "../api-dependencies.ts";
 import { type ApiEnv, mayUseTarget, otherTargetMessage } from "../auth.ts";
@@ -117,27 +118,15 @@ const catalogRoute = createRoute({
         },
       },
     },
-    404: {
-      description: "Not in the catalog, or no such revision",
-      content: { "application/json": { schema: ErrorSchema } },
-    },
-    409: {
-      description: "Withdrawn by its publisher, or its archive is elsewhere than its publisher",
-      content: { "application/json": { schema: ErrorSchema } },
-    },
-    422: {
-      description: "An archive is not a readable Moodle backup",
-      content: { "application/json": { schema: ErrorSchema } },
-    },
-    502: {
-      description: "A revision's archive is no longer available from its publisher",
-      content: { "application/json": { schema: ErrorSchema } },
-    },
-    ...errorResponses,
-    403: {
-      description: "The publisher's server is not federated",
-      content: { "application/json": { schema: ErrorSchema } },
-    },
+    ...refusals({
+      not_in_catalog: "Not in the catalog",
+      no_such_revision: "No such revision",
+      withdrawn: "Withdrawn by its publisher",
+      foreign_archive: "Its archive is elsewhere than its publisher",
+      invalid_backup: "An archive is not a readable Moodle backup",
+      archive_unavailable: "A revision's archive is no longer available from its publisher",
+      not_federated: "The publisher's server is not federated",
+    }),
   },
 });
 
@@ -168,19 +157,12 @@ const courseRoute = createRoute({
         },
       },
     },
-    404: {
-      description: "No such course (or not the caller's to see), or no such revision",
-      content: { "application/json": { schema: ErrorSchema } },
-    },
-    409: {
-      description: "A revision's archive is no longer on this node",
-      content: { "application/json": { schema: ErrorSchema } },
-    },
-    422: {
-      description: "An archive is not a readable Moodle backup",
-      content: { "application/json": { schema: ErrorSchema } },
-    },
-    ...errorResponses,
+    ...refusals({
+      course_not_found: "No such course (or not the caller's to see)",
+      no_such_revision: "No such revision",
+      archive_missing: "A revision's archive is no longer on this node",
+      invalid_backup: "An archive is not a readable Moodle backup",
+    }),
   },
 });
 
@@ -216,23 +198,14 @@ const updateRoute = createRoute({
         },
       },
     },
-    404: {
-      description: "No such target, not in the catalog, or no such revision",
-      content: { "application/json": { schema: ErrorSchema } },
-    },
-    422: {
-      description: "An archive is not a readable Moodle backup",
-      content: { "application/json": { schema: ErrorSchema } },
-    },
-    502: {
-      description: "A revision's archive is no longer available from its publisher",
-      content: { "application/json": { schema: ErrorSchema } },
-    },
-    ...errorResponses,
-    403: {
-      description: "A Moodle site's token asking about another target",
-      content: { "application/json": { schema: ErrorSchema } },
-    },
+    ...refusals({
+      target_not_found: "No such target",
+      not_in_catalog: "Not in the catalog",
+      no_such_revision: "No such revision",
+      invalid_backup: "An archive is not a readable Moodle backup",
+      archive_unavailable: "A revision's archive is no longer available from its publisher",
+      forbidden: "The token may not do this, or it is a Moodle site's asking about another target",
+    }),
   },
 });
 

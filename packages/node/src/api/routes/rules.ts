@@ -1,5 +1,5 @@
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
-import { ErrorSchema, errorResponses } from "../../http/problem.ts";
+import { refusals } from "../../http/refusal-responses.ts";
 import type { RestoreRule } from "../../restores/restore-repository.ts";
 import {
   addRule,
@@ -57,7 +57,7 @@ const list = createRoute({
       description: "Rules, oldest first",
       content: { "application/json": { schema: z.object({ items: z.array(Rule) }) } },
     },
-    ...errorResponses,
+    ...refusals(),
   },
 });
 
@@ -73,15 +73,10 @@ const create = createRoute({
   },
   responses: {
     201: { description: "Added", content: { "application/json": { schema: Rule } } },
-    400: {
-      description: "Neither an actor nor a tag",
-      content: { "application/json": { schema: ErrorSchema } },
-    },
-    404: {
-      description: "No such target",
-      content: { "application/json": { schema: ErrorSchema } },
-    },
-    ...errorResponses,
+    ...refusals({
+      invalid_request: "Neither an actor nor a tag",
+      target_not_found: "No such target",
+    }),
   },
 });
 
@@ -93,8 +88,9 @@ const remove = createRoute({
   request: { params: z.object({ id: z.coerce.number().int() }) },
   responses: {
     204: { description: "Removed" },
-    404: { description: "No such rule", content: { "application/json": { schema: ErrorSchema } } },
-    ...errorResponses,
+    ...refusals({
+      rule_not_found: "No such rule",
+    }),
   },
 });
 

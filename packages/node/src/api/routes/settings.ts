@@ -1,7 +1,7 @@
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import type { AdminOnRecord } from "../../audit/audit-log.ts";
-import { ErrorSchema, errorResponses } from "../../http/problem.ts";
+import { refusals } from "../../http/refusal-responses.ts";
 import { FEDERATION_MODES } from "../../settings/federation-policy.ts";
 import { type InstitutionLogo, institutionLogoUrl } from "../../settings/institution-logo.ts";
 import {
@@ -59,7 +59,7 @@ const show = createRoute({
   path: "/settings/federation",
   summary: "The federation policy and the servers whose follow requests are auto-accepted (admin)",
   middleware: [requireAdmin] as const,
-  responses: { 200: settingsResponse, ...errorResponses },
+  responses: { 200: settingsResponse, ...refusals() },
 });
 
 const change = createRoute({
@@ -94,11 +94,9 @@ const change = createRoute({
   },
   responses: {
     200: settingsResponse,
-    400: {
-      description: "Refused by the configuration's rules (details.field names the part)",
-      content: { "application/json": { schema: ErrorSchema } },
-    },
-    ...errorResponses,
+    ...refusals({
+      invalid_setting: "Refused by the configuration's rules (details.field names the part)",
+    }),
   },
 });
 
@@ -108,7 +106,7 @@ const reset = createRoute({
   summary: "Drop an override: the configuration's value is in force again (admin)",
   middleware: [requireAdmin] as const,
   request: { params: z.object({ setting: z.enum(SETTING_NAMES) }) },
-  responses: { 200: settingsResponse, ...errorResponses },
+  responses: { 200: settingsResponse, ...refusals() },
 });
 
 const Logo = z
@@ -132,7 +130,7 @@ const showLogo = createRoute({
   path: "/settings/logo",
   summary: "The institution's logo, as its actor shows it (admin)",
   middleware: [requireAdmin] as const,
-  responses: { 200: logoResponse, ...errorResponses },
+  responses: { 200: logoResponse, ...refusals() },
 });
 
 const setLogo = createRoute({
@@ -154,15 +152,11 @@ const setLogo = createRoute({
   },
   responses: {
     200: logoResponse,
-    413: {
-      description: "Larger than a logo may be",
-      content: { "application/json": { schema: ErrorSchema } },
-    },
-    415: {
-      description: "Not a PNG, JPEG or WebP image (SVG included)",
-      content: { "application/json": { schema: ErrorSchema } },
-    },
-    ...errorResponses,
+    ...refusals({
+      invalid_logo: "An empty file",
+      logo_too_large: "Larger than a logo may be",
+      unsupported_logo_type: "Not a PNG, JPEG or WebP image (SVG included)",
+    }),
   },
 });
 
@@ -171,7 +165,7 @@ const removeLogo = createRoute({
   path: "/settings/logo",
   summary: "Remove the institution's logo (admin)",
   middleware: [requireAdmin] as const,
-  responses: { 200: logoResponse, ...errorResponses },
+  responses: { 200: logoResponse, ...refusals() },
 });
 
 function logoJson(logo: InstitutionLogo | undefined, origin: string) {

@@ -2,7 +2,8 @@ import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { METADATA_LIMITS } from "../../courses/publish-service.ts";
 import { domainServices } from "../../federation/domain-services.ts";
-import { ErrorSchema, errorResponses, problem } from "../../http/problem.ts";
+import { problem } from "../../http/problem.ts";
+import { refusals } from "../../http/refusal-responses.ts";
 import { originOf } from "../../restores/course-origin.ts";
 import { SHARE_JOB_STATES, type ShareJob } from "../../restores/share-jobs.ts";
 import {
@@ -94,11 +95,12 @@ const SharingStateSchema = z
   })
   .openapi("SharingState");
 
-const siteRefusal = {
-  description:
-    "site_token_required: only a Moodle site's token may ask; moodle_user_required: sharing acts for a Moodle user (Coursefed-Moodle-User); shared_by_someone_else: another teacher shared this course",
-  content: { "application/json": { schema: ErrorSchema } },
-} as const;
+/** What every route of a site's sharing refuses. */
+const SITE_REFUSALS = {
+  site_token_required: "Only a Moodle site's token may ask",
+  moodle_user_required: "Sharing acts for a Moodle user (Coursefed-Moodle-User)",
+  shared_by_someone_else: "Another teacher shared this course",
+};
 
 const showState = createRoute({
   method: "get",
@@ -110,8 +112,7 @@ const showState = createRoute({
       description: "The course's sharing state",
       content: { "application/json": { schema: SharingStateSchema } },
     },
-    ...errorResponses,
-    403: siteRefusal,
+    ...refusals(SITE_REFUSALS),
   },
 });
 
@@ -130,8 +131,7 @@ const share = createRoute({
       description: "The job, queued (or the one already under way for this course)",
       content: { "application/json": { schema: z.object({ job: ShareJobSchema }) } },
     },
-    ...errorResponses,
-    403: siteRefusal,
+    ...refusals(SITE_REFUSALS),
   },
 });
 
@@ -145,12 +145,10 @@ const showJob = createRoute({
       description: "The job",
       content: { "application/json": { schema: z.object({ job: ShareJobSchema }) } },
     },
-    ...errorResponses,
-    403: siteRefusal,
-    404: {
-      description: "No such job of this site (jobs are kept a month)",
-      content: { "application/json": { schema: ErrorSchema } },
-    },
+    ...refusals({
+      ...SITE_REFUSALS,
+      share_job_not_found: "No such job of this site (jobs are kept a month)",
+    }),
   },
 });
 
@@ -163,16 +161,11 @@ const withdraw = createRoute({
   request: { params: MoodleCourse },
   responses: {
     204: { description: "Withdrawn" },
-    ...errorResponses,
-    403: siteRefusal,
-    404: {
-      description: "not_shared: the course is not shared",
-      content: { "application/json": { schema: ErrorSchema } },
-    },
-    409: {
-      description: "share_under_way: wait for the share to finish",
-      content: { "application/json": { schema: ErrorSchema } },
-    },
+    ...refusals({
+      ...SITE_REFUSALS,
+      not_shared: "The course is not shared",
+      share_under_way: "Wait for the share to finish",
+    }),
   },
 });
 

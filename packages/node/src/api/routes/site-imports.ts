@@ -1,7 +1,8 @@
 import type { RestoreDestination } from "@coursefed/moodle";
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
-import { ErrorSchema, errorResponses, problem } from "../../http/problem.ts";
+import { problem } from "../../http/problem.ts";
+import { refusals } from "../../http/refusal-responses.ts";
 import { originOf } from "../../restores/course-origin.ts";
 import type { RestoreJob } from "../../restores/restore-repository.ts";
 import { requestRestore } from "../../restores/restore-service.ts";
@@ -79,12 +80,11 @@ export const CourseOriginSchema = z
   })
   .openapi("CourseOrigin");
 
-const siteRefusals = {
-  403: {
-    description:
-      "site_token_required: only a Moodle site's token may ask; moodle_user_required: an import acts for a Moodle user (Coursefed-Moodle-User); restore_not_permitted: the node's rules refuse it",
-    content: { "application/json": { schema: ErrorSchema } },
-  },
+/** What every route of a site's imports refuses. */
+const SITE_REFUSALS = {
+  site_token_required: "Only a Moodle site's token may ask",
+  moodle_user_required: "An import acts for a Moodle user (Coursefed-Moodle-User)",
+  restore_not_permitted: "The node's rules refuse it",
 };
 
 const requestImport = createRoute({
@@ -128,17 +128,13 @@ const requestImport = createRoute({
         },
       },
     },
-    404: {
-      description: "Not in the catalog, or no such revision",
-      content: { "application/json": { schema: ErrorSchema } },
-    },
-    409: {
-      description:
-        "withdrawn by its publisher; confirmation_required: into an existing course without confirm: true",
-      content: { "application/json": { schema: ErrorSchema } },
-    },
-    ...errorResponses,
-    ...siteRefusals,
+    ...refusals({
+      ...SITE_REFUSALS,
+      not_in_catalog: "Not in the catalog",
+      no_such_revision: "No such revision",
+      withdrawn: "Withdrawn by its publisher",
+      confirmation_required: "Into an existing course without confirm: true",
+    }),
   },
 });
 
@@ -149,12 +145,10 @@ const showImport = createRoute({
   request: { params: z.object({ id: z.string() }) },
   responses: {
     200: { description: "The job", content: { "application/json": { schema: ImportJob } } },
-    404: {
-      description: "No such job on this site",
-      content: { "application/json": { schema: ErrorSchema } },
-    },
-    ...errorResponses,
-    ...siteRefusals,
+    ...refusals({
+      ...SITE_REFUSALS,
+      import_not_found: "No such job on this site",
+    }),
   },
 });
 
@@ -170,8 +164,7 @@ const showOrigin = createRoute({
         "application/json": { schema: z.object({ origin: CourseOriginSchema.nullable() }) },
       },
     },
-    ...errorResponses,
-    ...siteRefusals,
+    ...refusals(SITE_REFUSALS),
   },
 });
 

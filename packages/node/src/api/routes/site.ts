@@ -1,5 +1,6 @@
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
-import { ErrorSchema, errorResponses, problem } from "../../http/problem.ts";
+import { problem } from "../../http/problem.ts";
+import { refusals } from "../../http/refusal-responses.ts";
 import { targetNamed } from "../../moodle-targets/target-service.ts";
 import type { ApiDependencies } from "../api-dependencies.ts";
 import { type ApiEnv, auditActorOf, requireAdmin, requireSite } from "../auth.ts";
@@ -26,9 +27,6 @@ const Site = z
   })
   .openapi("Site");
 
-const error = (description: string) =>
-  ({ description, content: { "application/json": { schema: ErrorSchema } } }) as const;
-
 const show = createRoute({
   method: "get",
   path: "/site",
@@ -38,8 +36,9 @@ const show = createRoute({
   middleware: [requireSite] as const,
   responses: {
     200: { description: "The site's node", content: { "application/json": { schema: Site } } },
-    400: error("invalid_acting_user: the Coursefed-Moodle-User header cannot be read"),
-    ...errorResponses,
+    ...refusals({
+      invalid_acting_user: "The Coursefed-Moodle-User header cannot be read",
+    }),
   },
 });
 
@@ -76,10 +75,11 @@ const moodleAccess = createRoute({
         },
       },
     },
-    400: error("invalid_token: not a Moodle web-service token"),
-    409: error("not_ws_target: the site's target uses the cli driver, which needs no token"),
-    502: error("moodle_access_failed: the node could not probe the site with the token"),
-    ...errorResponses,
+    ...refusals({
+      invalid_token: "Not a Moodle web-service token",
+      not_ws_target: "The site's target uses the cli driver, which needs no token",
+      moodle_access_failed: "The node could not probe the site with the token",
+    }),
   },
 });
 
@@ -106,8 +106,9 @@ const register = createRoute({
         },
       },
     },
-    404: error("No such target"),
-    ...errorResponses,
+    ...refusals({
+      target_not_found: "No such target",
+    }),
   },
 });
 
@@ -119,8 +120,10 @@ const unregister = createRoute({
   request: { params: TargetParam },
   responses: {
     204: { description: "Withdrawn" },
-    404: error("No such target, or the target is not registered"),
-    ...errorResponses,
+    ...refusals({
+      target_not_found: "No such target",
+      not_registered: "The target is not registered",
+    }),
   },
 });
 
@@ -148,8 +151,9 @@ const listUsers = createRoute({
       description: "Users",
       content: { "application/json": { schema: z.object({ items: z.array(MoodleUser) }) } },
     },
-    404: error("No such target"),
-    ...errorResponses,
+    ...refusals({
+      target_not_found: "No such target",
+    }),
   },
 });
 
@@ -163,8 +167,10 @@ const revokeUser = createRoute({
   },
   responses: {
     204: { description: "Revoked" },
-    404: error("No such target, or the node never acted for this Moodle user"),
-    ...errorResponses,
+    ...refusals({
+      target_not_found: "No such target",
+      moodle_user_not_found: "The node never acted for this Moodle user",
+    }),
   },
 });
 

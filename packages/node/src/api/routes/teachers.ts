@@ -1,6 +1,6 @@
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import { addTeacher } from "../../accounts/teacher-service.ts";
-import { ErrorSchema, errorResponses } from "../../http/problem.ts";
+import { refusals } from "../../http/refusal-responses.ts";
 import type { ApiDependencies } from "../api-dependencies.ts";
 import { type ApiEnv, auditActorOf, requireAdmin } from "../auth.ts";
 
@@ -28,11 +28,9 @@ const create = createRoute({
       description: "Created; keep the token, it is not shown again",
       content: { "application/json": { schema: Teacher.extend({ token: z.string() }) } },
     },
-    409: {
-      description: "Handle taken or unusable",
-      content: { "application/json": { schema: ErrorSchema } },
-    },
-    ...errorResponses,
+    ...refusals({
+      handle_unavailable: "Handle taken or unusable",
+    }),
   },
 });
 
@@ -46,7 +44,7 @@ const list = createRoute({
       description: "Teachers",
       content: { "application/json": { schema: z.object({ items: z.array(Teacher) }) } },
     },
-    ...errorResponses,
+    ...refusals(),
   },
 });
 

@@ -1,5 +1,5 @@
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
-import { ErrorSchema, errorResponses } from "../../http/problem.ts";
+import { refusals } from "../../http/refusal-responses.ts";
 import { ReceiveBackupError, receiveBackup } from "../../uploads/receive-backup.ts";
 import type { ApiDependencies } from "../api-dependencies.ts";
 import type { ApiEnv } from "../auth.ts";
@@ -48,19 +48,12 @@ const upload = createRoute({
       description: "Stored and inspected",
       content: { "application/json": { schema: UploadSchema } },
     },
-    400: {
-      description: "The upload stopped before the end of the file",
-      content: { "application/json": { schema: ErrorSchema } },
-    },
-    413: {
-      description: "Larger than the node accepts",
-      content: { "application/json": { schema: ErrorSchema } },
-    },
-    422: {
-      description: "Not a valid Moodle backup",
-      content: { "application/json": { schema: ErrorSchema } },
-    },
-    ...errorResponses,
+    ...refusals({
+      incomplete_upload: "The upload stopped before the end of the file",
+      too_large: "Larger than the node accepts",
+      empty_upload: "An empty file",
+      invalid_backup: "Not a valid Moodle backup",
+    }),
   },
 });
 
