@@ -95,24 +95,26 @@ describe.runIf(haveFixtures())("coursefed edit, withdraw and publish's defaults"
     expect(notACourse.stderr).toContain("is not a course's URL");
   });
 
-  it("takes the old space-separated --tag values as one tag each", async () => {
+  it("takes --tag repeated or comma-separated before the backup FILE, which it no longer swallows", async () => {
     const published = await coursefed(
       university,
       "publish",
-      fixture("m26dev-zip-course-glossary-nousers.mbz"),
       "--tag",
       "chemistry",
-      "first year",
+      "--tag",
+      "first year, lab work",
+      fixture("m26dev-zip-course-glossary-nousers.mbz"),
       "--visibility",
       "private",
       "--json",
     );
-    expect(published.code).toBe(0);
     expect(published.stderr).toBe("");
+    expect(published.code).toBe(0);
     const { id } = JSON.parse(published.stdout) as { id: string };
     expect((await university.node.services.courses.course(id))?.tags).toEqual([
       "chemistry",
       "first year",
+      "lab work",
     ]);
   });
 });

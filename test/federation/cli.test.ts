@@ -315,8 +315,11 @@ describe("coursefed moodle and rules against a running node", () => {
       "moodle",
       "teachers",
       "local",
+      // Repeated, as every option taking several values may be (3,5 is the same).
       "--categories",
-      "3,5",
+      "3",
+      "--categories",
+      "5",
     );
     expect(opened.code).toBe(0);
     expect(opened.stdout).toContain("teachers restore into categories 3, 5");

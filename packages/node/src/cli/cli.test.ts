@@ -172,6 +172,21 @@ describe("coursefed CLI", () => {
         "not a duration",
       ],
       [["rules", "--add", "--tag", "maths"], "--add needs --target, --category"],
+      // An option takes one word: the words after it are the command's own.
+      [
+        ["publish", clean, "--tag", "maths", "algebra"],
+        'publish takes one backup FILE; "algebra" is left over. Options take one value each: give several tags as --tag maths --tag "first year"',
+      ],
+      [["publish", "--tag", "maths", "algebra", clean], `"${clean}" is left over`],
+      [
+        ["publish", "--tag", "maths", "algebra"],
+        'There is no backup file "algebra". If "algebra" is a tag, give several as --tag maths --tag "first year"',
+      ],
+      [
+        ["edit", "c1", "--tag", "maths", "algebra"],
+        'edit takes one COURSE; "algebra" is left over',
+      ],
+      [["moodle", "teachers", "t", "--categories", "3", "5"], "too many arguments"],
       [["rules", "--add", "--remove", "1"], "cannot be used with option '--add'"],
     ];
     for (const [args, message] of refusals) {

@@ -1,4 +1,6 @@
 import { InvalidArgumentError } from "commander";
+import { ApiClientError } from "./api-client.ts";
+import { ExitCode } from "./exit-codes.ts";
 
 /** Reads an id or a count such as a revision, a category or a course id. */
 export function parsePositiveInteger(text: string): number {
@@ -27,10 +29,32 @@ export function parseDuration(text: string): number {
 }
 
 /**
+ * Every option that takes several values (--tag, --categories) takes them repeated
+ * (`--tag maths --tag algebra`) or separated by commas (`--tag "maths, algebra"`), never
+ * as several words after one flag: those would swallow the words that follow, the
+ * command's own arguments (`publish --tag maths FILE` took FILE for a tag).
+ */
+export function repeatedValues(value: string, previous: readonly string[] = []): string[] {
+  return [...previous, value];
+}
+
+/** The words a command was given past its arguments, refused with how several values are written. */
+export function refuseExtraArguments(
+  command: { readonly name: () => string; readonly args: readonly string[] },
+  expected: readonly string[],
+): void {
+  const extra = command.args.slice(expected.length);
+  if (extra.length === 0) return;
+  throw new ApiClientError(
+    `${command.name()} takes ${expected.join(" and ")}; ${extra.map((word) => `"${word}"`).join(", ")} ${extra.length === 1 ? "is" : "are"} left over. Options take one value each: give several tags as --tag maths --tag "first year", or --tag "maths, first year".`,
+    ExitCode.invalidInput,
+  );
+}
+
+/**
  * Tags as --tag takes them: separated by commas, as in the web's forms, so that a tag may
- * be several words ("web programming, maths"). Several values, as `--tag maths algebra`
- * gives, are each a tag too. A value with spaces and no comma could mean either; it is
- * taken as one tag, and `warning` says so.
+ * be several words ("web programming, maths"); a repeated --tag adds its own. A value with
+ * spaces and no comma could mean either; it is taken as one tag, and `warning` says so.
  */
 export function parseTags(values: readonly string[]): { tags: string[]; warning?: string } {
   const tags = [

@@ -2,7 +2,7 @@ import type { Command } from "commander";
 import { ApiClientError, addNodeOptions } from "../api-client.ts";
 import { type CommandResult, ExitCode } from "../exit-codes.ts";
 import { nodeAction } from "../node-action.ts";
-import { courseIdOf, tagsOption } from "../option-parsers.ts";
+import { courseIdOf, refuseExtraArguments, repeatedValues, tagsOption } from "../option-parsers.ts";
 
 /** What the node answers an edit with: the course as it now is. */
 interface EditedCourse {
@@ -34,14 +34,17 @@ export function editCommand(program: Command, result: CommandResult): void {
       .option("--title <title>", "the course's title as others see it")
       .option("--summary <text>", "a short description")
       .option(
-        "--tag <tags...>",
-        'subjects, separated by commas: --tag "web programming, maths" (replaces the tags)',
+        "--tag <tags>",
+        'subjects, separated by commas or repeated: --tag "web programming, maths", --tag maths --tag algebra (replaces the tags)',
+        repeatedValues,
       )
       .option("--license <license>", "e.g. CC-BY-4.0")
       .option("--visibility <who>", "public, followers or private")
-      .option("--json", "print the course as JSON"),
-  ).action(async (course: string, options) =>
+      .option("--json", "print the course as JSON")
+      .allowExcessArguments(),
+  ).action(async (course: string, options, command: Command) =>
     run(async (client) => {
+      refuseExtraArguments(command, ["one COURSE"]);
       const changes: Record<string, unknown> = {};
       if (options.title !== undefined) changes.title = options.title;
       if (options.summary !== undefined) changes.summary = options.summary || null;

@@ -1,8 +1,14 @@
+import { stat } from "node:fs/promises";
 import type { Command } from "commander";
 import { ApiClientError, addNodeOptions } from "../api-client.ts";
 import { type CommandResult, ExitCode } from "../exit-codes.ts";
 import { nodeAction } from "../node-action.ts";
-import { parsePositiveInteger, tagsOption } from "../option-parsers.ts";
+import {
+  parsePositiveInteger,
+  refuseExtraArguments,
+  repeatedValues,
+  tagsOption,
+} from "../option-parsers.ts";
 
 /** `coursefed publish`: publish a backup as a course (or a new revision of one). */
 export function publishCommand(program: Command, result: CommandResult): void {
@@ -20,7 +26,11 @@ export function publishCommand(program: Command, result: CommandResult): void {
         "the course's title as others will see it (default: the course's name in the backup)",
       )
       .option("--summary <text>", "a short description")
-      .option("--tag <tags...>", 'subjects, separated by commas: --tag "web programming, maths"')
+      .option(
+        "--tag <tags>",
+        'subjects, separated by commas or repeated: --tag "web programming, maths", --tag maths --tag algebra',
+        repeatedValues,
+      )
       .option("--license <license>", "e.g. CC-BY-4.0")
       .option("--visibility <who>", "public, followers or private (default public)")
       .option(
@@ -36,9 +46,13 @@ export function publishCommand(program: Command, result: CommandResult): void {
         "the catalog course this backup adapts (its object URL; #N for revision N): every ancestor's licence is checked and credited",
       )
       .option("--sanitize", "remove personal data instead of refusing the backup")
-      .option("--json", "print the published course as JSON"),
-  ).action(async (file: string | undefined, options) =>
+      .option("--json", "print the published course as JSON")
+      // Refused in the action, with how tags are written: a second word is most often a
+      // tag given after a first one (--tag maths algebra FILE).
+      .allowExcessArguments(),
+  ).action(async (file: string | undefined, options, command: Command) =>
     run(async (client) => {
+      refuseExtraArguments(command, ["one backup FILE"]);
       // What is left out the node takes from the backup, or from the course's last revision.
       const metadata = {
         ...(options.title ? { title: options.title } : {}),
@@ -70,6 +84,7 @@ export function publishCommand(program: Command, result: CommandResult): void {
             ExitCode.invalidInput,
           );
         }
+        if (options.tag !== undefined) await refuseTagForBackup(file);
         const { progressBar } = await import("../progress.ts");
         const progress = progressBar(!options.json);
         const uploaded = await client
@@ -94,6 +109,22 @@ export function publishCommand(program: Command, result: CommandResult): void {
           : `Published revision ${published.revision} of course ${published.id}\n  ${published.object}\n  sha256 ${published.sha256}\n`,
       );
     })(options),
+  );
+}
+
+/**
+ * After --tag, a FILE that is not there is most often a tag the user meant (--tag maths
+ * algebra): refused before the upload, saying how several tags are written.
+ */
+async function refuseTagForBackup(file: string): Promise<void> {
+  const isFile = await stat(file).then(
+    (found) => found.isFile(),
+    () => false,
+  );
+  if (isFile) return;
+  throw new ApiClientError(
+    `There is no backup file "${file}". If "${file}" is a tag, give several as --tag maths --tag "first year" or --tag "maths, first year", and then the backup FILE to publish.`,
+    ExitCode.invalidInput,
   );
 }
 

@@ -8,10 +8,13 @@ import type { CommandResult } from "../../exit-codes.ts";
 import { nodeAction } from "../../node-action.ts";
 import { describeTarget, type Target } from "./target-text.ts";
 
-/** `--categories` as the console reads it (the node checks the ids again). */
-function parseCategoryIds(text: string): number[] {
+/**
+ * `--categories` as the console reads it (the node checks the ids again): separated by
+ * commas or repeated, as every option taking several values (cli/option-parsers.ts).
+ */
+function parseCategoryIds(text: string, previous: readonly number[] = []): number[] {
   try {
-    return categoryIdsFrom(text);
+    return [...previous, ...categoryIdsFrom(text)];
   } catch (error) {
     if (error instanceof TeacherPermissionError) throw new InvalidArgumentError(error.message);
     throw error;
@@ -31,7 +34,7 @@ export function moodleTeachersCommand(moodle: Command, result: CommandResult): v
       .argument("<name>", "the target")
       .requiredOption(
         "--categories <ids>",
-        'category ids separated by commas, e.g. 3,5; "none" closes the target to teachers\' new courses',
+        'category ids separated by commas or repeated, e.g. 3,5 or --categories 3 --categories 5; "none" closes the target to teachers\' new courses',
         parseCategoryIds,
       ),
   ).action(async (name: string, options) =>
