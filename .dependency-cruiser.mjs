@@ -15,7 +15,7 @@ const FOUNDATION = `${NODE}(bearer-secrets|coded-error|config-error|config-names
  */
 const VOCABULARY = `${NODE}vocabulary/`;
 /** One folder per concern, each with its repository and service. */
-const DOMAIN = `${NODE}(accounts|actors|audit|catalog|courses|follows|manifests|moodle-sites|moodle-targets|peers|reports|restores|settings|tokens|uploads)/`;
+const DOMAIN = `${NODE}(accounts|actors|audit|catalog|courses|follows|manifests|moodle-sites|moodle-targets|network-search|peers|reports|restores|settings|tokens|uploads)/`;
 const FEDERATION = `${NODE}federation/`;
 const HTTP = `${NODE}(http|observability)/`;
 const API = `${NODE}api/`;
