@@ -26,6 +26,7 @@ import type { CourseManifest } from "../../manifests/course-manifest.ts";
 import type { MoodleTarget } from "../../moodle-targets/target-repository.ts";
 import type { ApiDependencies } from "../api-dependencies.ts";
 import type { ApiEnv } from "../auth.ts";
+import { jsonBody } from "../json-request-body.ts";
 import { RestoreProblem } from "../restore-problem.ts";
 
 const Publisher = z.object({
@@ -287,22 +288,17 @@ const fetchArchive = createRoute({
   summary: "Bring a catalog course's archive to this node, verified against its signed digest",
   description: "Resumes an earlier interrupted download. Then GET /archives/{sha256} serves it.",
   request: {
-    body: {
-      required: true,
-      content: {
-        "application/json": {
-          schema: z.object({
-            object: z.string().url(),
-            revision: z
-              .number()
-              .int()
-              .min(1)
-              .optional()
-              .openapi({ description: "An older revision; the latest by default" }),
-          }),
-        },
-      },
-    },
+    body: jsonBody(
+      z.object({
+        object: z.string().url(),
+        revision: z
+          .number()
+          .int()
+          .min(1)
+          .optional()
+          .openapi({ description: "An older revision; the latest by default" }),
+      }),
+    ),
   },
   responses: {
     200: {
@@ -358,10 +354,7 @@ const boost = createRoute({
   description:
     "The followers' servers fetch the course from its publisher and verify it there; a followers-only course cannot be boosted.",
   request: {
-    body: {
-      required: true,
-      content: { "application/json": { schema: z.object({ object: z.string().url() }) } },
-    },
+    body: jsonBody(z.object({ object: z.string().url() })),
   },
   responses: {
     202: {

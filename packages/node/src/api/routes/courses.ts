@@ -14,6 +14,7 @@ import { VISIBILITIES } from "../../vocabulary/visibility.ts";
 import type { ApiDependencies } from "../api-dependencies.ts";
 import { type ApiEnv, requireAdmin } from "../auth.ts";
 import { courseMetadataFields } from "../course-metadata-fields.ts";
+import { jsonBody } from "../json-request-body.ts";
 
 const metadataFields = {
   title: z.string().min(1).max(METADATA_LIMITS.title).optional().openapi({
@@ -87,7 +88,7 @@ const publish = createRoute({
   path: "/courses",
   summary: "Publish an uploaded backup as a new course",
   request: {
-    body: { required: true, content: { "application/json": { schema: PublishRequest } } },
+    body: jsonBody(PublishRequest),
   },
   responses: publishResponses,
 });
@@ -98,7 +99,7 @@ const revise = createRoute({
   summary: "Publish an uploaded backup as a new revision of a course (followers get an Update)",
   request: {
     params: z.object({ id: z.string() }),
-    body: { required: true, content: { "application/json": { schema: PublishRequest } } },
+    body: jsonBody(PublishRequest),
   },
   responses: publishResponses,
 });
@@ -123,7 +124,7 @@ const publishFromMoodleRoute = createRoute({
     "The site makes the backup, which must come out clean of personal data. Publishing the same Moodle course again makes a new revision; a course restored from the catalog names its source (derivedFrom). Admin only: this node cannot tell which teacher a Moodle course belongs to, and a teacher must not publish a colleague's course as their own.",
   middleware: [requireAdmin] as const,
   request: {
-    body: { required: true, content: { "application/json": { schema: FromMoodleRequest } } },
+    body: jsonBody(FromMoodleRequest),
   },
   responses: fromMoodleResponses,
 });
@@ -167,7 +168,7 @@ const edit = createRoute({
     "The archive and the revision stay; followers get an Update of the course (a teacher's is announced again by the institution) and change their catalog entry. A new licence is signed into the current revision's manifest. Made private, the course is no longer served and followers get a Delete. The course's author may, and an admin token for any course.",
   request: {
     params: z.object({ id: z.string() }),
-    body: { required: true, content: { "application/json": { schema: EditRequest } } },
+    body: jsonBody(EditRequest),
   },
   responses: editResponses,
 });
@@ -194,28 +195,18 @@ const downloadLink = createRoute({
     "For handing a followers-only course to someone or something that cannot sign requests. The link works for that archive alone until it expires.",
   request: {
     params: z.object({ id: z.string() }),
-    body: {
-      required: true,
-      content: {
-        "application/json": {
-          schema: z.object({
-            revision: z
-              .number()
-              .int()
-              .min(1)
-              .optional()
-              .openapi({ description: "Latest by default" }),
-            seconds: z
-              .number()
-              .int()
-              .min(60)
-              .max(CAPABILITY_LIFETIME.maxSeconds)
-              .optional()
-              .openapi({ description: "Lifetime in seconds; 900 (15 minutes) by default" }),
-          }),
-        },
-      },
-    },
+    body: jsonBody(
+      z.object({
+        revision: z.number().int().min(1).optional().openapi({ description: "Latest by default" }),
+        seconds: z
+          .number()
+          .int()
+          .min(60)
+          .max(CAPABILITY_LIFETIME.maxSeconds)
+          .optional()
+          .openapi({ description: "Lifetime in seconds; 900 (15 minutes) by default" }),
+      }),
+    ),
   },
   responses: {
     ...refusals({

@@ -7,6 +7,7 @@ import { problem } from "../../http/problem.ts";
 import { refusals } from "../../http/refusal-responses.ts";
 import type { ApiDependencies } from "../api-dependencies.ts";
 import { type ApiEnv, auditActorOf } from "../auth.ts";
+import { jsonBody } from "../json-request-body.ts";
 
 const Following = z
   .object({
@@ -48,12 +49,7 @@ const startFollowing = createRoute({
   path: "/follows",
   summary: "Follow an institution or teacher on another node (actor URL or @user@host)",
   request: {
-    body: {
-      required: true,
-      content: {
-        "application/json": { schema: z.object({ target: z.string().min(3).max(2000) }) },
-      },
-    },
+    body: jsonBody(z.object({ target: z.string().min(3).max(2000) })),
   },
   responses: {
     202: {
@@ -106,10 +102,7 @@ const decide = createRoute({
   request: {
     query: ForQuery,
     params: z.object({ decision: z.enum(["accept", "reject"]) }),
-    body: {
-      required: true,
-      content: { "application/json": { schema: z.object({ actor: z.string().url() }) } },
-    },
+    body: jsonBody(z.object({ actor: z.string().url() })),
   },
   responses: {
     204: { description: "Answered; the follower is told" },

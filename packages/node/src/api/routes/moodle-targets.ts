@@ -27,6 +27,7 @@ import {
   type Principal,
   requireAdmin,
 } from "../auth.ts";
+import { jsonBody } from "../json-request-body.ts";
 
 const TargetName = z
   .string()
@@ -137,7 +138,7 @@ const create = createRoute({
     "Nothing is asked of the site yet: probe it next (POST /moodle/targets/{name}/probe) to check that the node reaches it.",
   middleware: [requireAdmin] as const,
   request: {
-    body: { required: true, content: { "application/json": { schema: NewTarget } } },
+    body: jsonBody(NewTarget),
   },
   responses: {
     201: { description: "Added", content: { "application/json": { schema: Target } } },
@@ -294,14 +295,7 @@ const setTeachers = createRoute({
   middleware: [requireAdmin] as const,
   request: {
     params: z.object({ name: z.string() }),
-    body: {
-      required: true,
-      content: {
-        "application/json": {
-          schema: z.object({ categoryIds: z.array(z.number().int()).max(500) }),
-        },
-      },
-    },
+    body: jsonBody(z.object({ categoryIds: z.array(z.number().int()).max(500) })),
   },
   responses: {
     200: { description: "The target", content: { "application/json": { schema: Target } } },
@@ -332,17 +326,12 @@ const addGrant = createRoute({
   middleware: [requireAdmin] as const,
   request: {
     params: z.object({ name: z.string() }),
-    body: {
-      required: true,
-      content: {
-        "application/json": {
-          schema: z.object({
-            courseId: z.number().int().openapi({ description: "The Moodle course's id" }),
-            teacher: z.string().min(1).openapi({ description: "The teacher's handle" }),
-          }),
-        },
-      },
-    },
+    body: jsonBody(
+      z.object({
+        courseId: z.number().int().openapi({ description: "The Moodle course's id" }),
+        teacher: z.string().min(1).openapi({ description: "The teacher's handle" }),
+      }),
+    ),
   },
   responses: {
     201: { description: "Granted" },

@@ -14,6 +14,7 @@ import {
 } from "../../network-search/network-search-service.ts";
 import type { ApiDependencies } from "../api-dependencies.ts";
 import { type ApiEnv, auditActorOf, requireAdmin } from "../auth.ts";
+import { jsonBody } from "../json-request-body.ts";
 
 const NetworkResult = NetworkSearchHit.extend({
   node: z.string().url().openapi({ description: "The node that answered: the course's server" }),
@@ -98,20 +99,15 @@ const bring = createRoute({
   description:
     "The course is read from its own server and verified as a delivered one; it enters only if this node follows its teacher or institution (409 not_followed names whom to follow).",
   request: {
-    body: {
-      required: true,
-      content: {
-        "application/json": {
-          schema: z.object({
-            object: z.string().url(),
-            institution: z.string().url().optional().openapi({
-              description:
-                "The institution actor the result named, which announces its teachers' courses",
-            }),
-          }),
-        },
-      },
-    },
+    body: jsonBody(
+      z.object({
+        object: z.string().url(),
+        institution: z.string().url().optional().openapi({
+          description:
+            "The institution actor the result named, which announces its teachers' courses",
+        }),
+      }),
+    ),
   },
   responses: {
     200: {
@@ -166,10 +162,7 @@ const changeSettings = createRoute({
   summary: "Turn the network search's second hop on or off (admin)",
   middleware: [requireAdmin] as const,
   request: {
-    body: {
-      required: true,
-      content: { "application/json": { schema: z.object({ oneHop: z.boolean() }) } },
-    },
+    body: jsonBody(z.object({ oneHop: z.boolean() })),
   },
   responses: {
     200: {

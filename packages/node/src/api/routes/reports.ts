@@ -13,6 +13,7 @@ import {
 import { REPORT_DIRECTIONS, REPORT_REASONS, REPORT_STATES } from "../../vocabulary/report-kinds.ts";
 import type { ApiDependencies } from "../api-dependencies.ts";
 import { type ApiEnv, auditActorOf, requireAdmin } from "../auth.ts";
+import { jsonBody } from "../json-request-body.ts";
 
 const ReportSchema = z
   .object({
@@ -70,18 +71,13 @@ const send = createRoute({
   summary: "Report a course of the catalog to this node's admins and its publisher's node",
   description: `The publisher's node receives a Flag from this node's institution actor (not from the person, who only this node's admins see), with the reason as its summary and the comment as its content. At most ${REPORT_LIMITS.perAccountPerHour} reports per account or token an hour (429 past it); a comment of at most ${REPORT_LIMITS.comment} characters, without control characters other than line breaks.`,
   request: {
-    body: {
-      required: true,
-      content: {
-        "application/json": {
-          schema: z.object({
-            object: z.string().max(2000).openapi({ description: "The course's object IRI" }),
-            reason: z.enum(REPORT_REASONS),
-            comment: z.string().max(REPORT_LIMITS.comment).default(""),
-          }),
-        },
-      },
-    },
+    body: jsonBody(
+      z.object({
+        object: z.string().max(2000).openapi({ description: "The course's object IRI" }),
+        reason: z.enum(REPORT_REASONS),
+        comment: z.string().max(REPORT_LIMITS.comment).default(""),
+      }),
+    ),
   },
   responses: {
     201: { description: "Kept and sent", ...one },
@@ -125,14 +121,7 @@ const answer = createRoute({
   middleware: [requireAdmin] as const,
   request: {
     params: z.object({ id: z.string() }),
-    body: {
-      required: true,
-      content: {
-        "application/json": {
-          schema: z.object({ text: z.string().min(1).max(REPORT_LIMITS.answer) }),
-        },
-      },
-    },
+    body: jsonBody(z.object({ text: z.string().min(1).max(REPORT_LIMITS.answer) })),
   },
   responses: {
     200: { description: "Answered", ...one },
@@ -154,12 +143,7 @@ const resolve = createRoute({
   middleware: [requireAdmin] as const,
   request: {
     params: z.object({ id: z.string() }),
-    body: {
-      required: true,
-      content: {
-        "application/json": { schema: z.object({ action: z.enum(REPORT_RESOLUTIONS) }) },
-      },
-    },
+    body: jsonBody(z.object({ action: z.enum(REPORT_RESOLUTIONS) })),
   },
   responses: {
     200: { description: "Closed", ...one },

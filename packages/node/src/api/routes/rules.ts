@@ -10,6 +10,7 @@ import {
 import { RULE_EVENTS, RULE_MODES } from "../../vocabulary/rule-kinds.ts";
 import type { ApiDependencies } from "../api-dependencies.ts";
 import { type ApiEnv, auditActorOf, requireAdmin } from "../auth.ts";
+import { jsonBody } from "../json-request-body.ts";
 
 const ruleFields = {
   actor: z.string().url().nullable().openapi({
@@ -69,7 +70,7 @@ const create = createRoute({
     "Each course that arrives in the catalog and matches is restored into the target's category, as restores asked by `rule N` (see GET /restores).",
   middleware: [requireAdmin] as const,
   request: {
-    body: { required: true, content: { "application/json": { schema: NewRule } } },
+    body: jsonBody(NewRule),
   },
   responses: {
     201: { description: "Added", content: { "application/json": { schema: Rule } } },

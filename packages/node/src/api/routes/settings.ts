@@ -16,6 +16,7 @@ import {
 } from "../../settings/settings-service.ts";
 import type { ApiDependencies } from "../api-dependencies.ts";
 import { type ApiEnv, auditActorOf, requireAdmin } from "../auth.ts";
+import { jsonBody } from "../json-request-body.ts";
 
 const Policy = z
   .object({
@@ -70,27 +71,22 @@ const change = createRoute({
     "Checked by the configuration's rules (an allowlist needs a host; host names only); nothing is changed when either is refused. The override takes precedence over the configuration until reset.",
   middleware: [requireAdmin] as const,
   request: {
-    body: {
-      required: true,
-      content: {
-        "application/json": {
-          schema: z
+    body: jsonBody(
+      z
+        .object({
+          policy: z
             .object({
-              policy: z
-                .object({
-                  mode: z.string().openapi({ description: "open, allowlist or blocklist" }),
-                  domains: z.array(z.string().max(253)).max(1000).default([]),
-                })
-                .optional(),
-              autoAccept: z.array(z.string().max(253)).max(1000).optional(),
+              mode: z.string().openapi({ description: "open, allowlist or blocklist" }),
+              domains: z.array(z.string().max(253)).max(1000).default([]),
             })
-            .refine((body) => body.policy !== undefined || body.autoAccept !== undefined, {
-              message: "Give policy, autoAccept or both.",
-            })
-            .openapi("FederationSettingsChange"),
-        },
-      },
-    },
+            .optional(),
+          autoAccept: z.array(z.string().max(253)).max(1000).optional(),
+        })
+        .refine((body) => body.policy !== undefined || body.autoAccept !== undefined, {
+          message: "Give policy, autoAccept or both.",
+        })
+        .openapi("FederationSettingsChange"),
+    ),
   },
   responses: {
     200: settingsResponse,

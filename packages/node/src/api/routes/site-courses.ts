@@ -16,6 +16,7 @@ import { VISIBILITIES } from "../../vocabulary/visibility.ts";
 import type { ApiDependencies } from "../api-dependencies.ts";
 import type { ApiEnv, Principal } from "../auth.ts";
 import { courseMetadataFields } from "../course-metadata-fields.ts";
+import { jsonBody } from "../json-request-body.ts";
 import { CourseOriginSchema, originJson } from "./site-imports.ts";
 
 const MoodleCourse = z.object({
@@ -124,7 +125,7 @@ const share = createRoute({
     "Starts a job: the node asks the site for a backup without user data (through the target's driver), scans it for personal data and publishes it as the Moodle user the request is made for. Follow it with GET /site/share-jobs/{id}. While a share of the course is under way, the same job is given back. The site vouches for the user's right to back up the course (local/coursefed:share and moodle/backup:backupcourse); the node does not check it again.",
   request: {
     params: MoodleCourse,
-    body: { required: true, content: { "application/json": { schema: ShareRequest } } },
+    body: jsonBody(ShareRequest),
   },
   responses: {
     202: {

@@ -9,6 +9,7 @@ import { requestRestore } from "../../restores/restore-service.ts";
 import { RESTORE_JOB_STATES } from "../../vocabulary/restore-job-states.ts";
 import type { ApiDependencies } from "../api-dependencies.ts";
 import { type ApiEnv, auditActorOf, type Principal } from "../auth.ts";
+import { jsonBody } from "../json-request-body.ts";
 import { RestoreProblem } from "../restore-problem.ts";
 
 const ImportDestination = z
@@ -94,27 +95,19 @@ const requestImport = createRoute({
   description:
     "For a site token acting for a Moodle user: queues a restore job into the site's own target (as POST /restores does), into a category (a new course) or an existing course (merge or replace, with confirm: true). The site checked the user's Moodle capabilities on the destination: the node's teacher grants are not asked for.",
   request: {
-    body: {
-      required: true,
-      content: {
-        "application/json": {
-          schema: z.object({
-            catalogCourse: z
-              .string()
-              .url()
-              .openapi({ description: "A catalog course's object id" }),
-            revision: z.number().int().min(1).optional().openapi({
-              description: "The latest received by default",
-            }),
-            destination: ImportDestination,
-            confirm: z.boolean().optional().openapi({
-              description:
-                "Into an existing course: true once the person confirmed merging into or replacing it",
-            }),
-          }),
-        },
-      },
-    },
+    body: jsonBody(
+      z.object({
+        catalogCourse: z.string().url().openapi({ description: "A catalog course's object id" }),
+        revision: z.number().int().min(1).optional().openapi({
+          description: "The latest received by default",
+        }),
+        destination: ImportDestination,
+        confirm: z.boolean().optional().openapi({
+          description:
+            "Into an existing course: true once the person confirmed merging into or replacing it",
+        }),
+      }),
+    ),
   },
   responses: {
     202: {

@@ -4,6 +4,7 @@ import { refusals } from "../../http/refusal-responses.ts";
 import { targetNamed } from "../../moodle-targets/target-service.ts";
 import type { ApiDependencies } from "../api-dependencies.ts";
 import { type ApiEnv, auditActorOf, requireAdmin, requireSite } from "../auth.ts";
+import { jsonBody } from "../json-request-body.ts";
 
 const Site = z
   .object({
@@ -50,18 +51,13 @@ const moodleAccess = createRoute({
     "The plugin's \"Give the node access\": it makes (or reuses) its service user and token and sends the token here. The node probes the site with it and keeps it only if the probe succeeds; the target's previous token is replaced.",
   middleware: [requireSite] as const,
   request: {
-    body: {
-      required: true,
-      content: {
-        "application/json": {
-          schema: z.object({
-            token: z.string().min(1).max(256).openapi({
-              description: "A token of the local_coursefed plugin's 'coursefed' service",
-            }),
-          }),
-        },
-      },
-    },
+    body: jsonBody(
+      z.object({
+        token: z.string().min(1).max(256).openapi({
+          description: "A token of the local_coursefed plugin's 'coursefed' service",
+        }),
+      }),
+    ),
   },
   responses: {
     200: {

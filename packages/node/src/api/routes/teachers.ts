@@ -3,6 +3,7 @@ import { addTeacher } from "../../accounts/teacher-service.ts";
 import { refusals } from "../../http/refusal-responses.ts";
 import type { ApiDependencies } from "../api-dependencies.ts";
 import { type ApiEnv, auditActorOf, requireAdmin } from "../auth.ts";
+import { jsonBody } from "../json-request-body.ts";
 
 const Teacher = z
   .object({ actor: z.string().url(), handle: z.string(), name: z.string() })
@@ -14,14 +15,9 @@ const create = createRoute({
   summary: "Create a teacher account (admin): a Person actor, and an API token shown this once",
   middleware: [requireAdmin] as const,
   request: {
-    body: {
-      required: true,
-      content: {
-        "application/json": {
-          schema: z.object({ handle: z.string().min(1).max(64), name: z.string().min(1).max(200) }),
-        },
-      },
-    },
+    body: jsonBody(
+      z.object({ handle: z.string().min(1).max(64), name: z.string().min(1).max(200) }),
+    ),
   },
   responses: {
     201: {
