@@ -1,31 +1,18 @@
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { readFile } from "node:fs/promises";
+import { beforeAll, describe, expect, it } from "vitest";
 import {
   buildTarGz,
   moodleBackupXml,
   readTarGz,
   type TarEntrySpec,
 } from "../../../test/support/archive-builder.ts";
+import { scratchArchives } from "../../../test/support/scratch-archives.ts";
 import { fixture, haveFixtures } from "../../../test/support/shared-fixtures.ts";
 import { diffBackups } from "./backup-diff.ts";
 import { diffHeadline, diffText } from "./backup-diff-text.ts";
 import { MbzError } from "./errors.ts";
 
-let directory: string;
-beforeAll(async () => {
-  directory = await mkdtemp(join(tmpdir(), "coursefed-diff-"));
-});
-afterAll(async () => {
-  await rm(directory, { recursive: true, force: true });
-});
-
-async function write(name: string, bytes: Buffer | string): Promise<string> {
-  const path = join(directory, name);
-  await writeFile(path, bytes);
-  return path;
-}
+const { write } = scratchArchives("coursefed-diff-");
 
 /** Rewrites text members of a real backup; `undefined` from `edit` drops the member. */
 async function rewrite(

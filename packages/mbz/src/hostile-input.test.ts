@@ -1,25 +1,11 @@
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { buildTarGz, buildZip, moodleBackupXml } from "../../../test/support/archive-builder.ts";
+import { scratchArchives } from "../../../test/support/scratch-archives.ts";
 import { MbzError, type MbzErrorCode } from "./errors.ts";
 import { inspectBackup } from "./inspect.ts";
 import type { ArchiveLimits } from "./limits.ts";
 
-let directory: string;
-beforeAll(async () => {
-  directory = await mkdtemp(join(tmpdir(), "coursefed-hostile-"));
-});
-afterAll(async () => {
-  await rm(directory, { recursive: true, force: true });
-});
-
-async function write(name: string, bytes: Buffer | string): Promise<string> {
-  const path = join(directory, name);
-  await writeFile(path, bytes);
-  return path;
-}
+const { write } = scratchArchives("coursefed-hostile-");
 
 async function refusal(path: string, limits?: Partial<ArchiveLimits>): Promise<MbzError> {
   const error = await inspectBackup(path, limits ? { limits } : {}).then(
