@@ -2,6 +2,7 @@ import { createHash, createPrivateKey, type JsonWebKey } from "node:crypto";
 import { Agent as HttpAgent, request as httpRequest } from "node:http";
 import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
 import type { HttpMessageSignaturesSpec, KvKey, KvStore } from "@fedify/fedify";
+import { LruMap } from "../lru-map.ts";
 import { type SigningKey, signedPostHeaders } from "./http-signature-signer.ts";
 
 /**
@@ -18,7 +19,10 @@ const CIRCUIT_PREFIX: KvKey = ["_fedify", "circuit"];
  */
 const SERVER_STATE_TTL = 5_000;
 
-/** Private keys kept imported; a node has two per actor, and few actors deliver at once. */
+/**
+ * Private keys kept imported, the least recently used forgotten past it; a node has two
+ * per actor, and few actors deliver at once.
+ */
 const KEY_CACHE_SIZE = 64;
 
 /**
@@ -82,7 +86,7 @@ export class DirectDelivery {
   readonly #kv: KvStore;
   readonly #firstKnock: HttpMessageSignaturesSpec;
   readonly #now: () => number;
-  readonly #keys = new Map<string, SigningKey>();
+  readonly #keys = new LruMap<string, SigningKey>(KEY_CACHE_SIZE);
   readonly #bodies = new WeakMap<object, SerializedBody>();
   readonly #httpAgent = new HttpAgent({ keepAlive: true, maxSockets: SOCKETS_PER_HOST });
   readonly #httpsAgent = new HttpsAgent({ keepAlive: true, maxSockets: SOCKETS_PER_HOST });
@@ -150,7 +154,6 @@ export class DirectDelivery {
     const cacheKey = `${keyId} ${jwk.n}`;
     let key = this.#keys.get(cacheKey);
     if (!key) {
-      if (this.#keys.size >= KEY_CACHE_SIZE) this.#keys.clear();
       key = { key: createPrivateKey({ key: jwk, format: "jwk" }), keyId: new URL(keyId) };
       this.#keys.set(cacheKey, key);
     }
