@@ -4,8 +4,10 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { AccountRepository } from "../../packages/node/src/accounts/account-repository.ts";
 import { createAccount } from "../../packages/node/src/accounts/account-service.ts";
+import { applyRestoreRules } from "../../packages/node/src/restores/auto-restore.ts";
 import { buildTarGz, moodleBackupXml } from "../support/archive-builder.ts";
 import { coursefed } from "../support/coursefed-cli.ts";
+import { eventually } from "../support/eventually.ts";
 import {
   followAndApprove,
   publishRevisionToFollower,
@@ -19,6 +21,8 @@ let university: TestNode;
 let school: TestNode;
 let directory: string;
 let algebra: { id: string; object: string };
+/** A course whose first revision's archive its publisher lost (see the test that loses it). */
+let geometry: { id: string; object: string };
 const delivered: string[] = [];
 
 async function backup(
@@ -128,7 +132,7 @@ describe("what changed between two revisions, across nodes", () => {
   });
 
   it("says so when a revision's archive is no longer available from its publisher", async () => {
-    const geometry = await twoRevisions(
+    geometry = await twoRevisions(
       "Geometry",
       await backup("geometry-1.mbz", [{ module: "page", id: 7, title: "Angles" }]),
       await backup("geometry-2.mbz", [{ module: "page", id: 7, title: "Angles and lines" }]),
@@ -274,5 +278,87 @@ describe("what changed between two revisions, across nodes", () => {
     const missing = await nodeApi(university, `/courses/${algebra.id}/changes?from=1&to=3`);
     expect(missing.status).toBe(404);
     expect(missing.body.error.message).toContain("has no revision 3");
+  });
+
+  it("records on an auto-restore rule's job what its update in place changed, or why it cannot tell", async () => {
+    const services = school.node.services;
+    const target = await services.moodleTargets.add({
+      name: "by-rules",
+      driver: "cli",
+      url: "https://by-rules.example",
+      // Moodle is not there: the restore fails after the changes are worked out.
+      moodleDir: join(directory, "no-moodle"),
+    });
+    await services.moodleTargets.saveProbe(target, {
+      version: "2024100706.00",
+      release: "4.5.6 (Build: 20250811)",
+      branch: "4.5",
+      plugins: { mod_page: 2024100700, mod_quiz: 2024100700 },
+      maxRestoreBytes: null,
+    });
+    // Revision 1 of each course was restored before, into Moodle courses 61 and 62.
+    for (const [object, moodleCourseId] of [
+      [algebra.object, 61],
+      [geometry.object, 62],
+    ] as const) {
+      const earlier = { targetId: target.id, objectUri: object, revision: 1, id: `${object}#1` };
+      await services.restores.recordLineage(earlier as never, moodleCourseId);
+    }
+    await services.restores.addRule({
+      actorUri: null,
+      tag: null,
+      on: "updated",
+      targetId: target.id,
+      categoryId: 1,
+      mode: "update-in-place",
+      createdBy: "test admin",
+    });
+    const ruleJob = async (object: string) => {
+      const entry = await services.catalog.catalogEntry(object);
+      const arrived = { objectUri: object, revision: 2, actorUri: entry?.actorUri as string };
+      expect(await applyRestoreRules(services, { ...arrived, tags: [], isNew: false })).toBe(1);
+      const [job] = (await services.restores.jobs({ limit: 200, offset: 0 })).filter(
+        (job) => job.objectUri === object && job.targetId === target.id,
+      );
+      // The restore went on to Moodle, and failed there.
+      await eventually(
+        async () => (await services.restores.job(job?.id as string))?.state === "failed",
+      );
+      return (await nodeApi(school, `/restores/${job?.id}`)).body;
+    };
+
+    const updated = await ruleJob(algebra.object);
+    expect(updated).toMatchObject({
+      requestedBy: expect.stringMatching(/^rule /),
+      destination: { kind: "existing-course", courseId: 61, mode: "replace" },
+      errorCode: "misconfigured",
+      changes: { from: 1, to: 2, unavailable: null },
+    });
+    expect(updated.changes.diff.activities.added[0].title).toBe("First check");
+    const shown = await coursefed(school, "restores", "--id", updated.id);
+    expect(shown.stdout).toContain(
+      "What the update changed, from revision 1 (in Moodle course 61) to 2:\n1 activity added, 1 renamed.",
+    );
+    const stores = {
+      actors: school.node.services.actors,
+      accounts: new AccountRepository(school.node.db),
+    };
+    const { password } = await createAccount(stores, { username: "rules-admin", role: "admin" });
+    const web = new WebClient(school.url);
+    await web.login("rules-admin", password);
+    const page = (await web.page("/restores")).html;
+    expect(page).toContain("What this update changed, from revision 1 (in the Moodle course) to 2");
+    expect(page).toContain("quiz “First check” in section 0");
+
+    // Revision 1 of geometry is gone from its publisher: the restore goes on, saying why.
+    const blind = await ruleJob(geometry.object);
+    expect(blind).toMatchObject({
+      errorCode: "misconfigured",
+      changes: { from: 1, to: 2, diff: null },
+    });
+    expect(blind.changes.unavailable).toContain(`The archive of revision 1 of ${geometry.object}`);
+    expect((await coursefed(school, "restores", "--id", blind.id)).stdout).toContain(
+      "What the update changed, from revision 1 (in Moodle course 62) to 2: cannot be shown: The archive of revision 1",
+    );
   });
 });

@@ -1,3 +1,4 @@
+import type { BackupDiff } from "@coursefed/mbz";
 import type { RestoreJobState } from "../vocabulary/restore-job-states.ts";
 
 /* The restore jobs the node reports, as `restore` and `restores` print them. */
@@ -29,6 +30,13 @@ export interface RestoreJob {
   finishedAt: string | null;
   durations: { totalMs: number | null; runMs: number | null; moodleMs: number | null };
   log?: string | null;
+  /** An update of a course restored from the same catalog course: what it changed. */
+  changes?: {
+    from: number;
+    to: number;
+    diff: BackupDiff | null;
+    unavailable: string | null;
+  } | null;
 }
 
 /** One line per problem: compatibility problems, and what Moodle did not restore. */

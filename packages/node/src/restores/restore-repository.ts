@@ -91,6 +91,7 @@ export class RestoreRepository {
             overriddenBy: record.overriddenBy ?? null,
             attempts: 0,
             problems: [],
+            changes: null,
             errorCode: null,
             errorMessage: null,
             log: null,

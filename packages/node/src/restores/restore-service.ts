@@ -29,6 +29,7 @@ import {
   type RestoreRefusal,
 } from "./restore-permissions.ts";
 import type { RestoreJob } from "./restore-repository.ts";
+import { changesOfUpdateJob } from "./update-changes.ts";
 
 /** A restore job's message on the queue's "restore" channel. */
 export interface RestoreMessage {
@@ -352,6 +353,11 @@ export async function runRestoreJob(
         finishedAt: Date.now(),
       });
       return;
+    }
+    // Worked out before the restore moves the course's lineage on; once, not per attempt.
+    if (job.changes === null) {
+      const changes = await changesOfUpdateJob(services, target, job);
+      if (changes) await services.restores.update(job.id, { changes: { ...changes } });
     }
     const entry = await services.catalog.catalogEntry(job.objectUri);
     const started = performance.now();

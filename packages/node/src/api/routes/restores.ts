@@ -13,6 +13,7 @@ import { RESTORE_JOB_STATES } from "../../vocabulary/restore-job-states.ts";
 import type { ApiDependencies } from "../api-dependencies.ts";
 import { type ApiEnv, auditActorOf, otherTargetMessage, type Principal } from "../auth.ts";
 import { RestoreProblem } from "../restore-problem.ts";
+import { BackupDiff } from "./revision-changes.ts";
 
 const Destination = z
   .union([
@@ -66,6 +67,21 @@ const JobSummary = z.object({
 
 const Job = JobSummary.extend({
   log: z.string().nullable().openapi({ description: "What Moodle printed" }),
+  changes: z
+    .object({
+      from: z.number().int().openapi({ description: "The revision the Moodle course held" }),
+      to: z.number().int().openapi({ description: "The revision restored over it" }),
+      diff: BackupDiff.nullable().openapi({ description: "null when unavailable" }),
+      unavailable: z
+        .string()
+        .nullable()
+        .openapi({ description: "Why the changes could not be worked out" }),
+    })
+    .nullable()
+    .openapi({
+      description:
+        "An update of a Moodle course restored from the same catalog course (by a person or an auto-restore rule): what it changed, worked out as the job ran; null for a new course or a course that held another one",
+    }),
 }).openapi("RestoreJob");
 
 /** What POST /restores answers: the job, and whether it was asked for before. */
@@ -299,5 +315,9 @@ function summaryJson(job: RestoreJob, targetNames: ReadonlyMap<number, string>) 
 }
 
 function jobJson(job: RestoreJob, targetNames: ReadonlyMap<number, string>) {
-  return { ...summaryJson(job, targetNames), log: job.log };
+  return {
+    ...summaryJson(job, targetNames),
+    log: job.log,
+    changes: job.changes as z.infer<typeof Job>["changes"],
+  };
 }

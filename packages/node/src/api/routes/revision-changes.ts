@@ -44,7 +44,7 @@ const Side = z.object({
 });
 
 /** BackupDiff of @coursefed/mbz, as docs/diff-json.md describes it. */
-const BackupDiff = z
+export const BackupDiff = z
   .object({
     version: z.number().int(),
     from: Side,

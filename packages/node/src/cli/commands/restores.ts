@@ -15,7 +15,7 @@ export function restoresCommand(program: Command, result: CommandResult): void {
       .command("restores")
       .summary("list restore jobs, newest first, or show one with --id")
       .description(
-        "Each job: its state (queued, running, succeeded, refused, failed), where the course went or why not. --id shows one job in full, with the compatibility problems, durations and what Moodle printed. An admin's token sees every job; a teacher's token the jobs its teacher asked for and those into the Moodle courses the teacher may restore into (made by their own restores, or granted); a Moodle site's token its own target's.",
+        "Each job: its state (queued, running, succeeded, refused, failed), where the course went or why not. --id shows one job in full, with the compatibility problems, durations, what Moodle printed and, for an update of a course restored from the same catalog course (an auto-restore rule's update in place too), what it changed. An admin's token sees every job; a teacher's token the jobs its teacher asked for and those into the Moodle courses the teacher may restore into (made by their own restores, or granted); a Moodle site's token its own target's.",
       )
       .addOption(
         new Option("--state <state>", "only jobs in this state").choices(RESTORE_JOB_STATES),
@@ -30,7 +30,9 @@ export function restoresCommand(program: Command, result: CommandResult): void {
           "GET",
           `restores/${encodeURIComponent(options.id)}`,
         );
-        process.stdout.write(options.json ? `${JSON.stringify(job)}\n` : describeJobInFull(job));
+        process.stdout.write(
+          options.json ? `${JSON.stringify(job)}\n` : await describeJobInFull(job),
+        );
         return;
       }
       const query = new URLSearchParams({
@@ -65,7 +67,7 @@ function describeJob(job: RestoreJob): string {
   return `${job.id}  ${job.state}  ${job.target}  ${job.createdAt}\n  ${job.object} (revision ${job.revision})\n  ${outcome}\n`;
 }
 
-function describeJobInFull(job: RestoreJob): string {
+async function describeJobInFull(job: RestoreJob): Promise<string> {
   const seconds = (ms: number | null) => (ms === null ? "-" : `${(ms / 1000).toFixed(1)} s`);
   const lines = [
     `Restore job ${job.id}: ${job.state}`,
@@ -80,5 +82,16 @@ function describeJobInFull(job: RestoreJob): string {
   ];
   const problems = describeProblems(job);
   const log = job.log ? `Moodle printed:\n${job.log.trimEnd()}\n` : "";
-  return `${lines.join("\n")}\n${problems ? `Problems:\n${problems}` : ""}${log}`;
+  return `${lines.join("\n")}\n${problems ? `Problems:\n${problems}` : ""}${await describeChanges(job)}${log}`;
+}
+
+/** What an update of a course changed, as `restore --into-course` prints it beforehand. */
+async function describeChanges(job: RestoreJob): Promise<string> {
+  const changes = job.changes;
+  if (!changes) return "";
+  const heading = `What the update changed, from revision ${changes.from} (in Moodle course ${job.destination.kind === "existing-course" ? job.destination.courseId : job.moodleCourseId}) to ${changes.to}:`;
+  if (!changes.diff) return `${heading} cannot be shown: ${changes.unavailable}\n`;
+  // Loaded only here: the archive library is not needed to print the other jobs.
+  const { diffText } = await import("@coursefed/mbz");
+  return `${heading}\n${diffText(changes.diff)}\n`;
 }

@@ -844,6 +844,8 @@ export const en = {
     beforeUpdate: (from: number, to: number) =>
       `What the update changes, from revision ${from} (in the Moodle course) to ${to}`,
     unavailable: (reason: string) => `The changes cannot be shown: ${reason}`,
+    afterUpdate: (from: number, to: number) =>
+      `What this update changed, from revision ${from} (in the Moodle course) to ${to}`,
   },
 };
 

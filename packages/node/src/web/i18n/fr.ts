@@ -850,5 +850,7 @@ export const fr: Messages = {
     beforeUpdate: (from: number, to: number) =>
       `Ce que la mise à jour change, de la révision ${from} (celle du cours Moodle) à la ${to}`,
     unavailable: (reason: string) => `Les changements ne peuvent pas être affichés : ${reason}`,
+    afterUpdate: (from: number, to: number) =>
+      `Ce que cette mise à jour a changé, de la révision ${from} (celle du cours Moodle) à la ${to}`,
   },
 };

@@ -1,30 +1,13 @@
 import type { BackupDiff, FileChange, SectionRef } from "@coursefed/mbz";
-import { MbzError } from "@coursefed/mbz";
 import { html } from "hono/html";
-import { BlobDigestError } from "../../blobs/blob-store.ts";
-import { DownloadError } from "../../blobs/resumable-download.ts";
 import type { ArchiveFetchStores } from "../../catalog/fetch-service.ts";
-import { FetchError } from "../../catalog/fetch-service.ts";
-import { ChangesError } from "../../catalog/revision-changes.ts";
 import type { RestorePermissionStores } from "../../restores/restore-permissions.ts";
-import { changesBeforeUpdate, UpdateChangesError } from "../../restores/update-changes.ts";
+import { changesBeforeUpdate, isChangesRefusal } from "../../restores/update-changes.ts";
 import type { Messages } from "../i18n/en.ts";
 import type { Markup } from "../layout.ts";
 
 /** Longest setting value shown whole (a course summary is a page of HTML). */
 const SHOWN_VALUE_CHARS = 80;
-
-/** The refusals working changes out can meet: the page says them, as the API does. */
-export function isChangesRefusal(error: unknown): error is Error {
-  return (
-    error instanceof ChangesError ||
-    error instanceof FetchError ||
-    error instanceof DownloadError ||
-    error instanceof BlobDigestError ||
-    error instanceof MbzError ||
-    error instanceof UpdateChangesError
-  );
-}
 
 /**
  * Two revision pickers and a button: a GET to `action` (the catalog's changes page, with

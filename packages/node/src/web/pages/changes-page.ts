@@ -5,11 +5,12 @@ import { catalogChanges } from "../../catalog/revision-changes.ts";
 import { CourseChangesError, ownCourseChanges } from "../../courses/revision-changes.ts";
 import { withInstitutionSigner } from "../../federation/signed-fetch.ts";
 import { refusalStatus } from "../../http/error-problems.ts";
+import { isChangesRefusal } from "../../restores/update-changes.ts";
 import { hasRole } from "../../vocabulary/account-roles.ts";
 import { page } from "../layout.ts";
 import { accountOf, requireRole } from "../roles.ts";
 import type { WebContext, WebDependencies, WebEnv } from "../web-env.ts";
-import { changesMarkup, compareRevisionsForm, isChangesRefusal } from "./changes-markup.ts";
+import { changesMarkup, compareRevisionsForm } from "./changes-markup.ts";
 import { courseLink } from "./course-page.ts";
 import { errorPage } from "./error-page.ts";
 

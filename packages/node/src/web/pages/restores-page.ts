@@ -3,10 +3,12 @@ import { html } from "hono/html";
 import type { CatalogEntry } from "../../catalog/catalog-repository.ts";
 import { visibleRestoreJobs } from "../../restores/job-visibility.ts";
 import type { RestoreJob } from "../../restores/restore-repository.ts";
+import type { JobChanges } from "../../restores/update-changes.ts";
 import { formatDateTime } from "../format.ts";
 import { type Markup, page } from "../layout.ts";
 import { accountOf, requireRole } from "../roles.ts";
 import type { WebContext, WebDependencies, WebEnv } from "../web-env.ts";
+import { changesMarkup } from "./changes-markup.ts";
 import { courseLink, problemText } from "./course-page.ts";
 
 const PAGE_SIZE = 50;
@@ -76,8 +78,21 @@ ${job.overriddenBy ? html`<p class="warning"><small>${t.overriddenBy(job.overrid
 ${job.state === "succeeded" && job.courseUrl ? html`<p><a href="${job.courseUrl}" role="button" class="compact">${t.openMoodleCourse(job.moodleCourseId ?? 0)}</a></p>` : ""}
 ${job.errorMessage ? html`<p class="${job.state === "queued" ? "notice" : "notice notice-error"}">${job.state === "queued" ? t.willRetry : ""}${job.errorMessage}${job.errorCode ? html` <code>${job.errorCode}</code>` : ""}</p>` : ""}
 ${problems.length ? html`<ul class="problems">${problems.map((problem) => html`<li>${problemText(t, problem, c.get("language"))}</li>`)}</ul>` : ""}
+${jobChanges(c, job)}
 ${job.log ? html`<details><summary>${t.moodleLog}</summary><pre class="log">${job.log}</pre></details>` : ""}
 </article>`;
+}
+
+/** What an update of a restored course changed: its headline in the summary, the lists inside. */
+function jobChanges(c: WebContext, job: RestoreJob): Markup {
+  const changes = job.changes as JobChanges | null;
+  if (!changes) return html``;
+  const t = c.get("t");
+  const title = t.changes.afterUpdate(changes.from, changes.to);
+  if (!changes.diff) {
+    return html`<p class="notice">${title}${t.colon}${t.changes.unavailable(changes.unavailable ?? "")}</p>`;
+  }
+  return html`<details class="update-changes"><summary>${title}</summary>${changesMarkup(t, changes.diff)}</details>`;
 }
 
 /** The page's own address to reload, keeping only what says a restore was asked again. */
