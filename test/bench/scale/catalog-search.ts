@@ -284,7 +284,9 @@ export async function fillCatalog(db: NodeDatabase, count: number): Promise<numb
 /**
  * Runs `fill` without the search index, then builds the index once, as a bulk load
  * would: maintained row by row (as arrivals do), a million rows took over half an hour.
- * The index's definition is read from the database, so that it is the migrations' own.
+ * The index's definition is read from the database, so that it is the migrations' own;
+ * on SQLite the words' terms (catalog_terms) are then listed as the 0017 migration lists
+ * those of the courses it finds.
  */
 async function withSearchIndexBuiltAfter(db: NodeDatabase, fill: () => Promise<void>) {
   if (db.engine === "postgres") {
@@ -301,13 +303,23 @@ async function withSearchIndexBuiltAfter(db: NodeDatabase, fill: () => Promise<v
     run(query: SQL): Promise<unknown>;
   };
   // The SQLite driver gives rows as arrays of values.
-  const [[trigger] = []] = await sqlite.all<[string]>(
-    sql`select sql from sqlite_master where name = 'catalog_search_insert'`,
+  const triggers = await sqlite.all<[string]>(
+    sql`select sql from sqlite_master
+      where name in ('catalog_search_insert', 'catalog_terms_insert') order by name`,
   );
   await sqlite.run(sql`drop trigger catalog_search_insert`);
+  await sqlite.run(sql`drop trigger catalog_terms_insert`);
   await fill();
   await sqlite.run(sql`insert into catalog_search(catalog_search) values ('rebuild')`);
-  await sqlite.run(sql.raw(trigger as string));
+  await sqlite.run(
+    sql`create virtual table catalog_search_vocab using fts5vocab(catalog_search, 'col')`,
+  );
+  await sqlite.run(
+    sql`insert or ignore into catalog_terms
+      select distinct term from catalog_search_vocab where col <> 'facets'`,
+  );
+  await sqlite.run(sql`drop table catalog_search_vocab`);
+  for (const [trigger] of triggers) await sqlite.run(sql.raw(trigger));
 }
 
 async function insertCatalog(db: NodeDatabase, count: number): Promise<void> {

@@ -1,5 +1,6 @@
 import { type SQL, sql } from "drizzle-orm";
 import type { NodeDatabase } from "../db/database.ts";
+import type { SqliteWord } from "./sqlite-word-terms.ts";
 
 /**
  * The catalog's full-text search, one index per engine: SQLite's FTS5 table
@@ -23,13 +24,19 @@ export function catalogWords(text: string): string[] {
 }
 
 /**
- * An FTS5 query (SQLite) for the courses of `tier` that have every word: each word a
- * quoted prefix, so that FTS5 operators in the text are only words.
+ * An FTS5 query (SQLite) for the courses of `tier` that have every word: a word's terms
+ * (sqlite-word-terms.ts) each quoted, or the word a quoted prefix, so that FTS5 operators
+ * in the text are only words.
  */
-export function sqliteWordsMatch(words: readonly string[], tier: CatalogTier | "any"): string {
-  // Implicit AND (a space): FTS5 then ignores a phrase left with no token ("()"), which an
-  // explicit AND would make match nothing.
-  const all = `(${words.map((word) => `"${word.replaceAll('"', '""')}"*`).join(" ")})`;
+export function sqliteWordsMatch(words: readonly SqliteWord[], tier: CatalogTier | "any"): string {
+  const quoted = (text: string) => `"${text.replaceAll('"', '""')}"`;
+  // Every word here has a token (sqliteWords leaves out those without): an explicit AND,
+  // which an OR of terms needs, cannot meet a phrase left with none.
+  const all = `(${words
+    .map((word) =>
+      "terms" in word ? `(${word.terms.map(quoted).join(" OR ")})` : `${quoted(word.prefix)}*`,
+    )
+    .join(" AND ")})`;
   const inTitle = `({title tags} : ${all})`;
   if (tier === "title") return inTitle;
   const anywhere = `({title summary tags} : ${all})`;
