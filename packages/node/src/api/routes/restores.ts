@@ -12,6 +12,7 @@ import { requestRestore } from "../../restores/restore-service.ts";
 import { RESTORE_JOB_STATES } from "../../vocabulary/restore-job-states.ts";
 import type { ApiDependencies } from "../api-dependencies.ts";
 import { type ApiEnv, auditActorOf, otherTargetMessage, type Principal } from "../auth.ts";
+import { jsonBody } from "../json-request-body.ts";
 import { RestoreProblem } from "../restore-problem.ts";
 import { BackupDiff } from "./revision-changes.ts";
 
@@ -142,7 +143,7 @@ const request = createRoute({
   description:
     "Queues a job (see GET /restores/{id}): the archive is fetched and verified, checked against what the site runs, and restored without user data. Asking again for the same revision, target and destination gives back the same job (a failed or refused one is queued again). A teacher's token restores new courses only into the categories an admin opened to teachers on the target, and into existing courses only those its teacher's restores created there or that an admin granted (PUT /moodle/targets/{name}/teachers); restoring into an existing course needs confirm: true; only an admin token may override. Every request is in the audit log.",
   request: {
-    body: { required: true, content: { "application/json": { schema: RestoreRequest } } },
+    body: jsonBody(RestoreRequest),
   },
   responses: {
     202: {
