@@ -8,7 +8,6 @@ import {
   inArray,
   isNull,
   lt,
-  lte,
   max,
   or,
   type SQL,
@@ -39,10 +38,15 @@ import {
 import {
   type CatalogTier,
   catalogWords,
-  postgresWordsMatch,
   sqliteFacetMatch,
   sqliteWordsMatch,
 } from "./catalog-text-search.ts";
+import {
+  type PostgresTermSearch,
+  postgresTermSearch,
+  postgresTierCount,
+  postgresTierKeys,
+} from "./postgres-catalog-search.ts";
 import { type SqliteWord, sqliteWords } from "./sqlite-word-terms.ts";
 
 export type CatalogEntry = typeof catalogEntries.$inferSelect;
@@ -99,12 +103,6 @@ export const CATALOG_COUNT_LIMIT = 1000;
 /** How many teachers a teacher filter looks up by index term, at most (see #plan). */
 const TEACHER_TERMS_MAX = 32;
 
-/** How many of the table's first pages PostgreSQL reads for a count before its GIN index. */
-const FIRST_PAGES = 1000;
-
-/** How many of the newest courses PostgreSQL checks in order before using its GIN index. */
-const WALKED_ROWS = 1000;
-
 /** A page of a catalog search. */
 export interface CatalogPage {
   /** How many courses match; CATALOG_COUNT_LIMIT when more do (then `totalExact` is false). */
@@ -126,6 +124,8 @@ interface SearchPlan {
   readonly restorableOn: readonly RestoreSite[] | undefined;
   /** On SQLite: the words as its full-text index is asked for them (sqlite-word-terms.ts). */
   readonly sqliteWords?: readonly SqliteWord[] | undefined;
+  /** On PostgreSQL, with any criterion: what its terms index is asked (postgres-catalog-search.ts). */
+  readonly postgres?: PostgresTermSearch | undefined;
 }
 
 /** Where a page ended: the tier of words and the search key of its last course. */
@@ -370,6 +370,7 @@ export class CatalogRepository {
     const { catalogEntries } = db.tables;
     const terms: string[][] = [];
     const conditions: SQL[] = [];
+    const manyTerms: string[][] = [];
     if (query.actor) terms.push([actorTerm(query.actor)]);
     if (query.teacher) {
       const actors = await this.#teachersMatching(query.teacher);
@@ -377,7 +378,10 @@ export class CatalogRepository {
       // Each term is a lookup in the index: past a few dozen teachers ("marie"), each
       // candidate course's actor is checked instead.
       if (actors.length <= TEACHER_TERMS_MAX) terms.push(actors.map(actorTerm));
-      else conditions.push(inArray(catalogEntries.actorUri, actors));
+      else {
+        conditions.push(inArray(catalogEntries.actorUri, actors));
+        manyTerms.push(actors.map(actorTerm));
+      }
     }
     if (query.institution) terms.push([hostTerm(db, query.institution)]);
     if (query.tag) terms.push([tagTerm(db, query.tag)]);
@@ -387,10 +391,7 @@ export class CatalogRepository {
     if (query.moodle) {
       const branch = moodleBranchNumber(query.moodle);
       if (branch === null) return undefined;
-      // SQLite reads the branch from its full-text index; PostgreSQL from the column,
-      // which its planner weighs with the GIN index.
-      if (db.engine === "postgres") conditions.push(lte(catalogEntries.moodleBranch, branch));
-      else terms.push(branchTermsUpTo(branch));
+      terms.push(branchTermsUpTo(branch));
     }
     if (query.restorableOn?.length === 0) return undefined;
     const words = catalogWords(query.q ?? "");
@@ -401,7 +402,21 @@ export class CatalogRepository {
       if (!looked || (words.length > 0 && looked.length === 0)) return undefined;
       return { ...plan, sqliteWords: looked };
     }
-    return plan;
+    const criteria =
+      words.length + terms.length + conditions.length > 0 || query.restorableOn !== undefined;
+    if (db.engine !== "postgres" || !criteria) return plan;
+    const postgres = await postgresTermSearch(
+      db,
+      words,
+      terms,
+      query.restorableOn
+        ? [restorableOn(db, query.restorableOn, sql`${catalogEntries.searchKey}`)]
+        : [],
+      // The only conditions are a teacher filter's when it matches many teachers.
+      { conditions, groups: manyTerms },
+    );
+    // Words that give no lexeme at all (stop words, punctuation) match nothing.
+    return postgres && { ...plan, postgres };
   }
   /** The Person actors whose handle or name holds `text`, case aside. */
   async #teachersMatching(text: string): Promise<string[]> {
@@ -422,8 +437,17 @@ export class CatalogRepository {
   }
   /** How many courses match, read up to one more than the count limit. */
   async #count(db: NodeDatabase, plan: SearchPlan): Promise<{ total: number; exact: boolean }> {
-    if (this.#db.engine === "postgres" && (await this.#manyInFirstPages(db, plan))) {
-      return { total: this.#countLimit, exact: false };
+    if (plan.postgres) {
+      const total = await postgresTierCount(
+        this.#db,
+        db,
+        plan.postgres,
+        "any",
+        this.#countLimit + 1,
+      );
+      return total > this.#countLimit
+        ? { total: this.#countLimit, exact: false }
+        : { total, exact: true };
     }
     const matching = this.#matching(plan, "any", undefined);
     const rows = await db
@@ -434,22 +458,6 @@ export class CatalogRepository {
       ? { total: this.#countLimit, exact: false }
       : { total, exact: true };
   }
-  /**
-   * Whether the table's first pages alone hold more matches than the count limit: a
-   * common word ("quiz", a third of a million courses) is then counted past its limit in
-   * a few thousand rows, where the GIN index would first gather every match (1 to 2 s at
-   * a million courses). A rarer one costs this bounded read on top of the index's.
-   */
-  async #manyInFirstPages(db: NodeDatabase, plan: SearchPlan): Promise<boolean> {
-    const { catalogEntries } = this.#db.tables;
-    const holds = this.#postgresCondition(plan, "any", undefined);
-    const { rows } = await db.execute<{ total: string }>(
-      sql`select count(*) as total from (select 1 from ${catalogEntries}
-        where ctid < ${`(${FIRST_PAGES},0)`}::tid and ${holds}
-        limit ${this.#countLimit + 1}) as matching`,
-    );
-    return Number(rows[0]?.total ?? 0) > this.#countLimit;
-  }
   /** How many courses a tier holds, counted up to `upTo`. */
   async #tierCount(
     db: NodeDatabase,
@@ -457,6 +465,8 @@ export class CatalogRepository {
     tier: CatalogTier | undefined,
     upTo: number,
   ): Promise<number> {
+    if (plan.postgres)
+      return await postgresTierCount(this.#db, db, plan.postgres, tier ?? "any", upTo);
     const matching = this.#matching(plan, tier ?? "any", undefined);
     const rows = await db
       .select({ total: count() })
@@ -464,18 +474,13 @@ export class CatalogRepository {
     return Number(rows[0]?.total ?? 0);
   }
   /**
-   * Has PostgreSQL read matches through the GIN index (a bitmap of them) rather than by
-   * scanning the table, for the rest of the search's transaction, when there are words or
-   * facets to look up. Its planner prices a row's tsvector check as a comparison, where
-   * it is the reading of a column kept compressed: it chose to scan the table for a
-   * common word (0.2 s to count 1,000 matches at 100,000 courses) where the bitmap takes a
-   * fraction of that. Pages still walk the index of live courses (see #postgresTierKeys).
+   * Has PostgreSQL read matches through its terms index rather than by scanning the table,
+   * for the rest of the search's transaction. Its planner prices a row's terms as a
+   * comparison, where they are a function of the row's words (a third of a millisecond):
+   * scanning a day's courses for them would cost a second.
    */
   async #readThroughIndex(db: NodeDatabase, plan: SearchPlan): Promise<void> {
-    const indexed = plan.words.length > 0 || plan.terms.length > 0;
-    if (this.#db.engine === "postgres" && indexed) {
-      await db.execute(sql`set local enable_seqscan = off`);
-    }
+    if (plan.postgres) await db.execute(sql`set local enable_seqscan = off`);
   }
   /** A tier's courses, newest first, older than `before` when given. */
   async #tierPage(
@@ -487,8 +492,16 @@ export class CatalogRepository {
     offset: number,
   ): Promise<CatalogEntry[]> {
     const { catalogEntries } = this.#db.tables;
-    if (this.#db.engine === "postgres") {
-      const keys = await this.#postgresTierKeys(db, plan, tier, before, limit, offset);
+    if (plan.postgres) {
+      const keys = await postgresTierKeys(
+        this.#db,
+        db,
+        plan.postgres,
+        tier ?? "any",
+        before,
+        limit,
+        offset,
+      );
       if (keys.length === 0) return [];
       return await db
         .select(getTableColumns(catalogEntries))
@@ -506,89 +519,14 @@ export class CatalogRepository {
       .orderBy(desc(catalogEntries.searchKey));
   }
   /**
-   * A page of a tier's search keys on PostgreSQL: the newest WALKED_ROWS courses are
-   * checked in the catalog's order, which finds a page at once when matches are common;
-   * when they did not hold the page, the rest is read through the GIN index, which is
-   * then cheap, the matches being rare.
-   */
-  async #postgresTierKeys(
-    db: NodeDatabase,
-    plan: SearchPlan,
-    tier: CatalogTier | undefined,
-    before: number | undefined,
-    limit: number,
-    offset: number,
-  ): Promise<number[]> {
-    const { catalogEntries } = this.#db.tables;
-    const holds = this.#postgresCondition(plan, tier ?? "any", undefined);
-    // Read lazily: the walk stops at the page's last hit, a few dozen rows when matches
-    // are common.
-    const { rows: walked } = await db.execute<{ key: string }>(
-      sql`select key from (
-          select ${catalogEntries.searchKey} as key, (${holds}) as hit from ${catalogEntries}
-          where ${and(
-            isNull(catalogEntries.deletedAt),
-            before === undefined ? undefined : lt(catalogEntries.searchKey, before),
-          )}
-          order by ${catalogEntries.searchKey} desc limit ${WALKED_ROWS}) as walked
-        where hit limit ${offset + limit}`,
-    );
-    const hits = walked.map((row) => Number(row.key));
-    if (hits.length >= offset + limit) return hits.slice(offset, offset + limit);
-    // Where the walk ended; none when it reached the oldest course.
-    const { rows: ends } = await db.execute<{ key: string }>(
-      sql`select ${catalogEntries.searchKey} as key from ${catalogEntries}
-        where ${and(
-          isNull(catalogEntries.deletedAt),
-          before === undefined ? undefined : lt(catalogEntries.searchKey, before),
-        )}
-        order by ${catalogEntries.searchKey} desc offset ${WALKED_ROWS - 1} limit 1`,
-    );
-    const last = ends[0];
-    if (!last) return hits.slice(offset, offset + limit);
-    const taken = hits.slice(offset);
-    const rest = this.#postgresCondition(plan, tier ?? "any", Number(last.key));
-    const { rows } = await db.execute<{ key: string }>(
-      // "+ 0": not the order of the index of live courses, which the planner would walk
-      // again (2 s to find none of a rare word at 100,000 courses).
-      sql`select ${catalogEntries.searchKey} as key from ${catalogEntries} where ${rest}
-        order by ${catalogEntries.searchKey} + 0 desc
-        limit ${limit - taken.length} offset ${Math.max(0, offset - hits.length)}`,
-    );
-    return [...taken, ...rows.map((row) => Number(row.key))];
-  }
-  /** What a course matching `plan` (in `tier`), older than `before`, is on PostgreSQL. */
-  #postgresCondition(plan: SearchPlan, tier: CatalogTier | "any", before: number | undefined): SQL {
-    const db = this.#db;
-    const { catalogEntries } = db.tables;
-    const conditions = [
-      isNull(catalogEntries.deletedAt),
-      ...(plan.words.length > 0 ? [postgresWordsMatch(db, plan.words, tier)] : []),
-      ...plan.terms.map((group) =>
-        or(
-          ...group.map((term) => sql`${catalogEntries.facets} @> ${JSON.stringify([term])}::jsonb`),
-        ),
-      ),
-      ...plan.conditions,
-      ...(before === undefined ? [] : [lt(catalogEntries.searchKey, before)]),
-      ...(plan.restorableOn
-        ? [restorableOn(db, plan.restorableOn, sql`${catalogEntries.searchKey}`)]
-        : []),
-    ];
-    return and(...conditions) as SQL;
-  }
-  /**
    * The search keys of the courses matching `plan` (in `tier` when it has words), as a
    * subquery the index answers in the catalog's order: SQLite's full-text index, which
-   * holds the live courses' words and facets; PostgreSQL's GIN index or its index of live
-   * courses by search_key, whichever its planner finds cheaper.
+   * holds the live courses' words and facets; without criteria, on either engine, the
+   * index of live courses by search_key (PostgreSQL's criteria: postgres-catalog-search.ts).
    */
   #matching(plan: SearchPlan, tier: CatalogTier | "any", before: number | undefined): SQL {
     const db = this.#db;
     const { catalogEntries } = db.tables;
-    if (db.engine === "postgres") {
-      return sql`select ${catalogEntries.searchKey} as key from ${catalogEntries} where ${this.#postgresCondition(plan, tier, before)}`;
-    }
     const match = [
       ...(plan.sqliteWords?.length ? [sqliteWordsMatch(plan.sqliteWords, tier)] : []),
       ...plan.terms.map(sqliteFacetMatch),

@@ -80,6 +80,6 @@ export function postgresWordsMatch(
  * "école"). A word left with no letters matches nothing alone and is ignored beside
  * others, as in FTS5.
  */
-function tsqueryPrefix(word: string): string {
+export function tsqueryPrefix(word: string): string {
   return `'${word.replace(/[&|!():*<>'\\]/g, " ")}':*`;
 }
