@@ -11,36 +11,66 @@ import type { LiveMoodleSite } from "../support/moodle-site.ts";
 import type { TestNode } from "../support/test-node.ts";
 import { moodlePhp } from "./picker-fixtures.ts";
 
-/** Sign-ins tried before giving up, and the pause after the first failed one (then longer). */
-const SIGN_IN_ATTEMPTS = 5;
-const SIGN_IN_PAUSE_MS = 3000;
+/**
+ * Whether the scripts of the Moodle page are done, as Moodle's own Behat steps wait for them:
+ * the document loaded and M.util.pending_js empty (core/first counts jQuery's requests there,
+ * core/templates its renders). A login page is not ready before: its script rebuilds the
+ * password field with a show/hide button once that template arrives, after the load event
+ * (core/togglesensitive sets the field's outerHTML, which makes a new, empty field), and its
+ * media_videojs_get_language call still carries the session from before the sign-in. The
+ * rebuilt field is looked for by name too, since a module is required a tick after the
+ * pending count of the script asking for it has dropped. Also done: a page whose script
+ * bundle failed to load, where none of the page's scripts runs (after a purge of the site's
+ * caches, Moodle's first answer for requirejs.php says gzip and is not compressed, which the
+ * browser refuses; later answers come from its cache). A string: it runs in the page.
+ */
+const MOODLE_SCRIPTS_SETTLED = `(() => {
+  if (document.readyState !== "complete") return false;
+  if (typeof requirejs === "function" && requirejs.s.contexts._.registry["core/first"]?.error) return true;
+  if (typeof M === "object" && typeof M.util === "object" && M.util.pending_js.length > 0) return false;
+  const rebuildsPassword = [...document.scripts].some((script) => script.text.includes('ToggleSensitive.init("password"'));
+  return !rebuildsPassword || document.querySelector(".toggle-sensitive-wrapper #password") !== null;
+})()`;
 
 /**
- * Signs `username` in on Moodle's login page. Other suites reinstall the plugin and purge
- * the caches of the shared site meanwhile, which now and then spoils a login token, and
- * Moodle sometimes answers "Invalid login" for a user made seconds before then takes the
- * same password a little later: a few tries, each after a longer pause, then the page's words.
+ * Submits the Moodle login form `page` shows, once the page's scripts are done (see
+ * MOODLE_SCRIPTS_SETTLED). Typed earlier, the password could go with the field the script
+ * replaced, so the form posted none ("Invalid login", back to login/index.php?loginredirect=1),
+ * or the signed-in session was replaced by the fresh one Moodle gives the page's
+ * pending request of the old session (the next page asked for a sign-in again): one
+ * sign-in in ten to three in ten on a busy machine (docs/moodle.md, "Tests and figures").
+ * Throws with the page's words when Moodle keeps the browser on its login pages.
  */
+export async function submitMoodleLogin(
+  page: Page,
+  username: string,
+  password: string,
+): Promise<void> {
+  await page.waitForFunction(MOODLE_SCRIPTS_SETTLED);
+  await page.locator("#username").fill(username);
+  await page.locator("#password").fill(password);
+  const form = page.url();
+  // Ends where the form leaves the browser: the page asked for, or the form again.
+  await Promise.all([
+    page.waitForURL((url) => url.href !== form),
+    page.locator("#loginbtn").click(),
+  ]);
+  if (new URL(page.url()).pathname.startsWith("/login/")) {
+    throw new Error(
+      `${username} could not sign in to Moodle (${page.url()}): ${await page.locator("body").innerText()}`,
+    );
+  }
+}
+
+/** Signs `username` in on the site's login page. */
 export async function signInToMoodle(
   page: Page,
   site: LiveMoodleSite,
   username: string,
   password: string,
 ): Promise<void> {
-  for (let attempt = 1; ; attempt++) {
-    await page.goto(new URL("/login/index.php", site.wwwroot).href);
-    await page.locator("#username").fill(username);
-    await page.locator("#password").fill(password);
-    await Promise.all([page.waitForLoadState("load"), page.locator("#loginbtn").click()]);
-    await page.waitForLoadState("load");
-    if (!new URL(page.url()).pathname.startsWith("/login/")) return;
-    if (attempt === SIGN_IN_ATTEMPTS) {
-      throw new Error(
-        `${username} could not sign in (${page.url()}): ${await page.locator("body").innerText()}`,
-      );
-    }
-    await page.waitForTimeout(SIGN_IN_PAUSE_MS * attempt);
-  }
+  await page.goto(new URL("/login/index.php", site.wwwroot).href);
+  await submitMoodleLogin(page, username, password);
 }
 
 /**
@@ -66,8 +96,8 @@ $string['decsep'] = ',';
 $string['thousandssep'] = ' ';
 `,
   );
-  // The string and language-menu caches only: purging all of them would spoil the other
-  // suites' sign-ins.
+  // The string and language-menu caches only: after a full purge every suite's next pages
+  // rebuild their scripts and templates.
   await moodlePhp(site.moodleDir, "get_string_manager()->reset_caches(true);");
 }
 
