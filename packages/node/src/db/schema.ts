@@ -173,6 +173,17 @@ export const followings = pgTable(
     state: text("state", { enum: FOLLOW_STATES }).notNull(),
     requestedAt: bigint("requested_at", { mode: "number" }).notNull(),
     decidedAt: bigint("decided_at", { mode: "number" }),
+    /**
+     * When the actor's outbox was last read to catch up on what deliveries missed
+     * (federation/catch-up.ts), and how that went, in one line; the same on every local
+     * actor's follow of it.
+     */
+    caughtUpAt: bigint("caught_up_at", { mode: "number" }),
+    catchUpResult: text("catch_up_result"),
+    /** Since when an activity of the actor failed for good: its outbox is read first. */
+    behindSince: bigint("behind_since", { mode: "number" }),
+    /** Not read again before this (its server answered 429 with a Retry-After). */
+    catchUpNotBefore: bigint("catch_up_not_before", { mode: "number" }),
   },
   (table) => [primaryKey({ columns: [table.localActorId, table.actorUri] })],
 );
