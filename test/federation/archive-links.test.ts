@@ -9,9 +9,11 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PLUGIN_VERSION_PULLING } from "../../packages/moodle/src/drivers/ws-driver.ts";
+import { parseRegistrationCode } from "../../packages/node/src/moodle-sites/registration-code.ts";
 import { requestRestore } from "../../packages/node/src/restores/restore-service.ts";
 import { eventually } from "../support/eventually.ts";
 import { followAndApprove, publishToFollower } from "../support/federation-steps.ts";
+import { nodeApi } from "../support/node-api.ts";
 import { restorePerson } from "../support/restore-person.ts";
 import { fixture, haveFixtures } from "../support/shared-fixtures.ts";
 import { startTestNode, type TestNode } from "../support/test-node.ts";
@@ -114,10 +116,10 @@ describe.runIf(haveFixtures())("archive links of restore jobs", () => {
     await new Promise<void>((resolve) => site?.close(() => resolve()));
   });
 
-  async function restoreInto(categoryId: number) {
+  async function restoreInto(categoryId: number, targetName = "pulling") {
     const job = await requestRestore(follower.node.services, {
       objectUri,
-      targetName: "pulling",
+      targetName,
       destination: { kind: "new-course", categoryId },
       requestedBy: "admin",
       person: restorePerson(follower),
@@ -150,6 +152,47 @@ describe.runIf(haveFixtures())("archive links of restore jobs", () => {
     const after = await fetch(link);
     expect(after.status).toBe(404);
     expect(await after.text()).toContain("unknown or no longer valid");
+  });
+
+  it("makes the link with the target's own node URL, the address its site reaches the node by", async () => {
+    const inside = await follower.node.services.moodleTargets.add({
+      name: "pulling-inside",
+      driver: "ws",
+      url: `http://127.0.0.1:${(site.address() as AddressInfo).port}`,
+      token: "t",
+      timeoutMs: 10_000,
+    });
+    // Another name of this node than its public URL, as an internal address would be.
+    const nodeUrl = `http://localhost:${follower.url.port}`;
+    const set = await nodeApi(follower, "/moodle/targets/pulling-inside/node-url", {
+      method: "PUT",
+      json: { nodeUrl: `${nodeUrl}/` },
+    });
+    expect(set.status).toBe(200);
+    expect(set.body.nodeUrl).toBe(nodeUrl);
+    const withCredentials = await nodeApi(follower, "/moodle/targets/pulling-inside/node-url", {
+      method: "PUT",
+      json: { nodeUrl: `http://admin:secret@localhost:${follower.url.port}` },
+    });
+    expect(withCredentials.status).toBe(400);
+    expect(withCredentials.body.error.code).toBe("invalid_target");
+
+    const done = await restoreInto(5, inside.name);
+    expect(done.state).toBe("succeeded");
+    const [pulled] = pulls.splice(0);
+    const link = new URL(pulled?.parameters.url as string);
+    expect(link.origin).toBe(nodeUrl);
+    expect(link.pathname).toMatch(/^\/archive-links\/[A-Za-z0-9_-]{43}$/);
+    const catalog = await follower.node.services.catalog.catalogEntry(objectUri);
+    expect(pulled).toMatchObject({ sha256: catalog?.sha256, size: catalog?.size });
+    // The site's registration code names the node by the same address.
+    const registered = await nodeApi(follower, "/moodle/targets/pulling-inside/registration", {
+      method: "POST",
+    });
+    expect(parseRegistrationCode(registered.body.code).node).toBe(nodeUrl);
+    // Other targets keep the public URL.
+    await restoreInto(6);
+    expect(new URL(pulls.splice(0)[0]?.parameters.url as string).origin).toBe(follower.url.origin);
   });
 
   it("ends the link of a failed restore too, and makes a new one for each attempt", async () => {

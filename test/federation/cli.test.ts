@@ -390,6 +390,26 @@ describe("coursefed moodle and rules against a running node", () => {
       "none",
     );
     expect(closed.stdout).toContain("closed to teachers' new courses");
+
+    const inside = await coursefed(
+      university,
+      "moodle",
+      "node-url",
+      "local",
+      "http://coursefed.internal:8080/",
+    );
+    expect(inside.stdout).toContain("reaches this node at http://coursefed.internal:8080\n");
+    const withPassword = await coursefed(
+      university,
+      "moodle",
+      "node-url",
+      "local",
+      "http://me:pw@coursefed.internal",
+    );
+    expect(withPassword.code).toBe(2);
+    expect(withPassword.stderr).toContain("must not hold a user name or password");
+    const publicAgain = await coursefed(university, "moodle", "node-url", "local", "none");
+    expect(publicAgain.stdout).not.toContain("reaches this node at");
   });
 
   it("adds, lists and removes auto-restore rules", async () => {

@@ -15,6 +15,7 @@ export const AUDIT_ACTIONS = [
   "target.probe",
   "target.remove",
   "target.teacher-categories",
+  "target.node-url",
   "target.grant",
   "target.revoke",
   "restore.request",

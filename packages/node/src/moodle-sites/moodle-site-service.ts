@@ -74,7 +74,8 @@ export class MoodleSiteService {
     );
     await audit.record(by, "site.register", target.name, { replaced: revoked.length > 0 });
     return {
-      code: registrationCode({ node: publicUrl.href.replace(/\/$/, ""), token }),
+      // The site calls the node at the address it reaches it by (the target's nodeUrl).
+      code: registrationCode({ node: target.nodeUrl ?? publicUrl.href.replace(/\/$/, ""), token }),
       replaced: revoked.length > 0,
     };
   }

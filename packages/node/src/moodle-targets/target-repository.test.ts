@@ -54,6 +54,37 @@ describe("MoodleTargetRepository: what teachers may do on a target", () => {
     expect(await targets.grants(target, ada)).toEqual([]);
   });
 
+  it("keeps the node's address as the site reaches it: an http(s) origin, no credentials", async () => {
+    expect(target.nodeUrl).toBeNull();
+    const inside = await targets.add({
+      name: "inside",
+      driver: "ws",
+      url: "https://moodle.inside.example",
+      token: "token",
+      nodeUrl: "http://coursefed.internal:8080/",
+    });
+    expect(inside.nodeUrl).toBe("http://coursefed.internal:8080");
+    expect((await targets.setNodeUrl(inside, "HTTPS://Node.Example")).nodeUrl).toBe(
+      "https://node.example",
+    );
+    expect((await targets.setNodeUrl(inside, null)).nodeUrl).toBeNull();
+    const refusals: Array<[string, string]> = [
+      ["ftp://node.example", "is not an http(s) address of this node"],
+      ["node.example", "is not an http(s) address of this node"],
+      ["http://admin:secret@node.example", "must not hold a user name or password"],
+      ["http://node.example/coursefed/", "has a path, query or fragment"],
+      ["http://node.example/?site=1", "has a path, query or fragment"],
+    ];
+    for (const [nodeUrl, message] of refusals) {
+      await expect(targets.setNodeUrl(inside, nodeUrl)).rejects.toThrow(message);
+      await expect(
+        targets.add({ name: "other", driver: "ws", url: "https://m.example", nodeUrl }),
+      ).rejects.toMatchObject({ code: "INVALID", message: expect.stringContaining(message) });
+    }
+    expect((await targets.byName("inside"))?.nodeUrl).toBeNull();
+    expect(await targets.byName("other")).toBeUndefined();
+  });
+
   it("forgets a target's grants with the target", async () => {
     await targets.grant(target, 30, grace, "admin");
     await targets.remove("lyon-sciences");

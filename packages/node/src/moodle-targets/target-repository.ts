@@ -28,6 +28,8 @@ export interface NewMoodleTarget {
   readonly token?: string | undefined;
   readonly defaultCategoryId?: number | undefined;
   readonly timeoutMs?: number | undefined;
+  /** The node's address as this site reaches it, when not the public URL (see nodeUrlFrom). */
+  readonly nodeUrl?: string | undefined;
 }
 
 /** The refusal of a target name nothing is called, as every caller words it. */
@@ -37,6 +39,36 @@ export function noSuchTargetMessage(name: string): string {
 
 export class TargetError extends CodedError<"DUPLICATE" | "NOT_FOUND" | "INVALID"> {
   override readonly name = "TargetError";
+}
+
+/**
+ * The node's address as one Moodle site reaches it, for the archive links it downloads by
+ * and the registration code it calls the node with: a site inside the institution's
+ * network may reach the node only by an internal address. An origin, as the public URL
+ * is (the node's routes are at its root); credentials are refused, since the address is
+ * handed to the site and shown to admins.
+ */
+export function nodeUrlFrom(text: string): string {
+  const url = URL.canParse(text.trim()) ? new URL(text.trim()) : undefined;
+  if (!url || !/^https?:$/.test(url.protocol)) {
+    throw new TargetError(
+      "INVALID",
+      `"${text}" is not an http(s) address of this node; give it as the site reaches the node, e.g. http://coursefed.internal:8080.`,
+    );
+  }
+  if (url.username || url.password) {
+    throw new TargetError(
+      "INVALID",
+      `The node's address for a site must not hold a user name or password: give ${url.protocol}//${url.host} (archive links carry their own token).`,
+    );
+  }
+  if (url.pathname !== "/" || url.search || url.hash) {
+    throw new TargetError(
+      "INVALID",
+      `"${text}" has a path, query or fragment: give only the node's origin, e.g. ${url.origin} (the node's routes are at its root).`,
+    );
+  }
+  return url.origin;
 }
 
 /** Settings that belong to one driver only: given for the other, they are a mistake. */
@@ -80,6 +112,7 @@ export class MoodleTargetRepository {
         `${foreign.join(", ")} ${foreign.length === 1 ? "is" : "are"} not used by the ${target.driver} driver; leave ${foreign.length === 1 ? "it" : "them"} out.`,
       );
     }
+    const nodeUrl = target.nodeUrl === undefined ? null : nodeUrlFrom(target.nodeUrl);
     if (await this.byName(target.name)) {
       throw new TargetError("DUPLICATE", `There is already a Moodle target named ${target.name}.`);
     }
@@ -89,6 +122,7 @@ export class MoodleTargetRepository {
         name: target.name,
         driver: target.driver,
         url: target.url.replace(/\/+$/, ""),
+        nodeUrl,
         settings: driverSettings(target),
         defaultCategoryId: target.defaultCategoryId ?? 1,
         timeoutMs: target.timeoutMs ?? DEFAULT_TIMEOUT_MS,
@@ -166,6 +200,17 @@ export class MoodleTargetRepository {
       .where(eq(moodleTargets.id, target.id))
       .returning();
     this.#drivers.delete(target.id);
+    return saved as MoodleTarget;
+  }
+
+  /** Sets the node's address as this site reaches it (see nodeUrlFrom); null: the public URL. */
+  async setNodeUrl(target: MoodleTarget, nodeUrl: string | null): Promise<MoodleTarget> {
+    const { moodleTargets } = this.#db.tables;
+    const [saved] = await this.#db
+      .update(moodleTargets)
+      .set({ nodeUrl: nodeUrl === null ? null : nodeUrlFrom(nodeUrl) })
+      .where(eq(moodleTargets.id, target.id))
+      .returning();
     return saved as MoodleTarget;
   }
 

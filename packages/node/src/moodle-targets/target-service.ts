@@ -29,8 +29,28 @@ export async function addTarget(
   await admin.auditLog.record(admin.auditActor, "target.add", target.name, {
     driver: target.driver,
     url: target.url,
+    ...(target.nodeUrl === null ? {} : { nodeUrl: target.nodeUrl }),
   });
   return target;
+}
+
+/**
+ * Sets the node's address as the target's site reaches it (null: the public URL), for
+ * the links it downloads archives by and its registration code; on the audit log.
+ */
+export async function setTargetNodeUrl(
+  targets: MoodleTargetRepository,
+  admin: AdminOnRecord,
+  name: string,
+  nodeUrl: string | null,
+): Promise<MoodleTarget> {
+  const target = await targetNamed(targets, name);
+  const saved = await targets.setNodeUrl(target, nodeUrl);
+  await admin.auditLog.record(admin.auditActor, "target.node-url", name, {
+    before: target.nodeUrl,
+    after: saved.nodeUrl,
+  });
+  return saved;
 }
 
 /** Removes the target of that name, on the audit log; a TargetError NOT_FOUND if none. */

@@ -66,14 +66,18 @@ export class ArchiveLinks {
   /** The latest note of a download's progress per link, still being written. */
   readonly #notes = new Map<string, Promise<void>>();
 
-  /** `origin`: the node's address as the Moodle sites reach it (its public URL). */
+  /** `origin`: the node's address as the Moodle sites reach it by default (its public URL). */
   constructor(store: LinkStore, origin: URL, now: () => number = Date.now) {
     this.#store = store;
     this.#origin = origin;
     this.#now = now;
   }
 
-  async mint(blob: StoredBlob): Promise<ArchiveLink> {
+  /**
+   * `origin`: the node's address as the site that will download reaches it, when not the
+   * public URL (a target's nodeUrl).
+   */
+  async mint(blob: StoredBlob, origin: URL = this.#origin): Promise<ArchiveLink> {
     const token = newBearerSecret();
     const now = this.#now();
     const record: LinkRecord = {
@@ -88,7 +92,7 @@ export class ArchiveLinks {
     return {
       sha256: blob.sha256,
       size: blob.size,
-      url: new URL(`${PATH}${token}`, this.#origin),
+      url: new URL(`${PATH}${token}`, origin),
       startBy: new Date(record.startBy),
     };
   }

@@ -361,9 +361,15 @@ export async function runRestoreJob(
     }
     const entry = await services.catalog.catalogEntry(job.objectUri);
     const started = performance.now();
-    // A ws target's site downloads the archive from the node; the link lives as long as
-    // this attempt (a retry makes a new one).
-    const link = target.driver === "ws" ? await services.archiveLinks.mint(stored) : undefined;
+    // A ws target's site downloads the archive from the node, at the address it reaches the
+    // node by; the link lives as long as this attempt (a retry makes a new one).
+    const link =
+      target.driver === "ws"
+        ? await services.archiveLinks.mint(
+            stored,
+            target.nodeUrl === null ? undefined : new URL(target.nodeUrl),
+          )
+        : undefined;
     const outcome = await driver
       .restore({
         archivePath: services.blobs.pathOf(stored.sha256),

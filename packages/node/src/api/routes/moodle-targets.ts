@@ -10,7 +10,12 @@ import {
   targetCourses,
 } from "../../moodle-targets/target-listing.ts";
 import type { MoodleTarget } from "../../moodle-targets/target-repository.ts";
-import { addTarget, probeTargetNamed, removeTarget } from "../../moodle-targets/target-service.ts";
+import {
+  addTarget,
+  probeTargetNamed,
+  removeTarget,
+  setTargetNodeUrl,
+} from "../../moodle-targets/target-service.ts";
 import {
   courseGrants,
   grantCourse,
@@ -44,6 +49,10 @@ const Target = z
         "Where teachers may restore new courses (PUT /moodle/targets/{name}/teachers); none: nowhere",
     }),
     timeoutMs: z.number().int(),
+    nodeUrl: z.string().url().nullable().openapi({
+      description:
+        "The node's address as this site reaches it, for its archive links and registration code; null: the node's public URL",
+    }),
     probe: z
       .object({
         version: z.string(),
@@ -59,6 +68,11 @@ const Target = z
   .openapi("MoodleTarget", {
     description: "A Moodle site this node restores into (its driver's secrets are never shown)",
   });
+
+const NodeUrl = z.string().openapi({
+  description:
+    "The node's address as this site reaches it, when not the node's public URL (a site inside the institution's network): an http(s) origin without credentials, e.g. http://coursefed.internal:8080. Archive links for this site's restores and its registration code are made with it",
+});
 
 const NewTarget = z
   .object({
@@ -93,6 +107,7 @@ const NewTarget = z
     timeoutMs: z.number().int().min(1000).optional().openapi({
       description: "Longest a probe, restore or backup may take; 30 minutes by default",
     }),
+    nodeUrl: NodeUrl.optional(),
   })
   .openapi("NewMoodleTarget");
 
@@ -303,6 +318,26 @@ const setTeachers = createRoute({
   },
 });
 
+const setNodeUrl = createRoute({
+  method: "put",
+  path: "/moodle/targets/{name}/node-url",
+  summary: "Set the node's address as this site reaches it (admin)",
+  description:
+    "For the links the site downloads archives by, and its next registration code (a code issued before keeps the address it was made with). null: the node's public URL. Audited.",
+  middleware: [requireAdmin] as const,
+  request: {
+    params: z.object({ name: z.string() }),
+    body: jsonBody(z.object({ nodeUrl: NodeUrl.nullable() })),
+  },
+  responses: {
+    200: { description: "The target", content: { "application/json": { schema: Target } } },
+    ...refusals({
+      ...noSuchTarget,
+      invalid_target: "Not an http(s) origin, or one with credentials",
+    }),
+  },
+});
+
 const listGrants = createRoute({
   method: "get",
   path: "/moodle/targets/{name}/grants",
@@ -390,6 +425,16 @@ export function moodleTargetRoutes(
       admin(c),
       c.req.valid("param").name,
       c.req.valid("json").categoryIds,
+    );
+    return c.json(targetJson(target), 200);
+  });
+
+  app.openapi(setNodeUrl, async (c) => {
+    const target = await setTargetNodeUrl(
+      services.moodleTargets,
+      admin(c),
+      c.req.valid("param").name,
+      c.req.valid("json").nodeUrl,
     );
     return c.json(targetJson(target), 200);
   });
@@ -514,6 +559,7 @@ function targetJson(target: MoodleTarget) {
     defaultCategoryId: target.defaultCategoryId,
     teacherCategoryIds: target.teacherCategoryIds,
     timeoutMs: target.timeoutMs,
+    nodeUrl: target.nodeUrl,
     probe:
       site && target.probedAt !== null
         ? {

@@ -86,7 +86,7 @@ const register = createRoute({
   path: "/moodle/targets/{name}/registration",
   summary: "Issue a Moodle target's registration code (admin)",
   description:
-    "A new site token bound to the target, in a code to paste on the local_coursefed plugin's settings page: coursefed-site: + base64url of {v, node, token}. The target's previous site token stops working at once. Shown this once.",
+    "A new site token bound to the target, in a code to paste on the local_coursefed plugin's settings page: coursefed-site: + base64url of {v, node, token}, node being the target's node URL if it has one (PUT /moodle/targets/{name}/node-url), else the node's public URL. The target's previous site token stops working at once. Shown this once.",
   middleware: [requireAdmin] as const,
   request: { params: TargetParam },
   responses: {

@@ -6,6 +6,7 @@ import { moodleCoursesCommand } from "./moodle/courses.ts";
 import { moodleGrantCommand } from "./moodle/grant.ts";
 import { moodleGrantsCommand } from "./moodle/grants.ts";
 import { moodleListCommand } from "./moodle/list.ts";
+import { moodleNodeUrlCommand } from "./moodle/node-url.ts";
 import { moodleProbeCommand } from "./moodle/probe.ts";
 import { moodleRegisterCommand } from "./moodle/register.ts";
 import { moodleRemoveCommand } from "./moodle/remove.ts";
@@ -30,6 +31,7 @@ export function moodleCommand(program: Command, result: CommandResult): void {
   moodleCategoriesCommand(moodle, result);
   moodleCoursesCommand(moodle, result);
   moodleRegisterCommand(moodle, result);
+  moodleNodeUrlCommand(moodle, result);
   moodleUsersCommand(moodle, result);
   moodleRemoveCommand(moodle, result);
   moodleTeachersCommand(moodle, result);

@@ -592,6 +592,7 @@ export const en = {
     "target.probe": "probed a Moodle site",
     "target.remove": "removed a Moodle site",
     "target.teacher-categories": "changed where teachers may restore",
+    "target.node-url": "changed the node's address for a site",
     "target.grant": "granted a course to a teacher",
     "target.revoke": "took back a teacher's course",
     "restore.request": "asked for a restore",

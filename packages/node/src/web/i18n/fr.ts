@@ -594,6 +594,7 @@ export const fr: Messages = {
     "target.probe": "a sondé un site Moodle",
     "target.remove": "a supprimé un site Moodle",
     "target.teacher-categories": "a changé où les enseignants peuvent restaurer",
+    "target.node-url": "a changé l’adresse du nœud pour un site",
     "target.grant": "a accordé un cours à un enseignant",
     "target.revoke": "a retiré un cours à un enseignant",
     "restore.request": "a demandé une restauration",

@@ -46,6 +46,10 @@ export function moodleAddCommand(moodle: Command, result: CommandResult): void {
         "longest a probe, restore or backup may take, e.g. 30m (the default), 2h",
         parseDuration,
       )
+      .option(
+        "--node-url <url>",
+        "the node's address as this site reaches it, when not the node's public URL (a site inside the network), e.g. http://coursefed.internal:8080",
+      )
       .option("--json", "print the target as JSON"),
   ).action(async (name: string, options) =>
     run(async (client) => {
@@ -59,6 +63,7 @@ export function moodleAddCommand(moodle: Command, result: CommandResult): void {
         ...(options.wsToken ? { token: options.wsToken } : {}),
         ...(options.category ? { defaultCategoryId: options.category } : {}),
         ...(options.timeout ? { timeoutMs: options.timeout } : {}),
+        ...(options.nodeUrl ? { nodeUrl: options.nodeUrl } : {}),
       });
       process.stdout.write(
         options.json

@@ -5,6 +5,7 @@ export interface Target {
   url: string;
   defaultCategoryId: number;
   teacherCategoryIds: number[];
+  nodeUrl: string | null;
   probe: {
     version: string;
     release: string;
@@ -21,5 +22,6 @@ export function describeTarget(target: Target): string {
   const teachers = target.teacherCategoryIds.length
     ? `teachers restore into ${target.teacherCategoryIds.length === 1 ? "category" : "categories"} ${target.teacherCategoryIds.join(", ")}`
     : "closed to teachers' new courses";
-  return `${target.name}  ${target.driver}  ${target.url}  category ${target.defaultCategoryId}\n  ${probe}\n  ${teachers}\n`;
+  const nodeUrl = target.nodeUrl ? `  reaches this node at ${target.nodeUrl}\n` : "";
+  return `${target.name}  ${target.driver}  ${target.url}  category ${target.defaultCategoryId}\n  ${probe}\n  ${teachers}\n${nodeUrl}`;
 }
