@@ -104,6 +104,8 @@ export function prepareTree(
     }
   } else {
     mkdirSync(dirname(target), { recursive: true });
+    // A worktree whose folder was deleted (a cleaned /tmp) is still registered until pruned.
+    git(root, ["worktree", "prune"]);
     log(`making the ${side} tree: git worktree add ${target} ${commit.slice(0, 7)}`);
     git(root, ["worktree", "add", "--quiet", "--detach", target, commit]);
   }
