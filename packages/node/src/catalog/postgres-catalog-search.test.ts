@@ -1,0 +1,159 @@
+import { sql } from "drizzle-orm";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { NodeDatabase } from "../db/database.ts";
+import { TEST_POSTGRES_ENVIRONMENT, temporaryDatabases } from "../db/test-database.ts";
+import type { CourseManifest } from "../manifests/course-manifest.ts";
+import { CatalogRepository, type ReceivedCourse } from "./catalog-repository.ts";
+
+const databases = temporaryDatabases();
+afterAll(() => databases.removeAll());
+
+const INSTITUTION = "https://univ.example/actors/institution";
+const DAY = 86_400_000;
+/** Noon, so that a course a day apart is in the next day whatever the time zone. */
+const START = Date.UTC(2025, 0, 1, 12);
+
+function course(
+  number: number,
+  title: string,
+  summary: string | null,
+  day: number,
+  manifest: Partial<CourseManifest> = {},
+): ReceivedCourse {
+  const objectUri = `https://univ.example/courses/${number}`;
+  const revision = manifest.revision ?? 1;
+  const sha256 = `${number}${revision}`.padStart(64, "0");
+  return {
+    objectUri,
+    actorUri: INSTITUTION,
+    title,
+    summary,
+    tags: [],
+    archiveUrl: `https://univ.example/blobs/${sha256}`,
+    manifest: {
+      object: objectUri,
+      revision,
+      archive: { sha256, size: 1, format: "zip" },
+      moodle: { version: "2024100700", release: "4.5 (Build: 20241007)", backupRelease: "4.5" },
+      course: { fullname: title, shortname: title, format: "topics" },
+      type: "course",
+      sections: 1,
+      activities: {},
+      questionTypes: {},
+      languages: ["fr"],
+      requiredPlugins: [],
+      license: null,
+      personalData: "clean",
+      derivedFrom: null,
+      publishedAt: new Date(START + day * DAY).toISOString(),
+      ...manifest,
+    },
+    manifestJws: "jws",
+  };
+}
+
+describe("Catalog search across days and long words", () => {
+  let catalog: CatalogRepository;
+  /** Titles in the order the catalog should list them: newest first. */
+  const statisticians: string[] = [];
+  beforeAll(async () => {
+    catalog = new CatalogRepository(await databases.open());
+    // Three months of courses, a match every fourth day, so that pages and counts cross
+    // from the days read one at a time to the rest of the catalog read at once.
+    for (let day = 0; day < 90; day++) {
+      const matching = day % 4 === 0;
+      const title = matching ? `Statisticians ${day}` : `Statistiques ${day}`;
+      await catalog.receive(course(day, title, "<p>Cours</p>", day));
+      if (matching) statisticians.unshift(title);
+    }
+  });
+  const titles = (page: { entries: Array<{ title: string }> }) =>
+    page.entries.map((entry) => entry.title);
+
+  it("finds a word longer than its index term by the whole word, every page once, newest first", async () => {
+    const listed: string[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await catalog.searchCatalog({ q: "statistici", limit: 4, cursor });
+      expect(page).toMatchObject({ total: statisticians.length, totalExact: true });
+      listed.push(...titles(page));
+      cursor = page.nextCursor;
+    } while (cursor);
+    expect(listed).toEqual(statisticians);
+  });
+
+  it("skips by offset into the older days as by cursor", async () => {
+    const page = await catalog.searchCatalog({ q: "statistici", limit: 3, offset: 16 });
+    expect(titles(page)).toEqual(statisticians.slice(16, 19));
+    // The title tier holds every match: the offset runs to its oldest course.
+    const past = await catalog.searchCatalog({ q: "statisti", limit: 3, offset: 89 });
+    expect(titles(past)).toEqual(["Statisticians 0"]);
+    expect(past.total).toBe(90);
+  });
+
+  it("counts up to its limit across the days", async () => {
+    const limited = new CatalogRepository(await databases.open(), { countLimit: 10 });
+    for (let day = 0; day < 40; day++) {
+      await limited.receive(course(day, `Probabilités ${day}`, null, day * 2));
+    }
+    const page = await limited.searchCatalog({ q: "proba", limit: 5 });
+    expect(page).toMatchObject({ total: 10, totalExact: false });
+    const old = await limited.searchCatalog({ q: "proba", limit: 5, cursor: page.nextCursor });
+    expect(titles(old)).toEqual([
+      "Probabilités 34",
+      "Probabilités 33",
+      "Probabilités 32",
+      "Probabilités 31",
+      "Probabilités 30",
+    ]);
+  });
+});
+
+describe.runIf(process.env[TEST_POSTGRES_ENVIRONMENT])("PostgreSQL's catalog terms", () => {
+  let db: NodeDatabase;
+  let catalog: CatalogRepository;
+  beforeAll(async () => {
+    db = await databases.open();
+    catalog = new CatalogRepository(db);
+  });
+  /** The live courses the terms index lists under every one of `terms`. */
+  async function holding(...terms: string[]): Promise<string[]> {
+    return await db.transaction(async (tx) => {
+      // Read from the index, as a search does, not worked out from each row.
+      await tx.execute(sql`set local enable_seqscan = off`);
+      const { rows } = await tx.execute<{ title: string }>(
+        sql`select title from catalog_entries
+          where deleted_at is null
+            and catalog_search_terms(search, title_search, facets, search_key) @> array[${sql.join(
+              terms.map((term) => sql`${term}`),
+              sql`, `,
+            )}]::text[]
+          order by title`,
+      );
+      return rows.map((row) => row.title);
+    });
+  }
+
+  it("lists a course's word prefixes, title words, facets and day; an update changes them, a withdrawal drops them", async () => {
+    await catalog.receive(course(1, "Physique quantique", "<p>Ondes et particules</p>", 3));
+    const day = `d${Math.floor((START + 3 * DAY) / DAY)}`;
+    expect(await holding("wphys", "Tquant", "wonde", day, "n")).toEqual(["Physique quantique"]);
+    // A summary's word is not a title word; a prefix stops at eight characters.
+    expect(await holding("Tonde")).toEqual([]);
+    expect(await holding("wparticule")).toEqual([]);
+    expect(await holding("wparticul")).toEqual(["Physique quantique"]);
+
+    await catalog.receive(
+      course(1, "Chimie organique", null, 3, {
+        revision: 2,
+        requiredPlugins: ["qtype_stack"],
+      }),
+    );
+    expect(await holding("wphys")).toEqual([]);
+    expect(await holding("n")).toEqual([]);
+    expect(await holding("Tchim", "wchimi", day)).toEqual(["Chimie organique"]);
+
+    await catalog.tombstone("https://univ.example/courses/1", INSTITUTION);
+    expect(await holding("Tchim")).toEqual([]);
+  });
+});
