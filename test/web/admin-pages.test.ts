@@ -202,6 +202,28 @@ describe("admin console and auto-restore rules pages", () => {
     expect(list.html).toContain("Moodle site added.");
     expect(list.html).toMatch(/<th scope="row">lyon<\/th><td><code>cli<\/code>/);
     expect(list.html).toContain("not probed yet");
+    expect(list.html).toContain('name="nodeUrl"');
+
+    // A site inside the network reaches the node by another address than its public one.
+    const withCredentials = await admin.post("/admin/targets", {
+      name: "lyon-inside",
+      driver: "ws",
+      url: "https://moodle-inside.lyon.example",
+      nodeUrl: "http://admin:secret@coursefed.internal:8080",
+    });
+    expect(withCredentials.status).toBe(400);
+    expect(await withCredentials.text()).toContain("must not hold a user name or password");
+    const inside = await admin.post("/admin/targets", {
+      name: "lyon-inside",
+      driver: "ws",
+      url: "https://moodle-inside.lyon.example",
+      nodeUrl: "http://coursefed.internal:8080",
+    });
+    expect(inside.status).toBe(303);
+    expect((await admin.page("/admin/targets")).html).toContain(
+      "reaches this node at http://coursefed.internal:8080",
+    );
+    await admin.post("/admin/targets/remove", { name: "lyon-inside" });
 
     const duplicate = await admin.post("/admin/targets", {
       name: "lyon",

@@ -462,6 +462,10 @@ export const en = {
     ws: "ws: a remote Moodle with the local_coursefed plugin",
   },
   targetUrl: "Address",
+  targetNodeUrl: "This node's address for the site (optional)",
+  targetNodeUrlHelp:
+    "When the site reaches this node by another address than its public one (an internal network): its archive links and registration code use it.",
+  reachesNodeAt: (url: string) => `reaches this node at ${url}`,
   defaultCategoryColumn: "Default category",
   lastProbe: "Last probe",
   largestBackup: "Largest backup",

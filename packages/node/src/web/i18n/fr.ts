@@ -461,6 +461,10 @@ export const fr: Messages = {
     ws: "ws\u00a0: un Moodle distant avec le plugin local_coursefed",
   },
   targetUrl: "Adresse",
+  targetNodeUrl: "Adresse de ce nœud pour le site (facultatif)",
+  targetNodeUrlHelp:
+    "Quand le site joint ce nœud par une autre adresse que sa publique (un réseau interne)\u00a0: ses liens d’archive et son code d’enregistrement l’utilisent.",
+  reachesNodeAt: (url: string) => `joint ce nœud à ${url}`,
   defaultCategoryColumn: "Catégorie par défaut",
   lastProbe: "Dernier sondage",
   largestBackup: "Plus grande sauvegarde",

@@ -74,7 +74,7 @@ ${
 <thead><tr><th scope="col">${t.targetName}</th><th scope="col">${t.driver}</th><th scope="col">${t.targetUrl}</th><th scope="col">${t.defaultCategoryColumn}</th><th scope="col">${t.teacherCategoriesColumn}</th><th scope="col">${t.lastProbe}</th><th scope="col">${t.largestBackup}</th><th scope="col"><span class="visually-hidden">${t.actions}</span></th></tr></thead>
 <tbody>${targets.map((target) => {
         const site = target.siteInfo as MoodleSiteInfo | null;
-        return html`<tr><th scope="row">${target.name}</th><td><code>${target.driver}</code></td><td><a href="${target.url}" rel="external">${target.url}</a></td><td>${target.defaultCategoryId}</td><td>${target.teacherCategoryIds.length ? target.teacherCategoryIds.join(", ") : html`<span class="badge badge-neutral">${t.teachersNowhere}</span>`}</td>
+        return html`<tr><th scope="row">${target.name}</th><td><code>${target.driver}</code></td><td><a href="${target.url}" rel="external">${target.url}</a>${target.nodeUrl ? html`<br><small>${t.reachesNodeAt(target.nodeUrl)}</small>` : ""}</td><td>${target.defaultCategoryId}</td><td>${target.teacherCategoryIds.length ? target.teacherCategoryIds.join(", ") : html`<span class="badge badge-neutral">${t.teachersNowhere}</span>`}</td>
 <td>${site && target.probedAt !== null ? html`${site.release}<br><small>${t.pluginCount(Object.keys(site.plugins).length)} · ${formatDateTime(target.probedAt, language)}</small>` : html`<span class="badge badge-neutral">${t.notProbed}</span>`}</td>
 <td>${site && target.probedAt !== null ? (site.maxRestoreBytes === null ? t.noSizeLimit : formatBytes(site.maxRestoreBytes, language)) : "–"}</td>
 <td class="row-actions"><form method="post" action="/admin/targets/probe" class="inline">${csrfField(c)}<input type="hidden" name="name" value="${target.name}"><button type="submit" class="compact" aria-label="${t.probeNamed(target.name)}">${t.probe}</button></form>
@@ -94,6 +94,7 @@ ${options.formError ? html`<p class="notice notice-error" role="alert" id="targe
 <label>${t.targetName}<input name="name" required pattern="[A-Za-z0-9][A-Za-z0-9_\\-]{0,63}" value="${value("name")}" placeholder="lyon-sciences" aria-describedby="name-help"><small id="name-help">${t.targetNameHelp}</small></label>
 <label>${t.targetUrl}<input name="url" type="url" required value="${value("url")}" placeholder="https://moodle.univ.example"></label>
 </div>
+<label>${t.targetNodeUrl}<input name="nodeUrl" type="url" value="${value("nodeUrl")}" placeholder="http://coursefed.internal:8080" aria-describedby="node-url-help"><small id="node-url-help">${t.targetNodeUrlHelp}</small></label>
 <div class="grid">
 <label>${t.driver}<select name="driver">${MOODLE_DRIVERS.map((d) => html`<option value="${d}"${d === driver ? " selected" : ""}>${t.drivers[d]}</option>`)}</select></label>
 <label>${t.defaultCategoryColumn}<input name="defaultCategoryId" inputmode="numeric" value="${value("defaultCategoryId")}" placeholder="1"></label>
@@ -234,6 +235,7 @@ function newTarget(form: Form): NewMoodleTarget | { error: "category" } {
     runAsUser: optional("runAsUser"),
     token: optional("token"),
     defaultCategoryId,
+    nodeUrl: optional("nodeUrl"),
   };
 }
 
