@@ -40,9 +40,10 @@ const parts = new Set((process.env.PARTS ?? "catalog,deliveries").split(","));
 /**
  * The most a fan-out may add to the resident memory of the node's processes (MB, over
  * their size at rest, which bench:downloads holds to its own budget). What a fan-out keeps
- * live is small: 64 deliveries in hand (a parsed activity of a few KB, its signed request
- * and undici's buffers each), the fan-out message with every inbox (2,000 URLs, a few
- * hundred KB) and one insert of a thousand queue rows (about 8 MB of JSON). What grows
+ * live is small: 64 deliveries in hand (their request and response each, and the one
+ * activity of a few KB they share, queue_payloads), the fan-out message with every inbox
+ * (2,000 URLs, a few hundred KB) and one insert of a thousand queue rows (under 1 MB of
+ * JSON since the activity and keys are stored once; about 5 MB before). What grows
  * with the number of followers is garbage: under the deployments' 1 MB semi-space
  * (--max-semi-space-size=1) whatever a delivery holds across a network round trip is
  * promoted to the old generation, which V8 collects only once it has grown. Measured
