@@ -524,6 +524,7 @@ describe("who may do what", () => {
         "/api/v1/moodle/targets/{name}",
         "/api/v1/moodle/targets/{name}/probe",
         "/api/v1/moodle/targets/{name}/teachers",
+        "/api/v1/moodle/targets/{name}/node-url",
         "/api/v1/moodle/targets/{name}/grants",
         "/api/v1/moodle/targets/{name}/grants/{courseId}/{teacher}",
         "/api/v1/restores",
