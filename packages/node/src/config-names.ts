@@ -16,6 +16,7 @@ export const CONFIG_ENVIRONMENT = {
   allowPrivateAddresses: "COURSEFED_ALLOW_PRIVATE_ADDRESSES",
   firstKnock: "COURSEFED_FIRST_KNOCK",
   trustProxy: "COURSEFED_TRUST_PROXY",
+  catchUp: "COURSEFED_CATCH_UP",
 } as const;
 
 /** The flag of each setting, for messages that name it beside its variable. */
@@ -35,4 +36,5 @@ export const CONFIG_FLAGS: Readonly<Record<keyof typeof CONFIG_ENVIRONMENT, stri
   allowPrivateAddresses: "--allow-private-addresses",
   firstKnock: "--first-knock",
   trustProxy: "--trust-proxy",
+  catchUp: "--catch-up",
 };

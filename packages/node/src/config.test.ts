@@ -53,6 +53,18 @@ describe("resolveConfig", () => {
     expect(resolveConfig({}, {}, readConfigFile(path)).maxInboxBodyBytes).toBe(2 * 1024 * 1024);
   });
 
+  it("catches up every 6 hours unless told another period or off, within 10 minutes to 7 days", () => {
+    expect(resolveConfig({}, {}).catchUpIntervalMs).toBe(6 * 3600_000);
+    expect(resolveConfig({ catchUp: "90m" }, {}).catchUpIntervalMs).toBe(90 * 60_000);
+    expect(resolveConfig({}, { COURSEFED_CATCH_UP: "1d" }).catchUpIntervalMs).toBe(86_400_000);
+    expect(resolveConfig({ catchUp: "off" }, {}).catchUpIntervalMs).toBeUndefined();
+    expect(() => resolveConfig({ catchUp: "6 hours" }, {})).toThrow(
+      /--catch-up \(COURSEFED_CATCH_UP\): "6 hours" is not a period; write minutes, hours or days/,
+    );
+    expect(() => resolveConfig({ catchUp: "5m" }, {})).toThrow(/5m is outside 10m to 7d/);
+    expect(() => resolveConfig({ catchUp: "8d" }, {})).toThrow(/8d is outside 10m to 7d/);
+  });
+
   it("believes X-Forwarded-For only from the proxies listed", () => {
     expect(resolveConfig({}, { COURSEFED_TRUST_PROXY: "127.0.0.1, ::1" }).trustedProxies).toEqual([
       "127.0.0.1",

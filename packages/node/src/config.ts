@@ -58,6 +58,11 @@ export interface NodeConfig {
    */
   readonly oidc: OidcConfig | undefined;
   /**
+   * How often the outboxes of the actors followed are read again to catch up on what
+   * deliveries missed (federation/catch-up.ts); undefined when turned off.
+   */
+  readonly catchUpIntervalMs: number | undefined;
+  /**
    * When an incoming activity that failed is tried again; the production schedule
    * (about an hour) unless given. Not a setting: tests shorten it.
    */
@@ -89,6 +94,8 @@ export interface NodeConfigInput {
   readonly firstKnock?: string | undefined;
   /** Comma-separated IP addresses. */
   readonly trustProxy?: string | undefined;
+  /** "6h", "30m", "1d" or "off". */
+  readonly catchUp?: string | undefined;
 }
 
 /** The variable naming a JSON configuration file, when --config is not given. */
@@ -148,13 +155,14 @@ export function resolveConfig(
     firstKnock: parseFirstKnock(pick("firstKnock") ?? "rfc9421"),
     trustedProxies: parseTrustedProxies(pick("trustProxy") ?? ""),
     oidc: parseOidcConfig(environment),
+    catchUpIntervalMs: parseCatchUp(pick("catchUp") ?? "6h"),
   };
 }
 
 /**
  * Reads a JSON configuration file whose keys are the settings' names (dataDir,
  * databaseUrl, workers, url, listen, handle, name, autoAccept, maxUpload, maxInboxBody,
- * federation, domains, allowPrivateAddresses, firstKnock, trustProxy). A relative dataDir is taken from the file's folder,
+ * federation, domains, allowPrivateAddresses, firstKnock, trustProxy, catchUp). A relative dataDir is taken from the file's folder,
  * so the file means the same whatever directory the node is started from.
  */
 export function readConfigFile(path: string): NodeConfigInput {
@@ -310,6 +318,33 @@ function parseTrustedProxies(text: string): string[] {
     }
   }
   return addresses;
+}
+
+/** The shortest and longest catch-up periods: more often asks peers too much, less forgets. */
+const CATCH_UP_PERIODS = { shortest: 10 * 60_000, longest: 7 * 24 * 3600_000 } as const;
+
+/** "6h", "30m", "1d" as milliseconds, or "off" (undefined). */
+function parseCatchUp(text: string): number | undefined {
+  const setting = `--catch-up (${CONFIG_ENVIRONMENT.catchUp})`;
+  if (text.trim().toLowerCase() === "off") return undefined;
+  const match = /^\s*(\d+)\s*(m|h|d)\s*$/i.exec(text);
+  const unit = { m: 60_000, h: 3_600_000, d: 86_400_000 }[
+    (match?.[2] ?? "").toLowerCase() as "m" | "h" | "d"
+  ];
+  if (!match || unit === undefined) {
+    throw new ConfigError(
+      setting,
+      `"${text}" is not a period; write minutes, hours or days, e.g. 6h, 90m or 1d, or off to turn catching up off.`,
+    );
+  }
+  const period = Number(match[1]) * unit;
+  if (period < CATCH_UP_PERIODS.shortest || period > CATCH_UP_PERIODS.longest) {
+    throw new ConfigError(
+      setting,
+      `${text.trim()} is outside 10m to 7d: more often asks the followed servers too much, less often leaves the catalog behind for days; e.g. 6h.`,
+    );
+  }
+  return period;
 }
 
 function parseFirstKnock(text: string): FirstKnock {

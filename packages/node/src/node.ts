@@ -1,5 +1,5 @@
 import { join } from "node:path";
-import type { Federation } from "@fedify/fedify";
+import type { Context, Federation } from "@fedify/fedify";
 import type { Hono } from "hono";
 import { AccountRepository } from "./accounts/account-repository.ts";
 import { createAccount } from "./accounts/account-service.ts";
@@ -11,6 +11,7 @@ import type { NodeConfig } from "./config.ts";
 import { CourseRepository } from "./courses/course-repository.ts";
 import type { NodeDatabase } from "./db/database.ts";
 import { openDatabase } from "./db/open-database.ts";
+import { catchUp } from "./federation/catch-up.ts";
 import type { FederationServices } from "./federation/context.ts";
 import { orderDeliveries } from "./federation/delivery-order.ts";
 import { deliveryFailureRecorder, trackDeliveries } from "./federation/delivery-tracking.ts";
@@ -33,7 +34,7 @@ import { RestoreRepository } from "./restores/restore-repository.ts";
 import { type RestoreMessage, runRestoreJob } from "./restores/restore-service.ts";
 import { ShareJobRepository } from "./restores/share-jobs.ts";
 import { runShareJob, type ShareMessage } from "./restores/share-service.ts";
-import { startScheduler } from "./scheduling/scheduled-tasks.ts";
+import { type ScheduledTask, startScheduler } from "./scheduling/scheduled-tasks.ts";
 import { NodeSettings } from "./settings/node-settings.ts";
 import { TokenRepository } from "./tokens/token-repository.ts";
 import { sweepAbandonedUploads } from "./uploads/abandoned-uploads.ts";
@@ -67,6 +68,31 @@ const REQUEST_DRAIN_MS = 10_000;
 
 /** How often uploads never published are looked for (they are dropped after a day). */
 const UPLOAD_SWEEP_INTERVAL_MS = 3600 * 1000;
+
+/**
+ * The catch-up of the actors followed (federation/catch-up.ts), every configured period
+ * and, when a node starts after a period without one, at once (the scheduler runs a task
+ * whose time has come on start); and every few minutes for the actors an activity failed
+ * for good from, so that they are not left behind for the rest of the period.
+ */
+function catchUpTasks(ctx: Context<FederationServices>, config: NodeConfig): ScheduledTask[] {
+  if (config.catchUpIntervalMs === undefined) return [];
+  return [
+    {
+      name: "catch-up",
+      intervalMs: config.catchUpIntervalMs,
+      run: async () => void (await catchUp(ctx)),
+    },
+    {
+      name: "catch-up-behind",
+      intervalMs: Math.min(CATCH_UP_BEHIND_INTERVAL_MS, config.catchUpIntervalMs),
+      run: async () => void (await catchUp(ctx, { behindOnly: true })),
+    },
+  ];
+}
+
+/** How soon an actor an activity failed for good from is read again. */
+const CATCH_UP_BEHIND_INTERVAL_MS = 10 * 60_000;
 
 /** One institution node: its database, federation and HTTP application. */
 export interface CoursefedNode {
@@ -180,6 +206,7 @@ export async function createNode(config: NodeConfig): Promise<CoursefedNode> {
         run: async () =>
           void (await sweepAbandonedUploads({ uploads, webUploads }, services.blobs)),
       },
+      ...catchUpTasks(federation.createContext(config.publicUrl, services), config),
     ],
     {
       onError: (task, error) =>

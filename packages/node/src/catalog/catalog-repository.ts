@@ -672,6 +672,31 @@ export class CatalogRepository {
     return entry;
   }
   /**
+   * The courses still listed that `actorUri` published, or with `sameServer` any actor
+   * of its server (an institution announces its teachers'): what a catch-up that read the
+   * actor's whole outbox looks for there. At most `limit`.
+   */
+  async liveCoursesFrom(
+    actorUri: string,
+    options: { readonly sameServer: boolean; readonly limit: number },
+  ): Promise<Array<{ objectUri: string; actorUri: string }>> {
+    const { catalogEntries } = this.#db.tables;
+    const origin = new URL(actorUri).origin;
+    return await this.#db
+      .select({ objectUri: catalogEntries.objectUri, actorUri: catalogEntries.actorUri })
+      .from(catalogEntries)
+      .where(
+        and(
+          isNull(catalogEntries.deletedAt),
+          options.sameServer
+            ? sql`${catalogEntries.actorUri} like ${`${escapeLike(origin)}/%`} escape '\\'`
+            : eq(catalogEntries.actorUri, actorUri),
+        ),
+      )
+      .limit(options.limit);
+  }
+
+  /**
    * Marks every course an actor published as withdrawn (the actor was deleted); courses
    * restored from them stay. Returns how many were still listed.
    */

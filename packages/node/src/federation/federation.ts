@@ -21,6 +21,7 @@ import {
 } from "@fedify/vocab";
 import { federatesWith } from "../settings/federation-policy.ts";
 import { registerActors } from "./actor.ts";
+import { markSenderBehind } from "./catch-up.ts";
 import type { FederationServices } from "./context.ts";
 import { registerCourseObjects } from "./course-object.ts";
 import { deliveryRetryPolicy } from "./delivery-retry.ts";
@@ -105,6 +106,19 @@ export function createNodeFederation(
   const listener = <A extends Activity>(
     handler: (ctx: InboxContext<FederationServices>, activity: A) => Promise<void>,
   ) => loggingInboxFailures(options.kv, fromAllowedServers(handler), { schedule });
+  // A course activity dropped for good leaves the catalog behind its sender: the next
+  // catch-up reads the sender's outbox first (catch-up.ts).
+  const courseListener = <A extends Activity>(
+    handler: (ctx: InboxContext<FederationServices>, activity: A) => Promise<void>,
+  ) =>
+    loggingInboxFailures<InboxContext<FederationServices>, A>(
+      options.kv,
+      fromAllowedServers(handler),
+      {
+        schedule,
+        onDropped: markSenderBehind,
+      },
+    );
   registerActors(federation);
   registerNodeInfo(federation);
   federation
@@ -113,12 +127,12 @@ export function createNodeFederation(
     .on(Accept, listener(onAccept))
     .on(Reject, listener(onReject))
     .on(Undo, listener(onUndo))
-    .on(Create, listener(answersToReportsOr(onCourseCreateOrUpdate)))
+    .on(Create, courseListener(answersToReportsOr(onCourseCreateOrUpdate)))
     .on(Flag, listener(onFlag))
-    .on(Update, listener(onCourseCreateOrUpdate))
+    .on(Update, courseListener(onCourseCreateOrUpdate))
     .on(Delete, listener(onDelete))
     .on(Move, listener(onMove))
-    .on(Announce, listener(onCourseAnnounce));
+    .on(Announce, courseListener(onCourseAnnounce));
   registerFollowers(federation);
   registerFollowing(federation);
   registerCourseObjects(federation, options.signedRequester);

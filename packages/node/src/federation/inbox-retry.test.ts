@@ -86,6 +86,36 @@ describe("loggingInboxFailures", () => {
     ]);
   });
 
+  it("tells of an activity dropped after its last try, and only then, even when telling fails", async () => {
+    const lines: string[] = [];
+    const dropped: string[] = [];
+    let telling = 0;
+    const handler = loggingInboxFailures(
+      new MemoryKvStore(),
+      async () => {
+        throw new Error("down");
+      },
+      {
+        schedule: [Temporal.Duration.from("PT1S")],
+        log: (line) => lines.push(line),
+        onDropped: async (_ctx, failed) => {
+          if (++telling === 2) throw new Error("the database is gone");
+          dropped.push(failed.actorId?.href ?? "");
+        },
+      },
+    );
+    await expect(handler(ctx, activity)).rejects.toThrow("down");
+    expect(dropped).toEqual([]);
+    await expect(handler(ctx, activity)).rejects.toThrow("down");
+    expect(dropped).toEqual(["https://peer.example/actors/institution"]);
+    // A failure to tell is logged, and the activity's own failure is what is thrown.
+    await expect(handler(ctx, activity)).rejects.toThrow("down");
+    await expect(handler(ctx, activity)).rejects.toThrow("down");
+    expect(lines.at(-1)).toBe(
+      "coursefed: inbox: after dropping https://peer.example/creates/1: the database is gone",
+    );
+  });
+
   it("logs nothing for an activity handled, and counts activities apart", async () => {
     const lines: string[] = [];
     const kv = new MemoryKvStore();

@@ -51,6 +51,8 @@ export function loggingInboxFailures<C extends InboxContext<unknown>, A extends 
     /** The schedule the federation's inboxRetryPolicy follows. */
     readonly schedule?: InboxRetrySchedule;
     readonly log?: (line: string) => void;
+    /** Told of an activity dropped after its last try (catch-up reads its actor again). */
+    readonly onDropped?: (ctx: C, activity: A) => Promise<void>;
   } = {},
 ): (ctx: C, activity: A) => Promise<void> {
   const { schedule = INBOX_RETRY_SCHEDULE, log = (line) => console.error(line) } = options;
@@ -71,6 +73,11 @@ export function loggingInboxFailures<C extends InboxContext<unknown>, A extends 
           (last ? "dropped" : `tried again ${next ? `in ${spoken(next)}` : "later"}`),
       );
       if (last && id !== undefined) await kv.delete(attemptsKey(id));
+      if (last) {
+        await options.onDropped?.(ctx, activity).catch((failure: unknown) => {
+          log(`coursefed: inbox: after dropping ${id}: ${(failure as Error).message}`);
+        });
+      }
       throw error;
     }
   };

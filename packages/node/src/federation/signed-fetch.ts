@@ -8,11 +8,22 @@ import type { FederationServices } from "./context.ts";
  * fetch of a followers-only course from anyone else's.
  */
 export async function institutionSigner(ctx: Context<FederationServices>): Promise<RequestSigner> {
-  const institution = await ctx.data.actors.byIdentifier("institution");
-  if (!institution) throw new Error("This node has no institution actor.");
-  const [rsa] = await ctx.data.actors.keyPairs(institution);
-  const [published] = await ctx.getActorKeyPairs(institution.identifier);
-  if (!rsa || !published) throw new Error("The institution has no RSA key.");
+  return await actorSigner(ctx, "institution");
+}
+
+/**
+ * Signs outgoing requests as the local actor `identifier`: a teacher's follow lets the
+ * teacher, not the institution, read the followed actor's followers-only courses.
+ */
+export async function actorSigner(
+  ctx: Context<FederationServices>,
+  identifier: string,
+): Promise<RequestSigner> {
+  const actor = await ctx.data.actors.byIdentifier(identifier);
+  if (!actor) throw new Error(`This node has no actor ${identifier}.`);
+  const [rsa] = await ctx.data.actors.keyPairs(actor);
+  const [published] = await ctx.getActorKeyPairs(actor.identifier);
+  if (!rsa || !published) throw new Error(`The actor ${identifier} has no RSA key.`);
   return (request) => signRequest(request, rsa.privateKey, published.keyId);
 }
 

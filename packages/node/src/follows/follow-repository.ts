@@ -1,4 +1,4 @@
-import { and, asc, count, desc, eq, gt, sql } from "drizzle-orm";
+import { and, asc, count, desc, eq, gt, isNotNull, isNull, lte, sql } from "drizzle-orm";
 import type { RemoteActor } from "../actors/remote-actors.ts";
 import type { NodeDatabase } from "../db/database.ts";
 import type { followers, followings } from "../db/schema.postgres.ts";
@@ -6,6 +6,18 @@ import type { FollowState } from "../vocabulary/follow-states.ts";
 
 export type Follower = typeof followers.$inferSelect;
 export type Following = typeof followings.$inferSelect;
+
+/** A followed actor whose outbox a catch-up may read, and the follow it reads it through. */
+export interface CatchUpCandidate {
+  readonly actorUri: string;
+  /** The local actor that reads it: its follow lets it read followers-only courses. */
+  readonly localActorId: number;
+  /** When the earliest of our follows of it was accepted. */
+  readonly followedSince: number | null;
+  readonly behindSince: number | null;
+  readonly caughtUpAt: number | null;
+  readonly notBefore: number | null;
+}
 
 /** Who follows whom, both ways, and the remote actors involved. */
 export class FollowRepository {
@@ -298,6 +310,102 @@ export class FollowRepository {
           eq(followings.actorUri, actorUri),
           eq(followings.state, "pending"),
         ),
+      );
+  }
+
+  /**
+   * The actors followed with an accepted follow, each once: the behind ones first (the
+   * longest behind first), then the least recently caught up. Only behind ones with
+   * `behindOnly`; only `actorUri` if given.
+   */
+  async catchUpCandidates(
+    options: { readonly behindOnly?: boolean; readonly actorUri?: string } = {},
+  ): Promise<CatchUpCandidate[]> {
+    const { followings } = this.#db.tables;
+    const rows = await this.#db
+      .select({
+        actorUri: followings.actorUri,
+        localActorId: followings.localActorId,
+        decidedAt: followings.decidedAt,
+        behindSince: followings.behindSince,
+        caughtUpAt: followings.caughtUpAt,
+        notBefore: followings.catchUpNotBefore,
+      })
+      .from(followings)
+      .where(
+        and(
+          eq(followings.state, "accepted"),
+          options.actorUri === undefined ? undefined : eq(followings.actorUri, options.actorUri),
+          options.behindOnly ? isNotNull(followings.behindSince) : undefined,
+        ),
+      );
+    const byActor = new Map<string, CatchUpCandidate>();
+    for (const row of rows) {
+      const held = byActor.get(row.actorUri);
+      const followedSince =
+        held?.followedSince == null || row.decidedAt === null
+          ? (held?.followedSince ?? row.decidedAt)
+          : Math.min(held.followedSince, row.decidedAt);
+      byActor.set(row.actorUri, {
+        actorUri: row.actorUri,
+        localActorId: held?.localActorId ?? row.localActorId,
+        followedSince,
+        behindSince: row.behindSince ?? held?.behindSince ?? null,
+        caughtUpAt: row.caughtUpAt ?? held?.caughtUpAt ?? null,
+        notBefore: row.notBefore ?? held?.notBefore ?? null,
+      });
+    }
+    const behind = (candidate: CatchUpCandidate) =>
+      candidate.behindSince ?? Number.POSITIVE_INFINITY;
+    return [...byActor.values()].sort(
+      (a, b) =>
+        behind(a) - behind(b) ||
+        (a.caughtUpAt ?? 0) - (b.caughtUpAt ?? 0) ||
+        a.actorUri.localeCompare(b.actorUri),
+    );
+  }
+
+  /**
+   * Marks a followed actor behind (an activity of it failed for good), so that the next
+   * catch-up reads it first; an actor already behind stays behind since the first time.
+   */
+  async markBehind(actorUri: string, at: number): Promise<void> {
+    const { followings } = this.#db.tables;
+    await this.#db
+      .update(followings)
+      .set({ behindSince: at })
+      .where(and(eq(followings.actorUri, actorUri), isNull(followings.behindSince)));
+  }
+
+  /**
+   * Records how a catch-up of `actorUri` went, on each of our follows of it. One that read
+   * the outbox through is no longer behind for what failed before it started (`startedAt`).
+   */
+  async recordCatchUp(
+    actorUri: string,
+    outcome: {
+      readonly startedAt: number;
+      readonly at: number;
+      readonly result: string;
+      readonly caughtUp: boolean;
+      readonly notBefore: number | null;
+    },
+  ): Promise<void> {
+    const { followings } = this.#db.tables;
+    await this.#db
+      .update(followings)
+      .set({
+        caughtUpAt: outcome.at,
+        catchUpResult: outcome.result,
+        catchUpNotBefore: outcome.notBefore,
+      })
+      .where(eq(followings.actorUri, actorUri));
+    if (!outcome.caughtUp) return;
+    await this.#db
+      .update(followings)
+      .set({ behindSince: null })
+      .where(
+        and(eq(followings.actorUri, actorUri), lte(followings.behindSince, outcome.startedAt)),
       );
   }
 

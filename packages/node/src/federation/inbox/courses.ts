@@ -222,27 +222,42 @@ export async function backfillFrom(
   let read = 0;
   for await (const item of traverseCollection(outbox, loaders)) {
     if (++read > BACKFILL_LIMIT) break;
-    if (!(item instanceof Announce || item instanceof Create)) continue;
-    // Only the actor's own activities: an outbox cannot speak for anyone else.
-    if (item.actorId?.href !== actor.id.href) continue;
     try {
-      if (item instanceof Announce) {
-        // Not `delivered`: auto-restore rules are for what arrives from now on, not the past.
-        if (await receiveAnnounced(ctx, item, { delivered: false })) received++;
-        continue;
-      }
-      // As for a delivered Create: the actor's own objects only, fetched from nowhere else
-      // (and fetched: an outbox page's copy is Fedify's reading of it, not what was sent).
-      if (!item.objectId || item.objectId.origin !== actor.id.origin) continue;
-      const fetched = await fetchCourse(ctx, item.objectId, reader);
-      if (fetched && (await receiveCourse(ctx, fetched.object, actor, {}, fetched.json))) {
-        received++;
-      }
+      // Not `delivered`: auto-restore rules are for what arrives from now on, not the past.
+      if (await receiveOutboxItem(ctx, actor, item, reader, { delivered: false })) received++;
     } catch {
       // One unreadable course must not stop the others.
     }
   }
   return received;
+}
+
+/**
+ * One activity of `actor`'s outbox, read as `reader`: its own Create, checked as if it
+ * had been delivered, or its Announce, as if that had been; anything else, or anyone
+ * else's, is passed over. Back-fill and catch-up (catch-up.ts) both read outboxes
+ * through this, so that neither trusts an outbox more than the inbox. Returns whether a
+ * course was kept.
+ */
+export async function receiveOutboxItem(
+  ctx: FederationContext,
+  actor: Actor,
+  item: unknown,
+  reader: { readonly identifier: string },
+  arrival: { readonly delivered: boolean },
+): Promise<boolean> {
+  if (!actor.id || !(item instanceof Announce || item instanceof Create)) return false;
+  // Only the actor's own activities: an outbox cannot speak for anyone else.
+  if (item.actorId?.href !== actor.id.href) return false;
+  if (item instanceof Announce) return await receiveAnnounced(ctx, item, arrival);
+  // As for a delivered Create: the actor's own objects only, fetched from nowhere else
+  // (and fetched: an outbox page's copy is Fedify's reading of it, not what was sent).
+  if (!item.objectId || item.objectId.origin !== actor.id.origin) return false;
+  const fetched = await fetchCourse(ctx, item.objectId, reader);
+  return (
+    fetched !== undefined &&
+    (await receiveCourse(ctx, fetched.object, actor, arrival, fetched.json))
+  );
 }
 
 /**

@@ -1,0 +1,344 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { writeFile } from "node:fs/promises";
+import { createServer, type Server } from "node:http";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { eq } from "drizzle-orm";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { publishCourse, withdrawCourse } from "../../packages/node/src/courses/publish-service.ts";
+import {
+  CATCH_UP_LIMITS,
+  type CatchUpOutcome,
+  catchUp,
+} from "../../packages/node/src/federation/catch-up.ts";
+import { domainServices } from "../../packages/node/src/federation/domain-services.ts";
+import { buildTarGz, moodleBackupXml } from "../support/archive-builder.ts";
+import { eventually } from "../support/eventually.ts";
+import {
+  contextOf,
+  followAndApprove,
+  institutionOf,
+  publishToFollower,
+} from "../support/federation-steps.ts";
+import { startTestNode, type TestNode } from "../support/test-node.ts";
+
+let publisher: TestNode;
+let follower: TestNode;
+let hostile: Server;
+let hostileUrl: URL;
+let scratch: string;
+/** What the hostile server was asked, path and query. */
+const asked: string[] = [];
+
+/** A one-page backup whose page is `title`: each one's archive differs. */
+async function backup(title: string): Promise<string> {
+  const file = join(scratch, `${title.replace(/\W+/g, "-")}.mbz`);
+  await writeFile(
+    file,
+    await buildTarGz([
+      {
+        name: "moodle_backup.xml",
+        data: moodleBackupXml({ activities: [{ module: "page", id: 4, title }] }),
+      },
+    ]),
+  );
+  return file;
+}
+
+/**
+ * Throws away the publisher's deliveries still waiting for a retry, once each has been
+ * tried: what its retries come to after the follower was down longer than they last.
+ */
+async function senderGivesUp(): Promise<void> {
+  const { db } = publisher.node;
+  const { queueMessages } = db.tables;
+  await eventually(async () => {
+    const rows = await db.select().from(queueMessages).where(eq(queueMessages.channel, "outbox"));
+    return (
+      rows.length > 0 &&
+      rows.every(
+        (row) => row.leasedUntil === null && (row.attempts > 0 || row.availableAt > row.enqueuedAt),
+      )
+    );
+  });
+  await db.delete(queueMessages).where(eq(queueMessages.channel, "outbox"));
+}
+
+function outcomeOf(outcomes: CatchUpOutcome[], actorUri: string): CatchUpOutcome {
+  const outcome = outcomes.find((each) => each.actorUri === actorUri);
+  if (!outcome) throw new Error(`no outcome for ${actorUri}`);
+  return outcome;
+}
+
+/** The follower follows `actorUri` of the hostile server, accepted (no server there to ask). */
+async function followHostile(name: string): Promise<string> {
+  const uri = new URL(`/actors/${name}`, hostileUrl).href;
+  const { follows } = follower.node.services;
+  await follows.rememberActor({
+    uri,
+    handle: null,
+    type: "Person",
+    name,
+    inbox: `${uri}/inbox`,
+    sharedInbox: null,
+  });
+  const institution = follower.node.institution;
+  await follows.startFollowing(institution.id, uri, `${uri}#follow-${crypto.randomUUID()}`);
+  await follows.acceptFollowing(institution.id, uri);
+  return uri;
+}
+
+const AS = "https://www.w3.org/ns/activitystreams";
+
+/**
+ * A server whose outboxes misbehave: `loop` pages back to itself, `endless` always has
+ * a next page, `huge` lists too many items on a page, `liar` lists a Create from its
+ * own actor of an object on another server and a Create in another actor's name.
+ */
+function hostileAnswer(url: URL, publisherCourse: string): unknown {
+  const base = hostileUrl.origin;
+  const actor = /^\/actors\/(\w+)$/.exec(url.pathname)?.[1];
+  if (actor) {
+    return {
+      "@context": AS,
+      id: `${base}/actors/${actor}`,
+      type: "Person",
+      inbox: `${base}/actors/${actor}/inbox`,
+      outbox: `${base}/actors/${actor}/outbox`,
+    };
+  }
+  const name = /^\/actors\/(\w+)\/outbox$/.exec(url.pathname)?.[1];
+  if (!name) return undefined;
+  const self = `${base}/actors/${name}`;
+  const page = Number(url.searchParams.get("page") ?? "0");
+  if (page === 0) {
+    return { "@context": AS, type: "OrderedCollection", first: `${self}/outbox?page=1` };
+  }
+  const items = (count: number) =>
+    Array.from({ length: count }, (_, index) => ({
+      id: `${self}/activities/${page}-${index}`,
+      type: "Announce",
+      actor: self,
+      object: `${base}/courses/${page}-${index}`,
+    }));
+  const next =
+    name === "loop"
+      ? `${self}/outbox?page=${page === 2 ? 1 : 2}`
+      : name === "endless"
+        ? `${self}/outbox?page=${page + 1}`
+        : undefined;
+  const orderedItems =
+    name === "huge"
+      ? items(CATCH_UP_LIMITS.itemsPerPage + 1)
+      : name === "liar"
+        ? [
+            {
+              id: `${self}/activities/1`,
+              type: "Create",
+              actor: self,
+              object: { id: publisherCourse, type: "Note", attributedTo: self },
+            },
+            {
+              id: `${self}/activities/2`,
+              type: "Create",
+              actor: institutionOf(publisher),
+              object: { id: `${base}/courses/2`, type: "Note" },
+            },
+          ]
+        : [];
+  return {
+    "@context": AS,
+    id: `${self}/outbox?page=${page}`,
+    type: "OrderedCollectionPage",
+    orderedItems,
+    ...(next ? { next } : {}),
+  };
+}
+
+describe("catching up on what deliveries missed", () => {
+  let course: string;
+  let gone: string;
+
+  beforeAll(async () => {
+    scratch = mkdtempSync(join(tmpdir(), "coursefed-catch-up-"));
+    [publisher, follower] = await Promise.all([startTestNode("univ"), startTestNode("late")]);
+    await followAndApprove(follower, publisher);
+    course = await publishToFollower(publisher, follower, await backup("Algebra"), {
+      title: "Algebra",
+    });
+    gone = await publishToFollower(publisher, follower, await backup("Geometry"), {
+      title: "Geometry",
+    });
+    hostile = createServer((request, response) => {
+      const url = new URL(request.url ?? "/", hostileUrl);
+      asked.push(`${url.pathname}${url.search}`);
+      const answer = hostileAnswer(url, course);
+      if (answer === undefined) {
+        response.writeHead(404).end();
+        return;
+      }
+      response.writeHead(200, { "content-type": "application/activity+json" });
+      response.end(JSON.stringify(answer));
+    });
+    await new Promise<void>((resolve) => hostile.listen(0, "127.0.0.1", resolve));
+    const address = hostile.address();
+    hostileUrl = new URL(
+      `http://127.0.0.1:${typeof address === "object" && address ? address.port : 0}/`,
+    );
+  }, 60_000);
+
+  afterAll(async () => {
+    await Promise.all([publisher, follower].map((peer) => peer?.stop()));
+    await new Promise((resolve) => hostile?.close(resolve));
+    if (scratch) rmSync(scratch, { recursive: true, force: true });
+  });
+
+  it("a follower down while its followed actor published, revised and withdrew has them all after catching up", async () => {
+    await follower.pause();
+    const ctx = domainServices(contextOf(publisher));
+    const institution = publisher.node.institution;
+    const added = await publishCourse(ctx, institution, await backup("Statistics"), {
+      title: "Statistics",
+    });
+    const revised = await publishCourse(
+      ctx,
+      institution,
+      await backup("Algebra, second"),
+      {},
+      {
+        courseId: course.split("/").at(-1) as string,
+      },
+    );
+    await withdrawCourse(ctx, institution, gone.split("/").at(-1) as string);
+    await senderGivesUp();
+    await follower.resume();
+
+    const { catalog } = follower.node.services;
+    const fresh = new URL(`/courses/${added.course.id}`, publisher.url).href;
+    // Nothing came in while it was down, and no retry brings it now.
+    expect(await catalog.catalogEntry(fresh)).toBeUndefined();
+    expect((await catalog.catalogEntry(course))?.revision).toBe(1);
+    expect((await catalog.catalogEntry(gone))?.deletedAt).toBeNull();
+
+    const outcomes = await catchUp(contextOf(follower));
+    const outcome = outcomeOf(outcomes, institutionOf(publisher));
+    expect(outcome).toMatchObject({ caughtUp: true, received: 2, withdrawn: 1, refused: 0 });
+    expect((await catalog.catalogEntry(fresh))?.title).toBe("Statistics");
+    expect((await catalog.catalogEntry(course))?.revision).toBe(revised.revision.revision);
+    expect((await catalog.catalogEntry(gone))?.deletedAt).not.toBeNull();
+
+    // What it holds at the outbox's revision is not fetched again.
+    const again = outcomeOf(await catchUp(contextOf(follower)), institutionOf(publisher));
+    expect(again).toMatchObject({ caughtUp: true, received: 0, withdrawn: 0 });
+    const [following] = await follower.node.services.follows.followings(
+      follower.node.institution.id,
+    );
+    expect(following?.catchUpResult).toBe("ok: 0 received, 0 withdrawn, 1 pages");
+    expect(following?.caughtUpAt).toBeGreaterThan(0);
+  });
+
+  it("a followed server that is down is logged in one line, withdraws nothing, and is read again once back", async () => {
+    const lines: string[] = [];
+    await publisher.pause();
+    const publisherUri = institutionOf(publisher);
+    try {
+      const outcome = outcomeOf(
+        await catchUp(contextOf(follower), {
+          actorUri: publisherUri,
+          log: (line) => lines.push(line),
+        }),
+        publisherUri,
+      );
+      expect(outcome.caughtUp).toBe(false);
+      expect(outcome.result).toMatch(/^failed: .* could not be read/);
+    } finally {
+      await publisher.resume();
+    }
+    expect(lines).toEqual([
+      expect.stringMatching(
+        new RegExp(`^coursefed: catch-up: ${publisherUri} failed: .*; read again next run$`),
+      ),
+    ]);
+    expect((await follower.node.services.catalog.catalogEntry(course))?.deletedAt).toBeNull();
+    const [following] = await follower.node.services.follows.followings(
+      follower.node.institution.id,
+    );
+    expect(following?.catchUpResult).toMatch(/^failed: /);
+
+    // Marked behind (an activity of it failed for good): read first, and no longer behind.
+    const { follows } = follower.node.services;
+    await follows.markBehind(publisherUri, Date.now());
+    expect((await follows.catchUpCandidates({ behindOnly: true })).map((c) => c.actorUri)).toEqual([
+      publisherUri,
+    ]);
+    const behind = await catchUp(contextOf(follower), { behindOnly: true });
+    expect(behind.map((each) => [each.actorUri, each.caughtUp])).toEqual([[publisherUri, true]]);
+    expect(await follows.catchUpCandidates({ behindOnly: true })).toEqual([]);
+  });
+
+  it("a 429 keeps the actor away for its Retry-After", async () => {
+    const limited = createServer((_request, response) => {
+      response.writeHead(429, { "retry-after": "120" }).end();
+    });
+    await new Promise<void>((resolve) => limited.listen(0, "127.0.0.1", resolve));
+    const address = limited.address();
+    const port = typeof address === "object" && address ? address.port : 0;
+    const uri = `http://127.0.0.1:${port}/actors/busy`;
+    const { follows } = follower.node.services;
+    try {
+      await follows.rememberActor({
+        uri,
+        handle: null,
+        type: "Person",
+        name: "busy",
+        inbox: `${uri}/inbox`,
+        sharedInbox: null,
+      });
+      await follows.startFollowing(follower.node.institution.id, uri, `${uri}#follow`);
+      await follows.acceptFollowing(follower.node.institution.id, uri);
+      const lines: string[] = [];
+      const [outcome] = await catchUp(contextOf(follower), {
+        actorUri: uri,
+        log: (line) => lines.push(line),
+      });
+      expect(outcome?.result).toMatch(/answered 429 .*retry after 120 s/);
+      const [candidate] = await follows.catchUpCandidates({ actorUri: uri });
+      expect(candidate?.notBefore).toBeGreaterThan(Date.now() + 100_000);
+      // Not asked again before then.
+      expect(await catchUp(contextOf(follower), { actorUri: uri })).toEqual([]);
+    } finally {
+      await follows.forgetFollowing(follower.node.institution.id, uri);
+      await new Promise((resolve) => limited.close(resolve));
+    }
+  });
+
+  it("a hostile outbox is bounded and what it says for others is refused", async () => {
+    const [loop, endless, huge, liar] = await Promise.all(
+      ["loop", "endless", "huge", "liar"].map((name) => followHostile(name)),
+    );
+    const lines: string[] = [];
+    const limits = { ...CATCH_UP_LIMITS, pagesPerActor: 5 };
+    const outcomes = await catchUp(contextOf(follower), {
+      limits,
+      log: (line) => lines.push(line),
+    });
+
+    expect(outcomeOf(outcomes, loop as string).result).toMatch(/pages loop back to .*page=1$/);
+    const endlessOutcome = outcomeOf(outcomes, endless as string);
+    expect(endlessOutcome).toMatchObject({ caughtUp: false, pages: 5 });
+    expect(endlessOutcome.result).toMatch(/^partly: .*stopped after 5 pages$/);
+    expect(asked.filter((path) => path.startsWith("/actors/endless/outbox?"))).toHaveLength(5);
+    expect(outcomeOf(outcomes, huge as string).result).toMatch(
+      new RegExp(`lists ${CATCH_UP_LIMITS.itemsPerPage + 1} items, more than`),
+    );
+    // The liar's outbox names the publisher's course and speaks for the publisher: both
+    // refused, nothing fetched for them, and its announced courses were on no server.
+    expect(outcomeOf(outcomes, liar as string)).toMatchObject({ caughtUp: true, refused: 2 });
+    expect(lines.filter((line) => line.includes("/actors/liar"))).toEqual([]);
+    expect(lines.filter((line) => /actors\/(loop|huge) failed/.test(line))).toHaveLength(2);
+    expect(asked.filter((path) => path.startsWith("/courses/"))).toEqual([]);
+    expect((await follower.node.services.catalog.catalogEntry(course))?.actorUri).toBe(
+      institutionOf(publisher),
+    );
+  });
+});
