@@ -10,7 +10,7 @@
  * QUICK=1) shrinks every size for a smoke run; PARTS=catalog or PARTS=deliveries runs one
  * part. `npm run bench:scale`.
  */
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { availableParallelism, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { openDatabase } from "../../../packages/node/src/db/open-database.ts";
@@ -32,6 +32,7 @@ import {
 import { eventually } from "../../support/eventually.ts";
 import { postgresBinaries, startServer } from "../../support/postgres-server.ts";
 import { catalogSearchFigures } from "./catalog-search.ts";
+import { residentMegabytes } from "./resident-memory.ts";
 
 const quick = process.argv.includes("--quick") || process.env.QUICK === "1";
 const followerCount = Number(process.env.FOLLOWERS ?? (quick ? 200 : 2000));
@@ -55,20 +56,6 @@ const parts = new Set((process.env.PARTS ?? "catalog,deliveries").split(","));
 const FANOUT_RSS_BUDGET_MB = 128;
 
 const step = (text: string) => process.stderr.write(`${text}\n`);
-
-/** Resident memory of the processes (MB, summed); those that are gone count nothing. */
-function residentMegabytes(pids: readonly number[]): number {
-  let kilobytes = 0;
-  for (const pid of pids) {
-    try {
-      const status = readFileSync(`/proc/${pid}/status`, "utf8");
-      kilobytes += Number(/^VmRSS:\s+(\d+)/m.exec(status)?.[1] ?? 0);
-    } catch {
-      // Exited meanwhile.
-    }
-  }
-  return kilobytes / 1024;
-}
 
 interface FanOutFigures {
   /** Deliveries per second, from the publish request to the last inbox reached. */
