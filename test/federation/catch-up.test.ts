@@ -13,6 +13,7 @@ import {
 } from "../../packages/node/src/federation/catch-up.ts";
 import { domainServices } from "../../packages/node/src/federation/domain-services.ts";
 import { buildTarGz, moodleBackupXml } from "../support/archive-builder.ts";
+import { coursefed } from "../support/coursefed-cli.ts";
 import { eventually } from "../support/eventually.ts";
 import {
   contextOf,
@@ -274,6 +275,31 @@ describe("catching up on what deliveries missed", () => {
     const behind = await catchUp(contextOf(follower), { behindOnly: true });
     expect(behind.map((each) => [each.actorUri, each.caughtUp])).toEqual([[publisherUri, true]]);
     expect(await follows.catchUpCandidates({ behindOnly: true })).toEqual([]);
+  });
+
+  it("an admin catches up now and lists how it went from the CLI; an actor not followed is refused", async () => {
+    const publisherUri = institutionOf(publisher);
+    const now = await coursefed(follower, "catch-up", "--actor", publisherUri);
+    expect(now.stderr).toBe("");
+    expect(now.stdout).toBe(`${publisherUri}  ok: 0 received, 0 withdrawn, 1 pages\n`);
+    const listed = await coursefed(follower, "catch-up", "--list", "--json");
+    expect(JSON.parse(listed.stdout)).toContainEqual({
+      actor: publisherUri,
+      caughtUpAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+      result: "ok: 0 received, 0 withdrawn, 1 pages",
+      behindSince: null,
+      notBefore: null,
+    });
+    const stranger = await coursefed(
+      follower,
+      "catch-up",
+      "--actor",
+      "https://nowhere.example/actors/x",
+    );
+    expect(stranger.code).not.toBe(0);
+    expect(stranger.stderr).toContain(
+      "No local actor follows https://nowhere.example/actors/x with an accepted follow",
+    );
   });
 
   it("a 429 keeps the actor away for its Retry-After", async () => {

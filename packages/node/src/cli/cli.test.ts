@@ -67,6 +67,7 @@ describe("coursefed CLI", () => {
     ["fetch"],
     ["teachers"],
     ["peers"],
+    ["catch-up"],
     ["settings"],
     ["settings", "logo"],
     ["edit"],

@@ -16,6 +16,7 @@ const searchNetworkCommand = async () =>
 const fetchCommand = async () => (await import("./commands/fetch.ts")).fetchCommand;
 const teachersCommand = async () => (await import("./commands/teachers.ts")).teachersCommand;
 const peersCommand = async () => (await import("./commands/peers.ts")).peersCommand;
+const catchUpCommand = async () => (await import("./commands/catch-up.ts")).catchUpCommand;
 const settingsCommand = async () => (await import("./commands/settings.ts")).settingsCommand;
 const editCommand = async () => (await import("./commands/edit.ts")).editCommand;
 const withdrawCommand = async () => (await import("./commands/withdraw.ts")).withdrawCommand;
@@ -44,6 +45,7 @@ const ALL_COMMANDS = [
   fetchCommand,
   teachersCommand,
   peersCommand,
+  catchUpCommand,
   settingsCommand,
   editCommand,
   withdrawCommand,
@@ -78,6 +80,7 @@ const COMMAND_MODULES: Readonly<Record<string, () => Promise<RegisterCommands>>>
   fetch: fetchCommand,
   teachers: teachersCommand,
   peers: peersCommand,
+  "catch-up": catchUpCommand,
   settings: settingsCommand,
   edit: editCommand,
   withdraw: withdrawCommand,

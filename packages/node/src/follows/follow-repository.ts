@@ -16,6 +16,8 @@ export interface CatchUpCandidate {
   readonly followedSince: number | null;
   readonly behindSince: number | null;
   readonly caughtUpAt: number | null;
+  /** How the last catch-up went, in one line. */
+  readonly result: string | null;
   readonly notBefore: number | null;
 }
 
@@ -329,6 +331,7 @@ export class FollowRepository {
         decidedAt: followings.decidedAt,
         behindSince: followings.behindSince,
         caughtUpAt: followings.caughtUpAt,
+        result: followings.catchUpResult,
         notBefore: followings.catchUpNotBefore,
       })
       .from(followings)
@@ -352,6 +355,7 @@ export class FollowRepository {
         followedSince,
         behindSince: row.behindSince ?? held?.behindSince ?? null,
         caughtUpAt: row.caughtUpAt ?? held?.caughtUpAt ?? null,
+        result: row.result ?? held?.result ?? null,
         notBefore: row.notBefore ?? held?.notBefore ?? null,
       });
     }

@@ -10,6 +10,7 @@ export class FollowError extends CodedError<
   | "PRIVATE_ADDRESS"
   | "UNREACHABLE"
   | "REJECTED"
+  | "NOT_FOLLOWING"
 > {
   override readonly name = "FollowError";
 }

@@ -192,6 +192,7 @@ const ERROR_PROBLEMS: readonly ErrorProblems[] = [
     PRIVATE_ADDRESS: forbidden("private_address"),
     UNREACHABLE: badGateway("unreachable"),
     REJECTED: conflict("rejected"),
+    NOT_FOLLOWING: notFound("not_following"),
   }),
   coded(CatalogSearchError, {
     INVALID_CURSOR: badRequest("invalid_cursor"),

@@ -1,12 +1,14 @@
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import type { LocalActor } from "../../actors/local-actors.ts";
+import { catchUp } from "../../federation/catch-up.ts";
 import { domainServices } from "../../federation/domain-services.ts";
 import { answerFollowRequest, follow, followingState } from "../../follows/follow-service.ts";
+import { FollowError } from "../../follows/follow-target.ts";
 import { problem } from "../../http/problem.ts";
 import { refusals } from "../../http/refusal-responses.ts";
 import type { ApiDependencies } from "../api-dependencies.ts";
-import { type ApiEnv, auditActorOf } from "../auth.ts";
+import { type ApiEnv, auditActorOf, requireAdmin } from "../auth.ts";
 import { jsonBody } from "../json-request-body.ts";
 
 const Following = z
@@ -114,6 +116,63 @@ const decide = createRoute({
   },
 });
 
+const CatchUp = z
+  .object({
+    actor: z.string().url(),
+    caughtUpAt: z.string().nullable(),
+    result: z.string().nullable(),
+    behindSince: z.string().nullable(),
+    notBefore: z.string().nullable(),
+  })
+  .openapi("CatchUp");
+
+const listCatchUps = createRoute({
+  method: "get",
+  path: "/follows/catch-up",
+  summary:
+    "The actors followed (accepted follows): when each outbox was last read to catch up on missed deliveries, how that went, since when it is behind (admin)",
+  middleware: [requireAdmin] as const,
+  responses: {
+    200: {
+      description: "One item per actor followed",
+      content: { "application/json": { schema: z.object({ items: z.array(CatchUp) }) } },
+    },
+    ...refusals(),
+  },
+});
+
+const CatchUpOutcome = z
+  .object({
+    actor: z.string().url(),
+    caughtUp: z.boolean(),
+    received: z.number().int(),
+    withdrawn: z.number().int(),
+    refused: z.number().int(),
+    pages: z.number().int(),
+    result: z.string(),
+  })
+  .openapi("CatchUpOutcome");
+
+const runCatchUp = createRoute({
+  method: "post",
+  path: "/follows/catch-up",
+  summary:
+    "Catch up now: read the outboxes of the actors followed (or of `actor` only) for courses, revisions and withdrawals deliveries missed (admin); an actor whose server asked to wait (429) is left out",
+  middleware: [requireAdmin] as const,
+  request: { body: jsonBody(z.object({ actor: z.string().url().optional() })) },
+  responses: {
+    200: {
+      description: "How each actor read went",
+      content: {
+        "application/json": { schema: z.object({ items: z.array(CatchUpOutcome) }) },
+      },
+    },
+    ...refusals({ not_following: "No local actor follows that actor with an accepted follow" }),
+  },
+});
+
+const iso = (time: number | null) => (time === null ? null : new Date(time).toISOString());
+
 export function followRoutes(
   app: OpenAPIHono<ApiEnv>,
   { services, context, audit }: ApiDependencies,
@@ -168,6 +227,33 @@ export function followRoutes(
       }
     );
   };
+
+  app.openapi(listCatchUps, async (c) => {
+    const items = (await services.follows.catchUpCandidates()).map((candidate) => ({
+      actor: candidate.actorUri,
+      caughtUpAt: iso(candidate.caughtUpAt),
+      result: candidate.result,
+      behindSince: iso(candidate.behindSince),
+      notBefore: iso(candidate.notBefore),
+    }));
+    return c.json({ items }, 200);
+  });
+
+  app.openapi(runCatchUp, async (c) => {
+    const { actor } = c.req.valid("json");
+    if (actor !== undefined && !(await services.follows.followedByAnyLocalActor(actor))) {
+      throw new FollowError(
+        "NOT_FOLLOWING",
+        `No local actor follows ${actor} with an accepted follow: follow it first (coursefed follow), or check the address (coursefed catch-up --list shows those followed).`,
+      );
+    }
+    const outcomes = await catchUp(
+      context(c.req.raw),
+      actor === undefined ? {} : { actorUri: actor },
+    );
+    const items = outcomes.map(({ actorUri, ...outcome }) => ({ actor: actorUri, ...outcome }));
+    return c.json({ items }, 200);
+  });
 
   app.openapi(listRequests, async (c) => {
     const actor = await approverOf(c, c.req.valid("query").for);

@@ -24,7 +24,7 @@ export function serveCommand(program: Command, result: CommandResult): void {
     .command("serve")
     .summary("run this institution's node")
     .description(
-      `Run the coursefed node: create the data directory on first start (archives; the SQLite database unless --database-url names a PostgreSQL one; keys), bring the database schema up to date, and serve federation, the web interface and the HTTP API until stopped by Ctrl-C, SIGTERM or SIGHUP (requests under way then get 8 s to finish, and the database is closed). The data directory and what the node writes there are its user's only (folders 0700, files 0600, whatever the umask); when the directory or the SQLite database made earlier is open to other users, serve says so on start with the chmod to run, and changes nothing itself. With --workers N (PostgreSQL only), N processes share the port, the database and the data directory, and each works the queues. Each option can also be set by the environment variable named after it, or in a JSON configuration file (--config) whose keys are the options in camelCase (dataDir, databaseUrl, workers, url, listen, handle, name, autoAccept, maxUpload, maxInboxBody, federation, domains, allowPrivateAddresses, firstKnock, trustProxy). Flags win over the environment, which wins over the file. Single sign-on through an OpenID Connect provider is set by the environment only (it holds the client secret): ${Object.values(OIDC_ENVIRONMENT).join(", ")}; setting ${OIDC_ENVIRONMENT.issuer} turns it on, and the provider must allow the redirect URI URL/login/oidc/callback.`,
+      `Run the coursefed node: create the data directory on first start (archives; the SQLite database unless --database-url names a PostgreSQL one; keys), bring the database schema up to date, and serve federation, the web interface and the HTTP API until stopped by Ctrl-C, SIGTERM or SIGHUP (requests under way then get 8 s to finish, and the database is closed). The data directory and what the node writes there are its user's only (folders 0700, files 0600, whatever the umask); when the directory or the SQLite database made earlier is open to other users, serve says so on start with the chmod to run, and changes nothing itself. With --workers N (PostgreSQL only), N processes share the port, the database and the data directory, and each works the queues. Each option can also be set by the environment variable named after it, or in a JSON configuration file (--config) whose keys are the options in camelCase (dataDir, databaseUrl, workers, url, listen, handle, name, autoAccept, maxUpload, maxInboxBody, federation, domains, allowPrivateAddresses, firstKnock, trustProxy, catchUp). Flags win over the environment, which wins over the file. Single sign-on through an OpenID Connect provider is set by the environment only (it holds the client secret): ${Object.values(OIDC_ENVIRONMENT).join(", ")}; setting ${OIDC_ENVIRONMENT.issuer} turns it on, and the provider must allow the redirect URI URL/login/oidc/callback.`,
     )
     .option(
       "--config <file>",
@@ -85,6 +85,10 @@ export function serveCommand(program: Command, result: CommandResult): void {
     .option(
       "--first-knock <scheme>",
       `HTTP signature scheme tried first with a new server, rfc9421 or draft-cavage; the other is tried if refused [${CONFIG_ENVIRONMENT.firstKnock}] (default rfc9421)`,
+    )
+    .option(
+      "--catch-up <period>",
+      `how often the outboxes of the actors followed are read again for what deliveries missed (new courses, revisions, withdrawals), 10m to 7d, or off; also on start when a period has passed [${CONFIG_ENVIRONMENT.catchUp}] (default 6h)`,
     )
     .option(
       "--trust-proxy <addresses>",

@@ -336,6 +336,8 @@ export const en = {
   followersNone: "No follower yet.",
   followStates: { pending: "waiting for approval", accepted: "accepted", rejected: "refused" },
   since: (date: string) => `since ${date}`,
+  /** When a followed actor's outbox was last read to catch up, and how (the node's words). */
+  caughtUp: (date: string, result: string) => `caught up ${date}: ${result}`,
   unfollow: "Unfollow",
   unfollowNamed: (name: string) => `Unfollow ${name}`,
   waitingApproval: (n: number) =>

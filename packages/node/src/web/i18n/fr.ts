@@ -333,6 +333,7 @@ export const fr: Messages = {
   followersNone: "Aucun abonné pour l’instant.",
   followStates: { pending: "en attente d’approbation", accepted: "accepté", rejected: "refusé" },
   since: (date: string) => `depuis le ${date}`,
+  caughtUp: (date: string, result: string) => `rattrapé le ${date} : ${result}`,
   unfollow: "Ne plus suivre",
   unfollowNamed: (name: string) => `Ne plus suivre ${name}`,
   waitingApproval: (n: number) =>

@@ -72,7 +72,7 @@ ${
     ? html`<ul class="people">${followings.map(
         (
           f,
-        ) => html`<li>${actorLabel(f.actor)} <span class="badge ${f.state === "accepted" ? "badge-ok" : f.state === "rejected" ? "badge-error" : "badge-neutral"}">${t.followStates[f.state]}</span> <small>${t.since(formatDate(f.decidedAt ?? f.requestedAt, language))}</small>
+        ) => html`<li>${actorLabel(f.actor)} <span class="badge ${f.state === "accepted" ? "badge-ok" : f.state === "rejected" ? "badge-error" : "badge-neutral"}">${t.followStates[f.state]}</span> <small>${t.since(formatDate(f.decidedAt ?? f.requestedAt, language))}</small>${f.caughtUpAt !== null && f.catchUpResult !== null ? html` <small class="catch-up">${t.caughtUp(formatDate(f.caughtUpAt, language), f.catchUpResult)}</small>` : ""}
 <form method="post" action="/feeds/unfollow" class="inline">${csrfField(c)}<input type="hidden" name="actor" value="${f.actorUri}"><button type="submit" class="secondary outline compact" aria-label="${t.unfollowNamed(f.actor.name ?? f.actor.handle ?? f.actorUri)}">${t.unfollow}</button></form></li>`,
       )}</ul>`
     : html`<p class="empty">${t.followingNone}</p>`
