@@ -17,6 +17,7 @@ import {
   existsSync,
   mkdirSync,
   readdirSync,
+  readFileSync,
   rmSync,
   writeFileSync,
 } from "node:fs";
@@ -52,7 +53,10 @@ Options:
   --quick            every bench at its smoke sizes, one pair: checks the harness end to
                      end in a few minutes; its figures mean nothing
   --out DIR          where each run's output and the table are kept
-                     (default /tmp/coursefed-before-after/<date>)
+                     (default /tmp/coursefed-before-after/<date>); the table is
+                     written there again after each measure
+  --table-from DIR   run nothing: print the table again from the runs kept in DIR
+                     (an interrupted run's, say)
   --help
 
 Measures (id: bench, pairs of runs):
@@ -571,6 +575,7 @@ async function runBench(
   const leftBefore = new Set(leftovers(measure));
   const started = performance.now();
   const log = createWriteStream(logFile);
+  const outFile = logFile.replace(/\.log$/, ".out");
   log.write(`# ${tree.side} ${tree.shortCommit}: ${file} ${JSON.stringify(sizes)}\n`);
   const child = spawn(tree.node, [file], {
     cwd: tree.directory,
@@ -606,7 +611,10 @@ async function runBench(
   } catch {
     // Nothing left.
   }
+  log.write(`# exit ${signal ?? code}\n`);
   await new Promise<void>((done) => log.end(done));
+  // Standard output alone, for --table-from: the figures, not the progress.
+  writeFileSync(outFile, stdout);
   for (const name of leftovers(measure)) {
     if (!leftBefore.has(name)) rmSync(join(tmpdir(), name), { recursive: true, force: true });
   }
@@ -642,11 +650,16 @@ async function main(): Promise<number> {
       million: { type: "boolean", default: process.env.BEFORE_AFTER_MILLION === "1" },
       quick: { type: "boolean", default: false },
       out: { type: "string" },
+      "table-from": { type: "string" },
       help: { type: "boolean", default: false },
     },
   });
   if (values.help) {
     process.stdout.write(`${USAGE.replace("%MEASURES%", measureList())}\n`);
+    return 0;
+  }
+  if (values["table-from"]) {
+    process.stdout.write(`${tableFromRuns(resolve(values["table-from"]))}\n`);
     return 0;
   }
   const ids = new Set(MEASURES.map((measure) => measure.id));
@@ -740,36 +753,84 @@ async function main(): Promise<number> {
         await release();
       }
     }
+    report(false);
     notes.push(
       `${measure.id} (${measure.about}; ${JSON.stringify(sizes)}): ${((performance.now() - measureStarted) / 60_000).toFixed(1)} min.`,
     );
   }
 
-  const finished = new Date();
-  const ran = new Set(measures.map((measure) => measure.id));
-  const report = [
-    `## Issue 17, before and after (test/bench/before-after, ${utc(started)} to ${utc(finished)}, ${((finished.getTime() - started.getTime()) / 60_000).toFixed(0)} min)`,
+  const text = report(true);
+  process.stdout.write(`${text}\n`);
+  return runs.some((run) => run.failure && !run.failure.startsWith("skipped")) ? 1 : 0;
+
+  /** The table of the runs so far, written to `out` (and returned). */
+  function report(done: boolean): string {
+    const finished = new Date();
+    const ran = new Set(measures.map((measure) => measure.id));
+    const text = [
+      `## Issue 17, before and after (test/bench/before-after, ${utc(started)} to ${done ? utc(finished) : `${utc(finished)}, not finished`}, ${((finished.getTime() - started.getTime()) / 60_000).toFixed(0)} min)`,
+      "",
+      `- before: ${trees.before.shortCommit} (${trees.before.date}) ${trees.before.subject}`,
+      `- after: ${trees.after.shortCommit} (${trees.after.date}) ${trees.after.subject}`,
+      `- machine: ${availableParallelism()} cores; load average (1 / 5 / 15 min) ${startLoad} at start, ${load()} at end`,
+      "- each cell lists every run's figure in the order they ran; before and after alternately, each pair under the bench lock",
+      ...(values.quick
+        ? [
+            "- **--quick: the benches' smoke sizes (the labels give the full run's); these figures check the harness, they measure nothing**",
+          ]
+        : []),
+      "",
+      beforeAfterTable(
+        ROWS.filter((row) => ran.has(row.measure)),
+        runs,
+      ),
+      "",
+      ...notes.map((note) => `- ${note}`),
+    ].join("\n");
+    writeFileSync(join(out, "table.md"), `${text}\n`);
+    return text;
+  }
+}
+
+/**
+ * The table of the runs kept in `directory` (their standard output, `<measure>-<side>-<pair>.out`,
+ * or the whole log where a run kept no .out), as the run that made them would have printed it.
+ */
+function tableFromRuns(directory: string): string {
+  const runs: MeasureRun[] = [];
+  const commits = new Map<string, string>();
+  const names = readdirSync(directory).sort();
+  for (const name of names) {
+    const match = /^(.+)-(before|after)-(\d+)\.(out|log)$/.exec(name);
+    const measure = MEASURES.find((candidate) => candidate.id === match?.[1]);
+    if (!match || !measure) continue;
+    const base = name.slice(0, -4);
+    const log = join(directory, `${base}.log`);
+    if (existsSync(log)) {
+      const header = /^# (before|after) ([0-9a-f]+):/.exec(readFileSync(log, "utf8"));
+      if (header) commits.set(header[1] as string, header[2] as string);
+    }
+    if (match[4] === "log" && names.includes(`${base}.out`)) continue;
+    runs.push({
+      measure: measure.id,
+      side: match[2] as SideName,
+      figures: benchFigures(measure.kind, readFileSync(join(directory, name), "utf8")),
+    });
+  }
+  if (runs.length === 0) {
+    throw new BenchTreeError(`${directory} holds no runs (<measure>-<side>-<pair>.out or .log).`);
+  }
+  const ran = new Set(runs.map((run) => run.measure));
+  return [
+    `## Issue 17, before and after (test/bench/before-after, the runs kept in ${directory})`,
     "",
-    `- before: ${trees.before.shortCommit} (${trees.before.date}) ${trees.before.subject}`,
-    `- after: ${trees.after.shortCommit} (${trees.after.date}) ${trees.after.subject}`,
-    `- machine: ${availableParallelism()} cores; load average (1 / 5 / 15 min) ${startLoad} at start, ${load()} at end`,
-    "- each cell lists every run's figure in the order they ran; before and after alternately, each pair under the bench lock",
-    ...(values.quick
-      ? [
-          "- **--quick: the benches' smoke sizes (the labels give the full run's); these figures check the harness, they measure nothing**",
-        ]
-      : []),
+    `- before: ${commits.get("before") ?? "?"}; after: ${commits.get("after") ?? "?"}`,
     "",
     beforeAfterTable(
       ROWS.filter((row) => ran.has(row.measure)),
       runs,
     ),
-    "",
-    ...notes.map((note) => `- ${note}`),
   ].join("\n");
-  writeFileSync(join(out, "table.md"), `${report}\n`);
-  process.stdout.write(`${report}\n`);
-  return runs.some((run) => run.failure && !run.failure.startsWith("skipped")) ? 1 : 0;
 }
 
 try {
