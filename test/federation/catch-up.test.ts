@@ -93,7 +93,8 @@ const AS = "https://www.w3.org/ns/activitystreams";
 
 /**
  * A server whose outboxes misbehave: `loop` pages back to itself, `endless` always has
- * a next page, `huge` lists too many items on a page, `liar` lists a Create from its
+ * a next page, `huge` lists too many items on a page, `bloated` sends a page larger than
+ * the follower reads, `liar` lists a Create from its
  * own actor of an object on another server and a Create in another actor's name.
  */
 function hostileAnswer(url: URL, publisherCourse: string): unknown {
@@ -151,6 +152,7 @@ function hostileAnswer(url: URL, publisherCourse: string): unknown {
     "@context": AS,
     id: `${self}/outbox?page=${page}`,
     type: "OrderedCollectionPage",
+    ...(name === "bloated" ? { summary: "x".repeat(64 * 1024) } : {}),
     orderedItems,
     ...(next ? { next } : {}),
   };
@@ -277,6 +279,39 @@ describe("catching up on what deliveries missed", () => {
     expect(await follows.catchUpCandidates({ behindOnly: true })).toEqual([]);
   });
 
+  it("a Create dropped after its last try marks its sender behind, and the catch-up of the behind brings the course", async () => {
+    const publisherUri = institutionOf(publisher);
+    const { follows, catalog } = follower.node.services;
+    // The publisher still delivers, but its server does not answer: the follower cannot
+    // read the course's manifest, tries the Create again by its schedule and drops it.
+    await publisher.pause();
+    let object: string;
+    try {
+      const published = await publishCourse(
+        domainServices(contextOf(publisher)),
+        publisher.node.institution,
+        await backup("Topology"),
+        { title: "Topology" },
+      );
+      object = new URL(`/courses/${published.course.id}`, publisher.url).href;
+      const [candidate] = await eventually(
+        () =>
+          follows
+            .catchUpCandidates({ behindOnly: true })
+            .then((found) => found.length > 0 && found),
+        20_000,
+      );
+      expect(candidate?.actorUri).toBe(publisherUri);
+    } finally {
+      await publisher.resume();
+    }
+    expect(await catalog.catalogEntry(object)).toBeUndefined();
+    const outcomes = await catchUp(contextOf(follower), { behindOnly: true });
+    expect(outcomes.map((each) => [each.actorUri, each.received])).toEqual([[publisherUri, 1]]);
+    expect((await catalog.catalogEntry(object))?.title).toBe("Topology");
+    expect(await follows.catchUpCandidates({ behindOnly: true })).toEqual([]);
+  }, 40_000);
+
   it("an admin catches up now and lists how it went from the CLI; an actor not followed is refused", async () => {
     const publisherUri = institutionOf(publisher);
     const now = await coursefed(follower, "catch-up", "--actor", publisherUri);
@@ -339,11 +374,11 @@ describe("catching up on what deliveries missed", () => {
   });
 
   it("a hostile outbox is bounded and what it says for others is refused", async () => {
-    const [loop, endless, huge, liar] = await Promise.all(
-      ["loop", "endless", "huge", "liar"].map((name) => followHostile(name)),
+    const [loop, endless, huge, bloated, liar] = await Promise.all(
+      ["loop", "endless", "huge", "bloated", "liar"].map((name) => followHostile(name)),
     );
     const lines: string[] = [];
-    const limits = { ...CATCH_UP_LIMITS, pagesPerActor: 5 };
+    const limits = { ...CATCH_UP_LIMITS, pagesPerActor: 5, documentBytes: 32 * 1024 };
     const outcomes = await catchUp(contextOf(follower), {
       limits,
       log: (line) => lines.push(line),
@@ -357,11 +392,14 @@ describe("catching up on what deliveries missed", () => {
     expect(outcomeOf(outcomes, huge as string).result).toMatch(
       new RegExp(`lists ${CATCH_UP_LIMITS.itemsPerPage + 1} items, more than`),
     );
+    expect(outcomeOf(outcomes, bloated as string).result).toMatch(
+      /^failed: .*\/actors\/bloated\/outbox\?page=1 is larger than 32768 bytes$/,
+    );
     // The liar's outbox names the publisher's course and speaks for the publisher: both
     // refused, nothing fetched for them, and its announced courses were on no server.
     expect(outcomeOf(outcomes, liar as string)).toMatchObject({ caughtUp: true, refused: 2 });
     expect(lines.filter((line) => line.includes("/actors/liar"))).toEqual([]);
-    expect(lines.filter((line) => /actors\/(loop|huge) failed/.test(line))).toHaveLength(2);
+    expect(lines.filter((line) => /actors\/(loop|huge|bloated) failed/.test(line))).toHaveLength(3);
     expect(asked.filter((path) => path.startsWith("/courses/"))).toEqual([]);
     expect((await follower.node.services.catalog.catalogEntry(course))?.actorUri).toBe(
       institutionOf(publisher),
