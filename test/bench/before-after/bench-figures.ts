@@ -104,7 +104,8 @@ function milliseconds(into: Collected, name: string, text: string | undefined): 
 function scaleFigures(output: string): Collected {
   const figures: Collected = {};
   const ms = String.raw`(>?\s*[\d.]+) ms`;
-  take(figures, output, /^catalog search, (\d+) entries/m, ["search.entries"]);
+  // "catalog search, N entries" (1534d46), "catalog search on SQLite, N entries" (today).
+  take(figures, output, /^catalog search(?: on \w+)?, (\d+) entries/m, ["search.entries"]);
   // 1534d46: "catalog search, N entries, 200 searches: PostgreSQL p50 X ms, p95 Y ms" and
   // "  SQLite ran the first N (k stopped at 2000 ms): p50 X ms, p95 Y ms; PostgreSQL on those…".
   const oldPg = new RegExp(`^catalog search, .*: PostgreSQL p50 ${ms}, p95 ${ms}`, "m").exec(
@@ -134,14 +135,25 @@ function scaleFigures(output: string): Collected {
     ),
     ["throughput.one", "throughput.three"],
   );
+  // The process holding the SQLite catalog: the bench's own search process at first, then
+  // `coursefed serve` answering the searches through its API.
   take(
     figures,
     output,
     new RegExp(
-      `^\\s+resident memory of the process holding the SQLite catalog: ${NUMBER} MB at rest, ${NUMBER} MB after the searches \\(\\+${NUMBER} MB`,
+      `^\\s+resident memory of the process holding the SQLite catalog: ${NUMBER} MB at rest, ${NUMBER} MB after the searches`,
       "m",
     ),
-    ["catalogRss.restMb", "catalogRss.afterMb", "catalogRss.growthMb"],
+    ["catalogRss.restMb", "catalogRss.peakMb"],
+  );
+  take(
+    figures,
+    output,
+    new RegExp(
+      `^\\s+resident memory of coursefed serve holding the SQLite catalog: ${NUMBER} MB after \\d+ searches, ${NUMBER} MB at its peak`,
+      "m",
+    ),
+    ["catalogRss.restMb", "catalogRss.peakMb"],
   );
   take(figures, output, /^deliveries to (\d+) followers/m, ["deliveries.followers"]);
   // 1534d46: all three rates on one line.
