@@ -6,8 +6,8 @@ import { type ConnectionOptions, connect as connectTls } from "node:tls";
  * reused 1 MiB buffers and handed on from there: no buffer allocated per network read,
  * no stream between the socket and the file. node:http's client gave each 64 KiB read a
  * new buffer and passed it through the socket's stream, its parser and the response's
- * stream: receiving 190 MB cost 0.15–0.20 s of the downloading thread's CPU that way,
- * against 0.03–0.04 s here, which is what let the fetch keep up with curl
+ * stream: receiving 190 MB cost the downloading thread about 0.18 s of CPU that way,
+ * against 0.05 s here, two thirds of what kept the fetch behind curl's
  * (docs/performance.md, "Downloads").
  */
 export interface ArchiveAnswer {
