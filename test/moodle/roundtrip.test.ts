@@ -1,4 +1,4 @@
-import { inspectBackup } from "@coursefed/mbz";
+import { type BackupDiff, inspectBackup } from "@coursefed/mbz";
 import { CliDriver, countActivities } from "@coursefed/moodle";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { publishCourse } from "../../packages/node/src/courses/publish-service.ts";
@@ -137,6 +137,10 @@ describeOnEachMoodle(
       expect(done).toMatchObject({ state: "succeeded", moodleCourseId: copy });
       expect(await courseModules(live, copy)).toEqual(await courseModules(live, sourceCourse));
       expect((await courseModules(live, copy)).glossary).toBe(1);
+      // The rule's job says what its update brought, as a person's preview would have.
+      expect(done.changes).toMatchObject({ from: 1, to: 2, unavailable: null });
+      const { diff } = done.changes as { diff: BackupDiff };
+      expect(diff.activities.added.map((activity) => activity.module)).toContain("glossary");
     });
 
     it("names the source when the follower shares its copy again", async () => {
