@@ -572,6 +572,26 @@ interface RunResult {
   readonly seconds: number;
 }
 
+/** The bench running now, in a process group of its own. */
+let running: number | undefined;
+
+// Interrupted (Ctrl-C, a CI timeout): the bench's group does not get the signal, being a
+// group of its own, so it is stopped here with whatever it started; the lock's holder is
+// in this process's group and goes by itself. The table so far stays in --out.
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  process.once(signal, () => {
+    if (running !== undefined) {
+      try {
+        process.kill(-running, "SIGKILL");
+      } catch {
+        // Already gone.
+      }
+    }
+    process.stderr.write(`before/after: ${signal}, stopped\n`);
+    process.exit(130);
+  });
+}
+
 /** Runs `file` in `tree` with its own Node, standard output kept for its figures. */
 async function runBench(
   tree: BenchTree,
@@ -606,6 +626,7 @@ async function runBench(
     // Its own process group: a run that hangs is stopped with every process it started.
     detached: true,
   });
+  running = child.pid;
   let stdout = "";
   let stderrTail = "";
   child.stdout.on("data", (chunk: Buffer) => {
@@ -627,6 +648,7 @@ async function runBench(
   }, limitMinutes * 60_000);
   const [code, signal] = (await once(child, "exit")) as [number | null, string | null];
   clearTimeout(timer);
+  running = undefined;
   // Whatever it left behind in its group (a server it did not stop) goes with it.
   try {
     process.kill(-(child.pid as number), "SIGTERM");
