@@ -94,7 +94,7 @@ const AS = "https://www.w3.org/ns/activitystreams";
 /**
  * A server whose outboxes misbehave: `loop` pages back to itself, `endless` always has
  * a next page, `huge` lists too many items on a page, `bloated` sends a page larger than
- * the follower reads, `liar` lists a Create from its
+ * the follower reads, `flaky` lists a course its server fails to serve, `liar` lists a Create from its
  * own actor of an object on another server and a Create in another actor's name.
  */
 function hostileAnswer(url: URL, publisherCourse: string): unknown {
@@ -147,7 +147,16 @@ function hostileAnswer(url: URL, publisherCourse: string): unknown {
               object: { id: `${base}/courses/2`, type: "Note" },
             },
           ]
-        : [];
+        : name === "flaky"
+          ? [
+              {
+                id: `${self}/activities/1`,
+                type: "Create",
+                actor: self,
+                object: `${base}/objects/unreadable`,
+              },
+            ]
+          : [];
   return {
     "@context": AS,
     id: `${self}/outbox?page=${page}`,
@@ -175,6 +184,10 @@ describe("catching up on what deliveries missed", () => {
     hostile = createServer((request, response) => {
       const url = new URL(request.url ?? "/", hostileUrl);
       asked.push(`${url.pathname}${url.search}`);
+      if (url.pathname.startsWith("/objects/")) {
+        response.writeHead(500).end();
+        return;
+      }
       const answer = hostileAnswer(url, course);
       if (answer === undefined) {
         response.writeHead(404).end();
@@ -374,8 +387,8 @@ describe("catching up on what deliveries missed", () => {
   });
 
   it("a hostile outbox is bounded and what it says for others is refused", async () => {
-    const [loop, endless, huge, bloated, liar] = await Promise.all(
-      ["loop", "endless", "huge", "bloated", "liar"].map((name) => followHostile(name)),
+    const [loop, endless, huge, bloated, flaky, liar] = await Promise.all(
+      ["loop", "endless", "huge", "bloated", "flaky", "liar"].map((name) => followHostile(name)),
     );
     const lines: string[] = [];
     const limits = { ...CATCH_UP_LIMITS, pagesPerActor: 5, documentBytes: 32 * 1024 };
@@ -395,6 +408,15 @@ describe("catching up on what deliveries missed", () => {
     expect(outcomeOf(outcomes, bloated as string).result).toMatch(
       /^failed: .*\/actors\/bloated\/outbox\?page=1 is larger than 32768 bytes$/,
     );
+    // A course its own server fails to serve leaves the actor behind, logged in one line.
+    const flakyOutcome = outcomeOf(outcomes, flaky as string);
+    expect(flakyOutcome).toMatchObject({ caughtUp: false, failed: 1, pages: 1 });
+    expect(flakyOutcome.result).toMatch(
+      /^partly: 0 received, 0 withdrawn, 1 pages, 1 courses could not be read \(first http:.*\/objects\/unreadable: .*500/,
+    );
+    expect(lines.filter((line) => line.includes("/actors/flaky:"))).toEqual([
+      `coursefed: catch-up: ${flaky}: ${flakyOutcome.result}; read again next run`,
+    ]);
     // The liar's outbox names the publisher's course and speaks for the publisher: both
     // refused, nothing fetched for them, and its announced courses were on no server.
     expect(outcomeOf(outcomes, liar as string)).toMatchObject({ caughtUp: true, refused: 2 });

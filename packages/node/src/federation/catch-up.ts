@@ -55,6 +55,8 @@ export interface CatchUpOutcome {
   readonly withdrawn: number;
   /** Items refused: another server's or another actor's, or not a course activity. */
   readonly refused: number;
+  /** Courses that could not be read or kept (their server failed): read again next run. */
+  readonly failed: number;
   readonly pages: number;
   /** The line the follows listing shows. */
   readonly result: string;
@@ -126,9 +128,13 @@ export async function catchUp(
           received: 0,
           withdrawn: 0,
           refused: 0,
+          failed: 0,
           pages: 0,
           result: `failed: ${why}`,
         };
+      }
+      if (outcome.failed > 0) {
+        log(`coursefed: catch-up: ${candidate.actorUri}: ${outcome.result}; read again next run`);
       }
       outcomes.push(outcome);
       await ctx.data.follows.recordCatchUp(candidate.actorUri, {
@@ -185,6 +191,8 @@ async function catchUpWith(
   const listed = new Set<string>();
   let received = 0;
   let refused = 0;
+  let failed = 0;
+  let firstFailure: string | undefined;
   let pages = 0;
   let announces = false;
   let complete = false;
@@ -204,6 +212,10 @@ async function catchUpWith(
       if (taken.announce) announces = true;
       if (taken.kind === "received") received++;
       if (taken.kind === "refused") refused++;
+      if (taken.kind === "failed") {
+        failed++;
+        firstFailure ??= `${taken.objectUri}: ${taken.why}`;
+      }
     }
     const nextId = idOf(page.next);
     if (!nextId) {
@@ -224,15 +236,19 @@ async function catchUpWith(
     : 0;
   const parts = [`${received} received`, `${withdrawn} withdrawn`, `${pages} pages`];
   if (refused > 0) parts.push(`${refused} items refused`);
+  if (failed > 0) parts.push(`${failed} courses could not be read (first ${firstFailure})`);
   if (!complete) parts.push(`stopped after ${limits.pagesPerActor} pages`);
+  // A course that could not be read leaves the actor behind: it is read again next run.
+  const caughtUp = complete && failed === 0;
   return {
     actorUri: candidate.actorUri,
-    caughtUp: complete,
+    caughtUp,
     received,
     withdrawn,
     refused,
+    failed,
     pages,
-    result: `${complete ? "ok" : "partly"}: ${parts.join(", ")}`,
+    result: `${caughtUp ? "ok" : "partly"}: ${parts.join(", ")}`,
   };
 }
 
@@ -250,9 +266,10 @@ async function takeItem(
   candidate: CatchUpCandidate,
   reader: { readonly identifier: string },
 ): Promise<{
-  kind: "known" | "received" | "refused" | "passed";
+  kind: "known" | "received" | "refused" | "passed" | "failed";
   objectUri?: string;
   announce?: boolean;
+  why?: string;
 }> {
   const actorId = actor.id as URL;
   if (typeof item !== "object" || item === null || Array.isArray(item)) return { kind: "refused" };
@@ -284,9 +301,10 @@ async function takeItem(
   try {
     const kept = await receiveOutboxItem(ctx, actor, activity, reader, { delivered });
     return { kind: kept ? "received" : "passed", objectUri, announce };
-  } catch {
+  } catch (error) {
     // One unreadable course must not stop the others; the next run tries it again.
-    return { kind: "passed", objectUri, announce };
+    const why = (error instanceof Error ? error.message : String(error)).replace(/\s+/g, " ");
+    return { kind: "failed", objectUri, announce, why };
   }
 }
 

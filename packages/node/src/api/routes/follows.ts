@@ -148,6 +148,7 @@ const CatchUpOutcome = z
     received: z.number().int(),
     withdrawn: z.number().int(),
     refused: z.number().int(),
+    failed: z.number().int(),
     pages: z.number().int(),
     result: z.string(),
   })
