@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { RevisionReceived } from "../../packages/node/src/catalog/catalog-events.ts";
 import { publishCourse, withdrawCourse } from "../../packages/node/src/courses/publish-service.ts";
 import {
   CATCH_UP_LIMITS,
@@ -236,8 +237,21 @@ describe("catching up on what deliveries missed", () => {
     expect((await catalog.catalogEntry(course))?.revision).toBe(1);
     expect((await catalog.catalogEntry(gone))?.deletedAt).toBeNull();
 
+    // Published after the follow was accepted: the auto-restore rules hear of them as of
+    // a delivery.
+    const heard: RevisionReceived[] = [];
+    follower.node.services.catalogEvents.onRevisionReceived(async (event) => {
+      heard.push(event);
+    });
     const outcomes = await catchUp(contextOf(follower));
     const outcome = outcomeOf(outcomes, institutionOf(publisher));
+    expect(heard.map(({ objectUri, revision, isNew }) => ({ objectUri, revision, isNew }))).toEqual(
+      expect.arrayContaining([
+        { objectUri: fresh, revision: 1, isNew: true },
+        { objectUri: course, revision: revised.revision.revision, isNew: false },
+      ]),
+    );
+    expect(heard).toHaveLength(2);
     expect(outcome).toMatchObject({ caughtUp: true, received: 2, withdrawn: 1, refused: 0 });
     expect((await catalog.catalogEntry(fresh))?.title).toBe("Statistics");
     expect((await catalog.catalogEntry(course))?.revision).toBe(revised.revision.revision);
