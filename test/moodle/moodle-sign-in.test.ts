@@ -1,10 +1,10 @@
 /**
  * Signing in to Moodle in a browser, as every Moodle browser suite does (signInToMoodle),
- * when the login page's scripts are slow, as on a busy machine or after another suite
- * purged the shared site's caches: the user's name and password are typed only once the
- * page's scripts are done, so the field the password went into is the one the form posts
- * and no request of the page still carries the session from before the sign-in. Typed
- * earlier, about one sign-in in ten came back signed out (docs/moodle.md, "Tests and figures").
+ * when the login page's scripts are slow, as on a busy machine: the user's name and
+ * password are typed only once the page's scripts are done, so the field the password went
+ * into is the one the form posts and no request of the page still carries the session from
+ * before the sign-in. Typed at the load event, up to four sign-ins in ten came back signed
+ * out with the browser slowed (docs/moodle.md, "Tests and figures").
  */
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, expect, it } from "vitest";
