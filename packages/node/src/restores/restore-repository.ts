@@ -143,13 +143,21 @@ export class RestoreRepository {
         and(
           eq(restoreJobs.targetId, targetId),
           eq(restoreJobs.moodleCourseId, moodleCourseId),
-          eq(restoreJobs.requestedByActorId, actorId),
-          eq(restoreJobs.state, "succeeded"),
-          like(restoreJobs.destinationKey, "category:%"),
+          this.#madeBy(actorId),
         ),
       )
       .limit(1);
     return made !== undefined;
+  }
+
+  /** The jobs of this actor's that made a Moodle course: new courses restored. */
+  #madeBy(actorId: number) {
+    const { restoreJobs } = this.#db.tables;
+    return and(
+      eq(restoreJobs.requestedByActorId, actorId),
+      eq(restoreJobs.state, "succeeded"),
+      like(restoreJobs.destinationKey, "category:%"),
+    );
   }
 
   /** The Moodle courses this actor's restores made (as new courses), on every target. */
@@ -161,13 +169,7 @@ export class RestoreRepository {
         moodleCourseId: restoreJobs.moodleCourseId,
       })
       .from(restoreJobs)
-      .where(
-        and(
-          eq(restoreJobs.requestedByActorId, actorId),
-          eq(restoreJobs.state, "succeeded"),
-          like(restoreJobs.destinationKey, "category:%"),
-        ),
-      );
+      .where(this.#madeBy(actorId));
     return made.flatMap(({ targetId, moodleCourseId }) =>
       moodleCourseId === null ? [] : [{ targetId, moodleCourseId }],
     );
