@@ -364,6 +364,16 @@ describe("catching up on what deliveries missed", () => {
     );
   });
 
+  it("a node that talks to public addresses only reads nothing from a followed actor now on a private one", async () => {
+    const publicOnly = follower.node.federation.createContext(follower.url, {
+      ...follower.node.services,
+      allowPrivateAddresses: false,
+    });
+    const publisherUri = institutionOf(publisher);
+    const [outcome] = await catchUp(publicOnly, { actorUri: publisherUri, log: () => {} });
+    expect(outcome?.result).toMatch(/^failed: 127\.0\.0\.1 is a private or loopback address/);
+  });
+
   it("a 429 keeps the actor away for its Retry-After", async () => {
     const limited = createServer((_request, response) => {
       response.writeHead(429, { "retry-after": "120" }).end();

@@ -4,6 +4,7 @@ import type { RequestSigner } from "../blobs/resumable-download.ts";
 import { withdrawReceivedCourse } from "../catalog/catalog-service.ts";
 import type { CatchUpCandidate } from "../follows/follow-repository.ts";
 import { MBZ_MEDIA_TYPE } from "../manifests/course-manifest.ts";
+import { checkAddressAllowed } from "./actor-lookup.ts";
 import { boundedText } from "./bounded-response.ts";
 import type { FederationServices } from "./context.ts";
 import { sha256FromDigestMultibase } from "./digest-multibase.ts";
@@ -165,6 +166,13 @@ async function catchUpWith(
   if (!reader) throw new CatchUpFailure("the local actor that follows it is gone");
   const sign = await actorSigner(ctx, reader.identifier);
   const actorId = new URL(candidate.actorUri);
+  // Every read is on the actor's own server: the one check a follow made, made again in
+  // case its name now points inside our network.
+  await checkAddressAllowed(actorId.hostname, ctx.data.allowPrivateAddresses).catch(
+    (error: Error) => {
+      throw new CatchUpFailure(error.message);
+    },
+  );
   const read = (url: URL) => readDocument(url, sign, limits, budget);
   const loaders = {
     documentLoader: await ctx.getDocumentLoader(reader),
