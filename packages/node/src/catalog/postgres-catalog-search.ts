@@ -10,12 +10,11 @@ import { type CatalogTier, postgresWordsMatch, tsqueryPrefix } from "./catalog-t
  *
  * GIN answers in no order: the tsvector index it replaces gathered every match of a
  * common word, and for a prefix every word it starts, before a page could be sorted out
- * of them (0.8 s at a million courses, 1.8 s for words alone). Here a search reads the
- * catalog a day at a time, newest first, each day one exact lookup of its terms and the
- * day's term, and stops at its page: a common word fills it in the first day. Days are
- * read lazily (a nested loop under a LIMIT) for WINDOW_DAYS; a search that has not filled
- * its page by then has rare matches, and reads the rest of the catalog in one lookup.
- * Counts likewise stop at their limit.
+ * of them (0.8 s at a million courses, 1.8 s for words alone). Here a prefix is one exact
+ * term, and a search reads the catalog by spans of days, newest first (SPANS): each span
+ * one lookup of the search's terms with the span's days, which GIN answers by skipping
+ * through the long lists of common terms along the short ones of the days. It stops at
+ * its page, or its count's limit: a common word fills it in the newest day.
  */
 
 /** The longest prefix kept as a term: a longer word is looked up by its first characters, then checked. */
@@ -23,9 +22,6 @@ const PREFIX_MAX = 8;
 
 /** Search keys are publishedAt × 1024: the keys of a day. */
 const DAY_KEYS = 86_400_000 * 1024;
-
-/** How many days, newest first, a search reads one at a time before the rest at once. */
-const WINDOW_DAYS = 30;
 
 /** What a search looks up in catalog_entries_terms, and what each candidate is checked for. */
 export interface PostgresTermSearch {
@@ -36,18 +32,8 @@ export interface PostgresTermSearch {
   readonly wordsExact: boolean;
   /** Facet terms, each group one of which a course has (catalog-facets.ts). */
   readonly facetGroups: ReadonlyArray<readonly string[]>;
-  /** What the index cannot say (restorability), checked on each candidate. */
+  /** What the index cannot say (restorability, many teachers, a branch), checked on each candidate. */
   readonly conditions: readonly SQL[];
-  /**
-   * Criteria of many terms each (a teacher filter matching many teachers: one of their
-   * actors' terms), as a condition checked on each of a day's candidates, and as terms
-   * looked up when the rest of the catalog is read at once, where candidates must be
-   * matches: hundreds of terms looked up for every day would cost more than the check.
-   */
-  readonly manyTerms: {
-    readonly conditions: readonly SQL[];
-    readonly groups: ReadonlyArray<readonly string[]>;
-  };
 }
 
 /**
@@ -61,7 +47,6 @@ export async function postgresTermSearch(
   words: readonly string[],
   facetGroups: ReadonlyArray<readonly string[]>,
   conditions: readonly SQL[],
-  manyTerms: PostgresTermSearch["manyTerms"],
 ): Promise<PostgresTermSearch | undefined> {
   const title: string[][] = [];
   const any: string[][] = [];
@@ -96,7 +81,7 @@ export async function postgresTermSearch(
     }
     if (any.length === 0) return undefined;
   }
-  return { words, wordGroups: { title, any }, wordsExact, facetGroups, conditions, manyTerms };
+  return { words, wordGroups: { title, any }, wordsExact, facetGroups, conditions };
 }
 
 /** A text's length as PostgreSQL's length() counts it: in characters, not UTF-16 units. */
@@ -139,17 +124,16 @@ function matches(
   db: NodeDatabase,
   search: PostgresTermSearch,
   tier: CatalogTier | "any",
-  day: SQL | undefined,
+  days: readonly string[] | undefined,
   before: number | undefined,
 ): SQL {
   const { catalogEntries } = db.tables;
   const words =
     search.words.length === 0 ? [] : search.wordGroups[tier === "title" ? "title" : "any"];
-  const groups = [...words, ...search.facetGroups, ...(day ? [] : search.manyTerms.groups)];
+  const groups = [...words, ...search.facetGroups];
   const required: SQL[] = groups
     .filter((group) => group.length === 1)
     .map((group) => sql`${group[0]}`);
-  if (day) required.push(sql`'d' || ${day}`);
   const terms = termsOf(db);
   const checks: SQL[] = [];
   // The words condition on the row, when the terms do not say everything: a long or
@@ -164,13 +148,11 @@ function matches(
       ...groups
         .filter((group) => group.length > 1)
         .map((group) => sql`${terms} && ${textArray(group.map((term) => sql`${term}`))}`),
+      ...(days ? [sql`${terms} && ${textArray(days.map((day) => sql`${day}`))}`] : []),
       // "+ 0": a range of the search key is no index for the planner to read instead.
       ...(before === undefined ? [] : [sql`${catalogEntries.searchKey} + 0 < ${before}`]),
       ...checks,
       ...search.conditions,
-      // In the rest, their terms say it; the condition would have the planner read the
-      // index of actors and work out every candidate's terms.
-      ...(day ? search.manyTerms.conditions : []),
     ],
     sql` and `,
   );
@@ -182,28 +164,74 @@ function matches(
  */
 export type SearchReader = Pick<NodeDatabase, "execute">;
 
-/** The days a search reads one at a time: from the newest course older than `before`. */
-async function window(
+/**
+ * The spans of days a search reads, newest first, each one GIN lookup: the newest day,
+ * the six before, and so on, each a few times the one before; then the rest of the
+ * catalog. A span is read only when the spans before did not hold the page (or the
+ * count), so its matches are a few times a page, where a common word's in the whole
+ * catalog would be hundreds of thousands of rows to sort.
+ */
+const SPANS = [1, 7, 30, 120, 480];
+
+/** A span of days (day numbers, newest first), or the rest: keys below `below`. */
+type Span = { readonly days: readonly number[] } | { readonly below: number };
+
+/** The spans from the newest course older than `before`; none when no course is. */
+async function spans(
   db: NodeDatabase,
   reader: SearchReader,
   before: number | undefined,
-): Promise<{ newest: number; oldest: number } | undefined> {
+): Promise<Span[]> {
   const { catalogEntries } = db.tables;
   let last = before === undefined ? undefined : before - 1;
   if (last === undefined) {
     const { rows } = await reader.execute<{ key: string | null }>(
       sql`select max(${catalogEntries.searchKey}) as key from ${catalogEntries} where ${catalogEntries.deletedAt} is null`,
     );
-    if (rows[0]?.key == null) return undefined;
+    if (rows[0]?.key == null) return [];
     last = Number(rows[0].key);
   }
   const newest = Math.floor(last / DAY_KEYS);
-  return { newest, oldest: newest - WINDOW_DAYS + 1 };
+  const found: Span[] = [];
+  let from = 0;
+  for (const to of SPANS) {
+    found.push({ days: Array.from({ length: to - from }, (_, index) => newest - from - index) });
+    from = to;
+  }
+  found.push({ below: (newest - from + 1) * DAY_KEYS });
+  return found;
+}
+
+/** Whether the search has terms to look up, not only conditions on the row. */
+function hasTerms(search: PostgresTermSearch): boolean {
+  return search.words.length > 0 || search.facetGroups.length > 0;
+}
+
+/** What a course of `tier` matching the search and in `span` is. */
+function inSpan(
+  db: NodeDatabase,
+  search: PostgresTermSearch,
+  tier: CatalogTier | "any",
+  span: Span,
+  before: number | undefined,
+): SQL {
+  if ("below" in span) {
+    const below = Math.min(before ?? span.below, span.below);
+    if (hasTerms(search)) return matches(db, search, tier, undefined, below);
+    return sql`${matches(db, search, tier, undefined, undefined)} and ${db.tables.catalogEntries.searchKey} < ${below}`;
+  }
+  return matches(
+    db,
+    search,
+    tier,
+    span.days.map((day) => `d${day}`),
+    before,
+  );
 }
 
 /**
- * A page of a tier's search keys, newest first, older than `before`: the window's days
- * one by one, then, when they did not hold the page, the rest in one lookup.
+ * A page of a tier's search keys, newest first, older than `before`: span after span
+ * until they hold it (offsets read what they skip).
  */
 export async function postgresTierKeys(
   db: NodeDatabase,
@@ -215,32 +243,27 @@ export async function postgresTierKeys(
   offset: number,
 ): Promise<number[]> {
   const { catalogEntries } = db.tables;
-  const days = await window(db, reader, before);
-  if (!days) return [];
-  const day = sql`${sql.identifier("day")}.${sql.identifier("number")}`;
-  const { rows: inWindow } = await reader.execute<{ key: string }>(
-    sql`select found.key from generate_series(${days.newest}::bigint, ${days.oldest}::bigint, -1) as day(number)
-      cross join lateral (
-        select ${catalogEntries.searchKey} as key from ${catalogEntries}
-        where ${matches(db, search, tier, day, before)}
-        order by ${catalogEntries.searchKey} + 0 desc
-      ) as found
-      limit ${offset + limit}`,
-  );
-  const hits = inWindow.map((row) => Number(row.key));
-  if (hits.length >= offset + limit) return hits.slice(offset, offset + limit);
-  const taken = hits.slice(offset);
-  const rest = Math.min(before ?? Number.MAX_SAFE_INTEGER, days.oldest * DAY_KEYS);
-  const { rows } = await reader.execute<{ key: string }>(
-    sql`select ${catalogEntries.searchKey} as key from ${catalogEntries}
-      where ${matches(db, search, tier, undefined, rest)}
-      order by ${catalogEntries.searchKey} + 0 desc
-      limit ${limit - taken.length} offset ${Math.max(0, offset - hits.length)}`,
-  );
-  return [...taken, ...rows.map((row) => Number(row.key))];
+  const hits: number[] = [];
+  for (const span of await spans(db, reader, before)) {
+    // The rest, with no terms to look up (only conditions on the row): the index of live
+    // courses read in order, as its matches are many when the spans did not hold them.
+    const order =
+      "below" in span && !hasTerms(search)
+        ? sql`${catalogEntries.searchKey} desc`
+        : sql`${catalogEntries.searchKey} + 0 desc`;
+    const { rows } = await reader.execute<{ key: string }>(
+      sql`select ${catalogEntries.searchKey} as key from ${catalogEntries}
+        where ${inSpan(db, search, tier, span, before)}
+        order by ${order}
+        limit ${offset + limit - hits.length}`,
+    );
+    hits.push(...rows.map((row) => Number(row.key)));
+    if (hits.length >= offset + limit) break;
+  }
+  return hits.slice(offset, offset + limit);
 }
 
-/** How many courses of `tier` match, counted up to `upTo`: the window's days, then the rest. */
+/** How many courses of `tier` match, counted up to `upTo`, span after span. */
 export async function postgresTierCount(
   db: NodeDatabase,
   reader: SearchReader,
@@ -249,25 +272,15 @@ export async function postgresTierCount(
   upTo: number,
 ): Promise<number> {
   const { catalogEntries } = db.tables;
-  const days = await window(db, reader, undefined);
-  if (!days) return 0;
-  const day = sql`${sql.identifier("day")}.${sql.identifier("number")}`;
-  const { rows: inWindow } = await reader.execute<{ total: string }>(
-    sql`select count(*) as total from (
-        select 1 from generate_series(${days.newest}::bigint, ${days.oldest}::bigint, -1) as day(number)
-        cross join lateral (
-          -- "offset 0": read a day at a time, never the other way round.
-          select 1 from ${catalogEntries} where ${matches(db, search, tier, day, undefined)} offset 0
-        ) as found
-        limit ${upTo}) as counted`,
-  );
-  const counted = Number(inWindow[0]?.total ?? 0);
-  if (counted >= upTo) return counted;
-  const { rows } = await reader.execute<{ total: string }>(
-    sql`select count(*) as total from (
-        select 1 from ${catalogEntries}
-        where ${matches(db, search, tier, undefined, days.oldest * DAY_KEYS)}
-        limit ${upTo - counted}) as counted`,
-  );
-  return counted + Number(rows[0]?.total ?? 0);
+  let counted = 0;
+  for (const span of await spans(db, reader, undefined)) {
+    const { rows } = await reader.execute<{ total: string }>(
+      sql`select count(*) as total from (
+          select 1 from ${catalogEntries} where ${inSpan(db, search, tier, span, undefined)}
+          limit ${upTo - counted}) as counted`,
+    );
+    counted += Number(rows[0]?.total ?? 0);
+    if (counted >= upTo) break;
+  }
+  return counted;
 }
