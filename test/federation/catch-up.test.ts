@@ -3,7 +3,7 @@ import { writeFile } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { eq } from "drizzle-orm";
+import { eq, inArray } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RevisionReceived } from "../../packages/node/src/catalog/catalog-events.ts";
 import { publishCourse, withdrawCourse } from "../../packages/node/src/courses/publish-service.ts";
@@ -13,6 +13,7 @@ import {
   catchUp,
 } from "../../packages/node/src/federation/catch-up.ts";
 import { domainServices } from "../../packages/node/src/federation/domain-services.ts";
+import { formatDate } from "../../packages/node/src/web/format.ts";
 import { buildTarGz, moodleBackupXml } from "../support/archive-builder.ts";
 import { coursefed } from "../support/coursefed-cli.ts";
 import { eventually } from "../support/eventually.ts";
@@ -23,6 +24,7 @@ import {
   publishToFollower,
 } from "../support/federation-steps.ts";
 import { startTestNode, type TestNode } from "../support/test-node.ts";
+import { WebClient } from "../web/web-client.ts";
 
 let publisher: TestNode;
 let follower: TestNode;
@@ -352,6 +354,24 @@ describe("catching up on what deliveries missed", () => {
       behindSince: null,
       notBefore: null,
     });
+    // The Feeds page says it too, beside the follow.
+    const admin = new WebClient(follower.url);
+    expect((await admin.login("admin", follower.node.initialAdminPassword as string)).status).toBe(
+      303,
+    );
+    const feeds = await admin.page("/feeds");
+    expect(feeds.html).toContain(
+      `<small class="catch-up">caught up ${formatDate(Date.now(), "en")}: ok: 0 received, 0 withdrawn, 1 pages</small>`,
+    );
+    // The node registered both catch-ups and ran the periodic one when it started.
+    const { db } = follower.node;
+    const tasks = await db
+      .select()
+      .from(db.tables.scheduledTasks)
+      .where(inArray(db.tables.scheduledTasks.name, ["catch-up", "catch-up-behind"]));
+    expect(tasks.map((task) => task.name).sort()).toEqual(["catch-up", "catch-up-behind"]);
+    const periodic = tasks.find((task) => task.name === "catch-up");
+    expect((periodic?.nextRunAt ?? 0) - (periodic?.lastRunAt ?? 0)).toBe(6 * 3600_000);
     const stranger = await coursefed(
       follower,
       "catch-up",
