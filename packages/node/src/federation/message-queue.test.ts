@@ -114,6 +114,53 @@ describe("DatabaseMessageQueue", () => {
     expect(await first.getDepth()).toEqual({ queued: 0, delayed: 0, ready: 0 });
   }, 60_000);
 
+  it("hands messages sharing a payload whole to three processes while they queue more of them", async () => {
+    const database = await freshDatabase();
+    const options = { pollInterval: 100, concurrency: 8 };
+    const queues = await Promise.all([1, 2, 3].map(() => queueOn(database, options)));
+    const shared = { activity: { id: "https://univ.example/a", summary: "x".repeat(2000) } };
+    const whole = new Map<number, number>();
+    const controller = new AbortController();
+    const listening = queues.map((queue) =>
+      queue.listen(
+        async (message) => {
+          const { n, activity } = message as { n: number; activity: unknown };
+          if (JSON.stringify(activity) === JSON.stringify(shared.activity)) {
+            whole.set(n, (whole.get(n) ?? 0) + 1);
+          }
+          await pause(Math.random() * 3);
+        },
+        { signal: controller.signal },
+      ),
+    );
+    // Each process queues batches naming the payload while the others delete the handled
+    // messages and, with the last of a batch, try to delete the payload.
+    await Promise.all(
+      queues.map(async (queue, index) => {
+        for (let batch = 0; batch < 4; batch++) {
+          const first = index * 100 + batch * 25;
+          await queue.enqueueEach(
+            Array.from({ length: 25 }, (_, k) => ({
+              message: { n: first + k, ...shared },
+              shared,
+            })),
+          );
+          await pause(Math.random() * 20);
+        }
+      }),
+    );
+    await eventually(() => whole.size === 300, 30_000);
+    const db = await database.open();
+    opened.push(db);
+    const { queuePayloads } = db.tables;
+    await eventually(
+      async () => (await db.select({ id: queuePayloads.id }).from(queuePayloads)).length === 0,
+    );
+    controller.abort();
+    await Promise.all(listening);
+    expect([...whole.values()].every((times) => times === 1)).toBe(true);
+  }, 60_000);
+
   it("keeps an ordering key's messages in order and one at a time across processes", async () => {
     const database = await freshDatabase();
     const options = { pollInterval: 100, concurrency: 3 };
