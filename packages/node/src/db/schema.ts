@@ -395,8 +395,9 @@ export const moodleTargets = pgTable("moodle_targets", {
 
 /**
  * A restore of one revision of a catalog course into one Moodle destination. The
- * destination key ("category:5", "course:12") makes a job idempotent: asking again for the
- * same revision, target and destination gives back the same job.
+ * destination key ("category:5", "course:12") and the requester key make a job
+ * idempotent: asking again for the same revision, target and destination (a new course:
+ * as the same person) gives back the same job.
  */
 export const restoreJobs = pgTable(
   "restore_jobs",
@@ -408,6 +409,13 @@ export const restoreJobs = pgTable(
       .notNull()
       .references(() => moodleTargets.id, { onDelete: "cascade" }),
     destinationKey: text("destination_key").notNull(),
+    /**
+     * Whose job a new course is ("actor:12" a teacher, "name:..." an admin or a Moodle
+     * site's user, "rules" the auto-restore rules): two people asking for the same new
+     * course get a course each. "" for an existing course, whose job is shared by all who
+     * may restore into it (requesterKey in restores/restore-service.ts).
+     */
+    requesterKey: text("requester_key").notNull().default(""),
     /** The RestoreDestination handed to the driver. */
     destination: jsonb("destination").$type<Record<string, string | number>>().notNull(),
     state: text("state", { enum: RESTORE_JOB_STATES }).notNull(),
@@ -448,6 +456,7 @@ export const restoreJobs = pgTable(
       table.revision,
       table.targetId,
       table.destinationKey,
+      table.requesterKey,
     ),
     index("restore_jobs_created").on(table.createdAt),
     index("restore_jobs_moodle_course").on(table.targetId, table.moodleCourseId),
