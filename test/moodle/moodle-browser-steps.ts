@@ -20,9 +20,9 @@ import { moodlePhp } from "./picker-fixtures.ts";
  * media_videojs_get_language call still carries the session from before the sign-in. The
  * rebuilt field is looked for by name too, since a module is required a tick after the
  * pending count of the script asking for it has dropped. Also done: a page whose script
- * bundle failed to load, where none of the page's scripts runs (after a purge of the site's
- * caches, Moodle's first answer for requirejs.php says gzip and is not compressed, which the
- * browser refuses; later answers come from its cache). A string: it runs in the page.
+ * bundle failed to load, where none of the page's scripts runs (after a purge of the 4.5.6
+ * site's caches, Moodle's first answer for requirejs.php says gzip and is not compressed,
+ * which the browser refuses; later answers come from its cache). A string: it runs in the page.
  */
 const MOODLE_SCRIPTS_SETTLED = `(() => {
   if (document.readyState !== "complete") return false;
