@@ -434,6 +434,8 @@ describe("catching up on what deliveries missed", () => {
     const [loop, endless, huge, bloated, flaky, liar] = await Promise.all(
       ["loop", "endless", "huge", "bloated", "flaky", "liar"].map((name) => followHostile(name)),
     );
+    const { follows } = follower.node.services;
+    await Promise.all([endless, flaky].map((uri) => follows.markBehind(uri as string, Date.now())));
     const lines: string[] = [];
     const limits = { ...CATCH_UP_LIMITS, pagesPerActor: 5, documentBytes: 32 * 1024 };
     const outcomes = await catchUp(contextOf(follower), {
@@ -446,6 +448,10 @@ describe("catching up on what deliveries missed", () => {
     expect(endlessOutcome).toMatchObject({ caughtUp: false, pages: 5 });
     expect(endlessOutcome.result).toMatch(/^partly: .*stopped after 5 pages$/);
     expect(asked.filter((path) => path.startsWith("/actors/endless/outbox?"))).toHaveLength(5);
+    // Read as far as it ever will be, it is no longer behind; the one whose course failed is.
+    expect((await follows.catchUpCandidates({ behindOnly: true })).map((c) => c.actorUri)).toEqual([
+      flaky,
+    ]);
     expect(outcomeOf(outcomes, huge as string).result).toMatch(
       new RegExp(`lists ${CATCH_UP_LIMITS.itemsPerPage + 1} items, more than`),
     );

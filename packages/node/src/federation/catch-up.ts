@@ -138,11 +138,15 @@ export async function catchUp(
         log(`coursefed: catch-up: ${candidate.actorUri}: ${outcome.result}; read again next run`);
       }
       outcomes.push(outcome);
+      // An outbox longer than the limit was read as far as it ever will be: its actor is
+      // not kept behind, to be read again every few minutes for nothing.
+      const asFarAsItWill =
+        outcome.pages >= limits.pagesPerActor && outcome.failed === 0 && notBefore === null;
       await ctx.data.follows.recordCatchUp(candidate.actorUri, {
         startedAt,
         at: now(),
         result: outcome.result,
-        caughtUp: outcome.caughtUp,
+        caughtUp: outcome.caughtUp || asFarAsItWill,
         notBefore,
       });
     }
