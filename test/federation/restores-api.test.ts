@@ -566,6 +566,12 @@ describe("which restore jobs each token sees", () => {
         revision: 1,
         targetId: shared.id,
         destination,
+        requesterKey:
+          destination.kind === "existing-course"
+            ? ""
+            : requestedByActorId === undefined
+              ? `name:${requestedBy}`
+              : `actor:${requestedByActorId}`,
         requestedBy,
         requestedByActorId,
       });

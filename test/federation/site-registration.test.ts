@@ -196,6 +196,7 @@ describe("a site token is confined to its own target", () => {
           revision: 1,
           targetId: (await targets.byName(name))?.id as number,
           destination: { kind: "new-course", categoryId: 1 },
+          requesterKey: "name:admin",
           requestedBy: "admin",
         })
       ).job;

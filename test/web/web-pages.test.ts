@@ -298,6 +298,7 @@ describe.runIf(haveFixtures())("web pages with a course received from another no
           revision: 1,
           targetId: target?.id as number,
           destination,
+          requesterKey: by === "web pierre" ? `actor:${pierresActor}` : `name:${by}`,
           requestedBy: by,
           requestedByActorId: by === "web pierre" ? pierresActor : undefined,
         })

@@ -34,6 +34,7 @@ describe("RestoreRepository.request", () => {
       revision: 1,
       targetId,
       destination: { kind: "new-course", categoryId: 3 },
+      requesterKey: "name:admin",
       requestedBy: "admin",
       ...overrides,
     });
@@ -56,6 +57,28 @@ describe("RestoreRepository.request", () => {
     expect(revision.created).toBe(true);
     expect(destination.created).toBe(true);
     expect(new Set([first.job.id, revision.job.id, destination.job.id]).size).toBe(3);
+  });
+
+  it("makes a new course's job per asker, and shares a job into an existing course", async () => {
+    const uri = "https://univ.example/courses/two-teachers";
+    const ada = await request(uri, { requesterKey: "actor:1", requestedBy: "teacher ada" });
+    const grace = await request(uri, { requesterKey: "actor:2", requestedBy: "teacher grace" });
+    expect(grace.created).toBe(true);
+    expect(grace.job.id).not.toBe(ada.job.id);
+    expect(grace.job.requestedBy).toBe("teacher grace");
+    expect(await request(uri, { requesterKey: "actor:1" })).toEqual({
+      job: ada.job,
+      created: false,
+    });
+
+    const into = { kind: "existing-course", courseId: 70, mode: "merge" } as const;
+    const adaInto = await request(uri, { destination: into, requesterKey: "" });
+    const graceInto = await request(uri, {
+      destination: into,
+      requesterKey: "",
+      requestedBy: "teacher grace",
+    });
+    expect(graceInto).toEqual({ job: adaInto.job, created: false });
   });
 
   it("queues a failed job again, cleared, with the new override", async () => {
@@ -98,6 +121,7 @@ describe("RestoreRepository.request", () => {
             revision: 1,
             targetId,
             destination: { kind: "new-course", categoryId: 3 },
+            requesterKey: "rules",
             requestedBy: "rule 1",
           }),
         ),
@@ -147,6 +171,7 @@ describe("RestoreRepository.createdBy", () => {
       revision: 1,
       targetId,
       destination,
+      requesterKey: destination.kind === "new-course" ? "actor:7" : "",
       requestedBy: "teacher ada",
       requestedByActorId: 7,
     });

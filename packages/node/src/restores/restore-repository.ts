@@ -13,6 +13,11 @@ export interface RestoreRequestRecord {
   readonly revision: number;
   readonly targetId: number;
   readonly destination: RestoreDestination;
+  /**
+   * Whose job it is, beside its revision, target and destination: see requesterKey in
+   * restore-service.ts ("" for a job into an existing course, shared).
+   */
+  readonly requesterKey: string;
   readonly requestedBy: string;
   /** The local actor of the person who asked; undefined for a rule. */
   readonly requestedByActorId?: number | undefined;
@@ -63,8 +68,8 @@ export class RestoreRepository {
   }
 
   /**
-   * The job for this revision, target and destination: made now, or the one asked for
-   * before (a failed or refused one is queued again, with the new override if any).
+   * The job for this revision, target, destination and requester key: made now, or the one
+   * asked for before (a failed or refused one is queued again, with the new override if any).
    * `created` says whether it needs to be queued.
    */
   async request(record: RestoreRequestRecord): Promise<{ job: RestoreJob; created: boolean }> {
@@ -76,6 +81,7 @@ export class RestoreRepository {
         eq(restoreJobs.revision, record.revision),
         eq(restoreJobs.targetId, record.targetId),
         eq(restoreJobs.destinationKey, key),
+        eq(restoreJobs.requesterKey, record.requesterKey),
       );
       const [held] = await tx.select().from(restoreJobs).where(sameRequest).limit(1);
       if (held && held.state !== "failed" && held.state !== "refused") {
@@ -111,6 +117,7 @@ export class RestoreRepository {
           revision: record.revision,
           targetId: record.targetId,
           destinationKey: key,
+          requesterKey: record.requesterKey,
           destination: { ...record.destination },
           state: "queued",
           requestedBy: record.requestedBy,

@@ -127,7 +127,8 @@ export interface RestoreJobStores extends RestoreRequestStores, ArchiveFetchStor
 
 /**
  * A restore asked for: its job, and whether the same restore (revision, target and
- * destination) was asked for before, so whoever asked is told it is the same job.
+ * destination, and for a new course the same asker: see requesterKey) was asked for
+ * before, so whoever asked is told it is the same job.
  */
 export type RequestedRestore = RestoreJob & {
   /**
@@ -140,8 +141,10 @@ export type RequestedRestore = RestoreJob & {
 
 /**
  * Asks for a catalog course to be restored into a Moodle target: checks that the course,
- * revision and target exist, and queues a job (or gives back the one already asked for
- * the same revision, target and destination).
+ * revision and target exist and that the person may restore there, and queues a job (or
+ * gives back the one already asked for the same revision, target and destination, by the
+ * same asker for a new course). The permission check comes first, so that a job is only
+ * ever handed to someone who may see it.
  */
 export async function requestRestore(
   services: RestoreRequestStores,
@@ -200,6 +203,7 @@ export async function requestRestore(
     revision,
     targetId: target.id,
     destination,
+    requesterKey: requesterKey(request, destination),
     requestedBy: request.requestedBy,
     requestedByActorId: person?.actorId,
     ruleId: request.ruleId,
@@ -216,6 +220,26 @@ export async function requestRestore(
   // A failed or refused job asked for again is queued again under its first date.
   const repeat = !created ? "unchanged" : job.createdAt < askedAt ? "queued-again" : null;
   return { ...job, repeat };
+}
+
+/**
+ * Whose job a restore is, beside its revision, target and destination (docs/security.md,
+ * "Restore jobs"). A new course is its asker's own: two teachers importing the same course
+ * into the same category each expect a course of their own, and the job made for one says
+ * where her course went and why it failed, which is not the other's to read. So it is
+ * keyed by a teacher's actor (the same on the web and the API, so that a retry is the same
+ * job), by the name an admin or a Moodle site's user asked under (admins all act as the
+ * institution), or by the rules together (two rules matching one course make one course,
+ * as they always did). A job into an existing course is shared by everyone who asks for
+ * it: only those who may restore into that course get that far, and they see its jobs.
+ */
+function requesterKey(request: CatalogRestoreRequest, destination: RestoreDestination): string {
+  if (destination.kind === "existing-course") return "";
+  const { person } = request;
+  if (!person) return "rules";
+  return person.admin || person.vouchedBySite
+    ? `name:${request.requestedBy}`
+    : `actor:${person.actorId}`;
 }
 
 /**
