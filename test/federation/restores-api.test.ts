@@ -646,3 +646,97 @@ describe("which restore jobs each token sees", () => {
     expect((await api(`/restores/${adminInto80}`, { token: teacherToken })).status).toBe(200);
   });
 });
+
+describe("the same restore asked for by two teachers", () => {
+  it("makes each her own new course, shares a course both may restore into, and refuses the one who may not without showing the job", async () => {
+    const services = school.node.services;
+    await services.moodleTargets.add({
+      name: "colleagues",
+      driver: "cli",
+      url: "https://colleagues.example",
+      moodleDir: missingMoodle,
+    });
+    await api("/moodle/targets/colleagues/teachers", { method: "PUT", json: { categoryIds: [4] } });
+    const hedy = (
+      await api("/teachers", { method: "POST", json: { handle: "hedy", name: "Hedy" } })
+    ).body.token as string;
+    const restore = (json: Record<string, unknown>, token: string) =>
+      api("/restores", { method: "POST", json: { object, target: "colleagues", ...json }, token });
+    /** Ada's job, once its first attempt is over, made to have restored Moodle course `courseId`. */
+    const adasCourse = async (json: Record<string, unknown>, courseId: number) => {
+      const asked = await restore(json, teacherToken);
+      expect(asked.status).toBe(202);
+      await eventually(async () => {
+        const job = await services.restores.job(asked.body.id);
+        return job !== undefined && job.attempts > 0 && job.state !== "running";
+      });
+      await services.restores.update(asked.body.id, {
+        state: "succeeded",
+        moodleCourseId: courseId,
+        courseUrl: `https://colleagues.example/course/view.php?id=${courseId}`,
+        errorCode: null,
+        errorMessage: null,
+        log: "Ada's Moodle log",
+      });
+      return asked.body.id as string;
+    };
+    const adasNew = await adasCourse({ categoryId: 4 }, 501);
+
+    // Hedy imports the same course into the same category: a job, and a course, of her own.
+    const hedys = await restore({ categoryId: 4 }, hedy);
+    expect(hedys.status).toBe(202);
+    expect(hedys.body.id).not.toBe(adasNew);
+    expect(hedys.body).toMatchObject({
+      requestedBy: "teacher hedy",
+      repeat: null,
+      moodleCourseId: null,
+      log: null,
+    });
+    expect(JSON.stringify(hedys.body)).not.toMatch(/teacher ada|Ada's Moodle log|id=501/);
+    expect((await api(`/restores/${hedys.body.id}`, { token: hedy })).status).toBe(200);
+    const listed = await api("/restores?limit=200", { token: hedy });
+    expect(listed.body.items.map((item: { id: string }) => item.id)).toEqual([hedys.body.id]);
+    // Each asking again gets her own job back: retries stay idempotent.
+    const hedyAgain = await restore({ categoryId: 4 }, hedy);
+    expect(hedyAgain.body.id).toBe(hedys.body.id);
+    expect(hedyAgain.body.repeat).not.toBeNull();
+    const adaAgain = await restore({ categoryId: 4 }, teacherToken);
+    expect(adaAgain.body).toMatchObject({ id: adasNew, repeat: "unchanged", moodleCourseId: 501 });
+
+    // Into a course both may restore into (Ada's restore made it, an admin granted it to
+    // Hedy), the job is one: Hedy may see it, whoever asked first.
+    expect(
+      (
+        await api("/moodle/targets/colleagues/grants", {
+          method: "POST",
+          json: { courseId: 501, teacher: "hedy" },
+        })
+      ).status,
+    ).toBe(201);
+    const into501 = { intoCourse: 501, mode: "merge", confirm: true };
+    const adaInto = await restore(into501, teacherToken);
+    expect(adaInto.status).toBe(202);
+    const hedyInto = await restore(into501, hedy);
+    expect(hedyInto.status).toBe(202);
+    expect(hedyInto.body.id).toBe(adaInto.body.id);
+    expect(hedyInto.body.repeat).not.toBeNull();
+    expect((await api(`/restores/${adaInto.body.id}`, { token: hedy })).status).toBe(200);
+
+    // Into Ada's other course, not Hedy's to act on, Hedy is refused before any job is
+    // looked up: the answer names no job, with or without her confirmation.
+    await adasCourse({ categoryId: 4, fullName: "Ada's own copy" }, 502);
+    const adaInto502 = await restore(
+      { intoCourse: 502, mode: "merge", confirm: true },
+      teacherToken,
+    );
+    expect(adaInto502.status).toBe(202);
+    for (const confirm of [true, false]) {
+      const refused = await restore({ intoCourse: 502, mode: "merge", confirm }, hedy);
+      expect(refused.status).toBe(403);
+      expect(refused.body.error.code).toBe("restore_not_permitted");
+      expect(JSON.stringify(refused.body)).not.toContain(adaInto502.body.id);
+      expect(JSON.stringify(refused.body)).not.toContain("teacher ada");
+    }
+    expect((await api(`/restores/${adaInto502.body.id}`, { token: hedy })).status).toBe(404);
+  });
+});
