@@ -331,6 +331,47 @@ describe.runIf(haveFixtures())("web pages with a course received from another no
     for (const id of [pierres, admins, maries]) expect(all).toContain(`id="job-${id}"`);
   });
 
+  it("gives a teacher asking for a colleague's new course a job of her own", async () => {
+    const services = follower.node.services;
+    const lise = await createAccount(
+      { actors: services.actors, accounts: new AccountRepository(follower.node.db) },
+      { username: "lise", role: "teacher", displayName: "Lise Meitner" },
+    );
+    const client = new WebClient(follower.url);
+    expect((await client.login("lise", lise.password)).status).toBe(303);
+    await client.page(`/catalog/course?object=${encodeURIComponent(objectUri)}`);
+    // Marie asked for this very restore (revision 1, nowhere, category 4) earlier on.
+    const maries = (await services.restores.jobs({ limit: 100, offset: 0 })).find(
+      (job) => job.requestedBy === "web marie" && job.destinationKey === "category:4",
+    )?.id as string;
+    expect(maries).toBeDefined();
+    const ask = () =>
+      client.post("/catalog/restore", {
+        object: objectUri,
+        target: "nowhere",
+        revision: "1",
+        destination: "new-course",
+        categoryId: "4",
+      });
+    const asked = await ask();
+    expect(asked.status).toBe(303);
+    const location = asked.headers.get("location") as string;
+    expect(location).not.toContain(maries);
+    const id = /#job-(.+)$/.exec(location)?.[1] as string;
+    expect(await services.restores.job(id)).toMatchObject({
+      requestedBy: "web lise",
+      destination: { kind: "new-course", categoryId: 4 },
+    });
+    const page = (await client.page("/restores")).html;
+    expect(page).toContain(`id="job-${id}"`);
+    expect(page).not.toContain(`id="job-${maries}"`);
+    expect(page).not.toContain("web marie");
+    // Asking again, she is told it is the job she asked for before.
+    const again = (await ask()).headers.get("location") as string;
+    expect(again).toContain(`again=${id}`);
+    expect(again).toContain(`#job-${id}`);
+  });
+
   it("says on the feeds page why a follow could not be sent, keeping what was typed", async () => {
     await teacher.page("/feeds");
     const nobody = `@nobody@127.0.0.1:${await freePort()}`;
