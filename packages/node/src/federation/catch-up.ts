@@ -144,7 +144,6 @@ export async function catchUp(
         outcome.pages >= limits.pagesPerActor && outcome.failed === 0 && notBefore === null;
       await ctx.data.follows.recordCatchUp(candidate.actorUri, {
         startedAt,
-        at: now(),
         result: outcome.result,
         caughtUp: outcome.caughtUp || asFarAsItWill,
         notBefore,

@@ -1,4 +1,4 @@
-import { and, asc, count, desc, eq, gt, isNotNull, isNull, lte, sql } from "drizzle-orm";
+import { and, asc, count, desc, eq, gt, isNotNull, lte, sql } from "drizzle-orm";
 import type { RemoteActor } from "../actors/remote-actors.ts";
 import type { NodeDatabase } from "../db/database.ts";
 import type { followers, followings } from "../db/schema.postgres.ts";
@@ -317,8 +317,10 @@ export class FollowRepository {
 
   /**
    * The actors followed with an accepted follow, each once: the behind ones first (the
-   * longest behind first), then the least recently caught up. Only behind ones with
-   * `behindOnly`; only `actorUri` if given.
+   * longest behind first), then the least recently caught up. With `behindOnly`, only
+   * those whose activity failed after their last catch-up began: one a catch-up could not
+   * bring up to date waits for the next period, not the next few minutes. Only `actorUri`
+   * if given.
    */
   async catchUpCandidates(
     options: { readonly behindOnly?: boolean; readonly actorUri?: string } = {},
@@ -361,35 +363,41 @@ export class FollowRepository {
     }
     const behind = (candidate: CatchUpCandidate) =>
       candidate.behindSince ?? Number.POSITIVE_INFINITY;
-    return [...byActor.values()].sort(
-      (a, b) =>
-        behind(a) - behind(b) ||
-        (a.caughtUpAt ?? 0) - (b.caughtUpAt ?? 0) ||
-        a.actorUri.localeCompare(b.actorUri),
-    );
+    const due = (candidate: CatchUpCandidate) =>
+      !options.behindOnly ||
+      (candidate.behindSince !== null &&
+        (candidate.caughtUpAt === null || candidate.caughtUpAt < candidate.behindSince));
+    return [...byActor.values()]
+      .filter(due)
+      .sort(
+        (a, b) =>
+          behind(a) - behind(b) ||
+          (a.caughtUpAt ?? 0) - (b.caughtUpAt ?? 0) ||
+          a.actorUri.localeCompare(b.actorUri),
+      );
   }
 
   /**
-   * Marks a followed actor behind (an activity of it failed for good), so that the next
-   * catch-up reads it first; an actor already behind stays behind since the first time.
+   * Marks a followed actor behind (an activity of it failed for good, `at`), so that the
+   * next catch-up reads it first; behindSince is its latest such failure.
    */
   async markBehind(actorUri: string, at: number): Promise<void> {
     const { followings } = this.#db.tables;
     await this.#db
       .update(followings)
       .set({ behindSince: at })
-      .where(and(eq(followings.actorUri, actorUri), isNull(followings.behindSince)));
+      .where(eq(followings.actorUri, actorUri));
   }
 
   /**
-   * Records how a catch-up of `actorUri` went, on each of our follows of it. One that read
-   * the outbox through is no longer behind for what failed before it started (`startedAt`).
+   * Records how a catch-up of `actorUri` went, on each of our follows of it, as of when it
+   * began (`startedAt`: what it read is what the outbox listed then). One that read the
+   * outbox through is no longer behind for what failed before it began.
    */
   async recordCatchUp(
     actorUri: string,
     outcome: {
       readonly startedAt: number;
-      readonly at: number;
       readonly result: string;
       readonly caughtUp: boolean;
       readonly notBefore: number | null;
@@ -399,7 +407,7 @@ export class FollowRepository {
     await this.#db
       .update(followings)
       .set({
-        caughtUpAt: outcome.at,
+        caughtUpAt: outcome.startedAt,
         catchUpResult: outcome.result,
         catchUpNotBefore: outcome.notBefore,
       })
