@@ -271,6 +271,42 @@ describe.runIf(haveFixtures())("restore jobs, whatever the Moodle site does", ()
       });
     });
 
+    it("keeps the rules' new course apart from a teacher's, and one for rules matching alike", async () => {
+      const services = follower.node.services;
+      const gated = await services.moodleTargets.byName("gated");
+      const rules = await Promise.all(
+        ["first", "second"].map((createdBy) =>
+          services.restores.addRule({
+            actorUri: null,
+            tag: "twice",
+            on: "both",
+            targetId: gated?.id as number,
+            categoryId: 5,
+            mode: "new-course",
+            createdBy,
+          }),
+        ),
+      );
+      const arrived = {
+        objectUri,
+        revision: 1,
+        actorUri: "https://elsewhere.example/actors/nobody",
+        tags: ["twice"],
+        isNew: true,
+      };
+      expect(await applyRestoreRules(services, arrived)).toBe(2);
+      const ruleJobs = (await services.restores.jobs({ limit: 200, offset: 0 })).filter(
+        (job) => job.ruleId !== null && rules.some((rule) => rule.id === job.ruleId),
+      );
+      expect(ruleJobs).toHaveLength(1);
+      expect(ruleJobs[0]).toMatchObject({ destinationKey: "category:5", requesterKey: "rules" });
+      // A teacher's new course there is hers: the rules' job is not handed to her.
+      const hers = await ask({ destination: { kind: "new-course", categoryId: 5 } });
+      expect(hers.id).not.toBe(ruleJobs[0]?.id);
+      expect(hers).toMatchObject({ requestedBy: "teacher grace", ruleId: null });
+      for (const rule of rules) await services.restores.removeRule(rule.id);
+    });
+
     it("still runs the rules admins made, into existing courses too, without a confirmation", async () => {
       const services = follower.node.services;
       const gated = await services.moodleTargets.byName("gated");
