@@ -98,7 +98,8 @@ const AS = "https://www.w3.org/ns/activitystreams";
  * A server whose outboxes misbehave: `loop` pages back to itself, `endless` always has
  * a next page, `huge` lists too many items on a page, `bloated` sends a page larger than
  * the follower reads, `flaky` lists a course its server fails to serve, `liar` lists a Create from its
- * own actor of an object on another server and a Create in another actor's name.
+ * own actor of an object on another server, a Create in another actor's name and one
+ * of a course attributed to another actor.
  */
 function hostileAnswer(url: URL, publisherCourse: string): unknown {
   const base = hostileUrl.origin;
@@ -148,6 +149,16 @@ function hostileAnswer(url: URL, publisherCourse: string): unknown {
               type: "Create",
               actor: institutionOf(publisher),
               object: { id: `${base}/courses/2`, type: "Note" },
+            },
+            {
+              id: `${self}/activities/3`,
+              type: "Create",
+              actor: self,
+              object: {
+                id: `${base}/courses/3`,
+                type: "Note",
+                attributedTo: institutionOf(publisher),
+              },
             },
           ]
         : name === "flaky"
@@ -469,9 +480,9 @@ describe("catching up on what deliveries missed", () => {
     expect(lines.filter((line) => line.includes("/actors/flaky:"))).toEqual([
       `coursefed: catch-up: ${flaky}: ${flakyOutcome.result}; read again next run`,
     ]);
-    // The liar's outbox names the publisher's course and speaks for the publisher: both
-    // refused, nothing fetched for them, and its announced courses were on no server.
-    expect(outcomeOf(outcomes, liar as string)).toMatchObject({ caughtUp: true, refused: 2 });
+    // The liar's outbox names the publisher's course, speaks for the publisher and says
+    // its own course is the publisher's: all refused, nothing fetched for them.
+    expect(outcomeOf(outcomes, liar as string)).toMatchObject({ caughtUp: true, refused: 3 });
     expect(lines.filter((line) => line.includes("/actors/liar"))).toEqual([]);
     expect(lines.filter((line) => /actors\/(loop|huge|bloated) failed/.test(line))).toHaveLength(3);
     expect(asked.filter((path) => path.startsWith("/courses/"))).toEqual([]);

@@ -294,6 +294,10 @@ async function takeItem(
     return { kind: "refused" };
   }
   if (!objectId || (!announce && objectId.origin !== actorId.origin)) return { kind: "refused" };
+  // A Create brings the actor's own course only; an embedded object that says otherwise is
+  // refused before anything is fetched for it.
+  const attributed = idOf((json.object as Json | null)?.attributedTo);
+  if (!announce && attributed && attributed.href !== actorId.href) return { kind: "refused" };
   const objectUri = objectId.href;
   const entry = await ctx.data.catalog.catalogEntry(objectUri);
   const sha256 = archiveSha256(json.object);
