@@ -159,6 +159,27 @@ describe("imports", () => {
     expect(stored.requestedBy).toBe("site campus for marie");
   });
 
+  it("gives each Moodle user importing the same new course a job of her own, and her own again", async () => {
+    const importAs = (user: ReturnType<typeof actingUser>) =>
+      api("/site/imports", {
+        method: "POST",
+        ...site(siteToken, user),
+        json: {
+          catalogCourse: object,
+          destination: { kind: "new-course", categoryId: 7, fullName: "Optique (copie)" },
+        },
+      });
+    const paul = await importAs(actingUser(13, "paul"));
+    expect(paul.status).toBe(202);
+    expect(paul.body.job.id).not.toBe(job.id);
+    expect(paul.body.repeat).toBeNull();
+    expect((await school.node.services.restores.job(paul.body.job.id))?.requestedBy).toBe(
+      "site campus for paul",
+    );
+    expect((await importAs(actingUser(12, "marie"))).body.job.id).toBe(job.id);
+    expect((await importAs(actingUser(13, "paul"))).body.job.id).toBe(paul.body.job.id);
+  });
+
   it("is refused without a Moodle user, to other tokens, and into an existing course without confirm", async () => {
     const body = { catalogCourse: object, destination: { kind: "new-course", categoryId: 7 } };
     const anonymous = await api("/site/imports", { method: "POST", token: siteToken, json: body });
