@@ -8,6 +8,7 @@ import {
   inArray,
   isNull,
   lt,
+  lte,
   max,
   or,
   type SQL,
@@ -377,8 +378,6 @@ export class CatalogRepository {
       // Each term is a lookup in the index: past a few dozen teachers ("marie"), each
       // candidate course's actor is checked instead.
       if (actors.length <= TEACHER_TERMS_MAX) terms.push(actors.map(actorTerm));
-      else if (db.engine === "postgres")
-        conditions.push(notIndexed(inArray(catalogEntries.actorUri, actors)));
       else conditions.push(inArray(catalogEntries.actorUri, actors));
     }
     if (query.institution) terms.push([hostTerm(db, query.institution)]);
@@ -392,9 +391,8 @@ export class CatalogRepository {
       // SQLite reads the branch from its full-text index; PostgreSQL checks the column
       // on each candidate, as a dozen terms, one of which a course has, would be a union
       // of long lists for GIN to intersect (a second at a million courses).
-      if (db.engine === "postgres") {
-        conditions.push(sql`${catalogEntries.moodleBranch} + 0 <= ${branch}`);
-      } else terms.push(branchTermsUpTo(branch));
+      if (db.engine === "postgres") conditions.push(lte(catalogEntries.moodleBranch, branch));
+      else terms.push(branchTermsUpTo(branch));
     }
     if (query.restorableOn?.length === 0) return undefined;
     const words = catalogWords(query.q ?? "");
@@ -405,11 +403,14 @@ export class CatalogRepository {
       if (!looked || (words.length > 0 && looked.length === 0)) return undefined;
       return { ...plan, sqliteWords: looked };
     }
-    const criteria =
-      words.length + terms.length + conditions.length > 0 || query.restorableOn !== undefined;
-    if (db.engine !== "postgres" || !criteria) return plan;
+    // Without words or facets, a teacher's or a branch's courses are read by their own
+    // index (catalog_entries_actor holds the search key), or the index of live courses
+    // walked; restorability alone is checked on each course of the newest days.
+    const spans =
+      words.length + terms.length > 0 || (query.restorableOn && conditions.length === 0);
+    if (db.engine !== "postgres" || !spans) return plan;
     const postgres = await postgresTermSearch(db, words, terms, [
-      ...conditions,
+      ...conditions.map(notIndexed),
       ...(query.restorableOn
         ? [restorableOn(db, query.restorableOn, sql`${catalogEntries.searchKey}`)]
         : []),
@@ -729,7 +730,7 @@ export class CatalogRepository {
  * read a teacher's or a branch's courses by their own index and worked out the terms of
  * each, 6 to 8 s at a million courses.
  */
-function notIndexed(condition: SQL | undefined): SQL {
+function notIndexed(condition: SQL): SQL {
   return sql`(${condition}) is true`;
 }
 
