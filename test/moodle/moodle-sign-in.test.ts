@@ -15,7 +15,7 @@ import { moodlePhp } from "./picker-fixtures.ts";
 
 const PASSWORD = "SignIn#2026";
 /** How late the page's calls to Moodle answer: far longer than typing a name and a password takes. */
-const LATE_MS = 1000;
+const LATE_MS = 500;
 
 /** What the page saw when the password was typed. */
 interface Typing {
