@@ -410,10 +410,10 @@ export const restoreJobs = pgTable(
       .references(() => moodleTargets.id, { onDelete: "cascade" }),
     destinationKey: text("destination_key").notNull(),
     /**
-     * Whose job a new course is ("actor:12" a teacher, "name:..." an admin or a Moodle
-     * site's user, "rules" the auto-restore rules): two people asking for the same new
-     * course get a course each. "" for an existing course, whose job is shared by all who
-     * may restore into it (requesterKey in restores/restore-service.ts).
+     * Whose job a new course is ("actor:12" a teacher, or the institution for admins;
+     * "name:..." a Moodle site's user; "rules" the auto-restore rules): two people asking
+     * for the same new course get a course each. "" for an existing course, whose job is
+     * shared by all who may restore into it (requesterKey in restores/restore-service.ts).
      */
     requesterKey: text("requester_key").notNull().default(""),
     /** The RestoreDestination handed to the driver. */

@@ -227,19 +227,19 @@ export async function requestRestore(
  * "Restore jobs"). A new course is its asker's own: two teachers importing the same course
  * into the same category each expect a course of their own, and the job made for one says
  * where her course went and why it failed, which is not the other's to read. So it is
- * keyed by a teacher's actor (the same on the web and the API, so that a retry is the same
- * job), by the name an admin or a Moodle site's user asked under (admins all act as the
- * institution), or by the rules together (two rules matching one course make one course,
- * as they always did). A job into an existing course is shared by everyone who asks for
- * it: only those who may restore into that course get that far, and they see its jobs.
+ * keyed by the asker's actor: a teacher's own (the same on the web and the API, so that a
+ * retry is the same job), or the institution's for admins, who all act as it and see every
+ * job anyway; by the name a Moodle site's user asked under, since a site acts as the
+ * institution for all its users; or by the rules together (two rules matching one course
+ * make one course, as they always did). A job into an existing course is shared by all who
+ * ask for it: only those who may restore into that course get that far, and they see its
+ * jobs.
  */
 function requesterKey(request: CatalogRestoreRequest, destination: RestoreDestination): string {
   if (destination.kind === "existing-course") return "";
   const { person } = request;
   if (!person) return "rules";
-  return person.admin || person.vouchedBySite
-    ? `name:${request.requestedBy}`
-    : `actor:${person.actorId}`;
+  return person.vouchedBySite ? `name:${request.requestedBy}` : `actor:${person.actorId}`;
 }
 
 /**
