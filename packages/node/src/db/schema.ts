@@ -184,26 +184,45 @@ export const followings = pgTable(
     behindSince: bigint("behind_since", { mode: "number" }),
     /** Not read again before this (its server answered 429 with a Retry-After). */
     catchUpNotBefore: bigint("catch_up_not_before", { mode: "number" }),
+    /**
+     * When a catch-up last read the outbox through (to its end or its page limit) instead
+     * of stopping at the first page it already held: only such a read tells which courses
+     * it no longer lists, and one is due every few days.
+     */
+    readThroughAt: bigint("read_through_at", { mode: "number" }),
   },
   (table) => [primaryKey({ columns: [table.localActorId, table.actorUri] })],
 );
 
 /** Courses published by this node's actors. The object id is /courses/{id}. */
-export const courses = pgTable("courses", {
-  id: text("id").primaryKey(),
-  actorId: integer("actor_id")
-    .notNull()
-    .references(() => localActors.id),
-  title: text("title").notNull(),
-  summary: text("summary"),
-  tags: jsonb("tags").$type<string[]>().notNull(),
-  license: text("license"),
-  visibility: text("visibility", { enum: VISIBILITIES }).notNull(),
-  createdAt: bigint("created_at", { mode: "number" }).notNull(),
-  updatedAt: bigint("updated_at", { mode: "number" }).notNull(),
-  /** Set when withdrawn: the object answers as a Tombstone. */
-  deletedAt: bigint("deleted_at", { mode: "number" }),
-});
+export const courses = pgTable(
+  "courses",
+  {
+    id: text("id").primaryKey(),
+    actorId: integer("actor_id")
+      .notNull()
+      .references(() => localActors.id),
+    title: text("title").notNull(),
+    summary: text("summary"),
+    tags: jsonb("tags").$type<string[]>().notNull(),
+    license: text("license"),
+    visibility: text("visibility", { enum: VISIBILITIES }).notNull(),
+    createdAt: bigint("created_at", { mode: "number" }).notNull(),
+    updatedAt: bigint("updated_at", { mode: "number" }).notNull(),
+    /**
+     * When its latest revision was published (an edit of its details is not one): the
+     * outbox lists courses newest first by it, so that a revision of an old course comes
+     * first and a reader catching up can stop at the first page it already holds.
+     */
+    lastPublishedAt: bigint("last_published_at", { mode: "number" }).notNull().default(0),
+    /** Set when withdrawn: the object answers as a Tombstone. */
+    deletedAt: bigint("deleted_at", { mode: "number" }),
+  },
+  // An actor's outbox page: its live courses in order, from a cursor.
+  (table) => [
+    index("courses_outbox").on(table.actorId, table.deletedAt, table.lastPublishedAt, table.id),
+  ],
+);
 
 /** Each archive a course was published with; older revisions stay downloadable. */
 export const courseRevisions = pgTable(
