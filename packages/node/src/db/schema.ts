@@ -218,9 +218,11 @@ export const courses = pgTable(
     /** Set when withdrawn: the object answers as a Tombstone. */
     deletedAt: bigint("deleted_at", { mode: "number" }),
   },
-  // An actor's outbox page: its live courses in order, from a cursor.
+  // An actor's outbox page: its live courses in order, from a cursor; the institution's
+  // lists nearly every course, and reads them in order from the second one.
   (table) => [
     index("courses_outbox").on(table.actorId, table.deletedAt, table.lastPublishedAt, table.id),
+    index("courses_live_order").on(table.deletedAt, table.lastPublishedAt, table.id),
   ],
 );
 
