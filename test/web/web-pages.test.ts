@@ -370,6 +370,26 @@ describe.runIf(haveFixtures())("web pages with a course received from another no
     const again = (await ask()).headers.get("location") as string;
     expect(again).toContain(`again=${id}`);
     expect(again).toContain(`#job-${id}`);
+
+    // Into a course both may restore into, the job is Marie's too, and not said to be Lise's.
+    await grantCourse(services, restorePerson(follower), "nowhere", 12, "lise");
+    const maries12 = (await services.restores.jobs({ limit: 100, offset: 0 })).find(
+      (job) => job.destinationKey === "course:12:replace",
+    );
+    const into12 = await client.post("/catalog/restore", {
+      object: objectUri,
+      target: "nowhere",
+      revision: String(maries12?.revision),
+      destination: "existing-course",
+      intoCourse: "12",
+      mode: "replace",
+      confirm: "true",
+    });
+    const shared = into12.headers.get("location") as string;
+    expect(shared).toContain(`again=${maries12?.id}`);
+    const sharedPage = (await client.page(shared)).html;
+    expect(sharedPage).toContain("was already asked for on");
+    expect(sharedPage).not.toContain("You had already asked for this restore");
   });
 
   it("says on the feeds page why a follow could not be sent, keeping what was typed", async () => {

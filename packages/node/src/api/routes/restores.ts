@@ -89,7 +89,7 @@ const Job = JobSummary.extend({
 const RequestedJob = Job.extend({
   repeat: z.enum(["unchanged", "queued-again"]).nullable().openapi({
     description:
-      "null: a new job. Jobs are idempotent (one per revision, target and destination): unchanged, the same restore was asked for before and this is that job as it stands (queued, running or finished: see state); queued-again, that job had failed or been refused and is tried again",
+      "null: a new job. Jobs are idempotent (one per revision, target and destination, and for a new course per asker: a teacher, the admins, a Moodle site's user, the rules): unchanged, the same restore was asked for before and this is that job as it stands (queued, running or finished: see state); queued-again, that job had failed or been refused and is tried again",
   }),
 }).openapi("RequestedRestoreJob");
 
@@ -141,7 +141,7 @@ const request = createRoute({
   path: "/restores",
   summary: "Restore a catalog course into a Moodle target",
   description:
-    "Queues a job (see GET /restores/{id}): the archive is fetched and verified, checked against what the site runs, and restored without user data. Asking again for the same revision, target and destination gives back the same job (a failed or refused one is queued again). A teacher's token restores new courses only into the categories an admin opened to teachers on the target, and into existing courses only those its teacher's restores created there or that an admin granted (PUT /moodle/targets/{name}/teachers); restoring into an existing course needs confirm: true; only an admin token may override. Every request is in the audit log.",
+    "Queues a job (see GET /restores/{id}): the archive is fetched and verified, checked against what the site runs, and restored without user data. Asking again for the same revision, target and destination gives back the same job (a failed or refused one is queued again); a new course is each asker's own, so another teacher asking the same gets a job and a course of her own, and a job into an existing course is one for all who may restore into it (those who may not are refused before any job is looked up). A teacher's token restores new courses only into the categories an admin opened to teachers on the target, and into existing courses only those its teacher's restores created there or that an admin granted (PUT /moodle/targets/{name}/teachers); restoring into an existing course needs confirm: true; only an admin token may override. Every request is in the audit log.",
   request: {
     body: jsonBody(RestoreRequest),
   },

@@ -23,7 +23,7 @@ export function restoreCommand(program: Command, result: CommandResult): void {
       .command("restore")
       .summary("restore a catalog course into a Moodle target")
       .description(
-        "The node fetches the archive (verified against its signed digest), checks it against what the site runs, and restores it without user data: as a new course in the target's default category, in --category (see `coursefed moodle categories`), named after the catalog title or --full-name and --short-name (Moodle makes names unique: copy 2, _2), or into an existing course (--into-course ID --mode merge|replace --confirm; see `coursefed moodle courses --search`): into one restored from the same catalog course, what the update changes (from the revision it holds) is printed first. A teacher's token restores only into the categories an admin opened to teachers on the target (coursefed moodle teachers) and into the courses its own restores created there or that an admin granted (coursefed moodle grant); only an admin's token may --override. Asking again for the same revision, target and destination gives back the same job, and says so and how it stands. With --wait, follows the job to its end: exit 0 restored (the course's address is printed), 3 refused by the compatibility check (each problem is printed), 5 Moodle failed (with its reason).",
+        "The node fetches the archive (verified against its signed digest), checks it against what the site runs, and restores it without user data: as a new course in the target's default category, in --category (see `coursefed moodle categories`), named after the catalog title or --full-name and --short-name (Moodle makes names unique: copy 2, _2), or into an existing course (--into-course ID --mode merge|replace --confirm; see `coursefed moodle courses --search`): into one restored from the same catalog course, what the update changes (from the revision it holds) is printed first. A teacher's token restores only into the categories an admin opened to teachers on the target (coursefed moodle teachers) and into the courses its own restores created there or that an admin granted (coursefed moodle grant); only an admin's token may --override. Asking again for the same revision, target and destination gives back the same job, and says so and how it stands; a new course is each asker's own (another teacher asking the same gets a course of her own), and a job into an existing course is one for all who may restore into it. With --wait, follows the job to its end: exit 0 restored (the course's address is printed), 3 refused by the compatibility check (each problem is printed), 5 Moodle failed (with its reason).",
       )
       .argument("<object>", "the course's object id (URL), as `coursefed catalog` shows it")
       .requiredOption("--target <name>", "the Moodle target (see `coursefed moodle list`)")
@@ -171,8 +171,9 @@ interface RequestedRestoreJob extends RestoreJob {
 }
 
 /**
- * Restores are idempotent (one job per revision, target and destination): asking again
- * gives back the same job, which says so and what became of it.
+ * Restores are idempotent (one job per revision, target and destination, and for a new
+ * course per asker): asking again gives back the same job, which says so and what became
+ * of it.
  */
 function repeatedRestoreText(job: RequestedRestoreJob): string {
   const asked = `This restore (same revision, target and destination) was asked for before, on ${job.createdAt}: this is the same job`;

@@ -296,6 +296,8 @@ export const en = {
   noRestoresHint: "Find a course to restore in the catalog",
   repeatedRestore: (date: string) =>
     `You had already asked for this restore (same revision, Moodle site and destination) on ${date}. A restore is made once: this is the same job.`,
+  repeatedRestoreShared: (date: string) =>
+    `This restore into the same course (same revision and Moodle site) was already asked for on ${date}, by someone who may restore into that course too. A restore is made once: this is the same job.`,
   repeatedOutcome: {
     queued: "It is still waiting its turn.",
     running: "It is running now.",

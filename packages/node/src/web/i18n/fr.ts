@@ -293,6 +293,8 @@ export const fr: Messages = {
   noRestoresHint: "Trouver un cours à restaurer dans le catalogue",
   repeatedRestore: (date: string) =>
     `Vous aviez déjà demandé cette restauration (même révision, même site Moodle, même destination) le ${date}. Une restauration n’est faite qu’une fois\u00a0: c’est la même tâche.`,
+  repeatedRestoreShared: (date: string) =>
+    `Cette restauration dans le même cours (même révision, même site Moodle) a déjà été demandée le ${date}, par une personne qui peut elle aussi restaurer dans ce cours. Une restauration n’est faite qu’une fois\u00a0: c’est la même tâche.`,
   repeatedOutcome: {
     queued: "Elle attend encore son tour.",
     running: "Elle est en cours.",

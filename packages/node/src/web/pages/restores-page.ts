@@ -48,14 +48,20 @@ function destinationText(c: WebContext, job: RestoreJob): string {
 /** A job, with the catalog's entry for its course (if the catalog still has it). */
 /**
  * The notice on a job asked for again (restores are idempotent: same revision, target and
- * destination, same job): that it is the same job, and how it stands.
+ * destination, same job; a new course, the same asker's): that it is the same job, and how
+ * it stands. A job into an existing course may be a colleague's who shares the course: the
+ * notice does not tell her she asked for it.
  */
 function repeatNotice(c: WebContext, job: RestoreJob): Markup {
   const t = c.get("t");
   if (c.req.query("again") !== job.id) return html``;
   const outcome =
     c.req.query("repeat") === "queued-again" ? t.repeatedQueuedAgain : t.repeatedOutcome[job.state];
-  return html`<p class="notice" role="status">${t.repeatedRestore(formatDateTime(job.createdAt, c.get("language")))} ${outcome}</p>`;
+  const date = formatDateTime(job.createdAt, c.get("language"));
+  const hers =
+    (job.destination as { kind?: string }).kind === "new-course" ||
+    job.requestedByActorId === accountOf(c).actorId;
+  return html`<p class="notice" role="status">${hers ? t.repeatedRestore(date) : t.repeatedRestoreShared(date)} ${outcome}</p>`;
 }
 
 function jobCard(
