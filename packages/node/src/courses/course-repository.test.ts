@@ -104,8 +104,39 @@ describe("CourseRepository.outboxCourses", () => {
     ]);
     expect(await courses.countOutboxCourses({ ...institution, followersOnly: true })).toBe(3);
     expect(
-      await listed({ ...institution, followersOnly: true }, { createdAt: 30, id: "partners" }),
+      await listed(
+        { ...institution, followersOnly: true },
+        { lastPublishedAt: 30, id: "partners" },
+      ),
     ).toEqual(["taught", "own"]);
+  });
+
+  it("lists a revised course where its latest revision was published, and pages on that", async () => {
+    // A new revision of the oldest course, then an edit of another's details (no revision).
+    await courses.publish(
+      {
+        id: "own",
+        actorId: ids.institution,
+        title: "own",
+        summary: null,
+        tags: [],
+        license: null,
+        visibility: "public",
+      },
+      { revision: 2, sha256: "f".repeat(64), size: 1, manifest: "{}", publishedAt: 60 },
+    );
+    await courses.editMetadata(
+      "taught",
+      { title: "taught", summary: null, license: null, visibility: "public", tags: [] },
+      70,
+    );
+    const institution = { actorId: ids.institution, teachers: true, followersOnly: true };
+    expect(await listed(institution)).toEqual(["own", "partners", "taught"]);
+    expect(await listed(institution, { lastPublishedAt: 60, id: "own" })).toEqual([
+      "partners",
+      "taught",
+    ]);
+    expect((await courses.course("own"))?.createdAt).toBe(10);
   });
 
   it("lists a teacher's own courses only", async () => {
@@ -117,7 +148,7 @@ describe("CourseRepository.outboxCourses", () => {
 });
 
 describe("CourseRepository.outboxCourses paging", () => {
-  it("pages through courses created in the same millisecond without skipping or repeating one", async () => {
+  it("pages through courses revised in the same millisecond, revised first, without skipping or repeating one", async () => {
     const db = await freshDatabase();
     const courses = new CourseRepository(db);
     const [actor] = await db
@@ -131,13 +162,19 @@ describe("CourseRepository.outboxCourses paging", () => {
       })
       .returning({ id: db.tables.localActors.id });
     const actorId = actor?.id ?? 0;
-    const published = Array.from({ length: 25 }, (_, index) => `same-ms-${index}`);
-    for (const id of published) {
-      await courses.publish(
+    const ids = Array.from(
+      { length: 25 },
+      (_, index) => `course-${String(index).padStart(2, "0")}`,
+    );
+    const publish = (id: string, revision: number, publishedAt: number) =>
+      courses.publish(
         { id, actorId, title: id, summary: null, tags: [], license: null, visibility: "public" },
-        { revision: 1, sha256: id.padStart(64, "0"), size: 1, manifest: "{}", publishedAt: 1000 },
+        { revision, sha256: id.padStart(64, "0"), size: 1, manifest: "{}", publishedAt },
       );
-    }
+    // Created one a millisecond, then the older half revised all in one millisecond.
+    for (const [index, id] of ids.entries()) await publish(id, 1, 100 + index);
+    const revised = ids.slice(0, 13);
+    for (const id of revised) await publish(id, 2, 1000);
     const selection = { actorId, teachers: false, followersOnly: false };
     const seen: string[] = [];
     let before: OutboxPosition | null = null;
@@ -147,9 +184,9 @@ describe("CourseRepository.outboxCourses paging", () => {
       seen.push(...page.map((course) => course.id));
       const last = page.at(-1);
       if (page.length < 10 || !last) break;
-      before = { createdAt: last.createdAt, id: last.id };
+      before = { lastPublishedAt: last.lastPublishedAt, id: last.id };
     }
-    expect(seen).toHaveLength(published.length);
-    expect(new Set(seen)).toEqual(new Set(published));
+    const untouched = ids.slice(13);
+    expect(seen).toEqual([...revised.reverse(), ...untouched.reverse()]);
   });
 });

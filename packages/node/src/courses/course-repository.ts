@@ -7,6 +7,7 @@ import {
   isNotNull,
   isNull,
   lt,
+  lte,
   max,
   or,
   type SQL,
@@ -28,12 +29,12 @@ export interface OutboxSelection {
 }
 
 /**
- * Where an outbox page ends: the last course listed. Pages cut on the creation time and,
- * among courses created in the same millisecond, on the id, so that none is skipped or
- * listed twice at a page boundary.
+ * Where an outbox page ends: the last course listed. Pages cut on the latest revision's
+ * publication time and, among courses published in the same millisecond, on the id, so
+ * that none is skipped or listed twice at a page boundary.
  */
 export interface OutboxPosition {
-  readonly createdAt: number;
+  readonly lastPublishedAt: number;
   readonly id: string;
 }
 
@@ -91,8 +92,8 @@ export class CourseRepository {
   }
 
   /**
-   * The courses an actor's outbox lists, newest first, after `before` if given: its
-   * own, and with `teachers` every teacher's too (the institution announces them). Only
+   * The courses an actor's outbox lists, latest revision first, after `before` if given:
+   * its own, and with `teachers` every teacher's too (the institution announces them). Only
    * public ones unless `followersOnly`, for a reader who is one of the actor's followers;
    * never private or withdrawn ones.
    */
@@ -110,13 +111,21 @@ export class CourseRepository {
           this.#outboxCondition(selection),
           before === null
             ? undefined
-            : or(
-                lt(courses.createdAt, before.createdAt),
-                and(eq(courses.createdAt, before.createdAt), lt(courses.id, before.id)),
+            : and(
+                // The same bound again, alone: PostgreSQL starts its index scan only from
+                // this, and would otherwise read every newer course and pass it over.
+                lte(courses.lastPublishedAt, before.lastPublishedAt),
+                or(
+                  lt(courses.lastPublishedAt, before.lastPublishedAt),
+                  and(
+                    eq(courses.lastPublishedAt, before.lastPublishedAt),
+                    lt(courses.id, before.id),
+                  ),
+                ),
               ),
         ),
       )
-      .orderBy(desc(courses.createdAt), desc(courses.id))
+      .orderBy(desc(courses.lastPublishedAt), desc(courses.id))
       .limit(limit);
   }
 
@@ -257,7 +266,7 @@ export class CourseRepository {
 
   /** Records a course's new revision (and the course itself on its first). */
   async publish(
-    course: Omit<Course, "createdAt" | "updatedAt" | "deletedAt">,
+    course: Omit<Course, "createdAt" | "updatedAt" | "lastPublishedAt" | "deletedAt">,
     // A first revision has no changes to tell, and callers other than publishing none to give.
     revision: Omit<CourseRevision, "courseId" | "changes"> & { readonly changes?: string | null },
   ): Promise<{ course: Course; revision: CourseRevision }> {
@@ -266,7 +275,7 @@ export class CourseRepository {
       const now = revision.publishedAt;
       const [saved] = await tx
         .insert(courses)
-        .values({ ...course, createdAt: now, updatedAt: now })
+        .values({ ...course, createdAt: now, updatedAt: now, lastPublishedAt: now })
         .onConflictDoUpdate({
           target: courses.id,
           set: {
@@ -276,6 +285,7 @@ export class CourseRepository {
             license: course.license,
             visibility: course.visibility,
             updatedAt: now,
+            lastPublishedAt: now,
           },
         })
         .returning();

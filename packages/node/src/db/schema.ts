@@ -218,11 +218,12 @@ export const courses = pgTable(
     /** Set when withdrawn: the object answers as a Tombstone. */
     deletedAt: bigint("deleted_at", { mode: "number" }),
   },
-  // An actor's outbox page: its live courses in order, from a cursor; the institution's
-  // lists nearly every course, and reads them in order from the second one.
+  // An actor's outbox page: its courses in order, from a cursor; the institution's lists
+  // nearly every course, and reads them in order from the second one. Not by deleted_at
+  // first: PostgreSQL takes `IS NULL` for no equality, and would sort instead.
   (table) => [
-    index("courses_outbox").on(table.actorId, table.deletedAt, table.lastPublishedAt, table.id),
-    index("courses_live_order").on(table.deletedAt, table.lastPublishedAt, table.id),
+    index("courses_outbox").on(table.actorId, table.lastPublishedAt, table.id),
+    index("courses_live_order").on(table.lastPublishedAt, table.id),
   ],
 );
 
