@@ -156,6 +156,48 @@ describeOnEachMoodle(
       expect(manifest.derivedFrom).toEqual({ object: objectUri, revision: 2 });
     });
 
+    it("gives each teacher importing the revision the rule restored, into its category, a Moodle course of her own", async () => {
+      const services = follower.node.services;
+      const target = await services.moodleTargets.byName("campus");
+      await services.moodleTargets.setTeacherCategories(target as NonNullable<typeof target>, [
+        copiesCategory,
+      ]);
+      const teacher = async (handle: string) =>
+        restorePerson(follower, {
+          teacherActorId: (await services.actors.createTeacher(handle, handle)).id,
+          name: `teacher ${handle}`,
+        });
+      const ask = (person: ReturnType<typeof restorePerson>) =>
+        requestRestore(services, {
+          objectUri,
+          revision: 1,
+          targetName: "campus",
+          destination: { kind: "new-course", categoryId: copiesCategory },
+          requestedBy: person.auditActor.name,
+          person,
+        });
+      const [grace, hedy] = [await teacher("grace"), await teacher("hedy")];
+      const [graces, hedys] = [await ask(grace), await ask(hedy)];
+      const rules = (await services.restores.jobs({ limit: 100, offset: 0 })).filter(
+        (job) => job.objectUri === objectUri && job.revision === 1 && job.ruleId !== null,
+      );
+      expect(rules).toHaveLength(1);
+      expect(new Set([graces.id, hedys.id, rules[0]?.id]).size).toBe(3);
+      expect((await ask(grace)).id).toBe(graces.id);
+      const done = [await finished(follower, graces.id), await finished(follower, hedys.id)];
+      expect(done.map((job) => [job.state, job.requestedBy])).toEqual([
+        ["succeeded", "teacher grace"],
+        ["succeeded", "teacher hedy"],
+      ]);
+      const courses = done.map((job) => job.moodleCourseId as number);
+      expect(new Set([...courses, copy]).size).toBe(3);
+      const rows = await queryMoodle(
+        live,
+        `SELECT category FROM mdl_course WHERE id IN (${courses.join(", ")})`,
+      );
+      expect(rows.map(([category]) => Number(category))).toEqual([copiesCategory, copiesCategory]);
+    });
+
     it("refuses a course needing a plugin the site lacks, and restores it on override", async () => {
       const published = await publishCourse(
         domainServices(contextOf(publisher)),
