@@ -490,4 +490,96 @@ describe("catching up on what deliveries missed", () => {
       institutionOf(publisher),
     );
   });
+
+  // Last: it leaves the publisher's outbox three pages long.
+  it("after a revision of its oldest course on a long outbox, reads it no further than its first page all held (two of three) and brings it; reads it through a week later, withdrawing what it no longer lists", async () => {
+    const publisherUri = institutionOf(publisher);
+    const courseId = course.split("/").at(-1) as string;
+    const { courses } = publisher.node.services;
+    const revision = await courses.latestRevision(courseId);
+    const { db } = follower.node;
+    const { catalogEntries } = db.tables;
+    const [held] = await db
+      .select()
+      .from(catalogEntries)
+      .where(eq(catalogEntries.objectUri, course));
+    if (!revision || !held) throw new Error("the course is not published and held");
+    // 45 courses newer than it, held by the follower at the revision the outbox lists.
+    const fillers = Array.from({ length: 45 }, (_, index) => `filler-${index}`);
+    const now = Date.now();
+    for (const [index, id] of fillers.entries()) {
+      await courses.publish(
+        {
+          id,
+          actorId: publisher.node.institution.id,
+          title: id,
+          summary: null,
+          tags: [],
+          license: null,
+          visibility: "public",
+        },
+        { ...revision, revision: 1, publishedAt: now + index },
+      );
+      await db.insert(catalogEntries).values({
+        ...held,
+        objectUri: new URL(`/courses/${id}`, publisher.url).href,
+        searchKey: (held.searchKey ?? 0) + 1 + index,
+      });
+    }
+    const outboxPages: string[] = [];
+    const realFetch = globalThis.fetch;
+    globalThis.fetch = (async (input: Request | string | URL, init?: RequestInit) => {
+      const url = input instanceof Request ? input.url : String(input);
+      if (url.startsWith(`${publisherUri}/outbox?`)) outboxPages.push(url);
+      return await realFetch(input, init);
+    }) as typeof fetch;
+    try {
+      // Read through once (if no earlier catch-up did), so that it is not due again.
+      await catchUp(contextOf(follower), { actorUri: publisherUri });
+      const oldest = fillers[0] as string;
+      await courses.withdraw(oldest);
+      await follower.pause();
+      await publishCourse(
+        domainServices(contextOf(publisher)),
+        publisher.node.institution,
+        await backup("Algebra, third"),
+        {},
+        { courseId },
+      );
+      await senderGivesUp();
+      await follower.resume();
+      const { catalog } = follower.node.services;
+      expect((await catalog.catalogEntry(course))?.revision).toBe(revision.revision);
+
+      outboxPages.length = 0;
+      const [outcome] = await catchUp(contextOf(follower), { actorUri: publisherUri });
+      // The revision on the first page, the second all held: no further.
+      expect(outboxPages).toHaveLength(2);
+      expect(outcome).toMatchObject({ caughtUp: true, received: 1, withdrawn: 0, pages: 2 });
+      expect(outcome?.result).toBe(
+        "ok: 1 received, 0 withdrawn, 2 pages, stopped at page 2, already held",
+      );
+      expect((await catalog.catalogEntry(course))?.revision).toBe(revision.revision + 1);
+      // Only a read to the end tells what the outbox no longer lists.
+      const withdrawn = new URL(`/courses/${oldest}`, publisher.url).href;
+      expect((await catalog.catalogEntry(withdrawn))?.deletedAt).toBeNull();
+
+      // A week on, it is read through, and the course withdrawn meanwhile goes.
+      outboxPages.length = 0;
+      const later = Date.now() + CATCH_UP_LIMITS.readThroughEveryMs;
+      const [through] = await catchUp(contextOf(follower), {
+        actorUri: publisherUri,
+        now: () => later,
+      });
+      expect(outboxPages.length).toBeGreaterThanOrEqual(3);
+      expect(through).toMatchObject({ caughtUp: true, received: 0, withdrawn: 1 });
+      expect((await catalog.catalogEntry(withdrawn))?.deletedAt).not.toBeNull();
+      // And not again before another week.
+      outboxPages.length = 0;
+      await catchUp(contextOf(follower), { actorUri: publisherUri, now: () => later + 1 });
+      expect(outboxPages).toHaveLength(1);
+    } finally {
+      globalThis.fetch = realFetch;
+    }
+  }, 40_000);
 });

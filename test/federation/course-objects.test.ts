@@ -492,7 +492,7 @@ describe.runIf(haveFixtures())("course objects as others read them", () => {
     expect((await fetch(nobody, { headers: AP })).status).toBe(404);
   });
 
-  it("pages its outbox without skipping or repeating courses created in the same millisecond", async () => {
+  it("pages its outbox without skipping or repeating courses published in the same millisecond, and lists a revision of its oldest course first, as its Update", async () => {
     // A node of its own, whose outbox holds only these: 45 courses of one millisecond.
     const lone = await startTestNode("lone", "Lone");
     try {
@@ -530,6 +530,41 @@ describe.runIf(haveFixtures())("course objects as others read them", () => {
       const expected = [...ids.map((id) => new URL(`/courses/${id}`, lone.url).href), model.uri];
       expect(listed).toHaveLength(expected.length);
       expect(new Set(listed)).toEqual(new Set(expected));
+
+      // The oldest course revised after them all: first, as the Update that carried it.
+      await lone.node.services.courses.publish(
+        {
+          id: model.id,
+          actorId: lone.node.institution.id,
+          title: "Model",
+          summary: null,
+          tags: [],
+          license: null,
+          visibility: "public",
+        },
+        { ...revision, revision: 2, publishedAt: at + 1 },
+      );
+      const outbox = `${institutionOf(lone)}/outbox`;
+      const first = await getJson(String((await getJson(outbox)).first));
+      const [latest, next] = first.orderedItems as WireJson[];
+      expect(latest).toMatchObject({
+        type: "Update",
+        id: `${model.uri}/revisions/2/activity`,
+        actor: institutionOf(lone),
+        object: { id: model.uri },
+      });
+      expect(latest).not.toHaveProperty("audience");
+      // The rest as before, among equal times by id, newest first.
+      expect(next).toMatchObject({
+        type: "Create",
+        id: new URL(`/courses/${ids.at(-1)}/revisions/1/activity`, lone.url).href,
+      });
+      // A cursor of the outbox ordered by first publication names a place in another
+      // order: answered as any cursor it cannot read.
+      const bad = await fetch(`${outbox}?cursor=nonsense`, { headers: AP });
+      const old = await fetch(`${outbox}?cursor=${at}.${ids[0]}`, { headers: AP });
+      expect(old.status).toBe(bad.status);
+      expect(old.status).toBeGreaterThanOrEqual(400);
     } finally {
       await lone.stop();
     }

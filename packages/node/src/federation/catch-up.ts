@@ -31,6 +31,11 @@ export interface CatchUpLimits {
   readonly requestTimeoutMs: number;
   /** Courses no longer listed asked for, one request each, per actor and run. */
   readonly withdrawalChecks: number;
+  /**
+   * How often an outbox is read through (to its end or the page limit) rather than to the
+   * first page already held: only then are the courses it no longer lists looked for.
+   */
+  readonly readThroughEveryMs: number;
 }
 
 export const CATCH_UP_LIMITS: CatchUpLimits = {
@@ -42,6 +47,7 @@ export const CATCH_UP_LIMITS: CatchUpLimits = {
   budgetMs: 10 * 60_000,
   requestTimeoutMs: 30_000,
   withdrawalChecks: 50,
+  readThroughEveryMs: 7 * 24 * 3600_000,
 };
 
 /** The longest a server's Retry-After keeps us away: past it, the next period asks again. */
@@ -50,8 +56,13 @@ const LONGEST_RETRY_AFTER_MS = 24 * 3600_000;
 /** How reading one actor went. */
 export interface CatchUpOutcome {
   readonly actorUri: string;
-  /** The whole outbox was read, within the limits, and the actor is no longer behind. */
+  /**
+   * The outbox was read to its end or to a page already held, within the limits, and the
+   * actor is no longer behind.
+   */
   readonly caughtUp: boolean;
+  /** It was read through (to its end or the page limit), not stopped at a held page. */
+  readonly readThrough: boolean;
   readonly received: number;
   readonly withdrawn: number;
   /** Items refused: another server's or another actor's, or not a course activity. */
@@ -78,10 +89,14 @@ class CatchUpFailure extends Error {
  * come in through the checks a delivery goes through (inbox/courses.ts
  * `receiveOutboxItem`, the back-fill's), and a course the outbox no longer lists whose id
  * now answers 410 (a Tombstone; or 404 for the actor's own course, made private) is
- * withdrawn as a Delete would. Our outbox is in order of the courses' first publication,
- * so a revision of an old course is on a late page: every page is read, up to the
- * limits, and only a course not held at the revision the outbox names is fetched. One
- * actor's failure is logged in one line and stops no other; it is read again next run.
+ * withdrawn as a Delete would. Our outbox lists each course where its latest revision was
+ * published, newest first, so the reading stops at the first page whose courses are all
+ * held at the revisions it names: what is past it is older still. Once every
+ * `readThroughEveryMs` (and on the first catch-up of an actor) the outbox is read
+ * through instead, to its end if the page limit allows, which alone tells which courses
+ * it no longer lists. Only a course not held at the revision the outbox names is
+ * fetched. One actor's failure is logged in one line and stops no other; it is read
+ * again next run.
  */
 export async function catchUp(
   ctx: FederationContext,
@@ -117,7 +132,7 @@ export async function catchUp(
       let outcome: CatchUpOutcome;
       let notBefore: number | null = null;
       try {
-        outcome = await catchUpWith(ctx, candidate, limits, budget);
+        outcome = await catchUpWith(ctx, candidate, limits, budget, startedAt);
       } catch (error) {
         const why = (error instanceof Error ? error.message : String(error)).replace(/\s+/g, " ");
         const retryAfter = error instanceof CatchUpFailure ? error.retryAfterMs : undefined;
@@ -126,6 +141,7 @@ export async function catchUp(
         outcome = {
           actorUri: candidate.actorUri,
           caughtUp: false,
+          readThrough: false,
           received: 0,
           withdrawn: 0,
           refused: 0,
@@ -146,6 +162,7 @@ export async function catchUp(
         startedAt,
         result: outcome.result,
         caughtUp: outcome.caughtUp || asFarAsItWill,
+        readThrough: outcome.readThrough,
         notBefore,
       });
     }
@@ -164,7 +181,11 @@ async function catchUpWith(
   candidate: CatchUpCandidate,
   limits: CatchUpLimits,
   budget: AbortSignal,
+  startedAt: number,
 ): Promise<CatchUpOutcome> {
+  const readThrough =
+    candidate.readThroughAt === null ||
+    startedAt - candidate.readThroughAt >= limits.readThroughEveryMs;
   const reader = await ctx.data.actors.byId(candidate.localActorId);
   if (!reader) throw new CatchUpFailure("the local actor that follows it is gone");
   const sign = await actorSigner(ctx, reader.identifier);
@@ -207,6 +228,7 @@ async function catchUpWith(
   let pages = 0;
   let announces = false;
   let complete = false;
+  let held = false;
   for (;;) {
     pages++;
     const items = page.orderedItems ?? page.items ?? [];
@@ -216,9 +238,11 @@ async function catchUpWith(
         `its outbox page ${pages} lists ${items.length} items, more than the ${limits.itemsPerPage} read`,
       );
     }
+    let known = 0;
     for (const item of items) {
       if (budget.aborted) throw new CatchUpFailure("the run's time was up");
       const taken = await takeItem(ctx, actor, item, page["@context"], candidate, reader);
+      if (taken.kind === "known") known++;
       if (taken.objectUri) listed.add(taken.objectUri);
       if (taken.announce) announces = true;
       if (taken.kind === "received") received++;
@@ -231,6 +255,11 @@ async function catchUpWith(
     const nextId = idOf(page.next);
     if (!nextId) {
       complete = true;
+      break;
+    }
+    // Every course of this page held as it lists it: the pages past it list older ones.
+    if (!readThrough && items.length > 0 && known === items.length) {
+      held = true;
       break;
     }
     if (pages >= limits.pagesPerActor) break;
@@ -248,12 +277,14 @@ async function catchUpWith(
   const parts = [`${received} received`, `${withdrawn} withdrawn`, `${pages} pages`];
   if (refused > 0) parts.push(`${refused} items refused`);
   if (failed > 0) parts.push(`${failed} courses could not be read (first ${firstFailure})`);
-  if (!complete) parts.push(`stopped after ${limits.pagesPerActor} pages`);
+  if (held) parts.push(`stopped at page ${pages}, already held`);
+  else if (!complete) parts.push(`stopped after ${limits.pagesPerActor} pages`);
   // A course that could not be read leaves the actor behind: it is read again next run.
-  const caughtUp = complete && failed === 0;
+  const caughtUp = (complete || held) && failed === 0;
   return {
     actorUri: candidate.actorUri,
     caughtUp,
+    readThrough: !held,
     received,
     withdrawn,
     refused,
@@ -286,7 +317,7 @@ async function takeItem(
   if (typeof item !== "object" || item === null || Array.isArray(item)) return { kind: "refused" };
   const json = item as Json;
   const type = json.type;
-  if (type !== "Create" && type !== "Announce") return { kind: "passed" };
+  if (type !== "Create" && type !== "Update" && type !== "Announce") return { kind: "passed" };
   const id = idOf(json.id);
   const objectId = idOf(json.object);
   const announce = type === "Announce";
@@ -294,8 +325,8 @@ async function takeItem(
     return { kind: "refused" };
   }
   if (!objectId || (!announce && objectId.origin !== actorId.origin)) return { kind: "refused" };
-  // A Create brings the actor's own course only; an embedded object that says otherwise is
-  // refused before anything is fetched for it.
+  // A Create or Update brings the actor's own course only; an embedded object that says
+  // otherwise is refused before anything is fetched for it.
   const attributed = idOf((json.object as Json | null)?.attributedTo);
   if (!announce && attributed && attributed.href !== actorId.href) return { kind: "refused" };
   const objectUri = objectId.href;

@@ -15,10 +15,13 @@ import type { SignedRequester } from "./signed-requester.ts";
 const PAGE_SIZE = 20;
 
 /**
- * Each actor's outbox, newest first, each course in its latest revision: a Create for
- * each of its own courses and, in the institution's, an Announce for each of its
- * teachers' (the institution boosts them as they are published, and its followers must
- * find those published before they followed). Public courses only, but for a request
+ * Each actor's outbox, in the order things happened: each course once, in its latest
+ * revision, where that revision was published (newest first), as the activity that
+ * brought that revision: the Create of a first revision, the Update of a later one
+ * (the delivered Update, by its id), and in the institution's an Announce of each of its
+ * teachers' courses (the institution boosts them as they are published, and its
+ * followers must find those published before they followed). A reader catching up can
+ * so stop at the first page it already holds. Public courses only, but for a request
  * signed by one of the actor's accepted followers, who may read its followers-only ones
  * too; never private or withdrawn ones. New followers read it to fill their catalog with
  * what came before.
@@ -41,7 +44,8 @@ export function registerOutbox(
       const last = page.at(-1);
       return {
         items: (await Promise.all(page.map((course) => activityOf(ctx, course, actor)))).flat(),
-        nextCursor: page.length === PAGE_SIZE && last ? `${last.createdAt}.${last.id}` : null,
+        nextCursor:
+          page.length === PAGE_SIZE && last ? `p${last.lastPublishedAt}.${last.id}` : null,
       };
     })
     .setCounter(async (ctx, identifier) => {
@@ -53,10 +57,15 @@ export function registerOutbox(
     .setFirstCursor(() => "");
 }
 
-/** The position a cursor names, "{createdAt}.{id}"; undefined for anything else. */
+/**
+ * The position a cursor names, "p{lastPublishedAt}.{id}"; undefined for anything else.
+ * The "p" tells it from the cursors of the outbox ordered by first publication
+ * ("{createdAt}.{id}"), which name a place in another order: a reader paging across an
+ * upgrade gets the answer to a bad cursor and starts again, rather than a wrong page.
+ */
 function positionOf(cursor: string): OutboxPosition | undefined {
-  const match = /^(\d+)\.(.+)$/.exec(cursor);
-  return match?.[1] && match[2] ? { createdAt: Number(match[1]), id: match[2] } : undefined;
+  const match = /^p(\d+)\.(.+)$/.exec(cursor);
+  return match?.[1] && match[2] ? { lastPublishedAt: Number(match[1]), id: match[2] } : undefined;
 }
 
 async function selectionFor(
@@ -76,9 +85,11 @@ async function selectionFor(
 }
 
 /**
- * The activity that brought `course` to the actor's followers, its latest revision
- * embedded as it is served: the actor's Create of its own course, or the institution's
- * Announce of a teacher's (receivers fetch it from its publisher all the same).
+ * The activity that brought `course`'s latest revision to the actor's followers, that
+ * revision embedded as it is served: the actor's Create of its own course (its first
+ * revision) or Update (a later one, with the id and audience it was delivered with), or
+ * the institution's Announce of a teacher's (receivers fetch it from its publisher all
+ * the same).
  */
 async function activityOf(
   ctx: Context<FederationServices>,
@@ -90,11 +101,18 @@ async function activityOf(
   if (!revision || !author) return [];
   const object = courseJson(ctx, course, revision, author.identifier);
   const published = String(object.updated);
+  const first = revision.revision === 1;
+  const audience = author.type === "Person" && !first ? ctx.getActorUri("institution") : undefined;
   const json =
     author.id === owner.id
-      ? authoredActivityJson("Create", courseActivityIds.published(ctx, course.id, 1), object, {
-          published,
-        })
+      ? authoredActivityJson(
+          first ? "Create" : "Update",
+          courseActivityIds.published(ctx, course.id, revision.revision),
+          object,
+          // As delivered (outbound.ts): a teacher's Update names the institution whose
+          // followers got it too.
+          { audience, published },
+        )
       : announceJson(ctx, object, owner.identifier, {
           public: course.visibility === "public",
           published,

@@ -16,6 +16,8 @@ export interface CatchUpCandidate {
   readonly followedSince: number | null;
   readonly behindSince: number | null;
   readonly caughtUpAt: number | null;
+  /** When a catch-up last read its outbox through (not stopped at a page it held). */
+  readonly readThroughAt: number | null;
   /** How the last catch-up went, in one line. */
   readonly result: string | null;
   readonly notBefore: number | null;
@@ -333,6 +335,7 @@ export class FollowRepository {
         decidedAt: followings.decidedAt,
         behindSince: followings.behindSince,
         caughtUpAt: followings.caughtUpAt,
+        readThroughAt: followings.readThroughAt,
         result: followings.catchUpResult,
         notBefore: followings.catchUpNotBefore,
       })
@@ -357,6 +360,7 @@ export class FollowRepository {
         followedSince,
         behindSince: row.behindSince ?? held?.behindSince ?? null,
         caughtUpAt: row.caughtUpAt ?? held?.caughtUpAt ?? null,
+        readThroughAt: row.readThroughAt ?? held?.readThroughAt ?? null,
         result: row.result ?? held?.result ?? null,
         notBefore: row.notBefore ?? held?.notBefore ?? null,
       });
@@ -392,7 +396,8 @@ export class FollowRepository {
   /**
    * Records how a catch-up of `actorUri` went, on each of our follows of it, as of when it
    * began (`startedAt`: what it read is what the outbox listed then). One that read the
-   * outbox through is no longer behind for what failed before it began.
+   * outbox through is no longer behind for what failed before it began. One that read
+   * it through (`readThrough`) is not due to again for a while.
    */
   async recordCatchUp(
     actorUri: string,
@@ -400,6 +405,7 @@ export class FollowRepository {
       readonly startedAt: number;
       readonly result: string;
       readonly caughtUp: boolean;
+      readonly readThrough?: boolean;
       readonly notBefore: number | null;
     },
   ): Promise<void> {
@@ -410,6 +416,7 @@ export class FollowRepository {
         caughtUpAt: outcome.startedAt,
         catchUpResult: outcome.result,
         catchUpNotBefore: outcome.notBefore,
+        ...(outcome.readThrough ? { readThroughAt: outcome.startedAt } : {}),
       })
       .where(eq(followings.actorUri, actorUri));
     if (!outcome.caughtUp) return;

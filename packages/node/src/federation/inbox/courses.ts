@@ -200,8 +200,8 @@ export async function onCourseDelete(ctx: FederationContext, activity: Delete): 
 
 /**
  * Reads the outbox of an actor we have just been allowed to follow, so that its earlier
- * courses reach the catalog too: its own, each checked as if its Create had been
- * delivered, and those it announced (an institution's teachers' courses), each as if its
+ * courses reach the catalog too: its own, each checked as if its Create (or Update, for
+ * a revised one) had been delivered, and those it announced (an institution's teachers' courses), each as if its
  * Announce had been. The outbox is read signed as `reader`, the local actor whose follow
  * was accepted, so that it lists the followers-only courses its follower may read. At
  * most BACKFILL_LIMIT activities are read; reading it again stores nothing twice.
@@ -233,9 +233,10 @@ export async function backfillFrom(
 }
 
 /**
- * One activity of `actor`'s outbox, read as `reader`: its own Create, checked as if it
- * had been delivered, or its Announce, as if that had been; anything else, or anyone
- * else's, is passed over. Back-fill and catch-up (catch-up.ts) both read outboxes
+ * One activity of `actor`'s outbox, read as `reader`: its own Create or Update (the
+ * outbox lists a revised course by its Update, which brings a course we do not hold yet
+ * as a Create would), checked as if it had been delivered, or its Announce, as if that
+ * had been; anything else, or anyone else's, is passed over. Back-fill and catch-up (catch-up.ts) both read outboxes
  * through this, so that neither trusts an outbox more than the inbox. Returns whether a
  * course was kept.
  */
@@ -246,11 +247,17 @@ export async function receiveOutboxItem(
   reader: { readonly identifier: string },
   arrival: { readonly delivered: boolean },
 ): Promise<boolean> {
-  if (!actor.id || !(item instanceof Announce || item instanceof Create)) return false;
+  if (
+    !actor.id ||
+    !(item instanceof Announce || item instanceof Create || item instanceof Update)
+  ) {
+    return false;
+  }
   // Only the actor's own activities: an outbox cannot speak for anyone else.
   if (item.actorId?.href !== actor.id.href) return false;
   if (item instanceof Announce) return await receiveAnnounced(ctx, item, arrival);
-  // As for a delivered Create: the actor's own objects only, fetched from nowhere else
+  // As for a delivered Create or Update (never on an audience's account: this is the
+  // actor's own outbox): the actor's own objects only, fetched from nowhere else
   // (and fetched: an outbox page's copy is Fedify's reading of it, not what was sent).
   if (!item.objectId || item.objectId.origin !== actor.id.origin) return false;
   const fetched = await fetchCourse(ctx, item.objectId, reader);
