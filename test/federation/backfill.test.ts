@@ -23,7 +23,7 @@ describe.runIf(haveFixtures())("a new follower back-fills from the outbox", () =
     await Promise.all([publisher, latecomer].map((peer) => peer?.stop()));
   });
 
-  it("lists courses published before the follow, once accepted", async () => {
+  it("lists courses published and revised before the follow, once accepted, a revised one by its Update", async () => {
     const published = [];
     for (const [name, title] of [
       ["m26dev-zip-course-glossary-nousers.mbz", "Glossary"],
@@ -40,10 +40,24 @@ describe.runIf(haveFixtures())("a new follower back-fills from the outbox", () =
         ),
       );
     }
+    // The first course revised: the outbox lists it first, as its Update.
+    const glossary = published[0]?.course.id as string;
+    published[0] = await publishCourse(
+      domainServices(contextOf(publisher)),
+      publisher.node.institution,
+      fixture("m262-tgz-course-availability-nousers.mbz"),
+      {},
+      { courseId: glossary },
+    );
     const outbox = await fetch(new URL("/actors/institution/outbox", publisher.url), {
       headers: { accept: "application/activity+json" },
     });
-    expect(((await outbox.json()) as { totalItems: number }).totalItems).toBe(2);
+    const collection = (await outbox.json()) as { totalItems: number; first: string };
+    expect(collection.totalItems).toBe(2);
+    const page = (await (
+      await fetch(collection.first, { headers: { accept: "application/activity+json" } })
+    ).json()) as { orderedItems: OutboxItem[] };
+    expect(page.orderedItems.map((item) => item.type)).toEqual(["Update", "Create"]);
 
     await follow(
       domainServices(contextOf(latecomer)),
@@ -80,6 +94,7 @@ describe.runIf(haveFixtures())("a new follower back-fills from the outbox", () =
     expect(entries.map((entry) => entry.sha256).sort()).toEqual(
       published.map((p) => p.report.sha256).sort(),
     );
+    expect(entries.find((entry) => entry.title === "Glossary")?.revision).toBe(2);
   });
 });
 

@@ -254,6 +254,20 @@ describe.each(scenarios)("a Fedify 1.x server signing with $scheme", (scenario) 
     expect(note?.id?.href).toBe(course.object);
     expect(note?.content?.toString()).toContain("<strong>Fractions, revised</strong>");
     expect(note?.content?.toString()).toContain("Moodle course backup, revision 2:");
+
+    // Its outbox lists the course once, where the revision was published, as that Update.
+    const documentLoader = await peer.documentLoader();
+    const organization = await peer.lookup(institution);
+    const outbox = await (organization as Organization).getOutbox({ documentLoader });
+    const listed: Array<[string, string | undefined]> = [];
+    expect(organization).toBeInstanceOf(Organization);
+    for await (const item of traverseCollection(outbox as OrderedCollection, { documentLoader })) {
+      if (item instanceof Update || item instanceof Create) {
+        listed.push([item instanceof Update ? "Update" : "Create", item.objectId?.href]);
+      }
+    }
+    expect(listed).toEqual([["Update", course.object]]);
+    expect(update.id?.href).toBe(`${course.object}/revisions/2/activity`);
   });
 
   it("receives a Delete with a Tombstone when the course is withdrawn", async () => {
