@@ -122,3 +122,56 @@ describe("the migration restore_job_requesters", () => {
     ).toEqual([{ id: "grace" }, { id: "teacher" }]);
   });
 });
+
+describe("the migration outbox_order", () => {
+  let database: TemporaryDatabase;
+  let db: MigratingDatabase;
+  const isTheMigration = (file: string) => file.endsWith("_outbox_order.sql");
+
+  beforeAll(async () => {
+    database = await temporaryDatabase();
+    db = await migratingDatabase(database);
+  });
+  afterAll(async () => {
+    await db.close();
+    await database.remove();
+  });
+
+  it("dates each course published before by its latest revision, so that a revised one comes first in the outbox", async () => {
+    const all = migrationFiles(process.env[TEST_POSTGRES_ENVIRONMENT] ? "postgres" : "sqlite");
+    const at = all.findIndex(isTheMigration);
+    expect(at).toBeGreaterThan(0);
+    await db.apply((file) => all.indexOf(file) < at);
+    await db.query(
+      `INSERT INTO local_actors (identifier, handle, type, name, created_at) VALUES ('institution', 'institution', 'Organization', 'School', 0)`,
+    );
+    for (const [id, created] of [
+      ["old", 10],
+      ["newer", 20],
+      ["unrevised", 30],
+    ] as const) {
+      await db.query(
+        `INSERT INTO courses (id, actor_id, title, tags, visibility, created_at, updated_at) VALUES ('${id}', 1, '${id}', '[]', 'public', ${created}, ${created})`,
+      );
+    }
+    for (const [id, revision, published] of [
+      ["old", 1, 10],
+      ["old", 2, 50],
+      ["newer", 1, 20],
+    ] as const) {
+      await db.query(
+        `INSERT INTO course_revisions (course_id, revision, sha256, size, manifest, published_at) VALUES ('${id}', ${revision}, '${id}${revision}', 1, 'jws', ${published})`,
+      );
+    }
+    await db.apply(isTheMigration);
+    const rows = await db.query(
+      "SELECT id, last_published_at FROM courses ORDER BY last_published_at DESC, id DESC",
+    );
+    expect(rows.map((row) => [row.id, Number(row.last_published_at)])).toEqual([
+      ["old", 50],
+      // No revision recorded (none should be): its creation.
+      ["unrevised", 30],
+      ["newer", 20],
+    ]);
+  });
+});
