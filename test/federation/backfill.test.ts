@@ -100,6 +100,8 @@ describe.runIf(haveFixtures())("a new follower back-fills from the outbox", () =
 
 interface OutboxItem {
   readonly type: string;
+  readonly id?: string;
+  readonly audience?: string;
   readonly actor: string;
   readonly object: string | { readonly id: string };
 }
@@ -142,7 +144,14 @@ describe.runIf(haveFixtures())(
       };
       // All published before anyone follows the university: only a back-fill brings them.
       await publish("own", university.node.institution, "public");
-      await publish("open", ada, "public");
+      // Revised: Ada's outbox lists it by its Update.
+      await publishCourse(
+        domainServices(ctx),
+        ada,
+        fixture("m262-tgz-course-availability-nousers.mbz"),
+        {},
+        { courseId: await publish("open", ada, "public") },
+      );
       await publish("partners", ada, "followers");
       await withdrawCourse(domainServices(ctx), ada, await publish("withdrawn", ada, "public"));
       await publish("hidden", ada, "private");
@@ -151,9 +160,10 @@ describe.runIf(haveFixtures())(
       await Promise.all([university, school, stranger].map((peer) => peer?.stop()));
     });
 
-    /** Every activity of the university institution's outbox, as `sign` lets it be read. */
+    /** Every activity of a university actor's outbox, as `sign` lets it be read. */
     async function outboxItems(
       sign: (request: Request) => Promise<Request> = async (request) => request,
+      actor = "institution",
     ): Promise<OutboxItem[]> {
       const read = async (url: string) =>
         (await (
@@ -162,7 +172,7 @@ describe.runIf(haveFixtures())(
           )
         ).json()) as { first?: string; next?: string; orderedItems?: OutboxItem[] };
       const items: OutboxItem[] = [];
-      let page = (await read(new URL("/actors/institution/outbox", university.url).href)).first;
+      let page = (await read(new URL(`/actors/${actor}/outbox`, university.url).href)).first;
       while (page) {
         const current = await read(page);
         items.push(...(current.orderedItems ?? []));
@@ -184,6 +194,18 @@ describe.runIf(haveFixtures())(
           ].sort(),
         );
       }
+      // The teacher's own lists her revised course as the Update she delivered, naming
+      // the institution whose followers got it too.
+      const adaUri = new URL(`/actors/${ada.identifier}`, university.url).href;
+      expect(await outboxItems(undefined, ada.identifier)).toEqual([
+        expect.objectContaining({
+          type: "Update",
+          id: `${objects.open}/revisions/2/activity`,
+          actor: adaUri,
+          audience: institution,
+          object: expect.objectContaining({ id: objects.open }),
+        }),
+      ]);
     });
 
     it("brings the teacher's courses to the follower once approved, by their author, announced by the institution, followers-only ones included; nothing to a follower refused", async () => {
