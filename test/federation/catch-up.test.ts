@@ -578,6 +578,11 @@ describe("catching up on what deliveries missed", () => {
       outboxPages.length = 0;
       await catchUp(contextOf(follower), { actorUri: publisherUri, now: () => later + 1 });
       expect(outboxPages).toHaveLength(1);
+      // But an admin asking now has it read through.
+      outboxPages.length = 0;
+      const asked = await coursefed(follower, "catch-up", "--actor", publisherUri);
+      expect(asked.stdout).toMatch(/^\S+ {2}ok: 0 received, 0 withdrawn, [3-9] pages\n$/);
+      expect(outboxPages.length).toBeGreaterThanOrEqual(3);
     } finally {
       globalThis.fetch = realFetch;
     }

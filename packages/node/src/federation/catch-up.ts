@@ -105,6 +105,8 @@ export async function catchUp(
     readonly actorUri?: string;
     /** Only the actors marked behind (an activity of theirs failed for good). */
     readonly behindOnly?: boolean;
+    /** Every outbox read through, whether or not one is due (an admin asking now). */
+    readonly readThrough?: boolean;
     readonly limits?: CatchUpLimits;
     readonly now?: () => number;
     readonly log?: (line: string) => void;
@@ -132,7 +134,10 @@ export async function catchUp(
       let outcome: CatchUpOutcome;
       let notBefore: number | null = null;
       try {
-        outcome = await catchUpWith(ctx, candidate, limits, budget, startedAt);
+        outcome = await catchUpWith(ctx, candidate, limits, budget, {
+          startedAt,
+          readThrough: options.readThrough === true,
+        });
       } catch (error) {
         const why = (error instanceof Error ? error.message : String(error)).replace(/\s+/g, " ");
         const retryAfter = error instanceof CatchUpFailure ? error.retryAfterMs : undefined;
@@ -181,11 +186,12 @@ async function catchUpWith(
   candidate: CatchUpCandidate,
   limits: CatchUpLimits,
   budget: AbortSignal,
-  startedAt: number,
+  run: { readonly startedAt: number; readonly readThrough: boolean },
 ): Promise<CatchUpOutcome> {
   const readThrough =
+    run.readThrough ||
     candidate.readThroughAt === null ||
-    startedAt - candidate.readThroughAt >= limits.readThroughEveryMs;
+    run.startedAt - candidate.readThroughAt >= limits.readThroughEveryMs;
   const reader = await ctx.data.actors.byId(candidate.localActorId);
   if (!reader) throw new CatchUpFailure("the local actor that follows it is gone");
   const sign = await actorSigner(ctx, reader.identifier);

@@ -25,7 +25,7 @@ export function catchUpCommand(program: Command, result: CommandResult): void {
       .command("catch-up")
       .summary("read the followed actors' outboxes now for what deliveries missed (admin)")
       .description(
-        "Have the node read the outboxes of the actors it follows (accepted follows) for the courses, revisions and withdrawals it missed while it or their server was down, as it does on its own every --catch-up period (serve). Prints one line per actor: ok (read to its end), partly (stopped at the limits) or failed, and why. An actor whose server answered 429 is left out until its Retry-After. With --list, only shows when each was last caught up and how.",
+        "Have the node read the outboxes of the actors it follows (accepted follows) for the courses, revisions and withdrawals it missed while it or their server was down, as it does on its own every --catch-up period (serve). Asked for here, each outbox is read through (to its end, or its 50-page limit), which alone withdraws the courses it no longer lists; the periodic run stops at the first page already held and reads each outbox through once a week. Prints one line per actor: ok (read to its end, or to a page already held), partly (stopped at the limits) or failed, and why. An actor whose server answered 429 is left out until its Retry-After. With --list, only shows when each was last caught up and how.",
       )
       .option("--actor <url>", "only this followed actor")
       .option("--list", "show the last catch-up of each followed actor; read nothing")
