@@ -110,4 +110,24 @@ describe("FollowRepository: whom a catch-up reads, and in what order", () => {
     expect(await late()).toMatchObject({ behindSince: null, notBefore: null });
     expect(await behindRun()).not.toContain(actor("late"));
   });
+
+  it("keeps when an outbox was last read through, and only a read-through changes it", async () => {
+    const readThroughAt = async () =>
+      (await follows.catchUpCandidates({ actorUri: actor("old") }))[0]?.readThroughAt;
+    const record = (at: number, readThrough?: boolean) =>
+      follows.recordCatchUp(actor("old"), {
+        startedAt: at,
+        result: "ok: 0 received, 0 withdrawn, 1 pages",
+        caughtUp: true,
+        notBefore: null,
+        ...(readThrough === undefined ? {} : { readThrough }),
+      });
+    expect(await readThroughAt()).toBeNull();
+    await record(30_000, true);
+    expect(await readThroughAt()).toBe(30_000);
+    // Stopped at a page already held: the read-through stays as it was.
+    await record(40_000, false);
+    await record(50_000);
+    expect(await readThroughAt()).toBe(30_000);
+  });
 });
