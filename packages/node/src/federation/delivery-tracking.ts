@@ -23,6 +23,8 @@ class DeliveryTally {
   readonly #peers: PeerRepository;
   #pending = new Map<string, number>();
   #writing: Promise<void> | undefined;
+  /** Ends the current window early. */
+  #endWindow: (() => void) | undefined;
 
   constructor(peers: PeerRepository) {
     this.#peers = peers;
@@ -33,14 +35,26 @@ class DeliveryTally {
     this.#writing ??= this.#write();
   }
 
-  /** Once the successes counted so far are written: a failure recorded after them stands. */
+  /**
+   * Writes the successes counted so far without waiting for the window's end, and returns
+   * once they are written: a failure recorded after them stands, and a node that stops
+   * writes them before it closes its database.
+   */
   async written(): Promise<void> {
+    this.#endWindow?.();
     while (this.#writing) await this.#writing;
   }
 
   async #write(): Promise<void> {
     // Deliveries ending within the window share the statement.
-    await new Promise((resolve) => setTimeout(resolve, TALLY_WINDOW));
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(() => this.#endWindow?.(), TALLY_WINDOW);
+      this.#endWindow = () => {
+        clearTimeout(timer);
+        this.#endWindow = undefined;
+        resolve();
+      };
+    });
     while (this.#pending.size > 0) {
       const counts = this.#pending;
       this.#pending = new Map();
@@ -80,15 +94,20 @@ export function trackDeliveries(
     enqueue: (message, options) => queue.enqueue(message, options),
     ...(queue.enqueueMany ? { enqueueMany: queue.enqueueMany.bind(queue) } : {}),
     ...(queue.getDepth ? { getDepth: queue.getDepth.bind(queue) } : {}),
-    listen: (handler, options) =>
-      queue.listen(async (message) => {
-        const inbox = outboxInbox(message);
-        if (!inbox) return await handler(message);
-        if (await direct?.deliver(message)) return tally.count(inbox.host);
-        const outcome = { inbox, failed: false };
-        await currentDelivery.run(outcome, () => handler(message));
-        if (!outcome.failed) tally.count(inbox.host);
-      }, options),
+    listen: async (handler, options) => {
+      try {
+        await queue.listen(async (message) => {
+          const inbox = outboxInbox(message);
+          if (!inbox) return await handler(message);
+          if (await direct?.deliver(message)) return tally.count(inbox.host);
+          const outcome = { inbox, failed: false };
+          await currentDelivery.run(outcome, () => handler(message));
+          if (!outcome.failed) tally.count(inbox.host);
+        }, options);
+      } finally {
+        await tally.written();
+      }
+    },
   };
 }
 
