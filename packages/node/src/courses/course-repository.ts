@@ -78,7 +78,7 @@ export class CourseRepository {
     return found;
   }
 
-  /** An actor's public courses still published, newest first, after `before` if given. */
+  /** An actor's public courses still published, latest revision first, after `before`. */
   async publicCoursesOf(
     actorId: number,
     before: OutboxPosition | null,
