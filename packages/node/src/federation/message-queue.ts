@@ -26,6 +26,7 @@ import {
   sql,
 } from "drizzle-orm";
 import type { NodeDatabase } from "../db/database.ts";
+import { LruMap } from "../lru-map.ts";
 import { PostgresWakeups } from "./postgres-message-queue.ts";
 import type { QueueWakeups } from "./queue-wakeups.ts";
 
@@ -122,7 +123,7 @@ export class DatabaseMessageQueue implements MessageQueue {
   /** SQLite's claiming statement, once built (#claim). */
   #sqliteClaim: SqliteClaim | undefined;
   /** Payloads read, by id: those of the fan-outs being delivered. */
-  readonly #payloads = new Map<string, Readonly<Record<string, unknown>>>();
+  readonly #payloads = new LruMap<string, Readonly<Record<string, unknown>>>(KEPT_PAYLOADS);
 
   constructor(db: NodeDatabase, wakeups: QueueWakeups, options: DatabaseMessageQueueOptions = {}) {
     this.#db = db;
@@ -552,20 +553,22 @@ export class DatabaseMessageQueue implements MessageQueue {
     const missing = [
       ...new Set(claimed.map(({ payloadId }) => payloadId).filter((id) => id !== null)),
     ].filter((id) => !this.#payloads.has(id));
+    // A batch naming more payloads than are kept reads them from here, not the cache.
+    const read = new Map<string, Readonly<Record<string, unknown>>>();
     if (missing.length > 0) {
       const { queuePayloads } = this.#db.tables;
       const rows = await this.#db
         .select({ id: queuePayloads.id, payload: queuePayloads.payload })
         .from(queuePayloads)
         .where(inArray(queuePayloads.id, missing));
-      if (this.#payloads.size + rows.length > KEPT_PAYLOADS) this.#payloads.clear();
       for (const { id, payload } of rows) {
+        read.set(id, payload as Readonly<Record<string, unknown>>);
         this.#payloads.set(id, payload as Readonly<Record<string, unknown>>);
       }
     }
     return claimed.map((each) => {
       if (each.payloadId === null) return each;
-      const payload = this.#payloads.get(each.payloadId);
+      const payload = read.get(each.payloadId) ?? this.#payloads.get(each.payloadId);
       // A payload is deleted only once no message names it (a foreign key holds it).
       if (!payload) throw new Error(`queue payload ${each.payloadId} is missing`);
       return { ...each, message: { ...(each.message as object), ...payload } };
