@@ -6,7 +6,7 @@ import {
   setDefaultCACertificates,
 } from "node:tls";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type ArchiveAnswer, getArchive } from "./archive-get.ts";
+import { type ArchiveAnswer, ArchiveAnswerError, getArchive } from "./archive-get.ts";
 
 /**
  * A peer scripted byte by byte: each test says what the server writes on the socket, so
@@ -257,7 +257,7 @@ describe("getArchive", () => {
     [
       "a head without end",
       ["HTTP/1.1 200 OK\r\n", `x-a: ${"a".repeat(17_000)}`],
-      "head is too large",
+      "head is larger than 16384 bytes",
     ],
     [
       "two different lengths",
@@ -298,4 +298,263 @@ describe("getArchive", () => {
       setDefaultCACertificates(before);
     }
   });
+});
+
+/** A peer that lies, stalls or sends anything: each answer ends in the right bytes or a typed error. */
+describe("getArchive against a hostile peer", () => {
+  const CHUNKED = "HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n";
+
+  it.each([
+    [
+      "both a Transfer-Encoding and a Content-Length",
+      [`HTTP/1.1 200 OK\r\ncontent-length: 3\r\n${CHUNKED.slice(17)}3\r\nabc\r\n0\r\n\r\n`],
+      "both a Transfer-Encoding and a Content-Length",
+    ],
+    ["a coding under chunked", [CHUNKED.replace("chunked", "gzip, chunked")], "only chunked"],
+    ["an unknown coding", [CHUNKED.replace("chunked", "x-zip")], "only chunked"],
+    ...["+1", "1e3", "-1", "1 2", "99999999999999999999", "0x10", "", "5, 6, 5"].map((length) => [
+      `Content-Length ${JSON.stringify(length)}`,
+      [`HTTP/1.1 200 OK\r\ncontent-length: ${length}\r\n\r\nabcde`],
+      "Content-Length is not a length",
+    ]),
+    ["HTTP/2", ["HTTP/2 200\r\n\r\n"], "not HTTP/1.1"],
+    ["HTTP/1.2", ["HTTP/1.2 200 OK\r\n\r\n"], "not HTTP/1.1"],
+    ["a status under 100", ["HTTP/1.1 099 Odd\r\ncontent-length: 1\r\n\r\na"], "not HTTP/1.1"],
+    ["a header without a colon", ["HTTP/1.1 200 OK\r\nx-a 1\r\n\r\n"], "malformed header"],
+    ["a NUL in a header", ["HTTP/1.1 200 OK\r\nx-a: 1\x002\r\n\r\n"], "malformed header"],
+    ["a lone CR in a header", ["HTTP/1.1 200 OK\r\nx-a: 1\r2\r\n\r\n"], "malformed header"],
+    [
+      // In one write, so that the head's end comes in the same read that passes the limit.
+      "5,000 headers in one read",
+      [`HTTP/1.1 200 OK\r\n${Array.from({ length: 5000 }, (_, i) => `h${i}: v\r\n`).join("")}\r\n`],
+      "head is larger than 16384 bytes",
+    ],
+    [
+      "a flood of interim answers",
+      [`${"HTTP/1.1 100 Continue\r\n\r\n".repeat(20_000)}HTTP/1.1 204 No Content\r\n\r\n`],
+      "more than 8 interim (1xx) answers",
+    ],
+  ] as Array<[string, string[], string]>)(
+    "refuses %s before reading any body",
+    async (_case, pieces, message) => {
+      answerWith = (socket) => void writeApart(socket, pieces, "end");
+      const refusal = await getArchive(url, {}).then(
+        (answer) => {
+          answer.close();
+          return undefined;
+        },
+        (error: unknown) => error,
+      );
+      expect(refusal).toBeInstanceOf(ArchiveAnswerError);
+      expect((refusal as Error).message).toContain(message);
+    },
+  );
+
+  it.each([
+    ["a chunk size past 2^52", "10000000000000\r\n", "chunk size is too large"],
+    ["a 0x prefix", "0x5\r\nabcde\r\n0\r\n\r\n", "chunk size is not hexadecimal"],
+    ["junk before the size", " 5\r\nabcde\r\n0\r\n\r\n", "chunk has no size"],
+    ["a negative size", "-5\r\nabcde\r\n0\r\n\r\n", "chunk has no size"],
+    ["no CRLF after a chunk", "3\r\nabcdef\r\n0\r\n\r\n", "chunk does not end where its size says"],
+    ["a size line that never ends", `5;${"x".repeat(1024 * 1024)}`, "chunk framing is too long"],
+    ["trailers without end", `0\r\nx-a: ${"a".repeat(20_000)}`, "chunk framing is too long"],
+  ])(
+    "refuses %s in a chunked body, writing only what came before",
+    async (_case, framing, message) => {
+      answerWith = (socket) => void writeApart(socket, [CHUNKED, "2\r\nok\r\n", framing], "end");
+      const read = await readAll(await getArchive(url, {}));
+      expect(read.error).toBeInstanceOf(ArchiveAnswerError);
+      expect(read.error?.message).toContain(message);
+      expect(read.written.toString()).toBe("ok");
+    },
+  );
+
+  it.each([
+    [
+      "bytes after a Content-Length",
+      ["HTTP/1.1 200 OK\r\ncontent-length: 5\r\n\r\nabcdeXYZ"],
+      "abcde",
+    ],
+    [
+      "bytes after the last chunk",
+      [`${CHUNKED}5;a=b\r\nabcde\r\n0\r\n\r\nHTTP/1.1 200 OK\r\n\r\nXYZ`],
+      "abcde",
+    ],
+    ["a body after 204", ["HTTP/1.1 204 No Content\r\ncontent-length: 3\r\n\r\nabc"], ""],
+    ["a body after 304", ["HTTP/1.1 304 Not Modified\r\n\r\nabc"], ""],
+  ])("takes no more than the framing gives: %s", async (_case, pieces, body) => {
+    answerWith = (socket) => void writeApart(socket, pieces, "end");
+    const read = await readAll(await getArchive(url, {}));
+    expect(read.error).toBeUndefined();
+    expect(read.written.toString()).toBe(body);
+  });
+
+  const pace = { windowMs: 300, minBytes: 1024 };
+
+  it("gives up on a peer that accepts the connection and never answers, over HTTP and HTTPS", async () => {
+    answerWith = () => {};
+    const plain = getArchive(url, {}, pace);
+    // A TLS handshake nobody answers: the plain peer reads the ClientHello and says nothing.
+    const handshake = getArchive(new URL(url.href.replace("http:", "https:")), {}, pace);
+    for (const attempt of [plain, handshake]) {
+      const refusal = await attempt.catch((error: unknown) => error);
+      expect(refusal).toBeInstanceOf(ArchiveAnswerError);
+      expect((refusal as Error).message).toBe("the peer sent no answer within 0.3 s");
+    }
+  });
+
+  it("gives up on a head that trickles in", async () => {
+    const head = "HTTP/1.1 200 OK\r\ncontent-length: 1\r\n\r\n";
+    answerWith = (socket) =>
+      void writeApart(
+        socket,
+        [...head].flatMap((byte) => [byte, "", "", "", "", ""]),
+      );
+    const refusal = await getArchive(url, {}, pace).catch((error: unknown) => error);
+    expect((refusal as Error).message).toBe("the peer sent no answer within 0.3 s");
+  });
+
+  it("gives up on a body that stalls or trickles, not on a disk slower than the peer", async () => {
+    answerWith = (socket) =>
+      void writeApart(socket, ["HTTP/1.1 200 OK\r\ncontent-length: 100\r\n\r\nab"]);
+    const stalled = await readAll(await getArchive(url, {}, pace));
+    expect(stalled.error).toBeInstanceOf(ArchiveAnswerError);
+    expect(stalled.error?.message).toBe(
+      "the peer sent 0 bytes in 0.3 s, less than the 1024 a working peer sends",
+    );
+    expect(stalled.written.toString()).toBe("ab");
+
+    // A byte every 5 ms or so: the connection lives, the body never comes.
+    answerWith = (socket) =>
+      void writeApart(socket, [
+        "HTTP/1.1 200 OK\r\ncontent-length: 100000\r\n\r\n",
+        ...Array.from({ length: 400 }, () => "x"),
+      ]);
+    const trickled = await readAll(await getArchive(url, {}, pace));
+    expect(trickled.error?.message).toMatch(
+      /^the peer sent \d+ bytes in 0\.3 s, less than the 1024/,
+    );
+
+    // Held back by writes that take longer than a window: the peer is not to blame.
+    const body = randomBytes(3 * 1024 * 1024);
+    answerWith = (socket) => {
+      socket.write(`HTTP/1.1 200 OK\r\ncontent-length: ${body.length}\r\n\r\n`);
+      socket.end(body);
+    };
+    const slowDisk = await readAll(await getArchive(url, {}, pace), { writeDelayMs: 400 });
+    expect(slowDisk.error).toBeUndefined();
+    expect(slowDisk.written.equals(body)).toBe(true);
+  }, 15_000);
+
+  /**
+   * Mutated answers, deterministic: truncated, a byte flipped, CRLF inserted, a byte
+   * deleted. Each must end, typed, with what was written exactly what was accepted; an
+   * answer cut short is never complete; a change in the body's data gives that data; a
+   * change in the chunked framing gives the body unchanged or an error.
+   */
+  it("ends every one of 320 mutated answers in the right bytes or a typed error", async () => {
+    let seed = 0x5eed;
+    const random = () => {
+      // mulberry32
+      seed = (seed + 0x6d2b79f5) | 0;
+      let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+      t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    };
+    const below = (n: number) => Math.floor(random() * n);
+    const body = Buffer.from(Array.from({ length: 3000 }, () => below(256)));
+    const lengthHead = Buffer.from(`HTTP/1.1 200 OK\r\ncontent-length: ${body.length}\r\n\r\n`);
+    const chunkedHead = Buffer.from(CHUNKED);
+    /** The chunked answer, and where each of the body's bytes sits in it. */
+    const chunkedParts: Buffer[] = [chunkedHead];
+    const dataAt: number[] = [];
+    let offset = chunkedHead.length;
+    let from = 0;
+    for (const [size, extension] of [
+      [1000, ""],
+      [1500, ";x=y"],
+      [500, ""],
+    ] as const) {
+      const line = Buffer.from(`${size.toString(16)}${extension}\r\n`);
+      chunkedParts.push(line, body.subarray(from, from + size), Buffer.from("\r\n"));
+      offset += line.length;
+      for (let i = 0; i < size; i++) dataAt.push(offset + i);
+      offset += size + 2;
+      from += size;
+    }
+    chunkedParts.push(Buffer.from("0\r\nx-t: 1\r\n\r\n"));
+    const bases = [
+      { name: "length", answer: Buffer.concat([lengthHead, body]), head: lengthHead.length },
+      { name: "chunked", answer: Buffer.concat(chunkedParts), head: chunkedHead.length },
+    ];
+    const inChunkData = new Set(dataAt);
+    const failures: string[] = [];
+    for (let n = 0; n < 320; n++) {
+      const base = bases[n % 2] as (typeof bases)[number];
+      const kind = (["truncate", "flip", "crlf", "delete"] as const)[below(4)] as string;
+      const at = below(base.answer.length);
+      let answer: Buffer;
+      if (kind === "truncate") answer = base.answer.subarray(0, at);
+      else if (kind === "flip") {
+        answer = Buffer.from(base.answer);
+        answer[at] = (answer[at] as number) ^ (1 + below(255));
+      } else if (kind === "crlf") {
+        answer = Buffer.concat([
+          base.answer.subarray(0, at),
+          Buffer.from("\r\n"),
+          base.answer.subarray(at),
+        ]);
+      } else answer = Buffer.concat([base.answer.subarray(0, at), base.answer.subarray(at + 1)]);
+      // What a complete read may give: undefined when it must fail, "any" when the head changed.
+      let expected: Buffer | "any" | undefined;
+      const inData = base.name === "length" ? at >= base.head : inChunkData.has(at);
+      if (kind === "truncate") expected = undefined;
+      else if (at < base.head) expected = "any";
+      else if (!inData) expected = body;
+      else if (kind === "flip") {
+        expected =
+          base.name === "length"
+            ? answer.subarray(base.head)
+            : Buffer.from(dataAt.map((position) => answer[position] as number));
+      } else if (kind === "crlf" && base.name === "length") {
+        expected = answer.subarray(base.head, base.head + body.length);
+      } else expected = undefined;
+      const split = below(answer.length + 1);
+      answerWith = (socket) => {
+        socket.write(answer.subarray(0, split));
+        setImmediate(() => socket.end(answer.subarray(split)));
+      };
+      const label = `#${n} ${base.name} ${kind} at ${at}`;
+      const outcome = await Promise.race([
+        (async () => {
+          const answered = await getArchive(url, {}, { windowMs: 2000, minBytes: 1 }).catch(
+            (error: unknown) => error as Error,
+          );
+          if (answered instanceof Error)
+            return { error: answered, written: undefined, accepted: undefined };
+          return await readAll(answered);
+        })(),
+        wait(3000).then(() => "hang" as const),
+      ]);
+      if (outcome === "hang") {
+        failures.push(`${label}: no end in 3 s`);
+        continue;
+      }
+      const { error, written, accepted } = outcome;
+      if (error && !(error instanceof ArchiveAnswerError)) {
+        failures.push(`${label}: untyped ${error.name}: ${error.message}`);
+      }
+      if (written && accepted && !written.equals(accepted)) {
+        failures.push(`${label}: wrote ${written.length} bytes, accepted ${accepted.length}`);
+      }
+      if (!error && expected === undefined) failures.push(`${label}: complete, should have failed`);
+      if (!error && written && Buffer.isBuffer(expected) && !written.equals(expected)) {
+        failures.push(`${label}: complete with the wrong bytes`);
+      }
+      if (error && Buffer.isBuffer(expected) && kind === "flip" && inData) {
+        failures.push(`${label}: a change in the data failed: ${error.message}`);
+      }
+    }
+    expect(failures).toEqual([]);
+  }, 30_000);
 });

@@ -28,6 +28,29 @@ export interface ArchiveAnswer {
   close(): void;
 }
 
+/**
+ * The peer's answer is not one this client reads: malformed or ambiguous framing, a head
+ * too large, a coding other than chunked, or a peer too slow. A peer is not trusted, so
+ * each of these ends the transfer rather than being guessed around.
+ */
+export class ArchiveAnswerError extends Error {
+  override readonly name = "ArchiveAnswerError";
+}
+
+/**
+ * How slow a peer may be: the answer's head must come within `windowMs` of the request,
+ * and while the body is read (not waiting for the disk) each `windowMs` must bring at
+ * least `minBytes`, so that a peer that stalls or trickles a byte now and then (slowloris)
+ * does not hold the download, its lock and its connection for ever.
+ */
+export interface ArchivePace {
+  readonly windowMs: number;
+  readonly minBytes: number;
+}
+
+/** A minute per head, and at least 16 KiB a minute after: any real link does far better. */
+const DEFAULT_PACE: ArchivePace = { windowMs: 60_000, minBytes: 16 * 1024 };
+
 /** Bytes gathered before a write: a few large writes, each under way while more arrive. */
 const BATCH_BYTES = 1024 * 1024;
 /** One batch being filled from the socket, the others being written or waiting to be. */
@@ -38,6 +61,11 @@ const MIN_READ_BYTES = 64 * 1024;
 const MAX_HEAD_BYTES = 16 * 1024;
 /** A chunk-size line with its extensions, or all the trailers, at most. */
 const MAX_CHUNK_FRAMING_BYTES = 16 * 1024;
+/**
+ * Interim answers (1xx) skipped before the real one, at most: each is moved out of the
+ * batch, so a read full of them would otherwise cost a copy of the batch apiece.
+ */
+const MAX_INTERIM_ANSWERS = 8;
 
 /**
  * Sends `GET url` with `headers` (on a connection of its own, closed after the answer)
@@ -46,12 +74,13 @@ const MAX_CHUNK_FRAMING_BYTES = 16 * 1024;
 export async function getArchive(
   url: URL,
   headers: Readonly<Record<string, string>>,
+  pace: ArchivePace = DEFAULT_PACE,
 ): Promise<ArchiveAnswer> {
   if (url.protocol !== "http:" && url.protocol !== "https:") {
     throw new Error(`${url.protocol} is not HTTP`);
   }
   const request = requestHead(url, headers);
-  const get = new ArchiveGet();
+  const get = new ArchiveGet(pace);
   const hostname = url.hostname.replace(/^\[(.*)\]$/, "$1");
   const onread: OnReadOpts = { buffer: () => get.nextReadBuffer(), callback: get.onRead };
   const port = Number(url.port || (url.protocol === "https:" ? 443 : 80));
@@ -127,11 +156,21 @@ class ArchiveGet implements ArchiveAnswer {
   #writeFailed = false;
   /** How the connection ended before the body was asked for. */
   #endedEarly: { readonly error: Error | undefined } | undefined;
+  readonly #pace: ArchivePace;
+  #paceTimer: NodeJS.Timeout | undefined;
+  /** Bytes received since the pace was last checked. */
+  #receivedInWindow = 0;
+  #interimAnswers = 0;
+
+  constructor(pace: ArchivePace) {
+    this.#pace = pace;
+  }
 
   start(socket: Socket, request: string): Promise<ArchiveAnswer> {
     this.#socket = socket;
     return new Promise((resolve, reject) => {
       this.#onHead = { resolve, reject };
+      this.#paceTimer = setTimeout(this.#checkPace, this.#pace.windowMs);
       socket.on("error", (error) => this.#end(error));
       socket.on("close", () => this.#end(undefined));
       socket.write(request);
@@ -146,6 +185,7 @@ class ArchiveGet implements ArchiveAnswer {
   readonly onRead = (length: number, buffer: Buffer): boolean => {
     const batch = this.#free[0];
     if (this.#phase === "over") return this.#pause();
+    this.#receivedInWindow += length;
     try {
       if (!batch) throw new Error("a read came with no room to keep it");
       if (buffer === this.#spare) {
@@ -181,6 +221,7 @@ class ArchiveGet implements ArchiveAnswer {
         return;
       }
       this.#phase = "body";
+      this.#restartPace();
       if (this.#framing.kind === "none") {
         this.#finish(undefined);
         return;
@@ -203,6 +244,37 @@ class ArchiveGet implements ArchiveAnswer {
     this.#end(new Error("the answer was let go"));
   }
 
+  readonly #checkPace = (): void => {
+    const { windowMs, minBytes } = this.#pace;
+    if (this.#phase === "head") {
+      this.#end(new ArchiveAnswerError(`the peer sent no answer within ${windowMs / 1000} s`));
+      return;
+    }
+    // Waiting for the caller or for the disk is not the peer's slowness.
+    const judged = this.#phase === "body" && !this.#paused;
+    if (judged && this.#receivedInWindow < minBytes) {
+      this.#end(
+        new ArchiveAnswerError(
+          `the peer sent ${this.#receivedInWindow} bytes in ${windowMs / 1000} s, less than the ${minBytes} a working peer sends`,
+        ),
+      );
+      return;
+    }
+    this.#receivedInWindow = 0;
+    this.#paceTimer = setTimeout(this.#checkPace, windowMs);
+  };
+
+  #stopPace(): void {
+    clearTimeout(this.#paceTimer);
+  }
+
+  /** A window starts afresh when reading starts or resumes: time spent waiting is not the peer's. */
+  #restartPace(): void {
+    this.#stopPace();
+    this.#receivedInWindow = 0;
+    this.#paceTimer = setTimeout(this.#checkPace, this.#pace.windowMs);
+  }
+
   #pause(): false {
     this.#paused = true;
     return false;
@@ -210,20 +282,29 @@ class ArchiveGet implements ArchiveAnswer {
 
   #resume(): void {
     this.#paused = false;
+    this.#restartPace();
     this.#socket?.resume();
   }
 
   /** Whether to read on for the rest of the head. */
   #readHead(batch: Buffer): boolean {
     for (;;) {
-      const end = batch.subarray(0, this.#filled).indexOf("\r\n\r\n");
+      // Looked for in the first MAX_HEAD_BYTES only, however much one read brought.
+      const end = batch.subarray(0, Math.min(this.#filled, MAX_HEAD_BYTES)).indexOf("\r\n\r\n");
       if (end < 0) {
-        if (this.#filled >= MAX_HEAD_BYTES) throw new Error("the answer's head is too large");
+        if (this.#filled >= MAX_HEAD_BYTES) {
+          throw new ArchiveAnswerError(`the answer's head is larger than ${MAX_HEAD_BYTES} bytes`);
+        }
         return true;
       }
       this.#parseHead(batch.toString("latin1", 0, end));
       const after = end + 4;
       if (this.status >= 100 && this.status < 200) {
+        if (++this.#interimAnswers > MAX_INTERIM_ANSWERS) {
+          throw new ArchiveAnswerError(
+            `the answer has more than ${MAX_INTERIM_ANSWERS} interim (1xx) answers before it`,
+          );
+        }
         // An interim answer (103 Early Hints): the real one follows.
         batch.copyWithin(0, after, this.#filled);
         this.#filled -= after;
@@ -242,16 +323,21 @@ class ArchiveGet implements ArchiveAnswer {
 
   #parseHead(head: string): void {
     const [statusLine = "", ...lines] = head.split("\r\n");
-    const status = /^HTTP\/1\.[01] (\d{3})(?: (.*))?$/.exec(statusLine);
-    if (!status) {
-      throw new Error(`the answer is not HTTP/1.1: ${JSON.stringify(statusLine.slice(0, 80))}`);
+    const status = /^HTTP\/1\.[01] ([1-9]\d\d)(?: (.*))?$/.exec(statusLine);
+    if (!status || hasControlCharacter(statusLine)) {
+      throw new ArchiveAnswerError(
+        `the answer is not HTTP/1.1: ${JSON.stringify(statusLine.slice(0, 80))}`,
+      );
     }
     this.status = Number(status[1]);
     this.statusMessage = status[2] ?? "";
     for (const line of lines) {
+      // No obs-fold, no control characters but tabs (a NUL, a lone CR or LF).
       const header = /^([!#$%&'*+.^_`|~0-9A-Za-z-]+):[ \t]*(.*?)[ \t]*$/.exec(line);
-      if (!header) {
-        throw new Error(`the answer has a malformed header: ${JSON.stringify(line.slice(0, 80))}`);
+      if (!header || hasControlCharacter(line)) {
+        throw new ArchiveAnswerError(
+          `the answer has a malformed header: ${JSON.stringify(line.slice(0, 80))}`,
+        );
       }
       const name = (header[1] as string).toLowerCase();
       const value = header[2] as string;
@@ -322,13 +408,17 @@ class ArchiveGet implements ArchiveAnswer {
     if (this.#phase === "over") return;
     if (this.#phase === "head") {
       this.#phase = "over";
+      this.#stopPace();
       this.#socket?.destroy();
-      this.#onHead?.reject(error ?? new Error("the connection closed before an answer came"));
+      this.#onHead?.reject(
+        error ?? new ArchiveAnswerError("the connection closed before an answer came"),
+      );
       return;
     }
     if (this.#phase === "head-read") {
       // Told to readBody, after it has taken what came before.
       this.#endedEarly ??= { error };
+      this.#stopPace();
       this.#socket?.destroy();
       return;
     }
@@ -336,13 +426,14 @@ class ArchiveGet implements ArchiveAnswer {
     this.#finish(
       closedAtTheEnd
         ? undefined
-        : (error ?? new Error("the connection closed before the end of the body")),
+        : (error ?? new ArchiveAnswerError("the connection closed before the end of the body")),
     );
   }
 
   #finish(error: Error | undefined): void {
     if (this.#phase === "over") return;
     this.#phase = "over";
+    this.#stopPace();
     this.#socket?.destroy();
     const body = this.#onBody;
     if (!body) return;
@@ -355,26 +446,47 @@ class ArchiveGet implements ArchiveAnswer {
   }
 }
 
+/** Whether `text` holds a control character other than a tab (RFC 9110, field-value). */
+function hasControlCharacter(text: string): boolean {
+  for (let at = 0; at < text.length; at++) {
+    const code = text.charCodeAt(at);
+    if ((code < 0x20 && code !== 0x09) || code === 0x7f) return true;
+  }
+  return false;
+}
+
 /** How the body's end is known (RFC 9112, section 6.3). */
 function framingOf(status: number, headers: ReadonlyMap<string, string>): Framing {
   if (status === 204 || status === 304) return { kind: "none" };
   const codings = headers.get("transfer-encoding");
-  if (codings !== undefined) {
-    const last = codings.split(",").at(-1)?.trim().toLowerCase();
-    return last === "chunked"
-      ? { kind: "chunked", decoder: new ChunkedDecoder() }
-      : { kind: "until-close" };
-  }
   const length = headers.get("content-length");
+  if (codings !== undefined) {
+    // Both may mean a response split by something on the way (RFC 9112, 6.3): refused.
+    if (length !== undefined) {
+      throw new ArchiveAnswerError(
+        "the answer has both a Transfer-Encoding and a Content-Length, which is ambiguous",
+      );
+    }
+    // The digest is of the archive's own bytes: another coding (gzip) would not match it.
+    if (codings.trim().toLowerCase() !== "chunked") {
+      throw new ArchiveAnswerError(
+        `the answer's Transfer-Encoding is ${JSON.stringify(codings.slice(0, 80))}; only chunked is read`,
+      );
+    }
+    return { kind: "chunked", decoder: new ChunkedDecoder() };
+  }
   if (length === undefined) return { kind: "until-close" };
   const lengths = new Set(length.split(",").map((each) => each.trim()));
   const [only] = lengths;
   if (lengths.size !== 1 || !only || !/^\d{1,15}$/.test(only)) {
-    throw new Error(`the answer's Content-Length is not a length: ${JSON.stringify(length)}`);
+    throw new ArchiveAnswerError(
+      `the answer's Content-Length is not a length: ${JSON.stringify(length.slice(0, 80))}`,
+    );
   }
   return Number(only) === 0 ? { kind: "none" } : { kind: "length", left: Number(only) };
 }
 
+/** A chunk size's digits, at most: 16^13 = 2^52 is still exact in a number. */
 const HEX_DIGITS = 13;
 
 /**
@@ -413,7 +525,7 @@ export class ChunkedDecoder {
       }
       const byte = buffer[at++] as number;
       if (++this.#framingBytes > MAX_CHUNK_FRAMING_BYTES) {
-        throw new Error("the answer's chunk framing is too long");
+        throw new ArchiveAnswerError("the answer's chunk framing is too long");
       }
       this.#step(byte);
     }
@@ -426,32 +538,38 @@ export class ChunkedDecoder {
     switch (this.#state) {
       case "size": {
         const digit = hexValue(byte);
-        if (digit >= 0 && this.#digits < HEX_DIGITS) {
+        if (digit >= 0) {
+          if (this.#digits === HEX_DIGITS) {
+            throw new ArchiveAnswerError("the answer's chunk size is too large");
+          }
           this.#size = this.#size * 16 + digit;
           this.#digits++;
           return;
         }
-        if (this.#digits === 0) throw new Error("the answer's chunk has no size");
+        if (this.#digits === 0) throw new ArchiveAnswerError("the answer's chunk has no size");
         if (byte === CR) this.#state = "size-lf";
         else if (byte === LF) this.#sizeRead();
         else if (byte === 0x3b || byte === 0x20 || byte === 0x09) this.#state = "extension";
-        else throw new Error("the answer's chunk size is not hexadecimal");
+        else throw new ArchiveAnswerError("the answer's chunk size is not hexadecimal");
         return;
       }
       case "extension":
         if (byte === LF) this.#sizeRead();
         return;
       case "size-lf":
-        if (byte !== LF) throw new Error("the answer's chunk size line does not end");
+        if (byte !== LF) throw new ArchiveAnswerError("the answer's chunk size line does not end");
         this.#sizeRead();
         return;
       case "data-cr":
-        if (byte === CR) this.#state = "data-lf";
-        else if (byte === LF) this.#nextChunk();
-        else throw new Error("the answer's chunk is longer than its size");
+        // CRLF only, no bare LF: a chunk a byte short would otherwise pass, its LF taken
+        // for the end and its CR for data.
+        if (byte !== CR)
+          throw new ArchiveAnswerError("the answer's chunk does not end where its size says");
+        this.#state = "data-lf";
         return;
       case "data-lf":
-        if (byte !== LF) throw new Error("the answer's chunk is longer than its size");
+        if (byte !== LF)
+          throw new ArchiveAnswerError("the answer's chunk does not end where its size says");
         this.#nextChunk();
         return;
       case "trailer":
@@ -463,7 +581,7 @@ export class ChunkedDecoder {
         if (byte === LF) this.#state = "trailer";
         return;
       case "trailer-lf":
-        if (byte !== LF) throw new Error("the answer's trailers do not end");
+        if (byte !== LF) throw new ArchiveAnswerError("the answer's trailers do not end");
         this.#state = "done";
         return;
     }

@@ -32,6 +32,11 @@ beforeAll(async () => {
       response.writeHead(307, { location: "/loop" }).end();
       return;
     }
+    const away = /^\/away\?to=(.*)$/.exec(request.url ?? "");
+    if (away) {
+      response.writeHead(302, { location: decodeURIComponent(away[1] as string) }).end();
+      return;
+    }
     seen.push(request.headers.range);
     const match = /^bytes=(\d+)-$/.exec(request.headers.range ?? "");
     const start =
@@ -129,9 +134,40 @@ describe("downloadResumably", () => {
   it("gives up on a redirect loop, saying so", async () => {
     const partial = join(directory, "loop.part");
     await expect(downloadResumably(new URL("/loop", url), partial, sha256)).rejects.toThrow(
-      /Cannot reach .*redirect/,
+      /redirected the archive more than 20 times/,
     );
   });
+
+  it.each([
+    // The same server under another name: another origin all the same.
+    ["another host", () => `http://localhost:${url.port}/blobs/${sha256}`],
+    ["a private address", () => `http://10.0.0.1/blobs/${sha256}`],
+    ["the same host on another port", () => `http://127.0.0.1:1/blobs/${sha256}`],
+    ["another scheme", () => "file:///etc/passwd"],
+    ["nowhere", () => "http://[::1"],
+  ])(
+    "refuses a redirect to %s, neither signing nor sending the request there",
+    async (_case, to) => {
+      const partial = join(directory, "away.part");
+      signedFor.length = 0;
+      const sign = async (request: Request) => {
+        const signed = new Request(request);
+        signed.headers.set("x-signed-for", request.url);
+        return signed;
+      };
+      const away = new URL(`/away?to=${encodeURIComponent(to())}`, url);
+      const refusal = await downloadResumably(away, partial, sha256, {
+        sign,
+        headers: { authorization: "Bearer secret" },
+      }).catch((error: unknown) => error);
+      expect(refusal).toBeInstanceOf(DownloadError);
+      expect((refusal as Error).message).toContain(
+        `redirected the archive to ${JSON.stringify(to())}, which is not on ${url.origin}`,
+      );
+      expect(signedFor).toEqual([away.href]);
+      expect(existsSync(partial)).toBe(false);
+    },
+  );
 
   it("deletes and refuses a file whose digest is not the promised one", async () => {
     const partial = join(directory, "forged.part");

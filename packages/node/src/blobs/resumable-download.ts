@@ -63,6 +63,7 @@ export async function downloadResumably(
   try {
     response = await requestArchive(url, headers, options.sign);
   } catch (error) {
+    if (error instanceof DownloadError) throw error;
     throw new DownloadError(
       `Cannot reach ${url.origin}: ${(error as Error).message}. Try again; the download will resume.`,
     );
@@ -145,8 +146,11 @@ async function writeAll(file: FileHandle, batch: Buffer): Promise<void> {
 const MAX_REDIRECTS = 20;
 
 /**
- * GETs the archive, following redirects. The request is signed as a web Request, which is
- * what signers take, and sent with the headers the signature covers.
+ * GETs the archive, following redirects on its own origin only. The request is signed as
+ * a web Request, which is what signers take, and sent with the headers the signature covers.
+ * A redirect elsewhere is refused: the archive is fetched from the server the caller
+ * checked (its publisher's, on an address and a server the node federates with), and the
+ * signature and headers (an API token) are for that server alone.
  */
 async function requestArchive(
   url: URL,
@@ -161,8 +165,18 @@ async function requestArchive(
     const location = answer.headers.get("location");
     if (!location || ![301, 302, 303, 307, 308].includes(answer.status)) return answer;
     answer.close();
-    if (hops === MAX_REDIRECTS) throw new Error(`more than ${MAX_REDIRECTS} redirects`);
-    target = new URL(location, target);
+    if (hops === MAX_REDIRECTS) {
+      throw new DownloadError(
+        `${url.origin} redirected the archive more than ${MAX_REDIRECTS} times (a loop?); ask its administrators to fix the archive's address.`,
+      );
+    }
+    const next = URL.parse(location, target.href);
+    if (next?.origin !== url.origin) {
+      throw new DownloadError(
+        `${url.origin} redirected the archive to ${JSON.stringify(location.slice(0, 200))}, which is not on ${url.origin}; an archive is fetched from its own server only, so the download was refused.`,
+      );
+    }
+    target = next;
   }
 }
 
