@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from "node:crypto";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
+import { type AddressInfo, createServer as createNetServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -168,6 +168,29 @@ describe("downloadResumably", () => {
       expect(existsSync(partial)).toBe(false);
     },
   );
+
+  it("says a peer's answer was refused, not that the peer could not be reached", async () => {
+    const peer = createNetServer((socket) =>
+      socket.once("data", () =>
+        socket.end("HTTP/1.1 200 OK\r\ncontent-length: 3\r\ntransfer-encoding: chunked\r\n\r\n"),
+      ),
+    );
+    await new Promise<void>((resolve) => peer.listen(0, "127.0.0.1", resolve));
+    const origin = `http://127.0.0.1:${(peer.address() as AddressInfo).port}`;
+    try {
+      await expect(
+        downloadResumably(
+          new URL(`${origin}/blobs/${sha256}`),
+          join(directory, "ambiguous.part"),
+          sha256,
+        ),
+      ).rejects.toThrow(
+        `${origin} gave an answer this node does not accept (the answer has both a Transfer-Encoding and a Content-Length, which is ambiguous)`,
+      );
+    } finally {
+      peer.close();
+    }
+  });
 
   it("deletes and refuses a file whose digest is not the promised one", async () => {
     const partial = join(directory, "forged.part");

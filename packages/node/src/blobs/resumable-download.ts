@@ -4,7 +4,7 @@ import { type FileHandle, open, rm, stat } from "node:fs/promises";
 import { Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { PRIVATE_FILE_MODE } from "../private-files.ts";
-import { type ArchiveAnswer, getArchive } from "./archive-get.ts";
+import { type ArchiveAnswer, ArchiveAnswerError, getArchive } from "./archive-get.ts";
 import { BlobDigestError } from "./blob-store.ts";
 
 export class DownloadError extends Error {
@@ -64,6 +64,11 @@ export async function downloadResumably(
     response = await requestArchive(url, headers, options.sign);
   } catch (error) {
     if (error instanceof DownloadError) throw error;
+    if (error instanceof ArchiveAnswerError) {
+      throw new DownloadError(
+        `${url.origin} gave an answer this node does not accept (${error.message}); try again later, and tell its administrators if it lasts.`,
+      );
+    }
     throw new DownloadError(
       `Cannot reach ${url.origin}: ${(error as Error).message}. Try again; the download will resume.`,
     );
