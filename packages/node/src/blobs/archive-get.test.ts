@@ -6,7 +6,12 @@ import {
   setDefaultCACertificates,
 } from "node:tls";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type ArchiveAnswer, ArchiveAnswerError, getArchive } from "./archive-get.ts";
+import {
+  ArchiveAddressError,
+  type ArchiveAnswer,
+  ArchiveAnswerError,
+  getArchive,
+} from "./archive-get.ts";
 
 /**
  * A peer scripted byte by byte: each test says what the server writes on the socket, so
@@ -389,13 +394,40 @@ describe("getArchive against a hostile peer", () => {
     expect(read.written.toString()).toBe(body);
   });
 
+  it("connects to no private or loopback address when they are not allowed, by IP or by a name", async () => {
+    requests.length = 0;
+    answerWith = (socket) => void writeApart(socket, ["HTTP/1.1 204 No Content\r\n\r\n"], "end");
+    for (const [host, address] of [
+      [url.host, "127\\.0\\.0\\.1"],
+      [`localhost:${url.port}`, "(127\\.0\\.0\\.1|::1)"],
+      [`[::ffff:127.0.0.1]:${url.port}`, "::ffff:7f00:1"],
+    ] as const) {
+      const refusal = await getArchive(
+        new URL(`http://${host}/blobs/a`),
+        {},
+        { allowPrivateAddresses: false },
+      ).catch((error: unknown) => error);
+      expect(refusal).toBeInstanceOf(ArchiveAddressError);
+      expect((refusal as Error).message).toMatch(
+        new RegExp(
+          `is on the private or loopback address ${address}, and this node only talks to public ones\\. To federate on an intranet, start the node with --allow-private-addresses`,
+        ),
+      );
+    }
+    expect(requests).toEqual([]);
+    await getArchive(new URL(`http://localhost:${url.port}/`), {}).then((allowed) =>
+      allowed.close(),
+    );
+    expect(requests).toHaveLength(1);
+  });
+
   const pace = { windowMs: 300, minBytes: 1024 };
 
   it("gives up on a peer that accepts the connection and never answers, over HTTP and HTTPS", async () => {
     answerWith = () => {};
-    const plain = getArchive(url, {}, pace);
+    const plain = getArchive(url, {}, { pace });
     // A TLS handshake nobody answers: the plain peer reads the ClientHello and says nothing.
-    const handshake = getArchive(new URL(url.href.replace("http:", "https:")), {}, pace);
+    const handshake = getArchive(new URL(url.href.replace("http:", "https:")), {}, { pace });
     for (const attempt of [plain, handshake]) {
       const refusal = await attempt.catch((error: unknown) => error);
       expect(refusal).toBeInstanceOf(ArchiveAnswerError);
@@ -410,14 +442,14 @@ describe("getArchive against a hostile peer", () => {
         socket,
         [...head].flatMap((byte) => [byte, "", "", "", "", ""]),
       );
-    const refusal = await getArchive(url, {}, pace).catch((error: unknown) => error);
+    const refusal = await getArchive(url, {}, { pace }).catch((error: unknown) => error);
     expect((refusal as Error).message).toBe("the peer sent no answer within 0.3 s");
   });
 
   it("gives up on a body that stalls or trickles, not on a disk slower than the peer", async () => {
     answerWith = (socket) =>
       void writeApart(socket, ["HTTP/1.1 200 OK\r\ncontent-length: 100\r\n\r\nab"]);
-    const stalled = await readAll(await getArchive(url, {}, pace));
+    const stalled = await readAll(await getArchive(url, {}, { pace }));
     expect(stalled.error).toBeInstanceOf(ArchiveAnswerError);
     expect(stalled.error?.message).toBe(
       "the peer sent 0 bytes in 0.3 s, less than the 1024 a working peer sends",
@@ -430,7 +462,7 @@ describe("getArchive against a hostile peer", () => {
         "HTTP/1.1 200 OK\r\ncontent-length: 100000\r\n\r\n",
         ...Array.from({ length: 400 }, () => "x"),
       ]);
-    const trickled = await readAll(await getArchive(url, {}, pace));
+    const trickled = await readAll(await getArchive(url, {}, { pace }));
     expect(trickled.error?.message).toMatch(
       /^the peer sent \d+ bytes in 0\.3 s, less than the 1024/,
     );
@@ -441,7 +473,7 @@ describe("getArchive against a hostile peer", () => {
       socket.write(`HTTP/1.1 200 OK\r\ncontent-length: ${body.length}\r\n\r\n`);
       socket.end(body);
     };
-    const slowDisk = await readAll(await getArchive(url, {}, pace), { writeDelayMs: 400 });
+    const slowDisk = await readAll(await getArchive(url, {}, { pace }), { writeDelayMs: 400 });
     expect(slowDisk.error).toBeUndefined();
     expect(slowDisk.written.equals(body)).toBe(true);
   }, 15_000);
@@ -527,9 +559,11 @@ describe("getArchive against a hostile peer", () => {
       const label = `#${n} ${base.name} ${kind} at ${at}`;
       const outcome = await Promise.race([
         (async () => {
-          const answered = await getArchive(url, {}, { windowMs: 2000, minBytes: 1 }).catch(
-            (error: unknown) => error as Error,
-          );
+          const answered = await getArchive(
+            url,
+            {},
+            { pace: { windowMs: 2000, minBytes: 1 } },
+          ).catch((error: unknown) => error as Error);
           if (answered instanceof Error)
             return { error: answered, written: undefined, accepted: undefined };
           return await readAll(answered);

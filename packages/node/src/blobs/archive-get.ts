@@ -1,5 +1,13 @@
-import { connect as connectTcp, isIP, type OnReadOpts, type Socket } from "node:net";
+import { type LookupAddress, lookup } from "node:dns";
+import {
+  connect as connectTcp,
+  isIP,
+  type LookupFunction,
+  type OnReadOpts,
+  type Socket,
+} from "node:net";
 import { type ConnectionOptions, connect as connectTls } from "node:tls";
+import { ALLOW_PRIVATE_ADDRESSES_ADVICE, isPrivateAddress } from "../private-addresses.ts";
 
 /**
  * One GET of an archive over HTTP/1.1, its body read from the socket straight into a few
@@ -51,6 +59,21 @@ export interface ArchivePace {
 /** A minute per head, and at least 16 KiB a minute after: any real link does far better. */
 const DEFAULT_PACE: ArchivePace = { windowMs: 60_000, minBytes: 16 * 1024 };
 
+/**
+ * The peer's host is, or resolves to, a private or loopback address the node may not
+ * reach: checked on the address connected to, so that a name that changed its address
+ * since it was checked (DNS rebinding) is caught too.
+ */
+export class ArchiveAddressError extends Error {
+  override readonly name = "ArchiveAddressError";
+
+  constructor(hostname: string, address: string) {
+    super(
+      `${hostname} is on the private or loopback address ${address}, and this node only talks to public ones. ${ALLOW_PRIVATE_ADDRESSES_ADVICE}`,
+    );
+  }
+}
+
 /** Bytes gathered before a write: a few large writes, each under way while more arrive. */
 const BATCH_BYTES = 1024 * 1024;
 /** One batch being filled from the socket, the others being written or waiting to be. */
@@ -74,29 +97,52 @@ const MAX_INTERIM_ANSWERS = 8;
 export async function getArchive(
   url: URL,
   headers: Readonly<Record<string, string>>,
-  pace: ArchivePace = DEFAULT_PACE,
+  options: {
+    readonly pace?: ArchivePace;
+    /** False to refuse a host on a private or loopback address, as a peer's. */
+    readonly allowPrivateAddresses?: boolean;
+  } = {},
 ): Promise<ArchiveAnswer> {
   if (url.protocol !== "http:" && url.protocol !== "https:") {
     throw new Error(`${url.protocol} is not HTTP`);
   }
   const request = requestHead(url, headers);
-  const get = new ArchiveGet(pace);
   const hostname = url.hostname.replace(/^\[(.*)\]$/, "$1");
+  const publicOnly = options.allowPrivateAddresses === false;
+  if (publicOnly && isIP(hostname) !== 0 && isPrivateAddress(hostname)) {
+    throw new ArchiveAddressError(hostname, hostname);
+  }
+  const get = new ArchiveGet(options.pace ?? DEFAULT_PACE);
   const onread: OnReadOpts = { buffer: () => get.nextReadBuffer(), callback: get.onRead };
   const port = Number(url.port || (url.protocol === "https:" ? 443 : 80));
-  // tls.connect takes onread as net.connect does (Node's documentation); its types lack it.
-  const tlsOptions: ConnectionOptions & { onread: OnReadOpts } = {
+  const connection = {
     host: hostname,
     port,
-    servername: isIP(hostname) ? undefined : hostname,
     onread,
+    ...(publicOnly ? { lookup: publicLookup } : {}),
   };
-  const socket =
-    url.protocol === "https:"
-      ? connectTls(tlsOptions)
-      : connectTcp({ host: hostname, port, onread });
+  // tls.connect takes onread as net.connect does (Node's documentation); its types lack it.
+  const tlsOptions: ConnectionOptions & { onread: OnReadOpts } = {
+    ...connection,
+    servername: isIP(hostname) ? undefined : hostname,
+  };
+  const socket = url.protocol === "https:" ? connectTls(tlsOptions) : connectTcp(connection);
   return await get.start(socket, request);
 }
+
+/** dns.lookup, failing when any address found is private or loopback. */
+const publicLookup: LookupFunction = (hostname, options, callback) => {
+  lookup(hostname, options, (error, address: string | LookupAddress[], family?: number) => {
+    const found =
+      typeof address === "string" ? [address] : (address ?? []).map((each) => each.address);
+    const refused = error ? undefined : found.find((each) => isPrivateAddress(each));
+    callback(
+      refused === undefined ? error : new ArchiveAddressError(hostname, refused),
+      address,
+      family,
+    );
+  });
+};
 
 function requestHead(url: URL, headers: Readonly<Record<string, string>>): string {
   const lines = [`GET ${url.pathname}${url.search} HTTP/1.1`];

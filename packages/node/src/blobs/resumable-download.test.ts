@@ -169,6 +169,19 @@ describe("downloadResumably", () => {
     },
   );
 
+  it("fetches nothing from a private or loopback address when they are not allowed", async () => {
+    const partial = join(directory, "private.part");
+    seen.length = 0;
+    await expect(
+      downloadResumably(url, partial, sha256, { allowPrivateAddresses: false }),
+    ).rejects.toThrow(
+      new DownloadError(
+        `127.0.0.1 is on the private or loopback address 127.0.0.1, and this node only talks to public ones. To federate on an intranet, start the node with --allow-private-addresses (COURSEFED_ALLOW_PRIVATE_ADDRESSES=1, or "allowPrivateAddresses": true in its configuration file).`,
+      ),
+    );
+    expect(seen).toEqual([]);
+  });
+
   it("says a peer's answer was refused, not that the peer could not be reached", async () => {
     const peer = createNetServer((socket) =>
       socket.once("data", () =>

@@ -4,7 +4,12 @@ import { type FileHandle, open, rm, stat } from "node:fs/promises";
 import { Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { PRIVATE_FILE_MODE } from "../private-files.ts";
-import { type ArchiveAnswer, ArchiveAnswerError, getArchive } from "./archive-get.ts";
+import {
+  ArchiveAddressError,
+  type ArchiveAnswer,
+  ArchiveAnswerError,
+  getArchive,
+} from "./archive-get.ts";
 import { BlobDigestError } from "./blob-store.ts";
 
 export class DownloadError extends Error {
@@ -34,6 +39,11 @@ export async function downloadResumably(
      * off there rather than allowed to fill the disk.
      */
     readonly size?: number;
+    /**
+     * False for a peer's archive when the node may not reach private addresses: its host
+     * is checked on each address connected to. The CLI talks to its own node, often local.
+     */
+    readonly allowPrivateAddresses?: boolean;
   } = {},
 ): Promise<{ size: number }> {
   const hash = createHash("sha256");
@@ -61,9 +71,10 @@ export async function downloadResumably(
   if (have > 0) Object.assign(headers, { range: `bytes=${have}-`, "if-range": `"${sha256}"` });
   let response: ArchiveAnswer;
   try {
-    response = await requestArchive(url, headers, options.sign);
+    response = await requestArchive(url, headers, options);
   } catch (error) {
     if (error instanceof DownloadError) throw error;
+    if (error instanceof ArchiveAddressError) throw new DownloadError(error.message);
     if (error instanceof ArchiveAnswerError) {
       throw new DownloadError(
         `${url.origin} gave an answer this node does not accept (${error.message}); try again later, and tell its administrators if it lasts.`,
@@ -160,13 +171,15 @@ const MAX_REDIRECTS = 20;
 async function requestArchive(
   url: URL,
   headers: Record<string, string>,
-  sign: RequestSigner | undefined,
+  options: Parameters<typeof downloadResumably>[3],
 ): Promise<ArchiveAnswer> {
   let target = url;
   for (let hops = 0; ; hops++) {
     const unsigned = new Request(target, { headers });
-    const request = sign ? await sign(unsigned) : unsigned;
-    const answer = await getArchive(target, Object.fromEntries(request.headers));
+    const request = options?.sign ? await options.sign(unsigned) : unsigned;
+    const answer = await getArchive(target, Object.fromEntries(request.headers), {
+      allowPrivateAddresses: options?.allowPrivateAddresses ?? true,
+    });
     const location = answer.headers.get("location");
     if (!location || ![301, 302, 303, 307, 308].includes(answer.status)) return answer;
     answer.close();

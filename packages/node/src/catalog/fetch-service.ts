@@ -21,6 +21,8 @@ export interface ArchiveFetchStores {
    * we follow its author. Asked for only when a download is needed; federation/ makes it.
    */
   readonly institutionSigner: () => Promise<RequestSigner>;
+  /** Whether the publisher's server may be on a private or loopback address. */
+  readonly allowPrivateAddresses: boolean;
 }
 
 /**
@@ -67,7 +69,11 @@ export async function fetchCatalogArchive(
   }
   const sign = await services.institutionSigner();
   const stored = await services.blobs.download(revision.sha256, (partial) =>
-    downloadResumably(archive, partial, revision.sha256, { sign, size: revision.size }),
+    downloadResumably(archive, partial, revision.sha256, {
+      sign,
+      size: revision.size,
+      allowPrivateAddresses: services.allowPrivateAddresses,
+    }),
   );
   return { ...stored, revision: revision.revision };
 }

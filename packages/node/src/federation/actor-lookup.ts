@@ -1,39 +1,12 @@
 import { lookup } from "node:dns/promises";
-import { BlockList, isIP } from "node:net";
+import { isIP } from "node:net";
 import type { Context } from "@fedify/fedify";
 import { type Actor, Object as APObject, getTypeId, isActor } from "@fedify/vocab";
-import { CONFIG_ENVIRONMENT } from "../config-names.ts";
 import type { ActorResolver } from "../follows/follow-service.ts";
 import { FollowError, type FollowTarget } from "../follows/follow-target.ts";
+import { ALLOW_PRIVATE_ADDRESSES_ADVICE, isPrivateAddress } from "../private-addresses.ts";
 import type { FederationServices } from "./context.ts";
 import { describeRemoteActor } from "./remote-actor.ts";
-
-/** Addresses a node only talks to when allowed to (loopback, private, link-local, unique local). */
-const PRIVATE_RANGES = (() => {
-  const ranges = new BlockList();
-  for (const [network, prefix] of [
-    ["0.0.0.0", 8],
-    ["10.0.0.0", 8],
-    ["100.64.0.0", 10],
-    ["127.0.0.0", 8],
-    ["169.254.0.0", 16],
-    ["172.16.0.0", 12],
-    ["192.168.0.0", 16],
-  ] as const) {
-    ranges.addSubnet(network, prefix, "ipv4");
-  }
-  ranges.addAddress("::", "ipv6");
-  ranges.addAddress("::1", "ipv6");
-  ranges.addSubnet("fc00::", 7, "ipv6");
-  ranges.addSubnet("fe80::", 10, "ipv6");
-  return ranges;
-})();
-
-function isPrivateAddress(address: string): boolean {
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address)?.[1];
-  if (mapped) return PRIVATE_RANGES.check(mapped, "ipv4");
-  return PRIVATE_RANGES.check(address, isIP(address) === 6 ? "ipv6" : "ipv4");
-}
 
 /** Whether `hostname` is, or resolves to, an address that is not public. */
 async function isPrivateHost(hostname: string): Promise<boolean> {
@@ -62,7 +35,7 @@ export async function checkAddressAllowed(
   if (allowPrivateAddresses || !(await isPrivateHost(hostname))) return;
   throw new FollowError(
     "PRIVATE_ADDRESS",
-    `${hostname} is a private or loopback address, and this node only talks to public ones. To federate on an intranet, start the node with --allow-private-addresses (${CONFIG_ENVIRONMENT.allowPrivateAddresses}=1, or "allowPrivateAddresses": true in its configuration file).`,
+    `${hostname} is a private or loopback address, and this node only talks to public ones. ${ALLOW_PRIVATE_ADDRESSES_ADVICE}`,
   );
 }
 
