@@ -361,6 +361,7 @@ describe("getArchive against a hostile peer", () => {
     ["junk before the size", " 5\r\nabcde\r\n0\r\n\r\n", "chunk has no size"],
     ["a negative size", "-5\r\nabcde\r\n0\r\n\r\n", "chunk has no size"],
     ["no CRLF after a chunk", "3\r\nabcdef\r\n0\r\n\r\n", "chunk does not end where its size says"],
+    ["a CR inside an extension", "5;a\rb\r\nabcde\r\n0\r\n\r\n", "chunk size line does not end"],
     ["a size line that never ends", `5;${"x".repeat(1024 * 1024)}`, "chunk framing is too long"],
     ["trailers without end", `0\r\nx-a: ${"a".repeat(20_000)}`, "chunk framing is too long"],
   ])(

@@ -600,7 +600,9 @@ export class ChunkedDecoder {
         return;
       }
       case "extension":
-        if (byte === LF) this.#sizeRead();
+        // A CR ends the line or nothing: one inside an extension is not a chunk size line.
+        if (byte === CR) this.#state = "size-lf";
+        else if (byte === LF) this.#sizeRead();
         return;
       case "size-lf":
         if (byte !== LF) throw new ArchiveAnswerError("the answer's chunk size line does not end");
