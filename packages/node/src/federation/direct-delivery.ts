@@ -124,7 +124,7 @@ export class DirectDelivery {
           spec,
         );
         signed.set("content-length", String(body.bytes.length));
-        return await this.#post(inbox, Object.fromEntries(signed), body.bytes);
+        return await this.#post(inbox, signed, body.bytes);
       };
       let answer = await knock();
       if ((answer.status === 400 || answer.status === 401) && !answer.challenge) {
@@ -177,16 +177,32 @@ export class DirectDelivery {
     return body;
   }
 
-  /** POSTs `body`; answers once the response is read to its end. */
-  #post(url: URL, headers: Record<string, string>, body: Buffer): Promise<InboxAnswer> {
+  /**
+   * POSTs `body`; answers once the response is read to its end. The request is described
+   * field by field and its headers as a flat list (which node:http writes as they are,
+   * `host` included), not as a URL and an object: node:http would otherwise take the URL
+   * apart and copy each header into a map of its own, for every one of a fan-out's POSTs.
+   */
+  #post(url: URL, headers: ReadonlyMap<string, string>, body: Buffer): Promise<InboxAnswer> {
     const https = url.protocol === "https:";
     if (!https && url.protocol !== "http:") return Promise.reject(new Error("not HTTP"));
+    const list: string[] = [];
+    for (const [name, value] of headers) list.push(name, value);
+    if (url.username || url.password) {
+      // As node:http does for a URL's credentials, which it skips for a list of headers.
+      const credentials = `${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`;
+      list.push("authorization", `Basic ${Buffer.from(credentials).toString("base64")}`);
+    }
+    const { hostname } = url;
     return new Promise((resolve, reject) => {
       const request = (https ? httpsRequest : httpRequest)(
-        url,
         {
           method: "POST",
-          headers,
+          // An IPv6 address is bracketed in a URL, not in a socket's address.
+          hostname: hostname.startsWith("[") ? hostname.slice(1, -1) : hostname,
+          port: url.port || (https ? 443 : 80),
+          path: url.pathname + url.search,
+          headers: list,
           agent: https ? this.#httpsAgent : this.#httpAgent,
           timeout: RESPONSE_TIMEOUT,
         },
