@@ -216,6 +216,7 @@ describe("bench:downloads' and bench:restore's lines", () => {
     );
     expect(figures["restore.sharePct"]?.value).toBe(3.8);
     expect(figures["restore.moodleS"]?.value).toBeCloseTo(38.48, 5);
+    expect(figures["restore.nodeS"]?.value).toBeCloseTo(1.52, 5);
   });
 
   it("reads nothing from a run that printed none of its lines", () => {

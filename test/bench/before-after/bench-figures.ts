@@ -263,7 +263,10 @@ function restoreFigures(output: string): Collected {
   );
   const share = figures["restore.sharePct"];
   const jobs = figures["restore.jobsS"];
-  if (share && jobs) figures["restore.moodleS"] = { value: jobs.value * (1 - share.value / 100) };
+  if (share && jobs) {
+    figures["restore.moodleS"] = { value: jobs.value * (1 - share.value / 100) };
+    figures["restore.nodeS"] = { value: (jobs.value * share.value) / 100 };
+  }
   return figures;
 }
 
