@@ -150,7 +150,7 @@ describe("bench:scale's catalog lines since each engine has its own", () => {
         "catalog search on SQLite, 1000000 entries (kept in /tmp/catalog-1m.sqlite), 200 searches with their totals (counted up to 1000), and their next pages:",
         "  SQLite: p50 3.1 ms, p95 61.0 ms = 0.31x the 200 ms budget; max 390.2 ms",
         "    p50 / p95 by kind: words (40) 2.0 ms / 30.0 ms, one filter (40) 1.0 ms / 20.0 ms, combinations (120) 3.0 ms / 70.0 ms, next pages (130) 2.0 ms / 50.0 ms",
-        "  resident memory of coursefed serve holding the SQLite catalog: 231 MB after 8 searches, 262 MB at its peak answering the 200 searches through its API = 0.82x its budget of 320 MB",
+        "  resident memory of coursefed serve holding the SQLite catalog: 225 MB started, 231 MB after 8 searches, 262 MB at its peak answering the 200 searches through its API = 0.82x its budget of 320 MB",
         "catalog search on PostgreSQL, 1000000 entries (filled in 900 s, two targets' probes judged it in 60.0 s), 200 searches with their totals (counted up to 1000), and their next pages:",
         "  PostgreSQL: p50 12.5 ms, p95 150.0 ms = 0.75x the 200 ms budget; max 800.0 ms",
         "catalog search on PostgreSQL (a search and its next page): 1 searcher 30 searches/s, 3 searchers (a pool each) 50 searches/s = 1.67x",

@@ -150,7 +150,7 @@ function scaleFigures(output: string): Collected {
     figures,
     output,
     new RegExp(
-      `^\\s+resident memory of coursefed serve holding the SQLite catalog: ${NUMBER} MB after \\d+ searches, ${NUMBER} MB at its peak`,
+      `^\\s+resident memory of coursefed serve holding the SQLite catalog: (?:[\\d.]+ MB started, )?${NUMBER} MB after \\d+ searches, ${NUMBER} MB at its peak`,
       "m",
     ),
     ["catalogRss.restMb", "catalogRss.peakMb"],
