@@ -117,7 +117,7 @@ export default {
   options: {
     parser: "swc",
     doNotFollow: { path: "node_modules" },
-    exclude: { path: "[.]test[.]ts$|/test-database[.]ts$" },
+    exclude: { path: "[.]test[.]ts$|/test-[a-z-]+[.]ts$" },
     combinedDependencies: true,
     enhancedResolveOptions: {
       exportsFields: ["exports"],

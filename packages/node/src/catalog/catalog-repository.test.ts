@@ -10,6 +10,7 @@ import {
   type ReceivedCourse,
 } from "./catalog-repository.ts";
 import { probedSites, type RestoreSite } from "./catalog-restorable.ts";
+import { FIXTURE_INSTITUTION, receivedCourse } from "./test-received-course.ts";
 
 const databases = temporaryDatabases();
 afterAll(() => databases.removeAll());
@@ -17,7 +18,7 @@ afterAll(() => databases.removeAll());
 /** A database of its own, so that each group of tests sees only its courses. */
 const freshDatabase = databases.open;
 
-const INSTITUTION = "https://univ.example/actors/institution";
+const INSTITUTION = FIXTURE_INSTITUTION;
 
 function entry(
   objectUri: string,
@@ -27,35 +28,7 @@ function entry(
   publishedAt: number,
   manifest: Partial<CourseManifest> = {},
 ): ReceivedCourse {
-  const revision = manifest.revision ?? 1;
-  const sha256 = `${revision}`.padStart(64, "0");
-  return {
-    objectUri,
-    actorUri: INSTITUTION,
-    title,
-    summary,
-    tags,
-    archiveUrl: `https://univ.example/blobs/${sha256}`,
-    manifest: {
-      object: objectUri,
-      revision,
-      archive: { sha256, size: 1, format: "zip" },
-      moodle: { version: "2024100700", release: "4.5 (Build: 20241007)", backupRelease: "4.5" },
-      course: { fullname: title, shortname: title, format: "topics" },
-      type: "course",
-      sections: 1,
-      activities: {},
-      questionTypes: {},
-      languages: ["fr"],
-      requiredPlugins: [],
-      license: null,
-      personalData: "clean",
-      derivedFrom: null,
-      publishedAt: new Date(publishedAt).toISOString(),
-      ...manifest,
-    },
-    manifestJws: "jws",
-  };
+  return receivedCourse({ objectUri, title, summary, tags, publishedAt, manifest });
 }
 
 describe("CatalogRepository.searchCatalog", () => {

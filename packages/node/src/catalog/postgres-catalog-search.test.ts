@@ -4,11 +4,12 @@ import type { NodeDatabase } from "../db/database.ts";
 import { TEST_POSTGRES_ENVIRONMENT, temporaryDatabases } from "../db/test-database.ts";
 import type { CourseManifest } from "../manifests/course-manifest.ts";
 import { CatalogRepository, type ReceivedCourse } from "./catalog-repository.ts";
+import { FIXTURE_INSTITUTION, receivedCourse } from "./test-received-course.ts";
 
 const databases = temporaryDatabases();
 afterAll(() => databases.removeAll());
 
-const INSTITUTION = "https://univ.example/actors/institution";
+const INSTITUTION = FIXTURE_INSTITUTION;
 const DAY = 86_400_000;
 /** Noon, so that a course a day apart is in the next day whatever the time zone. */
 const START = Date.UTC(2025, 0, 1, 12);
@@ -20,36 +21,14 @@ function course(
   day: number,
   manifest: Partial<CourseManifest> = {},
 ): ReceivedCourse {
-  const objectUri = `https://univ.example/courses/${number}`;
-  const revision = manifest.revision ?? 1;
-  const sha256 = `${number}${revision}`.padStart(64, "0");
-  return {
-    objectUri,
-    actorUri: INSTITUTION,
+  return receivedCourse({
+    objectUri: `https://univ.example/courses/${number}`,
     title,
     summary,
-    tags: [],
-    archiveUrl: `https://univ.example/blobs/${sha256}`,
-    manifest: {
-      object: objectUri,
-      revision,
-      archive: { sha256, size: 1, format: "zip" },
-      moodle: { version: "2024100700", release: "4.5 (Build: 20241007)", backupRelease: "4.5" },
-      course: { fullname: title, shortname: title, format: "topics" },
-      type: "course",
-      sections: 1,
-      activities: {},
-      questionTypes: {},
-      languages: ["fr"],
-      requiredPlugins: [],
-      license: null,
-      personalData: "clean",
-      derivedFrom: null,
-      publishedAt: new Date(START + day * DAY).toISOString(),
-      ...manifest,
-    },
-    manifestJws: "jws",
-  };
+    publishedAt: START + day * DAY,
+    archiveSeed: `${number}`,
+    manifest,
+  });
 }
 
 describe("Catalog search across days and long words", () => {
