@@ -202,6 +202,18 @@ describe("catching up on what deliveries missed", () => {
         response.writeHead(500).end();
         return;
       }
+      // Two actors whose own documents are not ActivityPub's JSON: a truncated one, and
+      // the HTML page a proxy or a login form gives.
+      if (url.pathname === "/actors/garbled") {
+        response.writeHead(200, { "content-type": "application/activity+json" });
+        response.end('{"type": "Person", "outbox":');
+        return;
+      }
+      if (url.pathname === "/actors/html") {
+        response.writeHead(200, { "content-type": "text/html; charset=utf-8" });
+        response.end("<html><body>Sign in</body></html>");
+        return;
+      }
       const answer = hostileAnswer(url, course);
       if (answer === undefined) {
         response.writeHead(404).end();
@@ -442,8 +454,10 @@ describe("catching up on what deliveries missed", () => {
   });
 
   it("a hostile outbox is bounded and what it says for others is refused", async () => {
-    const [loop, endless, huge, bloated, flaky, liar] = await Promise.all(
-      ["loop", "endless", "huge", "bloated", "flaky", "liar"].map((name) => followHostile(name)),
+    const [loop, endless, huge, bloated, flaky, liar, garbled, html] = await Promise.all(
+      ["loop", "endless", "huge", "bloated", "flaky", "liar", "garbled", "html"].map((name) =>
+        followHostile(name),
+      ),
     );
     const { follows } = follower.node.services;
     await Promise.all([endless, flaky].map((uri) => follows.markBehind(uri as string, Date.now())));
@@ -469,7 +483,13 @@ describe("catching up on what deliveries missed", () => {
       new RegExp(`lists ${CATCH_UP_LIMITS.itemsPerPage + 1} items, more than`),
     );
     expect(outcomeOf(outcomes, bloated as string).result).toMatch(
-      /^failed: .*\/actors\/bloated\/outbox\?page=1 is larger than 32768 bytes$/,
+      /^failed: 127\.0\.0\.1:\d+ answered more than 32768 bytes for .*\/actors\/bloated\/outbox\?page=1, more than this node reads: try again later, and tell its administrators if it lasts\.$/,
+    );
+    expect(outcomeOf(outcomes, garbled as string).result).toMatch(
+      /^failed: 127\.0\.0\.1:\d+ answered something that is not JSON for .*\/actors\/garbled: /,
+    );
+    expect(outcomeOf(outcomes, html as string).result).toMatch(
+      /^failed: 127\.0\.0\.1:\d+ answered text\/html for .*\/actors\/html, not JSON/,
     );
     // A course its own server fails to serve leaves the actor behind, logged in one line.
     const flakyOutcome = outcomeOf(outcomes, flaky as string);
@@ -484,7 +504,9 @@ describe("catching up on what deliveries missed", () => {
     // its own course is the publisher's: all refused, nothing fetched for them.
     expect(outcomeOf(outcomes, liar as string)).toMatchObject({ caughtUp: true, refused: 3 });
     expect(lines.filter((line) => line.includes("/actors/liar"))).toEqual([]);
-    expect(lines.filter((line) => /actors\/(loop|huge|bloated) failed/.test(line))).toHaveLength(3);
+    expect(
+      lines.filter((line) => /actors\/(loop|huge|bloated|garbled|html) failed/.test(line)),
+    ).toHaveLength(5);
     expect(asked.filter((path) => path.startsWith("/courses/"))).toEqual([]);
     expect((await follower.node.services.catalog.catalogEntry(course))?.actorUri).toBe(
       institutionOf(publisher),

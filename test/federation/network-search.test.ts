@@ -11,6 +11,7 @@ import {
   catalogIntake,
   peerSearch,
 } from "../../packages/node/src/federation/network-search-client.ts";
+import { PeerDocumentError } from "../../packages/node/src/federation/peer-document.ts";
 import { institutionSigner } from "../../packages/node/src/federation/signed-fetch.ts";
 import type { NetworkSearchAnswer } from "../../packages/node/src/network-search/network-search-answer.ts";
 import {
@@ -81,6 +82,16 @@ async function searchFromSearcher(query: Parameters<typeof searchNetwork>[1], bu
     query,
     { budgetMs },
   );
+}
+
+/** What the fake node sends as it is, with its media type, rather than as JSON. */
+class RawAnswer {
+  readonly type: string;
+  readonly text: string;
+  constructor(type: string, text: string) {
+    this.type = type;
+    this.text = text;
+  }
 }
 
 /** A GET of `node`'s search endpoint signed as `by`'s institution. */
@@ -164,6 +175,11 @@ describe("network search", () => {
       answer: async () => ({}),
       server: createServer((request, response) => {
         void fake.answer(fake.origin).then((body) => {
+          if (body instanceof RawAnswer) {
+            response.writeHead(200, { "content-type": body.type });
+            response.end(body.text);
+            return;
+          }
           response.writeHead(200, { "content-type": "application/json" });
           response.end(JSON.stringify(body));
         });
@@ -370,6 +386,53 @@ describe("network search", () => {
     expect(result.items.filter((item) => item.object === objects.algebraPublic)).toHaveLength(1);
     const own = result.items.find((item) => item.title === "Algebra of the fake node");
     expect(own).toMatchObject({ inCatalog: null, publisherFollowed: true });
+  });
+
+  it("names a node that answers broken JSON, HTML or too much among the failed, saying what was wrong", async () => {
+    const before = fake.answer;
+    const ask = (answer: RawAnswer) => {
+      fake.answer = async () => answer;
+      return peerSearch(contextOf(searcher)).ask(
+        fake.origin,
+        { q: "algebra" },
+        AbortSignal.timeout(5000),
+      );
+    };
+    const host = new URL(fake.origin).host;
+    const cases = [
+      {
+        answer: new RawAnswer("application/json", '{"node": "'),
+        code: "NOT_JSON",
+        says: "something that is not JSON",
+      },
+      {
+        answer: new RawAnswer("text/html", "<html>Bad gateway</html>"),
+        code: "WRONG_TYPE",
+        says: "text/html",
+      },
+      {
+        answer: new RawAnswer("application/json", `"${"x".repeat(1024 * 1024)}"`),
+        code: "TOO_LARGE",
+        says: "more than 1048576 bytes",
+      },
+      {
+        answer: new RawAnswer("application/json", '{"node": 1}'),
+        code: "WRONG_SHAPE",
+        says: "something that is not a search answer",
+      },
+    ];
+    for (const { answer, code, says } of cases) {
+      const error = await ask(answer).catch((thrown: unknown) => thrown);
+      expect(error).toBeInstanceOf(PeerDocumentError);
+      expect(error).toMatchObject({ code });
+      const result = await searchFromSearcher({ q: "algebra" });
+      const failed = result.failed.find(({ node }) => node === fake.origin);
+      expect(failed?.reason).toContain(`${host} answered ${says}`);
+      expect(failed?.reason).toMatch(/try again later, and tell its administrators if it lasts\.$/);
+      // The nodes that answered well are merged as ever.
+      expect(result.answered.sort()).toEqual([partner.url.origin, neighbour.url.origin].sort());
+    }
+    fake.answer = before;
   });
 
   it("goes one hop further when the admin turns it on", async () => {

@@ -5,10 +5,10 @@ import { withdrawReceivedCourse } from "../catalog/catalog-service.ts";
 import type { CatchUpCandidate } from "../follows/follow-repository.ts";
 import { MBZ_MEDIA_TYPE } from "../manifests/course-manifest.ts";
 import { checkAddressAllowed } from "./actor-lookup.ts";
-import { boundedText } from "./bounded-response.ts";
 import type { FederationServices } from "./context.ts";
 import { sha256FromDigestMultibase } from "./digest-multibase.ts";
 import { receiveOutboxItem } from "./inbox/courses.ts";
+import { PeerDocumentError, readPeerDocument } from "./peer-document.ts";
 import { actorSigner } from "./signed-fetch.ts";
 
 type FederationContext = Context<FederationServices>;
@@ -50,9 +50,6 @@ export const CATCH_UP_LIMITS: CatchUpLimits = {
   readThroughEveryMs: 7 * 24 * 3600_000,
 };
 
-/** The longest a server's Retry-After keeps us away: past it, the next period asks again. */
-const LONGEST_RETRY_AFTER_MS = 24 * 3600_000;
-
 /** How reading one actor went. */
 export interface CatchUpOutcome {
   readonly actorUri: string;
@@ -75,13 +72,7 @@ export interface CatchUpOutcome {
 }
 
 /** Why an actor's catch-up stopped: logged in one line and kept for the listing. */
-class CatchUpFailure extends Error {
-  readonly retryAfterMs: number | undefined;
-  constructor(message: string, retryAfterMs?: number) {
-    super(message);
-    this.retryAfterMs = retryAfterMs;
-  }
-}
+class CatchUpFailure extends Error {}
 
 /**
  * Reads the outboxes of the actors we follow (with an accepted follow) to catch up on
@@ -140,7 +131,7 @@ export async function catchUp(
         });
       } catch (error) {
         const why = (error instanceof Error ? error.message : String(error)).replace(/\s+/g, " ");
-        const retryAfter = error instanceof CatchUpFailure ? error.retryAfterMs : undefined;
+        const retryAfter = error instanceof PeerDocumentError ? error.retryAfterMs : undefined;
         if (retryAfter !== undefined) notBefore = now() + retryAfter;
         log(`coursefed: catch-up: ${candidate.actorUri} failed: ${why}; read again next run`);
         outcome = {
@@ -402,92 +393,32 @@ async function answersGone(
   limits: CatchUpLimits,
   budget: AbortSignal,
 ): Promise<"gone" | "not-found" | false> {
-  const response = await fetch(
-    await sign(
-      new Request(url, {
-        headers: { accept: ACTIVITY_JSON },
-        redirect: "error",
-        signal: AbortSignal.any([budget, AbortSignal.timeout(limits.requestTimeoutMs)]),
-      }),
-    ),
-  );
-  if (response.status === 410) {
-    await response.body?.cancel();
-    return "gone";
-  }
-  if (response.status === 404) {
-    await response.body?.cancel();
-    return "not-found";
-  }
-  if (!response.ok) {
-    await response.body?.cancel();
+  try {
+    return (await readDocument(url, sign, limits, budget)).type === "Tombstone" ? "gone" : false;
+  } catch (error) {
+    if (!(error instanceof PeerDocumentError)) throw error;
+    if (error.status === 410) return "gone";
+    if (error.status === 404) return "not-found";
     return false;
   }
-  const text = await boundedText(response, limits.documentBytes, () => new Error("too large"));
-  return (JSON.parse(text) as Json | null)?.type === "Tombstone" ? "gone" : false;
 }
 
 const ACTIVITY_JSON =
   'application/activity+json, application/ld+json; profile="https://www.w3.org/ns/activitystreams"';
 
-/** A peer's JSON document, signed as the reader, bounded; 429 keeps its Retry-After. */
+/** A peer's JSON document, signed as the reader, within the run's bounds. */
 async function readDocument(
   url: URL,
   sign: RequestSigner,
   limits: CatchUpLimits,
   budget: AbortSignal,
 ): Promise<Json> {
-  let response: Response;
-  try {
-    response = await fetch(
-      await sign(
-        new Request(url, {
-          headers: { accept: ACTIVITY_JSON },
-          redirect: "error",
-          signal: AbortSignal.any([budget, AbortSignal.timeout(limits.requestTimeoutMs)]),
-        }),
-      ),
-    );
-  } catch (error) {
-    const cause = (error as Error & { cause?: Error }).cause?.message ?? (error as Error).message;
-    throw new CatchUpFailure(`${url.href} could not be read (${cause})`);
-  }
-  if (response.status === 429) {
-    await response.body?.cancel();
-    const wait = retryAfterMs(response.headers.get("retry-after"));
-    throw new CatchUpFailure(
-      `${url.href} answered 429 (too many requests)${wait === undefined ? "" : `, retry after ${Math.round(wait / 1000)} s`}`,
-      wait,
-    );
-  }
-  if (!response.ok) {
-    await response.body?.cancel();
-    throw new CatchUpFailure(`${url.href} answered ${response.status}`);
-  }
-  const text = await boundedText(
-    response,
-    limits.documentBytes,
-    () => new CatchUpFailure(`${url.href} is larger than ${limits.documentBytes} bytes`),
-  );
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    throw new CatchUpFailure(`${url.href} is not JSON`);
-  }
-  if (typeof json !== "object" || json === null || Array.isArray(json)) {
-    throw new CatchUpFailure(`${url.href} is not a JSON object`);
-  }
-  return json as Json;
-}
-
-/** Retry-After in seconds or as a date, in ms from now, at most a day; undefined if unreadable. */
-function retryAfterMs(header: string | null): number | undefined {
-  if (header === null) return undefined;
-  const seconds = /^\d+$/.test(header.trim()) ? Number(header.trim()) * 1000 : undefined;
-  const wait = seconds ?? Date.parse(header) - Date.now();
-  if (!Number.isFinite(wait)) return undefined;
-  return Math.min(Math.max(wait, 0), LONGEST_RETRY_AFTER_MS);
+  return await readPeerDocument(url, {
+    sign,
+    accept: ACTIVITY_JSON,
+    maxBytes: limits.documentBytes,
+    signal: AbortSignal.any([budget, AbortSignal.timeout(limits.requestTimeoutMs)]),
+  });
 }
 
 /** A link, or an embedded object's id, as a URL; undefined for anything else. */

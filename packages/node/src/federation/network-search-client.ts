@@ -5,9 +5,9 @@ import { networkSearchParams } from "../network-search/network-search-query.ts";
 import type { CatalogIntake, PeerSearch } from "../network-search/network-search-service.ts";
 import { ITEMS_PER_NODE } from "../network-search/network-search-service.ts";
 import { checkAddressAllowed } from "./actor-lookup.ts";
-import { boundedText } from "./bounded-response.ts";
 import type { FederationServices } from "./context.ts";
 import { fetchCourse, receiveCourse, takesCoursesFrom } from "./inbox/courses.ts";
+import { IF_IT_LASTS, PeerDocumentError, readPeerDocument } from "./peer-document.ts";
 import { sanitizeRemoteHtml } from "./remote-html.ts";
 import { institutionSigner } from "./signed-fetch.ts";
 
@@ -33,28 +33,25 @@ export function peerSearch(ctx: Context<FederationServices>): PeerSearch {
       url.searchParams.set("limit", String(ITEMS_PER_NODE));
       await checkAddressAllowed(url.hostname, ctx.data.allowPrivateAddresses);
       signer ??= institutionSigner(ctx);
-      const sign = await signer;
-      const response = await fetch(
-        await sign(
-          new Request(url, { headers: { accept: "application/json" }, redirect: "error" }),
-        ),
-        { signal },
-      );
-      if (!response.ok) {
-        await response.body?.cancel();
-        throw new Error(`${url.host} answered HTTP ${response.status}`);
+      const document = await readPeerDocument(url, {
+        sign: await signer,
+        accept: "application/json",
+        maxBytes: MAX_ANSWER_BYTES,
+        signal,
+      });
+      const parsed = NetworkSearchAnswer.safeParse(document);
+      if (!parsed.success) {
+        throw new PeerDocumentError(
+          "WRONG_SHAPE",
+          `${url.host} answered something that is not a search answer (${parsed.error.issues[0]?.path.join(".") || "its shape"}): ${IF_IT_LASTS}.`,
+        );
       }
-      const body = await boundedText(
-        response,
-        MAX_ANSWER_BYTES,
-        () => new Error(`the answer is larger than ${MAX_ANSWER_BYTES} bytes`),
-      );
-      const parsed = NetworkSearchAnswer.safeParse(JSON.parse(body));
-      if (!parsed.success)
-        throw new Error(`${url.host} answered something that is not a search answer`);
       const answer = parsed.data;
       if (new URL(answer.node).origin !== url.origin) {
-        throw new Error(`${url.host} answered in the name of ${answer.node}`);
+        throw new PeerDocumentError(
+          "WRONG_SHAPE",
+          `${url.host} answered in the name of ${answer.node}, so its answer is dropped: ${IF_IT_LASTS}.`,
+        );
       }
       return {
         ...answer,
