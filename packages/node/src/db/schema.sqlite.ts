@@ -63,6 +63,7 @@ export const {
   loginFailures,
   auditLog,
   scheduledTasks,
+  catchUpRuns,
   nodeSettings,
   webUploads,
   moodleUsers,

@@ -246,6 +246,12 @@ export const courseRevisions = pgTable(
      * previous archive could not be read). The Update followers receive shows it.
      */
     changes: text("changes"),
+    /**
+     * The same sentence in each language the node speaks (en, fr), which the Update
+     * carries as its summaryMap; null where `changes` is null, and for revisions published
+     * before it was kept (their Update carries `changes` alone, in English).
+     */
+    changesByLanguage: jsonb("changes_by_language").$type<Record<string, string>>(),
   },
   (table) => [primaryKey({ columns: [table.courseId, table.revision] })],
 );
@@ -335,6 +341,12 @@ export const catalogRevisions = pgTable(
     manifestJws: text("manifest_jws").notNull(),
     publishedAt: bigint("published_at", { mode: "number" }).notNull(),
     receivedAt: bigint("received_at", { mode: "number" }).notNull(),
+    /**
+     * What the publisher's Update said changed since the previous revision, by language
+     * (its summaryMap; a summary without a language under "und"); null when it said
+     * nothing. The course page shows it in its reader's language.
+     */
+    changes: jsonb("changes").$type<Record<string, string>>(),
   },
   (table) => [primaryKey({ columns: [table.objectUri, table.revision] })],
 );
@@ -655,6 +667,42 @@ export const scheduledTasks = pgTable("scheduled_tasks", {
   lastRunBy: text("last_run_by"),
   lastRunAt: bigint("last_run_at", { mode: "number" }),
 });
+
+/**
+ * The catch-ups of every followed actor an admin asked for (POST /follows/catch-up), which
+ * run in the background, one at a time per node whichever of its processes took the
+ * request, and are kept with how they went for whoever asked, even if they left.
+ */
+export const catchUpRuns = pgTable(
+  "catch_up_runs",
+  {
+    id: text("id").primaryKey(),
+    /**
+     * 1 while the run is under way, null once it ended: unique, so that no second run
+     * starts while one is under way, in this process or another.
+     */
+    underWay: integer("under_way"),
+    /** Who asked (the audit log's name for the admin or token). */
+    requestedBy: text("requested_by").notNull(),
+    startedAt: bigint("started_at", { mode: "number" }).notNull(),
+    /**
+     * A run still under way past this is taken as cut short (its process died): the
+     * run's own time limit and a margin.
+     */
+    leaseUntil: bigint("lease_until", { mode: "number" }).notNull(),
+    endedAt: bigint("ended_at", { mode: "number" }),
+    /** The actors it reads, once listed; those read so far, and those caught up. */
+    actors: integer("actors"),
+    read: integer("read").notNull().default(0),
+    caughtUp: integer("caught_up").notNull().default(0),
+    /** Why the run itself stopped short (the node shut down, an error), in one line. */
+    error: text("error"),
+  },
+  (table) => [
+    uniqueIndex("catch_up_runs_under_way").on(table.underWay),
+    index("catch_up_runs_started").on(table.startedAt),
+  ],
+);
 
 /**
  * Settings admins change in the web console (federation policy, auto-accepted hosts),
