@@ -1,21 +1,26 @@
 /**
  * A share job outlives its node: the node is killed while its site is making the backup,
- * and once started again it takes the job up from the backup and publishes the course.
+ * and once started again it takes the job up from the backup and publishes the course,
+ * and removes the staging folder the killed node left in the temporary folder.
  */
 import type { ChildProcess } from "node:child_process";
 import { createHash } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, utimesSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it, vi } from "vitest";
 import { buildTarGz, moodleBackupXml } from "../support/archive-builder.ts";
 import { initialAdminToken, serveNode } from "../support/coursefed-cli.ts";
 import { eventually } from "../support/eventually.ts";
 import { freePort } from "../support/test-node.ts";
 
 const dataDir = mkdtempSync(join(tmpdir(), "coursefed-share-restart-"));
+// The nodes' temporary folder, where they stage the site's backups: one of this test's own.
+const temporary = join(dataDir, "tmp");
+mkdirSync(temporary);
+vi.stubEnv("TMPDIR", temporary);
 let node: ChildProcess | undefined;
 let moodle: Server | undefined;
 
@@ -119,6 +124,11 @@ describe("a share job and a node restart", () => {
     );
     node.kill("SIGKILL");
     await new Promise((resolve) => node?.once("exit", resolve));
+    // The killed node's staging folder for the backup stays behind; as if that was long ago.
+    const left = readdirSync(temporary);
+    expect(left).toHaveLength(1);
+    const longAgo = new Date(Date.now() - 11 * 60_000);
+    utimesSync(join(temporary, left[0] as string), longAgo, longAgo);
 
     node = (await serveNode(dataDir, port)).process;
     // The message's lease (30 s) runs out, and a worker of the new process takes it.
@@ -130,5 +140,7 @@ describe("a share job and a node restart", () => {
     expect(site.backupsAsked()).toBe(2);
     const state = await call("/site/courses/2", siteToken);
     expect(state.body).toMatchObject({ shared: true, course: { title: "Chimie organique" } });
+    // The new node removed the dead one's staging folder, and its own once done.
+    expect(readdirSync(temporary)).toEqual([]);
   }, 150_000);
 });

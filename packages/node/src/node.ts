@@ -36,6 +36,7 @@ import { ShareJobRepository } from "./restores/share-jobs.ts";
 import { runShareJob, type ShareMessage } from "./restores/share-service.ts";
 import { type ScheduledTask, startScheduler } from "./scheduling/scheduled-tasks.ts";
 import { NodeSettings } from "./settings/node-settings.ts";
+import { removeAbandonedStagingDirectories } from "./staging-directories.ts";
 import { TokenRepository } from "./tokens/token-repository.ts";
 import { sweepAbandonedUploads } from "./uploads/abandoned-uploads.ts";
 import { UploadRepository } from "./uploads/upload-repository.ts";
@@ -197,6 +198,9 @@ export async function createNode(config: NodeConfig): Promise<CoursefedNode> {
   await services.blobs.removeAbandonedWrites().catch((error: unknown) => {
     console.error(`coursefed: cleaning the archive store failed: ${(error as Error).message}`);
   });
+  // Likewise the staging folders (a Moodle backup on its way, as large as a course) of a
+  // process killed in the middle of its work: nothing else would ever remove them.
+  await removeAbandonedStagingDirectories();
   const scheduler = startScheduler(
     db,
     [

@@ -1,9 +1,10 @@
 import { createHash, randomUUID } from "node:crypto";
 import { createReadStream, createWriteStream } from "node:fs";
-import { mkdir, open, readdir, rename, rm, stat, utimes } from "node:fs/promises";
+import { mkdir, open, readdir, rename, rm, stat } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
+import { keepTouched } from "../keep-touched.ts";
 import { PRIVATE_DIRECTORY_MODE, PRIVATE_FILE_MODE } from "../private-files.ts";
 
 const SHA256 = /^[0-9a-f]{64}$/;
@@ -192,8 +193,6 @@ export class BlobDigestError extends Error {
 
 /** A lock file not touched for this long was left by a process that died. */
 const STALE_LOCK_MS = 120_000;
-/** How often a live writer touches its file or lock, and how often a waiter looks again. */
-const TOUCH_MS = 30_000;
 const LOCK_POLL_MS = 250;
 /**
  * An incoming file untouched this long was left by a process that died. Far above
@@ -203,16 +202,6 @@ const LOCK_POLL_MS = 250;
 export const ABANDONED_WRITE_MS = 10 * 60_000;
 /** How long a cut download waits to be resumed before its bytes are given up. */
 export const ABANDONED_PARTIAL_MS = 24 * 3600 * 1000;
-
-/** Touches `path` every TOUCH_MS, until the returned timer is cleared. */
-function keepTouched(path: string): NodeJS.Timeout {
-  const touching = setInterval(() => {
-    const now = new Date();
-    utimes(path, now, now).catch(() => {});
-  }, TOUCH_MS);
-  touching.unref();
-  return touching;
-}
 
 /**
  * Takes the lock file at `path` (created exclusively, so one holder across processes and

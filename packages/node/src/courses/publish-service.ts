@@ -1,7 +1,5 @@
 import type { webcrypto } from "node:crypto";
 import { createReadStream } from "node:fs";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
   type BackupReport,
@@ -21,6 +19,7 @@ import {
   readOwnManifest,
   signManifest,
 } from "../manifests/course-manifest.ts";
+import { withStagingDirectory } from "../staging-directories.ts";
 import type { Visibility } from "../vocabulary/visibility.ts";
 import type { Course, CourseRepository, CourseRevision } from "./course-repository.ts";
 import {
@@ -136,8 +135,7 @@ export async function publishCourse(
   // Checked before the scan, so that a refused licence costs no reading of the backup.
   const lineage = await lineageOf(services, derivedFrom);
   checkLineage(lineage, metadataWithLineage(metadata, existing, lineage).license ?? null);
-  const workDir = await mkdtemp(join(tmpdir(), "coursefed-publish-"));
-  try {
+  return await withStagingDirectory("publish", async (workDir) => {
     let archive = file;
     await options.onProgress?.("scanning");
     let report = await inspect(file);
@@ -203,9 +201,7 @@ export async function publishCourse(
       });
     }
     return { ...saved, report };
-  } finally {
-    await rm(workDir, { recursive: true, force: true });
-  }
+  });
 }
 
 /** The source the course's latest revision was derived from, if any. */

@@ -1,6 +1,3 @@
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import type { LocalActor } from "../actors/local-actors.ts";
 import {
   type CourseMetadata,
@@ -9,6 +6,7 @@ import {
   publishCourse,
 } from "../courses/publish-service.ts";
 import type { MoodleTargetRepository } from "../moodle-targets/target-repository.ts";
+import { withStagingDirectory } from "../staging-directories.ts";
 import type { RestoreRepository } from "./restore-repository.ts";
 
 /** What publishing from Moodle uses: the targets, their lineage, and publishing. */
@@ -47,8 +45,7 @@ export async function publishFromMoodle(
       ? publishedAs
       : undefined;
   const lineage = await services.restores.lineageOf(target.id, source.moodleCourseId);
-  const workDir = await mkdtemp(join(tmpdir(), "coursefed-moodle-backup-"));
-  try {
+  return await withStagingDirectory("moodle-backup", async (workDir) => {
     await onProgress?.("backing-up");
     const backup = await services.moodleTargets
       .driverOf(target)
@@ -66,7 +63,5 @@ export async function publishFromMoodle(
       published.course.id,
     );
     return published;
-  } finally {
-    await rm(workDir, { recursive: true, force: true });
-  }
+  });
 }
