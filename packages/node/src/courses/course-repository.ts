@@ -268,7 +268,10 @@ export class CourseRepository {
   async publish(
     course: Omit<Course, "createdAt" | "updatedAt" | "lastPublishedAt" | "deletedAt">,
     // A first revision has no changes to tell, and callers other than publishing none to give.
-    revision: Omit<CourseRevision, "courseId" | "changes"> & { readonly changes?: string | null },
+    revision: Omit<CourseRevision, "courseId" | "changes" | "changesByLanguage"> & {
+      readonly changes?: string | null;
+      readonly changesByLanguage?: Record<string, string> | null;
+    },
   ): Promise<{ course: Course; revision: CourseRevision }> {
     const { courses, courseRevisions } = this.#db.tables;
     return await this.#db.transaction(async (tx) => {
