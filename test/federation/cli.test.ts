@@ -1,12 +1,14 @@
 import { spawn } from "node:child_process";
-import { mkdtempSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { coursefedBin as bin, coursefed } from "../support/coursefed-cli.ts";
+import { scratchDirectory } from "../support/scratch-directory.ts";
 import { fixture, haveFixtures } from "../support/shared-fixtures.ts";
 import { startTestNode, type TestNode } from "../support/test-node.ts";
 
+const scratch = scratchDirectory("coursefed-cli-commands-");
 let university: TestNode;
 let school: TestNode;
 beforeAll(async () => {
@@ -70,7 +72,7 @@ describe.runIf(haveFixtures())("coursefed commands against running nodes", () =>
     const byTag = await coursefed(school, "catalog", "--tag", "languages");
     expect(byTag.stdout).toContain("1 course\n- Glossary course");
 
-    const out = join(mkdtempSync(join(tmpdir(), "coursefed-fetch-")), "glossary.mbz");
+    const out = scratch.path("glossary.mbz");
     const fetched = await coursefed(school, "fetch", course.object, "--out", out);
     expect(fetched.code).toBe(0);
     expect(fetched.stdout).toContain("verified");
@@ -84,7 +86,7 @@ describe.runIf(haveFixtures())("coursefed commands against running nodes", () =>
       items: Array<{ object: string; title: string }>;
     };
     const glossary = items.find((item) => item.title === "Glossary course")?.object as string;
-    const moodleDir = join(mkdtempSync(join(tmpdir(), "coursefed-no-moodle-")), "moodle");
+    const moodleDir = scratch.path("no-moodle");
     const added = await coursefed(
       school,
       "moodle",

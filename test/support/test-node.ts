@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { resolveConfig } from "../../packages/node/src/config.ts";
 import {
   TEST_POSTGRES_ENVIRONMENT,
+  type TemporaryDatabase,
   temporaryDatabase,
 } from "../../packages/node/src/db/test-database.ts";
 import { type CoursefedNode, createNode } from "../../packages/node/src/node.ts";
@@ -67,39 +68,58 @@ export async function startTestNode(
 ): Promise<TestNode> {
   const { oidc, networkSearchRequestsPerMinute, ...flags } = settings;
   const dataDir = mkdtempSync(join(tmpdir(), `coursefed-node-${handle}-`));
-  const port = await freePort();
-  const database = process.env[TEST_POSTGRES_ENVIRONMENT] ? await temporaryDatabase() : undefined;
-  const config = resolveConfig(
-    {
-      dataDir,
-      databaseUrl: database?.location,
-      listen: `127.0.0.1:${port}`,
-      handle,
-      name,
-      allowPrivateAddresses: true,
-      ...flags,
-    },
-    oidc ? await oidc(new URL(`http://127.0.0.1:${port}/`)) : {},
-  );
-  const node = await createNode({
-    ...config,
-    inboxRetrySchedule: TEST_INBOX_RETRY_SCHEDULE,
-    networkSearchRequestsPerMinute,
-  });
-  let server = await startServer(node);
-  return {
-    node,
-    url: config.publicUrl,
-    token: node.initialAdminToken as string,
-    pause: () => server.close(),
-    async resume() {
-      server = await startServer(node, port);
-    },
-    async stop() {
-      await server.close();
-      await node.close();
+  let database: TemporaryDatabase | undefined;
+  let node: CoursefedNode | undefined;
+  // The data directory goes however the node ends, also when it fails to start or its
+  // closing throws: nothing else would remove it from the temporary folder.
+  const remove = async () => {
+    try {
+      await node?.close();
       await database?.remove();
+    } finally {
       rmSync(dataDir, { recursive: true, force: true });
-    },
+    }
   };
+  try {
+    const port = await freePort();
+    if (process.env[TEST_POSTGRES_ENVIRONMENT]) database = await temporaryDatabase();
+    const config = resolveConfig(
+      {
+        dataDir,
+        databaseUrl: database?.location,
+        listen: `127.0.0.1:${port}`,
+        handle,
+        name,
+        allowPrivateAddresses: true,
+        ...flags,
+      },
+      oidc ? await oidc(new URL(`http://127.0.0.1:${port}/`)) : {},
+    );
+    const started = await createNode({
+      ...config,
+      inboxRetrySchedule: TEST_INBOX_RETRY_SCHEDULE,
+      networkSearchRequestsPerMinute,
+    });
+    node = started;
+    let server = await startServer(started);
+    return {
+      node: started,
+      url: config.publicUrl,
+      token: started.initialAdminToken as string,
+      pause: () => server.close(),
+      async resume() {
+        server = await startServer(started, port);
+      },
+      async stop() {
+        try {
+          await server.close();
+        } finally {
+          await remove();
+        }
+      },
+    };
+  } catch (error) {
+    await remove();
+    throw error;
+  }
 }

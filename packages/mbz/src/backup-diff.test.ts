@@ -6,13 +6,13 @@ import {
   readTarGz,
   type TarEntrySpec,
 } from "../../../test/support/archive-builder.ts";
-import { scratchArchives } from "../../../test/support/scratch-archives.ts";
+import { scratchDirectory } from "../../../test/support/scratch-directory.ts";
 import { fixture, haveFixtures } from "../../../test/support/shared-fixtures.ts";
 import { diffBackups } from "./backup-diff.ts";
 import { diffHeadline, diffText } from "./backup-diff-text.ts";
 import { MbzError } from "./errors.ts";
 
-const { write } = scratchArchives("coursefed-diff-");
+const { write } = scratchDirectory("coursefed-diff-");
 
 /** Rewrites text members of a real backup; `undefined` from `edit` drops the member. */
 async function rewrite(

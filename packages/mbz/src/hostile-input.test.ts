@@ -1,11 +1,11 @@
 import { describe, expect, it } from "vitest";
 import { buildTarGz, buildZip, moodleBackupXml } from "../../../test/support/archive-builder.ts";
-import { scratchArchives } from "../../../test/support/scratch-archives.ts";
+import { scratchDirectory } from "../../../test/support/scratch-directory.ts";
 import { MbzError, type MbzErrorCode } from "./errors.ts";
 import { inspectBackup } from "./inspect.ts";
 import type { ArchiveLimits } from "./limits.ts";
 
-const { write } = scratchArchives("coursefed-hostile-");
+const { write } = scratchDirectory("coursefed-hostile-");
 
 async function refusal(path: string, limits?: Partial<ArchiveLimits>): Promise<MbzError> {
   const error = await inspectBackup(path, limits ? { limits } : {}).then(

@@ -1,12 +1,17 @@
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { scratchDirectory } from "../../../test/support/scratch-directory.ts";
 import { readConfigFile, resolveConfig } from "./config.ts";
 import { ConfigError } from "./config-error.ts";
 
+const scratch = scratchDirectory("coursefed-config-");
+let configFiles = 0;
+
+/** Each call writes a file of its own, so that no test reads what another one wrote. */
 function configFile(content: string): string {
-  const path = join(mkdtempSync(join(tmpdir(), "coursefed-config-")), "coursefed.json");
+  configFiles += 1;
+  const path = scratch.path(`coursefed-${configFiles}.json`);
   writeFileSync(path, content);
   return path;
 }

@@ -59,7 +59,7 @@ describe("BlobStore.download", () => {
   });
 
   it("lets the next caller try again after a failed download", async () => {
-    const store = new BlobStore(mkdtempSync(join(tmpdir(), "coursefed-blobs-")));
+    const store = new BlobStore(join(root, "after-a-failure"));
     await expect(
       store.download(sha256, async () => {
         throw new Error("peer unreachable");
@@ -75,7 +75,7 @@ describe("BlobStore.removeAbandonedWrites", () => {
   const minutes = 60_000;
 
   it("removes what dead writers left, never a file a live writer is still writing", async () => {
-    const folder = mkdtempSync(join(tmpdir(), "coursefed-blobs-"));
+    const folder = join(root, "sweep");
     const store = new BlobStore(folder);
     // A live upload, paused by its sender half-way: its file is in incoming/.
     const sender = new PassThrough();
@@ -115,6 +115,5 @@ describe("BlobStore.removeAbandonedWrites", () => {
     const stored = await writing;
     expect(stored.size).toBe(128 * 1024);
     expect(await readdir(incoming)).toEqual([]);
-    rmSync(folder, { recursive: true, force: true });
   });
 });
