@@ -31,6 +31,12 @@ let follower: TestNode;
 let hostile: Server;
 let hostileUrl: URL;
 let scratch: string;
+/** Lets the hostile server answer for `slow`. */
+let releaseSlowServer: () => void = () => undefined;
+const slowServerHeld = new Promise<void>((resolve) => {
+  releaseSlowServer = resolve;
+});
+
 /** What the hostile server was asked, path and query. */
 const asked: string[] = [];
 
@@ -207,6 +213,14 @@ describe("catching up on what deliveries missed", () => {
       if (url.pathname === "/actors/garbled") {
         response.writeHead(200, { "content-type": "application/activity+json" });
         response.end('{"type": "Person", "outbox":');
+        return;
+      }
+      // An actor whose server holds its answer until the test lets it go.
+      if (url.pathname === "/actors/slow") {
+        void slowServerHeld.then(() => {
+          response.writeHead(200, { "content-type": "application/activity+json" });
+          response.end(JSON.stringify(hostileAnswer(new URL("/actors/slow", hostileUrl), course)));
+        });
         return;
       }
       if (url.pathname === "/actors/html") {
@@ -609,4 +623,69 @@ describe("catching up on what deliveries missed", () => {
       globalThis.fetch = realFetch;
     }
   }, 40_000);
+  it("an admin's catch-up of every actor runs in the background, one at a time, its progress and end shown; one actor is read within the request", async () => {
+    const slow = await followHostile("slow");
+    const api = (method: string, body?: unknown) =>
+      fetch(new URL("/api/v1/follows/catch-up", follower.url), {
+        method,
+        headers: { authorization: `Bearer ${follower.token}`, "content-type": "application/json" },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
+    const started = await api("POST", {});
+    expect(started.status).toBe(202);
+    expect(started.headers.get("location")).toBe("/api/v1/follows/catch-up");
+    const { run } = (await started.json()) as { run: { id: string; state: string } };
+    expect(run).toMatchObject({ state: "under-way", requestedBy: expect.any(String), read: 0 });
+
+    // The slow server holds the run: a second one is refused while it is under way.
+    const again = await api("POST", {});
+    expect(again.status).toBe(409);
+    const refusal = (await again.json()) as { error: { code: string; message: string } };
+    expect(refusal.error.code).toBe("catch_up_under_way");
+    expect(refusal.error.message).toMatch(
+      /^A catch-up of every followed actor is under way since \S+ \(asked by .*; (listing the actors|\d+ of \d+ actors read)\): see how it goes with GET \/api\/v1\/follows\/catch-up/,
+    );
+    const cli = await coursefed(follower, "catch-up");
+    expect(cli.code).toBe(2);
+    expect(cli.stderr).toContain("A catch-up of every followed actor is under way since");
+    // One actor is still read within the request meanwhile.
+    const one = await api("POST", { actor: institutionOf(publisher) });
+    expect(one.status).toBe(200);
+    expect(((await one.json()) as { items: unknown[] }).items).toHaveLength(1);
+    const underWay = (await (await api("GET")).json()) as {
+      run: { id: string; state: string; actors: number; read: number };
+    };
+    expect(underWay.run).toMatchObject({ id: run.id, state: "under-way" });
+    const followed = (await follower.node.services.follows.catchUpCandidates()).length;
+    expect(underWay.run.actors).toBe(followed);
+    expect(underWay.run.read).toBeLessThan(followed);
+
+    releaseSlowServer();
+    const ended = await eventually(async () => {
+      const listed = (await (await api("GET")).json()) as {
+        items: Array<{ actor: string; caughtUpAt: string | null; result: string }>;
+        run: { state: string; endedAt: string | null; read: number; caughtUp: number };
+      };
+      return listed.run.state === "ended" ? listed : undefined;
+    });
+    expect(ended.run).toMatchObject({ read: followed, error: null });
+    expect(ended.run.caughtUp).toBeGreaterThan(0);
+    expect(ended.items.find((item) => item.actor === slow)?.result).toMatch(/^ok: /);
+    const listed = await coursefed(follower, "catch-up", "--list");
+    expect(listed.stdout).toMatch(
+      new RegExp(
+        `^Catch-up of every actor started \\S+ \\(asked by .*\\) ended at \\S+: ${followed} of ${followed} actors read, \\d+ caught up\\.\n`,
+      ),
+    );
+
+    // Once ended, another may start; --wait prints each actor read and how the run ended.
+    const waited = await coursefed(follower, "catch-up", "--wait");
+    expect(waited.code).toBe(0);
+    expect(waited.stdout).toContain(`${slow}  ok: `);
+    expect(waited.stdout).toMatch(
+      new RegExp(
+        `Catch-up of every actor started \\S+ \\(asked by .*\\) ended at \\S+: ${followed} of ${followed} actors read, \\d+ caught up\\.\n$`,
+      ),
+    );
+  });
 });

@@ -10,6 +10,7 @@ import { createApi, federationContextFor } from "./api/api.ts";
 import { AuditLog } from "./audit/audit-log.ts";
 import type { NodeConfig } from "./config.ts";
 import type { NodeDatabase } from "./db/database.ts";
+import type { CatchUpRuns } from "./federation/catch-up-runs.ts";
 import type { FederationServices } from "./federation/context.ts";
 import { synchronizeFollowers } from "./federation/followers-sync.ts";
 import type { DatabaseMessageQueue } from "./federation/message-queue.ts";
@@ -41,6 +42,8 @@ export interface NodeAppParts {
   readonly institution: LocalActor;
   readonly services: FederationServices;
   readonly federation: Federation<FederationServices>;
+  /** The admins' background catch-ups, which closing the node cuts. */
+  readonly catchUpRuns: CatchUpRuns;
   /** The node's one signed requester, whose kept keys the federation's reads share. */
   readonly signedRequester: SignedRequester;
   readonly peers: PeerRepository;
@@ -66,6 +69,7 @@ export async function createNodeApp({
   institution,
   services,
   federation,
+  catchUpRuns,
   signedRequester,
   peers,
   queues,
@@ -134,6 +138,7 @@ export async function createNodeApp({
       maxUploadBytes: config.maxUploadBytes,
       audit,
       moodleSites,
+      catchUpRuns,
       context: federationContextFor(federation, services),
     }),
   );

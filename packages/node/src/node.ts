@@ -12,6 +12,7 @@ import { CourseRepository } from "./courses/course-repository.ts";
 import type { NodeDatabase } from "./db/database.ts";
 import { openDatabase } from "./db/open-database.ts";
 import { catchUp } from "./federation/catch-up.ts";
+import { CatchUpRuns } from "./federation/catch-up-runs.ts";
 import type { FederationServices } from "./federation/context.ts";
 import { orderDeliveries } from "./federation/delivery-order.ts";
 import { deliveryFailureRecorder, trackDeliveries } from "./federation/delivery-tracking.ts";
@@ -22,6 +23,7 @@ import { DatabaseKvStore } from "./federation/kv-store.ts";
 import { createMessageQueue } from "./federation/message-queue.ts";
 import { withInstitutionSigner } from "./federation/signed-fetch.ts";
 import { signedRequester } from "./federation/signed-requester.ts";
+import { CatchUpRunRepository } from "./follows/catch-up-run-repository.ts";
 import { FollowRepository } from "./follows/follow-repository.ts";
 import { MoodleTargetRepository } from "./moodle-targets/target-repository.ts";
 import { createNodeApp } from "./node-app.ts";
@@ -218,12 +220,17 @@ export async function createNode(config: NodeConfig): Promise<CoursefedNode> {
     },
   );
 
+  const catchUpRuns = new CatchUpRuns(
+    federation.createContext(config.publicUrl, services),
+    new CatchUpRunRepository(db),
+  );
   const { app, requests } = await createNodeApp({
     config,
     db,
     institution,
     services,
     federation,
+    catchUpRuns,
     signedRequester: signedReads,
     peers,
     queues: { inbox, outbox, restore: restoreQueue },
@@ -242,6 +249,7 @@ export async function createNode(config: NodeConfig): Promise<CoursefedNode> {
     initialAdminPassword,
     async close() {
       await scheduler.stop();
+      await catchUpRuns.stop();
       workers.abort();
       await queueStopped;
       // A request whose client went away (the server closed) may still be writing.

@@ -1,5 +1,6 @@
 import type { Context as FederationContext } from "@fedify/fedify";
 import type { AuditLog } from "../audit/audit-log.ts";
+import type { CatchUpRuns } from "../federation/catch-up-runs.ts";
 import type { FederationServices } from "../federation/context.ts";
 import type { MoodleSiteService } from "../moodle-sites/moodle-site-service.ts";
 import type { TokenRepository } from "../tokens/token-repository.ts";
@@ -18,6 +19,8 @@ export interface ApiDependencies {
   readonly audit: AuditLog;
   /** Registered Moodle sites and the Moodle users they act for. */
   readonly moodleSites: MoodleSiteService;
+  /** The admins' catch-ups of every followed actor, run in the background. */
+  readonly catchUpRuns: CatchUpRuns;
   /** A Fedify context for the request, so that services can send activities. */
   readonly context: (request: Request) => FederationContext<FederationServices>;
 }

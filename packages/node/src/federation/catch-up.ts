@@ -101,13 +101,22 @@ export async function catchUp(
     readonly limits?: CatchUpLimits;
     readonly now?: () => number;
     readonly log?: (line: string) => void;
+    /** Stops the run as its time limit would (the node is stopping). */
+    readonly signal?: AbortSignal;
+    /** Told how many actors the run reads, once they are listed. */
+    readonly onListed?: (actors: number) => Promise<void>;
+    /** Told of each actor read, once its outcome is recorded. */
+    readonly onRead?: (outcome: CatchUpOutcome) => Promise<void>;
   } = {},
 ): Promise<CatchUpOutcome[]> {
   const limits = options.limits ?? CATCH_UP_LIMITS;
   const now = options.now ?? Date.now;
   const log = options.log ?? ((line: string) => console.error(line));
   const started = now();
-  const budget = AbortSignal.timeout(limits.budgetMs);
+  const budget = AbortSignal.any([
+    AbortSignal.timeout(limits.budgetMs),
+    ...(options.signal ? [options.signal] : []),
+  ]);
   const candidates = (
     await ctx.data.follows.catchUpCandidates({
       ...(options.actorUri === undefined ? {} : { actorUri: options.actorUri }),
@@ -116,6 +125,7 @@ export async function catchUp(
   )
     .filter((candidate) => candidate.notBefore === null || candidate.notBefore <= started)
     .slice(0, limits.actorsPerRun);
+  await options.onListed?.(candidates.length);
   const outcomes: CatchUpOutcome[] = [];
   let next = 0;
   const worker = async () => {
@@ -161,6 +171,7 @@ export async function catchUp(
         readThrough: outcome.readThrough,
         notBefore,
       });
+      await options.onRead?.(outcome);
     }
   };
   await Promise.all(Array.from({ length: limits.concurrency }, worker));

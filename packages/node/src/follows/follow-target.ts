@@ -11,6 +11,7 @@ export class FollowError extends CodedError<
   | "UNREACHABLE"
   | "REJECTED"
   | "NOT_FOLLOWING"
+  | "CATCH_UP_UNDER_WAY"
 > {
   override readonly name = "FollowError";
 }

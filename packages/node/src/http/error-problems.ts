@@ -193,6 +193,7 @@ const ERROR_PROBLEMS: readonly ErrorProblems[] = [
     UNREACHABLE: badGateway("unreachable"),
     REJECTED: conflict("rejected"),
     NOT_FOLLOWING: notFound("not_following"),
+    CATCH_UP_UNDER_WAY: conflict("catch_up_under_way"),
   }),
   coded(CatalogSearchError, {
     INVALID_CURSOR: badRequest("invalid_cursor"),

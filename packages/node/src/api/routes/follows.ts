@@ -3,6 +3,7 @@ import type { Context } from "hono";
 import type { LocalActor } from "../../actors/local-actors.ts";
 import { catchUp } from "../../federation/catch-up.ts";
 import { domainServices } from "../../federation/domain-services.ts";
+import type { CatchUpRun as CatchUpRunRecord } from "../../follows/catch-up-run-repository.ts";
 import { answerFollowRequest, follow, followingState } from "../../follows/follow-service.ts";
 import { FollowError } from "../../follows/follow-target.ts";
 import { problem } from "../../http/problem.ts";
@@ -126,16 +127,36 @@ const CatchUp = z
   })
   .openapi("CatchUp");
 
+const CatchUpRun = z
+  .object({
+    id: z.string(),
+    state: z.enum(["under-way", "ended", "cut-short"]),
+    requestedBy: z.string(),
+    startedAt: z.string(),
+    endedAt: z.string().nullable(),
+    // Null until the run has listed the actors it reads.
+    actors: z.number().int().nullable(),
+    read: z.number().int(),
+    caughtUp: z.number().int(),
+    error: z.string().nullable(),
+  })
+  .openapi("CatchUpRun");
+
 const listCatchUps = createRoute({
   method: "get",
   path: "/follows/catch-up",
   summary:
-    "The actors followed (accepted follows): when each outbox was last read to catch up on missed deliveries, how that went, since when it is behind (admin)",
+    "The actors followed (accepted follows): when each outbox was last read to catch up on missed deliveries, how that went, since when it is behind; and the catch-up of every actor an admin asked for last, under way or ended (admin)",
   middleware: [requireAdmin] as const,
   responses: {
     200: {
-      description: "One item per actor followed",
-      content: { "application/json": { schema: z.object({ items: z.array(CatchUp) }) } },
+      description:
+        "One item per actor followed; `run`: the last catch-up of every actor asked for (POST without `actor`), null if none was",
+      content: {
+        "application/json": {
+          schema: z.object({ items: z.array(CatchUp), run: CatchUpRun.nullable() }),
+        },
+      },
     },
     ...refusals(),
   },
@@ -161,25 +182,39 @@ const runCatchUp = createRoute({
   method: "post",
   path: "/follows/catch-up",
   summary:
-    "Catch up now: read the outboxes of the actors followed (or of `actor` only) for courses, revisions and withdrawals deliveries missed (admin); an actor whose server asked to wait (429) is left out",
+    "Catch up now: read the outboxes of the actors followed for courses, revisions and withdrawals deliveries missed (admin); an actor whose server asked to wait (429) is left out. With `actor`, that actor only, answered when read (200); without, every actor, in the background (202; GET /follows/catch-up shows its progress and end), one such run at a time per node (409 while one is under way)",
   middleware: [requireAdmin] as const,
   request: { body: jsonBody(z.object({ actor: z.string().url().optional() })) },
   responses: {
     200: {
-      description: "How each actor read went",
+      description: "`actor` was read: how it went",
       content: {
         "application/json": { schema: z.object({ items: z.array(CatchUpOutcome) }) },
       },
     },
-    ...refusals({ not_following: "No local actor follows that actor with an accepted follow" }),
+    202: {
+      description:
+        "The catch-up of every actor started in the background; Location: where its progress is shown",
+      content: { "application/json": { schema: z.object({ run: CatchUpRun }) } },
+    },
+    ...refusals({
+      not_following: "No local actor follows that actor with an accepted follow",
+      catch_up_under_way: "A catch-up of every actor is under way on this node",
+    }),
   },
 });
 
 const iso = (time: number | null) => (time === null ? null : new Date(time).toISOString());
 
+const runJson = (run: CatchUpRunRecord) => ({
+  ...run,
+  startedAt: new Date(run.startedAt).toISOString(),
+  endedAt: iso(run.endedAt),
+});
+
 export function followRoutes(
   app: OpenAPIHono<ApiEnv>,
-  { services, context, audit }: ApiDependencies,
+  { services, context, audit, catchUpRuns }: ApiDependencies,
 ): void {
   app.openapi(startFollowing, async (c) => {
     const { actor } = c.get("principal");
@@ -240,7 +275,8 @@ export function followRoutes(
       behindSince: iso(candidate.behindSince),
       notBefore: iso(candidate.notBefore),
     }));
-    return c.json({ items }, 200);
+    const run = await catchUpRuns.latest();
+    return c.json({ items, run: run ? runJson(run) : null }, 200);
   });
 
   app.openapi(runCatchUp, async (c) => {
@@ -251,11 +287,21 @@ export function followRoutes(
         `No local actor follows ${actor} with an accepted follow: follow it first (coursefed follow), or check the address (coursefed catch-up --list shows those followed).`,
       );
     }
-    const outcomes = await catchUp(
-      context(c.req.raw),
-      // An admin asking now gets every outbox read through, withdrawals included.
-      { readThrough: true, ...(actor === undefined ? {} : { actorUri: actor }) },
-    );
+    if (actor === undefined) {
+      const { started, run } = await catchUpRuns.start(auditActorOf(c.get("principal")).name);
+      if (!started) {
+        const progress =
+          run.actors === null ? "listing the actors" : `${run.read} of ${run.actors} actors read`;
+        throw new FollowError(
+          "CATCH_UP_UNDER_WAY",
+          `A catch-up of every followed actor is under way since ${new Date(run.startedAt).toISOString()} (asked by ${run.requestedBy}; ${progress}): see how it goes with GET /api/v1/follows/catch-up (coursefed catch-up --list), and ask again once it has ended.`,
+        );
+      }
+      c.header("location", "/api/v1/follows/catch-up");
+      return c.json({ run: runJson(run) }, 202);
+    }
+    // One actor is read within the request: its reads are bounded (50 pages, 30 s each).
+    const outcomes = await catchUp(context(c.req.raw), { readThrough: true, actorUri: actor });
     const items = outcomes.map(({ actorUri, ...outcome }) => ({ actor: actorUri, ...outcome }));
     return c.json({ items }, 200);
   });
