@@ -121,7 +121,9 @@ export class DatabaseMessageQueue implements MessageQueue {
   readonly #concurrency: number;
   readonly #now: () => number;
   /** SQLite's claiming statement, once built (#claim). */
-  #sqliteClaim: SqliteClaim | undefined;
+  #sqliteClaim: SqlitePrepared<ClaimedMessage> | undefined;
+  /** The deleting statements, once built (#deletion). */
+  #deletions: QueueDeletion | undefined;
   /** Payloads read, by id: those of the fan-outs being delivered. */
   readonly #payloads = new LruMap<string, Readonly<Record<string, unknown>>>(KEPT_PAYLOADS);
 
@@ -382,14 +384,9 @@ export class DatabaseMessageQueue implements MessageQueue {
   /** Deletes handled messages, then the payloads that no message names any more. */
   async #delete(messages: readonly ClaimedMessage[]): Promise<void> {
     if (messages.length === 0) return;
-    const { queueMessages, queuePayloads } = this.#db.tables;
+    const deletion = this.#deletion();
     try {
-      await this.#db.delete(queueMessages).where(
-        inArray(
-          queueMessages.id,
-          messages.map(({ id }) => id),
-        ),
-      );
+      await deletion.messages(JSON.stringify(messages.map(({ id }) => id)));
     } catch (error) {
       // Left in the table, they are handled again once their leases run out.
       console.error(`coursefed: queue ${this.#channel}: ${(error as Error).message}`);
@@ -399,27 +396,68 @@ export class DatabaseMessageQueue implements MessageQueue {
       (id): id is string => id !== null,
     );
     if (payloadIds.length === 0) return;
-    const naming = aliasedTable(queueMessages, "naming");
-    const deleted = await this.#db
-      .delete(queuePayloads)
-      .where(
-        and(
-          inArray(queuePayloads.id, payloadIds),
-          notExists(
-            this.#db
-              .select({ id: naming.id })
-              .from(naming)
-              .where(eq(naming.payloadId, queuePayloads.id)),
-          ),
-        ),
-      )
-      .returning({ id: queuePayloads.id })
-      .catch(() => {
-        // Another process queued messages naming one meanwhile (the foreign key refused
-        // the deletion): the payload goes once those are handled.
-        return [];
-      });
+    const deleted = await deletion.payloads(JSON.stringify(payloadIds)).catch(() => {
+      // Another process queued messages naming one meanwhile (the foreign key refused
+      // the deletion): the payload goes once those are handled.
+      return [];
+    });
     for (const { id } of deleted) this.#payloads.delete(id);
+  }
+
+  /**
+   * The statements deleting handled messages and then the payloads no message names, each
+   * taking its ids as one JSON array: built by drizzle with a parameter per id, they cost
+   * more to build than to run, once per batch of a fan-out, and on SQLite each new number
+   * of ids was a statement to compile. SQLite's are built once, with a placeholder.
+   */
+  #deletion(): QueueDeletion {
+    if (this.#deletions) return this.#deletions;
+    const { queueMessages, queuePayloads } = this.#db.tables;
+    const unnamed = notExists(
+      this.#db
+        .select({ id: queueMessages.id })
+        .from(queueMessages)
+        .where(eq(queueMessages.payloadId, queuePayloads.id)),
+    );
+    if (this.#db.engine === "postgres") {
+      this.#deletions = {
+        messages: async (ids) => {
+          await this.#db
+            .delete(queueMessages)
+            .where(
+              sql`${queueMessages.id} in (select value::integer from jsonb_array_elements_text(${ids}::jsonb) as ids(value))`,
+            );
+        },
+        payloads: async (ids) =>
+          await this.#db
+            .delete(queuePayloads)
+            .where(
+              and(
+                sql`${queuePayloads.id} in (select jsonb_array_elements_text(${ids}::jsonb))`,
+                unnamed,
+              ),
+            )
+            .returning({ id: queuePayloads.id }),
+      };
+      return this.#deletions;
+    }
+    const inJson = sql`in (select value from json_each(${sql.placeholder("ids")}))`;
+    const messages = this.#db
+      .delete(queueMessages)
+      .where(sql`${queueMessages.id} ${inJson}`)
+      .prepare("delete-messages") as unknown as SqlitePrepared<unknown>;
+    const payloads = this.#db
+      .delete(queuePayloads)
+      .where(and(sql`${queuePayloads.id} ${inJson}`, unnamed))
+      .returning({ id: queuePayloads.id })
+      .prepare("delete-payloads") as unknown as SqlitePrepared<{ id: string }>;
+    this.#deletions = {
+      messages: async (ids) => {
+        await messages.run({ ids });
+      },
+      payloads: async (ids) => await payloads.all({ ids }),
+    };
+    return this.#deletions;
   }
 
   async getDepth(): Promise<MessageQueueDepth> {
@@ -504,7 +542,7 @@ export class DatabaseMessageQueue implements MessageQueue {
         attempts: queueMessages.attempts,
         payloadId: queueMessages.payloadId,
       })
-      .prepare("claim") as unknown as SqliteClaim;
+      .prepare("claim") as unknown as SqlitePrepared<ClaimedMessage>;
     const claimed = await this.#sqliteClaim.all({ now, limit, lease });
     return await this.#withPayloads(claimed.sort((a, b) => a.id - b.id));
   }
@@ -598,9 +636,16 @@ export class DatabaseMessageQueue implements MessageQueue {
   }
 }
 
-/** SQLite's claiming statement, prepared by drizzle with placeholders. */
-interface SqliteClaim {
-  all(values: { now: number; limit: number; lease: number }): Promise<ClaimedMessage[]>;
+/** A statement prepared by drizzle on SQLite, run with its placeholders' values. */
+interface SqlitePrepared<Row> {
+  run(values: Record<string, unknown>): Promise<unknown>;
+  all(values: Record<string, unknown>): Promise<Row[]>;
+}
+
+/** Deletes handled messages and unnamed payloads, given their ids as a JSON array. */
+interface QueueDeletion {
+  messages(ids: string): Promise<void>;
+  payloads(ids: string): Promise<readonly { id: string }[]>;
 }
 
 /** What queues messages: the database, or a transaction on it. */
