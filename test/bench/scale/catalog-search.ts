@@ -521,12 +521,36 @@ async function timeSearches(db: NodeDatabase, queries: readonly BenchSearch[]): 
   const catalog = new CatalogRepository(db);
   const sites = await restoreSites(db);
   const timings: Timings = { words: [], filter: [], combination: [], nextPage: [] };
+  const timed: Array<{ search: BenchSearch; first: number; next: number | undefined }> = [];
   for (const search of queries) {
     const { first, next } = await timeSearch(catalog, sites, search);
     timings[search.kind].push(first);
     if (next !== undefined) timings.nextPage.push(next);
+    timed.push({ search, first, next });
   }
+  if (queries.length > WARM_UP) reportSlowest(db.engine, timed);
   return timings;
+}
+
+/**
+ * SLOWEST=n: the n slowest searches of a series (first page or next), with what they
+ * asked, on stderr, so that a profile (EXPLAIN) can start from them.
+ */
+const slowest = Number(process.env.SLOWEST ?? 0);
+
+function reportSlowest(
+  engine: string,
+  timed: ReadonlyArray<{ search: BenchSearch; first: number; next: number | undefined }>,
+): void {
+  if (!slowest) return;
+  const worst = [...timed]
+    .sort((a, b) => Math.max(b.first, b.next ?? 0) - Math.max(a.first, a.next ?? 0))
+    .slice(0, slowest);
+  step(`the ${worst.length} slowest searches on ${engine} (first page / next page):`);
+  for (const { search, first, next } of worst) {
+    const nextPage = next === undefined ? "-" : milliseconds(next);
+    step(`  ${milliseconds(first)} / ${nextPage} ${search.kind} ${JSON.stringify(search.query)}`);
+  }
 }
 
 /**

@@ -44,6 +44,7 @@ import {
 } from "./catalog-text-search.ts";
 import {
   type PostgresTermSearch,
+  postgresBoundedCount,
   postgresTermSearch,
   postgresTierCount,
   postgresTierKeys,
@@ -64,6 +65,8 @@ export interface ReceivedCourse {
   readonly archiveUrl: string;
   readonly manifest: CourseManifest;
   readonly manifestJws: string;
+  /** What the publisher's Update said this revision changed, by language; null if nothing. */
+  readonly changes?: Readonly<Record<string, string>> | null;
 }
 
 /** What the catalog can be searched by; every given criterion must hold. */
@@ -101,14 +104,30 @@ export interface CatalogQuery {
  */
 export const CATALOG_COUNT_LIMIT = 1000;
 
+/**
+ * How many candidates a total reads at most on PostgreSQL, where the row turns some down
+ * (postgresBoundedCount): past it, the total says "at least" what it found. Five times
+ * the count limit: a count whose candidates mostly match ends at its limit first.
+ */
+export const CATALOG_COUNT_BUDGET = 5000;
+
 /** How many teachers a teacher filter looks up by index term, at most (see #plan). */
 const TEACHER_TERMS_MAX = 32;
 
 /** A page of a catalog search. */
 export interface CatalogPage {
-  /** How many courses match; CATALOG_COUNT_LIMIT when more do (then `totalExact` is false). */
+  /**
+   * How many courses match; CATALOG_COUNT_LIMIT when more do, or those found before the
+   * count's budget ran out (then `totalExact` is false, and `totalBound` says which).
+   */
   readonly total: number;
   readonly totalExact: boolean;
+  /**
+   * What `total` says: "exact"; "moreThan", more courses match than the count limit,
+   * `total`; "atLeast", the count stopped at its budget of candidates read (PostgreSQL:
+   * see CATALOG_COUNT_BUDGET), `total` match and more may.
+   */
+  readonly totalBound: "exact" | "moreThan" | "atLeast";
   readonly entries: CatalogEntry[];
   /** What asks for the next page; undefined on the last one. */
   readonly nextCursor: string | undefined;
@@ -187,13 +206,22 @@ export interface CatalogPublisher {
 export class CatalogRepository {
   readonly #db: NodeDatabase;
   readonly #countLimit: number;
+  readonly #countBudget: number;
   /** The targets whose judgements are known complete (see ensureJudged). */
   readonly #judged = new Set<number>();
 
-  /** `countLimit`: how many matches a search counts at most (CATALOG_COUNT_LIMIT). */
-  constructor(db: NodeDatabase, { countLimit = CATALOG_COUNT_LIMIT } = {}) {
+  /**
+   * `countLimit`: how many matches a search counts at most (CATALOG_COUNT_LIMIT);
+   * `countBudget`: how many candidates a count reads at most on PostgreSQL
+   * (CATALOG_COUNT_BUDGET).
+   */
+  constructor(
+    db: NodeDatabase,
+    { countLimit = CATALOG_COUNT_LIMIT, countBudget = CATALOG_COUNT_BUDGET } = {},
+  ) {
     this.#db = db;
     this.#countLimit = countLimit;
+    this.#countBudget = countBudget;
   }
   /** Whether an archive is one of a course received from a peer (any revision, even withdrawn). */
   async catalogHoldsArchive(sha256: string): Promise<boolean> {
@@ -279,12 +307,18 @@ export class CatalogRepository {
         current = { before: held?.searchKey ?? null, after: searchKey };
       }
       // On conflict the archive is the same (checked above): only the manifest may change.
+      const changes = course.changes ? { ...course.changes } : undefined;
       await tx
         .insert(catalogRevisions)
-        .values(revision)
+        .values({ ...revision, ...(changes ? { changes } : {}) })
         .onConflictDoUpdate({
           target: [catalogRevisions.objectUri, catalogRevisions.revision],
-          set: { manifest: revision.manifest, manifestJws: revision.manifestJws },
+          set: {
+            manifest: revision.manifest,
+            manifestJws: revision.manifestJws,
+            // A revision that comes again by catch-up or an edit keeps what its Update said.
+            ...(changes ? { changes } : {}),
+          },
         });
       return true;
     });
@@ -307,7 +341,8 @@ export class CatalogRepository {
    * Received courses not withdrawn that meet every criterion given, a page at a time.
    * With `q`, the courses whose title or tags hold every word first, then the others;
    * newest first within each (catalog-text-search.ts). The total is counted up to the
-   * count limit: past it, `totalExact` is false and `total` is that limit.
+   * count limit: past it, `totalExact` is false and `total` is that limit; on PostgreSQL
+   * also up to its budget of candidates read, past which `total` is a lower bound.
    */
   async searchCatalog(query: CatalogQuery): Promise<CatalogPage> {
     const after = query.cursor === undefined ? undefined : parseCatalogCursor(query.cursor);
@@ -318,7 +353,15 @@ export class CatalogRepository {
       );
     }
     const plan = await this.#plan(query);
-    if (!plan) return { total: 0, totalExact: true, entries: [], nextCursor: undefined };
+    if (!plan) {
+      return {
+        total: 0,
+        totalExact: true,
+        totalBound: "exact",
+        entries: [],
+        nextCursor: undefined,
+      };
+    }
     if (plan.restorableOn) {
       // Judgements once complete stay so (a probe judges the whole catalog again before
       // it answers): asked once per target and process.
@@ -328,8 +371,7 @@ export class CatalogRepository {
     }
     return await this.#db.transaction(async (tx) => {
       const reader = tx as unknown as NodeDatabase;
-      await this.#readThroughIndex(reader, plan);
-      const counted = await this.#count(reader, plan);
+      await this.#configureSearch(reader, plan);
       const entries: Array<CatalogEntry & { tier: number }> = [];
       let offset = query.offset ?? 0;
       const tiers =
@@ -348,11 +390,13 @@ export class CatalogRepository {
               : offset - (await this.#tierCount(reader, plan, tiers[tier], offset));
         }
       }
+      const counted = await this.#total(reader, plan, query, after !== undefined, entries.length);
       const page = entries.slice(0, query.limit);
       const last = page.at(-1);
       return {
         total: counted.total,
-        totalExact: counted.exact,
+        totalExact: counted.bound === "exact",
+        totalBound: counted.bound,
         entries: page.map(({ tier: _tier, ...entry }) => entry),
         nextCursor:
           entries.length > query.limit && last?.searchKey != null
@@ -435,28 +479,58 @@ export class CatalogRepository {
       );
     return found.map((actor) => actor.uri);
   }
-  /** How many courses match, read up to one more than the count limit. */
-  async #count(db: NodeDatabase, plan: SearchPlan): Promise<{ total: number; exact: boolean }> {
+  /**
+   * The search's total, given the page found (`found` courses: the page and one more
+   * when there is a next). On PostgreSQL a first page without a next holds every match,
+   * and is the total without a count; a count stopped at its budget is raised to what
+   * the page shows (its offset and its courses).
+   */
+  async #total(
+    db: NodeDatabase,
+    plan: SearchPlan,
+    query: CatalogQuery,
+    byCursor: boolean,
+    found: number,
+  ): Promise<{ total: number; bound: CatalogPage["totalBound"] }> {
+    const skipped = query.offset ?? 0;
+    if (this.#db.engine === "postgres" && !byCursor && skipped === 0 && found <= query.limit) {
+      return { total: found, bound: "exact" };
+    }
+    const counted = await this.#count(db, plan);
+    if (counted.bound !== "atLeast" || found === 0) return counted;
+    const shown = skipped + found;
+    if (shown > this.#countLimit) return { total: this.#countLimit, bound: "moreThan" };
+    return { total: Math.max(counted.total, shown), bound: "atLeast" };
+  }
+  /**
+   * How many courses match, read up to one more than the count limit (and on PostgreSQL,
+   * up to the count's budget of candidates).
+   */
+  async #count(
+    db: NodeDatabase,
+    plan: SearchPlan,
+  ): Promise<{ total: number; bound: CatalogPage["totalBound"] }> {
+    let total: number;
     if (plan.postgres) {
-      const total = await postgresTierCount(
+      const counted = await postgresBoundedCount(
         this.#db,
         db,
         plan.postgres,
-        "any",
         this.#countLimit + 1,
+        this.#countBudget,
       );
-      return total > this.#countLimit
-        ? { total: this.#countLimit, exact: false }
-        : { total, exact: true };
+      if (!counted.complete) return { total: counted.counted, bound: "atLeast" };
+      total = counted.counted;
+    } else {
+      const matching = this.#matching(plan, "any", undefined);
+      const rows = await db
+        .select({ total: count() })
+        .from(sql`(${matching} limit ${this.#countLimit + 1}) as matching`);
+      total = Number(rows[0]?.total ?? 0);
     }
-    const matching = this.#matching(plan, "any", undefined);
-    const rows = await db
-      .select({ total: count() })
-      .from(sql`(${matching} limit ${this.#countLimit + 1}) as matching`);
-    const total = Number(rows[0]?.total ?? 0);
     return total > this.#countLimit
-      ? { total: this.#countLimit, exact: false }
-      : { total, exact: true };
+      ? { total: this.#countLimit, bound: "moreThan" }
+      : { total, bound: "exact" };
   }
   /** How many courses a tier holds, counted up to `upTo`. */
   async #tierCount(
@@ -474,16 +548,25 @@ export class CatalogRepository {
     return Number(rows[0]?.total ?? 0);
   }
   /**
-   * Has PostgreSQL read matches through its terms index rather than by scanning the table,
-   * for the rest of the search's transaction. Its planner prices a row's terms as a
-   * comparison, where they are a function of the row's words (a third of a millisecond):
-   * scanning a day's courses for them would cost a second.
+   * Sets PostgreSQL's planner for the rest of the search's transaction. With terms to look
+   * up, matches are read through the terms index rather than by scanning the table: the
+   * planner prices a row's terms as a comparison, where they are a function of the row's
+   * words (a third of a millisecond), and scanning a day's courses for them would cost a
+   * second; work_mem keeps a bitmap of matches exact, as a lossy page has its rows' terms
+   * worked out again. For every search, no JIT and no parallel workers: the planner's row
+   * estimates for the terms are far off (the statistics of a partial index's expression
+   * are not used), and statements it priced high were compiled (17 to 36 ms each at a
+   * million courses) or given workers (20 to 200 ms to start on 2 busy cores) for a few
+   * rows.
    */
-  async #readThroughIndex(db: NodeDatabase, plan: SearchPlan): Promise<void> {
-    if (!plan.postgres) return;
-    await db.execute(sql`set local enable_seqscan = off`);
-    // A bitmap of matches kept exact: a lossy page has its rows' terms worked out again.
-    await db.execute(sql`set local work_mem = '64MB'`);
+  async #configureSearch(db: NodeDatabase, plan: SearchPlan): Promise<void> {
+    if (this.#db.engine !== "postgres") return;
+    const throughIndex = plan.postgres
+      ? sql`, set_config('enable_seqscan', 'off', true), set_config('work_mem', '64MB', true)`
+      : sql``;
+    await db.execute(
+      sql`select set_config('jit', 'off', true), set_config('max_parallel_workers_per_gather', '0', true)${throughIndex}`,
+    );
   }
   /** A tier's courses, newest first, older than `before` when given. */
   async #tierPage(

@@ -88,6 +88,69 @@ describe("Catalog search across days and long words", () => {
   });
 });
 
+describe("Catalog totals bounded by the candidates a count reads", () => {
+  /** With the default budget, and with a budget of 10 candidates. */
+  let counted: CatalogRepository;
+  let budgeted: CatalogRepository;
+  let postgres: boolean;
+  /** The courses made on 3.9, newest first: older than 30 made on 4.5 that hold the word. */
+  const old: string[] = [];
+  beforeAll(async () => {
+    const db = await databases.open();
+    postgres = db.engine === "postgres";
+    counted = new CatalogRepository(db);
+    budgeted = new CatalogRepository(db, { countBudget: 10 });
+    const on = (release: string) => ({
+      moodle: { version: "2020061500", release, backupRelease: release },
+    });
+    for (let day = 0; day < 5; day++) {
+      await counted.receive(course(day, `Probabilités ${day}`, null, day, on("3.9")));
+      old.unshift(`Probabilités ${day}`);
+    }
+    for (let day = 5; day < 35; day++) {
+      await counted.receive(course(day, `Probabilités ${day}`, null, day, on("4.5")));
+    }
+  });
+  const titles = (page: { entries: Array<{ title: string }> }) =>
+    page.entries.map((entry) => entry.title);
+  /** Every page by cursor, `limit` at a time, with the totals each said. */
+  async function walk(catalog: CatalogRepository, limit: number) {
+    const pages: Array<{ titles: string[]; total: string }> = [];
+    let cursor: string | undefined;
+    do {
+      const page = await catalog.searchCatalog({ q: "proba", moodle: "3.9", limit, cursor });
+      pages.push({ titles: titles(page), total: `${page.totalBound} ${page.total}` });
+      cursor = page.nextCursor;
+    } while (cursor);
+    return pages;
+  }
+
+  it("says 'at least' what a count stopped at its budget found, the page's courses included; pages are the same", async () => {
+    const full = await walk(counted, 2);
+    expect(full.map((page) => page.titles)).toEqual([old.slice(0, 2), old.slice(2, 4), [old[4]]]);
+    expect(full.map((page) => page.total)).toEqual(["exact 5", "exact 5", "exact 5"]);
+    const bounded = await walk(budgeted, 2);
+    expect(bounded.map((page) => page.titles)).toEqual(full.map((page) => page.titles));
+    // PostgreSQL checks the branch on each candidate of the word: its 10 candidates are
+    // the newest, made on 4.5. SQLite's index holds the branch: nothing to turn down.
+    expect(bounded.map((page) => page.total)).toEqual(
+      postgres ? ["atLeast 3", "atLeast 3", "atLeast 1"] : full.map((page) => page.total),
+    );
+  });
+
+  it("knows the total of a first page without a next, whatever the budget", async () => {
+    const page = await budgeted.searchCatalog({ q: "proba", moodle: "3.9", limit: 5 });
+    expect(titles(page)).toEqual(old);
+    expect(page).toMatchObject({ total: 5, totalExact: true, totalBound: "exact" });
+  });
+
+  it("counts exactly when the budget holds every candidate", async () => {
+    const page = await counted.searchCatalog({ q: "proba", moodle: "3.9", limit: 1, offset: 1 });
+    expect(titles(page)).toEqual([old[1]]);
+    expect(page).toMatchObject({ total: 5, totalExact: true, totalBound: "exact" });
+  });
+});
+
 describe.runIf(process.env[TEST_POSTGRES_ENVIRONMENT])("PostgreSQL's catalog terms", () => {
   let db: NodeDatabase;
   let catalog: CatalogRepository;

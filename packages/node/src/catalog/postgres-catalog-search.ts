@@ -117,16 +117,17 @@ function textArray(terms: readonly SQL[]): SQL {
 
 /**
  * What a course of `tier` matching the search is, in `day` (an SQL day number) when
- * given: the terms every match has, one lookup; the groups with several terms, one of
- * which it has; then what only the row can say.
+ * given, in two parts: what the terms index reads (the terms every match has, one
+ * lookup; the groups with several terms, one of which it has), and what only the row
+ * can say, checked on each candidate the index gives.
  */
-function matches(
+function matchParts(
   db: NodeDatabase,
   search: PostgresTermSearch,
   tier: CatalogTier | "any",
   days: readonly string[] | undefined,
   before: number | undefined,
-): SQL {
+): { readonly indexed: SQL[]; readonly checks: SQL[] } {
   const { catalogEntries } = db.tables;
   const words =
     search.words.length === 0 ? [] : search.wordGroups[tier === "title" ? "title" : "any"];
@@ -141,8 +142,8 @@ function matches(
   if (search.words.length > 0 && (!search.wordsExact || tier === "summary")) {
     checks.push(postgresWordsMatch(db, search.words, tier));
   }
-  return sql.join(
-    [
+  return {
+    indexed: [
       sql`${catalogEntries.deletedAt} is null`,
       ...(required.length > 0 ? [sql`${terms} @> ${textArray(required)}`] : []),
       ...groups
@@ -151,11 +152,9 @@ function matches(
       ...(days ? [sql`${terms} && ${textArray(days.map((day) => sql`${day}`))}`] : []),
       // "+ 0": a range of the search key is no index for the planner to read instead.
       ...(before === undefined ? [] : [sql`${catalogEntries.searchKey} + 0 < ${before}`]),
-      ...checks,
-      ...search.conditions,
     ],
-    sql` and `,
-  );
+    checks: [...checks, ...search.conditions],
+  };
 }
 
 /**
@@ -207,6 +206,32 @@ function hasTerms(search: PostgresTermSearch): boolean {
   return search.words.length > 0 || search.facetGroups.length > 0;
 }
 
+/** What a course of `tier` matching the search and in `span` is, in matchParts' two parts. */
+function inSpanParts(
+  db: NodeDatabase,
+  search: PostgresTermSearch,
+  tier: CatalogTier | "any",
+  span: Span,
+  before: number | undefined,
+): { readonly indexed: SQL[]; readonly checks: SQL[] } {
+  if ("below" in span) {
+    const below = Math.min(before ?? span.below, span.below);
+    if (hasTerms(search)) return matchParts(db, search, tier, undefined, below);
+    const parts = matchParts(db, search, tier, undefined, undefined);
+    return {
+      indexed: [...parts.indexed, sql`${db.tables.catalogEntries.searchKey} < ${below}`],
+      checks: parts.checks,
+    };
+  }
+  return matchParts(
+    db,
+    search,
+    tier,
+    span.days.map((day) => `d${day}`),
+    before,
+  );
+}
+
 /** What a course of `tier` matching the search and in `span` is. */
 function inSpan(
   db: NodeDatabase,
@@ -215,18 +240,8 @@ function inSpan(
   span: Span,
   before: number | undefined,
 ): SQL {
-  if ("below" in span) {
-    const below = Math.min(before ?? span.below, span.below);
-    if (hasTerms(search)) return matches(db, search, tier, undefined, below);
-    return sql`${matches(db, search, tier, undefined, undefined)} and ${db.tables.catalogEntries.searchKey} < ${below}`;
-  }
-  return matches(
-    db,
-    search,
-    tier,
-    span.days.map((day) => `d${day}`),
-    before,
-  );
+  const { indexed, checks } = inSpanParts(db, search, tier, span, before);
+  return sql.join([...indexed, ...checks], sql` and `);
 }
 
 /**
@@ -283,4 +298,63 @@ export async function postgresTierCount(
     if (counted >= upTo) break;
   }
   return counted;
+}
+
+/**
+ * How many courses match the search (any tier), counted up to `upTo` and reading at most
+ * `budget` candidates that the terms index gives and the row's checks (a teacher set, a
+ * branch, restorability, a word the terms do not say all of) may turn down: `complete`
+ * is false when the count stopped there, and `counted` is then only a lower bound.
+ *
+ * Each candidate turned down costs a read of its row: a teacher set of 800 teachers (4%
+ * of the catalog) over "stat" read 26,000 rows to count 520 at a million courses, 0.4 s
+ * of the search's 0.45. A candidate the row need not check is a match, which `upTo`
+ * bounds: such a span's count is not charged to the budget.
+ */
+export async function postgresBoundedCount(
+  db: NodeDatabase,
+  reader: SearchReader,
+  search: PostgresTermSearch,
+  upTo: number,
+  budget: number,
+): Promise<{ counted: number; complete: boolean }> {
+  const { catalogEntries } = db.tables;
+  let counted = 0;
+  let left = budget;
+  for (const span of await spans(db, reader, undefined)) {
+    const { indexed, checks } = inSpanParts(db, search, "any", span, undefined);
+    const need = upTo - counted;
+    if (checks.length === 0) {
+      const { rows } = await reader.execute<{ total: string }>(
+        sql`select count(*) as total from (
+            select 1 from ${catalogEntries} where ${sql.join(indexed, sql` and `)}
+            limit ${need}) as counted`,
+      );
+      counted += Number(rows[0]?.total ?? 0);
+    } else {
+      // The candidates in the index's order, each numbered as read; the count stops at
+      // the `need`-th match, and the last candidate read (marked by having no next) says
+      // how many were: lazily, so that a span's candidates past either are not read.
+      const { rows } = await reader.execute<{ matched: string; read: string | null }>(
+        sql`select count(*) filter (where ok) as matched, max(position) as read from (
+            select ok, position from (
+              select ok, row_number() over () as position, lead(true) over () is null as last
+              from (
+                select (${sql.join(checks, sql` and `)}) is true as ok from ${catalogEntries}
+                where ${sql.join(indexed, sql` and `)}
+                limit ${left}) as candidates
+            ) as numbered
+            where ok or last
+            limit ${need}) as counted`,
+      );
+      counted += Number(rows[0]?.matched ?? 0);
+      if (counted >= upTo) break;
+      const read = Number(rows[0]?.read ?? 0);
+      // The budget ran out in this span: it may hold more.
+      if (read >= left) return { counted, complete: false };
+      left -= read;
+    }
+    if (counted >= upTo) break;
+  }
+  return { counted, complete: true };
 }

@@ -9,6 +9,7 @@ import {
   catalogEmptyReason,
 } from "../../catalog/catalog-empty-reason.ts";
 import {
+  CATALOG_COUNT_BUDGET,
   CATALOG_COUNT_LIMIT,
   type CatalogEntry as CatalogEntryRow,
   type CatalogPublisher,
@@ -87,6 +88,10 @@ const CatalogRevision = z
       .openapi({ description: "The publisher's signed manifest, verified" }),
     publishedAt: z.string(),
     receivedAt: z.string(),
+    changes: z.record(z.string(), z.string()).nullable().openapi({
+      description:
+        "What the publisher's Update said this revision changed, by language (its summaryMap; `und` for a summary without a language); null when it said nothing",
+    }),
   })
   .openapi("CatalogRevision");
 
@@ -150,9 +155,13 @@ const list = createRoute({
               .number()
               .int()
               .openapi({
-                description: `How many courses match, counted up to ${CATALOG_COUNT_LIMIT}: when more do, total is ${CATALOG_COUNT_LIMIT} and totalExact false ("more than ${CATALOG_COUNT_LIMIT}")`,
+                description: `How many courses match, counted up to ${CATALOG_COUNT_LIMIT}: when more do, total is ${CATALOG_COUNT_LIMIT} and totalExact false ("more than ${CATALOG_COUNT_LIMIT}"); on PostgreSQL a count also stops after reading ${CATALOG_COUNT_BUDGET} candidates, and total is then what it found (totalExact false, "at least")`,
               }),
             totalExact: z.boolean(),
+            totalBound: z.enum(["exact", "moreThan", "atLeast"]).openapi({
+              description:
+                'What total says: "exact"; "moreThan", more courses match than total; "atLeast", total match and more may',
+            }),
             nextCursor: z
               .string()
               .optional()
@@ -418,11 +427,12 @@ export function catalogRoutes(
       );
     }
     const sites = probedSites(targets);
-    const { total, totalExact, nextCursor, entries } = await services.catalog.searchCatalog({
-      ...query,
-      withoutPlugins: withoutPlugins === "true",
-      restorableOn: restorable === "true" || restorable === "site" ? sites : undefined,
-    });
+    const { total, totalExact, totalBound, nextCursor, entries } =
+      await services.catalog.searchCatalog({
+        ...query,
+        withoutPlugins: withoutPlugins === "true",
+        restorableOn: restorable === "true" || restorable === "site" ? sites : undefined,
+      });
     const publishers = await services.catalog.catalogPublishers(
       entries.map((entry) => entry.actorUri),
     );
@@ -436,6 +446,7 @@ export function catalogRoutes(
       {
         total,
         totalExact,
+        totalBound,
         ...(nextCursor ? { nextCursor } : {}),
         items: entries.map((entry) => catalogEntryJson(entry, publishers.get(entry.actorUri))),
         ...(reason
@@ -515,6 +526,7 @@ export function catalogRoutes(
       manifest: revision.manifest,
       publishedAt: new Date(revision.publishedAt).toISOString(),
       receivedAt: new Date(revision.receivedAt).toISOString(),
+      changes: revision.changes,
     }));
     const publishers = await services.catalog.catalogPublishers([entry.actorUri]);
     return c.json(

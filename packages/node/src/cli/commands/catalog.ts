@@ -120,6 +120,7 @@ export function catalogCommand(program: Command, result: CommandResult): void {
       const found = await client.json<{
         total: number;
         totalExact: boolean;
+        totalBound?: "exact" | "moreThan" | "atLeast";
         nextCursor?: string;
         items: CatalogItem[];
         emptyReason?: { code: string; message: string; filters?: string[] };
@@ -128,8 +129,10 @@ export function catalogCommand(program: Command, result: CommandResult): void {
         process.stdout.write(`${JSON.stringify(found)}\n`);
         return;
       }
-      // A large catalog counts its matches up to a limit, and says so.
-      const total = found.totalExact ? `${found.total}` : `more than ${found.total}`;
+      // A large catalog counts its matches up to a limit (or a budget), and says so.
+      const total = found.totalExact
+        ? `${found.total}`
+        : `${found.totalBound === "atLeast" ? "at least" : "more than"} ${found.total}`;
       process.stdout.write(`${total} course${found.total === 1 ? "" : "s"}\n`);
       for (const item of found.items) process.stdout.write(describeCatalogItem(item));
       if (found.nextCursor) process.stdout.write(`next page: --cursor ${found.nextCursor}\n`);

@@ -74,6 +74,9 @@ export const en = {
   resultCount: (total: number) => (total === 1 ? "1 course" : `${total} courses`),
   /** A large catalog counts its matches up to a limit (CATALOG_COUNT_LIMIT). */
   resultCountMoreThan: (total: number) => `More than ${total.toLocaleString("en")} courses`,
+  /** A count that stopped at its budget of candidates read (CATALOG_COUNT_BUDGET). */
+  resultCountAtLeast: (total: number) =>
+    total === 1 ? "At least 1 course" : `At least ${total.toLocaleString("en")} courses`,
   searchNetwork: "Search the network",
   searchCatalogInstead: "Search this node's catalog instead",
   networkSearchTitle: "Search the network",
@@ -282,6 +285,7 @@ export const en = {
   published: "Published",
   received: "Received",
   digest: "SHA-256",
+  revisionChanges: "What changed",
 
   restoresTitle: "Restore jobs",
   restoresIntro: "Courses being restored into this node's Moodle sites, newest first.",

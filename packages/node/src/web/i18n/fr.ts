@@ -68,6 +68,7 @@ export const fr: Messages = {
     "Aucun site Moodle de ce nœud n’a encore été sondé\u00a0: aucun cours ne peut être jugé restaurable.",
   resultCount: (total: number) => `${total} cours`,
   resultCountMoreThan: (total: number) => `Plus de ${total.toLocaleString("fr")} cours`,
+  resultCountAtLeast: (total: number) => `Au moins ${total.toLocaleString("fr")} cours`,
   searchNetwork: "Chercher sur le réseau",
   searchCatalogInstead: "Chercher plutôt dans le catalogue de ce nœud",
   networkSearchTitle: "Chercher sur le réseau",
@@ -278,6 +279,7 @@ export const fr: Messages = {
   published: "Publiée",
   received: "Reçue",
   digest: "SHA-256",
+  revisionChanges: "Ce qui a changé",
 
   restoresTitle: "Restaurations",
   restoresIntro:

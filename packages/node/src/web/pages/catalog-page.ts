@@ -223,19 +223,20 @@ export function catalogPageRoutes(app: Hono<WebEnv>, { services }: WebDependenci
     const requested = Number.parseInt(c.req.query("page") ?? "1", 10);
     const pageNumber = Number.isSafeInteger(requested) && requested > 0 ? requested : 1;
     const sites = probedSites(await services.moodleTargets.all());
-    const { total, totalExact, nextCursor, entries } = await services.catalog.searchCatalog({
-      q: filters.q || undefined,
-      actor: filters.actor || undefined,
-      institution: filters.institution || undefined,
-      tag: filters.tag || undefined,
-      language: filters.language || undefined,
-      moodle: filters.moodle || undefined,
-      plugin: filters.plugin || undefined,
-      withoutPlugins: filters.withoutPlugins,
-      restorableOn: filters.restorable ? sites : undefined,
-      limit: PAGE_SIZE,
-      offset: (pageNumber - 1) * PAGE_SIZE,
-    });
+    const { total, totalExact, totalBound, nextCursor, entries } =
+      await services.catalog.searchCatalog({
+        q: filters.q || undefined,
+        actor: filters.actor || undefined,
+        institution: filters.institution || undefined,
+        tag: filters.tag || undefined,
+        language: filters.language || undefined,
+        moodle: filters.moodle || undefined,
+        plugin: filters.plugin || undefined,
+        withoutPlugins: filters.withoutPlugins,
+        restorableOn: filters.restorable ? sites : undefined,
+        limit: PAGE_SIZE,
+        offset: (pageNumber - 1) * PAGE_SIZE,
+      });
     const publishers = await services.catalog.catalogPublishers(
       entries.map((entry) => entry.actorUri),
     );
@@ -252,7 +253,7 @@ export function catalogPageRoutes(app: Hono<WebEnv>, { services }: WebDependenci
       title: t.catalogTitle,
       main: html`<hgroup><h1>${t.catalogTitle}</h1><p>${t.catalogIntro}</p></hgroup>
 ${searchForm(c, filters, teachers, sites.length)}
-<p class="result-count" role="status">${totalExact ? t.resultCount(total) : t.resultCountMoreThan(total)}</p>
+<p class="result-count" role="status">${totalExact ? t.resultCount(total) : totalBound === "atLeast" ? t.resultCountAtLeast(total) : t.resultCountMoreThan(total)}</p>
 ${entries.length ? html`<div class="course-grid">${entries.map((entry) => courseCard(c, entry, publishers.get(entry.actorUri)))}</div>` : emptyResult(c, reason, mayFollow, filters, teachers)}
 ${pager(c, pageNumber, pages, nextCursor !== undefined)}`,
     });
