@@ -8,7 +8,7 @@
 const NODE = "^packages/node/src/";
 
 /** Plain building blocks: they know no coursefed concern. */
-const FOUNDATION = `${NODE}(bearer-secrets|coded-error|config-error|config-names|control-characters|temporal|byte-size|private-files|lru-map|keep-touched|staging-directories)[.]ts$|${NODE}(db|blobs|cluster|scheduling)/`;
+const FOUNDATION = `${NODE}(bearer-secrets|coded-error|config-error|config-names|control-characters|temporal|byte-size|private-files|lru-map|keep-touched|staging-directories|expiring-read)[.]ts$|${NODE}(db|blobs|cluster|scheduling)/`;
 /**
  * The domain's vocabulary (roles, visibilities, states, drivers): leaf files that import
  * nothing, at the bottom, so that the schema can describe its columns in the domain's words.

@@ -1,5 +1,6 @@
 import { eq } from "drizzle-orm";
 import type { NodeDatabase } from "../db/database.ts";
+import { ExpiringRead } from "../expiring-read.ts";
 
 /** Where the list is kept: a row of node_settings, as the console's other settings. */
 const KEY = "federation.blocked-actors";
@@ -15,18 +16,19 @@ const CACHE_MS = 5000;
  */
 export class BlockedActors {
   readonly #db: NodeDatabase;
-  #cache: { readonly readAt: number; readonly actors: Promise<ReadonlySet<string>> } | undefined;
+  readonly #actors: ExpiringRead<ReadonlySet<string>>;
 
   constructor(db: NodeDatabase) {
     this.#db = db;
+    this.#actors = new ExpiringRead(() => this.#read(), CACHE_MS);
   }
 
   async has(actorUri: string): Promise<boolean> {
-    return (await this.#read()).has(actorUri);
+    return (await this.#actors.get()).has(actorUri);
   }
 
   async list(): Promise<string[]> {
-    return [...(await this.#read())].sort();
+    return [...(await this.#actors.get())].sort();
   }
 
   /** Adds an actor to the list; `by` names the admin, as the settings' rows do. */
@@ -45,24 +47,16 @@ export class BlockedActors {
         .values({ key: KEY, ...stored })
         .onConflictDoUpdate({ target: nodeSettings.key, set: stored });
     });
-    this.#cache = undefined;
+    this.#actors.forget();
   }
 
-  #read(): Promise<ReadonlySet<string>> {
-    const now = Date.now();
-    if (!this.#cache || now - this.#cache.readAt >= CACHE_MS) {
-      const { nodeSettings } = this.#db.tables;
-      const actors = this.#db
-        .select({ value: nodeSettings.value })
-        .from(nodeSettings)
-        .where(eq(nodeSettings.key, KEY))
-        .limit(1)
-        .then(([row]) => new Set(Array.isArray(row?.value) ? (row.value as string[]) : []));
-      this.#cache = { readAt: now, actors };
-      actors.catch(() => {
-        if (this.#cache?.actors === actors) this.#cache = undefined;
-      });
-    }
-    return this.#cache.actors;
+  async #read(): Promise<ReadonlySet<string>> {
+    const { nodeSettings } = this.#db.tables;
+    const [row] = await this.#db
+      .select({ value: nodeSettings.value })
+      .from(nodeSettings)
+      .where(eq(nodeSettings.key, KEY))
+      .limit(1);
+    return new Set(Array.isArray(row?.value) ? (row.value as string[]) : []);
   }
 }

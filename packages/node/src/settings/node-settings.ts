@@ -2,6 +2,7 @@ import { eq, inArray } from "drizzle-orm";
 import { CodedError } from "../coded-error.ts";
 import { ConfigError } from "../config-error.ts";
 import type { NodeDatabase } from "../db/database.ts";
+import { ExpiringRead } from "../expiring-read.ts";
 import type { FederationPolicy } from "./federation-policy.ts";
 import { parseDomains, parseFederation } from "./federation-policy.ts";
 import { type InstitutionLogo, LOGO_MEDIA_TYPES, type LogoMediaType } from "./institution-logo.ts";
@@ -79,22 +80,10 @@ export class NodeSettings {
   readonly #db: NodeDatabase;
   readonly #configured: ConfiguredSettings;
   readonly #now: () => number;
-  #cache: { readonly readAt: number; readonly settings: Promise<FederationSettings> } | undefined;
-  #logoCache:
-    | { readonly readAt: number; readonly logo: Promise<InstitutionLogo | undefined> }
-    | undefined;
-  #moodleCache:
-    | {
-        readonly readAt: number;
-        readonly settings: Promise<{ readonly becomeTeachers: EffectiveSetting<boolean> }>;
-      }
-    | undefined;
-  #networkSearchCache:
-    | {
-        readonly readAt: number;
-        readonly settings: Promise<{ readonly oneHop: EffectiveSetting<boolean> }>;
-      }
-    | undefined;
+  readonly #federation: ExpiringRead<FederationSettings>;
+  readonly #logo: ExpiringRead<InstitutionLogo | undefined>;
+  readonly #moodleUsers: ExpiringRead<EffectiveSetting<boolean>>;
+  readonly #networkSearchOneHop: ExpiringRead<EffectiveSetting<boolean>>;
 
   constructor(
     db: NodeDatabase,
@@ -104,6 +93,14 @@ export class NodeSettings {
     this.#db = db;
     this.#configured = configured;
     this.#now = options.now ?? Date.now;
+    const expiring = <T>(read: () => Promise<T>) =>
+      new ExpiringRead(read, SETTINGS_CACHE_MS, this.#now);
+    this.#federation = expiring(() => this.#read());
+    this.#logo = expiring(() => this.#readLogo());
+    // Moodle users become teachers unless an admin turned it off.
+    this.#moodleUsers = expiring(() => this.#readSwitch(MOODLE_USERS_BECOME_TEACHERS, true));
+    // The second hop is off unless an admin turned it on.
+    this.#networkSearchOneHop = expiring(() => this.#readSwitch(NETWORK_SEARCH_ONE_HOP, false));
   }
 
   async federationPolicy(): Promise<FederationPolicy> {
@@ -119,16 +116,7 @@ export class NodeSettings {
    * (concurrent askers share the read).
    */
   async federation(): Promise<FederationSettings> {
-    const now = this.#now();
-    if (!this.#cache || now - this.#cache.readAt >= SETTINGS_CACHE_MS) {
-      const settings = this.#read();
-      this.#cache = { readAt: now, settings };
-      // A failed read is not kept: the next asker tries again.
-      settings.catch(() => {
-        if (this.#cache?.settings === settings) this.#cache = undefined;
-      });
-    }
-    return await this.#cache.settings;
+    return await this.#federation.get();
   }
 
   /**
@@ -166,7 +154,7 @@ export class NodeSettings {
       }
     });
     // This process sees its own change at once; the others within SETTINGS_CACHE_MS.
-    this.#cache = undefined;
+    this.#federation.forget();
     return await this.federation();
   }
 
@@ -174,7 +162,7 @@ export class NodeSettings {
   async reset(setting: SettingName): Promise<FederationSettings> {
     const { nodeSettings } = this.#db.tables;
     await this.#db.delete(nodeSettings).where(eq(nodeSettings.key, KEYS[setting]));
-    this.#cache = undefined;
+    this.#federation.forget();
     return await this.federation();
   }
 
@@ -188,15 +176,7 @@ export class NodeSettings {
 
   /** The Moodle-users setting with where it comes from, read at most once per SETTINGS_CACHE_MS. */
   async moodleUsers(): Promise<{ readonly becomeTeachers: EffectiveSetting<boolean> }> {
-    const now = this.#now();
-    if (!this.#moodleCache || now - this.#moodleCache.readAt >= SETTINGS_CACHE_MS) {
-      const settings = this.#readMoodleUsers();
-      this.#moodleCache = { readAt: now, settings };
-      settings.catch(() => {
-        if (this.#moodleCache?.settings === settings) this.#moodleCache = undefined;
-      });
-    }
-    return await this.#moodleCache.settings;
+    return { becomeTeachers: await this.#moodleUsers.get() };
   }
 
   /** Turns "Moodle users become teachers at first use" on or off. */
@@ -204,13 +184,8 @@ export class NodeSettings {
     value: boolean,
     by: string,
   ): Promise<{ readonly becomeTeachers: EffectiveSetting<boolean> }> {
-    const { nodeSettings } = this.#db.tables;
-    const stored = { value, updatedAt: this.#now(), updatedBy: by };
-    await this.#db
-      .insert(nodeSettings)
-      .values({ key: MOODLE_USERS_BECOME_TEACHERS, ...stored })
-      .onConflictDoUpdate({ target: nodeSettings.key, set: stored });
-    this.#moodleCache = undefined;
+    await this.#store(MOODLE_USERS_BECOME_TEACHERS, value, by);
+    this.#moodleUsers.forget();
     return await this.moodleUsers();
   }
 
@@ -219,21 +194,13 @@ export class NodeSettings {
    * the actor and its icon URL are served from it on every fetch of the institution.
    */
   async institutionLogo(): Promise<InstitutionLogo | undefined> {
-    const now = this.#now();
-    if (!this.#logoCache || now - this.#logoCache.readAt >= SETTINGS_CACHE_MS) {
-      const logo = this.#readLogo();
-      this.#logoCache = { readAt: now, logo };
-      logo.catch(() => {
-        if (this.#logoCache?.logo === logo) this.#logoCache = undefined;
-      });
-    }
-    return await this.#logoCache.logo;
+    return await this.#logo.get();
   }
 
   /** Sets the logo (checked by institution-logo.ts's checkLogo), or removes it with null. */
   async setInstitutionLogo(logo: InstitutionLogo | null, by: string): Promise<void> {
-    const { nodeSettings } = this.#db.tables;
     if (logo === null) {
+      const { nodeSettings } = this.#db.tables;
       await this.#db.delete(nodeSettings).where(eq(nodeSettings.key, INSTITUTION_LOGO));
     } else {
       const value = {
@@ -241,13 +208,9 @@ export class NodeSettings {
         sha256: logo.sha256,
         base64: Buffer.from(logo.bytes).toString("base64"),
       };
-      const stored = { value, updatedAt: this.#now(), updatedBy: by };
-      await this.#db
-        .insert(nodeSettings)
-        .values({ key: INSTITUTION_LOGO, ...stored })
-        .onConflictDoUpdate({ target: nodeSettings.key, set: stored });
+      await this.#store(INSTITUTION_LOGO, value, by);
     }
-    this.#logoCache = undefined;
+    this.#logo.forget();
   }
 
   async #readLogo(): Promise<InstitutionLogo | undefined> {
@@ -282,15 +245,7 @@ export class NodeSettings {
 
   /** The network search setting with where it comes from, read at most once per SETTINGS_CACHE_MS. */
   async networkSearch(): Promise<{ readonly oneHop: EffectiveSetting<boolean> }> {
-    const now = this.#now();
-    if (!this.#networkSearchCache || now - this.#networkSearchCache.readAt >= SETTINGS_CACHE_MS) {
-      const settings = this.#readNetworkSearch();
-      this.#networkSearchCache = { readAt: now, settings };
-      settings.catch(() => {
-        if (this.#networkSearchCache?.settings === settings) this.#networkSearchCache = undefined;
-      });
-    }
-    return await this.#networkSearchCache.settings;
+    return { oneHop: await this.#networkSearchOneHop.get() };
   }
 
   /** Turns the network search's second hop on or off. */
@@ -298,50 +253,35 @@ export class NodeSettings {
     value: boolean,
     by: string,
   ): Promise<{ readonly oneHop: EffectiveSetting<boolean> }> {
+    await this.#store(NETWORK_SEARCH_ONE_HOP, value, by);
+    this.#networkSearchOneHop.forget();
+    return await this.networkSearch();
+  }
+
+  /** Stores an admin's value of the setting in row `key`, replacing the one there. */
+  async #store(key: string, value: unknown, by: string): Promise<void> {
     const { nodeSettings } = this.#db.tables;
     const stored = { value, updatedAt: this.#now(), updatedBy: by };
     await this.#db
       .insert(nodeSettings)
-      .values({ key: NETWORK_SEARCH_ONE_HOP, ...stored })
+      .values({ key, ...stored })
       .onConflictDoUpdate({ target: nodeSettings.key, set: stored });
-    this.#networkSearchCache = undefined;
-    return await this.networkSearch();
   }
 
-  async #readNetworkSearch(): Promise<{ readonly oneHop: EffectiveSetting<boolean> }> {
+  /**
+   * A switch no configuration sets, in row `key`: the admin's value, else `byDefault`
+   * (a row that holds no boolean, written by hand or by another version, counts as none).
+   */
+  async #readSwitch(key: string, byDefault: boolean): Promise<EffectiveSetting<boolean>> {
     const { nodeSettings } = this.#db.tables;
-    const [row] = await this.#db
-      .select()
-      .from(nodeSettings)
-      .where(eq(nodeSettings.key, NETWORK_SEARCH_ONE_HOP));
-    const stored = row && typeof row.value === "boolean" ? row : undefined;
-    return {
-      oneHop: stored
-        ? {
-            value: stored.value as boolean,
-            configured: false,
-            override: { updatedAt: stored.updatedAt, updatedBy: stored.updatedBy },
-          }
-        : { value: false, configured: false, override: null },
-    };
-  }
-
-  async #readMoodleUsers(): Promise<{ readonly becomeTeachers: EffectiveSetting<boolean> }> {
-    const { nodeSettings } = this.#db.tables;
-    const [row] = await this.#db
-      .select()
-      .from(nodeSettings)
-      .where(eq(nodeSettings.key, MOODLE_USERS_BECOME_TEACHERS));
-    const stored = row && typeof row.value === "boolean" ? row : undefined;
-    return {
-      becomeTeachers: stored
-        ? {
-            value: stored.value as boolean,
-            configured: true,
-            override: { updatedAt: stored.updatedAt, updatedBy: stored.updatedBy },
-          }
-        : { value: true, configured: true, override: null },
-    };
+    const [row] = await this.#db.select().from(nodeSettings).where(eq(nodeSettings.key, key));
+    return row && typeof row.value === "boolean"
+      ? {
+          value: row.value,
+          configured: byDefault,
+          override: { updatedAt: row.updatedAt, updatedBy: row.updatedBy },
+        }
+      : { value: byDefault, configured: byDefault, override: null };
   }
 
   async #read(): Promise<FederationSettings> {
