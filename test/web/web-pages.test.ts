@@ -147,6 +147,38 @@ describe.runIf(haveFixtures())("web pages with a course received from another no
     expect(course.html).not.toContain('action="/catalog/download"');
   });
 
+  it("says 'at least' a total whose count stopped at its budget, in English and French", async () => {
+    const { catalog } = follower.node.services;
+    const search = catalog.searchCatalog;
+    // A budget runs out at thousands of candidates (PostgreSQL): the page says what the
+    // repository answered, as it would then.
+    catalog.searchCatalog = async (query) => ({
+      ...(await search.call(catalog, query)),
+      total: 3,
+      totalExact: false,
+      totalBound: "atLeast",
+    });
+    try {
+      expect((await teacher.page("/catalog")).html).toContain(
+        '<p class="result-count" role="status">At least 3 courses</p>',
+      );
+      const french = new WebClient(follower.url, { "accept-language": "fr" });
+      const { password } = await createAccount(
+        {
+          actors: follower.node.services.actors,
+          accounts: new AccountRepository(follower.node.db),
+        },
+        { username: "lectrice", role: "viewer" },
+      );
+      await french.login("lectrice", password);
+      expect((await french.page("/catalog")).html).toContain(
+        '<p class="result-count" role="status">Au moins 3 cours</p>',
+      );
+    } finally {
+      catalog.searchCatalog = search;
+    }
+  });
+
   it("downloads the archive through the node, verified", async () => {
     await teacher.page(`/catalog/course?object=${encodeURIComponent(objectUri)}`);
     const response = await teacher.post("/catalog/download", { object: objectUri });
