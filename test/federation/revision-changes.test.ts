@@ -91,6 +91,41 @@ describe("what changed between two revisions, across nodes", () => {
     expect(first?.changes).toBeNull();
   });
 
+  it("says what changed in English and French, and the follower shows it in its reader's language", async () => {
+    const english = "1 activity added, 1 renamed.";
+    const french = "1 activité ajoutée, 1 renommée.";
+    const [update] = delivered
+      .map((body) => JSON.parse(body) as { type: string; summary?: string; summaryMap?: unknown })
+      .filter((activity) => activity.type === "Update");
+    // Those that read only `summary` (or the object's content) get English.
+    expect(update?.summary).toBe(english);
+    expect(update?.summaryMap).toEqual({ en: english, fr: french });
+    const revisions = await school.node.services.catalog.catalogRevisions(algebra.object);
+    expect(revisions.map((revision) => [revision.revision, revision.changes])).toEqual([
+      [2, { en: english, fr: french }],
+      [1, null],
+    ]);
+    const { body } = await nodeApi(
+      school,
+      `/catalog/course?${new URLSearchParams({ object: algebra.object })}`,
+    );
+    expect((body as { revisions: Array<{ changes: unknown }> }).revisions[0]?.changes).toEqual({
+      en: english,
+      fr: french,
+    });
+    const web = new WebClient(school.url);
+    const { password } = await createAccount(
+      { actors: school.node.services.actors, accounts: new AccountRepository(school.node.db) },
+      { username: "reader", role: "viewer" },
+    );
+    await web.login("reader", password);
+    const path = `/catalog/course?object=${encodeURIComponent(algebra.object)}`;
+    expect((await web.page(path)).html).toContain(`<td class="revision-changes">${english}</td>`);
+    const inFrench = await web.page(path, { "accept-language": "fr" });
+    expect(inFrench.html).toContain('<th scope="col">Ce qui a changé</th>');
+    expect(inFrench.html).toContain(`<td class="revision-changes">${french}</td>`);
+  });
+
   it("works the changes of a catalog course out from both archives, fetched verified", async () => {
     const held = (await school.node.services.catalog.catalogRevisions(algebra.object)).map(
       (revision) => revision.sha256,

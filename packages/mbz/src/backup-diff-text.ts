@@ -41,49 +41,109 @@ function plural(count: number, one: string, many = `${one}s`): string {
   return `${count} ${count === 1 ? one : many}`;
 }
 
-/** One English sentence, e.g. "2 activities added, 1 renamed; 3 files changed." */
-export function diffHeadline(diff: BackupDiff): string {
-  if (diff.unchanged) return "No changes.";
+/** The languages a diff's one-line summary is written in. */
+export const HEADLINE_LANGUAGES = ["en", "fr"] as const;
+export type HeadlineLanguage = (typeof HEADLINE_LANGUAGES)[number];
+
+type Thing = "section" | "activity" | "file" | "setting";
+type Change = "added" | "removed" | "renamed" | "moved" | "changed";
+
+/** How one language words the summary: its nouns and past participles agree with counts. */
+interface HeadlineWording {
+  readonly noChanges: string;
+  /** "2 sections": the count and its noun. */
+  readonly counted: (count: number, thing: Thing) => string;
+  /** "added", "ajoutées": the change, agreeing with the count and the thing. */
+  readonly changed: (count: number, thing: Thing, change: Change) => string;
+  readonly questions: (from: number, to: number, typesChanged: boolean) => string;
+  /** Between a group and the next ("; ", or French's spaced semicolon). */
+  readonly between: string;
+}
+
+const FRENCH_NOUNS: Readonly<Record<Thing, { one: string; many: string; feminine: boolean }>> = {
+  section: { one: "section", many: "sections", feminine: true },
+  activity: { one: "activité", many: "activités", feminine: true },
+  file: { one: "fichier", many: "fichiers", feminine: false },
+  setting: { one: "réglage", many: "réglages", feminine: false },
+};
+
+const FRENCH_PARTICIPLES: Readonly<Record<Change, string>> = {
+  added: "ajouté",
+  removed: "supprimé",
+  renamed: "renommé",
+  moved: "déplacé",
+  changed: "modifié",
+};
+
+const WORDINGS: Readonly<Record<HeadlineLanguage, HeadlineWording>> = {
+  en: {
+    noChanges: "No changes.",
+    counted: (count, thing) =>
+      thing === "activity" ? plural(count, "activity", "activities") : plural(count, thing),
+    changed: (_count, _thing, change) => change,
+    questions: (from, to, typesChanged) =>
+      `questions ${from} → ${to}${typesChanged ? " (types changed)" : ""}`,
+    between: "; ",
+  },
+  fr: {
+    noChanges: "Aucun changement.",
+    counted: (count, thing) => {
+      const noun = FRENCH_NOUNS[thing];
+      return `${count} ${count > 1 ? noun.many : noun.one}`;
+    },
+    changed: (count, thing, change) =>
+      `${FRENCH_PARTICIPLES[change]}${FRENCH_NOUNS[thing].feminine ? "e" : ""}${count > 1 ? "s" : ""}`,
+    questions: (from, to, typesChanged) =>
+      `questions ${from} → ${to}${typesChanged ? " (types modifiés)" : ""}`,
+    between: "\u00a0; ",
+  },
+};
+
+/**
+ * One sentence, e.g. "2 activities added, 1 renamed; 3 files changed.", in English or
+ * French ("2 activités ajoutées, 1 renommée ; 3 fichiers modifiés.").
+ */
+export function diffHeadline(diff: BackupDiff, language: HeadlineLanguage = "en"): string {
+  const wording = WORDINGS[language];
+  if (diff.unchanged) return wording.noChanges;
   const counts = diffCounts(diff);
-  const group = (
-    noun: string,
-    nouns: string,
-    parts: ReadonlyArray<readonly [number, string]>,
-  ): string | null => {
+  const group = (thing: Thing, parts: ReadonlyArray<readonly [number, Change]>): string | null => {
     const present = parts.filter(([count]) => count > 0);
     if (present.length === 0) return null;
     return present
-      .map(([count, verb], index) =>
-        index === 0 ? `${plural(count, noun, nouns)} ${verb}` : `${count} ${verb}`,
+      .map(([count, change], index) =>
+        index === 0
+          ? `${wording.counted(count, thing)} ${wording.changed(count, thing, change)}`
+          : `${count} ${wording.changed(count, thing, change)}`,
       )
       .join(", ");
   };
   const questionDelta = counts.questionsNew - counts.questionsOld;
   const questionChanged = diff.questions.byQtype.length > 0;
   const parts = [
-    group("section", "sections", [
+    group("section", [
       [counts.sectionsAdded, "added"],
       [counts.sectionsRemoved, "removed"],
       [counts.sectionsRenamed, "renamed"],
       [counts.sectionsMoved, "moved"],
     ]),
-    group("activity", "activities", [
+    group("activity", [
       [counts.activitiesAdded, "added"],
       [counts.activitiesRemoved, "removed"],
       [counts.activitiesRenamed, "renamed"],
       [counts.activitiesMoved, "moved"],
     ]),
     questionChanged
-      ? `questions ${counts.questionsOld} → ${counts.questionsNew}${questionDelta === 0 ? " (types changed)" : ""}`
+      ? wording.questions(counts.questionsOld, counts.questionsNew, questionDelta === 0)
       : null,
-    group("file", "files", [
+    group("file", [
       [counts.filesAdded, "added"],
       [counts.filesRemoved, "removed"],
       [counts.filesChanged, "changed"],
     ]),
-    counts.settingsChanged > 0 ? `${plural(counts.settingsChanged, "setting")} changed` : null,
+    group("setting", [[counts.settingsChanged, "changed"]]),
   ].filter((part): part is string => part !== null);
-  const sentence = parts.join("; ");
+  const sentence = parts.join(wording.between);
   return `${sentence.charAt(0).toUpperCase()}${sentence.slice(1)}.`;
 }
 

@@ -168,6 +168,9 @@ describe.runIf(haveFixtures())("a later revision of a real backup (Moodle 3.2, f
     expect(diffHeadline(diff)).toBe(
       "1 section renamed; 1 activity added, 1 removed, 1 renamed, 1 moved; 1 file removed, 1 changed; 1 setting changed.",
     );
+    expect(diffHeadline(diff, "fr")).toBe(
+      "1 section renommée\u00a0; 1 activité ajoutée, 1 supprimée, 1 renommée, 1 déplacée\u00a0; 1 fichier supprimé, 1 modifié\u00a0; 1 réglage modifié.",
+    );
     const text = diffText(diff);
     expect(text).toContain('scorm "SCORM": section 1 → section 3');
     expect(text).toContain('folder "Folder" → "Handouts"');
@@ -178,6 +181,7 @@ describe.runIf(haveFixtures())("a later revision of a real backup (Moodle 3.2, f
     const diff = await diffBackups(older, older);
     expect(diff.unchanged).toBe(true);
     expect(diffHeadline(diff)).toBe("No changes.");
+    expect(diffHeadline(diff, "fr")).toBe("Aucun changement.");
   });
 
   it("reads both archives when compared the other way round", async () => {
@@ -352,6 +356,7 @@ describe("pairing sections and activities", () => {
       ],
     });
     expect(diffHeadline(diff)).toBe("Questions 3 → 3 (types changed).");
+    expect(diffHeadline(diff, "fr")).toBe("Questions 3 → 3 (types modifiés).");
   });
 
   it("lists everything as added from an empty course", async () => {

@@ -10,7 +10,14 @@ export {
   type SectionRef,
   type SettingChange,
 } from "./backup-diff.ts";
-export { type DiffCounts, diffCounts, diffHeadline, diffText } from "./backup-diff-text.ts";
+export {
+  type DiffCounts,
+  diffCounts,
+  diffHeadline,
+  diffText,
+  HEADLINE_LANGUAGES,
+  type HeadlineLanguage,
+} from "./backup-diff-text.ts";
 export { type ByteSizeLanguage, formatBytes } from "./byte-size.ts";
 export type { ContainerFormat } from "./container.ts";
 export { MbzError, type MbzErrorCode } from "./errors.ts";

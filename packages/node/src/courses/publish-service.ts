@@ -175,6 +175,7 @@ export async function publishCourse(
     });
     const signingKey = await services.signingKeys.ed25519(actor);
     const jws = await signManifest(manifest, signingKey.privateKey, signingKey.keyId);
+    const changes = await changesSincePrevious(services.blobs, previous, stored.sha256);
     const saved = await services.courses.publish(
       {
         id: courseId,
@@ -188,7 +189,9 @@ export async function publishCourse(
         size: stored.size,
         manifest: jws,
         publishedAt: publishedAt.getTime(),
-        changes: await changesSincePrevious(services.blobs, previous, stored.sha256),
+        // English alone for peers that read `summary` only; every language for summaryMap.
+        changes: changes?.en ?? null,
+        changesByLanguage: changes,
       },
     );
     // Private courses stay on this node; the others go to followers.

@@ -1,4 +1,10 @@
-import { type BackupDiff, diffHeadline, MbzError } from "@coursefed/mbz";
+import {
+  type BackupDiff,
+  diffHeadline,
+  HEADLINE_LANGUAGES,
+  type HeadlineLanguage,
+  MbzError,
+} from "@coursefed/mbz";
 import { diffStoredArchives } from "../blobs/archive-diff.ts";
 import type { BlobStore } from "../blobs/blob-store.ts";
 import { CodedError } from "../coded-error.ts";
@@ -13,18 +19,22 @@ export class CourseChangesError extends CodedError<
 
 /**
  * The sentence an Update carries when a new revision is published: what changed since
- * the previous one, from the two archives this node holds. Null for a first revision,
- * and when the previous archive is gone or unreadable: the revision is published all the
- * same, only without the sentence.
+ * the previous one, from the two archives this node holds, in each language the node
+ * speaks (the Update's summaryMap). Null for a first revision, and when the previous
+ * archive is gone or unreadable: the revision is published all the same, only without
+ * the sentence.
  */
 export async function changesSincePrevious(
   blobs: BlobStore,
   previous: CourseRevision | undefined,
   sha256: string,
-): Promise<string | null> {
+): Promise<Record<HeadlineLanguage, string> | null> {
   if (!previous || !(await blobs.has(previous.sha256))) return null;
   try {
-    return diffHeadline(await diffStoredArchives(blobs, previous.sha256, sha256));
+    const diff = await diffStoredArchives(blobs, previous.sha256, sha256);
+    return Object.fromEntries(
+      HEADLINE_LANGUAGES.map((language) => [language, diffHeadline(diff, language)]),
+    ) as Record<HeadlineLanguage, string>;
   } catch (error) {
     if (error instanceof MbzError) return null;
     throw error;

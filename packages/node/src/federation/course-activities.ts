@@ -33,8 +33,18 @@ export function authoredActivityJson(
   type: "Create" | "Update",
   id: URL,
   object: WireJson,
-  options: { readonly audience?: URL | undefined; readonly published: string },
+  options: {
+    readonly audience?: URL | undefined;
+    readonly published: string;
+    /**
+     * What a new revision changed, by language (course-object.ts revisionChanges): the
+     * Update's summaryMap, and its summary in English for those that read only that.
+     */
+    readonly changes?: Readonly<Record<string, string>> | null;
+  },
 ): WireJson {
+  const changes = options.changes;
+  const summary = changes ? (changes.en ?? Object.values(changes)[0]) : undefined;
   return withCourseContext({
     id: id.href,
     type,
@@ -43,6 +53,7 @@ export function authoredActivityJson(
     to: object.to,
     ...(object.cc === undefined ? {} : { cc: object.cc }),
     ...(options.audience ? { audience: options.audience.href } : {}),
+    ...(changes && summary !== undefined ? { summary, summaryMap: { ...changes } } : {}),
     published: options.published,
   });
 }

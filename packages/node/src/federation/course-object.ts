@@ -117,6 +117,16 @@ export function isCourseObject(object: unknown): object is Note | Document {
   return object instanceof Note || object instanceof Document;
 }
 
+/**
+ * What a revision changed since the previous one, by language, for its Update's
+ * summaryMap: English alone for a revision published before the node kept other
+ * languages; null for a first revision or one whose changes could not be worked out.
+ */
+export function revisionChanges(revision: CourseRevision): Record<string, string> | null {
+  if (revision.changesByLanguage) return revision.changesByLanguage;
+  return revision.changes === null ? null : { en: revision.changes };
+}
+
 /** A JSON-LD document of its own: `json` with COURSE_CONTEXT. */
 export function withCourseContext(json: WireJson): WireJson {
   return { "@context": COURSE_CONTEXT, ...json };

@@ -21,7 +21,7 @@ import {
   wireActivity,
   withdrawalJson,
 } from "./course-activities.ts";
-import { courseJson, isCourseObject, type WireJson } from "./course-object.ts";
+import { courseJson, isCourseObject, revisionChanges, type WireJson } from "./course-object.ts";
 import { answerId } from "./follow-activities.ts";
 import { recipientOf } from "./remote-actor.ts";
 import { sendReportActivity } from "./report-activities.ts";
@@ -45,6 +45,7 @@ export function outboundBridge(ctx: Context<FederationServices>): Outbound {
             object,
             revision.revision === 1 ? "Create" : "Update",
             id,
+            revisionChanges(revision),
           );
           return id;
         }
@@ -175,6 +176,8 @@ async function sendCourse(
   object: WireJson,
   type: "Create" | "Update",
   id: URL,
+  /** A new revision's changes, by language; none for a Create or an edit. */
+  changes: Readonly<Record<string, string>> | null = null,
 ): Promise<void> {
   const institution =
     author.type === "Person" ? await ctx.data.actors.byIdentifier("institution") : undefined;
@@ -185,6 +188,7 @@ async function sendCourse(
       audience:
         institution && type === "Update" ? ctx.getActorUri(institution.identifier) : undefined,
       published,
+      changes,
     }),
   );
   // FEP-8fcf, as Mastodon for its followers-only posts: each receiving server learns

@@ -9,7 +9,7 @@ import {
   courseActivityIds,
   wireActivity,
 } from "./course-activities.ts";
-import { courseJson } from "./course-object.ts";
+import { courseJson, revisionChanges } from "./course-object.ts";
 import type { SignedRequester } from "./signed-requester.ts";
 
 const PAGE_SIZE = 20;
@@ -110,8 +110,8 @@ async function activityOf(
           courseActivityIds.published(ctx, course.id, revision.revision),
           object,
           // As delivered (outbound.ts): a teacher's Update names the institution whose
-          // followers got it too.
-          { audience, published },
+          // followers got it too, and says what the revision changed.
+          { audience, published, changes: first ? null : revisionChanges(revision) },
         )
       : announceJson(ctx, object, owner.identifier, {
           public: course.visibility === "public",

@@ -87,7 +87,11 @@ export async function onCourseCreateOrUpdate(
       ctx,
       object,
       actor,
-      { delivered: true, ...(announcer ? { announcedBy: announcer } : {}) },
+      {
+        delivered: true,
+        ...(announcer ? { announcedBy: announcer } : {}),
+        ...(activity instanceof Update ? { changes: changesSaid(activity) } : {}),
+      },
       received,
     );
   }
@@ -263,7 +267,13 @@ export async function receiveOutboxItem(
   const fetched = await fetchCourse(ctx, item.objectId, reader);
   return (
     fetched !== undefined &&
-    (await receiveCourse(ctx, fetched.object, actor, arrival, fetched.json))
+    (await receiveCourse(
+      ctx,
+      fetched.object,
+      actor,
+      { ...arrival, ...(item instanceof Update ? { changes: changesSaid(item) } : {}) },
+      fetched.json,
+    ))
   );
 }
 
@@ -280,7 +290,12 @@ export async function receiveCourse(
   ctx: FederationContext,
   object: CourseObject,
   actor: Actor,
-  arrival: { readonly delivered?: boolean; readonly announcedBy?: URL } = {},
+  arrival: {
+    readonly delivered?: boolean;
+    readonly announcedBy?: URL;
+    /** What the Update said the revision changed, by language (changesSaid). */
+    readonly changes?: Record<string, string> | null;
+  } = {},
   json?: unknown,
 ): Promise<boolean> {
   if (!object.id || !actor.id || object.attributionId?.href !== actor.id.href) return false;
@@ -339,6 +354,7 @@ export async function receiveCourse(
       archiveUrl: archive.href.href,
       manifest,
       manifestJws: jws,
+      changes: arrival.changes ?? null,
     },
     {
       delivered: arrival.delivered,
@@ -346,6 +362,30 @@ export async function receiveCourse(
       describeAuthor: async () => (actor.inboxId ? await describeRemoteActor(actor) : undefined),
     },
   );
+}
+
+/** The most of an Update's sentence on what changed that is kept, per language. */
+const MAX_CHANGES_CHARS = 1000;
+/** Languages of that sentence kept at most. */
+const MAX_CHANGES_LANGUAGES = 8;
+
+/**
+ * What an Update says its revision changed: its summaryMap by language (coursefed nodes
+ * send English and French), or its summary alone under "und" (undetermined); null when it
+ * says nothing. Plain text, cut to MAX_CHANGES_CHARS: the course page shows it escaped.
+ */
+export function changesSaid(update: Update): Record<string, string> | null {
+  const tagged: [string, string][] = [];
+  let untagged: string | undefined;
+  for (const summary of update.summaries) {
+    const text = summary.toString().trim().slice(0, MAX_CHANGES_CHARS);
+    if (text === "") continue;
+    if (typeof summary === "string") untagged ??= text;
+    else tagged.push([summary.locale.baseName, text]);
+  }
+  const byLanguage = Object.fromEntries(tagged.slice(0, MAX_CHANGES_LANGUAGES));
+  if (tagged.length > 0) return byLanguage;
+  return untagged === undefined ? null : { und: untagged };
 }
 
 /** What the archive link of a received course says of it, read as plain JSON. */

@@ -37,3 +37,24 @@ export function chooseLanguage(
 export function parseLanguage(value: string | undefined): Language | undefined {
   return isLanguage(value) ? value : undefined;
 }
+
+/**
+ * The text of a language map (a peer's summaryMap) for a reader of `language`: in it,
+ * else in a regional form of it ("fr-CA" for "fr"), else in English, else without a
+ * language ("und"), else the first given; undefined for no map.
+ */
+export function inLanguage(
+  map: Readonly<Record<string, string>> | null | undefined,
+  language: Language,
+): string | undefined {
+  if (!map) return undefined;
+  const tags = Object.keys(map);
+  const primary = (tag: string) => tag.toLowerCase().split("-")[0];
+  const chosen =
+    tags.find((tag) => tag.toLowerCase() === language) ??
+    tags.find((tag) => primary(tag) === language) ??
+    tags.find((tag) => primary(tag) === "en") ??
+    tags.find((tag) => tag === "und") ??
+    tags[0];
+  return chosen === undefined ? undefined : map[chosen];
+}

@@ -19,7 +19,7 @@ import type { MoodleTarget } from "../../moodle-targets/target-repository.ts";
 import { hasRole } from "../../vocabulary/account-roles.ts";
 import { formatDate, formatDateTime, hostOf } from "../format.ts";
 import type { Messages } from "../i18n/en.ts";
-import type { Language } from "../i18n/language.ts";
+import { inLanguage, type Language } from "../i18n/language.ts";
 import { csrfField, type Markup, page } from "../layout.ts";
 import { publisherByline } from "../publisher-byline.ts";
 import { accountOf, requireRole } from "../roles.ts";
@@ -323,10 +323,10 @@ function revisionsSection(
   return html`<section aria-labelledby="revisions">
 <h2 id="revisions">${t.revisions}</h2>
 <div class="table-scroll"><table class="striped">
-<thead><tr><th scope="col">${t.revision}</th><th scope="col">${t.published}</th><th scope="col">${t.received}</th><th scope="col">${t.size}</th><th scope="col">${t.digest}</th>${mayDownload ? html`<th scope="col">${t.downloadColumn}</th>` : ""}</tr></thead>
+<thead><tr><th scope="col">${t.revision}</th><th scope="col">${t.published}</th><th scope="col">${t.received}</th><th scope="col">${t.revisionChanges}</th><th scope="col">${t.size}</th><th scope="col">${t.digest}</th>${mayDownload ? html`<th scope="col">${t.downloadColumn}</th>` : ""}</tr></thead>
 <tbody>${revisions.map(
     (revision) =>
-      html`<tr><td>${revision.revision}</td><td>${formatDateTime(revision.publishedAt, language)}</td><td>${formatDateTime(revision.receivedAt, language)}</td><td>${formatBytes(revision.size, language)}</td><td><code class="digest">${revision.sha256}</code></td>${download(revision.revision)}</tr>`,
+      html`<tr><td>${revision.revision}</td><td>${formatDateTime(revision.publishedAt, language)}</td><td>${formatDateTime(revision.receivedAt, language)}</td><td class="revision-changes">${inLanguage(revision.changes, language) ?? ""}</td><td>${formatBytes(revision.size, language)}</td><td><code class="digest">${revision.sha256}</code></td>${download(revision.revision)}</tr>`,
   )}</tbody>
 </table></div>
 ${
