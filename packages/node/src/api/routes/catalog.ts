@@ -27,6 +27,7 @@ import type { CourseManifest } from "../../manifests/course-manifest.ts";
 import type { MoodleTarget } from "../../moodle-targets/target-repository.ts";
 import type { ApiDependencies } from "../api-dependencies.ts";
 import type { ApiEnv } from "../auth.ts";
+import { binarySchema } from "../binary-body.ts";
 import { jsonBody } from "../json-request-body.ts";
 import { RestoreProblem } from "../restore-problem.ts";
 
@@ -344,9 +345,7 @@ const downloadArchive = createRoute({
     200: {
       description: "The archive",
       content: {
-        "application/vnd.moodle.backup": {
-          schema: z.any().openapi({ type: "string", format: "binary" }),
-        },
+        "application/vnd.moodle.backup": { schema: binarySchema },
       },
     },
     ...refusals({

@@ -16,6 +16,7 @@ import {
 } from "../../settings/settings-service.ts";
 import type { ApiDependencies } from "../api-dependencies.ts";
 import { type ApiEnv, auditActorOf, requireAdmin } from "../auth.ts";
+import { binaryBody } from "../binary-body.ts";
 import { jsonBody } from "../json-request-body.ts";
 
 const Policy = z
@@ -137,14 +138,7 @@ const setLogo = createRoute({
     "Send the image as the raw request body: PNG, JPEG or WebP, at most 512 KiB, checked by its content. SVG is refused (it may carry script). Servers that display the institution show it as its avatar once they fetch its actor again.",
   middleware: [requireAdmin] as const,
   request: {
-    body: {
-      required: true,
-      content: {
-        "application/octet-stream": {
-          schema: z.any().openapi({ type: "string", format: "binary" }),
-        },
-      },
-    },
+    body: binaryBody,
   },
   responses: {
     200: logoResponse,

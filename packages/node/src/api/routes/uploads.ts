@@ -3,6 +3,7 @@ import { refusals } from "../../http/refusal-responses.ts";
 import { ReceiveBackupError, receiveBackup } from "../../uploads/receive-backup.ts";
 import type { ApiDependencies } from "../api-dependencies.ts";
 import type { ApiEnv } from "../auth.ts";
+import { binaryBody } from "../binary-body.ts";
 
 export const UploadSchema = z
   .object({
@@ -34,14 +35,7 @@ const upload = createRoute({
   description:
     "Send the file as the raw request body. The backup is inspected at once: the answer says what it is and whether it holds personal data, before anything is published.",
   request: {
-    body: {
-      required: true,
-      content: {
-        "application/octet-stream": {
-          schema: z.any().openapi({ type: "string", format: "binary" }),
-        },
-      },
-    },
+    body: binaryBody,
   },
   responses: {
     201: {
