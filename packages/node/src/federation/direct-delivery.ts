@@ -1,16 +1,27 @@
 import { createHash, createPrivateKey, type JsonWebKey } from "node:crypto";
 import { Agent as HttpAgent, request as httpRequest } from "node:http";
 import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
-import type { HttpMessageSignaturesSpec, KvKey, KvStore } from "@fedify/fedify";
+import type {
+  FederationKvPrefixes,
+  HttpMessageSignaturesSpec,
+  KvKey,
+  KvStore,
+} from "@fedify/fedify";
 import { LruMap } from "../lru-map.ts";
 import { type SigningKey, signedPostHeaders } from "./http-signature-signer.ts";
 
 /**
  * Where Fedify keeps, per server, the signature scheme it answered to and the state of its
- * circuit breaker: its default FederationKvPrefixes, which the node does not change.
+ * circuit breaker. Direct delivery reads them too, so the node sets them (federation.ts
+ * gives them to Fedify as its kvPrefixes) rather than count on Fedify's defaults, which
+ * they equal, so that what earlier versions stored is found.
  */
-const SPEC_PREFIX: KvKey = ["_fedify", "httpMessageSignaturesSpec"];
-const CIRCUIT_PREFIX: KvKey = ["_fedify", "circuit"];
+export const DELIVERY_KV_PREFIXES = {
+  httpMessageSignaturesSpec: ["_fedify", "httpMessageSignaturesSpec"],
+  circuitBreaker: ["_fedify", "circuit"],
+} as const satisfies Partial<FederationKvPrefixes>;
+const SPEC_PREFIX: KvKey = DELIVERY_KV_PREFIXES.httpMessageSignaturesSpec;
+const CIRCUIT_PREFIX: KvKey = DELIVERY_KV_PREFIXES.circuitBreaker;
 
 /**
  * How long what was read of the servers' schemes and circuits is used before reading it

@@ -25,6 +25,7 @@ import { markSenderBehind } from "./catch-up.ts";
 import type { FederationServices } from "./context.ts";
 import { registerCourseObjects } from "./course-object.ts";
 import { deliveryRetryPolicy } from "./delivery-retry.ts";
+import { DELIVERY_KV_PREFIXES } from "./direct-delivery.ts";
 import type { FirstKnock } from "./first-knock.ts";
 import { registerFollowers, registerFollowing } from "./followers.ts";
 import { onDelete, onMove } from "./inbox/actors.ts";
@@ -93,6 +94,7 @@ export function createNodeFederation(
   const schedule = options.inboxRetrySchedule ?? INBOX_RETRY_SCHEDULE;
   const federation = createFederation<FederationServices>({
     kv: options.kv,
+    kvPrefixes: DELIVERY_KV_PREFIXES,
     queue: options.queue,
     origin: options.origin.origin,
     allowPrivateAddress: options.allowPrivateAddress ?? false,

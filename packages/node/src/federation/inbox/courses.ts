@@ -99,8 +99,15 @@ export async function onCourseCreateOrUpdate(
 
 /**
  * The activity as its sender wrote it. Fedify hands listeners its reading of a payload
- * that carries a Linked Data signature, and keeps the payload itself on the inbox context
- * (to forward it unchanged), where it is read; its id must be the activity's.
+ * that carries a Linked Data signature (as every Fedify sender's does), compacted with
+ * its own context: the archive link's FEP-1311 `digestMultibase` and `size` are gone
+ * from it, and so from the activity's public toJsonLd(). Fedify keeps the payload itself
+ * on the inbox context (to forward it unchanged), as `activity`, which its public types
+ * do not declare: read here, its id checked against the activity's. Should a Fedify
+ * version drop it, the activity's own JSON is taken, without those two fields: the
+ * checks against the signed manifest are then skipped, not failed, and
+ * test/federation/course-objects.test.ts (a delivered Update whose digest or size
+ * disagrees with its manifest is refused) fails, which says so.
  */
 async function asReceived(ctx: FederationContext, activity: Create | Update): Promise<unknown> {
   const payload = (ctx as { readonly activity?: unknown }).activity;
