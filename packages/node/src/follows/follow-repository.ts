@@ -1,4 +1,4 @@
-import { and, asc, count, desc, eq, gt, isNotNull, lte, sql } from "drizzle-orm";
+import { and, asc, count, desc, eq, gt, isNotNull, lte, type SQL, sql } from "drizzle-orm";
 import type { RemoteActor } from "../actors/remote-actors.ts";
 import type { NodeDatabase } from "../db/database.ts";
 import type { followers, followings } from "../db/schema.postgres.ts";
@@ -6,6 +6,26 @@ import type { FollowState } from "../vocabulary/follow-states.ts";
 
 export type Follower = typeof followers.$inferSelect;
 export type Following = typeof followings.$inferSelect;
+
+/**
+ * followers (who follows our actors) and followings (whom our actors follow) keep a follow
+ * in the same columns: one is found, and the accepted ones are listed, alike both ways.
+ */
+type FollowTable = typeof followers | typeof followings;
+
+/** The follow between a local actor and a remote one. */
+function followBetween(
+  table: FollowTable,
+  localActorId: number,
+  actorUri: string,
+): SQL | undefined {
+  return and(eq(table.localActorId, localActorId), eq(table.actorUri, actorUri));
+}
+
+/** A local actor's accepted follows. */
+function acceptedOf(table: FollowTable, localActorId: number): SQL | undefined {
+  return and(eq(table.localActorId, localActorId), eq(table.state, "accepted"));
+}
 
 /** A followed actor whose outbox a catch-up may read, and the follow it reads it through. */
 export interface CatchUpCandidate {
@@ -76,7 +96,7 @@ export class FollowRepository {
     const [follower] = await this.#db
       .select()
       .from(followers)
-      .where(and(eq(followers.localActorId, localActorId), eq(followers.actorUri, actorUri)))
+      .where(followBetween(followers, localActorId, actorUri))
       .limit(1);
     return follower;
   }
@@ -90,16 +110,14 @@ export class FollowRepository {
     const [follower] = await this.#db
       .update(followers)
       .set({ state, decidedAt: Date.now() })
-      .where(and(eq(followers.localActorId, localActorId), eq(followers.actorUri, actorUri)))
+      .where(followBetween(followers, localActorId, actorUri))
       .returning();
     return follower;
   }
 
   async removeFollower(localActorId: number, actorUri: string): Promise<void> {
     const { followers } = this.#db.tables;
-    await this.#db
-      .delete(followers)
-      .where(and(eq(followers.localActorId, localActorId), eq(followers.actorUri, actorUri)));
+    await this.#db.delete(followers).where(followBetween(followers, localActorId, actorUri));
   }
 
   async followers(
@@ -129,8 +147,7 @@ export class FollowRepository {
       .innerJoin(remoteActors, eq(followers.actorUri, remoteActors.uri))
       .where(
         and(
-          eq(followers.localActorId, localActorId),
-          eq(followers.state, "accepted"),
+          acceptedOf(followers, localActorId),
           after === null ? undefined : gt(followers.actorUri, after),
         ),
       )
@@ -144,7 +161,7 @@ export class FollowRepository {
     const [row] = await this.#db
       .select({ total: count() })
       .from(followers)
-      .where(and(eq(followers.localActorId, localActorId), eq(followers.state, "accepted")));
+      .where(acceptedOf(followers, localActorId));
     return row?.total ?? 0;
   }
 
@@ -185,7 +202,7 @@ export class FollowRepository {
     const [following] = await this.#db
       .select()
       .from(followings)
-      .where(and(eq(followings.localActorId, localActorId), eq(followings.actorUri, actorUri)))
+      .where(followBetween(followings, localActorId, actorUri))
       .limit(1);
     return following;
   }
@@ -261,8 +278,7 @@ export class FollowRepository {
       .from(followings)
       .where(
         and(
-          eq(followings.localActorId, localActorId),
-          eq(followings.state, "accepted"),
+          acceptedOf(followings, localActorId),
           after === null ? undefined : gt(followings.actorUri, after),
         ),
       )
@@ -276,7 +292,7 @@ export class FollowRepository {
     const [row] = await this.#db
       .select({ total: count() })
       .from(followings)
-      .where(and(eq(followings.localActorId, localActorId), eq(followings.state, "accepted")));
+      .where(acceptedOf(followings, localActorId));
     return row?.total ?? 0;
   }
 
@@ -430,8 +446,6 @@ export class FollowRepository {
 
   async forgetFollowing(localActorId: number, actorUri: string): Promise<void> {
     const { followings } = this.#db.tables;
-    await this.#db
-      .delete(followings)
-      .where(and(eq(followings.localActorId, localActorId), eq(followings.actorUri, actorUri)));
+    await this.#db.delete(followings).where(followBetween(followings, localActorId, actorUri));
   }
 }
