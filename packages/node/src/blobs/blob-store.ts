@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from "node:crypto";
 import { createReadStream, createWriteStream } from "node:fs";
-import { mkdir, open, readdir, rename, rm, stat } from "node:fs/promises";
+import { type FileHandle, mkdir, open, readdir, rename, rm, stat } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
@@ -178,6 +178,11 @@ export class BlobStore {
   /** Bytes `start` to `end` (inclusive) of a stored blob, or all of it. */
   read(sha256: string, range?: { start: number; end: number }): Readable {
     return createReadStream(this.pathOf(sha256), range ?? {});
+  }
+
+  /** A stored blob's file, open for reading into the caller's own buffers; the caller closes it. */
+  async openForReading(sha256: string): Promise<FileHandle> {
+    return await open(this.pathOf(sha256), "r");
   }
 }
 

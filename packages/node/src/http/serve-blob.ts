@@ -1,6 +1,6 @@
-import { stat } from "node:fs/promises";
+import { type FileHandle, stat } from "node:fs/promises";
+import type { ServerResponse } from "node:http";
 import { Readable, Transform } from "node:stream";
-import { pipeline } from "node:stream/promises";
 import type { HttpBindings } from "@hono/node-server";
 import { RESPONSE_ALREADY_SENT } from "@hono/node-server/utils/response";
 import type { Context } from "hono";
@@ -24,10 +24,10 @@ function alreadySent(status: number): Response {
  * `progress.onProgress`, when given, is called while the body is being sent, at most every
  * `progressEveryMs`, and once when it ends or is cut.
  *
- * With `toSocket`, under @hono/node-server, the file is piped straight into the node:http
- * response: through a web ReadableStream (Readable.toWeb) every chunk was copied and went
- * through promises twice, which the profile showed as the collector's share of the serving
- * process's time (docs/performance.md). Only for routes where no middleware adds headers
+ * With `toSocket`, under @hono/node-server, the file is written straight into the node:http
+ * response from reused buffers (sendFile): through a web ReadableStream (Readable.toWeb)
+ * every chunk was copied and went through promises twice, which the profile showed as the
+ * collector's share of the serving process's time (docs/performance.md). Only for routes where no middleware adds headers
  * once the handler has answered (the web pages' secure headers do): those would be lost.
  * Otherwise, and without a socket (Hono's app.request), the body is a web stream.
  */
@@ -63,19 +63,101 @@ export async function serveBlob(
   if (range) headers["content-range"] = `bytes ${start}-${end}/${size}`;
   const status = range ? 206 : 200;
   if (c.req.method === "HEAD" || length === 0) return c.body(null, status, headers);
-  const read = blobs.read(sha256, { start, end });
-  const content = options.progress ? reported(read, options.progress) : read;
   const outgoing = options.toSocket
     ? (c.env as Partial<HttpBindings> | undefined)?.outgoing
     : undefined;
   if (!outgoing || outgoing.headersSent) {
+    const read = blobs.read(sha256, { start, end });
+    const content = options.progress ? reported(read, options.progress) : read;
     return c.body(Readable.toWeb(content) as ReadableStream, status, headers);
   }
+  const file = await blobs.openForReading(sha256);
   outgoing.writeHead(status, headers);
-  // A client that goes away ends the pipeline with an error: the file is closed, and the
-  // socket is already gone, so there is no one left to tell.
-  pipeline(content, outgoing).catch(() => {});
+  // A client that goes away ends the sending and the file is closed: the socket is
+  // already gone, so there is no one left to tell.
+  sendFile(file, start, length, outgoing, options.progress).catch(() => {});
   return alreadySent(status);
+}
+
+/** Bytes read from the file at a time, into buffers that are used again. */
+const SEND_BUFFER_BYTES = 256 * 1024;
+/** Buffers on their way to the socket at most, for one download: its read-ahead. */
+const SEND_BUFFERS = 4;
+
+/**
+ * Sends `length` bytes of `file` from `start` and closes it. The file is read into a few
+ * buffers, each read into again once the socket has taken it (the write's callback):
+ * fs.ReadStream gives each 64 KiB read a new buffer that the collector frees later, which
+ * cost the serving process about 0.2 s of CPU per 182 MB served against 0.12-0.14 s this
+ * way (docs/performance.md, "Downloads"), CPU that the two cores of a small server share
+ * with everything else. A client that reads slowly holds the buffers, and so the reading:
+ * no more than SEND_BUFFERS are ahead of it.
+ */
+async function sendFile(
+  file: FileHandle,
+  start: number,
+  length: number,
+  response: ServerResponse,
+  progress: { readonly onProgress: () => void; readonly progressEveryMs: number } | undefined,
+): Promise<void> {
+  const free = Array.from({ length: SEND_BUFFERS }, () =>
+    Buffer.allocUnsafeSlow(Math.min(SEND_BUFFER_BYTES, length)),
+  );
+  let gone = response.closed;
+  let wake: (() => void) | undefined;
+  const wakeUp = () => {
+    const waiting = wake;
+    wake = undefined;
+    waiting?.();
+  };
+  // "close" comes after the end and after a cut (the client went away) alike.
+  const onClose = () => {
+    gone = true;
+    wakeUp();
+  };
+  response.once("close", onClose);
+  let reportedAt = Date.now();
+  try {
+    const end = start + length;
+    for (let position = start; position < end; ) {
+      if (free.length === 0 && !gone) await new Promise<void>((resolve) => (wake = resolve));
+      const buffer = free.pop();
+      if (gone || !buffer) return;
+      const { bytesRead } = await file.read(
+        buffer,
+        0,
+        Math.min(buffer.length, end - position),
+        position,
+      );
+      if (gone) return;
+      if (bytesRead === 0) {
+        // Blobs never shrink; one that did is cut here rather than left hanging short.
+        response.destroy(new Error("the archive's file ended before its length"));
+        return;
+      }
+      position += bytesRead;
+      response.write(buffer.subarray(0, bytesRead), () => {
+        free.push(buffer);
+        wakeUp();
+      });
+      if (progress && Date.now() - reportedAt >= progress.progressEveryMs) {
+        reportedAt = Date.now();
+        progress.onProgress();
+      }
+    }
+    response.end();
+  } catch (error) {
+    // The file could not be read: the client sees a cut, not an answer that stops short.
+    response.destroy(error as Error);
+  } finally {
+    response.off("close", onClose);
+    // Once more when the last bytes have gone, or now if the client has.
+    if (progress) {
+      if (gone) progress.onProgress();
+      else response.once("close", progress.onProgress);
+    }
+    await file.close();
+  }
 }
 
 function reported(
