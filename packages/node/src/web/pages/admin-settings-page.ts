@@ -17,6 +17,7 @@ import {
   changeInstitutionLogo,
   changeSettings,
   resetSetting,
+  type SettingsChange,
 } from "../../settings/settings-service.ts";
 import { formatDateTime } from "../format.ts";
 import { csrfField, type Markup } from "../layout.ts";
@@ -63,6 +64,12 @@ async function settingsPage(
       : html`<span class="empty">${t.noneListed}</span>`;
   const describePolicy = ({ mode, domains }: typeof policy.value) =>
     html`${t.federationModes[mode]}${mode === "open" ? "" : list(domains)}`;
+  /** Who changed a setting last, and when. */
+  const changedBy = ({
+    updatedBy,
+    updatedAt,
+  }: NonNullable<EffectiveSetting<unknown>["override"]>) =>
+    html`<p class="setting-origin"><small>${t.settingChangedBy(updatedBy, formatDateTime(updatedAt, language))}</small></p>`;
   /** Where a setting's value comes from, and the way back to the configuration's. */
   const origin = <T>(
     name: SettingName,
@@ -70,11 +77,32 @@ async function settingsPage(
     describe: (value: T) => Markup,
   ) =>
     setting.override
-      ? html`<p class="setting-origin"><small>${t.settingChangedBy(setting.override.updatedBy, formatDateTime(setting.override.updatedAt, language))}</small></p>
+      ? html`${changedBy(setting.override)}
 <form method="post" action="/admin/settings/reset" class="inline">${csrfField(c)}<input type="hidden" name="setting" value="${name}">
 <button type="submit" class="secondary outline compact" aria-describedby="${name}-configured">${t.resetToConfiguration}</button></form>
 <div id="${name}-configured"><small>${t.configurationValue}${t.colon}</small>${describe(setting.configured)}</div>`
       : html`<p class="setting-origin"><small>${t.settingFromConfiguration}</small></p>`;
+  /** A setting that is on or off, which no configuration sets: a form of its own. */
+  const switchSection = (form: {
+    readonly id: string;
+    readonly heading: string;
+    readonly intro: string;
+    readonly name: string;
+    readonly setting: EffectiveSetting<boolean>;
+    readonly label: string;
+    readonly help: string;
+    readonly save: string;
+  }) => html`<section aria-labelledby="${form.id}-heading">
+<h2 id="${form.id}-heading">${form.heading}</h2>
+<p>${form.intro}</p>
+<form method="post" action="/admin/settings/${form.id}" class="admin-form">
+${csrfField(c)}
+<label><input type="checkbox" role="switch" name="${form.name}" value="on" aria-describedby="${form.id}-help"${form.setting.value ? html` checked` : ""}> ${form.label}</label>
+<small id="${form.id}-help">${form.help}</small>
+${form.setting.override ? changedBy(form.setting.override) : ""}
+<button type="submit">${form.save}</button>
+</form>
+</section>`;
   const refused = (field: SettingsError["field"]) =>
     options.error?.field === field
       ? html`<p class="notice notice-error" role="alert" id="${field}-error">${options.error.message}</p>`
@@ -129,28 +157,26 @@ ${refused("autoAccept")}
 <button type="submit">${t.saveAutoAccept}</button>
 </form>
 </section>
-<section aria-labelledby="moodle-users-heading">
-<h2 id="moodle-users-heading">${t.moodleUsersHeading}</h2>
-<p>${t.moodleUsersIntro}</p>
-<form method="post" action="/admin/settings/moodle-users" class="admin-form">
-${csrfField(c)}
-<label><input type="checkbox" role="switch" name="becomeTeachers" value="on" aria-describedby="moodle-users-help"${becomeTeachers.value ? html` checked` : ""}> ${t.moodleUsersBecomeTeachers}</label>
-<small id="moodle-users-help">${t.moodleUsersBecomeTeachersHelp}</small>
-${becomeTeachers.override ? html`<p class="setting-origin"><small>${t.settingChangedBy(becomeTeachers.override.updatedBy, formatDateTime(becomeTeachers.override.updatedAt, language))}</small></p>` : ""}
-<button type="submit">${t.saveMoodleUsers}</button>
-</form>
-</section>
-<section aria-labelledby="network-search-heading">
-<h2 id="network-search-heading">${t.networkSearchHeading}</h2>
-<p>${t.networkSearchSettingIntro}</p>
-<form method="post" action="/admin/settings/network-search" class="admin-form">
-${csrfField(c)}
-<label><input type="checkbox" role="switch" name="oneHop" value="on" aria-describedby="network-search-help"${oneHop.value ? html` checked` : ""}> ${t.networkSearchOneHop}</label>
-<small id="network-search-help">${t.networkSearchOneHopHelp}</small>
-${oneHop.override ? html`<p class="setting-origin"><small>${t.settingChangedBy(oneHop.override.updatedBy, formatDateTime(oneHop.override.updatedAt, language))}</small></p>` : ""}
-<button type="submit">${t.saveNetworkSearch}</button>
-</form>
-</section>
+${switchSection({
+  id: "moodle-users",
+  heading: t.moodleUsersHeading,
+  intro: t.moodleUsersIntro,
+  name: "becomeTeachers",
+  setting: becomeTeachers,
+  label: t.moodleUsersBecomeTeachers,
+  help: t.moodleUsersBecomeTeachersHelp,
+  save: t.saveMoodleUsers,
+})}
+${switchSection({
+  id: "network-search",
+  heading: t.networkSearchHeading,
+  intro: t.networkSearchSettingIntro,
+  name: "oneHop",
+  setting: oneHop,
+  label: t.networkSearchOneHop,
+  help: t.networkSearchOneHopHelp,
+  save: t.saveNetworkSearch,
+})}
 <section aria-labelledby="logo-heading">
 <h2 id="logo-heading">${t.logoHeading}</h2>
 <p id="logo-help">${t.logoIntro}</p>
@@ -176,40 +202,31 @@ export function adminSettingsRoutes(app: Hono<WebEnv>, dependencies: WebDependen
 
   app.get("/admin", requireRole("admin"), (c) => settingsPage(c, dependencies));
 
-  app.post("/admin/settings/federation", requireRole("admin"), async (c) => {
+  /** Saves what a settings form asks for; a refused value shows the page again, kept. */
+  const saveSettings = async (c: WebContext, changes: (form: Form) => SettingsChange) => {
     const form = await c.req.parseBody();
     try {
-      await changeSettings(services.settings, admin(c), {
-        policy: { mode: formText(form, "mode"), domains: formText(form, "domains") },
-      });
+      await changeSettings(services.settings, admin(c), changes(form));
     } catch (error) {
       if (!(error instanceof SettingsError)) throw error;
       return settingsPage(c, dependencies, { status: refusalStatus(error), form, error });
     }
     return c.redirect("/admin?notice=saved", 303);
-  });
+  };
 
-  app.post("/admin/settings/auto-accept", requireRole("admin"), async (c) => {
-    const form = await c.req.parseBody();
-    try {
-      await changeSettings(services.settings, admin(c), {
-        autoAccept: formText(form, "autoAccept"),
-      });
-    } catch (error) {
-      if (!(error instanceof SettingsError)) throw error;
-      return settingsPage(c, dependencies, { status: refusalStatus(error), form, error });
-    }
-    return c.redirect("/admin?notice=saved", 303);
-  });
+  app.post("/admin/settings/federation", requireRole("admin"), (c) =>
+    saveSettings(c, (form) => ({
+      policy: { mode: formText(form, "mode"), domains: formText(form, "domains") },
+    })),
+  );
+
+  app.post("/admin/settings/auto-accept", requireRole("admin"), (c) =>
+    saveSettings(c, (form) => ({ autoAccept: formText(form, "autoAccept") })),
+  );
 
   app.post("/admin/settings/network-search", requireRole("admin"), async (c) => {
     const form = await c.req.parseBody();
-    const oneHop = formText(form, "oneHop") === "on";
-    await setNetworkSearchOneHop(
-      services.settings,
-      { auditActor: webAuditActor(c), auditLog: audit },
-      oneHop,
-    );
+    await setNetworkSearchOneHop(services.settings, admin(c), formText(form, "oneHop") === "on");
     return c.redirect("/admin?notice=saved", 303);
   });
 
