@@ -12,6 +12,7 @@ import {
   type CatchUpOutcome,
   catchUp,
 } from "../../packages/node/src/federation/catch-up.ts";
+import { PERIODIC } from "../../packages/node/src/federation/catch-up-runs.ts";
 import { domainServices } from "../../packages/node/src/federation/domain-services.ts";
 import { formatDate } from "../../packages/node/src/web/format.ts";
 import { buildTarGz, moodleBackupXml } from "../support/archive-builder.ts";
@@ -631,6 +632,9 @@ describe("catching up on what deliveries missed", () => {
         headers: { authorization: `Bearer ${follower.token}`, "content-type": "application/json" },
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),
       });
+    // The periodic catch-up the node ran when it started took the same slot.
+    const before = (await (await api("GET")).json()) as { run: unknown };
+    expect(before.run).toMatchObject({ requestedBy: PERIODIC, state: "ended", error: null });
     const started = await api("POST", {});
     expect(started.status).toBe(202);
     expect(started.headers.get("location")).toBe("/api/v1/follows/catch-up");

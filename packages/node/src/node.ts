@@ -78,13 +78,18 @@ const UPLOAD_SWEEP_INTERVAL_MS = 3600 * 1000;
  * whose time has come on start); and every few minutes for the actors an activity failed
  * for good from, so that they are not left behind for the rest of the period.
  */
-function catchUpTasks(ctx: Context<FederationServices>, config: NodeConfig): ScheduledTask[] {
+function catchUpTasks(
+  ctx: Context<FederationServices>,
+  runs: CatchUpRuns,
+  config: NodeConfig,
+): ScheduledTask[] {
   if (config.catchUpIntervalMs === undefined) return [];
   return [
     {
+      // In the slot an admin's catch-up of every actor takes: never two at once.
       name: "catch-up",
       intervalMs: config.catchUpIntervalMs,
-      run: async () => void (await catchUp(ctx)),
+      run: async () => await runs.runPeriodic(),
     },
     {
       name: "catch-up-behind",
@@ -203,6 +208,10 @@ export async function createNode(config: NodeConfig): Promise<CoursefedNode> {
   // Likewise the staging folders (a Moodle backup on its way, as large as a course) of a
   // process killed in the middle of its work: nothing else would ever remove them.
   await removeAbandonedStagingDirectories();
+  const catchUpRuns = new CatchUpRuns(
+    federation.createContext(config.publicUrl, services),
+    new CatchUpRunRepository(db),
+  );
   const scheduler = startScheduler(
     db,
     [
@@ -212,7 +221,7 @@ export async function createNode(config: NodeConfig): Promise<CoursefedNode> {
         run: async () =>
           void (await sweepAbandonedUploads({ uploads, webUploads }, services.blobs)),
       },
-      ...catchUpTasks(federation.createContext(config.publicUrl, services), config),
+      ...catchUpTasks(federation.createContext(config.publicUrl, services), catchUpRuns, config),
     ],
     {
       onError: (task, error) =>
@@ -220,10 +229,6 @@ export async function createNode(config: NodeConfig): Promise<CoursefedNode> {
     },
   );
 
-  const catchUpRuns = new CatchUpRuns(
-    federation.createContext(config.publicUrl, services),
-    new CatchUpRunRepository(db),
-  );
   const { app, requests } = await createNodeApp({
     config,
     db,
@@ -248,8 +253,9 @@ export async function createNode(config: NodeConfig): Promise<CoursefedNode> {
     initialAdminToken,
     initialAdminPassword,
     async close() {
-      await scheduler.stop();
+      // A catch-up under way is cut first: the scheduler waits for the periodic one.
       await catchUpRuns.stop();
+      await scheduler.stop();
       workers.abort();
       await queueStopped;
       // A request whose client went away (the server closed) may still be writing.

@@ -10,16 +10,19 @@ import type { FederationServices } from "./context.ts";
  */
 const LEASE_MARGIN_MS = 5 * 60_000;
 
+/** Who a periodic run was asked by, as the listing shows it. */
+export const PERIODIC = "the node's periodic catch-up (serve --catch-up)";
+
 /** How long stopping the node waits for a run it cut to record its last reads. */
 const STOP_WAIT_MS = 10_000;
 
 /**
- * The catch-ups of every followed actor that admins ask for: with hundreds of actors one
- * takes minutes (up to its 10-minute limit), longer than a proxy waits for an answer, so
- * it runs in the background of the process that took the request, one at a time per node
- * (the claim is in the database: CatchUpRunRepository), and its progress and end are
- * kept for GET /follows/catch-up. Stopping the node cuts a run under way, which is then
- * recorded as cut short.
+ * The catch-ups of every followed actor, an admin's or the periodic one: with hundreds of
+ * actors one takes minutes (up to its 10-minute limit), longer than a proxy waits for an
+ * answer, so an admin's runs in the background of the process that took the request. One
+ * at a time per node, whichever kind (the claim is in the database:
+ * CatchUpRunRepository); their progress and end are kept for GET /follows/catch-up.
+ * Stopping the node cuts a run under way, which is then recorded as cut short.
  */
 export class CatchUpRuns {
   readonly #ctx: Context<FederationServices>;
@@ -49,6 +52,25 @@ export class CatchUpRuns {
     if (this.#stopping.signal.aborted) {
       throw new Error("This node is stopping: ask again once it has started.");
     }
+    const { started, run } = await this.#begin(requestedBy, { readThrough: true });
+    return { started, run };
+  }
+
+  /**
+   * The periodic catch-up (serve's --catch-up), in the same slot as an admin's: it reads
+   * each outbox to its first page held, or through once a week. Skipped while another run
+   * is under way, which reads every actor already; resolves once it has ended.
+   */
+  async runPeriodic(): Promise<void> {
+    if (this.#stopping.signal.aborted) return;
+    const begun = await this.#begin(PERIODIC, { readThrough: false });
+    if (begun.started) await begun.ended;
+  }
+
+  async #begin(
+    requestedBy: string,
+    options: { readonly readThrough: boolean },
+  ): Promise<{ started: boolean; run: CatchUpRun; ended: Promise<void> }> {
     const startedAt = Date.now();
     const begun = await this.#runs.begin({
       id: crypto.randomUUID(),
@@ -56,12 +78,12 @@ export class CatchUpRuns {
       startedAt,
       leaseUntil: startedAt + this.#limits.budgetMs + LEASE_MARGIN_MS,
     });
-    if (!begun.started) return begun;
+    if (!begun.started) return { ...begun, ended: Promise.resolve() };
     const id = begun.run.id;
     let read = 0;
     let caughtUp = 0;
     const running = catchUp(this.#ctx, {
-      readThrough: true,
+      readThrough: options.readThrough,
       limits: this.#limits,
       signal: this.#stopping.signal,
       onListed: async (actors) => await this.#runs.progress(id, { actors }),
@@ -91,7 +113,7 @@ export class CatchUpRuns {
       })
       .finally(() => this.#underWay.delete(running));
     this.#underWay.add(running);
-    return begun;
+    return { ...begun, ended: running };
   }
 
   /** The run started last, if any. */
