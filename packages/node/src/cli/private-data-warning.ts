@@ -46,5 +46,8 @@ function within(directory: string, path: string): boolean {
 
 /** A word as a POSIX shell reads it back, quoted only when it must be. */
 function shellWord(word: string): string {
-  return /^[\w./=+,:@-]+$/.test(word) ? word : `'${word.replaceAll("'", `'\\''`)}'`;
+  if (/^[\w./=+,:@-]+$/.test(word)) return word;
+  // Between single quotes only a single quote is special: one in the word closes the
+  // quoting, is written escaped, and opens it again.
+  return `'${word.replaceAll("'", "'\\''")}'`;
 }
