@@ -4,6 +4,7 @@ import type { NodeDatabase } from "../db/database.ts";
 import { TEST_POSTGRES_ENVIRONMENT, temporaryDatabases } from "../db/test-database.ts";
 import type { CourseManifest } from "../manifests/course-manifest.ts";
 import { CatalogRepository, type ReceivedCourse } from "./catalog-repository.ts";
+import { blockSpans } from "./postgres-catalog-search.ts";
 import { FIXTURE_INSTITUTION, receivedCourse } from "./test-received-course.ts";
 
 const databases = temporaryDatabases();
@@ -151,6 +152,33 @@ describe("Catalog totals bounded by the candidates a count reads", () => {
   });
 });
 
+describe("PostgreSQL's spans of days", () => {
+  /** The days a block term names. */
+  function daysOf(term: string): number[] {
+    const [, size = "1", block] = /^d(?:(\d+)-)?(\d+)$/.exec(term) ?? [];
+    const first = Number(block) * Number(size);
+    return Array.from({ length: Number(size) }, (_, index) => first + index);
+  }
+
+  it("reads every day from the newest once, newest first, at most 7 terms a span", () => {
+    const DAY_KEYS = 86_400_000 * 1024;
+    for (const newest of [20_000, 20_001, 20_007, 20_008, 20_479, 20_480, 20_543, 20_999]) {
+      for (const levels of [1, 4]) {
+        const spans = blockSpans(newest, levels);
+        const rest = spans.at(-1);
+        if (!rest || !("below" in rest)) throw new Error("the last span is the rest");
+        const days = spans.flatMap((span) =>
+          "terms" in span ? span.terms.flatMap((term) => daysOf(term).reverse()) : [],
+        );
+        for (const span of spans) if ("terms" in span) expect(span.terms.length).toBeLessThan(8);
+        const below = rest.below / DAY_KEYS;
+        expect(days).toEqual(Array.from({ length: newest - below + 1 }, (_, i) => newest - i));
+        if (levels === 4) expect(newest - below).toBeGreaterThanOrEqual(7 * 512);
+      }
+    }
+  });
+});
+
 describe.runIf(process.env[TEST_POSTGRES_ENVIRONMENT])("PostgreSQL's catalog terms", () => {
   let db: NodeDatabase;
   let catalog: CatalogRepository;
@@ -178,8 +206,13 @@ describe.runIf(process.env[TEST_POSTGRES_ENVIRONMENT])("PostgreSQL's catalog ter
 
   it("lists a course's word prefixes, title words, facets and day; an update changes them, a withdrawal drops them", async () => {
     await catalog.receive(course(1, "Physique quantique", "<p>Ondes et particules</p>", 3));
-    const day = `d${Math.floor((START + 3 * DAY) / DAY)}`;
+    const dayNumber = Math.floor((START + 3 * DAY) / DAY);
+    const day = `d${dayNumber}`;
     expect(await holding("wphys", "Tquant", "wonde", day, "n")).toEqual(["Physique quantique"]);
+    // The blocks of 8, 64 and 512 days holding its day, each a term.
+    const blocks = [8, 64, 512].map((size) => `d${size}-${Math.floor(dayNumber / size)}`);
+    expect(await holding(...blocks)).toEqual(["Physique quantique"]);
+    expect(await holding(`d8-${Math.floor(dayNumber / 8) + 1}`)).toEqual([]);
     // A summary's word is not a title word; a prefix stops at eight characters.
     expect(await holding("Tonde")).toEqual([]);
     expect(await holding("wparticule")).toEqual([]);

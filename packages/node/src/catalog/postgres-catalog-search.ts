@@ -11,9 +11,9 @@ import { type CatalogTier, postgresWordsMatch, tsqueryPrefix } from "./catalog-t
  * GIN answers in no order: the tsvector index it replaces gathered every match of a
  * common word, and for a prefix every word it starts, before a page could be sorted out
  * of them (0.8 s at a million courses, 1.8 s for words alone). Here a prefix is one exact
- * term, and a search reads the catalog by spans of days, newest first (SPANS): each span
- * one lookup of the search's terms with the span's days, which GIN answers by skipping
- * through the long lists of common terms along the short ones of the days. It stops at
+ * term, and a search reads the catalog by spans of days, newest first (blockSpans): each
+ * span one lookup of the search's terms with the span's blocks of days, which GIN answers
+ * by skipping through the long lists of common terms along the short ones of the days. It stops at
  * its page, or its count's limit: a common word fills it in the newest day.
  */
 
@@ -116,7 +116,7 @@ function textArray(terms: readonly SQL[]): SQL {
 }
 
 /**
- * What a course of `tier` matching the search is, in `day` (an SQL day number) when
+ * What a course of `tier` matching the search is, in `blocks` (terms of blocks of days) when
  * given, in two parts: what the terms index reads (the terms every match has, one
  * lookup; the groups with several terms, one of which it has), and what only the row
  * can say, checked on each candidate the index gives.
@@ -125,7 +125,7 @@ function matchParts(
   db: NodeDatabase,
   search: PostgresTermSearch,
   tier: CatalogTier | "any",
-  days: readonly string[] | undefined,
+  blocks: readonly string[] | undefined,
   before: number | undefined,
 ): { readonly indexed: SQL[]; readonly checks: SQL[] } {
   const { catalogEntries } = db.tables;
@@ -149,7 +149,7 @@ function matchParts(
       ...groups
         .filter((group) => group.length > 1)
         .map((group) => sql`${terms} && ${textArray(group.map((term) => sql`${term}`))}`),
-      ...(days ? [sql`${terms} && ${textArray(days.map((day) => sql`${day}`))}`] : []),
+      ...(blocks ? [sql`${terms} && ${textArray(blocks.map((block) => sql`${block}`))}`] : []),
       // "+ 0": a range of the search key is no index for the planner to read instead.
       ...(before === undefined ? [] : [sql`${catalogEntries.searchKey} + 0 < ${before}`]),
     ],
@@ -164,32 +164,66 @@ function matchParts(
 export type SearchReader = Pick<NodeDatabase, "execute">;
 
 /**
- * The spans of days a search reads, newest first, each one GIN lookup: the newest day,
- * the six before, and so on, each a few times the one before; then the rest of the
- * catalog. A span is read only when the spans before did not hold the page (or the
- * count), so its matches are a few times a page, where a common word's in the whole
- * catalog would be hundreds of thousands of rows to sort.
+ * The blocks of days the terms index holds a term for (migration 0017): each course's
+ * day ("d" and the day's number) and the aligned blocks of 8, 64 and 512 days holding it
+ * ("d8-", "d64-", "d512-" and the block's number), so that a span of days is a few
+ * terms. GIN checks each term of a span at each candidate: a span of 128 day terms took
+ * 25 ms for a tag's 8,000 rows at 100,000 courses, the same days as 16 blocks of 8 took 6.
  */
-const SPANS = [1, 7, 30, 120, 480];
+const BLOCKS = [1, 8, 64, 512];
+
+/** The term of the `size`-day block numbered `block` (a day's when `size` is 1). */
+export function dayBlockTerm(size: number, block: number): string {
+  return size === 1 ? `d${block}` : `d${size}-${block}`;
+}
+
+/** A span: terms of blocks of days (newest first), or the rest, keys below `below`. */
+export type Span = { readonly terms: readonly string[] } | { readonly below: number };
 
 /**
- * The spans a count reads: the newest day and the six before, then the rest at once. A
- * count needs no order, and a lookup of days is costly for GIN, which checks each of
- * their terms at each candidate (a 30-day span of a tag: 28 ms for 2,680 rows at
- * 100,000 courses, where its whole list took 3): a count that the newest week did not
- * fill has terms rare enough to be read whole, up to its limit.
+ * The spans a search reads, newest first, each one GIN lookup of at most 7 block terms:
+ * the newest day; the rest of its block of 8 days, a day a term; the rest of that
+ * block's block of 64, 8 days a term; of that one's block of 512, 64 days a term; 7
+ * blocks of 512 days; then the rest of the catalog. Up to `levels` block sizes
+ * (BLOCKS), then the rest. A span is read only when the spans before did not hold the
+ * page (or the count), so its matches are a few times a page, where a common word's in
+ * the whole catalog would be hundreds of thousands of rows to sort.
  */
-const COUNT_SPANS = [1, 7];
+export function blockSpans(newest: number, levels: number): Span[] {
+  const found: Span[] = [{ terms: [dayBlockTerm(1, newest)] }];
+  // The newest day not yet in a span: its next day starts a block of the level's size.
+  let next = newest - 1;
+  for (let level = 0; level < levels; level++) {
+    const size = BLOCKS[level] as number;
+    const parent = BLOCKS[level + 1];
+    // The rest of the parent block holding `next`, or 7 blocks at the last level.
+    const until =
+      parent === undefined
+        ? next + 1 - 7 * size
+        : // A whole parent block is one term of the next level.
+          (next + 1) % parent === 0
+          ? next + 1
+          : Math.floor(next / parent) * parent;
+    const terms: string[] = [];
+    for (let day = next; day >= until; day -= size) {
+      terms.push(dayBlockTerm(size, Math.floor(day / size)));
+    }
+    if (terms.length > 0) found.push({ terms });
+    next = until - 1;
+  }
+  found.push({ below: (next + 1) * DAY_KEYS });
+  return found;
+}
 
-/** A span of days (day numbers, newest first), or the rest: keys below `below`. */
-type Span = { readonly days: readonly number[] } | { readonly below: number };
-
-/** The spans (`sizes`) from the newest course older than `before`; none when no course is. */
+/**
+ * The spans from the newest course older than `before` (all block sizes, or `levels` of
+ * them); none when no course is.
+ */
 async function spans(
   db: NodeDatabase,
   reader: SearchReader,
   before: number | undefined,
-  sizes: readonly number[] = SPANS,
+  levels: number = BLOCKS.length,
 ): Promise<Span[]> {
   const { catalogEntries } = db.tables;
   let last = before === undefined ? undefined : before - 1;
@@ -200,16 +234,18 @@ async function spans(
     if (rows[0]?.key == null) return [];
     last = Number(rows[0].key);
   }
-  const newest = Math.floor(last / DAY_KEYS);
-  const found: Span[] = [];
-  let from = 0;
-  for (const to of sizes) {
-    found.push({ days: Array.from({ length: to - from }, (_, index) => newest - from - index) });
-    from = to;
-  }
-  found.push({ below: (newest - from + 1) * DAY_KEYS });
-  return found;
+  return blockSpans(Math.floor(last / DAY_KEYS), levels);
 }
+
+/**
+ * How many block sizes a count reads by spans (the newest day, then the rest of its
+ * block of 8 days) before it reads the rest at once. A count needs no order, and a
+ * lookup of days costs GIN a check of each of its terms at each candidate (a 30-day span
+ * of a tag: 28 ms for 2,680 rows at 100,000 courses, where its whole list took 3): a
+ * count that the newest days did not fill has terms rare enough to be read whole, up to
+ * its limit.
+ */
+const COUNT_LEVELS = 1;
 
 /** Whether the search has terms to look up, not only conditions on the row. */
 function hasTerms(search: PostgresTermSearch): boolean {
@@ -233,13 +269,7 @@ function inSpanParts(
       checks: parts.checks,
     };
   }
-  return matchParts(
-    db,
-    search,
-    tier,
-    span.days.map((day) => `d${day}`),
-    before,
-  );
+  return matchParts(db, search, tier, span.terms, before);
 }
 
 /** What a course of `tier` matching the search and in `span` is. */
@@ -298,7 +328,7 @@ export async function postgresTierCount(
 ): Promise<number> {
   const { catalogEntries } = db.tables;
   let counted = 0;
-  for (const span of await spans(db, reader, undefined, COUNT_SPANS)) {
+  for (const span of await spans(db, reader, undefined, COUNT_LEVELS)) {
     const { rows } = await reader.execute<{ total: string }>(
       sql`select count(*) as total from (
           select 1 from ${catalogEntries} where ${inSpan(db, search, tier, span, undefined)}
@@ -331,7 +361,7 @@ export async function postgresBoundedCount(
   const { catalogEntries } = db.tables;
   let counted = 0;
   let left = budget;
-  for (const span of await spans(db, reader, undefined, COUNT_SPANS)) {
+  for (const span of await spans(db, reader, undefined, COUNT_LEVELS)) {
     const { indexed, checks } = inSpanParts(db, search, "any", span, undefined);
     const need = upTo - counted;
     if (checks.length === 0) {
