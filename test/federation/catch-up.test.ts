@@ -296,6 +296,10 @@ describe("catching up on what deliveries missed", () => {
     expect((await catalog.catalogEntry(fresh))?.title).toBe("Statistics");
     expect((await catalog.catalogEntry(course))?.revision).toBe(revised.revision.revision);
     expect((await catalog.catalogEntry(gone))?.deletedAt).not.toBeNull();
+    // The outbox's Update says what the revision changed, as a delivered one would.
+    const [latest] = await catalog.catalogRevisions(course);
+    expect(latest?.changes).toEqual(revised.revision.changesByLanguage);
+    expect(Object.keys(latest?.changes ?? {}).sort()).toEqual(["en", "fr"]);
 
     // What it holds at the outbox's revision is not fetched again.
     const again = outcomeOf(await catchUp(contextOf(follower)), institutionOf(publisher));
