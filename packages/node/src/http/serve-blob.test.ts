@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
-import type { FileHandle, FileReadResult } from "node:fs/promises";
-import { get, type IncomingMessage } from "node:http";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { type FileHandle, type FileReadResult, open } from "node:fs/promises";
+import { Agent, get, type IncomingMessage } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -21,9 +21,13 @@ interface WatchedFile {
 /** A blob store that keeps the files it opens, to see how far each was read. */
 class WatchedBlobStore extends BlobStore {
   readonly files: WatchedFile[] = [];
+  /** A file to open instead of the blob's, next time: one that lost its end since its size was taken. */
+  openInstead: string | undefined;
 
   override async openForReading(sha256: string): Promise<FileHandle> {
-    const file = await super.openForReading(sha256);
+    const instead = this.openInstead;
+    this.openInstead = undefined;
+    const file = instead ? await open(instead) : await super.openForReading(sha256);
     const watched: WatchedFile = { bytesRead: 0, closed: false };
     this.files.push(watched);
     const read = file.read.bind(file) as (...args: unknown[]) => Promise<FileReadResult<Buffer>>;
@@ -89,9 +93,13 @@ afterAll(async () => {
 });
 
 /** GET over node:http, resolving at the headers, before any of the body is read. */
-function request(path: string, headers: Record<string, string> = {}): Promise<IncomingMessage> {
+function request(
+  path: string,
+  headers: Record<string, string> = {},
+  agent: Agent | false = false,
+): Promise<IncomingMessage> {
   return new Promise((resolve, reject) => {
-    get(`${origin}${path}`, { headers, agent: false }, resolve).once("error", reject);
+    get(`${origin}${path}`, { headers, agent }, resolve).once("error", reject);
   });
 }
 
@@ -160,6 +168,31 @@ describe("serveBlob over node:http", () => {
     expect(response.headers["x-content-type-options"]).toBe("nosniff");
     expect(response.headers["cache-control"]).toBe("private, no-cache");
     expect((await bodyOf(response)).equals(content.subarray(0, 100))).toBe(true);
+  });
+
+  it("cuts the answer when the file ends before its length, rather than leave a kept-alive client waiting", async () => {
+    const shortened = join(directory, "shortened");
+    writeFileSync(shortened, content.subarray(0, SIZE / 2));
+    blobs.openInstead = shortened;
+    const agent = new Agent({ keepAlive: true });
+    try {
+      const response = await request("/blob", {}, agent);
+      const started = Date.now();
+      let received = 0;
+      const ended = await new Promise<string>((resolve) => {
+        response.on("data", (chunk: Buffer) => {
+          received += chunk.length;
+        });
+        response.once("end", () => resolve("end"));
+        response.once("error", () => resolve("cut"));
+      });
+      expect(ended).toBe("cut");
+      expect(received).toBeLessThanOrEqual(SIZE / 2);
+      // node:http's server closes an idle kept-alive connection after 5 s: the cut comes first.
+      expect(Date.now() - started).toBeLessThan(4000);
+    } finally {
+      agent.destroy();
+    }
   });
 
   it("closes the file and reports progress a last time when the client goes away", async () => {
