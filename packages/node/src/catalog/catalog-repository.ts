@@ -106,10 +106,11 @@ export const CATALOG_COUNT_LIMIT = 1000;
 
 /**
  * How many candidates a total reads at most on PostgreSQL, where the row turns some down
- * (postgresBoundedCount): past it, the total says "at least" what it found. Five times
- * the count limit: a count whose candidates mostly match ends at its limit first.
+ * (postgresBoundedCount): past it, the total says "at least" what it found. Twice the
+ * count limit: a count whose candidates mostly match ends at its limit first. A row read
+ * costs 5 to 20 µs from the operating system's cache: 2,000 of them 10 to 40 ms.
  */
-export const CATALOG_COUNT_BUDGET = 5000;
+export const CATALOG_COUNT_BUDGET = 2000;
 
 /** How many teachers a teacher filter looks up by index term, at most (see #plan). */
 const TEACHER_TERMS_MAX = 32;
@@ -548,24 +549,24 @@ export class CatalogRepository {
     return Number(rows[0]?.total ?? 0);
   }
   /**
-   * Sets PostgreSQL's planner for the rest of the search's transaction. With terms to look
-   * up, matches are read through the terms index rather than by scanning the table: the
-   * planner prices a row's terms as a comparison, where they are a function of the row's
-   * words (a third of a millisecond), and scanning a day's courses for them would cost a
-   * second; work_mem keeps a bitmap of matches exact, as a lossy page has its rows' terms
-   * worked out again. For every search, no JIT and no parallel workers: the planner's row
-   * estimates for the terms are far off (the statistics of a partial index's expression
-   * are not used), and statements it priced high were compiled (17 to 36 ms each at a
-   * million courses) or given workers (20 to 200 ms to start on 2 busy cores) for a few
-   * rows.
+   * Sets PostgreSQL's planner for the rest of the search's transaction. Matches are read
+   * through an index rather than by scanning the table: the planner prices a row's terms
+   * as a comparison, where they are a function of the row's words (a third of a
+   * millisecond), and scanning a day's courses for them would cost a second; a teacher
+   * set and a branch without terms were counted by scanning the table (tens of thousands
+   * of rows where the index by actor holds a few thousand). With terms, work_mem keeps a
+   * bitmap of matches exact, as a lossy page has its rows' terms worked out again. No JIT
+   * and no parallel workers: the planner's row estimates for the terms are far off (the
+   * statistics of a partial index's expression are not used), and statements it priced
+   * high were compiled (17 to 36 ms each at a million courses) or given workers (20 to
+   * 200 ms to start on 2 busy cores) for a few rows.
    */
   async #configureSearch(db: NodeDatabase, plan: SearchPlan): Promise<void> {
     if (this.#db.engine !== "postgres") return;
-    const throughIndex = plan.postgres
-      ? sql`, set_config('enable_seqscan', 'off', true), set_config('work_mem', '64MB', true)`
-      : sql``;
+    const throughIndex = plan.postgres ? sql`, set_config('work_mem', '64MB', true)` : sql``;
     await db.execute(
-      sql`select set_config('jit', 'off', true), set_config('max_parallel_workers_per_gather', '0', true)${throughIndex}`,
+      sql`select set_config('enable_seqscan', 'off', true), set_config('jit', 'off', true),
+        set_config('max_parallel_workers_per_gather', '0', true)${throughIndex}`,
     );
   }
   /** A tier's courses, newest first, older than `before` when given. */

@@ -153,7 +153,9 @@ function matchParts(
       // "+ 0": a range of the search key is no index for the planner to read instead.
       ...(before === undefined ? [] : [sql`${catalogEntries.searchKey} + 0 < ${before}`]),
     ],
-    checks: [...checks, ...search.conditions],
+    // The conditions first: a teacher set or a branch is a column of the row, where the
+    // words' tsvector may be stored apart and read again (90 µs a row).
+    checks: [...search.conditions, ...checks],
   };
 }
 
