@@ -177,6 +177,24 @@ describe.runIf(haveFixtures())("coursefed commands against running nodes", () =>
     expect((await coursefed(university, "teachers")).stdout).toContain("@grace  Grace Hopper");
   });
 
+  it("says 'at least' a total whose count stopped at its budget", async () => {
+    const { catalog } = school.node.services;
+    const search = catalog.searchCatalog;
+    // A budget runs out at thousands of candidates (PostgreSQL): the CLI says what the
+    // node answered, as it would then.
+    catalog.searchCatalog = async (query) => ({
+      ...(await search.call(catalog, query)),
+      total: 3,
+      totalExact: false,
+      totalBound: "atLeast",
+    });
+    try {
+      expect((await coursefed(school, "catalog")).stdout).toMatch(/^at least 3 courses\n/);
+    } finally {
+      catalog.searchCatalog = search;
+    }
+  });
+
   it("says when the node cannot be reached or the token is wrong", async () => {
     const unreachable = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
       const child = spawn(process.execPath, [

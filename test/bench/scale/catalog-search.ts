@@ -13,7 +13,8 @@
  * PostgreSQL with 3 searchers at once (a pool each) against 1, over THROUGHPUT_SECONDS
  * (default 15) each. ENGINES=sqlite (or postgres) measures one engine; SQLITE_CATALOG=file
  * keeps the SQLite catalog between runs (built there when missing), POSTGRES_CATALOG=url
- * the PostgreSQL one (built in that database when it is empty).
+ * the PostgreSQL one (built in that database when it is empty). SLOWEST=n prints the n
+ * slowest searches of each engine with what they asked, for a profile to start from.
  */
 import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
