@@ -6,9 +6,12 @@
  *     flags), both read by `curl -o /dev/null`;
  *   - fetched from a peer: the node's own fetch path (resumable download, sha256 checked on
  *     the way, written into a blob store: test/bench/downloads/fetch-once.ts, a process of
- *     its own) against `curl -o` of the same URL into the same folder (and against curl
- *     followed by sha256 of its file, the check curl does not make); and the same over a
- *     link of LINK_GBPS Gb/s (default 1: a server paced at that speed, the same for both);
+ *     its own) against `curl -o` of the same URL into the same folder, in FETCH_ROUNDS
+ *     interleaved rounds (default 7; the median of the rounds' ratios is the figure), beside
+ *     the node without its sha256 and curl followed by a sha256 of its file (the check curl
+ *     does not make), with the CPU of the fetching side and of the serving node; and the
+ *     same over a link of LINK_GBPS Gb/s (default 1: a server paced at that speed, the same
+ *     for both, best of five);
  *   - resident memory: the serving node at rest (started, warmed up), and its peak while
  *     serving a HUGE_GB archive; the fetching process's peak while fetching it.
  * Each figure is printed with its budget (docs/performance.md says why those budgets).
