@@ -134,6 +134,18 @@ describe("coursefed CLI", () => {
     expect(run.stderr).toContain(`cannot listen on 127.0.0.1:${port}: the port is in use`);
   });
 
+  it("says when serve cannot create its data directory, without a stack trace", () => {
+    // Under a file, the one unwritable place even root meets (root ignores modes).
+    const dataDir = join(notABackup, "node");
+    const run = coursefed("serve", "--listen", "127.0.0.1:0", "--data-dir", dataDir);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain(
+      `coursefed serve: cannot create or write the data directory ${dataDir}: a part of its path is a file, not a folder`,
+    );
+    expect(run.stderr).toContain("choose another with --data-dir");
+    expect(run.stderr).not.toMatch(/^\s+at /m);
+  });
+
   it("refuses wrong usage with exit code 2", () => {
     expect(coursefed("inspect").code).toBe(2);
     expect(coursefed("frobnicate").code).toBe(2);

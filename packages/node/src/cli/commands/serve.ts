@@ -110,12 +110,17 @@ export function serveCommand(program: Command, result: CommandResult): void {
       process.umask(0o077);
       // The node's modules are loaded only now: `serve --help` or a wrong setting needs
       // none of Fedify, Hono or the database drivers, which take seconds to load.
-      const [{ createNode }, { startServer }, { openToOthers, openToOthersWarning }] =
-        await Promise.all([
-          import("../../node.ts"),
-          import("../../server.ts"),
-          import("../private-data-warning.ts"),
-        ]);
+      const [
+        { createNode },
+        { startServer },
+        { openToOthers, openToOthersWarning },
+        { dataDirectoryProblem },
+      ] = await Promise.all([
+        import("../../node.ts"),
+        import("../../server.ts"),
+        import("../private-data-warning.ts"),
+        import("../data-directory-problem.ts"),
+      ]);
       if (!cluster.isWorker) {
         const exposed = await openToOthers(config.dataDir, config.database);
         if (exposed.length > 0) {
@@ -127,7 +132,16 @@ export function serveCommand(program: Command, result: CommandResult): void {
         result.exitCode = ExitCode.ok;
         return;
       }
-      const node = await createNode(config);
+      let node: Awaited<ReturnType<typeof createNode>>;
+      try {
+        node = await createNode(config);
+      } catch (error) {
+        const problem = dataDirectoryProblem(error, config.dataDir);
+        if (problem === undefined) throw error;
+        process.stderr.write(`coursefed serve: ${problem}\n`);
+        result.exitCode = ExitCode.invalidInput;
+        return;
+      }
       let server: Awaited<ReturnType<typeof startServer>>;
       try {
         server = await startServer(node);
