@@ -65,7 +65,7 @@ try {
     $body = revision_changes::render(revision_changes::between($client, $origin['object'], (int) $origin['revision'],
         (int) $origin['latestRevision']));
 } catch (node_error $error) {
-    $body = $OUTPUT->notification(get_string('networkchangesunavailable', 'local_coursefed', s($error->getMessage())),
+    $body = $OUTPUT->notification(get_string('networkchangesunavailable', 'local_coursefed', $error->getMessage()),
         \core\output\notification::NOTIFY_WARNING);
 }
 

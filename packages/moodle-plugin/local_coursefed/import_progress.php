@@ -63,7 +63,8 @@ if ($job['state'] === 'succeeded' && !empty($job['moodleCourseId'])) {
     // The course's page may have asked the node while the job ran: it now has a new origin or revision.
     network_notice::forget((int) $job['moodleCourseId']);
     $courseurl = new moodle_url('/course/view.php', ['id' => (int) $job['moodleCourseId']]);
-    if (($job['destination']['kind'] ?? '') === 'new-course') {
+    // Only the user who asked, in the session they asked in: the job's id is in this page's address, which travels.
+    if (($job['destination']['kind'] ?? '') === 'new-course' && restorer_access::requested_in_session((string) $job['id'])) {
         restorer_access::grant((int) $job['moodleCourseId'], (int) $USER->id);
     }
     echo $OUTPUT->notification(get_string('networkimportdone', 'local_coursefed'), 'success', false);

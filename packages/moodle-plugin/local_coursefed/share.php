@@ -54,13 +54,13 @@ $PAGE->set_heading(format_string($course->fullname, true, ['context' => $context
 /**
  * Ends the page with a message instead of the form: no node, or the node could not answer.
  *
- * @param string $message already worded for people
+ * @param string $message already worded for people, HTML (a node_error's message is escaped already)
  */
 function local_coursefed_share_page_stops(string $message): void {
     global $OUTPUT;
     echo $OUTPUT->header();
     echo $OUTPUT->heading(get_string('sharenetwork', 'local_coursefed'));
-    echo $OUTPUT->notification(s($message), 'error', false);
+    echo $OUTPUT->notification($message, 'error', false);
     echo $OUTPUT->footer();
     die();
 }
@@ -79,7 +79,7 @@ if ($action === 'withdraw') {
             network_notice::forget((int) $course->id);
             redirect($url, get_string('sharewithdrawn', 'local_coursefed'), null, \core\output\notification::NOTIFY_SUCCESS);
         } catch (node_error $error) {
-            redirect($url, s($error->getMessage()), null, \core\output\notification::NOTIFY_ERROR);
+            redirect($url, $error->getMessage(), null, \core\output\notification::NOTIFY_ERROR);
         }
     }
     echo $OUTPUT->header();
@@ -128,7 +128,7 @@ echo $OUTPUT->header();
 echo $OUTPUT->heading(get_string('sharenetwork', 'local_coursefed'));
 echo $OUTPUT->render_from_template('local_coursefed/share_state', $view->export_for_template($OUTPUT));
 if ($refusal !== null) {
-    echo $OUTPUT->notification(s($refusal), 'error', false);
+    echo $OUTPUT->notification($refusal, 'error', false);
 }
 if ($form) {
     echo $OUTPUT->heading(get_string($shared ? 'sharechangesheading' : 'shareheading', 'local_coursefed'), 3);

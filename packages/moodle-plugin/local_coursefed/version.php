@@ -25,7 +25,7 @@
 defined('MOODLE_INTERNAL') || die();
 
 $plugin->component = 'local_coursefed';
-$plugin->version = 2026120609;
+$plugin->version = 2026120610;
 // Moodle 4.5 LTS: the oldest release the plugin is tested on. Its pages' hooks
 // (core\hook\output\before_standard_top_of_body_html_generation, core\hook\navigation\primary_extend)
 // need 4.4, which is out of security support.

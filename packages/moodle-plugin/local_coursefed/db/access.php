@@ -59,8 +59,9 @@ $capabilities = [
     ],
     // Browse the coursefed network and import its courses into the categories and courses where Moodle lets the
     // user restore (moodle/course:create and moodle/restore:restorecourse decide which), and apply their updates.
+    // The risks of Moodle's own restore: a backup brings course settings and content written elsewhere.
     'local/coursefed:import' => [
-        'riskbitmask' => RISK_XSS | RISK_DATALOSS,
+        'riskbitmask' => RISK_CONFIG | RISK_XSS | RISK_DATALOSS,
         'captype' => 'write',
         'contextlevel' => CONTEXT_COURSECAT,
         'archetypes' => [

@@ -61,7 +61,8 @@ class setting_registration_code extends \admin_setting_configpasswordunmask {
             // Short: the admin waits on the page, and a node that does not answer in seconds is not reachable.
             $site = (new node_client($code->nodeurl, $code->token, 15))->request('GET', '/site');
         } catch (node_error $e) {
-            return $e->getMessage();
+            // The settings page escapes a setting's error itself.
+            return $e->plaintext;
         } catch (\moodle_exception $e) {
             return $e->getMessage();
         }

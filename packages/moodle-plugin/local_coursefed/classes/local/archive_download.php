@@ -201,6 +201,10 @@ class archive_download {
         $result = $curl->get($this->url, [], [
             'CURLOPT_WRITEFUNCTION' => $write,
             'CURLOPT_CONNECTTIMEOUT' => 30,
+            // Moodle's \curl does not check certificates unless told. The digest proves the archive, not who read
+            // it on the way: a course of the node's is not for whoever stands between.
+            'CURLOPT_SSL_VERIFYPEER' => 1,
+            'CURLOPT_SSL_VERIFYHOST' => 2,
             // A multi-GB archive takes as long as it takes; a stalled one is cut and resumed.
             'CURLOPT_TIMEOUT' => 0,
             'CURLOPT_LOW_SPEED_LIMIT' => self::LOW_SPEED_BYTES,

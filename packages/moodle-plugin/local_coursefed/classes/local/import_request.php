@@ -127,6 +127,8 @@ class import_request {
         $job = $client->request('POST', '/site/imports', $body, $USER)['job'];
         if ($this->destination['kind'] === 'existing-course') {
             network_notice::forget($this->destination['courseId']);
+        } else {
+            restorer_access::remember_request((string) $job['id']);
         }
         return $job;
     }

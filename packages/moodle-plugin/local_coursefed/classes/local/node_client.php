@@ -58,6 +58,11 @@ class node_client {
     private const MAX_FULLNAME = 200;
     /** See MAX_FULLNAME. */
     private const MAX_EMAIL = 254;
+    /**
+     * The largest answer read: the node's biggest (a page of the catalog, the changes between two revisions of a
+     * course with thousands of files) is a few hundred KiB, and an answer is held and decoded in the page's memory.
+     */
+    public const MAX_ANSWER_BYTES = 8 * 1024 * 1024;
 
     /** @var string the node's public URL, without a trailing slash */
     private string $nodeurl;
@@ -109,11 +114,26 @@ class node_client {
             $headers[] = self::ACTING_USER_HEADER . ': ' . self::acting_user_header($actingas);
         }
         $curl = new \curl();
+        $received = '';
+        $toolarge = false;
         $options = [
             'CURLOPT_TIMEOUT' => $this->timeout,
             'CURLOPT_CONNECTTIMEOUT' => min(10, $this->timeout),
             // Never follow a redirect with the token: a node answers its API where it is asked.
             'CURLOPT_FOLLOWLOCATION' => 0,
+            // Moodle's \curl does not check certificates unless told: the token must go to the node, not to whoever
+            // stands between (a node with a private authority's certificate needs it in Moodle's or PHP's CA file).
+            'CURLOPT_SSL_VERIFYPEER' => 1,
+            'CURLOPT_SSL_VERIFYHOST' => 2,
+            // Cut at MAX_ANSWER_BYTES as it arrives: a node that never stops must not fill the page's memory.
+            'CURLOPT_WRITEFUNCTION' => function($handle, string $data) use (&$received, &$toolarge): int {
+                if (strlen($received) + strlen($data) > self::MAX_ANSWER_BYTES) {
+                    $toolarge = true;
+                    return 0;
+                }
+                $received .= $data;
+                return strlen($data);
+            },
         ];
         $url = $this->nodeurl . '/api/v1' . $path;
         if ($method === 'GET') {
@@ -127,12 +147,17 @@ class node_client {
             $answer = $curl->post($url, $payload, $options);
         }
         $status = (int) ($curl->get_info()['http_code'] ?? 0);
+        if ($toolarge) {
+            throw new node_error(node_error::BAD_RESPONSE, get_string('nodeanswertoolarge', 'local_coursefed',
+                display_size(self::MAX_ANSWER_BYTES)), $status);
+        }
         if ($curl->get_errno() || $status === 0) {
             // A blocked host leaves no status and returns Moodle's own message; a cURL failure sets its error.
             $reason = $curl->error ?: (string) $answer;
             throw new node_error(node_error::UNREACHABLE, $this->nodeurl . ': ' . $reason);
         }
-        $decoded = ($answer === '' || $answer === null) ? [] : json_decode((string) $answer, true);
+        // \curl gives the reason a blocked host is refused as the answer; what the node sent went to $received.
+        $decoded = $received === '' ? [] : json_decode($received, true);
         if ($status >= 400) {
             $problem = is_array($decoded) ? ($decoded['error'] ?? null) : null;
             if (is_array($problem) && isset($problem['code'], $problem['message'])) {

@@ -25,7 +25,8 @@ defined('MOODLE_INTERNAL') || die();
  * What the coursefed node refused or could not answer, worded for the person in front of Moodle.
  *
  * Catch it around any node_client call and show getMessage(): it is the node's own problem message
- * (which says what is wrong and what to do) or, when the node was not reached, why not. $problemcode is
+ * (which says what is wrong and what to do) or, when the node was not reached, why not, as HTML with the node's
+ * words escaped (never pass it to s() again; $plaintext is the same message unescaped). $problemcode is
  * the node's machine-readable code ('forbidden', 'not_found', ...) or one of the constants below for
  * failures on this side; $status is the HTTP status (0 when no answer came).
  *
@@ -47,6 +48,8 @@ class node_error extends moodle_exception {
     public int $status;
     /** @var string the node's message as it sent it, or what went wrong on this side */
     public string $nodemessage;
+    /** @var string the whole message as plain text, for what escapes it itself (a form's error, a log) */
+    public string $plaintext;
 
     /**
      * Constructor.
@@ -64,7 +67,10 @@ class node_error extends moodle_exception {
             self::UNREACHABLE => 'nodeunreachable',
             self::BAD_RESPONSE => 'nodebadresponse',
         ];
-        parent::__construct($stringids[$problemcode] ?? 'nodeerror', 'local_coursefed', '', $nodemessage,
-            "HTTP {$status} {$problemcode}");
+        $stringid = $stringids[$problemcode] ?? 'nodeerror';
+        $this->plaintext = get_string($stringid, 'local_coursefed', $nodemessage);
+        // Moodle shows an exception's message as HTML (notifications, redirects, its error page), and the node's words
+        // may carry what another institution wrote: escaped once, here, whatever page shows them.
+        parent::__construct($stringid, 'local_coursefed', '', s($nodemessage), "HTTP {$status} {$problemcode}");
     }
 }

@@ -28,6 +28,35 @@ use context_course;
  * @license    https://www.gnu.org/copyleft/gpl.html GNU GPL v3 or later
  */
 class restorer_access {
+    /** How many of the session's imports into a new course are remembered: a few pages' worth, the oldest forgotten. */
+    private const REMEMBERED_JOBS = 50;
+
+    /**
+     * Remembers that the current user asked the node for this import into a new course, in this session: only they
+     * may then be let into the course it makes (see requested_in_session).
+     *
+     * @param string $jobid the node's job id
+     */
+    public static function remember_request(string $jobid): void {
+        global $SESSION;
+        $jobs = $SESSION->local_coursefed_importjobs ?? [];
+        $jobs[$jobid] = true;
+        $SESSION->local_coursefed_importjobs = array_slice($jobs, -self::REMEMBERED_JOBS, null, true);
+    }
+
+    /**
+     * Whether the current user asked for this import in this session. A job's id travels in the progress page's
+     * address (history, a shared link, a screenshot): another user who may restore into the same category must not
+     * be let into the course someone else imported by opening it.
+     *
+     * @param string $jobid
+     * @return bool
+     */
+    public static function requested_in_session(string $jobid): bool {
+        global $SESSION;
+        return !empty($SESSION->local_coursefed_importjobs[$jobid]);
+    }
+
     /**
      * Gives the user the site's role for restorers ($CFG->restorernewroleid) in a course imported into a
      * category where Moodle lets them create and restore courses, unless they may manage it already.
