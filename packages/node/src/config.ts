@@ -103,6 +103,9 @@ export const CONFIG_FILE_ENVIRONMENT = "COURSEFED_CONFIG";
 
 export const DEFAULT_LISTEN = "127.0.0.1:8321";
 
+/** Where the node keeps its data, from the folder it is started in. */
+export const DEFAULT_DATA_DIR = ".coursefed";
+
 /**
  * Combines flags, environment, the configuration file and defaults, in that order of
  * precedence, and refuses what cannot work.
@@ -130,7 +133,7 @@ export function resolveConfig(
       `"${handle}" is not a usable handle; use letters, digits, "_", "-" or "." (at most 64), e.g. "univ".`,
     );
   }
-  const dataDir = resolve(pick("dataDir") ?? ".coursefed");
+  const dataDir = resolve(pick("dataDir") ?? DEFAULT_DATA_DIR);
   const databaseUrl = pick("databaseUrl");
   const database = databaseUrl ? parseDatabaseUrl(databaseUrl) : join(dataDir, "node.sqlite");
   const workers = parseWorkers(pick("workers") ?? "1");

@@ -1,4 +1,5 @@
 import { spawnSync } from "node:child_process";
+import { once } from "node:events";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -11,6 +12,8 @@ import {
   moodleBackupXml,
   unknownPluginWithUserData,
 } from "../../../../test/support/archive-builder.ts";
+import { serveNode } from "../../../../test/support/coursefed-cli.ts";
+import { freePort } from "../../../../test/support/test-node.ts";
 
 const bin = fileURLToPath(new URL("../../bin/coursefed.js", import.meta.url));
 
@@ -144,6 +147,21 @@ describe("coursefed CLI", () => {
     );
     expect(run.stderr).toContain("choose another with --data-dir");
     expect(run.stderr).not.toMatch(/^\s+at /m);
+  });
+
+  it("tells, on a first start off the defaults, where the commands must go", async () => {
+    // The CLI's defaults are 127.0.0.1:8321 and ./.coursefed: this node is on neither,
+    // and its token given alone would be refused there as "not valid".
+    const port = await freePort();
+    const dataDir = join(directory, "elsewhere");
+    const { process: node, output } = await serveNode(dataDir, port);
+    node.kill("SIGTERM");
+    await once(node, "exit");
+    expect(output).toContain(
+      `Use it as COURSEFED_TOKEN and COURSEFED_NODE=http://127.0.0.1:${port}/`,
+    );
+    expect(output).toContain(`coursefed accounts --reset-password admin --data-dir ${dataDir};`);
+    expect(output).toContain(`coursefed accounts --add --data-dir ${dataDir}.`);
   });
 
   it("refuses wrong usage with exit code 2", () => {

@@ -1,8 +1,10 @@
 import cluster from "node:cluster";
+import { join, resolve } from "node:path";
 import type { Command } from "commander";
 import { OIDC_ENVIRONMENT } from "../../accounts/oidc/oidc-config.ts";
 import {
   CONFIG_FILE_ENVIRONMENT,
+  DEFAULT_DATA_DIR,
   DEFAULT_LISTEN,
   readConfigFile,
   resolveConfig,
@@ -11,6 +13,7 @@ import { ConfigError } from "../../config-error.ts";
 import { CONFIG_ENVIRONMENT } from "../../config-names.ts";
 import type { initializeNode } from "../../node.ts";
 import type { startServer } from "../../server.ts";
+import { DEFAULT_NODE } from "../api-client.ts";
 import { type CommandResult, ExitCode } from "../exit-codes.ts";
 
 /**
@@ -229,16 +232,33 @@ function printFirstStartSecrets(
   secrets: { initialAdminToken: string | undefined; initialAdminPassword: string | undefined },
 ): void {
   if (secrets.initialAdminToken) {
+    // The commands go to DEFAULT_NODE unless told: a node elsewhere would answer that
+    // the token is not valid, which says nothing of the address.
+    const node =
+      config.publicUrl.href === DEFAULT_NODE ? "" : ` and COURSEFED_NODE=${config.publicUrl.href}`;
     process.stdout.write(
       `\nAdmin API token (shown this once, keep it safe):\n  ${secrets.initialAdminToken}\n` +
-        `Use it as COURSEFED_TOKEN with coursefed publish/follow/catalog, or as "Authorization: Bearer ...".\n`,
+        `Use it as COURSEFED_TOKEN${node} with coursefed publish/follow/catalog, or as "Authorization: Bearer ...".\n`,
     );
   }
   if (secrets.initialAdminPassword) {
+    const where = accountsOptions(config);
     process.stdout.write(
       `\nWeb interface: ${new URL("/login", config.publicUrl).href}\n` +
         `  username admin, password (shown this once): ${secrets.initialAdminPassword}\n` +
-        `Reset it with coursefed accounts --reset-password admin; add accounts with coursefed accounts --add.\n`,
+        `Reset it with coursefed accounts --reset-password admin${where}; add accounts with coursefed accounts --add${where}.\n`,
     );
   }
+}
+
+/**
+ * What `coursefed accounts`, run from the same folder, needs to find this node: it
+ * defaults to ./.coursefed and SQLite, as serve does. The database URL holds a password,
+ * so it is named, not printed.
+ */
+function accountsOptions(config: ReturnType<typeof resolveConfig>): string {
+  const dataDir =
+    config.dataDir === resolve(DEFAULT_DATA_DIR) ? "" : ` --data-dir ${config.dataDir}`;
+  const onSqlite = config.database === join(config.dataDir, "node.sqlite");
+  return `${dataDir}${onSqlite ? "" : " (and serve's --database-url)"}`;
 }
