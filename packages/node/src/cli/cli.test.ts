@@ -98,6 +98,18 @@ describe("coursefed CLI", () => {
     });
   }
 
+  it("shows a --timeout's default as a duration one would type, not in milliseconds", () => {
+    for (const [command, shown] of [
+      ["follow", "10m"],
+      ["catch-up", "15m"],
+    ] as const) {
+      const help = coursefed(command, "--help").stdout.replace(/\s+/g, " ");
+      expect(help).toMatch(
+        new RegExp(`--timeout <duration> with --wait: [^(]*\\(default: ${shown}\\)`),
+      );
+    }
+  });
+
   it("refuses a bad serve configuration with exit code 2 and names the setting", () => {
     const run = coursefed("serve", "--listen", "nowhere", "--data-dir", join(directory, "node"));
     expect(run.code).toBe(2);

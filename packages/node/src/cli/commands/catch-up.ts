@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import type { Command } from "commander";
+import { type Command, Option } from "commander";
 import { addNodeOptions } from "../api-client.ts";
 import { type CommandResult, ExitCode } from "../exit-codes.ts";
 import { nodeAction } from "../node-action.ts";
@@ -58,11 +58,11 @@ export function catchUpCommand(program: Command, result: CommandResult): void {
       )
       .option("--actor <url>", "only this followed actor")
       .option("--wait", "without --actor: wait for the run of every actor to end")
-      .option(
-        "--timeout <duration>",
-        "with --wait: how long, e.g. 30s, 15m",
-        parseDuration,
-        15 * 60_000,
+      .addOption(
+        // Shown as it is written: the value in milliseconds would read as a duration to type.
+        new Option("--timeout <duration>", "with --wait: how long, e.g. 30s, 15m")
+          .argParser(parseDuration)
+          .default(15 * 60_000, "15m"),
       )
       .option("--list", "show the last catch-up of each followed actor; read nothing")
       .option("--json", "print JSON"),

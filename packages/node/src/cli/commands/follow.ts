@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import type { Command } from "commander";
+import { type Command, Option } from "commander";
 import { addNodeOptions } from "../api-client.ts";
 import type { CommandResult } from "../exit-codes.ts";
 import { nodeAction } from "../node-action.ts";
@@ -20,11 +20,11 @@ export function followCommand(program: Command, result: CommandResult): void {
       )
       .argument("<target>", "actor URL or @user@host")
       .option("--wait", "wait for the other side to accept or refuse")
-      .option(
-        "--timeout <duration>",
-        "with --wait: how long, e.g. 30s, 10m",
-        parseDuration,
-        600_000,
+      .addOption(
+        // Shown as it is written: the value in milliseconds would read as a duration to type.
+        new Option("--timeout <duration>", "with --wait: how long, e.g. 30s, 10m")
+          .argParser(parseDuration)
+          .default(600_000, "10m"),
       )
       .option("--json", "print the follow as JSON"),
   ).action(async (target: string, options) =>
