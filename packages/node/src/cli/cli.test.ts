@@ -98,6 +98,34 @@ describe("coursefed CLI", () => {
     });
   }
 
+  it("--help says which commands need a running node, and that its refusals exit 2", () => {
+    const help = coursefed("--help").stdout.replace(/\s+/g, " ");
+    expect(help).toContain("the other commands ask a running node (--node, --token)");
+    expect(help).not.toContain("these commands work on backups (.mbz) directly");
+    expect(help).toMatch(/ 2 wrong usage, [^3]*or a request the node refused/);
+  });
+
+  it("--help texts name only documents that exist", async () => {
+    const { existsSync, readdirSync, readFileSync } = await import("node:fs");
+    const repository = fileURLToPath(new URL("../../../../", import.meta.url));
+    const sources = readdirSync(fileURLToPath(new URL(".", import.meta.url)), {
+      recursive: true,
+      encoding: "utf8",
+    }).filter((file) => file.endsWith(".ts") && !file.endsWith(".test.ts"));
+    const named = new Set(
+      sources.flatMap((file) =>
+        [
+          ...readFileSync(fileURLToPath(new URL(file, import.meta.url)), "utf8").matchAll(
+            /\b(?:docs|packages\/[\w-]+)\/[\w/-]+\.md\b/g,
+          ),
+        ].map((match) => match[0]),
+      ),
+    );
+    expect(named.size).toBeGreaterThan(3);
+    const missing = [...named].filter((document) => !existsSync(join(repository, document)));
+    expect(missing).toEqual([]);
+  });
+
   it("shows a --timeout's default as a duration one would type, not in milliseconds", () => {
     for (const [command, shown] of [
       ["follow", "10m"],

@@ -3,7 +3,7 @@ export const ExitCode = {
   ok: 0,
   /** A bug or an unexpected failure (the message says what). */
   internal: 1,
-  /** Wrong usage, or an input that is unreadable or not a valid Moodle backup. */
+  /** Wrong usage, an input that is unreadable or not a valid Moodle backup, or a request the node refused. */
   invalidInput: 2,
   /** `scan`: at least one backup holds personal data; `publish`: refused for it. */
   personalData: 3,
@@ -19,7 +19,8 @@ export const EXIT_CODES_HELP = `
 Exit codes:
   0  success (scan: every backup is clean)
   1  unexpected internal error
-  2  wrong usage, or a file that is unreadable or not a valid Moodle backup
+  2  wrong usage, a file that is unreadable or not a valid Moodle backup,
+     or a request the node refused (the message says why)
   3  personal data found (scan), or publishing refused for it (publish);
      restore refused: the Moodle site cannot restore the course faithfully
   4  sanitize: data that cannot be removed safely; nothing written

@@ -111,7 +111,7 @@ function version(): string {
 export async function buildProgram(result: CommandResult, command?: string): Promise<Command> {
   const program = new Command("coursefed")
     .description(
-      "Share Moodle course backups between institutions. Each institution runs a coursefed node beside its Moodle sites; these commands work on backups (.mbz) directly.",
+      "Share Moodle course backups between institutions. Each institution runs a coursefed node beside its Moodle sites: serve runs it; accounts and migrate work on its data directory; inspect, diff, scan and sanitize on backups (.mbz) directly; the other commands ask a running node (--node, --token).",
     )
     .version(version())
     .showHelpAfterError("(run with --help for usage)")

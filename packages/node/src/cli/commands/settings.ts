@@ -23,7 +23,7 @@ export function settingsCommand(program: Command, result: CommandResult): void {
     .command("settings")
     .summary("settings an admin changes while the node runs (admin)")
     .description(
-      "Settings an admin changes on a running node, as in the web console's Settings page. The federation policy is on PUT /api/v1/settings/federation (see docs/api.md).",
+      "Settings an admin changes on a running node, as in the web console's Settings page. The federation policy is on PUT /api/v1/settings/federation (see docs/node.md).",
     );
   addNodeOptions(
     settings
