@@ -335,6 +335,31 @@ describeOnEachMoodle(
       expect(tlsRequests).toEqual([]);
     });
 
+    it("links the institution on the settings page only at a web address", async () => {
+      // What a node answered when its code was saved, drawn as the settings page does; the site's
+      // own registration is put back in the same PHP run, so no other suite sees this one.
+      const out = await moodlePhp(
+        site.moodleDir,
+        `$saved = get_config('local_coursefed');
+        set_config('nodeurl', 'http://${nodeUrl}', 'local_coursefed');
+        set_config('sitetoken', ${JSON.stringify(TOKEN)}, 'local_coursefed');
+        set_config('site', json_encode(['institution' => ['name' => '<b>Université</b> ${stamp}', 'handle' => 'univ',
+          'url' => "javascript:${RUN}"], 'node' => ['url' => 'http://${nodeUrl}'], 'target' => ['name' => 'campus',
+          'driver' => 'cli']]), 'local_coursefed');
+        try {
+          $html = \\local_coursefed\\local\\site_connection::describe();
+        } finally {
+          foreach (['nodeurl', 'sitetoken', 'site'] as $name) {
+            isset($saved->$name) ? set_config($name, $saved->$name, 'local_coursefed') : unset_config($name, 'local_coursefed');
+          }
+        }
+        echo json_encode($html);`,
+      );
+      const html = JSON.parse(out) as string;
+      expect(html).toContain(`&lt;b&gt;Université&lt;/b&gt; ${stamp}`);
+      expect(html).not.toMatch(/href="\s*javascript:/i);
+    });
+
     it("refuses an answer larger than its bound as it arrives", async () => {
       const out = await moodlePhp(
         site.moodleDir,

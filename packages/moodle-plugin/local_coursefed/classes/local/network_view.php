@@ -85,6 +85,17 @@ class network_view {
     }
 
     /**
+     * An address the node gave, as a link may hold it: an http(s) address, or '' (no link). Escaping an href keeps
+     * a javascript: or data: address whole, to run when clicked.
+     *
+     * @param string $url
+     * @return string
+     */
+    public static function web_address(string $url): string {
+        return preg_match('~^https?://~i', $url) && clean_param($url, PARAM_URL) === $url ? $url : '';
+    }
+
+    /**
      * A module's name in the user's language when this site has it ("quiz" → "Quiz"), else its technical name.
      *
      * @param string $module a Moodle module name (quiz, page...)

@@ -42,7 +42,9 @@ class site_connection {
         if ($site === null) {
             return html_writer::tag('p', get_string('connectionnone', 'local_coursefed'));
         }
-        $institution = html_writer::link($site['institution']['url'], s($site['institution']['name']));
+        $address = network_view::web_address((string) ($site['institution']['url'] ?? ''));
+        $institution = $address === '' ? s($site['institution']['name'])
+            : html_writer::link($address, s($site['institution']['name']));
         $html = html_writer::tag('p', get_string('connectionto', 'local_coursefed', (object) [
             'institution' => $institution,
             'handle' => s($site['institution']['handle']),

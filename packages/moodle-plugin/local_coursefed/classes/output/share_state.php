@@ -17,6 +17,7 @@
 
 namespace local_coursefed\output;
 
+use local_coursefed\local\network_view;
 use renderable;
 use renderer_base;
 use templatable;
@@ -75,7 +76,7 @@ class share_state implements renderable, templatable {
             ]);
             $data['details'] = $this->details($course);
             $data['hasdetails'] = true;
-            $data['courseurl'] = self::web_address((string) ($course['url'] ?? ''));
+            $data['courseurl'] = network_view::web_address((string) ($course['url'] ?? ''));
         } else if (is_array($course) && !empty($this->state['withdrawnAt'])) {
             $data['state'] = 'withdrawn';
             $data['statustext'] = get_string('sharestate_withdrawn', 'local_coursefed',
@@ -160,17 +161,6 @@ class share_state implements renderable, templatable {
     private static function category(string $category): string {
         $id = 'personaldata_' . strtolower($category);
         return get_string_manager()->string_exists($id, 'local_coursefed') ? get_string($id, 'local_coursefed') : $category;
-    }
-
-    /**
-     * The course's page on the node as a link may hold it: a web address, or '' (no link). The template escapes
-     * the text but not what a javascript: or data: address would run when clicked.
-     *
-     * @param string $url
-     * @return string
-     */
-    private static function web_address(string $url): string {
-        return preg_match('~^https?://~i', $url) && clean_param($url, PARAM_URL) === $url ? $url : '';
     }
 
     /**
