@@ -4,6 +4,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import type { Command } from "commander";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   buildTarGz,
@@ -124,6 +125,21 @@ describe("coursefed CLI", () => {
     expect(named.size).toBeGreaterThan(3);
     const missing = [...named].filter((document) => !existsSync(join(repository, document)));
     expect(missing).toEqual([]);
+  });
+
+  it("every command's --help says what it does, not only its options", async () => {
+    const { buildProgram } = await import("./main.ts");
+    const undescribed: string[] = [];
+    const visit = (command: Command, path: string[]) => {
+      for (const sub of command.commands) {
+        if (sub.name() === "help") continue;
+        const name = [...path, sub.name()];
+        if (sub.description().trim() === "") undescribed.push(name.join(" "));
+        visit(sub, name);
+      }
+    };
+    visit(await buildProgram({ exitCode: 0 }), ["coursefed"]);
+    expect(undescribed).toEqual([]);
   });
 
   it("shows a --timeout's default as a duration one would type, not in milliseconds", () => {

@@ -10,7 +10,10 @@ import { type CommandResult, ExitCode } from "../exit-codes.ts";
 export function migrateCommand(program: Command, result: CommandResult): void {
   const migrate = program
     .command("migrate")
-    .summary("move a node's data to another database engine");
+    .summary("move a node's data to another database engine")
+    .description(
+      "Moves a node's data to another database engine, on the node's host with the node stopped. The one move so far: sqlite-to-postgres (docs/database.md).",
+    );
   migrate
     .command("sqlite-to-postgres")
     .summary("copy a node's SQLite database into an empty PostgreSQL database")

@@ -10,6 +10,9 @@ export function moodleGrantsCommand(moodle: Command, result: CommandResult): voi
     moodle
       .command("grants")
       .summary("list the existing courses of a target granted to teachers")
+      .description(
+        "Each course of the target an admin granted to a teacher (coursefed moodle grant), with the teacher, who granted it and when. The courses a teacher's own restores created are the teacher's without a grant, and are not listed.",
+      )
       .argument("<name>", "the target")
       .option("--json", "print the API's JSON"),
   ).action(async (name: string, options) =>

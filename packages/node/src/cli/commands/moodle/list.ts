@@ -11,6 +11,9 @@ export function moodleListCommand(moodle: Command, result: CommandResult): void 
     moodle
       .command("list")
       .summary("list the Moodle targets and what their last probe found")
+      .description(
+        "Each target: its name, driver, address and default category, what its last probe found (Moodle release and plugin count, or that it was never probed) and where teachers may restore new courses.",
+      )
       .option("--json", "print the API's JSON"),
   ).action(async (options) =>
     run(async (client) => {

@@ -7,7 +7,12 @@ import { grantOptions } from "./grant-options.ts";
 export function moodleRevokeCommand(moodle: Command, result: CommandResult): void {
   const run = nodeAction(result);
   grantOptions(
-    moodle.command("revoke").summary("take back a teacher's grant of an existing course"),
+    moodle
+      .command("revoke")
+      .summary("take back a teacher's grant of an existing course")
+      .description(
+        "The teacher may no longer restore into that existing course of the target (given by coursefed moodle grant). Recorded in the audit log.",
+      ),
   ).action(async (name: string, options) =>
     run(async (client) => {
       await client.json(
