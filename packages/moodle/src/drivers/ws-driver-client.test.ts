@@ -37,6 +37,26 @@ afterAll(async () => {
   await rm(scratch, { recursive: true, force: true });
 });
 
+describe("MoodleWebServiceClient.call", () => {
+  it("says a site that cannot be reached is unreachable, and what to check", async () => {
+    // A port just freed: nothing listens there, the connection is refused at once.
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, "127.0.0.1", resolve));
+    const nowhere = `http://127.0.0.1:${(closed.address() as AddressInfo).port}`;
+    await new Promise<void>((resolve) => closed.close(() => resolve()));
+    const client = new MoodleWebServiceClient({ url: nowhere, token: "t", timeoutMs: 5_000 });
+    const error = await client
+      .call("local_coursefed_site_info", {}, "MISCONFIGURED", undefined)
+      .catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(MoodleError);
+    expect((error as MoodleError).code).toBe("UNREACHABLE");
+    expect((error as MoodleError).transient).toBe(true);
+    expect((error as MoodleError).message).toBe(
+      `${nowhere} could not be reached for local_coursefed_site_info: fetch failed (ECONNREFUSED). Check that the site is up, that this host reaches it, and that the target's address is the site's own (its wwwroot).`,
+    );
+  });
+});
+
 describe("MoodleWebServiceClient.download", () => {
   it("stops a site that sends more than it announced, and keeps nothing", async () => {
     const client = new MoodleWebServiceClient({ url: site, token: "t", timeoutMs: 20_000 });

@@ -236,7 +236,7 @@ export class MoodleWebServiceClient {
       }
       throw new MoodleError(
         "UNREACHABLE",
-        `${this.site} could not be reached for ${what}: ${causeOf(error)}`,
+        `${this.site} could not be reached for ${what}: ${causeOf(error)}. Check that the site is up, that this host reaches it, and that the target's address is the site's own (its wwwroot).`,
         {
           transient: true,
           cause: error,
