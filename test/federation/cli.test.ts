@@ -21,8 +21,19 @@ afterAll(async () => {
 describe.runIf(haveFixtures())("coursefed commands against running nodes", () => {
   it("follows, approves, publishes and finds a course", async () => {
     const universityActor = new URL("/actors/institution", university.url).href;
-    const followed = await coursefed(school, "follow", universityActor);
-    expect(followed.stdout).toContain("pending");
+    const followed = await coursefed(
+      school,
+      "follow",
+      universityActor,
+      "--wait",
+      "--timeout",
+      "1s",
+    );
+    // Waiting alone would not end it: the follower's admin is told who must answer.
+    expect(followed.code).toBe(0);
+    expect(followed.stdout).toContain(
+      `Follow sent to ${universityActor}: still waiting for its approval after 1 s: its node's admins answer follow requests (coursefed follow-requests there)`,
+    );
 
     let requests = "";
     for (let tries = 0; tries < 100 && !requests.includes("/actors/institution"); tries++) {

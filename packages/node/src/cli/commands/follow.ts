@@ -47,7 +47,7 @@ export function followCommand(program: Command, result: CommandResult): void {
         options.json
           ? `${JSON.stringify(following)}\n`
           : options.wait && following.state === "pending"
-            ? `Follow sent to ${following.actor}: still waiting for its approval after ${Math.round(options.timeout / 1000)} s\n`
+            ? `Follow sent to ${following.actor}: still waiting for its approval after ${Math.round(options.timeout / 1000)} s: its node's admins answer follow requests (coursefed follow-requests there), and its courses arrive here once it is accepted\n`
             : `Follow sent to ${following.actor}: ${following.state}\n`,
       );
     })(options),
