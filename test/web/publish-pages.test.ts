@@ -177,13 +177,17 @@ describe.runIf(haveFixtures())("publishing from the web interface", () => {
     const text = await big.text();
     expect(text).toContain("Backup too large");
     expect(text).toContain("larger than this node accepts (1 MiB)");
+    expect(text).toContain('<a href="/publish">Upload another backup</a>');
   });
 
   it("says a file that is not a backup is refused", async () => {
     await teacher.page("/publish");
     const refused = await uploadRaw(teacher, new TextEncoder().encode("not a zip"));
     expect(refused.status).toBe(422);
-    expect(await refused.text()).toContain("not a Moodle backup coursefed can read");
+    const text = await refused.text();
+    expect(text).toContain("not a Moodle backup coursefed can read");
+    // The way on is another file, not the catalog.
+    expect(text).toContain('<a href="/publish">Upload another backup</a>');
   });
 
   it("publishes a new revision of one's course, then withdraws it after confirming", async () => {

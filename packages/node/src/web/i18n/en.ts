@@ -686,6 +686,7 @@ export const en = {
   tooLarge: (max: string) =>
     `This backup is larger than this node accepts (${max}). Make a backup without user files, or ask the node's administrator to raise the limit.`,
   uploadFailedTitle: "Upload refused",
+  uploadAnother: "Upload another backup",
   uploadEmpty: "The request had no file: choose a Moodle backup (.mbz).",
   uploadIncomplete: "The form did not arrive whole. Send it again.",
   notABackup: (reason: string) => `This file is not a Moodle backup coursefed can read: ${reason}`,

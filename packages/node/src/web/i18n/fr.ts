@@ -689,6 +689,7 @@ export const fr: Messages = {
   tooLarge: (max: string) =>
     `Cette sauvegarde dépasse ce que ce nœud accepte (${max}). Faites une sauvegarde sans les fichiers des utilisateurs, ou demandez à l’administrateur du nœud de relever la limite.`,
   uploadFailedTitle: "Dépôt refusé",
+  uploadAnother: "Déposer une autre sauvegarde",
   uploadEmpty: "La requête ne contenait aucun fichier : choisissez une sauvegarde Moodle (.mbz).",
   uploadIncomplete: "Le formulaire n’est pas arrivé en entier. Envoyez-le de nouveau.",
   notABackup: (reason: string) =>

@@ -235,6 +235,11 @@ ${
       return errorPage(c, 404, t.courseNotFoundTitle, t.notYourCourse);
     let body: ReadableStream<Uint8Array> | Readable | null = c.req.raw.body;
     const type = c.req.header("content-type") ?? "";
+    // A refused file is followed by another: the way back is the form it came from.
+    const uploadAgain = {
+      href: course ? `/publish?course=${encodeURIComponent(course.id)}` : "/publish",
+      label: t.uploadAnother,
+    };
     try {
       if (type.startsWith("multipart/form-data")) {
         // Without script the browser sends the form: its token comes first, then the file.
@@ -257,7 +262,7 @@ ${
         error instanceof UploadFormError ||
         (error instanceof ReceiveBackupError && error.code === "INCOMPLETE")
       )
-        return errorPage(c, 400, t.uploadFailedTitle, t.uploadIncomplete);
+        return errorPage(c, 400, t.uploadFailedTitle, t.uploadIncomplete, undefined, uploadAgain);
       if (!(error instanceof ReceiveBackupError)) throw error;
       if (error.code === "TOO_LARGE") {
         // The rest of the body is never read: the connection cannot carry another request.
@@ -267,6 +272,7 @@ ${
           t.tooLargeTitle,
           t.tooLarge(formatBytes(maxUploadBytes, c.get("language"))),
           { connection: "close" },
+          uploadAgain,
         );
       }
       return errorPage(
@@ -274,6 +280,8 @@ ${
         refusalStatus(error),
         t.uploadFailedTitle,
         error.code === "EMPTY" ? t.uploadEmpty : t.notABackup(error.message),
+        undefined,
+        uploadAgain,
       );
     }
   });
