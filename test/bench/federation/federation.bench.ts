@@ -126,6 +126,11 @@ const sendingSeconds: number[] = [];
  */
 const fanoutCpu: number[] = [];
 const fanoutMainCpu: number[] = [];
+/**
+ * The process's CPU during each run of plain POSTs: against the fan-out's, a ratio that the
+ * load moves far less than the times' (the baseline needs one core, the fan-out two).
+ */
+const plainCpu: number[] = [];
 const milliseconds = (usage: NodeJS.CpuUsage) => (usage.user + usage.system) / 1000;
 // Round 0 warms both up and is not counted: each's first run costs more (the fan-out's
 // CPU about a fifth more, fetch (undici) several times slower over its first few hundred
@@ -184,8 +189,12 @@ for (let round = 0; round <= fanouts; round++) {
   );
   await new Promise((resolve) => setTimeout(resolve, 200));
   start = performance.now();
+  const plainCpuBefore = process.cpuUsage();
   await postPlainly(followers);
-  if (round > 0) plainSeconds.push((performance.now() - start) / 1000);
+  if (round > 0) {
+    plainSeconds.push((performance.now() - start) / 1000);
+    plainCpu.push(milliseconds(process.cpuUsage(plainCpuBefore)));
+  }
 }
 const fanout = percentile(fanoutSeconds, 50);
 const plain = percentile(plainSeconds, 50);
@@ -202,11 +211,15 @@ const sendingRatio = percentile(
   sendingSeconds.map((each, n) => (plainSeconds[n] as number) / each),
   50,
 );
+const cpuRatio = percentile(
+  plainCpu.map((each, n) => each / (fanoutCpu[n] as number)),
+  50,
+);
 const cpuFigures = fanoutCpu
   .map((each, n) => `${each.toFixed(0)}/${(fanoutMainCpu[n] as number).toFixed(0)}`)
   .join(", ");
 lines.push(
-  `fan-out to ${followers} inboxes: ${fanout.toFixed(2)} s (signed, queued, up to 64 in hand) vs ${plain.toFixed(2)} s plain sequential POSTs of the same ${(body.length / 1024).toFixed(1)} KB body = ${(fanout / plain).toFixed(1)}x the time, ${(plain / fanout).toFixed(2)}x the rate (medians of ${fanouts} alternate runs after one to warm up; median of the pairs' rate ratios ${pairedRatio.toFixed(2)}x; fan-out/plain s: ${pairs}); from the Create's sending, the course's publication left out: ${fromSending.toFixed(2)} s, pairs' rate ratios ${sendingRatio.toFixed(2)}x; CPU of the process during each fan-out, median ${percentile(fanoutCpu, 50).toFixed(0)} ms, its main thread ${percentile(fanoutMainCpu, 50).toFixed(0)} ms (all/main: ${cpuFigures})`,
+  `fan-out to ${followers} inboxes: ${fanout.toFixed(2)} s (signed, queued, up to 64 in hand) vs ${plain.toFixed(2)} s plain sequential POSTs of the same ${(body.length / 1024).toFixed(1)} KB body = ${(fanout / plain).toFixed(1)}x the time, ${(plain / fanout).toFixed(2)}x the rate (medians of ${fanouts} alternate runs after one to warm up; median of the pairs' rate ratios ${pairedRatio.toFixed(2)}x; fan-out/plain s: ${pairs}); from the Create's sending, the course's publication left out: ${fromSending.toFixed(2)} s, pairs' rate ratios ${sendingRatio.toFixed(2)}x; CPU of the process during each fan-out, median ${percentile(fanoutCpu, 50).toFixed(0)} ms, its main thread ${percentile(fanoutMainCpu, 50).toFixed(0)} ms (all/main: ${cpuFigures}); the plain POSTs' ${percentile(plainCpu, 50).toFixed(0)} ms, median of the pairs' ratios ${cpuRatio.toFixed(2)}x the fan-out's`,
 );
 sink.close();
 
