@@ -220,6 +220,25 @@ describe("coursefed CLI", () => {
     expect(output).toContain(`coursefed accounts --add --data-dir ${dataDir}.`);
   });
 
+  it("says when serve's PostgreSQL database cannot be reached, without its password", async () => {
+    const port = await freePort();
+    const run = coursefed(
+      "serve",
+      "--listen",
+      "127.0.0.1:0",
+      "--data-dir",
+      join(directory, "on-postgres"),
+      "--database-url",
+      `postgres://coursefed:s3cret@127.0.0.1:${port}/coursefed`,
+    );
+    expect(run.code).toBe(5);
+    expect(run.stderr).toContain(
+      `coursefed serve: cannot open the PostgreSQL database postgres://coursefed:***@127.0.0.1:${port}/coursefed: nothing answered there (ECONNREFUSED). Check --database-url (DATABASE_URL)`,
+    );
+    expect(run.stderr).not.toContain("s3cret");
+    expect(run.stderr).not.toMatch(/^\s+at /m);
+  });
+
   it("refuses wrong usage with exit code 2", () => {
     expect(coursefed("inspect").code).toBe(2);
     expect(coursefed("frobnicate").code).toBe(2);

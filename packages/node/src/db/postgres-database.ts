@@ -4,6 +4,7 @@ import { drizzle } from "drizzle-orm/node-postgres";
 import { migrate } from "drizzle-orm/node-postgres/migrator";
 import pg from "pg";
 import type { NodeDatabase } from "./database.ts";
+import { DatabaseOpenError } from "./database-open-error.ts";
 import { postgresTables as tables } from "./schema.postgres.ts";
 
 const MIGRATIONS = join(dirname(fileURLToPath(import.meta.url)), "migrations", "postgres");
@@ -21,7 +22,13 @@ export async function openPostgresDatabase(url: string): Promise<NodeDatabase> {
   // An idle connection the server drops (restart, failover) must not crash the process.
   pool.on("error", () => {});
   const db = drizzle(pool, { schema: tables });
-  const lock = await pool.connect();
+  let lock: pg.PoolClient;
+  try {
+    lock = await pool.connect();
+  } catch (error) {
+    await pool.end().catch(() => {});
+    throw new DatabaseOpenError(withoutPassword(url), error);
+  }
   try {
     await lock.query("select pg_advisory_lock($1)", [MIGRATION_LOCK]);
     await migrate(db, { migrationsFolder: MIGRATIONS });
