@@ -220,8 +220,13 @@ describe("coursefed CLI", () => {
     expect(output).toContain(`coursefed accounts --add --data-dir ${dataDir}.`);
   });
 
-  it("says when serve's PostgreSQL database cannot be reached, without its password", async () => {
+  it("says when a PostgreSQL database cannot be reached, without its password", async () => {
     const port = await freePort();
+    const url = `postgres://coursefed:s3cret@127.0.0.1:${port}/coursefed`;
+    const accounts = coursefed("accounts", "--database-url", url);
+    expect(accounts.code).toBe(5);
+    expect(accounts.stderr).toContain("coursefed: cannot open the PostgreSQL database");
+    expect(accounts.stderr).not.toMatch(/^\s+at /m);
     const run = coursefed(
       "serve",
       "--listen",
@@ -233,7 +238,7 @@ describe("coursefed CLI", () => {
     );
     expect(run.code).toBe(5);
     expect(run.stderr).toContain(
-      `coursefed serve: cannot open the PostgreSQL database postgres://coursefed:***@127.0.0.1:${port}/coursefed: nothing answered there (ECONNREFUSED). Check --database-url (DATABASE_URL)`,
+      `coursefed: cannot open the PostgreSQL database postgres://coursefed:***@127.0.0.1:${port}/coursefed: nothing answered there (ECONNREFUSED). Check --database-url (DATABASE_URL)`,
     );
     expect(run.stderr).not.toContain("s3cret");
     expect(run.stderr).not.toMatch(/^\s+at /m);

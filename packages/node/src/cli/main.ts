@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { Command, CommanderError } from "commander";
+import { DatabaseOpenError } from "../db/database-open-error.ts";
 import { type CommandResult, EXIT_CODES_HELP, ExitCode } from "./exit-codes.ts";
 
 type RegisterCommands = (program: Command, result: CommandResult) => void;
@@ -168,6 +169,12 @@ export async function main(argv: readonly string[]): Promise<number> {
     if (error instanceof CommanderError) {
       // Help and version requests end here too, with code 0.
       return error.exitCode === 0 ? ExitCode.ok : ExitCode.invalidInput;
+    }
+    // serve, accounts and migrate open the database: a wrong URL or a server down is the
+    // admin's to fix from one line, not a bug.
+    if (error instanceof DatabaseOpenError) {
+      process.stderr.write(`coursefed: ${error.message}\n`);
+      return error.code === "UNREACHABLE" ? ExitCode.unavailable : ExitCode.invalidInput;
     }
     process.stderr.write(
       `coursefed: unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,

@@ -11,7 +11,6 @@ import {
 } from "../../config.ts";
 import { ConfigError } from "../../config-error.ts";
 import { CONFIG_ENVIRONMENT } from "../../config-names.ts";
-import { DatabaseOpenError } from "../../db/database-open-error.ts";
 import type { initializeNode } from "../../node.ts";
 import type { startServer } from "../../server.ts";
 import { DEFAULT_NODE } from "../api-client.ts";
@@ -131,26 +130,8 @@ export function serveCommand(program: Command, result: CommandResult): void {
           process.stderr.write(`${openToOthersWarning(config.dataDir, exposed)}\n`);
         }
       }
-      // A start the admin can fix, said in one line; anything else stays a bug, whole.
-      const refusedStart = (error: unknown): boolean => {
-        const problem =
-          dataDirectoryProblem(error, config.dataDir) ??
-          (error instanceof DatabaseOpenError ? error.message : undefined);
-        if (problem === undefined) return false;
-        process.stderr.write(`coursefed serve: ${problem}\n`);
-        result.exitCode =
-          error instanceof DatabaseOpenError && error.code === "UNREACHABLE"
-            ? ExitCode.unavailable
-            : ExitCode.invalidInput;
-        return true;
-      };
       if (config.workers > 1 && cluster.isPrimary) {
-        try {
-          await superviseWorkers(config);
-        } catch (error) {
-          if (refusedStart(error)) return;
-          throw error;
-        }
+        await superviseWorkers(config);
         result.exitCode = ExitCode.ok;
         return;
       }
@@ -158,8 +139,11 @@ export function serveCommand(program: Command, result: CommandResult): void {
       try {
         node = await createNode(config);
       } catch (error) {
-        if (refusedStart(error)) return;
-        throw error;
+        const problem = dataDirectoryProblem(error, config.dataDir);
+        if (problem === undefined) throw error;
+        process.stderr.write(`coursefed serve: ${problem}\n`);
+        result.exitCode = ExitCode.invalidInput;
+        return;
       }
       let server: Awaited<ReturnType<typeof startServer>>;
       try {
