@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { Readable } from "node:stream";
 import { type ServerType, serve } from "@hono/node-server";
 import { Hono } from "hono";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { BlobStore } from "../blobs/blob-store.ts";
 import { serveBlob } from "./serve-blob.ts";
 
@@ -51,6 +51,8 @@ const SIZE = 48 * 1024 * 1024;
 const content = Buffer.alloc(SIZE);
 for (let i = 0; i < SIZE; i += 4096) content.writeUInt32BE(i, i);
 const sha256 = createHash("sha256").update(content).digest("hex");
+/** An archive a course row could name whose file the blob store does not hold. */
+const MISSING = "0".repeat(64);
 const directory = mkdtempSync(join(tmpdir(), "coursefed-serve-blob-"));
 const blobs = new WatchedBlobStore(directory);
 let progressCalls = 0;
@@ -74,6 +76,7 @@ beforeAll(async () => {
       },
     }),
   );
+  app.get("/missing", (c) => serveBlob(c, blobs, MISSING, "public", { toSocket: true }));
   // As the web pages' secure headers do: a header added once the handler has answered.
   app.use("/page/*", async (c, next) => {
     await next();
@@ -192,6 +195,21 @@ describe("serveBlob over node:http", () => {
       expect(Date.now() - started).toBeLessThan(4000);
     } finally {
       agent.destroy();
+    }
+  });
+
+  it("answers an archive missing from the store with a 404 saying so, and tells the admin where it should be", async () => {
+    const logged = vi.spyOn(console, "error").mockImplementation(() => {});
+    try {
+      const response = await fetch(`${origin}/missing`);
+      expect(response.status).toBe(404);
+      const body = (await response.json()) as { error: { code: string; message: string } };
+      expect(body.error.code).toBe("archive_missing");
+      expect(body.error.message).toMatch(/no longer holds this archive/);
+      expect(logged).toHaveBeenCalledOnce();
+      expect(String(logged.mock.calls[0]?.[0])).toContain(blobs.pathOf(MISSING));
+    } finally {
+      logged.mockRestore();
     }
   });
 

@@ -1,4 +1,4 @@
-import { type FileHandle, stat } from "node:fs/promises";
+import type { FileHandle } from "node:fs/promises";
 import type { ServerResponse } from "node:http";
 import { Readable, Transform } from "node:stream";
 import type { HttpBindings } from "@hono/node-server";
@@ -15,6 +15,28 @@ import type { BlobStore } from "../blobs/blob-store.ts";
 function alreadySent(status: number): Response {
   const PlatformResponse = RESPONSE_ALREADY_SENT.constructor as typeof Response;
   return new PlatformResponse(null, { status, headers: RESPONSE_ALREADY_SENT.headers });
+}
+
+/**
+ * A course's archive that its database row names but the blob store no longer holds (a
+ * data directory restored without its blobs, a file removed by hand): the asker is told
+ * the node no longer has it, and the admin is told once per request where it should be,
+ * rather than a 500 and a stack trace.
+ */
+function missingArchive(c: Context, blobs: BlobStore, sha256: string): Response {
+  console.error(
+    `coursefed: the archive ${sha256} is missing from the blob store (${blobs.pathOf(sha256)}): restore the data directory's blobs from a backup, or publish the course again.`,
+  );
+  return c.json(
+    {
+      error: {
+        code: "archive_missing",
+        message:
+          "This node no longer holds this archive; its administrators have been told. Try again later, or ask its publisher to publish the course again.",
+      },
+    },
+    404,
+  );
 }
 
 /**
@@ -41,7 +63,9 @@ export async function serveBlob(
     readonly toSocket?: boolean;
   } = {},
 ) {
-  const { size } = await stat(blobs.pathOf(sha256));
+  const stored = await blobs.has(sha256);
+  if (!stored) return missingArchive(c, blobs, sha256);
+  const { size } = stored;
   const etag = `"${sha256}"`;
   const headers: Record<string, string> = {
     "content-type": "application/vnd.moodle.backup",
