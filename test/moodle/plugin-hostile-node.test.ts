@@ -41,6 +41,8 @@ interface Fixture {
   /** Who may import into the category too, and is no teacher of any of its courses. */
   readonly colleague: string;
   readonly course: number;
+  /** A course of the teacher's that the node says came from the network, with an update. */
+  readonly updated: number;
   /** The course the node says a new-course import made. */
   readonly imported: number;
   readonly restorerRole: number;
@@ -59,13 +61,17 @@ async function makeFixture(site: LiveMoodleSite, stamp: string): Promise<Fixture
     $category = core_course_category::create(['name' => "Hostile node $stamp"]);
     $course = create_course((object) ['fullname' => "Chimie $stamp", 'shortname' => "HOSTILE$stamp",
       'category' => $category->id]);
+    $updated = create_course((object) ['fullname' => "Mis à jour $stamp", 'shortname' => "HOSTUPD$stamp",
+      'category' => $category->id]);
     $imported = create_course((object) ['fullname' => "Importé $stamp", 'shortname' => "HOSTIMP$stamp",
       'category' => $category->id]);
     $teacher = $newuser("hostile-teacher-$stamp", 'Camille', 'Test');
     $colleague = $newuser("hostile-colleague-$stamp", 'Dominique', 'Test');
-    $manual = array_values(array_filter(enrol_get_instances($course->id, true), fn($i) => $i->enrol === 'manual'))[0];
-    enrol_get_plugin('manual')->enrol_user($manual, $teacher,
-      $DB->get_field('role', 'id', ['shortname' => 'editingteacher'], MUST_EXIST));
+    foreach ([$course, $updated] as $teaching) {
+      $manual = array_values(array_filter(enrol_get_instances($teaching->id, true), fn($i) => $i->enrol === 'manual'))[0];
+      enrol_get_plugin('manual')->enrol_user($manual, $teacher,
+        $DB->get_field('role', 'id', ['shortname' => 'editingteacher'], MUST_EXIST));
+    }
     // No archetype: installing the plugin again (other suites do) gives new capabilities to archetypes' roles.
     $importer = create_role("coursefed importer $stamp", "cfimporter$stamp", '');
     set_role_contextlevels($importer, [CONTEXT_COURSECAT]);
@@ -79,7 +85,7 @@ async function makeFixture(site: LiveMoodleSite, stamp: string): Promise<Fixture
       }
     }
     echo json_encode(['teacher' => "hostile-teacher-$stamp", 'colleague' => "hostile-colleague-$stamp",
-      'course' => (int) $course->id, 'imported' => (int) $imported->id, 'restorerRole' => (int) $CFG->restorernewroleid]);`,
+      'course' => (int) $course->id, 'updated' => (int) $updated->id, 'imported' => (int) $imported->id, 'restorerRole' => (int) $CFG->restorernewroleid]);`,
   );
   return JSON.parse(out.split("\n").pop() as string) as Fixture;
 }
@@ -211,6 +217,28 @@ describeOnEachMoodle(
         });
       }
       if (path === `/site/courses/${fixture.course}/origin`) return refuse(response, 502);
+      if (path === `/site/courses/${fixture.updated}/origin`) {
+        return json(response, 200, {
+          origin: {
+            object,
+            title: `<script>${RUN}</script>Chimie ${stamp}`,
+            institution: { name: `<b>Université</b>`, host: "peer.example" },
+            teacher: { name: `<i>Prof</i>`, handle: "prof" },
+            revision: 1,
+            latestRevision: 2,
+            updateAvailable: true,
+            withdrawn: false,
+            // What a manifest says, as a node that passes it on unchecked would tell it.
+            changes: {
+              title: { before: "<b>avant</b>", after: `<script>${RUN}</script>` },
+              sections: { before: `<img src="x" onerror="${RUN}">`, after: 3 },
+              activities: [{ module: `<img src="x" onerror="${RUN}">`, before: 0, after: 1 }],
+              size: { before: 1, after: 2048 },
+            },
+          },
+        });
+      }
+      if (path === "/catalog/changes") return refuse(response, 500);
       if (path === `/site/courses/${fixture.course}`) {
         return json(response, 200, {
           shared: true,
@@ -394,6 +422,21 @@ describeOnEachMoodle(
       expect(new URL(page.url()).pathname).toBe("/course/view.php");
       await expectInert(page);
       expect(await page.locator("body").innerText()).toContain(`<b>refused</b> ${said}`);
+    });
+
+    it("tells what an update changes as text, on the course's page and the changes page", async () => {
+      await visit(page, `/course/view.php?id=${fixture.updated}`, "<i>Prof</i>");
+      await expectInert(page);
+      const notice = await page.locator(".coursefed-network-notice").innerText();
+      expect(notice).toContain("<b>avant</b>");
+      expect(notice).toContain("Sections: 0 → 3");
+
+      await visit(page, `/local/coursefed/changes.php?id=${fixture.updated}`, `by node ${stamp}`);
+      await expectInert(page);
+      // Escaped once: the node's words read as it wrote them, no entity shows.
+      expect(await page.locator("#region-main").innerText()).toContain(
+        `<b>refused</b> by node ${stamp}`,
+      );
     });
 
     it("links the course's page on the node only at a web address", async () => {

@@ -253,7 +253,9 @@ class network_notice {
                 'after' => s($changes['title']['after'])]);
         }
         if (!empty($changes['sections'])) {
-            $lines[] = get_string('networkchangedsections', 'local_coursefed', $changes['sections']);
+            // Counts from a publisher's manifest: numbers, or nothing that reaches the page.
+            $lines[] = get_string('networkchangedsections', 'local_coursefed', ['before' => (int) $changes['sections']['before'],
+                'after' => (int) $changes['sections']['after']]);
         }
         foreach ($changes['activities'] ?? [] as $activity) {
             $lines[] = get_string('networkchangedactivities', 'local_coursefed', [
@@ -263,8 +265,10 @@ class network_notice {
             ]);
         }
         if (!empty($changes['size']) && $changes['size']['before'] !== $changes['size']['after']) {
-            $lines[] = get_string('networkchangedsize', 'local_coursefed', ['before' => display_size($changes['size']['before']),
-                'after' => display_size($changes['size']['after'])]);
+            $lines[] = get_string('networkchangedsize', 'local_coursefed', [
+                'before' => display_size((int) $changes['size']['before']),
+                'after' => display_size((int) $changes['size']['after']),
+            ]);
         }
         if ($lines === []) {
             $lines[] = get_string('networkchangednothingknown', 'local_coursefed');
