@@ -175,7 +175,7 @@ export type SearchReader = Pick<NodeDatabase, "execute">;
 const BLOCKS = [1, 8, 64, 512];
 
 /** The term of the `size`-day block numbered `block` (a day's when `size` is 1). */
-export function dayBlockTerm(size: number, block: number): string {
+function dayBlockTerm(size: number, block: number): string {
   return size === 1 ? `d${block}` : `d${size}-${block}`;
 }
 
