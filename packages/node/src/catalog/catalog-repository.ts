@@ -46,7 +46,6 @@ import {
   type PostgresTermSearch,
   postgresBoundedCount,
   postgresTermSearch,
-  postgresTierCount,
   postgresTierKeys,
 } from "./postgres-catalog-search.ts";
 import { type SqliteWord, sqliteWords } from "./sqlite-word-terms.ts";
@@ -517,6 +516,7 @@ export class CatalogRepository {
         this.#db,
         db,
         plan.postgres,
+        "any",
         this.#countLimit + 1,
         this.#countBudget,
       );
@@ -540,8 +540,17 @@ export class CatalogRepository {
     tier: CatalogTier | undefined,
     upTo: number,
   ): Promise<number> {
-    if (plan.postgres)
-      return await postgresTierCount(this.#db, db, plan.postgres, tier ?? "any", upTo);
+    if (plan.postgres) {
+      const counted = await postgresBoundedCount(
+        this.#db,
+        db,
+        plan.postgres,
+        tier ?? "any",
+        upTo,
+        undefined,
+      );
+      return counted.counted;
+    }
     const matching = this.#matching(plan, tier ?? "any", undefined);
     const rows = await db
       .select({ total: count() })

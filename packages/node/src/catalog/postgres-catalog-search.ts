@@ -321,33 +321,12 @@ export async function postgresTierKeys(
   return hits.slice(offset, offset + limit);
 }
 
-/** How many courses of `tier` match, counted up to `upTo`, span after span. */
-export async function postgresTierCount(
-  db: NodeDatabase,
-  reader: SearchReader,
-  search: PostgresTermSearch,
-  tier: CatalogTier | "any",
-  upTo: number,
-): Promise<number> {
-  const { catalogEntries } = db.tables;
-  let counted = 0;
-  for (const span of await spans(db, reader, undefined, COUNT_DAYS)) {
-    const { rows } = await reader.execute<{ total: string }>(
-      sql`select count(*) as total from (
-          select 1 from ${catalogEntries} where ${inSpan(db, search, tier, span, undefined)}
-          limit ${upTo - counted}) as counted`,
-    );
-    counted += Number(rows[0]?.total ?? 0);
-    if (counted >= upTo) break;
-  }
-  return counted;
-}
-
 /**
- * How many courses match the search (any tier), counted up to `upTo` and reading at most
- * `budget` candidates that the terms index gives and the row's checks (a teacher set, a
- * branch, restorability, a word the terms do not say all of) may turn down: `complete`
- * is false when the count stopped there, and `counted` is then only a lower bound.
+ * How many courses of `tier` match the search, counted up to `upTo` and reading at most
+ * `budget` (when given) candidates that the terms index gives and the row's checks (a
+ * teacher set, a branch, restorability, a word the terms do not say all of) may turn
+ * down: `complete` is false when the count stopped there, and `counted` is then only a
+ * lower bound.
  *
  * Each candidate turned down costs a read of its row: a teacher set of 800 teachers (4%
  * of the catalog) over "stat" read 26,000 rows to count 520 at a million courses, 0.4 s
@@ -358,14 +337,15 @@ export async function postgresBoundedCount(
   db: NodeDatabase,
   reader: SearchReader,
   search: PostgresTermSearch,
+  tier: CatalogTier | "any",
   upTo: number,
-  budget: number,
+  budget: number | undefined,
 ): Promise<{ counted: number; complete: boolean }> {
   const { catalogEntries } = db.tables;
   let counted = 0;
   let left = budget;
   for (const span of await spans(db, reader, undefined, COUNT_DAYS)) {
-    const { indexed, checks } = inSpanParts(db, search, "any", span, undefined);
+    const { indexed, checks } = inSpanParts(db, search, tier, span, undefined);
     const need = upTo - counted;
     if (checks.length === 0) {
       const { rows } = await reader.execute<{ total: string }>(
@@ -385,17 +365,19 @@ export async function postgresBoundedCount(
               from (
                 select (${sql.join(checks, sql` and `)}) is true as ok from ${catalogEntries}
                 where ${sql.join(indexed, sql` and `)}
-                limit ${left}) as candidates
+                limit ${left ?? null}) as candidates
             ) as numbered
             where ok or last
             limit ${need}) as counted`,
       );
       counted += Number(rows[0]?.matched ?? 0);
       if (counted >= upTo) break;
-      const read = Number(rows[0]?.read ?? 0);
-      // The budget ran out in this span: it may hold more.
-      if (read >= left) return { counted, complete: false };
-      left -= read;
+      if (left !== undefined) {
+        const read = Number(rows[0]?.read ?? 0);
+        // The budget ran out in this span: it may hold more.
+        if (read >= left) return { counted, complete: false };
+        left -= read;
+      }
     }
     if (counted >= upTo) break;
   }
