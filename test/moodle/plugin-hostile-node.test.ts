@@ -40,6 +40,8 @@ interface Fixture {
   readonly teacher: string;
   /** Who may import into the category too, and is no teacher of any of its courses. */
   readonly colleague: string;
+  /** A manager over the site: every capability, the site's front page included. */
+  readonly manager: string;
   readonly course: number;
   /** A course of the teacher's that the node says came from the network, with an update. */
   readonly updated: number;
@@ -67,6 +69,8 @@ async function makeFixture(site: LiveMoodleSite, stamp: string): Promise<Fixture
       'category' => $category->id]);
     $teacher = $newuser("hostile-teacher-$stamp", 'Camille', 'Test');
     $colleague = $newuser("hostile-colleague-$stamp", 'Dominique', 'Test');
+    $manager = $newuser("hostile-manager-$stamp", 'Alex', 'Test');
+    role_assign($DB->get_field('role', 'id', ['shortname' => 'manager'], MUST_EXIST), $manager, context_system::instance());
     foreach ([$course, $updated] as $teaching) {
       $manual = array_values(array_filter(enrol_get_instances($teaching->id, true), fn($i) => $i->enrol === 'manual'))[0];
       enrol_get_plugin('manual')->enrol_user($manual, $teacher,
@@ -78,13 +82,15 @@ async function makeFixture(site: LiveMoodleSite, stamp: string): Promise<Fixture
     foreach (['moodle/course:create', 'moodle/restore:restorecourse', 'local/coursefed:import'] as $capability) {
       assign_capability($capability, CAP_ALLOW, $importer, context_system::instance()->id, true);
     }
-    foreach ([$teacher, $colleague] as $userid) {
-      role_assign($importer, $userid, context_coursecat::instance($category->id));
+    role_assign($importer, $teacher, context_coursecat::instance($category->id));
+    role_assign($importer, $colleague, context_coursecat::instance($category->id));
+    foreach ([$teacher, $colleague, $manager] as $userid) {
       foreach ($DB->get_fieldset_select('tool_usertours_tours', 'id', 'enabled = 1') as $tour) {
         set_user_preference("tool_usertours_tour_completion_time_$tour", time(), $userid);
       }
     }
     echo json_encode(['teacher' => "hostile-teacher-$stamp", 'colleague' => "hostile-colleague-$stamp",
+      'manager' => "hostile-manager-$stamp",
       'course' => (int) $course->id, 'updated' => (int) $updated->id, 'imported' => (int) $imported->id, 'restorerRole' => (int) $CFG->restorernewroleid]);`,
   );
   return JSON.parse(out.split("\n").pop() as string) as Fixture;
@@ -134,6 +140,8 @@ describeOnEachMoodle(
     let nodeUrl: string;
     let tlsNode: Server;
     let tlsNodeUrl: string;
+    /** The paths the node was asked for. */
+    const asked: string[] = [];
     /** The requests the TLS node received: none may reach it with the token. */
     const tlsRequests: string[] = [];
     let browser: Browser;
@@ -196,6 +204,7 @@ describeOnEachMoodle(
       const url = new URL(request.url ?? "/", "http://node.invalid");
       if (request.headers.authorization !== `Bearer ${TOKEN}`) return refuse(response, 401);
       const path = url.pathname.replace(/^\/api\/v1/, "");
+      asked.push(path);
       if (path === "/catalog") return refuse(response, 503);
       if (path === "/catalog/course") {
         return url.searchParams.get("object") === object
@@ -437,6 +446,26 @@ describeOnEachMoodle(
       expect(await page.locator("#region-main").innerText()).toContain(
         `<b>refused</b> by node ${stamp}`,
       );
+    });
+
+    it("refuses the site's front page as a course to import into or update, before asking the node", async () => {
+      const manager = await signIn(fixture.manager);
+      for (const action of ["changes.php?id=1", "update.php?id=1&action=dismiss&revision=2"]) {
+        await connectPluginToNode(site, `http://${nodeUrl}`, TOKEN);
+        await manager.goto(new URL(`/local/coursefed/${action}`, site.wwwroot).href);
+        expect(await manager.locator("body").innerText()).toContain(
+          "Moodle does not let you restore into course 1",
+        );
+      }
+      expect(asked).not.toContain("/site/courses/1/origin");
+      // Nor is it offered as a course to import into.
+      await visit(
+        manager,
+        `/local/coursefed/import.php?object=${encodeURIComponent(object)}`,
+        stamp,
+      );
+      expect(await manager.locator('#coursefed-courseid option[value="1"]').count()).toBe(0);
+      expect(await manager.locator("#coursefed-courseid option").count()).toBeGreaterThan(0);
     });
 
     it("links the course's page on the node only at a web address", async () => {

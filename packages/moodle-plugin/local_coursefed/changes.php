@@ -39,10 +39,7 @@ $context = context_course::instance($courseid);
 $PAGE->set_url(new moodle_url('/local/coursefed/changes.php', ['id' => $courseid]));
 $PAGE->set_pagelayout('incourse');
 $courseurl = new moodle_url('/course/view.php', ['id' => $courseid]);
-if (!import_destinations::allows_course($courseid)) {
-    require_capability('local/coursefed:import', $context);
-    require_capability('moodle/restore:restorecourse', $context);
-}
+import_destinations::require_course($courseid);
 $coursename = format_string($course->fullname, true, ['context' => $context]);
 
 $client = new node_client();

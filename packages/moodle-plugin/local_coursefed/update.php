@@ -46,10 +46,7 @@ $url = new moodle_url('/local/coursefed/update.php', ['id' => $courseid, 'action
 $PAGE->set_url($url);
 $PAGE->set_pagelayout('incourse');
 $courseurl = new moodle_url('/course/view.php', ['id' => $courseid]);
-if (!import_destinations::allows_course($courseid)) {
-    require_capability('local/coursefed:import', $context);
-    require_capability('moodle/restore:restorecourse', $context);
-}
+import_destinations::require_course($courseid);
 require_sesskey();
 $coursename = format_string($course->fullname, true, ['context' => $context]);
 $PAGE->set_title(get_string('networkupdatetitle', 'local_coursefed', $coursename));

@@ -20,6 +20,7 @@ use context_course;
 use context_coursecat;
 use context_system;
 use core_course_category;
+use moodle_exception;
 use moodle_url;
 use required_capability_exception;
 
@@ -68,7 +69,7 @@ class import_destinations {
         $found = get_user_capability_course('moodle/restore:restorecourse', $USER->id, true, 'fullname,shortname',
             'fullname ASC') ?: [];
         foreach ($found as $course) {
-            if ((int) $course->id === SITEID) {
+            if ((int) $course->id === (int) SITEID) {
                 continue;
             }
             $context = context_course::instance($course->id);
@@ -99,11 +100,30 @@ class import_destinations {
      * @return bool
      */
     public static function allows_course(int $courseid): bool {
-        if ($courseid === SITEID) {
+        // SITEID is the id as the database gave it, a string: compared as it is, the front page was a destination.
+        if ($courseid === (int) SITEID) {
             return false;
         }
         $context = context_course::instance($courseid, IGNORE_MISSING);
         return $context !== false && has_all_capabilities(self::COURSE_CAPABILITIES, $context);
+    }
+
+    /**
+     * Refuses, with Moodle's page, a user who may not import into this course: Moodle's own refusal naming the
+     * capability missing, else (every capability held) the plugin's, for the site's front page, which is no course.
+     *
+     * @param int $courseid
+     * @throws required_capability_exception|moodle_exception
+     */
+    public static function require_course(int $courseid): void {
+        if (self::allows_course($courseid)) {
+            return;
+        }
+        $context = context_course::instance($courseid);
+        foreach (self::COURSE_CAPABILITIES as $capability) {
+            require_capability($capability, $context);
+        }
+        throw new moodle_exception('networknocoursepermission', 'local_coursefed', '', $courseid);
     }
 
     /**

@@ -53,7 +53,7 @@ class network_notice {
         if (during_initial_install() || !isloggedin() || isguestuser()) {
             return;
         }
-        if (strpos((string) $PAGE->pagetype, 'course-view-') !== 0 || (int) $PAGE->course->id === SITEID) {
+        if (strpos((string) $PAGE->pagetype, 'course-view-') !== 0 || (int) $PAGE->course->id === (int) SITEID) {
             return;
         }
         $courseid = (int) $PAGE->course->id;
