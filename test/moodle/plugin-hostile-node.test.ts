@@ -202,9 +202,9 @@ describeOnEachMoodle(
 
     function answer(request: IncomingMessage, response: ServerResponse) {
       const url = new URL(request.url ?? "/", "http://node.invalid");
-      if (request.headers.authorization !== `Bearer ${TOKEN}`) return refuse(response, 401);
       const path = url.pathname.replace(/^\/api\/v1/, "");
       asked.push(path);
+      if (request.headers.authorization !== `Bearer ${TOKEN}`) return refuse(response, 401);
       if (path === "/catalog") return refuse(response, 503);
       if (path === "/catalog/course") {
         return url.searchParams.get("object") === object
@@ -395,6 +395,24 @@ describeOnEachMoodle(
       const html = JSON.parse(out) as string;
       expect(html).toContain(`&lt;b&gt;Université&lt;/b&gt; ${stamp}`);
       expect(html).not.toMatch(/href="\s*javascript:/i);
+    });
+
+    it("refuses a node's request to restore over the site's front page, before downloading", async () => {
+      // As the node's web-service user may (its role over the whole site), here as the admin.
+      const out = await moodlePhp(
+        site.moodleDir,
+        `try {
+          \\local_coursefed\\external\\restore_course::execute('http://${nodeUrl}/archive', str_repeat('0', 64), 1024, 'replace', 0, 1);
+          echo json_encode(['restored' => true]);
+        } catch (\\Throwable $e) {
+          echo json_encode(['class' => get_class($e), 'message' => $e->getMessage() . ' ' . ($e->debuginfo ?? '')]);
+        }`,
+      );
+      const result = JSON.parse(out) as { class?: string; message?: string };
+      // Moodle 4.5 and 5.1 name it core\exception\invalid_parameter_exception.
+      expect(result.class).toMatch(/invalid_parameter_exception$/);
+      expect(result.message).toContain("front page");
+      expect(asked).not.toContain("/archive");
     });
 
     it("refuses an answer larger than its bound as it arrives", async () => {
