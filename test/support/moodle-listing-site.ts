@@ -70,15 +70,25 @@ export const LISTED_COURSES: readonly ListedCourse[] = [
   },
 ];
 
+/** The site identifier hash (md5 of Moodle's siteidentifier) a stand-in site answers by default. */
+export const LISTING_SITE_IDENTIFIER_HASH = "0c1d6e1f4b9a3c2d5e6f708192a3b4c5";
+
 /**
  * A stand-in for a Moodle site with local_coursefed (ws driver) that answers the probe and
  * the two listing functions as the plugin does, searching its courses by every word of
  * their full or short names and paging them; the real listing is tested against real
  * Moodle sites (test/moodle). With `plugin: "old"`, it answers the listing functions as
- * a site whose local_coursefed predates them: no such function; with `hang`, never.
+ * a site whose local_coursefed predates them: no such function; with `hang`, never. With
+ * `token`, it refuses any other token as Moodle does (invalidtoken); `siteIdentifierHash`
+ * says which site it is (null: a plugin too old to say).
  */
 export async function startListingSite(
-  options: { plugin?: "current" | "old"; hang?: boolean } = {},
+  options: {
+    plugin?: "current" | "old";
+    hang?: boolean;
+    token?: string;
+    siteIdentifierHash?: string | null;
+  } = {},
 ): Promise<ListingSite> {
   const calls: ListingSite["calls"] = [];
   const server: Server = createServer((request, response) => {
@@ -90,6 +100,16 @@ export async function startListingSite(
       const parameters = Object.fromEntries(new URLSearchParams(body));
       const { wsfunction = "", wstoken, moodlewsrestformat, ...rest } = parameters;
       response.writeHead(200, { "content-type": "application/json" });
+      if (options.token !== undefined && wstoken !== options.token) {
+        response.end(
+          JSON.stringify({
+            exception: "moodle_exception",
+            errorcode: "invalidtoken",
+            message: "Invalid token - token not found",
+          }),
+        );
+        return;
+      }
       const listing = wsfunction.startsWith("local_coursefed_list_");
       if (listing) calls.push({ wsfunction, parameters: rest });
       // A site that takes the request and never answers it.
@@ -104,7 +124,20 @@ export async function startListingSite(
         );
         return;
       }
-      response.end(JSON.stringify(answer(wsfunction, rest)));
+      const identity =
+        options.siteIdentifierHash === undefined
+          ? LISTING_SITE_IDENTIFIER_HASH
+          : options.siteIdentifierHash;
+      response.end(
+        JSON.stringify(
+          wsfunction === "local_coursefed_site_info"
+            ? {
+                ...(answer(wsfunction, rest) as object),
+                ...(identity === null ? {} : { siteidentifierhash: identity }),
+              }
+            : answer(wsfunction, rest),
+        ),
+      );
     });
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));

@@ -2,7 +2,7 @@
 // This file is part of coursefed (AGPL-3.0-or-later); our own code, run against Moodle's APIs.
 //
 // Usage: php probe.php --moodle=/path/to/moodle
-// Prints the site's version, release, branch, wwwroot, every installed plugin with its
+// Prints the site's version, release, branch, wwwroot, identifier hash, every installed plugin with its
 // version, and the site's maximum upload size setting.
 
 require(__DIR__ . '/cli-bootstrap.php');
@@ -26,6 +26,8 @@ coursefed_run([], function (array $options): array {
         'release' => (string) $CFG->release,
         'branch' => $branch,
         'wwwroot' => (string) $CFG->wwwroot,
+        // Which site this is whatever its address: the hash Moodle writes into its backups.
+        'siteIdentifierHash' => md5(get_site_identifier()),
         'plugins' => (object) $plugins,
         // The site setting "Maximum uploaded file size"; 0 means the site sets no limit.
         'siteMaxBytes' => (int) ($CFG->maxbytes ?? 0),

@@ -20,6 +20,12 @@ export interface MoodleSiteInfo {
    * driver's site pulls its backups, so no upload limit applies there: null.
    */
   readonly maxRestoreBytes: number | null;
+  /**
+   * md5 of the site's `siteidentifier` (made at install, kept when the site moves to a new
+   * address), as Moodle writes it into every backup (original_site_identifier_hash): which
+   * site this is, whatever address reached it. Absent from a local_coursefed too old to say.
+   */
+  readonly siteIdentifierHash?: string;
 }
 
 /** Where a backup goes on the site. */

@@ -67,6 +67,7 @@ export class CliDriver implements MoodleDriver {
       // The archive is read from this host's disk, not uploaded, so PHP's upload limits do
       // not apply; the site's own maximum upload size, when the admin set one, does.
       maxRestoreBytes: siteMaxBytes > 0 ? siteMaxBytes : null,
+      siteIdentifierHash: String(answer.siteIdentifierHash),
     };
   }
 

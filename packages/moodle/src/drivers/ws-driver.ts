@@ -26,6 +26,8 @@ interface SiteInfoAnswer {
   readonly release: string;
   readonly branch: string;
   readonly plugins: ReadonlyArray<{ readonly component: string; readonly version: string }>;
+  /** md5 of the site's siteidentifier; an older local_coursefed does not answer it. */
+  readonly siteidentifierhash?: string;
 }
 
 /**
@@ -106,6 +108,9 @@ export class WsDriver implements MoodleDriver {
       // upload limits nor the site's maximum upload size (the plugin's `maxuploadbytes`,
       // still answered for older nodes) apply to a restore.
       maxRestoreBytes: null,
+      ...(typeof answer.siteidentifierhash === "string" && answer.siteidentifierhash
+        ? { siteIdentifierHash: answer.siteidentifierhash }
+        : {}),
     };
   }
 

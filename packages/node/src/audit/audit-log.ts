@@ -14,6 +14,7 @@ export const AUDIT_ACTIONS = [
   "target.add",
   "target.probe",
   "target.remove",
+  "target.edit",
   "target.teacher-categories",
   "target.node-url",
   "target.grant",

@@ -202,6 +202,7 @@ const ERROR_PROBLEMS: readonly ErrorProblems[] = [
     DUPLICATE: conflict("target_exists"),
     NOT_FOUND: notFound("target_not_found"),
     INVALID: badRequest("invalid_target"),
+    OTHER_SITE: conflict("target_other_site"),
   }),
   coded(TargetListingError, {
     NO_SUCH_TARGET: notFound("target_not_found"),

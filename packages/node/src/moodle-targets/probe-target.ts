@@ -1,4 +1,4 @@
-import { MoodleError, type MoodleSiteInfo } from "@coursefed/moodle";
+import { type MoodleDriver, MoodleError, type MoodleSiteInfo } from "@coursefed/moodle";
 import type { MoodleTarget, MoodleTargetRepository } from "./target-repository.ts";
 
 /** How long an admin's probe may take before it is reported as a timeout. */
@@ -13,9 +13,20 @@ export async function probeTarget(
   targets: MoodleTargetRepository,
   target: MoodleTarget,
 ): Promise<{ saved: MoodleTarget; info: MoodleSiteInfo }> {
+  const info = await probeWithin(target, targets.driverOf(target));
+  return { saved: await targets.saveProbe(target, info), info };
+}
+
+/**
+ * Probes a site through the given driver (the target's own, or one for a connection not
+ * saved yet), within PROBE_TIMEOUT_MS.
+ */
+export async function probeWithin(
+  target: MoodleTarget,
+  driver: MoodleDriver,
+): Promise<MoodleSiteInfo> {
   try {
-    const info = await targets.driverOf(target).probe(AbortSignal.timeout(PROBE_TIMEOUT_MS));
-    return { saved: await targets.saveProbe(target, info), info };
+    return await driver.probe(AbortSignal.timeout(PROBE_TIMEOUT_MS));
   } catch (error) {
     if (error instanceof DOMException && error.name === "TimeoutError") {
       throw new MoodleError(

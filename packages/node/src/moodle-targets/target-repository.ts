@@ -37,7 +37,7 @@ export function noSuchTargetMessage(name: string): string {
   return `There is no Moodle target named ${name}; see coursefed moodle list.`;
 }
 
-export class TargetError extends CodedError<"DUPLICATE" | "NOT_FOUND" | "INVALID"> {
+export class TargetError extends CodedError<"DUPLICATE" | "NOT_FOUND" | "INVALID" | "OTHER_SITE"> {
   override readonly name = "TargetError";
 }
 
@@ -71,6 +71,27 @@ export function nodeUrlFrom(text: string): string {
   return url.origin;
 }
 
+/**
+ * What an admin may change of a target: its connection (probed before it is saved) and
+ * where restores go. Its name and driver stay: rules, jobs, lineage and grants name it,
+ * and another driver is another way of reaching the site, better added beside it.
+ */
+export interface MoodleTargetChanges {
+  readonly url?: string | undefined;
+  readonly moodleDir?: string | undefined;
+  /** null: back to the default (php, the node's own user). */
+  readonly php?: string | null | undefined;
+  readonly runAsUser?: string | null | undefined;
+  readonly token?: string | undefined;
+  readonly defaultCategoryId?: number | undefined;
+  readonly timeoutMs?: number | undefined;
+  /** null: the node's public URL. */
+  readonly nodeUrl?: string | null | undefined;
+}
+
+/** The fields of a target row that say how the node reaches its site: a change is probed. */
+export const CONNECTION_FIELDS = ["url", "moodleDir", "php", "runAsUser", "token"] as const;
+
 /** Settings that belong to one driver only: given for the other, they are a mistake. */
 const DRIVER_SETTINGS = {
   cli: ["moodleDir", "php", "runAsUser"],
@@ -97,21 +118,8 @@ export class MoodleTargetRepository {
         `"${target.name}" is not a usable target name; use letters, digits, "_" or "-", e.g. "lyon-sciences".`,
       );
     }
-    if (!URL.canParse(target.url) || !/^https?:$/.test(new URL(target.url).protocol)) {
-      throw new TargetError(
-        "INVALID",
-        `"${target.url}" is not the http(s) address of a Moodle site.`,
-      );
-    }
-    const foreign = Object.entries(DRIVER_SETTINGS)
-      .filter(([driver]) => driver !== target.driver)
-      .flatMap(([, settings]) => settings.filter((setting) => target[setting] !== undefined));
-    if (foreign.length > 0) {
-      throw new TargetError(
-        "INVALID",
-        `${foreign.join(", ")} ${foreign.length === 1 ? "is" : "are"} not used by the ${target.driver} driver; leave ${foreign.length === 1 ? "it" : "them"} out.`,
-      );
-    }
+    const url = siteUrlFrom(target.url);
+    refuseForeignSettings(target.driver, target);
     const nodeUrl = target.nodeUrl === undefined ? null : nodeUrlFrom(target.nodeUrl);
     if (await this.byName(target.name)) {
       throw new TargetError("DUPLICATE", `There is already a Moodle target named ${target.name}.`);
@@ -121,7 +129,7 @@ export class MoodleTargetRepository {
       .values({
         name: target.name,
         driver: target.driver,
-        url: target.url.replace(/\/+$/, ""),
+        url,
         nodeUrl,
         settings: driverSettings(target),
         defaultCategoryId: target.defaultCategoryId ?? 1,
@@ -174,6 +182,72 @@ export class MoodleTargetRepository {
     this.#drivers.delete(target.id);
     await this.#db.delete(moodleTargets).where(eq(moodleTargets.id, target.id));
     return true;
+  }
+
+  /**
+   * The target as these changes would make it, checked but not saved: its connection is
+   * probed (driverFor) before saveEdit keeps it.
+   */
+  edited(target: MoodleTarget, changes: MoodleTargetChanges): MoodleTarget {
+    refuseForeignSettings(target.driver, changes);
+    const settings: Record<string, string | number> = { ...target.settings };
+    for (const setting of ["moodleDir", "php", "runAsUser", "token"] as const) {
+      const value = changes[setting];
+      if (value === undefined) continue;
+      if (value === null || value.trim() === "") {
+        if (setting === "moodleDir" || setting === "token") {
+          throw new TargetError(
+            "INVALID",
+            setting === "token"
+              ? "An empty token would cut the site off: give the new token of the local_coursefed plugin's service."
+              : "A cli target needs the Moodle code directory (--moodle-dir), the one holding config.php.",
+          );
+        }
+        delete settings[setting];
+      } else {
+        settings[setting] = value.trim();
+      }
+    }
+    return {
+      ...target,
+      url: changes.url === undefined ? target.url : siteUrlFrom(changes.url),
+      settings,
+      defaultCategoryId: changes.defaultCategoryId ?? target.defaultCategoryId,
+      timeoutMs: changes.timeoutMs ?? target.timeoutMs,
+      nodeUrl:
+        changes.nodeUrl === undefined
+          ? target.nodeUrl
+          : changes.nodeUrl === null
+            ? null
+            : nodeUrlFrom(changes.nodeUrl),
+    };
+  }
+
+  /**
+   * Saves an edited target in one statement, with what the probe of its new connection
+   * found when it changed; the next request to the site goes through the new settings.
+   */
+  async saveEdit(
+    target: MoodleTarget,
+    edited: MoodleTarget,
+    info: MoodleSiteInfo | undefined,
+  ): Promise<MoodleTarget> {
+    const { moodleTargets } = this.#db.tables;
+    const [saved] = await this.#db
+      .update(moodleTargets)
+      .set({
+        url: edited.url,
+        settings: edited.settings,
+        defaultCategoryId: edited.defaultCategoryId,
+        timeoutMs: edited.timeoutMs,
+        nodeUrl: edited.nodeUrl,
+        ...(info ? { siteInfo: { ...info }, probedAt: Date.now() } : {}),
+      })
+      .where(eq(moodleTargets.id, target.id))
+      .returning();
+    this.#drivers.delete(target.id);
+    if (info) await judgeRestorableAfterProbe(this.#db, target, saved as MoodleTarget);
+    return saved as MoodleTarget;
   }
 
   async saveProbe(target: MoodleTarget, info: MoodleSiteInfo): Promise<MoodleTarget> {
@@ -284,23 +358,54 @@ export class MoodleTargetRepository {
   driverOf(target: MoodleTarget): MoodleDriver {
     const held = this.#drivers.get(target.id);
     if (held) return held;
-    const settings = target.settings;
-    const driver =
-      target.driver === "cli"
-        ? new CliDriver({
-            moodleDir: String(settings.moodleDir),
-            timeoutMs: target.timeoutMs,
-            wwwroot: target.url,
-            ...(settings.php ? { php: String(settings.php) } : {}),
-            ...(settings.runAsUser ? { runAsUser: String(settings.runAsUser) } : {}),
-          })
-        : new WsDriver({
-            url: target.url,
-            token: wsTokenOf(target),
-            timeoutMs: target.timeoutMs,
-          });
+    const driver = driverFor(target);
     this.#drivers.set(target.id, driver);
     return driver;
+  }
+}
+
+/**
+ * A driver for the target as it is described, not the one held for its site: an edited
+ * connection is probed with it before it replaces the held one.
+ */
+export function driverFor(target: MoodleTarget): MoodleDriver {
+  const settings = target.settings;
+  return target.driver === "cli"
+    ? new CliDriver({
+        moodleDir: String(settings.moodleDir),
+        timeoutMs: target.timeoutMs,
+        wwwroot: target.url,
+        ...(settings.php ? { php: String(settings.php) } : {}),
+        ...(settings.runAsUser ? { runAsUser: String(settings.runAsUser) } : {}),
+      })
+    : new WsDriver({
+        url: target.url,
+        token: wsTokenOf(target),
+        timeoutMs: target.timeoutMs,
+      });
+}
+
+/** A Moodle site's address as a target keeps it (no trailing slash), or a refusal. */
+function siteUrlFrom(text: string): string {
+  if (!URL.canParse(text) || !/^https?:$/.test(new URL(text).protocol)) {
+    throw new TargetError("INVALID", `"${text}" is not the http(s) address of a Moodle site.`);
+  }
+  return text.replace(/\/+$/, "");
+}
+
+/** Refuses the settings of the other driver: given for this one, they are a mistake. */
+function refuseForeignSettings(
+  driver: MoodleDriverName,
+  given: Partial<Record<(typeof DRIVER_SETTINGS)[MoodleDriverName][number], unknown>>,
+): void {
+  const foreign = Object.entries(DRIVER_SETTINGS)
+    .filter(([other]) => other !== driver)
+    .flatMap(([, settings]) => settings.filter((setting) => given[setting] !== undefined));
+  if (foreign.length > 0) {
+    throw new TargetError(
+      "INVALID",
+      `${foreign.join(", ")} ${foreign.length === 1 ? "is" : "are"} not used by the ${driver} driver; leave ${foreign.length === 1 ? "it" : "them"} out.`,
+    );
   }
 }
 
@@ -310,7 +415,7 @@ function wsTokenOf(target: MoodleTarget): string {
   if (typeof token !== "string" || !token) {
     throw new MoodleError(
       "AUTHENTICATION",
-      `The ws target ${target.name} has no token of the local_coursefed plugin's service yet: register the site (\`coursefed moodle register ${target.name}\` or "Registration code" on the console's Moodle page), paste the code on the plugin's settings page and press "Give the node access"; or remove the target and add it again with --ws-token.`,
+      `The ws target ${target.name} has no token of the local_coursefed plugin's service yet: register the site (\`coursefed moodle register ${target.name}\` or "Registration code" on the console's Moodle page), paste the code on the plugin's settings page and press "Give the node access"; or give it a token: \`coursefed moodle edit ${target.name} --ws-token TOKEN\`.`,
     );
   }
   return token;

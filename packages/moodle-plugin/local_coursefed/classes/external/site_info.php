@@ -69,6 +69,8 @@ class site_info extends external_api {
             ]), 'Every installed plugin'),
             'maxuploadbytes' => new external_value(PARAM_INT,
                 'Largest file webservice/upload.php accepts, in bytes, so the largest backup this site restores'),
+            'siteidentifierhash' => new external_value(PARAM_ALPHANUM,
+                'md5 of the site identifier, as in its backups: which site this is whatever its address'),
         ]);
     }
 }

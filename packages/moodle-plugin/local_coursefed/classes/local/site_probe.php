@@ -30,7 +30,8 @@ class site_probe {
      * Describes the site.
      *
      * @return array version, release, branch, plugins (list of component and version),
-     *     maxuploadbytes (the largest file webservice/upload.php accepts, 0 when unlimited)
+     *     maxuploadbytes (the largest file webservice/upload.php accepts, 0 when unlimited),
+     *     siteidentifierhash (md5 of the site's identifier, as in its backups)
      */
     public function describe(): array {
         global $CFG;
@@ -51,6 +52,9 @@ class site_probe {
             'branch' => (string) $CFG->branch,
             'plugins' => $plugins,
             'maxuploadbytes' => (int) get_max_upload_file_size($CFG->maxbytes),
+            // Which site this is whatever address reached it (it is kept when the site moves):
+            // the hash Moodle already writes into every backup, not the identifier itself.
+            'siteidentifierhash' => md5(get_site_identifier()),
         ];
     }
 }

@@ -12,6 +12,7 @@ import {
 import type { MoodleTarget } from "../../moodle-targets/target-repository.ts";
 import {
   addTarget,
+  editTarget,
   probeTargetNamed,
   removeTarget,
   setTargetNodeUrl,
@@ -111,6 +112,51 @@ const NewTarget = z
   })
   .openapi("NewMoodleTarget");
 
+const TargetChanges = z
+  .object({
+    url: z
+      .string()
+      .optional()
+      .openapi({ description: "The site's new address (a site that moved)" }),
+    moodleDir: z
+      .string()
+      .min(1)
+      .optional()
+      .openapi({ description: "cli: the Moodle code directory" }),
+    php: z
+      .string()
+      .min(1)
+      .nullable()
+      .optional()
+      .openapi({ description: 'cli: the PHP binary; null: "php"' }),
+    runAsUser: z
+      .string()
+      .min(1)
+      .nullable()
+      .optional()
+      .openapi({ description: "cli: run PHP as this user; null: as the node's own user" }),
+    token: z
+      .string()
+      .min(1)
+      .optional()
+      .openapi({
+        description: "ws: a new token of the local_coursefed plugin's service (rotated)",
+      }),
+    defaultCategoryId: z.number().int().min(1).optional(),
+    timeoutMs: z.number().int().min(1000).optional(),
+    nodeUrl: NodeUrl.nullable().optional(),
+  })
+  .strict()
+  .openapi("MoodleTargetChanges", {
+    description: "Only the fields given change; the name and driver stay",
+  });
+
+const EditedTarget = Target.extend({
+  changed: z
+    .array(z.string())
+    .openapi({ description: "The fields that changed (none: the target already was so)" }),
+}).openapi("EditedMoodleTarget");
+
 const Probe = z
   .object({
     target: z.string(),
@@ -171,6 +217,32 @@ const remove = createRoute({
   middleware: [requireAdmin] as const,
   request: { params: z.object({ name: z.string() }) },
   responses: { 204: { description: "Forgotten" }, ...refusals(noSuchTarget) },
+});
+
+const edit = createRoute({
+  method: "patch",
+  path: "/moodle/targets/{name}",
+  summary: "Change a target's address, token, Moodle directory or default category (admin)",
+  description:
+    "Its rules, restore jobs, lineage, teacher grants and node address stay. A changed connection (url, token, moodleDir, php, runAsUser) is probed first and nothing is saved unless the site answers as the same Moodle site as before (by its site identifier, kept when a site moves): another site is refused, since the target's lineage, rules and grants name courses of its own site; add it as a new target. Audited, without the token.",
+  middleware: [requireAdmin] as const,
+  request: {
+    params: z.object({ name: z.string() }),
+    body: jsonBody(TargetChanges),
+  },
+  responses: {
+    200: {
+      description: "The target as it is now",
+      content: { "application/json": { schema: EditedTarget } },
+    },
+    ...refusals({
+      ...noSuchTarget,
+      invalid_target: "Not an http(s) address, settings of the other driver, or an empty token",
+      target_other_site: "The new connection reaches another Moodle site: nothing was changed",
+      "moodle_*":
+        "The new connection failed its probe (moodle_unreachable, moodle_authentication, ...): nothing was changed",
+    }),
+  },
 });
 
 const probe = createRoute({
@@ -412,6 +484,16 @@ export function moodleTargetRoutes(
   app.openapi(create, async (c) => {
     const target = await addTarget(services.moodleTargets, admin(c), c.req.valid("json"));
     return c.json(targetJson(target), 201);
+  });
+
+  app.openapi(edit, async (c) => {
+    const { saved, changed } = await editTarget(
+      services.moodleTargets,
+      admin(c),
+      c.req.valid("param").name,
+      c.req.valid("json"),
+    );
+    return c.json({ ...targetJson(saved), changed }, 200);
   });
 
   app.openapi(remove, async (c) => {

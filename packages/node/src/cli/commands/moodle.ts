@@ -3,6 +3,7 @@ import type { CommandResult } from "../exit-codes.ts";
 import { moodleAddCommand } from "./moodle/add.ts";
 import { moodleCategoriesCommand } from "./moodle/categories.ts";
 import { moodleCoursesCommand } from "./moodle/courses.ts";
+import { moodleEditCommand } from "./moodle/edit.ts";
 import { moodleGrantCommand } from "./moodle/grant.ts";
 import { moodleGrantsCommand } from "./moodle/grants.ts";
 import { moodleListCommand } from "./moodle/list.ts";
@@ -26,6 +27,7 @@ export function moodleCommand(program: Command, result: CommandResult): void {
       "A target is one Moodle site: `cli` when it runs on this host (the node runs Moodle's PHP scripts against its code), `ws` when it is elsewhere and has the local_coursefed plugin (see packages/moodle-plugin/README.md). Add it, then probe it to check that the node reaches it and to learn what it runs. Teachers restore only where an admin lets them: `moodle teachers` opens categories to their new courses, `moodle grant` an existing course to one of them.",
     );
   moodleAddCommand(moodle, result);
+  moodleEditCommand(moodle, result);
   moodleListCommand(moodle, result);
   moodleProbeCommand(moodle, result);
   moodleCategoriesCommand(moodle, result);

@@ -603,6 +603,7 @@ export const en = {
     "target.add": "added a Moodle site",
     "target.probe": "probed a Moodle site",
     "target.remove": "removed a Moodle site",
+    "target.edit": "edited a Moodle site",
     "target.teacher-categories": "changed where teachers may restore",
     "target.node-url": "changed the node's address for a site",
     "target.grant": "granted a course to a teacher",

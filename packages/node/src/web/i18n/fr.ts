@@ -602,6 +602,7 @@ export const fr: Messages = {
     "target.add": "a ajouté un site Moodle",
     "target.probe": "a sondé un site Moodle",
     "target.remove": "a supprimé un site Moodle",
+    "target.edit": "a modifié un site Moodle",
     "target.teacher-categories": "a changé où les enseignants peuvent restaurer",
     "target.node-url": "a changé l’adresse du nœud pour un site",
     "target.grant": "a accordé un cours à un enseignant",

@@ -11,7 +11,7 @@ export function moodleRemoveCommand(moodle: Command, result: CommandResult): voi
       .command("remove")
       .summary("forget a target, its rules, restore jobs and lineage (the site is untouched)")
       .description(
-        "Forgets the target, and with it its auto-restore rules, its restore jobs and the lineage of the courses restored there (which catalog course each came from). Nothing changes on the Moodle site: the courses restored there stay. A target's address or token cannot be edited: remove it and add it again, then add its rules again. Recorded in the audit log.",
+        "Forgets the target, and with it its auto-restore rules, its restore jobs and the lineage of the courses restored there (which catalog course each came from). Nothing changes on the Moodle site: the courses restored there stay. To change its address, token or Moodle directory, keep it and use `coursefed moodle edit`. Recorded in the audit log.",
       )
       .argument("<name>", "the target"),
   ).action(async (name: string, options) =>
