@@ -38,6 +38,7 @@ const ADMIN_FORMS: ReadonlyArray<readonly [string, Record<string, string>]> = [
   ],
   ["/admin/targets", { name: "t", driver: "cli", url: "https://m.example", moodleDir: "/m" }],
   ["/admin/targets/probe", { name: "t" }],
+  ["/admin/targets/edit", { name: "gated", url: "https://m.example", defaultCategoryId: "2" }],
   ["/admin/targets/remove", { name: "t" }],
   ["/admin/targets/teachers", { name: "gated", categoryIds: "1, 2" }],
   ["/admin/targets/grant", { name: "gated", courseId: "9", teacher: "teacher" }],

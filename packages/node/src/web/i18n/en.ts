@@ -497,6 +497,11 @@ export const en = {
   registrationCodeHelp:
     "Paste it on the Moodle site, in Site administration > Plugins > Local plugins > coursefed. It holds a token of this node: it is shown this once; issue another if it is lost.",
   registrationCodeReplaced: "The previous code of this site no longer works.",
+  editTargetNamed: (name: string) => `Edit ${name}`,
+  editTargetHelp:
+    "A changed address, token or Moodle directory is probed before it is saved, and must reach the same Moodle site (another one is refused: add it as a new site). Its rules, restores, grants and teachers' categories stay.",
+  wsTokenKeep: "New web service token (empty: unchanged)",
+  saveTargetEdit: (name: string) => `Save ${name}`,
   targetNotices: {
     added: "Moodle site added. Probe it to check that the node reaches it.",
     removed:
@@ -504,6 +509,7 @@ export const en = {
     teachers: "Teachers' categories saved.",
     granted: "Course granted to the teacher.",
     revoked: "Grant taken back.",
+    edited: "Moodle site changed; its rules, restores and grants stay.",
   },
   teacherCategoriesColumn: "Teachers restore into",
   teachersNowhere: "nowhere",

@@ -493,6 +493,11 @@ export const fr: Messages = {
   registrationCodeHelp:
     "Collez-le sur le site Moodle, dans Administration du site > Plugins > Plugins locaux > coursefed. Il contient un jeton de ce nœud\u00a0: il n’est affiché qu’une fois\u00a0; émettez-en un autre s’il est perdu.",
   registrationCodeReplaced: "Le code précédent de ce site ne fonctionne plus.",
+  editTargetNamed: (name: string) => `Modifier ${name}`,
+  editTargetHelp:
+    "Une adresse, un jeton ou un dossier de Moodle modifié est sondé avant d’être enregistré, et doit atteindre le même site Moodle (un autre est refusé\u00a0: ajoutez-le comme nouveau site). Ses règles, restaurations, accords et catégories des enseignants restent.",
+  wsTokenKeep: "Nouveau jeton de service web (vide\u00a0: inchangé)",
+  saveTargetEdit: (name: string) => `Enregistrer ${name}`,
   targetNotices: {
     added: "Site Moodle ajouté. Sondez-le pour vérifier que le nœud l’atteint.",
     removed:
@@ -500,6 +505,7 @@ export const fr: Messages = {
     teachers: "Catégories des enseignants enregistrées.",
     granted: "Cours accordé à l’enseignant.",
     revoked: "Accord retiré.",
+    edited: "Site Moodle modifié\u00a0; ses règles, restaurations et accords restent.",
   },
   teacherCategoriesColumn: "Les enseignants restaurent dans",
   teachersNowhere: "nulle part",

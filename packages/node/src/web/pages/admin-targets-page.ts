@@ -7,11 +7,13 @@ import type { AdminOnRecord } from "../../audit/audit-log.ts";
 import { refusalStatus } from "../../http/error-problems.ts";
 import {
   type MoodleTarget,
+  type MoodleTargetChanges,
   type NewMoodleTarget,
   TargetError,
 } from "../../moodle-targets/target-repository.ts";
 import {
   addTarget,
+  editTarget,
   probeTargetNamed,
   removeTarget,
   targetNamed,
@@ -39,7 +41,7 @@ import {
 } from "./admin-shell.ts";
 import { type CategoryChoices, categoryChoices } from "./moodle-pickers.ts";
 
-const NOTICES = ["added", "removed", "teachers", "granted", "revoked"] as const;
+const NOTICES = ["added", "removed", "teachers", "granted", "revoked", "edited"] as const;
 /** The end of what Moodle printed is where its error is; the start is noise. */
 const LOG_TAIL_LINES = 40;
 
@@ -52,6 +54,8 @@ interface TargetsPageOptions {
   /** The refused form's values (never its token), to fix rather than retype. */
   readonly form?: Form;
   readonly formError?: string;
+  /** A refused edit: its target's form is shown open, with its values and why. */
+  readonly editing?: { readonly name: string; readonly form: Form; readonly error: string };
 }
 
 async function targetsPage(c: WebContext, services: Services, options: TargetsPageOptions = {}) {
@@ -84,6 +88,7 @@ ${
 </table></div>`
     : html`<article class="empty"><p>${t.noTargetsYet}</p></article>`
 }
+${targets.map((target) => editForm(c, target, options.editing))}
 ${await teachersSections(c, services, targets)}
 <section aria-labelledby="add-target">
 <h2 id="add-target">${t.addTarget}</h2>
@@ -113,6 +118,70 @@ ${options.formError ? html`<p class="notice notice-error" role="alert" id="targe
 </form>
 </section>`,
   });
+}
+
+/**
+ * A target's settings to change in place, folded away: its current values filled in (never
+ * its token, which stays unless a new one is typed); open, with why, when it was refused.
+ */
+function editForm(c: WebContext, target: MoodleTarget, editing: TargetsPageOptions["editing"]) {
+  const t = c.get("t");
+  const refused = editing?.name === target.name ? editing : undefined;
+  const id = `edit-${target.id}`;
+  const value = (name: string, current: unknown) =>
+    refused
+      ? formText(refused.form, name)
+      : current === null || current === undefined
+        ? ""
+        : String(current);
+  return html`<details class="target-edit"${refused ? html` open` : ""}><summary>${t.editTargetNamed(target.name)}</summary>
+<form method="post" action="/admin/targets/edit" class="admin-form" aria-describedby="${id}-help">
+${csrfField(c)}<input type="hidden" name="name" value="${target.name}">
+<p><small id="${id}-help">${t.editTargetHelp}</small></p>
+${refused ? html`<p class="notice notice-error" role="alert">${refused.error}</p>` : ""}
+<div class="grid">
+<label>${t.targetUrl}<input name="url" type="url" required value="${value("url", target.url)}"></label>
+<label>${t.defaultCategoryColumn}<input name="defaultCategoryId" inputmode="numeric" required value="${value("defaultCategoryId", target.defaultCategoryId)}"></label>
+</div>
+<label>${t.targetNodeUrl}<input name="nodeUrl" type="url" value="${value("nodeUrl", target.nodeUrl)}" placeholder="http://coursefed.internal:8080"></label>
+${
+  target.driver === "cli"
+    ? html`<div class="grid">
+<label>${t.moodleDir}<input name="moodleDir" required value="${value("moodleDir", target.settings.moodleDir)}"></label>
+<label>${t.phpBinary}<input name="php" value="${value("php", target.settings.php)}" placeholder="php"></label>
+<label>${t.runAsUser}<input name="runAsUser" value="${value("runAsUser", target.settings.runAsUser)}" placeholder="www-data"></label>
+</div>`
+    : html`<label>${t.wsTokenKeep}<input name="token" type="password" autocomplete="off"></label>`
+}
+<button type="submit" class="compact">${t.saveTargetEdit(target.name)}</button>
+</form></details>`;
+}
+
+/**
+ * The edit form as changes: empty optional fields go back to their default, an empty
+ * token keeps the one the node has.
+ */
+function targetChanges(
+  target: MoodleTarget,
+  form: Form,
+): MoodleTargetChanges | { error: "category" } {
+  const category = Number(formText(form, "defaultCategoryId"));
+  if (!(Number.isSafeInteger(category) && category > 0)) return { error: "category" };
+  const cleared = (name: string) => formText(form, name) || null;
+  return {
+    url: formText(form, "url"),
+    defaultCategoryId: category,
+    nodeUrl: cleared("nodeUrl"),
+    ...(target.driver === "cli"
+      ? {
+          moodleDir: formText(form, "moodleDir"),
+          php: cleared("php"),
+          runAsUser: cleared("runAsUser"),
+        }
+      : formText(form, "token")
+        ? { token: formText(form, "token") }
+        : {}),
+  };
 }
 
 /**
@@ -297,6 +366,29 @@ ${replaced ? html`<p><small>${t.registrationCodeReplaced}</small></p>` : ""}
       });
     }
     return c.redirect("/admin/targets?notice=added", 303);
+  });
+
+  app.post("/admin/targets/edit", requireRole("admin"), async (c) => {
+    const t = c.get("t");
+    const form = await c.req.parseBody();
+    const name = formText(form, "name");
+    let target: MoodleTarget;
+    try {
+      target = await targetNamed(services.moodleTargets, name);
+    } catch (error) {
+      return refused(c, error);
+    }
+    const changes = targetChanges(target, form);
+    const editRefused = (status: ContentfulStatusCode, error: string) =>
+      targetsPage(c, services, { status, editing: { name, form, error } });
+    if ("error" in changes) return editRefused(400, t.restoreBadCategory);
+    try {
+      await editTarget(services.moodleTargets, admin(c), name, changes);
+    } catch (error) {
+      if (!(error instanceof TargetError || error instanceof MoodleError)) throw error;
+      return editRefused(refusalStatus(error), error.message);
+    }
+    return c.redirect("/admin/targets?notice=edited", 303);
   });
 
   app.post("/admin/targets/probe", requireRole("admin"), async (c) => {
