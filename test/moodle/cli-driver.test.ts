@@ -20,7 +20,7 @@ import { afterAll, beforeAll, expect, it } from "vitest";
 import { buildManifest } from "../../packages/node/src/manifests/course-manifest.ts";
 import { describeOnEachMoodle, releasePattern, withQuestionBanks } from "../support/moodle-site.ts";
 import { fixture, haveFixtures } from "../support/shared-fixtures.ts";
-import { courseModules, queryMoodle } from "./moodle-database.ts";
+import { courseModules, queryMoodle, siteIdentifierHash } from "./moodle-database.ts";
 import { makePickerFixtures, type PickerFixtures, sciencesTree } from "./picker-fixtures.ts";
 
 const run = promisify(execFile);
@@ -96,7 +96,9 @@ describeOnEachMoodle(
       return rows[0]?.[0] !== "0";
     }
 
-    it("probes the site: version, branch, installed plugins with versions", () => {
+    it("probes the site: version, branch, installed plugins with versions, its identity", async () => {
+      expect(siteInfo.siteIdentifierHash).toMatch(/^[0-9a-f]{32}$/);
+      expect(siteInfo.siteIdentifierHash).toBe(await siteIdentifierHash(live));
       expect(siteInfo.release).toMatch(releasePattern(live));
       expect(siteInfo.version.startsWith(live.build)).toBe(true);
       expect(siteInfo.branch).toBe(live.release);

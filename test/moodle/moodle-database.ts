@@ -39,6 +39,20 @@ export async function queryMoodle(
     .map((line) => line.split("\t"));
 }
 
+/**
+ * md5 of the site's siteidentifier, as Moodle stored it: what both drivers' probes must
+ * answer, so that a target edited from one address to another is told the same site.
+ */
+export async function siteIdentifierHash(
+  site: Extract<MoodleTestSite, { available: true }>,
+): Promise<string | undefined> {
+  const [[hash] = []] = await queryMoodle(
+    site,
+    "SELECT md5(value) FROM mdl_config WHERE name = 'siteidentifier'",
+  );
+  return hash;
+}
+
 /** A course's activity modules by module name, as mdl_course_modules holds them. */
 export async function courseModules(
   site: Extract<MoodleTestSite, { available: true }>,

@@ -33,7 +33,7 @@ import {
   withQuestionBanks,
 } from "../support/moodle-site.ts";
 import { fixture } from "../support/shared-fixtures.ts";
-import { courseModules, queryMoodle } from "./moodle-database.ts";
+import { courseModules, queryMoodle, siteIdentifierHash } from "./moodle-database.ts";
 import {
   makePickerFixtures,
   type PickerFixtures,
@@ -160,8 +160,10 @@ describeOnEachMoodle("ws driver on a real Moodle with local_coursefed", (site) =
       driver = new PullingWsDriver(links, { url: wwwroot, token, timeoutMs: TIMEOUT_MS });
     });
 
-    it("probes the site: version, release, branch, plugins with versions, no upload limit", async () => {
+    it("probes the site: version, release, branch, plugins with versions, no upload limit, its identity", async () => {
       const info = await driver.probe();
+      expect(info.siteIdentifierHash).toMatch(/^[0-9a-f]{32}$/);
+      expect(info.siteIdentifierHash).toBe(await siteIdentifierHash(site));
       expect(info.release).toMatch(releasePattern(site));
       expect(info.version.startsWith(site.build)).toBe(true);
       expect(info.branch).toBe(site.release);
