@@ -87,9 +87,10 @@ describe("editing a Moodle target", () => {
   });
 
   it("refuses a token the site refuses, and changes nothing", async () => {
-    const refused = await edit({ token: "wrong" });
+    const refused = await edit({ token: "wrong-secret-7f3" });
     expect(refused.status).toBe(502);
     expect(refused.body.error.code).toBe("moodle_authentication");
+    expect(JSON.stringify(refused.body)).not.toContain("wrong-secret-7f3");
     expect((await lyon())?.settings.token).toBe("fresh");
   });
 
@@ -110,6 +111,21 @@ describe("editing a Moodle target", () => {
     expect(unsure.status).toBe(409);
     expect(unsure.body.error.message).toContain("too old");
     expect((await lyon())?.url).toBe(site.url);
+  });
+
+  it("asks the old connection which site it was when its last probe did not say", async () => {
+    const targets = school.node.services.moodleTargets;
+    const paris = await targets.add({ name: "paris", driver: "ws", url: site.url, token: "fresh" });
+    // As a probe made before probes said which site answered kept it.
+    const { siteIdentifierHash, ...probedBefore } = await targets.driverOf(paris).probe();
+    expect(siteIdentifierHash).toBeDefined();
+    await targets.saveProbe(paris, probedBefore);
+    const another = await api("/moodle/targets/paris", {
+      method: "PATCH",
+      json: { url: other.url },
+    });
+    expect(another.status).toBe(409);
+    expect((await targets.byName("paris"))?.url).toBe(site.url);
   });
 
   it("follows the same site to its new address, keeping rules, grants and node address", async () => {
