@@ -135,13 +135,9 @@ const TargetChanges = z
       .nullable()
       .optional()
       .openapi({ description: "cli: run PHP as this user; null: as the node's own user" }),
-    token: z
-      .string()
-      .min(1)
-      .optional()
-      .openapi({
-        description: "ws: a new token of the local_coursefed plugin's service (rotated)",
-      }),
+    token: z.string().min(1).optional().openapi({
+      description: "ws: a new token of the local_coursefed plugin's service (rotated)",
+    }),
     defaultCategoryId: z.number().int().min(1).optional(),
     timeoutMs: z.number().int().min(1000).optional(),
     nodeUrl: NodeUrl.nullable().optional(),
