@@ -152,6 +152,7 @@ describe("editing a Moodle target", () => {
     expect(cli.body.error.message).toContain("moodleDir is not used by the ws driver");
     const renamed = await edit({ name: "lyon2" });
     expect(renamed.status).toBe(400);
+    expect(renamed.body.error.code).toBe("invalid_request");
     const missing = await api("/moodle/targets/nowhere", {
       method: "PATCH",
       json: { defaultCategoryId: 2 },
