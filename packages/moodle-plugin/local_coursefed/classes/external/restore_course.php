@@ -108,12 +108,6 @@ class restore_course extends external_api {
         } else if ($fullname !== '' || $shortname !== '') {
             throw new invalid_parameter_exception('fullname and shortname name a new course (target newcourse) only');
         } else if ($target === course_restorer::TARGET_MERGE || $target === course_restorer::TARGET_REPLACE) {
-            // The node's user may hold its capabilities over the whole site, front page included, which no shared
-            // course replaces (list_courses never offers it). SITEID is a string: compared as an int.
-            if ($courseid === (int) SITEID) {
-                throw new invalid_parameter_exception(
-                    "courseid {$courseid} is the site's front page, not a course to restore into");
-            }
             $context = context_course::instance($courseid);
             self::validate_context($context);
             $destination = $courseid;
