@@ -217,6 +217,16 @@ async function writeArchive(
       else source.once("end", done).once("close", done);
     });
 
+  // A rewritten member's file is opened when it is handed to the writer, which may not
+  // have read it yet when the copy fails: those are closed here, not left to the process's end.
+  const opened = new Set<Readable>();
+  const openRewritten = (path: string): Readable => {
+    const stream = createReadStream(path);
+    opened.add(stream);
+    stream.once("close", () => opened.delete(stream));
+    return stream;
+  };
+
   const copied = readArchive(
     inputPath,
     {
@@ -239,7 +249,7 @@ async function writeArchive(
               content,
               new Writable({ write: (_chunk, _encoding, callback) => callback() }),
             );
-            await append(createReadStream(replacement.path), member, sizes.get(member.name) ?? 0);
+            await append(openRewritten(replacement.path), member, sizes.get(member.name) ?? 0);
           };
         }
         if (member.name === INDEX_MEMBER) {
@@ -260,6 +270,7 @@ async function writeArchive(
   } catch (error) {
     // The writer stops here too; its own failure (if any) follows from this one.
     archive.destroy();
+    for (const stream of opened) stream.destroy();
     await written.catch(() => {});
     throw error;
   }
