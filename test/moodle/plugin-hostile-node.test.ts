@@ -348,9 +348,11 @@ describeOnEachMoodle(
       });
       tlsNodeUrl = await listen(tlsNode);
       browser = await launchChromium();
-      [page, colleague, manager] = await Promise.all(
-        [fixture.teacher, fixture.colleague, fixture.manager].map(signIn),
-      );
+      [page, colleague, manager] = await Promise.all([
+        signIn(fixture.teacher),
+        signIn(fixture.colleague),
+        signIn(fixture.manager),
+      ]);
     }, 240_000);
 
     afterAll(async () => {

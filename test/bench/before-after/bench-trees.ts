@@ -7,7 +7,7 @@
 import { execFileSync, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, realpathSync, writeFileSync } from "node:fs";
-import { dirname, join, relative, resolve } from "node:path";
+import { basename, dirname, join, relative, resolve } from "node:path";
 
 /** A tree at one commit, ready to run its benchmarks. */
 export interface BenchTree {
@@ -154,10 +154,12 @@ export function prepareTree(
 
 /**
  * The path, in `tree`, of the benchmark `files` as they are at `fromCommit` (the first is
- * the one to run; the others, files it reads beside it). The tree's own file when it is the
- * same; otherwise copied in, beside the tree's own files so that its relative imports reach
- * the tree's code, under the same name where the tree has none, and under a name of its own
- * where the tree has another version (a companion that differs cannot be placed: it says so).
+ * the one to run; the others, files it reads beside it). The tree's own files when they
+ * are the same; otherwise copied in beside the tree's own files, so that their relative
+ * imports reach the tree's code: under the same name where the tree has none, the first
+ * under a name of its own where only it differs, and all of them in a folder of their own
+ * at the same depth (`downloads-from-<commit>/`) where a companion differs, so that they
+ * read each other as they are at `fromCommit`.
  */
 export function placeBenchFiles(
   repository: string,
@@ -165,25 +167,30 @@ export function placeBenchFiles(
   fromCommit: string,
   files: readonly string[],
 ): string {
-  let main = "";
-  files.forEach((file, index) => {
-    const wanted = git(repository, ["show", `${fromCommit}:${file}`]);
-    const own = join(tree.directory, file);
-    const ownText = existsSync(own) ? readFileSync(own, "utf8").trim() : undefined;
-    let placed = own;
-    if (ownText !== undefined && ownText !== wanted) {
-      if (index > 0) {
-        throw new BenchTreeError(
-          `${file} differs between ${fromCommit.slice(0, 7)} and the ${tree.side} tree (${tree.shortCommit}): the bench cannot run there as it is at ${fromCommit.slice(0, 7)}.`,
-        );
-      }
-      placed = own.replace(/\.ts$/, `.from-${fromCommit.slice(0, 7)}.ts`);
+  const short = fromCommit.slice(0, 7);
+  const wanted = files.map((file) => git(repository, ["show", `${fromCommit}:${file}`]));
+  const own = files.map((file) => join(tree.directory, file));
+  const ownTexts = own.map((path) =>
+    existsSync(path) ? readFileSync(path, "utf8").trim() : undefined,
+  );
+  const differs = (index: number) =>
+    ownTexts[index] !== undefined && ownTexts[index] !== wanted[index];
+  const companionDiffers = files.some((_, index) => index > 0 && differs(index));
+  const placed = own.map((path, index) => {
+    if (companionDiffers) {
+      return join(
+        dirname(dirname(path)),
+        `${basename(dirname(path))}-from-${short}`,
+        basename(path),
+      );
     }
-    if (ownText !== wanted) {
-      mkdirSync(dirname(placed), { recursive: true });
-      writeFileSync(placed, `${wanted}\n`);
-    }
-    if (index === 0) main = placed;
+    return differs(index) ? path.replace(/\.ts$/, `.from-${short}.ts`) : path;
   });
-  return main;
+  placed.forEach((path, index) => {
+    if (path !== own[index] || ownTexts[index] !== wanted[index]) {
+      mkdirSync(dirname(path), { recursive: true });
+      writeFileSync(path, `${wanted[index]}\n`);
+    }
+  });
+  return placed[0] as string;
 }
