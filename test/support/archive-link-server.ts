@@ -148,22 +148,33 @@ export class PullingWsDriver extends WsDriver {
 
 /**
  * Lets `bytes` of the response's body through, then drops the connection, as a network
- * cut would. It works on the node:http response itself, because archive links pipe the
- * file straight into it rather than through a Response body.
+ * cut would. It works on the node:http response itself, because archive links write the
+ * file straight into it rather than through a Response body; each write's callback is
+ * passed on (the sender reuses a buffer once its write has called back), and a write past
+ * the cut calls back with the cut.
  */
 function cutAfter(outgoing: ServerResponse, bytes: number): void {
-  const write = outgoing.write.bind(outgoing) as (chunk: Uint8Array) => boolean;
+  const write = outgoing.write.bind(outgoing) as (
+    chunk: Uint8Array,
+    callback?: (error?: Error | null) => void,
+  ) => boolean;
   let sent = 0;
-  outgoing.write = ((chunk: Uint8Array | string) => {
+  outgoing.write = ((
+    chunk: Uint8Array | string,
+    encodingOrCallback?: BufferEncoding | ((error?: Error | null) => void),
+    callback?: (error?: Error | null) => void,
+  ) => {
+    const done = typeof encodingOrCallback === "function" ? encodingOrCallback : callback;
     const data = typeof chunk === "string" ? Buffer.from(chunk) : chunk;
     const room = bytes - sent;
     if (data.length < room) {
       sent += data.length;
-      return write(data);
+      return write(data, done);
     }
     if (room > 0) write(data.subarray(0, room));
     sent = bytes;
     outgoing.socket?.destroySoon();
+    if (done) process.nextTick(done, new Error("the connection was cut, as a network would"));
     return false;
   }) as ServerResponse["write"];
 }
