@@ -3,6 +3,7 @@ import { readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { totalsStoppingAt } from "../support/catalog-total-bound.ts";
 import { coursefedBin as bin, coursefed } from "../support/coursefed-cli.ts";
 import { scratchDirectory } from "../support/scratch-directory.ts";
 import { fixture, haveFixtures } from "../support/shared-fixtures.ts";
@@ -189,20 +190,11 @@ describe.runIf(haveFixtures())("coursefed commands against running nodes", () =>
   });
 
   it("says 'at least' a total whose count stopped at its budget", async () => {
-    const { catalog } = school.node.services;
-    const search = catalog.searchCatalog;
-    // A budget runs out at thousands of candidates (PostgreSQL): the CLI says what the
-    // node answered, as it would then.
-    catalog.searchCatalog = async (query) => ({
-      ...(await search.call(catalog, query)),
-      total: 3,
-      totalExact: false,
-      totalBound: "atLeast",
-    });
+    const restore = totalsStoppingAt(school.node.services.catalog, 3);
     try {
       expect((await coursefed(school, "catalog")).stdout).toMatch(/^at least 3 courses\n/);
     } finally {
-      catalog.searchCatalog = search;
+      restore();
     }
   });
 

@@ -6,6 +6,7 @@ import { publishCourse } from "../../packages/node/src/courses/publish-service.t
 import { domainServices } from "../../packages/node/src/federation/domain-services.ts";
 import { answerFollow } from "../../packages/node/src/follows/follow-service.ts";
 import { grantCourse } from "../../packages/node/src/moodle-targets/teacher-permissions.ts";
+import { totalsStoppingAt } from "../support/catalog-total-bound.ts";
 import { eventually } from "../support/eventually.ts";
 import { contextOf, institutionOf } from "../support/federation-steps.ts";
 import { restorePerson } from "../support/restore-person.ts";
@@ -148,16 +149,7 @@ describe.runIf(haveFixtures())("web pages with a course received from another no
   });
 
   it("says 'at least' a total whose count stopped at its budget, in English and French", async () => {
-    const { catalog } = follower.node.services;
-    const search = catalog.searchCatalog;
-    // A budget runs out at thousands of candidates (PostgreSQL): the page says what the
-    // repository answered, as it would then.
-    catalog.searchCatalog = async (query) => ({
-      ...(await search.call(catalog, query)),
-      total: 3,
-      totalExact: false,
-      totalBound: "atLeast",
-    });
+    const restore = totalsStoppingAt(follower.node.services.catalog, 3);
     try {
       expect((await teacher.page("/catalog")).html).toContain(
         '<p class="result-count" role="status">At least 3 courses</p>',
@@ -175,7 +167,7 @@ describe.runIf(haveFixtures())("web pages with a course received from another no
         '<p class="result-count" role="status">Au moins 3 cours</p>',
       );
     } finally {
-      catalog.searchCatalog = search;
+      restore();
     }
   });
 
